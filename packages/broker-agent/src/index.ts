@@ -1,0 +1,2 @@
+// @ns/broker-agent public API: every export is listed by name.
+export {};

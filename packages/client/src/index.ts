@@ -1,0 +1,2 @@
+// @ns/client public API: every export is listed by name.
+export {};

@@ -1,0 +1,38 @@
+/** Permission bits of a topic (`PermName`). */
+export const Perm = {
+  PRIORITY: 8,
+  READ: 4,
+  WRITE: 2,
+  INHERIT: 1,
+} as const;
+
+/** `TopicSysFlag` bits carried in QueueData.topicSysFlag. */
+export const TopicSysFlag = {
+  FLAG_UNIT: 1,
+  FLAG_UNIT_SUB: 2,
+} as const;
+
+export const MASTER_ID = 0;
+export const ORDER_TOPIC_CONFIG_NAMESPACE = 'ORDER_TOPIC_CONFIG';
+export const AUTO_CREATE_TOPIC_KEY_TOPIC = 'TBW102';
+export const RETRY_GROUP_TOPIC_PREFIX = '%RETRY%';
+export const DLQ_GROUP_TOPIC_PREFIX = '%DLQ%';
+export const SYNC_BROKER_MEMBER_TOPIC_PREFIX = 'rmq_sys_SYNC_BROKER_MEMBER_';
+export const ZONE_NAME_EXT_FIELD = '__ZONE_NAME';
+export const ZONE_MODE_EXT_FIELD = '__ZONE_MODE';
+
+/** Java's `com.rocketmq.remoting.frameMaxLength` default, counting the 4-byte length field. */
+export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+export const DEFAULT_NAMESRV_PORT = 9876;
+
+export const SerializeType = {
+  JSON: 0,
+  ROCKETMQ: 1,
+} as const;
+export type SerializeType = (typeof SerializeType)[keyof typeof SerializeType];
+
+/** Bits of RemotingCommand.flag. */
+export const RemotingFlag = {
+  RESPONSE: 0x1,
+  ONEWAY: 0x2,
+} as const;

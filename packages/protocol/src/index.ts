@@ -1,0 +1,2 @@
+// @ns/protocol public API: every export is listed by name.
+export {};

@@ -1,0 +1,2 @@
+// @ns/server public API: every export is listed by name.
+export {};
