@@ -1,0 +1,291 @@
+/**
+ * The frame layer against every captured frame: cut, decode, re-encode byte for byte; the decoder
+ * under arbitrary chunk splits; every class of malformed input gives its typed error.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  decodeFrame,
+  encodeCommand,
+  FrameDecoder,
+  FrameError,
+  SerializeType,
+  type RemotingCommand,
+} from '@ns/protocol';
+import { listFixtures, loadFixture } from './fixtures.js';
+
+const MALFORMED = new Map<string, string>([
+  ['malformed-frame-too-long', 'NS_FRAME_TOO_LONG'],
+  ['malformed-frame-too-short', 'NS_FRAME_TOO_SHORT'],
+  ['malformed-header-length-exceeds-frame', 'NS_HEADER_LENGTH_EXCEEDS_FRAME'],
+  ['malformed-invalid-json-header', 'NS_BAD_JSON_HEADER'],
+  ['malformed-unknown-serialize-type', 'NS_UNKNOWN_SERIALIZE_TYPE'],
+]);
+
+/** Cut and decode a whole byte stream; errors surface as FrameError. */
+function decodeStream(bytes: Buffer, split: (b: Buffer) => Buffer[]): RemotingCommand[] {
+  const decoder = new FrameDecoder();
+  const out: RemotingCommand[] = [];
+  for (const chunk of split(bytes))
+    for (const frame of decoder.push(chunk)) out.push(decodeFrame(frame));
+  expect(decoder.bufferedBytes).toBe(0);
+  return out;
+}
+
+const whole = (b: Buffer): Buffer[] => [b];
+const byteByByte = (b: Buffer): Buffer[] => Array.from(b, (x) => Buffer.from([x]));
+
+const wellFormed = listFixtures().filter((n) => !MALFORMED.has(n));
+
+describe('every fixture frame', () => {
+  it('covers all 115 captured frames', () => {
+    let frames = 0;
+    for (const name of listFixtures()) frames += loadFixture(name).response === null ? 1 : 2;
+    expect(frames).toBe(115);
+  });
+
+  for (const name of wellFormed) {
+    it(`${name}: decodes and re-encodes byte-equal`, () => {
+      const { request, response } = loadFixture(name);
+      for (const frame of response === null ? [request] : [request, response]) {
+        const [cmd] = decodeStream(frame, whole);
+        expect(cmd).toBeDefined();
+        const decoded = cmd!;
+        const type = frame.readUInt8(4);
+        expect(decoded.serializeType).toBe(type);
+        expect(decoded.opaque).toBe(decodeRaw(frame).opaque);
+        expect(decoded.code).toBe(decodeRaw(frame).code);
+        expect(encodeCommand(decoded).equals(frame)).toBe(true);
+      }
+    });
+  }
+});
+
+/** Reads code and opaque straight from the bytes, independently of the decoder under test. */
+function decodeRaw(frame: Buffer): { code: number; opaque: number } {
+  const headerLength = frame.readUInt32BE(4) & 0xffffff;
+  if (frame.readUInt8(4) === 1)
+    return { code: frame.readInt16BE(8), opaque: frame.readInt32BE(13) };
+  const header = JSON.parse(frame.toString('utf8', 8, 8 + headerLength)) as {
+    code: number;
+    opaque: number;
+  };
+  return { code: header.code, opaque: header.opaque };
+}
+
+describe('FrameDecoder chunking', () => {
+  // All well-formed fixture frames back to back, as one connection would carry them.
+  const stream = Buffer.concat(
+    wellFormed.flatMap((n) => {
+      const { request, response } = loadFixture(n);
+      return response === null ? [request] : [request, response];
+    }),
+  );
+  const reference = decodeStream(stream, whole);
+
+  it('yields the same frames fed byte by byte', () => {
+    expect(decodeStream(stream, byteByByte)).toEqual(reference);
+  });
+
+  it('yields the same frames for random splits', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 60 }),
+        (cuts) => {
+          const points = [...new Set(cuts)].sort((a, b) => a - b);
+          const split = (b: Buffer): Buffer[] => {
+            const parts: Buffer[] = [];
+            let last = 0;
+            for (const p of points) {
+              parts.push(b.subarray(last, p));
+              last = p;
+            }
+            parts.push(b.subarray(last));
+            return parts;
+          };
+          expect(decodeStream(stream, split)).toEqual(reference);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('keeps only the incomplete tail buffered', () => {
+    const decoder = new FrameDecoder();
+    const frame = loadFixture('get-route').request;
+    expect(decoder.push(frame.subarray(0, 3))).toEqual([]);
+    expect(decoder.bufferedBytes).toBe(3);
+    expect(decoder.push(frame.subarray(3, 10))).toEqual([]);
+    const frames = decoder.push(Buffer.concat([frame.subarray(10), frame.subarray(0, 5)]));
+    expect(frames).toHaveLength(1);
+    expect(decoder.bufferedBytes).toBe(5);
+  });
+});
+
+describe('malformed input', () => {
+  for (const [name, code] of MALFORMED) {
+    it(`${name} → ${code}`, () => {
+      const { request, response } = loadFixture(name);
+      expect(response).toBeNull();
+      const attempt = (): RemotingCommand[] => decodeStream(request, whole);
+      expect(attempt).toThrow(FrameError);
+      try {
+        attempt();
+      } catch (err) {
+        expect((err as FrameError).code).toBe(code);
+      }
+    });
+  }
+
+  it('rejects an oversized prefix before buffering the frame', () => {
+    const decoder = new FrameDecoder({ maxFrameLength: 1024 });
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(1021);
+    expect(() => decoder.push(prefix)).toThrow(/exceeds the limit of 1024/);
+    // A failed decoder stays failed: the connection is unusable.
+    expect(() => decoder.push(Buffer.alloc(1))).toThrow(FrameError);
+  });
+
+  it('accepts a frame of exactly the limit', () => {
+    const decoder = new FrameDecoder({ maxFrameLength: 64 });
+    const frame = Buffer.alloc(64);
+    frame.writeInt32BE(60);
+    frame.writeUInt32BE(2, 4);
+    Buffer.from('{}').copy(frame, 8);
+    expect(decoder.push(frame)).toHaveLength(1);
+  });
+
+  it('reports a truncated binary header', () => {
+    const frame = Buffer.from('0000000a01000006006900019700', 'hex');
+    expect(() => decodeFrame(frame.subarray(4))).toThrow(
+      expect.objectContaining({ code: 'NS_BAD_BINARY_HEADER' }),
+    );
+  });
+
+  it('reports an ext-field length past the header', () => {
+    const cmd: RemotingCommand = {
+      code: 105,
+      language: 'JAVA',
+      version: 407,
+      opaque: 1,
+      flag: 0,
+      remark: null,
+      extFields: Object.assign(Object.create(null) as Record<string, string>, { topic: 'T' }),
+      body: null,
+      serializeType: SerializeType.ROCKETMQ,
+    };
+    const frame = encodeCommand(cmd);
+    frame.writeInt32BE(0x7fff, 8 + 17); // extFields length → beyond the header
+    expect(() => decodeFrame(frame.subarray(4))).toThrow(
+      expect.objectContaining({ code: 'NS_BAD_BINARY_HEADER' }),
+    );
+  });
+
+  it('rejects JSON headers that are not objects or carry non-string ext values', () => {
+    const frame = (header: string): Buffer => {
+      const h = Buffer.from(header);
+      const b = Buffer.alloc(4 + h.length);
+      b.writeUInt32BE(h.length);
+      h.copy(b, 4);
+      return b;
+    };
+    expect(() => decodeFrame(frame('[1,2]'))).toThrow(
+      expect.objectContaining({ code: 'NS_BAD_JSON_HEADER' }),
+    );
+    expect(() => decodeFrame(frame('{"code":"abc"}'))).toThrow(
+      expect.objectContaining({ code: 'NS_BAD_JSON_HEADER' }),
+    );
+    expect(() => decodeFrame(frame('{"code":105,"extFields":{"a":{"b":1}}}'))).toThrow(
+      /extFields\["a"\] is a object/,
+    );
+  });
+});
+
+describe('lenient JSON headers (what real clients send)', () => {
+  const decodeHeader = (header: string): RemotingCommand => {
+    const h = Buffer.from(header);
+    const b = Buffer.alloc(4 + h.length);
+    b.writeUInt32BE(h.length);
+    h.copy(b, 4);
+    return decodeFrame(b);
+  };
+
+  it('ali-ons: unsorted keys, numeric ext values, no remark', () => {
+    const cmd = decodeHeader(
+      '{"code":105,"language":"JAVA","opaque":1,"flag":0,"version":121,"extFields":{"topic":"T","n":3,"b":true}}',
+    );
+    expect(cmd).toMatchObject({
+      code: 105,
+      opaque: 1,
+      version: 121,
+      remark: null,
+      language: 'JAVA',
+    });
+    expect({ ...cmd.extFields }).toEqual({ topic: 'T', n: '3', b: 'true' });
+  });
+
+  it('Go: remark "" and language GO, no serializeTypeCurrentRPC', () => {
+    const cmd = decodeHeader(
+      '{"code":105,"language":"GO","opaque":9,"flag":0,"remark":"","extFields":{"topic":"T"},"version":317}',
+    );
+    expect(cmd).toMatchObject({ language: 'GO', remark: '', version: 317 });
+  });
+
+  it('fastjson leniency: bare keys, single quotes, unknown language, ordinal language', () => {
+    expect(decodeHeader("{code:105,'opaque':4,language:'martian'}")).toMatchObject({
+      code: 105,
+      opaque: 4,
+      language: null,
+    });
+    expect(decodeHeader('{"code":105,"language":9}')).toMatchObject({ language: 'GO' });
+    expect(decodeHeader('{"code":105,"language":"go"}')).toMatchObject({ language: 'GO' });
+  });
+});
+
+describe('round trips (fast-check)', () => {
+  const ext = fc.dictionary(
+    fc.string({ minLength: 1, maxLength: 12 }),
+    fc.string({ maxLength: 40 }),
+    { maxKeys: 8 },
+  );
+  const command = (serializeType: 0 | 1) =>
+    fc.record({
+      code: fc.integer({ min: -32768, max: 32767 }),
+      language: fc.constantFrom('JAVA', 'GO', 'OTHER', 'CPP', 'RUST') as fc.Arbitrary<
+        RemotingCommand['language']
+      >,
+      version: fc.integer({ min: -32768, max: 32767 }),
+      opaque: fc.integer({ min: -2147483648, max: 2147483647 }),
+      flag: fc.integer({ min: 0, max: 3 }),
+      remark: fc.option(fc.string({ minLength: serializeType === 1 ? 1 : 0, maxLength: 80 }), {
+        nil: null,
+      }),
+      extFields: fc.option(
+        ext.filter((e) => serializeType === 0 || Object.keys(e).length > 0),
+        { nil: null },
+      ),
+      body: fc.option(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }).map((u) => Buffer.from(u)),
+        { nil: null },
+      ),
+      serializeType: fc.constant(serializeType),
+    });
+
+  for (const type of [0, 1] as const) {
+    it(`${type === 0 ? 'JSON' : 'ROCKETMQ'} header: decode(encode(cmd)) == cmd`, () => {
+      fc.assert(
+        fc.property(command(type), (cmd) => {
+          const frame = encodeCommand(cmd);
+          expect(frame.readInt32BE(0)).toBe(frame.length - 4);
+          const back = decodeFrame(frame.subarray(4));
+          const norm = (c: RemotingCommand) => ({
+            ...c,
+            extFields: c.extFields === null ? null : { ...c.extFields },
+          });
+          expect(norm(back)).toEqual(norm(cmd));
+        }),
+        { numRuns: 500 },
+      );
+    });
+  }
+});
