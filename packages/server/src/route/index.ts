@@ -1,0 +1,21 @@
+// Route state: the public surface of packages/server/src/route.
+export { DEFAULT_BROKER_CHANNEL_EXPIRED_TIME, RouteInfoManager } from './route-info-manager.js';
+export type { RouteInfoManagerDeps } from './route-info-manager.js';
+export { filterRouteByZone, resolveZoneFilter } from './zone-route-filter.js';
+export { dataVersionEquals } from './data-version.js';
+export type {
+  BrokerIdentity,
+  BrokerLiveView,
+  Clock,
+  ConnectionId,
+  KVNamespaceLookup,
+  ManagerLogger,
+  QueryDataVersionResult,
+  RegisterBrokerRequest,
+  RemovedBroker,
+  RouteChangeListener,
+  RouteCounts,
+  RouteInfoManagerOptions,
+  UnregisterContext,
+  UnregisterOutcome,
+} from './types.js';

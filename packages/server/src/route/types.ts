@@ -1,0 +1,133 @@
+/**
+ * Types shared by the route state manager: its dependencies (clock, logger, KV lookup), its
+ * options, the inputs of the broker-facing operations and the read-only views it hands out.
+ * Body types (`QueueData`, `BrokerData`, `TopicRouteData`, …) come from `@ns/protocol`.
+ */
+import type { DataVersion, KVTable, TopicConfigSerializeWrapper } from '@ns/protocol';
+
+/** Opaque id the transport gives each TCP connection. The manager never touches sockets. */
+export type ConnectionId = number;
+
+/** Time source (ms since the epoch). Tests inject a fake one. */
+export interface Clock {
+  now(): number;
+}
+
+/** A pino-compatible subset: object first, constant message second. */
+export interface ManagerLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Looks up a whole KV namespace (the KV manager's `getKVListByNamespace`). */
+export type KVNamespaceLookup = (namespace: string) => KVTable | null;
+
+/**
+ * Fired synchronously after a mutation, with every topic whose `TopicRouteData` may have changed.
+ * `'all'` is reserved for whole-table events (none today); treat it as "drop every cached route".
+ */
+export type RouteChangeListener = (topics: ReadonlySet<string> | 'all') => void;
+
+export interface RouteInfoManagerOptions {
+  /** Java NamesrvConfig.supportActingMaster (5.x, default false). */
+  supportActingMaster?: boolean;
+  /** Java NamesrvConfig.deleteTopicWithBrokerRegistration (5.1.4+, default false). */
+  deleteTopicWithBrokerRegistration?: boolean;
+  /**
+   * Broker expiry when the registration carries no `heartbeatTimeoutMillis`.
+   * Java: RouteInfoManager.DEFAULT_BROKER_CHANNEL_EXPIRED_TIME = 120 000 ms.
+   */
+  defaultHeartbeatTimeoutMillis?: number;
+  /**
+   * The 5.x single-topic guard (§4.2 d): a first registration of a broker id carrying exactly one
+   * topic is refused (`registerBroker` returns null → SYSTEM_ERROR `register broker failed`).
+   * Default false: we answer like 4.9.7 on the wire, and 4.9 brokers do not expect that error.
+   */
+  rejectFirstSingleTopicRegistration?: boolean;
+}
+
+/** Identity of one broker process as carried by UNREGISTER_BROKER / QUERY_DATA_VERSION. */
+export interface BrokerIdentity {
+  clusterName: string;
+  brokerAddr: string;
+  brokerName: string;
+  brokerId: number;
+}
+
+/** Everything REGISTER_BROKER hands to `RouteInfoManager.registerBroker`. */
+export interface RegisterBrokerRequest extends BrokerIdentity {
+  haServerAddr: string;
+  /** Decoded body; null when the request had none (Java: empty table, DataVersion 0/0). */
+  topicConfigWrapper: TopicConfigSerializeWrapper | null;
+  /** null = the body had no list (filter servers untouched). */
+  filterServerList: readonly string[] | null;
+  /** Connection the registration arrived on. */
+  connectionId: ConnectionId;
+  /** [5.x] header `heartbeatTimeoutMillis`; absent/null → the default. */
+  heartbeatTimeoutMillis?: number | null;
+  /** [5.x] header `enableActingMaster`; absent/null → "old version broker". */
+  enableActingMaster?: boolean | null;
+  /** [5.x] ext field `__ZONE_NAME`. */
+  zoneName?: string | null;
+}
+
+/** Where an UNREGISTER_BROKER came from, used to recognise a stale one. */
+export interface UnregisterContext {
+  /** Connection the UNREGISTER_BROKER arrived on (omit for an internal call). */
+  connectionId?: ConnectionId;
+  /** When the transport received the request (ms); omit when processed at once. */
+  receivedAt?: number;
+}
+
+export type UnregisterOutcome =
+  /** The live entry and/or the broker address were removed. */
+  | 'unregistered'
+  /** A newer registration owns this broker address: nothing was touched. */
+  | 'ignored-stale'
+  /** Nothing matched. */
+  | 'not-found';
+
+/** A broker removed by expiry or connection close; the transport closes `connectionId`. */
+export interface RemovedBroker {
+  clusterName: string;
+  brokerAddr: string;
+  brokerName: string;
+  brokerId: number;
+  connectionId: ConnectionId;
+  lastUpdateTimestamp: number;
+}
+
+export interface QueryDataVersionResult {
+  /** True when no live entry exists or the stored DataVersion differs. */
+  changed: boolean;
+  /** The stored DataVersion (the response body), null for an unknown broker. */
+  dataVersion: DataVersion | null;
+}
+
+/** One live broker for the admin page. */
+export interface BrokerLiveView {
+  clusterName: string;
+  brokerName: string;
+  brokerId: number;
+  brokerAddr: string;
+  haServerAddr: string;
+  connectionId: ConnectionId;
+  lastUpdateTimestamp: number;
+  /** now − lastUpdateTimestamp. */
+  lastUpdateAgeMillis: number;
+  heartbeatTimeoutMillis: number;
+  dataVersion: DataVersion;
+}
+
+export interface RouteCounts {
+  clusters: number;
+  /** Broker names in the broker table. */
+  brokerNames: number;
+  /** Live broker processes (live table entries). */
+  brokers: number;
+  topics: number;
+  /** QueueData entries over all topics. */
+  queueEntries: number;
+}
