@@ -1,0 +1,307 @@
+/**
+ * Polls an HTTP address service for the name server list (Java: TopAddressing +
+ * MQClientInstance's fetchNameServerAddr task; reference §7.2).
+ *
+ * Parity: GET, only HTTP 200 counts, body trimmed and cut at the first `\r` or `\n`, `;`-separated.
+ * A failed fetch keeps the old list. Beyond Java: each poll retries transient failures (p-retry), a
+ * body that is not a valid list is rejected instead of becoming a bogus "address", and the last good
+ * list can be kept in a snapshot file that is used when the service is down at start.
+ */
+import pRetry, { AbortError } from 'p-retry';
+import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { AddressServiceError, InvalidAddressListError, InvalidOptionError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { NOOP_LOGGER } from '../logger.js';
+import { parseAddressList } from './address-list.js';
+import type { AddressServiceUrlOptions } from './address-service-url.js';
+import { buildAddressServiceUrl } from './address-service-url.js';
+import type {
+  AddressListListener,
+  NameServerAddressProvider,
+} from './name-server-address-provider.js';
+import { AddressListHolder } from './name-server-address-provider.js';
+import { readAddressSnapshot, writeAddressSnapshot } from './snapshot-file.js';
+
+/** Java: MQClientInstance schedules fetchNameServerAddr every 2 minutes. */
+export const DEFAULT_ADDRESS_POLL_INTERVAL_MS = 120_000;
+/** Java: TopAddressing calls httpGet with a 3 000 ms timeout. */
+export const DEFAULT_ADDRESS_REQUEST_TIMEOUT_MS = 3_000;
+/** An address list is a few hundred bytes; anything far larger is not one. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export interface HttpAddressProviderOptions extends AddressServiceUrlOptions {
+  /** Full URL; when given, domain/subgroup/unitName/params are not used. */
+  readonly url?: string;
+  /** Time between polls after start. Default 120 000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Deadline for one HTTP request (headers and body). Default 3 000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Extra attempts within one poll for transient failures. Default 2. */
+  readonly retries?: number;
+  /** First back-off delay between attempts within a poll. Default 200 ms (doubles, max 2 s). */
+  readonly retryMinDelayMs?: number;
+  /** Directory for the last-good-list snapshot file; no snapshot when unset. */
+  readonly snapshotDir?: string;
+  /** undici dispatcher (proxy, custom agent); the global one by default. */
+  readonly dispatcher?: Dispatcher;
+  readonly logger?: Logger;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new InvalidOptionError(name, `${name} must be a positive integer (ms), got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Java TopAddressing#clearNewLine: trim, then cut at the first `\r`, then at the first `\n`.
+ * Exported for the tests and the address service.
+ */
+export function clearNewLine(text: string): string {
+  let out = text.trim();
+  const cr = out.indexOf('\r');
+  if (cr !== -1) out = out.slice(0, cr);
+  const lf = out.indexOf('\n');
+  if (lf !== -1) out = out.slice(0, lf);
+  return out;
+}
+
+export class HttpAddressProvider implements NameServerAddressProvider {
+  readonly kind = 'http';
+  readonly url: string;
+  readonly #holder: AddressListHolder;
+  readonly #log: Logger;
+  readonly #pollIntervalMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #retries: number;
+  readonly #retryMinDelayMs: number;
+  readonly #snapshotDir: string | undefined;
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #closed = new AbortController();
+  #started: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastError: AddressServiceError | undefined;
+
+  constructor(options: HttpAddressProviderOptions = {}) {
+    this.url = options.url ?? buildAddressServiceUrl(options);
+    if (!/^https?:\/\//.test(this.url)) {
+      throw new InvalidOptionError(
+        'url',
+        `address service url must start with http://, got '${this.url}'`,
+      );
+    }
+    this.#pollIntervalMs = positiveInteger(
+      'pollIntervalMs',
+      options.pollIntervalMs,
+      DEFAULT_ADDRESS_POLL_INTERVAL_MS,
+    );
+    this.#requestTimeoutMs = positiveInteger(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      DEFAULT_ADDRESS_REQUEST_TIMEOUT_MS,
+    );
+    const retries = options.retries ?? 2;
+    if (!Number.isInteger(retries) || retries < 0) {
+      throw new InvalidOptionError('retries', `retries must be an integer >= 0, got ${retries}`);
+    }
+    this.#retries = retries;
+    this.#retryMinDelayMs = positiveInteger('retryMinDelayMs', options.retryMinDelayMs, 200);
+    this.#snapshotDir = options.snapshotDir;
+    this.#dispatcher = options.dispatcher;
+    this.#log = (options.logger ?? NOOP_LOGGER).child({ component: 'address-service-client' });
+    this.#holder = new AddressListHolder(this.#log);
+  }
+
+  current(): readonly string[] {
+    return this.#holder.current();
+  }
+
+  onChange(listener: AddressListListener): () => void {
+    return this.#holder.onChange(listener);
+  }
+
+  /** The error of the last failed poll, cleared by a good one. */
+  get lastError(): AddressServiceError | undefined {
+    return this.#lastError;
+  }
+
+  /**
+   * First fetch (synchronously at start, like Java); if it fails, the snapshot file (if any) seeds
+   * the list. Then polls every `pollIntervalMs`. Never rejects for an unreachable service.
+   */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const ok = await this.#poll();
+    if (!ok && this.#holder.current().length === 0) await this.#restoreSnapshot();
+    this.#schedule();
+  }
+
+  async close(): Promise<void> {
+    this.#closed.abort();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // Let a start() in progress settle so nothing runs after close() resolves.
+    await this.#started?.catch(() => undefined);
+  }
+
+  /**
+   * Fetches once (with retries) and applies the result. Resolves to the fetched list; rejects with
+   * AddressServiceError when the service cannot give a valid list (the current list is kept).
+   */
+  async refresh(): Promise<readonly string[]> {
+    const addresses = await pRetry(() => this.#fetchOnce(), {
+      retries: this.#retries,
+      minTimeout: this.#retryMinDelayMs,
+      maxTimeout: 2_000,
+      signal: this.#closed.signal,
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        this.#log.debug(
+          { url: this.url, err: error, attemptNumber, retriesLeft },
+          'address fetch attempt failed',
+        );
+      },
+    });
+    this.#lastError = undefined;
+    this.#holder.set(addresses);
+    if (this.#snapshotDir !== undefined) {
+      try {
+        await writeAddressSnapshot(this.#snapshotDir, this.url, addresses);
+      } catch (err) {
+        this.#log.warn({ err, dir: this.#snapshotDir }, 'cannot write address snapshot');
+      }
+    }
+    return addresses;
+  }
+
+  async #poll(): Promise<boolean> {
+    if (this.#closed.signal.aborted) return false;
+    try {
+      await this.refresh();
+      return true;
+    } catch (err) {
+      if (this.#closed.signal.aborted) return false;
+      this.#lastError =
+        err instanceof AddressServiceError
+          ? err
+          : new AddressServiceError(this.url, 'network', String(err), { cause: err });
+      // Java logs a hint to bind the domain in /etc/hosts; the list is kept either way.
+      this.#log.warn(
+        { url: this.url, err: this.#lastError, kept: this.#holder.current() },
+        'fetching name server addresses failed; keeping the last good list',
+      );
+      return false;
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed.signal.aborted) return;
+    this.#timer = setTimeout(() => {
+      void this.#poll().then(() => {
+        this.#schedule();
+      });
+    }, this.#pollIntervalMs);
+    // A library timer must not keep the process alive on its own.
+    this.#timer.unref();
+  }
+
+  async #restoreSnapshot(): Promise<void> {
+    if (this.#snapshotDir === undefined) return;
+    try {
+      const addresses = await readAddressSnapshot(this.#snapshotDir, this.url);
+      if (addresses !== undefined) {
+        this.#holder.set(addresses);
+        this.#log.info({ url: this.url, addresses }, 'using name server addresses from snapshot');
+      }
+    } catch (err) {
+      this.#log.warn({ err, dir: this.#snapshotDir }, 'cannot read address snapshot');
+    }
+  }
+
+  async #fetchOnce(): Promise<string[]> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      deadline.abort();
+    }, this.#requestTimeoutMs);
+    const signal = AbortSignal.any([deadline.signal, this.#closed.signal]);
+    try {
+      const res = await request(this.url, {
+        method: 'GET',
+        signal,
+        headersTimeout: this.#requestTimeoutMs,
+        bodyTimeout: this.#requestTimeoutMs,
+        ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }),
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new AddressServiceError(
+          this.url,
+          'http-status',
+          `address service ${this.url} answered HTTP ${res.statusCode}; only 200 is accepted`,
+          { statusCode: res.statusCode },
+        );
+      }
+      let size = 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          res.body.destroy();
+          throw new AbortError(
+            new AddressServiceError(
+              this.url,
+              'malformed-body',
+              `address service ${this.url} sent more than ${MAX_BODY_BYTES} bytes`,
+            ),
+          );
+        }
+        chunks.push(chunk);
+      }
+      const text = clearNewLine(Buffer.concat(chunks).toString('utf8'));
+      try {
+        return parseAddressList(text);
+      } catch (err) {
+        if (!(err instanceof InvalidAddressListError)) throw err;
+        // The server answered; asking again gives the same text, so do not retry.
+        throw new AbortError(
+          new AddressServiceError(
+            this.url,
+            'malformed-body',
+            `address service ${this.url} sent a malformed list: ${err.message}`,
+            { cause: err },
+          ),
+        );
+      }
+    } catch (err) {
+      if (err instanceof AbortError || err instanceof AddressServiceError) throw err;
+      if (this.#closed.signal.aborted) throw new AbortError('address provider closed');
+      if (deadline.signal.aborted || isUndiciTimeout(err)) {
+        throw new AddressServiceError(
+          this.url,
+          'timeout',
+          `address service ${this.url} did not answer within ${this.#requestTimeoutMs} ms`,
+          { cause: err },
+        );
+      }
+      throw new AddressServiceError(
+        this.url,
+        'network',
+        `cannot reach address service ${this.url}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function isUndiciTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
