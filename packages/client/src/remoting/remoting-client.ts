@@ -1,0 +1,293 @@
+/**
+ * The remoting client: request/response and one-way calls to any node by address, over one
+ * lazily opened, reused connection per address. Shared by NameServerClient, the admin API and
+ * @ns/broker-agent — there is deliberately only one implementation of the client transport.
+ *
+ * Not here: choosing a node, retries, response-code interpretation. Callers do that; the
+ * errors thrown here say whether a retry can help (`retriable`).
+ */
+import { EventEmitter } from 'node:events';
+import type { ExtFields, LanguageName, RemotingCommand } from '@ns/protocol';
+import {
+  createRequest,
+  DEFAULT_MAX_FRAME_LENGTH,
+  newExtFields,
+  SerializeType,
+  Version,
+} from '@ns/protocol';
+import { parseHostPort } from '../address/address-list.js';
+import {
+  InvalidOptionError,
+  RemotingClosedError,
+  RemotingConnectError,
+  RemotingTimeoutError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { NOOP_LOGGER } from '../logger.js';
+import { Connection } from './connection.js';
+import type { SocketFactory } from './socket-factory.js';
+import { defaultSocketFactory } from './socket-factory.js';
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+export const DEFAULT_MAX_CONSECUTIVE_TIMEOUTS = 3;
+/** Java: clientChannelMaxIdleTimeSeconds = 120. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+export interface RemotingClientOptions {
+  /** Default per-call timeout (ms). Java: 3 000 for client calls. */
+  readonly requestTimeoutMs?: number;
+  /** Bound on establishing a connection (ms). Java: connectTimeoutMillis 3 000. */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Close a connection after this many timeouts in a row with nothing received in between
+   * (half-open TCP). 0 disables.
+   */
+  readonly maxConsecutiveTimeouts?: number;
+  /** Close connections idle for this long (ms); 0 = never. Java: 120 s. */
+  readonly idleTimeoutMs?: number;
+  /** `version` stamped on requests (MQVersion ordinal). Default 407 = V4_9_7. */
+  readonly version?: number;
+  /** `language` stamped on requests. Default JAVA: every 4.9 server knows it (reference §1.7). */
+  readonly language?: LanguageName;
+  /** Header encoding of requests. Responses are decoded in either type regardless. */
+  readonly serializeType?: SerializeType;
+  readonly maxFrameLength?: number;
+  /** How sockets are made; tests inject failures here. */
+  readonly socketFactory?: SocketFactory;
+  readonly logger?: Logger;
+}
+
+/** Header field values: strings on the wire; numbers and booleans are stringified like Java. */
+export type ExtFieldsInit = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+export interface RemotingRequest {
+  readonly code: number;
+  readonly extFields?: ExtFields | ExtFieldsInit | null;
+  readonly body?: Buffer | null;
+  readonly remark?: string | null;
+}
+
+export interface InvokeOptions {
+  /** Overrides the client's default request timeout for this call (ms). */
+  readonly timeoutMs?: number;
+}
+
+/** Answers a request received from the peer (same opaque, response flag set by the caller). */
+export type ReplyFn = (response: RemotingCommand) => void;
+
+export interface RemotingClientEvents {
+  /** A connection to `addr` is established. */
+  connect: [addr: string];
+  /** The connection to `addr` closed; `cause` is undefined for an orderly close. */
+  disconnect: [addr: string, cause: Error | undefined];
+  /** The peer sent a request (not a response) on the connection to `addr`. */
+  request: [addr: string, request: RemotingCommand, reply: ReplyFn];
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidOptionError(name, `${name}: expected an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+function toExtFields(init: ExtFields | ExtFieldsInit | null | undefined): ExtFields | null {
+  if (init === null || init === undefined) return null;
+  const out = newExtFields();
+  for (const [key, value] of Object.entries(init)) {
+    // Java skips null fields when it builds extFields from a header object.
+    if (value === null || value === undefined) continue;
+    out[key] = String(value);
+  }
+  return out;
+}
+
+export class RemotingClient extends EventEmitter<RemotingClientEvents> {
+  readonly requestTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxConsecutiveTimeouts: number;
+  readonly idleTimeoutMs: number;
+  readonly version: number;
+  readonly language: LanguageName;
+  readonly serializeType: SerializeType;
+  readonly #maxFrameLength: number;
+  readonly #socketFactory: SocketFactory;
+  readonly #log: Logger;
+  readonly #connections = new Map<string, Connection>();
+  #nextOpaque = 0;
+  #closed = false;
+
+  constructor(options: RemotingClientOptions = {}) {
+    super();
+    this.requestTimeoutMs = positiveInt(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      DEFAULT_REQUEST_TIMEOUT_MS,
+    );
+    this.connectTimeoutMs = positiveInt(
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      DEFAULT_CONNECT_TIMEOUT_MS,
+    );
+    this.maxConsecutiveTimeouts = positiveInt(
+      'maxConsecutiveTimeouts',
+      options.maxConsecutiveTimeouts,
+      DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
+      0,
+    );
+    this.idleTimeoutMs = positiveInt(
+      'idleTimeoutMs',
+      options.idleTimeoutMs,
+      DEFAULT_IDLE_TIMEOUT_MS,
+      0,
+    );
+    this.version = positiveInt('version', options.version, Version.V4_9_7, 0);
+    this.language = options.language ?? 'JAVA';
+    const serializeType = options.serializeType ?? SerializeType.JSON;
+    if (serializeType !== SerializeType.JSON && serializeType !== SerializeType.ROCKETMQ) {
+      throw new InvalidOptionError(
+        'serializeType',
+        'serializeType: expected 0 (JSON) or 1 (ROCKETMQ)',
+      );
+    }
+    this.serializeType = serializeType;
+    this.#maxFrameLength = positiveInt(
+      'maxFrameLength',
+      options.maxFrameLength,
+      DEFAULT_MAX_FRAME_LENGTH,
+      8,
+    );
+    this.#socketFactory = options.socketFactory ?? defaultSocketFactory;
+    this.#log = options.logger ?? NOOP_LOGGER;
+  }
+
+  /** Addresses with a connection that is open or being opened. */
+  connectedAddresses(): string[] {
+    return [...this.#connections.keys()];
+  }
+
+  /** True when `addr` has an open (connected, not closed) connection. */
+  isConnected(addr: string): boolean {
+    return this.#connections.get(addr)?.state === 'open';
+  }
+
+  /**
+   * Sends a request to `addr` and resolves with the response, whatever its code (callers decide
+   * what a non-success code means). The timeout covers the whole call, connect included, as in
+   * Java's invokeSync; the connect alone is also bounded by `connectTimeoutMs`.
+   *
+   * Rejects with RemotingConnectError, RemotingTimeoutError or RemotingClosedError (all
+   * retriable), or InvalidAddressListError for a malformed address.
+   */
+  async invoke(
+    addr: string,
+    request: RemotingRequest,
+    options: InvokeOptions = {},
+  ): Promise<RemotingCommand> {
+    const timeoutMs = positiveInt('timeoutMs', options.timeoutMs, this.requestTimeoutMs);
+    const startedAt = Date.now();
+    const conn = await this.#openConnection(addr);
+    const remaining = timeoutMs - (Date.now() - startedAt);
+    if (remaining <= 0) {
+      throw new RemotingTimeoutError(
+        addr,
+        timeoutMs,
+        `no response from ${addr} within ${timeoutMs} ms (connecting took the whole budget)`,
+      );
+    }
+    return conn.request(this.#command(request, false), remaining);
+  }
+
+  /** Sends a one-way request (flag bit 1): no response is expected or waited for. */
+  async invokeOneway(addr: string, request: RemotingRequest): Promise<void> {
+    const conn = await this.#openConnection(addr);
+    await conn.send(this.#command(request, true));
+  }
+
+  /** Closes the connection to `addr`, if any (pending calls fail with RemotingClosedError). */
+  closeConnection(addr: string): void {
+    this.#connections.get(addr)?.close();
+  }
+
+  /** Closes every connection; later calls fail with RemotingClosedError. Idempotent. */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const conn of [...this.#connections.values()]) conn.close();
+    return Promise.resolve();
+  }
+
+  #command(request: RemotingRequest, oneway: boolean): RemotingCommand {
+    // Java: a process-wide counter that wraps into negative values after 2^31.
+    const opaque = this.#nextOpaque;
+    this.#nextOpaque = (this.#nextOpaque + 1) | 0;
+    return createRequest({
+      code: request.code,
+      opaque,
+      extFields: toExtFields(request.extFields),
+      body: request.body ?? null,
+      oneway,
+      serializeType: this.serializeType,
+      version: this.version,
+      language: this.language,
+      remark: request.remark ?? null,
+    });
+  }
+
+  async #openConnection(addr: string): Promise<Connection> {
+    if (this.#closed) throw new RemotingClosedError(addr, 'remoting client is closed');
+    let conn = this.#connections.get(addr);
+    if (conn === undefined || conn.state === 'closed') {
+      conn = this.#createConnection(addr);
+    }
+    await conn.ready();
+    return conn;
+  }
+
+  #createConnection(addr: string): Connection {
+    const { host, port } = parseHostPort(addr);
+    let socket;
+    try {
+      socket = this.#socketFactory({ host, port, addr });
+    } catch (err) {
+      throw new RemotingConnectError(addr, undefined, { cause: err });
+    }
+    const log = this.#log;
+    const conn: Connection = new Connection({
+      addr,
+      socket,
+      connectTimeoutMs: this.connectTimeoutMs,
+      maxConsecutiveTimeouts: this.maxConsecutiveTimeouts,
+      idleTimeoutMs: this.idleTimeoutMs,
+      maxFrameLength: this.#maxFrameLength,
+      logger: log,
+      onOpen: () => {
+        this.emit('connect', addr);
+      },
+      onClose: (closed, cause) => {
+        // A newer connection may already have replaced this one.
+        if (this.#connections.get(addr) === closed) this.#connections.delete(addr);
+        if (cause === undefined) log.debug({ addr }, 'remoting connection closed');
+        else log.info({ addr, err: cause }, 'remoting connection closed');
+        this.emit('disconnect', addr, cause);
+      },
+      onRequest: (from, request) => {
+        if (this.listenerCount('request') === 0) {
+          log.debug({ addr, code: request.code }, 'request from peer ignored (no handler)');
+          return;
+        }
+        const reply: ReplyFn = (response) => {
+          if (from.state === 'open') {
+            from.send(response).catch((err: unknown) => {
+              log.debug({ addr, err }, 'reply to peer request failed');
+            });
+          }
+        };
+        this.emit('request', addr, request, reply);
+      },
+    });
+    this.#connections.set(addr, conn);
+    return conn;
+  }
+}
