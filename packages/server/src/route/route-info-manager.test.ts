@@ -1,0 +1,830 @@
+import { describe, expect, it } from 'vitest';
+import type { DataVersion, TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
+import { RouteInfoManager } from './route-info-manager.js';
+import type { RegisterBrokerRequest, RouteInfoManagerOptions } from './types.js';
+
+class FakeClock {
+  constructor(public t = 1_700_000_000_000) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+function topic(name: string, over: Partial<TopicConfig> = {}): TopicConfig {
+  return {
+    topicName: name,
+    readQueueNums: 4,
+    writeQueueNums: 4,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    ...over,
+  };
+}
+
+function wrapper(
+  dv: DataVersion,
+  topics: TopicConfig[],
+  extra: Partial<TopicConfigSerializeWrapper> = {},
+): TopicConfigSerializeWrapper {
+  return {
+    dataVersion: { ...dv },
+    topicConfigTable: new Map(topics.map((t) => [t.topicName, t])),
+    ...extra,
+  };
+}
+
+const V1: DataVersion = { counter: 1, timestamp: 1000 };
+const V2: DataVersion = { counter: 2, timestamp: 2000 };
+
+function req(over: Partial<RegisterBrokerRequest> = {}): RegisterBrokerRequest {
+  return {
+    clusterName: 'DefaultCluster',
+    brokerName: 'broker-a',
+    brokerAddr: '10.0.0.1:10911',
+    brokerId: 0,
+    haServerAddr: '10.0.0.1:10912',
+    topicConfigWrapper: wrapper(V1, [topic('TopicA'), topic('TopicB')]),
+    filterServerList: [],
+    connectionId: 1,
+    ...over,
+  };
+}
+
+const SLAVE = {
+  brokerId: 1,
+  brokerAddr: '10.0.0.2:10911',
+  haServerAddr: '10.0.0.2:10912',
+  connectionId: 2,
+};
+
+function setup(options: RouteInfoManagerOptions = {}) {
+  const clock = new FakeClock();
+  const kv = new Map<string, Map<string, string>>();
+  const rim = new RouteInfoManager(
+    {
+      clock,
+      kvLookup: (ns) => {
+        const t = kv.get(ns);
+        return t === undefined ? null : { table: new Map(t) };
+      },
+    },
+    options,
+  );
+  const events: (string[] | 'all')[] = [];
+  rim.onRouteChanged((topics) => events.push(topics === 'all' ? 'all' : [...topics].sort()));
+  return { clock, kv, rim, events };
+}
+
+describe('RouteInfoManager.registerBroker', () => {
+  it('registers a master: routes, cluster info, empty result', () => {
+    const { rim } = setup();
+    const result = rim.registerBroker(req());
+    expect(result).toEqual({ masterAddr: null, haServerAddr: null, kvTable: null });
+    const route = rim.pickupTopicRouteData('TopicA');
+    expect(route).not.toBeNull();
+    expect(route!.queueDatas).toEqual([
+      { brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+    ]);
+    expect(route!.brokerDatas).toEqual([
+      {
+        cluster: 'DefaultCluster',
+        brokerName: 'broker-a',
+        brokerAddrs: new Map([[0, '10.0.0.1:10911']]),
+      },
+    ]);
+    expect(route!.filterServerTable.size).toBe(0);
+    const info = rim.getAllClusterInfo();
+    expect(info.clusterAddrTable).toEqual(new Map([['DefaultCluster', ['broker-a']]]));
+    expect([...info.brokerAddrTable.keys()]).toEqual(['broker-a']);
+    expect(rim.pickupTopicRouteData('Missing')).toBeNull();
+  });
+
+  it('a slave never creates routes and learns its master only once the master is live', () => {
+    const { rim } = setup();
+    const first = rim.registerBroker(
+      req({ ...SLAVE, topicConfigWrapper: wrapper(V1, [topic('SlaveOnly'), topic('TopicA')]) }),
+    );
+    expect(first).toEqual({ masterAddr: null, haServerAddr: null, kvTable: null });
+    expect(rim.getAllTopicList()).toEqual([]);
+    // The group exists (with the slave only) but no topic route does.
+    expect(rim.getBrokerMemberGroup('DefaultCluster', 'broker-a').brokerAddrs).toEqual(
+      new Map([[1, '10.0.0.2:10911']]),
+    );
+
+    rim.registerBroker(req());
+    const again = rim.registerBroker(req({ ...SLAVE }));
+    expect(again).toEqual({
+      masterAddr: '10.0.0.1:10911',
+      haServerAddr: '10.0.0.1:10912',
+      kvTable: null,
+    });
+    expect(rim.getAllTopicList().sort()).toEqual(['TopicA', 'TopicB']);
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([
+        [1, '10.0.0.2:10911'],
+        [0, '10.0.0.1:10911'],
+      ]),
+    );
+  });
+
+  it('a slave whose master is registered but expired gets no master info', () => {
+    const { rim, clock } = setup();
+    rim.registerBroker(req());
+    clock.advance(100_000);
+    rim.registerBroker(req({ ...SLAVE }));
+    clock.advance(30_000);
+    rim.scanNotActiveBroker(); // master expired (130 s), slave alive (30 s)
+    expect(rim.registerBroker(req({ ...SLAVE }))!.masterAddr).toBeNull();
+  });
+
+  it('returns the ORDER_TOPIC_CONFIG namespace as the KV table', () => {
+    const { rim, kv } = setup();
+    kv.set('ORDER_TOPIC_CONFIG', new Map([['TopicA', 'broker-a:4']]));
+    kv.set('OTHER', new Map([['x', 'y']]));
+    expect(rim.registerBroker(req())!.kvTable).toEqual({
+      table: new Map([['TopicA', 'broker-a:4']]),
+    });
+  });
+
+  it('role switch: the same address with a new id replaces the old id', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(req({ ...SLAVE }));
+    // The master goes away, the slave is promoted at the same address as id 0.
+    rim.unregisterBroker({
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    });
+    rim.registerBroker(req({ ...SLAVE, brokerId: 0 }));
+    expect(rim.getBrokerMemberGroup('DefaultCluster', 'broker-a').brokerAddrs).toEqual(
+      new Map([[0, '10.0.0.2:10911']]),
+    );
+  });
+
+  it('same id with a new address overwrites the old address', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(req({ brokerAddr: '10.0.0.9:10911', connectionId: 9 }));
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([[0, '10.0.0.9:10911']]),
+    );
+    // The old address's live entry lingers until it expires or its connection closes (Java too).
+    expect(rim.getCounts().brokers).toBe(2);
+    expect(rim.onConnectionClosed(1).map((b) => b.brokerAddr)).toEqual(['10.0.0.1:10911']);
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([[0, '10.0.0.9:10911']]),
+    );
+  });
+
+  it('applies topic changes only when the DataVersion changes, topics are never removed', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    // Same DataVersion, different content: Java trusts the version, nothing is applied.
+    rim.registerBroker(req({ topicConfigWrapper: wrapper(V1, [topic('TopicA', { perm: 4 })]) }));
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.perm).toBe(6);
+    rim.registerBroker(req({ topicConfigWrapper: wrapper(V2, [topic('TopicA', { perm: 4 })]) }));
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.perm).toBe(4);
+    expect(rim.pickupTopicRouteData('TopicB')).not.toBeNull();
+  });
+
+  it('registers without a body: empty topic table, DataVersion 0/0', () => {
+    const { rim } = setup();
+    rim.registerBroker(req({ topicConfigWrapper: null, filterServerList: null }));
+    expect(rim.getAllTopicList()).toEqual([]);
+    expect(
+      rim.queryDataVersion(
+        { clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' },
+        { counter: 0, timestamp: 0 },
+      ),
+    ).toEqual({ changed: false, dataVersion: { counter: 0, timestamp: 0 } });
+  });
+
+  it('keeps brokers of two clusters that reuse one address apart (5.x liveness key)', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(req({ clusterName: 'Other', brokerName: 'broker-x', connectionId: 5 }));
+    expect(rim.getCounts()).toMatchObject({ clusters: 2, brokers: 2, brokerNames: 2 });
+    rim.onConnectionClosed(5);
+    expect(rim.getCounts()).toMatchObject({ clusters: 1, brokers: 1, brokerNames: 1 });
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerName).toBe('broker-a');
+  });
+
+  it('5.x stateVersion conflict: an older process for an id owned by a live newer one is ignored', () => {
+    const { rim } = setup();
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper({ ...V1, stateVersion: 5 }, [topic('TopicA')]) }),
+    );
+    const result = rim.registerBroker(
+      req({
+        brokerAddr: '10.0.0.7:10911',
+        connectionId: 7,
+        topicConfigWrapper: wrapper({ ...V2, stateVersion: 3 }, [topic('TopicA'), topic('Zombie')]),
+      }),
+    );
+    expect(result).toEqual({ masterAddr: null, haServerAddr: null, kvTable: null });
+    expect(rim.getBrokerMemberGroup('c', 'broker-a').brokerAddrs).toEqual(
+      new Map([[0, '10.0.0.1:10911']]),
+    );
+    expect(rim.getAllTopicList()).toEqual(['TopicA']);
+    expect(rim.getCounts().brokers).toBe(1);
+    expect(rim.onConnectionClosed(7)).toEqual([]);
+  });
+
+  it('single-topic guard is off by default and refuses a first one-topic registration when on', () => {
+    const one = wrapper(V1, [topic('Only')]);
+    const off = setup();
+    expect(off.rim.registerBroker(req({ topicConfigWrapper: one }))).not.toBeNull();
+    expect(off.rim.getAllTopicList()).toEqual(['Only']);
+
+    const on = setup({ rejectFirstSingleTopicRegistration: true });
+    expect(on.rim.registerBroker(req({ topicConfigWrapper: one }))).toBeNull();
+    // Unlike Java, nothing is left behind.
+    expect(on.rim.getCounts()).toEqual({
+      clusters: 0,
+      brokerNames: 0,
+      brokers: 0,
+      topics: 0,
+      queueEntries: 0,
+    });
+    on.rim.registerBroker(req());
+    // Once the id is known, incremental single-topic registrations are accepted.
+    expect(
+      on.rim.registerBroker(req({ topicConfigWrapper: wrapper(V2, [topic('Only')]) })),
+    ).not.toBeNull();
+    expect(on.rim.getAllTopicList()).toContain('Only');
+  });
+
+  it('deleteTopicWithBrokerRegistration removes topics the broker stopped reporting', () => {
+    const { rim } = setup({ deleteTopicWithBrokerRegistration: true });
+    rim.registerBroker(req());
+    rim.registerBroker(req({ brokerName: 'broker-b', brokerAddr: 'b:1', connectionId: 3 }));
+    rim.registerBroker(req({ topicConfigWrapper: wrapper(V1, [topic('TopicA')]) }));
+    expect(rim.pickupTopicRouteData('TopicB')!.queueDatas.map((q) => q.brokerName)).toEqual([
+      'broker-b',
+    ]);
+    const off = setup();
+    off.rim.registerBroker(req());
+    off.rim.registerBroker(req({ topicConfigWrapper: wrapper(V2, [topic('TopicA')]) }));
+    expect(off.rim.getAllTopicList()).toEqual(['TopicA', 'TopicB']);
+  });
+
+  it('stores filter servers and shows them in routes; an empty list removes them', () => {
+    const { rim } = setup();
+    rim.registerBroker(req({ filterServerList: ['10.0.0.1:40000'] }));
+    expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable).toEqual(
+      new Map([['10.0.0.1:10911', ['10.0.0.1:40000']]]),
+    );
+    rim.registerBroker(req({ filterServerList: null }));
+    expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable.size).toBe(1);
+    rim.registerBroker(req({ filterServerList: [] }));
+    expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable.size).toBe(0);
+  });
+
+  it('keeps static topic mappings from the registration', () => {
+    const { rim } = setup();
+    const info = {
+      topic: 'TopicA',
+      scope: '__global__',
+      totalQueues: 4,
+      bname: 'broker-a',
+      epoch: 1,
+      dirty: false,
+    };
+    rim.registerBroker(
+      req({
+        topicConfigWrapper: wrapper(V1, [topic('TopicA')], {
+          topicQueueMappingInfoMap: new Map([['TopicA', info]]),
+        }),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicA')!.topicQueueMappingByBroker).toEqual(
+      new Map([['broker-a', info]]),
+    );
+  });
+});
+
+describe('RouteInfoManager liveness', () => {
+  it('expires a broker after its heartbeat timeout and reports its connection', () => {
+    const { rim, clock } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(
+      req({
+        brokerName: 'broker-b',
+        brokerAddr: 'b:1',
+        connectionId: 3,
+        heartbeatTimeoutMillis: 10_000,
+      }),
+    );
+    clock.advance(10_000);
+    expect(rim.scanNotActiveBroker()).toEqual([]); // not strictly older yet (Java uses <)
+    clock.advance(1);
+    const expired = rim.scanNotActiveBroker();
+    expect(expired).toEqual([
+      {
+        clusterName: 'DefaultCluster',
+        brokerAddr: 'b:1',
+        brokerName: 'broker-b',
+        brokerId: 0,
+        connectionId: 3,
+        lastUpdateTimestamp: clock.t - 10_001,
+      },
+    ]);
+    // broker-b's topics lost their QueueData for broker-b; broker-a still serves them.
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas.map((q) => q.brokerName)).toEqual([
+      'broker-a',
+    ]);
+    clock.advance(110_000);
+    expect(rim.scanNotActiveBroker().map((b) => b.brokerName)).toEqual(['broker-a']);
+    expect(rim.getCounts()).toEqual({
+      clusters: 0,
+      brokerNames: 0,
+      brokers: 0,
+      topics: 0,
+      queueEntries: 0,
+    });
+  });
+
+  it('refreshes liveness by registration, BROKER_HEARTBEAT and QUERY_DATA_VERSION (always)', () => {
+    const { rim, clock } = setup();
+    rim.registerBroker(req());
+    const id = { clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' };
+    clock.advance(100_000);
+    expect(rim.brokerHeartbeat(id.clusterName, id.brokerAddr)).toBe(true);
+    expect(rim.brokerHeartbeat('OtherCluster', id.brokerAddr)).toBe(false);
+    clock.advance(100_000);
+    // A changed DataVersion still refreshes (5.x).
+    expect(rim.queryDataVersion(id, V2)).toEqual({ changed: true, dataVersion: V1 });
+    clock.advance(100_000);
+    expect(rim.scanNotActiveBroker()).toEqual([]);
+    expect(rim.queryDataVersion(id, V1)).toEqual({ changed: false, dataVersion: V1 });
+    expect(rim.queryDataVersion({ ...id, brokerAddr: 'x:1' }, V1)).toEqual({
+      changed: true,
+      dataVersion: null,
+    });
+    clock.advance(120_001);
+    expect(rim.scanNotActiveBroker()).toHaveLength(1);
+  });
+
+  it('reports live brokers with their age for the admin page', () => {
+    const { rim, clock } = setup();
+    rim.registerBroker(req({ heartbeatTimeoutMillis: 30_000 }));
+    clock.advance(1234);
+    expect(rim.getBrokerLiveViews()).toEqual([
+      {
+        clusterName: 'DefaultCluster',
+        brokerName: 'broker-a',
+        brokerId: 0,
+        brokerAddr: '10.0.0.1:10911',
+        haServerAddr: '10.0.0.1:10912',
+        connectionId: 1,
+        lastUpdateTimestamp: clock.t - 1234,
+        lastUpdateAgeMillis: 1234,
+        heartbeatTimeoutMillis: 30_000,
+        dataVersion: V1,
+      },
+    ]);
+    expect(rim.getCounts()).toEqual({
+      clusters: 1,
+      brokerNames: 1,
+      brokers: 1,
+      topics: 2,
+      queueEntries: 2,
+    });
+  });
+});
+
+describe('RouteInfoManager connection close and unregister', () => {
+  it('removes a broker at once when the connection it registered on closes', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(req({ ...SLAVE }));
+    expect(rim.onConnectionClosed(42)).toEqual([]); // a client connection: nothing
+    const removed = rim.onConnectionClosed(2);
+    expect(removed.map((b) => [b.brokerAddr, b.brokerId])).toEqual([['10.0.0.2:10911', 1]]);
+    // Slave gone, master keeps the topics.
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([[0, '10.0.0.1:10911']]),
+    );
+    rim.onConnectionClosed(1);
+    expect(rim.getAllTopicList()).toEqual([]);
+    expect(rim.getAllClusterInfo().clusterAddrTable.size).toBe(0);
+  });
+
+  it('removes every broker registered over one shared connection', () => {
+    const { rim } = setup();
+    rim.registerBroker(req({ connectionId: 8 }));
+    rim.registerBroker(req({ brokerName: 'broker-b', brokerAddr: 'b:1', connectionId: 8 }));
+    expect(rim.onConnectionClosed(8)).toHaveLength(2);
+    expect(rim.getCounts().brokerNames).toBe(0);
+  });
+
+  it('an old connection closing after a restart on a new connection removes nothing', () => {
+    const { rim } = setup();
+    rim.registerBroker(req({ connectionId: 1 }));
+    // Restart: same address, new connection, re-registration.
+    rim.registerBroker(
+      req({ connectionId: 2, topicConfigWrapper: wrapper(V2, [topic('TopicA')]) }),
+    );
+    expect(rim.onConnectionClosed(1)).toEqual([]);
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+    expect(rim.getBrokerLiveViews()[0]!.connectionId).toBe(2);
+    expect(rim.onConnectionClosed(2)).toHaveLength(1);
+    expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
+  });
+
+  it('a late UNREGISTER_BROKER from the old process does not wipe the fresh registration', () => {
+    const { rim, clock } = setup();
+    const identity = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    rim.registerBroker(req({ connectionId: 1 }));
+    const oldReceivedAt = clock.now();
+    clock.advance(5);
+    rim.registerBroker(req({ connectionId: 2 }));
+    // Arrives on the old connection.
+    expect(rim.unregisterBroker(identity, { connectionId: 1 })).toBe('ignored-stale');
+    // Received (queued) before the re-registration, processed after it.
+    expect(rim.unregisterBroker(identity, { receivedAt: oldReceivedAt })).toBe('ignored-stale');
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+    expect(rim.getCounts().brokers).toBe(1);
+    // The real unregister from the live process works.
+    expect(rim.unregisterBroker(identity, { connectionId: 2, receivedAt: clock.now() })).toBe(
+      'unregistered',
+    );
+    expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
+    expect(rim.unregisterBroker(identity, { connectionId: 2 })).toBe('not-found');
+  });
+
+  it('a late unregister of a moved master (same id, old address) keeps the new address', () => {
+    const { rim } = setup();
+    rim.registerBroker(req({ connectionId: 1 }));
+    rim.registerBroker(req({ brokerAddr: '10.0.0.9:10911', connectionId: 9 }));
+    expect(
+      rim.unregisterBroker(
+        {
+          clusterName: 'DefaultCluster',
+          brokerName: 'broker-a',
+          brokerAddr: '10.0.0.1:10911',
+          brokerId: 0,
+        },
+        { connectionId: 1 },
+      ),
+    ).toBe('unregistered');
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([[0, '10.0.0.9:10911']]),
+    );
+  });
+
+  it('unregistering the slave keeps the topics; the master goes with its topics', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(req({ ...SLAVE }));
+    const base = { clusterName: 'DefaultCluster', brokerName: 'broker-a' };
+    expect(rim.unregisterBroker({ ...base, ...SLAVE }, { connectionId: 2 })).toBe('unregistered');
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs.size).toBe(1);
+    // 4.9: unregistering the master while a slave remains keeps the topics (no master address).
+    rim.registerBroker(req({ ...SLAVE }));
+    rim.unregisterBroker({ ...base, brokerAddr: '10.0.0.1:10911', brokerId: 0 });
+    const route = rim.pickupTopicRouteData('TopicA')!;
+    expect(route.brokerDatas[0]!.brokerAddrs).toEqual(new Map([[1, '10.0.0.2:10911']]));
+    expect(route.queueDatas[0]!.perm).toBe(6);
+  });
+});
+
+describe('RouteInfoManager write permission, delete, register topic', () => {
+  it('wipe clears the write bit, add sets perm to exactly 6; counts topics', () => {
+    const { rim } = setup();
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper(V1, [topic('TopicA'), topic('TBW102', { perm: 7 })]) }),
+    );
+    expect(rim.wipeWritePermOfBroker('broker-a')).toBe(2);
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.perm).toBe(4);
+    expect(rim.pickupTopicRouteData('TBW102')!.queueDatas[0]!.perm).toBe(5);
+    expect(rim.wipeWritePermOfBroker('unknown')).toBe(0);
+    expect(rim.addWritePermOfBroker('broker-a')).toBe(2);
+    expect(rim.pickupTopicRouteData('TBW102')!.queueDatas[0]!.perm).toBe(6);
+    // The broker's next registration with a changed version restores its own perm.
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper(V2, [topic('TopicA'), topic('TBW102', { perm: 7 })]) }),
+    );
+    expect(rim.pickupTopicRouteData('TBW102')!.queueDatas[0]!.perm).toBe(7);
+  });
+
+  it('a deleted topic re-appears at the next (even unchanged) registration of its master', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    rim.deleteTopic('TopicA');
+    expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
+    expect(rim.getAllTopicList()).toEqual(['TopicB']);
+    rim.registerBroker(req()); // same DataVersion
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas).toHaveLength(1);
+  });
+
+  it('delete with a cluster drops only that cluster’s brokers; unknown cluster is a no-op', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(
+      req({ clusterName: 'C2', brokerName: 'broker-z', brokerAddr: 'z:1', connectionId: 4 }),
+    );
+    rim.deleteTopic('TopicA', 'Nope');
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas).toHaveLength(2);
+    rim.deleteTopic('TopicA', 'C2');
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas.map((q) => q.brokerName)).toEqual([
+      'broker-a',
+    ]);
+    rim.deleteTopic('TopicA', 'DefaultCluster');
+    expect(rim.getAllTopicList()).toEqual(['TopicB']);
+    rim.deleteTopic('TopicB', '');
+    expect(rim.getAllTopicList()).toEqual([]);
+    expect(rim.getCounts().queueEntries).toBe(0);
+  });
+
+  it('registerTopic (217) needs every broker name to exist', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    const qd = {
+      brokerName: 'broker-a',
+      readQueueNums: 8,
+      writeQueueNums: 8,
+      perm: 6,
+      topicSysFlag: 0,
+    };
+    expect(rim.registerTopic('New', [qd, { ...qd, brokerName: 'ghost' }])).toBe(false);
+    expect(rim.getAllTopicList()).not.toContain('New');
+    expect(rim.registerTopic('New', [])).toBe(false);
+    expect(rim.registerTopic('New', [qd])).toBe(true);
+    expect(rim.pickupTopicRouteData('New')!.queueDatas).toEqual([qd]);
+    expect(rim.registerTopic('TopicA', [{ ...qd, readQueueNums: 2 }])).toBe(true);
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.readQueueNums).toBe(2);
+  });
+});
+
+describe('RouteInfoManager acting master (5.x)', () => {
+  function actingSetup(supportActingMaster: boolean) {
+    const s = setup({ supportActingMaster });
+    s.rim.registerBroker(req({ enableActingMaster: true }));
+    s.rim.registerBroker(req({ ...SLAVE, enableActingMaster: true }));
+    s.rim.registerBroker(
+      req({ ...SLAVE, brokerId: 2, brokerAddr: 's2:1', connectionId: 6, enableActingMaster: true }),
+    );
+    return s;
+  }
+
+  it('without a master, the prime slave updates routes with write cleared and acts as master', () => {
+    const { rim } = actingSetup(true);
+    rim.onConnectionClosed(1); // master dies
+    let route = rim.pickupTopicRouteData('TopicA')!;
+    // Reduced group without master: write permission wiped at once.
+    expect(route.queueDatas[0]!.perm).toBe(4);
+    expect(route.brokerDatas[0]!.enableActingMaster).toBe(true);
+    expect(route.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([
+        [2, 's2:1'],
+        [0, '10.0.0.2:10911'],
+      ]),
+    );
+    // The prime slave (smallest id) registers a new topic: accepted without write permission.
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        enableActingMaster: true,
+        topicConfigWrapper: wrapper(V2, [topic('TopicA'), topic('TopicC')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicC')!.queueDatas[0]!.perm).toBe(4);
+    // The other slave is not prime: its topics are ignored.
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        brokerId: 2,
+        brokerAddr: 's2:1',
+        connectionId: 6,
+        enableActingMaster: true,
+        topicConfigWrapper: wrapper(V2, [topic('TopicD')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicD')).toBeNull();
+    // Sync-broker-member topics are never rewritten.
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        enableActingMaster: true,
+        topicConfigWrapper: wrapper({ counter: 3, timestamp: 3 }, [
+          topic('rmq_sys_SYNC_BROKER_MEMBER_broker-a'),
+        ]),
+      }),
+    );
+    route = rim.pickupTopicRouteData('rmq_sys_SYNC_BROKER_MEMBER_broker-a')!;
+    expect(route.brokerDatas[0]!.brokerAddrs.has(0)).toBe(false);
+  });
+
+  it('does nothing of the sort when supportActingMaster is off', () => {
+    const { rim } = actingSetup(false);
+    rim.onConnectionClosed(1);
+    const route = rim.pickupTopicRouteData('TopicA')!;
+    expect(route.queueDatas[0]!.perm).toBe(6);
+    expect(route.brokerDatas[0]!.brokerAddrs.has(0)).toBe(false);
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        enableActingMaster: true,
+        topicConfigWrapper: wrapper(V2, [topic('TopicC')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicC')).toBeNull();
+  });
+
+  it('old-version brokers (no enableActingMaster header) are never prime slaves', () => {
+    const { rim } = setup({ supportActingMaster: true });
+    rim.registerBroker(req({ ...SLAVE, topicConfigWrapper: wrapper(V1, [topic('TopicC')]) }));
+    expect(rim.pickupTopicRouteData('TopicC')).toBeNull();
+  });
+});
+
+describe('RouteInfoManager change notifications', () => {
+  it('fires the new topics on first registration and nothing on an unchanged re-registration', () => {
+    const { rim, events } = setup();
+    rim.registerBroker(req());
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+    events.length = 0;
+    rim.registerBroker(req());
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper(V1, [topic('TopicA'), topic('TopicB')]) }),
+    );
+    rim.brokerHeartbeat('DefaultCluster', '10.0.0.1:10911');
+    rim.queryDataVersion({ clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' }, V2);
+    rim.scanNotActiveBroker();
+    rim.onConnectionClosed(99);
+    rim.deleteTopic('Unknown');
+    expect(events).toEqual([]);
+  });
+
+  it('a changed DataVersion fires only the topics whose QueueData changed', () => {
+    const { rim, events } = setup();
+    rim.registerBroker(req());
+    events.length = 0;
+    rim.registerBroker(
+      req({
+        topicConfigWrapper: wrapper(V2, [topic('TopicA'), topic('TopicB', { readQueueNums: 8 })]),
+      }),
+    );
+    expect(events).toEqual([['TopicB']]);
+  });
+
+  it('BrokerData changes fire every topic of that broker name only', () => {
+    const { rim, events } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(
+      req({
+        brokerName: 'broker-b',
+        brokerAddr: 'b:1',
+        connectionId: 3,
+        topicConfigWrapper: wrapper(V1, [topic('TopicB'), topic('OnlyB')]),
+      }),
+    );
+    events.length = 0;
+    rim.registerBroker(req({ ...SLAVE })); // slave joins broker-a
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+    events.length = 0;
+    rim.registerBroker(req({ ...SLAVE })); // unchanged
+    expect(events).toEqual([]);
+    rim.registerBroker(req({ ...SLAVE, zoneName: 'z1' })); // zone is in BrokerData
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+    events.length = 0;
+    rim.registerBroker(req({ filterServerList: ['f:1'] }));
+    rim.registerBroker(req({ filterServerList: ['f:1'] }));
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+    events.length = 0;
+    rim.onConnectionClosed(2);
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+    events.length = 0;
+    rim.onConnectionClosed(3); // broker-b gone: TopicB keeps broker-a, OnlyB disappears
+    expect(events).toEqual([['OnlyB', 'TopicB']]);
+  });
+
+  it('fires for perm changes, deletes, registerTopic, re-appearance and expiry', () => {
+    const { rim, events, clock } = setup();
+    rim.registerBroker(req());
+    events.length = 0;
+    rim.wipeWritePermOfBroker('broker-a');
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+    events.length = 0;
+    rim.wipeWritePermOfBroker('broker-a'); // already wiped: no change
+    expect(events).toEqual([]);
+    rim.addWritePermOfBroker('broker-a');
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+    events.length = 0;
+    rim.deleteTopic('TopicA');
+    expect(events).toEqual([['TopicA']]);
+    events.length = 0;
+    rim.registerBroker(req());
+    expect(events).toEqual([['TopicA']]);
+    events.length = 0;
+    rim.registerTopic('TopicA', [
+      { brokerName: 'broker-a', readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 },
+    ]);
+    expect(events).toEqual([['TopicA']]);
+    events.length = 0;
+    clock.advance(120_001);
+    rim.scanNotActiveBroker();
+    expect(events).toEqual([['TopicA', 'TopicB']]);
+  });
+
+  it('unsubscribes, and a throwing listener does not break the manager or other listeners', () => {
+    const { rim } = setup();
+    const seen: number[] = [];
+    rim.onRouteChanged(() => {
+      throw new Error('boom');
+    });
+    const off = rim.onRouteChanged(() => seen.push(1));
+    rim.registerBroker(req());
+    off();
+    rim.deleteTopic('TopicA');
+    expect(seen).toEqual([1]);
+    expect(rim.getAllTopicList()).toEqual(['TopicB']);
+  });
+});
+
+describe('RouteInfoManager list queries', () => {
+  function multi() {
+    const s = setup();
+    s.rim.registerBroker(
+      req({
+        topicConfigWrapper: wrapper(V1, [
+          topic('Plain'),
+          topic('Unit', { topicSysFlag: 1 }),
+          topic('UnitSub', { topicSysFlag: 2 }),
+          topic('Both', { topicSysFlag: 3 }),
+        ]),
+      }),
+    );
+    s.rim.registerBroker(
+      req({
+        clusterName: 'C2',
+        brokerName: 'broker-z',
+        brokerAddr: 'z:1',
+        connectionId: 4,
+        topicConfigWrapper: wrapper(V1, [topic('Plain'), topic('OnlyZ')]),
+      }),
+    );
+    return s;
+  }
+
+  it('lists all topics, topics by cluster and system topics', () => {
+    const { rim } = multi();
+    expect(rim.getAllTopicList()).toEqual(['Plain', 'Unit', 'UnitSub', 'Both', 'OnlyZ']);
+    expect(rim.getTopicsByCluster('C2')).toEqual(['Plain', 'OnlyZ']);
+    expect(rim.getTopicsByCluster('Nope')).toEqual([]);
+    expect(rim.getSystemTopicList()).toEqual({
+      topicList: ['DefaultCluster', 'broker-a', 'C2', 'broker-z'],
+      brokerAddr: '10.0.0.1:10911',
+    });
+    expect(setup().rim.getSystemTopicList()).toEqual({ topicList: [] });
+  });
+
+  it('lists unit, unit-sub and unit-sub-ununit topics', () => {
+    const { rim } = multi();
+    expect(rim.getUnitTopics()).toEqual(['Unit', 'Both']);
+    expect(rim.getHasUnitSubTopicList()).toEqual(['UnitSub', 'Both']);
+    expect(rim.getHasUnitSubUnUnitTopicList()).toEqual(['UnitSub']);
+  });
+
+  it('returns cluster info and broker member groups as copies', () => {
+    const { rim } = multi();
+    const info = rim.getAllClusterInfo();
+    expect(info.clusterAddrTable).toEqual(
+      new Map([
+        ['DefaultCluster', ['broker-a']],
+        ['C2', ['broker-z']],
+      ]),
+    );
+    info.brokerAddrTable.get('broker-a')!.brokerAddrs.set(5, 'evil');
+    const route = rim.pickupTopicRouteData('Plain')!;
+    route.brokerDatas[0]!.brokerAddrs.clear();
+    expect(rim.getBrokerMemberGroup('X', 'broker-a')).toEqual({
+      cluster: 'X',
+      brokerName: 'broker-a',
+      brokerAddrs: new Map([[0, '10.0.0.1:10911']]),
+    });
+    expect(rim.getBrokerMemberGroup('X', 'nope').brokerAddrs.size).toBe(0);
+    expect(() => {
+      (route.queueDatas[0] as { perm: number }).perm = 0;
+    }).toThrow(TypeError);
+  });
+
+  it('rejects a non-positive default heartbeat timeout', () => {
+    expect(
+      () => new RouteInfoManager({ clock: new FakeClock() }, { defaultHeartbeatTimeoutMillis: 0 }),
+    ).toThrow(RangeError);
+  });
+});
