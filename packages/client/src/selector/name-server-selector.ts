@@ -14,7 +14,7 @@
  *
  * This class holds no connections and does no I/O: the caller says what "healthy" means.
  */
-import { InvalidAddressListError, NoNameServerError } from '../errors.js';
+import { InvalidAddressListError, InvalidOptionError, NoNameServerError } from '../errors.js';
 import { sameMembers } from '../address/address-list.js';
 import type { RandomSource } from './random.js';
 import { randomInt, shuffled } from './random.js';
@@ -29,6 +29,8 @@ export interface NameServerSelectorOptions {
   readonly random?: RandomSource;
   /** Shuffle the list on every change, as Java does. Default true. */
   readonly shuffleOnChange?: boolean;
+  /** Overrides the random initial index (any 32-bit integer); for reproducing a state. */
+  readonly initialIndex?: number;
 }
 
 /** Says whether there is an open, usable connection to `addr`. */
@@ -44,7 +46,14 @@ export class NameServerSelector {
   constructor(options: NameServerSelectorOptions = {}) {
     this.#random = options.random ?? Math.random;
     this.#shuffle = options.shuffleOnChange ?? true;
-    this.#index = randomInt(this.#random, INITIAL_INDEX_BOUND);
+    const { initialIndex } = options;
+    if (initialIndex !== undefined && (initialIndex | 0) !== initialIndex) {
+      throw new InvalidOptionError(
+        'initialIndex',
+        `initialIndex must be a 32-bit integer, got ${initialIndex}`,
+      );
+    }
+    this.#index = initialIndex ?? randomInt(this.#random, INITIAL_INDEX_BOUND);
     if (options.addresses !== undefined) this.update(options.addresses);
   }
 

@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { NoNameServerError } from '../errors.js';
+import { NameServerSelector, INITIAL_INDEX_BOUND } from './name-server-selector.js';
+import { seededRandom } from './random.js';
+
+const NODES = ['10.0.0.1:9876', '10.0.0.2:9876', '10.0.0.3:9876'] as const;
+const healthy = (): boolean => true;
+const broken = (): boolean => false;
+
+/** Pearson chi-square statistic of observed counts against a uniform expectation. */
+function chiSquare(counts: readonly number[]): number {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const expected = total / counts.length;
+  return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
+}
+
+// Chi-square critical value for 2 degrees of freedom at p = 0.001. The seeds are fixed, so the
+// statistic is a constant: the test is deterministic and can only fail if the algorithm changes.
+const CHI2_DF2_P001 = 13.816;
+
+describe('NameServerSelector', () => {
+  it('starts at a random index in [0, 999) from the injected RNG', () => {
+    for (let seed = 0; seed < 200; seed++) {
+      const s = new NameServerSelector({ random: seededRandom(seed) });
+      expect(s.index).toBeGreaterThanOrEqual(0);
+      expect(s.index).toBeLessThan(INITIAL_INDEX_BOUND);
+      expect(Number.isInteger(s.index)).toBe(true);
+      expect(new NameServerSelector({ random: seededRandom(seed) }).index).toBe(s.index);
+    }
+    expect(new NameServerSelector({ random: () => 0.999999999 }).index).toBe(998);
+  });
+
+  it.each([
+    { shuffleOnChange: false, label: 'index only' },
+    { shuffleOnChange: true, label: 'index and shuffle' },
+  ])('spreads 1,000 independent selectors over 3 nodes ($label)', ({ shuffleOnChange }) => {
+    const counts = new Map<string, number>(NODES.map((n) => [n, 0]));
+    for (let seed = 1; seed <= 1000; seed++) {
+      const s = new NameServerSelector({
+        addresses: NODES,
+        random: seededRandom(seed),
+        shuffleOnChange,
+      });
+      const addr = s.select(healthy);
+      counts.set(addr, (counts.get(addr) ?? 0) + 1);
+    }
+    const observed = [...counts.values()];
+    expect(observed).toHaveLength(3);
+    expect(chiSquare(observed)).toBeLessThan(CHI2_DF2_P001);
+    for (const c of observed) expect(c).toBeGreaterThan(250);
+  });
+
+  it('detects a non-random start (the chi-square check can fail)', () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      // The same RNG state for every selector: all pick the same node.
+      const s = new NameServerSelector({
+        addresses: NODES,
+        random: () => 0.5,
+        shuffleOnChange: false,
+      });
+      const addr = s.select(healthy);
+      counts.set(addr, (counts.get(addr) ?? 0) + 1);
+    }
+    const observed = NODES.map((n) => counts.get(n) ?? 0);
+    expect(chiSquare(observed)).toBeGreaterThan(CHI2_DF2_P001);
+  });
+
+  it('sticks to its node while the connection is healthy', () => {
+    const s = new NameServerSelector({ addresses: NODES, random: seededRandom(7) });
+    const first = s.select(healthy);
+    const index = s.index;
+    for (let i = 0; i < 100; i++) expect(s.select(healthy)).toBe(first);
+    expect(s.index).toBe(index);
+    expect(s.chosen).toBe(first);
+  });
+
+  it('moves to index+1 when the chosen connection is unhealthy, then sticks there', () => {
+    const s = new NameServerSelector({
+      addresses: NODES,
+      random: seededRandom(3),
+      shuffleOnChange: false,
+    });
+    const first = s.select(healthy);
+    const i0 = s.index;
+    const second = s.select((addr) => addr !== first);
+    expect(second).toBe(NODES[(i0 + 1) % 3]);
+    expect(s.select(healthy)).toBe(second);
+  });
+
+  it('fails over in the order index+1, index+2, … modulo n, at most n attempts', () => {
+    const list = ['a:1', 'b:2', 'c:3', 'd:4'];
+    for (let seed = 0; seed < 20; seed++) {
+      const s = new NameServerSelector({
+        addresses: list,
+        random: seededRandom(seed),
+        shuffleOnChange: false,
+      });
+      const i0 = s.index;
+      const tried = [...s.attempts(broken)];
+      expect(tried).toEqual([1, 2, 3, 4].map((k) => list[(i0 + k) % 4]));
+      expect(s.chosen).toBe(tried[3]);
+    }
+  });
+
+  it('follows the shuffled list order when shuffling', () => {
+    const list = ['a:1', 'b:2', 'c:3', 'd:4', 'e:5'];
+    const s = new NameServerSelector({ addresses: list, random: seededRandom(11) });
+    expect([...s.addresses].sort()).toEqual(list);
+    const order = s.addresses;
+    const i0 = s.index;
+    expect([...s.attempts(broken)]).toEqual([1, 2, 3, 4, 5].map((k) => order[(i0 + k) % 5]));
+  });
+
+  it('starts the failover plan with the healthy chosen node and stops when the caller succeeds', () => {
+    const s = new NameServerSelector({
+      addresses: NODES,
+      random: seededRandom(5),
+      shuffleOnChange: false,
+    });
+    const chosen = s.select(healthy);
+    const i0 = s.index;
+    const tried: string[] = [];
+    for (const addr of s.attempts(healthy)) {
+      tried.push(addr);
+      if (tried.length === 2) break; // the second one "connects"
+    }
+    expect(tried).toEqual([chosen, NODES[(i0 + 1) % 3]]);
+    expect(s.chosen).toBe(tried[1]);
+    expect(s.select(healthy)).toBe(tried[1]);
+    expect([...s.attempts(broken, 2)]).toHaveLength(2);
+  });
+
+  it('drops the chosen node at once when a list change removes it (apache/rocketmq#2042)', () => {
+    const s = new NameServerSelector({ addresses: NODES, random: seededRandom(9) });
+    const chosen = s.select(healthy);
+    const next = ['10.0.0.7:9876', '10.0.0.8:9876', ...NODES.filter((n) => n !== chosen)];
+    expect(s.update(next)).toBe(true);
+    expect(s.chosen).toBeUndefined();
+    // Even though the old node's connection is still "healthy", it is not used any more.
+    const picked = s.select(healthy);
+    expect(picked).not.toBe(chosen);
+    expect(next).toContain(picked);
+  });
+
+  it('keeps the chosen node across a change that retains it, and ignores same-membership and empty updates', () => {
+    const s = new NameServerSelector({ addresses: NODES, random: seededRandom(4) });
+    const chosen = s.select(healthy);
+    const before = s.addresses;
+    expect(s.update([...NODES].reverse())).toBe(false);
+    expect(s.update([])).toBe(false);
+    expect(s.addresses).toBe(before);
+    expect(s.update([...NODES, '10.0.0.4:9876'])).toBe(true);
+    expect(s.chosen).toBe(chosen);
+    expect(s.select(healthy)).toBe(chosen);
+  });
+
+  it('forgets a node the caller reports as failed', () => {
+    const s = new NameServerSelector({
+      addresses: NODES,
+      random: seededRandom(2),
+      shuffleOnChange: false,
+    });
+    const chosen = s.select(healthy);
+    s.reportFailure('not-chosen:1');
+    expect(s.chosen).toBe(chosen);
+    s.reportFailure(chosen);
+    expect(s.chosen).toBeUndefined();
+    expect(s.select(healthy)).not.toBe(chosen);
+  });
+
+  it('throws NoNameServerError with an empty list', () => {
+    const s = new NameServerSelector({ random: seededRandom(1) });
+    expect(() => s.select(healthy)).toThrow(NoNameServerError);
+    expect(() => [...s.attempts(healthy)]).toThrow(NoNameServerError);
+  });
+
+  it('wraps the index like a Java int at 2^31 and stays in range', () => {
+    const s = new NameServerSelector({
+      addresses: NODES,
+      shuffleOnChange: false,
+      initialIndex: 2147483646,
+    });
+    // 2147483647 % 3 = 1, then -2147483648 → abs 2147483648 % 3 = 2, then -2147483647 % 3 → 1.
+    expect([s.advance(), s.advance(), s.advance()]).toEqual([NODES[1], NODES[2], NODES[1]]);
+    expect(s.index).toBe(-2147483647);
+    expect(() => new NameServerSelector({ initialIndex: 1.5 })).toThrow(/initialIndex/);
+  });
+});
