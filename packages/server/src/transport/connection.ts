@@ -1,0 +1,274 @@
+/**
+ * One accepted TCP connection: bytes → frames → commands → dispatcher → response frames.
+ *
+ * Java parity (RM/netty/NettyRemotingServer + NettyDecoder):
+ * - a frame that cannot be cut or decoded closes this connection without any response;
+ * - a command with the response bit set is never processed as a request (we have no pending
+ *   server-initiated calls, so it is dropped);
+ * - one-way requests are processed and never answered;
+ * - no read and no write for `idleTimeoutMillis` closes the connection (Netty IdleStateHandler).
+ *
+ * Writes made while handling one chunk are corked and leave in one writev. When the socket's
+ * write buffer reaches the high-water mark, reading stops and the frames not yet handled wait
+ * here until 'drain', so a peer that sends but never reads costs at most one chunk of frames
+ * plus the high-water mark.
+ */
+import type { Socket } from 'node:net';
+import {
+  FrameDecoder,
+  ResponseCode,
+  createResponse,
+  decodeFrame,
+  encodeCommand,
+  isOneway,
+  isProtocolError,
+  isResponse,
+} from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import type { Logger } from '../logging.js';
+import type {
+  ConnectionId,
+  ConnectionInfo,
+  RequestDispatcher,
+  TransportMetrics,
+  TransportRequestContext,
+} from './types.js';
+
+/** What a connection needs from its server; shared by all connections of one server. */
+export interface ConnectionHost {
+  readonly dispatcher: RequestDispatcher;
+  readonly metrics: TransportMetrics | null;
+  readonly logger: Logger;
+  readonly maxFrameLength: number;
+  readonly idleTimeoutMillis: number;
+  readonly writeHardLimit: number;
+  now(): number;
+  /** Called exactly once, when the socket has closed for whatever reason. */
+  connectionClosed(conn: Connection): void;
+}
+
+const QUIET_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+export class Connection {
+  readonly id: ConnectionId;
+  readonly remoteAddress: string;
+  readonly openedAt: number;
+  private readonly socket: Socket;
+  private readonly host: ConnectionHost;
+  private readonly decoder: FrameDecoder;
+  private readonly ctx: TransportRequestContext;
+  private log: Logger | null = null;
+  /** Frames cut but not yet dispatched because the write side is backed up. */
+  private pending: Buffer[] = [];
+  private isPaused = false;
+  private isCorked = false;
+  /** Set once we decided to close: no more dispatching, whatever is still buffered. */
+  private isClosing = false;
+  private requests = 0;
+  private peakWritableLength = 0;
+
+  constructor(id: ConnectionId, socket: Socket, host: ConnectionHost) {
+    this.id = id;
+    this.socket = socket;
+    this.host = host;
+    this.remoteAddress = formatRemoteAddress(socket);
+    this.openedAt = host.now();
+    this.decoder = new FrameDecoder({ maxFrameLength: host.maxFrameLength });
+    this.ctx = { connectionId: id, remoteAddress: this.remoteAddress };
+  }
+
+  /** Installs the socket listeners; call once, right after accept. */
+  start(): void {
+    const socket = this.socket;
+    socket.setNoDelay(true);
+    if (this.host.idleTimeoutMillis > 0) {
+      // Node's socket timeout is re-armed by every read and write: exactly "no read and no write".
+      socket.setTimeout(this.host.idleTimeoutMillis);
+      socket.on('timeout', () => {
+        this.logger().info({ idleMillis: this.host.idleTimeoutMillis }, 'closing idle connection');
+        this.host.metrics?.connectionDropped('idle');
+        this.destroy();
+      });
+    }
+    socket.on('data', (chunk: Buffer) => {
+      this.onData(chunk);
+    });
+    socket.on('drain', () => {
+      this.onDrain();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const level = err.code !== undefined && QUIET_SOCKET_ERRORS.has(err.code) ? 'debug' : 'warn';
+      this.logger()[level]({ err }, 'connection error');
+    });
+    socket.once('close', () => {
+      this.isClosing = true;
+      this.pending = [];
+      this.host.connectionClosed(this);
+    });
+  }
+
+  info(): ConnectionInfo {
+    return {
+      id: this.id,
+      remoteAddress: this.remoteAddress,
+      writableLength: this.socket.writableLength,
+      peakWritableLength: this.peakWritableLength,
+      isPaused: this.isPaused,
+      pendingFrames: this.pending.length,
+      requests: this.requests,
+      openedAt: this.openedAt,
+    };
+  }
+
+  /** Closes at once, dropping queued writes (expired broker, frame error, forced shutdown). */
+  destroy(): void {
+    this.isClosing = true;
+    this.pending = [];
+    this.socket.destroy();
+  }
+
+  /**
+   * Graceful close: stop reading, flush what was already answered, send FIN. The caller
+   * destroys the connection if the peer does not finish closing in time.
+   */
+  end(): void {
+    if (this.isClosing) return;
+    this.isClosing = true;
+    this.pending = [];
+    this.socket.pause();
+    this.socket.end();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.isClosing) return;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.onFrameError(err);
+      return;
+    }
+    if (frames.length === 0) return;
+    if (this.isPaused) {
+      // 'data' already queued before pause() took effect: keep the order, handle after drain.
+      for (const f of frames) this.pending.push(f);
+      return;
+    }
+    this.handleFrames(frames, 0);
+  }
+
+  private onDrain(): void {
+    if (!this.isPaused || this.isClosing) return;
+    this.isPaused = false;
+    const frames = this.pending;
+    this.pending = [];
+    this.handleFrames(frames, 0);
+    if (!this.isPaused && !this.isClosing) this.socket.resume();
+  }
+
+  private handleFrames(frames: Buffer[], from: number): void {
+    for (let i = from; i < frames.length; i++) {
+      if (this.isClosing) break;
+      if (this.socket.writableNeedDrain) {
+        this.pauseUntilDrain(frames, i);
+        break;
+      }
+      this.handleFrame(frames[i]!);
+    }
+    if (this.isCorked) {
+      this.isCorked = false;
+      this.socket.uncork();
+    }
+  }
+
+  private pauseUntilDrain(frames: Buffer[], from: number): void {
+    this.isPaused = true;
+    this.socket.pause();
+    for (let i = from; i < frames.length; i++) this.pending.push(frames[i]!);
+    this.logger().debug(
+      { writableLength: this.socket.writableLength, pendingFrames: this.pending.length },
+      'write buffer full, reading paused',
+    );
+  }
+
+  private handleFrame(frame: Buffer): void {
+    let request: RemotingCommand;
+    try {
+      request = decodeFrame(frame);
+    } catch (err) {
+      this.onFrameError(err);
+      return;
+    }
+    if (isResponse(request)) {
+      // The NameServer never sends requests, so no response can be pending here.
+      this.logger().warn(
+        { code: request.code, opaque: request.opaque },
+        'dropping a response command received from a peer',
+      );
+      return;
+    }
+    this.requests++;
+    let response: RemotingCommand | null;
+    try {
+      response = this.host.dispatcher.dispatch(request, this.ctx);
+    } catch (err) {
+      // The dispatcher contract says it never throws; if it does, answer like Java does.
+      this.logger().error({ err, code: request.code }, 'dispatcher threw');
+      response = createResponse(request, {
+        code: ResponseCode.SYSTEM_ERROR,
+        remark: err instanceof Error ? err.message : String(err),
+      });
+    }
+    if (response === null || isOneway(request)) return;
+    let bytes: Buffer;
+    try {
+      bytes = encodeCommand(response);
+    } catch (err) {
+      this.logger().error({ err, code: request.code }, 'could not encode a response');
+      bytes = encodeCommand(
+        createResponse(request, { code: ResponseCode.SYSTEM_ERROR, remark: 'encode failed' }),
+      );
+    }
+    this.write(bytes);
+  }
+
+  private write(bytes: Buffer): void {
+    const socket = this.socket;
+    if (!this.isCorked) {
+      this.isCorked = true;
+      socket.cork();
+    }
+    socket.write(bytes);
+    const queued = socket.writableLength;
+    if (queued > this.peakWritableLength) this.peakWritableLength = queued;
+    if (queued > this.host.writeHardLimit) {
+      this.logger().warn(
+        { writableLength: queued, limit: this.host.writeHardLimit },
+        'write buffer over the hard limit, closing connection',
+      );
+      this.host.metrics?.connectionDropped('write-overflow');
+      this.destroy();
+    }
+  }
+
+  private onFrameError(err: unknown): void {
+    const code = isProtocolError(err) ? err.code : 'NS_UNKNOWN';
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger().warn({ code, reason: message }, 'malformed frame, closing connection');
+    this.host.metrics?.frameError(code);
+    this.destroy();
+  }
+
+  /** The per-connection child logger, created on first use (most connections never log). */
+  private logger(): Logger {
+    this.log ??= this.host.logger.child({ connId: this.id, remote: this.remoteAddress });
+    return this.log;
+  }
+}
+
+/** `ip:port` as Java's RemotingHelper prints it; IPv4-mapped IPv6 shown as plain IPv4. */
+function formatRemoteAddress(socket: Socket): string {
+  let ip = socket.remoteAddress ?? 'unknown';
+  if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+  return `${ip}:${socket.remotePort ?? 0}`;
+}

@@ -1,0 +1,211 @@
+/**
+ * Helpers for the TCP tests: a raw remoting client (frames in, commands out), a scripted
+ * dispatcher, recording metrics, and a poll-with-deadline.
+ */
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import {
+  FrameDecoder,
+  ResponseCode,
+  createRequest,
+  createResponse,
+  decodeFrame,
+  encodeCommand,
+  newExtFields,
+} from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import { createSilentLogger } from '../src/logging.js';
+import { RemotingServer } from '../src/transport/remoting-server.js';
+import type {
+  RequestDispatcher,
+  TransportMetrics,
+  TransportOptions,
+  TransportRequestContext,
+} from '../src/transport/types.js';
+
+/** Polls `predicate` until it holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  predicate: () => boolean,
+  timeoutMs = 5000,
+  intervalMs = 5,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export const ECHO_CODE = 105;
+export const BIG_CODE = 106;
+export const THROW_CODE = 107;
+
+/**
+ * Answers ECHO_CODE with the `topic` ext field echoed back in the body, BIG_CODE with a body of
+ * `size` bytes, THROW_CODE by throwing (to check the transport's guard), and records one-way calls.
+ */
+export class ScriptedDispatcher implements RequestDispatcher {
+  readonly seen: { code: number; opaque: number; ctx: TransportRequestContext }[] = [];
+  onewayCount = 0;
+
+  dispatch(request: RemotingCommand, ctx: TransportRequestContext): RemotingCommand | null {
+    this.seen.push({ code: request.code, opaque: request.opaque, ctx });
+    if ((request.flag & 0x2) !== 0) {
+      this.onewayCount++;
+      return null;
+    }
+    if (request.code === THROW_CODE) throw new Error('boom');
+    if (request.code === BIG_CODE) {
+      const size = Number(request.extFields?.size ?? '0');
+      return createResponse(request, {
+        code: ResponseCode.SUCCESS,
+        body: Buffer.alloc(size, 0x61),
+      });
+    }
+    if (request.code === ECHO_CODE) {
+      const topic = request.extFields?.topic ?? '';
+      return createResponse(request, {
+        code: ResponseCode.SUCCESS,
+        body: Buffer.from(topic, 'utf8'),
+      });
+    }
+    return createResponse(request, {
+      code: ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
+      remark: ` request type ${request.code} not supported`,
+    });
+  }
+}
+
+export class RecordingMetrics implements TransportMetrics {
+  opened = 0;
+  closed = 0;
+  readonly frameErrors: string[] = [];
+  readonly dropped: string[] = [];
+  connectionOpened(): void {
+    this.opened++;
+  }
+  connectionClosed(): void {
+    this.closed++;
+  }
+  frameError(code: string): void {
+    this.frameErrors.push(code);
+  }
+  connectionDropped(reason: 'idle' | 'write-overflow'): void {
+    this.dropped.push(reason);
+  }
+}
+
+export function echoRequest(opaque: number, topic: string, oneway = false): RemotingCommand {
+  const extFields = newExtFields();
+  extFields.topic = topic;
+  return createRequest({ code: ECHO_CODE, opaque, extFields, oneway });
+}
+
+export function bigRequest(opaque: number, size: number): RemotingCommand {
+  const extFields = newExtFields();
+  extFields.size = String(size);
+  return createRequest({ code: BIG_CODE, opaque, extFields });
+}
+
+/** A client socket that decodes every frame it receives. */
+export class RawClient {
+  readonly socket: Socket;
+  readonly received: RemotingCommand[] = [];
+  receivedBytes = 0;
+  isClosed = false;
+  readonly closed: Promise<void>;
+  private readonly decoder = new FrameDecoder();
+  private readonly waiters = new Map<number, (cmd: RemotingCommand) => void>();
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.receivedBytes += chunk.length;
+      for (const frame of this.decoder.push(chunk)) {
+        const cmd = decodeFrame(frame);
+        this.received.push(cmd);
+        const waiter = this.waiters.get(cmd.opaque);
+        if (waiter !== undefined) {
+          this.waiters.delete(cmd.opaque);
+          waiter(cmd);
+        }
+      }
+    });
+    socket.on('error', () => {
+      // ECONNRESET after the server destroys us is expected; 'close' records it.
+    });
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.isClosed = true;
+        resolve();
+      });
+    });
+  }
+
+  static connect(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({
+        host: '127.0.0.1',
+        port,
+        allowHalfOpen: options.allowHalfOpen ?? false,
+      });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new RawClient(socket));
+      });
+    });
+  }
+
+  send(cmd: RemotingCommand | Buffer): void {
+    this.socket.write(Buffer.isBuffer(cmd) ? cmd : encodeCommand(cmd));
+  }
+
+  /** Sends `cmd` and resolves with the response carrying its opaque. */
+  request(cmd: RemotingCommand, timeoutMs = 5000): Promise<RemotingCommand> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(cmd.opaque);
+        reject(new Error(`no response for opaque ${cmd.opaque} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(cmd.opaque, (res) => {
+        clearTimeout(timer);
+        resolve(res);
+      });
+      this.send(cmd);
+    });
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export interface TestServer {
+  server: RemotingServer;
+  port: number;
+  dispatcher: ScriptedDispatcher;
+  metrics: RecordingMetrics;
+  /** Connection ids reported closed, in order. */
+  closedIds: number[];
+}
+
+/** A RemotingServer on 127.0.0.1:0 with the scripted dispatcher; close it in afterEach. */
+export async function startTestServer(
+  options: Partial<TransportOptions> = {},
+): Promise<TestServer> {
+  const dispatcher = new ScriptedDispatcher();
+  const metrics = new RecordingMetrics();
+  const closedIds: number[] = [];
+  const server = new RemotingServer({
+    dispatcher,
+    metrics,
+    logger: createSilentLogger(),
+    options: { host: '127.0.0.1', port: 0, ...options },
+    onConnectionClosed: (id) => closedIds.push(id),
+  });
+  const { port } = await server.listen();
+  return { server, port, dispatcher, metrics, closedIds };
+}

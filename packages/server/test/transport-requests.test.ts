@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { ResponseCode, createRequest, encodeCommand } from '@ns/protocol';
+import { RemotingServer } from '../src/transport/remoting-server.js';
+import { TransportError } from '../src/transport/transport-error.js';
+import { createSilentLogger } from '../src/logging.js';
+import {
+  RawClient,
+  ScriptedDispatcher,
+  THROW_CODE,
+  echoRequest,
+  startTestServer,
+  waitFor,
+} from './transport-helpers.js';
+import type { TestServer } from './transport-helpers.js';
+
+let ts: TestServer | null = null;
+const clients: RawClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await ts?.server.close(500);
+  ts = null;
+});
+
+async function client(port: number): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  clients.push(c);
+  return c;
+}
+
+describe('RemotingServer request path', () => {
+  it('reports the OS-chosen port and answers many concurrent requests by opaque', async () => {
+    ts = await startTestServer();
+    expect(ts.port).toBeGreaterThan(0);
+    const c = await client(ts.port);
+    const n = 500;
+    // All requests leave in one write, so the server cuts many frames from each chunk.
+    const frames = Array.from({ length: n }, (_, i) =>
+      encodeCommand(echoRequest(1000 + i, `topic-${i}`)),
+    );
+    c.send(Buffer.concat(frames));
+    await waitFor('all responses', () => c.received.length === n);
+    const byOpaque = new Map(c.received.map((r) => [r.opaque, r]));
+    expect(byOpaque.size).toBe(n);
+    for (let i = 0; i < n; i++) {
+      const res = byOpaque.get(1000 + i);
+      expect(res?.code).toBe(ResponseCode.SUCCESS);
+      expect(res?.flag).toBe(1);
+      expect(res?.body?.toString('utf8')).toBe(`topic-${i}`);
+    }
+  });
+
+  it('answers requests split at every byte boundary', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    const bytes = Buffer.concat([
+      encodeCommand(echoRequest(1, 'a')),
+      encodeCommand(echoRequest(2, 'b')),
+    ]);
+    for (let i = 0; i < bytes.length; i++) {
+      c.socket.write(bytes.subarray(i, i + 1));
+    }
+    await waitFor('two responses', () => c.received.length === 2);
+    expect(c.received.map((r) => r.opaque).sort()).toEqual([1, 2]);
+  });
+
+  it('processes a one-way request and never answers it', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    c.send(echoRequest(7, 'oneway', true));
+    // Same connection, sent after: when its answer arrives, an answer to 7 would have come first.
+    const res = await c.request(echoRequest(8, 'normal'));
+    expect(res.opaque).toBe(8);
+    expect(ts.dispatcher.onewayCount).toBe(1);
+    expect(c.received.map((r) => r.opaque)).toEqual([8]);
+  });
+
+  it('drops a command with the response bit set and keeps the connection', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    const stray = { ...echoRequest(9, 'x'), flag: 1 };
+    c.send(stray);
+    const res = await c.request(echoRequest(10, 'after'));
+    expect(res.opaque).toBe(10);
+    expect(ts.dispatcher.seen.map((s) => s.opaque)).toEqual([10]);
+    expect(c.received).toHaveLength(1);
+  });
+
+  it('answers SYSTEM_ERROR when the dispatcher throws, and keeps serving', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    const res = await c.request(createRequest({ code: THROW_CODE, opaque: 3 }));
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toBe('boom');
+    expect((await c.request(echoRequest(4, 'ok'))).code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('hands the dispatcher a per-connection id and remote address', async () => {
+    ts = await startTestServer();
+    const a = await client(ts.port);
+    const b = await client(ts.port);
+    await a.request(echoRequest(1, 'a'));
+    await b.request(echoRequest(1, 'b'));
+    const [ca, cb] = ts.dispatcher.seen.map((s) => s.ctx);
+    expect(ca?.connectionId).not.toBe(cb?.connectionId);
+    expect(ca?.remoteAddress).toBe(`127.0.0.1:${a.socket.localPort}`);
+    expect(ts.server.connectionCount).toBe(2);
+    expect(ts.metrics.opened).toBe(2);
+  });
+
+  it('reports each closed connection once, whoever closed it', async () => {
+    ts = await startTestServer();
+    const a = await client(ts.port);
+    const b = await client(ts.port);
+    await a.request(echoRequest(1, 'a'));
+    await b.request(echoRequest(1, 'b'));
+    const idA = ts.dispatcher.seen[0]!.ctx.connectionId;
+    const idB = ts.dispatcher.seen[1]!.ctx.connectionId;
+    a.destroy();
+    await waitFor('client close reported', () => ts!.closedIds.includes(idA));
+    expect(ts.server.closeConnection(idB)).toBe(true);
+    await b.closed;
+    await waitFor('server close reported', () => ts!.closedIds.includes(idB));
+    expect(ts.closedIds).toEqual([idA, idB]);
+    expect(ts.server.closeConnection(idB)).toBe(false);
+    expect(ts.server.connectionCount).toBe(0);
+    expect(ts.metrics.closed).toBe(2);
+  });
+
+  it('fails listen() with a typed error when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as AddressInfo;
+    const server = new RemotingServer({
+      dispatcher: new ScriptedDispatcher(),
+      logger: createSilentLogger(),
+      options: { host: '127.0.0.1', port },
+    });
+    try {
+      const err: unknown = await server.listen().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TransportError);
+      expect((err as TransportError).code).toBe('NS_LISTEN_FAILED');
+      expect((err as TransportError).message).toContain('EADDRINUSE');
+    } finally {
+      await server.close();
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+
+  it('rejects invalid options naming the option', () => {
+    expect(
+      () =>
+        new RemotingServer({
+          dispatcher: new ScriptedDispatcher(),
+          logger: createSilentLogger(),
+          options: { port: 70000 },
+        }),
+    ).toThrow(/port/);
+  });
+});
