@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { ResponseCode, encodeCommand } from '@ns/protocol';
+import {
+  RawClient,
+  bigRequest,
+  echoRequest,
+  startTestServer,
+  waitFor,
+} from './transport-helpers.js';
+import type { TestServer } from './transport-helpers.js';
+
+let ts: TestServer | null = null;
+const clients: RawClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await ts?.server.close(500);
+  ts = null;
+});
+
+async function client(port: number, allowHalfOpen = false): Promise<RawClient> {
+  const c = await RawClient.connect(port, { allowHalfOpen });
+  clients.push(c);
+  return c;
+}
+
+describe('RemotingServer flow control and lifecycle', () => {
+  it('closes a connection with no traffic after the idle time and reports it', async () => {
+    ts = await startTestServer({ idleTimeoutMillis: 150 });
+    const idle = await client(ts.port);
+    const busy = await client(ts.port);
+    const started = Date.now();
+    // Keep `busy` active past the idle time of `idle`.
+    let opaque = 1;
+    while (!idle.isClosed) {
+      await busy.request(echoRequest(opaque++, 'keepalive'));
+      if (Date.now() - started > 5000) throw new Error('idle connection was never closed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(busy.isClosed).toBe(false);
+    expect(ts.metrics.dropped).toEqual(['idle']);
+    await waitFor('close reported', () => ts!.closedIds.length === 1);
+  });
+
+  it('stops reading from a client that never reads; buffered bytes stay bounded; nothing is lost', async () => {
+    const hwm = 64 * 1024;
+    const responseSize = 8 * 1024;
+    ts = await startTestServer({ writeHighWaterMark: hwm, writeHardLimit: 4 * 1024 * 1024 });
+    const c = await client(ts.port);
+    c.socket.pause(); // never read until we say so
+    const n = 4000; // ~32 MiB of responses: far more than the kernel buffers on loopback
+    const batch: Buffer[] = [];
+    for (let i = 0; i < n; i++) batch.push(encodeCommand(bigRequest(i, responseSize)));
+    c.socket.write(Buffer.concat(batch));
+
+    await waitFor(
+      'server paused reading',
+      () => ts!.server.connectionInfos()[0]?.isPaused === true,
+    );
+    const info = ts.server.connectionInfos()[0]!;
+    // The server has not dispatched everything: the rest waits in the client's / kernel buffers.
+    expect(info.requests).toBeLessThan(n);
+    // Bound: the high-water mark plus the responses to the frames of one read chunk at most.
+    const chunkFrames = Math.ceil((64 * 1024) / encodeCommand(bigRequest(0, responseSize)).length);
+    const frameBytes = encodeCommand(bigRequest(0, 0)).length + responseSize + 64;
+    expect(info.peakWritableLength).toBeLessThanOrEqual(hwm + frameBytes * (chunkFrames + 1));
+    expect(ts.metrics.dropped).toEqual([]);
+
+    c.socket.resume();
+    await waitFor('every response', () => c.received.length === n, 20_000);
+    const opaques = new Set(c.received.map((r) => r.opaque));
+    expect(opaques.size).toBe(n);
+    expect(c.received.every((r) => r.body?.length === responseSize)).toBe(true);
+    expect(ts.server.connectionInfos()[0]?.peakWritableLength).toBeLessThanOrEqual(
+      hwm + frameBytes * (chunkFrames + 1),
+    );
+  });
+
+  it('destroys a connection whose write buffer passes the hard limit', async () => {
+    ts = await startTestServer({ writeHighWaterMark: 16 * 1024, writeHardLimit: 32 * 1024 });
+    const c = await client(ts.port);
+    c.socket.pause();
+    c.send(bigRequest(1, 4 * 1024 * 1024));
+    await c.closed;
+    expect(ts.metrics.dropped).toEqual(['write-overflow']);
+  });
+
+  it('close() answers what was received, ends connections and refuses new ones', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    const pending = c.request(echoRequest(1, 'last'));
+    await waitFor('request dispatched', () => ts!.dispatcher.seen.length === 1);
+    await ts.server.close(2000);
+    expect((await pending).body?.toString()).toBe('last');
+    await c.closed;
+    expect(ts.server.connectionCount).toBe(0);
+    const refused = await new Promise<string>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port: ts!.port });
+      s.once('connect', () => {
+        s.destroy();
+        resolve('connected');
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        resolve(err.code ?? 'error');
+      });
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    // Idempotent.
+    await ts.server.close();
+  });
+
+  it('close() destroys a peer that never finishes closing after the grace period', async () => {
+    ts = await startTestServer();
+    const stubborn = await client(ts.port, true); // half-open: it will not answer our FIN
+    expect((await stubborn.request(echoRequest(1, 'x'))).code).toBe(ResponseCode.SUCCESS);
+    const started = Date.now();
+    await ts.server.close(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(ts.server.connectionCount).toBe(0);
+    expect(ts.closedIds).toHaveLength(1);
+  });
+});
