@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { RequestCode, ResponseCode } from '@ns/protocol';
+import { createMetrics } from './metrics.js';
+
+function views(brokers = 0, topics = 0) {
+  const state = { brokers, topics };
+  return {
+    state,
+    views: { brokerCount: () => state.brokers, topicCount: () => state.topics },
+  };
+}
+
+/** The value of one sample line, e.g. `namesrv_topics 3`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('createMetrics', () => {
+  it('counts requests by code name and result name, with a latency histogram', async () => {
+    const m = createMetrics(views().views, { defaultMetrics: false });
+    m.observeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.SUCCESS, 0.0002);
+    m.observeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.SUCCESS, 0.0003);
+    m.observeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.TOPIC_NOT_EXIST, 0.02);
+    m.observeRequest(RequestCode.BROKER_HEARTBEAT, null, 0.00001);
+    const { body, contentType } = await m.scrape();
+    expect(contentType).toMatch(/^text\/plain/);
+    expect(
+      sample(body, 'namesrv_requests_total{code="GET_ROUTEINFO_BY_TOPIC",result="SUCCESS"}'),
+    ).toBe(2);
+    expect(
+      sample(
+        body,
+        'namesrv_requests_total{code="GET_ROUTEINFO_BY_TOPIC",result="TOPIC_NOT_EXIST"}',
+      ),
+    ).toBe(1);
+    expect(
+      sample(body, 'namesrv_requests_total{code="BROKER_HEARTBEAT",result="NO_RESPONSE"}'),
+    ).toBe(1);
+    expect(
+      sample(body, 'namesrv_request_duration_seconds_count{code="GET_ROUTEINFO_BY_TOPIC"}'),
+    ).toBe(3);
+    expect(
+      sample(
+        body,
+        'namesrv_request_duration_seconds_bucket{le="0.00025",code="GET_ROUTEINFO_BY_TOPIC"}',
+      ),
+    ).toBe(1);
+    expect(
+      sample(
+        body,
+        'namesrv_request_duration_seconds_bucket{le="0.0005",code="GET_ROUTEINFO_BY_TOPIC"}',
+      ),
+    ).toBe(2);
+    expect(
+      sample(body, 'namesrv_request_duration_seconds_sum{code="GET_ROUTEINFO_BY_TOPIC"}'),
+    ).toBeCloseTo(0.0205, 6);
+  });
+
+  it('folds unknown request and response codes into one UNKNOWN series', async () => {
+    const m = createMetrics(views().views, { defaultMetrics: false });
+    for (let code = 5000; code < 5100; code++)
+      m.observeRequest(code, ResponseCode.REQUEST_CODE_NOT_SUPPORTED, 0.0001);
+    m.observeRequest(RequestCode.PUT_KV_CONFIG, 777, 0.0001);
+    const { body } = await m.scrape();
+    expect(
+      sample(body, 'namesrv_requests_total{code="UNKNOWN",result="REQUEST_CODE_NOT_SUPPORTED"}'),
+    ).toBe(100);
+    expect(sample(body, 'namesrv_requests_total{code="PUT_KV_CONFIG",result="UNKNOWN"}')).toBe(1);
+    expect(body.split('\n').filter((l) => l.startsWith('namesrv_requests_total{'))).toHaveLength(2);
+  });
+
+  it('samples brokers and topics from the views at scrape time', async () => {
+    const v = views(2, 5);
+    const m = createMetrics(v.views, { defaultMetrics: false });
+    let { body } = await m.scrape();
+    expect(sample(body, 'namesrv_brokers')).toBe(2);
+    expect(sample(body, 'namesrv_topics')).toBe(5);
+    v.state.brokers = 7;
+    v.state.topics = 0;
+    ({ body } = await m.scrape());
+    expect(sample(body, 'namesrv_brokers')).toBe(7);
+    expect(sample(body, 'namesrv_topics')).toBe(0);
+  });
+
+  it('tracks connections, registrations, expiries, KV writes and frame errors', async () => {
+    const m = createMetrics(views().views, { defaultMetrics: false });
+    m.connectionOpened();
+    m.connectionOpened();
+    m.connectionClosed();
+    m.brokerRegistered();
+    m.brokerRegistered();
+    m.brokerExpired('timeout');
+    m.brokerExpired('channel_closed');
+    m.brokerExpired('channel_closed');
+    m.kvConfigWritten('put');
+    m.kvConfigWritten('delete');
+    m.frameError('NS_FRAME_TOO_LONG');
+    const { body } = await m.scrape();
+    expect(sample(body, 'namesrv_connections_open')).toBe(1);
+    expect(sample(body, 'namesrv_broker_registrations_total')).toBe(2);
+    expect(sample(body, 'namesrv_broker_expiries_total{reason="timeout"}')).toBe(1);
+    expect(sample(body, 'namesrv_broker_expiries_total{reason="channel_closed"}')).toBe(2);
+    expect(sample(body, 'namesrv_kv_config_writes_total{op="put"}')).toBe(1);
+    expect(sample(body, 'namesrv_kv_config_writes_total{op="delete"}')).toBe(1);
+    expect(sample(body, 'namesrv_frame_errors_total{code="NS_FRAME_TOO_LONG"}')).toBe(1);
+  });
+
+  it('keeps registries apart and adds default process metrics when asked', async () => {
+    const a = createMetrics(views().views);
+    const b = createMetrics(views().views, { defaultLabels: { instance: 'b' } });
+    a.brokerRegistered();
+    const bodyA = (await a.scrape()).body;
+    const bodyB = (await b.scrape()).body;
+    expect(bodyA).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(sample(bodyA, 'namesrv_broker_registrations_total')).toBe(1);
+    expect(sample(bodyB, 'namesrv_broker_registrations_total{instance="b"}')).toBe(0);
+  });
+});
