@@ -1,0 +1,78 @@
+/**
+ * `ClusterInfo`: the GET_BROKER_CLUSTER_INFO body, always legacy JSON (§3.3):
+ * `{"brokerAddrTable":{name:BrokerData},"clusterAddrTable":{cluster:[names]}}`.
+ */
+import type { BrokerData, ClusterInfo } from './types.js';
+import {
+  type JavaMapShape,
+  type JsonFlavour,
+  LEGACY,
+  stringKeyOrder,
+  writeStringArray,
+  writeStringKeyedMap,
+} from '../json/fastjson-writer.js';
+import {
+  asRecord,
+  parseJsonBody,
+  readStringKeyedMap,
+  stringListValue,
+} from '../json/read-fields.js';
+import { readBrokerData, writeBrokerData } from './broker-data.js';
+
+/** Java 4.9.7 RouteInfoManager: `brokerAddrTable = new HashMap<>(128)`. */
+export const BROKER_ADDR_TABLE_SHAPE: JavaMapShape = Object.freeze({ initialCapacity: 128 });
+/** Java 4.9.7 RouteInfoManager: `clusterAddrTable = new HashMap<>(32)`. */
+export const CLUSTER_ADDR_TABLE_SHAPE: JavaMapShape = Object.freeze({ initialCapacity: 32 });
+
+/**
+ * Legacy JSON with Java's iteration orders: the tables in hash order of their Java capacities, and
+ * each cluster's broker-name `HashSet` (default capacity) in hash order. Pass the maps and name
+ * lists in the order entries were inserted on the Java side (JS insertion order).
+ */
+export function writeClusterInfo(info: ClusterInfo, flavour: JsonFlavour = LEGACY): string {
+  return (
+    '{"brokerAddrTable":' +
+    writeStringKeyedMap(
+      info.brokerAddrTable,
+      (bd: BrokerData) => writeBrokerData(bd, flavour),
+      flavour,
+      BROKER_ADDR_TABLE_SHAPE,
+    ) +
+    ',"clusterAddrTable":' +
+    writeStringKeyedMap(
+      info.clusterAddrTable,
+      (names) => writeStringArray(stringKeyOrder(names, flavour), flavour),
+      flavour,
+      CLUSTER_ADDR_TABLE_SHAPE,
+    ) +
+    '}'
+  );
+}
+
+export function encodeClusterInfo(info: ClusterInfo, flavour: JsonFlavour = LEGACY): Buffer {
+  return Buffer.from(writeClusterInfo(info, flavour), 'utf8');
+}
+
+export function readClusterInfo(v: unknown, where: string): ClusterInfo {
+  const rec = asRecord(v, where);
+  const bat = rec['brokerAddrTable'];
+  const cat = rec['clusterAddrTable'];
+  return {
+    brokerAddrTable:
+      bat === undefined || bat === null
+        ? new Map()
+        : readStringKeyedMap(bat, `${where}.brokerAddrTable`, (e, w, k) =>
+            readBrokerData(e, `${w}[${JSON.stringify(k)}]`),
+          ),
+    clusterAddrTable:
+      cat === undefined || cat === null
+        ? new Map()
+        : readStringKeyedMap(cat, `${where}.clusterAddrTable`, (e, w, k) =>
+            stringListValue(e, `${w}[${JSON.stringify(k)}]`),
+          ),
+  };
+}
+
+export function decodeClusterInfo(body: Buffer): ClusterInfo {
+  return readClusterInfo(parseJsonBody(body, 'ClusterInfo'), 'ClusterInfo');
+}

@@ -1,0 +1,245 @@
+/**
+ * `RegisterBrokerBody`: the REGISTER_BROKER request body (§3.8, §3.9).
+ *
+ * Which format a body is in depends on the request: version < 37 → a bare
+ * TopicConfigSerializeWrapper; otherwise RegisterBrokerBody JSON, or — with header
+ * `compressed=true` — a zlib stream of a length-prefixed binary layout.
+ */
+import * as zlib from 'node:zlib';
+import type { RegisterBrokerBody, TopicConfig, TopicQueueMappingInfo } from './types.js';
+import { BodyDecodeError } from '../errors.js';
+import { Version } from '../version.js';
+import {
+  type JsonFlavour,
+  LEGACY,
+  stringKeyOrder,
+  writeStringArray,
+} from '../json/fastjson-writer.js';
+import { asRecord, parseJsonBody, readStringList } from '../json/read-fields.js';
+import { parseJsonLenient } from '../json/lenient-parse.js';
+import {
+  javaConcurrentHashMapPresizedCapacity,
+  javaStringHashOrder,
+} from '../json/java-hash-order.js';
+import { readDataVersion, writeDataVersion } from './data-version.js';
+import { decodeTopicConfigLine, encodeTopicConfigLine } from './topic-config.js';
+import {
+  readTopicConfigSerializeWrapper,
+  TOPIC_CONFIG_TABLE_SHAPE,
+  writeTopicConfigSerializeWrapper,
+} from './topic-config-serialize-wrapper.js';
+import {
+  readTopicQueueMappingInfo,
+  writeTopicQueueMappingInfo,
+} from './topic-queue-mapping-info.js';
+
+/** Below this request version the body is a bare TopicConfigSerializeWrapper (Java: V3_0_11). */
+export const REGISTER_BODY_MIN_VERSION = Version.V3_0_11;
+
+/** Inflated compressed bodies larger than this are refused (zip-bomb guard; frames are ≤ 16 MiB). */
+export const MAX_INFLATED_REGISTER_BODY = 256 * 1024 * 1024;
+
+export interface RegisterBrokerBodyDecodeOptions {
+  /** The `compressed` request header. */
+  compressed: boolean;
+  /** The request's version ordinal. */
+  version: number;
+}
+
+export interface RegisterBrokerBodyEncodeOptions {
+  compressed?: boolean;
+  /** Sender's version: < 37 writes a bare wrapper; ≥ 413 adds the compressed mapping section. */
+  version: number;
+}
+
+export function decodeRegisterBrokerBody(
+  body: Buffer | null,
+  options: RegisterBrokerBodyDecodeOptions,
+): RegisterBrokerBody {
+  if (body === null || body.length === 0) {
+    // Java: no body → empty table with DataVersion {0,0}.
+    return {
+      topicConfigSerializeWrapper: {
+        dataVersion: { counter: 0, timestamp: 0 },
+        topicConfigTable: new Map(),
+      },
+      filterServerList: [],
+    };
+  }
+  if (options.version < REGISTER_BODY_MIN_VERSION) {
+    return {
+      topicConfigSerializeWrapper: readTopicConfigSerializeWrapper(
+        parseJsonBody(body, 'TopicConfigSerializeWrapper'),
+        'topicConfigSerializeWrapper',
+      ),
+      filterServerList: [],
+    };
+  }
+  if (options.compressed) return decodeCompressedRegisterBrokerBody(body, options.version);
+  const rec = asRecord(parseJsonBody(body, 'RegisterBrokerBody'), 'RegisterBrokerBody');
+  const w = rec['topicConfigSerializeWrapper'];
+  return {
+    topicConfigSerializeWrapper:
+      w === undefined || w === null
+        ? { dataVersion: { counter: 0, timestamp: 0 }, topicConfigTable: new Map() }
+        : readTopicConfigSerializeWrapper(w, 'topicConfigSerializeWrapper'),
+    filterServerList: readStringList(rec, 'filterServerList', '', []) ?? [],
+  };
+}
+
+export function encodeRegisterBrokerBody(
+  body: RegisterBrokerBody,
+  options: RegisterBrokerBodyEncodeOptions,
+  flavour: JsonFlavour = LEGACY,
+): Buffer {
+  if (options.version < REGISTER_BODY_MIN_VERSION) {
+    return Buffer.from(
+      writeTopicConfigSerializeWrapper(body.topicConfigSerializeWrapper, flavour),
+      'utf8',
+    );
+  }
+  if (options.compressed === true) return encodeCompressedRegisterBrokerBody(body, options.version);
+  return Buffer.from(
+    '{"filterServerList":' +
+      writeStringArray(body.filterServerList, flavour) +
+      ',"topicConfigSerializeWrapper":' +
+      writeTopicConfigSerializeWrapper(body.topicConfigSerializeWrapper, flavour) +
+      '}',
+    'utf8',
+  );
+}
+
+class ByteWriter {
+  private readonly chunks: Buffer[] = [];
+  int(n: number): void {
+    const b = Buffer.allocUnsafe(4);
+    b.writeInt32BE(n, 0);
+    this.chunks.push(b);
+  }
+  bytes(text: string): void {
+    const b = Buffer.from(text, 'utf8');
+    this.int(b.length);
+    this.chunks.push(b);
+  }
+  toBuffer(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/**
+ * Java `RegisterBrokerBody.encode(true)`: DataVersion JSON, topic count, one line per topic (in the
+ * broker's table order), filter server list JSON, and for 5.x the static-topic mapping section;
+ * deflated with BEST_COMPRESSION.
+ */
+export function encodeCompressedRegisterBrokerBody(
+  body: RegisterBrokerBody,
+  version: number,
+): Buffer {
+  const w = new ByteWriter();
+  const wrapper = body.topicConfigSerializeWrapper;
+  w.bytes(writeDataVersion(wrapper.dataVersion));
+  const table = wrapper.topicConfigTable;
+  // Java: the broker's table (ConcurrentHashMap(1024) → 2048 buckets) is copied into a presized
+  // `new ConcurrentHashMap<>(size)` and that copy is iterated.
+  const brokerOrder = stringKeyOrder([...table.keys()], LEGACY, TOPIC_CONFIG_TABLE_SHAPE);
+  const names = javaStringHashOrder(brokerOrder, {
+    capacity: javaConcurrentHashMapPresizedCapacity(brokerOrder.length),
+  });
+  w.int(names.length);
+  for (const name of names) w.bytes(encodeTopicConfigLine(table.get(name)!));
+  w.bytes(writeStringArray(body.filterServerList, LEGACY));
+  if (version >= Version.V5_0_0) {
+    const infos = wrapper.topicQueueMappingInfoMap ?? new Map<string, TopicQueueMappingInfo>();
+    w.int(infos.size);
+    for (const info of infos.values()) w.bytes(writeTopicQueueMappingInfo(info, LEGACY));
+  }
+  return zlib.deflateSync(w.toBuffer(), { level: zlib.constants.Z_BEST_COMPRESSION });
+}
+
+class ByteReader {
+  private pos = 0;
+  constructor(private readonly buf: Buffer) {}
+  remaining(): number {
+    return this.buf.length - this.pos;
+  }
+  int(what: string): number {
+    if (this.remaining() < 4) {
+      throw new BodyDecodeError(`compressed register body truncated reading ${what}`);
+    }
+    const n = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return n;
+  }
+  text(what: string): string {
+    const len = this.int(`${what} length`);
+    if (len < 0 || len > this.remaining()) {
+      throw new BodyDecodeError(`compressed register body: bad ${what} length ${len}`);
+    }
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+}
+
+function inflate(body: Buffer): Buffer {
+  try {
+    return zlib.inflateSync(body, { maxOutputLength: MAX_INFLATED_REGISTER_BODY });
+  } catch (err) {
+    throw new BodyDecodeError(
+      `compressed register body does not inflate: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+function parseSection(text: string, what: string): unknown {
+  try {
+    return parseJsonLenient(text);
+  } catch (err) {
+    throw new BodyDecodeError(`compressed register body: ${what}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+export function decodeCompressedRegisterBrokerBody(
+  body: Buffer,
+  version: number,
+): RegisterBrokerBody {
+  const r = new ByteReader(inflate(body));
+  const dataVersion = readDataVersion(
+    parseSection(r.text('dataVersion'), 'dataVersion'),
+    'dataVersion',
+  );
+  const count = r.int('topic count');
+  if (count < 0)
+    throw new BodyDecodeError(`compressed register body: negative topic count ${count}`);
+  const topicConfigTable = new Map<string, TopicConfig>();
+  for (let i = 0; i < count; i++) {
+    const tc = decodeTopicConfigLine(r.text(`topic ${i}`));
+    topicConfigTable.set(tc.topicName, tc);
+  }
+  const fsl = parseSection(r.text('filterServerList'), 'filterServerList');
+  const filterServerList =
+    readStringList({ filterServerList: fsl }, 'filterServerList', '', []) ?? [];
+  const result: RegisterBrokerBody = {
+    topicConfigSerializeWrapper: { dataVersion, topicConfigTable },
+    filterServerList,
+  };
+  // Java 5.x reads the mapping section only for version ≥ V5_0_0; an absent section (a 4.9-era
+  // sender claiming a 5.x version) is read as empty rather than failing.
+  if (version >= Version.V5_0_0 && r.remaining() >= 4) {
+    const m = r.int('mapping count');
+    if (m < 0) throw new BodyDecodeError(`compressed register body: negative mapping count ${m}`);
+    const infos = new Map<string, TopicQueueMappingInfo>();
+    for (let i = 0; i < m; i++) {
+      const info = readTopicQueueMappingInfo(
+        parseSection(r.text(`mapping ${i}`), `mapping ${i}`),
+        `topicQueueMappingInfoMap[${i}]`,
+      );
+      infos.set(info.topic, info);
+    }
+    result.topicConfigSerializeWrapper.topicQueueMappingInfoMap = infos;
+  }
+  return result;
+}

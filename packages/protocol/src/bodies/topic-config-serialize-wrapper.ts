@@ -1,0 +1,120 @@
+/**
+ * `TopicConfigSerializeWrapper` (4.9) / `TopicConfigAndMappingSerializeWrapper` (5.x) JSON.
+ * A registration with request version < 37 carries this object as its whole body.
+ */
+import type { TopicConfigSerializeWrapper, TopicQueueMappingInfo } from './types.js';
+import {
+  type JavaMapShape,
+  type JsonFlavour,
+  LEGACY,
+  writeJsonValue,
+  writeStringKeyedMap,
+} from '../json/fastjson-writer.js';
+import { asRecord, parseJsonBody, readStringKeyedMap } from '../json/read-fields.js';
+import { readDataVersion, writeDataVersion } from './data-version.js';
+import { readTopicConfig, writeTopicConfig } from './topic-config.js';
+import {
+  readTopicQueueMappingInfo,
+  writeTopicQueueMappingInfo,
+} from './topic-queue-mapping-info.js';
+
+/**
+ * The broker's topicConfigTable is `new ConcurrentHashMap<>(1024)`, which sizes its table to
+ * tableSizeFor(1024 + 512 + 1) = 2048 buckets (verified against the 4.9.7 registration fixtures).
+ * ConcurrentHashMap resizes at size ≥ 0.75·n and may reorder a bucket's chain while transferring;
+ * neither matters below 1536 topics.
+ */
+export const TOPIC_CONFIG_TABLE_SHAPE: JavaMapShape = Object.freeze({ initialCapacity: 2048 });
+
+export function readTopicConfigSerializeWrapper(
+  v: unknown,
+  where: string,
+): TopicConfigSerializeWrapper {
+  const rec = asRecord(v, where);
+  const dv = rec['dataVersion'];
+  const table = rec['topicConfigTable'];
+  const tableWhere = `${where}.topicConfigTable`;
+  const out: TopicConfigSerializeWrapper = {
+    // Java: a missing DataVersion is a fresh one; the NameServer then compares against it.
+    dataVersion:
+      dv === undefined || dv === null
+        ? { counter: 0, timestamp: 0 }
+        : readDataVersion(dv, `${where}.dataVersion`),
+    topicConfigTable:
+      table === undefined || table === null
+        ? new Map()
+        : readStringKeyedMap(table, tableWhere, (e, w, k) =>
+            readTopicConfig(e, `${w}[${JSON.stringify(k)}]`, k),
+          ),
+  };
+  const mdv = rec['mappingDataVersion'];
+  if (mdv !== undefined && mdv !== null) {
+    out.mappingDataVersion = readDataVersion(mdv, `${where}.mappingDataVersion`);
+  }
+  const infos = rec['topicQueueMappingInfoMap'];
+  if (infos !== undefined && infos !== null) {
+    out.topicQueueMappingInfoMap = readStringKeyedMap(
+      infos,
+      `${where}.topicQueueMappingInfoMap`,
+      (e, w, k): TopicQueueMappingInfo =>
+        readTopicQueueMappingInfo(e, `${w}[${JSON.stringify(k)}]`),
+    );
+  }
+  const details = rec['topicQueueMappingDetailMap'];
+  if (details !== undefined && details !== null) {
+    out.topicQueueMappingDetailMap = readStringKeyedMap(
+      details,
+      `${where}.topicQueueMappingDetailMap`,
+      (e) => e,
+    );
+  }
+  return out;
+}
+
+/** JSON of the wrapper; properties sorted, 5.x sections only when present. */
+export function writeTopicConfigSerializeWrapper(
+  w: TopicConfigSerializeWrapper,
+  flavour: JsonFlavour = LEGACY,
+): string {
+  let out = '{"dataVersion":' + writeDataVersion(w.dataVersion);
+  if (w.mappingDataVersion !== undefined) {
+    out += ',"mappingDataVersion":' + writeDataVersion(w.mappingDataVersion);
+  }
+  out +=
+    ',"topicConfigTable":' +
+    writeStringKeyedMap(
+      w.topicConfigTable,
+      (tc) => writeTopicConfig(tc, flavour),
+      flavour,
+      TOPIC_CONFIG_TABLE_SHAPE,
+    );
+  if (w.topicQueueMappingDetailMap !== undefined) {
+    out +=
+      ',"topicQueueMappingDetailMap":' +
+      writeStringKeyedMap(w.topicQueueMappingDetailMap, (d) => writeJsonValue(d, flavour), flavour);
+  }
+  if (w.topicQueueMappingInfoMap !== undefined) {
+    out +=
+      ',"topicQueueMappingInfoMap":' +
+      writeStringKeyedMap(
+        w.topicQueueMappingInfoMap,
+        (i) => writeTopicQueueMappingInfo(i, flavour),
+        flavour,
+      );
+  }
+  return out + '}';
+}
+
+export function encodeTopicConfigSerializeWrapper(
+  w: TopicConfigSerializeWrapper,
+  flavour: JsonFlavour = LEGACY,
+): Buffer {
+  return Buffer.from(writeTopicConfigSerializeWrapper(w, flavour), 'utf8');
+}
+
+export function decodeTopicConfigSerializeWrapper(body: Buffer): TopicConfigSerializeWrapper {
+  return readTopicConfigSerializeWrapper(
+    parseJsonBody(body, 'TopicConfigSerializeWrapper'),
+    'topicConfigSerializeWrapper',
+  );
+}

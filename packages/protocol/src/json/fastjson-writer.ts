@@ -1,0 +1,162 @@
+/**
+ * Building blocks for writing JSON byte-compatible with fastjson 1.2.69 (§3.1).
+ *
+ * The per-type body encoders concatenate strings by hand (sorted property names spelled out in the
+ * encoder, nulls skipped); these helpers cover the parts that differ between the two flavours:
+ *
+ * - legacy (fastjson defaults): maps in the Java map's iteration order, non-String keys bare
+ *   (`{0:"a"}`), `/` and non-ASCII raw;
+ * - standard (`WriteNonStringKeyAsString`, `MapSortField`, `BrowserCompatible`; only the route body
+ *   for new clients, §3.4): keys quoted, maps sorted by key, browser-compatible escaping.
+ */
+import { fastjsonString } from './fastjson-string.js';
+import { javaHashMapCapacity, javaLongHashOrder, javaStringHashOrder } from './java-hash-order.js';
+
+export interface JsonFlavour {
+  /** Standard JSON (quoted numeric keys, sorted maps, browser-compatible escaping). */
+  standard: boolean;
+}
+
+export const LEGACY: JsonFlavour = Object.freeze({ standard: false });
+export const STANDARD: JsonFlavour = Object.freeze({ standard: true });
+
+/** How the Java side's map was created, to reproduce its legacy iteration order. */
+export interface JavaMapShape {
+  /** `new HashMap<>(n)` initial capacity (default 16). */
+  initialCapacity?: number;
+}
+
+/** A JSON string literal in the given flavour. */
+export function writeString(s: string, flavour: JsonFlavour): string {
+  return fastjsonString(s, flavour.standard);
+}
+
+/**
+ * A Java long. fastjson's BrowserCompatible writes longs beyond ±(2^53-1) as strings; JS numbers that
+ * large are not exact anyway, but keep the rule.
+ */
+export function writeLong(n: number, flavour: JsonFlavour): string {
+  if (flavour.standard && (n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER)) {
+    return `"${String(n)}"`;
+  }
+  return String(n);
+}
+
+/** Keys of a String-keyed map in output order. */
+export function stringKeyOrder(
+  keys: readonly string[],
+  flavour: JsonFlavour,
+  shape: JavaMapShape = {},
+): string[] {
+  if (flavour.standard) return keys.slice().sort();
+  return javaStringHashOrder(keys, {
+    capacity: javaHashMapCapacity(keys.length, shape.initialCapacity ?? 16),
+  });
+}
+
+/** Keys of a Long-keyed map in output order. */
+export function longKeyOrder(
+  keys: readonly number[],
+  flavour: JsonFlavour,
+  shape: JavaMapShape = {},
+): number[] {
+  if (flavour.standard) return keys.slice().sort((a, b) => a - b);
+  return javaLongHashOrder(keys, {
+    capacity: javaHashMapCapacity(keys.length, shape.initialCapacity ?? 16),
+  });
+}
+
+/** `{"k":v,…}` for a `Map<String, V>`; entries whose value is null/undefined are omitted, as fastjson does. */
+export function writeStringKeyedMap<V>(
+  map: ReadonlyMap<string, V>,
+  writeValue: (v: V) => string,
+  flavour: JsonFlavour,
+  shape: JavaMapShape = {},
+): string {
+  if (map.size === 0) return '{}';
+  let out = '{';
+  let first = true;
+  const keys = map.size === 1 ? [...map.keys()] : stringKeyOrder([...map.keys()], flavour, shape);
+  for (const k of keys) {
+    const v = map.get(k);
+    if (v === null || v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += writeString(k, flavour) + ':' + writeValue(v);
+  }
+  return out + '}';
+}
+
+/** `{0:v,…}` (legacy) or `{"0":v,…}` (standard) for a `Map<Long|Integer, V>`. */
+export function writeLongKeyedMap<V>(
+  map: ReadonlyMap<number, V>,
+  writeValue: (v: V) => string,
+  flavour: JsonFlavour,
+  shape: JavaMapShape = {},
+): string {
+  if (map.size === 0) return '{}';
+  let out = '{';
+  let first = true;
+  const keys = map.size === 1 ? [...map.keys()] : longKeyOrder([...map.keys()], flavour, shape);
+  for (const k of keys) {
+    const v = map.get(k);
+    if (v === null || v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += (flavour.standard ? `"${String(k)}"` : String(k)) + ':' + writeValue(v);
+  }
+  return out + '}';
+}
+
+/** `["a","b"]`, elements in the given order. */
+export function writeStringArray(list: readonly string[], flavour: JsonFlavour): string {
+  if (list.length === 0) return '[]';
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) out += ',';
+    out += writeString(list[i]!, flavour);
+  }
+  return out + ']';
+}
+
+/**
+ * Any parsed JSON value (pass-through structures such as 5.x mapping details): objects keep their
+ * key order (sorted in standard flavour), null members are omitted like fastjson does.
+ */
+export function writeJsonValue(value: unknown, flavour: JsonFlavour): string {
+  if (value === null || value === undefined) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return writeString(value, flavour);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (Array.isArray(value)) {
+        return '[' + value.map((v) => writeJsonValue(v, flavour)).join(',') + ']';
+      }
+      if (value instanceof Map) {
+        const m = value as Map<unknown, unknown>;
+        const obj = Object.create(null) as Record<string, unknown>;
+        for (const [k, v] of m) obj[String(k)] = v;
+        return writeJsonValue(obj, flavour);
+      }
+      const rec = value as Record<string, unknown>;
+      let keys = Object.keys(rec);
+      if (flavour.standard) keys = keys.sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const v = rec[k];
+        if (v === null || v === undefined) continue;
+        if (!first) out += ',';
+        first = false;
+        out += writeString(k, flavour) + ':' + writeJsonValue(v, flavour);
+      }
+      return out + '}';
+    }
+    default:
+      return 'null';
+  }
+}
