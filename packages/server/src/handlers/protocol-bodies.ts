@@ -1,0 +1,19 @@
+/**
+ * Body codecs the handlers use. TEMPORARY deep imports: Engineer A has not exported these from
+ * @ns/protocol's index yet; switch to `from '@ns/protocol'` once they are.
+ */
+export { bodyCrc32 } from '../../../protocol/src/bodies/body-crc32.js';
+export { decodeDataVersion, encodeDataVersion } from '../../../protocol/src/bodies/data-version.js';
+export {
+  decodeRegisterBrokerBody,
+  REGISTER_BODY_MIN_VERSION,
+} from '../../../protocol/src/bodies/register-broker-body.js';
+export { encodeGetBrokerMemberGroupResponseBody } from '../../../protocol/src/bodies/broker-member-group.js';
+export { encodeKVTable } from '../../../protocol/src/bodies/kv-table.js';
+export { decodePropertiesBody, parseProperties } from '../../../protocol/src/bodies/properties.js';
+export {
+  decodeTopicRouteData,
+  encodeTopicRouteData,
+} from '../../../protocol/src/bodies/topic-route-data.js';
+export { encodeClusterInfo } from '../../../protocol/src/bodies/cluster-info.js';
+export { encodeTopicList } from '../../../protocol/src/bodies/topic-list.js';

@@ -1,0 +1,156 @@
+/**
+ * Route requests (§2.2): GET_ROUTEINFO_BY_TOPIC (105, the hot path), GET_BROKER_CLUSTER_INFO (106),
+ * DELETE_TOPIC_IN_NAMESRV (216), REGISTER_TOPIC_IN_NAMESRV (217, 5.x).
+ */
+import {
+  ORDER_TOPIC_CONFIG_NAMESPACE,
+  RequestCode,
+  ResponseCode,
+  Version,
+  ZONE_MODE_EXT_FIELD,
+  ZONE_NAME_EXT_FIELD,
+} from '@ns/protocol';
+import {
+  decodeTopicRouteData,
+  encodeClusterInfo,
+  encodeTopicRouteData,
+} from './protocol-bodies.js';
+import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
+import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
+import type { Clock, KVConfigStore, RouteStore } from './deps.js';
+import type { HandlerTable } from './handler.js';
+import { isTrue, optionalString, requiredString } from './header-fields.js';
+import { fail, ok } from './responses.js';
+import { RouteBodyCache } from './route-cache.js';
+
+/** Java FAQUrl.suggestTodo(APPLY_TOPIC_URL) as a 4.9.x / 5.0.0 NameServer writes it. */
+const TOPIC_NOT_EXIST_SUFFIX = '\nSee http://rocketmq.apache.org/docs/faq/ for further details.';
+
+/** The NamesrvConfig switches the route handlers read (live values, read per request). */
+export interface RouteConfigView {
+  orderMessageEnable: boolean;
+  needWaitForService: boolean;
+  waitSecondsForService: number;
+}
+
+export interface RouteHandlerDeps {
+  routeInfoManager: RouteStore;
+  kvConfigManager: KVConfigStore;
+  config(): RouteConfigView;
+  clock: Clock;
+  routeCache: RouteBodyCache;
+}
+
+/** Builds the encoded route body (§4.7 + the processor's orderTopicConf + §3.4 flavour). */
+export function routeBodyBuilder(
+  routes: RouteStore,
+  kv: KVConfigStore,
+): (topic: string, standardJson: boolean, orderMessageEnable: boolean) => Buffer | null {
+  return (topic, standardJson, orderMessageEnable) => {
+    const route = pickupWithOrderConf(routes, kv, topic, orderMessageEnable);
+    return route === null ? null : encodeTopicRouteData(route, { standardJson });
+  };
+}
+
+function pickupWithOrderConf(
+  routes: RouteStore,
+  kv: KVConfigStore,
+  topic: string,
+  orderMessageEnable: boolean,
+): TopicRouteData | null {
+  const route = routes.pickupTopicRouteData(topic);
+  if (route === null) return null;
+  if (orderMessageEnable) {
+    const conf = kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic);
+    if (conf !== null) route.orderTopicConf = conf;
+  }
+  return route;
+}
+
+export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
+  const routes = deps.routeInfoManager;
+  const kv = deps.kvConfigManager;
+  const cache = deps.routeCache;
+  // Java 5.1+: "ready" counts from the creation of the processor.
+  const createdAt = deps.clock.now();
+
+  function getRouteInfoByTopic(request: RemotingCommand): RemotingCommand {
+    const ext = request.extFields;
+    // Read straight from extFields: this is the hot path, no header object is built.
+    const topic = requiredString(ext, 'topic');
+    const config = deps.config();
+    if (
+      config.needWaitForService &&
+      deps.clock.now() - createdAt < config.waitSecondsForService * 1000
+    ) {
+      return fail(request, ResponseCode.SYSTEM_ERROR, 'name server not ready');
+    }
+    if (ext !== null && ext[ZONE_MODE_EXT_FIELD] !== undefined) {
+      const zone = resolveZoneFilter(ext[ZONE_MODE_EXT_FIELD], ext[ZONE_NAME_EXT_FIELD]);
+      if (zone !== null) return zoneRoute(request, topic, zone, config.orderMessageEnable);
+    }
+    // §3.4: standard JSON for version ≥ V4_9_4 or acceptStandardJsonOnly=true, else legacy.
+    const standardJson =
+      request.version >= Version.V4_9_4 || isTrue(ext?.['acceptStandardJsonOnly']);
+    const body = cache.get(topic, standardJson, config.orderMessageEnable);
+    if (body === null) return topicNotExist(request, topic);
+    return ok(request, body);
+  }
+
+  /** [5.x] ZoneRouteRPCHook: filtered by zone and re-encoded in legacy JSON; never cached. */
+  function zoneRoute(
+    request: RemotingCommand,
+    topic: string,
+    zone: string,
+    orderMessageEnable: boolean,
+  ): RemotingCommand {
+    const route = pickupWithOrderConf(routes, kv, topic, orderMessageEnable);
+    if (route === null) return topicNotExist(request, topic);
+    return ok(
+      request,
+      encodeTopicRouteData(filterRouteByZone(route, zone), { standardJson: false }),
+    );
+  }
+
+  function getBrokerClusterInfo(request: RemotingCommand): RemotingCommand {
+    // Always legacy JSON, whatever the client version (fixture get-broker-cluster-info).
+    return ok(request, encodeClusterInfo(routes.getAllClusterInfo()));
+  }
+
+  function deleteTopicInNamesrv(request: RemotingCommand): RemotingCommand {
+    const topic = requiredString(request.extFields, 'topic');
+    const clusterName = optionalString(request.extFields, 'clusterName');
+    // Java: a blank cluster name means "the whole topic".
+    routes.deleteTopic(
+      topic,
+      clusterName === null || clusterName.trim() === '' ? null : clusterName,
+    );
+    return ok(request);
+  }
+
+  function registerTopicInNamesrv(request: RemotingCommand): RemotingCommand {
+    const topic = requiredString(request.extFields, 'topic');
+    if (request.body !== null) {
+      const route = decodeTopicRouteData(request.body);
+      // Java 5.x: ignored (logged by the manager) unless every QueueData's broker is known;
+      // always SUCCESS.
+      if (route.queueDatas.length > 0) routes.registerTopic(topic, route.queueDatas);
+    }
+    return ok(request);
+  }
+
+  return [
+    [RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoByTopic],
+    [RequestCode.GET_BROKER_CLUSTER_INFO, getBrokerClusterInfo],
+    [RequestCode.DELETE_TOPIC_IN_NAMESRV, deleteTopicInNamesrv],
+    [RequestCode.REGISTER_TOPIC_IN_NAMESRV, registerTopicInNamesrv],
+  ];
+}
+
+function topicNotExist(request: RemotingCommand, topic: string): RemotingCommand {
+  return fail(
+    request,
+    ResponseCode.TOPIC_NOT_EXIST,
+    `No topic route info in name server for the topic: ${topic}${TOPIC_NOT_EXIST_SUFFIX}`,
+  );
+}

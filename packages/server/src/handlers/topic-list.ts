@@ -1,0 +1,76 @@
+/**
+ * Topic list requests (§2.2): GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206), GET_TOPICS_BY_CLUSTER
+ * (224), GET_SYSTEM_TOPIC_LIST_FROM_NS (304), GET_UNIT_TOPIC_LIST (311),
+ * GET_HAS_UNIT_SUB_TOPIC_LIST (312), GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST (313).
+ */
+import { RequestCode, ResponseCode } from '@ns/protocol';
+import { encodeTopicList } from './protocol-bodies.js';
+import type { RemotingCommand } from '@ns/protocol';
+import type { RouteStore } from './deps.js';
+import type { HandlerTable } from './handler.js';
+import { requiredString } from './header-fields.js';
+import { fail, ok } from './responses.js';
+
+/** The 5.x NamesrvConfig switches gating the list requests (both default true). */
+export interface TopicListConfigView {
+  enableAllTopicList: boolean;
+  enableTopicList: boolean;
+}
+
+export interface TopicListHandlerDeps {
+  routeInfoManager: RouteStore;
+  config(): TopicListConfigView;
+}
+
+export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
+  const routes = deps.routeInfoManager;
+
+  /** Java 5.x: a disabled list answers SYSTEM_ERROR with the remark `disable`. */
+  function disabled(request: RemotingCommand): RemotingCommand {
+    return fail(request, ResponseCode.SYSTEM_ERROR, 'disable');
+  }
+
+  function list(request: RemotingCommand, topics: string[]): RemotingCommand {
+    return ok(request, encodeTopicList({ topicList: topics }));
+  }
+
+  function getAllTopicList(request: RemotingCommand): RemotingCommand {
+    if (!deps.config().enableAllTopicList) return disabled(request);
+    return list(request, routes.getAllTopicList());
+  }
+
+  function getTopicsByCluster(request: RemotingCommand): RemotingCommand {
+    if (!deps.config().enableTopicList) return disabled(request);
+    const cluster = requiredString(request.extFields, 'cluster');
+    return list(request, routes.getTopicsByCluster(cluster));
+  }
+
+  function getSystemTopicList(request: RemotingCommand): RemotingCommand {
+    // Not gated in 5.x either.
+    return ok(request, encodeTopicList(routes.getSystemTopicList()));
+  }
+
+  function getUnitTopicList(request: RemotingCommand): RemotingCommand {
+    if (!deps.config().enableTopicList) return disabled(request);
+    return list(request, routes.getUnitTopics());
+  }
+
+  function getHasUnitSubTopicList(request: RemotingCommand): RemotingCommand {
+    if (!deps.config().enableTopicList) return disabled(request);
+    return list(request, routes.getHasUnitSubTopicList());
+  }
+
+  function getHasUnitSubUnUnitTopicList(request: RemotingCommand): RemotingCommand {
+    if (!deps.config().enableTopicList) return disabled(request);
+    return list(request, routes.getHasUnitSubUnUnitTopicList());
+  }
+
+  return [
+    [RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, getAllTopicList],
+    [RequestCode.GET_TOPICS_BY_CLUSTER, getTopicsByCluster],
+    [RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS, getSystemTopicList],
+    [RequestCode.GET_UNIT_TOPIC_LIST, getUnitTopicList],
+    [RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, getHasUnitSubTopicList],
+    [RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, getHasUnitSubUnUnitTopicList],
+  ];
+}
