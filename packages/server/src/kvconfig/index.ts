@@ -1,0 +1,8 @@
+// KV config: the public surface of packages/server/src/kvconfig.
+export { KVConfigManager } from './kv-config-manager.js';
+export type { KVConfigManagerOptions, KVConfigPersist } from './kv-config-manager.js';
+export { KVConfigFileStore, writeFileAtomicSync } from './kv-config-store.js';
+export { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-format.js';
+export type { KVConfigTable } from './kv-config-file-format.js';
+export { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
+export type { KVConfigErrorCode } from './kv-config-errors.js';

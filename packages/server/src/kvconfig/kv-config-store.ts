@@ -1,0 +1,114 @@
+/**
+ * File persistence of the KV config (the only I/O in this folder). Synchronous on purpose: a PUT
+ * or DELETE is acknowledged only after its bytes are durable.
+ *
+ * Write = temp file `<path>.tmp` in the same directory, write all, fsync, rename over `<path>`,
+ * fsync the directory. A crash at any point leaves either the old or the new complete file
+ * (rename is atomic on POSIX file systems); at worst a stray `.tmp`, which the next write
+ * truncates. Java's `.bak` copy is not kept: with an atomic rename there is no half-written file
+ * for it to rescue.
+ *
+ * Load at start: missing file → empty; unreadable or corrupt → KVConfigCorruptError naming the
+ * path and problem. After a failed load the store refuses every write, so a corrupt file is never
+ * overwritten (nor renamed): an operator has to look at it.
+ */
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
+import { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-format.js';
+import type { KVConfigTable } from './kv-config-file-format.js';
+
+export class KVConfigFileStore {
+  readonly path: string;
+  private refuseWrites = false;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Reads the file; missing → empty table. Throws KVConfigCorruptError otherwise. */
+  load(): Map<string, Map<string, string>> {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      this.refuseWrites = true;
+      throw new KVConfigCorruptError(this.path, `cannot read it (${(err as Error).message})`, {
+        cause: err,
+      });
+    }
+    try {
+      return parseKVConfigFile(text, this.path);
+    } catch (err) {
+      this.refuseWrites = true;
+      throw err;
+    }
+  }
+
+  /** Writes the whole table atomically and durably; throws KVConfigError on failure. */
+  persist(table: KVConfigTable): void {
+    if (this.refuseWrites) {
+      throw new KVConfigError(
+        'NS_KV_CONFIG_PERSIST_FAILED',
+        `refusing to overwrite ${this.path}: it failed to load`,
+      );
+    }
+    writeFileAtomicSync(this.path, serializeKVConfigFile(table));
+  }
+}
+
+/** temp file + fsync + rename + directory fsync; creates parent directories. */
+export function writeFileAtomicSync(path: string, data: string): void {
+  const dir = dirname(path);
+  const tmp = path + '.tmp';
+  try {
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      const buf = Buffer.from(data, 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (err) {
+    throw new KVConfigError(
+      'NS_KV_CONFIG_PERSIST_FAILED',
+      `writing ${path} failed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return; // platforms that cannot open directories (Windows): rename is all we get
+  }
+  try {
+    fsyncSync(fd);
+  } catch (err) {
+    // Some file systems reject fsync on a directory; the rename itself has happened.
+    if (
+      (err as NodeJS.ErrnoException).code !== 'EINVAL' &&
+      (err as NodeJS.ErrnoException).code !== 'EPERM'
+    )
+      throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
