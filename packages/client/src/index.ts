@@ -1,2 +1,116 @@
 // @ns/client public API: every export is listed by name.
-export {};
+
+// Errors
+export {
+  AddressServiceError,
+  InvalidAddressListError,
+  InvalidOptionError,
+  isRetriable,
+  NoNameServerError,
+  NsClientError,
+  ProtocolViolationError,
+  RemotingClosedError,
+  RemotingConnectError,
+  RemotingTimeoutError,
+  ResponseError,
+} from './errors.js';
+export type {
+  AddressServiceFailure,
+  NsClientErrorCode,
+  NsClientErrorOptions,
+  ResponseErrorDetails,
+} from './errors.js';
+export { isTopicNotExist, TopicNotExistError } from './topic-not-exist-error.js';
+
+// Logging
+export { createMemoryLogger, NOOP_LOGGER } from './logger.js';
+export type { LogFn, Logger, LogLevel, LogRecord } from './logger.js';
+
+// Address lists and providers
+export {
+  formatAddressList,
+  formatHostPort,
+  parseAddressList,
+  parseHostPort,
+  parseNameServerAddressOption,
+  sameMembers,
+} from './address/address-list.js';
+export type { HostPort } from './address/address-list.js';
+export {
+  buildAddressServiceUrl,
+  DEFAULT_ADDRESS_SERVICE_DOMAIN,
+  DEFAULT_ADDRESS_SERVICE_SUBGROUP,
+  NAMESRV_DOMAIN_PROPERTY,
+  NAMESRV_DOMAIN_SUBGROUP_PROPERTY,
+} from './address/address-service-url.js';
+export type { AddressServiceUrlOptions } from './address/address-service-url.js';
+export { FunctionAddressProvider } from './address/function-address-provider.js';
+export type {
+  AddressListFunction,
+  FunctionAddressProviderOptions,
+} from './address/function-address-provider.js';
+export {
+  clearNewLine,
+  DEFAULT_ADDRESS_POLL_INTERVAL_MS,
+  DEFAULT_ADDRESS_REQUEST_TIMEOUT_MS,
+  HttpAddressProvider,
+} from './address/http-address-provider.js';
+export type { HttpAddressProviderOptions } from './address/http-address-provider.js';
+export { AddressListHolder } from './address/name-server-address-provider.js';
+export type {
+  AddressListListener,
+  AddressProviderKind,
+  NameServerAddressProvider,
+} from './address/name-server-address-provider.js';
+export {
+  NAMESRV_ADDR_PROPERTY,
+  resolveNameServerAddressProvider,
+} from './address/resolve-address-provider.js';
+export type { ResolveNameServerAddressOptions } from './address/resolve-address-provider.js';
+export {
+  EnvAddressProvider,
+  NAMESRV_ADDR_ENV,
+  StaticAddressProvider,
+} from './address/static-address-provider.js';
+
+// Node selection
+export { INITIAL_INDEX_BOUND, NameServerSelector } from './selector/name-server-selector.js';
+export type {
+  HealthPredicate,
+  NameServerSelectorOptions,
+} from './selector/name-server-selector.js';
+export { seededRandom } from './selector/random.js';
+export type { RandomSource } from './selector/random.js';
+
+// Address service (TopAddressing server)
+export { AddressService } from './address-service/address-service.js';
+export type { AddressServiceOptions, ListeningAddress } from './address-service/address-service.js';
+export {
+  addressSourceFromEnv,
+  FileAddressSource,
+  FixedAddressSource,
+} from './address-service/address-source.js';
+export type { AddressSource, FileAddressSourceOptions } from './address-service/address-source.js';
+
+// Remoting
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  RemotingClient,
+} from './remoting/remoting-client.js';
+export type {
+  ExtFieldsInit,
+  InvokeOptions,
+  RemotingClientEvents,
+  RemotingClientOptions,
+  RemotingRequest,
+  ReplyFn,
+} from './remoting/remoting-client.js';
+export { defaultSocketFactory } from './remoting/socket-factory.js';
+export type { SocketFactory, SocketTarget } from './remoting/socket-factory.js';
+export { expectSuccess } from './remoting/expect-success.js';
+
+// Route comparison
+export { canonicalTopicRoute, topicRouteChanged } from './route-compare.js';

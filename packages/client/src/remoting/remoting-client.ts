@@ -168,6 +168,12 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     return [...this.#connections.keys()];
   }
 
+  /** True when `addr` has a connection that is open or still being opened. */
+  hasConnection(addr: string): boolean {
+    const state = this.#connections.get(addr)?.state;
+    return state === 'open' || state === 'connecting';
+  }
+
   /** True when `addr` has an open (connected, not closed) connection. */
   isConnected(addr: string): boolean {
     return this.#connections.get(addr)?.state === 'open';
