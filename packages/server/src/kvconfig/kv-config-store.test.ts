@@ -1,0 +1,85 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
+import { KVConfigManager } from './kv-config-manager.js';
+import { KVConfigFileStore } from './kv-config-store.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kv-store-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function open(path: string): { store: KVConfigFileStore; manager: KVConfigManager } {
+  const store = new KVConfigFileStore(path);
+  const manager = new KVConfigManager({ initial: store.load(), persist: (t) => store.persist(t) });
+  return { store, manager };
+}
+
+describe('KVConfigFileStore', () => {
+  it('a missing file loads empty; writes create parent directories; state survives a restart', () => {
+    const path = join(tempDir(), 'a', 'b', 'kvConfig.json');
+    const first = open(path);
+    expect(first.manager.getKVListByNamespace('ns')).toBeNull();
+    first.manager.putKVConfig('ns', 'k1', 'v1');
+    first.manager.putKVConfig('ns', 'k2', 'v2');
+    first.manager.deleteKVConfig('ns', 'k1');
+    first.manager.putKVConfig('empty', 'x', 'y');
+    first.manager.deleteKVConfig('empty', 'x');
+    expect(readFileSync(path, 'utf8')).toBe('{"configTable":{"ns":{"k2":"v2"},"empty":{}}}');
+
+    const second = open(path);
+    expect(second.manager.getKVConfig('ns', 'k2')).toBe('v2');
+    expect(second.manager.getKVConfig('ns', 'k1')).toBeNull();
+    expect(second.manager.getKVListByNamespace('empty')).toEqual({ table: new Map() });
+    // No temp file is left behind.
+    expect(readdirSync(join(path, '..'))).toEqual(['kvConfig.json']);
+  });
+
+  it('loads a Java-written file', () => {
+    const path = join(tempDir(), 'kvConfig.json');
+    writeFileSync(path, '{"configTable":{"ORDER_TOPIC_CONFIG":{"T":"broker-a:8"}}}');
+    expect(open(path).manager.getKVConfig('ORDER_TOPIC_CONFIG', 'T')).toBe('broker-a:8');
+  });
+
+  it('refuses a corrupt file, names it, and never overwrites or renames it', () => {
+    const dir = tempDir();
+    const path = join(dir, 'kvConfig.json');
+    writeFileSync(path, '{"configTable":{"ns":');
+    const store = new KVConfigFileStore(path);
+    expect(() => store.load()).toThrow(KVConfigCorruptError);
+    expect(() => store.load()).toThrow(path);
+    expect(() => store.persist(new Map())).toThrow(KVConfigError);
+    expect(readFileSync(path, 'utf8')).toBe('{"configTable":{"ns":');
+    expect(readdirSync(dir)).toEqual(['kvConfig.json']);
+  });
+
+  it('reports a path it cannot read (a directory) as a load error', () => {
+    const dir = tempDir();
+    expect(() => new KVConfigFileStore(dir).load()).toThrow(KVConfigCorruptError);
+    expect(() => new KVConfigFileStore(dir).load()).toThrow(/cannot read it/);
+  });
+
+  it('wraps write failures in a typed error, rolls back and keeps the previous file', () => {
+    const dir = tempDir();
+    const path = join(dir, 'kvConfig.json');
+    const { manager } = open(path);
+    manager.putKVConfig('ns', 'k', 'v');
+    // The temp file name is taken by a directory: opening it for writing fails (even as root).
+    mkdirSync(path + '.tmp');
+    expect(() => manager.putKVConfig('ns', 'k2', 'v2')).toThrow(
+      expect.objectContaining({ code: 'NS_KV_CONFIG_PERSIST_FAILED' }),
+    );
+    expect(manager.getKVConfig('ns', 'k2')).toBeNull();
+    expect(readFileSync(path, 'utf8')).toBe('{"configTable":{"ns":{"k":"v"}}}');
+    rmSync(path + '.tmp', { recursive: true });
+    manager.putKVConfig('ns', 'k2', 'v2');
+    expect(readFileSync(path, 'utf8')).toBe('{"configTable":{"ns":{"k":"v","k2":"v2"}}}');
+  });
+});
