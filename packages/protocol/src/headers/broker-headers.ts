@@ -1,0 +1,178 @@
+/**
+ * Headers of the broker-side requests: REGISTER_BROKER (103) and its response, UNREGISTER_BROKER
+ * (104), QUERY_DATA_VERSION (322) and its response, BROKER_HEARTBEAT (904, 5.x).
+ */
+import type { ExtFields } from '../remoting-command.js';
+import { ZONE_NAME_EXT_FIELD } from '../constants.js';
+import { decodeHeader, encodeHeader, type HeaderSpec } from './header-codec.js';
+
+export interface RegisterBrokerRequestHeader {
+  brokerName: string;
+  brokerAddr: string;
+  clusterName: string;
+  haServerAddr: string;
+  brokerId: number;
+  /** 5.x: per-broker expiry; absent ⇒ 120 000 ms. */
+  heartbeatTimeoutMillis?: number;
+  /** 5.x: absent ⇒ an "old version broker". */
+  enableActingMaster?: boolean;
+  /** Primitive in Java: always sent; absent reads as false. */
+  compressed: boolean;
+  /** 0 = not checked. */
+  bodyCrc32: number;
+  /** 5.x `__ZONE_NAME` ext field. */
+  zoneName?: string;
+}
+
+export interface RegisterBrokerResponseHeader {
+  haServerAddr?: string;
+  masterAddr?: string;
+}
+
+export interface UnRegisterBrokerRequestHeader {
+  brokerName: string;
+  brokerAddr: string;
+  clusterName: string;
+  brokerId: number;
+}
+
+export type QueryDataVersionRequestHeader = UnRegisterBrokerRequestHeader;
+
+export interface QueryDataVersionResponseHeader {
+  changed: boolean;
+}
+
+export interface BrokerHeartbeatRequestHeader {
+  clusterName: string;
+  brokerAddr: string;
+  brokerName: string;
+  brokerId?: number;
+  epoch?: number;
+  maxOffset?: number;
+  confirmOffset?: number;
+  /** Java spells it `heartbeatTimeoutMills` here. */
+  heartbeatTimeoutMills?: number;
+  electionPriority?: number;
+}
+
+// Field lists are in Java declaration order (it decides ties inside a HashMap bucket).
+const REGISTER: HeaderSpec = {
+  name: 'RegisterBrokerRequestHeader',
+  fields: [
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+    { prop: 'brokerAddr', ext: 'brokerAddr', kind: 'string', required: true },
+    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
+    { prop: 'haServerAddr', ext: 'haServerAddr', kind: 'string', required: true },
+    { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: true },
+    {
+      prop: 'heartbeatTimeoutMillis',
+      ext: 'heartbeatTimeoutMillis',
+      kind: 'long',
+      required: false,
+    },
+    { prop: 'enableActingMaster', ext: 'enableActingMaster', kind: 'bool', required: false },
+    { prop: 'compressed', ext: 'compressed', kind: 'bool', required: false, dflt: false },
+    { prop: 'bodyCrc32', ext: 'bodyCrc32', kind: 'int', required: false, dflt: 0 },
+    // Added by the 5.x broker with addExtField after the header fields.
+    { prop: 'zoneName', ext: ZONE_NAME_EXT_FIELD, kind: 'string', required: false },
+  ],
+};
+const REGISTER_RESPONSE: HeaderSpec = {
+  name: 'RegisterBrokerResponseHeader',
+  fields: [
+    { prop: 'haServerAddr', ext: 'haServerAddr', kind: 'string', required: false },
+    { prop: 'masterAddr', ext: 'masterAddr', kind: 'string', required: false },
+  ],
+};
+const UNREGISTER: HeaderSpec = {
+  name: 'UnRegisterBrokerRequestHeader',
+  fields: [
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+    { prop: 'brokerAddr', ext: 'brokerAddr', kind: 'string', required: true },
+    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
+    { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: true },
+  ],
+};
+const QUERY_DATA_VERSION: HeaderSpec = {
+  name: 'QueryDataVersionRequestHeader',
+  fields: UNREGISTER.fields,
+};
+const QUERY_DATA_VERSION_RESPONSE: HeaderSpec = {
+  name: 'QueryDataVersionResponseHeader',
+  fields: [{ prop: 'changed', ext: 'changed', kind: 'bool', required: true }],
+};
+const HEARTBEAT: HeaderSpec = {
+  name: 'BrokerHeartbeatRequestHeader',
+  fields: [
+    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
+    { prop: 'brokerAddr', ext: 'brokerAddr', kind: 'string', required: true },
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+    { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: false },
+    { prop: 'epoch', ext: 'epoch', kind: 'int', required: false },
+    { prop: 'maxOffset', ext: 'maxOffset', kind: 'long', required: false },
+    { prop: 'confirmOffset', ext: 'confirmOffset', kind: 'long', required: false },
+    { prop: 'heartbeatTimeoutMills', ext: 'heartbeatTimeoutMills', kind: 'long', required: false },
+    { prop: 'electionPriority', ext: 'electionPriority', kind: 'int', required: false },
+  ],
+};
+
+type Ext = Readonly<Record<string, unknown>> | null;
+type Extra = Readonly<Record<string, string>>;
+
+export function decodeRegisterBrokerRequestHeader(ext: Ext): RegisterBrokerRequestHeader {
+  return decodeHeader(REGISTER, ext) as unknown as RegisterBrokerRequestHeader;
+}
+export function encodeRegisterBrokerRequestHeader(
+  h: RegisterBrokerRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(REGISTER, h, extra);
+}
+
+export function decodeRegisterBrokerResponseHeader(ext: Ext): RegisterBrokerResponseHeader {
+  return decodeHeader(REGISTER_RESPONSE, ext) as RegisterBrokerResponseHeader;
+}
+/** `{}` for a master (Java builds the response from the header class even when both are null). */
+export function encodeRegisterBrokerResponseHeader(h: RegisterBrokerResponseHeader): ExtFields {
+  return encodeHeader(REGISTER_RESPONSE, h);
+}
+
+export function decodeUnRegisterBrokerRequestHeader(ext: Ext): UnRegisterBrokerRequestHeader {
+  return decodeHeader(UNREGISTER, ext) as unknown as UnRegisterBrokerRequestHeader;
+}
+export function encodeUnRegisterBrokerRequestHeader(
+  h: UnRegisterBrokerRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(UNREGISTER, h, extra);
+}
+
+export function decodeQueryDataVersionRequestHeader(ext: Ext): QueryDataVersionRequestHeader {
+  return decodeHeader(QUERY_DATA_VERSION, ext) as unknown as QueryDataVersionRequestHeader;
+}
+export function encodeQueryDataVersionRequestHeader(
+  h: QueryDataVersionRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(QUERY_DATA_VERSION, h, extra);
+}
+
+export function decodeQueryDataVersionResponseHeader(ext: Ext): QueryDataVersionResponseHeader {
+  return decodeHeader(
+    QUERY_DATA_VERSION_RESPONSE,
+    ext,
+  ) as unknown as QueryDataVersionResponseHeader;
+}
+export function encodeQueryDataVersionResponseHeader(h: QueryDataVersionResponseHeader): ExtFields {
+  return encodeHeader(QUERY_DATA_VERSION_RESPONSE, h);
+}
+
+export function decodeBrokerHeartbeatRequestHeader(ext: Ext): BrokerHeartbeatRequestHeader {
+  return decodeHeader(HEARTBEAT, ext) as unknown as BrokerHeartbeatRequestHeader;
+}
+export function encodeBrokerHeartbeatRequestHeader(
+  h: BrokerHeartbeatRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(HEARTBEAT, h, extra);
+}

@@ -1,0 +1,198 @@
+/**
+ * Headers of the route and topic requests: GET_ROUTEINFO_BY_TOPIC (105), WIPE/ADD_WRITE_PERM
+ * (205/327) and their responses, DELETE_TOPIC_IN_NAMESRV (216), REGISTER_TOPIC_IN_NAMESRV (217,
+ * 5.x), GET_TOPICS_BY_CLUSTER (224), GET_BROKER_MEMBER_GROUP (901, 5.x).
+ */
+import type { ExtFields } from '../remoting-command.js';
+import { ZONE_MODE_EXT_FIELD, ZONE_NAME_EXT_FIELD } from '../constants.js';
+import { decodeHeader, encodeHeader, type HeaderSpec } from './header-codec.js';
+
+export interface GetRouteInfoRequestHeader {
+  topic: string;
+  /** 4.9.4+: ask for standard JSON whatever the version. */
+  acceptStandardJsonOnly?: boolean;
+  /** 5.x `__ZONE_MODE` ext field. */
+  zoneMode?: boolean;
+  /** 5.x `__ZONE_NAME` ext field. */
+  zoneName?: string;
+}
+
+export interface WipeWritePermOfBrokerRequestHeader {
+  brokerName: string;
+}
+export interface WipeWritePermOfBrokerResponseHeader {
+  wipeTopicCount: number;
+}
+export type AddWritePermOfBrokerRequestHeader = WipeWritePermOfBrokerRequestHeader;
+export interface AddWritePermOfBrokerResponseHeader {
+  addTopicCount: number;
+}
+
+export interface DeleteTopicFromNamesrvRequestHeader {
+  topic: string;
+  clusterName?: string;
+}
+
+export interface RegisterTopicRequestHeader {
+  topic: string;
+}
+
+export interface GetTopicsByClusterRequestHeader {
+  cluster: string;
+}
+
+export interface GetBrokerMemberGroupRequestHeader {
+  clusterName: string;
+  brokerName: string;
+}
+
+const ROUTE: HeaderSpec = {
+  name: 'GetRouteInfoRequestHeader',
+  fields: [
+    { prop: 'topic', ext: 'topic', kind: 'string', required: true },
+    {
+      prop: 'acceptStandardJsonOnly',
+      ext: 'acceptStandardJsonOnly',
+      kind: 'bool',
+      required: false,
+    },
+    { prop: 'zoneMode', ext: ZONE_MODE_EXT_FIELD, kind: 'bool', required: false },
+    { prop: 'zoneName', ext: ZONE_NAME_EXT_FIELD, kind: 'string', required: false },
+  ],
+};
+const BROKER_NAME_FIELDS = [
+  { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+] as const;
+const WIPE: HeaderSpec = { name: 'WipeWritePermOfBrokerRequestHeader', fields: BROKER_NAME_FIELDS };
+const WIPE_RESPONSE: HeaderSpec = {
+  name: 'WipeWritePermOfBrokerResponseHeader',
+  fields: [{ prop: 'wipeTopicCount', ext: 'wipeTopicCount', kind: 'int', required: true }],
+};
+const ADD: HeaderSpec = { name: 'AddWritePermOfBrokerRequestHeader', fields: BROKER_NAME_FIELDS };
+const ADD_RESPONSE: HeaderSpec = {
+  name: 'AddWritePermOfBrokerResponseHeader',
+  fields: [{ prop: 'addTopicCount', ext: 'addTopicCount', kind: 'int', required: true }],
+};
+const DELETE_TOPIC: HeaderSpec = {
+  name: 'DeleteTopicFromNamesrvRequestHeader',
+  fields: [
+    { prop: 'topic', ext: 'topic', kind: 'string', required: true },
+    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: false },
+  ],
+};
+const REGISTER_TOPIC: HeaderSpec = {
+  name: 'RegisterTopicRequestHeader',
+  fields: [{ prop: 'topic', ext: 'topic', kind: 'string', required: true }],
+};
+const TOPICS_BY_CLUSTER: HeaderSpec = {
+  name: 'GetTopicsByClusterRequestHeader',
+  fields: [{ prop: 'cluster', ext: 'cluster', kind: 'string', required: true }],
+};
+const MEMBER_GROUP: HeaderSpec = {
+  name: 'GetBrokerMemberGroupRequestHeader',
+  fields: [
+    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+  ],
+};
+
+type Ext = Readonly<Record<string, unknown>> | null;
+type Extra = Readonly<Record<string, string>>;
+
+export function decodeGetRouteInfoRequestHeader(ext: Ext): GetRouteInfoRequestHeader {
+  return decodeHeader(ROUTE, ext) as unknown as GetRouteInfoRequestHeader;
+}
+export function encodeGetRouteInfoRequestHeader(
+  h: GetRouteInfoRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(ROUTE, h, extra);
+}
+
+export function decodeWipeWritePermOfBrokerRequestHeader(
+  ext: Ext,
+): WipeWritePermOfBrokerRequestHeader {
+  return decodeHeader(WIPE, ext) as unknown as WipeWritePermOfBrokerRequestHeader;
+}
+export function encodeWipeWritePermOfBrokerRequestHeader(
+  h: WipeWritePermOfBrokerRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(WIPE, h, extra);
+}
+export function decodeWipeWritePermOfBrokerResponseHeader(
+  ext: Ext,
+): WipeWritePermOfBrokerResponseHeader {
+  return decodeHeader(WIPE_RESPONSE, ext) as unknown as WipeWritePermOfBrokerResponseHeader;
+}
+export function encodeWipeWritePermOfBrokerResponseHeader(
+  h: WipeWritePermOfBrokerResponseHeader,
+): ExtFields {
+  return encodeHeader(WIPE_RESPONSE, h);
+}
+
+export function decodeAddWritePermOfBrokerRequestHeader(
+  ext: Ext,
+): AddWritePermOfBrokerRequestHeader {
+  return decodeHeader(ADD, ext) as unknown as AddWritePermOfBrokerRequestHeader;
+}
+export function encodeAddWritePermOfBrokerRequestHeader(
+  h: AddWritePermOfBrokerRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(ADD, h, extra);
+}
+export function decodeAddWritePermOfBrokerResponseHeader(
+  ext: Ext,
+): AddWritePermOfBrokerResponseHeader {
+  return decodeHeader(ADD_RESPONSE, ext) as unknown as AddWritePermOfBrokerResponseHeader;
+}
+export function encodeAddWritePermOfBrokerResponseHeader(
+  h: AddWritePermOfBrokerResponseHeader,
+): ExtFields {
+  return encodeHeader(ADD_RESPONSE, h);
+}
+
+export function decodeDeleteTopicFromNamesrvRequestHeader(
+  ext: Ext,
+): DeleteTopicFromNamesrvRequestHeader {
+  return decodeHeader(DELETE_TOPIC, ext) as unknown as DeleteTopicFromNamesrvRequestHeader;
+}
+export function encodeDeleteTopicFromNamesrvRequestHeader(
+  h: DeleteTopicFromNamesrvRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(DELETE_TOPIC, h, extra);
+}
+
+export function decodeRegisterTopicRequestHeader(ext: Ext): RegisterTopicRequestHeader {
+  return decodeHeader(REGISTER_TOPIC, ext) as unknown as RegisterTopicRequestHeader;
+}
+export function encodeRegisterTopicRequestHeader(
+  h: RegisterTopicRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(REGISTER_TOPIC, h, extra);
+}
+
+export function decodeGetTopicsByClusterRequestHeader(ext: Ext): GetTopicsByClusterRequestHeader {
+  return decodeHeader(TOPICS_BY_CLUSTER, ext) as unknown as GetTopicsByClusterRequestHeader;
+}
+export function encodeGetTopicsByClusterRequestHeader(
+  h: GetTopicsByClusterRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(TOPICS_BY_CLUSTER, h, extra);
+}
+
+export function decodeGetBrokerMemberGroupRequestHeader(
+  ext: Ext,
+): GetBrokerMemberGroupRequestHeader {
+  return decodeHeader(MEMBER_GROUP, ext) as unknown as GetBrokerMemberGroupRequestHeader;
+}
+export function encodeGetBrokerMemberGroupRequestHeader(
+  h: GetBrokerMemberGroupRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(MEMBER_GROUP, h, extra);
+}
