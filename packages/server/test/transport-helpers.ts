@@ -13,7 +13,7 @@ import {
   encodeCommand,
   newExtFields,
 } from '@ns/protocol';
-import type { RemotingCommand } from '@ns/protocol';
+import type { ProtocolErrorCode, RemotingCommand } from '@ns/protocol';
 import { createSilentLogger } from '../src/logging.js';
 import { RemotingServer } from '../src/transport/remoting-server.js';
 import type {
@@ -81,7 +81,7 @@ export class ScriptedDispatcher implements RequestDispatcher {
 export class RecordingMetrics implements TransportMetrics {
   opened = 0;
   closed = 0;
-  readonly frameErrors: string[] = [];
+  readonly frameErrors: ProtocolErrorCode[] = [];
   readonly dropped: string[] = [];
   connectionOpened(): void {
     this.opened++;
@@ -89,7 +89,7 @@ export class RecordingMetrics implements TransportMetrics {
   connectionClosed(): void {
     this.closed++;
   }
-  frameError(code: string): void {
+  frameError(code: ProtocolErrorCode): void {
     this.frameErrors.push(code);
   }
   connectionDropped(reason: 'idle' | 'write-overflow'): void {

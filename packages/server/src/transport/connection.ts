@@ -252,10 +252,16 @@ export class Connection {
   }
 
   private onFrameError(err: unknown): void {
-    const code = isProtocolError(err) ? err.code : 'NS_UNKNOWN';
-    const message = err instanceof Error ? err.message : String(err);
-    this.logger().warn({ code, reason: message }, 'malformed frame, closing connection');
-    this.host.metrics?.frameError(code);
+    if (isProtocolError(err)) {
+      this.logger().warn(
+        { code: err.code, reason: err.message },
+        'malformed frame, closing connection',
+      );
+      this.host.metrics?.frameError(err.code);
+    } else {
+      // The codec promises ProtocolError only; anything else is a bug, but still just this peer's.
+      this.logger().error({ err }, 'frame decoding failed unexpectedly, closing connection');
+    }
     this.destroy();
   }
 

@@ -2,7 +2,7 @@
  * What the TCP transport needs from the rest of the server. The transport knows sockets, frames,
  * backpressure and connection ids; everything about request codes lives behind `RequestDispatcher`.
  */
-import type { RemotingCommand } from '@ns/protocol';
+import type { ProtocolErrorCode, RemotingCommand } from '@ns/protocol';
 
 /** Numeric id the transport gives each accepted connection (starts at 1, never reused). */
 export type ConnectionId = number;
@@ -26,7 +26,7 @@ export interface TransportMetrics {
   connectionOpened(): void;
   connectionClosed(): void;
   /** A malformed or oversized frame closed a connection. `code` is the FrameError code. */
-  frameError(code: string): void;
+  frameError(code: ProtocolErrorCode): void;
   /** A connection was closed for being idle (`reason: 'idle'`) or over the write cap. */
   connectionDropped(reason: 'idle' | 'write-overflow'): void;
 }

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * `ns-server`: the NameServer process (Java `mqnamesrv` / NamesrvStartup).
+ *
+ *   ns-server [-c FILE] [-p] [-h] [--<configKey>=<value>]...
+ *
+ * Output contract: logs are JSON lines on stderr; stdout carries only machine-readable output:
+ * `-h` usage, `-p` properties, or, once both ports are bound, exactly one line
+ * `{"event":"listening","host":…,"port":…,"httpPort":…}` that tests and harnesses wait for.
+ *
+ * Exit codes: 0 normal (including after SIGTERM/SIGINT), 1 configuration error, 2 startup failure
+ * (corrupt KV file, port in use), 3 forced exit on a second signal, 70 unexpected crash.
+ * (Java uses -1/-2/-3; ours are positive so shells and supervisors read them plainly.)
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { ConfigError, formatConfigProperties, formatUsage, loadConfig } from './config/index.js';
+import type { LoadConfigResult } from './config/index.js';
+import { createLogger, flushLogger } from './logging.js';
+import type { Logger } from './logging.js';
+import { NameServer } from './name-server.js';
+import { NameServerError } from './name-server-error.js';
+
+const EXIT_OK = 0;
+const EXIT_CONFIG = 1;
+const EXIT_STARTUP = 2;
+const EXIT_FORCED = 3;
+const EXIT_CRASH = 70;
+
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdout.write(text, () => {
+      resolve();
+    });
+  });
+}
+
+function loadOrExit(homeDir: string): LoadConfigResult | number {
+  try {
+    return loadConfig({
+      argv: process.argv.slice(2),
+      env: process.env,
+      readFile: (path) => readFileSync(path, 'utf8'),
+      homeDir,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ns-server: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
+}
+
+function installSignalHandlers(server: NameServer, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal, exiting without finishing shutdown');
+      logger.flush();
+      process.exit(EXIT_FORCED);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => {
+        process.exit(EXIT_OK);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        void flushLogger(logger).then(() => process.exit(EXIT_CRASH));
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function main(): Promise<number | null> {
+  const homeDir = homedir();
+  const loaded = loadOrExit(homeDir);
+  if (typeof loaded === 'number') return loaded;
+  if (loaded.help) {
+    await writeStdout(formatUsage({ homeDir, env: process.env }));
+    return EXIT_OK;
+  }
+  if (loaded.printOnly) {
+    await writeStdout(formatConfigProperties(loaded.config));
+    return EXIT_OK;
+  }
+
+  const config = loaded.config;
+  const logger = createLogger({ level: config.logLevel, base: { name: 'ns-server' } });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    logger.flush();
+    process.exit(EXIT_CRASH);
+  });
+
+  const server = new NameServer({ config, logger });
+  installSignalHandlers(server, logger);
+  let address;
+  try {
+    address = await server.start();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.fatal({ err }, 'name server failed to start');
+    await flushLogger(logger);
+    process.stderr.write(`ns-server: ${message}\n`);
+    return err instanceof NameServerError ? EXIT_STARTUP : EXIT_CRASH;
+  }
+  await writeStdout(
+    JSON.stringify({
+      event: 'listening',
+      host: address.host,
+      port: address.port,
+      httpPort: address.httpPort,
+    }) + '\n',
+  );
+  // Keep running; the signal handlers end the process.
+  return null;
+}
+
+main().then(
+  (code) => {
+    if (code !== null) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `ns-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(EXIT_CRASH);
+  },
+);

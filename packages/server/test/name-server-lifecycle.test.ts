@@ -1,0 +1,208 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RequestCode, ResponseCode, createRequest, decodeFrame, newExtFields } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import { loadFixture } from '../../protocol/test/fixtures.js';
+import { loadConfig } from '../src/config/index.js';
+import { NameServer } from '../src/name-server.js';
+import { NameServerError } from '../src/name-server-error.js';
+import { RawClient, waitFor } from './transport-helpers.js';
+
+let dir = '';
+const servers: NameServer[] = [];
+const clients: RawClient[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ns-lifecycle-'));
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  for (const s of servers.splice(0)) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configWith(...argv: string[]) {
+  return loadConfig({
+    argv: ['--bindAddress=127.0.0.1', '--listenPort=0', '--httpPort=-1', ...argv],
+    env: {},
+    readFile: (p) => readFileSync(p, 'utf8'),
+    homeDir: dir,
+  }).config;
+}
+
+class FakeClock {
+  constructor(public t = Date.now()) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+async function started(
+  argv: string[] = [],
+  clock?: FakeClock,
+): Promise<{ server: NameServer; port: number }> {
+  const server = new NameServer({
+    config: configWith(...argv),
+    defaultMetrics: false,
+    ...(clock === undefined ? {} : { clock }),
+  });
+  servers.push(server);
+  const { port } = await server.start();
+  return { server, port };
+}
+
+async function client(port: number): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  clients.push(c);
+  return c;
+}
+
+/** The captured REGISTER_BROKER of broker-a (topics include SELF_TEST_TOPIC), with our opaque. */
+function registerBrokerA(opaque: number): RemotingCommand {
+  const cmd = decodeFrame(loadFixture('register-broker-master').request.subarray(4));
+  return { ...cmd, opaque };
+}
+
+function routeQuery(opaque: number, topic: string): RemotingCommand {
+  const extFields = newExtFields();
+  extFields.topic = topic;
+  return createRequest({ code: RequestCode.GET_ROUTEINFO_BY_TOPIC, opaque, extFields });
+}
+
+describe('NameServer lifecycle', () => {
+  it('starts on an OS-chosen port and answers with the real dispatcher', async () => {
+    const { server, port } = await started();
+    expect(port).toBeGreaterThan(0);
+    expect(server.address).toEqual({ host: '127.0.0.1', port, httpPort: null });
+    const c = await client(port);
+    const res = await c.request(routeQuery(1, 'NoSuchTopic'));
+    expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
+  it('a broker disappears from routes as soon as its connection closes', async () => {
+    const { server, port } = await started();
+    const broker = await client(port);
+    const admin = await client(port);
+    expect((await broker.request(registerBrokerA(1))).code).toBe(ResponseCode.SUCCESS);
+    expect((await admin.request(routeQuery(2, 'SELF_TEST_TOPIC'))).code).toBe(ResponseCode.SUCCESS);
+    broker.destroy();
+    await waitFor('broker removed', () => server.routeInfoManager.getCounts().brokers === 0);
+    expect((await admin.request(routeQuery(3, 'SELF_TEST_TOPIC'))).code).toBe(
+      ResponseCode.TOPIC_NOT_EXIST,
+    );
+  });
+
+  it('the scan expires a silent broker and closes its connection', async () => {
+    const clock = new FakeClock();
+    const { server, port } = await started(['--scanNotActiveBrokerInterval=100'], clock);
+    const broker = await client(port);
+    expect((await broker.request(registerBrokerA(1))).code).toBe(ResponseCode.SUCCESS);
+    expect(server.routeInfoManager.getCounts().brokers).toBe(1);
+    clock.t += 120_001; // Java: lastUpdateTimestamp + 120 000 < now
+    await broker.closed;
+    expect(server.routeInfoManager.getCounts().brokers).toBe(0);
+    const scrape = await server.metrics.scrape();
+    expect(scrape.body).toMatch(/namesrv_broker_expiries_total\{reason="timeout"\} 1/);
+  });
+
+  it('refuses to start on a corrupt KV file, names it, and leaves it untouched', async () => {
+    const kvPath = join(dir, 'kv', 'kvConfig.json');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'kv'));
+    writeFileSync(kvPath, '{"configTable":{"ns":{"k":');
+    const server = new NameServer({
+      config: configWith(`--kvConfigPath=${kvPath}`),
+      defaultMetrics: false,
+    });
+    servers.push(server);
+    const err: unknown = await server.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NameServerError);
+    expect((err as NameServerError).code).toBe('NS_STARTUP_KV_CONFIG');
+    expect((err as Error).message).toContain(kvPath);
+    expect(readFileSync(kvPath, 'utf8')).toBe('{"configTable":{"ns":{"k":');
+    expect(server.address).toBeNull();
+  });
+
+  it('reports a taken port as a startup error', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const server = new NameServer({
+        config: configWith(`--listenPort=${port}`),
+        defaultMetrics: false,
+      });
+      servers.push(server);
+      const err: unknown = await server.start().catch((e: unknown) => e);
+      expect((err as NameServerError).code).toBe('NS_STARTUP_LISTEN');
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+
+  it('persists KV puts and loads them on the next start', async () => {
+    const kvPath = join(dir, 'kvConfig.json');
+    const first = await started([`--kvConfigPath=${kvPath}`]);
+    const c = await client(first.port);
+    const put = newExtFields();
+    put.namespace = 'ns1';
+    put.key = 'k1';
+    put.value = 'v1';
+    const res = await c.request(
+      createRequest({ code: RequestCode.PUT_KV_CONFIG, opaque: 1, extFields: put }),
+    );
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(existsSync(kvPath)).toBe(true);
+    await first.server.close();
+
+    const second = await started([`--kvConfigPath=${kvPath}`]);
+    const c2 = await client(second.port);
+    const get = newExtFields();
+    get.namespace = 'ns1';
+    get.key = 'k1';
+    const got = await c2.request(
+      createRequest({ code: RequestCode.GET_KV_CONFIG, opaque: 2, extFields: get }),
+    );
+    expect(got.code).toBe(ResponseCode.SUCCESS);
+    expect(got.extFields?.value).toBe('v1');
+  });
+
+  it('UPDATE_NAMESRV_CONFIG writes configStorePath and changes the live config', async () => {
+    const storePath = join(dir, 'conf', 'namesrv.properties');
+    const { server, port } = await started([`--configStorePath=${storePath}`]);
+    const c = await client(port);
+    const res = await c.request(
+      createRequest({
+        code: RequestCode.UPDATE_NAMESRV_CONFIG,
+        opaque: 1,
+        body: Buffer.from('orderMessageEnable=true\n'),
+      }),
+    );
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(server.config.orderMessageEnable).toBe(true);
+    expect(readFileSync(storePath, 'utf8')).toMatch(/^orderMessageEnable=true$/m);
+  });
+
+  it('close() is idempotent, releases the port, and start() cannot be repeated', async () => {
+    const { server, port } = await started();
+    const c = await client(port);
+    await c.request(routeQuery(1, 'x'));
+    await Promise.all([server.close(), server.close()]);
+    await c.closed;
+    await server.close();
+    const err: unknown = await server.start().catch((e: unknown) => e);
+    expect((err as NameServerError).code).toBe('NS_STATE');
+    // The port is free again.
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(port, '127.0.0.1', resolve);
+    });
+    await new Promise((r) => probe.close(r));
+  });
+});
