@@ -4,12 +4,15 @@
  * build requests (no socket involved).
  */
 import { createRequest, newExtFields, SerializeType } from '@ns/protocol';
-import type { RemotingCommand } from '@ns/protocol';
+import type { RemotingCommand, TopicConfig } from '@ns/protocol';
+import { bodyCrc32 } from '../../protocol/src/bodies/body-crc32.js';
+import { encodeRegisterBrokerBody } from '../../protocol/src/bodies/register-broker-body.js';
 import { defaultConfig } from '../src/config/index.js';
 import type { NamesrvConfig } from '../src/config/index.js';
 import { Dispatcher } from '../src/handlers/dispatcher.js';
 import type { RequestContext } from '../src/handlers/request-context.js';
 import { KVConfigManager } from '../src/kvconfig/index.js';
+import type { KVConfigPersist } from '../src/kvconfig/index.js';
 import { createSilentLogger } from '../src/logging.js';
 import { RouteInfoManager } from '../src/route/index.js';
 
@@ -56,6 +59,8 @@ export interface HarnessOptions {
   /** Throws from persistConfig (to test failure handling). */
   failPersist?: boolean;
   withoutMetrics?: boolean;
+  /** The KV manager's persist function (default: none). */
+  kvPersist?: KVConfigPersist;
 }
 
 export function baseConfig(overrides: HarnessOptions['config'] = {}): NamesrvConfig {
@@ -91,7 +96,9 @@ export function request(code: number, init: SendInit = {}): RemotingCommand {
 export function createHarness(options: HarnessOptions = {}): Harness {
   const clock = options.clock ?? new FakeClock();
   const routes = new RouteInfoManager({ clock });
-  const kv = new KVConfigManager();
+  const kv = new KVConfigManager(
+    options.kvPersist === undefined ? {} : { persist: options.kvPersist },
+  );
   let config = baseConfig(options.config);
   const persisted: string[] = [];
   const metrics: MetricCall[] = [];
@@ -140,4 +147,86 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       return res;
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broker registration helpers
+
+export interface TestTopic {
+  name: string;
+  perm?: number;
+  queues?: number;
+  topicSysFlag?: number;
+}
+
+export interface RegisterInit {
+  cluster?: string;
+  brokerName?: string;
+  brokerAddr?: string;
+  haServerAddr?: string;
+  brokerId?: number;
+  topics?: TestTopic[];
+  counter?: number;
+  timestamp?: number;
+  compressed?: boolean;
+  version?: number;
+  connectionId?: number;
+  oneway?: boolean;
+  /** Override the computed bodyCrc32 (e.g. "1" to force a mismatch, "0" to skip the check). */
+  bodyCrc32?: string;
+  extraExt?: Record<string, string>;
+  serializeType?: SerializeType;
+}
+
+export function registerBody(init: RegisterInit): Buffer {
+  const table = new Map<string, TopicConfig>();
+  for (const t of init.topics ?? []) {
+    table.set(t.name, {
+      topicName: t.name,
+      readQueueNums: t.queues ?? 4,
+      writeQueueNums: t.queues ?? 4,
+      perm: t.perm ?? 6,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: t.topicSysFlag ?? 0,
+      order: false,
+    });
+  }
+  return encodeRegisterBrokerBody(
+    {
+      topicConfigSerializeWrapper: {
+        dataVersion: { counter: init.counter ?? 1, timestamp: init.timestamp ?? 1_700_000_000_000 },
+        topicConfigTable: table,
+      },
+      filterServerList: [],
+    },
+    { compressed: init.compressed ?? false, version: init.version ?? 407 },
+  );
+}
+
+export function registerRequest(init: RegisterInit = {}): RemotingCommand {
+  const body = registerBody(init);
+  return request(103, {
+    ext: {
+      brokerId: String(init.brokerId ?? 0),
+      bodyCrc32: init.bodyCrc32 ?? String(bodyCrc32(body)),
+      clusterName: init.cluster ?? 'DefaultCluster',
+      brokerAddr: init.brokerAddr ?? '10.0.0.1:10911',
+      haServerAddr: init.haServerAddr ?? '10.0.0.1:10912',
+      compressed: String(init.compressed ?? false),
+      brokerName: init.brokerName ?? 'broker-a',
+      ...init.extraExt,
+    },
+    body,
+    version: init.version ?? 407,
+    oneway: init.oneway ?? false,
+    serializeType: init.serializeType ?? SerializeType.JSON,
+  });
+}
+
+export function register(h: Harness, init: RegisterInit = {}): RemotingCommand | null {
+  return h.dispatch(registerRequest(init), { connectionId: init.connectionId ?? 1 });
+}
+
+export function bodyText(cmd: RemotingCommand | null): string | null {
+  return cmd?.body?.toString('utf8') ?? null;
 }

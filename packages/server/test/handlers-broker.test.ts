@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseCode, SerializeType } from '@ns/protocol';
+import { bodyText, createHarness, register, registerRequest, request } from './handlers-harness.js';
+
+const ROUTE = 105;
+
+function route(h: ReturnType<typeof createHarness>, topic: string) {
+  return h.send(ROUTE, { ext: { topic } });
+}
+
+describe('REGISTER_BROKER (103)', () => {
+  it('registers a master: SUCCESS, "extFields":{} and no body while ORDER_TOPIC_CONFIG is absent', () => {
+    const h = createHarness();
+    const res = register(h, { topics: [{ name: 'TopicA' }] })!;
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(res.extFields).toEqual({});
+    expect(res.body).toBeNull();
+    expect(res.remark).toBeNull();
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('answers a slave with the master and HA addresses once the master is registered', () => {
+    const h = createHarness();
+    const slave = { brokerId: 1, brokerAddr: '10.0.0.2:10911', haServerAddr: '10.0.0.2:10912' };
+    expect(register(h, { ...slave, connectionId: 2 })!.extFields).toEqual({});
+    register(h, { topics: [{ name: 'TopicA' }] });
+    const res = register(h, { ...slave, connectionId: 2 })!;
+    expect(res.extFields).toEqual({ haServerAddr: '10.0.0.1:10912', masterAddr: '10.0.0.1:10911' });
+    // Java HashMap order of the two keys (fixture register-broker-slave).
+    expect(Object.keys(res.extFields!)).toEqual(['haServerAddr', 'masterAddr']);
+  });
+
+  it('refuses a body whose CRC does not match with SYSTEM_ERROR "crc32 not match" and changes nothing', () => {
+    const h = createHarness();
+    const res = register(h, { topics: [{ name: 'TopicA' }], bodyCrc32: '12345' })!;
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toBe('crc32 not match');
+    expect(res.extFields).toEqual({});
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
+  it('skips the CRC check when bodyCrc32 is 0 or absent', () => {
+    const h = createHarness();
+    expect(register(h, { topics: [{ name: 'T0' }], bodyCrc32: '0' })!.code).toBe(0);
+    const req = registerRequest({ topics: [{ name: 'T1' }], counter: 2 });
+    delete req.extFields!['bodyCrc32'];
+    expect(h.dispatch(req)!.code).toBe(ResponseCode.SUCCESS);
+    expect(route(h, 'T1').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('accepts a compressed (4.9 broker) body; topicSysFlag is not carried', () => {
+    const h = createHarness();
+    const res = register(h, {
+      compressed: true,
+      topics: [{ name: 'Zipped', queues: 8, topicSysFlag: 1 }],
+    })!;
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    const body = bodyText(route(h, 'Zipped'))!;
+    expect(body).toContain('"readQueueNums":8');
+    expect(body).toContain('"topicSysFlag":0');
+  });
+
+  it('reads a bare TopicConfigSerializeWrapper body from a pre-3.0.11 (version < 37) broker', () => {
+    const h = createHarness();
+    const res = register(h, { version: 20, topics: [{ name: 'Old' }] })!;
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(route(h, 'Old').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('registers with no body at all (empty topic table)', () => {
+    const h = createHarness();
+    const req = registerRequest();
+    req.body = null;
+    req.extFields!['bodyCrc32'] = '0';
+    expect(h.dispatch(req)!.code).toBe(ResponseCode.SUCCESS);
+    expect(h.routes.getAllClusterInfo().brokerAddrTable.has('broker-a')).toBe(true);
+  });
+
+  it('answers an undecodable body with SYSTEM_ERROR naming the problem', () => {
+    const h = createHarness();
+    const req = registerRequest();
+    req.body = Buffer.from('{"topicConfigSerializeWrapper":[');
+    req.extFields!['bodyCrc32'] = '0';
+    const res = h.dispatch(req)!;
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toMatch(/RegisterBrokerBody|JSON|json/);
+  });
+
+  it('returns the whole ORDER_TOPIC_CONFIG namespace as KVTable body when it exists', () => {
+    const h = createHarness();
+    h.send(100, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'OrderT', value: 'broker-a:8' } });
+    const res = register(h, { topics: [{ name: 'OrderT' }] })!;
+    expect(bodyText(res)).toBe('{"table":{"OrderT":"broker-a:8"}}');
+    // An emptied namespace still exists (Java never removes it): {"table":{}}.
+    h.send(102, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'OrderT' } });
+    expect(bodyText(register(h, { counter: 2 }))).toBe('{"table":{}}');
+  });
+
+  it('does not return ORDER_TOPIC_CONFIG when returnOrderTopicConfigToBroker=false (5.x)', () => {
+    const h = createHarness({ config: { returnOrderTopicConfigToBroker: false } });
+    h.send(100, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'OrderT', value: 'broker-a:8' } });
+    expect(register(h)!.body).toBeNull();
+  });
+
+  it('answers a missing or unparsable required header field with SYSTEM_ERROR naming it', () => {
+    const h = createHarness();
+    const req = registerRequest();
+    delete req.extFields!['brokerId'];
+    const res = h.dispatch(req)!;
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toBe('missing required header field "brokerId"');
+    const bad = registerRequest({ extraExt: { brokerId: 'abc' } });
+    expect(h.dispatch(bad)!.remark).toBe(
+      'invalid header field "brokerId": expected an integer, got "abc"',
+    );
+  });
+
+  it('processes a one-way registration without answering', () => {
+    const h = createHarness();
+    expect(register(h, { oneway: true, topics: [{ name: 'Quiet' }] })).toBeNull();
+    expect(route(h, 'Quiet').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('passes the 5.x fields (heartbeatTimeoutMillis, enableActingMaster, __ZONE_NAME) to the route manager', () => {
+    const h = createHarness();
+    register(h, {
+      topics: [{ name: 'Z' }],
+      extraExt: {
+        heartbeatTimeoutMillis: '10000',
+        enableActingMaster: 'true',
+        __ZONE_NAME: 'zone-1',
+      },
+    });
+    const live = h.routes.getBrokerLiveViews();
+    expect(live[0]!.heartbeatTimeoutMillis).toBe(10_000);
+    const bd = h.routes.getAllClusterInfo().brokerAddrTable.get('broker-a')!;
+    expect(bd.zoneName).toBe('zone-1');
+    expect(bd.enableActingMaster).toBe(true);
+  });
+
+  it('answers a ROCKETMQ-serialized request in ROCKETMQ', () => {
+    const h = createHarness();
+    const res = register(h, { serializeType: SerializeType.ROCKETMQ })!;
+    expect(res.serializeType).toBe(SerializeType.ROCKETMQ);
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+  });
+});
+
+describe('UNREGISTER_BROKER (104)', () => {
+  const ext = {
+    brokerName: 'broker-a',
+    brokerAddr: '10.0.0.1:10911',
+    clusterName: 'DefaultCluster',
+    brokerId: '0',
+  };
+
+  it('removes the broker and its routes; SUCCESS without extFields', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'TopicA' }] });
+    const res = h.send(104, { ext });
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(res.extFields).toBeNull();
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
+  it('is SUCCESS for an unknown broker', () => {
+    expect(createHarness().send(104, { ext }).code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('requires brokerId', () => {
+    const res = createHarness().send(104, { ext: { ...ext, brokerId: undefined as never } });
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
+});
+
+describe('QUERY_DATA_VERSION (322)', () => {
+  const ext = {
+    brokerName: 'broker-a',
+    brokerAddr: '10.0.0.1:10911',
+    clusterName: 'DefaultCluster',
+    brokerId: '0',
+  };
+
+  it('unknown broker: changed=true and no body', () => {
+    const res = createHarness().send(322, { ext, body: '{"counter":0,"timestamp":0}' });
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(res.extFields).toEqual({ changed: 'true' });
+    expect(res.body).toBeNull();
+  });
+
+  it('known broker: changed reflects the DataVersion, body is the stored one', () => {
+    const h = createHarness();
+    register(h, { counter: 5, timestamp: 1_700_000_000_123 });
+    const same = h.send(322, { ext, body: '{"counter":5,"timestamp":1700000000123}' });
+    expect(same.extFields).toEqual({ changed: 'false' });
+    expect(bodyText(same)).toBe('{"counter":5,"timestamp":1700000000123}');
+    const other = h.send(322, { ext, body: '{"counter":6,"timestamp":1700000000123}' });
+    expect(other.extFields).toEqual({ changed: 'true' });
+    expect(bodyText(other)).toBe('{"counter":5,"timestamp":1700000000123}');
+  });
+
+  it('refreshes liveness (5.x semantics)', () => {
+    const h = createHarness();
+    register(h);
+    h.clock.t += 60_000;
+    h.send(322, { ext, body: '{"counter":9,"timestamp":1}' });
+    expect(h.routes.getBrokerLiveViews()[0]!.lastUpdateTimestamp).toBe(h.clock.t);
+  });
+
+  it('answers a request without body with SYSTEM_ERROR', () => {
+    const res = createHarness().send(322, { ext });
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toContain('DataVersion');
+  });
+});
+
+describe('BROKER_HEARTBEAT (904) and GET_BROKER_MEMBER_GROUP (901)', () => {
+  it('a heartbeat refreshes the live entry; one-way heartbeats get no answer', () => {
+    const h = createHarness();
+    register(h);
+    h.clock.t += 30_000;
+    const ext = {
+      clusterName: 'DefaultCluster',
+      brokerAddr: '10.0.0.1:10911',
+      brokerName: 'broker-a',
+    };
+    expect(h.send(904, { ext }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.routes.getBrokerLiveViews()[0]!.lastUpdateTimestamp).toBe(h.clock.t);
+    h.clock.t += 1000;
+    expect(h.dispatch(request(904, { ext, oneway: true }))).toBeNull();
+    expect(h.routes.getBrokerLiveViews()[0]!.lastUpdateTimestamp).toBe(h.clock.t);
+  });
+
+  it('a heartbeat without brokerAddr is refused naming the field', () => {
+    const res = createHarness().send(904, { ext: { clusterName: 'c', brokerName: 'b' } });
+    expect(res.remark).toBe('missing required header field "brokerAddr"');
+  });
+
+  it('member group lists the group addresses in legacy JSON', () => {
+    const h = createHarness();
+    register(h);
+    register(h, { brokerId: 1, brokerAddr: '10.0.0.2:10911', connectionId: 2 });
+    const res = h.send(901, { ext: { clusterName: 'DefaultCluster', brokerName: 'broker-a' } });
+    expect(bodyText(res)).toBe(
+      '{"brokerMemberGroup":{"brokerAddrs":{0:"10.0.0.1:10911",1:"10.0.0.2:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"}}',
+    );
+    const unknown = h.send(901, { ext: { clusterName: 'X', brokerName: 'nope' } });
+    expect(bodyText(unknown)).toBe(
+      '{"brokerMemberGroup":{"brokerAddrs":{},"brokerName":"nope","cluster":"X"}}',
+    );
+  });
+});
+
+describe('WIPE_WRITE_PERM_OF_BROKER (205) / ADD_WRITE_PERM_OF_BROKER (327)', () => {
+  it('wipe clears the write bit, add sets perm to exactly 6; counts as strings', () => {
+    const h = createHarness();
+    register(h, {
+      topics: [
+        { name: 'A', perm: 6 },
+        { name: 'B', perm: 7 },
+      ],
+    });
+    const wipe = h.send(205, { ext: { brokerName: 'broker-a' } });
+    expect(wipe.extFields).toEqual({ wipeTopicCount: '2' });
+    expect(bodyText(route(h, 'A'))).toContain('"perm":4');
+    expect(bodyText(route(h, 'B'))).toContain('"perm":5');
+    const add = h.send(327, { ext: { brokerName: 'broker-a' } });
+    expect(add.extFields).toEqual({ addTopicCount: '2' });
+    expect(bodyText(route(h, 'B'))).toContain('"perm":6');
+  });
+
+  it('an unknown broker gives SUCCESS with count "0"', () => {
+    const h = createHarness();
+    expect(h.send(205, { ext: { brokerName: 'nope' } }).extFields).toEqual({ wipeTopicCount: '0' });
+    expect(h.send(327, { ext: { brokerName: 'nope' } }).extFields).toEqual({ addTopicCount: '0' });
+  });
+
+  it('requires brokerName', () => {
+    expect(createHarness().send(205, { ext: {} }).remark).toBe(
+      'missing required header field "brokerName"',
+    );
+  });
+});

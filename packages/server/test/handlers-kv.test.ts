@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseCode, SerializeType } from '@ns/protocol';
+import { bodyText, createHarness } from './handlers-harness.js';
+
+describe('KV config handlers (100, 101, 102, 219)', () => {
+  it('PUT then GET returns the value in extFields.value', () => {
+    const h = createHarness();
+    const put = h.send(100, { ext: { namespace: 'NS', key: 'k', value: 'v1' } });
+    expect(put.code).toBe(ResponseCode.SUCCESS);
+    expect(put.extFields).toBeNull();
+    const get = h.send(101, { ext: { namespace: 'NS', key: 'k' } });
+    expect(get.code).toBe(ResponseCode.SUCCESS);
+    expect(get.extFields).toEqual({ value: 'v1' });
+    expect(get.body).toBeNull();
+  });
+
+  it('GET of a missing key is QUERY_NOT_FOUND with the Java remark and "extFields":{}', () => {
+    const h = createHarness();
+    const res = h.send(101, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'FixtureTopic' } });
+    expect(res.code).toBe(ResponseCode.QUERY_NOT_FOUND);
+    expect(res.remark).toBe('No config item, Namespace: ORDER_TOPIC_CONFIG Key: FixtureTopic');
+    expect(res.extFields).toEqual({});
+  });
+
+  it('PUT without value stores null, which then reads as not found', () => {
+    const h = createHarness();
+    expect(h.send(100, { ext: { namespace: 'NS', key: 'k' } }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.send(101, { ext: { namespace: 'NS', key: 'k' } }).code).toBe(
+      ResponseCode.QUERY_NOT_FOUND,
+    );
+    expect(bodyText(h.send(219, { ext: { namespace: 'NS' } }))).toBe('{"table":{}}');
+  });
+
+  it('PUT without namespace or key is SYSTEM_ERROR "namespace or key is null"', () => {
+    const h = createHarness();
+    for (const ext of [
+      { key: 'k', value: 'v' },
+      { namespace: 'NS', value: 'v' },
+    ]) {
+      const res = h.send(100, { ext });
+      expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(res.remark).toBe('namespace or key is null');
+    }
+    expect(h.kv.getKVListByNamespace('NS')).toBeNull();
+  });
+
+  it('DELETE is always SUCCESS and never removes the emptied namespace', () => {
+    const h = createHarness();
+    h.send(100, { ext: { namespace: 'NS', key: 'k', value: 'v' } });
+    expect(h.send(102, { ext: { namespace: 'NS', key: 'k' } }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.send(102, { ext: { namespace: 'NOPE', key: 'k' } }).code).toBe(ResponseCode.SUCCESS);
+    const list = h.send(219, { ext: { namespace: 'NS' } });
+    expect(list.code).toBe(ResponseCode.SUCCESS);
+    expect(bodyText(list)).toBe('{"table":{}}');
+  });
+
+  it('GET_KVLIST_BY_NAMESPACE lists the namespace; missing is QUERY_NOT_FOUND without extFields', () => {
+    const h = createHarness();
+    h.send(100, {
+      ext: {
+        namespace: 'ORDER_TOPIC_CONFIG',
+        key: 'OrderFixtureTopic',
+        value: 'broker-b:8;broker-a:8',
+      },
+    });
+    h.send(100, {
+      ext: {
+        namespace: 'ORDER_TOPIC_CONFIG',
+        key: 'OrderProbeTopic',
+        value: 'broker-a:8;broker-b:8',
+      },
+    });
+    expect(bodyText(h.send(219, { ext: { namespace: 'ORDER_TOPIC_CONFIG' } }))).toBe(
+      '{"table":{"OrderFixtureTopic":"broker-b:8;broker-a:8","OrderProbeTopic":"broker-a:8;broker-b:8"}}',
+    );
+    const miss = h.send(219, { ext: { namespace: 'NO_SUCH_NAMESPACE' } });
+    expect(miss.code).toBe(ResponseCode.QUERY_NOT_FOUND);
+    expect(miss.remark).toBe('No config item, Namespace: NO_SUCH_NAMESPACE');
+    expect(miss.extFields).toBeNull();
+  });
+
+  it('GET and DELETE require namespace and key', () => {
+    const h = createHarness();
+    expect(h.send(101, { ext: { namespace: 'NS' } }).remark).toBe(
+      'missing required header field "key"',
+    );
+    expect(h.send(102, { ext: { key: 'k' } }).remark).toBe(
+      'missing required header field "namespace"',
+    );
+    expect(h.send(219, {}).remark).toBe('missing required header field "namespace"');
+  });
+
+  it('answers in the request serialize type (ROCKETMQ in, ROCKETMQ out)', () => {
+    const h = createHarness();
+    const res = h.send(100, {
+      ext: { namespace: 'NS', key: 'k', value: 'v' },
+      serializeType: SerializeType.ROCKETMQ,
+    });
+    expect(res.serializeType).toBe(SerializeType.ROCKETMQ);
+  });
+
+  it('a failing KV persist answers SYSTEM_ERROR and leaves the old value', () => {
+    let failing = false;
+    const h = createHarness({
+      kvPersist: () => {
+        if (failing) throw new Error('disk full');
+      },
+    });
+    h.send(100, { ext: { namespace: 'NS', key: 'k', value: 'old' } });
+    failing = true;
+    const res = h.send(100, { ext: { namespace: 'NS', key: 'k', value: 'new' } });
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toContain('disk full');
+    expect(h.send(101, { ext: { namespace: 'NS', key: 'k' } }).extFields).toEqual({ value: 'old' });
+  });
+});

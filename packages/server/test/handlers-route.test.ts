@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseCode } from '@ns/protocol';
+import { encodeTopicRouteData } from '../src/handlers/protocol-bodies.js';
+import { bodyText, createHarness, register, request } from './handlers-harness.js';
+import type { Harness } from './handlers-harness.js';
+
+const NOT_EXIST = (t: string) =>
+  `No topic route info in name server for the topic: ${t}\nSee http://rocketmq.apache.org/docs/faq/ for further details.`;
+
+function route(
+  h: Harness,
+  topic: string,
+  init: { version?: number; ext?: Record<string, string> } = {},
+) {
+  return h.send(105, { ext: { topic, ...init.ext }, version: init.version ?? 407 });
+}
+
+/** What a cache-less NameServer would send right now (the oracle for staleness checks). */
+function fresh(h: Harness, topic: string, standardJson = true): string | null {
+  const r = h.routes.pickupTopicRouteData(topic);
+  if (r === null) return null;
+  if (h.config().orderMessageEnable) {
+    const conf = h.kv.getKVConfig('ORDER_TOPIC_CONFIG', topic);
+    if (conf !== null) r.orderTopicConf = conf;
+  }
+  return encodeTopicRouteData(r, { standardJson }).toString('utf8');
+}
+
+function expectFresh(h: Harness, topic: string): void {
+  for (const version of [407, 317]) {
+    const res = route(h, topic, { version });
+    const expected = fresh(h, topic, version >= 401);
+    if (expected === null) {
+      expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    } else {
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      expect(bodyText(res)).toBe(expected);
+    }
+  }
+}
+
+describe('GET_ROUTEINFO_BY_TOPIC (105)', () => {
+  it('answers TOPIC_NOT_EXIST with the Java remark and no extFields', () => {
+    const res = route(createHarness(), 'NoSuchTopic');
+    expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect(res.remark).toBe(NOT_EXIST('NoSuchTopic'));
+    expect(res.extFields).toBeNull();
+  });
+
+  it('uses standard JSON for version >= 401 or acceptStandardJsonOnly=true, legacy otherwise', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }] });
+    expect(bodyText(route(h, 'T', { version: 407 }))).toContain(
+      '"brokerAddrs":{"0":"10.0.0.1:10911"}',
+    );
+    expect(bodyText(route(h, 'T', { version: 401 }))).toContain('{"0":');
+    expect(bodyText(route(h, 'T', { version: 399 }))).toContain(
+      '"brokerAddrs":{0:"10.0.0.1:10911"}',
+    );
+    expect(
+      bodyText(route(h, 'T', { version: 317, ext: { acceptStandardJsonOnly: 'TRUE' } })),
+    ).toContain('{"0":');
+    expect(
+      bodyText(route(h, 'T', { version: 317, ext: { acceptStandardJsonOnly: 'false' } })),
+    ).toContain('{0:');
+  });
+
+  it('adds orderTopicConf only when orderMessageEnable is on and the KV entry exists', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }, { name: 'U' }] });
+    h.send(100, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'T', value: 'broker-a:4' } });
+    expect(bodyText(route(h, 'T'))).not.toContain('orderTopicConf');
+    h.send(318, { body: 'orderMessageEnable=true\n' });
+    expect(bodyText(route(h, 'T'))).toContain('"orderTopicConf":"broker-a:4"');
+    expect(bodyText(route(h, 'U'))).not.toContain('orderTopicConf');
+    h.send(318, { body: 'orderMessageEnable=false\n' });
+    expect(bodyText(route(h, 'T'))).not.toContain('orderTopicConf');
+  });
+
+  it('answers "name server not ready" while needWaitForService is waiting', () => {
+    const h = createHarness({ config: { needWaitForService: true, waitSecondsForService: 45 } });
+    register(h, { topics: [{ name: 'T' }] });
+    const early = route(h, 'T');
+    expect(early.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(early.remark).toBe('name server not ready');
+    h.clock.t += 45_000;
+    expect(route(h, 'T').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('filters by zone and re-encodes in legacy JSON when __ZONE_MODE=true and __ZONE_NAME is set', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }], extraExt: { __ZONE_NAME: 'zone-a' } });
+    register(h, {
+      brokerName: 'broker-b',
+      brokerAddr: '10.0.0.3:10911',
+      topics: [{ name: 'T' }],
+      extraExt: { __ZONE_NAME: 'zone-b' },
+      connectionId: 3,
+    });
+    const res = route(h, 'T', {
+      version: 479,
+      ext: { __ZONE_MODE: 'true', __ZONE_NAME: 'ZONE-A' },
+    });
+    const body = bodyText(res)!;
+    expect(body).toContain('"brokerName":"broker-a"');
+    expect(body).not.toContain('broker-b');
+    expect(body).toContain('{0:"10.0.0.1:10911"}');
+    // Without zone mode both brokers are there, in standard JSON.
+    const all = bodyText(route(h, 'T', { version: 479, ext: { __ZONE_NAME: 'zone-a' } }))!;
+    expect(all).toContain('broker-b');
+    expect(all).toContain('{"0":');
+  });
+
+  it('refuses a request without topic, naming the field (Java would look up "null")', () => {
+    const h = createHarness();
+    const res = h.send(105, { ext: {} });
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toBe('missing required header field "topic"');
+  });
+});
+
+describe('route body cache', () => {
+  it('serves the same cached Buffer for repeated queries of one flavour', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }] });
+    const a = route(h, 'T').body;
+    const b = route(h, 'T').body;
+    expect(a).not.toBeNull();
+    expect(b).toBe(a);
+    expect(route(h, 'T', { version: 317 }).body).not.toBe(a);
+    expect(h.dispatcher.routeCache.size).toBe(2);
+  });
+
+  it('does not cache misses', () => {
+    const h = createHarness();
+    route(h, 'Missing');
+    expect(h.dispatcher.routeCache.size).toBe(0);
+  });
+
+  it('is never stale after any kind of change', () => {
+    const h = createHarness();
+    const topics = ['T', 'U', 'TBW102'];
+    const check = () => {
+      for (const t of topics) expectFresh(h, t);
+    };
+    register(h, { topics: [{ name: 'T' }, { name: 'TBW102', perm: 7 }], counter: 1 });
+    check();
+    // Registration with a changed DataVersion and changed queues.
+    register(h, {
+      topics: [
+        { name: 'T', queues: 8 },
+        { name: 'TBW102', perm: 7 },
+      ],
+      counter: 2,
+    });
+    check();
+    expect(bodyText(route(h, 'T'))).toContain('"readQueueNums":8');
+    // A slave joins (brokerAddrs change), on its own connection.
+    register(h, { brokerId: 1, brokerAddr: '10.0.0.2:10911', connectionId: 2 });
+    check();
+    expect(bodyText(route(h, 'T'))).toContain('10.0.0.2:10911');
+    // Master address change with the same id.
+    register(h, {
+      topics: [
+        { name: 'T', queues: 8 },
+        { name: 'TBW102', perm: 7 },
+      ],
+      counter: 2,
+      brokerAddr: '10.0.0.9:10911',
+      connectionId: 4,
+    });
+    check();
+    expect(bodyText(route(h, 'T'))).toContain('10.0.0.9:10911');
+    // A second broker name hosting T and U.
+    register(h, {
+      brokerName: 'broker-b',
+      brokerAddr: '10.0.0.3:10911',
+      topics: [{ name: 'T' }, { name: 'U' }],
+      connectionId: 3,
+    });
+    check();
+    // Wipe and add write permission.
+    h.send(205, { ext: { brokerName: 'broker-a' } });
+    check();
+    h.send(327, { ext: { brokerName: 'broker-a' } });
+    check();
+    // ORDER_TOPIC_CONFIG changes, with orderMessageEnable on then off.
+    h.send(318, { body: 'orderMessageEnable=true\n' });
+    check();
+    h.send(100, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'T', value: 'broker-a:8' } });
+    check();
+    expect(bodyText(route(h, 'T'))).toContain('orderTopicConf');
+    h.send(100, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'T', value: 'broker-b:2' } });
+    check();
+    h.send(102, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'T' } });
+    check();
+    h.send(318, { body: 'orderMessageEnable=false\n' });
+    check();
+    // Unregister the slave, close broker-b's connection, delete a topic, register a topic.
+    h.send(104, {
+      ext: {
+        brokerName: 'broker-a',
+        brokerAddr: '10.0.0.2:10911',
+        clusterName: 'DefaultCluster',
+        brokerId: '1',
+      },
+      connectionId: 2,
+    });
+    check();
+    h.routes.onConnectionClosed(3);
+    check();
+    expect(route(h, 'U').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    h.send(216, { ext: { topic: 'T' } });
+    check();
+    expect(route(h, 'T').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    h.send(217, {
+      ext: { topic: 'T' },
+      body: '{"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":2,"writeQueueNums":2,"topicSysFlag":0}]}',
+    });
+    check();
+    expect(bodyText(route(h, 'T'))).toContain('"readQueueNums":2');
+    // Expiry.
+    h.clock.t += 10 * 60_000;
+    h.routes.scanNotActiveBroker();
+    check();
+    expect(route(h, 'TBW102').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+});
+
+describe('GET_BROKER_CLUSTER_INFO (106)', () => {
+  it('is always legacy JSON, whatever the request version', () => {
+    const h = createHarness();
+    register(h);
+    for (const version of [407, 317, 479]) {
+      expect(bodyText(h.send(106, { version }))).toBe(
+        '{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"10.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"}},"clusterAddrTable":{"DefaultCluster":["broker-a"]}}',
+      );
+    }
+  });
+
+  it('is answered with an empty table on a fresh server', () => {
+    expect(bodyText(createHarness().send(106))).toBe(
+      '{"brokerAddrTable":{},"clusterAddrTable":{}}',
+    );
+  });
+});
+
+describe('DELETE_TOPIC_IN_NAMESRV (216)', () => {
+  it("with a cluster removes only that cluster's queues; unknown cluster is a no-op", () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }] });
+    register(h, {
+      cluster: 'Other',
+      brokerName: 'broker-x',
+      brokerAddr: '10.0.0.5:10911',
+      topics: [{ name: 'T' }],
+      connectionId: 5,
+    });
+    expect(h.send(216, { ext: { topic: 'T', clusterName: 'Nope' } }).code).toBe(0);
+    expect(bodyText(route(h, 'T'))).toContain('broker-x');
+    h.send(216, { ext: { topic: 'T', clusterName: 'Other' } });
+    const body = bodyText(route(h, 'T'))!;
+    expect(body).not.toContain('broker-x');
+    expect(body).toContain('broker-a');
+    const res = h.send(216, { ext: { topic: 'T', clusterName: '' } });
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(res.extFields).toBeNull();
+    expect(route(h, 'T').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
+  it('requires topic', () => {
+    expect(createHarness().send(216, { ext: {} }).remark).toBe(
+      'missing required header field "topic"',
+    );
+  });
+});
+
+describe('REGISTER_TOPIC_IN_NAMESRV (217, 5.x)', () => {
+  const body = (broker: string) =>
+    `{"queueDatas":[{"brokerName":"${broker}","perm":6,"readQueueNums":3,"writeQueueNums":3,"topicSysFlag":0}]}`;
+
+  it('adds a topic for known brokers, ignores unknown ones, always SUCCESS', () => {
+    const h = createHarness();
+    register(h);
+    expect(h.send(217, { ext: { topic: 'New' }, body: body('broker-a') }).code).toBe(0);
+    expect(bodyText(route(h, 'New'))).toContain('"readQueueNums":3');
+    expect(h.send(217, { ext: { topic: 'Ghost' }, body: body('nope') }).code).toBe(0);
+    expect(route(h, 'Ghost').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect(h.send(217, { ext: { topic: 'Empty' } }).code).toBe(0);
+  });
+
+  it('a malformed body is SYSTEM_ERROR', () => {
+    const h = createHarness();
+    const res = h.send(217, { ext: { topic: 'X' }, body: 'not json' });
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
+});
+
+it('a one-way route query is processed but not answered', () => {
+  const h = createHarness();
+  expect(h.dispatch(request(105, { ext: { topic: 'T' }, oneway: true }))).toBeNull();
+});
