@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseProperties } from '@ns/protocol';
+import { formatConfigProperties, renderConfigFile } from './format-config.js';
+import { loadConfig } from './load-config.js';
+import { CONFIG_KEYS } from './schema.js';
+
+const load = (
+  argv: string[],
+  files: Record<string, string> = {},
+  env: Record<string, string> = {},
+) =>
+  loadConfig({
+    argv,
+    env,
+    homeDir: '/home/u',
+    readFile: (p) => {
+      const t = files[p];
+      if (t === undefined) throw new Error('ENOENT');
+      return t;
+    },
+  }).config;
+
+describe('formatConfigProperties', () => {
+  it('renders every key as key=value\\n, sorted, with Java-formatted values', () => {
+    const text = formatConfigProperties(load([]));
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.slice(0, -1).split('\n');
+    const keys = lines.map((l) => l.slice(0, l.indexOf('=')));
+    expect(keys).toEqual([...keys].sort());
+    expect(lines).toContain('listenPort=9876');
+    expect(lines).toContain('serverPooledByteBufAllocatorEnable=true');
+    expect(lines).toContain('kvConfigPath=/home/u/namesrv/kvConfig.json');
+    expect(lines).toContain('configBlackList=configBlackList;configStorePath;kvConfigPath');
+    // Java skips null values: an unset rocketmqHome is left out.
+    expect(keys).not.toContain('rocketmqHome');
+    expect(keys).toHaveLength(CONFIG_KEYS.length - 1);
+  });
+
+  it('includes rocketmqHome once set', () => {
+    expect(formatConfigProperties(load(['--rocketmqHome=/opt/rmq']))).toMatch(
+      /^rocketmqHome=\/opt\/rmq$/m,
+    );
+  });
+
+  it('renders a file that loads back to the same configuration', () => {
+    const original = load(
+      [
+        '--orderMessageEnable',
+        '--listenPort=1234',
+        '--productEnvName= odd\\value',
+        '--logLevel=warn',
+      ],
+      {},
+      {
+        ROCKETMQ_HOME: '/opt/rmq',
+      },
+    );
+    const file = renderConfigFile(original);
+    expect(file.startsWith('#')).toBe(true);
+    expect(parseProperties(file).get('productEnvName')).toBe('odd\\value');
+    const reloaded = load(['-c', original.configStorePath], { [original.configStorePath]: file });
+    expect(reloaded).toEqual(original);
+  });
+});

@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config-error.js';
+import { loadConfig } from './load-config.js';
+import type { LoadConfigInput } from './load-config.js';
+
+const FIXTURES = new URL('../../../../../shared/fixtures/rocketmq-4.9.7/', import.meta.url);
+
+/** Body text of a captured frame (whole frame, 4-byte length prefix included). */
+function fixtureBody(name: string): string {
+  const frame = Buffer.from(readFileSync(new URL(name, FIXTURES), 'utf8').trim(), 'hex');
+  const headerLength = frame.readUInt32BE(4) & 0xffffff;
+  return frame.subarray(8 + headerLength).toString('latin1');
+}
+
+function input(over: Partial<LoadConfigInput> & { files?: Record<string, string> } = {}) {
+  const files = over.files ?? {};
+  return {
+    argv: over.argv ?? [],
+    env: over.env ?? {},
+    homeDir: over.homeDir ?? '/home/u',
+    readFile:
+      over.readFile ??
+      ((path: string) => {
+        const text = files[path];
+        if (text === undefined)
+          throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+        return text;
+      }),
+  };
+}
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('NS_CONFIG_INVALID');
+    return (err as ConfigError).issues.map((i) => i.message);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig defaults', () => {
+  it('gives Java defaults, paths under the home directory, and a frozen object', () => {
+    const { config, printOnly, help } = loadConfig(input());
+    expect(printOnly).toBe(false);
+    expect(help).toBe(false);
+    expect(config.listenPort).toBe(9876);
+    expect(config.bindAddress).toBe('0.0.0.0');
+    expect(config.serverChannelMaxIdleTimeSeconds).toBe(120);
+    expect(config.kvConfigPath).toBe('/home/u/namesrv/kvConfig.json');
+    expect(config.configStorePath).toBe('/home/u/namesrv/namesrv.properties');
+    expect(config.rocketmqHome).toBe('');
+    expect(config.productEnvName).toBe('center');
+    expect(config.configBlackList).toBe('configBlackList;configStorePath;kvConfigPath');
+    expect(config.heartbeatTimeoutMillis).toBe(120_000);
+    expect(config.maxFrameLength).toBe(16 * 1024 * 1024);
+    expect(config.httpPort).toBe(9877);
+    expect(config.logLevel).toBe('info');
+    expect(config.kvConfigDumpIntervalMillis).toBe(600_000);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes rocketmqHome from ROCKETMQ_HOME like Java', () => {
+    expect(loadConfig(input({ env: { ROCKETMQ_HOME: '/opt/rocketmq' } })).config.rocketmqHome).toBe(
+      '/opt/rocketmq',
+    );
+  });
+});
+
+describe('loadConfig precedence: defaults < file < env < command line', () => {
+  const files = {
+    '/etc/ns.properties': 'listenPort=1000\norderMessageEnable=true\nhttpPort=1001\n',
+  };
+
+  it('file over defaults', () => {
+    const { config } = loadConfig(input({ argv: ['-c', '/etc/ns.properties'], files }));
+    expect(config.listenPort).toBe(1000);
+    expect(config.orderMessageEnable).toBe(true);
+  });
+
+  it('env over file', () => {
+    const { config } = loadConfig(
+      input({ argv: ['-c', '/etc/ns.properties'], files, env: { NAMESRV_LISTEN_PORT: '2000' } }),
+    );
+    expect(config.listenPort).toBe(2000);
+    expect(config.orderMessageEnable).toBe(true);
+  });
+
+  it('command line over env, in both --k=v and --k v forms', () => {
+    const env = { NAMESRV_LISTEN_PORT: '2000', NAMESRV_BIND_ADDRESS: '10.0.0.1' };
+    const a = loadConfig(
+      input({ argv: ['-c', '/etc/ns.properties', '--listenPort=3000'], files, env }),
+    );
+    expect(a.config.listenPort).toBe(3000);
+    expect(a.config.bindAddress).toBe('10.0.0.1');
+    const b = loadConfig(
+      input({ argv: ['--listenPort', '4000', '--bindAddress', '127.0.0.1'], env }),
+    );
+    expect(b.config.listenPort).toBe(4000);
+    expect(b.config.bindAddress).toBe('127.0.0.1');
+  });
+
+  it('-c also sets configStorePath to the file, over the file own value (Java parity)', () => {
+    const { config } = loadConfig(
+      input({
+        argv: ['-c', '/etc/x.properties'],
+        files: { '/etc/x.properties': 'configStorePath=/elsewhere\n' },
+      }),
+    );
+    expect(config.configStorePath).toBe('/etc/x.properties');
+    const { config: c2 } = loadConfig(
+      input({
+        argv: ['--configFile=/etc/x.properties', '--configStorePath', '/cli'],
+        files: { '/etc/x.properties': '' },
+      }),
+    );
+    expect(c2.configStorePath).toBe('/cli');
+  });
+
+  it('loads the properties a real 4.9.7 namesrv reports (every Java key is known)', () => {
+    const text = fixtureBody('get-namesrv-config.response.hex');
+    const { config } = loadConfig(input({ argv: ['-c', '/f'], files: { '/f': text } }));
+    expect(config.kvConfigPath).toBe('/home/rocketmq/namesrv/kvConfig.json');
+    expect(config.rocketmqHome).toBe('/opt/rocketmq');
+    expect(config.serverPooledByteBufAllocatorEnable).toBe(true);
+    expect(config.configStorePath).toBe('/f');
+  });
+
+  it('understands booleans, negative numbers, trimmed values and -n/namesrvAddr (ignored)', () => {
+    const { config } = loadConfig(
+      input({
+        argv: [
+          '--orderMessageEnable',
+          '--clusterTest',
+          'TRUE',
+          '--enableTopicList',
+          'false',
+          '--httpPort',
+          '-1',
+          '-n',
+          'a:9876',
+          '--namesrvAddr=b:9876',
+        ],
+        files: {},
+        env: {
+          NAMESRV_WAIT_SECONDS_FOR_SERVICE: ' 7 ',
+          NAMESRV_ADDR: 'x:9876',
+          NAMESRV_LOG_LEVEL: '',
+        },
+      }),
+    );
+    expect(config.orderMessageEnable).toBe(true);
+    expect(config.clusterTest).toBe(true);
+    expect(config.enableTopicList).toBe(false);
+    expect(config.httpPort).toBe(-1);
+    expect(config.waitSecondsForService).toBe(7);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('-p and -h', () => {
+    expect(loadConfig(input({ argv: ['-p', '--listenPort', '1'] })).printOnly).toBe(true);
+    const help = loadConfig(input({ argv: ['--bogus', '-h', '-c', '/missing'] }));
+    expect(help.help).toBe(true);
+    expect(help.config.listenPort).toBe(9876);
+  });
+});
+
+describe('loadConfig errors name the key, the source and what was expected', () => {
+  it('command line', () => {
+    expect(issuesOf(() => loadConfig(input({ argv: ['--listenPort', 'abc'] })))).toEqual([
+      "listenPort: expected an integer 0..65535, got 'abc' (from --listenPort)",
+    ]);
+    expect(issuesOf(() => loadConfig(input({ argv: ['--listenPort=70000'] })))).toEqual([
+      "listenPort: expected an integer 0..65535, got '70000' (from --listenPort)",
+    ]);
+    expect(issuesOf(() => loadConfig(input({ argv: ['--listenport=1'] })))).toEqual([
+      'listenport: unknown configuration key (from --listenport) (did you mean --listenPort?)',
+    ]);
+    expect(issuesOf(() => loadConfig(input({ argv: ['--logLevel=loud'] })))).toEqual([
+      "logLevel: expected one of fatal, error, warn, info, debug, trace, silent, got 'loud' (from --logLevel)",
+    ]);
+    expect(issuesOf(() => loadConfig(input({ argv: ['--bindAddress'] })))).toEqual([
+      '--bindAddress: missing value',
+    ]);
+    expect(issuesOf(() => loadConfig(input({ argv: ['9876'] })))[0]).toMatch(
+      /unexpected argument "9876"/,
+    );
+  });
+
+  it('file: path and line', () => {
+    const files = {
+      '/etc/ns.properties': '# comment\nlistenPort=abc\n\nnoSuchKey=1\norderMessageEnable=yes\n',
+    };
+    expect(
+      issuesOf(() => loadConfig(input({ argv: ['-c', '/etc/ns.properties'], files }))),
+    ).toEqual([
+      "listenPort: expected an integer 0..65535, got 'abc' (from /etc/ns.properties line 2)",
+      'noSuchKey: unknown configuration key (from /etc/ns.properties line 4)',
+      "orderMessageEnable: expected true or false, got 'yes' (from /etc/ns.properties line 5)",
+    ]);
+  });
+
+  it('file: unreadable or malformed', () => {
+    const [unreadable] = issuesOf(() => loadConfig(input({ argv: ['-c', '/missing'] })));
+    expect(unreadable).toMatch(/^cannot read config file \/missing \(from -c\): ENOENT/);
+    const [malformed] = issuesOf(() =>
+      loadConfig(
+        input({ argv: ['-c', '/bad'], files: { '/bad': 'a=1\nproductEnvName=\\uZZZZ\n' } }),
+      ),
+    );
+    expect(malformed).toMatch(
+      /^config file \/bad \(from -c\): properties line 2: malformed \\uxxxx/,
+    );
+  });
+
+  it('environment', () => {
+    expect(
+      issuesOf(() =>
+        loadConfig(input({ env: { NAMESRV_LISTEN_PORT: 'abc', NAMESRV_LISTEN_PRT: '1' } })),
+      ),
+    ).toEqual([
+      "listenPort: expected an integer 0..65535, got 'abc' (from env NAMESRV_LISTEN_PORT)",
+      expect.stringMatching(
+        /^NAMESRV_LISTEN_PRT: unknown configuration variable \(from env NAMESRV_LISTEN_PRT\)/,
+      ),
+    ]);
+  });
+
+  it('collects every problem, and checks rules across keys', () => {
+    const messages = issuesOf(() =>
+      loadConfig(
+        input({ argv: ['--listenPort=5000', '--httpPort=5000', '--heartbeatTimeoutMillis=5'] }),
+      ),
+    );
+    expect(messages).toEqual([
+      "heartbeatTimeoutMillis: expected an integer 1000..2147483647, got '5' (from --heartbeatTimeoutMillis)",
+      'httpPort: expected a port different from listenPort, got 5000',
+    ]);
+  });
+
+  it('an empty string is refused where a value is required, accepted for rocketmqHome', () => {
+    expect(issuesOf(() => loadConfig(input({ argv: ['--kvConfigPath='] })))).toEqual([
+      "kvConfigPath: expected a non-empty string, got '' (from --kvConfigPath)",
+    ]);
+    expect(
+      loadConfig(input({ argv: ['--rocketmqHome='], env: { ROCKETMQ_HOME: '/x' } })).config
+        .rocketmqHome,
+    ).toBe('');
+  });
+});

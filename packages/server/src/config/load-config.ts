@@ -1,0 +1,151 @@
+/**
+ * Builds the effective configuration once at startup:
+ *
+ *   defaults < properties file (-c FILE) < NAMESRV_* environment < command line
+ *
+ * Pure: the file system, environment and home directory come in as arguments. Every problem is
+ * collected and reported together in one ConfigError.
+ *
+ * Java parity: `-c FILE` also sets configStorePath to FILE (NamesrvStartup does the same), and
+ * `ROCKETMQ_HOME` is the default of rocketmqHome. Unlike Java, unknown keys and unparsable
+ * values are errors rather than silently kept or ignored.
+ */
+import { BodyDecodeError, parsePropertiesEntries } from '@ns/protocol';
+import { parseCliArgs } from './cli-args.js';
+import { ConfigError } from './config-error.js';
+import type { ConfigIssue } from './config-error.js';
+import { parseConfigValue, quoteValue } from './parse-value.js';
+import {
+  CONFIG_KEYS,
+  ENV_PREFIX,
+  IGNORED_ENV,
+  IGNORED_KEYS,
+  defaultConfig,
+  defaultOf,
+  isConfigKey,
+  keyOfEnvName,
+  specOf,
+} from './schema.js';
+import type { ConfigKey, ConfigValue, DefaultsContext, NamesrvConfig } from './schema.js';
+
+export interface LoadConfigInput {
+  /** Arguments after the node and script paths (`process.argv.slice(2)`). */
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads the whole `-c` file as text; may throw (the error becomes a config issue). */
+  readonly readFile: (path: string) => string;
+  /** Java `user.home`: base of the default kvConfigPath and configStorePath. */
+  readonly homeDir: string;
+}
+
+export interface LoadConfigResult {
+  /** The effective configuration, frozen. When `help` is true it holds the defaults only. */
+  readonly config: NamesrvConfig;
+  /** `-p`: print the effective configuration and exit. */
+  readonly printOnly: boolean;
+  /** `-h`: print usage and exit; nothing else was validated. */
+  readonly help: boolean;
+}
+
+/** Throws ConfigError listing every problem found. */
+export function loadConfig(input: LoadConfigInput): LoadConfigResult {
+  const ctx: DefaultsContext = { homeDir: input.homeDir, env: input.env };
+  const args = parseCliArgs(input.argv);
+  if (args.help) return { config: defaultConfig(ctx), printOnly: args.printOnly, help: true };
+
+  const issues: ConfigIssue[] = [...args.issues];
+  const values = new Map<ConfigKey, ConfigValue>();
+  for (const key of CONFIG_KEYS) values.set(key, defaultOf(key, ctx));
+
+  const set = (key: ConfigKey, raw: string, source: string): void => {
+    const parsed = parseConfigValue(specOf(key), raw);
+    if (parsed.ok) {
+      values.set(key, parsed.value);
+    } else {
+      issues.push({
+        code: 'NS_CONFIG_INVALID_VALUE',
+        key,
+        message: `${key}: expected ${parsed.expected}, got ${quoteValue(raw)} (from ${source})`,
+      });
+    }
+  };
+
+  // 1. Properties file.
+  if (args.configFile !== null) {
+    const path = args.configFile;
+    let text: string | null = null;
+    try {
+      text = input.readFile(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      issues.push({
+        code: 'NS_CONFIG_FILE_UNREADABLE',
+        key: null,
+        message: `cannot read config file ${path} (from -c): ${reason}`,
+      });
+    }
+    if (text !== null) {
+      try {
+        for (const entry of parsePropertiesEntries(text)) {
+          const source = `${path} line ${entry.line}`;
+          if (IGNORED_KEYS.has(entry.key)) continue;
+          if (isConfigKey(entry.key)) set(entry.key, entry.value, source);
+          else
+            issues.push({
+              code: 'NS_CONFIG_UNKNOWN_KEY',
+              key: entry.key,
+              message: `${entry.key}: unknown configuration key (from ${source})`,
+            });
+        }
+        // Java: NamesrvStartup points configStorePath at the -c file, so that
+        // UPDATE_NAMESRV_CONFIG rewrites the file the server was started with.
+        values.set('configStorePath', path);
+      } catch (err) {
+        if (!(err instanceof BodyDecodeError)) throw err;
+        issues.push({
+          code: 'NS_CONFIG_FILE_MALFORMED',
+          key: null,
+          message: `config file ${path} (from -c): ${err.message}`,
+        });
+      }
+    }
+  }
+
+  // 2. Environment. Empty values count as unset, as compose files often leave them blank.
+  for (const name of Object.keys(input.env).sort()) {
+    if (!name.startsWith(ENV_PREFIX) || IGNORED_ENV.has(name)) continue;
+    const raw = input.env[name];
+    if (raw === undefined || raw === '') continue;
+    const key = keyOfEnvName(name);
+    if (key === undefined) {
+      issues.push({
+        code: 'NS_CONFIG_UNKNOWN_KEY',
+        key: name,
+        message: `${name}: unknown configuration variable (from env ${name}); ${ENV_PREFIX}* names map to keys, e.g. NAMESRV_LISTEN_PORT for listenPort`,
+      });
+      continue;
+    }
+    set(key, raw, `env ${name}`);
+  }
+
+  // 3. Command line.
+  for (const s of args.settings) set(s.key, s.value, s.flag);
+
+  // 4. Rules that involve more than one key.
+  const listenPort = values.get('listenPort');
+  const httpPort = values.get('httpPort');
+  if (typeof httpPort === 'number' && httpPort > 0 && httpPort === listenPort) {
+    issues.push({
+      code: 'NS_CONFIG_INVALID_VALUE',
+      key: 'httpPort',
+      message: `httpPort: expected a port different from listenPort, got ${httpPort}`,
+    });
+  }
+
+  if (issues.length > 0) throw new ConfigError(issues);
+  return {
+    config: Object.freeze(Object.fromEntries(values)) as unknown as NamesrvConfig,
+    printOnly: args.printOnly,
+    help: false,
+  };
+}

@@ -1,0 +1,519 @@
+/**
+ * The one schema of every configuration key: type, default, meaning, and whether
+ * UPDATE_NAMESRV_CONFIG (318) may change it at runtime.
+ *
+ * Keys keep the Java field names of `NamesrvConfig` (§6.1) and `NettyServerConfig` (§6.2) so
+ * existing `namesrv.properties` files and `mqadmin updateNamesrvConfig -k …` keep working. Keys
+ * that only size Java thread pools or Netty buffers are accepted and reported but have no effect
+ * (`compatOnly`). Keys of our own come last (`origin: 'nameserver-ts'`).
+ */
+import { join } from 'node:path';
+import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_NAMESRV_PORT } from '@ns/protocol';
+
+/** Which Java class a key comes from, or ours. */
+export type ConfigOrigin = 'NamesrvConfig' | 'NettyServerConfig' | 'nameserver-ts';
+
+/** What defaults may depend on. */
+export interface DefaultsContext {
+  /** Java `user.home`. */
+  readonly homeDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+interface SpecBase {
+  readonly description: string;
+  readonly origin: ConfigOrigin;
+  /** UPDATE_NAMESRV_CONFIG may change it (the allow-list); everything else is denied. */
+  readonly live: boolean;
+  /** Accepted and reported for compatibility with Java config files; no effect in Node. */
+  readonly compatOnly: boolean;
+  /** Names a file or directory, or guards the deny list: never changeable remotely. */
+  readonly protected: boolean;
+  /** Java line the key comes from (e.g. `5.x`, `5.1.0+`); null when in both lines or ours. */
+  readonly javaSince: string | null;
+}
+
+export interface IntSpec extends SpecBase {
+  readonly kind: 'int';
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface BooleanSpec extends SpecBase {
+  readonly kind: 'boolean';
+  readonly default: boolean;
+}
+
+export interface StringSpec extends SpecBase {
+  readonly kind: 'string';
+  readonly default: string | ((ctx: DefaultsContext) => string);
+  /** '' is accepted and means "unset" (Java null): such a key is left out of rendered properties. */
+  readonly emptyIsUnset: boolean;
+}
+
+export interface EnumSpec<V extends string = string> extends SpecBase {
+  readonly kind: 'enum';
+  readonly values: readonly V[];
+  readonly default: V;
+}
+
+export type ConfigKeySpec = IntSpec | BooleanSpec | StringSpec | EnumSpec;
+
+interface Opts {
+  description: string;
+  origin: ConfigOrigin;
+  live?: boolean;
+  compatOnly?: boolean;
+  protected?: boolean;
+  javaSince?: string;
+}
+
+function base(o: Opts): SpecBase {
+  return {
+    description: o.description,
+    origin: o.origin,
+    live: o.live ?? false,
+    compatOnly: o.compatOnly ?? false,
+    protected: o.protected ?? false,
+    javaSince: o.javaSince ?? null,
+  };
+}
+
+const INT_MAX = 2_147_483_647;
+
+function int(o: Opts & { default: number; min?: number; max?: number }): IntSpec {
+  return { ...base(o), kind: 'int', default: o.default, min: o.min ?? 0, max: o.max ?? INT_MAX };
+}
+
+function bool(o: Opts & { default: boolean }): BooleanSpec {
+  return { ...base(o), kind: 'boolean', default: o.default };
+}
+
+function str(o: Opts & { default: StringSpec['default']; emptyIsUnset?: boolean }): StringSpec {
+  return { ...base(o), kind: 'string', default: o.default, emptyIsUnset: o.emptyIsUnset ?? false };
+}
+
+function oneOf<const V extends string>(
+  o: Opts & { values: readonly V[]; default: NoInfer<V> },
+): EnumSpec<V> {
+  return { ...base(o), kind: 'enum', values: o.values, default: o.default };
+}
+
+const NS = 'NamesrvConfig';
+const NETTY = 'NettyServerConfig';
+const OURS = 'nameserver-ts';
+const NO_EFFECT = 'Accepted for compatibility, no effect (Node has no worker thread pools).';
+const NO_EFFECT_NETTY = 'Accepted for compatibility, no effect (Netty tuning).';
+
+/** pino levels; `silent` turns logging off. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every accepted key, grouped by origin; usage text and rendered properties follow this table. */
+export const CONFIG_SCHEMA = {
+  // ---- NamesrvConfig (§6.1) ----
+  rocketmqHome: str({
+    origin: NS,
+    protected: true,
+    emptyIsUnset: true,
+    // Java: required, startup exits with -2 when unset. We never read anything below it, so it
+    // is optional and only reported.
+    default: (ctx) => ctx.env['ROCKETMQ_HOME'] ?? '',
+    description:
+      'RocketMQ home directory. Optional here (Java requires it); defaults to $ROCKETMQ_HOME. Reported only.',
+  }),
+  kvConfigPath: str({
+    origin: NS,
+    protected: true,
+    default: (ctx) => join(ctx.homeDir, 'namesrv', 'kvConfig.json'),
+    description: 'File the KV config table is persisted to.',
+  }),
+  configStorePath: str({
+    origin: NS,
+    protected: true,
+    default: (ctx) => join(ctx.homeDir, 'namesrv', 'namesrv.properties'),
+    description:
+      'File UPDATE_NAMESRV_CONFIG persists the configuration to; set to the -c file when one is given.',
+  }),
+  productEnvName: str({
+    origin: NS,
+    compatOnly: true,
+    default: 'center',
+    description:
+      'Product environment name of cluster-test mode. Accepted for compatibility, no effect.',
+  }),
+  clusterTest: bool({
+    origin: NS,
+    compatOnly: true,
+    default: false,
+    description:
+      'Java cluster-test mode (route misses looked up elsewhere). Accepted for compatibility, no effect.',
+  }),
+  orderMessageEnable: bool({
+    origin: NS,
+    live: true,
+    default: false,
+    description: 'Add orderTopicConf (from the ORDER_TOPIC_CONFIG KV namespace) to topic routes.',
+  }),
+  returnOrderTopicConfigToBroker: bool({
+    origin: NS,
+    live: true,
+    javaSince: '5.x',
+    default: true,
+    description: 'Send the ORDER_TOPIC_CONFIG KV table to registering brokers.',
+  }),
+  clientRequestThreadPoolNums: int({
+    origin: NS,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: 8,
+    min: 1,
+    description: NO_EFFECT,
+  }),
+  defaultThreadPoolNums: int({
+    origin: NS,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: 16,
+    min: 1,
+    description: NO_EFFECT,
+  }),
+  clientRequestThreadPoolQueueCapacity: int({
+    origin: NS,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: 50_000,
+    min: 1,
+    description: NO_EFFECT,
+  }),
+  defaultThreadPoolQueueCapacity: int({
+    origin: NS,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: 10_000,
+    min: 1,
+    description: NO_EFFECT,
+  }),
+  scanNotActiveBrokerInterval: int({
+    origin: NS,
+    javaSince: '5.x',
+    default: 5000,
+    min: 100,
+    description: 'Milliseconds between scans for expired brokers (4.9 hard-codes 10000).',
+  }),
+  unRegisterBrokerQueueCapacity: int({
+    origin: NS,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: 3000,
+    min: 1,
+    description: 'Java batch-unregister queue size. Accepted for compatibility, no effect.',
+  }),
+  supportActingMaster: bool({
+    origin: NS,
+    javaSince: '5.x',
+    default: false,
+    description: 'Rewrite routes so a slave acts as master when the master is gone (§4.7).',
+  }),
+  enableAllTopicList: bool({
+    origin: NS,
+    live: true,
+    javaSince: '5.x',
+    default: true,
+    description: 'Answer GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206); false answers SYSTEM_ERROR.',
+  }),
+  enableTopicList: bool({
+    origin: NS,
+    live: true,
+    javaSince: '5.x',
+    default: true,
+    description: 'Answer GET_TOPICS_BY_CLUSTER (224) and the unit topic lists (311-313).',
+  }),
+  notifyMinBrokerIdChanged: bool({
+    origin: NS,
+    javaSince: '5.x',
+    default: false,
+    description:
+      'Send NOTIFY_MIN_BROKER_ID_CHANGE (905) to brokers when the min broker id changes.',
+  }),
+  enableControllerInNamesrv: bool({
+    origin: NS,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: false,
+    description: 'Java embedded controller. Accepted for compatibility, no effect (out of scope).',
+  }),
+  needWaitForService: bool({
+    origin: NS,
+    javaSince: '5.1.0+',
+    default: false,
+    description:
+      'Refuse route queries (and report not ready) for waitSecondsForService after start.',
+  }),
+  waitSecondsForService: int({
+    origin: NS,
+    javaSince: '5.1.0+',
+    default: 45,
+    description: 'Seconds to wait for brokers after start when needWaitForService is true.',
+  }),
+  deleteTopicWithBrokerRegistration: bool({
+    origin: NS,
+    live: true,
+    javaSince: '5.1.4+',
+    default: false,
+    description: 'Drop topics a broker no longer reports when it registers (§4.2 g).',
+  }),
+  configBlackList: str({
+    origin: NS,
+    protected: true,
+    javaSince: '4.9.8, 5.2.0+',
+    default: 'configBlackList;configStorePath;kvConfigPath',
+    description:
+      'Extra ;-separated keys UPDATE_NAMESRV_CONFIG must refuse (paths, rocketmqHome and non-live keys are always refused).',
+  }),
+
+  // ---- NettyServerConfig (§6.2) ----
+  listenPort: int({
+    origin: NETTY,
+    default: DEFAULT_NAMESRV_PORT,
+    max: 65_535,
+    description: 'TCP port of the remoting protocol; 0 picks a free port.',
+  }),
+  bindAddress: str({
+    origin: NETTY,
+    javaSince: '5.x',
+    default: '0.0.0.0',
+    description: 'Address the remoting port binds to.',
+  }),
+  serverWorkerThreads: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 8,
+    min: 1,
+    description: NO_EFFECT,
+  }),
+  serverCallbackExecutorThreads: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 0,
+    description: NO_EFFECT,
+  }),
+  serverSelectorThreads: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 3,
+    min: 1,
+    description: NO_EFFECT,
+  }),
+  serverOnewaySemaphoreValue: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 256,
+    min: 1,
+    description: NO_EFFECT_NETTY,
+  }),
+  serverAsyncSemaphoreValue: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 64,
+    min: 1,
+    description: NO_EFFECT_NETTY,
+  }),
+  serverChannelMaxIdleTimeSeconds: int({
+    origin: NETTY,
+    default: 120,
+    description: 'Close a connection idle (no read or write) for this many seconds; 0 disables.',
+  }),
+  serverSocketSndBufSize: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 0,
+    description: NO_EFFECT_NETTY,
+  }),
+  serverSocketRcvBufSize: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 0,
+    description: NO_EFFECT_NETTY,
+  }),
+  writeBufferHighWaterMark: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 0,
+    description: NO_EFFECT_NETTY,
+  }),
+  writeBufferLowWaterMark: int({
+    origin: NETTY,
+    compatOnly: true,
+    default: 0,
+    description: NO_EFFECT_NETTY,
+  }),
+  serverSocketBacklog: int({
+    origin: NETTY,
+    default: 1024,
+    min: 1,
+    description: 'Listen backlog of the remoting port.',
+  }),
+  serverPooledByteBufAllocatorEnable: bool({
+    origin: NETTY,
+    compatOnly: true,
+    default: true,
+    description: NO_EFFECT_NETTY,
+  }),
+  useEpollNativeSelector: bool({
+    origin: NETTY,
+    compatOnly: true,
+    default: false,
+    description: NO_EFFECT_NETTY,
+  }),
+  serverNettyWorkerGroupEnable: bool({
+    origin: NETTY,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: true,
+    description: NO_EFFECT_NETTY,
+  }),
+  enableShutdownGracefully: bool({
+    origin: NETTY,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: false,
+    description:
+      'Accepted for compatibility, no effect: shutdown is always graceful (see shutdownTimeoutMillis).',
+  }),
+  shutdownWaitTimeSeconds: int({
+    origin: NETTY,
+    compatOnly: true,
+    javaSince: '5.x',
+    default: 30,
+    description: 'Accepted for compatibility, no effect (see shutdownTimeoutMillis).',
+  }),
+
+  // ---- nameserver-ts ----
+  heartbeatTimeoutMillis: int({
+    origin: OURS,
+    default: 120_000,
+    min: 1000,
+    description:
+      'Default broker expiry: a broker not heard from for this long is removed (Java: 120 s; 5.x brokers may send their own timeout).',
+  }),
+  maxFrameLength: int({
+    origin: OURS,
+    default: DEFAULT_MAX_FRAME_LENGTH,
+    min: 1024,
+    description:
+      'Largest accepted frame in bytes, length field included (Java com.rocketmq.remoting.frameMaxLength); larger frames close the connection.',
+  }),
+  replyToUnknownRequestCode: bool({
+    origin: OURS,
+    default: true,
+    description:
+      'Answer unknown request codes with REQUEST_CODE_NOT_SUPPORTED (5.x); false sends nothing, like 4.9.',
+  }),
+  updateNamesrvConfigEnable: bool({
+    origin: OURS,
+    default: true,
+    description:
+      'Serve UPDATE_NAMESRV_CONFIG (318) for the live keys; false refuses every update with NO_PERMISSION.',
+  }),
+  httpPort: int({
+    origin: OURS,
+    default: 9877,
+    min: -1,
+    max: 65_535,
+    description:
+      'Port of the HTTP admin server (/healthz, /readyz, /metrics, JSON views); 0 picks a free port, -1 disables it.',
+  }),
+  httpBindAddress: str({
+    origin: OURS,
+    default: '0.0.0.0',
+    description: 'Address the HTTP admin server binds to.',
+  }),
+  logLevel: oneOf({
+    origin: OURS,
+    live: true,
+    values: LOG_LEVELS,
+    default: 'info',
+    description: 'pino log level.',
+  }),
+  kvConfigDumpIntervalMillis: int({
+    origin: OURS,
+    default: 600_000,
+    description:
+      'Milliseconds between logging the KV config table (Java: every 10 min); 0 disables.',
+  }),
+  shutdownTimeoutMillis: int({
+    origin: OURS,
+    default: 10_000,
+    description: 'How long close() waits for in-flight requests before destroying connections.',
+  }),
+};
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
+
+type ValueOfSpec<S> = S extends { kind: 'int' }
+  ? number
+  : S extends { kind: 'boolean' }
+    ? boolean
+    : S extends EnumSpec<infer V>
+      ? V
+      : string;
+
+/** The effective configuration: every key, typed. Frozen when produced by this module. */
+export type NamesrvConfig = {
+  readonly [K in ConfigKey]: ValueOfSpec<(typeof CONFIG_SCHEMA)[K]>;
+};
+
+export type ConfigValue = number | boolean | string;
+
+/** Every key in schema order. */
+export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze(
+  Object.keys(CONFIG_SCHEMA) as ConfigKey[],
+);
+
+export function isConfigKey(key: string): key is ConfigKey {
+  return Object.hasOwn(CONFIG_SCHEMA, key);
+}
+
+export function specOf(key: ConfigKey): ConfigKeySpec {
+  return CONFIG_SCHEMA[key];
+}
+
+/**
+ * Keys Java accepts but the namesrv has no field for: `mqnamesrv -n` copies its value into
+ * `namesrvAddr`, which Java then ignores. Accepted here and ignored the same way.
+ */
+export const IGNORED_KEYS: ReadonlySet<string> = new Set(['namesrvAddr']);
+
+export const ENV_PREFIX = 'NAMESRV_';
+
+/** `listenPort` → `NAMESRV_LISTEN_PORT`, `serverSocketSndBufSize` → `NAMESRV_SERVER_SOCKET_SND_BUF_SIZE`. */
+export function envNameOf(key: string): string {
+  return ENV_PREFIX + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** `NAMESRV_*` variables that are not ours but commonly set (RocketMQ clients read NAMESRV_ADDR). */
+export const IGNORED_ENV: ReadonlySet<string> = new Set(['NAMESRV_ADDR']);
+
+const ENV_TO_KEY: ReadonlyMap<string, ConfigKey> = new Map(
+  CONFIG_KEYS.map((k) => [envNameOf(k), k] as const),
+);
+
+export function keyOfEnvName(name: string): ConfigKey | undefined {
+  return ENV_TO_KEY.get(name);
+}
+
+/** The default of one key in a given context. */
+export function defaultOf(key: ConfigKey, ctx: DefaultsContext): ConfigValue {
+  const spec = specOf(key);
+  if (spec.kind === 'string' && typeof spec.default === 'function') return spec.default(ctx);
+  return spec.default as ConfigValue;
+}
+
+/** All defaults, frozen. */
+export function defaultConfig(ctx: DefaultsContext): NamesrvConfig {
+  const out: Record<string, ConfigValue> = {};
+  for (const key of CONFIG_KEYS) out[key] = defaultOf(key, ctx);
+  return Object.freeze(out) as unknown as NamesrvConfig;
+}
