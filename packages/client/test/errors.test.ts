@@ -10,7 +10,7 @@ import {
   RemotingTimeoutError,
   ResponseError,
   isRetriable,
-} from './errors.js';
+} from '../src/errors.js';
 
 describe('client errors', () => {
   it('gives every class a stable code, a name and the base class', () => {

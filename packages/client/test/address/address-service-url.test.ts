@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError } from '../errors.js';
-import { buildAddressServiceUrl } from './address-service-url.js';
+import { InvalidOptionError } from '../../src/errors.js';
+import { buildAddressServiceUrl } from '../../src/address/address-service-url.js';
 
 describe('buildAddressServiceUrl (Java MixAll#getWSAddr + TopAddressing)', () => {
   it('defaults to jmenv.tbsite.net:8080 and the nsaddr subgroup', () => {

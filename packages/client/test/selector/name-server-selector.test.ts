@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NoNameServerError } from '../errors.js';
-import { NameServerSelector, INITIAL_INDEX_BOUND } from './name-server-selector.js';
-import { seededRandom } from './random.js';
+import { NoNameServerError } from '../../src/errors.js';
+import {
+  NameServerSelector,
+  INITIAL_INDEX_BOUND,
+} from '../../src/selector/name-server-selector.js';
+import { seededRandom } from '../../src/selector/random.js';
 
 const NODES = ['10.0.0.1:9876', '10.0.0.2:9876', '10.0.0.3:9876'] as const;
 const healthy = (): boolean => true;

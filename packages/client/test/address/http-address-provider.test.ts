@@ -2,17 +2,17 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ScriptedHttpServer } from '../../test/address/http-test-server.js';
+import type { ScriptedHttpServer } from '../address/http-test-server.js';
 import {
   reply,
   startScriptedHttpServer,
   unusedPort,
   waitFor,
-} from '../../test/address/http-test-server.js';
-import { AddressServiceError, InvalidOptionError } from '../errors.js';
-import { createMemoryLogger } from '../logger.js';
-import { HttpAddressProvider, clearNewLine } from './http-address-provider.js';
-import { snapshotFilePath } from './snapshot-file.js';
+} from '../address/http-test-server.js';
+import { AddressServiceError, InvalidOptionError } from '../../src/errors.js';
+import { createMemoryLogger } from '../../src/logger.js';
+import { HttpAddressProvider, clearNewLine } from '../../src/address/http-address-provider.js';
+import { snapshotFilePath } from '../../src/address/snapshot-file.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

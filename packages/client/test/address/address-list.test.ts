@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { InvalidAddressListError } from '../errors.js';
+import { InvalidAddressListError } from '../../src/errors.js';
 import {
   formatAddressList,
   parseAddressList,
   parseHostPort,
   parseNameServerAddressOption,
   sameMembers,
-} from './address-list.js';
+} from '../../src/address/address-list.js';
 
 function errorOf(fn: () => unknown): InvalidAddressListError {
   try {

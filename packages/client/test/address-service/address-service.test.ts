@@ -1,0 +1,187 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../address/http-test-server.js';
+import { InvalidAddressListError, InvalidOptionError } from '../../src/errors.js';
+import { HttpAddressProvider } from '../../src/address/http-address-provider.js';
+import { createMemoryLogger } from '../../src/logger.js';
+import { parseAddressFile } from '../../src/address-service/address-file.js';
+import { AddressService } from '../../src/address-service/address-service.js';
+import {
+  FileAddressSource,
+  FixedAddressSource,
+  addressSourceFromEnv,
+} from '../../src/address-service/address-source.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ns-addr-service-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function startService(
+  source: ConstructorParameters<typeof AddressService>[0]['source'],
+  subgroup?: string,
+): Promise<{ service: AddressService; base: string }> {
+  const service = new AddressService({
+    source,
+    host: '127.0.0.1',
+    port: 0,
+    ...(subgroup === undefined ? {} : { subgroup }),
+  });
+  cleanups.push(() => service.close());
+  const { host, port } = await service.start();
+  return { service, base: `http://${host}:${port}` };
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+function get(url: string, method = 'GET'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('parseAddressFile', () => {
+  it('accepts one a;b line, one address per line, comments and blank lines', () => {
+    expect(parseAddressFile('a:1;b:2\n')).toEqual(['a:1', 'b:2']);
+    expect(parseAddressFile('# prod\r\na:1\n\n  b:2  \nc:3;\n')).toEqual(['a:1', 'b:2', 'c:3']);
+  });
+
+  it('rejects an empty or malformed file with the source named', () => {
+    expect(() => parseAddressFile('# nothing\n', '/etc/ns')).toThrow(/\/etc\/ns holds no address/);
+    expect(() => parseAddressFile('a:1,b:2', '/etc/ns')).toThrow(InvalidAddressListError);
+    expect(() => parseAddressFile('a:1 b:2', '/etc/ns')).toThrow(/\/etc\/ns: .*whitespace/);
+  });
+});
+
+describe('AddressService', () => {
+  it('serves the bare list on /rocketmq/<subgroup> and the unit form', async () => {
+    const { base } = await startService(new FixedAddressSource('10.0.0.1:9876;10.0.0.2:9876'));
+    const plain = await get(`${base}/rocketmq/nsaddr`);
+    expect(plain.status).toBe(200);
+    // Exactly the list: no trailing newline (ali-ons only trims and splits on ';').
+    expect(plain.body).toBe('10.0.0.1:9876;10.0.0.2:9876');
+    expect(plain.headers['content-type']).toBe('text/plain; charset=utf-8');
+    const unit = await get(`${base}/rocketmq/nsaddr-unitA?nofix=1`);
+    expect(unit.status).toBe(200);
+    expect(unit.body).toBe('10.0.0.1:9876;10.0.0.2:9876');
+    const head = await get(`${base}/rocketmq/nsaddr`, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it('answers /healthz, 404 for other paths and 405 for other methods', async () => {
+    const { base } = await startService(new FixedAddressSource('a:1'), 'nsaddr-prod');
+    const health = await get(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok', addresses: 1 });
+    expect((await get(`${base}/rocketmq/nsaddr`)).status).toBe(404);
+    expect((await get(`${base}/rocketmq/nsaddr-prod`)).body).toBe('a:1');
+    expect((await get(`${base}/`)).status).toBe(404);
+    const post = await get(`${base}/rocketmq/nsaddr-prod`, 'POST');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('is usable by HttpAddressProvider with the Java URL rules (domain with port, unit name)', async () => {
+    const { service, base } = await startService(new FixedAddressSource('x:1;y:2'));
+    const port = service.address!.port;
+    const p = new HttpAddressProvider({ domain: `127.0.0.1:${port}`, unitName: 'u', retries: 0 });
+    cleanups.push(() => p.close());
+    await p.start();
+    expect(p.current()).toEqual(['x:1', 'y:2']);
+    expect(base).toBe(`http://127.0.0.1:${port}`);
+  });
+
+  it('reloads the file on change, keeps the last good list on a malformed file, and logs it', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'nsaddr.txt');
+    await writeFile(file, 'a:9876;b:9876\n');
+    const logger = createMemoryLogger();
+    const source = new FileAddressSource(file, { logger, pollIntervalMs: 50, debounceMs: 20 });
+    const { base } = await startService(source);
+    const p = new HttpAddressProvider({
+      url: `${base}/rocketmq/nsaddr`,
+      pollIntervalMs: 20,
+      retries: 0,
+    });
+    cleanups.push(() => p.close());
+    const seen: (readonly string[])[] = [];
+    p.onChange((list) => seen.push(list));
+    await p.start();
+    expect(p.current()).toEqual(['a:9876', 'b:9876']);
+
+    // One address per line is normalised to a;b.
+    await writeFile(file, 'a:9876\nc:9876\n');
+    await waitFor(() => seen.length === 2, 'the provider to see the new list');
+    expect((await get(`${base}/rocketmq/nsaddr`)).body).toBe('a:9876;c:9876');
+
+    const reloads = source.reloads;
+    await writeFile(file, 'a:9876,c:9876\n');
+    await waitFor(
+      () => logger.records.some((r) => r.level === 'warn' && r.msg?.includes('malformed') === true),
+      'the malformed-file warning',
+    );
+    expect(source.reloads).toBe(reloads);
+    expect((await get(`${base}/rocketmq/nsaddr`)).body).toBe('a:9876;c:9876');
+    expect(p.current()).toEqual(['a:9876', 'c:9876']);
+
+    // Atomic replace (write temp + rename), as editors and config tools do.
+    const tmp = join(dir, 'nsaddr.txt.tmp');
+    await writeFile(tmp, 'd:9876;e:9876');
+    await rename(tmp, file);
+    await waitFor(() => source.current()[0] === 'd:9876', 'the renamed file to be loaded');
+    await waitFor(() => p.current()[0] === 'd:9876', 'the provider to follow');
+    expect(seen.at(-1)).toEqual(['d:9876', 'e:9876']);
+  });
+
+  it('refuses to start on a missing or malformed file', async () => {
+    const dir = await tempDir();
+    await expect(new FileAddressSource(join(dir, 'missing')).start()).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    const bad = join(dir, 'bad');
+    await writeFile(bad, 'a:1,b:2');
+    const service = new AddressService({ source: new FileAddressSource(bad), port: 0 });
+    await expect(service.start()).rejects.toBeInstanceOf(InvalidAddressListError);
+    await service.close();
+  });
+
+  it('reads the list from an environment variable with clear errors', () => {
+    expect(addressSourceFromEnv('NS', { NS: 'a:1;b:2' }).current()).toEqual(['a:1', 'b:2']);
+    expect(() => addressSourceFromEnv('NS', {})).toThrow(/NS is not set or empty/);
+    expect(() => addressSourceFromEnv('NS', { NS: 'a:1,b:2' })).toThrow(
+      /environment variable NS: .*','/,
+    );
+  });
+
+  it('validates port and subgroup', () => {
+    const source = new FixedAddressSource('a:1');
+    expect(() => new AddressService({ source, port: 70000 })).toThrow(InvalidOptionError);
+    expect(() => new AddressService({ source, subgroup: 'a/b' })).toThrow(/path segment/);
+  });
+});

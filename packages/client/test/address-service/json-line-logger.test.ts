@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { AddressServiceError } from '../../src/errors.js';
+import { createJsonLineLogger } from '../../src/address-service/json-line-logger.js';
+
+describe('createJsonLineLogger', () => {
+  it('writes one JSON object per line with bindings, fields and serialised errors', () => {
+    const lines: string[] = [];
+    const log = createJsonLineLogger((l) => lines.push(l), 'info').child({ name: 'svc' });
+    log.debug({ a: 1 }, 'hidden');
+    log.info({ port: 1 }, 'listening');
+    log.warn({ err: new AddressServiceError('u', 'timeout', 'slow') }, 'failed');
+    log.error('plain');
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
+    const [info, warn, error] = lines.map((l) => JSON.parse(l));
+    expect(info).toMatchObject({ level: 30, name: 'svc', port: 1, msg: 'listening' });
+    expect(typeof info.time).toBe('number');
+    expect(warn.err).toMatchObject({
+      type: 'AddressServiceError',
+      message: 'slow',
+      code: 'NS_ADDRESS_SERVICE',
+    });
+    expect(error).toMatchObject({ level: 50, msg: 'plain' });
+  });
+
+  it('writes nothing when silent', () => {
+    const lines: string[] = [];
+    const log = createJsonLineLogger((l) => lines.push(l), 'silent');
+    log.error({ x: 1 }, 'nope');
+    expect(lines).toEqual([]);
+  });
+});
