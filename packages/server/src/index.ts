@@ -1,2 +1,53 @@
 // @ns/server public API: every export is listed by name.
-export {};
+
+// Composition root and lifecycle
+export { NameServer } from './name-server.js';
+export type { NameServerAddress, NameServerOptions } from './name-server.js';
+export { NameServerError } from './name-server-error.js';
+export type { NameServerErrorCode } from './name-server-error.js';
+export { ConfigHolder } from './config-holder.js';
+export type { ConfigChangeListener } from './config-holder.js';
+
+// Configuration
+export {
+  CONFIG_KEYS,
+  ConfigError,
+  defaultConfig,
+  formatConfigProperties,
+  formatUsage,
+  loadConfig,
+} from './config/index.js';
+export type {
+  ConfigIssue,
+  ConfigIssueCode,
+  ConfigKey,
+  LoadConfigInput,
+  LoadConfigResult,
+  NamesrvConfig,
+} from './config/index.js';
+
+// Logging
+export { createLogger, createSilentLogger, flushLogger } from './logging.js';
+export type { CreateLoggerOptions, Logger, LogLevel } from './logging.js';
+
+// Transport (embedders and tests can run the TCP layer with their own dispatcher)
+export { RemotingServer } from './transport/remoting-server.js';
+export type { BoundAddress, RemotingServerInit } from './transport/remoting-server.js';
+export { TransportError } from './transport/transport-error.js';
+export type { TransportErrorCode } from './transport/transport-error.js';
+export { DEFAULT_TRANSPORT_OPTIONS } from './transport/types.js';
+export type {
+  ConnectionId,
+  ConnectionInfo,
+  RequestDispatcher,
+  TransportMetrics,
+  TransportOptions,
+  TransportRequestContext,
+} from './transport/types.js';
+
+// State managers
+export { RouteInfoManager } from './route/index.js';
+export type { Clock } from './route/index.js';
+export { KVConfigManager } from './kvconfig/index.js';
+export { Dispatcher } from './handlers/dispatcher.js';
+export type { DispatcherDeps } from './handlers/dispatcher.js';

@@ -6,26 +6,12 @@
  * `{"event":"listening",…}` line and `-p` output).
  */
 import pino from 'pino';
-import type { DestinationStream, Level, LevelWithSilent, Logger as PinoLogger } from 'pino';
+import type { DestinationStream, LevelWithSilent, Logger as PinoLogger } from 'pino';
 
 /** The logger type every server component takes. */
 export type Logger = PinoLogger;
 
 export type LogLevel = LevelWithSilent;
-
-export const LOG_LEVELS: readonly LogLevel[] = [
-  'fatal',
-  'error',
-  'warn',
-  'info',
-  'debug',
-  'trace',
-  'silent',
-];
-
-export function isLogLevel(value: string): value is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(value);
-}
 
 export interface CreateLoggerOptions {
   level?: LogLevel;
@@ -63,5 +49,3 @@ export function flushLogger(logger: Logger): Promise<void> {
     });
   });
 }
-
-export type { Level };

@@ -1,0 +1,149 @@
+/**
+ * `ns-server` as a real child process (src/main.ts through tsx, no build needed): the listening
+ * line, -p, -h, config errors (exit 1), startup failures (exit 2) and SIGTERM (exit 0).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
+import { RawClient } from './transport-helpers.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const MAIN = join(here, '..', 'src', 'main.ts');
+const TSCONFIG = process.env.NS_MAIN_CHILD_TSCONFIG ?? join(here, 'tsconfig.main-child.json');
+
+interface Child {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+let home = '';
+const children: Child[] = [];
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'ns-main-'));
+});
+
+afterEach(async () => {
+  for (const c of children.splice(0)) {
+    if (c.proc.exitCode === null && c.proc.signalCode === null) {
+      c.proc.kill('SIGKILL');
+      await c.exited;
+    }
+  }
+  rmSync(home, { recursive: true, force: true });
+});
+
+function run(args: string[]): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, HOME: home, TSX_TSCONFIG_PATH: TSCONFIG },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => resolve(code)),
+  );
+  const child = { proc, stdout: () => out, stderr: () => err, exited };
+  children.push(child);
+  return child;
+}
+
+/** Resolves with the parsed listening line; rejects on early exit or timeout, with stderr. */
+async function listening(child: Child, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = child.stdout().split('\n')[0];
+    if (child.stdout().includes('\n') && line !== undefined) return JSON.parse(line);
+    if (child.proc.exitCode !== null) {
+      throw new Error(
+        `ns-server exited ${child.proc.exitCode} before listening: ${child.stderr()}`,
+      );
+    }
+    if (Date.now() > deadline) throw new Error(`no listening line; stderr: ${child.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const LOCAL = ['--bindAddress=127.0.0.1', '--listenPort=0', '--httpPort=-1'];
+
+describe('ns-server', () => {
+  it('prints one listening line, serves requests, logs the boot line, and exits 0 on SIGTERM', async () => {
+    const child = run(LOCAL);
+    const line = await listening(child);
+    expect(line).toMatchObject({ event: 'listening', host: '127.0.0.1', httpPort: null });
+    expect(typeof line.port).toBe('number');
+
+    const c = await RawClient.connect(line.port as number);
+    try {
+      const extFields = newExtFields();
+      extFields.topic = 'Nope';
+      const res = await c.request(
+        createRequest({ code: RequestCode.GET_ROUTEINFO_BY_TOPIC, opaque: 1, extFields }),
+      );
+      expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    } finally {
+      c.destroy();
+    }
+
+    child.proc.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+    expect(child.stdout().trim().split('\n')).toHaveLength(1);
+    expect(child.stderr()).toContain(
+      'The Name Server boot success. serializeType=JSON, address 127.0.0.1:',
+    );
+    // Logs are JSON lines on stderr.
+    for (const l of child.stderr().trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
+  });
+
+  it('-p prints the effective configuration and exits 0', async () => {
+    const child = run(['-p', '--listenPort=12345']);
+    expect(await child.exited).toBe(0);
+    expect(child.stdout()).toMatch(/^listenPort=12345$/m);
+    expect(child.stdout()).toMatch(/^serverChannelMaxIdleTimeSeconds=120$/m);
+  });
+
+  it('-c loads a properties file', async () => {
+    const file = join(home, 'namesrv.properties');
+    writeFileSync(file, 'listenPort=23456\norderMessageEnable=true\n');
+    const child = run(['-c', file, '-p']);
+    expect(await child.exited).toBe(0);
+    expect(child.stdout()).toMatch(/^listenPort=23456$/m);
+    expect(child.stdout()).toMatch(/^orderMessageEnable=true$/m);
+    expect(child.stdout()).toContain(`configStorePath=${file}`);
+  });
+
+  it('-h prints usage and exits 0', async () => {
+    const child = run(['-h']);
+    expect(await child.exited).toBe(0);
+    expect(child.stdout()).toContain('Usage: ns-server');
+  });
+
+  it.each([
+    [['--listenPort=abc'], 'listenPort'],
+    [['--noSuchKey=1'], 'noSuchKey'],
+  ])('a bad option %j names %s and exits 1', async (args, key) => {
+    const child = run(args);
+    expect(await child.exited).toBe(1);
+    expect(child.stderr()).toContain(key);
+    expect(child.stdout()).toBe('');
+  });
+
+  it('a corrupt KV file stops startup with exit 2, naming the file, and keeps it', async () => {
+    const kv = join(home, 'kvConfig.json');
+    writeFileSync(kv, 'not json');
+    const child = run([...LOCAL, `--kvConfigPath=${kv}`]);
+    expect(await child.exited).toBe(2);
+    expect(child.stderr()).toContain(kv);
+    expect(child.stdout()).toBe('');
+    expect(readFileSync(kv, 'utf8')).toBe('not json');
+  });
+});
