@@ -417,6 +417,20 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.getAllClusterInfo().clusterAddrTable.size).toBe(0);
   });
 
+  it('tells the transport whether a connection still carries live brokers', () => {
+    const { rim, clock } = setup();
+    rim.registerBroker(req({ connectionId: 8, heartbeatTimeoutMillis: 1000 }));
+    rim.registerBroker(req({ brokerName: 'broker-b', brokerAddr: 'b:1', connectionId: 8 }));
+    expect(rim.isConnectionInUse(8)).toBe(true);
+    expect(rim.isConnectionInUse(9)).toBe(false);
+    clock.advance(1001);
+    expect(rim.scanNotActiveBroker().map((b) => b.connectionId)).toEqual([8]);
+    // broker-b still lives on connection 8: the transport must not close it.
+    expect(rim.isConnectionInUse(8)).toBe(true);
+    rim.registerBroker(req({ brokerName: 'broker-b', brokerAddr: 'b:1', connectionId: 10 }));
+    expect(rim.isConnectionInUse(8)).toBe(false);
+  });
+
   it('removes every broker registered over one shared connection', () => {
     const { rim } = setup();
     rim.registerBroker(req({ connectionId: 8 }));

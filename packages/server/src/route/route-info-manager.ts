@@ -639,6 +639,15 @@ export class RouteInfoManager {
     }
   }
 
+  /**
+   * Whether a live broker's latest registration used this connection. The transport asks this
+   * before closing the connection of an expired broker: one client connection may carry several
+   * brokers (our broker agent multiplexes), and closing it would drop the healthy ones too.
+   */
+  isConnectionInUse(connectionId: ConnectionId): boolean {
+    return this.connectionBrokers.has(connectionId);
+  }
+
   /** BROKER_HEARTBEAT (5.x): refreshes the live entry if it exists. */
   brokerHeartbeat(clusterName: string, brokerAddr: string): boolean {
     const live = this.brokerLiveTable.get(liveKey(clusterName, brokerAddr));
