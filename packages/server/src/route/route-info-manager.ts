@@ -669,7 +669,7 @@ export class RouteInfoManager {
     live.lastUpdateTimestamp = this.clock.now();
     return {
       changed: !dataVersionEquals(live.dataVersion, dataVersion),
-      dataVersion: live.dataVersion,
+      dataVersion: { ...live.dataVersion },
     };
   }
 
