@@ -1,0 +1,166 @@
+/**
+ * Runs one load level against one target: forks the generator processes, splits the
+ * connections among them, starts them together, samples the target's CPU over the same window,
+ * and merges what they report.
+ */
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { Histogram } from './histogram.js';
+import type { LatencySummary } from './histogram.js';
+import type { FromWorker, LoadConfig, LoadResult, ToWorker } from './load-protocol.js';
+import { forkTs } from './processes.js';
+import type { ProbedProcess, ProbeSample } from './processes.js';
+
+const WORKER = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
+
+export interface LevelSpec {
+  connections: number;
+  inflight: number;
+  generators: number;
+}
+
+export interface Timing {
+  warmupMs: number;
+  durationMs: number;
+  drainMs: number;
+}
+
+export interface LevelResult extends LevelSpec {
+  target: string;
+  label: string;
+  qps: number;
+  latency: LatencySummary;
+  errors: Record<string, number>;
+  errorCount: number;
+  errorSamples: string[];
+  /** Target process CPU over the window, % of one core (user + system, all its threads). */
+  serverCpuPct: number;
+  /** Target event-loop utilization over the window, %. */
+  serverEluPct: number;
+  /** Sum over generator processes, % of one core. */
+  generatorCpuPct: number;
+  /** Highest generator event-loop utilization, % (near 100 = the generator is the bottleneck). */
+  generatorEluMaxPct: number;
+}
+
+export function levelLabel(l: LevelSpec): string {
+  return `${l.connections}×${l.inflight}${l.generators > 1 ? ` (${l.generators} gen)` : ''}`;
+}
+
+function waitMessage<T extends FromWorker['type']>(
+  child: ChildProcess,
+  type: T,
+  timeoutMs: number,
+): Promise<Extract<FromWorker, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`load generator: no '${type}' within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMsg = (m: FromWorker): void => {
+      if (m.type === 'fatal') {
+        cleanup();
+        reject(new Error(`load generator failed: ${m.message}`));
+      } else if (m.type === type) {
+        cleanup();
+        resolve(m as Extract<FromWorker, { type: T }>);
+      }
+    };
+    const onExit = (code: number | null): void => {
+      cleanup();
+      reject(new Error(`load generator exited (code ${code}) before '${type}'`));
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMsg);
+    child.once('exit', onExit);
+  });
+}
+
+function cpuPct(a: ProbeSample, b: ProbeSample, wallMs: number): number {
+  const us = b.cpu.user - a.cpu.user + (b.cpu.system - a.cpu.system);
+  return (us / 1000 / wallMs) * 100;
+}
+
+export function eluPct(a: ProbeSample, b: ProbeSample): number {
+  const active = b.eluActiveMs - a.eluActiveMs;
+  const idle = b.eluIdleMs - a.eluIdleMs;
+  return active + idle > 0 ? (active / (active + idle)) * 100 : 0;
+}
+
+export async function runLevel(
+  targetName: string,
+  target: ProbedProcess,
+  level: LevelSpec,
+  timing: Timing,
+  requests: Buffer[],
+  expectedBodies: Buffer[],
+): Promise<LevelResult> {
+  const gens = Math.min(level.generators, level.connections);
+  const children: ChildProcess[] = [];
+  try {
+    for (let g = 0; g < gens; g++) {
+      const connections =
+        Math.floor(level.connections / gens) + (g < level.connections % gens ? 1 : 0);
+      const child = forkTs(WORKER);
+      children.push(child);
+      const config: LoadConfig = {
+        host: '127.0.0.1',
+        port: target.port,
+        connections,
+        inflight: level.inflight,
+        ...timing,
+        maxRequests: 50_000_000,
+        requests: requests.map((r) => new Uint8Array(r)),
+        expectedBodies: expectedBodies.map((r) => new Uint8Array(r)),
+        startOffset: g * 104729,
+      };
+      child.send({ type: 'run', config } satisfies ToWorker);
+    }
+    await Promise.all(children.map((c) => waitMessage(c, 'ready', 20_000)));
+    const results = children.map((c) =>
+      waitMessage(c, 'result', timing.warmupMs + timing.durationMs + timing.drainMs + 20_000),
+    );
+    for (const c of children) c.send({ type: 'go' } satisfies ToWorker);
+    // The target's counters over (approximately) the generators' window.
+    await new Promise((r) => setTimeout(r, timing.warmupMs));
+    const t0 = performance.now();
+    const p0 = await target.probe();
+    await new Promise((r) => setTimeout(r, timing.durationMs));
+    const p1 = await target.probe();
+    const wall = performance.now() - t0;
+    const done: LoadResult[] = (await Promise.all(results)).map((m) => m.result);
+
+    const hist = Histogram.fromSnapshots(done.map((d) => d.histogram));
+    const errors: Record<string, number> = {};
+    const errorSamples: string[] = [];
+    for (const d of done) {
+      for (const [k, v] of Object.entries(d.errors)) errors[k] = (errors[k] ?? 0) + v;
+      errorSamples.push(...d.errorSamples);
+    }
+    return {
+      target: targetName,
+      label: levelLabel(level),
+      connections: level.connections,
+      inflight: level.inflight,
+      generators: gens,
+      qps: done.reduce((s, d) => s + (d.completed / d.windowMs) * 1000, 0),
+      latency: hist.summary(),
+      errors,
+      errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
+      errorSamples: errorSamples.slice(0, 10),
+      serverCpuPct: cpuPct(p0, p1, wall),
+      serverEluPct: eluPct(p0, p1),
+      generatorCpuPct: done.reduce(
+        (s, d) => s + ((d.cpuUserUs + d.cpuSystemUs) / 1000 / d.windowMs) * 100,
+        0,
+      ),
+      generatorEluMaxPct: Math.max(...done.map((d) => d.elu * 100)),
+    };
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  }
+}

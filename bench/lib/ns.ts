@@ -1,0 +1,40 @@
+/**
+ * The one place the harness imports the workspace packages from.
+ *
+ * bench/ is not a workspace package (the root has no `@ns/*` links), so it imports the built
+ * `dist/` files by path: `pnpm bench` runs `tsc -b` first, and the harness measures exactly the
+ * code the `ns-server` bin runs.
+ */
+export {
+  createRequest,
+  createResponse,
+  decodeFrame,
+  encodeCommand,
+  FrameDecoder,
+  RequestCode,
+  ResponseCode,
+  Version,
+} from '../../packages/protocol/dist/index.js';
+export type {
+  RemotingCommand,
+  TopicConfig,
+  TopicRouteData,
+} from '../../packages/protocol/dist/index.js';
+export {
+  decodeRegisterBrokerBody,
+  encodeRegisterBrokerBody,
+} from '../../packages/protocol/dist/bodies/register-broker-body.js';
+export {
+  decodeTopicRouteData,
+  encodeTopicRouteData,
+} from '../../packages/protocol/dist/bodies/topic-route-data.js';
+export { bodyCrc32 } from '../../packages/protocol/dist/bodies/body-crc32.js';
+
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of the repository root (bench/lib/ → ../..). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The ns-server bin as built by `tsc -b`. */
+export const SERVER_MAIN = fileURLToPath(
+  new URL('../../packages/server/dist/main.js', import.meta.url),
+);

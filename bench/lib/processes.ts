@@ -1,0 +1,220 @@
+/**
+ * Child processes under test: the `ns-server` bin, the baseline server, load generators.
+ *
+ * Every child is 127.0.0.1-only, asked for port 0 (the bound port is read back), killed on
+ * stop (SIGTERM, then SIGKILL after a grace period) and also when the orchestrator exits.
+ */
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { SERVER_MAIN } from './ns.js';
+
+export const PROBE_URL = new URL('./probe.mjs', import.meta.url).href;
+/** tsx's loader, resolved from the repo root, so forked TypeScript children work from any cwd. */
+export const TSX_URL = import.meta.resolve('tsx');
+
+export interface ProbeSample {
+  cpu: { user: number; system: number };
+  eluActiveMs: number;
+  eluIdleMs: number;
+  mem: NodeJS.MemoryUsage;
+  hasGc: boolean;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** A child we can probe (CPU, ELU, memory) and stop. */
+export class ProbedProcess {
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly logTail: string[];
+  private probeSeq = 0;
+  private exited: Promise<void>;
+
+  constructor(child: ChildProcess, port: number, logTail: string[]) {
+    this.child = child;
+    this.port = port;
+    this.logTail = logTail;
+    this.exited = new Promise((r) => {
+      if (child.exitCode !== null || child.signalCode !== null) r();
+      else child.once('exit', () => r());
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get isRunning(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  probe(gc = false, timeoutMs = 10_000): Promise<ProbeSample> {
+    const id = ++this.probeSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.off('message', onMsg);
+        reject(new Error(`probe of pid ${this.pid} timed out`));
+      }, timeoutMs);
+      const onMsg = (m: unknown): void => {
+        const msg = m as { type?: string; id?: number } & ProbeSample;
+        if (msg.type !== 'probe' || msg.id !== id) return;
+        clearTimeout(timer);
+        this.child.off('message', onMsg);
+        resolve(msg);
+      };
+      this.child.on('message', onMsg);
+      this.child.send({ type: 'probe', id, gc });
+    });
+  }
+
+  async stop(graceMs = 3000): Promise<void> {
+    if (!this.isRunning) return;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  kill(): Promise<void> {
+    if (this.isRunning) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+function collectLines(child: ChildProcess, tail: string[], onLine?: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream === null) continue;
+    // Always drained: a full pipe would block the server's (synchronous) log writes.
+    createInterface({ input: stream }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      onLine?.(line);
+    });
+  }
+}
+
+export interface NameServerOptions {
+  /** Extra `--key=value` flags. */
+  args?: string[];
+  exposeGc?: boolean;
+  /** Directory for `node --cpu-prof` output; profiling is off when absent. */
+  cpuProfDir?: string;
+  startTimeoutMs?: number;
+}
+
+/** Starts the real `ns-server` bin and waits for its `{"event":"listening"}` line. */
+export async function startNameServer(options: NameServerOptions = {}): Promise<ProbedProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
+  const nodeArgs = ['--import', PROBE_URL];
+  if (options.exposeGc === true) nodeArgs.push('--expose-gc');
+  if (options.cpuProfDir !== undefined)
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+  const child = track(
+    spawn(
+      process.execPath,
+      [
+        ...nodeArgs,
+        SERVER_MAIN,
+        '--listenPort=0',
+        '--bindAddress=127.0.0.1',
+        '--httpPort=-1',
+        `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
+        `--configStorePath=${join(dir, 'namesrv.properties')}`,
+        ...(options.args ?? []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    ),
+  );
+  child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const tail: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `ns-server did not report listening within ${options.startTimeoutMs ?? 15000} ms:\n${tail.join('\n')}`,
+        ),
+      );
+    }, options.startTimeoutMs ?? 15_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(`ns-server exited early (code ${code}, signal ${signal}):\n${tail.join('\n')}`),
+      );
+    });
+    collectLines(child, tail, (line) => {
+      if (!line.startsWith('{')) return;
+      try {
+        const ev = JSON.parse(line) as { event?: string; port?: number };
+        if (ev.event === 'listening' && typeof ev.port === 'number') {
+          clearTimeout(timer);
+          resolve(ev.port);
+        }
+      } catch {
+        // a log line that is not JSON: ignore
+      }
+    });
+  });
+  return new ProbedProcess(child, port, tail);
+}
+
+const BASELINE_MAIN = fileURLToPath(new URL('../baseline-server.ts', import.meta.url));
+
+/**
+ * Starts the baseline server (bench/baseline-server.ts) answering every request with
+ * `responseFrame` (its opaque slot patched per request).
+ */
+export async function startBaseline(responseFrame: Buffer): Promise<ProbedProcess> {
+  const child = track(
+    fork(BASELINE_MAIN, [], {
+      execArgv: ['--import', TSX_URL, '--import', PROBE_URL],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    }),
+  );
+  const tail: string[] = [];
+  collectLines(child, tail);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`baseline did not start:\n${tail.join('\n')}`));
+    }, 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`baseline exited early (code ${code}):\n${tail.join('\n')}`));
+    });
+    child.on('message', (m: { type?: string; port?: number }) => {
+      if (m.type === 'ready')
+        child.send({ type: 'start', responseFrame: new Uint8Array(responseFrame) });
+      if (m.type === 'listening' && typeof m.port === 'number') {
+        clearTimeout(timer);
+        resolve(m.port);
+      }
+    });
+  });
+  return new ProbedProcess(child, port, tail);
+}
+
+/** Forks a TypeScript module of bench/lib as a child with structured-clone IPC. */
+export function forkTs(modulePath: string, args: string[] = []): ChildProcess {
+  const child = fork(modulePath, args, {
+    execArgv: ['--import', TSX_URL],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+  return track(child);
+}

@@ -1,0 +1,48 @@
+/** The shape of bench/results/latest.json. */
+import type { LevelResult } from './load-runner.js';
+import type { RouteResults, ChurnRun } from '../scenarios/route.js';
+import type { RegistrationResults } from '../scenarios/registration.js';
+import type { MemoryResults } from '../scenarios/memory.js';
+import type { DeadBrokerResults } from '../scenarios/dead-broker.js';
+import type { FailoverResults } from '../scenarios/failover.js';
+import type { CodecCase } from '../scenarios/codec.js';
+
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  totalMemGiB: number;
+  node: string;
+  platform: string;
+  /** 1/5/15-minute load averages when the run started and ended: other work on the box. */
+  loadAvgStart: number[];
+  loadAvgEnd: number[];
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: string;
+  /** null when the run did not measure it (smoke sizes, failed scenario). */
+  met: boolean | null;
+}
+
+export interface BenchResults {
+  profile: 'full' | 'smoke';
+  date: string;
+  gitCommit: string;
+  durationSec: number;
+  machine: Machine;
+  route?: RouteResults;
+  churn?: ChurnRun[];
+  registration?: RegistrationResults;
+  memory?: MemoryResults;
+  deadBroker?: DeadBrokerResults;
+  failover?: FailoverResults;
+  codec?: CodecCase[];
+  targets: TargetCheck[];
+  /** Scenarios that threw, with the message: the harness or the node broke. */
+  failures: { scenario: string; message: string }[];
+  notes: string[];
+}
+
+export type { LevelResult };

@@ -1,0 +1,227 @@
+/**
+ * Route lookups (GET_ROUTEINFO_BY_TOPIC, JSON header, version 407) against a node holding
+ * `topics` topics on 2 clusters × 4 broker groups (master + slave), side by side with the
+ * baseline server at every level; then the same lookups while the 8 masters re-register
+ * back-to-back.
+ */
+import { createResponse, decodeFrame, encodeCommand, ResponseCode } from '../lib/ns.js';
+import { exactQuantile } from '../lib/histogram.js';
+import { runLevel } from '../lib/load-runner.js';
+import type { LevelResult, Timing } from '../lib/load-runner.js';
+import { startBaseline, startNameServer } from '../lib/processes.js';
+import type { ProbedProcess } from '../lib/processes.js';
+import type { Profile } from '../lib/profile.js';
+import { checkRoute } from '../lib/route-check.js';
+import { RpcConnection } from '../lib/rpc.js';
+import {
+  benchBrokers,
+  OPAQUE_BASE,
+  registerBody,
+  registerFrame,
+  routeRequestFrame,
+  topicNames,
+} from '../lib/workload.js';
+import type { BrokerSpec } from '../lib/workload.js';
+import type { Log } from '../lib/log.js';
+
+/** Long enough that no broker expires during a run; nothing re-registers except the churn test. */
+const KEEP_ALIVE_MS = 600_000;
+const TIMESTAMP = 1_700_000_000_000;
+
+export interface RouteNode {
+  server: ProbedProcess;
+  brokers: BrokerSpec[];
+  topics: string[];
+  /** One registration connection per broker, kept open (closing one removes the broker). */
+  conns: RpcConnection[];
+  requests: Buffer[];
+  expectedBodies: Buffer[];
+  registerMs: number;
+}
+
+export async function setupRouteNode(
+  profile: Profile,
+  log: Log,
+  cpuProfDir?: string,
+): Promise<RouteNode> {
+  const server = await startNameServer(cpuProfDir === undefined ? {} : { cpuProfDir });
+  const brokers = benchBrokers(2, 4, true);
+  const topics = topicNames('bench-topic', profile.route.topics);
+  const body = registerBody(topics, 1, TIMESTAMP);
+  const conns: RpcConnection[] = [];
+  const t0 = performance.now();
+  for (const b of brokers) {
+    const conn = await RpcConnection.connect('127.0.0.1', server.port);
+    conns.push(conn);
+    const resp = await conn.send(
+      registerFrame(b, body, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
+    );
+    if (resp.code !== ResponseCode.SUCCESS) {
+      throw new Error(
+        `REGISTER_BROKER ${b.brokerName}/${b.brokerId}: code ${resp.code} ${resp.remark ?? ''}`,
+      );
+    }
+  }
+  const registerMs = performance.now() - t0;
+  log(
+    `node: ${brokers.length} registrations of ${topics.length} topics in ${registerMs.toFixed(0)} ms`,
+  );
+
+  const step = Math.max(1, Math.floor(topics.length / profile.route.sampleTopics));
+  const sample = topics.filter((_, i) => i % step === 0).slice(0, profile.route.sampleTopics);
+  const check = await RpcConnection.connect('127.0.0.1', server.port);
+  const requests: Buffer[] = [];
+  const expectedBodies: Buffer[] = [];
+  for (const t of sample) {
+    const req = routeRequestFrame(t);
+    expectedBodies.push(checkRoute(t, await check.send(Buffer.from(req)), brokers));
+    requests.push(req);
+  }
+  check.destroy();
+  log(`node: ${sample.length} sampled routes verified (${expectedBodies[0]!.length} B body)`);
+  return { server, brokers, topics, conns, requests, expectedBodies, registerMs };
+}
+
+export interface RouteResults {
+  topics: number;
+  brokerGroups: number;
+  sampledTopics: number;
+  responseBodyBytes: number;
+  responseFrameBytes: number;
+  timing: Timing;
+  levels: LevelResult[];
+}
+
+/** Each level runs against the node, then the baseline, back to back. */
+export async function runRouteLevels(
+  node: RouteNode,
+  profile: Profile,
+  log: Log,
+): Promise<RouteResults> {
+  // The baseline answers with the node's own response to the first sampled topic: same size.
+  const firstReq = decodeFrame(node.requests[0]!.subarray(4));
+  const responseFrame = encodeCommand(
+    createResponse(firstReq, { code: ResponseCode.SUCCESS, body: node.expectedBodies[0]! }),
+  );
+  const baseline = await startBaseline(responseFrame);
+  const timing: Timing = {
+    warmupMs: profile.route.warmupMs,
+    durationMs: profile.route.durationMs,
+    drainMs: 2000,
+  };
+  const levels: LevelResult[] = [];
+  try {
+    for (const level of profile.route.levels) {
+      for (const [name, target, bodies] of [
+        ['node', node.server, node.expectedBodies],
+        ['baseline', baseline, [node.expectedBodies[0]!]],
+      ] as const) {
+        const r = await runLevel(name, target, level, timing, node.requests, [...bodies]);
+        levels.push(r);
+        log(
+          `route ${name.padEnd(8)} ${r.label.padEnd(12)} ${r.qps.toFixed(0).padStart(7)} req/s  ` +
+            `p50 ${(r.latency.p50Us / 1000).toFixed(3)} ms  p99 ${(r.latency.p99Us / 1000).toFixed(3)} ms  ` +
+            `server cpu ${r.serverCpuPct.toFixed(0)}%  gen cpu ${r.generatorCpuPct.toFixed(0)}%  errors ${r.errorCount}`,
+        );
+      }
+    }
+  } finally {
+    await baseline.stop();
+  }
+  return {
+    topics: node.topics.length,
+    brokerGroups: new Set(node.brokers.map((b) => b.brokerName)).size,
+    sampledTopics: node.requests.length,
+    responseBodyBytes: node.expectedBodies[0]!.length,
+    responseFrameBytes: responseFrame.length,
+    timing,
+    levels,
+  };
+}
+
+export interface ChurnRun {
+  mode: 'quiet' | 'unchanged' | 'changed';
+  lookups: LevelResult;
+  registrations: number;
+  registrationsPerSec: number;
+  registrationRttP50Ms: number;
+  registrationRttMaxMs: number;
+  registrationErrors: number;
+}
+
+/**
+ * Route lookups at 16×1 while the 8 masters re-register back-to-back over their own
+ * connections: with the same DataVersion (a periodic heartbeat) or a bumped one every time.
+ */
+export async function runChurn(node: RouteNode, profile: Profile, log: Log): Promise<ChurnRun[]> {
+  const timing: Timing = {
+    warmupMs: profile.route.warmupMs,
+    durationMs: profile.churn.durationMs,
+    drainMs: 2000,
+  };
+  const level = { connections: 16, inflight: 1, generators: 1 };
+  const masters = node.brokers
+    .map((b, i) => ({ b, conn: node.conns[i]! }))
+    .filter((x) => x.b.brokerId === 0);
+  const body1 = registerBody(node.topics, 1, TIMESTAMP);
+  const body2 = registerBody(node.topics, 2, TIMESTAMP);
+  const out: ChurnRun[] = [];
+  for (const mode of ['quiet', 'unchanged', 'changed'] as const) {
+    let stop = mode === 'quiet';
+    const rtts: number[] = [];
+    let regErrors = 0;
+    const t0 = performance.now();
+    const loops = masters.map(async ({ b, conn }) => {
+      const frames = [
+        registerFrame(b, body1, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
+        registerFrame(b, body2, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
+      ];
+      // Bounded in count as well as time.
+      for (let i = 0; !stop && i < 100_000; i++) {
+        const frame = mode === 'changed' ? frames[(i + 1) % 2]! : frames[0]!;
+        const s = performance.now();
+        const resp = await conn.send(frame);
+        rtts.push(performance.now() - s);
+        if (resp.code !== ResponseCode.SUCCESS) regErrors++;
+      }
+      // Leave the node with DataVersion 1, as registered, whatever the loop ended on.
+      if (mode === 'changed') await conn.send(frames[0]!);
+    });
+    let lookups: LevelResult;
+    try {
+      lookups = await runLevel(
+        'node',
+        node.server,
+        level,
+        timing,
+        node.requests,
+        node.expectedBodies,
+      );
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    const run: ChurnRun = {
+      mode,
+      lookups,
+      registrations: rtts.length,
+      registrationsPerSec: rtts.length / secs,
+      registrationRttP50Ms: rtts.length > 0 ? exactQuantile(rtts, 0.5) : 0,
+      registrationRttMaxMs: rtts.length > 0 ? Math.max(...rtts) : 0,
+      registrationErrors: regErrors,
+    };
+    out.push(run);
+    log(
+      `churn ${mode.padEnd(9)} lookups ${lookups.qps.toFixed(0)} req/s p99 ${(lookups.latency.p99Us / 1000).toFixed(2)} ms ` +
+        `max ${(lookups.latency.maxUs / 1000).toFixed(1)} ms; ${run.registrations} registrations ` +
+        `(${run.registrationsPerSec.toFixed(1)}/s, rtt p50 ${run.registrationRttP50Ms.toFixed(1)} ms)`,
+    );
+  }
+  return out;
+}
+
+export async function closeRouteNode(node: RouteNode): Promise<void> {
+  for (const c of node.conns) c.destroy();
+  await node.server.stop();
+}
