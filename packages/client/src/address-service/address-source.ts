@@ -8,7 +8,7 @@ import type { FSWatcher } from 'node:fs';
 import { watch } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { InvalidAddressListError } from '../errors.js';
+import { InvalidAddressListError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NOOP_LOGGER } from '../logger.js';
 import { parseNameServerAddressOption } from '../address/address-list.js';
@@ -62,6 +62,8 @@ export interface FileAddressSourceOptions {
   readonly pollIntervalMs?: number;
   /** Quiet time before a reload, so a burst of events gives one read. Default 100 ms. */
   readonly debounceMs?: number;
+  /** Use fs.watch besides polling. Default true; false for file systems where it misbehaves. */
+  readonly useFsWatch?: boolean;
   readonly logger?: Logger;
 }
 
@@ -70,6 +72,7 @@ export class FileAddressSource implements AddressSource {
   readonly #log: Logger;
   readonly #pollIntervalMs: number;
   readonly #debounceMs: number;
+  readonly #useFsWatch: boolean;
   #list: readonly string[] = Object.freeze([]);
   #watcher: FSWatcher | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
@@ -84,6 +87,19 @@ export class FileAddressSource implements AddressSource {
     this.#log = (options.logger ?? NOOP_LOGGER).child({ component: 'address-file', file });
     this.#pollIntervalMs = options.pollIntervalMs ?? 2_000;
     this.#debounceMs = options.debounceMs ?? 100;
+    if (!Number.isInteger(this.#pollIntervalMs) || this.#pollIntervalMs <= 0) {
+      throw new InvalidOptionError(
+        'pollIntervalMs',
+        `pollIntervalMs must be a positive integer (ms), got ${this.#pollIntervalMs}`,
+      );
+    }
+    if (!Number.isInteger(this.#debounceMs) || this.#debounceMs < 0) {
+      throw new InvalidOptionError(
+        'debounceMs',
+        `debounceMs must be an integer >= 0 (ms), got ${this.#debounceMs}`,
+      );
+    }
+    this.#useFsWatch = options.useFsWatch ?? true;
   }
 
   current(): readonly string[] {
@@ -104,7 +120,7 @@ export class FileAddressSource implements AddressSource {
     this.#list = Object.freeze(parseAddressFile(text, this.file));
     this.#lastStamp = await this.#stamp();
     this.#log.info({ addresses: this.#list }, 'address list loaded');
-    this.#watch();
+    if (this.#useFsWatch) this.#watch();
     this.#pollTimer = setInterval(() => {
       void this.#stamp().then((stamp) => {
         if (stamp !== this.#lastStamp) this.#scheduleReload();

@@ -16,6 +16,7 @@
  */
 import { InvalidAddressListError, InvalidOptionError, NoNameServerError } from '../errors.js';
 import { sameMembers } from '../address/address-list.js';
+import type { NameServerAddressProvider } from '../address/name-server-address-provider.js';
 import type { RandomSource } from './random.js';
 import { randomInt, shuffled } from './random.js';
 
@@ -127,6 +128,17 @@ export class NameServerSelector {
       if (i >= Math.max(this.#list.length, 1) && maxAttempts === undefined) return;
       yield this.advance();
     }
+  }
+
+  /**
+   * Applies the provider's current list now and every change from then on. Returns the function
+   * that stops following (call it on close).
+   */
+  follow(provider: NameServerAddressProvider): () => void {
+    this.update(provider.current());
+    return provider.onChange((addresses) => {
+      this.update(addresses);
+    });
   }
 
   /**

@@ -159,6 +159,25 @@ describe('AddressService', () => {
     expect(seen.at(-1)).toEqual(['d:9876', 'e:9876']);
   });
 
+  it('picks up changes by polling alone when fs.watch is off', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'list');
+    await writeFile(file, 'a:1');
+    const source = new FileAddressSource(file, {
+      useFsWatch: false,
+      pollIntervalMs: 20,
+      debounceMs: 0,
+    });
+    cleanups.push(() => source.close());
+    await source.start();
+    expect(source.current()).toEqual(['a:1']);
+    await writeFile(file, 'b:2;c:3 '); // different size, so the stat stamp changes
+    await waitFor(() => source.reloads === 1, 'the polled reload');
+    expect(source.current()).toEqual(['b:2', 'c:3']);
+    expect(() => new FileAddressSource(file, { pollIntervalMs: 0 })).toThrow(InvalidOptionError);
+    expect(() => new FileAddressSource(file, { debounceMs: -1 })).toThrow(/debounceMs/);
+  });
+
   it('refuses to start on a missing or malformed file', async () => {
     const dir = await tempDir();
     await expect(new FileAddressSource(join(dir, 'missing')).start()).rejects.toMatchObject({

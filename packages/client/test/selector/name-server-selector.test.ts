@@ -5,6 +5,7 @@ import {
   INITIAL_INDEX_BOUND,
 } from '../../src/selector/name-server-selector.js';
 import { seededRandom } from '../../src/selector/random.js';
+import { FunctionAddressProvider } from '../../src/address/function-address-provider.js';
 
 const NODES = ['10.0.0.1:9876', '10.0.0.2:9876', '10.0.0.3:9876'] as const;
 const healthy = (): boolean => true;
@@ -188,5 +189,24 @@ describe('NameServerSelector', () => {
     expect([s.advance(), s.advance(), s.advance()]).toEqual([NODES[1], NODES[2], NODES[1]]);
     expect(s.index).toBe(-2147483647);
     expect(() => new NameServerSelector({ initialIndex: 1.5 })).toThrow(/initialIndex/);
+  });
+
+  it('follows a provider: current list at once, changes later, until unsubscribed', async () => {
+    let answer = 'a:1;b:2';
+    const provider = new FunctionAddressProvider(() => answer);
+    await provider.refresh();
+    const s = new NameServerSelector({ random: seededRandom(12) });
+    const stop = s.follow(provider);
+    expect([...s.addresses].sort()).toEqual(['a:1', 'b:2']);
+    const chosen = s.select(healthy);
+    answer = chosen === 'a:1' ? 'b:2;c:3' : 'a:1;c:3';
+    await provider.refresh();
+    expect(s.chosen).toBeUndefined();
+    expect(s.addresses).not.toContain(chosen);
+    stop();
+    answer = 'z:9';
+    await provider.refresh();
+    expect(s.addresses).not.toContain('z:9');
+    await provider.close();
   });
 });
