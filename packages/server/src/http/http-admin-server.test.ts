@@ -1,0 +1,348 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import type { ClusterInfo, TopicRouteData } from '@ns/protocol';
+import { createMetrics } from '../metrics.js';
+import type { AdminBrokerView, AdminViews, HttpLogger } from './admin-views.js';
+import { HttpAdminError, HttpAdminServer } from './http-admin-server.js';
+import type { HttpAdminServerOptions } from './http-admin-server.js';
+import { startupReadiness } from './readiness.js';
+
+interface LogLine {
+  level: string;
+  obj: object;
+  msg: string;
+}
+
+function captureLogger(): HttpLogger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at =
+    (level: string) =>
+    (obj: object, msg: string): void => {
+      lines.push({ level, obj, msg });
+    };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+const NOW = 1_700_000_000_000;
+
+const route: TopicRouteData = {
+  queueDatas: [
+    { brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+  ],
+  brokerDatas: [
+    {
+      cluster: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddrs: new Map([
+        [0, '127.0.0.1:10911'],
+        [1, '127.0.0.1:10921'],
+      ]),
+    },
+  ],
+  filterServerTable: new Map(),
+};
+
+const clusterInfo: ClusterInfo = {
+  brokerAddrTable: new Map([['broker-a', route.brokerDatas[0]!]]),
+  clusterAddrTable: new Map([['DefaultCluster', ['broker-a']]]),
+};
+
+const brokers: AdminBrokerView[] = [
+  {
+    clusterName: 'DefaultCluster',
+    brokerName: 'broker-a',
+    brokerId: 1,
+    brokerAddr: '127.0.0.1:10921',
+    haServerAddr: '127.0.0.1:10922',
+    lastUpdateTimestamp: NOW - 30_000,
+    heartbeatTimeoutMillis: 120_000,
+    dataVersion: { counter: 2, timestamp: NOW - 60_000 },
+  },
+  {
+    clusterName: 'DefaultCluster',
+    brokerName: 'broker-a',
+    brokerId: 0,
+    brokerAddr: '127.0.0.1:10911',
+    lastUpdateTimestamp: NOW - 1500,
+  },
+];
+
+function views(over: Partial<AdminViews> = {}): AdminViews {
+  return {
+    clusterInfo: () => clusterInfo,
+    brokers: () => brokers,
+    topics: () => new Set(['TopicTest', '%RETRY%group', 'BenchmarkTest']),
+    topicRoute: (topic) => (topic === 'TopicTest' || topic === '%RETRY%group' ? route : null),
+    ...over,
+  };
+}
+
+const servers: HttpAdminServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(over: Partial<HttpAdminServerOptions> = {}) {
+  const logger = captureLogger();
+  const metrics = createMetrics(
+    { brokerCount: () => 2, topicCount: () => 3 },
+    { defaultMetrics: false },
+  );
+  const server = new HttpAdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    views: views(),
+    metrics,
+    isReady: () => true,
+    logger,
+    now: () => NOW,
+    ...over,
+  });
+  servers.push(server);
+  const address = await server.start();
+  const base = `http://127.0.0.1:${address.port}`;
+  const get = async (path: string, method: 'GET' | 'HEAD' | 'POST' | 'DELETE' = 'GET') => {
+    const res = await request(base + path, { method });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, text };
+  };
+  return { server, address, logger, metrics, get };
+}
+
+describe('HttpAdminServer', () => {
+  it('binds 127.0.0.1 on an ephemeral port and reports it', async () => {
+    const { address } = await start();
+    expect(address.host).toBe('127.0.0.1');
+    expect(address.port).toBeGreaterThan(0);
+  });
+
+  it('/healthz answers 200', async () => {
+    const { get } = await start();
+    const res = await get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(res.text)).toEqual({ status: 'ok' });
+  });
+
+  it('/readyz follows isReady()', async () => {
+    let ready = false;
+    const { get } = await start({ isReady: () => ready });
+    expect((await get('/readyz')).status).toBe(503);
+    ready = true;
+    const res = await get('/readyz');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.text)).toEqual({ status: 'ready' });
+  });
+
+  it('/metrics serves the Prometheus text of the registry', async () => {
+    const { get, metrics } = await start();
+    metrics.observeRequest(105, 0, 0.0001);
+    const res = await get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(res.text).toContain(
+      'namesrv_requests_total{code="GET_ROUTEINFO_BY_TOPIC",result="SUCCESS"} 1',
+    );
+    expect(res.text).toMatch(/^namesrv_brokers 2$/m);
+    expect(res.text).toMatch(/^namesrv_topics 3$/m);
+  });
+
+  it('/clusters renders ClusterInfo as standard JSON (quoted ids)', async () => {
+    const { get } = await start();
+    const res = await get('/clusters');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('"brokerAddrs":{"0":"127.0.0.1:10911","1":"127.0.0.1:10921"}');
+    expect(JSON.parse(res.text)).toEqual({
+      brokerAddrTable: {
+        'broker-a': {
+          cluster: 'DefaultCluster',
+          brokerName: 'broker-a',
+          brokerAddrs: { '0': '127.0.0.1:10911', '1': '127.0.0.1:10921' },
+        },
+      },
+      clusterAddrTable: { DefaultCluster: ['broker-a'] },
+    });
+  });
+
+  it('/brokers lists live brokers sorted, with the age of the last update', async () => {
+    const { get } = await start();
+    const body = JSON.parse((await get('/brokers')).text);
+    expect(body.brokers.map((b: { brokerId: number }) => b.brokerId)).toEqual([0, 1]);
+    expect(body.brokers[0]).toEqual({
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerId: 0,
+      brokerAddr: '127.0.0.1:10911',
+      haServerAddr: null,
+      lastUpdateTimestamp: NOW - 1500,
+      lastUpdateAgeMillis: 1500,
+      heartbeatTimeoutMillis: null,
+      dataVersion: null,
+    });
+    expect(body.brokers[1].lastUpdateAgeMillis).toBe(30_000);
+    expect(body.brokers[1].dataVersion).toEqual({ counter: 2, timestamp: NOW - 60_000 });
+  });
+
+  it('/topics lists topics sorted', async () => {
+    const { get } = await start();
+    expect(JSON.parse((await get('/topics')).text)).toEqual({
+      topicList: ['%RETRY%group', 'BenchmarkTest', 'TopicTest'],
+    });
+  });
+
+  it('/topics/:topic/route returns the route, percent-decoding the topic, or 404', async () => {
+    const { get } = await start();
+    const ok = await get('/topics/TopicTest/route');
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.text)).toEqual({
+      queueDatas: [
+        { brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+      ],
+      brokerDatas: [
+        {
+          cluster: 'DefaultCluster',
+          brokerName: 'broker-a',
+          brokerAddrs: { '0': '127.0.0.1:10911', '1': '127.0.0.1:10921' },
+        },
+      ],
+      filterServerTable: {},
+    });
+    expect((await get('/topics/%25RETRY%25group/route')).status).toBe(200);
+    const miss = await get('/topics/Nope/route');
+    expect(miss.status).toBe(404);
+    expect(JSON.parse(miss.text)).toEqual({
+      error: 'No topic route info in name server for the topic: Nope',
+    });
+    expect((await get('/topics/%E0%A4%A/route')).status).toBe(400);
+  });
+
+  it('404 for unknown paths, 405 for other methods, HEAD without a body', async () => {
+    const { get } = await start();
+    const notFound = await get('/nope');
+    expect(notFound.status).toBe(404);
+    expect(JSON.parse(notFound.text).endpoints).toContain('/metrics');
+    const post = await get('/healthz', 'POST');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    const head = await get('/topics', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+    expect((await get('/healthz?verbose=1')).status).toBe(200);
+  });
+
+  it('a failing view answers 500 and is logged; the server keeps serving', async () => {
+    const { get, logger } = await start({
+      views: views({
+        topics: () => {
+          throw new Error('boom');
+        },
+      }),
+    });
+    const res = await get('/topics');
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.text)).toEqual({ error: 'internal error' });
+    expect(
+      logger.lines.some((l) => l.level === 'error' && l.msg === 'HTTP admin view failed'),
+    ).toBe(true);
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('a topic named __proto__ is data, not a prototype', async () => {
+    const weird: TopicRouteData = {
+      ...route,
+      filterServerTable: new Map([['__proto__', ['x:1']]]),
+    };
+    const { get } = await start({ views: views({ topicRoute: () => weird }) });
+    const body = JSON.parse((await get('/topics/__proto__/route')).text);
+    expect(Object.hasOwn(body.filterServerTable, '__proto__')).toBe(true);
+  });
+
+  it('start() rejects with a typed error when the port is taken; close() is idempotent', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const server = new HttpAdminServer({
+        host: '127.0.0.1',
+        port,
+        views: views(),
+        metrics: { scrape: () => Promise.resolve({ contentType: 'text/plain', body: '' }) },
+        isReady: () => true,
+        logger: captureLogger(),
+      });
+      const err = await server.start().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(HttpAdminError);
+      expect((err as HttpAdminError).code).toBe('NS_HTTP_LISTEN_FAILED');
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      await server.close();
+      await server.close();
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it('close() releases the port and drops keep-alive connections', async () => {
+    const { server, address, get } = await start();
+    expect((await get('/healthz')).status).toBe(200);
+    await server.close();
+    await server.close();
+    await expect(request(`http://127.0.0.1:${address.port}/healthz`)).rejects.toThrow();
+    const again = await server.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((again as HttpAdminError).code).toBe('NS_HTTP_STATE');
+  });
+
+  it('close() during a pending start() still releases the port', async () => {
+    const server = new HttpAdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      views: views(),
+      metrics: { scrape: () => Promise.resolve({ contentType: 'text/plain', body: '' }) },
+      isReady: () => true,
+      logger: captureLogger(),
+    });
+    const started = server.start();
+    const closed = server.close();
+    const { port } = await started;
+    await closed;
+    await expect(request(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('startupReadiness', () => {
+  it('is ready at once without needWaitForService', () => {
+    expect(
+      startupReadiness({
+        needWaitForService: false,
+        waitSecondsForService: 45,
+        startedAt: 0,
+        now: () => 0,
+      })(),
+    ).toBe(true);
+  });
+
+  it('waits waitSecondsForService after start, then stays ready', () => {
+    let now = 1000;
+    const isReady = startupReadiness({
+      needWaitForService: true,
+      waitSecondsForService: 45,
+      startedAt: 1000,
+      now: () => now,
+    });
+    expect(isReady()).toBe(false);
+    now = 45_999;
+    expect(isReady()).toBe(false);
+    now = 46_000;
+    expect(isReady()).toBe(true);
+    now = 0;
+    expect(isReady()).toBe(true);
+  });
+});
