@@ -17,3 +17,11 @@ export {
 } from '../../../protocol/src/bodies/topic-route-data.js';
 export { encodeClusterInfo } from '../../../protocol/src/bodies/cluster-info.js';
 export { encodeTopicList } from '../../../protocol/src/bodies/topic-list.js';
+export {
+  javaHashCopyCapacity,
+  javaHashMapCapacity,
+  javaHashOrderBy,
+  javaLongHashOrder,
+  javaStringHashCode,
+  javaStringHashOrder,
+} from '../../../protocol/src/json/java-hash-order.js';

@@ -20,6 +20,7 @@ import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
 import type { Clock, KVConfigStore, RouteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import { isTrue, optionalString, requiredString } from './header-fields.js';
+import { orderRouteLikeJava } from './java-order.js';
 import { fail, ok } from './responses.js';
 import { RouteBodyCache } from './route-cache.js';
 
@@ -60,6 +61,7 @@ function pickupWithOrderConf(
 ): TopicRouteData | null {
   const route = routes.pickupTopicRouteData(topic);
   if (route === null) return null;
+  orderRouteLikeJava(route);
   if (orderMessageEnable) {
     const conf = kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic);
     if (conf !== null) route.orderTopicConf = conf;

@@ -5,10 +5,11 @@
  */
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import { encodeTopicList } from './protocol-bodies.js';
-import type { RemotingCommand } from '@ns/protocol';
+import type { RemotingCommand, TopicList } from '@ns/protocol';
 import type { RouteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import { requiredString } from './header-fields.js';
+import { firstBrokerAddrLikeJava, orderTopicsLikeJava } from './java-order.js';
 import { fail, ok } from './responses.js';
 
 /** The 5.x NamesrvConfig switches gating the list requests (both default true). */
@@ -31,7 +32,7 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   }
 
   function list(request: RemotingCommand, topics: string[]): RemotingCommand {
-    return ok(request, encodeTopicList({ topicList: topics }));
+    return ok(request, encodeTopicList({ topicList: orderTopicsLikeJava(topics) }));
   }
 
   function getAllTopicList(request: RemotingCommand): RemotingCommand {
@@ -47,7 +48,12 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
 
   function getSystemTopicList(request: RemotingCommand): RemotingCommand {
     // Not gated in 5.x either.
-    return ok(request, encodeTopicList(routes.getSystemTopicList()));
+    const system = routes.getSystemTopicList();
+    const body: TopicList = { topicList: orderTopicsLikeJava(system.topicList) };
+    // Java takes the first broker of its hash-ordered broker table; re-pick it that way.
+    const brokerAddr = firstBrokerAddrLikeJava(routes.getAllClusterInfo().brokerAddrTable);
+    if (brokerAddr !== undefined) body.brokerAddr = brokerAddr;
+    return ok(request, encodeTopicList(body));
   }
 
   function getUnitTopicList(request: RemotingCommand): RemotingCommand {
