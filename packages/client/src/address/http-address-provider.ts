@@ -8,7 +8,7 @@
  * list can be kept in a snapshot file that is used when the service is down at start.
  */
 import pRetry, { AbortError } from 'p-retry';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { AddressServiceError, InvalidAddressListError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -79,7 +79,10 @@ export class HttpAddressProvider implements NameServerAddressProvider {
   readonly #retries: number;
   readonly #retryMinDelayMs: number;
   readonly #snapshotDir: string | undefined;
-  readonly #dispatcher: Dispatcher | undefined;
+  readonly #dispatcher: Dispatcher;
+  // Our own agent (unless one is injected) so close() can drop its sockets: a pooled keep-alive
+  // socket in the global dispatcher would otherwise hold the process open after close().
+  readonly #ownAgent: Agent | undefined;
   readonly #closed = new AbortController();
   #started: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -110,7 +113,11 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     this.#retries = retries;
     this.#retryMinDelayMs = positiveInteger('retryMinDelayMs', options.retryMinDelayMs, 200);
     this.#snapshotDir = options.snapshotDir;
-    this.#dispatcher = options.dispatcher;
+    this.#ownAgent =
+      options.dispatcher === undefined
+        ? new Agent({ connect: { timeout: this.#requestTimeoutMs } })
+        : undefined;
+    this.#dispatcher = options.dispatcher ?? this.#ownAgent!;
     this.#log = (options.logger ?? NOOP_LOGGER).child({ component: 'address-service-client' });
     this.#holder = new AddressListHolder(this.#log);
   }
@@ -149,6 +156,7 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     this.#timer = undefined;
     // Let a start() in progress settle so nothing runs after close() resolves.
     await this.#started?.catch(() => undefined);
+    await this.#ownAgent?.destroy();
   }
 
   /**
@@ -236,7 +244,7 @@ export class HttpAddressProvider implements NameServerAddressProvider {
         signal,
         headersTimeout: this.#requestTimeoutMs,
         bodyTimeout: this.#requestTimeoutMs,
-        ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }),
+        dispatcher: this.#dispatcher,
       });
       if (res.statusCode !== 200) {
         await res.body.dump();
