@@ -239,12 +239,21 @@ function unicodeEscape(c: number): string {
   );
 }
 
-// Only strings needing an escape pay for the slow path.
-const NEEDS_ESCAPE_VALUE = /[\\\u0000-\u001f\u007f-\uffff]|^ /;
-const NEEDS_ESCAPE_KEY = /[\\\u0000-\u0020=:\u007f-\uffff]|^[#!]/;
+/** Whether `s` needs any escape; only such strings pay for the rebuilding loop. */
+function needsEscape(s: string, isKey: boolean): boolean {
+  if (s.length === 0) return false;
+  const first = s.charCodeAt(0);
+  if (first === SPACE || (isKey && (first === HASH || first === BANG))) return true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === BACKSLASH) return true;
+    if (isKey && (c === SPACE || c === EQUALS || c === COLON)) return true;
+  }
+  return false;
+}
 
 function escape(s: string, isKey: boolean): string {
-  if (!(isKey ? NEEDS_ESCAPE_KEY : NEEDS_ESCAPE_VALUE).test(s)) return s;
+  if (!needsEscape(s, isKey)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
