@@ -479,6 +479,28 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.unregisterBroker(identity, { connectionId: 2 })).toBe('not-found');
   });
 
+  it('a late unregister with the id the address had before a role switch is ignored', () => {
+    const { rim, clock } = setup();
+    rim.registerBroker(req());
+    rim.registerBroker(req({ ...SLAVE }));
+    rim.onConnectionClosed(1); // master gone
+    rim.registerBroker(req({ ...SLAVE, brokerId: 0 })); // slave promoted, same connection
+    const stale = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: SLAVE.brokerAddr,
+      brokerId: 1,
+    };
+    expect(rim.unregisterBroker(stale, { connectionId: 2 })).toBe('ignored-stale');
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([[0, SLAVE.brokerAddr]]),
+    );
+    // The promoted master is still tracked, so it still expires.
+    clock.advance(120_001);
+    expect(rim.scanNotActiveBroker()).toHaveLength(1);
+    expect(rim.getAllTopicList()).toEqual([]);
+  });
+
   it('a late unregister of a moved master (same id, old address) keeps the new address', () => {
     const { rim } = setup();
     rim.registerBroker(req({ connectionId: 1 }));

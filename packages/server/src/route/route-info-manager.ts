@@ -545,8 +545,8 @@ export class RouteInfoManager {
 
   /**
    * UNREGISTER_BROKER (§4.4, 4.9: synchronous, by id). Ignored as stale when the live entry of
-   * (clusterName, brokerAddr) was registered on another connection than `ctx.connectionId` or
-   * after `ctx.receivedAt`: the broker restarted and registered again since.
+   * (clusterName, brokerAddr) was registered on another connection than `ctx.connectionId`, after
+   * `ctx.receivedAt`, or under another brokerName/brokerId: the broker registered again since.
    */
   unregisterBroker(identity: BrokerIdentity, ctx: UnregisterContext = {}): UnregisterOutcome {
     try {
@@ -556,7 +556,10 @@ export class RouteInfoManager {
         const otherConnection =
           ctx.connectionId !== undefined && live.connectionId !== ctx.connectionId;
         const newer = ctx.receivedAt !== undefined && live.registeredAt > ctx.receivedAt;
-        if (otherConnection || newer) {
+        // The address re-registered under another id/name since (role switch): removing its live
+        // entry would leave the new member in the broker table with nothing to expire it.
+        const otherIdentity = live.brokerId !== brokerId || live.brokerName !== brokerName;
+        if (otherConnection || newer || otherIdentity) {
           this.log.warn(
             { clusterName, brokerName, brokerId, brokerAddr, connectionId: ctx.connectionId },
             'stale unregister ignored: the broker registered again since',
