@@ -11,6 +11,7 @@
 import type { ConfigKey, NamesrvConfig } from './config/index.js';
 import { ConfigHolder } from './config-holder.js';
 import { Dispatcher } from './handlers/dispatcher.js';
+import { HttpAdminError, HttpAdminServer, startupReadiness } from './http/index.js';
 import {
   KVConfigCorruptError,
   KVConfigFileStore,
@@ -52,6 +53,7 @@ interface Running {
   routeInfoManager: RouteInfoManager;
   dispatcher: Dispatcher;
   transport: RemotingServer;
+  http: HttpAdminServer | null;
   address: NameServerAddress;
 }
 
@@ -169,6 +171,7 @@ export class NameServer {
         routeInfoManager,
         dispatcher,
         transport,
+        http: null,
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
       };
       const bound = await transport.listen().catch((err: unknown) => {
@@ -177,11 +180,19 @@ export class NameServer {
           : err;
       });
       this.running.address = { host: bound.host, port: bound.port, httpPort: null };
-      this.startTimers(routeInfoManager, kvConfigManager, transport);
-      if (this.state !== 'starting') {
-        // close() was called while we were binding.
-        throw new NameServerError('NS_STATE', 'name server closed during start()');
+      this.throwIfClosedDuringStart();
+      if (config.httpPort >= 0) {
+        const http = this.createHttp(routeInfoManager);
+        this.running.http = http;
+        const httpBound = await http.start().catch((err: unknown) => {
+          throw err instanceof HttpAdminError && err.code === 'NS_HTTP_LISTEN_FAILED'
+            ? new NameServerError('NS_STARTUP_HTTP', err.message, { cause: err })
+            : err;
+        });
+        this.running.address.httpPort = httpBound.port;
+        this.throwIfClosedDuringStart();
       }
+      this.startTimers(routeInfoManager, kvConfigManager, transport);
       this.state = 'running';
       const { host, port } = this.running.address;
       this.logger.info(
@@ -210,14 +221,48 @@ export class NameServer {
     const transportClosed = running?.transport.close(this.config.shutdownTimeoutMillis);
     for (const t of this.timers.splice(0)) clearInterval(t);
     await transportClosed;
+    await running?.http?.close();
     this.state = 'closed';
     if (wasRunning) this.logger.info({}, 'name server stopped');
     await flushLogger(this.logger);
   }
 
+  /** close() may run while start() awaits a bind; then start() must not go on. */
+  private throwIfClosedDuringStart(): void {
+    if (this.state !== 'starting') {
+      throw new NameServerError('NS_STATE', 'name server closed during start()');
+    }
+  }
+
   private require(): Running {
     if (this.running === null) throw new NameServerError('NS_STATE', 'name server not started');
     return this.running;
+  }
+
+  private createHttp(routes: RouteInfoManager): HttpAdminServer {
+    const config = this.config;
+    const clock = this.clock;
+    const waited = startupReadiness({
+      needWaitForService: config.needWaitForService,
+      waitSecondsForService: config.waitSecondsForService,
+      startedAt: clock.now(),
+      now: () => clock.now(),
+    });
+    return new HttpAdminServer({
+      host: config.httpBindAddress,
+      port: config.httpPort,
+      views: {
+        clusterInfo: () => routes.getAllClusterInfo(),
+        brokers: () => routes.getBrokerLiveViews(),
+        topics: () => routes.getAllTopicList(),
+        topicRoute: (topic) => routes.pickupTopicRouteData(topic),
+      },
+      metrics: this.metrics,
+      // Not ready before start() finished or once close() began, so balancers drain us first.
+      isReady: () => this.state === 'running' && waited(),
+      logger: this.component('http'),
+      now: () => clock.now(),
+    });
   }
 
   private component(name: string): Logger {

@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.js';
+import { NameServer } from '../src/name-server.js';
+import { RawClient, waitFor } from './transport-helpers.js';
+
+let dir = '';
+const servers: NameServer[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ns-http-'));
+});
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function server(argv: string[], clock?: { now(): number }): NameServer {
+  const config = loadConfig({
+    argv: ['--bindAddress=127.0.0.1', '--listenPort=0', '--httpBindAddress=127.0.0.1', ...argv],
+    env: {},
+    readFile: (p) => readFileSync(p, 'utf8'),
+    homeDir: dir,
+  }).config;
+  const s = new NameServer({ config, defaultMetrics: false, ...(clock ? { clock } : {}) });
+  servers.push(s);
+  return s;
+}
+
+describe('NameServer HTTP admin port', () => {
+  it('binds the HTTP port next to the remoting port and serves health and metrics', async () => {
+    const s = server(['--httpPort=0']);
+    const { port, httpPort } = await s.start();
+    expect(httpPort).toBeGreaterThan(0);
+    expect(httpPort).not.toBe(port);
+    const base = `http://127.0.0.1:${httpPort}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+    const c = await RawClient.connect(port);
+    try {
+      await waitFor('connection counted', () => s.transport.connectionCount === 1);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/^namesrv_connections_open 1$/m);
+    } finally {
+      c.destroy();
+    }
+
+    await s.close();
+    const err: unknown = await fetch(`${base}/healthz`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+  });
+
+  it('is not ready during needWaitForService, then ready', async () => {
+    const clock = {
+      t: Date.now(),
+      now(): number {
+        return this.t;
+      },
+    };
+    const s = server(
+      ['--httpPort=0', '--needWaitForService=true', '--waitSecondsForService=45'],
+      clock,
+    );
+    const { httpPort } = await s.start();
+    const readyz = `http://127.0.0.1:${httpPort}/readyz`;
+    expect((await fetch(readyz)).status).toBe(503);
+    clock.t += 45_000;
+    expect((await fetch(readyz)).status).toBe(200);
+  });
+
+  it('httpPort=-1 disables the HTTP port', async () => {
+    const s = server(['--httpPort=-1']);
+    expect((await s.start()).httpPort).toBeNull();
+  });
+});
