@@ -104,6 +104,26 @@ describe('ns-server', () => {
     for (const l of child.stderr().trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
   });
 
+  it('a second signal forces exit while shutdown waits for a peer that never closes', async () => {
+    const child = run([...LOCAL, '--shutdownTimeoutMillis=60000']);
+    const line = await listening(child);
+    // Half-open: it never answers our FIN, so graceful close would wait the full minute.
+    const stubborn = await RawClient.connect(line.port as number, { allowHalfOpen: true });
+    try {
+      child.proc.kill('SIGTERM');
+      const deadline = Date.now() + 10_000;
+      while (!child.stderr().includes('shutting down')) {
+        if (Date.now() > deadline) throw new Error(`no shutdown log; stderr: ${child.stderr()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(child.proc.exitCode).toBeNull();
+      child.proc.kill('SIGTERM');
+      expect(await child.exited).toBe(3);
+    } finally {
+      stubborn.destroy();
+    }
+  });
+
   it('-p prints the effective configuration and exits 0', async () => {
     const child = run(['-p', '--listenPort=12345']);
     expect(await child.exited).toBe(0);
