@@ -835,6 +835,23 @@ describe('RouteInfoManager list queries', () => {
     expect(rim.getHasUnitSubUnUnitTopicList()).toEqual(['UnitSub']);
   });
 
+  it('unit lists look at the first QueueData in Java HashMap order', () => {
+    const { rim } = setup();
+    // broker-a registers first, but Java iterates broker-b (bucket 8) before broker-a (11).
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper(V1, [topic('Mixed', { topicSysFlag: 0 })]) }),
+    );
+    rim.registerBroker(
+      req({
+        brokerName: 'broker-b',
+        brokerAddr: 'b:1',
+        connectionId: 3,
+        topicConfigWrapper: wrapper(V1, [topic('Mixed', { topicSysFlag: 1 })]),
+      }),
+    );
+    expect(rim.getUnitTopics()).toEqual(['Mixed']);
+  });
+
   it('returns cluster info and broker member groups as copies', () => {
     const { rim } = multi();
     const info = rim.getAllClusterInfo();

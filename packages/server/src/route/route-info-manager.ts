@@ -47,6 +47,7 @@ import type {
 import { liveKey } from './broker-live-info.js';
 import type { BrokerLiveInfo } from './broker-live-info.js';
 import { dataVersionEquals, emptyDataVersion } from './data-version.js';
+import { javaHashMapFirstValue } from './java-first-value.js';
 import { newQueueData, queueDataEquals } from './queue-data.js';
 import type {
   BrokerIdentity,
@@ -840,13 +841,12 @@ export class RouteInfoManager {
     );
   }
 
-  // Java looks at the first QueueData in HashMap order; ours is insertion order. They differ only
-  // when the broker names of one topic disagree on the unit flags.
+  // Java looks at the first QueueData of the topic's HashMap; we reproduce that order.
   private topicsWhereFirstQueueData(test: (topicSysFlag: number) => boolean): string[] {
     const out: string[] = [];
     for (const [topic, byBroker] of this.topicQueueTable) {
-      const first = byBroker.values().next();
-      if (first.done !== true && test(first.value.topicSysFlag)) out.push(topic);
+      const first = javaHashMapFirstValue(byBroker);
+      if (first !== undefined && test(first.topicSysFlag)) out.push(topic);
     }
     return out;
   }
