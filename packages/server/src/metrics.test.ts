@@ -57,6 +57,26 @@ describe('createMetrics', () => {
     ).toBeCloseTo(0.0205, 6);
   });
 
+  it('keeps counting across scrapes; slow requests land in +Inf only; bad durations are dropped', async () => {
+    const m = createMetrics(views().views, { defaultMetrics: false });
+    const total = 'namesrv_requests_total{code="GET_KV_CONFIG",result="QUERY_NOT_FOUND"}';
+    m.observeRequest(RequestCode.GET_KV_CONFIG, ResponseCode.QUERY_NOT_FOUND, 2.5);
+    expect(sample((await m.scrape()).body, total)).toBe(1);
+    m.observeRequest(RequestCode.GET_KV_CONFIG, ResponseCode.QUERY_NOT_FOUND, Number.NaN);
+    m.observeRequest(RequestCode.GET_KV_CONFIG, ResponseCode.QUERY_NOT_FOUND, -1);
+    const { body } = await m.scrape();
+    expect(sample(body, total)).toBe(3);
+    expect(
+      sample(body, 'namesrv_request_duration_seconds_bucket{le="1",code="GET_KV_CONFIG"}'),
+    ).toBe(0);
+    expect(
+      sample(body, 'namesrv_request_duration_seconds_bucket{le="+Inf",code="GET_KV_CONFIG"}'),
+    ).toBe(1);
+    expect(sample(body, 'namesrv_request_duration_seconds_sum{code="GET_KV_CONFIG"}')).toBe(2.5);
+    expect(sample(body, 'namesrv_request_duration_seconds_count{code="GET_KV_CONFIG"}')).toBe(1);
+    expect(body).toContain('# TYPE namesrv_request_duration_seconds histogram');
+  });
+
   it('folds unknown request and response codes into one UNKNOWN series', async () => {
     const m = createMetrics(views().views, { defaultMetrics: false });
     for (let code = 5000; code < 5100; code++)

@@ -6,7 +6,8 @@
  * Label values are bounded: request codes we do not know are counted as `UNKNOWN` rather than by
  * number, so a client sending random codes cannot create unbounded series.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Metric } from 'prom-client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { ProtocolErrorCode } from '@ns/protocol';
 
@@ -60,12 +61,113 @@ const RESPONSE_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(ResponseCode).map(([name, code]) => [code, name]),
 );
 
-interface CodeChildren {
+/** One `namesrv_requests_total` series, counted in a plain number and handed over at scrape. */
+interface RequestCell {
+  readonly code: string;
+  readonly result: string;
+  value: number;
+  reported: number;
+}
+
+/** One `namesrv_request_duration_seconds` series: per-bucket (not cumulative) counts. */
+interface DurationSeries {
+  readonly code: string;
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+interface CodeEntry {
   readonly name: string;
-  readonly duration: Histogram.Internal<'code'>;
-  readonly byResult: Map<number, Counter.Internal>;
-  unknownResult: Counter.Internal | null;
-  noResponse: Counter.Internal | null;
+  readonly duration: DurationSeries;
+  readonly byResult: Map<number, RequestCell>;
+  unknownResult: RequestCell | null;
+  noResponse: RequestCell | null;
+}
+
+/**
+ * A histogram with one `code` label, exposed to the registry through prom-client's metric
+ * interface. prom-client's own Histogram validates and hashes the label set on every observe()
+ * (microseconds); this one is a Map lookup done once per code and a short bucket scan.
+ */
+class RequestDurationHistogram {
+  readonly name = 'namesrv_request_duration_seconds';
+  readonly help = 'Time from a decoded request to its response being written, by request code name';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly bounds: readonly number[];
+  private readonly series: DurationSeries[] = [];
+
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
+  }
+
+  create(code: string): DurationSeries {
+    const s: DurationSeries = {
+      code,
+      counts: new Float64Array(this.bounds.length),
+      sum: 0,
+      count: 0,
+    };
+    this.series.push(s);
+    return s;
+  }
+
+  observe(s: DurationSeries, seconds: number): void {
+    // A clock glitch must not poison the sum with NaN or a negative value.
+    if (!(seconds >= 0 && seconds < Infinity)) return;
+    s.sum += seconds;
+    s.count++;
+    const bounds = this.bounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (seconds <= bounds[i]!) {
+        s.counts[i]!++;
+        return;
+      }
+    }
+  }
+
+  /** Same shape as prom-client's Histogram#get (cumulative buckets, then +Inf, sum, count). */
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: { labels: Record<string, string | number>; value: number; metricName: string }[];
+  }> {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] =
+      [];
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.series) {
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += s.counts[i]!;
+        values.push({
+          labels: { le: this.bounds[i]!, code: s.code },
+          value: acc,
+          metricName: bucket,
+        });
+      }
+      values.push({ labels: { le: '+Inf', code: s.code }, value: s.count, metricName: bucket });
+      values.push({ labels: { code: s.code }, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { code: s.code }, value: s.count, metricName: `${this.name}_count` });
+    }
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values,
+    });
+  }
+
+  reset(): void {
+    for (const s of this.series) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
+  }
 }
 
 export function createMetrics(
@@ -77,19 +179,25 @@ export function createMetrics(
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const requests = new Counter({
+  // Request counts live in plain cells (hot path: one increment) and are handed to prom-client
+  // when it collects.
+  const cells: RequestCell[] = [];
+  new Counter({
     name: 'namesrv_requests_total',
     help: 'Requests handled, by request code name and response code name',
     labelNames: ['code', 'result'] as const,
     registers,
+    collect() {
+      for (const c of cells) {
+        if (c.value !== c.reported) {
+          this.inc({ code: c.code, result: c.result }, c.value - c.reported);
+          c.reported = c.value;
+        }
+      }
+    },
   });
-  const duration = new Histogram({
-    name: 'namesrv_request_duration_seconds',
-    help: 'Time from a decoded request to its response being written, by request code name',
-    labelNames: ['code'] as const,
-    buckets: [...REQUEST_DURATION_BUCKETS],
-    registers,
-  });
+  const duration = new RequestDurationHistogram(REQUEST_DURATION_BUCKETS);
+  registry.registerMetric(duration as unknown as Metric);
   const connections = new Gauge({
     name: 'namesrv_connections_open',
     help: 'Open remoting connections',
@@ -135,48 +243,47 @@ export function createMetrics(
     registers,
   });
 
-  // Label children, created on first use and kept: prom-client hashes label values on every
-  // labels() call, which is too slow for the request path.
-  const byCode = new Map<number, CodeChildren>();
-  let unknownCode: CodeChildren | null = null;
+  const byCode = new Map<number, CodeEntry>();
+  let unknownCode: CodeEntry | null = null;
 
-  const childrenFor = (name: string): CodeChildren => ({
+  const newEntry = (name: string): CodeEntry => ({
     name,
-    duration: duration.labels(name),
+    duration: duration.create(name),
     byResult: new Map(),
     unknownResult: null,
     noResponse: null,
   });
-
-  // Slow paths: first sighting of a request code or of a result for it.
-  const entryFor = (requestCode: number): CodeChildren => {
+  const newCell = (code: string, result: string): RequestCell => {
+    const cell: RequestCell = { code, result, value: 0, reported: 0 };
+    cells.push(cell);
+    return cell;
+  };
+  // Slow paths: first sighting of a request code, or of a result for it.
+  const entryFor = (requestCode: number): CodeEntry => {
     const name = REQUEST_NAMES.get(requestCode);
-    if (name === undefined) return (unknownCode ??= childrenFor(UNKNOWN));
-    const entry = childrenFor(name);
+    if (name === undefined) return (unknownCode ??= newEntry(UNKNOWN));
+    const entry = newEntry(name);
     byCode.set(requestCode, entry);
     return entry;
   };
-  const counterFor = (entry: CodeChildren, responseCode: number | null): Counter.Internal => {
-    if (responseCode === null)
-      return (entry.noResponse ??= requests.labels(entry.name, NO_RESPONSE));
+  const cellFor = (entry: CodeEntry, responseCode: number | null): RequestCell => {
+    if (responseCode === null) return (entry.noResponse ??= newCell(entry.name, NO_RESPONSE));
     const resultName = RESPONSE_NAMES.get(responseCode);
-    if (resultName === undefined) {
-      return (entry.unknownResult ??= requests.labels(entry.name, UNKNOWN));
-    }
-    const child = requests.labels(entry.name, resultName);
-    entry.byResult.set(responseCode, child);
-    return child;
+    if (resultName === undefined) return (entry.unknownResult ??= newCell(entry.name, UNKNOWN));
+    const cell = newCell(entry.name, resultName);
+    entry.byResult.set(responseCode, cell);
+    return cell;
   };
 
   return {
     registry,
     observeRequest(requestCode, responseCode, seconds) {
       const entry = byCode.get(requestCode) ?? entryFor(requestCode);
-      const counter =
+      const cell =
         (responseCode === null ? undefined : entry.byResult.get(responseCode)) ??
-        counterFor(entry, responseCode);
-      counter.inc();
-      entry.duration.observe(seconds);
+        cellFor(entry, responseCode);
+      cell.value++;
+      duration.observe(entry.duration, seconds);
     },
     connectionOpened() {
       connections.inc();
