@@ -108,10 +108,10 @@ describe('REGISTER_BROKER (103)', () => {
     delete req.extFields!['brokerId'];
     const res = h.dispatch(req)!;
     expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
-    expect(res.remark).toBe('missing required header field "brokerId"');
+    expect(res.remark).toMatch(/missing required field "brokerId"/);
     const bad = registerRequest({ extraExt: { brokerId: 'abc' } });
     expect(h.dispatch(bad)!.remark).toBe(
-      'invalid header field "brokerId": expected an integer, got "abc"',
+      'RegisterBrokerRequestHeader: field "brokerId" is "abc", expected a decimal long (within ±2^53)',
     );
   });
 
@@ -233,7 +233,7 @@ describe('BROKER_HEARTBEAT (904) and GET_BROKER_MEMBER_GROUP (901)', () => {
 
   it('a heartbeat without brokerAddr is refused naming the field', () => {
     const res = createHarness().send(904, { ext: { clusterName: 'c', brokerName: 'b' } });
-    expect(res.remark).toBe('missing required header field "brokerAddr"');
+    expect(res.remark).toMatch(/missing required field "brokerAddr"/);
   });
 
   it('member group lists the group addresses in legacy JSON', () => {
@@ -276,8 +276,8 @@ describe('WIPE_WRITE_PERM_OF_BROKER (205) / ADD_WRITE_PERM_OF_BROKER (327)', () 
   });
 
   it('requires brokerName', () => {
-    expect(createHarness().send(205, { ext: {} }).remark).toBe(
-      'missing required header field "brokerName"',
+    expect(createHarness().send(205, { ext: {} }).remark).toMatch(
+      /missing required field \"brokerName\"/,
     );
   });
 });

@@ -115,7 +115,7 @@ describe('GET_ROUTEINFO_BY_TOPIC (105)', () => {
     const h = createHarness();
     const res = h.send(105, { ext: {} });
     expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
-    expect(res.remark).toBe('missing required header field "topic"');
+    expect(res.remark).toMatch(/missing required field "topic"/);
   });
 });
 
@@ -269,8 +269,8 @@ describe('DELETE_TOPIC_IN_NAMESRV (216)', () => {
   });
 
   it('requires topic', () => {
-    expect(createHarness().send(216, { ext: {} }).remark).toBe(
-      'missing required header field "topic"',
+    expect(createHarness().send(216, { ext: {} }).remark).toMatch(
+      /missing required field \"topic\"/,
     );
   });
 });

@@ -38,7 +38,7 @@ describe('topic list handlers (206, 224, 304, 311, 312, 313)', () => {
     const h = setup();
     expect(topics(h.send(224, { ext: { cluster: 'Other' } }))).toEqual(['Elsewhere']);
     expect(bodyText(h.send(224, { ext: { cluster: 'NoSuchCluster' } }))).toBe('{"topicList":[]}');
-    expect(h.send(224, {}).remark).toBe('missing required header field "cluster"');
+    expect(h.send(224, {}).remark).toMatch(/missing required field "cluster"/);
   });
 
   it('GET_SYSTEM_TOPIC_LIST_FROM_NS lists cluster and broker names plus one broker address', () => {

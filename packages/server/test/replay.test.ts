@@ -15,8 +15,8 @@
  *  N2 missing required header fields (get-route-no-topic-field, register-broker-empty-ext-fields,
  *     …-rocketmq): Java does not validate, so it answers TOPIC_NOT_EXIST for the topic "null" or a
  *     SYSTEM_ERROR whose remark is a Java NullPointerException stack frame. We answer SYSTEM_ERROR
- *     `missing required header field "<name>"`. The expected frame is Java's with that code and
- *     remark substituted (no extFields, same opaque/flag/version).
+ *     `<HeaderClass>: missing required field "<name>" (expected …)`. The expected frame is Java's
+ *     with that code and remark substituted (no extFields, same opaque/flag/version).
  *  N3 serialize type of exception-made errors: Java 4.9 writes them in JSON even for a ROCKETMQ
  *     request (register-broker-empty-ext-fields-rocketmq); we mirror the request's serialize type.
  *     The expected frame is re-encoded in the request's type.
@@ -132,9 +132,12 @@ function javaResponses(steps: Step[]): Map<Step, Step | null> {
 
 /** g-raw-probe `case` → our remark (fixtures get-route-no-topic-field, register-broker-empty-*). */
 const HEADER_FIELD_CASES: Record<string, string> = {
-  'missing-required-ext-field': 'missing required header field "topic"',
-  'register-broker-empty-ext-fields': 'missing required header field "brokerName"',
-  'register-broker-empty-rocketmq': 'missing required header field "brokerName"',
+  'missing-required-ext-field':
+    'GetRouteInfoRequestHeader: missing required field "topic" (expected a string)',
+  'register-broker-empty-ext-fields':
+    'RegisterBrokerRequestHeader: missing required field "brokerName" (expected a string)',
+  'register-broker-empty-rocketmq':
+    'RegisterBrokerRequestHeader: missing required field "brokerName" (expected a string)',
 };
 
 interface Outcome {

@@ -3,34 +3,31 @@
  * QUERY_DATA_VERSION (322), BROKER_HEARTBEAT (904, 5.x), GET_BROKER_MEMBER_GROUP (901, 5.x),
  * WIPE_WRITE_PERM_OF_BROKER (205), ADD_WRITE_PERM_OF_BROKER (327).
  */
-import {
-  ORDER_TOPIC_CONFIG_NAMESPACE,
-  RequestCode,
-  ResponseCode,
-  ZONE_NAME_EXT_FIELD,
-} from '@ns/protocol';
+import { ORDER_TOPIC_CONFIG_NAMESPACE, RequestCode, ResponseCode } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import type { KVConfigStore, RouteStore } from './deps.js';
+import type { HandlerTable } from './handler.js';
 import {
   bodyCrc32,
+  decodeAddWritePermOfBrokerRequestHeader,
+  decodeBrokerHeartbeatRequestHeader,
   decodeDataVersion,
+  decodeGetBrokerMemberGroupRequestHeader,
+  decodeQueryDataVersionRequestHeader,
   decodeRegisterBrokerBody,
+  decodeRegisterBrokerRequestHeader,
+  decodeUnRegisterBrokerRequestHeader,
+  decodeWipeWritePermOfBrokerRequestHeader,
+  encodeAddWritePermOfBrokerResponseHeader,
   encodeDataVersion,
   encodeGetBrokerMemberGroupResponseBody,
   encodeKVTable,
+  encodeQueryDataVersionResponseHeader,
+  encodeRegisterBrokerResponseHeader,
+  encodeWipeWritePermOfBrokerResponseHeader,
   REGISTER_BODY_MIN_VERSION,
 } from './protocol-bodies.js';
-import type { RemotingCommand } from '@ns/protocol';
-import type { HandlerTable } from './handler.js';
-import type { KVConfigStore, RouteStore } from './deps.js';
 import type { RequestContext } from './request-context.js';
-import {
-  isTrue,
-  optionalBoolean,
-  optionalInt,
-  optionalLong,
-  optionalString,
-  requiredLong,
-  requiredString,
-} from './header-fields.js';
 import { fail, ok, withHeader } from './responses.js';
 
 export interface BrokerHandlerDeps {
@@ -45,66 +42,62 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
   const kv = deps.kvConfigManager;
 
   function registerBroker(request: RemotingCommand, ctx: RequestContext): RemotingCommand {
-    const ext = request.extFields;
-    const brokerName = requiredString(ext, 'brokerName');
-    const brokerAddr = requiredString(ext, 'brokerAddr');
-    const clusterName = requiredString(ext, 'clusterName');
-    const haServerAddr = requiredString(ext, 'haServerAddr');
-    const brokerId = requiredLong(ext, 'brokerId');
-    const compressed = isTrue(ext?.['compressed']);
-    const expectedCrc = optionalInt(ext, 'bodyCrc32') ?? 0;
+    // Missing/unparsable required fields throw HeaderFieldError (→ SYSTEM_ERROR naming the field).
+    const h = decodeRegisterBrokerRequestHeader(request.extFields);
 
     // Java checks the CRC first (0 = "not checked"); the response comes from
     // RegisterBrokerResponseHeader, hence "extFields":{} (fixture register-broker-crc32-mismatch).
-    if (expectedCrc !== 0 && bodyCrc32(request.body) !== expectedCrc) {
-      return withHeader(request, ResponseCode.SYSTEM_ERROR, [], 'crc32 not match');
+    if (h.bodyCrc32 !== 0 && bodyCrc32(request.body) !== h.bodyCrc32) {
+      return withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'crc32 not match');
     }
 
     // A body that does not decode throws BodyDecodeError → SYSTEM_ERROR with its message.
-    const body = decodeRegisterBrokerBody(request.body, { compressed, version: request.version });
+    const body = decodeRegisterBrokerBody(request.body, {
+      compressed: h.compressed,
+      version: request.version,
+    });
     const result = routes.registerBroker({
-      clusterName,
-      brokerAddr,
-      brokerName,
-      brokerId,
-      haServerAddr,
+      clusterName: h.clusterName,
+      brokerAddr: h.brokerAddr,
+      brokerName: h.brokerName,
+      brokerId: h.brokerId,
+      haServerAddr: h.haServerAddr,
       topicConfigWrapper: body.topicConfigSerializeWrapper,
       // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
       filterServerList: request.version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList,
       connectionId: ctx.connectionId,
-      heartbeatTimeoutMillis: optionalLong(ext, 'heartbeatTimeoutMillis'),
-      enableActingMaster: optionalBoolean(ext, 'enableActingMaster'),
-      zoneName: optionalString(ext, ZONE_NAME_EXT_FIELD),
+      heartbeatTimeoutMillis: h.heartbeatTimeoutMillis ?? null,
+      enableActingMaster: h.enableActingMaster ?? null,
+      zoneName: h.zoneName ?? null,
     });
     if (result === null) {
       // Java 5.x: the single-topic guard refused a first registration.
-      return withHeader(request, ResponseCode.SYSTEM_ERROR, [], 'register broker failed');
+      return withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'register broker failed');
     }
     // Java: the whole ORDER_TOPIC_CONFIG namespace, no body when the namespace does not exist.
     const orderConf = deps.config().returnOrderTopicConfigToBroker
       ? kv.getKVListByNamespace(ORDER_TOPIC_CONFIG_NAMESPACE)
       : null;
+    const responseHeader: { haServerAddr?: string; masterAddr?: string } = {};
+    if (result.haServerAddr !== null) responseHeader.haServerAddr = result.haServerAddr;
+    if (result.masterAddr !== null) responseHeader.masterAddr = result.masterAddr;
     return withHeader(
       request,
       ResponseCode.SUCCESS,
-      // Java HashMap order of these two keys (fixture register-broker-slave).
-      [
-        ['haServerAddr', result.haServerAddr],
-        ['masterAddr', result.masterAddr],
-      ],
+      encodeRegisterBrokerResponseHeader(responseHeader),
       null,
       orderConf === null ? null : encodeKVTable(orderConf),
     );
   }
 
   function unregisterBroker(request: RemotingCommand, ctx: RequestContext): RemotingCommand {
-    const ext = request.extFields;
+    const h = decodeUnRegisterBrokerRequestHeader(request.extFields);
     routes.unregisterBroker(
       {
-        brokerName: requiredString(ext, 'brokerName'),
-        brokerAddr: requiredString(ext, 'brokerAddr'),
-        clusterName: requiredString(ext, 'clusterName'),
-        brokerId: requiredLong(ext, 'brokerId'),
+        brokerName: h.brokerName,
+        brokerAddr: h.brokerAddr,
+        clusterName: h.clusterName,
+        brokerId: h.brokerId,
       },
       { connectionId: ctx.connectionId },
     );
@@ -113,11 +106,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
   }
 
   function queryDataVersion(request: RemotingCommand): RemotingCommand {
-    const ext = request.extFields;
-    requiredString(ext, 'brokerName');
-    const brokerAddr = requiredString(ext, 'brokerAddr');
-    const clusterName = requiredString(ext, 'clusterName');
-    requiredLong(ext, 'brokerId');
+    const h = decodeQueryDataVersionRequestHeader(request.extFields);
     if (request.body === null) {
       // Java: DataVersion.decode(null) throws → SYSTEM_ERROR; say what is wrong instead.
       return fail(
@@ -127,45 +116,49 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       );
     }
     const result = routes.queryDataVersion(
-      { clusterName, brokerAddr },
+      { clusterName: h.clusterName, brokerAddr: h.brokerAddr },
       decodeDataVersion(request.body),
     );
     return withHeader(
       request,
       ResponseCode.SUCCESS,
-      [['changed', result.changed ? 'true' : 'false']],
+      encodeQueryDataVersionResponseHeader({ changed: result.changed }),
       null,
       result.dataVersion === null ? null : encodeDataVersion(result.dataVersion),
     );
   }
 
   function brokerHeartbeat(request: RemotingCommand): RemotingCommand {
-    const ext = request.extFields;
-    const clusterName = requiredString(ext, 'clusterName');
-    const brokerAddr = requiredString(ext, 'brokerAddr');
-    requiredString(ext, 'brokerName');
+    const h = decodeBrokerHeartbeatRequestHeader(request.extFields);
     // Java 5.x: refresh the live entry if it exists; nothing else, always SUCCESS.
-    routes.brokerHeartbeat(clusterName, brokerAddr);
+    routes.brokerHeartbeat(h.clusterName, h.brokerAddr);
     return ok(request);
   }
 
   function getBrokerMemberGroup(request: RemotingCommand): RemotingCommand {
-    const clusterName = requiredString(request.extFields, 'clusterName');
-    const brokerName = requiredString(request.extFields, 'brokerName');
-    const group = routes.getBrokerMemberGroup(clusterName, brokerName);
+    const h = decodeGetBrokerMemberGroupRequestHeader(request.extFields);
+    const group = routes.getBrokerMemberGroup(h.clusterName, h.brokerName);
     return ok(request, encodeGetBrokerMemberGroupResponseBody({ brokerMemberGroup: group }));
   }
 
   function wipeWritePermOfBroker(request: RemotingCommand): RemotingCommand {
-    const brokerName = requiredString(request.extFields, 'brokerName');
-    const count = routes.wipeWritePermOfBroker(brokerName);
-    return withHeader(request, ResponseCode.SUCCESS, [['wipeTopicCount', String(count)]]);
+    const h = decodeWipeWritePermOfBrokerRequestHeader(request.extFields);
+    const wipeTopicCount = routes.wipeWritePermOfBroker(h.brokerName);
+    return withHeader(
+      request,
+      ResponseCode.SUCCESS,
+      encodeWipeWritePermOfBrokerResponseHeader({ wipeTopicCount }),
+    );
   }
 
   function addWritePermOfBroker(request: RemotingCommand): RemotingCommand {
-    const brokerName = requiredString(request.extFields, 'brokerName');
-    const count = routes.addWritePermOfBroker(brokerName);
-    return withHeader(request, ResponseCode.SUCCESS, [['addTopicCount', String(count)]]);
+    const h = decodeAddWritePermOfBrokerRequestHeader(request.extFields);
+    const addTopicCount = routes.addWritePermOfBroker(h.brokerName);
+    return withHeader(
+      request,
+      ResponseCode.SUCCESS,
+      encodeAddWritePermOfBrokerResponseHeader({ addTopicCount }),
+    );
   }
 
   return [

@@ -3,11 +3,17 @@
  * GET_KVLIST_BY_NAMESPACE (219).
  */
 import { ORDER_TOPIC_CONFIG_NAMESPACE, RequestCode, ResponseCode } from '@ns/protocol';
-import { encodeKVTable } from './protocol-bodies.js';
+import {
+  decodeDeleteKVConfigRequestHeader,
+  decodeGetKVConfigRequestHeader,
+  decodeGetKVListByNamespaceRequestHeader,
+  encodeGetKVConfigResponseHeader,
+  encodeKVTable,
+} from './protocol-bodies.js';
 import type { RemotingCommand } from '@ns/protocol';
 import type { HandlerTable } from './handler.js';
 import type { KVConfigStore } from './deps.js';
-import { optionalString, requiredString } from './header-fields.js';
+import { optionalString } from './header-fields.js';
 import { fail, ok, withHeader } from './responses.js';
 
 export interface KvConfigHandlerDeps {
@@ -34,24 +40,22 @@ export function kvConfigHandlers(deps: KvConfigHandlerDeps): HandlerTable {
   }
 
   function getKVConfig(request: RemotingCommand): RemotingCommand {
-    const namespace = requiredString(request.extFields, 'namespace');
-    const key = requiredString(request.extFields, 'key');
+    const { namespace, key } = decodeGetKVConfigRequestHeader(request.extFields);
     const value = kv.getKVConfig(namespace, key);
     if (value !== null) {
-      return withHeader(request, ResponseCode.SUCCESS, [['value', value]]);
+      return withHeader(request, ResponseCode.SUCCESS, encodeGetKVConfigResponseHeader({ value }));
     }
     // Java builds this response from GetKVConfigResponseHeader: "extFields":{} even when not found.
     return withHeader(
       request,
       ResponseCode.QUERY_NOT_FOUND,
-      [],
+      encodeGetKVConfigResponseHeader({}),
       `No config item, Namespace: ${namespace} Key: ${key}`,
     );
   }
 
   function deleteKVConfig(request: RemotingCommand): RemotingCommand {
-    const namespace = requiredString(request.extFields, 'namespace');
-    const key = requiredString(request.extFields, 'key');
+    const { namespace, key } = decodeDeleteKVConfigRequestHeader(request.extFields);
     // Java: always SUCCESS; never removes an emptied namespace; persists even when nothing changed.
     kv.deleteKVConfig(namespace, key);
     if (namespace === ORDER_TOPIC_CONFIG_NAMESPACE) deps.onOrderTopicConfChanged(key);
@@ -59,7 +63,7 @@ export function kvConfigHandlers(deps: KvConfigHandlerDeps): HandlerTable {
   }
 
   function getKVListByNamespace(request: RemotingCommand): RemotingCommand {
-    const namespace = requiredString(request.extFields, 'namespace');
+    const { namespace } = decodeGetKVListByNamespaceRequestHeader(request.extFields);
     const table = kv.getKVListByNamespace(namespace);
     if (table === null) {
       return fail(request, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);

@@ -1,6 +1,6 @@
 /**
- * Body codecs the handlers use. TEMPORARY deep imports: Engineer A has not exported these from
- * @ns/protocol's index yet; switch to `from '@ns/protocol'` once they are.
+ * Codecs the handlers use. TEMPORARY deep imports: Engineer A has not exported the body and header
+ * codecs from @ns/protocol's index yet; switch every import to `from '@ns/protocol'` once they are.
  */
 export { bodyCrc32 } from '../../../protocol/src/bodies/body-crc32.js';
 export { decodeDataVersion, encodeDataVersion } from '../../../protocol/src/bodies/data-version.js';
@@ -25,3 +25,27 @@ export {
   javaStringHashCode,
   javaStringHashOrder,
 } from '../../../protocol/src/json/java-hash-order.js';
+export {
+  decodeBrokerHeartbeatRequestHeader,
+  decodeQueryDataVersionRequestHeader,
+  decodeRegisterBrokerRequestHeader,
+  decodeUnRegisterBrokerRequestHeader,
+  encodeQueryDataVersionResponseHeader,
+  encodeRegisterBrokerResponseHeader,
+} from '../../../protocol/src/headers/broker-headers.js';
+export {
+  decodeDeleteKVConfigRequestHeader,
+  decodeGetKVConfigRequestHeader,
+  decodeGetKVListByNamespaceRequestHeader,
+  encodeGetKVConfigResponseHeader,
+} from '../../../protocol/src/headers/kv-config-headers.js';
+export {
+  decodeAddWritePermOfBrokerRequestHeader,
+  decodeDeleteTopicFromNamesrvRequestHeader,
+  decodeGetBrokerMemberGroupRequestHeader,
+  decodeGetTopicsByClusterRequestHeader,
+  decodeRegisterTopicRequestHeader,
+  decodeWipeWritePermOfBrokerRequestHeader,
+  encodeAddWritePermOfBrokerResponseHeader,
+  encodeWipeWritePermOfBrokerResponseHeader,
+} from '../../../protocol/src/headers/route-headers.js';

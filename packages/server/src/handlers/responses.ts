@@ -20,19 +20,15 @@ export function fail(request: RemotingCommand, code: number, remark: string): Re
 }
 
 /**
- * A response built from a Java response-header class: `extFields` is always present (possibly
- * `{}`); only non-null fields are written, in the order given (callers pass Java's HashMap order).
+ * A response built from a Java response-header class: `extFields` is always present — the
+ * header's fields as encoded by its codec (Java HashMap order), or `{}` when it has none set.
  */
 export function withHeader(
   request: RemotingCommand,
   code: number,
-  fields: ReadonlyArray<readonly [string, string | null | undefined]>,
+  extFields: ExtFields = newExtFields(),
   remark: string | null = null,
   body: Buffer | null = null,
 ): RemotingCommand {
-  const ext: ExtFields = newExtFields();
-  for (const [k, v] of fields) {
-    if (v !== null && v !== undefined) ext[k] = v;
-  }
-  return createResponse(request, { code, remark, extFields: ext, body });
+  return createResponse(request, { code, remark, extFields, body });
 }

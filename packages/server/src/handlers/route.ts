@@ -11,6 +11,8 @@ import {
   ZONE_NAME_EXT_FIELD,
 } from '@ns/protocol';
 import {
+  decodeDeleteTopicFromNamesrvRequestHeader,
+  decodeRegisterTopicRequestHeader,
   decodeTopicRouteData,
   encodeClusterInfo,
   encodeTopicRouteData,
@@ -19,7 +21,7 @@ import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
 import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
 import type { Clock, KVConfigStore, RouteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
-import { isTrue, optionalString, requiredString } from './header-fields.js';
+import { isTrue, requiredString } from './header-fields.js';
 import { orderRouteLikeJava } from './java-order.js';
 import { fail, ok } from './responses.js';
 import { RouteBodyCache } from './route-cache.js';
@@ -79,7 +81,7 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
   function getRouteInfoByTopic(request: RemotingCommand): RemotingCommand {
     const ext = request.extFields;
     // Read straight from extFields: this is the hot path, no header object is built.
-    const topic = requiredString(ext, 'topic');
+    const topic = requiredString(ext, 'topic', 'GetRouteInfoRequestHeader');
     const config = deps.config();
     if (
       config.needWaitForService &&
@@ -120,18 +122,17 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
   }
 
   function deleteTopicInNamesrv(request: RemotingCommand): RemotingCommand {
-    const topic = requiredString(request.extFields, 'topic');
-    const clusterName = optionalString(request.extFields, 'clusterName');
+    const { topic, clusterName } = decodeDeleteTopicFromNamesrvRequestHeader(request.extFields);
     // Java: a blank cluster name means "the whole topic".
     routes.deleteTopic(
       topic,
-      clusterName === null || clusterName.trim() === '' ? null : clusterName,
+      clusterName === undefined || clusterName.trim() === '' ? null : clusterName,
     );
     return ok(request);
   }
 
   function registerTopicInNamesrv(request: RemotingCommand): RemotingCommand {
-    const topic = requiredString(request.extFields, 'topic');
+    const { topic } = decodeRegisterTopicRequestHeader(request.extFields);
     if (request.body !== null) {
       const route = decodeTopicRouteData(request.body);
       // Java 5.x: ignored (logged by the manager) unless every QueueData's broker is known;

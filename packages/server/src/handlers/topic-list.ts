@@ -4,11 +4,10 @@
  * GET_HAS_UNIT_SUB_TOPIC_LIST (312), GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST (313).
  */
 import { RequestCode, ResponseCode } from '@ns/protocol';
-import { encodeTopicList } from './protocol-bodies.js';
+import { decodeGetTopicsByClusterRequestHeader, encodeTopicList } from './protocol-bodies.js';
 import type { RemotingCommand, TopicList } from '@ns/protocol';
 import type { RouteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
-import { requiredString } from './header-fields.js';
 import { firstBrokerAddrLikeJava, orderTopicsLikeJava } from './java-order.js';
 import { fail, ok } from './responses.js';
 
@@ -42,7 +41,7 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
 
   function getTopicsByCluster(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableTopicList) return disabled(request);
-    const cluster = requiredString(request.extFields, 'cluster');
+    const { cluster } = decodeGetTopicsByClusterRequestHeader(request.extFields);
     return list(request, routes.getTopicsByCluster(cluster));
   }
 
