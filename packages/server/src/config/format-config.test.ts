@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProperties } from '@ns/protocol';
 import { formatConfigProperties, renderConfigFile } from './format-config.js';
@@ -34,6 +35,26 @@ describe('formatConfigProperties', () => {
     // Java skips null values: an unset rocketmqHome is left out.
     expect(keys).not.toContain('rocketmqHome');
     expect(keys).toHaveLength(CONFIG_KEYS.length - 1);
+  });
+
+  it('renders every line a real 4.9.7 namesrv reports, byte for byte, for the same settings', () => {
+    const hex = readFileSync(
+      new URL(
+        '../../../../../shared/fixtures/rocketmq-4.9.7/get-namesrv-config.response.hex',
+        import.meta.url,
+      ),
+      'utf8',
+    ).trim();
+    const frame = Buffer.from(hex, 'hex');
+    const javaBody = frame.subarray(8 + (frame.readUInt32BE(4) & 0xffffff)).toString('latin1');
+    const javaLines = javaBody.slice(0, -1).split('\n');
+    expect(javaLines).toHaveLength(20);
+    // Load the Java output as our -c file; -c rewrites configStorePath, so point it back.
+    const config = load(['-c', '/opt/rocketmq/conf/namesrv.properties'], {
+      '/opt/rocketmq/conf/namesrv.properties': javaBody,
+    });
+    const ours = new Set(formatConfigProperties(config).split('\n'));
+    for (const line of javaLines) expect(ours.has(line), line).toBe(true);
   });
 
   it('includes rocketmqHome once set', () => {
