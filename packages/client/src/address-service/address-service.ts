@@ -19,6 +19,9 @@ import { formatAddressList } from '../address/address-list.js';
 import { DEFAULT_ADDRESS_SERVICE_SUBGROUP } from '../address/address-service-url.js';
 import type { AddressSource } from './address-source.js';
 
+/** How long close() lets in-flight requests finish before dropping their connections. */
+const CLOSE_GRACE_MS = 2_000;
+
 export interface AddressServiceOptions {
   readonly source: AddressSource;
   /** Default 127.0.0.1. */
@@ -106,7 +109,13 @@ export class AddressService {
           });
         });
         this.#server.closeIdleConnections();
+        // A client that keeps a request open must not block shutdown for long.
+        const force = setTimeout(() => {
+          this.#server.closeAllConnections();
+        }, CLOSE_GRACE_MS);
+        force.unref();
         await closed;
+        clearTimeout(force);
       }
       await this.#source.close();
     })();

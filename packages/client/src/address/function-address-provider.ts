@@ -73,11 +73,13 @@ export class FunctionAddressProvider implements NameServerAddressProvider {
     return this.#started;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#started;
+    // Not awaiting a call in flight: a hung user function must not hang close(). Its late answer
+    // is dropped (refresh() checks #closed) and no further call is scheduled.
+    return Promise.resolve();
   }
 
   /** Calls the function once and applies a valid answer; rejects (keeping the list) otherwise. */

@@ -1,11 +1,12 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../address/http-test-server.js';
 import { InvalidAddressListError, InvalidOptionError } from '../../src/errors.js';
-import { HttpAddressProvider } from '../../src/address/http-address-provider.js';
+import { HttpAddressProvider, clearNewLine } from '../../src/address/http-address-provider.js';
 import { createMemoryLogger } from '../../src/logger.js';
 import { parseAddressFile } from '../../src/address-service/address-file.js';
 import { AddressService } from '../../src/address-service/address-service.js';
@@ -92,6 +93,29 @@ describe('AddressService', () => {
     const head = await get(`${base}/rocketmq/nsaddr`, 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
+  });
+
+  it('gives Java TopAddressing and ali-ons 3.12.0 the same list', async () => {
+    const { base } = await startService(new FixedAddressSource('a:9876;b:9876'));
+    const { body } = await get(`${base}/rocketmq/nsaddr-unit?nofix=1`);
+    // Java: clearNewLine (trim, cut at \r/\n) then split(';').
+    const java = clearNewLine(body).split(';');
+    // ali-ons RemotingClient#updateNameServerAddressList: data.toString().trim().split(';').
+    const aliOns = body.trim().split(';');
+    expect(java).toEqual(['a:9876', 'b:9876']);
+    expect(aliOns).toEqual(java);
+  });
+
+  it('drops a connection that keeps a request open when closing, after a grace period', async () => {
+    const { service, base } = await startService(new FixedAddressSource('a:1'));
+    const { port } = service.address!;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write('GET /rocketmq/nsaddr HTTP/1.1\r\nHost: x\r\n'); // headers never finished
+    const closedSocket = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await service.close();
+    await closedSocket;
+    await expect(get(`${base}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('answers /healthz, 404 for other paths and 405 for other methods', async () => {

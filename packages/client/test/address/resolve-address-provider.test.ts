@@ -176,6 +176,21 @@ describe('FunctionAddressProvider', () => {
     expect(seen).toEqual([['a:1', 'b:2'], ['c:3']]);
   });
 
+  it('closes without waiting for a hung function and drops its late answer', async () => {
+    let release: (value: string) => void = () => undefined;
+    const p = new FunctionAddressProvider(
+      () =>
+        new Promise<string>((resolve) => {
+          release = resolve;
+        }),
+    );
+    const starting = p.start();
+    await p.close();
+    release('late:1');
+    await starting;
+    expect(p.current()).toEqual([]);
+  });
+
   it('rejects refresh() with the error and validates the interval', async () => {
     const p = new FunctionAddressProvider(() => 'a:1,b:2');
     await expect(p.refresh()).rejects.toBeInstanceOf(InvalidAddressListError);
