@@ -45,9 +45,15 @@ export type {
   TransportRequestContext,
 } from './transport/types.js';
 
+// Metrics and the HTTP admin port
+export { createMetrics } from './metrics.js';
+export type { CreateMetricsOptions, MetricsViews, NamesrvMetrics } from './metrics.js';
+export { HttpAdminError, HttpAdminServer } from './http/index.js';
+export type { HttpAdminErrorCode, HttpAdminServerOptions } from './http/index.js';
+
 // State managers
 export { RouteInfoManager } from './route/index.js';
 export type { Clock } from './route/index.js';
-export { KVConfigManager } from './kvconfig/index.js';
+export { KVConfigCorruptError, KVConfigError, KVConfigManager } from './kvconfig/index.js';
 export { Dispatcher } from './handlers/dispatcher.js';
 export type { DispatcherDeps } from './handlers/dispatcher.js';
