@@ -13,16 +13,20 @@ function table(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-/** Node and baseline results of one level, paired. */
-export function pairLevels(
-  levels: LevelResult[],
-): { node: LevelResult; base: LevelResult | undefined }[] {
-  return levels
-    .filter((l) => l.target === 'node')
-    .map((node) => ({
-      node,
-      base: levels.find((b) => b.target === 'baseline' && b.label === node.label),
-    }));
+export interface LevelPair {
+  label: string;
+  node: LevelResult | undefined;
+  base: LevelResult | undefined;
+}
+
+/** Node and baseline results of each level, paired (either may be missing). */
+export function pairLevels(levels: LevelResult[]): LevelPair[] {
+  const labels = [...new Set(levels.map((l) => l.label))];
+  return labels.map((label) => ({
+    label,
+    node: levels.find((l) => l.target === 'node' && l.label === label),
+    base: levels.find((l) => l.target === 'baseline' && l.label === label),
+  }));
 }
 
 export function renderMarkdown(r: BenchResults): string {
@@ -90,23 +94,23 @@ export function renderMarkdown(r: BenchResults): string {
           'gen CPU (node run)',
           'errors',
         ],
-        pairLevels(rt.levels).map(({ node: n, base: b }) => [
-          n.label,
-          f0(n.qps),
+        pairLevels(rt.levels).map(({ label, node: n, base: b }) => [
+          label,
+          n === undefined ? '–' : f0(n.qps),
           b === undefined ? '–' : f0(b.qps),
-          b === undefined ? '–' : `${f1((n.qps / b.qps) * 100)} %`,
-          ms(n.latency.p50Us),
-          ms(n.latency.p90Us),
-          ms(n.latency.p99Us),
-          ms(n.latency.p999Us),
-          ms(n.latency.maxUs),
+          n === undefined || b === undefined ? '–' : `${f1((n.qps / b.qps) * 100)} %`,
+          n === undefined ? '–' : ms(n.latency.p50Us),
+          n === undefined ? '–' : ms(n.latency.p90Us),
+          n === undefined ? '–' : ms(n.latency.p99Us),
+          n === undefined ? '–' : ms(n.latency.p999Us),
+          n === undefined ? '–' : ms(n.latency.maxUs),
           b === undefined ? '–' : ms(b.latency.p50Us),
           b === undefined ? '–' : ms(b.latency.p99Us),
-          `${f0(n.serverCpuPct)} %`,
-          `${f0(n.serverEluPct)} %`,
+          n === undefined ? '–' : `${f0(n.serverCpuPct)} %`,
+          n === undefined ? '–' : `${f0(n.serverEluPct)} %`,
           b === undefined ? '–' : `${f0(b.serverCpuPct)} %`,
-          `${f0(n.generatorCpuPct)} % (loop ${f0(n.generatorEluMaxPct)} %)`,
-          `${n.errorCount + (b?.errorCount ?? 0)}`,
+          n === undefined ? '–' : `${f0(n.generatorCpuPct)} % (loop ${f0(n.generatorEluMaxPct)} %)`,
+          `${(n?.errorCount ?? 0) + (b?.errorCount ?? 0)}`,
         ]),
       ),
     );
@@ -345,10 +349,9 @@ export function renderChart(levels: LevelResult[], title: string): string {
     },
   ];
   for (const p of panels) {
-    const vals = pairs.flatMap(({ node, base }) => [
-      p.value(node),
-      base === undefined ? 0 : p.value(base),
-    ]);
+    const vals = pairs.flatMap(({ node, base }) =>
+      [node, base].map((l) => (l === undefined ? 0 : p.value(l))),
+    );
     const max = niceMax(Math.max(...vals));
     const y = (v: number): number => top + panelH - (v / max) * panelH;
     parts.push(
@@ -367,7 +370,7 @@ export function renderChart(levels: LevelResult[], title: string): string {
     );
     const groupW = panelW / Math.max(1, pairs.length);
     const barW = Math.min(40, groupW / 3);
-    pairs.forEach(({ node, base }, i) => {
+    pairs.forEach(({ label, node, base }, i) => {
       const gx = p.x0 + i * groupW + groupW / 2;
       const bars: [LevelResult | undefined, string, number][] = [
         [node, colors.node, gx - barW - 2],
@@ -384,7 +387,7 @@ export function renderChart(levels: LevelResult[], title: string): string {
         );
       }
       parts.push(
-        `<text x="${gx.toFixed(1)}" y="${top + panelH + 16}" text-anchor="middle">${esc(node.label)}</text>`,
+        `<text x="${gx.toFixed(1)}" y="${top + panelH + 16}" text-anchor="middle">${esc(label)}</text>`,
       );
     });
     parts.push(

@@ -4,7 +4,13 @@
  * baseline server at every level; then the same lookups while the 8 masters re-register
  * back-to-back.
  */
-import { createResponse, decodeFrame, encodeCommand, ResponseCode } from '../lib/ns.js';
+import {
+  createResponse,
+  decodeFrame,
+  encodeCommand,
+  encodeTopicRouteData,
+  ResponseCode,
+} from '../lib/ns.js';
 import { exactQuantile } from '../lib/histogram.js';
 import { runLevel } from '../lib/load-runner.js';
 import type { LevelResult, Timing } from '../lib/load-runner.js';
@@ -82,6 +88,51 @@ export async function setupRouteNode(
   return { server, brokers, topics, conns, requests, expectedBodies, registerMs };
 }
 
+/**
+ * When no node can be started: the route levels against the baseline alone, answering with a
+ * route body built by the protocol encoder (the same 8-group route the node would return), so
+ * the harness and the baseline figures still come out.
+ */
+export function syntheticRouteNode(
+  profile: Profile,
+): Pick<RouteNode, 'requests' | 'expectedBodies' | 'topics' | 'brokers'> {
+  const brokers = benchBrokers(2, 4, true);
+  const topics = topicNames('bench-topic', profile.route.topics).slice(
+    0,
+    profile.route.sampleTopics,
+  );
+  const groups = new Map<string, Map<number, string>>();
+  for (const b of brokers) {
+    const m = groups.get(b.brokerName) ?? new Map<number, string>();
+    m.set(b.brokerId, b.brokerAddr);
+    groups.set(b.brokerName, m);
+  }
+  const body = encodeTopicRouteData(
+    {
+      brokerDatas: [...groups].map(([brokerName, brokerAddrs]) => ({
+        cluster: brokers.find((b) => b.brokerName === brokerName)!.clusterName,
+        brokerName,
+        brokerAddrs,
+      })),
+      queueDatas: [...groups.keys()].map((brokerName) => ({
+        brokerName,
+        readQueueNums: 4,
+        writeQueueNums: 4,
+        perm: 6,
+        topicSysFlag: 0,
+      })),
+      filterServerTable: new Map(),
+    },
+    { standardJson: true },
+  );
+  return {
+    brokers,
+    topics,
+    requests: topics.map((t) => routeRequestFrame(t)),
+    expectedBodies: [body],
+  };
+}
+
 export interface RouteResults {
   topics: number;
   brokerGroups: number;
@@ -94,7 +145,9 @@ export interface RouteResults {
 
 /** Each level runs against the node, then the baseline, back to back. */
 export async function runRouteLevels(
-  node: RouteNode,
+  node: Pick<RouteNode, 'requests' | 'expectedBodies' | 'topics' | 'brokers'> & {
+    server?: ProbedProcess;
+  },
   profile: Profile,
   log: Log,
 ): Promise<RouteResults> {
@@ -112,11 +165,12 @@ export async function runRouteLevels(
   const levels: LevelResult[] = [];
   try {
     for (const level of profile.route.levels) {
-      for (const [name, target, bodies] of [
-        ['node', node.server, node.expectedBodies],
+      const targets: [string, ProbedProcess, Buffer[]][] = [
         ['baseline', baseline, [node.expectedBodies[0]!]],
-      ] as const) {
-        const r = await runLevel(name, target, level, timing, node.requests, [...bodies]);
+      ];
+      if (node.server !== undefined) targets.unshift(['node', node.server, node.expectedBodies]);
+      for (const [name, target, bodies] of targets) {
+        const r = await runLevel(name, target, level, timing, node.requests, bodies);
         levels.push(r);
         log(
           `route ${name.padEnd(8)} ${r.label.padEnd(12)} ${r.qps.toFixed(0).padStart(7)} req/s  ` +
