@@ -37,6 +37,8 @@ describe('KV config file format', () => {
 
   it('loads a document without configTable as empty, drops nulls, stringifies scalars', () => {
     expect(parseKVConfigFile('{}').size).toBe(0);
+    expect(parseKVConfigFile('').size).toBe(0);
+    expect(parseKVConfigFile(' \n').size).toBe(0);
     expect(parseKVConfigFile('{"configTable":null}').size).toBe(0);
     expect(parseKVConfigFile('{"configTable":{"ns":{"a":null,"n":5,"b":true}}}')).toEqual(
       new Map([
@@ -59,7 +61,7 @@ describe('KV config file format', () => {
 
   it.each([
     ['truncated', '{"configTable":{"ns":{"k":"v"', /invalid JSON/],
-    ['empty file', '', /invalid JSON/],
+    ['not JSON', 'configTable=x', /invalid JSON/],
     ['array', '[]', /not a JSON object/],
     ['configTable not an object', '{"configTable":[1]}', /"configTable" is not an object/],
     ['namespace not an object', '{"configTable":{"ns":"x"}}', /namespace "ns" is not an object/],

@@ -5,8 +5,8 @@
  *
  * fastjson legacy JSON: compact, one top-level key, null values omitted. Maps are written in our
  * insertion order (Java writes hash order; readers do not care). Parsing accepts what Java writes
- * and fails with a KVConfigCorruptError naming the problem for anything else; an object without
- * `configTable` loads as empty (Java leaves the table empty then).
+ * and fails with a KVConfigCorruptError naming the problem for anything else; an empty document
+ * or an object without `configTable` loads as empty (Java leaves the table empty then).
  */
 import { fastjsonString } from '@ns/protocol';
 import { KVConfigCorruptError } from './kv-config-errors.js';
@@ -46,6 +46,9 @@ export function parseKVConfigFile(
   text: string,
   path: string | null = null,
 ): Map<string, Map<string, string>> {
+  // Java: fastjson parses an empty document to null and the table stays empty. Such a file holds
+  // nothing to lose (5.x overwrites in place, so a crash can leave one behind).
+  if (text.trim() === '') return new Map();
   let root: unknown;
   try {
     root = JSON.parse(text);

@@ -9,7 +9,8 @@
  * for it to rescue.
  *
  * Load at start: missing file → empty; unreadable or corrupt → KVConfigCorruptError naming the
- * path and problem. After a failed load the store refuses every write, so a corrupt file is never
+ * path and problem. (Java treats an unreadable file as missing and would then overwrite it with
+ * the next PUT; a permission problem must not cost the operator their KV data.) After a failed load the store refuses every write, so a corrupt file is never
  * overwritten (nor renamed): an operator has to look at it.
  */
 import {
