@@ -97,6 +97,16 @@ describe('NameServer lifecycle', () => {
     );
   });
 
+  it('an idle broker connection is closed and the broker removed (§4.5 IDLE)', async () => {
+    const { server, port } = await started(['--serverChannelMaxIdleTimeSeconds=1']);
+    const broker = await client(port);
+    expect((await broker.request(registerBrokerA(1))).code).toBe(ResponseCode.SUCCESS);
+    expect(server.routeInfoManager.getCounts().brokers).toBe(1);
+    await broker.closed;
+    // The server's own 'close' event may trail the peer's by a tick.
+    await waitFor('broker removed', () => server.routeInfoManager.getCounts().brokers === 0);
+  });
+
   it('the scan expires a silent broker and closes its connection', async () => {
     const clock = new FakeClock();
     const { server, port } = await started(['--scanNotActiveBrokerInterval=100'], clock);
