@@ -60,13 +60,13 @@ export function readClusterInfo(v: unknown, where: string): ClusterInfo {
   return {
     brokerAddrTable:
       bat === undefined || bat === null
-        ? new Map()
+        ? new Map<string, BrokerData>()
         : readStringKeyedMap(bat, `${where}.brokerAddrTable`, (e, w, k) =>
             readBrokerData(e, `${w}[${JSON.stringify(k)}]`),
           ),
     clusterAddrTable:
       cat === undefined || cat === null
-        ? new Map()
+        ? new Map<string, string[]>()
         : readStringKeyedMap(cat, `${where}.clusterAddrTable`, (e, w, k) =>
             stringListValue(e, `${w}[${JSON.stringify(k)}]`),
           ),

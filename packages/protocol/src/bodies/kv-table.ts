@@ -23,7 +23,7 @@ export function readKVTable(v: unknown, where: string): KVTable {
   return {
     table:
       t === undefined || t === null
-        ? new Map()
+        ? new Map<string, string>()
         : readStringKeyedMap(t, `${where}.table`, stringValue),
   };
 }

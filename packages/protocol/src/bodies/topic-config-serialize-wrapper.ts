@@ -2,7 +2,7 @@
  * `TopicConfigSerializeWrapper` (4.9) / `TopicConfigAndMappingSerializeWrapper` (5.x) JSON.
  * A registration with request version < 37 carries this object as its whole body.
  */
-import type { TopicConfigSerializeWrapper, TopicQueueMappingInfo } from './types.js';
+import type { TopicConfig, TopicConfigSerializeWrapper, TopicQueueMappingInfo } from './types.js';
 import {
   type JavaMapShape,
   type JsonFlavour,
@@ -42,7 +42,7 @@ export function readTopicConfigSerializeWrapper(
         : readDataVersion(dv, `${where}.dataVersion`),
     topicConfigTable:
       table === undefined || table === null
-        ? new Map()
+        ? new Map<string, TopicConfig>()
         : readStringKeyedMap(table, tableWhere, (e, w, k) =>
             readTopicConfig(e, `${w}[${JSON.stringify(k)}]`, k),
           ),

@@ -105,7 +105,7 @@ export function readTopicRouteData(v: unknown, where: string): TopicRouteData {
     brokerDatas,
     filterServerTable:
       fv === undefined || fv === null
-        ? new Map()
+        ? new Map<string, string[]>()
         : readStringKeyedMap(fv, `${where}.filterServerTable`, (e, w, k) =>
             stringListValue(e, `${w}[${JSON.stringify(k)}]`),
           ),

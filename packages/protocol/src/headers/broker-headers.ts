@@ -130,7 +130,7 @@ export function encodeRegisterBrokerRequestHeader(
 }
 
 export function decodeRegisterBrokerResponseHeader(ext: Ext): RegisterBrokerResponseHeader {
-  return decodeHeader(REGISTER_RESPONSE, ext) as RegisterBrokerResponseHeader;
+  return decodeHeader(REGISTER_RESPONSE, ext);
 }
 /** `{}` for a master (Java builds the response from the header class even when both are null). */
 export function encodeRegisterBrokerResponseHeader(h: RegisterBrokerResponseHeader): ExtFields {

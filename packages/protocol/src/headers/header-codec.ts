@@ -136,7 +136,9 @@ export function encodeHeader(
   for (const f of spec.fields) {
     const v = h[f.prop];
     if (v === undefined || v === null) continue;
-    values.set(f.ext, typeof v === 'string' ? v : String(v as number | boolean));
+    if (typeof v === 'string') values.set(f.ext, v);
+    else if (typeof v === 'number' || typeof v === 'boolean') values.set(f.ext, String(v));
+    else throw new TypeError(`${spec.name}.${f.prop} must be a string, number or boolean`);
   }
   if (extra !== undefined) {
     for (const k of Object.keys(extra)) {

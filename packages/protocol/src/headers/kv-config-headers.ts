@@ -72,7 +72,7 @@ export function encodeGetKVConfigRequestHeader(
 }
 
 export function decodeGetKVConfigResponseHeader(ext: Ext): GetKVConfigResponseHeader {
-  return decodeHeader(GET_RESPONSE, ext) as GetKVConfigResponseHeader;
+  return decodeHeader(GET_RESPONSE, ext);
 }
 /** `{"value":…}`, or `{}` on a miss (Java still builds the response from the header class). */
 export function encodeGetKVConfigResponseHeader(h: GetKVConfigResponseHeader): ExtFields {

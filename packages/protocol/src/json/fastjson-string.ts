@@ -14,9 +14,7 @@ function u4(c: number): string {
 }
 
 // Fast check: does the string need any escaping in legacy mode?
-// eslint-disable-next-line no-control-regex
 const LEGACY_NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f]/;
-// eslint-disable-next-line no-control-regex
 const BROWSER_NEEDS_ESCAPE = /["\\/\u0000-\u001f\u007f-\uffff]/;
 
 export function fastjsonString(s: string, browserCompatible = false): string {

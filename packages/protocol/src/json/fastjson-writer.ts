@@ -156,7 +156,12 @@ export function writeJsonValue(value: unknown, flavour: JsonFlavour): string {
       }
       return out + '}';
     }
-    default:
+    case 'bigint':
+      return String(value);
+    case 'undefined':
+    case 'function':
+    case 'symbol':
       return 'null';
   }
+  return 'null';
 }

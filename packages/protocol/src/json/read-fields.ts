@@ -21,7 +21,10 @@ export function describe(v: unknown): string {
   if (typeof v === 'string')
     return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') {
+    return `${typeof v} ${String(v)}`;
+  }
+  return typeof v;
 }
 
 export function badField(where: string, expected: string, got: unknown): BodyDecodeError {
