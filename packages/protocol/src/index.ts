@@ -72,3 +72,12 @@ export type {
   TopicQueueMappingInfo,
   TopicRouteData,
 } from './bodies/types.js';
+
+// Java .properties text (UPDATE_NAMESRV_CONFIG / GET_NAMESRV_CONFIG bodies, config files)
+export {
+  decodePropertiesBody,
+  formatProperties,
+  parseProperties,
+  parsePropertiesEntries,
+} from './bodies/properties.js';
+export type { PropertiesEntry } from './bodies/properties.js';
