@@ -8,6 +8,8 @@ import {
   javaStringHashCode,
   javaStringHashOrder,
   tableSizeFor,
+  javaHashSetOrderFromMap,
+  javaConcurrentHashMapPresizedCapacity,
 } from './java-hash-order.js';
 import { jsonHeaderOf, loadFixture, sliceFrame } from '../../test/fixtures.js';
 
@@ -106,6 +108,14 @@ describe('Java HashMap iteration order', () => {
     // Insertion order into the HashSet = iteration order of the 1024-bucket topic table.
     const tableOrder = javaStringHashOrder(topics, { capacity: 1024 });
     expect(javaStringHashOrder(tableOrder)).toEqual(topics);
+    expect(javaHashSetOrderFromMap([...topics].reverse(), 1024)).toEqual(topics);
+  });
+
+  it('presized ConcurrentHashMap capacity (JDK 17)', () => {
+    expect(javaConcurrentHashMapPresizedCapacity(8)).toBe(16);
+    expect(javaConcurrentHashMapPresizedCapacity(11)).toBe(16);
+    expect(javaConcurrentHashMapPresizedCapacity(12)).toBe(32);
+    expect(javaConcurrentHashMapPresizedCapacity(2)).toBe(4);
   });
 
   it('GET_TOPICS_BY_CLUSTER: 15 topics in a default HashSet (grown to 32 buckets)', () => {

@@ -130,3 +130,14 @@ export function javaLongHashOrder(
 ): number[] {
   return javaHashOrderBy(keys, javaLongHashCode, options);
 }
+
+/**
+ * Order of a default `new HashSet<String>()` filled one by one while iterating a
+ * `HashMap<String,…>` of `sourceCapacity` buckets whose keys were inserted in `keys` order. This is
+ * how the 4.9.7 NameServer builds its topic lists: `topicList.addAll(topicQueueTable.keySet())`
+ * with `topicQueueTable = new HashMap<>(1024)` (verified against get-all-topic-list and
+ * get-topics-by-cluster).
+ */
+export function javaHashSetOrderFromMap(keys: readonly string[], sourceCapacity: number): string[] {
+  return javaStringHashOrder(javaStringHashOrder(keys, { capacity: sourceCapacity }));
+}
