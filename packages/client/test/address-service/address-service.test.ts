@@ -161,13 +161,26 @@ describe('AddressService', () => {
 
     // One address per line is normalised to a;b.
     await writeFile(file, 'a:9876\nc:9876\n');
-    await waitFor(() => seen.length === 2, 'the provider to see the new list');
+    await waitFor(
+      () => p.current().join(';') === 'a:9876;c:9876',
+      'the provider to see the new list',
+    );
     expect((await get(`${base}/rocketmq/nsaddr`)).body).toBe('a:9876;c:9876');
 
     const reloads = source.reloads;
+    const mark = logger.records.length;
     await writeFile(file, 'a:9876,c:9876\n');
+    // Wait for the warning about this very file content (',' separator), not an earlier one.
     await waitFor(
-      () => logger.records.some((r) => r.level === 'warn' && r.msg?.includes('malformed') === true),
+      () =>
+        logger.records
+          .slice(mark)
+          .some(
+            (r) =>
+              r.level === 'warn' &&
+              r.fields.err instanceof InvalidAddressListError &&
+              r.fields.err.message.includes("','"),
+          ),
       'the malformed-file warning',
     );
     expect(source.reloads).toBe(reloads);
