@@ -7,7 +7,8 @@
  *   (5.x behaviour, leading space included; 4.9 sends nothing). Config
  *   `replyToUnknownRequestCode=false` restores the 4.9 silence;
  * - `HeaderFieldError` (a missing required or unparsable header field) → SYSTEM_ERROR (1) whose
- *   remark names the field, e.g. `missing required header field "topic"`. Java does not validate
+ *   remark is the codec's message naming the header class and the field, e.g.
+ *   `GetRouteInfoRequestHeader: missing required field "topic" (expected a string)`. Java does not validate
  *   (it NPEs later or looks up the topic "null"); we are stricter and say why;
  * - any other throw → SYSTEM_ERROR with the error's message, logged with the request code;
  * - every response mirrors the request's serialize type, including error responses (Java 4.9
@@ -157,32 +158,37 @@ export class Dispatcher {
   }
 
   private failure(request: RemotingCommand, ctx: RequestContext, err: unknown): RemotingCommand {
-    if (err instanceof HeaderFieldError) {
-      this.log.debug(
-        {
-          code: request.code,
-          field: err.field,
-          remote: ctx.remoteAddress,
-          connId: ctx.connectionId,
-        },
-        'bad request header',
-      );
-      return createResponse(request, { code: ResponseCode.SYSTEM_ERROR, remark: err.message });
+    const isHeaderError = err instanceof HeaderFieldError;
+    try {
+      if (isHeaderError) {
+        this.log.debug(
+          {
+            code: request.code,
+            field: err.field,
+            remote: ctx.remoteAddress,
+            connId: ctx.connectionId,
+          },
+          'bad request header',
+        );
+      } else {
+        this.log.error(
+          {
+            err,
+            code: request.code,
+            request: requestCodeName(request.code),
+            opaque: request.opaque,
+            remote: ctx.remoteAddress,
+            connId: ctx.connectionId,
+          },
+          'request handler failed',
+        );
+      }
+    } catch {
+      // A broken logger must not turn one failed request into a dead connection.
     }
-    this.log.error(
-      {
-        err,
-        code: request.code,
-        request: requestCodeName(request.code),
-        opaque: request.opaque,
-        remote: ctx.remoteAddress,
-        connId: ctx.connectionId,
-      },
-      'request handler failed',
-    );
     return createResponse(request, {
       code: ResponseCode.SYSTEM_ERROR,
-      remark: describeError(err),
+      remark: isHeaderError ? err.message : describeError(err),
     });
   }
 }
