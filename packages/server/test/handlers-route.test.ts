@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseCode } from '@ns/protocol';
 import { encodeTopicRouteData } from '../src/handlers/protocol-bodies.js';
+import { orderRouteLikeJava } from '../src/handlers/java-order.js';
 import { bodyText, createHarness, register, request } from './handlers-harness.js';
 import type { Harness } from './handlers-harness.js';
 
@@ -19,6 +20,7 @@ function route(
 function fresh(h: Harness, topic: string, standardJson = true): string | null {
   const r = h.routes.pickupTopicRouteData(topic);
   if (r === null) return null;
+  orderRouteLikeJava(r);
   if (h.config().orderMessageEnable) {
     const conf = h.kv.getKVConfig('ORDER_TOPIC_CONFIG', topic);
     if (conf !== null) r.orderTopicConf = conf;
@@ -269,9 +271,7 @@ describe('DELETE_TOPIC_IN_NAMESRV (216)', () => {
   });
 
   it('requires topic', () => {
-    expect(createHarness().send(216, { ext: {} }).remark).toMatch(
-      /missing required field \"topic\"/,
-    );
+    expect(createHarness().send(216, { ext: {} }).remark).toMatch(/missing required field "topic"/);
   });
 });
 

@@ -8,8 +8,8 @@
  *   `replyToUnknownRequestCode=false` restores the 4.9 silence;
  * - `HeaderFieldError` (a missing required or unparsable header field) → SYSTEM_ERROR (1) whose
  *   remark is the codec's message naming the header class and the field, e.g.
- *   `GetRouteInfoRequestHeader: missing required field "topic" (expected a string)`. Java does not validate
- *   (it NPEs later or looks up the topic "null"); we are stricter and say why;
+ *   `GetRouteInfoRequestHeader: missing required field "topic" (expected a string)`. Java does
+ *   not validate (it NPEs later or looks up the topic "null"); we are stricter and say why;
  * - any other throw → SYSTEM_ERROR with the error's message, logged with the request code;
  * - every response mirrors the request's serialize type, including error responses (Java 4.9
  *   sends exception-made SYSTEM_ERRORs as JSON; mirroring is what every client can read);
