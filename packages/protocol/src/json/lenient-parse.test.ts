@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { BodyDecodeError } from '../errors.js';
 import { parseJsonLenient, parseJsonTolerant, MAX_JSON_DEPTH } from './lenient-parse.js';
 import { listFixtures, loadFixture } from '../../test/fixtures.js';
@@ -106,5 +107,48 @@ describe('parseJsonLenient', () => {
       seen++;
     }
     expect(seen).toBeGreaterThan(5);
+  });
+});
+
+describe('parseJsonTolerant properties', () => {
+  const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+
+  it('agrees with JSON.parse on any valid JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        const text = JSON.stringify(v);
+        expect(plain(parseJsonTolerant(text))).toEqual(JSON.parse(text));
+      }),
+    );
+  });
+
+  it('reads fastjson legacy maps (bare integer keys) like their quoted form', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.integer({ min: -1000, max: 2 ** 40 }), fc.string()), {
+          selector: (e) => e[0],
+          maxLength: 6,
+        }),
+        (entries) => {
+          const legacy = '{' + entries.map(([k, v]) => `${k}:${JSON.stringify(v)}`).join(',') + '}';
+          const quoted =
+            '{' + entries.map(([k, v]) => `"${k}":${JSON.stringify(v)}`).join(',') + '}';
+          expect(plain(parseJsonLenient(legacy))).toEqual(JSON.parse(quoted));
+        },
+      ),
+    );
+  });
+
+  it('never throws anything but BodyDecodeError on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (text) => {
+        try {
+          parseJsonLenient(text);
+        } catch (e) {
+          expect(e).toBeInstanceOf(BodyDecodeError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
