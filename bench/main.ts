@@ -149,6 +149,11 @@ export async function main(argv: string[]): Promise<number> {
     targets: [],
     failures: [],
     notes: [
+      ...(process.env['BENCH_SERVER_ENTRY'] === undefined
+        ? []
+        : [
+            `Node started from BENCH_SERVER_ENTRY=${process.env['BENCH_SERVER_ENTRY']}, not the built bin.`,
+          ]),
       `Only ${cpus().length} cores: the node, the load generator(s) and the orchestrator share them, so at high concurrency the generator takes CPU the server would otherwise use (see the "gen CPU" column and the 2-generator row). Ratios to the baseline are measured side by side in the same run under the same conditions; absolute numbers are not portable.`,
       'The baseline does no routing and no header parsing; it bounds what a Node TCP server can do here with one event loop.',
     ],

@@ -119,7 +119,11 @@ export interface NameServerOptions {
 /** Starts the real `ns-server` bin and waits for its `{"event":"listening"}` line. */
 export async function startNameServer(options: NameServerOptions = {}): Promise<ProbedProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
+  // BENCH_SERVER_ENTRY: run another entry (e.g. packages/server/src/main.ts through tsx) while
+  // developing the harness; results from such runs are not comparable and are labelled so.
+  const entry = process.env['BENCH_SERVER_ENTRY'] ?? SERVER_MAIN;
   const nodeArgs = ['--import', PROBE_URL];
+  if (entry.endsWith('.ts')) nodeArgs.push('--import', TSX_URL);
   if (options.exposeGc === true) nodeArgs.push('--expose-gc');
   if (options.cpuProfDir !== undefined)
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
@@ -128,7 +132,7 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
       process.execPath,
       [
         ...nodeArgs,
-        SERVER_MAIN,
+        entry,
         '--listenPort=0',
         '--bindAddress=127.0.0.1',
         '--httpPort=-1',
