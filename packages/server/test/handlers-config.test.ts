@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResponseCode } from '@ns/protocol';
-import { parseProperties } from '../src/handlers/protocol-bodies.js';
+import { parseProperties, ResponseCode } from '@ns/protocol';
 import { bodyText, createHarness } from './handlers-harness.js';
 
 describe('UPDATE_NAMESRV_CONFIG (318)', () => {

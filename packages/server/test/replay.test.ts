@@ -35,11 +35,11 @@ import {
   decodeFrame,
   encodeCommand,
   isOneway,
+  parseProperties,
   ResponseCode,
   SerializeType,
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { parseProperties } from '../src/handlers/protocol-bodies.js';
 import { createHarness, FakeClock } from './handlers-harness.js';
 
 const FIXTURES = '/work/shared/fixtures/rocketmq-4.9.7';

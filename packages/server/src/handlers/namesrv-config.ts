@@ -6,8 +6,7 @@
  * which closes CVE-2023-37582 / CVE-2023-33246. The new config is persisted (E1's
  * `persistConfig`) before it becomes live, so a failed write leaves the old config in force.
  */
-import { RequestCode, ResponseCode } from '@ns/protocol';
-import { decodePropertiesBody } from './protocol-bodies.js';
+import { decodePropertiesBody, RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { applyConfigUpdate, formatConfigProperties, renderConfigFile } from '../config/index.js';
 import type { NamesrvConfig } from '../config/index.js';

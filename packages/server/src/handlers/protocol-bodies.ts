@@ -10,7 +10,6 @@ export {
 } from '../../../protocol/src/bodies/register-broker-body.js';
 export { encodeGetBrokerMemberGroupResponseBody } from '../../../protocol/src/bodies/broker-member-group.js';
 export { encodeKVTable } from '../../../protocol/src/bodies/kv-table.js';
-export { decodePropertiesBody, parseProperties } from '../../../protocol/src/bodies/properties.js';
 export {
   decodeTopicRouteData,
   encodeTopicRouteData,
