@@ -14,7 +14,8 @@ import {
   newExtFields,
 } from '@ns/protocol';
 import type { ProtocolErrorCode, RemotingCommand } from '@ns/protocol';
-import { createSilentLogger } from '../src/logging.js';
+import { createLogger, createSilentLogger } from '../src/logging.js';
+import type { Logger } from '../src/logging.js';
 import { RemotingServer } from '../src/transport/remoting-server.js';
 import type {
   RequestDispatcher,
@@ -195,6 +196,7 @@ export interface TestServer {
 /** A RemotingServer on 127.0.0.1:0 with the scripted dispatcher; close it in afterEach. */
 export async function startTestServer(
   options: Partial<TransportOptions> = {},
+  logger: Logger = createSilentLogger(),
 ): Promise<TestServer> {
   const dispatcher = new ScriptedDispatcher();
   const metrics = new RecordingMetrics();
@@ -202,10 +204,24 @@ export async function startTestServer(
   const server = new RemotingServer({
     dispatcher,
     metrics,
-    logger: createSilentLogger(),
+    logger,
     options: { host: '127.0.0.1', port: 0, ...options },
     onConnectionClosed: (id) => closedIds.push(id),
   });
   const { port } = await server.listen();
   return { server, port, dispatcher, metrics, closedIds };
+}
+
+/** A logger whose JSON lines are kept in `lines` (parsed). */
+export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: {
+      write(line: string) {
+        lines.push(JSON.parse(line));
+      },
+    },
+  });
+  return { logger, lines };
 }

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResponseCode, encodeCommand } from '@ns/protocol';
 import { loadFixture } from '../../protocol/test/fixtures.js';
-import { RawClient, echoRequest, startTestServer, waitFor } from './transport-helpers.js';
+import {
+  RawClient,
+  capturingLogger,
+  echoRequest,
+  startTestServer,
+  waitFor,
+} from './transport-helpers.js';
 import type { TestServer } from './transport-helpers.js';
 
 let ts: TestServer | null = null;
@@ -53,6 +59,24 @@ describe('RemotingServer and malformed input', () => {
     bad.send(prefix);
     await bad.closed;
     expect(ts.metrics.frameErrors).toEqual(['NS_FRAME_TOO_LONG']);
+  });
+
+  it('says so in the log when a client tries TLS', async () => {
+    const { logger, lines } = capturingLogger();
+    ts = await startTestServer({}, logger);
+    const tls = await client(ts.port);
+    const localPort = tls.socket.localPort;
+    // Start of a TLS 1.2 ClientHello record.
+    tls.send(Buffer.from('160301020001', 'hex'));
+    await tls.closed;
+    await waitFor('warning logged', () =>
+      lines.some((l) => l.msg === 'malformed frame, closing connection'),
+    );
+    const line = lines.find((l) => l.msg === 'malformed frame, closing connection')!;
+    expect(line.code).toBe('NS_FRAME_TOO_LONG');
+    expect(line.hint).toMatch(/TLS/);
+    expect(line.remote).toBe(`127.0.0.1:${localPort}`);
+    expect(line.connId).toBeTypeOf('number');
   });
 
   it('fuzz: random and mutated frames on one connection never disturb another', async () => {

@@ -65,6 +65,7 @@ export class Connection {
   /** Set once we decided to close: no more dispatching, whatever is still buffered. */
   private isClosing = false;
   private requests = 0;
+  private hasReadData = false;
   private peakWritableLength = 0;
 
   constructor(id: ConnectionId, socket: Socket, host: ConnectionHost) {
@@ -141,11 +142,13 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.isClosing) return;
+    const isFirstChunk = !this.hasReadData;
+    this.hasReadData = true;
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
     } catch (err) {
-      this.onFrameError(err);
+      this.onFrameError(err, isFirstChunk ? chunk[0] : undefined);
       return;
     }
     if (frames.length === 0) return;
@@ -251,10 +254,19 @@ export class Connection {
     }
   }
 
-  private onFrameError(err: unknown): void {
+  /** `firstByte`: the connection's very first byte, when the error came from the first chunk. */
+  private onFrameError(err: unknown, firstByte?: number): void {
     if (isProtocolError(err)) {
+      // Java sniffs TLS (0x16) and PROXY protocol ('P') before framing; we support neither, so
+      // say so instead of a baffling "frame length 369295616 exceeds the limit".
+      const hint =
+        firstByte === 0x16
+          ? 'looks like a TLS handshake; TLS is not supported, use plaintext'
+          : firstByte === 0x50
+            ? 'looks like a PROXY protocol header, which is not supported'
+            : undefined;
       this.logger().warn(
-        { code: err.code, reason: err.message },
+        { code: err.code, reason: err.message, ...(hint === undefined ? {} : { hint }) },
         'malformed frame, closing connection',
       );
       this.host.metrics?.frameError(err.code);
