@@ -138,6 +138,17 @@ describe('REGISTER_BROKER (103)', () => {
     expect(bd.enableActingMaster).toBe(true);
   });
 
+  it('answers SYSTEM_ERROR "register broker failed" when the 5.x single-topic guard refuses', () => {
+    const h = createHarness({ routeOptions: { rejectFirstSingleTopicRegistration: true } });
+    const res = register(h, { topics: [{ name: 'OnlyOne' }] })!;
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toBe('register broker failed');
+    expect(res.extFields).toEqual({});
+    expect(route(h, 'OnlyOne').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    // A first registration with several topics is accepted.
+    expect(register(h, { topics: [{ name: 'A' }, { name: 'B' }] })!.code).toBe(0);
+  });
+
   it('answers a ROCKETMQ-serialized request in ROCKETMQ', () => {
     const h = createHarness();
     const res = register(h, { serializeType: SerializeType.ROCKETMQ })!;
@@ -244,6 +255,9 @@ describe('BROKER_HEARTBEAT (904) and GET_BROKER_MEMBER_GROUP (901)', () => {
     expect(bodyText(res)).toBe(
       '{"brokerMemberGroup":{"brokerAddrs":{0:"10.0.0.1:10911",1:"10.0.0.2:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"}}',
     );
+    expect(h.send(901, { ext: { clusterName: 'X' } }).remark).toMatch(
+      /missing required field "brokerName"/,
+    );
     const unknown = h.send(901, { ext: { clusterName: 'X', brokerName: 'nope' } });
     expect(bodyText(unknown)).toBe(
       '{"brokerMemberGroup":{"brokerAddrs":{},"brokerName":"nope","cluster":"X"}}',
@@ -277,7 +291,7 @@ describe('WIPE_WRITE_PERM_OF_BROKER (205) / ADD_WRITE_PERM_OF_BROKER (327)', () 
 
   it('requires brokerName', () => {
     expect(createHarness().send(205, { ext: {} }).remark).toMatch(
-      /missing required field \"brokerName\"/,
+      /missing required field "brokerName"/,
     );
   });
 });

@@ -15,6 +15,7 @@ import { KVConfigManager } from '../src/kvconfig/index.js';
 import type { KVConfigPersist } from '../src/kvconfig/index.js';
 import { createSilentLogger } from '../src/logging.js';
 import { RouteInfoManager } from '../src/route/index.js';
+import type { RouteInfoManagerOptions } from '../src/route/index.js';
 
 export class FakeClock {
   constructor(public t = 1_795_422_600_000) {}
@@ -59,6 +60,8 @@ export interface HarnessOptions {
   /** Throws from persistConfig (to test failure handling). */
   failPersist?: boolean;
   withoutMetrics?: boolean;
+  /** RouteInfoManager options (e.g. the 5.x single-topic guard). */
+  routeOptions?: RouteInfoManagerOptions;
   /** The KV manager's persist function (default: none). */
   kvPersist?: KVConfigPersist;
 }
@@ -95,7 +98,7 @@ export function request(code: number, init: SendInit = {}): RemotingCommand {
 
 export function createHarness(options: HarnessOptions = {}): Harness {
   const clock = options.clock ?? new FakeClock();
-  const routes = new RouteInfoManager({ clock });
+  const routes = new RouteInfoManager({ clock }, options.routeOptions ?? {});
   const kv = new KVConfigManager(
     options.kvPersist === undefined ? {} : { persist: options.kvPersist },
   );

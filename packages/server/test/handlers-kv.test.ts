@@ -82,11 +82,9 @@ describe('KV config handlers (100, 101, 102, 219)', () => {
   it('GET and DELETE require namespace and key', () => {
     const h = createHarness();
     expect(h.send(101, { ext: { namespace: 'NS' } }).remark).toMatch(
-      /missing required field \"key\"/,
+      /missing required field "key"/,
     );
-    expect(h.send(102, { ext: { key: 'k' } }).remark).toMatch(
-      /missing required field \"namespace\"/,
-    );
+    expect(h.send(102, { ext: { key: 'k' } }).remark).toMatch(/missing required field "namespace"/);
     expect(h.send(219, {}).remark).toMatch(/missing required field "namespace"/);
   });
 
