@@ -5,7 +5,8 @@
  * response was wrong. Speed is never asserted; targets are reported, met or missed.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, dead,
- * failover, codec), --cpu-prof (profile the route node, written to <out>/profiles).
+ * failover, codec), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
+ * names each node's pid; summarize one with bench/profile-top.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { FULL, SMOKE } from './lib/profile.js';
 import { renderChart, renderMarkdown, pairLevels } from './lib/report.js';
 import type { BenchResults, TargetCheck } from './lib/results.js';
 import { REPO_ROOT } from './lib/ns.js';
+import { setCpuProfDir } from './lib/processes.js';
 import {
   closeRouteNode,
   runChurn,
@@ -128,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
   const outDir = outArg ?? (smoke ? mkdtempSync(join(tmpdir(), 'ns-bench-smoke-')) : RESULTS_DIR);
   mkdirSync(outDir, { recursive: true });
   const cpuProfDir = argv.includes('--cpu-prof') ? join(outDir, 'profiles') : undefined;
+  setCpuProfDir(cpuProfDir);
   const log = makeLog();
   const started = performance.now();
   log(`profile ${profile.name}, results to ${outDir}`);
@@ -174,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
   if (only.has('route') || only.has('churn')) {
     await attempt('route', async () => {
       try {
-        node = await setupRouteNode(profile, log, cpuProfDir);
+        node = await setupRouteNode(profile, log);
       } catch (err) {
         // Still measure the baseline (and so prove the generator works), then report the node.
         if (only.has('route'))

@@ -107,6 +107,13 @@ function collectLines(child: ChildProcess, tail: string[], onLine?: (line: strin
   }
 }
 
+let defaultCpuProfDir: string | undefined;
+
+/** With `--cpu-prof`: every node started from now on writes a V8 CPU profile into `dir` on exit. */
+export function setCpuProfDir(dir: string | undefined): void {
+  defaultCpuProfDir = dir;
+}
+
 export interface NameServerOptions {
   /** Extra `--key=value` flags. */
   args?: string[];
@@ -125,8 +132,8 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
   const nodeArgs = ['--import', PROBE_URL];
   if (entry.endsWith('.ts')) nodeArgs.push('--import', TSX_URL);
   if (options.exposeGc === true) nodeArgs.push('--expose-gc');
-  if (options.cpuProfDir !== undefined)
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+  const profDir = options.cpuProfDir ?? defaultCpuProfDir;
+  if (profDir !== undefined) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
   const child = track(
     spawn(
       process.execPath,

@@ -69,6 +69,7 @@ async function measureOne(
 
 export async function runRegistration(profile: Profile, log: Log): Promise<RegistrationResults> {
   const server = await startNameServer();
+  log(`registration: node pid ${server.pid}`);
   const conns: RpcConnection[] = [];
   try {
     // What two back-to-back probes cost the loop, to subtract from every bracket.

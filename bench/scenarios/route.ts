@@ -45,12 +45,8 @@ export interface RouteNode {
   registerMs: number;
 }
 
-export async function setupRouteNode(
-  profile: Profile,
-  log: Log,
-  cpuProfDir?: string,
-): Promise<RouteNode> {
-  const server = await startNameServer(cpuProfDir === undefined ? {} : { cpuProfDir });
+export async function setupRouteNode(profile: Profile, log: Log): Promise<RouteNode> {
+  const server = await startNameServer();
   const brokers = benchBrokers(2, 4, true);
   const topics = topicNames('bench-topic', profile.route.topics);
   const body = registerBody(topics, 1, TIMESTAMP);
