@@ -1,0 +1,121 @@
+/**
+ * Spawns the built `ns-server` on 127.0.0.1 with port 0 and reads the real ports back from its one
+ * `{"event":"listening",…}` stdout line. Each node gets its own temp directory for the KV file and
+ * the config store, so no test touches the home directory or another test's state.
+ */
+import { join } from 'node:path';
+import type { ManagedProcess } from './managed-process.js';
+import { requireBuilt } from './paths.js';
+import type { TestScope } from './scope.js';
+
+export const NAME_SERVER_START_TIMEOUT_MS = 15_000;
+
+export interface NameServerOptions {
+  readonly name: string;
+  /** Directory for kvConfig.json and namesrv.properties (a fresh temp dir when omitted). */
+  readonly dataDir?: string;
+  /** Listen on this port instead of 0 (a restart that must keep its address). */
+  readonly port?: number;
+  /** Extra `--key=value` flags, e.g. `--scanNotActiveBrokerInterval=200`. */
+  readonly extraArgs?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface NameServerNode {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly httpPort: number;
+  /** `127.0.0.1:port`, as clients and brokers write it. */
+  readonly addr: string;
+  readonly dataDir: string;
+  readonly kvConfigPath: string;
+  readonly options: NameServerOptions;
+  readonly process: ManagedProcess;
+}
+
+function readPort(event: Readonly<Record<string, unknown>>, key: string, name: string): number {
+  const value = event[key];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new Error(`${name}: listening line has no valid ${key}: ${JSON.stringify(event)}`);
+  }
+  return value;
+}
+
+export async function startNameServer(
+  scope: TestScope,
+  options: NameServerOptions,
+): Promise<NameServerNode> {
+  const entry = requireBuilt('server');
+  const dataDir = options.dataDir ?? (await scope.tempDir(options.name));
+  const kvConfigPath = join(dataDir, 'kvConfig.json');
+  const proc = scope.spawn({
+    name: options.name,
+    entry,
+    args: [
+      `--listenPort=${options.port ?? 0}`,
+      '--bindAddress=127.0.0.1',
+      '--httpPort=0',
+      '--httpBindAddress=127.0.0.1',
+      `--kvConfigPath=${kvConfigPath}`,
+      `--configStorePath=${join(dataDir, 'namesrv.properties')}`,
+      ...(options.extraArgs ?? []),
+    ],
+    env: { ...options.env },
+  });
+  const listening = await proc.waitForEvent('listening', NAME_SERVER_START_TIMEOUT_MS);
+  const port = readPort(listening, 'port', options.name);
+  return {
+    name: options.name,
+    host: '127.0.0.1',
+    port,
+    httpPort: readPort(listening, 'httpPort', options.name),
+    addr: `127.0.0.1:${port}`,
+    dataDir,
+    kvConfigPath,
+    options: { ...options, dataDir },
+    process: proc,
+  };
+}
+
+/** Starts `count` nodes in parallel, named `${prefix}-1` … */
+export async function startNameServers(
+  scope: TestScope,
+  count: number,
+  prefix: string,
+  options: Omit<NameServerOptions, 'name' | 'dataDir' | 'port'> = {},
+): Promise<NameServerNode[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      startNameServer(scope, { ...options, name: `${prefix}-${i + 1}` }),
+    ),
+  );
+}
+
+/**
+ * Stops a node (SIGTERM, or SIGKILL with `crash`) and starts it again with the same data
+ * directory and, unless `newPort`, the same port (the one it was given by the OS at first start).
+ */
+export async function restartNameServer(
+  scope: TestScope,
+  node: NameServerNode,
+  options: {
+    readonly crash?: boolean;
+    readonly newPort?: boolean;
+    readonly emptyData?: boolean;
+  } = {},
+): Promise<NameServerNode> {
+  if (options.crash === true) await node.process.kill();
+  else await node.process.stop();
+  const { dataDir, port: _oldPort, ...rest } = node.options;
+  return startNameServer(scope, {
+    ...rest,
+    name: `${node.name}'`,
+    ...(options.emptyData === true ? {} : { dataDir: dataDir ?? node.dataDir }),
+    ...(options.newPort === true ? {} : { port: node.port }),
+  });
+}
+
+export function addressList(nodes: readonly NameServerNode[]): string {
+  return nodes.map((n) => n.addr).join(';');
+}

@@ -1,0 +1,126 @@
+/**
+ * Asks one node directly (no node selection, no retries) what it holds: the raw response and the
+ * decoded body, so tests can compare nodes both structurally and byte for byte. Built on the
+ * SDK's RemotingClient, the one client transport of the project.
+ */
+import { RemotingClient } from '@ns/client';
+import type { RemotingCommand } from '@ns/protocol';
+import { RequestCode, ResponseCode } from '@ns/protocol';
+import { parseFastjson } from './fastjson.js';
+import type { TestScope } from './scope.js';
+
+/** A route body as decoded JSON (brokerAddrs keys are strings here). */
+export interface WireQueueData {
+  brokerName: string;
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  topicSysFlag: number;
+}
+export interface WireBrokerData {
+  cluster: string;
+  brokerName: string;
+  brokerAddrs: Record<string, string>;
+}
+export interface WireTopicRouteData {
+  orderTopicConf?: string;
+  queueDatas: WireQueueData[];
+  brokerDatas: WireBrokerData[];
+  filterServerTable: Record<string, string[]>;
+}
+export interface WireClusterInfo {
+  brokerAddrTable: Record<string, WireBrokerData>;
+  clusterAddrTable: Record<string, string[]>;
+}
+
+export interface RawReply {
+  readonly code: number;
+  readonly remark: string | null;
+  readonly extFields: Readonly<Record<string, string>> | null;
+  readonly body: Buffer | null;
+}
+
+function raw(cmd: RemotingCommand): RawReply {
+  return { code: cmd.code, remark: cmd.remark, extFields: cmd.extFields, body: cmd.body };
+}
+
+/** A RemotingClient closed at test cleanup. Short timeouts: every node is local. */
+export function createProbe(scope: TestScope, timeoutMs = 2_000): RemotingClient {
+  const client = new RemotingClient({ requestTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs });
+  scope.defer('close probe client', () => client.close());
+  return client;
+}
+
+export async function getRouteRaw(
+  client: RemotingClient,
+  addr: string,
+  topic: string,
+): Promise<RawReply> {
+  return raw(
+    await client.invoke(addr, { code: RequestCode.GET_ROUTEINFO_BY_TOPIC, extFields: { topic } }),
+  );
+}
+
+/** The decoded route, or null for TOPIC_NOT_EXIST; any other code throws. */
+export async function getRoute(
+  client: RemotingClient,
+  addr: string,
+  topic: string,
+): Promise<WireTopicRouteData | null> {
+  const reply = await getRouteRaw(client, addr, topic);
+  if (reply.code === ResponseCode.TOPIC_NOT_EXIST) return null;
+  if (reply.code !== ResponseCode.SUCCESS || reply.body === null) {
+    throw new Error(`route of ${topic} from ${addr}: code ${reply.code} ${reply.remark ?? ''}`);
+  }
+  return parseFastjson(reply.body.toString('utf8')) as WireTopicRouteData;
+}
+
+export async function getClusterInfoRaw(client: RemotingClient, addr: string): Promise<RawReply> {
+  return raw(await client.invoke(addr, { code: RequestCode.GET_BROKER_CLUSTER_INFO }));
+}
+
+export async function getClusterInfo(
+  client: RemotingClient,
+  addr: string,
+): Promise<WireClusterInfo> {
+  const reply = await getClusterInfoRaw(client, addr);
+  if (reply.code !== ResponseCode.SUCCESS || reply.body === null) {
+    throw new Error(`cluster info from ${addr}: code ${reply.code} ${reply.remark ?? ''}`);
+  }
+  return parseFastjson(reply.body.toString('utf8')) as WireClusterInfo;
+}
+
+/** The value, or null for QUERY_NOT_FOUND. */
+export async function getKvConfig(
+  client: RemotingClient,
+  addr: string,
+  namespace: string,
+  key: string,
+): Promise<string | null> {
+  const reply = await client.invoke(addr, {
+    code: RequestCode.GET_KV_CONFIG,
+    extFields: { namespace, key },
+  });
+  if (reply.code === ResponseCode.QUERY_NOT_FOUND) return null;
+  if (reply.code !== ResponseCode.SUCCESS) {
+    throw new Error(
+      `kv ${namespace}/${key} from ${addr}: code ${reply.code} ${reply.remark ?? ''}`,
+    );
+  }
+  return reply.extFields?.['value'] ?? null;
+}
+
+/** Broker names in a route, sorted. */
+export function routeBrokerNames(route: WireTopicRouteData | null): string[] {
+  return (route?.brokerDatas ?? []).map((b) => b.brokerName).sort();
+}
+
+/** Whether `brokerName` is in the route of `topic` on the node at `addr`. */
+export async function routeHasBroker(
+  client: RemotingClient,
+  addr: string,
+  topic: string,
+  brokerName: string,
+): Promise<boolean> {
+  return routeBrokerNames(await getRoute(client, addr, topic)).includes(brokerName);
+}

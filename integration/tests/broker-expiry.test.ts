@@ -1,0 +1,106 @@
+/**
+ * Scenario 3b: a broker that stops registering but keeps its connections open leaves every
+ * node's routes after its own heartbeatTimeoutMillis (found by the periodic scan), not before,
+ * while a broker that keeps registering stays.
+ */
+import { describe, expect, it } from 'vitest';
+import { startNameServers } from '../harness/name-server.js';
+import { createProbe, routeBrokerNames } from '../harness/probe.js';
+import { getRoute } from '../harness/probe.js';
+import { RawBroker } from '../harness/raw-broker.js';
+import { uniqueName, useScope } from '../harness/scope.js';
+import { waitFor } from '../harness/wait-for.js';
+
+const HEARTBEAT_TIMEOUT_MS = 1_500;
+const SCAN_INTERVAL_MS = 200;
+
+describe('broker expiry by heartbeat timeout (socket kept open)', () => {
+  it('removes a silent broker from every node after its timeout, keeps a live one', async () => {
+    const scope = useScope();
+    const nodes = await startNameServers(scope, 3, uniqueName('ns'), {
+      extraArgs: [`--scanNotActiveBrokerInterval=${SCAN_INTERVAL_MS}`],
+    });
+    const addrs = nodes.map((n) => n.addr);
+    const cluster = uniqueName('cluster');
+    const topic = uniqueName('topic');
+    const silent = new RawBroker(scope, {
+      clusterName: cluster,
+      brokerName: uniqueName('silent'),
+      brokerId: 0,
+      brokerAddr: '127.0.0.1:20911',
+      haServerAddr: '127.0.0.1:20912',
+      topics: [topic],
+      heartbeatTimeoutMillis: HEARTBEAT_TIMEOUT_MS,
+    });
+    const live = new RawBroker(scope, {
+      clusterName: cluster,
+      brokerName: uniqueName('live'),
+      brokerId: 0,
+      brokerAddr: '127.0.0.1:21911',
+      haServerAddr: '127.0.0.1:21912',
+      topics: [topic],
+      heartbeatTimeoutMillis: HEARTBEAT_TIMEOUT_MS,
+    });
+    // The live broker re-registers well inside its timeout for the whole test.
+    let keepAlive = true;
+    const liveLoop = (async () => {
+      while (keepAlive) {
+        await live.registerToAll(addrs);
+        await new Promise((r) => setTimeout(r, HEARTBEAT_TIMEOUT_MS / 5));
+      }
+    })();
+    scope.defer('stop live broker loop', async () => {
+      keepAlive = false;
+      await liveLoop;
+    });
+
+    await silent.registerToAll(addrs);
+    const lastRegistrationAt = Date.now();
+    const probe = createProbe(scope);
+    const both = [live.spec.brokerName, silent.spec.brokerName].sort();
+    for (const addr of addrs) {
+      expect(routeBrokerNames(await getRoute(probe, addr, topic))).toEqual(both);
+    }
+
+    // Wait for the silent broker to leave each node; record when. While it is still listed its
+    // connection must be open: it is the timeout that removes it, not a connection close.
+    const closedWhileListed: string[] = [];
+    const goneAfter = await Promise.all(
+      addrs.map(async (addr) => {
+        await waitFor(
+          async () => {
+            const names = routeBrokerNames(await getRoute(probe, addr, topic));
+            const listed = names.includes(silent.spec.brokerName);
+            if (listed && !silent.isConnected(addr)) closedWhileListed.push(addr);
+            return !listed;
+          },
+          {
+            timeout: HEARTBEAT_TIMEOUT_MS + 5_000,
+            interval: 25,
+            what: `silent broker gone from ${addr}`,
+          },
+        );
+        return Date.now() - lastRegistrationAt;
+      }),
+    );
+    console.info(`[broker-expiry] silent broker left the nodes after ${goneAfter.join(', ')} ms`);
+
+    // Not before its timeout (the nodes must not expire it early)…
+    for (const ms of goneAfter) expect(ms).toBeGreaterThanOrEqual(HEARTBEAT_TIMEOUT_MS - 50);
+    // …and within timeout + one scan + scheduling slack.
+    for (const ms of goneAfter)
+      expect(ms).toBeLessThan(HEARTBEAT_TIMEOUT_MS + SCAN_INTERVAL_MS + 1_500);
+    expect(closedWhileListed).toEqual([]);
+    // Java scanNotActiveBroker closes the expired broker's channel; so must every node.
+    for (const addr of addrs) {
+      await waitFor(() => !silent.isConnected(addr), {
+        timeout: 2_000,
+        what: `${addr} closes the expired broker's connection`,
+      });
+    }
+    // The live broker is untouched on every node.
+    for (const addr of addrs) {
+      expect(routeBrokerNames(await getRoute(probe, addr, topic))).toEqual([live.spec.brokerName]);
+    }
+  });
+});
