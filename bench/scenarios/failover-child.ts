@@ -1,0 +1,102 @@
+/**
+ * The client side of the failover test, in its own process: an @ns/client NameServerClient
+ * looks up one route back-to-back (bounded in count and time) and records, per call, when it
+ * ended and which node answered (each node hosts a different marker broker in that route) or
+ * that it failed.
+ *
+ * argv[2] = JSON { addrs: string[], topic: string, maxMs: number }.
+ * Sends {type:'steady', node} once 20 calls in a row succeeded on one node, then
+ * {type:'timeline', calls} when told {type:'stop'} or when maxMs elapsed.
+ */
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../lib/ns.js';
+import type { TopicRouteData } from '../lib/ns.js';
+
+export interface FailoverCall {
+  /** Wall-clock ms (performance.timeOrigin + now), comparable across processes. */
+  endAt: number;
+  /** Index of the node that answered, -1 for a failed call. */
+  node: number;
+  error?: string;
+}
+
+interface RouteClient {
+  getRoute(topic: string): Promise<TopicRouteData>;
+  close(): Promise<void> | void;
+}
+
+/**
+ * Adapts @ns/client's NameServerClient. Loaded by URL at run time so the harness still
+ * type-checks and runs its other scenarios while the client package is in flux.
+ */
+async function makeClient(addrs: string[]): Promise<RouteClient> {
+  const url = pathToFileURL(`${REPO_ROOT}packages/client/dist/index.js`).href;
+  const mod = (await import(url)) as Record<string, unknown>;
+  const Ctor = mod['NameServerClient'] as
+    | (new (opts: Record<string, unknown>) => Record<string, (...a: unknown[]) => unknown>)
+    | undefined;
+  if (Ctor === undefined) throw new Error('@ns/client does not export NameServerClient (yet)');
+  const client = new Ctor({ nameServerAddress: addrs.join(';'), requestTimeoutMs: 1000 });
+  const lookup =
+    client['getTopicRouteInfo'] ?? client['getRouteInfoByTopic'] ?? client['getTopicRoute'];
+  if (lookup === undefined) throw new Error('NameServerClient: no route lookup method found');
+  return {
+    getRoute: (topic) => lookup.call(client, topic) as Promise<TopicRouteData>,
+    close: () => (client['close'] ?? client['shutdown'])?.call(client) as Promise<void> | void,
+  };
+}
+
+const cfg = JSON.parse(process.argv[2] ?? '{}') as {
+  addrs: string[];
+  topic: string;
+  maxMs: number;
+};
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function main(): Promise<void> {
+  const client = await makeClient(cfg.addrs);
+  const calls: FailoverCall[] = [];
+  let stop = false;
+  process.on('message', (m: { type?: string }) => {
+    if (m.type === 'stop') stop = true;
+  });
+  const deadline = performance.now() + cfg.maxMs;
+  let streakNode = -2;
+  let streak = 0;
+  let steadySent = false;
+  for (let i = 0; !stop && i < 1_000_000 && performance.now() < deadline; i++) {
+    let node = -1;
+    let error: string | undefined;
+    try {
+      const route = await client.getRoute(cfg.topic);
+      const marker = route.brokerDatas.find((b) => b.brokerName.startsWith('fo-marker-'));
+      node = marker === undefined ? -1 : Number(marker.brokerName.slice('fo-marker-'.length));
+      if (marker === undefined) error = 'route without a marker broker';
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    calls.push(error === undefined ? { endAt: now(), node } : { endAt: now(), node, error });
+    if (node >= 0 && node === streakNode) streak++;
+    else {
+      streakNode = node;
+      streak = 1;
+    }
+    if (!steadySent && streak >= 20) {
+      steadySent = true;
+      process.send?.({ type: 'steady', node });
+    }
+    // Yield to the event loop between calls so 'stop' and socket events are seen promptly.
+    await new Promise((r) => setImmediate(r));
+  }
+  await client.close();
+  process.send?.({ type: 'timeline', calls });
+  process.disconnect?.();
+}
+
+main().catch((err: unknown) => {
+  process.send?.({
+    type: 'fatal',
+    message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  });
+  process.disconnect?.();
+});
