@@ -2,6 +2,7 @@
 export { loadConfig } from './load-config.js';
 export type { LoadConfigInput, LoadConfigResult } from './load-config.js';
 export { formatUsage } from './usage.js';
+export { formatConfigMarkdown } from './config-markdown.js';
 export { formatConfigProperties, renderConfigFile } from './format-config.js';
 export {
   applyConfigUpdate,
