@@ -9,7 +9,9 @@
  * - standard (`WriteNonStringKeyAsString`, `MapSortField`, `BrowserCompatible`; only the route body
  *   for new clients, §3.4): keys quoted, maps sorted by key, browser-compatible escaping.
  */
+import { BodyDecodeError } from '../errors.js';
 import { fastjsonString } from './fastjson-string.js';
+import { MAX_JSON_DEPTH } from './lenient-parse.js';
 import { javaHashMapCapacity, javaLongHashOrder, javaStringHashOrder } from './java-hash-order.js';
 
 export interface JsonFlavour {
@@ -123,8 +125,11 @@ export function writeStringArray(list: readonly string[], flavour: JsonFlavour):
  * Any parsed JSON value (pass-through structures such as 5.x mapping details): objects keep their
  * key order (sorted in standard flavour), null members are omitted like fastjson does.
  */
-export function writeJsonValue(value: unknown, flavour: JsonFlavour): string {
+export function writeJsonValue(value: unknown, flavour: JsonFlavour, depth = 0): string {
   if (value === null || value === undefined) return 'null';
+  // Pass-through values parsed by V8's JSON.parse may nest arbitrarily deep: never overflow the stack.
+  if (depth > MAX_JSON_DEPTH)
+    throw new BodyDecodeError(`JSON value nests deeper than ${MAX_JSON_DEPTH}`);
   switch (typeof value) {
     case 'string':
       return writeString(value, flavour);
@@ -134,13 +139,13 @@ export function writeJsonValue(value: unknown, flavour: JsonFlavour): string {
       return value ? 'true' : 'false';
     case 'object': {
       if (Array.isArray(value)) {
-        return '[' + value.map((v) => writeJsonValue(v, flavour)).join(',') + ']';
+        return '[' + value.map((v) => writeJsonValue(v, flavour, depth + 1)).join(',') + ']';
       }
       if (value instanceof Map) {
         const m = value as Map<unknown, unknown>;
         const obj = Object.create(null) as Record<string, unknown>;
         for (const [k, v] of m) obj[String(k)] = v;
-        return writeJsonValue(obj, flavour);
+        return writeJsonValue(obj, flavour, depth);
       }
       const rec = value as Record<string, unknown>;
       let keys = Object.keys(rec);
@@ -152,7 +157,7 @@ export function writeJsonValue(value: unknown, flavour: JsonFlavour): string {
         if (v === null || v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += writeString(k, flavour) + ':' + writeJsonValue(v, flavour);
+        out += writeString(k, flavour) + ':' + writeJsonValue(v, flavour, depth + 1);
       }
       return out + '}';
     }

@@ -1,7 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { BodyDecodeError } from '../errors.js';
-import { parseJsonLenient, parseJsonTolerant, MAX_JSON_DEPTH } from './lenient-parse.js';
+import {
+  parseJsonLenient,
+  parseJsonTolerant,
+  quoteBareKeys,
+  MAX_JSON_DEPTH,
+} from './lenient-parse.js';
 import { listFixtures, loadFixture } from '../../test/fixtures.js';
 
 describe('parseJsonLenient', () => {
@@ -34,6 +39,14 @@ describe('parseJsonLenient', () => {
     });
   });
 
+  it('quoteBareKeys only touches keys outside strings', () => {
+    expect(quoteBareKeys('{0:"{1:2}",ab :{-3:"x,y:z"}}')).toBe(
+      '{"0":"{1:2}","ab" :{"-3":"x,y:z"}}',
+    );
+    expect(quoteBareKeys('{"a":"\\"}')).toBeNull();
+    expect(quoteBareKeys("{0:'a'}")).toBeNull();
+  });
+
   it('never rewrites text inside string values', () => {
     const v = parseJsonLenient('{0:"{0:\\"x\\",1:\'y\'}",\'k\':"a,b:c"}') as any;
     expect(v['0']).toBe('{0:"x",1:\'y\'}');
@@ -47,11 +60,17 @@ describe('parseJsonLenient', () => {
   });
 
   it('keeps __proto__ as an ordinary own key', () => {
-    const v = parseJsonLenient('{__proto__:{"polluted":1},0:"a"}') as any;
-    expect(Object.getPrototypeOf(v)).toBe(null);
-    expect(Object.keys(v)).toEqual(['0', '__proto__']);
-    expect(({} as any).polluted).toBeUndefined();
-    expect(v.__proto__).toEqual(Object.assign(Object.create(null), { polluted: 1 }));
+    for (const text of ['{__proto__:{"polluted":1},0:"a"}', "{'__proto__':{'polluted':1},0:'a'}"]) {
+      const v = parseJsonLenient(text) as any;
+      expect(Object.prototype.hasOwnProperty.call(v, '__proto__')).toBe(true);
+      expect([null, Object.prototype]).toContain(Object.getPrototypeOf(v));
+      expect(Object.keys(v)).toEqual(['0', '__proto__']);
+      expect(v.polluted).toBeUndefined();
+      expect(({} as any).polluted).toBeUndefined();
+      expect({ ...v.__proto__ }).toEqual({ polluted: 1 });
+    }
+    const t = parseJsonTolerant('{__proto__:{"polluted":1}}') as any;
+    expect(Object.getPrototypeOf(t)).toBe(null);
   });
 
   it('parses numbers like JSON', () => {
@@ -82,6 +101,8 @@ describe('parseJsonLenient', () => {
     expect(() => parseJsonLenient(deep)).toThrow(/nesting deeper than 512/);
     const deepArr = '['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1);
     expect(() => parseJsonTolerant(deepArr)).toThrow(BodyDecodeError);
+    const deepBare = '{0:['.repeat(MAX_JSON_DEPTH) + ']}'.repeat(MAX_JSON_DEPTH);
+    expect(() => parseJsonLenient(deepBare)).toThrow(BodyDecodeError);
   });
 
   it('error codes are stable', () => {
