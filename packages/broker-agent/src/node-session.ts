@@ -1,0 +1,333 @@
+/**
+ * Everything the agent does with one NameServer: registrations (serialised, so chunks and
+ * rounds never interleave on the connection), the QUERY_DATA_VERSION pre-check, heartbeats,
+ * health tracking with a fast re-probe loop, and the final UNREGISTER_BROKER.
+ *
+ * Why a re-probe loop: Java notices a NameServer that restarted empty only at its next periodic
+ * registration, up to 30 s later (apache/rocketmq#9411); meanwhile clients see no route. Here a
+ * failed call, a closed connection or a failed heartbeat marks the node unhealthy and starts a
+ * loop for that node alone (backoff 50 ms doubling, capped at `reprobeMaxDelayMs`) that registers
+ * as soon as the node answers.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry from 'p-retry';
+import { expectSuccess, isRetriable } from '@ns/client';
+import type { Logger, RemotingClient, RemotingRequest } from '@ns/client';
+import type { DataVersion, RegisterBrokerResult, RemotingCommand } from '@ns/protocol';
+import { RequestCode } from '@ns/protocol';
+import { AgentStoppedError, RoundDeadlineError } from './errors.js';
+import type { ResolvedAgentOptions } from './options.js';
+import {
+  decodeDataVersion,
+  decodeQueryDataVersionResponseHeader,
+  decodeRegisterBrokerResult,
+} from './protocol-codecs.js';
+import type { RegistrationPayload } from './registration-payload.js';
+import { queryDataVersionRequest } from './registration-payload.js';
+import type {
+  NodeRegistration,
+  NodeUnregistration,
+  RegistrationReason,
+} from './registration-result.js';
+
+export interface NodeSessionDeps {
+  readonly addr: string;
+  readonly client: RemotingClient;
+  readonly options: ResolvedAgentOptions;
+  readonly log: Logger;
+  /** The registration to send, read when a registration starts (so it is always the latest). */
+  readonly payload: () => RegistrationPayload;
+  /** Every completed registration (rounds, re-probes, heartbeat-triggered). */
+  readonly onResult: (result: NodeRegistration) => void;
+}
+
+export interface RegisterMode {
+  readonly reason: RegistrationReason;
+  /** forceRegister=false: ask QUERY_DATA_VERSION first and skip an unchanged node. */
+  readonly queryFirst: boolean;
+  /** Retry retriable failures until each call's deadline (rounds); false = one attempt (re-probe). */
+  readonly retry: boolean;
+}
+
+/** A snapshot for diagnostics. */
+export interface NodeStatus {
+  readonly addr: string;
+  /** False after a failure until a registration succeeds again. */
+  readonly healthy: boolean;
+  /** A re-probe loop is running for this node. */
+  readonly reprobing: boolean;
+  readonly lastRegisteredAt: number | null;
+  readonly lastError: Error | null;
+}
+
+const REPROBE_MIN_DELAY_MS = 50;
+const RETRY_MIN_DELAY_MS = 50;
+const RETRY_MAX_DELAY_MS = 500;
+
+function sameVersion(a: DataVersion, b: DataVersion): boolean {
+  // Java 4.9 DataVersion.equals: counter and timestamp (5.x also stateVersion).
+  return (
+    a.counter === b.counter &&
+    a.timestamp === b.timestamp &&
+    (a.stateVersion ?? 0) === (b.stateVersion ?? 0)
+  );
+}
+
+export class NodeSession {
+  readonly addr: string;
+  readonly #d: NodeSessionDeps;
+  readonly #closed = new AbortController();
+  /** Tail of the serial queue of registrations. */
+  #tail: Promise<unknown> = Promise.resolve();
+  /** A registration queued but not started: later callers share it (it reads the latest payload). */
+  #queued: Promise<NodeRegistration> | null = null;
+  #busy = false;
+  #heartbeatInFlight = false;
+  #healthy = true;
+  #reprobing = false;
+  #lastRegisteredAt: number | null = null;
+  #lastError: Error | null = null;
+
+  constructor(deps: NodeSessionDeps) {
+    this.addr = deps.addr;
+    this.#d = deps;
+  }
+
+  status(): NodeStatus {
+    return {
+      addr: this.addr,
+      healthy: this.#healthy,
+      reprobing: this.#reprobing,
+      lastRegisteredAt: this.#lastRegisteredAt,
+      lastError: this.#lastError,
+    };
+  }
+
+  get isClosed(): boolean {
+    return this.#closed.signal.aborted;
+  }
+
+  /** Registers (after whatever registration is running for this node). Never rejects. */
+  register(mode: RegisterMode): Promise<NodeRegistration> {
+    if (this.#queued !== null) return this.#queued;
+    const run = this.#tail.then(() => {
+      this.#queued = null;
+      return this.#registerNow(mode);
+    });
+    this.#queued = run;
+    this.#tail = run;
+    return run;
+  }
+
+  /** The node lost us or may have (connection closed, heartbeat failed): re-probe it. */
+  suspect(cause: Error | undefined): void {
+    if (this.isClosed) return;
+    if (this.#healthy) {
+      this.#d.log.info({ addr: this.addr, err: cause }, 'name server suspect, re-registering');
+    }
+    this.#healthy = false;
+    this.#startReprobe();
+  }
+
+  /**
+   * One heartbeat (skipped while unhealthy or registering: a registration is a heartbeat, and a
+   * heartbeat in the middle of a split could see a transitional DataVersion).
+   */
+  async heartbeat(request: RemotingRequest): Promise<void> {
+    if (this.isClosed || !this.#healthy || this.#busy || this.#queued !== null) return;
+    if (this.#heartbeatInFlight) return;
+    this.#heartbeatInFlight = true;
+    const o = this.#d.options;
+    try {
+      if (!o.heartbeatAwaitReply) {
+        await this.#d.client.invokeOneway(this.addr, request);
+        return;
+      }
+      const response = expectSuccess(
+        await this.#d.client.invoke(this.addr, request, {
+          timeoutMs: Math.min(o.requestTimeoutMs, Math.max(o.heartbeatIntervalMs, 100)),
+        }),
+        request.code,
+        this.addr,
+      );
+      if (request.code === RequestCode.QUERY_DATA_VERSION) {
+        const { changed } = decodeQueryDataVersionResponseHeader(response.extFields);
+        if (changed && !this.isClosed) {
+          this.#d.log.info({ addr: this.addr }, 'heartbeat: name server lost our registration');
+          void this.register({ reason: 'heartbeatChanged', queryFirst: false, retry: true });
+        }
+      }
+    } catch (err) {
+      if (this.isClosed) return;
+      this.#d.log.warn({ addr: this.addr, err }, 'heartbeat failed');
+      this.suspect(err as Error);
+    } finally {
+      this.#heartbeatInFlight = false;
+    }
+  }
+
+  /** UNREGISTER_BROKER on this node's connection, bounded by `timeoutMs`. Never rejects. */
+  async unregister(request: RemotingRequest, timeoutMs: number): Promise<NodeUnregistration> {
+    this.#closed.abort(new AgentStoppedError());
+    const started = performance.now();
+    try {
+      expectSuccess(
+        await this.#d.client.invoke(this.addr, request, { timeoutMs }),
+        request.code,
+        this.addr,
+      );
+      return { addr: this.addr, ok: true, latencyMs: performance.now() - started, error: null };
+    } catch (err) {
+      return {
+        addr: this.addr,
+        ok: false,
+        latencyMs: performance.now() - started,
+        error: err as Error,
+      };
+    }
+  }
+
+  /** Stops re-probing and future registrations (the agent closes the connection). */
+  close(): void {
+    this.#closed.abort(new AgentStoppedError());
+  }
+
+  async #registerNow(mode: RegisterMode): Promise<NodeRegistration> {
+    const started = performance.now();
+    const payload = this.#d.payload();
+    let attempts = 0;
+    let chunks = 0;
+    const done = (
+      ok: boolean,
+      skipped: boolean,
+      result: RegisterBrokerResult | null,
+      error: Error | null,
+    ): NodeRegistration => ({
+      addr: this.addr,
+      reason: mode.reason,
+      ok,
+      skipped,
+      latencyMs: performance.now() - started,
+      attempts,
+      chunks,
+      dataVersion: payload.dataVersion,
+      result,
+      error,
+    });
+    if (this.isClosed) return done(false, false, null, new AgentStoppedError());
+    this.#busy = true;
+    try {
+      if (mode.queryFirst) {
+        const response = await this.#call(
+          queryDataVersionRequest(this.#d.options, payload.dataVersion),
+          mode.retry,
+          () => attempts++,
+        );
+        const { changed } = decodeQueryDataVersionResponseHeader(response.extFields);
+        const theirs =
+          response.body === null || response.body.length === 0
+            ? null
+            : decodeDataVersion(response.body);
+        // Java needRegister: changed, or the node's copy differs from ours.
+        if (!changed && theirs !== null && sameVersion(theirs, payload.dataVersion)) {
+          this.#markHealthy();
+          return this.#report(done(true, true, null, null));
+        }
+      }
+      let result: RegisterBrokerResult | null = null;
+      for (const chunk of payload.chunks) {
+        const response = await this.#call(chunk.request, mode.retry, () => attempts++);
+        result = decodeRegisterBrokerResult(response.extFields, response.body);
+        chunks++;
+      }
+      this.#markHealthy();
+      this.#lastRegisteredAt = Date.now();
+      return this.#report(done(true, false, result, null));
+    } catch (err) {
+      const error = err as Error;
+      this.#lastError = error;
+      if (this.isClosed) return done(false, false, null, error);
+      this.#healthy = false;
+      this.#startReprobe();
+      // A failed re-probe attempt is not news; the loop logs it at debug.
+      if (mode.reason === 'recovered') return done(false, false, null, error);
+      return this.#report(done(false, false, null, error));
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #report(r: NodeRegistration): NodeRegistration {
+    try {
+      this.#d.onResult(r);
+    } catch (err) {
+      this.#d.log.error({ addr: this.addr, err }, 'registration listener threw');
+    }
+    return r;
+  }
+
+  #markHealthy(): void {
+    if (!this.#healthy) this.#d.log.info({ addr: this.addr }, 'name server healthy again');
+    this.#healthy = true;
+    this.#lastError = null;
+  }
+
+  /**
+   * One request, successful response or throw. With `retry`, retriable failures are retried with
+   * backoff until `requestTimeoutMs` after the first attempt (Java's round deadline).
+   */
+  async #call(
+    request: RemotingRequest,
+    retry: boolean,
+    onAttempt: () => void,
+  ): Promise<RemotingCommand> {
+    const { client, options } = this.#d;
+    const budget = options.requestTimeoutMs;
+    const deadline = performance.now() + budget;
+    const attempt = async (): Promise<RemotingCommand> => {
+      if (this.isClosed) throw new AgentStoppedError();
+      const remaining = Math.floor(deadline - performance.now());
+      if (remaining <= 0) throw new RoundDeadlineError(this.addr, budget);
+      onAttempt();
+      const response = await client.invoke(this.addr, request, { timeoutMs: remaining });
+      return expectSuccess(response, request.code, this.addr);
+    };
+    if (!retry) return attempt();
+    return pRetry(attempt, {
+      retries: Number.POSITIVE_INFINITY,
+      factor: 2,
+      minTimeout: RETRY_MIN_DELAY_MS,
+      maxTimeout: RETRY_MAX_DELAY_MS,
+      randomize: true,
+      signal: this.#closed.signal,
+      // Only errors that say a retry can help, and only while the deadline leaves room.
+      shouldRetry: ({ error }) =>
+        !this.isClosed && isRetriable(error) && deadline - performance.now() > RETRY_MAX_DELAY_MS,
+    });
+  }
+
+  #startReprobe(): void {
+    if (this.#reprobing || this.isClosed) return;
+    this.#reprobing = true;
+    void this.#reprobeLoop().finally(() => {
+      this.#reprobing = false;
+    });
+  }
+
+  async #reprobeLoop(): Promise<void> {
+    const max = this.#d.options.reprobeMaxDelayMs;
+    let delay = REPROBE_MIN_DELAY_MS;
+    while (!this.isClosed && !this.#healthy) {
+      try {
+        await sleep(delay, undefined, { signal: this.#closed.signal });
+      } catch {
+        return; // closed
+      }
+      if (this.#healthy) return;
+      const r = await this.register({ reason: 'recovered', queryFirst: false, retry: false });
+      if (r.ok) return;
+      this.#d.log.debug({ addr: this.addr, err: r.error, delay }, 're-probe failed');
+      delay = Math.min(delay * 2, max);
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * What callers give the agent for a topic, and how it becomes a wire `TopicConfig`. Missing fields
+ * take the Java broker's defaults for a topic created without options (TopicConfig constructor:
+ * 16 read / 16 write queues, perm READ|WRITE, SINGLE_TAG, no sys flag, not ordered).
+ */
+import { InvalidOptionError } from '@ns/client';
+import { Perm } from '@ns/protocol';
+import type { TopicConfig, TopicFilterType } from '@ns/protocol';
+
+export interface TopicConfigInput {
+  readonly topicName: string;
+  readonly readQueueNums?: number;
+  readonly writeQueueNums?: number;
+  readonly perm?: number;
+  readonly topicFilterType?: TopicFilterType;
+  readonly topicSysFlag?: number;
+  readonly order?: boolean;
+  /** 5.x topic attributes; only written when given. */
+  readonly attributes?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+}
+
+/** Java: TopicConfig.defaultReadQueueNums / defaultWriteQueueNums. */
+export const DEFAULT_TOPIC_QUEUE_NUMS = 16;
+
+/** A topic table as accepted by the agent: a list, or a map keyed by topic name. */
+export type TopicTableInput =
+  | Iterable<TopicConfigInput>
+  | ReadonlyMap<string, TopicConfigInput>
+  | Readonly<Record<string, Omit<TopicConfigInput, 'topicName'> & { topicName?: string }>>;
+
+function intField(topic: string, name: string, value: number | undefined, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+    throw new InvalidOptionError(
+      'topics',
+      `topic ${JSON.stringify(topic)}: ${name} must be an integer in 0..2^31-1, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Validates one input and fills the defaults. */
+export function toTopicConfig(input: TopicConfigInput): TopicConfig {
+  const name = input.topicName;
+  // Java TopicValidator: 1..127 characters; anything reaching the wire must at least be non-empty.
+  if (typeof name !== 'string' || name.length === 0 || name.length > 127) {
+    throw new InvalidOptionError(
+      'topics',
+      `topicName must be a string of 1..127 characters, got ${JSON.stringify(name)}`,
+    );
+  }
+  const filter = input.topicFilterType ?? 'SINGLE_TAG';
+  if (filter !== 'SINGLE_TAG' && filter !== 'MULTI_TAG') {
+    throw new InvalidOptionError(
+      'topics',
+      `topic ${JSON.stringify(name)}: topicFilterType must be SINGLE_TAG or MULTI_TAG`,
+    );
+  }
+  const tc: TopicConfig = {
+    topicName: name,
+    readQueueNums: intField(name, 'readQueueNums', input.readQueueNums, DEFAULT_TOPIC_QUEUE_NUMS),
+    writeQueueNums: intField(
+      name,
+      'writeQueueNums',
+      input.writeQueueNums,
+      DEFAULT_TOPIC_QUEUE_NUMS,
+    ),
+    perm: intField(name, 'perm', input.perm, Perm.READ | Perm.WRITE),
+    topicFilterType: filter,
+    topicSysFlag: intField(name, 'topicSysFlag', input.topicSysFlag, 0),
+    order: input.order ?? false,
+  };
+  if (input.attributes !== undefined) {
+    const attrs = input.attributes;
+    tc.attributes = isReadonlyMap(attrs)
+      ? new Map<string, string>(attrs)
+      : new Map<string, string>(Object.entries(attrs));
+  }
+  return tc;
+}
+
+function isReadonlyMap<K, V>(value: unknown): value is ReadonlyMap<K, V> {
+  return value instanceof Map;
+}
+
+function isIterable(value: unknown): value is Iterable<TopicConfigInput> {
+  return typeof value === 'object' && value !== null && Symbol.iterator in value;
+}
+
+/** Builds the table (topic name → config). A later duplicate name replaces an earlier one. */
+export function toTopicTable(input: TopicTableInput): Map<string, TopicConfig> {
+  const table = new Map<string, TopicConfig>();
+  if (isReadonlyMap<string, TopicConfigInput>(input)) {
+    for (const [key, value] of input) {
+      const tc = toTopicConfig({ ...value, topicName: value.topicName });
+      if (tc.topicName !== key) {
+        throw new InvalidOptionError(
+          'topics',
+          `topic table key ${JSON.stringify(key)} differs from its topicName ${JSON.stringify(tc.topicName)}`,
+        );
+      }
+      table.set(key, tc);
+    }
+    return table;
+  }
+  if (isIterable(input)) {
+    for (const value of input) {
+      const tc = toTopicConfig(value);
+      table.set(tc.topicName, tc);
+    }
+    return table;
+  }
+  for (const [key, value] of Object.entries(input)) {
+    const tc = toTopicConfig({ ...value, topicName: value.topicName ?? key });
+    if (tc.topicName !== key) {
+      throw new InvalidOptionError(
+        'topics',
+        `topic table key ${JSON.stringify(key)} differs from its topicName ${JSON.stringify(tc.topicName)}`,
+      );
+    }
+    table.set(key, tc);
+  }
+  return table;
+}
+
+/** Field-by-field equality (what the NameServer would store for it). */
+export function sameTopicConfig(a: TopicConfig, b: TopicConfig): boolean {
+  if (
+    a.topicName !== b.topicName ||
+    a.readQueueNums !== b.readQueueNums ||
+    a.writeQueueNums !== b.writeQueueNums ||
+    a.perm !== b.perm ||
+    a.topicFilterType !== b.topicFilterType ||
+    a.topicSysFlag !== b.topicSysFlag ||
+    a.order !== b.order
+  ) {
+    return false;
+  }
+  const x = a.attributes ?? new Map<string, string>();
+  const y = b.attributes ?? new Map<string, string>();
+  if (x.size !== y.size) return false;
+  for (const [k, v] of x) if (y.get(k) !== v) return false;
+  return true;
+}
