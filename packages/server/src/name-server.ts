@@ -10,6 +10,7 @@
  */
 import type { ConfigKey, NamesrvConfig } from './config/index.js';
 import { ConfigHolder } from './config-holder.js';
+import { CountingKVConfigManager, CountingRouteInfoManager } from './counting-managers.js';
 import { Dispatcher } from './handlers/dispatcher.js';
 import { HttpAdminError, HttpAdminServer, startupReadiness } from './http/index.js';
 import {
@@ -124,7 +125,7 @@ export class NameServer {
     this.logger.info({ config }, 'starting name server');
     try {
       const kvConfigManager = this.loadKVConfig(config.kvConfigPath);
-      const routeInfoManager = new RouteInfoManager(
+      const routeInfoManager = new CountingRouteInfoManager(
         {
           clock: this.clock,
           logger: this.component('route'),
@@ -134,6 +135,9 @@ export class NameServer {
           supportActingMaster: config.supportActingMaster,
           deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
           defaultHeartbeatTimeoutMillis: config.heartbeatTimeoutMillis,
+        },
+        () => {
+          this.metrics.brokerRegistered();
         },
       );
       const dispatcher = new Dispatcher({
@@ -288,12 +292,17 @@ export class NameServer {
     }
     const namespaces = initial.size;
     this.logger.info({ kvConfigPath: path, namespaces }, 'KV config loaded');
-    return new KVConfigManager({
-      initial,
-      persist: (table) => {
-        store.persist(table);
+    return new CountingKVConfigManager(
+      {
+        initial,
+        persist: (table) => {
+          store.persist(table);
+        },
       },
-    });
+      (op) => {
+        this.metrics.kvConfigWritten(op);
+      },
+    );
   }
 
   /** UPDATE_NAMESRV_CONFIG: the whole properties text, atomically, to configStorePath. */

@@ -90,8 +90,12 @@ describe('NameServer lifecycle', () => {
     const admin = await client(port);
     expect((await broker.request(registerBrokerA(1))).code).toBe(ResponseCode.SUCCESS);
     expect((await admin.request(routeQuery(2, 'SELF_TEST_TOPIC'))).code).toBe(ResponseCode.SUCCESS);
+    expect((await server.metrics.scrape()).body).toMatch(/^namesrv_broker_registrations_total 1$/m);
     broker.destroy();
     await waitFor('broker removed', () => server.routeInfoManager.getCounts().brokers === 0);
+    expect((await server.metrics.scrape()).body).toMatch(
+      /^namesrv_broker_expiries_total\{reason="channel_closed"\} 1$/m,
+    );
     expect((await admin.request(routeQuery(3, 'SELF_TEST_TOPIC'))).code).toBe(
       ResponseCode.TOPIC_NOT_EXIST,
     );
@@ -168,6 +172,9 @@ describe('NameServer lifecycle', () => {
     );
     expect(res.code).toBe(ResponseCode.SUCCESS);
     expect(existsSync(kvPath)).toBe(true);
+    expect((await first.server.metrics.scrape()).body).toMatch(
+      /^namesrv_kv_config_writes_total\{op="put"\} 1$/m,
+    );
     await first.server.close();
 
     const second = await started([`--kvConfigPath=${kvPath}`]);
