@@ -19,6 +19,7 @@ import { renderChart, renderMarkdown, pairLevels } from './lib/report.js';
 import type { BenchResults, TargetCheck } from './lib/results.js';
 import { REPO_ROOT } from './lib/ns.js';
 import { setCpuProfDir } from './lib/processes.js';
+import { closeGenerators } from './lib/load-runner.js';
 import {
   closeRouteNode,
   runChurn,
@@ -210,6 +211,7 @@ export async function main(argv: string[]): Promise<number> {
     results.codec = await runCodec(profile, log);
   });
 
+  closeGenerators();
   results.machine.loadAvgEnd = loadavg();
   results.durationSec = (performance.now() - started) / 1000;
   results.targets = targets(results);

@@ -91,6 +91,37 @@ export function eluPct(a: ProbeSample, b: ProbeSample): number {
   return active + idle > 0 ? (active / (active + idle)) * 100 : 0;
 }
 
+/**
+ * Generator processes, reused across levels; `close()` ends them. A process that failed is
+ * dropped, and a fresh one is forked next time.
+ */
+export class GeneratorPool {
+  private readonly idle: ChildProcess[] = [];
+
+  acquire(): ChildProcess {
+    for (;;) {
+      const c = this.idle.pop();
+      if (c === undefined) return forkTs(WORKER);
+      if (c.exitCode === null && c.signalCode === null && c.connected) return c;
+    }
+  }
+
+  release(c: ChildProcess): void {
+    if (c.exitCode === null && c.connected) this.idle.push(c);
+  }
+
+  close(): void {
+    for (const c of this.idle.splice(0)) c.disconnect();
+  }
+}
+
+const defaultPool = new GeneratorPool();
+
+/** Ends the generator processes kept for reuse. */
+export function closeGenerators(): void {
+  defaultPool.close();
+}
+
 export async function runLevel(
   targetName: string,
   target: ProbedProcess,
@@ -101,11 +132,12 @@ export async function runLevel(
 ): Promise<LevelResult> {
   const gens = Math.min(level.generators, level.connections);
   const children: ChildProcess[] = [];
+  let ok = false;
   try {
     for (let g = 0; g < gens; g++) {
       const connections =
         Math.floor(level.connections / gens) + (g < level.connections % gens ? 1 : 0);
-      const child = forkTs(WORKER);
+      const child = defaultPool.acquire();
       children.push(child);
       const config: LoadConfig = {
         host: '127.0.0.1',
@@ -141,6 +173,7 @@ export async function runLevel(
       for (const [k, v] of Object.entries(d.errors)) errors[k] = (errors[k] ?? 0) + v;
       errorSamples.push(...d.errorSamples);
     }
+    ok = true;
     return {
       target: targetName,
       label: levelLabel(level),
@@ -161,6 +194,9 @@ export async function runLevel(
       generatorEluMaxPct: Math.max(...done.map((d) => d.elu * 100)),
     };
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) {
+      if (ok) defaultPool.release(c);
+      else if (c.exitCode === null) c.kill('SIGKILL');
+    }
   }
 }

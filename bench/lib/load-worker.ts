@@ -26,7 +26,6 @@ interface Slot {
   opaque: number;
   sentAt: number;
   reqIndex: number;
-  /** -1 while idle. */
   busy: boolean;
   buf: Buffer;
 }
@@ -214,8 +213,10 @@ function run(cfg: LoadConfig, waitForGo: Promise<void>): Promise<LoadResult> {
   });
 }
 
+// One process serves many runs (levels) in turn: forking a TypeScript child costs about a
+// second on a busy 2-core box, and a reused generator is already JIT-warm.
 let goResolve: () => void = () => {};
-const go = new Promise<void>((r) => (goResolve = r));
+let watchdog: NodeJS.Timeout | undefined;
 
 process.on('message', (msg: ToWorker) => {
   if (msg.type === 'go') {
@@ -223,12 +224,18 @@ process.on('message', (msg: ToWorker) => {
     return;
   }
   const cfg = msg.config;
-  // Self-destruct: however the orchestrator behaves, this process ends.
-  setTimeout(() => process.exit(3), cfg.warmupMs + cfg.durationMs + cfg.drainMs + 30_000).unref();
+  const go = new Promise<void>((r) => (goResolve = r));
+  // However the orchestrator behaves, a run ends: the process exits if it overruns.
+  clearTimeout(watchdog);
+  watchdog = setTimeout(
+    () => process.exit(3),
+    cfg.warmupMs + cfg.durationMs + cfg.drainMs + 30_000,
+  );
+  watchdog.unref();
   run(cfg, go)
     .then((result) => {
+      clearTimeout(watchdog);
       send({ type: 'result', result });
-      process.disconnect?.();
     })
     .catch((err: unknown) => {
       send({
@@ -238,3 +245,5 @@ process.on('message', (msg: ToWorker) => {
       process.disconnect?.();
     });
 });
+// Never outlive the orchestrator.
+process.on('disconnect', () => process.exit(0));
