@@ -27,7 +27,12 @@ export type {
 } from './config/index.js';
 
 // Logging
-export { createLogger, createSilentLogger, flushLogger } from './logging.js';
+export {
+  createLogger,
+  createSilentLogger,
+  createStderrDestination,
+  flushLogger,
+} from './logging.js';
 export type { CreateLoggerOptions, Logger, LogLevel } from './logging.js';
 
 // Transport (embedders and tests can run the TCP layer with their own dispatcher)

@@ -21,8 +21,16 @@ export interface CreateLoggerOptions {
   base?: Record<string, string | number>;
 }
 
+/**
+ * Asynchronous stderr (SonicBoom): logging never blocks the request path. Keep the returned
+ * stream when the process may exit abruptly, and call its `flushSync()` first.
+ */
+export function createStderrDestination(): ReturnType<typeof pino.destination> {
+  return pino.destination({ dest: 2, sync: false });
+}
+
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 2, sync: false });
+  const destination = options.destination ?? createStderrDestination();
   return pino(
     {
       level: options.level ?? 'info',

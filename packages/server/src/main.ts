@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { ConfigError, formatConfigProperties, formatUsage, loadConfig } from './config/index.js';
 import type { LoadConfigResult } from './config/index.js';
-import { createLogger, flushLogger } from './logging.js';
+import { createLogger, createStderrDestination, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { NameServer } from './name-server.js';
 import { NameServerError } from './name-server-error.js';
@@ -52,12 +52,15 @@ function loadOrExit(homeDir: string): LoadConfigResult | number {
   }
 }
 
-function installSignalHandlers(server: NameServer, logger: Logger): void {
+/** Writes out buffered log lines before an abrupt exit (async flush would not finish). */
+type FlushSync = () => void;
+
+function installSignalHandlers(server: NameServer, logger: Logger, flushSync: FlushSync): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal, exiting without finishing shutdown');
-      logger.flush();
+      flushSync();
       process.exit(EXIT_FORCED);
     }
     stopping = true;
@@ -90,15 +93,27 @@ async function main(): Promise<number | null> {
   }
 
   const config = loaded.config;
-  const logger = createLogger({ level: config.logLevel, base: { name: 'ns-server' } });
+  const destination = createStderrDestination();
+  const flushSync: FlushSync = () => {
+    try {
+      destination.flushSync();
+    } catch {
+      // stderr gone (EPIPE) or a write in flight (EAGAIN): nothing more we can do on the way out.
+    }
+  };
+  const logger = createLogger({
+    level: config.logLevel,
+    base: { name: 'ns-server' },
+    destination,
+  });
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
-    logger.flush();
+    flushSync();
     process.exit(EXIT_CRASH);
   });
 
   const server = new NameServer({ config, logger });
-  installSignalHandlers(server, logger);
+  installSignalHandlers(server, logger, flushSync);
   let address;
   try {
     address = await server.start();

@@ -119,6 +119,8 @@ describe('ns-server', () => {
       expect(child.proc.exitCode).toBeNull();
       child.proc.kill('SIGTERM');
       expect(await child.exited).toBe(3);
+      // Logged and flushed synchronously before the forced exit.
+      expect(child.stderr()).toContain('second signal, exiting without finishing shutdown');
     } finally {
       stubborn.destroy();
     }
