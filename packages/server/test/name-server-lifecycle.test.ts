@@ -10,7 +10,7 @@ import { loadFixture } from '../../protocol/test/fixtures.js';
 import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
 import { NameServerError } from '../src/name-server-error.js';
-import { RawClient, waitFor } from './transport-helpers.js';
+import { RawClient, capturingLogger, waitFor } from './transport-helpers.js';
 
 let dir = '';
 const servers: NameServer[] = [];
@@ -203,6 +203,28 @@ describe('NameServer lifecycle', () => {
     expect(res.code).toBe(ResponseCode.SUCCESS);
     expect(server.config.orderMessageEnable).toBe(true);
     expect(readFileSync(storePath, 'utf8')).toMatch(/^orderMessageEnable=true$/m);
+  });
+
+  it('a live logLevel update reaches every component logger', async () => {
+    const { logger, lines } = capturingLogger();
+    logger.level = 'info';
+    const server = new NameServer({ config: configWith(), logger, defaultMetrics: false });
+    servers.push(server);
+    const { port } = await server.start();
+    const admin = await client(port);
+    expect(lines.some((l) => l.msg === 'connection accepted')).toBe(false);
+    const res = await admin.request(
+      createRequest({
+        code: RequestCode.UPDATE_NAMESRV_CONFIG,
+        opaque: 1,
+        body: Buffer.from('logLevel=debug\n'),
+      }),
+    );
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    await client(port);
+    await waitFor('transport debug line', () =>
+      lines.some((l) => l.msg === 'connection accepted' && l.component === 'transport'),
+    );
   });
 
   it('close() is idempotent, releases the port, and start() cannot be repeated', async () => {
