@@ -1,0 +1,194 @@
+/** The agent against three real in-process NameServers. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RemotingConnectError } from '@ns/client';
+import type { NodeRegistration } from '@ns/broker-agent';
+import { NameServerCluster, refusedAddr, startBlackHole, waitFor } from './name-server-cluster.js';
+import {
+  inCluster,
+  isLive,
+  makeAgent,
+  queueNums,
+  routeAddr,
+  stopAgents,
+  topics,
+} from './agent-helpers.js';
+
+let cluster: NameServerCluster;
+
+beforeAll(async () => {
+  cluster = await NameServerCluster.start(3);
+});
+afterAll(async () => {
+  await cluster.close();
+});
+afterEach(async () => {
+  await stopAgents();
+});
+
+describe('BrokerAgent with three NameServers', () => {
+  it('registers with all three: routes and cluster info on each', async () => {
+    const agent = makeAgent(cluster.addrs);
+    const round = await agent.start();
+    expect(round.reason).toBe('startup');
+    expect(round.results.map((r) => [r.addr, r.ok]).sort()).toEqual(
+      cluster.addrs.map((a) => [a, true]).sort(),
+    );
+    const { brokerName, clusterName, brokerAddr } = agent.options;
+    for (const { server } of cluster.nodes) {
+      for (const topic of agent.topics.keys()) {
+        expect(routeAddr(server, topic, brokerName)).toBe(brokerAddr);
+      }
+      expect(inCluster(server, clusterName, brokerName)).toBe(true);
+    }
+    expect(agent.masterAddr).toBeNull();
+  });
+
+  it('a hung node and a refusing node do not slow the healthy ones', async () => {
+    const hole = await startBlackHole();
+    const refused = await refusedAddr();
+    try {
+      const agent = makeAgent([...cluster.addrs, hole.addr, refused], {
+        requestTimeoutMs: 2_000,
+        unregisterTimeoutMs: 500,
+      });
+      const arrivals = new Map<string, number>();
+      const t0 = performance.now();
+      agent.on('registered', (r) => arrivals.set(r.addr, performance.now() - t0));
+      agent.on('registrationFailed', (r) => arrivals.set(r.addr, performance.now() - t0));
+      const round = await agent.start();
+      const byAddr = new Map(round.results.map((r) => [r.addr, r]));
+      for (const addr of cluster.addrs) {
+        expect(byAddr.get(addr)?.ok).toBe(true);
+        // Healthy nodes answer in milliseconds, long before the 2 s deadline of the hung one.
+        expect(byAddr.get(addr)!.latencyMs).toBeLessThan(500);
+        expect(arrivals.get(addr)!).toBeLessThan(500);
+      }
+      const hung = byAddr.get(hole.addr)!;
+      expect(hung.ok).toBe(false);
+      expect(hung.latencyMs).toBeGreaterThanOrEqual(1_900);
+      expect(arrivals.get(hole.addr)!).toBeGreaterThanOrEqual(1_900);
+      const dead = byAddr.get(refused)!;
+      expect(dead.ok).toBe(false);
+      expect(dead.error).toBeInstanceOf(RemotingConnectError);
+      expect(dead.attempts).toBeGreaterThan(1); // connect errors are retried inside the round
+      console.info(
+        `[measure] healthy latencies ms: ${cluster.addrs.map((a) => byAddr.get(a)!.latencyMs.toFixed(1)).join(', ')}; hung ${hung.latencyMs.toFixed(0)} ms; refused ${dead.latencyMs.toFixed(0)} ms after ${dead.attempts} attempts`,
+      );
+      expect(['RemotingTimeoutError', 'RoundDeadlineError']).toContain(hung.error?.name);
+    } finally {
+      await stopAgents();
+      await hole.close();
+    }
+  });
+
+  it('a node restarted empty is populated again within 2 s', async () => {
+    const agent = makeAgent(cluster.addrs); // period 30 s: only the re-probe can do it
+    await agent.start();
+    const { brokerName, brokerAddr } = agent.options;
+    const topic = [...agent.topics.keys()][0]!;
+    const recovered: NodeRegistration[] = [];
+    agent.on('registered', (r) => {
+      if (r.reason === 'recovered') recovered.push(r);
+    });
+    await cluster.kill(1);
+    await cluster.restart(1);
+    const restartedAt = performance.now();
+    expect(routeAddr(cluster.node(1).server, topic, brokerName)).toBeNull(); // empty
+    const ms = await waitFor(
+      'the restarted node to know the broker',
+      () => routeAddr(cluster.node(1).server, topic, brokerName) === brokerAddr,
+      2_000,
+    );
+    console.info(`[measure] restarted node populated ${ms.toFixed(0)} ms after its restart`);
+    expect(performance.now() - restartedAt).toBeLessThan(2_000);
+    expect(recovered.map((r) => r.addr)).toContain(cluster.node(1).addr);
+  });
+
+  it('updateTopics() is visible on every node as soon as it resolves', async () => {
+    const agent = makeAgent(cluster.addrs);
+    await agent.start();
+    const { brokerName, brokerAddr } = agent.options;
+    const before = agent.dataVersion;
+    const [first] = [...agent.topics.values()];
+    const added = topics(`${brokerName}-new`, 2, 8);
+    const round = await agent.updateTopics([
+      ...added,
+      { ...first!, readQueueNums: 12, writeQueueNums: 12 },
+    ]);
+    expect(round.reason).toBe('topicsChanged');
+    expect(agent.dataVersion.counter).toBe(before.counter + 1);
+    for (const { server } of cluster.nodes) {
+      for (const t of added) expect(routeAddr(server, t.topicName, brokerName)).toBe(brokerAddr);
+      expect(queueNums(server, first!.topicName, brokerName)).toBe(12);
+    }
+    await agent.addTopic({ topicName: `${brokerName}-one-more` });
+    for (const { server } of cluster.nodes) {
+      expect(queueNums(server, `${brokerName}-one-more`, brokerName)).toBe(16);
+    }
+  });
+
+  it('stop() unregisters from every node and is idempotent', async () => {
+    const agent = makeAgent(cluster.addrs);
+    await agent.start();
+    const { brokerName, clusterName, brokerAddr } = agent.options;
+    const topic = [...agent.topics.keys()][0]!;
+    const results = await agent.stop();
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(await agent.stop()).toBe(results);
+    expect(agent.state).toBe('stopped');
+    for (const { server } of cluster.nodes) {
+      expect(routeAddr(server, topic, brokerName)).toBeNull();
+      expect(inCluster(server, clusterName, brokerName)).toBe(false);
+      expect(isLive(server, brokerAddr)).toBe(false);
+    }
+  });
+
+  it('forceRegister=false registers only with nodes whose copy differs', async () => {
+    const agent = makeAgent(cluster.addrs, { forceRegister: false, unsafeRegisterPeriodMs: 50 });
+    await agent.start();
+    const { brokerName, clusterName, brokerAddr, brokerId } = agent.options;
+    const periodic: NodeRegistration[] = [];
+    agent.on('registered', (r) => {
+      if (r.reason === 'periodic') periodic.push(r);
+    });
+    await waitFor('a periodic round on every node', () =>
+      cluster.addrs.every((a) => periodic.some((r) => r.addr === a)),
+    );
+    expect(periodic.every((r) => r.skipped)).toBe(true);
+    // Node 2 forgets the broker (as after an admin wipe) while the connection stays open.
+    const topic = [...agent.topics.keys()][0]!;
+    cluster.node(2).server.routeInfoManager.unregisterBroker({
+      clusterName,
+      brokerAddr,
+      brokerName,
+      brokerId,
+    });
+    expect(routeAddr(cluster.node(2).server, topic, brokerName)).toBeNull();
+    periodic.length = 0;
+    await waitFor('node 2 registered again by a periodic round', () =>
+      periodic.some((r) => r.addr === cluster.node(2).addr && !r.skipped),
+    );
+    expect(routeAddr(cluster.node(2).server, topic, brokerName)).toBe(brokerAddr);
+    const others = periodic.filter((r) => r.addr !== cluster.node(2).addr);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((r) => r.skipped)).toBe(true);
+  });
+
+  it('a slave learns its master and HA addresses', async () => {
+    const master = makeAgent(cluster.addrs, { haServerAddr: '127.0.0.1:31999' });
+    await master.start();
+    const slave = makeAgent(cluster.addrs, {
+      clusterName: master.options.clusterName,
+      brokerName: master.options.brokerName,
+      brokerId: 1,
+      topics: [...master.topics.values()],
+    });
+    const changes: string[] = [];
+    slave.on('masterChanged', (info) => changes.push(`${info.masterAddr}|${info.haServerAddr}`));
+    await slave.start();
+    expect(slave.masterAddr).toBe(master.options.brokerAddr);
+    expect(slave.haServerAddr).toBe('127.0.0.1:31999');
+    expect(changes).toEqual([`${master.options.brokerAddr}|127.0.0.1:31999`]);
+    expect(master.masterAddr).toBeNull();
+  });
+});
