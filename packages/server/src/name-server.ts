@@ -98,9 +98,9 @@ export class NameServer {
     return this.configHolder.get();
   }
 
-  /** The bound addresses; null until `start()` resolved. */
+  /** The bound addresses while running; null before `start()` resolved and once closing. */
   get address(): NameServerAddress | null {
-    return this.running?.address ?? null;
+    return this.state === 'running' && this.running !== null ? { ...this.running.address } : null;
   }
 
   /** The route table (for the admin views and tests); throws before `start()`. */

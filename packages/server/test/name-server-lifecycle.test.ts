@@ -154,6 +154,7 @@ describe('NameServer lifecycle', () => {
       servers.push(server);
       const err: unknown = await server.start().catch((e: unknown) => e);
       expect((err as NameServerError).code).toBe('NS_STARTUP_LISTEN');
+      expect(server.address).toBeNull();
     } finally {
       await new Promise((r) => blocker.close(r));
     }
