@@ -112,34 +112,32 @@ export class ManagedProcess {
     const find = (): ProcessEvent | undefined =>
       this.#events.slice(fromIndex).find((e) => e.event === event && (options.match?.(e) ?? true));
     return new Promise<ProcessEvent>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const check = (): boolean => {
+      const immediate = find();
+      if (immediate !== undefined) {
+        resolve(immediate);
+        return;
+      }
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.#eventWaiters.delete(onChange);
+      };
+      const onChange = (): void => {
         const found = find();
         if (found !== undefined) {
           finish();
           resolve(found);
-          return true;
-        }
-        if (this.#exit !== null) {
+        } else if (this.#exit !== null) {
           finish();
           reject(this.#failure(`exited (${describeExit(this.#exit)}) before "${event}"`));
-          return true;
         }
-        return false;
       };
-      const finish = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        this.#eventWaiters.delete(onChange);
-      };
-      const onChange = (): void => {
-        check();
-      };
-      if (check()) return;
-      this.#eventWaiters.add(onChange);
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         finish();
         reject(this.#failure(`no "${event}" line within ${timeoutMs} ms`));
       }, timeoutMs);
+      this.#eventWaiters.add(onChange);
+      // The child may have exited before we started waiting.
+      onChange();
     });
   }
 

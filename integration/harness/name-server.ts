@@ -107,11 +107,12 @@ export async function restartNameServer(
 ): Promise<NameServerNode> {
   if (options.crash === true) await node.process.kill();
   else await node.process.stop();
-  const { dataDir, port: _oldPort, ...rest } = node.options;
+  const { extraArgs, env } = node.options;
   return startNameServer(scope, {
-    ...rest,
     name: `${node.name}'`,
-    ...(options.emptyData === true ? {} : { dataDir: dataDir ?? node.dataDir }),
+    ...(extraArgs !== undefined ? { extraArgs } : {}),
+    ...(env !== undefined ? { env } : {}),
+    ...(options.emptyData === true ? {} : { dataDir: node.dataDir }),
     ...(options.newPort === true ? {} : { port: node.port }),
   });
 }

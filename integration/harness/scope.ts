@@ -11,7 +11,7 @@ import { onTestFailed, onTestFinished } from 'vitest';
 import { ManagedProcess } from './managed-process.js';
 import type { SpawnManagedOptions } from './managed-process.js';
 
-type Cleanup = () => Promise<unknown> | unknown;
+type Cleanup = () => unknown;
 
 export class TestScope {
   readonly #cleanups: { what: string; run: Cleanup }[] = [];

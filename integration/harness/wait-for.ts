@@ -4,6 +4,7 @@
  * value or error seen, so a failure says why.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { inspect } from 'node:util';
 
 export interface WaitForOptions {
   /** Give up after this long (ms). */
@@ -42,7 +43,7 @@ export async function waitFor<T>(
     if (Date.now() >= deadline) {
       const detail =
         lastError !== undefined
-          ? `last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`
+          ? `last error: ${lastError instanceof Error ? lastError.message : inspect(lastError)}`
           : `last value: ${JSON.stringify(lastValue)}`;
       throw new WaitForTimeoutError(
         `timed out after ${options.timeout} ms waiting for ${options.what} (${detail})`,

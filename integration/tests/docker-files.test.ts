@@ -1,0 +1,255 @@
+/**
+ * The Docker artefacts, checked without a Docker engine: the Dockerfile's COPY sources exist and
+ * survive .dockerignore, compose.yaml only references services, files, ports and build contexts
+ * that exist, and the image's entrypoint and HEALTHCHECK work when run the same way outside a
+ * container (paths under /app mapped to the repository, ports overridden to 0 on 127.0.0.1).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import {
+  copyInstructions,
+  execForm,
+  healthcheck,
+  isDockerIgnored,
+  parseDockerfile,
+  parseDockerignore,
+} from '../harness/dockerfile.js';
+import { runToCompletion } from '../harness/managed-process.js';
+import { REPO_ROOT, requireBuilt } from '../harness/paths.js';
+import { useScope } from '../harness/scope.js';
+
+const DOCKER_DIR = join(REPO_ROOT, 'docker');
+const DOCKERFILE = join(DOCKER_DIR, 'Dockerfile');
+const COMPOSE = join(DOCKER_DIR, 'compose.yaml');
+/** In the image the repository lives at /app (WORKDIR /app, COPY --from=build /app /app). */
+const IMAGE_APP_DIR = '/app/';
+/** Where the image reads its configuration; the Dockerfile copies docker/config there. */
+const IMAGE_CONFIG = '/etc/nameserver/namesrv.properties';
+
+const instructions = parseDockerfile(readFileSync(DOCKERFILE, 'utf8'));
+const entrypoint = execForm(instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '');
+const properties = Object.fromEntries(
+  readFileSync(join(DOCKER_DIR, 'config', 'namesrv.properties'), 'utf8')
+    .split('\n')
+    .filter((l) => /^\s*[^#\s]/.test(l))
+    .map((l) => {
+      const at = l.indexOf('=');
+      return [l.slice(0, at).trim(), l.slice(at + 1).trim()];
+    }),
+) as Record<string, string>;
+
+/** An /app/… path of the image, as a path in this checkout. */
+function repoPathOf(imagePath: string): string {
+  if (!imagePath.startsWith(IMAGE_APP_DIR)) throw new Error(`${imagePath} is not under /app`);
+  return join(REPO_ROOT, imagePath.slice(IMAGE_APP_DIR.length));
+}
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile?: string };
+  entrypoint?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  healthcheck?: { test?: string[]; disable?: boolean };
+  depends_on?: Record<string, { condition: string }>;
+}
+
+function loadCompose(): Record<string, ComposeService> {
+  const doc = parseYaml(readFileSync(COMPOSE, 'utf8'), { merge: true }) as {
+    services?: Record<string, ComposeService>;
+  };
+  if (doc.services === undefined) throw new Error('compose.yaml has no services');
+  return doc.services;
+}
+
+/** The ports a service listens on inside its container. */
+function listenPorts(service: ComposeService): number[] {
+  if (service.entrypoint === undefined) {
+    // The image entrypoint: the name server with docker/config/namesrv.properties.
+    return [Number(properties['listenPort']), Number(properties['httpPort'])];
+  }
+  const args = service.command ?? [];
+  const at = args.indexOf('--port');
+  return at >= 0 ? [Number(args[at + 1])] : [];
+}
+
+describe('docker/ artefacts (no Docker engine needed)', () => {
+  it('Dockerfile: every COPY source exists in the build context and is not .dockerignored', () => {
+    const ignore = parseDockerignore(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8'));
+    const copies = copyInstructions(instructions).filter((c) => c.from === null);
+    expect(copies.length).toBeGreaterThan(5);
+    const problems: string[] = [];
+    for (const copy of copies) {
+      for (const source of copy.sources) {
+        if (!existsSync(join(REPO_ROOT, source)))
+          problems.push(`line ${copy.line}: ${source} missing`);
+        if (isDockerIgnored(ignore, source))
+          problems.push(`line ${copy.line}: ${source} is .dockerignored`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // The build output must not come from the host: dist/ is ignored and built in the image.
+    expect(isDockerIgnored(ignore, 'packages/server/dist/main.js')).toBe(true);
+    expect(isDockerIgnored(ignore, 'packages/server/src/main.ts')).toBe(false);
+  });
+
+  it('Dockerfile: entrypoint and HEALTHCHECK name files and ports that exist', () => {
+    expect(entrypoint).not.toBeNull();
+    const [program, script, flag, config] = entrypoint!;
+    expect([program, flag, config]).toEqual(['node', '-c', IMAGE_CONFIG]);
+    expect(existsSync(repoPathOf(script!))).toBe(true);
+    // The file baked in at the config path is docker/config/namesrv.properties.
+    const configCopy = copyInstructions(instructions).find((c) => c.dest === IMAGE_CONFIG);
+    expect(configCopy?.sources).toEqual(['docker/config/namesrv.properties']);
+    // The probe's default port is the configured HTTP port, and the port is EXPOSEd.
+    const hc = healthcheck(instructions);
+    expect(hc?.command.join(' ')).toContain(`'${properties['httpPort']}'`);
+    const exposed = instructions
+      .filter((i) => i.keyword === 'EXPOSE')
+      .flatMap((i) => i.args.split(/\s+/).map(Number));
+    expect(exposed).toEqual(
+      expect.arrayContaining([Number(properties['listenPort']), Number(properties['httpPort'])]),
+    );
+  });
+
+  it('compose.yaml: services, build contexts, mounts, ports and dependencies are consistent', () => {
+    const services = loadCompose();
+    const names = Object.keys(services);
+    const problems: string[] = [];
+    const nameServers = names.filter((n) => services[n]!.entrypoint === undefined);
+    expect(nameServers.length).toBe(3);
+    for (const [name, svc] of Object.entries(services)) {
+      if (svc.build === undefined && svc.image === undefined) problems.push(`${name}: no image`);
+      if (svc.build !== undefined) {
+        const context = resolve(DOCKER_DIR, svc.build.context);
+        if (!existsSync(context) || !statSync(context).isDirectory()) {
+          problems.push(`${name}: build context ${context} missing`);
+        }
+        const dockerfile = join(context, svc.build.dockerfile ?? 'Dockerfile');
+        if (dockerfile !== DOCKERFILE) problems.push(`${name}: builds ${dockerfile}, not ours`);
+      }
+      for (const volume of svc.volumes ?? []) {
+        const [host, target] = volume.split(':');
+        if (host!.startsWith('.') && !existsSync(resolve(DOCKER_DIR, host!))) {
+          problems.push(`${name}: mounted ${host} missing`);
+        }
+        if (
+          target === IMAGE_CONFIG &&
+          resolve(DOCKER_DIR, host!) !== join(DOCKER_DIR, 'config', 'namesrv.properties')
+        ) {
+          problems.push(`${name}: mounts an unknown file as the name server config`);
+        }
+      }
+      // Scripts run from the image must exist in the (built) checkout.
+      for (const word of [...(svc.entrypoint ?? []), ...(svc.command ?? [])]) {
+        if (word.startsWith(IMAGE_APP_DIR) && !existsSync(repoPathOf(word))) {
+          problems.push(`${name}: ${word} does not exist (is the checkout built?)`);
+        }
+      }
+      for (const port of svc.ports ?? []) {
+        const containerPort = Number(port.split(':').pop());
+        if (!listenPorts(svc).includes(containerPort)) {
+          problems.push(`${name}: publishes ${containerPort}, which it does not listen on`);
+        }
+        if (!port.startsWith('127.0.0.1:')) problems.push(`${name}: ${port} not bound to loopback`);
+      }
+      // The image's HEALTHCHECK probes the name server; other commands must replace or disable it.
+      if (svc.entrypoint !== undefined && svc.healthcheck === undefined) {
+        problems.push(`${name}: runs another command but inherits the name server HEALTHCHECK`);
+      }
+      for (const [dep, { condition }] of Object.entries(svc.depends_on ?? {})) {
+        const target = services[dep];
+        if (target === undefined) {
+          problems.push(`${name}: depends on unknown service ${dep}`);
+          continue;
+        }
+        const hasHealthcheck =
+          target.healthcheck === undefined
+            ? target.entrypoint === undefined
+            : target.healthcheck.disable !== true;
+        if (condition === 'service_healthy' && !hasHealthcheck) {
+          problems.push(`${name}: waits for ${dep} to be healthy, but it has no healthcheck`);
+        }
+        if (
+          !['service_healthy', 'service_started', 'service_completed_successfully'].includes(
+            condition,
+          )
+        ) {
+          problems.push(`${name}: unknown condition ${condition}`);
+        }
+      }
+      // host:port references (flags, env, URLs) must name a service and a port it listens on.
+      const texts = [...(svc.command ?? []), ...Object.values(svc.environment ?? {})];
+      for (const text of texts) {
+        for (const m of text.matchAll(/(?:^|[=;/])([a-z][a-z0-9-]*):(\d+)/g)) {
+          const [host, port] = [m[1]!, Number(m[2])];
+          const target = services[host];
+          if (target === undefined) problems.push(`${name}: refers to unknown host ${host}`);
+          else if (!listenPorts(target).includes(port) && !host.startsWith(name)) {
+            problems.push(
+              `${name}: ${host}:${port}, but ${host} listens on ${listenPorts(target).join(',')}`,
+            );
+          }
+        }
+      }
+    }
+    // The address service's list names the three name servers.
+    const list = readFileSync(join(DOCKER_DIR, 'config', 'nsaddr.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+      .join(';');
+    expect(list.split(';').sort()).toEqual(
+      nameServers.map((n) => `${n}:${properties['listenPort']}`).sort(),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('the image entrypoint runs outside Docker and its HEALTHCHECK passes against it', async () => {
+    const scope = useScope();
+    const dir = await scope.tempDir('entrypoint');
+    const [, script, , config] = entrypoint!;
+    expect(repoPathOf(script!)).toBe(requireBuilt('server'));
+    const proc = scope.spawn({
+      name: 'image-entrypoint',
+      entry: repoPathOf(script!),
+      args: [
+        '-c',
+        join(DOCKER_DIR, 'config', config!.split('/').pop()!),
+        // What differs from the container: loopback only, OS-chosen ports, a temp data dir.
+        '--listenPort=0',
+        '--bindAddress=127.0.0.1',
+        '--httpPort=0',
+        '--httpBindAddress=127.0.0.1',
+        `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
+        `--configStorePath=${join(dir, 'namesrv.properties')}`,
+      ],
+    });
+    const listening = await proc.waitForEvent('listening', 15_000);
+    const httpPort = String(listening['httpPort']);
+    const hc = healthcheck(instructions)!;
+    expect(hc.command[0]).toBe('node');
+    // Run the HEALTHCHECK command itself; NAMESRV_HTTP_PORT is how it learns a non-default port.
+    const probe = (name: string) =>
+      runToCompletion(
+        {
+          name,
+          entry: hc.command[1]!,
+          args: hc.command.slice(2),
+          env: { NAMESRV_HTTP_PORT: httpPort },
+          timeoutMs: 10_000,
+        },
+        (p) => scope.adopt(p),
+      );
+    expect(hc.command[1]).toBe('-e');
+    const healthy = await probe('healthcheck-up');
+    expect(healthy.code).toBe(0);
+    await proc.stop();
+    expect(proc.exit).toEqual({ code: 0, signal: null });
+    const down = await probe('healthcheck-down');
+    expect(down.code).toBe(1);
+  });
+});
