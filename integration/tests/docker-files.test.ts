@@ -208,6 +208,52 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('compose.yaml: every command flag and environment variable is one its program reads', async () => {
+    const scope = useScope();
+    const services = loadCompose();
+    const problems: string[] = [];
+    const helpOf = new Map<string, string>();
+    for (const [name, svc] of Object.entries(services)) {
+      const script = svc.entrypoint?.find((w) => w.startsWith(IMAGE_APP_DIR));
+      if (script === undefined) continue;
+      const path = repoPathOf(script);
+      if (script.endsWith('.mjs')) {
+        // The demo client has no flags; its settings are environment variables it reads.
+        const source = readFileSync(path, 'utf8');
+        for (const key of Object.keys(svc.environment ?? {})) {
+          if (!source.includes(`process.env.${key}`) && !source.includes(`'${key}'`)) {
+            problems.push(`${name}: ${key} is not read by ${script}`);
+          }
+        }
+        continue;
+      }
+      let help = helpOf.get(path);
+      if (help === undefined) {
+        const result = await runToCompletion(
+          { name: `${name} --help`, entry: path, args: ['--help'], timeoutMs: 15_000 },
+          (p) => scope.adopt(p),
+        );
+        expect(result.code, `${script} --help`).toBe(0);
+        help = result.stdout;
+        helpOf.set(path, help);
+      }
+      for (const word of svc.command ?? []) {
+        const flag = /^(--[a-z][a-z0-9-]*)/i.exec(word)?.[1];
+        if (flag !== undefined && !new RegExp(`${flag}(?![a-z0-9-])`, 'i').test(help)) {
+          problems.push(`${name}: ${script} has no ${flag} flag`);
+        }
+      }
+      // Files named on the command line under /etc/nameserver must be mounted.
+      for (const word of svc.command ?? []) {
+        const file = /(\/etc\/nameserver\/\S+)$/.exec(word)?.[1];
+        if (file !== undefined && !(svc.volumes ?? []).some((v) => v.split(':')[1] === file)) {
+          problems.push(`${name}: ${file} is not mounted`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('the image entrypoint runs outside Docker and its HEALTHCHECK passes against it', async () => {
     const scope = useScope();
     const dir = await scope.tempDir('entrypoint');
