@@ -1,0 +1,163 @@
+/**
+ * Command line of `ns-broker-agent`, parsed into agent options (pure: no I/O, so it is tested
+ * directly). Flags mirror the Java BrokerConfig names where they exist.
+ */
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { InvalidOptionError } from '@ns/client';
+import type { BrokerAgentOptions, HeartbeatMode, SplitRegistrationMode } from './options.js';
+import type { JsonLineLevel } from './json-line-logger.js';
+
+export const USAGE = `Usage: ns-broker-agent --broker-addr <ip:port> [options]
+
+Registers one broker with every NameServer, keeps the registration alive, and unregisters on
+SIGTERM/SIGINT. Prints one JSON line on stdout when the first round completes
+({"event":"registered",...}) and another after unregistering; logs JSON lines on stderr.
+
+  -n, --namesrv-addr <a:p;b:p>   NameServer list (default: NAMESRV_ADDR, else the address service)
+      --addr-service-url <url>   HTTP address service (TopAddressing) to fetch the list from
+  -c, --cluster <name>           brokerClusterName (default DefaultCluster)
+  -b, --broker-name <name>       brokerName (default: host name)
+  -i, --broker-id <n>            0 = master (default), >0 = slave
+  -a, --broker-addr <ip:port>    address clients use (required)
+      --ha-addr <ip:port>        HA address (default: broker port + 1)
+  -t, --topics <file>            topics: .json (broker topics.json, map or array) or .properties
+      --period <ms>              registerNameServerPeriod (default 30000, clamped to 10000..60000)
+      --unsafe-period <ms>       period used as is (testing only)
+      --timeout <ms>             request timeout / round deadline (default 6000)
+      --no-force-register        ask QUERY_DATA_VERSION first, skip unchanged NameServers
+      --compressed               4.9 compressed registration body
+      --heartbeat <mode>         none | queryDataVersion | brokerHeartbeat (default none)
+      --heartbeat-interval <ms>  default 1000
+      --heartbeat-timeout <ms>   5.x heartbeatTimeoutMillis header (per-broker expiry)
+      --acting-master            5.x enableActingMaster=true header
+      --split <mode>             auto | always | never (default auto)
+      --split-size <n>           topics per chunk (default 800)
+      --version <n>              request version ordinal (default 407 = V4_9_7)
+      --ext <key=value>          extra ext field on every request (repeatable; e.g. AccessKey)
+      --log-level <level>        trace | debug | info | warn | error | silent (default info)
+  -h, --help                     print this help
+`;
+
+export interface CliArgs {
+  readonly help: boolean;
+  readonly topicsFile: string | undefined;
+  readonly logLevel: JsonLineLevel;
+  /** Everything but topics, logger and env (the CLI adds those). */
+  readonly options: Omit<BrokerAgentOptions, 'topics' | 'logger'>;
+}
+
+function num(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidOptionError(flag, `--${flag}: expected a non-negative integer, got ${value}`);
+  }
+  return Number(value);
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]) {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new InvalidOptionError(
+      flag,
+      `--${flag}: expected one of ${allowed.join(', ')}, got ${value}`,
+    );
+  }
+  return value as T;
+}
+
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+      options: {
+        'namesrv-addr': { type: 'string', short: 'n' },
+        'addr-service-url': { type: 'string' },
+        cluster: { type: 'string', short: 'c' },
+        'broker-name': { type: 'string', short: 'b' },
+        'broker-id': { type: 'string', short: 'i' },
+        'broker-addr': { type: 'string', short: 'a' },
+        'ha-addr': { type: 'string' },
+        topics: { type: 'string', short: 't' },
+        period: { type: 'string' },
+        'unsafe-period': { type: 'string' },
+        timeout: { type: 'string' },
+        'force-register': { type: 'boolean' },
+        compressed: { type: 'boolean' },
+        heartbeat: { type: 'string' },
+        'heartbeat-interval': { type: 'string' },
+        'heartbeat-timeout': { type: 'string' },
+        'acting-master': { type: 'boolean' },
+        split: { type: 'string' },
+        'split-size': { type: 'string' },
+        version: { type: 'string' },
+        ext: { type: 'string', multiple: true },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new InvalidOptionError('argv', (err as Error).message);
+  }
+  const v = parsed.values;
+  const extFields: Record<string, string> = {};
+  for (const kv of v.ext ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new InvalidOptionError('ext', `--ext: expected key=value, got ${kv}`);
+    extFields[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const brokerAddr = v['broker-addr'];
+  if (v.help !== true && brokerAddr === undefined) {
+    throw new InvalidOptionError('broker-addr', '--broker-addr <ip:port> is required');
+  }
+  const set = <K extends string, T>(key: K, value: T | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, T>>;
+  const options: Omit<BrokerAgentOptions, 'topics' | 'logger'> = {
+    clusterName: v.cluster ?? 'DefaultCluster',
+    brokerName: v['broker-name'] ?? hostname(),
+    brokerAddr: brokerAddr ?? '',
+    ...set('brokerId', num('broker-id', v['broker-id'])),
+    ...set('haServerAddr', v['ha-addr']),
+    ...set('namesrvAddr', v['namesrv-addr']),
+    ...(v['addr-service-url'] === undefined
+      ? {}
+      : { addressService: { url: v['addr-service-url'] } }),
+    ...set('registerNameServerPeriodMs', num('period', v.period)),
+    ...set('unsafeRegisterPeriodMs', num('unsafe-period', v['unsafe-period'])),
+    ...set('requestTimeoutMs', num('timeout', v.timeout)),
+    ...set('forceRegister', v['force-register']),
+    ...set('compressedRegister', v.compressed),
+    ...set<'heartbeat', HeartbeatMode>(
+      'heartbeat',
+      oneOf('heartbeat', v.heartbeat, ['none', 'queryDataVersion', 'brokerHeartbeat'] as const),
+    ),
+    ...set('heartbeatIntervalMs', num('heartbeat-interval', v['heartbeat-interval'])),
+    ...set('heartbeatTimeoutMillis', num('heartbeat-timeout', v['heartbeat-timeout'])),
+    ...set('enableActingMaster', v['acting-master']),
+    ...set<'splitRegistration', SplitRegistrationMode>(
+      'splitRegistration',
+      oneOf('split', v.split, ['auto', 'always', 'never'] as const),
+    ),
+    ...set('splitRegistrationSize', num('split-size', v['split-size'])),
+    ...set('version', num('version', v.version)),
+    ...(Object.keys(extFields).length === 0 ? {} : { extFields }),
+  };
+  return {
+    help: v.help === true,
+    topicsFile: v.topics,
+    logLevel:
+      oneOf('log-level', v['log-level'], [
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'silent',
+      ] as const) ?? 'info',
+    options,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Topic tables from files, for the CLI (and embedders that keep topics in a file).
+ *
+ * JSON (`*.json`), any of:
+ * - the broker's own store file `config/topics.json`: `{"dataVersion":{…},"topicConfigTable":{name: TopicConfig}}`
+ *   (its DataVersion is used too, so the NameServers see the broker's real version);
+ * - an object `{ name: { readQueueNums, writeQueueNums, perm, … } }`;
+ * - an array `[{ "topicName": …, … }]`.
+ *
+ * Java properties (`*.properties`), one topic per line:
+ *   `<topicName>=<queues>` or `<topicName>=<readQueueNums>,<writeQueueNums>[,<perm>]`
+ * (an empty value takes the defaults: 16 queues, perm 6).
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseProperties } from '@ns/protocol';
+import type { DataVersion, TopicConfig } from '@ns/protocol';
+import { TopicsFileError } from './errors.js';
+import type { TopicConfigInput } from './topic-config-input.js';
+import { toTopicTable } from './topic-config-input.js';
+
+export interface TopicsFile {
+  readonly topics: Map<string, TopicConfig>;
+  /** Present when the file carried one (a broker's topics.json). */
+  readonly dataVersion: DataVersion | undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function wrap<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TopicsFileError) throw err;
+    throw new TopicsFileError(path, (err as Error).message, { cause: err });
+  }
+}
+
+function readDataVersion(path: string, v: unknown): DataVersion | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isRecord(v) || typeof v['counter'] !== 'number' || typeof v['timestamp'] !== 'number') {
+    throw new TopicsFileError(path, 'dataVersion must be {"counter": n, "timestamp": ms}');
+  }
+  const dv: DataVersion = { counter: v['counter'], timestamp: v['timestamp'] };
+  if (typeof v['stateVersion'] === 'number') dv.stateVersion = v['stateVersion'];
+  return dv;
+}
+
+/** Parses JSON topics text (see the module comment). */
+export function parseTopicsJson(path: string, text: string): TopicsFile {
+  const doc: unknown = wrap(path, () => JSON.parse(text) as unknown);
+  return wrap(path, () => {
+    if (Array.isArray(doc)) {
+      return { topics: toTopicTable(doc as TopicConfigInput[]), dataVersion: undefined };
+    }
+    if (!isRecord(doc)) throw new TopicsFileError(path, 'expected a JSON object or array');
+    if ('topicConfigTable' in doc) {
+      const table = doc['topicConfigTable'];
+      if (!isRecord(table)) throw new TopicsFileError(path, 'topicConfigTable must be an object');
+      return {
+        topics: toTopicTable(table as Record<string, TopicConfigInput>),
+        dataVersion: readDataVersion(path, doc['dataVersion']),
+      };
+    }
+    return {
+      topics: toTopicTable(doc as Record<string, TopicConfigInput>),
+      dataVersion: undefined,
+    };
+  });
+}
+
+function queueNumber(path: string, topic: string, text: string): number {
+  if (!/^\d{1,10}$/.test(text.trim())) {
+    throw new TopicsFileError(
+      path,
+      `topic ${topic}: expected a number, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text.trim());
+}
+
+/** Parses properties topics text (see the module comment). */
+export function parseTopicsProperties(path: string, text: string): TopicsFile {
+  const inputs: TopicConfigInput[] = [];
+  for (const [topicName, value] of wrap(path, () => parseProperties(text))) {
+    const parts = value.trim() === '' ? [] : value.split(',');
+    if (parts.length > 3) {
+      throw new TopicsFileError(
+        path,
+        `topic ${topicName}: expected <queues> or <read>,<write>[,<perm>], got ${JSON.stringify(value)}`,
+      );
+    }
+    const [read, write, perm] = parts.map((p) => queueNumber(path, topicName, p));
+    inputs.push({
+      topicName,
+      ...(read === undefined ? {} : { readQueueNums: read, writeQueueNums: write ?? read }),
+      ...(perm === undefined ? {} : { perm }),
+    });
+  }
+  return { topics: wrap(path, () => toTopicTable(inputs)), dataVersion: undefined };
+}
+
+/** Reads a topics file; the format follows the extension (`.properties`, else JSON). */
+export async function readTopicsFile(path: string): Promise<TopicsFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new TopicsFileError(path, `cannot read: ${(err as Error).message}`, { cause: err });
+  }
+  return extname(path).toLowerCase() === '.properties'
+    ? parseTopicsProperties(path, text)
+    : parseTopicsJson(path, text);
+}

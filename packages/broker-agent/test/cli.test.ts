@@ -1,0 +1,142 @@
+/**
+ * `ns-broker-agent` as a child process (built with `tsc -b` first) against real in-process
+ * NameServers: registers, prints the machine-readable line, unregisters on SIGTERM, exits 0.
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NameServerCluster, uniq, waitFor } from './name-server-cluster.js';
+import { inCluster, routeAddr } from './agent-helpers.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const CLI = join(ROOT, 'packages/broker-agent/dist/cli.js');
+
+let cluster: NameServerCluster;
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/broker-agent'], {
+    cwd: ROOT,
+  });
+  cluster = await NameServerCluster.start(3);
+  dir = mkdtempSync(join(tmpdir(), 'ns-agent-cli-'));
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await cluster.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  child: ChildProcess;
+  stdoutLines: () => Record<string, unknown>[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    stdoutLines: () =>
+      out
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    stderr: () => err,
+    exited,
+  };
+}
+
+describe('ns-broker-agent CLI', () => {
+  it('registers from a .properties topics file and unregisters on SIGTERM', async () => {
+    const topicsFile = join(dir, 'topics.properties');
+    const topic = uniq('CliTopic');
+    writeFileSync(topicsFile, `# test topics\n${topic}=4\n${topic}-b=2,2,6\n`);
+    const brokerName = uniq('cli-broker');
+    const clusterName = uniq('cli-cluster');
+    const r = run([
+      '-n',
+      cluster.addrs.join(';'),
+      '--cluster',
+      clusterName,
+      '--broker-name',
+      brokerName,
+      '--broker-addr',
+      '127.0.0.1:41911',
+      '--topics',
+      topicsFile,
+    ]);
+    await waitFor(
+      `the registered line (stderr so far: ${r.stderr().slice(0, 2000)})`,
+      () => r.stdoutLines().length > 0 || r.child.exitCode !== null,
+      15_000,
+    );
+    const [line] = r.stdoutLines();
+    expect(line, r.stderr()).toMatchObject({
+      event: 'registered',
+      brokerName,
+      clusterName,
+      brokerAddr: '127.0.0.1:41911',
+      topicCount: 2,
+      ok: 3,
+      failed: 0,
+    });
+    for (const { server } of cluster.nodes) {
+      expect(routeAddr(server, topic, brokerName)).toBe('127.0.0.1:41911');
+      expect(inCluster(server, clusterName, brokerName)).toBe(true);
+    }
+    // Each round is logged as a JSON line on stderr.
+    const rounds = r
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"event":"round"'))
+      .map((l) => JSON.parse(l) as { reason: string; results: unknown[] });
+    expect(rounds[0]).toMatchObject({ reason: 'startup' });
+    expect(rounds[0]!.results).toHaveLength(3);
+
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toBe(0);
+    expect(r.stdoutLines()[1]).toMatchObject({ event: 'unregistered' });
+    for (const { server } of cluster.nodes) {
+      expect(routeAddr(server, topic, brokerName)).toBeNull();
+      expect(inCluster(server, clusterName, brokerName)).toBe(false);
+    }
+  }, 30_000);
+
+  it('takes NAMESRV_ADDR from the environment; a usage error exits 2', async () => {
+    const brokerName = uniq('cli-env');
+    const r = run(['--broker-name', brokerName, '--broker-addr', '127.0.0.1:41913'], {
+      NAMESRV_ADDR: cluster.addrs.join(';'),
+    });
+    await waitFor(
+      'the registered line',
+      () => r.stdoutLines().length > 0 || r.child.exitCode !== null,
+      15_000,
+    );
+    expect(r.child.exitCode, r.stderr()).toBeNull();
+    expect(r.stdoutLines()[0]).toMatchObject({ event: 'registered', ok: 3 });
+    r.child.kill('SIGINT');
+    expect(await r.exited).toBe(0);
+
+    const bad = run(['--heartbeat', 'sometimes', '--broker-addr', '127.0.0.1:1']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toContain('--heartbeat');
+  }, 30_000);
+});

@@ -1,0 +1,106 @@
+/**
+ * Heartbeat modes keep a broker alive past a short per-broker expiry (5.x
+ * `heartbeatTimeoutMillis`) although no registration is sent meanwhile.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RemotingClient } from '@ns/client';
+import { buildRegistrationPayload, resolveAgentOptions } from '@ns/broker-agent';
+import type { NodeRegistration } from '@ns/broker-agent';
+import { NameServerCluster, uniq, waitFor } from './name-server-cluster.js';
+import { isLive, makeAgent, stopAgents } from './agent-helpers.js';
+
+const EXPIRY_MS = 1_000;
+let cluster: NameServerCluster;
+
+beforeAll(async () => {
+  cluster = await NameServerCluster.start(2, ['--scanNotActiveBrokerInterval=100']);
+});
+afterAll(async () => {
+  await cluster.close();
+});
+afterEach(async () => {
+  await stopAgents();
+});
+
+/** A broker registered once with the same short expiry and never again: it must expire. */
+async function registerOnce(addr: string): Promise<{ brokerAddr: string; client: RemotingClient }> {
+  const o = resolveAgentOptions({
+    clusterName: uniq('c'),
+    brokerName: uniq('b'),
+    brokerAddr: '127.0.0.1:39000',
+    heartbeatTimeoutMillis: EXPIRY_MS,
+  });
+  const payload = buildRegistrationPayload(o, new Map(), { counter: 0, timestamp: Date.now() });
+  const client = new RemotingClient({ idleTimeoutMs: 0 });
+  const response = await client.invoke(addr, payload.chunks[0]!.request);
+  expect(response.code).toBe(0);
+  return { brokerAddr: o.brokerAddr, client };
+}
+
+describe('heartbeats', () => {
+  it.each(['queryDataVersion', 'brokerHeartbeat'] as const)(
+    '%s heartbeats keep the broker alive well past heartbeatTimeoutMillis',
+    async (mode) => {
+      const agent = makeAgent(cluster.addrs, {
+        heartbeat: mode,
+        heartbeatIntervalMs: 200,
+        heartbeatTimeoutMillis: EXPIRY_MS,
+        enableActingMaster: true,
+        unsafeRegisterPeriodMs: 600_000, // no periodic registration during the test
+      });
+      const extra: NodeRegistration[] = [];
+      agent.on('registered', (r) => {
+        if (r.reason !== 'startup') extra.push(r);
+      });
+      await agent.start();
+      const control = await registerOnce(cluster.node(0).addr);
+      try {
+        const { brokerAddr } = agent.options;
+        const start = performance.now();
+        let alwaysLive = true;
+        // Poll for 3 expiry periods: the control broker expires, ours must stay live throughout.
+        await waitFor(
+          'three expiry periods',
+          () => {
+            for (const { server } of cluster.nodes) alwaysLive &&= isLive(server, brokerAddr);
+            return performance.now() - start > 3 * EXPIRY_MS;
+          },
+          10_000,
+        );
+        expect(isLive(cluster.node(0).server, control.brokerAddr)).toBe(false);
+        expect(alwaysLive).toBe(true);
+        // Kept alive by heartbeats, not by re-registering after an expiry.
+        expect(extra).toEqual([]);
+      } finally {
+        await control.client.close();
+      }
+    },
+  );
+
+  it('a two-way QUERY_DATA_VERSION heartbeat answering changed=true registers at once', async () => {
+    const agent = makeAgent(cluster.addrs, {
+      heartbeat: 'queryDataVersion',
+      heartbeatAwaitReply: true,
+      heartbeatIntervalMs: 100,
+      unsafeRegisterPeriodMs: 600_000,
+    });
+    await agent.start();
+    const { clusterName, brokerName, brokerAddr, brokerId } = agent.options;
+    const got: NodeRegistration[] = [];
+    agent.on('registered', (r) => got.push(r));
+    // The node forgets the broker while the connection stays open (nothing else would tell us).
+    cluster.node(0).server.routeInfoManager.unregisterBroker({
+      clusterName,
+      brokerName,
+      brokerAddr,
+      brokerId,
+    });
+    await waitFor('re-registration after changed=true', () =>
+      isLive(cluster.node(0).server, brokerAddr),
+    );
+    expect(got.map((r) => [r.addr, r.reason])).toContainEqual([
+      cluster.node(0).addr,
+      'heartbeatChanged',
+    ]);
+  });
+});

@@ -1,0 +1,189 @@
+/** Pure parts: options, split planning, topic input, topics files, CLI arguments. */
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '@ns/client';
+import {
+  buildRegistrationPayload,
+  chunkDataVersion,
+  clampRegisterPeriod,
+  planChunks,
+  resolveAgentOptions,
+  toTopicTable,
+  TopicsFileError,
+} from '@ns/broker-agent';
+import type { TopicConfig } from '@ns/protocol';
+import { decodeRegisterBrokerBody } from '../src/protocol-codecs.js';
+import { parseCliArgs } from '../src/cli-args.js';
+import { parseTopicsJson, parseTopicsProperties } from '../src/topics-file.js';
+
+const base = { clusterName: 'C', brokerName: 'b', brokerAddr: '10.0.0.1:10911' };
+
+function table(n: number): Map<string, TopicConfig> {
+  return toTopicTable(Array.from({ length: n }, (_, i) => ({ topicName: `t${i}` })));
+}
+
+describe('options', () => {
+  it('clamps the period like Java and honours the explicit unsafe override', () => {
+    expect(clampRegisterPeriod(1_000)).toBe(10_000);
+    expect(clampRegisterPeriod(90_000)).toBe(60_000);
+    expect(resolveAgentOptions(base).registerPeriodMs).toBe(30_000);
+    expect(resolveAgentOptions({ ...base, registerNameServerPeriodMs: 5 }).registerPeriodMs).toBe(
+      10_000,
+    );
+    expect(resolveAgentOptions({ ...base, unsafeRegisterPeriodMs: 50 }).registerPeriodMs).toBe(50);
+  });
+
+  it('has Java 4.9 defaults and derives the HA address', () => {
+    const o = resolveAgentOptions(base);
+    expect(o).toMatchObject({
+      brokerId: 0,
+      haServerAddr: '10.0.0.1:10912',
+      requestTimeoutMs: 6_000,
+      forceRegister: true,
+      compressedRegister: false,
+      heartbeat: 'none',
+      heartbeatIntervalMs: 1_000,
+      version: 407,
+      splitRegistration: 'auto',
+      splitRegistrationSize: 800,
+    });
+  });
+
+  it('rejects bad options naming the option', () => {
+    expect(() => resolveAgentOptions({ ...base, brokerAddr: 'nope' })).toThrow(InvalidOptionError);
+    expect(() => resolveAgentOptions({ ...base, brokerName: '' })).toThrow(/brokerName/);
+    expect(() => resolveAgentOptions({ ...base, brokerId: -1 })).toThrow(/brokerId/);
+  });
+});
+
+describe('split plan', () => {
+  const plan = (n: number, mode: 'auto' | 'always' | 'never', bytes = 0, max = 1 << 30) =>
+    planChunks({
+      table: table(n),
+      mode,
+      splitRegistrationSize: 800,
+      unsplitBodyBytes: () => bytes,
+      maxUnsplitBodyBytes: max,
+    }).map((c) => c.length);
+
+  it('auto: one request up to splitRegistrationSize topics, chunks of 800 above', () => {
+    expect(plan(800, 'auto')).toEqual([800]);
+    expect(plan(801, 'auto')).toEqual([800, 1]);
+    expect(plan(2_000, 'auto')).toEqual([800, 800, 400]);
+    expect(plan(2_000, 'never')).toEqual([2_000]);
+  });
+
+  it('auto: a small table with a huge body is split too', () => {
+    expect(plan(10, 'auto', 40, 10)).toEqual([2, 2, 2, 2, 2]);
+  });
+
+  it('never sends exactly one topic first (5.x single-topic guard)', () => {
+    expect(plan(1, 'auto')).toEqual([0, 1]);
+    expect(plan(1, 'never')).toEqual([0, 1]);
+    expect(plan(0, 'auto')).toEqual([0]);
+  });
+
+  it('chunks carry distinct transitional versions, the last one the real version', () => {
+    const real = { counter: 7, timestamp: 1_700_000_000_000 };
+    const versions = [0, 1, 2].map((i) => chunkDataVersion(real, i, 3));
+    expect(versions).toEqual([
+      { counter: -1, timestamp: real.timestamp },
+      { counter: -2, timestamp: real.timestamp },
+      real,
+    ]);
+  });
+
+  it('payload chunks decode to the planned topics and versions, with the same header fields', () => {
+    const o = resolveAgentOptions({ ...base, splitRegistrationSize: 2 });
+    const dv = { counter: 3, timestamp: 42 };
+    const payload = buildRegistrationPayload(o, table(5), dv);
+    expect(payload.chunks.map((c) => c.topicCount)).toEqual([2, 2, 1]);
+    const decoded = payload.chunks.map((c) =>
+      decodeRegisterBrokerBody(c.request.body ?? null, { compressed: false, version: 407 }),
+    );
+    expect(decoded.map((b) => b.topicConfigSerializeWrapper.dataVersion.counter)).toEqual([
+      -1, -2, 3,
+    ]);
+    const names = decoded.flatMap((b) => [
+      ...b.topicConfigSerializeWrapper.topicConfigTable.keys(),
+    ]);
+    expect(names.sort()).toEqual(['t0', 't1', 't2', 't3', 't4']);
+    const keys = payload.chunks.map((c) => Object.keys(c.request.extFields ?? {}).join(','));
+    expect(new Set(keys).size).toBe(1);
+  });
+});
+
+describe('topic input and files', () => {
+  it('fills Java defaults and rejects bad fields', () => {
+    const t = toTopicTable([{ topicName: 'a' }]).get('a');
+    expect(t).toEqual({
+      topicName: 'a',
+      readQueueNums: 16,
+      writeQueueNums: 16,
+      perm: 6,
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: 0,
+      order: false,
+    });
+    expect(() => toTopicTable([{ topicName: '' }])).toThrow(InvalidOptionError);
+    expect(() => toTopicTable([{ topicName: 'x', readQueueNums: -1 }])).toThrow(/readQueueNums/);
+  });
+
+  it('reads a broker topics.json with its DataVersion, maps and arrays', () => {
+    const f = parseTopicsJson(
+      'topics.json',
+      '{"dataVersion":{"counter":5,"timestamp":99},"topicConfigTable":{"A":{"topicName":"A","readQueueNums":4,"writeQueueNums":4,"perm":6}}}',
+    );
+    expect(f.dataVersion).toEqual({ counter: 5, timestamp: 99 });
+    expect(f.topics.get('A')?.readQueueNums).toBe(4);
+    expect(parseTopicsJson('m.json', '{"B":{"perm":4}}').topics.get('B')?.perm).toBe(4);
+    expect(parseTopicsJson('a.json', '[{"topicName":"C"}]').topics.has('C')).toBe(true);
+    expect(() => parseTopicsJson('bad.json', '{')).toThrow(TopicsFileError);
+  });
+
+  it('reads .properties lines <topic>=<queues> or <read>,<write>[,<perm>]', () => {
+    const f = parseTopicsProperties('t.properties', '# c\nA=4\nB=2,3,4\nC=\n');
+    expect(f.topics.get('A')).toMatchObject({ readQueueNums: 4, writeQueueNums: 4, perm: 6 });
+    expect(f.topics.get('B')).toMatchObject({ readQueueNums: 2, writeQueueNums: 3, perm: 4 });
+    expect(f.topics.get('C')).toMatchObject({ readQueueNums: 16 });
+    expect(() => parseTopicsProperties('t.properties', 'A=x')).toThrow(TopicsFileError);
+  });
+});
+
+describe('CLI arguments', () => {
+  it('maps flags to agent options', () => {
+    const a = parseCliArgs([
+      '-n',
+      'a:1;b:2',
+      '--broker-addr=1.2.3.4:10911',
+      '--broker-id',
+      '1',
+      '--no-force-register',
+      '--heartbeat',
+      'brokerHeartbeat',
+      '--period',
+      '20000',
+      '--ext',
+      'AccessKey=rocketmq2',
+      '--addr-service-url',
+      'http://x/ns',
+    ]);
+    expect(a.options).toMatchObject({
+      namesrvAddr: 'a:1;b:2',
+      brokerAddr: '1.2.3.4:10911',
+      brokerId: 1,
+      forceRegister: false,
+      heartbeat: 'brokerHeartbeat',
+      registerNameServerPeriodMs: 20_000,
+      extFields: { AccessKey: 'rocketmq2' },
+      addressService: { url: 'http://x/ns' },
+      clusterName: 'DefaultCluster',
+    });
+  });
+
+  it('rejects unknown flags, bad values and a missing --broker-addr', () => {
+    expect(() => parseCliArgs(['--nope'])).toThrow(InvalidOptionError);
+    expect(() => parseCliArgs(['--broker-addr', 'a:1', '--period', 'soon'])).toThrow(/--period/);
+    expect(() => parseCliArgs([])).toThrow(/--broker-addr/);
+    expect(parseCliArgs(['-h']).help).toBe(true);
+  });
+});
