@@ -62,6 +62,8 @@ export class Connection {
   private pending: Buffer[] = [];
   private isPaused = false;
   private isCorked = false;
+  /** Whether the batch being handled has more than one frame (see handleFrames). */
+  private shouldCork = false;
   /** Set once we decided to close: no more dispatching, whatever is still buffered. */
   private isClosing = false;
   private requests = 0;
@@ -170,6 +172,8 @@ export class Connection {
   }
 
   private handleFrames(frames: Buffer[], from: number): void {
+    // Cork only when several answers can leave together; a lone answer goes straight out.
+    this.shouldCork = frames.length - from > 1;
     for (let i = from; i < frames.length; i++) {
       if (this.isClosing) break;
       if (this.socket.writableNeedDrain) {
@@ -237,7 +241,7 @@ export class Connection {
 
   private write(bytes: Buffer): void {
     const socket = this.socket;
-    if (!this.isCorked) {
+    if (this.shouldCork && !this.isCorked) {
       this.isCorked = true;
       socket.cork();
     }
