@@ -301,7 +301,7 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
   }
 
   #onAddressesChanged(addresses: readonly string[]): void {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' && this.#state !== 'starting') return;
     const next = new Set(addresses);
     for (const [addr, s] of this.#sessions) {
       if (!next.has(addr)) {

@@ -9,7 +9,8 @@ let nextPort = 30_000;
 
 /** An agent for a fresh broker (unique cluster/broker names and address); stopped by stopAgents. */
 export function makeAgent(
-  namesrvAddr: string | readonly string[],
+  /** null: the options give an addressProvider instead. */
+  namesrvAddr: string | readonly string[] | null,
   options: Partial<BrokerAgentOptions> = {},
 ): BrokerAgent {
   nextPort += 2;
@@ -18,7 +19,7 @@ export function makeAgent(
     brokerName: uniq('broker'),
     brokerAddr: `127.0.0.1:${nextPort}`,
     topics: topics(uniq('topic'), 3),
-    namesrvAddr,
+    ...(namesrvAddr === null ? {} : { namesrvAddr }),
     env: {},
     requestTimeoutMs: 3_000,
     ...options,
