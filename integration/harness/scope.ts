@@ -13,6 +13,8 @@ import type { SpawnManagedOptions } from './managed-process.js';
 
 type Cleanup = () => unknown;
 
+const SLOW_CLEANUP_MS = 1_000;
+
 export class TestScope {
   readonly #cleanups: { what: string; run: Cleanup }[] = [];
   readonly #processes: ManagedProcess[] = [];
@@ -67,11 +69,15 @@ export class TestScope {
     this.#disposed = true;
     const errors: unknown[] = [];
     for (const { what, run } of this.#cleanups.reverse()) {
+      const startedAt = Date.now();
       try {
         await run();
       } catch (err) {
         errors.push(new Error(`cleanup "${what}" failed`, { cause: err }));
       }
+      // Slow cleanups are what make the suite slow; say which.
+      const ms = Date.now() - startedAt;
+      if (ms > SLOW_CLEANUP_MS) console.warn(`[integration] cleanup "${what}" took ${ms} ms`);
     }
     if (errors.length > 0) throw new AggregateError(errors, 'test cleanup failed');
   }

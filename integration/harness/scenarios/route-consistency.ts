@@ -1,0 +1,179 @@
+/**
+ * Scenario 1, shared by the process suite and the container suite: two clusters of two broker
+ * groups (master + slave each) registered to every node, in a different order on each node; then
+ * every node must answer identical routes and cluster info, byte for byte and decoded, and each
+ * slave's registration must come back with its master's address and HA address.
+ */
+import { expect } from 'vitest';
+import type { RemotingClient } from '@ns/client';
+import { ResponseCode } from '@ns/protocol';
+import { parseFastjson } from '../fastjson.js';
+import { getClusterInfoRaw, getRouteRaw } from '../probe.js';
+import type { WireClusterInfo, WireTopicRouteData } from '../probe.js';
+import { RawBroker } from '../raw-broker.js';
+import type { BrokerSpec, RegisterReply } from '../raw-broker.js';
+import { uniqueName } from '../scope.js';
+import type { TestScope } from '../scope.js';
+
+export interface BrokerGroup {
+  readonly clusterName: string;
+  readonly brokerName: string;
+  readonly master: BrokerSpec;
+  readonly slave: BrokerSpec;
+}
+
+export interface ClusterPlan {
+  readonly clusters: readonly string[];
+  readonly groups: readonly BrokerGroup[];
+  /** topic → broker names that carry it. */
+  readonly topics: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Two clusters × two groups. Topics: one per group, one per cluster, one on all four groups.
+ * Broker addresses are labels on 127.0.0.1 (nothing listens there; the nodes only store them).
+ */
+export function planTwoClusters(): ClusterPlan {
+  const clusters = [uniqueName('clusterA'), uniqueName('clusterB')];
+  const everywhere = uniqueName('topic-all');
+  const groups: BrokerGroup[] = [];
+  const topics = new Map<string, string[]>([[everywhere, []]]);
+  let port = 40_000;
+  clusters.forEach((clusterName, c) => {
+    const clusterTopic = uniqueName(`topic-c${c}`);
+    topics.set(clusterTopic, []);
+    for (let g = 0; g < 2; g += 1) {
+      const brokerName = uniqueName(`broker-c${c}g${g}`);
+      const ownTopic = uniqueName(`topic-c${c}g${g}`);
+      topics.set(ownTopic, [brokerName]);
+      topics.get(clusterTopic)!.push(brokerName);
+      topics.get(everywhere)!.push(brokerName);
+      const spec = (brokerId: number): BrokerSpec => {
+        port += 10;
+        return {
+          clusterName,
+          brokerName,
+          brokerId,
+          brokerAddr: `127.0.0.1:${port}`,
+          haServerAddr: `127.0.0.1:${port + 1}`,
+          topics: [ownTopic, clusterTopic, everywhere],
+        };
+      };
+      groups.push({ clusterName, brokerName, master: spec(0), slave: spec(1) });
+    }
+  });
+  return { clusters, groups, topics };
+}
+
+/**
+ * Registers every master, then every slave, to every node; node i sees the groups rotated by i,
+ * so nodes do not share an insertion order. Returns each slave's replies (one per node).
+ */
+export async function registerPlan(
+  scope: TestScope,
+  plan: ClusterPlan,
+  addrs: readonly string[],
+): Promise<Map<string, RegisterReply[]>> {
+  const masters = plan.groups.map((g) => new RawBroker(scope, g.master));
+  const slaves = plan.groups.map((g) => new RawBroker(scope, g.slave));
+  const inOrderFor = <T>(items: readonly T[], i: number): T[] => [
+    ...items.slice(i % items.length),
+    ...items.slice(0, i % items.length),
+  ];
+  await Promise.all(
+    addrs.map(async (addr, i) => {
+      for (const m of inOrderFor(masters, i)) await m.registerTo(addr);
+    }),
+  );
+  const replies = new Map<string, RegisterReply[]>();
+  await Promise.all(
+    addrs.map(async (addr, i) => {
+      for (const s of inOrderFor(slaves, i)) {
+        const reply = await s.registerTo(addr);
+        const list = replies.get(s.spec.brokerName) ?? [];
+        list.push(reply);
+        replies.set(s.spec.brokerName, list);
+      }
+    }),
+  );
+  return replies;
+}
+
+function expectedRoute(plan: ClusterPlan, topic: string): WireTopicRouteData {
+  const names = [...(plan.topics.get(topic) ?? [])].sort();
+  const groups = names.map((n) => plan.groups.find((g) => g.brokerName === n)!);
+  return {
+    queueDatas: groups.map((g) => ({
+      brokerName: g.brokerName,
+      readQueueNums: 4,
+      writeQueueNums: 4,
+      perm: 6,
+      topicSysFlag: 0,
+    })),
+    brokerDatas: groups.map((g) => ({
+      cluster: g.clusterName,
+      brokerName: g.brokerName,
+      brokerAddrs: { '0': g.master.brokerAddr, '1': g.slave.brokerAddr },
+    })),
+    filterServerTable: {},
+  };
+}
+
+/** Lists sorted by broker name: the order of a route's lists is not part of its meaning. */
+function sortedRoute(route: WireTopicRouteData): WireTopicRouteData {
+  const byName = (a: { brokerName: string }, b: { brokerName: string }) =>
+    a.brokerName.localeCompare(b.brokerName);
+  return {
+    ...route,
+    queueDatas: [...route.queueDatas].sort(byName),
+    brokerDatas: [...route.brokerDatas].sort(byName),
+  };
+}
+
+/** Every node answers the same bytes, and the decoded answer is the planned one. */
+export async function expectIdenticalViews(
+  probe: RemotingClient,
+  addrs: readonly string[],
+  plan: ClusterPlan,
+): Promise<void> {
+  for (const topic of plan.topics.keys()) {
+    const replies = await Promise.all(addrs.map((addr) => getRouteRaw(probe, addr, topic)));
+    for (const r of replies) expect(r.code, `route of ${topic}`).toBe(ResponseCode.SUCCESS);
+    const bodies = replies.map((r) => r.body?.toString('utf8') ?? '');
+    // Same content, registered in different orders: Java hash order makes the bytes equal.
+    expect(new Set(bodies).size, `route bodies of ${topic} differ:\n${bodies.join('\n')}`).toBe(1);
+    const decoded = parseFastjson(bodies[0]!) as WireTopicRouteData;
+    expect(sortedRoute(decoded)).toEqual(expectedRoute(plan, topic));
+  }
+  const infos = await Promise.all(addrs.map((addr) => getClusterInfoRaw(probe, addr)));
+  for (const r of infos) expect(r.code, 'cluster info').toBe(ResponseCode.SUCCESS);
+  const infoBodies = infos.map((r) => r.body?.toString('utf8') ?? '');
+  expect(new Set(infoBodies).size, `cluster info differs:\n${infoBodies.join('\n')}`).toBe(1);
+  const info = parseFastjson(infoBodies[0]!) as WireClusterInfo;
+  for (const cluster of plan.clusters) {
+    const planned = plan.groups.filter((g) => g.clusterName === cluster).map((g) => g.brokerName);
+    expect([...(info.clusterAddrTable[cluster] ?? [])].sort()).toEqual([...planned].sort());
+  }
+  for (const g of plan.groups) {
+    expect(info.brokerAddrTable[g.brokerName]).toEqual({
+      cluster: g.clusterName,
+      brokerName: g.brokerName,
+      brokerAddrs: { '0': g.master.brokerAddr, '1': g.slave.brokerAddr },
+    });
+  }
+}
+
+/** Each slave heard its master's address and HA address from every node. */
+export function expectSlavesSeeMasters(
+  plan: ClusterPlan,
+  replies: ReadonlyMap<string, readonly RegisterReply[]>,
+  nodeCount: number,
+): void {
+  for (const g of plan.groups) {
+    const got = replies.get(g.brokerName) ?? [];
+    expect(got).toHaveLength(nodeCount);
+    for (const r of got) {
+      expect(r).toEqual({ masterAddr: g.master.brokerAddr, haServerAddr: g.master.haServerAddr });
+    }
+  }
+}
