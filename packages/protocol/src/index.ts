@@ -81,3 +81,131 @@ export {
   parsePropertiesEntries,
 } from './bodies/properties.js';
 export type { PropertiesEntry } from './bodies/properties.js';
+
+// Body codecs (fastjson-compatible: legacy JSON with unquoted numeric keys, or standard JSON)
+export { bodyCrc32, crc32 } from './bodies/body-crc32.js';
+export { dataVersionEquals, decodeDataVersion, encodeDataVersion } from './bodies/data-version.js';
+export {
+  decodeCompressedRegisterBrokerBody,
+  decodeRegisterBrokerBody,
+  encodeCompressedRegisterBrokerBody,
+  encodeRegisterBrokerBody,
+  MAX_INFLATED_REGISTER_BODY,
+  REGISTER_BODY_MIN_VERSION,
+} from './bodies/register-broker-body.js';
+export type {
+  RegisterBrokerBodyDecodeOptions,
+  RegisterBrokerBodyEncodeOptions,
+} from './bodies/register-broker-body.js';
+export {
+  decodeRegisterBrokerResult,
+  encodeRegisterBrokerResult,
+} from './bodies/register-broker-result.js';
+export {
+  decodeTopicConfigSerializeWrapper,
+  encodeTopicConfigSerializeWrapper,
+} from './bodies/topic-config-serialize-wrapper.js';
+export {
+  decodeTopicConfigLine,
+  encodeTopicConfigLine,
+  TOPIC_CONFIG_DEFAULTS,
+} from './bodies/topic-config.js';
+export {
+  decodeTopicRouteData,
+  encodeTopicRouteData,
+  routeBodyWantsStandardJson,
+} from './bodies/topic-route-data.js';
+export type { TopicRouteEncodeOptions } from './bodies/topic-route-data.js';
+export { decodeClusterInfo, encodeClusterInfo } from './bodies/cluster-info.js';
+export { decodeKVTable, encodeKVTable } from './bodies/kv-table.js';
+export { decodeTopicList, encodeTopicList } from './bodies/topic-list.js';
+export {
+  decodeGetBrokerMemberGroupResponseBody,
+  encodeGetBrokerMemberGroupResponseBody,
+} from './bodies/broker-member-group.js';
+
+// Typed header codecs (decode: Java conversions, required fields enforced; encode: Java ext order)
+export {
+  decodeBrokerHeartbeatRequestHeader,
+  decodeQueryDataVersionRequestHeader,
+  decodeQueryDataVersionResponseHeader,
+  decodeRegisterBrokerRequestHeader,
+  decodeRegisterBrokerResponseHeader,
+  decodeUnRegisterBrokerRequestHeader,
+  encodeBrokerHeartbeatRequestHeader,
+  encodeQueryDataVersionRequestHeader,
+  encodeQueryDataVersionResponseHeader,
+  encodeRegisterBrokerRequestHeader,
+  encodeRegisterBrokerResponseHeader,
+  encodeUnRegisterBrokerRequestHeader,
+} from './headers/broker-headers.js';
+export type {
+  BrokerHeartbeatRequestHeader,
+  QueryDataVersionRequestHeader,
+  QueryDataVersionResponseHeader,
+  RegisterBrokerRequestHeader,
+  RegisterBrokerResponseHeader,
+  UnRegisterBrokerRequestHeader,
+} from './headers/broker-headers.js';
+export {
+  decodeDeleteKVConfigRequestHeader,
+  decodeGetKVConfigRequestHeader,
+  decodeGetKVConfigResponseHeader,
+  decodeGetKVListByNamespaceRequestHeader,
+  decodePutKVConfigRequestHeader,
+  encodeDeleteKVConfigRequestHeader,
+  encodeGetKVConfigRequestHeader,
+  encodeGetKVConfigResponseHeader,
+  encodeGetKVListByNamespaceRequestHeader,
+  encodePutKVConfigRequestHeader,
+} from './headers/kv-config-headers.js';
+export type {
+  DeleteKVConfigRequestHeader,
+  GetKVConfigRequestHeader,
+  GetKVConfigResponseHeader,
+  GetKVListByNamespaceRequestHeader,
+  PutKVConfigRequestHeader,
+} from './headers/kv-config-headers.js';
+export {
+  decodeAddWritePermOfBrokerRequestHeader,
+  decodeAddWritePermOfBrokerResponseHeader,
+  decodeDeleteTopicFromNamesrvRequestHeader,
+  decodeGetBrokerMemberGroupRequestHeader,
+  decodeGetRouteInfoRequestHeader,
+  decodeGetTopicsByClusterRequestHeader,
+  decodeRegisterTopicRequestHeader,
+  decodeWipeWritePermOfBrokerRequestHeader,
+  decodeWipeWritePermOfBrokerResponseHeader,
+  encodeAddWritePermOfBrokerRequestHeader,
+  encodeAddWritePermOfBrokerResponseHeader,
+  encodeDeleteTopicFromNamesrvRequestHeader,
+  encodeGetBrokerMemberGroupRequestHeader,
+  encodeGetRouteInfoRequestHeader,
+  encodeGetTopicsByClusterRequestHeader,
+  encodeRegisterTopicRequestHeader,
+  encodeWipeWritePermOfBrokerRequestHeader,
+  encodeWipeWritePermOfBrokerResponseHeader,
+} from './headers/route-headers.js';
+export type {
+  AddWritePermOfBrokerRequestHeader,
+  AddWritePermOfBrokerResponseHeader,
+  DeleteTopicFromNamesrvRequestHeader,
+  GetBrokerMemberGroupRequestHeader,
+  GetRouteInfoRequestHeader,
+  GetTopicsByClusterRequestHeader,
+  RegisterTopicRequestHeader,
+  WipeWritePermOfBrokerRequestHeader,
+  WipeWritePermOfBrokerResponseHeader,
+} from './headers/route-headers.js';
+
+// Java HashMap iteration order (for byte-equal output) and the fastjson-tolerant reader
+export {
+  javaHashCopyCapacity,
+  javaHashMapCapacity,
+  javaHashOrderBy,
+  javaLongHashOrder,
+  javaStringHashCode,
+  javaStringHashOrder,
+} from './json/java-hash-order.js';
+export type { JavaHashOrderOptions } from './json/java-hash-order.js';
+export { MAX_JSON_DEPTH, parseJsonLenient } from './json/lenient-parse.js';

@@ -1,21 +1,12 @@
-/**
- * Codecs the handlers use. TEMPORARY deep imports: Engineer A has not exported the body and header
- * codecs from @ns/protocol's index yet; switch every import to `from '@ns/protocol'` once they are.
- */
-export { bodyCrc32 } from '../../../protocol/src/bodies/body-crc32.js';
-export { decodeDataVersion, encodeDataVersion } from '../../../protocol/src/bodies/data-version.js';
-export {
-  decodeRegisterBrokerBody,
-  REGISTER_BODY_MIN_VERSION,
-} from '../../../protocol/src/bodies/register-broker-body.js';
-export { encodeGetBrokerMemberGroupResponseBody } from '../../../protocol/src/bodies/broker-member-group.js';
-export { encodeKVTable } from '../../../protocol/src/bodies/kv-table.js';
-export {
-  decodeTopicRouteData,
-  encodeTopicRouteData,
-} from '../../../protocol/src/bodies/topic-route-data.js';
-export { encodeClusterInfo } from '../../../protocol/src/bodies/cluster-info.js';
-export { encodeTopicList } from '../../../protocol/src/bodies/topic-list.js';
+/** The protocol codecs the handlers use, gathered in one place. */
+export { bodyCrc32 } from '@ns/protocol';
+export { decodeDataVersion, encodeDataVersion } from '@ns/protocol';
+export { decodeRegisterBrokerBody, REGISTER_BODY_MIN_VERSION } from '@ns/protocol';
+export { encodeGetBrokerMemberGroupResponseBody } from '@ns/protocol';
+export { encodeKVTable } from '@ns/protocol';
+export { decodeTopicRouteData, encodeTopicRouteData } from '@ns/protocol';
+export { encodeClusterInfo } from '@ns/protocol';
+export { encodeTopicList } from '@ns/protocol';
 export {
   javaHashCopyCapacity,
   javaHashMapCapacity,
@@ -23,7 +14,7 @@ export {
   javaLongHashOrder,
   javaStringHashCode,
   javaStringHashOrder,
-} from '../../../protocol/src/json/java-hash-order.js';
+} from '@ns/protocol';
 export {
   decodeBrokerHeartbeatRequestHeader,
   decodeQueryDataVersionRequestHeader,
@@ -31,13 +22,13 @@ export {
   decodeUnRegisterBrokerRequestHeader,
   encodeQueryDataVersionResponseHeader,
   encodeRegisterBrokerResponseHeader,
-} from '../../../protocol/src/headers/broker-headers.js';
+} from '@ns/protocol';
 export {
   decodeDeleteKVConfigRequestHeader,
   decodeGetKVConfigRequestHeader,
   decodeGetKVListByNamespaceRequestHeader,
   encodeGetKVConfigResponseHeader,
-} from '../../../protocol/src/headers/kv-config-headers.js';
+} from '@ns/protocol';
 export {
   decodeAddWritePermOfBrokerRequestHeader,
   decodeDeleteTopicFromNamesrvRequestHeader,
@@ -47,4 +38,4 @@ export {
   decodeWipeWritePermOfBrokerRequestHeader,
   encodeAddWritePermOfBrokerResponseHeader,
   encodeWipeWritePermOfBrokerResponseHeader,
-} from '../../../protocol/src/headers/route-headers.js';
+} from '@ns/protocol';
