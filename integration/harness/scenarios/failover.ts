@@ -1,0 +1,131 @@
+/**
+ * Scenario 2, shared by the process suite and the container suite: a client fetches a route in a
+ * tight loop; the node it is using is SIGKILLed mid-loop. Measures how many calls failed after
+ * the kill and the gap between the last success before it and the first success after it, and
+ * checks every later answer came from another node.
+ */
+import { expect } from 'vitest';
+
+/** What the scenario needs from a client, so it does not depend on one client's API shape. */
+export interface LoopingClient {
+  /** One route lookup through the client's own node selection. */
+  fetchRoute(topic: string): Promise<unknown>;
+  /** The node the client is using now (after the last call). */
+  currentNode(): string | undefined;
+}
+
+export interface CallRecord {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly node: string | undefined;
+  readonly error: string | null;
+}
+
+export interface FailoverReport {
+  readonly killedNode: string;
+  readonly callsBeforeKill: number;
+  readonly callsAfterKill: number;
+  /** Calls that failed and ended after the kill (the one in flight included). */
+  readonly failedCalls: number;
+  /** Of those, calls that started after the kill: failures beyond the one in flight. */
+  readonly failedBeyondInFlight: number;
+  readonly failures: readonly string[];
+  /** Last success that ended before the kill → first success that started after it (ms). */
+  readonly gapMs: number;
+  /** Kill → first successful answer (ms). */
+  readonly recoveryMs: number;
+  readonly nodesAfterKill: readonly string[];
+}
+
+export interface FailoverOptions {
+  readonly client: LoopingClient;
+  readonly topic: string;
+  /** Crash the node at `addr` (SIGKILL, or a container kill). */
+  readonly kill: (addr: string) => Promise<void>;
+  /** Successful calls before the kill (warm-up). */
+  readonly warmupCalls?: number;
+  /** Keep looping this long after the kill. */
+  readonly afterKillMs?: number;
+  readonly label: string;
+}
+
+export async function runFailover(options: FailoverOptions): Promise<FailoverReport> {
+  const { client, topic } = options;
+  const warmup = options.warmupCalls ?? 20;
+  const afterKillMs = options.afterKillMs ?? 2_000;
+  const records: CallRecord[] = [];
+  let killedAt: number | null = null;
+  let stopAt = Number.POSITIVE_INFINITY;
+
+  const loop = (async () => {
+    while (Date.now() < stopAt) {
+      const startedAt = Date.now();
+      try {
+        await client.fetchRoute(topic);
+        records.push({ startedAt, endedAt: Date.now(), node: client.currentNode(), error: null });
+      } catch (err) {
+        const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        records.push({ startedAt, endedAt: Date.now(), node: client.currentNode(), error });
+      }
+      // Yield so the kill below gets its turn even when calls are answered from the socket
+      // buffer without a macrotask in between.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  })();
+
+  // Warm up, then kill the node in use while the loop keeps running.
+  const deadline = Date.now() + 30_000;
+  while (records.filter((r) => r.error === null).length < warmup) {
+    if (Date.now() > deadline) throw new Error(`${options.label}: warm-up calls did not succeed`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 10));
+  }
+  const killedNode = client.currentNode();
+  if (killedNode === undefined) throw new Error(`${options.label}: client reports no node in use`);
+  killedAt = Date.now();
+  await options.kill(killedNode);
+  stopAt = Date.now() + afterKillMs;
+  await loop;
+
+  const before = records.filter((r) => r.endedAt < killedAt);
+  const after = records.filter((r) => r.endedAt >= killedAt!);
+  const failed = after.filter((r) => r.error !== null);
+  const lastOkBefore = [...before].reverse().find((r) => r.error === null);
+  const firstOkAfter = after.find((r) => r.error === null && r.startedAt >= killedAt!);
+  const firstOk = after.find((r) => r.error === null);
+  const report: FailoverReport = {
+    killedNode,
+    callsBeforeKill: before.length,
+    callsAfterKill: after.length,
+    failedCalls: failed.length,
+    failedBeyondInFlight: failed.filter((r) => r.startedAt >= killedAt!).length,
+    failures: failed.map((r) => r.error!),
+    gapMs:
+      firstOkAfter !== undefined && lastOkBefore !== undefined
+        ? firstOkAfter.endedAt - lastOkBefore.endedAt
+        : Number.POSITIVE_INFINITY,
+    recoveryMs: firstOk !== undefined ? firstOk.endedAt - killedAt : Number.POSITIVE_INFINITY,
+    nodesAfterKill: [
+      ...new Set(
+        after.filter((r) => r.error === null && r.startedAt >= killedAt!).map((r) => r.node ?? '?'),
+      ),
+    ],
+  };
+  console.info(
+    `[failover ${options.label}] killed ${killedNode}: ${report.failedCalls} failed call(s) ` +
+      `after the kill (${report.failedBeyondInFlight} beyond the one in flight; ` +
+      `${report.callsAfterKill} calls), gap ${report.gapMs} ms, ` +
+      `recovery ${report.recoveryMs} ms, then served by ${report.nodesAfterKill.join(', ')}` +
+      (report.failures.length > 0 ? `; failures: ${report.failures.join(' | ')}` : ''),
+  );
+  return report;
+}
+
+/** The bar: at most the call in flight fails, then another node answers quickly and only it. */
+export function expectCleanFailover(report: FailoverReport, maxGapMs: number): void {
+  expect(report.failedBeyondInFlight, report.failures.join('\n')).toBe(0);
+  expect(report.failedCalls, report.failures.join('\n')).toBeLessThanOrEqual(1);
+  expect(report.callsAfterKill).toBeGreaterThan(10);
+  expect(report.gapMs).toBeLessThan(maxGapMs);
+  expect(report.nodesAfterKill.length).toBeGreaterThan(0);
+  expect(report.nodesAfterKill).not.toContain(report.killedNode);
+}
