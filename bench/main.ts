@@ -163,8 +163,12 @@ export async function main(argv: string[]): Promise<number> {
     ],
   };
 
-  const attempt = async (scenario: Scenario, fn: () => Promise<void>): Promise<void> => {
-    if (!only.has(scenario)) return;
+  const attempt = async (
+    scenario: Scenario,
+    fn: () => Promise<void>,
+    force = false,
+  ): Promise<void> => {
+    if (!only.has(scenario) && !force) return;
     try {
       await fn();
     } catch (err) {
@@ -176,17 +180,21 @@ export async function main(argv: string[]): Promise<number> {
 
   let node: RouteNode | undefined;
   if (only.has('route') || only.has('churn')) {
-    await attempt('route', async () => {
-      try {
-        node = await setupRouteNode(profile, log);
-      } catch (err) {
-        // Still measure the baseline (and so prove the generator works), then report the node.
-        if (only.has('route'))
-          results.route = await runRouteLevels(syntheticRouteNode(profile), profile, log);
-        throw err;
-      }
-      if (only.has('route')) results.route = await runRouteLevels(node, profile, log);
-    });
+    await attempt(
+      'route',
+      async () => {
+        try {
+          node = await setupRouteNode(profile, log);
+        } catch (err) {
+          // Still measure the baseline (and so prove the generator works), then report the node.
+          if (only.has('route'))
+            results.route = await runRouteLevels(syntheticRouteNode(profile), profile, log);
+          throw err;
+        }
+        if (only.has('route')) results.route = await runRouteLevels(node, profile, log);
+      },
+      true,
+    );
     if (node !== undefined) {
       const n = node;
       await attempt('churn', async () => {

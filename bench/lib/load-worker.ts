@@ -193,8 +193,10 @@ function run(cfg: LoadConfig, waitForGo: Promise<void>): Promise<LoadResult> {
             setTimeout(r, cfg.drainMs).unref();
           });
         }
-        if (inFlight > 0)
+        if (inFlight > 0) {
           fail('timeout', `${inFlight} requests unanswered ${cfg.drainMs} ms after the window`);
+          errors['timeout'] = (errors['timeout'] ?? 0) + inFlight - 1;
+        }
         phase = 'done';
         for (const s of sockets) s.destroy();
         resolve({

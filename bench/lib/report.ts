@@ -120,7 +120,9 @@ export function renderMarkdown(r: BenchResults): string {
   }
 
   if (r.churn !== undefined) {
-    out.push('## Route lookups while the 8 masters re-register back-to-back (16×1)');
+    out.push(
+      '## Route lookups (16×1) while the 8 masters (10,000 topics each) re-register continuously, taking turns',
+    );
     out.push('');
     out.push(
       table(

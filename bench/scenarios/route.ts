@@ -200,14 +200,16 @@ export interface ChurnRun {
 }
 
 /**
- * Route lookups at 16×1 while the 8 masters re-register back-to-back over their own
- * connections: with the same DataVersion (a periodic heartbeat) or a bumped one every time.
+ * Route lookups at 16×1 while the 8 masters re-register continuously, taking turns (one
+ * registration in flight at a time, back-to-back — some 50× the rate of 8 brokers on the
+ * default 30 s period): with the same DataVersion (a periodic heartbeat) or a bumped one every
+ * time. Registrations stop when the measuring window ends.
  */
 export async function runChurn(node: RouteNode, profile: Profile, log: Log): Promise<ChurnRun[]> {
   const timing: Timing = {
     warmupMs: profile.route.warmupMs,
     durationMs: profile.churn.durationMs,
-    drainMs: 2000,
+    drainMs: 10_000,
   };
   const level = { connections: 16, inflight: 1, generators: 1 };
   const masters = node.brokers
@@ -215,28 +217,34 @@ export async function runChurn(node: RouteNode, profile: Profile, log: Log): Pro
     .filter((x) => x.b.brokerId === 0);
   const body1 = registerBody(node.topics, 1, TIMESTAMP);
   const body2 = registerBody(node.topics, 2, TIMESTAMP);
+  const frames = masters.map(({ b }) => [
+    registerFrame(b, body1, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
+    registerFrame(b, body2, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
+  ]);
   const out: ChurnRun[] = [];
   for (const mode of ['quiet', 'unchanged', 'changed'] as const) {
     let stop = mode === 'quiet';
     const rtts: number[] = [];
     let regErrors = 0;
     const t0 = performance.now();
-    const loops = masters.map(async ({ b, conn }) => {
-      const frames = [
-        registerFrame(b, body1, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
-        registerFrame(b, body2, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
-      ];
+    const stopTimer = setTimeout(() => (stop = true), timing.warmupMs + timing.durationMs);
+    const loop = (async () => {
       // Bounded in count as well as time.
       for (let i = 0; !stop && i < 100_000; i++) {
-        const frame = mode === 'changed' ? frames[(i + 1) % 2]! : frames[0]!;
+        const m = i % masters.length;
+        // 'changed' alternates DataVersion 2, 1, 2, … per broker: always differs from the stored one.
+        const frame =
+          frames[m]![mode === 'changed' ? (Math.floor(i / masters.length) + 1) % 2 : 0]!;
         const s = performance.now();
-        const resp = await conn.send(frame);
+        const resp = await masters[m]!.conn.send(frame);
         rtts.push(performance.now() - s);
         if (resp.code !== ResponseCode.SUCCESS) regErrors++;
       }
-      // Leave the node with DataVersion 1, as registered, whatever the loop ended on.
-      if (mode === 'changed') await conn.send(frames[0]!);
-    });
+      // Leave every broker at DataVersion 1, as registered, whatever the loop ended on.
+      if (mode === 'changed') {
+        for (const [m, { conn }] of masters.entries()) await conn.send(frames[m]![0]!);
+      }
+    })();
     let lookups: LevelResult;
     try {
       lookups = await runLevel(
@@ -249,7 +257,8 @@ export async function runChurn(node: RouteNode, profile: Profile, log: Log): Pro
       );
     } finally {
       stop = true;
-      await Promise.all(loops);
+      clearTimeout(stopTimer);
+      await loop;
     }
     const secs = (performance.now() - t0) / 1000;
     const run: ChurnRun = {
