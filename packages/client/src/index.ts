@@ -112,5 +112,23 @@ export { defaultSocketFactory } from './remoting/socket-factory.js';
 export type { SocketFactory, SocketTarget } from './remoting/socket-factory.js';
 export { expectSuccess } from './remoting/expect-success.js';
 
-// Route comparison
+// Name server client and route cache
+export { DEFAULT_POLL_NAME_SERVER_INTERVAL_MS, NameServerClient } from './name-server-client.js';
+export type {
+  AddressedResponse,
+  NameServerCallOptions,
+  NameServerClientEvents,
+  NameServerClientOptions,
+} from './name-server-client.js';
 export { canonicalTopicRoute, topicRouteChanged } from './route-compare.js';
+
+// Admin
+export { DEFAULT_ADMIN_TIMEOUT_MS, NameServerAdmin } from './admin/name-server-admin.js';
+export type {
+  BrokerIdentity,
+  FanOutOptions,
+  NameServerAdminOptions,
+  QueryDataVersionResult,
+} from './admin/name-server-admin.js';
+export { allOk, fanOut } from './admin/node-result.js';
+export type { NodeResult } from './admin/node-result.js';

@@ -1,0 +1,41 @@
+/**
+ * Text output of nsadmin: aligned tables for people, and a JSON conversion (Maps become
+ * objects) for `--json`.
+ */
+
+/** Left-aligned columns separated by two spaces; headers start with `#` like mqadmin's. */
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = headers.map((h, i) =>
+    Math.max(h.length + 1, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers.map((h) => `#${h}`)), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Converts Maps (also nested, also with numeric keys) to plain objects for JSON output. */
+export function toJsonValue(value: unknown): unknown {
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of value as Map<unknown, unknown>) out[String(k)] = toJsonValue(v);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toJsonValue(v);
+    return out;
+  }
+  return value;
+}
+
+export function formatJson(value: unknown): string {
+  return JSON.stringify(toJsonValue(value), null, 2) + '\n';
+}

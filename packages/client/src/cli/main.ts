@@ -1,0 +1,144 @@
+/**
+ * nsadmin's testable core: `main(argv, io)` parses arguments, runs one verb and returns the exit
+ * code; it never touches process.* itself (the bin wrapper does), so tests run it in-process.
+ *
+ * Exit codes: 0 success, 1 the operation failed (unreachable node, error response, a failed
+ * node in a fan-out), 2 bad usage. Failures print one line on stderr: `nsadmin: <verb>: <why>`.
+ */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { NameServerAdmin } from '../admin/name-server-admin.js';
+import { InvalidAddressListError, InvalidOptionError, NsClientError } from '../errors.js';
+import type { Verb } from './verbs.js';
+import { oneLine, VerbFailure, VERBS } from './verbs.js';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Environment (NAMESRV_ADDR); default process.env in the bin. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+const COMMON_OPTIONS = {
+  namesrvAddr: {
+    type: 'string',
+    short: 'n',
+    description: "name server list 'host:port;host:port' (default: NAMESRV_ADDR)",
+  },
+  json: { type: 'boolean', description: 'machine-readable JSON output' },
+  timeout: { type: 'string', description: 'per-request timeout in ms (default 5000)' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+} as const;
+
+function usage(): string {
+  const width = Math.max(...VERBS.map((v) => v.name.length));
+  return (
+    'usage: nsadmin <command> [options]\n\n' +
+    'Name server administration, compatible with the name server side of mqadmin.\n\ncommands:\n' +
+    VERBS.map((v) => `  ${v.name.padEnd(width)}  ${v.summary}`).join('\n') +
+    '\n\nRun `nsadmin <command> -h` for the options of a command.\n'
+  );
+}
+
+function verbUsage(verb: Verb): string {
+  const all = { ...verb.options, ...COMMON_OPTIONS };
+  const lines = Object.entries(all).map(([name, spec]) => {
+    const flag = `${'short' in spec && spec.short !== undefined ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ' <value>' : ''}`;
+    const req = verb.required.includes(name) ? ' (required)' : '';
+    return `  ${flag.padEnd(30)} ${spec.description}${req}`;
+  });
+  return `usage: nsadmin ${verb.name} [options]\n\n${verb.summary}\n\noptions:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [verbName, ...rest] = argv;
+  if (verbName === undefined || verbName === '-h' || verbName === '--help' || verbName === 'help') {
+    (verbName === undefined ? io.stderr : io.stdout).write(usage());
+    return verbName === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const verb = VERBS.find((v) => v.name === verbName);
+  if (verb === undefined) {
+    io.stderr.write(`nsadmin: unknown command '${verbName}' (run nsadmin --help for the list)\n`);
+    return EXIT_USAGE;
+  }
+  const fail = (code: number, why: string): number => {
+    io.stderr.write(`nsadmin: ${verb.name}: ${oneLine(why)}\n`);
+    return code;
+  };
+
+  const config: ParseArgsConfig = {
+    args: [...rest],
+    options: { ...verb.options, ...COMMON_OPTIONS },
+    strict: true,
+    allowPositionals: false,
+  };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs(config).values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    return fail(EXIT_USAGE, err instanceof Error ? err.message : String(err));
+  }
+  if (values.help === true) {
+    io.stdout.write(verbUsage(verb));
+    return EXIT_OK;
+  }
+  const missing = verb.required.filter((name) => typeof values[name] !== 'string');
+  if (missing.length > 0) {
+    const names = missing.map((name) => {
+      const short = verb.options[name]?.short;
+      return short === undefined ? `--${name}` : `-${short}`;
+    });
+    return fail(EXIT_USAGE, `missing required option ${names.join(', ')}`);
+  }
+  let timeoutMs: number | undefined;
+  if (typeof values.timeout === 'string') {
+    timeoutMs = Number(values.timeout);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+      return fail(
+        EXIT_USAGE,
+        `--timeout: expected a positive integer (ms), got '${values.timeout}'`,
+      );
+    }
+  }
+
+  let admin: NameServerAdmin;
+  try {
+    const namesrvAddr = typeof values.namesrvAddr === 'string' ? values.namesrvAddr : undefined;
+    admin = new NameServerAdmin({
+      ...(namesrvAddr === undefined ? {} : { namesrvAddr }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      // A tool must not silently go looking for an HTTP address service.
+      addressService: false,
+      env: io.env,
+    });
+  } catch (err) {
+    if (err instanceof InvalidAddressListError || err instanceof InvalidOptionError) {
+      return fail(
+        EXIT_USAGE,
+        err instanceof InvalidOptionError && err.option === 'namesrvAddr'
+          ? 'no name server address: give -n "host:port;host:port" or set NAMESRV_ADDR'
+          : err.message,
+      );
+    }
+    throw err;
+  }
+  try {
+    await verb.run({
+      admin,
+      values,
+      json: values.json === true,
+      out: (text) => io.stdout.write(text),
+    });
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof VerbFailure || err instanceof NsClientError)
+      return fail(EXIT_FAILED, err.message);
+    throw err;
+  } finally {
+    await admin.close();
+  }
+}

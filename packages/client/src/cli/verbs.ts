@@ -1,0 +1,338 @@
+/**
+ * The nsadmin verbs: mqadmin's name-server-facing sub-commands with the same names and options.
+ * Only the name server side of each is done; mqadmin verbs that also talk to brokers (deleteTopic,
+ * clusterList's statistics, topicList -c's consumer groups) do their name server part here.
+ */
+import type { ClusterInfo, TopicRouteData } from '@ns/protocol';
+import type { NameServerAdmin } from '../admin/name-server-admin.js';
+import type { NodeResult } from '../admin/node-result.js';
+import { formatJson, renderTable } from './format.js';
+
+export type OptionSpec =
+  | { readonly type: 'string'; readonly short?: string; readonly description: string }
+  | { readonly type: 'boolean'; readonly short?: string; readonly description: string };
+
+export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+
+export interface VerbContext {
+  readonly admin: NameServerAdmin;
+  readonly values: OptionValues;
+  readonly json: boolean;
+  readonly out: (text: string) => void;
+}
+
+/** Thrown by a verb when it ran but failed; the message is the one-line reason. */
+export class VerbFailure extends Error {
+  override name = 'VerbFailure';
+}
+
+export interface Verb {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  /** Long names of options that must be given. */
+  readonly required: readonly string[];
+  run(ctx: VerbContext): Promise<void>;
+}
+
+const topicOption: OptionSpec = { type: 'string', short: 't', description: 'topic name' };
+
+function str(values: OptionValues, name: string): string {
+  const v = values[name];
+  // main() checks required options before run(); this guards programming errors only.
+  if (typeof v !== 'string') throw new VerbFailure(`missing option --${name}`);
+  return v;
+}
+
+/** Prints per-node results and fails when any node failed. */
+function reportNodes<T>(
+  ctx: VerbContext,
+  results: readonly NodeResult<T>[],
+  what: string,
+  okLine: (r: { addr: string; value: T }) => string,
+): void {
+  if (ctx.json) {
+    ctx.out(
+      formatJson(
+        results.map((r) =>
+          r.ok
+            ? { addr: r.addr, ok: true, value: r.value ?? null }
+            : { addr: r.addr, ok: false, error: oneLine(r.error.message) },
+        ),
+      ),
+    );
+  } else {
+    for (const r of results) {
+      ctx.out(
+        r.ok ? `${okLine(r)}\n` : `${what} FAILED on ${r.addr}: ${oneLine(r.error.message)}\n`,
+      );
+    }
+  }
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    throw new VerbFailure(
+      `${what} failed on ${failed.length} of ${results.length} name server(s): ${failed
+        .map((r) => r.addr)
+        .join(', ')}`,
+    );
+  }
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+function clusterRows(info: ClusterInfo): string[][] {
+  const rows: string[][] = [];
+  for (const cluster of [...info.clusterAddrTable.keys()].sort()) {
+    for (const brokerName of [...(info.clusterAddrTable.get(cluster) ?? [])].sort()) {
+      const broker = info.brokerAddrTable.get(brokerName);
+      const addrs = broker === undefined ? [] : [...broker.brokerAddrs.entries()];
+      addrs.sort((a, b) => a[0] - b[0]);
+      if (addrs.length === 0) rows.push([cluster, brokerName, '-', '-']);
+      for (const [id, addr] of addrs) rows.push([cluster, brokerName, String(id), addr]);
+    }
+  }
+  return rows;
+}
+
+function routeTables(route: TopicRouteData): string {
+  const brokers = [...route.brokerDatas]
+    .sort((a, b) => a.brokerName.localeCompare(b.brokerName))
+    .flatMap((bd) =>
+      [...bd.brokerAddrs.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([id, addr]) => [bd.brokerName, bd.cluster, String(id), addr]),
+    );
+  const queues = [...route.queueDatas]
+    .sort((a, b) => a.brokerName.localeCompare(b.brokerName))
+    .map((q) => [
+      q.brokerName,
+      String(q.readQueueNums),
+      String(q.writeQueueNums),
+      permText(q.perm),
+      String(q.topicSysFlag),
+    ]);
+  let out = renderTable(['Broker Name', 'Cluster', 'BID', 'Addr'], brokers);
+  out += '\n' + renderTable(['Broker Name', 'Read', 'Write', 'Perm', 'SysFlag'], queues);
+  if (route.orderTopicConf !== undefined) out += `\norderTopicConf: ${route.orderTopicConf}\n`;
+  return out;
+}
+
+/** mqadmin's PermName#perm2String: R, W, X (inherit) or '-'. */
+function permText(perm: number): string {
+  return `${perm & 4 ? 'R' : '-'}${perm & 2 ? 'W' : '-'}${perm & 1 ? 'X' : '-'} (${perm})`;
+}
+
+export const VERBS: readonly Verb[] = [
+  {
+    name: 'clusterList',
+    summary:
+      'List clusters, broker groups and broker addresses (name server view; no broker stats)',
+    options: {},
+    required: [],
+    async run(ctx) {
+      const info = await ctx.admin.getBrokerClusterInfo();
+      if (ctx.json) ctx.out(formatJson(info));
+      else ctx.out(renderTable(['Cluster Name', 'Broker Name', 'BID', 'Addr'], clusterRows(info)));
+    },
+  },
+  {
+    name: 'topicList',
+    summary: 'List all topics; -c adds the cluster of each topic (consumer groups need brokers)',
+    options: {
+      clusterModel: { type: 'boolean', short: 'c', description: 'show the cluster of each topic' },
+    },
+    required: [],
+    async run(ctx) {
+      if (ctx.values.clusterModel !== true) {
+        const list = await ctx.admin.getAllTopicList();
+        if (ctx.json) ctx.out(formatJson(list.topicList));
+        else ctx.out(list.topicList.map((t) => `${t}\n`).join(''));
+        return;
+      }
+      const info = await ctx.admin.getBrokerClusterInfo();
+      const rows: string[][] = [];
+      for (const cluster of [...info.clusterAddrTable.keys()].sort()) {
+        const topics = await ctx.admin.getTopicsByCluster(cluster);
+        for (const topic of [...topics.topicList].sort()) rows.push([cluster, topic]);
+      }
+      if (ctx.json) ctx.out(formatJson(rows.map(([cluster, topic]) => ({ cluster, topic }))));
+      else ctx.out(renderTable(['Cluster Name', 'Topic'], rows));
+    },
+  },
+  {
+    name: 'topicRoute',
+    summary: 'Show the route of a topic (brokers and queues)',
+    options: { topic: topicOption },
+    required: ['topic'],
+    async run(ctx) {
+      const route = await ctx.admin.getTopicRouteData(str(ctx.values, 'topic'));
+      ctx.out(ctx.json ? formatJson(route) : routeTables(route));
+    },
+  },
+  {
+    name: 'topicClusterList',
+    summary: 'List the clusters a topic is on',
+    options: { topic: topicOption },
+    required: ['topic'],
+    async run(ctx) {
+      const route = await ctx.admin.getTopicRouteData(str(ctx.values, 'topic'));
+      const clusters = [...new Set(route.brokerDatas.map((bd) => bd.cluster))].sort();
+      ctx.out(ctx.json ? formatJson(clusters) : clusters.map((c) => `${c}\n`).join(''));
+    },
+  },
+  {
+    name: 'updateKvConfig',
+    summary: 'Create or update a KV config item on every name server',
+    options: {
+      namespace: { type: 'string', short: 's', description: 'namespace' },
+      key: { type: 'string', short: 'k', description: 'key' },
+      value: { type: 'string', short: 'v', description: 'value' },
+    },
+    required: ['namespace', 'key', 'value'],
+    async run(ctx) {
+      const results = await ctx.admin.putKVConfig(
+        str(ctx.values, 'namespace'),
+        str(ctx.values, 'key'),
+        str(ctx.values, 'value'),
+      );
+      reportNodes(
+        ctx,
+        results,
+        'updateKvConfig',
+        ({ addr }) => `create or update kv config to namespace success. [${addr}]`,
+      );
+    },
+  },
+  {
+    name: 'deleteKvConfig',
+    summary: 'Delete a KV config item on every name server',
+    options: {
+      namespace: { type: 'string', short: 's', description: 'namespace' },
+      key: { type: 'string', short: 'k', description: 'key' },
+    },
+    required: ['namespace', 'key'],
+    async run(ctx) {
+      const results = await ctx.admin.deleteKVConfig(
+        str(ctx.values, 'namespace'),
+        str(ctx.values, 'key'),
+      );
+      reportNodes(
+        ctx,
+        results,
+        'deleteKvConfig',
+        ({ addr }) => `delete kv config from namespace success. [${addr}]`,
+      );
+    },
+  },
+  {
+    name: 'getNamesrvConfig',
+    summary: 'Show the configuration of every name server',
+    options: {},
+    required: [],
+    async run(ctx) {
+      const results = await ctx.admin.getNamesrvConfig();
+      if (ctx.json) {
+        reportNodes(ctx, results, 'getNamesrvConfig', () => '');
+        return;
+      }
+      for (const r of results) {
+        ctx.out(`============${r.addr}============\n`);
+        if (!r.ok) {
+          ctx.out(`FAILED: ${oneLine(r.error.message)}\n`);
+          continue;
+        }
+        const width = Math.max(0, ...[...r.value.keys()].map((k) => k.length));
+        for (const key of [...r.value.keys()].sort()) {
+          ctx.out(`${key.padEnd(width)}  =  ${r.value.get(key) ?? ''}\n`);
+        }
+      }
+      const failed = results.filter((r) => !r.ok);
+      if (failed.length > 0) {
+        throw new VerbFailure(
+          `getNamesrvConfig failed on ${failed.length} of ${results.length} name server(s)`,
+        );
+      }
+    },
+  },
+  {
+    name: 'updateNamesrvConfig',
+    summary: 'Update one configuration key on every name server',
+    options: {
+      key: { type: 'string', short: 'k', description: 'config key' },
+      value: { type: 'string', short: 'v', description: 'config value' },
+    },
+    required: ['key', 'value'],
+    async run(ctx) {
+      const key = str(ctx.values, 'key');
+      const value = str(ctx.values, 'value');
+      const results = await ctx.admin.updateNamesrvConfig(new Map([[key, value]]));
+      reportNodes(
+        ctx,
+        results,
+        'updateNamesrvConfig',
+        ({ addr }) => `update name server config success![${addr}] ${key} : ${value}`,
+      );
+    },
+  },
+  {
+    name: 'wipeWritePerm',
+    summary: "Wipe a broker's write permission on every name server",
+    options: { brokerName: { type: 'string', short: 'b', description: 'broker name' } },
+    required: ['brokerName'],
+    async run(ctx) {
+      const broker = str(ctx.values, 'brokerName');
+      const results = await ctx.admin.wipeWritePermOfBroker(broker);
+      reportNodes(
+        ctx,
+        results,
+        'wipeWritePerm',
+        ({ addr, value }) =>
+          `wipe write perm of broker[${broker}] in name server[${addr}] OK, ${value}`,
+      );
+    },
+  },
+  {
+    name: 'addWritePerm',
+    summary: "Add back a broker's write permission on every name server",
+    options: { brokerName: { type: 'string', short: 'b', description: 'broker name' } },
+    required: ['brokerName'],
+    async run(ctx) {
+      const broker = str(ctx.values, 'brokerName');
+      const results = await ctx.admin.addWritePermOfBroker(broker);
+      reportNodes(
+        ctx,
+        results,
+        'addWritePerm',
+        ({ addr, value }) =>
+          `add write perm of broker[${broker}] in name server[${addr}] OK, ${value}`,
+      );
+    },
+  },
+  {
+    name: 'deleteTopic',
+    summary:
+      'Delete a topic from every name server (name server side only: the brokers keep the topic and may register it again)',
+    options: {
+      topic: topicOption,
+      clusterName: { type: 'string', short: 'c', description: 'only this cluster' },
+    },
+    required: ['topic'],
+    async run(ctx) {
+      const topic = str(ctx.values, 'topic');
+      const cluster = ctx.values.clusterName;
+      const results = await ctx.admin.deleteTopicInNamesrv(
+        topic,
+        typeof cluster === 'string' ? { clusterName: cluster } : {},
+      );
+      reportNodes(
+        ctx,
+        results,
+        'deleteTopic',
+        ({ addr }) =>
+          `delete topic [${topic}]${typeof cluster === 'string' ? ` of cluster [${cluster}]` : ''} from NameServer [${addr}] success.`,
+      );
+    },
+  },
+];

@@ -1,0 +1,301 @@
+/**
+ * NameServerClient: "ask any name server" on top of an address provider, the selector and the
+ * remoting client, plus the topic route cache (reference §7.3, §7.4).
+ *
+ * Node choice follows Java 4.9: stick to the chosen node while its connection is up; when it is
+ * not, move to the next index, and when a connect fails try the following one within the same
+ * call, up to the list length. Timeouts and mid-call closes are not retried here (the request may
+ * have been processed); they surface as retriable errors and the next call moves on. When the
+ * list changes and the node in use left it, the choice is dropped and its connection closed at
+ * once (apache/rocketmq#2042).
+ */
+import { EventEmitter } from 'node:events';
+import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
+import { decodeTopicRouteData, RequestCode, ResponseCode } from '@ns/protocol';
+import type { NameServerAddressProvider } from './address/name-server-address-provider.js';
+import type { ResolveNameServerAddressOptions } from './address/resolve-address-provider.js';
+import { resolveNameServerAddressProvider } from './address/resolve-address-provider.js';
+import {
+  InvalidOptionError,
+  NoNameServerError,
+  ProtocolViolationError,
+  RemotingClosedError,
+  RemotingConnectError,
+} from './errors.js';
+import type { Logger } from './logger.js';
+import { NOOP_LOGGER } from './logger.js';
+import { expectSuccess } from './remoting/expect-success.js';
+import type {
+  InvokeOptions,
+  RemotingClientOptions,
+  RemotingRequest,
+} from './remoting/remoting-client.js';
+import { RemotingClient } from './remoting/remoting-client.js';
+import { NameServerSelector } from './selector/name-server-selector.js';
+import { TopicNotExistError } from './topic-not-exist-error.js';
+import { TopicRouteCache } from './topic-route-cache.js';
+
+/** Java: pollNameServerInterval = 30 000 ms. */
+export const DEFAULT_POLL_NAME_SERVER_INTERVAL_MS = 30_000;
+
+export interface NameServerClientOptions extends Omit<ResolveNameServerAddressOptions, 'logger'> {
+  /** A remoting client to share (not closed by `close()`); default: one of our own. */
+  readonly remoting?: RemotingClient;
+  /** Options for the remoting client we create when `remoting` is not given. */
+  readonly remotingOptions?: Omit<RemotingClientOptions, 'logger'>;
+  /** A selector to use (e.g. seeded, for tests); default: a random-seeded one. */
+  readonly selector?: NameServerSelector;
+  /** Per-call timeout (ms). Java mqClientApiTimeout: 3 000. */
+  readonly timeoutMs?: number;
+  /** Route refresh period for topics in use (ms). Java: 30 000. */
+  readonly pollNameServerInterval?: number;
+  /** Environment for NAMESRV_ADDR (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: Logger;
+}
+
+export interface NameServerClientEvents {
+  /**
+   * The route of `topic` changed (or was loaded for the first time: `previous` undefined).
+   * Emitted by lookups and by the periodic refresh.
+   */
+  routeChanged: [topic: string, route: TopicRouteData, previous: TopicRouteData | undefined];
+  /** A periodic refresh of `topic` failed; the cached route is kept. */
+  routeRefreshFailed: [topic: string, error: unknown];
+  /** The name server list changed. */
+  addressesChanged: [addresses: readonly string[], previous: readonly string[]];
+}
+
+/** A response together with the node that gave it. */
+export interface AddressedResponse {
+  readonly addr: string;
+  readonly response: RemotingCommand;
+}
+
+export interface NameServerCallOptions {
+  /** Send to this node instead of the selected one. */
+  readonly addr?: string;
+  readonly timeoutMs?: number;
+}
+
+export class NameServerClient extends EventEmitter<NameServerClientEvents> {
+  readonly remoting: RemotingClient;
+  readonly timeoutMs: number;
+  readonly pollNameServerInterval: number;
+  readonly #provider: NameServerAddressProvider;
+  readonly #selector: NameServerSelector;
+  readonly #ownsRemoting: boolean;
+  readonly #log: Logger;
+  readonly #routes: TopicRouteCache;
+  #unsubscribe: (() => void) | undefined;
+  #started: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: NameServerClientOptions = {}) {
+    super();
+    this.#log = options.logger ?? NOOP_LOGGER;
+    const { remoting, remotingOptions, selector, timeoutMs, pollNameServerInterval, env, ...rest } =
+      options;
+    this.timeoutMs = checkMs('timeoutMs', timeoutMs, 3_000);
+    this.pollNameServerInterval = checkMs(
+      'pollNameServerInterval',
+      pollNameServerInterval,
+      DEFAULT_POLL_NAME_SERVER_INTERVAL_MS,
+    );
+    this.#provider = resolveNameServerAddressProvider(
+      { ...rest, logger: this.#log.child({ component: 'address' }) },
+      env ?? process.env,
+    );
+    this.#selector = selector ?? new NameServerSelector();
+    this.#ownsRemoting = remoting === undefined;
+    this.remoting =
+      remoting ??
+      new RemotingClient({
+        ...remotingOptions,
+        logger: this.#log.child({ component: 'remoting' }),
+      });
+    this.#routes = new TopicRouteCache(
+      (topic) => this.#fetchRoute(topic),
+      {
+        onChanged: (topic, route, previous) => {
+          this.emit('routeChanged', topic, route, previous);
+        },
+        onRefreshFailed: (topic, err) => {
+          this.emit('routeRefreshFailed', topic, err);
+        },
+      },
+      this.#log,
+    );
+  }
+
+  /** The current name server list in selection order (shuffled on change, like Java). */
+  get addresses(): readonly string[] {
+    return this.#selector.addresses;
+  }
+
+  /** The current name server list in the order its source gives it. */
+  get configuredAddresses(): readonly string[] {
+    return this.#provider.current();
+  }
+
+  /** The node "any node" calls currently stick to, if one is chosen. */
+  get chosenAddress(): string | undefined {
+    return this.#selector.chosen;
+  }
+
+  /**
+   * Loads the address list and starts the route refresh. Called implicitly by the first request;
+   * idempotent.
+   */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    this.#unsubscribe = this.#provider.onChange((addresses, previous) => {
+      this.#applyAddresses(addresses, previous);
+    });
+    await this.#provider.start();
+    // The initial list is not a change: load it without an event.
+    this.#selector.update(this.#provider.current());
+    this.#routes.start(this.pollNameServerInterval);
+  }
+
+  #applyAddresses(addresses: readonly string[], previous: readonly string[]): void {
+    if (!this.#selector.update(addresses)) return;
+    const gone = previous.filter((addr) => !addresses.includes(addr));
+    // Java 5.x closes the channel of a removed namesrv; in-flight calls on it fail retriably.
+    for (const addr of gone) this.remoting.closeConnection(addr);
+    this.emit('addressesChanged', addresses, previous);
+  }
+
+  /**
+   * Sends `request` to the chosen node (or `options.addr`) with failover on connect errors, and
+   * returns the raw response with the node that answered. Does not interpret the response code.
+   */
+  async invokeAny(
+    request: RemotingRequest,
+    options: NameServerCallOptions = {},
+  ): Promise<AddressedResponse> {
+    if (this.#closed) throw new RemotingClosedError('*', 'name server client is closed');
+    await this.start();
+    const invokeOptions: InvokeOptions = { timeoutMs: options.timeoutMs ?? this.timeoutMs };
+    if (options.addr !== undefined) {
+      const response = await this.remoting.invoke(options.addr, request, invokeOptions);
+      return { addr: options.addr, response };
+    }
+    if (this.#selector.addresses.length === 0) throw new NoNameServerError();
+    let lastError: RemotingConnectError | undefined;
+    // Healthy = a connection that is open or still being opened (so concurrent first calls
+    // share one node instead of each advancing the index).
+    const isHealthy = (addr: string): boolean => this.remoting.hasConnection(addr);
+    for (const addr of this.#selector.attempts(isHealthy)) {
+      try {
+        const response = await this.remoting.invoke(addr, request, invokeOptions);
+        return { addr, response };
+      } catch (err) {
+        this.#selector.reportFailure(addr);
+        if (err instanceof RemotingConnectError) {
+          this.#log.debug({ addr, err }, 'name server unreachable, trying the next one');
+          lastError = err;
+          continue;
+        }
+        throw err;
+      }
+    }
+    throw lastError ?? new NoNameServerError();
+  }
+
+  /** Like invokeAny, but a non-success response code throws ResponseError. */
+  async invokeAnyOk(
+    request: RemotingRequest,
+    options: NameServerCallOptions = {},
+  ): Promise<AddressedResponse> {
+    const result = await this.invokeAny(request, options);
+    expectSuccess(result.response, request.code, result.addr);
+    return result;
+  }
+
+  /**
+   * The route of `topic`: from the cache, or fetched (then cached and refreshed every
+   * `pollNameServerInterval` until `forgetTopic`). Throws TopicNotExistError when the name server
+   * has no route (an expected answer), other NsClientErrors otherwise.
+   */
+  getTopicRouteData(
+    topic: string,
+    options: { readonly forceRefresh?: boolean } = {},
+  ): Promise<TopicRouteData> {
+    return this.#routes.get(topic, options.forceRefresh ?? false);
+  }
+
+  /** One route query, bypassing the cache (admin use; `addr` picks a node). */
+  async queryTopicRouteData(
+    topic: string,
+    options: NameServerCallOptions = {},
+  ): Promise<TopicRouteData> {
+    return this.#queryRoute(topic, options);
+  }
+
+  /** The cached route, without any I/O. */
+  cachedTopicRouteData(topic: string): TopicRouteData | undefined {
+    return this.#routes.cached(topic);
+  }
+
+  /** Topics whose routes are refreshed periodically. */
+  topicsInUse(): string[] {
+    return this.#routes.topics();
+  }
+
+  /** Stops refreshing `topic` and drops its cached route. */
+  forgetTopic(topic: string): void {
+    this.#routes.forget(topic);
+  }
+
+  /** Refreshes every topic in use now (what the periodic task does). Never rejects. */
+  refreshTopicRoutes(): Promise<void> {
+    return this.#routes.refreshAll();
+  }
+
+  /** Stops the refresh and the address provider; closes the remoting client if it is ours. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#routes.stop();
+    this.#unsubscribe?.();
+    await this.#provider.close();
+    if (this.#ownsRemoting) await this.remoting.close();
+  }
+
+  #fetchRoute(topic: string): Promise<TopicRouteData> {
+    return this.#queryRoute(topic, {});
+  }
+
+  async #queryRoute(topic: string, options: NameServerCallOptions): Promise<TopicRouteData> {
+    const code = RequestCode.GET_ROUTEINFO_BY_TOPIC;
+    const { addr, response } = await this.invokeAny({ code, extFields: { topic } }, options);
+    if (response.code === ResponseCode.TOPIC_NOT_EXIST) {
+      throw new TopicNotExistError(topic, response.remark ?? undefined, addr);
+    }
+    expectSuccess(response, code, addr);
+    if (response.body === null) {
+      throw new ProtocolViolationError(`route of ${topic} from ${addr} has no body`, { addr });
+    }
+    try {
+      return decodeTopicRouteData(response.body);
+    } catch (err) {
+      throw new ProtocolViolationError(`undecodable route of ${topic} from ${addr}`, {
+        cause: err,
+        addr,
+      });
+    }
+  }
+}
+
+function checkMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidOptionError(name, `${name}: expected a positive integer (ms), got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,282 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TopicRouteData } from '@ns/protocol';
+import { RequestCode, ResponseCode } from '@ns/protocol';
+import { AddressListHolder } from '../src/address/name-server-address-provider.js';
+import type { NameServerAddressProvider } from '../src/address/name-server-address-provider.js';
+import {
+  NoNameServerError,
+  RemotingConnectError,
+  RemotingTimeoutError,
+  ResponseError,
+} from '../src/errors.js';
+import { NameServerClient } from '../src/name-server-client.js';
+import type { NameServerClientOptions } from '../src/name-server-client.js';
+import { NameServerSelector } from '../src/selector/name-server-selector.js';
+import { isTopicNotExist, TopicNotExistError } from '../src/topic-not-exist-error.js';
+import type { ScriptedServer, ScriptHandler } from './helpers/scripted-server.js';
+import { startScriptedServer, waitFor } from './helpers/scripted-server.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function node(handler: ScriptHandler): Promise<ScriptedServer> {
+  const s = await startScriptedServer(handler);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** Three nodes answering 106 with their own index in the remark. */
+async function threeNodes(): Promise<ScriptedServer[]> {
+  const nodes: ScriptedServer[] = [];
+  for (let i = 0; i < 3; i++) {
+    nodes.push(
+      await node((req, ctx) => {
+        ctx.reply(req, { remark: `node${i}` });
+      }),
+    );
+  }
+  return nodes;
+}
+
+function client(options: NameServerClientOptions): NameServerClient {
+  const c = new NameServerClient({
+    // Deterministic: no shuffle; index starts at -1 so the first pick is list[0].
+    selector: new NameServerSelector({ shuffleOnChange: false, initialIndex: -1 }),
+    env: {},
+    ...options,
+  });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+class MutableProvider implements NameServerAddressProvider {
+  readonly kind = 'function' as const;
+  readonly holder = new AddressListHolder();
+  constructor(list: readonly string[]) {
+    this.holder.set(list);
+  }
+  current(): readonly string[] {
+    return this.holder.current();
+  }
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  onChange(listener: Parameters<AddressListHolder['onChange']>[0]): () => void {
+    return this.holder.onChange(listener);
+  }
+}
+
+const ask = async (c: NameServerClient): Promise<string> =>
+  (await c.invokeAnyOk({ code: RequestCode.GET_BROKER_CLUSTER_INFO })).response.remark ?? '';
+
+describe('NameServerClient node choice', () => {
+  it('sticks to one node, and after it dies the next call succeeds on the next index', async () => {
+    const nodes = await threeNodes();
+    const c = client({ namesrvAddr: nodes.map((n) => n.addr) });
+    expect(await ask(c)).toBe('node0');
+    expect(await ask(c)).toBe('node0');
+    expect(c.chosenAddress).toBe(nodes[0]!.addr);
+
+    await nodes[0]!.close();
+    await waitFor(() => !c.remoting.isConnected(nodes[0]!.addr), 2_000, 'close noticed');
+    expect(await ask(c)).toBe('node1');
+    expect(await ask(c)).toBe('node1');
+    expect(nodes[1]!.sockets).toHaveLength(1);
+  });
+
+  it('tries the following indexes within one call when connects fail', async () => {
+    const nodes = await threeNodes();
+    await nodes[0]!.close();
+    await nodes[1]!.close();
+    const c = client({ namesrvAddr: nodes.map((n) => n.addr) });
+    expect(await ask(c)).toBe('node2');
+  });
+
+  it('fails with the last connect error when no node is reachable', async () => {
+    const nodes = await threeNodes();
+    for (const n of nodes) await n.close();
+    const c = client({ namesrvAddr: nodes.map((n) => n.addr) });
+    const err = await ask(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemotingConnectError);
+    expect((err as RemotingConnectError).retriable).toBe(true);
+  });
+
+  it('does not retry a timeout on another node within the call, but moves on at the next call', async () => {
+    const silent = await node(() => undefined);
+    const live = await node((req, ctx) => {
+      ctx.reply(req, { remark: 'live' });
+    });
+    const c = client({ namesrvAddr: [silent.addr, live.addr], timeoutMs: 60 });
+    await expect(ask(c)).rejects.toBeInstanceOf(RemotingTimeoutError);
+    expect(live.requests).toHaveLength(0);
+    expect(await ask(c)).toBe('live');
+  });
+
+  it('moves off the node in use at once when the list changes without it', async () => {
+    const nodes = await threeNodes();
+    const provider = new MutableProvider([nodes[0]!.addr, nodes[1]!.addr]);
+    const c = client({ addressProvider: provider });
+    const changes: (readonly string[])[] = [];
+    c.on('addressesChanged', (list) => changes.push(list));
+    expect(await ask(c)).toBe('node0');
+
+    provider.holder.set([nodes[1]!.addr, nodes[2]!.addr]);
+    expect(changes).toHaveLength(1);
+    expect(c.chosenAddress).toBeUndefined();
+    expect(c.remoting.hasConnection(nodes[0]!.addr)).toBe(false);
+    const next = await ask(c);
+    expect(['node1', 'node2']).toContain(next);
+    expect(nodes[0]!.requests).toHaveLength(1);
+  });
+
+  it('sends to an explicit address when asked', async () => {
+    const nodes = await threeNodes();
+    const c = client({ namesrvAddr: [nodes[0]!.addr, nodes[1]!.addr] });
+    const { addr, response } = await c.invokeAny(
+      { code: RequestCode.GET_BROKER_CLUSTER_INFO },
+      { addr: nodes[2]!.addr },
+    );
+    expect(addr).toBe(nodes[2]!.addr);
+    expect(response.remark).toBe('node2');
+  });
+
+  it('raises NoNameServerError for an empty list from a provider', async () => {
+    const c = client({ addressProvider: new MutableProvider([]) });
+    await expect(ask(c)).rejects.toBeInstanceOf(NoNameServerError);
+  });
+
+  it('turns error responses into ResponseError with code and remark', async () => {
+    const s = await node((req, ctx) => {
+      ctx.reply(req, { code: ResponseCode.SYSTEM_ERROR, remark: 'disable' });
+    });
+    const c = client({ namesrvAddr: s.addr });
+    const err = await ask(c).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResponseError);
+    expect((err as ResponseError).responseCode).toBe(ResponseCode.SYSTEM_ERROR);
+    expect((err as ResponseError).remark).toBe('disable');
+    expect((err as ResponseError).retriable).toBe(false);
+  });
+});
+
+// Hand-written bodies in the two shapes a 4.9.7 server sends (standard and legacy JSON).
+function routeBody(queues: [string, number][], legacy = false): Buffer {
+  const brokers = queues.map(([name]) =>
+    legacy
+      ? `{"brokerAddrs":{0:"127.0.0.1:1${name.length}911"},"brokerName":"${name}","cluster":"C"}`
+      : `{"brokerAddrs":{"0":"127.0.0.1:1${name.length}911"},"brokerName":"${name}","cluster":"C"}`,
+  );
+  const qds = queues.map(
+    ([name, n]) =>
+      `{"brokerName":"${name}","perm":6,"readQueueNums":${n},"topicSysFlag":0,"writeQueueNums":${n}}`,
+  );
+  return Buffer.from(
+    `{"brokerDatas":[${brokers.join(',')}],"filterServerTable":{},"queueDatas":[${qds.join(',')}]}`,
+  );
+}
+
+describe('NameServerClient routes', () => {
+  async function routeNode(state: { body: Buffer | null }): Promise<ScriptedServer> {
+    return node((req, ctx) => {
+      if (req.code !== RequestCode.GET_ROUTEINFO_BY_TOPIC) return;
+      if (state.body === null) {
+        ctx.reply(req, {
+          code: ResponseCode.TOPIC_NOT_EXIST,
+          remark: `No topic route info in name server for the topic: ${req.extFields?.topic ?? ''}`,
+        });
+      } else {
+        ctx.reply(req, { body: state.body });
+      }
+    });
+  }
+
+  it('caches routes, refreshes topics in use and emits routeChanged only on a real change', async () => {
+    const state = {
+      body: routeBody([
+        ['broker-a', 4],
+        ['broker-b', 4],
+      ]) as Buffer | null,
+    };
+    const s = await routeNode(state);
+    const c = client({ namesrvAddr: s.addr, pollNameServerInterval: 40 });
+    const changes: { topic: string; route: TopicRouteData; previous?: TopicRouteData }[] = [];
+    c.on('routeChanged', (topic, route, previous) =>
+      changes.push({ topic, route, ...(previous === undefined ? {} : { previous }) }),
+    );
+
+    const route = await c.getTopicRouteData('T');
+    expect(route.queueDatas.map((q) => q.brokerName)).toEqual(['broker-a', 'broker-b']);
+    expect(route.brokerDatas[0]!.brokerAddrs.get(0)).toBe('127.0.0.1:18911');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.previous).toBeUndefined();
+    expect(await c.getTopicRouteData('T')).toBe(route);
+    expect(s.requests).toHaveLength(1);
+    expect(s.requests[0]!.extFields).toEqual({ topic: 'T' });
+    expect(c.topicsInUse()).toEqual(['T']);
+
+    // Same route, other list order and legacy JSON: refreshed but not a change.
+    state.body = routeBody(
+      [
+        ['broker-b', 4],
+        ['broker-a', 4],
+      ],
+      true,
+    );
+    const before = s.requests.length;
+    await waitFor(() => s.requests.length >= before + 2, 3_000, 'two periodic refreshes');
+    expect(changes).toHaveLength(1);
+
+    state.body = routeBody([
+      ['broker-a', 8],
+      ['broker-b', 4],
+    ]);
+    await waitFor(() => changes.length === 2, 3_000, 'routeChanged after refresh');
+    expect(changes[1]!.topic).toBe('T');
+    expect(changes[1]!.previous).toBe(route);
+    expect(
+      changes[1]!.route.queueDatas.find((q) => q.brokerName === 'broker-a')?.writeQueueNums,
+    ).toBe(8);
+    expect(c.cachedTopicRouteData('T')).toBe(changes[1]!.route);
+  });
+
+  it('keeps the cached route when a refresh fails, and reports it', async () => {
+    const state = { body: routeBody([['broker-a', 4]]) as Buffer | null };
+    const s = await routeNode(state);
+    const c = client({ namesrvAddr: s.addr });
+    const failures: unknown[] = [];
+    c.on('routeRefreshFailed', (_topic, err) => failures.push(err));
+    const route = await c.getTopicRouteData('T');
+    state.body = null;
+    await c.refreshTopicRoutes();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(TopicNotExistError);
+    expect(c.cachedTopicRouteData('T')).toBe(route);
+    c.forgetTopic('T');
+    expect(c.topicsInUse()).toEqual([]);
+    expect(c.cachedTopicRouteData('T')).toBeUndefined();
+  });
+
+  it('surfaces TOPIC_NOT_EXIST as a distinguishable, non-retriable TopicNotExistError', async () => {
+    const s = await routeNode({ body: null });
+    const c = client({ namesrvAddr: s.addr });
+    const err = await c.getTopicRouteData('Missing').catch((e: unknown) => e);
+    expect(isTopicNotExist(err)).toBe(true);
+    expect(err).toBeInstanceOf(ResponseError);
+    expect((err as TopicNotExistError).topic).toBe('Missing');
+    expect((err as TopicNotExistError).responseCode).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect((err as TopicNotExistError).retriable).toBe(false);
+    expect(c.cachedTopicRouteData('Missing')).toBeUndefined();
+  });
+
+  it('shares one in-flight fetch between concurrent lookups of a cold topic', async () => {
+    const s = await routeNode({ body: routeBody([['broker-a', 4]]) });
+    const c = client({ namesrvAddr: s.addr });
+    const [a, b] = await Promise.all([c.getTopicRouteData('T'), c.getTopicRouteData('T')]);
+    expect(a).toBe(b);
+    expect(s.requests).toHaveLength(1);
+  });
+});

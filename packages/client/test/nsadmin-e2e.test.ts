@@ -1,0 +1,144 @@
+/**
+ * Every nsadmin verb against two real in-process NameServer nodes, through main() with captured
+ * output, in table and --json form.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RemotingClient } from '../src/remoting/remoting-client.js';
+import { runCli } from './helpers/cli-io.js';
+import type { RealNameServer } from './helpers/real-name-server.js';
+import { registerBroker, startRealNameServer } from './helpers/real-name-server.js';
+
+const id = randomUUID().slice(0, 8);
+const CLUSTER = `Cluster_${id}`;
+const BROKER = `broker-${id}`;
+const TOPIC = `Topic_${id}`;
+
+let nodes: RealNameServer[] = [];
+let list = '';
+let remoting: RemotingClient;
+
+beforeAll(async () => {
+  nodes = [await startRealNameServer(), await startRealNameServer()];
+  list = nodes.map((n) => n.addr).join(';');
+  // Kept open: a broker's connection closing unregisters it (Java channel-destroy rule).
+  remoting = new RemotingClient();
+  for (const n of nodes) {
+    await registerBroker(remoting, n.addr, {
+      clusterName: CLUSTER,
+      brokerName: BROKER,
+      brokerAddr: '127.0.0.1:31911',
+      topics: [TOPIC],
+    });
+  }
+});
+
+afterAll(async () => {
+  await remoting.close();
+  for (const n of nodes) await n.close();
+});
+
+const ok = async (argv: string[], env: Record<string, string> = {}): Promise<string> => {
+  const r = await runCli(argv, env);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
+};
+
+describe('nsadmin end to end', () => {
+  it('clusterList prints a table, and JSON with --json; NAMESRV_ADDR works like -n', async () => {
+    const table = await ok(['clusterList', '-n', list]);
+    expect(table.split('\n')[0]).toMatch(/^#Cluster Name\s+#Broker Name\s+#BID\s+#Addr$/);
+    expect(table).toMatch(new RegExp(`${CLUSTER}\\s+${BROKER}\\s+0\\s+127\\.0\\.0\\.1:31911`));
+    const json = JSON.parse(await ok(['clusterList', '--json'], { NAMESRV_ADDR: list }));
+    expect(json.clusterAddrTable[CLUSTER]).toEqual([BROKER]);
+    expect(json.brokerAddrTable[BROKER].brokerAddrs).toEqual({ '0': '127.0.0.1:31911' });
+  });
+
+  it('topicList prints topics, and clusters with -c', async () => {
+    expect((await ok(['topicList', '-n', list])).split('\n')).toContain(TOPIC);
+    const withCluster = await ok(['topicList', '-c', '-n', list]);
+    expect(withCluster).toMatch(new RegExp(`${CLUSTER}\\s+${TOPIC}`));
+    const json = JSON.parse(await ok(['topicList', '-c', '--json', '-n', list]));
+    expect(json).toContainEqual({ cluster: CLUSTER, topic: TOPIC });
+  });
+
+  it('topicRoute and topicClusterList show the route', async () => {
+    const table = await ok(['topicRoute', '-t', TOPIC, '-n', list]);
+    expect(table).toMatch(new RegExp(`${BROKER}\\s+${CLUSTER}\\s+0\\s+127\\.0\\.0\\.1:31911`));
+    expect(table).toMatch(new RegExp(`${BROKER}\\s+4\\s+4\\s+RW- \\(6\\)`));
+    const json = JSON.parse(await ok(['topicRoute', '--json', '-t', TOPIC, '-n', list]));
+    expect(json.queueDatas[0]).toMatchObject({ brokerName: BROKER, writeQueueNums: 4, perm: 6 });
+    expect(await ok(['topicClusterList', '-t', TOPIC, '-n', list])).toBe(`${CLUSTER}\n`);
+    const missing = await runCli(['topicRoute', '-t', `Nope_${id}`, '-n', list]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('response code 17');
+  });
+
+  it('updateKvConfig and deleteKvConfig reach every node', async () => {
+    const put = await ok(['updateKvConfig', '-s', `NS_${id}`, '-k', 'k', '-v', 'v', '-n', list]);
+    for (const n of nodes) {
+      expect(put).toContain(`create or update kv config to namespace success. [${n.addr}]`);
+    }
+    const del = JSON.parse(
+      await ok(['deleteKvConfig', '--json', '-s', `NS_${id}`, '-k', 'k', '-n', list]),
+    );
+    expect(del).toEqual(nodes.map((n) => ({ addr: n.addr, ok: true, value: null })));
+  });
+
+  it('getNamesrvConfig prints each node, updateNamesrvConfig changes each node', async () => {
+    const update = await ok([
+      'updateNamesrvConfig',
+      '-k',
+      'orderMessageEnable',
+      '-v',
+      'true',
+      '-n',
+      list,
+    ]);
+    for (const n of nodes)
+      expect(update).toContain(`update name server config success![${n.addr}]`);
+    const text = await ok(['getNamesrvConfig', '-n', list]);
+    for (const n of nodes) expect(text).toContain(`============${n.addr}============`);
+    expect(text).toMatch(/orderMessageEnable\s+=\s+true/);
+    const json = JSON.parse(await ok(['getNamesrvConfig', '--json', '-n', list]));
+    expect(json.map((r: { value: Record<string, string> }) => r.value.orderMessageEnable)).toEqual([
+      'true',
+      'true',
+    ]);
+    const denied = await runCli([
+      'updateNamesrvConfig',
+      '-k',
+      'kvConfigPath',
+      '-v',
+      '/tmp/x',
+      '-n',
+      list,
+    ]);
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toContain('response code 16');
+    expect(denied.stderr).toContain('failed on 2 of 2');
+  });
+
+  it('wipeWritePerm and addWritePerm report per-node counts', async () => {
+    const wipe = await ok(['wipeWritePerm', '-b', BROKER, '-n', list]);
+    for (const n of nodes) {
+      expect(wipe).toContain(
+        `wipe write perm of broker[${BROKER}] in name server[${n.addr}] OK, 1`,
+      );
+    }
+    const add = await ok(['addWritePerm', '-b', BROKER, '-n', list]);
+    for (const n of nodes) {
+      expect(add).toContain(`add write perm of broker[${BROKER}] in name server[${n.addr}] OK, 1`);
+    }
+  });
+
+  it('deleteTopic removes the route from every node', async () => {
+    const out = await ok(['deleteTopic', '-t', TOPIC, '-c', CLUSTER, '-n', list]);
+    for (const n of nodes) expect(out).toContain(`from NameServer [${n.addr}] success.`);
+    for (const n of nodes) {
+      const r = await runCli(['topicRoute', '-t', TOPIC, '-n', n.addr]);
+      expect(r.code).toBe(1);
+    }
+  });
+});
