@@ -54,7 +54,6 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
   const warmup = options.warmupCalls ?? 20;
   const afterKillMs = options.afterKillMs ?? 2_000;
   const records: CallRecord[] = [];
-  let killedAt: number | null = null;
   let stopAt = Number.POSITIVE_INFINITY;
 
   const loop = (async () => {
@@ -81,23 +80,23 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
   }
   const killedNode = client.currentNode();
   if (killedNode === undefined) throw new Error(`${options.label}: client reports no node in use`);
-  killedAt = Date.now();
+  const killedAt = Date.now();
   await options.kill(killedNode);
   stopAt = Date.now() + afterKillMs;
   await loop;
 
   const before = records.filter((r) => r.endedAt < killedAt);
-  const after = records.filter((r) => r.endedAt >= killedAt!);
+  const after = records.filter((r) => r.endedAt >= killedAt);
   const failed = after.filter((r) => r.error !== null);
   const lastOkBefore = [...before].reverse().find((r) => r.error === null);
-  const firstOkAfter = after.find((r) => r.error === null && r.startedAt >= killedAt!);
+  const firstOkAfter = after.find((r) => r.error === null && r.startedAt >= killedAt);
   const firstOk = after.find((r) => r.error === null);
   const report: FailoverReport = {
     killedNode,
     callsBeforeKill: before.length,
     callsAfterKill: after.length,
     failedCalls: failed.length,
-    failedBeyondInFlight: failed.filter((r) => r.startedAt >= killedAt!).length,
+    failedBeyondInFlight: failed.filter((r) => r.startedAt >= killedAt).length,
     failures: failed.map((r) => r.error!),
     gapMs:
       firstOkAfter !== undefined && lastOkBefore !== undefined
@@ -106,7 +105,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
     recoveryMs: firstOk !== undefined ? firstOk.endedAt - killedAt : Number.POSITIVE_INFINITY,
     nodesAfterKill: [
       ...new Set(
-        after.filter((r) => r.error === null && r.startedAt >= killedAt!).map((r) => r.node ?? '?'),
+        after.filter((r) => r.error === null && r.startedAt >= killedAt).map((r) => r.node ?? '?'),
       ),
     ],
   };
