@@ -209,3 +209,25 @@ export {
 } from './json/java-hash-order.js';
 export type { JavaHashOrderOptions } from './json/java-hash-order.js';
 export { MAX_JSON_DEPTH, parseJsonLenient } from './json/lenient-parse.js';
+
+// ---------------------------------------------------------------------------------------------
+// JSON / body / header codecs, further exports (engineer A)
+// ---------------------------------------------------------------------------------------------
+export { parseJsonTolerant, quoteBareKeys } from './json/lenient-parse.js';
+export {
+  javaConcurrentHashMapPresizedCapacity,
+  javaHashSetOrderFromMap,
+  javaHashSpread,
+  javaIntegerHashCode,
+  javaLongHashCode,
+  tableSizeFor,
+} from './json/java-hash-order.js';
+export {
+  LEGACY as LEGACY_JSON,
+  STANDARD as STANDARD_JSON,
+  writeJsonValue,
+} from './json/fastjson-writer.js';
+export type { JavaMapShape, JsonFlavour } from './json/fastjson-writer.js';
+export { writeDataVersion } from './bodies/data-version.js';
+export { TOPIC_CONFIG_TABLE_SHAPE } from './bodies/topic-config-serialize-wrapper.js';
+export { BROKER_ADDR_TABLE_SHAPE, CLUSTER_ADDR_TABLE_SHAPE } from './bodies/cluster-info.js';
