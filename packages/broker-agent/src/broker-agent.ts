@@ -292,6 +292,7 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
       options: this.options,
       log: this.#log.child({ addr }),
       payload: () => this.#currentPayload(),
+      dataVersion: () => this.dataVersion,
       onResult: (r) => {
         this.#onNodeResult(r);
       },

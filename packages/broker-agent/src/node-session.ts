@@ -37,6 +37,8 @@ export interface NodeSessionDeps {
   readonly log: Logger;
   /** The registration to send, read when a registration starts (so it is always the latest). */
   readonly payload: () => RegistrationPayload;
+  /** The broker's current DataVersion (for reports when no payload could be built). */
+  readonly dataVersion: () => DataVersion;
   /** Every completed registration (rounds, re-probes, heartbeat-triggered). */
   readonly onResult: (result: NodeRegistration) => void;
 }
@@ -115,7 +117,8 @@ export class NodeSession {
       return this.#registerNow(mode);
     });
     this.#queued = run;
-    this.#tail = run;
+    // #registerNow reports failures as results; should it ever throw, later ones still run.
+    this.#tail = run.catch(() => undefined);
     return run;
   }
 
@@ -194,7 +197,26 @@ export class NodeSession {
 
   async #registerNow(mode: RegisterMode): Promise<NodeRegistration> {
     const started = performance.now();
-    const payload = this.#d.payload();
+    let payload: RegistrationPayload;
+    try {
+      payload = this.#d.payload();
+    } catch (err) {
+      // Encoding failed (e.g. a topic the codec refuses): report it like any failed call.
+      const error = err as Error;
+      this.#d.log.error({ addr: this.addr, err: error }, 'cannot build the registration');
+      return this.#report({
+        addr: this.addr,
+        reason: mode.reason,
+        ok: false,
+        skipped: false,
+        latencyMs: performance.now() - started,
+        attempts: 0,
+        chunks: 0,
+        dataVersion: this.#d.dataVersion(),
+        result: null,
+        error,
+      });
+    }
     let attempts = 0;
     let chunks = 0;
     const done = (

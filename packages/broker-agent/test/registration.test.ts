@@ -1,6 +1,6 @@
 /** The agent against three real in-process NameServers. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AddressListHolder, RemotingConnectError } from '@ns/client';
+import { AddressListHolder, createMemoryLogger, RemotingConnectError } from '@ns/client';
 import type { AddressListListener, NameServerAddressProvider } from '@ns/client';
 import type { NodeRegistration } from '@ns/broker-agent';
 import { NameServerCluster, refusedAddr, startBlackHole, waitFor } from './name-server-cluster.js';
@@ -51,8 +51,9 @@ afterEach(async () => {
 });
 
 describe('BrokerAgent with three NameServers', () => {
-  it('registers with all three: routes and cluster info on each', async () => {
-    const agent = makeAgent(cluster.addrs);
+  it('registers with all three: routes and cluster info on each; logs each node', async () => {
+    const logger = createMemoryLogger();
+    const agent = makeAgent(cluster.addrs, { logger });
     const round = await agent.start();
     expect(round.reason).toBe('startup');
     expect(round.results.map((r) => [r.addr, r.ok]).sort()).toEqual(
@@ -66,6 +67,23 @@ describe('BrokerAgent with three NameServers', () => {
       expect(inCluster(server, clusterName, brokerName)).toBe(true);
     }
     expect(agent.masterAddr).toBeNull();
+    const logged = logger.records.filter((r) => r.msg === 'registered');
+    expect(logged.map((r) => r.fields['addr']).sort()).toEqual([...cluster.addrs].sort());
+    expect(logged.every((r) => r.level === 'info' && r.fields['brokerName'] === brokerName)).toBe(
+      true,
+    );
+  });
+
+  it('compressedRegister (4.9 deflated body) is accepted and routed by every node', async () => {
+    const agent = makeAgent(cluster.addrs, { compressedRegister: true });
+    const round = await agent.start();
+    expect(round.results.every((r) => r.ok)).toBe(true);
+    const { brokerName, brokerAddr } = agent.options;
+    for (const { server } of cluster.nodes) {
+      for (const topic of agent.topics.keys()) {
+        expect(routeAddr(server, topic, brokerName)).toBe(brokerAddr);
+      }
+    }
   });
 
   it('a hung node and a refusing node do not slow the healthy ones', async () => {
