@@ -11,7 +11,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
-import { decodeTopicRouteData, RequestCode, ResponseCode } from '@ns/protocol';
+import {
+  decodeTopicRouteData,
+  encodeGetRouteInfoRequestHeader,
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
 import type { NameServerAddressProvider } from './address/name-server-address-provider.js';
 import type { ResolveNameServerAddressOptions } from './address/resolve-address-provider.js';
 import { resolveNameServerAddressProvider } from './address/resolve-address-provider.js';
@@ -273,7 +278,10 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
 
   async #queryRoute(topic: string, options: NameServerCallOptions): Promise<TopicRouteData> {
     const code = RequestCode.GET_ROUTEINFO_BY_TOPIC;
-    const { addr, response } = await this.invokeAny({ code, extFields: { topic } }, options);
+    const { addr, response } = await this.invokeAny(
+      { code, extFields: encodeGetRouteInfoRequestHeader({ topic }) },
+      options,
+    );
     if (response.code === ResponseCode.TOPIC_NOT_EXIST) {
       throw new TopicNotExistError(topic, response.remark ?? undefined, addr);
     }

@@ -24,7 +24,22 @@ import {
   decodeGetBrokerMemberGroupResponseBody,
   decodeKVTable,
   decodeTopicList,
+  decodeAddWritePermOfBrokerResponseHeader,
+  decodeGetKVConfigResponseHeader,
+  decodeQueryDataVersionResponseHeader,
+  decodeWipeWritePermOfBrokerResponseHeader,
+  encodeAddWritePermOfBrokerRequestHeader,
   encodeDataVersion,
+  encodeDeleteKVConfigRequestHeader,
+  encodeDeleteTopicFromNamesrvRequestHeader,
+  encodeGetBrokerMemberGroupRequestHeader,
+  encodeGetKVConfigRequestHeader,
+  encodeGetKVListByNamespaceRequestHeader,
+  encodeGetTopicsByClusterRequestHeader,
+  encodePutKVConfigRequestHeader,
+  encodeQueryDataVersionRequestHeader,
+  encodeRegisterTopicRequestHeader,
+  encodeWipeWritePermOfBrokerRequestHeader,
   encodeTopicRouteData,
   formatProperties,
   parseProperties,
@@ -126,7 +141,10 @@ export class NameServerAdmin {
     options: NameServerCallOptions = {},
   ): Promise<TopicList> {
     const { addr, response } = await this.#read(
-      { code: RequestCode.GET_TOPICS_BY_CLUSTER, extFields: { cluster } },
+      {
+        code: RequestCode.GET_TOPICS_BY_CLUSTER,
+        extFields: encodeGetTopicsByClusterRequestHeader({ cluster }),
+      },
       options,
     );
     return decodeBody(response, addr, 'TopicList', decodeTopicList);
@@ -160,12 +178,12 @@ export class NameServerAdmin {
   ): Promise<string | undefined> {
     const code = RequestCode.GET_KV_CONFIG;
     const { addr, response } = await this.client.invokeAny(
-      { code, extFields: { namespace, key } },
+      { code, extFields: encodeGetKVConfigRequestHeader({ namespace, key }) },
       options,
     );
     if (response.code === ResponseCode.QUERY_NOT_FOUND) return undefined;
     expectSuccess(response, code, addr);
-    return response.extFields?.value;
+    return decodeHeaderOf(response, addr, decodeGetKVConfigResponseHeader).value;
   }
 
   /** GET_KVLIST_BY_NAMESPACE (219). Undefined when the namespace does not exist. */
@@ -175,7 +193,7 @@ export class NameServerAdmin {
   ): Promise<Map<string, string> | undefined> {
     const code = RequestCode.GET_KVLIST_BY_NAMESPACE;
     const { addr, response } = await this.client.invokeAny(
-      { code, extFields: { namespace } },
+      { code, extFields: encodeGetKVListByNamespaceRequestHeader({ namespace }) },
       options,
     );
     if (response.code === ResponseCode.QUERY_NOT_FOUND) return undefined;
@@ -195,13 +213,13 @@ export class NameServerAdmin {
     const { addr, response } = await this.#read(
       {
         code: RequestCode.QUERY_DATA_VERSION,
-        extFields: { ...broker },
+        extFields: encodeQueryDataVersionRequestHeader({ ...broker }),
         body: encodeDataVersion(dataVersion),
       },
       options,
     );
     return {
-      changed: response.extFields?.changed?.toLowerCase() === 'true',
+      changed: decodeHeaderOf(response, addr, decodeQueryDataVersionResponseHeader).changed,
       nameServerDataVersion:
         response.body === null
           ? undefined
@@ -216,7 +234,10 @@ export class NameServerAdmin {
     options: NameServerCallOptions = {},
   ): Promise<BrokerMemberGroup> {
     const { addr, response } = await this.#read(
-      { code: RequestCode.GET_BROKER_MEMBER_GROUP, extFields: { clusterName, brokerName } },
+      {
+        code: RequestCode.GET_BROKER_MEMBER_GROUP,
+        extFields: encodeGetBrokerMemberGroupRequestHeader({ clusterName, brokerName }),
+      },
       options,
     );
     return decodeBody(
@@ -237,7 +258,10 @@ export class NameServerAdmin {
     options: FanOutOptions = {},
   ): Promise<NodeResult<undefined>[]> {
     return this.#fanOutOk(
-      { code: RequestCode.PUT_KV_CONFIG, extFields: { namespace, key, value } },
+      {
+        code: RequestCode.PUT_KV_CONFIG,
+        extFields: encodePutKVConfigRequestHeader({ namespace, key, value }),
+      },
       options,
       () => undefined,
     );
@@ -250,7 +274,10 @@ export class NameServerAdmin {
     options: FanOutOptions = {},
   ): Promise<NodeResult<undefined>[]> {
     return this.#fanOutOk(
-      { code: RequestCode.DELETE_KV_CONFIG, extFields: { namespace, key } },
+      {
+        code: RequestCode.DELETE_KV_CONFIG,
+        extFields: encodeDeleteKVConfigRequestHeader({ namespace, key }),
+      },
       options,
       () => undefined,
     );
@@ -262,9 +289,13 @@ export class NameServerAdmin {
     options: FanOutOptions = {},
   ): Promise<NodeResult<number>[]> {
     return this.#fanOutOk(
-      { code: RequestCode.WIPE_WRITE_PERM_OF_BROKER, extFields: { brokerName } },
+      {
+        code: RequestCode.WIPE_WRITE_PERM_OF_BROKER,
+        extFields: encodeWipeWritePermOfBrokerRequestHeader({ brokerName }),
+      },
       options,
-      (response, addr) => countField(response, 'wipeTopicCount', addr),
+      (response, addr) =>
+        decodeHeaderOf(response, addr, decodeWipeWritePermOfBrokerResponseHeader).wipeTopicCount,
     );
   }
 
@@ -274,9 +305,13 @@ export class NameServerAdmin {
     options: FanOutOptions = {},
   ): Promise<NodeResult<number>[]> {
     return this.#fanOutOk(
-      { code: RequestCode.ADD_WRITE_PERM_OF_BROKER, extFields: { brokerName } },
+      {
+        code: RequestCode.ADD_WRITE_PERM_OF_BROKER,
+        extFields: encodeAddWritePermOfBrokerRequestHeader({ brokerName }),
+      },
       options,
-      (response, addr) => countField(response, 'addTopicCount', addr),
+      (response, addr) =>
+        decodeHeaderOf(response, addr, decodeAddWritePermOfBrokerResponseHeader).addTopicCount,
     );
   }
 
@@ -291,7 +326,10 @@ export class NameServerAdmin {
     return this.#fanOutOk(
       {
         code: RequestCode.DELETE_TOPIC_IN_NAMESRV,
-        extFields: { topic, clusterName: options.clusterName },
+        extFields: encodeDeleteTopicFromNamesrvRequestHeader({
+          topic,
+          ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
+        }),
       },
       options,
       () => undefined,
@@ -312,7 +350,11 @@ export class NameServerAdmin {
       { standardJson: false },
     );
     return this.#fanOutOk(
-      { code: RequestCode.REGISTER_TOPIC_IN_NAMESRV, extFields: { topic }, body },
+      {
+        code: RequestCode.REGISTER_TOPIC_IN_NAMESRV,
+        extFields: encodeRegisterTopicRequestHeader({ topic }),
+        body,
+      },
       options,
       () => undefined,
     );
@@ -393,16 +435,18 @@ function decodeBody<T>(
   }
 }
 
-function countField(response: RemotingCommand, field: string, addr: string): number {
-  const text = response.extFields?.[field];
-  const n = text === undefined ? NaN : Number(text);
-  if (!Number.isInteger(n)) {
-    throw new ProtocolViolationError(
-      `${field} missing or not an integer in response from ${addr}`,
-      {
-        addr,
-      },
-    );
+/** Decodes a response header with the typed codec; a malformed one is the peer's fault. */
+function decodeHeaderOf<T>(
+  response: RemotingCommand,
+  addr: string,
+  decode: (ext: RemotingCommand['extFields']) => T,
+): T {
+  try {
+    return decode(response.extFields);
+  } catch (err) {
+    throw new ProtocolViolationError(`malformed response header from ${addr}`, {
+      cause: err,
+      addr,
+    });
   }
-  return n;
 }

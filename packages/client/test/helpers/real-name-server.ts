@@ -6,7 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TopicConfig } from '@ns/protocol';
-import { encodeRegisterBrokerBody, RequestCode } from '@ns/protocol';
+import {
+  bodyCrc32,
+  encodeRegisterBrokerBody,
+  encodeRegisterBrokerRequestHeader,
+  RequestCode,
+} from '@ns/protocol';
 import { loadConfig, NameServer } from '@ns/server';
 import { expectSuccess } from '../../src/remoting/expect-success.js';
 import type { RemotingClient } from '../../src/remoting/remoting-client.js';
@@ -76,15 +81,15 @@ export async function registerBroker(
   );
   const response = await remoting.invoke(addr, {
     code: RequestCode.REGISTER_BROKER,
-    extFields: {
+    extFields: encodeRegisterBrokerRequestHeader({
       brokerName: spec.brokerName,
       brokerAddr: spec.brokerAddr,
       clusterName: spec.clusterName,
       haServerAddr: spec.brokerAddr,
       brokerId: spec.brokerId ?? 0,
       compressed: false,
-      bodyCrc32: 0,
-    },
+      bodyCrc32: bodyCrc32(body),
+    }),
     body,
   });
   expectSuccess(response, RequestCode.REGISTER_BROKER, addr);
