@@ -5,6 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import { binaryHeaderOf, jsonHeaderOf, listFixtures, loadFixture, sliceFrame } from './fixtures.js';
 import type { ExtFields } from '../src/remoting-command.js';
+import { decodeFrame, encodeCommand } from '../src/frame.js';
 import {
   decodeDeleteKVConfigRequestHeader,
   decodeGetKVConfigRequestHeader,
@@ -133,6 +134,10 @@ describe('request headers of the fixtures', () => {
       expect(Object.fromEntries(Object.entries(again))).toEqual(Object.fromEntries(entries!));
     } else {
       expect(Object.entries(again)).toEqual(entries);
+      // The whole request frame, rebuilt with the re-encoded ext fields, is byte-equal.
+      expect(encodeCommand({ ...decodeFrame(c.request.subarray(4)), extFields: again })).toEqual(
+        c.request,
+      );
     }
   });
 
