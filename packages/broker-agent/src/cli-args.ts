@@ -30,10 +30,12 @@ SIGTERM/SIGINT. Prints one JSON line on stdout when the first round completes
       --heartbeat <mode>         none | queryDataVersion | brokerHeartbeat (default none)
       --heartbeat-interval <ms>  default 1000
       --heartbeat-timeout <ms>   5.x heartbeatTimeoutMillis header (per-broker expiry)
+      --heartbeat-await-reply    two-way heartbeats; QUERY_DATA_VERSION changed=true re-registers
       --acting-master            5.x enableActingMaster=true header
       --split <mode>             auto | always | never (default auto)
       --split-size <n>           topics per chunk (default 800)
       --version <n>              request version ordinal (default 407 = V4_9_7)
+      --unregister-timeout <ms>  bound on the UNREGISTER_BROKER wait at exit (default 3000)
       --ext <key=value>          extra ext field on every request (repeatable; e.g. AccessKey)
       --log-level <level>        trace | debug | info | warn | error | silent (default info)
   -h, --help                     print this help
@@ -91,6 +93,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         heartbeat: { type: 'string' },
         'heartbeat-interval': { type: 'string' },
         'heartbeat-timeout': { type: 'string' },
+        'heartbeat-await-reply': { type: 'boolean' },
+        'unregister-timeout': { type: 'string' },
         'acting-master': { type: 'boolean' },
         split: { type: 'string' },
         'split-size': { type: 'string' },
@@ -137,6 +141,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     ),
     ...set('heartbeatIntervalMs', num('heartbeat-interval', v['heartbeat-interval'])),
     ...set('heartbeatTimeoutMillis', num('heartbeat-timeout', v['heartbeat-timeout'])),
+    ...set('heartbeatAwaitReply', v['heartbeat-await-reply']),
+    ...set('unregisterTimeoutMs', num('unregister-timeout', v['unregister-timeout'])),
     ...set('enableActingMaster', v['acting-master']),
     ...set<'splitRegistration', SplitRegistrationMode>(
       'splitRegistration',

@@ -166,6 +166,9 @@ describe('CLI arguments', () => {
       'AccessKey=rocketmq2',
       '--addr-service-url',
       'http://x/ns',
+      '--heartbeat-await-reply',
+      '--unregister-timeout',
+      '500',
     ]);
     expect(a.options).toMatchObject({
       namesrvAddr: 'a:1;b:2',
@@ -177,6 +180,8 @@ describe('CLI arguments', () => {
       extFields: { AccessKey: 'rocketmq2' },
       addressService: { url: 'http://x/ns' },
       clusterName: 'DefaultCluster',
+      heartbeatAwaitReply: true,
+      unregisterTimeoutMs: 500,
     });
   });
 
