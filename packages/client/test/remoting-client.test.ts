@@ -303,6 +303,19 @@ describe('RemotingClient', () => {
     expect(seen).toEqual([905]);
   });
 
+  it('closes its own idle connections and reopens on the next call', async () => {
+    const s = await server((req, ctx) => {
+      ctx.reply(req, { remark: `conn${ctx.connIndex}` });
+    });
+    const c = client({ idleTimeoutMs: 50 });
+    const disconnects: (Error | undefined)[] = [];
+    c.on('disconnect', (_addr, cause) => disconnects.push(cause));
+    expect((await c.invoke(s.addr, { code: 106 })).remark).toBe('conn0');
+    await waitFor(() => disconnects.length === 1, 2_000, 'idle close');
+    expect(disconnects[0]).toBeUndefined();
+    expect((await c.invoke(s.addr, { code: 106 })).remark).toBe('conn1');
+  });
+
   it('rejects calls after close()', async () => {
     const c = new RemotingClient();
     await c.close();
