@@ -6,10 +6,15 @@
  * code the `ns-server` bin runs.
  */
 export {
+  bodyCrc32,
   createRequest,
   createResponse,
   decodeFrame,
+  decodeRegisterBrokerBody,
+  decodeTopicRouteData,
   encodeCommand,
+  encodeRegisterBrokerBody,
+  encodeTopicRouteData,
   FrameDecoder,
   RequestCode,
   ResponseCode,
@@ -20,15 +25,6 @@ export type {
   TopicConfig,
   TopicRouteData,
 } from '../../packages/protocol/dist/index.js';
-export {
-  decodeRegisterBrokerBody,
-  encodeRegisterBrokerBody,
-} from '../../packages/protocol/dist/bodies/register-broker-body.js';
-export {
-  decodeTopicRouteData,
-  encodeTopicRouteData,
-} from '../../packages/protocol/dist/bodies/topic-route-data.js';
-export { bodyCrc32 } from '../../packages/protocol/dist/bodies/body-crc32.js';
 
 import { fileURLToPath } from 'node:url';
 

@@ -260,7 +260,9 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
     out.push(
       `${fo.nodes} nodes; @ns/client NameServerClient looking up a route in a loop; the node it used (${fo.killedNode}) was SIGKILLed. ` +
-        `First successful call on another node **${f0(fo.recoveryMs)} ms** after the kill; ${fo.failedCalls} failed calls; ${fo.callsBefore} calls before, ${fo.callsAfter} after.`,
+        `First successful call on another node **${f0(fo.recoveryMs)} ms** after the kill; **${fo.failedCalls}** failed call(s)` +
+        (fo.errors.length > 0 ? ` (${fo.errors.join('; ')})` : '') +
+        `; ${f0(fo.callsPerSecBefore)} calls/s before the kill (one at a time, no route cache), client with default options (3 s call timeout).`,
     );
     out.push('');
   }

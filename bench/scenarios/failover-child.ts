@@ -1,6 +1,6 @@
 /**
  * The client side of the failover test, in its own process: an @ns/client NameServerClient
- * looks up one route back-to-back (bounded in count and time) and records, per call, when it
+ * looks up one route back-to-back (queryTopicRouteData, no cache) (bounded in count and time) and records, per call, when it
  * ended and which node answered (each node hosts a different marker broker in that route) or
  * that it failed.
  *
@@ -8,9 +8,7 @@
  * Sends {type:'steady', node} once 20 calls in a row succeeded on one node, then
  * {type:'timeline', calls} when told {type:'stop'} or when maxMs elapsed.
  */
-import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../lib/ns.js';
-import type { TopicRouteData } from '../lib/ns.js';
+import { NameServerClient } from '../../packages/client/dist/index.js';
 
 export interface FailoverCall {
   /** Wall-clock ms (performance.timeOrigin + now), comparable across processes. */
@@ -18,32 +16,6 @@ export interface FailoverCall {
   /** Index of the node that answered, -1 for a failed call. */
   node: number;
   error?: string;
-}
-
-interface RouteClient {
-  getRoute(topic: string): Promise<TopicRouteData>;
-  close(): Promise<void> | void;
-}
-
-/**
- * Adapts @ns/client's NameServerClient. Loaded by URL at run time so the harness still
- * type-checks and runs its other scenarios while the client package is in flux.
- */
-async function makeClient(addrs: string[]): Promise<RouteClient> {
-  const url = pathToFileURL(`${REPO_ROOT}packages/client/dist/index.js`).href;
-  const mod = (await import(url)) as Record<string, unknown>;
-  const Ctor = mod['NameServerClient'] as
-    | (new (opts: Record<string, unknown>) => Record<string, (...a: unknown[]) => unknown>)
-    | undefined;
-  if (Ctor === undefined) throw new Error('@ns/client does not export NameServerClient (yet)');
-  const client = new Ctor({ nameServerAddress: addrs.join(';'), requestTimeoutMs: 1000 });
-  const lookup =
-    client['getTopicRouteInfo'] ?? client['getRouteInfoByTopic'] ?? client['getTopicRoute'];
-  if (lookup === undefined) throw new Error('NameServerClient: no route lookup method found');
-  return {
-    getRoute: (topic) => lookup.call(client, topic) as Promise<TopicRouteData>,
-    close: () => (client['close'] ?? client['shutdown'])?.call(client) as Promise<void> | void,
-  };
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as {
@@ -54,7 +26,8 @@ const cfg = JSON.parse(process.argv[2] ?? '{}') as {
 const now = (): number => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
-  const client = await makeClient(cfg.addrs);
+  // Defaults otherwise (3 s call timeout, Java's): the figure is what an application would see.
+  const client = new NameServerClient({ namesrvAddr: cfg.addrs, env: {} });
   const calls: FailoverCall[] = [];
   let stop = false;
   process.on('message', (m: { type?: string }) => {
@@ -68,7 +41,8 @@ async function main(): Promise<void> {
     let node = -1;
     let error: string | undefined;
     try {
-      const route = await client.getRoute(cfg.topic);
+      // Bypasses the client's route cache: every call goes to a node.
+      const route = await client.queryTopicRouteData(cfg.topic);
       const marker = route.brokerDatas.find((b) => b.brokerName.startsWith('fo-marker-'));
       node = marker === undefined ? -1 : Number(marker.brokerName.slice('fo-marker-'.length));
       if (marker === undefined) error = 'route without a marker broker';

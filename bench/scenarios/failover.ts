@@ -86,6 +86,8 @@ export async function runFailover(profile: Profile, log: Log): Promise<FailoverR
     proc.on('message', (m: (typeof messages)[number]) => messages.push(m));
     const steady = await waitFor('steady', 15_000);
     const victim = steady.node!;
+    // A little more steady state, for the calls/s before the kill.
+    await new Promise((r) => setTimeout(r, 500));
     const killAt = performance.timeOrigin + performance.now();
     await nodes[victim]!.kill();
     log(`failover: client steady on node ${victim} (${addrs[victim]}), SIGKILLed it`);
