@@ -77,6 +77,6 @@ describe('nsadmin bin', () => {
     const missing = await spawnCli(['topicRoute', '-n', node.addr, '-t', `Nope_${id}`]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(missing.stderr).toContain('response code 17');
+    expect(missing.stderr).toContain('TOPIC_NOT_EXIST (code 17)');
   });
 });

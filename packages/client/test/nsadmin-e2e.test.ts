@@ -72,7 +72,7 @@ describe('nsadmin end to end', () => {
     expect(await ok(['topicClusterList', '-t', TOPIC, '-n', list])).toBe(`${CLUSTER}\n`);
     const missing = await runCli(['topicRoute', '-t', `Nope_${id}`, '-n', list]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('response code 17');
+    expect(missing.stderr).toContain('TOPIC_NOT_EXIST (code 17)');
   });
 
   it('updateKvConfig and deleteKvConfig reach every node', async () => {
@@ -116,7 +116,7 @@ describe('nsadmin end to end', () => {
       list,
     ]);
     expect(denied.code).toBe(1);
-    expect(denied.stdout).toContain('response code 16');
+    expect(denied.stdout).toContain('NO_PERMISSION (code 16) from');
     expect(denied.stderr).toContain('failed on 2 of 2');
   });
 

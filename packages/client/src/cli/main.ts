@@ -10,7 +10,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { NameServerAdmin } from '../admin/name-server-admin.js';
 import { InvalidAddressListError, InvalidOptionError, NsClientError } from '../errors.js';
 import type { Verb } from './verbs.js';
-import { oneLine, VerbFailure, VERBS } from './verbs.js';
+import { describeError, oneLine, VerbFailure, VERBS } from './verbs.js';
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
@@ -135,8 +135,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     });
     return EXIT_OK;
   } catch (err) {
-    if (err instanceof VerbFailure || err instanceof NsClientError)
-      return fail(EXIT_FAILED, err.message);
+    if (err instanceof VerbFailure || err instanceof NsClientError) {
+      return fail(EXIT_FAILED, describeError(err));
+    }
     throw err;
   } finally {
     await admin.close();

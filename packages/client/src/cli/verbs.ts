@@ -4,6 +4,8 @@
  * clusterList's statistics, topicList -c's consumer groups) do their name server part here.
  */
 import type { ClusterInfo, TopicRouteData } from '@ns/protocol';
+import { responseCodeName } from '@ns/protocol';
+import { ResponseError } from '../errors.js';
 import type { NameServerAdmin } from '../admin/name-server-admin.js';
 import type { NodeResult } from '../admin/node-result.js';
 import { formatJson, renderTable } from './format.js';
@@ -57,15 +59,13 @@ function reportNodes<T>(
         results.map((r) =>
           r.ok
             ? { addr: r.addr, ok: true, value: r.value ?? null }
-            : { addr: r.addr, ok: false, error: oneLine(r.error.message) },
+            : { addr: r.addr, ok: false, error: describeError(r.error) },
         ),
       ),
     );
   } else {
     for (const r of results) {
-      ctx.out(
-        r.ok ? `${okLine(r)}\n` : `${what} FAILED on ${r.addr}: ${oneLine(r.error.message)}\n`,
-      );
+      ctx.out(r.ok ? `${okLine(r)}\n` : `${what} FAILED on ${r.addr}: ${describeError(r.error)}\n`);
     }
   }
   const failed = results.filter((r) => !r.ok);
@@ -80,6 +80,21 @@ function reportNodes<T>(
 
 export function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * One line for an error: response codes by their Java name (like mqadmin's `CODE: 17 DESC: …`),
+ * everything else by its message.
+ */
+export function describeError(err: Error): string {
+  if (err instanceof ResponseError) {
+    const from = err.addr === undefined ? '' : ` from ${err.addr}`;
+    const remark = err.remark === undefined ? '' : `: ${err.remark}`;
+    return oneLine(
+      `${responseCodeName(err.responseCode)} (code ${err.responseCode})${from}${remark}`,
+    );
+  }
+  return oneLine(err.message);
 }
 
 function clusterRows(info: ClusterInfo): string[][] {
@@ -240,7 +255,7 @@ export const VERBS: readonly Verb[] = [
       for (const r of results) {
         ctx.out(`============${r.addr}============\n`);
         if (!r.ok) {
-          ctx.out(`FAILED: ${oneLine(r.error.message)}\n`);
+          ctx.out(`FAILED: ${describeError(r.error)}\n`);
           continue;
         }
         const width = Math.max(0, ...[...r.value.keys()].map((k) => k.length));
