@@ -3,10 +3,14 @@
  * real RouteInfoManager, KVConfigManager and config functions, a settable clock, and helpers to
  * build requests (no socket involved).
  */
-import { createRequest, newExtFields, SerializeType } from '@ns/protocol';
+import {
+  bodyCrc32,
+  createRequest,
+  encodeRegisterBrokerBody,
+  newExtFields,
+  SerializeType,
+} from '@ns/protocol';
 import type { RemotingCommand, TopicConfig } from '@ns/protocol';
-import { bodyCrc32 } from '../../protocol/src/bodies/body-crc32.js';
-import { encodeRegisterBrokerBody } from '../../protocol/src/bodies/register-broker-body.js';
 import { defaultConfig } from '../src/config/index.js';
 import type { NamesrvConfig } from '../src/config/index.js';
 import { Dispatcher } from '../src/handlers/dispatcher.js';

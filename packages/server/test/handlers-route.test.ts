@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResponseCode } from '@ns/protocol';
-import { encodeTopicRouteData } from '../src/handlers/protocol-bodies.js';
+import { encodeTopicRouteData, ResponseCode } from '@ns/protocol';
 import { orderRouteLikeJava } from '../src/handlers/java-order.js';
 import { bodyText, createHarness, register, request } from './handlers-harness.js';
 import type { Harness } from './handlers-harness.js';

@@ -3,10 +3,6 @@
  * QUERY_DATA_VERSION (322), BROKER_HEARTBEAT (904, 5.x), GET_BROKER_MEMBER_GROUP (901, 5.x),
  * WIPE_WRITE_PERM_OF_BROKER (205), ADD_WRITE_PERM_OF_BROKER (327).
  */
-import { ORDER_TOPIC_CONFIG_NAMESPACE, RequestCode, ResponseCode } from '@ns/protocol';
-import type { RemotingCommand } from '@ns/protocol';
-import type { KVConfigStore, RouteStore } from './deps.js';
-import type { HandlerTable } from './handler.js';
 import {
   bodyCrc32,
   decodeAddWritePermOfBrokerRequestHeader,
@@ -25,8 +21,14 @@ import {
   encodeQueryDataVersionResponseHeader,
   encodeRegisterBrokerResponseHeader,
   encodeWipeWritePermOfBrokerResponseHeader,
+  ORDER_TOPIC_CONFIG_NAMESPACE,
   REGISTER_BODY_MIN_VERSION,
-} from './protocol-bodies.js';
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import type { KVConfigStore, RouteStore } from './deps.js';
+import type { HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
 import { fail, ok, withHeader } from './responses.js';
 

@@ -13,7 +13,6 @@
  * Re-ordering an already Java-ordered list is a no-op, so this stays correct if the manager ever
  * returns Java order itself.
  */
-import type { TopicRouteData } from '@ns/protocol';
 import {
   javaHashCopyCapacity,
   javaHashMapCapacity,
@@ -21,7 +20,8 @@ import {
   javaLongHashOrder,
   javaStringHashCode,
   javaStringHashOrder,
-} from './protocol-bodies.js';
+} from '@ns/protocol';
+import type { TopicRouteData } from '@ns/protocol';
 
 export function orderRouteLikeJava(route: TopicRouteData): TopicRouteData {
   if (route.queueDatas.length > 1) {

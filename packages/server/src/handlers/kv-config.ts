@@ -2,14 +2,16 @@
  * KV config requests (§2.2): PUT_KV_CONFIG (100), GET_KV_CONFIG (101), DELETE_KV_CONFIG (102),
  * GET_KVLIST_BY_NAMESPACE (219).
  */
-import { ORDER_TOPIC_CONFIG_NAMESPACE, RequestCode, ResponseCode } from '@ns/protocol';
 import {
   decodeDeleteKVConfigRequestHeader,
   decodeGetKVConfigRequestHeader,
   decodeGetKVListByNamespaceRequestHeader,
   encodeGetKVConfigResponseHeader,
   encodeKVTable,
-} from './protocol-bodies.js';
+  ORDER_TOPIC_CONFIG_NAMESPACE,
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { HandlerTable } from './handler.js';
 import type { KVConfigStore } from './deps.js';

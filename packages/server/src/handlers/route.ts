@@ -3,6 +3,11 @@
  * DELETE_TOPIC_IN_NAMESRV (216), REGISTER_TOPIC_IN_NAMESRV (217, 5.x).
  */
 import {
+  decodeDeleteTopicFromNamesrvRequestHeader,
+  decodeRegisterTopicRequestHeader,
+  decodeTopicRouteData,
+  encodeClusterInfo,
+  encodeTopicRouteData,
   ORDER_TOPIC_CONFIG_NAMESPACE,
   RequestCode,
   ResponseCode,
@@ -10,13 +15,6 @@ import {
   ZONE_MODE_EXT_FIELD,
   ZONE_NAME_EXT_FIELD,
 } from '@ns/protocol';
-import {
-  decodeDeleteTopicFromNamesrvRequestHeader,
-  decodeRegisterTopicRequestHeader,
-  decodeTopicRouteData,
-  encodeClusterInfo,
-  encodeTopicRouteData,
-} from './protocol-bodies.js';
 import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
 import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
 import type { Clock, KVConfigStore, RouteStore } from './deps.js';

@@ -3,8 +3,12 @@
  * (224), GET_SYSTEM_TOPIC_LIST_FROM_NS (304), GET_UNIT_TOPIC_LIST (311),
  * GET_HAS_UNIT_SUB_TOPIC_LIST (312), GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST (313).
  */
-import { RequestCode, ResponseCode } from '@ns/protocol';
-import { decodeGetTopicsByClusterRequestHeader, encodeTopicList } from './protocol-bodies.js';
+import {
+  decodeGetTopicsByClusterRequestHeader,
+  encodeTopicList,
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
 import type { RemotingCommand, TopicList } from '@ns/protocol';
 import type { RouteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
