@@ -244,7 +244,9 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const json = JSON.stringify(results, null, 2) + '\n';
+  // Histograms are for merging; the summaries carry the percentiles.
+  const json =
+    JSON.stringify(results, (k, v: unknown) => (k === 'histogram' ? undefined : v), 2) + '\n';
   writeFileSync(join(outDir, 'latest.json'), json);
   if (!smoke)
     copyFileSync(

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { Histogram } from './histogram.js';
-import type { LatencySummary } from './histogram.js';
+import type { HistogramSnapshot, LatencySummary } from './histogram.js';
 import type { FromWorker, LoadConfig, LoadResult, ToWorker } from './load-protocol.js';
 import { forkTs } from './processes.js';
 import type { ProbedProcess, ProbeSample } from './processes.js';
@@ -26,6 +26,10 @@ export interface Timing {
 }
 
 export interface LevelResult extends LevelSpec {
+  /** Merged latency histogram (dropped from the written results). */
+  histogram?: HistogramSnapshot;
+  /** req/s of each round, when the level ran in several (see mergeRounds). */
+  roundsQps?: number[];
   target: string;
   label: string;
   qps: number;
@@ -180,6 +184,7 @@ export async function runLevel(
       connections: level.connections,
       inflight: level.inflight,
       generators: gens,
+      histogram: hist.snapshot(),
       qps: done.reduce((s, d) => s + (d.completed / d.windowMs) * 1000, 0),
       latency: hist.summary(),
       errors,
@@ -199,4 +204,35 @@ export async function runLevel(
       else if (c.exitCode === null) c.kill('SIGKILL');
     }
   }
+}
+
+/**
+ * One result from several equal-length rounds of the same level and target: mean rates and
+ * CPU, merged latency histogram, summed errors. Used for A-B-B-A ordering, which cancels a
+ * linear drift in machine load between the node and the baseline.
+ */
+export function mergeRounds(rounds: LevelResult[]): LevelResult {
+  const first = rounds[0]!;
+  const mean = (f: (r: LevelResult) => number): number =>
+    rounds.reduce((s, r) => s + f(r), 0) / rounds.length;
+  const hist = Histogram.fromSnapshots(
+    rounds.flatMap((r) => (r.histogram === undefined ? [] : [r.histogram])),
+  );
+  const errors: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return {
+    ...first,
+    histogram: hist.snapshot(),
+    roundsQps: rounds.map((r) => r.qps),
+    qps: mean((r) => r.qps),
+    latency: hist.summary(),
+    errors,
+    errorCount: rounds.reduce((s, r) => s + r.errorCount, 0),
+    errorSamples: rounds.flatMap((r) => r.errorSamples).slice(0, 10),
+    serverCpuPct: mean((r) => r.serverCpuPct),
+    serverEluPct: mean((r) => r.serverEluPct),
+    generatorCpuPct: mean((r) => r.generatorCpuPct),
+    generatorEluMaxPct: Math.max(...rounds.map((r) => r.generatorEluMaxPct)),
+  };
 }

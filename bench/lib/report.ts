@@ -5,6 +5,11 @@ const f0 = (n: number): string => n.toFixed(0);
 const f1 = (n: number): string => n.toFixed(1);
 const ms = (us: number): string => (us / 1000).toFixed(3);
 
+function withRounds(l: LevelResult): string {
+  const r = l.roundsQps;
+  return r === undefined || r.length < 2 ? f0(l.qps) : `${f0(l.qps)} (${r.map(f0).join(' / ')})`;
+}
+
 function table(head: string[], rows: string[][]): string {
   return [
     `| ${head.join(' | ')} |`,
@@ -70,7 +75,7 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(
       `Node holds ${rt.topics} topics on ${rt.brokerGroups} broker groups (2 clusters × 4, master + slave each); generators cycle through ${rt.sampledTopics} topics, ` +
         `every response checked (code, opaque, body bytes = the route verified before the load; ${rt.responseBodyBytes} B body, ${rt.responseFrameBytes} B frame). ` +
-        `Warm-up ${rt.timing.warmupMs} ms, window ${rt.timing.durationMs} ms per level. Baseline = bare Node TCP server answering a pre-encoded response of the same size. ` +
+        `Each level runs node, baseline, baseline, node: rounds of ${rt.timing.durationMs} ms after a ${rt.timing.warmupMs} ms warm-up each, merged per side (round rates in parentheses). Baseline = bare Node TCP server answering a pre-encoded response of the same size. ` +
         'C×I = connections × requests in flight per connection. CPU = % of one core over the window (user+system); the 2 cores are shared by server and generator.',
     );
     out.push('');
@@ -96,8 +101,8 @@ export function renderMarkdown(r: BenchResults): string {
         ],
         pairLevels(rt.levels).map(({ label, node: n, base: b }) => [
           label,
-          n === undefined ? '–' : f0(n.qps),
-          b === undefined ? '–' : f0(b.qps),
+          n === undefined ? '–' : withRounds(n),
+          b === undefined ? '–' : withRounds(b),
           n === undefined || b === undefined ? '–' : `${f1((n.qps / b.qps) * 100)} %`,
           n === undefined ? '–' : ms(n.latency.p50Us),
           n === undefined ? '–' : ms(n.latency.p90Us),

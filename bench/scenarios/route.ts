@@ -12,7 +12,7 @@ import {
   ResponseCode,
 } from '../lib/ns.js';
 import { exactQuantile } from '../lib/histogram.js';
-import { runLevel } from '../lib/load-runner.js';
+import { mergeRounds, runLevel } from '../lib/load-runner.js';
 import type { LevelResult, Timing } from '../lib/load-runner.js';
 import { startBaseline, startNameServer } from '../lib/processes.js';
 import type { ProbedProcess } from '../lib/processes.js';
@@ -153,23 +153,35 @@ export async function runRouteLevels(
     createResponse(firstReq, { code: ResponseCode.SUCCESS, body: node.expectedBodies[0]! }),
   );
   const baseline = await startBaseline(responseFrame);
+  // Each level runs node, baseline, baseline, node (half the window each): a drift in what
+  // else the shared machine is doing then weighs on both sides alike.
   const timing: Timing = {
     warmupMs: profile.route.warmupMs,
-    durationMs: profile.route.durationMs,
+    durationMs: Math.round(profile.route.durationMs / 2),
     drainMs: 2000,
   };
   const levels: LevelResult[] = [];
   try {
     for (const level of profile.route.levels) {
-      const targets: [string, ProbedProcess, Buffer[]][] = [
-        ['baseline', baseline, [node.expectedBodies[0]!]],
+      const node_: [string, ProbedProcess, Buffer[]] | undefined =
+        node.server === undefined ? undefined : ['node', node.server, node.expectedBodies];
+      const base: [string, ProbedProcess, Buffer[]] = [
+        'baseline',
+        baseline,
+        [node.expectedBodies[0]!],
       ];
-      if (node.server !== undefined) targets.unshift(['node', node.server, node.expectedBodies]);
-      for (const [name, target, bodies] of targets) {
+      const order = node_ === undefined ? [base, base] : [node_, base, base, node_];
+      const rounds = new Map<string, LevelResult[]>();
+      for (const [name, target, bodies] of order) {
         const r = await runLevel(name, target, level, timing, node.requests, bodies);
+        rounds.set(name, [...(rounds.get(name) ?? []), r]);
+      }
+      for (const [name, rs] of rounds) {
+        const r = mergeRounds(rs);
         levels.push(r);
         log(
-          `route ${name.padEnd(8)} ${r.label.padEnd(12)} ${r.qps.toFixed(0).padStart(7)} req/s  ` +
+          `route ${name.padEnd(8)} ${r.label.padEnd(12)} ${r.qps.toFixed(0).padStart(7)} req/s ` +
+            `(rounds ${(r.roundsQps ?? []).map((q) => q.toFixed(0)).join(', ')})  ` +
             `p50 ${(r.latency.p50Us / 1000).toFixed(3)} ms  p99 ${(r.latency.p99Us / 1000).toFixed(3)} ms  ` +
             `server cpu ${r.serverCpuPct.toFixed(0)}%  gen cpu ${r.generatorCpuPct.toFixed(0)}%  errors ${r.errorCount}`,
         );
