@@ -20,6 +20,8 @@ export interface ScriptedServer {
   readonly addr: string;
   readonly port: number;
   readonly requests: RemotingCommand[];
+  /** Each request frame as received, length prefix included. */
+  readonly rawFrames: Buffer[];
   readonly sockets: Socket[];
   /** Replace the handler (for later phases of a test). */
   setHandler(handler: ScriptHandler): void;
@@ -29,6 +31,7 @@ export interface ScriptedServer {
 export async function startScriptedServer(handler: ScriptHandler): Promise<ScriptedServer> {
   let current = handler;
   const requests: RemotingCommand[] = [];
+  const rawFrames: Buffer[] = [];
   const sockets: Socket[] = [];
   const server: Server = createServer((socket) => {
     const connIndex = sockets.length;
@@ -46,6 +49,9 @@ export async function startScriptedServer(handler: ScriptHandler): Promise<Scrip
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) {
         const cmd = decodeFrame(frame);
+        const prefix = Buffer.alloc(4);
+        prefix.writeInt32BE(frame.length, 0);
+        rawFrames.push(Buffer.concat([prefix, frame]));
         requests.push(cmd);
         current(cmd, ctx);
       }
@@ -58,6 +64,7 @@ export async function startScriptedServer(handler: ScriptHandler): Promise<Scrip
     addr: `127.0.0.1:${address.port}`,
     port: address.port,
     requests,
+    rawFrames,
     sockets,
     setHandler(next) {
       current = next;
