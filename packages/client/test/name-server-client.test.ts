@@ -89,6 +89,15 @@ describe('NameServerClient node choice', () => {
     expect(nodes[1]!.sockets).toHaveLength(1);
   });
 
+  it('sends concurrent first calls to one node over one connection', async () => {
+    const nodes = await threeNodes();
+    const c = client({ namesrvAddr: nodes.map((n) => n.addr) });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ask(c)));
+    expect(new Set(answers)).toEqual(new Set(['node0']));
+    expect(nodes[0]!.sockets).toHaveLength(1);
+    expect(nodes[1]!.sockets).toHaveLength(0);
+  });
+
   it('tries the following indexes within one call when connects fail', async () => {
     const nodes = await threeNodes();
     await nodes[0]!.close();
