@@ -124,3 +124,28 @@ export async function routeHasBroker(
 ): Promise<boolean> {
   return routeBrokerNames(await getRoute(client, addr, topic)).includes(brokerName);
 }
+
+/**
+ * A route with its lists sorted by broker name. Nodes that saw brokers in different orders may
+ * list them in different orders (Java HashMap buckets keep insertion order), so comparisons
+ * across such nodes use this form.
+ */
+export function canonicalRoute(route: WireTopicRouteData | null): WireTopicRouteData | null {
+  if (route === null) return null;
+  const byName = (a: { brokerName: string }, b: { brokerName: string }) =>
+    a.brokerName.localeCompare(b.brokerName);
+  return {
+    ...route,
+    queueDatas: [...route.queueDatas].sort(byName),
+    brokerDatas: [...route.brokerDatas].sort(byName),
+  };
+}
+
+/** Cluster info with each cluster's broker-name list sorted (see canonicalRoute). */
+export function canonicalClusterInfo(info: WireClusterInfo): WireClusterInfo {
+  const clusters: Record<string, string[]> = {};
+  for (const [name, brokers] of Object.entries(info.clusterAddrTable)) {
+    clusters[name] = [...brokers].sort();
+  }
+  return { brokerAddrTable: info.brokerAddrTable, clusterAddrTable: clusters };
+}
