@@ -17,8 +17,11 @@ import {
   parseDockerignore,
 } from '../harness/dockerfile.js';
 import { runToCompletion } from '../harness/managed-process.js';
+import { startAddressService } from '../harness/address-service.js';
+import { startNameServers } from '../harness/name-server.js';
 import { REPO_ROOT, requireBuilt } from '../harness/paths.js';
-import { useScope } from '../harness/scope.js';
+import { RawBroker } from '../harness/raw-broker.js';
+import { uniqueName, useScope } from '../harness/scope.js';
 
 const DOCKER_DIR = join(REPO_ROOT, 'docker');
 const DOCKERFILE = join(DOCKER_DIR, 'Dockerfile');
@@ -297,5 +300,52 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
     expect(proc.exit).toEqual({ code: 0, signal: null });
     const down = await probe('healthcheck-down');
     expect(down.code).toBe(1);
+  });
+
+  it('the demo client prints the node and route it got, from a list and via the address service', async () => {
+    const scope = useScope();
+    const nodes = await startNameServers(scope, 3, uniqueName('ns'));
+    const addrs = nodes.map((n) => n.addr);
+    const topic = uniqueName('DemoTopic');
+    const brokerName = uniqueName('broker');
+    await new RawBroker(scope, {
+      clusterName: uniqueName('cluster'),
+      brokerName,
+      brokerId: 0,
+      brokerAddr: '127.0.0.1:46911',
+      haServerAddr: '127.0.0.1:46912',
+      topics: [topic],
+    }).registerToAll(addrs);
+    const service = await startAddressService(scope, { name: uniqueName('addr'), addrs });
+    const demo = join(DOCKER_DIR, 'demo', 'demo-client.mjs');
+    const base = { DEMO_TOPIC: topic, DEMO_ITERATIONS: '3', DEMO_INTERVAL_MS: '20' };
+    for (const [label, env] of [
+      ['list', { ...base, NAMESRV_ADDR: addrs.join(';') }],
+      ['address-service', { ...base, NAMESRV_ADDR: '', NS_ADDRESS_SERVICE_URL: service.url }],
+    ] as const) {
+      const run = await runToCompletion(
+        { name: `demo-client (${label})`, entry: demo, args: [], env, timeoutMs: 30_000 },
+        (p) => scope.adopt(p),
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.map((l) => l['event'])).toEqual([
+        'started',
+        'route',
+        'route',
+        'route',
+        'stopped',
+      ]);
+      expect([...(lines[0]!['addresses'] as string[])].sort()).toEqual([...addrs].sort());
+      for (const line of lines.filter((l) => l['event'] === 'route')) {
+        expect(addrs).toContain(line['node']);
+        expect(line['brokers']).toEqual([
+          expect.objectContaining({ brokerName, addrs: { '0': '127.0.0.1:46911' } }),
+        ]);
+      }
+    }
   });
 });
