@@ -192,7 +192,15 @@ const BASELINE_MAIN = fileURLToPath(new URL('../baseline-server.ts', import.meta
 export async function startBaseline(responseFrame: Buffer): Promise<ProbedProcess> {
   const child = track(
     fork(BASELINE_MAIN, [], {
-      execArgv: ['--import', TSX_URL, '--import', PROBE_URL],
+      execArgv: [
+        '--import',
+        TSX_URL,
+        '--import',
+        PROBE_URL,
+        ...(defaultCpuProfDir === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${defaultCpuProfDir}`]),
+      ],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     }),

@@ -153,6 +153,7 @@ export async function runRouteLevels(
     createResponse(firstReq, { code: ResponseCode.SUCCESS, body: node.expectedBodies[0]! }),
   );
   const baseline = await startBaseline(responseFrame);
+  log(`baseline pid ${baseline.pid}`);
   // Each level runs node, baseline, baseline, node (half the window each): a drift in what
   // else the shared machine is doing then weighs on both sides alike.
   const timing: Timing = {
