@@ -3,7 +3,7 @@
  * from a fixed `nameSrv` list and through our HTTP address service (its `onsAddr`, with and
  * without a unit name). ali-ons speaks an old protocol version (121), parses the header with
  * strict JSON.parse and the body with JSON2, and round-robins per request, so a few lookups touch
- * every node.
+ * every node. The topic is registered by our broker agent (master + slave).
  */
 import { describe, expect, it } from 'vitest';
 import { startAliOns } from '../harness/ali-ons.js';
@@ -11,7 +11,7 @@ import type { AliOnsRoute } from '../harness/ali-ons.js';
 import { fetchAddressList, startAddressService } from '../harness/address-service.js';
 import { startNameServers } from '../harness/name-server.js';
 import type { NameServerNode } from '../harness/name-server.js';
-import { RawBroker } from '../harness/raw-broker.js';
+import { startInProcessAgent } from '../harness/broker-agent.js';
 import type { BrokerSpec } from '../harness/raw-broker.js';
 import { uniqueName, useScope } from '../harness/scope.js';
 import type { TestScope } from '../harness/scope.js';
@@ -43,9 +43,20 @@ async function cluster(scope: TestScope): Promise<Fixture> {
     brokerAddr: '127.0.0.1:31911',
     haServerAddr: '127.0.0.1:31912',
   };
-  const addrs = nodes.map((n) => n.addr);
-  await new RawBroker(scope, master).registerToAll(addrs);
-  await new RawBroker(scope, slave).registerToAll(addrs);
+  // Registered by our broker agent (master first, so the slave's round sees it).
+  for (const spec of [master, slave]) {
+    const agent = await startInProcessAgent(scope, `agent-${spec.brokerId}`, {
+      clusterName: spec.clusterName,
+      brokerName: spec.brokerName,
+      brokerId: spec.brokerId,
+      brokerAddr: spec.brokerAddr,
+      haServerAddr: spec.haServerAddr,
+      topics: spec.topics.map((t) => ({ topicName: t, readQueueNums: 4, writeQueueNums: 4 })),
+      namesrvAddr: nodes.map((n) => n.addr),
+      env: {},
+    });
+    expect(agent.state).toBe('running');
+  }
   return { nodes, topic, master, slave };
 }
 
