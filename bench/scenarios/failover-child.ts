@@ -42,7 +42,14 @@ async function main(): Promise<void> {
     let error: string | undefined;
     try {
       // Bypasses the client's route cache: every call goes to a node.
-      const route = await client.queryTopicRouteData(cfg.topic);
+      // Bounded here too: a call that never settles is a failure to report, not a hang.
+      let timer: NodeJS.Timeout | undefined;
+      const route = await Promise.race([
+        client.queryTopicRouteData(cfg.topic),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('call did not settle within 5000 ms')), 5000);
+        }),
+      ]).finally(() => clearTimeout(timer));
       const marker = route.brokerDatas.find((b) => b.brokerName.startsWith('fo-marker-'));
       node = marker === undefined ? -1 : Number(marker.brokerName.slice('fo-marker-'.length));
       if (marker === undefined) error = 'route without a marker broker';
@@ -62,8 +69,12 @@ async function main(): Promise<void> {
     // Yield to the event loop between calls so 'stop' and socket events are seen promptly.
     await new Promise((r) => setImmediate(r));
   }
-  await client.close();
-  process.send?.({ type: 'timeline', calls });
+  // Report first: closing may wait on connections to the killed node, and the timeline is
+  // what matters. The close is bounded so the process ends whatever happens.
+  await new Promise<void>((resolve) =>
+    process.send?.({ type: 'timeline', calls }, undefined, {}, () => resolve()),
+  );
+  await Promise.race([client.close(), new Promise((r) => setTimeout(r, 2000).unref())]);
   process.disconnect?.();
 }
 
