@@ -37,7 +37,8 @@ export default defineConfig({
           pool: 'forks',
           testTimeout: 120_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
+          // One process at a time: each file starts whole clusters, and 2 cores are shared.
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
