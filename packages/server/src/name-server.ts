@@ -324,6 +324,11 @@ export class NameServer {
       this.logger.level = next.logLevel;
       for (const l of this.componentLoggers) l.level = next.logLevel;
     }
+    if (changed.includes('deleteTopicWithBrokerRegistration')) {
+      this.running?.routeInfoManager.setDeleteTopicWithBrokerRegistration(
+        next.deleteTopicWithBrokerRegistration,
+      );
+    }
   }
 
   private startTimers(
@@ -338,7 +343,11 @@ export class NameServer {
       try {
         const expired = routes.scanNotActiveBroker(this.clock.now());
         // Java closes the expired broker's channel; its close event then finds nothing left.
-        for (const b of expired) transport.closeConnection(b.connectionId);
+        // A connection still carrying another live broker (one process registering several
+        // broker names) stays open, or the healthy brokers on it would go down too.
+        for (const b of expired) {
+          if (!routes.isConnectionInUse(b.connectionId)) transport.closeConnection(b.connectionId);
+        }
         this.countExpired(expired, 'timeout');
       } catch (err) {
         log.error({ err }, 'scanNotActiveBroker failed');

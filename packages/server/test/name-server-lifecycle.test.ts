@@ -124,6 +124,61 @@ describe('NameServer lifecycle', () => {
     expect(scrape.body).toMatch(/namesrv_broker_expiries_total\{reason="timeout"\} 1/);
   });
 
+  it('expiring one broker keeps a connection that still carries another live broker', async () => {
+    const clock = new FakeClock();
+    const { server, port } = await started(['--scanNotActiveBrokerInterval=100'], clock);
+    const shared = await client(port);
+    // One process registering two broker names on one connection; only broker-a goes silent.
+    expect((await shared.request(registerBrokerA(1))).code).toBe(ResponseCode.SUCCESS);
+    const other = registerBrokerA(2);
+    other.extFields = {
+      ...other.extFields!,
+      brokerName: 'broker-z',
+      brokerAddr: '127.0.0.1:29999',
+    };
+    other.extFields.bodyCrc32 = '0';
+    clock.t += 100_000;
+    expect((await shared.request(other)).code).toBe(ResponseCode.SUCCESS);
+    clock.t += 20_001; // broker-a: 120 001 ms silent; broker-z: 20 001 ms
+    await waitFor('broker-a expired', () => server.routeInfoManager.getCounts().brokers === 1);
+    expect(shared.isClosed).toBe(false);
+    const res = await shared.request(routeQuery(3, 'TBW102'));
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    const route = res.body!.toString('utf8');
+    expect(route).toContain('"brokerName":"broker-z"');
+    expect(route).not.toContain('"brokerName":"broker-a"');
+  });
+
+  it('deleteTopicWithBrokerRegistration changed live takes effect on the next registration', async () => {
+    const { server, port } = await started();
+    const broker = await client(port);
+    expect((await broker.request(registerBrokerA(1))).code).toBe(ResponseCode.SUCCESS);
+    const update = createRequest({
+      code: RequestCode.UPDATE_NAMESRV_CONFIG,
+      opaque: 2,
+      body: Buffer.from('deleteTopicWithBrokerRegistration=true\n'),
+    });
+    expect((await broker.request(update)).code).toBe(ResponseCode.SUCCESS);
+    expect(server.config.deleteTopicWithBrokerRegistration).toBe(true);
+    // Re-register broker-a with a new DataVersion and without SELF_TEST_TOPIC.
+    const cmd = registerBrokerA(3);
+    const body = JSON.parse(cmd.body!.toString('utf8')) as {
+      topicConfigSerializeWrapper: {
+        dataVersion: { counter: number };
+        topicConfigTable: Record<string, unknown>;
+      };
+    };
+    delete body.topicConfigSerializeWrapper.topicConfigTable['SELF_TEST_TOPIC'];
+    body.topicConfigSerializeWrapper.dataVersion.counter += 1;
+    cmd.body = Buffer.from(JSON.stringify(body));
+    cmd.extFields = { ...cmd.extFields!, bodyCrc32: '0' };
+    expect((await broker.request(cmd)).code).toBe(ResponseCode.SUCCESS);
+    expect((await broker.request(routeQuery(4, 'SELF_TEST_TOPIC'))).code).toBe(
+      ResponseCode.TOPIC_NOT_EXIST,
+    );
+    expect((await broker.request(routeQuery(5, 'TBW102'))).code).toBe(ResponseCode.SUCCESS);
+  });
+
   it('refuses to start on a corrupt KV file, names it, and leaves it untouched', async () => {
     const kvPath = join(dir, 'kv', 'kvConfig.json');
     const { mkdirSync } = await import('node:fs');

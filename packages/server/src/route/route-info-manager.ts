@@ -111,7 +111,7 @@ export class RouteInfoManager {
   private readonly log: ManagerLogger;
   private readonly kvLookup: KVNamespaceLookup | null;
   private readonly supportActingMaster: boolean;
-  private readonly deleteTopicWithBrokerRegistration: boolean;
+  private deleteTopicWithBrokerRegistration: boolean;
   private readonly defaultHeartbeatTimeoutMillis: number;
   private readonly rejectFirstSingleTopicRegistration: boolean;
 
@@ -648,6 +648,11 @@ export class RouteInfoManager {
    * before closing the connection of an expired broker: one client connection may carry several
    * brokers (our broker agent multiplexes), and closing it would drop the healthy ones too.
    */
+  /** `deleteTopicWithBrokerRegistration` is live-updatable (UPDATE_NAMESRV_CONFIG). */
+  setDeleteTopicWithBrokerRegistration(enabled: boolean): void {
+    this.deleteTopicWithBrokerRegistration = enabled;
+  }
+
   isConnectionInUse(connectionId: ConnectionId): boolean {
     return this.connectionBrokers.has(connectionId);
   }
