@@ -251,9 +251,7 @@ describe('round trips (fast-check)', () => {
   const command = (serializeType: 0 | 1) =>
     fc.record({
       code: fc.integer({ min: -32768, max: 32767 }),
-      language: fc.constantFrom('JAVA', 'GO', 'OTHER', 'CPP', 'RUST') as fc.Arbitrary<
-        RemotingCommand['language']
-      >,
+      language: fc.constantFrom('JAVA', 'GO', 'OTHER', 'CPP', 'RUST'),
       version: fc.integer({ min: -32768, max: 32767 }),
       opaque: fc.integer({ min: -2147483648, max: 2147483647 }),
       flag: fc.integer({ min: 0, max: 3 }),
