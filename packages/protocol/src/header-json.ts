@@ -78,6 +78,14 @@ function extFieldsFrom(v: unknown): ExtFields | null {
   return ext;
 }
 
+/** fastjson turns a number or boolean remark into its text; an object or array is an error. */
+function remarkFrom(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new FrameError('NS_BAD_JSON_HEADER', 'JSON header field "remark" is not a string');
+}
+
 export function decodeJsonHeader(text: string, body: Buffer | null): RemotingCommand {
   let parsed: unknown;
   try {
@@ -103,7 +111,7 @@ export function decodeJsonHeader(text: string, body: Buffer | null): RemotingCom
     // either way, so 0 is as good.
     opaque: intField(obj, 'opaque', 0),
     flag: intField(obj, 'flag', 0),
-    remark: typeof remark === 'string' ? remark : remark == null ? null : String(remark),
+    remark: remarkFrom(remark),
     extFields: extFieldsFrom(obj['extFields']),
     body,
     serializeType: SerializeType.JSON,
