@@ -3,15 +3,8 @@
  * codes 311–313 look at a topic's *first* QueueData). 4.9.7 keeps a topic's QueueData in a
  * default `new HashMap<>()` (capacity 16, doubled whenever size exceeds 0.75 × capacity);
  * iteration walks buckets in index order, each bucket in insertion order.
- *
- * The hash is duplicated from @ns/protocol's java-hash-order.ts (not exported from the package
- * index yet); it is `String.hashCode` and cannot drift.
  */
-function javaStringHashCode(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
-}
+import { javaStringHashCode } from '@ns/protocol';
 
 export function javaHashMapFirstValue<V>(map: ReadonlyMap<string, V>): V | undefined {
   if (map.size <= 1) return map.values().next().value;
