@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { InvalidOptionError } from '@ns/client';
 import type { BrokerAgentOptions, HeartbeatMode, SplitRegistrationMode } from './options.js';
-import type { JsonLineLevel } from './json-line-logger.js';
+import type { LogLevelOrSilent as JsonLineLevel } from '@ns/client';
 
 export const USAGE = `Usage: ns-broker-agent --broker-addr <ip:port> [options]
 

@@ -7,7 +7,7 @@
  */
 import { BrokerAgent } from './broker-agent.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
-import { createJsonLineLogger } from './json-line-logger.js';
+import { createJsonLineLogger } from '@ns/client';
 import type { RegistrationRound } from './registration-result.js';
 import { readTopicsFile } from './topics-file.js';
 

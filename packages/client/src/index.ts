@@ -25,6 +25,8 @@ export { isTopicNotExist, TopicNotExistError } from './topic-not-exist-error.js'
 // Logging
 export { createMemoryLogger, NOOP_LOGGER } from './logger.js';
 export type { LogFn, Logger, LogLevel, LogRecord } from './logger.js';
+export { createJsonLineLogger } from './json-line-logger.js';
+export type { LogLevelOrSilent } from './json-line-logger.js';
 
 // Address lists and providers
 export {

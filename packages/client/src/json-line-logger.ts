@@ -1,9 +1,9 @@
 /**
- * A tiny JSON-lines Logger for the ns-addr-service CLI (pino's line shape: level, time, msg and
+ * A tiny JSON-lines Logger for the CLIs (ns-addr-service, ns-broker-agent) (pino's line shape: level, time, msg and
  * fields), so the client package needs no logging dependency. Errors under `err` are serialised
  * with type, message, code and stack.
  */
-import type { LogFn, Logger, LogLevel } from '../logger.js';
+import type { LogFn, Logger, LogLevel } from './logger.js';
 
 const LEVELS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 };
 

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { InvalidOptionError } from '../errors.js';
-import type { LogLevelOrSilent } from './json-line-logger.js';
+import type { LogLevelOrSilent } from '../json-line-logger.js';
 
 export const USAGE = `Usage: ns-addr-service (--file <path> | --env <VAR>) [options]
 

@@ -10,7 +10,7 @@ import type { AddressSource } from './address-source.js';
 import { FileAddressSource, addressSourceFromEnv } from './address-source.js';
 import { USAGE, parseAddressServiceArgs } from './cli-options.js';
 import type { AddressServiceCliOptions } from './cli-options.js';
-import { createJsonLineLogger } from './json-line-logger.js';
+import { createJsonLineLogger } from '../json-line-logger.js';
 
 async function main(): Promise<number> {
   let options: AddressServiceCliOptions;
