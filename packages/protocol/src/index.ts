@@ -51,6 +51,8 @@ export {
 export type { ExtFields, RemotingCommand, RequestInit, ResponseInit } from './remoting-command.js';
 export { decodeFrame, encodeCommand } from './frame.js';
 export { FrameDecoder } from './frame-decoder.js';
+export { prepareFrame, preparedFrameBytes } from './prepared-frame.js';
+export type { PreparedFrame } from './prepared-frame.js';
 export type { FrameDecoderOptions } from './frame-decoder.js';
 export { fastjsonString } from './json/fastjson-string.js';
 

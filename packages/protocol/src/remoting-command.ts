@@ -28,6 +28,12 @@ export interface RemotingCommand {
   /** null when the frame carried no body (Java treats length 0 as "no body"). */
   body: Buffer | null;
   serializeType: SerializeType;
+  /**
+   * Optional: the exact bytes `encodeCommand(this)` produces, when a cache already has them (the
+   * route cache sets it on GET_ROUTEINFO_BY_TOPIC successes). The transport sends it as is.
+   * Never set on a command that is later changed.
+   */
+  encodedFrame?: Buffer;
 }
 
 export function newExtFields(): ExtFields {

@@ -9,6 +9,8 @@ import {
   encodeCommand,
   FrameDecoder,
   FrameError,
+  prepareFrame,
+  preparedFrameBytes,
   SerializeType,
   type RemotingCommand,
 } from '@ns/protocol';
@@ -284,6 +286,43 @@ describe('round trips (fast-check)', () => {
         }),
         { numRuns: 500 },
       );
+    });
+
+    it(`${type === 0 ? 'JSON' : 'ROCKETMQ'} prepared frame == encodeCommand for any opaque`, () => {
+      const opaque = fc.integer({ min: -2147483648, max: 2147483647 });
+      fc.assert(
+        fc.property(command(type), fc.array(opaque, { minLength: 1, maxLength: 4 }), (cmd, os) => {
+          const prepared = prepareFrame(cmd);
+          for (const o of [...os, 0, -1, 9, 10, -2147483648, 2147483647]) {
+            const got = preparedFrameBytes(prepared, o);
+            expect(got.equals(encodeCommand({ ...cmd, opaque: o }))).toBe(true);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it(`${type === 0 ? 'JSON' : 'ROCKETMQ'} prepared frame with an ext value mimicking the opaque key`, () => {
+      const ext = Object.assign(Object.create(null) as Record<string, string>, {
+        ',"opaque":0': ',"opaque":0,',
+      });
+      const cmd: RemotingCommand = {
+        code: 0,
+        language: 'JAVA',
+        version: 399,
+        opaque: 1,
+        flag: 1,
+        remark: ',"opaque":0',
+        extFields: ext,
+        body: Buffer.from('{"opaque":0}'),
+        serializeType: type,
+      };
+      const prepared = prepareFrame(cmd);
+      for (const o of [0, 5, -12345, 2147483647]) {
+        expect(preparedFrameBytes(prepared, o).equals(encodeCommand({ ...cmd, opaque: o }))).toBe(
+          true,
+        );
+      }
     });
   }
 });

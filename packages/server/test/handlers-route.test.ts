@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { encodeTopicRouteData, ResponseCode } from '@ns/protocol';
+import {
+  createResponse,
+  decodeFrame,
+  encodeCommand,
+  encodeTopicRouteData,
+  ResponseCode,
+  SerializeType,
+} from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
 import { orderRouteLikeJava } from '../src/handlers/java-order.js';
 import { bodyText, createHarness, register, request } from './handlers-harness.js';
 import type { Harness } from './handlers-harness.js';
@@ -10,10 +18,30 @@ const NOT_EXIST = (t: string) =>
 function route(
   h: Harness,
   topic: string,
-  init: { version?: number; ext?: Record<string, string> } = {},
+  init: {
+    version?: number;
+    ext?: Record<string, string>;
+    opaque?: number;
+    serializeType?: SerializeType;
+  } = {},
 ) {
-  return h.send(105, { ext: { topic, ...init.ext }, version: init.version ?? 407 });
+  return h.send(105, {
+    ext: { topic, ...init.ext },
+    version: init.version ?? 407,
+    ...(init.opaque === undefined ? {} : { opaque: init.opaque }),
+    ...(init.serializeType === undefined ? {} : { serializeType: init.serializeType }),
+  });
 }
+
+/** What encodeCommand writes for `res` with no pre-encoded frame. */
+function encodedByCodec(res: RemotingCommand): Buffer {
+  const plain: RemotingCommand = { ...res };
+  delete plain.encodedFrame;
+  return encodeCommand(plain);
+}
+
+const OPAQUES = [0, 1, 7, 42, 999, 1000, 123456, 2147483647, -1, -42, -2147483648];
+const SERIALIZE_TYPES = [SerializeType.JSON, SerializeType.ROCKETMQ];
 
 /** What a cache-less NameServer would send right now (the oracle for staleness checks). */
 function fresh(h: Harness, topic: string, standardJson = true): string | null {
@@ -29,13 +57,26 @@ function fresh(h: Harness, topic: string, standardJson = true): string | null {
 
 function expectFresh(h: Harness, topic: string): void {
   for (const version of [407, 317]) {
-    const res = route(h, topic, { version });
-    const expected = fresh(h, topic, version >= 401);
-    if (expected === null) {
-      expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
-    } else {
-      expect(res.code).toBe(ResponseCode.SUCCESS);
-      expect(bodyText(res)).toBe(expected);
+    for (const serializeType of SERIALIZE_TYPES) {
+      for (const opaque of [5, -77, 1234567]) {
+        const res = route(h, topic, { version, serializeType, opaque });
+        const expected = fresh(h, topic, version >= 401);
+        if (expected === null) {
+          expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+          expect(res.encodedFrame).toBeUndefined();
+        } else {
+          expect(res.code).toBe(ResponseCode.SUCCESS);
+          expect(bodyText(res)).toBe(expected);
+          // The cached whole frame is the one a cache-less server would encode right now.
+          const oracle = encodeCommand(
+            createResponse(
+              { ...res, opaque, serializeType },
+              { code: ResponseCode.SUCCESS, body: Buffer.from(expected, 'utf8') },
+            ),
+          );
+          expect(res.encodedFrame?.equals(oracle)).toBe(true);
+        }
+      }
     }
   }
 }
@@ -130,6 +171,52 @@ describe('route body cache', () => {
     expect(b).toBe(a);
     expect(route(h, 'T', { version: 317 }).body).not.toBe(a);
     expect(h.dispatcher.routeCache.size).toBe(2);
+  });
+
+  it('pre-encodes success frames byte-identical to encodeCommand, for any opaque and type', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }, { name: 'Tópico-ü' }] });
+    for (const topic of ['T', 'Tópico-ü']) {
+      for (const serializeType of SERIALIZE_TYPES) {
+        for (const version of [407, 317]) {
+          for (const ext of [{}, { acceptStandardJsonOnly: 'true' }]) {
+            for (const opaque of OPAQUES) {
+              const res = route(h, topic, { version, serializeType, opaque, ext });
+              expect(res.code).toBe(ResponseCode.SUCCESS);
+              expect(res.opaque).toBe(opaque);
+              const frame = res.encodedFrame;
+              expect(frame).toBeDefined();
+              expect(frame!.equals(encodedByCodec(res))).toBe(true);
+              // And it reads back as that response.
+              const back = decodeFrame(frame!.subarray(4));
+              expect(back.opaque).toBe(opaque);
+              expect(back.serializeType).toBe(serializeType);
+              expect(back.body?.equals(res.body!)).toBe(true);
+            }
+          }
+        }
+      }
+    }
+    // One cache: frames hang off the body entries (2 topics × 2 flavours).
+    expect(h.dispatcher.routeCache.size).toBe(4);
+  });
+
+  it('drops the pre-encoded frames with the body on a route change', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }], counter: 1 });
+    const before = route(h, 'T', { serializeType: SerializeType.ROCKETMQ, opaque: 3 });
+    const beforeJson = route(h, 'T', { opaque: -3 });
+    register(h, { topics: [{ name: 'T', queues: 8 }], counter: 2 });
+    const after = route(h, 'T', { serializeType: SerializeType.ROCKETMQ, opaque: 3 });
+    const afterJson = route(h, 'T', { opaque: -3 });
+    expect(after.encodedFrame!.equals(before.encodedFrame!)).toBe(false);
+    expect(afterJson.encodedFrame!.equals(beforeJson.encodedFrame!)).toBe(false);
+    expect(after.encodedFrame!.equals(encodedByCodec(after))).toBe(true);
+    expect(afterJson.encodedFrame!.equals(encodedByCodec(afterJson))).toBe(true);
+    expect(bodyText(afterJson)).toContain('"readQueueNums":8');
+    // Zone-filtered answers are never cached and carry no pre-encoded frame.
+    const zone = route(h, 'T', { ext: { __ZONE_MODE: 'true', __ZONE_NAME: 'z' } });
+    expect(zone.encodedFrame).toBeUndefined();
   });
 
   it('does not cache misses', () => {

@@ -1,6 +1,8 @@
 /**
- * The encoded GET_ROUTEINFO_BY_TOPIC body per (topic, JSON flavour), so that the steady-state
- * route query is one Map lookup plus the response header encoding: no route assembly, no JSON.
+ * The encoded GET_ROUTEINFO_BY_TOPIC body per (topic, JSON flavour), and with it the whole encoded
+ * SUCCESS frame per serialize type (header + body, `prepareFrame`), so that the steady-state route
+ * query is one Map lookup plus one Buffer copy with the opaque patched in: no route assembly, no
+ * JSON, no header encoding. The frames live in the body's entry, so they are dropped with it.
  *
  * Correctness rests on exact invalidation:
  * - `RouteInfoManager.onRouteChanged` names every topic whose TopicRouteData may have changed
@@ -14,6 +16,8 @@
  * caching them keeps the cache bounded by the number of existing topics whatever clients ask for.
  */
 
+import type { PreparedFrame } from '@ns/protocol';
+
 /** Builds the encoded body, or null when the topic has no route (TOPIC_NOT_EXIST). */
 export type RouteBodyBuilder = (
   topic: string,
@@ -21,9 +25,16 @@ export type RouteBodyBuilder = (
   orderMessageEnable: boolean,
 ) => Buffer | null;
 
+/** One cached route: its body and, built on first use per serialize type, the success frame. */
+export interface RouteCacheEntry {
+  readonly body: Buffer;
+  json: PreparedFrame | null;
+  rocketmq: PreparedFrame | null;
+}
+
 export class RouteBodyCache {
-  private readonly standard = new Map<string, Buffer>();
-  private readonly legacy = new Map<string, Buffer>();
+  private readonly standard = new Map<string, RouteCacheEntry>();
+  private readonly legacy = new Map<string, RouteCacheEntry>();
   private orderMessageEnable: boolean;
 
   constructor(
@@ -38,6 +49,11 @@ export class RouteBodyCache {
    * it differs from the one the cached bodies were built with, they are all dropped.
    */
   get(topic: string, standardJson: boolean, orderMessageEnable: boolean): Buffer | null {
+    return this.entry(topic, standardJson, orderMessageEnable)?.body ?? null;
+  }
+
+  /** The cache entry for `topic` (same rules as `get`), or null when the topic has no route. */
+  entry(topic: string, standardJson: boolean, orderMessageEnable: boolean): RouteCacheEntry | null {
     if (orderMessageEnable !== this.orderMessageEnable) {
       this.clear();
       this.orderMessageEnable = orderMessageEnable;
@@ -46,8 +62,10 @@ export class RouteBodyCache {
     const hit = map.get(topic);
     if (hit !== undefined) return hit;
     const body = this.build(topic, standardJson, orderMessageEnable);
-    if (body !== null) map.set(topic, body);
-    return body;
+    if (body === null) return null;
+    const entry: RouteCacheEntry = { body, json: null, rocketmq: null };
+    map.set(topic, entry);
+    return entry;
   }
 
   /** The route-change listener: drops the named topics, or everything for 'all'. */

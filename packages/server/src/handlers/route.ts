@@ -9,8 +9,11 @@ import {
   encodeClusterInfo,
   encodeTopicRouteData,
   ORDER_TOPIC_CONFIG_NAMESPACE,
+  prepareFrame,
+  preparedFrameBytes,
   RequestCode,
   ResponseCode,
+  SerializeType,
   Version,
   ZONE_MODE_EXT_FIELD,
   ZONE_NAME_EXT_FIELD,
@@ -94,9 +97,19 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
     // §3.4: standard JSON for version ≥ V4_9_4 or acceptStandardJsonOnly=true, else legacy.
     const standardJson =
       request.version >= Version.V4_9_4 || isTrue(ext?.['acceptStandardJsonOnly']);
-    const body = cache.get(topic, standardJson, config.orderMessageEnable);
-    if (body === null) return topicNotExist(request, topic);
-    return ok(request, body);
+    const entry = cache.entry(topic, standardJson, config.orderMessageEnable);
+    if (entry === null) return topicNotExist(request, topic);
+    const response = ok(request, entry.body);
+    // The whole success frame depends only on (body, serialize type): prepared once per entry,
+    // then each answer is one copy with this request's opaque.
+    if (request.serializeType === SerializeType.ROCKETMQ) {
+      entry.rocketmq ??= prepareFrame(response);
+      response.encodedFrame = preparedFrameBytes(entry.rocketmq, request.opaque);
+    } else if (request.serializeType === SerializeType.JSON) {
+      entry.json ??= prepareFrame(response);
+      response.encodedFrame = preparedFrameBytes(entry.json, request.opaque);
+    }
+    return response;
   }
 
   /** [5.x] ZoneRouteRPCHook: filtered by zone and re-encoded in legacy JSON; never cached. */

@@ -229,7 +229,8 @@ export class Connection {
     if (response === null || isOneway(request)) return;
     let bytes: Buffer;
     try {
-      bytes = encodeCommand(response);
+      // A cached response (route lookups) arrives already encoded.
+      bytes = response.encodedFrame ?? encodeCommand(response);
     } catch (err) {
       this.logger().error({ err, code: request.code }, 'could not encode a response');
       bytes = encodeCommand(

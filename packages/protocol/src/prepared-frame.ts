@@ -1,0 +1,79 @@
+/**
+ * A response frame encoded once and re-sent with different opaques: the bytes `encodeCommand`
+ * produces for `{ ...cmd, opaque }`, minus the header encoding and the string → UTF-8 pass.
+ *
+ * - ROCKETMQ binary: the opaque is an int32 at a fixed place (frame offset 8 + 5), so the frame is
+ *   kept whole and a send is one copy plus a 4-byte patch;
+ * - JSON: `"opaque":N` has a variable width, so the frame is kept as the bytes before the digits
+ *   (length words + header prefix) and after them (header suffix + body); a send writes the two
+ *   length words and the decimal digits between the two copies.
+ *
+ * The header is produced by the regular encoder, so the result is byte-identical by construction.
+ */
+import { SerializeType } from './constants.js';
+import { encodeCommand } from './frame.js';
+import { encodeJsonHeader } from './header-json.js';
+import type { RemotingCommand } from './remoting-command.js';
+
+/** Frame offset of the opaque in a ROCKETMQ frame: length word, header word, code+language+version. */
+const ROCKETMQ_OPAQUE_OFFSET = 8 + 5;
+
+export interface PreparedFrame {
+  readonly serializeType: SerializeType;
+  /** ROCKETMQ: the whole frame (opaque 0). JSON: length words (unset) + header up to the digits. */
+  readonly head: Buffer;
+  /** JSON only: the header after the opaque digits + the body; empty for ROCKETMQ. */
+  readonly tail: Buffer;
+  /** JSON only: header bytes other than the opaque digits (prefix + suffix). */
+  readonly headerFixedLength: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Prepares `cmd` (its opaque is ignored) for `preparedFrameBytes`. */
+export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
+  const template: RemotingCommand = { ...cmd, opaque: 0 };
+  if (cmd.serializeType === SerializeType.ROCKETMQ) {
+    const head = encodeCommand(template);
+    return { serializeType: SerializeType.ROCKETMQ, head, tail: EMPTY, headerFixedLength: 0 };
+  }
+  const header = encodeJsonHeader(template);
+  // `,"opaque":` cannot occur inside a JSON string (its quote would be escaped), so this is the
+  // key itself; fastjson always writes code first, so the comma is there.
+  const marker = ',"opaque":0';
+  const at = header.indexOf(marker);
+  if (at < 0 || header.indexOf(marker, at + 1) >= 0) {
+    throw new Error('prepareFrame: JSON header has no unique opaque field');
+  }
+  const split = at + marker.length - 1;
+  const prefix = Buffer.from(header.slice(0, split), 'utf8');
+  const suffix = Buffer.from(header.slice(split + 1), 'utf8');
+  const head = Buffer.alloc(8 + prefix.length);
+  prefix.copy(head, 8);
+  const body = cmd.body;
+  const tail = body === null ? suffix : Buffer.concat([suffix, body]);
+  const headerFixedLength = prefix.length + suffix.length;
+  return { serializeType: SerializeType.JSON, head, tail, headerFixedLength };
+}
+
+/** The frame for the prepared response with `opaque`: exactly `encodeCommand({ ...cmd, opaque })`. */
+export function preparedFrameBytes(p: PreparedFrame, opaque: number): Buffer {
+  const head = p.head;
+  if (p.serializeType === SerializeType.ROCKETMQ) {
+    const buf = Buffer.allocUnsafe(head.length);
+    head.copy(buf, 0);
+    buf.writeInt32BE(opaque | 0, ROCKETMQ_OPAQUE_OFFSET);
+    return buf;
+  }
+  const digits = String(opaque | 0);
+  const tail = p.tail;
+  const total = head.length + digits.length + tail.length;
+  const buf = Buffer.allocUnsafe(total);
+  head.copy(buf, 0);
+  let o = head.length;
+  o += buf.write(digits, o, 'latin1');
+  tail.copy(buf, o);
+  buf.writeInt32BE(total - 4, 0);
+  buf.writeUInt32BE(p.headerFixedLength + digits.length, 4);
+  return buf;
+}
