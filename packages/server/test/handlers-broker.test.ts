@@ -295,3 +295,48 @@ describe('WIPE_WRITE_PERM_OF_BROKER (205) / ADD_WRITE_PERM_OF_BROKER (327)', () 
     );
   });
 });
+
+describe('REGISTER_BROKER with an unchanged body', () => {
+  it('refreshes liveness and keeps the routes', () => {
+    const h = createHarness();
+    const init = { topics: [{ name: 'TopicA' }, { name: 'TopicB' }] };
+    register(h, init);
+    h.clock.t += 60_000;
+    expect(register(h, init)!.code).toBe(ResponseCode.SUCCESS);
+    expect(h.routes.getBrokerLiveViews()[0]!.lastUpdateTimestamp).toBe(h.clock.t);
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('brings back a topic deleted by DELETE_TOPIC_IN_NAMESRV (5.x f)', () => {
+    const h = createHarness();
+    const init = { topics: [{ name: 'TopicA' }, { name: 'TopicB' }] };
+    register(h, init);
+    register(h, init);
+    h.routes.deleteTopic('TopicA');
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect(register(h, init)!.code).toBe(ResponseCode.SUCCESS);
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('applies a changed body with the same DataVersion only per topic, like before', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'TopicA' }] });
+    register(h, { topics: [{ name: 'TopicA', queues: 8 }, { name: 'TopicN' }] });
+    // Same DataVersion: TopicA is kept as it was, the new TopicN is added.
+    expect(bodyText(route(h, 'TopicA'))).toContain('"readQueueNums":4');
+    expect(route(h, 'TopicN').code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('answers an unchanged compressed or pre-3.0.11 body the same way', () => {
+    const h = createHarness();
+    for (const init of [
+      { compressed: true, topics: [{ name: 'Z' }] },
+      { version: 20, brokerName: 'old', brokerAddr: '10.0.0.9:10911', topics: [{ name: 'O' }] },
+    ]) {
+      expect(register(h, init)!.code).toBe(ResponseCode.SUCCESS);
+      expect(register(h, init)!.code).toBe(ResponseCode.SUCCESS);
+    }
+    expect(route(h, 'Z').code).toBe(ResponseCode.SUCCESS);
+    expect(route(h, 'O').code).toBe(ResponseCode.SUCCESS);
+  });
+});

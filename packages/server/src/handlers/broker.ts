@@ -53,20 +53,31 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       return withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'crc32 not match');
     }
 
-    // A body that does not decode throws BodyDecodeError → SYSTEM_ERROR with its message.
-    const body = decodeRegisterBrokerBody(request.body, {
-      compressed: h.compressed,
-      version: request.version,
-    });
+    // A periodic re-registration usually resends the same body: the manager decodes it only when
+    // it is not the one this broker registered last (or the topics changed since). A body that
+    // does not decode throws BodyDecodeError → SYSTEM_ERROR with its message.
+    const version = request.version;
+    const compressed = h.compressed;
+    const rawBody = request.body;
     const result = routes.registerBroker({
       clusterName: h.clusterName,
       brokerAddr: h.brokerAddr,
       brokerName: h.brokerName,
       brokerId: h.brokerId,
       haServerAddr: h.haServerAddr,
-      topicConfigWrapper: body.topicConfigSerializeWrapper,
-      // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
-      filterServerList: request.version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList,
+      topicConfigWrapper: null,
+      filterServerList: null,
+      lazyBody: {
+        tag: registerBodyTag(rawBody, version, compressed, h.bodyCrc32),
+        decode() {
+          const body = decodeRegisterBrokerBody(rawBody, { compressed, version });
+          return {
+            topicConfigWrapper: body.topicConfigSerializeWrapper,
+            // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
+            filterServerList: version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList,
+          };
+        },
+      },
       connectionId: ctx.connectionId,
       heartbeatTimeoutMillis: h.heartbeatTimeoutMillis ?? null,
       enableActingMaster: h.enableActingMaster ?? null,
@@ -172,4 +183,26 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     [RequestCode.WIPE_WRITE_PERM_OF_BROKER, wipeWritePermOfBroker],
     [RequestCode.ADD_WRITE_PERM_OF_BROKER, addWritePermOfBroker],
   ];
+}
+
+/**
+ * A fingerprint of everything the decoded REGISTER_BROKER body depends on: request version,
+ * compression, body length and CRC32 (the header's, already verified, when the broker sent one),
+ * and the body's first and last bytes (where a JSON body's DataVersion and a changed tail show).
+ */
+export function registerBodyTag(
+  body: Buffer | null,
+  version: number,
+  compressed: boolean,
+  headerCrc32: number,
+): string {
+  if (body === null || body.length === 0) return `${version}|${compressed ? 1 : 0}|0`;
+  const crc = headerCrc32 !== 0 ? headerCrc32 : bodyCrc32(body);
+  const n = body.length;
+  return (
+    `${version}|${compressed ? 1 : 0}|${n}|${crc}|` +
+    body.toString('latin1', 0, Math.min(n, 160)) +
+    '|' +
+    body.toString('latin1', Math.max(0, n - 64), n)
+  );
 }

@@ -21,6 +21,14 @@ export interface BrokerLiveInfo {
   /** The connection of the latest registration: the only one whose close removes the broker. */
   connectionId: ConnectionId;
   haServerAddr: string;
+  /**
+   * Set when the latest registration applied its topic table: the request's body tag, the
+   * broker name's topic stamp right after, and deleteTopicWithBrokerRegistration then. null
+   * otherwise (no tag, or the topics were not applied).
+   */
+  bodyTag: string | null;
+  bodyTopicStamp: number;
+  bodyDeleteFlag: boolean;
 }
 
 // NUL cannot appear in a cluster name a broker can declare, so the key is unambiguous.

@@ -12,6 +12,7 @@ export type {
   ManagerLogger,
   QueryDataVersionResult,
   RegisterBrokerRequest,
+  LazyRegisterBody,
   RemovedBroker,
   RouteChangeListener,
   RouteCounts,

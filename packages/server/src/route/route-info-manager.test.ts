@@ -881,3 +881,115 @@ describe('RouteInfoManager list queries', () => {
     ).toThrow(RangeError);
   });
 });
+
+describe('registerBroker with a lazy body (unchanged-body fast path)', () => {
+  function lazyReq(tag: string, w: TopicConfigSerializeWrapper, calls: { n: number }) {
+    return req({
+      topicConfigWrapper: null,
+      filterServerList: null,
+      lazyBody: {
+        tag,
+        decode: () => {
+          calls.n++;
+          return { topicConfigWrapper: w, filterServerList: [] };
+        },
+      },
+    });
+  }
+
+  it('skips decoding a body equal to the last one and still refreshes liveness', () => {
+    const { clock, rim, events } = setup();
+    const calls = { n: 0 };
+    const w = wrapper(V1, [topic('TopicA'), topic('TopicB')]);
+    rim.registerBroker(lazyReq('t1', w, calls));
+    expect(calls.n).toBe(1);
+    events.length = 0;
+    clock.advance(60_000);
+    expect(rim.registerBroker(lazyReq('t1', w, calls))).not.toBeNull();
+    expect(calls.n).toBe(1);
+    expect(events).toEqual([]);
+    const live = rim.getBrokerLiveViews()[0]!;
+    expect(live.lastUpdateTimestamp).toBe(clock.t);
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+    // A different tag decodes.
+    rim.registerBroker(lazyReq('t2', wrapper(V2, [topic('TopicA'), topic('TopicB')]), calls));
+    expect(calls.n).toBe(2);
+  });
+
+  it('decodes again after a topic of the broker was deleted, so it re-appears (5.x f)', () => {
+    const { rim } = setup();
+    const calls = { n: 0 };
+    const w = wrapper(V1, [topic('TopicA'), topic('TopicB')]);
+    rim.registerBroker(lazyReq('t1', w, calls));
+    rim.deleteTopic('TopicA');
+    expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
+    rim.registerBroker(lazyReq('t1', w, calls));
+    expect(calls.n).toBe(2);
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+    // Back in sync: the next identical body is skipped again.
+    rim.registerBroker(lazyReq('t1', w, calls));
+    expect(calls.n).toBe(2);
+  });
+
+  it('decodes again after the live entry went away or the broker changed id', () => {
+    const { rim } = setup();
+    const calls = { n: 0 };
+    const w = wrapper(V1, [topic('TopicA')]);
+    rim.registerBroker(lazyReq('t1', w, calls));
+    rim.onConnectionClosed(1);
+    rim.registerBroker(lazyReq('t1', w, calls));
+    expect(calls.n).toBe(2);
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+    rim.registerBroker({ ...lazyReq('t1', w, calls), brokerId: 1 });
+    expect(calls.n).toBe(3);
+  });
+
+  it('a decode error leaves the tables untouched', () => {
+    const { rim } = setup();
+    expect(() =>
+      rim.registerBroker(
+        req({
+          lazyBody: {
+            tag: 'bad',
+            decode: () => {
+              throw new Error('bad body');
+            },
+          },
+        }),
+      ),
+    ).toThrow('bad body');
+    expect(rim.getBrokerLiveViews()).toEqual([]);
+    expect(rim.getAllClusterInfo().brokerAddrTable.size).toBe(0);
+  });
+
+  it('logs one summary line per registration; per-topic lines only at debug', () => {
+    const clock = new FakeClock();
+    const lines: { level: string; msg?: string; obj: object }[] = [];
+    const mk = (level: string) => (obj: object, msg?: string) => lines.push({ level, msg, obj });
+    let debug = false;
+    const rim = new RouteInfoManager({
+      clock,
+      logger: {
+        isLevelEnabled: (l) => l !== 'debug' || debug,
+        debug: mk('debug'),
+        info: mk('info'),
+        warn: mk('warn'),
+        error: mk('error'),
+      },
+    });
+    rim.registerBroker(req());
+    expect(lines.filter((l) => l.msg === 'new topic registered')).toEqual([]);
+    expect(lines.filter((l) => l.msg === 'registration changed topics')).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        obj: expect.objectContaining({ newTopics: 2, updatedTopics: 0 }),
+      }),
+    ]);
+    debug = true;
+    lines.length = 0;
+    rim.registerBroker(req({ topicConfigWrapper: wrapper(V2, [topic('TopicC')]) }));
+    expect(lines.filter((l) => l.msg === 'new topic registered').map((l) => l.level)).toEqual([
+      'debug',
+    ]);
+  });
+});

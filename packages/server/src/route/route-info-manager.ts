@@ -103,6 +103,16 @@ export class RouteInfoManager {
   private readonly brokerNameTopics = new Map<string, Set<string>>();
   private readonly connectionBrokers = new Map<ConnectionId, Set<string>>();
   private queueEntryCount = 0;
+  /**
+   * brokerName → a stamp renewed (from `topicStampCounter`) whenever a QueueData of that broker
+   * name is added or removed. Entries are never deleted, so a stamp is never reused.
+   */
+  private readonly brokerTopicStamps = new Map<string, number>();
+  private topicStampCounter = 0;
+  /** Per-registration counters for the summary log line. */
+  private newTopicCount = 0;
+  private updatedTopicCount = 0;
+  private debugTopics = false;
 
   private readonly changedTopics = new Set<string>();
   private readonly listeners = new Set<RouteChangeListener>();
@@ -183,13 +193,16 @@ export class RouteInfoManager {
     if (byBroker === undefined) {
       byBroker = new Map();
       this.topicQueueTable.set(topic, byBroker);
-      this.log.info({ topic, brokerName }, 'new topic registered');
+      this.newTopicCount++;
+      if (this.debugTopics) this.log.debug({ topic, brokerName }, 'new topic registered');
     }
     const prev = byBroker.get(brokerName);
     if (prev !== undefined) {
       // Java 5.x createAndUpdateQueueData: replaced only when it differs.
       if (queueDataEquals(prev, readQueueNums, writeQueueNums, perm, topicSysFlag)) return;
+      this.updatedTopicCount++;
     } else {
+      this.brokerTopicStamps.set(brokerName, ++this.topicStampCounter);
       let topics = this.brokerNameTopics.get(brokerName);
       if (topics === undefined) {
         topics = new Set();
@@ -209,6 +222,7 @@ export class RouteInfoManager {
     const byBroker = this.topicQueueTable.get(topic);
     if (byBroker === undefined || !byBroker.delete(brokerName)) return;
     this.queueEntryCount--;
+    this.brokerTopicStamps.set(brokerName, ++this.topicStampCounter);
     const topics = this.brokerNameTopics.get(brokerName);
     if (topics !== undefined) {
       topics.delete(topic);
@@ -312,19 +326,83 @@ export class RouteInfoManager {
    * guard (if enabled) refused it (the handler answers SYSTEM_ERROR `register broker failed`).
    */
   registerBroker(req: RegisterBrokerRequest): RegisterBrokerResult | null {
+    this.newTopicCount = 0;
+    this.updatedTopicCount = 0;
+    this.debugTopics = this.log.isLevelEnabled?.('debug') ?? true;
     try {
-      return this.doRegisterBroker(req);
+      const lazy = req.lazyBody;
+      if (lazy === undefined) return this.doRegisterBroker(req, null, null);
+      const live = this.unchangedBodyLive(req, lazy.tag);
+      if (live !== null) return this.doRegisterBroker(req, lazy.tag, live.dataVersion);
+      // Decoding may throw (BodyDecodeError): nothing has been edited yet.
+      const body = lazy.decode();
+      return this.doRegisterBroker(
+        {
+          ...req,
+          topicConfigWrapper: body.topicConfigWrapper,
+          filterServerList: body.filterServerList,
+        },
+        lazy.tag,
+        null,
+      );
     } finally {
+      if (this.newTopicCount > 0 || this.updatedTopicCount > 0) {
+        this.log.info(
+          {
+            clusterName: req.clusterName,
+            brokerName: req.brokerName,
+            brokerAddr: req.brokerAddr,
+            newTopics: this.newTopicCount,
+            updatedTopics: this.updatedTopicCount,
+          },
+          'registration changed topics',
+        );
+      }
       this.flushChanges();
     }
   }
 
-  private doRegisterBroker(req: RegisterBrokerRequest): RegisterBrokerResult | null {
+  /**
+   * The live entry of a registration whose body is the one this broker registered last (same
+   * tag), applied as it is now: same name and id, the id still mapped to this address, no
+   * QueueData of the broker name added or removed since, same deleteTopicWithBrokerRegistration.
+   * Then every topic of the body already has this broker name's QueueData (rule f adds nothing),
+   * the DataVersion equals the live one (no apply-all), rule g has nothing left to remove, static
+   * mappings are only applied with apply-all, and the filter server list is the one stored.
+   */
+  private unchangedBodyLive(req: RegisterBrokerRequest, tag: string): BrokerLiveInfo | null {
+    const live = this.brokerLiveTable.get(liveKey(req.clusterName, req.brokerAddr));
+    if (
+      live === undefined ||
+      live.bodyTag !== tag ||
+      live.brokerName !== req.brokerName ||
+      live.brokerId !== req.brokerId ||
+      live.bodyDeleteFlag !== this.deleteTopicWithBrokerRegistration ||
+      live.bodyTopicStamp !== (this.brokerTopicStamps.get(req.brokerName) ?? 0)
+    ) {
+      return null;
+    }
+    const group = this.brokerAddrTable.get(req.brokerName);
+    if (group === undefined || group.brokerAddrs.get(req.brokerId) !== req.brokerAddr) return null;
+    return live;
+  }
+
+  /**
+   * `bodyTag`: the lazy body's tag (null without one). `unchangedVersion`: set when the body is
+   * the unchanged one of `unchangedBodyLive`; its topics and filter servers are then skipped.
+   */
+  private doRegisterBroker(
+    req: RegisterBrokerRequest,
+    bodyTag: string | null,
+    unchangedVersion: DataVersion | null,
+  ): RegisterBrokerResult | null {
     const { clusterName, brokerAddr, brokerName, brokerId, connectionId } = req;
     const now = this.clock.now();
-    const wrapper = req.topicConfigWrapper;
-    const dataVersion = wrapper?.dataVersion ?? emptyDataVersion();
+    const unchanged = unchangedVersion !== null;
+    const wrapper = unchanged ? null : req.topicConfigWrapper;
+    const dataVersion = unchangedVersion ?? wrapper?.dataVersion ?? emptyDataVersion();
     const topicTable = wrapper?.topicConfigTable ?? null;
+    let topicsApplied = false;
     const key = liveKey(clusterName, brokerAddr);
     let group = this.brokerAddrTable.get(brokerName);
 
@@ -416,6 +494,7 @@ export class RouteInfoManager {
       this.supportActingMaster &&
       brokerId === minKey(group.brokerAddrs);
     if (topicTable !== null && (isMaster || isPrimeSlave)) {
+      topicsApplied = true;
       const versionChanged =
         live === undefined || !dataVersionEquals(live.dataVersion, dataVersion);
       const applyAll = registerFirst || versionChanged;
@@ -479,6 +558,9 @@ export class RouteInfoManager {
         dataVersion,
         connectionId,
         haServerAddr: req.haServerAddr,
+        bodyTag: null,
+        bodyTopicStamp: 0,
+        bodyDeleteFlag: false,
       });
       this.addConnectionKey(connectionId, key);
       this.log.info({ clusterName, brokerName, brokerId, brokerAddr }, 'new broker registered');
@@ -500,9 +582,16 @@ export class RouteInfoManager {
       live.dataVersion = dataVersion;
       live.haServerAddr = req.haServerAddr;
     }
+    if (!unchanged) {
+      const entry = this.brokerLiveTable.get(key)!;
+      entry.bodyTag = topicsApplied ? bodyTag : null;
+      entry.bodyTopicStamp = this.brokerTopicStamps.get(brokerName) ?? 0;
+      entry.bodyDeleteFlag = this.deleteTopicWithBrokerRegistration;
+    }
 
-    // 7. filter servers: a non-null list replaces, an empty one removes.
-    const filters = req.filterServerList;
+    // 7. filter servers: a non-null list replaces, an empty one removes (an unchanged body's list
+    // is the one stored by the registration that had it: only a removed live entry drops it).
+    const filters = unchanged ? null : req.filterServerList;
     if (filters !== null) {
       if (filters.length === 0) {
         this.removeFilterServers(key, brokerName);

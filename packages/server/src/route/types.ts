@@ -15,6 +15,8 @@ export interface Clock {
 
 /** A pino-compatible subset: object first, constant message second. */
 export interface ManagerLogger {
+  /** pino's; when absent every level is taken as enabled. */
+  isLevelEnabled?(level: string): boolean;
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -71,6 +73,22 @@ export interface RegisterBrokerRequest extends BrokerIdentity {
   enableActingMaster?: boolean | null;
   /** [5.x] ext field `__ZONE_NAME`. */
   zoneName?: string | null;
+  /**
+   * A body decoded on demand. When set, `topicConfigWrapper` and `filterServerList` are ignored:
+   * if `tag` (a fingerprint of everything the decoded body depends on) equals the tag of this
+   * broker's previous registration and no QueueData of its broker name was added or removed since,
+   * the registration is applied without decoding (its topics are all already in the table, so
+   * the 5.x per-topic rule has nothing to do); otherwise `decode()` is called first.
+   */
+  lazyBody?: LazyRegisterBody;
+}
+
+export interface LazyRegisterBody {
+  readonly tag: string;
+  decode(): {
+    topicConfigWrapper: TopicConfigSerializeWrapper | null;
+    filterServerList: readonly string[] | null;
+  };
 }
 
 /** Where an UNREGISTER_BROKER came from, used to recognise a stale one. */
