@@ -61,7 +61,8 @@ export function preparedFrameBytes(p: PreparedFrame, opaque: number): Buffer {
   const head = p.head;
   if (p.serializeType === SerializeType.ROCKETMQ) {
     const buf = Buffer.allocUnsafe(head.length);
-    head.copy(buf, 0);
+    // TypedArray#set: an inlined memcpy, cheaper than Buffer#copy's native call for small frames.
+    buf.set(head, 0);
     buf.writeInt32BE(opaque | 0, ROCKETMQ_OPAQUE_OFFSET);
     return buf;
   }
@@ -69,10 +70,10 @@ export function preparedFrameBytes(p: PreparedFrame, opaque: number): Buffer {
   const tail = p.tail;
   const total = head.length + digits.length + tail.length;
   const buf = Buffer.allocUnsafe(total);
-  head.copy(buf, 0);
+  buf.set(head, 0);
   let o = head.length;
-  o += buf.write(digits, o, 'latin1');
-  tail.copy(buf, o);
+  for (let i = 0; i < digits.length; i++) buf[o++] = digits.charCodeAt(i);
+  buf.set(tail, o);
   buf.writeInt32BE(total - 4, 0);
   buf.writeUInt32BE(p.headerFixedLength + digits.length, 4);
   return buf;
