@@ -964,7 +964,7 @@ describe('registerBroker with a lazy body (unchanged-body fast path)', () => {
 
   it('logs one summary line per registration; per-topic lines only at debug', () => {
     const clock = new FakeClock();
-    const lines: { level: string; msg?: string; obj: object }[] = [];
+    const lines: { level: string; msg: string | undefined; obj: object }[] = [];
     const mk = (level: string) => (obj: object, msg?: string) => lines.push({ level, msg, obj });
     let debug = false;
     const rim = new RouteInfoManager({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AddressServiceError } from '../../src/errors.js';
-import { createJsonLineLogger } from '../../src/address-service/json-line-logger.js';
+import { AddressServiceError } from '../src/errors.js';
+import { createJsonLineLogger } from '../src/json-line-logger.js';
 
 describe('createJsonLineLogger', () => {
   it('writes one JSON object per line with bindings, fields and serialised errors', () => {
