@@ -89,14 +89,19 @@ describe('heartbeats', () => {
     const got: NodeRegistration[] = [];
     agent.on('registered', (r) => got.push(r));
     // The node forgets the broker while the connection stays open (nothing else would tell us).
-    cluster.node(0).server.routeInfoManager.unregisterBroker({
+    const outcome = cluster.node(0).server.routeInfoManager.unregisterBroker({
       clusterName,
       brokerName,
       brokerAddr,
       brokerId,
     });
-    await waitFor('re-registration after changed=true', () =>
-      isLive(cluster.node(0).server, brokerAddr),
+    expect(outcome).toBe('unregistered');
+    expect(isLive(cluster.node(0).server, brokerAddr)).toBe(false);
+    await waitFor(
+      're-registration after changed=true',
+      () =>
+        got.some((r) => r.reason === 'heartbeatChanged') &&
+        isLive(cluster.node(0).server, brokerAddr),
     );
     expect(got.map((r) => [r.addr, r.reason])).toContainEqual([
       cluster.node(0).addr,
