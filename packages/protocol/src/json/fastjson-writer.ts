@@ -68,7 +68,26 @@ export function longKeyOrder(
   });
 }
 
-/** `{"k":v,…}` for a `Map<String, V>`; entries whose value is null/undefined are omitted, as fastjson does. */
+/** Writes `map`'s entries in the order of `keys`; null/undefined values are omitted, as fastjson does. */
+function writeMapEntries<K, V>(
+  map: ReadonlyMap<K, V>,
+  keys: readonly K[],
+  writeKey: (k: K) => string,
+  writeValue: (v: V) => string,
+): string {
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = map.get(k);
+    if (v === null || v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += writeKey(k) + ':' + writeValue(v);
+  }
+  return out + '}';
+}
+
+/** `{"k":v,…}` for a `Map<String, V>`, keys in Java HashMap order (legacy) or sorted (standard). */
 export function writeStringKeyedMap<V>(
   map: ReadonlyMap<string, V>,
   writeValue: (v: V) => string,
@@ -76,17 +95,8 @@ export function writeStringKeyedMap<V>(
   shape: JavaMapShape = {},
 ): string {
   if (map.size === 0) return '{}';
-  let out = '{';
-  let first = true;
   const keys = map.size === 1 ? [...map.keys()] : stringKeyOrder([...map.keys()], flavour, shape);
-  for (const k of keys) {
-    const v = map.get(k);
-    if (v === null || v === undefined) continue;
-    if (!first) out += ',';
-    first = false;
-    out += writeString(k, flavour) + ':' + writeValue(v);
-  }
-  return out + '}';
+  return writeMapEntries(map, keys, (k) => writeString(k, flavour), writeValue);
 }
 
 /** `{0:v,…}` (legacy) or `{"0":v,…}` (standard) for a `Map<Long|Integer, V>`. */
@@ -97,17 +107,9 @@ export function writeLongKeyedMap<V>(
   shape: JavaMapShape = {},
 ): string {
   if (map.size === 0) return '{}';
-  let out = '{';
-  let first = true;
   const keys = map.size === 1 ? [...map.keys()] : longKeyOrder([...map.keys()], flavour, shape);
-  for (const k of keys) {
-    const v = map.get(k);
-    if (v === null || v === undefined) continue;
-    if (!first) out += ',';
-    first = false;
-    out += (flavour.standard ? `"${String(k)}"` : String(k)) + ':' + writeValue(v);
-  }
-  return out + '}';
+  const writeKey = flavour.standard ? (k: number) => `"${String(k)}"` : (k: number) => String(k);
+  return writeMapEntries(map, keys, writeKey, writeValue);
 }
 
 /** `["a","b"]`, elements in the given order. */
