@@ -14,7 +14,7 @@ import {
   RequestCode,
   Version,
 } from './ns.js';
-import type { TopicConfig } from './ns.js';
+import type { TopicConfig, TopicRouteData } from './ns.js';
 
 export interface BrokerSpec {
   clusterName: string;
@@ -186,4 +186,29 @@ export function readHeaderInt(
   }
   if (digits === 0) return NaN;
   return neg ? -v : v;
+}
+
+/** The route a node returns for a topic every broker group of `brokers` hosts (4 queues, perm 6). */
+export function expectedRoute(brokers: readonly BrokerSpec[]): TopicRouteData {
+  const groups = new Map<string, Map<number, string>>();
+  for (const b of brokers) {
+    const m = groups.get(b.brokerName) ?? new Map<number, string>();
+    m.set(b.brokerId, b.brokerAddr);
+    groups.set(b.brokerName, m);
+  }
+  return {
+    brokerDatas: [...groups].map(([brokerName, brokerAddrs]) => ({
+      cluster: brokers.find((b) => b.brokerName === brokerName)!.clusterName,
+      brokerName,
+      brokerAddrs,
+    })),
+    queueDatas: [...groups.keys()].map((brokerName) => ({
+      brokerName,
+      readQueueNums: 4,
+      writeQueueNums: 4,
+      perm: 6,
+      topicSysFlag: 0,
+    })),
+    filterServerTable: new Map(),
+  };
 }

@@ -13,7 +13,13 @@ import {
   Version,
 } from '../lib/ns.js';
 import type { TopicRouteData } from '../lib/ns.js';
-import { benchBrokers, registerBody, routeRequestFrame, topicNames } from '../lib/workload.js';
+import {
+  benchBrokers,
+  expectedRoute,
+  registerBody,
+  routeRequestFrame,
+  topicNames,
+} from '../lib/workload.js';
 import type { CodecCase } from './codec.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as {
@@ -52,27 +58,7 @@ function bench(name: string, bytes: number, fn: () => unknown): CodecCase {
 }
 
 const brokers = benchBrokers(2, 4, true);
-const groups = new Map<string, Map<number, string>>();
-for (const b of brokers) {
-  const m = groups.get(b.brokerName) ?? new Map<number, string>();
-  m.set(b.brokerId, b.brokerAddr);
-  groups.set(b.brokerName, m);
-}
-const route: TopicRouteData = {
-  brokerDatas: [...groups].map(([brokerName, brokerAddrs]) => ({
-    cluster: brokers.find((b) => b.brokerName === brokerName)!.clusterName,
-    brokerName,
-    brokerAddrs,
-  })),
-  queueDatas: [...groups.keys()].map((brokerName) => ({
-    brokerName,
-    readQueueNums: 4,
-    writeQueueNums: 4,
-    perm: 6,
-    topicSysFlag: 0,
-  })),
-  filterServerTable: new Map(),
-};
+const route: TopicRouteData = expectedRoute(brokers);
 const routeStd = encodeTopicRouteData(route, { standardJson: true });
 const routeLegacy = encodeTopicRouteData(route, { standardJson: false });
 const topics = topicNames('bench-topic', cfg.registerTopics);

@@ -21,6 +21,7 @@ import { checkRoute } from '../lib/route-check.js';
 import { RpcConnection } from '../lib/rpc.js';
 import {
   benchBrokers,
+  expectedRoute,
   OPAQUE_BASE,
   registerBody,
   registerFrame,
@@ -97,30 +98,7 @@ export function syntheticRouteNode(
     0,
     profile.route.sampleTopics,
   );
-  const groups = new Map<string, Map<number, string>>();
-  for (const b of brokers) {
-    const m = groups.get(b.brokerName) ?? new Map<number, string>();
-    m.set(b.brokerId, b.brokerAddr);
-    groups.set(b.brokerName, m);
-  }
-  const body = encodeTopicRouteData(
-    {
-      brokerDatas: [...groups].map(([brokerName, brokerAddrs]) => ({
-        cluster: brokers.find((b) => b.brokerName === brokerName)!.clusterName,
-        brokerName,
-        brokerAddrs,
-      })),
-      queueDatas: [...groups.keys()].map((brokerName) => ({
-        brokerName,
-        readQueueNums: 4,
-        writeQueueNums: 4,
-        perm: 6,
-        topicSysFlag: 0,
-      })),
-      filterServerTable: new Map(),
-    },
-    { standardJson: true },
-  );
+  const body = encodeTopicRouteData(expectedRoute(brokers), { standardJson: true });
   return {
     brokers,
     topics,
