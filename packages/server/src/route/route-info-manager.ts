@@ -1,9 +1,13 @@
 /**
- * RouteInfoManager: the NameServer's route registry (reference §4), as a pure class over Maps.
+ * RouteInfoManager: the NameServer's route registry (reference §4), as a pure class.
  *
  * No sockets, timers or files: time comes from an injected Clock, connections are opaque ids, the
- * KV store is a lookup function. Node runs this single-threaded, so Java's read/write lock has no
- * counterpart and every operation is atomic.
+ * KV store is a lookup function. It runs in the registry owner only, single-threaded, so Java's
+ * read/write lock has no counterpart and every operation is atomic.
+ *
+ * The tables every read needs live in `tables` (RouteTables), edited only through its small edit
+ * methods, which serving workers replay on their replicas. What only the owner needs stays here:
+ * liveness (`brokerLiveTable`), the connection index and the unchanged-body bookkeeping.
  *
  * Semantics: 5.x rules where they are improvements (liveness keyed by (clusterName, brokerAddr),
  * per-broker heartbeat timeouts, per-topic update decision, stateVersion conflicts, acting master,
@@ -15,40 +19,23 @@
  *  - unregister removes `brokerId → brokerAddr` only while the id still maps to that address (4.9
  *    removes by id alone, so a late unregister from a moved master removed its successor).
  *
- * Indexes beyond Java's tables:
- *  - `brokerNameTopics` (brokerName → topics having its QueueData) so unregister, close, expiry,
- *    wipe/add perm, topics-by-cluster and change notifications walk one broker's topics instead of
- *    the whole table;
- *  - `connectionBrokers` (connection → live keys registered on it) for O(1) close handling.
- *
- * Route cache support: every change to something a TopicRouteData depends on (its QueueData, the
- * BrokerData of a broker name hosting it, filter servers, static mappings, deletion) records the
- * topic; after each public mutating call the listeners get the set, synchronously. Nothing is
- * recorded when a value is rewritten unchanged, so a periodic re-registration fires nothing.
+ * Every public mutating call flushes the route changes it made to the listeners before returning.
  */
-import {
-  MASTER_ID,
-  ORDER_TOPIC_CONFIG_NAMESPACE,
-  Perm,
-  SYNC_BROKER_MEMBER_TOPIC_PREFIX,
-  TopicSysFlag,
-} from '@ns/protocol';
+import { MASTER_ID, ORDER_TOPIC_CONFIG_NAMESPACE, Perm } from '@ns/protocol';
 import type {
-  BrokerData,
   BrokerMemberGroup,
   ClusterInfo,
   DataVersion,
   QueueData,
   RegisterBrokerResult,
   TopicList,
-  TopicQueueMappingInfo,
   TopicRouteData,
 } from '@ns/protocol';
 import { liveKey } from './broker-live-info.js';
 import type { BrokerLiveInfo } from './broker-live-info.js';
 import { dataVersionEquals, emptyDataVersion } from './data-version.js';
-import { javaHashMapFirstValue } from './java-first-value.js';
-import { newQueueData, queueDataEquals } from './queue-data.js';
+import { minKey, RouteTables } from './route-tables.js';
+import type { RouteReadModel } from './route-tables.js';
 import type {
   BrokerIdentity,
   BrokerLiveView,
@@ -69,16 +56,6 @@ import type {
 /** Java: RouteInfoManager.DEFAULT_BROKER_CHANNEL_EXPIRED_TIME. */
 export const DEFAULT_BROKER_CHANNEL_EXPIRED_TIME = 120_000;
 
-/** Internal BrokerData: the public shape is built on the way out (copies, optional fields). */
-interface BrokerGroup {
-  /** Java: set when the BrokerData is created and never updated. */
-  readonly cluster: string;
-  readonly brokerName: string;
-  readonly brokerAddrs: Map<number, string>;
-  enableActingMaster: boolean;
-  zoneName: string | null;
-}
-
 const NOOP = (): void => undefined;
 const NOOP_LOGGER: ManagerLogger = { debug: NOOP, info: NOOP, warn: NOOP, error: NOOP };
 const READ_WRITE = Perm.READ | Perm.WRITE;
@@ -90,22 +67,15 @@ export interface RouteInfoManagerDeps {
   kvLookup?: KVNamespaceLookup;
 }
 
-export class RouteInfoManager {
-  private readonly topicQueueTable = new Map<string, Map<string, Readonly<QueueData>>>();
-  private readonly brokerAddrTable = new Map<string, BrokerGroup>();
-  private readonly clusterAddrTable = new Map<string, Set<string>>();
+export class RouteInfoManager implements RouteReadModel {
+  /** The tables reads are answered from (and that replicas copy). */
+  readonly tables: RouteTables;
   private readonly brokerLiveTable = new Map<string, BrokerLiveInfo>();
-  private readonly filterServerTable = new Map<string, readonly string[]>();
-  private readonly topicQueueMappingInfoTable = new Map<
-    string,
-    Map<string, TopicQueueMappingInfo>
-  >();
-  private readonly brokerNameTopics = new Map<string, Set<string>>();
   private readonly connectionBrokers = new Map<ConnectionId, Set<string>>();
-  private queueEntryCount = 0;
   /**
    * brokerName → a stamp renewed (from `topicStampCounter`) whenever a QueueData of that broker
-   * name is added or removed. Entries are never deleted, so a stamp is never reused.
+   * name is added or removed; dropped with the broker name's group. The counter never goes back,
+   * so a stamp is never reused.
    */
   private readonly brokerTopicStamps = new Map<string, number>();
   private topicStampCounter = 0;
@@ -113,9 +83,6 @@ export class RouteInfoManager {
   private newTopicCount = 0;
   private updatedTopicCount = 0;
   private debugTopics = false;
-
-  private readonly changedTopics = new Set<string>();
-  private readonly listeners = new Set<RouteChangeListener>();
 
   private readonly clock: Clock;
   private readonly log: ManagerLogger;
@@ -139,6 +106,12 @@ export class RouteInfoManager {
       );
     }
     this.defaultHeartbeatTimeoutMillis = timeout;
+    this.tables = new RouteTables({
+      supportActingMaster: this.supportActingMaster,
+      onListenerError: (err) => {
+        this.log.error({ err }, 'route change listener threw');
+      },
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -146,40 +119,11 @@ export class RouteInfoManager {
 
   /** Subscribes to route changes; returns the unsubscribe function. */
   onRouteChanged(listener: RouteChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private markTopic(topic: string): void {
-    this.changedTopics.add(topic);
-  }
-
-  /** The BrokerData of `brokerName` changed: every topic it hosts has a different route. */
-  private markBrokerName(brokerName: string): void {
-    const topics = this.brokerNameTopics.get(brokerName);
-    if (topics !== undefined) for (const t of topics) this.changedTopics.add(t);
-  }
-
-  private flushChanges(): void {
-    if (this.changedTopics.size === 0) return;
-    if (this.listeners.size === 0) {
-      this.changedTopics.clear();
-      return;
-    }
-    const topics: ReadonlySet<string> = new Set(this.changedTopics);
-    this.changedTopics.clear();
-    for (const listener of this.listeners) {
-      try {
-        listener(topics);
-      } catch (err) {
-        // A cache bug must not break the registry (or skip the other listeners).
-        this.log.error({ err }, 'route change listener threw');
-      }
-    }
+    return this.tables.onRouteChanged(listener);
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Low-level table edits (they keep the indexes and record changes)
+  // Table edits with the owner's bookkeeping
 
   private putQueueData(
     topic: string,
@@ -189,71 +133,57 @@ export class RouteInfoManager {
     perm: number,
     topicSysFlag: number,
   ): void {
-    let byBroker = this.topicQueueTable.get(topic);
-    if (byBroker === undefined) {
-      byBroker = new Map();
-      this.topicQueueTable.set(topic, byBroker);
+    const isNewTopic = this.tables.topicBrokers(topic) === undefined;
+    const outcome = this.tables.putQueueData(
+      topic,
+      brokerName,
+      readQueueNums,
+      writeQueueNums,
+      perm,
+      topicSysFlag,
+    );
+    if (outcome === 'same') return;
+    if (outcome === 'updated') {
+      this.updatedTopicCount++;
+      return;
+    }
+    this.renewTopicStamp(brokerName);
+    if (isNewTopic) {
       this.newTopicCount++;
       if (this.debugTopics) this.log.debug({ topic, brokerName }, 'new topic registered');
     }
-    const prev = byBroker.get(brokerName);
-    if (prev !== undefined) {
-      // Java 5.x createAndUpdateQueueData: replaced only when it differs.
-      if (queueDataEquals(prev, readQueueNums, writeQueueNums, perm, topicSysFlag)) return;
-      this.updatedTopicCount++;
-    } else {
-      this.brokerTopicStamps.set(brokerName, ++this.topicStampCounter);
-      let topics = this.brokerNameTopics.get(brokerName);
-      if (topics === undefined) {
-        topics = new Set();
-        this.brokerNameTopics.set(brokerName, topics);
-      }
-      topics.add(topic);
-      this.queueEntryCount++;
-    }
-    byBroker.set(
-      brokerName,
-      newQueueData(brokerName, readQueueNums, writeQueueNums, perm, topicSysFlag),
-    );
-    this.markTopic(topic);
   }
 
   private removeQueueData(topic: string, brokerName: string): void {
-    const byBroker = this.topicQueueTable.get(topic);
-    if (byBroker === undefined || !byBroker.delete(brokerName)) return;
-    this.queueEntryCount--;
+    if (this.tables.removeQueueData(topic, brokerName)) this.renewTopicStamp(brokerName);
+  }
+
+  private renewTopicStamp(brokerName: string): void {
     this.brokerTopicStamps.set(brokerName, ++this.topicStampCounter);
-    const topics = this.brokerNameTopics.get(brokerName);
-    if (topics !== undefined) {
-      topics.delete(topic);
-      if (topics.size === 0) this.brokerNameTopics.delete(brokerName);
-    }
-    if (byBroker.size === 0) this.topicQueueTable.delete(topic);
-    this.markTopic(topic);
   }
 
   private removeAllQueueDataOf(brokerName: string): void {
-    const topics = this.brokerNameTopics.get(brokerName);
+    const topics = this.tables.topicsOf(brokerName);
     if (topics === undefined) return;
-    // Deleting from a Set while iterating it is safe in JS.
-    for (const topic of topics) this.removeQueueData(topic, brokerName);
-    this.brokerNameTopics.delete(brokerName);
+    for (const topic of [...topics]) this.removeQueueData(topic, brokerName);
   }
 
   /** Rewrites the perm of every QueueData of `brokerName`; returns how many there are. */
   private rewritePerm(brokerName: string, perm: (old: number) => number): number {
-    const topics = this.brokerNameTopics.get(brokerName);
+    const topics = this.tables.topicsOf(brokerName);
     if (topics === undefined) return 0;
     for (const topic of topics) {
-      const byBroker = this.topicQueueTable.get(topic)!;
-      const qd = byBroker.get(brokerName)!;
+      const qd = this.tables.queueData(topic, brokerName)!;
       const next = perm(qd.perm);
       if (next !== qd.perm) {
-        byBroker.set(
+        this.tables.putQueueData(
+          topic,
           brokerName,
-          newQueueData(brokerName, qd.readQueueNums, qd.writeQueueNums, next, qd.topicSysFlag),
+          qd.readQueueNums,
+          qd.writeQueueNums,
+          next,
+          qd.topicSysFlag,
         );
-        this.markTopic(topic);
       }
     }
     return topics.size;
@@ -266,11 +196,7 @@ export class RouteInfoManager {
       keys.delete(live.key);
       if (keys.size === 0) this.connectionBrokers.delete(live.connectionId);
     }
-    this.removeFilterServers(live.key, live.brokerName);
-  }
-
-  private removeFilterServers(key: string, brokerName: string): void {
-    if (this.filterServerTable.delete(key)) this.markBrokerName(brokerName);
+    this.tables.deleteFilterServers(live.key, live.brokerName);
   }
 
   /**
@@ -283,29 +209,28 @@ export class RouteInfoManager {
     brokerAddr: string,
     brokerId: number | null,
   ): boolean {
-    const group = this.brokerAddrTable.get(brokerName);
+    const group = this.tables.group(brokerName);
     if (group === undefined) return false;
     let removed = false;
     if (brokerId !== null) {
-      if (group.brokerAddrs.get(brokerId) === brokerAddr)
-        removed = group.brokerAddrs.delete(brokerId);
+      if (group.brokerAddrs.get(brokerId) === brokerAddr) {
+        removed = this.tables.deleteBrokerAddr(brokerName, brokerId);
+      }
     } else {
-      for (const [id, addr] of group.brokerAddrs) {
-        if (addr === brokerAddr) removed = group.brokerAddrs.delete(id) || removed;
+      for (const [id, addr] of [...group.brokerAddrs]) {
+        if (addr === brokerAddr) removed = this.tables.deleteBrokerAddr(brokerName, id) || removed;
       }
     }
     if (!removed) return false;
-    this.markBrokerName(brokerName);
     this.log.info({ brokerName, brokerAddr }, 'broker address removed');
     if (group.brokerAddrs.size === 0) {
-      this.brokerAddrTable.delete(brokerName);
+      this.tables.deleteGroup(brokerName);
       // Java removes the name from the request's cluster (4.9 unregister) or the first cluster
       // holding it (channel destroy); a broker name registered under two cluster names would then
-      // leak in the other one, so we clear it everywhere (clusters are few).
-      for (const [cluster, names] of this.clusterAddrTable) {
-        if (names.delete(brokerName) && names.size === 0) this.clusterAddrTable.delete(cluster);
-      }
+      // leak in the other one, so we clear it everywhere (through an index: O(its clusters)).
+      this.tables.removeFromAllClusters(brokerName);
       this.removeAllQueueDataOf(brokerName);
+      this.brokerTopicStamps.delete(brokerName);
       this.log.info({ brokerName }, 'broker name removed');
     } else if (
       this.supportActingMaster &&
@@ -358,7 +283,7 @@ export class RouteInfoManager {
           'registration changed topics',
         );
       }
-      this.flushChanges();
+      this.tables.flushChanges();
     }
   }
 
@@ -382,7 +307,7 @@ export class RouteInfoManager {
     ) {
       return null;
     }
-    const group = this.brokerAddrTable.get(req.brokerName);
+    const group = this.tables.group(req.brokerName);
     if (group === undefined || group.brokerAddrs.get(req.brokerId) !== req.brokerAddr) return null;
     return live;
   }
@@ -397,6 +322,7 @@ export class RouteInfoManager {
     unchangedVersion: DataVersion | null,
   ): RegisterBrokerResult | null {
     const { clusterName, brokerAddr, brokerName, brokerId, connectionId } = req;
+    const tables = this.tables;
     const now = this.clock.now();
     const unchanged = unchangedVersion !== null;
     const wrapper = unchanged ? null : req.topicConfigWrapper;
@@ -404,7 +330,7 @@ export class RouteInfoManager {
     const topicTable = wrapper?.topicConfigTable ?? null;
     let topicsApplied = false;
     const key = liveKey(clusterName, brokerAddr);
-    let group = this.brokerAddrTable.get(brokerName);
+    let group = tables.group(brokerName);
 
     // 5.x guard d, checked before any edit: Java has already added cluster membership and maybe an
     // empty BrokerData at this point; leaving those behind helps nobody.
@@ -422,42 +348,21 @@ export class RouteInfoManager {
     }
 
     // 1. cluster membership (not part of any route).
-    let names = this.clusterAddrTable.get(clusterName);
-    if (names === undefined) {
-      names = new Set();
-      this.clusterAddrTable.set(clusterName, names);
-    }
-    names.add(brokerName);
+    tables.addClusterMember(clusterName, brokerName);
 
     // 2. broker group.
     let registerFirst = false;
     if (group === undefined) {
-      group = {
-        cluster: clusterName,
-        brokerName,
-        brokerAddrs: new Map(),
-        enableActingMaster: false,
-        zoneName: null,
-      };
-      this.brokerAddrTable.set(brokerName, group);
+      group = tables.createGroup(brokerName, clusterName);
       registerFirst = true;
     }
     // 5.x a: acting-master flag and zone come with every registration.
     const isOldVersionBroker = req.enableActingMaster == null;
-    const enableActingMaster = req.enableActingMaster === true;
-    const zoneName = req.zoneName ?? null;
-    if (group.enableActingMaster !== enableActingMaster || group.zoneName !== zoneName) {
-      group.enableActingMaster = enableActingMaster;
-      group.zoneName = zoneName;
-      this.markBrokerName(brokerName);
-    }
+    tables.setGroupFlags(brokerName, req.enableActingMaster === true, req.zoneName ?? null);
 
     // 3. Role switch: one address owns one id, so the new id replaces the old one.
-    for (const [id, addr] of group.brokerAddrs) {
-      if (addr === brokerAddr && id !== brokerId) {
-        group.brokerAddrs.delete(id);
-        this.markBrokerName(brokerName);
-      }
+    for (const [id, addr] of [...group.brokerAddrs]) {
+      if (addr === brokerAddr && id !== brokerId) tables.deleteBrokerAddr(brokerName, id);
     }
 
     // 5.x c: the id belongs to another live address with a newer stateVersion → ignore this one.
@@ -480,8 +385,7 @@ export class RouteInfoManager {
 
     // 4. id → address ("same id, new address" simply overwrites).
     if (oldAddr !== brokerAddr) {
-      group.brokerAddrs.set(brokerId, brokerAddr);
-      this.markBrokerName(brokerName);
+      tables.setBrokerAddr(brokerName, brokerId, brokerAddr);
       if (oldAddr === undefined || oldAddr === '') registerFirst = true;
     }
 
@@ -504,9 +408,9 @@ export class RouteInfoManager {
         (mappings === undefined || mappings.size === 0)
       ) {
         // 5.x g: topics this broker name hosts here but no longer reports.
-        const hosted = this.brokerNameTopics.get(brokerName);
+        const hosted = tables.topicsOf(brokerName);
         if (hosted !== undefined) {
-          for (const topic of hosted) {
+          for (const topic of [...hosted]) {
             if (!topicTable.has(topic)) this.removeQueueData(topic, brokerName);
           }
         }
@@ -515,11 +419,9 @@ export class RouteInfoManager {
       const permMask = isPrimeSlave ? ~Perm.WRITE : -1;
       for (const tc of topicTable.values()) {
         const topic = tc.topicName;
-        if (!applyAll) {
-          // 5.x f: a topic missing here (e.g. deleted by an admin) is re-added — self-healing.
-          const byBroker = this.topicQueueTable.get(topic);
-          if (byBroker !== undefined && byBroker.has(brokerName)) continue;
-        }
+        // 5.x f: without apply-all only a topic missing here (e.g. deleted by an admin) is
+        // re-added — self-healing.
+        if (!applyAll && tables.queueData(topic, brokerName) !== undefined) continue;
         this.putQueueData(
           topic,
           brokerName,
@@ -531,15 +433,7 @@ export class RouteInfoManager {
       }
       if (applyAll && mappings !== undefined) {
         // 5.x h: static topics.
-        for (const [topic, info] of mappings) {
-          let byBroker = this.topicQueueMappingInfoTable.get(topic);
-          if (byBroker === undefined) {
-            byBroker = new Map();
-            this.topicQueueMappingInfoTable.set(topic, byBroker);
-          }
-          byBroker.set(info.bname, info);
-          this.markTopic(topic);
-        }
+        for (const [topic, info] of mappings) tables.putMapping(topic, info);
       }
     }
 
@@ -593,12 +487,8 @@ export class RouteInfoManager {
     // is the one stored by the registration that had it: only a removed live entry drops it).
     const filters = unchanged ? null : req.filterServerList;
     if (filters !== null) {
-      if (filters.length === 0) {
-        this.removeFilterServers(key, brokerName);
-      } else if (!sameStrings(this.filterServerTable.get(key), filters)) {
-        this.filterServerTable.set(key, filters.slice());
-        this.markBrokerName(brokerName);
-      }
+      if (filters.length === 0) tables.deleteFilterServers(key, brokerName);
+      else tables.setFilterServers(key, brokerName, filters);
     }
 
     // 8. a slave learns its live master's address and HA address.
@@ -663,7 +553,7 @@ export class RouteInfoManager {
       this.log.info({ clusterName, brokerName, brokerId, brokerAddr }, 'broker unregistered');
       return 'unregistered';
     } finally {
-      this.flushChanges();
+      this.tables.flushChanges();
     }
   }
 
@@ -688,7 +578,7 @@ export class RouteInfoManager {
       this.connectionBrokers.delete(connectionId);
       return removed;
     } finally {
-      this.flushChanges();
+      this.tables.flushChanges();
     }
   }
 
@@ -728,8 +618,13 @@ export class RouteInfoManager {
         return this.dropLiveBroker(live);
       });
     } finally {
-      this.flushChanges();
+      this.tables.flushChanges();
     }
+  }
+
+  /** `deleteTopicWithBrokerRegistration` is live-updatable (UPDATE_NAMESRV_CONFIG). */
+  setDeleteTopicWithBrokerRegistration(enabled: boolean): void {
+    this.deleteTopicWithBrokerRegistration = enabled;
   }
 
   /**
@@ -737,11 +632,6 @@ export class RouteInfoManager {
    * before closing the connection of an expired broker: one client connection may carry several
    * brokers (our broker agent multiplexes), and closing it would drop the healthy ones too.
    */
-  /** `deleteTopicWithBrokerRegistration` is live-updatable (UPDATE_NAMESRV_CONFIG). */
-  setDeleteTopicWithBrokerRegistration(enabled: boolean): void {
-    this.deleteTopicWithBrokerRegistration = enabled;
-  }
-
   isConnectionInUse(connectionId: ConnectionId): boolean {
     return this.connectionBrokers.has(connectionId);
   }
@@ -772,49 +662,14 @@ export class RouteInfoManager {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Routes
-
-  /**
-   * §4.7: the route of `topic`, or null (TOPIC_NOT_EXIST) when the topic is unknown or none of its
-   * broker names is in the broker table. O(broker names of the topic). QueueData objects are shared
-   * (frozen); BrokerData and maps are copies the caller may edit.
-   */
-  pickupTopicRouteData(topic: string): TopicRouteData | null {
-    const byBroker = this.topicQueueTable.get(topic);
-    if (byBroker === undefined) return null;
-    const queueDatas: QueueData[] = [];
-    const brokerDatas: BrokerData[] = [];
-    const filterServerTable = new Map<string, string[]>();
-    const hasFilters = this.filterServerTable.size !== 0;
-    for (const [brokerName, qd] of byBroker) {
-      queueDatas.push(qd);
-      const group = this.brokerAddrTable.get(brokerName);
-      if (group === undefined) continue;
-      brokerDatas.push(toBrokerData(group));
-      if (hasFilters) {
-        for (const addr of group.brokerAddrs.values()) {
-          const servers = this.filterServerTable.get(liveKey(group.cluster, addr));
-          // Java 5.x also puts null entries; fastjson omits them, so we skip them.
-          if (servers !== undefined) filterServerTable.set(addr, servers.slice());
-        }
-      }
-    }
-    if (brokerDatas.length === 0) return null;
-    const route: TopicRouteData = { queueDatas, brokerDatas, filterServerTable };
-    const mapping = this.topicQueueMappingInfoTable.get(topic);
-    if (mapping !== undefined) route.topicQueueMappingByBroker = new Map(mapping);
-    if (this.supportActingMaster && !topic.startsWith(SYNC_BROKER_MEMBER_TOPIC_PREFIX)) {
-      applyActingMaster(route);
-    }
-    return route;
-  }
+  // Admin writes
 
   /** WIPE_WRITE_PERM_OF_BROKER: clears PERM_WRITE; returns the number of topics of the broker. */
   wipeWritePermOfBroker(brokerName: string): number {
     try {
       return this.rewritePerm(brokerName, (p) => p & ~Perm.WRITE);
     } finally {
-      this.flushChanges();
+      this.tables.flushChanges();
     }
   }
 
@@ -823,7 +678,7 @@ export class RouteInfoManager {
     try {
       return this.rewritePerm(brokerName, () => READ_WRITE);
     } finally {
-      this.flushChanges();
+      this.tables.flushChanges();
     }
   }
 
@@ -834,17 +689,17 @@ export class RouteInfoManager {
    */
   deleteTopic(topic: string, clusterName?: string | null): void {
     try {
-      const byBroker = this.topicQueueTable.get(topic);
+      const byBroker = this.tables.topicBrokers(topic);
       if (byBroker === undefined) return;
       if (clusterName != null && clusterName !== '') {
-        const names = this.clusterAddrTable.get(clusterName);
+        const names = this.tables.clusterMembers(clusterName);
         if (names === undefined) return;
         for (const brokerName of names) this.removeQueueData(topic, brokerName);
         return;
       }
       for (const brokerName of [...byBroker.keys()]) this.removeQueueData(topic, brokerName);
     } finally {
-      this.flushChanges();
+      this.tables.flushChanges();
     }
   }
 
@@ -856,7 +711,7 @@ export class RouteInfoManager {
   registerTopic(topic: string, queueDatas: readonly QueueData[]): boolean {
     if (queueDatas.length === 0) return false;
     for (const qd of queueDatas) {
-      if (!this.brokerAddrTable.has(qd.brokerName)) {
+      if (!this.tables.hasGroup(qd.brokerName)) {
         this.log.warn(
           { topic, brokerName: qd.brokerName },
           'register topic names an unknown broker, ignored',
@@ -877,92 +732,47 @@ export class RouteInfoManager {
       }
       return true;
     } finally {
-      this.flushChanges();
+      this.tables.flushChanges();
     }
   }
 
   // ---------------------------------------------------------------------------------------------
-  // List queries (arrays/Maps in insertion order; the encoder applies Java hash order)
+  // Reads (answered by the tables; here for the handlers, the HTTP views and the tests)
+
+  pickupTopicRouteData(topic: string): TopicRouteData | null {
+    return this.tables.pickupTopicRouteData(topic);
+  }
 
   getAllTopicList(): string[] {
-    return [...this.topicQueueTable.keys()];
+    return this.tables.getAllTopicList();
   }
 
-  /** Topics having QueueData on any broker name of the cluster; unknown cluster → []. */
   getTopicsByCluster(clusterName: string): string[] {
-    const names = this.clusterAddrTable.get(clusterName);
-    if (names === undefined) return [];
-    const topics = new Set<string>();
-    for (const brokerName of names) {
-      const hosted = this.brokerNameTopics.get(brokerName);
-      if (hosted !== undefined) for (const t of hosted) topics.add(t);
-    }
-    return [...topics];
+    return this.tables.getTopicsByCluster(clusterName);
   }
 
-  /** Cluster names + broker names, and one address of the first broker group found. */
   getSystemTopicList(): TopicList {
-    const topics = new Set<string>();
-    for (const [cluster, names] of this.clusterAddrTable) {
-      topics.add(cluster);
-      for (const n of names) topics.add(n);
-    }
-    const list: TopicList = { topicList: [...topics] };
-    for (const group of this.brokerAddrTable.values()) {
-      const first = group.brokerAddrs.values().next();
-      if (first.done !== true) {
-        list.brokerAddr = first.value;
-        break;
-      }
-    }
-    return list;
+    return this.tables.getSystemTopicList();
   }
 
-  /** GET_UNIT_TOPIC_LIST: first QueueData has FLAG_UNIT. */
   getUnitTopics(): string[] {
-    return this.topicsWhereFirstQueueData((f) => (f & TopicSysFlag.FLAG_UNIT) !== 0);
+    return this.tables.getUnitTopics();
   }
 
-  /** GET_HAS_UNIT_SUB_TOPIC_LIST: first QueueData has FLAG_UNIT_SUB. */
   getHasUnitSubTopicList(): string[] {
-    return this.topicsWhereFirstQueueData((f) => (f & TopicSysFlag.FLAG_UNIT_SUB) !== 0);
+    return this.tables.getHasUnitSubTopicList();
   }
 
-  /** GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST: first QueueData has FLAG_UNIT_SUB and not FLAG_UNIT. */
   getHasUnitSubUnUnitTopicList(): string[] {
-    return this.topicsWhereFirstQueueData(
-      (f) => (f & TopicSysFlag.FLAG_UNIT_SUB) !== 0 && (f & TopicSysFlag.FLAG_UNIT) === 0,
-    );
+    return this.tables.getHasUnitSubUnUnitTopicList();
   }
 
-  // Java looks at the first QueueData of the topic's HashMap; we reproduce that order.
-  private topicsWhereFirstQueueData(test: (topicSysFlag: number) => boolean): string[] {
-    const out: string[] = [];
-    for (const [topic, byBroker] of this.topicQueueTable) {
-      const first = javaHashMapFirstValue(byBroker);
-      if (first !== undefined && test(first.topicSysFlag)) out.push(topic);
-    }
-    return out;
-  }
-
-  /** GET_BROKER_CLUSTER_INFO (copies). */
   getAllClusterInfo(): ClusterInfo {
-    const brokerAddrTable = new Map<string, BrokerData>();
-    for (const [name, group] of this.brokerAddrTable)
-      brokerAddrTable.set(name, toBrokerData(group));
-    const clusterAddrTable = new Map<string, string[]>();
-    for (const [cluster, names] of this.clusterAddrTable) clusterAddrTable.set(cluster, [...names]);
-    return { brokerAddrTable, clusterAddrTable };
+    return this.tables.getAllClusterInfo();
   }
 
-  /** GET_BROKER_MEMBER_GROUP (5.x): `clusterName` is echoed only; unknown name → empty map. */
   getBrokerMemberGroup(clusterName: string, brokerName: string): BrokerMemberGroup {
-    const group = this.brokerAddrTable.get(brokerName);
-    return {
-      cluster: clusterName,
-      brokerName,
-      brokerAddrs: group === undefined ? new Map<number, string>() : new Map(group.brokerAddrs),
-    };
+    return this.tables.getBrokerMemberGroup(clusterName, brokerName);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -989,54 +799,23 @@ export class RouteInfoManager {
   }
 
   getCounts(): RouteCounts {
+    const t = this.tables.counts();
     return {
-      clusters: this.clusterAddrTable.size,
-      brokerNames: this.brokerAddrTable.size,
+      clusters: t.clusters,
+      brokerNames: t.brokerNames,
       brokers: this.brokerLiveTable.size,
-      topics: this.topicQueueTable.size,
-      queueEntries: this.queueEntryCount,
+      topics: t.topics,
+      queueEntries: t.queueEntries,
     };
   }
-}
 
-function toBrokerData(group: BrokerGroup): BrokerData {
-  const bd: BrokerData = {
-    cluster: group.cluster,
-    brokerName: group.brokerName,
-    brokerAddrs: new Map(group.brokerAddrs),
-  };
-  // BrokerData.enableActingMaster is written only when true (4.9 goldens stay byte-equal).
-  if (group.enableActingMaster) bd.enableActingMaster = true;
-  if (group.zoneName !== null) bd.zoneName = group.zoneName;
-  return bd;
-}
-
-function minKey(m: ReadonlyMap<number, unknown>): number {
-  let min = Number.POSITIVE_INFINITY;
-  for (const k of m.keys()) if (k < min) min = k;
-  return min;
-}
-
-function sameStrings(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * Java 5.x pickupTopicRouteData acting-master rewrite: a group that has members but no master,
- * has enableActingMaster and whose QueueData is not writable shows its smallest-id member as id 0,
- * so clients read from it (and take locks there) as if it were the master.
- */
-function applyActingMaster(route: TopicRouteData): void {
-  for (const bd of route.brokerDatas) {
-    const addrs = bd.brokerAddrs;
-    if (addrs.size === 0 || addrs.has(MASTER_ID) || bd.enableActingMaster !== true) continue;
-    const qd = route.queueDatas.find((q) => q.brokerName === bd.brokerName);
-    if (qd === undefined || (qd.perm & Perm.WRITE) !== 0) continue;
-    const minId = minKey(addrs);
-    const actingAddr = addrs.get(minId)!;
-    addrs.delete(minId);
-    addrs.set(MASTER_ID, actingAddr);
+  /** Sizes of every table and index that can grow (tests check that nothing leaks). */
+  getIndexSizes(): Record<string, number> {
+    return {
+      ...this.tables.indexSizes(),
+      brokerLive: this.brokerLiveTable.size,
+      connectionBrokers: this.connectionBrokers.size,
+      brokerTopicStamps: this.brokerTopicStamps.size,
+    };
   }
 }

@@ -1,0 +1,29 @@
+/**
+ * The edit log that keeps serving workers' route tables identical to the registry owner's.
+ *
+ * RouteTables appends one entry per low-level edit to a flat array: the op code, then its
+ * arguments (see RouteTables' edit methods for each op's arguments, and OP_WIDTH there for their
+ * count). A flat array of strings, numbers, booleans and the odd object is what JSON and the
+ * structured clone of the IPC channel handle fastest, and replaying it allocates nothing but the
+ * table entries themselves.
+ */
+export const OpCode = {
+  PUT_QUEUE: 1,
+  REMOVE_QUEUE: 2,
+  CREATE_GROUP: 3,
+  DELETE_GROUP: 4,
+  GROUP_FLAGS: 5,
+  SET_ADDR: 6,
+  DELETE_ADDR: 7,
+  ADD_CLUSTER_MEMBER: 8,
+  REMOVE_FROM_CLUSTERS: 9,
+  SET_FILTERS: 10,
+  DELETE_FILTERS: 11,
+  PUT_MAPPING: 12,
+  // Snapshot-only: restore an index Set's insertion order (see RouteTables.exportOps).
+  ORDER_BROKER_TOPICS: 13,
+  ORDER_BROKER_CLUSTERS: 14,
+  ORDER_BROKER_MAPPINGS: 15,
+} as const;
+
+export type OpCode = (typeof OpCode)[keyof typeof OpCode];

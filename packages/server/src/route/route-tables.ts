@@ -1,0 +1,737 @@
+/**
+ * RouteTables: the part of the route registry that answers reads (reference §4.1, §4.7, §4.10),
+ * as plain Maps with one method per low-level edit.
+ *
+ * The registry owner's RouteInfoManager holds one and edits it through these methods only; every
+ * serving worker holds a replica fed with the same edits, in the same order (route-ops.ts), so the
+ * replica's Maps have the owner's insertion orders and every answer is byte-identical. That is why
+ * the edits are this small: each one is a deterministic function of its arguments and the current
+ * tables, so replaying them needs no business rules, no clock and no liveness.
+ *
+ * Change tracking: every edit that can alter a TopicRouteData records the topic (a BrokerData change
+ * records every topic of that broker name); `flushChanges()` hands the set to the listeners (the
+ * route cache, the route watch). Nothing is recorded when a value is rewritten unchanged.
+ *
+ * Indexes beyond Java's tables: `brokerNameTopics` (broker name → topics having its QueueData) and
+ * `brokerNameClusters` (broker name → clusters listing it), so removing a broker name, wiping perms
+ * and topics-by-cluster walk one broker's share instead of whole tables.
+ */
+import { MASTER_ID, Perm, SYNC_BROKER_MEMBER_TOPIC_PREFIX, TopicSysFlag } from '@ns/protocol';
+import type {
+  BrokerData,
+  BrokerMemberGroup,
+  ClusterInfo,
+  QueueData,
+  TopicList,
+  TopicQueueMappingInfo,
+  TopicRouteData,
+} from '@ns/protocol';
+import { liveKey } from './broker-live-info.js';
+import { javaHashMapFirstValue } from './java-first-value.js';
+import { newQueueData, queueDataEquals } from './queue-data.js';
+import { OpCode } from './route-ops.js';
+import type { RouteChangeListener } from './types.js';
+
+/** Internal BrokerData: the public shape is built on the way out (copies, optional fields). */
+export interface BrokerGroup {
+  /** Java: set when the BrokerData is created and never updated. */
+  readonly cluster: string;
+  readonly brokerName: string;
+  readonly brokerAddrs: Map<number, string>;
+  enableActingMaster: boolean;
+  zoneName: string | null;
+}
+
+interface FilterServers {
+  readonly brokerName: string;
+  readonly servers: readonly string[];
+}
+
+/** What the read handlers, the HTTP views and the route watch need; a replica provides it too. */
+export interface RouteReadModel {
+  pickupTopicRouteData(topic: string): TopicRouteData | null;
+  getAllTopicList(): string[];
+  getTopicsByCluster(clusterName: string): string[];
+  getSystemTopicList(): TopicList;
+  getUnitTopics(): string[];
+  getHasUnitSubTopicList(): string[];
+  getHasUnitSubUnUnitTopicList(): string[];
+  getAllClusterInfo(): ClusterInfo;
+  getBrokerMemberGroup(clusterName: string, brokerName: string): BrokerMemberGroup;
+  onRouteChanged(listener: RouteChangeListener): () => void;
+}
+
+export interface RouteTablesOptions {
+  /** Java NamesrvConfig.supportActingMaster: the acting-master rewrite of route lookups. */
+  supportActingMaster?: boolean;
+  /** A route-change listener threw (the others still ran); for the log. */
+  onListenerError?: (err: unknown) => void;
+}
+
+export interface RouteTableCounts {
+  clusters: number;
+  brokerNames: number;
+  topics: number;
+  queueEntries: number;
+}
+
+export class RouteTables implements RouteReadModel {
+  private readonly topicQueueTable = new Map<string, Map<string, Readonly<QueueData>>>();
+  private readonly brokerAddrTable = new Map<string, BrokerGroup>();
+  private readonly clusterAddrTable = new Map<string, Set<string>>();
+  /** liveKey(cluster, addr) → the live broker's filter servers, with its broker name. */
+  private readonly filterServerTable = new Map<string, FilterServers>();
+  private readonly topicQueueMappingInfoTable = new Map<
+    string,
+    Map<string, TopicQueueMappingInfo>
+  >();
+  private readonly brokerNameTopics = new Map<string, Set<string>>();
+  private readonly brokerNameClusters = new Map<string, Set<string>>();
+  /** broker name → topics with a static mapping on it (so a removed name drops its mappings). */
+  private readonly brokerNameMappings = new Map<string, Set<string>>();
+  private queueEntryCount = 0;
+
+  private readonly changedTopics = new Set<string>();
+  private readonly listeners = new Set<RouteChangeListener>();
+  private readonly supportActingMaster: boolean;
+  private readonly onListenerError: (err: unknown) => void;
+  /** Where edits are recorded for the replicas (a flat op list), or null when nobody listens. */
+  private ops: unknown[] | null = null;
+
+  constructor(options: RouteTablesOptions = {}) {
+    this.supportActingMaster = options.supportActingMaster ?? false;
+    this.onListenerError = options.onListenerError ?? (() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Change notification and edit recording
+
+  /** Subscribes to route changes; returns the unsubscribe function. */
+  onRouteChanged(listener: RouteChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Hands the topics changed since the last flush to the listeners (synchronously). */
+  flushChanges(): void {
+    if (this.changedTopics.size === 0) return;
+    if (this.listeners.size === 0) {
+      this.changedTopics.clear();
+      return;
+    }
+    const topics: ReadonlySet<string> = new Set(this.changedTopics);
+    this.changedTopics.clear();
+    for (const listener of this.listeners) {
+      try {
+        listener(topics);
+      } catch (err) {
+        // A cache bug must not break the registry, nor skip the other listeners.
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  /** Starts appending every edit to `sink` (the owner's op log); null stops. */
+  recordOpsInto(sink: unknown[] | null): void {
+    this.ops = sink;
+  }
+
+  private markTopic(topic: string): void {
+    this.changedTopics.add(topic);
+  }
+
+  /** The BrokerData of `brokerName` changed: every topic it hosts has a different route. */
+  private markBrokerName(brokerName: string): void {
+    const topics = this.brokerNameTopics.get(brokerName);
+    if (topics !== undefined) for (const t of topics) this.changedTopics.add(t);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Edits (each one is replayed verbatim by replicas: keep them deterministic)
+
+  /**
+   * Puts a topic's QueueData for a broker name; nothing happens when an equal one is there.
+   * Returns 'added', 'updated' or 'same'.
+   */
+  putQueueData(
+    topic: string,
+    brokerName: string,
+    readQueueNums: number,
+    writeQueueNums: number,
+    perm: number,
+    topicSysFlag: number,
+  ): 'added' | 'updated' | 'same' {
+    let byBroker = this.topicQueueTable.get(topic);
+    if (byBroker === undefined) {
+      byBroker = new Map();
+      this.topicQueueTable.set(topic, byBroker);
+    }
+    const prev = byBroker.get(brokerName);
+    if (prev !== undefined) {
+      // Java 5.x createAndUpdateQueueData: replaced only when it differs.
+      if (queueDataEquals(prev, readQueueNums, writeQueueNums, perm, topicSysFlag)) return 'same';
+    } else {
+      let topics = this.brokerNameTopics.get(brokerName);
+      if (topics === undefined) {
+        topics = new Set();
+        this.brokerNameTopics.set(brokerName, topics);
+      }
+      topics.add(topic);
+      this.queueEntryCount++;
+    }
+    byBroker.set(
+      brokerName,
+      newQueueData(brokerName, readQueueNums, writeQueueNums, perm, topicSysFlag),
+    );
+    this.markTopic(topic);
+    this.ops?.push(
+      OpCode.PUT_QUEUE,
+      topic,
+      brokerName,
+      readQueueNums,
+      writeQueueNums,
+      perm,
+      topicSysFlag,
+    );
+    return prev === undefined ? 'added' : 'updated';
+  }
+
+  /** Removes a topic's QueueData of a broker name (and the topic once it has none). */
+  removeQueueData(topic: string, brokerName: string): boolean {
+    const byBroker = this.topicQueueTable.get(topic);
+    if (byBroker === undefined || !byBroker.delete(brokerName)) return false;
+    this.queueEntryCount--;
+    const topics = this.brokerNameTopics.get(brokerName);
+    if (topics !== undefined) {
+      topics.delete(topic);
+      if (topics.size === 0) this.brokerNameTopics.delete(brokerName);
+    }
+    if (byBroker.size === 0) this.topicQueueTable.delete(topic);
+    this.markTopic(topic);
+    this.ops?.push(OpCode.REMOVE_QUEUE, topic, brokerName);
+    return true;
+  }
+
+  /** Creates an empty broker group (Java: a new BrokerData). */
+  createGroup(brokerName: string, cluster: string): BrokerGroup {
+    const group: BrokerGroup = {
+      cluster,
+      brokerName,
+      brokerAddrs: new Map(),
+      enableActingMaster: false,
+      zoneName: null,
+    };
+    this.brokerAddrTable.set(brokerName, group);
+    this.ops?.push(OpCode.CREATE_GROUP, brokerName, cluster);
+    return group;
+  }
+
+  /** Removes a broker group (its QueueData and cluster membership are separate edits). */
+  deleteGroup(brokerName: string): void {
+    if (!this.brokerAddrTable.delete(brokerName)) return;
+    this.markBrokerName(brokerName);
+    // Static-topic mappings of a broker name that no longer exists can never be served again;
+    // dropping them keeps the table bounded by the live broker names.
+    const mapped = this.brokerNameMappings.get(brokerName);
+    if (mapped !== undefined) {
+      this.brokerNameMappings.delete(brokerName);
+      for (const topic of mapped) {
+        const byBroker = this.topicQueueMappingInfoTable.get(topic);
+        if (byBroker !== undefined && byBroker.delete(brokerName) && byBroker.size === 0) {
+          this.topicQueueMappingInfoTable.delete(topic);
+        }
+        this.markTopic(topic);
+      }
+    }
+    this.ops?.push(OpCode.DELETE_GROUP, brokerName);
+  }
+
+  setGroupFlags(brokerName: string, enableActingMaster: boolean, zoneName: string | null): void {
+    const group = this.brokerAddrTable.get(brokerName);
+    if (group === undefined) return;
+    if (group.enableActingMaster === enableActingMaster && group.zoneName === zoneName) return;
+    group.enableActingMaster = enableActingMaster;
+    group.zoneName = zoneName;
+    this.markBrokerName(brokerName);
+    this.ops?.push(OpCode.GROUP_FLAGS, brokerName, enableActingMaster, zoneName);
+  }
+
+  setBrokerAddr(brokerName: string, brokerId: number, brokerAddr: string): void {
+    const group = this.brokerAddrTable.get(brokerName);
+    if (group === undefined || group.brokerAddrs.get(brokerId) === brokerAddr) return;
+    group.brokerAddrs.set(brokerId, brokerAddr);
+    this.markBrokerName(brokerName);
+    this.ops?.push(OpCode.SET_ADDR, brokerName, brokerId, brokerAddr);
+  }
+
+  deleteBrokerAddr(brokerName: string, brokerId: number): boolean {
+    const group = this.brokerAddrTable.get(brokerName);
+    if (group === undefined || !group.brokerAddrs.delete(brokerId)) return false;
+    this.markBrokerName(brokerName);
+    this.ops?.push(OpCode.DELETE_ADDR, brokerName, brokerId);
+    return true;
+  }
+
+  addClusterMember(cluster: string, brokerName: string): void {
+    let names = this.clusterAddrTable.get(cluster);
+    if (names === undefined) {
+      names = new Set();
+      this.clusterAddrTable.set(cluster, names);
+    } else if (names.has(brokerName)) {
+      return;
+    }
+    names.add(brokerName);
+    let clusters = this.brokerNameClusters.get(brokerName);
+    if (clusters === undefined) {
+      clusters = new Set();
+      this.brokerNameClusters.set(brokerName, clusters);
+    }
+    clusters.add(cluster);
+    this.ops?.push(OpCode.ADD_CLUSTER_MEMBER, cluster, brokerName);
+  }
+
+  /** Takes a broker name out of every cluster listing it (an emptied cluster disappears). */
+  removeFromAllClusters(brokerName: string): void {
+    const clusters = this.brokerNameClusters.get(brokerName);
+    if (clusters === undefined) return;
+    this.brokerNameClusters.delete(brokerName);
+    for (const cluster of clusters) {
+      const names = this.clusterAddrTable.get(cluster);
+      if (names !== undefined && names.delete(brokerName) && names.size === 0) {
+        this.clusterAddrTable.delete(cluster);
+      }
+    }
+    this.ops?.push(OpCode.REMOVE_FROM_CLUSTERS, brokerName);
+  }
+
+  /** Replaces a live broker's filter server list (`key` = liveKey(cluster, addr)). */
+  setFilterServers(key: string, brokerName: string, servers: readonly string[]): void {
+    const current = this.filterServerTable.get(key);
+    if (current !== undefined && sameStrings(current.servers, servers)) return;
+    this.filterServerTable.set(key, { brokerName, servers: servers.slice() });
+    this.markBrokerName(brokerName);
+    this.ops?.push(OpCode.SET_FILTERS, key, brokerName, servers.slice());
+  }
+
+  deleteFilterServers(key: string, brokerName: string): void {
+    if (!this.filterServerTable.delete(key)) return;
+    this.markBrokerName(brokerName);
+    this.ops?.push(OpCode.DELETE_FILTERS, key, brokerName);
+  }
+
+  /** 5.x static topics: the mapping of `topic` on broker name `info.bname`. */
+  putMapping(topic: string, info: TopicQueueMappingInfo): void {
+    let byBroker = this.topicQueueMappingInfoTable.get(topic);
+    if (byBroker === undefined) {
+      byBroker = new Map();
+      this.topicQueueMappingInfoTable.set(topic, byBroker);
+    }
+    byBroker.set(info.bname, info);
+    let mapped = this.brokerNameMappings.get(info.bname);
+    if (mapped === undefined) {
+      mapped = new Set();
+      this.brokerNameMappings.set(info.bname, mapped);
+    }
+    mapped.add(topic);
+    this.markTopic(topic);
+    this.ops?.push(OpCode.PUT_MAPPING, topic, info);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lookups for the registry's rules
+
+  group(brokerName: string): Readonly<BrokerGroup> | undefined {
+    return this.brokerAddrTable.get(brokerName);
+  }
+
+  hasGroup(brokerName: string): boolean {
+    return this.brokerAddrTable.has(brokerName);
+  }
+
+  queueData(topic: string, brokerName: string): Readonly<QueueData> | undefined {
+    return this.topicQueueTable.get(topic)?.get(brokerName);
+  }
+
+  /** Topics having a QueueData of `brokerName` (live view: copy before editing while iterating). */
+  topicsOf(brokerName: string): ReadonlySet<string> | undefined {
+    return this.brokerNameTopics.get(brokerName);
+  }
+
+  /** Broker names of a cluster (live view). */
+  clusterMembers(cluster: string): ReadonlySet<string> | undefined {
+    return this.clusterAddrTable.get(cluster);
+  }
+
+  /** Broker names hosting `topic`, in table order (live view). */
+  topicBrokers(topic: string): ReadonlyMap<string, Readonly<QueueData>> | undefined {
+    return this.topicQueueTable.get(topic);
+  }
+
+  hasFilterServers(key: string): boolean {
+    return this.filterServerTable.has(key);
+  }
+
+  counts(): RouteTableCounts {
+    return {
+      clusters: this.clusterAddrTable.size,
+      brokerNames: this.brokerAddrTable.size,
+      topics: this.topicQueueTable.size,
+      queueEntries: this.queueEntryCount,
+    };
+  }
+
+  /** Sizes of the internal indexes (tests check that nothing outlives what it indexes). */
+  indexSizes(): Record<
+    'brokerNameTopics' | 'brokerNameClusters' | 'brokerNameMappings' | 'mappings' | 'filters',
+    number
+  > {
+    return {
+      brokerNameTopics: this.brokerNameTopics.size,
+      brokerNameClusters: this.brokerNameClusters.size,
+      brokerNameMappings: this.brokerNameMappings.size,
+      mappings: this.topicQueueMappingInfoTable.size,
+      filters: this.filterServerTable.size,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  /**
+   * §4.7: the route of `topic`, or null (TOPIC_NOT_EXIST) when the topic is unknown or none of its
+   * broker names is in the broker table. O(broker names of the topic). QueueData objects are shared
+   * (frozen); BrokerData and maps are copies the caller may edit.
+   */
+  pickupTopicRouteData(topic: string): TopicRouteData | null {
+    const byBroker = this.topicQueueTable.get(topic);
+    if (byBroker === undefined) return null;
+    const queueDatas: QueueData[] = [];
+    const brokerDatas: BrokerData[] = [];
+    const filterServerTable = new Map<string, string[]>();
+    const hasFilters = this.filterServerTable.size !== 0;
+    for (const [brokerName, qd] of byBroker) {
+      queueDatas.push(qd);
+      const group = this.brokerAddrTable.get(brokerName);
+      if (group === undefined) continue;
+      brokerDatas.push(toBrokerData(group));
+      if (hasFilters) {
+        for (const addr of group.brokerAddrs.values()) {
+          const entry = this.filterServerTable.get(liveKey(group.cluster, addr));
+          // Java 5.x also puts null entries; fastjson omits them, so we skip them.
+          if (entry !== undefined) filterServerTable.set(addr, entry.servers.slice());
+        }
+      }
+    }
+    if (brokerDatas.length === 0) return null;
+    const route: TopicRouteData = { queueDatas, brokerDatas, filterServerTable };
+    const mapping = this.topicQueueMappingInfoTable.get(topic);
+    if (mapping !== undefined) route.topicQueueMappingByBroker = new Map(mapping);
+    if (this.supportActingMaster && !topic.startsWith(SYNC_BROKER_MEMBER_TOPIC_PREFIX)) {
+      applyActingMaster(route);
+    }
+    return route;
+  }
+
+  getAllTopicList(): string[] {
+    return [...this.topicQueueTable.keys()];
+  }
+
+  /** Topics having QueueData on any broker name of the cluster; unknown cluster → []. */
+  getTopicsByCluster(clusterName: string): string[] {
+    const names = this.clusterAddrTable.get(clusterName);
+    if (names === undefined) return [];
+    const topics = new Set<string>();
+    for (const brokerName of names) {
+      const hosted = this.brokerNameTopics.get(brokerName);
+      if (hosted !== undefined) for (const t of hosted) topics.add(t);
+    }
+    return [...topics];
+  }
+
+  /** Cluster names + broker names, and one address of the first broker group found. */
+  getSystemTopicList(): TopicList {
+    const topics = new Set<string>();
+    for (const [cluster, names] of this.clusterAddrTable) {
+      topics.add(cluster);
+      for (const n of names) topics.add(n);
+    }
+    const list: TopicList = { topicList: [...topics] };
+    for (const group of this.brokerAddrTable.values()) {
+      const first = group.brokerAddrs.values().next();
+      if (first.done !== true) {
+        list.brokerAddr = first.value;
+        break;
+      }
+    }
+    return list;
+  }
+
+  /** GET_UNIT_TOPIC_LIST: first QueueData has FLAG_UNIT. */
+  getUnitTopics(): string[] {
+    return this.topicsWhereFirstQueueData((f) => (f & TopicSysFlag.FLAG_UNIT) !== 0);
+  }
+
+  /** GET_HAS_UNIT_SUB_TOPIC_LIST: first QueueData has FLAG_UNIT_SUB. */
+  getHasUnitSubTopicList(): string[] {
+    return this.topicsWhereFirstQueueData((f) => (f & TopicSysFlag.FLAG_UNIT_SUB) !== 0);
+  }
+
+  /** GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST: first QueueData has FLAG_UNIT_SUB and not FLAG_UNIT. */
+  getHasUnitSubUnUnitTopicList(): string[] {
+    return this.topicsWhereFirstQueueData(
+      (f) => (f & TopicSysFlag.FLAG_UNIT_SUB) !== 0 && (f & TopicSysFlag.FLAG_UNIT) === 0,
+    );
+  }
+
+  // Java looks at the first QueueData of the topic's HashMap; we reproduce that order.
+  private topicsWhereFirstQueueData(test: (topicSysFlag: number) => boolean): string[] {
+    const out: string[] = [];
+    for (const [topic, byBroker] of this.topicQueueTable) {
+      const first = javaHashMapFirstValue(byBroker);
+      if (first !== undefined && test(first.topicSysFlag)) out.push(topic);
+    }
+    return out;
+  }
+
+  /** GET_BROKER_CLUSTER_INFO (copies). */
+  getAllClusterInfo(): ClusterInfo {
+    const brokerAddrTable = new Map<string, BrokerData>();
+    for (const [name, group] of this.brokerAddrTable)
+      brokerAddrTable.set(name, toBrokerData(group));
+    const clusterAddrTable = new Map<string, string[]>();
+    for (const [cluster, names] of this.clusterAddrTable) clusterAddrTable.set(cluster, [...names]);
+    return { brokerAddrTable, clusterAddrTable };
+  }
+
+  /** GET_BROKER_MEMBER_GROUP (5.x): `clusterName` is echoed only; unknown name → empty map. */
+  getBrokerMemberGroup(clusterName: string, brokerName: string): BrokerMemberGroup {
+    const group = this.brokerAddrTable.get(brokerName);
+    return {
+      cluster: clusterName,
+      brokerName,
+      brokerAddrs: group === undefined ? new Map<number, string>() : new Map(group.brokerAddrs),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replication
+
+  /**
+   * Applies recorded edits `ops[from..]` until `to` (exclusive) and returns the index reached.
+   * Each op is applied with the same method the owner used, so orders and indexes stay identical.
+   */
+  applyOps(ops: readonly unknown[], from = 0, to = ops.length): number {
+    let i = from;
+    while (i < to) {
+      const code = ops[i] as OpCode;
+      switch (code) {
+        case OpCode.PUT_QUEUE:
+          this.putQueueData(
+            ops[i + 1] as string,
+            ops[i + 2] as string,
+            ops[i + 3] as number,
+            ops[i + 4] as number,
+            ops[i + 5] as number,
+            ops[i + 6] as number,
+          );
+          i += 7;
+          break;
+        case OpCode.REMOVE_QUEUE:
+          this.removeQueueData(ops[i + 1] as string, ops[i + 2] as string);
+          i += 3;
+          break;
+        case OpCode.CREATE_GROUP:
+          this.createGroup(ops[i + 1] as string, ops[i + 2] as string);
+          i += 3;
+          break;
+        case OpCode.DELETE_GROUP:
+          this.deleteGroup(ops[i + 1] as string);
+          i += 2;
+          break;
+        case OpCode.GROUP_FLAGS:
+          this.setGroupFlags(
+            ops[i + 1] as string,
+            ops[i + 2] as boolean,
+            ops[i + 3] as string | null,
+          );
+          i += 4;
+          break;
+        case OpCode.SET_ADDR:
+          this.setBrokerAddr(ops[i + 1] as string, ops[i + 2] as number, ops[i + 3] as string);
+          i += 4;
+          break;
+        case OpCode.DELETE_ADDR:
+          this.deleteBrokerAddr(ops[i + 1] as string, ops[i + 2] as number);
+          i += 3;
+          break;
+        case OpCode.ADD_CLUSTER_MEMBER:
+          this.addClusterMember(ops[i + 1] as string, ops[i + 2] as string);
+          i += 3;
+          break;
+        case OpCode.REMOVE_FROM_CLUSTERS:
+          this.removeFromAllClusters(ops[i + 1] as string);
+          i += 2;
+          break;
+        case OpCode.SET_FILTERS:
+          this.setFilterServers(
+            ops[i + 1] as string,
+            ops[i + 2] as string,
+            ops[i + 3] as readonly string[],
+          );
+          i += 4;
+          break;
+        case OpCode.DELETE_FILTERS:
+          this.deleteFilterServers(ops[i + 1] as string, ops[i + 2] as string);
+          i += 3;
+          break;
+        case OpCode.PUT_MAPPING:
+          this.putMapping(ops[i + 1] as string, ops[i + 2] as TopicQueueMappingInfo);
+          i += 3;
+          break;
+        default:
+          throw new Error(`unknown route op ${String(code)} at ${i}`);
+      }
+    }
+    return i;
+  }
+
+  /**
+   * The whole state as the edits that rebuild it, in an order that reproduces every Map's and
+   * Set's insertion order (so a replica started late answers byte-identically). Clusters are
+   * emitted per broker name; their member order is then restored by the cluster entries.
+   */
+  exportOps(): unknown[] {
+    const out: unknown[] = [];
+    for (const [name, group] of this.brokerAddrTable) {
+      out.push(OpCode.CREATE_GROUP, name, group.cluster);
+      if (group.enableActingMaster || group.zoneName !== null) {
+        out.push(OpCode.GROUP_FLAGS, name, group.enableActingMaster, group.zoneName);
+      }
+      for (const [id, addr] of group.brokerAddrs) out.push(OpCode.SET_ADDR, name, id, addr);
+    }
+    for (const [cluster, names] of this.clusterAddrTable) {
+      for (const name of names) out.push(OpCode.ADD_CLUSTER_MEMBER, cluster, name);
+    }
+    for (const [topic, byBroker] of this.topicQueueTable) {
+      for (const [name, qd] of byBroker) {
+        out.push(
+          OpCode.PUT_QUEUE,
+          topic,
+          name,
+          qd.readQueueNums,
+          qd.writeQueueNums,
+          qd.perm,
+          qd.topicSysFlag,
+        );
+      }
+    }
+    for (const [key, entry] of this.filterServerTable) {
+      out.push(OpCode.SET_FILTERS, key, entry.brokerName, entry.servers.slice());
+    }
+    for (const [topic, byBroker] of this.topicQueueMappingInfoTable) {
+      for (const info of byBroker.values()) out.push(OpCode.PUT_MAPPING, topic, info);
+    }
+    // brokerNameTopics follows topic-table order above; the owner's may differ where a broker
+    // name got a topic that already existed. Re-insert each set in the owner's order.
+    for (const [name, topics] of this.brokerNameTopics) {
+      out.push(OpCode.ORDER_BROKER_TOPICS, name, [...topics]);
+    }
+    for (const [name, clusters] of this.brokerNameClusters) {
+      out.push(OpCode.ORDER_BROKER_CLUSTERS, name, [...clusters]);
+    }
+    for (const [name, topics] of this.brokerNameMappings) {
+      out.push(OpCode.ORDER_BROKER_MAPPINGS, name, [...topics]);
+    }
+    return out;
+  }
+
+  /** Loads `exportOps()` output into empty tables (the ORDER_* entries are only valid here). */
+  importOps(ops: readonly unknown[]): void {
+    let i = 0;
+    const n = ops.length;
+    while (i < n) {
+      const code = ops[i] as OpCode;
+      if (code === OpCode.ORDER_BROKER_TOPICS) {
+        const name = ops[i + 1] as string;
+        this.brokerNameTopics.set(name, new Set(ops[i + 2] as string[]));
+        i += 3;
+      } else if (code === OpCode.ORDER_BROKER_CLUSTERS) {
+        const name = ops[i + 1] as string;
+        this.brokerNameClusters.set(name, new Set(ops[i + 2] as string[]));
+        i += 3;
+      } else if (code === OpCode.ORDER_BROKER_MAPPINGS) {
+        const name = ops[i + 1] as string;
+        this.brokerNameMappings.set(name, new Set(ops[i + 2] as string[]));
+        i += 3;
+      } else {
+        i = this.applyOps(ops, i, nextOpEnd(ops, i));
+      }
+    }
+    this.changedTopics.clear();
+  }
+}
+
+/** Index just past the op starting at `i` (for importOps' one-at-a-time replay). */
+function nextOpEnd(ops: readonly unknown[], i: number): number {
+  return i + OP_WIDTH[ops[i] as OpCode];
+}
+
+const OP_WIDTH: Record<OpCode, number> = {
+  [OpCode.PUT_QUEUE]: 7,
+  [OpCode.REMOVE_QUEUE]: 3,
+  [OpCode.CREATE_GROUP]: 3,
+  [OpCode.DELETE_GROUP]: 2,
+  [OpCode.GROUP_FLAGS]: 4,
+  [OpCode.SET_ADDR]: 4,
+  [OpCode.DELETE_ADDR]: 3,
+  [OpCode.ADD_CLUSTER_MEMBER]: 3,
+  [OpCode.REMOVE_FROM_CLUSTERS]: 2,
+  [OpCode.SET_FILTERS]: 4,
+  [OpCode.DELETE_FILTERS]: 3,
+  [OpCode.PUT_MAPPING]: 3,
+  [OpCode.ORDER_BROKER_TOPICS]: 3,
+  [OpCode.ORDER_BROKER_CLUSTERS]: 3,
+  [OpCode.ORDER_BROKER_MAPPINGS]: 3,
+};
+
+export function toBrokerData(group: Readonly<BrokerGroup>): BrokerData {
+  const bd: BrokerData = {
+    cluster: group.cluster,
+    brokerName: group.brokerName,
+    brokerAddrs: new Map(group.brokerAddrs),
+  };
+  // BrokerData.enableActingMaster is written only when true (4.9 goldens stay byte-equal).
+  if (group.enableActingMaster) bd.enableActingMaster = true;
+  if (group.zoneName !== null) bd.zoneName = group.zoneName;
+  return bd;
+}
+
+export function minKey(m: ReadonlyMap<number, unknown>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const k of m.keys()) if (k < min) min = k;
+  return min;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Java 5.x pickupTopicRouteData acting-master rewrite: a group that has members but no master,
+ * has enableActingMaster and whose QueueData is not writable shows its smallest-id member as id 0,
+ * so clients read from it (and take locks there) as if it were the master.
+ */
+function applyActingMaster(route: TopicRouteData): void {
+  for (const bd of route.brokerDatas) {
+    const addrs = bd.brokerAddrs;
+    if (addrs.size === 0 || addrs.has(MASTER_ID) || bd.enableActingMaster !== true) continue;
+    const qd = route.queueDatas.find((q) => q.brokerName === bd.brokerName);
+    if (qd === undefined || (qd.perm & Perm.WRITE) !== 0) continue;
+    const minId = minKey(addrs);
+    const actingAddr = addrs.get(minId)!;
+    addrs.delete(minId);
+    addrs.set(MASTER_ID, actingAddr);
+  }
+}
