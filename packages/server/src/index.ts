@@ -61,4 +61,4 @@ export { RouteInfoManager } from './route/index.js';
 export type { Clock } from './route/index.js';
 export { KVConfigCorruptError, KVConfigError, KVConfigManager } from './kvconfig/index.js';
 export { Dispatcher } from './handlers/dispatcher.js';
-export type { DispatcherDeps } from './handlers/dispatcher.js';
+export type { DispatcherDeps } from './handlers/handler-sets.js';

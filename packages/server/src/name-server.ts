@@ -1,34 +1,43 @@
 /**
- * Composition root (Java NamesrvController): wires config, logging, the KV store, the route table,
- * metrics, the dispatcher, the TCP transport and the HTTP admin server, and owns every timer.
+ * Composition root (Java NamesrvController): wires config, logging, the registry owner, the
+ * serving side(s), the acceptor, metrics and the HTTP admin server, and owns every timer.
+ *
+ * Shape of a node (see README "Using every core"):
+ *
+ *               ┌───────────── this process ─────────────┐
+ *   clients ──▶ │ Acceptor ──▶ ServingNode (reads)        │   servingWorkers = 1
+ *               │                 │ writes                │
+ *               │             RegistryOwner (state)  HTTP │
+ *               └─────────────────────────────────────────┘
+ *
+ *   with servingWorkers = W > 1 the acceptor hands each connection to one of W serving worker
+ *   processes (cluster/), each answering reads from a replica of the owner's tables; the owner,
+ *   the acceptor and the HTTP port stay here. The serving code is the same in both shapes.
  *
  * Lifecycle: `start()` loads the KV file, binds the ports and starts the scans, resolving to the
  * bound addresses (the real ports when 0 was asked). `close()` is idempotent and shuts down in
  * order: stop accepting, stop timers, drain answered requests and close connections (destroying
- * those still open after `shutdownTimeoutMillis`), close HTTP, flush logs. Signals and exit
- * codes belong to main.ts only.
+ * those still open after `shutdownTimeoutMillis`), finish pending writes, close HTTP, flush logs.
+ * Signals and exit codes belong to main.ts only.
  */
+import { availableParallelism } from 'node:os';
 import type { ConfigKey, NamesrvConfig } from './config/index.js';
-import { ConfigHolder } from './config-holder.js';
-import { CountingKVConfigManager, CountingRouteInfoManager } from './counting-managers.js';
-import { Dispatcher } from './handlers/dispatcher.js';
 import { HttpAdminError, HttpAdminServer, startupReadiness } from './http/index.js';
-import {
-  KVConfigCorruptError,
-  KVConfigFileStore,
-  KVConfigManager,
-  writeFileAtomicSync,
-} from './kvconfig/index.js';
+import { KVConfigCorruptError, KVConfigFileStore, writeFileAtomicSync } from './kvconfig/index.js';
+import type { KVConfigManager } from './kvconfig/index.js';
 import { createSilentLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { createMetrics } from './metrics.js';
 import type { NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
-import { RouteInfoManager } from './route/index.js';
-import type { Clock, RemovedBroker } from './route/index.js';
-import { RemotingServer } from './transport/remoting-server.js';
+import { RegistryOwner } from './registry/registry-owner.js';
+import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
+import { ServingNode } from './serving/serving-node.js';
+import { Acceptor } from './transport/acceptor.js';
+import { validateTransportOptions } from './transport/remoting-server.js';
 import { TransportError } from './transport/transport-error.js';
-import type { TransportMetrics } from './transport/types.js';
+import { DEFAULT_TRANSPORT_OPTIONS } from './transport/types.js';
+import type { TransportOptions } from './transport/types.js';
 
 export interface NameServerOptions {
   config: NamesrvConfig;
@@ -50,10 +59,9 @@ export interface NameServerAddress {
 
 /** Everything `start()` builds; null before start. */
 interface Running {
-  kvConfigManager: KVConfigManager;
-  routeInfoManager: RouteInfoManager;
-  dispatcher: Dispatcher;
-  transport: RemotingServer;
+  owner: RegistryOwner;
+  serving: ServingNode;
+  acceptor: Acceptor;
   http: HttpAdminServer | null;
   address: NameServerAddress;
 }
@@ -65,9 +73,15 @@ const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
 /** Java prints the KV table 1 minute after start, then every 10 minutes. */
 const KV_DUMP_INITIAL_DELAY_MILLIS = 60_000;
 
+/** The number of serving processes `servingWorkers` asks for (0 = automatic). */
+export function resolveServingWorkers(configured: number, cores = availableParallelism()): number {
+  if (configured > 0) return configured;
+  return Math.max(1, Math.min(8, cores - 1));
+}
+
 export class NameServer {
   readonly metrics: NamesrvMetrics;
-  private readonly configHolder: ConfigHolder;
+  private readonly initialConfig: NamesrvConfig;
   private readonly logger: Logger;
   /** Component loggers, kept so a live `logLevel` change reaches all of them. */
   private readonly componentLoggers: Logger[] = [];
@@ -78,24 +92,21 @@ export class NameServer {
   private closePromise: Promise<void> | null = null;
 
   constructor(options: NameServerOptions) {
-    this.configHolder = new ConfigHolder(options.config);
+    this.initialConfig = options.config;
     this.logger = options.logger ?? createSilentLogger();
     this.clock = options.clock ?? SYSTEM_CLOCK;
     this.metrics = createMetrics(
       {
-        brokerCount: () => this.running?.routeInfoManager.getCounts().brokers ?? 0,
-        topicCount: () => this.running?.routeInfoManager.getCounts().topics ?? 0,
+        brokerCount: () => this.running?.owner.routes.getCounts().brokers ?? 0,
+        topicCount: () => this.running?.owner.routes.getCounts().topics ?? 0,
       },
       { defaultMetrics: options.defaultMetrics ?? true },
     );
-    this.configHolder.onChange((next, _previous, changed) => {
-      this.onConfigChanged(next, changed);
-    });
   }
 
   /** The live configuration (UPDATE_NAMESRV_CONFIG replaces it). */
   get config(): NamesrvConfig {
-    return this.configHolder.get();
+    return this.running?.owner.config.get() ?? this.initialConfig;
   }
 
   /** The bound addresses while running; null before `start()` resolved and once closing. */
@@ -105,15 +116,16 @@ export class NameServer {
 
   /** The route table (for the admin views and tests); throws before `start()`. */
   get routeInfoManager(): RouteInfoManager {
-    return this.require().routeInfoManager;
+    return this.require().owner.routes;
   }
 
   get kvConfigManager(): KVConfigManager {
-    return this.require().kvConfigManager;
+    return this.require().owner.kv;
   }
 
-  get transport(): RemotingServer {
-    return this.require().transport;
+  /** Open client connections. */
+  get connectionCount(): number {
+    return this.require().serving.pool.connectionCount;
   }
 
   async start(): Promise<NameServerAddress> {
@@ -121,64 +133,45 @@ export class NameServer {
       throw new NameServerError('NS_STATE', `start() called on a ${this.state} name server`);
     }
     this.state = 'starting';
-    const config = this.config;
+    const config = this.initialConfig;
     this.logger.info({ config }, 'starting name server');
     try {
-      const kvConfigManager = this.loadKVConfig(config.kvConfigPath);
-      const routeInfoManager = new CountingRouteInfoManager(
-        {
-          clock: this.clock,
-          logger: this.component('route'),
-          kvLookup: (namespace) => kvConfigManager.getKVListByNamespace(namespace),
-        },
-        {
-          supportActingMaster: config.supportActingMaster,
-          deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
-          defaultHeartbeatTimeoutMillis: config.heartbeatTimeoutMillis,
-        },
-        () => {
-          this.metrics.brokerRegistered();
-        },
-      );
-      const dispatcher = new Dispatcher({
-        routeInfoManager,
-        kvConfigManager,
-        config: this.configHolder,
-        persistConfig: (text) => {
-          this.persistConfig(text);
-        },
-        metrics: this.metrics,
-        logger: this.component('handlers'),
-        clock: this.clock,
+      const transportOptions = this.transportOptions(config);
+      const owner = this.createOwner(config);
+      owner.config.onChange((next, _previous, changed) => {
+        this.onConfigChanged(next, changed);
       });
-      const transport = new RemotingServer({
-        dispatcher,
+      const serving = new ServingNode({
+        state: {
+          routes: owner.routes,
+          kv: owner.kv,
+          config: () => owner.config.get(),
+        },
+        registry: {
+          execute: (request, ctx) => owner.execute(request, ctx),
+          connectionClosed: (id) => {
+            void owner.connectionClosed(id);
+          },
+        },
+        loggerFor: (name) => this.component(name),
+        metrics: this.metrics,
+        clock: this.clock,
+        transport: transportOptions,
+      });
+      const acceptor = new Acceptor({
+        options: transportOptions,
         logger: this.component('transport'),
-        metrics: this.transportMetrics(),
-        now: () => this.clock.now(),
-        options: {
-          host: config.bindAddress,
-          port: config.listenPort,
-          maxFrameLength: config.maxFrameLength,
-          idleTimeoutMillis: config.serverChannelMaxIdleTimeSeconds * 1000,
-          backlog: config.serverSocketBacklog,
-          // One response can be as large as a frame; never kill a peer for a single answer.
-          writeHardLimit: Math.max(64 * 1024 * 1024, 2 * config.maxFrameLength),
-        },
-        onConnectionClosed: (id) => {
-          this.countExpired(routeInfoManager.onConnectionClosed(id), 'channel_closed');
-        },
+        pick: () => serving,
       });
       // Visible to close() from here on, so a failure below still releases the port.
       this.running = {
-        kvConfigManager,
-        routeInfoManager,
-        dispatcher,
-        transport,
+        owner,
+        serving,
+        acceptor,
         http: null,
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
       };
-      const bound = await transport.listen().catch((err: unknown) => {
+      const bound = await acceptor.listen().catch((err: unknown) => {
         throw err instanceof TransportError && err.code === 'NS_LISTEN_FAILED'
           ? new NameServerError('NS_STARTUP_LISTEN', err.message, { cause: err })
           : err;
@@ -186,7 +179,7 @@ export class NameServer {
       this.running.address = { host: bound.host, port: bound.port, httpPort: null };
       this.throwIfClosedDuringStart();
       if (config.httpPort >= 0) {
-        const http = this.createHttp(routeInfoManager);
+        const http = this.createHttp(owner);
         this.running.http = http;
         const httpBound = await http.start().catch((err: unknown) => {
           throw err instanceof HttpAdminError && err.code === 'NS_HTTP_LISTEN_FAILED'
@@ -196,7 +189,7 @@ export class NameServer {
         this.running.address.httpPort = httpBound.port;
         this.throwIfClosedDuringStart();
       }
-      this.startTimers(routeInfoManager, kvConfigManager, transport);
+      this.startTimers(owner);
       this.state = 'running';
       const { host, port } = this.running.address;
       this.logger.info(
@@ -220,11 +213,13 @@ export class NameServer {
     const wasRunning = this.state === 'running';
     this.state = 'closing';
     const running = this.running;
-    // transport.close() stops accepting synchronously; timers go right after, so no scan runs
-    // against a table that is being torn down.
-    const transportClosed = running?.transport.close(this.config.shutdownTimeoutMillis);
+    // The acceptor stops at once; timers go right after, so no scan runs against a table that is
+    // being torn down.
+    const stopped = running?.acceptor.close();
     for (const t of this.timers.splice(0)) clearInterval(t);
-    await transportClosed;
+    await running?.serving.close(this.config.shutdownTimeoutMillis);
+    await stopped;
+    await running?.owner.idle();
     await running?.http?.close();
     this.state = 'closed';
     if (wasRunning) this.logger.info({}, 'name server stopped');
@@ -243,9 +238,62 @@ export class NameServer {
     return this.running;
   }
 
-  private createHttp(routes: RouteInfoManager): HttpAdminServer {
-    const config = this.config;
+  private transportOptions(config: NamesrvConfig): TransportOptions {
+    const options: TransportOptions = {
+      ...DEFAULT_TRANSPORT_OPTIONS,
+      host: config.bindAddress,
+      port: config.listenPort,
+      maxFrameLength: config.maxFrameLength,
+      idleTimeoutMillis: config.serverChannelMaxIdleTimeSeconds * 1000,
+      backlog: config.serverSocketBacklog,
+      // One response can be as large as a frame; never kill a peer for a single answer.
+      writeHardLimit: Math.max(64 * 1024 * 1024, 2 * config.maxFrameLength),
+    };
+    validateTransportOptions(options);
+    return options;
+  }
+
+  private createOwner(config: NamesrvConfig): RegistryOwner {
+    const store = new KVConfigFileStore(config.kvConfigPath);
+    let initialKV: Map<string, Map<string, string>>;
+    try {
+      initialKV = store.load();
+    } catch (err) {
+      if (err instanceof KVConfigCorruptError) {
+        throw new NameServerError(
+          'NS_STARTUP_KV_CONFIG',
+          `${err.message} (kvConfigPath; the file was left untouched, fix or move it and restart)`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    this.logger.info(
+      { kvConfigPath: config.kvConfigPath, namespaces: initialKV.size },
+      'KV config loaded',
+    );
+    return new RegistryOwner({
+      config,
+      clock: this.clock,
+      loggerFor: (name) => this.component(name),
+      metrics: this.metrics,
+      initialKV,
+      kvPersistence: {
+        mode: 'sync',
+        persist: (table) => {
+          store.persist(table);
+        },
+      },
+      persistConfig: (text) => {
+        this.persistConfig(text);
+      },
+    });
+  }
+
+  private createHttp(owner: RegistryOwner): HttpAdminServer {
+    const config = this.initialConfig;
     const clock = this.clock;
+    const routes = owner.routes;
     const waited = startupReadiness({
       needWaitForService: config.needWaitForService,
       waitSecondsForService: config.waitSecondsForService,
@@ -275,36 +323,6 @@ export class NameServer {
     return child;
   }
 
-  private loadKVConfig(path: string): KVConfigManager {
-    const store = new KVConfigFileStore(path);
-    let initial: Map<string, Map<string, string>>;
-    try {
-      initial = store.load();
-    } catch (err) {
-      if (err instanceof KVConfigCorruptError) {
-        throw new NameServerError(
-          'NS_STARTUP_KV_CONFIG',
-          `${err.message} (kvConfigPath; the file was left untouched, fix or move it and restart)`,
-          { cause: err },
-        );
-      }
-      throw err;
-    }
-    const namespaces = initial.size;
-    this.logger.info({ kvConfigPath: path, namespaces }, 'KV config loaded');
-    return new CountingKVConfigManager(
-      {
-        initial,
-        persist: (table) => {
-          store.persist(table);
-        },
-      },
-      (op) => {
-        this.metrics.kvConfigWritten(op);
-      },
-    );
-  }
-
   /** UPDATE_NAMESRV_CONFIG: the whole properties text, atomically, to configStorePath. */
   private persistConfig(text: string): void {
     const path = this.config.configStorePath;
@@ -324,34 +342,21 @@ export class NameServer {
       this.logger.level = next.logLevel;
       for (const l of this.componentLoggers) l.level = next.logLevel;
     }
-    if (changed.includes('deleteTopicWithBrokerRegistration')) {
-      this.running?.routeInfoManager.setDeleteTopicWithBrokerRegistration(
-        next.deleteTopicWithBrokerRegistration,
-      );
-    }
   }
 
-  private startTimers(
-    routes: RouteInfoManager,
-    kv: KVConfigManager,
-    transport: RemotingServer,
-  ): void {
-    const config = this.config;
+  private startTimers(owner: RegistryOwner): void {
+    const config = this.initialConfig;
     const log = this.component('scheduler');
     // Timers are unref'd: the listening socket keeps the process alive, not a periodic task.
     const scan = setInterval(() => {
-      try {
-        const expired = routes.scanNotActiveBroker(this.clock.now());
-        // Java closes the expired broker's channel; its close event then finds nothing left.
-        // A connection still carrying another live broker (one process registering several
-        // broker names) stays open, or the healthy brokers on it would go down too.
-        for (const b of expired) {
-          if (!routes.isConnectionInUse(b.connectionId)) transport.closeConnection(b.connectionId);
-        }
-        this.countExpired(expired, 'timeout');
-      } catch (err) {
-        log.error({ err }, 'scanNotActiveBroker failed');
-      }
+      owner.scanNotActiveBroker().then(
+        (expired) => {
+          this.closeExpiredConnections(owner, expired);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'scanNotActiveBroker failed');
+        },
+      );
     }, config.scanNotActiveBrokerInterval);
     scan.unref();
     this.timers.push(scan);
@@ -360,7 +365,9 @@ export class NameServer {
     if (dumpEvery > 0) {
       const dump = (): void => {
         const configTable: Record<string, Record<string, string | null>> = {};
-        for (const [ns, entries] of kv.snapshot()) configTable[ns] = Object.fromEntries(entries);
+        for (const [ns, entries] of owner.kv.snapshot()) {
+          configTable[ns] = Object.fromEntries(entries);
+        }
         log.info({ configTable }, 'KV config table');
       };
       const first = setTimeout(
@@ -377,25 +384,16 @@ export class NameServer {
     }
   }
 
-  private countExpired(removed: RemovedBroker[], reason: 'timeout' | 'channel_closed'): void {
-    for (let i = 0; i < removed.length; i++) this.metrics.brokerExpired(reason);
-  }
-
-  private transportMetrics(): TransportMetrics {
-    const m = this.metrics;
-    return {
-      connectionOpened: () => {
-        m.connectionOpened();
-      },
-      connectionClosed: () => {
-        m.connectionClosed();
-      },
-      frameError: (code) => {
-        m.frameError(code);
-      },
-      connectionDropped: () => {
-        // Idle and overflow closes are logged by the transport; no separate series (yet).
-      },
-    };
+  /**
+   * Java closes the expired broker's channel; its close event then finds nothing left. A
+   * connection still carrying another live broker (one process registering several broker names)
+   * stays open, or the healthy brokers on it would go down too.
+   */
+  private closeExpiredConnections(owner: RegistryOwner, expired: RemovedBroker[]): void {
+    const serving = this.running?.serving;
+    if (serving === undefined) return;
+    for (const b of expired) {
+      if (!owner.isConnectionInUse(b.connectionId)) serving.pool.closeConnection(b.connectionId);
+    }
   }
 }

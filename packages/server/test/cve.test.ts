@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequest, decodeFrame, encodeCommand, ResponseCode } from '@ns/protocol';
 import type { NamesrvConfig } from '../src/config/index.js';
-import { Dispatcher } from '../src/handlers/dispatcher.js';
+import { createDispatcher } from '../src/handlers/handler-sets.js';
 import { KVConfigManager } from '../src/kvconfig/index.js';
 import { createSilentLogger } from '../src/logging.js';
 import { RouteInfoManager } from '../src/route/index.js';
-import { baseConfig, FakeClock } from './handlers-harness.js';
+import { baseConfig, FakeClock, syncResult } from './handlers-harness.js';
 
 let dir: string;
 
@@ -42,7 +42,7 @@ function server() {
     rocketmqHome: join(dir, 'home'),
   });
   const clock = new FakeClock();
-  const dispatcher = new Dispatcher({
+  const dispatcher = createDispatcher({
     routeInfoManager: new RouteInfoManager({ clock }),
     kvConfigManager: new KVConfigManager(),
     config: {
@@ -69,10 +69,12 @@ function attackFrame(body: string): Buffer {
 }
 
 function send(s: ReturnType<typeof server>, frame: Buffer) {
-  return s.dispatcher.dispatch(decodeFrame(frame.subarray(4)), {
-    connectionId: 1,
-    remoteAddress: '203.0.113.9:40000',
-  })!;
+  return syncResult(
+    s.dispatcher.dispatch(decodeFrame(frame.subarray(4)), {
+      connectionId: 1,
+      remoteAddress: '203.0.113.9:40000',
+    }),
+  )!;
 }
 
 describe('CVE-2023-33246: rocketmqHome command injection through UPDATE_NAMESRV_CONFIG', () => {

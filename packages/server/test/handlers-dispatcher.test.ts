@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createRequest, encodeCommand, ResponseCode, SerializeType } from '@ns/protocol';
-import { Dispatcher } from '../src/handlers/dispatcher.js';
+import { createDispatcher } from '../src/handlers/handler-sets.js';
 import { createSilentLogger } from '../src/logging.js';
 import { RouteInfoManager } from '../src/route/index.js';
 import { KVConfigManager } from '../src/kvconfig/index.js';
-import { baseConfig, createHarness, FakeClock, request } from './handlers-harness.js';
+import { baseConfig, createHarness, FakeClock, request, syncResult } from './handlers-harness.js';
 
 describe('Dispatcher', () => {
   it('handles every NameServer request code of §2.1', () => {
@@ -61,7 +61,7 @@ describe('Dispatcher', () => {
     };
     const errors: object[] = [];
     const logger = createSilentLogger();
-    const dispatcher = new Dispatcher({
+    const dispatcher = createDispatcher({
       routeInfoManager: routes,
       kvConfigManager: new KVConfigManager(),
       config: { get: () => baseConfig(), set: () => undefined },
@@ -76,14 +76,13 @@ describe('Dispatcher', () => {
       clock,
     });
     const ctx = { connectionId: 1, remoteAddress: 'x' };
-    const res = dispatcher.dispatch(createRequest({ code: 106, opaque: 1 }), ctx)!;
+    const res = syncResult(dispatcher.dispatch(createRequest({ code: 106, opaque: 1 }), ctx))!;
     expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(res.remark).toBe('RangeError: table exploded');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 106 });
-    const next = dispatcher.dispatch(
-      createRequest({ code: 105, opaque: 2, extFields: { topic: 'T' } }),
-      ctx,
+    const next = syncResult(
+      dispatcher.dispatch(createRequest({ code: 105, opaque: 2, extFields: { topic: 'T' } }), ctx),
     )!;
     expect(next.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     // A response is always encodable.
@@ -105,7 +104,7 @@ describe('Dispatcher', () => {
 
   it('a failing metrics facade does not break request handling', () => {
     const clock = new FakeClock();
-    const dispatcher = new Dispatcher({
+    const dispatcher = createDispatcher({
       routeInfoManager: new RouteInfoManager({ clock }),
       kvConfigManager: new KVConfigManager(),
       config: { get: () => baseConfig(), set: () => undefined },
@@ -118,10 +117,12 @@ describe('Dispatcher', () => {
       logger: createSilentLogger(),
       clock,
     });
-    const res = dispatcher.dispatch(createRequest({ code: 106, opaque: 1 }), {
-      connectionId: 1,
-      remoteAddress: 'x',
-    });
+    const res = syncResult(
+      dispatcher.dispatch(createRequest({ code: 106, opaque: 1 }), {
+        connectionId: 1,
+        remoteAddress: 'x',
+      }),
+    );
     expect(res?.code).toBe(ResponseCode.SUCCESS);
   });
 });

@@ -13,7 +13,9 @@ import {
 import type { RemotingCommand, TopicConfig } from '@ns/protocol';
 import { defaultConfig } from '../src/config/index.js';
 import type { NamesrvConfig } from '../src/config/index.js';
-import { Dispatcher } from '../src/handlers/dispatcher.js';
+import type { DispatchResult } from '../src/handlers/dispatcher.js';
+import { createDispatcher } from '../src/handlers/handler-sets.js';
+import type { LocalDispatcher } from '../src/handlers/handler-sets.js';
 import type { RequestContext } from '../src/handlers/request-context.js';
 import { KVConfigManager } from '../src/kvconfig/index.js';
 import type { KVConfigPersist } from '../src/kvconfig/index.js';
@@ -35,7 +37,7 @@ export interface MetricCall {
 }
 
 export interface Harness {
-  dispatcher: Dispatcher;
+  dispatcher: LocalDispatcher;
   routes: RouteInfoManager;
   kv: KVConfigManager;
   clock: FakeClock;
@@ -68,6 +70,12 @@ export interface HarnessOptions {
   routeOptions?: RouteInfoManagerOptions;
   /** The KV manager's persist function (default: none). */
   kvPersist?: KVConfigPersist;
+}
+
+/** The dispatcher's answer, which the single-process handlers give synchronously. */
+export function syncResult(result: DispatchResult): RemotingCommand | null {
+  if (result instanceof Promise) throw new Error('expected a synchronous answer');
+  return result;
 }
 
 export function baseConfig(overrides: HarnessOptions['config'] = {}): NamesrvConfig {
@@ -109,7 +117,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   let config = baseConfig(options.config);
   const persisted: string[] = [];
   const metrics: MetricCall[] = [];
-  const dispatcher = new Dispatcher({
+  const dispatcher = createDispatcher({
     routeInfoManager: routes,
     kvConfigManager: kv,
     config: {
@@ -135,10 +143,12 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     clock,
   });
   const dispatch = (req: RemotingCommand, ctx: Partial<RequestContext> = {}) =>
-    dispatcher.dispatch(req, {
-      connectionId: ctx.connectionId ?? 1,
-      remoteAddress: ctx.remoteAddress ?? '127.0.0.1:50000',
-    });
+    syncResult(
+      dispatcher.dispatch(req, {
+        connectionId: ctx.connectionId ?? 1,
+        remoteAddress: ctx.remoteAddress ?? '127.0.0.1:50000',
+      }),
+    );
   return {
     dispatcher,
     routes,

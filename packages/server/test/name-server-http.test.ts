@@ -42,7 +42,7 @@ describe('NameServer HTTP admin port', () => {
 
     const c = await RawClient.connect(port);
     try {
-      await waitFor('connection counted', () => s.transport.connectionCount === 1);
+      await waitFor('connection counted', () => s.connectionCount === 1);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/^namesrv_connections_open 1$/m);
     } finally {

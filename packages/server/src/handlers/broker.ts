@@ -1,7 +1,8 @@
 /**
  * Broker-facing requests (§2.2): REGISTER_BROKER (103), UNREGISTER_BROKER (104),
- * QUERY_DATA_VERSION (322), BROKER_HEARTBEAT (904, 5.x), GET_BROKER_MEMBER_GROUP (901, 5.x),
- * WIPE_WRITE_PERM_OF_BROKER (205), ADD_WRITE_PERM_OF_BROKER (327).
+ * QUERY_DATA_VERSION (322), BROKER_HEARTBEAT (904, 5.x), WIPE_WRITE_PERM_OF_BROKER (205),
+ * ADD_WRITE_PERM_OF_BROKER (327): writes, run by the registry owner; and the read
+ * GET_BROKER_MEMBER_GROUP (901, 5.x), answered where the request arrived.
  */
 import {
   bodyCrc32,
@@ -27,14 +28,14 @@ import {
   ResponseCode,
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import type { KVConfigStore, RouteStore } from './deps.js';
+import type { KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
 import { fail, ok, withHeader } from './responses.js';
 
 export interface BrokerHandlerDeps {
-  routeInfoManager: RouteStore;
-  kvConfigManager: KVConfigStore;
+  routeInfoManager: RouteWriteStore;
+  kvConfigManager: KVReadStore;
   /** [5.x] `returnOrderTopicConfigToBroker` (default true; 4.9 always returns it). */
   config(): { returnOrderTopicConfigToBroker: boolean };
 }
@@ -112,7 +113,9 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
         clusterName: h.clusterName,
         brokerId: h.brokerId,
       },
-      { connectionId: ctx.connectionId },
+      ctx.receivedAt === undefined
+        ? { connectionId: ctx.connectionId }
+        : { connectionId: ctx.connectionId, receivedAt: ctx.receivedAt },
     );
     // Java 4.9: synchronous and always SUCCESS (a stale or unknown broker is not an error).
     return ok(request);
@@ -148,12 +151,6 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     return ok(request);
   }
 
-  function getBrokerMemberGroup(request: RemotingCommand): RemotingCommand {
-    const h = decodeGetBrokerMemberGroupRequestHeader(request.extFields);
-    const group = routes.getBrokerMemberGroup(h.clusterName, h.brokerName);
-    return ok(request, encodeGetBrokerMemberGroupResponseBody({ brokerMemberGroup: group }));
-  }
-
   function wipeWritePermOfBroker(request: RemotingCommand): RemotingCommand {
     const h = decodeWipeWritePermOfBrokerRequestHeader(request.extFields);
     const wipeTopicCount = routes.wipeWritePermOfBroker(h.brokerName);
@@ -179,10 +176,19 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     [RequestCode.UNREGISTER_BROKER, unregisterBroker],
     [RequestCode.QUERY_DATA_VERSION, queryDataVersion],
     [RequestCode.BROKER_HEARTBEAT, brokerHeartbeat],
-    [RequestCode.GET_BROKER_MEMBER_GROUP, getBrokerMemberGroup],
     [RequestCode.WIPE_WRITE_PERM_OF_BROKER, wipeWritePermOfBroker],
     [RequestCode.ADD_WRITE_PERM_OF_BROKER, addWritePermOfBroker],
   ];
+}
+
+/** GET_BROKER_MEMBER_GROUP (901, 5.x): a read, answered from the route tables. */
+export function brokerReadHandlers(deps: { routeInfoManager: RouteReadStore }): HandlerTable {
+  function getBrokerMemberGroup(request: RemotingCommand): RemotingCommand {
+    const h = decodeGetBrokerMemberGroupRequestHeader(request.extFields);
+    const group = deps.routeInfoManager.getBrokerMemberGroup(h.clusterName, h.brokerName);
+    return ok(request, encodeGetBrokerMemberGroupResponseBody({ brokerMemberGroup: group }));
+  }
+  return [[RequestCode.GET_BROKER_MEMBER_GROUP, getBrokerMemberGroup]];
 }
 
 /**

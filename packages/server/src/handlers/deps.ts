@@ -4,39 +4,39 @@
  * real `RouteInfoManager`, `KVConfigManager`, config holder, metrics and logger.
  */
 import type { KVTable } from '@ns/protocol';
-import type { RouteInfoManager } from '../route/index.js';
+import type { RouteInfoManager, RouteReadModel } from '../route/index.js';
 
-/** The KV config manager's request-facing operations (Java `KVConfigManager` names). */
-export interface KVConfigStore {
-  putKVConfig(namespace: string, key: string, value: string | null): void;
+/** The KV reads (Java `KVConfigManager` names); a serving worker's replica provides them. */
+export interface KVReadStore {
   getKVConfig(namespace: string, key: string): string | null;
-  deleteKVConfig(namespace: string, key: string): void;
   /** The namespace as a KVTable, or null when it does not exist (an emptied one still exists). */
   getKVListByNamespace(namespace: string): KVTable | null;
 }
 
-/** The route manager operations the handlers call. */
-export type RouteStore = Pick<
+/** The KV config manager's request-facing operations, writes included (registry owner). */
+export interface KVConfigStore extends KVReadStore {
+  putKVConfig(namespace: string, key: string, value: string | null): void;
+  deleteKVConfig(namespace: string, key: string): void;
+}
+
+/** The route reads; a serving worker answers them from its replica of the tables. */
+export type RouteReadStore = RouteReadModel;
+
+/** The route manager's write operations (registry owner only). */
+export type RouteWriteStore = Pick<
   RouteInfoManager,
   | 'registerBroker'
   | 'unregisterBroker'
   | 'queryDataVersion'
   | 'brokerHeartbeat'
-  | 'pickupTopicRouteData'
   | 'wipeWritePermOfBroker'
   | 'addWritePermOfBroker'
   | 'deleteTopic'
   | 'registerTopic'
-  | 'getAllTopicList'
-  | 'getTopicsByCluster'
-  | 'getSystemTopicList'
-  | 'getUnitTopics'
-  | 'getHasUnitSubTopicList'
-  | 'getHasUnitSubUnUnitTopicList'
-  | 'getAllClusterInfo'
-  | 'getBrokerMemberGroup'
-  | 'onRouteChanged'
 >;
+
+/** Everything the handlers call on the route manager (the single-process view). */
+export type RouteStore = RouteReadStore & RouteWriteStore;
 
 /**
  * Per-request metrics (the `NamesrvMetrics.observeRequest` of metrics.ts); must be cheap, it runs

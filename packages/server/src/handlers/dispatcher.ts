@@ -2,6 +2,10 @@
  * request code → handler, and the one place where generic failures become responses
  * (Java: `NettyRemotingAbstract.processRequestCommand` + `DefaultRequestProcessor`'s switch).
  *
+ * Which handlers a dispatcher has is the caller's choice (handler-sets.ts): a serving worker
+ * answers the reads itself and forwards the writes; the registry owner runs the writes; tests and
+ * the replay use one dispatcher with everything.
+ *
  * Rules (deliberate choices are marked):
  * - unknown code → REQUEST_CODE_NOT_SUPPORTED (3), remark ` request type <code> not supported`
  *   (5.x behaviour, leading space included; 4.9 sends nothing). Config
@@ -10,13 +14,14 @@
  *   remark is the codec's message naming the header class and the field, e.g.
  *   `GetRouteInfoRequestHeader: missing required field "topic" (expected a string)`. Java does
  *   not validate (it NPEs later or looks up the topic "null"); we are stricter and say why;
- * - any other throw → SYSTEM_ERROR with the error's message, logged with the request code;
+ * - any other throw or rejection → SYSTEM_ERROR with the error's message, logged with the code;
  * - every response mirrors the request's serialize type, including error responses (Java 4.9
  *   sends exception-made SYSTEM_ERRORs as JSON; mirroring is what every client can read);
  * - one-way requests are processed and never answered, not even with an error (null);
- * - `dispatch` never throws.
+ * - `dispatch` never throws, and a promise it returns never rejects.
  */
 import {
+  BodyDecodeError,
   createResponse,
   HeaderFieldError,
   isOneway,
@@ -24,79 +29,32 @@ import {
   ResponseCode,
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { brokerHandlers } from './broker.js';
-import type { Clock, HandlerLogger, KVConfigStore, RequestMetrics, RouteStore } from './deps.js';
-import type { Handler } from './handler.js';
-import { kvConfigHandlers } from './kv-config.js';
-import { namesrvConfigHandlers } from './namesrv-config.js';
-import type { NamesrvConfigHolder } from './namesrv-config.js';
+import type { HandlerLogger, RequestMetrics } from './deps.js';
+import type { Handler, HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
-import { RouteBodyCache } from './route-cache.js';
-import { routeBodyBuilder, routeHandlers } from './route.js';
-import { topicListHandlers } from './topic-list.js';
 
-export interface DispatcherDeps {
-  routeInfoManager: RouteStore;
-  kvConfigManager: KVConfigStore;
-  /** The live NamesrvConfig and how to change it (UPDATE_NAMESRV_CONFIG). */
-  config: NamesrvConfigHolder;
-  /**
-   * Writes the properties text UPDATE_NAMESRV_CONFIG produced to `configStorePath` (E1 owns the
-   * file). Called after the new config was accepted; a throw becomes SYSTEM_ERROR.
-   */
-  persistConfig(text: string): void;
-  metrics?: RequestMetrics;
+/** A response now, a response later, or nothing to send (null). */
+export type DispatchResult = RemotingCommand | null | Promise<RemotingCommand | null>;
+
+export interface DispatcherInit {
+  handlers: readonly HandlerTable[];
+  /** Live `replyToUnknownRequestCode`. */
+  replyToUnknownRequestCode: () => boolean;
+  metrics?: RequestMetrics | undefined;
   logger: HandlerLogger;
-  clock: Clock;
 }
 
 export class Dispatcher {
   private readonly handlers = new Map<number, Handler>();
   private readonly log: HandlerLogger;
   private readonly metrics: RequestMetrics | null;
-  private readonly config: NamesrvConfigHolder;
-  /** Exposed for tests and the admin page (size); invalidated by route and KV changes. */
-  readonly routeCache: RouteBodyCache;
+  private readonly replyToUnknownRequestCode: () => boolean;
 
-  constructor(deps: DispatcherDeps) {
-    this.log = deps.logger;
-    this.metrics = deps.metrics ?? null;
-    this.config = deps.config;
-    const routes = deps.routeInfoManager;
-    const kv = deps.kvConfigManager;
-    const config = (): ReturnType<NamesrvConfigHolder['get']> => deps.config.get();
-
-    this.routeCache = new RouteBodyCache(
-      routeBodyBuilder(routes, kv),
-      deps.config.get().orderMessageEnable,
-    );
-    routes.onRouteChanged(this.routeCache.invalidate);
-
-    const tables = [
-      kvConfigHandlers({
-        kvConfigManager: kv,
-        onOrderTopicConfChanged: (topic) => {
-          this.routeCache.invalidateTopic(topic);
-        },
-      }),
-      brokerHandlers({ routeInfoManager: routes, kvConfigManager: kv, config }),
-      routeHandlers({
-        routeInfoManager: routes,
-        kvConfigManager: kv,
-        config,
-        clock: deps.clock,
-        routeCache: this.routeCache,
-      }),
-      topicListHandlers({ routeInfoManager: routes, config }),
-      namesrvConfigHandlers({
-        config: deps.config,
-        persistConfig: (text) => {
-          deps.persistConfig(text);
-        },
-        logger: deps.logger,
-      }),
-    ];
-    for (const table of tables) {
+  constructor(init: DispatcherInit) {
+    this.log = init.logger;
+    this.metrics = init.metrics ?? null;
+    this.replyToUnknownRequestCode = init.replyToUnknownRequestCode;
+    for (const table of init.handlers) {
       for (const [code, handler] of table) {
         if (this.handlers.has(code)) throw new Error(`two handlers for request code ${code}`);
         this.handlers.set(code, handler);
@@ -110,13 +68,13 @@ export class Dispatcher {
   }
 
   /**
-   * Processes one request. Returns its response, or null when nothing must be sent (one-way
-   * requests; unknown codes when `replyToUnknownRequestCode` is false). Never throws.
+   * Processes one request. Returns its response (or a promise of it), or null when nothing must
+   * be sent (one-way requests; unknown codes when `replyToUnknownRequestCode` is false).
    */
-  dispatch(request: RemotingCommand, ctx: RequestContext): RemotingCommand | null {
+  dispatch(request: RemotingCommand, ctx: RequestContext): DispatchResult {
     const started = this.metrics === null ? 0 : performance.now();
     const handler = this.handlers.get(request.code);
-    let response: RemotingCommand | null;
+    let response: RemotingCommand | null | Promise<RemotingCommand | null>;
     if (handler === undefined) {
       response = this.unknownCode(request, ctx);
     } else {
@@ -126,6 +84,20 @@ export class Dispatcher {
         response = this.failure(request, ctx, err);
       }
     }
+    if (response instanceof Promise) {
+      return response.then(
+        (r) => this.finish(request, r, started),
+        (err: unknown) => this.finish(request, this.failure(request, ctx, err), started),
+      );
+    }
+    return this.finish(request, response, started);
+  }
+
+  private finish(
+    request: RemotingCommand,
+    response: RemotingCommand | null,
+    started: number,
+  ): RemotingCommand | null {
     if (this.metrics !== null) {
       const sent = response === null || isOneway(request) ? null : response.code;
       try {
@@ -151,13 +123,15 @@ export class Dispatcher {
 
   private replyToUnknown(): boolean {
     try {
-      return this.config.get().replyToUnknownRequestCode;
+      return this.replyToUnknownRequestCode();
     } catch {
       return true;
     }
   }
 
   private failure(request: RemotingCommand, ctx: RequestContext, err: unknown): RemotingCommand {
+    // Bad input from a peer is the peer's problem: one line at debug/warn, no stack, so a client
+    // sending garbage cannot flood the log. Anything else is ours: error with the stack.
     const isHeaderError = err instanceof HeaderFieldError;
     try {
       if (isHeaderError) {
@@ -169,6 +143,16 @@ export class Dispatcher {
             connId: ctx.connectionId,
           },
           'bad request header',
+        );
+      } else if (err instanceof BodyDecodeError) {
+        this.log.debug(
+          {
+            code: request.code,
+            reason: err.message,
+            remote: ctx.remoteAddress,
+            connId: ctx.connectionId,
+          },
+          'undecodable request body',
         );
       } else {
         this.log.error(

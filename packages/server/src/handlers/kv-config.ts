@@ -8,23 +8,17 @@ import {
   decodeGetKVListByNamespaceRequestHeader,
   encodeGetKVConfigResponseHeader,
   encodeKVTable,
-  ORDER_TOPIC_CONFIG_NAMESPACE,
   RequestCode,
   ResponseCode,
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { HandlerTable } from './handler.js';
-import type { KVConfigStore } from './deps.js';
+import type { KVConfigStore, KVReadStore } from './deps.js';
 import { optionalString } from './header-fields.js';
 import { fail, ok, withHeader } from './responses.js';
 
-export interface KvConfigHandlerDeps {
-  kvConfigManager: KVConfigStore;
-  /** Called after an ORDER_TOPIC_CONFIG entry changed: routes embed it as `orderTopicConf`. */
-  onOrderTopicConfChanged(topic: string): void;
-}
-
-export function kvConfigHandlers(deps: KvConfigHandlerDeps): HandlerTable {
+/** The KV writes (run by the registry owner). Route caches hear of changes from the manager. */
+export function kvConfigWriteHandlers(deps: { kvConfigManager: KVConfigStore }): HandlerTable {
   const kv = deps.kvConfigManager;
 
   function putKVConfig(request: RemotingCommand): RemotingCommand {
@@ -37,9 +31,25 @@ export function kvConfigHandlers(deps: KvConfigHandlerDeps): HandlerTable {
       return fail(request, ResponseCode.SYSTEM_ERROR, 'namespace or key is null');
     }
     kv.putKVConfig(namespace, key, optionalString(ext, 'value'));
-    if (namespace === ORDER_TOPIC_CONFIG_NAMESPACE) deps.onOrderTopicConfChanged(key);
     return ok(request);
   }
+
+  function deleteKVConfig(request: RemotingCommand): RemotingCommand {
+    const { namespace, key } = decodeDeleteKVConfigRequestHeader(request.extFields);
+    // Java: always SUCCESS; never removes an emptied namespace; persists even when nothing changed.
+    kv.deleteKVConfig(namespace, key);
+    return ok(request);
+  }
+
+  return [
+    [RequestCode.PUT_KV_CONFIG, putKVConfig],
+    [RequestCode.DELETE_KV_CONFIG, deleteKVConfig],
+  ];
+}
+
+/** The KV reads, answered where they arrive. */
+export function kvConfigReadHandlers(deps: { kvConfigManager: KVReadStore }): HandlerTable {
+  const kv = deps.kvConfigManager;
 
   function getKVConfig(request: RemotingCommand): RemotingCommand {
     const { namespace, key } = decodeGetKVConfigRequestHeader(request.extFields);
@@ -56,14 +66,6 @@ export function kvConfigHandlers(deps: KvConfigHandlerDeps): HandlerTable {
     );
   }
 
-  function deleteKVConfig(request: RemotingCommand): RemotingCommand {
-    const { namespace, key } = decodeDeleteKVConfigRequestHeader(request.extFields);
-    // Java: always SUCCESS; never removes an emptied namespace; persists even when nothing changed.
-    kv.deleteKVConfig(namespace, key);
-    if (namespace === ORDER_TOPIC_CONFIG_NAMESPACE) deps.onOrderTopicConfChanged(key);
-    return ok(request);
-  }
-
   function getKVListByNamespace(request: RemotingCommand): RemotingCommand {
     const { namespace } = decodeGetKVListByNamespaceRequestHeader(request.extFields);
     const table = kv.getKVListByNamespace(namespace);
@@ -74,9 +76,7 @@ export function kvConfigHandlers(deps: KvConfigHandlerDeps): HandlerTable {
   }
 
   return [
-    [RequestCode.PUT_KV_CONFIG, putKVConfig],
     [RequestCode.GET_KV_CONFIG, getKVConfig],
-    [RequestCode.DELETE_KV_CONFIG, deleteKVConfig],
     [RequestCode.GET_KVLIST_BY_NAMESPACE, getKVListByNamespace],
   ];
 }

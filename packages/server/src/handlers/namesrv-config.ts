@@ -58,12 +58,13 @@ export function namesrvConfigHandlers(deps: NamesrvConfigHandlerDeps): HandlerTa
     }
   }
 
-  function getNamesrvConfig(request: RemotingCommand): RemotingCommand {
-    return ok(request, Buffer.from(formatConfigProperties(deps.config.get()), 'utf8'));
-  }
+  return [[RequestCode.UPDATE_NAMESRV_CONFIG, updateNamesrvConfig]];
+}
 
-  return [
-    [RequestCode.UPDATE_NAMESRV_CONFIG, updateNamesrvConfig],
-    [RequestCode.GET_NAMESRV_CONFIG, getNamesrvConfig],
-  ];
+/** GET_NAMESRV_CONFIG: a read, answered where it arrives. */
+export function namesrvConfigReadHandlers(deps: { config(): NamesrvConfig }): HandlerTable {
+  function getNamesrvConfig(request: RemotingCommand): RemotingCommand {
+    return ok(request, Buffer.from(formatConfigProperties(deps.config()), 'utf8'));
+  }
+  return [[RequestCode.GET_NAMESRV_CONFIG, getNamesrvConfig]];
 }

@@ -1,11 +1,17 @@
 /**
- * What a handler knows about where a request came from. The transport (E1) fills it per frame.
+ * What a handler knows about where a request came from. The transport fills it per frame.
  * Brokers are identified for liveness by `connectionId` (Java: the Netty channel), never by the
  * socket's remote address, which has an ephemeral port.
  */
 export interface RequestContext {
-  /** Opaque id the transport gives each TCP connection. */
+  /** Opaque id the node gives each TCP connection (unique across its serving workers). */
   connectionId: number;
   /** `ip:port` of the peer, for logs only. */
   remoteAddress: string;
+  /**
+   * When the transport cut the request's frame (ms, Date.now), so a write applied later (queued
+   * behind others at the registry owner) can still be ordered against registrations: a stale
+   * UNREGISTER_BROKER is recognised by it (apache/rocketmq#11043). Absent = "now".
+   */
+  receivedAt?: number;
 }

@@ -1,6 +1,7 @@
 /**
- * Route requests (§2.2): GET_ROUTEINFO_BY_TOPIC (105, the hot path), GET_BROKER_CLUSTER_INFO (106),
- * DELETE_TOPIC_IN_NAMESRV (216), REGISTER_TOPIC_IN_NAMESRV (217, 5.x).
+ * Route requests (§2.2): the reads GET_ROUTEINFO_BY_TOPIC (105, the hot path) and
+ * GET_BROKER_CLUSTER_INFO (106), answered where they arrive; the writes DELETE_TOPIC_IN_NAMESRV
+ * (216) and REGISTER_TOPIC_IN_NAMESRV (217, 5.x), run by the registry owner.
  */
 import {
   decodeDeleteTopicFromNamesrvRequestHeader,
@@ -20,7 +21,7 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
 import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
-import type { Clock, KVConfigStore, RouteStore } from './deps.js';
+import type { Clock, KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import { isTrue, requiredString } from './header-fields.js';
 import { orderRouteLikeJava } from './java-order.js';
@@ -38,8 +39,8 @@ export interface RouteConfigView {
 }
 
 export interface RouteHandlerDeps {
-  routeInfoManager: RouteStore;
-  kvConfigManager: KVConfigStore;
+  routeInfoManager: RouteReadStore;
+  kvConfigManager: KVReadStore;
   config(): RouteConfigView;
   clock: Clock;
   routeCache: RouteBodyCache;
@@ -47,8 +48,8 @@ export interface RouteHandlerDeps {
 
 /** Builds the encoded route body (§4.7 + the processor's orderTopicConf + §3.4 flavour). */
 export function routeBodyBuilder(
-  routes: RouteStore,
-  kv: KVConfigStore,
+  routes: RouteReadStore,
+  kv: KVReadStore,
 ): (topic: string, standardJson: boolean, orderMessageEnable: boolean) => Buffer | null {
   return (topic, standardJson, orderMessageEnable) => {
     const route = pickupWithOrderConf(routes, kv, topic, orderMessageEnable);
@@ -57,8 +58,8 @@ export function routeBodyBuilder(
 }
 
 function pickupWithOrderConf(
-  routes: RouteStore,
-  kv: KVConfigStore,
+  routes: RouteReadStore,
+  kv: KVReadStore,
   topic: string,
   orderMessageEnable: boolean,
 ): TopicRouteData | null {
@@ -132,6 +133,16 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
     return ok(request, encodeClusterInfo(routes.getAllClusterInfo()));
   }
 
+  return [
+    [RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoByTopic],
+    [RequestCode.GET_BROKER_CLUSTER_INFO, getBrokerClusterInfo],
+  ];
+}
+
+/** The topic writes (run by the registry owner). */
+export function routeWriteHandlers(deps: { routeInfoManager: RouteWriteStore }): HandlerTable {
+  const routes = deps.routeInfoManager;
+
   function deleteTopicInNamesrv(request: RemotingCommand): RemotingCommand {
     const { topic, clusterName } = decodeDeleteTopicFromNamesrvRequestHeader(request.extFields);
     // Java: a blank cluster name means "the whole topic".
@@ -154,8 +165,6 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
   }
 
   return [
-    [RequestCode.GET_ROUTEINFO_BY_TOPIC, getRouteInfoByTopic],
-    [RequestCode.GET_BROKER_CLUSTER_INFO, getBrokerClusterInfo],
     [RequestCode.DELETE_TOPIC_IN_NAMESRV, deleteTopicInNamesrv],
     [RequestCode.REGISTER_TOPIC_IN_NAMESRV, registerTopicInNamesrv],
   ];

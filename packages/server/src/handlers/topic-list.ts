@@ -10,7 +10,7 @@ import {
   ResponseCode,
 } from '@ns/protocol';
 import type { RemotingCommand, TopicList } from '@ns/protocol';
-import type { RouteStore } from './deps.js';
+import type { RouteReadStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import { firstBrokerAddrLikeJava, orderTopicsLikeJava } from './java-order.js';
 import { fail, ok } from './responses.js';
@@ -22,7 +22,7 @@ export interface TopicListConfigView {
 }
 
 export interface TopicListHandlerDeps {
-  routeInfoManager: RouteStore;
+  routeInfoManager: RouteReadStore;
   config(): TopicListConfigView;
 }
 

@@ -1,6 +1,11 @@
 // KV config: the public surface of packages/server/src/kvconfig.
-export { KVConfigManager } from './kv-config-manager.js';
-export type { KVConfigManagerOptions, KVConfigPersist } from './kv-config-manager.js';
+export { KV_OP_WIDTH, KVConfigManager, KvOpCode } from './kv-config-manager.js';
+export type {
+  KVChangeListener,
+  KVConfigManagerOptions,
+  KVConfigPersist,
+  KVTableExport,
+} from './kv-config-manager.js';
 export { KVConfigFileStore, writeFileAtomicSync } from './kv-config-store.js';
 export { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-format.js';
 export type { KVConfigTable } from './kv-config-file-format.js';

@@ -1,9 +1,18 @@
 /**
- * KVConfigManager (§5): namespace → key → value, pure. Persistence is a dependency: `persist` is
- * called synchronously with the whole table after every PUT and DELETE (Java persists even a
- * delete that changed nothing), before the caller acknowledges the request. If it throws, the
- * in-memory change is rolled back and a KVConfigError (NS_KV_CONFIG_PERSIST_FAILED) is thrown, so
- * memory never holds an acknowledged-looking value the file lacks.
+ * KVConfigManager (§5): namespace → key → value, pure.
+ *
+ * Two ways to make changes durable:
+ * - `persist` (synchronous): called with the whole table after every PUT and DELETE (Java persists
+ *   even a delete that changed nothing), before the caller acknowledges the request. If it throws,
+ *   the in-memory change is rolled back and a KVConfigError (NS_KV_CONFIG_PERSIST_FAILED) is
+ *   thrown, so memory never holds an acknowledged-looking value the file lacks. Tests use it.
+ * - write-behind (the registry owner): no `persist`; every change is recorded as an op
+ *   (`recordOpsInto`) with the value it replaced, the owner hands the ops to its persistence
+ *   thread and holds the response until they are on disk, and undoes them (`undo`) if that fails.
+ *
+ * The recorded ops are also what serving workers replay (`applyOps`) to keep their read copy
+ * identical; `onChanged` listeners (the route cache: ORDER_TOPIC_CONFIG entries are part of routes)
+ * hear about every change, wherever it came from.
  */
 import type { KVTable } from '@ns/protocol';
 import { KVConfigError } from './kv-config-errors.js';
@@ -11,6 +20,28 @@ import type { KVConfigTable } from './kv-config-file-format.js';
 
 /** Receives the live table (read-only view); must not keep it past the call. */
 export type KVConfigPersist = (snapshot: KVConfigTable) => void;
+
+/** Op codes of the KV edits in the shared op log (route ops use 1–99). */
+export const KvOpCode = {
+  /** [PUT, namespace, key, value, previous (undefined = absent), namespaceCreated] */
+  PUT: 100,
+  /** [DELETE, namespace, key, previous (undefined = absent)] */
+  DELETE: 101,
+  /** [DROP_NAMESPACE, namespace]: only when undoing the put that created it. */
+  DROP_NAMESPACE: 102,
+} as const;
+
+/** How many array entries each KV op takes (its code included). */
+export const KV_OP_WIDTH: Readonly<Record<number, number>> = {
+  [KvOpCode.PUT]: 6,
+  [KvOpCode.DELETE]: 4,
+  [KvOpCode.DROP_NAMESPACE]: 2,
+};
+
+/** Every namespace with its entries, in table order (a replica's starting point). */
+export type KVTableExport = [namespace: string, entries: [key: string, value: string | null][]][];
+
+export type KVChangeListener = (namespace: string, key: string) => void;
 
 export interface KVConfigManagerOptions {
   /** Initial content, e.g. from `KVConfigFileStore.load()`. Copied. */
@@ -21,12 +52,25 @@ export interface KVConfigManagerOptions {
 export class KVConfigManager {
   private readonly configTable = new Map<string, Map<string, string | null>>();
   private readonly persistFn: KVConfigPersist | null;
+  private readonly listeners = new Set<KVChangeListener>();
+  private ops: unknown[] | null = null;
 
   constructor(options: KVConfigManagerOptions = {}) {
     this.persistFn = options.persist ?? null;
     if (options.initial !== undefined) {
       for (const [ns, entries] of options.initial) this.configTable.set(ns, new Map(entries));
     }
+  }
+
+  /** Hears every put and delete that was applied (also replayed and undone ones). */
+  onChanged(listener: KVChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts appending every edit to `sink` (the owner's op log); null stops. */
+  recordOpsInto(sink: unknown[] | null): void {
+    this.ops = sink;
   }
 
   /**
@@ -49,6 +93,15 @@ export class KVConfigManager {
       else if (had) entries.set(key, previous ?? null);
       else entries.delete(key);
     });
+    this.ops?.push(
+      KvOpCode.PUT,
+      namespace,
+      key,
+      value,
+      had ? previous : undefined,
+      createdNamespace,
+    );
+    this.changed(namespace, key);
   }
 
   /** GET_KV_CONFIG: null when the namespace or key is missing or the value is null. */
@@ -66,6 +119,72 @@ export class KVConfigManager {
     this.persistOrRollback(() => {
       if (had) entries.set(key, previous);
     });
+    if (!had) return;
+    this.ops?.push(KvOpCode.DELETE, namespace, key, previous);
+    this.changed(namespace, key);
+  }
+
+  /**
+   * Applies one recorded op at `ops[i]` (a replica replaying the owner's log) and returns the
+   * index after it.
+   */
+  applyOp(ops: readonly unknown[], i: number): number {
+    const namespace = ops[i + 1] as string;
+    const key = ops[i + 2] as string;
+    if (ops[i] === KvOpCode.PUT) {
+      this.putKVConfig(namespace, key, ops[i + 3] as string | null);
+      return i + 6;
+    }
+    if (ops[i] === KvOpCode.DELETE) {
+      this.deleteKVConfig(namespace, key);
+      return i + 4;
+    }
+    if (ops[i] === KvOpCode.DROP_NAMESPACE) {
+      this.dropNamespace(namespace);
+      return i + 2;
+    }
+    throw new Error(`unknown KV op ${String(ops[i])} at ${i}`);
+  }
+
+  /**
+   * Reverts the ops in `ops[from..to)` (newest first): what the owner does when persisting them
+   * failed. The reverting edits are recorded like any other, so replicas follow.
+   */
+  undo(ops: readonly unknown[], from: number, to: number): void {
+    const starts: number[] = [];
+    for (let i = from; i < to; i += KV_OP_WIDTH[ops[i] as number]!) starts.push(i);
+    for (let j = starts.length - 1; j >= 0; j--) {
+      const i = starts[j]!;
+      if (ops[i] === KvOpCode.DROP_NAMESPACE) continue;
+      const namespace = ops[i + 1] as string;
+      const key = ops[i + 2] as string;
+      const previous = ops[i] === KvOpCode.PUT ? ops[i + 4] : ops[i + 3];
+      if (previous === undefined) this.deleteKVConfig(namespace, key);
+      else this.putKVConfig(namespace, key, previous as string | null);
+      // The put created the namespace: an emptied one goes too (DELETE never removes one).
+      if (ops[i] === KvOpCode.PUT && ops[i + 5] === true) this.dropNamespace(namespace);
+    }
+  }
+
+  private dropNamespace(namespace: string): void {
+    const entries = this.configTable.get(namespace);
+    if (entries === undefined || entries.size !== 0) return;
+    this.configTable.delete(namespace);
+    this.ops?.push(KvOpCode.DROP_NAMESPACE, namespace);
+  }
+
+  exportTable(): KVTableExport {
+    return [...this.configTable].map(([ns, entries]) => [ns, [...entries]]);
+  }
+
+  /** Replaces the whole table (a replica starting late); no listener hears it. */
+  importTable(table: KVTableExport): void {
+    this.configTable.clear();
+    for (const [ns, entries] of table) this.configTable.set(ns, new Map(entries));
+  }
+
+  private changed(namespace: string, key: string): void {
+    for (const listener of this.listeners) listener(namespace, key);
   }
 
   /**

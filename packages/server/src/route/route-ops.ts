@@ -27,3 +27,22 @@ export const OpCode = {
 } as const;
 
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
+
+/** How many array entries each op takes (its code included). */
+export const ROUTE_OP_WIDTH: Readonly<Record<OpCode, number>> = {
+  [OpCode.PUT_QUEUE]: 7,
+  [OpCode.REMOVE_QUEUE]: 3,
+  [OpCode.CREATE_GROUP]: 3,
+  [OpCode.DELETE_GROUP]: 2,
+  [OpCode.GROUP_FLAGS]: 4,
+  [OpCode.SET_ADDR]: 4,
+  [OpCode.DELETE_ADDR]: 3,
+  [OpCode.ADD_CLUSTER_MEMBER]: 3,
+  [OpCode.REMOVE_FROM_CLUSTERS]: 2,
+  [OpCode.SET_FILTERS]: 4,
+  [OpCode.DELETE_FILTERS]: 3,
+  [OpCode.PUT_MAPPING]: 3,
+  [OpCode.ORDER_BROKER_TOPICS]: 3,
+  [OpCode.ORDER_BROKER_CLUSTERS]: 3,
+  [OpCode.ORDER_BROKER_MAPPINGS]: 3,
+};

@@ -29,7 +29,7 @@ import type {
 import { liveKey } from './broker-live-info.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
 import { newQueueData, queueDataEquals } from './queue-data.js';
-import { OpCode } from './route-ops.js';
+import { OpCode, ROUTE_OP_WIDTH } from './route-ops.js';
 import type { RouteChangeListener } from './types.js';
 
 /** Internal BrokerData: the public shape is built on the way out (copies, optional fields). */
@@ -588,6 +588,10 @@ export class RouteTables implements RouteReadModel {
           this.putMapping(ops[i + 1] as string, ops[i + 2] as TopicQueueMappingInfo);
           i += 3;
           break;
+        case OpCode.ORDER_BROKER_TOPICS:
+        case OpCode.ORDER_BROKER_CLUSTERS:
+        case OpCode.ORDER_BROKER_MAPPINGS:
+          throw new Error(`snapshot-only route op ${code} in a live batch at ${i}`);
         default:
           throw new Error(`unknown route op ${String(code)} at ${i}`);
       }
@@ -673,26 +677,8 @@ export class RouteTables implements RouteReadModel {
 
 /** Index just past the op starting at `i` (for importOps' one-at-a-time replay). */
 function nextOpEnd(ops: readonly unknown[], i: number): number {
-  return i + OP_WIDTH[ops[i] as OpCode];
+  return i + ROUTE_OP_WIDTH[ops[i] as OpCode];
 }
-
-const OP_WIDTH: Record<OpCode, number> = {
-  [OpCode.PUT_QUEUE]: 7,
-  [OpCode.REMOVE_QUEUE]: 3,
-  [OpCode.CREATE_GROUP]: 3,
-  [OpCode.DELETE_GROUP]: 2,
-  [OpCode.GROUP_FLAGS]: 4,
-  [OpCode.SET_ADDR]: 4,
-  [OpCode.DELETE_ADDR]: 3,
-  [OpCode.ADD_CLUSTER_MEMBER]: 3,
-  [OpCode.REMOVE_FROM_CLUSTERS]: 2,
-  [OpCode.SET_FILTERS]: 4,
-  [OpCode.DELETE_FILTERS]: 3,
-  [OpCode.PUT_MAPPING]: 3,
-  [OpCode.ORDER_BROKER_TOPICS]: 3,
-  [OpCode.ORDER_BROKER_CLUSTERS]: 3,
-  [OpCode.ORDER_BROKER_MAPPINGS]: 3,
-};
 
 export function toBrokerData(group: Readonly<BrokerGroup>): BrokerData {
   const bd: BrokerData = {

@@ -12,6 +12,11 @@
  * write buffer reaches the high-water mark, reading stops and the frames not yet handled wait
  * here until 'drain', so a peer that sends but never reads costs at most one chunk of frames
  * plus the high-water mark.
+ *
+ * A response may come later (a write answered by the registry owner): it is written when it
+ * arrives, in whatever order (clients match responses by opaque). At most
+ * `maxInFlightPerConnection` such requests are open per connection; past that the connection
+ * stops reading exactly as for a full write buffer.
  */
 import type { Socket } from 'node:net';
 import {
@@ -26,13 +31,7 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { Logger } from '../logging.js';
-import type {
-  ConnectionId,
-  ConnectionInfo,
-  RequestDispatcher,
-  TransportMetrics,
-  TransportRequestContext,
-} from './types.js';
+import type { ConnectionId, ConnectionInfo, RequestDispatcher, TransportMetrics } from './types.js';
 
 /** What a connection needs from its server; shared by all connections of one server. */
 export interface ConnectionHost {
@@ -42,10 +41,13 @@ export interface ConnectionHost {
   readonly maxFrameLength: number;
   readonly idleTimeoutMillis: number;
   readonly writeHardLimit: number;
+  readonly maxInFlight: number;
   now(): number;
   /** Called exactly once, when the socket has closed for whatever reason. */
   connectionClosed(conn: Connection): void;
 }
+
+const NOOP = (): void => undefined;
 
 const QUIET_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
@@ -56,7 +58,6 @@ export class Connection {
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
   private readonly decoder: FrameDecoder;
-  private readonly ctx: TransportRequestContext;
   private log: Logger | null = null;
   /** Frames cut but not yet dispatched because the write side is backed up. */
   private pending: Buffer[] = [];
@@ -67,6 +68,8 @@ export class Connection {
   /** Set once we decided to close: no more dispatching, whatever is still buffered. */
   private isClosing = false;
   private requests = 0;
+  /** Requests whose response is still to come (promises). */
+  private inFlight = 0;
   private hasReadData = false;
   private peakWritableLength = 0;
 
@@ -77,7 +80,6 @@ export class Connection {
     this.remoteAddress = formatRemoteAddress(socket);
     this.openedAt = host.now();
     this.decoder = new FrameDecoder({ maxFrameLength: host.maxFrameLength });
-    this.ctx = { connectionId: id, remoteAddress: this.remoteAddress };
   }
 
   /** Installs the socket listeners; call once, right after accept. */
@@ -118,6 +120,7 @@ export class Connection {
       peakWritableLength: this.peakWritableLength,
       isPaused: this.isPaused,
       pendingFrames: this.pending.length,
+      inFlight: this.inFlight,
       requests: this.requests,
       openedAt: this.openedAt,
     };
@@ -128,6 +131,13 @@ export class Connection {
     this.isClosing = true;
     this.pending = [];
     this.socket.destroy();
+  }
+
+  /** A frame of the node's own (a one-way request to a broker), written like a response. */
+  sendFrame(frame: Buffer): void {
+    if (this.isClosing) return;
+    this.shouldCork = false;
+    this.write(frame);
   }
 
   /**
@@ -162,8 +172,9 @@ export class Connection {
     this.handleFrames(frames, 0);
   }
 
+  /** 'drain', or an in-flight request answered: go on with the held-back frames if we can. */
   private onDrain(): void {
-    if (!this.isPaused || this.isClosing) return;
+    if (!this.isPaused || this.isClosing || !this.canHandleMore()) return;
     this.isPaused = false;
     const frames = this.pending;
     this.pending = [];
@@ -171,12 +182,16 @@ export class Connection {
     if (!this.isPaused && !this.isClosing) this.socket.resume();
   }
 
+  private canHandleMore(): boolean {
+    return !this.socket.writableNeedDrain && this.inFlight < this.host.maxInFlight;
+  }
+
   private handleFrames(frames: Buffer[], from: number): void {
     // Cork only when several answers can leave together; a lone answer goes straight out.
     this.shouldCork = frames.length - from > 1;
     for (let i = from; i < frames.length; i++) {
       if (this.isClosing) break;
-      if (this.socket.writableNeedDrain) {
+      if (!this.canHandleMore()) {
         this.pauseUntilDrain(frames, i);
         break;
       }
@@ -193,8 +208,12 @@ export class Connection {
     this.socket.pause();
     for (let i = from; i < frames.length; i++) this.pending.push(frames[i]!);
     this.logger().debug(
-      { writableLength: this.socket.writableLength, pendingFrames: this.pending.length },
-      'write buffer full, reading paused',
+      {
+        writableLength: this.socket.writableLength,
+        inFlight: this.inFlight,
+        pendingFrames: this.pending.length,
+      },
+      'write buffer full or too many requests in flight, reading paused',
     );
   }
 
@@ -215,21 +234,48 @@ export class Connection {
       return;
     }
     this.requests++;
-    let response: RemotingCommand | null;
+    const ctx = {
+      connectionId: this.id,
+      remoteAddress: this.remoteAddress,
+      receivedAt: this.host.now(),
+    };
+    let response: RemotingCommand | null | Promise<RemotingCommand | null>;
     try {
-      response = this.host.dispatcher.dispatch(request, this.ctx);
+      response = this.host.dispatcher.dispatch(request, ctx);
     } catch (err) {
       // The dispatcher contract says it never throws; if it does, answer like Java does.
-      this.logger().error({ err, code: request.code }, 'dispatcher threw');
-      response = createResponse(request, {
-        code: ResponseCode.SYSTEM_ERROR,
-        remark: err instanceof Error ? err.message : String(err),
-      });
+      response = this.dispatcherFailed(request, err);
     }
+    if (response instanceof Promise) {
+      this.inFlight++;
+      response
+        .catch((err: unknown) => this.dispatcherFailed(request, err))
+        .then((later) => {
+          this.inFlight--;
+          if (this.isClosing) return;
+          // Outside any batch: this answer leaves on its own.
+          this.shouldCork = false;
+          this.respond(request, later);
+          this.onDrain();
+        }, NOOP);
+      return;
+    }
+    this.respond(request, response);
+  }
+
+  private dispatcherFailed(request: RemotingCommand, err: unknown): RemotingCommand {
+    this.logger().error({ err, code: request.code }, 'dispatcher threw');
+    return createResponse(request, {
+      code: ResponseCode.SYSTEM_ERROR,
+      remark: err instanceof Error ? err.message : String(err),
+    });
+  }
+
+  private respond(request: RemotingCommand, response: RemotingCommand | null): void {
     if (response === null || isOneway(request)) return;
     let bytes: Buffer;
     try {
-      // A cached response (route lookups) arrives already encoded.
+      // A cached response (route lookups) or one made elsewhere arrives already encoded.
       bytes = response.encodedFrame ?? encodeCommand(response);
     } catch (err) {
       this.logger().error({ err, code: request.code }, 'could not encode a response');

@@ -1,14 +1,12 @@
 /**
- * The NameServer's TCP listener (Java NettyRemotingServer, server side only): accepts
- * connections, numbers them, and tells the owner when one closes so the route table can drop
- * brokers registered on it (§4.5). It has no business rules; see connection.ts for the per-socket
- * request path.
+ * A whole single-process TCP server: the acceptor handing every connection to one connection
+ * pool. The NameServer composes the two itself (so serving workers can take connections); this
+ * is for embedders and the transport tests that want "a dispatcher on a port".
  */
-import { createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Logger } from '../logging.js';
-import { Connection } from './connection.js';
-import type { ConnectionHost } from './connection.js';
+import { Acceptor } from './acceptor.js';
+import type { BoundAddress } from './acceptor.js';
+import { ConnectionPool } from './connection-pool.js';
 import { TransportError } from './transport-error.js';
 import { DEFAULT_TRANSPORT_OPTIONS } from './types.js';
 import type {
@@ -19,6 +17,8 @@ import type {
   TransportOptions,
 } from './types.js';
 
+export type { BoundAddress } from './acceptor.js';
+
 export interface RemotingServerInit {
   dispatcher: RequestDispatcher;
   logger: Logger;
@@ -26,110 +26,51 @@ export interface RemotingServerInit {
   metrics?: TransportMetrics;
   /** Fired once per connection after it closed (close, error, idle, frame error, expiry). */
   onConnectionClosed?: (id: ConnectionId, remoteAddress: string) => void;
-  /** Millisecond clock for `openedAt`; defaults to Date.now. */
+  /** Millisecond clock for `openedAt` and receive times; defaults to Date.now. */
   now?: () => number;
 }
 
-export interface BoundAddress {
-  host: string;
-  port: number;
-  family: string;
-}
-
-type State = 'new' | 'listening' | 'closing' | 'closed';
-
 export class RemotingServer {
   readonly options: Readonly<TransportOptions>;
-  private readonly server: Server;
-  private readonly connections = new Map<ConnectionId, Connection>();
-  private readonly host: ConnectionHost;
-  private readonly logger: Logger;
-  private readonly onConnectionClosed: RemotingServerInit['onConnectionClosed'];
-  private nextId = 1;
-  private state: State = 'new';
+  readonly pool: ConnectionPool;
+  private readonly acceptor: Acceptor;
   private closePromise: Promise<void> | null = null;
-  /** Resolved when the last connection has closed during shutdown. */
-  private onEmpty: (() => void) | null = null;
 
   constructor(init: RemotingServerInit) {
     const options: TransportOptions = { ...DEFAULT_TRANSPORT_OPTIONS, ...init.options };
-    validateOptions(options);
+    validateTransportOptions(options);
     this.options = Object.freeze(options);
-    this.logger = init.logger;
-    this.onConnectionClosed = init.onConnectionClosed;
-    const now = init.now ?? Date.now;
-    this.host = {
+    this.pool = new ConnectionPool({
       dispatcher: init.dispatcher,
-      metrics: init.metrics ?? null,
       logger: init.logger,
-      maxFrameLength: options.maxFrameLength,
-      idleTimeoutMillis: options.idleTimeoutMillis,
-      writeHardLimit: options.writeHardLimit,
-      now,
-      connectionClosed: (conn) => {
-        this.connectionClosed(conn);
-      },
-    };
-    // highWaterMark makes socket.write() report "full" at our threshold, which is what
-    // connections pause on; noDelay because every frame is a complete request or response.
-    this.server = createServer({ noDelay: true, highWaterMark: options.writeHighWaterMark });
-    this.server.on('connection', (socket) => {
-      this.accept(socket);
+      options,
+      metrics: init.metrics,
+      onConnectionClosed: init.onConnectionClosed,
+      now: init.now,
     });
-    this.server.on('error', (err) => {
-      // Only reachable after listen() succeeded (accept errors such as EMFILE); keep serving.
-      this.logger.error({ err }, 'listener error');
-    });
+    this.acceptor = new Acceptor({ options, logger: init.logger, pick: () => this.pool });
   }
 
   /** Binds and starts accepting. Resolves to the bound address (the real port when 0 was asked). */
   listen(): Promise<BoundAddress> {
-    if (this.state !== 'new') {
-      return Promise.reject(
-        new TransportError('NS_TRANSPORT_STATE', `cannot listen: ${this.state}`),
-      );
-    }
-    this.state = 'listening';
-    const { host, port, backlog } = this.options;
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        this.state = 'closed';
-        reject(
-          new TransportError(
-            'NS_LISTEN_FAILED',
-            `cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
-            { cause: err },
-          ),
-        );
-      };
-      this.server.once('error', onError);
-      this.server.listen({ host, port, backlog }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address() as AddressInfo;
-        resolve({ host: addr.address, port: addr.port, family: addr.family });
-      });
-    });
+    return this.acceptor.listen();
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.pool.connectionCount;
   }
 
-  /** Snapshots of every open connection. */
   connectionInfos(): ConnectionInfo[] {
-    return [...this.connections.values()].map((c) => c.info());
+    return this.pool.connectionInfos();
   }
 
   connectionInfo(id: ConnectionId): ConnectionInfo | null {
-    return this.connections.get(id)?.info() ?? null;
+    return this.pool.connectionInfo(id);
   }
 
   /** Closes one connection at once (e.g. an expired broker's). False when it is already gone. */
   closeConnection(id: ConnectionId): boolean {
-    const conn = this.connections.get(id);
-    if (conn === undefined) return false;
-    conn.destroy();
-    return true;
+    return this.pool.closeConnection(id);
   }
 
   /**
@@ -137,78 +78,14 @@ export class RemotingServer {
    * connections still open after `graceMillis` are destroyed. Idempotent.
    */
   close(graceMillis = 3000): Promise<void> {
-    this.closePromise ??= this.doClose(graceMillis);
+    this.closePromise ??= Promise.all([this.acceptor.close(), this.pool.close(graceMillis)]).then(
+      () => undefined,
+    );
     return this.closePromise;
-  }
-
-  private async doClose(graceMillis: number): Promise<void> {
-    const wasListening = this.state === 'listening';
-    this.state = 'closing';
-    const stopped = wasListening
-      ? new Promise<void>((resolve) => {
-          this.server.close(() => {
-            resolve();
-          });
-        })
-      : Promise.resolve();
-    if (this.connections.size > 0) {
-      const drained = new Promise<void>((resolve) => {
-        this.onEmpty = resolve;
-      });
-      for (const conn of this.connections.values()) conn.end();
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => {
-          resolve('timeout');
-        }, graceMillis);
-      });
-      const outcome = await Promise.race([drained, deadline]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        this.logger.warn(
-          { connections: this.connections.size, graceMillis },
-          'connections still open after the grace period, destroying them',
-        );
-        for (const conn of this.connections.values()) conn.destroy();
-        await drained;
-      }
-    }
-    await stopped;
-    this.state = 'closed';
-  }
-
-  private accept(socket: Socket): void {
-    if (this.state !== 'listening') {
-      socket.destroy();
-      return;
-    }
-    const id = this.nextId++;
-    const conn = new Connection(id, socket, this.host);
-    this.connections.set(id, conn);
-    this.host.metrics?.connectionOpened();
-    conn.start();
-    this.logger.debug({ connId: id, remote: conn.remoteAddress }, 'connection accepted');
-  }
-
-  private connectionClosed(conn: Connection): void {
-    if (!this.connections.delete(conn.id)) return;
-    this.host.metrics?.connectionClosed();
-    this.logger.debug({ connId: conn.id, remote: conn.remoteAddress }, 'connection closed');
-    try {
-      this.onConnectionClosed?.(conn.id, conn.remoteAddress);
-    } catch (err) {
-      // A failing listener must not leave the transport half-updated or crash the process.
-      this.logger.error({ err, connId: conn.id }, 'connection-closed listener threw');
-    }
-    if (this.connections.size === 0 && this.onEmpty !== null) {
-      const done = this.onEmpty;
-      this.onEmpty = null;
-      done();
-    }
   }
 }
 
-function validateOptions(o: TransportOptions): void {
+export function validateTransportOptions(o: TransportOptions): void {
   const check = (name: keyof TransportOptions, ok: boolean, expected: string): void => {
     if (!ok) {
       throw new TransportError(
@@ -230,4 +107,5 @@ function validateOptions(o: TransportOptions): void {
     'an integer >= writeHighWaterMark',
   );
   check('backlog', isInt(o.backlog, 1), 'an integer >= 1');
+  check('maxInFlightPerConnection', isInt(o.maxInFlightPerConnection, 1), 'an integer >= 1');
 }

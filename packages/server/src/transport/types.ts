@@ -7,18 +7,24 @@ import type { ProtocolErrorCode, RemotingCommand } from '@ns/protocol';
 /** Numeric id the transport gives each accepted connection (starts at 1, never reused). */
 export type ConnectionId = number;
 
-/** Per-request facts handed to the dispatcher (structurally E2's `RequestContext`). */
+/** Per-request facts handed to the dispatcher (structurally the handlers' `RequestContext`). */
 export interface TransportRequestContext {
   connectionId: ConnectionId;
   remoteAddress: string;
+  /** When the frame was cut (the node's clock, ms). */
+  receivedAt: number;
 }
 
 /**
- * Synchronous request handling (E2's `Dispatcher`): the response to write, or null when nothing
- * must be written (one-way requests). Must not throw; the transport still guards against it.
+ * Request handling (the handlers' `Dispatcher`): the response to write, now or later, or null when
+ * nothing must be written (one-way requests). Must not throw nor reject; the transport still
+ * guards against both.
  */
 export interface RequestDispatcher {
-  dispatch(request: RemotingCommand, ctx: TransportRequestContext): RemotingCommand | null;
+  dispatch(
+    request: RemotingCommand,
+    ctx: TransportRequestContext,
+  ): RemotingCommand | null | Promise<RemotingCommand | null>;
 }
 
 /** Counters the transport reports; the composition root maps them onto prom-client. */
@@ -52,6 +58,12 @@ export interface TransportOptions {
   writeHardLimit: number;
   /** listen() backlog (Java serverSocketBacklog). */
   backlog: number;
+  /**
+   * Requests of one connection being answered elsewhere (writes at the registry owner) at a time;
+   * past it the connection stops reading until one is answered, so a peer pipelining writes
+   * queues at its own socket and cannot crowd out the others.
+   */
+  maxInFlightPerConnection: number;
 }
 
 export const DEFAULT_TRANSPORT_OPTIONS = {
@@ -62,6 +74,7 @@ export const DEFAULT_TRANSPORT_OPTIONS = {
   writeHighWaterMark: 1024 * 1024,
   writeHardLimit: 64 * 1024 * 1024,
   backlog: 1024,
+  maxInFlightPerConnection: 64,
 } as const satisfies TransportOptions;
 
 /** A snapshot of one open connection, for tests and the admin views. */
@@ -76,6 +89,8 @@ export interface ConnectionInfo {
   isPaused: boolean;
   /** Frames held back (not yet dispatched) while paused. */
   pendingFrames: number;
+  /** Requests dispatched and not answered yet. */
+  inFlight: number;
   /** Requests dispatched on this connection. */
   requests: number;
   openedAt: number;

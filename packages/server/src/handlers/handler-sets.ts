@@ -1,0 +1,156 @@
+/**
+ * Which handlers run where. A request is either a read, answered by whichever serving worker
+ * received it from its copy of the tables, or a write, which changes state and therefore runs in
+ * the registry owner, one at a time, in arrival order:
+ *
+ * - reads: routes (105), cluster info (106), topic lists (206, 224, 304, 311–313), KV reads (101,
+ *   219), GET_NAMESRV_CONFIG (319), GET_BROKER_MEMBER_GROUP (901);
+ * - writes: `WRITE_REQUEST_CODES` — registrations, unregistrations, heartbeats and
+ *   QUERY_DATA_VERSION (they refresh liveness), perms, topic and KV writes, config updates.
+ *
+ * `createDispatcher` puts both on one dispatcher over the same managers: the single-process view
+ * that the handler tests and the fixture replays use.
+ */
+import { ORDER_TOPIC_CONFIG_NAMESPACE, RequestCode } from '@ns/protocol';
+import type { NamesrvConfig } from '../config/index.js';
+import { brokerHandlers, brokerReadHandlers } from './broker.js';
+import type {
+  Clock,
+  HandlerLogger,
+  KVConfigStore,
+  KVReadStore,
+  RequestMetrics,
+  RouteReadStore,
+  RouteStore,
+  RouteWriteStore,
+} from './deps.js';
+import { Dispatcher } from './dispatcher.js';
+import type { HandlerTable } from './handler.js';
+import { kvConfigReadHandlers, kvConfigWriteHandlers } from './kv-config.js';
+import { namesrvConfigHandlers, namesrvConfigReadHandlers } from './namesrv-config.js';
+import type { NamesrvConfigHolder } from './namesrv-config.js';
+import { RouteBodyCache } from './route-cache.js';
+import { routeBodyBuilder, routeHandlers, routeWriteHandlers } from './route.js';
+import { topicListHandlers } from './topic-list.js';
+
+/** The request codes that change state: forwarded to (and run by) the registry owner. */
+export const WRITE_REQUEST_CODES: ReadonlySet<number> = new Set([
+  RequestCode.PUT_KV_CONFIG,
+  RequestCode.DELETE_KV_CONFIG,
+  RequestCode.REGISTER_BROKER,
+  RequestCode.UNREGISTER_BROKER,
+  RequestCode.WIPE_WRITE_PERM_OF_BROKER,
+  RequestCode.ADD_WRITE_PERM_OF_BROKER,
+  RequestCode.DELETE_TOPIC_IN_NAMESRV,
+  RequestCode.REGISTER_TOPIC_IN_NAMESRV,
+  RequestCode.UPDATE_NAMESRV_CONFIG,
+  RequestCode.QUERY_DATA_VERSION,
+  RequestCode.BROKER_HEARTBEAT,
+]);
+
+/** A KV store whose changes can be heard (the route cache embeds ORDER_TOPIC_CONFIG entries). */
+export interface ObservableKVReadStore extends KVReadStore {
+  onChanged(listener: (namespace: string, key: string) => void): () => void;
+}
+
+export interface ReadHandlerDeps {
+  routeInfoManager: RouteReadStore;
+  kvConfigManager: KVReadStore;
+  config: () => NamesrvConfig;
+  clock: Clock;
+  routeCache: RouteBodyCache;
+}
+
+export function readHandlerTables(deps: ReadHandlerDeps): HandlerTable[] {
+  return [
+    routeHandlers(deps),
+    topicListHandlers({ routeInfoManager: deps.routeInfoManager, config: deps.config }),
+    kvConfigReadHandlers(deps),
+    namesrvConfigReadHandlers(deps),
+    brokerReadHandlers(deps),
+  ];
+}
+
+export interface WriteHandlerDeps {
+  routeInfoManager: RouteWriteStore;
+  kvConfigManager: KVConfigStore;
+  /** The live NamesrvConfig and how to change it (UPDATE_NAMESRV_CONFIG). */
+  config: NamesrvConfigHolder;
+  /** Writes UPDATE_NAMESRV_CONFIG's properties text to `configStorePath`; a throw → SYSTEM_ERROR. */
+  persistConfig: (text: string) => void;
+  logger: HandlerLogger;
+}
+
+export function writeHandlerTables(deps: WriteHandlerDeps): HandlerTable[] {
+  const config = (): NamesrvConfig => deps.config.get();
+  return [
+    brokerHandlers({
+      routeInfoManager: deps.routeInfoManager,
+      kvConfigManager: deps.kvConfigManager,
+      config,
+    }),
+    routeWriteHandlers(deps),
+    kvConfigWriteHandlers(deps),
+    namesrvConfigHandlers({
+      config: deps.config,
+      persistConfig: (text) => {
+        deps.persistConfig(text);
+      },
+      logger: deps.logger,
+    }),
+  ];
+}
+
+/**
+ * The encoded-route cache of one serving side, invalidated by every route change of `routes` and
+ * every ORDER_TOPIC_CONFIG change of `kv` (routes embed it as `orderTopicConf`).
+ */
+export function createRouteCache(
+  routes: RouteReadStore,
+  kv: ObservableKVReadStore,
+  config: () => NamesrvConfig,
+): RouteBodyCache {
+  const cache = new RouteBodyCache(routeBodyBuilder(routes, kv), config().orderMessageEnable);
+  routes.onRouteChanged(cache.invalidate);
+  kv.onChanged((namespace, key) => {
+    if (namespace === ORDER_TOPIC_CONFIG_NAMESPACE) cache.invalidateTopic(key);
+  });
+  return cache;
+}
+
+export interface DispatcherDeps {
+  routeInfoManager: RouteStore;
+  kvConfigManager: KVConfigStore & ObservableKVReadStore;
+  config: NamesrvConfigHolder;
+  persistConfig: (text: string) => void;
+  metrics?: RequestMetrics;
+  logger: HandlerLogger;
+  clock: Clock;
+}
+
+/** A dispatcher that answers reads and runs writes, with its route cache. */
+export interface LocalDispatcher extends Dispatcher {
+  readonly routeCache: RouteBodyCache;
+}
+
+/** Every handler over the same managers (single-process view: tests, replays). */
+export function createDispatcher(deps: DispatcherDeps): LocalDispatcher {
+  const config = (): NamesrvConfig => deps.config.get();
+  const routeCache = createRouteCache(deps.routeInfoManager, deps.kvConfigManager, config);
+  const dispatcher = new Dispatcher({
+    handlers: [
+      ...readHandlerTables({
+        routeInfoManager: deps.routeInfoManager,
+        kvConfigManager: deps.kvConfigManager,
+        config,
+        clock: deps.clock,
+        routeCache,
+      }),
+      ...writeHandlerTables(deps),
+    ],
+    replyToUnknownRequestCode: () => config().replyToUnknownRequestCode,
+    metrics: deps.metrics,
+    logger: deps.logger,
+  });
+  return Object.assign(dispatcher, { routeCache });
+}

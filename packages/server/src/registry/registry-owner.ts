@@ -1,0 +1,236 @@
+/**
+ * The registry owner (Java: NamesrvController's RouteInfoManager + KVConfigManager + config, with
+ * their write locks): the one place where state changes, one write at a time, in arrival order.
+ *
+ * Every state change comes here: writes forwarded by serving workers (`execute`), connection
+ * closes (`connectionClosed`), broker expiry (`scanNotActiveBroker`). Each runs on the write
+ * queue; its edits are recorded into one op batch, the KV part is made durable (write-behind, the
+ * response waits for it), the batch goes to every serving worker's replica, and the response is
+ * released only once every replica has applied it (read-your-writes from any connection).
+ *
+ * The owner answers no reads itself: a serving side in the same process (servingWorkers = 1) reads
+ * the owner's own tables (`routes.tables`, `kv`, `config`), workers in other processes read their
+ * replicas.
+ */
+import { createResponse, ResponseCode } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import type { ConfigKey, NamesrvConfig } from '../config/index.js';
+import { ConfigHolder } from '../config-holder.js';
+import { CountingKVConfigManager, CountingRouteInfoManager } from '../counting-managers.js';
+import { createDispatcher } from '../handlers/handler-sets.js';
+import type { LocalDispatcher } from '../handlers/handler-sets.js';
+import type { RequestContext } from '../handlers/request-context.js';
+import type { KVConfigManager, KVConfigPersist, KVTableExport } from '../kvconfig/index.js';
+import type { Logger } from '../logging.js';
+import type { NamesrvMetrics } from '../metrics.js';
+import type { Clock, RemovedBroker } from '../route/index.js';
+import { configOp, kvOpsOf } from './ops.js';
+import { ReplicaSet } from './replica-set.js';
+import type { ReplicaPeer } from './replica-set.js';
+import { WriteQueue } from './write-queue.js';
+
+/** Makes KV ops durable; the write's response waits for it (see kvconfig/kv-write-behind.ts). */
+export interface KVDurability {
+  /** Resolves once `ops` are on disk; rejects when they could not be written. */
+  write(ops: readonly unknown[]): Promise<void>;
+}
+
+export interface RegistryOwnerInit {
+  config: NamesrvConfig;
+  clock: Clock;
+  /** A logger per component ('registry', 'route', 'handlers'), so live level changes reach them. */
+  loggerFor(component: string): Logger;
+  metrics: NamesrvMetrics;
+  /** The KV table loaded at start. */
+  initialKV: Map<string, Map<string, string>>;
+  /**
+   * How KV changes reach the disk: `write-behind` (the owner waits for `durability` before
+   * answering; nothing blocks) or a synchronous `persist` of the whole table (tests).
+   */
+  kvPersistence:
+    | { mode: 'write-behind'; durability: KVDurability }
+    | { mode: 'sync'; persist: KVConfigPersist }
+    | { mode: 'none' };
+  /** Writes UPDATE_NAMESRV_CONFIG's properties text to configStorePath; throws on failure. */
+  persistConfig: (text: string) => void;
+}
+
+/** Everything a replica needs to start: the tables as ops, the KV table, the config, its seq. */
+export interface RegistrySnapshot {
+  seq: number;
+  routeOps: unknown[];
+  kv: KVTableExport;
+  config: NamesrvConfig;
+}
+
+export class RegistryOwner {
+  readonly routes: CountingRouteInfoManager;
+  readonly kv: KVConfigManager;
+  readonly config: ConfigHolder;
+  readonly replicas = new ReplicaSet();
+  private readonly dispatcher: LocalDispatcher;
+  private readonly queue = new WriteQueue();
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly metrics: NamesrvMetrics;
+  private readonly durability: KVDurability | null;
+  /** The edits of the write in progress (route, KV and config ops, in order). */
+  private readonly batch: unknown[] = [];
+
+  constructor(init: RegistryOwnerInit) {
+    this.clock = init.clock;
+    this.log = init.loggerFor('registry');
+    this.metrics = init.metrics;
+    this.config = new ConfigHolder(init.config);
+    const persistence = init.kvPersistence;
+    this.durability = persistence.mode === 'write-behind' ? persistence.durability : null;
+    this.kv = new CountingKVConfigManager(
+      {
+        initial: init.initialKV,
+        ...(persistence.mode === 'sync' ? { persist: persistence.persist } : {}),
+      },
+      (op) => {
+        this.metrics.kvConfigWritten(op);
+      },
+    );
+    const kv = this.kv;
+    const config = init.config;
+    this.routes = new CountingRouteInfoManager(
+      {
+        clock: this.clock,
+        logger: init.loggerFor('route'),
+        kvLookup: (namespace) => kv.getKVListByNamespace(namespace),
+      },
+      {
+        supportActingMaster: config.supportActingMaster,
+        deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
+        defaultHeartbeatTimeoutMillis: config.heartbeatTimeoutMillis,
+      },
+      () => {
+        this.metrics.brokerRegistered();
+      },
+    );
+    this.routes.tables.recordOpsInto(this.batch);
+    this.kv.recordOpsInto(this.batch);
+    this.config.onChange((next, _previous, changed) => {
+      this.batch.push(...configOp(next));
+      this.onConfigChanged(next, changed);
+    });
+    this.dispatcher = createDispatcher({
+      routeInfoManager: this.routes,
+      kvConfigManager: this.kv,
+      config: this.config,
+      persistConfig: init.persistConfig,
+      metrics: {
+        // The serving side counts requests; the owner's part is inside that duration.
+        observeRequest: () => undefined,
+      },
+      logger: init.loggerFor('handlers'),
+      clock: this.clock,
+    });
+  }
+
+  /** Writes submitted and not finished (for metrics and tests). */
+  get queuedWrites(): number {
+    return this.queue.length;
+  }
+
+  /** Runs a write request (forwarded by a serving side) and resolves to its response. */
+  execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
+    return this.queue.run(() => this.apply(() => this.dispatcher.dispatch(request, ctx), request));
+  }
+
+  /** A connection closed: drop the brokers whose latest registration used it (§4.5). */
+  connectionClosed(connectionId: number): Promise<RemovedBroker[]> {
+    return this.queue.run(async () => {
+      let removed: RemovedBroker[] = [];
+      await this.apply(() => {
+        removed = this.routes.onConnectionClosed(connectionId);
+        return null;
+      }, null);
+      for (let i = 0; i < removed.length; i++) this.metrics.brokerExpired('channel_closed');
+      return removed;
+    });
+  }
+
+  /** §4.6: expires silent brokers; returns them (the caller closes their connections). */
+  scanNotActiveBroker(): Promise<RemovedBroker[]> {
+    return this.queue.run(async () => {
+      let expired: RemovedBroker[] = [];
+      await this.apply(() => {
+        expired = this.routes.scanNotActiveBroker(this.clock.now());
+        return null;
+      }, null);
+      for (let i = 0; i < expired.length; i++) this.metrics.brokerExpired('timeout');
+      return expired;
+    });
+  }
+
+  /** Whether a live broker still uses the connection (then an expiry must not close it). */
+  isConnectionInUse(connectionId: number): boolean {
+    return this.routes.isConnectionInUse(connectionId);
+  }
+
+  /** Adds a replica at the current state (taken between two writes, so it is consistent). */
+  addReplica(peer: ReplicaPeer): Promise<RegistrySnapshot> {
+    return this.queue.run(() => {
+      this.replicas.add(peer);
+      return {
+        seq: this.replicas.lastSeq,
+        routeOps: this.routes.tables.exportOps(),
+        kv: this.kv.exportTable(),
+        config: this.config.get(),
+      };
+    });
+  }
+
+  removeReplica(peer: ReplicaPeer): void {
+    this.replicas.remove(peer);
+  }
+
+  /** Resolves once every write submitted so far has finished. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /**
+   * One write: run it, make its KV edits durable (undoing them if that fails), publish its edits,
+   * wait for every replica, then hand back the response. Runs on the write queue.
+   */
+  private async apply(
+    run: () => RemotingCommand | null | Promise<RemotingCommand | null>,
+    request: RemotingCommand | null,
+  ): Promise<RemotingCommand | null> {
+    // The dispatcher never throws nor rejects; a failed write is a SYSTEM_ERROR response, and
+    // whatever edits it made before failing are real: they go to the disk and the replicas.
+    let response = await run();
+    const ops = this.batch.splice(0);
+    const kvOps = this.durability === null ? [] : kvOpsOf(ops);
+    if (kvOps.length > 0) {
+      try {
+        await this.durability!.write(kvOps);
+      } catch (err) {
+        this.log.error({ err }, 'persisting the KV config failed, change undone');
+        this.kv.undo(kvOps, 0, kvOps.length);
+        ops.push(...this.batch.splice(0));
+        if (request !== null) {
+          response = createResponse(request, {
+            code: ResponseCode.SYSTEM_ERROR,
+            remark: `persisting the KV config failed: ${err instanceof Error ? err.message : String(err)}`,
+          });
+        }
+      }
+    }
+    if (ops.length > 0) {
+      const seq = this.replicas.publish(ops);
+      await this.replicas.whenAcked(seq);
+    }
+    return response;
+  }
+
+  private onConfigChanged(next: NamesrvConfig, changed: readonly ConfigKey[]): void {
+    if (changed.includes('deleteTopicWithBrokerRegistration')) {
+      this.routes.setDeleteTopicWithBrokerRegistration(next.deleteTopicWithBrokerRegistration);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The serving workers' copies of the registry, as the owner sees them: each write's edits go out
+ * as one numbered batch, each worker acknowledges the highest batch it has applied, and a write's
+ * response waits (`whenAcked`) until every worker reflects it — so whichever worker a client
+ * asks next, it reads what it wrote. A worker that goes away stops counting.
+ */
+export interface ReplicaPeer {
+  /** For logs. */
+  readonly name: string;
+  /** Sends one batch (the peer may cut it into several messages); acks come via `ack`. */
+  sendOps(seq: number, ops: readonly unknown[]): void;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+export class ReplicaSet {
+  private seq = 0;
+  private readonly acked = new Map<ReplicaPeer, number>();
+  private waiters: Waiter[] = [];
+
+  /** Number of the last batch published. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get size(): number {
+    return this.acked.size;
+  }
+
+  /** Numbers and sends a batch to every peer; returns its number. */
+  publish(ops: readonly unknown[]): number {
+    const seq = ++this.seq;
+    for (const peer of this.acked.keys()) peer.sendOps(seq, ops);
+    return seq;
+  }
+
+  /** A peer that holds a snapshot taken at `lastSeq` (batches after it will follow). */
+  add(peer: ReplicaPeer): void {
+    this.acked.set(peer, this.seq);
+  }
+
+  remove(peer: ReplicaPeer): void {
+    if (this.acked.delete(peer)) this.release();
+  }
+
+  ack(peer: ReplicaPeer, seq: number): void {
+    const current = this.acked.get(peer);
+    if (current === undefined || seq <= current) return;
+    this.acked.set(peer, seq);
+    this.release();
+  }
+
+  /** Resolves once every current peer has applied batch `seq` (at once without peers). */
+  whenAcked(seq: number): Promise<void> {
+    if (this.minAcked() >= seq) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push({ seq, resolve });
+    });
+  }
+
+  private minAcked(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const seq of this.acked.values()) if (seq < min) min = seq;
+    return min;
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0) return;
+    const min = this.minAcked();
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= min) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+}

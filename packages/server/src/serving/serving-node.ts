@@ -1,0 +1,121 @@
+/**
+ * The serving side of a node: client connections, frames, and the answers. One per serving
+ * process (servingWorkers = 1: the only one, in the owner's process).
+ *
+ * Reads (routes, cluster info, topic lists, KV and config reads) are answered here from `state`:
+ * the registry owner's own tables when it lives in this process, a replica otherwise — the same
+ * handlers either way. Writes are forwarded to the registry owner (`registry`), which runs them
+ * one at a time and answers once every serving side reflects them.
+ */
+import type { RemotingCommand } from '@ns/protocol';
+import type { NamesrvConfig } from '../config/index.js';
+import { Dispatcher } from '../handlers/dispatcher.js';
+import type { Handler, HandlerTable } from '../handlers/handler.js';
+import {
+  createRouteCache,
+  readHandlerTables,
+  WRITE_REQUEST_CODES,
+} from '../handlers/handler-sets.js';
+import type { ObservableKVReadStore } from '../handlers/handler-sets.js';
+import type { RequestContext } from '../handlers/request-context.js';
+import type { RouteBodyCache } from '../handlers/route-cache.js';
+import type { Logger } from '../logging.js';
+import type { NamesrvMetrics } from '../metrics.js';
+import type { Clock, RouteReadModel } from '../route/index.js';
+import { ConnectionPool } from '../transport/connection-pool.js';
+import type { PoolOptions } from '../transport/connection-pool.js';
+import type { ConnectionSink } from '../transport/acceptor.js';
+import type { ConnectionId, TransportMetrics } from '../transport/types.js';
+import type { Socket } from 'node:net';
+
+/** What the read handlers answer from. */
+export interface ServingReadState {
+  readonly routes: RouteReadModel;
+  readonly kv: ObservableKVReadStore;
+  config(): NamesrvConfig;
+}
+
+/** The registry owner, as a serving side reaches it (in-process, or over IPC). */
+export interface RegistryPort {
+  /** Runs a write; resolves to its response (null: nothing to send) once every replica has it. */
+  execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null>;
+  /** A connection of this serving side closed. */
+  connectionClosed(id: ConnectionId): void;
+}
+
+export interface ServingNodeInit {
+  state: ServingReadState;
+  registry: RegistryPort;
+  /** A logger per component ('transport', 'handlers'), so live level changes reach them. */
+  loggerFor(component: string): Logger;
+  metrics: NamesrvMetrics;
+  clock: Clock;
+  transport: PoolOptions;
+}
+
+export class ServingNode implements ConnectionSink {
+  readonly pool: ConnectionPool;
+  readonly dispatcher: Dispatcher;
+  readonly routeCache: RouteBodyCache;
+
+  constructor(init: ServingNodeInit) {
+    const { state, registry, metrics } = init;
+    this.routeCache = createRouteCache(state.routes, state.kv, () => state.config());
+    this.dispatcher = new Dispatcher({
+      handlers: [
+        ...readHandlerTables({
+          routeInfoManager: state.routes,
+          kvConfigManager: state.kv,
+          config: () => state.config(),
+          clock: init.clock,
+          routeCache: this.routeCache,
+        }),
+        forwardedWrites(registry),
+      ],
+      replyToUnknownRequestCode: () => state.config().replyToUnknownRequestCode,
+      metrics,
+      logger: init.loggerFor('handlers'),
+    });
+    this.pool = new ConnectionPool({
+      dispatcher: this.dispatcher,
+      logger: init.loggerFor('transport'),
+      options: init.transport,
+      metrics: transportMetricsOf(metrics),
+      onConnectionClosed: (id) => {
+        registry.connectionClosed(id);
+      },
+      now: () => init.clock.now(),
+    });
+  }
+
+  adopt(socket: Socket, id: ConnectionId): void {
+    this.pool.adopt(socket, id);
+  }
+
+  close(graceMillis: number): Promise<void> {
+    return this.pool.close(graceMillis);
+  }
+}
+
+/** Every write code → "run it at the registry owner". */
+function forwardedWrites(registry: RegistryPort): HandlerTable {
+  const forward: Handler = (request, ctx) => registry.execute(request, ctx);
+  return [...WRITE_REQUEST_CODES].map((code) => [code, forward] as const);
+}
+
+export function transportMetricsOf(m: NamesrvMetrics): TransportMetrics {
+  return {
+    connectionOpened: () => {
+      m.connectionOpened();
+    },
+    connectionClosed: () => {
+      m.connectionClosed();
+    },
+    frameError: (code) => {
+      m.frameError(code);
+    },
+    connectionDropped: () => {
+      // Idle and overflow closes are logged by the transport; no separate series (yet).
+    },
+  };
+}
