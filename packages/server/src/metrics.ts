@@ -6,8 +6,8 @@
  * Label values are bounded: request codes we do not know are counted as `UNKNOWN` rather than by
  * number, so a client sending random codes cannot create unbounded series.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Metric } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { ProtocolErrorCode } from '@ns/protocol';
 
@@ -44,6 +44,21 @@ export interface NamesrvMetrics {
   frameError(code: ProtocolErrorCode): void;
   /** The Prometheus text exposition and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
+  /** Everything, as data another process can add up (`scrapeAll`). */
+  export(): Promise<MetricsExport>;
+}
+
+/** One process's metrics in a form that crosses the IPC channel and adds up. */
+export interface MetricsExport {
+  readonly prom: MetricObjectWithValues<MetricValue<string>>[];
+  readonly durations: readonly DurationExport[];
+}
+
+interface DurationExport {
+  readonly code: string;
+  readonly counts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
 }
 
 /** Buckets in seconds: most namesrv requests finish well under a millisecond. */
@@ -86,15 +101,16 @@ interface CodeEntry {
 }
 
 /**
- * A histogram with one `code` label, exposed to the registry through prom-client's metric
- * interface. prom-client's own Histogram validates and hashes the label set on every observe()
- * (microseconds); this one is a Map lookup done once per code and a short bucket scan.
+ * The request-duration histogram (one `code` label). prom-client's own Histogram validates and
+ * hashes the label set on every observe() (microseconds, on every request); this one is a Map
+ * lookup done once per code and a short bucket scan. It is not registered with prom-client: it
+ * writes its own lines of the text exposition format, so nothing depends on prom-client's
+ * internals, and it adds up across processes by plain per-bucket sums.
  */
 class RequestDurationHistogram {
-  readonly name = 'namesrv_request_duration_seconds';
-  readonly help = 'Time from a decoded request to its response being written, by request code name';
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
+  static readonly NAME = 'namesrv_request_duration_seconds';
+  static readonly HELP =
+    'Time from a decoded request to its response being written, by request code name';
   private readonly bounds: readonly number[];
   private readonly series: DurationSeries[] = [];
 
@@ -127,51 +143,82 @@ class RequestDurationHistogram {
     }
   }
 
-  /** Same shape as prom-client's Histogram#get (cumulative buckets, then +Inf, sum, count). */
-  get(): Promise<{
-    name: string;
-    help: string;
-    type: string;
-    aggregator: string;
-    values: { labels: Record<string, string | number>; value: number; metricName: string }[];
-  }> {
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] =
-      [];
-    const bucket = `${this.name}_bucket`;
-    for (const s of this.series) {
-      let acc = 0;
-      for (let i = 0; i < this.bounds.length; i++) {
-        acc += s.counts[i]!;
-        values.push({
-          labels: { le: this.bounds[i]!, code: s.code },
-          value: acc,
-          metricName: bucket,
-        });
-      }
-      values.push({ labels: { le: '+Inf', code: s.code }, value: s.count, metricName: bucket });
-      values.push({ labels: { code: s.code }, value: s.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: { code: s.code }, value: s.count, metricName: `${this.name}_count` });
-    }
-    return Promise.resolve({
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values,
-    });
+  export(): DurationExport[] {
+    return this.series.map((s) => ({
+      code: s.code,
+      counts: [...s.counts],
+      sum: s.sum,
+      count: s.count,
+    }));
   }
 
-  reset(): void {
-    for (const s of this.series) {
-      s.counts.fill(0);
-      s.sum = 0;
-      s.count = 0;
+  /** Text exposition (cumulative buckets, +Inf, sum, count) of the series of several processes. */
+  expose(parts: readonly (readonly DurationExport[])[], labels: string): string {
+    const merged = new Map<string, { counts: number[]; sum: number; count: number }>();
+    for (const part of parts) {
+      for (const s of part) {
+        let m = merged.get(s.code);
+        if (m === undefined) {
+          m = { counts: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 };
+          merged.set(s.code, m);
+        }
+        for (let i = 0; i < this.bounds.length; i++) m.counts[i]! += s.counts[i] ?? 0;
+        m.sum += s.sum;
+        m.count += s.count;
+      }
     }
+    const name = RequestDurationHistogram.NAME;
+    let out = `# HELP ${name} ${RequestDurationHistogram.HELP}\n# TYPE ${name} histogram\n`;
+    for (const [code, m] of merged) {
+      const l = `${labels}code="${code}"`;
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += m.counts[i]!;
+        out += `${name}_bucket{le="${this.bounds[i]!}",${l}} ${acc}\n`;
+      }
+      out += `${name}_bucket{le="+Inf",${l}} ${m.count}\n`;
+      out += `${name}_sum{${l}} ${m.sum}\n`;
+      out += `${name}_count{${l}} ${m.count}\n`;
+    }
+    return out;
   }
 }
 
+/** `key="value",` pairs of the default labels, for the hand-written exposition lines. */
+function labelPrefix(labels: Readonly<Record<string, string>> | undefined): string {
+  if (labels === undefined) return '';
+  return Object.entries(labels)
+    .map(
+      ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}",`,
+    )
+    .join('');
+}
+
+/**
+ * The /metrics text of a node whose requests are served by several processes: the owner's own
+ * metrics plus every worker's, added up (prom-client's aggregator for its metrics, per-bucket sums
+ * for the request-duration histogram).
+ */
+export async function scrapeAll(
+  exports: readonly MetricsExport[],
+): Promise<{ contentType: string; body: string }> {
+  const registry = AggregatorRegistry.aggregate(exports.map((e) => e.prom));
+  const histogram = new RequestDurationHistogram(REQUEST_DURATION_BUCKETS);
+  const body =
+    (await registry.metrics()) +
+    histogram.expose(
+      exports.map((e) => e.durations),
+      '',
+    );
+  return { contentType: registry.contentType, body };
+}
+
+/**
+ * `views` feed the registry-state gauges (brokers, topics); null in a serving worker, whose
+ * process does not own that state.
+ */
 export function createMetrics(
-  views: MetricsViews,
+  views: MetricsViews | null,
   options: CreateMetricsOptions = {},
 ): NamesrvMetrics {
   const registry = new Registry();
@@ -197,28 +244,30 @@ export function createMetrics(
     },
   });
   const duration = new RequestDurationHistogram(REQUEST_DURATION_BUCKETS);
-  registry.registerMetric(duration as unknown as Metric);
+  const durationLabels = labelPrefix(options.defaultLabels);
   const connections = new Gauge({
     name: 'namesrv_connections_open',
     help: 'Open remoting connections',
     registers,
   });
-  new Gauge({
-    name: 'namesrv_brokers',
-    help: 'Live brokers in the routing table',
-    registers,
-    collect() {
-      this.set(views.brokerCount());
-    },
-  });
-  new Gauge({
-    name: 'namesrv_topics',
-    help: 'Topics in the routing table',
-    registers,
-    collect() {
-      this.set(views.topicCount());
-    },
-  });
+  if (views !== null) {
+    new Gauge({
+      name: 'namesrv_brokers',
+      help: 'Live brokers in the routing table',
+      registers,
+      collect() {
+        this.set(views.brokerCount());
+      },
+    });
+    new Gauge({
+      name: 'namesrv_topics',
+      help: 'Topics in the routing table',
+      registers,
+      collect() {
+        this.set(views.topicCount());
+      },
+    });
+  }
   const registrations = new Counter({
     name: 'namesrv_broker_registrations_total',
     help: 'REGISTER_BROKER requests applied',
@@ -304,7 +353,12 @@ export function createMetrics(
       frameErrors.inc({ code });
     },
     async scrape() {
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      const body =
+        (await registry.metrics()) + duration.expose([duration.export()], durationLabels);
+      return { contentType: registry.contentType, body };
+    },
+    async export() {
+      return { prom: await registry.getMetricsAsJSON(), durations: duration.export() };
     },
   };
 }

@@ -27,17 +27,18 @@ import { KVConfigCorruptError, KVConfigFileStore, writeFileAtomicSync } from './
 import type { KVConfigManager } from './kvconfig/index.js';
 import { createSilentLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
-import { createMetrics } from './metrics.js';
-import type { NamesrvMetrics } from './metrics.js';
+import { encodeOpParts } from './cluster/messages.js';
+import { ServingWorkers } from './cluster/serving-workers.js';
+import { createMetrics, scrapeAll } from './metrics.js';
+import type { MetricsExport, NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
 import { RegistryOwner } from './registry/registry-owner.js';
 import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
 import { ServingNode } from './serving/serving-node.js';
 import { Acceptor } from './transport/acceptor.js';
-import { validateTransportOptions } from './transport/remoting-server.js';
+import type { ConnectionSink } from './transport/acceptor.js';
 import { TransportError } from './transport/transport-error.js';
-import { DEFAULT_TRANSPORT_OPTIONS } from './transport/types.js';
-import type { TransportOptions } from './transport/types.js';
+import { transportOptionsOf } from './transport/transport-options.js';
 
 export interface NameServerOptions {
   config: NamesrvConfig;
@@ -57,10 +58,22 @@ export interface NameServerAddress {
   httpPort: number | null;
 }
 
+/** Where connections are served: this process, or serving worker processes. */
+interface ServingSide {
+  pick(): ConnectionSink | null;
+  readonly connectionCount: number;
+  closeConnection(id: number): void;
+  close(graceMillis: number): Promise<void>;
+  /** Metrics of the other processes serving (none in a single process). */
+  otherMetrics(): Promise<MetricsExport[]>;
+}
+
 /** Everything `start()` builds; null before start. */
 interface Running {
   owner: RegistryOwner;
-  serving: ServingNode;
+  serving: ServingSide;
+  /** The worker processes, when servingWorkers > 1. */
+  workers: ServingWorkers | null;
   acceptor: Acceptor;
   http: HttpAdminServer | null;
   address: NameServerAddress;
@@ -125,7 +138,12 @@ export class NameServer {
 
   /** Open client connections. */
   get connectionCount(): number {
-    return this.require().serving.pool.connectionCount;
+    return this.require().serving.connectionCount;
+  }
+
+  /** The serving worker processes (null with servingWorkers = 1); for tests and tools. */
+  get servingWorkers(): ServingWorkers | null {
+    return this.require().workers;
   }
 
   async start(): Promise<NameServerAddress> {
@@ -136,37 +154,35 @@ export class NameServer {
     const config = this.initialConfig;
     this.logger.info({ config }, 'starting name server');
     try {
-      const transportOptions = this.transportOptions(config);
+      const transportOptions = transportOptionsOf(config);
       const owner = this.createOwner(config);
       owner.config.onChange((next, _previous, changed) => {
         this.onConfigChanged(next, changed);
       });
-      const serving = new ServingNode({
-        state: {
-          routes: owner.routes,
-          kv: owner.kv,
-          config: () => owner.config.get(),
-        },
-        registry: {
-          execute: (request, ctx) => owner.execute(request, ctx),
-          connectionClosed: (id) => {
-            void owner.connectionClosed(id);
-          },
-        },
-        loggerFor: (name) => this.component(name),
-        metrics: this.metrics,
-        clock: this.clock,
-        transport: transportOptions,
-      });
+      const workerCount = resolveServingWorkers(config.servingWorkers);
+      const workers =
+        workerCount > 1
+          ? new ServingWorkers({
+              count: workerCount,
+              owner,
+              config,
+              logger: this.component('cluster'),
+              onWorkerReady: () => {
+                this.running?.acceptor.retryWaiting();
+              },
+            })
+          : null;
+      const serving = workers === null ? this.servingHere(owner) : servingElsewhere(workers);
       const acceptor = new Acceptor({
         options: transportOptions,
         logger: this.component('transport'),
-        pick: () => serving,
+        pick: () => serving.pick(),
       });
       // Visible to close() from here on, so a failure below still releases the port.
       this.running = {
         owner,
         serving,
+        workers,
         acceptor,
         http: null,
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
@@ -178,6 +194,11 @@ export class NameServer {
       });
       this.running.address = { host: bound.host, port: bound.port, httpPort: null };
       this.throwIfClosedDuringStart();
+      if (workers !== null) {
+        await workers.start();
+        this.throwIfClosedDuringStart();
+        this.logger.info({ servingWorkers: workerCount }, 'serving workers ready');
+      }
       if (config.httpPort >= 0) {
         const http = this.createHttp(owner);
         this.running.http = http;
@@ -238,19 +259,36 @@ export class NameServer {
     return this.running;
   }
 
-  private transportOptions(config: NamesrvConfig): TransportOptions {
-    const options: TransportOptions = {
-      ...DEFAULT_TRANSPORT_OPTIONS,
-      host: config.bindAddress,
-      port: config.listenPort,
-      maxFrameLength: config.maxFrameLength,
-      idleTimeoutMillis: config.serverChannelMaxIdleTimeSeconds * 1000,
-      backlog: config.serverSocketBacklog,
-      // One response can be as large as a frame; never kill a peer for a single answer.
-      writeHardLimit: Math.max(64 * 1024 * 1024, 2 * config.maxFrameLength),
+  /** servingWorkers = 1: one ServingNode in this process, reading the owner's own tables. */
+  private servingHere(owner: RegistryOwner): ServingSide {
+    const node = new ServingNode({
+      state: {
+        routes: owner.routes,
+        kv: owner.kv,
+        config: () => owner.config.get(),
+      },
+      registry: {
+        execute: (request, ctx) => owner.execute(request, ctx),
+        connectionClosed: (id) => {
+          void owner.connectionClosed(id);
+        },
+      },
+      loggerFor: (name) => this.component(name),
+      metrics: this.metrics,
+      clock: this.clock,
+      transport: transportOptionsOf(owner.config.get()),
+    });
+    return {
+      pick: () => node,
+      get connectionCount() {
+        return node.pool.connectionCount;
+      },
+      closeConnection: (id) => {
+        node.pool.closeConnection(id);
+      },
+      close: (grace) => node.close(grace),
+      otherMetrics: () => Promise.resolve([]),
     };
-    validateTransportOptions(options);
-    return options;
   }
 
   private createOwner(config: NamesrvConfig): RegistryOwner {
@@ -287,6 +325,7 @@ export class NameServer {
       persistConfig: (text) => {
         this.persistConfig(text);
       },
+      encodeOps: encodeOpParts,
     });
   }
 
@@ -309,7 +348,13 @@ export class NameServer {
         topics: () => routes.getAllTopicList(),
         topicRoute: (topic) => routes.pickupTopicRouteData(topic),
       },
-      metrics: this.metrics,
+      metrics: {
+        scrape: async () => {
+          const others = await this.require().serving.otherMetrics();
+          if (others.length === 0) return this.metrics.scrape();
+          return scrapeAll([await this.metrics.export(), ...others]);
+        },
+      },
       // Not ready before start() finished or once close() began, so balancers drain us first.
       isReady: () => this.state === 'running' && waited(),
       logger: this.component('http'),
@@ -393,7 +438,22 @@ export class NameServer {
     const serving = this.running?.serving;
     if (serving === undefined) return;
     for (const b of expired) {
-      if (!owner.isConnectionInUse(b.connectionId)) serving.pool.closeConnection(b.connectionId);
+      if (!owner.isConnectionInUse(b.connectionId)) serving.closeConnection(b.connectionId);
     }
   }
+}
+
+/** servingWorkers > 1: the worker processes serve; this process only accepts and hands over. */
+function servingElsewhere(workers: ServingWorkers): ServingSide {
+  return {
+    pick: () => workers.pick(),
+    get connectionCount() {
+      return workers.connectionCount;
+    },
+    closeConnection: (id) => {
+      workers.closeConnection(id);
+    },
+    close: (grace) => workers.close(grace),
+    otherMetrics: () => workers.metrics(),
+  };
 }

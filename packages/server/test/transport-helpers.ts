@@ -114,6 +114,8 @@ export function bigRequest(opaque: number, size: number): RemotingCommand {
 export class RawClient {
   readonly socket: Socket;
   readonly received: RemotingCommand[] = [];
+  /** The raw frame (after the length prefix) of every response, by opaque (the latest wins). */
+  readonly rawByOpaque = new Map<number, Buffer>();
   receivedBytes = 0;
   isClosed = false;
   readonly closed: Promise<void>;
@@ -127,6 +129,7 @@ export class RawClient {
       for (const frame of this.decoder.push(chunk)) {
         const cmd = decodeFrame(frame);
         this.received.push(cmd);
+        this.rawByOpaque.set(cmd.opaque, frame);
         const waiter = this.waiters.get(cmd.opaque);
         if (waiter !== undefined) {
           this.waiters.delete(cmd.opaque);
@@ -177,6 +180,12 @@ export class RawClient {
       });
       this.send(cmd);
     });
+  }
+
+  /** Sends `cmd` and resolves with the exact bytes of its response frame. */
+  async requestRaw(cmd: RemotingCommand, timeoutMs = 5000): Promise<Buffer> {
+    const res = await this.request(cmd, timeoutMs);
+    return this.rawByOpaque.get(res.opaque)!;
   }
 
   destroy(): void {

@@ -53,6 +53,8 @@ export interface RegistryOwnerInit {
     | { mode: 'none' };
   /** Writes UPDATE_NAMESRV_CONFIG's properties text to configStorePath; throws on failure. */
   persistConfig: (text: string) => void;
+  /** How op batches are encoded for replicas in other processes (default: as they are). */
+  encodeOps?: (ops: readonly unknown[]) => unknown;
 }
 
 /** Everything a replica needs to start: the tables as ops, the KV table, the config, its seq. */
@@ -67,7 +69,7 @@ export class RegistryOwner {
   readonly routes: CountingRouteInfoManager;
   readonly kv: KVConfigManager;
   readonly config: ConfigHolder;
-  readonly replicas = new ReplicaSet();
+  readonly replicas: ReplicaSet;
   private readonly dispatcher: LocalDispatcher;
   private readonly queue = new WriteQueue();
   private readonly clock: Clock;
@@ -82,6 +84,7 @@ export class RegistryOwner {
     this.log = init.loggerFor('registry');
     this.metrics = init.metrics;
     this.config = new ConfigHolder(init.config);
+    this.replicas = new ReplicaSet(init.encodeOps);
     const persistence = init.kvPersistence;
     this.durability = persistence.mode === 'write-behind' ? persistence.durability : null;
     this.kv = new CountingKVConfigManager(
@@ -171,16 +174,19 @@ export class RegistryOwner {
     return this.routes.isConnectionInUse(connectionId);
   }
 
-  /** Adds a replica at the current state (taken between two writes, so it is consistent). */
-  addReplica(peer: ReplicaPeer): Promise<RegistrySnapshot> {
+  /**
+   * Adds a replica at the current state: `sendSnapshot` runs between two writes, right before the
+   * peer starts receiving batches, so it gets exactly the state the next batch applies to.
+   */
+  addReplica(peer: ReplicaPeer, sendSnapshot: (snapshot: RegistrySnapshot) => void): Promise<void> {
     return this.queue.run(() => {
-      this.replicas.add(peer);
-      return {
+      sendSnapshot({
         seq: this.replicas.lastSeq,
         routeOps: this.routes.tables.exportOps(),
         kv: this.kv.exportTable(),
         config: this.config.get(),
-      };
+      });
+      this.replicas.add(peer);
     });
   }
 

@@ -7,8 +7,11 @@
 export interface ReplicaPeer {
   /** For logs. */
   readonly name: string;
-  /** Sends one batch (the peer may cut it into several messages); acks come via `ack`. */
-  sendOps(seq: number, ops: readonly unknown[]): void;
+  /**
+   * Sends one batch, encoded once for all peers by the set's `encode` (e.g. cut into parts and
+   * serialized); acks come back via `ReplicaSet.ack`.
+   */
+  sendOps(seq: number, encoded: unknown): void;
 }
 
 interface Waiter {
@@ -17,9 +20,15 @@ interface Waiter {
 }
 
 export class ReplicaSet {
+  private readonly encode: (ops: readonly unknown[]) => unknown;
   private seq = 0;
   private readonly acked = new Map<ReplicaPeer, number>();
   private waiters: Waiter[] = [];
+
+  /** `encode` turns a batch into what peers send (done once per batch, not once per peer). */
+  constructor(encode: (ops: readonly unknown[]) => unknown = (ops) => ops) {
+    this.encode = encode;
+  }
 
   /** Number of the last batch published. */
   get lastSeq(): number {
@@ -33,7 +42,9 @@ export class ReplicaSet {
   /** Numbers and sends a batch to every peer; returns its number. */
   publish(ops: readonly unknown[]): number {
     const seq = ++this.seq;
-    for (const peer of this.acked.keys()) peer.sendOps(seq, ops);
+    if (this.acked.size === 0) return seq;
+    const encoded = this.encode(ops);
+    for (const peer of this.acked.keys()) peer.sendOps(seq, encoded);
     return seq;
   }
 

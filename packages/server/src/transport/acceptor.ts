@@ -24,9 +24,15 @@ export interface BoundAddress {
 export interface AcceptorInit {
   options: Pick<TransportOptions, 'host' | 'port' | 'backlog' | 'writeHighWaterMark'>;
   logger: Logger;
-  /** The sink for the next connection, or null to refuse it (no worker ready). */
+  /** The sink for the next connection, or null when none can take it yet (no worker ready). */
   pick(socket: Socket): ConnectionSink | null;
 }
+
+/**
+ * Connections accepted while no sink could take them (serving workers still starting, or all
+ * being replaced) wait here, unread, until `retryWaiting()`; beyond this many they are refused.
+ */
+const MAX_WAITING = 4096;
 
 type State = 'new' | 'listening' | 'closed';
 
@@ -35,6 +41,7 @@ export class Acceptor {
   private readonly init: AcceptorInit;
   private nextId = 1;
   private state: State = 'new';
+  private waiting: Socket[] = [];
 
   constructor(init: AcceptorInit) {
     this.init = init;
@@ -84,10 +91,20 @@ export class Acceptor {
     });
   }
 
+  /** Hands waiting connections to sinks that can take them now (e.g. a worker became ready). */
+  retryWaiting(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const socket of waiting) {
+      if (!socket.destroyed) this.accept(socket);
+    }
+  }
+
   /** Stops accepting; resolves once the listening socket is closed. Idempotent. */
   close(): Promise<void> {
     const wasListening = this.state === 'listening';
     this.state = 'closed';
+    for (const socket of this.waiting.splice(0)) socket.destroy();
     if (!wasListening || !this.server.listening) return Promise.resolve();
     return new Promise((resolve) => {
       this.server.close(() => {
@@ -103,8 +120,15 @@ export class Acceptor {
     }
     const sink = this.init.pick(socket);
     if (sink === null) {
-      this.init.logger.warn({ remote: socket.remoteAddress }, 'no serving worker ready, refused');
-      socket.destroy();
+      if (this.waiting.length >= MAX_WAITING) {
+        this.init.logger.warn(
+          { remote: socket.remoteAddress, waiting: this.waiting.length },
+          'no serving worker ready and too many connections waiting, refused',
+        );
+        socket.destroy();
+      } else {
+        this.waiting.push(socket);
+      }
       return;
     }
     sink.adopt(socket, this.nextId++);

@@ -1,0 +1,212 @@
+/**
+ * One serving worker process, as the owner process sees it: forks it, brings it up (config, then a
+ * snapshot of the registry), hands it connections, sends it op batches, runs the writes it
+ * forwards, and notices when it dies.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { encodeCommand } from '@ns/protocol';
+import type { NamesrvConfig } from '../config/index.js';
+import type { Logger } from '../logging.js';
+import type { MetricsExport } from '../metrics.js';
+import type { RegistryOwner } from '../registry/registry-owner.js';
+import type { ReplicaPeer } from '../registry/replica-set.js';
+import type { ConnectionSink } from '../transport/acceptor.js';
+import { fromWire } from './messages.js';
+import type { OwnerToWorker, WorkerToOwner } from './messages.js';
+
+export interface ServingWorkerInit {
+  workerId: number;
+  owner: RegistryOwner;
+  config: NamesrvConfig;
+  logger: Logger;
+  entry: URL;
+  /** The process ended (crash, kill or shutdown); `connections` are the ids it was serving. */
+  onExit(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export class ServingWorker implements ConnectionSink, ReplicaPeer {
+  readonly name: string;
+  readonly workerId: number;
+  /** Ids of the connections this worker serves. */
+  readonly connections = new Set<number>();
+  /**
+   * This process's copy of each socket handed over and not yet confirmed by the worker
+   * ('adopted'). Sent with keepOpen, so closing our copy is up to us: on confirmation, or when the
+   * worker dies first — otherwise a client whose socket was still on its way would never see its
+   * connection end (Node's channel holds handles until the child acknowledges them).
+   */
+  private readonly handingOver = new Map<number, Socket>();
+  private readonly init: ServingWorkerInit;
+  private readonly child: ChildProcess;
+  private isReady = false;
+  private exited = false;
+  private readonly readyWaiters: { resolve(): void; reject(err: Error): void }[] = [];
+  private readonly metricsWaiters = new Map<number, (m: MetricsExport) => void>();
+  private nextRid = 1;
+  private readonly exitPromise: Promise<void>;
+
+  constructor(init: ServingWorkerInit) {
+    this.init = init;
+    this.workerId = init.workerId;
+    this.name = `serving-worker-${init.workerId}`;
+    this.child = fork(init.entry, [], {
+      serialization: 'advanced',
+      // stdout stays free for the owner's one machine-readable line; logs go to stderr.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: process.env,
+    });
+    this.child.on('message', (msg: WorkerToOwner) => {
+      this.onMessage(msg);
+    });
+    this.exitPromise = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exited = true;
+        this.isReady = false;
+        for (const socket of this.handingOver.values()) socket.destroy();
+        this.handingOver.clear();
+        for (const w of this.readyWaiters.splice(0)) {
+          w.reject(new Error(`${this.name} exited during start (code ${code}, signal ${signal})`));
+        }
+        init.onExit(this, code, signal);
+        resolve();
+      });
+    });
+    this.child.on('error', (err) => {
+      init.logger.error({ err, worker: this.workerId }, 'serving worker process error');
+    });
+    this.post({ t: 'init', workerId: init.workerId, config: init.config });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get ready(): boolean {
+    return this.isReady && !this.exited;
+  }
+
+  /** Sends the snapshot, joins the replica set, and resolves once the worker serves. */
+  async start(): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => {
+      this.readyWaiters.push({ resolve, reject });
+    });
+    await this.init.owner.addReplica(this, (snapshot) => {
+      this.post({ t: 'snapshot', snapshot });
+    });
+    await ready;
+  }
+
+  adopt(socket: Socket, id: number): void {
+    this.connections.add(id);
+    this.handingOver.set(id, socket);
+    this.child.send(
+      { t: 'conn', id } satisfies OwnerToWorker,
+      socket,
+      { keepOpen: true },
+      (err) => {
+        if (err !== null) {
+          this.connections.delete(id);
+          this.handingOver.delete(id);
+          this.init.logger.warn({ err, worker: this.workerId }, 'handing a connection over failed');
+          socket.destroy();
+        }
+      },
+    );
+  }
+
+  sendOps(seq: number, encoded: unknown): void {
+    const parts = encoded as Uint8Array[];
+    for (let i = 0; i < parts.length; i++) {
+      this.post({ t: 'ops', seq, final: i === parts.length - 1, bytes: parts[i]! });
+    }
+  }
+
+  closeConnection(id: number): void {
+    this.post({ t: 'close-conn', id });
+  }
+
+  sendFrame(id: number, frame: Buffer): void {
+    this.post({ t: 'send', id, frame });
+  }
+
+  metrics(): Promise<MetricsExport> {
+    const rid = this.nextRid++;
+    return new Promise((resolve) => {
+      this.metricsWaiters.set(rid, resolve);
+      this.post({ t: 'metrics', rid });
+    });
+  }
+
+  /** Asks for a graceful stop; kills the process if it is not gone `graceMillis` + 2 s later. */
+  async shutdown(graceMillis: number): Promise<void> {
+    if (this.exited) return;
+    this.post({ t: 'shutdown', graceMillis });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMillis + 2000);
+    await this.exitPromise;
+    clearTimeout(timer);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+
+  private post(msg: OwnerToWorker): void {
+    if (this.exited || !this.child.connected) return;
+    this.child.send(msg);
+  }
+
+  private onMessage(msg: WorkerToOwner): void {
+    const owner = this.init.owner;
+    switch (msg.t) {
+      case 'ready':
+        this.isReady = true;
+        for (const w of this.readyWaiters.splice(0)) w.resolve();
+        return;
+      case 'ack':
+        owner.replicas.ack(this, msg.seq);
+        return;
+      case 'adopted':
+        this.handingOver.get(msg.id)?.destroy();
+        this.handingOver.delete(msg.id);
+        return;
+      case 'exec': {
+        const request = fromWire(msg.cmd);
+        const ctx = {
+          connectionId: msg.connectionId,
+          remoteAddress: msg.remoteAddress,
+          receivedAt: msg.receivedAt,
+        };
+        const rid = msg.rid;
+        void owner.execute(request, ctx).then((response) => {
+          this.post({
+            t: 'result',
+            rid,
+            code: response?.code ?? 0,
+            frame: response === null ? null : (response.encodedFrame ?? encodeCommand(response)),
+          });
+        });
+        return;
+      }
+      case 'conn-closed':
+        this.connections.delete(msg.id);
+        this.handingOver.get(msg.id)?.destroy();
+        this.handingOver.delete(msg.id);
+        void owner.connectionClosed(msg.id);
+        return;
+      case 'metrics': {
+        const resolve = this.metricsWaiters.get(msg.rid);
+        this.metricsWaiters.delete(msg.rid);
+        resolve?.(msg.metrics as MetricsExport);
+        return;
+      }
+      case 'corrupt':
+        this.init.logger.error(
+          { worker: this.workerId, reason: msg.reason },
+          'serving worker replica corrupt; it exits and is replaced',
+        );
+        return;
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The serving worker processes of a node (servingWorkers > 1), supervised by the owner process.
+ *
+ * - Connections go to the ready worker serving the fewest (`pick`), so load spreads even when
+ *   clients connect in bursts.
+ * - A worker that dies is replaced (after a short back-off that grows while it keeps dying); only
+ *   its own connections dropped, and the registry hears that each of them closed, exactly as if
+ *   the clients had gone (brokers on them leave the routes, §4.5). The others serve on.
+ * - `close` stops them gracefully: each finishes its answered requests within the grace period.
+ */
+import type { NamesrvConfig } from '../config/index.js';
+import type { Logger } from '../logging.js';
+import type { MetricsExport } from '../metrics.js';
+import type { RegistryOwner } from '../registry/registry-owner.js';
+import type { ConnectionSink } from '../transport/acceptor.js';
+import { builtModuleUrl } from './built-module.js';
+import { ServingWorker } from './serving-worker.js';
+
+export interface ServingWorkersInit {
+  count: number;
+  owner: RegistryOwner;
+  config: NamesrvConfig;
+  logger: Logger;
+  /** A worker (first start or replacement) is ready to take connections. */
+  onWorkerReady(): void;
+}
+
+const RESTART_MIN_MILLIS = 100;
+const RESTART_MAX_MILLIS = 5000;
+/** A worker that lived this long before dying resets the back-off. */
+const STABLE_MILLIS = 30_000;
+
+export class ServingWorkers {
+  private readonly init: ServingWorkersInit;
+  private readonly entry: URL;
+  private readonly workers = new Map<number, ServingWorker>();
+  private readonly startedAt = new Map<number, number>();
+  private readonly backoff = new Map<number, number>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private closing = false;
+  /** Replacements started, for tests and metrics. */
+  restarts = 0;
+
+  constructor(init: ServingWorkersInit) {
+    this.init = init;
+    this.entry = builtModuleUrl('./worker-main.js', import.meta.url);
+  }
+
+  /** Starts every worker; resolves once all serve. */
+  async start(): Promise<void> {
+    const starting: Promise<void>[] = [];
+    for (let id = 1; id <= this.init.count; id++) starting.push(this.spawn(id));
+    await Promise.all(starting);
+  }
+
+  /** The ready worker with the fewest connections, or null when none is ready. */
+  pick(): ConnectionSink | null {
+    let best: ServingWorker | null = null;
+    for (const w of this.workers.values()) {
+      if (!w.ready) continue;
+      if (best === null || w.connections.size < best.connections.size) best = w;
+    }
+    return best;
+  }
+
+  get connectionCount(): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += w.connections.size;
+    return n;
+  }
+
+  /** Pids of the current workers, in worker-id order (tests kill them). */
+  get pids(): number[] {
+    return [...this.workers.values()].map((w) => w.pid ?? 0);
+  }
+
+  /** Connections per worker, in worker-id order. */
+  get connectionCounts(): number[] {
+    return [...this.workers.values()].map((w) => w.connections.size);
+  }
+
+  get readyCount(): number {
+    let n = 0;
+    for (const w of this.workers.values()) if (w.ready) n++;
+    return n;
+  }
+
+  closeConnection(id: number): void {
+    for (const w of this.workers.values()) {
+      if (w.connections.has(id)) {
+        w.closeConnection(id);
+        return;
+      }
+    }
+  }
+
+  sendFrame(id: number, frame: Buffer): void {
+    for (const w of this.workers.values()) {
+      if (w.connections.has(id)) {
+        w.sendFrame(id, frame);
+        return;
+      }
+    }
+  }
+
+  /** Every ready worker's metrics (a worker that does not answer in time is left out). */
+  async metrics(timeoutMillis = 2000): Promise<MetricsExport[]> {
+    const answers = [...this.workers.values()]
+      .filter((w) => w.ready)
+      .map((w) =>
+        Promise.race([
+          w.metrics(),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMillis).unref()),
+        ]),
+      );
+    return (await Promise.all(answers)).filter((m): m is MetricsExport => m !== null);
+  }
+
+  async close(graceMillis: number): Promise<void> {
+    this.closing = true;
+    for (const t of this.restartTimers) clearTimeout(t);
+    this.restartTimers.clear();
+    await Promise.all([...this.workers.values()].map((w) => w.shutdown(graceMillis)));
+  }
+
+  private spawn(id: number): Promise<void> {
+    const worker = new ServingWorker({
+      workerId: id,
+      owner: this.init.owner,
+      config: this.init.owner.config.get(),
+      logger: this.init.logger,
+      entry: this.entry,
+      onExit: (w, code, signal) => {
+        this.exited(w, code, signal);
+      },
+    });
+    this.workers.set(id, worker);
+    this.startedAt.set(id, Date.now());
+    return worker.start().then(() => {
+      this.init.onWorkerReady();
+    });
+  }
+
+  private exited(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void {
+    const owner = this.init.owner;
+    owner.removeReplica(worker);
+    // Its sockets died with it: to the registry, each of those clients just went away.
+    for (const id of worker.connections) void owner.connectionClosed(id);
+    worker.connections.clear();
+    if (this.closing || this.workers.get(worker.workerId) !== worker) return;
+    const id = worker.workerId;
+    const lived = Date.now() - (this.startedAt.get(id) ?? 0);
+    const delay =
+      lived > STABLE_MILLIS
+        ? RESTART_MIN_MILLIS
+        : Math.min(RESTART_MAX_MILLIS, (this.backoff.get(id) ?? RESTART_MIN_MILLIS / 2) * 2);
+    this.backoff.set(id, delay);
+    this.init.logger.error(
+      { worker: id, code, signal, restartInMillis: delay },
+      'serving worker exited; replacing it',
+    );
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.closing) return;
+      this.restarts++;
+      this.spawn(id).catch((err: unknown) => {
+        this.init.logger.error({ err, worker: id }, 'replacement serving worker failed to start');
+      });
+    }, delay);
+    this.restartTimers.add(timer);
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Entry point of a serving worker process (forked by cluster/serving-worker.ts; never run by hand).
+ *
+ * It receives its config, then a snapshot of the registry, builds a Replica and a ServingNode —
+ * the same serving code a single-process node runs — and from then on: takes the connections the
+ * owner hands over, answers reads from the replica, forwards writes to the owner, replays the
+ * owner's op batches and acknowledges them.
+ *
+ * If the owner goes away (the IPC channel closes) there is nothing left to serve consistently:
+ * the worker drops its connections and exits at once, so a node is never half alive.
+ */
+import type { Socket } from 'node:net';
+import { createResponse } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import type { NamesrvConfig } from '../config/index.js';
+import { createLogger, createStderrDestination } from '../logging.js';
+import type { Logger } from '../logging.js';
+import { createMetrics } from '../metrics.js';
+import type { NamesrvMetrics } from '../metrics.js';
+import { Replica } from '../serving/replica.js';
+import { ServingNode } from '../serving/serving-node.js';
+import type { RegistryPort } from '../serving/serving-node.js';
+import { transportOptionsOf } from '../transport/transport-options.js';
+import { asBuffer, decodeOpPart, toWire } from './messages.js';
+import type { OwnerToWorker, WorkerToOwner } from './messages.js';
+
+/** Exit codes of a worker (the owner logs them). */
+const EXIT_OWNER_GONE = 10;
+const EXIT_CORRUPT = 11;
+
+/** Longest op replay stretch on this event loop (the serving-stall budget is 5 ms). */
+const REPLAY_SLICE_MILLIS = 2;
+
+interface Pending {
+  readonly request: RemotingCommand;
+  readonly resolve: (response: RemotingCommand | null) => void;
+}
+
+class ServingWorker {
+  private workerId = 0;
+  private config: NamesrvConfig | null = null;
+  private logger: Logger | null = null;
+  private readonly loggers: Logger[] = [];
+  private metrics: NamesrvMetrics | null = null;
+  private replica: Replica | null = null;
+  private serving: ServingNode | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextRid = 1;
+  /** Connections handed over before the snapshot made us ready (cannot happen, but be safe). */
+  private readonly early: [Socket, number][] = [];
+
+  private readonly registry: RegistryPort = {
+    execute: (request, ctx) =>
+      new Promise((resolve) => {
+        const rid = this.nextRid++;
+        this.pending.set(rid, { request, resolve });
+        send({
+          t: 'exec',
+          rid,
+          connectionId: ctx.connectionId,
+          remoteAddress: ctx.remoteAddress,
+          receivedAt: ctx.receivedAt ?? Date.now(),
+          cmd: toWire(request),
+        });
+      }),
+    connectionClosed: (id) => {
+      send({ t: 'conn-closed', id });
+    },
+  };
+
+  onMessage(msg: OwnerToWorker, handle: unknown): void {
+    switch (msg.t) {
+      case 'init':
+        this.init(msg.workerId, msg.config);
+        return;
+      case 'snapshot':
+        this.start(msg.snapshot);
+        return;
+      case 'ops':
+        this.replica?.enqueue(msg.final ? msg.seq : 0, decodeOpPart(msg.bytes));
+        return;
+      case 'conn':
+        this.adopt(handle as Socket, msg.id);
+        return;
+      case 'result':
+        this.result(msg.rid, msg.code, msg.frame);
+        return;
+      case 'close-conn':
+        this.serving?.pool.closeConnection(msg.id);
+        return;
+      case 'send':
+        this.serving?.pool.send(msg.id, asBuffer(msg.frame));
+        return;
+      case 'metrics':
+        void this.reportMetrics(msg.rid);
+        return;
+      case 'shutdown':
+        void this.shutdown(msg.graceMillis);
+        return;
+    }
+  }
+
+  /** The owner is gone: no consistent answer is possible any more. */
+  ownerGone(): void {
+    this.logger?.error({ workerId: this.workerId }, 'registry owner gone, serving worker exits');
+    process.exit(EXIT_OWNER_GONE);
+  }
+
+  private init(workerId: number, config: NamesrvConfig): void {
+    this.workerId = workerId;
+    this.config = config;
+    this.logger = createLogger({
+      level: config.logLevel,
+      base: { name: 'ns-server', worker: workerId },
+      destination: createStderrDestination(),
+    });
+    // Registry state gauges (brokers, topics) are the owner's to report.
+    this.metrics = createMetrics(null, { defaultMetrics: true });
+  }
+
+  private start(snapshot: ConstructorParameters<typeof Replica>[0]): void {
+    const config = this.config!;
+    const logger = this.logger!;
+    this.replica = new Replica(snapshot, {
+      sliceMillis: REPLAY_SLICE_MILLIS,
+      onApplied: (seq) => {
+        send({ t: 'ack', seq });
+      },
+      onCorrupt: (err) => {
+        logger.fatal({ err }, 'op batch could not be applied, replica corrupt');
+        send({ t: 'corrupt', reason: err instanceof Error ? err.message : String(err) });
+        process.exit(EXIT_CORRUPT);
+      },
+    });
+    this.replica.configHolder.onChange((next) => {
+      for (const l of this.loggers) l.level = next.logLevel;
+      logger.level = next.logLevel;
+    });
+    this.serving = new ServingNode({
+      state: this.replica,
+      registry: this.registry,
+      loggerFor: (component) => {
+        const child = logger.child({ component });
+        this.loggers.push(child);
+        return child;
+      },
+      metrics: this.metrics!,
+      clock: { now: () => Date.now() },
+      transport: transportOptionsOf(config),
+    });
+    for (const [socket, id] of this.early.splice(0)) this.serving.adopt(socket, id);
+    send({ t: 'ready' });
+  }
+
+  private adopt(socket: Socket, id: number): void {
+    if (this.serving === null) this.early.push([socket, id]);
+    else this.serving.adopt(socket, id);
+    send({ t: 'adopted', id });
+  }
+
+  private result(rid: number, code: number, frame: Uint8Array | null): void {
+    const p = this.pending.get(rid);
+    if (p === undefined) return;
+    this.pending.delete(rid);
+    if (frame === null) {
+      p.resolve(null);
+      return;
+    }
+    const response = createResponse(p.request, { code });
+    response.encodedFrame = asBuffer(frame);
+    p.resolve(response);
+  }
+
+  private async reportMetrics(rid: number): Promise<void> {
+    send({ t: 'metrics', rid, metrics: await this.metrics!.export() });
+  }
+
+  private async shutdown(graceMillis: number): Promise<void> {
+    await this.serving?.close(graceMillis);
+    this.logger?.flush();
+    process.exit(0);
+  }
+}
+
+function send(msg: WorkerToOwner): void {
+  // A closed channel means the owner is gone; 'disconnect' handles that.
+  if (process.connected) process.send!(msg);
+}
+
+const worker = new ServingWorker();
+process.on('message', (msg: OwnerToWorker, handle: unknown) => {
+  worker.onMessage(msg, handle);
+});
+process.on('disconnect', () => {
+  worker.ownerGone();
+});
+// The owner decides when this process stops; a terminal's Ctrl-C reaches the whole process
+// group, and the owner then sends 'shutdown'.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);

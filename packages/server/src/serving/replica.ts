@@ -1,0 +1,125 @@
+/**
+ * A serving worker's copy of the registry: route tables, KV table and config, kept identical to
+ * the owner's by replaying its op batches (registry/ops.ts) in order — with the same edit methods,
+ * so Map orders, answers and change notifications come out exactly as the owner's would.
+ *
+ * Batches are applied in slices (`sliceMillis`): a registration of 50,000 topics arrives as
+ * hundreds of thousands of ops, and the event loop that answers lookups must never stall on it.
+ * Between slices lookups see the batch partly applied — each topic's route is always one that
+ * existed before or after the write — and the write's response is released only after the whole
+ * batch is acknowledged.
+ */
+import type { NamesrvConfig } from '../config/index.js';
+import { ConfigHolder } from '../config-holder.js';
+import { KVConfigManager } from '../kvconfig/index.js';
+import { opKind, opWidth } from '../registry/ops.js';
+import type { RegistrySnapshot } from '../registry/registry-owner.js';
+import { RouteTables } from '../route/index.js';
+import type { ServingReadState } from './serving-node.js';
+
+interface PendingBatch {
+  readonly seq: number;
+  readonly ops: readonly unknown[];
+  next: number;
+}
+
+export interface ReplicaOptions {
+  /** Longest stretch of op replay before yielding to the event loop. */
+  sliceMillis: number;
+  /** Called after batch `seq` is fully applied, in order. */
+  onApplied(seq: number): void;
+  /** A batch could not be applied: the copy can no longer be trusted (the worker must exit). */
+  onCorrupt(err: unknown): void;
+}
+
+export class Replica implements ServingReadState {
+  routes: RouteTables;
+  readonly kv = new KVConfigManager();
+  readonly configHolder: ConfigHolder;
+  private readonly queue: PendingBatch[] = [];
+  private scheduled = false;
+  private readonly options: ReplicaOptions;
+  private appliedSeq = 0;
+
+  constructor(snapshot: RegistrySnapshot, options: ReplicaOptions) {
+    this.options = options;
+    this.configHolder = new ConfigHolder(snapshot.config);
+    this.routes = new RouteTables({ supportActingMaster: snapshot.config.supportActingMaster });
+    this.routes.importOps(snapshot.routeOps);
+    this.kv.importTable(snapshot.kv);
+    this.appliedSeq = snapshot.seq;
+  }
+
+  config(): NamesrvConfig {
+    return this.configHolder.get();
+  }
+
+  /** Number of the last batch fully applied. */
+  get lastApplied(): number {
+    return this.appliedSeq;
+  }
+
+  /** Queues one batch (batches arrive in order; a batch may come in several parts). */
+  enqueue(seq: number, ops: readonly unknown[]): void {
+    this.queue.push({ seq, ops, next: 0 });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.runSlice();
+    });
+  }
+
+  private runSlice(): void {
+    const deadline = performance.now() + this.options.sliceMillis;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue[0]!;
+        const ops = batch.ops;
+        let i = batch.next;
+        let budgetCheck = 0;
+        while (i < ops.length) {
+          i = this.applyOne(ops, i);
+          // performance.now() is cheap, but not free: look at the clock every 256 ops.
+          if (++budgetCheck === 256) {
+            budgetCheck = 0;
+            if (performance.now() >= deadline) break;
+          }
+        }
+        batch.next = i;
+        if (i < ops.length) break;
+        this.queue.shift();
+        // A batch may be one part of a write: only the last part carries the write's number.
+        if (batch.seq > this.appliedSeq) {
+          this.routes.flushChanges();
+          this.appliedSeq = batch.seq;
+          this.options.onApplied(batch.seq);
+        }
+        if (performance.now() >= deadline) break;
+      }
+      // Readers between slices must not be served routes cached before this slice's edits.
+      this.routes.flushChanges();
+    } catch (err) {
+      this.options.onCorrupt(err);
+      return;
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private applyOne(ops: readonly unknown[], i: number): number {
+    const code = ops[i] as number;
+    switch (opKind(code)) {
+      case 'route':
+        return this.routes.applyOps(ops, i, i + opWidth(ops, i));
+      case 'kv':
+        return this.kv.applyOp(ops, i);
+      case 'config':
+        this.configHolder.set(ops[i + 1] as NamesrvConfig);
+        return i + 2;
+    }
+  }
+}
