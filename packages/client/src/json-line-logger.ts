@@ -37,7 +37,13 @@ export function createJsonLineLogger(
       } else {
         for (const [k, v] of Object.entries(objOrMsg)) fields[k] = serialise(v);
       }
-      const line = { level: LEVELS[name], time: new Date().toISOString(), ...bindings, ...fields, msg };
+      const line = {
+        level: LEVELS[name],
+        time: new Date().toISOString(),
+        ...bindings,
+        ...fields,
+        msg,
+      };
       write(`${JSON.stringify(line)}\n`);
     };
   };

@@ -34,12 +34,7 @@ export {
   flushLogger,
   LOG_FLUSH_TIMEOUT_MS,
 } from './logging.js';
-export type {
-  CreateLoggerOptions,
-  FlushableDestination,
-  Logger,
-  LogLevel,
-} from './logging.js';
+export type { CreateLoggerOptions, FlushableDestination, Logger, LogLevel } from './logging.js';
 
 // Transport (embedders and tests can run the TCP layer with their own dispatcher)
 export { RemotingServer } from './transport/remoting-server.js';
