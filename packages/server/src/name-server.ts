@@ -12,13 +12,14 @@ import type { ConfigKey, NamesrvConfig } from './config/index.js';
 import { ConfigHolder } from './config-holder.js';
 import { CountingKVConfigManager, CountingRouteInfoManager } from './counting-managers.js';
 import { Dispatcher } from './handlers/dispatcher.js';
-import { HttpAdminError, HttpAdminServer, startupReadiness } from './http/index.js';
+import { HttpAdminServer, startupReadiness } from './http/index.js';
 import {
   KVConfigCorruptError,
   KVConfigFileStore,
   KVConfigManager,
   writeFileAtomicSync,
 } from './kvconfig/index.js';
+import { listenFailure } from './listen-error.js';
 import { createSilentLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { createMetrics } from './metrics.js';
@@ -27,7 +28,6 @@ import { NameServerError } from './name-server-error.js';
 import { RouteInfoManager } from './route/index.js';
 import type { Clock, RemovedBroker } from './route/index.js';
 import { RemotingServer } from './transport/remoting-server.js';
-import { TransportError } from './transport/transport-error.js';
 import type { TransportMetrics } from './transport/types.js';
 
 export interface NameServerOptions {
@@ -179,9 +179,12 @@ export class NameServer {
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
       };
       const bound = await transport.listen().catch((err: unknown) => {
-        throw err instanceof TransportError && err.code === 'NS_LISTEN_FAILED'
-          ? new NameServerError('NS_STARTUP_LISTEN', err.message, { cause: err })
-          : err;
+        throw listenFailure(
+          err,
+          { port: 'listenPort', address: 'bindAddress' },
+          config.bindAddress,
+          config.listenPort,
+        );
       });
       this.running.address = { host: bound.host, port: bound.port, httpPort: null };
       this.throwIfClosedDuringStart();
@@ -189,9 +192,12 @@ export class NameServer {
         const http = this.createHttp(routeInfoManager);
         this.running.http = http;
         const httpBound = await http.start().catch((err: unknown) => {
-          throw err instanceof HttpAdminError && err.code === 'NS_HTTP_LISTEN_FAILED'
-            ? new NameServerError('NS_STARTUP_HTTP', err.message, { cause: err })
-            : err;
+          throw listenFailure(
+            err,
+            { port: 'httpPort', address: 'httpBindAddress' },
+            config.httpBindAddress,
+            config.httpPort,
+          );
         });
         this.running.address.httpPort = httpBound.port;
         this.throwIfClosedDuringStart();

@@ -1,12 +1,15 @@
 /**
  * `ns-server` as a real child process (src/main.ts through tsx, no build needed): the listening
- * line, -p, -h, config errors (exit 1), startup failures (exit 2) and SIGTERM (exit 0).
+ * line, -p, -h, config errors (exit 1), startup failures (exit 2, naming the key of a port in
+ * use) and SIGTERM (exit 0).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
@@ -157,6 +160,36 @@ describe('ns-server', () => {
     expect(await child.exited).toBe(1);
     expect(child.stderr()).toContain(key);
     expect(child.stdout()).toBe('');
+  });
+
+  it.each([
+    [
+      'listenPort',
+      (port: number) => ['--bindAddress=127.0.0.1', `--listenPort=${port}`, '--httpPort=-1'],
+    ],
+    [
+      'httpPort',
+      (port: number) => [
+        '--bindAddress=127.0.0.1',
+        '--listenPort=0',
+        '--httpBindAddress=127.0.0.1',
+        `--httpPort=${port}`,
+      ],
+    ],
+  ])('a port in use stops startup with exit 2 and names its key: %s', async (key, args) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const child = run(args(port));
+      expect(await child.exited).toBe(2);
+      expect(child.stderr()).toContain(
+        `ns-server: cannot listen on 127.0.0.1:${port} (${key}): EADDRINUSE\n`,
+      );
+      expect(child.stdout()).toBe('');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('a corrupt KV file stops startup with exit 2, naming the file, and keeps it', async () => {

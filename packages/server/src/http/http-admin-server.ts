@@ -84,12 +84,12 @@ export class HttpAdminServer {
     this.server = server;
     const { host, port, logger } = this.options;
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
+      const onError = (err: NodeJS.ErrnoException): void => {
         this.server = null;
         reject(
           new HttpAdminError(
             'NS_HTTP_LISTEN_FAILED',
-            `cannot listen on ${host}:${port} (httpBindAddress/httpPort): ${err.message}`,
+            `cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
             { cause: err },
           ),
         );
