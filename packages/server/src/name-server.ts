@@ -317,9 +317,11 @@ export class NameServer {
     try {
       writeFileAtomicSync(path, text);
     } catch (err) {
+      // The OS error (e.g. `ENOENT: no such file or directory, mkdir '/proc/x'`) says what failed.
+      const os = err instanceof Error && err.cause instanceof Error ? err.cause : err;
       throw new NameServerError(
         'NS_CONFIG_PERSIST_FAILED',
-        `cannot write configStorePath ${path}: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot write configStorePath ${path}: ${os instanceof Error ? os.message : String(os)}`,
         { cause: err },
       );
     }

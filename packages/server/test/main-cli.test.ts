@@ -192,6 +192,37 @@ describe('ns-server', () => {
     }
   });
 
+  it('UPDATE_NAMESRV_CONFIG with configStorePath under /proc fails at once with SYSTEM_ERROR naming it; SIGTERM still stops', async ({
+    skip,
+  }) => {
+    if (process.platform !== 'linux') {
+      console.warn('[main-cli] SKIPPED the /proc configStorePath case: not Linux, no procfs');
+      skip();
+    }
+    // Node's recursive mkdir used to spin here forever (in C++, signals unhandled).
+    const store = '/proc/ns-main-cli-test/namesrv.properties';
+    const child = run([...LOCAL, `--configStorePath=${store}`]);
+    const line = await listening(child);
+    const c = await RawClient.connect(line.port as number);
+    try {
+      const res = await c.request(
+        createRequest({
+          code: RequestCode.UPDATE_NAMESRV_CONFIG,
+          opaque: 1,
+          body: Buffer.from('orderMessageEnable=true\n'),
+        }),
+      );
+      expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(res.remark).toBe(
+        `NameServerError: cannot write configStorePath ${store}: ENOENT: no such file or directory, mkdir '/proc/ns-main-cli-test'`,
+      );
+    } finally {
+      c.destroy();
+    }
+    child.proc.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+  });
+
   it('a corrupt KV file stops startup with exit 2, naming the file, and keeps it', async () => {
     const kv = join(home, 'kvConfig.json');
     writeFileSync(kv, 'not json');
