@@ -189,7 +189,7 @@ export class NameServer {
       this.running.address = { host: bound.host, port: bound.port, httpPort: null };
       this.throwIfClosedDuringStart();
       if (config.httpPort >= 0) {
-        const http = this.createHttp(routeInfoManager);
+        const http = this.createHttp(routeInfoManager, kvConfigManager);
         this.running.http = http;
         const httpBound = await http.start().catch((err: unknown) => {
           throw listenFailure(
@@ -249,7 +249,7 @@ export class NameServer {
     return this.running;
   }
 
-  private createHttp(routes: RouteInfoManager): HttpAdminServer {
+  private createHttp(routes: RouteInfoManager, kv: KVConfigManager): HttpAdminServer {
     const config = this.config;
     const clock = this.clock;
     const waited = startupReadiness({
@@ -266,6 +266,8 @@ export class NameServer {
         brokers: () => routes.getBrokerLiveViews(),
         topics: () => routes.getAllTopicList(),
         topicRoute: (topic) => routes.pickupTopicRouteData(topic),
+        kvNamespaces: () => kv.snapshot().keys(),
+        kvNamespace: (namespace) => kv.getKVListByNamespace(namespace),
       },
       metrics: this.metrics,
       // Not ready before start() finished or once close() began, so balancers drain us first.
