@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeLog } from './lib/log.js';
 import { FULL, SMOKE } from './lib/profile.js';
-import { renderChart, renderMarkdown, pairLevels, SMOKE_TARGETS_NOTE } from './lib/report.js';
+import { renderChart, renderMarkdown, pairLevels, targetLogLines } from './lib/report.js';
 import type { BenchResults, TargetCheck } from './lib/results.js';
 import { REPO_ROOT } from './lib/ns.js';
 import { setCpuProfDir } from './lib/processes.js';
@@ -263,9 +263,7 @@ export async function main(argv: string[]): Promise<number> {
       ),
     );
   }
-  if (smoke) log(SMOKE_TARGETS_NOTE);
-  for (const t of results.targets)
-    log(`target ${t.name}: ${t.measured} → ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`);
+  for (const line of targetLogLines(results)) log(line);
   log(
     `done in ${results.durationSec.toFixed(0)} s; ${results.failures.length} failure(s); results in ${outDir}`,
   );

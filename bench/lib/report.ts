@@ -7,7 +7,18 @@ const ms = (us: number): string => (us / 1000).toFixed(3);
 
 /** Said once per smoke run instead of verdicts: tiny sizes on a shared machine measure nothing. */
 export const SMOKE_TARGETS_NOTE =
-  'targets are not evaluated in smoke mode (tiny sizes measure nothing); `pnpm bench` reports them';
+  'Targets are not evaluated in smoke mode (tiny sizes measure nothing); `pnpm bench` reports them.';
+
+/**
+ * The log lines that end a run about its targets: one verdict per target in a full run, the
+ * smoke note alone in a smoke run (whatever `targets` holds).
+ */
+export function targetLogLines(r: BenchResults): string[] {
+  if (r.profile === 'smoke') return [SMOKE_TARGETS_NOTE];
+  return r.targets.map(
+    (t) => `target ${t.name}: ${t.measured} → ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`,
+  );
+}
 
 function withRounds(l: LevelResult): string {
   const r = l.roundsQps;
