@@ -67,8 +67,11 @@ export function createStderrDestination(
   };
 }
 
+/** One stderr destination per process, however many loggers share it (one error listener). */
+let stderrDestination: FlushableDestination | null = null;
+
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
-  const destination = options.destination ?? createStderrDestination();
+  const destination = options.destination ?? (stderrDestination ??= createStderrDestination());
   return pino(
     {
       level: options.level ?? 'info',
