@@ -6,9 +6,9 @@ import { createLogger, createStderrDestination, flushLogger } from './logging.js
 function stuckStream(): Writable & { written: string[] } {
   const written: string[] = [];
   const stream = new Writable({
-    write(chunk: Buffer, _encoding, _callback) {
+    // Never calls back: the write stays pending.
+    write(chunk: Buffer) {
       written.push(chunk.toString('utf8'));
-      // Never calls back.
     },
   });
   return Object.assign(stream, { written });
