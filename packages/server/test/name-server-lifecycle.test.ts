@@ -282,7 +282,7 @@ describe('NameServer lifecycle', () => {
     const { server, res } = await updateConfigWithStore(store);
     expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(res.remark).toBe(
-      `NameServerError: cannot write configStorePath ${store}: ENOTDIR: not a directory, open '${store}.tmp'`,
+      `NameServerError: cannot write configStorePath ${store}: EEXIST: file already exists, mkdir '${join(dir, 'file')}'`,
     );
     expect(server.config.orderMessageEnable).toBe(false);
   });
