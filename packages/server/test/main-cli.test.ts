@@ -133,6 +133,8 @@ describe('ns-server', () => {
     const child = run(['-p', '--listenPort=12345']);
     expect(await child.exited).toBe(0);
     expect(child.stdout()).toMatch(/^listenPort=12345$/m);
+    // httpPort follows listenPort unless set.
+    expect(child.stdout()).toMatch(/^httpPort=12346$/m);
     expect(child.stdout()).toMatch(/^serverChannelMaxIdleTimeSeconds=120$/m);
   });
 
