@@ -5,6 +5,21 @@ const f0 = (n: number): string => n.toFixed(0);
 const f1 = (n: number): string => n.toFixed(1);
 const ms = (us: number): string => (us / 1000).toFixed(3);
 
+/** Said once per smoke run instead of verdicts: tiny sizes on a shared machine measure nothing. */
+export const SMOKE_TARGETS_NOTE =
+  'Targets are not evaluated in smoke mode (tiny sizes measure nothing); `pnpm bench` reports them.';
+
+/**
+ * The log lines that end a run about its targets: one verdict per target in a full run, the
+ * smoke note alone in a smoke run (whatever `targets` holds).
+ */
+export function targetLogLines(r: BenchResults): string[] {
+  if (r.profile === 'smoke') return [SMOKE_TARGETS_NOTE];
+  return r.targets.map(
+    (t) => `target ${t.name}: ${t.measured} → ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`,
+  );
+}
+
 function withRounds(l: LevelResult): string {
   const r = l.roundsQps;
   return r === undefined || r.length < 2 ? f0(l.qps) : `${f0(l.qps)} (${r.map(f0).join(' / ')})`;
@@ -51,7 +66,12 @@ export function renderMarkdown(r: BenchResults): string {
   );
   out.push('');
 
-  if (r.targets.length > 0) {
+  if (r.profile === 'smoke') {
+    out.push('## Targets');
+    out.push('');
+    out.push(SMOKE_TARGETS_NOTE);
+    out.push('');
+  } else if (r.targets.length > 0) {
     out.push('## Targets');
     out.push('');
     out.push(

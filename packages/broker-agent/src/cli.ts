@@ -3,11 +3,12 @@
  * `ns-broker-agent`: runs one BrokerAgent until SIGTERM/SIGINT. stdout carries machine-readable
  * JSON lines only (`registered` after the first round, `unregistered` at exit); stderr carries
  * the JSON log (one line per node result and round). Exit codes: 0 after a signal, 2 for a usage
- * error, 1 for anything else.
+ * error, 1 for anything else. A dead or stuck stdout/stderr pipe never keeps it from exiting
+ * (exitAfterDrain).
  */
 import { BrokerAgent } from './broker-agent.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
-import { createJsonLineLogger } from '@ns/client';
+import { createJsonLineLogger, exitAfterDrain, ignoreStdioErrors } from '@ns/client';
 import type { RegistrationRound } from './registration-result.js';
 import { readTopicsFile } from './topics-file.js';
 
@@ -26,6 +27,7 @@ function summary(round: RegistrationRound) {
 }
 
 async function main(): Promise<number> {
+  ignoreStdioErrors();
   let args;
   try {
     args = parseCliArgs(process.argv.slice(2));
@@ -98,12 +100,18 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => {
-    process.exitCode = code;
+    exitAfterDrain(code);
   },
   (err: unknown) => {
+    // The JSON-line logger's shape (level 50 = error, ISO time).
     process.stderr.write(
-      JSON.stringify({ level: 'error', time: Date.now(), msg: 'fatal', err: String(err) }) + '\n',
+      JSON.stringify({
+        level: 50,
+        time: new Date().toISOString(),
+        msg: 'fatal',
+        err: String(err),
+      }) + '\n',
     );
-    process.exitCode = 1;
+    exitAfterDrain(1);
   },
 );

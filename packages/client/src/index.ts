@@ -27,6 +27,7 @@ export { createMemoryLogger, NOOP_LOGGER } from './logger.js';
 export type { LogFn, Logger, LogLevel, LogRecord } from './logger.js';
 export { createJsonLineLogger } from './json-line-logger.js';
 export type { LogLevelOrSilent } from './json-line-logger.js';
+export { exitAfterDrain, ignoreStdioErrors, STDIO_DRAIN_TIMEOUT_MS } from './stdio-exit.js';
 
 // Address lists and providers
 export {

@@ -1,6 +1,7 @@
 /**
- * A tiny JSON-lines Logger for the CLIs (ns-addr-service, ns-broker-agent) (pino's line shape: level, time, msg and
- * fields), so the client package needs no logging dependency. Errors under `err` are serialised
+ * A tiny JSON-lines Logger for the CLIs (ns-addr-service, ns-broker-agent), so the client package
+ * needs no logging dependency. Lines have ns-server's (pino's) shape: numeric level, `time` as ISO
+ * 8601 UTC (as ns-server's `isoTime`), bindings, fields, msg. Errors under `err` are serialised
  * with type, message, code and stack.
  */
 import type { LogFn, Logger, LogLevel } from './logger.js';
@@ -36,7 +37,13 @@ export function createJsonLineLogger(
       } else {
         for (const [k, v] of Object.entries(objOrMsg)) fields[k] = serialise(v);
       }
-      const line = { level: LEVELS[name], time: Date.now(), ...bindings, ...fields, msg };
+      const line = {
+        level: LEVELS[name],
+        time: new Date().toISOString(),
+        ...bindings,
+        ...fields,
+        msg,
+      };
       write(`${JSON.stringify(line)}\n`);
     };
   };

@@ -14,7 +14,8 @@ describe('createJsonLineLogger', () => {
     expect(lines.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
     const [info, warn, error] = lines.map((l) => JSON.parse(l));
     expect(info).toMatchObject({ level: 30, name: 'svc', port: 1, msg: 'listening' });
-    expect(typeof info.time).toBe('number');
+    // ISO 8601 UTC, as ns-server's pino lines.
+    expect(info.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(warn.err).toMatchObject({
       type: 'AddressServiceError',
       message: 'slow',

@@ -32,8 +32,9 @@ export {
   createSilentLogger,
   createStderrDestination,
   flushLogger,
+  LOG_FLUSH_TIMEOUT_MS,
 } from './logging.js';
-export type { CreateLoggerOptions, Logger, LogLevel } from './logging.js';
+export type { CreateLoggerOptions, FlushableDestination, Logger, LogLevel } from './logging.js';
 
 // Transport (embedders and tests can run the TCP layer with their own dispatcher)
 export { RemotingServer } from './transport/remoting-server.js';

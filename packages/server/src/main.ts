@@ -11,15 +11,19 @@
  * Exit codes: 0 normal (including after SIGTERM/SIGINT), 1 configuration error, 2 startup failure
  * (corrupt KV file, port in use), 3 forced exit on a second signal, 70 unexpected crash.
  * (Java uses -1/-2/-3; ours are positive so shells and supervisors read them plainly.)
+ *
+ * Stopping never hangs on stdout/stderr: a dead pipe (EPIPE) is ignored, and a pipe nobody reads
+ * is waited for at most LOG_FLUSH_TIMEOUT_MS + STDIO_DRAIN_TIMEOUT_MS (1 s) after shutdown.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { ConfigError, formatConfigProperties, formatUsage, loadConfig } from './config/index.js';
 import type { LoadConfigResult } from './config/index.js';
-import { createLogger, createStderrDestination, flushLogger } from './logging.js';
+import { createLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { NameServer } from './name-server.js';
 import { NameServerError } from './name-server-error.js';
+import { exitAfterDrain, ignoreStdioErrors } from './stdio-exit.js';
 
 const EXIT_OK = 0;
 const EXIT_CONFIG = 1;
@@ -52,26 +56,23 @@ function loadOrExit(homeDir: string): LoadConfigResult | number {
   }
 }
 
-/** Writes out buffered log lines before an abrupt exit (async flush would not finish). */
-type FlushSync = () => void;
-
-function installSignalHandlers(server: NameServer, logger: Logger, flushSync: FlushSync): void {
+function installSignalHandlers(server: NameServer, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal, exiting without finishing shutdown');
-      flushSync();
-      process.exit(EXIT_FORCED);
+      exitAfterDrain(EXIT_FORCED);
+      return;
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close().then(
       () => {
-        process.exit(EXIT_OK);
+        exitAfterDrain(EXIT_OK);
       },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        void flushLogger(logger).then(() => process.exit(EXIT_CRASH));
+        exitAfterDrain(EXIT_CRASH);
       },
     );
   };
@@ -80,6 +81,7 @@ function installSignalHandlers(server: NameServer, logger: Logger, flushSync: Fl
 }
 
 async function main(): Promise<number | null> {
+  ignoreStdioErrors();
   const homeDir = homedir();
   const loaded = loadOrExit(homeDir);
   if (typeof loaded === 'number') return loaded;
@@ -93,27 +95,14 @@ async function main(): Promise<number | null> {
   }
 
   const config = loaded.config;
-  const destination = createStderrDestination();
-  const flushSync: FlushSync = () => {
-    try {
-      destination.flushSync();
-    } catch {
-      // stderr gone (EPIPE) or a write in flight (EAGAIN): nothing more we can do on the way out.
-    }
-  };
-  const logger = createLogger({
-    level: config.logLevel,
-    base: { name: 'ns-server' },
-    destination,
-  });
+  const logger = createLogger({ level: config.logLevel, base: { name: 'ns-server' } });
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
-    flushSync();
-    process.exit(EXIT_CRASH);
+    exitAfterDrain(EXIT_CRASH);
   });
 
   const server = new NameServer({ config, logger });
-  installSignalHandlers(server, logger, flushSync);
+  installSignalHandlers(server, logger);
   let address;
   try {
     address = await server.start();
@@ -138,12 +127,12 @@ async function main(): Promise<number | null> {
 
 main().then(
   (code) => {
-    if (code !== null) process.exit(code);
+    if (code !== null) exitAfterDrain(code);
   },
   (err: unknown) => {
     process.stderr.write(
       `ns-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
-    process.exit(EXIT_CRASH);
+    exitAfterDrain(EXIT_CRASH);
   },
 );

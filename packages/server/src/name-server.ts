@@ -22,9 +22,10 @@
  */
 import { availableParallelism } from 'node:os';
 import type { ConfigKey, NamesrvConfig } from './config/index.js';
-import { HttpAdminError, HttpAdminServer, startupReadiness } from './http/index.js';
+import { HttpAdminServer, startupReadiness } from './http/index.js';
 import { KVConfigCorruptError, KVConfigFileStore, writeFileAtomicSync } from './kvconfig/index.js';
 import type { KVConfigManager } from './kvconfig/index.js';
+import { listenFailure } from './listen-error.js';
 import { createSilentLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { encodeOpParts } from './cluster/messages.js';
@@ -37,7 +38,6 @@ import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
 import { ServingNode } from './serving/serving-node.js';
 import { Acceptor } from './transport/acceptor.js';
 import type { ConnectionSink } from './transport/acceptor.js';
-import { TransportError } from './transport/transport-error.js';
 import { transportOptionsOf } from './transport/transport-options.js';
 
 export interface NameServerOptions {
@@ -188,9 +188,12 @@ export class NameServer {
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
       };
       const bound = await acceptor.listen().catch((err: unknown) => {
-        throw err instanceof TransportError && err.code === 'NS_LISTEN_FAILED'
-          ? new NameServerError('NS_STARTUP_LISTEN', err.message, { cause: err })
-          : err;
+        throw listenFailure(
+          err,
+          { port: 'listenPort', address: 'bindAddress' },
+          config.bindAddress,
+          config.listenPort,
+        );
       });
       this.running.address = { host: bound.host, port: bound.port, httpPort: null };
       this.throwIfClosedDuringStart();
@@ -203,9 +206,12 @@ export class NameServer {
         const http = this.createHttp(owner);
         this.running.http = http;
         const httpBound = await http.start().catch((err: unknown) => {
-          throw err instanceof HttpAdminError && err.code === 'NS_HTTP_LISTEN_FAILED'
-            ? new NameServerError('NS_STARTUP_HTTP', err.message, { cause: err })
-            : err;
+          throw listenFailure(
+            err,
+            { port: 'httpPort', address: 'httpBindAddress' },
+            config.httpBindAddress,
+            config.httpPort,
+          );
         });
         this.running.address.httpPort = httpBound.port;
         this.throwIfClosedDuringStart();
@@ -333,6 +339,7 @@ export class NameServer {
     const config = this.initialConfig;
     const clock = this.clock;
     const routes = owner.routes;
+    const kv = owner.kv;
     const waited = startupReadiness({
       needWaitForService: config.needWaitForService,
       waitSecondsForService: config.waitSecondsForService,
@@ -347,6 +354,8 @@ export class NameServer {
         brokers: () => routes.getBrokerLiveViews(),
         topics: () => routes.getAllTopicList(),
         topicRoute: (topic) => routes.pickupTopicRouteData(topic),
+        kvNamespaces: () => kv.snapshot().keys(),
+        kvNamespace: (namespace) => kv.getKVListByNamespace(namespace),
       },
       metrics: {
         scrape: async () => {
@@ -374,9 +383,11 @@ export class NameServer {
     try {
       writeFileAtomicSync(path, text);
     } catch (err) {
+      // The OS error (e.g. `ENOENT: no such file or directory, mkdir '/proc/x'`) says what failed.
+      const os = err instanceof Error && err.cause instanceof Error ? err.cause : err;
       throw new NameServerError(
         'NS_CONFIG_PERSIST_FAILED',
-        `cannot write configStorePath ${path}: ${err instanceof Error ? err.message : String(err)}`,
+        `cannot write configStorePath ${path}: ${os instanceof Error ? os.message : String(os)}`,
         { cause: err },
       );
     }

@@ -1,12 +1,15 @@
 /**
  * `ns-server` as a real child process (src/main.ts through tsx, no build needed): the listening
- * line, -p, -h, config errors (exit 1), startup failures (exit 2) and SIGTERM (exit 0).
+ * line, -p, -h, config errors (exit 1), startup failures (exit 2, naming the key of a port in
+ * use) and SIGTERM (exit 0).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
@@ -130,6 +133,8 @@ describe('ns-server', () => {
     const child = run(['-p', '--listenPort=12345']);
     expect(await child.exited).toBe(0);
     expect(child.stdout()).toMatch(/^listenPort=12345$/m);
+    // httpPort follows listenPort unless set.
+    expect(child.stdout()).toMatch(/^httpPort=12346$/m);
     expect(child.stdout()).toMatch(/^serverChannelMaxIdleTimeSeconds=120$/m);
   });
 
@@ -157,6 +162,67 @@ describe('ns-server', () => {
     expect(await child.exited).toBe(1);
     expect(child.stderr()).toContain(key);
     expect(child.stdout()).toBe('');
+  });
+
+  it.each([
+    [
+      'listenPort',
+      (port: number) => ['--bindAddress=127.0.0.1', `--listenPort=${port}`, '--httpPort=-1'],
+    ],
+    [
+      'httpPort',
+      (port: number) => [
+        '--bindAddress=127.0.0.1',
+        '--listenPort=0',
+        '--httpBindAddress=127.0.0.1',
+        `--httpPort=${port}`,
+      ],
+    ],
+  ])('a port in use stops startup with exit 2 and names its key: %s', async (key, args) => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const child = run(args(port));
+      expect(await child.exited).toBe(2);
+      expect(child.stderr()).toContain(
+        `ns-server: cannot listen on 127.0.0.1:${port} (${key}): EADDRINUSE\n`,
+      );
+      expect(child.stdout()).toBe('');
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('UPDATE_NAMESRV_CONFIG with configStorePath under /proc fails at once with SYSTEM_ERROR naming it; SIGTERM still stops', async ({
+    skip,
+  }) => {
+    if (process.platform !== 'linux') {
+      console.warn('[main-cli] SKIPPED the /proc configStorePath case: not Linux, no procfs');
+      skip();
+    }
+    // Node's recursive mkdir used to spin here forever (in C++, signals unhandled).
+    const store = '/proc/ns-main-cli-test/namesrv.properties';
+    const child = run([...LOCAL, `--configStorePath=${store}`]);
+    const line = await listening(child);
+    const c = await RawClient.connect(line.port as number);
+    try {
+      const res = await c.request(
+        createRequest({
+          code: RequestCode.UPDATE_NAMESRV_CONFIG,
+          opaque: 1,
+          body: Buffer.from('orderMessageEnable=true\n'),
+        }),
+      );
+      expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(res.remark).toBe(
+        `NameServerError: cannot write configStorePath ${store}: ENOENT: no such file or directory, mkdir '/proc/ns-main-cli-test'`,
+      );
+    } finally {
+      c.destroy();
+    }
+    child.proc.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
   });
 
   it('a corrupt KV file stops startup with exit 2, naming the file, and keeps it', async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
 import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
 import { RawClient, waitFor } from './transport-helpers.js';
@@ -52,6 +53,36 @@ describe('NameServer HTTP admin port', () => {
     await s.close();
     const err: unknown = await fetch(`${base}/healthz`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
+  });
+
+  it('shows the KV config that PUT_KV_CONFIG wrote, at /kv and /kv/{namespace}', async () => {
+    const s = server(['--httpPort=0', `--kvConfigPath=${join(dir, 'kvConfig.json')}`]);
+    const { port, httpPort } = await s.start();
+    const base = `http://127.0.0.1:${httpPort}`;
+    expect(await (await fetch(`${base}/kv`)).json()).toEqual({ configTable: {} });
+    const c = await RawClient.connect(port);
+    try {
+      const put = newExtFields();
+      put.namespace = 'ORDER_TOPIC_CONFIG';
+      put.key = 'TopicTest';
+      put.value = 'broker-a:4';
+      const res = await c.request(
+        createRequest({ code: RequestCode.PUT_KV_CONFIG, opaque: 1, extFields: put }),
+      );
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+    } finally {
+      c.destroy();
+    }
+    expect(await (await fetch(`${base}/kv`)).json()).toEqual({
+      configTable: { ORDER_TOPIC_CONFIG: { TopicTest: 'broker-a:4' } },
+    });
+    const one = await fetch(`${base}/kv/ORDER_TOPIC_CONFIG`);
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual({
+      namespace: 'ORDER_TOPIC_CONFIG',
+      table: { TopicTest: 'broker-a:4' },
+    });
+    expect((await fetch(`${base}/kv/NOPE`)).status).toBe(404);
   });
 
   it('is not ready during needWaitForService, then ready', async () => {

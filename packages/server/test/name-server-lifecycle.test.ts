@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -259,6 +259,53 @@ describe('NameServer lifecycle', () => {
     expect(res.code).toBe(ResponseCode.SUCCESS);
     expect(server.config.orderMessageEnable).toBe(true);
     expect(readFileSync(storePath, 'utf8')).toMatch(/^orderMessageEnable=true$/m);
+  });
+
+  /** Sends UPDATE_NAMESRV_CONFIG to a node whose configStorePath is `store`. */
+  async function updateConfigWithStore(store: string) {
+    const { server, port } = await started([`--configStorePath=${store}`]);
+    const c = await client(port);
+    const res = await c.request(
+      createRequest({
+        code: RequestCode.UPDATE_NAMESRV_CONFIG,
+        opaque: 1,
+        body: Buffer.from('orderMessageEnable=true\n'),
+      }),
+    );
+    return { server, res };
+  }
+
+  it('UPDATE_NAMESRV_CONFIG to an unwritable configStorePath answers SYSTEM_ERROR naming it and the OS error, and changes nothing', async () => {
+    // A file where the store's directory should be: unwritable even for root.
+    writeFileSync(join(dir, 'file'), '');
+    const store = join(dir, 'file', 'namesrv.properties');
+    const { server, res } = await updateConfigWithStore(store);
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toBe(
+      `NameServerError: cannot write configStorePath ${store}: EEXIST: file already exists, mkdir '${join(dir, 'file')}'`,
+    );
+    expect(server.config.orderMessageEnable).toBe(false);
+  });
+
+  it('UPDATE_NAMESRV_CONFIG under a read-only directory answers SYSTEM_ERROR with EACCES', async ({
+    skip,
+  }) => {
+    const readOnly = join(dir, 'ro');
+    mkdirSync(readOnly, { mode: 0o555 });
+    try {
+      writeFileSync(join(readOnly, 'probe'), '');
+      console.warn(
+        '[lifecycle] SKIPPED the read-only directory case: this process ignores directory permissions (root / CAP_DAC_OVERRIDE)',
+      );
+      skip();
+    } catch {
+      // EACCES: permissions apply here.
+    }
+    const store = join(readOnly, 'conf', 'namesrv.properties');
+    const { server, res } = await updateConfigWithStore(store);
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toContain(`cannot write configStorePath ${store}: EACCES`);
+    expect(server.config.orderMessageEnable).toBe(false);
   });
 
   it('a live logLevel update reaches every component logger', async () => {

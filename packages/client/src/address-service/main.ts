@@ -3,7 +3,8 @@
  * ns-addr-service: serves the name server list over HTTP (see address-service.ts). Logs JSON lines
  * to stderr; prints exactly one `{"event":"listening","host":…,"port":…}` line on stdout once
  * listening, so scripts and test harnesses can read the real port when started with --port 0.
- * Exit codes: 0 after SIGTERM/SIGINT, 1 when startup fails, 2 on bad arguments.
+ * Exit codes: 0 after SIGTERM/SIGINT, 1 when startup fails, 2 on bad arguments. A dead or stuck
+ * stdout/stderr pipe never keeps it from exiting (stdio-exit.ts).
  */
 import { AddressService } from './address-service.js';
 import type { AddressSource } from './address-source.js';
@@ -11,8 +12,10 @@ import { FileAddressSource, addressSourceFromEnv } from './address-source.js';
 import { USAGE, parseAddressServiceArgs } from './cli-options.js';
 import type { AddressServiceCliOptions } from './cli-options.js';
 import { createJsonLineLogger } from '../json-line-logger.js';
+import { exitAfterDrain, ignoreStdioErrors } from '../stdio-exit.js';
 
 async function main(): Promise<number> {
+  ignoreStdioErrors();
   let options: AddressServiceCliOptions;
   try {
     options = parseAddressServiceArgs(process.argv.slice(2));
@@ -62,10 +65,10 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => {
-    process.exitCode = code;
+    exitAfterDrain(code);
   },
   (err: unknown) => {
     process.stderr.write(`ns-addr-service: unexpected error: ${String(err)}\n`);
-    process.exitCode = 1;
+    exitAfterDrain(1);
   },
 );

@@ -13,11 +13,12 @@ import type { Socket } from 'node:net';
 import { createResponse } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
-import { createLogger, createStderrDestination } from '../logging.js';
+import { createLogger } from '../logging.js';
 import type { Logger } from '../logging.js';
 import { createMetrics } from '../metrics.js';
 import type { NamesrvMetrics } from '../metrics.js';
 import { Replica } from '../serving/replica.js';
+import { ignoreStdioErrors } from '../stdio-exit.js';
 import { ServingNode } from '../serving/serving-node.js';
 import type { RegistryPort } from '../serving/serving-node.js';
 import { transportOptionsOf } from '../transport/transport-options.js';
@@ -112,7 +113,6 @@ class ServingWorker {
     this.logger = createLogger({
       level: config.logLevel,
       base: { name: 'ns-server', worker: workerId },
-      destination: createStderrDestination(),
     });
     // Registry state gauges (brokers, topics) are the owner's to report.
     this.metrics = createMetrics(null, { defaultMetrics: true });
@@ -187,6 +187,8 @@ function send(msg: WorkerToOwner): void {
   if (process.connected) process.send!(msg);
 }
 
+// stderr may be a pipe whose reader is gone: losing log lines must not kill or hang the worker.
+ignoreStdioErrors();
 const worker = new ServingWorker();
 process.on('message', (msg: OwnerToWorker, handle: unknown) => {
   worker.onMessage(msg, handle);

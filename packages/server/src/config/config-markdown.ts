@@ -4,7 +4,7 @@
  * (`node scripts/config-doc.mjs` rewrites the README section).
  */
 import { describeExpected } from './parse-value.js';
-import { CONFIG_KEYS, defaultOf, envNameOf, specOf } from './schema.js';
+import { CONFIG_KEYS, defaultText, envNameOf, specOf } from './schema.js';
 
 const escapeCell = (s: string): string => s.replaceAll('|', '\\|');
 
@@ -15,7 +15,7 @@ export function formatConfigMarkdown(): string {
   ];
   for (const key of CONFIG_KEYS) {
     const spec = specOf(key);
-    const def = String(defaultOf(key, { homeDir: '~', env: {} }));
+    const def = defaultText(key, { homeDir: '~', env: {} });
     const meaning = [
       spec.description,
       spec.origin === 'nameserver-ts'

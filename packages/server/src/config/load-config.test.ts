@@ -167,6 +167,46 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
   });
 });
 
+describe('httpPort follows listenPort unless set', () => {
+  it('is listenPort + 1 from whichever source set listenPort, and 0 for 0', () => {
+    expect(loadConfig(input()).config.httpPort).toBe(9877);
+    expect(loadConfig(input({ argv: ['--listenPort=9000'] })).config.httpPort).toBe(9001);
+    expect(loadConfig(input({ env: { NAMESRV_LISTEN_PORT: '7000' } })).config.httpPort).toBe(7001);
+    const files = { '/f': 'listenPort=8000\n' };
+    expect(loadConfig(input({ argv: ['-c', '/f'], files })).config.httpPort).toBe(8001);
+    expect(loadConfig(input({ argv: ['--listenPort=0'] })).config.httpPort).toBe(0);
+  });
+
+  it('an explicit httpPort from any source wins, -1 and 0 included', () => {
+    const cases: [Partial<LoadConfigInput> & { files?: Record<string, string> }, number][] = [
+      [{ argv: ['--listenPort=9000', '--httpPort=-1'] }, -1],
+      [{ argv: ['--listenPort=9000', '--httpPort', '0'] }, 0],
+      [{ argv: ['--listenPort=9000'], env: { NAMESRV_HTTP_PORT: '1234' } }, 1234],
+      [{ argv: ['-c', '/f', '--listenPort=9000'], files: { '/f': 'httpPort=4321\n' } }, 4321],
+      [{ argv: ['--listenPort=0', '--httpPort=9877'] }, 9877],
+    ];
+    for (const [over, expected] of cases) {
+      expect(loadConfig(input(over)).config.httpPort, JSON.stringify(over)).toBe(expected);
+    }
+  });
+
+  it('listenPort 65535 without an httpPort is refused, naming both keys and the source', () => {
+    expect(issuesOf(() => loadConfig(input({ argv: ['--listenPort=65535'] })))).toEqual([
+      'httpPort: expected an integer -1..65535, got 65536 from its default listenPort + 1 (listenPort=65535 from --listenPort); set httpPort explicitly (0 picks a free port, -1 disables the HTTP admin server)',
+    ]);
+    expect(
+      loadConfig(input({ argv: ['--listenPort=65535'], env: { NAMESRV_HTTP_PORT: '-1' } })).config
+        .httpPort,
+    ).toBe(-1);
+  });
+
+  it('-p prints the derived value', () => {
+    const { config, printOnly } = loadConfig(input({ argv: ['-p', '--listenPort=9100'] }));
+    expect(printOnly).toBe(true);
+    expect(config.httpPort).toBe(9101);
+  });
+});
+
 describe('loadConfig errors name the key, the source and what was expected', () => {
   it('command line', () => {
     expect(issuesOf(() => loadConfig(input({ argv: ['--listenPort', 'abc'] })))).toEqual([

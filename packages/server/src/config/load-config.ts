@@ -3,6 +3,9 @@
  *
  *   defaults < properties file (-c FILE) < NAMESRV_* environment < command line
  *
+ * A key set in none of them whose default follows another key (httpPort = listenPort + 1) takes
+ * its value from that key's effective value.
+ *
  * Pure: the file system, environment and home directory come in as arguments. Every problem is
  * collected and reported together in one ConfigError.
  *
@@ -14,7 +17,7 @@ import { BodyDecodeError, parsePropertiesEntries } from '@ns/protocol';
 import { parseCliArgs } from './cli-args.js';
 import { ConfigError } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
-import { parseConfigValue, quoteValue } from './parse-value.js';
+import { describeExpected, parseConfigValue, quoteValue } from './parse-value.js';
 import {
   CONFIG_KEYS,
   ENV_PREFIX,
@@ -22,6 +25,7 @@ import {
   IGNORED_KEYS,
   defaultConfig,
   defaultOf,
+  followingValue,
   isConfigKey,
   keyOfEnvName,
   specOf,
@@ -56,9 +60,12 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const issues: ConfigIssue[] = [...args.issues];
   const values = new Map<ConfigKey, ConfigValue>();
   for (const key of CONFIG_KEYS) values.set(key, defaultOf(key, ctx));
+  /** Where each key set by the file, the environment or the command line got its value. */
+  const sources = new Map<ConfigKey, string>();
 
   const set = (key: ConfigKey, raw: string, source: string): void => {
     const parsed = parseConfigValue(specOf(key), raw);
+    sources.set(key, source);
     if (parsed.ok) {
       values.set(key, parsed.value);
     } else {
@@ -131,7 +138,28 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   // 3. Command line.
   for (const s of args.settings) set(s.key, s.value, s.flag);
 
-  // 4. Rules that involve more than one key.
+  // 4. Defaults that follow another key's effective value (httpPort = listenPort + 1).
+  for (const key of CONFIG_KEYS) {
+    const spec = specOf(key);
+    const rule = spec.kind === 'int' ? spec.follows : null;
+    if (spec.kind !== 'int' || rule === null || sources.has(key) || !isConfigKey(rule.key)) {
+      continue;
+    }
+    const base = values.get(rule.key);
+    if (typeof base !== 'number') continue;
+    const value = followingValue(spec, rule, base);
+    if (value !== null) {
+      values.set(key, value);
+      continue;
+    }
+    issues.push({
+      code: 'NS_CONFIG_INVALID_VALUE',
+      key,
+      message: `${key}: expected ${describeExpected(spec)}, got ${base + rule.offset} from its default ${rule.key} + ${rule.offset} (${rule.key}=${base} from ${sources.get(rule.key) ?? 'default'}); set ${key} explicitly (${rule.outOfRangeHint})`,
+    });
+  }
+
+  // 5. Rules that involve more than one key.
   const listenPort = values.get('listenPort');
   const httpPort = values.get('httpPort');
   if (typeof httpPort === 'number' && httpPort > 0 && httpPort === listenPort) {

@@ -35,9 +35,24 @@ interface SpecBase {
 
 export interface IntSpec extends SpecBase {
   readonly kind: 'int';
+  /** The default; for a key that `follows` another, its value when that key is at its default. */
   readonly default: number;
   readonly min: number;
   readonly max: number;
+  /** When not set anywhere, the value follows another key's effective value (see FollowsRule). */
+  readonly follows: FollowsRule | null;
+}
+
+/**
+ * A default derived from another key's effective value: `key + offset`, except that 0 ("any free
+ * port") stays 0. `key` is a ConfigKey (a test checks; ConfigKey is derived from the schema, so
+ * it cannot be named here).
+ */
+export interface FollowsRule {
+  readonly key: string;
+  readonly offset: number;
+  /** Told to the user when the derived value is out of range and the key must be set. */
+  readonly outOfRangeHint: string;
 }
 
 export interface BooleanSpec extends SpecBase {
@@ -82,8 +97,17 @@ function base(o: Opts): SpecBase {
 
 const INT_MAX = 2_147_483_647;
 
-function int(o: Opts & { default: number; min?: number; max?: number }): IntSpec {
-  return { ...base(o), kind: 'int', default: o.default, min: o.min ?? 0, max: o.max ?? INT_MAX };
+function int(
+  o: Opts & { default: number; min?: number; max?: number; follows?: FollowsRule },
+): IntSpec {
+  return {
+    ...base(o),
+    kind: 'int',
+    default: o.default,
+    min: o.min ?? 0,
+    max: o.max ?? INT_MAX,
+    follows: o.follows ?? null,
+  };
 }
 
 function bool(o: Opts & { default: boolean }): BooleanSpec {
@@ -426,11 +450,17 @@ export const CONFIG_SCHEMA = {
   }),
   httpPort: int({
     origin: OURS,
-    default: 9877,
+    // Follows listenPort so that nodes sharing a host with different listenPorts never collide.
+    default: DEFAULT_NAMESRV_PORT + 1,
+    follows: {
+      key: 'listenPort',
+      offset: 1,
+      outOfRangeHint: '0 picks a free port, -1 disables the HTTP admin server',
+    },
     min: -1,
     max: 65_535,
     description:
-      'Port of the HTTP admin server (/healthz, /readyz, /metrics, JSON views); 0 picks a free port, -1 disables it.',
+      'Port of the HTTP admin server (/healthz, /readyz, /metrics, JSON views); 0 picks a free port, -1 disables it. Unless set, listenPort + 1 (0 when listenPort is 0); listenPort 65535 needs an explicit httpPort.',
   }),
   httpBindAddress: str({
     origin: OURS,
@@ -511,11 +541,33 @@ export function keyOfEnvName(name: string): ConfigKey | undefined {
   return ENV_TO_KEY.get(name);
 }
 
-/** The default of one key in a given context. */
+/**
+ * The default of one key in a given context. For a key that follows another, its value while
+ * that key is at its own default (loadConfig derives it from the effective value).
+ */
 export function defaultOf(key: ConfigKey, ctx: DefaultsContext): ConfigValue {
   const spec = specOf(key);
   if (spec.kind === 'string' && typeof spec.default === 'function') return spec.default(ctx);
   return spec.default as ConfigValue;
+}
+
+/** The default as usage and the README show it: the rule (`listenPort + 1`) or the value. */
+export function defaultText(key: ConfigKey, ctx: DefaultsContext): string {
+  const spec = specOf(key);
+  if (spec.kind === 'int' && spec.follows !== null) {
+    return `${spec.follows.key} + ${spec.follows.offset}`;
+  }
+  return String(defaultOf(key, ctx));
+}
+
+/**
+ * The default of a following key when the key it follows is `base`: `base + offset`, 0 for 0;
+ * null when that falls outside the key's range (e.g. httpPort for listenPort 65535).
+ */
+export function followingValue(spec: IntSpec, rule: FollowsRule, base: number): number | null {
+  if (base === 0) return 0;
+  const value = base + rule.offset;
+  return value >= spec.min && value <= spec.max ? value : null;
 }
 
 /** All defaults, frozen. */

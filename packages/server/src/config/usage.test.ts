@@ -10,6 +10,7 @@ describe('formatUsage', () => {
       expect(text).toContain(`Env ${envNameOf(key)}.`);
     }
     expect(text).toMatch(/--listenPort {2}\[an integer 0\.\.65535; default 9876\]/);
+    expect(text).toMatch(/--httpPort {2}\[an integer -1\.\.65535; default listenPort \+ 1\]/);
     expect(text).toMatch(/--orderMessageEnable {2}\[true or false; default false; live\]/);
     expect(text).toContain('default ~/namesrv/kvConfig.json');
     expect(text).toMatch(/^Usage: ns-server /);

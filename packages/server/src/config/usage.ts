@@ -2,9 +2,8 @@
  * `-h` text, generated from the schema so it can never drift from what is accepted.
  */
 import { describeExpected } from './parse-value.js';
-import { CONFIG_KEYS, envNameOf, specOf } from './schema.js';
+import { CONFIG_KEYS, defaultText, envNameOf, specOf } from './schema.js';
 import type { ConfigOrigin, DefaultsContext } from './schema.js';
-import { defaultOf } from './schema.js';
 
 const HEADINGS: Record<ConfigOrigin, string> = {
   NamesrvConfig: 'NamesrvConfig keys (Java names)',
@@ -43,7 +42,7 @@ export function formatUsage(
       origin = spec.origin;
       lines.push('', `${HEADINGS[origin]}:`);
     }
-    const def = String(defaultOf(key, ctx));
+    const def = defaultText(key, ctx);
     const tags = [
       describeExpected(spec),
       `default ${def === '' ? '(unset)' : def}`,

@@ -1,8 +1,8 @@
 /**
  * The narrow read-only view the HTTP admin server needs. The composition root adapts the route
- * table to it; the HTTP code never sees RouteInfoManager itself.
+ * table and the KV config to it; the HTTP code never sees RouteInfoManager or KVConfigManager.
  */
-import type { ClusterInfo, DataVersion, TopicRouteData } from '@ns/protocol';
+import type { ClusterInfo, DataVersion, KVTable, TopicRouteData } from '@ns/protocol';
 
 /** One live broker process. `RouteInfoManager#getBrokerLiveViews()` items fit as they are. */
 export interface AdminBrokerView {
@@ -24,6 +24,10 @@ export interface AdminViews {
   topics(): Iterable<string>;
   /** Same content as GET_ROUTEINFO_BY_TOPIC; null when the topic has no route. */
   topicRoute(topic: string): TopicRouteData | null;
+  /** Every KV config namespace, empty ones included. */
+  kvNamespaces(): Iterable<string>;
+  /** Same content as GET_KVLIST_BY_NAMESPACE; null when the namespace does not exist. */
+  kvNamespace(namespace: string): KVTable | null;
 }
 
 /** Where /metrics comes from: `NamesrvMetrics` fits. */

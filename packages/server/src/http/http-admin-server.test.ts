@@ -69,12 +69,29 @@ const brokers: AdminBrokerView[] = [
   },
 ];
 
+const kvConfig = new Map<string, Map<string, string>>([
+  [
+    'ORDER_TOPIC_CONFIG',
+    new Map([
+      ['TopicB', 'broker-a:4;broker-b:4'],
+      ['TopicA', 'broker-a:8'],
+    ]),
+  ],
+  ['EMPTY', new Map()],
+  ['ns with/slash', new Map([['k', 'v']])],
+]);
+
 function views(over: Partial<AdminViews> = {}): AdminViews {
   return {
     clusterInfo: () => clusterInfo,
     brokers: () => brokers,
     topics: () => new Set(['TopicTest', '%RETRY%group', 'BenchmarkTest']),
     topicRoute: (topic) => (topic === 'TopicTest' || topic === '%RETRY%group' ? route : null),
+    kvNamespaces: () => kvConfig.keys(),
+    kvNamespace: (namespace) => {
+      const table = kvConfig.get(namespace);
+      return table === undefined ? null : { table };
+    },
     ...over,
   };
 }
@@ -216,6 +233,56 @@ describe('HttpAdminServer', () => {
       error: 'No topic route info in name server for the topic: Nope',
     });
     expect((await get('/topics/%E0%A4%A/route')).status).toBe(400);
+  });
+
+  it('/kv lists every namespace with its entries, both sorted, empty namespaces included', async () => {
+    const { get } = await start();
+    const res = await get('/kv');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(
+      '{"configTable":{"EMPTY":{},"ORDER_TOPIC_CONFIG":{"TopicA":"broker-a:8","TopicB":"broker-a:4;broker-b:4"},"ns with/slash":{"k":"v"}}}',
+    );
+  });
+
+  it('/kv/:namespace returns one namespace, percent-decoding it, or 404 with the Java remark', async () => {
+    const { get } = await start();
+    const ok = await get('/kv/ORDER_TOPIC_CONFIG');
+    expect(ok.status).toBe(200);
+    expect(ok.text).toBe(
+      '{"namespace":"ORDER_TOPIC_CONFIG","table":{"TopicA":"broker-a:8","TopicB":"broker-a:4;broker-b:4"}}',
+    );
+    expect(JSON.parse((await get('/kv/EMPTY')).text)).toEqual({ namespace: 'EMPTY', table: {} });
+    expect(JSON.parse((await get('/kv/ns%20with%2Fslash')).text)).toEqual({
+      namespace: 'ns with/slash',
+      table: { k: 'v' },
+    });
+    const miss = await get('/kv/Nope');
+    expect(miss.status).toBe(404);
+    expect(JSON.parse(miss.text)).toEqual({ error: 'No config item, Namespace: Nope' });
+    const bad = await get('/kv/%E0%A4%A');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text)).toEqual({
+      error: 'malformed percent-encoding in namespace "%E0%A4%A"',
+    });
+    expect((await get('/kv/a/b')).status).toBe(404);
+  });
+
+  it('a KV namespace or key named __proto__ is data, not a prototype', async () => {
+    const weird = new Map([['__proto__', new Map([['__proto__', 'x']])]]);
+    const { get } = await start({
+      views: views({
+        kvNamespaces: () => weird.keys(),
+        kvNamespace: (ns) => {
+          const table = weird.get(ns);
+          return table === undefined ? null : { table };
+        },
+      }),
+    });
+    const all = JSON.parse((await get('/kv')).text);
+    expect(Object.hasOwn(all.configTable, '__proto__')).toBe(true);
+    expect(Object.hasOwn(all.configTable['__proto__'], '__proto__')).toBe(true);
+    const one = JSON.parse((await get('/kv/__proto__')).text);
+    expect(Object.hasOwn(one.table, '__proto__')).toBe(true);
   });
 
   it('404 for unknown paths, 405 for other methods, HEAD without a body', async () => {

@@ -8,6 +8,8 @@
  *   /brokers                 live brokers with the age of their last heartbeat
  *   /topics                  {"topicList":[…]} sorted
  *   /topics/:topic/route     GET_ROUTEINFO_BY_TOPIC content as standard JSON, 404 if none
+ *   /kv                      the whole KV config: {"configTable":{namespace:{key:value}}} sorted
+ *   /kv/:namespace           {"namespace":…,"table":{key:value}} (GET_KVLIST_BY_NAMESPACE), 404
  *
  * Nothing here can change state, so it needs no authentication beyond what the remoting port
  * (which serves the same data, unauthenticated, like Java) already has.
@@ -15,6 +17,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KVTable } from '@ns/protocol';
 import type { AdminViews, HttpLogger, MetricsSource } from './admin-views.js';
 import { toJson } from './json.js';
 
@@ -51,8 +54,11 @@ const ENDPOINTS = [
   '/brokers',
   '/topics',
   '/topics/{topic}/route',
+  '/kv',
+  '/kv/{namespace}',
 ];
 const ROUTE_PATH = /^\/topics\/([^/]+)\/route$/;
+const KV_NAMESPACE_PATH = /^\/kv\/([^/]+)$/;
 
 class BadRequest extends Error {}
 
@@ -84,12 +90,12 @@ export class HttpAdminServer {
     this.server = server;
     const { host, port, logger } = this.options;
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
+      const onError = (err: NodeJS.ErrnoException): void => {
         this.server = null;
         reject(
           new HttpAdminError(
             'NS_HTTP_LISTEN_FAILED',
-            `cannot listen on ${host}:${port} (httpBindAddress/httpPort): ${err.message}`,
+            `cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
             { cause: err },
           ),
         );
@@ -201,10 +207,31 @@ export class HttpAdminServer {
       case '/topics':
         this.sendJson(req, res, 200, { topicList: [...views.topics()].sort(cmp) });
         return;
+      case '/kv': {
+        // The shape of Java's kvConfig.json (KVConfigSerializeWrapper).
+        const configTable = new Map<string, Map<string, string>>();
+        for (const namespace of [...views.kvNamespaces()].sort(cmp)) {
+          configTable.set(namespace, sortedTable(views.kvNamespace(namespace)));
+        }
+        this.sendJson(req, res, 200, { configTable });
+        return;
+      }
+    }
+    const kv = KV_NAMESPACE_PATH.exec(path);
+    if (kv !== null) {
+      const namespace = decodeSegment(kv[1]!, 'namespace');
+      const table = views.kvNamespace(namespace);
+      if (table === null) {
+        // Java remark for GET_KVLIST_BY_NAMESPACE on a missing namespace (QUERY_NOT_FOUND).
+        this.sendJson(req, res, 404, { error: `No config item, Namespace: ${namespace}` });
+      } else {
+        this.sendJson(req, res, 200, { namespace, table: sortedTable(table) });
+      }
+      return;
     }
     const m = ROUTE_PATH.exec(path);
     if (m !== null) {
-      const topic = decodeSegment(m[1]!);
+      const topic = decodeSegment(m[1]!, 'topic');
       const route = views.topicRoute(topic);
       if (route === null) {
         // Java remark for a route miss (TOPIC_NOT_EXIST).
@@ -257,10 +284,16 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function decodeSegment(segment: string): string {
+function decodeSegment(segment: string, what: 'topic' | 'namespace'): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new BadRequest(`malformed percent-encoding in topic ${JSON.stringify(segment)}`);
+    throw new BadRequest(`malformed percent-encoding in ${what} ${JSON.stringify(segment)}`);
   }
+}
+
+/** The entries sorted by key (a missing namespace renders as empty). */
+function sortedTable(kv: KVTable | null): Map<string, string> {
+  if (kv === null) return new Map();
+  return new Map([...kv.table].sort(([a], [b]) => cmp(a, b)));
 }

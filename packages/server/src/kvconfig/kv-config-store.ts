@@ -13,16 +13,9 @@
  * the next PUT; a permission problem must not cost the operator their KV data.) After a failed load the store refuses every write, so a corrupt file is never
  * overwritten (nor renamed): an operator has to look at it.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensureDirSync } from './ensure-dir.js';
 import { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
 import { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-format.js';
 import type { KVConfigTable } from './kv-config-file-format.js';
@@ -67,12 +60,16 @@ export class KVConfigFileStore {
   }
 }
 
-/** temp file + fsync + rename + directory fsync; creates parent directories. */
+/**
+ * temp file + fsync + rename + directory fsync; creates parent directories. Fails fast on a path
+ * that cannot be written (read-only, under /proc, a file where a directory should be): the
+ * error's cause is the OS error.
+ */
 export function writeFileAtomicSync(path: string, data: string): void {
   const dir = dirname(path);
   const tmp = path + '.tmp';
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDirSync(dir);
     const fd = openSync(tmp, 'w', 0o644);
     try {
       const buf = Buffer.from(data, 'utf8');

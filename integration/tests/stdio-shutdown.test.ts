@@ -1,0 +1,334 @@
+/**
+ * Stopping never leaves a process behind, whatever stdout and stderr are: a pipe whose reader
+ * died (`ns-server 2>&1 | tee log`, then Ctrl-C kills tee first), a pipe nobody reads (a stalled
+ * consumer: `2>&1` into one full pipe), or a terminal. Covers the three long-running programs:
+ * ns-server, ns-addr-service and ns-broker-agent. The bound is 2 s from the signal (each program
+ * waits at most 1 s for its output; the rest is slack for a loaded machine).
+ *
+ * These programs cannot report their port on an unreadable stdout, so they are given ports found
+ * free just before (free-port.ts) and readiness is probed from outside.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../harness/free-port.js';
+import { fullPipe } from '../harness/full-pipe.js';
+import { startNameServer } from '../harness/name-server.js';
+import type { NameServerNode } from '../harness/name-server.js';
+import { requireBuilt } from '../harness/paths.js';
+import type { EntryName } from '../harness/paths.js';
+import { createProbe, getClusterInfo } from '../harness/probe.js';
+import { uniqueName, useScope } from '../harness/scope.js';
+import type { TestScope } from '../harness/scope.js';
+import { waitFor } from '../harness/wait-for.js';
+
+const EXIT_WITHIN_MS = 2_000;
+const READY_TIMEOUT_MS = 20_000;
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly exited: Promise<Exit>;
+  /** What it printed on the stdio that are ordinary pipes. */
+  output(): string;
+}
+
+/** How the child's stdout and stderr are connected. */
+type Stdio =
+  | { readonly kind: 'pipes' }
+  | { readonly kind: 'full-pipe'; readonly fd: number }
+  | { readonly kind: 'terminal' };
+
+function spawnChild(
+  scope: TestScope,
+  name: string,
+  command: string,
+  args: readonly string[],
+  stdio: StdioOptions,
+  env: Readonly<Record<string, string>> = {},
+): Child {
+  const proc = spawn(command, args, { stdio, env: { ...process.env, ...env } });
+  let out = '';
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<Exit>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    });
+  });
+  scope.defer(`kill ${name}`, async () => {
+    scope.note(`[${name}] output on readable pipes:\n${out}`);
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return { name, proc, exited, output: () => out };
+}
+
+/** Runs the built entry point with stdout and stderr connected as `stdio` says. */
+function spawnEntry(
+  scope: TestScope,
+  entry: EntryName,
+  args: readonly string[],
+  stdio: Stdio,
+  env: Readonly<Record<string, string>> = {},
+): Child {
+  const path = requireBuilt(entry);
+  switch (stdio.kind) {
+    case 'pipes':
+      return spawnChild(
+        scope,
+        entry,
+        process.execPath,
+        [path, ...args],
+        ['ignore', 'pipe', 'pipe'],
+        env,
+      );
+    case 'full-pipe':
+      // `2>&1 | stalled-consumer`: both on the same full pipe.
+      return spawnChild(
+        scope,
+        entry,
+        process.execPath,
+        [path, ...args],
+        ['ignore', stdio.fd, stdio.fd],
+        env,
+      );
+    case 'terminal': {
+      // util-linux script(1) runs the command on a new pseudo-terminal; -e passes its exit code.
+      const quoted = [process.execPath, path, ...args].map(
+        (a) => `'${a.replaceAll("'", `'\\''`)}'`,
+      );
+      return spawnChild(
+        scope,
+        entry,
+        'script',
+        ['-qefc', `exec ${quoted.join(' ')}`, '/dev/null'],
+        ['pipe', 'pipe', 'pipe'],
+        env,
+      );
+    }
+  }
+}
+
+/** Signals `pid` (the child's by default) and waits for the exit, failing after EXIT_WITHIN_MS. */
+async function signalAndWait(
+  child: Child,
+  signal: NodeJS.Signals,
+  pid = child.proc.pid,
+): Promise<Exit & { readonly ms: number }> {
+  if (pid === undefined) throw new Error(`${child.name} has no pid`);
+  const startedAt = Date.now();
+  process.kill(pid, signal);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${child.name} still running ${EXIT_WITHIN_MS} ms after ${signal}`));
+    }, EXIT_WITHIN_MS);
+  });
+  try {
+    const exit = await Promise.race([child.exited, timeout]);
+    return { ...exit, ms: Date.now() - startedAt };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function connectOnce(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function waitForTcp(child: Child, port: number): Promise<void> {
+  await waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited early`);
+      (await connectOnce(port)).destroy();
+      return true;
+    },
+    { timeout: READY_TIMEOUT_MS, what: `${child.name} accepting on ${port}` },
+  );
+}
+
+async function startServer(scope: TestScope, stdio: Stdio, extraArgs: string[] = []) {
+  const dir = await scope.tempDir('ns');
+  const port = await freePort();
+  const child = spawnEntry(
+    scope,
+    'server',
+    [
+      '--bindAddress=127.0.0.1',
+      `--listenPort=${port}`,
+      '--httpPort=-1',
+      `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
+      `--configStorePath=${join(dir, 'namesrv.properties')}`,
+      ...extraArgs,
+    ],
+    stdio,
+    { HOME: dir },
+  );
+  await waitForTcp(child, port);
+  return { child, port };
+}
+
+async function startAddressService(scope: TestScope, stdio: Stdio): Promise<Child> {
+  const port = await freePort();
+  const child = spawnEntry(
+    scope,
+    'addressService',
+    ['--env', 'NS_IT_LIST', '--host', '127.0.0.1', '--port', String(port)],
+    stdio,
+    { NS_IT_LIST: '127.0.0.1:9876' },
+  );
+  await waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited early`);
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
+    },
+    { timeout: READY_TIMEOUT_MS, what: 'ns-addr-service answering /healthz' },
+  );
+  return child;
+}
+
+async function startAgent(scope: TestScope, stdio: Stdio, node: NameServerNode): Promise<Child> {
+  const brokerName = uniqueName('broker');
+  const child = spawnEntry(
+    scope,
+    'brokerAgent',
+    [
+      '--namesrv-addr',
+      node.addr,
+      '--broker-name',
+      brokerName,
+      '--broker-addr',
+      '127.0.0.1:10911',
+      '--unregister-timeout',
+      '1000',
+    ],
+    stdio,
+  );
+  const probe = createProbe(scope);
+  await waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited early`);
+      const info = await getClusterInfo(probe, node.addr);
+      return Object.hasOwn(info.brokerAddrTable, brokerName);
+    },
+    { timeout: READY_TIMEOUT_MS, what: `${brokerName} registered` },
+  );
+  return child;
+}
+
+interface Program {
+  readonly name: string;
+  start(scope: TestScope, stdio: Stdio): Promise<Child>;
+}
+
+const PROGRAMS: readonly Program[] = [
+  { name: 'ns-server', start: async (scope, stdio) => (await startServer(scope, stdio)).child },
+  { name: 'ns-addr-service', start: startAddressService },
+  {
+    name: 'ns-broker-agent',
+    start: async (scope, stdio) =>
+      startAgent(scope, stdio, await startNameServer(scope, { name: uniqueName('ns') })),
+  },
+];
+
+describe('stopping with a dead or stuck stdout/stderr', () => {
+  describe.each(PROGRAMS)('$name', (program) => {
+    it('SIGTERM exits 0 within 2 s after the reader of stdout and stderr went away', async () => {
+      const scope = useScope();
+      const child = await program.start(scope, { kind: 'pipes' });
+      // Both reading ends closed: every further write gets EPIPE.
+      child.proc.stdout?.destroy();
+      child.proc.stderr?.destroy();
+      const exit = await signalAndWait(child, 'SIGTERM');
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      console.info(`[stdio-shutdown] ${program.name}, reader gone: exited in ${exit.ms} ms`);
+    });
+
+    it('SIGTERM exits 0 within 2 s when stdout and stderr are one full pipe nobody reads', async () => {
+      const scope = useScope();
+      const pipe = await fullPipe(scope, 'full');
+      const child = await program.start(scope, { kind: 'full-pipe', fd: pipe.fd });
+      const exit = await signalAndWait(child, 'SIGTERM');
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      console.info(`[stdio-shutdown] ${program.name}, full pipe: exited in ${exit.ms} ms`);
+    });
+  });
+
+  it('ns-server: a second signal exits 3 within 2 s while shutdown waits and the pipe is full', async () => {
+    const scope = useScope();
+    const pipe = await fullPipe(scope, 'full');
+    const { child, port } = await startServer(scope, { kind: 'full-pipe', fd: pipe.fd }, [
+      '--shutdownTimeoutMillis=60000',
+    ]);
+    // Half-open peer: it never answers the server's FIN, so graceful close would wait a minute.
+    const stubborn = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    scope.defer('close stubborn peer', () => stubborn.destroy());
+    await new Promise((resolve, reject) => {
+      stubborn.once('connect', resolve).once('error', reject);
+    });
+    child.proc.kill('SIGTERM');
+    // The listening socket closes first thing in shutdown: then the first signal has been handled.
+    await waitFor(
+      async () => {
+        try {
+          (await connectOnce(port)).destroy();
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeout: 10_000, what: 'ns-server to stop accepting after the first SIGTERM' },
+    );
+    expect(child.proc.exitCode).toBeNull();
+    const exit = await signalAndWait(child, 'SIGTERM');
+    expect(exit).toMatchObject({ code: 3, signal: null });
+  });
+
+  it('ns-server in a terminal: SIGINT exits 0 within 2 s', async ({ skip }) => {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      console.warn(
+        '[stdio-shutdown] SKIPPED the terminal case: util-linux script(1), which provides the pseudo-terminal, is not installed',
+      );
+      skip();
+    }
+    const scope = useScope();
+    const child = spawnEntry(
+      scope,
+      'server',
+      ['--bindAddress=127.0.0.1', '--listenPort=0', '--httpPort=-1'],
+      { kind: 'terminal' },
+      { HOME: await scope.tempDir('tty') },
+    );
+    await waitFor(() => child.output().includes('"event":"listening"'), {
+      timeout: READY_TIMEOUT_MS,
+      what: 'the listening line on the terminal',
+    });
+    // script(1) is the child; the server's pid is in its log lines.
+    const pid = Number(/"pid":(\d+)/.exec(child.output())?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    const exit = await signalAndWait(child, 'SIGINT', pid);
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    // The terminal got the whole shutdown log (script's output may arrive just after its exit).
+    await waitFor(() => child.output().includes('name server stopped'), {
+      timeout: 5_000,
+      what: 'the last log line on the terminal',
+    });
+  });
+});
