@@ -74,7 +74,9 @@ function buildMaterial(settings: ServerTlsSettings, selfSigned: IssuedCertificat
     cert = selfSigned.certPem;
     key = selfSigned.keyPem;
   } else {
-    throw new TlsConfigError(['no certificate configured']);
+    throw new TlsConfigError([
+      'no certificate configured (tlsServerCertPath/tlsServerKeyPath); a node started with one cannot fall back to self-signed without a restart',
+    ]);
   }
   let ca: Buffer | undefined;
   if (settings.trustCertPath !== null) {
@@ -139,11 +141,11 @@ export class ServerTlsContext {
   /** Reads the settings and files; throws TlsConfigError (stop startup) when they are unusable. */
   static async create(options: ServerTlsContextOptions): Promise<ServerTlsContext> {
     const settings = options.resolveSettings();
-    // Made once: a reload to "no certificate configured" falls back to the same one.
-    const selfSigned =
-      settings.mode === 'disabled'
-        ? null
-        : await createSelfSignedServerCertificate(options.hostname ?? osHostname());
+    // Made once, at start, only when needed (RSA key generation takes a while). A reload that
+    // removes a configured certificate is refused rather than silently switching to self-signed.
+    const selfSigned = settings.selfSigned
+      ? await createSelfSignedServerCertificate(options.hostname ?? osHostname())
+      : null;
     const ctx = new ServerTlsContext(options, settings, selfSigned);
     ctx.#logInUse('TLS certificate in use');
     return ctx;
