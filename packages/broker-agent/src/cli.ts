@@ -7,7 +7,12 @@
  */
 import { BrokerAgent } from './broker-agent.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
-import { createJsonLineLogger, credentialsFromCli, SecurityOptionError, tlsFromCli } from '@ns/client';
+import {
+  createJsonLineLogger,
+  credentialsFromCli,
+  SecurityOptionError,
+  tlsFromCli,
+} from '@ns/client';
 import type { RegistrationRound } from './registration-result.js';
 import { readTopicsFile } from './topics-file.js';
 

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { resolveServerTlsSettings, ServerTlsContext } from '@ns/server';
-import type { TlsConfigKeys } from '@ns/server';
+import { resolveServerTlsSettings, ServerTlsContext } from '../../server/src/security/index.js';
+import type { TlsConfigKeys } from '../../server/src/security/index.js';
 import { recordingLogger, waitUntil } from '../../server/test/security/security-helpers.js';
 import { startSecureTestNode } from '../../server/test/security/secure-test-node.js';
 import type { SecureTestNode } from '../../server/test/security/secure-test-node.js';
@@ -41,14 +41,19 @@ const TLS_KEYS: TlsConfigKeys = {
 
 let pki: TestPki;
 let dir: string;
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/broker-agent'], { cwd: ROOT });
+  await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/broker-agent'], {
+    cwd: ROOT,
+  });
   pki = await makeTestPki();
   dir = mkdtempSync(join(tmpdir(), 'ns-agent-sec-'));
-  writeFileSync(join(dir, 'plain_acl.yml'), `accounts:\n  - accessKey: ${BROKER.accessKey}\n    secretKey: ${BROKER.secretKey}\n`);
+  writeFileSync(
+    join(dir, 'plain_acl.yml'),
+    `accounts:\n  - accessKey: ${BROKER.accessKey}\n    secretKey: ${BROKER.secretKey}\n`,
+  );
   for (const [name, pem] of Object.entries({
     'ca.pem': pki.ca.certPem,
     'server.pem': pki.server.certPem,
@@ -58,7 +63,10 @@ beforeAll(async () => {
   })) {
     writeFileSync(join(dir, name), pem);
   }
-  writeFileSync(join(dir, 'tools.yml'), `accessKey: ${BROKER.accessKey}\nsecretKey: ${BROKER.secretKey}\n`);
+  writeFileSync(
+    join(dir, 'tools.yml'),
+    `accessKey: ${BROKER.accessKey}\nsecretKey: ${BROKER.secretKey}\n`,
+  );
 }, 120_000);
 
 afterEach(async () => {
@@ -106,11 +114,16 @@ describe('BrokerAgent with credentials and TLS', () => {
     const unsigned = await agent(n, { tls: true }).start();
     expect(unsigned.results[0]).toMatchObject({ ok: false });
     expect(String(unsigned.results[0]!.error)).toMatch(/broker-control requires/);
-    await waitUntil(() => n.audit.some((l) => JSON.stringify(l.obj).includes('REGISTER_BROKER')), 'the refusal audit');
+    await waitUntil(
+      () => n.audit.some((l) => JSON.stringify(l.obj).includes('REGISTER_BROKER')),
+      'the refusal audit',
+    );
 
     const signed = await agent(n, { tls: true, credentials: BROKER }).start();
     expect(signed.results[0]).toMatchObject({ ok: true });
-    expect(n.harness.routes.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName).toBe('broker-a');
+    expect(n.harness.routes.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName).toBe(
+      'broker-a',
+    );
   });
 
   it('registers unsigned with a verified client certificate (how Java 4.9 brokers are let in)', async () => {
@@ -125,26 +138,65 @@ describe('BrokerAgent with credentials and TLS', () => {
     }).start();
     expect(round.results[0]).toMatchObject({ ok: true });
     expect(n.outcomes).toContain('tls');
-    expect(n.harness.routes.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName).toBe('broker-a');
+    expect(n.harness.routes.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName).toBe(
+      'broker-a',
+    );
   });
 });
 
 describe('ns-broker-agent security flags', () => {
   it('parses them under @ns/client names for credentialsFromCli/tlsFromCli', () => {
     const args = parseCliArgs([
-      '--broker-addr', '1.2.3.4:10911', '--access-key', 'ak', '--secret-key', 'sk', '--tls', '--tls-ca', '/ca.pem',
-      '--tls-cert', '/c.pem', '--tls-key', '/k.pem', '--tls-server-name', 'ns', '--tools-yml', '/t.yml',
+      '--broker-addr',
+      '1.2.3.4:10911',
+      '--access-key',
+      'ak',
+      '--secret-key',
+      'sk',
+      '--tls',
+      '--tls-ca',
+      '/ca.pem',
+      '--tls-cert',
+      '/c.pem',
+      '--tls-key',
+      '/k.pem',
+      '--tls-server-name',
+      'ns',
+      '--tools-yml',
+      '/t.yml',
     ]);
     expect(args.security).toEqual({
-      accessKey: 'ak', secretKey: 'sk', toolsYml: '/t.yml', tls: true, tlsCa: '/ca.pem', tlsCert: '/c.pem', tlsKey: '/k.pem', tlsServerName: 'ns',
+      accessKey: 'ak',
+      secretKey: 'sk',
+      toolsYml: '/t.yml',
+      tls: true,
+      tlsCa: '/ca.pem',
+      tlsCert: '/c.pem',
+      tlsKey: '/k.pem',
+      tlsServerName: 'ns',
     });
   });
 
   it('the CLI registers over TLS with --tools-yml and --tls-ca, and a half-given key exits 2 without printing the secret', async () => {
-    const n = await secureNode({ tlsServerCertPath: join(dir, 'server.pem'), tlsServerKeyPath: join(dir, 'server.key') });
+    const n = await secureNode({
+      tlsServerCertPath: join(dir, 'server.pem'),
+      tlsServerKeyPath: join(dir, 'server.key'),
+    });
     const child = spawn(
       process.execPath,
-      [CLI, '-n', n.addr, '--broker-name', 'cli-sec', '--broker-addr', '127.0.0.1:40913', '--tls-ca', join(dir, 'ca.pem'), '--tools-yml', join(dir, 'tools.yml')],
+      [
+        CLI,
+        '-n',
+        n.addr,
+        '--broker-name',
+        'cli-sec',
+        '--broker-addr',
+        '127.0.0.1:40913',
+        '--tls-ca',
+        join(dir, 'ca.pem'),
+        '--tools-yml',
+        join(dir, 'tools.yml'),
+      ],
       { env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);
@@ -153,15 +205,27 @@ describe('ns-broker-agent security flags', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await waitUntil(() => out.includes('\n') || child.exitCode !== null, `the registered line (stderr: ${err.slice(0, 500)})`, 20_000);
-    expect(JSON.parse(out.split('\n')[0]!), err).toMatchObject({ event: 'registered', ok: 1, failed: 0 });
+    await waitUntil(
+      () => out.includes('\n') || child.exitCode !== null,
+      `the registered line (stderr: ${err.slice(0, 500)})`,
+      20_000,
+    );
+    expect(JSON.parse(out.split('\n')[0]!), err).toMatchObject({
+      event: 'registered',
+      ok: 1,
+      failed: 0,
+    });
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const bad = spawn(process.execPath, [CLI, '-n', n.addr, '--broker-addr', '127.0.0.1:40914', '--secret-key', 'top-secret-value'], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const bad = spawn(
+      process.execPath,
+      [CLI, '-n', n.addr, '--broker-addr', '127.0.0.1:40914', '--secret-key', 'top-secret-value'],
+      {
+        env: { PATH: process.env['PATH'] ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(bad);
     let badErr = '';
     bad.stderr.on('data', (d: Buffer) => (badErr += d.toString('utf8')));

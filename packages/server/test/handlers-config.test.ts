@@ -91,7 +91,12 @@ describe('GET_NAMESRV_CONFIG never returns secrets', () => {
 
   it('refuses to change ACL and TLS keys remotely (not live)', () => {
     const h = createHarness();
-    for (const line of ['aclEnable=false', 'aclFile=/tmp/x.yml', 'tlsServerMode=disabled', 'aclAdminWrite=open']) {
+    for (const line of [
+      'aclEnable=false',
+      'aclFile=/tmp/x.yml',
+      'tlsServerMode=disabled',
+      'aclAdminWrite=open',
+    ]) {
       const res = h.send(RequestCode.UPDATE_NAMESRV_CONFIG, { body: `${line}\n` });
       expect(res.code, line).toBe(ResponseCode.NO_PERMISSION);
     }

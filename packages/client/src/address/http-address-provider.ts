@@ -137,7 +137,9 @@ export class HttpAddressProvider implements NameServerAddressProvider {
         ? new Agent({
             connect: {
               timeout: this.#requestTimeoutMs,
-              ...(tls?.ca === undefined ? {} : { ca: tls.ca as string | Buffer | (string | Buffer)[] }),
+              ...(tls?.ca === undefined
+                ? {}
+                : { ca: tls.ca as string | Buffer | (string | Buffer)[] }),
               ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
               ...(tls?.key === undefined ? {} : { key: tls.key }),
               ...(tls?.rejectUnauthorized === undefined

@@ -9,7 +9,12 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { NameServerAdmin } from '../admin/name-server-admin.js';
 import { InvalidAddressListError, InvalidOptionError, NsClientError } from '../errors.js';
-import { credentialsFromCli, SECURITY_CLI_OPTIONS, SecurityOptionError, tlsFromCli } from './security-options.js';
+import {
+  credentialsFromCli,
+  SECURITY_CLI_OPTIONS,
+  SecurityOptionError,
+  tlsFromCli,
+} from './security-options.js';
 import type { Verb } from './verbs.js';
 import { describeError, oneLine, VerbFailure, VERBS } from './verbs.js';
 

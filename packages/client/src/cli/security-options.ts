@@ -13,14 +13,23 @@ import type { AclCredentials } from '../remoting/acl-signer.js';
 import type { ClientTlsOptions } from '../remoting/tls-options.js';
 
 export const SECURITY_CLI_OPTIONS = {
-  accessKey: { type: 'string', description: 'ACL access key to sign requests with (or NS_ACCESS_KEY)' },
+  accessKey: {
+    type: 'string',
+    description: 'ACL access key to sign requests with (or NS_ACCESS_KEY)',
+  },
   secretKey: { type: 'string', description: 'ACL secret key (prefer NS_SECRET_KEY or --toolsYml)' },
   toolsYml: {
     type: 'string',
     description: "mqadmin's conf/tools.yml with accessKey/secretKey (or NS_TOOLS_YML)",
   },
-  tls: { type: 'boolean', description: 'connect with TLS (server certificate not checked unless --tlsCa)' },
-  tlsCa: { type: 'string', description: 'PEM CA file: verify the server against it (implies --tls)' },
+  tls: {
+    type: 'boolean',
+    description: 'connect with TLS (server certificate not checked unless --tlsCa)',
+  },
+  tlsCa: {
+    type: 'string',
+    description: 'PEM CA file: verify the server against it (implies --tls)',
+  },
   tlsCert: { type: 'string', description: 'PEM client certificate for mutual TLS (implies --tls)' },
   tlsKey: { type: 'string', description: 'PEM client key for mutual TLS' },
   tlsServerName: { type: 'string', description: 'name expected in the server certificate' },
@@ -50,16 +59,23 @@ export function readToolsYml(path: string, readFile: ReadFile = defaultRead): Ac
   try {
     text = readFile(path);
   } catch (err) {
-    throw new SecurityOptionError(`--toolsYml ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+    throw new SecurityOptionError(
+      `--toolsYml ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   let doc: unknown;
   try {
     // failsafe: `secretKey: 12345678` stays the string "12345678", as SnakeYAML reads it for Java.
     doc = parseYaml(text, { schema: 'failsafe' });
   } catch (err) {
-    throw new SecurityOptionError(`--toolsYml ${path}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    throw new SecurityOptionError(
+      `--toolsYml ${path}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+    );
   }
-  const map = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+  const map =
+    doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+      ? (doc as Record<string, unknown>)
+      : {};
   const accessKey = typeof map['accessKey'] === 'string' ? map['accessKey'].trim() : '';
   const secretKey = typeof map['secretKey'] === 'string' ? map['secretKey'].trim() : '';
   if (accessKey === '' || secretKey === '') {
@@ -103,12 +119,21 @@ export function credentialsFromCli(
 }
 
 /** TLS options from --tls/--tlsCa/--tlsCert/--tlsKey/--tlsServerName; undefined for plain TCP. */
-export function tlsFromCli(values: Values, readFile: ReadFile = defaultRead): ClientTlsOptions | undefined {
+export function tlsFromCli(
+  values: Values,
+  readFile: ReadFile = defaultRead,
+): ClientTlsOptions | undefined {
   const ca = str(values, 'tlsCa');
   const cert = str(values, 'tlsCert');
   const key = str(values, 'tlsKey');
   const servername = str(values, 'tlsServerName');
-  if (values['tls'] !== true && ca === undefined && cert === undefined && key === undefined && servername === undefined) {
+  if (
+    values['tls'] !== true &&
+    ca === undefined &&
+    cert === undefined &&
+    key === undefined &&
+    servername === undefined
+  ) {
     return undefined;
   }
   if ((cert === undefined) !== (key === undefined)) {
@@ -118,7 +143,9 @@ export function tlsFromCli(values: Values, readFile: ReadFile = defaultRead): Cl
     try {
       return readFile(path);
     } catch (err) {
-      throw new SecurityOptionError(`${flag} ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+      throw new SecurityOptionError(
+        `${flag} ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   };
   return {

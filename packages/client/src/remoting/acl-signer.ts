@@ -28,7 +28,10 @@ export interface AclCredentials {
 }
 
 /** Throws InvalidOptionError unless both keys are non-empty strings. Never echoes the secret. */
-export function checkCredentials(credentials: AclCredentials, name = 'credentials'): AclCredentials {
+export function checkCredentials(
+  credentials: AclCredentials,
+  name = 'credentials',
+): AclCredentials {
   if (typeof credentials.accessKey !== 'string' || credentials.accessKey.trim() === '') {
     throw new InvalidOptionError(name, `${name}.accessKey: expected a non-empty string`);
   }

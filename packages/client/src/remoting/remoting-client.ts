@@ -252,7 +252,8 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     this.#nextOpaque = (this.#nextOpaque + 1) | 0;
     const body = request.body ?? null;
     let extFields = toExtFields(request.extFields);
-    if (this.#credentials !== undefined) extFields = signExtFields(extFields, body, this.#credentials);
+    if (this.#credentials !== undefined)
+      extFields = signExtFields(extFields, body, this.#credentials);
     return createRequest({
       code: request.code,
       opaque,

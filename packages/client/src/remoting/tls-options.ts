@@ -37,7 +37,10 @@ export interface ClientTlsOptions {
 /** Checks the options; throws InvalidOptionError naming the problem. */
 export function checkTlsOptions(tls: ClientTlsOptions, name = 'tls'): ClientTlsOptions {
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
-    throw new InvalidOptionError(name, `${name}: give both cert and key for a client certificate, or neither`);
+    throw new InvalidOptionError(
+      name,
+      `${name}: give both cert and key for a client certificate, or neither`,
+    );
   }
   if (tls.passphrase !== undefined && tls.key === undefined) {
     throw new InvalidOptionError(name, `${name}.passphrase: given without a key`);
@@ -50,7 +53,11 @@ export function verifiesServer(tls: ClientTlsOptions): boolean {
   return tls.rejectUnauthorized ?? tls.ca !== undefined;
 }
 
-export function tlsConnectionOptions(tls: ClientTlsOptions, host: string, port: number): ConnectionOptions {
+export function tlsConnectionOptions(
+  tls: ClientTlsOptions,
+  host: string,
+  port: number,
+): ConnectionOptions {
   const verify = verifiesServer(tls);
   const isIp = /^[\d.]+$|:/.test(host);
   const servername = tls.servername ?? (isIp ? undefined : host);
@@ -63,7 +70,9 @@ export function tlsConnectionOptions(tls: ClientTlsOptions, host: string, port: 
     ...(tls.key === undefined ? {} : { key: tls.key }),
     ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
     ...(servername === undefined ? {} : { servername }),
-    ...(verify && tls.checkServerIdentity === false ? { checkServerIdentity: () => undefined } : {}),
+    ...(verify && tls.checkServerIdentity === false
+      ? { checkServerIdentity: () => undefined }
+      : {}),
   };
 }
 

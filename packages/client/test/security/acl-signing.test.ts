@@ -4,7 +4,13 @@
  * verifier must accept them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createResponse, encodeCommand, newExtFields, RequestCode, ResponseCode } from '@ns/protocol';
+import {
+  createResponse,
+  encodeCommand,
+  newExtFields,
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { verifySignature } from '@ns/server';
 import {
@@ -36,7 +42,7 @@ afterEach(async () => {
 });
 
 describe('signing like Java AclClientRPCHook', () => {
-  it.each(SIGNED_497)('4.9.7 %s: our signed frame is byte-equal to mqadmin\'s', (name) => {
+  it.each(SIGNED_497)("4.9.7 %s: our signed frame is byte-equal to mqadmin's", (name) => {
     const captured = readFixtureCommand('4.9.7', name);
     const ext = signExtFields(withoutAcl(captured), captured.body, STOCK);
     expect(ext).toEqual(captured.extFields);
@@ -50,7 +56,9 @@ describe('signing like Java AclClientRPCHook', () => {
     const ext = signExtFields(null, Buffer.from('body'), { ...STOCK, securityToken: 'tok-1' });
     expect(Object.keys(ext).sort()).toEqual(['AccessKey', 'SecurityToken', 'Signature']);
     expect(verifySignature(ext, Buffer.from('body'), STOCK_SECRET_KEY)).toBe(true);
-    expect(verifySignature({ ...ext, SecurityToken: 'tok-2' }, Buffer.from('body'), STOCK_SECRET_KEY)).toBe(false);
+    expect(
+      verifySignature({ ...ext, SecurityToken: 'tok-2' }, Buffer.from('body'), STOCK_SECRET_KEY),
+    ).toBe(false);
   });
 
   it('re-signing replaces a stale Signature rather than signing it', () => {
@@ -59,11 +67,13 @@ describe('signing like Java AclClientRPCHook', () => {
     expect(again).toEqual(first);
   });
 
-  it('NameServerAdmin with credentials sends exactly mqadmin\'s wipeWritePerm and updateKvConfig frames', async () => {
+  it("NameServerAdmin with credentials sends exactly mqadmin's wipeWritePerm and updateKvConfig frames", async () => {
     const server = await startScriptedServer((req, ctx) => {
       const ext = newExtFields();
       if (req.code === RequestCode.WIPE_WRITE_PERM_OF_BROKER) ext['wipeTopicCount'] = '0';
-      ctx.socket.write(encodeCommand(createResponse(req, { code: ResponseCode.SUCCESS, extFields: ext })));
+      ctx.socket.write(
+        encodeCommand(createResponse(req, { code: ResponseCode.SUCCESS, extFields: ext })),
+      );
     });
     cleanups.push(() => server.close());
     const admin = new NameServerAdmin({ namesrvAddr: server.addr, env: {}, credentials: STOCK });
@@ -71,15 +81,18 @@ describe('signing like Java AclClientRPCHook', () => {
     await admin.wipeWritePermOfBroker('broker-a');
     await admin.putKVConfig('ORDER_TOPIC_CONFIG', 'FixtureTopic', 'broker-a:4');
     const expected = ['wipe-write-perm.request', 'put-kv-config.request'].map((name, i) =>
-      encodeCommand({ ...readFixtureCommand('4.9.7', name), opaque: server.requests[i]!.opaque }).toString('hex'),
+      encodeCommand({
+        ...readFixtureCommand('4.9.7', name),
+        opaque: server.requests[i]!.opaque,
+      }).toString('hex'),
     );
     expect(server.rawFrames.map((f) => f.toString('hex'))).toEqual(expected);
   });
 
   it('rejects unusable credentials with a message that never shows the secret', () => {
-    expect(() => new RemotingClient({ credentials: { accessKey: '', secretKey: 'sekrit-value' } })).toThrow(
-      /credentials.accessKey: expected a non-empty string/,
-    );
+    expect(
+      () => new RemotingClient({ credentials: { accessKey: '', secretKey: 'sekrit-value' } }),
+    ).toThrow(/credentials.accessKey: expected a non-empty string/);
     try {
       new RemotingClient({ credentials: { accessKey: 'ak', secretKey: '' } });
     } catch (err) {

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
-import { resolveServerTlsSettings, ServerTlsContext } from '@ns/server';
-import type { TlsConfigKeys } from '@ns/server';
+import { resolveServerTlsSettings, ServerTlsContext } from '../../../server/src/security/index.js';
+import type { TlsConfigKeys } from '../../../server/src/security/index.js';
 import { recordingLogger, waitUntil } from '../../../server/test/security/security-helpers.js';
 import { startSecureTestNode } from '../../../server/test/security/secure-test-node.js';
 import type { SecureTestNode } from '../../../server/test/security/secure-test-node.js';
@@ -66,7 +66,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'server.key'), pki.server.keyPem);
   writeFileSync(join(dir, 'client.pem'), pki.client.certPem);
   writeFileSync(join(dir, 'client.key'), pki.client.keyPem);
-  writeFileSync(join(dir, 'tools.yml'), `accessKey: ${ADMIN.accessKey}\nsecretKey: ${ADMIN.secretKey}\n`);
+  writeFileSync(
+    join(dir, 'tools.yml'),
+    `accessKey: ${ADMIN.accessKey}\nsecretKey: ${ADMIN.secretKey}\n`,
+  );
 }, 60_000);
 
 afterAll(() => {
@@ -103,11 +106,19 @@ const REQUEST_OF = {
   'route-read': { code: RequestCode.GET_BROKER_CLUSTER_INFO },
   'broker-control': {
     code: RequestCode.QUERY_DATA_VERSION,
-    extFields: { brokerAddr: '10.0.0.5:10911', brokerName: 'broker-a', brokerId: 0, clusterName: 'C' },
+    extFields: {
+      brokerAddr: '10.0.0.5:10911',
+      brokerName: 'broker-a',
+      brokerId: 0,
+      clusterName: 'C',
+    },
     body: Buffer.from('{"counter":1,"stateVersion":0,"timestamp":1}'),
   },
   'admin-read': { code: RequestCode.GET_KVLIST_BY_NAMESPACE, extFields: { namespace: 'NS' } },
-  'admin-write': { code: RequestCode.PUT_KV_CONFIG, extFields: { namespace: 'NS', key: 'k', value: 'v' } },
+  'admin-write': {
+    code: RequestCode.PUT_KV_CONFIG,
+    extFields: { namespace: 'NS', key: 'k', value: 'v' },
+  },
 } as const;
 type Cls = keyof typeof REQUEST_OF;
 const CLASSES = Object.keys(REQUEST_OF) as Cls[];
@@ -127,21 +138,53 @@ const NO = ResponseCode.NO_PERMISSION;
 describe('request classes × policies over TCP', () => {
   it('default (aclEnable=false): every class open to everyone, admin writes audited', async () => {
     const n = await node({});
-    expect(await codesFor(client(), n.addr)).toEqual({ 'route-read': OK, 'broker-control': OK, 'admin-read': OK, 'admin-write': OK });
+    expect(await codesFor(client(), n.addr)).toEqual({
+      'route-read': OK,
+      'broker-control': OK,
+      'admin-read': OK,
+      'admin-write': OK,
+    });
     await waitUntil(() => n.audit.length === 1, 'one audit line');
-    expect(n.audit[0]!.obj).toMatchObject({ audit: { request: 'PUT_KV_CONFIG', who: '127.0.0.1', outcome: 'SUCCESS' } });
+    expect(n.audit[0]!.obj).toMatchObject({
+      audit: { request: 'PUT_KV_CONFIG', who: '127.0.0.1', outcome: 'SUCCESS' },
+    });
   });
 
   it('secure profile: anonymous, reader, admin, broker key', async () => {
     const n = await node({ acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') } });
-    expect(await codesFor(client(), n.addr)).toEqual({ 'route-read': OK, 'broker-control': NO, 'admin-read': NO, 'admin-write': NO });
-    expect(await codesFor(client({ credentials: READER }), n.addr)).toEqual({ 'route-read': OK, 'broker-control': OK, 'admin-read': OK, 'admin-write': NO });
-    expect(await codesFor(client({ credentials: ADMIN }), n.addr)).toEqual({ 'route-read': OK, 'broker-control': OK, 'admin-read': OK, 'admin-write': OK });
-    expect(await codesFor(client({ credentials: BROKER }), n.addr)).toEqual({ 'route-read': OK, 'broker-control': OK, 'admin-read': OK, 'admin-write': NO });
+    expect(await codesFor(client(), n.addr)).toEqual({
+      'route-read': OK,
+      'broker-control': NO,
+      'admin-read': NO,
+      'admin-write': NO,
+    });
+    expect(await codesFor(client({ credentials: READER }), n.addr)).toEqual({
+      'route-read': OK,
+      'broker-control': OK,
+      'admin-read': OK,
+      'admin-write': NO,
+    });
+    expect(await codesFor(client({ credentials: ADMIN }), n.addr)).toEqual({
+      'route-read': OK,
+      'broker-control': OK,
+      'admin-read': OK,
+      'admin-write': OK,
+    });
+    expect(await codesFor(client({ credentials: BROKER }), n.addr)).toEqual({
+      'route-read': OK,
+      'broker-control': OK,
+      'admin-read': OK,
+      'admin-write': NO,
+    });
     // A wrong secret is refused with a remark saying so.
-    const res = await client({ credentials: { ...ADMIN, secretKey: 'not-the-secret' } }).invoke(n.addr, REQUEST_OF['admin-write']);
+    const res = await client({ credentials: { ...ADMIN, secretKey: 'not-the-secret' } }).invoke(
+      n.addr,
+      REQUEST_OF['admin-write'],
+    );
     expect(res.code).toBe(NO);
-    expect(res.remark).toBe('admin-write requires a signed request (AccessKey/Signature) from an admin account; the Signature does not match AccessKey "ops-admin"');
+    expect(res.remark).toBe(
+      'admin-write requires a signed request (AccessKey/Signature) from an admin account; the Signature does not match AccessKey "ops-admin"',
+    );
     // Every refusal and every admin write is audited, never with a secret.
     const audited = JSON.stringify(n.audit);
     expect(audited).toContain('"outcome":"refused"');
@@ -153,20 +196,23 @@ describe('request classes × policies over TCP', () => {
     ['address', { 'route-read': OK, 'broker-control': OK, 'admin-read': OK, 'admin-write': OK }],
     ['signed', { 'route-read': NO, 'broker-control': NO, 'admin-read': NO, 'admin-write': NO }],
     ['cert', { 'route-read': NO, 'broker-control': NO, 'admin-read': NO, 'admin-write': NO }],
-  ] as const)('every class set to %s, anonymous caller from 127.0.0.1 (an allowed address)', async (policy, expected) => {
-    const n = await node({
-      acl: {
-        aclEnable: true,
-        aclFile: join(dir, 'plain_acl.yml'),
-        aclRouteRead: policy,
-        aclBrokerControl: policy,
-        aclAdminRead: policy,
-        aclAdminWrite: policy,
-        aclAllowedAddresses: '127.0.0.0/8',
-      },
-    });
-    expect(await codesFor(client(), n.addr)).toEqual(expected);
-  });
+  ] as const)(
+    'every class set to %s, anonymous caller from 127.0.0.1 (an allowed address)',
+    async (policy, expected) => {
+      const n = await node({
+        acl: {
+          aclEnable: true,
+          aclFile: join(dir, 'plain_acl.yml'),
+          aclRouteRead: policy,
+          aclBrokerControl: policy,
+          aclAdminRead: policy,
+          aclAdminWrite: policy,
+          aclAllowedAddresses: '127.0.0.0/8',
+        },
+      });
+      expect(await codesFor(client(), n.addr)).toEqual(expected);
+    },
+  );
 
   it('broker-control by a verified TLS client certificate (unsigned, as a Java 4.9 broker with TLS)', async () => {
     const ctx = await tlsContext({
@@ -175,9 +221,19 @@ describe('request classes × policies over TCP', () => {
       tlsServerTrustCertPath: join(dir, 'ca.pem'),
       tlsServerNeedClientAuth: 'optional',
     });
-    const n = await node({ acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') }, tls: ctx });
-    const withCert = client({ tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem } });
-    expect(await codesFor(withCert, n.addr)).toEqual({ 'route-read': OK, 'broker-control': OK, 'admin-read': NO, 'admin-write': NO });
+    const n = await node({
+      acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') },
+      tls: ctx,
+    });
+    const withCert = client({
+      tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem },
+    });
+    expect(await codesFor(withCert, n.addr)).toEqual({
+      'route-read': OK,
+      'broker-control': OK,
+      'admin-read': NO,
+      'admin-write': NO,
+    });
     const withoutCert = client({ tls: { ca: pki.ca.certPem } });
     expect((await withoutCert.invoke(n.addr, REQUEST_OF['broker-control'])).code).toBe(NO);
   });
@@ -188,7 +244,10 @@ describe('request classes × policies over TCP', () => {
     const n = await node({ acl: { aclEnable: true, aclFile: file } });
     const newcomer = client({ credentials: { accessKey: 'new-admin', secretKey: 'new-secret-1' } });
     expect((await newcomer.invoke(n.addr, REQUEST_OF['admin-write'])).code).toBe(NO);
-    writeFileSync(file, `${ACL_YML}  - accessKey: new-admin\n    secretKey: new-secret-1\n    admin: true\n`);
+    writeFileSync(
+      file,
+      `${ACL_YML}  - accessKey: new-admin\n    secretKey: new-secret-1\n    admin: true\n`,
+    );
     const deadline = Date.now() + 10_000;
     let code: number = NO;
     while (code !== OK && Date.now() < deadline) {
@@ -209,17 +268,29 @@ describe('our client over TLS', () => {
 
   it('a verifying client refuses a certificate its CA did not sign (connect error, not a late failure)', async () => {
     const n = await node({ tls: await tlsContext() });
-    const err = await client({ tls: { ca: pki.ca.certPem } }).invoke(n.addr, REQUEST_OF['route-read']).catch((e: unknown) => e);
+    const err = await client({ tls: { ca: pki.ca.certPem } })
+      .invoke(n.addr, REQUEST_OF['route-read'])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemotingConnectError);
   });
 
   it('verifies a CA-signed node certificate including its IP, and gets refused by enforcing in plain', async () => {
-    const ctx = await tlsContext({ tlsServerCertPath: join(dir, 'server.pem'), tlsServerKeyPath: join(dir, 'server.key') });
+    const ctx = await tlsContext({
+      tlsServerCertPath: join(dir, 'server.pem'),
+      tlsServerKeyPath: join(dir, 'server.key'),
+    });
     const n = await node({ tls: ctx, mode: 'enforcing' });
-    expect((await client({ tls: { ca: pki.ca.certPem } }).invoke(n.addr, REQUEST_OF['route-read'])).code).toBe(OK);
-    const plain = await client().invoke(n.addr, REQUEST_OF['route-read']).catch((e: unknown) => e);
+    expect(
+      (await client({ tls: { ca: pki.ca.certPem } }).invoke(n.addr, REQUEST_OF['route-read'])).code,
+    ).toBe(OK);
+    const plain = await client()
+      .invoke(n.addr, REQUEST_OF['route-read'])
+      .catch((e: unknown) => e);
     expect(plain).toBeInstanceOf(Error);
-    await waitUntil(() => n.outcomes.includes('plain-refused'), 'the plain connection to be refused');
+    await waitUntil(
+      () => n.outcomes.includes('plain-refused'),
+      'the plain connection to be refused',
+    );
   });
 
   it('mutual TLS with need.client.auth=require: with the client certificate only', async () => {
@@ -230,18 +301,35 @@ describe('our client over TLS', () => {
       tlsServerNeedClientAuth: 'require',
     });
     const n = await node({ tls: ctx, mode: 'enforcing' });
-    const ok = client({ tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem } });
+    const ok = client({
+      tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem },
+    });
     expect((await ok.invoke(n.addr, REQUEST_OF['route-read'])).code).toBe(OK);
-    const refused = await client({ tls: { ca: pki.ca.certPem }, maxConsecutiveTimeouts: 0, requestTimeoutMs: 3000 })
+    const refused = await client({
+      tls: { ca: pki.ca.certPem },
+      maxConsecutiveTimeouts: 0,
+      requestTimeoutMs: 3000,
+    })
       .invoke(n.addr, REQUEST_OF['route-read'])
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(Error);
-    await waitUntil(() => n.outcomes.includes('client-cert-missing'), 'the refusal of the certificate-less client');
+    await waitUntil(
+      () => n.outcomes.includes('client-cert-missing'),
+      'the refusal of the certificate-less client',
+    );
   });
 
   it('NameServerAdmin with tls and credentials', async () => {
-    const n = await node({ tls: await tlsContext(), acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') } });
-    const admin = new NameServerAdmin({ namesrvAddr: n.addr, env: {}, tls: true, credentials: ADMIN });
+    const n = await node({
+      tls: await tlsContext(),
+      acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') },
+    });
+    const admin = new NameServerAdmin({
+      namesrvAddr: n.addr,
+      env: {},
+      tls: true,
+      credentials: ADMIN,
+    });
     cleanups.push(() => admin.close());
     const results = await admin.putKVConfig('NS', 'k', 'v');
     expect(results).toEqual([{ addr: n.addr, ok: true, value: undefined }]);
@@ -250,7 +338,10 @@ describe('our client over TLS', () => {
 });
 
 describe('nsadmin with credentials and TLS', () => {
-  function run(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  function run(
+    argv: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
     return main(argv, {
@@ -261,9 +352,28 @@ describe('nsadmin with credentials and TLS', () => {
   }
 
   it('signs with --toolsYml over --tls --tlsCa, and fails clearly without credentials', async () => {
-    const ctx = await tlsContext({ tlsServerCertPath: join(dir, 'server.pem'), tlsServerKeyPath: join(dir, 'server.key') });
-    const n = await node({ tls: ctx, mode: 'enforcing', acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') } });
-    const base = ['updateKvConfig', '-n', n.addr, '-s', 'ORDER_TOPIC_CONFIG', '-k', 'T', '-v', 'broker-a:4', '--tlsCa', join(dir, 'ca.pem')];
+    const ctx = await tlsContext({
+      tlsServerCertPath: join(dir, 'server.pem'),
+      tlsServerKeyPath: join(dir, 'server.key'),
+    });
+    const n = await node({
+      tls: ctx,
+      mode: 'enforcing',
+      acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') },
+    });
+    const base = [
+      'updateKvConfig',
+      '-n',
+      n.addr,
+      '-s',
+      'ORDER_TOPIC_CONFIG',
+      '-k',
+      'T',
+      '-v',
+      'broker-a:4',
+      '--tlsCa',
+      join(dir, 'ca.pem'),
+    ];
     const ok = await run([...base, '--toolsYml', join(dir, 'tools.yml')]);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
@@ -272,15 +382,26 @@ describe('nsadmin with credentials and TLS', () => {
     const refused = await run(base);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/updateKvConfig failed on 1 of 1 name server/);
-    expect(refused.out).toMatch(/FAILED on 127\.0\.0\.1:\d+: .*admin-write requires a signed request/);
+    expect(refused.out).toMatch(
+      /FAILED on 127\.0\.0\.1:\d+: .*admin-write requires a signed request/,
+    );
 
-    const viaEnv = await run([...base, '-v', 'broker-a:8'], { NS_ACCESS_KEY: ADMIN.accessKey, NS_SECRET_KEY: ADMIN.secretKey });
+    const viaEnv = await run([...base, '-v', 'broker-a:8'], {
+      NS_ACCESS_KEY: ADMIN.accessKey,
+      NS_SECRET_KEY: ADMIN.secretKey,
+    });
     expect(viaEnv.code).toBe(0);
     expect(n.harness.kv.getKVConfig('ORDER_TOPIC_CONFIG', 'T')).toBe('broker-a:8');
   });
 
   it('rejects half-given credentials and TLS options without printing the secret', async () => {
-    const onlySecret = await run(['clusterList', '-n', '127.0.0.1:1', '--secretKey', 'top-secret-value']);
+    const onlySecret = await run([
+      'clusterList',
+      '-n',
+      '127.0.0.1:1',
+      '--secretKey',
+      'top-secret-value',
+    ]);
     expect(onlySecret.code).toBe(2);
     expect(onlySecret.err).toBe('nsadmin: clusterList: --secretKey needs --accessKey\n');
     const halfTls = await run(['clusterList', '-n', '127.0.0.1:1', '--tlsCert', '/x.pem']);
@@ -296,9 +417,12 @@ describe('nsadmin with credentials and TLS', () => {
 
 describe('HTTP address service over https', () => {
   it('fetches the list from an https service whose certificate our CA signed', async () => {
-    const server = createHttpsServer({ cert: pki.server.certPem, key: pki.server.keyPem }, (req, res) => {
-      res.writeHead(200).end('10.0.0.1:9876;10.0.0.2:9876\n');
-    });
+    const server = createHttpsServer(
+      { cert: pki.server.certPem, key: pki.server.keyPem },
+      (req, res) => {
+        res.writeHead(200).end('10.0.0.1:9876;10.0.0.2:9876\n');
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/rocketmq/nsaddr`;

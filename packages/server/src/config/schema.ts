@@ -583,7 +583,8 @@ export const CONFIG_SCHEMA = {
     protected: true,
     emptyIsUnset: true,
     default: '',
-    description: '[tls.server.keyPath] PEM private key (PKCS#8 or PKCS#1, may be encrypted); reloaded when it changes.',
+    description:
+      '[tls.server.keyPath] PEM private key (PKCS#8 or PKCS#1, may be encrypted); reloaded when it changes.',
   }),
   tlsServerKeyPassword: str({
     origin: OURS,

@@ -116,7 +116,9 @@ export class AccessControl {
         : new AclConfigFile({
             file: s.aclFile,
             logger: options.logger,
-            ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+            ...(options.pollIntervalMs === undefined
+              ? {}
+              : { pollIntervalMs: options.pollIntervalMs }),
             onReload: () => this.#metrics?.reload('acl', 'ok'),
             onReloadFailed: () => this.#metrics?.reload('acl', 'failed'),
           });
@@ -124,7 +126,9 @@ export class AccessControl {
       Object.entries(s.policy).map(([c, p]) => [c, formatClassPolicy(p)]),
     );
     options.logger.info({ aclEnable: s.enabled, policies }, 'access policy');
-    const usesCert = Object.values(s.policy).some((p) => p.kind === 'restricted' && p.accepts.has('cert'));
+    const usesCert = Object.values(s.policy).some(
+      (p) => p.kind === 'restricted' && p.accepts.has('cert'),
+    );
     if (s.enabled && usesCert && options.tlsVerifiesClients === false) {
       options.logger.warn(
         {},
@@ -145,13 +149,17 @@ export class AccessControl {
   }
 
   /** The NO_PERMISSION (16) answer to a refused request, with the decision's remark. */
-  refusal(request: RemotingCommand, decision: AccessDecision & { allowed: false }): RemotingCommand {
+  refusal(
+    request: RemotingCommand,
+    decision: AccessDecision & { allowed: false },
+  ): RemotingCommand {
     return createResponse(request, { code: ResponseCode.NO_PERMISSION, remark: decision.remark });
   }
 
   /** Logs the audit record when the request is audited (admin-write or refused). */
   audit(request: AuditInput, decision: AccessDecision, responseCode: number | null): void {
-    if (shouldAudit(decision)) writeAudit(this.#audit, auditRecord(request, decision, responseCode));
+    if (shouldAudit(decision))
+      writeAudit(this.#audit, auditRecord(request, decision, responseCode));
   }
 
   close(): void {

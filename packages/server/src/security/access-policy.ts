@@ -94,11 +94,7 @@ export type Identity =
 
 /** Why a request was refused; a bounded set, used as a metrics label. */
 export type DenyReason =
-  | 'unsigned'
-  | 'unknown-access-key'
-  | 'bad-signature'
-  | 'not-admin'
-  | 'not-allowed';
+  'unsigned' | 'unknown-access-key' | 'bad-signature' | 'not-admin' | 'not-allowed';
 
 export type AccessDecision =
   | {
@@ -168,12 +164,20 @@ export function evaluateAccess(request: AccessRequest, state: AccessControlState
       state.acl?.globalWhiteRemoteAddresses.firstMatch(address) ??
       state.allowedAddresses.firstMatch(address);
     if (pattern != null) {
-      return { allowed: true, requestClass, address, identity: { kind: 'address', address, pattern } };
+      return {
+        allowed: true,
+        requestClass,
+        address,
+        identity: { kind: 'address', address, pattern },
+      };
     }
   }
   const wantsSignature = accepts.has('signed') || accepts.has('admin');
   if (!wantsSignature) {
-    return deny('not-allowed', `${address} is not allowed${accepts.has('cert') ? ' and no verified client certificate was presented' : ''}`);
+    return deny(
+      'not-allowed',
+      `${address} is not allowed${accepts.has('cert') ? ' and no verified client certificate was presented' : ''}`,
+    );
   }
   if (claimed === null) {
     return deny('unsigned', 'the request carries no AccessKey; see aclFile');

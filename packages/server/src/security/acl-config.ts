@@ -106,16 +106,20 @@ export function parseAclConfig(text: string, file: string): AclConfig {
   }
   for (const key of Object.keys(root)) {
     if (!TOP_LEVEL_KEYS.has(key)) {
-      issues.push(`unknown key "${key}" (expected globalWhiteRemoteAddresses, accounts, dataVersion)`);
+      issues.push(
+        `unknown key "${key}" (expected globalWhiteRemoteAddresses, accounts, dataVersion)`,
+      );
     }
   }
 
   const globalRaw = root['globalWhiteRemoteAddresses'] ?? null;
   if (globalRaw !== null) {
     if (!Array.isArray(globalRaw) || !globalRaw.every((v) => typeof v === 'string' || v === null)) {
-      issues.push(`globalWhiteRemoteAddresses: expected a list of address patterns, got ${describe(globalRaw)}`);
+      issues.push(
+        `globalWhiteRemoteAddresses: expected a list of address patterns, got ${describe(globalRaw)}`,
+      );
     } else {
-      const patterns = (globalRaw as (string | null)[]).filter((v): v is string => v !== null);
+      const patterns = globalRaw.filter((v): v is string => v !== null);
       const ok: string[] = [];
       patterns.forEach((p, i) => {
         try {
@@ -137,7 +141,9 @@ export function parseAclConfig(text: string, file: string): AclConfig {
       const account = parseAccount(raw, `accounts[${index}]`, issues);
       if (account === null) return;
       if (accounts.has(account.accessKey)) {
-        issues.push(`accounts[${index}].accessKey: "${account.accessKey}" is already defined by an earlier account`);
+        issues.push(
+          `accounts[${index}].accessKey: "${account.accessKey}" is already defined by an earlier account`,
+        );
         return;
       }
       accounts.set(account.accessKey, account);
@@ -172,8 +178,11 @@ function parseAccount(raw: Plain, at: string, issues: string[]): AclAccount | nu
   const secretKey = raw['secretKey'] ?? null;
   if (typeof secretKey !== 'string' || secretKey.length < MIN_KEY_LENGTH) {
     // Never echo a secret, not even a wrong one.
-    const got = typeof secretKey === 'string' ? `${secretKey.length} characters` : describe(secretKey);
-    issues.push(`${at}.secretKey: expected a string of at least ${MIN_KEY_LENGTH} characters, got ${got}`);
+    const got =
+      typeof secretKey === 'string' ? `${secretKey.length} characters` : describe(secretKey);
+    issues.push(
+      `${at}.secretKey: expected a string of at least ${MIN_KEY_LENGTH} characters, got ${got}`,
+    );
   }
   let admin = false;
   const adminRaw = raw['admin'] ?? null;
@@ -189,7 +198,9 @@ function parseAccount(raw: Plain, at: string, issues: string[]): AclAccount | nu
   let whiteRemoteAddresses = new AddressList([]);
   if (whiteRaw !== null) {
     if (typeof whiteRaw !== 'string') {
-      issues.push(`${at}.whiteRemoteAddress: expected one address pattern, got ${describe(whiteRaw)}`);
+      issues.push(
+        `${at}.whiteRemoteAddress: expected one address pattern, got ${describe(whiteRaw)}`,
+      );
     } else {
       try {
         whiteRemoteAddresses = new AddressList([whiteRaw]);
@@ -215,7 +226,10 @@ function parseAccount(raw: Plain, at: string, issues: string[]): AclAccount | nu
         const eq = e.lastIndexOf('=');
         return eq > 0 && PERMS.has(e.slice(eq + 1));
       });
-    if (!ok) issues.push(`${at}.${key}: expected a list of name=PERM entries (PERM: DENY, PUB, SUB, PUB|SUB)`);
+    if (!ok)
+      issues.push(
+        `${at}.${key}: expected a list of name=PERM entries (PERM: DENY, PUB, SUB, PUB|SUB)`,
+      );
   }
   if (issues.length > before) return null;
   return {

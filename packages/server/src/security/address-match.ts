@@ -166,7 +166,10 @@ function braceList(source: string, p: string): AddressMatcher {
   const prefix = p.slice(0, open);
   const last = p.includes(':') ? p.slice(p.lastIndexOf(':') + 1) : p.slice(p.lastIndexOf('.') + 1);
   if (open < 0 || !last.startsWith('{') || !(prefix.endsWith('.') || prefix.endsWith(':'))) {
-    throw new AddressPatternError(source, 'a {a,b,c} list must be the last position, e.g. 192.168.1.{1,2}');
+    throw new AddressPatternError(
+      source,
+      'a {a,b,c} list must be the last position, e.g. 192.168.1.{1,2}',
+    );
   }
   const items = p
     .slice(open + 1, -1)
@@ -187,7 +190,12 @@ interface PositionRange {
 }
 
 /** Parses a `*` or `a-b` token; null when the token is a plain number. */
-function rangeToken(source: string, token: string, max: number, radix: number): [number, number] | null {
+function rangeToken(
+  source: string,
+  token: string,
+  max: number,
+  radix: number,
+): [number, number] | null {
   const t = token.trim();
   if (t === '*') return [0, max];
   if (!t.includes('-')) return null;
@@ -199,9 +207,13 @@ function rangeToken(source: string, token: string, max: number, radix: number): 
   const start = parseInt(a, radix);
   const end = parseInt(b, radix);
   if (start > end || end > max) {
-    throw new AddressPatternError(source, `range ${t} must be ascending within 0..${radix === 10 ? max : max.toString(16)}`);
+    throw new AddressPatternError(
+      source,
+      `range ${t} must be ascending within 0..${radix === 10 ? max : max.toString(16)}`,
+    );
   }
-  if (end === 0) throw new AddressPatternError(source, `range ${t} ends at 0 (Java cannot match it)`);
+  if (end === 0)
+    throw new AddressPatternError(source, `range ${t} ends at 0 (Java cannot match it)`);
   return [start, end];
 }
 
@@ -258,7 +270,10 @@ function findRange(
 function ipv4Range(source: string, p: string): AddressMatcher {
   const tokens = p.split('.');
   if (tokens.length !== 4) {
-    throw new AddressPatternError(source, 'an IPv4 range needs 4 positions, e.g. 192.168.1.1-100 or 10.*.*.*');
+    throw new AddressPatternError(
+      source,
+      'an IPv4 range needs 4 positions, e.g. 192.168.1.1-100 or 10.*.*.*',
+    );
   }
   const { fixed, range } = findRange(source, tokens, 255, 10, /^\d{1,3}$/);
   return rangeMatcher(source, 4, fixed, range);

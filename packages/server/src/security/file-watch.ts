@@ -55,7 +55,7 @@ export class FileWatch {
     for (const [dir, names] of dirs) {
       try {
         const w = watch(dir, { persistent: false }, (_event, name) => {
-          if (name === null || names.has(name.toString())) this.#schedule();
+          if (name === null || names.has(name)) this.#schedule();
         });
         w.on('error', () => {
           // The poll still covers this directory.

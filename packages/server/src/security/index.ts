@@ -1,6 +1,11 @@
 // Security building blocks (issue 12): request classes, ACL 1.0 signatures and credentials,
 // address patterns, access policy and audit, TLS on the remoting port.
-export { REQUEST_CLASSES, REQUEST_CLASS_OF_CODE, isRequestClass, requestClassOf } from './request-classes.js';
+export {
+  REQUEST_CLASSES,
+  REQUEST_CLASS_OF_CODE,
+  isRequestClass,
+  requestClassOf,
+} from './request-classes.js';
 export type { RequestClass } from './request-classes.js';
 export {
   constantTimeEqual,
@@ -25,7 +30,12 @@ export {
   parseAclConfig,
 } from './acl-config.js';
 export type { AclAccount, AclConfig, AclConfigFileOptions } from './acl-config.js';
-export { PROOFS, POLICY_SPEC_EXPECTED, formatClassPolicy, parseClassPolicy } from './policy-spec.js';
+export {
+  PROOFS,
+  POLICY_SPEC_EXPECTED,
+  formatClassPolicy,
+  parseClassPolicy,
+} from './policy-spec.js';
 export type { ClassPolicy, Proof } from './policy-spec.js';
 export {
   OPEN_POLICY,
@@ -46,12 +56,12 @@ export type {
 } from './access-policy.js';
 export { AUDIT_LOGGER_NAME, auditRecord, shouldAudit, writeAudit } from './audit-record.js';
 export type { AuditInput, AuditRecord } from './audit-record.js';
-export {
-  AccessControl,
-  SecurityConfigError,
-  accessControlSettings,
+export { AccessControl, SecurityConfigError, accessControlSettings } from './access-control.js';
+export type {
+  AccessControlOptions,
+  AccessControlSettings,
+  AclConfigKeys,
 } from './access-control.js';
-export type { AccessControlOptions, AccessControlSettings, AclConfigKeys } from './access-control.js';
 export { createSecurityMetrics } from './security-metrics.js';
 export type { SecurityMetrics } from './security-metrics.js';
 export type { SecurityLogger } from './security-logger.js';

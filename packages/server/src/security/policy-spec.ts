@@ -14,8 +14,7 @@ export const PROOFS = ['signed', 'admin', 'address', 'cert'] as const;
 export type Proof = (typeof PROOFS)[number];
 
 export type ClassPolicy =
-  | { readonly kind: 'open' }
-  | { readonly kind: 'restricted'; readonly accepts: ReadonlySet<Proof> };
+  { readonly kind: 'open' } | { readonly kind: 'restricted'; readonly accepts: ReadonlySet<Proof> };
 
 export const POLICY_SPEC_EXPECTED =
   "'open' or a comma list of signed, admin, address, cert (e.g. 'signed,address,cert')";

@@ -15,7 +15,12 @@
  */
 import { RequestCode } from '@ns/protocol';
 
-export const REQUEST_CLASSES = ['route-read', 'broker-control', 'admin-read', 'admin-write'] as const;
+export const REQUEST_CLASSES = [
+  'route-read',
+  'broker-control',
+  'admin-read',
+  'admin-write',
+] as const;
 export type RequestClass = (typeof REQUEST_CLASSES)[number];
 
 /** The deliberate classification of every code a NameServer serves. */

@@ -50,13 +50,26 @@ const CODE_OF: Record<RequestClass, number> = {
   'admin-write': RequestCode.PUT_KV_CONFIG,
 };
 
-function signed(fields: Record<string, string>, accessKey: string, secret: string, body: Buffer | null = null): ExtFields {
+function signed(
+  fields: Record<string, string>,
+  accessKey: string,
+  secret: string,
+  body: Buffer | null = null,
+): ExtFields {
   const ext = Object.assign(newExtFields(), fields, { AccessKey: accessKey });
   ext[ACL_SIGNATURE] = aclSign(aclSignatureContent(ext, body), secret);
   return ext;
 }
 
-type Caller = 'anonymous' | 'signed-user' | 'signed-admin' | 'bad-signature' | 'unknown-key' | 'allowed-address' | 'global-white' | 'verified-cert';
+type Caller =
+  | 'anonymous'
+  | 'signed-user'
+  | 'signed-admin'
+  | 'bad-signature'
+  | 'unknown-key'
+  | 'allowed-address'
+  | 'global-white'
+  | 'verified-cert';
 
 function requestAs(caller: Caller, code: number): AccessRequest {
   const fields = { topic: 'T', namespace: 'NS', key: 'k' };
@@ -73,9 +86,17 @@ function requestAs(caller: Caller, code: number): AccessRequest {
     case 'unknown-key':
       return { ...base, extFields: signed(fields, 'nobody-here', '12345678') };
     case 'allowed-address':
-      return { ...base, remoteAddress: '172.20.1.1:5000', extFields: Object.assign(newExtFields(), fields) };
+      return {
+        ...base,
+        remoteAddress: '172.20.1.1:5000',
+        extFields: Object.assign(newExtFields(), fields),
+      };
     case 'global-white':
-      return { ...base, remoteAddress: '10.10.103.9:5000', extFields: Object.assign(newExtFields(), fields) };
+      return {
+        ...base,
+        remoteAddress: '10.10.103.9:5000',
+        extFields: Object.assign(newExtFields(), fields),
+      };
     case 'verified-cert':
       return {
         ...base,
@@ -91,7 +112,16 @@ function policyOf(text: string): AccessPolicy {
 }
 
 describe('access policy: every class × every policy × every kind of caller', () => {
-  const CALLERS: Caller[] = ['anonymous', 'signed-user', 'signed-admin', 'bad-signature', 'unknown-key', 'allowed-address', 'global-white', 'verified-cert'];
+  const CALLERS: Caller[] = [
+    'anonymous',
+    'signed-user',
+    'signed-admin',
+    'bad-signature',
+    'unknown-key',
+    'allowed-address',
+    'global-white',
+    'verified-cert',
+  ];
   /** Which callers each policy lets through. */
   const EXPECTED: Record<string, Caller[]> = {
     open: CALLERS,
@@ -99,7 +129,13 @@ describe('access policy: every class × every policy × every kind of caller', (
     admin: ['signed-admin'],
     address: ['allowed-address', 'global-white'],
     cert: ['verified-cert'],
-    'signed,address,cert': ['signed-user', 'signed-admin', 'allowed-address', 'global-white', 'verified-cert'],
+    'signed,address,cert': [
+      'signed-user',
+      'signed-admin',
+      'allowed-address',
+      'global-white',
+      'verified-cert',
+    ],
     'admin,address': ['signed-admin', 'allowed-address', 'global-white'],
   };
   for (const cls of REQUEST_CLASSES) {
@@ -107,9 +143,13 @@ describe('access policy: every class × every policy × every kind of caller', (
       it(`${cls} under '${text}'`, () => {
         const policy = policyOf(text);
         for (const caller of CALLERS) {
-          const d = evaluateAccess(requestAs(caller, CODE_OF[cls]), { policy, acl: ACL, allowedAddresses: ALLOWED });
+          const d = evaluateAccess(requestAs(caller, CODE_OF[cls]), {
+            policy,
+            acl: ACL,
+            allowedAddresses: ALLOWED,
+          });
           expect(d.requestClass).toBe(cls);
-          expect(d.allowed, `${caller}`).toBe(allowed.includes(caller));
+          expect(d.allowed, caller).toBe(allowed.includes(caller));
         }
       });
     }
@@ -121,13 +161,20 @@ describe('access policy decisions', () => {
 
   it('the default (Java-compatible) policy lets everything through, even with no credentials at all', () => {
     for (const code of [...Object.values(CODE_OF), 9999]) {
-      const d = evaluateAccess({ code, extFields: null, body: null, remoteAddress: '1.2.3.4:1' }, { policy: OPEN_POLICY, acl: null, allowedAddresses: new AddressList([]) });
-      expect(d).toMatchObject({ allowed: true, identity: { kind: 'anonymous', address: '1.2.3.4' } });
+      const d = evaluateAccess(
+        { code, extFields: null, body: null, remoteAddress: '1.2.3.4:1' },
+        { policy: OPEN_POLICY, acl: null, allowedAddresses: new AddressList([]) },
+      );
+      expect(d).toMatchObject({
+        allowed: true,
+        identity: { kind: 'anonymous', address: '1.2.3.4' },
+      });
     }
   });
 
   it('secure profile: routes open, admin read signed, admin write admin-signed, broker control signed/address/cert', () => {
-    const ok = (caller: Caller, cls: RequestClass): boolean => evaluateAccess(requestAs(caller, CODE_OF[cls]), secure).allowed;
+    const ok = (caller: Caller, cls: RequestClass): boolean =>
+      evaluateAccess(requestAs(caller, CODE_OF[cls]), secure).allowed;
     expect(ok('anonymous', 'route-read')).toBe(true);
     expect(ok('anonymous', 'admin-read')).toBe(false);
     expect(ok('signed-user', 'admin-read')).toBe(true);
@@ -167,54 +214,121 @@ describe('access policy decisions', () => {
     expect(remark('anonymous', 'broker-control')).toBe(
       'broker-control requires a signed request (AccessKey/Signature), an allowed address (globalWhiteRemoteAddresses or aclAllowedAddresses) or a verified TLS client certificate; the request carries no AccessKey; see aclFile',
     );
-    const certOnly = evaluateAccess(requestAs('anonymous', CODE_OF['broker-control']), { ...secure, policy: policyOf('address,cert') });
+    const certOnly = evaluateAccess(requestAs('anonymous', CODE_OF['broker-control']), {
+      ...secure,
+      policy: policyOf('address,cert'),
+    });
     expect(certOnly).toMatchObject({
       allowed: false,
       reason: 'not-allowed',
-      remark: 'broker-control requires an allowed address (globalWhiteRemoteAddresses or aclAllowedAddresses) or a verified TLS client certificate; 203.0.113.7 is not allowed and no verified client certificate was presented',
+      remark:
+        'broker-control requires an allowed address (globalWhiteRemoteAddresses or aclAllowedAddresses) or a verified TLS client certificate; 203.0.113.7 is not allowed and no verified client certificate was presented',
     });
-    expect(describeRequirement(new Set(['signed', 'admin']))).toBe('a signed request (AccessKey/Signature)');
+    expect(describeRequirement(new Set(['signed', 'admin']))).toBe(
+      'a signed request (AccessKey/Signature)',
+    );
   });
 
   it('as in Java, an account is trusted unsigned from its own whiteRemoteAddress', () => {
     const ext = Object.assign(newExtFields(), { AccessKey: 'rocketmq2', key: 'k' });
-    const d = evaluateAccess({ code: RequestCode.PUT_KV_CONFIG, extFields: ext, body: null, remoteAddress: '192.168.1.20:3333' }, secure);
-    expect(d).toMatchObject({ allowed: true, identity: { kind: 'accessKey', accessKey: 'rocketmq2', via: 'account-address' } });
+    const d = evaluateAccess(
+      {
+        code: RequestCode.PUT_KV_CONFIG,
+        extFields: ext,
+        body: null,
+        remoteAddress: '192.168.1.20:3333',
+      },
+      secure,
+    );
+    expect(d).toMatchObject({
+      allowed: true,
+      identity: { kind: 'accessKey', accessKey: 'rocketmq2', via: 'account-address' },
+    });
     // …and not from anywhere else.
-    const elsewhere = evaluateAccess({ code: RequestCode.PUT_KV_CONFIG, extFields: ext, body: null, remoteAddress: '192.168.2.20:3333' }, secure);
-    expect(elsewhere).toMatchObject({ allowed: false, reason: 'bad-signature', remark: expect.stringContaining('no Signature') });
+    const elsewhere = evaluateAccess(
+      {
+        code: RequestCode.PUT_KV_CONFIG,
+        extFields: ext,
+        body: null,
+        remoteAddress: '192.168.2.20:3333',
+      },
+      secure,
+    );
+    expect(elsewhere).toMatchObject({
+      allowed: false,
+      reason: 'bad-signature',
+      remark: expect.stringContaining('no Signature'),
+    });
   });
 
   it('accepts the real signed mqadmin frames (stock rocketmq2 admin) and refuses them once changed', () => {
-    for (const name of ['put-kv-config.request', 'update-namesrv-config.request', 'wipe-write-perm.request', 'get-kv-config.request', 'get-route.request']) {
+    for (const name of [
+      'put-kv-config.request',
+      'update-namesrv-config.request',
+      'wipe-write-perm.request',
+      'get-kv-config.request',
+      'get-route.request',
+    ]) {
       const cmd = readFixtureCommand('4.9.7', name);
-      const d = evaluateAccess({ code: cmd.code, extFields: cmd.extFields, body: cmd.body, remoteAddress: '203.0.113.9:1' }, secure);
+      const d = evaluateAccess(
+        {
+          code: cmd.code,
+          extFields: cmd.extFields,
+          body: cmd.body,
+          remoteAddress: '203.0.113.9:1',
+        },
+        secure,
+      );
       expect(d, name).toMatchObject({ allowed: true });
     }
     const wipe = readFixtureCommand('4.9.7', 'wipe-write-perm.request');
     const tampered = Object.assign(newExtFields(), wipe.extFields, { brokerName: 'broker-b' });
-    const d = evaluateAccess({ code: wipe.code, extFields: tampered, body: null, remoteAddress: '203.0.113.9:1' }, secure);
+    const d = evaluateAccess(
+      { code: wipe.code, extFields: tampered, body: null, remoteAddress: '203.0.113.9:1' },
+      secure,
+    );
     expect(d).toMatchObject({ allowed: false, reason: 'bad-signature' });
   });
 
   it('signs the body: an UPDATE_NAMESRV_CONFIG body swapped under a valid header is refused', () => {
     const cmd = readFixtureCommand('4.9.7', 'update-namesrv-config.request');
-    const d = evaluateAccess({ code: cmd.code, extFields: cmd.extFields, body: Buffer.from('configStorePath=/etc/cron.d/x\n'), remoteAddress: '203.0.113.9:1' }, secure);
+    const d = evaluateAccess(
+      {
+        code: cmd.code,
+        extFields: cmd.extFields,
+        body: Buffer.from('configStorePath=/etc/cron.d/x\n'),
+        remoteAddress: '203.0.113.9:1',
+      },
+      secure,
+    );
     expect(d).toMatchObject({ allowed: false, reason: 'bad-signature' });
   });
 
   it('handles SecurityToken as Java does: signed like any field, not checked otherwise', () => {
     const fields = { topic: 'T', SecurityToken: 'session-token' };
     const ext = signed(fields, 'rocketmq2', '12345678');
-    const ok = evaluateAccess({ code: CODE_OF['admin-read'], extFields: ext, body: null, remoteAddress: '1.1.1.1:1' }, secure);
+    const ok = evaluateAccess(
+      { code: CODE_OF['admin-read'], extFields: ext, body: null, remoteAddress: '1.1.1.1:1' },
+      secure,
+    );
     expect(ok.allowed).toBe(true);
     const swapped = Object.assign(newExtFields(), ext, { SecurityToken: 'other-token' });
-    expect(evaluateAccess({ code: CODE_OF['admin-read'], extFields: swapped, body: null, remoteAddress: '1.1.1.1:1' }, secure).allowed).toBe(false);
+    expect(
+      evaluateAccess(
+        { code: CODE_OF['admin-read'], extFields: swapped, body: null, remoteAddress: '1.1.1.1:1' },
+        secure,
+      ).allowed,
+    ).toBe(false);
   });
 
   it('matches IPv6 and IPv4-mapped remote addresses', () => {
     const v6 = { ...secure, allowedAddresses: new AddressList(['2001:db8::/32', '10.0.0.0/8']) };
-    const req = (remoteAddress: string): AccessRequest => ({ code: CODE_OF['broker-control'], extFields: null, body: null, remoteAddress });
+    const req = (remoteAddress: string): AccessRequest => ({
+      code: CODE_OF['broker-control'],
+      extFields: null,
+      body: null,
+      remoteAddress,
+    });
     expect(evaluateAccess(req('2001:db8::5:40000'), v6).allowed).toBe(true);
     expect(evaluateAccess(req('[2001:db8::5]:40000'), v6).allowed).toBe(true);
     expect(evaluateAccess(req('::ffff:10.1.1.1:40000'), v6).allowed).toBe(true);
@@ -226,18 +340,25 @@ describe('audit records', () => {
   const secure = { policy: SECURE_PROFILE, acl: ACL, allowedAddresses: ALLOWED };
 
   it('audits every admin-write and every refusal, nothing else', () => {
-    const decide = (caller: Caller, cls: RequestClass) => evaluateAccess(requestAs(caller, CODE_OF[cls]), secure);
+    const decide = (caller: Caller, cls: RequestClass) =>
+      evaluateAccess(requestAs(caller, CODE_OF[cls]), secure);
     expect(shouldAudit(decide('signed-admin', 'admin-write'))).toBe(true);
     expect(shouldAudit(decide('anonymous', 'admin-read'))).toBe(true);
     expect(shouldAudit(decide('anonymous', 'route-read'))).toBe(false);
     expect(shouldAudit(decide('signed-user', 'admin-read'))).toBe(false);
-    const open = evaluateAccess(requestAs('anonymous', CODE_OF['admin-write']), { ...secure, policy: OPEN_POLICY });
+    const open = evaluateAccess(requestAs('anonymous', CODE_OF['admin-write']), {
+      ...secure,
+      policy: OPEN_POLICY,
+    });
     expect(shouldAudit(open)).toBe(true);
   });
 
   it('says who, what and the outcome, without secrets', () => {
     const cmd = readFixtureCommand('4.9.7', 'put-kv-config.request');
-    const decision = evaluateAccess({ code: cmd.code, extFields: cmd.extFields, body: cmd.body, remoteAddress: '203.0.113.9:1' }, secure);
+    const decision = evaluateAccess(
+      { code: cmd.code, extFields: cmd.extFields, body: cmd.body, remoteAddress: '203.0.113.9:1' },
+      secure,
+    );
     const rec = auditRecord(cmd, decision, ResponseCode.SUCCESS);
     expect(rec).toEqual({
       who: 'rocketmq2',
@@ -254,7 +375,15 @@ describe('audit records', () => {
 
   it('records refusals with the claimed key, and config updates by key only', () => {
     const cmd = readFixtureCommand('4.9.7', 'update-namesrv-config-forbidden.request');
-    const decision = evaluateAccess({ code: cmd.code, extFields: cmd.extFields, body: Buffer.from('kvConfigPath=/tmp/x\n'), remoteAddress: '198.51.100.1:9' }, secure);
+    const decision = evaluateAccess(
+      {
+        code: cmd.code,
+        extFields: cmd.extFields,
+        body: Buffer.from('kvConfigPath=/tmp/x\n'),
+        remoteAddress: '198.51.100.1:9',
+      },
+      secure,
+    );
     const rec = auditRecord({ ...cmd, body: Buffer.from('kvConfigPath=/tmp/x\n') }, decision, null);
     expect(rec).toMatchObject({
       who: 'rocketmq2',
@@ -268,6 +397,9 @@ describe('audit records', () => {
     const log = recordingLogger();
     writeAudit(log.logger, rec);
     expect(log.lines).toHaveLength(1);
-    expect(log.lines[0]).toMatchObject({ level: 'info', msg: 'UPDATE_NAMESRV_CONFIG by rocketmq2: refused' });
+    expect(log.lines[0]).toMatchObject({
+      level: 'info',
+      msg: 'UPDATE_NAMESRV_CONFIG by rocketmq2: refused',
+    });
   });
 });

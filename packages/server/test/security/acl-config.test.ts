@@ -2,11 +2,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AclConfigError,
-  AclConfigFile,
-  parseAclConfig,
-} from '../../src/security/acl-config.js';
+import { AclConfigError, AclConfigFile, parseAclConfig } from '../../src/security/acl-config.js';
 import { waitUntil, recordingLogger } from './security-helpers.js';
 
 /** The official distribution's conf/plain_acl.yml (RocketMQ 4.9 / 5.x, ACL 1.0). */
@@ -103,13 +99,31 @@ describe('plain_acl.yml parsing', () => {
     ['accounts: {a: b}', /accounts: expected a list of accounts/],
     ['accounts:\n  - just-a-string', /accounts\[0\]: expected a mapping/],
     ['acounts: []', /unknown key "acounts"/],
-    ['accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    secrtKey: x', /accounts\[0\]: unknown key "secrtKey"/],
-    ['accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n  - accessKey: abcdefg\n    secretKey: hijklmn', /accounts\[1\].accessKey: "abcdefg" is already defined/],
-    ['accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    whiteRemoteAddress: 10.0.0.300', /accounts\[0\].whiteRemoteAddress: "10.0.0.300"/],
-    ['globalWhiteRemoteAddresses:\n  - 192.168.*.5', /globalWhiteRemoteAddresses\[0\]: "192.168.\*.5": only \*/],
+    [
+      'accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    secrtKey: x',
+      /accounts\[0\]: unknown key "secrtKey"/,
+    ],
+    [
+      'accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n  - accessKey: abcdefg\n    secretKey: hijklmn',
+      /accounts\[1\].accessKey: "abcdefg" is already defined/,
+    ],
+    [
+      'accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    whiteRemoteAddress: 10.0.0.300',
+      /accounts\[0\].whiteRemoteAddress: "10.0.0.300"/,
+    ],
+    [
+      'globalWhiteRemoteAddresses:\n  - 192.168.*.5',
+      /globalWhiteRemoteAddresses\[0\]: "192.168.\*.5": only \*/,
+    ],
     ['globalWhiteRemoteAddresses: 10.0.0.1', /globalWhiteRemoteAddresses: expected a list/],
-    ['accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    defaultTopicPerm: ALL', /defaultTopicPerm: expected DENY, PUB, SUB or PUB\|SUB/],
-    ['accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    topicPerms: [topicA]', /topicPerms: expected a list of name=PERM/],
+    [
+      'accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    defaultTopicPerm: ALL',
+      /defaultTopicPerm: expected DENY, PUB, SUB or PUB\|SUB/,
+    ],
+    [
+      'accounts:\n  - accessKey: abcdefg\n    secretKey: abcdefg\n    topicPerms: [topicA]',
+      /topicPerms: expected a list of name=PERM/,
+    ],
     ['accounts: [\n', /not valid YAML/],
     ['- a\n- b', /expected a mapping at the top/],
     ['accounts: []\naccounts: []', /not valid YAML/],

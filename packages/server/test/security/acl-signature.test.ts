@@ -19,7 +19,7 @@ function ext(fields: Record<string, string>): ExtFields {
 }
 
 describe('RocketMQ ACL 1.0 signatures against real mqadmin frames', () => {
-  it.each(SIGNED_497)('4.9.7 %s: our signature equals Java\'s byte for byte', (name) => {
+  it.each(SIGNED_497)("4.9.7 %s: our signature equals Java's byte for byte", (name) => {
     const cmd = readFixtureCommand('4.9.7', name);
     const acl = readAclFields(cmd.extFields);
     expect(acl.accessKey).toBe(STOCK_ACCESS_KEY);
@@ -75,7 +75,7 @@ describe('signature verification rejects tampering', () => {
     expect(verifySignature(cmd.extFields, cmd.body, '12345679')).toBe(false);
   });
 
-  it('another request\'s signature replayed onto different fields', () => {
+  it("another request's signature replayed onto different fields", () => {
     // get-kv-config and delete-kv-config carry the same fields (namespace, key) and so the same
     // signature: a signature binds the field values, not the request code (Java's scheme).
     const getKv = readFixtureCommand('4.9.7', 'get-kv-config.request');
@@ -89,9 +89,12 @@ describe('signature verification rejects tampering', () => {
   });
 
   it('a missing or malformed Signature', () => {
-    const { Signature: _sig, ...rest } = cmd.extFields!;
-    expect(verifySignature(ext(rest), cmd.body, STOCK_SECRET_KEY)).toBe(false);
-    expect(verifySignature(ext({ ...cmd.extFields!, Signature: '' }), cmd.body, STOCK_SECRET_KEY)).toBe(false);
+    const rest = ext(cmd.extFields!);
+    delete rest['Signature'];
+    expect(verifySignature(rest, cmd.body, STOCK_SECRET_KEY)).toBe(false);
+    expect(
+      verifySignature(ext({ ...cmd.extFields!, Signature: '' }), cmd.body, STOCK_SECRET_KEY),
+    ).toBe(false);
     expect(verifySignature(null, null, STOCK_SECRET_KEY)).toBe(false);
   });
 

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestCode } from '@ns/protocol';
-import {
-  REQUEST_CLASS_OF_CODE,
-  requestClassOf,
-} from '../../src/security/request-classes.js';
+import { REQUEST_CLASS_OF_CODE, requestClassOf } from '../../src/security/request-classes.js';
 import { createHarness } from '../handlers-harness.js';
 
 describe('request classes', () => {

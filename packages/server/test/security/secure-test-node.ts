@@ -60,7 +60,11 @@ export async function startSecureTestNode(options: {
   const sockets = new Set<Socket>();
   let nextId = 1;
 
-  const serve = (socket: Socket, remoteAddress: string, clientCert: VerifiedClientCert | null): void => {
+  const serve = (
+    socket: Socket,
+    remoteAddress: string,
+    clientCert: VerifiedClientCert | null,
+  ): void => {
     const connectionId = nextId++;
     const decoder = new FrameDecoder();
     sockets.add(socket);

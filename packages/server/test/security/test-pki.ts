@@ -31,7 +31,9 @@ export async function makeTestPki(): Promise<TestPki> {
 }
 
 /** Writes PEM files into a fresh temporary directory; returns their paths. */
-export function writePemFiles(files: Record<string, string>): Record<string, string> & { dir: string } {
+export function writePemFiles(
+  files: Record<string, string>,
+): Record<string, string> & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ns-tls-'));
   const out: Record<string, string> = {};
   for (const [name, pem] of Object.entries(files)) {

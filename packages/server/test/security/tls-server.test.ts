@@ -4,7 +4,13 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRequest, decodeFrame, encodeCommand, FrameDecoder, newExtFields } from '@ns/protocol';
+import {
+  createRequest,
+  decodeFrame,
+  encodeCommand,
+  FrameDecoder,
+  newExtFields,
+} from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { ServerTlsContext } from '../../src/security/tls/server-tls-context.js';
 import { resolveServerTlsSettings } from '../../src/security/tls/tls-settings.js';
@@ -38,7 +44,10 @@ afterEach(async () => {
 });
 afterAll(() => undefined);
 
-async function tlsContext(keys: Partial<TlsConfigKeys>, pollIntervalMs = 100): Promise<ServerTlsContext> {
+async function tlsContext(
+  keys: Partial<TlsConfigKeys>,
+  pollIntervalMs = 100,
+): Promise<ServerTlsContext> {
   const full = { ...KEYS, ...keys };
   const ctx = await ServerTlsContext.create({
     resolveSettings: () => resolveServerTlsSettings(full, () => null),
@@ -49,8 +58,16 @@ async function tlsContext(keys: Partial<TlsConfigKeys>, pollIntervalMs = 100): P
   return ctx;
 }
 
-async function echo(mode: TlsConfigKeys['tlsServerMode'], ctx: ServerTlsContext | null, firstByteTimeoutMs?: number): Promise<EchoServer> {
-  const server = await startEchoServer({ mode, tls: ctx, ...(firstByteTimeoutMs === undefined ? {} : { firstByteTimeoutMs }) });
+async function echo(
+  mode: TlsConfigKeys['tlsServerMode'],
+  ctx: ServerTlsContext | null,
+  firstByteTimeoutMs?: number,
+): Promise<EchoServer> {
+  const server = await startEchoServer({
+    mode,
+    tls: ctx,
+    ...(firstByteTimeoutMs === undefined ? {} : { firstByteTimeoutMs }),
+  });
   cleanups.push(() => server.close());
   return server;
 }
@@ -90,7 +107,10 @@ function tlsClient(port: number, options: ConnectionOptions = {}): TLSSocket {
 describe('first-byte sniffer on one listening socket', () => {
   it('permissive (the default) serves a plain and a TLS client on the same port', async () => {
     const server = await echo('permissive', await tlsContext({}));
-    const [plain, tls] = await Promise.all([roundTrip(plainClient(server.port)), roundTrip(tlsClient(server.port))]);
+    const [plain, tls] = await Promise.all([
+      roundTrip(plainClient(server.port)),
+      roundTrip(tlsClient(server.port)),
+    ]);
     expect(plain).toMatchObject({ opaque: 7, remark: 'plain', extFields: { topic: 'T' } });
     expect(tls).toMatchObject({ opaque: 7, remark: 'tls', extFields: { topic: 'T' } });
     expect([...server.outcomes].sort()).toEqual(['plain', 'tls']);
@@ -103,7 +123,9 @@ describe('first-byte sniffer on one listening socket', () => {
     const socket = tlsClient(server.port);
     await expect(roundTrip(socket)).resolves.toMatchObject({ remark: 'tls' });
     expect(socket.getPeerX509Certificate()!.fingerprint256).toBe(ctx.fingerprint256);
-    const verifying = await roundTrip(tlsClient(server.port, { rejectUnauthorized: true, ca: pki.ca.certPem }));
+    const verifying = await roundTrip(
+      tlsClient(server.port, { rejectUnauthorized: true, ca: pki.ca.certPem }),
+    );
     expect(verifying).toBeInstanceOf(Error);
     expect((verifying as Error).message).toMatch(/self.signed|unable to verify/i);
   });
@@ -111,7 +133,10 @@ describe('first-byte sniffer on one listening socket', () => {
   it('enforcing refuses a plain client (closed, logged) and serves TLS', async () => {
     const server = await echo('enforcing', await tlsContext({}));
     await expect(roundTrip(plainClient(server.port))).resolves.toBeInstanceOf(Error);
-    await waitUntil(() => server.outcomes.includes('plain-refused'), 'the plain connection to be refused');
+    await waitUntil(
+      () => server.outcomes.includes('plain-refused'),
+      'the plain connection to be refused',
+    );
     expect(server.logLines.some((l) => l.msg?.includes('tlsServerMode=enforcing'))).toBe(true);
     await expect(roundTrip(tlsClient(server.port))).resolves.toMatchObject({ remark: 'tls' });
   });
@@ -119,7 +144,10 @@ describe('first-byte sniffer on one listening socket', () => {
   it('disabled refuses TLS and serves plain', async () => {
     const server = await echo('disabled', null);
     await expect(roundTrip(tlsClient(server.port))).resolves.toBeInstanceOf(Error);
-    await waitUntil(() => server.outcomes.includes('tls-refused'), 'the TLS connection to be refused');
+    await waitUntil(
+      () => server.outcomes.includes('tls-refused'),
+      'the TLS connection to be refused',
+    );
     await expect(roundTrip(plainClient(server.port))).resolves.toMatchObject({ remark: 'plain' });
   });
 
@@ -155,7 +183,11 @@ describe('first-byte sniffer on one listening socket', () => {
 
 describe('client certificates (tlsServerNeedClientAuth)', () => {
   it('require: refuses a client without a certificate or with one from another CA, accepts one signed by the trusted CA', async () => {
-    const files = writePemFiles({ 'ca.pem': pki.ca.certPem, 'server.pem': pki.server.certPem, 'server.key': pki.server.keyPem });
+    const files = writePemFiles({
+      'ca.pem': pki.ca.certPem,
+      'server.pem': pki.server.certPem,
+      'server.key': pki.server.keyPem,
+    });
     cleanups.push(() => rmSync(files.dir, { recursive: true, force: true }));
     const ctx = await tlsContext({
       tlsServerCertPath: files['server.pem']!,
@@ -168,10 +200,22 @@ describe('client certificates (tlsServerNeedClientAuth)', () => {
 
     await expect(roundTrip(tlsClient(server.port, verifyServer))).resolves.toBeInstanceOf(Error);
     await expect(
-      roundTrip(tlsClient(server.port, { ...verifyServer, cert: pki.rogueClient.certPem, key: pki.rogueClient.keyPem })),
+      roundTrip(
+        tlsClient(server.port, {
+          ...verifyServer,
+          cert: pki.rogueClient.certPem,
+          key: pki.rogueClient.keyPem,
+        }),
+      ),
     ).resolves.toBeInstanceOf(Error);
     await expect(
-      roundTrip(tlsClient(server.port, { ...verifyServer, cert: pki.client.certPem, key: pki.client.keyPem })),
+      roundTrip(
+        tlsClient(server.port, {
+          ...verifyServer,
+          cert: pki.client.certPem,
+          key: pki.client.keyPem,
+        }),
+      ),
     ).resolves.toMatchObject({ remark: 'tls cert=CN=broker-a' });
     await waitUntil(() => server.outcomes.length === 3, 'three outcomes');
     expect(server.outcomes).toEqual(['client-cert-missing', 'client-cert-rejected', 'tls']);
@@ -182,11 +226,16 @@ describe('client certificates (tlsServerNeedClientAuth)', () => {
     cleanups.push(() => rmSync(files.dir, { recursive: true, force: true }));
     const server = await echo(
       'permissive',
-      await tlsContext({ tlsServerTrustCertPath: files['ca.pem']!, tlsServerNeedClientAuth: 'optional' }),
+      await tlsContext({
+        tlsServerTrustCertPath: files['ca.pem']!,
+        tlsServerNeedClientAuth: 'optional',
+      }),
     );
     await expect(roundTrip(tlsClient(server.port))).resolves.toMatchObject({ remark: 'tls' });
     await expect(
-      roundTrip(tlsClient(server.port, { cert: pki.rogueClient.certPem, key: pki.rogueClient.keyPem })),
+      roundTrip(
+        tlsClient(server.port, { cert: pki.rogueClient.certPem, key: pki.rogueClient.keyPem }),
+      ),
     ).resolves.toMatchObject({ remark: 'tls' });
     await expect(
       roundTrip(tlsClient(server.port, { cert: pki.client.certPem, key: pki.client.keyPem })),
@@ -203,9 +252,15 @@ describe('client certificates (tlsServerNeedClientAuth)', () => {
 
 describe('certificate rotation without restart', () => {
   it('new connections get the new certificate once the files change; open ones keep working', async () => {
-    const files = writePemFiles({ 'server.pem': pki.server.certPem, 'server.key': pki.server.keyPem });
+    const files = writePemFiles({
+      'server.pem': pki.server.certPem,
+      'server.key': pki.server.keyPem,
+    });
     cleanups.push(() => rmSync(files.dir, { recursive: true, force: true }));
-    const ctx = await tlsContext({ tlsServerCertPath: files['server.pem']!, tlsServerKeyPath: files['server.key']! }, 100);
+    const ctx = await tlsContext(
+      { tlsServerCertPath: files['server.pem']!, tlsServerKeyPath: files['server.key']! },
+      100,
+    );
     const server = await echo('enforcing', ctx);
     const first = tlsClient(server.port);
     await expect(roundTrip(first)).resolves.toMatchObject({ remark: 'tls' });
@@ -217,7 +272,10 @@ describe('certificate rotation without restart', () => {
 
     expect(ctx.fingerprint256).toBe(pki.server.fingerprint256);
     writeFileSync(files['server.key']!, pki.server2.keyPem);
-    await waitUntil(() => ctx.fingerprint256 === pki.server2.fingerprint256, 'the rotated certificate');
+    await waitUntil(
+      () => ctx.fingerprint256 === pki.server2.fingerprint256,
+      'the rotated certificate',
+    );
 
     const second = tlsClient(server.port);
     await expect(roundTrip(second)).resolves.toMatchObject({ remark: 'tls' });

@@ -79,7 +79,9 @@ describe('server TLS settings (Java names and semantics)', () => {
     [{ tlsServerKeyPassword: 'x' }, /tlsServerKeyPassword is set but tlsServerKeyPath is not/],
     [{ tlsTestModeEnable: false }, /needs a certificate/],
   ])('rejects %j', (override, message) => {
-    expect(() => resolveServerTlsSettings({ ...configOf([]), ...override }, files({}))).toThrow(message);
+    expect(() => resolveServerTlsSettings({ ...configOf([]), ...override }, files({}))).toThrow(
+      message,
+    );
   });
 
   it('names the file and line of a bad value in tls.config.file', () => {
@@ -87,7 +89,10 @@ describe('server TLS settings (Java names and semantics)', () => {
     try {
       resolveServerTlsSettings(
         { ...configOf([]), tlsConfigFile: '/t.properties' },
-        files({ '/t.properties': '# tls\ntls.server.need.client.auth=sometimes\ntls.test.mode.enable=yes\n' }),
+        files({
+          '/t.properties':
+            '# tls\ntls.server.need.client.auth=sometimes\ntls.test.mode.enable=yes\n',
+        }),
       );
     } catch (err) {
       caught = err;
@@ -100,7 +105,10 @@ describe('server TLS settings (Java names and semantics)', () => {
   });
 
   it('test mode off without a certificate is fine when TLS is disabled', () => {
-    const s = resolveServerTlsSettings({ ...configOf([]), tlsServerMode: 'disabled', tlsTestModeEnable: false }, files({}));
+    const s = resolveServerTlsSettings(
+      { ...configOf([]), tlsServerMode: 'disabled', tlsTestModeEnable: false },
+      files({}),
+    );
     expect(s.mode).toBe('disabled');
   });
 });
@@ -124,14 +132,28 @@ describe('ACL and TLS config keys', () => {
     expect(issues(['--tlsServerMode=strict'])).toEqual([
       "tlsServerMode: expected one of disabled, permissive, enforcing, got 'strict' (from --tlsServerMode)",
     ]);
-    expect(issues(['--tlsServerNeedClientAuth=yes'])[0]).toMatch(/expected one of none, optional, require/);
+    expect(issues(['--tlsServerNeedClientAuth=yes'])[0]).toMatch(
+      /expected one of none, optional, require/,
+    );
   });
 
   it('aclEnable=false is open whatever the policies say; aclEnable=true needs aclFile', () => {
-    expect(accessControlSettings(configOf(['--aclAdminWrite=admin'])).policy['admin-write']).toEqual({ kind: 'open' });
-    expect(() => accessControlSettings(configOf(['--aclEnable=true']))).toThrow(SecurityConfigError);
-    expect(() => accessControlSettings(configOf(['--aclEnable=true']))).toThrow(/aclFile: required when aclEnable=true/);
-    const s = accessControlSettings(configOf(['--aclEnable=true', '--aclFile=/etc/acl.yml', '--aclAllowedAddresses=10.0.0.0/8; 192.168.1.*']));
+    expect(
+      accessControlSettings(configOf(['--aclAdminWrite=admin'])).policy['admin-write'],
+    ).toEqual({ kind: 'open' });
+    expect(() => accessControlSettings(configOf(['--aclEnable=true']))).toThrow(
+      SecurityConfigError,
+    );
+    expect(() => accessControlSettings(configOf(['--aclEnable=true']))).toThrow(
+      /aclFile: required when aclEnable=true/,
+    );
+    const s = accessControlSettings(
+      configOf([
+        '--aclEnable=true',
+        '--aclFile=/etc/acl.yml',
+        '--aclAllowedAddresses=10.0.0.0/8; 192.168.1.*',
+      ]),
+    );
     expect(s.enabled).toBe(true);
     expect(s.policy['route-read']).toEqual({ kind: 'open' });
     expect(s.allowedAddresses.matchesIp('192.168.1.7')).toBe(true);

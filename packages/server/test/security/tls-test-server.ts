@@ -6,7 +6,13 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { createResponse, decodeFrame, encodeCommand, FrameDecoder, ResponseCode } from '@ns/protocol';
+import {
+  createResponse,
+  decodeFrame,
+  encodeCommand,
+  FrameDecoder,
+  ResponseCode,
+} from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { sniffConnection } from '../../src/security/tls/first-byte-sniffer.js';
 import type { SniffOutcome } from '../../src/security/tls/first-byte-sniffer.js';
@@ -45,7 +51,11 @@ export async function startEchoServer(options: {
         requests.push(req);
         socket.write(
           encodeCommand(
-            createResponse(req, { code: ResponseCode.SUCCESS, remark: how, extFields: req.extFields }),
+            createResponse(req, {
+              code: ResponseCode.SUCCESS,
+              remark: how,
+              extFields: req.extFields,
+            }),
           ),
         );
       }
@@ -64,7 +74,10 @@ export async function startEchoServer(options: {
       outcomes.push(result.outcome);
       if (result.outcome === 'plain') serve(result.socket, 'plain');
       else if (result.outcome === 'tls') {
-        serve(result.socket, result.clientCert === null ? 'tls' : `tls cert=${result.clientCert.subject}`);
+        serve(
+          result.socket,
+          result.clientCert === null ? 'tls' : `tls cert=${result.clientCert.subject}`,
+        );
       }
     });
   });

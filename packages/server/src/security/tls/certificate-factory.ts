@@ -77,11 +77,18 @@ export async function createCertificate(request: CertificateRequest): Promise<Is
   const extensions: object[] = [
     { name: 'basicConstraints', cA: request.isCA === true, critical: true },
     request.isCA === true
-      ? { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }
+      ? {
+          name: 'keyUsage',
+          keyCertSign: true,
+          cRLSign: true,
+          digitalSignature: true,
+          critical: true,
+        }
       : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ];
-  if (request.isCA !== true) extensions.push({ name: 'extKeyUsage', serverAuth: true, clientAuth: true });
+  if (request.isCA !== true)
+    extensions.push({ name: 'extKeyUsage', serverAuth: true, clientAuth: true });
   if (request.altNames !== undefined && request.altNames.length > 0) {
     extensions.push({ name: 'subjectAltName', altNames: altNameEntries(request.altNames) });
   }

@@ -109,8 +109,14 @@ export async function sniffConnection(socket: Socket, options: SniffOptions): Pr
     }
     if (first === 'timeout') {
       socket.destroy();
-      log.info({ remote, timeoutMs: options.firstByteTimeoutMs }, 'connection closed: nothing received in time');
-      return { outcome: 'no-first-byte', detail: `nothing received within ${options.firstByteTimeoutMs} ms` };
+      log.info(
+        { remote, timeoutMs: options.firstByteTimeoutMs },
+        'connection closed: nothing received in time',
+      );
+      return {
+        outcome: 'no-first-byte',
+        detail: `nothing received within ${options.firstByteTimeoutMs} ms`,
+      };
     }
     const isTls = first[0] === TLS_HANDSHAKE_RECORD;
     if (!isTls) {

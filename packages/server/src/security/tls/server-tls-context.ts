@@ -40,7 +40,11 @@ export interface ServerTlsContextOptions {
 }
 
 export type HandshakeResult =
-  | { readonly ok: true; readonly socket: TLSSocket; readonly clientCert: VerifiedClientCert | null }
+  | {
+      readonly ok: true;
+      readonly socket: TLSSocket;
+      readonly clientCert: VerifiedClientCert | null;
+    }
   | {
       readonly ok: false;
       readonly reason: 'handshake-failed' | 'client-cert-missing' | 'client-cert-rejected';
@@ -62,7 +66,10 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
-function buildMaterial(settings: ServerTlsSettings, selfSigned: IssuedCertificate | null): Material {
+function buildMaterial(
+  settings: ServerTlsSettings,
+  selfSigned: IssuedCertificate | null,
+): Material {
   const files: string[] = [];
   let key: Buffer | string;
   let cert: Buffer | string;
@@ -109,7 +116,12 @@ function buildMaterial(settings: ServerTlsSettings, selfSigned: IssuedCertificat
   return { options, fingerprint256, files };
 }
 
-function connectionKey(s: { remoteAddress?: string | undefined; remotePort?: number | undefined; localAddress?: string | undefined; localPort?: number | undefined }): string | null {
+function connectionKey(s: {
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+}): string | null {
   if (s.remoteAddress === undefined || s.remotePort === undefined) return null;
   return `${s.remoteAddress}|${s.remotePort}|${s.localAddress ?? ''}|${s.localPort ?? ''}`;
 }
@@ -207,7 +219,10 @@ export class ServerTlsContext {
       material = buildMaterial(settings, this.#selfSigned);
     } catch (err) {
       const issues = err instanceof TlsConfigError ? err.issues : [String(err)];
-      this.#options.logger.error({ issues }, 'TLS files refused; the previous certificate stays in use');
+      this.#options.logger.error(
+        { issues },
+        'TLS files refused; the previous certificate stays in use',
+      );
       this.#options.onReload?.('failed');
       return false;
     }

@@ -167,7 +167,9 @@ export function resolveServerTlsSettings(
     );
   }
   if (!Number.isInteger(keys.tlsHandshakeTimeoutMillis) || keys.tlsHandshakeTimeoutMillis < 1) {
-    issues.push(`tlsHandshakeTimeoutMillis: expected a positive integer, got ${keys.tlsHandshakeTimeoutMillis}`);
+    issues.push(
+      `tlsHandshakeTimeoutMillis: expected a positive integer, got ${keys.tlsHandshakeTimeoutMillis}`,
+    );
   }
   if (issues.length > 0) throw new TlsConfigError(issues);
   return {
