@@ -1,9 +1,10 @@
+import { createPrivateKey } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRequest,
   decodeFrame,
@@ -42,7 +43,6 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-afterAll(() => undefined);
 
 async function tlsContext(
   keys: Partial<TlsConfigKeys>,
@@ -289,5 +289,41 @@ describe('certificate rotation without restart', () => {
     });
     first.write(encodeCommand(createRequest({ code: 105, opaque: 8, extFields: null })));
     await expect(again).resolves.toMatchObject({ opaque: 8 });
+  });
+});
+
+describe('key password and unverified client certificates', () => {
+  it('serves an encrypted key with tlsServerKeyPassword; a wrong password stops startup naming the files', async () => {
+    const encrypted = createPrivateKey(pki.server.keyPem).export({
+      format: 'pem',
+      type: 'pkcs8',
+      cipher: 'aes-256-cbc',
+      passphrase: 'key-pass-1',
+    }) as string;
+    const files = writePemFiles({ 'server.pem': pki.server.certPem, 'server.key': encrypted });
+    cleanups.push(() => rmSync(files.dir, { recursive: true, force: true }));
+    const keys = {
+      tlsServerCertPath: files['server.pem']!,
+      tlsServerKeyPath: files['server.key']!,
+    };
+    const ctx = await tlsContext({ ...keys, tlsServerKeyPassword: 'key-pass-1' });
+    expect(ctx.fingerprint256).toBe(pki.server.fingerprint256);
+    const server = await echo('enforcing', ctx);
+    await expect(roundTrip(tlsClient(server.port))).resolves.toMatchObject({ remark: 'tls' });
+    await expect(tlsContext({ ...keys, tlsServerKeyPassword: 'wrong' })).rejects.toThrow(
+      /tlsServerCertPath .*server\.pem \/ tlsServerKeyPath .*server\.key/,
+    );
+  });
+
+  it('require without any trust configured (Java authClient=false): any certificate connects, none proves an identity', async () => {
+    const ctx = await tlsContext({ tlsServerNeedClientAuth: 'require' });
+    expect(ctx.settings.verifyClients).toBe(false);
+    const server = await echo('enforcing', ctx);
+    await expect(roundTrip(tlsClient(server.port))).resolves.toBeInstanceOf(Error);
+    await expect(
+      roundTrip(
+        tlsClient(server.port, { cert: pki.rogueClient.certPem, key: pki.rogueClient.keyPem }),
+      ),
+    ).resolves.toMatchObject({ remark: 'tls' });
   });
 });
