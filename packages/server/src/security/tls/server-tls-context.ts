@@ -153,6 +153,10 @@ export class ServerTlsContext {
   /** Reads the settings and files; throws TlsConfigError (stop startup) when they are unusable. */
   static async create(options: ServerTlsContextOptions): Promise<ServerTlsContext> {
     const settings = options.resolveSettings();
+    if (settings.mode === 'disabled') {
+      // The sniffer closes TLS attempts by itself in this mode (pass tls: null).
+      throw new TlsConfigError(['tlsServerMode=disabled: no TLS context is needed']);
+    }
     // Made once, at start, only when needed (RSA key generation takes a while). A reload that
     // removes a configured certificate is refused rather than silently switching to self-signed.
     const selfSigned = settings.selfSigned
