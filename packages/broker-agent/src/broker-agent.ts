@@ -103,6 +103,8 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
       version: this.options.version,
       logger: this.#log,
       ...(options.socketFactory === undefined ? {} : { socketFactory: options.socketFactory }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     });
     this.#client.on('disconnect', (addr, cause) => {
       if (this.#state !== 'running' && this.#state !== 'starting') return;

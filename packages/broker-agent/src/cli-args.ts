@@ -36,7 +36,15 @@ SIGTERM/SIGINT. Prints one JSON line on stdout when the first round completes
       --split-size <n>           topics per chunk (default 800)
       --version <n>              request version ordinal (default 407 = V4_9_7)
       --unregister-timeout <ms>  bound on the UNREGISTER_BROKER wait at exit (default 3000)
-      --ext <key=value>          extra ext field on every request (repeatable; e.g. AccessKey)
+      --ext <key=value>          extra ext field on every request (repeatable)
+      --access-key <key>         sign requests with this ACL account (or NS_ACCESS_KEY)
+      --secret-key <secret>      its secret (prefer NS_SECRET_KEY or --tools-yml: argv is visible)
+      --tools-yml <file>         accessKey/secretKey from an mqadmin-style tools.yml (or NS_TOOLS_YML)
+      --tls                      TLS to the NameServers (server certificate not checked unless --tls-ca)
+      --tls-ca <file>            PEM CA: verify the NameServers against it (implies --tls)
+      --tls-cert <file>          PEM client certificate for mutual TLS (implies --tls)
+      --tls-key <file>           PEM client key for mutual TLS
+      --tls-server-name <name>   name expected in the NameServer certificates
       --log-level <level>        trace | debug | info | warn | error | silent (default info)
   -h, --help                     print this help
 `;
@@ -45,8 +53,13 @@ export interface CliArgs {
   readonly help: boolean;
   readonly topicsFile: string | undefined;
   readonly logLevel: JsonLineLevel;
-  /** Everything but topics, logger and env (the CLI adds those). */
+  /** Everything but topics, logger, env, credentials and tls (the CLI adds those). */
   readonly options: Omit<BrokerAgentOptions, 'topics' | 'logger'>;
+  /**
+   * The security flags under @ns/client's names (accessKey, secretKey, toolsYml, tls, tlsCa,
+   * tlsCert, tlsKey, tlsServerName), for credentialsFromCli / tlsFromCli (which read files).
+   */
+  readonly security: Readonly<Record<string, string | boolean | undefined>>;
 }
 
 function num(flag: string, value: string | undefined): number | undefined {
@@ -100,6 +113,14 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'split-size': { type: 'string' },
         version: { type: 'string' },
         ext: { type: 'string', multiple: true },
+        'access-key': { type: 'string' },
+        'secret-key': { type: 'string' },
+        'tools-yml': { type: 'string' },
+        tls: { type: 'boolean' },
+        'tls-ca': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-server-name': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -155,6 +176,16 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   return {
     help: v.help === true,
     topicsFile: v.topics,
+    security: {
+      accessKey: v['access-key'],
+      secretKey: v['secret-key'],
+      toolsYml: v['tools-yml'],
+      tls: v.tls,
+      tlsCa: v['tls-ca'],
+      tlsCert: v['tls-cert'],
+      tlsKey: v['tls-key'],
+      tlsServerName: v['tls-server-name'],
+    },
     logLevel:
       oneOf('log-level', v['log-level'], [
         'trace',

@@ -8,7 +8,14 @@
  */
 import { BrokerAgent } from './broker-agent.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
-import { createJsonLineLogger, exitAfterDrain, ignoreStdioErrors } from '@ns/client';
+import {
+  createJsonLineLogger,
+  credentialsFromCli,
+  exitAfterDrain,
+  ignoreStdioErrors,
+  SecurityOptionError,
+  tlsFromCli,
+} from '@ns/client';
 import type { RegistrationRound } from './registration-result.js';
 import { readTopicsFile } from './topics-file.js';
 
@@ -39,12 +46,24 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  let credentials;
+  let tls;
+  try {
+    credentials = credentialsFromCli(args.security, process.env);
+    tls = tlsFromCli(args.security);
+  } catch (err) {
+    if (!(err instanceof SecurityOptionError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
   const log = createJsonLineLogger((line) => process.stderr.write(line), args.logLevel);
   const file = args.topicsFile === undefined ? undefined : await readTopicsFile(args.topicsFile);
   const agent = new BrokerAgent({
     ...args.options,
     ...(file === undefined ? {} : { topics: file.topics }),
     ...(file?.dataVersion === undefined ? {} : { dataVersion: file.dataVersion }),
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(tls === undefined ? {} : { tls }),
     logger: log,
   });
   agent.on('round', (round) => {

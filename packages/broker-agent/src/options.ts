@@ -5,6 +5,8 @@
  */
 import { InvalidOptionError, parseHostPort } from '@ns/client';
 import type {
+  AclCredentials,
+  ClientTlsOptions,
   HttpAddressProviderOptions,
   Logger,
   NameServerAddressProvider,
@@ -97,8 +99,16 @@ export interface BrokerAgentOptions {
   /** Filter server addresses sent in the body (default none). */
   readonly filterServerList?: readonly string[];
 
+  /**
+   * Sign every request with this ACL 1.0 account (Java AclClientRPCHook), for NameServers with
+   * aclEnable=true. (Java 4.9 brokers do not sign NameServer requests; our agent can.)
+   */
+  readonly credentials?: AclCredentials;
+  /** TLS to the NameServers (see @ns/client ClientTlsOptions; `true` = Java's test mode). */
+  readonly tls?: ClientTlsOptions | boolean;
+
   readonly logger?: Logger;
-  /** How sockets are made (tests inject failures). */
+  /** How sockets are made (tests inject failures). Not together with `tls`. */
   readonly socketFactory?: SocketFactory;
 }
 

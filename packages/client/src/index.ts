@@ -58,7 +58,10 @@ export {
   DEFAULT_ADDRESS_REQUEST_TIMEOUT_MS,
   HttpAddressProvider,
 } from './address/http-address-provider.js';
-export type { HttpAddressProviderOptions } from './address/http-address-provider.js';
+export type {
+  HttpAddressProviderOptions,
+  HttpsTlsOptions,
+} from './address/http-address-provider.js';
 export { AddressListHolder } from './address/name-server-address-provider.js';
 export type {
   AddressListListener,
@@ -112,6 +115,15 @@ export type {
   ReplyFn,
 } from './remoting/remoting-client.js';
 export { defaultSocketFactory } from './remoting/socket-factory.js';
+export { checkCredentials, signExtFields } from './remoting/acl-signer.js';
+export type { AclCredentials } from './remoting/acl-signer.js';
+export {
+  checkTlsOptions,
+  tlsConnectionOptions,
+  tlsSocketFactory,
+  verifiesServer,
+} from './remoting/tls-options.js';
+export type { ClientTlsOptions } from './remoting/tls-options.js';
 export type { SocketFactory, SocketTarget } from './remoting/socket-factory.js';
 export { expectSuccess } from './remoting/expect-success.js';
 
@@ -135,3 +147,12 @@ export type {
 } from './admin/name-server-admin.js';
 export { allOk, fanOut } from './admin/node-result.js';
 export type { NodeResult } from './admin/node-result.js';
+
+// Command-line security options (nsadmin, ns-broker-agent)
+export {
+  SECURITY_CLI_OPTIONS,
+  SecurityOptionError,
+  credentialsFromCli,
+  readToolsYml,
+  tlsFromCli,
+} from './cli/security-options.js';

@@ -36,6 +36,8 @@ import type {
   RemotingRequest,
 } from './remoting/remoting-client.js';
 import { RemotingClient } from './remoting/remoting-client.js';
+import type { AclCredentials } from './remoting/acl-signer.js';
+import type { ClientTlsOptions } from './remoting/tls-options.js';
 import { NameServerSelector } from './selector/name-server-selector.js';
 import { TopicNotExistError } from './topic-not-exist-error.js';
 import { TopicRouteCache } from './topic-route-cache.js';
@@ -48,6 +50,10 @@ export interface NameServerClientOptions extends Omit<ResolveNameServerAddressOp
   readonly remoting?: RemotingClient;
   /** Options for the remoting client we create when `remoting` is not given. */
   readonly remotingOptions?: Omit<RemotingClientOptions, 'logger'>;
+  /** Sign every request with this ACL 1.0 account (shortcut for remotingOptions.credentials). */
+  readonly credentials?: AclCredentials;
+  /** TLS to the nodes (shortcut for remotingOptions.tls; see tls-options.ts for the defaults). */
+  readonly tls?: ClientTlsOptions | boolean;
   /** A selector to use (e.g. seeded, for tests); default: a random-seeded one. */
   readonly selector?: NameServerSelector;
   /** Per-call timeout (ms). Java mqClientApiTimeout: 3 000. */
@@ -99,8 +105,17 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   constructor(options: NameServerClientOptions = {}) {
     super();
     this.#log = options.logger ?? NOOP_LOGGER;
-    const { remoting, remotingOptions, selector, timeoutMs, pollNameServerInterval, env, ...rest } =
-      options;
+    const {
+      remoting,
+      remotingOptions,
+      credentials,
+      tls,
+      selector,
+      timeoutMs,
+      pollNameServerInterval,
+      env,
+      ...rest
+    } = options;
     this.timeoutMs = checkMs('timeoutMs', timeoutMs, 3_000);
     this.pollNameServerInterval = checkMs(
       'pollNameServerInterval',
@@ -117,6 +132,8 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       remoting ??
       new RemotingClient({
         ...remotingOptions,
+        ...(credentials === undefined ? {} : { credentials }),
+        ...(tls === undefined ? {} : { tls }),
         logger: this.#log.child({ component: 'remoting' }),
       });
     this.#routes = new TopicRouteCache(

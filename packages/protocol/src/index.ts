@@ -233,3 +233,12 @@ export type { JavaMapShape, JsonFlavour } from './json/fastjson-writer.js';
 export { writeDataVersion } from './bodies/data-version.js';
 export { TOPIC_CONFIG_TABLE_SHAPE } from './bodies/topic-config-serialize-wrapper.js';
 export { BROKER_ADDR_TABLE_SHAPE, CLUSTER_ADDR_TABLE_SHAPE } from './bodies/cluster-info.js';
+
+// RocketMQ ACL 1.0 signatures (shared by signing clients and the verifying server)
+export {
+  ACL_ACCESS_KEY,
+  ACL_SECURITY_TOKEN,
+  ACL_SIGNATURE,
+  aclSign,
+  aclSignatureContent,
+} from './acl-signature.js';

@@ -63,3 +63,6 @@ export type { Clock } from './route/index.js';
 export { KVConfigCorruptError, KVConfigError, KVConfigManager } from './kvconfig/index.js';
 export { Dispatcher } from './handlers/dispatcher.js';
 export type { DispatcherDeps } from './handlers/handler-sets.js';
+
+// Security building blocks (access control, ACL signatures, TLS); see security/index.ts
+export * from './security/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProperties, ResponseCode } from '@ns/protocol';
+import { parseProperties, RequestCode, ResponseCode } from '@ns/protocol';
 import { bodyText, createHarness } from './handlers-harness.js';
 
 describe('UPDATE_NAMESRV_CONFIG (318)', () => {
@@ -73,5 +73,32 @@ describe('GET_NAMESRV_CONFIG (319)', () => {
     expect(props.get('orderMessageEnable')).toBe('true');
     expect(props.get('listenPort')).toBe('9876');
     expect(props.get('serverChannelMaxIdleTimeSeconds')).toBe('120');
+  });
+});
+
+describe('GET_NAMESRV_CONFIG never returns secrets', () => {
+  it('leaves tlsServerKeyPassword out while showing the other TLS and ACL keys', () => {
+    const h = createHarness({
+      config: { tlsServerKeyPassword: 'hunter2-secret', tlsServerKeyPath: '/etc/ns/key.pem' },
+    });
+    const res = h.send(RequestCode.GET_NAMESRV_CONFIG);
+    const body = res.body!.toString('utf8');
+    expect(body).toContain('tlsServerKeyPath=/etc/ns/key.pem');
+    expect(body).toContain('aclEnable=false');
+    expect(body).not.toContain('hunter2-secret');
+    expect(body).not.toMatch(/^tlsServerKeyPassword=/m);
+  });
+
+  it('refuses to change ACL and TLS keys remotely (not live)', () => {
+    const h = createHarness();
+    for (const line of [
+      'aclEnable=false',
+      'aclFile=/tmp/x.yml',
+      'tlsServerMode=disabled',
+      'aclAdminWrite=open',
+    ]) {
+      const res = h.send(RequestCode.UPDATE_NAMESRV_CONFIG, { body: `${line}\n` });
+      expect(res.code, line).toBe(ResponseCode.NO_PERMISSION);
+    }
   });
 });

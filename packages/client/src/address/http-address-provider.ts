@@ -43,9 +43,24 @@ export interface HttpAddressProviderOptions extends AddressServiceUrlOptions {
   readonly retryMinDelayMs?: number;
   /** Directory for the last-good-list snapshot file; no snapshot when unset. */
   readonly snapshotDir?: string;
-  /** undici dispatcher (proxy, custom agent); the global one by default. */
+  /** undici dispatcher (proxy, custom agent); the global one by default. Not with `tls`. */
   readonly dispatcher?: Dispatcher;
+  /**
+   * TLS for an https:// address service. Unlike the remoting port, HTTPS verifies the server by
+   * default (as Java's HttpURLConnection does): Node's public CAs, or `ca` for a private CA.
+   */
+  readonly tls?: HttpsTlsOptions;
   readonly logger?: Logger;
+}
+
+export interface HttpsTlsOptions {
+  /** Trusted CA certificate(s), PEM, instead of Node's public CAs. */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+  /** Client certificate and key (PEM) when the service asks for one. */
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  /** false skips verification of the service's certificate (testing only). Default true. */
+  readonly rejectUnauthorized?: boolean;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -93,7 +108,7 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     if (!/^https?:\/\//.test(this.url)) {
       throw new InvalidOptionError(
         'url',
-        `address service url must start with http://, got '${this.url}'`,
+        `address service url must start with http:// or https://, got '${this.url}'`,
       );
     }
     this.#pollIntervalMs = positiveInteger(
@@ -113,9 +128,25 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     this.#retries = retries;
     this.#retryMinDelayMs = positiveInteger('retryMinDelayMs', options.retryMinDelayMs, 200);
     this.#snapshotDir = options.snapshotDir;
+    if (options.tls !== undefined && options.dispatcher !== undefined) {
+      throw new InvalidOptionError('tls', 'tls: give tls or dispatcher, not both');
+    }
+    const tls = options.tls;
     this.#ownAgent =
       options.dispatcher === undefined
-        ? new Agent({ connect: { timeout: this.#requestTimeoutMs } })
+        ? new Agent({
+            connect: {
+              timeout: this.#requestTimeoutMs,
+              ...(tls?.ca === undefined
+                ? {}
+                : { ca: tls.ca as string | Buffer | (string | Buffer)[] }),
+              ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
+              ...(tls?.key === undefined ? {} : { key: tls.key }),
+              ...(tls?.rejectUnauthorized === undefined
+                ? {}
+                : { rejectUnauthorized: tls.rejectUnauthorized }),
+            },
+          })
         : undefined;
     this.#dispatcher = options.dispatcher ?? this.#ownAgent!;
     this.#log = (options.logger ?? NOOP_LOGGER).child({ component: 'address-service-client' });

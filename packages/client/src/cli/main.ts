@@ -9,6 +9,12 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { NameServerAdmin } from '../admin/name-server-admin.js';
 import { InvalidAddressListError, InvalidOptionError, NsClientError } from '../errors.js';
+import {
+  credentialsFromCli,
+  SECURITY_CLI_OPTIONS,
+  SecurityOptionError,
+  tlsFromCli,
+} from './security-options.js';
 import type { Verb } from './verbs.js';
 import { describeError, oneLine, VerbFailure, VERBS } from './verbs.js';
 
@@ -31,6 +37,7 @@ const COMMON_OPTIONS = {
   },
   json: { type: 'boolean', description: 'machine-readable JSON output' },
   timeout: { type: 'string', description: 'per-request timeout in ms (default 5000)' },
+  ...SECURITY_CLI_OPTIONS,
   help: { type: 'boolean', short: 'h', description: 'show help' },
 } as const;
 
@@ -105,12 +112,24 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
   }
 
+  let credentials: ReturnType<typeof credentialsFromCli>;
+  let tls: ReturnType<typeof tlsFromCli>;
+  try {
+    credentials = credentialsFromCli(values, io.env);
+    tls = tlsFromCli(values);
+  } catch (err) {
+    if (err instanceof SecurityOptionError) return fail(EXIT_USAGE, err.message);
+    throw err;
+  }
+
   let admin: NameServerAdmin;
   try {
     const namesrvAddr = typeof values.namesrvAddr === 'string' ? values.namesrvAddr : undefined;
     admin = new NameServerAdmin({
       ...(namesrvAddr === undefined ? {} : { namesrvAddr }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(credentials === undefined ? {} : { credentials }),
+      ...(tls === undefined ? {} : { tls }),
       // A tool must not silently go looking for an HTTP address service.
       addressService: false,
       env: io.env,

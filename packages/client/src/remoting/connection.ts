@@ -13,6 +13,7 @@
  * handed to `onRequest`; responding is the owner's business.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { RemotingCommand } from '@ns/protocol';
 import { decodeFrame, encodeCommand, FrameDecoder, isResponse } from '@ns/protocol';
 import {
@@ -78,7 +79,9 @@ export class Connection {
       );
       this.#close(err);
     }, options.connectTimeoutMs);
-    socket.once('connect', () => {
+    // A TLS socket is usable once its handshake is done ('secureConnect'); a failed handshake or
+    // an untrusted certificate then fails the connect, not the first request.
+    socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
       this.#onConnect();
     });
     socket.on('data', (chunk: Buffer) => {

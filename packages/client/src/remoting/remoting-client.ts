@@ -25,8 +25,12 @@ import {
 import type { Logger } from '../logger.js';
 import { NOOP_LOGGER } from '../logger.js';
 import { Connection } from './connection.js';
+import { checkCredentials, signExtFields } from './acl-signer.js';
+import type { AclCredentials } from './acl-signer.js';
 import type { SocketFactory } from './socket-factory.js';
 import { defaultSocketFactory } from './socket-factory.js';
+import { tlsSocketFactory } from './tls-options.js';
+import type { ClientTlsOptions } from './tls-options.js';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
@@ -53,8 +57,15 @@ export interface RemotingClientOptions {
   /** Header encoding of requests. Responses are decoded in either type regardless. */
   readonly serializeType?: SerializeType;
   readonly maxFrameLength?: number;
-  /** How sockets are made; tests inject failures here. */
+  /** How sockets are made; tests inject failures here. Not together with `tls`. */
   readonly socketFactory?: SocketFactory;
+  /**
+   * Speak TLS to every node (see tls-options.ts for the defaults, which follow the Java client).
+   * `true` = `{}`: encrypted, server certificate not checked (Java's default test mode).
+   */
+  readonly tls?: ClientTlsOptions | boolean;
+  /** Sign every request with this ACL 1.0 account (Java AclClientRPCHook). */
+  readonly credentials?: AclCredentials;
   readonly logger?: Logger;
 }
 
@@ -114,6 +125,9 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
   readonly serializeType: SerializeType;
   readonly #maxFrameLength: number;
   readonly #socketFactory: SocketFactory;
+  readonly #credentials: AclCredentials | undefined;
+  /** Whether connections are TLS (for logs and callers). */
+  readonly tls: boolean;
   readonly #log: Logger;
   readonly #connections = new Map<string, Connection>();
   #nextOpaque = 0;
@@ -159,7 +173,15 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
       DEFAULT_MAX_FRAME_LENGTH,
       8,
     );
-    this.#socketFactory = options.socketFactory ?? defaultSocketFactory;
+    const tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls;
+    if (tls !== undefined && options.socketFactory !== undefined) {
+      throw new InvalidOptionError('tls', 'tls: give tls or socketFactory, not both');
+    }
+    this.tls = tls !== undefined;
+    this.#socketFactory =
+      options.socketFactory ?? (tls === undefined ? defaultSocketFactory : tlsSocketFactory(tls));
+    this.#credentials =
+      options.credentials === undefined ? undefined : checkCredentials(options.credentials);
     this.#log = options.logger ?? NOOP_LOGGER;
   }
 
@@ -228,11 +250,15 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     // Java: a process-wide counter that wraps into negative values after 2^31.
     const opaque = this.#nextOpaque;
     this.#nextOpaque = (this.#nextOpaque + 1) | 0;
+    const body = request.body ?? null;
+    let extFields = toExtFields(request.extFields);
+    if (this.#credentials !== undefined)
+      extFields = signExtFields(extFields, body, this.#credentials);
     return createRequest({
       code: request.code,
       opaque,
-      extFields: toExtFields(request.extFields),
-      body: request.body ?? null,
+      extFields,
+      body,
       oneway,
       serializeType: this.serializeType,
       version: this.version,

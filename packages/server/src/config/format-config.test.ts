@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseProperties } from '@ns/protocol';
 import { formatConfigProperties, renderConfigFile } from './format-config.js';
 import { loadConfig } from './load-config.js';
-import { CONFIG_KEYS } from './schema.js';
+import { CONFIG_KEYS, specOf } from './schema.js';
 
 const load = (
   argv: string[],
@@ -23,7 +23,8 @@ const load = (
 
 describe('formatConfigProperties', () => {
   it('renders every key as key=value\\n, sorted, with Java-formatted values', () => {
-    const text = formatConfigProperties(load([]));
+    const config = load([]);
+    const text = formatConfigProperties(config);
     expect(text.endsWith('\n')).toBe(true);
     const lines = text.slice(0, -1).split('\n');
     const keys = lines.map((l) => l.slice(0, l.indexOf('=')));
@@ -34,7 +35,19 @@ describe('formatConfigProperties', () => {
     expect(lines).toContain('configBlackList=configBlackList;configStorePath;kvConfigPath');
     // Java skips null values: an unset rocketmqHome is left out.
     expect(keys).not.toContain('rocketmqHome');
-    expect(keys).toHaveLength(CONFIG_KEYS.length - 1);
+    const unset = CONFIG_KEYS.filter((k) => {
+      const spec = specOf(k);
+      return spec.kind === 'string' && spec.emptyIsUnset && config[k] === '';
+    });
+    expect(unset).toContain('rocketmqHome');
+    expect(keys).toHaveLength(CONFIG_KEYS.length - unset.length);
+  });
+
+  it('never renders a secret (tlsServerKeyPassword) except into the rewritten config file', () => {
+    const config = load(['--tlsServerKeyPassword=hunter2-secret', '--tlsServerKeyPath=/k.pem']);
+    expect(formatConfigProperties(config)).not.toContain('hunter2-secret');
+    expect(formatConfigProperties(config)).toContain('tlsServerKeyPath=/k.pem');
+    expect(renderConfigFile(config)).toContain('tlsServerKeyPassword=hunter2-secret');
   });
 
   it('renders every line a real 4.9.7 namesrv reports, byte for byte, for the same settings', () => {

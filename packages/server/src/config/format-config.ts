@@ -13,13 +13,25 @@ import type { NamesrvConfig } from './schema.js';
 
 const SORTED_KEYS = [...CONFIG_KEYS].sort();
 
+export interface FormatConfigOptions {
+  /**
+   * Include secret keys (tlsServerKeyPassword). Only the file UPDATE_NAMESRV_CONFIG rewrites does:
+   * it must load back to the same configuration. GET_NAMESRV_CONFIG and `-p` never do.
+   */
+  readonly includeSecrets?: boolean;
+}
+
 /** `key=value\n` lines sorted by key; every line, the last one too, ends in `\n`. */
-export function formatConfigProperties(config: NamesrvConfig): string {
+export function formatConfigProperties(
+  config: NamesrvConfig,
+  options: FormatConfigOptions = {},
+): string {
   const entries: [string, string][] = [];
   for (const key of SORTED_KEYS) {
     const value = config[key];
     const spec = specOf(key);
     if (spec.kind === 'string' && spec.emptyIsUnset && value === '') continue;
+    if (spec.secret && options.includeSecrets !== true) continue;
     entries.push([key, String(value)]);
   }
   return formatProperties(entries);
@@ -32,6 +44,6 @@ export function formatConfigProperties(config: NamesrvConfig): string {
 export function renderConfigFile(config: NamesrvConfig): string {
   return (
     '# nameserver-ts configuration, rewritten by UPDATE_NAMESRV_CONFIG.\n' +
-    formatConfigProperties(config)
+    formatConfigProperties(config, { includeSecrets: true })
   );
 }

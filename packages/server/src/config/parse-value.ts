@@ -21,6 +21,7 @@ export function describeExpected(spec: ConfigKeySpec): string {
     case 'boolean':
       return 'true or false';
     case 'string':
+      if (spec.check !== undefined) return spec.check.expected;
       return spec.emptyIsUnset ? 'a string' : 'a non-empty string';
     case 'enum':
       return `one of ${spec.values.join(', ')}`;
@@ -46,7 +47,10 @@ export function parseConfigValue(spec: ConfigKeySpec, raw: string): ParsedValue 
       break;
     }
     case 'string':
-      if (text !== '' || spec.emptyIsUnset) return { ok: true, value: text };
+      if (text === '' && spec.emptyIsUnset) return { ok: true, value: text };
+      if (text !== '' && (spec.check === undefined || spec.check.test(text))) {
+        return { ok: true, value: text };
+      }
       break;
     case 'enum': {
       const lower = text.toLowerCase();

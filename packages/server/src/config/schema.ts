@@ -9,6 +9,9 @@
  */
 import { join } from 'node:path';
 import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_NAMESRV_PORT } from '@ns/protocol';
+import { parseClassPolicy, POLICY_SPEC_EXPECTED } from '../security/policy-spec.js';
+import { AddressList } from '../security/address-match.js';
+import { CLIENT_AUTH_MODES, TLS_SERVER_MODES } from '../security/tls/tls-settings.js';
 
 /** Which Java class a key comes from, or ours. */
 export type ConfigOrigin = 'NamesrvConfig' | 'NettyServerConfig' | 'nameserver-ts';
@@ -31,6 +34,11 @@ interface SpecBase {
   readonly protected: boolean;
   /** Java line the key comes from (e.g. `5.x`, `5.1.0+`); null when in both lines or ours. */
   readonly javaSince: string | null;
+  /**
+   * A secret (a key password): never in GET_NAMESRV_CONFIG or `-p` output; only in the file
+   * UPDATE_NAMESRV_CONFIG rewrites (which must load back to the same configuration).
+   */
+  readonly secret: boolean;
 }
 
 export interface IntSpec extends SpecBase {
@@ -65,6 +73,8 @@ export interface StringSpec extends SpecBase {
   readonly default: string | ((ctx: DefaultsContext) => string);
   /** '' is accepted and means "unset" (Java null): such a key is left out of rendered properties. */
   readonly emptyIsUnset: boolean;
+  /** Extra validation of a non-empty value, and what it accepts (for messages and the docs). */
+  readonly check?: { readonly expected: string; readonly test: (value: string) => boolean };
 }
 
 export interface EnumSpec<V extends string = string> extends SpecBase {
@@ -82,6 +92,7 @@ interface Opts {
   compatOnly?: boolean;
   protected?: boolean;
   javaSince?: string;
+  secret?: boolean;
 }
 
 function base(o: Opts): SpecBase {
@@ -92,6 +103,7 @@ function base(o: Opts): SpecBase {
     compatOnly: o.compatOnly ?? false,
     protected: o.protected ?? false,
     javaSince: o.javaSince ?? null,
+    secret: o.secret ?? false,
   };
 }
 
@@ -114,9 +126,46 @@ function bool(o: Opts & { default: boolean }): BooleanSpec {
   return { ...base(o), kind: 'boolean', default: o.default };
 }
 
-function str(o: Opts & { default: StringSpec['default']; emptyIsUnset?: boolean }): StringSpec {
-  return { ...base(o), kind: 'string', default: o.default, emptyIsUnset: o.emptyIsUnset ?? false };
+function str(
+  o: Opts & {
+    default: StringSpec['default'];
+    emptyIsUnset?: boolean;
+    check?: StringSpec['check'];
+  },
+): StringSpec {
+  return {
+    ...base(o),
+    kind: 'string',
+    default: o.default,
+    emptyIsUnset: o.emptyIsUnset ?? false,
+    ...(o.check === undefined ? {} : { check: o.check }),
+  };
 }
+
+const POLICY_CHECK: StringSpec['check'] = {
+  expected: POLICY_SPEC_EXPECTED,
+  test: (v) => parseClassPolicy(v) !== null,
+};
+
+/** `;`-separated address patterns (`,` belongs to RocketMQ's own list syntax). */
+export function splitAddressPatterns(value: string): string[] {
+  return value
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+const ADDRESSES_CHECK: StringSpec['check'] = {
+  expected: "';'-separated address patterns (CIDR or RocketMQ whiteRemoteAddress forms)",
+  test: (v) => {
+    try {
+      new AddressList(splitAddressPatterns(v));
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
 
 function oneOf<const V extends string>(
   o: Opts & { values: readonly V[]; default: NoInfer<V> },
@@ -484,6 +533,132 @@ export const CONFIG_SCHEMA = {
     origin: OURS,
     default: 10_000,
     description: 'How long close() waits for in-flight requests before destroying connections.',
+  }),
+
+  // ---- access control (README "Security") ----
+  aclEnable: bool({
+    origin: OURS,
+    default: false,
+    description:
+      'Check who sends each request: the acl* policies below apply and credentials come from aclFile. false: everything open, as in Java.',
+  }),
+  aclFile: str({
+    origin: OURS,
+    protected: true,
+    emptyIsUnset: true,
+    default: '',
+    description:
+      "Credentials in RocketMQ's plain_acl.yml format (accounts, globalWhiteRemoteAddresses); required when aclEnable=true; reloaded when it changes.",
+  }),
+  aclRouteRead: str({
+    origin: OURS,
+    default: 'open',
+    check: POLICY_CHECK,
+    description:
+      "Policy for route reads (routes, cluster info, topic lists) when aclEnable=true: 'open' or a comma list of signed, admin, address, cert.",
+  }),
+  aclBrokerControl: str({
+    origin: OURS,
+    default: 'signed,address,cert',
+    check: POLICY_CHECK,
+    description:
+      'Policy for broker registration, unregistration, heartbeats, QUERY_DATA_VERSION, GET_BROKER_MEMBER_GROUP when aclEnable=true.',
+  }),
+  aclAdminRead: str({
+    origin: OURS,
+    default: 'signed',
+    check: POLICY_CHECK,
+    description: 'Policy for KV reads and GET_NAMESRV_CONFIG when aclEnable=true.',
+  }),
+  aclAdminWrite: str({
+    origin: OURS,
+    default: 'admin',
+    check: POLICY_CHECK,
+    description:
+      'Policy for KV writes, write permissions, topic delete/register, UPDATE_NAMESRV_CONFIG and unknown request codes when aclEnable=true.',
+  }),
+  aclAllowedAddresses: str({
+    origin: OURS,
+    emptyIsUnset: true,
+    default: '',
+    check: ADDRESSES_CHECK,
+    description:
+      "Addresses that prove 'address' besides aclFile's globalWhiteRemoteAddresses, ';'-separated (10.0.0.0/8;192.168.1.*).",
+  }),
+
+  // ---- TLS on the remoting port (Java names in brackets; README "Security") ----
+  tlsServerMode: oneOf({
+    origin: OURS,
+    values: TLS_SERVER_MODES,
+    default: 'permissive',
+    description:
+      '[tls.server.mode] disabled: plain only; permissive: plain and TLS on one port (told apart by the first byte); enforcing: TLS only.',
+  }),
+  tlsConfigFile: str({
+    origin: OURS,
+    protected: true,
+    emptyIsUnset: true,
+    default: '/etc/rocketmq/tls.properties',
+    description:
+      '[tls.config.file] Java TLS properties file (tls.server.* keys), read when it exists; its values win over these keys, as in Java.',
+  }),
+  tlsTestModeEnable: bool({
+    origin: OURS,
+    default: true,
+    description:
+      '[tls.test.mode.enable] Allow serving a self-signed certificate made at start when no certificate is configured.',
+  }),
+  tlsServerCertPath: str({
+    origin: OURS,
+    protected: true,
+    emptyIsUnset: true,
+    default: '',
+    description: '[tls.server.certPath] PEM certificate chain; reloaded when it changes.',
+  }),
+  tlsServerKeyPath: str({
+    origin: OURS,
+    protected: true,
+    emptyIsUnset: true,
+    default: '',
+    description:
+      '[tls.server.keyPath] PEM private key (PKCS#8 or PKCS#1, may be encrypted); reloaded when it changes.',
+  }),
+  tlsServerKeyPassword: str({
+    origin: OURS,
+    protected: true,
+    emptyIsUnset: true,
+    secret: true,
+    default: '',
+    description:
+      '[tls.server.keyPassword] Password of an encrypted key. Secret: never shown by GET_NAMESRV_CONFIG or -p.',
+  }),
+  tlsServerTrustCertPath: str({
+    origin: OURS,
+    protected: true,
+    emptyIsUnset: true,
+    default: '',
+    description:
+      '[tls.server.trustCertPath] PEM CA certificates that client certificates are verified against; reloaded when it changes.',
+  }),
+  tlsServerNeedClientAuth: oneOf({
+    origin: OURS,
+    values: CLIENT_AUTH_MODES,
+    default: 'none',
+    description:
+      '[tls.server.need.client.auth] none, optional (a verified certificate proves cert) or require (no certificate, no connection).',
+  }),
+  tlsServerAuthClient: bool({
+    origin: OURS,
+    default: false,
+    description:
+      '[tls.server.authClient] Verify client certificates; against the system CAs when tlsServerTrustCertPath is unset.',
+  }),
+  tlsHandshakeTimeoutMillis: int({
+    origin: OURS,
+    default: 10_000,
+    min: 1,
+    description:
+      'Close a new connection that sends nothing, or does not finish its TLS handshake, within this many milliseconds.',
   }),
 };
 

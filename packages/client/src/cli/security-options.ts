@@ -1,0 +1,157 @@
+/**
+ * Command-line security options shared by nsadmin and ns-broker-agent: ACL 1.0 credentials
+ * (flags, environment, or mqadmin's conf/tools.yml) and TLS to the nodes.
+ *
+ * Credentials, first found wins: --accessKey/--secretKey (visible in `ps`: prefer the others),
+ * then the NS_ACCESS_KEY/NS_SECRET_KEY/NS_SECURITY_TOKEN environment, then --toolsYml PATH (or
+ * NS_TOOLS_YML), a file of mqadmin's conf/tools.yml shape (`accessKey: …`, `secretKey: …`).
+ * The secret is never printed, not even in an error.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { AclCredentials } from '../remoting/acl-signer.js';
+import type { ClientTlsOptions } from '../remoting/tls-options.js';
+
+export const SECURITY_CLI_OPTIONS = {
+  accessKey: {
+    type: 'string',
+    description: 'ACL access key to sign requests with (or NS_ACCESS_KEY)',
+  },
+  secretKey: { type: 'string', description: 'ACL secret key (prefer NS_SECRET_KEY or --toolsYml)' },
+  toolsYml: {
+    type: 'string',
+    description: "mqadmin's conf/tools.yml with accessKey/secretKey (or NS_TOOLS_YML)",
+  },
+  tls: {
+    type: 'boolean',
+    description: 'connect with TLS (server certificate not checked unless --tlsCa)',
+  },
+  tlsCa: {
+    type: 'string',
+    description: 'PEM CA file: verify the server against it (implies --tls)',
+  },
+  tlsCert: { type: 'string', description: 'PEM client certificate for mutual TLS (implies --tls)' },
+  tlsKey: { type: 'string', description: 'PEM client key for mutual TLS' },
+  tlsServerName: { type: 'string', description: 'name expected in the server certificate' },
+} as const;
+
+export class SecurityOptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecurityOptionError';
+  }
+}
+
+type Values = Readonly<Record<string, string | boolean | undefined>>;
+type Env = Readonly<Record<string, string | undefined>>;
+type ReadFile = (path: string) => string;
+
+const defaultRead: ReadFile = (path) => readFileSync(path, 'utf8');
+
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** The accessKey/secretKey of an mqadmin tools.yml (Java AclUtils.getAclRPCHook). */
+export function readToolsYml(path: string, readFile: ReadFile = defaultRead): AclCredentials {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw new SecurityOptionError(
+      `--toolsYml ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  let doc: unknown;
+  try {
+    // failsafe: `secretKey: 12345678` stays the string "12345678", as SnakeYAML reads it for Java.
+    doc = parseYaml(text, { schema: 'failsafe' });
+  } catch (err) {
+    throw new SecurityOptionError(
+      `--toolsYml ${path}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+    );
+  }
+  const map =
+    doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+      ? (doc as Record<string, unknown>)
+      : {};
+  const accessKey = typeof map['accessKey'] === 'string' ? map['accessKey'].trim() : '';
+  const secretKey = typeof map['secretKey'] === 'string' ? map['secretKey'].trim() : '';
+  if (accessKey === '' || secretKey === '') {
+    throw new SecurityOptionError(`--toolsYml ${path}: expected non-blank accessKey and secretKey`);
+  }
+  return { accessKey, secretKey };
+}
+
+/** Credentials from flags, environment or tools.yml; undefined when none is given. */
+export function credentialsFromCli(
+  values: Values,
+  env: Env,
+  readFile: ReadFile = defaultRead,
+): AclCredentials | undefined {
+  const flagKey = str(values, 'accessKey');
+  const flagSecret = str(values, 'secretKey');
+  if (flagKey !== undefined || flagSecret !== undefined) {
+    const secretKey = flagSecret ?? env['NS_SECRET_KEY'];
+    if (flagKey === undefined || secretKey === undefined || secretKey === '') {
+      throw new SecurityOptionError(
+        flagKey === undefined
+          ? '--secretKey needs --accessKey'
+          : '--accessKey needs --secretKey (or NS_SECRET_KEY)',
+      );
+    }
+    const token = env['NS_SECURITY_TOKEN'];
+    return { accessKey: flagKey, secretKey, ...(token ? { securityToken: token } : {}) };
+  }
+  const envKey = env['NS_ACCESS_KEY'];
+  const envSecret = env['NS_SECRET_KEY'];
+  if (envKey || envSecret) {
+    if (!envKey || !envSecret) {
+      throw new SecurityOptionError('set both NS_ACCESS_KEY and NS_SECRET_KEY, or neither');
+    }
+    const token = env['NS_SECURITY_TOKEN'];
+    return { accessKey: envKey, secretKey: envSecret, ...(token ? { securityToken: token } : {}) };
+  }
+  const toolsYml = str(values, 'toolsYml') ?? env['NS_TOOLS_YML'];
+  if (toolsYml) return readToolsYml(toolsYml, readFile);
+  return undefined;
+}
+
+/** TLS options from --tls/--tlsCa/--tlsCert/--tlsKey/--tlsServerName; undefined for plain TCP. */
+export function tlsFromCli(
+  values: Values,
+  readFile: ReadFile = defaultRead,
+): ClientTlsOptions | undefined {
+  const ca = str(values, 'tlsCa');
+  const cert = str(values, 'tlsCert');
+  const key = str(values, 'tlsKey');
+  const servername = str(values, 'tlsServerName');
+  if (
+    values['tls'] !== true &&
+    ca === undefined &&
+    cert === undefined &&
+    key === undefined &&
+    servername === undefined
+  ) {
+    return undefined;
+  }
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new SecurityOptionError('--tlsCert and --tlsKey go together');
+  }
+  const read = (flag: string, path: string): string => {
+    try {
+      return readFile(path);
+    } catch (err) {
+      throw new SecurityOptionError(
+        `${flag} ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`,
+      );
+    }
+  };
+  return {
+    ...(ca === undefined ? {} : { ca: read('--tlsCa', ca) }),
+    ...(cert === undefined ? {} : { cert: read('--tlsCert', cert) }),
+    ...(key === undefined ? {} : { key: read('--tlsKey', key) }),
+    ...(servername === undefined ? {} : { servername }),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The runtime face of access control for the request path: built once from the node
+ * configuration, holds the reloading credentials file, and answers per request. Everything it
+ * decides comes from the pure evaluateAccess (access-policy.ts).
+ *
+ * How the transport/dispatch wiring uses it (per decoded request, before the handler runs):
+ *
+ *   const decision = access.check({ code, extFields, body, remoteAddress, clientCert });
+ *   if (!decision.allowed) { send(access.refusal(request, decision)); }   // NO_PERMISSION
+ *   else { response = dispatcher.dispatch(request, ctx); }
+ *   access.audit(request, decision, response?.code ?? null);             // logs when it should
+ */
+import { createResponse, ResponseCode } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import { AclConfigFile } from './acl-config.js';
+import { OPEN_POLICY, evaluateAccess } from './access-policy.js';
+import type { AccessDecision, AccessPolicy, AccessRequest } from './access-policy.js';
+import { AddressList } from './address-match.js';
+import { auditRecord, shouldAudit, writeAudit } from './audit-record.js';
+import type { AuditInput } from './audit-record.js';
+import { formatClassPolicy, parseClassPolicy } from './policy-spec.js';
+import type { RequestClass } from './request-classes.js';
+import type { SecurityLogger } from './security-logger.js';
+import type { SecurityMetrics } from './security-metrics.js';
+
+/** The access-control part of the node configuration (NamesrvConfig has these keys). */
+export interface AclConfigKeys {
+  readonly aclEnable: boolean;
+  readonly aclFile: string;
+  readonly aclRouteRead: string;
+  readonly aclBrokerControl: string;
+  readonly aclAdminRead: string;
+  readonly aclAdminWrite: string;
+  readonly aclAllowedAddresses: string;
+}
+
+export class SecurityConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SecurityConfigError';
+  }
+}
+
+export interface AccessControlSettings {
+  readonly enabled: boolean;
+  readonly aclFile: string | null;
+  readonly policy: AccessPolicy;
+  readonly allowedAddresses: AddressList;
+}
+
+const POLICY_KEYS: Readonly<Record<RequestClass, keyof AclConfigKeys>> = {
+  'route-read': 'aclRouteRead',
+  'broker-control': 'aclBrokerControl',
+  'admin-read': 'aclAdminRead',
+  'admin-write': 'aclAdminWrite',
+};
+
+/** Validates and interprets the acl* keys; throws SecurityConfigError naming the key. */
+export function accessControlSettings(keys: AclConfigKeys): AccessControlSettings {
+  const allowedAddresses = new AddressList(
+    keys.aclAllowedAddresses
+      .split(';')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
+  if (!keys.aclEnable) {
+    return { enabled: false, aclFile: null, policy: OPEN_POLICY, allowedAddresses };
+  }
+  if (keys.aclFile.trim() === '') {
+    throw new SecurityConfigError(
+      'aclFile',
+      'aclFile: required when aclEnable=true (a RocketMQ plain_acl.yml with the accounts)',
+    );
+  }
+  const policy = {} as Record<RequestClass, ReturnType<typeof parseClassPolicy> & object>;
+  for (const [cls, key] of Object.entries(POLICY_KEYS) as [RequestClass, keyof AclConfigKeys][]) {
+    const parsed = parseClassPolicy(String(keys[key]));
+    if (parsed === null) {
+      throw new SecurityConfigError(key, `${key}: not a policy: '${String(keys[key])}'`);
+    }
+    policy[cls] = parsed;
+  }
+  return { enabled: true, aclFile: keys.aclFile.trim(), policy, allowedAddresses };
+}
+
+export interface AccessControlOptions {
+  readonly keys: AclConfigKeys;
+  readonly logger: SecurityLogger;
+  /** The dedicated audit logger (e.g. `logger.child({ name: AUDIT_LOGGER_NAME })`). */
+  readonly auditLogger: SecurityLogger;
+  readonly metrics?: SecurityMetrics;
+  /** Whether the TLS setup can ever verify a client certificate (for a startup warning). */
+  readonly tlsVerifiesClients?: boolean;
+  /** Poll period of the credentials file check (ms). */
+  readonly pollIntervalMs?: number;
+}
+
+export class AccessControl {
+  readonly settings: AccessControlSettings;
+  readonly #file: AclConfigFile | null;
+  readonly #audit: SecurityLogger;
+  readonly #metrics: SecurityMetrics | undefined;
+
+  /** Throws SecurityConfigError or AclConfigError (startup must stop). */
+  constructor(options: AccessControlOptions) {
+    this.settings = accessControlSettings(options.keys);
+    this.#audit = options.auditLogger;
+    this.#metrics = options.metrics;
+    const s = this.settings;
+    this.#file =
+      s.aclFile === null
+        ? null
+        : new AclConfigFile({
+            file: s.aclFile,
+            logger: options.logger,
+            ...(options.pollIntervalMs === undefined
+              ? {}
+              : { pollIntervalMs: options.pollIntervalMs }),
+            onReload: () => this.#metrics?.reload('acl', 'ok'),
+            onReloadFailed: () => this.#metrics?.reload('acl', 'failed'),
+          });
+    const policies = Object.fromEntries(
+      Object.entries(s.policy).map(([c, p]) => [c, formatClassPolicy(p)]),
+    );
+    options.logger.info({ aclEnable: s.enabled, policies }, 'access policy');
+    const usesCert = Object.values(s.policy).some(
+      (p) => p.kind === 'restricted' && p.accepts.has('cert'),
+    );
+    if (s.enabled && usesCert && options.tlsVerifiesClients === false) {
+      options.logger.warn(
+        {},
+        "a policy accepts 'cert' but no client certificate can be verified (set tlsServerNeedClientAuth and tlsServerTrustCertPath)",
+      );
+    }
+  }
+
+  /** The decision for one request. */
+  check(request: AccessRequest): AccessDecision {
+    const decision = evaluateAccess(request, {
+      policy: this.settings.policy,
+      acl: this.#file?.current ?? null,
+      allowedAddresses: this.settings.allowedAddresses,
+    });
+    if (!decision.allowed) this.#metrics?.accessDenied(decision.requestClass, decision.reason);
+    return decision;
+  }
+
+  /** The NO_PERMISSION (16) answer to a refused request, with the decision's remark. */
+  refusal(
+    request: RemotingCommand,
+    decision: AccessDecision & { allowed: false },
+  ): RemotingCommand {
+    return createResponse(request, { code: ResponseCode.NO_PERMISSION, remark: decision.remark });
+  }
+
+  /** Logs the audit record when the request is audited (admin-write or refused). */
+  audit(request: AuditInput, decision: AccessDecision, responseCode: number | null): void {
+    if (shouldAudit(decision))
+      writeAudit(this.#audit, auditRecord(request, decision, responseCode));
+  }
+
+  close(): void {
+    this.#file?.close();
+  }
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRequest, newExtFields, RequestCode, ResponseCode } from '@ns/protocol';
+import { AccessControl } from '../../src/security/access-control.js';
+import { AclConfigError } from '../../src/security/acl-config.js';
+import { createSecurityMetrics } from '../../src/security/security-metrics.js';
+import { OPEN_ACL_KEYS } from './secure-test-node.js';
+import { recordingLogger } from './security-helpers.js';
+
+const dirs: string[] = [];
+const controls: AccessControl[] = [];
+afterEach(() => {
+  for (const c of controls.splice(0)) c.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function aclFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ns-ac-'));
+  dirs.push(dir);
+  const file = join(dir, 'plain_acl.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('AccessControl', () => {
+  it('refuses with NO_PERMISSION and the remark, counts the refusal, and audits it once', async () => {
+    const registry = new Registry();
+    const audit = recordingLogger();
+    const log = recordingLogger();
+    const access = new AccessControl({
+      keys: { ...OPEN_ACL_KEYS, aclEnable: true, aclFile: aclFile('accounts: []\n') },
+      logger: log.logger,
+      auditLogger: audit.logger,
+      metrics: createSecurityMetrics(registry),
+      tlsVerifiesClients: false,
+    });
+    controls.push(access);
+    const ext = newExtFields();
+    ext['namespace'] = 'NS';
+    const request = createRequest({ code: RequestCode.PUT_KV_CONFIG, opaque: 42, extFields: ext });
+    const decision = access.check({ ...request, remoteAddress: '10.1.2.3:5555' });
+    expect(decision.allowed).toBe(false);
+    if (decision.allowed) return;
+    const response = access.refusal(request, decision);
+    expect(response).toMatchObject({
+      code: ResponseCode.NO_PERMISSION,
+      opaque: 42,
+      flag: 1,
+      remark:
+        'admin-write requires a signed request (AccessKey/Signature) from an admin account; the request carries no AccessKey; see aclFile',
+    });
+    access.audit(request, decision, null);
+    expect(audit.lines).toHaveLength(1);
+    expect(audit.lines[0]!.obj).toMatchObject({
+      audit: { who: '10.1.2.3', whoKind: 'address', outcome: 'refused', what: { namespace: 'NS' } },
+    });
+    const metrics = await registry.getMetricsAsJSON();
+    const denied = metrics.find((m) => m.name === 'namesrv_access_denied_total');
+    expect(denied?.values).toEqual([
+      { value: 1, labels: { class: 'admin-write', reason: 'unsigned' } },
+    ]);
+    // The startup warning: broker-control accepts 'cert' but nothing can verify a client.
+    expect(log.lines.some((l) => l.level === 'warn' && l.msg?.includes("accepts 'cert'"))).toBe(
+      true,
+    );
+  });
+
+  it('does not audit allowed route reads, and a bad credentials file stops startup', () => {
+    const audit = recordingLogger();
+    const access = new AccessControl({
+      keys: OPEN_ACL_KEYS,
+      logger: recordingLogger().logger,
+      auditLogger: audit.logger,
+    });
+    controls.push(access);
+    const request = createRequest({ code: RequestCode.GET_ROUTEINFO_BY_TOPIC, opaque: 1 });
+    access.audit(
+      request,
+      access.check({ ...request, remoteAddress: '1.1.1.1:1' }),
+      ResponseCode.SUCCESS,
+    );
+    expect(audit.lines).toEqual([]);
+    expect(
+      () =>
+        new AccessControl({
+          keys: {
+            ...OPEN_ACL_KEYS,
+            aclEnable: true,
+            aclFile: aclFile('accounts:\n  - accessKey: x\n'),
+          },
+          logger: recordingLogger().logger,
+          auditLogger: recordingLogger().logger,
+        }),
+    ).toThrow(AclConfigError);
+  });
+});
