@@ -14,7 +14,7 @@ import { sniffConnection } from '../../src/security/tls/first-byte-sniffer.js';
 import type { SniffOutcome } from '../../src/security/tls/first-byte-sniffer.js';
 import type { ServerTlsContext } from '../../src/security/tls/server-tls-context.js';
 import type { TlsServerMode } from '../../src/security/tls/tls-settings.js';
-import { createHarness } from '../handlers-harness.js';
+import { createHarness, syncResult } from '../handlers-harness.js';
 import type { Harness } from '../handlers-harness.js';
 import { recordingLogger } from './security-helpers.js';
 import type { LogLine } from './security-helpers.js';
@@ -75,7 +75,7 @@ export async function startSecureTestNode(options: {
         const request = decodeFrame(frame);
         const decision = access.check({ ...request, remoteAddress, clientCert });
         const response = decision.allowed
-          ? harness.dispatcher.dispatch(request, { connectionId, remoteAddress })
+          ? syncResult(harness.dispatcher.dispatch(request, { connectionId, remoteAddress }))
           : access.refusal(request, decision);
         access.audit(request, decision, response?.code ?? null);
         if (response !== null) socket.write(encodeCommand(response));
