@@ -16,7 +16,9 @@ export function pnpmSpec(): string {
     packageManager?: unknown;
   };
   if (typeof pkg.packageManager !== 'string' || !pkg.packageManager.startsWith('pnpm@')) {
-    throw new Error(`package.json: packageManager should be pnpm@<version>, got ${String(pkg.packageManager)}`);
+    throw new Error(
+      `package.json: packageManager should be pnpm@<version>, got ${String(pkg.packageManager)}`,
+    );
   }
   return pkg.packageManager;
 }
