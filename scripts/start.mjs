@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * `pnpm start [--<configKey>=<value>]...`: builds the workspace, then runs the NameServer.
+ * `pnpm start [--<configKey>=<value>]...`: builds the server (and the codec it uses), then runs it.
+ * Only that project: `tsc -b` of the whole workspace also type-checks the integration tests, which
+ * have no build output to be up to date against, so it would cost seconds on every start.
  *
  * The server runs inside this process (imported, not spawned), so there is exactly one process to
  * signal. With the former `tsc -b && node …` script, a terminal Ctrl-C (SIGINT to the whole
@@ -18,13 +20,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-process.stderr.write('building (tsc -b; the first run takes a few seconds)…\n');
+process.stderr.write('building (tsc -b packages/server; the first run takes a few seconds)…\n');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const build = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, stdio: 'inherit' });
+const build = spawnSync(process.execPath, [tsc, '-b', 'packages/server'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (build.status !== 0) {
   process.stderr.write(
     build.error === undefined
-      ? `build failed (tsc -b exited with ${build.status ?? build.signal}); not starting\n`
+      ? `build failed (tsc -b packages/server exited with ${build.status ?? build.signal}); not starting\n`
       : `cannot run tsc: ${build.error.message}\n`,
   );
   process.exit(build.status ?? 1);
