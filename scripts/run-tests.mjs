@@ -30,7 +30,7 @@ rmSync(dir, { recursive: true, force: true });
 if (summary !== null) {
   const skipped = summary.numPendingTests + summary.numTodoTests;
   console.log(
-    `tests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${skipped} skipped`,
+    `tests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${skipped} skipped (Node.js ${process.version})`,
   );
   if (summary.numTotalTests === 0) {
     console.error('tests: no test ran');

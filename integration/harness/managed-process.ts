@@ -25,6 +25,11 @@ export interface SpawnManagedOptions {
   readonly args: readonly string[];
   /** Added to the parent's environment. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Start it as the leader of a new process group, and send every signal to the whole group, as a
+   * terminal's Ctrl-C does (needed to test launchers such as `pnpm start` that run children).
+   */
+  readonly processGroup?: boolean;
 }
 
 const DEFAULT_STOP_GRACE_MS = 5_000;
@@ -43,15 +48,18 @@ export class ManagedProcess {
   readonly #events: ProcessEvent[] = [];
   readonly #eventWaiters = new Set<() => void>();
   #exit: ProcessExit | null = null;
+  readonly #processGroup: boolean;
 
   constructor(options: SpawnManagedOptions) {
     this.name = options.name;
     this.entry = options.entry;
     this.args = options.args;
+    this.#processGroup = options.processGroup === true;
     this.child = spawn(process.execPath, [options.entry, ...options.args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.#processGroup,
     });
     this.child.stdout?.setEncoding('utf8');
     this.child.stderr?.setEncoding('utf8');
@@ -147,11 +155,11 @@ export class ManagedProcess {
    */
   async stop(graceMs = DEFAULT_STOP_GRACE_MS): Promise<ProcessExit> {
     if (this.#exit !== null) return this.#exit;
-    this.child.kill('SIGTERM');
+    this.signal('SIGTERM');
     const timer = setTimeout(() => {
       if (this.#exit === null) {
         this.stderr.push(`[harness] still running ${graceMs} ms after SIGTERM, sending SIGKILL\n`);
-        this.child.kill('SIGKILL');
+        this.signal('SIGKILL');
       }
     }, graceMs);
     try {
@@ -164,8 +172,23 @@ export class ManagedProcess {
   /** SIGKILL (a crash: no shutdown hooks run) and wait for the exit. */
   async kill(): Promise<ProcessExit> {
     if (this.#exit !== null) return this.#exit;
-    this.child.kill('SIGKILL');
+    this.signal('SIGKILL');
     return this.exited;
+  }
+
+  /** Sends a signal to the child, or to its whole group when started with `processGroup`. */
+  signal(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (!this.#processGroup || pid === undefined) {
+      this.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(-pid, signal);
+    } catch (err) {
+      // ESRCH: the group is gone already (every member exited).
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
   }
 
   /** Everything captured, for printing when a test fails. */

@@ -5,7 +5,7 @@
  * container (paths under /app mapped to the repository, ports overridden to 0 on 127.0.0.1).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -208,6 +208,79 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
     expect(list.split(';').sort()).toEqual(
       nameServers.map((n) => `${n}:${properties['listenPort']}`).sort(),
     );
+    expect(problems).toEqual([]);
+  });
+
+  it('the image runs a supported Node.js LTS line', () => {
+    const arg = instructions.find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='));
+    const image = arg?.args.slice('NODE_IMAGE='.length);
+    // 20 left maintenance in April 2026; 22 and 24 are the LTS lines users run.
+    expect(image).toMatch(/^node:(22|24)(\.\d+)*-bookworm-slim$/);
+    expect(instructions.filter((i) => i.keyword === 'FROM').map((i) => i.args)).toEqual([
+      '${NODE_IMAGE} AS build',
+      '${NODE_IMAGE} AS runtime',
+    ]);
+  });
+
+  it('the config store and the KV file of every compose node are on a volume its user can write', async () => {
+    const scope = useScope();
+    // The runtime stage: everything after the last FROM.
+    const lastFrom = instructions.map((i) => i.keyword).lastIndexOf('FROM');
+    const runtime = instructions.slice(lastFrom);
+    const user = runtime.filter((i) => i.keyword === 'USER').pop()?.args;
+    expect(user, 'the runtime stage sets an unprivileged USER').toBe('node');
+    const volumes = runtime
+      .filter((i) => i.keyword === 'VOLUME')
+      .flatMap((i) => execForm(i.args) ?? i.args.split(/\s+/));
+    const ownedByUser = runtime
+      .filter((i) => i.keyword === 'RUN')
+      .flatMap((i) =>
+        [...i.args.matchAll(/chown\s+(?:-R\s+)?([\w-]+)(?::[\w-]+)?\s+((?:\/\S+\s*)+)/g)]
+          .filter((m) => m[1] === user)
+          .flatMap((m) => m[2]!.trim().split(/\s+/)),
+      );
+
+    const services = loadCompose();
+    const problems: string[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      if (svc.entrypoint !== undefined) continue; // not a name server
+      // The effective configuration, from the server's own parser (-p), with the file mounted at
+      // the config path read from the checkout.
+      const mounted = (svc.volumes ?? []).find((v) => v.split(':')[1] === IMAGE_CONFIG);
+      const configFile = resolve(
+        DOCKER_DIR,
+        mounted?.split(':')[0] ?? join('config', 'namesrv.properties'),
+      );
+      const args = [...entrypoint!.slice(2), ...(svc.command ?? []), '-p'].map((a) =>
+        a === IMAGE_CONFIG ? configFile : a,
+      );
+      const printed = await runToCompletion(
+        { name: `${name} -p`, entry: repoPathOf(entrypoint![1]!), args, timeoutMs: 15_000 },
+        (p) => scope.adopt(p),
+      );
+      expect(printed.code, printed.stderr).toBe(0);
+      const effective = Object.fromEntries(
+        printed.stdout
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      for (const key of ['configStorePath', 'kvConfigPath']) {
+        // Back to the container's view: the mapped -c file is IMAGE_CONFIG in there.
+        const path = effective[key] === configFile ? IMAGE_CONFIG : (effective[key] as string);
+        const dir = dirname(path);
+        if (path === IMAGE_CONFIG) problems.push(`${name}: ${key} is the read-only -c file`);
+        if (!volumes.includes(dir)) problems.push(`${name}: ${key} ${path} is not in a VOLUME`);
+        if (!ownedByUser.includes(dir)) {
+          problems.push(`${name}: ${key} ${path}: ${dir} is not chowned to ${user}`);
+        }
+        for (const volume of svc.volumes ?? []) {
+          const [, target, mode] = volume.split(':');
+          if ((target === dir || target === path) && mode === 'ro') {
+            problems.push(`${name}: ${key} ${path} is mounted read-only (${volume})`);
+          }
+        }
+      }
+    }
     expect(problems).toEqual([]);
   });
 

@@ -337,7 +337,8 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
       if (r.result !== null) this.#updateMaster(r.result.masterAddr, r.result.haServerAddr);
       this.emit('registered', r);
     } else {
-      this.#log.warn(
+      // The node's session logs the ok → failing change once at warn; repeats are detail.
+      this.#log.debug(
         { addr: r.addr, reason: r.reason, ms: Math.round(r.latencyMs), err: r.error },
         'registration failed',
       );

@@ -12,10 +12,12 @@ export const USAGE = `Usage: ns-broker-agent --broker-addr <ip:port> [options]
 
 Registers one broker with every NameServer, keeps the registration alive, and unregisters on
 SIGTERM/SIGINT. Prints one JSON line on stdout when the first round completes
-({"event":"registered",...}) and another after unregistering; logs JSON lines on stderr.
+({"event":"registered",...} once a NameServer accepted it, {"event":"registration_failed",...}
+when none did; it keeps retrying) and another after unregistering; logs JSON lines on stderr.
 
-  -n, --namesrv-addr <a:p;b:p>   NameServer list (default: NAMESRV_ADDR, else the address service)
+  -n, --namesrv-addr <a:p;b:p>   NameServer list (default: NAMESRV_ADDR)
       --addr-service-url <url>   HTTP address service (TopAddressing) to fetch the list from
+                                 (one of -n, NAMESRV_ADDR or --addr-service-url is required)
   -c, --cluster <name>           brokerClusterName (default DefaultCluster)
   -b, --broker-name <name>       brokerName (default: host name)
   -i, --broker-id <n>            0 = master (default), >0 = slave
@@ -197,4 +199,20 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       ] as const) ?? 'info',
     options,
   };
+}
+
+/**
+ * Why the agent would not know where to register, or undefined. The library would fall back to
+ * Java's default address-service domain (jmenv.tbsite.net), which outside Alibaba's network only
+ * produces DNS errors; a command line tool refuses instead.
+ */
+export function missingAddressSource(
+  args: CliArgs,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (args.options.namesrvAddr !== undefined || args.options.addressService !== undefined) {
+    return undefined;
+  }
+  if ((env['NAMESRV_ADDR'] ?? '').trim() !== '') return undefined;
+  return 'no NameServer address: give -n "host:port;host:port", set NAMESRV_ADDR, or give --addr-service-url <url>';
 }

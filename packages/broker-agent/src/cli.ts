@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * `ns-broker-agent`: runs one BrokerAgent until SIGTERM/SIGINT. stdout carries machine-readable
- * JSON lines only (`registered` after the first round, `unregistered` at exit); stderr carries
- * the JSON log (one line per node result and round). Exit codes: 0 after a signal, 2 for a usage
- * error, 1 for anything else. A dead or stuck stdout/stderr pipe never keeps it from exiting
- * (exitAfterDrain).
+ * JSON lines only: `registered` once at least one NameServer accepted the registration (after the
+ * first round, or later if the first round failed everywhere), `registration_failed` when the
+ * first round reached no NameServer (the agent keeps retrying), and `unregistered` at exit.
+ * stderr carries the JSON log. Exit codes: 0 after a signal, 2 for a usage error, 1 for anything
+ * else, including no NameServer address source at all. A dead or stuck stdout/stderr pipe never
+ * keeps it from exiting (exitAfterDrain).
  */
 import { BrokerAgent } from './broker-agent.js';
-import { parseCliArgs, USAGE } from './cli-args.js';
+import { missingAddressSource, parseCliArgs, USAGE } from './cli-args.js';
 import {
   createJsonLineLogger,
   credentialsFromCli,
@@ -16,6 +18,8 @@ import {
   SecurityOptionError,
   tlsFromCli,
 } from '@ns/client';
+import type { DataVersion } from '@ns/protocol';
+import type { NodeStatus } from './node-session.js';
 import type { RegistrationRound } from './registration-result.js';
 import { readTopicsFile } from './topics-file.js';
 
@@ -55,6 +59,11 @@ async function main(): Promise<number> {
     if (!(err instanceof SecurityOptionError)) throw err;
     process.stderr.write(`${err.message}\n`);
     return 2;
+  }
+  const noAddress = missingAddressSource(args, process.env);
+  if (noAddress !== undefined) {
+    process.stderr.write(`ns-broker-agent: ${noAddress}\n`);
+    return 1;
   }
   const log = createJsonLineLogger((line) => process.stderr.write(line), args.logLevel);
   const file = args.topicsFile === undefined ? undefined : await readTopicsFile(args.topicsFile);
@@ -100,21 +109,63 @@ async function main(): Promise<number> {
     process.once('SIGINT', onSignal);
   });
 
-  const first = await agent.start();
-  printLine({
-    event: 'registered',
+  const identity = {
     clusterName: agent.options.clusterName,
     brokerName: agent.options.brokerName,
     brokerId: agent.options.brokerId,
     brokerAddr: agent.options.brokerAddr,
-    dataVersion: first.dataVersion,
-    topicCount: first.topicCount,
-    ok: first.results.filter((r) => r.ok).length,
-    failed: first.results.filter((r) => !r.ok).length,
-    results: summary(first),
-  });
+  };
+  const registeredByNodes = (dataVersion: DataVersion): void => {
+    const nodes = agent.nodes();
+    printLine({
+      event: 'registered',
+      ...identity,
+      dataVersion,
+      topicCount: agent.topics.size,
+      ok: nodes.filter((n) => n.healthy).length,
+      failed: nodes.filter((n) => !n.healthy).length,
+      results: nodes.map(nodeSummary),
+    });
+  };
+  const first = await agent.start();
+  const ok = first.results.filter((r) => r.ok).length;
+  if (ok > 0) {
+    printLine({
+      event: 'registered',
+      ...identity,
+      dataVersion: first.dataVersion,
+      topicCount: first.topicCount,
+      ok,
+      failed: first.results.length - ok,
+      results: summary(first),
+    });
+  } else if (agent.nodes().some((n) => n.healthy)) {
+    // A node failed in the round but its re-probe got through before the round ended.
+    registeredByNodes(first.dataVersion);
+  } else {
+    // Nobody holds the registration: say so, and say `registered` when a node first accepts it.
+    printLine({
+      event: 'registration_failed',
+      ...identity,
+      dataVersion: first.dataVersion,
+      topicCount: first.topicCount,
+      ...(first.results.length === 0 ? { reason: 'the NameServer address list is empty' } : {}),
+      results: summary(first),
+    });
+    agent.once('registered', (r) => {
+      registeredByNodes(r.dataVersion);
+    });
+  }
   await stopped;
   return 0;
+}
+
+function nodeSummary(n: NodeStatus) {
+  return {
+    addr: n.addr,
+    ok: n.healthy,
+    ...(n.lastError === null ? {} : { error: n.lastError.message }),
+  };
 }
 
 main().then(

@@ -89,6 +89,7 @@ export class NodeSession {
   #reprobing = false;
   #lastRegisteredAt: number | null = null;
   #lastError: Error | null = null;
+  #failingSince: number | null = null;
 
   constructor(deps: NodeSessionDeps) {
     this.addr = deps.addr;
@@ -125,10 +126,7 @@ export class NodeSession {
   /** The node lost us or may have (connection closed, heartbeat failed): re-probe it. */
   suspect(cause: Error | undefined): void {
     if (this.isClosed) return;
-    if (this.#healthy) {
-      this.#d.log.info({ addr: this.addr, err: cause }, 'name server suspect, re-registering');
-    }
-    this.#healthy = false;
+    this.#markFailing(cause);
     this.#startReprobe();
   }
 
@@ -162,7 +160,7 @@ export class NodeSession {
       }
     } catch (err) {
       if (this.isClosed) return;
-      this.#d.log.warn({ addr: this.addr, err }, 'heartbeat failed');
+      this.#d.log.debug({ addr: this.addr, err }, 'heartbeat failed');
       this.suspect(err as Error);
     } finally {
       this.#heartbeatInFlight = false;
@@ -269,7 +267,7 @@ export class NodeSession {
       const error = err as Error;
       this.#lastError = error;
       if (this.isClosed) return done(false, false, null, error);
-      this.#healthy = false;
+      this.#markFailing(error);
       this.#startReprobe();
       // A failed re-probe attempt is not news; the loop logs it at debug.
       if (mode.reason === 'recovered') return done(false, false, null, error);
@@ -288,9 +286,29 @@ export class NodeSession {
     return r;
   }
 
+  /*
+   * Health changes are logged once per transition, both at warn: a node that is down costs one
+   * line, not one per retry, and an operator running at level warn also sees that it came back.
+   */
+
+  #markFailing(cause: Error | undefined): void {
+    if (this.#healthy) {
+      this.#failingSince = Date.now();
+      this.#d.log.warn(
+        { addr: this.addr, err: cause },
+        'name server failing; re-registering as soon as it answers',
+      );
+    }
+    this.#healthy = false;
+  }
+
   #markHealthy(): void {
-    if (!this.#healthy) this.#d.log.info({ addr: this.addr }, 'name server healthy again');
+    if (!this.#healthy) {
+      const downMs = this.#failingSince === null ? undefined : Date.now() - this.#failingSince;
+      this.#d.log.warn({ addr: this.addr, downMs }, 'name server healthy again');
+    }
     this.#healthy = true;
+    this.#failingSince = null;
     this.#lastError = null;
   }
 

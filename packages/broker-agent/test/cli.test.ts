@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NameServerCluster, uniq, waitFor } from './name-server-cluster.js';
+import { NameServerCluster, refusedAddr, uniq, waitFor } from './name-server-cluster.js';
 import { inCluster, routeAddr } from './agent-helpers.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -139,4 +139,63 @@ describe('ns-broker-agent CLI', () => {
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toContain('--heartbeat');
   }, 30_000);
+
+  it('refuses to start without -n, NAMESRV_ADDR or --addr-service-url (exit 1, one line)', async () => {
+    const r = run(['--broker-addr', '127.0.0.1:41915'], { NAMESRV_ADDR: '' });
+    expect(await r.exited).toBe(1);
+    expect(r.stdoutLines()).toEqual([]);
+    expect(r.stderr()).toBe(
+      'ns-broker-agent: no NameServer address: give -n "host:port;host:port", set NAMESRV_ADDR, or give --addr-service-url <url>\n',
+    );
+  });
+
+  it('says registration_failed when no node accepts, logs each node once, then registered', async () => {
+    const dead = await refusedAddr();
+    const alsoDead = await refusedAddr();
+    const later = await NameServerCluster.start(1);
+    try {
+      // Node 0 of `later` is stopped now and restarted below on the same port.
+      await later.kill(0);
+      const revived = later.node(0).addr;
+      const r = run([
+        '-n',
+        `${dead};${revived};${alsoDead}`,
+        '--broker-name',
+        uniq('cli-down'),
+        '--broker-addr',
+        '127.0.0.1:41917',
+        '--timeout',
+        '1000',
+      ]);
+      await waitFor(
+        'the first stdout line',
+        () => r.stdoutLines().length > 0 || r.child.exitCode !== null,
+        15_000,
+      );
+      const [failed] = r.stdoutLines();
+      expect(failed, r.stderr()).toMatchObject({ event: 'registration_failed' });
+      expect(failed).not.toHaveProperty('ok');
+      const results = (failed as { results: { addr: string; ok: boolean; error: string }[] })
+        .results;
+      expect(results.map((x) => [x.addr, x.ok, x.error])).toEqual(
+        [dead, revived, alsoDead].map((addr) => [addr, false, `cannot connect to ${addr}`]),
+      );
+      // One warn per node, no stack traces at the default level.
+      const lines = r
+        .stderr()
+        .split('\n')
+        .filter((l) => l.length > 0);
+      expect(lines.filter((l) => l.includes('name server failing'))).toHaveLength(3);
+      expect(r.stderr()).not.toContain('"stack"');
+
+      await later.restart(0);
+      await waitFor('the registered line', () => r.stdoutLines().length > 1, 15_000);
+      expect(r.stdoutLines()[1]).toMatchObject({ event: 'registered', ok: 1, failed: 2 });
+      expect(r.stderr()).toContain('name server healthy again');
+      r.child.kill('SIGTERM');
+      expect(await r.exited).toBe(0);
+    } finally {
+      await later.close();
+    }
+  }, 40_000);
 });

@@ -12,7 +12,7 @@ import {
 } from '@ns/broker-agent';
 import type { TopicConfig } from '@ns/protocol';
 import { decodeRegisterBrokerBody } from '../src/protocol-codecs.js';
-import { parseCliArgs } from '../src/cli-args.js';
+import { missingAddressSource, parseCliArgs } from '../src/cli-args.js';
 import { parseTopicsJson, parseTopicsProperties } from '../src/topics-file.js';
 
 const base = { clusterName: 'C', brokerName: 'b', brokerAddr: '10.0.0.1:10911' };
@@ -190,5 +190,23 @@ describe('CLI arguments', () => {
     expect(() => parseCliArgs(['--broker-addr', 'a:1', '--period', 'soon'])).toThrow(/--period/);
     expect(() => parseCliArgs([])).toThrow(/--broker-addr/);
     expect(parseCliArgs(['-h']).help).toBe(true);
+  });
+
+  it('needs -n, NAMESRV_ADDR or --addr-service-url (no silent fallback to a default domain)', () => {
+    const bare = parseCliArgs(['--broker-addr', 'a:1']);
+    expect(missingAddressSource(bare, {})).toMatch(
+      /^no NameServer address: give -n .*, set NAMESRV_ADDR, or give --addr-service-url <url>$/,
+    );
+    expect(missingAddressSource(bare, { NAMESRV_ADDR: '  ' })).toBeDefined();
+    expect(missingAddressSource(bare, { NAMESRV_ADDR: '127.0.0.1:9876' })).toBeUndefined();
+    const withN = parseCliArgs(['--broker-addr', 'a:1', '-n', '127.0.0.1:9876']);
+    expect(missingAddressSource(withN, {})).toBeUndefined();
+    const withService = parseCliArgs([
+      '--broker-addr',
+      'a:1',
+      '--addr-service-url',
+      'http://127.0.0.1:8080/rocketmq/nsaddr',
+    ]);
+    expect(missingAddressSource(withService, {})).toBeUndefined();
   });
 });

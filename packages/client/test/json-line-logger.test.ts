@@ -24,6 +24,25 @@ describe('createJsonLineLogger', () => {
     expect(error).toMatchObject({ level: 50, msg: 'plain' });
   });
 
+  it('adds error stacks (and those of causes) only at level debug or trace', () => {
+    const err = new Error('cannot connect', { cause: new Error('ECONNREFUSED') });
+    const at = (level: 'info' | 'debug' | 'trace') => {
+      const lines: string[] = [];
+      createJsonLineLogger((l) => lines.push(l), level).warn({ err }, 'failed');
+      return JSON.parse(lines[0]!).err;
+    };
+    expect(at('info')).toEqual({
+      type: 'Error',
+      message: 'cannot connect',
+      cause: { type: 'Error', message: 'ECONNREFUSED' },
+    });
+    for (const level of ['debug', 'trace'] as const) {
+      const logged = at(level);
+      expect(logged.stack).toContain('Error: cannot connect\n    at ');
+      expect(logged.cause.stack).toContain('Error: ECONNREFUSED\n    at ');
+    }
+  });
+
   it('writes nothing when silent', () => {
     const lines: string[] = [];
     const log = createJsonLineLogger((l) => lines.push(l), 'silent');

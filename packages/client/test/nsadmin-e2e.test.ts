@@ -86,6 +86,79 @@ describe('nsadmin end to end', () => {
     expect(del).toEqual(nodes.map((n) => ({ addr: n.addr, ok: true, value: null })));
   });
 
+  it('getKvConfig and getKvList read back what updateKvConfig wrote, from every node', async () => {
+    const ns = `KV_${id}`;
+    await ok(['updateKvConfig', '-s', ns, '-k', 'b', '-v', 'broker-a:4;broker-b:4', '-n', list]);
+    await ok(['updateKvConfig', '-s', ns, '-k', 'a', '-v', '1', '-n', list]);
+
+    const table = await ok(['getKvConfig', '-s', ns, '-k', 'b', '-n', list]);
+    expect(table.split('\n')[0]).toMatch(/^#Name Server\s+#Value$/);
+    for (const n of nodes) {
+      expect(table).toMatch(new RegExp(`${n.addr}\\s+broker-a:4;broker-b:4\\n`));
+    }
+    const json = JSON.parse(await ok(['getKvConfig', '--json', '-s', ns, '-k', 'a', '-n', list]));
+    expect(json).toEqual(nodes.map((n) => ({ addr: n.addr, ok: true, value: '1' })));
+
+    const all = await ok(['getKvList', '-s', ns, '-n', list]);
+    expect(all.split('\n')[0]).toMatch(/^#Name Server\s+#Key\s+#Value$/);
+    for (const n of nodes) {
+      // Keys sorted within each node.
+      expect(all).toMatch(
+        new RegExp(`${n.addr}\\s+a\\s+1\\n${n.addr}\\s+b\\s+broker-a:4;broker-b:4\\n`),
+      );
+    }
+    const listJson = JSON.parse(await ok(['getKvList', '--json', '-s', ns, '-n', list]));
+    expect(listJson).toEqual(
+      nodes.map((n) => ({ addr: n.addr, ok: true, value: { a: '1', b: 'broker-a:4;broker-b:4' } })),
+    );
+  });
+
+  it('getKvConfig and getKvList exit 1 naming the nodes that lack the item', async () => {
+    const ns = `KV_${id}_partial`;
+    // Only on the first node: KV is not replicated between name servers.
+    await ok(['updateKvConfig', '-s', ns, '-k', 'k', '-v', 'v', '-n', nodes[0]!.addr]);
+
+    const partial = await runCli(['getKvConfig', '-s', ns, '-k', 'k', '-n', list]);
+    expect(partial.code).toBe(1);
+    expect(partial.stdout).toMatch(new RegExp(`${nodes[0]!.addr}\\s+v\\n`));
+    expect(partial.stdout).toMatch(new RegExp(`${nodes[1]!.addr}\\s+\\(not found\\)\\n`));
+    expect(partial.stderr).toBe(
+      `nsadmin: getKvConfig: no key 'k' in namespace '${ns}' on 1 of 2 name server(s): ${nodes[1]!.addr}\n`,
+    );
+
+    const missingJson = await runCli(['getKvConfig', '--json', '-s', ns, '-k', 'nope', '-n', list]);
+    expect(missingJson.code).toBe(1);
+    expect(JSON.parse(missingJson.stdout)).toEqual(
+      nodes.map((n) => ({ addr: n.addr, ok: true, value: null })),
+    );
+
+    const noNamespace = await runCli(['getKvList', '-s', `${ns}_none`, '-n', list]);
+    expect(noNamespace.code).toBe(1);
+    expect(noNamespace.stdout).toMatch(
+      new RegExp(`${nodes[0]!.addr}\\s+-\\s+\\(namespace not found\\)`),
+    );
+    expect(noNamespace.stderr).toContain(`no namespace '${ns}_none' on 2 of 2 name server(s)`);
+  });
+
+  it('accepts the global options before the command', async () => {
+    const json = JSON.parse(await ok(['-n', list, '--json', 'clusterList']));
+    expect(json.clusterAddrTable[CLUSTER]).toEqual([BROKER]);
+    const route = await ok(['--namesrvAddr', list, 'topicRoute', '-t', TOPIC]);
+    expect(route).toContain(BROKER);
+    const eq = JSON.parse(
+      await ok([
+        `--namesrvAddr=${list}`,
+        '--timeout',
+        '3000',
+        'topicClusterList',
+        '-t',
+        TOPIC,
+        '--json',
+      ]),
+    );
+    expect(eq).toEqual([CLUSTER]);
+  });
+
   it('getNamesrvConfig prints each node, updateNamesrvConfig changes each node', async () => {
     const update = await ok([
       'updateNamesrvConfig',

@@ -31,6 +31,8 @@ describe('nsadmin usage and failures', () => {
       'topicClusterList',
       'updateKvConfig',
       'deleteKvConfig',
+      'getKvConfig',
+      'getKvList',
       'getNamesrvConfig',
       'updateNamesrvConfig',
       'wipeWritePerm',
@@ -42,6 +44,30 @@ describe('nsadmin usage and failures', () => {
     const none = await runCli([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('usage: nsadmin');
+  });
+
+  it('takes -h before or after the command, and refuses other options before it', async () => {
+    const before = await runCli(['-h', 'getKvConfig']);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain('usage: nsadmin getKvConfig');
+    expect(before.stdout).toContain('-s, --namespace');
+    expect(before.stdout).toContain('-k, --key');
+    const list = await runCli(['-n', '127.0.0.1:1', '--help']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('usage: nsadmin <command>');
+
+    const verbOption = await runCli(['-t', 'T', 'topicRoute']);
+    expect(verbOption.code).toBe(2);
+    oneLine(verbOption.stderr);
+    expect(verbOption.stderr).toContain(
+      "'-t' before the command: only -n, --json, --timeout and -h",
+    );
+    const noValue = await runCli(['-n']);
+    expect(noValue.code).toBe(2);
+    expect(noValue.stderr).toBe("nsadmin: option '-n' needs a value\n");
+    const noCommand = await runCli(['-n', '127.0.0.1:1']);
+    expect(noCommand.code).toBe(2);
+    expect(noCommand.stderr).toContain('usage: nsadmin');
   });
 
   it('says deleteTopic is name server side only in its help', async () => {

@@ -61,11 +61,47 @@ function verbUsage(verb: Verb): string {
   return `usage: nsadmin ${verb.name} [options]\n\n${verb.summary}\n\noptions:\n${lines.join('\n')}\n`;
 }
 
+/**
+ * Splits `[global options] <command> [options]`: the common options (-n, --json, --timeout, -h)
+ * may also come before the command, as in `nsadmin -n host:9876 clusterList`; they are handed to
+ * the command's parser with the rest. Returns an error message for anything else in front.
+ */
+function splitCommand(
+  argv: readonly string[],
+): { verbName: string | undefined; rest: string[] } | { error: string } {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-')) {
+    const token = argv[i]!;
+    const [flag = token] = token.split('=', 1);
+    const spec = Object.entries(COMMON_OPTIONS).find(
+      ([name, o]) => flag === `--${name}` || ('short' in o && token === `-${o.short}`),
+    )?.[1];
+    if (spec === undefined) {
+      return {
+        error: `'${token}' before the command: only -n, --json, --timeout and -h may come first (run nsadmin --help)`,
+      };
+    }
+    const takesValue = spec.type === 'string' && !token.includes('=');
+    if (takesValue && i + 1 >= argv.length) return { error: `option '${token}' needs a value` };
+    leading.push(...argv.slice(i, takesValue ? i + 2 : i + 1));
+    i += takesValue ? 2 : 1;
+  }
+  return { verbName: argv[i], rest: [...leading, ...argv.slice(i + 1)] };
+}
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const [verbName, ...rest] = argv;
-  if (verbName === undefined || verbName === '-h' || verbName === '--help' || verbName === 'help') {
-    (verbName === undefined ? io.stderr : io.stdout).write(usage());
-    return verbName === undefined ? EXIT_USAGE : EXIT_OK;
+  const split = splitCommand(argv);
+  if ('error' in split) {
+    io.stderr.write(`nsadmin: ${split.error}\n`);
+    return EXIT_USAGE;
+  }
+  const { verbName, rest } = split;
+  const wantsHelp = rest.includes('-h') || rest.includes('--help');
+  if (verbName === undefined || verbName === 'help') {
+    const asked = verbName === 'help' || wantsHelp;
+    (asked ? io.stdout : io.stderr).write(usage());
+    return asked ? EXIT_OK : EXIT_USAGE;
   }
   const verb = VERBS.find((v) => v.name === verbName);
   if (verb === undefined) {

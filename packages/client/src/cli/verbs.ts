@@ -8,6 +8,7 @@ import { responseCodeName } from '@ns/protocol';
 import { ResponseError } from '../errors.js';
 import type { NameServerAdmin } from '../admin/name-server-admin.js';
 import type { NodeResult } from '../admin/node-result.js';
+import { fanOut } from '../admin/node-result.js';
 import { formatJson, renderTable } from './format.js';
 
 export type OptionSpec =
@@ -72,6 +73,53 @@ function reportNodes<T>(
   if (failed.length > 0) {
     throw new VerbFailure(
       `${what} failed on ${failed.length} of ${results.length} name server(s): ${failed
+        .map((r) => r.addr)
+        .join(', ')}`,
+    );
+  }
+}
+
+/** Reads from every node in parallel: KV items are per node, so one node's answer proves little. */
+async function readEveryNode<T>(
+  ctx: VerbContext,
+  read: (addr: string) => Promise<T | undefined>,
+): Promise<NodeResult<T | undefined>[]> {
+  return fanOut(await ctx.admin.addresses(), read);
+}
+
+/**
+ * Prints --json results (`value: null` where the node does not have the item) and fails unless
+ * every node answered and has the item.
+ */
+function requireFoundEverywhere<T>(
+  ctx: VerbContext,
+  results: readonly NodeResult<T | undefined>[],
+  verb: string,
+  what: string,
+): void {
+  if (ctx.json) {
+    ctx.out(
+      formatJson(
+        results.map((r) =>
+          r.ok
+            ? { addr: r.addr, ok: true, value: r.value ?? null }
+            : { addr: r.addr, ok: false, error: describeError(r.error) },
+        ),
+      ),
+    );
+  }
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    throw new VerbFailure(
+      `${verb} failed on ${failed.length} of ${results.length} name server(s): ${failed
+        .map((r) => r.addr)
+        .join(', ')}`,
+    );
+  }
+  const missing = results.filter((r) => r.ok && r.value === undefined);
+  if (missing.length > 0) {
+    throw new VerbFailure(
+      `no ${what} on ${missing.length} of ${results.length} name server(s): ${missing
         .map((r) => r.addr)
         .join(', ')}`,
     );
@@ -239,6 +287,56 @@ export const VERBS: readonly Verb[] = [
         'deleteKvConfig',
         ({ addr }) => `delete kv config from namespace success. [${addr}]`,
       );
+    },
+  },
+  {
+    name: 'getKvConfig',
+    summary: 'Show a KV config item as each name server holds it (KV is not replicated)',
+    options: {
+      namespace: { type: 'string', short: 's', description: 'namespace' },
+      key: { type: 'string', short: 'k', description: 'key' },
+    },
+    required: ['namespace', 'key'],
+    async run(ctx) {
+      const namespace = str(ctx.values, 'namespace');
+      const key = str(ctx.values, 'key');
+      const results = await readEveryNode(ctx, (addr) =>
+        ctx.admin.getKVConfig(namespace, key, { addr }),
+      );
+      if (!ctx.json) {
+        const rows = results.map((r) => [
+          r.addr,
+          r.ok ? (r.value ?? '(not found)') : `FAILED: ${describeError(r.error)}`,
+        ]);
+        ctx.out(renderTable(['Name Server', 'Value'], rows));
+      }
+      requireFoundEverywhere(
+        ctx,
+        results,
+        'getKvConfig',
+        `key '${key}' in namespace '${namespace}'`,
+      );
+    },
+  },
+  {
+    name: 'getKvList',
+    summary: 'Show every KV config item of a namespace as each name server holds it',
+    options: { namespace: { type: 'string', short: 's', description: 'namespace' } },
+    required: ['namespace'],
+    async run(ctx) {
+      const namespace = str(ctx.values, 'namespace');
+      const results = await readEveryNode(ctx, (addr) =>
+        ctx.admin.getKVListByNamespace(namespace, { addr }),
+      );
+      if (!ctx.json) {
+        const rows = results.flatMap((r): string[][] => {
+          if (!r.ok) return [[r.addr, '-', `FAILED: ${describeError(r.error)}`]];
+          if (r.value === undefined) return [[r.addr, '-', '(namespace not found)']];
+          return [...r.value.keys()].sort().map((k) => [r.addr, k, r.value?.get(k) ?? '']);
+        });
+        ctx.out(renderTable(['Name Server', 'Key', 'Value'], rows));
+      }
+      requireFoundEverywhere(ctx, results, 'getKvList', `namespace '${namespace}'`);
     },
   },
   {

@@ -56,6 +56,7 @@ export class Connection {
   #rejectReady!: (err: Error) => void;
   #lastSocketError: Error | undefined;
   #consecutiveTimeouts = 0;
+  #opened = false;
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
@@ -111,6 +112,11 @@ export class Connection {
 
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /** True once the TCP connection was established (false for a connect that failed). */
+  get opened(): boolean {
+    return this.#opened;
   }
 
   /** Number of requests waiting for a response. */
@@ -197,6 +203,7 @@ export class Connection {
   #onConnect(): void {
     if (this.#state !== 'connecting') return;
     this.#state = 'open';
+    this.#opened = true;
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     if (this.#options.idleTimeoutMs > 0) this.#socket.setTimeout(this.#options.idleTimeoutMs);

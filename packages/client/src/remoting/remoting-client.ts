@@ -300,7 +300,11 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
       onClose: (closed, cause) => {
         // A newer connection may already have replaced this one.
         if (this.#connections.get(addr) === closed) this.#connections.delete(addr);
-        if (cause === undefined) log.debug({ addr }, 'remoting connection closed');
+        if (!closed.opened) {
+          // The caller gets the RemotingConnectError and decides how loud it is: a node that is
+          // down would otherwise add a line per retry.
+          log.debug({ addr, err: cause }, 'remoting connect failed');
+        } else if (cause === undefined) log.debug({ addr }, 'remoting connection closed');
         else log.info({ addr, err: cause }, 'remoting connection closed');
         this.emit('disconnect', addr, cause);
       },
