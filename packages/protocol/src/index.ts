@@ -233,3 +233,38 @@ export type { JavaMapShape, JsonFlavour } from './json/fastjson-writer.js';
 export { writeDataVersion } from './bodies/data-version.js';
 export { TOPIC_CONFIG_TABLE_SHAPE } from './bodies/topic-config-serialize-wrapper.js';
 export { BROKER_ADDR_TABLE_SHAPE, CLUSTER_ADDR_TABLE_SHAPE } from './bodies/cluster-info.js';
+
+// Cross-node consistency: route digests (GET /digest of the admin port) and their comparison
+export {
+  DigestFormatError,
+  parseDigestTopics,
+  parseRouteDigest,
+  ROUTE_DIGEST_FORMAT,
+} from './consistency/route-digest.js';
+export type {
+  DigestBroker,
+  DigestBrokerGroup,
+  DigestCluster,
+  DigestDataVersion,
+  DigestTopicQueue,
+  DigestTopics,
+  RouteDigest,
+} from './consistency/route-digest.js';
+export {
+  compareRouteDigests,
+  explainTopicDifference,
+} from './consistency/compare-route-digests.js';
+export type {
+  AddressesDiffer,
+  BrokerMissing,
+  BrokerNameMissing,
+  ClusterDiffers,
+  ConsistencyReport,
+  DataVersionDiffers,
+  NodeDigest,
+  RouteDifference,
+  TopicDifference,
+  TopicsDiffer,
+} from './consistency/compare-route-digests.js';
+export { NodeListError, parseNodeList } from './consistency/node-address.js';
+export type { DigestNode, ParseNodeListOptions } from './consistency/node-address.js';
