@@ -266,5 +266,12 @@ export type {
   TopicDifference,
   TopicsDiffer,
 } from './consistency/compare-route-digests.js';
+export { checkConsistency } from './consistency/consistency-check.js';
+export type {
+  ConsistencyCheckOptions,
+  ConsistencyCheckResult,
+  FetchJson,
+  NodeFailure,
+} from './consistency/consistency-check.js';
 export { NodeListError, parseNodeList } from './consistency/node-address.js';
 export type { DigestNode, ParseNodeListOptions } from './consistency/node-address.js';

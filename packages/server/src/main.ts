@@ -112,7 +112,11 @@ async function main(): Promise<number | null> {
     process.exit(EXIT_CRASH);
   });
 
-  const server = new NameServer({ config, logger });
+  const server = new NameServer({
+    config,
+    logger,
+    configOrigin: { sources: loaded.sources, defaults: { homeDir, env: process.env } },
+  });
   installSignalHandlers(server, logger, flushSync);
   let address;
   try {

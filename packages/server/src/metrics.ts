@@ -15,6 +15,11 @@ import type { ProtocolErrorCode } from '@ns/protocol';
 export interface MetricsViews {
   brokerCount(): number;
   topicCount(): number;
+  /**
+   * The route digest as an unsigned 32-bit number (GET /digest's `digest`). Every node of a
+   * NameServer cluster should expose the same value; see the README for the alert rule.
+   */
+  routeDigest?(): number;
 }
 
 export interface CreateMetricsOptions {
@@ -219,6 +224,17 @@ export function createMetrics(
       this.set(views.topicCount());
     },
   });
+  const routeDigest = views.routeDigest;
+  if (routeDigest !== undefined) {
+    new Gauge({
+      name: 'namesrv_route_digest',
+      help: 'Route digest (GET /digest) as a 32-bit number: equal on nodes that agree on routes',
+      registers,
+      collect() {
+        this.set(routeDigest());
+      },
+    });
+  }
   const registrations = new Counter({
     name: 'namesrv_broker_registrations_total',
     help: 'REGISTER_BROKER requests applied',

@@ -8,11 +8,19 @@
  * those still open after `shutdownTimeoutMillis`), close HTTP, flush logs. Signals and exit
  * codes belong to main.ts only.
  */
-import type { ConfigKey, NamesrvConfig } from './config/index.js';
+import { ORDER_TOPIC_CONFIG_NAMESPACE } from '@ns/protocol';
+import type { ConfigKey, ConfigSource, DefaultsContext, NamesrvConfig } from './config/index.js';
 import { ConfigHolder } from './config-holder.js';
 import { CountingKVConfigManager, CountingRouteInfoManager } from './counting-managers.js';
 import { Dispatcher } from './handlers/dispatcher.js';
-import { HttpAdminError, HttpAdminServer, startupReadiness } from './http/index.js';
+import { RouteDigestTracker } from './digest/index.js';
+import {
+  configEntries,
+  HttpAdminError,
+  HttpAdminServer,
+  loadConsoleAssets,
+  startupReadiness,
+} from './http/index.js';
 import {
   KVConfigCorruptError,
   KVConfigFileStore,
@@ -38,6 +46,14 @@ export interface NameServerOptions {
   clock?: Clock;
   /** Export prom-client's default process metrics (default true; tests turn it off). */
   defaultMetrics?: boolean;
+  /**
+   * Where each config value came from and what the defaults were computed from (loadConfig's
+   * `sources` and its input), for the console's configuration page. Default: all `default`.
+   */
+  configOrigin?: {
+    readonly sources: ReadonlyMap<ConfigKey, ConfigSource>;
+    readonly defaults: DefaultsContext;
+  };
 }
 
 export interface NameServerAddress {
@@ -52,6 +68,7 @@ export interface NameServerAddress {
 interface Running {
   kvConfigManager: KVConfigManager;
   routeInfoManager: RouteInfoManager;
+  routeDigest: RouteDigestTracker;
   dispatcher: Dispatcher;
   transport: RemotingServer;
   http: HttpAdminServer | null;
@@ -76,19 +93,27 @@ export class NameServer {
   private running: Running | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private closePromise: Promise<void> | null = null;
+  private readonly configSources: Map<ConfigKey, ConfigSource>;
+  private readonly configDefaults: DefaultsContext;
 
   constructor(options: NameServerOptions) {
     this.configHolder = new ConfigHolder(options.config);
     this.logger = options.logger ?? createSilentLogger();
     this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.configSources = new Map(options.configOrigin?.sources);
+    this.configDefaults = options.configOrigin?.defaults ?? { homeDir: '~', env: {} };
     this.metrics = createMetrics(
       {
         brokerCount: () => this.running?.routeInfoManager.getCounts().brokers ?? 0,
         topicCount: () => this.running?.routeInfoManager.getCounts().topics ?? 0,
+        routeDigest: () => this.running?.routeDigest.digestValue() ?? 0,
       },
       { defaultMetrics: options.defaultMetrics ?? true },
     );
     this.configHolder.onChange((next, _previous, changed) => {
+      for (const key of changed) {
+        this.configSources.set(key, { kind: 'remote', detail: 'UPDATE_NAMESRV_CONFIG' });
+      }
       this.onConfigChanged(next, changed);
     });
   }
@@ -173,6 +198,7 @@ export class NameServer {
       this.running = {
         kvConfigManager,
         routeInfoManager,
+        routeDigest: new RouteDigestTracker(routeInfoManager),
         dispatcher,
         transport,
         http: null,
@@ -186,7 +212,7 @@ export class NameServer {
       this.running.address = { host: bound.host, port: bound.port, httpPort: null };
       this.throwIfClosedDuringStart();
       if (config.httpPort >= 0) {
-        const http = this.createHttp(routeInfoManager);
+        const http = this.createHttp(routeInfoManager, kvConfigManager, this.running.routeDigest);
         this.running.http = http;
         const httpBound = await http.start().catch((err: unknown) => {
           throw err instanceof HttpAdminError && err.code === 'NS_HTTP_LISTEN_FAILED'
@@ -226,6 +252,7 @@ export class NameServer {
     for (const t of this.timers.splice(0)) clearInterval(t);
     await transportClosed;
     await running?.http?.close();
+    running?.routeDigest.close();
     this.state = 'closed';
     if (wasRunning) this.logger.info({}, 'name server stopped');
     await flushLogger(this.logger);
@@ -243,7 +270,11 @@ export class NameServer {
     return this.running;
   }
 
-  private createHttp(routes: RouteInfoManager): HttpAdminServer {
+  private createHttp(
+    routes: RouteInfoManager,
+    kv: KVConfigManager,
+    digest: RouteDigestTracker,
+  ): HttpAdminServer {
     const config = this.config;
     const clock = this.clock;
     const waited = startupReadiness({
@@ -260,7 +291,15 @@ export class NameServer {
         brokers: () => routes.getBrokerLiveViews(),
         topics: () => routes.getAllTopicList(),
         topicRoute: (topic) => routes.pickupTopicRouteData(topic),
+        onRouteChanged: (listener) => routes.onRouteChanged(listener),
+        orderTopicConf: (topic) => kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic),
+        routeDigest: () => digest.digest(),
+        digestTopics: (brokerName) => digest.topicsOf(brokerName),
+        kvConfig: () => kv.snapshot(),
+        config: () => configEntries(this.config, this.configSources, this.configDefaults),
+        consistencyNodes: () => this.config.consistencyNodes,
       },
+      console: loadConsoleAssets(),
       metrics: this.metrics,
       // Not ready before start() finished or once close() began, so balancers drain us first.
       isReady: () => this.state === 'running' && waited(),

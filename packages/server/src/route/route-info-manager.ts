@@ -558,6 +558,7 @@ export class RouteInfoManager {
         dataVersion,
         connectionId,
         haServerAddr: req.haServerAddr,
+        brokerVersion: req.brokerVersion ?? null,
         bodyTag: null,
         bodyTopicStamp: 0,
         bodyDeleteFlag: false,
@@ -581,6 +582,7 @@ export class RouteInfoManager {
       live.heartbeatTimeoutMillis = timeout;
       live.dataVersion = dataVersion;
       live.haServerAddr = req.haServerAddr;
+      live.brokerVersion = req.brokerVersion ?? null;
     }
     if (!unchanged) {
       const entry = this.brokerLiveTable.get(key)!;
@@ -978,6 +980,7 @@ export class RouteInfoManager {
         brokerId: live.brokerId,
         brokerAddr: live.brokerAddr,
         haServerAddr: live.haServerAddr,
+        brokerVersion: live.brokerVersion,
         connectionId: live.connectionId,
         lastUpdateTimestamp: live.lastUpdateTimestamp,
         lastUpdateAgeMillis: now - live.lastUpdateTimestamp,
