@@ -134,3 +134,16 @@ export type {
 } from './admin/name-server-admin.js';
 export { allOk, fanOut } from './admin/node-result.js';
 export type { NodeResult } from './admin/node-result.js';
+
+// Cross-node consistency (route digests on the nodes' HTTP admin ports)
+export {
+  checkNodes,
+  DEFAULT_DIGEST_TIMEOUT_MS,
+  fetchDigestTopics,
+  fetchRouteDigest,
+} from './admin/route-digest-client.js';
+export type {
+  CheckNodesOptions,
+  CheckNodesResult,
+  RouteDigestClientOptions,
+} from './admin/route-digest-client.js';
