@@ -10,8 +10,8 @@ export interface Series {
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 600;
-const H = 160;
+const W = 420;
+const H = 150;
 const PAD = { left: 44, right: 8, top: 10, bottom: 18 };
 
 function svg<K extends keyof SVGElementTagNameMap>(

@@ -2,7 +2,6 @@
  * The console's entry: a hash router over the pages (so the node serves one HTML file and any
  * link works on reload), the navigation, and the node's identity in the header.
  */
-import { getJson } from './api.js';
 import { h, replace } from './dom.js';
 import { configView } from './views/config.js';
 import { consistencyView } from './views/consistency.js';
@@ -71,12 +70,6 @@ replace(
 window.addEventListener('hashchange', route);
 route();
 
-// Which node this is: the page may be one of several open side by side.
-getJson<{ config: { key: string; value: unknown }[] }>('/config').then(
-  (r) => {
-    const port = r.config.find((e) => e.key === 'listenPort')?.value;
-    const node = document.getElementById('node');
-    if (node !== null) node.textContent = `${location.hostname} · remoting port ${String(port)}`;
-  },
-  () => undefined,
-);
+// Which node this is (several consoles may be open side by side): the admin address it came from.
+const node = document.getElementById('node');
+if (node !== null) node.textContent = location.host;

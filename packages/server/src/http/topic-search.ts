@@ -22,6 +22,8 @@ export class TopicSearch {
   private readonly list: () => Iterable<string>;
   private readonly unsubscribe: () => void;
   private sorted: string[] | null = null;
+  /** `sorted`, lower-cased, built on the first search (most pages never search). */
+  private lowered: string[] | null = null;
 
   constructor(
     list: () => Iterable<string>,
@@ -32,6 +34,7 @@ export class TopicSearch {
     // (sorting 50,000 names takes milliseconds) and changes are rare in the steady state.
     this.unsubscribe = onRouteChanged(() => {
       this.sorted = null;
+      this.lowered = null;
     });
   }
 
@@ -52,7 +55,14 @@ export class TopicSearch {
   page(q: string, offset: number, limit: number): TopicPage {
     const all = this.all();
     const needle = q.toLowerCase();
-    const matches = needle === '' ? all : all.filter((t) => t.toLowerCase().includes(needle));
+    let matches: readonly string[] = all;
+    if (needle !== '') {
+      const lowered = (this.lowered ??= all.map((t) => t.toLowerCase()));
+      const found: string[] = [];
+      for (let i = 0; i < lowered.length; i++)
+        if (lowered[i]!.includes(needle)) found.push(all[i]!);
+      matches = found;
+    }
     const start = Math.min(Math.max(0, offset), matches.length);
     const size = Math.min(Math.max(1, limit), MAX_PAGE_LIMIT);
     return {
