@@ -84,7 +84,7 @@ function render(el: HTMLElement, digest: RouteDigest, brokers: readonly LiveBrok
             ),
           ),
           table(
-            ['id', 'address', 'version', 'DataVersion', 'last heard', 'HA address'],
+            ['id', 'address', 'last heard', 'version', 'DataVersion', 'HA address'],
             members.map((b) => [
               h(
                 'span',
@@ -92,15 +92,18 @@ function render(el: HTMLElement, digest: RouteDigest, brokers: readonly LiveBrok
                 b.brokerId === 0 ? '0 master' : `${b.brokerId} slave`,
               ),
               h('span', { class: 'mono', 'data-broker-addr': b.brokerAddr }, b.brokerAddr),
+              ageCell(b),
               versionName(b.brokerVersion),
               b.dataVersion === null
                 ? '-'
                 : h(
                     'span',
-                    { title: formatTime(b.dataVersion.timestamp) },
-                    `${b.dataVersion.counter} @ ${formatTime(b.dataVersion.timestamp)}`,
+                    {
+                      class: 'nowrap',
+                      title: `counter ${b.dataVersion.counter}, changed ${formatTime(b.dataVersion.timestamp)}`,
+                    },
+                    `${b.dataVersion.counter} · ${formatTime(b.dataVersion.timestamp)}`,
                   ),
-              ageCell(b),
               h('span', { class: 'mono' }, b.haServerAddr ?? '-'),
             ]),
             { class: 'brokers' },
