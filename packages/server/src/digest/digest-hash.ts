@@ -29,10 +29,14 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** Hash of one (topic, QueueData) entry of a broker name's topic set. */
-export function topicQueueHash(topic: string, qd: Readonly<QueueData>): number {
-  let h = fnvString(FNV_OFFSET, topic);
-  h = fnvInt(h, qd.readQueueNums);
+/** The topic-name part of its entries' hashes, computed once for all its broker names. */
+export function topicSeed(topic: string): number {
+  return fnvString(FNV_OFFSET, topic);
+}
+
+/** Hash of one (topic, QueueData) entry of a broker name's topic set; `seed` = topicSeed(topic). */
+export function topicQueueHash(seed: number, qd: Readonly<QueueData>): number {
+  let h = fnvInt(seed, qd.readQueueNums);
   h = fnvInt(h, qd.writeQueueNums);
   h = fnvInt(h, qd.perm);
   h = fnvInt(h, qd.topicSysFlag);

@@ -2,7 +2,7 @@
  * Keeps the node's route digest (see @ns/protocol's route-digest.ts) up to date cheaply.
  *
  * The expensive part is the per-broker-name topic summary (50,000 topics × several broker
- * names). It is maintained incrementally: the route table's change listener hands over the set of
+ * names: about 0.2 s to build from scratch). It is maintained incrementally: the route table's change listener hands over the set of
  * topics whose route may have changed (nothing is done then but keeping a reference to that set);
  * when a digest is asked for, only those topics are looked at again. Each topic's last seen
  * QueueData objects (frozen, shared with the route table, so remembering them costs one array of
@@ -13,17 +13,17 @@
  *
  * Cost of digest(): O(broker processes + topics changed since the last call).
  */
-import type { QueueData, RouteDigest, DigestTopics } from '@ns/protocol';
+import type { DigestTopics, QueueData, RouteDigest } from '@ns/protocol';
 import { ROUTE_DIGEST_FORMAT } from '@ns/protocol';
 import type { RouteInfoManager } from '../route/index.js';
-import { hex8, textHash, topicQueueHash } from './digest-hash.js';
+import { hex8, textHash, topicQueueHash, topicSeed } from './digest-hash.js';
 
 /** The route table operations the tracker reads; RouteInfoManager fits. */
 export type DigestRouteSource = Pick<
   RouteInfoManager,
   | 'onRouteChanged'
   | 'getAllTopicList'
-  | 'pickupTopicRouteData'
+  | 'getQueueDatas'
   | 'getAllClusterInfo'
   | 'getBrokerLiveViews'
 >;
@@ -183,25 +183,27 @@ export class RouteDigestTracker {
   private refold(topic: string): void {
     const old = this.folded.get(topic);
     if (old !== undefined) {
-      for (const qd of old) this.fold(topic, qd, -1);
+      const seed = topicSeed(topic);
+      for (const qd of old) this.fold(seed, qd, -1);
     }
-    // The route a client would get: a topic none of whose broker names has a group is absent.
-    const now = this.source.pickupTopicRouteData(topic)?.queueDatas ?? [];
-    if (now.length === 0) {
+    const byBroker = this.source.getQueueDatas(topic);
+    if (byBroker === undefined || byBroker.size === 0) {
       this.folded.delete(topic);
       return;
     }
-    for (const qd of now) this.fold(topic, qd, 1);
+    const now = [...byBroker.values()];
+    const seed = topicSeed(topic);
+    for (const qd of now) this.fold(seed, qd, 1);
     this.folded.set(topic, now);
   }
 
-  private fold(topic: string, qd: Readonly<QueueData>, delta: 1 | -1): void {
+  private fold(seed: number, qd: Readonly<QueueData>, delta: 1 | -1): void {
     let g = this.groups.get(qd.brokerName);
     if (g === undefined) {
       g = { count: 0, hash: 0 };
       this.groups.set(qd.brokerName, g);
     }
-    g.hash = (g.hash ^ topicQueueHash(topic, qd)) >>> 0;
+    g.hash = (g.hash ^ topicQueueHash(seed, qd)) >>> 0;
     g.count += delta;
     if (g.count === 0) this.groups.delete(qd.brokerName);
   }

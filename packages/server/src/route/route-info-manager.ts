@@ -811,6 +811,14 @@ export class RouteInfoManager {
     return route;
   }
 
+  /**
+   * The topic's QueueData by broker name, read-only and live (the route digest reads it; it must
+   * not be kept across mutations, the QueueData objects themselves are frozen and may be).
+   */
+  getQueueDatas(topic: string): ReadonlyMap<string, Readonly<QueueData>> | undefined {
+    return this.topicQueueTable.get(topic);
+  }
+
   /** WIPE_WRITE_PERM_OF_BROKER: clears PERM_WRITE; returns the number of topics of the broker. */
   wipeWritePermOfBroker(brokerName: string): number {
     try {
