@@ -224,8 +224,8 @@ export function createMetrics(
       this.set(views.topicCount());
     },
   });
-  const routeDigest = views.routeDigest;
-  if (routeDigest !== undefined) {
+  if (views.routeDigest !== undefined) {
+    const routeDigest = (): number => views.routeDigest?.() ?? 0;
     new Gauge({
       name: 'namesrv_route_digest',
       help: 'Route digest (GET /digest) as a 32-bit number: equal on nodes that agree on routes',

@@ -73,7 +73,7 @@ function matrix(result: ConsistencyResult): HTMLElement {
           h(
             'th',
             { scope: 'row', class: 'sub' },
-            h('span', { class: 'mono' }, `${b.brokerAddr}`),
+            h('span', { class: 'mono' }, b.brokerAddr),
             h('small', null, ` id ${b.brokerId}`),
           ),
           ...nodes.map((n) => {

@@ -71,8 +71,8 @@ export const metricsView: View = (root) => {
         h(
           'div',
           { class: 'card stat' },
-          h('div', { class: 'stat-value' }, value!),
-          h('div', { class: 'stat-label' }, label!),
+          h('div', { class: 'stat-value' }, value),
+          h('div', { class: 'stat-label' }, label),
         ),
       ),
     );

@@ -25,19 +25,18 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
     await res.body?.cancel();
     throw new Error(`${what}: HTTP ${res.status} (is it a nameserver-ts admin port?)`);
   }
-  const reader = res.body?.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for (;;) {
-      const { done, value } = (await reader?.read()) ?? { done: true, value: undefined };
-      if (done) break;
-      size += value.byteLength;
-      if (size > options.maxBytes) {
-        await reader?.cancel();
-        throw new Error(`${what}: body larger than ${options.maxBytes} bytes`);
+    if (res.body !== null) {
+      // Node types the web stream loosely; its chunks are bytes.
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        size += chunk.byteLength;
+        if (size > options.maxBytes) {
+          throw new Error(`${what}: body larger than ${options.maxBytes} bytes`);
+        }
+        chunks.push(Buffer.from(chunk));
       }
-      chunks.push(value);
     }
   } catch (err) {
     if (err instanceof Error && err.message.startsWith(what)) throw err;

@@ -415,8 +415,7 @@ describe('HttpAdminServer', () => {
             }
           : undefined,
     };
-    const { server, get } = await start({ console: assets });
-    void server;
+    const { get } = await start({ console: assets });
     const res = await get('/console/');
     expect(res.status).toBe(200);
     expect(res.text).toBe(index.toString());
