@@ -56,9 +56,13 @@ export async function checkConsistency(
     }),
   );
   const digests = read.filter((d): d is NodeDigest => d !== null);
-  if (digests.length === 0) return { digests, report: null, failures };
+  // Reads finish in any order; report failures in list order.
+  const order = new Map(nodes.map((n, i) => [n.node, i]));
+  const sorted = (): NodeFailure[] =>
+    failures.sort((a, b) => order.get(a.node)! - order.get(b.node)!);
+  if (digests.length === 0) return { digests, report: null, failures: sorted() };
   const report = compareRouteDigests(digests);
-  if (report.agree) return { digests, report, failures };
+  if (report.agree) return { digests, report, failures: sorted() };
 
   const urlOf = new Map(nodes.map((n) => [n.node, n.adminUrl]));
   const differences = await Promise.all(
@@ -82,5 +86,5 @@ export async function checkConsistency(
         : d;
     }),
   );
-  return { digests, report: { ...report, differences }, failures };
+  return { digests, report: { ...report, differences }, failures: sorted() };
 }
