@@ -33,7 +33,7 @@ export const topicDetailView: View = (root, { args }) => {
               q.brokerName,
               q.readQueueNums,
               q.writeQueueNums,
-              permText(q.perm),
+              h('span', { class: 'nowrap' }, permText(q.perm)),
               q.topicSysFlag,
             ]),
             { class: 'queues' },

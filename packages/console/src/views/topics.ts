@@ -70,7 +70,7 @@ export const topicsView: View = (root, { query }) => {
                 h('a', { href: topicHref(t.topic), class: 'mono', 'data-topic': t.topic }, t.topic),
                 t.brokerNames.join(', '),
                 `${t.readQueueNums} / ${t.writeQueueNums}`,
-                t.perms.map(permText).join(', '),
+                h('span', { class: 'nowrap' }, t.perms.map(permText).join(', ')),
               ]),
               { class: 'topics' },
             ),
