@@ -50,6 +50,7 @@ describe('nsadmin checkNodes', () => {
     const lacking = `http://127.0.0.1:${nodes[2]!.httpPort}`;
     const diverged = await runNsadmin(scope, ['checkNodes', '-n', list]);
     expect(diverged.code).toBe(1);
+    expect(diverged.stderr).toBe('nsadmin: checkNodes: the nodes differ (1 difference)');
     expect(diverged.stdout).toContain('DIVERGENCE: 1 difference');
     expect(diverged.stdout).toContain(
       `broker ${partial.spec.brokerName} (cluster ${cluster}, 0=127.0.0.1:42021) is missing on ${lacking} (present on http://127.0.0.1:${nodes[0]!.httpPort}, http://127.0.0.1:${nodes[1]!.httpPort})`,
@@ -75,6 +76,7 @@ describe('nsadmin checkNodes', () => {
     await nodes[2]!.process.kill();
     const down = await runNsadmin(scope, ['checkNodes', '-n', list, '--timeout', '2000']);
     expect(down.code).toBe(2);
+    expect(down.stderr).toBe(`nsadmin: checkNodes: cannot read 1 of 3 node(s): ${lacking}`);
     expect(down.stdout).toContain(`FAILED ${lacking}: GET ${lacking}/digest:`);
     expect(down.stdout).toContain('OK: the 2 readable nodes agree');
   });

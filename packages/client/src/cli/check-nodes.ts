@@ -49,8 +49,17 @@ export const checkNodesVerb: StandaloneVerb = {
       throw err;
     }
     ctx.out(ctx.json ? formatJson(result) : formatCheckNodes(result));
-    if (result.failures.length > 0 || result.report === null) return EXIT_UNREADABLE;
-    return result.report.agree ? EXIT_AGREE : EXIT_DIVERGED;
+    const unreadable = [...new Set(result.failures.map((f) => f.node))];
+    if (unreadable.length > 0 || result.report === null) {
+      ctx.fail(
+        `cannot read ${unreadable.length} of ${result.nodes.length} node(s): ${unreadable.join(', ')}`,
+      );
+      return EXIT_UNREADABLE;
+    }
+    if (result.report.agree) return EXIT_AGREE;
+    const n = result.report.differences.length;
+    ctx.fail(`the nodes differ (${n} difference${n === 1 ? '' : 's'})`);
+    return EXIT_DIVERGED;
   },
 };
 

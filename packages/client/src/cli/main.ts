@@ -122,6 +122,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         json: values.json === true,
         timeoutMs,
         out: (text) => io.stdout.write(text),
+        fail: (why) => io.stderr.write(`nsadmin: ${verb.name}: ${oneLine(why)}\n`),
       });
     } catch (err) {
       if (err instanceof CheckNodesUsageError) return fail(EXIT_USAGE, err.message);

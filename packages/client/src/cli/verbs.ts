@@ -45,6 +45,8 @@ export interface StandaloneContext {
   readonly json: boolean;
   readonly timeoutMs: number | undefined;
   readonly out: (text: string) => void;
+  /** The one-line reason of a non-zero exit, printed on stderr as `nsadmin: <verb>: <why>`. */
+  readonly fail: (why: string) => void;
 }
 
 /** A verb that does not use the remoting admin client and picks its own exit code. */
