@@ -5,8 +5,8 @@
  * Why HTTP and not a remoting request: the digest belongs to the process that owns the route
  * table and the admin port, it is plain JSON that curl, Prometheus and the console read too, and
  * a private remoting request code would have to be kept clear of every RocketMQ version's codes.
- * The admin port of `host:port` is taken to be port + 1 (the node's default httpPort is listenPort
- * + 1) unless `httpPort` or an `http://host:port` entry says otherwise.
+ * The admin port of `host:port` is taken to be port + 1 (the stock 9876/9877) unless `httpPort`
+ * or an `http://host:port` entry says otherwise.
  */
 import { checkConsistency, parseDigestTopics, parseNodeList, parseRouteDigest } from '@ns/protocol';
 import type { ConsistencyCheckResult, DigestNode, DigestTopics, RouteDigest } from '@ns/protocol';

@@ -1,9 +1,10 @@
 /**
  * Where a node's HTTP admin port is, given how an operator names the node. The consistency check
  * takes the list brokers and clients already use (`host:port;host:port`, the remoting ports) and
- * reads each node's digest from its admin port, by default the remoting port + 1 (the node's
- * default httpPort is listenPort + 1; the stock 9876 gives 9877). An entry written as
- * `http://host:port` names the admin port itself, for nodes whose httpPort is set apart.
+ * reads each node's digest from its admin port, by default the remoting port + 1 (the stock ports
+ * are 9876 and 9877, and nodes sharing a host are given port pairs that way). `httpPort` sets one
+ * admin port for every node; an entry written as `http://host:port` names a node's admin port
+ * itself, for nodes whose httpPort is set apart.
  */
 
 export interface DigestNode {
