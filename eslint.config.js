@@ -49,6 +49,16 @@ export default tseslint.config(
     },
   },
   {
+    // The console is browser code with its own compiler settings (DOM, no Node types).
+    files: ['packages/console/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        project: ['./packages/console/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     files: ['packages/protocol/src/**/*.ts'],
     ignores: ['packages/protocol/src/**/*.test.ts'],
     rules: {

@@ -5,7 +5,7 @@
  * response was wrong. Speed is never asserted; the full run reports targets, met or missed. The
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
- * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, dead,
+ * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops, dead,
  * failover, codec), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
  * names each node's pid; summarize one with bench/profile-top.ts).
  */
@@ -31,6 +31,7 @@ import {
 import type { RouteNode } from './scenarios/route.js';
 import { runRegistration } from './scenarios/registration.js';
 import { runMemory } from './scenarios/memory.js';
+import { runOps } from './scenarios/ops.js';
 import { runDeadBroker } from './scenarios/dead-broker.js';
 import { runFailover } from './scenarios/failover.js';
 import { runCodec } from './scenarios/codec.js';
@@ -41,6 +42,7 @@ const SCENARIOS = [
   'churn',
   'registration',
   'memory',
+  'ops',
   'dead',
   'failover',
   'codec',
@@ -208,6 +210,9 @@ export async function main(argv: string[]): Promise<number> {
   });
   await attempt('memory', async () => {
     results.memory = await runMemory(profile, log);
+  });
+  await attempt('ops', async () => {
+    results.ops = await runOps(profile, log);
   });
   await attempt('dead', async () => {
     results.deadBroker = await runDeadBroker(profile, log);

@@ -12,6 +12,8 @@ export interface Profile {
   registration: { sizes: { topics: number; reps: number }[] };
   churn: { durationMs: number };
   memory: { topics: number; groups: number };
+  /** The operator's views (digest, console requests) on a table of this size. */
+  ops: { topics: number; groups: number; rounds: number };
   dead: {
     closeReps: number;
     heartbeatBrokers: number;
@@ -48,6 +50,7 @@ export const FULL: Profile = {
   },
   churn: { durationMs: 5000 },
   memory: { topics: 40_000, groups: 8 },
+  ops: { topics: 50_000, groups: 8, rounds: 30 },
   dead: { closeReps: 5, heartbeatBrokers: 3, heartbeatTimeoutMillis: 2000, scanIntervalMs: 500 },
   failover: { nodes: 3, afterKillMs: 3000 },
   codec: { warmupMs: 500, measureMs: 2000, registerTopics: 10_000 },
@@ -69,6 +72,7 @@ export const SMOKE: Profile = {
   registration: { sizes: [{ topics: 1000, reps: 2 }] },
   churn: { durationMs: 1000 },
   memory: { topics: 2000, groups: 8 },
+  ops: { topics: 2000, groups: 2, rounds: 3 },
   dead: { closeReps: 2, heartbeatBrokers: 1, heartbeatTimeoutMillis: 1000, scanIntervalMs: 200 },
   failover: { nodes: 3, afterKillMs: 1500 },
   codec: { warmupMs: 50, measureMs: 200, registerTopics: 1000 },

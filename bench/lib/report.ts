@@ -253,6 +253,31 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
   }
 
+  if (r.ops !== undefined) {
+    const o = r.ops;
+    out.push("## Operator's views (digest, console requests)");
+    out.push('');
+    out.push(
+      `${o.topics} topics × ${o.groups} broker groups. Node CPU (process.cpuUsage): registering the table ${f0(o.registrationCpuMs)} ms; ` +
+        `first GET /digest (builds the digest of the whole table) **${f0(o.firstDigestCpuMs)} ms = ${f0(o.firstDigestVsRegistration * 100)} %** of that; ` +
+        `after one group's write permission was wiped (all its topics changed) ${f0(o.changedGroupDigestCpuMs)} ms; with nothing changed ${f1(o.unchangedDigestCpuMs)} ms.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['GET', 'bytes', 'median', 'p90', 'median / /healthz'],
+        o.http.map((h) => [
+          `\`${h.path}\``,
+          String(h.bytes),
+          `${f1(h.medianMs)} ms`,
+          `${f1(h.p90Ms)} ms`,
+          `${f1(h.vsHealthz)}×`,
+        ]),
+      ),
+    );
+    out.push('');
+  }
+
   if (r.deadBroker !== undefined) {
     const d = r.deadBroker;
     out.push('## Dead-broker detection');

@@ -3,6 +3,7 @@ import type { LevelResult } from './load-runner.js';
 import type { RouteResults, ChurnRun } from '../scenarios/route.js';
 import type { RegistrationResults } from '../scenarios/registration.js';
 import type { MemoryResults } from '../scenarios/memory.js';
+import type { OpsResults } from '../scenarios/ops.js';
 import type { DeadBrokerResults } from '../scenarios/dead-broker.js';
 import type { FailoverResults } from '../scenarios/failover.js';
 import type { CodecCase } from '../scenarios/codec.js';
@@ -36,6 +37,7 @@ export interface BenchResults {
   churn?: ChurnRun[];
   registration?: RegistrationResults;
   memory?: MemoryResults;
+  ops?: OpsResults;
   deadBroker?: DeadBrokerResults;
   failover?: FailoverResults;
   codec?: CodecCase[];

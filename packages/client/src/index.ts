@@ -156,3 +156,16 @@ export {
   readToolsYml,
   tlsFromCli,
 } from './cli/security-options.js';
+
+// Cross-node consistency (route digests on the nodes' HTTP admin ports)
+export {
+  checkNodes,
+  DEFAULT_DIGEST_TIMEOUT_MS,
+  fetchDigestTopics,
+  fetchRouteDigest,
+} from './admin/route-digest-client.js';
+export type {
+  CheckNodesOptions,
+  CheckNodesResult,
+  RouteDigestClientOptions,
+} from './admin/route-digest-client.js';

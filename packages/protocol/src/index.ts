@@ -242,3 +242,44 @@ export {
   aclSign,
   aclSignatureContent,
 } from './acl-signature.js';
+// Cross-node consistency: route digests (GET /digest of the admin port) and their comparison
+export {
+  DigestFormatError,
+  parseDigestTopics,
+  parseRouteDigest,
+  ROUTE_DIGEST_FORMAT,
+} from './consistency/route-digest.js';
+export type {
+  DigestBroker,
+  DigestBrokerGroup,
+  DigestCluster,
+  DigestDataVersion,
+  DigestTopicQueue,
+  DigestTopics,
+  RouteDigest,
+} from './consistency/route-digest.js';
+export {
+  compareRouteDigests,
+  explainTopicDifference,
+} from './consistency/compare-route-digests.js';
+export type {
+  AddressesDiffer,
+  BrokerMissing,
+  BrokerNameMissing,
+  ClusterDiffers,
+  ConsistencyReport,
+  DataVersionDiffers,
+  NodeDigest,
+  RouteDifference,
+  TopicDifference,
+  TopicsDiffer,
+} from './consistency/compare-route-digests.js';
+export { checkConsistency } from './consistency/consistency-check.js';
+export type {
+  ConsistencyCheckOptions,
+  ConsistencyCheckResult,
+  FetchJson,
+  NodeFailure,
+} from './consistency/consistency-check.js';
+export { NodeListError, parseNodeList } from './consistency/node-address.js';
+export type { DigestNode, ParseNodeListOptions } from './consistency/node-address.js';

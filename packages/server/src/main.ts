@@ -101,7 +101,11 @@ async function main(): Promise<number | null> {
     exitAfterDrain(EXIT_CRASH);
   });
 
-  const server = new NameServer({ config, logger });
+  const server = new NameServer({
+    config,
+    logger,
+    configOrigin: { sources: loaded.sources, defaults: { homeDir, env: process.env } },
+  });
   installSignalHandlers(server, logger);
   let address;
   try {

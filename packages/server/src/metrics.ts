@@ -15,6 +15,11 @@ import type { ProtocolErrorCode } from '@ns/protocol';
 export interface MetricsViews {
   brokerCount(): number;
   topicCount(): number;
+  /**
+   * The route digest as an unsigned 32-bit number (GET /digest's `digest`). Every node of a
+   * NameServer cluster should expose the same value; see the README for the alert rule.
+   */
+  routeDigest?(): number;
 }
 
 export interface CreateMetricsOptions {
@@ -267,6 +272,19 @@ export function createMetrics(
         this.set(views.topicCount());
       },
     });
+    if (views.routeDigest !== undefined) {
+      const routeDigest = (): number => views.routeDigest?.() ?? 0;
+      new Gauge({
+        name: 'namesrv_route_digest',
+        help: 'Route digest (GET /digest) as a 32-bit number: equal on nodes that agree on routes',
+        registers,
+        // One node's digest: the same in every process that reports it (only the owner does).
+        aggregator: 'max',
+        collect() {
+          this.set(routeDigest());
+        },
+      });
+    }
   }
   const registrations = new Counter({
     name: 'namesrv_broker_registrations_total',

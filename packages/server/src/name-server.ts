@@ -21,8 +21,15 @@
  * Signals and exit codes belong to main.ts only.
  */
 import { availableParallelism } from 'node:os';
-import type { ConfigKey, NamesrvConfig } from './config/index.js';
-import { HttpAdminServer, startupReadiness } from './http/index.js';
+import { ORDER_TOPIC_CONFIG_NAMESPACE } from '@ns/protocol';
+import type { ConfigKey, ConfigSource, DefaultsContext, NamesrvConfig } from './config/index.js';
+import { RouteDigestTracker } from './digest/index.js';
+import {
+  configEntries,
+  HttpAdminServer,
+  loadConsoleAssets,
+  startupReadiness,
+} from './http/index.js';
 import { KVConfigCorruptError, KVConfigFileStore, writeFileAtomicSync } from './kvconfig/index.js';
 import type { KVConfigManager } from './kvconfig/index.js';
 import { listenFailure } from './listen-error.js';
@@ -48,6 +55,14 @@ export interface NameServerOptions {
   clock?: Clock;
   /** Export prom-client's default process metrics (default true; tests turn it off). */
   defaultMetrics?: boolean;
+  /**
+   * Where each config value came from and what the defaults were computed from (loadConfig's
+   * `sources` and its input), for the console's configuration page. Default: all `default`.
+   */
+  configOrigin?: {
+    readonly sources: ReadonlyMap<ConfigKey, ConfigSource>;
+    readonly defaults: DefaultsContext;
+  };
 }
 
 export interface NameServerAddress {
@@ -75,6 +90,8 @@ interface Running {
   /** The worker processes, when servingWorkers > 1. */
   workers: ServingWorkers | null;
   acceptor: Acceptor;
+  /** What every node should agree on (GET /digest, the consistency view, a metric). */
+  routeDigest: RouteDigestTracker;
   http: HttpAdminServer | null;
   address: NameServerAddress;
 }
@@ -103,15 +120,20 @@ export class NameServer {
   private running: Running | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private closePromise: Promise<void> | null = null;
+  private readonly configSources: Map<ConfigKey, ConfigSource>;
+  private readonly configDefaults: DefaultsContext;
 
   constructor(options: NameServerOptions) {
     this.initialConfig = options.config;
     this.logger = options.logger ?? createSilentLogger();
     this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.configSources = new Map(options.configOrigin?.sources);
+    this.configDefaults = options.configOrigin?.defaults ?? { homeDir: '~', env: {} };
     this.metrics = createMetrics(
       {
         brokerCount: () => this.running?.owner.routes.getCounts().brokers ?? 0,
         topicCount: () => this.running?.owner.routes.getCounts().topics ?? 0,
+        routeDigest: () => this.running?.routeDigest.digestValue() ?? 0,
       },
       { defaultMetrics: options.defaultMetrics ?? true },
     );
@@ -157,6 +179,9 @@ export class NameServer {
       const transportOptions = transportOptionsOf(config);
       const owner = this.createOwner(config);
       owner.config.onChange((next, _previous, changed) => {
+        for (const key of changed) {
+          this.configSources.set(key, { kind: 'remote', detail: 'UPDATE_NAMESRV_CONFIG' });
+        }
         this.onConfigChanged(next, changed);
       });
       const workerCount = resolveServingWorkers(config.servingWorkers);
@@ -184,6 +209,7 @@ export class NameServer {
         serving,
         workers,
         acceptor,
+        routeDigest: new RouteDigestTracker(owner.routes),
         http: null,
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
       };
@@ -203,7 +229,7 @@ export class NameServer {
         this.logger.info({ servingWorkers: workerCount }, 'serving workers ready');
       }
       if (config.httpPort >= 0) {
-        const http = this.createHttp(owner);
+        const http = this.createHttp(owner, this.running.routeDigest);
         this.running.http = http;
         const httpBound = await http.start().catch((err: unknown) => {
           throw listenFailure(
@@ -248,6 +274,7 @@ export class NameServer {
     await stopped;
     await running?.owner.idle();
     await running?.http?.close();
+    running?.routeDigest.close();
     this.state = 'closed';
     if (wasRunning) this.logger.info({}, 'name server stopped');
     await flushLogger(this.logger);
@@ -335,7 +362,7 @@ export class NameServer {
     });
   }
 
-  private createHttp(owner: RegistryOwner): HttpAdminServer {
+  private createHttp(owner: RegistryOwner, digest: RouteDigestTracker): HttpAdminServer {
     const config = this.initialConfig;
     const clock = this.clock;
     const routes = owner.routes;
@@ -354,9 +381,15 @@ export class NameServer {
         brokers: () => routes.getBrokerLiveViews(),
         topics: () => routes.getAllTopicList(),
         topicRoute: (topic) => routes.pickupTopicRouteData(topic),
-        kvNamespaces: () => kv.snapshot().keys(),
-        kvNamespace: (namespace) => kv.getKVListByNamespace(namespace),
+        onRouteChanged: (listener) => routes.onRouteChanged(listener),
+        orderTopicConf: (topic) => kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic),
+        routeDigest: () => digest.digest(),
+        digestTopics: (brokerName) => digest.topicsOf(brokerName),
+        kvConfig: () => kv.snapshot(),
+        config: () => configEntries(this.config, this.configSources, this.configDefaults),
+        consistencyNodes: () => this.config.consistencyNodes,
       },
+      console: loadConsoleAssets(),
       metrics: {
         scrape: async () => {
           const others = await this.require().serving.otherMetrics();

@@ -15,7 +15,8 @@ import {
   SecurityOptionError,
   tlsFromCli,
 } from './security-options.js';
-import type { Verb } from './verbs.js';
+import { CheckNodesUsageError } from './check-nodes.js';
+import type { StandaloneVerb, Verb } from './verbs.js';
 import { describeError, oneLine, VerbFailure, VERBS } from './verbs.js';
 
 export interface CliIo {
@@ -51,7 +52,7 @@ function usage(): string {
   );
 }
 
-function verbUsage(verb: Verb): string {
+function verbUsage(verb: Verb | StandaloneVerb): string {
   const all = { ...verb.options, ...COMMON_OPTIONS };
   const lines = Object.entries(all).map(([name, spec]) => {
     const flag = `${'short' in spec && spec.short !== undefined ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ' <value>' : ''}`;
@@ -145,6 +146,30 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         EXIT_USAGE,
         `--timeout: expected a positive integer (ms), got '${values.timeout}'`,
       );
+    }
+  }
+
+  if ('standalone' in verb) {
+    const namesrvAddr =
+      typeof values.namesrvAddr === 'string' ? values.namesrvAddr : io.env.NAMESRV_ADDR;
+    if (namesrvAddr === undefined || namesrvAddr.trim() === '') {
+      return fail(
+        EXIT_USAGE,
+        'no name server address: give -n "host:port;host:port" or set NAMESRV_ADDR',
+      );
+    }
+    try {
+      return await verb.run({
+        namesrvAddr,
+        values,
+        json: values.json === true,
+        timeoutMs,
+        out: (text) => io.stdout.write(text),
+        fail: (why) => io.stderr.write(`nsadmin: ${verb.name}: ${oneLine(why)}\n`),
+      });
+    } catch (err) {
+      if (err instanceof CheckNodesUsageError) return fail(EXIT_USAGE, err.message);
+      throw err;
     }
   }
 

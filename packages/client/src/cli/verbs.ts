@@ -9,6 +9,7 @@ import { ResponseError } from '../errors.js';
 import type { NameServerAdmin } from '../admin/name-server-admin.js';
 import type { NodeResult } from '../admin/node-result.js';
 import { fanOut } from '../admin/node-result.js';
+import { checkNodesVerb } from './check-nodes.js';
 import { formatJson, renderTable } from './format.js';
 
 export type OptionSpec =
@@ -36,6 +37,28 @@ export interface Verb {
   /** Long names of options that must be given. */
   readonly required: readonly string[];
   run(ctx: VerbContext): Promise<void>;
+}
+
+export interface StandaloneContext {
+  /** `-n` or NAMESRV_ADDR, unparsed: the verb reads it its own way. */
+  readonly namesrvAddr: string;
+  readonly values: OptionValues;
+  readonly json: boolean;
+  readonly timeoutMs: number | undefined;
+  readonly out: (text: string) => void;
+  /** The one-line reason of a non-zero exit, printed on stderr as `nsadmin: <verb>: <why>`. */
+  readonly fail: (why: string) => void;
+}
+
+/** A verb that does not use the remoting admin client and picks its own exit code. */
+export interface StandaloneVerb {
+  readonly name: string;
+  readonly summary: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly required: readonly string[];
+  readonly standalone: true;
+  /** Returns the exit code; throws VerbFailure for usage errors. */
+  run(ctx: StandaloneContext): Promise<number>;
 }
 
 const topicOption: OptionSpec = { type: 'string', short: 't', description: 'topic name' };
@@ -187,7 +210,7 @@ function permText(perm: number): string {
   return `${perm & 4 ? 'R' : '-'}${perm & 2 ? 'W' : '-'}${perm & 1 ? 'X' : '-'} (${perm})`;
 }
 
-export const VERBS: readonly Verb[] = [
+const REMOTING_VERBS: readonly Verb[] = [
   {
     name: 'clusterList',
     summary:
@@ -449,3 +472,5 @@ export const VERBS: readonly Verb[] = [
     },
   },
 ];
+
+export const VERBS: readonly (Verb | StandaloneVerb)[] = [...REMOTING_VERBS, checkNodesVerb];

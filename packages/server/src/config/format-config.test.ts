@@ -40,6 +40,7 @@ describe('formatConfigProperties', () => {
       return spec.kind === 'string' && spec.emptyIsUnset && config[k] === '';
     });
     expect(unset).toContain('rocketmqHome');
+    expect(keys).not.toContain('consistencyNodes');
     expect(keys).toHaveLength(CONFIG_KEYS.length - unset.length);
   });
 

@@ -1,6 +1,6 @@
 // Configuration: schema, loading (defaults < file < env < CLI), rendering and live update.
 export { loadConfig } from './load-config.js';
-export type { LoadConfigInput, LoadConfigResult } from './load-config.js';
+export type { ConfigSource, LoadConfigInput, LoadConfigResult } from './load-config.js';
 export { formatUsage } from './usage.js';
 export { formatConfigMarkdown } from './config-markdown.js';
 export { formatConfigProperties, renderConfigFile } from './format-config.js';

@@ -102,6 +102,30 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
     expect(b.config.bindAddress).toBe('127.0.0.1');
   });
 
+  it('records where each value came from', () => {
+    const { sources } = loadConfig(
+      input({
+        argv: ['-c', '/etc/ns.properties', '--httpPort=3001'],
+        files,
+        env: { NAMESRV_ORDER_MESSAGE_ENABLE: 'false' },
+      }),
+    );
+    expect(sources.get('listenPort')).toEqual({
+      kind: 'file',
+      detail: '/etc/ns.properties line 1',
+    });
+    expect(sources.get('orderMessageEnable')).toEqual({
+      kind: 'env',
+      detail: 'env NAMESRV_ORDER_MESSAGE_ENABLE',
+    });
+    expect(sources.get('httpPort')).toEqual({ kind: 'cli', detail: '--httpPort' });
+    expect(sources.get('configStorePath')).toEqual({
+      kind: 'cli',
+      detail: '-c /etc/ns.properties',
+    });
+    expect(sources.get('logLevel')).toEqual({ kind: 'default', detail: 'default' });
+  });
+
   it('-c also sets configStorePath to the file, over the file own value (Java parity)', () => {
     const { config } = loadConfig(
       input({
@@ -266,6 +290,14 @@ describe('loadConfig errors name the key, the source and what was expected', () 
         /^NAMESRV_LISTEN_PRT: unknown configuration variable \(from env NAMESRV_LISTEN_PRT\)/,
       ),
     ]);
+  });
+
+  it('consistencyNodes must be a node list', () => {
+    expect(issuesOf(() => loadConfig(input({ argv: ['--consistencyNodes=a:1,b:1'] })))).toEqual([
+      "consistencyNodes: expected 'host:port;host:port' (or http://host:port entries), 'a:1,b:1': separate nodes with ';', not ',' (from --consistencyNodes)",
+    ]);
+    const { config } = loadConfig(input({ env: { NAMESRV_CONSISTENCY_NODES: 'a:9876;b:9876' } }));
+    expect(config.consistencyNodes).toBe('a:9876;b:9876');
   });
 
   it('collects every problem, and checks rules across keys', () => {

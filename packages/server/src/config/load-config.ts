@@ -13,7 +13,12 @@
  * `ROCKETMQ_HOME` is the default of rocketmqHome. Unlike Java, unknown keys and unparsable
  * values are errors rather than silently kept or ignored.
  */
-import { BodyDecodeError, parsePropertiesEntries } from '@ns/protocol';
+import {
+  BodyDecodeError,
+  NodeListError,
+  parseNodeList,
+  parsePropertiesEntries,
+} from '@ns/protocol';
 import { parseCliArgs } from './cli-args.js';
 import { ConfigError } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
@@ -42,32 +47,51 @@ export interface LoadConfigInput {
   readonly homeDir: string;
 }
 
+/** Where one key's effective value came from (shown by the console's configuration page). */
+export interface ConfigSource {
+  /** `remote`: changed at runtime by UPDATE_NAMESRV_CONFIG (set by the server, not here). */
+  readonly kind: 'default' | 'file' | 'env' | 'cli' | 'remote';
+  /** As error messages name it: `namesrv.properties line 3`, `env NAMESRV_LISTEN_PORT`, `--listenPort`. */
+  readonly detail: string;
+}
+
 export interface LoadConfigResult {
   /** The effective configuration, frozen. When `help` is true it holds the defaults only. */
   readonly config: NamesrvConfig;
+  /** Where each key's value came from; every key is present. */
+  readonly sources: ReadonlyMap<ConfigKey, ConfigSource>;
   /** `-p`: print the effective configuration and exit. */
   readonly printOnly: boolean;
   /** `-h`: print usage and exit; nothing else was validated. */
   readonly help: boolean;
 }
 
+/** The console compares at most this many nodes (each comparison fetches from every node). */
+export const MAX_CONSISTENCY_NODES = 16;
+
+const DEFAULT_SOURCE: ConfigSource = { kind: 'default', detail: 'default' };
+
 /** Throws ConfigError listing every problem found. */
 export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   const ctx: DefaultsContext = { homeDir: input.homeDir, env: input.env };
   const args = parseCliArgs(input.argv);
-  if (args.help) return { config: defaultConfig(ctx), printOnly: args.printOnly, help: true };
+  const sources = new Map<ConfigKey, ConfigSource>();
+  for (const key of CONFIG_KEYS) sources.set(key, DEFAULT_SOURCE);
+  if (args.help) {
+    return { config: defaultConfig(ctx), sources, printOnly: args.printOnly, help: true };
+  }
 
   const issues: ConfigIssue[] = [...args.issues];
   const values = new Map<ConfigKey, ConfigValue>();
   for (const key of CONFIG_KEYS) values.set(key, defaultOf(key, ctx));
-  /** Where each key set by the file, the environment or the command line got its value. */
-  const sources = new Map<ConfigKey, string>();
 
-  const set = (key: ConfigKey, raw: string, source: string): void => {
+  const set = (key: ConfigKey, raw: string, source: string, kind: ConfigSource['kind']): void => {
     const parsed = parseConfigValue(specOf(key), raw);
-    sources.set(key, source);
+    // Set even when invalid: the key was given, so no rule may replace it by a derived default.
+    sources.set(key, { kind, detail: source });
     if (parsed.ok) {
       values.set(key, parsed.value);
+      sources.set(key, { kind, detail: source });
     } else {
       issues.push({
         code: 'NS_CONFIG_INVALID_VALUE',
@@ -96,7 +120,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
         for (const entry of parsePropertiesEntries(text)) {
           const source = `${path} line ${entry.line}`;
           if (IGNORED_KEYS.has(entry.key)) continue;
-          if (isConfigKey(entry.key)) set(entry.key, entry.value, source);
+          if (isConfigKey(entry.key)) set(entry.key, entry.value, source, 'file');
           else
             issues.push({
               code: 'NS_CONFIG_UNKNOWN_KEY',
@@ -107,6 +131,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
         // Java: NamesrvStartup points configStorePath at the -c file, so that
         // UPDATE_NAMESRV_CONFIG rewrites the file the server was started with.
         values.set('configStorePath', path);
+        sources.set('configStorePath', { kind: 'cli', detail: `-c ${path}` });
       } catch (err) {
         if (!(err instanceof BodyDecodeError)) throw err;
         issues.push({
@@ -132,17 +157,22 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
       });
       continue;
     }
-    set(key, raw, `env ${name}`);
+    set(key, raw, `env ${name}`, 'env');
   }
 
   // 3. Command line.
-  for (const s of args.settings) set(s.key, s.value, s.flag);
+  for (const s of args.settings) set(s.key, s.value, s.flag, 'cli');
 
   // 4. Defaults that follow another key's effective value (httpPort = listenPort + 1).
   for (const key of CONFIG_KEYS) {
     const spec = specOf(key);
     const rule = spec.kind === 'int' ? spec.follows : null;
-    if (spec.kind !== 'int' || rule === null || sources.has(key) || !isConfigKey(rule.key)) {
+    if (
+      spec.kind !== 'int' ||
+      rule === null ||
+      sources.get(key) !== DEFAULT_SOURCE ||
+      !isConfigKey(rule.key)
+    ) {
       continue;
     }
     const base = values.get(rule.key);
@@ -155,7 +185,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     issues.push({
       code: 'NS_CONFIG_INVALID_VALUE',
       key,
-      message: `${key}: expected ${describeExpected(spec)}, got ${base + rule.offset} from its default ${rule.key} + ${rule.offset} (${rule.key}=${base} from ${sources.get(rule.key) ?? 'default'}); set ${key} explicitly (${rule.outOfRangeHint})`,
+      message: `${key}: expected ${describeExpected(spec)}, got ${base + rule.offset} from its default ${rule.key} + ${rule.offset} (${rule.key}=${base} from ${sources.get(rule.key)?.detail ?? 'default'}); set ${key} explicitly (${rule.outOfRangeHint})`,
     });
   }
 
@@ -170,9 +200,24 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     });
   }
 
+  const nodes = values.get('consistencyNodes');
+  if (typeof nodes === 'string' && nodes !== '') {
+    try {
+      parseNodeList(nodes, { maxNodes: MAX_CONSISTENCY_NODES });
+    } catch (err) {
+      if (!(err instanceof NodeListError)) throw err;
+      issues.push({
+        code: 'NS_CONFIG_INVALID_VALUE',
+        key: 'consistencyNodes',
+        message: `consistencyNodes: expected 'host:port;host:port' (or http://host:port entries), ${err.message} (from ${sources.get('consistencyNodes')?.detail ?? 'default'})`,
+      });
+    }
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     config: Object.freeze(Object.fromEntries(values)) as unknown as NamesrvConfig,
+    sources,
     printOnly: args.printOnly,
     help: false,
   };

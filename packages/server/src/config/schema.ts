@@ -516,6 +516,13 @@ export const CONFIG_SCHEMA = {
     default: '0.0.0.0',
     description: 'Address the HTTP admin server binds to.',
   }),
+  consistencyNodes: str({
+    origin: OURS,
+    default: '',
+    emptyIsUnset: true,
+    description:
+      "Every node of this NameServer cluster, ';'-separated (the namesrvAddr brokers use), for the console's consistency view; host:port reads the admin port at port + 1, http://host:port names it. Empty: the page asks.",
+  }),
   logLevel: oneOf({
     origin: OURS,
     live: true,

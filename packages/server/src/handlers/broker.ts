@@ -66,6 +66,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       brokerName: h.brokerName,
       brokerId: h.brokerId,
       haServerAddr: h.haServerAddr,
+      brokerVersion: version,
       topicConfigWrapper: null,
       filterServerList: null,
       lazyBody: {

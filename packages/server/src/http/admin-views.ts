@@ -2,7 +2,13 @@
  * The narrow read-only view the HTTP admin server needs. The composition root adapts the route
  * table and the KV config to it; the HTTP code never sees RouteInfoManager or KVConfigManager.
  */
-import type { ClusterInfo, DataVersion, KVTable, TopicRouteData } from '@ns/protocol';
+import type {
+  ClusterInfo,
+  DataVersion,
+  DigestTopics,
+  RouteDigest,
+  TopicRouteData,
+} from '@ns/protocol';
 
 /** One live broker process. `RouteInfoManager#getBrokerLiveViews()` items fit as they are. */
 export interface AdminBrokerView {
@@ -15,6 +21,20 @@ export interface AdminBrokerView {
   readonly lastUpdateTimestamp: number;
   readonly heartbeatTimeoutMillis?: number;
   readonly dataVersion?: DataVersion;
+  /** The broker's MQVersion ordinal from its latest registration frame. */
+  readonly brokerVersion?: number | null;
+}
+
+/** One configuration key as the console shows it. */
+export interface AdminConfigEntry {
+  readonly key: string;
+  readonly value: string | number | boolean;
+  readonly defaultValue: string | number | boolean;
+  /** Where the value came from: `default`, `file`, `env`, `cli`, or `remote` (UPDATE_NAMESRV_CONFIG). */
+  readonly source: { readonly kind: string; readonly detail: string };
+  /** UPDATE_NAMESRV_CONFIG may change it. */
+  readonly live: boolean;
+  readonly description: string;
 }
 
 export interface AdminViews {
@@ -24,10 +44,23 @@ export interface AdminViews {
   topics(): Iterable<string>;
   /** Same content as GET_ROUTEINFO_BY_TOPIC; null when the topic has no route. */
   topicRoute(topic: string): TopicRouteData | null;
-  /** Every KV config namespace, empty ones included. */
-  kvNamespaces(): Iterable<string>;
-  /** Same content as GET_KVLIST_BY_NAMESPACE; null when the namespace does not exist. */
-  kvNamespace(namespace: string): KVTable | null;
+  /**
+   * Subscribes to route changes (RouteInfoManager#onRouteChanged fits): the server keeps a sorted
+   * topic list for search and pagination and rebuilds it only after a change.
+   */
+  onRouteChanged(listener: (topics: ReadonlySet<string> | 'all') => void): () => void;
+  /** The ORDER_TOPIC_CONFIG KV value of a topic, null when none. */
+  orderTopicConf(topic: string): string | null;
+  /** The route digest (what every node should agree on). */
+  routeDigest(): RouteDigest;
+  /** One broker name's topics behind its digest hash; null when the name is unknown. */
+  digestTopics(brokerName: string): DigestTopics | null;
+  /** The KV config table, namespace → key → value. */
+  kvConfig(): ReadonlyMap<string, ReadonlyMap<string, string | null>>;
+  /** The effective configuration, in schema order, with each value's source. */
+  config(): readonly AdminConfigEntry[];
+  /** Default node list of the consistency view (`consistencyNodes`); '' when unset. */
+  consistencyNodes(): string;
 }
 
 /** Where /metrics comes from: `NamesrvMetrics` fits. */

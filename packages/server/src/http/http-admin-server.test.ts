@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import type { ClusterInfo, TopicRouteData } from '@ns/protocol';
+import type { ClusterInfo, RouteDigest, TopicRouteData } from '@ns/protocol';
 import { createMetrics } from '../metrics.js';
 import type { AdminBrokerView, AdminViews, HttpLogger } from './admin-views.js';
 import { HttpAdminError, HttpAdminServer } from './http-admin-server.js';
@@ -69,7 +70,7 @@ const brokers: AdminBrokerView[] = [
   },
 ];
 
-const kvConfig = new Map<string, Map<string, string>>([
+const kvTables = new Map<string, Map<string, string>>([
   [
     'ORDER_TOPIC_CONFIG',
     new Map([
@@ -81,17 +82,58 @@ const kvConfig = new Map<string, Map<string, string>>([
   ['ns with/slash', new Map([['k', 'v']])],
 ]);
 
+const digest: RouteDigest = {
+  format: 1,
+  digest: '0123abcd',
+  topicCount: 2,
+  clusters: [{ clusterName: 'DefaultCluster', brokerNames: ['broker-a'] }],
+  brokerGroups: [
+    {
+      brokerName: 'broker-a',
+      cluster: 'DefaultCluster',
+      brokerAddrs: { '0': '127.0.0.1:10911' },
+      topicCount: 2,
+      topicsHash: '89abcdef',
+    },
+  ],
+  brokers: [],
+};
+
 function views(over: Partial<AdminViews> = {}): AdminViews {
   return {
     clusterInfo: () => clusterInfo,
     brokers: () => brokers,
     topics: () => new Set(['TopicTest', '%RETRY%group', 'BenchmarkTest']),
     topicRoute: (topic) => (topic === 'TopicTest' || topic === '%RETRY%group' ? route : null),
-    kvNamespaces: () => kvConfig.keys(),
-    kvNamespace: (namespace) => {
-      const table = kvConfig.get(namespace);
-      return table === undefined ? null : { table };
-    },
+    onRouteChanged: () => () => undefined,
+    orderTopicConf: (topic) => (topic === 'TopicTest' ? 'broker-a:4' : null),
+    routeDigest: () => digest,
+    digestTopics: (brokerName) =>
+      brokerName === 'broker-a'
+        ? {
+            format: 1,
+            brokerName,
+            topics: [
+              { topic: 'TopicTest', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+            ],
+          }
+        : null,
+    kvConfig: () =>
+      new Map([
+        ['ORDER_TOPIC_CONFIG', new Map([['TopicTest', 'broker-a:4']])],
+        ['EMPTY', new Map()],
+      ]),
+    config: () => [
+      {
+        key: 'listenPort',
+        value: 9876,
+        defaultValue: 9876,
+        source: { kind: 'default', detail: 'default' },
+        live: false,
+        description: 'TCP port',
+      },
+    ],
+    consistencyNodes: () => '',
     ...over,
   };
 }
@@ -197,6 +239,7 @@ describe('HttpAdminServer', () => {
       lastUpdateAgeMillis: 1500,
       heartbeatTimeoutMillis: null,
       dataVersion: null,
+      brokerVersion: null,
     });
     expect(body.brokers[1].lastUpdateAgeMillis).toBe(30_000);
     expect(body.brokers[1].dataVersion).toEqual({ counter: 2, timestamp: NOW - 60_000 });
@@ -236,7 +279,7 @@ describe('HttpAdminServer', () => {
   });
 
   it('/kv lists every namespace with its entries, both sorted, empty namespaces included', async () => {
-    const { get } = await start();
+    const { get } = await start({ views: views({ kvConfig: () => kvTables }) });
     const res = await get('/kv');
     expect(res.status).toBe(200);
     expect(res.text).toBe(
@@ -245,7 +288,7 @@ describe('HttpAdminServer', () => {
   });
 
   it('/kv/:namespace returns one namespace, percent-decoding it, or 404 with the Java remark', async () => {
-    const { get } = await start();
+    const { get } = await start({ views: views({ kvConfig: () => kvTables }) });
     const ok = await get('/kv/ORDER_TOPIC_CONFIG');
     expect(ok.status).toBe(200);
     expect(ok.text).toBe(
@@ -270,19 +313,178 @@ describe('HttpAdminServer', () => {
   it('a KV namespace or key named __proto__ is data, not a prototype', async () => {
     const weird = new Map([['__proto__', new Map([['__proto__', 'x']])]]);
     const { get } = await start({
-      views: views({
-        kvNamespaces: () => weird.keys(),
-        kvNamespace: (ns) => {
-          const table = weird.get(ns);
-          return table === undefined ? null : { table };
-        },
-      }),
+      views: views({ kvConfig: () => weird }),
     });
     const all = JSON.parse((await get('/kv')).text);
     expect(Object.hasOwn(all.configTable, '__proto__')).toBe(true);
     expect(Object.hasOwn(all.configTable['__proto__'], '__proto__')).toBe(true);
     const one = JSON.parse((await get('/kv/__proto__')).text);
     expect(Object.hasOwn(one.table, '__proto__')).toBe(true);
+  });
+
+  it('/topics?q=&offset=&limit= pages a case-insensitive search, each topic with its brokers', async () => {
+    const { get } = await start();
+    const page = JSON.parse((await get('/topics?q=topic&limit=1')).text);
+    expect(page).toEqual({
+      total: 3,
+      matched: 1,
+      offset: 0,
+      limit: 1,
+      topics: [
+        {
+          topic: 'TopicTest',
+          brokerNames: ['broker-a'],
+          readQueueNums: 4,
+          writeQueueNums: 4,
+          perms: [6],
+        },
+      ],
+    });
+    const second = JSON.parse((await get('/topics?offset=1&limit=1')).text);
+    expect(second.topics.map((t: { topic: string }) => t.topic)).toEqual(['BenchmarkTest']);
+    expect(second.topics[0].brokerNames).toEqual([]);
+    const past = JSON.parse((await get('/topics?offset=99')).text);
+    expect(past).toMatchObject({ matched: 3, offset: 3, topics: [] });
+    const bad = await get('/topics?limit=-1');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error).toBe('limit: expected a non-negative integer, got "-1"');
+  });
+
+  it('the sorted topic list is rebuilt after a route change, not before', async () => {
+    const topics = new Set(['b', 'a']);
+    let fire: ((t: ReadonlySet<string> | 'all') => void) | null = null;
+    const { get } = await start({
+      views: views({
+        topics: () => topics,
+        onRouteChanged: (listener) => {
+          fire = listener;
+          return () => undefined;
+        },
+      }),
+    });
+    expect(JSON.parse((await get('/topics')).text).topicList).toEqual(['a', 'b']);
+    topics.add('c');
+    expect(JSON.parse((await get('/topics')).text).topicList).toEqual(['a', 'b']);
+    fire!(new Set(['c']));
+    expect(JSON.parse((await get('/topics')).text).topicList).toEqual(['a', 'b', 'c']);
+  });
+
+  it('/topics/:topic has the route and the order config', async () => {
+    const { get } = await start();
+    const body = JSON.parse((await get('/topics/TopicTest')).text);
+    expect(body.topic).toBe('TopicTest');
+    expect(body.orderTopicConf).toBe('broker-a:4');
+    expect(body.route.queueDatas).toHaveLength(1);
+    expect((await get('/topics/Nope')).status).toBe(404);
+  });
+
+  it('/kv lists every namespace sorted, /kv/:namespace one of them', async () => {
+    const { get } = await start();
+    expect(JSON.parse((await get('/kv')).text)).toEqual({
+      configTable: { EMPTY: {}, ORDER_TOPIC_CONFIG: { TopicTest: 'broker-a:4' } },
+    });
+    expect(JSON.parse((await get('/kv/ORDER_TOPIC_CONFIG')).text)).toEqual({
+      namespace: 'ORDER_TOPIC_CONFIG',
+      table: { TopicTest: 'broker-a:4' },
+    });
+    expect((await get('/kv/NOPE')).status).toBe(404);
+  });
+
+  it('/config lists the effective configuration with sources', async () => {
+    const { get } = await start();
+    expect(JSON.parse((await get('/config')).text).config[0]).toEqual({
+      key: 'listenPort',
+      value: 9876,
+      defaultValue: 9876,
+      source: { kind: 'default', detail: 'default' },
+      live: false,
+      description: 'TCP port',
+    });
+  });
+
+  it('/digest and /digest/topics serve the route digest and its detail', async () => {
+    const { get } = await start();
+    expect(JSON.parse((await get('/digest')).text)).toEqual(digest);
+    const topics = JSON.parse((await get('/digest/topics?brokerName=broker-a')).text);
+    expect(topics.topics.map((t: { topic: string }) => t.topic)).toEqual(['TopicTest']);
+    expect((await get('/digest/topics?brokerName=nope')).status).toBe(404);
+    expect((await get('/digest/topics')).status).toBe(400);
+  });
+
+  it('/consistency compares the listed nodes, reading their /digest', async () => {
+    const peer = await start();
+    const other: RouteDigest = { ...digest, digest: 'ffffffff', brokerGroups: [], clusters: [] };
+    const lacking = await start({ views: views({ routeDigest: () => other }) });
+    const { get } = await start();
+    const nodes = `http://127.0.0.1:${peer.address.port};http://127.0.0.1:${lacking.address.port}`;
+    const res = await get(`/consistency?nodes=${encodeURIComponent(nodes)}`);
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.text);
+    expect(body.failures).toEqual([]);
+    expect(body.digests).toHaveLength(2);
+    expect(body.report.agree).toBe(false);
+    expect(body.report.differences[0]).toMatchObject({
+      kind: 'brokerName-missing',
+      brokerName: 'broker-a',
+      missingOn: [`http://127.0.0.1:${lacking.address.port}`],
+    });
+  });
+
+  it('/consistency reports unreachable nodes and refuses bad lists', async () => {
+    const { get } = await start({ consistencyFetch: { timeoutMs: 2000, maxBytes: 1 << 20 } });
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    const body = JSON.parse((await get(`/consistency?nodes=http://127.0.0.1:${port}`)).text);
+    expect(body.report).toBeNull();
+    expect(body.failures[0].error).toContain(`GET http://127.0.0.1:${port}/digest`);
+    expect(body.failures[0].error).toContain('ECONNREFUSED');
+    const bad = await get('/consistency?nodes=a:1,b:1');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error).toContain("separate nodes with ';'");
+    const none = await get('/consistency');
+    expect(none.status).toBe(400);
+    expect(JSON.parse(none.text).error).toContain('consistencyNodes');
+  });
+
+  it('/consistency names a peer that is not a nameserver-ts admin port', async () => {
+    const notANode = await start({ views: views({ routeDigest: () => ({ nope: 1 }) as never }) });
+    const { get } = await start();
+    const body = JSON.parse(
+      (await get(`/consistency?nodes=http://127.0.0.1:${notANode.address.port}`)).text,
+    );
+    expect(body.failures[0].error).toMatch(/digest: expected an integer|format/);
+  });
+
+  it('/console/ serves the console files gzipped with ETags and a CSP; 404 when not built', async () => {
+    const index = Buffer.from('<!doctype html><title>x</title>');
+    const assets = {
+      problem: null,
+      get: (p: string) =>
+        p === 'index.html'
+          ? {
+              contentType: 'text/html; charset=utf-8',
+              body: index,
+              gzip: gzipSync(index),
+              etag: '"abc"',
+            }
+          : undefined,
+    };
+    const { get } = await start({ console: assets });
+    const res = await get('/console/');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(index.toString());
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers.etag).toBe('"abc"');
+    expect((await get('/console')).status).toBe(301);
+    expect((await get('/console/nope.js')).status).toBe(404);
+    const unbuilt = await start({
+      console: { problem: 'console assets not built', get: () => undefined },
+    });
+    const missing = await unbuilt.get('/console/');
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.text).error).toBe('console assets not built');
   });
 
   it('404 for unknown paths, 405 for other methods, HEAD without a body', async () => {

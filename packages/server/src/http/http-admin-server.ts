@@ -6,20 +6,34 @@
  *   /metrics                 Prometheus text exposition
  *   /clusters                GET_BROKER_CLUSTER_INFO content as standard JSON
  *   /brokers                 live brokers with the age of their last heartbeat
- *   /topics                  {"topicList":[…]} sorted
+ *   /topics                  {"topicList":[…]} sorted; with ?q=&offset=&limit= one page of a
+ *                            case-insensitive search, each topic with its broker names
+ *   /topics/:topic           the route and the topic's ORDER_TOPIC_CONFIG value
  *   /topics/:topic/route     GET_ROUTEINFO_BY_TOPIC content as standard JSON, 404 if none
- *   /kv                      the whole KV config: {"configTable":{namespace:{key:value}}} sorted
- *   /kv/:namespace           {"namespace":…,"table":{key:value}} (GET_KVLIST_BY_NAMESPACE), 404
+ *   /kv, /kv/:namespace      the KV config table (Java kvConfig.json shape) or one namespace
+ *   /config                  the effective configuration, each key with its source
+ *   /digest                  the route digest every node should share (@ns/protocol)
+ *   /digest/topics?brokerName=  the topics behind one broker name's digest hash
+ *   /consistency?nodes=a;b   the digests of those nodes (default consistencyNodes) compared
+ *   /console/                the web console (static files, read-only)
  *
  * Nothing here can change state, so it needs no authentication beyond what the remoting port
- * (which serves the same data, unauthenticated, like Java) already has.
+ * (which serves the same data, unauthenticated, like Java) already has. /consistency makes the
+ * node read other nodes' admin ports: only GETs of the fixed digest paths, at most 16 nodes,
+ * bounded in time and size, and only digest-shaped answers are passed on.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KVTable } from '@ns/protocol';
+import type { IncomingHttpHeaders } from 'node:http';
+import { checkConsistency, NodeListError, parseNodeList } from '@ns/protocol';
+import { MAX_CONSISTENCY_NODES } from '../config/load-config.js';
 import type { AdminViews, HttpLogger, MetricsSource } from './admin-views.js';
+import type { ConsoleAssets } from './console-assets.js';
+import { fetchJson } from './fetch-json.js';
+import type { FetchJsonOptions } from './fetch-json.js';
 import { toJson } from './json.js';
+import { DEFAULT_PAGE_LIMIT, TopicSearch } from './topic-search.js';
 
 export interface HttpAdminServerOptions {
   readonly host: string;
@@ -32,7 +46,13 @@ export interface HttpAdminServerOptions {
   readonly logger: HttpLogger;
   /** Clock for heartbeat ages; Date.now by default. */
   readonly now?: () => number;
+  /** The web console's files; without them /console/ answers 404. */
+  readonly console?: ConsoleAssets;
+  /** Bounds of the consistency view's reads of other nodes (default 3 s, 32 MiB). */
+  readonly consistencyFetch?: FetchJsonOptions;
 }
+
+const DEFAULT_CONSISTENCY_FETCH: FetchJsonOptions = { timeoutMs: 3_000, maxBytes: 32 << 20 };
 
 export type HttpAdminErrorCode = 'NS_HTTP_LISTEN_FAILED' | 'NS_HTTP_STATE';
 
@@ -53,12 +73,23 @@ const ENDPOINTS = [
   '/clusters',
   '/brokers',
   '/topics',
+  '/topics/{topic}',
   '/topics/{topic}/route',
   '/kv',
   '/kv/{namespace}',
+  '/config',
+  '/digest',
+  '/digest/topics?brokerName={brokerName}',
+  '/consistency?nodes={a;b;c}',
+  '/console/',
 ];
 const ROUTE_PATH = /^\/topics\/([^/]+)\/route$/;
-const KV_NAMESPACE_PATH = /^\/kv\/([^/]+)$/;
+const TOPIC_PATH = /^\/topics\/([^/]+)$/;
+const KV_PATH = /^\/kv\/([^/]+)$/;
+const CONSOLE_PATH = /^\/console\/(.*)$/;
+/** The console runs only its own scripts and talks only to this port. */
+const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 class BadRequest extends Error {}
 
@@ -67,10 +98,16 @@ export class HttpAdminServer {
   private readonly now: () => number;
   private server: Server | null = null;
   private closePromise: Promise<void> | null = null;
+  private readonly topicSearch: TopicSearch;
 
   constructor(options: HttpAdminServerOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
+    const views = options.views;
+    this.topicSearch = new TopicSearch(
+      () => views.topics(),
+      (listener) => views.onRouteChanged(listener),
+    );
   }
 
   /** Binds and resolves to the bound address. Rejects with HttpAdminError on bind failure. */
@@ -116,6 +153,7 @@ export class HttpAdminServer {
   /** Stops listening and drops keep-alive connections. Idempotent. */
   close(): Promise<void> {
     this.closePromise ??= new Promise<void>((resolve) => {
+      this.topicSearch.close();
       const server = this.server;
       if (server === null) {
         resolve();
@@ -150,8 +188,9 @@ export class HttpAdminServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
     try {
-      this.route(req, res, path);
+      this.route(req, res, path, query);
     } catch (err) {
       if (err instanceof BadRequest) {
         this.sendJson(req, res, 400, { error: err.message });
@@ -162,7 +201,12 @@ export class HttpAdminServer {
     }
   }
 
-  private route(req: IncomingMessage, res: ServerResponse, path: string): void {
+  private route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): void {
     const { views } = this.options;
     switch (path) {
       case '/':
@@ -194,6 +238,7 @@ export class HttpAdminServer {
           lastUpdateAgeMillis: Math.max(0, now - b.lastUpdateTimestamp),
           heartbeatTimeoutMillis: b.heartbeatTimeoutMillis ?? null,
           dataVersion: b.dataVersion ?? null,
+          brokerVersion: b.brokerVersion ?? null,
         }));
         brokers.sort(
           (a, b) =>
@@ -205,27 +250,82 @@ export class HttpAdminServer {
         return;
       }
       case '/topics':
-        this.sendJson(req, res, 200, { topicList: [...views.topics()].sort(cmp) });
+        if (!query.has('q') && !query.has('offset') && !query.has('limit')) {
+          this.sendJson(req, res, 200, { topicList: this.topicSearch.all() });
+          return;
+        }
+        this.sendTopicPage(req, res, query);
         return;
       case '/kv': {
-        // The shape of Java's kvConfig.json (KVConfigSerializeWrapper).
-        const configTable = new Map<string, Map<string, string>>();
-        for (const namespace of [...views.kvNamespaces()].sort(cmp)) {
-          configTable.set(namespace, sortedTable(views.kvNamespace(namespace)));
+        const configTable: Record<string, Record<string, string>> = {};
+        for (const ns of [...views.kvConfig().keys()].sort(cmp)) {
+          // defineProperty, not assignment: a namespace named __proto__ is data.
+          Object.defineProperty(configTable, ns, {
+            value: sortedObject(views.kvConfig().get(ns)!),
+            enumerable: true,
+          });
         }
         this.sendJson(req, res, 200, { configTable });
         return;
       }
+      case '/config':
+        this.sendJson(req, res, 200, { config: views.config() });
+        return;
+      case '/digest':
+        this.sendJson(req, res, 200, views.routeDigest());
+        return;
+      case '/digest/topics': {
+        const brokerName = query.get('brokerName');
+        if (brokerName === null || brokerName === '') {
+          throw new BadRequest('brokerName query parameter required');
+        }
+        const topics = views.digestTopics(brokerName);
+        if (topics === null) {
+          this.sendJson(req, res, 404, { error: `no broker name ${brokerName} on this node` });
+        } else {
+          this.sendJson(req, res, 200, topics);
+        }
+        return;
+      }
+      case '/consistency':
+        this.sendConsistency(req, res, query);
+        return;
+      case '/console':
+        res.writeHead(301, { location: '/console/', 'content-length': 0 });
+        res.end();
+        return;
     }
-    const kv = KV_NAMESPACE_PATH.exec(path);
+    const c = CONSOLE_PATH.exec(path);
+    if (c !== null) {
+      this.sendConsoleAsset(req, res, c[1] === '' ? 'index.html' : c[1]!);
+      return;
+    }
+    const kv = KV_PATH.exec(path);
     if (kv !== null) {
       const namespace = decodeSegment(kv[1]!, 'namespace');
-      const table = views.kvNamespace(namespace);
-      if (table === null) {
-        // Java remark for GET_KVLIST_BY_NAMESPACE on a missing namespace (QUERY_NOT_FOUND).
+      const table = views.kvConfig().get(namespace);
+      if (table === undefined) {
+        // Java's remark for GET_KVLIST_BY_NAMESPACE on a missing namespace (QUERY_NOT_FOUND).
         this.sendJson(req, res, 404, { error: `No config item, Namespace: ${namespace}` });
       } else {
-        this.sendJson(req, res, 200, { namespace, table: sortedTable(table) });
+        this.sendJson(req, res, 200, { namespace, table: sortedObject(table) });
+      }
+      return;
+    }
+    const t = TOPIC_PATH.exec(path);
+    if (t !== null) {
+      const topic = decodeSegment(t[1]!, 'topic');
+      const route = views.topicRoute(topic);
+      if (route === null) {
+        this.sendJson(req, res, 404, {
+          error: `No topic route info in name server for the topic: ${topic}`,
+        });
+      } else {
+        this.sendJson(req, res, 200, {
+          topic,
+          route,
+          orderTopicConf: views.orderTopicConf(topic),
+        });
       }
       return;
     }
@@ -244,6 +344,93 @@ export class HttpAdminServer {
       return;
     }
     this.sendJson(req, res, 404, { error: 'not found', endpoints: ENDPOINTS });
+  }
+
+  private sendTopicPage(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    const offset = intParam(query, 'offset', 0);
+    const limit = intParam(query, 'limit', DEFAULT_PAGE_LIMIT);
+    const page = this.topicSearch.page(query.get('q') ?? '', offset, limit);
+    // Only the visible page is looked up: O(page), whatever the table size.
+    const topics = page.topics.map((topic) => {
+      const route = this.options.views.topicRoute(topic);
+      const queues = route?.queueDatas ?? [];
+      return {
+        topic,
+        brokerNames: queues.map((qd) => qd.brokerName).sort(cmp),
+        readQueueNums: queues.reduce((n, qd) => n + qd.readQueueNums, 0),
+        writeQueueNums: queues.reduce((n, qd) => n + qd.writeQueueNums, 0),
+        perms: [...new Set(queues.map((qd) => qd.perm))].sort((a, b) => a - b),
+      };
+    });
+    this.sendJson(req, res, 200, { ...page, topics });
+  }
+
+  private sendConsistency(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    const list = query.get('nodes') ?? this.options.views.consistencyNodes();
+    if (list.trim() === '') {
+      throw new BadRequest(
+        'no node list: give ?nodes=host:port;host:port or set consistencyNodes on the node',
+      );
+    }
+    const httpPort = query.has('httpPort') ? intParam(query, 'httpPort', 0) : undefined;
+    let nodes;
+    try {
+      nodes = parseNodeList(list, {
+        maxNodes: MAX_CONSISTENCY_NODES,
+        ...(httpPort === undefined ? {} : { httpPort }),
+      });
+    } catch (err) {
+      if (err instanceof NodeListError) throw new BadRequest(`nodes: ${err.message}`);
+      throw err;
+    }
+    const limits = this.options.consistencyFetch ?? DEFAULT_CONSISTENCY_FETCH;
+    checkConsistency(nodes, (url) => fetchJson(url, limits)).then(
+      (result) => {
+        this.sendJson(req, res, 200, { nodes, ...result });
+      },
+      (err: unknown) => {
+        this.options.logger.error({ err }, 'consistency check failed');
+        this.sendJson(req, res, 500, { error: 'internal error' });
+      },
+    );
+  }
+
+  private sendConsoleAsset(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const assets = this.options.console;
+    if (assets === undefined || assets.problem !== null) {
+      this.sendJson(req, res, 404, {
+        error: assets?.problem ?? 'the console is not served by this node',
+      });
+      return;
+    }
+    const asset = assets.get(path);
+    if (asset === undefined) {
+      this.sendJson(req, res, 404, { error: `no console file ${path}` });
+      return;
+    }
+    const headers: Record<string, string | number> = {
+      'content-type': asset.contentType,
+      etag: asset.etag,
+      // Revalidated every time (cheap 304s): a node upgrade must never leave a stale script.
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      vary: 'accept-encoding',
+    };
+    if (asset.contentType.startsWith('text/html')) {
+      headers['content-security-policy'] = CONSOLE_CSP;
+      headers['referrer-policy'] = 'no-referrer';
+    }
+    if (req.headers['if-none-match'] === asset.etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const gzip = acceptsGzip(req.headers);
+    const body = gzip ? asset.gzip : asset.body;
+    if (gzip) headers['content-encoding'] = 'gzip';
+    headers['content-length'] = body.length;
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   private sendMetrics(req: IncomingMessage, res: ServerResponse): void {
@@ -284,16 +471,39 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function intParam(query: URLSearchParams, name: string, fallback: number): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new BadRequest(`${name}: expected a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function acceptsGzip(headers: IncomingHttpHeaders): boolean {
+  const accept = headers['accept-encoding'];
+  return typeof accept === 'string' && /\bgzip\b/.test(accept);
+}
+
+/**
+ * A Map as a plain object with sorted keys, defined as own data (no prototype setters). Null
+ * values are left out, as Java's kvConfig.json and GET_KVLIST_BY_NAMESPACE leave them out.
+ */
+function sortedObject<V>(map: ReadonlyMap<string, V | null>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const key of [...map.keys()].sort(cmp)) {
+    const value = map.get(key);
+    if (value === null || value === undefined) continue;
+    Object.defineProperty(out, key, { value, enumerable: true });
+  }
+  return out;
+}
+
 function decodeSegment(segment: string, what: 'topic' | 'namespace'): string {
   try {
     return decodeURIComponent(segment);
   } catch {
     throw new BadRequest(`malformed percent-encoding in ${what} ${JSON.stringify(segment)}`);
   }
-}
-
-/** The entries sorted by key (a missing namespace renders as empty). */
-function sortedTable(kv: KVTable | null): Map<string, string> {
-  if (kv === null) return new Map();
-  return new Map([...kv.table].sort(([a], [b]) => cmp(a, b)));
 }

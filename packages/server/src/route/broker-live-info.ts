@@ -21,6 +21,8 @@ export interface BrokerLiveInfo {
   /** The connection of the latest registration: the only one whose close removes the broker. */
   connectionId: ConnectionId;
   haServerAddr: string;
+  /** `version` of the latest REGISTER_BROKER frame (Java MQVersion ordinal); null if not given. */
+  brokerVersion: number | null;
   /**
    * Set when the latest registration applied its topic table: the request's body tag, the
    * broker name's topic stamp right after, and deleteTopicWithBrokerRegistration then. null

@@ -383,6 +383,7 @@ describe('RouteInfoManager liveness', () => {
         brokerId: 0,
         brokerAddr: '10.0.0.1:10911',
         haServerAddr: '10.0.0.1:10912',
+        brokerVersion: null,
         connectionId: 1,
         lastUpdateTimestamp: clock.t - 1234,
         lastUpdateAgeMillis: 1234,

@@ -452,6 +452,7 @@ export class RouteInfoManager implements RouteReadModel {
         dataVersion,
         connectionId,
         haServerAddr: req.haServerAddr,
+        brokerVersion: req.brokerVersion ?? null,
         bodyTag: null,
         bodyTopicStamp: 0,
         bodyDeleteFlag: false,
@@ -475,6 +476,7 @@ export class RouteInfoManager implements RouteReadModel {
       live.heartbeatTimeoutMillis = timeout;
       live.dataVersion = dataVersion;
       live.haServerAddr = req.haServerAddr;
+      live.brokerVersion = req.brokerVersion ?? null;
     }
     if (!unchanged) {
       const entry = this.brokerLiveTable.get(key)!;
@@ -664,6 +666,14 @@ export class RouteInfoManager implements RouteReadModel {
   // ---------------------------------------------------------------------------------------------
   // Admin writes
 
+  /**
+   * The topic's QueueData by broker name, read-only and live (the route digest reads it; it must
+   * not be kept across mutations, the QueueData objects themselves are frozen and may be).
+   */
+  getQueueDatas(topic: string): ReadonlyMap<string, Readonly<QueueData>> | undefined {
+    return this.tables.topicBrokers(topic);
+  }
+
   /** WIPE_WRITE_PERM_OF_BROKER: clears PERM_WRITE; returns the number of topics of the broker. */
   wipeWritePermOfBroker(brokerName: string): number {
     try {
@@ -788,6 +798,7 @@ export class RouteInfoManager implements RouteReadModel {
         brokerId: live.brokerId,
         brokerAddr: live.brokerAddr,
         haServerAddr: live.haServerAddr,
+        brokerVersion: live.brokerVersion,
         connectionId: live.connectionId,
         lastUpdateTimestamp: live.lastUpdateTimestamp,
         lastUpdateAgeMillis: now - live.lastUpdateTimestamp,

@@ -73,6 +73,8 @@ export interface RegisterBrokerRequest extends BrokerIdentity {
   enableActingMaster?: boolean | null;
   /** [5.x] ext field `__ZONE_NAME`. */
   zoneName?: string | null;
+  /** The frame's `version` (the broker's MQVersion ordinal), shown by the admin views. */
+  brokerVersion?: number | null;
   /**
    * A body decoded on demand. When set, `topicConfigWrapper` and `filterServerList` are ignored:
    * if `tag` (a fingerprint of everything the decoded body depends on) equals the tag of this
@@ -131,6 +133,7 @@ export interface BrokerLiveView {
   brokerId: number;
   brokerAddr: string;
   haServerAddr: string;
+  brokerVersion: number | null;
   connectionId: ConnectionId;
   lastUpdateTimestamp: number;
   /** now − lastUpdateTimestamp. */

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckNodesResult } from '../src/admin/route-digest-client.js';
+import { differenceLines, formatCheckNodes } from '../src/cli/consistency-text.js';
+
+const summary = (node: string, digest: string) => ({
+  node,
+  digest,
+  topicCount: 2,
+  brokerNames: 1,
+  brokers: 2,
+});
+
+describe('checkNodes text', () => {
+  it('one line per node, then OK', () => {
+    const result: CheckNodesResult = {
+      nodes: [
+        { node: 'a:9876', adminUrl: 'http://a:9877' },
+        { node: 'b:9876', adminUrl: 'http://b:9877' },
+      ],
+      digests: [],
+      failures: [],
+      report: {
+        agree: true,
+        nodes: [summary('a:9876', '0000abcd'), summary('b:9876', '0000abcd')],
+        differences: [],
+      },
+    };
+    expect(formatCheckNodes(result)).toBe(
+      [
+        '#Node   #Digest   #Topics  #Broker Groups  #Brokers',
+        'a:9876  0000abcd  2        1               2',
+        'b:9876  0000abcd  2        1               2',
+        'OK: all 2 nodes agree (digest 0000abcd)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('an unreadable node is listed and named', () => {
+    const text = formatCheckNodes({
+      nodes: [
+        { node: 'a:9876', adminUrl: 'http://a:9877' },
+        { node: 'b:9876', adminUrl: 'http://b:9877' },
+      ],
+      digests: [],
+      failures: [
+        {
+          node: 'b:9876',
+          adminUrl: 'http://b:9877',
+          error: 'GET http://b:9877/digest: connect ECONNREFUSED',
+        },
+      ],
+      report: { agree: true, nodes: [summary('a:9876', '0000abcd')], differences: [] },
+    });
+    expect(text).toContain('b:9876  UNREACHABLE');
+    expect(text).toContain('FAILED b:9876: GET http://b:9877/digest: connect ECONNREFUSED');
+    expect(text).toContain('OK: the 1 readable nodes agree');
+  });
+
+  it('every kind of difference reads as a sentence naming the nodes', () => {
+    expect(
+      differenceLines({
+        kind: 'broker-missing',
+        brokerName: 'b',
+        clusterName: 'C',
+        brokerId: 1,
+        brokerAddr: 'h:2',
+        presentOn: ['x'],
+        missingOn: ['y'],
+      }),
+    ).toEqual(['broker b member h:2 (id 1, cluster C) is missing on y (present on x)']);
+    expect(
+      differenceLines({
+        kind: 'dataVersion-differs',
+        brokerName: 'b',
+        clusterName: 'C',
+        brokerId: 0,
+        brokerAddr: 'h:1',
+        values: [
+          { node: 'x', dataVersion: { counter: 2, timestamp: 0 } },
+          { node: 'y', dataVersion: { counter: 1, timestamp: 0 } },
+        ],
+      }),
+    ).toEqual([
+      'broker b member h:1 (id 0) has different DataVersions: x: 2@1970-01-01T00:00:00.000Z; y: 1@1970-01-01T00:00:00.000Z',
+    ]);
+    expect(
+      differenceLines({
+        kind: 'addresses-differ',
+        brokerName: 'b',
+        values: [
+          { node: 'x', brokerAddrs: { '1': 'h:2', '0': 'h:1' } },
+          { node: 'y', brokerAddrs: { '0': 'h:1' } },
+        ],
+      }),
+    ).toEqual(['broker b has different addresses: x: 0=h:1,1=h:2; y: 0=h:1']);
+    expect(
+      differenceLines({
+        kind: 'topics-differ',
+        brokerName: 'b',
+        values: [
+          { node: 'x', topicCount: 2, topicsHash: '00000001' },
+          { node: 'y', topicCount: 1, topicsHash: '00000002' },
+        ],
+        topics: [
+          {
+            topic: 'T',
+            values: [
+              {
+                node: 'x',
+                queue: { readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 },
+              },
+              { node: 'y', queue: null },
+            ],
+          },
+        ],
+        moreTopics: 3,
+      }),
+    ).toEqual([
+      'broker b has different topics: x: 2 topics #00000001; y: 1 topics #00000002',
+      '  topic T: x: r8/w8 RW-; y: missing',
+      '  … and 3 more topics',
+    ]);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { NodeListError, parseNodeList } from './node-address.js';
+
+describe('parseNodeList', () => {
+  it('maps remoting addresses to the admin port next to them, keeps http:// entries', () => {
+    expect(parseNodeList(' a:9876 ; http://b:19877/ ;[::1]:9000;')).toEqual([
+      { node: 'a:9876', adminUrl: 'http://a:9877' },
+      { node: 'http://b:19877/', adminUrl: 'http://b:19877' },
+      { node: '[::1]:9000', adminUrl: 'http://[::1]:9001' },
+    ]);
+  });
+
+  it('httpPort replaces port + 1 for host:port entries only', () => {
+    expect(parseNodeList('a:9876;http://b:1', { httpPort: 8080 })).toEqual([
+      { node: 'a:9876', adminUrl: 'http://a:8080' },
+      { node: 'http://b:1', adminUrl: 'http://b:1' },
+    ]);
+  });
+
+  it.each([
+    ['', 'the node list is empty'],
+    ['a:9876,b:9876', "separate nodes with ';'"],
+    ['a', "'a': expected host:port"],
+    ['a:0', 'port 0 is not in 1..65535'],
+    ['a:65535', 'port + 1 is not a port'],
+    ['https://a:1', 'only http:// admin addresses'],
+    ['http://a:1/x', 'expected http://host:port (no path)'],
+    ['a:1;a:1', "'a:1' is listed twice"],
+  ])('%j is refused: %s', (list, message) => {
+    expect(() => parseNodeList(list)).toThrow(NodeListError);
+    expect(() => parseNodeList(list)).toThrow(message);
+  });
+
+  it('maxNodes bounds the list', () => {
+    expect(() => parseNodeList('a:1;b:1;c:1', { maxNodes: 2 })).toThrow(
+      '3 nodes given, at most 2 are compared',
+    );
+  });
+});

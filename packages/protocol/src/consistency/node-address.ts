@@ -1,0 +1,82 @@
+/**
+ * Where a node's HTTP admin port is, given how an operator names the node. The consistency check
+ * takes the list brokers and clients already use (`host:port;host:port`, the remoting ports) and
+ * reads each node's digest from its admin port, by default the remoting port + 1 (the stock ports
+ * are 9876 and 9877, and nodes sharing a host are given port pairs that way). `httpPort` sets one
+ * admin port for every node; an entry written as `http://host:port` names a node's admin port
+ * itself, for nodes whose httpPort is set apart.
+ */
+
+export interface DigestNode {
+  /** The entry as given, e.g. `10.0.0.1:9876` or `http://10.0.0.1:19877`: how reports name it. */
+  readonly node: string;
+  /** `http://host:port` of the node's admin port, without a trailing slash. */
+  readonly adminUrl: string;
+}
+
+export class NodeListError extends Error {
+  override name = 'NodeListError';
+}
+
+export interface ParseNodeListOptions {
+  /** Admin port of every `host:port` entry, instead of its port + 1. */
+  readonly httpPort?: number;
+  /** At most this many entries (the console's server-side fan-out bounds it). */
+  readonly maxNodes?: number;
+}
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+
+function port(text: string, entry: string): number {
+  const p = Number(text);
+  if (!Number.isInteger(p) || p < 1 || p > 65535) {
+    throw new NodeListError(`'${entry}': port ${text} is not in 1..65535`);
+  }
+  return p;
+}
+
+/**
+ * Parses `a:9876;b:9876` (`;`-separated, blanks around entries ignored). Throws NodeListError
+ * naming the bad entry: no port, a `,` separator, an https or path URL, a duplicate.
+ */
+export function parseNodeList(list: string, options: ParseNodeListOptions = {}): DigestNode[] {
+  const entries = list
+    .split(';')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  if (entries.length === 0) throw new NodeListError('the node list is empty');
+  const max = options.maxNodes;
+  if (max !== undefined && entries.length > max) {
+    throw new NodeListError(`${entries.length} nodes given, at most ${max} are compared`);
+  }
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    let adminUrl: string;
+    if (entry.includes(',')) {
+      throw new NodeListError(`'${entry}': separate nodes with ';', not ','`);
+    }
+    if (entry.startsWith('http://')) {
+      const rest = entry.slice('http://'.length).replace(/\/$/, '');
+      const m = HOST_PORT.exec(rest);
+      if (m === null) {
+        throw new NodeListError(`'${entry}': expected http://host:port (no path)`);
+      }
+      adminUrl = `http://${m[1]!}:${port(m[2]!, entry)}`;
+    } else {
+      if (/^[a-z]+:\/\//i.test(entry)) {
+        throw new NodeListError(`'${entry}': only http:// admin addresses are served`);
+      }
+      const m = HOST_PORT.exec(entry);
+      if (m === null) throw new NodeListError(`'${entry}': expected host:port`);
+      const remoting = port(m[2]!, entry);
+      const admin = options.httpPort ?? remoting + 1;
+      if (admin > 65535) {
+        throw new NodeListError(`'${entry}': port + 1 is not a port; give the admin port`);
+      }
+      adminUrl = `http://${m[1]!}:${admin}`;
+    }
+    if (seen.has(adminUrl)) throw new NodeListError(`'${entry}' is listed twice`);
+    seen.add(adminUrl);
+    return { node: entry, adminUrl };
+  });
+}

@@ -1,0 +1,264 @@
+import { describe, expect, it } from 'vitest';
+import type { DataVersion, TopicConfig } from '@ns/protocol';
+import { compareRouteDigests, explainTopicDifference, parseRouteDigest } from '@ns/protocol';
+import type { TopicsDiffer } from '@ns/protocol';
+import { RouteInfoManager } from '../route/index.js';
+import type { RegisterBrokerRequest } from '../route/index.js';
+import { RouteDigestTracker } from './route-digest-tracker.js';
+
+class FakeClock {
+  constructor(public t = 1_700_000_000_000) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+function topicConfig(name: string, over: Partial<TopicConfig> = {}): TopicConfig {
+  return {
+    topicName: name,
+    readQueueNums: 4,
+    writeQueueNums: 4,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    ...over,
+  };
+}
+
+function registration(
+  brokerName: string,
+  brokerId: number,
+  topics: readonly TopicConfig[],
+  dv: DataVersion = { counter: 1, timestamp: 1000 },
+  connectionId = brokerId + 1,
+): RegisterBrokerRequest {
+  // broker-a → 10.0.97.x, broker-b → 10.0.98.x: one address per (name, id).
+  const addr = `10.0.${brokerName.charCodeAt(brokerName.length - 1)}.${brokerId}:10911`;
+  return {
+    clusterName: 'DefaultCluster',
+    brokerName,
+    brokerAddr: addr,
+    brokerId,
+    haServerAddr: addr,
+    topicConfigWrapper: {
+      dataVersion: { ...dv },
+      topicConfigTable: new Map(topics.map((t) => [t.topicName, t])),
+    },
+    filterServerList: [],
+    connectionId,
+  };
+}
+
+function node() {
+  const clock = new FakeClock();
+  const rim = new RouteInfoManager({ clock });
+  const tracker = new RouteDigestTracker(rim);
+  return { clock, rim, tracker };
+}
+
+const topics = (prefix: string, n: number): TopicConfig[] =>
+  Array.from({ length: n }, (_, i) => topicConfig(`${prefix}-${i}`));
+
+describe('RouteDigestTracker', () => {
+  it('two nodes with the same brokers agree, whatever the order and the heartbeat ages', () => {
+    const a = node();
+    const b = node();
+    const regs = [
+      registration('broker-a', 0, topics('T', 50)),
+      registration('broker-a', 1, topics('T', 50)),
+      registration('broker-b', 0, [...topics('T', 10), ...topics('U', 5)]),
+    ];
+    for (const r of regs) a.rim.registerBroker(r);
+    b.clock.t += 45_000; // b heard from the brokers later: ages differ, the digest must not
+    for (const r of [...regs].reverse()) b.rim.registerBroker(r);
+    const da = a.tracker.digest();
+    const db = b.tracker.digest();
+    expect(da).toEqual(db);
+    expect(da.digest).toMatch(/^[0-9a-f]{8}$/);
+    expect(da.topicCount).toBe(55);
+    expect(da.brokerGroups.map((g) => [g.brokerName, g.topicCount])).toEqual([
+      ['broker-a', 50],
+      ['broker-b', 15],
+    ]);
+    expect(da.brokers).toHaveLength(3);
+    // What the HTTP port serves parses back to the same thing.
+    expect(parseRouteDigest(JSON.parse(JSON.stringify(da)), 'a')).toEqual(da);
+    expect(
+      compareRouteDigests([
+        { node: 'a', digest: da },
+        { node: 'b', digest: db },
+      ]).agree,
+    ).toBe(true);
+  });
+
+  it('an empty node has a stable digest', () => {
+    const a = node();
+    const b = node();
+    expect(a.tracker.digest()).toEqual(b.tracker.digest());
+    expect(a.tracker.digest().topicCount).toBe(0);
+  });
+
+  it('names the broker a node lacks', () => {
+    const a = node();
+    const b = node();
+    const c = node();
+    for (const n of [a, b, c]) n.rim.registerBroker(registration('broker-a', 0, topics('T', 3)));
+    for (const n of [a, b]) n.rim.registerBroker(registration('broker-b', 0, topics('T', 3)));
+    const report = compareRouteDigests([
+      { node: 'a', digest: a.tracker.digest() },
+      { node: 'b', digest: b.tracker.digest() },
+      { node: 'c', digest: c.tracker.digest() },
+    ]);
+    expect(report.agree).toBe(false);
+    expect(report.differences).toEqual([
+      {
+        kind: 'brokerName-missing',
+        brokerName: 'broker-b',
+        cluster: 'DefaultCluster',
+        brokerAddrs: { '0': '10.0.98.0:10911' },
+        presentOn: ['a', 'b'],
+        missingOn: ['c'],
+      },
+    ]);
+  });
+
+  it('a write permission wiped on one node only shows as a topic difference, topic by topic', () => {
+    const a = node();
+    const b = node();
+    for (const n of [a, b]) n.rim.registerBroker(registration('broker-a', 0, topics('T', 4)));
+    b.rim.wipeWritePermOfBroker('broker-a');
+    const report = compareRouteDigests([
+      { node: 'a', digest: a.tracker.digest() },
+      { node: 'b', digest: b.tracker.digest() },
+    ]);
+    expect(report.differences.map((d) => d.kind)).toEqual(['topics-differ']);
+    const diff = report.differences[0] as TopicsDiffer;
+    expect(diff.values.map((v) => v.topicCount)).toEqual([4, 4]);
+    const explained = explainTopicDifference(
+      diff,
+      new Map([
+        ['a', a.tracker.topicsOf('broker-a')!],
+        ['b', b.tracker.topicsOf('broker-a')!],
+      ]),
+      3,
+    );
+    expect(explained.topics!.map((t) => t.topic)).toEqual(['T-0', 'T-1', 'T-2']);
+    expect(explained.moreTopics).toBe(1);
+    expect(explained.topics![0]!.values.map((v) => v.queue?.perm)).toEqual([6, 4]);
+  });
+
+  it('a topic deleted on one node is named as missing there', () => {
+    const a = node();
+    const b = node();
+    for (const n of [a, b]) n.rim.registerBroker(registration('broker-a', 0, topics('T', 3)));
+    b.rim.deleteTopic('T-1');
+    const diff = compareRouteDigests([
+      { node: 'a', digest: a.tracker.digest() },
+      { node: 'b', digest: b.tracker.digest() },
+    ]).differences[0] as TopicsDiffer;
+    const explained = explainTopicDifference(
+      diff,
+      new Map([
+        ['a', a.tracker.topicsOf('broker-a')!],
+        ['b', b.tracker.topicsOf('broker-a')!],
+      ]),
+    );
+    expect(explained.topics).toEqual([
+      {
+        topic: 'T-1',
+        values: [
+          {
+            node: 'a',
+            queue: { readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+          },
+          { node: 'b', queue: null },
+        ],
+      },
+    ]);
+  });
+
+  it('a DataVersion that differs is reported per broker', () => {
+    const a = node();
+    const b = node();
+    a.rim.registerBroker(registration('broker-a', 0, topics('T', 2), { counter: 7, timestamp: 5 }));
+    b.rim.registerBroker(registration('broker-a', 0, topics('T', 2), { counter: 6, timestamp: 4 }));
+    const report = compareRouteDigests([
+      { node: 'a', digest: a.tracker.digest() },
+      { node: 'b', digest: b.tracker.digest() },
+    ]);
+    expect(report.differences).toEqual([
+      {
+        kind: 'dataVersion-differs',
+        brokerName: 'broker-a',
+        clusterName: 'DefaultCluster',
+        brokerId: 0,
+        brokerAddr: '10.0.97.0:10911',
+        values: [
+          { node: 'a', dataVersion: { counter: 7, timestamp: 5 } },
+          { node: 'b', dataVersion: { counter: 6, timestamp: 4 } },
+        ],
+      },
+    ]);
+  });
+
+  it('kept incrementally, it always equals a digest computed from scratch', () => {
+    const n = node();
+    // A small deterministic random walk over every kind of route change.
+    let seed = 42;
+    const rand = (k: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % k;
+    };
+    const names = ['broker-a', 'broker-b', 'broker-c'];
+    for (let step = 0; step < 300; step++) {
+      const name = names[rand(names.length)]!;
+      switch (rand(6)) {
+        case 0:
+        case 1: {
+          const count = 1 + rand(20);
+          const ts = Array.from({ length: count }, (_, i) =>
+            topicConfig(`T-${(i * 7 + rand(30)) % 40}`, { perm: rand(2) === 0 ? 6 : 4 }),
+          );
+          n.rim.registerBroker(registration(name, rand(2), ts, { counter: step, timestamp: step }));
+          break;
+        }
+        case 2:
+          n.rim.wipeWritePermOfBroker(name);
+          break;
+        case 3:
+          n.rim.deleteTopic(`T-${rand(40)}`);
+          break;
+        case 4:
+          n.rim.onConnectionClosed(1 + rand(2));
+          break;
+        default:
+          n.rim.addWritePermOfBroker(name);
+      }
+      if (step % 7 === 0 || step === 299) {
+        const fresh = new RouteDigestTracker(n.rim);
+        expect(n.tracker.digest()).toEqual(fresh.digest());
+        for (const b of names) expect(n.tracker.topicsOf(b)).toEqual(fresh.topicsOf(b));
+        fresh.close();
+      }
+    }
+  });
+
+  it('topicsOf lists a broker name sorted, [] for a group without topics, null for none', () => {
+    const n = node();
+    n.rim.registerBroker(registration('broker-a', 0, [topicConfig('b'), topicConfig('a')]));
+    n.rim.registerBroker(registration('broker-z', 0, []));
+    expect(n.tracker.topicsOf('broker-a')!.topics.map((t) => t.topic)).toEqual(['a', 'b']);
+    expect(n.tracker.topicsOf('broker-z')!.topics).toEqual([]);
+    expect(n.tracker.topicsOf('nope')).toBeNull();
+  });
+
+  it('digestValue is the digest as an unsigned 32-bit number', () => {
+    const n = node();
+    n.rim.registerBroker(registration('broker-a', 0, topics('T', 2)));
+    const value = n.tracker.digestValue();
+    expect(value).toBe(Number.parseInt(n.tracker.digest().digest, 16));
+    expect(value).toBeGreaterThanOrEqual(0);
+    expect(value).toBeLessThan(2 ** 32);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * Keeps the node's route digest (see @ns/protocol's route-digest.ts) up to date cheaply.
+ *
+ * The expensive part is the per-broker-name topic summary (50,000 topics × several broker
+ * names: about 0.2 s to build from scratch). It is maintained incrementally: the route table's change listener hands over the set of
+ * topics whose route may have changed (nothing is done then but keeping a reference to that set);
+ * when a digest is asked for, only those topics are looked at again. Each topic's last seen
+ * QueueData objects (frozen, shared with the route table, so remembering them costs one array of
+ * references per topic) let the old contribution be XORed out of its broker names' hashes before
+ * the new one is XORed in. The broker-level part (clusters, addresses, live brokers and their
+ * DataVersions) is rebuilt on every call: brokers are few, and a DataVersion change is not a
+ * route change, so no event would announce it.
+ *
+ * Cost of digest(): O(broker processes + topics changed since the last call).
+ */
+import type { DigestTopics, QueueData, RouteDigest } from '@ns/protocol';
+import { ROUTE_DIGEST_FORMAT } from '@ns/protocol';
+import type { RouteInfoManager } from '../route/index.js';
+import { hex8, textHash, topicQueueHash, topicSeed } from './digest-hash.js';
+
+/** The route table operations the tracker reads; RouteInfoManager fits. */
+export type DigestRouteSource = Pick<
+  RouteInfoManager,
+  | 'onRouteChanged'
+  | 'getAllTopicList'
+  | 'getQueueDatas'
+  | 'getAllClusterInfo'
+  | 'getBrokerLiveViews'
+>;
+
+interface GroupTopics {
+  count: number;
+  hash: number;
+}
+
+/**
+ * Pending change sets beyond this many topics (and beyond twice the table) are dropped for one
+ * full rebuild, so a node nobody asks for digests does not accumulate references forever.
+ */
+const MIN_PENDING_LIMIT = 100_000;
+
+export class RouteDigestTracker {
+  private readonly source: DigestRouteSource;
+  private readonly unsubscribe: () => void;
+  /** topic → the QueueData objects last folded into the group hashes. */
+  private readonly folded = new Map<string, readonly Readonly<QueueData>[]>();
+  private readonly groups = new Map<string, GroupTopics>();
+  private pending: ReadonlySet<string>[] = [];
+  private pendingSize = 0;
+  private rebuildAll = true;
+
+  constructor(source: DigestRouteSource) {
+    this.source = source;
+    this.unsubscribe = source.onRouteChanged((topics) => {
+      if (this.rebuildAll) return;
+      if (topics === 'all') {
+        this.dropPending();
+        return;
+      }
+      this.pending.push(topics);
+      this.pendingSize += topics.size;
+      if (this.pendingSize > Math.max(MIN_PENDING_LIMIT, 2 * this.folded.size)) this.dropPending();
+    });
+  }
+
+  /** Stops listening to the route table. */
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /** The node's digest now. */
+  digest(): RouteDigest {
+    this.catchUp();
+    const info = this.source.getAllClusterInfo();
+    const clusters = [...info.clusterAddrTable]
+      .map(([clusterName, names]) => ({ clusterName, brokerNames: [...names].sort(cmp) }))
+      .sort((a, b) => cmp(a.clusterName, b.clusterName));
+    const brokerGroups = [...info.brokerAddrTable.values()]
+      .map((bd) => {
+        const brokerAddrs: Record<string, string> = {};
+        for (const id of [...bd.brokerAddrs.keys()].sort((a, b) => a - b)) {
+          // defineProperty: a broker id can never be __proto__, but keep data as data anyway.
+          Object.defineProperty(brokerAddrs, String(id), {
+            value: bd.brokerAddrs.get(id),
+            enumerable: true,
+          });
+        }
+        const topics = this.groups.get(bd.brokerName);
+        return {
+          brokerName: bd.brokerName,
+          cluster: bd.cluster,
+          brokerAddrs,
+          topicCount: topics?.count ?? 0,
+          topicsHash: hex8(topics?.hash ?? 0),
+        };
+      })
+      .sort((a, b) => cmp(a.brokerName, b.brokerName));
+    const brokers = [...this.source.getBrokerLiveViews()]
+      .map((b) => ({
+        clusterName: b.clusterName,
+        brokerName: b.brokerName,
+        brokerId: b.brokerId,
+        brokerAddr: b.brokerAddr,
+        dataVersion: { counter: b.dataVersion.counter, timestamp: b.dataVersion.timestamp },
+      }))
+      .sort(
+        (a, b) =>
+          cmp(a.clusterName, b.clusterName) ||
+          cmp(a.brokerName, b.brokerName) ||
+          a.brokerId - b.brokerId ||
+          cmp(a.brokerAddr, b.brokerAddr),
+      );
+    const topicCount = this.folded.size;
+    const digest = hex8(textHash(JSON.stringify([topicCount, clusters, brokerGroups, brokers])));
+    return { format: ROUTE_DIGEST_FORMAT, digest, topicCount, clusters, brokerGroups, brokers };
+  }
+
+  /** The digest as one unsigned 32-bit number (the Prometheus gauge). */
+  digestValue(): number {
+    return Number.parseInt(this.digest().digest, 16);
+  }
+
+  /** The topics of one broker name with their queue settings; null for an unknown name. */
+  topicsOf(brokerName: string): DigestTopics | null {
+    this.catchUp();
+    if (
+      !this.groups.has(brokerName) &&
+      !this.source.getAllClusterInfo().brokerAddrTable.has(brokerName)
+    ) {
+      return null;
+    }
+    const topics: DigestTopics['topics'][number][] = [];
+    for (const [topic, qds] of this.folded) {
+      for (const qd of qds) {
+        if (qd.brokerName !== brokerName) continue;
+        topics.push({
+          topic,
+          readQueueNums: qd.readQueueNums,
+          writeQueueNums: qd.writeQueueNums,
+          perm: qd.perm,
+          topicSysFlag: qd.topicSysFlag,
+        });
+      }
+    }
+    topics.sort((a, b) => cmp(a.topic, b.topic));
+    return { format: ROUTE_DIGEST_FORMAT, brokerName, topics };
+  }
+
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingSize = 0;
+    this.rebuildAll = true;
+  }
+
+  private catchUp(): void {
+    if (this.rebuildAll) {
+      this.rebuildAll = false;
+      this.pending = [];
+      this.pendingSize = 0;
+      this.folded.clear();
+      this.groups.clear();
+      for (const topic of this.source.getAllTopicList()) this.refold(topic);
+      return;
+    }
+    if (this.pending.length === 0) return;
+    const batches = this.pending;
+    this.pending = [];
+    this.pendingSize = 0;
+    // A topic in several batches is looked at once: refold reads its current state.
+    const seen = batches.length === 1 ? null : new Set<string>();
+    for (const batch of batches) {
+      for (const topic of batch) {
+        if (seen !== null) {
+          if (seen.has(topic)) continue;
+          seen.add(topic);
+        }
+        this.refold(topic);
+      }
+    }
+  }
+
+  /** Replaces the topic's contribution to its broker names' hashes by its current one. */
+  private refold(topic: string): void {
+    const old = this.folded.get(topic);
+    if (old !== undefined) {
+      const seed = topicSeed(topic);
+      for (const qd of old) this.fold(seed, qd, -1);
+    }
+    const byBroker = this.source.getQueueDatas(topic);
+    if (byBroker === undefined || byBroker.size === 0) {
+      this.folded.delete(topic);
+      return;
+    }
+    const now = [...byBroker.values()];
+    const seed = topicSeed(topic);
+    for (const qd of now) this.fold(seed, qd, 1);
+    this.folded.set(topic, now);
+  }
+
+  private fold(seed: number, qd: Readonly<QueueData>, delta: 1 | -1): void {
+    let g = this.groups.get(qd.brokerName);
+    if (g === undefined) {
+      g = { count: 0, hash: 0 };
+      this.groups.set(qd.brokerName, g);
+    }
+    g.hash = (g.hash ^ topicQueueHash(seed, qd)) >>> 0;
+    g.count += delta;
+    if (g.count === 0) this.groups.delete(qd.brokerName);
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
