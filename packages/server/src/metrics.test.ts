@@ -23,6 +23,7 @@ describe('createMetrics', () => {
     m.observeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.SUCCESS, 0.0003);
     m.observeRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, ResponseCode.TOPIC_NOT_EXIST, 0.02);
     m.observeRequest(RequestCode.BROKER_HEARTBEAT, null, 0.00001);
+    m.observeRequest(RequestCode.WATCH_TOPIC_ROUTE, 'deferred', 0.00001);
     const { body, contentType } = await m.scrape();
     expect(contentType).toMatch(/^text\/plain/);
     expect(
@@ -37,6 +38,9 @@ describe('createMetrics', () => {
     expect(
       sample(body, 'namesrv_requests_total{code="BROKER_HEARTBEAT",result="NO_RESPONSE"}'),
     ).toBe(1);
+    expect(sample(body, 'namesrv_requests_total{code="WATCH_TOPIC_ROUTE",result="DEFERRED"}')).toBe(
+      1,
+    );
     expect(
       sample(body, 'namesrv_request_duration_seconds_count{code="GET_ROUTEINFO_BY_TOPIC"}'),
     ).toBe(3);

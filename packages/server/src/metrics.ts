@@ -33,9 +33,14 @@ export interface NamesrvMetrics {
   readonly registry: Registry;
   /**
    * One request handled. `responseCode` is null when nothing was sent back (one-way requests,
-   * unknown codes in 4.9 mode). Hot path: two Map lookups and two cached children.
+   * unknown codes in 4.9 mode), 'deferred' when the response is sent later (long polls). Hot
+   * path: two Map lookups and two cached children.
    */
-  observeRequest(requestCode: number, responseCode: number | null, seconds: number): void;
+  observeRequest(
+    requestCode: number,
+    responseCode: number | null | 'deferred',
+    seconds: number,
+  ): void;
   connectionOpened(): void;
   connectionClosed(): void;
   brokerRegistered(): void;
@@ -53,6 +58,7 @@ export const REQUEST_DURATION_BUCKETS: readonly number[] = [
 
 const UNKNOWN = 'UNKNOWN';
 const NO_RESPONSE = 'NO_RESPONSE';
+const DEFERRED_RESULT = 'DEFERRED';
 
 const REQUEST_NAMES: ReadonlyMap<number, string> = new Map(
   Object.entries(RequestCode).map(([name, code]) => [code, name]),
@@ -83,6 +89,7 @@ interface CodeEntry {
   readonly byResult: Map<number, RequestCell>;
   unknownResult: RequestCell | null;
   noResponse: RequestCell | null;
+  deferred: RequestCell | null;
 }
 
 /**
@@ -252,6 +259,7 @@ export function createMetrics(
     byResult: new Map(),
     unknownResult: null,
     noResponse: null,
+    deferred: null,
   });
   const newCell = (code: string, result: string): RequestCell => {
     const cell: RequestCell = { code, result, value: 0, reported: 0 };
@@ -266,8 +274,11 @@ export function createMetrics(
     byCode.set(requestCode, entry);
     return entry;
   };
-  const cellFor = (entry: CodeEntry, responseCode: number | null): RequestCell => {
+  const cellFor = (entry: CodeEntry, responseCode: number | null | 'deferred'): RequestCell => {
     if (responseCode === null) return (entry.noResponse ??= newCell(entry.name, NO_RESPONSE));
+    if (responseCode === 'deferred') {
+      return (entry.deferred ??= newCell(entry.name, DEFERRED_RESULT));
+    }
     const resultName = RESPONSE_NAMES.get(responseCode);
     if (resultName === undefined) return (entry.unknownResult ??= newCell(entry.name, UNKNOWN));
     const cell = newCell(entry.name, resultName);
@@ -280,7 +291,7 @@ export function createMetrics(
     observeRequest(requestCode, responseCode, seconds) {
       const entry = byCode.get(requestCode) ?? entryFor(requestCode);
       const cell =
-        (responseCode === null ? undefined : entry.byResult.get(responseCode)) ??
+        (typeof responseCode === 'number' ? entry.byResult.get(responseCode) : undefined) ??
         cellFor(entry, responseCode);
       cell.value++;
       duration.observe(entry.duration, seconds);

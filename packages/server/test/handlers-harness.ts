@@ -30,7 +30,7 @@ export class FakeClock {
 
 export interface MetricCall {
   requestCode: number;
-  responseCode: number | null;
+  responseCode: number | null | 'deferred';
   seconds: number;
 }
 
@@ -126,7 +126,11 @@ export function createHarness(options: HarnessOptions = {}): Harness {
       ? {}
       : {
           metrics: {
-            observeRequest: (requestCode: number, responseCode: number | null, seconds: number) => {
+            observeRequest: (
+              requestCode: number,
+              responseCode: number | null | 'deferred',
+              seconds: number,
+            ) => {
               metrics.push({ requestCode, responseCode, seconds });
             },
           },

@@ -42,6 +42,8 @@ export async function waitFor(
 export const ECHO_CODE = 105;
 export const BIG_CODE = 106;
 export const THROW_CODE = 107;
+/** Answered later: recorded in `deferred`, the test replies through `RemotingServer.reply`. */
+export const DEFER_CODE = 108;
 
 /**
  * Answers ECHO_CODE with the `topic` ext field echoed back in the body, BIG_CODE with a body of
@@ -49,6 +51,7 @@ export const THROW_CODE = 107;
  */
 export class ScriptedDispatcher implements RequestDispatcher {
   readonly seen: { code: number; opaque: number; ctx: TransportRequestContext }[] = [];
+  readonly deferred: { request: RemotingCommand; ctx: TransportRequestContext }[] = [];
   onewayCount = 0;
 
   dispatch(request: RemotingCommand, ctx: TransportRequestContext): RemotingCommand | null {
@@ -58,6 +61,10 @@ export class ScriptedDispatcher implements RequestDispatcher {
       return null;
     }
     if (request.code === THROW_CODE) throw new Error('boom');
+    if (request.code === DEFER_CODE) {
+      this.deferred.push({ request, ctx });
+      return null;
+    }
     if (request.code === BIG_CODE) {
       const size = Number(request.extFields?.size ?? '0');
       return createResponse(request, {

@@ -14,6 +14,9 @@
  * - every response mirrors the request's serialize type, including error responses (Java 4.9
  *   sends exception-made SYSTEM_ERRORs as JSON; mirroring is what every client can read);
  * - one-way requests are processed and never answered, not even with an error (null);
+ * - a handler that answers later returns DEFERRED (handler.ts): `dispatch` returns null (nothing
+ *   to write now) and the request is counted with result `DEFERRED`; its response goes out later
+ *   through the transport's `reply(connectionId, response)`;
  * - `dispatch` never throws.
  */
 import {
@@ -26,7 +29,8 @@ import {
 import type { RemotingCommand } from '@ns/protocol';
 import { brokerHandlers } from './broker.js';
 import type { Clock, HandlerLogger, KVConfigStore, RequestMetrics, RouteStore } from './deps.js';
-import type { Handler } from './handler.js';
+import { DEFERRED } from './handler.js';
+import type { Deferred, Handler } from './handler.js';
 import { kvConfigHandlers } from './kv-config.js';
 import { namesrvConfigHandlers } from './namesrv-config.js';
 import type { NamesrvConfigHolder } from './namesrv-config.js';
@@ -110,13 +114,14 @@ export class Dispatcher {
   }
 
   /**
-   * Processes one request. Returns its response, or null when nothing must be sent (one-way
-   * requests; unknown codes when `replyToUnknownRequestCode` is false). Never throws.
+   * Processes one request. Returns its response, or null when nothing must be sent now (one-way
+   * requests; unknown codes when `replyToUnknownRequestCode` is false; a deferred response, which
+   * its handler sends later through the transport). Never throws.
    */
   dispatch(request: RemotingCommand, ctx: RequestContext): RemotingCommand | null {
     const started = this.metrics === null ? 0 : performance.now();
     const handler = this.handlers.get(request.code);
-    let response: RemotingCommand | null;
+    let response: RemotingCommand | Deferred | null;
     if (handler === undefined) {
       response = this.unknownCode(request, ctx);
     } else {
@@ -127,14 +132,19 @@ export class Dispatcher {
       }
     }
     if (this.metrics !== null) {
-      const sent = response === null || isOneway(request) ? null : response.code;
+      const sent =
+        response === DEFERRED
+          ? 'deferred'
+          : response === null || isOneway(request)
+            ? null
+            : response.code;
       try {
         this.metrics.observeRequest(request.code, sent, (performance.now() - started) / 1000);
       } catch (err) {
         this.log.warn({ err, code: request.code }, 'request metrics failed');
       }
     }
-    return isOneway(request) ? null : response;
+    return response === DEFERRED || isOneway(request) ? null : response;
   }
 
   private unknownCode(request: RemotingCommand, ctx: RequestContext): RemotingCommand | null {

@@ -8,6 +8,9 @@
  * - one-way requests are processed and never answered;
  * - no read and no write for `idleTimeoutMillis` closes the connection (Netty IdleStateHandler).
  *
+ * Responses sent later (`sendLater`, for long polls) are written on their own, uncorked; they are
+ * dropped when the connection is already closing.
+ *
  * Writes made while handling one chunk are corked and leave in one writev. When the socket's
  * write buffer reaches the high-water mark, reading stops and the frames not yet handled wait
  * here until 'drain', so a peer that sends but never reads costs at most one chunk of frames
@@ -121,6 +124,24 @@ export class Connection {
       requests: this.requests,
       openedAt: this.openedAt,
     };
+  }
+
+  /**
+   * Writes a response decided after its request was handled (a deferred response). False when
+   * the connection is closing or closed: the response is dropped. Never throws.
+   */
+  sendLater(response: RemotingCommand): boolean {
+    if (this.isClosing || this.socket.destroyed) return false;
+    let bytes: Buffer;
+    try {
+      bytes = response.encodedFrame ?? encodeCommand(response);
+    } catch (err) {
+      this.logger().error({ err, code: response.code }, 'could not encode a deferred response');
+      return false;
+    }
+    // Not part of a batch being handled: never cork (nothing would uncork it).
+    this.write(bytes, false);
+    return true;
   }
 
   /** Closes at once, dropping queued writes (expired broker, frame error, forced shutdown). */
@@ -237,12 +258,12 @@ export class Connection {
         createResponse(request, { code: ResponseCode.SYSTEM_ERROR, remark: 'encode failed' }),
       );
     }
-    this.write(bytes);
+    this.write(bytes, this.shouldCork);
   }
 
-  private write(bytes: Buffer): void {
+  private write(bytes: Buffer, cork: boolean): void {
     const socket = this.socket;
-    if (this.shouldCork && !this.isCorked) {
+    if (cork && !this.isCorked) {
       this.isCorked = true;
       socket.cork();
     }

@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import type { RemotingCommand } from '@ns/protocol';
 import type { Logger } from '../logging.js';
 import { Connection } from './connection.js';
 import type { ConnectionHost } from './connection.js';
@@ -122,6 +123,14 @@ export class RemotingServer {
 
   connectionInfo(id: ConnectionId): ConnectionInfo | null {
     return this.connections.get(id)?.info() ?? null;
+  }
+
+  /**
+   * Sends a response decided after its request was dispatched (the dispatcher returned null for a
+   * deferred response). False when the connection is gone or closing: the response is dropped.
+   */
+  reply(id: ConnectionId, response: RemotingCommand): boolean {
+    return this.connections.get(id)?.sendLater(response) ?? false;
   }
 
   /** Closes one connection at once (e.g. an expired broker's). False when it is already gone. */

@@ -15,7 +15,8 @@ export interface TransportRequestContext {
 
 /**
  * Synchronous request handling (E2's `Dispatcher`): the response to write, or null when nothing
- * must be written (one-way requests). Must not throw; the transport still guards against it.
+ * must be written now (one-way requests, or a response the handler sends later through
+ * `RemotingServer.reply`). Must not throw; the transport still guards against it.
  */
 export interface RequestDispatcher {
   dispatch(request: RemotingCommand, ctx: TransportRequestContext): RemotingCommand | null;
