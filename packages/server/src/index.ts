@@ -62,3 +62,17 @@ export type { Clock } from './route/index.js';
 export { KVConfigCorruptError, KVConfigError, KVConfigManager } from './kvconfig/index.js';
 export { Dispatcher } from './handlers/dispatcher.js';
 export type { DispatcherDeps } from './handlers/dispatcher.js';
+export { DEFERRED } from './handlers/handler.js';
+export type { Deferred } from './handlers/handler.js';
+
+// Route watch (WATCH_TOPIC_ROUTE)
+export { RouteVersions, RouteWatchService } from './watch/index.js';
+export type {
+  RouteWatchDeps,
+  RouteWatchLimits,
+  RouteWatchLogger,
+  RouteWatchMetrics,
+  RouteWatchStats,
+  WatchRejectReason,
+  WatchResponseReason,
+} from './watch/index.js';

@@ -6,15 +6,18 @@
  * Label values are bounded: request codes we do not know are counted as `UNKNOWN` rather than by
  * number, so a client sending random codes cannot create unbounded series.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metric } from 'prom-client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { ProtocolErrorCode } from '@ns/protocol';
+import type { WatchRejectReason, WatchResponseReason } from './watch/index.js';
 
 /** Read-side views the gauges sample at scrape time. */
 export interface MetricsViews {
   brokerCount(): number;
   topicCount(): number;
+  /** Route watches held now (0 when the watch is off). */
+  routeWatchers?(): number;
 }
 
 export interface CreateMetricsOptions {
@@ -47,6 +50,11 @@ export interface NamesrvMetrics {
   brokerExpired(reason: BrokerExpiryReason): void;
   kvConfigWritten(op: KvWriteOp): void;
   frameError(code: ProtocolErrorCode): void;
+  /** Route watches answered, by why (see watch/types.ts). */
+  watchResponded(reason: WatchResponseReason, count: number): void;
+  /** Seconds from a route change to a woken watch's response being sent. */
+  watchWakeup(seconds: number): void;
+  watchRejected(reason: WatchRejectReason): void;
   /** The Prometheus text exposition and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -54,6 +62,11 @@ export interface NamesrvMetrics {
 /** Buckets in seconds: most namesrv requests finish well under a millisecond. */
 export const REQUEST_DURATION_BUCKETS: readonly number[] = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+];
+
+/** Buckets in seconds for change → wakeup: a wave of thousands of watches takes milliseconds. */
+export const WATCH_WAKEUP_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
 
 const UNKNOWN = 'UNKNOWN';
@@ -250,6 +263,33 @@ export function createMetrics(
     registers,
   });
 
+  new Gauge({
+    name: 'namesrv_route_watchers',
+    help: 'Route watches (WATCH_TOPIC_ROUTE) held now',
+    registers,
+    collect() {
+      this.set(views.routeWatchers?.() ?? 0);
+    },
+  });
+  const watchResponses = new Counter({
+    name: 'namesrv_route_watch_responses_total',
+    help: 'Route watches answered, by reason (immediate, changed, timeout, superseded, shutdown)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const watchWakeup = new Histogram({
+    name: 'namesrv_route_watch_wakeup_seconds',
+    help: 'Time from a route change to a woken watch being answered',
+    buckets: [...WATCH_WAKEUP_BUCKETS],
+    registers,
+  });
+  const watchRejected = new Counter({
+    name: 'namesrv_route_watch_rejected_total',
+    help: 'Route watches refused, by reason (max_watchers, max_topics, bad_request, not_ready)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+
   const byCode = new Map<number, CodeEntry>();
   let unknownCode: CodeEntry | null = null;
 
@@ -313,6 +353,15 @@ export function createMetrics(
     },
     frameError(code) {
       frameErrors.inc({ code });
+    },
+    watchResponded(reason, count) {
+      watchResponses.inc({ reason }, count);
+    },
+    watchWakeup(seconds) {
+      watchWakeup.observe(seconds);
+    },
+    watchRejected(reason) {
+      watchRejected.inc({ reason });
     },
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -29,6 +29,7 @@ import type { Clock, RemovedBroker } from './route/index.js';
 import { RemotingServer } from './transport/remoting-server.js';
 import { TransportError } from './transport/transport-error.js';
 import type { TransportMetrics } from './transport/types.js';
+import type { RouteWatchStats } from './watch/index.js';
 
 export interface NameServerOptions {
   config: NamesrvConfig;
@@ -85,6 +86,7 @@ export class NameServer {
       {
         brokerCount: () => this.running?.routeInfoManager.getCounts().brokers ?? 0,
         topicCount: () => this.running?.routeInfoManager.getCounts().topics ?? 0,
+        routeWatchers: () => this.running?.dispatcher.routeWatch?.stats().held ?? 0,
       },
       { defaultMetrics: options.defaultMetrics ?? true },
     );
@@ -116,6 +118,11 @@ export class NameServer {
     return this.require().transport;
   }
 
+  /** Route watch counters (held watches, their topics); null when the watch is off. */
+  routeWatchStats(): RouteWatchStats | null {
+    return this.require().dispatcher.routeWatch?.stats() ?? null;
+  }
+
   async start(): Promise<NameServerAddress> {
     if (this.state !== 'new') {
       throw new NameServerError('NS_STATE', `start() called on a ${this.state} name server`);
@@ -140,6 +147,8 @@ export class NameServer {
           this.metrics.brokerRegistered();
         },
       );
+      // The dispatcher answers held requests (route watch) through the transport made below.
+      let replyTransport: RemotingServer | null = null;
       const dispatcher = new Dispatcher({
         routeInfoManager,
         kvConfigManager,
@@ -148,6 +157,8 @@ export class NameServer {
           this.persistConfig(text);
         },
         metrics: this.metrics,
+        reply: (connectionId, response) => replyTransport?.reply(connectionId, response) ?? false,
+        routeWatchMetrics: this.metrics,
         logger: this.component('handlers'),
         clock: this.clock,
       });
@@ -166,9 +177,11 @@ export class NameServer {
           writeHardLimit: Math.max(64 * 1024 * 1024, 2 * config.maxFrameLength),
         },
         onConnectionClosed: (id) => {
+          dispatcher.connectionClosed(id);
           this.countExpired(routeInfoManager.onConnectionClosed(id), 'channel_closed');
         },
       });
+      replyTransport = transport;
       // Visible to close() from here on, so a failure below still releases the port.
       this.running = {
         kvConfigManager,
@@ -220,6 +233,8 @@ export class NameServer {
     const wasRunning = this.state === 'running';
     this.state = 'closing';
     const running = this.running;
+    // Held route watches are answered first, while the connections still accept writes.
+    running?.dispatcher.close();
     // transport.close() stops accepting synchronously; timers go right after, so no scan runs
     // against a table that is being torn down.
     const transportClosed = running?.transport.close(this.config.shutdownTimeoutMillis);

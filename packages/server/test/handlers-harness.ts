@@ -43,6 +43,10 @@ export interface Harness {
   /** Texts handed to persistConfig, in order. */
   persisted: string[];
   metrics: MetricCall[];
+  /** Deferred responses sent through the dispatcher's `reply` (with `deferredReplies`). */
+  replies: { connectionId: number; response: RemotingCommand }[];
+  /** Connections `reply` treats as gone (returns false, records nothing). */
+  closedConnections: Set<number>;
   dispatch(request: RemotingCommand, ctx?: Partial<RequestContext>): RemotingCommand | null;
   /** Builds and dispatches a request; throws if the dispatcher answered nothing. */
   send(code: number, init?: SendInit): RemotingCommand;
@@ -68,6 +72,8 @@ export interface HarnessOptions {
   routeOptions?: RouteInfoManagerOptions;
   /** The KV manager's persist function (default: none). */
   kvPersist?: KVConfigPersist;
+  /** Give the dispatcher a `reply` (recorded in `replies`): serves WATCH_TOPIC_ROUTE. */
+  deferredReplies?: boolean;
 }
 
 export function baseConfig(overrides: HarnessOptions['config'] = {}): NamesrvConfig {
@@ -109,6 +115,8 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   let config = baseConfig(options.config);
   const persisted: string[] = [];
   const metrics: MetricCall[] = [];
+  const replies: Harness['replies'] = [];
+  const closedConnections = new Set<number>();
   const dispatcher = new Dispatcher({
     routeInfoManager: routes,
     kvConfigManager: kv,
@@ -135,6 +143,15 @@ export function createHarness(options: HarnessOptions = {}): Harness {
             },
           },
         }),
+    ...(options.deferredReplies === true
+      ? {
+          reply: (connectionId: number, response: RemotingCommand) => {
+            if (closedConnections.has(connectionId)) return false;
+            replies.push({ connectionId, response });
+            return true;
+          },
+        }
+      : {}),
     logger: createSilentLogger(),
     clock,
   });
@@ -151,6 +168,8 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     config: () => config,
     persisted,
     metrics,
+    replies,
+    closedConnections,
     dispatch,
     send(code, init = {}) {
       const res = dispatch(request(code, init), { connectionId: init.connectionId ?? 1 });

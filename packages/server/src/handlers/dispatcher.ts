@@ -23,6 +23,7 @@ import {
   createResponse,
   HeaderFieldError,
   isOneway,
+  RequestCode,
   requestCodeName,
   ResponseCode,
 } from '@ns/protocol';
@@ -38,6 +39,9 @@ import type { RequestContext } from './request-context.js';
 import { RouteBodyCache } from './route-cache.js';
 import { routeBodyBuilder, routeHandlers } from './route.js';
 import { topicListHandlers } from './topic-list.js';
+import { RouteWatchService } from '../watch/index.js';
+import type { RouteWatchMetrics } from '../watch/index.js';
+import type { HandlerTable } from './handler.js';
 
 export interface DispatcherDeps {
   routeInfoManager: RouteStore;
@@ -50,6 +54,12 @@ export interface DispatcherDeps {
    */
   persistConfig(text: string): void;
   metrics?: RequestMetrics;
+  /**
+   * Sends a deferred response on a connection (the transport's `reply`). Without it, requests that
+   * need one (WATCH_TOPIC_ROUTE) are not served: their code is unknown here.
+   */
+  reply?: (connectionId: number, response: RemotingCommand) => boolean;
+  routeWatchMetrics?: RouteWatchMetrics;
   logger: HandlerLogger;
   clock: Clock;
 }
@@ -61,6 +71,8 @@ export class Dispatcher {
   private readonly config: NamesrvConfigHolder;
   /** Exposed for tests and the admin page (size); invalidated by route and KV changes. */
   readonly routeCache: RouteBodyCache;
+  /** The route watch, fed by every route cache invalidation; null when not served. */
+  readonly routeWatch: RouteWatchService | null;
 
   constructor(deps: DispatcherDeps) {
     this.log = deps.logger;
@@ -75,8 +87,13 @@ export class Dispatcher {
       deps.config.get().orderMessageEnable,
     );
     routes.onRouteChanged(this.routeCache.invalidate);
+    this.routeWatch =
+      deps.config.get().routeWatchEnable && deps.reply !== undefined
+        ? this.createRouteWatch(deps, deps.reply)
+        : null;
+    if (this.routeWatch !== null) this.routeCache.onInvalidated(this.routeWatch.onRouteChanged);
 
-    const tables = [
+    const tables: HandlerTable[] = [
       kvConfigHandlers({
         kvConfigManager: kv,
         onOrderTopicConfChanged: (topic) => {
@@ -93,19 +110,70 @@ export class Dispatcher {
       }),
       topicListHandlers({ routeInfoManager: routes, config }),
       namesrvConfigHandlers({
-        config: deps.config,
+        config: {
+          get: () => deps.config.get(),
+          set: (next) => {
+            deps.config.set(next);
+            // Every route body embeds orderTopicConf only when this is on: all routes changed.
+            this.routeCache.setOrderMessageEnable(next.orderMessageEnable);
+          },
+        },
         persistConfig: (text) => {
           deps.persistConfig(text);
         },
         logger: deps.logger,
       }),
     ];
+    if (this.routeWatch !== null) {
+      tables.push([[RequestCode.WATCH_TOPIC_ROUTE, this.routeWatch.handle]]);
+    }
     for (const table of tables) {
       for (const [code, handler] of table) {
         if (this.handlers.has(code)) throw new Error(`two handlers for request code ${code}`);
         this.handlers.set(code, handler);
       }
     }
+  }
+
+  /** A connection closed: forget what was held for it (route watch). */
+  connectionClosed(connectionId: number): void {
+    this.routeWatch?.connectionClosed(connectionId);
+  }
+
+  /** Shutdown, before the transport stops writing: answers every held request. Idempotent. */
+  close(): void {
+    this.routeWatch?.close();
+  }
+
+  private createRouteWatch(
+    deps: DispatcherDeps,
+    reply: (connectionId: number, response: RemotingCommand) => boolean,
+  ): RouteWatchService {
+    const config = deps.config;
+    // Java 5.1+: "ready" counts from the creation of the processor (as routeHandlers does).
+    const createdAt = deps.clock.now();
+    return new RouteWatchService({
+      routeBody: (topic, standardJson) =>
+        this.routeCache.get(topic, standardJson, config.get().orderMessageEnable),
+      reply,
+      limits: () => {
+        const c = config.get();
+        return {
+          maxWatchers: c.routeWatchMaxWatchers,
+          maxTopics: c.routeWatchMaxTopics,
+          maxHoldMillis: c.routeWatchMaxHoldMillis,
+          idleTimeoutMillis: c.serverChannelMaxIdleTimeSeconds * 1000,
+        };
+      },
+      isServing: () => {
+        const c = config.get();
+        return (
+          !c.needWaitForService || deps.clock.now() - createdAt >= c.waitSecondsForService * 1000
+        );
+      },
+      ...(deps.routeWatchMetrics === undefined ? {} : { metrics: deps.routeWatchMetrics }),
+      logger: deps.logger,
+    });
   }
 
   /** The codes this dispatcher answers (for tests and the admin page). */
