@@ -9,18 +9,29 @@ import { ResponseError } from '../errors.js';
 import type { NameServerAdmin } from '../admin/name-server-admin.js';
 import type { NodeResult } from '../admin/node-result.js';
 import { formatJson, renderTable } from './format.js';
+import { watchTopicRouteVerb } from './watch-topic-route.js';
 
 export type OptionSpec =
-  | { readonly type: 'string'; readonly short?: string; readonly description: string }
+  | {
+      readonly type: 'string';
+      readonly short?: string;
+      readonly description: string;
+      /** May be given several times (the value is then a list). */
+      readonly multiple?: boolean;
+    }
   | { readonly type: 'boolean'; readonly short?: string; readonly description: string };
 
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+export type OptionValues = Readonly<Record<string, string | string[] | boolean | undefined>>;
 
 export interface VerbContext {
   readonly admin: NameServerAdmin;
   readonly values: OptionValues;
   readonly json: boolean;
   readonly out: (text: string) => void;
+  /** stderr, for progress of long-running verbs (failures are thrown, not written). */
+  readonly err: (text: string) => void;
+  /** Aborted on SIGINT/SIGTERM: long-running verbs stop and succeed. */
+  readonly signal: AbortSignal;
 }
 
 /** Thrown by a verb when it ran but failed; the message is the one-line reason. */
@@ -350,4 +361,5 @@ export const VERBS: readonly Verb[] = [
       );
     },
   },
+  watchTopicRouteVerb,
 ];
