@@ -15,8 +15,8 @@
 import type { TopicRouteData } from '@ns/protocol';
 import { isTopicNotExist } from '../topic-not-exist-error.js';
 import { toJsonValue } from './format.js';
-import type { Verb, VerbContext } from './verbs.js';
-import { describeError, oneLine, VerbFailure } from './verbs.js';
+import type { Verb, VerbContext } from './verb.js';
+import { describeError, oneLine, VerbFailure } from './verb.js';
 
 type RouteEvent = 'current' | 'changed' | 'gone';
 
