@@ -2,6 +2,11 @@
  * The watches being held, indexed two ways: by connection (at most one per connection: a newer
  * watch replaces the held one) and by topic (a route change finds exactly the watches of the
  * changed topics, never scanning the others).
+ *
+ * The topic index drops removed watches lazily: removing a watch of 20 topics is 20 counter
+ * decrements instead of 20 hash-set deletions (a wave of thousands of answers removes thousands
+ * of watches at once, and set deletions showed up in its profile). Each topic's list is compacted
+ * when more than half of it is stale, so it stays within twice its live size.
  */
 import type { WatchRequestRef } from './watch-response-builder.js';
 
@@ -12,11 +17,21 @@ export interface HeldWatch {
   /** When it was held (monotonic ms). */
   readonly heldAt: number;
   timer: NodeJS.Timeout | undefined;
+  /** False once removed; topic lists may still mention it until compacted. */
+  isHeld: boolean;
 }
+
+interface TopicWatches {
+  /** Held watches of the topic, plus removed ones not yet compacted away. */
+  list: HeldWatch[];
+  live: number;
+}
+
+const COMPACT_SLACK = 16;
 
 export class HeldWatches {
   private readonly byConnection = new Map<number, HeldWatch>();
-  private readonly byTopic = new Map<string, Set<HeldWatch>>();
+  private readonly byTopic = new Map<string, TopicWatches>();
 
   get size(): number {
     return this.byConnection.size;
@@ -26,9 +41,18 @@ export class HeldWatches {
     return this.byConnection.get(connectionId);
   }
 
-  /** The held watches of `topic` (live view: copy before removing while iterating). */
-  ofTopic(topic: string): ReadonlySet<HeldWatch> | undefined {
-    return this.byTopic.get(topic);
+  /** Whether any held watch follows `topic`. */
+  hasTopic(topic: string): boolean {
+    return this.byTopic.has(topic);
+  }
+
+  /** The held watches of `topic` (a fresh array: safe to remove watches while iterating it). */
+  ofTopic(topic: string): HeldWatch[] {
+    const entry = this.byTopic.get(topic);
+    if (entry === undefined) return [];
+    const out: HeldWatch[] = [];
+    for (const w of entry.list) if (w.isHeld) out.push(w);
+    return out;
   }
 
   all(): IterableIterator<HeldWatch> {
@@ -40,13 +64,15 @@ export class HeldWatches {
     const id = watch.ref.connectionId;
     if (this.byConnection.has(id)) throw new Error(`connection ${id} already holds a watch`);
     this.byConnection.set(id, watch);
+    watch.isHeld = true;
     for (const topic of watch.topics.keys()) {
-      let set = this.byTopic.get(topic);
-      if (set === undefined) {
-        set = new Set();
-        this.byTopic.set(topic, set);
+      const entry = this.byTopic.get(topic);
+      if (entry === undefined) {
+        this.byTopic.set(topic, { list: [watch], live: 1 });
+      } else {
+        entry.list.push(watch);
+        entry.live++;
       }
-      set.add(watch);
     }
   }
 
@@ -55,11 +81,15 @@ export class HeldWatches {
     const id = watch.ref.connectionId;
     if (this.byConnection.get(id) !== watch) return false;
     this.byConnection.delete(id);
+    watch.isHeld = false;
     for (const topic of watch.topics.keys()) {
-      const set = this.byTopic.get(topic);
-      if (set === undefined) continue;
-      set.delete(watch);
-      if (set.size === 0) this.byTopic.delete(topic);
+      const entry = this.byTopic.get(topic);
+      if (entry === undefined) continue;
+      entry.live--;
+      if (entry.live === 0) this.byTopic.delete(topic);
+      else if (entry.list.length > 2 * entry.live + COMPACT_SLACK) {
+        entry.list = entry.list.filter((w) => w.isHeld);
+      }
     }
     return true;
   }
@@ -67,5 +97,12 @@ export class HeldWatches {
   /** Topics with at least one held watch; for tests and the admin views. */
   get topicCount(): number {
     return this.byTopic.size;
+  }
+
+  /** Entries in the topic lists, stale ones included; for tests (the compaction bound). */
+  get topicEntries(): number {
+    let n = 0;
+    for (const entry of this.byTopic.values()) n += entry.list.length;
+    return n;
   }
 }

@@ -14,7 +14,7 @@ import {
 import type { RemotingCommand, WatchTopicRouteResponseBody } from '@ns/protocol';
 import { DEFERRED } from '../handlers/handler.js';
 import { RouteVersions } from './route-versions.js';
-import { RouteWatchService } from './route-watch-service.js';
+import { RouteWatchService, WAKE_CHUNK } from './route-watch-service.js';
 import type { RouteWatchLimits, WatchRejectReason, WatchResponseReason } from './types.js';
 
 const NOOP = (): void => undefined;
@@ -266,7 +266,8 @@ describe('RouteWatchService', () => {
     f.routes.set('A', 'broker-a');
     f.routes.set('B', 'broker-b');
     const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0 })));
-    const n = 500;
+    // More woken watches than one chunk answers in a turn.
+    const n = 2 * WAKE_CHUNK + 100;
     for (let i = 0; i < n; i++) {
       // Half follow A, half follow B; among A's, half want legacy JSON (old clients), half
       // ROCKETMQ binary headers.
@@ -284,7 +285,12 @@ describe('RouteWatchService', () => {
     f.bodyFetches.length = 0;
     f.change({ A: 'broker-a2' });
     await nextTurn();
+    // One chunk per turn, so route lookups get served between chunks.
+    expect(f.replies).toHaveLength(WAKE_CHUNK);
+    await waitFor('every watch of A answered', () => f.replies.length === n / 2);
+    await nextTurn();
     expect(f.replies).toHaveLength(n / 2);
+    expect(f.responded.get('changed')).toBe(n / 2);
     expect(new Set(f.replies.map((r) => r.connectionId % 2))).toEqual(new Set([0]));
     // One route body per flavour for 250 watches.
     expect(f.bodyFetches).toEqual(

@@ -39,6 +39,9 @@ import type { RouteWatchDeps, RouteWatchLimits, WatchRejectReason } from './type
 import { WatchResponseBuilder } from './watch-response-builder.js';
 import type { WatchRequestRef } from './watch-response-builder.js';
 
+/** Watches answered per turn of the event loop in a wakeup (see answerInChunks). */
+export const WAKE_CHUNK = 256;
+
 export interface RouteWatchStats {
   /** Watches held now. */
   readonly held: number;
@@ -158,7 +161,7 @@ export class RouteWatchService {
         `WATCH_TOPIC_ROUTE: routeWatchMaxWatchers=${limits.maxWatchers} watches already held on this node; poll instead`,
       );
     }
-    const watch: HeldWatch = { ref, topics, heldAt: this.now(), timer: undefined };
+    const watch: HeldWatch = { ref, topics, heldAt: this.now(), timer: undefined, isHeld: false };
     watch.timer = setTimeout(() => {
       if (this.answer(watch, [], this.builder())) this.deps.metrics?.watchResponded('timeout', 1);
     }, holdMillis);
@@ -184,7 +187,7 @@ export class RouteWatchService {
         if (topics.size === 0) return;
         this.versions.bump(topics);
         for (const topic of topics) {
-          if (this.held.ofTopic(topic) !== undefined) this.pendingTopics.add(topic);
+          if (this.held.hasTopic(topic)) this.pendingTopics.add(topic);
         }
         if (this.pendingTopics.size === 0 && !this.pendingAll) return;
       }
@@ -251,7 +254,6 @@ export class RouteWatchService {
     } else {
       for (const topic of topics) {
         const watches = this.held.ofTopic(topic);
-        if (watches === undefined) continue;
         const version = versions.version(topic);
         for (const watch of watches) {
           if (version <= watch.topics.get(topic)!) continue;
@@ -262,18 +264,49 @@ export class RouteWatchService {
       }
     }
     if (woken.size === 0) return;
-    const builder = this.builder();
+    this.answerInChunks([...woken], this.builder(), since, isAll ? 'all' : topics.size);
+  }
+
+  /**
+   * Answers woken watches WAKE_CHUNK at a time, one chunk per turn of the event loop: thousands
+   * of answers in one go would hold every other request (route lookups) for as long. Watches
+   * that closed or were replaced meanwhile are skipped; one changed again meanwhile gets the
+   * route of this wave and asks again with its version (answered at once with the newer one).
+   */
+  private answerInChunks(
+    woken: [HeldWatch, string[]][],
+    builder: WatchResponseBuilder,
+    since: number,
+    topics: number | 'all',
+  ): void {
     const metrics = this.deps.metrics;
-    for (const [watch, changed] of woken) {
-      if (this.answer(watch, changed, builder) && metrics !== undefined) {
-        metrics.watchWakeup((this.now() - since) / 1000);
+    let next = 0;
+    let answered = 0;
+    const chunk = (): void => {
+      if (this.isClosed) return;
+      try {
+        const end = Math.min(woken.length, next + WAKE_CHUNK);
+        for (; next < end; next++) {
+          const [watch, changed] = woken[next]!;
+          if (!this.answer(watch, changed, builder)) continue;
+          answered++;
+          metrics?.watchWakeup((this.now() - since) / 1000);
+        }
+      } catch (err) {
+        this.deps.logger.error({ err }, 'route watch: wakeup failed');
+        next = woken.length;
       }
-    }
-    metrics?.watchResponded('changed', woken.size);
-    this.deps.logger.debug(
-      { woken: woken.size, topics: isAll ? 'all' : topics.size, bodies: builder.bodiesFetched },
-      'route watch: watches woken',
-    );
+      if (next < woken.length) {
+        setImmediate(chunk);
+        return;
+      }
+      metrics?.watchResponded('changed', answered);
+      this.deps.logger.debug(
+        { woken: answered, topics, bodies: builder.bodiesFetched },
+        'route watch: watches woken',
+      );
+    };
+    chunk();
   }
 
   /** Answers a held watch with `topics`; false when it was no longer held. */

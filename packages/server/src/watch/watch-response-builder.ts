@@ -4,13 +4,15 @@
  * One builder lives for one batch of answers (one wakeup, one immediate answer, one expiry):
  * - each topic's entry (`{"route":…,"topic":…,"version":…}` or its gone form) is made once per
  *   flavour, around the route body the route cache encoded once;
- * - each distinct (flavour, serialize type, topic list) gets one prepared frame, so every further
- *   watcher with the same list costs one copy with its opaque patched in (`preparedFrameBytes`).
+ * - each distinct (flavour, serialize type, topic list) gets its body joined once; its first
+ *   watcher gets a plainly encoded frame, and from the second on one prepared frame is shared, so
+ *   each further watcher costs one copy with its opaque patched in (`preparedFrameBytes`).
  * 5,000 watchers of the same topics woken by one change: one route encoding per flavour, one frame
  * per serialize type, 5,000 copies.
  */
 import {
   CURRENT_VERSION,
+  encodeCommand,
   encodeWatchTopicRouteResponseHeader,
   goneTopicEntry,
   joinWatchTopicRouteResponse,
@@ -20,7 +22,7 @@ import {
   ResponseCode,
   watchedRouteEntry,
 } from '@ns/protocol';
-import type { PreparedFrame, RemotingCommand, SerializeType } from '@ns/protocol';
+import type { ExtFields, PreparedFrame, RemotingCommand, SerializeType } from '@ns/protocol';
 import type { RouteVersions } from './route-versions.js';
 
 /** What a held watch keeps of its request (never the request itself: its body pins the chunk). */
@@ -39,25 +41,33 @@ interface Entry {
 export class WatchResponseBuilder {
   private readonly standardEntries = new Map<string, Entry>();
   private readonly legacyEntries = new Map<string, Entry>();
-  private readonly frames = new Map<string, { prepared: PreparedFrame; body: Buffer }>();
+  private readonly frames = new Map<string, { prepared: PreparedFrame | null; body: Buffer }>();
+  private readonly extFields: ExtFields;
   /** Route bodies encoded (or fetched from the route cache) by this builder; for tests. */
   bodiesFetched = 0;
 
   constructor(
     private readonly versions: RouteVersions,
     private readonly routeBody: (topic: string, standardJson: boolean) => Buffer | null,
-  ) {}
+  ) {
+    // Shared by every response of the batch: nothing changes a response's header after encoding.
+    this.extFields = encodeWatchTopicRouteResponseHeader({ epoch: versions.epoch });
+  }
 
   /** The response carrying `topics` (each newer than the watcher holds) for `ref`. */
   response(ref: WatchRequestRef, topics: readonly string[]): RemotingCommand {
     const key = `${ref.standardJson ? 's' : 'l'}${ref.serializeType}${JSON.stringify(topics)}`;
-    let shared = this.frames.get(key);
+    const shared = this.frames.get(key);
     if (shared === undefined) {
+      // Most lists are answered once: encoding directly costs half of preparing a frame.
       const body = this.body(ref.standardJson, topics);
-      shared = { prepared: prepareFrame(this.command(ref, body)), body };
-      this.frames.set(key, shared);
+      this.frames.set(key, { prepared: null, body });
+      const response = this.command(ref, body);
+      response.encodedFrame = encodeCommand(response);
+      return response;
     }
     const response = this.command(ref, shared.body);
+    shared.prepared ??= prepareFrame(response);
     response.encodedFrame = preparedFrameBytes(shared.prepared, ref.opaque);
     return response;
   }
@@ -70,7 +80,7 @@ export class WatchResponseBuilder {
       opaque: ref.opaque,
       flag: RemotingFlag.RESPONSE,
       remark: null,
-      extFields: encodeWatchTopicRouteResponseHeader({ epoch: this.versions.epoch }),
+      extFields: this.extFields,
       body,
       serializeType: ref.serializeType,
     };
