@@ -216,6 +216,22 @@ describe('RouteWatcher', () => {
     expect(Date.now() - quickAt).toBeGreaterThanOrEqual(200);
   });
 
+  it('treats a node whose answer is not a watch answer as refusing, without retrying at once', async () => {
+    const node = { addr: 'n1:9876' as string | undefined };
+    const t = setup(['A'], node);
+    t.watcher.start();
+    const req = createRequest({ code: RequestCode.WATCH_TOPIC_ROUTE, opaque: 1 });
+    t.calls[0]!.resolve(
+      'n1:9876',
+      createResponse(req, { code: ResponseCode.SUCCESS, body: Buffer.from('not json') }),
+    );
+    await waitFor(() => t.watcher.state.mode === 'polling', 2000, 'polling');
+    expect(t.watcher.state.reason).toMatch(/^undecodable answer: /);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(t.calls).toHaveLength(1);
+    expect(t.routes).toEqual([]);
+  });
+
   it('does nothing without topics, and stops on close', async () => {
     const t = setup([], { addr: undefined });
     t.watcher.start();

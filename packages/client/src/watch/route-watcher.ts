@@ -230,7 +230,17 @@ export class RouteWatcher {
       try {
         changed = this.#apply(addr, response);
       } catch (err) {
-        if (isCurrent) this.#onFailure(gen, err, false, 0);
+        // A node whose code 30000 answers something else does not speak the watch.
+        if (isCurrent) {
+          this.#inFlight = undefined;
+          const why =
+            err instanceof Error
+              ? err.cause instanceof Error
+                ? err.cause.message
+                : err.message
+              : String(err);
+          this.#refused(addr, Date.now() + this.refusedRetryMs, `undecodable answer: ${why}`);
+        }
         return;
       }
       if (!isCurrent) return;
