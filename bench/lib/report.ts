@@ -303,7 +303,7 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
     out.push(
       table(
-        ['Wave', 'woken', 'all woken', 'p50', 'p99', 'node CPU', 'CPU per wakeup'],
+        ['Wave', 'woken', 'all woken', 'p50', 'p99', 'node CPU', 'CPU per wakeup', 'watchers CPU'],
         w.waves.map((x, i) => [
           `${i + 1} (${x.change})`,
           String(x.woken),
@@ -312,6 +312,7 @@ export function renderMarkdown(r: BenchResults): string {
           `${f1(x.p99Ms)} ms`,
           `${f1(x.nodeCpuMs)} ms`,
           `${f1(x.cpuPerWakeupUs)} µs`,
+          `${f0(x.watchersCpuMs)} ms`,
         ]),
       ),
     );
@@ -319,7 +320,7 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(
       `Median over waves: all ${w.affected} affected watchers woken in **${f1(w.allWokenMedianMs)} ms**, ` +
         `**${f1(w.cpuPerWakeupMedianUs)} µs** of node CPU per wakeup (the wave's CPU, change handling included, ` +
-        `divided by the watchers woken). Lookups of other topics at 16×1: p99 **${ms(w.lookupsQuiet.latency.p99Us)} ms** quiet, ` +
+        `divided by the watchers woken); the watcher process's CPU shows what receiving and checking the answers cost on the same cores. Lookups of other topics at 16×1: p99 **${ms(w.lookupsQuiet.latency.p99Us)} ms** quiet, ` +
         `**${ms(w.lookupsDuringWaves.latency.p99Us)} ms** during ${w.wavesDuringLookups} back-to-back waves ` +
         `(${f0(w.lookupsQuiet.qps)} vs ${f0(w.lookupsDuringWaves.qps)} req/s).`,
     );

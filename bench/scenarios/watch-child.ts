@@ -50,7 +50,7 @@ export type ToWatchChild =
 export type FromWatchChild =
   | { type: 'ready'; affected: number }
   | { type: 'armed' }
-  | { type: 'woken'; times: number[]; errors: string[] }
+  | { type: 'woken'; times: number[]; errors: string[]; cpuMs: number }
   | { type: 'fatal'; message: string };
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -82,6 +82,8 @@ let onAllAnswered: (() => void) | undefined;
 let times: number[] = [];
 let errors: string[] = [];
 let affected = 0;
+/** This process's CPU when the wave was armed: receiving and checking answers costs too. */
+let armedCpu = process.cpuUsage();
 
 /** A small deterministic PRNG: the same topic choice every run. */
 function lcg(seed: number): () => number {
@@ -176,7 +178,8 @@ function onFrame(c: Conn, cmd: RemotingCommand): void {
   times.push(at);
   if (times.length === affected) {
     phase = 'holding';
-    send({ type: 'woken', times, errors });
+    const cpu = process.cpuUsage(armedCpu);
+    send({ type: 'woken', times, errors, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
 }
 
@@ -256,6 +259,7 @@ process.on('message', (m: ToWatchChild) => {
         times = [];
         errors = [];
         phase = 'armed';
+        armedCpu = process.cpuUsage();
         send({ type: 'armed' });
         return;
       case 'resubscribe':

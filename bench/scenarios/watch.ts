@@ -48,6 +48,8 @@ export interface WatchWave {
   /** Node CPU (user + system) from just before the change to the last answer. */
   nodeCpuMs: number;
   cpuPerWakeupUs: number;
+  /** CPU of the watcher process receiving and checking the answers (same 2 cores). */
+  watchersCpuMs: number;
 }
 
 export interface WatchResults {
@@ -226,6 +228,7 @@ export async function runWatch(profile: Profile, log: Log): Promise<WatchResults
         p99Ms: exactQuantile(lat, 0.99),
         nodeCpuMs,
         cpuPerWakeupUs: (nodeCpuMs * 1000) / Math.max(1, woken.times.length),
+        watchersCpuMs: woken.cpuMs,
       };
     };
 
@@ -236,7 +239,7 @@ export async function runWatch(profile: Profile, log: Log): Promise<WatchResults
       log(
         `watch wave ${i + 1} (${w.change}): ${w.woken} woken, all in ${w.allWokenMs.toFixed(1)} ms ` +
           `(p50 ${w.p50Ms.toFixed(1)}, p99 ${w.p99Ms.toFixed(1)}); node CPU ${w.nodeCpuMs.toFixed(1)} ms = ` +
-          `${w.cpuPerWakeupUs.toFixed(1)} µs per wakeup`,
+          `${w.cpuPerWakeupUs.toFixed(1)} µs per wakeup; watcher process CPU ${w.watchersCpuMs.toFixed(0)} ms`,
       );
     }
 
