@@ -59,6 +59,8 @@ export interface WatchResults {
   moverTopics: number;
   /** Watchers following at least one of the mover's topics (woken by every wave). */
   affected: number;
+  /** Node heap after GC per held watch, its connection included (bytes). */
+  heapPerWatchBytes: number;
   waves: WatchWave[];
   allWokenMedianMs: number;
   cpuPerWakeupMedianUs: number;
@@ -136,6 +138,7 @@ const cpuMs = (a: ProbeSample, b: ProbeSample): number =>
 export async function runWatch(profile: Profile, log: Log): Promise<WatchResults> {
   const p = profile.watch;
   const server: ProbedProcess = await startNameServer({
+    exposeGc: true,
     args: [
       // Holds outlast the run: every answer in a wave is a wakeup, not an expiry.
       '--routeWatchMaxHoldMillis=600000',
@@ -179,6 +182,7 @@ export async function runWatch(profile: Profile, log: Log): Promise<WatchResults
     }
     let isMoverRegistered = true;
 
+    const heapBefore = (await server.probe(true)).mem.heapUsed;
     link = new ChildLink(forkTs(CHILD));
     const config: WatchChildConfig = {
       port: server.port,
@@ -192,9 +196,12 @@ export async function runWatch(profile: Profile, log: Log): Promise<WatchResults
     const setupStarted = performance.now();
     link.send({ type: 'start', config });
     const { affected } = await link.next('ready', 120_000);
+    const heapHeld = (await server.probe(true)).mem.heapUsed;
+    const heapPerWatchBytes = (heapHeld - heapBefore) / p.connections;
     log(
       `watch: ${p.connections} connections × ${p.topicsPerWatch} topics held in ` +
-        `${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${affected} follow the mover's ${p.moverTopics} topics`,
+        `${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ${affected} follow the mover's ${p.moverTopics} topics; ` +
+        `node heap ${(heapPerWatchBytes / 1024).toFixed(2)} KiB per held watch and connection`,
     );
 
     const errors: string[] = [];
@@ -290,6 +297,7 @@ export async function runWatch(profile: Profile, log: Log): Promise<WatchResults
       topics: p.topics,
       moverTopics: p.moverTopics,
       affected,
+      heapPerWatchBytes,
       waves,
       allWokenMedianMs: exactQuantile(
         waves.map((w) => w.allWokenMs),
