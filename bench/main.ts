@@ -6,7 +6,7 @@
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops, dead,
- * failover, codec), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
+ * failover, codec, watch), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
  * names each node's pid; summarize one with bench/profile-top.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -35,6 +35,7 @@ import { runOps } from './scenarios/ops.js';
 import { runDeadBroker } from './scenarios/dead-broker.js';
 import { runFailover } from './scenarios/failover.js';
 import { runCodec } from './scenarios/codec.js';
+import { runWatch } from './scenarios/watch.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SCENARIOS = [
@@ -46,6 +47,7 @@ const SCENARIOS = [
   'dead',
   'failover',
   'codec',
+  'watch',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -223,6 +225,9 @@ export async function main(argv: string[]): Promise<number> {
   await attempt('codec', async () => {
     results.codec = await runCodec(profile, log);
   });
+  await attempt('watch', async () => {
+    results.watch = await runWatch(profile, log);
+  });
 
   closeGenerators();
   results.machine.loadAvgEnd = loadavg();
@@ -233,7 +238,16 @@ export async function main(argv: string[]): Promise<number> {
   const loadErrors = [
     ...(results.route?.levels ?? []),
     ...(results.churn ?? []).map((c) => c.lookups),
+    ...(results.watch === undefined
+      ? []
+      : [results.watch.lookupsQuiet, results.watch.lookupsDuringWaves]),
   ].filter((l) => l.errorCount > 0);
+  if (results.watch !== undefined && results.watch.errors.length > 0) {
+    results.failures.push({
+      scenario: 'watch',
+      message: `${results.watch.errors.length} wrong watch answers: ${results.watch.errors.slice(0, 5).join(' | ')}`,
+    });
+  }
   for (const l of loadErrors) {
     results.failures.push({
       scenario: `load ${l.target} ${l.label}`,

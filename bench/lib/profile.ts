@@ -22,6 +22,17 @@ export interface Profile {
   };
   failover: { nodes: number; afterKillMs: number };
   codec: { warmupMs: number; measureMs: number; registerTopics: number };
+  watch: {
+    connections: number;
+    topicsPerWatch: number;
+    topics: number;
+    /** The first `moverTopics` topics are also hosted by the broker that comes and goes. */
+    moverTopics: number;
+    waves: number;
+    lookupTopics: number;
+    lookupWarmupMs: number;
+    lookupMs: number;
+  };
 }
 
 export const FULL: Profile = {
@@ -54,6 +65,16 @@ export const FULL: Profile = {
   dead: { closeReps: 5, heartbeatBrokers: 3, heartbeatTimeoutMillis: 2000, scanIntervalMs: 500 },
   failover: { nodes: 3, afterKillMs: 3000 },
   codec: { warmupMs: 500, measureMs: 2000, registerTopics: 10_000 },
+  watch: {
+    connections: 5000,
+    topicsPerWatch: 20,
+    topics: 1000,
+    moverTopics: 100,
+    waves: 6,
+    lookupTopics: 64,
+    lookupWarmupMs: 500,
+    lookupMs: 5000,
+  },
 };
 
 export const SMOKE: Profile = {
@@ -76,4 +97,14 @@ export const SMOKE: Profile = {
   dead: { closeReps: 2, heartbeatBrokers: 1, heartbeatTimeoutMillis: 1000, scanIntervalMs: 200 },
   failover: { nodes: 3, afterKillMs: 1500 },
   codec: { warmupMs: 50, measureMs: 200, registerTopics: 1000 },
+  watch: {
+    connections: 200,
+    topicsPerWatch: 5,
+    topics: 100,
+    moverTopics: 10,
+    waves: 2,
+    lookupTopics: 16,
+    lookupWarmupMs: 100,
+    lookupMs: 500,
+  },
 };

@@ -335,6 +335,44 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
   }
 
+  if (r.watch !== undefined) {
+    const w = r.watch;
+    const ms = (us: number): string => (us / 1000).toFixed(2);
+    out.push('## Route watch');
+    out.push('');
+    out.push(
+      `${w.connections} connections, each holding a WATCH_TOPIC_ROUTE of ${w.topicsPerWatch} topics out of ${w.topics}; ` +
+        `a "mover" broker hosting ${w.moverTopics} of them leaves (connection destroyed) or registers again, waking the ` +
+        `${w.affected} watchers that follow one of its topics. Watchers are one process with raw sockets; every answer is checked. ` +
+        `Node heap after GC: ${f1(w.heapPerWatchBytes / 1024)} KiB per held watch (its connection included).`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['Wave', 'woken', 'all woken', 'p50', 'p99', 'node CPU', 'CPU per wakeup', 'watchers CPU'],
+        w.waves.map((x, i) => [
+          `${i + 1} (${x.change})`,
+          String(x.woken),
+          `${f1(x.allWokenMs)} ms`,
+          `${f1(x.p50Ms)} ms`,
+          `${f1(x.p99Ms)} ms`,
+          `${f1(x.nodeCpuMs)} ms`,
+          `${f1(x.cpuPerWakeupUs)} µs`,
+          `${f0(x.watchersCpuMs)} ms`,
+        ]),
+      ),
+    );
+    out.push('');
+    out.push(
+      `Median over waves: all ${w.affected} affected watchers woken in **${f1(w.allWokenMedianMs)} ms**, ` +
+        `**${f1(w.cpuPerWakeupMedianUs)} µs** of node CPU per wakeup (the wave's CPU, change handling included, ` +
+        `divided by the watchers woken); the watcher process's CPU shows what receiving and checking the answers cost on the same cores. Lookups of other topics at 16×1: p99 **${ms(w.lookupsQuiet.latency.p99Us)} ms** quiet, ` +
+        `**${ms(w.lookupsDuringWaves.latency.p99Us)} ms** during ${w.wavesDuringLookups} back-to-back waves ` +
+        `(${f0(w.lookupsQuiet.qps)} vs ${f0(w.lookupsDuringWaves.qps)} req/s).`,
+    );
+    out.push('');
+  }
+
   if (r.failures.length > 0) {
     out.push('## Failures');
     out.push('');

@@ -7,6 +7,7 @@ import type { OpsResults } from '../scenarios/ops.js';
 import type { DeadBrokerResults } from '../scenarios/dead-broker.js';
 import type { FailoverResults } from '../scenarios/failover.js';
 import type { CodecCase } from '../scenarios/codec.js';
+import type { WatchResults } from '../scenarios/watch.js';
 
 export interface Machine {
   cores: number;
@@ -41,6 +42,7 @@ export interface BenchResults {
   deadBroker?: DeadBrokerResults;
   failover?: FailoverResults;
   codec?: CodecCase[];
+  watch?: WatchResults;
   targets: TargetCheck[];
   /** Scenarios that threw, with the message: the harness or the node broke. */
   failures: { scenario: string; message: string }[];

@@ -136,6 +136,12 @@ export type {
   NameServerClientOptions,
 } from './name-server-client.js';
 export { canonicalTopicRoute, topicRouteChanged } from './route-compare.js';
+export {
+  DEFAULT_ROUTE_WATCH_HOLD_MS,
+  DEFAULT_ROUTE_WATCH_REFUSED_RETRY_MS,
+  ROUTE_WATCH_BUSY_RETRY_MS,
+} from './watch/route-watcher.js';
+export type { RouteWatchMode, RouteWatchOptions, RouteWatchState } from './watch/route-watcher.js';
 
 // Admin
 export { DEFAULT_ADMIN_TIMEOUT_MS, NameServerAdmin } from './admin/name-server-admin.js';

@@ -8,6 +8,11 @@
  * have been processed); they surface as retriable errors and the next call moves on. When the
  * list changes and the node in use left it, the choice is dropped and its connection closed at
  * once (apache/rocketmq#2042).
+ *
+ * Routes of topics in use are polled every `pollNameServerInterval` like Java, and, where the node
+ * supports it (nameserver-ts), followed with the route watch (watch/route-watcher.ts): changes
+ * arrive within milliseconds and polling slows to a safety net. Nodes without the watch (Java)
+ * are detected within one call timeout and simply polled.
  */
 import { EventEmitter } from 'node:events';
 import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
@@ -39,8 +44,14 @@ import { RemotingClient } from './remoting/remoting-client.js';
 import type { AclCredentials } from './remoting/acl-signer.js';
 import type { ClientTlsOptions } from './remoting/tls-options.js';
 import { NameServerSelector } from './selector/name-server-selector.js';
-import { TopicNotExistError } from './topic-not-exist-error.js';
+import { isTopicNotExist, TopicNotExistError } from './topic-not-exist-error.js';
 import { TopicRouteCache } from './topic-route-cache.js';
+import {
+  DEFAULT_ROUTE_WATCH_HOLD_MS,
+  DEFAULT_ROUTE_WATCH_REFUSED_RETRY_MS,
+  RouteWatcher,
+} from './watch/route-watcher.js';
+import type { RouteWatchOptions, RouteWatchState } from './watch/route-watcher.js';
 
 /** Java: pollNameServerInterval = 30 000 ms. */
 export const DEFAULT_POLL_NAME_SERVER_INTERVAL_MS = 30_000;
@@ -60,6 +71,11 @@ export interface NameServerClientOptions extends Omit<ResolveNameServerAddressOp
   readonly timeoutMs?: number;
   /** Route refresh period for topics in use (ms). Java: 30 000. */
   readonly pollNameServerInterval?: number;
+  /**
+   * Follow the routes of topics in use with the route watch where the node supports it (default
+   * true); false polls only, like Java. See RouteWatchOptions for the knobs.
+   */
+  readonly routeWatch?: boolean | RouteWatchOptions;
   /** Environment for NAMESRV_ADDR (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;
@@ -67,12 +83,19 @@ export interface NameServerClientOptions extends Omit<ResolveNameServerAddressOp
 
 export interface NameServerClientEvents {
   /**
-   * The route of `topic` changed (or was loaded for the first time: `previous` undefined).
-   * Emitted by lookups and by the periodic refresh.
+   * The route of `topic` changed (or was loaded for the first time: `previous` undefined; or came
+   * back after `routeGone`). Emitted by lookups, the periodic refresh and the route watch.
    */
   routeChanged: [topic: string, route: TopicRouteData, previous: TopicRouteData | undefined];
+  /**
+   * The node has no route for `topic` in use (deleted, its brokers gone, or never created);
+   * emitted once until a route arrives again. Its last route stays cached, as Java keeps it.
+   */
+  routeGone: [topic: string, previous: TopicRouteData | undefined];
   /** A periodic refresh of `topic` failed; the cached route is kept. */
   routeRefreshFailed: [topic: string, error: unknown];
+  /** The route watch started, stopped or moved (see RouteWatchState). */
+  routeWatchStateChanged: [state: RouteWatchState];
   /** The name server list changed. */
   addressesChanged: [addresses: readonly string[], previous: readonly string[]];
 }
@@ -93,12 +116,16 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   readonly remoting: RemotingClient;
   readonly timeoutMs: number;
   readonly pollNameServerInterval: number;
+  /** Refresh period while the route watch is active (the safety net); 0 when the watch is off. */
+  readonly safetyPollIntervalMs: number;
   readonly #provider: NameServerAddressProvider;
   readonly #selector: NameServerSelector;
   readonly #ownsRemoting: boolean;
   readonly #log: Logger;
   readonly #routes: TopicRouteCache;
+  readonly #watcher: RouteWatcher | undefined;
   #unsubscribe: (() => void) | undefined;
+  #offConnect: (() => void) | undefined;
   #started: Promise<void> | undefined;
   #closed = false;
 
@@ -113,6 +140,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       selector,
       timeoutMs,
       pollNameServerInterval,
+      routeWatch,
       env,
       ...rest
     } = options;
@@ -122,6 +150,16 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       pollNameServerInterval,
       DEFAULT_POLL_NAME_SERVER_INTERVAL_MS,
     );
+    const watchOptions: RouteWatchOptions | undefined =
+      routeWatch === false ? undefined : routeWatch === true ? {} : (routeWatch ?? {});
+    this.safetyPollIntervalMs =
+      watchOptions === undefined
+        ? 0
+        : checkMs(
+            'routeWatch.safetyPollIntervalMs',
+            watchOptions.safetyPollIntervalMs,
+            4 * this.pollNameServerInterval,
+          );
     this.#provider = resolveNameServerAddressProvider(
       { ...rest, logger: this.#log.child({ component: 'address' }) },
       env ?? process.env,
@@ -145,8 +183,50 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
         onRefreshFailed: (topic, err) => {
           this.emit('routeRefreshFailed', topic, err);
         },
+        onGone: (topic, previous) => {
+          this.emit('routeGone', topic, previous);
+        },
+        onTopicsChanged: () => {
+          this.#watcher?.topicsChanged();
+        },
       },
       this.#log,
+    );
+    this.#watcher = watchOptions === undefined ? undefined : this.#createWatcher(watchOptions);
+  }
+
+  #createWatcher(options: RouteWatchOptions): RouteWatcher {
+    const holdMs = checkMs('routeWatch.holdMs', options.holdMs, DEFAULT_ROUTE_WATCH_HOLD_MS);
+    const refusedRetryMs = checkMs(
+      'routeWatch.refusedRetryMs',
+      options.refusedRetryMs,
+      DEFAULT_ROUTE_WATCH_REFUSED_RETRY_MS,
+    );
+    return new RouteWatcher(
+      {
+        topics: () => this.#routes.topics(),
+        currentNode: () => {
+          const chosen = this.#selector.chosen;
+          return chosen !== undefined && this.remoting.isConnected(chosen) ? chosen : undefined;
+        },
+        invoke: (request, timeoutMs) => this.invokeAny(request, { timeoutMs }),
+        route: (topic, route) => {
+          this.#routes.apply(topic, route);
+        },
+        gone: (topic) => {
+          this.#routes.markGone(topic);
+        },
+        stateChanged: (state) => {
+          // Polling is the safety net while the watch works, and the mechanism otherwise.
+          this.#routes.setInterval(
+            state.mode === 'watching' ? this.safetyPollIntervalMs : this.pollNameServerInterval,
+          );
+          this.emit('routeWatchStateChanged', state);
+        },
+        callTimeoutMs: this.timeoutMs,
+        logger: this.#log.child({ component: 'route-watch' }),
+      },
+      { holdMs, refusedRetryMs },
     );
   }
 
@@ -182,6 +262,15 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     // The initial list is not a change: load it without an event.
     this.#selector.update(this.#provider.current());
     this.#routes.start(this.pollNameServerInterval);
+    const watcher = this.#watcher;
+    if (watcher !== undefined && !this.#closed) {
+      const onConnect = (addr: string): void => {
+        watcher.nodeConnected(addr);
+      };
+      this.remoting.on('connect', onConnect);
+      this.#offConnect = () => this.remoting.off('connect', onConnect);
+      watcher.start();
+    }
   }
 
   #applyAddresses(addresses: readonly string[], previous: readonly string[]): void {
@@ -274,6 +363,43 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     this.#routes.forget(topic);
   }
 
+  /**
+   * Follows `topics` without asking for their routes now: each becomes a topic in use, its route
+   * arrives through `routeChanged` (or `routeGone` when the node has none), and changes follow
+   * through the route watch (or polling where the node has no watch). Undo with `unwatch`.
+   */
+  watch(topics: string | Iterable<string>): void {
+    if (this.#closed) throw new RemotingClosedError('*', 'name server client is closed');
+    const added: string[] = [];
+    for (const topic of typeof topics === 'string' ? [topics] : topics) {
+      if (typeof topic !== 'string' || topic === '') {
+        throw new InvalidOptionError('topics', `watch: a topic must be a non-empty string`);
+      }
+      if (this.#routes.add(topic)) added.push(topic);
+    }
+    this.start().catch((err: unknown) => {
+      this.#log.warn({ err }, 'name server client failed to start');
+    });
+    // With the watch active the node answers new topics at once; otherwise fetch them now.
+    if (this.#watcher?.state.mode === 'watching') return;
+    for (const topic of added) {
+      this.#routes.get(topic).catch((err: unknown) => {
+        // TOPIC_NOT_EXIST was reported as routeGone by the cache.
+        if (!isTopicNotExist(err)) this.emit('routeRefreshFailed', topic, err);
+      });
+    }
+  }
+
+  /** Stops following `topics` (forgetTopic for each). */
+  unwatch(topics: string | Iterable<string>): void {
+    for (const topic of typeof topics === 'string' ? [topics] : topics) this.forgetTopic(topic);
+  }
+
+  /** Where the route watch stands: `off` when disabled or nothing is in use. */
+  get routeWatchState(): RouteWatchState {
+    return this.#watcher?.state ?? { mode: 'off', addr: undefined, reason: undefined };
+  }
+
   /** Refreshes every topic in use now (what the periodic task does). Never rejects. */
   refreshTopicRoutes(): Promise<void> {
     return this.#routes.refreshAll();
@@ -283,6 +409,8 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watcher?.close();
+    this.#offConnect?.();
     this.#routes.stop();
     this.#unsubscribe?.();
     await this.#provider.close();

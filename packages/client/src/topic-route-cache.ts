@@ -2,14 +2,21 @@
  * Cached topic routes and their periodic refresh (Java: MQClientInstance#topicRouteTable and the
  * `updateTopicRouteInfoFromNameServer` task every pollNameServerInterval = 30 s).
  *
- * A topic is "in use" from its first lookup until `forget(topic)`. Each refresh re-queries every
- * topic in use, one after another (as Java does, so a big client does not burst the namesrv), and
- * reports a change only when the normalised route differs (§7.4). A failed refresh keeps the old
- * route, as in Java: a namesrv hiccup must not make producers lose their queues.
+ * A topic is "in use" from its first lookup (or `add`) until `forget(topic)`. Each refresh
+ * re-queries every topic in use, one after another (as Java does, so a big client does not burst
+ * the namesrv), and reports a change only when the normalised route differs (§7.4). A failed
+ * refresh keeps the old route, as in Java: a namesrv hiccup must not make producers lose their
+ * queues.
+ *
+ * Routes also arrive pushed (`apply`, from the route watch). A topic the node has no route for
+ * (TOPIC_NOT_EXIST, or "gone" from the watch) is reported once through `onGone`; its last route
+ * stays cached, as Java keeps it (an empty node right after a restart reports every topic
+ * missing), and the next route that arrives for it is reported as a change even if equal.
  */
 import type { TopicRouteData } from '@ns/protocol';
 import type { Logger } from './logger.js';
 import { topicRouteChanged } from './route-compare.js';
+import { isTopicNotExist } from './topic-not-exist-error.js';
 
 export type RouteFetcher = (topic: string) => Promise<TopicRouteData>;
 
@@ -20,6 +27,10 @@ export interface TopicRouteCacheHooks {
     previous: TopicRouteData | undefined,
   ) => void;
   readonly onRefreshFailed: (topic: string, err: unknown) => void;
+  /** `topic` has no route on the node (first time since it had one, or since it came in use). */
+  readonly onGone?: (topic: string, previous: TopicRouteData | undefined) => void;
+  /** A topic came in use or was forgotten (the route watch follows the set). */
+  readonly onTopicsChanged?: () => void;
 }
 
 export class TopicRouteCache {
@@ -30,7 +41,10 @@ export class TopicRouteCache {
   readonly #inUse = new Set<string>();
   /** One in-flight fetch per topic: concurrent lookups of a cold topic share it. */
   readonly #inflight = new Map<string, Promise<TopicRouteData>>();
+  /** Topics in use the node has no route for (their last route, if any, stays cached). */
+  readonly #gone = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #intervalMs = 0;
   #refreshing: Promise<void> | undefined;
 
   constructor(fetch: RouteFetcher, hooks: TopicRouteCacheHooks, logger: Logger) {
@@ -53,21 +67,58 @@ export class TopicRouteCache {
    * when the lookup fails (TOPIC_NOT_EXIST now may exist at the next refresh).
    */
   async get(topic: string, force = false): Promise<TopicRouteData> {
-    this.#inUse.add(topic);
+    this.add(topic);
     const cached = this.#routes.get(topic);
     if (cached !== undefined && !force) return cached;
     return this.#load(topic);
   }
 
-  /** Stops refreshing `topic` and drops its cached route. */
-  forget(topic: string): void {
-    this.#inUse.delete(topic);
-    this.#routes.delete(topic);
+  /** Marks `topic` in use without fetching it; true when it was not in use. */
+  add(topic: string): boolean {
+    if (this.#inUse.has(topic)) return false;
+    this.#inUse.add(topic);
+    this.#hooks.onTopicsChanged?.();
+    return true;
   }
 
-  /** Starts the periodic refresh (idempotent). */
+  /** Whether `topic` is in use. */
+  has(topic: string): boolean {
+    return this.#inUse.has(topic);
+  }
+
+  /** Stops refreshing `topic` and drops its cached route. */
+  forget(topic: string): void {
+    const wasInUse = this.#inUse.delete(topic);
+    this.#routes.delete(topic);
+    this.#gone.delete(topic);
+    if (wasInUse) this.#hooks.onTopicsChanged?.();
+  }
+
+  /**
+   * A route pushed for a topic in use (route watch): cached and reported like a refreshed one.
+   * Ignored for topics not in use.
+   */
+  apply(topic: string, route: TopicRouteData): void {
+    if (!this.#inUse.has(topic)) return;
+    const wasGone = this.#gone.delete(topic);
+    const previous = this.#routes.get(topic);
+    if (wasGone || topicRouteChanged(previous, route)) {
+      this.#routes.set(topic, route);
+      this.#hooks.onChanged(topic, route, previous);
+    }
+  }
+
+  /** The node has no route for `topic` (TOPIC_NOT_EXIST or a "gone" from the watch). */
+  markGone(topic: string): void {
+    if (!this.#inUse.has(topic) || this.#gone.has(topic)) return;
+    this.#gone.add(topic);
+    this.#hooks.onGone?.(topic, this.#routes.get(topic));
+  }
+
+  /** Starts the periodic refresh (idempotent; see setInterval to change the period). */
   start(intervalMs: number): void {
     if (this.#timer !== undefined) return;
+    this.#intervalMs = intervalMs;
     this.#timer = setInterval(() => {
       // A slow refresh is not stacked on top of itself.
       if (this.#refreshing !== undefined) return;
@@ -82,6 +133,18 @@ export class TopicRouteCache {
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Changes the refresh period of a started cache (the next refresh is one new period away). */
+  setInterval(intervalMs: number): void {
+    if (this.#timer === undefined || intervalMs === this.#intervalMs) return;
+    this.stop();
+    this.start(intervalMs);
+  }
+
+  /** The current refresh period (0 before start). */
+  get intervalMs(): number {
+    return this.#intervalMs;
   }
 
   /** Re-queries every topic in use, sequentially. Never rejects. */
@@ -101,16 +164,18 @@ export class TopicRouteCache {
     const running = this.#inflight.get(topic);
     if (running !== undefined) return running;
     const promise = this.#fetch(topic)
-      .then((route) => {
-        // forget() during the fetch wins: do not resurrect the topic.
-        if (!this.#inUse.has(topic)) return route;
-        const previous = this.#routes.get(topic);
-        if (topicRouteChanged(previous, route)) {
-          this.#routes.set(topic, route);
-          this.#hooks.onChanged(topic, route, previous);
-        }
-        return this.#routes.get(topic) ?? route;
-      })
+      .then(
+        (route) => {
+          // forget() during the fetch wins: do not resurrect the topic.
+          if (!this.#inUse.has(topic)) return route;
+          this.apply(topic, route);
+          return this.#routes.get(topic) ?? route;
+        },
+        (err: unknown) => {
+          if (isTopicNotExist(err)) this.markGone(topic);
+          throw err;
+        },
+      )
       .finally(() => {
         this.#inflight.delete(topic);
       });

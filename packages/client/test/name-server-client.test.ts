@@ -45,6 +45,8 @@ function client(options: NameServerClientOptions): NameServerClient {
     // Deterministic: no shuffle; index starts at -1 so the first pick is list[0].
     selector: new NameServerSelector({ shuffleOnChange: false, initialIndex: -1 }),
     env: {},
+    // These tests count requests of node choice and polling; the route watch has its own file.
+    routeWatch: false,
     ...options,
   });
   cleanups.push(() => c.close());

@@ -1,7 +1,7 @@
 // @ns/protocol public API: every export is listed by name.
 
 // Constants
-export { RequestCode, requestCodeName } from './request-code.js';
+export { NAMESERVER_TS_REQUEST_CODES, RequestCode, requestCodeName } from './request-code.js';
 export type { RequestCodeName, RequestCodeValue } from './request-code.js';
 export { ResponseCode, responseCodeName } from './response-code.js';
 export type { ResponseCodeName, ResponseCodeValue } from './response-code.js';
@@ -125,6 +125,22 @@ export {
   decodeGetBrokerMemberGroupResponseBody,
   encodeGetBrokerMemberGroupResponseBody,
 } from './bodies/broker-member-group.js';
+// WATCH_TOPIC_ROUTE (nameserver-ts extension)
+export {
+  decodeWatchTopicRouteRequestBody,
+  decodeWatchTopicRouteResponseBody,
+  encodeWatchTopicRouteRequestBody,
+  encodeWatchTopicRouteResponseBody,
+  goneTopicEntry,
+  joinWatchTopicRouteResponse,
+  watchedRouteEntry,
+} from './bodies/watch-topic-route.js';
+export type {
+  GoneTopic,
+  WatchedRoute,
+  WatchTopicRouteRequestBody,
+  WatchTopicRouteResponseBody,
+} from './bodies/watch-topic-route.js';
 
 // Typed header codecs (decode: Java conversions, required fields enforced; encode: Java ext order)
 export {
@@ -199,6 +215,17 @@ export type {
   WipeWritePermOfBrokerRequestHeader,
   WipeWritePermOfBrokerResponseHeader,
 } from './headers/route-headers.js';
+
+export {
+  decodeWatchTopicRouteRequestHeader,
+  decodeWatchTopicRouteResponseHeader,
+  encodeWatchTopicRouteRequestHeader,
+  encodeWatchTopicRouteResponseHeader,
+} from './headers/watch-headers.js';
+export type {
+  WatchTopicRouteRequestHeader,
+  WatchTopicRouteResponseHeader,
+} from './headers/watch-headers.js';
 
 // Java HashMap iteration order (for byte-equal output) and the fastjson-tolerant reader
 export {

@@ -45,7 +45,27 @@ export const RequestCode = {
   GET_CONSUMER_LIST_BY_GROUP: 38,
   GET_CLIENT_CONFIG: 47,
   SEND_MESSAGE_V2: 310,
+  // nameserver-ts extensions (see NAMESERVER_TS_REQUEST_CODES below)
+  /**
+   * Long-poll route watch: the topics a client follows with the route version it holds; answered
+   * at once with the newer routes, or held until one changes or the hold time passes.
+   */
+  WATCH_TOPIC_ROUTE: 30000,
 } as const;
+
+/**
+ * The request codes nameserver-ts reserves for its own extensions: 30000..30099.
+ *
+ * Why this range is safe: every code Apache RocketMQ defines (4.x `common/protocol/RequestCode`
+ * and 5.x `remoting/protocol/RequestCode`, up to 5.3) lies in 10..3543 (the highest being the
+ * POP codes 3442..3447 and BATCH_ACK_MESSAGE 3543); rocketmq-rust uses the Java values plus
+ * 200050..200151 for its POP codes. The ROCKETMQ binary header stores the code as a signed
+ * 16-bit integer, so an extension code must stay at or below 32767 to be sendable in both
+ * serialize types; 30000..30099 is far from every block in use and fits. A node that does not know
+ * a code either answers REQUEST_CODE_NOT_SUPPORTED (5.x, rocketmq-rust, nameserver-ts) or sends
+ * nothing (4.9), and clients fall back on either.
+ */
+export const NAMESERVER_TS_REQUEST_CODES = { min: 30000, max: 30099 } as const;
 
 export type RequestCodeName = keyof typeof RequestCode;
 export type RequestCodeValue = (typeof RequestCode)[RequestCodeName];

@@ -66,3 +66,15 @@ export type { DispatcherDeps } from './handlers/handler-sets.js';
 
 // Security building blocks (access control, ACL signatures, TLS); see security/index.ts
 export * from './security/index.js';
+
+// Route watch (WATCH_TOPIC_ROUTE)
+export { RouteVersions, RouteWatchBinding, RouteWatchService } from './watch/index.js';
+export type {
+  RouteWatchDeps,
+  RouteWatchLimits,
+  RouteWatchLogger,
+  RouteWatchMetrics,
+  RouteWatchStats,
+  WatchRejectReason,
+  WatchResponseReason,
+} from './watch/index.js';

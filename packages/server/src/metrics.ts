@@ -6,20 +6,33 @@
  * Label values are bounded: request codes we do not know are counted as `UNKNOWN` rather than by
  * number, so a client sending random codes cannot create unbounded series.
  */
-import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+} from 'prom-client';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { ProtocolErrorCode } from '@ns/protocol';
+import type { WatchRejectReason, WatchResponseReason } from './watch/index.js';
 
-/** Read-side views the gauges sample at scrape time. */
+/**
+ * Views the gauges sample at scrape time; each gauge exists only where its view is given: the
+ * registry's state in the owner process, the held route watches where connections are served.
+ */
 export interface MetricsViews {
-  brokerCount(): number;
-  topicCount(): number;
+  brokerCount?: () => number;
+  topicCount?: () => number;
   /**
    * The route digest as an unsigned 32-bit number (GET /digest's `digest`). Every node of a
    * NameServer cluster should expose the same value; see the README for the alert rule.
    */
-  routeDigest?(): number;
+  routeDigest?: () => number;
+  /** Route watches held now (0 when the watch is off). */
+  routeWatchers?: () => number;
 }
 
 export interface CreateMetricsOptions {
@@ -37,8 +50,9 @@ export type BrokerExpiryReason = 'timeout' | 'channel_closed';
 export interface NamesrvMetrics {
   readonly registry: Registry;
   /**
-   * One request handled. `responseCode` is null when nothing was sent back (one-way requests,
-   * unknown codes in 4.9 mode). Hot path: two Map lookups and two cached children.
+   * One request handled (answered, or settled without an answer). `responseCode` is null when
+   * nothing was sent back (one-way requests, unknown codes in 4.9 mode). Hot path: two Map
+   * lookups and two cached children.
    */
   observeRequest(requestCode: number, responseCode: number | null, seconds: number): void;
   connectionOpened(): void;
@@ -47,6 +61,11 @@ export interface NamesrvMetrics {
   brokerExpired(reason: BrokerExpiryReason): void;
   kvConfigWritten(op: KvWriteOp): void;
   frameError(code: ProtocolErrorCode): void;
+  /** Route watches answered, by why (see watch/types.ts). */
+  watchResponded(reason: WatchResponseReason, count: number): void;
+  /** Seconds from a route change to a woken watch's response being sent. */
+  watchWakeup(seconds: number): void;
+  watchRejected(reason: WatchRejectReason): void;
   /** The Prometheus text exposition and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
   /** Everything, as data another process can add up (`scrapeAll`). */
@@ -69,6 +88,11 @@ interface DurationExport {
 /** Buckets in seconds: most namesrv requests finish well under a millisecond. */
 export const REQUEST_DURATION_BUCKETS: readonly number[] = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+];
+
+/** Buckets in seconds for change → wakeup: a wave of thousands of watches takes milliseconds. */
+export const WATCH_WAKEUP_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ];
 
 const UNKNOWN = 'UNKNOWN';
@@ -223,7 +247,7 @@ export async function scrapeAll(
  * process does not own that state.
  */
 export function createMetrics(
-  views: MetricsViews | null,
+  views: MetricsViews,
   options: CreateMetricsOptions = {},
 ): NamesrvMetrics {
   const registry = new Registry();
@@ -255,36 +279,40 @@ export function createMetrics(
     help: 'Open remoting connections',
     registers,
   });
-  if (views !== null) {
+  const brokerCount = views.brokerCount;
+  if (brokerCount !== undefined) {
     new Gauge({
       name: 'namesrv_brokers',
       help: 'Live brokers in the routing table',
       registers,
       collect() {
-        this.set(views.brokerCount());
+        this.set(brokerCount());
       },
     });
+  }
+  const topicCount = views.topicCount;
+  if (topicCount !== undefined) {
     new Gauge({
       name: 'namesrv_topics',
       help: 'Topics in the routing table',
       registers,
       collect() {
-        this.set(views.topicCount());
+        this.set(topicCount());
       },
     });
-    if (views.routeDigest !== undefined) {
-      const routeDigest = (): number => views.routeDigest?.() ?? 0;
-      new Gauge({
-        name: 'namesrv_route_digest',
-        help: 'Route digest (GET /digest) as a 32-bit number: equal on nodes that agree on routes',
-        registers,
-        // One node's digest: the same in every process that reports it (only the owner does).
-        aggregator: 'max',
-        collect() {
-          this.set(routeDigest());
-        },
-      });
-    }
+  }
+  const routeDigest = views.routeDigest;
+  if (routeDigest !== undefined) {
+    new Gauge({
+      name: 'namesrv_route_digest',
+      help: 'Route digest (GET /digest) as a 32-bit number: equal on nodes that agree on routes',
+      registers,
+      // One node's digest: the same in every process that reports it (only the owner does).
+      aggregator: 'max',
+      collect() {
+        this.set(routeDigest());
+      },
+    });
   }
   const registrations = new Counter({
     name: 'namesrv_broker_registrations_total',
@@ -307,6 +335,36 @@ export function createMetrics(
     name: 'namesrv_frame_errors_total',
     help: 'Connections closed because a frame could not be decoded, by error code',
     labelNames: ['code'] as const,
+    registers,
+  });
+
+  const routeWatchers = views.routeWatchers;
+  if (routeWatchers !== undefined) {
+    new Gauge({
+      name: 'namesrv_route_watchers',
+      help: 'Route watches (WATCH_TOPIC_ROUTE) held now',
+      registers,
+      collect() {
+        this.set(routeWatchers());
+      },
+    });
+  }
+  const watchResponses = new Counter({
+    name: 'namesrv_route_watch_responses_total',
+    help: 'Route watches answered, by reason (immediate, changed, timeout, superseded, shutdown)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const watchWakeup = new Histogram({
+    name: 'namesrv_route_watch_wakeup_seconds',
+    help: 'Time from a route change to a woken watch being answered',
+    buckets: [...WATCH_WAKEUP_BUCKETS],
+    registers,
+  });
+  const watchRejected = new Counter({
+    name: 'namesrv_route_watch_rejected_total',
+    help: 'Route watches refused, by reason (max_watchers, max_topics, bad_request, not_ready)',
+    labelNames: ['reason'] as const,
     registers,
   });
 
@@ -369,6 +427,15 @@ export function createMetrics(
     },
     frameError(code) {
       frameErrors.inc({ code });
+    },
+    watchResponded(reason, count) {
+      watchResponses.inc({ reason }, count);
+    },
+    watchWakeup(seconds) {
+      watchWakeup.observe(seconds);
+    },
+    watchRejected(reason) {
+      watchRejected.inc({ reason });
     },
     async scrape() {
       const body =

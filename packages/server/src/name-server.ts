@@ -46,6 +46,7 @@ import { ServingNode } from './serving/serving-node.js';
 import { Acceptor } from './transport/acceptor.js';
 import type { ConnectionSink } from './transport/acceptor.js';
 import { transportOptionsOf } from './transport/transport-options.js';
+import type { RouteWatchStats } from './watch/index.js';
 
 export interface NameServerOptions {
   config: NamesrvConfig;
@@ -81,6 +82,9 @@ interface ServingSide {
   close(graceMillis: number): Promise<void>;
   /** Metrics of the other processes serving (none in a single process). */
   otherMetrics(): Promise<MetricsExport[]>;
+  /** Route watches held in this process (the workers report their own). */
+  routeWatchers(): number;
+  routeWatchStats(): RouteWatchStats | null;
 }
 
 /** Everything `start()` builds; null before start. */
@@ -134,6 +138,7 @@ export class NameServer {
         brokerCount: () => this.running?.owner.routes.getCounts().brokers ?? 0,
         topicCount: () => this.running?.owner.routes.getCounts().topics ?? 0,
         routeDigest: () => this.running?.routeDigest.digestValue() ?? 0,
+        routeWatchers: () => this.running?.serving.routeWatchers() ?? 0,
       },
       { defaultMetrics: options.defaultMetrics ?? true },
     );
@@ -166,6 +171,14 @@ export class NameServer {
   /** The serving worker processes (null with servingWorkers = 1); for tests and tools. */
   get servingWorkers(): ServingWorkers | null {
     return this.require().workers;
+  }
+
+  /**
+   * Route watch counters of this process (held watches, their topics); null when the watch is off
+   * or connections are served by worker processes.
+   */
+  routeWatchStats(): RouteWatchStats | null {
+    return this.require().serving.routeWatchStats();
   }
 
   async start(): Promise<NameServerAddress> {
@@ -299,6 +312,9 @@ export class NameServer {
         routes: owner.routes,
         kv: owner.kv,
         config: () => owner.config.get(),
+        onConfigChanged: (listener) => {
+          owner.config.onChange(listener);
+        },
       },
       registry: {
         execute: (request, ctx) => owner.execute(request, ctx),
@@ -321,6 +337,8 @@ export class NameServer {
       },
       close: (grace) => node.close(grace),
       otherMetrics: () => Promise.resolve([]),
+      routeWatchers: () => node.routeWatch?.service.stats().held ?? 0,
+      routeWatchStats: () => node.routeWatch?.service.stats() ?? null,
     };
   }
 
@@ -499,5 +517,7 @@ function servingElsewhere(workers: ServingWorkers): ServingSide {
     },
     close: (grace) => workers.close(grace),
     otherMetrics: () => workers.metrics(),
+    routeWatchers: () => 0,
+    routeWatchStats: () => null,
   };
 }

@@ -45,6 +45,8 @@ export interface Harness {
   /** Texts handed to persistConfig, in order. */
   persisted: string[];
   metrics: MetricCall[];
+  /** Answers that came later (held route watches; with `deferredReplies`), in order. */
+  replies: { connectionId: number; response: RemotingCommand }[];
   dispatch(request: RemotingCommand, ctx?: Partial<RequestContext>): RemotingCommand | null;
   /** Builds and dispatches a request; throws if the dispatcher answered nothing. */
   send(code: number, init?: SendInit): RemotingCommand;
@@ -70,6 +72,11 @@ export interface HarnessOptions {
   routeOptions?: RouteInfoManagerOptions;
   /** The KV manager's persist function (default: none). */
   kvPersist?: KVConfigPersist;
+  /**
+   * Serve WATCH_TOPIC_ROUTE: a held watch's answer, when it comes, is recorded in `replies` and
+   * `dispatch` returns null for it (as the transport writes it later).
+   */
+  deferredReplies?: boolean;
 }
 
 /** The dispatcher's answer, which the single-process handlers give synchronously. */
@@ -117,7 +124,9 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   let config = baseConfig(options.config);
   const persisted: string[] = [];
   const metrics: MetricCall[] = [];
+  const replies: Harness['replies'] = [];
   const dispatcher = createDispatcher({
+    routeWatch: options.deferredReplies === true,
     routeInfoManager: routes,
     kvConfigManager: kv,
     config: {
@@ -142,13 +151,23 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     logger: createSilentLogger(),
     clock,
   });
-  const dispatch = (req: RemotingCommand, ctx: Partial<RequestContext> = {}) =>
-    syncResult(
-      dispatcher.dispatch(req, {
-        connectionId: ctx.connectionId ?? 1,
-        remoteAddress: ctx.remoteAddress ?? '127.0.0.1:50000',
-      }),
-    );
+  const dispatch = (
+    req: RemotingCommand,
+    ctx: Partial<RequestContext> = {},
+  ): RemotingCommand | null => {
+    const connectionId = ctx.connectionId ?? 1;
+    const result = dispatcher.dispatch(req, {
+      connectionId,
+      remoteAddress: ctx.remoteAddress ?? '127.0.0.1:50000',
+    });
+    if (options.deferredReplies === true && result instanceof Promise) {
+      void result.then((response) => {
+        if (response !== null) replies.push({ connectionId, response });
+      });
+      return null;
+    }
+    return syncResult(result);
+  };
   return {
     dispatcher,
     routes,
@@ -157,6 +176,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     config: () => config,
     persisted,
     metrics,
+    replies,
     dispatch,
     send(code, init = {}) {
       const res = dispatch(request(code, init), { connectionId: init.connectionId ?? 1 });

@@ -113,6 +113,20 @@ describe('RemotingServer flow control and lifecycle', () => {
     await ts.server.close();
   });
 
+  it('close() does not wait out the grace period for a peer that sent a request after our FIN', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    expect((await c.request(echoRequest(1, 'x'))).code).toBe(ResponseCode.SUCCESS);
+    const started = Date.now();
+    const closing = ts.server.close(5000);
+    // Leaves after the server ended the connection: never answered, and must not hold the close.
+    c.send(echoRequest(2, 'late'));
+    await closing;
+    expect(Date.now() - started).toBeLessThan(2500);
+    await c.closed;
+    expect(c.received.map((r) => r.opaque)).toEqual([1]);
+  });
+
   it('close() destroys a peer that never finishes closing after the grace period', async () => {
     ts = await startTestServer();
     const stubborn = await client(ts.port, true); // half-open: it will not answer our FIN

@@ -42,6 +42,8 @@ export async function waitFor(
 export const ECHO_CODE = 105;
 export const BIG_CODE = 106;
 export const THROW_CODE = 107;
+/** Answered later: recorded in `deferred`; the test settles its promise with `answer`. */
+export const DEFER_CODE = 108;
 
 /**
  * Answers ECHO_CODE with the `topic` ext field echoed back in the body, BIG_CODE with a body of
@@ -49,15 +51,28 @@ export const THROW_CODE = 107;
  */
 export class ScriptedDispatcher implements RequestDispatcher {
   readonly seen: { code: number; opaque: number; ctx: TransportRequestContext }[] = [];
+  readonly deferred: {
+    request: RemotingCommand;
+    ctx: TransportRequestContext;
+    answer: (response: RemotingCommand | null) => void;
+  }[] = [];
   onewayCount = 0;
 
-  dispatch(request: RemotingCommand, ctx: TransportRequestContext): RemotingCommand | null {
+  dispatch(
+    request: RemotingCommand,
+    ctx: TransportRequestContext,
+  ): RemotingCommand | null | Promise<RemotingCommand | null> {
     this.seen.push({ code: request.code, opaque: request.opaque, ctx });
     if ((request.flag & 0x2) !== 0) {
       this.onewayCount++;
       return null;
     }
     if (request.code === THROW_CODE) throw new Error('boom');
+    if (request.code === DEFER_CODE) {
+      return new Promise((answer) => {
+        this.deferred.push({ request, ctx, answer });
+      });
+    }
     if (request.code === BIG_CODE) {
       const size = Number(request.extFields?.size ?? '0');
       return createResponse(request, {

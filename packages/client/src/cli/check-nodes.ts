@@ -64,7 +64,7 @@ export const checkNodesVerb: StandaloneVerb = {
 };
 
 function optionalInt(
-  value: string | boolean | undefined,
+  value: string | string[] | boolean | undefined,
   flag: string,
   min: number,
   max: number,

@@ -24,11 +24,16 @@ export interface CliIo {
   readonly stderr: { write(text: string): unknown };
   /** Environment (NAMESRV_ADDR); default process.env in the bin. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted on SIGINT/SIGTERM by the bin; ends long-running verbs (watchTopicRoute). */
+  readonly signal?: AbortSignal;
 }
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+
+/** watchTopicRoute's poll period where the node has no route watch (ms). */
+const DEFAULT_WATCH_POLL_MS = 5_000;
 
 const COMMON_OPTIONS = {
   namesrvAddr: {
@@ -120,9 +125,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     strict: true,
     allowPositionals: false,
   };
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
-    values = parseArgs(config).values as Record<string, string | boolean | undefined>;
+    values = parseArgs(config).values as Record<string, string | string[] | boolean | undefined>;
   } catch (err) {
     return fail(EXIT_USAGE, err instanceof Error ? err.message : String(err));
   }
@@ -130,7 +135,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout.write(verbUsage(verb));
     return EXIT_OK;
   }
-  const missing = verb.required.filter((name) => typeof values[name] !== 'string');
+  const missing = verb.required.filter((name) => {
+    const v = values[name];
+    return typeof v !== 'string' && !(Array.isArray(v) && v.length > 0);
+  });
   if (missing.length > 0) {
     const names = missing.map((name) => {
       const short = verb.options[name]?.short;
@@ -183,6 +191,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     throw err;
   }
 
+  // Route polling period of verbs that follow routes (watchTopicRoute --interval).
+  let pollMs: number | undefined;
+  if ('interval' in verb.options) {
+    pollMs = typeof values.interval === 'string' ? Number(values.interval) : DEFAULT_WATCH_POLL_MS;
+    if (!Number.isInteger(pollMs) || pollMs < 1) {
+      return fail(
+        EXIT_USAGE,
+        `--interval: expected a positive integer (ms), got '${String(values.interval)}'`,
+      );
+    }
+  }
+
   let admin: NameServerAdmin;
   try {
     const namesrvAddr = typeof values.namesrvAddr === 'string' ? values.namesrvAddr : undefined;
@@ -191,6 +211,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(credentials === undefined ? {} : { credentials }),
       ...(tls === undefined ? {} : { tls }),
+      ...(pollMs === undefined ? {} : { pollNameServerInterval: pollMs }),
       // A tool must not silently go looking for an HTTP address service.
       addressService: false,
       env: io.env,
@@ -212,6 +233,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       values,
       json: values.json === true,
       out: (text) => io.stdout.write(text),
+      err: (text) => io.stderr.write(text),
+      signal: io.signal ?? new AbortController().signal,
     });
     return EXIT_OK;
   } catch (err) {

@@ -42,7 +42,7 @@ export class SecurityOptionError extends Error {
   }
 }
 
-type Values = Readonly<Record<string, string | boolean | undefined>>;
+type Values = Readonly<Record<string, string | string[] | boolean | undefined>>;
 type Env = Readonly<Record<string, string | undefined>>;
 type ReadFile = (path: string) => string;
 

@@ -4,40 +4,16 @@
  * clusterList's statistics, topicList -c's consumer groups) do their name server part here.
  */
 import type { ClusterInfo, TopicRouteData } from '@ns/protocol';
-import { responseCodeName } from '@ns/protocol';
-import { ResponseError } from '../errors.js';
-import type { NameServerAdmin } from '../admin/name-server-admin.js';
 import type { NodeResult } from '../admin/node-result.js';
 import { fanOut } from '../admin/node-result.js';
 import { checkNodesVerb } from './check-nodes.js';
 import { formatJson, renderTable } from './format.js';
+import type { OptionSpec, OptionValues, Verb, VerbContext } from './verb.js';
+import { describeError, VerbFailure } from './verb.js';
+import { watchTopicRouteVerb } from './watch-topic-route.js';
 
-export type OptionSpec =
-  | { readonly type: 'string'; readonly short?: string; readonly description: string }
-  | { readonly type: 'boolean'; readonly short?: string; readonly description: string };
-
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
-
-export interface VerbContext {
-  readonly admin: NameServerAdmin;
-  readonly values: OptionValues;
-  readonly json: boolean;
-  readonly out: (text: string) => void;
-}
-
-/** Thrown by a verb when it ran but failed; the message is the one-line reason. */
-export class VerbFailure extends Error {
-  override name = 'VerbFailure';
-}
-
-export interface Verb {
-  readonly name: string;
-  readonly summary: string;
-  readonly options: Readonly<Record<string, OptionSpec>>;
-  /** Long names of options that must be given. */
-  readonly required: readonly string[];
-  run(ctx: VerbContext): Promise<void>;
-}
+export type { OptionSpec, OptionValues, Verb, VerbContext } from './verb.js';
+export { describeError, oneLine, VerbFailure } from './verb.js';
 
 export interface StandaloneContext {
   /** `-n` or NAMESRV_ADDR, unparsed: the verb reads it its own way. */
@@ -147,25 +123,6 @@ function requireFoundEverywhere<T>(
         .join(', ')}`,
     );
   }
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
-/**
- * One line for an error: response codes by their Java name (like mqadmin's `CODE: 17 DESC: …`),
- * everything else by its message.
- */
-export function describeError(err: Error): string {
-  if (err instanceof ResponseError) {
-    const from = err.addr === undefined ? '' : ` from ${err.addr}`;
-    const remark = err.remark === undefined ? '' : `: ${err.remark}`;
-    return oneLine(
-      `${responseCodeName(err.responseCode)} (code ${err.responseCode})${from}${remark}`,
-    );
-  }
-  return oneLine(err.message);
 }
 
 function clusterRows(info: ClusterInfo): string[][] {
@@ -471,6 +428,7 @@ const REMOTING_VERBS: readonly Verb[] = [
       );
     },
   },
+  watchTopicRouteVerb,
 ];
 
 export const VERBS: readonly (Verb | StandaloneVerb)[] = [...REMOTING_VERBS, checkNodesVerb];

@@ -114,8 +114,11 @@ class ServingWorker {
       level: config.logLevel,
       base: { name: 'ns-server', worker: workerId },
     });
-    // Registry state gauges (brokers, topics) are the owner's to report.
-    this.metrics = createMetrics(null, { defaultMetrics: true });
+    // Registry state gauges (brokers, topics) are the owner's to report; watches are served here.
+    this.metrics = createMetrics(
+      { routeWatchers: () => this.serving?.routeWatch?.service.stats().held ?? 0 },
+      { defaultMetrics: true },
+    );
   }
 
   private start(snapshot: ConstructorParameters<typeof Replica>[0]): void {

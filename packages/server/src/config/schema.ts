@@ -667,6 +667,39 @@ export const CONFIG_SCHEMA = {
     description:
       'Close a new connection that sends nothing, or does not finish its TLS handshake, within this many milliseconds.',
   }),
+
+  // ---- route watch (README "Route watch") ----
+  routeWatchEnable: bool({
+    origin: OURS,
+    default: true,
+    description:
+      'Serve WATCH_TOPIC_ROUTE (30000, our extension): a client holds one request per connection and gets route changes as they happen. false: the code is unknown here and clients poll.',
+  }),
+  routeWatchMaxWatchers: int({
+    origin: OURS,
+    live: true,
+    default: 50_000,
+    min: 1,
+    description:
+      'Most route watches held at once on this node; more are answered SYSTEM_BUSY (those clients poll).',
+  }),
+  routeWatchMaxTopics: int({
+    origin: OURS,
+    live: true,
+    default: 1000,
+    min: 1,
+    description:
+      'Most topics in one route watch; more are answered INVALID_PARAMETER (that client polls).',
+  }),
+  routeWatchMaxHoldMillis: int({
+    origin: OURS,
+    live: true,
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+    description:
+      'Longest a route watch is held without a change; never more than half of serverChannelMaxIdleTimeSeconds.',
+  }),
 };
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

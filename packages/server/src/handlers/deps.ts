@@ -40,10 +40,15 @@ export type RouteStore = RouteReadStore & RouteWriteStore;
 
 /**
  * Per-request metrics (the `NamesrvMetrics.observeRequest` of metrics.ts); must be cheap, it runs
- * on every request. `responseCode` is null when nothing was sent (one-way, silent unknown code).
+ * on every request. `responseCode` is null when nothing was sent (one-way, silent unknown code),
+ * 'deferred' when the handler answers later (the seconds then cover only the handler's own work).
  */
 export interface RequestMetrics {
-  observeRequest(requestCode: number, responseCode: number | null, seconds: number): void;
+  observeRequest(
+    requestCode: number,
+    responseCode: number | null | 'deferred',
+    seconds: number,
+  ): void;
 }
 
 /** A pino-compatible subset: object first, constant message second. */

@@ -32,6 +32,8 @@ import type { NamesrvConfigHolder } from './namesrv-config.js';
 import { RouteBodyCache } from './route-cache.js';
 import { routeBodyBuilder, routeHandlers, routeWriteHandlers } from './route.js';
 import { topicListHandlers } from './topic-list.js';
+import { createRouteWatch } from '../watch/index.js';
+import type { RouteWatchBinding, RouteWatchMetrics } from '../watch/index.js';
 
 /** The request codes that change state: forwarded to (and run by) the registry owner. */
 export const WRITE_REQUEST_CODES: ReadonlySet<number> = new Set([
@@ -126,17 +128,39 @@ export interface DispatcherDeps {
   metrics?: RequestMetrics;
   logger: HandlerLogger;
   clock: Clock;
+  /** Also serve WATCH_TOPIC_ROUTE (when routeWatchEnable): held watches answer later. */
+  routeWatch?: boolean;
+  routeWatchMetrics?: RouteWatchMetrics;
 }
 
 /** A dispatcher that answers reads and runs writes, with its route cache. */
 export interface LocalDispatcher extends Dispatcher {
   readonly routeCache: RouteBodyCache;
+  readonly routeWatch: RouteWatchBinding | null;
 }
 
 /** Every handler over the same managers (single-process view: tests, replays). */
 export function createDispatcher(deps: DispatcherDeps): LocalDispatcher {
   const config = (): NamesrvConfig => deps.config.get();
   const routeCache = createRouteCache(deps.routeInfoManager, deps.kvConfigManager, config);
+  const routeWatch =
+    deps.routeWatch === true
+      ? createRouteWatch({
+          routeCache,
+          config,
+          clock: deps.clock,
+          metrics: deps.routeWatchMetrics,
+          logger: deps.logger,
+        })
+      : null;
+  // Every route body embeds orderTopicConf only when this is on: a flip changes every route.
+  const configHolder: NamesrvConfigHolder = {
+    get: () => deps.config.get(),
+    set: (next) => {
+      deps.config.set(next);
+      routeCache.setOrderMessageEnable(next.orderMessageEnable);
+    },
+  };
   const dispatcher = new Dispatcher({
     handlers: [
       ...readHandlerTables({
@@ -146,11 +170,12 @@ export function createDispatcher(deps: DispatcherDeps): LocalDispatcher {
         clock: deps.clock,
         routeCache,
       }),
-      ...writeHandlerTables(deps),
+      ...writeHandlerTables({ ...deps, config: configHolder }),
+      routeWatch === null ? [] : [[RequestCode.WATCH_TOPIC_ROUTE, routeWatch.handle]],
     ],
     replyToUnknownRequestCode: () => config().replyToUnknownRequestCode,
     metrics: deps.metrics,
     logger: deps.logger,
   });
-  return Object.assign(dispatcher, { routeCache });
+  return Object.assign(dispatcher, { routeCache, routeWatch });
 }

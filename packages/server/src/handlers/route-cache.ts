@@ -14,6 +14,11 @@
  *
  * Only found routes are cached: misses are a single Map miss in the route table anyway, and not
  * caching them keeps the cache bounded by the number of existing topics whatever clients ask for.
+ *
+ * Every invalidation, whatever its reason, is also announced to `onInvalidated` listeners (the
+ * route watch): what may change a route body is decided here once, and nowhere else. An
+ * `orderMessageEnable` flip is announced when `setOrderMessageEnable` learns of it (the config
+ * update path) or, failing that, at the next lookup.
  */
 
 import type { PreparedFrame } from '@ns/protocol';
@@ -32,10 +37,14 @@ export interface RouteCacheEntry {
   rocketmq: PreparedFrame | null;
 }
 
+/** Topics whose route body may have changed, or 'all'. */
+export type RouteInvalidationListener = (topics: ReadonlySet<string> | 'all') => void;
+
 export class RouteBodyCache {
   private readonly standard = new Map<string, RouteCacheEntry>();
   private readonly legacy = new Map<string, RouteCacheEntry>();
   private orderMessageEnable: boolean;
+  private readonly listeners: RouteInvalidationListener[] = [];
 
   constructor(
     private readonly build: RouteBodyBuilder,
@@ -55,8 +64,7 @@ export class RouteBodyCache {
   /** The cache entry for `topic` (same rules as `get`), or null when the topic has no route. */
   entry(topic: string, standardJson: boolean, orderMessageEnable: boolean): RouteCacheEntry | null {
     if (orderMessageEnable !== this.orderMessageEnable) {
-      this.clear();
-      this.orderMessageEnable = orderMessageEnable;
+      this.setOrderMessageEnable(orderMessageEnable);
     }
     const map = standardJson ? this.standard : this.legacy;
     const hit = map.get(topic);
@@ -68,23 +76,45 @@ export class RouteBodyCache {
     return entry;
   }
 
+  /** Subscribes to invalidations (called synchronously, after the entries were dropped). */
+  onInvalidated(listener: RouteInvalidationListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The live `orderMessageEnable`: a flip changes every route body (orderTopicConf). */
+  setOrderMessageEnable(orderMessageEnable: boolean): void {
+    if (orderMessageEnable === this.orderMessageEnable) return;
+    this.orderMessageEnable = orderMessageEnable;
+    this.clear();
+  }
+
   /** The route-change listener: drops the named topics, or everything for 'all'. */
   readonly invalidate = (topics: ReadonlySet<string> | 'all'): void => {
     if (topics === 'all') {
       this.clear();
       return;
     }
-    for (const topic of topics) this.invalidateTopic(topic);
+    for (const topic of topics) {
+      this.standard.delete(topic);
+      this.legacy.delete(topic);
+    }
+    this.announce(topics);
   };
 
   invalidateTopic(topic: string): void {
     this.standard.delete(topic);
     this.legacy.delete(topic);
+    this.announce(new Set([topic]));
   }
 
   clear(): void {
     this.standard.clear();
     this.legacy.clear();
+    this.announce('all');
+  }
+
+  private announce(topics: ReadonlySet<string> | 'all'): void {
+    for (const listener of this.listeners) listener(topics);
   }
 
   /** Number of cached bodies (both flavours); for tests and the admin page. */

@@ -54,6 +54,10 @@ export class Replica implements ServingReadState {
     return this.configHolder.get();
   }
 
+  onConfigChanged(listener: (next: NamesrvConfig) => void): void {
+    this.configHolder.onChange(listener);
+  }
+
   /** Number of the last batch fully applied. */
   get lastApplied(): number {
     return this.appliedSeq;

@@ -27,12 +27,17 @@ import type { PoolOptions } from '../transport/connection-pool.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
 import type { ConnectionId, TransportMetrics } from '../transport/types.js';
 import type { Socket } from 'node:net';
+import { RequestCode } from '@ns/protocol';
+import { createRouteWatch } from '../watch/index.js';
+import type { RouteWatchBinding } from '../watch/index.js';
 
 /** What the read handlers answer from. */
 export interface ServingReadState {
   readonly routes: RouteReadModel;
   readonly kv: ObservableKVReadStore;
   config(): NamesrvConfig;
+  /** Hears every config replacement (UPDATE_NAMESRV_CONFIG), wherever it was applied. */
+  onConfigChanged(listener: (next: NamesrvConfig) => void): void;
 }
 
 /** The registry owner, as a serving side reaches it (in-process, or over IPC). */
@@ -57,10 +62,24 @@ export class ServingNode implements ConnectionSink {
   readonly pool: ConnectionPool;
   readonly dispatcher: Dispatcher;
   readonly routeCache: RouteBodyCache;
+  /** The route watch (WATCH_TOPIC_ROUTE), null when routeWatchEnable is off. */
+  readonly routeWatch: RouteWatchBinding | null;
 
   constructor(init: ServingNodeInit) {
     const { state, registry, metrics } = init;
     this.routeCache = createRouteCache(state.routes, state.kv, () => state.config());
+    // Every route body embeds orderTopicConf only when this is on: a flip changes every route.
+    state.onConfigChanged((next) => {
+      this.routeCache.setOrderMessageEnable(next.orderMessageEnable);
+    });
+    this.routeWatch = createRouteWatch({
+      routeCache: this.routeCache,
+      config: () => state.config(),
+      clock: init.clock,
+      metrics,
+      logger: init.loggerFor('watch'),
+    });
+    const watch = this.routeWatch;
     this.dispatcher = new Dispatcher({
       handlers: [
         ...readHandlerTables({
@@ -71,6 +90,7 @@ export class ServingNode implements ConnectionSink {
           routeCache: this.routeCache,
         }),
         forwardedWrites(registry),
+        watch === null ? [] : [[RequestCode.WATCH_TOPIC_ROUTE, watch.handle]],
       ],
       replyToUnknownRequestCode: () => state.config().replyToUnknownRequestCode,
       metrics,
@@ -82,6 +102,7 @@ export class ServingNode implements ConnectionSink {
       options: init.transport,
       metrics: transportMetricsOf(metrics),
       onConnectionClosed: (id) => {
+        watch?.connectionClosed(id);
         registry.connectionClosed(id);
       },
       now: () => init.clock.now(),
@@ -92,8 +113,15 @@ export class ServingNode implements ConnectionSink {
     this.pool.adopt(socket, id);
   }
 
-  close(graceMillis: number): Promise<void> {
-    return this.pool.close(graceMillis);
+  /** Answers held watches (nothing changed), then drains and closes every connection. */
+  async close(graceMillis: number): Promise<void> {
+    if (this.routeWatch !== null) {
+      this.routeWatch.close();
+      // The answers are written when their promises settle: let that happen before the
+      // connections stop taking responses.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await this.pool.close(graceMillis);
   }
 }
 

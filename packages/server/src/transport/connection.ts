@@ -141,15 +141,19 @@ export class Connection {
   }
 
   /**
-   * Graceful close: stop reading, flush what was already answered, send FIN. The caller
+   * Graceful close: stop handling requests, flush what was already answered, send FIN. The caller
    * destroys the connection if the peer does not finish closing in time.
+   *
+   * The socket keeps reading (what arrives is dropped by onData): a paused socket never sees the
+   * peer's FIN behind a request sent after ours left (a long-poll client asking again), and would
+   * then hold the shutdown for the whole grace period.
    */
   end(): void {
     if (this.isClosing) return;
     this.isClosing = true;
     this.pending = [];
-    this.socket.pause();
     this.socket.end();
+    this.socket.resume();
   }
 
   private onData(chunk: Buffer): void {

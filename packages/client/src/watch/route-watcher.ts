@@ -1,0 +1,377 @@
+/**
+ * The client side of the route watch (WATCH_TOPIC_ROUTE, a nameserver-ts extension): one long-poll
+ * at a time on the node the client uses, carrying every topic in use with the route version last
+ * received from that node. Answers feed the route cache; changes reach `routeChanged` listeners
+ * within milliseconds instead of at the next 30 s poll.
+ *
+ * Per node, and never more than one watch in flight (a newer request replaces the held one on the
+ * node, which answers the old one empty):
+ * - a node of unknown support is probed first with `holdMillis=0` and the normal call timeout: a
+ *   node that answers REQUEST_CODE_NOT_SUPPORTED (Java 5.x, rocketmq-rust) or nothing (Java 4.9)
+ *   is marked refused within one call timeout and the client polls; it is asked again after
+ *   `refusedRetryMs`, or at once after the client reconnects to it;
+ * - a node that refuses for load (SYSTEM_BUSY: too many watchers) is left alone for a minute, one
+ *   that refuses the request (INVALID_PARAMETER: too many topics) for `refusedRetryMs`;
+ * - when the connection fails, the next watch goes wherever the client's calls go (failover),
+ *   with versions reset: the new node answers every topic at once.
+ * The owner polls at its normal pace unless the state is `watching`, and at the slower safety-net
+ * pace while it is: a missed change is corrected by the next poll either way.
+ */
+import {
+  decodeWatchTopicRouteResponseBody,
+  decodeWatchTopicRouteResponseHeader,
+  encodeWatchTopicRouteRequestBody,
+  encodeWatchTopicRouteRequestHeader,
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
+import type { RemotingCommand, TopicRouteData, WatchTopicRouteResponseBody } from '@ns/protocol';
+import { ProtocolViolationError, RemotingTimeoutError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RemotingRequest } from '../remoting/remoting-client.js';
+import { WatchSupport } from './watch-support.js';
+
+/** Defaults of `RouteWatchOptions`. */
+export const DEFAULT_ROUTE_WATCH_HOLD_MS = 30_000;
+export const DEFAULT_ROUTE_WATCH_REFUSED_RETRY_MS = 300_000;
+/** A node that answered SYSTEM_BUSY (routeWatchMaxWatchers reached) is asked again after this. */
+export const ROUTE_WATCH_BUSY_RETRY_MS = 60_000;
+/** Waits after consecutive failures (connect errors, closed connections, error answers). */
+const FAILURE_BACKOFF_MS = [0, 100, 250, 500, 1000, 2000, 5000] as const;
+/** While polling, how often to look again for a node that may serve the watch. */
+const RECHECK_MS = 5_000;
+/** A held watch answered empty sooner than this (not a real hold) counts as a quick empty answer. */
+const QUICK_EMPTY_MS = 1_000;
+
+export interface RouteWatchOptions {
+  /** How long the node may hold a watch without a change (ms; the node caps it). Default 30 000. */
+  readonly holdMs?: number;
+  /** Route refresh period while watching (ms). Default 4 × pollNameServerInterval. */
+  readonly safetyPollIntervalMs?: number;
+  /** How long a node that refused the watch is left alone (ms). Default 300 000. */
+  readonly refusedRetryMs?: number;
+}
+
+/**
+ * - `off`: nothing to watch (no topic in use) or the client is closed;
+ * - `probing`: asking a node of unknown support;
+ * - `watching`: the node holds our watch; routes arrive as they change;
+ * - `polling`: no watch (the node refused it, or the last attempt failed: `reason`).
+ */
+export type RouteWatchMode = 'off' | 'probing' | 'watching' | 'polling';
+
+export interface RouteWatchState {
+  readonly mode: RouteWatchMode;
+  /** The node watched, probed or refusing; undefined when not known. */
+  readonly addr: string | undefined;
+  /** Why polling; undefined otherwise. */
+  readonly reason: string | undefined;
+}
+
+/** What the watcher needs from its NameServerClient. */
+export interface RouteWatcherHost {
+  /** Topics in use. */
+  topics(): readonly string[];
+  /** The node "any node" calls go to now, when it has a healthy connection. */
+  currentNode(): string | undefined;
+  /** invokeAny: the chosen node, with failover on connect errors. */
+  invoke(
+    request: RemotingRequest,
+    timeoutMs: number,
+  ): Promise<{ readonly addr: string; readonly response: RemotingCommand }>;
+  route(topic: string, route: TopicRouteData): void;
+  gone(topic: string): void;
+  stateChanged(state: RouteWatchState): void;
+  readonly callTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** Versions received from one node under one epoch. */
+interface Session {
+  readonly addr: string;
+  readonly epoch: string;
+  readonly versions: Map<string, number>;
+}
+
+type Waiting = 'none' | 'backoff' | 'refused' | 'quick';
+
+export class RouteWatcher {
+  readonly holdMs: number;
+  readonly refusedRetryMs: number;
+  readonly #host: RouteWatcherHost;
+  readonly #support = new WatchSupport();
+  #session: Session | undefined;
+  /** Generation of the request whose answer drives the loop; older answers only feed the cache. */
+  #gen = 0;
+  #inFlight: { readonly gen: number; readonly isProbe: boolean } | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #waiting: Waiting = 'none';
+  #kick: NodeJS.Immediate | undefined;
+  #failures = 0;
+  #quickEmpties = 0;
+  #isStarted = false;
+  #isClosed = false;
+  #state: RouteWatchState = { mode: 'off', addr: undefined, reason: undefined };
+
+  constructor(host: RouteWatcherHost, options: { holdMs: number; refusedRetryMs: number }) {
+    this.#host = host;
+    this.holdMs = options.holdMs;
+    this.refusedRetryMs = options.refusedRetryMs;
+  }
+
+  get state(): RouteWatchState {
+    return this.#state;
+  }
+
+  /** Starts watching (idempotent). */
+  start(): void {
+    if (this.#isStarted || this.#isClosed) return;
+    this.#isStarted = true;
+    this.#send();
+  }
+
+  /** Stops for good; answers still in flight are ignored. */
+  close(): void {
+    this.#isClosed = true;
+    this.#gen++;
+    this.#inFlight = undefined;
+    this.#clearTimer();
+    if (this.#kick !== undefined) clearImmediate(this.#kick);
+    this.#kick = undefined;
+    this.#setState('off', undefined, undefined);
+  }
+
+  /**
+   * The topics in use changed: the held watch is replaced by one with the new set (coalesced to
+   * one request per turn of the event loop). A probe in flight is left to finish; waits for a
+   * refusing node or after failures are kept (polling covers the new topics meanwhile).
+   */
+  topicsChanged(): void {
+    if (!this.#isStarted || this.#isClosed || this.#kick !== undefined) return;
+    this.#kick = setImmediate(() => {
+      this.#kick = undefined;
+      if (this.#isClosed) return;
+      if (this.#inFlight !== undefined) {
+        if (!this.#inFlight.isProbe) this.#send();
+      } else if (this.#waiting === 'none') {
+        this.#send();
+      }
+    });
+  }
+
+  /** The client (re)connected to `addr`: what a refusal taught about it is forgotten. */
+  nodeConnected(addr: string): void {
+    if (this.#support.refusal(addr) === undefined) return;
+    this.#support.forget(addr);
+    if (this.#waiting === 'refused' && this.#inFlight === undefined) this.#send();
+  }
+
+  #send(): void {
+    this.#clearTimer();
+    if (this.#isClosed) return;
+    const topics = this.#host.topics();
+    if (topics.length === 0) {
+      // Nothing to watch; topicsChanged() starts again.
+      this.#setState('off', undefined, undefined);
+      return;
+    }
+    const now = Date.now();
+    const node = this.#host.currentNode();
+    const support = node === undefined ? 'unknown' : this.#support.support(node, now);
+    if (node !== undefined && support === 'refused') {
+      const refusal = this.#support.refusal(node)!;
+      this.#setState('polling', node, refusal.reason);
+      // Look again now and then: calls may have moved to another node meanwhile.
+      this.#wait('refused', Math.min(refusal.until - now, RECHECK_MS));
+      return;
+    }
+    const isProbe = support !== 'supported';
+    const holdMs = isProbe ? 0 : this.holdMs;
+    const session = this.#session?.addr === node ? this.#session : undefined;
+    const versions = new Map<string, number>();
+    for (const topic of topics) versions.set(topic, session?.versions.get(topic) ?? 0);
+    const gen = ++this.#gen;
+    this.#inFlight = { gen, isProbe };
+    if (isProbe) this.#setState('probing', node, undefined);
+    const sentAt = now;
+    const request: RemotingRequest = {
+      code: RequestCode.WATCH_TOPIC_ROUTE,
+      extFields: encodeWatchTopicRouteRequestHeader({
+        holdMillis: holdMs,
+        ...(session === undefined ? {} : { epoch: session.epoch }),
+      }),
+      body: encodeWatchTopicRouteRequestBody({ topics: versions }),
+    };
+    const timeoutMs = holdMs + this.#host.callTimeoutMs;
+    this.#host.invoke(request, timeoutMs).then(
+      ({ addr, response }) => {
+        this.#onAnswer(gen, addr, response, holdMs, sentAt);
+      },
+      (err: unknown) => {
+        this.#onFailure(gen, err, isProbe, timeoutMs);
+      },
+    );
+  }
+
+  #onAnswer(
+    gen: number,
+    addr: string,
+    response: RemotingCommand,
+    holdMs: number,
+    sentAt: number,
+  ): void {
+    if (this.#isClosed) return;
+    const isCurrent = gen === this.#gen;
+    if (response.code === ResponseCode.SUCCESS) {
+      // A replaced request's answer still carries valid routes, but only for the node and epoch
+      // the versions belong to.
+      if (!isCurrent && this.#session?.addr !== addr) return;
+      let changed: number;
+      try {
+        changed = this.#apply(addr, response);
+      } catch (err) {
+        // A node whose code 30000 answers something else does not speak the watch.
+        if (isCurrent) {
+          this.#inFlight = undefined;
+          const why =
+            err instanceof Error
+              ? err.cause instanceof Error
+                ? err.cause.message
+                : err.message
+              : String(err);
+          this.#refused(addr, Date.now() + this.refusedRetryMs, `undecodable answer: ${why}`);
+        }
+        return;
+      }
+      if (!isCurrent) return;
+      this.#inFlight = undefined;
+      this.#support.markSupported(addr);
+      this.#failures = 0;
+      this.#setState('watching', addr, undefined);
+      const isQuickEmpty = changed === 0 && holdMs > 0 && Date.now() - sentAt < QUICK_EMPTY_MS;
+      this.#quickEmpties = isQuickEmpty ? this.#quickEmpties + 1 : 0;
+      // A node that keeps answering held watches at once (shutting down, misbehaving) must not
+      // get a request loop: the first quick empty answer is retried at once, later ones back off.
+      if (this.#quickEmpties > 1) {
+        this.#wait('quick', FAILURE_BACKOFF_MS[Math.min(this.#quickEmpties, 6)]!);
+      } else {
+        this.#send();
+      }
+      return;
+    }
+    if (!isCurrent) return;
+    this.#inFlight = undefined;
+    const remark = response.remark ?? '';
+    const now = Date.now();
+    switch (response.code) {
+      case ResponseCode.REQUEST_CODE_NOT_SUPPORTED:
+        this.#refused(addr, now + this.refusedRetryMs, 'REQUEST_CODE_NOT_SUPPORTED (code 3)');
+        return;
+      case ResponseCode.SYSTEM_BUSY:
+        this.#refused(addr, now + ROUTE_WATCH_BUSY_RETRY_MS, `SYSTEM_BUSY: ${remark}`);
+        return;
+      case ResponseCode.INVALID_PARAMETER:
+        this.#refused(addr, now + this.refusedRetryMs, `INVALID_PARAMETER: ${remark}`);
+        return;
+      default:
+        this.#failed(addr, `response code ${response.code}: ${remark}`);
+    }
+  }
+
+  #onFailure(gen: number, err: unknown, isProbe: boolean, timeoutMs: number): void {
+    if (this.#isClosed || gen !== this.#gen) return;
+    this.#inFlight = undefined;
+    const addr = (err as { addr?: unknown }).addr;
+    const node = typeof addr === 'string' ? addr : undefined;
+    if (
+      err instanceof RemotingTimeoutError &&
+      (isProbe || this.#support.support(err.addr, Date.now()) !== 'supported')
+    ) {
+      // Java 4.9 does not answer unknown request codes at all.
+      this.#refused(
+        err.addr,
+        Date.now() + this.refusedRetryMs,
+        `no answer to the watch within ${timeoutMs} ms`,
+      );
+      return;
+    }
+    this.#failed(node, err instanceof Error ? err.message : String(err));
+  }
+
+  /** Applies an answer to the cache; returns the number of topics it carried. */
+  #apply(addr: string, response: RemotingCommand): number {
+    let epoch: string;
+    let body: WatchTopicRouteResponseBody;
+    try {
+      epoch = decodeWatchTopicRouteResponseHeader(response.extFields).epoch;
+      if (response.body === null) throw new Error('no body');
+      body = decodeWatchTopicRouteResponseBody(response.body);
+    } catch (err) {
+      throw new ProtocolViolationError(`undecodable route watch answer from ${addr}`, {
+        cause: err,
+        addr,
+      });
+    }
+    let session = this.#session;
+    if (session === undefined || session.addr !== addr || session.epoch !== epoch) {
+      // Another node or a restarted one: versions start over (it answered every topic).
+      session = { addr, epoch, versions: new Map() };
+      this.#session = session;
+    }
+    const versions = session.versions;
+    for (const { topic, version, route } of body.routes) {
+      if (version <= (versions.get(topic) ?? 0)) continue;
+      versions.set(topic, version);
+      this.#host.route(topic, route);
+    }
+    for (const { topic, version } of body.gone) {
+      if (version <= (versions.get(topic) ?? 0)) continue;
+      versions.set(topic, version);
+      this.#host.gone(topic);
+    }
+    return body.routes.length + body.gone.length;
+  }
+
+  #refused(addr: string, until: number, reason: string): void {
+    this.#support.markRefused(addr, until, reason);
+    this.#host.logger.info({ addr, reason }, 'route watch not available on this node; polling');
+    this.#setState('polling', addr, reason);
+    this.#wait('refused', Math.min(until - Date.now(), RECHECK_MS));
+  }
+
+  #failed(addr: string | undefined, reason: string): void {
+    const delay = FAILURE_BACKOFF_MS[Math.min(this.#failures, FAILURE_BACKOFF_MS.length - 1)]!;
+    this.#failures++;
+    this.#host.logger.debug({ addr, reason, retryInMs: delay }, 'route watch failed');
+    this.#setState('polling', addr, reason);
+    this.#wait('backoff', delay);
+  }
+
+  #wait(why: Waiting, ms: number): void {
+    this.#clearTimer();
+    this.#waiting = why;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#waiting = 'none';
+        this.#send();
+      },
+      Math.max(0, ms),
+    );
+    // A library timer must not keep the process alive on its own.
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#waiting = 'none';
+  }
+
+  #setState(mode: RouteWatchMode, addr: string | undefined, reason: string | undefined): void {
+    const s = this.#state;
+    if (s.mode === mode && s.addr === addr && s.reason === reason) return;
+    this.#state = { mode, addr, reason };
+    this.#host.stateChanged(this.#state);
+  }
+}

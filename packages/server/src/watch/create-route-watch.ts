@@ -1,0 +1,45 @@
+/**
+ * The route watch of one serving side, wired to its route cache (every invalidation is a route
+ * change to the watch, and each changed route's body is encoded once, by the cache) and to the
+ * live config (limits, readiness). Null when `routeWatchEnable` is off: the code is then unknown.
+ */
+import type { NamesrvConfig } from '../config/index.js';
+import type { Clock } from '../handlers/deps.js';
+import type { RouteBodyCache } from '../handlers/route-cache.js';
+import { RouteWatchBinding } from './route-watch-binding.js';
+import type { RouteWatchLogger, RouteWatchMetrics } from './types.js';
+
+export interface RouteWatchWiring {
+  routeCache: RouteBodyCache;
+  config: () => NamesrvConfig;
+  clock: Clock;
+  metrics?: RouteWatchMetrics | undefined;
+  logger: RouteWatchLogger;
+}
+
+export function createRouteWatch(w: RouteWatchWiring): RouteWatchBinding | null {
+  if (!w.config().routeWatchEnable) return null;
+  // Java 5.1+: "ready" counts from the creation of the processor (as routeHandlers does).
+  const createdAt = w.clock.now();
+  const binding = new RouteWatchBinding({
+    routeBody: (topic, standardJson) =>
+      w.routeCache.get(topic, standardJson, w.config().orderMessageEnable),
+    limits: () => {
+      const c = w.config();
+      return {
+        maxWatchers: c.routeWatchMaxWatchers,
+        maxTopics: c.routeWatchMaxTopics,
+        maxHoldMillis: c.routeWatchMaxHoldMillis,
+        idleTimeoutMillis: c.serverChannelMaxIdleTimeSeconds * 1000,
+      };
+    },
+    isServing: () => {
+      const c = w.config();
+      return !c.needWaitForService || w.clock.now() - createdAt >= c.waitSecondsForService * 1000;
+    },
+    ...(w.metrics === undefined ? {} : { metrics: w.metrics }),
+    logger: w.logger,
+  });
+  w.routeCache.onInvalidated(binding.service.onRouteChanged);
+  return binding;
+}

@@ -1,0 +1,484 @@
+/** RouteWatchService on its own, with a fake route cache and transport. */
+import { describe, expect, it } from 'vitest';
+import {
+  createRequest,
+  decodeFrame,
+  decodeWatchTopicRouteResponseBody,
+  encodeTopicRouteData,
+  encodeWatchTopicRouteRequestBody,
+  encodeWatchTopicRouteRequestHeader,
+  RequestCode,
+  ResponseCode,
+  SerializeType,
+} from '@ns/protocol';
+import type { RemotingCommand, WatchTopicRouteResponseBody } from '@ns/protocol';
+import { HELD as DEFERRED } from './types.js';
+import { RouteVersions } from './route-versions.js';
+import { RouteWatchService, WAKE_CHUNK } from './route-watch-service.js';
+import type { RouteWatchLimits, WatchRejectReason, WatchResponseReason } from './types.js';
+
+const NOOP = (): void => undefined;
+
+/** Lets the service's setImmediate wakeup run. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function routeOf(broker: string) {
+  return {
+    queueDatas: [
+      { brokerName: broker, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+    ],
+    brokerDatas: [{ cluster: 'c', brokerName: broker, brokerAddrs: new Map([[0, `${broker}:1`]]) }],
+    filterServerTable: new Map<string, string[]>(),
+  };
+}
+
+interface Fixture {
+  service: RouteWatchService;
+  /** topic → broker name hosting it (absent = no route). */
+  routes: Map<string, string>;
+  replies: { connectionId: number; response: RemotingCommand }[];
+  bodyFetches: { topic: string; standardJson: boolean }[];
+  limits: { -readonly [K in keyof RouteWatchLimits]: RouteWatchLimits[K] };
+  responded: Map<WatchResponseReason, number>;
+  rejected: WatchRejectReason[];
+  wakeups: number[];
+  closed: Set<number>;
+  serving: { value: boolean };
+  /** Changes `topics`' routes and notifies the service. */
+  change(topics: Record<string, string | null>): void;
+}
+
+function fixture(epoch = 'epoch-1'): Fixture {
+  const routes = new Map<string, string>();
+  const replies: Fixture['replies'] = [];
+  const bodyFetches: Fixture['bodyFetches'] = [];
+  const responded = new Map<WatchResponseReason, number>();
+  const rejected: WatchRejectReason[] = [];
+  const wakeups: number[] = [];
+  const closed = new Set<number>();
+  const serving = { value: true };
+  const limits = {
+    maxWatchers: 10_000,
+    maxTopics: 100,
+    maxHoldMillis: 30_000,
+    idleTimeoutMillis: 0,
+  };
+  const service = new RouteWatchService({
+    routeBody: (topic, standardJson) => {
+      bodyFetches.push({ topic, standardJson });
+      const broker = routes.get(topic);
+      return broker === undefined ? null : encodeTopicRouteData(routeOf(broker), { standardJson });
+    },
+    reply: (connectionId, response) => {
+      if (closed.has(connectionId)) return false;
+      replies.push({ connectionId, response });
+      return true;
+    },
+    limits: () => ({ ...limits }),
+    isServing: () => serving.value,
+    metrics: {
+      watchResponded: (reason, count) =>
+        responded.set(reason, (responded.get(reason) ?? 0) + count),
+      watchWakeup: (s) => wakeups.push(s),
+      watchRejected: (reason) => rejected.push(reason),
+    },
+    logger: { debug: NOOP, warn: NOOP, error: NOOP },
+    epoch,
+  });
+  return {
+    service,
+    routes,
+    replies,
+    bodyFetches,
+    limits,
+    responded,
+    rejected,
+    wakeups,
+    closed,
+    serving,
+    change(topics) {
+      for (const [topic, broker] of Object.entries(topics)) {
+        if (broker === null) routes.delete(topic);
+        else routes.set(topic, broker);
+      }
+      service.onRouteChanged(new Set(Object.keys(topics)));
+    },
+  };
+}
+
+let opaque = 100;
+
+function watchRequest(
+  topics: Record<string, number>,
+  init: {
+    epoch?: string;
+    holdMillis?: number;
+    version?: number;
+    serializeType?: SerializeType;
+    oneway?: boolean;
+  } = {},
+): RemotingCommand {
+  return createRequest({
+    code: RequestCode.WATCH_TOPIC_ROUTE,
+    opaque: opaque++,
+    version: init.version ?? 407,
+    serializeType: init.serializeType ?? SerializeType.JSON,
+    oneway: init.oneway ?? false,
+    extFields: encodeWatchTopicRouteRequestHeader({
+      ...(init.epoch === undefined ? {} : { epoch: init.epoch }),
+      ...(init.holdMillis === undefined ? {} : { holdMillis: init.holdMillis }),
+    }),
+    body: encodeWatchTopicRouteRequestBody({ topics: new Map(Object.entries(topics)) }),
+  });
+}
+
+function handle(f: Fixture, req: RemotingCommand, connectionId = 1) {
+  return f.service.handle(req, { connectionId, remoteAddress: '127.0.0.1:1' });
+}
+
+/** The response as the client gets it (from the encoded frame when there is one). */
+function received(response: RemotingCommand): RemotingCommand {
+  return response.encodedFrame === undefined
+    ? response
+    : decodeFrame(response.encodedFrame.subarray(4));
+}
+
+function bodyOf(response: RemotingCommand): WatchTopicRouteResponseBody {
+  const r = received(response);
+  expect(r.code).toBe(ResponseCode.SUCCESS);
+  return decodeWatchTopicRouteResponseBody(r.body!);
+}
+
+function summary(response: RemotingCommand): Record<string, string | null> {
+  const b = bodyOf(response);
+  const out: Record<string, string | null> = {};
+  for (const r of b.routes) out[r.topic] = r.route.brokerDatas[0]!.brokerName;
+  for (const g of b.gone) out[g.topic] = null;
+  return out;
+}
+
+function versionsOf(response: RemotingCommand): Record<string, number> {
+  const b = bodyOf(response);
+  return Object.fromEntries([...b.routes, ...b.gone].map((e) => [e.topic, e.version]));
+}
+
+function immediate(f: Fixture, req: RemotingCommand, connectionId = 1): RemotingCommand {
+  const res = handle(f, req, connectionId);
+  if (res === DEFERRED) throw new Error('expected an immediate answer, got HELD');
+  return res;
+}
+
+describe('RouteVersions', () => {
+  it('starts every topic at 1, bumps per change, raises a floor for all', () => {
+    const v = new RouteVersions('e');
+    expect(v.version('A')).toBe(1);
+    const a = v.bump(['A', 'B']);
+    expect(a).toBeGreaterThan(1);
+    expect(v.version('A')).toBe(a);
+    expect(v.version('C')).toBe(1);
+    const all = v.bumpAll();
+    expect(all).toBeGreaterThan(a);
+    for (const t of ['A', 'B', 'C']) expect(v.version(t)).toBe(all);
+    expect(v.size).toBe(0);
+    expect(v.bump(['C'])).toBeGreaterThan(all);
+  });
+
+  it('draws a different random epoch per table', () => {
+    expect(new RouteVersions().epoch).not.toBe(new RouteVersions().epoch);
+    expect(new RouteVersions().epoch).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('RouteWatchService', () => {
+  it('answers at once what the client does not hold, routes and gone topics, with the epoch', () => {
+    const f = fixture();
+    f.routes.set('A', 'broker-a');
+    const res = immediate(f, watchRequest({ A: 0, Missing: 0 }));
+    expect(received(res).extFields).toEqual({ epoch: 'epoch-1' });
+    expect(summary(res)).toEqual({ A: 'broker-a', Missing: null });
+    expect(versionsOf(res)).toEqual({ A: 1, Missing: 1 });
+    expect(f.responded.get('immediate')).toBe(1);
+  });
+
+  it('holds a watch that is up to date and wakes it with exactly the changed topic', async () => {
+    const f = fixture();
+    f.routes.set('A', 'broker-a');
+    f.routes.set('B', 'broker-b');
+    const first = immediate(f, watchRequest({ A: 0, B: 0 }));
+    const held = versionsOf(first);
+    expect(handle(f, watchRequest(held, { epoch: 'epoch-1' }))).toBe(DEFERRED);
+    expect(f.service.stats().held).toBe(1);
+
+    f.change({ Unwatched: 'broker-x' });
+    await nextTurn();
+    expect(f.replies).toHaveLength(0);
+
+    f.change({ B: 'broker-c' });
+    expect(f.replies).toHaveLength(0); // woken on the next turn, not inside the change
+    await nextTurn();
+    expect(f.replies).toHaveLength(1);
+    const woken = f.replies[0]!.response;
+    expect(summary(woken)).toEqual({ B: 'broker-c' });
+    expect(versionsOf(woken)['B']).toBeGreaterThan(held['B']!);
+    expect(f.service.stats().held).toBe(0);
+    expect(f.responded.get('changed')).toBe(1);
+    expect(f.wakeups).toHaveLength(1);
+    expect(f.wakeups[0]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports a watched topic that disappears as gone, and its return as a route', async () => {
+    const f = fixture();
+    f.routes.set('A', 'broker-a');
+    let versions = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    expect(handle(f, watchRequest(versions, { epoch: 'epoch-1' }))).toBe(DEFERRED);
+    f.change({ A: null });
+    await nextTurn();
+    expect(summary(f.replies[0]!.response)).toEqual({ A: null });
+    versions = versionsOf(f.replies[0]!.response);
+    expect(handle(f, watchRequest(versions, { epoch: 'epoch-1' }))).toBe(DEFERRED);
+    f.change({ A: 'broker-b' });
+    await nextTurn();
+    expect(summary(f.replies[1]!.response)).toEqual({ A: 'broker-b' });
+  });
+
+  it('coalesces several changes in one turn into one answer per watch', async () => {
+    const f = fixture();
+    for (const t of ['A', 'B', 'C']) f.routes.set(t, 'x');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0, C: 0 })));
+    handle(f, watchRequest(v, { epoch: 'epoch-1' }));
+    f.change({ A: 'y' });
+    f.change({ C: 'z' });
+    await nextTurn();
+    expect(f.replies).toHaveLength(1);
+    expect(summary(f.replies[0]!.response)).toEqual({ A: 'y', C: 'z' });
+  });
+
+  it('wakes only the watches of changed topics, encoding each route once per flavour', async () => {
+    const f = fixture();
+    f.routes.set('A', 'broker-a');
+    f.routes.set('B', 'broker-b');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0 })));
+    // More woken watches than one chunk answers in a turn.
+    const n = 2 * WAKE_CHUNK + 100;
+    for (let i = 0; i < n; i++) {
+      // Half follow A, half follow B; among A's, half want legacy JSON (old clients), half
+      // ROCKETMQ binary headers.
+      const topic = i % 2 === 0 ? 'A' : 'B';
+      const req = watchRequest(
+        { [topic]: v[topic]! },
+        {
+          epoch: 'epoch-1',
+          version: i % 4 === 0 ? 317 : 407,
+          serializeType: i % 8 < 4 ? SerializeType.JSON : SerializeType.ROCKETMQ,
+        },
+      );
+      expect(handle(f, req, 1000 + i)).toBe(DEFERRED);
+    }
+    f.bodyFetches.length = 0;
+    f.change({ A: 'broker-a2' });
+    await nextTurn();
+    // One chunk per turn, so route lookups get served between chunks.
+    expect(f.replies).toHaveLength(WAKE_CHUNK);
+    await waitFor('every watch of A answered', () => f.replies.length === n / 2);
+    await nextTurn();
+    expect(f.replies).toHaveLength(n / 2);
+    expect(f.responded.get('changed')).toBe(n / 2);
+    expect(new Set(f.replies.map((r) => r.connectionId % 2))).toEqual(new Set([0]));
+    // One route body per flavour for 250 watches.
+    expect(f.bodyFetches).toEqual(
+      expect.arrayContaining([
+        { topic: 'A', standardJson: true },
+        { topic: 'A', standardJson: false },
+      ]),
+    );
+    expect(f.bodyFetches).toHaveLength(2);
+    // Each watcher gets its own opaque on a shared frame.
+    const opaques = new Set(f.replies.map((r) => received(r.response).opaque));
+    expect(opaques.size).toBe(n / 2);
+    for (const { response } of f.replies) expect(summary(response)).toEqual({ A: 'broker-a2' });
+    expect(f.service.stats().held).toBe(n / 2);
+  });
+
+  it('answers an expired hold with nothing changed', async () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    const started = Date.now();
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1', holdMillis: 60 }))).toBe(DEFERRED);
+    await waitFor('hold expiry', () => f.replies.length === 1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(50);
+    expect(bodyOf(f.replies[0]!.response)).toEqual({ routes: [], gone: [] });
+    expect(f.responded.get('timeout')).toBe(1);
+    expect(f.service.stats().held).toBe(0);
+  });
+
+  it('caps the hold at the maximum and under half of the idle timeout; 0 answers at once', async () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    f.limits.maxHoldMillis = 50;
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1', holdMillis: 600_000 }))).toBe(DEFERRED);
+    await waitFor('capped hold expiry', () => f.replies.length === 1, 2000);
+    f.limits.maxHoldMillis = 30_000;
+    f.limits.idleTimeoutMillis = 100;
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1' }))).toBe(DEFERRED);
+    await waitFor('idle-capped hold expiry', () => f.replies.length === 2, 2000);
+    const zero = immediate(f, watchRequest(v, { epoch: 'epoch-1', holdMillis: 0 }));
+    expect(bodyOf(zero)).toEqual({ routes: [], gone: [] });
+  });
+
+  it('replaces the held watch of a connection, answering the old one first', () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    f.routes.set('B', 'b');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0 })));
+    const old = watchRequest({ A: v['A']! }, { epoch: 'epoch-1' });
+    expect(handle(f, old)).toBe(DEFERRED);
+    // The same connection now follows B too (held at 0): answered at once with B.
+    const res = immediate(f, watchRequest({ A: v['A']!, B: 0 }, { epoch: 'epoch-1' }));
+    expect(f.replies).toHaveLength(1);
+    expect(received(f.replies[0]!.response).opaque).toBe(old.opaque);
+    expect(bodyOf(f.replies[0]!.response)).toEqual({ routes: [], gone: [] });
+    expect(summary(res)).toEqual({ B: 'b' });
+    expect(f.responded.get('superseded')).toBe(1);
+    // Another connection's watch is untouched.
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1' }), 2)).toBe(DEFERRED);
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1' }), 3)).toBe(DEFERRED);
+    expect(f.service.stats().held).toBe(2);
+  });
+
+  it('forgets the watch of a closed connection', async () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    handle(f, watchRequest(v, { epoch: 'epoch-1' }), 7);
+    f.service.connectionClosed(7);
+    expect(f.service.stats()).toEqual({ held: 0, heldTopics: 0, versionedTopics: 0 });
+    f.change({ A: 'b' });
+    await nextTurn();
+    expect(f.replies).toHaveLength(0);
+  });
+
+  it('treats versions of another epoch as nothing held', () => {
+    const f = fixture('epoch-2');
+    f.routes.set('A', 'a');
+    const res = immediate(f, watchRequest({ A: 999 }, { epoch: 'epoch-1' }));
+    expect(summary(res)).toEqual({ A: 'a' });
+    expect(received(res).extFields?.['epoch']).toBe('epoch-2');
+  });
+
+  it('wakes every watch with all its topics on a change of every route', async () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    f.routes.set('B', 'b');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0 })));
+    handle(f, watchRequest({ A: v['A']! }, { epoch: 'epoch-1' }), 1);
+    handle(f, watchRequest(v, { epoch: 'epoch-1' }), 2);
+    f.service.onRouteChanged('all');
+    await nextTurn();
+    expect(f.replies.map((r) => [r.connectionId, summary(r.response)])).toEqual([
+      [1, { A: 'a' }],
+      [2, { A: 'a', B: 'b' }],
+    ]);
+  });
+
+  it('refuses bad requests and requests over the limits with clear remarks', () => {
+    const f = fixture();
+    const refused = (req: RemotingCommand, connectionId = 1): RemotingCommand => {
+      const res = immediate(f, req, connectionId);
+      expect(res.code).not.toBe(ResponseCode.SUCCESS);
+      return res;
+    };
+    f.limits.maxTopics = 2;
+    const tooMany = refused(watchRequest({ A: 0, B: 0, C: 0 }));
+    expect(tooMany.code).toBe(ResponseCode.INVALID_PARAMETER);
+    expect(tooMany.remark).toBe('WATCH_TOPIC_ROUTE: 3 topics, more than routeWatchMaxTopics=2');
+    const none = refused(watchRequest({}));
+    expect(none.remark).toBe('WATCH_TOPIC_ROUTE: no topics to watch');
+    const noBody = refused({ ...watchRequest({ A: 0 }), body: null });
+    expect(noBody.remark).toMatch(/no body/);
+    const badBody = refused({
+      ...watchRequest({ A: 0 }),
+      body: Buffer.from('{"topics":{"A":-1}}'),
+    });
+    expect(badBody.code).toBe(ResponseCode.INVALID_PARAMETER);
+    expect(badBody.remark).toMatch(/topics\["A"\]: expected a version >= 0/);
+    const badHold = refused(watchRequest({ A: 0 }, { holdMillis: -5 }));
+    expect(badHold.remark).toBe(
+      'WatchTopicRouteRequestHeader: field "holdMillis" is -5, expected >= 0',
+    );
+
+    f.limits.maxTopics = 100;
+    f.limits.maxWatchers = 1;
+    const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1' }), 1)).toBe(DEFERRED);
+    const busy = refused(watchRequest(v, { epoch: 'epoch-1' }), 2);
+    expect(busy.code).toBe(ResponseCode.SYSTEM_BUSY);
+    expect(busy.remark).toMatch(/routeWatchMaxWatchers=1/);
+    // Replacing the held watch of the same connection is not a new one.
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1' }), 1)).toBe(DEFERRED);
+
+    f.serving.value = false;
+    const notReady = refused(watchRequest({ A: 0 }), 3);
+    expect(notReady.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(notReady.remark).toBe('name server not ready');
+    expect(f.rejected).toEqual([
+      'max_topics',
+      'bad_request',
+      'bad_request',
+      'bad_request',
+      'bad_request',
+      'max_watchers',
+      'not_ready',
+    ]);
+  });
+
+  it('never holds a one-way watch', () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    const res = handle(f, watchRequest(v, { epoch: 'epoch-1', oneway: true }));
+    expect(res).not.toBe(DEFERRED);
+    expect(f.service.stats().held).toBe(0);
+  });
+
+  it('answers every held watch at shutdown and holds nothing afterwards', async () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    handle(f, watchRequest(v, { epoch: 'epoch-1' }), 1);
+    handle(f, watchRequest(v, { epoch: 'epoch-1' }), 2);
+    f.change({ A: 'b' }); // pending wakeup, cancelled by close()
+    f.service.close();
+    expect(f.replies.map((r) => bodyOf(r.response))).toEqual([
+      { routes: [], gone: [] },
+      { routes: [], gone: [] },
+    ]);
+    expect(f.responded.get('shutdown')).toBe(2);
+    await nextTurn();
+    expect(f.replies).toHaveLength(2);
+    // The change made before close() is still answered, at once.
+    const after = immediate(f, watchRequest(v, { epoch: 'epoch-1' }));
+    expect(summary(after)).toEqual({ A: 'b' });
+    const nothingNew = immediate(f, watchRequest(versionsOf(after), { epoch: 'epoch-1' }));
+    expect(bodyOf(nothingNew)).toEqual({ routes: [], gone: [] });
+    expect(f.service.stats().held).toBe(0);
+  });
+
+  it('versions nothing before its first answer (a node nobody watches pays nothing)', () => {
+    const f = fixture();
+    f.change({ A: 'a', B: 'b' });
+    expect(f.service.stats().versionedTopics).toBe(0);
+    immediate(f, watchRequest({ A: 0 }));
+    f.change({ A: 'c' });
+    expect(f.service.stats().versionedTopics).toBe(1);
+  });
+});
