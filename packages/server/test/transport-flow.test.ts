@@ -31,9 +31,11 @@ describe('RemotingServer flow control and lifecycle', () => {
     // loaded machine (100+ ms seen) cannot make `busy` look idle too.
     const idleMs = 600;
     ts = await startTestServer({ idleTimeoutMillis: idleMs });
+    // Taken before `idle` connects: the server's idle timer cannot start earlier, so the close
+    // comes at least idleMs after this however long the two connects take.
+    const started = Date.now();
     const idle = await client(ts.port);
     const busy = await client(ts.port);
-    const started = Date.now();
     // Keep `busy` active past the idle time of `idle`.
     let opaque = 1;
     while (!idle.isClosed) {
