@@ -51,7 +51,8 @@ function run(args: string[], env: Record<string, string> = {}): Run {
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // 'close', not 'exit': only then has every byte of stdout and stderr been read.
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   return {
     child,
     stdoutLines: () =>
@@ -83,9 +84,13 @@ describe('ns-broker-agent CLI', () => {
       '--topics',
       topicsFile,
     ]);
+    // The round is logged on stderr before the line on stdout is printed, but the two pipes are
+    // read independently: wait for both.
     await waitFor(
-      `the registered line (stderr so far: ${r.stderr().slice(0, 2000)})`,
-      () => r.stdoutLines().length > 0 || r.child.exitCode !== null,
+      `the registered line and the round log (stderr so far: ${r.stderr().slice(0, 2000)})`,
+      () =>
+        (r.stdoutLines().length > 0 && r.stderr().includes('"event":"round"')) ||
+        r.child.exitCode !== null,
       15_000,
     );
     const [line] = r.stdoutLines();

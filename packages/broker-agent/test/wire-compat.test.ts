@@ -1,23 +1,21 @@
 /**
  * The agent's requests against frames captured from a real RocketMQ 4.9.7 broker
- * (/work/shared/fixtures/rocketmq-4.9.7): for the same identity, topics and DataVersion, the
+ * (fixtures/rocketmq-4.9.7): for the same identity, topics and DataVersion, the
  * header (ext fields in the same order) and body must be byte-equal; only the opaque may differ.
  */
-import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeFrame, RequestCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { BrokerAgent } from '@ns/broker-agent';
+import { loadFixture } from '../../protocol/test/fixtures.js';
 import { decodeRegisterBrokerBody } from '../src/protocol-codecs.js';
 import { startCaptureServer } from './capture-server.js';
 import type { CaptureServer } from './capture-server.js';
 import { waitFor } from './name-server-cluster.js';
 
-const FIXTURES = '/work/shared/fixtures/rocketmq-4.9.7';
-
 function fixture(name: string): { raw: Buffer; command: RemotingCommand } {
-  const raw = Buffer.from(readFileSync(`${FIXTURES}/${name}.request.hex`, 'utf8').trim(), 'hex');
+  const raw = loadFixture(name).request;
   return { raw, command: decodeFrame(raw.subarray(4)) };
 }
 

@@ -91,10 +91,10 @@ describe('RemotingClient', () => {
 
   it('times out a slow reply, drops the late response and keeps the connection usable', async () => {
     const records = createMemoryLogger();
-    let slow = true;
+    let seen = 0;
     const s = await server((req, ctx) => {
-      if (slow) {
-        slow = false;
+      seen += 1;
+      if (seen === 2) {
         // Answer only after the caller has given up.
         setTimeout(() => {
           ctx.reply(req, { remark: 'late' });
@@ -104,6 +104,9 @@ describe('RemotingClient', () => {
       }
     });
     const c = client({ logger: records });
+    // Connect first: the 50 ms budget below covers the connect too, and a slow connect on a loaded
+    // machine would time out before the request is even sent.
+    expect((await c.invoke(s.addr, { code: 105 })).remark).toBe('fast');
     const err = await c.invoke(s.addr, { code: 105 }, { timeoutMs: 50 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemotingTimeoutError);
     expect((err as RemotingTimeoutError).retriable).toBe(true);
@@ -227,6 +230,10 @@ describe('RemotingClient', () => {
     const c = client({ maxConsecutiveTimeouts: 3 });
     const disconnects: string[] = [];
     c.on('disconnect', (addr) => disconnects.push(addr));
+    // Open the connection first (a oneway needs no answer): a connect that used up the 40 ms
+    // budget would time out in invoke() before any request waits on the connection, and such a
+    // timeout is not one of the connection's consecutive timeouts.
+    await c.invokeOneway(s.addr, { code: 106 });
     for (let i = 0; i < 2; i++) {
       await expect(c.invoke(s.addr, { code: 106 }, { timeoutMs: 40 })).rejects.toBeInstanceOf(
         RemotingTimeoutError,

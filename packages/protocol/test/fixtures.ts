@@ -1,14 +1,25 @@
 /**
- * Loader for the RocketMQ 4.9.7 wire captures in /work/shared/fixtures/rocketmq-4.9.7 (see its
- * README.md). Frames are whole frames, 4-byte length prefix included.
+ * Loader for the wire captures of real RocketMQ NameServers kept in `<repo>/fixtures/` (see each
+ * set's README.md). Frames are whole frames, 4-byte length prefix included. Every path is computed
+ * from this file's location, so a fresh clone finds them wherever it lives; no test reads outside
+ * the repository.
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** `<repo root>/../shared/fixtures/rocketmq-4.9.7/`, computed from this file's location. */
-export const FIXTURE_DIR = fileURLToPath(
-  new URL('../../../../shared/fixtures/rocketmq-4.9.7/', import.meta.url),
-);
+/** The capture sets under `<repo>/fixtures/`, one per RocketMQ release. */
+export type FixtureSet = 'rocketmq-4.9.7' | 'rocketmq-5.3.3';
+
+/** `<repo>/fixtures/<set>/` (trailing slash included). */
+export function fixtureSetDir(set: FixtureSet): string {
+  return fileURLToPath(new URL(`../../../fixtures/${set}/`, import.meta.url));
+}
+
+/** `<repo>/fixtures/rocketmq-4.9.7/`: the set most tests compare against. */
+export const FIXTURE_DIR = fixtureSetDir('rocketmq-4.9.7');
+
+/** `<repo>/fixtures/rocketmq-4.9.7/recordings/`: whole sessions, one JSON object per line. */
+export const RECORDINGS_DIR = `${FIXTURE_DIR}recordings/`;
 
 function readHex(path: string): Buffer {
   const text = readFileSync(path, 'utf8').trim();
@@ -17,16 +28,19 @@ function readHex(path: string): Buffer {
 }
 
 /** Fixture names (`get-route`, `register-broker-master`, …), sorted. */
-export function listFixtures(): string[] {
-  return readdirSync(FIXTURE_DIR)
+export function listFixtures(set: FixtureSet = 'rocketmq-4.9.7'): string[] {
+  return readdirSync(fixtureSetDir(set))
     .filter((f) => f.endsWith('.request.hex'))
     .map((f) => f.slice(0, -'.request.hex'.length))
     .sort();
 }
 
 /** Both frames of a fixture; `response` is null when the NameServer answered nothing. */
-export function loadFixture(name: string): { request: Buffer; response: Buffer | null } {
-  const base = FIXTURE_DIR + name;
+export function loadFixture(
+  name: string,
+  set: FixtureSet = 'rocketmq-4.9.7',
+): { request: Buffer; response: Buffer | null } {
+  const base = fixtureSetDir(set) + name;
   const responsePath = `${base}.response.hex`;
   return {
     request: readHex(`${base}.request.hex`),

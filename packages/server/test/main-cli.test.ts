@@ -53,7 +53,8 @@ function run(args: string[]): Child {
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((resolve) =>
-    proc.once('exit', (code) => resolve(code)),
+    // 'close', not 'exit': only then has every byte of stdout and stderr been read.
+    proc.once('close', (code) => resolve(code)),
   );
   const child = { proc, stdout: () => out, stderr: () => err, exited };
   children.push(child);

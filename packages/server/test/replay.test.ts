@@ -1,6 +1,6 @@
 /**
  * Replays every request captured from the real RocketMQ 4.9.7 NameServer
- * (/work/shared/fixtures/rocketmq-4.9.7/recordings/*.jsonl) through one fresh Dispatcher, in the
+ * (fixtures/rocketmq-4.9.7/recordings/*.jsonl) through one fresh Dispatcher, in the
  * order the Java NameServer processed them (frame timestamps across all files — for an answered
  * request, its response's; ties broken by the README's "Order of the run", then by `seq`), and compares each of our responses with the one Java
  * sent — byte for byte, after the normalisations listed below and nothing else.
@@ -40,10 +40,8 @@ import {
   SerializeType,
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
+import { RECORDINGS_DIR } from '../../protocol/test/fixtures.js';
 import { createHarness, FakeClock } from './handlers-harness.js';
-
-const FIXTURES = '/work/shared/fixtures/rocketmq-4.9.7';
-const RECORDINGS = join(FIXTURES, 'recordings');
 
 /** README "Order of the run": file prefixes in the order the tools ran. */
 const RUN_ORDER = ['a-', 'b-', 'c-', 'd', 'g2-', 'e1-', 'e2-', 'f', 'j-', 'h-', 'i-', 'g-'];
@@ -80,9 +78,9 @@ function rankOf(file: string): number {
 
 function loadSteps(): Step[] {
   const steps: Step[] = [];
-  for (const file of readdirSync(RECORDINGS).filter((f) => f.endsWith('.jsonl'))) {
+  for (const file of readdirSync(RECORDINGS_DIR).filter((f) => f.endsWith('.jsonl'))) {
     const rank = rankOf(file);
-    for (const text of readFileSync(join(RECORDINGS, file), 'utf8').split('\n')) {
+    for (const text of readFileSync(join(RECORDINGS_DIR, file), 'utf8').split('\n')) {
       if (text.trim() === '') continue;
       const line = JSON.parse(text) as Line;
       steps.push({ file, rank, line, time: Date.parse(line.ts) });

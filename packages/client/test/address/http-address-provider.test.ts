@@ -133,6 +133,9 @@ describe('HttpAddressProvider', () => {
     const err = await rejection(p.refresh());
     expect(err.reason).toBe('timeout');
     expect(err.retriable).toBe(true);
+    // The server runs in this process: after a stall, the client's 150 ms timer can fire before
+    // the server has parsed the retry it already received. Wait for the server's side.
+    await waitFor(() => s.requests.length >= 2, 'the retry to reach the server');
     expect(s.requests).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(4_000);
   });

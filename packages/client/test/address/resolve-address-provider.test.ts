@@ -150,14 +150,20 @@ describe('EnvAddressProvider', () => {
 
 describe('FunctionAddressProvider', () => {
   it('refreshes periodically, keeps the last good list on failure and emits only changes', async () => {
-    const answers: (() => string | readonly string[])[] = [
+    // The fifth answer waits until the list kept through the failures has been checked: called
+    // every 10 ms, it could otherwise land before that check on a loaded machine.
+    let releaseFifth: () => void = () => undefined;
+    const fifthMayAnswer = new Promise<void>((resolve) => {
+      releaseFifth = resolve;
+    });
+    const answers: (() => string | readonly string[] | Promise<string>)[] = [
       () => 'a:1;b:2',
       () => ['b:2', 'a:1'],
       () => {
         throw new Error('config center down');
       },
       () => 'not a list',
-      () => 'c:3',
+      () => fifthMayAnswer.then(() => 'c:3'),
     ];
     let calls = 0;
     const p = started(
@@ -170,8 +176,10 @@ describe('FunctionAddressProvider', () => {
     p.onChange((list) => seen.push(list));
     await p.start();
     expect(p.current()).toEqual(['a:1', 'b:2']);
-    await waitFor(() => calls >= 4, 'the failing calls');
+    // Calls are sequential: the fifth starts only once the fourth (a failure) has been handled.
+    await waitFor(() => calls >= 5, 'the failing calls');
     expect(p.current()).toEqual(['a:1', 'b:2']);
+    releaseFifth();
     await waitFor(() => seen.length === 2, 'the change to c:3');
     expect(seen).toEqual([['a:1', 'b:2'], ['c:3']]);
   });

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodePropertiesBody } from '@ns/protocol';
+import { loadFixture } from '../../../protocol/test/fixtures.js';
 import {
   applyConfigUpdate,
   REMARK_BLACK_LIST,
@@ -10,10 +10,9 @@ import {
 import { loadConfig } from './load-config.js';
 import type { NamesrvConfig } from './schema.js';
 
-const FIXTURES = new URL('../../../../../shared/fixtures/rocketmq-4.9.7/', import.meta.url);
-
-function fixtureBody(name: string): Buffer {
-  const frame = Buffer.from(readFileSync(new URL(name, FIXTURES), 'utf8').trim(), 'hex');
+/** Body of the request of a captured 4.9.7 exchange. */
+function requestBody(name: string): Buffer {
+  const frame = loadFixture(name).request;
   const headerLength = frame.readUInt32BE(4) & 0xffffff;
   return frame.subarray(8 + headerLength);
 }
@@ -31,7 +30,7 @@ describe('applyConfigUpdate', () => {
     const current = config();
     const result = applyConfigUpdate(
       current,
-      decodePropertiesBody(fixtureBody('update-namesrv-config.request.hex')),
+      decodePropertiesBody(requestBody('update-namesrv-config')),
     );
     expect(result.kind).toBe('ok');
     if (result.kind !== 'ok') return;
@@ -45,7 +44,7 @@ describe('applyConfigUpdate', () => {
   it('answers the 4.9.7 remark for a path key (fixture update-namesrv-config-forbidden)', () => {
     const result = applyConfigUpdate(
       config(),
-      decodePropertiesBody(fixtureBody('update-namesrv-config-forbidden.request.hex')),
+      decodePropertiesBody(requestBody('update-namesrv-config-forbidden')),
     );
     expect(result).toEqual({ kind: 'denied', remark: 'Can not update config path' });
   });

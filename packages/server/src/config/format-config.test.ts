@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProperties } from '@ns/protocol';
+import { loadFixture } from '../../../protocol/test/fixtures.js';
 import { formatConfigProperties, renderConfigFile } from './format-config.js';
 import { loadConfig } from './load-config.js';
 import { CONFIG_KEYS, specOf } from './schema.js';
@@ -52,14 +52,7 @@ describe('formatConfigProperties', () => {
   });
 
   it('renders every line a real 4.9.7 namesrv reports, byte for byte, for the same settings', () => {
-    const hex = readFileSync(
-      new URL(
-        '../../../../../shared/fixtures/rocketmq-4.9.7/get-namesrv-config.response.hex',
-        import.meta.url,
-      ),
-      'utf8',
-    ).trim();
-    const frame = Buffer.from(hex, 'hex');
+    const frame = loadFixture('get-namesrv-config').response!;
     const javaBody = frame.subarray(8 + (frame.readUInt32BE(4) & 0xffffff)).toString('latin1');
     const javaLines = javaBody.slice(0, -1).split('\n');
     expect(javaLines).toHaveLength(20);

@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadFixture } from '../../../protocol/test/fixtures.js';
 import { ConfigError } from './config-error.js';
 import { loadConfig } from './load-config.js';
 import type { LoadConfigInput } from './load-config.js';
 
-const FIXTURES = new URL('../../../../../shared/fixtures/rocketmq-4.9.7/', import.meta.url);
-
-/** Body text of a captured frame (whole frame, 4-byte length prefix included). */
-function fixtureBody(name: string): string {
-  const frame = Buffer.from(readFileSync(new URL(name, FIXTURES), 'utf8').trim(), 'hex');
+/** Body text of the response of a captured 4.9.7 exchange. */
+function responseBody(name: string): string {
+  const frame = loadFixture(name).response!;
   const headerLength = frame.readUInt32BE(4) & 0xffffff;
   return frame.subarray(8 + headerLength).toString('latin1');
 }
@@ -144,7 +142,7 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
   });
 
   it('loads the properties a real 4.9.7 namesrv reports (every Java key is known)', () => {
-    const text = fixtureBody('get-namesrv-config.response.hex');
+    const text = responseBody('get-namesrv-config');
     const { config } = loadConfig(input({ argv: ['-c', '/f'], files: { '/f': text } }));
     expect(config.kvConfigPath).toBe('/home/rocketmq/namesrv/kvConfig.json');
     expect(config.rocketmqHome).toBe('/opt/rocketmq');
