@@ -113,7 +113,11 @@ export class NameServer {
         brokerCount: () => this.running?.owner.routes.getCounts().brokers ?? 0,
         topicCount: () => this.running?.owner.routes.getCounts().topics ?? 0,
       },
-      { defaultMetrics: options.defaultMetrics ?? true },
+      {
+        defaultMetrics: options.defaultMetrics ?? true,
+        // With serving workers this process owns the registry and serves no client.
+        role: resolveServingWorkers(options.config.servingWorkers) > 1 ? 'owner' : 'serving',
+      },
     );
   }
 
@@ -248,6 +252,7 @@ export class NameServer {
     await stopped;
     await running?.owner.idle();
     await running?.http?.close();
+    this.metrics.close();
     this.state = 'closed';
     if (wasRunning) this.logger.info({}, 'name server stopped');
     await flushLogger(this.logger);

@@ -115,7 +115,7 @@ class ServingWorker {
       base: { name: 'ns-server', worker: workerId },
     });
     // Registry state gauges (brokers, topics) are the owner's to report.
-    this.metrics = createMetrics(null, { defaultMetrics: true });
+    this.metrics = createMetrics(null, { defaultMetrics: true, role: 'serving' });
   }
 
   private start(snapshot: ConstructorParameters<typeof Replica>[0]): void {
