@@ -3,7 +3,7 @@ import type { BenchResults, LevelResult } from './results.js';
 import { JAVA_REGISTER, JAVA_ROUTE } from './java.js';
 import { pairLevels } from './targets.js';
 import type { RouteRun } from '../scenarios/route.js';
-import { REG_PHASE_LABEL } from '../scenarios/registration.js';
+import { REG_PHASE_LABEL } from './registration-phases.js';
 
 const f0 = (n: number): string => n.toFixed(0);
 const f1 = (n: number): string => n.toFixed(1);

@@ -25,16 +25,11 @@ import { scrapeStalls } from '../lib/stalls.js';
 import type { Stalls } from '../lib/stalls.js';
 import { OPAQUE_BASE, registerBody, registerFrame, topicNames } from '../lib/workload.js';
 import type { Log } from '../lib/log.js';
+import { REG_PHASE_LABEL, REG_PHASES } from '../lib/registration-phases.js';
+import type { RegPhase } from '../lib/registration-phases.js';
 
-export const REG_PHASES = ['first', 'unchanged', 'changed1', 'changed100'] as const;
-export type RegPhase = (typeof REG_PHASES)[number];
-
-export const REG_PHASE_LABEL: Record<RegPhase, string> = {
-  first: 'new broker',
-  unchanged: 'same DataVersion',
-  changed1: 'changed, 1 % of topics',
-  changed100: 'changed, 100 % of topics',
-};
+export { REG_PHASE_LABEL, REG_PHASES };
+export type { RegPhase };
 
 export interface RegSample {
   rttMs: number;
