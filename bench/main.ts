@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeLog } from './lib/log.js';
 import { FULL, planWorkers, SMOKE } from './lib/profile.js';
-import { renderChart, renderMarkdown, targetLogLines } from './lib/report.js';
+import { contentionNote, renderChart, renderMarkdown, targetLogLines } from './lib/report.js';
 import type { BenchResults } from './lib/results.js';
 import { REPO_ROOT } from './lib/ns.js';
 import { setCpuProfDir } from './lib/processes.js';
@@ -266,6 +266,8 @@ export async function main(argv: string[]): Promise<number> {
   results.machine.busyPctDuringRun = machineBusyPct(cpuAtStart, machineCpu());
   results.durationSec = (performance.now() - started) / 1000;
   results.targets = smoke ? [] : evaluateTargets(results);
+  const contended = contentionNote(results.machine);
+  if (contended !== undefined) results.notes.unshift(contended);
 
   // Wrong answers under load are harness or node breakage, never "slow".
   const churnLevels = (results.churn?.runs ?? []).flatMap((c) =>

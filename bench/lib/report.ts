@@ -25,6 +25,22 @@ export function targetLogLines(r: BenchResults): string[] {
   );
 }
 
+/**
+ * Said when the machine was oversubscribed during the run (load average above the core count, or
+ * its CPUs all busy): the figures then include time the processes waited for a CPU.
+ */
+export function contentionNote(m: BenchResults['machine']): string | undefined {
+  const load = Math.max(m.loadAvgStart[0] ?? 0, m.loadAvgEnd[0] ?? 0);
+  const busy = m.busyPctDuringRun ?? NaN;
+  if (!(load > m.cores) && !(busy >= 95)) return undefined;
+  return (
+    `The machine was oversubscribed during this run (1-minute load average up to ${f1(load)} on ${m.cores} cores` +
+    (Number.isNaN(busy) ? '' : `, its CPUs ${f0(busy)} % busy`) +
+    '): every process here waited for a CPU part of the time, so req/s, round trips and latencies are far below what the same code does on an idle machine. ' +
+    'Read the ratios measured side by side (node / baseline, W = 2 / W = 1) and the CPU time per request or per registration, which counts only the time a process ran.'
+  );
+}
+
 function withRounds(l: LevelResult): string {
   const r = l.roundsQps;
   return r === undefined || r.length < 2 ? f0(l.qps) : `${f0(l.qps)} (${r.map(f0).join(' / ')})`;

@@ -6,7 +6,12 @@
  * here.
  */
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, SMOKE_TARGETS_NOTE, targetLogLines } from '../../bench/lib/report.js';
+import {
+  contentionNote,
+  renderMarkdown,
+  SMOKE_TARGETS_NOTE,
+  targetLogLines,
+} from '../../bench/lib/report.js';
 import type { BenchResults, LevelResult } from '../../bench/lib/results.js';
 import { evaluateTargets } from '../../bench/lib/targets.js';
 import { generatorsFor, planWorkers } from '../../bench/lib/profile.js';
@@ -168,6 +173,15 @@ describe('issue 11 targets', () => {
     )!;
     expect(on16.name).toContain('W = 8 (default)');
     expect(on16.met).toBe(true);
+  });
+
+  it('says when the machine was oversubscribed, and only then', () => {
+    const m = results('full').machine;
+    expect(contentionNote(m)).toBeUndefined();
+    expect(contentionNote({ ...m, loadAvgStart: [14.4, 15, 15] })).toContain(
+      'load average up to 14.4 on 2 cores',
+    );
+    expect(contentionNote({ ...m, busyPctDuringRun: 99 })).toContain('CPUs 99 % busy');
   });
 
   it('marks figures the issue only asks to report, and renders them so', () => {
