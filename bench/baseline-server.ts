@@ -7,9 +7,15 @@
  * `pnpm bench` runs the same load against this and against ns-server, so the NameServer's
  * figures read as a fraction of what Node's TCP stack allows on this machine.
  *
- * Forked by the orchestrator; says `{type:'ready'}`, receives `{type:'start', responseFrame}`, answers
- * `{type:'listening', port}`. Listens on 127.0.0.1, port 0.
+ * Forked by the orchestrator; says `{type:'ready'}`, receives `{type:'start', responseFrame,
+ * workers}`, answers `{type:'listening', port}`. Listens on 127.0.0.1, port 0.
+ *
+ * With `workers` W > 1 it takes the shape of a node with W serving workers: this process is a
+ * node:cluster primary that accepts every connection and hands it to one of W worker processes
+ * (round-robin scheduling, the primary passes the socket over IPC, as the node's owner does),
+ * so the comparison is between equal numbers of processes doing the same socket hand-over.
  */
+import cluster from 'node:cluster';
 import * as net from 'node:net';
 
 const OPAQUE_KEY = Buffer.from('"opaque":', 'latin1');
@@ -77,28 +83,78 @@ function serve(responseFrame: Buffer): net.Server {
   });
 }
 
-process.on('message', (msg: { type?: string; responseFrame?: Uint8Array }) => {
-  if (msg.type !== 'start' || msg.responseFrame === undefined) return;
-  const frame = Buffer.from(
-    msg.responseFrame.buffer,
-    msg.responseFrame.byteOffset,
-    msg.responseFrame.byteLength,
-  );
+interface StartMessage {
+  type?: string;
+  responseFrame?: Uint8Array;
+  workers?: number;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function listenHere(frame: Buffer, onListening: (port: number) => void): net.Server {
   const server = serve(frame);
   server.listen(0, '127.0.0.1', () => {
     const addr = server.address();
-    if (addr !== null && typeof addr === 'object')
-      process.send?.({ type: 'listening', port: addr.port });
+    if (addr !== null && typeof addr === 'object') onListening(addr.port);
   });
-  process.once('SIGTERM', () => {
-    server.close();
-    process.exit(0);
+  return server;
+}
+
+if (cluster.isWorker) {
+  // A cluster worker: its frame comes from the primary; port 0 is shared by every worker (the
+  // primary holds the one listening socket).
+  process.on('message', (msg: StartMessage) => {
+    if (msg.type !== 'serve' || msg.responseFrame === undefined) return;
+    listenHere(asBuffer(msg.responseFrame), (port) => {
+      process.send?.({ type: 'worker-listening', port });
+    });
   });
-});
-// Do not outlive the orchestrator. The probe unrefs the IPC channel (right for ns-server, which
-// its listening socket keeps alive); here the channel is what keeps us alive until 'start'.
-process.on('disconnect', () => process.exit(0));
-process.channel?.ref();
-// Messages that arrive before a listener exists are dropped (the probe's listener starts the
-// channel early), so the orchestrator sends 'start' only after this.
-process.send?.({ type: 'ready' });
+  process.send?.({ type: 'worker-ready' });
+} else {
+  process.on('message', (msg: StartMessage) => {
+    if (msg.type !== 'start' || msg.responseFrame === undefined) return;
+    const frame = asBuffer(msg.responseFrame);
+    const workers = Math.max(1, msg.workers ?? 1);
+    if (workers === 1) {
+      const server = listenHere(frame, (port) => process.send?.({ type: 'listening', port }));
+      process.once('SIGTERM', () => {
+        server.close();
+        process.exit(0);
+      });
+      return;
+    }
+    cluster.schedulingPolicy = cluster.SCHED_RR;
+    cluster.setupPrimary({ serialization: 'advanced', silent: false });
+    const ports: number[] = [];
+    let stopping = false;
+    for (let i = 0; i < workers; i++) {
+      const w = cluster.fork();
+      w.on('message', (m: { type?: string; port?: number }) => {
+        if (m.type === 'worker-ready')
+          w.send({ type: 'serve', responseFrame: new Uint8Array(frame) });
+        if (m.type === 'worker-listening' && typeof m.port === 'number') {
+          ports.push(m.port);
+          if (ports.length === workers) process.send?.({ type: 'listening', port: ports[0] });
+        }
+      });
+      // A worker that dies ends the baseline: its figures would be meaningless.
+      w.on('exit', () => {
+        if (!stopping) process.exit(1);
+      });
+    }
+    process.once('SIGTERM', () => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
+      process.exit(0);
+    });
+  });
+  // Do not outlive the orchestrator. The probe unrefs the IPC channel (right for ns-server, which
+  // its listening socket keeps alive); here the channel is what keeps us alive until 'start'.
+  process.on('disconnect', () => process.exit(0));
+  process.channel?.ref();
+  // Messages that arrive before a listener exists are dropped (the probe's listener starts the
+  // channel early), so the orchestrator sends 'start' only after this.
+  process.send?.({ type: 'ready' });
+}

@@ -5,9 +5,15 @@
  * response was wrong. Speed is never asserted; the full run reports targets, met or missed. The
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
- * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops, dead,
- * failover, codec, watch), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
- * names each node's pid; summarize one with bench/profile-top.ts).
+ * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops,
+ * dead, failover, codec, watch), --workers=<W,…> (exactly these serving-process counts, none skipped),
+ * --generators=<n> (generator processes per level instead of the machine-sized default),
+ * --cpu-prof (every node writes a CPU profile to <out>/profiles; the log names each node's pid;
+ * summarize one with bench/profile-top.ts).
+ *
+ * route, churn and memory run once per W of the worker plan (lib/profile.ts planWorkers: 1, 2,
+ * 4, 8 and the node's automatic choice, larger W skipped when the cores do not fit them);
+ * registration runs for W = 1 and 2.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,12 +21,14 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeLog } from './lib/log.js';
-import { FULL, SMOKE } from './lib/profile.js';
-import { renderChart, renderMarkdown, pairLevels, targetLogLines } from './lib/report.js';
-import type { BenchResults, TargetCheck } from './lib/results.js';
+import { FULL, planWorkers, SMOKE } from './lib/profile.js';
+import { contentionNote, renderChart, renderMarkdown, targetLogLines } from './lib/report.js';
+import type { BenchResults } from './lib/results.js';
 import { REPO_ROOT } from './lib/ns.js';
 import { setCpuProfDir } from './lib/processes.js';
 import { closeGenerators } from './lib/load-runner.js';
+import { machineBusyPct, machineCpu } from './lib/proc.js';
+import { evaluateTargets } from './lib/targets.js';
 import {
   closeRouteNode,
   runChurn,
@@ -28,7 +36,13 @@ import {
   setupRouteNode,
   syntheticRouteNode,
 } from './scenarios/route.js';
-import type { RouteNode } from './scenarios/route.js';
+import type {
+  ChurnResults,
+  RouteNode,
+  RouteResults,
+  RouteRun,
+  RouteWorkload,
+} from './scenarios/route.js';
 import { runRegistration } from './scenarios/registration.js';
 import { runMemory } from './scenarios/memory.js';
 import { runOps } from './scenarios/ops.js';
@@ -62,62 +76,14 @@ function gitCommit(): string {
   }
 }
 
-/** Verdicts of a full run; a smoke run's sizes are too small to judge anything by. */
-function targets(r: BenchResults): TargetCheck[] {
-  const out: TargetCheck[] = [];
-  const pairs = r.route === undefined ? [] : pairLevels(r.route.levels);
-  const l16 = pairs.find((p) => p.label === '16×1');
-  const n16 = l16?.node;
-  const b16 = l16?.base;
-  const ratio = n16 === undefined || b16 === undefined ? undefined : (n16.qps / b16.qps) * 100;
-  out.push({
-    name: 'route QPS vs baseline at 16 connections',
-    target: '≥ 85 %',
-    measured:
-      ratio === undefined
-        ? '–'
-        : `${ratio.toFixed(1)} % (${n16!.qps.toFixed(0)} vs ${b16!.qps.toFixed(0)} req/s)`,
-    met: ratio === undefined ? null : ratio >= 85,
-  });
-  out.push({
-    name: 'route p99 at 16×1',
-    target: '≤ 1 ms',
-    measured: l16?.node === undefined ? '–' : `${(l16.node.latency.p99Us / 1000).toFixed(3)} ms`,
-    met: l16?.node === undefined ? null : l16.node.latency.p99Us <= 1000,
-  });
-  const reg10k = r.registration?.rows.filter((x) => x.topics === 10_000) ?? [];
-  const worst =
-    reg10k.length === 0 ? undefined : reg10k.reduce((a, b) => (b.loopP50Ms > a.loopP50Ms ? b : a));
-  out.push({
-    name: '10,000-topic registration, event-loop time',
-    target: '≤ 20 ms',
-    measured:
-      worst === undefined
-        ? 'not measured at this size'
-        : reg10k.map((x) => `${x.phase} ${x.loopP50Ms.toFixed(1)} ms`).join(', ') + ' (median)',
-    met: worst === undefined ? null : worst.loopP50Ms <= 20,
-  });
-  const mem = r.memory;
-  out.push({
-    name: 'heap per (topic, broker) entry',
-    target: '≤ 300 B',
-    measured:
-      mem === undefined
-        ? '–'
-        : `${mem.heapBytesPerEntry.toFixed(0)} B (${mem.topics} × ${mem.groups})`,
-    met: mem === undefined ? null : mem.heapBytesPerEntry <= 300,
-  });
-  const d = r.deadBroker;
-  out.push({
-    name: 'dead broker out of routes after its connection closes',
-    target: '≤ one scan interval',
-    measured:
-      d === undefined
-        ? '–'
-        : `max ${d.closeToGoneMaxMs.toFixed(1)} ms (scan ${d.scanIntervalMs} ms)`,
-    met: d === undefined ? null : d.closeToGoneMaxMs <= d.scanIntervalMs,
-  });
-  return out;
+function listArg(argv: string[], name: string): number[] | undefined {
+  const v = argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  if (v === undefined) return undefined;
+  const out = v
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n >= 1);
+  return out.length === 0 ? undefined : out;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -138,7 +104,24 @@ export async function main(argv: string[]): Promise<number> {
   setCpuProfDir(cpuProfDir);
   const log = makeLog();
   const started = performance.now();
+  const cpuAtStart = machineCpu();
+  const cores = cpus().length;
+  const forcedWorkers = listArg(argv, 'workers');
+  const forcedGenerators = listArg(argv, 'generators')?.[0];
+  const plan = planWorkers(profile.route.workers, {
+    cores,
+    ...(forcedWorkers === undefined ? {} : { forced: forcedWorkers }),
+    // The smoke run proves the harness with W = 1 and 2; the default W is for real figures.
+    includeAuto: !smoke,
+  });
+  const regWorkers = forcedWorkers ?? profile.registration.workers;
   log(`profile ${profile.name}, results to ${outDir}`);
+  log(
+    `${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')}; serving workers W = ${plan.run.join(', ')} (auto = ${plan.auto})` +
+      plan.skipped.map((x) => `; W = ${x.workers} skipped: ${x.reason}`).join(''),
+  );
 
   const results: BenchResults = {
     profile: profile.name,
@@ -146,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     gitCommit: gitCommit(),
     durationSec: 0,
     machine: {
-      cores: cpus().length,
+      cores,
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       totalMemGiB: totalmem() / 1024 ** 3,
       node: process.version,
@@ -162,17 +145,22 @@ export async function main(argv: string[]): Promise<number> {
         : [
             `Node started from BENCH_SERVER_ENTRY=${process.env['BENCH_SERVER_ENTRY']}, not the built bin.`,
           ]),
-      `Only ${cpus().length} cores: the node, the load generator(s) and the orchestrator share them, so at high concurrency the generator takes CPU the server would otherwise use (see the "gen CPU" column and the 2-generator row). Ratios to the baseline are measured side by side in the same run under the same conditions; absolute numbers are not portable.`,
-      'The baseline does no routing and no header parsing; it bounds what a Node TCP server can do here with one event loop.',
+      `${cores} cores: the node, the load generators and the orchestrator share them (and, on a shared machine, whatever else runs there: see the load averages and the "machine busy" column). Ratios to the baseline are measured side by side in the same run under the same conditions; absolute numbers are not portable.`,
+      'The baseline does no routing and no header parsing; with W processes it is a node:cluster primary handing connections to W workers, the shape of a node with W serving workers. It bounds what Node TCP servers of that shape can do here.',
+      `Generator processes per level: the cores the node leaves free (cores − W − 1), at least 1, at most ${profile.route.maxGenerators}; a generator whose event loop was ≥ 90 % busy is marked saturated (it set the pace).`,
+      ...(forcedWorkers === undefined
+        ? []
+        : [`--workers=${forcedWorkers.join(',')} given: exactly these W were run.`]),
+      ...(forcedGenerators === undefined ? [] : [`--generators=${forcedGenerators} given.`]),
     ],
   };
 
   const attempt = async (
-    scenario: Scenario,
+    scenario: string,
     fn: () => Promise<void>,
     force = false,
   ): Promise<void> => {
-    if (!only.has(scenario) && !force) return;
+    if (!only.has(scenario as Scenario) && !force) return;
     try {
       await fn();
     } catch (err) {
@@ -181,37 +169,91 @@ export async function main(argv: string[]): Promise<number> {
       log(`FAILED ${scenario}: ${message}`);
     }
   };
+  const failed = (scenario: string, err: unknown): void => {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    results.failures.push({ scenario, message });
+    log(`FAILED ${scenario}: ${message}`);
+  };
 
-  let node: RouteNode | undefined;
+  // route + churn: one node per W, loads against it and a baseline of W processes, then churn.
   if (only.has('route') || only.has('churn')) {
-    await attempt(
-      'route',
-      async () => {
-        try {
-          node = await setupRouteNode(profile, log);
-        } catch (err) {
-          // Still measure the baseline (and so prove the generator works), then report the node.
-          if (only.has('route'))
-            results.route = await runRouteLevels(syntheticRouteNode(profile), profile, log);
-          throw err;
+    const runs: RouteRun[] = [];
+    let workload: RouteWorkload | undefined;
+    const churn: ChurnResults = {
+      topicsPerBroker: profile.route.topics,
+      masters: 0,
+      load: `${profile.churn.load.connections}×${profile.churn.load.inflight}`,
+      runs: [],
+    };
+    for (const workers of plan.run) {
+      let node: RouteNode | undefined;
+      await attempt(
+        `route W=${workers}`,
+        async () => {
+          try {
+            node = await setupRouteNode(profile, log, workers);
+          } catch (err) {
+            // Still measure the baseline (and so prove the generator works), then report the node.
+            if (only.has('route') && runs.length === 0) {
+              const r = await runRouteLevels(syntheticRouteNode(profile), profile, log, {
+                workers,
+                cores,
+                ...(forcedGenerators === undefined ? {} : { generators: forcedGenerators }),
+              });
+              runs.push(r.run);
+              workload ??= r.workload;
+            }
+            throw err;
+          }
+          if (only.has('route')) {
+            const r = await runRouteLevels(node, profile, log, {
+              workers,
+              cores,
+              ...(forcedGenerators === undefined ? {} : { generators: forcedGenerators }),
+            });
+            runs.push(r.run);
+            workload ??= r.workload;
+          }
+        },
+        true,
+      );
+      if (node !== undefined) {
+        const n = node;
+        if (only.has('churn')) {
+          try {
+            const modes = await runChurn(n, profile, log, {
+              cores,
+              ...(forcedGenerators === undefined ? {} : { generators: forcedGenerators }),
+            });
+            churn.runs.push({ workers, modes });
+            churn.masters = n.brokers.filter((b) => b.brokerId === 0).length;
+          } catch (err) {
+            failed(`churn W=${workers}`, err);
+          }
         }
-        if (only.has('route')) results.route = await runRouteLevels(node, profile, log);
-      },
-      true,
-    );
-    if (node !== undefined) {
-      const n = node;
-      await attempt('churn', async () => {
-        results.churn = await runChurn(n, profile, log);
-      });
-      await closeRouteNode(n);
+        await closeRouteNode(n);
+      }
     }
+    if (workload !== undefined) {
+      const route: RouteResults = {
+        ...workload,
+        autoWorkers: plan.auto,
+        skipped: plan.skipped,
+        runs,
+      };
+      results.route = route;
+    }
+    if (churn.runs.length > 0) results.churn = churn;
   }
   await attempt('registration', async () => {
-    results.registration = await runRegistration(profile, log);
+    results.registration = await runRegistration(profile, log, regWorkers, (w, err) => {
+      failed(`registration W=${w}`, err);
+    });
   });
   await attempt('memory', async () => {
-    results.memory = await runMemory(profile, log);
+    results.memory = await runMemory(profile, log, plan.run, (w, err) => {
+      failed(`memory W=${w}`, err);
+    });
   });
   await attempt('ops', async () => {
     results.ops = await runOps(profile, log);
@@ -231,35 +273,47 @@ export async function main(argv: string[]): Promise<number> {
 
   closeGenerators();
   results.machine.loadAvgEnd = loadavg();
+  results.machine.busyPctDuringRun = machineBusyPct(cpuAtStart, machineCpu());
   results.durationSec = (performance.now() - started) / 1000;
-  results.targets = smoke ? [] : targets(results);
+  results.targets = smoke ? [] : evaluateTargets(results);
+  const contended = contentionNote(results.machine);
+  if (contended !== undefined) results.notes.unshift(contended);
 
   // Wrong answers under load are harness or node breakage, never "slow".
-  const loadErrors = [
-    ...(results.route?.levels ?? []),
-    ...(results.churn ?? []).map((c) => c.lookups),
-    ...(results.watch === undefined
+  const watchLevels =
+    results.watch === undefined
       ? []
-      : [results.watch.lookupsQuiet, results.watch.lookupsDuringWaves]),
-  ].filter((l) => l.errorCount > 0);
+      : [results.watch.lookupsQuiet, results.watch.lookupsDuringWaves].map((level) => ({
+          workers: 1,
+          level,
+        }));
   if (results.watch !== undefined && results.watch.errors.length > 0) {
     results.failures.push({
       scenario: 'watch',
       message: `${results.watch.errors.length} wrong watch answers: ${results.watch.errors.slice(0, 5).join(' | ')}`,
     });
   }
-  for (const l of loadErrors) {
+  const churnLevels = (results.churn?.runs ?? []).flatMap((c) =>
+    c.modes.map((m) => ({ workers: c.workers, level: m.lookups })),
+  );
+  const routeLevels = (results.route?.runs ?? []).flatMap((r) =>
+    r.levels.map((level) => ({ workers: r.workers, level })),
+  );
+  for (const { workers, level: l } of [...routeLevels, ...churnLevels, ...watchLevels]) {
+    if (l.errorCount === 0) continue;
     results.failures.push({
-      scenario: `load ${l.target} ${l.label}`,
+      scenario: `load W=${workers} ${l.target} ${l.label}`,
       message: `${l.errorCount} errors: ${JSON.stringify(l.errors)}; ${l.errorSamples.join(' | ')}`,
     });
   }
-  for (const c of results.churn ?? []) {
-    if (c.registrationErrors > 0) {
-      results.failures.push({
-        scenario: `churn ${c.mode}`,
-        message: `${c.registrationErrors} registrations failed`,
-      });
+  for (const c of results.churn?.runs ?? []) {
+    for (const m of c.modes) {
+      if (m.registrationErrors > 0) {
+        results.failures.push({
+          scenario: `churn W=${c.workers} ${m.mode}`,
+          message: `${m.registrationErrors} registrations failed`,
+        });
+      }
     }
   }
 
@@ -273,12 +327,12 @@ export async function main(argv: string[]): Promise<number> {
       join(outDir, `${results.date.slice(0, 19).replace(/:/g, '-')}Z.json`),
     );
   writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results));
-  if (results.route !== undefined) {
+  if (results.route !== undefined && results.route.runs.length > 0) {
     writeFileSync(
       join(outDir, 'route-qps-p99.svg'),
       renderChart(
-        results.route.levels,
-        `Route lookups: ns-server vs baseline (${results.machine.cores} cores, ${profile.name})`,
+        results.route.runs,
+        `Route lookups: ns-server vs a baseline of as many processes (${results.machine.cores} cores, ${profile.name})`,
       ),
     );
   }

@@ -10,6 +10,7 @@ import type { HistogramSnapshot, LatencySummary } from './histogram.js';
 import type { FromWorker, LoadConfig, LoadResult, ToWorker } from './load-protocol.js';
 import { forkTs } from './processes.js';
 import type { ProbedProcess, ProbeSample } from './processes.js';
+import { machineBusyPct, machineCpu, treeCpuSeconds } from './proc.js';
 
 const WORKER = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
 
@@ -31,24 +32,39 @@ export interface LevelResult extends LevelSpec {
   /** req/s of each round, when the level ran in several (see mergeRounds). */
   roundsQps?: number[];
   target: string;
+  /** Processes answering the port: the node's serving workers (1 = single process) or the baseline's. */
+  servingProcesses: number;
   label: string;
   qps: number;
   latency: LatencySummary;
   errors: Record<string, number>;
   errorCount: number;
   errorSamples: string[];
-  /** Target process CPU over the window, % of one core (user + system, all its threads). */
+  /**
+   * Target CPU over the window, % of one core (user + system, all threads): the whole process
+   * tree (owner + serving workers, primary + cluster workers) from /proc.
+   */
   serverCpuPct: number;
-  /** Target event-loop utilization over the window, %. */
+  /** Target tree CPU time per answered request over the window, µs. */
+  serverCpuUsPerRequest: number;
+  /** Event-loop utilization of the target's first process (the owner), %. */
   serverEluPct: number;
+  /** The whole machine's CPU busy over the window, % of all cores (other tenants included). */
+  machineBusyPct: number;
   /** Sum over generator processes, % of one core. */
   generatorCpuPct: number;
   /** Highest generator event-loop utilization, % (near 100 = the generator is the bottleneck). */
   generatorEluMaxPct: number;
+  /** A generator's event loop was busy ≥ GENERATOR_SATURATED_ELU_PCT: it, not the target, set the pace. */
+  generatorSaturated: boolean;
 }
 
-export function levelLabel(l: LevelSpec): string {
-  return `${l.connections}×${l.inflight}${l.generators > 1 ? ` (${l.generators} gen)` : ''}`;
+/** A generator whose event loop is this busy cannot send faster: the level measures it. */
+export const GENERATOR_SATURATED_ELU_PCT = 90;
+
+/** `C×I`; the number of generator processes is a column of its own. */
+export function levelLabel(l: Pick<LevelSpec, 'connections' | 'inflight'>): string {
+  return `${l.connections}×${l.inflight}`;
 }
 
 function waitMessage<T extends FromWorker['type']>(
@@ -164,9 +180,13 @@ export async function runLevel(
     // The target's counters over (approximately) the generators' window.
     await new Promise((r) => setTimeout(r, timing.warmupMs));
     const t0 = performance.now();
+    const c0 = treeCpuSeconds(target.pid);
+    const m0 = machineCpu();
     const p0 = await target.probe();
     await new Promise((r) => setTimeout(r, timing.durationMs));
     const p1 = await target.probe();
+    const c1 = treeCpuSeconds(target.pid);
+    const m1 = machineCpu();
     const wall = performance.now() - t0;
     const done: LoadResult[] = (await Promise.all(results)).map((m) => m.result);
 
@@ -178,25 +198,37 @@ export async function runLevel(
       errorSamples.push(...d.errorSamples);
     }
     ok = true;
+    const qps = done.reduce((s, d) => s + (d.completed / d.windowMs) * 1000, 0);
+    // /proc when it is there (all the target's processes); else the probe (its first process).
+    const treeCpuPct =
+      c0 === undefined || c1 === undefined
+        ? cpuPct(p0, p1, wall)
+        : ((c1 - c0) / (wall / 1000)) * 100;
+    const generatorEluMaxPct = Math.max(...done.map((d) => d.elu * 100));
     return {
       target: targetName,
+      servingProcesses: target.servingProcesses,
       label: levelLabel(level),
       connections: level.connections,
       inflight: level.inflight,
       generators: gens,
       histogram: hist.snapshot(),
-      qps: done.reduce((s, d) => s + (d.completed / d.windowMs) * 1000, 0),
+      qps,
       latency: hist.summary(),
       errors,
       errorCount: Object.values(errors).reduce((a, b) => a + b, 0),
       errorSamples: errorSamples.slice(0, 10),
-      serverCpuPct: cpuPct(p0, p1, wall),
+      serverCpuPct: treeCpuPct,
+      // CPU seconds per second / requests per second.
+      serverCpuUsPerRequest: qps > 0 ? ((treeCpuPct / 100) * 1e6) / qps : NaN,
       serverEluPct: eluPct(p0, p1),
+      machineBusyPct: machineBusyPct(m0, m1),
       generatorCpuPct: done.reduce(
         (s, d) => s + ((d.cpuUserUs + d.cpuSystemUs) / 1000 / d.windowMs) * 100,
         0,
       ),
-      generatorEluMaxPct: Math.max(...done.map((d) => d.elu * 100)),
+      generatorEluMaxPct,
+      generatorSaturated: generatorEluMaxPct >= GENERATOR_SATURATED_ELU_PCT,
     };
   } finally {
     for (const c of children) {
@@ -231,8 +263,17 @@ export function mergeRounds(rounds: LevelResult[]): LevelResult {
     errorCount: rounds.reduce((s, r) => s + r.errorCount, 0),
     errorSamples: rounds.flatMap((r) => r.errorSamples).slice(0, 10),
     serverCpuPct: mean((r) => r.serverCpuPct),
+    // Total CPU over total requests of the (equal-length) rounds.
+    serverCpuUsPerRequest:
+      ((mean((r) => r.serverCpuPct) / 100) * 1e6) /
+      Math.max(
+        1e-9,
+        mean((r) => r.qps),
+      ),
     serverEluPct: mean((r) => r.serverEluPct),
+    machineBusyPct: mean((r) => r.machineBusyPct),
     generatorCpuPct: mean((r) => r.generatorCpuPct),
     generatorEluMaxPct: Math.max(...rounds.map((r) => r.generatorEluMaxPct)),
+    generatorSaturated: rounds.some((r) => r.generatorSaturated),
   };
 }

@@ -3,9 +3,17 @@
 // microsecond precision (/proc ticks are 10 ms), event-loop utilization, and memory after a
 // forced GC (only when the process runs with --expose-gc). Plain JS so the real server runs
 // without a TypeScript loader. It does nothing until asked.
+//
+// Only in the process the harness started: the processes that one forks (ns-server's serving
+// workers, the baseline's cluster workers) inherit its execArgv, and so this module, but their
+// IPC channel belongs to their parent. Unref-ing it there would let an idle worker exit (and
+// the node replace it, forever). They inherit the environment too, which is how they know.
 import { performance } from 'node:perf_hooks';
 
-if (typeof process.send === 'function') {
+const MARK = 'NS_BENCH_PROBED_PID';
+
+if (typeof process.send === 'function' && process.env[MARK] === undefined) {
+  process.env[MARK] = String(process.pid);
   process.on('message', (msg) => {
     if (msg === null || typeof msg !== 'object' || msg.type !== 'probe') return;
     if (msg.gc === true && typeof globalThis.gc === 'function') {

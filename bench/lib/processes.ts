@@ -36,17 +36,31 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** A child we can probe (CPU, ELU, memory) and stop. */
+/**
+ * A child we can probe (CPU, ELU, memory) and stop. The probe answers for this process only;
+ * its children (serving workers, cluster workers) are read from /proc (lib/proc.ts).
+ */
 export class ProbedProcess {
   readonly port: number;
+  /** The node's HTTP admin port (/metrics), when it has one. */
+  readonly httpPort: number | null;
+  /** Processes serving the port: W serving workers, or 1 when this process serves itself. */
+  readonly servingProcesses: number;
   readonly child: ChildProcess;
   readonly logTail: string[];
   private probeSeq = 0;
   private exited: Promise<void>;
 
-  constructor(child: ChildProcess, port: number, logTail: string[]) {
+  constructor(
+    child: ChildProcess,
+    port: number,
+    logTail: string[],
+    extra: { httpPort?: number | null; servingProcesses?: number } = {},
+  ) {
     this.child = child;
     this.port = port;
+    this.httpPort = extra.httpPort ?? null;
+    this.servingProcesses = extra.servingProcesses ?? 1;
     this.logTail = logTail;
     this.exited = new Promise((r) => {
       if (child.exitCode !== null || child.signalCode !== null) r();
@@ -117,13 +131,18 @@ export function setCpuProfDir(dir: string | undefined): void {
 export interface NameServerOptions {
   /** Extra `--key=value` flags. */
   args?: string[];
+  /** `--servingWorkers` (1 = a single process); the node's default (auto) when absent. */
+  workers?: number;
   exposeGc?: boolean;
   /** Directory for `node --cpu-prof` output; profiling is off when absent. */
   cpuProfDir?: string;
   startTimeoutMs?: number;
 }
 
-/** Starts the real `ns-server` bin and waits for its `{"event":"listening"}` line. */
+/**
+ * Starts the real `ns-server` bin and waits for its `{"event":"listening"}` line. The HTTP admin
+ * port is on too (127.0.0.1, port 0): the harness reads the stall gauges from /metrics.
+ */
 export async function startNameServer(options: NameServerOptions = {}): Promise<ProbedProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
   // BENCH_SERVER_ENTRY: run another entry (e.g. packages/server/src/main.ts through tsx) while
@@ -142,9 +161,11 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
         entry,
         '--listenPort=0',
         '--bindAddress=127.0.0.1',
-        '--httpPort=-1',
+        '--httpPort=0',
+        '--httpBindAddress=127.0.0.1',
         `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
         `--configStorePath=${join(dir, 'namesrv.properties')}`,
+        ...(options.workers === undefined ? [] : [`--servingWorkers=${options.workers}`]),
         ...(options.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
@@ -152,44 +173,54 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
   );
   child.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const tail: string[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `ns-server did not report listening within ${options.startTimeoutMs ?? 15000} ms:\n${tail.join('\n')}`,
-        ),
-      );
-    }, options.startTimeoutMs ?? 15_000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(
-        new Error(`ns-server exited early (code ${code}, signal ${signal}):\n${tail.join('\n')}`),
-      );
-    });
-    collectLines(child, tail, (line) => {
-      if (!line.startsWith('{')) return;
-      try {
-        const ev = JSON.parse(line) as { event?: string; port?: number };
-        if (ev.event === 'listening' && typeof ev.port === 'number') {
-          clearTimeout(timer);
-          resolve(ev.port);
+  const listening = await new Promise<{ port: number; httpPort: number | null }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(
+          new Error(
+            `ns-server did not report listening within ${options.startTimeoutMs ?? 15000} ms:\n${tail.join('\n')}`,
+          ),
+        );
+      }, options.startTimeoutMs ?? 15_000);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`ns-server exited early (code ${code}, signal ${signal}):\n${tail.join('\n')}`),
+        );
+      });
+      collectLines(child, tail, (line) => {
+        if (!line.startsWith('{')) return;
+        try {
+          const ev = JSON.parse(line) as { event?: string; port?: number; httpPort?: number };
+          if (ev.event === 'listening' && typeof ev.port === 'number') {
+            clearTimeout(timer);
+            resolve({
+              port: ev.port,
+              httpPort: typeof ev.httpPort === 'number' ? ev.httpPort : null,
+            });
+          }
+        } catch {
+          // a log line that is not JSON: ignore
         }
-      } catch {
-        // a log line that is not JSON: ignore
-      }
-    });
+      });
+    },
+  );
+  return new ProbedProcess(child, listening.port, tail, {
+    httpPort: listening.httpPort,
+    servingProcesses: Math.max(1, options.workers ?? 1),
   });
-  return new ProbedProcess(child, port, tail);
 }
 
 const BASELINE_MAIN = fileURLToPath(new URL('../baseline-server.ts', import.meta.url));
 
 /**
  * Starts the baseline server (bench/baseline-server.ts) answering every request with
- * `responseFrame` (its opaque slot patched per request).
+ * `responseFrame` (its opaque slot patched per request). With `workers` > 1 it is a node:cluster
+ * primary that accepts and hands each connection to one of `workers` processes, the shape of a
+ * node with that many serving workers.
  */
-export async function startBaseline(responseFrame: Buffer): Promise<ProbedProcess> {
+export async function startBaseline(responseFrame: Buffer, workers = 1): Promise<ProbedProcess> {
   const child = track(
     fork(BASELINE_MAIN, [], {
       execArgv: [
@@ -211,21 +242,21 @@ export async function startBaseline(responseFrame: Buffer): Promise<ProbedProces
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`baseline did not start:\n${tail.join('\n')}`));
-    }, 15_000);
+    }, 30_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`baseline exited early (code ${code}):\n${tail.join('\n')}`));
     });
     child.on('message', (m: { type?: string; port?: number }) => {
       if (m.type === 'ready')
-        child.send({ type: 'start', responseFrame: new Uint8Array(responseFrame) });
+        child.send({ type: 'start', responseFrame: new Uint8Array(responseFrame), workers });
       if (m.type === 'listening' && typeof m.port === 'number') {
         clearTimeout(timer);
         resolve(m.port);
       }
     });
   });
-  return new ProbedProcess(child, port, tail);
+  return new ProbedProcess(child, port, tail, { servingProcesses: workers });
 }
 
 /** Forks a TypeScript module of bench/lib as a child with structured-clone IPC. */

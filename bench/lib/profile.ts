@@ -1,4 +1,12 @@
 /** Sizes and durations of a run: the full benchmark and the CI smoke run. */
+import { availableParallelism } from 'node:os';
+
+/** One load level: connections × requests in flight per connection. */
+export interface LoadSpec {
+  connections: number;
+  inflight: number;
+}
+
 export interface Profile {
   name: 'full' | 'smoke';
   route: {
@@ -7,10 +15,17 @@ export interface Profile {
     sampleTopics: number;
     warmupMs: number;
     durationMs: number;
-    levels: { connections: number; inflight: number; generators: number }[];
+    loads: LoadSpec[];
+    /**
+     * Serving-process counts W to measure (the node's automatic choice is added); those the
+     * machine has no room for are skipped, except 1 and 2 (see planWorkers).
+     */
+    workers: number[];
+    /** At most this many generator processes per level. */
+    maxGenerators: number;
   };
-  registration: { sizes: { topics: number; reps: number }[] };
-  churn: { durationMs: number };
+  registration: { sizes: { topics: number; reps: number }[]; workers: number[] };
+  churn: { durationMs: number; load: LoadSpec };
   memory: { topics: number; groups: number };
   /** The operator's views (digest, console requests) on a table of this size. */
   ops: { topics: number; groups: number; rounds: number };
@@ -42,24 +57,24 @@ export const FULL: Profile = {
     sampleTopics: 1024,
     warmupMs: 1000,
     durationMs: 5000,
-    levels: [
-      { connections: 1, inflight: 1, generators: 1 },
-      { connections: 16, inflight: 1, generators: 1 },
-      { connections: 64, inflight: 1, generators: 1 },
-      { connections: 16, inflight: 8, generators: 1 },
-      // The same 64 connections from two generator processes: shows whether one generator
-      // process was the limit (it competes with the server for the 2 cores).
-      { connections: 64, inflight: 1, generators: 2 },
+    // The loads of the Java reference figures (lib/java.ts).
+    loads: [
+      { connections: 16, inflight: 1 },
+      { connections: 64, inflight: 1 },
+      { connections: 256, inflight: 1 },
+      { connections: 64, inflight: 8 },
     ],
+    workers: [1, 2, 4, 8],
+    maxGenerators: 8,
   },
   registration: {
     sizes: [
-      { topics: 1000, reps: 10 },
       { topics: 10_000, reps: 5 },
       { topics: 50_000, reps: 3 },
     ],
+    workers: [1, 2],
   },
-  churn: { durationMs: 5000 },
+  churn: { durationMs: 5000, load: { connections: 16, inflight: 1 } },
   memory: { topics: 40_000, groups: 8 },
   ops: { topics: 50_000, groups: 8, rounds: 30 },
   dead: { closeReps: 5, heartbeatBrokers: 3, heartbeatTimeoutMillis: 2000, scanIntervalMs: 500 },
@@ -82,17 +97,18 @@ export const SMOKE: Profile = {
   route: {
     topics: 500,
     sampleTopics: 64,
-    warmupMs: 200,
-    durationMs: 1000,
-    levels: [
-      { connections: 1, inflight: 1, generators: 1 },
-      { connections: 16, inflight: 1, generators: 1 },
-      { connections: 16, inflight: 8, generators: 1 },
+    warmupMs: 150,
+    durationMs: 600,
+    loads: [
+      { connections: 4, inflight: 1 },
+      { connections: 4, inflight: 4 },
     ],
+    workers: [1, 2],
+    maxGenerators: 2,
   },
-  registration: { sizes: [{ topics: 1000, reps: 2 }] },
-  churn: { durationMs: 1000 },
-  memory: { topics: 2000, groups: 8 },
+  registration: { sizes: [{ topics: 1000, reps: 1 }], workers: [1, 2] },
+  churn: { durationMs: 500, load: { connections: 4, inflight: 1 } },
+  memory: { topics: 1000, groups: 8 },
   ops: { topics: 2000, groups: 2, rounds: 3 },
   dead: { closeReps: 2, heartbeatBrokers: 1, heartbeatTimeoutMillis: 1000, scanIntervalMs: 200 },
   failover: { nodes: 3, afterKillMs: 1500 },
@@ -108,3 +124,63 @@ export const SMOKE: Profile = {
     lookupMs: 500,
   },
 };
+
+/** What `servingWorkers=0` resolves to on a machine (packages/server name-server.ts). */
+export function autoWorkers(cores: number): number {
+  return Math.max(1, Math.min(8, cores - 1));
+}
+
+export interface WorkerPlan {
+  /** W values to run, ascending. */
+  run: number[];
+  skipped: { workers: number; reason: string }[];
+  /** The node's default (servingWorkers = 0) on this machine; in `run` unless left out. */
+  auto: number;
+}
+
+/**
+ * Which W to measure on `cores` cores: 1 and 2 always; a larger W only when its serving
+ * processes, the owner and at least one core for the load generators fit (W + 2 ≤ cores), since
+ * beyond that the node and the generators fight over cores and the figure says nothing about W;
+ * and the node's automatic choice, which is what a user gets. `forced` (--workers=…) runs
+ * exactly those.
+ */
+export function planWorkers(
+  wanted: readonly number[],
+  options: { cores?: number; forced?: readonly number[]; includeAuto?: boolean } = {},
+): WorkerPlan {
+  const cores = options.cores ?? availableParallelism();
+  const auto = autoWorkers(cores);
+  if (options.forced !== undefined) {
+    return { run: [...new Set(options.forced)].sort((a, b) => a - b), skipped: [], auto };
+  }
+  const run = new Set<number>();
+  const skipped: WorkerPlan['skipped'] = [];
+  const candidates = options.includeAuto === false ? wanted : [...wanted, auto];
+  for (const w of [...new Set(candidates)].sort((a, b) => a - b)) {
+    if (w <= 2 || w === auto || w + 2 <= cores) run.add(w);
+    else
+      skipped.push({
+        workers: w,
+        reason: `needs ${w + 2} cores (${w} serving workers, the owner, ≥ 1 for the load generators); this machine has ${cores}`,
+      });
+  }
+  return { run: [...run], skipped, auto };
+}
+
+/**
+ * Generator processes for a level against W serving processes: the cores the node leaves free
+ * (cores − W − 1), at least 1, at most `max` and the connection count. On 2 cores that is one:
+ * a second generator process only takes CPU from the server (measured before: the baseline lost
+ * 15 % at 64×1 with two generators).
+ */
+export function generatorsFor(
+  cores: number,
+  workers: number,
+  connections: number,
+  max: number,
+  forced?: number,
+): number {
+  const n = forced ?? Math.min(max, Math.max(1, cores - workers - 1));
+  return Math.max(1, Math.min(n, connections));
+}

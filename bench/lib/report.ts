@@ -1,5 +1,9 @@
 /** Renders the results as markdown tables and the QPS / p99 chart (hand-written SVG). */
 import type { BenchResults, LevelResult } from './results.js';
+import { JAVA_REGISTER, JAVA_ROUTE } from './java.js';
+import { pairLevels } from './targets.js';
+import type { RouteRun } from '../scenarios/route.js';
+import { REG_PHASE_LABEL } from './registration-phases.js';
 
 const f0 = (n: number): string => n.toFixed(0);
 const f1 = (n: number): string => n.toFixed(1);
@@ -16,7 +20,24 @@ export const SMOKE_TARGETS_NOTE =
 export function targetLogLines(r: BenchResults): string[] {
   if (r.profile === 'smoke') return [SMOKE_TARGETS_NOTE];
   return r.targets.map(
-    (t) => `target ${t.name}: ${t.measured} → ${t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`,
+    (t) =>
+      `target ${t.name}: ${t.measured} → ${t.reportOnly === true ? 'reported' : t.met === null ? 'n/a' : t.met ? 'met' : 'MISSED'}`,
+  );
+}
+
+/**
+ * Said when the machine was oversubscribed during the run (load average above the core count, or
+ * its CPUs all busy): the figures then include time the processes waited for a CPU.
+ */
+export function contentionNote(m: BenchResults['machine']): string | undefined {
+  const load = Math.max(m.loadAvgStart[0] ?? 0, m.loadAvgEnd[0] ?? 0);
+  const busy = m.busyPctDuringRun ?? NaN;
+  if (!(load > m.cores) && !(busy >= 95)) return undefined;
+  return (
+    `The machine was oversubscribed during this run (1-minute load average up to ${f1(load)} on ${m.cores} cores` +
+    (Number.isNaN(busy) ? '' : `, its CPUs ${f0(busy)} % busy`) +
+    '): every process here waited for a CPU part of the time, so req/s, round trips and latencies are far below what the same code does on an idle machine. ' +
+    'Read the ratios measured side by side (node / baseline, W = 2 / W = 1) and the CPU time per request or per registration, which counts only the time a process ran.'
   );
 }
 
@@ -33,21 +54,8 @@ function table(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-export interface LevelPair {
-  label: string;
-  node: LevelResult | undefined;
-  base: LevelResult | undefined;
-}
-
-/** Node and baseline results of each level, paired (either may be missing). */
-export function pairLevels(levels: LevelResult[]): LevelPair[] {
-  const labels = [...new Set(levels.map((l) => l.label))];
-  return labels.map((label) => ({
-    label,
-    node: levels.find((l) => l.target === 'node' && l.label === label),
-    base: levels.find((l) => l.target === 'baseline' && l.label === label),
-  }));
-}
+export { pairLevels };
+export type { LevelPair } from './targets.js';
 
 export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [];
@@ -58,7 +66,11 @@ export function renderMarkdown(r: BenchResults): string {
     `${r.date} · commit ${r.gitCommit} · ${m.cores} cores (${m.cpuModel}) · ${f0(m.totalMemGiB)} GiB · Node ${m.node} · ${m.platform} · run took ${f0(r.durationSec)} s  `,
   );
   out.push(
-    `Load average at start ${m.loadAvgStart.map(f1).join(' / ')}, at end ${m.loadAvgEnd.map(f1).join(' / ')} (other work on the machine competes with the run).`,
+    `Load average at start ${m.loadAvgStart.map(f1).join(' / ')}, at end ${m.loadAvgEnd.map(f1).join(' / ')}` +
+      (m.busyPctDuringRun === undefined || Number.isNaN(m.busyPctDuringRun)
+        ? ''
+        : `; the machine's CPUs were ${f0(m.busyPctDuringRun)} % busy over the run`) +
+      ' (other work on the machine competes with the run).',
   );
   out.push('');
   out.push(
@@ -81,177 +93,17 @@ export function renderMarkdown(r: BenchResults): string {
           t.name,
           t.target,
           t.measured,
-          t.met === null ? 'n/a' : t.met ? 'yes' : '**no**',
+          t.reportOnly === true ? 'reported' : t.met === null ? 'n/a' : t.met ? 'yes' : '**no**',
         ]),
       ),
     );
     out.push('');
   }
 
-  if (r.route !== undefined) {
-    const rt = r.route;
-    out.push('## Route lookups (GET_ROUTEINFO_BY_TOPIC, JSON header, version 407)');
-    out.push('');
-    out.push(
-      `Node holds ${rt.topics} topics on ${rt.brokerGroups} broker groups (2 clusters × 4, master + slave each); generators cycle through ${rt.sampledTopics} topics, ` +
-        `every response checked (code, opaque, body bytes = the route verified before the load; ${rt.responseBodyBytes} B body, ${rt.responseFrameBytes} B frame). ` +
-        `Each level runs node, baseline, baseline, node: rounds of ${rt.timing.durationMs} ms after a ${rt.timing.warmupMs} ms warm-up each, merged per side (round rates in parentheses). Baseline = bare Node TCP server answering a pre-encoded response of the same size. ` +
-        'C×I = connections × requests in flight per connection. CPU = % of one core over the window (user+system); the 2 cores are shared by server and generator.',
-    );
-    out.push('');
-    out.push(
-      table(
-        [
-          'C×I',
-          'node req/s',
-          'baseline req/s',
-          'node / baseline',
-          'node p50',
-          'p90',
-          'p99',
-          'p99.9',
-          'max',
-          'baseline p50',
-          'baseline p99',
-          'node CPU',
-          'node loop',
-          'baseline CPU',
-          'gen CPU (node run)',
-          'errors',
-        ],
-        pairLevels(rt.levels).map(({ label, node: n, base: b }) => [
-          label,
-          n === undefined ? '–' : withRounds(n),
-          b === undefined ? '–' : withRounds(b),
-          n === undefined || b === undefined ? '–' : `${f1((n.qps / b.qps) * 100)} %`,
-          n === undefined ? '–' : ms(n.latency.p50Us),
-          n === undefined ? '–' : ms(n.latency.p90Us),
-          n === undefined ? '–' : ms(n.latency.p99Us),
-          n === undefined ? '–' : ms(n.latency.p999Us),
-          n === undefined ? '–' : ms(n.latency.maxUs),
-          b === undefined ? '–' : ms(b.latency.p50Us),
-          b === undefined ? '–' : ms(b.latency.p99Us),
-          n === undefined ? '–' : `${f0(n.serverCpuPct)} %`,
-          n === undefined ? '–' : `${f0(n.serverEluPct)} %`,
-          b === undefined ? '–' : `${f0(b.serverCpuPct)} %`,
-          n === undefined ? '–' : `${f0(n.generatorCpuPct)} % (loop ${f0(n.generatorEluMaxPct)} %)`,
-          `${(n?.errorCount ?? 0) + (b?.errorCount ?? 0)}`,
-        ]),
-      ),
-    );
-    out.push('');
-    out.push('Latencies in ms. ![QPS and p99](route-qps-p99.svg)');
-    out.push('');
-  }
-
-  if (r.churn !== undefined) {
-    out.push(
-      '## Route lookups (16×1) while the 8 masters (10,000 topics each) re-register continuously, taking turns',
-    );
-    out.push('');
-    out.push(
-      table(
-        [
-          'Registrations',
-          'lookup req/s',
-          'p50',
-          'p99',
-          'p99.9',
-          'max',
-          'registrations/s',
-          'registration rtt p50',
-          'rtt max',
-          'errors',
-        ],
-        r.churn.map((c) => [
-          c.mode === 'quiet'
-            ? 'none (reference)'
-            : c.mode === 'unchanged'
-              ? 'unchanged DataVersion'
-              : 'DataVersion bumped each time',
-          f0(c.lookups.qps),
-          ms(c.lookups.latency.p50Us),
-          ms(c.lookups.latency.p99Us),
-          ms(c.lookups.latency.p999Us),
-          ms(c.lookups.latency.maxUs),
-          c.mode === 'quiet' ? '–' : f1(c.registrationsPerSec),
-          c.mode === 'quiet' ? '–' : `${f1(c.registrationRttP50Ms)} ms`,
-          c.mode === 'quiet' ? '–' : `${f1(c.registrationRttMaxMs)} ms`,
-          `${c.lookups.errorCount + c.registrationErrors}`,
-        ]),
-      ),
-    );
-    out.push('');
-  }
-
-  if (r.registration !== undefined) {
-    out.push('## REGISTER_BROKER cost');
-    out.push('');
-    out.push(
-      `Each registration alone on an idle node (JSON body, version 407). "Loop" = the node's event-loop active time for that registration (performance.eventLoopUtilization inside the server, bracketed by probes; probe overhead ${r.registration.probeOverheadMs.toFixed(2)} ms subtracted). "CPU" = whole node process, all threads.`,
-    );
-    out.push('');
-    out.push(
-      table(
-        [
-          'Topics',
-          'Registration',
-          'reps',
-          'body',
-          'rtt p50',
-          'rtt max',
-          'loop p50',
-          'loop max',
-          'CPU p50',
-        ],
-        r.registration.rows.map((x) => [
-          String(x.topics),
-          x.phase,
-          String(x.reps),
-          `${f0(x.bodyBytes / 1024)} KiB`,
-          `${f1(x.rttP50Ms)} ms`,
-          `${f1(x.rttMaxMs)} ms`,
-          `${f1(x.loopP50Ms)} ms`,
-          `${f1(x.loopMaxMs)} ms`,
-          `${f1(x.cpuP50Ms)} ms`,
-        ]),
-      ),
-    );
-    out.push('');
-  }
-
-  if (r.memory !== undefined) {
-    const mm = r.memory;
-    out.push('## Memory');
-    out.push('');
-    out.push(
-      `${mm.topics} topics × ${mm.groups} broker groups = ${mm.entries} (topic, broker) entries; node run with --expose-gc, figures after two full GCs.`,
-    );
-    out.push('');
-    out.push(
-      table(
-        ['State', 'RSS', 'heap used', 'heap total', 'external'],
-        (
-          [
-            ['empty', mm.empty],
-            ['registered', mm.registered],
-            ['after one lookup of every topic', mm.afterLookups],
-          ] as const
-        ).map(([n, p]) => [
-          n,
-          `${f1(p.rssMiB)} MiB`,
-          `${f1(p.heapUsedMiB)} MiB`,
-          `${f1(p.heapTotalMiB)} MiB`,
-          `${f1(p.externalMiB)} MiB`,
-        ]),
-      ),
-    );
-    out.push('');
-    out.push(
-      `Heap per entry: **${f0(mm.heapBytesPerEntry)} B** registered, ${f0(mm.heapBytesPerEntryAfterLookups)} B after lookups; RSS per entry ${f0(mm.rssBytesPerEntry)} B.`,
-    );
-    out.push('');
-  }
+  if (r.route !== undefined) renderRoute(out, r);
+  if (r.churn !== undefined) renderChurn(out, r);
+  if (r.registration !== undefined) renderRegistration(out, r);
+  if (r.memory !== undefined) renderMemory(out, r);
 
   if (r.ops !== undefined) {
     const o = r.ops;
@@ -388,6 +240,305 @@ export function renderMarkdown(r: BenchResults): string {
   return out.join('\n');
 }
 
+const dash = '–';
+const opt = (v: number | undefined, f: (n: number) => string = f1): string =>
+  v === undefined || Number.isNaN(v) ? dash : f(v);
+const wLabel = (w: number): string =>
+  w === 1 ? 'W = 1 (single process)' : `W = ${w} (${w} serving workers + the owner)`;
+
+function renderRoute(out: string[], r: BenchResults): void {
+  const rt = r.route!;
+  out.push(
+    '## Route lookups by serving processes (GET_ROUTEINFO_BY_TOPIC, JSON header, version 407)',
+  );
+  out.push('');
+  out.push(
+    `Node holds ${rt.topics} topics on ${rt.brokerGroups} broker groups (2 clusters × 4, master + slave each); generators cycle through ${rt.sampledTopics} topics, ` +
+      `every response checked (code, opaque, body bytes = the route verified before the load; ${rt.responseBodyBytes} B body, ${rt.responseFrameBytes} B frame). ` +
+      `Each load runs node, baseline, baseline, node: rounds of ${rt.timing.durationMs} ms after a ${rt.timing.warmupMs} ms warm-up each, merged per side (round rates in parentheses). ` +
+      'The baseline has as many processes as the node (W = 1: one; W > 1: a primary handing connections to W workers) and answers a pre-encoded response of the same size. ' +
+      "C×I = connections × requests in flight per connection. CPU/req = CPU time of all the server's processes (/proc) over the window ÷ requests answered; CPU % = % of one core; machine busy = all cores, everything on the machine.",
+  );
+  out.push('');
+  out.push(
+    `Serving workers measured: ${rt.runs.map((x) => x.workers).join(', ')} (the node's default, servingWorkers = 0, is W = ${rt.autoWorkers} on this machine)` +
+      (rt.skipped.length === 0
+        ? '.'
+        : `; skipped: ${rt.skipped.map((x) => `W = ${x.workers} (${x.reason})`).join('; ')}.`),
+  );
+  out.push('');
+  // Summary: node req/s and ratio per W.
+  const labels = [...new Set(rt.runs.flatMap((x) => x.levels.map((l) => l.label)))];
+  out.push(
+    table(
+      ['C×I', ...rt.runs.map((x) => `W = ${x.workers}: node req/s (÷ baseline)`)],
+      labels.map((label) => [
+        label,
+        ...rt.runs.map((run) => {
+          const p = pairLevels(run.levels).find((x) => x.label === label);
+          if (p?.node === undefined) return dash;
+          const ratio = p.base === undefined ? '' : ` (${f1((p.node.qps / p.base.qps) * 100)} %)`;
+          return `${f0(p.node.qps)}${ratio}${p.node.generatorSaturated || p.base?.generatorSaturated === true ? ' ‡' : ''}`;
+        }),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    '‡ a generator process was saturated (event loop ≥ 90 % busy): the load, not the server, set the pace.',
+  );
+  out.push('');
+  for (const run of rt.runs) {
+    out.push(`### ${wLabel(run.workers)}`);
+    out.push('');
+    out.push(
+      table(
+        [
+          'C×I',
+          'gen',
+          'node req/s',
+          'baseline req/s',
+          'node / baseline',
+          'node p50',
+          'p99',
+          'p99.9',
+          'max',
+          'baseline p99',
+          'node CPU/req',
+          'baseline CPU/req',
+          'node CPU',
+          'owner loop',
+          'gen CPU (loop max)',
+          'machine busy',
+          'errors',
+        ],
+        pairLevels(run.levels).map(({ label, node: n, base: b }) => [
+          label,
+          String((n ?? b)?.generators ?? dash),
+          n === undefined ? dash : withRounds(n),
+          b === undefined ? dash : withRounds(b),
+          n === undefined || b === undefined ? dash : `${f1((n.qps / b.qps) * 100)} %`,
+          n === undefined ? dash : ms(n.latency.p50Us),
+          n === undefined ? dash : ms(n.latency.p99Us),
+          n === undefined ? dash : ms(n.latency.p999Us),
+          n === undefined ? dash : ms(n.latency.maxUs),
+          b === undefined ? dash : ms(b.latency.p99Us),
+          n === undefined ? dash : `${opt(n.serverCpuUsPerRequest)} µs`,
+          b === undefined ? dash : `${opt(b.serverCpuUsPerRequest)} µs`,
+          n === undefined ? dash : `${f0(n.serverCpuPct)} %`,
+          n === undefined ? dash : `${f0(n.serverEluPct)} %`,
+          n === undefined
+            ? dash
+            : `${f0(n.generatorCpuPct)} % (${f0(n.generatorEluMaxPct)} %)${n.generatorSaturated ? ' ‡' : ''}` +
+              (b === undefined
+                ? ''
+                : ` / base ${f0(b.generatorCpuPct)} % (${f0(b.generatorEluMaxPct)} %)${b.generatorSaturated ? ' ‡' : ''}`),
+          n === undefined ? dash : `${opt(n.machineBusyPct, f0)} %`,
+          `${(n?.errorCount ?? 0) + (b?.errorCount ?? 0)}`,
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  out.push('Latencies in ms. ![QPS and p99](route-qps-p99.svg)');
+  out.push('');
+  out.push("### Against the Java NameServer (16 cores; the issue's figures)");
+  out.push('');
+  out.push(
+    `Targets: req/s ≥ 1.5 × Java, CPU per request ≤ ½ of Java's, p99 ≤ Java's, on a 16-core machine. This run: ${r.machine.cores} cores.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      [
+        'C×I',
+        'Java req/s',
+        'Java CPU/req',
+        'Java p99',
+        ...rt.runs.map((x) => `W = ${x.workers}: req/s (× Java), CPU/req, p99`),
+      ],
+      JAVA_ROUTE.map((j) => {
+        const label = `${j.connections}×${j.inflight}`;
+        return [
+          label,
+          Math.round(j.qps).toLocaleString('en-US'),
+          `${j.cpuUsPerRequest} µs`,
+          `${j.p99Ms} ms`,
+          ...rt.runs.map((run: RouteRun) => {
+            const n = run.levels.find((l) => l.target === 'node' && l.label === label);
+            return n === undefined
+              ? dash
+              : `${f0(n.qps)} (${(n.qps / j.qps).toFixed(2)}×), ${opt(n.serverCpuUsPerRequest)} µs, ${ms(n.latency.p99Us)} ms`;
+          }),
+        ];
+      }),
+    ),
+  );
+  out.push('');
+}
+
+function renderChurn(out: string[], r: BenchResults): void {
+  const c = r.churn!;
+  out.push(
+    `## Route lookups (${c.load}) while the ${c.masters} masters (${c.topicsPerBroker} topics each) re-register continuously, taking turns`,
+  );
+  out.push('');
+  out.push(
+    "Longest stall: the serving processes' longest event-loop stall over the mode (node /metrics, `namesrv_event_loop_stall_max_seconds`); owner: the registry owner's, when workers serve.",
+  );
+  out.push('');
+  out.push(
+    table(
+      [
+        'W',
+        'Registrations',
+        'lookup req/s',
+        'p50',
+        'p99',
+        'p99 ÷ idle',
+        'p99.9',
+        'max',
+        'registrations/s',
+        'registration rtt p50',
+        'rtt max',
+        'longest serving stall',
+        'owner stall',
+        'errors',
+      ],
+      c.runs.flatMap(({ workers, modes }) => {
+        const idle = modes.find((m) => m.mode === 'quiet')?.lookups.latency.p99Us;
+        return modes.map((m) => [
+          String(workers),
+          m.mode === 'quiet'
+            ? 'none (idle reference)'
+            : m.mode === 'unchanged'
+              ? 'same DataVersion'
+              : 'DataVersion changed each time',
+          f0(m.lookups.qps),
+          ms(m.lookups.latency.p50Us),
+          ms(m.lookups.latency.p99Us),
+          idle === undefined ? dash : `${(m.lookups.latency.p99Us / idle).toFixed(1)}×`,
+          ms(m.lookups.latency.p999Us),
+          ms(m.lookups.latency.maxUs),
+          m.mode === 'quiet' ? dash : f1(m.registrationsPerSec),
+          m.mode === 'quiet' ? dash : `${f1(m.registrationRttP50Ms)} ms`,
+          m.mode === 'quiet' ? dash : `${f1(m.registrationRttMaxMs)} ms`,
+          `${opt(m.servingStallMs)} ms`,
+          m.ownerStallMs === undefined ? dash : `${f1(m.ownerStallMs)} ms`,
+          `${m.lookups.errorCount + m.registrationErrors}`,
+        ]);
+      }),
+    ),
+  );
+  out.push('');
+}
+
+function renderRegistration(out: string[], r: BenchResults): void {
+  out.push('## REGISTER_BROKER cost');
+  out.push('');
+  out.push(
+    'Each registration alone on an idle node (JSON body, version 407), per serving-process count W. ' +
+      'rtt = the round trip as the broker sees it. Longest serving stall = the longest event-loop stall of the serving processes between two /metrics scrapes bracketing the registration (with W = 1 the serving loop is the owner\'s own); "idle floor" = the same bracket with no registration. ' +
+      "Owner loop = the owner's event-loop active time for it (performance.eventLoopUtilization, probe overhead subtracted); owner CPU = the owner process, all threads. Java = the issue's reference figures (16 cores).",
+  );
+  out.push('');
+  for (const run of r.registration!.runs) {
+    out.push(
+      `### ${wLabel(run.workers)} — idle floor of the stall ${opt(run.idleServingStallMs)} ms, probe overhead ${run.probeOverheadMs.toFixed(2)} ms`,
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'Topics',
+          'Registration',
+          'topics changed',
+          'reps',
+          'body',
+          'rtt p50',
+          'rtt max',
+          'Java',
+          'longest serving stall p50',
+          'max',
+          'owner stall p50',
+          'owner loop p50',
+          'owner CPU p50',
+        ],
+        run.rows.map((x) => {
+          const j = JAVA_REGISTER[x.topics];
+          const java =
+            j === undefined
+              ? dash
+              : x.phase === 'first'
+                ? `${j.firstMs} ms`
+                : x.phase === 'unchanged'
+                  ? `${j.unchangedMs} ms`
+                  : x.phase === 'changed1'
+                    ? `${j.changedMs} ms`
+                    : dash;
+          return [
+            String(x.topics),
+            REG_PHASE_LABEL[x.phase],
+            String(x.topicsChanged),
+            String(x.reps),
+            `${f0(x.bodyBytes / 1024)} KiB`,
+            `${f1(x.rttP50Ms)} ms`,
+            `${f1(x.rttMaxMs)} ms`,
+            java,
+            `${opt(x.servingStallP50Ms)} ms`,
+            `${opt(x.servingStallMaxMs)} ms`,
+            x.ownerStallP50Ms === undefined ? dash : `${f1(x.ownerStallP50Ms)} ms`,
+            `${f1(x.loopP50Ms)} ms`,
+            `${f1(x.cpuP50Ms)} ms`,
+          ];
+        }),
+      ),
+    );
+    out.push('');
+  }
+}
+
+function renderMemory(out: string[], r: BenchResults): void {
+  const runs = r.memory!.runs;
+  if (runs.length === 0) return;
+  const first = runs[0]!;
+  out.push('## Memory');
+  out.push('');
+  out.push(
+    `${first.topics} topics × ${first.groups} broker groups = ${first.entries} (topic, broker) entries, per W. Node RSS = the owner and every serving worker (/proc VmRSS, summed: shared pages count once per process); PSS = proportional set size summed (shared pages split among the processes). "After lookups": every topic looked up once on every serving process. The owner runs with --expose-gc and its heap figures are after two full GCs; workers are not GC'd on demand.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      [
+        'W',
+        'processes',
+        'node RSS empty',
+        'registered',
+        'after lookups',
+        'PSS after lookups',
+        'RSS per process after lookups',
+        'owner heap registered',
+        'owner heap after lookups',
+        'owner heap per entry',
+      ],
+      runs.map((m) => [
+        String(m.workers),
+        String(m.afterLookups.processRssMiB.length),
+        `${opt(m.empty.nodeRssSumMiB)} MiB`,
+        `${opt(m.registered.nodeRssSumMiB)} MiB`,
+        `**${opt(m.afterLookups.nodeRssSumMiB)} MiB**`,
+        `${opt(m.afterLookups.nodePssSumMiB)} MiB`,
+        m.afterLookups.processRssMiB.map(f0).join(' + ') + ' MiB',
+        `${f1(m.registered.heapUsedMiB)} MiB`,
+        `${f1(m.afterLookups.heapUsedMiB)} MiB`,
+        `${f0(m.heapBytesPerEntry)} B (${f0(m.heapBytesPerEntryAfterLookups)} B after lookups)`,
+      ]),
+    ),
+  );
+  out.push('');
+}
+
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -400,12 +551,14 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-/** Two panels: req/s and p99 (ms) per load level, node vs baseline, as grouped bars. */
-export function renderChart(levels: LevelResult[], title: string): string {
-  const pairs = pairLevels(levels);
-  const W = 960;
+/** Two panels: req/s and p99 (ms) per W and load, node vs baseline, as grouped bars. */
+export function renderChart(runs: RouteRun[], title: string): string {
+  const pairs = runs.flatMap((run) =>
+    pairLevels(run.levels).map((p) => ({ ...p, label: `W${run.workers} ${p.label}` })),
+  );
+  const panelW = Math.max(420, pairs.length * 56);
+  const W = 2 * panelW + 120;
   const H = 400;
-  const panelW = 420;
   const panelH = 260;
   const top = 70;
   const colors = { node: '#1f77b4', baseline: '#ff7f0e' };
@@ -434,7 +587,7 @@ export function renderChart(levels: LevelResult[], title: string): string {
       fmt: (v) => (v >= 1000 ? `${f0(v / 1000)}k` : f0(v)),
     },
     {
-      x0: 540,
+      x0: panelW + 120,
       label: 'p99 latency (ms)',
       value: (l) => l.latency.p99Us / 1000,
       fmt: (v) => (v < 10 ? v.toFixed(2) : f0(v)),

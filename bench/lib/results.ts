@@ -1,6 +1,6 @@
 /** The shape of bench/results/latest.json. */
 import type { LevelResult } from './load-runner.js';
-import type { RouteResults, ChurnRun } from '../scenarios/route.js';
+import type { ChurnResults, RouteResults } from '../scenarios/route.js';
 import type { RegistrationResults } from '../scenarios/registration.js';
 import type { MemoryResults } from '../scenarios/memory.js';
 import type { OpsResults } from '../scenarios/ops.js';
@@ -18,14 +18,18 @@ export interface Machine {
   /** 1/5/15-minute load averages when the run started and ended: other work on the box. */
   loadAvgStart: number[];
   loadAvgEnd: number[];
+  /** The whole machine's CPU busy over the run, % of all cores (everything on it, from /proc). */
+  busyPctDuringRun?: number;
 }
 
 export interface TargetCheck {
   name: string;
   target: string;
   measured: string;
-  /** null when the run did not measure it (smoke sizes, failed scenario). */
+  /** null when the run did not measure it (smoke sizes, failed scenario, another machine). */
   met: boolean | null;
+  /** A figure the issue asks to report, with no limit to meet. */
+  reportOnly?: boolean;
 }
 
 export interface BenchResults {
@@ -35,7 +39,7 @@ export interface BenchResults {
   durationSec: number;
   machine: Machine;
   route?: RouteResults;
-  churn?: ChurnRun[];
+  churn?: ChurnResults;
   registration?: RegistrationResults;
   memory?: MemoryResults;
   ops?: OpsResults;

@@ -63,18 +63,24 @@ export function topicNames(prefix: string, n: number): string[] {
   return out;
 }
 
-/** A RegisterBrokerBody JSON (legacy flavour, as a Java broker writes it) for `topics`. */
+/**
+ * A RegisterBrokerBody JSON (legacy flavour, as a Java broker writes it) for `topics`, each with
+ * 4 read and write queues unless `queuesOf(index)` says otherwise (how the harness changes the
+ * config of some topics between registrations).
+ */
 export function registerBody(
   topics: readonly string[],
   counter: number,
   timestamp: number,
+  queuesOf?: (index: number) => number,
 ): Buffer {
   const table = new Map<string, TopicConfig>();
-  for (const t of topics) {
+  for (const [i, t] of topics.entries()) {
+    const queues = queuesOf?.(i) ?? 4;
     table.set(t, {
       topicName: t,
-      readQueueNums: 4,
-      writeQueueNums: 4,
+      readQueueNums: queues,
+      writeQueueNums: queues,
       perm: 6,
       topicFilterType: 'SINGLE_TAG',
       topicSysFlag: 0,

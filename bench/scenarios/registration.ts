@@ -1,9 +1,19 @@
 /**
- * REGISTER_BROKER cost by body size: first registration (new broker, new topics), unchanged
- * re-registration (same DataVersion: the periodic heartbeat) and changed re-registration
- * (DataVersion bumped, same topics). Each registration runs alone on an idle node, bracketed by
- * two probes of the node's own counters, so the event-loop time it cost is measured inside the
- * server rather than inferred from the round trip.
+ * REGISTER_BROKER cost by body size and serving-process count W, each registration alone on an
+ * idle node:
+ *
+ * - first: a new broker with new topics;
+ * - unchanged: the same body again (same DataVersion: the periodic heartbeat);
+ * - changed 1 %: DataVersion bumped, 1 % of the topics with other queue numbers;
+ * - changed 100 %: DataVersion bumped, every topic with other queue numbers.
+ *
+ * Per registration: the round trip as the broker sees it; the owner's event-loop active time and
+ * CPU (probes bracketing it); and the longest event-loop stall of the serving processes (and of
+ * the owner, when workers serve) over the registration, from the node's stall gauges (two /metrics
+ * scrapes bracketing it: the first resets them). With W = 1 the serving loop is the owner's, so the
+ * stall is the registration's own work; with W > 1 it is what replaying its op batch cost the
+ * workers. An idle bracket (no registration) gives the floor the scrapes and probes themselves
+ * leave, reported next to it.
  */
 import { exactQuantile } from '../lib/histogram.js';
 import { ResponseCode } from '../lib/ns.js';
@@ -11,34 +21,55 @@ import { startNameServer } from '../lib/processes.js';
 import type { ProbedProcess, ProbeSample } from '../lib/processes.js';
 import type { Profile } from '../lib/profile.js';
 import { RpcConnection } from '../lib/rpc.js';
+import { scrapeStalls } from '../lib/stalls.js';
+import type { Stalls } from '../lib/stalls.js';
 import { OPAQUE_BASE, registerBody, registerFrame, topicNames } from '../lib/workload.js';
 import type { Log } from '../lib/log.js';
+import { REG_PHASE_LABEL, REG_PHASES } from '../lib/registration-phases.js';
+import type { RegPhase } from '../lib/registration-phases.js';
 
-export type RegPhase = 'first' | 'unchanged' | 'changed';
+export { REG_PHASE_LABEL, REG_PHASES };
+export type { RegPhase };
 
 export interface RegSample {
   rttMs: number;
   loopMs: number;
   cpuMs: number;
+  stalls: Stalls | undefined;
 }
 
 export interface RegRow {
+  workers: number;
   topics: number;
   phase: RegPhase;
+  /** Topics whose config differs from what the node held before this registration. */
+  topicsChanged: number;
   reps: number;
   bodyBytes: number;
   rttP50Ms: number;
   rttMaxMs: number;
-  /** Event-loop active time per registration (probe overhead subtracted), median and max. */
+  /** Owner event-loop active time per registration (probe overhead subtracted), median and max. */
   loopP50Ms: number;
   loopMaxMs: number;
-  /** Whole-process CPU (all threads, incl. GC helpers) per registration, median. */
+  /** Owner process CPU (all threads, incl. GC helpers) per registration, median. */
   cpuP50Ms: number;
+  /** Longest serving-loop stall during the registration (median over reps, and max), ms. */
+  servingStallP50Ms: number | undefined;
+  servingStallMaxMs: number | undefined;
+  /** Longest owner-loop stall during it (W > 1 only), median over reps. */
+  ownerStallP50Ms: number | undefined;
+}
+
+export interface RegistrationRun {
+  workers: number;
+  probeOverheadMs: number;
+  /** Longest serving stall over an idle bracket (scrape, probes, scrape), median: the floor. */
+  idleServingStallMs: number | undefined;
+  rows: RegRow[];
 }
 
 export interface RegistrationResults {
-  probeOverheadMs: number;
-  rows: RegRow[];
+  runs: RegistrationRun[];
 }
 
 const TIMESTAMP = 1_700_000_000_000;
@@ -51,38 +82,69 @@ function cpuMs(a: ProbeSample, b: ProbeSample): number {
   return (b.cpu.user - a.cpu.user + (b.cpu.system - a.cpu.system)) / 1000;
 }
 
+async function stallsOf(server: ProbedProcess): Promise<Stalls | undefined> {
+  return server.httpPort === null ? undefined : scrapeStalls(server.httpPort);
+}
+
 async function measureOne(
   server: ProbedProcess,
   conn: RpcConnection,
-  frame: Buffer,
+  frame: Buffer | null,
 ): Promise<RegSample> {
+  await stallsOf(server); // resets the gauges
   const a = await server.probe();
   const t0 = performance.now();
-  const resp = await conn.send(frame, 60_000);
+  const resp = frame === null ? null : await conn.send(frame, 120_000);
   const rttMs = performance.now() - t0;
   const b = await server.probe();
-  if (resp.code !== ResponseCode.SUCCESS) {
+  const stalls = await stallsOf(server);
+  if (resp !== null && resp.code !== ResponseCode.SUCCESS) {
     throw new Error(`REGISTER_BROKER failed: code ${resp.code} ${resp.remark ?? ''}`);
   }
-  return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b) };
+  return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls };
 }
 
-export async function runRegistration(profile: Profile, log: Log): Promise<RegistrationResults> {
-  const server = await startNameServer();
-  log(`registration: node pid ${server.pid}`);
+function median(values: (number | undefined)[]): number | undefined {
+  const v = values.filter((x): x is number => x !== undefined);
+  return v.length === 0 ? undefined : exactQuantile(v, 0.5);
+}
+
+function max(values: (number | undefined)[]): number | undefined {
+  const v = values.filter((x): x is number => x !== undefined);
+  return v.length === 0 ? undefined : Math.max(...v);
+}
+
+async function runOne(profile: Profile, log: Log, workers: number): Promise<RegistrationRun> {
+  const server = await startNameServer({ workers });
+  log(`registration W=${workers}: node pid ${server.pid}`);
   const conns: RpcConnection[] = [];
   try {
-    // What two back-to-back probes cost the loop, to subtract from every bracket.
+    // What two back-to-back probes cost the loop, to subtract from every bracket; and the stall
+    // an empty bracket shows (scrapes and probes only).
     const overheads: number[] = [];
+    const idleStalls: (number | undefined)[] = [];
+    const idleConn = await RpcConnection.connect('127.0.0.1', server.port);
+    conns.push(idleConn);
     for (let i = 0; i < 7; i++) {
-      const a = await server.probe();
-      const b = await server.probe();
-      overheads.push(loopMs(a, b));
+      const s = await measureOne(server, idleConn, null);
+      overheads.push(s.loopMs);
+      idleStalls.push(s.stalls?.servingMs);
     }
     const probeOverheadMs = exactQuantile(overheads, 0.5);
     const rows: RegRow[] = [];
     for (const { topics: n, reps } of profile.registration.sizes) {
-      const samples: Record<RegPhase, RegSample[]> = { first: [], unchanged: [], changed: [] };
+      const samples: Record<RegPhase, RegSample[]> = {
+        first: [],
+        unchanged: [],
+        changed1: [],
+        changed100: [],
+      };
+      const changed: Record<RegPhase, number> = {
+        first: n,
+        unchanged: 0,
+        changed1: 0,
+        changed100: n,
+      };
       let bodyBytes = 0;
       for (let r = 0; r < reps; r++) {
         // A new broker with its own topics each time, so every "first" is truly first.
@@ -94,29 +156,35 @@ export async function runRegistration(profile: Profile, log: Log): Promise<Regis
           brokerId: 0,
         };
         const topics = topicNames(`reg${n}-r${r}`, n);
-        const body1 = registerBody(topics, 1, TIMESTAMP);
-        const body2 = registerBody(topics, 2, TIMESTAMP);
-        bodyBytes = body1.length;
-        const frame1 = registerFrame(broker, body1, {
-          opaque: OPAQUE_BASE,
-          heartbeatTimeoutMillis: 600_000,
-        });
-        const frame2 = registerFrame(broker, body2, {
-          opaque: OPAQUE_BASE,
-          heartbeatTimeoutMillis: 600_000,
-        });
+        // 1 % of the topics (every 100th) go from 4 to 8 queues; then all of them to 6.
+        const onePct = (i: number): number => (i % 100 === 0 ? 8 : 4);
+        changed.changed1 = topics.filter((_, i) => onePct(i) !== 4).length;
+        const bodies: Record<RegPhase, Buffer> = {
+          first: registerBody(topics, 1, TIMESTAMP),
+          unchanged: Buffer.alloc(0),
+          changed1: registerBody(topics, 2, TIMESTAMP, onePct),
+          changed100: registerBody(topics, 3, TIMESTAMP, () => 6),
+        };
+        bodies.unchanged = bodies.first;
+        bodyBytes = bodies.first.length;
         const conn = await RpcConnection.connect('127.0.0.1', server.port);
         conns.push(conn);
-        samples.first.push(await measureOne(server, conn, frame1));
-        samples.unchanged.push(await measureOne(server, conn, frame1));
-        samples.changed.push(await measureOne(server, conn, frame2));
+        for (const phase of REG_PHASES) {
+          const frame = registerFrame(broker, bodies[phase], {
+            opaque: OPAQUE_BASE,
+            heartbeatTimeoutMillis: 600_000,
+          });
+          samples[phase].push(await measureOne(server, conn, frame));
+        }
       }
-      for (const phase of ['first', 'unchanged', 'changed'] as const) {
+      for (const phase of REG_PHASES) {
         const s = samples[phase];
         const loops = s.map((x) => Math.max(0, x.loopMs - probeOverheadMs));
         const row: RegRow = {
+          workers,
           topics: n,
           phase,
+          topicsChanged: changed[phase],
           reps,
           bodyBytes,
           rttP50Ms: exactQuantile(
@@ -130,17 +198,42 @@ export async function runRegistration(profile: Profile, log: Log): Promise<Regis
             s.map((x) => x.cpuMs),
             0.5,
           ),
+          servingStallP50Ms: median(s.map((x) => x.stalls?.servingMs)),
+          servingStallMaxMs: max(s.map((x) => x.stalls?.servingMs)),
+          ownerStallP50Ms: median(s.map((x) => x.stalls?.ownerMs)),
         };
         rows.push(row);
         log(
-          `register ${String(n).padStart(6)} topics ${phase.padEnd(9)} rtt p50 ${row.rttP50Ms.toFixed(1)} ms  ` +
-            `loop p50 ${row.loopP50Ms.toFixed(1)} ms (max ${row.loopMaxMs.toFixed(1)})  cpu p50 ${row.cpuP50Ms.toFixed(1)} ms`,
+          `register W=${workers} ${String(n).padStart(6)} topics ${phase.padEnd(10)} rtt p50 ${row.rttP50Ms.toFixed(1)} ms  ` +
+            `owner loop p50 ${row.loopP50Ms.toFixed(1)} ms  cpu p50 ${row.cpuP50Ms.toFixed(1)} ms  ` +
+            `serving stall p50 ${row.servingStallP50Ms?.toFixed(1) ?? '–'} ms (max ${row.servingStallMaxMs?.toFixed(1) ?? '–'})` +
+            (row.ownerStallP50Ms === undefined
+              ? ''
+              : `  owner stall p50 ${row.ownerStallP50Ms.toFixed(1)} ms`),
         );
       }
     }
-    return { probeOverheadMs, rows };
+    return { workers, probeOverheadMs, idleServingStallMs: median(idleStalls), rows };
   } finally {
     for (const c of conns) c.destroy();
     await server.stop();
   }
+}
+
+/** One node per W (profile.registration.workers); a W that fails is reported and skipped. */
+export async function runRegistration(
+  profile: Profile,
+  log: Log,
+  workerCounts: readonly number[],
+  onFailure: (workers: number, err: unknown) => void,
+): Promise<RegistrationResults> {
+  const runs: RegistrationRun[] = [];
+  for (const w of workerCounts) {
+    try {
+      runs.push(await runOne(profile, log, w));
+    } catch (err) {
+      onFailure(w, err);
+    }
+  }
+  return { runs };
 }

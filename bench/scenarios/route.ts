@@ -1,8 +1,8 @@
 /**
- * Route lookups (GET_ROUTEINFO_BY_TOPIC, JSON header, version 407) against a node holding
- * `topics` topics on 2 clusters × 4 broker groups (master + slave), side by side with the
- * baseline server at every level; then the same lookups while the 8 masters re-register
- * back-to-back.
+ * Route lookups (GET_ROUTEINFO_BY_TOPIC, JSON header, version 407) against a node with W serving
+ * processes holding `topics` topics on 2 clusters × 4 broker groups (master + slave), side by
+ * side with a baseline of the same number of processes at every load; then the same lookups
+ * while the 8 masters re-register back-to-back. main.ts runs this once per W.
  */
 import {
   createResponse,
@@ -16,6 +16,7 @@ import { mergeRounds, runLevel } from '../lib/load-runner.js';
 import type { LevelResult, Timing } from '../lib/load-runner.js';
 import { startBaseline, startNameServer } from '../lib/processes.js';
 import type { ProbedProcess } from '../lib/processes.js';
+import { generatorsFor } from '../lib/profile.js';
 import type { Profile } from '../lib/profile.js';
 import { checkRoute } from '../lib/route-check.js';
 import { RpcConnection } from '../lib/rpc.js';
@@ -30,6 +31,7 @@ import {
 } from '../lib/workload.js';
 import type { BrokerSpec } from '../lib/workload.js';
 import type { Log } from '../lib/log.js';
+import { scrapeStalls } from '../lib/stalls.js';
 
 /** Long enough that no broker expires during a run; nothing re-registers except the churn test. */
 const KEEP_ALIVE_MS = 600_000;
@@ -37,6 +39,8 @@ const TIMESTAMP = 1_700_000_000_000;
 
 export interface RouteNode {
   server: ProbedProcess;
+  /** Serving processes (servingWorkers). */
+  workers: number;
   brokers: BrokerSpec[];
   topics: string[];
   /** One registration connection per broker, kept open (closing one removes the broker). */
@@ -46,8 +50,12 @@ export interface RouteNode {
   registerMs: number;
 }
 
-export async function setupRouteNode(profile: Profile, log: Log): Promise<RouteNode> {
-  const server = await startNameServer();
+export async function setupRouteNode(
+  profile: Profile,
+  log: Log,
+  workers: number,
+): Promise<RouteNode> {
+  const server = await startNameServer({ workers });
   const brokers = benchBrokers(2, 4, true);
   const topics = topicNames('bench-topic', profile.route.topics);
   const body = registerBody(topics, 1, TIMESTAMP);
@@ -67,7 +75,7 @@ export async function setupRouteNode(profile: Profile, log: Log): Promise<RouteN
   }
   const registerMs = performance.now() - t0;
   log(
-    `node: ${brokers.length} registrations of ${topics.length} topics in ${registerMs.toFixed(0)} ms`,
+    `node W=${workers} (pid ${server.pid}): ${brokers.length} registrations of ${topics.length} topics in ${registerMs.toFixed(0)} ms`,
   );
 
   const step = Math.max(1, Math.floor(topics.length / profile.route.sampleTopics));
@@ -82,7 +90,7 @@ export async function setupRouteNode(profile: Profile, log: Log): Promise<RouteN
   }
   check.destroy();
   log(`node: ${sample.length} sampled routes verified (${expectedBodies[0]!.length} B body)`);
-  return { server, brokers, topics, conns, requests, expectedBodies, registerMs };
+  return { server, workers, brokers, topics, conns, requests, expectedBodies, registerMs };
 }
 
 /**
@@ -107,41 +115,73 @@ export function syntheticRouteNode(
   };
 }
 
-export interface RouteResults {
+/** Facts of the route workload, the same for every W. */
+export interface RouteWorkload {
   topics: number;
   brokerGroups: number;
   sampledTopics: number;
   responseBodyBytes: number;
   responseFrameBytes: number;
   timing: Timing;
+}
+
+/** One W: every load against the node and against the baseline of W processes. */
+export interface RouteRun {
+  workers: number;
   levels: LevelResult[];
 }
 
-/** Each level runs against the node, then the baseline, back to back. */
+export interface RouteResults extends RouteWorkload {
+  /** The node's default servingWorkers (0 = auto) on this machine. */
+  autoWorkers: number;
+  skipped: { workers: number; reason: string }[];
+  runs: RouteRun[];
+}
+
+/** The timing of one round: each level runs node, baseline, baseline, node at half the window. */
+export function routeTiming(profile: Profile): Timing {
+  return {
+    warmupMs: profile.route.warmupMs,
+    durationMs: Math.round(profile.route.durationMs / 2),
+    drainMs: 2000,
+  };
+}
+
+/**
+ * Every load of the profile against the node (W serving processes) and against a baseline of W
+ * processes, back to back. `node.server` absent: the baseline alone (the node did not start).
+ */
 export async function runRouteLevels(
   node: Pick<RouteNode, 'requests' | 'expectedBodies' | 'topics' | 'brokers'> & {
     server?: ProbedProcess;
   },
   profile: Profile,
   log: Log,
-): Promise<RouteResults> {
+  opts: { workers: number; cores: number; generators?: number },
+): Promise<{ run: RouteRun; workload: RouteWorkload }> {
   // The baseline answers with the node's own response to the first sampled topic: same size.
   const firstReq = decodeFrame(node.requests[0]!.subarray(4));
   const responseFrame = encodeCommand(
     createResponse(firstReq, { code: ResponseCode.SUCCESS, body: node.expectedBodies[0]! }),
   );
-  const baseline = await startBaseline(responseFrame);
-  log(`baseline pid ${baseline.pid}`);
+  const baseline = await startBaseline(responseFrame, opts.workers);
+  log(`baseline W=${opts.workers} pid ${baseline.pid}`);
   // Each level runs node, baseline, baseline, node (half the window each): a drift in what
   // else the shared machine is doing then weighs on both sides alike.
-  const timing: Timing = {
-    warmupMs: profile.route.warmupMs,
-    durationMs: Math.round(profile.route.durationMs / 2),
-    drainMs: 2000,
-  };
+  const timing = routeTiming(profile);
   const levels: LevelResult[] = [];
   try {
-    for (const level of profile.route.levels) {
+    for (const load of profile.route.loads) {
+      const level = {
+        ...load,
+        generators: generatorsFor(
+          opts.cores,
+          opts.workers,
+          load.connections,
+          profile.route.maxGenerators,
+          opts.generators,
+        ),
+      };
       const node_: [string, ProbedProcess, Buffer[]] | undefined =
         node.server === undefined ? undefined : ['node', node.server, node.expectedBodies];
       const base: [string, ProbedProcess, Buffer[]] = [
@@ -159,10 +199,12 @@ export async function runRouteLevels(
         const r = mergeRounds(rs);
         levels.push(r);
         log(
-          `route ${name.padEnd(8)} ${r.label.padEnd(12)} ${r.qps.toFixed(0).padStart(7)} req/s ` +
+          `route W=${opts.workers} ${name.padEnd(8)} ${r.label.padEnd(7)} ${r.qps.toFixed(0).padStart(7)} req/s ` +
             `(rounds ${(r.roundsQps ?? []).map((q) => q.toFixed(0)).join(', ')})  ` +
             `p50 ${(r.latency.p50Us / 1000).toFixed(3)} ms  p99 ${(r.latency.p99Us / 1000).toFixed(3)} ms  ` +
-            `server cpu ${r.serverCpuPct.toFixed(0)}%  gen cpu ${r.generatorCpuPct.toFixed(0)}%  errors ${r.errorCount}`,
+            `cpu ${r.serverCpuPct.toFixed(0)}% (${r.serverCpuUsPerRequest.toFixed(1)} µs/req)  ` +
+            `gen ${r.generators}× cpu ${r.generatorCpuPct.toFixed(0)}% loop ${r.generatorEluMaxPct.toFixed(0)}%  ` +
+            `machine ${r.machineBusyPct.toFixed(0)}%  errors ${r.errorCount}`,
         );
       }
     }
@@ -170,19 +212,24 @@ export async function runRouteLevels(
     await baseline.stop();
   }
   return {
-    topics: node.topics.length,
-    brokerGroups: new Set(node.brokers.map((b) => b.brokerName)).size,
-    sampledTopics: node.requests.length,
-    responseBodyBytes: node.expectedBodies[0]!.length,
-    responseFrameBytes: responseFrame.length,
-    timing,
-    levels,
+    run: { workers: opts.workers, levels },
+    workload: {
+      topics: node.topics.length,
+      brokerGroups: new Set(node.brokers.map((b) => b.brokerName)).size,
+      sampledTopics: node.requests.length,
+      responseBodyBytes: node.expectedBodies[0]!.length,
+      responseFrameBytes: responseFrame.length,
+      timing,
+    },
   };
 }
 
 export interface ChurnRun {
   mode: 'quiet' | 'unchanged' | 'changed';
   lookups: LevelResult;
+  /** Longest event-loop stall of the serving processes / the owner over the mode, ms (/metrics). */
+  servingStallMs: number | undefined;
+  ownerStallMs: number | undefined;
   registrations: number;
   registrationsPerSec: number;
   registrationRttP50Ms: number;
@@ -190,19 +237,44 @@ export interface ChurnRun {
   registrationErrors: number;
 }
 
+/** Churn per W. */
+export interface ChurnResults {
+  topicsPerBroker: number;
+  masters: number;
+  load: string;
+  runs: { workers: number; modes: ChurnRun[] }[];
+}
+
 /**
- * Route lookups at 16×1 while the 8 masters re-register continuously, taking turns (one
+ * Route lookups (profile.churn.load, 16×1 in the full run) while the 8 masters re-register
+ * continuously, taking turns (one
  * registration in flight at a time, back-to-back — some 50× the rate of 8 brokers on the
  * default 30 s period): with the same DataVersion (a periodic heartbeat) or a bumped one every
  * time. Registrations stop when the measuring window ends.
  */
-export async function runChurn(node: RouteNode, profile: Profile, log: Log): Promise<ChurnRun[]> {
+export async function runChurn(
+  node: RouteNode,
+  profile: Profile,
+  log: Log,
+  opts: { cores: number; generators?: number },
+): Promise<ChurnRun[]> {
   const timing: Timing = {
     warmupMs: profile.route.warmupMs,
     durationMs: profile.churn.durationMs,
     drainMs: 10_000,
   };
-  const level = { connections: 16, inflight: 1, generators: 1 };
+  const load = profile.churn.load;
+  const level = {
+    ...load,
+    generators: generatorsFor(
+      opts.cores,
+      node.workers,
+      load.connections,
+      profile.route.maxGenerators,
+      opts.generators,
+    ),
+  };
+  const httpPort = node.server.httpPort;
   const masters = node.brokers
     .map((b, i) => ({ b, conn: node.conns[i]! }))
     .filter((x) => x.b.brokerId === 0);
@@ -217,6 +289,8 @@ export async function runChurn(node: RouteNode, profile: Profile, log: Log): Pro
     let stop = mode === 'quiet';
     const rtts: number[] = [];
     let regErrors = 0;
+    // Resets the stall gauges: the scrape after the mode reads its own longest stall.
+    if (httpPort !== null) await scrapeStalls(httpPort);
     const t0 = performance.now();
     const stopTimer = setTimeout(() => (stop = true), timing.warmupMs + timing.durationMs);
     const loop = (async () => {
@@ -252,9 +326,12 @@ export async function runChurn(node: RouteNode, profile: Profile, log: Log): Pro
       await loop;
     }
     const secs = (performance.now() - t0) / 1000;
+    const stalls = httpPort === null ? undefined : await scrapeStalls(httpPort);
     const run: ChurnRun = {
       mode,
       lookups,
+      servingStallMs: stalls?.servingMs,
+      ownerStallMs: stalls?.ownerMs,
       registrations: rtts.length,
       registrationsPerSec: rtts.length / secs,
       registrationRttP50Ms: rtts.length > 0 ? exactQuantile(rtts, 0.5) : 0,
@@ -263,9 +340,10 @@ export async function runChurn(node: RouteNode, profile: Profile, log: Log): Pro
     };
     out.push(run);
     log(
-      `churn ${mode.padEnd(9)} lookups ${lookups.qps.toFixed(0)} req/s p99 ${(lookups.latency.p99Us / 1000).toFixed(2)} ms ` +
+      `churn W=${node.workers} ${mode.padEnd(9)} lookups ${lookups.qps.toFixed(0)} req/s p99 ${(lookups.latency.p99Us / 1000).toFixed(2)} ms ` +
         `max ${(lookups.latency.maxUs / 1000).toFixed(1)} ms; ${run.registrations} registrations ` +
-        `(${run.registrationsPerSec.toFixed(1)}/s, rtt p50 ${run.registrationRttP50Ms.toFixed(1)} ms)`,
+        `(${run.registrationsPerSec.toFixed(1)}/s, rtt p50 ${run.registrationRttP50Ms.toFixed(1)} ms); ` +
+        `longest serving stall ${run.servingStallMs?.toFixed(1) ?? '–'} ms`,
     );
   }
   return out;

@@ -1,11 +1,22 @@
 /**
  * The benchmark report says nothing about targets in a smoke run (its tiny sizes measure
  * nothing, and a `MISSED` inside a passing CI run only confuses), once that it does not, and
- * keeps the verdicts of a full run. Pure functions of the results: no benchmark runs here.
+ * keeps the verdicts of a full run; issue 11's verdicts (scaling per W, Java figures, report-only
+ * rows) and the plan of a run (which W, how many generators). Pure functions: no benchmark runs
+ * here.
  */
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, SMOKE_TARGETS_NOTE, targetLogLines } from '../../bench/lib/report.js';
-import type { BenchResults } from '../../bench/lib/results.js';
+import {
+  contentionNote,
+  renderMarkdown,
+  SMOKE_TARGETS_NOTE,
+  targetLogLines,
+} from '../../bench/lib/report.js';
+import type { BenchResults, LevelResult } from '../../bench/lib/results.js';
+import { evaluateTargets } from '../../bench/lib/targets.js';
+import { generatorsFor, planWorkers } from '../../bench/lib/profile.js';
+import { parseStalls } from '../../bench/lib/stalls.js';
+import type { RouteRun } from '../../bench/scenarios/route.js';
 
 function results(profile: BenchResults['profile']): BenchResults {
   return {
@@ -49,5 +60,181 @@ describe('bench report targets', () => {
     const md = renderMarkdown(results('full'));
     expect(md).toContain('**no**');
     expect(md).not.toContain(SMOKE_TARGETS_NOTE);
+  });
+});
+
+function level(
+  target: 'node' | 'baseline',
+  label: string,
+  qps: number,
+  extra: Partial<LevelResult> = {},
+): LevelResult {
+  const [connections, inflight] = label.split('×').map(Number) as [number, number];
+  return {
+    target,
+    servingProcesses: 1,
+    label,
+    connections,
+    inflight,
+    generators: 1,
+    qps,
+    latency: {
+      count: 1000,
+      meanUs: 500,
+      minUs: 100,
+      p50Us: 400,
+      p90Us: 600,
+      p99Us: 700,
+      p999Us: 900,
+      maxUs: 1000,
+    },
+    errors: {},
+    errorCount: 0,
+    errorSamples: [],
+    serverCpuPct: 100,
+    serverCpuUsPerRequest: 20,
+    serverEluPct: 90,
+    machineBusyPct: 100,
+    generatorCpuPct: 50,
+    generatorEluMaxPct: 50,
+    generatorSaturated: false,
+    ...extra,
+  };
+}
+
+function withRoute(cores: number, runs: RouteRun[], auto = 1): BenchResults {
+  const r = results('full');
+  r.machine.cores = cores;
+  r.targets = [];
+  r.route = {
+    topics: 10_000,
+    brokerGroups: 8,
+    sampledTopics: 1024,
+    responseBodyBytes: 1639,
+    responseFrameBytes: 1751,
+    timing: { warmupMs: 1000, durationMs: 2500, drainMs: 2000 },
+    autoWorkers: auto,
+    skipped: [],
+    runs,
+  };
+  return r;
+}
+
+describe('issue 11 targets', () => {
+  it('judges node / baseline per W only at loads where no generator saturated', () => {
+    const r = withRoute(2, [
+      {
+        workers: 1,
+        levels: [
+          level('node', '16×1', 85_000),
+          level('baseline', '16×1', 100_000),
+          level('node', '64×1', 50_000),
+          level('baseline', '64×1', 100_000, { generatorSaturated: true }),
+        ],
+      },
+      {
+        workers: 2,
+        levels: [
+          level('node', '16×1', 50_000),
+          level('baseline', '16×1', 100_000, { generatorSaturated: true }),
+        ],
+      },
+    ]);
+    const t = evaluateTargets(r);
+    const w1 = t.find((x) => x.name.endsWith('W = 1') && x.name.startsWith('route QPS vs a'))!;
+    expect(w1.met).toBe(true);
+    expect(w1.measured).toContain('64×1 50.0 % (generator saturated)');
+    const w2 = t.find((x) => x.name.endsWith('W = 2') && x.name.startsWith('route QPS vs a'))!;
+    expect(w2.met).toBeNull();
+    expect(w2.measured).toContain('no verdict');
+  });
+
+  it('gives the Java comparisons a verdict on 16 cores only, from the default W', () => {
+    const runs: RouteRun[] = [
+      { workers: 1, levels: [level('node', '16×1', 50_000)] },
+      {
+        workers: 8,
+        levels: [
+          level('node', '16×1', 120_000, {
+            serverCpuUsPerRequest: 40,
+            latency: { ...level('node', '16×1', 1).latency, p99Us: 700 },
+          }),
+        ],
+      },
+    ];
+    const on2 = evaluateTargets(withRoute(2, runs, 1)).find((x) =>
+      x.name.startsWith('route 16×1 vs Java'),
+    )!;
+    expect(on2.met).toBeNull();
+    expect(on2.name).toContain('W = 1 (default)');
+    expect(on2.measured).toContain('16-core machine, this one has 2');
+    const on16 = evaluateTargets(withRoute(16, runs, 8)).find((x) =>
+      x.name.startsWith('route 16×1 vs Java'),
+    )!;
+    expect(on16.name).toContain('W = 8 (default)');
+    expect(on16.met).toBe(true);
+  });
+
+  it('says when the machine was oversubscribed, and only then', () => {
+    const m = results('full').machine;
+    expect(contentionNote(m)).toBeUndefined();
+    expect(contentionNote({ ...m, loadAvgStart: [14.4, 15, 15] })).toContain(
+      'load average up to 14.4 on 2 cores',
+    );
+    expect(contentionNote({ ...m, busyPctDuringRun: 99 })).toContain('CPUs 99 % busy');
+  });
+
+  it('marks figures the issue only asks to report, and renders them so', () => {
+    const r = results('full');
+    r.targets = [
+      {
+        name: 'RSS of the whole node',
+        target: 'reported per W',
+        measured: 'W = 1: 400 MiB',
+        met: null,
+        reportOnly: true,
+      },
+    ];
+    expect(targetLogLines(r)).toEqual(['target RSS of the whole node: W = 1: 400 MiB → reported']);
+    expect(renderMarkdown(r)).toContain(
+      '| RSS of the whole node | reported per W | W = 1: 400 MiB | reported |',
+    );
+  });
+});
+
+describe('bench plan', () => {
+  it('always runs W = 1 and 2, larger W only where the cores fit them, plus the default', () => {
+    const two = planWorkers([1, 2, 4, 8], { cores: 2 });
+    expect(two.run).toEqual([1, 2]);
+    expect(two.auto).toBe(1);
+    expect(two.skipped.map((x) => x.workers)).toEqual([4, 8]);
+    expect(two.skipped[0]!.reason).toContain('this machine has 2');
+    expect(planWorkers([1, 2, 4, 8], { cores: 4 }).run).toEqual([1, 2, 3]);
+    expect(planWorkers([1, 2, 4, 8], { cores: 16 }).run).toEqual([1, 2, 4, 8]);
+    expect(planWorkers([1, 2], { cores: 16, includeAuto: false }).run).toEqual([1, 2]);
+    expect(planWorkers([1, 2, 4, 8], { cores: 2, forced: [8, 4] })).toEqual({
+      run: [4, 8],
+      skipped: [],
+      auto: 1,
+    });
+  });
+
+  it('sizes the generators to the cores the node leaves free', () => {
+    expect(generatorsFor(2, 1, 16, 8)).toBe(1);
+    expect(generatorsFor(16, 8, 64, 8)).toBe(7);
+    expect(generatorsFor(16, 1, 64, 8)).toBe(8);
+    expect(generatorsFor(16, 1, 4, 8)).toBe(4);
+    expect(generatorsFor(2, 1, 16, 8, 3)).toBe(3);
+  });
+
+  it('reads the stall gauges of each role from /metrics', () => {
+    const text = [
+      '# TYPE namesrv_event_loop_stall_max_seconds gauge',
+      'namesrv_event_loop_stall_max_seconds{role="serving"} 0.0125',
+      'namesrv_event_loop_stall_max_seconds{role="owner"} 0.5',
+      'namesrv_connections_open 3',
+    ].join('\n');
+    expect(parseStalls(text)).toEqual({ servingMs: 12.5, ownerMs: 500 });
+    expect(parseStalls('')).toEqual({ servingMs: undefined, ownerMs: undefined });
   });
 });

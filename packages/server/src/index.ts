@@ -52,8 +52,8 @@ export type {
 } from './transport/types.js';
 
 // Metrics and the HTTP admin port
-export { createMetrics } from './metrics.js';
-export type { CreateMetricsOptions, MetricsViews, NamesrvMetrics } from './metrics.js';
+export { createMetrics, STALL_METRIC, STALL_MONITOR_RESOLUTION_MS } from './metrics.js';
+export type { CreateMetricsOptions, MetricsViews, NamesrvMetrics, ProcessRole } from './metrics.js';
 export { HttpAdminError, HttpAdminServer } from './http/index.js';
 export type { HttpAdminErrorCode, HttpAdminServerOptions } from './http/index.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
-import { createMetrics } from './metrics.js';
+import { STALL_METRIC, STALL_MONITOR_RESOLUTION_MS, createMetrics, scrapeAll } from './metrics.js';
+import type { MetricsExport } from './metrics.js';
 
 function views(brokers = 0, topics = 0) {
   const state = { brokers, topics };
@@ -135,5 +136,54 @@ describe('createMetrics', () => {
     expect(bodyA).toMatch(/^process_cpu_user_seconds_total /m);
     expect(sample(bodyA, 'namesrv_broker_registrations_total')).toBe(1);
     expect(sample(bodyB, 'namesrv_broker_registrations_total{instance="b"}')).toBe(0);
+  });
+
+  it('reports the longest event-loop stall since the previous scrape, by role', async () => {
+    const m = createMetrics({}, { defaultMetrics: false });
+    const owner = createMetrics({}, { defaultMetrics: false, role: 'owner' });
+    try {
+      // Let the monitor tick once, then hold the loop: the interval spanning the busy wait is at
+      // least its length (a lower bound that a loaded machine only raises).
+      await new Promise((r) => setTimeout(r, 4 * STALL_MONITOR_RESOLUTION_MS));
+      const until = performance.now() + 40;
+      while (performance.now() < until) {
+        // busy
+      }
+      await new Promise((r) => setTimeout(r, 4 * STALL_MONITOR_RESOLUTION_MS));
+      const body = (await m.scrape()).body;
+      expect(body).toContain(`# TYPE ${STALL_METRIC} gauge`);
+      expect(sample(body, `${STALL_METRIC}{role="serving"}`)).toBeGreaterThanOrEqual(0.035);
+      const ownerBody = (await owner.scrape()).body;
+      expect(sample(ownerBody, `${STALL_METRIC}{role="owner"}`)).toBeGreaterThanOrEqual(0);
+      expect(sample(ownerBody, `${STALL_METRIC}{role="serving"}`)).toBeUndefined();
+    } finally {
+      m.close();
+      owner.close();
+    }
+  });
+
+  it('combines the stall gauge of several processes by max per role, not by sum', async () => {
+    const parts = [
+      createMetrics({}, { defaultMetrics: false }),
+      createMetrics({}, { defaultMetrics: false }),
+      createMetrics({}, { defaultMetrics: false, role: 'owner' }),
+    ];
+    const stalls = [0.004, 0.009, 0.02];
+    const exports: MetricsExport[] = [];
+    for (const [i, p] of parts.entries()) {
+      const e = await p.export();
+      p.close();
+      const gauge = e.prom.find((x) => x.name === STALL_METRIC)!;
+      expect(gauge.aggregator).toBe('max');
+      exports.push({
+        ...e,
+        prom: e.prom.map((x) =>
+          x === gauge ? { ...x, values: x.values.map((v) => ({ ...v, value: stalls[i]! })) } : x,
+        ),
+      });
+    }
+    const body = (await scrapeAll(exports)).body;
+    expect(sample(body, `${STALL_METRIC}{role="serving"}`)).toBe(0.009);
+    expect(sample(body, `${STALL_METRIC}{role="owner"}`)).toBe(0.02);
   });
 });

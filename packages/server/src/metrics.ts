@@ -6,6 +6,7 @@
  * Label values are bounded: request codes we do not know are counted as `UNKNOWN` rather than by
  * number, so a client sending random codes cannot create unbounded series.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   AggregatorRegistry,
   Counter,
@@ -40,7 +41,27 @@ export interface CreateMetricsOptions {
   readonly defaultMetrics?: boolean;
   /** Labels added to every series, e.g. `{ instance: 'ns-1' }`. */
   readonly defaultLabels?: Readonly<Record<string, string>>;
+  /**
+   * What this process does, the `role` label of the stall gauge: `serving` answers clients (a
+   * single-process node, or a serving worker), `owner` is the registry owner of a node whose
+   * clients are served by worker processes. Default `serving`.
+   */
+  readonly role?: ProcessRole;
 }
+
+export type ProcessRole = 'serving' | 'owner';
+
+/**
+ * Tick of the event-loop stall monitor (perf_hooks.monitorEventLoopDelay), in milliseconds. The
+ * monitor is a native timer, no work per request; it records the interval between its ticks, and
+ * the stall is the excess over this tick: a stall reads to within about one tick, and a stall
+ * shorter than one tick may go unseen. 2 ms: fine enough against a 5 ms serving-stall budget,
+ * coarse enough that an idle node does not wake each process a thousand times a second.
+ */
+export const STALL_MONITOR_RESOLUTION_MS = 2;
+
+/** The gauge of the longest event-loop stall since the previous scrape (max over processes). */
+export const STALL_METRIC = 'namesrv_event_loop_stall_max_seconds';
 
 export type KvWriteOp = 'put' | 'delete';
 
@@ -70,6 +91,8 @@ export interface NamesrvMetrics {
   scrape(): Promise<{ contentType: string; body: string }>;
   /** Everything, as data another process can add up (`scrapeAll`). */
   export(): Promise<MetricsExport>;
+  /** Stops the event-loop stall monitor (the server is closing). */
+  close(): void;
 }
 
 /** One process's metrics in a form that crosses the IPC channel and adds up. */
@@ -226,7 +249,8 @@ function labelPrefix(labels: Readonly<Record<string, string>> | undefined): stri
 /**
  * The /metrics text of a node whose requests are served by several processes: the owner's own
  * metrics plus every worker's, added up (prom-client's aggregator for its metrics, per-bucket sums
- * for the request-duration histogram).
+ * for the request-duration histogram). Gauges that must not add up say how they combine (the
+ * stall gauge: the max over the processes of each role).
  */
 export async function scrapeAll(
   exports: readonly MetricsExport[],
@@ -274,6 +298,27 @@ export function createMetrics(
   });
   const duration = new RequestDurationHistogram(REQUEST_DURATION_BUCKETS);
   const durationLabels = labelPrefix(options.defaultLabels);
+  // The longest stall since the last scrape: read and reset at collect, so each scrape reports
+  // its own interval (the harness brackets a registration with two scrapes).
+  const role = options.role ?? 'serving';
+  const stalls = monitorEventLoopDelay({ resolution: STALL_MONITOR_RESOLUTION_MS });
+  stalls.enable();
+  new Gauge({
+    name: STALL_METRIC,
+    help:
+      'Longest event-loop stall since the previous scrape, in seconds (max over the processes of ' +
+      'each role: serving = answering clients, owner = registry owner of a multi-process node); ' +
+      `resolution ${STALL_MONITOR_RESOLUTION_MS} ms`,
+    labelNames: ['role'] as const,
+    aggregator: 'max',
+    registers,
+    collect() {
+      // Empty histogram: max is 0. Intervals include the tick itself.
+      const stallSeconds = stalls.max / 1e9 - STALL_MONITOR_RESOLUTION_MS / 1000;
+      this.set({ role }, Math.max(0, stallSeconds));
+      stalls.reset();
+    },
+  });
   const connections = new Gauge({
     name: 'namesrv_connections_open',
     help: 'Open remoting connections',
@@ -444,6 +489,9 @@ export function createMetrics(
     },
     async export() {
       return { prom: await registry.getMetricsAsJSON(), durations: duration.export() };
+    },
+    close() {
+      stalls.disable();
     },
   };
 }

@@ -140,7 +140,11 @@ export class NameServer {
         routeDigest: () => this.running?.routeDigest.digestValue() ?? 0,
         routeWatchers: () => this.running?.serving.routeWatchers() ?? 0,
       },
-      { defaultMetrics: options.defaultMetrics ?? true },
+      {
+        defaultMetrics: options.defaultMetrics ?? true,
+        // With serving workers this process owns the registry and serves no client.
+        role: resolveServingWorkers(options.config.servingWorkers) > 1 ? 'owner' : 'serving',
+      },
     );
   }
 
@@ -288,6 +292,7 @@ export class NameServer {
     await running?.owner.idle();
     await running?.http?.close();
     running?.routeDigest.close();
+    this.metrics.close();
     this.state = 'closed';
     if (wasRunning) this.logger.info({}, 'name server stopped');
     await flushLogger(this.logger);

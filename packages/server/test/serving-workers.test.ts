@@ -495,6 +495,22 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it('/metrics gives the longest event-loop stall of the serving workers and of the owner', async () => {
+    const { node } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
+    const url = `http://127.0.0.1:${node.address!.httpPort}/metrics`;
+    const body = await (await fetch(url)).text();
+    const stalls = body
+      .split('\n')
+      .filter((l) => l.startsWith('namesrv_event_loop_stall_max_seconds{'));
+    // One series per role, the workers' combined by max (a sum would give one line too, but the
+    // aggregation itself is covered in metrics.test.ts).
+    expect(stalls.map((l) => l.split(' ')[0]).sort()).toEqual([
+      'namesrv_event_loop_stall_max_seconds{role="owner"}',
+      'namesrv_event_loop_stall_max_seconds{role="serving"}',
+    ]);
+    for (const l of stalls) expect(Number(l.split(' ')[1])).toBeGreaterThanOrEqual(0);
+  }, 30_000);
+
   it('an owner crash takes the whole node down: no worker survives it', async () => {
     const child = spawn(
       process.execPath,

@@ -117,7 +117,7 @@ class ServingWorker {
     // Registry state gauges (brokers, topics) are the owner's to report; watches are served here.
     this.metrics = createMetrics(
       { routeWatchers: () => this.serving?.routeWatch?.service.stats().held ?? 0 },
-      { defaultMetrics: true },
+      { defaultMetrics: true, role: 'serving' },
     );
   }
 
