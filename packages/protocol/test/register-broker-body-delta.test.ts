@@ -762,6 +762,38 @@ describe('decodeRegisterBodyWithBase: what it leaves to the full decoder', () =>
     for (const c of cases) step(c, options, state);
   });
 
+  it('duplicate keys: a new topic twice, a moved topic again at its old place', () => {
+    const many = Array.from({ length: 100 }, (_, i) => entry(`T${i}`));
+    const state = step(body(many), options, EMPTY);
+    expect(state.base).not.toBeNull();
+    const kinds: string[] = [];
+    step(
+      body([...many.slice(0, 50), entry('NEW', 2), ...many.slice(50), entry('NEW', 3)], 2),
+      options,
+      state,
+      kinds,
+    );
+    // T80 first (far ahead of its base place) with other bytes, then again unchanged in its run.
+    step(body([entry('T80', 2), ...many], 2), options, state, kinds);
+    step(
+      body([...many.slice(0, 10), entry('T80', 2), ...many.slice(10)], 2),
+      options,
+      state,
+      kinds,
+    );
+    expect(kinds).toStrictEqual(['full', 'full', 'full']);
+    // A look-alike of the table key inside another key.
+    step(
+      Buffer.from(
+        body(many, 2)
+          .toString()
+          .replace('"dataVersion":{', '"dataVersion":{"x\\"topicConfigTable":{"T1":{}},'),
+      ),
+      options,
+      state,
+    );
+  });
+
   it('array-index topic names: never a base, always right', () => {
     const withIndex = body([entry('Z'), entry('10'), entry('2')]);
     const r = decodeRegisterBodyWithBase(withIndex, options, null);
