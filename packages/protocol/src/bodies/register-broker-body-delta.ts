@@ -138,6 +138,21 @@ export function applyRegisterBodyDelta(
   previous: ReadonlyMap<string, TopicConfig>,
   delta: RegisterBodyChanges,
 ): Map<string, TopicConfig> {
+  if (delta.inserted.length === 0) {
+    // The base order, less removed topics: a native copy, then in-place updates keep the order.
+    const out = new Map(previous);
+    for (const topic of delta.removed) {
+      if (!out.delete(topic))
+        throw new Error(`register body delta: no topic ${JSON.stringify(topic)} to remove`);
+    }
+    for (const tc of delta.upserts) {
+      if (!out.has(tc.topicName)) {
+        throw new Error(`register body delta: upsert of unknown ${JSON.stringify(tc.topicName)}`);
+      }
+      out.set(tc.topicName, tc);
+    }
+    return out;
+  }
   const upserts = new Map<string, TopicConfig>();
   for (const tc of delta.upserts) upserts.set(tc.topicName, tc);
   const removed = new Set(delta.removed);
@@ -616,7 +631,11 @@ class Walker {
   produced = 0;
   private starts: Int32Array;
   private ends: Int32Array;
-  private readonly keys: string[] = [];
+  /**
+   * The new order's keys, as runs of base entries ([from, to) indexes) and single scanned keys;
+   * only turned into a key array when the order changed.
+   */
+  private readonly keyParts: (string | [from: number, to: number])[] = [];
   private readonly upserts: TopicConfig[] = [];
   private readonly inserted: [string | null, string][] = [];
   private readonly newKeys = new Set<string>();
@@ -635,20 +654,17 @@ class Walker {
     this.ends = new Int32Array(cap);
   }
 
-  private push(start: number, end: number, key: string): void {
-    const k = this.produced;
-    if (k === this.starts.length) {
-      const s = new Int32Array(k * 2);
-      s.set(this.starts);
-      this.starts = s;
-      const e = new Int32Array(k * 2);
-      e.set(this.ends);
-      this.ends = e;
-    }
-    this.starts[k] = start;
-    this.ends[k] = end;
-    this.keys.push(key);
-    this.produced = k + 1;
+  /** Room for `more` entries. */
+  private reserve(more: number): void {
+    const need = this.produced + more;
+    if (need <= this.starts.length) return;
+    const cap = Math.max(need, this.starts.length * 2);
+    const s = new Int32Array(cap);
+    s.set(this.starts);
+    this.starts = s;
+    const e = new Int32Array(cap);
+    e.set(this.ends);
+    this.ends = e;
   }
 
   /**
@@ -673,12 +689,18 @@ class Walker {
         const len = be - bs;
         if (p + len <= buf.length && buf.compare(raw, bs, be, p, p + len) === 0) {
           const shift = p - bs;
-          const keys = base.keys;
+          state.fill(KEPT, i, i + r);
+          this.reserve(r);
+          const o = this.produced - i;
+          const ns = this.starts;
+          const ne = this.ends;
           for (let k = i; k < i + r; k++) {
-            state[k] = KEPT;
-            this.push(starts[k]! + shift, ends[k]! + shift, keys[k]!);
+            ns[o + k] = starts[k]! + shift;
+            ne[o + k] = ends[k]! + shift;
           }
-          this.prevKey = keys[i + r - 1]!;
+          this.produced += r;
+          this.keyParts.push([i, i + r]);
+          this.prevKey = base.keys[i + r - 1]!;
           this.i = i + r;
           this.run = r * 2;
           return p + len;
@@ -719,7 +741,11 @@ class Walker {
       }
       if (!this.sameBytes(e, p, j)) this.upserts.push(this.decode(buf, e));
     }
-    this.push(p, e.end, key);
+    this.reserve(1);
+    this.starts[this.produced] = p;
+    this.ends[this.produced] = e.end;
+    this.produced++;
+    this.keyParts.push(key);
     this.prevKey = key;
     this.run = RUN_AFTER_SCAN;
     // Most of the body changed: a full decode is cheaper than going on entry by entry.
@@ -731,6 +757,16 @@ class Walker {
       fallback();
     }
     return e.end;
+  }
+
+  private newOrderKeys(): string[] {
+    const keys: string[] = [];
+    const baseKeys = this.base.keys;
+    for (const part of this.keyParts) {
+      if (typeof part === 'string') keys.push(part);
+      else for (let k = part[0]; k < part[1]; k++) keys.push(baseKeys[k]!);
+    }
+    return keys;
   }
 
   private sameBytes(e: ScannedEntry, p: number, j: number): boolean {
@@ -756,7 +792,7 @@ class Walker {
       this.buf,
       this.starts.slice(0, count),
       this.ends.slice(0, count),
-      sameOrder ? base.keys : this.keys,
+      sameOrder ? base.keys : this.newOrderKeys(),
       sameOrder ? base.builtKeyIndex() : null,
     );
     const w = rest.topicConfigSerializeWrapper;
