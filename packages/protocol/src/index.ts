@@ -101,6 +101,7 @@ export type {
 } from './bodies/register-broker-body.js';
 export {
   applyRegisterBodyDelta,
+  applyRegisterBodyDeltaInPlace,
   decodeRegisterBodyWithBase,
   registerBodyOfDelta,
 } from './bodies/register-broker-body-delta.js';

@@ -21,6 +21,7 @@ import {
 } from '../src/bodies/register-broker-body.js';
 import {
   applyRegisterBodyDelta,
+  applyRegisterBodyDeltaInPlace,
   decodeRegisterBodyWithBase,
   registerBodyOfDelta,
   type RegisterBodyBase,
@@ -174,6 +175,11 @@ function step(body: Buffer, options: RegisterBodyDeltaOptions, prev: Step, kinds
       expect(got).toStrictEqual(expected);
       expect(keysOf(got)).toStrictEqual(keysOf(expected));
       checkDeltaShape(r.delta, prev.full!, expected);
+      const inPlace = new Map(prev.full!.topicConfigSerializeWrapper.topicConfigTable);
+      applyRegisterBodyDeltaInPlace(inPlace, r.delta);
+      expect([...inPlace]).toStrictEqual([
+        ...expected.topicConfigSerializeWrapper.topicConfigTable,
+      ]);
       break;
     }
   }
@@ -694,10 +700,54 @@ describe('decodeRegisterBodyWithBase: what the delta says', () => {
     });
   });
 
+  it('apply refuses a delta that does not fit the previous table', () => {
+    const previous = new Map(['A', 'B', 'C'].map((k) => [k, topic(k)]));
+    const delta = (d: Partial<RegisterBodyChanges>): RegisterBodyChanges => ({
+      kind: 'delta',
+      dataVersion: { counter: 1, timestamp: 1 },
+      filterServerList: [],
+      upserts: [],
+      removed: [],
+      inserted: [],
+      ...d,
+    });
+    const bad = [
+      delta({ removed: ['X'] }),
+      delta({ upserts: [topic('X')] }),
+      delta({ upserts: [topic('A', 2)], removed: ['A'] }),
+      delta({ inserted: [[null, 'X']] }),
+      delta({
+        upserts: [topic('X'), topic('Y')],
+        inserted: [
+          [null, 'X'],
+          [null, 'Y'],
+        ],
+      }),
+      delta({ upserts: [topic('X')], inserted: [['Q', 'X']] }),
+    ];
+    for (const d of bad) {
+      expect(() => applyRegisterBodyDelta(previous, d)).toThrow(Error);
+      const table = new Map(previous);
+      expect(() => applyRegisterBodyDeltaInPlace(table, d)).toThrow(Error);
+      expect([...table]).toStrictEqual([...previous]);
+    }
+    // A moved topic and a new one after it.
+    const ok = delta({
+      upserts: [topic('X')],
+      inserted: [
+        [null, 'C'],
+        ['C', 'X'],
+      ],
+      removed: ['A'],
+    });
+    expect([...applyRegisterBodyDelta(previous, ok).keys()]).toStrictEqual(['C', 'X', 'B']);
+  });
+
   it('is exported from the package index', () => {
     expect(index.decodeRegisterBodyWithBase).toBe(decodeRegisterBodyWithBase);
     expect(index.applyRegisterBodyDelta).toBe(applyRegisterBodyDelta);
     expect(index.registerBodyOfDelta).toBe(registerBodyOfDelta);
+    expect(index.applyRegisterBodyDeltaInPlace).toBe(applyRegisterBodyDeltaInPlace);
   });
 });
 

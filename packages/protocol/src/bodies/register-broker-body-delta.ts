@@ -139,18 +139,9 @@ export function applyRegisterBodyDelta(
   delta: RegisterBodyChanges,
 ): Map<string, TopicConfig> {
   if (delta.inserted.length === 0) {
-    // The base order, less removed topics: a native copy, then in-place updates keep the order.
+    // The base order less the removed topics: a native copy, then in-place updates keep the order.
     const out = new Map(previous);
-    for (const topic of delta.removed) {
-      if (!out.delete(topic))
-        throw new Error(`register body delta: no topic ${JSON.stringify(topic)} to remove`);
-    }
-    for (const tc of delta.upserts) {
-      if (!out.has(tc.topicName)) {
-        throw new Error(`register body delta: upsert of unknown ${JSON.stringify(tc.topicName)}`);
-      }
-      out.set(tc.topicName, tc);
-    }
+    updateInPlace(out, delta);
     return out;
   }
   const upserts = new Map<string, TopicConfig>();
@@ -189,6 +180,42 @@ export function applyRegisterBodyDelta(
     throw new Error('register body delta: an insertion does not follow a topic of the new body');
   }
   return out;
+}
+
+/**
+ * Owner side, in place: turns `table` (the previous body's table, as for applyRegisterBodyDelta)
+ * into the new body's table, order included. Without insertions this costs O(changes); with
+ * insertions the Map is rebuilt. Throws a plain Error (with `table` unchanged) when the delta does
+ * not fit.
+ */
+export function applyRegisterBodyDeltaInPlace(
+  table: Map<string, TopicConfig>,
+  delta: RegisterBodyChanges,
+): void {
+  if (delta.inserted.length > 0) {
+    const out = applyRegisterBodyDelta(table, delta);
+    table.clear();
+    for (const [k, v] of out) table.set(k, v);
+    return;
+  }
+  updateInPlace(table, delta);
+}
+
+/** A delta without insertions: deletions and updates (validated first, so all or nothing). */
+function updateInPlace(table: Map<string, TopicConfig>, delta: RegisterBodyChanges): void {
+  const removed = new Set(delta.removed);
+  for (const topic of removed) {
+    if (!table.has(topic)) {
+      throw new Error(`register body delta: no topic ${JSON.stringify(topic)} to remove`);
+    }
+  }
+  for (const tc of delta.upserts) {
+    if (!table.has(tc.topicName) || removed.has(tc.topicName)) {
+      throw new Error(`register body delta: upsert of unknown ${JSON.stringify(tc.topicName)}`);
+    }
+  }
+  for (const topic of removed) table.delete(topic);
+  for (const tc of delta.upserts) table.set(tc.topicName, tc);
 }
 
 /** The whole body that a delta describes, given the previous body's table. */
