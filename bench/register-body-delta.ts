@@ -9,10 +9,11 @@
  * changed, 1 % changed, 1 % structural (0.5 % removed + 0.5 % added) and 100 % changed. Prints the
  * per-call milliseconds of: the full decode of the variant, the incremental decode (a chain
  * alternating B and the variant, each call with the previous call's base, as a server would), and
- * the owner's applyRegisterBodyDelta.
+ * the owner's applyRegisterBodyDelta (a new Map) and applyRegisterBodyDeltaInPlace.
  */
 import {
   applyRegisterBodyDelta,
+  applyRegisterBodyDeltaInPlace,
   decodeRegisterBodyWithBase,
   decodeRegisterBrokerBody,
   encodeRegisterBrokerBody,
@@ -139,7 +140,8 @@ for (const n of sizes) {
       `\n${n} topics, ${compressed ? 'compressed' : 'plain JSON'}, body ${(baseBody.length / 1048576).toFixed(2)} MiB`,
     );
     console.log(
-      `${'variant'.padEnd(18)}${'full decode'.padStart(16)}${'incremental'.padStart(16)}${'apply'.padStart(16)}  result`,
+      `${'variant'.padEnd(18)}${'full decode'.padStart(16)}${'incremental'.padStart(16)}` +
+        `${'apply'.padStart(16)}${'apply in place'.padStart(16)}  result`,
     );
     const previous = decodeRegisterBrokerBody(baseBody, options).topicConfigSerializeWrapper
       .topicConfigTable;
@@ -160,19 +162,27 @@ for (const n of sizes) {
           base = decodeRegisterBodyWithBase(baseBody, options, base).base;
         }, 2);
       }
-      const r = decodeRegisterBodyWithBase(
-        body,
-        options,
-        v === 0 ? null : decodeRegisterBodyWithBase(baseBody, options, null).base,
-      );
+      const fresh = decodeRegisterBodyWithBase(baseBody, options, null).base;
+      const r = decodeRegisterBodyWithBase(body, options, v === 0 ? null : fresh);
       let apply: Timing | null = null;
+      let inPlace: Timing | null = null;
       let result: string = r.delta.kind;
       if (r.delta.kind === 'delta') {
         const d = r.delta;
         apply = measure(() => applyRegisterBodyDelta(previous, d), 1);
+        // In place: the delta there and the delta back, alternately.
+        const back = decodeRegisterBodyWithBase(baseBody, options, r.base).delta;
+        if (back.kind !== 'delta') throw new Error(`the way back is ${back.kind}`);
+        const table = new Map(previous);
+        inPlace = measure(() => {
+          applyRegisterBodyDeltaInPlace(table, d);
+          applyRegisterBodyDeltaInPlace(table, back);
+        }, 2);
         result += ` (${d.upserts.length} upserts, ${d.removed.length} removed, ${d.inserted.length} inserted)`;
       }
-      console.log(`${vs[v]![0].padEnd(18)}${f(full)}${f(incremental)}${f(apply)}${result}`);
+      console.log(
+        `${vs[v]![0].padEnd(18)}${f(full)}${f(incremental)}${f(apply)}${f(inPlace)}${result}`,
+      );
     }
   }
 }

@@ -248,12 +248,24 @@ const UNCHANGED: RegisterBodyDelta = Object.freeze({ kind: 'unchanged' as const 
 
 /** Rough per-entry cost of the index: two Int32 offsets, a key slot, the key string. */
 const INDEX_BYTES_PER_ENTRY = 64;
-/** Rough per-entry cost of the lazily built key → index map. */
+/** Rough per-entry cost of a key → index map. */
 const KEY_INDEX_BYTES_PER_ENTRY = 48;
 
+/**
+ * key → entry index of one base, carried from base to base without rebuilding: a map built once
+ * from an ancestor's keys (`root`), translated to this base's indexes through `remap`, plus the
+ * keys added since. A key in `extra` wins over `root` (a topic removed and added again).
+ */
+interface KeyIndex {
+  readonly root: Map<string, number>;
+  /** Root index → this base's index, -1 when gone; null: the identity. */
+  readonly remap: Int32Array | null;
+  readonly extra: Map<string, number>;
+}
+
 class Base implements RegisterBodyBase {
-  /** key → entry index, built on first need. */
-  private keyIndex: Map<string, number> | null;
+  /** Built on first need, or derived from the previous base's. */
+  private keyIndex: KeyIndex | null;
 
   constructor(
     readonly compressed: boolean,
@@ -269,7 +281,7 @@ class Base implements RegisterBodyBase {
     readonly starts: Int32Array,
     readonly ends: Int32Array,
     readonly keys: readonly string[],
-    keyIndex: Map<string, number> | null,
+    keyIndex: KeyIndex | null,
   ) {
     this.keyIndex = keyIndex;
   }
@@ -280,24 +292,61 @@ class Base implements RegisterBodyBase {
       this.raw.length +
       (this.wire?.length ?? 0) +
       n * INDEX_BYTES_PER_ENTRY +
-      (this.keyIndex === null ? 0 : n * KEY_INDEX_BYTES_PER_ENTRY)
+      (this.keyIndex === null
+        ? 0
+        : (this.keyIndex.root.size + this.keyIndex.extra.size) * KEY_INDEX_BYTES_PER_ENTRY)
     );
   }
 
   /** The index of `key` among the entries, or undefined. */
   indexOf(key: string): number | undefined {
-    let m = this.keyIndex;
-    if (m === null) {
-      m = new Map<string, number>();
+    let ix = this.keyIndex;
+    if (ix === null) {
+      const root = new Map<string, number>();
       const keys = this.keys;
-      for (let i = 0; i < keys.length; i++) m.set(keys[i]!, i);
-      this.keyIndex = m;
+      for (let i = 0; i < keys.length; i++) root.set(keys[i]!, i);
+      ix = { root, remap: null, extra: new Map() };
+      this.keyIndex = ix;
     }
-    return m.get(key);
+    const e = ix.extra.get(key);
+    if (e !== undefined) return e;
+    const r = ix.root.get(key);
+    if (r === undefined || ix.remap === null) return r;
+    const v = ix.remap[r]!;
+    return v < 0 ? undefined : v;
   }
 
-  /** The key index if it was built (for a successor with the same entries in the same order). */
-  builtKeyIndex(): Map<string, number> | null {
+  /**
+   * The key index of a successor base, from `oldToNew` (this base's index → the successor's, -1:
+   * gone) and the successor's new keys; null when there is none to carry, or when carrying it on
+   * costs more than building a new one.
+   */
+  successorKeyIndex(oldToNew: Int32Array, added: readonly [string, number][]): KeyIndex | null {
+    const ix = this.keyIndex;
+    if (ix === null) return null;
+    const size = ix.root.size;
+    const remap = new Int32Array(size);
+    const old = ix.remap;
+    let gone = 0;
+    for (let r = 0; r < size; r++) {
+      const v = old === null ? r : old[r]!;
+      const nv = v < 0 ? -1 : oldToNew[v]!;
+      remap[r] = nv;
+      if (nv < 0) gone++;
+    }
+    const extra = new Map<string, number>();
+    for (const [k, v] of ix.extra) {
+      const nv = oldToNew[v]!;
+      if (nv >= 0) extra.set(k, nv);
+    }
+    for (const [k, v] of added) extra.set(k, v);
+    // Too much drift from the root: let the successor build a fresh one when it needs one.
+    if (gone + extra.size > (size >> 2) + 64) return null;
+    return { root: ix.root, remap, extra };
+  }
+
+  /** The key index as it is (for a successor with the same entries in the same order). */
+  sameKeyIndex(): KeyIndex | null {
     return this.keyIndex;
   }
 
@@ -666,6 +715,10 @@ class Walker {
   private readonly upserts: TopicConfig[] = [];
   private readonly inserted: [string | null, string][] = [];
   private readonly newKeys = new Set<string>();
+  /** Base index → index in the new body; -1: not (yet) found. */
+  private readonly oldToNew: Int32Array;
+  /** New topics with their index in the new body. */
+  private readonly added: [string, number][] = [];
 
   constructor(
     private readonly base: Base,
@@ -675,6 +728,7 @@ class Walker {
   ) {
     this.n = base.keys.length;
     this.state = new Uint8Array(this.n);
+    this.oldToNew = new Int32Array(this.n).fill(-1);
     this.run = Math.max(1, this.n);
     const cap = this.n + 16;
     this.starts = new Int32Array(cap);
@@ -721,9 +775,11 @@ class Walker {
           const o = this.produced - i;
           const ns = this.starts;
           const ne = this.ends;
+          const o2n = this.oldToNew;
           for (let k = i; k < i + r; k++) {
             ns[o + k] = starts[k]! + shift;
             ne[o + k] = ends[k]! + shift;
+            o2n[k] = o + k;
           }
           this.produced += r;
           this.keyParts.push([i, i + r]);
@@ -750,6 +806,7 @@ class Walker {
       // A new topic.
       if (this.newKeys.has(key)) fallback();
       this.newKeys.add(key);
+      this.added.push([key, this.produced]);
       this.upserts.push(this.decode(buf, e));
       this.inserted.push([this.prevKey, key]);
     } else {
@@ -766,6 +823,7 @@ class Walker {
         state[j] = MOVED;
         this.inserted.push([this.prevKey, key]);
       }
+      this.oldToNew[j] = this.produced;
       if (!this.sameBytes(e, p, j)) this.upserts.push(this.decode(buf, e));
     }
     this.reserve(1);
@@ -817,10 +875,13 @@ class Walker {
       base.version,
       wire,
       this.buf,
-      this.starts.slice(0, count),
-      this.ends.slice(0, count),
+      // A view when little capacity is left over, else a right-sized copy.
+      count > this.starts.length - 64
+        ? this.starts.subarray(0, count)
+        : this.starts.slice(0, count),
+      count > this.ends.length - 64 ? this.ends.subarray(0, count) : this.ends.slice(0, count),
       sameOrder ? base.keys : this.newOrderKeys(),
-      sameOrder ? base.builtKeyIndex() : null,
+      sameOrder ? base.sameKeyIndex() : base.successorKeyIndex(this.oldToNew, this.added),
     );
     const w = rest.topicConfigSerializeWrapper;
     const delta: RegisterBodyChanges = {
