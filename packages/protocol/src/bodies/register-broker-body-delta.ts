@@ -801,7 +801,11 @@ class Walker {
     const i = this.i;
     let j: number | undefined;
     if (i < this.n && base.keys[i] === key) j = i;
-    else j = base.indexOf(key);
+    else {
+      j = base.indexOf(key);
+      // Cheap insurance: an index that disagreed with the keys could only cost a full decode.
+      if (j !== undefined && base.keys[j] !== key) fallback();
+    }
     if (j === undefined) {
       // A new topic.
       if (this.newKeys.has(key)) fallback();
