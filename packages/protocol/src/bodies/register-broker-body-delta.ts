@@ -8,8 +8,9 @@
  * change with native comparisons of whole runs (`Buffer#compare`, a run doubles while it matches
  * and halves on a mismatch); only the entries that differ are scanned and parsed. The small parts
  * around the table (dataVersion, filterServerList, the 5.x mapping sections) are decoded on their
- * own with the full decoder's readers. The next base is derived from the previous one by shifting
- * offsets: O(entries) arithmetic, no byte is looked at twice.
+ * own with the full decoder's readers. No JS code loops over the bytes of unchanged entries, and the
+ * next base is derived from the previous one by shifting offsets (O(entries) arithmetic), its key
+ * index carried over rather than rebuilt.
  *
  * Whatever this module does not understand (escapes in a key are fine; whitespace between tokens,
  * lenient fastjson syntax, duplicate keys, a value that is not an object, array-index topic names in
@@ -17,7 +18,8 @@
  * error: never a wrong answer, at worst the cost of a full decode.
  *
  * Pure: no I/O. The base keeps a reference to the `body` Buffer of plain JSON bodies: callers must
- * not modify a body after passing it.
+ * not modify a body after passing it. A base is a class instance: it serves only in the thread that
+ * made it (a structured-cloned copy is not recognised, which costs a full decode, nothing more).
  */
 import type {
   DataVersion,
