@@ -100,6 +100,19 @@ export type {
   RegisterBrokerBodyEncodeOptions,
 } from './bodies/register-broker-body.js';
 export {
+  applyRegisterBodyDelta,
+  applyRegisterBodyDeltaInPlace,
+  decodeRegisterBodyWithBase,
+  registerBodyOfDelta,
+} from './bodies/register-broker-body-delta.js';
+export type {
+  RegisterBodyBase,
+  RegisterBodyChanges,
+  RegisterBodyDecodeResult,
+  RegisterBodyDelta,
+  RegisterBodyDeltaOptions,
+} from './bodies/register-broker-body-delta.js';
+export {
   decodeRegisterBrokerResult,
   encodeRegisterBrokerResult,
 } from './bodies/register-broker-result.js';

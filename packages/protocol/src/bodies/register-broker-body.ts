@@ -77,7 +77,12 @@ export function decodeRegisterBrokerBody(
     };
   }
   if (options.compressed) return decodeCompressedRegisterBrokerBody(body, options.version);
-  const rec = asRecord(parseJsonBody(body, 'RegisterBrokerBody'), 'RegisterBrokerBody');
+  return readRegisterBrokerBody(parseJsonBody(body, 'RegisterBrokerBody'));
+}
+
+/** A parsed (version ≥ 37, uncompressed) RegisterBrokerBody JSON value → the body. */
+export function readRegisterBrokerBody(parsed: unknown): RegisterBrokerBody {
+  const rec = asRecord(parsed, 'RegisterBrokerBody');
   const w = rec['topicConfigSerializeWrapper'];
   return {
     topicConfigSerializeWrapper:
@@ -187,9 +192,13 @@ class ByteReader {
   }
 }
 
-function inflate(body: Buffer): Buffer {
+/** Inflates a compressed register body; more than `maxOutputLength` bytes is a BodyDecodeError. */
+export function inflateRegisterBody(
+  body: Buffer,
+  maxOutputLength: number = MAX_INFLATED_REGISTER_BODY,
+): Buffer {
   try {
-    return zlib.inflateSync(body, { maxOutputLength: MAX_INFLATED_REGISTER_BODY });
+    return zlib.inflateSync(body, { maxOutputLength });
   } catch (err) {
     throw new BodyDecodeError(
       `compressed register body does not inflate: ${(err as Error).message}`,
@@ -212,7 +221,12 @@ export function decodeCompressedRegisterBrokerBody(
   body: Buffer,
   version: number,
 ): RegisterBrokerBody {
-  const r = new ByteReader(inflate(body));
+  return decodeInflatedRegisterBrokerBody(inflateRegisterBody(body), version);
+}
+
+/** The binary layout of a compressed register body, already inflated. */
+export function decodeInflatedRegisterBrokerBody(raw: Buffer, version: number): RegisterBrokerBody {
+  const r = new ByteReader(raw);
   const dataVersion = readDataVersion(
     parseSection(r.text('dataVersion'), 'dataVersion'),
     'dataVersion',
