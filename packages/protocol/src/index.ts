@@ -243,6 +243,7 @@ export {
 export {
   LEGACY as LEGACY_JSON,
   STANDARD as STANDARD_JSON,
+  stringKeyOrder,
   writeJsonValue,
 } from './json/fastjson-writer.js';
 export type { JavaMapShape, JsonFlavour } from './json/fastjson-writer.js';

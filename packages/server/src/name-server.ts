@@ -132,6 +132,7 @@ export class NameServer {
           kvLookup: (namespace) => kvConfigManager.getKVListByNamespace(namespace),
         },
         {
+          javaLine: config.compatibilityLine,
           supportActingMaster: config.supportActingMaster,
           deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
           defaultHeartbeatTimeoutMillis: config.heartbeatTimeoutMillis,

@@ -68,6 +68,8 @@ export interface HarnessOptions {
   routeOptions?: RouteInfoManagerOptions;
   /** The KV manager's persist function (default: none). */
   kvPersist?: KVConfigPersist;
+  /** Receives the requests the NameServer sends to brokers (NOTIFY_MIN_BROKER_ID_CHANGE). */
+  notifyBroker?: (brokerAddr: string, command: RemotingCommand) => void;
 }
 
 export function baseConfig(overrides: HarnessOptions['config'] = {}): NamesrvConfig {
@@ -102,11 +104,21 @@ export function request(code: number, init: SendInit = {}): RemotingCommand {
 
 export function createHarness(options: HarnessOptions = {}): Harness {
   const clock = options.clock ?? new FakeClock();
-  const routes = new RouteInfoManager({ clock }, options.routeOptions ?? {});
+  let config = baseConfig(options.config);
+  // The route options name-server.ts derives from the config, unless a test sets its own.
+  const routes = new RouteInfoManager(
+    { clock },
+    {
+      javaLine: config.compatibilityLine,
+      notifyMinBrokerIdChanged: config.notifyMinBrokerIdChanged,
+      supportActingMaster: config.supportActingMaster,
+      deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
+      ...options.routeOptions,
+    },
+  );
   const kv = new KVConfigManager(
     options.kvPersist === undefined ? {} : { persist: options.kvPersist },
   );
-  let config = baseConfig(options.config);
   const persisted: string[] = [];
   const metrics: MetricCall[] = [];
   const dispatcher = new Dispatcher({
@@ -133,6 +145,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
         }),
     logger: createSilentLogger(),
     clock,
+    ...(options.notifyBroker === undefined ? {} : { notifyBroker: options.notifyBroker }),
   });
   const dispatch = (req: RemotingCommand, ctx: Partial<RequestContext> = {}) =>
     dispatcher.dispatch(req, {

@@ -8,7 +8,7 @@
  * (`compatOnly`). Keys of our own come last (`origin: 'nameserver-ts'`).
  */
 import { join } from 'node:path';
-import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_NAMESRV_PORT } from '@ns/protocol';
+import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_NAMESRV_PORT, JAVA_LINES } from '@ns/protocol';
 
 /** Which Java class a key comes from, or ours. */
 export type ConfigOrigin = 'NamesrvConfig' | 'NettyServerConfig' | 'nameserver-ts';
@@ -391,6 +391,13 @@ export const CONFIG_SCHEMA = {
   }),
 
   // ---- nameserver-ts ----
+  compatibilityLine: oneOf({
+    origin: OURS,
+    values: JAVA_LINES,
+    default: '5.x',
+    description:
+      'Java NameServer whose answers are reproduced byte for byte where 4.9 and 5.x differ: 5.x (5.3.3) or 4.9 (4.9.7). It sets the version stamped on responses, the order of topic lists and cluster tables, BrokerData.enableActingMaster, remarks and the GET_NAMESRV_CONFIG key set.',
+  }),
   heartbeatTimeoutMillis: int({
     origin: OURS,
     default: 120_000,

@@ -36,6 +36,7 @@ export type RouteStore = Pick<
   | 'getAllClusterInfo'
   | 'getBrokerMemberGroup'
   | 'onRouteChanged'
+  | 'onMinBrokerIdChanged'
 >;
 
 /**

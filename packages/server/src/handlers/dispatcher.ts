@@ -27,7 +27,11 @@ import type { RemotingCommand } from '@ns/protocol';
 import { brokerHandlers } from './broker.js';
 import type { Clock, HandlerLogger, KVConfigStore, RequestMetrics, RouteStore } from './deps.js';
 import type { Handler } from './handler.js';
+import { javaLineProfile } from './java-line.js';
+import type { JavaLineProfile } from './java-line.js';
 import { kvConfigHandlers } from './kv-config.js';
+import { notifyMinBrokerIdChanges } from './min-broker-id-notifier.js';
+import type { NotifyBroker } from './min-broker-id-notifier.js';
 import { namesrvConfigHandlers } from './namesrv-config.js';
 import type { NamesrvConfigHolder } from './namesrv-config.js';
 import type { RequestContext } from './request-context.js';
@@ -48,6 +52,11 @@ export interface DispatcherDeps {
   metrics?: RequestMetrics;
   logger: HandlerLogger;
   clock: Clock;
+  /**
+   * Sends NOTIFY_MIN_BROKER_ID_CHANGE (905) to a broker address, one-way (the route manager reports
+   * the changes only with `notifyMinBrokerIdChanged=true`). Without it nothing is sent.
+   */
+  notifyBroker?: NotifyBroker;
 }
 
 export class Dispatcher {
@@ -55,6 +64,8 @@ export class Dispatcher {
   private readonly log: HandlerLogger;
   private readonly metrics: RequestMetrics | null;
   private readonly config: NamesrvConfigHolder;
+  /** The Java line this dispatcher answers as (`compatibilityLine`, fixed at construction). */
+  readonly line: JavaLineProfile;
   /** Exposed for tests and the admin page (size); invalidated by route and KV changes. */
   readonly routeCache: RouteBodyCache;
 
@@ -65,31 +76,44 @@ export class Dispatcher {
     const routes = deps.routeInfoManager;
     const kv = deps.kvConfigManager;
     const config = (): ReturnType<NamesrvConfigHolder['get']> => deps.config.get();
+    const line = javaLineProfile(deps.config.get().compatibilityLine);
+    this.line = line;
 
     this.routeCache = new RouteBodyCache(
       routeBodyBuilder(routes, kv),
       deps.config.get().orderMessageEnable,
     );
     routes.onRouteChanged(this.routeCache.invalidate);
+    if (deps.notifyBroker !== undefined) {
+      notifyMinBrokerIdChanges({
+        routeInfoManager: routes,
+        send: deps.notifyBroker,
+        version: line.version,
+        logger: deps.logger,
+      });
+    }
 
     const tables = [
       kvConfigHandlers({
         kvConfigManager: kv,
+        line,
         onOrderTopicConfChanged: (topic) => {
           this.routeCache.invalidateTopic(topic);
         },
       }),
-      brokerHandlers({ routeInfoManager: routes, kvConfigManager: kv, config }),
+      brokerHandlers({ routeInfoManager: routes, kvConfigManager: kv, config, line }),
       routeHandlers({
         routeInfoManager: routes,
+        line,
         kvConfigManager: kv,
         config,
         clock: deps.clock,
         routeCache: this.routeCache,
       }),
-      topicListHandlers({ routeInfoManager: routes, config }),
+      topicListHandlers({ routeInfoManager: routes, config, line }),
       namesrvConfigHandlers({
         config: deps.config,
+        line,
         persistConfig: (text) => {
           deps.persistConfig(text);
         },
@@ -146,6 +170,7 @@ export class Dispatcher {
     return createResponse(request, {
       code: ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
       remark: ` request type ${request.code} not supported`,
+      version: this.line.version,
     });
   }
 
@@ -189,6 +214,7 @@ export class Dispatcher {
     return createResponse(request, {
       code: ResponseCode.SYSTEM_ERROR,
       remark: isHeaderError ? err.message : describeError(err),
+      version: this.line.version,
     });
   }
 }

@@ -16,16 +16,18 @@ import type { RemotingCommand } from '@ns/protocol';
 import type { HandlerTable } from './handler.js';
 import type { KVConfigStore } from './deps.js';
 import { optionalString } from './header-fields.js';
-import { fail, ok, withHeader } from './responses.js';
+import type { JavaLineProfile } from './java-line.js';
 
 export interface KvConfigHandlerDeps {
   kvConfigManager: KVConfigStore;
+  line: JavaLineProfile;
   /** Called after an ORDER_TOPIC_CONFIG entry changed: routes embed it as `orderTopicConf`. */
   onOrderTopicConfChanged(topic: string): void;
 }
 
 export function kvConfigHandlers(deps: KvConfigHandlerDeps): HandlerTable {
   const kv = deps.kvConfigManager;
+  const { ok, fail, withHeader } = deps.line.respond;
 
   function putKVConfig(request: RemotingCommand): RemotingCommand {
     const ext = request.extFields;

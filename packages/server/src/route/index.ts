@@ -10,6 +10,8 @@ export type {
   ConnectionId,
   KVNamespaceLookup,
   ManagerLogger,
+  MinBrokerIdChange,
+  MinBrokerIdChangeListener,
   QueryDataVersionResult,
   RegisterBrokerRequest,
   LazyRegisterBody,

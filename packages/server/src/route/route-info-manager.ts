@@ -27,6 +27,10 @@
  * recorded when a value is rewritten unchanged, so a periodic re-registration fires nothing.
  */
 import {
+  JavaHashTable,
+  javaConcurrentHashMapTableSize,
+  javaStringHashCode,
+  javaStringHashOrder,
   MASTER_ID,
   ORDER_TOPIC_CONFIG_NAMESPACE,
   Perm,
@@ -35,6 +39,7 @@ import {
 } from '@ns/protocol';
 import type {
   BrokerData,
+  JavaLine,
   BrokerMemberGroup,
   ClusterInfo,
   DataVersion,
@@ -48,6 +53,7 @@ import { liveKey } from './broker-live-info.js';
 import type { BrokerLiveInfo } from './broker-live-info.js';
 import { dataVersionEquals, emptyDataVersion } from './data-version.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
+import { minBrokerIdChangeOnJoin, minBrokerIdChangeOnLeave } from './min-broker-id-change.js';
 import { newQueueData, queueDataEquals } from './queue-data.js';
 import type {
   BrokerIdentity,
@@ -56,6 +62,8 @@ import type {
   ConnectionId,
   KVNamespaceLookup,
   ManagerLogger,
+  MinBrokerIdChange,
+  MinBrokerIdChangeListener,
   QueryDataVersionResult,
   RegisterBrokerRequest,
   RemovedBroker,
@@ -101,6 +109,12 @@ export class RouteInfoManager {
     Map<string, TopicQueueMappingInfo>
   >();
   private readonly brokerNameTopics = new Map<string, Set<string>>();
+  /**
+   * The topic table's keys as the Java table of `javaLine` holds them (4.9: `new HashMap<>(1024)`;
+   * 5.x: `new ConcurrentHashMap<>(1024)`, whose growth reorders chains), updated on every topic
+   * added or removed, so the topic lists come out in Java's iteration order at any size.
+   */
+  private readonly topicOrder: JavaHashTable<string>;
   private readonly connectionBrokers = new Map<ConnectionId, Set<string>>();
   private queueEntryCount = 0;
   /**
@@ -116,11 +130,15 @@ export class RouteInfoManager {
 
   private readonly changedTopics = new Set<string>();
   private readonly listeners = new Set<RouteChangeListener>();
+  private readonly minBrokerIdChanges: MinBrokerIdChange[] = [];
+  private readonly minBrokerIdListeners = new Set<MinBrokerIdChangeListener>();
 
   private readonly clock: Clock;
   private readonly log: ManagerLogger;
   private readonly kvLookup: KVNamespaceLookup | null;
   private readonly supportActingMaster: boolean;
+  private readonly notifyMinBrokerIdChanged: boolean;
+  private readonly javaLine: JavaLine;
   private deleteTopicWithBrokerRegistration: boolean;
   private readonly defaultHeartbeatTimeoutMillis: number;
   private readonly rejectFirstSingleTopicRegistration: boolean;
@@ -130,8 +148,18 @@ export class RouteInfoManager {
     this.log = deps.logger ?? NOOP_LOGGER;
     this.kvLookup = deps.kvLookup ?? null;
     this.supportActingMaster = options.supportActingMaster ?? false;
+    this.notifyMinBrokerIdChanged = options.notifyMinBrokerIdChanged ?? false;
     this.deleteTopicWithBrokerRegistration = options.deleteTopicWithBrokerRegistration ?? false;
     this.rejectFirstSingleTopicRegistration = options.rejectFirstSingleTopicRegistration ?? false;
+    this.javaLine = options.javaLine ?? '5.x';
+    this.topicOrder =
+      this.javaLine === '4.9'
+        ? new JavaHashTable('HashMap', javaStringHashCode, 1024)
+        : new JavaHashTable(
+            'ConcurrentHashMap',
+            javaStringHashCode,
+            javaConcurrentHashMapTableSize(1024),
+          );
     const timeout = options.defaultHeartbeatTimeoutMillis ?? DEFAULT_BROKER_CHANNEL_EXPIRED_TIME;
     if (!Number.isSafeInteger(timeout) || timeout <= 0) {
       throw new RangeError(
@@ -150,6 +178,15 @@ export class RouteInfoManager {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * [5.x] Subscribes to changes of a broker group's smallest id (only reported with the option
+   * `notifyMinBrokerIdChanged`); returns the unsubscribe function.
+   */
+  onMinBrokerIdChanged(listener: MinBrokerIdChangeListener): () => void {
+    this.minBrokerIdListeners.add(listener);
+    return () => this.minBrokerIdListeners.delete(listener);
+  }
+
   private markTopic(topic: string): void {
     this.changedTopics.add(topic);
   }
@@ -161,6 +198,7 @@ export class RouteInfoManager {
   }
 
   private flushChanges(): void {
+    if (this.minBrokerIdChanges.length > 0) this.flushMinBrokerIdChanges();
     if (this.changedTopics.size === 0) return;
     if (this.listeners.size === 0) {
       this.changedTopics.clear();
@@ -174,6 +212,19 @@ export class RouteInfoManager {
       } catch (err) {
         // A cache bug must not break the registry (or skip the other listeners).
         this.log.error({ err }, 'route change listener threw');
+      }
+    }
+  }
+
+  private flushMinBrokerIdChanges(): void {
+    const changes = this.minBrokerIdChanges.splice(0);
+    for (const change of changes) {
+      for (const listener of this.minBrokerIdListeners) {
+        try {
+          listener(change);
+        } catch (err) {
+          this.log.error({ err }, 'min broker id listener threw');
+        }
       }
     }
   }
@@ -193,6 +244,7 @@ export class RouteInfoManager {
     if (byBroker === undefined) {
       byBroker = new Map();
       this.topicQueueTable.set(topic, byBroker);
+      this.topicOrder.add(topic);
       this.newTopicCount++;
       if (this.debugTopics) this.log.debug({ topic, brokerName }, 'new topic registered');
     }
@@ -228,7 +280,10 @@ export class RouteInfoManager {
       topics.delete(topic);
       if (topics.size === 0) this.brokerNameTopics.delete(brokerName);
     }
-    if (byBroker.size === 0) this.topicQueueTable.delete(topic);
+    if (byBroker.size === 0) {
+      this.topicQueueTable.delete(topic);
+      this.topicOrder.delete(topic);
+    }
     this.markTopic(topic);
   }
 
@@ -285,6 +340,7 @@ export class RouteInfoManager {
   ): boolean {
     const group = this.brokerAddrTable.get(brokerName);
     if (group === undefined) return false;
+    const minBefore = minKey(group.brokerAddrs);
     let removed = false;
     if (brokerId !== null) {
       if (group.brokerAddrs.get(brokerId) === brokerAddr)
@@ -307,13 +363,21 @@ export class RouteInfoManager {
       }
       this.removeAllQueueDataOf(brokerName);
       this.log.info({ brokerName }, 'broker name removed');
-    } else if (
-      this.supportActingMaster &&
-      group.enableActingMaster &&
-      !group.brokerAddrs.has(MASTER_ID)
-    ) {
+      return true;
+    }
+    if (this.supportActingMaster && group.enableActingMaster && !group.brokerAddrs.has(MASTER_ID)) {
       // Java 5.x unregister: a reduced group left without master loses write permission.
       this.rewritePerm(brokerName, (p) => p & ~Perm.WRITE);
+    }
+    // Java 5.x notifies a reduced group whose smallest member left, if it asked for acting master.
+    if (
+      this.notifyMinBrokerIdChanged &&
+      group.enableActingMaster &&
+      !group.brokerAddrs.has(minBefore)
+    ) {
+      this.minBrokerIdChanges.push(
+        minBrokerIdChangeOnLeave(brokerName, group.brokerAddrs, brokerAddr),
+      );
     }
     return true;
   }
@@ -451,6 +515,9 @@ export class RouteInfoManager {
       group.zoneName = zoneName;
       this.markBrokerName(brokerName);
     }
+
+    // Java 5.x: the registration lowers the group's smallest id (an empty group counts as 0).
+    const minIdLowered = group.brokerAddrs.size > 0 && brokerId < minKey(group.brokerAddrs);
 
     // 3. Role switch: one address owns one id, so the new id replaces the old one.
     for (const [id, addr] of group.brokerAddrs) {
@@ -616,6 +683,11 @@ export class RouteInfoManager {
           result.haServerAddr = masterLive.haServerAddr;
         }
       }
+    }
+    if (minIdLowered && this.notifyMinBrokerIdChanged) {
+      this.minBrokerIdChanges.push(
+        minBrokerIdChangeOnJoin(brokerName, group.brokerAddrs, req.haServerAddr),
+      );
     }
     return result;
   }
@@ -790,7 +862,7 @@ export class RouteInfoManager {
       queueDatas.push(qd);
       const group = this.brokerAddrTable.get(brokerName);
       if (group === undefined) continue;
-      brokerDatas.push(toBrokerData(group));
+      brokerDatas.push(this.toBrokerData(group));
       if (hasFilters) {
         for (const addr of group.brokerAddrs.values()) {
           const servers = this.filterServerTable.get(liveKey(group.cluster, addr));
@@ -882,20 +954,29 @@ export class RouteInfoManager {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // List queries (arrays/Maps in insertion order; the encoder applies Java hash order)
+  // List queries. Topic lists come in the order Java adds them to its TopicList (the handler
+  // reproduces the set it adds them to); the other tables in insertion order (the encoders apply
+  // Java hash order).
 
+  /** Every topic, in the Java topic table's iteration order. */
   getAllTopicList(): string[] {
-    return [...this.topicQueueTable.keys()];
+    return this.topicOrder.keys();
   }
 
-  /** Topics having QueueData on any broker name of the cluster; unknown cluster → []. */
+  /**
+   * Topics having QueueData on any broker name of the cluster, in the order Java adds them: for
+   * each broker name of the cluster (its `HashSet` order), the topics hosting it in table order;
+   * a topic already added is not repeated. Unknown cluster → [].
+   */
   getTopicsByCluster(clusterName: string): string[] {
     const names = this.clusterAddrTable.get(clusterName);
     if (names === undefined) return [];
+    const tableOrder = this.topicOrder.keys();
     const topics = new Set<string>();
-    for (const brokerName of names) {
+    for (const brokerName of javaStringHashOrder([...names])) {
       const hosted = this.brokerNameTopics.get(brokerName);
-      if (hosted !== undefined) for (const t of hosted) topics.add(t);
+      if (hosted === undefined) continue;
+      for (const t of tableOrder) if (hosted.has(t)) topics.add(t);
     }
     return [...topics];
   }
@@ -935,11 +1016,11 @@ export class RouteInfoManager {
     );
   }
 
-  // Java looks at the first QueueData of the topic's HashMap; we reproduce that order.
+  // Java walks the topic table and looks at the first QueueData of each topic's HashMap.
   private topicsWhereFirstQueueData(test: (topicSysFlag: number) => boolean): string[] {
     const out: string[] = [];
-    for (const [topic, byBroker] of this.topicQueueTable) {
-      const first = javaHashMapFirstValue(byBroker);
+    for (const topic of this.topicOrder.keys()) {
+      const first = javaHashMapFirstValue(this.topicQueueTable.get(topic)!);
       if (first !== undefined && test(first.topicSysFlag)) out.push(topic);
     }
     return out;
@@ -949,7 +1030,7 @@ export class RouteInfoManager {
   getAllClusterInfo(): ClusterInfo {
     const brokerAddrTable = new Map<string, BrokerData>();
     for (const [name, group] of this.brokerAddrTable)
-      brokerAddrTable.set(name, toBrokerData(group));
+      brokerAddrTable.set(name, this.toBrokerData(group));
     const clusterAddrTable = new Map<string, string[]>();
     for (const [cluster, names] of this.clusterAddrTable) clusterAddrTable.set(cluster, [...names]);
     return { brokerAddrTable, clusterAddrTable };
@@ -988,6 +1069,24 @@ export class RouteInfoManager {
     return out;
   }
 
+  /**
+   * The public BrokerData of a group (a copy). 5.x's BrokerData has a `boolean enableActingMaster`
+   * (always in its JSON); 4.9's has no such field, so it is set only when true there (4.9.7
+   * bytes stay equal for every broker that does not ask for acting master).
+   */
+  private toBrokerData(group: BrokerGroup): BrokerData {
+    const bd: BrokerData = {
+      cluster: group.cluster,
+      brokerName: group.brokerName,
+      brokerAddrs: new Map(group.brokerAddrs),
+    };
+    if (this.javaLine === '5.x' || group.enableActingMaster) {
+      bd.enableActingMaster = group.enableActingMaster;
+    }
+    if (group.zoneName !== null) bd.zoneName = group.zoneName;
+    return bd;
+  }
+
   getCounts(): RouteCounts {
     return {
       clusters: this.clusterAddrTable.size,
@@ -997,18 +1096,6 @@ export class RouteInfoManager {
       queueEntries: this.queueEntryCount,
     };
   }
-}
-
-function toBrokerData(group: BrokerGroup): BrokerData {
-  const bd: BrokerData = {
-    cluster: group.cluster,
-    brokerName: group.brokerName,
-    brokerAddrs: new Map(group.brokerAddrs),
-  };
-  // BrokerData.enableActingMaster is written only when true (4.9 goldens stay byte-equal).
-  if (group.enableActingMaster) bd.enableActingMaster = true;
-  if (group.zoneName !== null) bd.zoneName = group.zoneName;
-  return bd;
 }
 
 function minKey(m: ReadonlyMap<number, unknown>): number {
