@@ -25,12 +25,15 @@ describe('UPDATE_NAMESRV_CONFIG (318)', () => {
     expect(h.persisted).toHaveLength(0);
   });
 
-  it('refuses config paths with NO_PERMISSION "Can not update config path" (4.9.7)', () => {
-    const h = createHarness();
+  it.each([
+    ['5.x', 'Can not update config in black list.'],
+    ['4.9', 'Can not update config path'],
+  ] as const)('refuses config paths with NO_PERMISSION, remark of Java %s', (line, remark) => {
+    const h = createHarness({ config: { compatibilityLine: line } });
     const before = h.config();
     const res = h.send(318, { body: 'kvConfigPath=/tmp/not-allowed.json\n' });
     expect(res.code).toBe(ResponseCode.NO_PERMISSION);
-    expect(res.remark).toBe('Can not update config path');
+    expect(res.remark).toBe(remark);
     expect(h.config()).toBe(before);
     expect(h.persisted).toHaveLength(0);
   });

@@ -203,10 +203,8 @@ const NOTIFY_MIN_BROKER_ID_CHANGE: HeaderSpec = {
 export function decodeNotifyMinBrokerIdChangeRequestHeader(
   ext: Ext,
 ): NotifyMinBrokerIdChangeRequestHeader {
-  return decodeHeader(
-    NOTIFY_MIN_BROKER_ID_CHANGE,
-    ext,
-  ) as unknown as NotifyMinBrokerIdChangeRequestHeader;
+  // Every field is optional, so the decoded record is already a valid header.
+  return decodeHeader(NOTIFY_MIN_BROKER_ID_CHANGE, ext);
 }
 export function encodeNotifyMinBrokerIdChangeRequestHeader(
   h: NotifyMinBrokerIdChangeRequestHeader,

@@ -11,9 +11,10 @@ import { loadConfig } from './load-config.js';
 import type { NamesrvConfig } from './schema.js';
 
 const FIXTURES = new URL('../../../../../shared/fixtures/rocketmq-4.9.7/', import.meta.url);
+const FIXTURES_5_3_3 = new URL('../../../../fixtures/rocketmq-5.3.3/', import.meta.url);
 
-function fixtureBody(name: string): Buffer {
-  const frame = Buffer.from(readFileSync(new URL(name, FIXTURES), 'utf8').trim(), 'hex');
+function fixtureBody(name: string, set: URL = FIXTURES): Buffer {
+  const frame = Buffer.from(readFileSync(new URL(name, set), 'utf8').trim(), 'hex');
   const headerLength = frame.readUInt32BE(4) & 0xffffff;
   return frame.subarray(8 + headerLength);
 }
@@ -42,12 +43,22 @@ describe('applyConfigUpdate', () => {
     expect({ ...result.config, orderMessageEnable: false }).toEqual({ ...current });
   });
 
-  it('answers the 4.9.7 remark for a path key (fixture update-namesrv-config-forbidden)', () => {
+  it('answers the 4.9.7 remark for a path key under compatibilityLine=4.9 (its fixture)', () => {
     const result = applyConfigUpdate(
-      config(),
+      config(['--compatibilityLine=4.9']),
       decodePropertiesBody(fixtureBody('update-namesrv-config-forbidden.request.hex')),
     );
     expect(result).toEqual({ kind: 'denied', remark: 'Can not update config path' });
+  });
+
+  it('answers the 5.3.3 remark for a path key under compatibilityLine=5.x (its fixture)', () => {
+    const result = applyConfigUpdate(
+      config(),
+      decodePropertiesBody(
+        fixtureBody('update-namesrv-config-forbidden.request.hex', FIXTURES_5_3_3),
+      ),
+    );
+    expect(result).toEqual({ kind: 'denied', remark: 'Can not update config in black list.' });
   });
 
   it('applies several live keys at once and reports only real changes', () => {
@@ -99,8 +110,11 @@ describe('applyConfigUpdate', () => {
     });
     expect(applyConfigUpdate(current, props('configStorePath=/tmp/x\n'))).toEqual({
       kind: 'denied',
-      remark: REMARK_CONFIG_PATH,
+      remark: REMARK_BLACK_LIST,
     });
+    expect(
+      applyConfigUpdate(config(['--compatibilityLine=4.9']), props('configStorePath=/tmp/x\n')),
+    ).toEqual({ kind: 'denied', remark: REMARK_CONFIG_PATH });
     const huge = props(Array.from({ length: 50 }, (_, i) => `k${i}=1`).join('\n'));
     const denied = applyConfigUpdate(current, huge);
     expect(denied).toEqual({
@@ -150,12 +164,16 @@ describe('published attacks are denied and change nothing', () => {
   const VULHUB_ATTACK_NAMESRV =
     'configStorePath=/tmp/success\nproductEnvName=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n';
 
+  // Remarks of Java 5.x / 4.9; either way nothing changes.
   it.each([
-    ['CVE-2023-37582', CVE_2023_37582, REMARK_CONFIG_PATH],
-    ['CVE-2023-33246', CVE_2023_33246, REMARK_BLACK_LIST],
-    ['vulhub AttackNamesrv', VULHUB_ATTACK_NAMESRV, REMARK_CONFIG_PATH],
-  ])('%s', (_name, body, remark) => {
-    const current = config();
+    ['CVE-2023-37582', CVE_2023_37582, '5.x', REMARK_BLACK_LIST],
+    ['CVE-2023-37582', CVE_2023_37582, '4.9', REMARK_CONFIG_PATH],
+    ['CVE-2023-33246', CVE_2023_33246, '5.x', REMARK_BLACK_LIST],
+    ['CVE-2023-33246', CVE_2023_33246, '4.9', REMARK_BLACK_LIST],
+    ['vulhub AttackNamesrv', VULHUB_ATTACK_NAMESRV, '5.x', REMARK_BLACK_LIST],
+    ['vulhub AttackNamesrv', VULHUB_ATTACK_NAMESRV, '4.9', REMARK_CONFIG_PATH],
+  ])('%s (compatibilityLine=%s)', (_name, body, line, remark) => {
+    const current = config([`--compatibilityLine=${line}`]);
     const snapshot = { ...current };
     const parsed = props(body);
     expect(parsed.size).toBeGreaterThanOrEqual(2);

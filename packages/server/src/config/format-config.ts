@@ -8,22 +8,27 @@
  * `formatJavaConfigProperties`). Strings that mean "unset" (Java null, e.g. an absent
  * rocketmqHome) are skipped.
  */
-import { formatProperties, javaHashTableOrder, javaStringHashCode } from '@ns/protocol';
+import {
+  formatProperties,
+  JavaHashTable,
+  javaConcurrentHashMapTableSize,
+  javaHashTableOrder,
+  javaStringHashCode,
+} from '@ns/protocol';
 import type { JavaLine } from '@ns/protocol';
 import { CONFIG_KEYS, specOf } from './schema.js';
 import type { ConfigKey, NamesrvConfig } from './schema.js';
 
 const SORTED_KEYS = [...CONFIG_KEYS].sort();
 
+/** Java leaves null fields out; an "unset" string is our null. */
+function isSet(config: NamesrvConfig, key: ConfigKey): boolean {
+  const spec = specOf(key);
+  return !(spec.kind === 'string' && spec.emptyIsUnset && config[key] === '');
+}
+
 function entriesOf(config: NamesrvConfig, keys: readonly ConfigKey[]): [string, string][] {
-  const entries: [string, string][] = [];
-  for (const key of keys) {
-    const value = config[key];
-    const spec = specOf(key);
-    if (spec.kind === 'string' && spec.emptyIsUnset && value === '') continue;
-    entries.push([key, String(value)]);
-  }
-  return entries;
+  return keys.filter((k) => isSet(config, k)).map((k) => [k, String(config[k])]);
 }
 
 /** `key=value\n` lines sorted by key; every line, the last one too, ends in `\n`. */
@@ -31,29 +36,61 @@ export function formatConfigProperties(config: NamesrvConfig): string {
   return formatProperties(entriesOf(config, SORTED_KEYS));
 }
 
-/**
- * The keys a Java NameServer of each line reports (the fields of its NamesrvConfig and
- * NettyServerConfig), in its order:
- * - 5.x (5.3.3): all 40, sorted by key;
- * - 4.9 (4.9.7): the 20 that 4.9.7 has, in the iteration order of the `java.util.Properties`
- *   they are collected in (a `ConcurrentHashMap` on JDK 9+, filled field by field in declaration
- *   order, NamesrvConfig first; the same as the 4.9.7 fixture get-namesrv-config).
- */
-const JAVA_CONFIG_KEYS: Readonly<Record<JavaLine, readonly ConfigKey[]>> = (() => {
-  const java = CONFIG_KEYS.filter((k) => specOf(k).origin !== 'nameserver-ts');
-  const in49 = java.filter((k) => specOf(k).javaSince === null);
+/** The keys of the Java config classes of a line, each class in field declaration order. */
+const JAVA_CONFIG_CLASSES: Readonly<Record<JavaLine, readonly (readonly ConfigKey[])[]>> = (() => {
+  const ofClass = (origin: string, line: JavaLine) =>
+    CONFIG_KEYS.filter(
+      (k) => specOf(k).origin === origin && (line === '5.x' || specOf(k).javaSince === null),
+    );
   return Object.freeze({
-    '5.x': Object.freeze([...java].sort()),
-    '4.9': Object.freeze(javaHashTableOrder('ConcurrentHashMap', in49, javaStringHashCode)),
+    '5.x': [ofClass('NamesrvConfig', '5.x'), ofClass('NettyServerConfig', '5.x')],
+    '4.9': [ofClass('NamesrvConfig', '4.9'), ofClass('NettyServerConfig', '4.9')],
   });
 })();
 
+/** `new Properties()` on JDK 9+: a `ConcurrentHashMap<>(8)`, 16 buckets. */
+const PROPERTIES_TABLE_SIZE = javaConcurrentHashMapTableSize(8);
+
 /**
- * The GET_NAMESRV_CONFIG body: the keys and order of the Java line `config.compatibilityLine`,
- * with our values. Our own keys (logLevel, httpPort, …) are not listed; `-p` shows them.
+ * Iteration order of 4.9.7's `Configuration.allConfigs` (a `java.util.Properties`): each config
+ * object becomes its own Properties, filled field by field (`MixAll.object2Properties`), which is
+ * then merged into allConfigs in its iteration order, NamesrvConfig first. Both grow the
+ * ConcurrentHashMap way, so two keys of one bucket can swap (serverOnewaySemaphoreValue before
+ * serverCallbackExecutorThreads in the 4.9.7 fixture get-namesrv-config).
+ */
+function propertiesOrder(classes: readonly (readonly ConfigKey[])[]): ConfigKey[] {
+  const all = new JavaHashTable<ConfigKey>(
+    'ConcurrentHashMap',
+    javaStringHashCode,
+    PROPERTIES_TABLE_SIZE,
+  );
+  for (const fields of classes) {
+    for (const k of javaHashTableOrder(
+      'ConcurrentHashMap',
+      fields,
+      javaStringHashCode,
+      PROPERTIES_TABLE_SIZE,
+    )) {
+      all.add(k);
+    }
+  }
+  return all.keys();
+}
+
+/**
+ * The GET_NAMESRV_CONFIG body: what a Java NameServer of `config.compatibilityLine` lists (every
+ * non-null field of its NamesrvConfig and NettyServerConfig), with our values:
+ * - 5.x (5.3.3): 40 keys, sorted;
+ * - 4.9 (4.9.7): its 20 keys, in its Properties order (see `propertiesOrder`).
+ * Our own keys (logLevel, httpPort, …) are not listed; `-p` shows them.
  */
 export function formatJavaConfigProperties(config: NamesrvConfig): string {
-  return formatProperties(entriesOf(config, JAVA_CONFIG_KEYS[config.compatibilityLine]));
+  const classes = JAVA_CONFIG_CLASSES[config.compatibilityLine].map((keys) =>
+    keys.filter((k) => isSet(config, k)),
+  );
+  const keys =
+    config.compatibilityLine === '5.x' ? classes.flat().sort() : propertiesOrder(classes);
+  return formatProperties(entriesOf(config, keys));
 }
 
 /**

@@ -12,20 +12,24 @@ import type { ExtFields, RemotingCommand } from '@ns/protocol';
 
 export interface Responders {
   /** SUCCESS, no header class, optional body (and remark, which Java sometimes leaves set). */
-  ok(request: RemotingCommand, body?: Buffer | null, remark?: string | null): RemotingCommand;
+  readonly ok: (
+    request: RemotingCommand,
+    body?: Buffer | null,
+    remark?: string | null,
+  ) => RemotingCommand;
   /** A response without a response-header class (no `extFields` key). */
-  fail(request: RemotingCommand, code: number, remark: string): RemotingCommand;
+  readonly fail: (request: RemotingCommand, code: number, remark: string) => RemotingCommand;
   /**
    * A response built from a Java response-header class: `extFields` is always present — the
    * header's fields as encoded by its codec (Java HashMap order), or `{}` when it has none set.
    */
-  withHeader(
+  readonly withHeader: (
     request: RemotingCommand,
     code: number,
     extFields?: ExtFields,
     remark?: string | null,
     body?: Buffer | null,
-  ): RemotingCommand;
+  ) => RemotingCommand;
 }
 
 /** The builders for responses stamped with `version`. */
