@@ -26,6 +26,7 @@ import type { NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
 import { RouteInfoManager } from './route/index.js';
 import type { Clock, RemovedBroker } from './route/index.js';
+import { OnewaySender } from './transport/oneway-sender.js';
 import { RemotingServer } from './transport/remoting-server.js';
 import { TransportError } from './transport/transport-error.js';
 import type { TransportMetrics } from './transport/types.js';
@@ -54,6 +55,8 @@ interface Running {
   routeInfoManager: RouteInfoManager;
   dispatcher: Dispatcher;
   transport: RemotingServer;
+  /** Requests the node sends to brokers (NOTIFY_MIN_BROKER_ID_CHANGE). */
+  brokerNotifier: OnewaySender;
   http: HttpAdminServer | null;
   address: NameServerAddress;
 }
@@ -133,6 +136,7 @@ export class NameServer {
         },
         {
           javaLine: config.compatibilityLine,
+          notifyMinBrokerIdChanged: config.notifyMinBrokerIdChanged,
           supportActingMaster: config.supportActingMaster,
           deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
           defaultHeartbeatTimeoutMillis: config.heartbeatTimeoutMillis,
@@ -141,7 +145,11 @@ export class NameServer {
           this.metrics.brokerRegistered();
         },
       );
+      const brokerNotifier = new OnewaySender({ logger: this.component('notify') });
       const dispatcher = new Dispatcher({
+        notifyBroker: (brokerAddr, command) => {
+          brokerNotifier.send(brokerAddr, command);
+        },
         routeInfoManager,
         kvConfigManager,
         config: this.configHolder,
@@ -176,6 +184,7 @@ export class NameServer {
         routeInfoManager,
         dispatcher,
         transport,
+        brokerNotifier,
         http: null,
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
       };
@@ -226,6 +235,7 @@ export class NameServer {
     const transportClosed = running?.transport.close(this.config.shutdownTimeoutMillis);
     for (const t of this.timers.splice(0)) clearInterval(t);
     await transportClosed;
+    await running?.brokerNotifier.close();
     await running?.http?.close();
     this.state = 'closed';
     if (wasRunning) this.logger.info({}, 'name server stopped');
