@@ -235,7 +235,7 @@ export const CONFIG_SCHEMA = {
     javaSince: '5.x',
     default: false,
     description:
-      'Send NOTIFY_MIN_BROKER_ID_CHANGE (905) to brokers when the min broker id changes.',
+      "Send NOTIFY_MIN_BROKER_ID_CHANGE (905), one-way, to a broker group's brokers (at each broker's address) when the group's smallest broker id changes, as brokers with enableSlaveActingMaster expect.",
   }),
   enableControllerInNamesrv: bool({
     origin: NS,
