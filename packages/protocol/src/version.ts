@@ -32,5 +32,9 @@ export const Version = {
   HIGHER_VERSION: 612,
 } as const;
 
-/** The version this implementation stamps on every command: we impersonate a 4.9.7 NameServer. */
+/**
+ * The default `version` of commands built here: V4_9_7, what our client and broker agent send
+ * (the agent registers as a 4.9.7 broker). The server stamps its Java line's version instead
+ * (`javaLineVersion`, config `compatibilityLine`).
+ */
 export const CURRENT_VERSION: number = Version.V4_9_7;
