@@ -67,6 +67,115 @@ describe('JavaHashTable', () => {
   });
 });
 
+/**
+ * A deliberately plain model of both tables (an array of chains, chains as arrays), written
+ * straight from the JDK sources, to check the compact implementation against.
+ */
+function referenceOrder<K>(
+  kind: 'HashMap' | 'ConcurrentHashMap',
+  hashCode: (key: K) => number,
+  ops: readonly (readonly [op: 'add' | 'delete', key: K])[],
+): { keys: K[]; capacity: number } {
+  const spread = (k: K) => {
+    const h = hashCode(k);
+    return h ^ (h >>> 16);
+  };
+  let bins: K[][] = Array.from({ length: 16 }, () => []);
+  let size = 0;
+  const grow = () => {
+    const n = bins.length;
+    const next: K[][] = Array.from({ length: n * 2 }, () => []);
+    bins.forEach((chain, i) => {
+      if (chain.length === 0) return;
+      if (kind === 'HashMap') {
+        for (const k of chain) next[(spread(k) & n) === 0 ? i : i + n]!.push(k);
+        return;
+      }
+      let runBit = spread(chain[0]!) & n;
+      let lastRun = 0;
+      chain.forEach((k, j) => {
+        if ((spread(k) & n) !== runBit) {
+          runBit = spread(k) & n;
+          lastRun = j;
+        }
+      });
+      const low = runBit === 0 ? chain.slice(lastRun) : [];
+      const high = runBit === 0 ? [] : chain.slice(lastRun);
+      for (const k of chain.slice(0, lastRun)) ((spread(k) & n) === 0 ? low : high).unshift(k);
+      next[i] = low;
+      next[i + n] = high;
+    });
+    bins = next;
+  };
+  for (const [op, key] of ops) {
+    const chain = bins[spread(key) & (bins.length - 1)]!;
+    const at = chain.indexOf(key);
+    if (op === 'delete') {
+      if (at >= 0) {
+        chain.splice(at, 1);
+        size--;
+      }
+      continue;
+    }
+    if (at >= 0) continue;
+    chain.push(key);
+    size++;
+    if (kind === 'HashMap' ? size > bins.length * 0.75 : size >= bins.length * 0.75) grow();
+  }
+  return { keys: bins.flat(), capacity: bins.length };
+}
+
+describe('JavaHashTable against a plain model of the JDK tables', () => {
+  function check<K>(
+    kind: 'HashMap' | 'ConcurrentHashMap',
+    hashCode: (key: K) => number,
+    ops: readonly (readonly ['add' | 'delete', K])[],
+  ): void {
+    const t = new JavaHashTable<K>(kind, hashCode);
+    for (const [o, k] of ops) {
+      if (o === 'add') t.add(k);
+      else t.delete(k);
+    }
+    const expected = referenceOrder(kind, hashCode, ops);
+    expect(t.keys()).toEqual(expected.keys);
+    expect(t.capacity).toBe(expected.capacity);
+    expect(t.size).toBe(expected.keys.length);
+  }
+  const opOf = <K>(key: fc.Arbitrary<K>) =>
+    fc.tuple(fc.constantFrom('add' as const, 'add' as const, 'delete' as const), key);
+
+  it.each(['HashMap', 'ConcurrentHashMap'] as const)(
+    '%s: adds and deletes of int keys crowding a few chains',
+    (kind) => {
+      // Integer.hashCode is the value: multiples of 16 (plus one) share a chain of the first
+      // table and split unevenly at each growth, so chain prefixes get reversed.
+      const crowded = fc.oneof(
+        fc.nat(15).map((i) => i * 16),
+        fc.nat(15).map((i) => i * 16 + 1),
+      );
+      fc.assert(
+        fc.property(fc.array(opOf(crowded), { minLength: 40, maxLength: 200 }), (ops) =>
+          check(kind, javaIntegerHashCode, ops),
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
+
+  it.each(['HashMap', 'ConcurrentHashMap'] as const)(
+    '%s: adds and deletes of short strings',
+    (kind) => {
+      fc.assert(
+        fc.property(
+          fc.array(opOf(fc.string({ maxLength: 3 })), { minLength: 40, maxLength: 400 }),
+          (ops) => check(kind, javaStringHashCode, ops),
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
+});
+
 describe('ConcurrentHashMap sizing (JDK 17)', () => {
   it('constructor table sizes of the NameServer and broker tables', () => {
     expect(javaConcurrentHashMapTableSize(1024)).toBe(2048);

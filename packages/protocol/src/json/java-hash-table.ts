@@ -57,14 +57,20 @@ export function javaConcurrentHashMapPutAllTableSize(
   return n;
 }
 
-interface Node<K> {
-  readonly key: K;
-  /** `spread(hashCode)`, as both tables store it. */
-  readonly hash: number;
-}
+const NONE = -1;
 
+/**
+ * The table is kept as parallel arrays (slot → key, spread hash, next slot; bucket → first slot)
+ * rather than one object per key: the route manager keeps one of these beside a topic table of
+ * tens of thousands of topics, so a key costs about 16 bytes plus its share of the buckets.
+ */
 export class JavaHashTable<K> {
-  private bins: (Node<K>[] | undefined)[];
+  private bins: Int32Array;
+  private keySlots: (K | undefined)[] = [];
+  private hashes = new Int32Array(16);
+  private nexts = new Int32Array(16);
+  /** Head of the chain of freed slots (linked through `nexts`). */
+  private free = NONE;
   private count = 0;
 
   /**
@@ -80,7 +86,7 @@ export class JavaHashTable<K> {
     if (capacity <= 0 || capacity > MAXIMUM_CAPACITY || (capacity & (capacity - 1)) !== 0) {
       throw new RangeError(`capacity must be a power of two, got ${capacity}`);
     }
-    this.bins = new Array<Node<K>[] | undefined>(capacity);
+    this.bins = new Int32Array(capacity).fill(NONE);
   }
 
   get size(): number {
@@ -92,17 +98,25 @@ export class JavaHashTable<K> {
   }
 
   has(key: K): boolean {
-    return this.indexIn(this.binOf(key), key) >= 0;
+    const hash = javaHashSpread(this.hashCode(key));
+    for (let s = this.bins[hash & (this.bins.length - 1)]!; s !== NONE; s = this.nexts[s]!) {
+      if (this.keySlots[s] === key) return true;
+    }
+    return false;
   }
 
   /** `put`/`add`: appends a new key at the tail of its chain, then grows as Java would. */
   add(key: K): void {
     const hash = javaHashSpread(this.hashCode(key));
-    const i = hash & (this.bins.length - 1);
-    let bin = this.bins[i];
-    if (bin === undefined) this.bins[i] = bin = [];
-    else if (this.indexIn(bin, key) >= 0) return;
-    bin.push({ key, hash });
+    const bin = hash & (this.bins.length - 1);
+    let last = NONE;
+    for (let s = this.bins[bin]!; s !== NONE; s = this.nexts[s]!) {
+      if (this.keySlots[s] === key) return;
+      last = s;
+    }
+    const slot = this.allocate(key, hash);
+    if (last === NONE) this.bins[bin] = slot;
+    else this.nexts[last] = slot;
     this.count++;
     if (this.kind === 'HashMap') {
       if (this.count > this.bins.length * 0.75) this.grow();
@@ -115,53 +129,90 @@ export class JavaHashTable<K> {
 
   /** `remove`: unlinks the key; the table keeps its size. */
   delete(key: K): boolean {
-    const bin = this.binOf(key);
-    const at = this.indexIn(bin, key);
-    if (at < 0) return false;
-    bin!.splice(at, 1);
-    this.count--;
-    return true;
+    const bin = javaHashSpread(this.hashCode(key)) & (this.bins.length - 1);
+    let prev = NONE;
+    for (let s = this.bins[bin]!; s !== NONE; prev = s, s = this.nexts[s]!) {
+      if (this.keySlots[s] !== key) continue;
+      if (prev === NONE) this.bins[bin] = this.nexts[s]!;
+      else this.nexts[prev] = this.nexts[s]!;
+      this.keySlots[s] = undefined;
+      this.nexts[s] = this.free;
+      this.free = s;
+      this.count--;
+      return true;
+    }
+    return false;
   }
 
   /** Keys in Java iteration order. */
   keys(): K[] {
-    const out: K[] = [];
-    for (const bin of this.bins) if (bin !== undefined) for (const n of bin) out.push(n.key);
+    const out = new Array<K>(this.count);
+    let i = 0;
+    for (let b = 0; b < this.bins.length; b++) {
+      for (let s = this.bins[b]!; s !== NONE; s = this.nexts[s]!) out[i++] = this.keySlots[s]!;
+    }
     return out;
   }
 
-  private binOf(key: K): Node<K>[] | undefined {
-    return this.bins[javaHashSpread(this.hashCode(key)) & (this.bins.length - 1)];
-  }
-
-  private indexIn(bin: Node<K>[] | undefined, key: K): number {
-    if (bin === undefined) return -1;
-    for (let i = 0; i < bin.length; i++) if (bin[i]!.key === key) return i;
-    return -1;
+  private allocate(key: K, hash: number): number {
+    let slot = this.free;
+    if (slot !== NONE) {
+      this.free = this.nexts[slot]!;
+      this.keySlots[slot] = key;
+    } else {
+      slot = this.keySlots.length;
+      this.keySlots.push(key);
+      if (slot >= this.hashes.length) {
+        const hashes = new Int32Array(this.hashes.length * 2);
+        hashes.set(this.hashes);
+        this.hashes = hashes;
+        const nexts = new Int32Array(this.nexts.length * 2);
+        nexts.set(this.nexts);
+        this.nexts = nexts;
+      }
+    }
+    this.hashes[slot] = hash;
+    this.nexts[slot] = NONE;
+    return slot;
   }
 
   /** Doubles the table; false at the maximum size. */
   private grow(): boolean {
     const n = this.bins.length;
     if (n >= MAXIMUM_CAPACITY) return false;
-    const next = new Array<Node<K>[] | undefined>(n * 2);
+    const next = new Int32Array(n * 2).fill(NONE);
+    const chain: number[] = [];
     for (let i = 0; i < n; i++) {
-      const bin = this.bins[i];
-      if (bin === undefined || bin.length === 0) continue;
-      const [low, high] = this.kind === 'HashMap' ? splitKeepingOrder(bin, n) : transfer(bin, n);
-      if (low.length > 0) next[i] = low;
-      if (high.length > 0) next[i + n] = high;
+      chain.length = 0;
+      for (let s = this.bins[i]!; s !== NONE; s = this.nexts[s]!) chain.push(s);
+      if (chain.length === 0) continue;
+      const [low, high] =
+        this.kind === 'HashMap'
+          ? splitKeepingOrder(chain, this.hashes, n)
+          : transfer(chain, this.hashes, n);
+      next[i] = this.link(low);
+      next[i + n] = this.link(high);
     }
     this.bins = next;
     return true;
   }
+
+  /** Chains `slots` in order; returns the head. */
+  private link(slots: readonly number[]): number {
+    for (let j = 0; j < slots.length; j++) this.nexts[slots[j]!] = slots[j + 1] ?? NONE;
+    return slots[0] ?? NONE;
+  }
 }
 
 /** `HashMap.resize()`: low and high chains in their original relative order. */
-function splitKeepingOrder<K>(bin: readonly Node<K>[], n: number): [Node<K>[], Node<K>[]] {
-  const low: Node<K>[] = [];
-  const high: Node<K>[] = [];
-  for (const node of bin) ((node.hash & n) === 0 ? low : high).push(node);
+function splitKeepingOrder(
+  chain: readonly number[],
+  hashes: Int32Array,
+  n: number,
+): [number[], number[]] {
+  const low: number[] = [];
+  const high: number[] = [];
+  for (const s of chain) ((hashes[s]! & n) === 0 ? low : high).push(s);
   return [low, high];
 }
 
@@ -169,22 +220,22 @@ function splitKeepingOrder<K>(bin: readonly Node<K>[], n: number): [Node<K>[], N
  * `ConcurrentHashMap.transfer()` for one linked bin: the tail run whose nodes share their new
  * half stays as it is; each node before it is pushed onto the front of its half's chain.
  */
-function transfer<K>(bin: readonly Node<K>[], n: number): [Node<K>[], Node<K>[]] {
-  let runBit = bin[0]!.hash & n;
+function transfer(chain: readonly number[], hashes: Int32Array, n: number): [number[], number[]] {
+  let runBit = hashes[chain[0]!]! & n;
   let lastRun = 0;
-  for (let j = 1; j < bin.length; j++) {
-    const b = bin[j]!.hash & n;
+  for (let j = 1; j < chain.length; j++) {
+    const b = hashes[chain[j]!]! & n;
     if (b !== runBit) {
       runBit = b;
       lastRun = j;
     }
   }
-  const tail = bin.slice(lastRun);
-  const low: Node<K>[] = runBit === 0 ? tail : [];
-  const high: Node<K>[] = runBit === 0 ? [] : tail;
+  const tail = chain.slice(lastRun);
+  const low: number[] = runBit === 0 ? tail : [];
+  const high: number[] = runBit === 0 ? [] : tail;
   for (let j = 0; j < lastRun; j++) {
-    const node = bin[j]!;
-    ((node.hash & n) === 0 ? low : high).unshift(node);
+    const s = chain[j]!;
+    ((hashes[s]! & n) === 0 ? low : high).unshift(s);
   }
   return [low, high];
 }
