@@ -614,8 +614,8 @@ describe('RouteInfoManager write permission, delete, register topic', () => {
 });
 
 describe('RouteInfoManager acting master (5.x)', () => {
-  function actingSetup(supportActingMaster: boolean) {
-    const s = setup({ supportActingMaster });
+  function actingSetup(supportActingMaster: boolean, javaLine: '5.x' | '4.9' = '5.x') {
+    const s = setup({ supportActingMaster, javaLine });
     s.rim.registerBroker(req({ enableActingMaster: true }));
     s.rim.registerBroker(req({ ...SLAVE, enableActingMaster: true }));
     s.rim.registerBroker(
@@ -672,8 +672,38 @@ describe('RouteInfoManager acting master (5.x)', () => {
     expect(route.brokerDatas[0]!.brokerAddrs.has(0)).toBe(false);
   });
 
-  it('does nothing of the sort when supportActingMaster is off', () => {
+  it('5.x without supportActingMaster: the prime slave still updates routes, write cleared, but no acting view', () => {
+    // Java 5.3.3 applies prime-slave topics and wipes the write bit of a master-less group
+    // whatever supportActingMaster says; only pickupTopicRouteData's rewrite depends on it.
     const { rim } = actingSetup(false);
+    rim.onConnectionClosed(1);
+    const route = rim.pickupTopicRouteData('TopicA')!;
+    expect(route.queueDatas[0]!.perm).toBe(4);
+    expect(route.brokerDatas[0]!.brokerAddrs.has(0)).toBe(false);
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        enableActingMaster: true,
+        topicConfigWrapper: wrapper(V2, [topic('TopicC')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicC')!.queueDatas[0]!.perm).toBe(4);
+  });
+
+  it('5.x: a prime slave that did not ask for acting master registers its topics as they are', () => {
+    const { rim } = setup();
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        enableActingMaster: false,
+        topicConfigWrapper: wrapper(V1, [topic('TopicC')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicC')!.queueDatas[0]!.perm).toBe(6);
+  });
+
+  it('4.9 without supportActingMaster: none of it', () => {
+    const { rim } = actingSetup(false, '4.9');
     rim.onConnectionClosed(1);
     const route = rim.pickupTopicRouteData('TopicA')!;
     expect(route.queueDatas[0]!.perm).toBe(6);

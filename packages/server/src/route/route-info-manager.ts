@@ -137,6 +137,12 @@ export class RouteInfoManager {
   private readonly log: ManagerLogger;
   private readonly kvLookup: KVNamespaceLookup | null;
   private readonly supportActingMaster: boolean;
+  /**
+   * Java 5.x: a prime slave's registration applies its topics, and a group left without master
+   * loses write permission, whether or not supportActingMaster is set (only the route's acting
+   * master view needs it). 4.9 has neither; on that line they come with supportActingMaster.
+   */
+  private readonly primeSlaveRules: boolean;
   private readonly notifyMinBrokerIdChanged: boolean;
   private readonly javaLine: JavaLine;
   private deleteTopicWithBrokerRegistration: boolean;
@@ -152,6 +158,7 @@ export class RouteInfoManager {
     this.deleteTopicWithBrokerRegistration = options.deleteTopicWithBrokerRegistration ?? false;
     this.rejectFirstSingleTopicRegistration = options.rejectFirstSingleTopicRegistration ?? false;
     this.javaLine = options.javaLine ?? '5.x';
+    this.primeSlaveRules = this.javaLine === '5.x' || this.supportActingMaster;
     this.topicOrder =
       this.javaLine === '4.9'
         ? new JavaHashTable('HashMap', javaStringHashCode, 1024)
@@ -365,7 +372,7 @@ export class RouteInfoManager {
       this.log.info({ brokerName }, 'broker name removed');
       return true;
     }
-    if (this.supportActingMaster && group.enableActingMaster && !group.brokerAddrs.has(MASTER_ID)) {
+    if (this.primeSlaveRules && group.enableActingMaster && !group.brokerAddrs.has(MASTER_ID)) {
       // Java 5.x unregister: a reduced group left without master loses write permission.
       this.rewritePerm(brokerName, (p) => p & ~Perm.WRITE);
     }
@@ -552,13 +559,14 @@ export class RouteInfoManager {
       if (oldAddr === undefined || oldAddr === '') registerFirst = true;
     }
 
-    // 5. topics: masters, and (5.x, only with supportActingMaster here) the prime slave.
+    // 5. topics: masters, and (5.x, see primeSlaveRules) the prime slave: a 5.x broker with the
+    // smallest id of a group that has no master.
     const live = this.brokerLiveTable.get(key);
     const isMaster = brokerId === MASTER_ID;
     const isPrimeSlave =
       !isMaster &&
       !isOldVersionBroker &&
-      this.supportActingMaster &&
+      this.primeSlaveRules &&
       brokerId === minKey(group.brokerAddrs);
     if (topicTable !== null && (isMaster || isPrimeSlave)) {
       topicsApplied = true;
@@ -578,8 +586,9 @@ export class RouteInfoManager {
           }
         }
       }
-      // Java 5.x wipes PERM_WRITE of a prime slave's topics: it cannot take writes.
-      const permMask = isPrimeSlave ? ~Perm.WRITE : -1;
+      // Java 5.x wipes PERM_WRITE of a prime slave's topics when it asked for acting master: it
+      // cannot take writes (without acting master they keep the broker's perm, as in Java).
+      const permMask = isPrimeSlave && group.enableActingMaster ? ~Perm.WRITE : -1;
       for (const tc of topicTable.values()) {
         const topic = tc.topicName;
         if (!applyAll) {
