@@ -207,6 +207,8 @@ export function expectedRoute(brokers: readonly BrokerSpec[]): TopicRouteData {
       cluster: brokers.find((b) => b.brokerName === brokerName)!.clusterName,
       brokerName,
       brokerAddrs,
+      // The node answers as Java 5.x by default (compatibilityLine), whose BrokerData has it.
+      enableActingMaster: false,
     })),
     queueDatas: [...groups.keys()].map((brokerName) => ({
       brokerName,

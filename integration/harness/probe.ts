@@ -21,6 +21,8 @@ export interface WireBrokerData {
   cluster: string;
   brokerName: string;
   brokerAddrs: Record<string, string>;
+  /** Java 5.x BrokerData (compatibilityLine=5.x); absent from a 4.9 node's. */
+  enableActingMaster?: boolean;
 }
 export interface WireTopicRouteData {
   orderTopicConf?: string;

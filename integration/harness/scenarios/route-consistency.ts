@@ -117,10 +117,12 @@ function expectedRoute(plan: ClusterPlan, topic: string): WireTopicRouteData {
       perm: 6,
       topicSysFlag: 0,
     })),
+    // The nodes answer as Java 5.x (compatibilityLine default): BrokerData has enableActingMaster.
     brokerDatas: groups.map((g) => ({
       cluster: g.clusterName,
       brokerName: g.brokerName,
       brokerAddrs: { '0': g.master.brokerAddr, '1': g.slave.brokerAddr },
+      enableActingMaster: false,
     })),
     filterServerTable: {},
   };
@@ -155,6 +157,7 @@ export async function expectIdenticalViews(
       cluster: g.clusterName,
       brokerName: g.brokerName,
       brokerAddrs: { '0': g.master.brokerAddr, '1': g.slave.brokerAddr },
+      enableActingMaster: false,
     });
   }
 }

@@ -13,6 +13,8 @@ export {
 } from './language-code.js';
 export type { LanguageName } from './language-code.js';
 export { CURRENT_VERSION, Version, v4, v5 } from './version.js';
+export { JAVA_LINES, javaLineVersion } from './java-line.js';
+export type { JavaLine } from './java-line.js';
 export {
   AUTO_CREATE_TOPIC_KEY_TOPIC,
   DEFAULT_MAX_FRAME_LENGTH,
@@ -131,7 +133,11 @@ export {
   routeBodyWantsStandardJson,
 } from './bodies/topic-route-data.js';
 export type { TopicRouteEncodeOptions } from './bodies/topic-route-data.js';
-export { decodeClusterInfo, encodeClusterInfo } from './bodies/cluster-info.js';
+export {
+  CLUSTER_INFO_SHAPES,
+  decodeClusterInfo,
+  encodeClusterInfo,
+} from './bodies/cluster-info.js';
 export { decodeKVTable, encodeKVTable } from './bodies/kv-table.js';
 export { decodeTopicList, encodeTopicList } from './bodies/topic-list.js';
 export {
@@ -158,12 +164,14 @@ export type {
 // Typed header codecs (decode: Java conversions, required fields enforced; encode: Java ext order)
 export {
   decodeBrokerHeartbeatRequestHeader,
+  decodeNotifyMinBrokerIdChangeRequestHeader,
   decodeQueryDataVersionRequestHeader,
   decodeQueryDataVersionResponseHeader,
   decodeRegisterBrokerRequestHeader,
   decodeRegisterBrokerResponseHeader,
   decodeUnRegisterBrokerRequestHeader,
   encodeBrokerHeartbeatRequestHeader,
+  encodeNotifyMinBrokerIdChangeRequestHeader,
   encodeQueryDataVersionRequestHeader,
   encodeQueryDataVersionResponseHeader,
   encodeRegisterBrokerRequestHeader,
@@ -172,6 +180,7 @@ export {
 } from './headers/broker-headers.js';
 export type {
   BrokerHeartbeatRequestHeader,
+  NotifyMinBrokerIdChangeRequestHeader,
   QueryDataVersionRequestHeader,
   QueryDataVersionResponseHeader,
   RegisterBrokerRequestHeader,
@@ -250,6 +259,13 @@ export {
   javaStringHashOrder,
 } from './json/java-hash-order.js';
 export type { JavaHashOrderOptions } from './json/java-hash-order.js';
+export {
+  JavaHashTable,
+  javaConcurrentHashMapPutAllTableSize,
+  javaConcurrentHashMapTableSize,
+  javaHashTableOrder,
+} from './json/java-hash-table.js';
+export type { JavaHashTableKind } from './json/java-hash-table.js';
 export { MAX_JSON_DEPTH, parseJsonLenient } from './json/lenient-parse.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -267,11 +283,16 @@ export {
 export {
   LEGACY as LEGACY_JSON,
   STANDARD as STANDARD_JSON,
+  stringKeyOrder,
   writeJsonValue,
 } from './json/fastjson-writer.js';
 export type { JavaMapShape, JsonFlavour } from './json/fastjson-writer.js';
 export { writeDataVersion } from './bodies/data-version.js';
-export { TOPIC_CONFIG_TABLE_SHAPE } from './bodies/topic-config-serialize-wrapper.js';
+export {
+  TOPIC_CONFIG_TABLE_SHAPE,
+  TOPIC_CONFIG_TABLE_SHAPE_5_1_4,
+  topicConfigTableShape,
+} from './bodies/topic-config-serialize-wrapper.js';
 export { BROKER_ADDR_TABLE_SHAPE, CLUSTER_ADDR_TABLE_SHAPE } from './bodies/cluster-info.js';
 
 // RocketMQ ACL 1.0 signatures (shared by signing clients and the verifying server)

@@ -76,6 +76,8 @@ export function createRequest(init: RequestInit): RemotingCommand {
 
 export interface ResponseInit {
   code: number;
+  /** The responder's version (Java: its MQVersion.CURRENT_VERSION); default `CURRENT_VERSION`. */
+  version?: number;
   remark?: string | null;
   extFields?: ExtFields | null;
   body?: Buffer | null;
@@ -89,7 +91,7 @@ export function createResponse(request: RemotingCommand, init: ResponseInit): Re
   return {
     code: init.code,
     language: 'JAVA',
-    version: CURRENT_VERSION,
+    version: init.version ?? CURRENT_VERSION,
     opaque: request.opaque,
     flag: RemotingFlag.RESPONSE,
     remark: init.remark ?? null,

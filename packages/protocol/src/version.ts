@@ -26,10 +26,15 @@ export const Version = {
   V4_9_4: v4(9, 4),
   V4_9_7: v4(9, 7),
   V5_0_0: v5(0, 0),
+  V5_1_0: v5(1, 0),
   V5_1_4: v5(1, 4),
   V5_3_3: v5(3, 3),
   HIGHER_VERSION: 612,
 } as const;
 
-/** The version this implementation stamps on every command: we impersonate a 4.9.7 NameServer. */
+/**
+ * The default `version` of commands built here: V4_9_7, what our client and broker agent send
+ * (the agent registers as a 4.9.7 broker). The server stamps its Java line's version instead
+ * (`javaLineVersion`, config `compatibilityLine`).
+ */
 export const CURRENT_VERSION: number = Version.V4_9_7;

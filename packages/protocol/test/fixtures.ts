@@ -105,3 +105,31 @@ export function binaryHeaderOf(frame: Buffer): {
   }
   return { code, version, extFields };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Any capture set by folder; the 5.3.3 set lives in the repository (fixtures/rocketmq-5.3.3).
+
+/** `<repo root>/fixtures/rocketmq-5.3.3/`: frames captured from the real Java 5.3.3 NameServer. */
+export const FIXTURE_DIR_5_3_3 = fileURLToPath(
+  new URL('../../../fixtures/rocketmq-5.3.3/', import.meta.url),
+);
+
+/** Fixture names of the set in `dir`, sorted. */
+export function listFixturesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.request.hex'))
+    .map((f) => f.slice(0, -'.request.hex'.length))
+    .sort();
+}
+
+/** Both frames of fixture `name` of the set in `dir`; `response` null when none was sent. */
+export function loadFixtureIn(
+  dir: string,
+  name: string,
+): { request: Buffer; response: Buffer | null } {
+  const responsePath = `${dir}${name}.response.hex`;
+  return {
+    request: readHex(`${dir}${name}.request.hex`),
+    response: existsSync(responsePath) ? readHex(responsePath) : null,
+  };
+}

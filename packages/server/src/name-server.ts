@@ -45,7 +45,10 @@ import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
 import { ServingNode } from './serving/serving-node.js';
 import { Acceptor } from './transport/acceptor.js';
 import type { ConnectionSink } from './transport/acceptor.js';
+import { OnewaySender } from './transport/oneway-sender.js';
 import { transportOptionsOf } from './transport/transport-options.js';
+import { javaLineProfile } from './handlers/java-line.js';
+import { notifyMinBrokerIdChanges } from './handlers/min-broker-id-notifier.js';
 import type { RouteWatchStats } from './watch/index.js';
 
 export interface NameServerOptions {
@@ -96,6 +99,8 @@ interface Running {
   acceptor: Acceptor;
   /** What every node should agree on (GET /digest, the consistency view, a metric). */
   routeDigest: RouteDigestTracker;
+  /** Sends NOTIFY_MIN_BROKER_ID_CHANGE (905) to brokers' own addresses, as Java does. */
+  brokerNotifier: OnewaySender;
   http: HttpAdminServer | null;
   address: NameServerAddress;
 }
@@ -195,6 +200,15 @@ export class NameServer {
     try {
       const transportOptions = transportOptionsOf(config);
       const owner = this.createOwner(config);
+      const brokerNotifier = new OnewaySender({ logger: this.component('notify') });
+      notifyMinBrokerIdChanges({
+        routeInfoManager: owner.routes,
+        send: (brokerAddr, command) => {
+          brokerNotifier.send(brokerAddr, command);
+        },
+        version: javaLineProfile(config.compatibilityLine).version,
+        logger: this.component('notify'),
+      });
       owner.config.onChange((next, _previous, changed) => {
         for (const key of changed) {
           this.configSources.set(key, { kind: 'remote', detail: 'UPDATE_NAMESRV_CONFIG' });
@@ -227,6 +241,7 @@ export class NameServer {
         workers,
         acceptor,
         routeDigest: new RouteDigestTracker(owner.routes),
+        brokerNotifier,
         http: null,
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
       };
@@ -290,6 +305,7 @@ export class NameServer {
     await running?.serving.close(this.config.shutdownTimeoutMillis);
     await stopped;
     await running?.owner.idle();
+    await running?.brokerNotifier.close();
     await running?.http?.close();
     running?.routeDigest.close();
     this.metrics.close();

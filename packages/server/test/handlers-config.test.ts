@@ -25,12 +25,15 @@ describe('UPDATE_NAMESRV_CONFIG (318)', () => {
     expect(h.persisted).toHaveLength(0);
   });
 
-  it('refuses config paths with NO_PERMISSION "Can not update config path" (4.9.7)', () => {
-    const h = createHarness();
+  it.each([
+    ['5.x', 'Can not update config in black list.'],
+    ['4.9', 'Can not update config path'],
+  ] as const)('refuses config paths with NO_PERMISSION, remark of Java %s', (line, remark) => {
+    const h = createHarness({ config: { compatibilityLine: line } });
     const before = h.config();
     const res = h.send(318, { body: 'kvConfigPath=/tmp/not-allowed.json\n' });
     expect(res.code).toBe(ResponseCode.NO_PERMISSION);
-    expect(res.remark).toBe('Can not update config path');
+    expect(res.remark).toBe(remark);
     expect(h.config()).toBe(before);
     expect(h.persisted).toHaveLength(0);
   });
@@ -77,16 +80,20 @@ describe('GET_NAMESRV_CONFIG (319)', () => {
 });
 
 describe('GET_NAMESRV_CONFIG never returns secrets', () => {
-  it('leaves tlsServerKeyPassword out while showing the other TLS and ACL keys', () => {
-    const h = createHarness({
-      config: { tlsServerKeyPassword: 'hunter2-secret', tlsServerKeyPath: '/etc/ns/key.pem' },
-    });
-    const res = h.send(RequestCode.GET_NAMESRV_CONFIG);
-    const body = res.body!.toString('utf8');
-    expect(body).toContain('tlsServerKeyPath=/etc/ns/key.pem');
-    expect(body).toContain('aclEnable=false');
-    expect(body).not.toContain('hunter2-secret');
-    expect(body).not.toMatch(/^tlsServerKeyPassword=/m);
+  it('lists only the Java line's keys: no TLS or ACL key, so no secret, on either line', () => {
+    for (const line of ['5.x', '4.9'] as const) {
+      const h = createHarness({
+        config: {
+          compatibilityLine: line,
+          tlsServerKeyPassword: 'hunter2-secret',
+          tlsServerKeyPath: '/etc/ns/key.pem',
+        },
+      });
+      const body = h.send(RequestCode.GET_NAMESRV_CONFIG).body!.toString('utf8');
+      expect(body, line).toContain('listenPort=');
+      expect(body, line).not.toContain('hunter2-secret');
+      expect(body, line).not.toMatch(/^(tls|acl)/m);
+    }
   });
 
   it('refuses to change ACL and TLS keys remotely (not live)', () => {

@@ -37,21 +37,27 @@ describe('Dispatcher', () => {
     expect(h.dispatch(request(106, { oneway: true }))).toBeNull();
   });
 
-  it('builds responses like Java: opaque copied, flag 1, version 407, request serialize type', () => {
-    const h = createHarness();
-    for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
-      const res = h.dispatch(request(106, { opaque: 77, serializeType, version: 317 }))!;
-      expect(res.opaque).toBe(77);
-      expect(res.flag).toBe(1);
-      expect(res.version).toBe(407);
-      expect(res.language).toBe('JAVA');
-      expect(res.serializeType).toBe(serializeType);
-    }
-    // Errors mirror the request type too (Java 4.9 would send exception errors as JSON).
-    const err = h.dispatch(request(105, { ext: {}, serializeType: SerializeType.ROCKETMQ }))!;
-    expect(err.code).toBe(ResponseCode.SYSTEM_ERROR);
-    expect(err.serializeType).toBe(SerializeType.ROCKETMQ);
-  });
+  it.each([
+    ['5.x', 479],
+    ['4.9', 407],
+  ] as const)(
+    'builds responses like Java %s: opaque copied, flag 1, version %i, request serialize type',
+    (line, version) => {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
+        const res = h.dispatch(request(106, { opaque: 77, serializeType, version: 317 }))!;
+        expect(res.opaque).toBe(77);
+        expect(res.flag).toBe(1);
+        expect(res.version).toBe(version);
+        expect(res.language).toBe('JAVA');
+        expect(res.serializeType).toBe(serializeType);
+      }
+      // Errors mirror the request type too (Java 4.9 would send exception errors as JSON).
+      const err = h.dispatch(request(105, { ext: {}, serializeType: SerializeType.ROCKETMQ }))!;
+      expect(err.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(err.serializeType).toBe(SerializeType.ROCKETMQ);
+    },
+  );
 
   it('turns an unexpected throw into SYSTEM_ERROR with the error text and keeps serving', () => {
     const clock = new FakeClock();

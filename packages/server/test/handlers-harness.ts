@@ -77,6 +77,8 @@ export interface HarnessOptions {
    * `dispatch` returns null for it (as the transport writes it later).
    */
   deferredReplies?: boolean;
+  /** Receives the requests the NameServer sends to brokers (NOTIFY_MIN_BROKER_ID_CHANGE). */
+  notifyBroker?: (brokerAddr: string, command: RemotingCommand) => void;
 }
 
 /** The dispatcher's answer, which the single-process handlers give synchronously. */
@@ -117,11 +119,21 @@ export function request(code: number, init: SendInit = {}): RemotingCommand {
 
 export function createHarness(options: HarnessOptions = {}): Harness {
   const clock = options.clock ?? new FakeClock();
-  const routes = new RouteInfoManager({ clock }, options.routeOptions ?? {});
+  let config = baseConfig(options.config);
+  // The route options name-server.ts derives from the config, unless a test sets its own.
+  const routes = new RouteInfoManager(
+    { clock },
+    {
+      javaLine: config.compatibilityLine,
+      notifyMinBrokerIdChanged: config.notifyMinBrokerIdChanged,
+      supportActingMaster: config.supportActingMaster,
+      deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
+      ...options.routeOptions,
+    },
+  );
   const kv = new KVConfigManager(
     options.kvPersist === undefined ? {} : { persist: options.kvPersist },
   );
-  let config = baseConfig(options.config);
   const persisted: string[] = [];
   const metrics: MetricCall[] = [];
   const replies: Harness['replies'] = [];
@@ -150,6 +162,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
         }),
     logger: createSilentLogger(),
     clock,
+    ...(options.notifyBroker === undefined ? {} : { notifyBroker: options.notifyBroker }),
   });
   const dispatch = (
     req: RemotingCommand,

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   createResponse,
+  decodeClusterInfo,
   decodeFrame,
   encodeCommand,
   encodeTopicRouteData,
+  javaStringHashCode,
   ResponseCode,
   SerializeType,
 } from '@ns/protocol';
@@ -13,6 +15,8 @@ import { bodyText, createHarness, register, request } from './handlers-harness.j
 import type { Harness } from './handlers-harness.js';
 
 const NOT_EXIST = (t: string) =>
+  `No topic route info in name server for the topic: ${t}\nSee https://rocketmq.apache.org/docs/bestPractice/06FAQ for further details.`;
+const NOT_EXIST_4_9 = (t: string) =>
   `No topic route info in name server for the topic: ${t}\nSee http://rocketmq.apache.org/docs/faq/ for further details.`;
 
 function route(
@@ -55,6 +59,26 @@ function fresh(h: Harness, topic: string, standardJson = true): string | null {
   return encodeTopicRouteData(r, { standardJson }).toString('utf8');
 }
 
+/**
+ * Two broker names in one bucket of a `small`-bucket table and in different buckets of a
+ * `large`-bucket one, the second with the lower `large` bucket.
+ */
+function sharedBucketPair(small: number, large: number): [string, string] {
+  const bucket = (name: string, n: number) => {
+    const h = javaStringHashCode(name);
+    return (h ^ (h >>> 16)) & (n - 1);
+  };
+  const seen = new Map<number, string>();
+  for (let i = 0; ; i++) {
+    const name = `broker-${i}`;
+    const other = seen.get(bucket(name, small));
+    if (other !== undefined && bucket(other, large) !== bucket(name, large)) {
+      return bucket(name, large) < bucket(other, large) ? [other, name] : [name, other];
+    }
+    seen.set(bucket(name, small), name);
+  }
+}
+
 function expectFresh(h: Harness, topic: string): void {
   for (const version of [407, 317]) {
     for (const serializeType of SERIALIZE_TYPES) {
@@ -71,7 +95,11 @@ function expectFresh(h: Harness, topic: string): void {
           const oracle = encodeCommand(
             createResponse(
               { ...res, opaque, serializeType },
-              { code: ResponseCode.SUCCESS, body: Buffer.from(expected, 'utf8') },
+              {
+                code: ResponseCode.SUCCESS,
+                body: Buffer.from(expected, 'utf8'),
+                version: h.dispatcher.line.version,
+              },
             ),
           );
           expect(res.encodedFrame?.equals(oracle)).toBe(true);
@@ -87,6 +115,8 @@ describe('GET_ROUTEINFO_BY_TOPIC (105)', () => {
     expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     expect(res.remark).toBe(NOT_EXIST('NoSuchTopic'));
     expect(res.extFields).toBeNull();
+    const old = route(createHarness({ config: { compatibilityLine: '4.9' } }), 'NoSuchTopic');
+    expect(old.remark).toBe(NOT_EXIST_4_9('NoSuchTopic'));
   });
 
   it('uses standard JSON for version >= 401 or acceptStandardJsonOnly=true, legacy otherwise', () => {
@@ -316,13 +346,30 @@ describe('route body cache', () => {
 });
 
 describe('GET_BROKER_CLUSTER_INFO (106)', () => {
-  it('is always legacy JSON, whatever the request version', () => {
-    const h = createHarness();
+  it.each([
+    ['5.x', ',"enableActingMaster":false'],
+    ['4.9', ''],
+  ] as const)('is always legacy JSON, whatever the request version (Java %s)', (line, acting) => {
+    const h = createHarness({ config: { compatibilityLine: line } });
     register(h);
     for (const version of [407, 317, 479]) {
       expect(bodyText(h.send(106, { version }))).toBe(
-        '{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"10.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"}},"clusterAddrTable":{"DefaultCluster":["broker-a"]}}',
+        `{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"10.0.0.1:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"${acting}}},"clusterAddrTable":{"DefaultCluster":["broker-a"]}}`,
       );
+    }
+  });
+
+  it('orders the broker and cluster tables as the Java tables of each line', () => {
+    // broker-1 and broker-P share a bucket of 128 (4.9 HashMap) but not of 256 (5.x
+    // ConcurrentHashMap(128)), and are inserted in the opposite of their 256-bucket order.
+    const names = sharedBucketPair(128, 256);
+    for (const line of ['4.9', '5.x'] as const) {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      names.forEach((brokerName, i) =>
+        register(h, { brokerName, brokerAddr: `10.0.0.${i + 1}:10911`, connectionId: i + 1 }),
+      );
+      const order = [...decodeClusterInfo(h.send(106).body!).brokerAddrTable.keys()];
+      expect(order, line).toEqual(line === '4.9' ? names : [...names].reverse());
     }
   });
 

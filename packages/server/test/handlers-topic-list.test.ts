@@ -1,6 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ResponseCode } from '@ns/protocol';
+import { decodeFrame, ResponseCode } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
 import { bodyText, createHarness, register } from './handlers-harness.js';
+
+const FIXTURES_5_3_3 = new URL('../../../fixtures/rocketmq-5.3.3/', import.meta.url);
+
+/** The first REGISTER_BROKER a 5.3.3 broker sent in one of the capture's recordings. */
+function firstRegistration(recording: string): RemotingCommand {
+  const text = readFileSync(new URL(`recordings/${recording}`, FIXTURES_5_3_3), 'utf8');
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const frame = JSON.parse(line) as { dir?: string; code?: number; hex?: string };
+    if (frame.dir === 'c2s' && frame.code === 103) {
+      return decodeFrame(Buffer.from(frame.hex!, 'hex').subarray(4));
+    }
+  }
+  throw new Error(`no REGISTER_BROKER in ${recording}`);
+}
+
+function fixtureBody(name: string): Buffer {
+  const frame = Buffer.from(readFileSync(new URL(name, FIXTURES_5_3_3), 'utf8').trim(), 'hex');
+  return frame.subarray(8 + (frame.readUInt32BE(4) & 0xffffff));
+}
 
 function topics(res: { body: Buffer | null }): string[] {
   return (JSON.parse(res.body!.toString('utf8')) as { topicList: string[] }).topicList.sort();
@@ -65,5 +87,42 @@ describe('topic list handlers (206, 224, 304, 311, 312, 313)', () => {
     expect(h.send(224, { ext: { cluster: 'c' } }).remark).toBe('disable');
     // The system topic list is not gated.
     expect(h.send(304).code).toBe(ResponseCode.SUCCESS);
+  });
+
+  // Issue 15: two 5.3.3 masters registered (broker-a, then broker-b), then `mqadmin topicList`.
+  // rmq_sys_wheel_timer and both rmq_sys_SYNC_BROKER_MEMBER_* share a bucket of the list's set.
+  describe('the order of the list follows the Java line (two 5.3.3 masters)', () => {
+    function twoMasters(line: '5.x' | '4.9') {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      h.dispatch(firstRegistration('s6-broker-a.jsonl'), { connectionId: 1 });
+      h.dispatch(firstRegistration('s6-broker-b.jsonl'), { connectionId: 2 });
+      return h;
+    }
+    const order = (res: { body: Buffer | null }) =>
+      (JSON.parse(res.body!.toString('utf8')) as { topicList: string[] }).topicList.filter(
+        (t) => t === 'rmq_sys_wheel_timer' || t.startsWith('rmq_sys_SYNC_BROKER_MEMBER_'),
+      );
+
+    it('5.x: the bytes Java 5.3.3 sent (fixture get-all-topic-list-two-masters)', () => {
+      const res = twoMasters('5.x').send(206, { version: 479 });
+      expect(res.body).toEqual(fixtureBody('get-all-topic-list-two-masters.response.hex'));
+      expect(order(res)).toEqual([
+        'rmq_sys_wheel_timer',
+        'rmq_sys_SYNC_BROKER_MEMBER_broker-b',
+        'rmq_sys_SYNC_BROKER_MEMBER_broker-a',
+      ]);
+    });
+
+    it('4.9: the HashMap topic table and HashSet list of Java 4.9.7', () => {
+      const res = twoMasters('4.9').send(206, { version: 479 });
+      expect(topics(res)).toEqual(
+        topics({ body: fixtureBody('get-all-topic-list-two-masters.response.hex') }),
+      );
+      expect(order(res)).toEqual([
+        'rmq_sys_SYNC_BROKER_MEMBER_broker-b',
+        'rmq_sys_wheel_timer',
+        'rmq_sys_SYNC_BROKER_MEMBER_broker-a',
+      ]);
+    });
   });
 });

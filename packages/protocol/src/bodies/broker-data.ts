@@ -36,14 +36,17 @@ export function writeBrokerAddrs(addrs: ReadonlyMap<number, string>, flavour: Js
 }
 
 /**
- * Sorted: brokerAddrs, brokerName, cluster, enableActingMaster (5.x; only when true, so 4.9 bytes
- * stay identical), zoneName (5.x, when set).
+ * Sorted: brokerAddrs, brokerName, cluster, enableActingMaster (5.x: a `boolean` field, always
+ * written by a 5.x NameServer; 4.9 has no such field, so it is written only when set), zoneName
+ * (5.x, when set).
  */
 export function writeBrokerData(bd: BrokerData, flavour: JsonFlavour): string {
   let out =
     `{"brokerAddrs":${writeBrokerAddrs(bd.brokerAddrs, flavour)},` +
     `"brokerName":${writeString(bd.brokerName, flavour)},"cluster":${writeString(bd.cluster, flavour)}`;
-  if (bd.enableActingMaster === true) out += ',"enableActingMaster":true';
+  if (bd.enableActingMaster !== undefined) {
+    out += bd.enableActingMaster ? ',"enableActingMaster":true' : ',"enableActingMaster":false';
+  }
   if (bd.zoneName !== undefined) out += `,"zoneName":${writeString(bd.zoneName, flavour)}`;
   return out + '}';
 }

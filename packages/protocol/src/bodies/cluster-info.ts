@@ -18,6 +18,8 @@ import {
   stringListValue,
 } from '../json/read-fields.js';
 import { readBrokerData, writeBrokerData } from './broker-data.js';
+import type { JavaLine } from '../java-line.js';
+import { javaConcurrentHashMapTableSize } from '../json/java-hash-table.js';
 
 /** Java 4.9.7 RouteInfoManager: `brokerAddrTable = new HashMap<>(128)`. */
 export const BROKER_ADDR_TABLE_SHAPE: JavaMapShape = Object.freeze({ initialCapacity: 128 });
@@ -25,32 +27,56 @@ export const BROKER_ADDR_TABLE_SHAPE: JavaMapShape = Object.freeze({ initialCapa
 export const CLUSTER_ADDR_TABLE_SHAPE: JavaMapShape = Object.freeze({ initialCapacity: 32 });
 
 /**
- * Legacy JSON with Java's iteration orders: the tables in hash order of their Java capacities, and
- * each cluster's broker-name `HashSet` (default capacity) in hash order. Pass the maps and name
+ * The two tables of each NameServer line. 5.x: `new ConcurrentHashMap<>(128)` (256 buckets) and
+ * `new ConcurrentHashMap<>(32)` (64 buckets). Each cluster's broker-name set is a default
+ * `HashSet` in both.
+ */
+export const CLUSTER_INFO_SHAPES: Readonly<
+  Record<JavaLine, { brokerAddrTable: JavaMapShape; clusterAddrTable: JavaMapShape }>
+> = Object.freeze({
+  '4.9': { brokerAddrTable: BROKER_ADDR_TABLE_SHAPE, clusterAddrTable: CLUSTER_ADDR_TABLE_SHAPE },
+  '5.x': {
+    brokerAddrTable: Object.freeze({ concurrentTableSize: javaConcurrentHashMapTableSize(128) }),
+    clusterAddrTable: Object.freeze({ concurrentTableSize: javaConcurrentHashMapTableSize(32) }),
+  },
+});
+
+/**
+ * Legacy JSON with Java's iteration orders: the tables in hash order of the Java tables of `line`,
+ * and each cluster's broker-name `HashSet` (default capacity) in hash order. Pass the maps and name
  * lists in the order entries were inserted on the Java side (JS insertion order).
  */
-export function writeClusterInfo(info: ClusterInfo, flavour: JsonFlavour = LEGACY): string {
+export function writeClusterInfo(
+  info: ClusterInfo,
+  flavour: JsonFlavour = LEGACY,
+  line: JavaLine = '4.9',
+): string {
+  const shapes = CLUSTER_INFO_SHAPES[line];
   return (
     '{"brokerAddrTable":' +
     writeStringKeyedMap(
       info.brokerAddrTable,
       (bd: BrokerData) => writeBrokerData(bd, flavour),
       flavour,
-      BROKER_ADDR_TABLE_SHAPE,
+      shapes.brokerAddrTable,
     ) +
     ',"clusterAddrTable":' +
     writeStringKeyedMap(
       info.clusterAddrTable,
       (names) => writeStringArray(stringKeyOrder(names, flavour), flavour),
       flavour,
-      CLUSTER_ADDR_TABLE_SHAPE,
+      shapes.clusterAddrTable,
     ) +
     '}'
   );
 }
 
-export function encodeClusterInfo(info: ClusterInfo, flavour: JsonFlavour = LEGACY): Buffer {
-  return Buffer.from(writeClusterInfo(info, flavour), 'utf8');
+export function encodeClusterInfo(
+  info: ClusterInfo,
+  flavour: JsonFlavour = LEGACY,
+  line: JavaLine = '4.9',
+): Buffer {
+  return Buffer.from(writeClusterInfo(info, flavour, line), 'utf8');
 }
 
 export function readClusterInfo(v: unknown, where: string): ClusterInfo {

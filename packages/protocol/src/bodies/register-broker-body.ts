@@ -18,15 +18,16 @@ import {
 } from '../json/fastjson-writer.js';
 import { asRecord, parseJsonBody, readStringList } from '../json/read-fields.js';
 import { parseJsonLenient } from '../json/lenient-parse.js';
+import { javaStringHashCode, javaStringHashOrder } from '../json/java-hash-order.js';
 import {
-  javaConcurrentHashMapPresizedCapacity,
-  javaStringHashOrder,
-} from '../json/java-hash-order.js';
+  javaConcurrentHashMapPutAllTableSize,
+  javaHashTableOrder,
+} from '../json/java-hash-table.js';
 import { readDataVersion, writeDataVersion } from './data-version.js';
 import { decodeTopicConfigLine, encodeTopicConfigLine } from './topic-config.js';
 import {
   readTopicConfigSerializeWrapper,
-  TOPIC_CONFIG_TABLE_SHAPE,
+  topicConfigTableShape,
   writeTopicConfigSerializeWrapper,
 } from './topic-config-serialize-wrapper.js';
 import {
@@ -100,7 +101,11 @@ export function encodeRegisterBrokerBody(
 ): Buffer {
   if (options.version < REGISTER_BODY_MIN_VERSION) {
     return Buffer.from(
-      writeTopicConfigSerializeWrapper(body.topicConfigSerializeWrapper, flavour),
+      writeTopicConfigSerializeWrapper(
+        body.topicConfigSerializeWrapper,
+        flavour,
+        topicConfigTableShape(options.version),
+      ),
       'utf8',
     );
   }
@@ -109,7 +114,11 @@ export function encodeRegisterBrokerBody(
     '{"filterServerList":' +
       writeStringArray(body.filterServerList, flavour) +
       ',"topicConfigSerializeWrapper":' +
-      writeTopicConfigSerializeWrapper(body.topicConfigSerializeWrapper, flavour) +
+      writeTopicConfigSerializeWrapper(
+        body.topicConfigSerializeWrapper,
+        flavour,
+        topicConfigTableShape(options.version),
+      ) +
       '}',
     'utf8',
   );
@@ -145,12 +154,7 @@ export function encodeCompressedRegisterBrokerBody(
   const wrapper = body.topicConfigSerializeWrapper;
   w.bytes(writeDataVersion(wrapper.dataVersion));
   const table = wrapper.topicConfigTable;
-  // Java: the broker's table (ConcurrentHashMap(1024) → 2048 buckets) is copied into a presized
-  // `new ConcurrentHashMap<>(size)` and that copy is iterated.
-  const brokerOrder = stringKeyOrder([...table.keys()], LEGACY, TOPIC_CONFIG_TABLE_SHAPE);
-  const names = javaStringHashOrder(brokerOrder, {
-    capacity: javaConcurrentHashMapPresizedCapacity(brokerOrder.length),
-  });
+  const names = compressedTopicOrder([...table.keys()], version);
   w.int(names.length);
   for (const name of names) w.bytes(encodeTopicConfigLine(table.get(name)!));
   w.bytes(writeStringArray(body.filterServerList, LEGACY));
@@ -165,6 +169,28 @@ export function encodeCompressedRegisterBrokerBody(
   const raw = w.toBuffer();
   const out = pako.deflate(raw, { level: 9 });
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/**
+ * The order a broker of `version` writes topics into a compressed body: `encode(true)` iterates a
+ * clone of the registered table (`topicConfigTableShape`), made by
+ * - 4.x … 5.0.x: `new ConcurrentHashMap<>()` and one put per entry (grows while filled; the 4.9.7
+ *   fixtures have 8 and 11 topics, 16 buckets);
+ * - 5.1.0 … 5.1.3: `new ConcurrentHashMap<>()` + `putAll`;
+ * - 5.1.4+: `new ConcurrentHashMap<>(size)` + `putAll` (the 5.3.3 fixture: 13 topics, 64 buckets).
+ * A `putAll` presizes the table first, so those copies never grow while filled.
+ */
+function compressedTopicOrder(keys: readonly string[], version: number): string[] {
+  const registered = stringKeyOrder(keys, LEGACY, topicConfigTableShape(version));
+  if (version < Version.V5_1_0) {
+    return javaHashTableOrder('ConcurrentHashMap', registered, javaStringHashCode);
+  }
+  const n = registered.length;
+  const capacity = javaConcurrentHashMapPutAllTableSize(
+    n,
+    version >= Version.V5_1_4 ? n : undefined,
+  );
+  return javaStringHashOrder(registered, { capacity });
 }
 
 class ByteReader {

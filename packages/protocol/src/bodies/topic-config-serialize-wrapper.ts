@@ -11,6 +11,7 @@ import {
   writeStringKeyedMap,
 } from '../json/fastjson-writer.js';
 import { asRecord, parseJsonBody, readStringKeyedMap } from '../json/read-fields.js';
+import { Version } from '../version.js';
 import { readDataVersion, writeDataVersion } from './data-version.js';
 import { readTopicConfig, writeTopicConfig } from './topic-config.js';
 import {
@@ -25,6 +26,25 @@ import {
  * neither matters below 1536 topics.
  */
 export const TOPIC_CONFIG_TABLE_SHAPE: JavaMapShape = Object.freeze({ initialCapacity: 2048 });
+
+/**
+ * The table a 5.1.4+ broker registers (verified against the 5.3.3 registration fixtures):
+ * `registerBrokerAll` copies its topic table, entry by entry in that table's order, into a fresh
+ * `new ConcurrentHashMap<>()` (16 buckets, growing), and registers the copy.
+ */
+export const TOPIC_CONFIG_TABLE_SHAPE_5_1_4: JavaMapShape = Object.freeze({
+  concurrentTableSize: 16,
+  filledFrom: TOPIC_CONFIG_TABLE_SHAPE,
+});
+
+/**
+ * The shape of the topicConfigTable a broker of request version `version` registers. (A split
+ * registration reuses one cleared map for every chunk; a chunk after one of 12 or more topics is
+ * put into the grown table, which this shape does not model.)
+ */
+export function topicConfigTableShape(version: number): JavaMapShape {
+  return version >= Version.V5_1_4 ? TOPIC_CONFIG_TABLE_SHAPE_5_1_4 : TOPIC_CONFIG_TABLE_SHAPE;
+}
 
 export function readTopicConfigSerializeWrapper(
   v: unknown,
@@ -71,10 +91,14 @@ export function readTopicConfigSerializeWrapper(
   return out;
 }
 
-/** JSON of the wrapper; properties sorted, 5.x sections only when present. */
+/**
+ * JSON of the wrapper; properties sorted, 5.x sections only when present. `tableShape`: how the
+ * sender built its topicConfigTable (`topicConfigTableShape(version)`; default: a 4.x broker's).
+ */
 export function writeTopicConfigSerializeWrapper(
   w: TopicConfigSerializeWrapper,
   flavour: JsonFlavour = LEGACY,
+  tableShape: JavaMapShape = TOPIC_CONFIG_TABLE_SHAPE,
 ): string {
   let out = '{"dataVersion":' + writeDataVersion(w.dataVersion);
   if (w.mappingDataVersion !== undefined) {
@@ -86,7 +110,7 @@ export function writeTopicConfigSerializeWrapper(
       w.topicConfigTable,
       (tc) => writeTopicConfig(tc, flavour),
       flavour,
-      TOPIC_CONFIG_TABLE_SHAPE,
+      tableShape,
     );
   if (w.topicQueueMappingDetailMap !== undefined) {
     out +=

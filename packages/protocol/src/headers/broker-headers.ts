@@ -1,6 +1,7 @@
 /**
  * Headers of the broker-side requests: REGISTER_BROKER (103) and its response, UNREGISTER_BROKER
- * (104), QUERY_DATA_VERSION (322) and its response, BROKER_HEARTBEAT (904, 5.x).
+ * (104), QUERY_DATA_VERSION (322) and its response, BROKER_HEARTBEAT (904, 5.x), and the one the
+ * NameServer sends to brokers, NOTIFY_MIN_BROKER_ID_CHANGE (905, 5.x).
  */
 import type { ExtFields } from '../remoting-command.js';
 import { ZONE_NAME_EXT_FIELD } from '../constants.js';
@@ -53,6 +54,17 @@ export interface BrokerHeartbeatRequestHeader {
   /** Java spells it `heartbeatTimeoutMills` here. */
   heartbeatTimeoutMills?: number;
   electionPriority?: number;
+}
+
+/** NOTIFY_MIN_BROKER_ID_CHANGE (905): every field is nullable; the NameServer never sets brokerName. */
+export interface NotifyMinBrokerIdChangeRequestHeader {
+  minBrokerId?: number;
+  brokerName?: string;
+  minBrokerAddr?: string;
+  /** Set when a broker left the group (unregister, connection closed, expiry). */
+  offlineBrokerAddr?: string;
+  /** Set when a broker with a smaller id registered: its HA address. */
+  haBrokerAddr?: string;
 }
 
 // Field lists are in Java declaration order (it decides ties inside a HashMap bucket).
@@ -175,4 +187,28 @@ export function encodeBrokerHeartbeatRequestHeader(
   extra?: Extra,
 ): ExtFields {
   return encodeHeader(HEARTBEAT, h, extra);
+}
+
+const NOTIFY_MIN_BROKER_ID_CHANGE: HeaderSpec = {
+  name: 'NotifyMinBrokerIdChangeRequestHeader',
+  fields: [
+    { prop: 'minBrokerId', ext: 'minBrokerId', kind: 'long', required: false },
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: false },
+    { prop: 'minBrokerAddr', ext: 'minBrokerAddr', kind: 'string', required: false },
+    { prop: 'offlineBrokerAddr', ext: 'offlineBrokerAddr', kind: 'string', required: false },
+    { prop: 'haBrokerAddr', ext: 'haBrokerAddr', kind: 'string', required: false },
+  ],
+};
+
+export function decodeNotifyMinBrokerIdChangeRequestHeader(
+  ext: Ext,
+): NotifyMinBrokerIdChangeRequestHeader {
+  // Every field is optional, so the decoded record is already a valid header.
+  return decodeHeader(NOTIFY_MIN_BROKER_ID_CHANGE, ext);
+}
+export function encodeNotifyMinBrokerIdChangeRequestHeader(
+  h: NotifyMinBrokerIdChangeRequestHeader,
+  extra?: Extra,
+): ExtFields {
+  return encodeHeader(NOTIFY_MIN_BROKER_ID_CHANGE, h, extra);
 }

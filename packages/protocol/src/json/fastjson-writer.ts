@@ -12,7 +12,14 @@
 import { BodyDecodeError } from '../errors.js';
 import { fastjsonString } from './fastjson-string.js';
 import { MAX_JSON_DEPTH } from './lenient-parse.js';
-import { javaHashMapCapacity, javaLongHashOrder, javaStringHashOrder } from './java-hash-order.js';
+import {
+  javaHashMapCapacity,
+  javaLongHashCode,
+  javaLongHashOrder,
+  javaStringHashCode,
+  javaStringHashOrder,
+} from './java-hash-order.js';
+import { javaHashTableOrder } from './java-hash-table.js';
 
 export interface JsonFlavour {
   /** Standard JSON (quoted numeric keys, sorted maps, browser-compatible escaping). */
@@ -26,6 +33,17 @@ export const STANDARD: JsonFlavour = Object.freeze({ standard: true });
 export interface JavaMapShape {
   /** `new HashMap<>(n)` initial capacity (default 16). */
   initialCapacity?: number;
+  /**
+   * Set when the map is a `ConcurrentHashMap`: the size of its first table (16 for the default
+   * constructor, `javaConcurrentHashMapTableSize(n)` for `new ConcurrentHashMap<>(n)`); it then
+   * grows the ConcurrentHashMap way (see java-hash-table.ts). `initialCapacity` is ignored.
+   */
+  concurrentTableSize?: number;
+  /**
+   * The map was filled by iterating another map of this shape (whose keys were inserted in the
+   * order given), so its own insertion order is that map's iteration order.
+   */
+  filledFrom?: JavaMapShape;
 }
 
 /** A JSON string literal in the given flavour. */
@@ -51,7 +69,17 @@ export function stringKeyOrder(
   shape: JavaMapShape = {},
 ): string[] {
   if (flavour.standard) return keys.slice().sort();
-  return javaStringHashOrder(keys, {
+  const inserted =
+    shape.filledFrom === undefined ? keys : stringKeyOrder(keys, flavour, shape.filledFrom);
+  if (shape.concurrentTableSize !== undefined) {
+    return javaHashTableOrder(
+      'ConcurrentHashMap',
+      inserted,
+      javaStringHashCode,
+      shape.concurrentTableSize,
+    );
+  }
+  return javaStringHashOrder(inserted, {
     capacity: javaHashMapCapacity(keys.length, shape.initialCapacity ?? 16),
   });
 }
@@ -63,7 +91,17 @@ export function longKeyOrder(
   shape: JavaMapShape = {},
 ): number[] {
   if (flavour.standard) return keys.slice().sort((a, b) => a - b);
-  return javaLongHashOrder(keys, {
+  const inserted =
+    shape.filledFrom === undefined ? keys : longKeyOrder(keys, flavour, shape.filledFrom);
+  if (shape.concurrentTableSize !== undefined) {
+    return javaHashTableOrder(
+      'ConcurrentHashMap',
+      inserted,
+      javaLongHashCode,
+      shape.concurrentTableSize,
+    );
+  }
+  return javaLongHashOrder(inserted, {
     capacity: javaHashMapCapacity(keys.length, shape.initialCapacity ?? 16),
   });
 }

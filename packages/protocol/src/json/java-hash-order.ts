@@ -66,9 +66,8 @@ export function javaHashCopyCapacity(size: number): number {
 }
 
 /**
- * Capacity of `new ConcurrentHashMap<>(n)` followed by `putAll` of n entries on JDK 17:
- * `tableSizeFor(n / 0.75 + 1)`, with no 16-bucket minimum. The 4.9.7 broker clones its topic table
- * this way before writing a compressed registration (8 and 11 topics → 16 buckets in the fixtures).
+ * `tableSizeFor(n / 0.75 + 1)`, with no 16-bucket minimum: the table `new ConcurrentHashMap<>(n)`
+ * allocates on JDK 17. A `putAll` into it presizes further (`javaConcurrentHashMapPutAllTableSize`).
  */
 export function javaConcurrentHashMapPresizedCapacity(size: number): number {
   return tableSizeFor(Math.floor(size / 0.75) + 1);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodePropertiesBody } from '@ns/protocol';
 import { loadFixture } from '../../../protocol/test/fixtures.js';
+import type { FixtureSet } from '../../../protocol/test/fixtures.js';
 import {
   applyConfigUpdate,
   REMARK_BLACK_LIST,
@@ -10,9 +11,9 @@ import {
 import { loadConfig } from './load-config.js';
 import type { NamesrvConfig } from './schema.js';
 
-/** Body of the request of a captured 4.9.7 exchange. */
-function requestBody(name: string): Buffer {
-  const frame = loadFixture(name).request;
+/** Body of the request of a captured exchange (4.9.7 unless said otherwise). */
+function requestBody(name: string, set: FixtureSet = 'rocketmq-4.9.7'): Buffer {
+  const frame = loadFixture(name, set).request;
   const headerLength = frame.readUInt32BE(4) & 0xffffff;
   return frame.subarray(8 + headerLength);
 }
@@ -41,12 +42,20 @@ describe('applyConfigUpdate', () => {
     expect({ ...result.config, orderMessageEnable: false }).toEqual({ ...current });
   });
 
-  it('answers the 4.9.7 remark for a path key (fixture update-namesrv-config-forbidden)', () => {
+  it('answers the 4.9.7 remark for a path key under compatibilityLine=4.9 (its fixture)', () => {
     const result = applyConfigUpdate(
-      config(),
+      config(['--compatibilityLine=4.9']),
       decodePropertiesBody(requestBody('update-namesrv-config-forbidden')),
     );
     expect(result).toEqual({ kind: 'denied', remark: 'Can not update config path' });
+  });
+
+  it('answers the 5.3.3 remark for a path key under compatibilityLine=5.x (its fixture)', () => {
+    const result = applyConfigUpdate(
+      config(),
+      decodePropertiesBody(requestBody('update-namesrv-config-forbidden', 'rocketmq-5.3.3')),
+    );
+    expect(result).toEqual({ kind: 'denied', remark: 'Can not update config in black list.' });
   });
 
   it('applies several live keys at once and reports only real changes', () => {
@@ -98,8 +107,11 @@ describe('applyConfigUpdate', () => {
     });
     expect(applyConfigUpdate(current, props('configStorePath=/tmp/x\n'))).toEqual({
       kind: 'denied',
-      remark: REMARK_CONFIG_PATH,
+      remark: REMARK_BLACK_LIST,
     });
+    expect(
+      applyConfigUpdate(config(['--compatibilityLine=4.9']), props('configStorePath=/tmp/x\n')),
+    ).toEqual({ kind: 'denied', remark: REMARK_CONFIG_PATH });
     const huge = props(Array.from({ length: 50 }, (_, i) => `k${i}=1`).join('\n'));
     const denied = applyConfigUpdate(current, huge);
     expect(denied).toEqual({
@@ -149,12 +161,16 @@ describe('published attacks are denied and change nothing', () => {
   const VULHUB_ATTACK_NAMESRV =
     'configStorePath=/tmp/success\nproductEnvName=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n';
 
+  // Remarks of Java 5.x / 4.9; either way nothing changes.
   it.each([
-    ['CVE-2023-37582', CVE_2023_37582, REMARK_CONFIG_PATH],
-    ['CVE-2023-33246', CVE_2023_33246, REMARK_BLACK_LIST],
-    ['vulhub AttackNamesrv', VULHUB_ATTACK_NAMESRV, REMARK_CONFIG_PATH],
-  ])('%s', (_name, body, remark) => {
-    const current = config();
+    ['CVE-2023-37582', CVE_2023_37582, '5.x', REMARK_BLACK_LIST],
+    ['CVE-2023-37582', CVE_2023_37582, '4.9', REMARK_CONFIG_PATH],
+    ['CVE-2023-33246', CVE_2023_33246, '5.x', REMARK_BLACK_LIST],
+    ['CVE-2023-33246', CVE_2023_33246, '4.9', REMARK_BLACK_LIST],
+    ['vulhub AttackNamesrv', VULHUB_ATTACK_NAMESRV, '5.x', REMARK_BLACK_LIST],
+    ['vulhub AttackNamesrv', VULHUB_ATTACK_NAMESRV, '4.9', REMARK_CONFIG_PATH],
+  ])('%s (compatibilityLine=%s)', (_name, body, line, remark) => {
+    const current = config([`--compatibilityLine=${line}`]);
     const snapshot = { ...current };
     const parsed = props(body);
     expect(parsed.size).toBeGreaterThanOrEqual(2);

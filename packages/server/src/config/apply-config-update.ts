@@ -8,10 +8,11 @@
  * deny list that can be incomplete (the first Java fix misspelt its list entry).
  *
  * Remarks, checked in this order:
- *   - kvConfigPath / configStorePath: `Can not update config path` (Java 4.9.7, fixture
+ *   - kvConfigPath / configStorePath, with compatibilityLine=4.9: `Can not update config path`
+ *     (Java 4.9.7, its fixture update-namesrv-config-forbidden);
+ *   - rocketmqHome, configBlackList and the entries of configBlackList (which always hold the two
+ *     paths): `Can not update config in black list.` (Java 4.9.8 / 5.2.0+, the 5.3.3 fixture
  *     update-namesrv-config-forbidden);
- *   - rocketmqHome, configBlackList and the entries of configBlackList:
- *     `Can not update config in black list.` (Java 4.9.8 / 5.2.0+);
  *   - any other key that is not live (Java would accept these): `Can not update config at
  *     runtime: <keys>`;
  *   - the switch updateNamesrvConfigEnable=false refuses every update.
@@ -65,7 +66,9 @@ export function applyConfigUpdate(
 ): ConfigUpdateResult {
   if (!current.updateNamesrvConfigEnable) return { kind: 'denied', remark: REMARK_UPDATE_DISABLED };
   const keys = [...props.keys()];
-  if (keys.some((k) => PATH_KEYS.has(k))) return { kind: 'denied', remark: REMARK_CONFIG_PATH };
+  if (current.compatibilityLine === '4.9' && keys.some((k) => PATH_KEYS.has(k))) {
+    return { kind: 'denied', remark: REMARK_CONFIG_PATH };
+  }
   const black = blackList(current);
   if (keys.some((k) => black.has(k))) return { kind: 'denied', remark: REMARK_BLACK_LIST };
   const notLive = keys.filter((k) => !isConfigKey(k) || !specOf(k).live);

@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseProperties } from '@ns/protocol';
 import { loadFixture } from '../../../protocol/test/fixtures.js';
-import { formatConfigProperties, renderConfigFile } from './format-config.js';
+import {
+  formatConfigProperties,
+  formatJavaConfigProperties,
+  renderConfigFile,
+} from './format-config.js';
 import { loadConfig } from './load-config.js';
 import { CONFIG_KEYS, specOf } from './schema.js';
 
@@ -88,5 +93,43 @@ describe('formatConfigProperties', () => {
     expect(parseProperties(file).get('productEnvName')).toBe('odd\\value');
     const reloaded = load(['-c', original.configStorePath], { [original.configStorePath]: file });
     expect(reloaded).toEqual(original);
+  });
+});
+
+/** The GET_NAMESRV_CONFIG body of a captured Java frame. */
+function javaConfigBody(url: URL): string {
+  const frame = Buffer.from(readFileSync(url, 'utf8').trim(), 'hex');
+  return frame.subarray(8 + (frame.readUInt32BE(4) & 0xffffff)).toString('latin1');
+}
+
+describe('formatJavaConfigProperties (the GET_NAMESRV_CONFIG body)', () => {
+  it.each([
+    [
+      '4.9',
+      '../../../../fixtures/rocketmq-4.9.7/get-namesrv-config.response.hex',
+      '/opt/rocketmq/conf/namesrv.properties',
+      20,
+    ],
+    [
+      '5.x',
+      '../../../../fixtures/rocketmq-5.3.3/get-namesrv-config.response.hex',
+      '/opt/rocketmq/conf/namesrv.conf',
+      40,
+    ],
+  ] as const)(
+    'compatibilityLine=%s: byte-equal to Java for the same settings',
+    (line, fixture, file, keys) => {
+      const javaBody = javaConfigBody(new URL(fixture, import.meta.url));
+      expect(javaBody.split('\n')).toHaveLength(keys + 1);
+      // The Java output as our -c file (-c also sets configStorePath, to the path Java reported).
+      const config = load(['-c', file, `--compatibilityLine=${line}`], { [file]: javaBody });
+      expect(formatJavaConfigProperties(config)).toBe(javaBody);
+    },
+  );
+
+  it('lists no key of ours (logLevel, httpPort, …)', () => {
+    const text = formatJavaConfigProperties(load([]));
+    expect(text).not.toMatch(/^(logLevel|httpPort|compatibilityLine)=/m);
+    expect(text).toMatch(/^supportActingMaster=false$/m);
   });
 });

@@ -3,7 +3,11 @@ export { loadConfig } from './load-config.js';
 export type { ConfigSource, LoadConfigInput, LoadConfigResult } from './load-config.js';
 export { formatUsage } from './usage.js';
 export { formatConfigMarkdown } from './config-markdown.js';
-export { formatConfigProperties, renderConfigFile } from './format-config.js';
+export {
+  formatConfigProperties,
+  formatJavaConfigProperties,
+  renderConfigFile,
+} from './format-config.js';
 export {
   applyConfigUpdate,
   REMARK_BLACK_LIST,

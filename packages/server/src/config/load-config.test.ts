@@ -181,6 +181,13 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
     expect(config.logLevel).toBe('info');
   });
 
+  it('compatibilityLine: 5.x by default, 4.9 from any source', () => {
+    expect(loadConfig(input()).config.compatibilityLine).toBe('5.x');
+    expect(
+      loadConfig(input({ env: { NAMESRV_COMPATIBILITY_LINE: '4.9' } })).config.compatibilityLine,
+    ).toBe('4.9');
+  });
+
   it('-p and -h', () => {
     expect(loadConfig(input({ argv: ['-p', '--listenPort', '1'] })).printOnly).toBe(true);
     const help = loadConfig(input({ argv: ['--bogus', '-h', '-c', '/missing'] }));
@@ -242,6 +249,9 @@ describe('loadConfig errors name the key, the source and what was expected', () 
     ]);
     expect(issuesOf(() => loadConfig(input({ argv: ['--logLevel=loud'] })))).toEqual([
       "logLevel: expected one of fatal, error, warn, info, debug, trace, silent, got 'loud' (from --logLevel)",
+    ]);
+    expect(issuesOf(() => loadConfig(input({ argv: ['--compatibilityLine=4.8'] })))).toEqual([
+      "compatibilityLine: expected one of 5.x, 4.9, got '4.8' (from --compatibilityLine)",
     ]);
     expect(issuesOf(() => loadConfig(input({ argv: ['--bindAddress'] })))).toEqual([
       '--bindAddress: missing value',

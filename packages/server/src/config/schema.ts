@@ -8,7 +8,7 @@
  * (`compatOnly`). Keys of our own come last (`origin: 'nameserver-ts'`).
  */
 import { join } from 'node:path';
-import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_NAMESRV_PORT } from '@ns/protocol';
+import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_NAMESRV_PORT, JAVA_LINES } from '@ns/protocol';
 import { parseClassPolicy, POLICY_SPEC_EXPECTED } from '../security/policy-spec.js';
 import { AddressList } from '../security/address-match.js';
 import { CLIENT_AUTH_MODES, TLS_SERVER_MODES } from '../security/tls/tls-settings.js';
@@ -308,7 +308,7 @@ export const CONFIG_SCHEMA = {
     javaSince: '5.x',
     default: false,
     description:
-      'Send NOTIFY_MIN_BROKER_ID_CHANGE (905) to brokers when the min broker id changes.',
+      "Send NOTIFY_MIN_BROKER_ID_CHANGE (905), one-way, to a broker group's brokers (at each broker's address) when the group's smallest broker id changes, as brokers with enableSlaveActingMaster expect.",
   }),
   enableControllerInNamesrv: bool({
     origin: NS,
@@ -464,6 +464,13 @@ export const CONFIG_SCHEMA = {
   }),
 
   // ---- nameserver-ts ----
+  compatibilityLine: oneOf({
+    origin: OURS,
+    values: JAVA_LINES,
+    default: '5.x',
+    description:
+      'Java NameServer whose answers are reproduced byte for byte where 4.9 and 5.x differ: 5.x (5.3.3) or 4.9 (4.9.7). It sets the version stamped on responses, the order of topic lists and cluster tables, BrokerData.enableActingMaster, remarks and the GET_NAMESRV_CONFIG key set.',
+  }),
   servingWorkers: int({
     origin: OURS,
     default: 0,

@@ -31,10 +31,11 @@ import type { RemotingCommand } from '@ns/protocol';
 import type { KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
-import { fail, ok, withHeader } from './responses.js';
+import type { JavaLineProfile } from './java-line.js';
 
 export interface BrokerHandlerDeps {
   routeInfoManager: RouteWriteStore;
+  line: JavaLineProfile;
   kvConfigManager: KVReadStore;
   /** [5.x] `returnOrderTopicConfigToBroker` (default true; 4.9 always returns it). */
   config(): { returnOrderTopicConfigToBroker: boolean };
@@ -43,6 +44,7 @@ export interface BrokerHandlerDeps {
 export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
   const routes = deps.routeInfoManager;
   const kv = deps.kvConfigManager;
+  const { ok, fail, withHeader } = deps.line.respond;
 
   function registerBroker(request: RemotingCommand, ctx: RequestContext): RemotingCommand {
     // Missing/unparsable required fields throw HeaderFieldError (→ SYSTEM_ERROR naming the field).
@@ -183,11 +185,22 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
 }
 
 /** GET_BROKER_MEMBER_GROUP (901, 5.x): a read, answered from the route tables. */
-export function brokerReadHandlers(deps: { routeInfoManager: RouteReadStore }): HandlerTable {
+export function brokerReadHandlers(deps: {
+  routeInfoManager: RouteReadStore;
+  line: JavaLineProfile;
+}): HandlerTable {
+  const { ok } = deps.line.respond;
   function getBrokerMemberGroup(request: RemotingCommand): RemotingCommand {
     const h = decodeGetBrokerMemberGroupRequestHeader(request.extFields);
     const group = deps.routeInfoManager.getBrokerMemberGroup(h.clusterName, h.brokerName);
-    return ok(request, encodeGetBrokerMemberGroupResponseBody({ brokerMemberGroup: group }));
+    // Java builds it with createResponseCommand(null) (code SYSTEM_ERROR, remark "not set any
+    // response code") and then sets only the code: the remark goes out with the SUCCESS (fixture
+    // get-broker-member-group of 5.3.3). 4.9 has no such request.
+    return ok(
+      request,
+      encodeGetBrokerMemberGroupResponseBody({ brokerMemberGroup: group }),
+      'not set any response code',
+    );
   }
   return [[RequestCode.GET_BROKER_MEMBER_GROUP, getBrokerMemberGroup]];
 }

@@ -42,6 +42,8 @@ export interface DispatcherInit {
   replyToUnknownRequestCode: () => boolean;
   metrics?: RequestMetrics | undefined;
   logger: HandlerLogger;
+  /** The `version` its own error responses carry (the Java line's: 407 for 4.9, 479 for 5.x). */
+  responseVersion: number;
 }
 
 export class Dispatcher {
@@ -49,8 +51,10 @@ export class Dispatcher {
   private readonly log: HandlerLogger;
   private readonly metrics: RequestMetrics | null;
   private readonly replyToUnknownRequestCode: () => boolean;
+  private readonly responseVersion: number;
 
   constructor(init: DispatcherInit) {
+    this.responseVersion = init.responseVersion;
     this.log = init.logger;
     this.metrics = init.metrics ?? null;
     this.replyToUnknownRequestCode = init.replyToUnknownRequestCode;
@@ -118,6 +122,7 @@ export class Dispatcher {
     return createResponse(request, {
       code: ResponseCode.REQUEST_CODE_NOT_SUPPORTED,
       remark: ` request type ${request.code} not supported`,
+      version: this.responseVersion,
     });
   }
 
@@ -173,6 +178,7 @@ export class Dispatcher {
     return createResponse(request, {
       code: ResponseCode.SYSTEM_ERROR,
       remark: isHeaderError ? err.message : describeError(err),
+      version: this.responseVersion,
     });
   }
 }

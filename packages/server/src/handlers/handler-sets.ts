@@ -25,6 +25,11 @@ import type {
   RouteWriteStore,
 } from './deps.js';
 import { Dispatcher } from './dispatcher.js';
+import { javaLineProfile } from './java-line.js';
+import { notifyMinBrokerIdChanges } from './min-broker-id-notifier.js';
+import type { NotifyBroker } from './min-broker-id-notifier.js';
+import type { RouteInfoManager } from '../route/index.js';
+import type { JavaLineProfile } from './java-line.js';
 import type { HandlerTable } from './handler.js';
 import { kvConfigReadHandlers, kvConfigWriteHandlers } from './kv-config.js';
 import { namesrvConfigHandlers, namesrvConfigReadHandlers } from './namesrv-config.js';
@@ -61,12 +66,18 @@ export interface ReadHandlerDeps {
   config: () => NamesrvConfig;
   clock: Clock;
   routeCache: RouteBodyCache;
+  /** The Java line answered as (`compatibilityLine`, fixed at start). */
+  line: JavaLineProfile;
 }
 
 export function readHandlerTables(deps: ReadHandlerDeps): HandlerTable[] {
   return [
     routeHandlers(deps),
-    topicListHandlers({ routeInfoManager: deps.routeInfoManager, config: deps.config }),
+    topicListHandlers({
+      routeInfoManager: deps.routeInfoManager,
+      config: deps.config,
+      line: deps.line,
+    }),
     kvConfigReadHandlers(deps),
     namesrvConfigReadHandlers(deps),
     brokerReadHandlers(deps),
@@ -81,6 +92,7 @@ export interface WriteHandlerDeps {
   /** Writes UPDATE_NAMESRV_CONFIG's properties text to `configStorePath`; a throw → SYSTEM_ERROR. */
   persistConfig: (text: string) => void;
   logger: HandlerLogger;
+  line: JavaLineProfile;
 }
 
 export function writeHandlerTables(deps: WriteHandlerDeps): HandlerTable[] {
@@ -90,6 +102,7 @@ export function writeHandlerTables(deps: WriteHandlerDeps): HandlerTable[] {
       routeInfoManager: deps.routeInfoManager,
       kvConfigManager: deps.kvConfigManager,
       config,
+      line: deps.line,
     }),
     routeWriteHandlers(deps),
     kvConfigWriteHandlers(deps),
@@ -99,6 +112,7 @@ export function writeHandlerTables(deps: WriteHandlerDeps): HandlerTable[] {
         deps.persistConfig(text);
       },
       logger: deps.logger,
+      line: deps.line,
     }),
   ];
 }
@@ -121,7 +135,7 @@ export function createRouteCache(
 }
 
 export interface DispatcherDeps {
-  routeInfoManager: RouteStore;
+  routeInfoManager: RouteStore & Partial<Pick<RouteInfoManager, 'onMinBrokerIdChanged'>>;
   kvConfigManager: KVConfigStore & ObservableKVReadStore;
   config: NamesrvConfigHolder;
   persistConfig: (text: string) => void;
@@ -130,18 +144,34 @@ export interface DispatcherDeps {
   clock: Clock;
   /** Also serve WATCH_TOPIC_ROUTE (when routeWatchEnable): held watches answer later. */
   routeWatch?: boolean;
+  /**
+   * Sends NOTIFY_MIN_BROKER_ID_CHANGE (905) to a broker address, one-way, for the route manager's
+   * min-broker-id changes (reported with `notifyMinBrokerIdChanged=true`). Without it none is sent.
+   */
+  notifyBroker?: NotifyBroker;
   routeWatchMetrics?: RouteWatchMetrics;
 }
 
 /** A dispatcher that answers reads and runs writes, with its route cache. */
 export interface LocalDispatcher extends Dispatcher {
   readonly routeCache: RouteBodyCache;
+  readonly line: JavaLineProfile;
   readonly routeWatch: RouteWatchBinding | null;
 }
 
 /** Every handler over the same managers (single-process view: tests, replays). */
 export function createDispatcher(deps: DispatcherDeps): LocalDispatcher {
   const config = (): NamesrvConfig => deps.config.get();
+  const line = javaLineProfile(config().compatibilityLine);
+  const onMinBrokerIdChanged = deps.routeInfoManager.onMinBrokerIdChanged;
+  if (deps.notifyBroker !== undefined && onMinBrokerIdChanged !== undefined) {
+    notifyMinBrokerIdChanges({
+      routeInfoManager: { onMinBrokerIdChanged: onMinBrokerIdChanged.bind(deps.routeInfoManager) },
+      send: deps.notifyBroker,
+      version: line.version,
+      logger: deps.logger,
+    });
+  }
   const routeCache = createRouteCache(deps.routeInfoManager, deps.kvConfigManager, config);
   const routeWatch =
     deps.routeWatch === true
@@ -169,13 +199,15 @@ export function createDispatcher(deps: DispatcherDeps): LocalDispatcher {
         config,
         clock: deps.clock,
         routeCache,
+        line,
       }),
-      ...writeHandlerTables({ ...deps, config: configHolder }),
+      ...writeHandlerTables({ ...deps, config: configHolder, line }),
       routeWatch === null ? [] : [[RequestCode.WATCH_TOPIC_ROUTE, routeWatch.handle]],
     ],
     replyToUnknownRequestCode: () => config().replyToUnknownRequestCode,
     metrics: deps.metrics,
     logger: deps.logger,
+    responseVersion: line.version,
   });
-  return Object.assign(dispatcher, { routeCache, routeWatch });
+  return Object.assign(dispatcher, { routeCache, routeWatch, line });
 }

@@ -1,27 +1,31 @@
 /**
- * The element order the 4.9.7 NameServer writes for collections it builds in hash tables, so our
- * bodies are byte-equal to Java's (fixtures get-route*, get-all-topic-list, get-topics-by-cluster,
- * get-system-topic-list). The route manager hands out insertion order; the Java processor's
- * collections are:
+ * The element order the Java NameServer writes for collections it builds in hash tables, so our
+ * bodies are byte-equal to Java's (4.9.7 and 5.3.3 fixtures get-route*, get-all-topic-list*,
+ * get-topics-by-cluster, get-system-topic-list). The route manager hands out insertion order (and
+ * topic lists in the order Java fills its TopicList); the Java processor's collections are:
  * - TopicRouteData.queueDatas: `new ArrayList<>(queueDataMap.values())` of the topic's
- *   `HashMap<brokerName, QueueData>` (default capacity, grown with its size);
- * - TopicRouteData.brokerDatas: one per name of `new HashSet<>(queueDataMap.keySet())`;
- * - TopicList.topicList: a `HashSet<String>` filled while iterating the topic table, a
- *   `HashMap` created with capacity 1024 (so ties inside a set bucket follow the table's order);
- * - GET_SYSTEM_TOPIC_LIST_FROM_NS brokerAddr: the first address of the first BrokerData of the
- *   broker table (`HashMap` created with capacity 128).
+ *   `HashMap<brokerName, QueueData>` (default capacity, grown with its size) — both lines;
+ * - TopicRouteData.brokerDatas: one per name of `new HashSet<>(queueDataMap.keySet())` — both;
+ * - TopicList.topicList: 4.9 a `HashSet<String>`; 5.x `ConcurrentHashMap.newKeySet()`, whose
+ *   growth reverses parts of its chains, so names sharing a bucket come out in another order;
+ * - GET_SYSTEM_TOPIC_LIST_FROM_NS: the cluster table (4.9 `HashMap(32)`, 5.x
+ *   `ConcurrentHashMap(32)`) with each cluster's broker-name `HashSet`, and the first address of
+ *   the first BrokerData of the broker table (4.9 `HashMap(128)`, 5.x `ConcurrentHashMap(128)`).
  * Re-ordering an already Java-ordered list is a no-op, so this stays correct if the manager ever
  * returns Java order itself.
  */
 import {
+  CLUSTER_INFO_SHAPES,
   javaHashCopyCapacity,
-  javaHashMapCapacity,
   javaHashOrderBy,
+  javaHashTableOrder,
   javaLongHashOrder,
   javaStringHashCode,
   javaStringHashOrder,
+  LEGACY_JSON,
+  stringKeyOrder,
 } from '@ns/protocol';
-import type { TopicRouteData } from '@ns/protocol';
+import type { ClusterInfo, JavaLine, TopicList, TopicRouteData } from '@ns/protocol';
 
 export function orderRouteLikeJava(route: TopicRouteData): TopicRouteData {
   if (route.queueDatas.length > 1) {
@@ -37,30 +41,42 @@ export function orderRouteLikeJava(route: TopicRouteData): TopicRouteData {
   return route;
 }
 
-/** Java RouteInfoManager: `new HashMap<>(1024)` for topicQueueTable, `(128)` for brokerAddrTable. */
-const TOPIC_TABLE_CAPACITY = 1024;
-const BROKER_TABLE_CAPACITY = 128;
-
-export function orderTopicsLikeJava(topics: readonly string[]): string[] {
+/** A fresh TopicList of `line` after adding `topics` (distinct) in the given order. */
+export function topicListOrderLikeJava(line: JavaLine, topics: readonly string[]): string[] {
   if (topics.length <= 1) return topics.slice();
-  const tableOrder = javaStringHashOrder(topics, {
-    capacity: javaHashMapCapacity(topics.length, TOPIC_TABLE_CAPACITY),
-  });
-  return javaStringHashOrder(tableOrder);
+  return line === '4.9'
+    ? javaStringHashOrder(topics)
+    : javaHashTableOrder('ConcurrentHashMap', topics, javaStringHashCode);
 }
 
-/** The broker address Java puts in the system topic list, or undefined when no broker has one. */
-export function firstBrokerAddrLikeJava(
-  brokerAddrTable: ReadonlyMap<string, { brokerAddrs: ReadonlyMap<number, string> }>,
-): string | undefined {
-  const names = javaStringHashOrder([...brokerAddrTable.keys()], {
-    capacity: javaHashMapCapacity(brokerAddrTable.size, BROKER_TABLE_CAPACITY),
-  });
-  for (const name of names) {
-    const addrs = brokerAddrTable.get(name)!.brokerAddrs;
-    if (addrs.size === 0) continue;
-    const ids = javaLongHashOrder([...addrs.keys()]);
-    return addrs.get(ids[0]!);
+/**
+ * GET_SYSTEM_TOPIC_LIST_FROM_NS: every cluster name followed by its broker names, walking the
+ * cluster table, and the first address Java finds in the broker table (none when no broker group
+ * has an address).
+ */
+export function systemTopicListLikeJava(line: JavaLine, info: ClusterInfo): TopicList {
+  const shapes = CLUSTER_INFO_SHAPES[line];
+  const added = new Set<string>();
+  const clusters = stringKeyOrder(
+    [...info.clusterAddrTable.keys()],
+    LEGACY_JSON,
+    shapes.clusterAddrTable,
+  );
+  for (const cluster of clusters) {
+    added.add(cluster);
+    for (const name of javaStringHashOrder(info.clusterAddrTable.get(cluster)!)) added.add(name);
   }
-  return undefined;
+  const list: TopicList = { topicList: topicListOrderLikeJava(line, [...added]) };
+  const names = stringKeyOrder(
+    [...info.brokerAddrTable.keys()],
+    LEGACY_JSON,
+    shapes.brokerAddrTable,
+  );
+  for (const name of names) {
+    const addrs = info.brokerAddrTable.get(name)!.brokerAddrs;
+    if (addrs.size === 0) continue;
+    list.brokerAddr = addrs.get(javaLongHashOrder([...addrs.keys()])[0]!)!;
+    break;
+  }
+  return list;
 }

@@ -15,11 +15,15 @@ import type { RemotingCommand } from '@ns/protocol';
 import type { HandlerTable } from './handler.js';
 import type { KVConfigStore, KVReadStore } from './deps.js';
 import { optionalString } from './header-fields.js';
-import { fail, ok, withHeader } from './responses.js';
+import type { JavaLineProfile } from './java-line.js';
 
 /** The KV writes (run by the registry owner). Route caches hear of changes from the manager. */
-export function kvConfigWriteHandlers(deps: { kvConfigManager: KVConfigStore }): HandlerTable {
+export function kvConfigWriteHandlers(deps: {
+  kvConfigManager: KVConfigStore;
+  line: JavaLineProfile;
+}): HandlerTable {
   const kv = deps.kvConfigManager;
+  const { ok, fail } = deps.line.respond;
 
   function putKVConfig(request: RemotingCommand): RemotingCommand {
     const ext = request.extFields;
@@ -48,8 +52,12 @@ export function kvConfigWriteHandlers(deps: { kvConfigManager: KVConfigStore }):
 }
 
 /** The KV reads, answered where they arrive. */
-export function kvConfigReadHandlers(deps: { kvConfigManager: KVReadStore }): HandlerTable {
+export function kvConfigReadHandlers(deps: {
+  kvConfigManager: KVReadStore;
+  line: JavaLineProfile;
+}): HandlerTable {
   const kv = deps.kvConfigManager;
+  const { ok, fail, withHeader } = deps.line.respond;
 
   function getKVConfig(request: RemotingCommand): RemotingCommand {
     const { namespace, key } = decodeGetKVConfigRequestHeader(request.extFields);

@@ -8,11 +8,15 @@
  */
 import { decodePropertiesBody, RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { applyConfigUpdate, formatConfigProperties, renderConfigFile } from '../config/index.js';
+import {
+  applyConfigUpdate,
+  formatJavaConfigProperties,
+  renderConfigFile,
+} from '../config/index.js';
 import type { NamesrvConfig } from '../config/index.js';
 import type { HandlerLogger } from './deps.js';
 import type { HandlerTable } from './handler.js';
-import { fail, ok } from './responses.js';
+import type { JavaLineProfile } from './java-line.js';
 
 /** The live config: read per request, replaced by UPDATE_NAMESRV_CONFIG. */
 export interface NamesrvConfigHolder {
@@ -22,11 +26,13 @@ export interface NamesrvConfigHolder {
 
 export interface NamesrvConfigHandlerDeps {
   config: NamesrvConfigHolder;
+  line: JavaLineProfile;
   persistConfig(text: string): void;
   logger: HandlerLogger;
 }
 
 export function namesrvConfigHandlers(deps: NamesrvConfigHandlerDeps): HandlerTable {
+  const { ok, fail } = deps.line.respond;
   function updateNamesrvConfig(request: RemotingCommand): RemotingCommand {
     // Java: no body → SUCCESS, nothing to do.
     if (request.body === null) return ok(request);
@@ -62,9 +68,13 @@ export function namesrvConfigHandlers(deps: NamesrvConfigHandlerDeps): HandlerTa
 }
 
 /** GET_NAMESRV_CONFIG: a read, answered where it arrives. */
-export function namesrvConfigReadHandlers(deps: { config(): NamesrvConfig }): HandlerTable {
+export function namesrvConfigReadHandlers(deps: {
+  config: () => NamesrvConfig;
+  line: JavaLineProfile;
+}): HandlerTable {
+  const { ok } = deps.line.respond;
   function getNamesrvConfig(request: RemotingCommand): RemotingCommand {
-    return ok(request, Buffer.from(formatConfigProperties(deps.config()), 'utf8'));
+    return ok(request, Buffer.from(formatJavaConfigProperties(deps.config()), 'utf8'));
   }
   return [[RequestCode.GET_NAMESRV_CONFIG, getNamesrvConfig]];
 }

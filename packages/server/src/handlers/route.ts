@@ -9,6 +9,7 @@ import {
   decodeTopicRouteData,
   encodeClusterInfo,
   encodeTopicRouteData,
+  LEGACY_JSON,
   ORDER_TOPIC_CONFIG_NAMESPACE,
   prepareFrame,
   preparedFrameBytes,
@@ -25,11 +26,8 @@ import type { Clock, KVReadStore, RouteReadStore, RouteWriteStore } from './deps
 import type { HandlerTable } from './handler.js';
 import { isTrue, requiredString } from './header-fields.js';
 import { orderRouteLikeJava } from './java-order.js';
-import { fail, ok } from './responses.js';
+import type { JavaLineProfile } from './java-line.js';
 import { RouteBodyCache } from './route-cache.js';
-
-/** Java FAQUrl.suggestTodo(APPLY_TOPIC_URL) as a 4.9.x / 5.0.0 NameServer writes it. */
-const TOPIC_NOT_EXIST_SUFFIX = '\nSee http://rocketmq.apache.org/docs/faq/ for further details.';
 
 /** The NamesrvConfig switches the route handlers read (live values, read per request). */
 export interface RouteConfigView {
@@ -40,6 +38,7 @@ export interface RouteConfigView {
 
 export interface RouteHandlerDeps {
   routeInfoManager: RouteReadStore;
+  line: JavaLineProfile;
   kvConfigManager: KVReadStore;
   config(): RouteConfigView;
   clock: Clock;
@@ -77,6 +76,8 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
   const routes = deps.routeInfoManager;
   const kv = deps.kvConfigManager;
   const cache = deps.routeCache;
+  const line = deps.line;
+  const { ok, fail } = line.respond;
   // Java 5.1+: "ready" counts from the creation of the processor.
   const createdAt = deps.clock.now();
 
@@ -130,7 +131,15 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
 
   function getBrokerClusterInfo(request: RemotingCommand): RemotingCommand {
     // Always legacy JSON, whatever the client version (fixture get-broker-cluster-info).
-    return ok(request, encodeClusterInfo(routes.getAllClusterInfo()));
+    return ok(request, encodeClusterInfo(routes.getAllClusterInfo(), LEGACY_JSON, line.line));
+  }
+
+  function topicNotExist(request: RemotingCommand, topic: string): RemotingCommand {
+    return fail(
+      request,
+      ResponseCode.TOPIC_NOT_EXIST,
+      `No topic route info in name server for the topic: ${topic}${line.topicNotExistSuffix}`,
+    );
   }
 
   return [
@@ -140,8 +149,12 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
 }
 
 /** The topic writes (run by the registry owner). */
-export function routeWriteHandlers(deps: { routeInfoManager: RouteWriteStore }): HandlerTable {
+export function routeWriteHandlers(deps: {
+  routeInfoManager: RouteWriteStore;
+  line: JavaLineProfile;
+}): HandlerTable {
   const routes = deps.routeInfoManager;
+  const { ok } = deps.line.respond;
 
   function deleteTopicInNamesrv(request: RemotingCommand): RemotingCommand {
     const { topic, clusterName } = decodeDeleteTopicFromNamesrvRequestHeader(request.extFields);
@@ -168,12 +181,4 @@ export function routeWriteHandlers(deps: { routeInfoManager: RouteWriteStore }):
     [RequestCode.DELETE_TOPIC_IN_NAMESRV, deleteTopicInNamesrv],
     [RequestCode.REGISTER_TOPIC_IN_NAMESRV, registerTopicInNamesrv],
   ];
-}
-
-function topicNotExist(request: RemotingCommand, topic: string): RemotingCommand {
-  return fail(
-    request,
-    ResponseCode.TOPIC_NOT_EXIST,
-    `No topic route info in name server for the topic: ${topic}${TOPIC_NOT_EXIST_SUFFIX}`,
-  );
 }

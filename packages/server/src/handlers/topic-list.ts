@@ -9,11 +9,11 @@ import {
   RequestCode,
   ResponseCode,
 } from '@ns/protocol';
-import type { RemotingCommand, TopicList } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
 import type { RouteReadStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
-import { firstBrokerAddrLikeJava, orderTopicsLikeJava } from './java-order.js';
-import { fail, ok } from './responses.js';
+import { systemTopicListLikeJava, topicListOrderLikeJava } from './java-order.js';
+import type { JavaLineProfile } from './java-line.js';
 
 /** The 5.x NamesrvConfig switches gating the list requests (both default true). */
 export interface TopicListConfigView {
@@ -23,19 +23,25 @@ export interface TopicListConfigView {
 
 export interface TopicListHandlerDeps {
   routeInfoManager: RouteReadStore;
+  line: JavaLineProfile;
   config(): TopicListConfigView;
 }
 
 export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   const routes = deps.routeInfoManager;
+  const { ok, fail } = deps.line.respond;
 
   /** Java 5.x: a disabled list answers SYSTEM_ERROR with the remark `disable`. */
   function disabled(request: RemotingCommand): RemotingCommand {
     return fail(request, ResponseCode.SYSTEM_ERROR, 'disable');
   }
 
+  /** `topics`: in the order Java adds them to the list (see the route manager's list queries). */
   function list(request: RemotingCommand, topics: string[]): RemotingCommand {
-    return ok(request, encodeTopicList({ topicList: orderTopicsLikeJava(topics) }));
+    return ok(
+      request,
+      encodeTopicList({ topicList: topicListOrderLikeJava(deps.line.line, topics) }),
+    );
   }
 
   function getAllTopicList(request: RemotingCommand): RemotingCommand {
@@ -50,13 +56,11 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   }
 
   function getSystemTopicList(request: RemotingCommand): RemotingCommand {
-    // Not gated in 5.x either.
-    const system = routes.getSystemTopicList();
-    const body: TopicList = { topicList: orderTopicsLikeJava(system.topicList) };
-    // Java takes the first broker of its hash-ordered broker table; re-pick it that way.
-    const brokerAddr = firstBrokerAddrLikeJava(routes.getAllClusterInfo().brokerAddrTable);
-    if (brokerAddr !== undefined) body.brokerAddr = brokerAddr;
-    return ok(request, encodeTopicList(body));
+    // Not gated in 5.x either. Built from the cluster and broker tables in Java's table order.
+    return ok(
+      request,
+      encodeTopicList(systemTopicListLikeJava(deps.line.line, routes.getAllClusterInfo())),
+    );
   }
 
   function getUnitTopicList(request: RemotingCommand): RemotingCommand {

@@ -108,6 +108,8 @@ export class RegistryOwner {
         supportActingMaster: config.supportActingMaster,
         deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration,
         defaultHeartbeatTimeoutMillis: config.heartbeatTimeoutMillis,
+        javaLine: config.compatibilityLine,
+        notifyMinBrokerIdChanged: config.notifyMinBrokerIdChanged,
       },
       () => {
         this.metrics.brokerRegistered();

@@ -13,6 +13,8 @@ export type {
   ConnectionId,
   KVNamespaceLookup,
   ManagerLogger,
+  MinBrokerIdChange,
+  MinBrokerIdChangeListener,
   QueryDataVersionResult,
   RegisterBrokerRequest,
   LazyRegisterBody,

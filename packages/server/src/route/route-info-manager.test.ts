@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { javaStringHashCode } from '@ns/protocol';
 import type { DataVersion, TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
 import { RouteInfoManager } from './route-info-manager.js';
 import type { RegisterBrokerRequest, RouteInfoManagerOptions } from './types.js';
@@ -90,13 +91,20 @@ describe('RouteInfoManager.registerBroker', () => {
     expect(route!.queueDatas).toEqual([
       { brokerName: 'broker-a', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
     ]);
+    // 5.x BrokerData always has enableActingMaster; 4.9's only when set (no such field there).
     expect(route!.brokerDatas).toEqual([
       {
         cluster: 'DefaultCluster',
         brokerName: 'broker-a',
         brokerAddrs: new Map([[0, '10.0.0.1:10911']]),
+        enableActingMaster: false,
       },
     ]);
+    const old = setup({ javaLine: '4.9' }).rim;
+    old.registerBroker(req());
+    expect(old.pickupTopicRouteData('TopicA')!.brokerDatas[0]).not.toHaveProperty(
+      'enableActingMaster',
+    );
     expect(route!.filterServerTable.size).toBe(0);
     const info = rim.getAllClusterInfo();
     expect(info.clusterAddrTable).toEqual(new Map([['DefaultCluster', ['broker-a']]]));
@@ -272,7 +280,7 @@ describe('RouteInfoManager.registerBroker', () => {
     const off = setup();
     off.rim.registerBroker(req());
     off.rim.registerBroker(req({ topicConfigWrapper: wrapper(V2, [topic('TopicA')]) }));
-    expect(off.rim.getAllTopicList()).toEqual(['TopicA', 'TopicB']);
+    expect(off.rim.getAllTopicList().sort()).toEqual(['TopicA', 'TopicB']);
   });
 
   it('stores filter servers and shows them in routes; an empty list removes them', () => {
@@ -607,8 +615,8 @@ describe('RouteInfoManager write permission, delete, register topic', () => {
 });
 
 describe('RouteInfoManager acting master (5.x)', () => {
-  function actingSetup(supportActingMaster: boolean) {
-    const s = setup({ supportActingMaster });
+  function actingSetup(supportActingMaster: boolean, javaLine: '5.x' | '4.9' = '5.x') {
+    const s = setup({ supportActingMaster, javaLine });
     s.rim.registerBroker(req({ enableActingMaster: true }));
     s.rim.registerBroker(req({ ...SLAVE, enableActingMaster: true }));
     s.rim.registerBroker(
@@ -665,8 +673,38 @@ describe('RouteInfoManager acting master (5.x)', () => {
     expect(route.brokerDatas[0]!.brokerAddrs.has(0)).toBe(false);
   });
 
-  it('does nothing of the sort when supportActingMaster is off', () => {
+  it('5.x without supportActingMaster: the prime slave still updates routes, write cleared, but no acting view', () => {
+    // Java 5.3.3 applies prime-slave topics and wipes the write bit of a master-less group
+    // whatever supportActingMaster says; only pickupTopicRouteData's rewrite depends on it.
     const { rim } = actingSetup(false);
+    rim.onConnectionClosed(1);
+    const route = rim.pickupTopicRouteData('TopicA')!;
+    expect(route.queueDatas[0]!.perm).toBe(4);
+    expect(route.brokerDatas[0]!.brokerAddrs.has(0)).toBe(false);
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        enableActingMaster: true,
+        topicConfigWrapper: wrapper(V2, [topic('TopicC')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicC')!.queueDatas[0]!.perm).toBe(4);
+  });
+
+  it('5.x: a prime slave that did not ask for acting master registers its topics as they are', () => {
+    const { rim } = setup();
+    rim.registerBroker(
+      req({
+        ...SLAVE,
+        enableActingMaster: false,
+        topicConfigWrapper: wrapper(V1, [topic('TopicC')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicC')!.queueDatas[0]!.perm).toBe(6);
+  });
+
+  it('4.9 without supportActingMaster: none of it', () => {
+    const { rim } = actingSetup(false, '4.9');
     rim.onConnectionClosed(1);
     const route = rim.pickupTopicRouteData('TopicA')!;
     expect(route.queueDatas[0]!.perm).toBe(6);
@@ -819,8 +857,10 @@ describe('RouteInfoManager list queries', () => {
 
   it('lists all topics, topics by cluster and system topics', () => {
     const { rim } = multi();
-    expect(rim.getAllTopicList()).toEqual(['Plain', 'Unit', 'UnitSub', 'Both', 'OnlyZ']);
-    expect(rim.getTopicsByCluster('C2')).toEqual(['Plain', 'OnlyZ']);
+    // Java topic table order: buckets of String.hashCode (Both, OnlyZ, Plain, Unit, UnitSub all
+    // fall in distinct buckets of 2048), whatever the insertion order.
+    expect(rim.getAllTopicList()).toEqual(['OnlyZ', 'Plain', 'Unit', 'Both', 'UnitSub']);
+    expect(rim.getTopicsByCluster('C2')).toEqual(['OnlyZ', 'Plain']);
     expect(rim.getTopicsByCluster('Nope')).toEqual([]);
     expect(rim.getSystemTopicList()).toEqual({
       topicList: ['DefaultCluster', 'broker-a', 'C2', 'broker-z'],
@@ -832,8 +872,49 @@ describe('RouteInfoManager list queries', () => {
   it('lists unit, unit-sub and unit-sub-ununit topics', () => {
     const { rim } = multi();
     expect(rim.getUnitTopics()).toEqual(['Unit', 'Both']);
-    expect(rim.getHasUnitSubTopicList()).toEqual(['UnitSub', 'Both']);
+    expect(rim.getHasUnitSubTopicList()).toEqual(['Both', 'UnitSub']);
     expect(rim.getHasUnitSubUnUnitTopicList()).toEqual(['UnitSub']);
+  });
+
+  it('keeps the Java topic table order across growth (5.x reverses chain prefixes, 4.9 does not)', () => {
+    // A, B, C share a bucket of 2048; A and B stay together at 4096, C moves to the upper half.
+    const bucket = (name: string, n: number) => {
+      const h = javaStringHashCode(name);
+      return (h ^ (h >>> 16)) & (n - 1);
+    };
+    const byBucket = new Map<number, string[]>();
+    let trio: string[] | undefined;
+    for (let i = 0; trio === undefined; i++) {
+      const name = `G${i}`;
+      const list = byBucket.get(bucket(name, 2048)) ?? [];
+      byBucket.set(bucket(name, 2048), [...list, name]);
+      const low = list.filter((n) => (bucket(n, 4096) & 2048) === 0);
+      const high = list.filter((n) => (bucket(n, 4096) & 2048) !== 0);
+      if (low.length >= 2 && high.length >= 1) trio = [low[0]!, low[1]!, high[0]!];
+    }
+    const [a, b, c] = trio as [string, string, string];
+    // 1540 more topics: both tables grow to 4096 buckets (5.x at 1536 keys, 4.9 past 1536).
+    const filler = Array.from({ length: 1540 }, (_, i) => `Filler${i}`);
+    for (const [line, expected] of [
+      ['5.x', [b, a]],
+      ['4.9', [a, b]],
+    ] as const) {
+      const { rim } = setup({ javaLine: line });
+      rim.registerBroker(
+        req({
+          topicConfigWrapper: wrapper(
+            V1,
+            [a, b, c, ...filler].map((n) => topic(n)),
+          ),
+        }),
+      );
+      const all = rim.getAllTopicList();
+      expect(all).toHaveLength(1543);
+      expect(
+        all.filter((t) => t === a || t === b),
+        line,
+      ).toEqual(expected);
+    }
   });
 
   it('unit lists look at the first QueueData in Java HashMap order', () => {

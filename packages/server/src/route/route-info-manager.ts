@@ -34,6 +34,7 @@ import type {
 import { liveKey } from './broker-live-info.js';
 import type { BrokerLiveInfo } from './broker-live-info.js';
 import { dataVersionEquals, emptyDataVersion } from './data-version.js';
+import { minBrokerIdChangeOnJoin, minBrokerIdChangeOnLeave } from './min-broker-id-change.js';
 import { minKey, RouteTables } from './route-tables.js';
 import type { RouteReadModel } from './route-tables.js';
 import type {
@@ -43,6 +44,8 @@ import type {
   ConnectionId,
   KVNamespaceLookup,
   ManagerLogger,
+  MinBrokerIdChange,
+  MinBrokerIdChangeListener,
   QueryDataVersionResult,
   RegisterBrokerRequest,
   RemovedBroker,
@@ -88,6 +91,15 @@ export class RouteInfoManager implements RouteReadModel {
   private readonly log: ManagerLogger;
   private readonly kvLookup: KVNamespaceLookup | null;
   private readonly supportActingMaster: boolean;
+  /**
+   * Java 5.x: a prime slave's registration applies its topics, and a group left without master
+   * loses write permission, whether or not supportActingMaster is set (only the route's acting
+   * master view needs it). 4.9 has neither; on that line they come with supportActingMaster.
+   */
+  private readonly primeSlaveRules: boolean;
+  private readonly notifyMinBrokerIdChanged: boolean;
+  private readonly minBrokerIdChanges: MinBrokerIdChange[] = [];
+  private readonly minBrokerIdListeners = new Set<MinBrokerIdChangeListener>();
   private deleteTopicWithBrokerRegistration: boolean;
   private readonly defaultHeartbeatTimeoutMillis: number;
   private readonly rejectFirstSingleTopicRegistration: boolean;
@@ -97,6 +109,9 @@ export class RouteInfoManager implements RouteReadModel {
     this.log = deps.logger ?? NOOP_LOGGER;
     this.kvLookup = deps.kvLookup ?? null;
     this.supportActingMaster = options.supportActingMaster ?? false;
+    this.notifyMinBrokerIdChanged = options.notifyMinBrokerIdChanged ?? false;
+    const javaLine = options.javaLine ?? '5.x';
+    this.primeSlaveRules = javaLine === '5.x' || this.supportActingMaster;
     this.deleteTopicWithBrokerRegistration = options.deleteTopicWithBrokerRegistration ?? false;
     this.rejectFirstSingleTopicRegistration = options.rejectFirstSingleTopicRegistration ?? false;
     const timeout = options.defaultHeartbeatTimeoutMillis ?? DEFAULT_BROKER_CHANNEL_EXPIRED_TIME;
@@ -108,6 +123,7 @@ export class RouteInfoManager implements RouteReadModel {
     this.defaultHeartbeatTimeoutMillis = timeout;
     this.tables = new RouteTables({
       supportActingMaster: this.supportActingMaster,
+      javaLine,
       onListenerError: (err) => {
         this.log.error({ err }, 'route change listener threw');
       },
@@ -120,6 +136,30 @@ export class RouteInfoManager implements RouteReadModel {
   /** Subscribes to route changes; returns the unsubscribe function. */
   onRouteChanged(listener: RouteChangeListener): () => void {
     return this.tables.onRouteChanged(listener);
+  }
+
+  /**
+   * [5.x] Subscribes to changes of a broker group's smallest id (only reported with the option
+   * `notifyMinBrokerIdChanged`); returns the unsubscribe function.
+   */
+  onMinBrokerIdChanged(listener: MinBrokerIdChangeListener): () => void {
+    this.minBrokerIdListeners.add(listener);
+    return () => this.minBrokerIdListeners.delete(listener);
+  }
+
+  /** After every mutating call: route changes to their listeners, then min-broker-id changes. */
+  private flushChanges(): void {
+    this.tables.flushChanges();
+    if (this.minBrokerIdChanges.length === 0) return;
+    for (const change of this.minBrokerIdChanges.splice(0)) {
+      for (const listener of this.minBrokerIdListeners) {
+        try {
+          listener(change);
+        } catch (err) {
+          this.log.error({ err }, 'min broker id listener threw');
+        }
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -211,6 +251,7 @@ export class RouteInfoManager implements RouteReadModel {
   ): boolean {
     const group = this.tables.group(brokerName);
     if (group === undefined) return false;
+    const minBefore = minKey(group.brokerAddrs);
     let removed = false;
     if (brokerId !== null) {
       if (group.brokerAddrs.get(brokerId) === brokerAddr) {
@@ -232,13 +273,21 @@ export class RouteInfoManager implements RouteReadModel {
       this.removeAllQueueDataOf(brokerName);
       this.brokerTopicStamps.delete(brokerName);
       this.log.info({ brokerName }, 'broker name removed');
-    } else if (
-      this.supportActingMaster &&
-      group.enableActingMaster &&
-      !group.brokerAddrs.has(MASTER_ID)
-    ) {
+      return true;
+    }
+    if (this.primeSlaveRules && group.enableActingMaster && !group.brokerAddrs.has(MASTER_ID)) {
       // Java 5.x unregister: a reduced group left without master loses write permission.
       this.rewritePerm(brokerName, (p) => p & ~Perm.WRITE);
+    }
+    // Java 5.x notifies a reduced group whose smallest member left, if it asked for acting master.
+    if (
+      this.notifyMinBrokerIdChanged &&
+      group.enableActingMaster &&
+      !group.brokerAddrs.has(minBefore)
+    ) {
+      this.minBrokerIdChanges.push(
+        minBrokerIdChangeOnLeave(brokerName, group.brokerAddrs, brokerAddr),
+      );
     }
     return true;
   }
@@ -283,7 +332,7 @@ export class RouteInfoManager implements RouteReadModel {
           'registration changed topics',
         );
       }
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 
@@ -360,6 +409,9 @@ export class RouteInfoManager implements RouteReadModel {
     const isOldVersionBroker = req.enableActingMaster == null;
     tables.setGroupFlags(brokerName, req.enableActingMaster === true, req.zoneName ?? null);
 
+    // Java 5.x: the registration lowers the group's smallest id (an empty group counts as 0).
+    const minIdLowered = group.brokerAddrs.size > 0 && brokerId < minKey(group.brokerAddrs);
+
     // 3. Role switch: one address owns one id, so the new id replaces the old one.
     for (const [id, addr] of [...group.brokerAddrs]) {
       if (addr === brokerAddr && id !== brokerId) tables.deleteBrokerAddr(brokerName, id);
@@ -389,13 +441,14 @@ export class RouteInfoManager implements RouteReadModel {
       if (oldAddr === undefined || oldAddr === '') registerFirst = true;
     }
 
-    // 5. topics: masters, and (5.x, only with supportActingMaster here) the prime slave.
+    // 5. topics: masters, and (5.x, see primeSlaveRules) the prime slave: a 5.x broker with the
+    // smallest id of a group that has no master.
     const live = this.brokerLiveTable.get(key);
     const isMaster = brokerId === MASTER_ID;
     const isPrimeSlave =
       !isMaster &&
       !isOldVersionBroker &&
-      this.supportActingMaster &&
+      this.primeSlaveRules &&
       brokerId === minKey(group.brokerAddrs);
     if (topicTable !== null && (isMaster || isPrimeSlave)) {
       topicsApplied = true;
@@ -415,8 +468,9 @@ export class RouteInfoManager implements RouteReadModel {
           }
         }
       }
-      // Java 5.x wipes PERM_WRITE of a prime slave's topics: it cannot take writes.
-      const permMask = isPrimeSlave ? ~Perm.WRITE : -1;
+      // Java 5.x wipes PERM_WRITE of a prime slave's topics when it asked for acting master: it
+      // cannot take writes (without acting master they keep the broker's perm, as in Java).
+      const permMask = isPrimeSlave && group.enableActingMaster ? ~Perm.WRITE : -1;
       for (const tc of topicTable.values()) {
         const topic = tc.topicName;
         // 5.x f: without apply-all only a topic missing here (e.g. deleted by an admin) is
@@ -509,6 +563,11 @@ export class RouteInfoManager implements RouteReadModel {
         }
       }
     }
+    if (minIdLowered && this.notifyMinBrokerIdChanged) {
+      this.minBrokerIdChanges.push(
+        minBrokerIdChangeOnJoin(brokerName, group.brokerAddrs, req.haServerAddr),
+      );
+    }
     return result;
   }
 
@@ -555,7 +614,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.log.info({ clusterName, brokerName, brokerId, brokerAddr }, 'broker unregistered');
       return 'unregistered';
     } finally {
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 
@@ -580,7 +639,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.connectionBrokers.delete(connectionId);
       return removed;
     } finally {
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 
@@ -620,7 +679,7 @@ export class RouteInfoManager implements RouteReadModel {
         return this.dropLiveBroker(live);
       });
     } finally {
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 
@@ -679,7 +738,7 @@ export class RouteInfoManager implements RouteReadModel {
     try {
       return this.rewritePerm(brokerName, (p) => p & ~Perm.WRITE);
     } finally {
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 
@@ -688,7 +747,7 @@ export class RouteInfoManager implements RouteReadModel {
     try {
       return this.rewritePerm(brokerName, () => READ_WRITE);
     } finally {
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 
@@ -709,7 +768,7 @@ export class RouteInfoManager implements RouteReadModel {
       }
       for (const brokerName of [...byBroker.keys()]) this.removeQueueData(topic, brokerName);
     } finally {
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 
@@ -742,7 +801,7 @@ export class RouteInfoManager implements RouteReadModel {
       }
       return true;
     } finally {
-      this.tables.flushChanges();
+      this.flushChanges();
     }
   }
 

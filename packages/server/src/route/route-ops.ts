@@ -24,6 +24,8 @@ export const OpCode = {
   ORDER_BROKER_TOPICS: 13,
   ORDER_BROKER_CLUSTERS: 14,
   ORDER_BROKER_MAPPINGS: 15,
+  /** [ORDER_TOPIC_TABLE, the Java topic table's size, its keys in iteration order] */
+  ORDER_TOPIC_TABLE: 16,
 } as const;
 
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
@@ -45,4 +47,5 @@ export const ROUTE_OP_WIDTH: Readonly<Record<OpCode, number>> = {
   [OpCode.ORDER_BROKER_TOPICS]: 3,
   [OpCode.ORDER_BROKER_CLUSTERS]: 3,
   [OpCode.ORDER_BROKER_MAPPINGS]: 3,
+  [OpCode.ORDER_TOPIC_TABLE]: 3,
 };

@@ -16,9 +16,19 @@
  * `brokerNameClusters` (broker name → clusters listing it), so removing a broker name, wiping perms
  * and topics-by-cluster walk one broker's share instead of whole tables.
  */
-import { MASTER_ID, Perm, SYNC_BROKER_MEMBER_TOPIC_PREFIX, TopicSysFlag } from '@ns/protocol';
+import {
+  JavaHashTable,
+  javaConcurrentHashMapTableSize,
+  javaStringHashCode,
+  javaStringHashOrder,
+  MASTER_ID,
+  Perm,
+  SYNC_BROKER_MEMBER_TOPIC_PREFIX,
+  TopicSysFlag,
+} from '@ns/protocol';
 import type {
   BrokerData,
+  JavaLine,
   BrokerMemberGroup,
   ClusterInfo,
   QueueData,
@@ -64,6 +74,12 @@ export interface RouteReadModel {
 export interface RouteTablesOptions {
   /** Java NamesrvConfig.supportActingMaster: the acting-master rewrite of route lookups. */
   supportActingMaster?: boolean;
+  /**
+   * The Java NameServer line whose tables are reproduced (config `compatibilityLine`; default
+   * 5.x): the topic table's type (hence the topic lists' order) and whether BrokerData always
+   * carries `enableActingMaster`.
+   */
+  javaLine?: JavaLine;
   /** A route-change listener threw (the others still ran); for the log. */
   onListenerError?: (err: unknown) => void;
 }
@@ -90,6 +106,13 @@ export class RouteTables implements RouteReadModel {
   /** broker name → topics with a static mapping on it (so a removed name drops its mappings). */
   private readonly brokerNameMappings = new Map<string, Set<string>>();
   private queueEntryCount = 0;
+  /**
+   * The topic table's keys as the Java table of `javaLine` holds them (4.9: `new HashMap<>(1024)`;
+   * 5.x: `new ConcurrentHashMap<>(1024)`, whose growth reorders chains), updated on every topic
+   * added or removed, so the topic lists come out in Java's iteration order at any size.
+   */
+  private topicOrder: JavaHashTable<string>;
+  private readonly javaLine: JavaLine;
 
   private readonly changedTopics = new Set<string>();
   private readonly listeners = new Set<RouteChangeListener>();
@@ -101,6 +124,8 @@ export class RouteTables implements RouteReadModel {
   constructor(options: RouteTablesOptions = {}) {
     this.supportActingMaster = options.supportActingMaster ?? false;
     this.onListenerError = options.onListenerError ?? (() => undefined);
+    this.javaLine = options.javaLine ?? '5.x';
+    this.topicOrder = newTopicOrder(this.javaLine);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -165,6 +190,7 @@ export class RouteTables implements RouteReadModel {
     if (byBroker === undefined) {
       byBroker = new Map();
       this.topicQueueTable.set(topic, byBroker);
+      this.topicOrder.add(topic);
     }
     const prev = byBroker.get(brokerName);
     if (prev !== undefined) {
@@ -206,7 +232,10 @@ export class RouteTables implements RouteReadModel {
       topics.delete(topic);
       if (topics.size === 0) this.brokerNameTopics.delete(brokerName);
     }
-    if (byBroker.size === 0) this.topicQueueTable.delete(topic);
+    if (byBroker.size === 0) {
+      this.topicQueueTable.delete(topic);
+      this.topicOrder.delete(topic);
+    }
     this.markTopic(topic);
     this.ops?.push(OpCode.REMOVE_QUEUE, topic, brokerName);
     return true;
@@ -413,7 +442,7 @@ export class RouteTables implements RouteReadModel {
       queueDatas.push(qd);
       const group = this.brokerAddrTable.get(brokerName);
       if (group === undefined) continue;
-      brokerDatas.push(toBrokerData(group));
+      brokerDatas.push(this.toBrokerData(group));
       if (hasFilters) {
         for (const addr of group.brokerAddrs.values()) {
           const entry = this.filterServerTable.get(liveKey(group.cluster, addr));
@@ -432,18 +461,25 @@ export class RouteTables implements RouteReadModel {
     return route;
   }
 
+  /** Every topic, in the Java topic table's iteration order. */
   getAllTopicList(): string[] {
-    return [...this.topicQueueTable.keys()];
+    return this.topicOrder.keys();
   }
 
-  /** Topics having QueueData on any broker name of the cluster; unknown cluster → []. */
+  /**
+   * Topics having QueueData on any broker name of the cluster, in the order Java adds them: for
+   * each broker name of the cluster (its `HashSet` order), the topics hosting it in table order;
+   * a topic already added is not repeated. Unknown cluster → [].
+   */
   getTopicsByCluster(clusterName: string): string[] {
     const names = this.clusterAddrTable.get(clusterName);
     if (names === undefined) return [];
+    const tableOrder = this.topicOrder.keys();
     const topics = new Set<string>();
-    for (const brokerName of names) {
+    for (const brokerName of javaStringHashOrder([...names])) {
       const hosted = this.brokerNameTopics.get(brokerName);
-      if (hosted !== undefined) for (const t of hosted) topics.add(t);
+      if (hosted === undefined) continue;
+      for (const t of tableOrder) if (hosted.has(t)) topics.add(t);
     }
     return [...topics];
   }
@@ -483,11 +519,11 @@ export class RouteTables implements RouteReadModel {
     );
   }
 
-  // Java looks at the first QueueData of the topic's HashMap; we reproduce that order.
+  // Java walks the topic table and looks at the first QueueData of each topic's HashMap.
   private topicsWhereFirstQueueData(test: (topicSysFlag: number) => boolean): string[] {
     const out: string[] = [];
-    for (const [topic, byBroker] of this.topicQueueTable) {
-      const first = javaHashMapFirstValue(byBroker);
+    for (const topic of this.topicOrder.keys()) {
+      const first = javaHashMapFirstValue(this.topicQueueTable.get(topic)!);
       if (first !== undefined && test(first.topicSysFlag)) out.push(topic);
     }
     return out;
@@ -497,7 +533,7 @@ export class RouteTables implements RouteReadModel {
   getAllClusterInfo(): ClusterInfo {
     const brokerAddrTable = new Map<string, BrokerData>();
     for (const [name, group] of this.brokerAddrTable)
-      brokerAddrTable.set(name, toBrokerData(group));
+      brokerAddrTable.set(name, this.toBrokerData(group));
     const clusterAddrTable = new Map<string, string[]>();
     for (const [cluster, names] of this.clusterAddrTable) clusterAddrTable.set(cluster, [...names]);
     return { brokerAddrTable, clusterAddrTable };
@@ -511,6 +547,24 @@ export class RouteTables implements RouteReadModel {
       brokerName,
       brokerAddrs: group === undefined ? new Map<number, string>() : new Map(group.brokerAddrs),
     };
+  }
+
+  /**
+   * The public BrokerData of a group (a copy). 5.x's BrokerData has a `boolean enableActingMaster`
+   * (always in its JSON); 4.9's has no such field, so it is set only when true there (4.9.7
+   * bytes stay equal for every broker that does not ask for acting master).
+   */
+  private toBrokerData(group: BrokerGroup): BrokerData {
+    const bd: BrokerData = {
+      cluster: group.cluster,
+      brokerName: group.brokerName,
+      brokerAddrs: new Map(group.brokerAddrs),
+    };
+    if (this.javaLine === '5.x' || group.enableActingMaster) {
+      bd.enableActingMaster = group.enableActingMaster;
+    }
+    if (group.zoneName !== null) bd.zoneName = group.zoneName;
+    return bd;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -591,6 +645,7 @@ export class RouteTables implements RouteReadModel {
         case OpCode.ORDER_BROKER_TOPICS:
         case OpCode.ORDER_BROKER_CLUSTERS:
         case OpCode.ORDER_BROKER_MAPPINGS:
+        case OpCode.ORDER_TOPIC_TABLE:
           throw new Error(`snapshot-only route op ${code} in a live batch at ${i}`);
         default:
           throw new Error(`unknown route op ${String(code)} at ${i}`);
@@ -646,6 +701,9 @@ export class RouteTables implements RouteReadModel {
     for (const [name, topics] of this.brokerNameMappings) {
       out.push(OpCode.ORDER_BROKER_MAPPINGS, name, [...topics]);
     }
+    // The Java table's layout depends on its history (it never shrinks, and a grown
+    // ConcurrentHashMap reorders its chains): carry its size and key order as they are.
+    out.push(OpCode.ORDER_TOPIC_TABLE, this.topicOrder.capacity, this.topicOrder.keys());
     return out;
   }
 
@@ -667,6 +725,10 @@ export class RouteTables implements RouteReadModel {
         const name = ops[i + 1] as string;
         this.brokerNameMappings.set(name, new Set(ops[i + 2] as string[]));
         i += 3;
+      } else if (code === OpCode.ORDER_TOPIC_TABLE) {
+        this.topicOrder = newTopicOrder(this.javaLine, ops[i + 1] as number);
+        for (const topic of ops[i + 2] as string[]) this.topicOrder.add(topic);
+        i += 3;
       } else {
         i = this.applyOps(ops, i, nextOpEnd(ops, i));
       }
@@ -675,21 +737,20 @@ export class RouteTables implements RouteReadModel {
   }
 }
 
+/** The topic table of a Java line (optionally already grown to `capacity`). */
+function newTopicOrder(javaLine: JavaLine, capacity?: number): JavaHashTable<string> {
+  return javaLine === '4.9'
+    ? new JavaHashTable('HashMap', javaStringHashCode, capacity ?? 1024)
+    : new JavaHashTable(
+        'ConcurrentHashMap',
+        javaStringHashCode,
+        capacity ?? javaConcurrentHashMapTableSize(1024),
+      );
+}
+
 /** Index just past the op starting at `i` (for importOps' one-at-a-time replay). */
 function nextOpEnd(ops: readonly unknown[], i: number): number {
   return i + ROUTE_OP_WIDTH[ops[i] as OpCode];
-}
-
-export function toBrokerData(group: Readonly<BrokerGroup>): BrokerData {
-  const bd: BrokerData = {
-    cluster: group.cluster,
-    brokerName: group.brokerName,
-    brokerAddrs: new Map(group.brokerAddrs),
-  };
-  // BrokerData.enableActingMaster is written only when true (4.9 goldens stay byte-equal).
-  if (group.enableActingMaster) bd.enableActingMaster = true;
-  if (group.zoneName !== null) bd.zoneName = group.zoneName;
-  return bd;
 }
 
 export function minKey(m: ReadonlyMap<number, unknown>): number {

@@ -3,7 +3,7 @@
  * options, the inputs of the broker-facing operations and the read-only views it hands out.
  * Body types (`QueueData`, `BrokerData`, `TopicRouteData`, …) come from `@ns/protocol`.
  */
-import type { DataVersion, KVTable, TopicConfigSerializeWrapper } from '@ns/protocol';
+import type { DataVersion, JavaLine, KVTable, TopicConfigSerializeWrapper } from '@ns/protocol';
 
 /** Opaque id the transport gives each TCP connection. The manager never touches sockets. */
 export type ConnectionId = number;
@@ -33,6 +33,17 @@ export type KVNamespaceLookup = (namespace: string) => KVTable | null;
 export type RouteChangeListener = (topics: ReadonlySet<string> | 'all') => void;
 
 export interface RouteInfoManagerOptions {
+  /**
+   * The Java NameServer line whose tables are reproduced (config `compatibilityLine`; default
+   * 5.x): the topic table's type (hence the topic lists' order) and whether BrokerData always
+   * carries `enableActingMaster`.
+   */
+  javaLine?: JavaLine;
+  /**
+   * Java NamesrvConfig.notifyMinBrokerIdChanged (5.x, default false): report every change of a
+   * broker group's smallest id to the `onMinBrokerIdChanged` listeners.
+   */
+  notifyMinBrokerIdChanged?: boolean;
   /** Java NamesrvConfig.supportActingMaster (5.x, default false). */
   supportActingMaster?: boolean;
   /** Java NamesrvConfig.deleteTopicWithBrokerRegistration (5.1.4+, default false). */
@@ -49,6 +60,25 @@ export interface RouteInfoManagerOptions {
    */
   rejectFirstSingleTopicRegistration?: boolean;
 }
+
+/**
+ * [5.x] A broker group's smallest broker id changed: what Java puts in NOTIFY_MIN_BROKER_ID_CHANGE
+ * (905) and the broker addresses it sends it to.
+ */
+export interface MinBrokerIdChange {
+  readonly brokerName: string;
+  readonly minBrokerId: number;
+  readonly minBrokerAddr: string;
+  /** The broker that left the group (unregister, connection closed, expiry); null when one joined. */
+  readonly offlineBrokerAddr: string | null;
+  /** HA address of the broker whose registration lowered the smallest id; null when one left. */
+  readonly haBrokerAddr: string | null;
+  /** Whom Java notifies (its `chooseBrokerAddrsToNotify`), in its order. */
+  readonly notifyBrokerAddrs: readonly string[];
+}
+
+/** Fired synchronously after the mutating call that changed a group's smallest id. */
+export type MinBrokerIdChangeListener = (change: MinBrokerIdChange) => void;
 
 /** Identity of one broker process as carried by UNREGISTER_BROKER / QUERY_DATA_VERSION. */
 export interface BrokerIdentity {

@@ -44,7 +44,10 @@ export class Replica implements ServingReadState {
   constructor(snapshot: RegistrySnapshot, options: ReplicaOptions) {
     this.options = options;
     this.configHolder = new ConfigHolder(snapshot.config);
-    this.routes = new RouteTables({ supportActingMaster: snapshot.config.supportActingMaster });
+    this.routes = new RouteTables({
+      supportActingMaster: snapshot.config.supportActingMaster,
+      javaLine: snapshot.config.compatibilityLine,
+    });
     this.routes.importOps(snapshot.routeOps);
     this.kv.importTable(snapshot.kv);
     this.appliedSeq = snapshot.seq;

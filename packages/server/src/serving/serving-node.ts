@@ -10,6 +10,7 @@
 import type { RemotingCommand } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
 import { Dispatcher } from '../handlers/dispatcher.js';
+import { javaLineProfile } from '../handlers/java-line.js';
 import type { Handler, HandlerTable } from '../handlers/handler.js';
 import {
   createRouteCache,
@@ -67,6 +68,7 @@ export class ServingNode implements ConnectionSink {
 
   constructor(init: ServingNodeInit) {
     const { state, registry, metrics } = init;
+    const line = javaLineProfile(state.config().compatibilityLine);
     this.routeCache = createRouteCache(state.routes, state.kv, () => state.config());
     // Every route body embeds orderTopicConf only when this is on: a flip changes every route.
     state.onConfigChanged((next) => {
@@ -88,6 +90,7 @@ export class ServingNode implements ConnectionSink {
           config: () => state.config(),
           clock: init.clock,
           routeCache: this.routeCache,
+          line,
         }),
         forwardedWrites(registry),
         watch === null ? [] : [[RequestCode.WATCH_TOPIC_ROUTE, watch.handle]],
@@ -95,6 +98,7 @@ export class ServingNode implements ConnectionSink {
       replyToUnknownRequestCode: () => state.config().replyToUnknownRequestCode,
       metrics,
       logger: init.loggerFor('handlers'),
+      responseVersion: line.version,
     });
     this.pool = new ConnectionPool({
       dispatcher: this.dispatcher,

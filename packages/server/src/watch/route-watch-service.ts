@@ -21,6 +21,7 @@
  * connection close leave as one answer per watch, and the route table is consistent when read.
  */
 import {
+  CURRENT_VERSION,
   decodeWatchTopicRouteRequestBody,
   decodeWatchTopicRouteRequestHeader,
   isOneway,
@@ -29,7 +30,7 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand, WatchTopicRouteRequestBody } from '@ns/protocol';
 import type { RequestContext } from '../handlers/request-context.js';
-import { fail, ok } from '../handlers/responses.js';
+import { responders } from '../handlers/responses.js';
 import { HeldWatches } from './held-watches.js';
 import type { HeldWatch } from './held-watches.js';
 import { RouteVersions } from './route-versions.js';
@@ -37,6 +38,9 @@ import { HELD } from './types.js';
 import type { Held, RouteWatchDeps, RouteWatchLimits, WatchRejectReason } from './types.js';
 import { WatchResponseBuilder } from './watch-response-builder.js';
 import type { WatchRequestRef } from './watch-response-builder.js';
+
+// Our extension: its responses carry the protocol's current version, as the answers' builder does.
+const { ok, fail } = responders(CURRENT_VERSION);
 
 /** Watches answered per turn of the event loop in a wakeup (see answerInChunks). */
 export const WAKE_CHUNK = 256;

@@ -1,0 +1,257 @@
+/**
+ * A live model of the iteration order of a Java `HashMap` or `ConcurrentHashMap` (JDK 8 … 17) under
+ * puts and removes, for tables whose order depends on their history.
+ *
+ * Both keep buckets of `capacity` (a power of two), a key in bucket `spread(hashCode) & (capacity
+ * - 1)`, and iterate bucket by bucket, each chain from head to tail; a new key is appended at the
+ * tail of its chain and a removed one unlinked. They differ in when and how they grow:
+ *
+ * - `HashMap` doubles when a put makes `size > 0.75 · capacity`, and `resize()` splits each chain
+ *   into a low and a high chain that keep their relative order. The order is then a function of
+ *   (capacity, insertion order) alone, which `javaHashOrderBy` computes without this model.
+ * - `ConcurrentHashMap` doubles when a put makes `size ≥ 0.75 · capacity` (its `sizeCtl`), and
+ *   `transfer()` does not keep the order: it finds the longest tail of the chain whose nodes all
+ *   go to the same half ("lastRun"), keeps that tail as it is, and pushes every node before it,
+ *   head first, onto the front of its new chain — so those come out reversed. Two keys of one
+ *   bucket can therefore swap places at every growth, and the order depends on which keys were
+ *   present at each one. This is why a 5.x NameServer (ConcurrentHashMap tables, TopicList backed
+ *   by `ConcurrentHashMap.newKeySet()`) lists topics in another order than 4.9 (HashMap, HashSet).
+ *
+ * Neither table ever shrinks. Not modelled: treeified bins (a chain of 8 keys with equal low hash
+ * bits; `ConcurrentHashMap` grows instead while its table is under 64 buckets) — they need
+ * adversarial names.
+ */
+import { javaHashSpread, tableSizeFor } from './java-hash-order.js';
+
+export type JavaHashTableKind = 'HashMap' | 'ConcurrentHashMap';
+
+const MAXIMUM_CAPACITY = 1 << 30;
+
+/**
+ * Table size of `new ConcurrentHashMap<>(initialCapacity)` on JDK 17 (the JVM of the 5.3.3
+ * reference): `tableSizeFor((long) (1.0 + initialCapacity / 0.75f))`; 1024 → 2048, 128 → 256,
+ * 32 → 64. (JDK 8's `tableSizeFor(c + c/2 + 1)` gives the same sizes for these.)
+ */
+export function javaConcurrentHashMapTableSize(initialCapacity: number): number {
+  return tableSizeFor(Math.floor(1 + initialCapacity / 0.75));
+}
+
+/**
+ * Table size of a `ConcurrentHashMap` after `putAll` of `count` entries into a fresh one (JDK 17):
+ * `tryPresize(count)` wants `tableSizeFor(1.5·count + 1)` buckets and doubles the first table until
+ * that is at most its resize threshold — so `new ConcurrentHashMap<>(13)` + `putAll` of 13 entries
+ * ends with 64 buckets, not 32. No growth happens during the puts that follow. `initialCapacity`:
+ * the constructor argument, undefined for the default constructor.
+ */
+export function javaConcurrentHashMapPutAllTableSize(
+  count: number,
+  initialCapacity?: number,
+): number {
+  const wanted =
+    count >= MAXIMUM_CAPACITY >>> 1 ? MAXIMUM_CAPACITY : tableSizeFor(count + (count >>> 1) + 1);
+  let n = Math.max(
+    initialCapacity === undefined ? 0 : javaConcurrentHashMapTableSize(initialCapacity),
+    wanted,
+  );
+  while (wanted > n - (n >>> 2) && n < MAXIMUM_CAPACITY) n *= 2;
+  return n;
+}
+
+const NONE = -1;
+
+/**
+ * The table is kept as parallel arrays (slot → key, spread hash, next slot; bucket → first slot)
+ * rather than one object per key: the route manager keeps one of these beside a topic table of
+ * tens of thousands of topics, so a key costs about 16 bytes plus its share of the buckets.
+ */
+export class JavaHashTable<K> {
+  private bins: Int32Array;
+  private keySlots: (K | undefined)[] = [];
+  private hashes = new Int32Array(16);
+  private nexts = new Int32Array(16);
+  /** Head of the chain of freed slots (linked through `nexts`). */
+  private free = NONE;
+  private count = 0;
+
+  /**
+   * @param capacity the first table size (a power of two): `tableSizeFor(n)` for
+   *   `new HashMap<>(n)`, `javaConcurrentHashMapTableSize(n)` for `new ConcurrentHashMap<>(n)`,
+   *   16 for either's default constructor.
+   */
+  constructor(
+    readonly kind: JavaHashTableKind,
+    private readonly hashCode: (key: K) => number,
+    capacity = 16,
+  ) {
+    if (capacity <= 0 || capacity > MAXIMUM_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+      throw new RangeError(`capacity must be a power of two, got ${capacity}`);
+    }
+    this.bins = new Int32Array(capacity).fill(NONE);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get capacity(): number {
+    return this.bins.length;
+  }
+
+  has(key: K): boolean {
+    const hash = javaHashSpread(this.hashCode(key));
+    for (let s = this.bins[hash & (this.bins.length - 1)]!; s !== NONE; s = this.nexts[s]!) {
+      if (this.keySlots[s] === key) return true;
+    }
+    return false;
+  }
+
+  /** `put`/`add`: appends a new key at the tail of its chain, then grows as Java would. */
+  add(key: K): void {
+    const hash = javaHashSpread(this.hashCode(key));
+    const bin = hash & (this.bins.length - 1);
+    let last = NONE;
+    for (let s = this.bins[bin]!; s !== NONE; s = this.nexts[s]!) {
+      if (this.keySlots[s] === key) return;
+      last = s;
+    }
+    const slot = this.allocate(key, hash);
+    if (last === NONE) this.bins[bin] = slot;
+    else this.nexts[last] = slot;
+    this.count++;
+    if (this.kind === 'HashMap') {
+      if (this.count > this.bins.length * 0.75) this.grow();
+    } else {
+      while (this.count >= this.bins.length - (this.bins.length >>> 2)) {
+        if (!this.grow()) break;
+      }
+    }
+  }
+
+  /** `remove`: unlinks the key; the table keeps its size. */
+  delete(key: K): boolean {
+    const bin = javaHashSpread(this.hashCode(key)) & (this.bins.length - 1);
+    let prev = NONE;
+    for (let s = this.bins[bin]!; s !== NONE; prev = s, s = this.nexts[s]!) {
+      if (this.keySlots[s] !== key) continue;
+      if (prev === NONE) this.bins[bin] = this.nexts[s]!;
+      else this.nexts[prev] = this.nexts[s]!;
+      this.keySlots[s] = undefined;
+      this.nexts[s] = this.free;
+      this.free = s;
+      this.count--;
+      return true;
+    }
+    return false;
+  }
+
+  /** Keys in Java iteration order. */
+  keys(): K[] {
+    const out = new Array<K>(this.count);
+    let i = 0;
+    for (let b = 0; b < this.bins.length; b++) {
+      for (let s = this.bins[b]!; s !== NONE; s = this.nexts[s]!) out[i++] = this.keySlots[s]!;
+    }
+    return out;
+  }
+
+  private allocate(key: K, hash: number): number {
+    let slot = this.free;
+    if (slot !== NONE) {
+      this.free = this.nexts[slot]!;
+      this.keySlots[slot] = key;
+    } else {
+      slot = this.keySlots.length;
+      this.keySlots.push(key);
+      if (slot >= this.hashes.length) {
+        const hashes = new Int32Array(this.hashes.length * 2);
+        hashes.set(this.hashes);
+        this.hashes = hashes;
+        const nexts = new Int32Array(this.nexts.length * 2);
+        nexts.set(this.nexts);
+        this.nexts = nexts;
+      }
+    }
+    this.hashes[slot] = hash;
+    this.nexts[slot] = NONE;
+    return slot;
+  }
+
+  /** Doubles the table; false at the maximum size. */
+  private grow(): boolean {
+    const n = this.bins.length;
+    if (n >= MAXIMUM_CAPACITY) return false;
+    const next = new Int32Array(n * 2).fill(NONE);
+    const chain: number[] = [];
+    for (let i = 0; i < n; i++) {
+      chain.length = 0;
+      for (let s = this.bins[i]!; s !== NONE; s = this.nexts[s]!) chain.push(s);
+      if (chain.length === 0) continue;
+      const [low, high] =
+        this.kind === 'HashMap'
+          ? splitKeepingOrder(chain, this.hashes, n)
+          : transfer(chain, this.hashes, n);
+      next[i] = this.link(low);
+      next[i + n] = this.link(high);
+    }
+    this.bins = next;
+    return true;
+  }
+
+  /** Chains `slots` in order; returns the head. */
+  private link(slots: readonly number[]): number {
+    for (let j = 0; j < slots.length; j++) this.nexts[slots[j]!] = slots[j + 1] ?? NONE;
+    return slots[0] ?? NONE;
+  }
+}
+
+/** `HashMap.resize()`: low and high chains in their original relative order. */
+function splitKeepingOrder(
+  chain: readonly number[],
+  hashes: Int32Array,
+  n: number,
+): [number[], number[]] {
+  const low: number[] = [];
+  const high: number[] = [];
+  for (const s of chain) ((hashes[s]! & n) === 0 ? low : high).push(s);
+  return [low, high];
+}
+
+/**
+ * `ConcurrentHashMap.transfer()` for one linked bin: the tail run whose nodes share their new
+ * half stays as it is; each node before it is pushed onto the front of its half's chain.
+ */
+function transfer(chain: readonly number[], hashes: Int32Array, n: number): [number[], number[]] {
+  let runBit = hashes[chain[0]!]! & n;
+  let lastRun = 0;
+  for (let j = 1; j < chain.length; j++) {
+    const b = hashes[chain[j]!]! & n;
+    if (b !== runBit) {
+      runBit = b;
+      lastRun = j;
+    }
+  }
+  const tail = chain.slice(lastRun);
+  const low: number[] = runBit === 0 ? tail : [];
+  const high: number[] = runBit === 0 ? [] : tail;
+  for (let j = 0; j < lastRun; j++) {
+    const s = chain[j]!;
+    ((hashes[s]! & n) === 0 ? low : high).unshift(s);
+  }
+  return [low, high];
+}
+
+/**
+ * Iteration order of a fresh table of `kind` and first size `capacity` after adding `keys` one by
+ * one (duplicates are ignored, as a Set would). For a `HashMap`/`HashSet`, `javaHashOrderBy` gives
+ * the same answer faster.
+ */
+export function javaHashTableOrder<K>(
+  kind: JavaHashTableKind,
+  keys: Iterable<K>,
+  hashCode: (key: K) => number,
+  capacity = 16,
+): K[] {
+  const table = new JavaHashTable(kind, hashCode, capacity);
+  for (const k of keys) table.add(k);
+  return table.keys();
+}
