@@ -80,7 +80,7 @@ describe('GET_NAMESRV_CONFIG (319)', () => {
 });
 
 describe('GET_NAMESRV_CONFIG never returns secrets', () => {
-  it('lists only the Java line's keys: no TLS or ACL key, so no secret, on either line', () => {
+  it('lists only the keys of the Java line: no TLS or ACL key, so no secret, on either line', () => {
     for (const line of ['5.x', '4.9'] as const) {
       const h = createHarness({
         config: {
