@@ -65,6 +65,13 @@ export const STALL_METRIC = 'namesrv_event_loop_stall_max_seconds';
 
 export type KvWriteOp = 'put' | 'delete';
 
+/**
+ * What a serving side's decode thread made of a REGISTER_BROKER body: the whole table (`full`),
+ * what changed since the broker's previous body (`delta`), nothing (`unchanged`), or a refusal
+ * (`invalid`: CRC mismatch or undecodable). `resend`: the owner asked for a full decode again.
+ */
+export type RegisterDecodeKind = 'full' | 'delta' | 'unchanged' | 'invalid' | 'resend';
+
 /** Why a broker left the routing table without unregistering. */
 export type BrokerExpiryReason = 'timeout' | 'channel_closed';
 
@@ -87,6 +94,8 @@ export interface NamesrvMetrics {
   /** Seconds from a route change to a woken watch's response being sent. */
   watchWakeup(seconds: number): void;
   watchRejected(reason: WatchRejectReason): void;
+  /** A REGISTER_BROKER body decoded by a serving side's decode thread, by outcome. */
+  registerBodyDecoded(kind: RegisterDecodeKind): void;
   /** The Prometheus text exposition and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
   /** Everything, as data another process can add up (`scrapeAll`). */
@@ -383,6 +392,13 @@ export function createMetrics(
     registers,
   });
 
+  const registerDecodes = new Counter({
+    name: 'namesrv_register_body_decodes_total',
+    help: 'REGISTER_BROKER bodies decoded off the event loop, by outcome (full, delta, unchanged, invalid, resend)',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+
   const routeWatchers = views.routeWatchers;
   if (routeWatchers !== undefined) {
     new Gauge({
@@ -472,6 +488,9 @@ export function createMetrics(
     },
     frameError(code) {
       frameErrors.inc({ code });
+    },
+    registerBodyDecoded(kind) {
+      registerDecodes.inc({ kind });
     },
     watchResponded(reason, count) {
       watchResponses.inc({ reason }, count);

@@ -163,6 +163,13 @@ export class NameServer {
     return this.state === 'running' && this.running !== null ? { ...this.running.address } : null;
   }
 
+  /** The node's Prometheus exposition: this process's metrics plus every serving worker's. */
+  async scrapeMetrics(): Promise<{ contentType: string; body: string }> {
+    const others = await this.require().serving.otherMetrics();
+    if (others.length === 0) return this.metrics.scrape();
+    return scrapeAll([await this.metrics.export(), ...others]);
+  }
+
   /** The route table (for the admin views and tests); throws before `start()`. */
   get routeInfoManager(): RouteInfoManager {
     return this.require().owner.routes;
@@ -339,6 +346,7 @@ export class NameServer {
       },
       registry: {
         execute: (request, ctx) => owner.execute(request, ctx),
+        register: (request, ctx, decoded) => owner.register(request, ctx, decoded),
         connectionClosed: (id) => {
           void owner.connectionClosed(id);
         },
@@ -347,6 +355,7 @@ export class NameServer {
       metrics: this.metrics,
       clock: this.clock,
       transport: transportOptionsOf(owner.config.get()),
+      name: 'main',
     });
     return {
       pick: () => node,
@@ -429,13 +438,7 @@ export class NameServer {
         consistencyNodes: () => this.config.consistencyNodes,
       },
       console: loadConsoleAssets(),
-      metrics: {
-        scrape: async () => {
-          const others = await this.require().serving.otherMetrics();
-          if (others.length === 0) return this.metrics.scrape();
-          return scrapeAll([await this.metrics.export(), ...others]);
-        },
-      },
+      metrics: { scrape: () => this.scrapeMetrics() },
       // Not ready before start() finished or once close() began, so balancers drain us first.
       isReady: () => this.state === 'running' && waited(),
       logger: this.component('http'),

@@ -9,6 +9,7 @@ import type { LanguageName } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
 import { opWidth } from '../registry/ops.js';
 import type { RegistrySnapshot } from '../registry/registry-owner.js';
+import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
 
 /** A request command as it crosses the channel (ext fields as pairs: no prototype games). */
 export interface WireCommand {
@@ -30,7 +31,8 @@ export type OwnerToWorker =
   | { t: 'ops'; seq: number; final: boolean; bytes: Uint8Array }
   /** A connection handed over (the socket travels as the message's handle). */
   | { t: 'conn'; id: number }
-  | { t: 'result'; rid: number; code: number; frame: Uint8Array | null }
+  /** The answer to 'exec' or 'register'; `resend`: see RegistryOwner.register. */
+  | { t: 'result'; rid: number; code: number; frame: Uint8Array | null; resend?: true }
   | { t: 'close-conn'; id: number }
   | { t: 'send'; id: number; frame: Uint8Array }
   | { t: 'metrics'; rid: number }
@@ -48,6 +50,8 @@ export type WorkerToOwner =
       remoteAddress: string;
       receivedAt: number;
       cmd: WireCommand;
+      /** REGISTER_BROKER only: its body as the worker's decode thread made it (cmd has none). */
+      decoded?: DecodedRegistration;
     }
   | { t: 'conn-closed'; id: number }
   | { t: 'metrics'; rid: number; metrics: unknown }

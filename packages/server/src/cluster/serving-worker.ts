@@ -179,7 +179,15 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
           receivedAt: msg.receivedAt,
         };
         const rid = msg.rid;
-        void owner.execute(request, ctx).then((response) => {
+        const run =
+          msg.decoded === undefined
+            ? owner.execute(request, ctx)
+            : owner.register(request, ctx, msg.decoded);
+        void run.then((response) => {
+          if (response === 'resend') {
+            this.post({ t: 'result', rid, code: 0, frame: null, resend: true });
+            return;
+          }
           this.post({
             t: 'result',
             rid,

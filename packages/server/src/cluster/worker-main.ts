@@ -21,6 +21,8 @@ import { Replica } from '../serving/replica.js';
 import { ignoreStdioErrors } from '../stdio-exit.js';
 import { ServingNode } from '../serving/serving-node.js';
 import type { RegistryPort } from '../serving/serving-node.js';
+import type { RequestContext } from '../handlers/request-context.js';
+import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
 import { transportOptionsOf } from '../transport/transport-options.js';
 import { asBuffer, decodeOpPart, toWire } from './messages.js';
 import type { OwnerToWorker, WorkerToOwner } from './messages.js';
@@ -34,7 +36,7 @@ const REPLAY_SLICE_MILLIS = 2;
 
 interface Pending {
   readonly request: RemotingCommand;
-  readonly resolve: (response: RemotingCommand | null) => void;
+  readonly resolve: (response: RemotingCommand | null | 'resend') => void;
 }
 
 class ServingWorker {
@@ -52,22 +54,33 @@ class ServingWorker {
 
   private readonly registry: RegistryPort = {
     execute: (request, ctx) =>
-      new Promise((resolve) => {
-        const rid = this.nextRid++;
-        this.pending.set(rid, { request, resolve });
-        send({
-          t: 'exec',
-          rid,
-          connectionId: ctx.connectionId,
-          remoteAddress: ctx.remoteAddress,
-          receivedAt: ctx.receivedAt ?? Date.now(),
-          cmd: toWire(request),
-        });
-      }),
+      this.exec(request, ctx, undefined) as Promise<RemotingCommand | null>,
+    register: (request, ctx, decoded) => this.exec(request, ctx, decoded),
     connectionClosed: (id) => {
       send({ t: 'conn-closed', id });
     },
   };
+
+  /** A write (with `decoded`: a REGISTER_BROKER whose body was decoded here), run at the owner. */
+  private exec(
+    request: RemotingCommand,
+    ctx: RequestContext,
+    decoded: DecodedRegistration | undefined,
+  ): Promise<RemotingCommand | null | 'resend'> {
+    return new Promise((resolve) => {
+      const rid = this.nextRid++;
+      this.pending.set(rid, { request, resolve });
+      send({
+        t: 'exec',
+        rid,
+        connectionId: ctx.connectionId,
+        remoteAddress: ctx.remoteAddress,
+        receivedAt: ctx.receivedAt ?? Date.now(),
+        cmd: toWire(request),
+        ...(decoded === undefined ? {} : { decoded }),
+      });
+    });
+  }
 
   onMessage(msg: OwnerToWorker, handle: unknown): void {
     switch (msg.t) {
@@ -84,7 +97,7 @@ class ServingWorker {
         this.adopt(handle as Socket, msg.id);
         return;
       case 'result':
-        this.result(msg.rid, msg.code, msg.frame);
+        this.result(msg.rid, msg.code, msg.frame, msg.resend === true);
         return;
       case 'close-conn':
         this.serving?.pool.closeConnection(msg.id);
@@ -150,6 +163,7 @@ class ServingWorker {
       metrics: this.metrics!,
       clock: { now: () => Date.now() },
       transport: transportOptionsOf(config),
+      name: `w${this.workerId}`,
     });
     for (const [socket, id] of this.early.splice(0)) this.serving.adopt(socket, id);
     send({ t: 'ready' });
@@ -161,10 +175,14 @@ class ServingWorker {
     send({ t: 'adopted', id });
   }
 
-  private result(rid: number, code: number, frame: Uint8Array | null): void {
+  private result(rid: number, code: number, frame: Uint8Array | null, resend: boolean): void {
     const p = this.pending.get(rid);
     if (p === undefined) return;
     this.pending.delete(rid);
+    if (resend) {
+      p.resolve('resend');
+      return;
+    }
     if (frame === null) {
       p.resolve(null);
       return;

@@ -5,6 +5,7 @@
  * GET_BROKER_MEMBER_GROUP (901, 5.x), answered where the request arrived.
  */
 import {
+  BodyDecodeError,
   bodyCrc32,
   decodeAddWritePermOfBrokerRequestHeader,
   decodeBrokerHeartbeatRequestHeader,
@@ -31,6 +32,7 @@ import type { RemotingCommand } from '@ns/protocol';
 import type { KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
+import type { LazyRegisterBody } from '../route/index.js';
 import type { JavaLineProfile } from './java-line.js';
 
 export interface BrokerHandlerDeps {
@@ -50,18 +52,42 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     // Missing/unparsable required fields throw HeaderFieldError (→ SYSTEM_ERROR naming the field).
     const h = decodeRegisterBrokerRequestHeader(request.extFields);
 
-    // Java checks the CRC first (0 = "not checked"); the response comes from
-    // RegisterBrokerResponseHeader, hence "extFields":{} (fixture register-broker-crc32-mismatch).
-    if (h.bodyCrc32 !== 0 && bodyCrc32(request.body) !== h.bodyCrc32) {
-      return withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'crc32 not match');
-    }
-
-    // A periodic re-registration usually resends the same body: the manager decodes it only when
-    // it is not the one this broker registered last (or the topics changed since). A body that
-    // does not decode throws BodyDecodeError → SYSTEM_ERROR with its message.
+    const crcMismatch = (): RemotingCommand =>
+      // The response comes from RegisterBrokerResponseHeader, hence "extFields":{} (fixture
+      // register-broker-crc32-mismatch).
+      withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'crc32 not match');
     const version = request.version;
-    const compressed = h.compressed;
-    const rawBody = request.body;
+    let lazyBody: LazyRegisterBody;
+    const pre = ctx.preDecoded;
+    if (pre !== undefined) {
+      // Checked and decoded by the serving side's decode thread (registry/registration-bases.ts).
+      if (pre.kind === 'crc-mismatch') return crcMismatch();
+      if (pre.kind === 'undecodable') throw new BodyDecodeError(pre.message);
+      lazyBody = {
+        tag: pre.tag,
+        decode: () => ({ topicConfigWrapper: pre.wrapper, filterServerList: pre.filterServerList }),
+        ...(pre.changedSince === undefined ? {} : { changedSince: pre.changedSince }),
+      };
+    } else {
+      // Java checks the CRC first (0 = "not checked").
+      if (h.bodyCrc32 !== 0 && bodyCrc32(request.body) !== h.bodyCrc32) return crcMismatch();
+      // A periodic re-registration usually resends the same body: the manager decodes it only
+      // when it is not the one this broker registered last (or the topics changed since). A body
+      // that does not decode throws BodyDecodeError → SYSTEM_ERROR with its message.
+      const compressed = h.compressed;
+      const rawBody = request.body;
+      lazyBody = {
+        tag: registerBodyTag(rawBody, version, compressed, h.bodyCrc32),
+        decode() {
+          const body = decodeRegisterBrokerBody(rawBody, { compressed, version });
+          return {
+            topicConfigWrapper: body.topicConfigSerializeWrapper,
+            // Java's pre-3.0.11 path passes no filter-server list at all (null = untouched).
+            filterServerList: version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList,
+          };
+        },
+      };
+    }
     const result = routes.registerBroker({
       clusterName: h.clusterName,
       brokerAddr: h.brokerAddr,
@@ -71,17 +97,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       brokerVersion: version,
       topicConfigWrapper: null,
       filterServerList: null,
-      lazyBody: {
-        tag: registerBodyTag(rawBody, version, compressed, h.bodyCrc32),
-        decode() {
-          const body = decodeRegisterBrokerBody(rawBody, { compressed, version });
-          return {
-            topicConfigWrapper: body.topicConfigSerializeWrapper,
-            // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
-            filterServerList: version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList,
-          };
-        },
-      },
+      lazyBody,
       connectionId: ctx.connectionId,
       heartbeatTimeoutMillis: h.heartbeatTimeoutMillis ?? null,
       enableActingMaster: h.enableActingMaster ?? null,

@@ -1,3 +1,25 @@
+import type { TopicConfigSerializeWrapper } from '@ns/protocol';
+
+/**
+ * A REGISTER_BROKER body the serving side already checked and decoded (in its decode thread) and
+ * the registry owner turned into the table to apply (registry/registration-bases.ts).
+ */
+export type PreDecodedBody =
+  | { readonly kind: 'crc-mismatch' }
+  | { readonly kind: 'undecodable'; readonly message: string }
+  | {
+      readonly kind: 'body';
+      /** Equal tags ⇔ byte-identical bodies of this broker (the route manager's fast path). */
+      readonly tag: string;
+      readonly wrapper: TopicConfigSerializeWrapper;
+      readonly filterServerList: readonly string[] | null;
+      readonly changedSince?: {
+        readonly tag: string;
+        readonly topics: readonly string[];
+        readonly removed: readonly string[];
+      };
+    };
+
 /**
  * What a handler knows about where a request came from. The transport fills it per frame.
  * Brokers are identified for liveness by `connectionId` (Java: the Netty channel), never by the
@@ -14,4 +36,6 @@ export interface RequestContext {
    * UNREGISTER_BROKER is recognised by it (apache/rocketmq#11043). Absent = "now".
    */
   receivedAt?: number;
+  /** REGISTER_BROKER only: its body, decoded off the event loop (absent: decode it here). */
+  preDecoded?: PreDecodedBody;
 }

@@ -25,6 +25,9 @@ import type { Logger } from '../logging.js';
 import type { NamesrvMetrics } from '../metrics.js';
 import type { Clock, RemovedBroker } from '../route/index.js';
 import { configOp, kvOpsOf } from './ops.js';
+import { RegistrationBases } from './registration-bases.js';
+import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
+import { liveKey } from '../route/broker-live-info.js';
 import { ReplicaSet } from './replica-set.js';
 import type { ReplicaPeer } from './replica-set.js';
 import { WriteQueue } from './write-queue.js';
@@ -78,6 +81,8 @@ export class RegistryOwner {
   private readonly durability: KVDurability | null;
   /** The edits of the write in progress (route, KV and config ops, in order). */
   private readonly batch: unknown[] = [];
+  /** Each broker's last registered topic table (incremental registrations). */
+  private readonly bases = new RegistrationBases();
 
   constructor(init: RegistryOwnerInit) {
     this.clock = init.clock;
@@ -103,6 +108,9 @@ export class RegistryOwner {
         clock: this.clock,
         logger: init.loggerFor('route'),
         kvLookup: (namespace) => kv.getKVListByNamespace(namespace),
+        onLiveBrokerRemoved: (key) => {
+          this.bases.forget(key);
+        },
       },
       {
         supportActingMaster: config.supportActingMaster,
@@ -143,6 +151,25 @@ export class RegistryOwner {
   /** Runs a write request (forwarded by a serving side) and resolves to its response. */
   execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
     return this.queue.run(() => this.apply(() => this.dispatcher.dispatch(request, ctx), request));
+  }
+
+  /**
+   * REGISTER_BROKER whose body the serving side decoded (`decoded`; the request carries no body).
+   * 'resend' when it is a delta against a base this owner does not hold: the serving side then
+   * decodes the body in full and registers again.
+   */
+  register(
+    request: RemotingCommand,
+    ctx: RequestContext,
+    decoded: DecodedRegistration,
+  ): Promise<RemotingCommand | null | 'resend'> {
+    return this.queue.run<RemotingCommand | null | 'resend'>(() => {
+      const key = brokerKeyOf(request);
+      const pre = key === null ? null : this.bases.resolve(key, decoded);
+      if (pre === 'resend') return 'resend';
+      const withBody: RequestContext = pre === null ? ctx : { ...ctx, preDecoded: pre };
+      return this.apply(() => this.dispatcher.dispatch(request, withBody), request);
+    });
   }
 
   /** A connection closed: drop the brokers whose latest registration used it (§4.5). */
@@ -241,4 +268,14 @@ export class RegistryOwner {
       this.routes.setDeleteTopicWithBrokerRegistration(next.deleteTopicWithBrokerRegistration);
     }
   }
+}
+
+/**
+ * The key a REGISTER_BROKER's bases are kept under (liveKey of its cluster and address), or null
+ * when the header lacks them (the handler then answers the missing field).
+ */
+function brokerKeyOf(request: RemotingCommand): string | null {
+  const cluster = request.extFields?.['clusterName'];
+  const addr = request.extFields?.['brokerAddr'];
+  return cluster === undefined || addr === undefined ? null : liveKey(cluster, addr);
 }

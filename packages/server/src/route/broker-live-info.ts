@@ -31,6 +31,11 @@ export interface BrokerLiveInfo {
   bodyTag: string | null;
   bodyTopicStamp: number;
   bodyDeleteFlag: boolean;
+  /**
+   * The broker name's QueueData are exactly the body's topics with the body's numbers (a master's
+   * registration that applied every topic): what lets the next body be applied as a delta.
+   */
+  bodyExact: boolean;
 }
 
 // NUL cannot appear in a cluster name a broker can declare, so the key is unambiguous.

@@ -68,6 +68,8 @@ export interface RouteInfoManagerDeps {
   logger?: ManagerLogger;
   /** For the ORDER_TOPIC_CONFIG KVTable returned to registering brokers. */
   kvLookup?: KVNamespaceLookup;
+  /** A live broker (liveKey) left the table: whatever is kept per broker can go. */
+  onLiveBrokerRemoved?: (key: string) => void;
 }
 
 export class RouteInfoManager implements RouteReadModel {
@@ -77,8 +79,10 @@ export class RouteInfoManager implements RouteReadModel {
   private readonly connectionBrokers = new Map<ConnectionId, Set<string>>();
   /**
    * brokerName → a stamp renewed (from `topicStampCounter`) whenever a QueueData of that broker
-   * name is added or removed; dropped with the broker name's group. The counter never goes back,
-   * so a stamp is never reused.
+   * name is added, changed or removed, by anyone; dropped with the broker name's group. The
+   * counter never goes back, so a stamp is never reused. A live entry remembers the stamp its
+   * registration left: equal stamps mean the broker name's QueueData are exactly what that
+   * registration made them.
    */
   private readonly brokerTopicStamps = new Map<string, number>();
   private topicStampCounter = 0;
@@ -90,6 +94,7 @@ export class RouteInfoManager implements RouteReadModel {
   private readonly clock: Clock;
   private readonly log: ManagerLogger;
   private readonly kvLookup: KVNamespaceLookup | null;
+  private readonly onLiveBrokerRemoved: (key: string) => void;
   private readonly supportActingMaster: boolean;
   /**
    * Java 5.x: a prime slave's registration applies its topics, and a group left without master
@@ -108,6 +113,7 @@ export class RouteInfoManager implements RouteReadModel {
     this.clock = deps.clock;
     this.log = deps.logger ?? NOOP_LOGGER;
     this.kvLookup = deps.kvLookup ?? null;
+    this.onLiveBrokerRemoved = deps.onLiveBrokerRemoved ?? NOOP;
     this.supportActingMaster = options.supportActingMaster ?? false;
     this.notifyMinBrokerIdChanged = options.notifyMinBrokerIdChanged ?? false;
     const javaLine = options.javaLine ?? '5.x';
@@ -183,11 +189,11 @@ export class RouteInfoManager implements RouteReadModel {
       topicSysFlag,
     );
     if (outcome === 'same') return;
+    this.renewTopicStamp(brokerName);
     if (outcome === 'updated') {
       this.updatedTopicCount++;
       return;
     }
-    this.renewTopicStamp(brokerName);
     if (isNewTopic) {
       this.newTopicCount++;
       if (this.debugTopics) this.log.debug({ topic, brokerName }, 'new topic registered');
@@ -224,6 +230,7 @@ export class RouteInfoManager implements RouteReadModel {
           next,
           qd.topicSysFlag,
         );
+        this.renewTopicStamp(brokerName);
       }
     }
     return topics.size;
@@ -237,6 +244,7 @@ export class RouteInfoManager implements RouteReadModel {
       if (keys.size === 0) this.connectionBrokers.delete(live.connectionId);
     }
     this.tables.deleteFilterServers(live.key, live.brokerName);
+    this.onLiveBrokerRemoved(live.key);
   }
 
   /**
@@ -305,11 +313,19 @@ export class RouteInfoManager implements RouteReadModel {
     this.debugTopics = this.log.isLevelEnabled?.('debug') ?? true;
     try {
       const lazy = req.lazyBody;
-      if (lazy === undefined) return this.doRegisterBroker(req, null, null);
+      if (lazy === undefined) return this.doRegisterBroker(req, null, null, null);
       const live = this.unchangedBodyLive(req, lazy.tag);
-      if (live !== null) return this.doRegisterBroker(req, lazy.tag, live.dataVersion);
+      if (live !== null) return this.doRegisterBroker(req, lazy.tag, live.dataVersion, null);
       // Decoding may throw (BodyDecodeError): nothing has been edited yet.
       const body = lazy.decode();
+      // A body that differs from the one this broker registered last in a few topics, with the
+      // broker name's QueueData exactly that body's and untouched since: only those topics can
+      // need an edit.
+      const since = lazy.changedSince;
+      const onlyTopics =
+        since !== undefined && this.unchangedBodyLive(req, since.tag)?.bodyExact === true
+          ? since
+          : null;
       return this.doRegisterBroker(
         {
           ...req,
@@ -318,6 +334,7 @@ export class RouteInfoManager implements RouteReadModel {
         },
         lazy.tag,
         null,
+        onlyTopics,
       );
     } finally {
       if (this.newTopicCount > 0 || this.updatedTopicCount > 0) {
@@ -364,11 +381,15 @@ export class RouteInfoManager implements RouteReadModel {
   /**
    * `bodyTag`: the lazy body's tag (null without one). `unchangedVersion`: set when the body is
    * the unchanged one of `unchangedBodyLive`; its topics and filter servers are then skipped.
+   * `onlyTopics`: set when every other topic of the body is already applied exactly as the body
+   * says and nothing else is hosted (see registerBroker); the topic rules then look at these
+   * alone, in this order, and at `removed` for what the body no longer has.
    */
   private doRegisterBroker(
     req: RegisterBrokerRequest,
     bodyTag: string | null,
     unchangedVersion: DataVersion | null,
+    onlyTopics: { readonly topics: readonly string[]; readonly removed: readonly string[] } | null,
   ): RegisterBrokerResult | null {
     const { clusterName, brokerAddr, brokerName, brokerId, connectionId } = req;
     const tables = this.tables;
@@ -378,6 +399,7 @@ export class RouteInfoManager implements RouteReadModel {
     const dataVersion = unchangedVersion ?? wrapper?.dataVersion ?? emptyDataVersion();
     const topicTable = wrapper?.topicConfigTable ?? null;
     let topicsApplied = false;
+    let appliedExactly = false;
     const key = liveKey(clusterName, brokerAddr);
     let group = tables.group(brokerName);
 
@@ -455,13 +477,16 @@ export class RouteInfoManager implements RouteReadModel {
       const versionChanged =
         live === undefined || !dataVersionEquals(live.dataVersion, dataVersion);
       const applyAll = registerFirst || versionChanged;
+      appliedExactly = applyAll && isMaster;
+      // The delta shortcut holds for a master only (a prime slave's perms depend on the group).
+      const only = isMaster ? onlyTopics : null;
       const mappings = wrapper?.topicQueueMappingInfoMap;
       if (
         this.deleteTopicWithBrokerRegistration &&
         (mappings === undefined || mappings.size === 0)
       ) {
         // 5.x g: topics this broker name hosts here but no longer reports.
-        const hosted = tables.topicsOf(brokerName);
+        const hosted = only !== null ? only.removed : tables.topicsOf(brokerName);
         if (hosted !== undefined) {
           for (const topic of [...hosted]) {
             if (!topicTable.has(topic)) this.removeQueueData(topic, brokerName);
@@ -471,7 +496,7 @@ export class RouteInfoManager implements RouteReadModel {
       // Java 5.x wipes PERM_WRITE of a prime slave's topics when it asked for acting master: it
       // cannot take writes (without acting master they keep the broker's perm, as in Java).
       const permMask = isPrimeSlave && group.enableActingMaster ? ~Perm.WRITE : -1;
-      for (const tc of topicTable.values()) {
+      for (const tc of only === null ? topicTable.values() : pick(topicTable, only.topics)) {
         const topic = tc.topicName;
         // 5.x f: without apply-all only a topic missing here (e.g. deleted by an admin) is
         // re-added — self-healing.
@@ -510,6 +535,7 @@ export class RouteInfoManager implements RouteReadModel {
         bodyTag: null,
         bodyTopicStamp: 0,
         bodyDeleteFlag: false,
+        bodyExact: false,
       });
       this.addConnectionKey(connectionId, key);
       this.log.info({ clusterName, brokerName, brokerId, brokerAddr }, 'new broker registered');
@@ -537,6 +563,7 @@ export class RouteInfoManager implements RouteReadModel {
       entry.bodyTag = topicsApplied ? bodyTag : null;
       entry.bodyTopicStamp = this.brokerTopicStamps.get(brokerName) ?? 0;
       entry.bodyDeleteFlag = this.deleteTopicWithBrokerRegistration;
+      entry.bodyExact = appliedExactly;
     }
 
     // 7. filter servers: a non-null list replaces, an empty one removes (an unchanged body's list
@@ -887,5 +914,13 @@ export class RouteInfoManager implements RouteReadModel {
       connectionBrokers: this.connectionBrokers.size,
       brokerTopicStamps: this.brokerTopicStamps.size,
     };
+  }
+}
+
+/** The entries of `table` for `keys` that it has, in the order of `keys`. */
+function* pick<V>(table: ReadonlyMap<string, V>, keys: readonly string[]): Iterable<V> {
+  for (const key of keys) {
+    const value = table.get(key);
+    if (value !== undefined) yield value;
   }
 }

@@ -121,6 +121,17 @@ export interface LazyRegisterBody {
     topicConfigWrapper: TopicConfigSerializeWrapper | null;
     filterServerList: readonly string[] | null;
   };
+  /**
+   * Set when the decoded table is the one of the body tagged `tag` except `topics` (changed or
+   * added; body order): the manager then edits only those when nothing else touched the broker
+   * name's QueueData since that body was applied.
+   */
+  readonly changedSince?: {
+    readonly tag: string;
+    readonly topics: readonly string[];
+    /** Topics of that body that this one no longer has. */
+    readonly removed: readonly string[];
+  };
 }
 
 /** Where an UNREGISTER_BROKER came from, used to recognise a stale one. */

@@ -31,6 +31,9 @@ import type { Socket } from 'node:net';
 import { RequestCode } from '@ns/protocol';
 import { createRouteWatch } from '../watch/index.js';
 import type { RouteWatchBinding } from '../watch/index.js';
+import { RegisterBodyDecoder } from './decode/register-body-decoder.js';
+import { RegisterPath } from './register-path.js';
+import type { RegisterTarget } from './register-path.js';
 
 /** What the read handlers answer from. */
 export interface ServingReadState {
@@ -42,7 +45,7 @@ export interface ServingReadState {
 }
 
 /** The registry owner, as a serving side reaches it (in-process, or over IPC). */
-export interface RegistryPort {
+export interface RegistryPort extends RegisterTarget {
   /** Runs a write; resolves to its response (null: nothing to send) once every replica has it. */
   execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null>;
   /** A connection of this serving side closed. */
@@ -57,7 +60,15 @@ export interface ServingNodeInit {
   metrics: NamesrvMetrics;
   clock: Clock;
   transport: PoolOptions;
+  /** Names this serving side's body decoder (logs, base numbers): 'main', 'w3'. */
+  name: string;
 }
+
+/**
+ * The most a REGISTER_BROKER body may inflate to.
+ * TODO(i12-wire merge): maxInflatedRegisterBodyBytes from the config.
+ */
+const MAX_INFLATED_REGISTER_BODY_BYTES = 64 * 1024 * 1024;
 
 export class ServingNode implements ConnectionSink {
   readonly pool: ConnectionPool;
@@ -65,6 +76,8 @@ export class ServingNode implements ConnectionSink {
   readonly routeCache: RouteBodyCache;
   /** The route watch (WATCH_TOPIC_ROUTE), null when routeWatchEnable is off. */
   readonly routeWatch: RouteWatchBinding | null;
+  private readonly decoder: RegisterBodyDecoder;
+  private readonly writes: RegisterPath;
 
   constructor(init: ServingNodeInit) {
     const { state, registry, metrics } = init;
@@ -82,6 +95,16 @@ export class ServingNode implements ConnectionSink {
       logger: init.loggerFor('watch'),
     });
     const watch = this.routeWatch;
+    this.decoder = new RegisterBodyDecoder(init.name, init.loggerFor('handlers'));
+    const writes = new RegisterPath(
+      registry,
+      this.decoder,
+      () => MAX_INFLATED_REGISTER_BODY_BYTES,
+      (kind) => {
+        metrics.registerBodyDecoded(kind);
+      },
+    );
+    this.writes = writes;
     this.dispatcher = new Dispatcher({
       handlers: [
         ...readHandlerTables({
@@ -92,7 +115,7 @@ export class ServingNode implements ConnectionSink {
           routeCache: this.routeCache,
           line,
         }),
-        forwardedWrites(registry),
+        forwardedWrites(writes),
         watch === null ? [] : [[RequestCode.WATCH_TOPIC_ROUTE, watch.handle]],
       ],
       replyToUnknownRequestCode: () => state.config().replyToUnknownRequestCode,
@@ -107,7 +130,9 @@ export class ServingNode implements ConnectionSink {
       metrics: transportMetricsOf(metrics),
       onConnectionClosed: (id) => {
         watch?.connectionClosed(id);
-        registry.connectionClosed(id);
+        writes.connectionClosed(id, () => {
+          registry.connectionClosed(id);
+        });
       },
       now: () => init.clock.now(),
     });
@@ -126,13 +151,17 @@ export class ServingNode implements ConnectionSink {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await this.pool.close(graceMillis);
+    await this.decoder.close();
   }
 }
 
-/** Every write code → "run it at the registry owner". */
-function forwardedWrites(registry: RegistryPort): HandlerTable {
-  const forward: Handler = (request, ctx) => registry.execute(request, ctx);
-  return [...WRITE_REQUEST_CODES].map((code) => [code, forward] as const);
+/** Every write code → "run it at the registry owner" (REGISTER_BROKER: its body decoded here). */
+function forwardedWrites(writes: RegisterPath): HandlerTable {
+  const forward: Handler = (request, ctx) => writes.write(request, ctx);
+  const register: Handler = (request, ctx) => writes.register(request, ctx);
+  return [...WRITE_REQUEST_CODES].map(
+    (code) => [code, code === RequestCode.REGISTER_BROKER ? register : forward] as const,
+  );
 }
 
 export function transportMetricsOf(m: NamesrvMetrics): TransportMetrics {

@@ -1,0 +1,130 @@
+/**
+ * The registry owner's side of incremental registrations: per broker (liveKey), the topic table
+ * of its last body — the decode thread's "base" — rebuilt from what the serving side decoded, so
+ * a re-registration that changed a few topics costs a few edits, here as in the decode thread.
+ *
+ * A delta names the base it was made against; it is applied only to a table built from that very
+ * base. When the base kept here is another one (the broker came back on a connection of another
+ * serving process, or the table was dropped when the broker left), the answer is 'resend': the
+ * serving side decodes the body again, in full, and sends that.
+ */
+import { applyRegisterBodyDeltaInPlace } from '@ns/protocol';
+import type { TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
+import type { PreDecodedBody } from '../handlers/request-context.js';
+import { fromRows } from '../serving/decode/decoded-registration.js';
+import type { BodyExtras, DecodedRegistration } from '../serving/decode/decoded-registration.js';
+
+interface Kept {
+  id: string;
+  readonly table: Map<string, TopicConfig>;
+  extras: BodyExtras;
+}
+
+export class RegistrationBases {
+  private readonly byKey = new Map<string, Kept>();
+  private unbased = 0;
+
+  /** Number of brokers with a kept table (tests, metrics). */
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  resolve(key: string, decoded: DecodedRegistration): PreDecodedBody | 'resend' {
+    switch (decoded.kind) {
+      case 'crc-mismatch':
+      case 'undecodable':
+        return decoded;
+      case 'unchanged': {
+        const kept = this.byKey.get(key);
+        if (kept === undefined || kept.id !== decoded.base) return 'resend';
+        return this.body(kept.id, kept);
+      }
+      case 'full': {
+        const configs = fromRows(decoded.rows);
+        const table = new Map<string, TopicConfig>();
+        for (const tc of configs) table.set(tc.topicName, tc);
+        const extras = extrasOf(decoded);
+        if (decoded.base === null) {
+          // Not kept (old or empty bodies): a tag that never repeats, so never a fast path.
+          this.byKey.delete(key);
+          return this.body(`unbased:${++this.unbased}`, { table, extras });
+        }
+        const kept: Kept = { id: decoded.base, table, extras };
+        this.byKey.set(key, kept);
+        return this.body(kept.id, kept);
+      }
+      case 'delta': {
+        const kept = this.byKey.get(key);
+        if (kept === undefined || kept.id !== decoded.from) return 'resend';
+        const upserts = fromRows(decoded.upserts);
+        const extras = extrasOf(decoded);
+        try {
+          applyRegisterBodyDeltaInPlace(kept.table, {
+            kind: 'delta',
+            ...extras,
+            filterServerList: extras.filterServerList ?? [],
+            upserts,
+            removed: decoded.removed,
+            inserted: decoded.inserted,
+          });
+        } catch {
+          // Does not fit the table (it cannot, unless the two sides lost step): start afresh.
+          this.byKey.delete(key);
+          return 'resend';
+        }
+        const from = kept.id;
+        kept.id = decoded.base;
+        kept.extras = extras;
+        return this.body(kept.id, kept, {
+          tag: from,
+          topics: decoded.upserts.names,
+          removed: decoded.removed,
+        });
+      }
+    }
+  }
+
+  forget(key: string): void {
+    this.byKey.delete(key);
+  }
+
+  private body(
+    tag: string,
+    kept: Pick<Kept, 'table' | 'extras'>,
+    changedSince?: { tag: string; topics: readonly string[]; removed: readonly string[] },
+  ): PreDecodedBody {
+    const e = kept.extras;
+    const wrapper: TopicConfigSerializeWrapper = {
+      dataVersion: e.dataVersion,
+      topicConfigTable: kept.table,
+    };
+    if (e.mappingDataVersion !== undefined) wrapper.mappingDataVersion = e.mappingDataVersion;
+    if (e.topicQueueMappingInfoMap !== undefined) {
+      wrapper.topicQueueMappingInfoMap = e.topicQueueMappingInfoMap;
+    }
+    if (e.topicQueueMappingDetailMap !== undefined) {
+      wrapper.topicQueueMappingDetailMap = e.topicQueueMappingDetailMap;
+    }
+    return {
+      kind: 'body',
+      tag,
+      wrapper,
+      filterServerList: e.filterServerList,
+      ...(changedSince === undefined ? {} : { changedSince }),
+    };
+  }
+}
+
+function extrasOf(d: BodyExtras): BodyExtras {
+  return {
+    dataVersion: d.dataVersion,
+    filterServerList: d.filterServerList,
+    ...(d.mappingDataVersion === undefined ? {} : { mappingDataVersion: d.mappingDataVersion }),
+    ...(d.topicQueueMappingInfoMap === undefined
+      ? {}
+      : { topicQueueMappingInfoMap: d.topicQueueMappingInfoMap }),
+    ...(d.topicQueueMappingDetailMap === undefined
+      ? {}
+      : { topicQueueMappingDetailMap: d.topicQueueMappingDetailMap }),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * A REGISTER_BROKER body as the serving side's decode thread hands it to the registry owner: what
+ * changed since the previous body of the same broker ("base"), in a compact form that is cheap to
+ * copy between threads and processes (topic names in one array, their four numbers in one
+ * Int32Array), instead of tens of thousands of objects.
+ *
+ * Bases are numbered by the decoder (`<decoder id>:<n>`); a delta names the base it applies to,
+ * and the owner only applies it to a table built from that very base (registry/registration-bases).
+ */
+import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '@ns/protocol';
+
+/** Topic rows: `names[i]` with read/write queue numbers, perm and sys flag at `nums[4i..4i+3]`. */
+export interface TopicRows {
+  readonly names: string[];
+  readonly nums: Int32Array;
+}
+
+/** The parts of a body besides its topic table (5.x mapping fields only when the body has them). */
+export interface BodyExtras {
+  readonly dataVersion: DataVersion;
+  /** null: the body carried no list (pre-3.0.11 brokers), so the stored one is kept. */
+  readonly filterServerList: string[] | null;
+  readonly mappingDataVersion?: DataVersion;
+  readonly topicQueueMappingInfoMap?: Map<string, TopicQueueMappingInfo>;
+  readonly topicQueueMappingDetailMap?: Map<string, unknown>;
+}
+
+export type DecodedRegistration =
+  /** The header's CRC32 does not match the body (Java answers `crc32 not match`). */
+  | { readonly kind: 'crc-mismatch' }
+  /** The body does not decode: the full decoder's message. */
+  | { readonly kind: 'undecodable'; readonly message: string }
+  /** Byte for byte the body of base `base`. */
+  | { readonly kind: 'unchanged'; readonly base: string }
+  /** Every topic (no usable base); `base` numbers it for the next delta (null: not kept). */
+  | ({ readonly kind: 'full'; readonly base: string | null; readonly rows: TopicRows } & BodyExtras)
+  /** What changed since base `from`; the result is base `base`. */
+  | ({
+      readonly kind: 'delta';
+      readonly from: string;
+      readonly base: string;
+      /** Changed or new topics, in body order. */
+      readonly upserts: TopicRows;
+      readonly removed: string[];
+      /** Where each new or moved topic sits: after which topic of the new order (null = first). */
+      readonly inserted: [after: string | null, topic: string][];
+    } & BodyExtras);
+
+export function toRows(configs: Iterable<TopicConfig>, count: number): TopicRows {
+  const names = new Array<string>(count);
+  const nums = new Int32Array(count * 4);
+  let i = 0;
+  for (const tc of configs) {
+    names[i] = tc.topicName;
+    nums[4 * i] = tc.readQueueNums;
+    nums[4 * i + 1] = tc.writeQueueNums;
+    nums[4 * i + 2] = tc.perm;
+    nums[4 * i + 3] = tc.topicSysFlag;
+    i++;
+  }
+  return { names, nums };
+}
+
+/**
+ * The TopicConfigs of some rows. Only the fields a NameServer uses travel; the others get Java's
+ * defaults (they never reach a response).
+ */
+export function fromRows(rows: TopicRows): TopicConfig[] {
+  const out = new Array<TopicConfig>(rows.names.length);
+  for (let i = 0; i < rows.names.length; i++) {
+    out[i] = {
+      topicName: rows.names[i]!,
+      readQueueNums: rows.nums[4 * i]!,
+      writeQueueNums: rows.nums[4 * i + 1]!,
+      perm: rows.nums[4 * i + 2]!,
+      topicSysFlag: rows.nums[4 * i + 3]!,
+      topicFilterType: 'SINGLE_TAG',
+      order: false,
+    };
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * The serving side's REGISTER_BROKER body decoder: hands bodies to the decode thread
+ * (register-decode-thread.ts) and resolves with what changed since the broker's previous body.
+ * The event loop only copies the body to the thread and receives a compact answer.
+ *
+ * If the thread dies, pending decodes fail (the registration answers SYSTEM_ERROR and the broker
+ * retries in its next round) and a new thread is started, without bases: its first decodes are
+ * full ones, which the registry owner takes as such.
+ */
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { builtModuleUrl } from '../../cluster/built-module.js';
+import type { Logger } from '../../logging.js';
+import type { DecodedRegistration } from './decoded-registration.js';
+import type { DecodeAnswer, DecodeJob, ThreadMessage } from './register-decode-thread.js';
+
+export interface DecodeRequest {
+  key: string;
+  connectionId: number;
+  body: Buffer | null;
+  compressed: boolean;
+  version: number;
+  crc: number;
+  maxInflatedBytes: number;
+}
+
+interface Pending {
+  readonly resolve: (result: DecodedRegistration) => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class RegisterBodyDecoder {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private generation = 0;
+  private closed = false;
+  private readonly entry: URL;
+
+  /**
+   * Base numbers are prefixed with `name`, a random part (a restarted serving process must never
+   * reuse the numbers of the one before) and the thread's start count.
+   */
+  private readonly decoderId: string;
+
+  constructor(
+    name: string,
+    private readonly logger: Logger,
+  ) {
+    this.decoderId = `${name}-${randomBytes(4).toString('hex')}`;
+    this.entry = builtModuleUrl('./register-decode-thread.js', import.meta.url);
+  }
+
+  decode(req: DecodeRequest): Promise<DecodedRegistration> {
+    if (this.closed) return Promise.reject(new Error('body decoder closed'));
+    const worker = this.thread();
+    const id = this.nextId++;
+    // One copy of the body, moved (not copied again) to the thread.
+    const body = req.body === null ? null : new Uint8Array(req.body);
+    const job: DecodeJob = {
+      t: 'decode',
+      id,
+      key: req.key,
+      connectionId: req.connectionId,
+      body,
+      compressed: req.compressed,
+      version: req.version,
+      crc: req.crc,
+      maxInflatedBytes: req.maxInflatedBytes,
+    };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage(job, body === null ? [] : [body.buffer]);
+    });
+  }
+
+  /** The next body of broker `key` is decoded in full (the owner lost step with this base). */
+  forget(key: string): void {
+    this.worker?.postMessage({ t: 'forget', key } satisfies ThreadMessage);
+  }
+
+  /** A connection closed: its brokers' bases are of no more use. */
+  connectionClosed(connectionId: number): void {
+    this.worker?.postMessage({ t: 'connection-closed', connectionId } satisfies ThreadMessage);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    this.failPending(new Error('body decoder closed'));
+    await worker?.terminate();
+  }
+
+  private thread(): Worker {
+    if (this.worker !== null) return this.worker;
+    const generation = ++this.generation;
+    const worker = new Worker(this.entry, {
+      workerData: { decoderId: `${this.decoderId}.${generation}` },
+    });
+    worker.on('message', (answer: DecodeAnswer) => {
+      const p = this.pending.get(answer.id);
+      if (p === undefined) return;
+      this.pending.delete(answer.id);
+      p.resolve(answer.result);
+    });
+    worker.on('error', (err) => {
+      this.logger.error({ err }, 'register body decode thread failed; starting a new one');
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      this.failPending(new Error(`register body decode thread exited (code ${code})`));
+    });
+    // A decode in flight keeps the process alive; an idle thread does not.
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private failPending(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The decode thread of a serving process (started by register-body-decoder.ts; never run by hand):
+ * checks a REGISTER_BROKER body's CRC32, inflates it (within the configured budget) and decodes it
+ * against the previous body of the same broker, so a re-registration costs what changed, not what
+ * it carries — and none of it runs on the event loop that answers lookups.
+ *
+ * It keeps one base per broker (cluster + address) and forgets the bases of a connection when it
+ * closes (a broker that comes back on another connection starts again from a full decode).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  bodyCrc32,
+  BodyDecodeError,
+  decodeRegisterBodyWithBase,
+  REGISTER_BODY_MIN_VERSION,
+} from '@ns/protocol';
+import type { RegisterBodyBase, TopicConfigSerializeWrapper } from '@ns/protocol';
+import { toRows } from './decoded-registration.js';
+import type { BodyExtras, DecodedRegistration } from './decoded-registration.js';
+
+export interface DecodeJob {
+  readonly t: 'decode';
+  readonly id: number;
+  /** liveKey(cluster, brokerAddr): whose base to use. */
+  readonly key: string;
+  readonly connectionId: number;
+  readonly body: Uint8Array | null;
+  readonly compressed: boolean;
+  readonly version: number;
+  /** The header's bodyCrc32; 0 = not checked (Java). */
+  readonly crc: number;
+  readonly maxInflatedBytes: number;
+}
+
+export type ThreadMessage =
+  | DecodeJob
+  | { readonly t: 'connection-closed'; readonly connectionId: number }
+  | { readonly t: 'forget'; readonly key: string };
+
+export interface DecodeAnswer {
+  readonly id: number;
+  readonly result: DecodedRegistration;
+}
+
+interface KeptBase {
+  readonly id: string;
+  readonly base: RegisterBodyBase;
+  readonly connectionId: number;
+}
+
+const decoderId = (workerData as { decoderId: string }).decoderId;
+const bases = new Map<string, KeptBase>();
+let nextBase = 1;
+
+function decode(job: DecodeJob): DecodedRegistration {
+  const body =
+    job.body === null ? null : Buffer.from(job.body.buffer, job.body.byteOffset, job.body.length);
+  // Java checks the CRC first (0 = "not checked"), before anything else is done with the body.
+  if (job.crc !== 0 && bodyCrc32(body) !== job.crc) return { kind: 'crc-mismatch' };
+  const kept = bases.get(job.key);
+  const usable = kept !== undefined && kept.connectionId === job.connectionId ? kept : undefined;
+  let decoded;
+  try {
+    decoded = decodeRegisterBodyWithBase(
+      body,
+      { compressed: job.compressed, version: job.version, maxInflatedBytes: job.maxInflatedBytes },
+      usable?.base ?? null,
+    );
+  } catch (err) {
+    bases.delete(job.key);
+    if (err instanceof BodyDecodeError) return { kind: 'undecodable', message: err.message };
+    throw err;
+  }
+  const { delta, base } = decoded;
+  if (delta.kind === 'unchanged') {
+    // The same bytes: same base, same number (the base object may have learnt the wire form).
+    bases.set(job.key, { id: usable!.id, base: base!, connectionId: job.connectionId });
+    return { kind: 'unchanged', base: usable!.id };
+  }
+  const id = base === null ? null : `${decoderId}:${nextBase++}`;
+  if (id === null) bases.delete(job.key);
+  else bases.set(job.key, { id, base: base!, connectionId: job.connectionId });
+  if (delta.kind === 'full') {
+    const wrapper = delta.body.topicConfigSerializeWrapper;
+    const table = wrapper.topicConfigTable;
+    return {
+      kind: 'full',
+      base: id,
+      rows: toRows(table.values(), table.size),
+      // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
+      ...extras(
+        wrapper,
+        job.version < REGISTER_BODY_MIN_VERSION ? null : delta.body.filterServerList,
+      ),
+    };
+  }
+  return {
+    kind: 'delta',
+    from: usable!.id,
+    base: id!,
+    upserts: toRows(delta.upserts, delta.upserts.length),
+    removed: delta.removed,
+    inserted: delta.inserted,
+    ...extras(delta, delta.filterServerList),
+  };
+}
+
+/** The body's parts besides the table, as DecodedRegistration carries them. */
+function extras(
+  wrapper: Pick<
+    TopicConfigSerializeWrapper,
+    'dataVersion' | 'mappingDataVersion' | 'topicQueueMappingInfoMap' | 'topicQueueMappingDetailMap'
+  >,
+  filterServerList: string[] | null,
+): BodyExtras {
+  return {
+    dataVersion: wrapper.dataVersion,
+    filterServerList,
+    ...(wrapper.mappingDataVersion === undefined
+      ? {}
+      : { mappingDataVersion: wrapper.mappingDataVersion }),
+    ...(wrapper.topicQueueMappingInfoMap === undefined
+      ? {}
+      : { topicQueueMappingInfoMap: wrapper.topicQueueMappingInfoMap }),
+    ...(wrapper.topicQueueMappingDetailMap === undefined
+      ? {}
+      : { topicQueueMappingDetailMap: wrapper.topicQueueMappingDetailMap }),
+  };
+}
+
+const port = parentPort!;
+port.on('message', (msg: ThreadMessage) => {
+  switch (msg.t) {
+    case 'decode': {
+      let result: DecodedRegistration;
+      try {
+        result = decode(msg);
+      } catch (err) {
+        result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
+      }
+      port.postMessage({ id: msg.id, result } satisfies DecodeAnswer);
+      return;
+    }
+    case 'connection-closed':
+      for (const [key, kept] of bases) {
+        if (kept.connectionId === msg.connectionId) bases.delete(key);
+      }
+      return;
+    case 'forget':
+      bases.delete(msg.key);
+      return;
+  }
+});

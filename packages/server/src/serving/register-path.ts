@@ -1,0 +1,122 @@
+/**
+ * REGISTER_BROKER as a serving side handles it: the body is checked and decoded in this process's
+ * decode thread (against the broker's previous body, so a re-registration costs what changed),
+ * then only the header and the compact result go to the registry owner. Neither the serving
+ * event loop nor the owner ever parses a large body.
+ *
+ * Writes of one connection reach the owner in the order they arrived, as if there were no detour:
+ * a write (or the connection's close) that follows a registration still being decoded waits for
+ * that registration to be handed over first.
+ */
+import { decodeRegisterBrokerRequestHeader } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import type { RequestContext } from '../handlers/request-context.js';
+import { liveKey } from '../route/broker-live-info.js';
+import type { ConnectionId } from '../transport/types.js';
+import type { DecodedRegistration } from './decode/decoded-registration.js';
+import type { RegisterBodyDecoder } from './decode/register-body-decoder.js';
+import type { RegisterDecodeKind } from '../metrics.js';
+
+const KIND_OF: Record<DecodedRegistration['kind'], RegisterDecodeKind> = {
+  full: 'full',
+  delta: 'delta',
+  unchanged: 'unchanged',
+  'crc-mismatch': 'invalid',
+  undecodable: 'invalid',
+};
+
+/** The registry owner's side of it (see RegistryPort). */
+export interface RegisterTarget {
+  execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null>;
+  /** 'resend': the owner lacks the base a delta was made against; send a full decode. */
+  register(
+    request: RemotingCommand,
+    ctx: RequestContext,
+    decoded: DecodedRegistration,
+  ): Promise<RemotingCommand | null | 'resend'>;
+}
+
+export class RegisterPath {
+  /** Per connection: settles once its latest registration has been handed to the owner. */
+  private readonly handedOver = new Map<ConnectionId, Promise<void>>();
+
+  constructor(
+    private readonly target: RegisterTarget,
+    private readonly decoder: RegisterBodyDecoder,
+    private readonly maxInflatedBytes: () => number,
+    private readonly observe: (kind: RegisterDecodeKind) => void = () => undefined,
+  ) {}
+
+  /** REGISTER_BROKER. */
+  register(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
+    let header;
+    try {
+      header = decodeRegisterBrokerRequestHeader(request.extFields);
+    } catch {
+      // The owner's handler answers the missing or malformed field, as Java does.
+      return this.write(request, ctx);
+    }
+    const key = liveKey(header.clusterName, header.brokerAddr);
+    const decode = (): Promise<DecodedRegistration> =>
+      this.decoder
+        .decode({
+          key,
+          connectionId: ctx.connectionId,
+          body: request.body,
+          compressed: header.compressed,
+          version: request.version,
+          crc: header.bodyCrc32,
+          maxInflatedBytes: this.maxInflatedBytes(),
+        })
+        .then((decoded) => {
+          this.observe(KIND_OF[decoded.kind]);
+          return decoded;
+        });
+    // The body stays here: the owner gets the header and what the decode thread made of it.
+    const headerOnly: RemotingCommand = { ...request, body: null };
+    const id = ctx.connectionId;
+    let reply: Promise<RemotingCommand | null | 'resend'> | null = null;
+    let failure: unknown = null;
+    // Handed over once the decode is done and every earlier write of the connection was.
+    const handed = Promise.all([this.handedOver.get(id), decode()]).then(
+      ([, decoded]) => {
+        reply = this.target.register(headerOnly, ctx, decoded);
+      },
+      (err: unknown) => {
+        failure = err;
+      },
+    );
+    this.handedOver.set(id, handed);
+    void handed.then(() => {
+      if (this.handedOver.get(id) === handed) this.handedOver.delete(id);
+    });
+    return handed.then(async () => {
+      if (reply === null) throw failure instanceof Error ? failure : new Error(String(failure));
+      const first = await reply;
+      if (first !== 'resend') return first;
+      // The owner holds another base for this broker (it registered through another serving
+      // process, or left and came back, meanwhile): start over from the whole body. Rare, so
+      // later writes of the connection are not held back for it.
+      this.observe('resend');
+      this.decoder.forget(key);
+      const again = await this.target.register(headerOnly, ctx, await decode());
+      if (again === 'resend') throw new Error('registry owner refused a full registration');
+      return again;
+    });
+  }
+
+  /** Any other write: straight to the owner, unless a registration of the connection is ahead. */
+  write(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
+    const ahead = this.handedOver.get(ctx.connectionId);
+    if (ahead === undefined) return this.target.execute(request, ctx);
+    return ahead.then(() => this.target.execute(request, ctx));
+  }
+
+  /** The connection closed: run `then` once its registrations have been handed over. */
+  connectionClosed(id: ConnectionId, then: () => void): void {
+    this.decoder.connectionClosed(id);
+    const ahead = this.handedOver.get(id);
+    if (ahead === undefined) then();
+    else void ahead.then(then);
+  }
+}

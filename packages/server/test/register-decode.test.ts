@@ -1,0 +1,238 @@
+/**
+ * REGISTER_BROKER bodies decoded off the event loop, against the broker's previous body
+ * (serving/register-path.ts, serving/decode/, registry/registration-bases.ts), leave the registry
+ * exactly as decoding each body whole in the handler does: a node (1 and 2 serving processes) and
+ * the in-process handler harness run the same script — unchanged bodies, changed topics with and
+ * without a new DataVersion, added and removed topics, admin edits in between, an unregister
+ * followed by a delta the owner can no longer apply ('resend') — and every answer matches.
+ *
+ * Serving sides run the compiled decode thread (dist/), so `tsc -b` must have run (pnpm test does).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RequestCode } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import { loadConfig } from '../src/config/index.js';
+import { NameServer } from '../src/name-server.js';
+import { createHarness, registerRequest, request } from './handlers-harness.js';
+import type { Harness, RegisterInit, TestTopic } from './handlers-harness.js';
+import { RawClient } from './transport-helpers.js';
+
+let dir = '';
+const servers: NameServer[] = [];
+const clients: RawClient[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ns-decode-'));
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  for (const s of servers.splice(0)) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startNode(
+  workers: number,
+  deleteTopics: boolean,
+): Promise<{ node: NameServer; port: number }> {
+  const config = loadConfig({
+    argv: [
+      '--bindAddress=127.0.0.1',
+      '--listenPort=0',
+      '--httpPort=-1',
+      `--servingWorkers=${workers}`,
+      `--deleteTopicWithBrokerRegistration=${deleteTopics}`,
+      '--logLevel=silent',
+    ],
+    env: {},
+    readFile: (p) => readFileSync(p, 'utf8'),
+    homeDir: join(dir, `w${workers}-${servers.length}`),
+  }).config;
+  const node = new NameServer({ config, defaultMetrics: false });
+  servers.push(node);
+  const { port } = await node.start();
+  return { node, port };
+}
+
+const N = 400;
+const base: TestTopic[] = Array.from({ length: N }, (_, i) => ({ name: `T${i}` }));
+
+function withTopic(topics: TestTopic[], i: number, t: Partial<TestTopic>): TestTopic[] {
+  return topics.map((x, j) => (j === i ? { ...x, ...t } : x));
+}
+
+/** What one step sends, on which connection ('a', 'a2': two connections of the same broker). */
+type Step = { on: 'a' | 'a2' | 'b' | 'admin'; cmd: () => RemotingCommand };
+
+function script(): Step[] {
+  const a = (topics: TestTopic[], counter: number, more: Partial<RegisterInit> = {}): Step => ({
+    on: 'a',
+    cmd: () =>
+      registerRequest({
+        cluster: 'C',
+        brokerName: 'broker-a',
+        brokerAddr: '10.0.0.1:10911',
+        topics,
+        counter,
+        ...more,
+      }),
+  });
+  const step1 = base;
+  const step3 = withTopic(step1, 5, { perm: 4 });
+  const step4 = [...step3.filter((t) => t.name !== 'T7'), { name: 'T400' }];
+  const step5 = withTopic(step4, 9, { queues: 8 });
+  const moved = [step5[20]!, ...step5.filter((_, i) => i !== 20)];
+  return [
+    a(step1, 1),
+    a(step1, 1), // unchanged
+    a(step3, 2), // one topic changed, new DataVersion
+    a(step4, 3), // one added, one removed
+    a(step5, 3), // changed without a new DataVersion (Java leaves the existing QueueData)
+    a(step4, 4), // back
+    a(moved, 5), // order changed
+    {
+      on: 'admin',
+      cmd: () =>
+        request(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { ext: { brokerName: 'broker-a' } }),
+    },
+    a(withTopic(moved, 30, { queues: 2 }), 6), // after an admin edit of the broker's QueueData
+    {
+      on: 'admin',
+      cmd: () =>
+        request(RequestCode.DELETE_TOPIC_IN_NAMESRV, { ext: { topic: 'T11', clusterName: 'C' } }),
+    },
+    a(withTopic(moved, 30, { queues: 2 }), 6), // same body: re-adds the deleted topic (rule f)
+    a(withTopic(moved, 31, { queues: 2 }), 7, { compressed: true }),
+    // The same broker on another connection, then back on the first.
+    {
+      on: 'a2',
+      cmd: () =>
+        registerRequest({
+          cluster: 'C',
+          brokerName: 'broker-a',
+          brokerAddr: '10.0.0.1:10911',
+          topics: withTopic(moved, 32, { queues: 2 }),
+          counter: 8,
+        }),
+    },
+    a(withTopic(moved, 33, { queues: 2 }), 9),
+    {
+      on: 'a',
+      cmd: () =>
+        request(RequestCode.UNREGISTER_BROKER, {
+          ext: {
+            clusterName: 'C',
+            brokerName: 'broker-a',
+            brokerAddr: '10.0.0.1:10911',
+            brokerId: '0',
+          },
+        }),
+    },
+    a(withTopic(moved, 34, { queues: 2 }), 10), // a delta the owner can no longer apply
+    a(withTopic(moved, 34, { queues: 3 }), 11),
+    // Another broker name serving some of the same topics; then a's body changes again.
+    {
+      on: 'b',
+      cmd: () =>
+        registerRequest({
+          cluster: 'C',
+          brokerName: 'broker-b',
+          brokerAddr: '10.0.0.2:10911',
+          topics: base.slice(0, 50),
+        }),
+    },
+    a(withTopic(moved, 35, { queues: 3 }), 12),
+    { on: 'a', cmd: () => registerRequest({ bodyCrc32: '1', cluster: 'C', topics: base }) },
+  ];
+}
+
+const READS: (() => RemotingCommand)[] = [
+  ...['T0', 'T5', 'T7', 'T9', 'T11', 'T20', 'T30', 'T34', 'T35', 'T399', 'T400'].map(
+    (topic) => () => request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { ext: { topic } }),
+  ),
+  () => request(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER),
+  () => request(RequestCode.GET_BROKER_CLUSTER_INFO),
+  () => request(RequestCode.GET_TOPICS_BY_CLUSTER, { ext: { cluster: 'C' } }),
+];
+
+/** What a client can see of an answer (opaques differ between the two). */
+function seen(cmd: RemotingCommand | null): string {
+  if (cmd === null) return 'null';
+  return JSON.stringify([cmd.code, cmd.remark, cmd.extFields, cmd.body?.toString('utf8')]);
+}
+
+async function runOnNode({ port }: { port: number }): Promise<string[]> {
+  const conns: Record<Step['on'], RawClient> = {
+    a: await RawClient.connect(port),
+    a2: await RawClient.connect(port),
+    b: await RawClient.connect(port),
+    admin: await RawClient.connect(port),
+  };
+  const reader = await RawClient.connect(port);
+  clients.push(...Object.values(conns), reader);
+  const out: string[] = [];
+  for (const step of script()) {
+    out.push(seen(await conns[step.on].request(step.cmd())));
+    for (const read of READS) out.push(seen(await reader.request(read())));
+  }
+  return out;
+}
+
+function runOnHarness(h: Harness): string[] {
+  const ids: Record<Step['on'], number> = { a: 1, a2: 2, b: 3, admin: 4 };
+  const out: string[] = [];
+  for (const step of script()) {
+    out.push(seen(h.dispatch(step.cmd(), { connectionId: ids[step.on] })));
+    for (const read of READS) out.push(seen(h.dispatch(read(), { connectionId: 9 })));
+  }
+  return out;
+}
+
+async function decodes(node: NameServer): Promise<Record<string, number>> {
+  const text = (await node.scrapeMetrics()).body;
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^namesrv_register_body_decodes_total\{kind="(\w+)"\} (\d+)/gm)) {
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+describe('registration bodies decoded off the event loop', () => {
+  for (const deleteTopics of [false, true]) {
+    it(`leaves the registry as the inline decode does (deleteTopicWithBrokerRegistration=${deleteTopics})`, async () => {
+      const expected = runOnHarness(
+        createHarness({ config: { deleteTopicWithBrokerRegistration: deleteTopics } }),
+      );
+      const one = await startNode(1, deleteTopics);
+      const two = await startNode(2, deleteTopics);
+      const [got1, got2] = [await runOnNode(one), await runOnNode(two)];
+      for (let i = 0; i < expected.length; i++) {
+        expect(got1[i], `answer ${i}, 1 serving process`).toBe(expected[i]);
+        expect(got2[i], `answer ${i}, 2 serving processes`).toBe(expected[i]);
+      }
+      // The paths this script is about were taken.
+      const counts = await decodes(one.node);
+      expect(counts['delta']).toBeGreaterThanOrEqual(8);
+      expect(counts['unchanged']).toBeGreaterThanOrEqual(2);
+      expect(counts['resend']).toBe(1);
+      expect(counts['invalid']).toBe(1);
+    });
+  }
+});
+
+it('a registration whose header lacks a field is answered by the owner, as Java does', async () => {
+  const { port } = await startNode(1, false);
+  const c = await RawClient.connect(port);
+  clients.push(c);
+  const broken = (): RemotingCommand => {
+    const cmd = registerRequest({ cluster: 'C' });
+    delete cmd.extFields!['brokerAddr'];
+    return cmd;
+  };
+  const answer = await c.request(broken());
+  expect(answer.remark).toMatch(/brokerAddr/);
+  expect(seen(answer)).toBe(seen(createHarness().dispatch(broken(), {})));
+});

@@ -1,0 +1,121 @@
+/**
+ * A serving side's writes reach the registry owner in the order they arrived on their
+ * connection, although a registration first waits for its body to be decoded in another thread:
+ * an unregister (or the close) right behind a registration never overtakes it.
+ */
+import { describe, expect, it } from 'vitest';
+import { RequestCode } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import type { RegisterBodyDecoder } from '../src/serving/decode/register-body-decoder.js';
+import type { DecodedRegistration } from '../src/serving/decode/decoded-registration.js';
+import { RegisterPath } from '../src/serving/register-path.js';
+import type { RegisterTarget } from '../src/serving/register-path.js';
+import { registerRequest, request } from './handlers-harness.js';
+
+/** A decoder whose decodes finish when the test says so. */
+function slowDecoder(): {
+  decoder: RegisterBodyDecoder;
+  finish(i: number): void;
+  fail(i: number): void;
+  forgotten: string[];
+} {
+  const pending: { resolve(d: DecodedRegistration): void; reject(e: Error): void }[] = [];
+  const forgotten: string[] = [];
+  const decoder = {
+    decode: () =>
+      new Promise<DecodedRegistration>((resolve, reject) => pending.push({ resolve, reject })),
+    forget: (key: string) => forgotten.push(key),
+    connectionClosed: () => undefined,
+  } as unknown as RegisterBodyDecoder;
+  return {
+    decoder,
+    finish: (i) => {
+      pending[i]!.resolve({ kind: 'unchanged', base: `b${i}` });
+    },
+    fail: (i) => {
+      pending[i]!.reject(new Error('decode thread exited'));
+    },
+    forgotten,
+  };
+}
+
+function recordingTarget(seen: string[], resendFirst = false): RegisterTarget {
+  let resend = resendFirst;
+  const answer = (cmd: RemotingCommand): RemotingCommand => ({ ...cmd, flag: 1 });
+  return {
+    execute: (cmd) => {
+      seen.push(`exec ${cmd.code}`);
+      return Promise.resolve(answer(cmd));
+    },
+    register: (cmd, _ctx, decoded) => {
+      seen.push(`register ${decoded.kind === 'unchanged' ? decoded.base : decoded.kind}`);
+      if (resend) {
+        resend = false;
+        return Promise.resolve('resend');
+      }
+      return Promise.resolve(answer(cmd));
+    },
+  };
+}
+
+const ctx = (connectionId: number) => ({ connectionId, remoteAddress: '127.0.0.1:1' });
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('RegisterPath', () => {
+  it('holds later writes of a connection behind a registration being decoded', async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen), d.decoder, () => 1 << 20);
+    const r1 = path.register(registerRequest(), ctx(1));
+    const r2 = path.register(registerRequest(), ctx(1));
+    const un = path.write(request(RequestCode.UNREGISTER_BROKER), ctx(1));
+    const other = path.write(request(RequestCode.PUT_KV_CONFIG), ctx(2));
+    let closed = false;
+    path.connectionClosed(1, () => {
+      closed = true;
+      seen.push('closed');
+    });
+    await other;
+    expect(seen).toEqual([`exec ${RequestCode.PUT_KV_CONFIG}`]);
+    d.finish(1); // the second decode finishes first: still handed over second
+    await settle();
+    expect(seen).toEqual([`exec ${RequestCode.PUT_KV_CONFIG}`]);
+    d.finish(0);
+    await Promise.all([r1, r2, un]);
+    await settle();
+    expect(seen).toEqual([
+      `exec ${RequestCode.PUT_KV_CONFIG}`,
+      'register b0',
+      'register b1',
+      `exec ${RequestCode.UNREGISTER_BROKER}`,
+      'closed',
+    ]);
+    expect(closed).toBe(true);
+  });
+
+  it('a failed decode answers with an error and does not block the connection', async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen), d.decoder, () => 1 << 20);
+    const r = path.register(registerRequest(), ctx(1));
+    const un = path.write(request(RequestCode.UNREGISTER_BROKER), ctx(1));
+    d.fail(0);
+    await expect(r).rejects.toThrow('decode thread exited');
+    await un;
+    expect(seen).toEqual([`exec ${RequestCode.UNREGISTER_BROKER}`]);
+  });
+
+  it("on 'resend' forgets the base and registers again from a fresh decode", async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen, true), d.decoder, () => 1 << 20);
+    const r = path.register(registerRequest({ cluster: 'C', brokerAddr: 'x:1' }), ctx(1));
+    d.finish(0);
+    await settle();
+    await settle();
+    d.finish(1);
+    expect((await r)?.flag).toBe(1);
+    expect(seen).toEqual(['register b0', 'register b1']);
+    expect(d.forgotten).toEqual(['C\u0000x:1']);
+  });
+});
