@@ -560,15 +560,26 @@ export class RouteInfoManager implements RouteReadModel {
   /**
    * Connection close / exception / idle (§4.5): removes every broker whose latest registration
    * came over this connection (by address, as 5.x). Returns them; unknown connections → [].
+   *
+   * `maxBrokers` bounds the work of one call: one connection may carry tens of thousands of broker
+   * names, so the registry owner removes them in slices and answers reads in between;
+   * `isConnectionInUse` tells whether any are left.
    */
-  onConnectionClosed(connectionId: ConnectionId): RemovedBroker[] {
+  onConnectionClosed(connectionId: ConnectionId, maxBrokers = Infinity): RemovedBroker[] {
     const keys = this.connectionBrokers.get(connectionId);
     if (keys === undefined) return [];
     try {
       const removed: RemovedBroker[] = [];
-      for (const key of [...keys]) {
+      let visited = 0;
+      // Removing a broker deletes its key from `keys` (and the set once empty): a Set iterator
+      // goes on past deleted entries.
+      for (const key of keys) {
+        if (visited++ >= maxBrokers) return removed;
         const live = this.brokerLiveTable.get(key);
-        if (live === undefined || live.connectionId !== connectionId) continue;
+        if (live === undefined || live.connectionId !== connectionId) {
+          keys.delete(key);
+          continue;
+        }
         this.log.info(
           { clusterName: live.clusterName, brokerAddr: live.brokerAddr, connectionId },
           "broker's connection closed, removing it",
@@ -597,12 +608,16 @@ export class RouteInfoManager implements RouteReadModel {
 
   /**
    * §4.6: removes brokers with `lastUpdateTimestamp + heartbeatTimeoutMillis < now` and returns
-   * them so the transport can close their connections.
+   * them so the transport can close their connections. At most `maxBrokers` per call (the
+   * registry owner expires thousands in slices): fewer returned means none is left.
    */
-  scanNotActiveBroker(now: number = this.clock.now()): RemovedBroker[] {
+  scanNotActiveBroker(now: number = this.clock.now(), maxBrokers = Infinity): RemovedBroker[] {
     let expired: BrokerLiveInfo[] | null = null;
     for (const live of this.brokerLiveTable.values()) {
-      if (live.lastUpdateTimestamp + live.heartbeatTimeoutMillis < now) (expired ??= []).push(live);
+      if (live.lastUpdateTimestamp + live.heartbeatTimeoutMillis < now) {
+        (expired ??= []).push(live);
+        if (expired.length >= maxBrokers) break;
+      }
     }
     if (expired === null) return [];
     try {
