@@ -18,7 +18,7 @@ import {
   ResponseCode,
   Version,
 } from '@ns/protocol';
-import type { TopicConfig, TopicQueueMappingInfo } from '@ns/protocol';
+import type { RemotingCommand, TopicConfig, TopicQueueMappingInfo } from '@ns/protocol';
 import { REMOVAL_SLICE } from '../src/registry/registry-owner.js';
 import { RouteInfoManager } from '../src/route/index.js';
 import type { RegisterBrokerRequest } from '../src/route/index.js';
@@ -328,4 +328,48 @@ describe('attack 2: broker-name churn', () => {
       expect(replica.pickupTopicRouteData('churn-topic-7')).toBeNull();
     },
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('attack 5: an UNREGISTER_BROKER queued behind a newer registration (apache/rocketmq#11043)', () => {
+  const id = brokerIdentity('stale', 1);
+  const register = (opaque: number): RemotingCommand =>
+    createRequest({
+      code: RequestCode.REGISTER_BROKER,
+      opaque,
+      extFields: { ...id, haServerAddr: '', brokerId: '0', bodyCrc32: '0', compressed: 'false' },
+    });
+  const unregister = (opaque: number): RemotingCommand =>
+    createRequest({
+      code: RequestCode.UNREGISTER_BROKER,
+      opaque,
+      extFields: { ...id, brokerId: '0' },
+    });
+  const on = (receivedAt: number) => ({
+    connectionId: 1,
+    remoteAddress: '127.0.0.1:1',
+    receivedAt,
+  });
+
+  it('the owner applies the later registration first: the earlier unregister is ignored', async () => {
+    const { owner, replica, clock } = await ownerWithReplica();
+    clock.t = 1_000;
+    await owner.execute(register(1), on(1_000));
+    // t = 2,000: the broker's UNREGISTER_BROKER arrives; t = 3,000: it registers again. Both are
+    // submitted to the owner's queue registration first, so the unregister runs after it.
+    clock.t = 3_000;
+    const registered = owner.execute(register(2), on(3_000));
+    const unregistered = owner.execute(unregister(3), on(2_000));
+    expect((await registered)?.code).toBe(ResponseCode.SUCCESS);
+    expect((await unregistered)?.code).toBe(ResponseCode.SUCCESS);
+    expect(owner.routes.getCounts()).toMatchObject({ brokerNames: 1, brokers: 1 });
+    expect(replica.getAllClusterInfo().brokerAddrTable.has(id.brokerName)).toBe(true);
+
+    // One received after the registration is applied.
+    clock.t = 4_000;
+    await owner.execute(unregister(4), on(4_000));
+    expect(owner.routes.getCounts()).toMatchObject({ brokerNames: 0, brokers: 0 });
+    expect(replica.getAllClusterInfo().brokerAddrTable.has(id.brokerName)).toBe(false);
+  });
 });
