@@ -17,8 +17,8 @@ import { createSilentLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { RegistryOwner } from '../src/registry/registry-owner.js';
 import type { ReplicaPeer } from '../src/registry/replica-set.js';
-import { RouteTables } from '../src/route/index.js';
-import type { RegisterBrokerRequest } from '../src/route/index.js';
+import type { RegisterBrokerRequest, RouteTables } from '../src/route/index.js';
+import { Replica } from '../src/serving/replica.js';
 
 export class SettableClock {
   constructor(public t = 1_795_422_600_000) {}
@@ -29,7 +29,9 @@ export class SettableClock {
 
 export interface OwnerWithReplica {
   owner: RegistryOwner;
-  /** A replica of the owner's route tables, fed with every op batch the owner publishes. */
+  /** A serving worker's replica of the owner's state, fed with every op batch the owner publishes. */
+  replicaNode: Replica;
+  /** The replica's route tables (what a serving worker answers reads from). */
   replica: RouteTables;
   clock: SettableClock;
 }
@@ -52,18 +54,26 @@ export async function ownerWithReplica(
     kvPersistence: { mode: 'none' },
     persistConfig: () => undefined,
   });
-  const replica = new RouteTables();
+  const made: { replica?: Replica } = {};
   const peer: ReplicaPeer = {
     name: 'test-replica',
     sendOps(seq, encoded) {
-      replica.applyOps(encoded as unknown[]);
-      owner.replicas.ack(peer, seq);
+      made.replica!.enqueue(seq, encoded as unknown[]);
     },
   };
   await owner.addReplica(peer, (snapshot) => {
-    replica.importOps(snapshot.routeOps);
+    made.replica = new Replica(snapshot, {
+      sliceMillis: 5,
+      onApplied: (seq) => {
+        owner.replicas.ack(peer, seq);
+      },
+      onCorrupt: (err) => {
+        throw err;
+      },
+    });
   });
-  return { owner, replica, clock };
+  const replicaNode = made.replica!;
+  return { owner, replicaNode, replica: replicaNode.routes, clock };
 }
 
 /** Broker name `i` of a test: its own cluster, its own address. */
