@@ -6,7 +6,7 @@
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, dead,
- * failover, codec), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
+ * failover, codec, hostile), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
  * names each node's pid; summarize one with bench/profile-top.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -34,6 +34,7 @@ import { runMemory } from './scenarios/memory.js';
 import { runDeadBroker } from './scenarios/dead-broker.js';
 import { runFailover } from './scenarios/failover.js';
 import { runCodec } from './scenarios/codec.js';
+import { runHostile } from './scenarios/hostile.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SCENARIOS = [
@@ -44,6 +45,7 @@ const SCENARIOS = [
   'dead',
   'failover',
   'codec',
+  'hostile',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -218,6 +220,9 @@ export async function main(argv: string[]): Promise<number> {
   await attempt('codec', async () => {
     results.codec = await runCodec(profile, log);
   });
+  await attempt('hostile', async () => {
+    results.hostile = await runHostile(profile, log);
+  });
 
   closeGenerators();
   results.machine.loadAvgEnd = loadavg();
@@ -234,6 +239,16 @@ export async function main(argv: string[]): Promise<number> {
       scenario: `load ${l.target} ${l.label}`,
       message: `${l.errorCount} errors: ${JSON.stringify(l.errors)}; ${l.errorSamples.join(' | ')}`,
     });
+  }
+  // Under attack a lookup may time out (that is what is measured); a wrong answer never.
+  for (const run of results.hostile?.runs ?? []) {
+    const wrong = Object.entries(run.lookups.errors).filter(([kind]) => kind !== 'timeout');
+    if (wrong.length > 0) {
+      results.failures.push({
+        scenario: `hostile ${run.attack}`,
+        message: `${JSON.stringify(Object.fromEntries(wrong))}; ${run.lookups.errorSamples.join(' | ')}`,
+      });
+    }
   }
   for (const c of results.churn ?? []) {
     if (c.registrationErrors > 0) {

@@ -6,7 +6,7 @@
  */
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,11 +121,16 @@ export interface NameServerOptions {
   /** Directory for `node --cpu-prof` output; profiling is off when absent. */
   cpuProfDir?: string;
   startTimeoutMs?: number;
+  /** Contents of the node's kvConfig.json, written before it starts (default: no file). */
+  kvConfigJson?: string;
 }
 
 /** Starts the real `ns-server` bin and waits for its `{"event":"listening"}` line. */
 export async function startNameServer(options: NameServerOptions = {}): Promise<ProbedProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
+  if (options.kvConfigJson !== undefined) {
+    writeFileSync(join(dir, 'kvConfig.json'), options.kvConfigJson);
+  }
   // BENCH_SERVER_ENTRY: run another entry (e.g. packages/server/src/main.ts through tsx) while
   // developing the harness; results from such runs are not comparable and are labelled so.
   const entry = process.env['BENCH_SERVER_ENTRY'] ?? SERVER_MAIN;

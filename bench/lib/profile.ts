@@ -20,6 +20,23 @@ export interface Profile {
   };
   failover: { nodes: number; afterKillMs: number };
   codec: { warmupMs: number; measureMs: number; registerTopics: number };
+  hostile: {
+    warmupMs: number;
+    durationMs: number;
+    /** The well-behaved lookups. */
+    lookup: { connections: number; inflight: number };
+    topics: number;
+    closeNames: number;
+    churnNamesPerRound: number;
+    /** Size the bomb inflates to (the node refuses more than 256 MiB). */
+    bombInflatedBytes: number;
+    kvPrefill: number;
+    partialConnections: number;
+    partialBytes: number;
+    dripConnections: number;
+    dripIntervalMs: number;
+    pipelineConnections: number;
+  };
 }
 
 export const FULL: Profile = {
@@ -51,6 +68,22 @@ export const FULL: Profile = {
   dead: { closeReps: 5, heartbeatBrokers: 3, heartbeatTimeoutMillis: 2000, scanIntervalMs: 500 },
   failover: { nodes: 3, afterKillMs: 3000 },
   codec: { warmupMs: 500, measureMs: 2000, registerTopics: 10_000 },
+  // The sizes: 40,000 names on one connection, a 254 KiB bomb, 20,000 KV entries.
+  hostile: {
+    warmupMs: 500,
+    durationMs: 5000,
+    lookup: { connections: 4, inflight: 1 },
+    topics: 1000,
+    closeNames: 40_000,
+    churnNamesPerRound: 1000,
+    bombInflatedBytes: 255 * 1024 * 1024,
+    kvPrefill: 20_000,
+    partialConnections: 200,
+    partialBytes: 256 * 1024,
+    dripConnections: 100,
+    dripIntervalMs: 20,
+    pipelineConnections: 4,
+  },
 };
 
 export const SMOKE: Profile = {
@@ -72,4 +105,19 @@ export const SMOKE: Profile = {
   dead: { closeReps: 2, heartbeatBrokers: 1, heartbeatTimeoutMillis: 1000, scanIntervalMs: 200 },
   failover: { nodes: 3, afterKillMs: 1500 },
   codec: { warmupMs: 50, measureMs: 200, registerTopics: 1000 },
+  hostile: {
+    warmupMs: 100,
+    durationMs: 500,
+    lookup: { connections: 2, inflight: 1 },
+    topics: 100,
+    closeNames: 2000,
+    churnNamesPerRound: 100,
+    bombInflatedBytes: 8 * 1024 * 1024,
+    kvPrefill: 200,
+    partialConnections: 10,
+    partialBytes: 16 * 1024,
+    dripConnections: 5,
+    dripIntervalMs: 10,
+    pipelineConnections: 1,
+  },
 };

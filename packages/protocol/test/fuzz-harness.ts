@@ -387,7 +387,7 @@ function mutateBytes(seed: Buffer, other: Buffer, rnd: () => number): Buffer {
       return Buffer.from(Array.from({ length: int(128) }, () => int(256)));
     default: {
       // several small mutations in a row
-      let out = b;
+      let out: Buffer = b;
       for (let i = int(3) + 2; i > 0; i--) out = mutateBytes(out, other, rnd);
       return out;
     }
