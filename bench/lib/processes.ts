@@ -23,6 +23,10 @@ export interface ProbeSample {
   eluIdleMs: number;
   mem: NodeJS.MemoryUsage;
   hasGc: boolean;
+  /** Longest event-loop delay since the last probe that reset it, ms (10 ms resolution). */
+  loopDelayMaxMs: number;
+  /** Longest GC pause in the same window, ms. */
+  gcPauseMaxMs: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -62,7 +66,7 @@ export class ProbedProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  probe(gc = false, timeoutMs = 10_000): Promise<ProbeSample> {
+  probe(gc = false, timeoutMs = 10_000, resetLoopDelay = false): Promise<ProbeSample> {
     const id = ++this.probeSeq;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -77,7 +81,7 @@ export class ProbedProcess {
         resolve(msg);
       };
       this.child.on('message', onMsg);
-      this.child.send({ type: 'probe', id, gc });
+      this.child.send({ type: 'probe', id, gc, resetLoopDelay });
     });
   }
 

@@ -315,7 +315,7 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('## Hostile peers: lookups while the node is attacked');
     out.push('');
     out.push(
-      `Well-behaved clients look routes up (${hs.level.connections}×${hs.level.inflight}, ${hs.topics} topics, every answer checked) for ${hs.timing.durationMs} ms after a ${hs.timing.warmupMs} ms warm-up, once quiet, once during each attack, and quiet again; a lookup answered after the window still counts with its latency. Attacks need no credentials. Latencies in ms; node CPU = % of one core.`,
+      `Well-behaved clients look routes up (${hs.level.connections}×${hs.level.inflight}, ${hs.topics} topics, every answer checked) for ${hs.timing.durationMs} ms after a ${hs.timing.warmupMs} ms warm-up, once quiet, once during each attack, and quiet again; a lookup answered after the window still counts with its latency. Attacks need no credentials. Latencies in ms; "node loop block max" = the longest the node's event loop was held during the run (measured inside the node, 10 ms resolution: the node's own stall, where lookup latency also includes the other processes competing for the cores); node CPU = % of one core.`,
     );
     out.push('');
     const quiet = hs.runs.find((x) => x.attack === 'quiet');
@@ -343,6 +343,8 @@ export function renderMarkdown(r: BenchResults): string {
             ? '–'
             : `${f1(x.lookups.latency.p99Us / quiet.lookups.latency.p99Us)}×`,
           `${x.lookups.errorCount}`,
+          `${f0(x.nodeLoopDelayMaxMs)} ms`,
+          `${f0(x.nodeGcPauseMaxMs)} ms`,
           `${f0(x.lookups.serverCpuPct)} %`,
           `${f0(x.nodeRssMaxMiB)} MiB`,
           Object.entries(x.attackStats)

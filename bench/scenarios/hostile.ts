@@ -50,6 +50,10 @@ export interface HostileRun {
   lookups: LevelResult;
   /** Highest node RSS sampled during the run, MiB. */
   nodeRssMaxMiB: number;
+  /** Longest event-loop block inside the node during the run, ms (10 ms resolution). */
+  nodeLoopDelayMaxMs: number;
+  /** Longest garbage-collection pause inside the node during the run, ms. */
+  nodeGcPauseMaxMs: number;
   /** Attack counters (requests sent, answered, connections the node closed, …). */
   attackStats: Record<string, number>;
 }
@@ -221,7 +225,7 @@ function attacks(profile: Profile, bomb: Buffer): Attack[] {
     },
     {
       name: 'broker-name churn',
-      what: `broker names registered with a topic and a 5.x mapping-free body (${h.churnNamesPerRound} per round), half unregistered, half dropped with their connection; never the same name twice`,
+      what: `broker names registered with two topics (JSON body, ${h.churnNamesPerRound} per round), half unregistered, half dropped with their connection; never the same name twice`,
       async run(port, stop, isStopped) {
         let registered = 0;
         let unregistered = 0;
@@ -422,23 +426,36 @@ function attacks(profile: Profile, bomb: Buffer): Attack[] {
   ];
 }
 
-/** Samples the node's RSS every 250 ms until `stop`; resolves to the highest, MiB. */
-async function sampleRss(server: ProbedProcess, stop: Promise<void>): Promise<number> {
-  let max = 0;
+/**
+ * Samples the node every 250 ms until `stop`: the highest RSS (MiB) and the longest event-loop
+ * block (ms, measured inside the node) over the run.
+ */
+async function sampleNode(
+  server: ProbedProcess,
+  stop: Promise<void>,
+): Promise<{ rssMaxMiB: number; loopDelayMaxMs: number; gcPauseMaxMs: number }> {
+  let rssMaxMiB = 0;
+  let loopDelayMaxMs = 0;
+  let gcPauseMaxMs = 0;
   let stopped = false;
   void stop.then(() => {
     stopped = true;
   });
-  while (!stopped) {
+  // Start the node's loop-delay window here.
+  await server.probe(false, 30_000, true).catch(() => undefined);
+  for (;;) {
+    await delay(250, stop);
     try {
-      const p = await server.probe(false, 30_000);
-      max = Math.max(max, p.mem.rss / MiB);
+      const p = await server.probe(false, 30_000, true);
+      rssMaxMiB = Math.max(rssMaxMiB, p.mem.rss / MiB);
+      loopDelayMaxMs = Math.max(loopDelayMaxMs, p.loopDelayMaxMs);
+      gcPauseMaxMs = Math.max(gcPauseMaxMs, p.gcPauseMaxMs);
     } catch {
       break;
     }
-    await delay(250, stop);
+    if (stopped) break;
   }
-  return max;
+  return { rssMaxMiB, loopDelayMaxMs, gcPauseMaxMs };
 }
 
 function kvConfigJson(entries: number): string {
@@ -493,7 +510,7 @@ export async function runHostile(profile: Profile, log: Log): Promise<HostileRes
         signal = r;
       });
       const attackDone = attack.run(server.port, stop, () => stopped);
-      const rss = sampleRss(server, stop);
+      const sampled = sampleNode(server, stop);
       let lookups: LevelResult;
       try {
         lookups = await runLevel('node', server, level, timing, requests, expectedBodies, {
@@ -504,18 +521,23 @@ export async function runHostile(profile: Profile, log: Log): Promise<HostileRes
         signal();
       }
       const attackStats = await attackDone;
+      const node = await sampled;
       const run: HostileRun = {
         attack: attack.name,
         what: attack.what,
         lookups,
-        nodeRssMaxMiB: await rss,
+        nodeRssMaxMiB: node.rssMaxMiB,
+        nodeLoopDelayMaxMs: node.loopDelayMaxMs,
+        nodeGcPauseMaxMs: node.gcPauseMaxMs,
         attackStats,
       };
       runs.push(run);
       log(
         `hostile ${attack.name.padEnd(24)} lookups ${lookups.qps.toFixed(0).padStart(6)} req/s  ` +
           `p99 ${(lookups.latency.p99Us / 1000).toFixed(2)} ms  max ${(lookups.latency.maxUs / 1000).toFixed(1)} ms  ` +
-          `errors ${lookups.errorCount}  node rss ≤ ${run.nodeRssMaxMiB.toFixed(0)} MiB  ${JSON.stringify(attackStats)}`,
+          `errors ${lookups.errorCount}  node loop block ≤ ${run.nodeLoopDelayMaxMs.toFixed(0)} ms ` +
+          `(gc ≤ ${run.nodeGcPauseMaxMs.toFixed(0)} ms)  ` +
+          `rss ≤ ${run.nodeRssMaxMiB.toFixed(0)} MiB  ${JSON.stringify(attackStats)}`,
       );
       // Let the node finish what the attack left queued before the next run.
       await new Promise((r) => setTimeout(r, 500));

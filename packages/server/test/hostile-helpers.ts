@@ -142,29 +142,34 @@ export function bodylessRegisterFrame(
  * machine the wall time of a 2 ms slice is whatever the scheduler makes of it; its CPU time is
  * not, and a call that blocks the loop for a long time does so by computing.
  */
-export function timeCalls<T extends object, K extends keyof T>(
+export function timeCalls<T extends object>(
   obj: T,
-  method: K,
+  method: keyof T & string,
 ): { readonly wallMs: number[]; readonly cpuMs: number[]; restore(): void } {
   const original = obj[method] as unknown as (...args: unknown[]) => unknown;
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
-  (obj as Record<K, unknown>)[method] = function timed(this: unknown, ...args: unknown[]) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    try {
-      return original.apply(this, args);
-    } finally {
-      wallMs.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpuMs.push((c.user + c.system) / 1000);
-    }
-  };
+  // An own property shadowing the prototype's method; `restore` removes it.
+  Object.defineProperty(obj, method, {
+    configurable: true,
+    writable: true,
+    value: function timed(this: unknown, ...args: unknown[]) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        wallMs.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpuMs.push((c.user + c.system) / 1000);
+      }
+    },
+  });
   return {
     wallMs,
     cpuMs,
     restore() {
-      delete (obj as Partial<Record<K, unknown>>)[method];
+      Reflect.deleteProperty(obj, method);
     },
   };
 }
