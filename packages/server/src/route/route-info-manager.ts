@@ -56,6 +56,13 @@ import type {
 /** Java: RouteInfoManager.DEFAULT_BROKER_CHANNEL_EXPIRED_TIME. */
 export const DEFAULT_BROKER_CHANNEL_EXPIRED_TIME = 120_000;
 
+/**
+ * Removals logged one line each per call (connection close, expiry scan); past that, one summary
+ * line. A peer that registers 40,000 broker names and disconnects must not make the node write
+ * 40,000 lines (and spend most of the removal writing them).
+ */
+const LOGGED_REMOVALS = 8;
+
 const NOOP = (): void => undefined;
 const NOOP_LOGGER: ManagerLogger = { debug: NOOP, info: NOOP, warn: NOOP, error: NOOP };
 const READ_WRITE = Perm.READ | Perm.WRITE;
@@ -222,7 +229,8 @@ export class RouteInfoManager implements RouteReadModel {
       }
     }
     if (!removed) return false;
-    this.log.info({ brokerName, brokerAddr }, 'broker address removed');
+    // Every caller logs the removal itself (one line per broker, or a summary for thousands).
+    this.log.debug({ brokerName, brokerAddr }, 'broker address removed');
     if (group.brokerAddrs.size === 0) {
       this.tables.deleteGroup(brokerName);
       // Java removes the name from the request's cluster (4.9 unregister) or the first cluster
@@ -231,7 +239,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.tables.removeFromAllClusters(brokerName);
       this.removeAllQueueDataOf(brokerName);
       this.brokerTopicStamps.delete(brokerName);
-      this.log.info({ brokerName }, 'broker name removed');
+      this.log.debug({ brokerName }, 'broker name removed');
     } else if (
       this.supportActingMaster &&
       group.enableActingMaster &&
@@ -568,8 +576,8 @@ export class RouteInfoManager implements RouteReadModel {
   onConnectionClosed(connectionId: ConnectionId, maxBrokers = Infinity): RemovedBroker[] {
     const keys = this.connectionBrokers.get(connectionId);
     if (keys === undefined) return [];
+    const removed: RemovedBroker[] = [];
     try {
-      const removed: RemovedBroker[] = [];
       let visited = 0;
       // Removing a broker deletes its key from `keys` (and the set once empty): a Set iterator
       // goes on past deleted entries.
@@ -580,15 +588,23 @@ export class RouteInfoManager implements RouteReadModel {
           keys.delete(key);
           continue;
         }
-        this.log.info(
-          { clusterName: live.clusterName, brokerAddr: live.brokerAddr, connectionId },
-          "broker's connection closed, removing it",
-        );
+        if (removed.length < LOGGED_REMOVALS) {
+          this.log.info(
+            { clusterName: live.clusterName, brokerAddr: live.brokerAddr, connectionId },
+            "broker's connection closed, removing it",
+          );
+        }
         removed.push(this.dropLiveBroker(live));
       }
       this.connectionBrokers.delete(connectionId);
       return removed;
     } finally {
+      if (removed.length > LOGGED_REMOVALS) {
+        this.log.info(
+          { connectionId, brokers: removed.length - LOGGED_REMOVALS },
+          'more brokers removed with their connection (not listed one by one)',
+        );
+      }
       this.tables.flushChanges();
     }
   }
@@ -621,18 +637,26 @@ export class RouteInfoManager implements RouteReadModel {
     }
     if (expired === null) return [];
     try {
-      return expired.map((live) => {
-        this.log.warn(
-          {
-            clusterName: live.clusterName,
-            brokerAddr: live.brokerAddr,
-            heartbeatTimeoutMillis: live.heartbeatTimeoutMillis,
-          },
-          'broker expired',
-        );
+      return expired.map((live, i) => {
+        if (i < LOGGED_REMOVALS) {
+          this.log.warn(
+            {
+              clusterName: live.clusterName,
+              brokerAddr: live.brokerAddr,
+              heartbeatTimeoutMillis: live.heartbeatTimeoutMillis,
+            },
+            'broker expired',
+          );
+        }
         return this.dropLiveBroker(live);
       });
     } finally {
+      if (expired.length > LOGGED_REMOVALS) {
+        this.log.warn(
+          { brokers: expired.length - LOGGED_REMOVALS },
+          'more brokers expired (not listed one by one)',
+        );
+      }
       this.tables.flushChanges();
     }
   }
