@@ -161,6 +161,20 @@ function bodylessRegister(prefix: string, i: number): Buffer {
   });
 }
 
+/** Resolves on the socket's next 'drain' or 'close', or `stop`; leaves no listener behind. */
+function drainOrClose(socket: net.Socket, stop: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+    void stop.then(done);
+  });
+}
+
 function delay(ms: number, stop: Promise<void>): Promise<void> {
   return Promise.race([new Promise<void>((r) => setTimeout(r, ms)), stop]);
 }
@@ -408,11 +422,7 @@ function attacks(profile: Profile, bomb: Buffer): Attack[] {
               written += 256;
               if (!conn.socket.write(batch)) {
                 // The node stopped reading: wait (it may also close us).
-                await Promise.race([
-                  new Promise((r) => conn.socket.once('drain', r)),
-                  new Promise((r) => conn.socket.once('close', r)),
-                  stop,
-                ]);
+                await drainOrClose(conn.socket, stop);
               }
             }
             if (conn.isClosed && !isStopped()) closedByNode++;
