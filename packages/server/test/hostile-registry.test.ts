@@ -227,7 +227,6 @@ describe('attack 2: broker-name churn', () => {
       let peakMappingNames = 0;
       let peakStamps = 0;
       let unregistered = 0;
-      const cpu0 = process.cpuUsage();
 
       for (let start = 0; start < CHURN_NAMES; start += CHURN_ROUND) {
         // One connection per 1,000 names; a third of them leave each way.
@@ -254,10 +253,6 @@ describe('attack 2: broker-name churn', () => {
         expect(rim.getCounts()).toEqual(EMPTY_COUNTS);
       }
 
-      const cpu = process.cpuUsage(cpu0);
-      console.log(
-        `churn of ${CHURN_NAMES} names: ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`,
-      );
       const sizes = rim.getIndexSizes();
       expect(sizes).toEqual(allZero(sizes));
       expect(rim.getCounts()).toEqual(EMPTY_COUNTS);
