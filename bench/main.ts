@@ -6,7 +6,7 @@
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops,
- * dead, failover, codec, watch), --workers=<W,…> (exactly these serving-process counts, none skipped),
+ * dead, failover, codec, watch, hostile), --workers=<W,…> (exactly these serving-process counts, none skipped),
  * --generators=<n> (generator processes per level instead of the machine-sized default),
  * --cpu-prof (every node writes a CPU profile to <out>/profiles; the log names each node's pid;
  * summarize one with bench/profile-top.ts).
@@ -50,6 +50,7 @@ import { runDeadBroker } from './scenarios/dead-broker.js';
 import { runFailover } from './scenarios/failover.js';
 import { runCodec } from './scenarios/codec.js';
 import { runWatch } from './scenarios/watch.js';
+import { runHostile } from './scenarios/hostile.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SCENARIOS = [
@@ -62,6 +63,7 @@ const SCENARIOS = [
   'failover',
   'codec',
   'watch',
+  'hostile',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -270,6 +272,9 @@ export async function main(argv: string[]): Promise<number> {
   await attempt('watch', async () => {
     results.watch = await runWatch(profile, log);
   });
+  await attempt('hostile', async () => {
+    results.hostile = await runHostile(profile, log);
+  });
 
   closeGenerators();
   results.machine.loadAvgEnd = loadavg();
@@ -305,6 +310,16 @@ export async function main(argv: string[]): Promise<number> {
       scenario: `load W=${workers} ${l.target} ${l.label}`,
       message: `${l.errorCount} errors: ${JSON.stringify(l.errors)}; ${l.errorSamples.join(' | ')}`,
     });
+  }
+  // Under attack a lookup may time out (that is what is measured); a wrong answer never.
+  for (const run of results.hostile?.runs ?? []) {
+    const wrong = Object.entries(run.lookups.errors).filter(([kind]) => kind !== 'timeout');
+    if (wrong.length > 0) {
+      results.failures.push({
+        scenario: `hostile ${run.attack}`,
+        message: `${JSON.stringify(Object.fromEntries(wrong))}; ${run.lookups.errorSamples.join(' | ')}`,
+      });
+    }
   }
   for (const c of results.churn?.runs ?? []) {
     for (const m of c.modes) {

@@ -19,6 +19,12 @@ export interface LoadConfig {
   expectedBodies: Uint8Array[];
   /** Where each connection starts in `requests`, so connections do not ask in lock-step. */
   startOffset: number;
+  /**
+   * Also record the latency of requests sent in the window and answered during the drain (a
+   * stall that outlasts the window then shows in the histogram instead of vanishing from it).
+   * `completed` still counts answers inside the window only.
+   */
+  recordDrain?: boolean;
 }
 
 export interface LoadResult {

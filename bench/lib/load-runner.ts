@@ -149,6 +149,7 @@ export async function runLevel(
   timing: Timing,
   requests: Buffer[],
   expectedBodies: Buffer[],
+  options: { recordDrain?: boolean } = {},
 ): Promise<LevelResult> {
   const gens = Math.min(level.generators, level.connections);
   const children: ChildProcess[] = [];
@@ -169,6 +170,7 @@ export async function runLevel(
         requests: requests.map((r) => new Uint8Array(r)),
         expectedBodies: expectedBodies.map((r) => new Uint8Array(r)),
         startOffset: g * 104729,
+        ...(options.recordDrain === true ? { recordDrain: true } : {}),
       };
       child.send({ type: 'run', config } satisfies ToWorker);
     }

@@ -132,6 +132,8 @@ function run(cfg: LoadConfig, waitForGo: Promise<void>): Promise<LoadResult> {
           } else if (phase === 'measure' && slot.sentAt >= measureStart) {
             completed++;
             hist.record((now - slot.sentAt) * 1000);
+          } else if (phase === 'drain' && cfg.recordDrain === true && slot.sentAt >= measureStart) {
+            hist.record((now - slot.sentAt) * 1000);
           }
         }
         if (phase === 'drain' && inFlight === 0) finishDrain?.();

@@ -6,7 +6,7 @@
  */
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,10 @@ export interface ProbeSample {
   eluIdleMs: number;
   mem: NodeJS.MemoryUsage;
   hasGc: boolean;
+  /** Longest event-loop delay since the last probe that reset it, ms (10 ms resolution). */
+  loopDelayMaxMs: number;
+  /** Longest GC pause in the same window, ms. */
+  gcPauseMaxMs: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -76,7 +80,7 @@ export class ProbedProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  probe(gc = false, timeoutMs = 10_000): Promise<ProbeSample> {
+  probe(gc = false, timeoutMs = 10_000, resetLoopDelay = false): Promise<ProbeSample> {
     const id = ++this.probeSeq;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -91,7 +95,7 @@ export class ProbedProcess {
         resolve(msg);
       };
       this.child.on('message', onMsg);
-      this.child.send({ type: 'probe', id, gc });
+      this.child.send({ type: 'probe', id, gc, resetLoopDelay });
     });
   }
 
@@ -137,6 +141,8 @@ export interface NameServerOptions {
   /** Directory for `node --cpu-prof` output; profiling is off when absent. */
   cpuProfDir?: string;
   startTimeoutMs?: number;
+  /** Contents of the node's kvConfig.json, written before it starts (default: no file). */
+  kvConfigJson?: string;
 }
 
 /**
@@ -145,6 +151,9 @@ export interface NameServerOptions {
  */
 export async function startNameServer(options: NameServerOptions = {}): Promise<ProbedProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'ns-bench-'));
+  if (options.kvConfigJson !== undefined) {
+    writeFileSync(join(dir, 'kvConfig.json'), options.kvConfigJson);
+  }
   // BENCH_SERVER_ENTRY: run another entry (e.g. packages/server/src/main.ts through tsx) while
   // developing the harness; results from such runs are not comparable and are labelled so.
   const entry = process.env['BENCH_SERVER_ENTRY'] ?? SERVER_MAIN;

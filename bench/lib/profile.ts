@@ -48,6 +48,23 @@ export interface Profile {
     lookupWarmupMs: number;
     lookupMs: number;
   };
+  hostile: {
+    warmupMs: number;
+    durationMs: number;
+    /** The well-behaved lookups. */
+    lookup: { connections: number; inflight: number };
+    topics: number;
+    closeNames: number;
+    churnNamesPerRound: number;
+    /** Size the bomb inflates to (the node refuses more than 256 MiB). */
+    bombInflatedBytes: number;
+    kvPrefill: number;
+    partialConnections: number;
+    partialBytes: number;
+    dripConnections: number;
+    dripIntervalMs: number;
+    pipelineConnections: number;
+  };
 }
 
 export const FULL: Profile = {
@@ -90,6 +107,22 @@ export const FULL: Profile = {
     lookupWarmupMs: 500,
     lookupMs: 5000,
   },
+  // The sizes: 40,000 names on one connection, a 254 KiB bomb, 20,000 KV entries.
+  hostile: {
+    warmupMs: 500,
+    durationMs: 5000,
+    lookup: { connections: 4, inflight: 1 },
+    topics: 1000,
+    closeNames: 40_000,
+    churnNamesPerRound: 1000,
+    bombInflatedBytes: 255 * 1024 * 1024,
+    kvPrefill: 20_000,
+    partialConnections: 200,
+    partialBytes: 256 * 1024,
+    dripConnections: 100,
+    dripIntervalMs: 20,
+    pipelineConnections: 4,
+  },
 };
 
 export const SMOKE: Profile = {
@@ -122,6 +155,21 @@ export const SMOKE: Profile = {
     lookupTopics: 16,
     lookupWarmupMs: 100,
     lookupMs: 500,
+  },
+  hostile: {
+    warmupMs: 100,
+    durationMs: 500,
+    lookup: { connections: 2, inflight: 1 },
+    topics: 100,
+    closeNames: 2000,
+    churnNamesPerRound: 100,
+    bombInflatedBytes: 8 * 1024 * 1024,
+    kvPrefill: 200,
+    partialConnections: 10,
+    partialBytes: 16 * 1024,
+    dripConnections: 5,
+    dripIntervalMs: 10,
+    pipelineConnections: 1,
   },
 };
 

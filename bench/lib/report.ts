@@ -225,6 +225,54 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
   }
 
+  if (r.hostile !== undefined) {
+    const hs = r.hostile;
+    out.push('## Hostile peers: lookups while the node is attacked');
+    out.push('');
+    out.push(
+      `Well-behaved clients look routes up (${hs.level.connections}×${hs.level.inflight}, ${hs.topics} topics, every answer checked) for ${hs.timing.durationMs} ms after a ${hs.timing.warmupMs} ms warm-up, once quiet, once during each attack, and quiet again; a lookup answered after the window still counts with its latency. Attacks need no credentials. Latencies in ms; "node loop block max" = the longest the node's event loop was held during the run (measured inside the node, 10 ms resolution: the node's own stall, where lookup latency also includes the other processes competing for the cores); node CPU = % of one core.`,
+    );
+    out.push('');
+    const quiet = hs.runs.find((x) => x.attack === 'quiet');
+    out.push(
+      table(
+        [
+          'Attack',
+          'lookup req/s',
+          'p50',
+          'p99',
+          'max',
+          'p99 / quiet',
+          'errors',
+          'node CPU',
+          'node RSS max',
+          'attack',
+        ],
+        hs.runs.map((x) => [
+          x.attack,
+          f0(x.lookups.qps),
+          ms(x.lookups.latency.p50Us),
+          ms(x.lookups.latency.p99Us),
+          ms(x.lookups.latency.maxUs),
+          quiet === undefined || quiet.lookups.latency.p99Us === 0
+            ? '–'
+            : `${f1(x.lookups.latency.p99Us / quiet.lookups.latency.p99Us)}×`,
+          `${x.lookups.errorCount}`,
+          `${f0(x.nodeLoopDelayMaxMs)} ms`,
+          `${f0(x.nodeGcPauseMaxMs)} ms`,
+          `${f0(x.lookups.serverCpuPct)} %`,
+          `${f0(x.nodeRssMaxMiB)} MiB`,
+          Object.entries(x.attackStats)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ]),
+      ),
+    );
+    out.push('');
+    for (const x of hs.runs) out.push(`- **${x.attack}**: ${x.what}`);
+    out.push('');
+  }
+
   if (r.failures.length > 0) {
     out.push('## Failures');
     out.push('');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../harness/paths.js';
 
-const ENGINES = '^20.18.1 || ^22.0.0 || ^24.0.0';
+const ENGINES = '^20.18.1 || ^22.2.0 || ^24.0.0';
 const MAJORS = ['20', '22', '24'];
 
 async function manifests(): Promise<string[]> {
@@ -34,7 +34,7 @@ describe('supported Node.js versions', () => {
     const ci = await readFile(join(REPO_ROOT, '.ci/run'), 'utf8');
     expect(/^NODE_MAJORS=\(([\d ]+)\)$/m.exec(ci)?.[1]?.split(' ')).toEqual(MAJORS);
     const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain('You need Node.js 20 (≥ 20.18.1), 22 or 24');
+    expect(readme).toContain('You need Node.js 20 (≥ 20.18.1), 22 (≥ 22.2) or 24');
     const dockerfile = await readFile(join(REPO_ROOT, 'docker/Dockerfile'), 'utf8');
     const image = /^ARG NODE_IMAGE=node:(\d+)/m.exec(dockerfile)?.[1];
     expect(MAJORS).toContain(image);
@@ -45,5 +45,7 @@ describe('supported Node.js versions', () => {
     expect(MAJORS, `running on Node.js ${process.version}`).toContain(String(major));
     if (major === 20)
       expect(minor! * 1000 + patch!, process.version).toBeGreaterThanOrEqual(18_001);
+    // zlib.crc32 (REGISTER_BROKER's bodyCrc32) exists from 22.2.
+    if (major === 22) expect(minor!, process.version).toBeGreaterThanOrEqual(2);
   });
 });

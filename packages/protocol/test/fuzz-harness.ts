@@ -6,6 +6,7 @@
  * length prefix or header word, splices of two frames) or plain random bytes, fed through a
  * FrameDecoder in random splits. The only acceptable failures are ProtocolError subclasses.
  */
+import { deflateSync } from 'node:zlib';
 import { decodeFrame, FrameDecoder, isProtocolError } from '@ns/protocol';
 import { listFixtures, loadFixture } from './fixtures.js';
 
@@ -132,15 +133,15 @@ export function runFuzz(options: {
             result.frameErrors++;
             continue;
           }
-          if (cmd.body === null) continue;
-          for (const parse of parsers) {
-            try {
-              parse(cmd.body, cmd.version);
-              result.bodiesParsed++;
-            } catch (err) {
-              check(err, 'body parser', seed, i, input);
-              result.bodyErrors++;
-            }
+          if (cmd.body === null || parsers.length === 0) continue;
+          // One parser per body, in turn: every parser sees bodies of every kind of frame.
+          const parse = parsers[result.frames % parsers.length]!;
+          try {
+            parse(cmd.body, cmd.version);
+            result.bodiesParsed++;
+          } catch (err) {
+            check(err, 'body parser', seed, i, input);
+            result.bodyErrors++;
           }
         }
         o += n;
@@ -152,4 +153,336 @@ export function runFuzz(options: {
     }
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Body decoders
+
+/** One input in this many is large (LARGE_BYTES): work that grows faster than the input shows. */
+const LARGE_EVERY = 1000;
+const LARGE_BYTES = 256 * 1024;
+
+/** What `runBodyFuzz` needs of a decoder (see fuzz-body-parsers.ts). */
+export interface FuzzedDecoder {
+  readonly name: string;
+  decode(body: Buffer): unknown;
+  reencode?(value: unknown): void;
+  readonly seeds: readonly Buffer[];
+  readonly deflated?: boolean;
+}
+
+export interface DecoderStats {
+  /** Inputs fed to this decoder (nine in ten made from its own seeds). */
+  inputs: number;
+  accepted: number;
+  /** Typed (ProtocolError) rejections. */
+  rejected: number;
+  /** Longest single decode, ms. */
+  maxMs: number;
+  /** Size of the largest input, bytes. */
+  maxInputBytes: number;
+}
+
+export interface BodyFuzzResult {
+  iterations: number;
+  /** Decode calls over all decoders. */
+  decodes: number;
+  byDecoder: Map<string, DecoderStats>;
+}
+
+/** Number-ish tokens that break readers of ints, longs and booleans. */
+const NUMBER_TOKENS = [
+  '-1',
+  '0',
+  '-0',
+  '2147483648',
+  '-2147483649',
+  '9223372036854775808',
+  '9007199254740993',
+  '1e999',
+  '-1e999',
+  '1.5',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '00',
+  '',
+  'true',
+  'null',
+  '"7"',
+];
+
+/** Structural tokens and strings that JSON, properties and layout readers handle specially. */
+const INSERT_TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ',',
+  '"',
+  '\\',
+  '\\u',
+  '\\u12',
+  '\\ud800',
+  '\\u0000',
+  '\n',
+  '\r\n',
+  '=',
+  '#',
+  ' ',
+  '"__proto__"',
+  '"constructor":{}',
+  'null',
+  '{}',
+  '[]',
+  '\u00e9',
+  '\ud83d\ude00',
+  '\ufffd',
+  '\u0000',
+];
+
+/** Values of another JSON type, put where an object, array, string or number was. */
+const VALUE_TOKENS = ['null', '0', '-1', '""', '"x"', '[]', '[null]', '{}', 'true', '{"":null}'];
+
+/**
+ * The end (exclusive) of the JSON value starting at `start` (an object, array, string or number),
+ * by a quick scan that skips strings and counts brackets; -1 when it does not end.
+ */
+function valueEnd(b: Buffer, start: number): number {
+  const first = b[start];
+  if (first === 0x22) {
+    for (let i = start + 1; i < b.length; i++) {
+      if (b[i] === 0x5c) i++;
+      else if (b[i] === 0x22) return i + 1;
+    }
+    return -1;
+  }
+  if (first !== 0x7b && first !== 0x5b) {
+    let i = start;
+    while (i < b.length && isNumberChar(b[i]!)) i++;
+    return i > start ? i : -1;
+  }
+  let depth = 0;
+  for (let i = start; i < b.length; i++) {
+    const c = b[i];
+    if (c === 0x22) {
+      const end = valueEnd(b, i);
+      if (end < 0) return -1;
+      i = end - 1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+function isNumberChar(c: number): boolean {
+  // digits, '-', '+', '.', 'e', 'E'
+  return (
+    (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45
+  );
+}
+
+/** One JSON value (object, array, string or number) replaced by a value of another type. */
+function confuseType(b: Buffer, rnd: () => number): Buffer {
+  const starts: number[] = [];
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (
+      c === 0x7b ||
+      c === 0x5b ||
+      (c === 0x22 && b[i - 1] === 0x3a) ||
+      (c >= 0x30 && c <= 0x39 && b[i - 1] === 0x3a)
+    ) {
+      starts.push(i);
+    }
+  }
+  if (starts.length === 0) return b;
+  const start = starts[Math.floor(rnd() * starts.length)]!;
+  const end = valueEnd(b, start);
+  if (end < 0) return b;
+  const token = VALUE_TOKENS[Math.floor(rnd() * VALUE_TOKENS.length)]!;
+  return Buffer.concat([b.subarray(0, start), Buffer.from(token, 'latin1'), b.subarray(end)]);
+}
+
+/** Int32 values written into binary layouts (lengths and counts). */
+const INT_TOKENS = [-1, 0, 1, 0x7fffffff, -0x80000000, 0x01000000, 0xffff];
+
+function mutateBytes(seed: Buffer, other: Buffer, rnd: () => number): Buffer {
+  const int = (n: number): number => Math.floor(rnd() * n);
+  const pick = <T>(a: readonly T[]): T => a[int(a.length)]!;
+  const b = Buffer.from(seed);
+  const at = (): number => int(b.length + 1);
+  switch (int(15)) {
+    case 13:
+      return confuseType(b, rnd);
+    case 14:
+      // the whole body one value of another type
+      return Buffer.from(pick(VALUE_TOKENS), 'latin1');
+    case 0:
+      for (let i = int(4) + 1; i > 0 && b.length > 0; i--) b[int(b.length)] = int(256);
+      return b;
+    case 1:
+      return b.subarray(0, at());
+    case 2:
+      return Buffer.concat([b, Buffer.from(Array.from({ length: int(64) }, () => int(256)))]);
+    case 3: {
+      const cut = at();
+      return Buffer.concat([b.subarray(0, cut), other.subarray(int(other.length + 1))]);
+    }
+    case 4: {
+      const from = at();
+      return Buffer.concat([b.subarray(0, from), b.subarray(from + int(32) + 1)]);
+    }
+    case 5: {
+      // a copy of one stretch inserted elsewhere (repeated members, doubled keys)
+      const from = at();
+      const piece = b.subarray(from, from + int(64) + 1);
+      const to = at();
+      return Buffer.concat([b.subarray(0, to), piece, b.subarray(to)]);
+    }
+    case 6: {
+      // a run of digits replaced by an awkward number
+      const text = b.toString('latin1');
+      const runs = [...text.matchAll(/-?\d+/g)];
+      if (runs.length === 0) return b;
+      const r = pick(runs);
+      const s = r.index;
+      return Buffer.concat([
+        b.subarray(0, s),
+        Buffer.from(pick(NUMBER_TOKENS), 'utf8'),
+        b.subarray(s + r[0].length),
+      ]);
+    }
+    case 7: {
+      const s = at();
+      return Buffer.concat([
+        b.subarray(0, s),
+        Buffer.from(pick(INSERT_TOKENS), 'utf8'),
+        b.subarray(s),
+      ]);
+    }
+    case 8: {
+      // one structural character swapped for another
+      const text = b.toString('latin1');
+      const spots = [...text.matchAll(/[{}[\]:,"=\n]/g)];
+      if (spots.length === 0) return b;
+      b[pick(spots).index] = pick([0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c, 0x22, 0x20]);
+      return b;
+    }
+    case 9: {
+      // a long string or a deep nesting
+      const s = at();
+      const filler =
+        rnd() < 0.5 ? 'x'.repeat(int(4096)) : '['.repeat(int(2000)) + ']'.repeat(int(2000));
+      return Buffer.concat([b.subarray(0, s), Buffer.from(filler, 'latin1'), b.subarray(s)]);
+    }
+    case 10: {
+      // an int32 (length, count) written into a binary layout
+      if (b.length < 4) return b;
+      b.writeInt32BE(pick(INT_TOKENS) | 0, int(b.length - 3));
+      return b;
+    }
+    case 11:
+      return Buffer.from(Array.from({ length: int(128) }, () => int(256)));
+    default: {
+      // several small mutations in a row
+      let out: Buffer = b;
+      for (let i = int(3) + 2; i > 0; i--) out = mutateBytes(out, other, rnd);
+      return out;
+    }
+  }
+}
+
+function timedDecode(
+  d: FuzzedDecoder,
+  stats: DecoderStats,
+  input: Buffer,
+  where: { seed: number; iteration: number },
+): void {
+  stats.inputs++;
+  if (input.length > stats.maxInputBytes) stats.maxInputBytes = input.length;
+  const t0 = performance.now();
+  let value: unknown;
+  try {
+    value = d.decode(input);
+  } catch (err) {
+    const ms = performance.now() - t0;
+    if (ms > stats.maxMs) stats.maxMs = ms;
+    if (!isProtocolError(err)) {
+      throw new FuzzFailure(
+        `${d.name} threw an untyped error at seed ${where.seed} iteration ${where.iteration}: ` +
+          `${String(err)}\ninput (${input.length} bytes): ${input.subarray(0, 2048).toString('hex')}`,
+        { cause: err },
+      );
+    }
+    stats.rejected++;
+    return;
+  }
+  const ms = performance.now() - t0;
+  if (ms > stats.maxMs) stats.maxMs = ms;
+  stats.accepted++;
+  try {
+    d.reencode?.(value);
+  } catch (err) {
+    throw new FuzzFailure(
+      `${d.name}: a decoded value could not be encoded again, at seed ${where.seed} iteration ` +
+        `${where.iteration}: ${String(err)}\ninput: ${input.subarray(0, 2048).toString('hex')}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * `iterations` mutated bodies. Iteration i mutates a seed of decoder i mod n (one time in ten a
+ * seed of any decoder: formats confused with one another) and feeds the result to that decoder
+ * (the frame fuzz feeds every decoder the bodies of mutated frames of any kind). Deflated decoders get their mutated layout deflated three
+ * times in four, and mutated deflated bytes otherwise. One iteration in LARGE_EVERY is a large
+ * input (a stretch of the mutated body repeated to about 256 KiB: long arrays, long strings, deep
+ * nesting), to show work that grows faster than the input.
+ */
+export function runBodyFuzz(options: {
+  iterations: number;
+  seed: number;
+  decoders: readonly FuzzedDecoder[];
+}): BodyFuzzResult {
+  const { iterations, seed, decoders } = options;
+  const rnd = prng(seed ^ 0x0b0d1e5);
+  const int = (n: number): number => Math.floor(rnd() * n);
+  const allSeeds = decoders.flatMap((d) => d.seeds);
+  const byDecoder = new Map<string, DecoderStats>(
+    decoders.map((d) => [
+      d.name,
+      { inputs: 0, accepted: 0, rejected: 0, maxMs: 0, maxInputBytes: 0 },
+    ]),
+  );
+  let decodes = 0;
+  for (let i = 0; i < iterations; i++) {
+    const d = decoders[i % decoders.length]!;
+    const stats = byDecoder.get(d.name)!;
+    const base = rnd() < 0.1 ? allSeeds[int(allSeeds.length)]! : d.seeds[int(d.seeds.length)]!;
+    const other = allSeeds[int(allSeeds.length)]!;
+    let plain = mutateBytes(base, other, rnd);
+    if (i % LARGE_EVERY === LARGE_EVERY - 1) {
+      // Large: the mutated body with one stretch of it repeated to about 256 KiB.
+      const from = int(plain.length);
+      const piece = plain.subarray(from, from + 1 + int(256));
+      const copies = Math.ceil(LARGE_BYTES / Math.max(1, piece.length));
+      plain = Buffer.concat([
+        plain.subarray(0, from),
+        ...Array.from({ length: copies }, () => piece),
+        plain.subarray(from),
+      ]);
+    }
+    let input = plain;
+    if (d.deflated === true) {
+      input =
+        rnd() < 0.75
+          ? deflateSync(plain, { level: 1 + int(9) })
+          : mutateBytes(deflateSync(base), other, rnd);
+    }
+    timedDecode(d, stats, input, { seed, iteration: i });
+    decodes++;
+  }
+  return { iterations, decodes, byDecoder };
 }

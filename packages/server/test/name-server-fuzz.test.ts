@@ -1,38 +1,144 @@
 /**
  * Socket-level fuzz against the real composition root: mutated captures of every request the
- * 4.9.7 NameServer was sent, plus random bytes, on throw-away connections, while one steady
- * connection keeps reading a KV entry nobody else can touch and must always get it.
+ * 4.9.7 NameServer was sent, plus random bytes, each round on a throw-away connection, while one
+ * steady connection keeps reading a KV entry nobody else can touch and must always get it.
+ *
+ * What each fuzzed connection must see (the node must never hang a peer nor answer garbage):
+ *  - every frame it receives is a well-formed response to a request it sent (its opaque);
+ *  - every well-formed request it sent before the first malformed frame is answered (or, for
+ *    one-way requests, not), unless the node closed the connection: no request is left hanging;
+ *  - once it half-closes, the node closes the connection too, promptly;
+ *  - a lone request that is refused (malformed, or answered with an error) leaves the node's state
+ *    (routes, KV, configuration) exactly as it was.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
+import {
+  createRequest,
+  decodeFrame,
+  FrameDecoder,
+  isOneway,
+  isResponse,
+  newExtFields,
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
 import { listFixtures, loadFixture } from '../../protocol/test/fixtures.js';
 import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
 import { RawClient, waitFor } from './transport-helpers.js';
 
+const MAX_FRAME = 65_536;
+/** How long a fuzzed connection may wait for its answers, or for the node to close it. */
+const PEER_DEADLINE_MS = 10_000;
+
 let dir = '';
 let server: NameServer | null = null;
 const clients: RawClient[] = [];
+const sockets: Socket[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.destroy();
+  for (const s of sockets.splice(0)) s.destroy();
   await server?.close();
   server = null;
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** What a fuzzed connection got back. */
+interface FuzzPeer {
+  socket: Socket;
+  responses: RemotingCommand[];
+  /** Bytes that did not cut or decode as a frame (must stay empty). */
+  garbage: string[];
+  closed: Promise<void>;
+  isClosed: boolean;
+}
+
+function openFuzzPeer(port: number): Promise<FuzzPeer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    sockets.push(socket);
+    const decoder = new FrameDecoder();
+    let markClosed = (): void => undefined;
+    const peer: FuzzPeer = {
+      socket,
+      responses: [],
+      garbage: [],
+      isClosed: false,
+      closed: new Promise((r) => {
+        markClosed = r;
+      }),
+    };
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) peer.responses.push(decodeFrame(frame));
+      } catch (err) {
+        peer.garbage.push(`${String(err)}: ${chunk.subarray(0, 64).toString('hex')}`);
+      }
+    });
+    socket.on('error', () => {
+      // A reset after a malformed frame is a close like any other.
+    });
+    socket.once('close', () => {
+      peer.isClosed = true;
+      markClosed();
+    });
+    socket.once('connect', () => resolve(peer));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * The requests the node will dispatch from `bytes`, cut and decoded the way the node does it: in
+ * order, up to the first frame that does not cut or decode (where the node closes).
+ */
+function dispatchable(bytes: Buffer[]): { requests: RemotingCommand[] } {
+  const decoder = new FrameDecoder({ maxFrameLength: MAX_FRAME });
+  const requests: RemotingCommand[] = [];
+  try {
+    for (const b of bytes) {
+      for (const frame of decoder.push(b)) {
+        const cmd = decodeFrame(frame);
+        if (!isResponse(cmd)) requests.push(cmd);
+      }
+    }
+  } catch {
+    // the node closes the connection here
+  }
+  return { requests };
+}
+
+/** Routes, KV and configuration as one comparable string. */
+function stateOf(node: NameServer): string {
+  const info = node.routeInfoManager.getAllClusterInfo();
+  return JSON.stringify({
+    brokers: [...info.brokerAddrTable].map(([n, bd]) => [n, bd.cluster, [...bd.brokerAddrs]]),
+    clusters: [...info.clusterAddrTable],
+    topics: node.routeInfoManager
+      .getAllTopicList()
+      .map((t) => [t, node.routeInfoManager.pickupTopicRouteData(t)?.queueDatas]),
+    live: node.routeInfoManager.getBrokerLiveViews().map((b) => [b.brokerAddr, b.dataVersion]),
+    kv: [...node.kvConfigManager.snapshot()].map(([ns, m]) => [ns, [...m]]),
+    config: node.config,
+  });
+}
+
 describe('NameServer under fuzzed input', () => {
-  it('mutated real requests on other connections never disturb a steady one', async () => {
+  it('mutated real requests: well-formed answers or a clean close, never a hang, refused input changes nothing, and a steady connection is never disturbed', async () => {
     dir = mkdtempSync(join(tmpdir(), 'ns-fuzz-'));
     const config = loadConfig({
       argv: [
         '--bindAddress=127.0.0.1',
         '--listenPort=0',
         '--httpPort=-1',
-        '--maxFrameLength=65536',
+        `--maxFrameLength=${MAX_FRAME}`,
+        '--servingWorkers=1',
       ],
       env: {},
       readFile: (p) => readFileSync(p, 'utf8'),
@@ -85,10 +191,60 @@ describe('NameServer under fuzzed input', () => {
     };
 
     let opaque = 100;
-    for (let round = 0; round < 200; round++) {
-      const fuzz = await RawClient.connect(port);
-      clients.push(fuzz);
-      for (let k = 0; k < 1 + rand(4); k++) fuzz.send(mutate());
+    let refusedAlone = 0;
+    let answered = 0;
+    let closedByNode = 0;
+    for (let round = 0; round < 300; round++) {
+      const peer = await openFuzzPeer(port);
+      const sent = Array.from({ length: rand(10) < 7 ? 1 : 2 + rand(3) }, mutate);
+      const before = stateOf(server);
+      for (const b of sent) peer.socket.write(b);
+      const { requests } = dispatchable(sent);
+      const expected = requests.filter((r) => !isOneway(r));
+      await waitFor(
+        `round ${round}: ${expected.length} answers or a close`,
+        () => peer.isClosed || peer.responses.length >= expected.length,
+        PEER_DEADLINE_MS,
+      );
+      if (peer.isClosed) closedByNode++;
+      answered += peer.responses.length;
+      // Only well-formed responses, each to a request of this connection.
+      expect(peer.garbage).toEqual([]);
+      const sentOpaques = new Set(requests.map((r) => r.opaque));
+      for (const res of peer.responses) {
+        expect(isResponse(res)).toBe(true);
+        expect(sentOpaques.has(res.opaque)).toBe(true);
+      }
+      // A lone request the node refused (it did not cut or decode, or was answered with an
+      // error) changes nothing.
+      if (sent.length === 1) {
+        const only = requests[0];
+        const refused =
+          requests.length === 0 ||
+          (requests.length === 1 &&
+            !isOneway(only!) &&
+            peer.responses.length === 1 &&
+            peer.responses[0]!.code !== ResponseCode.SUCCESS);
+        if (refused) {
+          refusedAlone++;
+          expect(stateOf(server), `round ${round}`).toBe(before);
+        }
+      }
+      // Half-close: the node must close its side promptly.
+      peer.socket.end();
+      await Promise.race([
+        peer.closed,
+        new Promise((_, reject) =>
+          setTimeout(() => {
+            reject(new Error(`round ${round}: the node did not close after our FIN`));
+          }, PEER_DEADLINE_MS),
+        ),
+      ]);
+
+      // The node's side is gone too (and with it whatever brokers this connection registered)
+      // before the next round takes its snapshot.
+      await waitFor(`round ${round}: connection released`, () => server!.connectionCount === 1);
+
       const get = newExtFields();
       get.namespace = ns;
       get.key = 'k';
@@ -97,8 +253,11 @@ describe('NameServer under fuzzed input', () => {
       );
       expect(res.code).toBe(ResponseCode.SUCCESS);
       expect(res.extFields?.value).toBe('expected');
-      fuzz.destroy();
     }
+    // The fuzz reached all the cases it claims to check.
+    expect(refusedAlone).toBeGreaterThan(50);
+    expect(answered).toBeGreaterThan(50);
+    expect(closedByNode).toBeGreaterThan(20);
     expect(steady.isClosed).toBe(false);
     await waitFor('fuzz connections closed', () => server!.connectionCount === 1);
   });

@@ -32,6 +32,18 @@ import { ReplicaSet } from './replica-set.js';
 import type { ReplicaPeer } from './replica-set.js';
 import { WriteQueue } from './write-queue.js';
 
+/**
+ * Brokers removed per slice of a connection close or an expiry scan: a few milliseconds of work
+ * (a removal is a few microseconds), so a close of 40,000 broker names never holds the event loop
+ * for long (issue 16).
+ */
+export const REMOVAL_SLICE = 512;
+
+/** Lets pending I/O (reads on every connection) run before the next slice. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Makes KV ops durable; the write's response waits for it (see kvconfig/kv-write-behind.ts). */
 export interface KVDurability {
   /** Resolves once `ops` are on disk; rejects when they could not be written. */
@@ -172,27 +184,45 @@ export class RegistryOwner {
     });
   }
 
-  /** A connection closed: drop the brokers whose latest registration used it (§4.5). */
+  /**
+   * A connection closed: drop the brokers whose latest registration used it (§4.5), in slices of
+   * REMOVAL_SLICE brokers. The write queue stays held from the first slice to the last (no write
+   * sees half of it), but the event loop is handed back between slices, so reads go on being
+   * answered while a connection carrying tens of thousands of broker names is emptied.
+   */
   connectionClosed(connectionId: number): Promise<RemovedBroker[]> {
     return this.queue.run(async () => {
-      let removed: RemovedBroker[] = [];
-      await this.apply(() => {
-        removed = this.routes.onConnectionClosed(connectionId);
-        return null;
-      }, null);
+      const removed: RemovedBroker[] = [];
+      for (;;) {
+        await this.apply(() => {
+          for (const b of this.routes.onConnectionClosed(connectionId, REMOVAL_SLICE)) {
+            removed.push(b);
+          }
+          return null;
+        }, null);
+        if (!this.routes.isConnectionInUse(connectionId)) break;
+        await nextTurn();
+      }
       for (let i = 0; i < removed.length; i++) this.metrics.brokerExpired('channel_closed');
       return removed;
     });
   }
 
-  /** §4.6: expires silent brokers; returns them (the caller closes their connections). */
+  /** §4.6: expires silent brokers, in slices like `connectionClosed`; returns them (the caller closes their connections). */
   scanNotActiveBroker(): Promise<RemovedBroker[]> {
     return this.queue.run(async () => {
-      let expired: RemovedBroker[] = [];
-      await this.apply(() => {
-        expired = this.routes.scanNotActiveBroker(this.clock.now());
-        return null;
-      }, null);
+      const now = this.clock.now();
+      const expired: RemovedBroker[] = [];
+      for (;;) {
+        let slice: RemovedBroker[] = [];
+        await this.apply(() => {
+          slice = this.routes.scanNotActiveBroker(now, REMOVAL_SLICE);
+          return null;
+        }, null);
+        for (const b of slice) expired.push(b);
+        if (slice.length < REMOVAL_SLICE) break;
+        await nextTurn();
+      }
       for (let i = 0; i < expired.length; i++) this.metrics.brokerExpired('timeout');
       return expired;
     });

@@ -59,6 +59,13 @@ import type {
 /** Java: RouteInfoManager.DEFAULT_BROKER_CHANNEL_EXPIRED_TIME. */
 export const DEFAULT_BROKER_CHANNEL_EXPIRED_TIME = 120_000;
 
+/**
+ * Removals logged one line each per call (connection close, expiry scan); past that, one summary
+ * line. A peer that registers 40,000 broker names and disconnects must not make the node write
+ * 40,000 lines (and spend most of the removal writing them).
+ */
+const LOGGED_REMOVALS = 8;
+
 const NOOP = (): void => undefined;
 const NOOP_LOGGER: ManagerLogger = { debug: NOOP, info: NOOP, warn: NOOP, error: NOOP };
 const READ_WRITE = Perm.READ | Perm.WRITE;
@@ -271,7 +278,8 @@ export class RouteInfoManager implements RouteReadModel {
       }
     }
     if (!removed) return false;
-    this.log.info({ brokerName, brokerAddr }, 'broker address removed');
+    // Every caller logs the removal itself (one line per broker, or a summary for thousands).
+    this.log.debug({ brokerName, brokerAddr }, 'broker address removed');
     if (group.brokerAddrs.size === 0) {
       this.tables.deleteGroup(brokerName);
       // Java removes the name from the request's cluster (4.9 unregister) or the first cluster
@@ -280,7 +288,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.tables.removeFromAllClusters(brokerName);
       this.removeAllQueueDataOf(brokerName);
       this.brokerTopicStamps.delete(brokerName);
-      this.log.info({ brokerName }, 'broker name removed');
+      this.log.debug({ brokerName }, 'broker name removed');
       return true;
     }
     if (this.primeSlaveRules && group.enableActingMaster && !group.brokerAddrs.has(MASTER_ID)) {
@@ -648,24 +656,43 @@ export class RouteInfoManager implements RouteReadModel {
   /**
    * Connection close / exception / idle (§4.5): removes every broker whose latest registration
    * came over this connection (by address, as 5.x). Returns them; unknown connections → [].
+   *
+   * `maxBrokers` bounds the work of one call: one connection may carry tens of thousands of broker
+   * names, so the registry owner removes them in slices and answers reads in between;
+   * `isConnectionInUse` tells whether any are left.
    */
-  onConnectionClosed(connectionId: ConnectionId): RemovedBroker[] {
+  onConnectionClosed(connectionId: ConnectionId, maxBrokers = Infinity): RemovedBroker[] {
     const keys = this.connectionBrokers.get(connectionId);
     if (keys === undefined) return [];
+    const removed: RemovedBroker[] = [];
     try {
-      const removed: RemovedBroker[] = [];
-      for (const key of [...keys]) {
+      let visited = 0;
+      // Removing a broker deletes its key from `keys` (and the set once empty): a Set iterator
+      // goes on past deleted entries.
+      for (const key of keys) {
+        if (visited++ >= maxBrokers) return removed;
         const live = this.brokerLiveTable.get(key);
-        if (live === undefined || live.connectionId !== connectionId) continue;
-        this.log.info(
-          { clusterName: live.clusterName, brokerAddr: live.brokerAddr, connectionId },
-          "broker's connection closed, removing it",
-        );
+        if (live === undefined || live.connectionId !== connectionId) {
+          keys.delete(key);
+          continue;
+        }
+        if (removed.length < LOGGED_REMOVALS) {
+          this.log.info(
+            { clusterName: live.clusterName, brokerAddr: live.brokerAddr, connectionId },
+            "broker's connection closed, removing it",
+          );
+        }
         removed.push(this.dropLiveBroker(live));
       }
       this.connectionBrokers.delete(connectionId);
       return removed;
     } finally {
+      if (removed.length > LOGGED_REMOVALS) {
+        this.log.info(
+          { connectionId, brokers: removed.length - LOGGED_REMOVALS },
+          'more brokers removed with their connection (not listed one by one)',
+        );
+      }
       this.flushChanges();
     }
   }
@@ -685,27 +712,39 @@ export class RouteInfoManager implements RouteReadModel {
 
   /**
    * §4.6: removes brokers with `lastUpdateTimestamp + heartbeatTimeoutMillis < now` and returns
-   * them so the transport can close their connections.
+   * them so the transport can close their connections. At most `maxBrokers` per call (the
+   * registry owner expires thousands in slices): fewer returned means none is left.
    */
-  scanNotActiveBroker(now: number = this.clock.now()): RemovedBroker[] {
+  scanNotActiveBroker(now: number = this.clock.now(), maxBrokers = Infinity): RemovedBroker[] {
     let expired: BrokerLiveInfo[] | null = null;
     for (const live of this.brokerLiveTable.values()) {
-      if (live.lastUpdateTimestamp + live.heartbeatTimeoutMillis < now) (expired ??= []).push(live);
+      if (live.lastUpdateTimestamp + live.heartbeatTimeoutMillis < now) {
+        (expired ??= []).push(live);
+        if (expired.length >= maxBrokers) break;
+      }
     }
     if (expired === null) return [];
     try {
-      return expired.map((live) => {
-        this.log.warn(
-          {
-            clusterName: live.clusterName,
-            brokerAddr: live.brokerAddr,
-            heartbeatTimeoutMillis: live.heartbeatTimeoutMillis,
-          },
-          'broker expired',
-        );
+      return expired.map((live, i) => {
+        if (i < LOGGED_REMOVALS) {
+          this.log.warn(
+            {
+              clusterName: live.clusterName,
+              brokerAddr: live.brokerAddr,
+              heartbeatTimeoutMillis: live.heartbeatTimeoutMillis,
+            },
+            'broker expired',
+          );
+        }
         return this.dropLiveBroker(live);
       });
     } finally {
+      if (expired.length > LOGGED_REMOVALS) {
+        this.log.warn(
+          { brokers: expired.length - LOGGED_REMOVALS },
+          'more brokers expired (not listed one by one)',
+        );
+      }
       this.flushChanges();
     }
   }
