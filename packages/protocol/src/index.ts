@@ -33,6 +33,7 @@ export {
 // Errors
 export {
   BodyDecodeError,
+  InflatedBodyTooLargeError,
   FrameError,
   HeaderFieldError,
   isProtocolError,

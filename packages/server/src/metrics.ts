@@ -10,6 +10,9 @@ import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } f
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { ProtocolErrorCode } from '@ns/protocol';
+import { createSecurityMetrics } from './security/security-metrics.js';
+import type { SecurityMetrics } from './security/security-metrics.js';
+import type { LimitName } from './transport/types.js';
 
 /** Read-side views the gauges sample at scrape time. */
 export interface MetricsViews {
@@ -42,6 +45,12 @@ export interface NamesrvMetrics {
   brokerExpired(reason: BrokerExpiryReason): void;
   kvConfigWritten(op: KvWriteOp): void;
   frameError(code: ProtocolErrorCode): void;
+  /** A resource limit closed or refused something (README "Limits"). */
+  limitEnforced(limit: LimitName): void;
+  /** Adds a source of `namesrv_partial_frame_bytes` (a serving process's frame budget). */
+  trackPartialFrameBytes(read: () => number): void;
+  /** Access-control and TLS counters. */
+  readonly security: SecurityMetrics;
   /** The Prometheus text exposition and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
   /** Everything, as data another process can add up (`scrapeAll`). */
@@ -292,6 +301,25 @@ export function createMetrics(
     registers,
   });
 
+  const limits = new Counter({
+    name: 'namesrv_limit_enforced_total',
+    help: 'Connections refused or closed, or requests refused, by a resource limit',
+    labelNames: ['limit'] as const,
+    registers,
+  });
+  const partialFrameSources: (() => number)[] = [];
+  new Gauge({
+    name: 'namesrv_partial_frame_bytes',
+    help: 'Bytes held in frames not complete yet (charged to the maxPartialFrameBytes budget)',
+    registers,
+    collect() {
+      let total = 0;
+      for (const read of partialFrameSources) total += read();
+      this.set(total);
+    },
+  });
+  const security = createSecurityMetrics(registry);
+
   const byCode = new Map<number, CodeEntry>();
   let unknownCode: CodeEntry | null = null;
 
@@ -352,6 +380,13 @@ export function createMetrics(
     frameError(code) {
       frameErrors.inc({ code });
     },
+    limitEnforced(limit) {
+      limits.inc({ limit });
+    },
+    trackPartialFrameBytes(read) {
+      partialFrameSources.push(read);
+    },
+    security,
     async scrape() {
       const body =
         (await registry.metrics()) + duration.expose([duration.export()], durationLabels);

@@ -8,7 +8,7 @@
 import * as zlib from 'node:zlib';
 import pako from 'pako';
 import type { RegisterBrokerBody, TopicConfig, TopicQueueMappingInfo } from './types.js';
-import { BodyDecodeError } from '../errors.js';
+import { BodyDecodeError, InflatedBodyTooLargeError } from '../errors.js';
 import { Version } from '../version.js';
 import {
   type JsonFlavour,
@@ -37,14 +37,19 @@ import {
 /** Below this request version the body is a bare TopicConfigSerializeWrapper (Java: V3_0_11). */
 export const REGISTER_BODY_MIN_VERSION = Version.V3_0_11;
 
-/** Inflated compressed bodies larger than this are refused (zip-bomb guard; frames are ≤ 16 MiB). */
-export const MAX_INFLATED_REGISTER_BODY = 256 * 1024 * 1024;
+/**
+ * Default size compressed bodies may inflate to; larger ones are refused (zip-bomb guard; frames
+ * are ≤ 16 MiB). The server passes its `maxInflatedRegisterBodyBytes`.
+ */
+export const MAX_INFLATED_REGISTER_BODY = 64 * 1024 * 1024;
 
 export interface RegisterBrokerBodyDecodeOptions {
   /** The `compressed` request header. */
   compressed: boolean;
   /** The request's version ordinal. */
   version: number;
+  /** Largest inflated size of a compressed body; default MAX_INFLATED_REGISTER_BODY. */
+  maxInflatedBytes?: number;
 }
 
 export interface RegisterBrokerBodyEncodeOptions {
@@ -76,7 +81,9 @@ export function decodeRegisterBrokerBody(
       filterServerList: [],
     };
   }
-  if (options.compressed) return decodeCompressedRegisterBrokerBody(body, options.version);
+  if (options.compressed) {
+    return decodeCompressedRegisterBrokerBody(body, options.version, options.maxInflatedBytes);
+  }
   const rec = asRecord(parseJsonBody(body, 'RegisterBrokerBody'), 'RegisterBrokerBody');
   const w = rec['topicConfigSerializeWrapper'];
   return {
@@ -187,10 +194,17 @@ class ByteReader {
   }
 }
 
-function inflate(body: Buffer): Buffer {
+function inflate(body: Buffer, maxInflatedBytes: number): Buffer {
   try {
-    return zlib.inflateSync(body, { maxOutputLength: MAX_INFLATED_REGISTER_BODY });
+    return zlib.inflateSync(body, { maxOutputLength: maxInflatedBytes });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new InflatedBodyTooLargeError(
+        `compressed register body inflates to more than ${maxInflatedBytes} bytes`,
+        maxInflatedBytes,
+        { cause: err },
+      );
+    }
     throw new BodyDecodeError(
       `compressed register body does not inflate: ${(err as Error).message}`,
       { cause: err },
@@ -211,8 +225,9 @@ function parseSection(text: string, what: string): unknown {
 export function decodeCompressedRegisterBrokerBody(
   body: Buffer,
   version: number,
+  maxInflatedBytes: number = MAX_INFLATED_REGISTER_BODY,
 ): RegisterBrokerBody {
-  const r = new ByteReader(inflate(body));
+  const r = new ByteReader(inflate(body, maxInflatedBytes));
   const dataVersion = readDataVersion(
     parseSection(r.text('dataVersion'), 'dataVersion'),
     'dataVersion',

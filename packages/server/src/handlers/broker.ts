@@ -22,6 +22,7 @@ import {
   encodeQueryDataVersionResponseHeader,
   encodeRegisterBrokerResponseHeader,
   encodeWipeWritePermOfBrokerResponseHeader,
+  InflatedBodyTooLargeError,
   ORDER_TOPIC_CONFIG_NAMESPACE,
   REGISTER_BODY_MIN_VERSION,
   RequestCode,
@@ -36,8 +37,11 @@ import { fail, ok, withHeader } from './responses.js';
 export interface BrokerHandlerDeps {
   routeInfoManager: RouteWriteStore;
   kvConfigManager: KVReadStore;
-  /** [5.x] `returnOrderTopicConfigToBroker` (default true; 4.9 always returns it). */
-  config(): { returnOrderTopicConfigToBroker: boolean };
+  /**
+   * [5.x] `returnOrderTopicConfigToBroker` (default true; 4.9 always returns it), and
+   * `maxInflatedRegisterBodyBytes` (default: the codec's MAX_INFLATED_REGISTER_BODY).
+   */
+  config(): { returnOrderTopicConfigToBroker: boolean; maxInflatedRegisterBodyBytes?: number };
 }
 
 export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
@@ -71,7 +75,24 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       lazyBody: {
         tag: registerBodyTag(rawBody, version, compressed, h.bodyCrc32),
         decode() {
-          const body = decodeRegisterBrokerBody(rawBody, { compressed, version });
+          const maxInflatedBytes = deps.config().maxInflatedRegisterBodyBytes;
+          let body;
+          try {
+            body = decodeRegisterBrokerBody(rawBody, {
+              compressed,
+              version,
+              ...(maxInflatedBytes === undefined ? {} : { maxInflatedBytes }),
+            });
+          } catch (err) {
+            if (err instanceof InflatedBodyTooLargeError) {
+              throw new InflatedBodyTooLargeError(
+                `${err.message} (maxInflatedRegisterBodyBytes)`,
+                err.limit,
+                { cause: err },
+              );
+            }
+            throw err;
+          }
           return {
             topicConfigWrapper: body.topicConfigSerializeWrapper,
             // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).

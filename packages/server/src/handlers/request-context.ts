@@ -14,4 +14,6 @@ export interface RequestContext {
    * UNREGISTER_BROKER is recognised by it (apache/rocketmq#11043). Absent = "now".
    */
   receivedAt?: number;
+  /** The connection's TLS client certificate, when it was verified (access checks only). */
+  clientCert?: { readonly subject: string; readonly fingerprint256: string } | null;
 }

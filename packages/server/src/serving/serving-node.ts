@@ -6,6 +6,14 @@
  * the registry owner's own tables when it lives in this process, a replica otherwise — the same
  * handlers either way. Writes are forwarded to the registry owner (`registry`), which runs them
  * one at a time and answers once every serving side reflects them.
+ *
+ * Every connection is handed over unread (by the acceptor, possibly from another process). Here
+ * its first byte decides what it speaks (security/tls/first-byte-sniffer.ts, per tlsServerMode):
+ * plain remoting, or TLS, whose handshake runs in this process because a TLS session cannot move
+ * between processes. The connection is then served on the plain or TLS socket, its verified
+ * client certificate kept for the access checks. Every request passes the GuardedDispatcher
+ * (access control, REGISTER_BROKER body limit, audit) before its handler; see
+ * guarded-dispatcher.ts. The access control and TLS come from this process's ServingSecurity.
  */
 import type { RemotingCommand } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
@@ -25,8 +33,12 @@ import type { Clock, RouteReadModel } from '../route/index.js';
 import { ConnectionPool } from '../transport/connection-pool.js';
 import type { PoolOptions } from '../transport/connection-pool.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
+import { PLAIN_PEER } from '../transport/types.js';
 import type { ConnectionId, TransportMetrics } from '../transport/types.js';
 import type { Socket } from 'node:net';
+import { sniffConnection } from '../security/tls/first-byte-sniffer.js';
+import { GuardedDispatcher } from './guarded-dispatcher.js';
+import type { ServingSecurity } from './serving-security.js';
 
 /** What the read handlers answer from. */
 export interface ServingReadState {
@@ -51,15 +63,27 @@ export interface ServingNodeInit {
   metrics: NamesrvMetrics;
   clock: Clock;
   transport: PoolOptions;
+  /** This process's access control and TLS (closed with the node). */
+  security: ServingSecurity;
 }
 
 export class ServingNode implements ConnectionSink {
   readonly pool: ConnectionPool;
   readonly dispatcher: Dispatcher;
+  readonly guarded: GuardedDispatcher;
   readonly routeCache: RouteBodyCache;
+  readonly security: ServingSecurity;
+  private readonly registry: RegistryPort;
+  private readonly metrics: NamesrvMetrics;
+  /** Sockets whose first byte (or TLS handshake) is still awaited. */
+  private readonly sniffing = new Set<Socket>();
+  private closing = false;
 
   constructor(init: ServingNodeInit) {
     const { state, registry, metrics } = init;
+    this.registry = registry;
+    this.metrics = metrics;
+    this.security = init.security;
     this.routeCache = createRouteCache(state.routes, state.kv, () => state.config());
     this.dispatcher = new Dispatcher({
       handlers: [
@@ -76,26 +100,86 @@ export class ServingNode implements ConnectionSink {
       metrics,
       logger: init.loggerFor('handlers'),
     });
+    this.guarded = new GuardedDispatcher({
+      inner: this.dispatcher,
+      access: init.security.access,
+      config: () => state.config(),
+      metrics,
+      logger: init.loggerFor('limits'),
+    });
     this.pool = new ConnectionPool({
-      dispatcher: this.dispatcher,
+      dispatcher: this.guarded,
       logger: init.loggerFor('transport'),
       options: init.transport,
-      metrics: transportMetricsOf(metrics),
+      // The open-connections gauge counts from adoption (sniffing included), see adopt().
+      metrics: { ...transportMetricsOf(metrics), connectionOpened: noop, connectionClosed: noop },
       onConnectionClosed: (id) => {
-        registry.connectionClosed(id);
+        this.closed(id);
       },
       now: () => init.clock.now(),
     });
+    metrics.trackPartialFrameBytes(() => this.pool.frameBudget.totalBytes);
+  }
+
+  /** Connections of this process: served, and still being sniffed. */
+  get connectionCount(): number {
+    return this.pool.connectionCount + this.sniffing.size;
   }
 
   adopt(socket: Socket, id: ConnectionId): void {
-    this.pool.adopt(socket, id);
+    if (this.closing) {
+      socket.destroy();
+      this.registry.connectionClosed(id);
+      return;
+    }
+    this.metrics.connectionOpened();
+    const sniff = this.security.sniff;
+    if (sniff === null) {
+      this.pool.adopt(socket, id, PLAIN_PEER);
+      return;
+    }
+    this.sniffing.add(socket);
+    const sniffed = sniffConnection(socket, sniff);
+    // The acceptor's sockets arrive paused (pauseOnConnect); the sniffer listens for data now.
+    socket.resume();
+    void sniffed.then(
+      (result) => {
+        this.sniffing.delete(socket);
+        this.security.metrics.connectionSniffed(result.outcome);
+        if (this.closing && (result.outcome === 'plain' || result.outcome === 'tls')) {
+          result.socket.destroy();
+          this.closed(id);
+        } else if (result.outcome === 'plain') {
+          this.pool.adopt(result.socket, id, PLAIN_PEER);
+        } else if (result.outcome === 'tls') {
+          this.pool.adopt(result.socket, id, { tls: true, clientCert: result.clientCert });
+        } else {
+          this.closed(id);
+        }
+      },
+      () => {
+        // sniffConnection does not reject; if it ever did, the connection is not served.
+        this.sniffing.delete(socket);
+        socket.destroy();
+        this.closed(id);
+      },
+    );
   }
 
-  close(graceMillis: number): Promise<void> {
-    return this.pool.close(graceMillis);
+  async close(graceMillis: number): Promise<void> {
+    this.closing = true;
+    for (const socket of this.sniffing) socket.destroy();
+    await this.pool.close(graceMillis);
+    this.security.close();
+  }
+
+  private closed(id: ConnectionId): void {
+    this.metrics.connectionClosed();
+    this.registry.connectionClosed(id);
   }
 }
+
+const noop = (): void => undefined;
 
 /** Every write code → "run it at the registry owner". */
 function forwardedWrites(registry: RegistryPort): HandlerTable {
@@ -116,6 +200,9 @@ export function transportMetricsOf(m: NamesrvMetrics): TransportMetrics {
     },
     connectionDropped: () => {
       // Idle and overflow closes are logged by the transport; no separate series (yet).
+    },
+    limitEnforced: (limit) => {
+      m.limitEnforced(limit);
     },
   };
 }
