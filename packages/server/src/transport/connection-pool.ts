@@ -87,7 +87,10 @@ export class ConnectionPool {
     conn.start();
     // An accepted socket may have been paused (pauseOnConnect) until a process took it.
     socket.resume();
-    this.logger.debug({ connId: id, remote: conn.remoteAddress }, 'connection accepted');
+    this.logger.debug(
+      { connId: id, remote: conn.remoteAddress, tls: conn.peer.tls },
+      'connection accepted',
+    );
   }
 
   get connectionCount(): number {
