@@ -100,6 +100,8 @@ export class Connection implements BudgetHolder {
   private frameTimer: NodeJS.Timeout | null = null;
   /** The in-flight cap was logged for this connection (once is enough). */
   private inFlightCapLogged = false;
+  /** A resumeSoon() is pending. */
+  private resumeScheduled = false;
 
   constructor(
     id: ConnectionId,
@@ -287,6 +289,21 @@ export class Connection implements BudgetHolder {
     if (!this.isPaused && !this.isClosing) this.socket.resume();
   }
 
+  /**
+   * Goes on with held-back frames after an answer came in, but on a later turn of the event loop:
+   * answers arrive as promise continuations, and a registry owner in this process answers without
+   * ever yielding, so resuming here would let one connection's pipelined writes run back to back
+   * while no other socket is even read (the in-flight cap would bound nothing).
+   */
+  private resumeSoon(): void {
+    if (!this.isPaused || this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      this.onDrain();
+    });
+  }
+
   private canHandleMore(): boolean {
     return !this.socket.writableNeedDrain && this.inFlight < this.host.maxInFlight;
   }
@@ -372,7 +389,7 @@ export class Connection implements BudgetHolder {
           // Outside any batch: this answer leaves on its own.
           this.shouldCork = false;
           this.respond(request, later);
-          this.onDrain();
+          this.resumeSoon();
         }, NOOP);
       return;
     }
