@@ -6,7 +6,7 @@
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, dead,
- * failover, codec), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
+ * failover, codec, flood), --cpu-prof (every node writes a CPU profile to <out>/profiles; the log
  * names each node's pid; summarize one with bench/profile-top.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -34,6 +34,7 @@ import { runMemory } from './scenarios/memory.js';
 import { runDeadBroker } from './scenarios/dead-broker.js';
 import { runFailover } from './scenarios/failover.js';
 import { runCodec } from './scenarios/codec.js';
+import { runFlood } from './scenarios/flood.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SCENARIOS = [
@@ -44,6 +45,7 @@ const SCENARIOS = [
   'dead',
   'failover',
   'codec',
+  'flood',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -112,6 +114,29 @@ function targets(r: BenchResults): TargetCheck[] {
         ? '–'
         : `max ${d.closeToGoneMaxMs.toFixed(1)} ms (scan ${d.scanIntervalMs} ms)`,
     met: d === undefined ? null : d.closeToGoneMaxMs <= d.scanIntervalMs,
+  });
+  const f = r.flood;
+  const flood =
+    f === undefined
+      ? ''
+      : ` (${f.connections} connections × ${f.sendMiB} MiB of ${f.announcedMiB} MiB frames)`;
+  out.push({
+    name: `node RSS under a partial-frame flood${flood}`,
+    target: '< 1 GiB',
+    measured:
+      f === undefined
+        ? '–'
+        : `peak ${f.peakRssMiB.toFixed(0)} MiB (VmHWM ${f.hwmRssMiB.toFixed(0)} MiB)`,
+    met: f === undefined ? null : Math.max(f.peakRssMiB, f.hwmRssMiB) < 1024,
+  });
+  out.push({
+    name: `route p99 of a well-behaved client during the flood`,
+    target: '< 10 ms, no failed lookup',
+    measured:
+      f === undefined
+        ? '–'
+        : `${(f.latency.p99Us / 1000).toFixed(2)} ms over ${f.probes} lookups, ${f.probeFailures} failed`,
+    met: f === undefined ? null : f.latency.p99Us < 10_000 && f.probeFailures === 0,
   });
   return out;
 }
@@ -217,6 +242,15 @@ export async function main(argv: string[]): Promise<number> {
   });
   await attempt('codec', async () => {
     results.codec = await runCodec(profile, log);
+  });
+  await attempt('flood', async () => {
+    results.flood = await runFlood(profile.flood, log);
+    if (results.flood.probeFailures > 0 || !results.flood.answersAfter) {
+      // Wrong or missing answers are breakage, not slowness.
+      throw new Error(
+        `${results.flood.probeFailures} route lookups failed during the flood (${results.flood.probeFailureSamples.join(' | ')}); answers after: ${results.flood.answersAfter}`,
+      );
+    }
   });
 
   closeGenerators();

@@ -1,3 +1,5 @@
+import type { FloodProfile } from '../scenarios/flood.js';
+
 /** Sizes and durations of a run: the full benchmark and the CI smoke run. */
 export interface Profile {
   name: 'full' | 'smoke';
@@ -20,6 +22,7 @@ export interface Profile {
   };
   failover: { nodes: number; afterKillMs: number };
   codec: { warmupMs: number; measureMs: number; registerTopics: number };
+  flood: FloodProfile;
 }
 
 export const FULL: Profile = {
@@ -51,6 +54,13 @@ export const FULL: Profile = {
   dead: { closeReps: 5, heartbeatBrokers: 3, heartbeatTimeoutMillis: 2000, scanIntervalMs: 500 },
   failover: { nodes: 3, afterKillMs: 3000 },
   codec: { warmupMs: 500, measureMs: 2000, registerTopics: 10_000 },
+  flood: {
+    connections: 2000,
+    sendBytes: 15 * 1024 * 1024,
+    durationMs: 20_000,
+    probeIntervalMs: 5,
+    reconnect: true,
+  },
 };
 
 export const SMOKE: Profile = {
@@ -72,4 +82,11 @@ export const SMOKE: Profile = {
   dead: { closeReps: 2, heartbeatBrokers: 1, heartbeatTimeoutMillis: 1000, scanIntervalMs: 200 },
   failover: { nodes: 3, afterKillMs: 1500 },
   codec: { warmupMs: 50, measureMs: 200, registerTopics: 1000 },
+  flood: {
+    connections: 50,
+    sendBytes: 1024 * 1024,
+    durationMs: 1500,
+    probeIntervalMs: 5,
+    reconnect: true,
+  },
 };

@@ -6,6 +6,7 @@ import type { MemoryResults } from '../scenarios/memory.js';
 import type { DeadBrokerResults } from '../scenarios/dead-broker.js';
 import type { FailoverResults } from '../scenarios/failover.js';
 import type { CodecCase } from '../scenarios/codec.js';
+import type { FloodResults } from '../scenarios/flood.js';
 
 export interface Machine {
   cores: number;
@@ -39,6 +40,7 @@ export interface BenchResults {
   deadBroker?: DeadBrokerResults;
   failover?: FailoverResults;
   codec?: CodecCase[];
+  flood?: FloodResults;
   targets: TargetCheck[];
   /** Scenarios that threw, with the message: the harness or the node broke. */
   failures: { scenario: string; message: string }[];

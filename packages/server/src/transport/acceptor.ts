@@ -33,7 +33,6 @@ export interface AcceptorInit {
     | 'host'
     | 'port'
     | 'backlog'
-    | 'writeHighWaterMark'
     | 'maxConnections'
     | 'maxConnectionsPerAddress'
   >;
@@ -75,13 +74,11 @@ export class Acceptor {
   constructor(init: AcceptorInit) {
     this.init = init;
     // pauseOnConnect: no byte is read here, so the socket can move to another process intact.
-    // highWaterMark makes socket.write() report "full" at our threshold, which is what
-    // connections pause on; noDelay because every frame is a complete request or response.
-    this.server = createServer({
-      noDelay: true,
-      pauseOnConnect: true,
-      highWaterMark: init.options.writeHighWaterMark,
-    });
+    // noDelay because every frame is a complete request or response. The streams keep Node's
+    // default high-water marks: a socket paused for reading then holds at most one more read
+    // (a larger readable mark would let each paused socket buffer that much unaccounted); the
+    // write-side threshold connections pause on is their own (writeHighWaterMark).
+    this.server = createServer({ noDelay: true, pauseOnConnect: true });
     this.server.on('connection', (socket) => {
       this.accept(socket);
     });

@@ -23,6 +23,7 @@ export type PoolOptions = Pick<
   | 'maxFrameLength'
   | 'idleTimeoutMillis'
   | 'writeHardLimit'
+  | 'writeHighWaterMark'
   | 'maxInFlightPerConnection'
   | 'partialFrameBudgetBytes'
   | 'partialFrameTimeoutMillis'
@@ -62,6 +63,7 @@ export class ConnectionPool {
       maxFrameLength: init.options.maxFrameLength,
       idleTimeoutMillis: init.options.idleTimeoutMillis,
       writeHardLimit: init.options.writeHardLimit,
+      writeHighWaterMark: init.options.writeHighWaterMark,
       maxInFlight: init.options.maxInFlightPerConnection,
       frameBudget: this.frameBudget,
       partialFrameTimeoutMillis: init.options.partialFrameTimeoutMillis,

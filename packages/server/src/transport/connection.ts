@@ -19,8 +19,9 @@
  * stops reading exactly as for a full write buffer.
  *
  * Limits on what a peer can make us hold (README "Limits"): the bytes of a frame not complete
- * yet are charged to the process's `FrameBudget` (which may close the largest holder), and a
- * frame must be complete `partialFrameTimeoutMillis` after its first bytes arrived.
+ * yet are charged to the process's `FrameBudget`, which may make the connection wait (not read)
+ * or close it, and a frame must be complete `partialFrameTimeoutMillis` after its first bytes
+ * arrived (waiting for the budget does not stop that clock; our own backpressure does).
  */
 import type { Socket } from 'node:net';
 import {
@@ -53,6 +54,8 @@ export interface ConnectionHost {
   readonly maxFrameLength: number;
   readonly idleTimeoutMillis: number;
   readonly writeHardLimit: number;
+  /** Stop reading while this many response bytes wait in the socket's write buffer. */
+  readonly writeHighWaterMark: number;
   readonly maxInFlight: number;
   /** The process's partial-frame budget; null: unlimited (embedders, some tests). */
   readonly frameBudget: FrameBudget | null;
@@ -102,6 +105,10 @@ export class Connection implements BudgetHolder {
   private inFlightCapLogged = false;
   /** A resumeSoon() is pending. */
   private resumeScheduled = false;
+  /** Not read while the process's partial-frame budget is tight (FrameBudget 'wait'). */
+  private waitingForBudget = false;
+  /** Budget waits were logged for this connection (once is enough). */
+  private budgetWaitLogged = false;
 
   constructor(
     id: ConnectionId,
@@ -162,6 +169,7 @@ export class Connection implements BudgetHolder {
       requests: this.requests,
       openedAt: this.openedAt,
       partialFrameBytes: this.decoder.bufferedBytes,
+      waitingForBudget: this.waitingForBudget,
       tls: this.peer.tls,
     };
   }
@@ -172,6 +180,13 @@ export class Connection implements BudgetHolder {
     this.pending = [];
     this.clearFrameTimer();
     this.socket.destroy();
+  }
+
+  /** FrameBudget: the others hold less now; read again (unless backpressure says otherwise). */
+  resumeForBudget(): void {
+    if (!this.waitingForBudget) return;
+    this.waitingForBudget = false;
+    if (!this.isPaused && !this.isClosing) this.socket.resume();
   }
 
   /** FrameBudget: this connection holds the most while the process is over its budget. */
@@ -230,13 +245,28 @@ export class Connection implements BudgetHolder {
    */
   private trackPartialFrame(completedFrames: boolean): void {
     const bytes = this.decoder.bufferedBytes;
+    const budget = this.host.frameBudget;
     if (bytes === 0) {
       this.clearFrameTimer();
-      this.host.frameBudget?.set(this, 0);
+      budget?.set(this, 0);
+      this.resumeForBudget();
       return;
     }
     const charge = bytes + this.decoder.bufferedChunks * HELD_CHUNK_OVERHEAD_BYTES;
-    if (this.host.frameBudget !== null && !this.host.frameBudget.set(this, charge)) return;
+    const verdict = budget === null ? 'go-on' : budget.set(this, charge);
+    if (verdict === 'closed') return;
+    if (verdict === 'wait' && !this.waitingForBudget) {
+      this.waitingForBudget = true;
+      this.socket.pause();
+      this.host.metrics?.limitEnforced?.('partial_frame_wait');
+      if (!this.budgetWaitLogged) {
+        this.budgetWaitLogged = true;
+        this.logger().info(
+          { heldBytes: charge, totalHeldBytes: budget!.totalBytes, budgetBytes: budget!.budgetBytes },
+          'partial frames hold half the budget (maxPartialFrameBytes): this connection waits (logged once per connection)',
+        );
+      }
+    }
     const timeout = this.host.partialFrameTimeoutMillis;
     if (timeout > 0 && (this.frameTimer === null || completedFrames)) {
       this.clearFrameTimer();
@@ -286,7 +316,7 @@ export class Connection implements BudgetHolder {
     const frames = this.pending;
     this.pending = [];
     this.handleFrames(frames, 0);
-    if (!this.isPaused && !this.isClosing) this.socket.resume();
+    if (!this.isPaused && !this.isClosing && !this.waitingForBudget) this.socket.resume();
   }
 
   /**
@@ -305,7 +335,13 @@ export class Connection implements BudgetHolder {
   }
 
   private canHandleMore(): boolean {
-    return !this.socket.writableNeedDrain && this.inFlight < this.host.maxInFlight;
+    // Our own threshold rather than the stream's high-water mark: sockets come from the acceptor,
+    // from another process or from TLS, each with its own marks. Past it a write has returned
+    // false, so 'drain' follows once the buffer is empty.
+    return (
+      this.socket.writableLength < this.host.writeHighWaterMark &&
+      this.inFlight < this.host.maxInFlight
+    );
   }
 
   private handleFrames(frames: Buffer[], from: number): void {

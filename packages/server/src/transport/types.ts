@@ -55,6 +55,7 @@ export type LimitName =
   | 'max_connections'
   | 'max_connections_per_address'
   | 'partial_frame_budget'
+  | 'partial_frame_wait'
   | 'partial_frame_timeout'
   | 'in_flight_per_connection'
   | 'register_body'
@@ -147,6 +148,8 @@ export interface ConnectionInfo {
   openedAt: number;
   /** Bytes held for a frame not complete yet. */
   partialFrameBytes: number;
+  /** Not read while the process's partial-frame budget is tight. */
+  waitingForBudget: boolean;
   /** Whether the connection speaks TLS. */
   tls: boolean;
 }
