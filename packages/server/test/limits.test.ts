@@ -158,13 +158,13 @@ describe('partial frames', () => {
     ).toMatchObject({ remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as unknown });
     // The budget is tight, and a well-behaved client is served all the same.
     expect(await served(await client(n), 1)).toBe(true);
-    // Holders that complete their frames give their share back; those waiting are read again
-    // and complete theirs too.
+    // Holders that complete their frames give their share back; the one waiting is read again
+    // and completes its frame too.
     const rest = Buffer.alloc(65_532 - 59_996, 0x41);
     for (const h of holders.filter((x) => !x.closed)) h.socket.write(rest);
     await waitFor('every frame completed', () => budget.holderCount === 0, 10_000);
+    // (Each completed frame is filler, not a command: the node then closes it as malformed.)
     expect(waiting()).toBe(0);
-    expect(holders.filter((h) => h.closed)).toHaveLength(shed);
   });
 
   it('a frame dripping in slower than partialFrameTimeoutMillis is closed at its deadline; frames that complete in time are not', async () => {
