@@ -111,6 +111,8 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
     const frame = routeRequestFrame(TOPIC);
     const failures: string[] = [];
     let failureCount = 0;
+    const slowBySecond = new Map<number, number>();
+    let floodStart = 0;
     const probe = async (h: Histogram | null): Promise<void> => {
       const started = performance.now();
       try {
@@ -118,7 +120,12 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
         if (!routeBrokerNames(res).has('flood-broker')) {
           throw new Error(`code ${res.code}, no flood-broker in the route`);
         }
-        h?.record((performance.now() - started) * 1000);
+        const ms = performance.now() - started;
+        h?.record(ms * 1000);
+        if (h !== null && ms > 10) {
+          const sec = Math.floor((started - floodStart) / 1000);
+          slowBySecond.set(sec, (slowBySecond.get(sec) ?? 0) + 1);
+        }
       } catch (err) {
         failureCount++;
         if (failures.length < 5) failures.push(err instanceof Error ? err.message : String(err));
@@ -161,6 +168,7 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
       }
     }, 50);
     const histogram = new Histogram();
+    floodStart = performance.now();
     const until = performance.now() + profile.durationMs;
     let probes = 0;
     while (performance.now() < until) {
@@ -189,6 +197,11 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
       answersAfter = false;
     }
     const latency = histogram.summary();
+    if (slowBySecond.size > 0) {
+      log(
+        `flood: lookups over 10 ms by second of the flood: ${[...slowBySecond].map(([sec, n]) => `${sec}s:${n}`).join(' ')}`,
+      );
+    }
     const stats = attacker.stats ?? {
       opened: 0,
       closedByNode: 0,

@@ -30,11 +30,7 @@ export interface BoundAddress {
 export interface AcceptorInit {
   options: Pick<
     TransportOptions,
-    | 'host'
-    | 'port'
-    | 'backlog'
-    | 'maxConnections'
-    | 'maxConnectionsPerAddress'
+    'host' | 'port' | 'backlog' | 'maxConnections' | 'maxConnectionsPerAddress'
   >;
   logger: Logger;
   /** Counts refusals by limit. */
@@ -209,13 +205,7 @@ export class Acceptor {
     sink.adopt(socket, id);
   }
 
-  private refuse(
-    socket: Socket,
-    ip: string,
-    limit: LimitName,
-    key: string,
-    value: number,
-  ): void {
+  private refuse(socket: Socket, ip: string, limit: LimitName, key: string, value: number): void {
     socket.destroy();
     this.init.metrics?.limitEnforced(limit);
     const now = Date.now();

@@ -9,6 +9,7 @@ import type { Logger } from '../logging.js';
 import { Connection } from './connection.js';
 import type { ConnectionHost } from './connection.js';
 import { FrameBudget } from './frame-budget.js';
+import { LimitLog } from './limit-log.js';
 import type {
   ConnectionId,
   ConnectionInfo,
@@ -67,6 +68,7 @@ export class ConnectionPool {
       maxInFlight: init.options.maxInFlightPerConnection,
       frameBudget: this.frameBudget,
       partialFrameTimeoutMillis: init.options.partialFrameTimeoutMillis,
+      limitLog: new LimitLog(),
       now: init.now ?? Date.now,
       connectionClosed: (conn) => {
         this.connectionClosed(conn);

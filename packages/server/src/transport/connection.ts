@@ -37,6 +37,7 @@ import {
 import type { RemotingCommand } from '@ns/protocol';
 import type { Logger } from '../logging.js';
 import type { BudgetHolder, FrameBudget } from './frame-budget.js';
+import type { LimitLog } from './limit-log.js';
 import { PLAIN_PEER } from './types.js';
 import type {
   ConnectionId,
@@ -61,6 +62,8 @@ export interface ConnectionHost {
   readonly frameBudget: FrameBudget | null;
   /** 0: no deadline. */
   readonly partialFrameTimeoutMillis: number;
+  /** Rate limit of the lines about enforced limits (null: every line). */
+  readonly limitLog: LimitLog | null;
   now(): number;
   /** Called exactly once, when the socket has closed for whatever reason. */
   connectionClosed(conn: Connection): void;
@@ -191,12 +194,23 @@ export class Connection implements BudgetHolder {
 
   /** FrameBudget: this connection holds the most while the process is over its budget. */
   evictForBudget(held: number, total: number, budget: number): void {
-    this.logger().warn(
-      { heldBytes: held, totalHeldBytes: total, budgetBytes: budget },
-      'partial frames over the budget (maxPartialFrameBytes), closing the connection holding the most',
-    );
+    this.limitLine('partial_frame_budget', 'warn', {
+      obj: { heldBytes: held, totalHeldBytes: total, budgetBytes: budget },
+      msg: 'partial frames over the budget (maxPartialFrameBytes), closing the connection holding the most',
+    });
     this.host.metrics?.limitEnforced?.('partial_frame_budget');
     this.destroy();
+  }
+
+  /** A line about an enforced limit, unless too many were written this second. */
+  private limitLine(
+    limit: Parameters<LimitLog['admit']>[0],
+    level: 'info' | 'warn',
+    line: { obj: Record<string, unknown>; msg: string },
+  ): void {
+    const left = this.host.limitLog === null ? 0 : this.host.limitLog.admit(limit);
+    if (left === null) return;
+    this.logger()[level](left > 0 ? { ...line.obj, linesLeftOut: left } : line.obj, line.msg);
   }
 
   /** A frame of the node's own (a one-way request to a broker), written like a response. */
@@ -261,10 +275,14 @@ export class Connection implements BudgetHolder {
       this.host.metrics?.limitEnforced?.('partial_frame_wait');
       if (!this.budgetWaitLogged) {
         this.budgetWaitLogged = true;
-        this.logger().info(
-          { heldBytes: charge, totalHeldBytes: budget!.totalBytes, budgetBytes: budget!.budgetBytes },
-          'partial frames hold half the budget (maxPartialFrameBytes): this connection waits (logged once per connection)',
-        );
+        this.limitLine('partial_frame_wait', 'info', {
+          obj: {
+            heldBytes: charge,
+            totalHeldBytes: budget!.totalBytes,
+            budgetBytes: budget!.budgetBytes,
+          },
+          msg: 'partial frames hold half the budget (maxPartialFrameBytes): this connection waits (logged once per connection)',
+        });
       }
     }
     const timeout = this.host.partialFrameTimeoutMillis;
@@ -290,14 +308,14 @@ export class Connection implements BudgetHolder {
       this.frameTimer.unref();
       return;
     }
-    this.logger().warn(
-      {
+    this.limitLine('partial_frame_timeout', 'warn', {
+      obj: {
         timeoutMillis: timeout,
         heldBytes: this.decoder.bufferedBytes,
         frameLength: this.decoder.pendingFrameLength,
       },
-      'frame not complete in time (partialFrameTimeoutMillis), closing connection',
-    );
+      msg: 'frame not complete in time (partialFrameTimeoutMillis), closing connection',
+    });
     this.host.metrics?.limitEnforced?.('partial_frame_timeout');
     this.destroy();
   }
@@ -369,10 +387,10 @@ export class Connection implements BudgetHolder {
       this.host.metrics?.limitEnforced?.('in_flight_per_connection');
       if (!this.inFlightCapLogged) {
         this.inFlightCapLogged = true;
-        this.logger().info(
-          { inFlight: this.inFlight, limit: this.host.maxInFlight },
-          'requests in flight reached maxInFlightPerConnection, reading paused until answers go out (logged once per connection)',
-        );
+        this.limitLine('in_flight_per_connection', 'info', {
+          obj: { inFlight: this.inFlight, limit: this.host.maxInFlight },
+          msg: 'requests in flight reached maxInFlightPerConnection, reading paused until answers go out (logged once per connection)',
+        });
       }
     }
     this.logger().debug(
