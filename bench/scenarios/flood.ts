@@ -180,7 +180,10 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
     peakRssMiB = Math.max(peakRssMiB, rssMiB(node.pid, 'VmRSS'));
     const hwmRssMiB = rssMiB(node.pid, 'VmHWM');
     const after = await node.probe();
-    log(`flood: node memory ${JSON.stringify(after.mem)}`);
+    log(
+      `flood: node memory at the end: heap ${(after.mem.heapUsed / 1048576).toFixed(0)} MiB, ` +
+        `array buffers ${(after.mem.arrayBuffers / 1048576).toFixed(0)} MiB`,
+    );
     const wallSec = (performance.now() - wallStart) / 1000;
     const active = after.eluActiveMs - before.eluActiveMs;
     const idle = after.eluIdleMs - before.eluIdleMs;
