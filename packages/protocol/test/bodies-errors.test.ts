@@ -130,12 +130,9 @@ describe('compressed registration errors', () => {
   const c = { compressed: true, version: 407 };
   it('a body inflating past maxInflatedBytes is refused with the limit', () => {
     const bomb = zlib.deflateSync(Buffer.alloc(4096));
-    const err = errorOf(() =>
-      decodeRegisterBrokerBody(bomb, { ...c, maxInflatedBytes: 1024 }),
-    ) as InflatedBodyTooLargeError;
+    const err = errorOf(() => decodeRegisterBrokerBody(bomb, { ...c, maxInflatedBytes: 1024 }));
     expect(err).toBeInstanceOf(InflatedBodyTooLargeError);
-    expect(err).toBeInstanceOf(BodyDecodeError);
-    expect(err.limit).toBe(1024);
+    expect(err).toMatchObject({ limit: 1024 });
     expect(err.message).toBe('compressed register body inflates to more than 1024 bytes');
     // Under the limit it gets as far as the layout.
     expect(

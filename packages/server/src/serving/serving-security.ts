@@ -174,7 +174,11 @@ export class ServingSecurity {
         const tls = await ready;
         if (tls instanceof Error) {
           socket.destroy();
-          return { ok: false, reason: 'handshake-failed', detail: `no certificate: ${tls.message}` };
+          return {
+            ok: false,
+            reason: 'handshake-failed',
+            detail: `no certificate: ${tls.message}`,
+          };
         }
         return tls.handshake(socket);
       },

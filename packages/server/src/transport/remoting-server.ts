@@ -51,18 +51,15 @@ export class RemotingServer {
       },
       now: init.now,
     });
-    const limits = init.metrics?.limitEnforced;
+    const metrics = init.metrics;
     this.acceptor = new Acceptor({
       options,
       logger: init.logger,
-      metrics:
-        limits === undefined
-          ? undefined
-          : {
-              limitEnforced: (limit) => {
-                limits.call(init.metrics, limit);
-              },
-            },
+      metrics: {
+        limitEnforced: (limit) => {
+          metrics?.limitEnforced?.(limit);
+        },
+      },
       pick: () => this.pool,
     });
   }
