@@ -90,8 +90,9 @@ export class FrameBudget {
   set(holder: BudgetHolder, bytes: number): BudgetVerdict {
     const before = this.held.get(holder) ?? 0;
     if (bytes === 0) {
-      this.waiting.delete(holder);
+      // The common case, every read of whole frames: nothing held before, nothing now.
       if (before === 0) return 'go-on';
+      this.waiting.delete(holder);
       this.held.delete(holder);
       this.total -= before;
       this.resumeWaiters();
