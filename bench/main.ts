@@ -6,7 +6,7 @@
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops,
- * dead, failover, codec, watch, hostile), --workers=<W,…> (exactly these serving-process counts, none skipped),
+ * dead, failover, codec, watch, hostile, flood), --workers=<W,…> (exactly these serving-process counts, none skipped),
  * --generators=<n> (generator processes per level instead of the machine-sized default),
  * --cpu-prof (every node writes a CPU profile to <out>/profiles; the log names each node's pid;
  * summarize one with bench/profile-top.ts).
@@ -51,6 +51,7 @@ import { runFailover } from './scenarios/failover.js';
 import { runCodec } from './scenarios/codec.js';
 import { runWatch } from './scenarios/watch.js';
 import { runHostile } from './scenarios/hostile.js';
+import { runFlood } from './scenarios/flood.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SCENARIOS = [
@@ -64,6 +65,7 @@ const SCENARIOS = [
   'codec',
   'watch',
   'hostile',
+  'flood',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -274,6 +276,15 @@ export async function main(argv: string[]): Promise<number> {
   });
   await attempt('hostile', async () => {
     results.hostile = await runHostile(profile, log);
+  });
+  await attempt('flood', async () => {
+    results.flood = await runFlood(profile.flood, log);
+    if (results.flood.probeFailures > 0 || !results.flood.answersAfter) {
+      // Wrong or missing answers are breakage, not slowness.
+      throw new Error(
+        `${results.flood.probeFailures} route lookups failed during the flood (${results.flood.probeFailureSamples.join(' | ')}); answers after: ${results.flood.answersAfter}`,
+      );
+    }
   });
 
   closeGenerators();

@@ -14,8 +14,14 @@ import { createInterface } from 'node:readline';
 import { SERVER_MAIN } from './ns.js';
 
 export const PROBE_URL = new URL('./probe.mjs', import.meta.url).href;
-/** tsx's loader, resolved from the repo root, so forked TypeScript children work from any cwd. */
-export const TSX_URL = import.meta.resolve('tsx');
+/**
+ * tsx's loader, resolved from the repo root, so forked TypeScript children work from any cwd.
+ * Resolved when first needed: vitest, which runs the flood scenario as an integration test, has
+ * no import.meta.resolve (and that scenario forks no TypeScript child).
+ */
+export function tsxUrl(): string {
+  return import.meta.resolve('tsx');
+}
 
 export interface ProbeSample {
   cpu: { user: number; system: number };
@@ -158,7 +164,7 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
   // developing the harness; results from such runs are not comparable and are labelled so.
   const entry = process.env['BENCH_SERVER_ENTRY'] ?? SERVER_MAIN;
   const nodeArgs = ['--import', PROBE_URL];
-  if (entry.endsWith('.ts')) nodeArgs.push('--import', TSX_URL);
+  if (entry.endsWith('.ts')) nodeArgs.push('--import', tsxUrl());
   if (options.exposeGc === true) nodeArgs.push('--expose-gc');
   const profDir = options.cpuProfDir ?? defaultCpuProfDir;
   if (profDir !== undefined) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
@@ -234,7 +240,7 @@ export async function startBaseline(responseFrame: Buffer, workers = 1): Promise
     fork(BASELINE_MAIN, [], {
       execArgv: [
         '--import',
-        TSX_URL,
+        tsxUrl(),
         '--import',
         PROBE_URL,
         ...(defaultCpuProfDir === undefined
@@ -271,7 +277,7 @@ export async function startBaseline(responseFrame: Buffer, workers = 1): Promise
 /** Forks a TypeScript module of bench/lib as a child with structured-clone IPC. */
 export function forkTs(modulePath: string, args: string[] = []): ChildProcess {
   const child = fork(modulePath, args, {
-    execArgv: ['--import', TSX_URL],
+    execArgv: ['--import', tsxUrl()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });

@@ -1,3 +1,5 @@
+import type { FloodProfile } from '../scenarios/flood.js';
+
 /** Sizes and durations of a run: the full benchmark and the CI smoke run. */
 import { availableParallelism } from 'node:os';
 
@@ -65,6 +67,7 @@ export interface Profile {
     dripIntervalMs: number;
     pipelineConnections: number;
   };
+  flood: FloodProfile;
 }
 
 export const FULL: Profile = {
@@ -123,6 +126,14 @@ export const FULL: Profile = {
     dripIntervalMs: 20,
     pipelineConnections: 4,
   },
+  flood: {
+    connections: 2000,
+    sendBytes: 15 * 1024 * 1024,
+    // Past the 30 s frame deadline: the waiting connections are closed and reopened at once.
+    durationMs: 40_000,
+    probeIntervalMs: 5,
+    reconnect: true,
+  },
 };
 
 export const SMOKE: Profile = {
@@ -170,6 +181,13 @@ export const SMOKE: Profile = {
     dripConnections: 5,
     dripIntervalMs: 10,
     pipelineConnections: 1,
+  },
+  flood: {
+    connections: 50,
+    sendBytes: 1024 * 1024,
+    durationMs: 1500,
+    probeIntervalMs: 5,
+    reconnect: true,
   },
 };
 

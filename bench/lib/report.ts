@@ -273,6 +273,51 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
   }
 
+  if (r.flood !== undefined) {
+    const fl = r.flood;
+    out.push('## Partial-frame flood');
+    out.push('');
+    out.push(
+      `A node with default settings; ${fl.connections} attacker connections from 4 loopback addresses, each announcing a ${f0(fl.announcedMiB)} MiB frame and sending ${f0(fl.sendMiB)} MiB of it` +
+        (fl.reconnect ? ', reopened whenever the node closed one' : '') +
+        `, for ${f0(fl.durationMs / 1000)} s; a well-behaved client looked up a route every few milliseconds meanwhile.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'node RSS before',
+          'peak',
+          'VmHWM',
+          'lookups',
+          'failed',
+          'p50',
+          'p99',
+          'max',
+          'closed by node',
+          'node loop busy',
+          'node CPU',
+        ],
+        [
+          [
+            `${f0(fl.baselineRssMiB)} MiB`,
+            `${f0(fl.peakRssMiB)} MiB`,
+            `${f0(fl.hwmRssMiB)} MiB`,
+            String(fl.probes),
+            String(fl.probeFailures),
+            `${(fl.latency.p50Us / 1000).toFixed(2)} ms`,
+            `${(fl.latency.p99Us / 1000).toFixed(2)} ms`,
+            `${(fl.latency.maxUs / 1000).toFixed(1)} ms`,
+            String(fl.attacker.closedByNode),
+            `${f0(fl.nodeEventLoopBusy * 100)} %`,
+            `${fl.nodeCpuPerSec.toFixed(2)} s/s`,
+          ],
+        ],
+      ),
+    );
+    out.push('');
+  }
+
   if (r.failures.length > 0) {
     out.push('## Failures');
     out.push('');

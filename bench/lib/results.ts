@@ -9,6 +9,7 @@ import type { FailoverResults } from '../scenarios/failover.js';
 import type { CodecCase } from '../scenarios/codec.js';
 import type { WatchResults } from '../scenarios/watch.js';
 import type { HostileResults } from '../scenarios/hostile.js';
+import type { FloodResults } from '../scenarios/flood.js';
 
 export interface Machine {
   cores: number;
@@ -49,6 +50,7 @@ export interface BenchResults {
   codec?: CodecCase[];
   watch?: WatchResults;
   hostile?: HostileResults;
+  flood?: FloodResults;
   targets: TargetCheck[];
   /** Scenarios that threw, with the message: the harness or the node broke. */
   failures: { scenario: string; message: string }[];

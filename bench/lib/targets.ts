@@ -301,6 +301,35 @@ function earlierTargets(r: BenchResults): TargetCheck[] {
   return out;
 }
 
+/** Issue 12's limits: memory and lookups under a partial-frame flood. */
+function floodTargets(r: BenchResults): TargetCheck[] {
+  const f = r.flood;
+  const flood =
+    f === undefined
+      ? ''
+      : ` (${f.connections} connections × ${f.sendMiB} MiB of ${f.announcedMiB} MiB frames)`;
+  return [
+    {
+      name: `node RSS under a partial-frame flood${flood}`,
+      target: '< 1 GiB',
+      measured:
+        f === undefined
+          ? '–'
+          : `peak ${f.peakRssMiB.toFixed(0)} MiB (VmHWM ${f.hwmRssMiB.toFixed(0)} MiB)`,
+      met: f === undefined ? null : Math.max(f.peakRssMiB, f.hwmRssMiB) < 1024,
+    },
+    {
+      name: 'route p99 of a well-behaved client during the flood',
+      target: '< 10 ms, no failed lookup',
+      measured:
+        f === undefined
+          ? '–'
+          : `${(f.latency.p99Us / 1000).toFixed(2)} ms over ${f.probes} lookups, ${f.probeFailures} failed`,
+      met: f === undefined ? null : f.latency.p99Us < 10_000 && f.probeFailures === 0,
+    },
+  ];
+}
+
 /** Every verdict of a full run, issue 11's first. */
 export function evaluateTargets(r: BenchResults): TargetCheck[] {
   const mem = memoryTarget(r);
@@ -312,5 +341,6 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
     ...registrationTargets(r),
     ...(mem === undefined ? [] : [mem]),
     ...earlierTargets(r),
+    ...floodTargets(r),
   ];
 }

@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createRequest, encodeCommand, RequestCode } from '@ns/protocol';
 import { freePort } from '../harness/free-port.js';
 import { fullPipe } from '../harness/full-pipe.js';
 import { startNameServer } from '../harness/name-server.js';
@@ -283,6 +284,12 @@ describe('stopping with a dead or stuck stdout/stderr', () => {
     await new Promise((resolve, reject) => {
       stubborn.once('connect', resolve).once('error', reject);
     });
+    // It asks something first: a connection is served once its first byte said plain or TLS (one
+    // that never sent anything is simply dropped at shutdown).
+    stubborn.write(
+      encodeCommand(createRequest({ code: RequestCode.GET_BROKER_CLUSTER_INFO, opaque: 1 })),
+    );
+    await new Promise((resolve) => stubborn.once('data', resolve));
     child.proc.kill('SIGTERM');
     // The listening socket closes first thing in shutdown: then the first signal has been handled.
     await waitFor(

@@ -1,7 +1,6 @@
 /**
- * The broker agent against a node with access control and TLS (the test node composes the
- * security building blocks as the transport will): signed registrations, TLS with and without a
- * client certificate, and the CLI flags.
+ * The broker agent against a real node with access control and TLS (enforcing): signed
+ * registrations, TLS with and without a client certificate, and the CLI flags.
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,11 +10,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { resolveServerTlsSettings, ServerTlsContext } from '../../server/src/security/index.js';
-import type { TlsConfigKeys } from '../../server/src/security/index.js';
-import { recordingLogger, waitUntil } from '../../server/test/security/security-helpers.js';
-import { startSecureTestNode } from '../../server/test/security/secure-test-node.js';
-import type { SecureTestNode } from '../../server/test/security/secure-test-node.js';
+import { waitUntil } from '../../server/test/security/security-helpers.js';
+import { startSecureNode } from '../../server/test/security/secure-node.js';
+import type { SecureNode, Settings } from '../../server/test/security/secure-node.js';
 import { makeTestPki } from '../../server/test/security/test-pki.js';
 import type { TestPki } from '../../server/test/security/test-pki.js';
 import { BrokerAgent } from '../src/broker-agent.js';
@@ -25,19 +22,6 @@ import { parseCliArgs } from '../src/cli-args.js';
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const CLI = join(ROOT, 'packages/broker-agent/dist/cli.js');
 const BROKER = { accessKey: 'broker-a-key', secretKey: 'broker-secret-1' };
-
-const TLS_KEYS: TlsConfigKeys = {
-  tlsServerMode: 'enforcing',
-  tlsConfigFile: '',
-  tlsTestModeEnable: true,
-  tlsServerCertPath: '',
-  tlsServerKeyPath: '',
-  tlsServerKeyPassword: '',
-  tlsServerTrustCertPath: '',
-  tlsServerNeedClientAuth: 'none',
-  tlsServerAuthClient: false,
-  tlsHandshakeTimeoutMillis: 5000,
-};
 
 let pki: TestPki;
 let dir: string;
@@ -78,22 +62,18 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function secureNode(tls: Partial<TlsConfigKeys>): Promise<SecureTestNode> {
-  const ctx = await ServerTlsContext.create({
-    resolveSettings: () => resolveServerTlsSettings({ ...TLS_KEYS, ...tls }, () => null),
-    logger: recordingLogger().logger,
-  });
-  cleanups.push(() => ctx.close());
-  const n = await startSecureTestNode({
-    mode: 'enforcing',
-    tls: ctx,
-    acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') },
+async function secureNode(tls: Settings): Promise<SecureNode> {
+  const n = await startSecureNode({
+    tlsServerMode: 'enforcing',
+    aclEnable: true,
+    aclFile: join(dir, 'plain_acl.yml'),
+    ...tls,
   });
   cleanups.push(() => n.close());
   return n;
 }
 
-function agent(n: SecureTestNode, extra: Partial<BrokerAgentOptions>): BrokerAgent {
+function agent(n: SecureNode, extra: Partial<BrokerAgentOptions>): BrokerAgent {
   const a = new BrokerAgent({
     clusterName: 'SecCluster',
     brokerName: 'broker-a',
@@ -115,15 +95,15 @@ describe('BrokerAgent with credentials and TLS', () => {
     expect(unsigned.results[0]).toMatchObject({ ok: false });
     expect(String(unsigned.results[0]!.error)).toMatch(/broker-control requires/);
     await waitUntil(
-      () => n.audit.some((l) => JSON.stringify(l.obj).includes('REGISTER_BROKER')),
+      () => n.audit.some((l) => JSON.stringify(l).includes('REGISTER_BROKER')),
       'the refusal audit',
     );
 
     const signed = await agent(n, { tls: true, credentials: BROKER }).start();
     expect(signed.results[0]).toMatchObject({ ok: true });
-    expect(n.harness.routes.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName).toBe(
-      'broker-a',
-    );
+    expect(
+      n.server.routeInfoManager.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName,
+    ).toBe('broker-a');
   });
 
   it('registers unsigned with a verified client certificate (how Java 4.9 brokers are let in)', async () => {
@@ -137,10 +117,12 @@ describe('BrokerAgent with credentials and TLS', () => {
       tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem },
     }).start();
     expect(round.results[0]).toMatchObject({ ok: true });
-    expect(n.outcomes).toContain('tls');
-    expect(n.harness.routes.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName).toBe(
-      'broker-a',
-    );
+    expect(
+      await n.metric('namesrv_connections_sniffed_total', { outcome: 'tls' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      n.server.routeInfoManager.pickupTopicRouteData('SecTopic')?.brokerDatas[0]?.brokerName,
+    ).toBe('broker-a');
   });
 });
 

@@ -36,6 +36,16 @@ export class BodyDecodeError extends ProtocolError {
   }
 }
 
+/** A compressed body would inflate past the allowed size (zip-bomb guard); `limit` in bytes. */
+export class InflatedBodyTooLargeError extends BodyDecodeError {
+  override name = 'InflatedBodyTooLargeError';
+  readonly limit: number;
+  constructor(message: string, limit: number, options?: ErrorOptions) {
+    super(message, options);
+    this.limit = limit;
+  }
+}
+
 /** A typed request header could not be built from extFields; `field` names the culprit. */
 export class HeaderFieldError extends ProtocolError {
   override name = 'HeaderFieldError';

@@ -37,6 +37,19 @@ export class FrameDecoder {
     return this.chunksLength;
   }
 
+  /** Separate buffers those bytes sit in (each costs its own bookkeeping besides its bytes). */
+  get bufferedChunks(): number {
+    return this.chunksLength === 0 ? 0 : this.chunks.length;
+  }
+
+  /**
+   * Length of the frame being assembled, length field included, once its length field arrived;
+   * null while nothing or only part of a length field is held.
+   */
+  get pendingFrameLength(): number | null {
+    return this.chunksLength === 0 || this.needed === 4 ? null : this.needed;
+  }
+
   /**
    * Returns every frame completed by `chunk`. After a FrameError the stream is unusable (the
    * connection must be closed); further pushes throw the same error.

@@ -35,6 +35,7 @@ export {
 // Errors
 export {
   BodyDecodeError,
+  InflatedBodyTooLargeError,
   FrameError,
   HeaderFieldError,
   isProtocolError,

@@ -1,7 +1,7 @@
 /** Bad bodies: every failure is a BodyDecodeError naming the bad field; large bodies decode fast. */
 import { describe, it, expect } from 'vitest';
 import * as zlib from 'node:zlib';
-import { BodyDecodeError } from '../src/errors.js';
+import { BodyDecodeError, InflatedBodyTooLargeError } from '../src/errors.js';
 import {
   decodeRegisterBrokerBody,
   encodeRegisterBrokerBody,
@@ -128,6 +128,17 @@ describe('decoders name the bad field', () => {
 
 describe('compressed registration errors', () => {
   const c = { compressed: true, version: 407 };
+  it('a body inflating past maxInflatedBytes is refused with the limit', () => {
+    const bomb = zlib.deflateSync(Buffer.alloc(4096));
+    const err = errorOf(() => decodeRegisterBrokerBody(bomb, { ...c, maxInflatedBytes: 1024 }));
+    expect(err).toBeInstanceOf(InflatedBodyTooLargeError);
+    expect(err).toMatchObject({ limit: 1024 });
+    expect(err.message).toBe('compressed register body inflates to more than 1024 bytes');
+    // Under the limit it gets as far as the layout.
+    expect(
+      errorOf(() => decodeRegisterBrokerBody(bomb, { ...c, maxInflatedBytes: 8192 })),
+    ).not.toBeInstanceOf(InflatedBodyTooLargeError);
+  });
   it('not zlib', () => {
     expect(errorOf(() => decodeRegisterBrokerBody(J('{"x":1}'), c)).message).toContain(
       'does not inflate',

@@ -122,6 +122,29 @@ describe('FrameDecoder chunking', () => {
     expect(frames).toHaveLength(1);
     expect(decoder.bufferedBytes).toBe(5);
   });
+
+  it('says what it holds: bytes, separate chunks, and the length of the frame once announced', () => {
+    const decoder = new FrameDecoder();
+    const frame = loadFixture('get-route').request;
+    expect([decoder.bufferedChunks, decoder.pendingFrameLength]).toEqual([0, null]);
+    decoder.push(frame.subarray(0, 2));
+    // Only part of the length field: the frame's length is not known yet.
+    expect([decoder.bufferedBytes, decoder.bufferedChunks, decoder.pendingFrameLength]).toEqual([
+      2,
+      1,
+      null,
+    ]);
+    decoder.push(frame.subarray(2, 9));
+    decoder.push(frame.subarray(9, 12));
+    expect(decoder.bufferedChunks).toBe(2);
+    expect(decoder.pendingFrameLength).toBe(frame.length);
+    expect(decoder.push(frame.subarray(12))).toHaveLength(1);
+    expect([decoder.bufferedBytes, decoder.bufferedChunks, decoder.pendingFrameLength]).toEqual([
+      0,
+      0,
+      null,
+    ]);
+  });
 });
 
 describe('malformed input', () => {

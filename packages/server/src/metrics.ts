@@ -19,6 +19,9 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { ProtocolErrorCode } from '@ns/protocol';
 import type { WatchRejectReason, WatchResponseReason } from './watch/index.js';
+import { createSecurityMetrics } from './security/security-metrics.js';
+import type { SecurityMetrics } from './security/security-metrics.js';
+import type { LimitName } from './transport/types.js';
 
 /**
  * Views the gauges sample at scrape time; each gauge exists only where its view is given: the
@@ -96,6 +99,12 @@ export interface NamesrvMetrics {
   watchRejected(reason: WatchRejectReason): void;
   /** A REGISTER_BROKER body decoded by a serving side's decode thread, by outcome. */
   registerBodyDecoded(kind: RegisterDecodeKind): void;
+  /** A resource limit closed or refused something (README "Limits"). */
+  limitEnforced(limit: LimitName): void;
+  /** Adds a source of `namesrv_partial_frame_bytes` (a serving process's frame budget). */
+  trackPartialFrameBytes(read: () => number): void;
+  /** Access-control and TLS counters. */
+  readonly security: SecurityMetrics;
   /** The Prometheus text exposition and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
   /** Everything, as data another process can add up (`scrapeAll`). */
@@ -428,6 +437,24 @@ export function createMetrics(
     labelNames: ['reason'] as const,
     registers,
   });
+  const limits = new Counter({
+    name: 'namesrv_limit_enforced_total',
+    help: 'Connections refused or closed, or requests refused, by a resource limit',
+    labelNames: ['limit'] as const,
+    registers,
+  });
+  const partialFrameSources: (() => number)[] = [];
+  new Gauge({
+    name: 'namesrv_partial_frame_bytes',
+    help: 'Bytes held in frames not complete yet (charged to the maxPartialFrameBytes budget)',
+    registers,
+    collect() {
+      let total = 0;
+      for (const read of partialFrameSources) total += read();
+      this.set(total);
+    },
+  });
+  const security = createSecurityMetrics(registry);
 
   const byCode = new Map<number, CodeEntry>();
   let unknownCode: CodeEntry | null = null;
@@ -501,6 +528,13 @@ export function createMetrics(
     watchRejected(reason) {
       watchRejected.inc({ reason });
     },
+    limitEnforced(limit) {
+      limits.inc({ limit });
+    },
+    trackPartialFrameBytes(read) {
+      partialFrameSources.push(read);
+    },
+    security,
     async scrape() {
       const body =
         (await registry.metrics()) + duration.expose([duration.export()], durationLabels);

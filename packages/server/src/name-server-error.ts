@@ -9,6 +9,8 @@ export type NameServerErrorCode =
   | 'NS_STARTUP_LISTEN'
   /** The HTTP admin port could not be bound. */
   | 'NS_STARTUP_HTTP'
+  /** An acl* or tls* setting, the credentials file or a certificate file is unusable. */
+  | 'NS_STARTUP_SECURITY'
   /** start() called twice, or after close(). */
   | 'NS_STATE'
   /** UPDATE_NAMESRV_CONFIG could not write configStorePath; the old config stays in force. */

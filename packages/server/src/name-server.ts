@@ -19,8 +19,14 @@
  * order: stop accepting, stop timers, drain answered requests and close connections (destroying
  * those still open after `shutdownTimeoutMillis`), finish pending writes, close HTTP, flush logs.
  * Signals and exit codes belong to main.ts only.
+ *
+ * Security and limits (README "Security"): the acceptor enforces the connection limits for the
+ * whole node; each serving process builds its own access control and TLS from the config
+ * (serving/serving-security.ts) and sniffs, handshakes and checks its own connections. The
+ * self-signed certificate (TLS on, none configured) is made once here, in the background, and
+ * given to every serving process.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { ORDER_TOPIC_CONFIG_NAMESPACE } from '@ns/protocol';
 import type { ConfigKey, ConfigSource, DefaultsContext, NamesrvConfig } from './config/index.js';
 import { RouteDigestTracker } from './digest/index.js';
@@ -42,7 +48,16 @@ import type { MetricsExport, NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
 import { RegistryOwner } from './registry/registry-owner.js';
 import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
+import { AUDIT_LOGGER_NAME } from './security/audit-record.js';
+import { selfSignedServerCertificateOnce } from './security/tls/certificate-factory.js';
+import type { IssuedCertificate } from './security/tls/certificate-factory.js';
 import { ServingNode } from './serving/serving-node.js';
+import {
+  describeSecurityError,
+  needsSelfSignedCertificate,
+  serverTlsSettingsOf,
+  ServingSecurity,
+} from './serving/serving-security.js';
 import { Acceptor } from './transport/acceptor.js';
 import type { ConnectionSink } from './transport/acceptor.js';
 import { OnewaySender } from './transport/oneway-sender.js';
@@ -80,6 +95,8 @@ export interface NameServerAddress {
 /** Where connections are served: this process, or serving worker processes. */
 interface ServingSide {
   pick(): ConnectionSink | null;
+  /** This process's serving node (servingWorkers = 1), else null. */
+  readonly node: ServingNode | null;
   readonly connectionCount: number;
   closeConnection(id: number): void;
   close(graceMillis: number): Promise<void>;
@@ -197,6 +214,16 @@ export class NameServer {
     return this.require().serving.routeWatchStats();
   }
 
+  /** The serving node of this process (null with servingWorkers > 1); for tests and tools. */
+  get servingNode(): ServingNode | null {
+    return this.require().serving.node;
+  }
+
+  /** The acceptor (connection limits); for tests and tools. */
+  get acceptor(): Acceptor {
+    return this.require().acceptor;
+  }
+
   async start(): Promise<NameServerAddress> {
     if (this.state !== 'new') {
       throw new NameServerError('NS_STATE', `start() called on a ${this.state} name server`);
@@ -205,7 +232,8 @@ export class NameServer {
     const config = this.initialConfig;
     this.logger.info({ config }, 'starting name server');
     try {
-      const transportOptions = transportOptionsOf(config);
+      const workerCount = resolveServingWorkers(config.servingWorkers);
+      const transportOptions = transportOptionsOf(config, workerCount);
       const owner = this.createOwner(config);
       const brokerNotifier = new OnewaySender({ logger: this.component('notify') });
       notifyMinBrokerIdChanges({
@@ -222,23 +250,32 @@ export class NameServer {
         }
         this.onConfigChanged(next, changed);
       });
-      const workerCount = resolveServingWorkers(config.servingWorkers);
+      const selfSigned = this.selfSignedCertificate(config);
+      // Bad acl*/tls* values or files stop startup here, naming the key, whatever the shape.
+      const security = this.createSecurity(config, selfSigned, workerCount > 1);
+      if (workerCount > 1) security.close(); // checked only: each worker builds its own
       const workers =
         workerCount > 1
           ? new ServingWorkers({
               count: workerCount,
               owner,
               config,
+              selfSigned,
               logger: this.component('cluster'),
               onWorkerReady: () => {
                 this.running?.acceptor.retryWaiting();
               },
+              onConnectionClosed: (id) => {
+                this.running?.acceptor.release(id);
+              },
             })
           : null;
-      const serving = workers === null ? this.servingHere(owner) : servingElsewhere(workers);
+      const serving =
+        workers === null ? this.servingHere(owner, security) : servingElsewhere(workers);
       const acceptor = new Acceptor({
         options: transportOptions,
         logger: this.component('transport'),
+        metrics: this.metrics,
         pick: () => serving.pick(),
       });
       // Visible to close() from here on, so a failure below still releases the port.
@@ -333,8 +370,59 @@ export class NameServer {
     return this.running;
   }
 
+  /**
+   * The node's self-signed certificate when TLS is on and none is configured: made once per
+   * process in the background (an RSA key takes about a second), so plain clients are served at
+   * once and the first TLS handshakes wait for it. Null when none is needed, or when the TLS
+   * settings are bad (createSecurity reports those).
+   */
+  private selfSignedCertificate(config: NamesrvConfig): Promise<IssuedCertificate> | null {
+    let needed: boolean;
+    try {
+      needed = needsSelfSignedCertificate(serverTlsSettingsOf(config));
+    } catch {
+      return null;
+    }
+    if (!needed) return null;
+    const made = selfSignedServerCertificateOnce(hostname());
+    made.catch(() => undefined); // reported by the serving side that waits for it
+    return made;
+  }
+
+  /** This process's access control and TLS; a bad setting is a NameServerError naming it. */
+  private createSecurity(
+    config: NamesrvConfig,
+    selfSigned: Promise<IssuedCertificate> | null,
+    checkOnly: boolean,
+  ): ServingSecurity {
+    try {
+      return new ServingSecurity({
+        config,
+        // A check-only instance stays quiet: each serving worker logs what it uses.
+        logger: checkOnly ? createSilentLogger() : this.component('security'),
+        auditLogger: this.auditLogger(),
+        metrics: this.metrics.security,
+        selfSigned,
+      });
+    } catch (err) {
+      const message = describeSecurityError(err);
+      if (message === null) throw err;
+      throw new NameServerError('NS_STARTUP_SECURITY', message, { cause: err });
+    }
+  }
+
+  /**
+   * The dedicated audit logger (`component: namesrv.audit`): at info whatever logLevel says,
+   * unless logging is off altogether.
+   */
+  private auditLogger(): Logger {
+    const audit = this.logger.child({ component: AUDIT_LOGGER_NAME });
+    audit.level = this.logger.level === 'silent' ? 'silent' : 'info';
+    return audit;
+  }
+
   /** servingWorkers = 1: one ServingNode in this process, reading the owner's own tables. */
-  private servingHere(owner: RegistryOwner): ServingSide {
+  private servingHere(owner: RegistryOwner, security: ServingSecurity): ServingSide {
     const node = new ServingNode({
       state: {
         routes: owner.routes,
@@ -348,19 +436,22 @@ export class NameServer {
         execute: (request, ctx) => owner.execute(request, ctx),
         register: (request, ctx, decoded) => owner.register(request, ctx, decoded),
         connectionClosed: (id) => {
+          this.running?.acceptor.release(id);
           void owner.connectionClosed(id);
         },
       },
       loggerFor: (name) => this.component(name),
       metrics: this.metrics,
       clock: this.clock,
-      transport: transportOptionsOf(owner.config.get()),
+      transport: transportOptionsOf(owner.config.get(), 1),
       name: 'main',
+      security,
     });
     return {
       pick: () => node,
+      node,
       get connectionCount() {
-        return node.pool.connectionCount;
+        return node.connectionCount;
       },
       closeConnection: (id) => {
         node.pool.closeConnection(id);
@@ -533,6 +624,7 @@ export class NameServer {
 function servingElsewhere(workers: ServingWorkers): ServingSide {
   return {
     pick: () => workers.pick(),
+    node: null,
     get connectionCount() {
       return workers.connectionCount;
     },

@@ -404,8 +404,12 @@ describe('attack 6 over TCP: a flood of undecodable bodies and bad headers', () 
     // Nothing the flood changed: no broker, no topic.
     expect(server!.routeInfoManager.getCounts()).toMatchObject({ brokers: 0, topics: 0 });
 
-    const flood = lines.slice(before);
-    const loud = flood.filter((l) => l.level > 20);
+    // The audit trail (one line per admin write, by design: README "Security") is not noise; the
+    // transport says once per connection that it stopped reading a pipeline this deep.
+    const flood = lines.slice(before).filter((l) => l['component'] !== 'namesrv.audit');
+    const inFlightNotices = flood.filter((l) => /maxInFlightPerConnection/.test(l.msg ?? ''));
+    expect(inFlightNotices.length).toBeLessThanOrEqual(1);
+    const loud = flood.filter((l) => l.level > 20 && !inFlightNotices.includes(l));
     expect(loud, JSON.stringify(loud.slice(0, 3))).toEqual([]);
     const withStack = flood.filter((l) => JSON.stringify(l).includes('"stack"'));
     expect(withStack, JSON.stringify(withStack.slice(0, 1))).toEqual([]);

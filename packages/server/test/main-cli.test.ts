@@ -111,8 +111,15 @@ describe('ns-server', () => {
   it('a second signal forces exit while shutdown waits for a peer that never closes', async () => {
     const child = run([...LOCAL, '--shutdownTimeoutMillis=60000']);
     const line = await listening(child);
-    // Half-open: it never answers our FIN, so graceful close would wait the full minute.
+    // Half-open: it never answers our FIN, so graceful close would wait the full minute. It
+    // asks something first: a connection is served once its first byte said plain or TLS (one
+    // that never sent anything is simply dropped at shutdown).
     const stubborn = await RawClient.connect(line.port as number, { allowHalfOpen: true });
+    const ext = newExtFields();
+    ext['topic'] = 'Any';
+    await stubborn.request(
+      createRequest({ code: RequestCode.GET_ROUTEINFO_BY_TOPIC, opaque: 1, extFields: ext }),
+    );
     try {
       child.proc.kill('SIGTERM');
       const deadline = Date.now() + 10_000;

@@ -324,7 +324,8 @@ describe('NameServer lifecycle', () => {
       }),
     );
     expect(res.code).toBe(ResponseCode.SUCCESS);
-    await client(port);
+    // A connection is served (and logged) once its first byte said plain or TLS.
+    await (await client(port)).request(routeQuery(2, 'x'));
     await waitFor('transport debug line', () =>
       lines.some((l) => l.msg === 'connection accepted' && l.component === 'transport'),
     );

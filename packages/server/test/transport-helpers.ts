@@ -163,12 +163,16 @@ export class RawClient {
     });
   }
 
-  static connect(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawClient> {
+  static connect(
+    port: number,
+    options: { allowHalfOpen?: boolean; localAddress?: string } = {},
+  ): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({
         host: '127.0.0.1',
         port,
         allowHalfOpen: options.allowHalfOpen ?? false,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       });
       socket.once('error', reject);
       socket.once('connect', () => {

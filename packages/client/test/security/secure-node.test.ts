@@ -1,8 +1,9 @@
 /**
- * Over TCP: the security building blocks composed as the transport will compose them
- * (server/test/security/secure-test-node.ts) against our RemotingClient, NameServerAdmin and
- * nsadmin — each request class under each kind of policy, signed and unsigned callers,
- * addresses, TLS client certificates, credentials reload, and TLS itself.
+ * Over TCP, against real NameServer instances (server/test/security/secure-node.ts): our
+ * RemotingClient, NameServerAdmin and nsadmin — each request class under each kind of policy,
+ * signed and unsigned callers, addresses, TLS client certificates, credentials reload, and TLS
+ * itself; with one serving process and with two serving worker processes (compiled code: run
+ * `tsc -b` first).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,11 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
-import { resolveServerTlsSettings, ServerTlsContext } from '../../../server/src/security/index.js';
-import type { TlsConfigKeys } from '../../../server/src/security/index.js';
-import { recordingLogger, waitUntil } from '../../../server/test/security/security-helpers.js';
-import { startSecureTestNode } from '../../../server/test/security/secure-test-node.js';
-import type { SecureTestNode } from '../../../server/test/security/secure-test-node.js';
+import { waitUntil } from '../../../server/test/security/security-helpers.js';
+import { startSecureNode } from '../../../server/test/security/secure-node.js';
+import type { SecureNode, Settings } from '../../../server/test/security/secure-node.js';
 import { makeTestPki } from '../../../server/test/security/test-pki.js';
 import type { TestPki } from '../../../server/test/security/test-pki.js';
 import { HttpAddressProvider } from '../../src/address/http-address-provider.js';
@@ -39,19 +38,6 @@ accounts:
   - accessKey: ${BROKER.accessKey}
     secretKey: ${BROKER.secretKey}
 `;
-
-const TLS_KEYS: TlsConfigKeys = {
-  tlsServerMode: 'permissive',
-  tlsConfigFile: '',
-  tlsTestModeEnable: true,
-  tlsServerCertPath: '',
-  tlsServerKeyPath: '',
-  tlsServerKeyPassword: '',
-  tlsServerTrustCertPath: '',
-  tlsServerNeedClientAuth: 'none',
-  tlsServerAuthClient: false,
-  tlsHandshakeTimeoutMillis: 5000,
-};
 
 let pki: TestPki;
 let dir: string;
@@ -80,19 +66,20 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function tlsContext(keys: Partial<TlsConfigKeys> = {}): Promise<ServerTlsContext> {
-  const ctx = await ServerTlsContext.create({
-    resolveSettings: () => resolveServerTlsSettings({ ...TLS_KEYS, ...keys }, () => null),
-    logger: recordingLogger().logger,
-  });
-  cleanups.push(() => ctx.close());
-  return ctx;
-}
-
-async function node(options: Parameters<typeof startSecureTestNode>[0]): Promise<SecureTestNode> {
-  const n = await startSecureTestNode(options);
+async function node(settings: Settings = {}): Promise<SecureNode> {
+  const n = await startSecureNode(settings);
   cleanups.push(() => n.close());
   return n;
+}
+
+/** The node's own CA-signed certificate (instead of the self-signed one). */
+function serverCert(): Settings {
+  return { tlsServerCertPath: join(dir, 'server.pem'), tlsServerKeyPath: join(dir, 'server.key') };
+}
+
+/** Connections the node classified so (plain, tls, plain-refused, client-cert-missing, …). */
+function sniffed(n: SecureNode, outcome: string): Promise<number> {
+  return n.metric('namesrv_connections_sniffed_total', { outcome });
 }
 
 function client(options: RemotingClientOptions = {}): RemotingClient {
@@ -137,7 +124,7 @@ const NO = ResponseCode.NO_PERMISSION;
 
 describe('request classes × policies over TCP', () => {
   it('default (aclEnable=false): every class open to everyone, admin writes audited', async () => {
-    const n = await node({});
+    const n = await node();
     expect(await codesFor(client(), n.addr)).toEqual({
       'route-read': OK,
       'broker-control': OK,
@@ -145,51 +132,69 @@ describe('request classes × policies over TCP', () => {
       'admin-write': OK,
     });
     await waitUntil(() => n.audit.length === 1, 'one audit line');
-    expect(n.audit[0]!.obj).toMatchObject({
+    expect(n.audit[0]).toMatchObject({
+      level: 30,
       audit: { request: 'PUT_KV_CONFIG', who: '127.0.0.1', outcome: 'SUCCESS' },
     });
   });
 
-  it('secure profile: anonymous, reader, admin, broker key', async () => {
-    const n = await node({ acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') } });
-    expect(await codesFor(client(), n.addr)).toEqual({
-      'route-read': OK,
-      'broker-control': NO,
-      'admin-read': NO,
-      'admin-write': NO,
-    });
-    expect(await codesFor(client({ credentials: READER }), n.addr)).toEqual({
-      'route-read': OK,
-      'broker-control': OK,
-      'admin-read': OK,
-      'admin-write': NO,
-    });
-    expect(await codesFor(client({ credentials: ADMIN }), n.addr)).toEqual({
-      'route-read': OK,
-      'broker-control': OK,
-      'admin-read': OK,
-      'admin-write': OK,
-    });
-    expect(await codesFor(client({ credentials: BROKER }), n.addr)).toEqual({
-      'route-read': OK,
-      'broker-control': OK,
-      'admin-read': OK,
-      'admin-write': NO,
-    });
-    // A wrong secret is refused with a remark saying so.
-    const res = await client({ credentials: { ...ADMIN, secretKey: 'not-the-secret' } }).invoke(
-      n.addr,
-      REQUEST_OF['admin-write'],
-    );
-    expect(res.code).toBe(NO);
-    expect(res.remark).toBe(
-      'admin-write requires a signed request (AccessKey/Signature) from an admin account; the Signature does not match AccessKey "ops-admin"',
-    );
-    // Every refusal and every admin write is audited, never with a secret.
-    const audited = JSON.stringify(n.audit);
-    expect(audited).toContain('"outcome":"refused"');
-    expect(audited).not.toContain('admin-secret-1');
-  });
+  it.each([1, 2])(
+    'secure profile (servingWorkers=%i): anonymous, reader, admin, broker key',
+    async (workers) => {
+      const n = await node({
+        aclEnable: true,
+        aclFile: join(dir, 'plain_acl.yml'),
+        servingWorkers: workers,
+      });
+      expect(await codesFor(client(), n.addr)).toEqual({
+        'route-read': OK,
+        'broker-control': NO,
+        'admin-read': NO,
+        'admin-write': NO,
+      });
+      expect(await codesFor(client({ credentials: READER }), n.addr)).toEqual({
+        'route-read': OK,
+        'broker-control': OK,
+        'admin-read': OK,
+        'admin-write': NO,
+      });
+      expect(await codesFor(client({ credentials: ADMIN }), n.addr)).toEqual({
+        'route-read': OK,
+        'broker-control': OK,
+        'admin-read': OK,
+        'admin-write': OK,
+      });
+      expect(await codesFor(client({ credentials: BROKER }), n.addr)).toEqual({
+        'route-read': OK,
+        'broker-control': OK,
+        'admin-read': OK,
+        'admin-write': NO,
+      });
+      // A wrong secret is refused with a remark saying so.
+      const res = await client({ credentials: { ...ADMIN, secretKey: 'not-the-secret' } }).invoke(
+        n.addr,
+        REQUEST_OF['admin-write'],
+      );
+      expect(res.code).toBe(NO);
+      expect(res.remark).toBe(
+        'admin-write requires a signed request (AccessKey/Signature) from an admin account; the Signature does not match AccessKey "ops-admin"',
+      );
+      // 3 anonymous + 1 reader + 1 broker key + 1 wrong secret, counted over every process.
+      expect(await n.metric('namesrv_access_denied_total')).toBe(6);
+      expect(await n.metric('namesrv_access_denied_total', { class: 'admin-write' })).toBe(4);
+      // The refused admin writes never reached the registry: only the admin's put is there.
+      expect(n.server.kvConfigManager.getKVConfig('NS', 'k')).toBe('v');
+      if (workers === 1) {
+        // Every refusal and every admin write is audited (in this process), never with a secret.
+        const audited = JSON.stringify(n.audit);
+        expect(audited).toContain('"outcome":"refused"');
+        expect(audited).not.toContain('admin-secret-1');
+        expect(
+          n.audit.filter((l) => JSON.stringify(l).includes('"outcome":"SUCCESS"')),
+        ).toHaveLength(1);
+      }
+    },
+  );
 
   it.each([
     ['open', { 'route-read': OK, 'broker-control': OK, 'admin-read': OK, 'admin-write': OK }],
@@ -200,48 +205,47 @@ describe('request classes × policies over TCP', () => {
     'every class set to %s, anonymous caller from 127.0.0.1 (an allowed address)',
     async (policy, expected) => {
       const n = await node({
-        acl: {
-          aclEnable: true,
-          aclFile: join(dir, 'plain_acl.yml'),
-          aclRouteRead: policy,
-          aclBrokerControl: policy,
-          aclAdminRead: policy,
-          aclAdminWrite: policy,
-          aclAllowedAddresses: '127.0.0.0/8',
-        },
+        aclEnable: true,
+        aclFile: join(dir, 'plain_acl.yml'),
+        aclRouteRead: policy,
+        aclBrokerControl: policy,
+        aclAdminRead: policy,
+        aclAdminWrite: policy,
+        aclAllowedAddresses: '127.0.0.0/8',
       });
       expect(await codesFor(client(), n.addr)).toEqual(expected);
     },
   );
 
-  it('broker-control by a verified TLS client certificate (unsigned, as a Java 4.9 broker with TLS)', async () => {
-    const ctx = await tlsContext({
-      tlsServerCertPath: join(dir, 'server.pem'),
-      tlsServerKeyPath: join(dir, 'server.key'),
-      tlsServerTrustCertPath: join(dir, 'ca.pem'),
-      tlsServerNeedClientAuth: 'optional',
-    });
-    const n = await node({
-      acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') },
-      tls: ctx,
-    });
-    const withCert = client({
-      tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem },
-    });
-    expect(await codesFor(withCert, n.addr)).toEqual({
-      'route-read': OK,
-      'broker-control': OK,
-      'admin-read': NO,
-      'admin-write': NO,
-    });
-    const withoutCert = client({ tls: { ca: pki.ca.certPem } });
-    expect((await withoutCert.invoke(n.addr, REQUEST_OF['broker-control'])).code).toBe(NO);
-  });
+  it.each([1, 2])(
+    'broker-control by a verified TLS client certificate (unsigned, as a Java 4.9 broker with TLS; servingWorkers=%i)',
+    async (workers) => {
+      const n = await node({
+        ...serverCert(),
+        tlsServerTrustCertPath: join(dir, 'ca.pem'),
+        tlsServerNeedClientAuth: 'optional',
+        aclEnable: true,
+        aclFile: join(dir, 'plain_acl.yml'),
+        servingWorkers: workers,
+      });
+      const withCert = client({
+        tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem },
+      });
+      expect(await codesFor(withCert, n.addr)).toEqual({
+        'route-read': OK,
+        'broker-control': OK,
+        'admin-read': NO,
+        'admin-write': NO,
+      });
+      const withoutCert = client({ tls: { ca: pki.ca.certPem } });
+      expect((await withoutCert.invoke(n.addr, REQUEST_OF['broker-control'])).code).toBe(NO);
+    },
+  );
 
   it('picks up a changed credentials file without a restart', async () => {
     const file = join(dir, 'reloading_acl.yml');
     writeFileSync(file, ACL_YML);
-    const n = await node({ acl: { aclEnable: true, aclFile: file } });
+    const n = await node({ aclEnable: true, aclFile: file });
     const newcomer = client({ credentials: { accessKey: 'new-admin', secretKey: 'new-secret-1' } });
     expect((await newcomer.invoke(n.addr, REQUEST_OF['admin-write'])).code).toBe(NO);
     writeFileSync(
@@ -259,15 +263,20 @@ describe('request classes × policies over TCP', () => {
 });
 
 describe('our client over TLS', () => {
-  it('tls: true (Java test mode) works against the self-signed certificate of a permissive node; plain does too', async () => {
-    const n = await node({ tls: await tlsContext() });
-    expect((await client({ tls: true }).invoke(n.addr, REQUEST_OF['route-read'])).code).toBe(OK);
-    expect((await client().invoke(n.addr, REQUEST_OF['route-read'])).code).toBe(OK);
-    expect([...n.outcomes].sort()).toEqual(['plain', 'tls']);
-  });
+  it.each([1, 2])(
+    'tls: true (Java test mode) works against the self-signed certificate of a default node; plain does too (servingWorkers=%i)',
+    async (workers) => {
+      // No TLS setting at all: permissive with a self-signed certificate is the default.
+      const n = await node({ servingWorkers: workers });
+      expect((await client({ tls: true }).invoke(n.addr, REQUEST_OF['route-read'])).code).toBe(OK);
+      expect((await client().invoke(n.addr, REQUEST_OF['route-read'])).code).toBe(OK);
+      expect(await sniffed(n, 'tls')).toBe(1);
+      expect(await sniffed(n, 'plain')).toBe(1);
+    },
+  );
 
   it('a verifying client refuses a certificate its CA did not sign (connect error, not a late failure)', async () => {
-    const n = await node({ tls: await tlsContext() });
+    const n = await node();
     const err = await client({ tls: { ca: pki.ca.certPem } })
       .invoke(n.addr, REQUEST_OF['route-read'])
       .catch((e: unknown) => e);
@@ -275,11 +284,7 @@ describe('our client over TLS', () => {
   });
 
   it('verifies a CA-signed node certificate including its IP, and gets refused by enforcing in plain', async () => {
-    const ctx = await tlsContext({
-      tlsServerCertPath: join(dir, 'server.pem'),
-      tlsServerKeyPath: join(dir, 'server.key'),
-    });
-    const n = await node({ tls: ctx, mode: 'enforcing' });
+    const n = await node({ ...serverCert(), tlsServerMode: 'enforcing' });
     expect(
       (await client({ tls: { ca: pki.ca.certPem } }).invoke(n.addr, REQUEST_OF['route-read'])).code,
     ).toBe(OK);
@@ -287,20 +292,16 @@ describe('our client over TLS', () => {
       .invoke(n.addr, REQUEST_OF['route-read'])
       .catch((e: unknown) => e);
     expect(plain).toBeInstanceOf(Error);
-    await waitUntil(
-      () => n.outcomes.includes('plain-refused'),
-      'the plain connection to be refused',
-    );
+    expect(await sniffed(n, 'plain-refused')).toBe(1);
   });
 
   it('mutual TLS with need.client.auth=require: with the client certificate only', async () => {
-    const ctx = await tlsContext({
-      tlsServerCertPath: join(dir, 'server.pem'),
-      tlsServerKeyPath: join(dir, 'server.key'),
+    const n = await node({
+      ...serverCert(),
       tlsServerTrustCertPath: join(dir, 'ca.pem'),
       tlsServerNeedClientAuth: 'require',
+      tlsServerMode: 'enforcing',
     });
-    const n = await node({ tls: ctx, mode: 'enforcing' });
     const ok = client({
       tls: { ca: pki.ca.certPem, cert: pki.client.certPem, key: pki.client.keyPem },
     });
@@ -313,17 +314,11 @@ describe('our client over TLS', () => {
       .invoke(n.addr, REQUEST_OF['route-read'])
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(Error);
-    await waitUntil(
-      () => n.outcomes.includes('client-cert-missing'),
-      'the refusal of the certificate-less client',
-    );
+    expect(await sniffed(n, 'client-cert-missing')).toBe(1);
   });
 
   it('NameServerAdmin with tls and credentials', async () => {
-    const n = await node({
-      tls: await tlsContext(),
-      acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') },
-    });
+    const n = await node({ aclEnable: true, aclFile: join(dir, 'plain_acl.yml') });
     const admin = new NameServerAdmin({
       namesrvAddr: n.addr,
       env: {},
@@ -333,7 +328,8 @@ describe('our client over TLS', () => {
     cleanups.push(() => admin.close());
     const results = await admin.putKVConfig('NS', 'k', 'v');
     expect(results).toEqual([{ addr: n.addr, ok: true, value: undefined }]);
-    expect(n.harness.kv.getKVConfig('NS', 'k')).toBe('v');
+    expect(n.server.kvConfigManager.getKVConfig('NS', 'k')).toBe('v');
+    expect(await sniffed(n, 'tls')).toBe(1);
   });
 });
 
@@ -352,14 +348,11 @@ describe('nsadmin with credentials and TLS', () => {
   }
 
   it('signs with --toolsYml over --tls --tlsCa, and fails clearly without credentials', async () => {
-    const ctx = await tlsContext({
-      tlsServerCertPath: join(dir, 'server.pem'),
-      tlsServerKeyPath: join(dir, 'server.key'),
-    });
     const n = await node({
-      tls: ctx,
-      mode: 'enforcing',
-      acl: { aclEnable: true, aclFile: join(dir, 'plain_acl.yml') },
+      ...serverCert(),
+      tlsServerMode: 'enforcing',
+      aclEnable: true,
+      aclFile: join(dir, 'plain_acl.yml'),
     });
     const base = [
       'updateKvConfig',
@@ -377,7 +370,7 @@ describe('nsadmin with credentials and TLS', () => {
     const ok = await run([...base, '--toolsYml', join(dir, 'tools.yml')]);
     expect(ok.err).toBe('');
     expect(ok.code).toBe(0);
-    expect(n.harness.kv.getKVConfig('ORDER_TOPIC_CONFIG', 'T')).toBe('broker-a:4');
+    expect(n.server.kvConfigManager.getKVConfig('ORDER_TOPIC_CONFIG', 'T')).toBe('broker-a:4');
 
     const refused = await run(base);
     expect(refused.code).toBe(1);
@@ -391,7 +384,7 @@ describe('nsadmin with credentials and TLS', () => {
       NS_SECRET_KEY: ADMIN.secretKey,
     });
     expect(viaEnv.code).toBe(0);
-    expect(n.harness.kv.getKVConfig('ORDER_TOPIC_CONFIG', 'T')).toBe('broker-a:8');
+    expect(n.server.kvConfigManager.getKVConfig('ORDER_TOPIC_CONFIG', 'T')).toBe('broker-a:8');
   });
 
   it('rejects half-given credentials and TLS options without printing the secret', async () => {

@@ -8,7 +8,7 @@
 import * as zlib from 'node:zlib';
 import pako from 'pako';
 import type { RegisterBrokerBody, TopicConfig, TopicQueueMappingInfo } from './types.js';
-import { BodyDecodeError } from '../errors.js';
+import { BodyDecodeError, InflatedBodyTooLargeError } from '../errors.js';
 import { Version } from '../version.js';
 import {
   type JsonFlavour,
@@ -38,14 +38,19 @@ import {
 /** Below this request version the body is a bare TopicConfigSerializeWrapper (Java: V3_0_11). */
 export const REGISTER_BODY_MIN_VERSION = Version.V3_0_11;
 
-/** Inflated compressed bodies larger than this are refused (zip-bomb guard; frames are ≤ 16 MiB). */
-export const MAX_INFLATED_REGISTER_BODY = 256 * 1024 * 1024;
+/**
+ * Default size compressed bodies may inflate to; larger ones are refused (zip-bomb guard; frames
+ * are ≤ 16 MiB). The server passes its `maxInflatedRegisterBodyBytes`.
+ */
+export const MAX_INFLATED_REGISTER_BODY = 64 * 1024 * 1024;
 
 export interface RegisterBrokerBodyDecodeOptions {
   /** The `compressed` request header. */
   compressed: boolean;
   /** The request's version ordinal. */
   version: number;
+  /** Largest inflated size of a compressed body; default MAX_INFLATED_REGISTER_BODY. */
+  maxInflatedBytes?: number;
 }
 
 export interface RegisterBrokerBodyEncodeOptions {
@@ -77,7 +82,9 @@ export function decodeRegisterBrokerBody(
       filterServerList: [],
     };
   }
-  if (options.compressed) return decodeCompressedRegisterBrokerBody(body, options.version);
+  if (options.compressed) {
+    return decodeCompressedRegisterBrokerBody(body, options.version, options.maxInflatedBytes);
+  }
   return readRegisterBrokerBody(parseJsonBody(body, 'RegisterBrokerBody'));
 }
 
@@ -218,14 +225,24 @@ class ByteReader {
   }
 }
 
-/** Inflates a compressed register body; more than `maxOutputLength` bytes is a BodyDecodeError. */
+/**
+ * Inflates a compressed register body. More than `maxInflatedBytes` bytes is an
+ * InflatedBodyTooLargeError; a stream that does not inflate, a BodyDecodeError.
+ */
 export function inflateRegisterBody(
   body: Buffer,
-  maxOutputLength: number = MAX_INFLATED_REGISTER_BODY,
+  maxInflatedBytes: number = MAX_INFLATED_REGISTER_BODY,
 ): Buffer {
   try {
-    return zlib.inflateSync(body, { maxOutputLength });
+    return zlib.inflateSync(body, { maxOutputLength: maxInflatedBytes });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new InflatedBodyTooLargeError(
+        `compressed register body inflates to more than ${maxInflatedBytes} bytes`,
+        maxInflatedBytes,
+        { cause: err },
+      );
+    }
     throw new BodyDecodeError(
       `compressed register body does not inflate: ${(err as Error).message}`,
       { cause: err },
@@ -246,8 +263,9 @@ function parseSection(text: string, what: string): unknown {
 export function decodeCompressedRegisterBrokerBody(
   body: Buffer,
   version: number,
+  maxInflatedBytes: number = MAX_INFLATED_REGISTER_BODY,
 ): RegisterBrokerBody {
-  return decodeInflatedRegisterBrokerBody(inflateRegisterBody(body), version);
+  return decodeInflatedRegisterBrokerBody(inflateRegisterBody(body, maxInflatedBytes), version);
 }
 
 /** The binary layout of a compressed register body, already inflated. */

@@ -7,6 +7,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { RemotingCommand, SerializeType } from '@ns/protocol';
 import type { LanguageName } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
+import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import { opWidth } from '../registry/ops.js';
 import type { RegistrySnapshot } from '../registry/registry-owner.js';
 import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
@@ -25,7 +26,15 @@ export interface WireCommand {
 }
 
 export type OwnerToWorker =
-  | { t: 'init'; workerId: number; config: NamesrvConfig }
+  | {
+      t: 'init';
+      workerId: number;
+      config: NamesrvConfig;
+      /** The node's self-signed certificate, when TLS is on and none is configured. */
+      selfSigned: IssuedCertificate | null;
+      /** Serving processes of the node (each takes its share of maxPartialFrameBytes). */
+      servingProcesses: number;
+    }
   | { t: 'snapshot'; snapshot: RegistrySnapshot }
   /** One part of op batch `seq`; `final` on the last part. */
   | { t: 'ops'; seq: number; final: boolean; bytes: Uint8Array }

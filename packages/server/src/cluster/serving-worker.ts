@@ -12,6 +12,7 @@ import type { Logger } from '../logging.js';
 import type { MetricsExport } from '../metrics.js';
 import type { RegistryOwner } from '../registry/registry-owner.js';
 import type { ReplicaPeer } from '../registry/replica-set.js';
+import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
 import { fromWire } from './messages.js';
 import type { OwnerToWorker, WorkerToOwner } from './messages.js';
@@ -20,8 +21,12 @@ export interface ServingWorkerInit {
   workerId: number;
   owner: RegistryOwner;
   config: NamesrvConfig;
+  selfSigned: IssuedCertificate | null;
+  servingProcesses: number;
   logger: Logger;
   entry: URL;
+  /** A connection this worker served (or was being handed) ended. */
+  onConnectionClosed(id: number): void;
   /** The process ended (crash, kill or shutdown); `connections` are the ids it was serving. */
   onExit(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void;
 }
@@ -76,7 +81,13 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     this.child.on('error', (err) => {
       init.logger.error({ err, worker: this.workerId }, 'serving worker process error');
     });
-    this.post({ t: 'init', workerId: init.workerId, config: init.config });
+    this.post({
+      t: 'init',
+      workerId: init.workerId,
+      config: init.config,
+      selfSigned: init.selfSigned,
+      servingProcesses: init.servingProcesses,
+    });
   }
 
   get pid(): number | undefined {
@@ -111,6 +122,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
           this.handingOver.delete(id);
           this.init.logger.warn({ err, worker: this.workerId }, 'handing a connection over failed');
           socket.destroy();
+          this.init.onConnectionClosed(id);
         }
       },
     );
@@ -201,6 +213,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         this.connections.delete(msg.id);
         this.handingOver.get(msg.id)?.destroy();
         this.handingOver.delete(msg.id);
+        this.init.onConnectionClosed(msg.id);
         void owner.connectionClosed(msg.id);
         return;
       case 'metrics': {

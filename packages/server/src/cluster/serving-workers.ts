@@ -12,6 +12,7 @@ import type { NamesrvConfig } from '../config/index.js';
 import type { Logger } from '../logging.js';
 import type { MetricsExport } from '../metrics.js';
 import type { RegistryOwner } from '../registry/registry-owner.js';
+import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
 import { builtModuleUrl } from './built-module.js';
 import { ServingWorker } from './serving-worker.js';
@@ -20,9 +21,13 @@ export interface ServingWorkersInit {
   count: number;
   owner: RegistryOwner;
   config: NamesrvConfig;
+  /** The node's self-signed certificate (being made), when TLS needs one; workers get it. */
+  selfSigned: Promise<IssuedCertificate> | null;
   logger: Logger;
   /** A worker (first start or replacement) is ready to take connections. */
   onWorkerReady(): void;
+  /** A connection a worker served (or was being handed) ended, or died with its worker. */
+  onConnectionClosed(id: number): void;
 }
 
 const RESTART_MIN_MILLIS = 100;
@@ -38,6 +43,7 @@ export class ServingWorkers {
   private readonly backoff = new Map<number, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private closing = false;
+  private selfSigned: IssuedCertificate | null = null;
   /** Replacements started, for tests and metrics. */
   restarts = 0;
 
@@ -48,6 +54,8 @@ export class ServingWorkers {
 
   /** Starts every worker; resolves once all serve. */
   async start(): Promise<void> {
+    // Workers serve TLS from their first connection: they start with the certificate.
+    this.selfSigned = this.init.selfSigned === null ? null : await this.init.selfSigned;
     const starting: Promise<void>[] = [];
     for (let id = 1; id <= this.init.count; id++) starting.push(this.spawn(id));
     await Promise.all(starting);
@@ -128,8 +136,13 @@ export class ServingWorkers {
       workerId: id,
       owner: this.init.owner,
       config: this.init.owner.config.get(),
+      selfSigned: this.selfSigned,
+      servingProcesses: this.init.count,
       logger: this.init.logger,
       entry: this.entry,
+      onConnectionClosed: (connectionId) => {
+        this.init.onConnectionClosed(connectionId);
+      },
       onExit: (w, code, signal) => {
         this.exited(w, code, signal);
       },
@@ -145,7 +158,10 @@ export class ServingWorkers {
     const owner = this.init.owner;
     owner.removeReplica(worker);
     // Its sockets died with it: to the registry, each of those clients just went away.
-    for (const id of worker.connections) void owner.connectionClosed(id);
+    for (const id of worker.connections) {
+      this.init.onConnectionClosed(id);
+      void owner.connectionClosed(id);
+    }
     worker.connections.clear();
     if (this.closing || this.workers.get(worker.workerId) !== worker) return;
     const id = worker.workerId;

@@ -19,7 +19,10 @@ import { createMetrics } from '../metrics.js';
 import type { NamesrvMetrics } from '../metrics.js';
 import { Replica } from '../serving/replica.js';
 import { ignoreStdioErrors } from '../stdio-exit.js';
+import { AUDIT_LOGGER_NAME } from '../security/audit-record.js';
+import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import { ServingNode } from '../serving/serving-node.js';
+import { describeSecurityError, ServingSecurity } from '../serving/serving-security.js';
 import type { RegistryPort } from '../serving/serving-node.js';
 import type { RequestContext } from '../handlers/request-context.js';
 import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
@@ -30,6 +33,8 @@ import type { OwnerToWorker, WorkerToOwner } from './messages.js';
 /** Exit codes of a worker (the owner logs them). */
 const EXIT_OWNER_GONE = 10;
 const EXIT_CORRUPT = 11;
+/** The access control or TLS setup failed here (files changed since the owner checked them). */
+const EXIT_SECURITY = 12;
 
 /** Longest op replay stretch on this event loop (the serving-stall budget is 5 ms). */
 const REPLAY_SLICE_MILLIS = 2;
@@ -42,6 +47,8 @@ interface Pending {
 class ServingWorker {
   private workerId = 0;
   private config: NamesrvConfig | null = null;
+  private selfSigned: IssuedCertificate | null = null;
+  private servingProcesses = 1;
   private logger: Logger | null = null;
   private readonly loggers: Logger[] = [];
   private metrics: NamesrvMetrics | null = null;
@@ -85,6 +92,8 @@ class ServingWorker {
   onMessage(msg: OwnerToWorker, handle: unknown): void {
     switch (msg.t) {
       case 'init':
+        this.selfSigned = msg.selfSigned;
+        this.servingProcesses = msg.servingProcesses;
         this.init(msg.workerId, msg.config);
         return;
       case 'snapshot':
@@ -152,18 +161,39 @@ class ServingWorker {
       for (const l of this.loggers) l.level = next.logLevel;
       logger.level = next.logLevel;
     });
+    const loggerFor = (component: string): Logger => {
+      const child = logger.child({ component });
+      this.loggers.push(child);
+      return child;
+    };
+    const audit = logger.child({ component: AUDIT_LOGGER_NAME });
+    audit.level = logger.level === 'silent' ? 'silent' : 'info';
+    let security: ServingSecurity;
+    try {
+      security = new ServingSecurity({
+        config,
+        logger: loggerFor('security'),
+        auditLogger: audit,
+        metrics: this.metrics!.security,
+        selfSigned: this.selfSigned,
+      });
+    } catch (err) {
+      logger.fatal(
+        { err, reason: describeSecurityError(err) },
+        'access control or TLS could not be set up in this serving worker',
+      );
+      logger.flush();
+      process.exit(EXIT_SECURITY);
+    }
     this.serving = new ServingNode({
       state: this.replica,
       registry: this.registry,
-      loggerFor: (component) => {
-        const child = logger.child({ component });
-        this.loggers.push(child);
-        return child;
-      },
+      loggerFor,
       metrics: this.metrics!,
       clock: { now: () => Date.now() },
-      transport: transportOptionsOf(config),
+      transport: transportOptionsOf(config, this.servingProcesses),
       name: `w${this.workerId}`,
+      security,
     });
     for (const [socket, id] of this.early.splice(0)) this.serving.adopt(socket, id);
     send({ t: 'ready' });

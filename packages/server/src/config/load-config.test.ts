@@ -320,6 +320,25 @@ describe('loadConfig errors name the key, the source and what was expected', () 
     ]);
   });
 
+  it('the partial-frame budget must hold one whole frame', () => {
+    expect(
+      issuesOf(() =>
+        loadConfig(
+          input({
+            argv: ['--maxPartialFrameBytes=1048576'],
+            env: { NAMESRV_MAX_FRAME_LENGTH: '2097152' },
+          }),
+        ),
+      ),
+    ).toEqual([
+      'maxPartialFrameBytes: expected at least maxFrameLength (2097152, from env NAMESRV_MAX_FRAME_LENGTH) so that one whole frame fits, got 1048576 (from --maxPartialFrameBytes)',
+    ]);
+    expect(
+      loadConfig(input({ argv: ['--maxPartialFrameBytes=1048576', '--maxFrameLength=1048576'] }))
+        .config.maxPartialFrameBytes,
+    ).toBe(1048576);
+  });
+
   it('an empty string is refused where a value is required, accepted for rocketmqHome', () => {
     expect(issuesOf(() => loadConfig(input({ argv: ['--kvConfigPath='] })))).toEqual([
       "kvConfigPath: expected a non-empty string, got '' (from --kvConfigPath)",

@@ -214,6 +214,16 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     }
   }
 
+  const budget = values.get('maxPartialFrameBytes');
+  const maxFrame = values.get('maxFrameLength');
+  if (typeof budget === 'number' && typeof maxFrame === 'number' && budget < maxFrame) {
+    issues.push({
+      code: 'NS_CONFIG_INVALID_VALUE',
+      key: 'maxPartialFrameBytes',
+      message: `maxPartialFrameBytes: expected at least maxFrameLength (${maxFrame}, from ${sources.get('maxFrameLength')?.detail ?? 'default'}) so that one whole frame fits, got ${budget} (from ${sources.get('maxPartialFrameBytes')?.detail ?? 'default'})`,
+    });
+  }
+
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     config: Object.freeze(Object.fromEntries(values)) as unknown as NamesrvConfig,

@@ -707,6 +707,56 @@ export const CONFIG_SCHEMA = {
     description:
       'Longest a route watch is held without a change; never more than half of serverChannelMaxIdleTimeSeconds.',
   }),
+
+  // ---- resource limits (README "Security", "Limits") ----
+  maxConnections: int({
+    origin: OURS,
+    default: 20_000,
+    min: 1,
+    description:
+      'Connections the node accepts at once, over all serving processes; further connections are closed at accept.',
+  }),
+  maxConnectionsPerAddress: int({
+    origin: OURS,
+    default: 2000,
+    min: 1,
+    description:
+      'Connections one remote IP address may hold at once; further connections from it are closed at accept.',
+  }),
+  maxPartialFrameBytes: int({
+    origin: OURS,
+    default: 256 * 1024 * 1024,
+    min: 1024,
+    description:
+      'Bytes the node holds in frames not yet complete, over all connections (each of P serving processes gets max(this / P, maxFrameLength)); when it would be exceeded the connection holding the most is closed.',
+  }),
+  partialFrameTimeoutMillis: int({
+    origin: OURS,
+    default: 30_000,
+    description:
+      'Close a connection whose frame is not complete this many milliseconds after its first bytes arrived (slow senders); 0 disables.',
+  }),
+  maxInFlightPerConnection: int({
+    origin: OURS,
+    default: 64,
+    min: 1,
+    description:
+      'Requests of one connection waiting for the registry owner (writes) at a time; past it the connection is not read until one is answered.',
+  }),
+  maxRegisterBodyBytes: int({
+    origin: OURS,
+    default: 16 * 1024 * 1024,
+    min: 1024,
+    description:
+      'Largest REGISTER_BROKER body (as sent, before any decompression); a larger one is refused with SYSTEM_ERROR before it is looked at.',
+  }),
+  maxInflatedRegisterBodyBytes: int({
+    origin: OURS,
+    default: 64 * 1024 * 1024,
+    min: 1024,
+    description:
+      'Largest size a compressed REGISTER_BROKER body may inflate to; a larger one is refused with SYSTEM_ERROR (zip bombs).',
+  }),
 };
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

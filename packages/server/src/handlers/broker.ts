@@ -23,6 +23,7 @@ import {
   encodeQueryDataVersionResponseHeader,
   encodeRegisterBrokerResponseHeader,
   encodeWipeWritePermOfBrokerResponseHeader,
+  InflatedBodyTooLargeError,
   ORDER_TOPIC_CONFIG_NAMESPACE,
   REGISTER_BODY_MIN_VERSION,
   RequestCode,
@@ -34,13 +35,17 @@ import type { HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
 import type { LazyRegisterBody } from '../route/index.js';
 import type { JavaLineProfile } from './java-line.js';
+import { namedLimit } from './inflate-limit.js';
 
 export interface BrokerHandlerDeps {
   routeInfoManager: RouteWriteStore;
   line: JavaLineProfile;
   kvConfigManager: KVReadStore;
-  /** [5.x] `returnOrderTopicConfigToBroker` (default true; 4.9 always returns it). */
-  config(): { returnOrderTopicConfigToBroker: boolean };
+  /**
+   * [5.x] `returnOrderTopicConfigToBroker` (default true; 4.9 always returns it), and
+   * `maxInflatedRegisterBodyBytes` (default: the codec's MAX_INFLATED_REGISTER_BODY).
+   */
+  config(): { returnOrderTopicConfigToBroker: boolean; maxInflatedRegisterBodyBytes?: number };
 }
 
 export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
@@ -62,7 +67,11 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     if (pre !== undefined) {
       // Checked and decoded by the serving side's decode thread (registry/registration-bases.ts).
       if (pre.kind === 'crc-mismatch') return crcMismatch();
-      if (pre.kind === 'undecodable') throw new BodyDecodeError(pre.message);
+      if (pre.kind === 'undecodable') {
+        throw pre.inflateLimit === undefined
+          ? new BodyDecodeError(pre.message)
+          : new InflatedBodyTooLargeError(pre.message, pre.inflateLimit);
+      }
       lazyBody = {
         tag: pre.tag,
         decode: () => ({ topicConfigWrapper: pre.wrapper, filterServerList: pre.filterServerList }),
@@ -79,7 +88,17 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       lazyBody = {
         tag: registerBodyTag(rawBody, version, compressed, h.bodyCrc32),
         decode() {
-          const body = decodeRegisterBrokerBody(rawBody, { compressed, version });
+          const maxInflatedBytes = deps.config().maxInflatedRegisterBodyBytes;
+          let body;
+          try {
+            body = decodeRegisterBrokerBody(rawBody, {
+              compressed,
+              version,
+              ...(maxInflatedBytes === undefined ? {} : { maxInflatedBytes }),
+            });
+          } catch (err) {
+            throw err instanceof InflatedBodyTooLargeError ? namedLimit(err) : err;
+          }
           return {
             topicConfigWrapper: body.topicConfigSerializeWrapper,
             // Java's pre-3.0.11 path passes no filter-server list at all (null = untouched).

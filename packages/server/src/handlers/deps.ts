@@ -5,6 +5,7 @@
  */
 import type { KVTable } from '@ns/protocol';
 import type { RouteInfoManager, RouteReadModel } from '../route/index.js';
+import type { LimitName } from '../transport/types.js';
 
 /** The KV reads (Java `KVConfigManager` names); a serving worker's replica provides them. */
 export interface KVReadStore {
@@ -49,6 +50,8 @@ export interface RequestMetrics {
     responseCode: number | null | 'deferred',
     seconds: number,
   ): void;
+  /** A resource limit refused a request (e.g. `inflated_register_body`). */
+  limitEnforced?(limit: LimitName): void;
 }
 
 /** A pino-compatible subset: object first, constant message second. */

@@ -22,6 +22,7 @@
  */
 import {
   BodyDecodeError,
+  InflatedBodyTooLargeError,
   createResponse,
   HeaderFieldError,
   isOneway,
@@ -148,6 +149,18 @@ export class Dispatcher {
             connId: ctx.connectionId,
           },
           'bad request header',
+        );
+      } else if (err instanceof InflatedBodyTooLargeError) {
+        this.metrics?.limitEnforced?.('inflated_register_body');
+        this.log.warn(
+          {
+            code: request.code,
+            reason: err.message,
+            limit: err.limit,
+            remote: ctx.remoteAddress,
+            connId: ctx.connectionId,
+          },
+          'request body inflates past its limit, refused',
         );
       } else if (err instanceof BodyDecodeError) {
         this.log.debug(

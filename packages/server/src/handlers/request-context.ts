@@ -6,7 +6,8 @@ import type { TopicConfigSerializeWrapper } from '@ns/protocol';
  */
 export type PreDecodedBody =
   | { readonly kind: 'crc-mismatch' }
-  | { readonly kind: 'undecodable'; readonly message: string }
+  /** `inflateLimit`: the body inflates past maxInflatedRegisterBodyBytes (that many bytes). */
+  | { readonly kind: 'undecodable'; readonly message: string; readonly inflateLimit?: number }
   | {
       readonly kind: 'body';
       /** Equal tags ⇔ byte-identical bodies of this broker (the route manager's fast path). */
@@ -38,4 +39,6 @@ export interface RequestContext {
   receivedAt?: number;
   /** REGISTER_BROKER only: its body, decoded off the event loop (absent: decode it here). */
   preDecoded?: PreDecodedBody;
+  /** The connection's TLS client certificate, when it was verified (access checks only). */
+  clientCert?: { readonly subject: string; readonly fingerprint256: string } | null;
 }

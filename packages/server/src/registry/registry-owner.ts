@@ -149,6 +149,9 @@ export class RegistryOwner {
       metrics: {
         // The serving side counts requests; the owner's part is inside that duration.
         observeRequest: () => undefined,
+        limitEnforced: (limit) => {
+          this.metrics.limitEnforced(limit);
+        },
       },
       logger: init.loggerFor('handlers'),
       clock: this.clock,

@@ -35,6 +35,8 @@ export function createSecurityMetrics(registry: Registry): SecurityMetrics {
     help: 'Reloads of the credentials file (acl) and TLS certificate files (tls)',
     labelNames: ['what', 'result'] as const,
     registers: [registry],
+    // Every serving process reloads the same files: one reload, not one per process.
+    aggregator: 'max',
   });
   return {
     accessDenied: (requestClass, reason) => {

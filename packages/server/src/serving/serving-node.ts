@@ -6,6 +6,14 @@
  * the registry owner's own tables when it lives in this process, a replica otherwise — the same
  * handlers either way. Writes are forwarded to the registry owner (`registry`), which runs them
  * one at a time and answers once every serving side reflects them.
+ *
+ * Every connection is handed over unread (by the acceptor, possibly from another process). Here
+ * its first byte decides what it speaks (security/tls/first-byte-sniffer.ts, per tlsServerMode):
+ * plain remoting, or TLS, whose handshake runs in this process because a TLS session cannot move
+ * between processes. The connection is then served on the plain or TLS socket, its verified
+ * client certificate kept for the access checks. Every request passes the GuardedDispatcher
+ * (access control, REGISTER_BROKER body limit, audit) before its handler; see
+ * guarded-dispatcher.ts. The access control and TLS come from this process's ServingSecurity.
  */
 import type { RemotingCommand } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
@@ -26,6 +34,7 @@ import type { Clock, RouteReadModel } from '../route/index.js';
 import { ConnectionPool } from '../transport/connection-pool.js';
 import type { PoolOptions } from '../transport/connection-pool.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
+import { PLAIN_PEER } from '../transport/types.js';
 import type { ConnectionId, TransportMetrics } from '../transport/types.js';
 import type { Socket } from 'node:net';
 import { RequestCode } from '@ns/protocol';
@@ -34,6 +43,9 @@ import type { RouteWatchBinding } from '../watch/index.js';
 import { RegisterBodyDecoder } from './decode/register-body-decoder.js';
 import { RegisterPath } from './register-path.js';
 import type { RegisterTarget } from './register-path.js';
+import { sniffConnection } from '../security/tls/first-byte-sniffer.js';
+import { GuardedDispatcher } from './guarded-dispatcher.js';
+import type { ServingSecurity } from './serving-security.js';
 
 /** What the read handlers answer from. */
 export interface ServingReadState {
@@ -62,25 +74,31 @@ export interface ServingNodeInit {
   transport: PoolOptions;
   /** Names this serving side's body decoder (logs, base numbers): 'main', 'w3'. */
   name: string;
+  /** This process's access control and TLS (closed with the node). */
+  security: ServingSecurity;
 }
-
-/**
- * The most a REGISTER_BROKER body may inflate to.
- * TODO(i12-wire merge): maxInflatedRegisterBodyBytes from the config.
- */
-const MAX_INFLATED_REGISTER_BODY_BYTES = 64 * 1024 * 1024;
 
 export class ServingNode implements ConnectionSink {
   readonly pool: ConnectionPool;
   readonly dispatcher: Dispatcher;
+  readonly guarded: GuardedDispatcher;
   readonly routeCache: RouteBodyCache;
   /** The route watch (WATCH_TOPIC_ROUTE), null when routeWatchEnable is off. */
   readonly routeWatch: RouteWatchBinding | null;
+  readonly security: ServingSecurity;
+  private readonly registry: RegistryPort;
+  private readonly metrics: NamesrvMetrics;
   private readonly decoder: RegisterBodyDecoder;
   private readonly writes: RegisterPath;
+  /** Sockets whose first byte (or TLS handshake) is still awaited. */
+  private readonly sniffing = new Set<Socket>();
+  private closing = false;
 
   constructor(init: ServingNodeInit) {
     const { state, registry, metrics } = init;
+    this.registry = registry;
+    this.metrics = metrics;
+    this.security = init.security;
     const line = javaLineProfile(state.config().compatibilityLine);
     this.routeCache = createRouteCache(state.routes, state.kv, () => state.config());
     // Every route body embeds orderTopicConf only when this is on: a flip changes every route.
@@ -99,7 +117,7 @@ export class ServingNode implements ConnectionSink {
     const writes = new RegisterPath(
       registry,
       this.decoder,
-      () => MAX_INFLATED_REGISTER_BODY_BYTES,
+      () => state.config().maxInflatedRegisterBodyBytes,
       (kind) => {
         metrics.registerBodyDecoded(kind);
       },
@@ -123,27 +141,76 @@ export class ServingNode implements ConnectionSink {
       logger: init.loggerFor('handlers'),
       responseVersion: line.version,
     });
+    this.guarded = new GuardedDispatcher({
+      inner: this.dispatcher,
+      access: init.security.access,
+      config: () => state.config(),
+      metrics,
+      logger: init.loggerFor('limits'),
+    });
     this.pool = new ConnectionPool({
-      dispatcher: this.dispatcher,
+      dispatcher: this.guarded,
       logger: init.loggerFor('transport'),
       options: init.transport,
-      metrics: transportMetricsOf(metrics),
+      // The open-connections gauge counts from adoption (sniffing included), see adopt().
+      metrics: { ...transportMetricsOf(metrics), connectionOpened: noop, connectionClosed: noop },
       onConnectionClosed: (id) => {
-        watch?.connectionClosed(id);
-        writes.connectionClosed(id, () => {
-          registry.connectionClosed(id);
-        });
+        this.closed(id);
       },
       now: () => init.clock.now(),
     });
+    metrics.trackPartialFrameBytes(() => this.pool.frameBudget.totalBytes);
+  }
+
+  /** Connections of this process: served, and still being sniffed. */
+  get connectionCount(): number {
+    return this.pool.connectionCount + this.sniffing.size;
   }
 
   adopt(socket: Socket, id: ConnectionId): void {
-    this.pool.adopt(socket, id);
+    if (this.closing) {
+      socket.destroy();
+      this.registry.connectionClosed(id);
+      return;
+    }
+    this.metrics.connectionOpened();
+    const sniff = this.security.sniff;
+    if (sniff === null) {
+      this.pool.adopt(socket, id, PLAIN_PEER);
+      return;
+    }
+    this.sniffing.add(socket);
+    const sniffed = sniffConnection(socket, sniff);
+    // The acceptor's sockets arrive paused (pauseOnConnect); the sniffer listens for data now.
+    socket.resume();
+    void sniffed.then(
+      (result) => {
+        this.sniffing.delete(socket);
+        this.security.metrics.connectionSniffed(result.outcome);
+        if (this.closing && (result.outcome === 'plain' || result.outcome === 'tls')) {
+          result.socket.destroy();
+          this.closed(id);
+        } else if (result.outcome === 'plain') {
+          this.pool.adopt(result.socket, id, PLAIN_PEER);
+        } else if (result.outcome === 'tls') {
+          this.pool.adopt(result.socket, id, { tls: true, clientCert: result.clientCert });
+        } else {
+          this.closed(id);
+        }
+      },
+      () => {
+        // sniffConnection does not reject; if it ever did, the connection is not served.
+        this.sniffing.delete(socket);
+        socket.destroy();
+        this.closed(id);
+      },
+    );
   }
 
   /** Answers held watches (nothing changed), then drains and closes every connection. */
   async close(graceMillis: number): Promise<void> {
+    this.closing = true;
+    for (const socket of this.sniffing) socket.destroy();
     if (this.routeWatch !== null) {
       this.routeWatch.close();
       // The answers are written when their promises settle: let that happen before the
@@ -152,8 +219,20 @@ export class ServingNode implements ConnectionSink {
     }
     await this.pool.close(graceMillis);
     await this.decoder.close();
+    this.security.close();
+  }
+
+  /** A connection is gone: its watch, then (after its registrations) the owner hears it. */
+  private closed(id: ConnectionId): void {
+    this.metrics.connectionClosed();
+    this.routeWatch?.connectionClosed(id);
+    this.writes.connectionClosed(id, () => {
+      this.registry.connectionClosed(id);
+    });
   }
 }
+
+const noop = (): void => undefined;
 
 /** Every write code → "run it at the registry owner" (REGISTER_BROKER: its body decoded here). */
 function forwardedWrites(writes: RegisterPath): HandlerTable {
@@ -177,6 +256,9 @@ export function transportMetricsOf(m: NamesrvMetrics): TransportMetrics {
     },
     connectionDropped: () => {
       // Idle and overflow closes are logged by the transport; no separate series (yet).
+    },
+    limitEnforced: (limit) => {
+      m.limitEnforced(limit);
     },
   };
 }

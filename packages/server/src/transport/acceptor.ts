@@ -3,12 +3,18 @@
  * them (ids are unique in the node, whichever process serves them) and hands each, still unread,
  * to a `ConnectionSink`: the connection pool of this process, or one of the serving worker
  * processes. Choosing the sink is the caller's business (`pick`).
+ *
+ * It sees every connection of the node, so it enforces the connection limits before anything is
+ * read or handed over: `maxConnections` in total and `maxConnectionsPerAddress` per remote IP. A
+ * refused connection is closed at once, counted, and logged (at most one line per limit per
+ * second, with the number refused since the previous line). Whoever serves a connection reports
+ * its end through `release(id)`.
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Logger } from '../logging.js';
 import { TransportError } from './transport-error.js';
-import type { ConnectionId, TransportOptions } from './types.js';
+import type { ConnectionId, LimitName, TransportOptions } from './types.js';
 
 /** Where accepted connections go. */
 export interface ConnectionSink {
@@ -22,8 +28,13 @@ export interface BoundAddress {
 }
 
 export interface AcceptorInit {
-  options: Pick<TransportOptions, 'host' | 'port' | 'backlog' | 'writeHighWaterMark'>;
+  options: Pick<
+    TransportOptions,
+    'host' | 'port' | 'backlog' | 'maxConnections' | 'maxConnectionsPerAddress'
+  >;
   logger: Logger;
+  /** Counts refusals by limit. */
+  metrics?: { limitEnforced(limit: LimitName): void } | undefined;
   /** The sink for the next connection, or null when none can take it yet (no worker ready). */
   pick(socket: Socket): ConnectionSink | null;
 }
@@ -34,25 +45,36 @@ export interface AcceptorInit {
  */
 const MAX_WAITING = 4096;
 
+/** At most one refusal line per limit per this many milliseconds. */
+const REFUSAL_LOG_INTERVAL_MILLIS = 1000;
+
 type State = 'new' | 'listening' | 'closed';
+
+/** The remote IP a per-address limit counts (IPv4-mapped IPv6 as plain IPv4). */
+function remoteIp(socket: Socket): string {
+  const ip = socket.remoteAddress ?? 'unknown';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
 
 export class Acceptor {
   private readonly server: Server;
   private readonly init: AcceptorInit;
   private nextId = 1;
   private state: State = 'new';
-  private waiting: Socket[] = [];
+  private waiting: [Socket, ConnectionId][] = [];
+  /** Open connections (accepted, not yet released) and their remote IP. */
+  private readonly open = new Map<ConnectionId, string>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly refusalLog = new Map<LimitName, { at: number; suppressed: number }>();
 
   constructor(init: AcceptorInit) {
     this.init = init;
     // pauseOnConnect: no byte is read here, so the socket can move to another process intact.
-    // highWaterMark makes socket.write() report "full" at our threshold, which is what
-    // connections pause on; noDelay because every frame is a complete request or response.
-    this.server = createServer({
-      noDelay: true,
-      pauseOnConnect: true,
-      highWaterMark: init.options.writeHighWaterMark,
-    });
+    // noDelay because every frame is a complete request or response. The streams keep Node's
+    // default high-water marks: a socket paused for reading then holds at most one more read
+    // (a larger readable mark would let each paused socket buffer that much unaccounted); the
+    // write-side threshold connections pause on is their own (writeHighWaterMark).
+    this.server = createServer({ noDelay: true, pauseOnConnect: true });
     this.server.on('connection', (socket) => {
       this.accept(socket);
     });
@@ -91,12 +113,33 @@ export class Acceptor {
     });
   }
 
+  /** Connections accepted and not released yet. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Open connections from one remote IP. */
+  openFrom(ip: string): number {
+    return this.perAddress.get(ip) ?? 0;
+  }
+
+  /** A connection ended (wherever it was served); frees its place. Idempotent. */
+  release(id: ConnectionId): void {
+    const ip = this.open.get(id);
+    if (ip === undefined) return;
+    this.open.delete(id);
+    const n = (this.perAddress.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(ip);
+    else this.perAddress.set(ip, n);
+  }
+
   /** Hands waiting connections to sinks that can take them now (e.g. a worker became ready). */
   retryWaiting(): void {
     const waiting = this.waiting;
     this.waiting = [];
-    for (const socket of waiting) {
-      if (!socket.destroyed) this.accept(socket);
+    for (const [socket, id] of waiting) {
+      if (socket.destroyed) this.release(id);
+      else this.offer(socket, id);
     }
   }
 
@@ -104,7 +147,10 @@ export class Acceptor {
   close(): Promise<void> {
     const wasListening = this.state === 'listening';
     this.state = 'closed';
-    for (const socket of this.waiting.splice(0)) socket.destroy();
+    for (const [socket, id] of this.waiting.splice(0)) {
+      socket.destroy();
+      this.release(id);
+    }
     if (!wasListening || !this.server.listening) return Promise.resolve();
     return new Promise((resolve) => {
       this.server.close(() => {
@@ -118,6 +164,30 @@ export class Acceptor {
       socket.destroy();
       return;
     }
+    const ip = remoteIp(socket);
+    const { maxConnections, maxConnectionsPerAddress } = this.init.options;
+    if (this.open.size >= maxConnections) {
+      this.refuse(socket, ip, 'max_connections', 'maxConnections', maxConnections);
+      return;
+    }
+    const fromIp = this.perAddress.get(ip) ?? 0;
+    if (fromIp >= maxConnectionsPerAddress) {
+      this.refuse(
+        socket,
+        ip,
+        'max_connections_per_address',
+        'maxConnectionsPerAddress',
+        maxConnectionsPerAddress,
+      );
+      return;
+    }
+    const id = this.nextId++;
+    this.open.set(id, ip);
+    this.perAddress.set(ip, fromIp + 1);
+    this.offer(socket, id);
+  }
+
+  private offer(socket: Socket, id: ConnectionId): void {
     const sink = this.init.pick(socket);
     if (sink === null) {
       if (this.waiting.length >= MAX_WAITING) {
@@ -126,11 +196,35 @@ export class Acceptor {
           'no serving worker ready and too many connections waiting, refused',
         );
         socket.destroy();
+        this.release(id);
       } else {
-        this.waiting.push(socket);
+        this.waiting.push([socket, id]);
       }
       return;
     }
-    sink.adopt(socket, this.nextId++);
+    sink.adopt(socket, id);
+  }
+
+  private refuse(socket: Socket, ip: string, limit: LimitName, key: string, value: number): void {
+    socket.destroy();
+    this.init.metrics?.limitEnforced(limit);
+    const now = Date.now();
+    const last = this.refusalLog.get(limit);
+    if (last !== undefined && now - last.at < REFUSAL_LOG_INTERVAL_MILLIS) {
+      last.suppressed++;
+      return;
+    }
+    this.refusalLog.set(limit, { at: now, suppressed: 0 });
+    this.init.logger.warn(
+      {
+        remote: `${ip}:${socket.remotePort ?? 0}`,
+        limit: key,
+        value,
+        open: this.open.size,
+        openFromAddress: this.perAddress.get(ip) ?? 0,
+        refusedWithoutLine: last?.suppressed ?? 0,
+      },
+      `connection from ${ip} refused: ${key} (${value}) reached`,
+    );
   }
 }

@@ -8,9 +8,12 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../logging.js';
 import { Connection } from './connection.js';
 import type { ConnectionHost } from './connection.js';
+import { FrameBudget } from './frame-budget.js';
+import { LimitLog } from './limit-log.js';
 import type {
   ConnectionId,
   ConnectionInfo,
+  ConnectionPeer,
   RequestDispatcher,
   TransportMetrics,
   TransportOptions,
@@ -18,7 +21,13 @@ import type {
 
 export type PoolOptions = Pick<
   TransportOptions,
-  'maxFrameLength' | 'idleTimeoutMillis' | 'writeHardLimit' | 'maxInFlightPerConnection'
+  | 'maxFrameLength'
+  | 'idleTimeoutMillis'
+  | 'writeHardLimit'
+  | 'writeHighWaterMark'
+  | 'maxInFlightPerConnection'
+  | 'partialFrameBudgetBytes'
+  | 'partialFrameTimeoutMillis'
 >;
 
 export interface ConnectionPoolInit {
@@ -35,6 +44,8 @@ export interface ConnectionPoolInit {
 export class ConnectionPool {
   private readonly connections = new Map<ConnectionId, Connection>();
   private readonly host: ConnectionHost;
+  /** The bytes this pool's connections hold in incomplete frames. */
+  readonly frameBudget: FrameBudget;
   private readonly logger: Logger;
   private readonly onConnectionClosed: ConnectionPoolInit['onConnectionClosed'];
   private isClosing = false;
@@ -45,6 +56,7 @@ export class ConnectionPool {
   constructor(init: ConnectionPoolInit) {
     this.logger = init.logger;
     this.onConnectionClosed = init.onConnectionClosed;
+    this.frameBudget = new FrameBudget(init.options.partialFrameBudgetBytes);
     this.host = {
       dispatcher: init.dispatcher,
       metrics: init.metrics ?? null,
@@ -52,7 +64,11 @@ export class ConnectionPool {
       maxFrameLength: init.options.maxFrameLength,
       idleTimeoutMillis: init.options.idleTimeoutMillis,
       writeHardLimit: init.options.writeHardLimit,
+      writeHighWaterMark: init.options.writeHighWaterMark,
       maxInFlight: init.options.maxInFlightPerConnection,
+      frameBudget: this.frameBudget,
+      partialFrameTimeoutMillis: init.options.partialFrameTimeoutMillis,
+      limitLog: new LimitLog(),
       now: init.now ?? Date.now,
       connectionClosed: (conn) => {
         this.connectionClosed(conn);
@@ -60,19 +76,25 @@ export class ConnectionPool {
     };
   }
 
-  /** Starts serving an accepted socket under `id` (unique within the node). */
-  adopt(socket: Socket, id: ConnectionId): void {
+  /**
+   * Starts serving an accepted socket under `id` (unique within the node). `peer`: how it
+   * arrived (TLS, verified client certificate); plain by default.
+   */
+  adopt(socket: Socket, id: ConnectionId, peer?: ConnectionPeer): void {
     if (this.isClosing) {
       socket.destroy();
       return;
     }
-    const conn = new Connection(id, socket, this.host);
+    const conn = new Connection(id, socket, this.host, peer);
     this.connections.set(id, conn);
     this.host.metrics?.connectionOpened();
     conn.start();
     // An accepted socket may have been paused (pauseOnConnect) until a process took it.
     socket.resume();
-    this.logger.debug({ connId: id, remote: conn.remoteAddress }, 'connection accepted');
+    this.logger.debug(
+      { connId: id, remote: conn.remoteAddress, tls: conn.peer.tls },
+      'connection accepted',
+    );
   }
 
   get connectionCount(): number {

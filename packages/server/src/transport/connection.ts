@@ -17,6 +17,11 @@
  * arrives, in whatever order (clients match responses by opaque). At most
  * `maxInFlightPerConnection` such requests are open per connection; past that the connection
  * stops reading exactly as for a full write buffer.
+ *
+ * Limits on what a peer can make us hold (README "Limits"): the bytes of a frame not complete
+ * yet are charged to the process's `FrameBudget`, which may make the connection wait (not read)
+ * or close it, and a frame must be complete `partialFrameTimeoutMillis` after its first bytes
+ * arrived (waiting for the budget does not stop that clock; our own backpressure does).
  */
 import type { Socket } from 'node:net';
 import {
@@ -31,7 +36,16 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { Logger } from '../logging.js';
-import type { ConnectionId, ConnectionInfo, RequestDispatcher, TransportMetrics } from './types.js';
+import type { BudgetHolder, FrameBudget } from './frame-budget.js';
+import type { LimitLog } from './limit-log.js';
+import { PLAIN_PEER } from './types.js';
+import type {
+  ConnectionId,
+  ConnectionInfo,
+  ConnectionPeer,
+  RequestDispatcher,
+  TransportMetrics,
+} from './types.js';
 
 /** What a connection needs from its server; shared by all connections of one server. */
 export interface ConnectionHost {
@@ -41,7 +55,15 @@ export interface ConnectionHost {
   readonly maxFrameLength: number;
   readonly idleTimeoutMillis: number;
   readonly writeHardLimit: number;
+  /** Stop reading while this many response bytes wait in the socket's write buffer. */
+  readonly writeHighWaterMark: number;
   readonly maxInFlight: number;
+  /** The process's partial-frame budget; null: unlimited (embedders, some tests). */
+  readonly frameBudget: FrameBudget | null;
+  /** 0: no deadline. */
+  readonly partialFrameTimeoutMillis: number;
+  /** Rate limit of the lines about enforced limits (null: every line). */
+  readonly limitLog: LimitLog | null;
   now(): number;
   /** Called exactly once, when the socket has closed for whatever reason. */
   connectionClosed(conn: Connection): void;
@@ -51,10 +73,18 @@ const NOOP = (): void => undefined;
 
 const QUIET_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
-export class Connection {
+/**
+ * What a held chunk costs besides its bytes (its Buffer, ArrayBuffer and allocation headers):
+ * charged to the budget so that a peer trickling one byte per read cannot hold far more memory
+ * than the budget says.
+ */
+export const HELD_CHUNK_OVERHEAD_BYTES = 512;
+
+export class Connection implements BudgetHolder {
   readonly id: ConnectionId;
   readonly remoteAddress: string;
   readonly openedAt: number;
+  readonly peer: ConnectionPeer;
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
   private readonly decoder: FrameDecoder;
@@ -72,11 +102,27 @@ export class Connection {
   private inFlight = 0;
   private hasReadData = false;
   private peakWritableLength = 0;
+  /** Armed while a frame is incomplete (partialFrameTimeoutMillis). */
+  private frameTimer: NodeJS.Timeout | null = null;
+  /** The in-flight cap was logged for this connection (once is enough). */
+  private inFlightCapLogged = false;
+  /** A resumeSoon() is pending. */
+  private resumeScheduled = false;
+  /** Not read while the process's partial-frame budget is tight (FrameBudget 'wait'). */
+  private waitingForBudget = false;
+  /** Budget waits were logged for this connection (once is enough). */
+  private budgetWaitLogged = false;
 
-  constructor(id: ConnectionId, socket: Socket, host: ConnectionHost) {
+  constructor(
+    id: ConnectionId,
+    socket: Socket,
+    host: ConnectionHost,
+    peer: ConnectionPeer = PLAIN_PEER,
+  ) {
     this.id = id;
     this.socket = socket;
     this.host = host;
+    this.peer = peer;
     this.remoteAddress = formatRemoteAddress(socket);
     this.openedAt = host.now();
     this.decoder = new FrameDecoder({ maxFrameLength: host.maxFrameLength });
@@ -108,6 +154,8 @@ export class Connection {
     socket.once('close', () => {
       this.isClosing = true;
       this.pending = [];
+      this.clearFrameTimer();
+      this.host.frameBudget?.set(this, 0);
       this.host.connectionClosed(this);
     });
   }
@@ -123,6 +171,9 @@ export class Connection {
       inFlight: this.inFlight,
       requests: this.requests,
       openedAt: this.openedAt,
+      partialFrameBytes: this.decoder.bufferedBytes,
+      waitingForBudget: this.waitingForBudget,
+      tls: this.peer.tls,
     };
   }
 
@@ -130,7 +181,36 @@ export class Connection {
   destroy(): void {
     this.isClosing = true;
     this.pending = [];
+    this.clearFrameTimer();
     this.socket.destroy();
+  }
+
+  /** FrameBudget: the others hold less now; read again (unless backpressure says otherwise). */
+  resumeForBudget(): void {
+    if (!this.waitingForBudget) return;
+    this.waitingForBudget = false;
+    if (!this.isPaused && !this.isClosing) this.socket.resume();
+  }
+
+  /** FrameBudget: this connection holds the most while the process is over its budget. */
+  evictForBudget(held: number, total: number, budget: number): void {
+    this.limitLine('partial_frame_budget', 'warn', {
+      obj: { heldBytes: held, totalHeldBytes: total, budgetBytes: budget },
+      msg: 'partial frames over the budget (maxPartialFrameBytes), closing the connection holding the most',
+    });
+    this.host.metrics?.limitEnforced?.('partial_frame_budget');
+    this.destroy();
+  }
+
+  /** A line about an enforced limit, unless too many were written this second. */
+  private limitLine(
+    limit: Parameters<LimitLog['admit']>[0],
+    level: 'info' | 'warn',
+    line: { obj: Record<string, unknown>; msg: string },
+  ): void {
+    const left = this.host.limitLog === null ? 0 : this.host.limitLog.admit(limit);
+    if (left === null) return;
+    this.logger()[level](left > 0 ? { ...line.obj, linesLeftOut: left } : line.obj, line.msg);
   }
 
   /** A frame of the node's own (a one-way request to a broker), written like a response. */
@@ -167,13 +247,88 @@ export class Connection {
       this.onFrameError(err, isFirstChunk ? chunk[0] : undefined);
       return;
     }
-    if (frames.length === 0) return;
+    this.trackPartialFrame(frames.length > 0);
+    if (this.isClosing || frames.length === 0) return;
     if (this.isPaused) {
       // 'data' already queued before pause() took effect: keep the order, handle after drain.
       for (const f of frames) this.pending.push(f);
       return;
     }
     this.handleFrames(frames, 0);
+  }
+
+  /**
+   * After each read: charge what the decoder holds to the budget (which may close us), and keep
+   * the deadline of the frame being assembled (a new one starts when a frame completed).
+   */
+  private trackPartialFrame(completedFrames: boolean): void {
+    const bytes = this.decoder.bufferedBytes;
+    const budget = this.host.frameBudget;
+    if (bytes === 0) {
+      this.clearFrameTimer();
+      budget?.set(this, 0);
+      this.resumeForBudget();
+      return;
+    }
+    const charge = bytes + this.decoder.bufferedChunks * HELD_CHUNK_OVERHEAD_BYTES;
+    const verdict = budget === null ? 'go-on' : budget.set(this, charge);
+    if (verdict === 'closed') return;
+    if (verdict === 'wait' && !this.waitingForBudget) {
+      this.waitingForBudget = true;
+      this.socket.pause();
+      this.host.metrics?.limitEnforced?.('partial_frame_wait');
+      if (!this.budgetWaitLogged) {
+        this.budgetWaitLogged = true;
+        this.limitLine('partial_frame_wait', 'info', {
+          obj: {
+            heldBytes: charge,
+            totalHeldBytes: budget!.totalBytes,
+            budgetBytes: budget!.budgetBytes,
+          },
+          msg: 'partial frames hold half the budget (maxPartialFrameBytes): this connection waits (logged once per connection)',
+        });
+      }
+    }
+    const timeout = this.host.partialFrameTimeoutMillis;
+    if (timeout > 0 && (this.frameTimer === null || completedFrames)) {
+      this.clearFrameTimer();
+      this.frameTimer = setTimeout(() => {
+        this.onFrameTimeout();
+      }, timeout);
+      this.frameTimer.unref();
+    }
+  }
+
+  private onFrameTimeout(): void {
+    this.frameTimer = null;
+    if (this.isClosing || this.decoder.bufferedBytes === 0) return;
+    const timeout = this.host.partialFrameTimeoutMillis;
+    if (this.isPaused) {
+      // We stopped reading (backpressure), so the peer could not finish: give it another period
+      // once more (the idle timer still ends a connection that neither reads nor writes).
+      this.frameTimer = setTimeout(() => {
+        this.onFrameTimeout();
+      }, timeout);
+      this.frameTimer.unref();
+      return;
+    }
+    this.limitLine('partial_frame_timeout', 'warn', {
+      obj: {
+        timeoutMillis: timeout,
+        heldBytes: this.decoder.bufferedBytes,
+        frameLength: this.decoder.pendingFrameLength,
+      },
+      msg: 'frame not complete in time (partialFrameTimeoutMillis), closing connection',
+    });
+    this.host.metrics?.limitEnforced?.('partial_frame_timeout');
+    this.destroy();
+  }
+
+  private clearFrameTimer(): void {
+    if (this.frameTimer !== null) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = null;
+    }
   }
 
   /** 'drain', or an in-flight request answered: go on with the held-back frames if we can. */
@@ -183,11 +338,32 @@ export class Connection {
     const frames = this.pending;
     this.pending = [];
     this.handleFrames(frames, 0);
-    if (!this.isPaused && !this.isClosing) this.socket.resume();
+    if (!this.isPaused && !this.isClosing && !this.waitingForBudget) this.socket.resume();
+  }
+
+  /**
+   * Goes on with held-back frames after an answer came in, but on a later turn of the event loop:
+   * answers arrive as promise continuations, and a registry owner in this process answers without
+   * ever yielding, so resuming here would let one connection's pipelined writes run back to back
+   * while no other socket is even read (the in-flight cap would bound nothing).
+   */
+  private resumeSoon(): void {
+    if (!this.isPaused || this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    setImmediate(() => {
+      this.resumeScheduled = false;
+      this.onDrain();
+    });
   }
 
   private canHandleMore(): boolean {
-    return !this.socket.writableNeedDrain && this.inFlight < this.host.maxInFlight;
+    // Our own threshold rather than the stream's high-water mark: sockets come from the acceptor,
+    // from another process or from TLS, each with its own marks. Past it a write has returned
+    // false, so 'drain' follows once the buffer is empty.
+    return (
+      this.socket.writableLength < this.host.writeHighWaterMark &&
+      this.inFlight < this.host.maxInFlight
+    );
   }
 
   private handleFrames(frames: Buffer[], from: number): void {
@@ -211,6 +387,16 @@ export class Connection {
     this.isPaused = true;
     this.socket.pause();
     for (let i = from; i < frames.length; i++) this.pending.push(frames[i]!);
+    if (this.inFlight >= this.host.maxInFlight) {
+      this.host.metrics?.limitEnforced?.('in_flight_per_connection');
+      if (!this.inFlightCapLogged) {
+        this.inFlightCapLogged = true;
+        this.limitLine('in_flight_per_connection', 'info', {
+          obj: { inFlight: this.inFlight, limit: this.host.maxInFlight },
+          msg: 'requests in flight reached maxInFlightPerConnection, reading paused until answers go out (logged once per connection)',
+        });
+      }
+    }
     this.logger().debug(
       {
         writableLength: this.socket.writableLength,
@@ -242,6 +428,7 @@ export class Connection {
       connectionId: this.id,
       remoteAddress: this.remoteAddress,
       receivedAt: this.host.now(),
+      clientCert: this.peer.clientCert,
     };
     let response: RemotingCommand | null | Promise<RemotingCommand | null>;
     try {
@@ -260,7 +447,7 @@ export class Connection {
           // Outside any batch: this answer leaves on its own.
           this.shouldCork = false;
           this.respond(request, later);
-          this.onDrain();
+          this.resumeSoon();
         }, NOOP);
       return;
     }
@@ -316,7 +503,7 @@ export class Connection {
       // say so instead of a baffling "frame length 369295616 exceeds the limit".
       const hint =
         firstByte === 0x16
-          ? 'looks like a TLS handshake; TLS is not supported, use plaintext'
+          ? 'looks like a TLS handshake, but TLS is off here (tlsServerMode=disabled)'
           : firstByte === 0x50
             ? 'looks like a PROXY protocol header, which is not supported'
             : undefined;

@@ -45,10 +45,23 @@ export class RemotingServer {
       logger: init.logger,
       options,
       metrics: init.metrics,
-      onConnectionClosed: init.onConnectionClosed,
+      onConnectionClosed: (id, remoteAddress) => {
+        this.acceptor.release(id);
+        init.onConnectionClosed?.(id, remoteAddress);
+      },
       now: init.now,
     });
-    this.acceptor = new Acceptor({ options, logger: init.logger, pick: () => this.pool });
+    const metrics = init.metrics;
+    this.acceptor = new Acceptor({
+      options,
+      logger: init.logger,
+      metrics: {
+        limitEnforced: (limit) => {
+          metrics?.limitEnforced?.(limit);
+        },
+      },
+      pick: () => this.pool,
+    });
   }
 
   /** Binds and starts accepting. Resolves to the bound address (the real port when 0 was asked). */
@@ -108,4 +121,12 @@ export function validateTransportOptions(o: TransportOptions): void {
   );
   check('backlog', isInt(o.backlog, 1), 'an integer >= 1');
   check('maxInFlightPerConnection', isInt(o.maxInFlightPerConnection, 1), 'an integer >= 1');
+  check(
+    'partialFrameBudgetBytes',
+    isInt(o.partialFrameBudgetBytes, o.maxFrameLength),
+    'an integer >= maxFrameLength',
+  );
+  check('partialFrameTimeoutMillis', isInt(o.partialFrameTimeoutMillis, 0), 'an integer >= 0');
+  check('maxConnections', isInt(o.maxConnections, 1), 'an integer >= 1');
+  check('maxConnectionsPerAddress', isInt(o.maxConnectionsPerAddress, 1), 'an integer >= 1');
 }

@@ -4,7 +4,16 @@ import { validateTransportOptions } from './remoting-server.js';
 import { DEFAULT_TRANSPORT_OPTIONS } from './types.js';
 import type { TransportOptions } from './types.js';
 
-export function transportOptionsOf(config: NamesrvConfig): TransportOptions {
+/**
+ * `servingProcesses`: how many processes cut frames for this node; each gets an equal share of
+ * `maxPartialFrameBytes`, never less than one whole frame (see README "Limits").
+ */
+export function partialFrameShare(config: NamesrvConfig, servingProcesses: number): number {
+  const share = Math.floor(config.maxPartialFrameBytes / Math.max(1, servingProcesses));
+  return Math.max(share, config.maxFrameLength);
+}
+
+export function transportOptionsOf(config: NamesrvConfig, servingProcesses = 1): TransportOptions {
   const options: TransportOptions = {
     ...DEFAULT_TRANSPORT_OPTIONS,
     host: config.bindAddress,
@@ -14,6 +23,11 @@ export function transportOptionsOf(config: NamesrvConfig): TransportOptions {
     backlog: config.serverSocketBacklog,
     // One response can be as large as a frame; never kill a peer for a single answer.
     writeHardLimit: Math.max(64 * 1024 * 1024, 2 * config.maxFrameLength),
+    maxInFlightPerConnection: config.maxInFlightPerConnection,
+    partialFrameBudgetBytes: partialFrameShare(config, servingProcesses),
+    partialFrameTimeoutMillis: config.partialFrameTimeoutMillis,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   };
   validateTransportOptions(options);
   return options;

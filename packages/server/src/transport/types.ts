@@ -7,12 +7,32 @@ import type { ProtocolErrorCode, RemotingCommand } from '@ns/protocol';
 /** Numeric id the transport gives each accepted connection (starts at 1, never reused). */
 export type ConnectionId = number;
 
+/** What the TLS layer proved about a connection's peer (see security/tls). */
+export interface PeerCertificate {
+  /** Subject, e.g. `CN=broker-a,O=example`. */
+  readonly subject: string;
+  /** SHA-256 fingerprint, `AA:BB:…`. */
+  readonly fingerprint256: string;
+}
+
+/** How a connection arrived, fixed when it is adopted. */
+export interface ConnectionPeer {
+  /** Whether the connection speaks TLS. */
+  readonly tls: boolean;
+  /** The client certificate, when the connection is TLS and the certificate was verified. */
+  readonly clientCert: PeerCertificate | null;
+}
+
+export const PLAIN_PEER: ConnectionPeer = Object.freeze({ tls: false, clientCert: null });
+
 /** Per-request facts handed to the dispatcher (structurally the handlers' `RequestContext`). */
 export interface TransportRequestContext {
   connectionId: ConnectionId;
   remoteAddress: string;
   /** When the frame was cut (the node's clock, ms). */
   receivedAt: number;
+  /** The connection's verified TLS client certificate, if any. */
+  clientCert?: PeerCertificate | null;
 }
 
 /**
@@ -27,6 +47,20 @@ export interface RequestDispatcher {
   ): RemotingCommand | null | Promise<RemotingCommand | null>;
 }
 
+/**
+ * The resource limits, as metric label values (`namesrv_limit_enforced_total{limit}`): each time
+ * one of them closed or refused something.
+ */
+export type LimitName =
+  | 'max_connections'
+  | 'max_connections_per_address'
+  | 'partial_frame_budget'
+  | 'partial_frame_wait'
+  | 'partial_frame_timeout'
+  | 'in_flight_per_connection'
+  | 'register_body'
+  | 'inflated_register_body';
+
 /** Counters the transport reports; the composition root maps them onto prom-client. */
 export interface TransportMetrics {
   connectionOpened(): void;
@@ -35,6 +69,8 @@ export interface TransportMetrics {
   frameError(code: ProtocolErrorCode): void;
   /** A connection was closed for being idle (`reason: 'idle'`) or over the write cap. */
   connectionDropped(reason: 'idle' | 'write-overflow'): void;
+  /** A resource limit was enforced (a connection closed or paused, a request refused). */
+  limitEnforced?(limit: LimitName): void;
 }
 
 export interface TransportOptions {
@@ -64,6 +100,18 @@ export interface TransportOptions {
    * queues at its own socket and cannot crowd out the others.
    */
   maxInFlightPerConnection: number;
+  /**
+   * Bytes all connections of this process may hold in frames not complete yet (the node's
+   * `maxPartialFrameBytes` shared among its serving processes); when exceeded, the connection
+   * holding the most is closed. At least `maxFrameLength`.
+   */
+  partialFrameBudgetBytes: number;
+  /** Close a connection whose frame is not complete this long after its first bytes; 0: never. */
+  partialFrameTimeoutMillis: number;
+  /** Connections the acceptor holds at once (all processes); more are closed at accept. */
+  maxConnections: number;
+  /** Connections one remote IP may hold at once; more are closed at accept. */
+  maxConnectionsPerAddress: number;
 }
 
 export const DEFAULT_TRANSPORT_OPTIONS = {
@@ -75,6 +123,10 @@ export const DEFAULT_TRANSPORT_OPTIONS = {
   writeHardLimit: 64 * 1024 * 1024,
   backlog: 1024,
   maxInFlightPerConnection: 64,
+  partialFrameBudgetBytes: 256 * 1024 * 1024,
+  partialFrameTimeoutMillis: 30_000,
+  maxConnections: 20_000,
+  maxConnectionsPerAddress: 2000,
 } as const satisfies TransportOptions;
 
 /** A snapshot of one open connection, for tests and the admin views. */
@@ -94,4 +146,10 @@ export interface ConnectionInfo {
   /** Requests dispatched on this connection. */
   requests: number;
   openedAt: number;
+  /** Bytes held for a frame not complete yet. */
+  partialFrameBytes: number;
+  /** Not read while the process's partial-frame budget is tight. */
+  waitingForBudget: boolean;
+  /** Whether the connection speaks TLS. */
+  tls: boolean;
 }

@@ -5,10 +5,20 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRequest, newExtFields, RequestCode, ResponseCode } from '@ns/protocol';
 import { AccessControl } from '../../src/security/access-control.js';
+import type { AclConfigKeys } from '../../src/security/access-control.js';
 import { AclConfigError } from '../../src/security/acl-config.js';
 import { createSecurityMetrics } from '../../src/security/security-metrics.js';
-import { OPEN_ACL_KEYS } from './secure-test-node.js';
 import { recordingLogger } from './security-helpers.js';
+
+const OPEN_ACL_KEYS: AclConfigKeys = {
+  aclEnable: false,
+  aclFile: '',
+  aclRouteRead: 'open',
+  aclBrokerControl: 'signed,address,cert',
+  aclAdminRead: 'signed',
+  aclAdminWrite: 'admin',
+  aclAllowedAddresses: '',
+};
 
 const dirs: string[] = [];
 const controls: AccessControl[] = [];

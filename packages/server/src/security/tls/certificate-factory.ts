@@ -119,3 +119,20 @@ export function createSelfSignedServerCertificate(hostname: string): Promise<Iss
   const names = new Set([hostname, 'localhost', '127.0.0.1', '::1']);
   return createCertificate({ commonName: `nameserver-ts ${hostname}`, altNames: [...names] });
 }
+
+const selfSignedByHost = new Map<string, Promise<IssuedCertificate>>();
+
+/**
+ * `createSelfSignedServerCertificate`, made at most once per host name in this process: every
+ * node started here (tests start many) serves the same one instead of paying for an RSA key each.
+ */
+export function selfSignedServerCertificateOnce(hostname: string): Promise<IssuedCertificate> {
+  let made = selfSignedByHost.get(hostname);
+  if (made === undefined) {
+    made = createSelfSignedServerCertificate(hostname);
+    selfSignedByHost.set(hostname, made);
+    // A failure is not remembered: the next node tries again.
+    made.catch(() => selfSignedByHost.delete(hostname));
+  }
+  return made;
+}

@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { VerifiedClientCert } from '../access-policy.js';
 import type { SecurityLogger } from '../security-logger.js';
-import type { ServerTlsContext } from './server-tls-context.js';
+import type { HandshakeResult } from './server-tls-context.js';
 import type { TlsServerMode } from './tls-settings.js';
 
 /** TLS record type "handshake" (RFC 8446 §5.1), the first byte of every ClientHello. */
@@ -47,10 +47,15 @@ export type SniffResult =
   /** Closed (already destroyed); `detail` says why, for logs. */
   | { readonly outcome: Exclude<SniffOutcome, 'plain' | 'tls'>; readonly detail: string };
 
+/** What runs the server side of a TLS handshake: a ServerTlsContext, or one still being made. */
+export interface TlsHandshaker {
+  handshake(socket: Socket): Promise<HandshakeResult>;
+}
+
 export interface SniffOptions {
   readonly mode: TlsServerMode;
   /** Required unless mode is disabled. */
-  readonly tls: ServerTlsContext | null;
+  readonly tls: TlsHandshaker | null;
   /** Deadline for the first byte (ms). */
   readonly firstByteTimeoutMs: number;
   readonly logger: SecurityLogger;

@@ -153,15 +153,28 @@ export class ServerTlsContext {
   /** Reads the settings and files; throws TlsConfigError (stop startup) when they are unusable. */
   static async create(options: ServerTlsContextOptions): Promise<ServerTlsContext> {
     const settings = options.resolveSettings();
+    // Made once, at start, only when needed (RSA key generation takes a while). A reload that
+    // removes a configured certificate is refused rather than silently switching to self-signed.
+    const selfSigned =
+      settings.selfSigned && settings.mode !== 'disabled'
+        ? await createSelfSignedServerCertificate(options.hostname ?? osHostname())
+        : null;
+    return ServerTlsContext.open(options, selfSigned);
+  }
+
+  /**
+   * Like `create`, with the self-signed certificate (when the settings need one) made elsewhere:
+   * a node makes it once and gives it to each of its serving processes.
+   */
+  static open(
+    options: ServerTlsContextOptions,
+    selfSigned: IssuedCertificate | null,
+  ): ServerTlsContext {
+    const settings = options.resolveSettings();
     if (settings.mode === 'disabled') {
       // The sniffer closes TLS attempts by itself in this mode (pass tls: null).
       throw new TlsConfigError(['tlsServerMode=disabled: no TLS context is needed']);
     }
-    // Made once, at start, only when needed (RSA key generation takes a while). A reload that
-    // removes a configured certificate is refused rather than silently switching to self-signed.
-    const selfSigned = settings.selfSigned
-      ? await createSelfSignedServerCertificate(options.hostname ?? osHostname())
-      : null;
     const ctx = new ServerTlsContext(options, settings, selfSigned);
     ctx.#logInUse('TLS certificate in use');
     return ctx;

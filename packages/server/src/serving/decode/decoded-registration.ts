@@ -28,8 +28,11 @@ export interface BodyExtras {
 export type DecodedRegistration =
   /** The header's CRC32 does not match the body (Java answers `crc32 not match`). */
   | { readonly kind: 'crc-mismatch' }
-  /** The body does not decode: the full decoder's message. */
-  | { readonly kind: 'undecodable'; readonly message: string }
+  /**
+   * The body does not decode: the full decoder's message; `inflateLimit` when it inflates past
+   * that many bytes (maxInflatedRegisterBodyBytes).
+   */
+  | { readonly kind: 'undecodable'; readonly message: string; readonly inflateLimit?: number }
   /** Byte for byte the body of base `base`. */
   | { readonly kind: 'unchanged'; readonly base: string }
   /** Every topic (no usable base); `base` numbers it for the next delta (null: not kept). */

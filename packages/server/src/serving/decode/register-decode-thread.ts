@@ -12,8 +12,10 @@ import {
   bodyCrc32,
   BodyDecodeError,
   decodeRegisterBodyWithBase,
+  InflatedBodyTooLargeError,
   REGISTER_BODY_MIN_VERSION,
 } from '@ns/protocol';
+import { namedLimit } from '../../handlers/inflate-limit.js';
 import type { RegisterBodyBase, TopicConfigSerializeWrapper } from '@ns/protocol';
 import { toRows } from './decoded-registration.js';
 import type { BodyExtras, DecodedRegistration } from './decoded-registration.js';
@@ -68,6 +70,10 @@ function decode(job: DecodeJob): DecodedRegistration {
     );
   } catch (err) {
     bases.delete(job.key);
+    if (err instanceof InflatedBodyTooLargeError) {
+      const named = namedLimit(err);
+      return { kind: 'undecodable', message: named.message, inflateLimit: named.limit };
+    }
     if (err instanceof BodyDecodeError) return { kind: 'undecodable', message: err.message };
     throw err;
   }

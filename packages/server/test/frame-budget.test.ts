@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { FrameBudget } from '../src/transport/frame-budget.js';
+import type { BudgetHolder } from '../src/transport/frame-budget.js';
+
+function holders(): { make(name: string): BudgetHolder; evicted: string[]; resumed: string[] } {
+  const evicted: string[] = [];
+  const resumed: string[] = [];
+  return {
+    evicted,
+    resumed,
+    make: (name) => ({
+      evictForBudget: (held, total, budget) => {
+        evicted.push(`${name} ${held} ${total}/${budget}`);
+      },
+      resumeForBudget: () => {
+        resumed.push(name);
+      },
+    }),
+  };
+}
+
+describe('FrameBudget', () => {
+  it('makes a holder wait while the others hold half the budget, and lets it go on below a quarter', () => {
+    const h = holders();
+    const budget = new FrameBudget(100);
+    const [a, b, c] = [h.make('a'), h.make('b'), h.make('c')];
+    expect(budget.set(a, 60)).toBe('go-on');
+    expect(budget.set(b, 10)).toBe('wait'); // the others (a) hold 60 ≥ 50
+    expect(budget.set(b, 12)).toBe('wait'); // still waiting: bytes already on their way
+    expect(budget.waitingCount).toBe(1);
+    expect(budget.set(c, 5)).toBe('wait');
+    // a's frame completes: the others of b hold 5, of c 12 — both under 25.
+    expect(budget.set(a, 0)).toBe('go-on');
+    expect(h.resumed).toEqual(['b', 'c']);
+    expect(budget.waitingCount).toBe(0);
+    expect(h.evicted).toEqual([]);
+  });
+
+  it('over the budget closes the largest holders, whoever grew, down to 90 %', () => {
+    const h = holders();
+    const budget = new FrameBudget(100);
+    const [a, b, c] = [h.make('a'), h.make('b'), h.make('c')];
+    budget.set(a, 60);
+    expect(budget.set(b, 30)).toBe('wait');
+    // c takes the total to 110: a holds the most and is closed; b, whose others now hold 20,
+    // goes on; c stays.
+    expect(budget.set(c, 20)).toBe('go-on');
+    expect(h.evicted).toEqual(['a 60 110/100']);
+    expect(h.resumed).toEqual(['b']);
+    expect(budget.totalBytes).toBe(50);
+    expect(budget.holderCount).toBe(2);
+    // c itself becomes the largest: it is closed, and told so.
+    expect(budget.set(c, 90)).toBe('closed');
+    expect(h.evicted).toEqual(['a 60 110/100', 'c 90 120/100']);
+    expect(budget.totalBytes).toBe(30);
+  });
+
+  it('giving back (0) frees the share; an evicted holder setting 0 later changes nothing', () => {
+    const h = holders();
+    const budget = new FrameBudget(10);
+    const a = h.make('a');
+    budget.set(a, 8);
+    budget.set(a, 0);
+    expect(budget.totalBytes).toBe(0);
+    expect(budget.holderCount).toBe(0);
+    expect(budget.set(a, 11)).toBe('closed');
+    budget.set(a, 0);
+    expect(budget.totalBytes).toBe(0);
+  });
+});
