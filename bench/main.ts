@@ -6,7 +6,7 @@
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops,
- * dead, failover, codec, watch), --workers=<W,…> (exactly these serving-process counts, none skipped),
+ * dead, failover, codec, watch, kv), --workers=<W,…> (exactly these serving-process counts, none skipped),
  * --generators=<n> (generator processes per level instead of the machine-sized default),
  * --cpu-prof (every node writes a CPU profile to <out>/profiles; the log names each node's pid;
  * summarize one with bench/profile-top.ts).
@@ -50,6 +50,7 @@ import { runDeadBroker } from './scenarios/dead-broker.js';
 import { runFailover } from './scenarios/failover.js';
 import { runCodec } from './scenarios/codec.js';
 import { runWatch } from './scenarios/watch.js';
+import { runKv } from './scenarios/kv.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SCENARIOS = [
@@ -62,6 +63,7 @@ const SCENARIOS = [
   'failover',
   'codec',
   'watch',
+  'kv',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -269,6 +271,9 @@ export async function main(argv: string[]): Promise<number> {
   });
   await attempt('watch', async () => {
     results.watch = await runWatch(profile, log);
+  });
+  await attempt('kv', async () => {
+    results.kv = await runKv(profile, log);
   });
 
   closeGenerators();

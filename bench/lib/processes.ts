@@ -137,6 +137,8 @@ export interface NameServerOptions {
   /** Directory for `node --cpu-prof` output; profiling is off when absent. */
   cpuProfDir?: string;
   startTimeoutMs?: number;
+  /** The node's KV file (default: a fresh one in the node's temporary directory). */
+  kvConfigPath?: string;
 }
 
 /**
@@ -163,7 +165,7 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
         '--bindAddress=127.0.0.1',
         '--httpPort=0',
         '--httpBindAddress=127.0.0.1',
-        `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
+        `--kvConfigPath=${options.kvConfigPath ?? join(dir, 'kvConfig.json')}`,
         `--configStorePath=${join(dir, 'namesrv.properties')}`,
         ...(options.workers === undefined ? [] : [`--servingWorkers=${options.workers}`]),
         ...(options.args ?? []),

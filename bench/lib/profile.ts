@@ -48,6 +48,8 @@ export interface Profile {
     lookupWarmupMs: number;
     lookupMs: number;
   };
+  /** KV writes: a node whose KV table holds each of `entries`, `requests` of each kind. */
+  kv: { entries: number[]; requests: number };
 }
 
 export const FULL: Profile = {
@@ -90,6 +92,7 @@ export const FULL: Profile = {
     lookupWarmupMs: 500,
     lookupMs: 5000,
   },
+  kv: { entries: [5000, 20_000], requests: 200 },
 };
 
 export const SMOKE: Profile = {
@@ -123,6 +126,7 @@ export const SMOKE: Profile = {
     lookupWarmupMs: 100,
     lookupMs: 500,
   },
+  kv: { entries: [500], requests: 20 },
 };
 
 /** What `servingWorkers=0` resolves to on a machine (packages/server name-server.ts). */

@@ -225,6 +225,40 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
   }
 
+  if (r.kv !== undefined) {
+    out.push('## KV config writes (W = 1)');
+    out.push('');
+    out.push(
+      'A node whose KV table already holds N entries; one connection, one request at a time. ' +
+        "Loop = the node's event-loop active time per request (the loop that also answers lookups); " +
+        'round trip = what the admin tool waits (it includes the file write and its fsyncs). ' +
+        'GET is the floor: a request that touches no file.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['entries', 'request', 'n', 'loop per request', 'round trip median', 'p90'],
+        r.kv.sizes.flatMap((x) =>
+          (
+            [
+              ['GET_KV_CONFIG', x.get],
+              ['PUT_KV_CONFIG (new key)', x.put],
+              ['DELETE_KV_CONFIG (missing key)', x.deleteMissing],
+            ] as const
+          ).map(([name, p]) => [
+            String(x.entries),
+            name,
+            String(p.requests),
+            `${p.loopMsPerRequest.toFixed(3)} ms`,
+            `${p.roundTripMedianMs.toFixed(2)} ms`,
+            `${p.roundTripP90Ms.toFixed(2)} ms`,
+          ]),
+        ),
+      ),
+    );
+    out.push('');
+  }
+
   if (r.failures.length > 0) {
     out.push('## Failures');
     out.push('');

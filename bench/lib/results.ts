@@ -8,6 +8,7 @@ import type { DeadBrokerResults } from '../scenarios/dead-broker.js';
 import type { FailoverResults } from '../scenarios/failover.js';
 import type { CodecCase } from '../scenarios/codec.js';
 import type { WatchResults } from '../scenarios/watch.js';
+import type { KvResults } from '../scenarios/kv.js';
 
 export interface Machine {
   cores: number;
@@ -47,6 +48,7 @@ export interface BenchResults {
   failover?: FailoverResults;
   codec?: CodecCase[];
   watch?: WatchResults;
+  kv?: KvResults;
   targets: TargetCheck[];
   /** Scenarios that threw, with the message: the harness or the node broke. */
   failures: { scenario: string; message: string }[];

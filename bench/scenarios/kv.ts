@@ -1,0 +1,164 @@
+/**
+ * KV config writes (issue 16 item 4): what a PUT_KV_CONFIG costs the event loop of the process
+ * that serves clients, on a node (servingWorkers = 1, so the registry owner and the serving side
+ * share that loop) whose KV table already holds N entries.
+ *
+ * Per size: the kvConfig.json is written with N entries before the node starts; then, on one
+ * connection, one request at a time: GET_KV_CONFIG (the floor: a request that touches no file),
+ * PUT_KV_CONFIG of new keys, and DELETE_KV_CONFIG of missing keys. The node's own event-loop
+ * utilization (the probe, lib/probe.mjs) before and after each phase gives its loop's active time
+ * per request; the round trip is what the admin tool sees (it includes the disk). Every response
+ * is checked, and the file on disk is read back at the end: every put must be in it.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequest, encodeCommand, RequestCode, ResponseCode, Version } from '../lib/ns.js';
+import { startNameServer } from '../lib/processes.js';
+import type { ProbedProcess } from '../lib/processes.js';
+import type { Profile } from '../lib/profile.js';
+import { RpcConnection } from '../lib/rpc.js';
+import { OPAQUE_BASE } from '../lib/workload.js';
+import type { Log } from '../lib/log.js';
+
+export interface KvPhase {
+  requests: number;
+  /** The node's event-loop active time per request (ms). */
+  loopMsPerRequest: number;
+  roundTripMedianMs: number;
+  roundTripP90Ms: number;
+}
+
+export interface KvSizeResult {
+  entries: number;
+  get: KvPhase;
+  put: KvPhase;
+  deleteMissing: KvPhase;
+}
+
+export interface KvResults {
+  sizes: KvSizeResult[];
+}
+
+const NAMESPACE = 'BENCH_KV';
+
+function kvFrame(code: number, extFields: Record<string, string>): Buffer {
+  return encodeCommand(
+    createRequest({ code, opaque: OPAQUE_BASE, extFields, version: Version.V4_9_7 }),
+  );
+}
+
+/** Java's kvConfig.json with `n` entries in one namespace. */
+function kvFile(n: number): string {
+  const table: Record<string, string> = {};
+  for (let i = 0; i < n; i++)
+    table[`preloaded-key-${i}`] = `preloaded-value-${i}-${'x'.repeat(24)}`;
+  return JSON.stringify({ configTable: { [NAMESPACE]: table } });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
+
+async function phase(
+  server: ProbedProcess,
+  conn: RpcConnection,
+  requests: number,
+  frameOf: (i: number) => Buffer,
+  expectCode: (i: number) => number,
+  what: string,
+): Promise<KvPhase> {
+  const times: number[] = [];
+  const before = await server.probe();
+  for (let i = 0; i < requests; i++) {
+    const t0 = performance.now();
+    const resp = await conn.send(frameOf(i));
+    times.push(performance.now() - t0);
+    if (resp.code !== expectCode(i)) {
+      throw new Error(`${what} #${i}: code ${resp.code} (${resp.remark ?? ''})`);
+    }
+  }
+  const after = await server.probe();
+  times.sort((a, b) => a - b);
+  return {
+    requests,
+    loopMsPerRequest: (after.eluActiveMs - before.eluActiveMs) / requests,
+    roundTripMedianMs: percentile(times, 0.5),
+    roundTripP90Ms: percentile(times, 0.9),
+  };
+}
+
+export async function runKv(profile: Profile, log: Log): Promise<KvResults> {
+  const sizes: KvSizeResult[] = [];
+  for (const entries of profile.kv.entries) {
+    const dir = mkdtempSync(join(tmpdir(), 'ns-bench-kv-'));
+    const path = join(dir, 'kvConfig.json');
+    writeFileSync(path, kvFile(entries));
+    const server = await startNameServer({ workers: 1, kvConfigPath: path });
+    let conn: RpcConnection | undefined;
+    try {
+      conn = await RpcConnection.connect('127.0.0.1', server.port);
+      const n = profile.kv.requests;
+      // Warm-up: the first requests compile the handlers.
+      for (let i = 0; i < 20; i++) {
+        await conn.send(kvFrame(RequestCode.GET_KV_CONFIG, { namespace: NAMESPACE, key: 'x' }));
+      }
+      const get = await phase(
+        server,
+        conn,
+        n,
+        (i) =>
+          kvFrame(RequestCode.GET_KV_CONFIG, {
+            namespace: NAMESPACE,
+            key: `preloaded-key-${i % entries}`,
+          }),
+        () => ResponseCode.SUCCESS,
+        'GET_KV_CONFIG',
+      );
+      const put = await phase(
+        server,
+        conn,
+        n,
+        (i) =>
+          kvFrame(RequestCode.PUT_KV_CONFIG, {
+            namespace: NAMESPACE,
+            key: `bench-put-${i}`,
+            value: `v${i}`,
+          }),
+        () => ResponseCode.SUCCESS,
+        'PUT_KV_CONFIG',
+      );
+      const deleteMissing = await phase(
+        server,
+        conn,
+        n,
+        (i) => kvFrame(RequestCode.DELETE_KV_CONFIG, { namespace: NAMESPACE, key: `absent-${i}` }),
+        () => ResponseCode.SUCCESS,
+        'DELETE_KV_CONFIG',
+      );
+      // Every acknowledged put is on disk.
+      const file = JSON.parse(readFileSync(path, 'utf8')) as {
+        configTable: Record<string, Record<string, string>>;
+      };
+      const onDisk = file.configTable[NAMESPACE] ?? {};
+      for (let i = 0; i < n; i++) {
+        if (onDisk[`bench-put-${i}`] !== `v${i}`) {
+          throw new Error(`acknowledged put bench-put-${i} is not in ${path}`);
+        }
+      }
+      const result: KvSizeResult = { entries, get, put, deleteMissing };
+      sizes.push(result);
+      log(
+        `kv ${entries} entries: loop ms per request get ${get.loopMsPerRequest.toFixed(3)}, ` +
+          `put ${put.loopMsPerRequest.toFixed(3)}, delete-missing ${deleteMissing.loopMsPerRequest.toFixed(3)}; ` +
+          `round trip median get ${get.roundTripMedianMs.toFixed(2)}, put ${put.roundTripMedianMs.toFixed(2)}, ` +
+          `delete-missing ${deleteMissing.roundTripMedianMs.toFixed(2)} ms`,
+      );
+    } finally {
+      conn?.socket.destroy();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { sizes };
+}
