@@ -8,6 +8,7 @@
 // workers, the baseline's cluster workers) inherit its execArgv, and so this module, but their
 // IPC channel belongs to their parent. Unref-ing it there would let an idle worker exit (and
 // the node replace it, forever). They inherit the environment too, which is how they know.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const MARK = 'NS_BENCH_PROBED_PID';
@@ -22,12 +23,22 @@ if (typeof process.send === 'function' && process.env[MARK] === undefined) {
       globalThis.gc();
     }
     const elu = performance.eventLoopUtilization();
+    let mainThreadCpuMs = null;
+    try {
+      // The main thread alone (its tid is the pid), without helper threads; 10 ms ticks.
+      const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      mainThreadCpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // not Linux
+    }
     process.send({
       type: 'probe',
       id: msg.id,
       cpu: process.cpuUsage(),
       eluActiveMs: elu.active,
       eluIdleMs: elu.idle,
+      mainThreadCpuMs,
       mem: process.memoryUsage(),
       hasGc: typeof globalThis.gc === 'function',
     });

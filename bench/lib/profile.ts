@@ -92,7 +92,7 @@ export const FULL: Profile = {
     lookupWarmupMs: 500,
     lookupMs: 5000,
   },
-  kv: { entries: [5000, 20_000], requests: 200 },
+  kv: { entries: [5000, 20_000], requests: 500 },
 };
 
 export const SMOKE: Profile = {
