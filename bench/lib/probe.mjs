@@ -25,10 +25,9 @@ if (typeof process.send === 'function' && process.env[MARK] === undefined) {
     const elu = performance.eventLoopUtilization();
     let mainThreadCpuMs = null;
     try {
-      // The main thread alone (its tid is the pid), without helper threads; 10 ms ticks.
-      const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      mainThreadCpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+      // The main thread alone (its tid is the pid), without helper threads: nanoseconds on CPU.
+      const schedstat = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8');
+      mainThreadCpuMs = Number(schedstat.split(' ')[0]) / 1e6;
     } catch {
       // not Linux
     }

@@ -20,7 +20,7 @@ export const TSX_URL = import.meta.resolve('tsx');
 export interface ProbeSample {
   cpu: { user: number; system: number };
   eluActiveMs: number;
-  /** CPU time of the process's main thread only (Linux /proc, 10 ms ticks); null elsewhere. */
+  /** CPU time of the process's main thread only (Linux /proc schedstat); null elsewhere. */
   mainThreadCpuMs: number | null;
   eluIdleMs: number;
   mem: NodeJS.MemoryUsage;

@@ -231,9 +231,9 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(
       'A node whose KV table already holds N entries; one connection, one request at a time. ' +
         "Loop = the node's event-loop active time per request (the loop that also answers lookups; on a busy machine it includes time the loop waited for a core); " +
-        'main-thread CPU = CPU time of that thread per request (/proc, 10 ms ticks over the phase; helper threads such as the KV persistence thread not counted); ' +
+        'main-thread CPU = CPU time of that thread per request (/proc schedstat; helper threads such as the KV persistence thread not counted); ' +
         'round trip = what the admin tool waits (it includes the file write and its fsyncs). ' +
-        'GET is the floor: a request that touches no file.',
+        "GET is the floor: a request that touches no file; paced GET pauses the put's median round trip between requests, the floor for a loop that idles between requests (as it does while a put waits for its disk write).",
     );
     out.push('');
     out.push(
@@ -243,6 +243,7 @@ export function renderMarkdown(r: BenchResults): string {
           (
             [
               ['GET_KV_CONFIG', x.get],
+              ['GET_KV_CONFIG (paced)', x.getPaced],
               ['PUT_KV_CONFIG (new key)', x.put],
               ['DELETE_KV_CONFIG (missing key)', x.deleteMissing],
             ] as const
