@@ -54,7 +54,7 @@ let applied = 0;
 let scheduled = false;
 
 port.on('message', (batch: KVPersistBatch) => {
-  for (let i = 0; i < batch.ops.length; ) i = kv.applyOp(batch.ops, i);
+  for (let i = 0; i < batch.ops.length;) i = kv.applyOp(batch.ops, i);
   applied = batch.seq;
   if (!scheduled) {
     scheduled = true;

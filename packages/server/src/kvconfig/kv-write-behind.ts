@@ -34,11 +34,7 @@ import type { Logger } from '../logging.js';
 import { KVConfigError } from './kv-config-errors.js';
 import type { KVTableExport } from './kv-config-manager.js';
 import type { KVConfigFileStore } from './kv-config-store.js';
-import type {
-  KVPersistBatch,
-  KVPersistReport,
-  KVPersistThreadData,
-} from './kv-persist-thread.js';
+import type { KVPersistBatch, KVPersistReport, KVPersistThreadData } from './kv-persist-thread.js';
 
 export interface KVWriteBehindOptions {
   /** The store the table was loaded through: its file is written, unless it refuses writes. */
