@@ -6,7 +6,7 @@
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
  * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops,
- * dead, failover, codec, watch, hostile, flood), --workers=<W,…> (exactly these serving-process counts, none skipped),
+ * dead, failover, codec, watch, hostile, flood, kv), --workers=<W,…> (exactly these serving-process counts, none skipped),
  * --generators=<n> (generator processes per level instead of the machine-sized default),
  * --cpu-prof (every node writes a CPU profile to <out>/profiles; the log names each node's pid;
  * summarize one with bench/profile-top.ts).
@@ -52,6 +52,7 @@ import { runCodec } from './scenarios/codec.js';
 import { runWatch } from './scenarios/watch.js';
 import { runHostile } from './scenarios/hostile.js';
 import { runFlood } from './scenarios/flood.js';
+import { runKv } from './scenarios/kv.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SCENARIOS = [
@@ -66,6 +67,7 @@ const SCENARIOS = [
   'watch',
   'hostile',
   'flood',
+  'kv',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -285,6 +287,9 @@ export async function main(argv: string[]): Promise<number> {
         `${results.flood.probeFailures} route lookups failed during the flood (${results.flood.probeFailureSamples.join(' | ')}); answers after: ${results.flood.answersAfter}`,
       );
     }
+  });
+  await attempt('kv', async () => {
+    results.kv = await runKv(profile, log);
   });
 
   closeGenerators();

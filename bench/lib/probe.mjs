@@ -9,6 +9,7 @@
 // workers, the baseline's cluster workers) inherit its execArgv, and so this module, but their
 // IPC channel belongs to their parent. Unref-ing it there would let an idle worker exit (and
 // the node replace it, forever). They inherit the environment too, which is how they know.
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 const MARK = 'NS_BENCH_PROBED_PID';
@@ -43,12 +44,21 @@ if (typeof process.send === 'function' && process.env[MARK] === undefined) {
       globalThis.gc();
     }
     const elu = performance.eventLoopUtilization();
+    let mainThreadCpuMs = null;
+    try {
+      // The main thread alone (its tid is the pid), without helper threads: nanoseconds on CPU.
+      const schedstat = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8');
+      mainThreadCpuMs = Number(schedstat.split(' ')[0]) / 1e6;
+    } catch {
+      // not Linux
+    }
     process.send({
       type: 'probe',
       id: msg.id,
       cpu: process.cpuUsage(),
       eluActiveMs: elu.active,
       eluIdleMs: elu.idle,
+      mainThreadCpuMs,
       mem: process.memoryUsage(),
       hasGc: typeof globalThis.gc === 'function',
       loopDelayMaxMs,

@@ -26,6 +26,8 @@ export function tsxUrl(): string {
 export interface ProbeSample {
   cpu: { user: number; system: number };
   eluActiveMs: number;
+  /** CPU time of the process's main thread only (Linux /proc schedstat); null elsewhere. */
+  mainThreadCpuMs: number | null;
   eluIdleMs: number;
   mem: NodeJS.MemoryUsage;
   hasGc: boolean;
@@ -149,6 +151,8 @@ export interface NameServerOptions {
   startTimeoutMs?: number;
   /** Contents of the node's kvConfig.json, written before it starts (default: no file). */
   kvConfigJson?: string;
+  /** The node's KV file (default: a fresh one in the node's temporary directory). */
+  kvConfigPath?: string;
 }
 
 /**
@@ -178,7 +182,7 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
         '--bindAddress=127.0.0.1',
         '--httpPort=0',
         '--httpBindAddress=127.0.0.1',
-        `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
+        `--kvConfigPath=${options.kvConfigPath ?? join(dir, 'kvConfig.json')}`,
         `--configStorePath=${join(dir, 'namesrv.properties')}`,
         ...(options.workers === undefined ? [] : [`--servingWorkers=${options.workers}`]),
         ...(options.args ?? []),

@@ -68,6 +68,8 @@ export interface Profile {
     pipelineConnections: number;
   };
   flood: FloodProfile;
+  /** KV writes: a node whose KV table holds each of `entries`, `requests` of each kind. */
+  kv: { entries: number[]; requests: number };
 }
 
 export const FULL: Profile = {
@@ -134,6 +136,7 @@ export const FULL: Profile = {
     probeIntervalMs: 5,
     reconnect: true,
   },
+  kv: { entries: [5000, 20_000], requests: 500 },
 };
 
 export const SMOKE: Profile = {
@@ -189,6 +192,7 @@ export const SMOKE: Profile = {
     probeIntervalMs: 5,
     reconnect: true,
   },
+  kv: { entries: [500], requests: 20 },
 };
 
 /** What `servingWorkers=0` resolves to on a machine (packages/server name-server.ts). */

@@ -244,6 +244,8 @@ export function renderMarkdown(r: BenchResults): string {
           'max',
           'p99 / quiet',
           'errors',
+          'node loop block max',
+          'node GC pause max',
           'node CPU',
           'node RSS max',
           'attack',
@@ -313,6 +315,45 @@ export function renderMarkdown(r: BenchResults): string {
             `${fl.nodeCpuPerSec.toFixed(2)} s/s`,
           ],
         ],
+      ),
+    );
+    out.push('');
+  }
+
+  if (r.kv !== undefined) {
+    out.push('## KV config writes (W = 1)');
+    out.push('');
+    out.push(
+      'A node whose KV table already holds N entries; one connection, one request at a time. ' +
+        "Loop = the node's event-loop active time per request (the loop that also answers lookups; on a busy machine it includes time the loop waited for a core); " +
+        'main-thread CPU = CPU time of that thread per request (/proc schedstat; helper threads such as the KV persistence thread not counted); ' +
+        'round trip = what the admin tool waits (it includes the file write and its fsyncs). ' +
+        "GET is the floor: a request that touches no file; paced GET pauses the put's median round trip between requests, the floor for a loop that idles between requests (as it does while a put waits for its disk write).",
+    );
+    out.push('');
+    out.push(
+      table(
+        ['entries', 'request', 'n', 'loop', 'main-thread CPU', 'round trip median', 'p90'],
+        r.kv.sizes.flatMap((x) =>
+          (
+            [
+              ['GET_KV_CONFIG', x.get],
+              ['GET_KV_CONFIG (paced)', x.getPaced],
+              ['PUT_KV_CONFIG (new key)', x.put],
+              ['DELETE_KV_CONFIG (missing key)', x.deleteMissing],
+            ] as const
+          ).map(([name, p]) => [
+            String(x.entries),
+            name,
+            String(p.requests),
+            `${p.loopMsPerRequest.toFixed(3)} ms`,
+            p.mainThreadCpuMsPerRequest === null
+              ? dash
+              : `${p.mainThreadCpuMsPerRequest.toFixed(3)} ms`,
+            `${p.roundTripMedianMs.toFixed(2)} ms`,
+            `${p.roundTripP90Ms.toFixed(2)} ms`,
+          ]),
+        ),
       ),
     );
     out.push('');

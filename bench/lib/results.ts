@@ -10,6 +10,7 @@ import type { CodecCase } from '../scenarios/codec.js';
 import type { WatchResults } from '../scenarios/watch.js';
 import type { HostileResults } from '../scenarios/hostile.js';
 import type { FloodResults } from '../scenarios/flood.js';
+import type { KvResults } from '../scenarios/kv.js';
 
 export interface Machine {
   cores: number;
@@ -51,6 +52,7 @@ export interface BenchResults {
   watch?: WatchResults;
   hostile?: HostileResults;
   flood?: FloodResults;
+  kv?: KvResults;
   targets: TargetCheck[];
   /** Scenarios that threw, with the message: the harness or the node broke. */
   failures: { scenario: string; message: string }[];

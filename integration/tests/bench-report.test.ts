@@ -2,7 +2,7 @@
  * The benchmark report says nothing about targets in a smoke run (its tiny sizes measure
  * nothing, and a `MISSED` inside a passing CI run only confuses), once that it does not, and
  * keeps the verdicts of a full run; issue 11's verdicts (scaling per W, Java figures, report-only
- * rows) and the plan of a run (which W, how many generators). Pure functions: no benchmark runs
+ * rows), issue 16's KV put target, and the plan of a run (which W, how many generators). Pure functions: no benchmark runs
  * here.
  */
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import type { BenchResults, LevelResult } from '../../bench/lib/results.js';
 import { evaluateTargets } from '../../bench/lib/targets.js';
 import { generatorsFor, planWorkers } from '../../bench/lib/profile.js';
 import { parseStalls } from '../../bench/lib/stalls.js';
+import type { KvPhase } from '../../bench/scenarios/kv.js';
 import type { RouteRun } from '../../bench/scenarios/route.js';
 
 function results(profile: BenchResults['profile']): BenchResults {
@@ -236,5 +237,46 @@ describe('bench plan', () => {
     ].join('\n');
     expect(parseStalls(text)).toEqual({ servingMs: 12.5, ownerMs: 500 });
     expect(parseStalls('')).toEqual({ servingMs: undefined, ownerMs: undefined });
+  });
+});
+
+describe('issue 16 KV target', () => {
+  const phase = (loop: number, cpu: number | null): KvPhase => ({
+    requests: 500,
+    loopMsPerRequest: loop,
+    mainThreadCpuMsPerRequest: cpu,
+    roundTripMedianMs: 12,
+    roundTripP90Ms: 14,
+  });
+  const withKv = (put: KvPhase): BenchResults => {
+    const r = results('full');
+    r.targets = [];
+    r.kv = {
+      sizes: [5000, 20_000].map((entries) => ({
+        entries,
+        get: phase(0.2, 0.13),
+        getPaced: phase(0.6, 0.5),
+        put: entries === 20_000 ? put : phase(9, 9),
+        deleteMissing: phase(0.2, 0.12),
+      })),
+    };
+    return r;
+  };
+  const kvTarget = (r: BenchResults) =>
+    evaluateTargets(r).find((t) => t.name.startsWith('KV put at 20,000 entries'))!;
+
+  it('judges the put at 20,000 entries by the main thread CPU, the loop figure shown beside it', () => {
+    const met = kvTarget(withKv(phase(1.2, 0.7)));
+    expect(met.met).toBe(true);
+    expect(met.measured).toContain('0.700 ms CPU, 1.200 ms loop active');
+    expect(kvTarget(withKv(phase(0.9, 1.5))).met).toBe(false);
+    // Where /proc is missing, the loop figure is all there is.
+    expect(kvTarget(withKv(phase(1.2, null))).met).toBe(false);
+    expect(kvTarget(results('full')).met).toBeNull();
+    const md = renderMarkdown(withKv(phase(1.2, 0.7)));
+    expect(md).toContain('## KV config writes (W = 1)');
+    expect(md).toContain(
+      '| 20000 | PUT_KV_CONFIG (new key) | 500 | 1.200 ms | 0.700 ms | 12.00 ms | 14.00 ms |',
+    );
   });
 });

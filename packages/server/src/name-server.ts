@@ -14,10 +14,16 @@
  *   processes (cluster/), each answering reads from a replica of the owner's tables; the owner,
  *   the acceptor and the HTTP port stay here. The serving code is the same in both shapes.
  *
- * Lifecycle: `start()` loads the KV file, binds the ports and starts the scans, resolving to the
- * bound addresses (the real ports when 0 was asked). `close()` is idempotent and shuts down in
- * order: stop accepting, stop timers, drain answered requests and close connections (destroying
- * those still open after `shutdownTimeoutMillis`), finish pending writes, close HTTP, flush logs.
+ * KV config persistence: the owner records each write's KV edits as ops; the KV persistence
+ * thread (kvconfig/kv-write-behind.ts, kv-persist-thread.ts) replays them on its own copy of the
+ * table and rewrites kvConfig.json atomically off this event loop; the response waits for it.
+ *
+ * Lifecycle: `start()` loads the KV file (and starts the KV persistence thread), binds the ports
+ * and starts the scans, resolving to the bound addresses (the real ports when 0 was asked).
+ * `close()` is idempotent and shuts down in order: stop accepting, stop timers, drain answered
+ * requests and close connections (destroying those still open after `shutdownTimeoutMillis`),
+ * finish pending writes (KV writes get max(1 s, shutdownTimeoutMillis), then fail), end the KV
+ * thread, close HTTP, flush logs.
  * Signals and exit codes belong to main.ts only.
  *
  * Security and limits (README "Security"): the acceptor enforces the connection limits for the
@@ -36,8 +42,13 @@ import {
   loadConsoleAssets,
   startupReadiness,
 } from './http/index.js';
-import { KVConfigCorruptError, KVConfigFileStore, writeFileAtomicSync } from './kvconfig/index.js';
-import type { KVConfigManager } from './kvconfig/index.js';
+import {
+  KVConfigCorruptError,
+  KVConfigFileStore,
+  KVWriteBehind,
+  writeFileAtomicSync,
+} from './kvconfig/index.js';
+import type { KVConfigManager, KVWriteBehindStats } from './kvconfig/index.js';
 import { listenFailure } from './listen-error.js';
 import { createSilentLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
@@ -126,6 +137,12 @@ type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
 
+/**
+ * At close, KV writes still queued get max(this, shutdownTimeoutMillis) to reach the disk; then
+ * they fail (and are undone), so a hung disk cannot hold the shutdown.
+ */
+const KV_CLOSE_MIN_GRACE_MILLIS = 1000;
+
 /** Java prints the KV table 1 minute after start, then every 10 minutes. */
 const KV_DUMP_INITIAL_DELAY_MILLIS = 60_000;
 
@@ -146,6 +163,8 @@ export class NameServer {
   private running: Running | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private closePromise: Promise<void> | null = null;
+  /** The KV persistence thread's front (from the KV load in start() on; closed by close()). */
+  private kvPersistence: KVWriteBehind | null = null;
   private readonly configSources: Map<ConfigKey, ConfigSource>;
   private readonly configDefaults: DefaultsContext;
 
@@ -194,6 +213,12 @@ export class NameServer {
 
   get kvConfigManager(): KVConfigManager {
     return this.require().owner.kv;
+  }
+
+  /** Counters of the KV persistence thread (file writes, failures, crashes); for tests and tools. */
+  kvPersistenceStats(): KVWriteBehindStats {
+    this.require();
+    return this.kvPersistence!.stats();
   }
 
   /** Open client connections. */
@@ -348,7 +373,19 @@ export class NameServer {
     for (const t of this.timers.splice(0)) clearInterval(t);
     await running?.serving.close(this.config.shutdownTimeoutMillis);
     await stopped;
+    // Writes still queued wait for the KV thread, boundedly: past the grace its pending writes
+    // fail (their requests get SYSTEM_ERROR and are undone) and the thread is dropped.
+    const kv = this.kvPersistence;
+    const kvGrace = Math.max(KV_CLOSE_MIN_GRACE_MILLIS, this.config.shutdownTimeoutMillis);
+    const giveUp =
+      kv === null
+        ? null
+        : setTimeout(() => {
+            void kv.close(0);
+          }, kvGrace);
     await running?.owner.idle();
+    if (giveUp !== null) clearTimeout(giveUp);
+    await kv?.close(kvGrace);
     await running?.brokerNotifier.close();
     await running?.http?.close();
     running?.routeDigest.close();
@@ -482,23 +519,29 @@ export class NameServer {
       { kvConfigPath: config.kvConfigPath, namespaces: initialKV.size },
       'KV config loaded',
     );
-    return new RegistryOwner({
+    // The file is written by the KV persistence thread, never on this event loop; a crashed
+    // thread restarts from the owner's table as it is then.
+    let owner: RegistryOwner | null = null;
+    const durability = new KVWriteBehind({
+      store,
+      initial: [...initialKV].map(([ns, entries]) => [ns, [...entries]]),
+      currentTable: () => owner!.kv.exportTable(),
+      logger: this.component('kv-persist'),
+    });
+    this.kvPersistence = durability;
+    owner = new RegistryOwner({
       config,
       clock: this.clock,
       loggerFor: (name) => this.component(name),
       metrics: this.metrics,
       initialKV,
-      kvPersistence: {
-        mode: 'sync',
-        persist: (table) => {
-          store.persist(table);
-        },
-      },
+      kvPersistence: { mode: 'write-behind', durability },
       persistConfig: (text) => {
         this.persistConfig(text);
       },
       encodeOps: encodeOpParts,
     });
+    return owner;
   }
 
   private createHttp(owner: RegistryOwner, digest: RouteDigestTracker): HttpAdminServer {

@@ -40,7 +40,8 @@ export function kvConfigWriteHandlers(deps: {
 
   function deleteKVConfig(request: RemotingCommand): RemotingCommand {
     const { namespace, key } = decodeDeleteKVConfigRequestHeader(request.extFields);
-    // Java: always SUCCESS; never removes an emptied namespace; persists even when nothing changed.
+    // Java: always SUCCESS; never removes an emptied namespace. Java also rewrites the file when
+    // nothing changed; here a delete of a missing key records no op, so no file is written.
     kv.deleteKVConfig(namespace, key);
     return ok(request);
   }

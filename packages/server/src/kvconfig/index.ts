@@ -11,3 +11,5 @@ export { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-forma
 export type { KVConfigTable } from './kv-config-file-format.js';
 export { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
 export type { KVConfigErrorCode } from './kv-config-errors.js';
+export { KVWriteBehind } from './kv-write-behind.js';
+export type { KVWriteBehindOptions, KVWriteBehindStats } from './kv-write-behind.js';

@@ -6,11 +6,14 @@
  *   even a delete that changed nothing), before the caller acknowledges the request. If it throws,
  *   the in-memory change is rolled back and a KVConfigError (NS_KV_CONFIG_PERSIST_FAILED) is
  *   thrown, so memory never holds an acknowledged-looking value the file lacks. Tests use it.
- * - write-behind (the registry owner): no `persist`; every change is recorded as an op
- *   (`recordOpsInto`) with the value it replaced, the owner hands the ops to its persistence
- *   thread and holds the response until they are on disk, and undoes them (`undo`) if that fails.
+ * - write-behind (the registry owner, what a running node uses): no `persist`; every change is
+ *   recorded as an op (`recordOpsInto`) with the value it replaced, the owner hands the ops to
+ *   the KV persistence thread (kv-write-behind.ts, kv-persist-thread.ts) and holds the response
+ *   until they are on disk, and undoes them (`undo`) if that fails; the reverting ops go to the
+ *   thread too, whose copy of the table replays every op with `applyOp`. A delete that changed
+ *   nothing records no op, so nothing is written (unlike Java and `persist`).
  *
- * The recorded ops are also what serving workers replay (`applyOps`) to keep their read copy
+ * The recorded ops are also what serving workers replay (`applyOp`) to keep their read copy
  * identical; `onChanged` listeners (the route cache: ORDER_TOPIC_CONFIG entries are part of routes)
  * hear about every change, wherever it came from.
  */

@@ -1,6 +1,8 @@
 /**
- * File persistence of the KV config (the only I/O in this folder). Synchronous on purpose: a PUT
- * or DELETE is acknowledged only after its bytes are durable.
+ * File persistence of the KV config. Synchronous on purpose: a PUT or DELETE is acknowledged only
+ * after its bytes are durable. A running node calls `writeFileAtomicSync` from its KV persistence
+ * thread (kv-persist-thread.ts), never on the event loop; `persist` is the synchronous path
+ * (tests, tools).
  *
  * Write = temp file `<path>.tmp` in the same directory, write all, fsync, rename over `<path>`,
  * fsync the directory. A crash at any point leaves either the old or the new complete file
@@ -10,8 +12,9 @@
  *
  * Load at start: missing file → empty; unreadable or corrupt → KVConfigCorruptError naming the
  * path and problem. (Java treats an unreadable file as missing and would then overwrite it with
- * the next PUT; a permission problem must not cost the operator their KV data.) After a failed load the store refuses every write, so a corrupt file is never
- * overwritten (nor renamed): an operator has to look at it.
+ * the next PUT; a permission problem must not cost the operator their KV data.) After a failed
+ * load the store refuses every write (and no persistence thread is started for it), so a corrupt
+ * file is never overwritten (nor renamed): an operator has to look at it.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -48,14 +51,23 @@ export class KVConfigFileStore {
     }
   }
 
-  /** Writes the whole table atomically and durably; throws KVConfigError on failure. */
-  persist(table: KVConfigTable): void {
+  /** Throws KVConfigError when the file failed to load: then it must never be overwritten. */
+  assertWritable(): void {
     if (this.refuseWrites) {
       throw new KVConfigError(
         'NS_KV_CONFIG_PERSIST_FAILED',
         `refusing to overwrite ${this.path}: it failed to load`,
       );
     }
+  }
+
+  /**
+   * Writes the whole table atomically and durably; throws KVConfigError on failure. (A running
+   * node writes through its KV persistence thread instead, kv-write-behind.ts, after asking
+   * `assertWritable`.)
+   */
+  persist(table: KVConfigTable): void {
+    this.assertWritable();
     writeFileAtomicSync(this.path, serializeKVConfigFile(table));
   }
 }

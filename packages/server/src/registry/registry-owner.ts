@@ -46,7 +46,11 @@ function nextTurn(): Promise<void> {
 
 /** Makes KV ops durable; the write's response waits for it (see kvconfig/kv-write-behind.ts). */
 export interface KVDurability {
-  /** Resolves once `ops` are on disk; rejects when they could not be written. */
+  /**
+   * Resolves once `ops` are on disk; rejects when they could not be written. Every batch of KV
+   * ops the owner records reaches it, in order, including the reverting ops of an undo (so a
+   * copy of the table kept there stays equal to the owner's).
+   */
   write(ops: readonly unknown[]): Promise<void>;
 }
 
@@ -280,7 +284,17 @@ export class RegistryOwner {
       } catch (err) {
         this.log.error({ err }, 'persisting the KV config failed, change undone');
         this.kv.undo(kvOps, 0, kvOps.length);
-        ops.push(...this.batch.splice(0));
+        const undone = this.batch.splice(0);
+        ops.push(...undone);
+        // The persistence side already applied the failed ops to its copy of the table: the
+        // reverting ops (DROP_NAMESPACE included) bring it back in step, and rewrite the file in
+        // case the failed write got as far as the rename. Its own failure changes nothing more.
+        const undoKvOps = kvOpsOf(undone);
+        if (undoKvOps.length > 0) {
+          await this.durability!.write(undoKvOps).catch((undoErr: unknown) => {
+            this.log.error({ err: undoErr }, 'persisting the undo of a failed KV write failed');
+          });
+        }
         if (request !== null) {
           response = createResponse(request, {
             code: ResponseCode.SYSTEM_ERROR,

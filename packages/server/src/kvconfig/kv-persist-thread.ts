@@ -1,0 +1,79 @@
+/**
+ * The KV persistence thread (a worker_threads thread started by kv-write-behind.ts, from the
+ * compiled file): the only place a running node writes kvConfig.json, so the serving event loop
+ * never waits for a disk.
+ *
+ * It holds its own copy of the KV table, started from the table the registry owner had when the
+ * thread started (`workerData.table`), and receives the owner's KV op batches in order
+ * (`{ seq, ops }`, ops as kv-config-manager.ts records them: PUT, DELETE, DROP_NAMESPACE). Each
+ * batch is replayed on the copy at once (KVConfigManager.applyOp); the whole table is then written
+ * with writeFileAtomicSync (temp file, fsync, rename, directory fsync), synchronously: this thread
+ * has nothing else to do. Batches that arrive while a write runs wait in the message port and are
+ * all applied before the next write, which covers them together (coalescing). After each write it
+ * answers `{ kind: 'written', upTo }` or `{ kind: 'failed', upTo, message }`: every batch with
+ * seq ≤ upTo is in that file, or was in the write that failed.
+ *
+ * A failed write leaves the failed ops in the copy; the owner undoes them in memory and sends the
+ * reverting ops as its next batch, which brings the copy back in step (and rewrites the file, in
+ * case the failed write got as far as the rename). Anything unexpected (an unknown op) is not
+ * caught: the thread dies, the main side fails the pending writes and starts a new thread from
+ * the owner's current table.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { serializeKVConfigFile } from './kv-config-file-format.js';
+import { KVConfigManager } from './kv-config-manager.js';
+import type { KVTableExport } from './kv-config-manager.js';
+import { writeFileAtomicSync } from './kv-config-store.js';
+
+/** What the thread starts from. */
+export interface KVPersistThreadData {
+  path: string;
+  table: KVTableExport;
+}
+
+/** Main → thread: one batch of KV ops, `seq` increasing by one per batch. */
+export interface KVPersistBatch {
+  seq: number;
+  ops: unknown[];
+}
+
+/** Thread → main, after each file write. */
+export type KVPersistReport =
+  | { kind: 'written'; upTo: number; millis: number; bytes: number }
+  | { kind: 'failed'; upTo: number; message: string };
+
+const port = ((): MessagePort => {
+  if (parentPort === null) throw new Error('kv-persist-thread.js runs only as a worker thread');
+  return parentPort;
+})();
+const { path, table } = workerData as KVPersistThreadData;
+const kv = new KVConfigManager();
+kv.importTable(table);
+let applied = 0;
+let scheduled = false;
+
+port.on('message', (batch: KVPersistBatch) => {
+  for (let i = 0; i < batch.ops.length;) i = kv.applyOp(batch.ops, i);
+  applied = batch.seq;
+  if (!scheduled) {
+    scheduled = true;
+    // After the messages already waiting in the port: one write covers all of them.
+    setImmediate(writeNow);
+  }
+});
+
+function writeNow(): void {
+  scheduled = false;
+  const upTo = applied;
+  const started = performance.now();
+  let report: KVPersistReport;
+  try {
+    const text = serializeKVConfigFile(kv.snapshot());
+    writeFileAtomicSync(path, text);
+    report = { kind: 'written', upTo, millis: performance.now() - started, bytes: text.length };
+  } catch (err) {
+    report = { kind: 'failed', upTo, message: err instanceof Error ? err.message : String(err) };
+  }
+  port.postMessage(report);
+}
