@@ -1,14 +1,16 @@
 /**
  * Replays every request captured from the real RocketMQ 5.3.3 NameServer
- * (fixtures/rocketmq-5.3.3/recordings/*.jsonl at the repository root) through fresh Dispatchers,
- * one per captured NameServer, and compares each of our responses with the one Java sent, byte
- * for byte. Runs under `compatibilityLine=5.x`, the default.
+ * (fixtures/rocketmq-5.3.3/recordings/*.jsonl at the repository root) through fresh nodes, one
+ * per captured NameServer, and compares each of our responses with the one Java sent, byte
+ * for byte. Runs under `compatibilityLine=5.x`, the default, in each shape of replay-shapes.ts:
+ * a single process, and with serving workers (writes run by a RegistryOwner, reads answered from
+ * a Replica of its tables).
  *
  * The capture used five NameServers (A … E), each started empty with its own configuration; the
  * recordings of one NameServer are merged by frame timestamp (an answered request at its
  * response's position: Java processes requests on a thread pool and writes the response when
- * processing ends), ties broken by file name and `seq`. A recorded `close` calls
- * `RouteInfoManager.onConnectionClosed`, as the transport does, and the expiry scan runs every
+ * processing ends), ties broken by file name and `seq`. A recorded `close` closes the connection,
+ * as the transport does (RouteInfoManager.onConnectionClosed), and the expiry scan runs every
  * 5 s of recorded time, as Java's does. Connection ids: one per (recording, conn).
  *
  * Normalisations (the complete list):
@@ -30,8 +32,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeCommand, isOneway, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { createHarness, FakeClock } from './handlers-harness.js';
-import type { HarnessOptions } from './handlers-harness.js';
+import { FakeClock } from './handlers-harness.js';
+import { REPLAY_SHAPES, startReplayNode } from './replay-shapes.js';
+import type { ReplayShape } from './replay-shapes.js';
 
 const RECORDINGS = fileURLToPath(
   new URL('../../../fixtures/rocketmq-5.3.3/recordings/', import.meta.url),
@@ -171,7 +174,7 @@ interface RunResult {
   notifications: { java: Compared[]; ours: { brokerAddr: string; hex: string }[] };
 }
 
-function replay(run: NameServerRun): RunResult {
+async function replay(run: NameServerRun, shape: ReplayShape): Promise<RunResult> {
   const all = loadSteps(run);
   const responses = javaResponses(all);
   const at = (s: Step): Step => responses.get(s) ?? s;
@@ -187,7 +190,7 @@ function replay(run: NameServerRun): RunResult {
   });
   const clock = new FakeClock(steps[0]!.time);
   const sent: { brokerAddr: string; hex: string }[] = [];
-  const options: HarnessOptions = {
+  const node = await startReplayNode(shape, {
     clock,
     config: {
       ...PATHS,
@@ -198,8 +201,7 @@ function replay(run: NameServerRun): RunResult {
     notifyBroker: (brokerAddr, command) => {
       sent.push({ brokerAddr, hex: encodeCommand(command).toString('hex') });
     },
-  };
-  const h = createHarness(options);
+  });
   const connIds = new Map<string, number>();
   const connId = (s: Step): number => {
     const key = `${s.file}#${s.line.conn}`;
@@ -218,7 +220,7 @@ function replay(run: NameServerRun): RunResult {
   for (const s of steps) {
     while (nextScan <= s.time) {
       clock.t = nextScan;
-      h.routes.scanNotActiveBroker(nextScan);
+      await node.scanNotActiveBroker();
       nextScan += SCAN_INTERVAL_MS;
     }
     clock.t = s.time;
@@ -233,12 +235,13 @@ function replay(run: NameServerRun): RunResult {
       continue;
     }
     if (s.line.event === 'close') {
-      h.routes.onConnectionClosed(connId(s));
+      await node.connectionClosed(connId(s));
       continue;
     }
     if (s.line.dir !== 'c2s' || !responses.has(s)) continue;
     const req = decodeHex(s.line.hex!);
-    const ours = h.dispatch(req, { connectionId: connId(s), remoteAddress: 'replay' });
+    const frame = await node.answer(req, connId(s));
+    const ours = frame === null ? null : decodeFrame(frame.subarray(4));
     const where = `${run.name}: ${s.file} seq ${s.line.seq} (code ${req.code})`;
     const javaStep = responses.get(s) ?? null;
     if (javaStep === null) {
@@ -258,16 +261,17 @@ function replay(run: NameServerRun): RunResult {
         where,
         remark: ours!.remark ?? '',
         expected: encodeCommand({ ...java, remark: ours!.remark }).toString('hex'),
-        actual: encodeCommand(ours!).toString('hex'),
+        actual: frame!.toString('hex'),
       });
       continue;
     }
     result.compared.push({
       where,
       expected: javaStep.line.hex!,
-      actual: encodeCommand(ours!).toString('hex'),
+      actual: frame!.toString('hex'),
     });
   }
+  await node.close();
   // N2: our notifications with Java's opaque, in the order both were sent.
   result.notifications.java.forEach((n, i) => {
     const mine = sent[i];
@@ -279,8 +283,12 @@ function replay(run: NameServerRun): RunResult {
   return result;
 }
 
-const results = new Map(RUNS.map((r) => [r.name, replay(r)] as const));
-const compared = [...results.values()].flatMap((r) => r.compared);
+const replays = new Map<ReplayShape, Map<string, RunResult>>();
+for (const shape of REPLAY_SHAPES) {
+  const results = new Map<string, RunResult>();
+  for (const run of RUNS) results.set(run.name, await replay(run, shape));
+  replays.set(shape, results);
+}
 
 /** Readable form of a JSON-header frame for failure messages. */
 function show(hex: string): string {
@@ -290,54 +298,60 @@ function show(hex: string): string {
   return `${buf.toString('utf8', 8, 8 + headerLength)} | body ${body.length === 0 ? '(none)' : body.toString('utf8')}`;
 }
 
-describe('replay of the 5.3.3 recordings (compatibilityLine=5.x)', () => {
-  it('covers every request that was captured', () => {
-    // 459 requests in all: 334 answered and compared byte for byte, 2 undecodable registrations
-    // (N4), 93 one-way BROKER_HEARTBEATs (Java answers none, neither do we).
-    const counts = Object.fromEntries(
-      [...results].map(([name, r]) => [
-        name,
-        { compared: r.compared.length, undecodable: r.undecodable.length, oneway: r.oneway },
-      ]),
-    );
-    expect(counts).toEqual({
-      A: { compared: 118, undecodable: 0, oneway: 0 },
-      B: { compared: 90, undecodable: 0, oneway: 70 },
-      C: { compared: 85, undecodable: 2, oneway: 0 },
-      D: { compared: 11, undecodable: 0, oneway: 0 },
-      E: { compared: 30, undecodable: 0, oneway: 23 },
+describe.each(REPLAY_SHAPES)(
+  'replay of the 5.3.3 recordings (compatibilityLine=5.x), %s',
+  (shape) => {
+    const results = replays.get(shape)!;
+    const compared = [...results.values()].flatMap((r) => r.compared);
+
+    it('covers every request that was captured', () => {
+      // 459 requests in all: 334 answered and compared byte for byte, 2 undecodable registrations
+      // (N4), 93 one-way BROKER_HEARTBEATs (Java answers none, neither do we).
+      const counts = Object.fromEntries(
+        [...results].map(([name, r]) => [
+          name,
+          { compared: r.compared.length, undecodable: r.undecodable.length, oneway: r.oneway },
+        ]),
+      );
+      expect(counts).toEqual({
+        A: { compared: 118, undecodable: 0, oneway: 0 },
+        B: { compared: 90, undecodable: 0, oneway: 70 },
+        C: { compared: 85, undecodable: 2, oneway: 0 },
+        D: { compared: 11, undecodable: 0, oneway: 0 },
+        E: { compared: 30, undecodable: 0, oneway: 23 },
+      });
     });
-  });
 
-  it.each(compared.map((c) => [c.where, c] as const))(
-    '%s answers byte-equal to Java',
-    (_where, c) => {
-      if (c.actual !== c.expected) expect(show(c.actual)).toBe(show(c.expected));
-      expect(c.actual).toBe(c.expected);
-    },
-  );
+    it.each(compared.map((c) => [c.where, c] as const))(
+      '%s answers byte-equal to Java',
+      (_where, c) => {
+        if (c.actual !== c.expected) expect(show(c.actual)).toBe(show(c.expected));
+        expect(c.actual).toBe(c.expected);
+      },
+    );
 
-  it('N4: a registration body that does not parse gets SYSTEM_ERROR saying why', () => {
-    const undecodable = results.get('C')!.undecodable;
-    expect(undecodable).toHaveLength(2);
-    for (const c of undecodable) {
-      expect(c.remark).toMatch(/^BodyDecodeError: RegisterBrokerBody: invalid JSON at offset 0/);
-      expect(c.actual, c.where).toBe(c.expected);
-    }
-  });
+    it('N4: a registration body that does not parse gets SYSTEM_ERROR saying why', () => {
+      const undecodable = results.get('C')!.undecodable;
+      expect(undecodable).toHaveLength(2);
+      for (const c of undecodable) {
+        expect(c.remark).toMatch(/^BodyDecodeError: RegisterBrokerBody: invalid JSON at offset 0/);
+        expect(c.actual, c.where).toBe(c.expected);
+      }
+    });
 
-  it('NOTIFY_MIN_BROKER_ID_CHANGE: the same two notifications as Java, to the same broker (N2)', () => {
-    const { java, ours } = results.get('E')!.notifications;
-    expect(java).toHaveLength(2);
-    // Java sent both to the slave's advertised address (its recorder listened there).
-    expect(ours.map((n) => n.brokerAddr)).toEqual(['127.0.0.2:30740', '127.0.0.2:30740']);
-    for (const n of java) {
-      if (n.actual !== n.expected) expect(show(n.actual)).toBe(show(n.expected));
-      expect(n.actual, n.where).toBe(n.expected);
-    }
-    // The other NameServers had notifyMinBrokerIdChanged=false: nothing was sent.
-    for (const name of ['A', 'B', 'C', 'D']) {
-      expect(results.get(name)!.notifications.ours, name).toEqual([]);
-    }
-  });
-});
+    it('NOTIFY_MIN_BROKER_ID_CHANGE: the same two notifications as Java, to the same broker (N2)', () => {
+      const { java, ours } = results.get('E')!.notifications;
+      expect(java).toHaveLength(2);
+      // Java sent both to the slave's advertised address (its recorder listened there).
+      expect(ours.map((n) => n.brokerAddr)).toEqual(['127.0.0.2:30740', '127.0.0.2:30740']);
+      for (const n of java) {
+        if (n.actual !== n.expected) expect(show(n.actual)).toBe(show(n.expected));
+        expect(n.actual, n.where).toBe(n.expected);
+      }
+      // The other NameServers had notifyMinBrokerIdChanged=false: nothing was sent.
+      for (const name of ['A', 'B', 'C', 'D']) {
+        expect(results.get(name)!.notifications.ours, name).toEqual([]);
+      }
+    });
+  },
+);

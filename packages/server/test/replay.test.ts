@@ -1,12 +1,16 @@
 /**
  * Replays every request captured from the real RocketMQ 4.9.7 NameServer
- * (fixtures/rocketmq-4.9.7/recordings/*.jsonl) through one fresh Dispatcher, in the
+ * (fixtures/rocketmq-4.9.7/recordings/*.jsonl) through one fresh node, in the
  * order the Java NameServer processed them (frame timestamps across all files — for an answered
  * request, its response's; ties broken by the README's "Order of the run", then by `seq`), and compares each of our responses with the one Java
  * sent — byte for byte, after the normalisations listed below and nothing else.
  *
- * Connection ids: one per (recording, conn). A recorded `close` event calls
- * `RouteInfoManager.onConnectionClosed`, as the transport does. The clock is set to each frame's
+ * The node is built in each shape of replay-shapes.ts: a single process (one Dispatcher), and
+ * with serving workers (writes run by a RegistryOwner, reads answered from a Replica of its
+ * tables). Both must give the same answers, Java's.
+ *
+ * Connection ids: one per (recording, conn). A recorded `close` event closes the connection, as
+ * the transport does (RouteInfoManager.onConnectionClosed). The clock is set to each frame's
  * timestamp (no expiry scan runs: the capture lasted ~5 minutes and no broker expired).
  *
  * Normalisations (every one is a deliberate, documented difference):
@@ -40,7 +44,9 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { RECORDINGS_DIR } from '../../protocol/test/fixtures.js';
-import { createHarness, FakeClock } from './handlers-harness.js';
+import { FakeClock } from './handlers-harness.js';
+import { REPLAY_SHAPES, startReplayNode } from './replay-shapes.js';
+import type { ReplayShape } from './replay-shapes.js';
 
 /** README "Order of the run": file prefixes in the order the tools ran. */
 const RUN_ORDER = ['a-', 'b-', 'c-', 'd', 'g2-', 'e1-', 'e2-', 'f', 'j-', 'h-', 'i-', 'g-'];
@@ -144,7 +150,7 @@ interface Outcome {
   actual: string;
 }
 
-function runReplay() {
+async function runReplay(shape: ReplayShape) {
   const all = loadSteps();
   const responses = javaResponses(all);
   // Java handles requests on a thread pool: two requests sent back to back on one connection can
@@ -165,7 +171,7 @@ function runReplay() {
   });
   const clock = new FakeClock(steps[0]!.time);
   // The 4.9.7 answers are the 4.9 line's (version 407, HashMap/HashSet orders, 4.9 remarks).
-  const h = createHarness({
+  const node = await startReplayNode(shape, {
     clock,
     config: {
       compatibilityLine: '4.9',
@@ -184,18 +190,17 @@ function runReplay() {
   };
 
   const compared: Outcome[] = [];
-  const special: { where: string; ours: RemotingCommand | null; java: RemotingCommand | null }[] =
-    [];
+  const special: { where: string; ours: Buffer | null; java: RemotingCommand | null }[] = [];
   let oneway = 0;
   for (const s of steps) {
     clock.t = s.time;
     if (s.line.event === 'close') {
-      h.routes.onConnectionClosed(connId(s));
+      await node.connectionClosed(connId(s));
       continue;
     }
     if (s.line.dir !== 'c2s' || !responses.has(s)) continue;
     const req = decodeHex(s.line.hex!);
-    const ours = h.dispatch(req, { connectionId: connId(s), remoteAddress: 'replay' });
+    const ours = await node.answer(req, connId(s));
     const where = `${s.file} seq ${s.line.seq} (code ${req.code}${s.line.case === undefined ? '' : `, ${s.line.case}`})`;
     const javaStep = responses.get(s) ?? null;
     const java = javaStep === null ? null : decodeHex(javaStep.line.hex!);
@@ -216,13 +221,20 @@ function runReplay() {
       where,
       code: req.code,
       expected: javaStep!.line.hex!,
-      actual: encodeCommand(ours!).toString('hex'),
+      actual: ours!.toString('hex'),
     });
   }
+  await node.close();
   return { compared, special, oneway };
 }
 
-const replay = runReplay();
+const replays = new Map<ReplayShape, Awaited<ReturnType<typeof runReplay>>>();
+for (const shape of REPLAY_SHAPES) replays.set(shape, await runReplay(shape));
+
+/** A frame the node wrote (length prefix included) → the command. */
+function decodeSent(frame: Buffer): RemotingCommand {
+  return decodeFrame(frame.subarray(4));
+}
 
 /** Readable form of a frame for failure messages. */
 function show(hex: string): string {
@@ -234,47 +246,55 @@ function show(hex: string): string {
   return `${cmd.serializeType === SerializeType.JSON ? header.toString('utf8') : `code ${cmd.code} ext ${JSON.stringify(cmd.extFields)} remark ${cmd.remark}`} | body ${cmd.body?.toString('utf8') ?? '(none)'}`;
 }
 
-describe('replay of the 4.9.7 recordings (compatibilityLine=4.9)', () => {
-  it('covers every request that was captured', () => {
-    // 191 requests in the capture, 5 of them malformed frames (N5): 171 compared byte for byte
-    // (the 2 config reads included, N4), 4 handled specially (1 unknown code, 3 header-less
-    // probes), 11 one-way.
-    expect(replay.compared.length).toBe(171);
-    expect(replay.special.length).toBe(4);
-    expect(replay.oneway).toBe(11);
-  });
+describe.each(REPLAY_SHAPES)(
+  'replay of the 4.9.7 recordings (compatibilityLine=4.9), %s',
+  (shape) => {
+    const replay = replays.get(shape)!;
 
-  it.each(replay.compared.map((c) => [c.where, c] as const))(
-    '%s answers byte-equal to Java',
-    (_where, c) => {
-      if (c.actual !== c.expected) {
-        expect(show(c.actual)).toBe(show(c.expected));
-      }
-      expect(c.actual).toBe(c.expected);
-    },
-  );
+    it('covers every request that was captured', () => {
+      // 191 requests in the capture, 5 of them malformed frames (N5): 171 compared byte for byte
+      // (the 2 config reads included, N4), 4 handled specially (1 unknown code, 3 header-less
+      // probes), 11 one-way.
+      expect(replay.compared.length).toBe(171);
+      expect(replay.special.length).toBe(4);
+      expect(replay.oneway).toBe(11);
+    });
 
-  it('N1: an unknown request code gets REQUEST_CODE_NOT_SUPPORTED (Java 4.9: no response)', () => {
-    const s = replay.special.find((x) => x.java === null && x.ours?.remark?.includes('9999'));
-    expect(s).toBeDefined();
-    expect(s!.ours!.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
-    expect(s!.ours!.remark).toBe(' request type 9999 not supported');
-  });
+    it.each(replay.compared.map((c) => [c.where, c] as const))(
+      '%s answers byte-equal to Java',
+      (_where, c) => {
+        if (c.actual !== c.expected) {
+          expect(show(c.actual)).toBe(show(c.expected));
+        }
+        expect(c.actual).toBe(c.expected);
+      },
+    );
 
-  it.each(Object.entries(HEADER_FIELD_CASES))(
-    'N2/N3: %s gets SYSTEM_ERROR naming the missing field, in the request serialize type',
-    (name, remark) => {
-      const s = replay.special.find((x) => x.where === name);
-      expect(s, name).toBeDefined();
-      const java = s!.java!;
-      const ours = s!.ours!;
-      // Java's frame with our code and remark substituted, in the request's serialize type.
-      const expected = createResponse(
-        { ...java, serializeType: ours.serializeType, flag: 0 },
-        { code: ResponseCode.SYSTEM_ERROR, remark },
+    it('N1: an unknown request code gets REQUEST_CODE_NOT_SUPPORTED (Java 4.9: no response)', () => {
+      const s = replay.special.find(
+        (x) => x.java === null && x.ours !== null && decodeSent(x.ours).remark?.includes('9999'),
       );
-      expect(encodeCommand(ours).toString('hex')).toBe(encodeCommand(expected).toString('hex'));
-      if (name.endsWith('-rocketmq')) expect(ours.serializeType).toBe(SerializeType.ROCKETMQ);
-    },
-  );
-});
+      expect(s).toBeDefined();
+      const ours = decodeSent(s!.ours!);
+      expect(ours.code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+      expect(ours.remark).toBe(' request type 9999 not supported');
+    });
+
+    it.each(Object.entries(HEADER_FIELD_CASES))(
+      'N2/N3: %s gets SYSTEM_ERROR naming the missing field, in the request serialize type',
+      (name, remark) => {
+        const s = replay.special.find((x) => x.where === name);
+        expect(s, name).toBeDefined();
+        const java = s!.java!;
+        const ours = decodeSent(s!.ours!);
+        // Java's frame with our code and remark substituted, in the request's serialize type.
+        const expected = createResponse(
+          { ...java, serializeType: ours.serializeType, flag: 0 },
+          { code: ResponseCode.SYSTEM_ERROR, remark },
+        );
+        expect(s!.ours!.toString('hex')).toBe(encodeCommand(expected).toString('hex'));
+        if (name.endsWith('-rocketmq')) expect(ours.serializeType).toBe(SerializeType.ROCKETMQ);
+      },
+    );
+  },
+);
