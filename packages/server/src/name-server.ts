@@ -32,7 +32,7 @@
  * self-signed certificate (TLS on, none configured) is made once here, in the background, and
  * given to every serving process.
  */
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { ORDER_TOPIC_CONFIG_NAMESPACE } from '@ns/protocol';
 import type { ConfigKey, ConfigSource, DefaultsContext, NamesrvConfig } from './config/index.js';
 import { RouteDigestTracker } from './digest/index.js';
@@ -54,6 +54,7 @@ import { createSilentLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { encodeOpParts } from './cluster/messages.js';
 import { ServingWorkers } from './cluster/serving-workers.js';
+import { usableCores } from './cluster/usable-cores.js';
 import { createMetrics, scrapeAll } from './metrics.js';
 import type { MetricsExport, NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
@@ -147,7 +148,7 @@ const KV_CLOSE_MIN_GRACE_MILLIS = 1000;
 const KV_DUMP_INITIAL_DELAY_MILLIS = 60_000;
 
 /** The number of serving processes `servingWorkers` asks for (0 = automatic). */
-export function resolveServingWorkers(configured: number, cores = availableParallelism()): number {
+export function resolveServingWorkers(configured: number, cores = usableCores()): number {
   if (configured > 0) return configured;
   return Math.max(1, Math.min(8, cores - 1));
 }
