@@ -14,71 +14,37 @@ import {
   constants,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readFileSync,
-  rmSync,
   rmdirSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { loadConfig } from '../src/config/index.js';
 import { KVConfigFileStore, serializeKVConfigFile } from '../src/kvconfig/index.js';
 import { NameServer } from '../src/name-server.js';
 import { request } from './handlers-harness.js';
-import { RawClient, waitFor } from './transport-helpers.js';
+import { waitFor } from './transport-helpers.js';
+import { useNodes } from './node-fixture.js';
 
-let dir = '';
-const servers: NameServer[] = [];
-const clients: RawClient[] = [];
-const cleanups: (() => void)[] = [];
+const nodes = useNodes('ns-kv-persist');
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ns-kv-persist-'));
-});
-
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
-  for (const c of clients.splice(0)) c.destroy();
-  for (const s of servers.splice(0)) await s.close();
-  for (const c of cleanups.splice(0)) c();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-async function startNode(
-  workers: number,
-  kvPath: string,
-  ...argv: string[]
-): Promise<{ node: NameServer; port: number }> {
-  const config = loadConfig({
-    argv: [
-      '--bindAddress=127.0.0.1',
-      '--listenPort=0',
-      '--httpPort=-1',
-      `--servingWorkers=${workers}`,
-      `--kvConfigPath=${kvPath}`,
-      `--configStorePath=${join(dir, 'namesrv.properties')}`,
-      '--logLevel=silent',
-      ...argv,
-    ],
-    env: {},
-    readFile: (p) => readFileSync(p, 'utf8'),
-    homeDir: dir,
-  }).config;
-  const node = new NameServer({ config, defaultMetrics: false });
-  servers.push(node);
-  const { port } = await node.start();
-  return { node, port };
+/** A node whose KV file is `kvPath` (its config store beside the test's other files). */
+function startNode(workers: number, kvPath: string, ...argv: string[]) {
+  return nodes.start(
+    workers,
+    `--kvConfigPath=${kvPath}`,
+    `--configStorePath=${join(nodes.dir(), 'namesrv.properties')}`,
+    ...argv,
+  );
 }
 
-async function connect(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  clients.push(c);
-  return c;
-}
+const connect = (port: number) => nodes.connect(port);
 
 let opaque = 1;
 const put = (namespace: string, key: string, value: string): RemotingCommand =>
@@ -98,7 +64,7 @@ function expectedFile(node: NameServer): string {
 describe('KV persistence of a running node', () => {
   it('writes the file in the persistence thread: nothing on the event loop, and no write for a change of nothing', async () => {
     const persist = vi.spyOn(KVConfigFileStore.prototype, 'persist');
-    const kvPath = join(dir, 'kv', 'kvConfig.json');
+    const kvPath = join(nodes.dir(), 'kv', 'kvConfig.json');
     const { node, port } = await startNode(1, kvPath);
     const c = await connect(port);
     expect((await c.request(put('ns', 'k', 'v'))).code).toBe(ResponseCode.SUCCESS);
@@ -119,7 +85,7 @@ describe('KV persistence of a running node', () => {
   it.each([1, 2])(
     'a write that cannot be persisted answers SYSTEM_ERROR and is undone on every connection, servingWorkers=%i',
     async (workers) => {
-      const kvPath = join(dir, 'kvConfig.json');
+      const kvPath = join(nodes.dir(), 'kvConfig.json');
       const { node, port } = await startNode(workers, kvPath);
       // With least-connections placement four connections cover both workers.
       const cs = await Promise.all([0, 1, 2, 3].map(() => connect(port)));
@@ -176,7 +142,7 @@ describe('KV persistence of a running node', () => {
   );
 
   it('many concurrent writes from several connections end in a file equal to the table', async () => {
-    const kvPath = join(dir, 'kvConfig.json');
+    const kvPath = join(nodes.dir(), 'kvConfig.json');
     const { node, port } = await startNode(1, kvPath);
     const cs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => connect(port)));
     // Every connection sends all its requests at once; keys overlap between connections.
@@ -203,12 +169,12 @@ describe('KV persistence of a running node', () => {
       console.warn('[kv-persistence] SKIPPED the hanging-disk case: needs Linux mkfifo');
       skip();
     }
-    const kvPath = join(dir, 'kvConfig.json');
+    const kvPath = join(nodes.dir(), 'kvConfig.json');
     const { node, port } = await startNode(1, kvPath, '--shutdownTimeoutMillis=100');
     // A FIFO where the temporary file goes: the thread's open() blocks until a reader comes.
     const made = spawnSync('mkfifo', [`${kvPath}.tmp`]);
     expect(made.status, String(made.stderr)).toBe(0);
-    cleanups.push(() => {
+    nodes.onCleanup(() => {
       // Release the thread so this process can exit.
       const fd = openSync(`${kvPath}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
       setTimeout(() => {

@@ -8,53 +8,19 @@
  *
  * Serving sides run the compiled decode thread (dist/), so `tsc -b` must have run (pnpm test does).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RequestCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
 import { createHarness, registerRequest, request } from './handlers-harness.js';
 import type { Harness, RegisterInit, TestTopic } from './handlers-harness.js';
 import { RawClient } from './transport-helpers.js';
+import { useNodes } from './node-fixture.js';
 
-let dir = '';
-const servers: NameServer[] = [];
-const clients: RawClient[] = [];
+const nodes = useNodes('ns-decode');
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ns-decode-'));
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const s of servers.splice(0)) await s.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function startNode(
-  workers: number,
-  deleteTopics: boolean,
-): Promise<{ node: NameServer; port: number }> {
-  const config = loadConfig({
-    argv: [
-      '--bindAddress=127.0.0.1',
-      '--listenPort=0',
-      '--httpPort=-1',
-      `--servingWorkers=${workers}`,
-      `--deleteTopicWithBrokerRegistration=${deleteTopics}`,
-      '--logLevel=silent',
-    ],
-    env: {},
-    readFile: (p) => readFileSync(p, 'utf8'),
-    homeDir: join(dir, `w${workers}-${servers.length}`),
-  }).config;
-  const node = new NameServer({ config, defaultMetrics: false });
-  servers.push(node);
-  const { port } = await node.start();
-  return { node, port };
+function startNode(workers: number, deleteTopics: boolean) {
+  return nodes.start(workers, `--deleteTopicWithBrokerRegistration=${deleteTopics}`);
 }
 
 const N = 400;
@@ -166,13 +132,12 @@ function seen(cmd: RemotingCommand | null): string {
 
 async function runOnNode({ port }: { port: number }): Promise<string[]> {
   const conns: Record<Step['on'], RawClient> = {
-    a: await RawClient.connect(port),
-    a2: await RawClient.connect(port),
-    b: await RawClient.connect(port),
-    admin: await RawClient.connect(port),
+    a: await nodes.connect(port),
+    a2: await nodes.connect(port),
+    b: await nodes.connect(port),
+    admin: await nodes.connect(port),
   };
-  const reader = await RawClient.connect(port);
-  clients.push(...Object.values(conns), reader);
+  const reader = await nodes.connect(port);
   const out: string[] = [];
   for (const step of script()) {
     out.push(seen(await conns[step.on].request(step.cmd())));
@@ -225,8 +190,7 @@ describe('registration bodies decoded off the event loop', () => {
 
 it('a registration whose header lacks a field is answered by the owner, as Java does', async () => {
   const { port } = await startNode(1, false);
-  const c = await RawClient.connect(port);
-  clients.push(c);
+  const c = await nodes.connect(port);
   const broken = (): RemotingCommand => {
     const cmd = registerRequest({ cluster: 'C' });
     delete cmd.extFields!['brokerAddr'];

@@ -7,64 +7,26 @@
  * Serving workers run the compiled code (dist/), so `tsc -b` must have run (pnpm test does).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeFrame, RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { loadConfig } from '../src/config/index.js';
-import { NameServer } from '../src/name-server.js';
 import { registerRequest, request } from './handlers-harness.js';
 import type { RegisterInit } from './handlers-harness.js';
 import { RawClient, waitFor } from './transport-helpers.js';
+import { useNodes } from './node-fixture.js';
 
 const MAIN = new URL('../dist/main.js', import.meta.url);
 
-let dir = '';
-const servers: NameServer[] = [];
-const clients: RawClient[] = [];
+const nodes = useNodes('ns-workers');
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ns-workers-'));
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const s of servers.splice(0)) await s.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function startNode(
-  workers: number,
-  ...argv: string[]
-): Promise<{ node: NameServer; port: number }> {
-  const home = join(dir, `w${workers}-${servers.length}`);
-  const config = loadConfig({
-    argv: [
-      '--bindAddress=127.0.0.1',
-      '--listenPort=0',
-      '--httpPort=-1',
-      `--servingWorkers=${workers}`,
-      '--scanNotActiveBrokerInterval=100',
-      '--logLevel=silent',
-      ...argv,
-    ],
-    env: {},
-    readFile: (p) => readFileSync(p, 'utf8'),
-    homeDir: home,
-  }).config;
-  const node = new NameServer({ config, defaultMetrics: false });
-  servers.push(node);
-  const { port } = await node.start();
-  return { node, port };
+/** A node with `workers` serving processes; expiry scans every 100 ms. */
+function startNode(workers: number, ...argv: string[]) {
+  return nodes.start(workers, '--scanNotActiveBrokerInterval=100', ...argv);
 }
 
-async function connect(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  clients.push(c);
-  return c;
-}
+const connect = (port: number) => nodes.connect(port);
 
 /** `n` connections; with least-connections placement they cover every worker. */
 async function connectMany(port: number, n: number): Promise<RawClient[]> {
@@ -520,8 +482,8 @@ describe('servingWorkers > 1', () => {
         '--listenPort=0',
         '--httpPort=-1',
         '--servingWorkers=3',
-        `--kvConfigPath=${join(dir, 'kv.json')}`,
-        `--configStorePath=${join(dir, 'ns.properties')}`,
+        `--kvConfigPath=${join(nodes.dir(), 'kv.json')}`,
+        `--configStorePath=${join(nodes.dir(), 'ns.properties')}`,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
