@@ -36,6 +36,8 @@ const child = spawn(
     '--kvConfigPath=/tmp/ns-mem-kv.json',
     '--configStorePath=/tmp/ns-mem.properties',
     '--logLevel=warn',
+    // As the Kubernetes ConfigMap runs it: one process (more workers: each holds its own copy).
+    '--servingWorkers=1',
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );

@@ -200,8 +200,8 @@ describe('deploy/kubernetes', () => {
     expect(ports.http).toBe(Number(/^httpPort=(\d+)$/m.exec(props)?.[1]));
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(container.resources.requests.memory).toBe('256Mi');
-    expect(container.resources.limits.memory).toBe('768Mi');
+    expect(container.resources.requests.memory).toBe('384Mi');
+    expect(container.resources.limits.memory).toBe('1Gi');
     expect(sts.spec.template.metadata.annotations).toEqual({
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': String(ports.http),
