@@ -135,6 +135,7 @@ export const FULL: Profile = {
     durationMs: 40_000,
     probeIntervalMs: 5,
     reconnect: true,
+    minAfterConnectedMs: 35_000,
   },
   kv: { entries: [5000, 20_000], requests: 500 },
 };

@@ -32,6 +32,12 @@ export interface FloodProfile {
   durationMs: number;
   probeIntervalMs: number;
   reconnect: boolean;
+  /**
+   * Keep the flood going at least this long after the attacker has opened its whole first wave
+   * (its `connected` message), so that every first-wave frame reaches the frame deadline within
+   * the run even when the machine is slow to open 2,000 connections. At most 3 × durationMs in all.
+   */
+  minAfterConnectedMs?: number;
 }
 
 export interface AttackerStats {
@@ -153,8 +159,10 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let connectedAt: number | undefined;
     child.on('message', (m: { type?: string } & AttackerStats) => {
       if (m.type === 'stats' || m.type === 'connected') attacker.stats = m;
+      if (m.type === 'connected') connectedAt = performance.now();
     });
 
     const before = await node.probe();
@@ -170,8 +178,16 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
     const histogram = new Histogram();
     floodStart = performance.now();
     const until = performance.now() + profile.durationMs;
+    const hardStop = performance.now() + 3 * profile.durationMs;
+    const minAfterConnected = profile.minAfterConnectedMs ?? 0;
+    const going = (): boolean => {
+      const now = performance.now();
+      if (now < until) return true;
+      if (minAfterConnected === 0 || now >= hardStop) return false;
+      return connectedAt === undefined || now < connectedAt + minAfterConnected;
+    };
     let probes = 0;
-    while (performance.now() < until) {
+    while (going()) {
       await probe(histogram);
       probes++;
       await new Promise((r) => setTimeout(r, profile.probeIntervalMs));
@@ -226,7 +242,7 @@ export async function runFlood(profile: FloodProfile, log: Log): Promise<FloodRe
       connections: profile.connections,
       sendMiB: profile.sendBytes / 1048576,
       announcedMiB: (ANNOUNCED_LENGTH + 4) / 1048576,
-      durationMs: profile.durationMs,
+      durationMs: Math.round(wallSec * 1000),
       reconnect: profile.reconnect,
       baselineRssMiB,
       peakRssMiB,
