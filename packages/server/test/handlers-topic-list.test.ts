@@ -125,4 +125,31 @@ describe('topic list handlers (206, 224, 304, 311, 312, 313)', () => {
       ]);
     });
   });
+
+  // Topic0 … Topic11 registered in that order: the two lines differ only in the names sharing a
+  // bucket of the list's set. The expected orders were computed on JDK 17 with what each Java line
+  // does, not derived from our code: 5.x `ConcurrentHashMap.newKeySet().addAll(...)` over a
+  // `ConcurrentHashMap(1024)` topic table; 4.9 `HashSet.addAll(...)` over a `HashMap(1024)`.
+  describe('the order of twelve topics follows the Java line (values from the JDK)', () => {
+    const twelve = Array.from({ length: 12 }, (_, i) => `Topic${i}`);
+    const listed = (line: '5.x' | '4.9') => {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      register(h, { topics: twelve.map((name) => ({ name })) });
+      const res = h.send(206);
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      return (JSON.parse(bodyText(res)!) as { topicList: string[] }).topicList;
+    };
+
+    it('5.x: ConcurrentHashMap.newKeySet()', () => {
+      expect(listed('5.x').join(',')).toBe(
+        'Topic6,Topic5,Topic4,Topic3,Topic2,Topic1,Topic0,Topic9,Topic8,Topic7,Topic10,Topic11',
+      );
+    });
+
+    it('4.9: HashSet', () => {
+      expect(listed('4.9').join(',')).toBe(
+        'Topic6,Topic5,Topic4,Topic3,Topic2,Topic1,Topic0,Topic9,Topic10,Topic8,Topic11,Topic7',
+      );
+    });
+  });
 });

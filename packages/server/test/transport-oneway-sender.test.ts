@@ -13,6 +13,7 @@ interface FakeBroker {
   connections: number;
   closedConnections: number;
   received: RemotingCommand[];
+  sockets: Socket[];
 }
 
 const brokers: FakeBroker[] = [];
@@ -20,20 +21,29 @@ const senders: OnewaySender[] = [];
 
 afterEach(async () => {
   for (const s of senders.splice(0)) await s.close();
-  for (const b of brokers.splice(0)) await new Promise((r) => b.server.close(r));
+  for (const b of brokers.splice(0)) {
+    // A paused socket never sees the sender's FIN; the listener would wait for it forever.
+    b.sockets.forEach((s) => s.destroy());
+    await new Promise((r) => b.server.close(r));
+  }
 });
 
-async function fakeBroker(): Promise<FakeBroker> {
+/** `reading: false`: a port that accepts and never reads (its sockets stay paused). */
+async function fakeBroker({ reading = true } = {}): Promise<FakeBroker> {
   const sockets: Socket[] = [];
   const server = createServer((socket) => {
     sockets.push(socket);
     broker.connections++;
+    socket.on('error', () => undefined);
+    if (!reading) {
+      socket.pause();
+      return;
+    }
     const decoder = new FrameDecoder();
     socket.on('data', (chunk: Buffer) => {
       for (const frame of decoder.push(chunk)) broker.received.push(decodeFrame(frame));
     });
     socket.on('close', () => broker.closedConnections++);
-    socket.on('error', () => undefined);
   });
   const broker: FakeBroker = {
     server,
@@ -41,6 +51,7 @@ async function fakeBroker(): Promise<FakeBroker> {
     connections: 0,
     closedConnections: 0,
     received: [],
+    sockets,
   };
   server.on('close', () => sockets.forEach((s) => s.destroy()));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -56,10 +67,10 @@ function sender(options: Partial<ConstructorParameters<typeof OnewaySender>[0]> 
   return { s, lines: log.lines };
 }
 
-function notify(opaque: number): RemotingCommand {
+function notify(opaque: number, body?: Buffer): RemotingCommand {
   const extFields = newExtFields();
   extFields.minBrokerId = '0';
-  return createRequest({ code: 905, opaque, extFields, oneway: true });
+  return createRequest({ code: 905, opaque, extFields, oneway: true, ...(body ? { body } : {}) });
 }
 
 describe('OnewaySender', () => {
@@ -110,6 +121,46 @@ describe('OnewaySender', () => {
     s.send(broker.address, notify(2));
     await waitFor('the second frame', () => broker.received.length === 2);
     expect(broker.connections).toBe(2);
+  });
+
+  it('drops frames while a broker that never reads holds the cap of unsent bytes', async () => {
+    const stuck = await fakeBroker({ reading: false });
+    const live = await fakeBroker();
+    const cap = 1 << 20;
+    const { s, lines } = sender({ maxBufferedBytes: cap });
+    const body = Buffer.alloc(256 << 10, 0x61);
+    const dropped = () =>
+      lines.some((l) => l.msg === 'one-way request dropped: the broker is not reading');
+    s.send(stuck.address, notify(0));
+    await waitFor('the connection to the stuck broker', () => stuck.connections === 1);
+    // The kernel buffers of a loopback connection take a few MiB before anything stays in the
+    // socket; 128 MiB is far more than they hold. Without a cap, all of it would stay queued.
+    let maxBuffered = 0;
+    for (let i = 1; i <= 512 && !dropped(); i++) {
+      s.send(stuck.address, notify(i, body));
+      maxBuffered = Math.max(maxBuffered, s.bufferedBytes(stuck.address));
+      // Let the socket hand what it can to the kernel before the next frame.
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(dropped()).toBe(true);
+    for (let i = 0; i < 16; i++) {
+      s.send(stuck.address, notify(1000 + i, body));
+      maxBuffered = Math.max(maxBuffered, s.bufferedBytes(stuck.address));
+    }
+    expect(maxBuffered).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThanOrEqual(cap);
+    const warning = lines.find(
+      (l) => l.msg === 'one-way request dropped: the broker is not reading',
+    );
+    expect(warning).toMatchObject({ address: stuck.address });
+    // Another broker that reads is not affected.
+    s.send(live.address, notify(1, body));
+    s.send(live.address, notify(2));
+    await waitFor('both frames at the reading broker', () => live.received.length === 2);
+    expect(live.received.map((c) => c.opaque)).toEqual([1, 2]);
+    // Hang up on the sender (so close() need not wait out the stuck socket); it forgets the peer.
+    stuck.sockets.forEach((socket) => socket.destroy());
+    await waitFor('the stuck peer forgotten', () => !s.connectedAddresses.includes(stuck.address));
   });
 
   it('close() ends every connection; later sends are ignored', async () => {

@@ -20,36 +20,70 @@ export interface RouteDigestClientOptions {
   readonly timeoutMs?: number;
 }
 
-/** GET a node's admin URL and parse JSON; errors say which URL and why. */
-export async function fetchAdminJson(url: string, timeoutMs: number): Promise<unknown> {
+/**
+ * GET a node's admin URL and parse JSON; errors say which URL and why. The body is read with a
+ * running count and the request aborted past `maxBytes`, whether or not it came with a
+ * Content-Length (a chunked body has none).
+ */
+export async function fetchAdminJson(
+  url: string,
+  timeoutMs: number,
+  maxBytes: number = MAX_BODY_BYTES,
+): Promise<unknown> {
   const what = `GET ${url}`;
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
   } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : null;
-    const why =
-      err instanceof Error && err.name === 'TimeoutError'
-        ? `no answer within ${timeoutMs} ms`
-        : (cause ?? (err instanceof Error ? err.message : String(err)));
-    throw new Error(`${what}: ${why}`, { cause: err });
+    throw new Error(`${what}: ${describeFetchError(err, timeoutMs)}`, { cause: err });
   }
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MAX_BODY_BYTES) {
-    await res.body?.cancel();
-    throw new Error(`${what}: body of ${length} bytes is too large`);
-  }
-  const text = await res.text();
   if (res.status !== 200) {
+    await res.body?.cancel().catch(() => undefined);
     throw new Error(
       `${what}: HTTP ${res.status}${res.status === 404 ? ' (not a nameserver-ts admin port, or an older version without /digest?)' : ''}`,
     );
   }
+  const length = Number(res.headers.get('content-length') ?? 0);
+  if (length > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`${what}: body of ${length} bytes is over the cap of ${maxBytes} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let tooLarge = false;
   try {
-    return JSON.parse(text) as unknown;
+    if (res.body !== null) {
+      // Node types the web stream loosely; its chunks are bytes. Leaving the loop early cancels
+      // the stream, which aborts the request: the rest is never read.
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          tooLarge = true;
+          break;
+        }
+        chunks.push(chunk);
+      }
+    }
+  } catch (err) {
+    throw new Error(`${what}: ${describeFetchError(err, timeoutMs)}`, { cause: err });
+  }
+  if (tooLarge) {
+    throw new Error(
+      `${what}: body is over the cap of ${maxBytes} bytes (stopped reading at ${size} bytes)`,
+    );
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
     throw new Error(`${what}: the body is not JSON (not a nameserver-ts admin port?)`);
   }
+}
+
+/** Why a fetch failed, for people: the timeout, else undici's socket error (in `cause`). */
+function describeFetchError(err: unknown, timeoutMs: number): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  return err.cause instanceof Error ? err.cause.message : err.message;
 }
 
 /** The digest of one node, by its admin URL (`http://host:port`). */

@@ -7,15 +7,20 @@
  *
  * One connection per address, opened on first use and reused, as Java keeps its channel; closed
  * after `idleTimeoutMillis` without a send, or when the peer closes it. Frames sent while it
- * connects are queued (at most `maxQueuedFrames`). A connection that fails drops what was queued
- * with one warning: one-way means nobody waits for an answer, in Java too. Anything the peer sends
- * back is read and discarded. `send` never throws.
+ * connects are queued (at most `maxQueuedFrames`). Once connected, a frame is dropped with a
+ * warning when it would take the socket's unsent bytes past `maxBufferedBytes`: a broker port that
+ * accepts and never reads must not make us buffer without limit. A connection that fails drops
+ * what was queued with one warning: one-way means nobody waits for an answer, in Java too.
+ * Anything the peer sends back is read and discarded. `send` never throws.
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { encodeCommand } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { Logger } from '../logging.js';
+
+/** Default of `maxBufferedBytes`: far above any NOTIFY_MIN_BROKER_ID_CHANGE backlog. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
 
 export interface OnewaySenderOptions {
   logger: Logger;
@@ -25,6 +30,11 @@ export interface OnewaySenderOptions {
   idleTimeoutMillis?: number;
   /** Frames kept per address while it connects; more are dropped with a warning. */
   maxQueuedFrames?: number;
+  /**
+   * Bytes a connected socket may hold unsent; a frame that would take it past this is dropped
+   * with a warning (a single frame larger than this still goes out on an empty socket).
+   */
+  maxBufferedBytes?: number;
 }
 
 interface Peer {
@@ -50,6 +60,7 @@ export class OnewaySender {
   private readonly connectTimeoutMillis: number;
   private readonly idleTimeoutMillis: number;
   private readonly maxQueuedFrames: number;
+  private readonly maxBufferedBytes: number;
   private isClosed = false;
 
   constructor(options: OnewaySenderOptions) {
@@ -57,11 +68,17 @@ export class OnewaySender {
     this.connectTimeoutMillis = options.connectTimeoutMillis ?? 3000;
     this.idleTimeoutMillis = options.idleTimeoutMillis ?? 120_000;
     this.maxQueuedFrames = options.maxQueuedFrames ?? 64;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
   /** Addresses with an open or opening connection (for tests and logs). */
   get connectedAddresses(): string[] {
     return [...this.peers.keys()];
+  }
+
+  /** Bytes the connection to `address` holds unsent (0 when there is none; for tests and logs). */
+  bufferedBytes(address: string): number {
+    return this.peers.get(address)?.socket.writableLength ?? 0;
   }
 
   send(address: string, command: RemotingCommand): void {
@@ -77,7 +94,12 @@ export class OnewaySender {
     if (peer === null) return;
     this.touch(address, peer);
     if (peer.queue === null) {
-      peer.socket.write(frame);
+      if (!this.write(peer.socket, frame)) {
+        this.log.warn(
+          { address, code: command.code, buffered: peer.socket.writableLength },
+          'one-way request dropped: the broker is not reading',
+        );
+      }
     } else if (peer.queue.length < this.maxQueuedFrames) {
       peer.queue.push(frame);
     } else {
@@ -117,7 +139,14 @@ export class OnewaySender {
       socket.setTimeout(0);
       const queued = peer.queue ?? [];
       peer.queue = null;
-      for (const frame of queued) socket.write(frame);
+      let dropped = 0;
+      for (const frame of queued) if (!this.write(socket, frame)) dropped++;
+      if (dropped > 0) {
+        this.log.warn(
+          { address, dropped, buffered: socket.writableLength },
+          'one-way request dropped: the broker is not reading',
+        );
+      }
     });
     socket.on('timeout', () => {
       socket.destroy(new Error(`connect timed out after ${this.connectTimeoutMillis} ms`));
@@ -133,6 +162,14 @@ export class OnewaySender {
       if (this.peers.get(address) === peer) this.peers.delete(address);
     });
     return peer;
+  }
+
+  /** Writes unless that would take the unsent bytes past the cap (an empty socket takes any). */
+  private write(socket: Socket, frame: Buffer): boolean {
+    const buffered = socket.writableLength;
+    if (buffered > 0 && buffered + frame.length > this.maxBufferedBytes) return false;
+    socket.write(frame);
+    return true;
   }
 
   private touch(address: string, peer: Peer): void {
