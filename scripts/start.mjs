@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * `pnpm start [--<configKey>=<value>]...`: builds the server (and the codec it uses), then runs it.
- * Only that project: `tsc -b` of the whole workspace also type-checks the integration tests, which
- * have no build output to be up to date against, so it would cost seconds on every start.
+ * `pnpm start [--<configKey>=<value>]...`: builds the packages (the server, its console and codec,
+ * and the client and broker agent, so that `pnpm nsadmin` and the other CLIs work next to it), then
+ * runs the server. Not the integration project: `tsc -b` of the whole workspace also type-checks
+ * the integration tests, which have no build output to be up to date against, so it would cost
+ * seconds on every start.
  *
  * The server runs inside this process (imported, not spawned), so there is exactly one process to
  * signal. With the former `tsc -b && node …` script, a terminal Ctrl-C (SIGINT to the whole
@@ -20,16 +22,24 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-process.stderr.write('building (tsc -b packages/server; the first run takes a few seconds)…\n');
+const PACKAGES = [
+  'packages/server',
+  'packages/console',
+  'packages/client',
+  'packages/broker-agent',
+];
+process.stderr.write(
+  `building (tsc -b ${PACKAGES.join(' ')}; the first run takes a few seconds)…\n`,
+);
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const build = spawnSync(process.execPath, [tsc, '-b', 'packages/server'], {
+const build = spawnSync(process.execPath, [tsc, '-b', ...PACKAGES], {
   cwd: root,
   stdio: 'inherit',
 });
 if (build.status !== 0) {
   process.stderr.write(
     build.error === undefined
-      ? `build failed (tsc -b packages/server exited with ${build.status ?? build.signal}); not starting\n`
+      ? `build failed (tsc -b ${PACKAGES.join(' ')} exited with ${build.status ?? build.signal}); not starting\n`
       : `cannot run tsc: ${build.error.message}\n`,
   );
   process.exit(build.status ?? 1);

@@ -157,6 +157,10 @@ describe('root commands (after pnpm build)', () => {
       const listening = await proc.waitForEvent('listening', 90_000);
       expect(listening.port).toBeGreaterThan(0);
       expect(proc.stderr.lines().some((l) => l.startsWith('building (tsc -b'))).toBe(true);
+      // The console is built with it (a fresh clone's first `pnpm start` serves it).
+      const httpPort = Number(listening['httpPort']);
+      const consolePage = await fetch(`http://127.0.0.1:${httpPort}/console/`);
+      expect(consolePage.status).toBe(200);
       proc.signal('SIGINT');
       const exit = await proc.exited;
       expect(exit, proc.describe()).toEqual({ code: 0, signal: null });

@@ -40,9 +40,15 @@ export function listenFailure(err: unknown, keys: ListenKeys, host: string, port
   if (!isBindFailure) return err;
   const os = osErrorOf(err);
   const key = os.code !== undefined && ADDRESS_ERRORS.has(os.code) ? keys.address : keys.port;
+  // The likeliest cause of a taken listenPort on a host with several nodes: another node's HTTP
+  // port, which defaults to its listenPort + 1.
+  const hint =
+    key === 'listenPort' && os.code === 'EADDRINUSE'
+      ? ' (nodes sharing a host need listenPorts at least 2 apart: each also takes listenPort + 1 for httpPort)'
+      : '';
   return new NameServerError(
     keys.port === 'listenPort' ? 'NS_STARTUP_LISTEN' : 'NS_STARTUP_HTTP',
-    `cannot listen on ${host}:${port} (${key}): ${os.code ?? os.message}`,
+    `cannot listen on ${host}:${port} (${key}): ${os.code ?? os.message}${hint}`,
     { cause: err },
   );
 }

@@ -56,12 +56,16 @@ function loadOrExit(homeDir: string): LoadConfigResult | number {
   }
 }
 
+/** How long a forced exit (second signal) waits for stdout/stderr to drain. */
+const FORCED_EXIT_DRAIN_MS = 50;
+
 function installSignalHandlers(server: NameServer, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal, exiting without finishing shutdown');
-      exitAfterDrain(EXIT_FORCED);
+      // The operator asked twice: give the warning a moment to reach the log, no more.
+      exitAfterDrain(EXIT_FORCED, FORCED_EXIT_DRAIN_MS);
       return;
     }
     stopping = true;

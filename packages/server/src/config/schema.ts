@@ -506,7 +506,7 @@ export const CONFIG_SCHEMA = {
   }),
   httpPort: int({
     origin: OURS,
-    // Follows listenPort so that nodes sharing a host with different listenPorts never collide.
+    // Follows listenPort so that nodes sharing a host need only different listenPorts (2 apart).
     default: DEFAULT_NAMESRV_PORT + 1,
     follows: {
       key: 'listenPort',
@@ -516,7 +516,7 @@ export const CONFIG_SCHEMA = {
     min: -1,
     max: 65_535,
     description:
-      'Port of the HTTP admin server (/healthz, /readyz, /metrics, JSON views); 0 picks a free port, -1 disables it. Unless set, listenPort + 1 (0 when listenPort is 0); listenPort 65535 needs an explicit httpPort.',
+      'Port of the HTTP admin server (/healthz, /readyz, /metrics, JSON views); 0 picks a free port, -1 disables it. Unless set, listenPort + 1 (0 when listenPort is 0), so nodes sharing a host need listenPorts at least 2 apart; listenPort 65535 needs an explicit httpPort.',
   }),
   httpBindAddress: str({
     origin: OURS,
