@@ -172,9 +172,16 @@ describe('ns-broker-agent CLI', () => {
         '--timeout',
         '1000',
       ]);
+      // The warnings go to stderr before the line on stdout, but the two pipes are read
+      // independently: wait for both.
+      const failing = (): number =>
+        r
+          .stderr()
+          .split('\n')
+          .filter((l) => l.includes('name server failing')).length;
       await waitFor(
-        'the first stdout line',
-        () => r.stdoutLines().length > 0 || r.child.exitCode !== null,
+        'the first stdout line and the three warnings',
+        () => (r.stdoutLines().length > 0 && failing() >= 3) || r.child.exitCode !== null,
         15_000,
       );
       const [failed] = r.stdoutLines();
@@ -194,7 +201,11 @@ describe('ns-broker-agent CLI', () => {
       expect(r.stderr()).not.toContain('"stack"');
 
       await later.restart(0);
-      await waitFor('the registered line', () => r.stdoutLines().length > 1, 15_000);
+      await waitFor(
+        'the registered line and the recovery log',
+        () => r.stdoutLines().length > 1 && r.stderr().includes('name server healthy again'),
+        15_000,
+      );
       expect(r.stdoutLines()[1]).toMatchObject({ event: 'registered', ok: 1, failed: 2 });
       expect(r.stderr()).toContain('name server healthy again');
       r.child.kill('SIGTERM');
