@@ -34,6 +34,7 @@
  */
 import { hostname } from 'node:os';
 import { ORDER_TOPIC_CONFIG_NAMESPACE } from '@ns/protocol';
+import { redactSecrets } from './config/index.js';
 import type { ConfigKey, ConfigSource, DefaultsContext, NamesrvConfig } from './config/index.js';
 import { RouteDigestTracker } from './digest/index.js';
 import {
@@ -256,7 +257,8 @@ export class NameServer {
     }
     this.state = 'starting';
     const config = this.initialConfig;
-    this.logger.info({ config }, 'starting name server');
+    // Never a secret's value in a log line (the marker says one is set).
+    this.logger.info({ config: redactSecrets(config) }, 'starting name server');
     try {
       const workerCount = resolveServingWorkers(config.servingWorkers);
       const transportOptions = transportOptionsOf(config, workerCount);

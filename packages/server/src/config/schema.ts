@@ -36,7 +36,8 @@ interface SpecBase {
   readonly javaSince: string | null;
   /**
    * A secret (a key password): never in GET_NAMESRV_CONFIG or `-p` output; only in the file
-   * UPDATE_NAMESRV_CONFIG rewrites (which must load back to the same configuration).
+   * UPDATE_NAMESRV_CONFIG rewrites (which must load back to the same configuration). Views and
+   * logs show SECRET_MARKER instead (redactSecrets).
    */
   readonly secret: boolean;
 }
@@ -644,7 +645,7 @@ export const CONFIG_SCHEMA = {
     secret: true,
     default: '',
     description:
-      '[tls.server.keyPassword] Password of an encrypted key. Secret: never shown by GET_NAMESRV_CONFIG or -p.',
+      '[tls.server.keyPassword] Password of an encrypted key. Secret: never shown by GET_NAMESRV_CONFIG or -p; the HTTP /config view and the startup log line show (secret) when it is set.',
   }),
   tlsServerTrustCertPath: str({
     origin: OURS,
