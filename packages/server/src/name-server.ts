@@ -61,6 +61,7 @@ import type { MetricsExport, NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
 import { RegistryOwner } from './registry/registry-owner.js';
 import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
+import { accessControlSettings } from './security/access-control.js';
 import { AUDIT_LOGGER_NAME } from './security/audit-record.js';
 import { selfSignedServerCertificateOnce } from './security/tls/certificate-factory.js';
 import type { IssuedCertificate } from './security/tls/certificate-factory.js';
@@ -575,6 +576,8 @@ export class NameServer {
         consistencyNodes: () => this.config.consistencyNodes,
       },
       console: loadConsoleAssets(),
+      // The remoting policy (validated by createSecurity before this): the views follow it.
+      accessPolicy: accessControlSettings(config).policy,
       metrics: { scrape: () => this.scrapeMetrics() },
       // Not ready before start() finished or once close() began, so balancers drain us first.
       isReady: () => this.state === 'running' && waited(),

@@ -134,6 +134,29 @@ describe('NameServer HTTP admin port', () => {
     expect(entries.find((e) => e.key === 'tlsServerKeyPassword')?.value).toBe('');
   });
 
+  it('follows the remoting access policy: with aclEnable=true /kv and /config answer 403, route views 200; with it off, 200', async () => {
+    const aclFile = join(dir, 'plain_acl.yml');
+    writeFileSync(aclFile, 'accounts:\n  - accessKey: ops-admin\n    secretKey: a-long-secret\n');
+    const secure = server(['--httpPort=0', '--aclEnable=true', `--aclFile=${aclFile}`]);
+    const { httpPort: securePort } = await secure.start();
+    const open = server(['--httpPort=0']);
+    const { httpPort: openPort } = await open.start();
+    for (const path of ['/kv', '/kv/ORDER_TOPIC_CONFIG', '/config']) {
+      const refused = await fetch(`http://127.0.0.1:${securePort}${path}`);
+      expect(refused.status, path).toBe(403);
+      const body = (await refused.json()) as { error: string; requestClass: string };
+      expect(body.requestClass).toBe('admin-read');
+      expect(body.error).toContain('aclAdminRead=signed');
+      expect(body.error).toContain('signed remoting request');
+    }
+    for (const path of ['/kv', '/config', '/clusters', '/topics', '/digest', '/healthz']) {
+      expect((await fetch(`http://127.0.0.1:${openPort}${path}`)).status, path).toBe(200);
+    }
+    for (const path of ['/clusters', '/brokers', '/topics', '/digest', '/healthz', '/metrics']) {
+      expect((await fetch(`http://127.0.0.1:${securePort}${path}`)).status, path).toBe(200);
+    }
+  });
+
   it('is not ready during needWaitForService, then ready', async () => {
     const clock = {
       t: Date.now(),

@@ -570,7 +570,7 @@ export const CONFIG_SCHEMA = {
     default: 'open',
     check: POLICY_CHECK,
     description:
-      "Policy for route reads (routes, cluster info, topic lists) when aclEnable=true: 'open' or a comma list of signed, admin, address, cert.",
+      "Policy for route reads (routes, the route watch, cluster info, topic lists) when aclEnable=true: 'open' or a comma list of signed, admin, address, cert; unless open, the HTTP route, cluster, topic and digest views answer 403.",
   }),
   aclBrokerControl: str({
     origin: OURS,
@@ -583,7 +583,8 @@ export const CONFIG_SCHEMA = {
     origin: OURS,
     default: 'signed',
     check: POLICY_CHECK,
-    description: 'Policy for KV reads and GET_NAMESRV_CONFIG when aclEnable=true.',
+    description:
+      'Policy for KV reads and GET_NAMESRV_CONFIG when aclEnable=true; unless open, the HTTP /kv, /kv/{namespace} and /config views answer 403.',
   }),
   aclAdminWrite: str({
     origin: OURS,
