@@ -83,6 +83,8 @@ export interface TopicDetail {
     }[];
   };
   readonly orderTopicConf: string | null;
+  /** Present when the node's access policy protects KV reads: why orderTopicConf is left out. */
+  readonly orderTopicConfHidden?: string;
 }
 
 export interface ConfigEntry {

@@ -34,6 +34,7 @@
  */
 import { hostname } from 'node:os';
 import { ORDER_TOPIC_CONFIG_NAMESPACE } from '@ns/protocol';
+import { redactSecrets } from './config/index.js';
 import type { ConfigKey, ConfigSource, DefaultsContext, NamesrvConfig } from './config/index.js';
 import { RouteDigestTracker } from './digest/index.js';
 import {
@@ -60,6 +61,7 @@ import type { MetricsExport, NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
 import { RegistryOwner } from './registry/registry-owner.js';
 import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
+import { accessControlSettings } from './security/access-control.js';
 import { AUDIT_LOGGER_NAME } from './security/audit-record.js';
 import { selfSignedServerCertificateOnce } from './security/tls/certificate-factory.js';
 import type { IssuedCertificate } from './security/tls/certificate-factory.js';
@@ -256,7 +258,8 @@ export class NameServer {
     }
     this.state = 'starting';
     const config = this.initialConfig;
-    this.logger.info({ config }, 'starting name server');
+    // Never a secret's value in a log line (the marker says one is set).
+    this.logger.info({ config: redactSecrets(config) }, 'starting name server');
     try {
       const workerCount = resolveServingWorkers(config.servingWorkers);
       const transportOptions = transportOptionsOf(config, workerCount);
@@ -573,6 +576,8 @@ export class NameServer {
         consistencyNodes: () => this.config.consistencyNodes,
       },
       console: loadConsoleAssets(),
+      // The remoting policy (validated by createSecurity before this): the views follow it.
+      accessPolicy: accessControlSettings(config).policy,
       metrics: { scrape: () => this.scrapeMetrics() },
       // Not ready before start() finished or once close() began, so balancers drain us first.
       isReady: () => this.state === 'running' && waited(),

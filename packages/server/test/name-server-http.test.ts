@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
 import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
+import { createCertificate } from '../src/security/tls/certificate-factory.js';
+import { startSecureNode } from './security/secure-node.js';
 import { RawClient, waitFor } from './transport-helpers.js';
 
 let dir = '';
@@ -83,6 +86,75 @@ describe('NameServer HTTP admin port', () => {
       table: { TopicTest: 'broker-a:4' },
     });
     expect((await fetch(`${base}/kv/NOPE`)).status).toBe(404);
+  });
+
+  it('never shows tlsServerKeyPassword: /config and the startup log line say only that it is set', async () => {
+    const password = 'pw-of-the-key-7f3a9c';
+    const cert = await createCertificate({ commonName: 'ns-1' });
+    const encrypted = createPrivateKey(cert.keyPem).export({
+      format: 'pem',
+      type: 'pkcs8',
+      cipher: 'aes-256-cbc',
+      passphrase: password,
+    }) as string;
+    writeFileSync(join(dir, 'server.pem'), cert.certPem);
+    writeFileSync(join(dir, 'server.key'), encrypted);
+    const n = await startSecureNode({
+      tlsServerCertPath: join(dir, 'server.pem'),
+      tlsServerKeyPath: join(dir, 'server.key'),
+      tlsServerKeyPassword: password,
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${n.httpPort}/config`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).not.toContain(password);
+      const entries = (JSON.parse(text) as { config: { key: string; value: unknown }[] }).config;
+      expect(entries.find((e) => e.key === 'tlsServerKeyPassword')?.value).toBe('(secret)');
+      expect(entries.find((e) => e.key === 'tlsServerKeyPath')?.value).toBe(
+        join(dir, 'server.key'),
+      );
+
+      const starting = n.lines.find((l) => l['msg'] === 'starting name server');
+      expect(starting).toMatchObject({ config: { tlsServerKeyPassword: '(secret)' } });
+      expect(JSON.stringify(n.lines)).not.toContain(password);
+      // Only the copy in the log is redacted: the node runs with the password.
+      expect(n.server.config.tlsServerKeyPassword).toBe(password);
+    } finally {
+      await n.close();
+    }
+  });
+
+  it('shows an unset secret as unset (empty), not as the marker', async () => {
+    const s = server(['--httpPort=0']);
+    const { httpPort } = await s.start();
+    const { config: entries } = (await (
+      await fetch(`http://127.0.0.1:${httpPort}/config`)
+    ).json()) as { config: { key: string; value: unknown }[] };
+    expect(entries.find((e) => e.key === 'tlsServerKeyPassword')?.value).toBe('');
+  });
+
+  it('follows the remoting access policy: with aclEnable=true /kv and /config answer 403, route views 200; with it off, 200', async () => {
+    const aclFile = join(dir, 'plain_acl.yml');
+    writeFileSync(aclFile, 'accounts:\n  - accessKey: ops-admin\n    secretKey: a-long-secret\n');
+    const secure = server(['--httpPort=0', '--aclEnable=true', `--aclFile=${aclFile}`]);
+    const { httpPort: securePort } = await secure.start();
+    const open = server(['--httpPort=0']);
+    const { httpPort: openPort } = await open.start();
+    for (const path of ['/kv', '/kv/ORDER_TOPIC_CONFIG', '/config']) {
+      const refused = await fetch(`http://127.0.0.1:${securePort}${path}`);
+      expect(refused.status, path).toBe(403);
+      const body = (await refused.json()) as { error: string; requestClass: string };
+      expect(body.requestClass).toBe('admin-read');
+      expect(body.error).toContain('aclAdminRead=signed');
+      expect(body.error).toContain('signed remoting request');
+    }
+    for (const path of ['/kv', '/config', '/clusters', '/topics', '/digest', '/healthz']) {
+      expect((await fetch(`http://127.0.0.1:${openPort}${path}`)).status, path).toBe(200);
+    }
+    for (const path of ['/clusters', '/brokers', '/topics', '/digest', '/healthz', '/metrics']) {
+      expect((await fetch(`http://127.0.0.1:${securePort}${path}`)).status, path).toBe(200);
+    }
   });
 
   it('is not ready during needWaitForService, then ready', async () => {

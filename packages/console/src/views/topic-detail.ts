@@ -61,9 +61,11 @@ export const topicDetailView: View = (root, { args }) => {
           'section',
           { class: 'card' },
           h('h2', null, 'Order configuration'),
-          d.orderTopicConf === null
-            ? h('p', { class: 'muted' }, 'None (no ORDER_TOPIC_CONFIG entry for this topic).')
-            : h('p', { class: 'mono', id: 'order-conf' }, d.orderTopicConf),
+          d.orderTopicConfHidden !== undefined
+            ? h('p', { class: 'muted' }, `Not shown: ${d.orderTopicConfHidden}.`)
+            : d.orderTopicConf === null
+              ? h('p', { class: 'muted' }, 'None (no ORDER_TOPIC_CONFIG entry for this topic).')
+              : h('p', { class: 'mono', id: 'order-conf' }, d.orderTopicConf),
         ),
       );
     },

@@ -5,7 +5,9 @@ import { loadFixture } from '../../../protocol/test/fixtures.js';
 import {
   formatConfigProperties,
   formatJavaConfigProperties,
+  redactSecrets,
   renderConfigFile,
+  SECRET_MARKER,
 } from './format-config.js';
 import { loadConfig } from './load-config.js';
 import { CONFIG_KEYS, specOf } from './schema.js';
@@ -131,5 +133,19 @@ describe('formatJavaConfigProperties (the GET_NAMESRV_CONFIG body)', () => {
     const text = formatJavaConfigProperties(load([]));
     expect(text).not.toMatch(/^(logLevel|httpPort|compatibilityLine)=/m);
     expect(text).toMatch(/^supportActingMaster=false$/m);
+  });
+});
+
+describe('redactSecrets (views and logs)', () => {
+  it('replaces a set secret by the marker, keeps an unset one unset and every other key as is', () => {
+    const config = load(['--tlsServerKeyPassword=hunter2', '--tlsServerKeyPath=/k.pem']);
+    const shown = redactSecrets(config);
+    expect(shown.tlsServerKeyPassword).toBe(SECRET_MARKER);
+    expect(JSON.stringify(shown)).not.toContain('hunter2');
+    for (const key of CONFIG_KEYS.filter((k) => !specOf(k).secret)) {
+      expect(shown[key]).toEqual(config[key]);
+    }
+    expect(config.tlsServerKeyPassword).toBe('hunter2');
+    expect(redactSecrets(load([])).tlsServerKeyPassword).toBe('');
   });
 });

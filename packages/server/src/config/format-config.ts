@@ -20,6 +20,7 @@ import { CONFIG_KEYS, specOf } from './schema.js';
 import type { ConfigKey, NamesrvConfig } from './schema.js';
 
 const SORTED_KEYS = [...CONFIG_KEYS].sort();
+const SECRET_KEYS = CONFIG_KEYS.filter((k) => specOf(k).secret);
 
 /** Java leaves null fields out; an "unset" string is our null. */
 function isSet(config: NamesrvConfig, key: ConfigKey): boolean {
@@ -29,6 +30,21 @@ function isSet(config: NamesrvConfig, key: ConfigKey): boolean {
 
 function entriesOf(config: NamesrvConfig, keys: readonly ConfigKey[]): [string, string][] {
   return keys.filter((k) => isSet(config, k)).map((k) => [k, String(config[k])]);
+}
+
+/** What views and logs show instead of a secret's value (only when it is set). */
+export const SECRET_MARKER = '(secret)';
+
+/**
+ * A copy of `config` with the value of every set secret key (tlsServerKeyPassword) replaced by
+ * SECRET_MARKER: for logs and views, which may show that a secret is set but never what it is.
+ */
+export function redactSecrets(config: NamesrvConfig): NamesrvConfig {
+  const copy: Record<string, unknown> = { ...config };
+  for (const key of SECRET_KEYS) {
+    if (isSet(config, key)) copy[key] = SECRET_MARKER;
+  }
+  return copy as unknown as NamesrvConfig;
 }
 
 export interface FormatConfigOptions {

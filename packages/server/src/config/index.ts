@@ -6,7 +6,9 @@ export { formatConfigMarkdown } from './config-markdown.js';
 export {
   formatConfigProperties,
   formatJavaConfigProperties,
+  redactSecrets,
   renderConfigFile,
+  SECRET_MARKER,
 } from './format-config.js';
 export {
   applyConfigUpdate,

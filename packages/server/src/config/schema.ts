@@ -36,7 +36,8 @@ interface SpecBase {
   readonly javaSince: string | null;
   /**
    * A secret (a key password): never in GET_NAMESRV_CONFIG or `-p` output; only in the file
-   * UPDATE_NAMESRV_CONFIG rewrites (which must load back to the same configuration).
+   * UPDATE_NAMESRV_CONFIG rewrites (which must load back to the same configuration). Views and
+   * logs show SECRET_MARKER instead (redactSecrets).
    */
   readonly secret: boolean;
 }
@@ -569,7 +570,7 @@ export const CONFIG_SCHEMA = {
     default: 'open',
     check: POLICY_CHECK,
     description:
-      "Policy for route reads (routes, cluster info, topic lists) when aclEnable=true: 'open' or a comma list of signed, admin, address, cert.",
+      "Policy for route reads (routes, the route watch, cluster info, topic lists) when aclEnable=true: 'open' or a comma list of signed, admin, address, cert; unless open, the HTTP route, cluster, topic and digest views answer 403.",
   }),
   aclBrokerControl: str({
     origin: OURS,
@@ -582,7 +583,8 @@ export const CONFIG_SCHEMA = {
     origin: OURS,
     default: 'signed',
     check: POLICY_CHECK,
-    description: 'Policy for KV reads and GET_NAMESRV_CONFIG when aclEnable=true.',
+    description:
+      'Policy for KV reads and GET_NAMESRV_CONFIG when aclEnable=true; unless open, the HTTP /kv, /kv/{namespace} and /config views answer 403.',
   }),
   aclAdminWrite: str({
     origin: OURS,
@@ -644,7 +646,7 @@ export const CONFIG_SCHEMA = {
     secret: true,
     default: '',
     description:
-      '[tls.server.keyPassword] Password of an encrypted key. Secret: never shown by GET_NAMESRV_CONFIG or -p.',
+      '[tls.server.keyPassword] Password of an encrypted key. Secret: never shown by GET_NAMESRV_CONFIG or -p; the HTTP /config view and the startup log line show (secret) when it is set.',
   }),
   tlsServerTrustCertPath: str({
     origin: OURS,

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { ClusterInfo, RouteDigest, TopicRouteData } from '@ns/protocol';
 import { createMetrics } from '../metrics.js';
+import { SECURE_PROFILE } from '../security/access-policy.js';
+import { parseClassPolicy } from '../security/policy-spec.js';
 import type { AdminBrokerView, AdminViews, HttpLogger } from './admin-views.js';
 import { HttpAdminError, HttpAdminServer } from './http-admin-server.js';
 import type { HttpAdminServerOptions } from './http-admin-server.js';
@@ -400,6 +402,86 @@ describe('HttpAdminServer', () => {
       live: false,
       description: 'TCP port',
     });
+  });
+
+  it('admin reads protected (the secure profile): /kv, /kv/:namespace and /config answer 403 naming the signed request; route views and health stay open', async () => {
+    const { get } = await start({ accessPolicy: SECURE_PROFILE });
+    for (const [path, remoting] of [
+      ['/kv', 'nsadmin getKvList -s <namespace>'],
+      ['/kv/ORDER_TOPIC_CONFIG', 'nsadmin getKvList -s <namespace>'],
+      ['/kv/NOPE', 'nsadmin getKvList -s <namespace>'],
+      ['/config', 'nsadmin getNamesrvConfig'],
+    ] as const) {
+      const res = await get(path);
+      expect(res.status, path).toBe(403);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      const body = JSON.parse(res.text) as { error: string; requestClass: string };
+      expect(body.requestClass).toBe('admin-read');
+      expect(body.error).toContain('admin-read data, which aclAdminRead=signed protects');
+      expect(body.error).toContain('send a signed remoting request');
+      expect(body.error).toContain(remoting);
+      expect(res.text).not.toContain('broker-a:4');
+      expect(res.text).not.toContain('listenPort');
+    }
+    for (const path of [
+      '/clusters',
+      '/brokers',
+      '/topics',
+      '/topics?q=topic',
+      '/topics/TopicTest/route',
+      '/digest',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/',
+    ]) {
+      expect((await get(path)).status, path).toBe(200);
+    }
+    // The topic view keeps its route but leaves out the KV value (GET_KV_CONFIG is admin-read).
+    const topic = await get('/topics/TopicTest');
+    expect(topic.status).toBe(200);
+    const body = JSON.parse(topic.text);
+    expect(body.route.queueDatas).toHaveLength(1);
+    expect(body.orderTopicConf).toBeNull();
+    expect(body.orderTopicConfHidden).toContain('aclAdminRead=signed');
+    expect(topic.text).not.toContain('broker-a:4');
+  });
+
+  it('route reads protected too: every route view answers 403; health, metrics and the console do not', async () => {
+    const { get } = await start({
+      accessPolicy: { ...SECURE_PROFILE, 'route-read': parseClassPolicy('signed,address')! },
+    });
+    for (const path of [
+      '/clusters',
+      '/brokers',
+      '/topics',
+      '/topics?q=topic',
+      '/topics/TopicTest',
+      '/topics/TopicTest/route',
+      '/digest',
+      '/digest/topics?brokerName=broker-a',
+      '/consistency?nodes=127.0.0.1:1',
+    ]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(403);
+      expect(JSON.parse(res.text)).toMatchObject({ requestClass: 'route-read' });
+      expect(res.text).toContain('aclRouteRead=signed,address protects');
+      expect(res.text).not.toContain('broker-a');
+    }
+    for (const path of ['/healthz', '/readyz', '/metrics', '/']) {
+      expect((await get(path)).status, path).toBe(200);
+    }
+    expect((await get('/console/')).status).toBe(404); // not built here: not refused either
+    expect((await get('/nope')).status).toBe(404);
+  });
+
+  it('a policy set to open serves its views (aclEnable=true with aclAdminRead=open)', async () => {
+    const { get } = await start({
+      accessPolicy: { ...SECURE_PROFILE, 'admin-read': { kind: 'open' } },
+    });
+    expect((await get('/kv')).status).toBe(200);
+    expect((await get('/config')).status).toBe(200);
+    expect(JSON.parse((await get('/topics/TopicTest')).text).orderTopicConf).toBe('broker-a:4');
   });
 
   it('/digest and /digest/topics serve the route digest and its detail', async () => {

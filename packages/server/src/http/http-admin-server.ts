@@ -17,10 +17,15 @@
  *   /consistency?nodes=a;b   the digests of those nodes (default consistencyNodes) compared
  *   /console/                the web console (static files, read-only)
  *
- * Nothing here can change state, so it needs no authentication beyond what the remoting port
- * (which serves the same data, unauthenticated, like Java) already has. /consistency makes the
- * node read other nodes' admin ports: only GETs of the fixed digest paths, at most 16 nodes,
- * bounded in time and size, and only digest-shaped answers are passed on.
+ * Nothing here can change state. The data views follow the remoting port's access policy
+ * (aclEnable and the acl* keys): each serves the data of one request class (route reads: the
+ * cluster, broker, topic, route and digest views; admin reads: /kv, /kv/:namespace, /config), and
+ * when that class's policy is not `open` the view answers 403, naming the signed remoting request
+ * that serves the same data: this port checks no credentials, addresses or certificates. The
+ * ORDER_TOPIC_CONFIG value in /topics/:topic is a KV read: left out while admin reads are
+ * protected. /healthz, /readyz, /metrics and the console's own files are always served.
+ * /consistency makes the node read other nodes' admin ports: only GETs of the fixed digest paths,
+ * at most 16 nodes, bounded in time and size, and only digest-shaped answers are passed on.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -28,6 +33,11 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { checkConsistency, NodeListError, parseNodeList } from '@ns/protocol';
 import { MAX_CONSISTENCY_NODES } from '../config/load-config.js';
+import { POLICY_KEYS } from '../security/access-control.js';
+import { OPEN_POLICY } from '../security/access-policy.js';
+import type { AccessPolicy } from '../security/access-policy.js';
+import { formatClassPolicy } from '../security/policy-spec.js';
+import type { RequestClass } from '../security/request-classes.js';
 import type { AdminViews, HttpLogger, MetricsSource } from './admin-views.js';
 import type { ConsoleAssets } from './console-assets.js';
 import { fetchJson } from './fetch-json.js';
@@ -50,6 +60,77 @@ export interface HttpAdminServerOptions {
   readonly console?: ConsoleAssets;
   /** Bounds of the consistency view's reads of other nodes (default 3 s, 32 MiB). */
   readonly consistencyFetch?: FetchJsonOptions;
+  /**
+   * The remoting port's access policy (fixed at start): a view of a class whose policy is not
+   * `open` answers 403. Default: every class open (aclEnable=false).
+   */
+  readonly accessPolicy?: AccessPolicy;
+}
+
+/** The request class of a data view, and the remoting request that serves the same data signed. */
+interface ViewAccess {
+  readonly view: string;
+  readonly requestClass: RequestClass;
+  readonly remoting: string;
+}
+
+const ROUTE_VIEW = (view: string, remoting: string): ViewAccess => ({
+  view,
+  requestClass: 'route-read',
+  remoting,
+});
+const EXACT_VIEWS: ReadonlyMap<string, ViewAccess> = new Map([
+  ['/clusters', ROUTE_VIEW('/clusters', 'GET_BROKER_CLUSTER_INFO, e.g. nsadmin clusterList')],
+  ['/brokers', ROUTE_VIEW('/brokers', 'GET_BROKER_CLUSTER_INFO, e.g. nsadmin clusterList')],
+  ['/topics', ROUTE_VIEW('/topics', 'GET_ALL_TOPIC_LIST_FROM_NAMESERVER, e.g. nsadmin topicList')],
+  ['/digest', ROUTE_VIEW('/digest', 'the route reads, e.g. nsadmin clusterList and topicRoute')],
+  [
+    '/digest/topics',
+    ROUTE_VIEW('/digest/topics', 'the route reads, e.g. nsadmin clusterList and topicRoute'),
+  ],
+  [
+    '/consistency',
+    ROUTE_VIEW('/consistency', 'the route reads, e.g. nsadmin clusterList and topicRoute'),
+  ],
+  [
+    '/kv',
+    {
+      view: '/kv',
+      requestClass: 'admin-read',
+      remoting: 'GET_KVLIST_BY_NAMESPACE, e.g. nsadmin getKvList -s <namespace>',
+    },
+  ],
+  [
+    '/config',
+    {
+      view: '/config',
+      requestClass: 'admin-read',
+      remoting: 'GET_NAMESRV_CONFIG, e.g. nsadmin getNamesrvConfig',
+    },
+  ],
+]);
+const KV_NAMESPACE_VIEW: ViewAccess = {
+  view: '/kv/{namespace}',
+  requestClass: 'admin-read',
+  remoting: 'GET_KVLIST_BY_NAMESPACE, e.g. nsadmin getKvList -s <namespace>',
+};
+const TOPIC_VIEW = ROUTE_VIEW(
+  '/topics/{topic}',
+  'GET_ROUTEINFO_BY_TOPIC, e.g. nsadmin topicRoute -t <topic>',
+);
+const ROUTE_PATH_VIEW = ROUTE_VIEW(
+  '/topics/{topic}/route',
+  'GET_ROUTEINFO_BY_TOPIC, e.g. nsadmin topicRoute -t <topic>',
+);
+
+/** The protected data view a path names; null for health, metrics, the console and unknown paths. */
+function viewAccessOf(path: string): ViewAccess | null {
+  const exact = EXACT_VIEWS.get(path);
+  if (exact !== undefined) return exact;
+  if (KV_PATH.test(path)) return KV_NAMESPACE_VIEW;
+  if (ROUTE_PATH.test(path)) return ROUTE_PATH_VIEW;
+  if (TOPIC_PATH.test(path)) return TOPIC_VIEW;
+  return null;
 }
 
 const DEFAULT_CONSISTENCY_FETCH: FetchJsonOptions = { timeoutMs: 3_000, maxBytes: 32 << 20 };
@@ -208,6 +289,14 @@ export class HttpAdminServer {
     query: URLSearchParams,
   ): void {
     const { views } = this.options;
+    const access = viewAccessOf(path);
+    if (access !== null && !this.isOpen(access.requestClass)) {
+      this.sendJson(req, res, 403, {
+        error: `${access.view} serves ${access.requestClass} data, which ${this.policyText(access.requestClass)} protects on this node; this HTTP port checks no credentials: send a signed remoting request instead (${access.remoting}, with credentials)`,
+        requestClass: access.requestClass,
+      });
+      return;
+    }
     switch (path) {
       case '/':
         this.sendJson(req, res, 200, { endpoints: ENDPOINTS });
@@ -321,10 +410,17 @@ export class HttpAdminServer {
           error: `No topic route info in name server for the topic: ${topic}`,
         });
       } else {
+        // The ORDER_TOPIC_CONFIG value is a KV read (GET_KV_CONFIG): only while those are open.
+        const kvOpen = this.isOpen('admin-read');
         this.sendJson(req, res, 200, {
           topic,
           route,
-          orderTopicConf: views.orderTopicConf(topic),
+          orderTopicConf: kvOpen ? views.orderTopicConf(topic) : null,
+          ...(kvOpen
+            ? {}
+            : {
+                orderTopicConfHidden: `ORDER_TOPIC_CONFIG is admin-read data, which ${this.policyText('admin-read')} protects: nsadmin getKvConfig -s ORDER_TOPIC_CONFIG -k <topic>, with credentials`,
+              }),
         });
       }
       return;
@@ -344,6 +440,17 @@ export class HttpAdminServer {
       return;
     }
     this.sendJson(req, res, 404, { error: 'not found', endpoints: ENDPOINTS });
+  }
+
+  /** Whether the remoting policy lets anyone read this class (this port checks nothing). */
+  private isOpen(requestClass: RequestClass): boolean {
+    return (this.options.accessPolicy ?? OPEN_POLICY)[requestClass].kind === 'open';
+  }
+
+  /** `aclAdminRead=signed`: the key and value that protect a class. */
+  private policyText(requestClass: RequestClass): string {
+    const policy = (this.options.accessPolicy ?? OPEN_POLICY)[requestClass];
+    return `${POLICY_KEYS[requestClass]}=${formatClassPolicy(policy)}`;
   }
 
   private sendTopicPage(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {

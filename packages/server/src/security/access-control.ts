@@ -51,7 +51,8 @@ export interface AccessControlSettings {
   readonly allowedAddresses: AddressList;
 }
 
-const POLICY_KEYS: Readonly<Record<RequestClass, keyof AclConfigKeys>> = {
+/** The config key that sets each class's policy. */
+export const POLICY_KEYS: Readonly<Record<RequestClass, keyof AclConfigKeys>> = {
   'route-read': 'aclRouteRead',
   'broker-control': 'aclBrokerControl',
   'admin-read': 'aclAdminRead',

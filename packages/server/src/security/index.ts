@@ -56,7 +56,12 @@ export type {
 } from './access-policy.js';
 export { AUDIT_LOGGER_NAME, auditRecord, shouldAudit, writeAudit } from './audit-record.js';
 export type { AuditInput, AuditRecord } from './audit-record.js';
-export { AccessControl, SecurityConfigError, accessControlSettings } from './access-control.js';
+export {
+  AccessControl,
+  POLICY_KEYS,
+  SecurityConfigError,
+  accessControlSettings,
+} from './access-control.js';
 export type {
   AccessControlOptions,
   AccessControlSettings,

@@ -2,8 +2,8 @@
  * Every request code belongs to exactly one request class; access policies are set per class
  * (see access-policy.ts). The classes follow who legitimately sends the request:
  *
- * - `route-read`: producers, consumers and tools finding brokers (routes, cluster info, topic
- *   lists). Public by nature: every client needs them, and they reveal no secret.
+ * - `route-read`: producers, consumers and tools finding brokers (routes, the route watch,
+ *   cluster info, topic lists). Public by nature: every client needs them, and they reveal no secret.
  * - `broker-control`: brokers announcing themselves (REGISTER/UNREGISTER_BROKER, heartbeats,
  *   QUERY_DATA_VERSION, GET_BROKER_MEMBER_GROUP). A forged one poisons routes.
  * - `admin-read`: operator reads (KV config, GET_NAMESRV_CONFIG).
@@ -36,6 +36,8 @@ export const REQUEST_CLASS_OF_CODE: ReadonlyMap<number, RequestClass> = new Map<
   [RequestCode.GET_UNIT_TOPIC_LIST, 'route-read'],
   [RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, 'route-read'],
   [RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, 'route-read'],
+  // Our route watch (30000): GET_ROUTEINFO_BY_TOPIC held open, the same route bodies.
+  [RequestCode.WATCH_TOPIC_ROUTE, 'route-read'],
 
   [RequestCode.REGISTER_BROKER, 'broker-control'],
   [RequestCode.UNREGISTER_BROKER, 'broker-control'],

@@ -14,6 +14,7 @@ import {
   createRequest,
   decodeFrame,
   encodeCommand,
+  encodeWatchTopicRouteRequestBody,
   FrameDecoder,
   newExtFields,
   RequestCode,
@@ -99,6 +100,15 @@ async function tlsClient(
   };
 }
 
+/** A route watch answered at once (holdMillis=0), unsigned. */
+function routeWatch(opaque: number, topic: string): RemotingCommand {
+  return request(RequestCode.WATCH_TOPIC_ROUTE, {
+    opaque,
+    ext: { holdMillis: '0' },
+    body: encodeWatchTopicRouteRequestBody({ topics: new Map([[topic, 0]]) }),
+  });
+}
+
 function routeQuery(opaque: number, topic: string): RemotingCommand {
   const ext = newExtFields();
   ext['topic'] = topic;
@@ -165,6 +175,36 @@ describe('access control on the serving path', () => {
     });
     // The route read is neither refused nor audited.
     expect(JSON.stringify(n.audit)).not.toContain('GET_ROUTEINFO_BY_TOPIC');
+  });
+
+  it('the route watch is a route read: answered unsigned under aclEnable=true, not audited', async () => {
+    const secure = await node({ aclEnable: true, aclFile: files['stock_acl.yml']! });
+    const s = await plain(secure);
+    const watched = await s.request(routeWatch(31, 'NoSuchTopic'));
+    expect(watched.code).toBe(ResponseCode.SUCCESS);
+    // A refused write after it: its audit line is written after the watch's would have been.
+    const refused = await s.request(
+      request(RequestCode.PUT_KV_CONFIG, { ext: { namespace: 'NS', key: 'k', value: 'v' } }),
+    );
+    expect(refused.code).toBe(ResponseCode.NO_PERMISSION);
+    await waitFor('the write audited', () => secure.audit.length > 0);
+    expect(secure.audit.map((l) => (l['audit'] as Record<string, unknown>)['request'])).toEqual([
+      'PUT_KV_CONFIG',
+    ]);
+  });
+
+  it('a default node audits every admin write (allowed too) but no route watch', async () => {
+    const open = await node();
+    const o = await plain(open);
+    expect((await o.request(routeWatch(32, 'NoSuchTopic'))).code).toBe(ResponseCode.SUCCESS);
+    const put = await o.request(
+      request(RequestCode.PUT_KV_CONFIG, { ext: { namespace: 'NS', key: 'k', value: 'v' } }),
+    );
+    expect(put.code).toBe(ResponseCode.SUCCESS);
+    await waitFor('the write audited', () => open.audit.length > 0);
+    expect(open.audit.map((l) => (l['audit'] as Record<string, unknown>)['request'])).toEqual([
+      'PUT_KV_CONFIG',
+    ]);
   });
 
   it.each([1, 2])(

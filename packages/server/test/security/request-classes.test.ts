@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { RequestCode } from '@ns/protocol';
 import { REQUEST_CLASS_OF_CODE, requestClassOf } from '../../src/security/request-classes.js';
-import { createHarness } from '../handlers-harness.js';
+import { startSecureNode } from './secure-node.js';
+
+/** The codes a real serving node answers (the defaults: every optional handler on). */
+async function servedCodes(): Promise<number[]> {
+  const n = await startSecureNode();
+  try {
+    return n.server.servingNode!.dispatcher.supportedCodes;
+  } finally {
+    await n.close();
+  }
+}
 
 describe('request classes', () => {
-  it('classifies every code the handlers serve deliberately (none falls to the unknown default)', () => {
-    const served = createHarness().dispatcher.supportedCodes;
+  it('classifies every code a serving node serves deliberately (none falls to the unknown default)', async () => {
+    const served = await servedCodes();
     expect(served.length).toBeGreaterThan(20);
+    expect(served).toContain(RequestCode.WATCH_TOPIC_ROUTE);
     const unclassified = served.filter((code) => !REQUEST_CLASS_OF_CODE.has(code));
     expect(unclassified).toEqual([]);
     // …and classifies nothing the server does not serve (a stale entry would hide a rename).
@@ -18,6 +29,10 @@ describe('request classes', () => {
     expect(requestClassOf(RequestCode.GET_ROUTEINFO_BY_TOPIC)).toBe('route-read');
     expect(requestClassOf(RequestCode.GET_BROKER_CLUSTER_INFO)).toBe('route-read');
     expect(requestClassOf(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER)).toBe('route-read');
+    // The route watch is GET_ROUTEINFO_BY_TOPIC held open: the same class.
+    expect(requestClassOf(RequestCode.WATCH_TOPIC_ROUTE)).toBe(
+      requestClassOf(RequestCode.GET_ROUTEINFO_BY_TOPIC),
+    );
     expect(requestClassOf(RequestCode.REGISTER_BROKER)).toBe('broker-control');
     expect(requestClassOf(RequestCode.UNREGISTER_BROKER)).toBe('broker-control');
     expect(requestClassOf(RequestCode.BROKER_HEARTBEAT)).toBe('broker-control');
