@@ -138,6 +138,10 @@ const cpuMs = (a: ProbeSample, b: ProbeSample): number =>
 export async function runWatch(profile: Profile, log: Log): Promise<WatchResults> {
   const p = profile.watch;
   const server: ProbedProcess = await startNameServer({
+    // One serving process (the owner serves itself): the probe samples only the owner, so with
+    // serving workers (the automatic choice on more than 2 cores) the watches would live in
+    // processes whose CPU and heap it never sees.
+    workers: 1,
     exposeGc: true,
     args: [
       // Holds outlast the run: every answer in a wave is a wakeup, not an expiry.
