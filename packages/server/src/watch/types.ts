@@ -79,4 +79,6 @@ export interface RouteWatchDeps {
   now?: () => number;
   /** The version epoch; default a random one (tests pass a fixed one). */
   epoch?: string;
+  /** Most per-topic version entries; default ROUTE_VERSIONS_MAX_ENTRIES (tests: a small one). */
+  maxVersionEntries?: number;
 }
