@@ -148,6 +148,9 @@ export async function runWatch(profile: Profile, log: Log): Promise<WatchResults
       '--routeWatchMaxHoldMillis=600000',
       '--serverChannelMaxIdleTimeSeconds=0',
       `--routeWatchMaxWatchers=${p.connections + 100}`,
+      // Every watcher connects from 127.0.0.1: above the default 2,000 per address the node
+      // closes them at accept and the setup never completes.
+      `--maxConnectionsPerAddress=${p.connections + 100}`,
     ],
   });
   const conns: RpcConnection[] = [];
