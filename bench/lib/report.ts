@@ -193,7 +193,8 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('## Route watch');
     out.push('');
     out.push(
-      `${w.connections} connections, each holding a WATCH_TOPIC_ROUTE of ${w.topicsPerWatch} topics out of ${w.topics}; ` +
+      `W = 1 (the node serves in its own process, so its CPU and heap figures cover every watch). ` +
+        `${w.connections} connections, each holding a WATCH_TOPIC_ROUTE of ${w.topicsPerWatch} topics out of ${w.topics}; ` +
         `a "mover" broker hosting ${w.moverTopics} of them leaves (connection destroyed) or registers again, waking the ` +
         `${w.affected} watchers that follow one of its topics. Watchers are one process with raw sockets; every answer is checked. ` +
         `Node heap after GC: ${f1(w.heapPerWatchBytes / 1024)} KiB per held watch (its connection included).`,

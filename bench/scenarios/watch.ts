@@ -138,12 +138,19 @@ const cpuMs = (a: ProbeSample, b: ProbeSample): number =>
 export async function runWatch(profile: Profile, log: Log): Promise<WatchResults> {
   const p = profile.watch;
   const server: ProbedProcess = await startNameServer({
+    // One serving process (the owner serves itself): the probe samples only the owner, so with
+    // serving workers (the automatic choice on more than 2 cores) the watches would live in
+    // processes whose CPU and heap it never sees.
+    workers: 1,
     exposeGc: true,
     args: [
       // Holds outlast the run: every answer in a wave is a wakeup, not an expiry.
       '--routeWatchMaxHoldMillis=600000',
       '--serverChannelMaxIdleTimeSeconds=0',
       `--routeWatchMaxWatchers=${p.connections + 100}`,
+      // Every watcher connects from 127.0.0.1: above the default 2,000 per address the node
+      // closes them at accept and the setup never completes.
+      `--maxConnectionsPerAddress=${p.connections + 100}`,
     ],
   });
   const conns: RpcConnection[] = [];

@@ -56,14 +56,28 @@ export const RequestCode = {
 /**
  * The request codes nameserver-ts reserves for its own extensions: 30000..30099.
  *
- * Why this range is safe: every code Apache RocketMQ defines (4.x `common/protocol/RequestCode`
- * and 5.x `remoting/protocol/RequestCode`, up to 5.3) lies in 10..3543 (the highest being the
- * POP codes 3442..3447 and BATCH_ACK_MESSAGE 3543); rocketmq-rust uses the Java values plus
- * 200050..200151 for its POP codes. The ROCKETMQ binary header stores the code as a signed
- * 16-bit integer, so an extension code must stay at or below 32767 to be sendable in both
- * serialize types; 30000..30099 is far from every block in use and fits. A node that does not know
- * a code either answers REQUEST_CODE_NOT_SUPPORTED (5.x, rocketmq-rust, nameserver-ts) or sends
- * nothing (4.9), and clients fall back on either.
+ * Why this range is free (the blocks are listed, and checked, in
+ * packages/protocol/test/watch-topic-route.test.ts):
+ * - Apache RocketMQ's `RequestCode` (`common/protocol` up to 5.0, `remoting/protocol` from 5.1),
+ *   read at every release tag from 4.1.0 to 5.3.3 and on develop as of September 2025: small
+ *   blocks between 10 and 3010, plus the POP codes the Java class itself defines since 5.0,
+ *   POP_MESSAGE..POLLING_INFO = 200050..200055 (POP_ROLLBACK 200056 since 5.3.2) and
+ *   BATCH_ACK_MESSAGE = 200151 (since 5.1.3). Newer Java lines add 5001..5003
+ *   (SWITCH_TIMER_ENGINE, DELETE_TOPIC_IN_BROKER_LIST, DELETE_SUBSCRIPTION_GROUP_LIST) and
+ *   lite-topic codes 200070..200079; those we saw in rocketmq-rust and in ports generated from
+ *   newer Java, not in our copy of the Java sources.
+ * - rocketmq-rust (its sources of August 2026) uses the Java values and adds 330..335 and
+ *   6001..6005 of its own.
+ * - The ROCKETMQ binary header carries the code in a signed 16-bit field, and Java and
+ *   rocketmq-rust both write only the low 16 bits: the 2000xx codes travel as 3442..3543 there
+ *   (hence "request type 3442 not supported" in apache/rocketmq#5684; declaring them with those
+ *   values, #8871, was reverted the next day, so no release defines 3442..3543). An extension code
+ *   must be at most 32767 to arrive unchanged in both serialize types, and must not equal any
+ *   code's 16-bit form either.
+ * 30000..30099 is at most 32767 and far from every code above, as sent and as wrapped to 16 bits
+ * (the highest below 32768 is 6005). A node that does not know a code either answers
+ * REQUEST_CODE_NOT_SUPPORTED (5.x, rocketmq-rust, nameserver-ts) or sends nothing (4.9), and
+ * clients fall back on either.
  */
 export const NAMESERVER_TS_REQUEST_CODES = { min: 30000, max: 30099 } as const;
 

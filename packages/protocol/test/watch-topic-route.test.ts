@@ -25,30 +25,56 @@ import {
 import { createRequest } from '../src/remoting-command.js';
 import { NAMESERVER_TS_REQUEST_CODES, RequestCode } from '../src/request-code.js';
 
-/** Every request code Apache RocketMQ 4.x/5.x (up to 5.3) defines lies in these blocks. */
+/**
+ * Request codes Apache RocketMQ defines, as inclusive blocks: `RequestCode` read at every release
+ * tag 4.1.0 … 5.3.3 and on develop as of September 2025, plus the codes newer Java lines add (seen
+ * in rocketmq-rust, which copies the Java values, and in ports generated from newer Java sources).
+ */
 const JAVA_CODE_BLOCKS: readonly (readonly [number, number])[] = [
   [10, 61],
   [100, 106],
   [200, 225],
-  [300, 361],
+  [300, 370],
   [400, 402],
   [513, 513],
   [901, 908],
   [1001, 1018],
   [2001, 2004],
   [3001, 3010],
-  [3442, 3543],
+  // Newer lines: SWITCH_TIMER_ENGINE, DELETE_TOPIC_IN_BROKER_LIST, DELETE_SUBSCRIPTION_GROUP_LIST.
+  [5001, 5003],
+  // POP_MESSAGE..POLLING_INFO (5.0), POP_ROLLBACK (5.3.2).
+  [200050, 200056],
+  // Lite-topic codes (newer lines).
+  [200070, 200079],
+  // BATCH_ACK_MESSAGE (5.1.3).
+  [200151, 200151],
 ];
-/** rocketmq-rust's own POP codes (the rest are the Java values). */
-const RUST_ONLY_BLOCK = [200050, 200151] as const;
+/** rocketmq-rust's own codes (it uses the Java values for the rest). */
+const RUST_ONLY_BLOCKS: readonly (readonly [number, number])[] = [
+  [330, 335],
+  [6001, 6005],
+];
+/** A code as the ROCKETMQ header carries it: Java and rocketmq-rust write its low 16 bits. */
+const asInt16 = (code: number): number =>
+  ((((code + 0x8000) % 0x10000) + 0x10000) % 0x10000) - 0x8000;
 
 describe('request code range', () => {
   it('lies outside every RocketMQ block and fits the ROCKETMQ header int16', () => {
     const { min, max } = NAMESERVER_TS_REQUEST_CODES;
-    for (const [lo, hi] of [...JAVA_CODE_BLOCKS, RUST_ONLY_BLOCK]) {
+    const blocks = [...JAVA_CODE_BLOCKS, ...RUST_ONLY_BLOCKS];
+    for (const [lo, hi] of blocks) {
       expect(max < lo || min > hi).toBe(true);
+      // As the header carries it: the POP codes 2000xx arrive as 3442..3543.
+      const [wlo, whi] = [asInt16(lo), asInt16(hi)];
+      expect(whi - wlo).toBe(hi - lo); // no block straddles a 16-bit wrap
+      expect(max < wlo || min > whi).toBe(true);
     }
+    expect(asInt16(200050)).toBe(3442);
+    expect(asInt16(200151)).toBe(3543);
     expect(max).toBeLessThanOrEqual(32767);
+    expect(asInt16(min)).toBe(min);
+    expect(asInt16(max)).toBe(max);
     expect(RequestCode.WATCH_TOPIC_ROUTE).toBeGreaterThanOrEqual(min);
     expect(RequestCode.WATCH_TOPIC_ROUTE).toBeLessThanOrEqual(max);
   });

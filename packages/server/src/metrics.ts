@@ -94,7 +94,7 @@ export interface NamesrvMetrics {
   frameError(code: ProtocolErrorCode): void;
   /** Route watches answered, by why (see watch/types.ts). */
   watchResponded(reason: WatchResponseReason, count: number): void;
-  /** Seconds from a route change to a woken watch's response being sent. */
+  /** Seconds from a route change to a woken watch's response being handed to its connection. */
   watchWakeup(seconds: number): void;
   watchRejected(reason: WatchRejectReason): void;
   /** A REGISTER_BROKER body decoded by a serving side's decode thread, by outcome. */
@@ -427,7 +427,7 @@ export function createMetrics(
   });
   const watchWakeup = new Histogram({
     name: 'namesrv_route_watch_wakeup_seconds',
-    help: 'Time from a route change to a woken watch being answered',
+    help: "Time from a route change reaching the route watch to a woken watch's answer being handed to its connection (the socket write comes after)",
     buckets: [...WATCH_WAKEUP_BUCKETS],
     registers,
   });

@@ -13,7 +13,7 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand, WatchTopicRouteResponseBody } from '@ns/protocol';
 import { HELD as DEFERRED } from './types.js';
-import { RouteVersions } from './route-versions.js';
+import { ROUTE_VERSIONS_MAX_ENTRIES, RouteVersions } from './route-versions.js';
 import { RouteWatchService, WAKE_CHUNK } from './route-watch-service.js';
 import type { RouteWatchLimits, WatchRejectReason, WatchResponseReason } from './types.js';
 
@@ -56,7 +56,7 @@ interface Fixture {
   change(topics: Record<string, string | null>): void;
 }
 
-function fixture(epoch = 'epoch-1'): Fixture {
+function fixture(epoch = 'epoch-1', maxVersionEntries?: number): Fixture {
   const routes = new Map<string, string>();
   const replies: Fixture['replies'] = [];
   const bodyFetches: Fixture['bodyFetches'] = [];
@@ -92,6 +92,7 @@ function fixture(epoch = 'epoch-1'): Fixture {
     },
     logger: { debug: NOOP, warn: NOOP, error: NOOP },
     epoch,
+    ...(maxVersionEntries === undefined ? {} : { maxVersionEntries }),
   });
   return {
     service,
@@ -191,6 +192,55 @@ describe('RouteVersions', () => {
     expect(v.bump(['C'])).toBeGreaterThan(all);
   });
 
+  it('past maxEntries changed topics, raises the floor: same epoch, versions only grow', () => {
+    const v = new RouteVersions('e', 3);
+    const a = v.bump(['A', 'B']);
+    const c = v.bump(['C']);
+    expect(v.size).toBe(3);
+    expect(v.version('A')).toBe(a);
+    expect(v.version('C')).toBe(c);
+    // The fourth entry: every topic, changed or not, moves above everything handed out.
+    const reset = v.bump(['D']);
+    expect(v.size).toBe(0);
+    expect(reset).toBeGreaterThan(c);
+    for (const t of ['A', 'B', 'C', 'D', 'never-seen']) expect(v.version(t)).toBe(reset);
+    expect(v.epoch).toBe('e');
+    // Counting starts over: the next change is above the floor and has its own entry.
+    const e = v.bump(['E']);
+    expect(e).toBeGreaterThan(reset);
+    expect(v.size).toBe(1);
+    expect(v.version('A')).toBe(reset);
+  });
+
+  it('stays bounded under topic-name churn; no topic ever goes back', () => {
+    const max = 100;
+    const v = new RouteVersions('e', max);
+    let last = v.version('steady');
+    let largest = 0;
+    for (let i = 0; i < 2_000; i++) {
+      // A topic appears and disappears (two changes), and a live one changes now and then.
+      v.bump([`churn-${i}`]);
+      v.bump([`churn-${i}`]);
+      if (i % 37 === 0) v.bump(['steady']);
+      largest = Math.max(largest, v.size);
+      const now = v.version('steady');
+      expect(now).toBeGreaterThanOrEqual(last);
+      last = now;
+      expect(v.version(`churn-${i}`)).toBeGreaterThan(1);
+    }
+    expect(largest).toBe(max);
+  });
+
+  it('defaults to ROUTE_VERSIONS_MAX_ENTRIES', () => {
+    const v = new RouteVersions('e');
+    const names = Array.from({ length: ROUTE_VERSIONS_MAX_ENTRIES }, (_, i) => `t${i}`);
+    v.bump(names);
+    expect(v.size).toBe(ROUTE_VERSIONS_MAX_ENTRIES);
+    const floor = v.bump(['one-more']);
+    expect(v.size).toBe(0);
+    expect(v.version('t0')).toBe(floor);
+  });
+
   it('draws a different random epoch per table', () => {
     expect(new RouteVersions().epoch).not.toBe(new RouteVersions().epoch);
     expect(new RouteVersions().epoch).toMatch(/^[0-9a-f]{16}$/);
@@ -232,6 +282,46 @@ describe('RouteWatchService', () => {
     expect(f.responded.get('changed')).toBe(1);
     expect(f.wakeups).toHaveLength(1);
     expect(f.wakeups[0]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('after a version reset (name churn), a watch gets its topics once more, never older', async () => {
+    const f = fixture('epoch-1', 4);
+    f.routes.set('A', 'broker-a');
+    f.routes.set('B', 'broker-b');
+    let versions = versionsOf(immediate(f, watchRequest({ A: 0, B: 0, Missing: 0 })));
+    expect(handle(f, watchRequest(versions, { epoch: 'epoch-1' }))).toBe(DEFERRED);
+
+    // Topics nobody watches come and go: past 4 entries every version moves to one new floor.
+    for (let i = 0; i < 5; i++) {
+      f.change({ [`churn-${i}`]: 'broker-x' });
+      f.change({ [`churn-${i}`]: null });
+    }
+    // The fifth name reset the table; its disappearance is the one entry since.
+    expect(f.service.stats().versionedTopics).toBe(1);
+    await nextTurn();
+    // No route of the held watch changed: it is not woken for the new numbers.
+    expect(f.replies).toHaveLength(0);
+    expect(f.service.stats().held).toBe(1);
+
+    // A real change still wakes it, with a version above everything it holds.
+    f.change({ B: 'broker-c' });
+    await nextTurn();
+    expect(f.replies).toHaveLength(1);
+    const woken = f.replies[0]!.response;
+    expect(summary(woken)).toEqual({ B: 'broker-c' });
+    expect(versionsOf(woken)['B']).toBeGreaterThan(versions['B']!);
+    versions = { ...versions, ...versionsOf(woken) };
+
+    // Asking again, it gets the other topics once (same routes, same epoch, newer versions) ...
+    const again = immediate(f, watchRequest(versions, { epoch: 'epoch-1' }));
+    expect(received(again).extFields).toEqual({ epoch: 'epoch-1' });
+    expect(summary(again)).toEqual({ A: 'broker-a', Missing: null });
+    for (const [topic, version] of Object.entries(versionsOf(again))) {
+      expect(version).toBeGreaterThan(versions[topic]!);
+    }
+    versions = { ...versions, ...versionsOf(again) };
+    // ... and with those, it is up to date again.
+    expect(handle(f, watchRequest(versions, { epoch: 'epoch-1' }))).toBe(DEFERRED);
   });
 
   it('reports a watched topic that disappears as gone, and its return as a route', async () => {

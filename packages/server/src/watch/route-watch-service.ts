@@ -11,7 +11,9 @@
  * - a change wakes exactly the watches of the changed topics (`HeldWatches` is indexed by topic)
  *   and each changed route is encoded once per flavour for all of them (`WatchResponseBuilder`);
  * - under another epoch (restarted node, other worker) the client's versions count as 0: every
- *   watched topic is answered at once, so it simply gets fresh routes.
+ *   watched topic is answered at once, so it simply gets fresh routes;
+ * - the version table is bounded (RouteVersions: past ROUTE_VERSIONS_MAX_ENTRIES changed topics
+ *   every topic moves to one new version, same epoch); each watch then gets its topics once more.
  * Not guaranteed: seeing every intermediate route (changes that happen while no watch is held,
  * or several in one tick, arrive as the latest route), or anything across nodes (each node
  * versions independently and learns of broker changes at its own time).
@@ -75,7 +77,7 @@ export class RouteWatchService {
   constructor(deps: RouteWatchDeps) {
     this.deps = deps;
     this.now = deps.now ?? (() => performance.now());
-    this.versions = new RouteVersions(deps.epoch);
+    this.versions = new RouteVersions(deps.epoch, deps.maxVersionEntries);
   }
 
   get epoch(): string {

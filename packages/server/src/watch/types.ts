@@ -48,7 +48,10 @@ export type WatchRejectReason = 'max_watchers' | 'max_topics' | 'bad_request' | 
 export interface RouteWatchMetrics {
   /** `count` watches answered for `reason`. */
   watchResponded(reason: WatchResponseReason, count: number): void;
-  /** Seconds from a route change reaching the module to the woken watcher's response being sent. */
+  /**
+   * Seconds from a route change reaching the module to the woken watcher's response being handed
+   * to its connection (`reply`); the socket write comes after.
+   */
   watchWakeup(seconds: number): void;
   watchRejected(reason: WatchRejectReason): void;
 }
@@ -76,4 +79,6 @@ export interface RouteWatchDeps {
   now?: () => number;
   /** The version epoch; default a random one (tests pass a fixed one). */
   epoch?: string;
+  /** Most per-topic version entries; default ROUTE_VERSIONS_MAX_ENTRIES (tests: a small one). */
+  maxVersionEntries?: number;
 }
