@@ -17,7 +17,9 @@ describe('listenFailure', () => {
     const err = listenFailure(cause, MAIN, '0.0.0.0', 9876);
     expect(err).toBeInstanceOf(NameServerError);
     expect((err as NameServerError).code).toBe('NS_STARTUP_LISTEN');
-    expect((err as Error).message).toBe('cannot listen on 0.0.0.0:9876 (listenPort): EADDRINUSE');
+    expect((err as Error).message).toBe(
+      'cannot listen on 0.0.0.0:9876 (listenPort): EADDRINUSE (nodes sharing a host need listenPorts at least 2 apart: each also takes listenPort + 1 for httpPort)',
+    );
     expect((err as Error).cause).toBe(cause);
 
     const denied = new HttpAdminError('NS_HTTP_LISTEN_FAILED', 'x', { cause: osError('EACCES') });
