@@ -4,7 +4,8 @@
  * exactly as decoding each body whole in the handler does: a node (1 and 2 serving processes) and
  * the in-process handler harness run the same script — unchanged bodies, changed topics with and
  * without a new DataVersion, added and removed topics, admin edits in between, an unregister
- * followed by a delta the owner can no longer apply ('resend') — and every answer matches.
+ * followed by a delta the owner can no longer apply ('resend'), a wrong CRC on a plain and on a
+ * compressed body — and every answer matches.
  *
  * Serving sides run the compiled decode thread (dist/), so `tsc -b` must have run (pnpm test does).
  */
@@ -112,6 +113,11 @@ function script(): Step[] {
     },
     a(withTopic(moved, 35, { queues: 3 }), 12),
     { on: 'a', cmd: () => registerRequest({ bodyCrc32: '1', cluster: 'C', topics: base }) },
+    // A compressed body's CRC is checked too (over the bytes sent, before inflating them).
+    {
+      on: 'a',
+      cmd: () => registerRequest({ compressed: true, bodyCrc32: '1', cluster: 'C', topics: base }),
+    },
   ];
 }
 
@@ -183,7 +189,8 @@ describe('registration bodies decoded off the event loop', () => {
       expect(counts['delta']).toBeGreaterThanOrEqual(8);
       expect(counts['unchanged']).toBeGreaterThanOrEqual(2);
       expect(counts['resend']).toBe(1);
-      expect(counts['invalid']).toBe(1);
+      // The two bodies with a wrong CRC, plain and compressed.
+      expect(counts['invalid']).toBe(2);
     });
   }
 });
