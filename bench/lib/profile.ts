@@ -58,7 +58,10 @@ export interface Profile {
     topics: number;
     closeNames: number;
     churnNamesPerRound: number;
-    /** Size the bomb inflates to (the node refuses more than 256 MiB). */
+    /**
+     * Size the bomb would inflate to. Past maxInflatedRegisterBodyBytes (64 MiB by default) the
+     * node stops inflating and refuses it; a smaller bomb is inflated whole (and is undecodable).
+     */
     bombInflatedBytes: number;
     kvPrefill: number;
     partialConnections: number;

@@ -7,7 +7,10 @@
  *    connection, which then closes (again and again);
  *  - churn: broker names registered with a topic, then unregistered or dropped with their
  *    connection, never the same name twice;
- *  - bomb: compressed REGISTER_BROKER bodies that inflate to just under the 256 MiB limit;
+ *  - bomb: compressed REGISTER_BROKER bodies (the issue's: 254 KiB that would inflate to 255 MiB),
+ *    which the node stops inflating and refuses at maxInflatedRegisterBodyBytes (64 MiB by
+ *    default); the smoke profile's 8 MiB bomb is under that limit, so it is inflated whole and
+ *    answered as an undecodable body;
  *  - kv: PUT_KV_CONFIG of new keys, pipelined, on a node whose KV table already holds many;
  *  - partial: connections that send part of a large frame and then nothing;
  *  - drip: connections that send a request one byte at a time;

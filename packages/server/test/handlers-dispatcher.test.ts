@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { createRequest, encodeCommand, ResponseCode, SerializeType } from '@ns/protocol';
+import {
+  createRequest,
+  encodeCommand,
+  InflatedBodyTooLargeError,
+  ResponseCode,
+  SerializeType,
+} from '@ns/protocol';
+import { Dispatcher } from '../src/handlers/dispatcher.js';
 import { createDispatcher } from '../src/handlers/handler-sets.js';
 import { createSilentLogger } from '../src/logging.js';
 import { RouteInfoManager } from '../src/route/index.js';
 import { KVConfigManager } from '../src/kvconfig/index.js';
+import { LimitLog } from '../src/transport/limit-log.js';
 import { baseConfig, createHarness, FakeClock, request, syncResult } from './handlers-harness.js';
 
 describe('Dispatcher', () => {
@@ -130,5 +138,49 @@ describe('Dispatcher', () => {
       }),
     );
     expect(res?.code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('logs at most 10 inflate-limit refusals a second, counts every one, and the next line says how many were left out', () => {
+    let now = 1_000_000;
+    const warnings: Record<string, unknown>[] = [];
+    const limits: string[] = [];
+    const silent = createSilentLogger();
+    const bomb = (): never => {
+      throw new InflatedBodyTooLargeError('compressed register body inflates too far', 1024);
+    };
+    const dispatcher = new Dispatcher({
+      handlers: [[[103, bomb]]],
+      replyToUnknownRequestCode: () => true,
+      metrics: { observeRequest: () => undefined, limitEnforced: (l) => limits.push(l) },
+      logger: { ...silent, warn: (obj: object) => warnings.push(obj as Record<string, unknown>) },
+      responseVersion: 479,
+      limitLog: new LimitLog(10, () => now),
+    });
+    const refuse = (): void => {
+      const res = syncResult(
+        dispatcher.dispatch(createRequest({ code: 103, opaque: 1 }), {
+          connectionId: 1,
+          remoteAddress: '10.9.9.9:1',
+        }),
+      );
+      expect(res?.code).toBe(ResponseCode.SYSTEM_ERROR);
+    };
+    // A flood within one second: every request answered and counted, ten lines.
+    for (let i = 0; i < 1_000; i++) refuse();
+    expect(limits).toHaveLength(1_000);
+    expect(warnings).toHaveLength(10);
+    expect(warnings.every((w) => w['remote'] === '10.9.9.9:1' && !('linesLeftOut' in w))).toBe(
+      true,
+    );
+    // Still within that second: nothing more is written.
+    now += 999;
+    refuse();
+    expect(warnings).toHaveLength(10);
+    // The next second's first line says how many were left out.
+    now += 1;
+    refuse();
+    expect(warnings).toHaveLength(11);
+    expect(warnings[10]).toMatchObject({ linesLeftOut: 991, limit: 1024 });
+    expect(limits).toHaveLength(1_002);
   });
 });

@@ -3,6 +3,9 @@
  *  1. a peer registers 40,000 broker names, each in its own cluster, without bodies, on one
  *     connection, then closes it (or lets them expire): route lookups on another connection go on
  *     being answered while the node removes them;
+ *  3. a zlib bomb (254 KiB inflating to 255 MiB) sent 3 times as REGISTER_BROKER: each is refused
+ *     at maxInflatedRegisterBodyBytes (64 MiB) without being inflated whole, while lookups on
+ *     another connection go on being answered;
  *  5. an UNREGISTER_BROKER received before a registration the owner applied first is ignored
  *     (apache/rocketmq#11043): the transport's arrival time reaches the guard;
  *  6. a flood of undecodable bodies and bad headers: every one is answered, the connection stays
@@ -14,7 +17,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createDeflate, deflateSync } from 'node:zlib';
 import {
   bodyCrc32,
   createRequest,
@@ -30,6 +34,7 @@ import type { Logger } from '../src/logging.js';
 import { NameServer } from '../src/name-server.js';
 import { registerRequest } from './handlers-harness.js';
 import { bodylessRegisterFrame, brokerIdentity, SettableClock } from './hostile-helpers.js';
+import { sumSeries } from './security/secure-node.js';
 import { RawClient, waitFor } from './transport-helpers.js';
 
 let dir = '';
@@ -222,6 +227,147 @@ describe('attack 1 over TCP: 40,000 bodyless broker names on one connection', ()
       // Java closes an expired broker's channel; the flood's connection carries nothing now.
       await attacker.closed;
       expect(reader.isClosed).toBe(false);
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Attack 3
+
+/** The issue's bomb: 255 MiB of zeros, deflated (about 254 KiB on the wire). */
+const BOMB_INFLATED_BYTES = 255 * 2 ** 20;
+const BOMBS = 3;
+/**
+ * The longest event-loop gap while the bombs are refused; wide for 2 shared CI cores (another
+ * process may keep one busy). Measured on such a machine (load ~13): 10–140 ms. With the inflate
+ * limit lifted (each bomb inflated whole, in the decode thread): 830 ms.
+ */
+const BOMB_LOOP_GAP_BOUND_MS = 500;
+/**
+ * The test process's RSS growth (the node and its decode thread live in it). Measured: 70–140
+ * MiB; with the limit lifted, 535 MiB (one bomb inflated whole is 255 MiB).
+ */
+const BOMB_RSS_BOUND = 512 * 2 ** 20;
+
+/**
+ * `inflated` zero bytes, deflated at level 9, fed 1 MiB at a time so that building the bomb does
+ * not itself raise this process's RSS (which the test bounds).
+ */
+async function zeroBomb(inflated: number): Promise<Buffer> {
+  const zeros = Buffer.alloc(2 ** 20);
+  const parts: Buffer[] = [];
+  await pipeline(
+    (function* () {
+      for (let n = 0; n < inflated; n += zeros.length) yield zeros;
+    })(),
+    createDeflate({ level: 9 }),
+    async (deflated: AsyncIterable<Buffer>) => {
+      for await (const part of deflated) parts.push(part);
+    },
+  );
+  return Buffer.concat(parts);
+}
+
+describe('attack 3 over TCP: a zlib bomb inflating to 255 MiB, sent 3 times', () => {
+  it(
+    'each is refused at maxInflatedRegisterBodyBytes, and lookups are answered meanwhile',
+    { timeout: 60_000 },
+    async () => {
+      const port = await startNode([]);
+      const keeper = await connect(port);
+      const res = await keeper.request(
+        registerRequest({
+          cluster: 'KeeperCluster',
+          brokerName: 'keeper',
+          brokerAddr: '10.200.0.1:10911',
+          topics: [{ name: KEEPER_TOPIC }, { name: `${KEEPER_TOPIC}-2` }],
+        }),
+      );
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      const reader = await connect(port);
+      await reader.request(routeQuery(KEEPER_TOPIC));
+
+      const bomb = await zeroBomb(BOMB_INFLATED_BYTES);
+      expect(bomb.length).toBeLessThan(300 * 1024);
+      const crc = String(bodyCrc32(bomb));
+      const attacker = await connect(port);
+
+      // The node runs in this process (servingWorkers = 1, its decode thread included), so this
+      // process's RSS and event loop are the node's.
+      const rss0 = process.memoryUsage().rss;
+      let rssPeak = rss0;
+      const sampler = setInterval(() => {
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      }, 5);
+      let last = performance.now();
+      let longestGap = 0;
+      let ticking = true;
+      const tick = (): void => {
+        if (!ticking) return;
+        const t = performance.now();
+        longestGap = Math.max(longestGap, t - last);
+        last = t;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+
+      let bombsDone = false;
+      let lookups = 0;
+      const reads = (async () => {
+        while (!bombsDone) {
+          const r = await reader.request(routeQuery(KEEPER_TOPIC), 10_000);
+          expect(r.code).toBe(ResponseCode.SUCCESS);
+          expect(r.body?.toString('utf8')).toContain('"brokerName":"keeper"');
+          lookups++;
+        }
+      })();
+      const answers: RemotingCommand[] = [];
+      try {
+        for (let i = 0; i < BOMBS; i++) {
+          answers.push(
+            await attacker.request(
+              createRequest({
+                code: RequestCode.REGISTER_BROKER,
+                opaque: opaque++,
+                version: Version.V5_0_0,
+                extFields: {
+                  ...brokerIdentity('bomb', i),
+                  haServerAddr: '',
+                  brokerId: '0',
+                  compressed: 'true',
+                  bodyCrc32: crc,
+                },
+                body: bomb,
+              }),
+              30_000,
+            ),
+          );
+        }
+      } finally {
+        bombsDone = true;
+        await reads;
+        ticking = false;
+        clearInterval(sampler);
+      }
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+
+      for (const answer of answers) {
+        expect(answer.code).toBe(ResponseCode.SYSTEM_ERROR);
+        expect(answer.remark).toBe(
+          'InflatedBodyTooLargeError: compressed register body inflates to more than 67108864 bytes (maxInflatedRegisterBodyBytes)',
+        );
+      }
+      expect(attacker.isClosed).toBe(false);
+      expect(server!.routeInfoManager.getCounts().brokers).toBe(1);
+      // Lookups went on while the bombs were refused, and the loop never stalled.
+      expect(lookups).toBeGreaterThanOrEqual(BOMBS);
+      expect(longestGap).toBeLessThan(BOMB_LOOP_GAP_BOUND_MS);
+      expect(rssPeak - rss0).toBeLessThan(BOMB_RSS_BOUND);
+      expect(
+        sumSeries((await server!.scrapeMetrics()).body, 'namesrv_limit_enforced_total', {
+          limit: 'inflated_register_body',
+        }),
+      ).toBe(BOMBS);
     },
   );
 });

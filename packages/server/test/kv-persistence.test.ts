@@ -22,7 +22,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import { KVConfigFileStore, serializeKVConfigFile } from '../src/kvconfig/index.js';
+import {
+  KVConfigFileStore,
+  KVConfigManager,
+  serializeKVConfigFile,
+} from '../src/kvconfig/index.js';
 import { NameServer } from '../src/name-server.js';
 import { request } from './handlers-harness.js';
 import { waitFor } from './transport-helpers.js';
@@ -61,12 +65,28 @@ function expectedFile(node: NameServer): string {
   return serializeKVConfigFile(node.kvConfigManager.snapshot());
 }
 
+/** Entries in the table before the first test's puts, and how many puts follow. */
+const PREFILLED = 20_000;
+const PUTS = 100;
+
 describe('KV persistence of a running node', () => {
   it('writes the file in the persistence thread: nothing on the event loop, and no write for a change of nothing', async () => {
-    const persist = vi.spyOn(KVConfigFileStore.prototype, 'persist');
+    // A 20,000-entry table (issue 16 item 4's size): a put must cost what it changes, not what
+    // the table holds.
     const kvPath = join(nodes.dir(), 'kv', 'kvConfig.json');
+    const prefilled = new Map([
+      ['big', new Map(Array.from({ length: PREFILLED }, (_, i) => [`key-${i}`, `value-${i}`]))],
+    ]);
+    new KVConfigFileStore(kvPath).persist(prefilled);
+    const persist = vi.spyOn(KVConfigFileStore.prototype, 'persist');
     const { node, port } = await startNode(1, kvPath);
     const c = await connect(port);
+    // What would walk or copy the whole table on this thread (the periodic log line and the
+    // admin page read `snapshot`, a restarted persistence thread starts from `exportTable`).
+    const walks = [
+      vi.spyOn(KVConfigManager.prototype, 'snapshot'),
+      vi.spyOn(KVConfigManager.prototype, 'exportTable'),
+    ];
     expect((await c.request(put('ns', 'k', 'v'))).code).toBe(ResponseCode.SUCCESS);
     // Acknowledged: on disk, and not by the synchronous path of the store on this thread...
     expect(new KVConfigFileStore(kvPath).load().get('ns')?.get('k')).toBe('v');
@@ -79,7 +99,18 @@ describe('KV persistence of a running node', () => {
     expect((await c.request(del('ns', 'missing'))).code).toBe(ResponseCode.SUCCESS);
     expect((await c.request(del('nowhere', 'missing'))).code).toBe(ResponseCode.SUCCESS);
     expect(node.kvPersistenceStats()).toMatchObject({ batches: 1, fileWrites: 1 });
+
+    // 100 more puts into the big namespace: each is written (by the thread), and nothing on
+    // this thread walked or serialized the table for any of them.
+    for (let i = 0; i < PUTS; i++) {
+      expect((await c.request(put('big', `new-${i}`, `v${i}`))).code).toBe(ResponseCode.SUCCESS);
+    }
+    expect(node.kvPersistenceStats()).toMatchObject({ batches: 1 + PUTS });
+    expect(persist).not.toHaveBeenCalled();
+    for (const walk of walks) expect(walk).not.toHaveBeenCalled();
+
     expect(readFileSync(kvPath, 'utf8')).toBe(expectedFile(node));
+    expect(new KVConfigFileStore(kvPath).load().get('big')?.size).toBe(PREFILLED + PUTS);
   });
 
   it.each([1, 2])(

@@ -2,7 +2,8 @@
  * The resource limits on a real NameServer (README "Limits"): connections in total and per
  * remote address (enforced by the acceptor, released wherever the connection was served), the
  * partial-frame budget (the largest holder is closed), the deadline for completing a frame, and
- * the in-flight cap that keeps a connection flooding pipelined writes from starving another.
+ * the in-flight cap that keeps a connection flooding pipelined writes from starving another, and
+ * the refusal lines of the registration body limits, which a flood cannot turn into a log flood.
  * The memory and latency figures under 2,000 half-sent 16 MiB frames are measured by
  * integration/tests/partial-frame-flood.test.ts on a node process of its own.
  */
@@ -20,7 +21,7 @@ import type { RemotingCommand } from '@ns/protocol';
 import { startSecureNode } from './security/secure-node.js';
 import type { SecureNode, Settings } from './security/secure-node.js';
 import { LOW_WATER } from '../src/transport/frame-budget.js';
-import { request } from './handlers-harness.js';
+import { registerRequest, request } from './handlers-harness.js';
 import { RawClient, waitFor } from './transport-helpers.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -265,4 +266,54 @@ describe('pipelined floods (default settings)', () => {
     // Every request of the flood is answered in the end.
     await waitFor('the flood answered', () => flooder.received.length === sent, 30_000);
   }, 90_000);
+});
+
+describe('refusal lines under a flood (README "Limits": at most 10 lines a second per limit)', () => {
+  const FLOOD = 300;
+  const topics = Array.from({ length: 100 }, (_, i) => ({ name: `FloodTopic${i}` }));
+
+  it.each([
+    {
+      limit: 'register_body',
+      settings: { maxRegisterBodyBytes: 1024 },
+      msg: 'REGISTER_BROKER body over maxRegisterBodyBytes, refused',
+      refused: (i: number) => registerRequest({ brokerName: `big-${i}`, topics }),
+    },
+    {
+      limit: 'inflated_register_body',
+      settings: { maxInflatedRegisterBodyBytes: 1024 },
+      msg: 'request body inflates past its limit, refused',
+      refused: (i: number) =>
+        registerRequest({ brokerName: `zip-${i}`, topics, compressed: true, version: 413 }),
+    },
+  ])(
+    '$limit: a flood of refusals writes at most 10 lines a second, and a later line counts the rest',
+    async ({ limit, settings, msg, refused }) => {
+      const n = await node(settings);
+      const c = await client(n);
+      const refusalLines = () => n.lines.filter((l) => l['msg'] === msg);
+      const t0 = performance.now();
+      c.send(Buffer.concat(Array.from({ length: FLOOD }, (_, i) => encodeCommand(refused(i)))));
+      await waitFor('every refusal answered', () => c.received.length === FLOOD, 60_000, 10);
+      const seconds = Math.floor((performance.now() - t0) / 1000) + 1;
+      expect(c.received.every((r) => r.code === ResponseCode.SYSTEM_ERROR)).toBe(true);
+      const during = refusalLines().length;
+      // Ten per second that the flood lasted (started seconds), not one per refusal.
+      expect(during).toBeGreaterThan(0);
+      expect(during).toBeLessThanOrEqual(10 * seconds);
+      expect(during).toBeLessThan(FLOOD);
+
+      // Past the second: the next refusal is logged, and every refusal left out is counted by a
+      // later line (`linesLeftOut`), so the log still adds up to what happened.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await c.request(refused(FLOOD), 10_000)).code).toBe(ResponseCode.SYSTEM_ERROR);
+      const lines = refusalLines();
+      expect(lines).toHaveLength(during + 1);
+      const leftOut = lines.reduce((sum, l) => sum + Number(l['linesLeftOut'] ?? 0), 0);
+      expect(leftOut).toBeGreaterThan(0);
+      expect(lines.length + leftOut).toBe(FLOOD + 1);
+      expect(await n.metric('namesrv_limit_enforced_total', { limit })).toBe(FLOOD + 1);
+    },
+    90_000,
+  );
 });

@@ -4,17 +4,19 @@
  * exactly as decoding each body whole in the handler does: a node (1 and 2 serving processes) and
  * the in-process handler harness run the same script — unchanged bodies, changed topics with and
  * without a new DataVersion, added and removed topics, admin edits in between, an unregister
- * followed by a delta the owner can no longer apply ('resend') — and every answer matches.
+ * (after which the broker's next body is decoded in full), a wrong CRC on a plain and on a
+ * compressed body — and every answer matches. A broker that registered through another serving
+ * process meanwhile makes the owner ask for the whole body ('resend'), with the same answers.
  *
  * Serving sides run the compiled decode thread (dist/), so `tsc -b` must have run (pnpm test does).
  */
 import { describe, expect, it } from 'vitest';
-import { RequestCode } from '@ns/protocol';
+import { encodeCommand, RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { NameServer } from '../src/name-server.js';
 import { createHarness, registerRequest, request } from './handlers-harness.js';
 import type { Harness, RegisterInit, TestTopic } from './handlers-harness.js';
-import { RawClient } from './transport-helpers.js';
+import { RawClient, waitFor } from './transport-helpers.js';
 import { useNodes } from './node-fixture.js';
 
 const nodes = useNodes('ns-decode');
@@ -24,6 +26,8 @@ function startNode(workers: number, deleteTopics: boolean) {
 }
 
 const N = 400;
+/** Broker names one connection registers and unregisters in the last test. */
+const NAMES = 1_000;
 const base: TestTopic[] = Array.from({ length: N }, (_, i) => ({ name: `T${i}` }));
 
 function withTopic(topics: TestTopic[], i: number, t: Partial<TestTopic>): TestTopic[] {
@@ -97,7 +101,9 @@ function script(): Step[] {
           },
         }),
     },
-    a(withTopic(moved, 34, { queues: 2 }), 10), // a delta the owner can no longer apply
+    // The unregister made the decode thread forget the base: decoded in full, as the owner (which
+    // dropped its own base with the broker) needs it — not a delta it would send back.
+    a(withTopic(moved, 34, { queues: 2 }), 10),
     a(withTopic(moved, 34, { queues: 3 }), 11),
     // Another broker name serving some of the same topics; then a's body changes again.
     {
@@ -112,6 +118,11 @@ function script(): Step[] {
     },
     a(withTopic(moved, 35, { queues: 3 }), 12),
     { on: 'a', cmd: () => registerRequest({ bodyCrc32: '1', cluster: 'C', topics: base }) },
+    // A compressed body's CRC is checked too (over the bytes sent, before inflating them).
+    {
+      on: 'a',
+      cmd: () => registerRequest({ compressed: true, bodyCrc32: '1', cluster: 'C', topics: base }),
+    },
   ];
 }
 
@@ -182,10 +193,54 @@ describe('registration bodies decoded off the event loop', () => {
       const counts = await decodes(one.node);
       expect(counts['delta']).toBeGreaterThanOrEqual(8);
       expect(counts['unchanged']).toBeGreaterThanOrEqual(2);
-      expect(counts['resend']).toBe(1);
-      expect(counts['invalid']).toBe(1);
+      // No delta against a base the owner dropped (see the step after the unregister).
+      expect(counts['resend'] ?? 0).toBe(0);
+      // The two bodies with a wrong CRC, plain and compressed.
+      expect(counts['invalid']).toBe(2);
     });
   }
+});
+
+it("a broker that registered through another serving process meanwhile: the owner asks for the whole body ('resend') and the answers match the inline decode", async () => {
+  const { node, port } = await startNode(2, false);
+  const workers = node.servingWorkers!;
+  const placed = (n: number) => workers.connectionCounts.reduce((x, y) => x + y, 0) === n;
+  // One connection on each serving process (each has its own decode thread and bases).
+  const a = await nodes.connect(port);
+  await waitFor('the first connection placed', () => placed(1));
+  const a2 = await nodes.connect(port);
+  await waitFor('the second connection placed', () => placed(2));
+  expect(workers.connectionCounts).toEqual([1, 1]);
+  const reader = await nodes.connect(port);
+  const reg = (topics: TestTopic[], counter: number): RemotingCommand =>
+    registerRequest({
+      cluster: 'C',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      topics,
+      counter,
+    });
+  const steps: { on: 'a' | 'a2'; cmd: () => RemotingCommand }[] = [
+    { on: 'a', cmd: () => reg(base, 1) },
+    // Through the other process: the owner now holds that process's base.
+    { on: 'a2', cmd: () => reg(withTopic(base, 1, { queues: 2 }), 2) },
+    // Back on the first: its thread still holds its own base and sends a delta against it.
+    { on: 'a', cmd: () => reg(withTopic(base, 5, { queues: 8 }), 3) },
+  ];
+  const h = createHarness();
+  const conns = { a, a2 };
+  const ids = { a: 1, a2: 2 };
+  for (const [i, step] of steps.entries()) {
+    expect(seen(await conns[step.on].request(step.cmd())), `step ${i}`).toBe(
+      seen(h.dispatch(step.cmd(), { connectionId: ids[step.on] })),
+    );
+    for (const read of READS) {
+      expect(seen(await reader.request(read())), `step ${i}`).toBe(
+        seen(h.dispatch(read(), { connectionId: 9 })),
+      );
+    }
+  }
+  expect(await decodes(node)).toMatchObject({ resend: 1 });
 });
 
 it('a registration whose header lacks a field is answered by the owner, as Java does', async () => {
@@ -199,4 +254,44 @@ it('a registration whose header lacks a field is answered by the owner, as Java 
   const answer = await c.request(broken());
   expect(answer.remark).toMatch(/brokerAddr/);
   expect(seen(answer)).toBe(seen(createHarness().dispatch(broken(), {})));
+});
+
+it("UNREGISTER_BROKER drops the broker's base in the decode thread: 1,000 broker names registered and unregistered on one open connection leave none", async () => {
+  const { node, port } = await startNode(1, false);
+  const serving = node.servingNode!;
+  const c = await nodes.connect(port);
+  const before = await serving.registerDecodeBases();
+  const names = Array.from({ length: NAMES }, (_, i) => ({
+    cluster: 'C',
+    brokerName: `many-${i}`,
+    brokerAddr: `10.1.${i >> 8}.${i & 255}:10911`,
+  }));
+  // Pipelined, as a peer may send them (the node reads them at its own pace).
+  const answered = async (cmds: RemotingCommand[]) => {
+    const from = c.received.length;
+    c.send(Buffer.concat(cmds.map((cmd) => encodeCommand(cmd))));
+    await waitFor('every answer', () => c.received.length === from + cmds.length, 60_000, 10);
+    expect(c.received.slice(from).every((r) => r.code === ResponseCode.SUCCESS)).toBe(true);
+  };
+  await answered(
+    names.map((n, i) => registerRequest({ ...n, topics: [{ name: `many-topic-${i}` }] })),
+  );
+  // The thread keeps one base per broker registered with a body (what this test counts).
+  expect(await serving.registerDecodeBases()).toBe(before + NAMES);
+  await answered(
+    names.map((n) =>
+      request(RequestCode.UNREGISTER_BROKER, {
+        ext: {
+          clusterName: n.cluster,
+          brokerName: n.brokerName,
+          brokerAddr: n.brokerAddr,
+          brokerId: '0',
+        },
+      }),
+    ),
+  );
+  expect(node.routeInfoManager.getCounts().brokers).toBe(0);
+  // The connection is still open: only the unregisters can have dropped the bases.
+  expect(c.isClosed).toBe(false);
+  expect(await serving.registerDecodeBases()).toBe(before);
 });

@@ -118,4 +118,28 @@ describe('RegisterPath', () => {
     expect(seen).toEqual(['register b0', 'register b1']);
     expect(d.forgotten).toEqual(['C\u0000x:1']);
   });
+
+  it("an UNREGISTER_BROKER makes the decode thread forget the broker's base as it arrives", async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen), d.decoder, () => 1 << 20);
+    const r = path.register(registerRequest({ cluster: 'C', brokerAddr: 'x:1' }), ctx(1));
+    const unregister = (ext: Record<string, string>) =>
+      path.write(request(RequestCode.UNREGISTER_BROKER, { ext }), ctx(1));
+    const un = unregister({ clusterName: 'C', brokerAddr: 'x:1', brokerName: 'b', brokerId: '0' });
+    // Told at once (after the registration's decode was sent, before any later one), while the
+    // unregister itself still waits behind the registration.
+    expect(d.forgotten).toEqual(['C\u0000x:1']);
+    expect(seen).toEqual([]);
+    // A header the owner will refuse names no broker: nothing to forget.
+    const bad = unregister({ brokerName: 'b' });
+    expect(d.forgotten).toEqual(['C\u0000x:1']);
+    d.finish(0);
+    await Promise.all([r, un, bad]);
+    expect(seen).toEqual([
+      'register b0',
+      `exec ${RequestCode.UNREGISTER_BROKER}`,
+      `exec ${RequestCode.UNREGISTER_BROKER}`,
+    ]);
+  });
 });

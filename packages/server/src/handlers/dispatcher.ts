@@ -30,6 +30,7 @@ import {
   ResponseCode,
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
+import { LimitLog } from '../transport/limit-log.js';
 import type { HandlerLogger, RequestMetrics } from './deps.js';
 import type { Handler, HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
@@ -45,6 +46,11 @@ export interface DispatcherInit {
   logger: HandlerLogger;
   /** The `version` its own error responses carry (the Java line's: 407 for 4.9, 479 for 5.x). */
   responseVersion: number;
+  /**
+   * Rate-limits the lines about enforced limits (README "Limits": at most 10 a second per
+   * limit); default: one of its own. A process has one dispatcher that refuses for a limit.
+   */
+  limitLog?: LimitLog | undefined;
 }
 
 export class Dispatcher {
@@ -53,9 +59,11 @@ export class Dispatcher {
   private readonly metrics: RequestMetrics | null;
   private readonly replyToUnknownRequestCode: () => boolean;
   private readonly responseVersion: number;
+  private readonly limitLog: LimitLog;
 
   constructor(init: DispatcherInit) {
     this.responseVersion = init.responseVersion;
+    this.limitLog = init.limitLog ?? new LimitLog();
     this.log = init.logger;
     this.metrics = init.metrics ?? null;
     this.replyToUnknownRequestCode = init.replyToUnknownRequestCode;
@@ -152,16 +160,22 @@ export class Dispatcher {
         );
       } else if (err instanceof InflatedBodyTooLargeError) {
         this.metrics?.limitEnforced?.('inflated_register_body');
-        this.log.warn(
-          {
-            code: request.code,
-            reason: err.message,
-            limit: err.limit,
-            remote: ctx.remoteAddress,
-            connId: ctx.connectionId,
-          },
-          'request body inflates past its limit, refused',
-        );
+        // Counted every time; logged at most 10 times a second (the next line says how many
+        // were left out), so a flood of bombs cannot flood the log.
+        const left = this.limitLog.admit('inflated_register_body');
+        if (left !== null) {
+          this.log.warn(
+            {
+              code: request.code,
+              reason: err.message,
+              limit: err.limit,
+              remote: ctx.remoteAddress,
+              connId: ctx.connectionId,
+              ...(left > 0 ? { linesLeftOut: left } : {}),
+            },
+            'request body inflates past its limit, refused',
+          );
+        }
       } else if (err instanceof BodyDecodeError) {
         this.log.debug(
           {

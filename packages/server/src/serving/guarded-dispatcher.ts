@@ -6,7 +6,8 @@
  *    the request and its connection prove (signature, address, verified TLS client certificate);
  *    a refusal is answered NO_PERMISSION (16) with a remark saying what is missing;
  * 2. the REGISTER_BROKER body limit (`maxRegisterBodyBytes`): a larger body is answered
- *    SYSTEM_ERROR before anything is done with it (not even handed to the owner);
+ *    SYSTEM_ERROR before anything is done with it (not even handed to the owner), and logged at
+ *    most 10 times a second (transport/limit-log.ts);
  * 3. the audit: every admin-write and every refusal is written once to the audit logger, with
  *    the code finally answered.
  *
@@ -24,6 +25,7 @@ import type { AccessControl } from '../security/access-control.js';
 import type { AccessDecision } from '../security/access-policy.js';
 import { REQUEST_CLASSES, requestClassOf } from '../security/request-classes.js';
 import type { RequestClass } from '../security/request-classes.js';
+import { LimitLog } from '../transport/limit-log.js';
 import type { RequestDispatcher } from '../transport/types.js';
 
 export interface GuardedDispatcherInit {
@@ -32,15 +34,19 @@ export interface GuardedDispatcherInit {
   readonly config: () => NamesrvConfig;
   readonly metrics: NamesrvMetrics;
   readonly logger: Logger;
+  /** Rate-limits the refusal lines (README "Limits"); default: one of its own. */
+  readonly limitLog?: LimitLog;
 }
 
 export class GuardedDispatcher implements RequestDispatcher {
   private readonly init: GuardedDispatcherInit;
   /** Classes whose requests need neither a check nor an audit. */
   private readonly unguarded: ReadonlySet<RequestClass>;
+  private readonly limitLog: LimitLog;
 
   constructor(init: GuardedDispatcherInit) {
     this.init = init;
+    this.limitLog = init.limitLog ?? new LimitLog();
     const policy = init.access.settings.policy;
     this.unguarded = new Set(
       REQUEST_CLASSES.filter((c) => c !== 'admin-write' && policy[c].kind === 'open'),
@@ -88,15 +94,20 @@ export class GuardedDispatcher implements RequestDispatcher {
       const limit = this.init.config().maxRegisterBodyBytes;
       if (request.body.length > limit) {
         this.init.metrics.limitEnforced('register_body');
-        this.init.logger.warn(
-          {
-            remote: ctx.remoteAddress,
-            connId: ctx.connectionId,
-            bodyBytes: request.body.length,
-            limit,
-          },
-          'REGISTER_BROKER body over maxRegisterBodyBytes, refused',
-        );
+        // At most 10 lines a second; the next one written says how many were left out.
+        const left = this.limitLog.admit('register_body');
+        if (left !== null) {
+          this.init.logger.warn(
+            {
+              remote: ctx.remoteAddress,
+              connId: ctx.connectionId,
+              bodyBytes: request.body.length,
+              limit,
+              ...(left > 0 ? { linesLeftOut: left } : {}),
+            },
+            'REGISTER_BROKER body over maxRegisterBodyBytes, refused',
+          );
+        }
         return this.answerHere(
           request,
           createResponse(request, {

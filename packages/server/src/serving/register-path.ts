@@ -8,7 +8,11 @@
  * a write (or the connection's close) that follows a registration still being decoded waits for
  * that registration to be handed over first.
  */
-import { decodeRegisterBrokerRequestHeader } from '@ns/protocol';
+import {
+  decodeRegisterBrokerRequestHeader,
+  decodeUnRegisterBrokerRequestHeader,
+  RequestCode,
+} from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { RequestContext } from '../handlers/request-context.js';
 import { liveKey } from '../route/broker-live-info.js';
@@ -107,9 +111,28 @@ export class RegisterPath {
 
   /** Any other write: straight to the owner, unless a registration of the connection is ahead. */
   write(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
+    if (request.code === RequestCode.UNREGISTER_BROKER) this.forgetBaseOf(request);
     const ahead = this.handedOver.get(ctx.connectionId);
     if (ahead === undefined) return this.target.execute(request, ctx);
     return ahead.then(() => this.target.execute(request, ctx));
+  }
+
+  /**
+   * UNREGISTER_BROKER: the decode thread drops the broker's base (otherwise a connection that
+   * registers and unregisters many broker names would keep every body it sent, inflated). Told
+   * when the unregister arrives, so it reaches the thread after the decodes of every earlier
+   * registration of the connection and before those of any later one: a registration after the
+   * unregister decodes in full, which the owner needs anyway once the broker is gone. If the
+   * owner ignores the unregister (stale), that full decode is all it costs.
+   */
+  private forgetBaseOf(request: RemotingCommand): void {
+    let header;
+    try {
+      header = decodeUnRegisterBrokerRequestHeader(request.extFields);
+    } catch {
+      return; // The owner's handler answers the missing or malformed field.
+    }
+    this.decoder.forget(liveKey(header.clusterName, header.brokerAddr));
   }
 
   /** The connection closed: run `then` once its registrations have been handed over. */

@@ -162,6 +162,11 @@ export class ServingNode implements ConnectionSink {
     metrics.trackPartialFrameBytes(() => this.pool.frameBudget.totalBytes);
   }
 
+  /** How many broker bases this side's decode thread keeps (for tests). */
+  registerDecodeBases(): Promise<number> {
+    return this.decoder.baseCount();
+  }
+
   /** Connections of this process: served, and still being sniffed. */
   get connectionCount(): number {
     return this.pool.connectionCount + this.sniffing.size;

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { builtModuleUrl } from '../../cluster/built-module.js';
 import type { Logger } from '../../logging.js';
 import type { DecodedRegistration } from './decoded-registration.js';
-import type { DecodeAnswer, DecodeJob, ThreadMessage } from './register-decode-thread.js';
+import type { DecodeJob, ThreadAnswer, ThreadMessage } from './register-decode-thread.js';
 
 export interface DecodeRequest {
   key: string;
@@ -25,7 +25,7 @@ export interface DecodeRequest {
 }
 
 interface Pending {
-  readonly resolve: (result: DecodedRegistration) => void;
+  readonly resolve: (answer: ThreadAnswer) => void;
   readonly reject: (err: Error) => void;
 }
 
@@ -69,8 +69,34 @@ export class RegisterBodyDecoder {
       maxInflatedBytes: req.maxInflatedBytes,
     };
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, {
+        resolve: (answer) => {
+          if ('result' in answer) resolve(answer.result);
+          else reject(new Error('register body decode thread answered a decode with a count'));
+        },
+        reject,
+      });
       worker.postMessage(job, body === null ? [] : [body.buffer]);
+    });
+  }
+
+  /**
+   * How many broker bases the thread keeps, once it has handled every message sent before this
+   * call (for tests: what a connection leaves behind). 0 when no thread runs.
+   */
+  baseCount(): Promise<number> {
+    const worker = this.worker;
+    if (worker === null) return Promise.resolve(0);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: (answer) => {
+          if ('bases' in answer) resolve(answer.bases);
+          else reject(new Error('register body decode thread answered a count with a decode'));
+        },
+        reject,
+      });
+      worker.postMessage({ t: 'count-bases', id } satisfies ThreadMessage);
     });
   }
 
@@ -98,11 +124,11 @@ export class RegisterBodyDecoder {
     const worker = new Worker(this.entry, {
       workerData: { decoderId: `${this.decoderId}.${generation}` },
     });
-    worker.on('message', (answer: DecodeAnswer) => {
+    worker.on('message', (answer: ThreadAnswer) => {
       const p = this.pending.get(answer.id);
       if (p === undefined) return;
       this.pending.delete(answer.id);
-      p.resolve(answer.result);
+      p.resolve(answer);
     });
     worker.on('error', (err) => {
       this.logger.error({ err }, 'register body decode thread failed; starting a new one');

@@ -4,8 +4,9 @@
  * against the previous body of the same broker, so a re-registration costs what changed, not what
  * it carries — and none of it runs on the event loop that answers lookups.
  *
- * It keeps one base per broker (cluster + address) and forgets the bases of a connection when it
- * closes (a broker that comes back on another connection starts again from a full decode).
+ * It keeps one base per broker (cluster + address); it forgets a broker's base when the broker
+ * unregisters (or the owner lost step with it), and the bases of a connection when it closes (a
+ * broker that comes back on another connection starts again from a full decode).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
@@ -37,12 +38,13 @@ export interface DecodeJob {
 export type ThreadMessage =
   | DecodeJob
   | { readonly t: 'connection-closed'; readonly connectionId: number }
-  | { readonly t: 'forget'; readonly key: string };
+  | { readonly t: 'forget'; readonly key: string }
+  | { readonly t: 'count-bases'; readonly id: number };
 
-export interface DecodeAnswer {
-  readonly id: number;
-  readonly result: DecodedRegistration;
-}
+export type ThreadAnswer =
+  | { readonly id: number; readonly result: DecodedRegistration }
+  /** To 'count-bases' (tests): how many bases the thread keeps. */
+  | { readonly id: number; readonly bases: number };
 
 interface KeptBase {
   readonly id: string;
@@ -144,7 +146,7 @@ port.on('message', (msg: ThreadMessage) => {
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
-      port.postMessage({ id: msg.id, result } satisfies DecodeAnswer);
+      port.postMessage({ id: msg.id, result } satisfies ThreadAnswer);
       return;
     }
     case 'connection-closed':
@@ -154,6 +156,9 @@ port.on('message', (msg: ThreadMessage) => {
       return;
     case 'forget':
       bases.delete(msg.key);
+      return;
+    case 'count-bases':
+      port.postMessage({ id: msg.id, bases: bases.size } satisfies ThreadAnswer);
       return;
   }
 });
