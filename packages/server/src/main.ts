@@ -59,7 +59,12 @@ function loadOrExit(homeDir: string): LoadConfigResult | number {
 /** How long a forced exit (second signal) waits for stdout/stderr to drain. */
 const FORCED_EXIT_DRAIN_MS = 50;
 
-function installSignalHandlers(server: NameServer, logger: Logger): void {
+/**
+ * Stops the server on SIGTERM/SIGINT (exit 0 once closed; a second signal forces exit 3).
+ * Returns whether a stop was asked for: a signal during start() makes start() fail with "closed
+ * during start()", which is then the stop the operator asked for, not a startup failure.
+ */
+function installSignalHandlers(server: NameServer, logger: Logger): () => boolean {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -82,6 +87,7 @@ function installSignalHandlers(server: NameServer, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return () => stopping;
 }
 
 async function main(): Promise<number | null> {
@@ -110,11 +116,13 @@ async function main(): Promise<number | null> {
     logger,
     configOrigin: { sources: loaded.sources, defaults: { homeDir, env: process.env } },
   });
-  installSignalHandlers(server, logger);
+  const stopRequested = installSignalHandlers(server, logger);
   let address;
   try {
     address = await server.start();
   } catch (err) {
+    // Stopped by a signal while starting: the signal handler's close() ends the process (0).
+    if (stopRequested()) return null;
     const message = err instanceof Error ? err.message : String(err);
     logger.fatal({ err }, 'name server failed to start');
     await flushLogger(logger);

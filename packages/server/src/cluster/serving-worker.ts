@@ -4,6 +4,7 @@
  * forwards, and notices when it dies.
  */
 import { fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { encodeCommand } from '@ns/protocol';
@@ -58,10 +59,19 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     this.name = `serving-worker-${init.workerId}`;
     this.child = fork(init.entry, [], {
       serialization: 'advanced',
-      // stdout stays free for the owner's one machine-readable line; logs go to stderr.
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // stdout stays free for the owner's one machine-readable line. The worker's logs come
+      // through a pipe of its own and the owner copies them to its stderr line by line: an
+      // inherited stderr would be shared, and each child's libuv setup and exit reset the shared
+      // descriptor's O_NONBLOCK flag, so the owner's writes could block on a slow reader.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: process.env,
     });
+    const workerStderr = this.child.stderr;
+    if (workerStderr !== null) {
+      createInterface({ input: workerStderr, crlfDelay: Infinity }).on('line', (line) => {
+        process.stderr.write(`${line}\n`);
+      });
+    }
     this.child.on('message', (msg: WorkerToOwner) => {
       this.onMessage(msg);
     });
