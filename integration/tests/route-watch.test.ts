@@ -6,6 +6,11 @@
  *  - a topic added on a broker: its watchers see it in < 100 ms.
  * Latencies are measured (change → the client's routeChanged; change → the `time` nsadmin stamps
  * on its line) and printed.
+ *
+ * Run with single-process nodes and with nodes of two serving workers. With workers, watches are
+ * held by the workers (a node's /metrics adds up their counts), while the change is made by the
+ * owner: a broker's closed connection or registration reaches it from a worker, and the watchers
+ * are woken on every worker once it has replayed the change.
  */
 import { describe, expect, it } from 'vitest';
 import { NameServerClient } from '@ns/client';
@@ -96,10 +101,10 @@ async function nodeWakeupMs(node: NameServerNode): Promise<string> {
   return count > 0 ? ((sum / count) * 1000).toFixed(2) : '-';
 }
 
-describe('route watch across processes', () => {
+describe.each([1, 2])('route watch across processes (W=%i)', (workers) => {
   it('a SIGKILLed broker agent leaves every watcher’s route within 100 ms, on every node', async () => {
     const scope = useScope();
-    const nodes = await startNameServers(scope, 3, uniqueName('ns'));
+    const nodes = await startNameServers(scope, 3, uniqueName('ns'), { servingWorkers: workers });
     const cluster = uniqueName('cluster');
     const topics = [uniqueName('topicA'), uniqueName('topicB')];
     const [doomed, survivor] = await Promise.all(
@@ -185,7 +190,7 @@ describe('route watch across processes', () => {
       `SIGKILL → route without the broker: clients ${clientMs.join(', ')} ms; nsadmin ${adminMs.join(', ')} ms. ` +
       `Of which SIGKILL → node sees the connection close (kernel teardown of the killed process) ${closeMs.join(', ')} ms; ` +
       `inside the nodes (change → answer written, mean) ${nodeMs.join(', ')} ms`;
-    console.info(`[route-watch] ${breakdown}`);
+    console.info(`[route-watch W=${workers}] ${breakdown}`);
     for (const ms of [...clientMs, ...adminMs]) expect(ms, breakdown).toBeLessThan(WITHIN_MS);
 
     // nsadmin ends cleanly on SIGTERM.
@@ -194,7 +199,7 @@ describe('route watch across processes', () => {
 
   it('a topic added on a broker reaches its watchers within 100 ms, on every node', async () => {
     const scope = useScope();
-    const nodes = await startNameServers(scope, 3, uniqueName('ns'));
+    const nodes = await startNameServers(scope, 3, uniqueName('ns'), { servingWorkers: workers });
     const cluster = uniqueName('cluster');
     const existing = [uniqueName('old1'), uniqueName('old2')];
     const added = uniqueName('added');
@@ -239,7 +244,7 @@ describe('route watch across processes', () => {
     );
     const nodeMs = await Promise.all(nodes.map(nodeWakeupMs));
     console.info(
-      `[route-watch] addTopic → route on watchers: clients ${clientMs.join(', ')} ms; nsadmin ${adminMs.join(', ')} ms; inside the nodes (mean) ${nodeMs.join(', ')} ms`,
+      `[route-watch W=${workers}] addTopic → route on watchers: clients ${clientMs.join(', ')} ms; nsadmin ${adminMs.join(', ')} ms; inside the nodes (mean) ${nodeMs.join(', ')} ms`,
     );
     for (const ms of [...clientMs, ...adminMs]) {
       expect(
