@@ -4,11 +4,20 @@
  * the config store, so no test touches the home directory or another test's state.
  */
 import { join } from 'node:path';
-import type { ManagedProcess } from './managed-process.js';
+import type { ManagedProcess, ProcessExit } from './managed-process.js';
 import { requireBuilt } from './paths.js';
 import type { TestScope } from './scope.js';
+import { hasExited, servingWorkers } from './serving-workers.js';
+import { waitFor } from './wait-for.js';
 
-export const NAME_SERVER_START_TIMEOUT_MS = 15_000;
+/**
+ * Only a bound on a hang: a node usually starts in well under a second. With serving workers a
+ * node is 1 + W processes booting at once, scenarios start three such nodes together, and a
+ * heavily loaded 2-core machine took over 15 s for that.
+ */
+export const NAME_SERVER_START_TIMEOUT_MS = 30_000;
+/** A stopped node's serving workers exit at once (their channel to the owner closed). */
+const WORKERS_GONE_TIMEOUT_MS = 10_000;
 
 export interface NameServerOptions {
   readonly name: string;
@@ -16,6 +25,12 @@ export interface NameServerOptions {
   readonly dataDir?: string;
   /** Listen on this port instead of 0 (a restart that must keep its address). */
   readonly port?: number;
+  /**
+   * `--servingWorkers=N`: 1 = one process; N > 1 = a registry owner plus N serving worker
+   * processes. Omitted: the server's default (automatic, one per core beyond the first: 1 on a
+   * 2-core machine, more elsewhere), so scenarios that depend on the shape must say which.
+   */
+  readonly servingWorkers?: number;
   /** Extra `--key=value` flags, e.g. `--scanNotActiveBrokerInterval=200`. */
   readonly extraArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -59,6 +74,9 @@ export async function startNameServer(
       '--httpBindAddress=127.0.0.1',
       `--kvConfigPath=${kvConfigPath}`,
       `--configStorePath=${join(dataDir, 'namesrv.properties')}`,
+      ...(options.servingWorkers !== undefined
+        ? [`--servingWorkers=${options.servingWorkers}`]
+        : []),
       ...(options.extraArgs ?? []),
     ],
     env: { ...options.env },
@@ -93,8 +111,28 @@ export async function startNameServers(
 }
 
 /**
- * Stops a node (SIGTERM, or SIGKILL with `crash`) and starts it again with the same data
- * directory and, unless `newPort`, the same port (the one it was given by the OS at first start).
+ * Stops a node: SIGTERM, or SIGKILL with `crash`. With serving workers the signal goes to the
+ * owner process only, as a crash or a supervisor's stop would; resolves once the owner and every
+ * worker it had are gone, so the node no longer answers anything.
+ */
+export async function stopNameServer(
+  node: NameServerNode,
+  options: { readonly crash?: boolean } = {},
+): Promise<ProcessExit> {
+  const pid = node.process.pid;
+  const workers = pid === undefined || !node.process.isRunning ? [] : servingWorkers(pid);
+  const exit = options.crash === true ? await node.process.kill() : await node.process.stop();
+  await waitFor(() => workers.every(hasExited), {
+    timeout: WORKERS_GONE_TIMEOUT_MS,
+    what: `the serving workers of ${node.name} (${workers.map((w) => w.pid).join(', ')}) gone`,
+  });
+  return exit;
+}
+
+/**
+ * Stops a node (stopNameServer) and starts it again with the same data directory, the same
+ * options (serving workers, flags, environment) and, unless `newPort`, the same port (the one it
+ * was given by the OS at first start).
  */
 export async function restartNameServer(
   scope: TestScope,
@@ -105,11 +143,11 @@ export async function restartNameServer(
     readonly emptyData?: boolean;
   } = {},
 ): Promise<NameServerNode> {
-  if (options.crash === true) await node.process.kill();
-  else await node.process.stop();
-  const { extraArgs, env } = node.options;
+  await stopNameServer(node, { crash: options.crash === true });
+  const { servingWorkers, extraArgs, env } = node.options;
   return startNameServer(scope, {
     name: `${node.name}'`,
+    ...(servingWorkers !== undefined ? { servingWorkers } : {}),
     ...(extraArgs !== undefined ? { extraArgs } : {}),
     ...(env !== undefined ? { env } : {}),
     ...(options.emptyData === true ? {} : { dataDir: node.dataDir }),

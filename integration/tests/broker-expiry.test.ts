@@ -2,25 +2,33 @@
  * Scenario 3b: a broker that stops registering but keeps its connections open leaves every
  * node's routes after its own heartbeatTimeoutMillis (found by the periodic scan), not before,
  * while a broker that keeps registering stays.
+ *
+ * Run with single-process nodes and with nodes of two serving workers. With workers, the owner's
+ * scan expires the broker, waits until every worker reflects that, and only then has the worker
+ * holding the broker's connection close it: so on every worker of every node, a connection seen
+ * closed means the broker is no longer listed.
  */
 import { describe, expect, it } from 'vitest';
 import { startNameServers } from '../harness/name-server.js';
-import { createProbe, routeBrokerNames } from '../harness/probe.js';
-import { getRoute } from '../harness/probe.js';
+import { getRoute, routeBrokerNames } from '../harness/probe.js';
 import { RawBroker } from '../harness/raw-broker.js';
 import { uniqueName, useScope } from '../harness/scope.js';
+import { readersOf } from '../harness/serving-workers.js';
 import { waitFor } from '../harness/wait-for.js';
 
 const HEARTBEAT_TIMEOUT_MS = 1_500;
 const SCAN_INTERVAL_MS = 200;
 
-describe('broker expiry by heartbeat timeout (socket kept open)', () => {
+describe.each([1, 2])('broker expiry by heartbeat timeout, socket kept open (W=%i)', (workers) => {
   it('removes a silent broker from every node after its timeout, keeps a live one', async () => {
     const scope = useScope();
     const nodes = await startNameServers(scope, 3, uniqueName('ns'), {
+      servingWorkers: workers,
       extraArgs: [`--scanNotActiveBrokerInterval=${SCAN_INTERVAL_MS}`],
     });
     const addrs = nodes.map((n) => n.addr);
+    const readers = await readersOf(scope, nodes);
+    expect(readers).toHaveLength(nodes.length * workers);
     const cluster = uniqueName('cluster');
     const topic = uniqueName('topic');
     const silent = new RawBroker(scope, {
@@ -41,12 +49,15 @@ describe('broker expiry by heartbeat timeout (socket kept open)', () => {
       topics: [topic],
       heartbeatTimeoutMillis: HEARTBEAT_TIMEOUT_MS,
     });
-    // The live broker re-registers well inside its timeout for the whole test.
+    // The live broker registers (answered before anything is read: with serving workers, its
+    // registration and the silent one's reach the owner through different processes, in either
+    // order), then re-registers well inside its timeout for the whole test.
+    await live.registerToAll(addrs);
     let keepAlive = true;
     const liveLoop = (async () => {
       while (keepAlive) {
-        await live.registerToAll(addrs);
         await new Promise((r) => setTimeout(r, HEARTBEAT_TIMEOUT_MS / 5));
+        if (keepAlive) await live.registerToAll(addrs);
       }
     })();
     scope.defer('stop live broker loop', async () => {
@@ -59,39 +70,41 @@ describe('broker expiry by heartbeat timeout (socket kept open)', () => {
     const registrationSentAt = Date.now();
     await silent.registerToAll(addrs);
     const lastRegistrationAt = Date.now();
-    const probe = createProbe(scope);
     const both = [live.spec.brokerName, silent.spec.brokerName].sort();
-    for (const addr of addrs) {
-      expect(routeBrokerNames(await getRoute(probe, addr, topic))).toEqual(both);
+    for (const r of readers) {
+      expect(routeBrokerNames(await getRoute(r.client, r.addr, topic)), r.label).toEqual(both);
     }
 
-    // Wait for the silent broker to leave each node; record when. While it is still listed its
-    // connection must be open: it is the timeout that removes it, not a connection close.
+    // Wait for the silent broker to leave each node (each of its workers); record when. While it
+    // is still listed its connection must be open: it is the timeout that removes it, not a
+    // connection close.
     const closedWhileListed: string[] = [];
     const goneAt = await Promise.all(
-      addrs.map(async (addr) => {
+      readers.map(async (r) => {
         await waitFor(
           async () => {
             // The connection state is read before the query is sent: a node that expires the
             // broker and closes its connection just after answering "listed" is right, and this
             // process may see that close before it reads the answer.
-            const connectedBefore = silent.isConnected(addr);
-            const names = routeBrokerNames(await getRoute(probe, addr, topic));
+            const connectedBefore = silent.isConnected(r.addr);
+            const names = routeBrokerNames(await getRoute(r.client, r.addr, topic));
             const listed = names.includes(silent.spec.brokerName);
-            if (listed && !connectedBefore) closedWhileListed.push(addr);
+            if (listed && !connectedBefore) closedWhileListed.push(r.label);
             return !listed;
           },
           {
             timeout: HEARTBEAT_TIMEOUT_MS + 5_000,
             interval: 25,
-            what: `silent broker gone from ${addr}`,
+            what: `silent broker gone from ${r.label}`,
           },
         );
         return Date.now();
       }),
     );
     const goneAfter = goneAt.map((t) => t - lastRegistrationAt);
-    console.info(`[broker-expiry] silent broker left the nodes after ${goneAfter.join(', ')} ms`);
+    console.info(
+      `[broker-expiry W=${workers}] silent broker left the nodes after ${goneAfter.join(', ')} ms`,
+    );
 
     // Not before its timeout (the nodes must not expire it early)…
     for (const t of goneAt)
@@ -108,8 +121,10 @@ describe('broker expiry by heartbeat timeout (socket kept open)', () => {
       });
     }
     // The live broker is untouched on every node.
-    for (const addr of addrs) {
-      expect(routeBrokerNames(await getRoute(probe, addr, topic))).toEqual([live.spec.brokerName]);
+    for (const r of readers) {
+      expect(routeBrokerNames(await getRoute(r.client, r.addr, topic)), r.label).toEqual([
+        live.spec.brokerName,
+      ]);
     }
   });
 });

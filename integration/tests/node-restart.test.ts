@@ -2,6 +2,11 @@
  * Scenario 6: a node that restarts empty (crash, fresh data directory, same address) is
  * repopulated by the running broker agents within 2 s of listening again, with their default
  * 30 s registration period: the agents notice the closed connection and re-register.
+ *
+ * Run with single-process nodes and with nodes of two serving workers. With workers, the crash is
+ * a SIGKILL of the owner: its workers must exit with it (closing the agents' connections, which is
+ * what makes the agents re-register), and the restarted node starts its own. Routes and cluster
+ * info are read on every worker of every node.
  */
 import { describe, expect, it } from 'vitest';
 import { startAgentProcess } from '../harness/broker-agent.js';
@@ -9,20 +14,20 @@ import { addressList, restartNameServer, startNameServers } from '../harness/nam
 import {
   canonicalClusterInfo,
   canonicalRoute,
-  createProbe,
   getClusterInfo,
   getRoute,
   routeBrokerNames,
 } from '../harness/probe.js';
 import { uniqueName, useScope } from '../harness/scope.js';
+import { hasExited, readersOf, servingWorkers } from '../harness/serving-workers.js';
 import { waitFor } from '../harness/wait-for.js';
 
 const REPOPULATED_WITHIN_MS = 2_000;
 
-describe('node restarted empty', () => {
+describe.each([1, 2])('node restarted empty (W=%i)', (workers) => {
   it('is repopulated by the agents within 2 s and then agrees with the other nodes', async () => {
     const scope = useScope();
-    const nodes = await startNameServers(scope, 3, uniqueName('ns'));
+    const nodes = await startNameServers(scope, 3, uniqueName('ns'), { servingWorkers: workers });
     const cluster = uniqueName('cluster');
     const topic = uniqueName('topic');
     const agents = await Promise.all(
@@ -38,36 +43,55 @@ describe('node restarted empty', () => {
       ),
     );
     const names = agents.map((a) => a.spec.brokerName).sort();
-    const probe = createProbe(scope);
 
+    const crashedWorkers = servingWorkers(nodes[1]!.process.pid!);
+    expect(crashedWorkers).toHaveLength(workers === 1 ? 0 : workers);
     const restarted = await restartNameServer(scope, nodes[1]!, { crash: true, emptyData: true });
     const listeningAt = Date.now();
     expect(restarted.addr).toBe(nodes[1]!.addr);
-    await waitFor(
-      async () => {
-        const got = routeBrokerNames(await getRoute(probe, restarted.addr, topic));
-        return got.length === names.length;
-      },
-      { timeout: 10_000, interval: 20, what: 'both brokers back on the restarted node' },
+    expect(restarted.options.servingWorkers).toBe(workers);
+    // The crashed node's workers went with it (restartNameServer waited for that).
+    expect(crashedWorkers.filter((w) => !hasExited(w))).toEqual([]);
+    const restartedReaders = await readersOf(scope, [restarted]);
+    expect(restartedReaders).toHaveLength(workers);
+    await Promise.all(
+      restartedReaders.map((r) =>
+        waitFor(
+          async () => {
+            const got = routeBrokerNames(await getRoute(r.client, r.addr, topic));
+            return got.length === names.length;
+          },
+          { timeout: 10_000, interval: 20, what: `both brokers back on ${r.label}` },
+        ),
+      ),
     );
     const repopulatedMs = Date.now() - listeningAt;
-    console.info(`[node-restart] restarted node repopulated ${repopulatedMs} ms after listening`);
+    console.info(
+      `[node-restart W=${workers}] restarted node repopulated ${repopulatedMs} ms after listening`,
+    );
     expect(repopulatedMs).toBeLessThanOrEqual(REPOPULATED_WITHIN_MS);
-    expect(routeBrokerNames(await getRoute(probe, restarted.addr, topic))).toEqual(names);
+    for (const r of restartedReaders) {
+      expect(routeBrokerNames(await getRoute(r.client, r.addr, topic)), r.label).toEqual(names);
+    }
 
     // And it now answers what the nodes that never restarted answer. Compared decoded with
     // sorted lists: the restarted node saw the brokers in the order they reconnected, and Java
     // HashMap buckets keep insertion order, so list order may legitimately differ.
-    const addrs = [nodes[0]!.addr, restarted.addr, nodes[2]!.addr];
+    const readers = [
+      ...(await readersOf(scope, [nodes[0]!])),
+      ...restartedReaders,
+      ...(await readersOf(scope, [nodes[2]!])),
+    ];
+    expect(readers).toHaveLength(nodes.length * workers);
     const routes = await Promise.all(
-      addrs.map(async (a) => canonicalRoute(await getRoute(probe, a, topic))),
+      readers.map(async (r) => canonicalRoute(await getRoute(r.client, r.addr, topic))),
     );
-    expect(routes[1]).toEqual(routes[0]);
-    expect(routes[2]).toEqual(routes[0]);
     const infos = await Promise.all(
-      addrs.map(async (a) => canonicalClusterInfo(await getClusterInfo(probe, a))),
+      readers.map(async (r) => canonicalClusterInfo(await getClusterInfo(r.client, r.addr))),
     );
-    expect(infos[1]).toEqual(infos[0]);
-    expect(infos[2]).toEqual(infos[0]);
+    for (const [i, r] of readers.entries()) {
+      expect(routes[i], `route on ${r.label}`).toEqual(routes[0]);
+      expect(infos[i], `cluster info on ${r.label}`).toEqual(infos[0]);
+    }
   });
 });

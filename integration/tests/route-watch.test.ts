@@ -11,6 +11,11 @@
  * 150 ms to tear a killed process down. So a measurement over the bound is repeated with a fresh
  * change (another broker killed, another topic added), up to ATTEMPTS in all, and the test fails
  * only when none is within it: a watch that does not work (or polls) fails every attempt.
+ *
+ * Run with single-process nodes and with nodes of two serving workers. With workers, watches are
+ * held by the workers (a node's /metrics adds up their counts), while the change is made by the
+ * owner: a broker's closed connection or registration reaches it from a worker, and the watchers
+ * are woken on every worker once it has replayed the change.
  */
 import { describe, expect, it } from 'vitest';
 import { NameServerClient } from '@ns/client';
@@ -103,10 +108,10 @@ async function nodeWakeupMs(node: NameServerNode): Promise<string> {
   return count > 0 ? ((sum / count) * 1000).toFixed(2) : '-';
 }
 
-describe('route watch across processes', () => {
+describe.each([1, 2])('route watch across processes (W=%i)', (workers) => {
   it('a SIGKILLed broker agent leaves every watcher’s route within 100 ms, on every node', async () => {
     const scope = useScope();
-    const nodes = await startNameServers(scope, 3, uniqueName('ns'));
+    const nodes = await startNameServers(scope, 3, uniqueName('ns'), { servingWorkers: workers });
     const cluster = uniqueName('cluster');
     const topics = [uniqueName('topicA'), uniqueName('topicB')];
     // One broker to kill per attempt, and one that survives them all.
@@ -204,7 +209,7 @@ describe('route watch across processes', () => {
         `attempt ${attempt + 1}: SIGKILL → route without the broker: clients ${clientMs.join(', ')} ms; nsadmin ${adminMs.join(', ')} ms. ` +
         `Of which SIGKILL → node sees the connection close (kernel teardown of the killed process) ${closeMs.join(', ')} ms; ` +
         `inside the nodes (change → answer handed to the connection, mean) ${nodeMs.join(', ')} ms`;
-      console.info(`[route-watch] ${line}`);
+      console.info(`[route-watch W=${workers}] ${line}`);
       measured.push(line);
       best = Math.min(best, Math.max(...clientMs, ...adminMs));
       alive = remaining;
@@ -217,7 +222,7 @@ describe('route watch across processes', () => {
 
   it('a topic added on a broker reaches its watchers within 100 ms, on every node', async () => {
     const scope = useScope();
-    const nodes = await startNameServers(scope, 3, uniqueName('ns'));
+    const nodes = await startNameServers(scope, 3, uniqueName('ns'), { servingWorkers: workers });
     const cluster = uniqueName('cluster');
     const existing = [uniqueName('old1'), uniqueName('old2')];
     // One topic to add per attempt, all watched from the start.
@@ -269,7 +274,7 @@ describe('route watch across processes', () => {
       );
       const nodeMs = await Promise.all(nodes.map(nodeWakeupMs));
       const line = `attempt ${attempt + 1}: addTopic → route on watchers: clients ${clientMs.join(', ')} ms; nsadmin ${adminMs.join(', ')} ms; inside the nodes (mean) ${nodeMs.join(', ')} ms`;
-      console.info(`[route-watch] ${line}`);
+      console.info(`[route-watch W=${workers}] ${line}`);
       measured.push(line);
       best = Math.min(best, Math.max(...clientMs, ...adminMs));
     }

@@ -6,7 +6,12 @@
  * waits at most 1 s for its output; the rest is slack for a loaded machine).
  *
  * These programs cannot report their port on an unreadable stdout, so they are given ports found
- * free just before (free-port.ts) and readiness is probed from outside.
+ * free just before (free-port.ts) and readiness is probed from outside (ns-server: its /readyz,
+ * 200 once started; with serving workers it accepts connections before its workers are up).
+ *
+ * ns-server runs both as one process (W=1) and with two serving worker processes (W=2), which
+ * write their logs to the same stderr: then the bound covers the workers too, each found in /proc
+ * before the signal and required gone (exited, at most a zombie) within the same 2 s.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
@@ -24,6 +29,8 @@ import type { EntryName } from '../harness/paths.js';
 import { createProbe, getClusterInfo } from '../harness/probe.js';
 import { uniqueName, useScope } from '../harness/scope.js';
 import type { TestScope } from '../harness/scope.js';
+import { hasExited, procStat, servingWorkers } from '../harness/serving-workers.js';
+import type { ProcStat } from '../harness/serving-workers.js';
 import { waitFor } from '../harness/wait-for.js';
 
 const EXIT_WITHIN_MS = 2_000;
@@ -121,12 +128,22 @@ function spawnEntry(
   }
 }
 
-/** Signals `pid` (the child's by default) and waits for the exit, failing after EXIT_WITHIN_MS. */
+/** A started program: the child, and the serving worker processes that must exit with it. */
+interface Started {
+  readonly child: Child;
+  readonly workers: readonly ProcStat[];
+}
+
+/**
+ * Signals `pid` (the child's by default; negative: a process group) and waits for the child's
+ * exit and then for every one of `workers` to be gone, failing EXIT_WITHIN_MS after the signal.
+ */
 async function signalAndWait(
   child: Child,
   signal: NodeJS.Signals,
-  pid = child.proc.pid,
+  options: { readonly pid?: number; readonly workers?: readonly ProcStat[] } = {},
 ): Promise<Exit & { readonly ms: number }> {
+  const pid = options.pid ?? child.proc.pid;
   if (pid === undefined) throw new Error(`${child.name} has no pid`);
   const startedAt = Date.now();
   process.kill(pid, signal);
@@ -136,12 +153,35 @@ async function signalAndWait(
       reject(new Error(`${child.name} still running ${EXIT_WITHIN_MS} ms after ${signal}`));
     }, EXIT_WITHIN_MS);
   });
+  let exit: Exit;
   try {
-    const exit = await Promise.race([child.exited, timeout]);
-    return { ...exit, ms: Date.now() - startedAt };
+    exit = await Promise.race([child.exited, timeout]);
   } finally {
     clearTimeout(timer);
   }
+  const workers = options.workers ?? [];
+  await waitFor(() => workers.every(hasExited), {
+    timeout: Math.max(0, startedAt + EXIT_WITHIN_MS - Date.now()),
+    what: `${child.name}'s serving workers (${workers.map((w) => w.pid).join(', ')}) gone ${EXIT_WITHIN_MS} ms after ${signal}`,
+  });
+  return { ...exit, ms: Date.now() - startedAt };
+}
+
+/**
+ * The serving worker processes of a node process started with `--servingWorkers=count`, once all
+ * run (none for 1).
+ */
+async function workersOf(child: Child, count: number): Promise<ProcStat[]> {
+  const pid = child.proc.pid;
+  if (pid === undefined) throw new Error(`${child.name} has no pid`);
+  const expected = count === 1 ? 0 : count;
+  return waitFor(
+    () => {
+      const found = servingWorkers(pid);
+      return found.length === expected ? found : undefined;
+    },
+    { timeout: READY_TIMEOUT_MS, what: `${expected} serving worker(s) of ${child.name}` },
+  );
 }
 
 function connectOnce(port: number): Promise<Socket> {
@@ -154,27 +194,24 @@ function connectOnce(port: number): Promise<Socket> {
   });
 }
 
-async function waitForTcp(child: Child, port: number): Promise<void> {
-  await waitFor(
-    async () => {
-      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited early`);
-      (await connectOnce(port)).destroy();
-      return true;
-    },
-    { timeout: READY_TIMEOUT_MS, what: `${child.name} accepting on ${port}` },
-  );
-}
-
-async function startServer(scope: TestScope, stdio: Stdio, extraArgs: string[] = []) {
+async function startServer(
+  scope: TestScope,
+  stdio: Stdio,
+  servingWorkerCount: number,
+  extraArgs: string[] = [],
+) {
   const dir = await scope.tempDir('ns');
   const port = await freePort();
+  const httpPort = await freePort();
   const child = spawnEntry(
     scope,
     'server',
     [
       '--bindAddress=127.0.0.1',
       `--listenPort=${port}`,
-      '--httpPort=-1',
+      `--httpPort=${httpPort}`,
+      '--httpBindAddress=127.0.0.1',
+      `--servingWorkers=${servingWorkerCount}`,
       `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
       `--configStorePath=${join(dir, 'namesrv.properties')}`,
       ...extraArgs,
@@ -182,8 +219,14 @@ async function startServer(scope: TestScope, stdio: Stdio, extraArgs: string[] =
     stdio,
     { HOME: dir },
   );
-  await waitForTcp(child, port);
-  return { child, port };
+  await waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited early`);
+      return (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200;
+    },
+    { timeout: READY_TIMEOUT_MS, what: 'ns-server answering /readyz with 200' },
+  );
+  return { child, port, workers: await workersOf(child, servingWorkerCount) };
 }
 
 async function startAddressService(scope: TestScope, stdio: Stdio): Promise<Child> {
@@ -236,16 +279,29 @@ async function startAgent(scope: TestScope, stdio: Stdio, node: NameServerNode):
 
 interface Program {
   readonly name: string;
-  start(scope: TestScope, stdio: Stdio): Promise<Child>;
+  start(scope: TestScope, stdio: Stdio): Promise<Started>;
 }
 
 const PROGRAMS: readonly Program[] = [
-  { name: 'ns-server', start: async (scope, stdio) => (await startServer(scope, stdio)).child },
-  { name: 'ns-addr-service', start: startAddressService },
+  { name: 'ns-server (W=1)', start: (scope, stdio) => startServer(scope, stdio, 1) },
+  { name: 'ns-server (W=2)', start: (scope, stdio) => startServer(scope, stdio, 2) },
+  {
+    name: 'ns-addr-service',
+    start: async (scope, stdio) => ({
+      child: await startAddressService(scope, stdio),
+      workers: [],
+    }),
+  },
   {
     name: 'ns-broker-agent',
-    start: async (scope, stdio) =>
-      startAgent(scope, stdio, await startNameServer(scope, { name: uniqueName('ns') })),
+    start: async (scope, stdio) => ({
+      child: await startAgent(
+        scope,
+        stdio,
+        await startNameServer(scope, { name: uniqueName('ns') }),
+      ),
+      workers: [],
+    }),
   },
 ];
 
@@ -253,11 +309,11 @@ describe('stopping with a dead or stuck stdout/stderr', () => {
   describe.each(PROGRAMS)('$name', (program) => {
     it('SIGTERM exits 0 within 2 s after the reader of stdout and stderr went away', async () => {
       const scope = useScope();
-      const child = await program.start(scope, { kind: 'pipes' });
+      const { child, workers } = await program.start(scope, { kind: 'pipes' });
       // Both reading ends closed: every further write gets EPIPE.
       child.proc.stdout?.destroy();
       child.proc.stderr?.destroy();
-      const exit = await signalAndWait(child, 'SIGTERM');
+      const exit = await signalAndWait(child, 'SIGTERM', { workers });
       expect(exit).toMatchObject({ code: 0, signal: null });
       console.info(`[stdio-shutdown] ${program.name}, reader gone: exited in ${exit.ms} ms`);
     });
@@ -265,77 +321,102 @@ describe('stopping with a dead or stuck stdout/stderr', () => {
     it('SIGTERM exits 0 within 2 s when stdout and stderr are one full pipe nobody reads', async () => {
       const scope = useScope();
       const pipe = await fullPipe(scope, 'full');
-      const child = await program.start(scope, { kind: 'full-pipe', fd: pipe.fd });
-      const exit = await signalAndWait(child, 'SIGTERM');
+      const { child, workers } = await program.start(scope, { kind: 'full-pipe', fd: pipe.fd });
+      const exit = await signalAndWait(child, 'SIGTERM', { workers });
       expect(exit).toMatchObject({ code: 0, signal: null });
       console.info(`[stdio-shutdown] ${program.name}, full pipe: exited in ${exit.ms} ms`);
     });
   });
 
-  it('ns-server: a second signal exits 3 within 2 s while shutdown waits and the pipe is full', async () => {
-    const scope = useScope();
-    const pipe = await fullPipe(scope, 'full');
-    const { child, port } = await startServer(scope, { kind: 'full-pipe', fd: pipe.fd }, [
-      '--shutdownTimeoutMillis=60000',
-    ]);
-    // Half-open peer: it never answers the server's FIN, so graceful close would wait a minute.
-    const stubborn = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    scope.defer('close stubborn peer', () => stubborn.destroy());
-    await new Promise((resolve, reject) => {
-      stubborn.once('connect', resolve).once('error', reject);
-    });
-    // It asks something first: a connection is served once its first byte said plain or TLS (one
-    // that never sent anything is simply dropped at shutdown).
-    stubborn.write(
-      encodeCommand(createRequest({ code: RequestCode.GET_BROKER_CLUSTER_INFO, opaque: 1 })),
-    );
-    await new Promise((resolve) => stubborn.once('data', resolve));
-    child.proc.kill('SIGTERM');
-    // The listening socket closes first thing in shutdown: then the first signal has been handled.
-    await waitFor(
-      async () => {
-        try {
-          (await connectOnce(port)).destroy();
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      { timeout: 10_000, what: 'ns-server to stop accepting after the first SIGTERM' },
-    );
-    expect(child.proc.exitCode).toBeNull();
-    const exit = await signalAndWait(child, 'SIGTERM');
-    expect(exit).toMatchObject({ code: 3, signal: null });
-  });
-
-  it('ns-server in a terminal: SIGINT exits 0 within 2 s', async ({ skip }) => {
-    if (spawnSync('script', ['--version']).status !== 0) {
-      console.warn(
-        '[stdio-shutdown] SKIPPED the terminal case: util-linux script(1), which provides the pseudo-terminal, is not installed',
+  describe.each([1, 2])('ns-server (W=%i)', (servingWorkerCount) => {
+    it('a second signal exits 3 within 2 s while shutdown waits and the pipe is full', async () => {
+      const scope = useScope();
+      const pipe = await fullPipe(scope, 'full');
+      const { child, port, workers } = await startServer(
+        scope,
+        { kind: 'full-pipe', fd: pipe.fd },
+        servingWorkerCount,
+        ['--shutdownTimeoutMillis=60000'],
       );
-      skip();
-    }
-    const scope = useScope();
-    const child = spawnEntry(
-      scope,
-      'server',
-      ['--bindAddress=127.0.0.1', '--listenPort=0', '--httpPort=-1'],
-      { kind: 'terminal' },
-      { HOME: await scope.tempDir('tty') },
-    );
-    await waitFor(() => child.output().includes('"event":"listening"'), {
-      timeout: READY_TIMEOUT_MS,
-      what: 'the listening line on the terminal',
+      // Half-open peer: it never answers the server's FIN, so graceful close would wait a minute
+      // (with serving workers, the worker it was handed to waits for it).
+      const stubborn = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+      scope.defer('close stubborn peer', () => stubborn.destroy());
+      await new Promise((resolve, reject) => {
+        stubborn.once('connect', resolve).once('error', reject);
+      });
+      // It asks something first: a connection is served once its first byte said plain or TLS
+      // (one that never sent anything is simply dropped at shutdown).
+      stubborn.write(
+        encodeCommand(createRequest({ code: RequestCode.GET_BROKER_CLUSTER_INFO, opaque: 1 })),
+      );
+      await new Promise((resolve) => stubborn.once('data', resolve));
+      child.proc.kill('SIGTERM');
+      // The listening socket closes first thing in shutdown: then the first signal has been
+      // handled.
+      await waitFor(
+        async () => {
+          try {
+            (await connectOnce(port)).destroy();
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        { timeout: 10_000, what: 'ns-server to stop accepting after the first SIGTERM' },
+      );
+      expect(child.proc.exitCode).toBeNull();
+      const exit = await signalAndWait(child, 'SIGTERM', { workers });
+      expect(exit).toMatchObject({ code: 3, signal: null });
     });
-    // script(1) is the child; the server's pid is in its log lines.
-    const pid = Number(/"pid":(\d+)/.exec(child.output())?.[1]);
-    expect(pid).toBeGreaterThan(0);
-    const exit = await signalAndWait(child, 'SIGINT', pid);
-    expect(exit).toMatchObject({ code: 0, signal: null });
-    // The terminal got the whole shutdown log (script's output may arrive just after its exit).
-    await waitFor(() => child.output().includes('name server stopped'), {
-      timeout: 5_000,
-      what: 'the last log line on the terminal',
+
+    it('in a terminal: Ctrl-C (SIGINT to the process group) exits 0 within 2 s', async ({
+      skip,
+    }) => {
+      if (spawnSync('script', ['--version']).status !== 0) {
+        console.warn(
+          '[stdio-shutdown] SKIPPED the terminal case: util-linux script(1), which provides the pseudo-terminal, is not installed',
+        );
+        skip();
+      }
+      const scope = useScope();
+      const child = spawnEntry(
+        scope,
+        'server',
+        [
+          '--bindAddress=127.0.0.1',
+          '--listenPort=0',
+          '--httpPort=-1',
+          `--servingWorkers=${servingWorkerCount}`,
+        ],
+        { kind: 'terminal' },
+        { HOME: await scope.tempDir('tty') },
+      );
+      await waitFor(() => child.output().includes('"event":"listening"'), {
+        timeout: READY_TIMEOUT_MS,
+        what: 'the listening line on the terminal',
+      });
+      // script(1) is the child; the server's pid is in its first log line (a serving worker's
+      // lines carry its own pid and a `worker` field).
+      const pid = Number(/"pid":(\d+)/.exec(child.output())?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      const server = procStat(pid);
+      expect(server, `process ${pid}`).not.toBeNull();
+      expect(servingWorkers(server!.ppid), 'the logged pid is a serving worker').toEqual([]);
+      const workers = servingWorkers(pid);
+      expect(workers).toHaveLength(servingWorkerCount === 1 ? 0 : servingWorkerCount);
+      // script(1) runs the server as the leader of the terminal's foreground process group, its
+      // workers in it: Ctrl-C signals all of them.
+      expect(server!.pgrp).toBe(pid);
+      for (const w of workers) expect(w.pgrp).toBe(pid);
+      const exit = await signalAndWait(child, 'SIGINT', { pid: -pid, workers });
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      // The terminal got the whole shutdown log (script's output may arrive just after its
+      // exit).
+      await waitFor(() => child.output().includes('name server stopped'), {
+        timeout: 5_000,
+        what: 'the last log line on the terminal',
+      });
     });
   });
 });

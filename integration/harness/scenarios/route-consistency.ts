@@ -128,25 +128,52 @@ function expectedRoute(plan: ClusterPlan, topic: string): WireTopicRouteData {
   };
 }
 
+/** Where a view is read: a node, or one process of it (see serving-workers.ts readersOf). */
+export interface ViewSource {
+  readonly label: string;
+  readonly client: RemotingClient;
+  readonly addr: string;
+}
+
 /** Every node answers the same bytes, and the decoded answer is the planned one. */
 export async function expectIdenticalViews(
   probe: RemotingClient,
   addrs: readonly string[],
   plan: ClusterPlan,
 ): Promise<void> {
+  await expectIdenticalViewsFrom(
+    addrs.map((addr) => ({ label: addr, client: probe, addr })),
+    plan,
+  );
+}
+
+/**
+ * Every source answers the same bytes, and the decoded answer is the planned one. With one source
+ * per serving worker of each node, that is every process of every node that answers clients.
+ */
+export async function expectIdenticalViewsFrom(
+  sources: readonly ViewSource[],
+  plan: ClusterPlan,
+): Promise<void> {
+  const labelled = (bodies: readonly string[]): string =>
+    bodies.map((b, i) => `${sources[i]!.label}: ${b}`).join('\n');
   for (const topic of plan.topics.keys()) {
-    const replies = await Promise.all(addrs.map((addr) => getRouteRaw(probe, addr, topic)));
-    for (const r of replies) expect(r.code, `route of ${topic}`).toBe(ResponseCode.SUCCESS);
+    const replies = await Promise.all(sources.map((s) => getRouteRaw(s.client, s.addr, topic)));
+    for (const [i, r] of replies.entries()) {
+      expect(r.code, `route of ${topic} from ${sources[i]!.label}`).toBe(ResponseCode.SUCCESS);
+    }
     const bodies = replies.map((r) => r.body?.toString('utf8') ?? '');
     // Same masters in the same order (see registerPlan): the bytes must be equal.
-    expect(new Set(bodies).size, `route bodies of ${topic} differ:\n${bodies.join('\n')}`).toBe(1);
+    expect(new Set(bodies).size, `route bodies of ${topic} differ:\n${labelled(bodies)}`).toBe(1);
     const decoded = parseFastjson(bodies[0]!) as WireTopicRouteData;
     expect(canonicalRoute(decoded)).toEqual(expectedRoute(plan, topic));
   }
-  const infos = await Promise.all(addrs.map((addr) => getClusterInfoRaw(probe, addr)));
-  for (const r of infos) expect(r.code, 'cluster info').toBe(ResponseCode.SUCCESS);
+  const infos = await Promise.all(sources.map((s) => getClusterInfoRaw(s.client, s.addr)));
+  for (const [i, r] of infos.entries()) {
+    expect(r.code, `cluster info from ${sources[i]!.label}`).toBe(ResponseCode.SUCCESS);
+  }
   const infoBodies = infos.map((r) => r.body?.toString('utf8') ?? '');
-  expect(new Set(infoBodies).size, `cluster info differs:\n${infoBodies.join('\n')}`).toBe(1);
+  expect(new Set(infoBodies).size, `cluster info differs:\n${labelled(infoBodies)}`).toBe(1);
   const info = parseFastjson(infoBodies[0]!) as WireClusterInfo;
   for (const cluster of plan.clusters) {
     const planned = plan.groups.filter((g) => g.clusterName === cluster).map((g) => g.brokerName);
