@@ -204,6 +204,37 @@ describe('ns-server', () => {
     }
   });
 
+  it('a SIGTERM while the serving workers start is the stop asked for: exit 0, not a startup failure', async () => {
+    // A free port, so that the test can see the node accept before its workers are up.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const child = run([
+      '--bindAddress=127.0.0.1',
+      `--listenPort=${port}`,
+      '--httpPort=-1',
+      '--servingWorkers=2',
+    ]);
+    // The port accepts (the owner listens first) while the workers, forked next, still start.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const accepted = await RawClient.connect(port).then(
+        (c) => {
+          c.destroy();
+          return true;
+        },
+        () => false,
+      );
+      if (accepted || child.proc.exitCode !== null) break;
+      if (Date.now() > deadline) throw new Error(`never accepted; stderr: ${child.stderr()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.proc.kill('SIGTERM');
+    expect(await child.exited, child.stderr()).toBe(0);
+    expect(child.stderr()).not.toContain('failed to start');
+  }, 30_000);
+
   it('UPDATE_NAMESRV_CONFIG with configStorePath under /proc fails at once with SYSTEM_ERROR naming it; SIGTERM still stops', async ({
     skip,
   }) => {
