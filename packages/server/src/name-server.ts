@@ -634,12 +634,23 @@ export class NameServer {
 
     const dumpEvery = config.kvConfigDumpIntervalMillis;
     if (dumpEvery > 0) {
+      // Java prints every entry at info. Here info gets the size per namespace: copying and
+      // serialising a table of many thousand entries would hold the serving loop (W = 1) for
+      // hundreds of milliseconds every interval. The entries themselves come at debug.
       const dump = (): void => {
-        const configTable: Record<string, Record<string, string | null>> = {};
-        for (const [ns, entries] of owner.kv.snapshot()) {
-          configTable[ns] = Object.fromEntries(entries);
+        const namespaces: Record<string, number> = {};
+        let entries = 0;
+        for (const [ns, table] of owner.kv.snapshot()) {
+          namespaces[ns] = table.size;
+          entries += table.size;
         }
-        log.info({ configTable }, 'KV config table');
+        log.info({ entries, namespaces }, 'KV config table');
+        if (log.isLevelEnabled('debug')) {
+          const configTable: Record<string, Record<string, string | null>> = {};
+          for (const [ns, table] of owner.kv.snapshot())
+            configTable[ns] = Object.fromEntries(table);
+          log.debug({ configTable }, 'KV config table entries');
+        }
       };
       const first = setTimeout(
         () => {

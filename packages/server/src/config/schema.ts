@@ -542,7 +542,7 @@ export const CONFIG_SCHEMA = {
     origin: OURS,
     default: 600_000,
     description:
-      'Milliseconds between logging the KV config table (Java: every 10 min); 0 disables.',
+      'Milliseconds between logging the size of the KV config table per namespace at info, its entries at debug (Java: every entry, every 10 min); 0 disables.',
   }),
   shutdownTimeoutMillis: int({
     origin: OURS,
