@@ -27,8 +27,12 @@ export class CountingRouteInfoManager extends RouteInfoManager {
     this.onRegistered = onRegistered;
   }
 
-  override registerBroker(req: RegisterBrokerRequest): RegisterBrokerResult | null {
-    const result = super.registerBroker(req);
+  // registerBroker runs these steps too.
+  override *registerBrokerInSteps(
+    req: RegisterBrokerRequest,
+    pause: () => boolean,
+  ): Generator<void, RegisterBrokerResult | null, void> {
+    const result = yield* super.registerBrokerInSteps(req, pause);
     if (result !== null) this.onRegistered();
     return result;
   }

@@ -34,7 +34,7 @@ export interface MetricsViews {
    * The route digest as an unsigned 32-bit number (GET /digest's `digest`). Every node of a
    * NameServer cluster should expose the same value; see the README for the alert rule.
    */
-  routeDigest?: () => number;
+  routeDigest?: () => number | Promise<number>;
   /** Route watches held now (0 when the watch is off). */
   routeWatchers?: () => number;
 }
@@ -372,8 +372,8 @@ export function createMetrics(
       registers,
       // One node's digest: the same in every process that reports it (only the owner does).
       aggregator: 'max',
-      collect() {
-        this.set(routeDigest());
+      async collect() {
+        this.set(await routeDigest());
       },
     });
   }

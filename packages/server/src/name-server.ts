@@ -181,7 +181,13 @@ export class NameServer {
       {
         brokerCount: () => this.running?.owner.routes.getCounts().brokers ?? 0,
         topicCount: () => this.running?.owner.routes.getCounts().topics ?? 0,
-        routeDigest: () => this.running?.routeDigest.digestValue() ?? 0,
+        // Waits for the tracker's background catch-up (in slices) rather than doing it here.
+        routeDigest: async () => {
+          const tracker = this.running?.routeDigest;
+          if (tracker === undefined) return 0;
+          await tracker.settled();
+          return tracker.digestValue();
+        },
         routeWatchers: () => this.running?.serving.routeWatchers() ?? 0,
       },
       {

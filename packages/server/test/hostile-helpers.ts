@@ -36,16 +36,16 @@ export interface OwnerWithReplica {
   clock: SettableClock;
 }
 
-/** A registry owner as the node builds it (no KV file), with one in-process replica. */
-export async function ownerWithReplica(
+/** A registry owner as the node builds it (no KV file), with no replica (servingWorkers = 1). */
+export function ownerAlone(
   overrides: Partial<Record<keyof NamesrvConfig, unknown>> = {},
-): Promise<OwnerWithReplica> {
-  const clock = new SettableClock();
+  clock = new SettableClock(),
+): RegistryOwner {
   const config = Object.freeze({
     ...defaultConfig({ homeDir: '/nonexistent-home', env: {} }),
     ...overrides,
   }) as NamesrvConfig;
-  const owner = new RegistryOwner({
+  return new RegistryOwner({
     config,
     clock,
     loggerFor: () => createSilentLogger(),
@@ -54,6 +54,14 @@ export async function ownerWithReplica(
     kvPersistence: { mode: 'none' },
     persistConfig: () => undefined,
   });
+}
+
+/** A registry owner as the node builds it (no KV file), with one in-process replica. */
+export async function ownerWithReplica(
+  overrides: Partial<Record<keyof NamesrvConfig, unknown>> = {},
+): Promise<OwnerWithReplica> {
+  const clock = new SettableClock();
+  const owner = ownerAlone(overrides, clock);
   const made: { replica?: Replica } = {};
   const peer: ReplicaPeer = {
     name: 'test-replica',

@@ -262,3 +262,56 @@ describe('RouteDigestTracker', () => {
     expect(value).toBeLessThan(2 ** 32);
   });
 });
+
+describe('RouteDigestTracker background catch-up', () => {
+  it('looks at changed topics in slices of the event loop, not in digest()', async () => {
+    const rim = new RouteInfoManager({ clock: new FakeClock() });
+    let turn = 0;
+    const turnsSeen = new Set<number>();
+    let looks = 0;
+    const tracker = new RouteDigestTracker({
+      onRouteChanged: (l) => rim.onRouteChanged(l),
+      getAllTopicList: () => rim.getAllTopicList(),
+      getAllClusterInfo: () => rim.getAllClusterInfo(),
+      getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
+      getQueueDatas: (topic) => {
+        looks++;
+        turnsSeen.add(turn);
+        return rim.getQueueDatas(topic);
+      },
+    });
+    let ticking = true;
+    const tick = (): void => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    try {
+      tracker.digest();
+      rim.registerBroker(registration('broker-a', 0, topics('T', 20_000)));
+      looks = 0;
+      await tracker.settled(30_000);
+      expect(looks).toBe(20_000);
+      // 20,000 looks take far longer than one 2 ms slice: other turns of the loop ran between.
+      expect(turnsSeen.size).toBeGreaterThan(1);
+      looks = 0;
+      const digest = tracker.digest();
+      expect(looks).toBe(0);
+      const fresh = new RouteDigestTracker(rim);
+      expect(digest).toEqual(fresh.digest());
+      fresh.close();
+    } finally {
+      ticking = false;
+      tracker.close();
+    }
+  });
+
+  it('settled() after close, or with nothing changed, resolves at once', async () => {
+    const { rim, tracker } = node();
+    tracker.digest();
+    await tracker.settled();
+    rim.registerBroker(registration('broker-a', 0, topics('T', 10)));
+    tracker.close();
+    await tracker.settled(60_000);
+  });
+});

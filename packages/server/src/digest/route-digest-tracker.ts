@@ -11,7 +11,12 @@
  * DataVersions) is rebuilt on every call: brokers are few, and a DataVersion change is not a
  * route change, so no event would announce it.
  *
- * Cost of digest(): O(broker processes + topics changed since the last call).
+ * Cost of digest(): O(broker processes + topics changed and not yet looked at).
+ *
+ * The looking-again does not wait for digest() either: after each change it runs in the
+ * background, in slices of SLICE_MILLIS, so that neither a /metrics scrape after a registration
+ * of 50,000 topics nor a full rebuild holds the event loop (issue 11). `settled()` resolves once
+ * the background has looked at every change made before the call.
  */
 import type { DigestTopics, QueueData, RouteDigest } from '@ns/protocol';
 import { ROUTE_DIGEST_FORMAT } from '@ns/protocol';
@@ -39,6 +44,11 @@ interface GroupTopics {
  */
 const MIN_PENDING_LIMIT = 100_000;
 
+/** Longest stretch of background catch-up before the event loop gets a turn. */
+const SLICE_MILLIS = 2;
+/** Topics looked at between two looks at the clock. */
+const CLOCK_EVERY = 64;
+
 export class RouteDigestTracker {
   private readonly source: DigestRouteSource;
   private readonly unsubscribe: () => void;
@@ -48,6 +58,14 @@ export class RouteDigestTracker {
   private pending: ReadonlySet<string>[] = [];
   private pendingSize = 0;
   private rebuildAll = true;
+  /**
+   * The catch-up in progress: topics taken from `pending` (or the whole table, for a rebuild),
+   * looked at up to `at`; changes arriving meanwhile wait in `pending` for the next round.
+   */
+  private round: { topics: string[]; at: number } | null = null;
+  private scheduled: NodeJS.Immediate | null = null;
+  private waiters: (() => void)[] = [];
+  private closed = false;
 
   constructor(source: DigestRouteSource) {
     this.source = source;
@@ -60,12 +78,33 @@ export class RouteDigestTracker {
       this.pending.push(topics);
       this.pendingSize += topics.size;
       if (this.pendingSize > Math.max(MIN_PENDING_LIMIT, 2 * this.folded.size)) this.dropPending();
+      this.schedule();
     });
   }
 
-  /** Stops listening to the route table. */
+  /** Stops listening to the route table (and the background catch-up). */
   close(): void {
+    this.closed = true;
     this.unsubscribe();
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    this.wakeWaiters();
+  }
+
+  /**
+   * Resolves once the background catch-up has looked at every change made before this call (at
+   * once when there is none), or after `maxWaitMillis`: then digest() does the rest itself.
+   */
+  settled(maxWaitMillis = 1000): Promise<void> {
+    if (this.closed || !this.behind()) return Promise.resolve();
+    this.schedule();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMillis);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** The node's digest now. */
@@ -149,33 +188,60 @@ export class RouteDigestTracker {
   private dropPending(): void {
     this.pending = [];
     this.pendingSize = 0;
+    this.round = null;
     this.rebuildAll = true;
   }
 
-  private catchUp(): void {
-    if (this.rebuildAll) {
-      this.rebuildAll = false;
-      this.pending = [];
-      this.pendingSize = 0;
-      this.folded.clear();
-      this.groups.clear();
-      for (const topic of this.source.getAllTopicList()) this.refold(topic);
-      return;
-    }
-    if (this.pending.length === 0) return;
-    const batches = this.pending;
-    this.pending = [];
-    this.pendingSize = 0;
-    // A topic in several batches is looked at once: refold reads its current state.
-    const seen = batches.length === 1 ? null : new Set<string>();
-    for (const batch of batches) {
-      for (const topic of batch) {
-        if (seen !== null) {
-          if (seen.has(topic)) continue;
-          seen.add(topic);
+  private behind(): boolean {
+    return this.rebuildAll || this.round !== null || this.pending.length > 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled !== null || this.closed) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = null;
+      const deadline = performance.now() + SLICE_MILLIS;
+      if (this.catchUp(() => performance.now() >= deadline)) this.wakeWaiters();
+      else this.schedule();
+    });
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /**
+   * Looks again at every changed topic (every topic, for a rebuild) until `stop()` says so (asked
+   * every CLOCK_EVERY topics; never, by default). True once nothing is left.
+   */
+  private catchUp(stop: () => boolean = () => false): boolean {
+    for (;;) {
+      if (this.round === null) {
+        if (this.rebuildAll) {
+          this.rebuildAll = false;
+          this.pending = [];
+          this.pendingSize = 0;
+          this.folded.clear();
+          this.groups.clear();
+          this.round = { topics: this.source.getAllTopicList(), at: 0 };
+        } else if (this.pending.length > 0) {
+          const batches = this.pending;
+          this.pending = [];
+          this.pendingSize = 0;
+          // A topic in several batches is looked at once: refold reads its current state.
+          const topics =
+            batches.length === 1 ? [...batches[0]!] : [...new Set(batches.flatMap((b) => [...b]))];
+          this.round = { topics, at: 0 };
+        } else {
+          return true;
         }
-        this.refold(topic);
       }
+      const round = this.round;
+      while (round.at < round.topics.length) {
+        this.refold(round.topics[round.at++]!);
+        if (round.at % CLOCK_EVERY === 0 && stop()) return false;
+      }
+      this.round = null;
     }
   }
 

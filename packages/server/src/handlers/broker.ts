@@ -29,11 +29,11 @@ import {
   RequestCode,
   ResponseCode,
 } from '@ns/protocol';
-import type { RemotingCommand } from '@ns/protocol';
+import type { RegisterBrokerResult, RemotingCommand } from '@ns/protocol';
 import type { KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
-import type { LazyRegisterBody } from '../route/index.js';
+import type { LazyRegisterBody, RegisterBrokerRequest } from '../route/index.js';
 import type { JavaLineProfile } from './java-line.js';
 import { namedLimit } from './inflate-limit.js';
 
@@ -53,7 +53,10 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
   const kv = deps.kvConfigManager;
   const { ok, fail, withHeader } = deps.line.respond;
 
-  function registerBroker(request: RemotingCommand, ctx: RequestContext): RemotingCommand {
+  function registerBroker(
+    request: RemotingCommand,
+    ctx: RequestContext,
+  ): RemotingCommand | Promise<RemotingCommand> {
     // Missing/unparsable required fields throw HeaderFieldError (→ SYSTEM_ERROR naming the field).
     const h = decodeRegisterBrokerRequestHeader(request.extFields);
 
@@ -107,7 +110,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
         },
       };
     }
-    const result = routes.registerBroker({
+    const req: RegisterBrokerRequest = {
       clusterName: h.clusterName,
       brokerAddr: h.brokerAddr,
       brokerName: h.brokerName,
@@ -121,7 +124,26 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       heartbeatTimeoutMillis: h.heartbeatTimeoutMillis ?? null,
       enableActingMaster: h.enableActingMaster ?? null,
       zoneName: h.zoneName ?? null,
-    });
+    };
+    const pace = ctx.pace;
+    if (pace === undefined) return registered(request, routes.registerBroker(req));
+    // The registry owner shares its event loop with reads: a large body is applied in slices.
+    const steps = routes.registerBrokerInSteps(req, pace.due);
+    let step = steps.next();
+    if (step.done === true) return registered(request, step.value);
+    return (async () => {
+      while (step.done !== true) {
+        await pace.breathe();
+        step = steps.next();
+      }
+      return registered(request, step.value);
+    })();
+  }
+
+  function registered(
+    request: RemotingCommand,
+    result: RegisterBrokerResult | null,
+  ): RemotingCommand {
     if (result === null) {
       // Java 5.x: the single-topic guard refused a first registration.
       return withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'register broker failed');

@@ -27,6 +27,7 @@ export type RouteReadStore = RouteReadModel;
 export type RouteWriteStore = Pick<
   RouteInfoManager,
   | 'registerBroker'
+  | 'registerBrokerInSteps'
   | 'unregisterBroker'
   | 'queryDataVersion'
   | 'brokerHeartbeat'

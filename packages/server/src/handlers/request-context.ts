@@ -22,6 +22,18 @@ export type PreDecodedBody =
     };
 
 /**
+ * Lets a write that touches many topics (a registration of a large body) stop between parts of
+ * its work: `due()` says the current slice of event-loop time is used up; `breathe()` resolves
+ * once pending I/O (reads on every connection) has had its turn, and starts the next slice. The
+ * registry owner keeps its write queue held meanwhile, so no other write sees the partial state.
+ */
+export interface WritePace {
+  /** A property, not a method: it is handed around on its own. */
+  readonly due: () => boolean;
+  breathe(): Promise<void>;
+}
+
+/**
  * What a handler knows about where a request came from. The transport fills it per frame.
  * Brokers are identified for liveness by `connectionId` (Java: the Netty channel), never by the
  * socket's remote address, which has an ephemeral port.
@@ -39,6 +51,11 @@ export interface RequestContext {
   receivedAt?: number;
   /** REGISTER_BROKER only: its body, decoded off the event loop (absent: decode it here). */
   preDecoded?: PreDecodedBody;
+  /**
+   * Registry owner only: how a long write shares the event loop with the reads served in the same
+   * process (see WritePace). Absent: the write runs in one go.
+   */
+  pace?: WritePace;
   /** The connection's TLS client certificate, when it was verified (access checks only). */
   clientCert?: { readonly subject: string; readonly fingerprint256: string } | null;
 }

@@ -11,8 +11,16 @@
 import { applyRegisterBodyDeltaInPlace } from '@ns/protocol';
 import type { TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
 import type { PreDecodedBody } from '../handlers/request-context.js';
-import { fromRows } from '../serving/decode/decoded-registration.js';
-import type { BodyExtras, DecodedRegistration } from '../serving/decode/decoded-registration.js';
+import { fromRows, rowAt } from '../serving/decode/decoded-registration.js';
+import type {
+  BodyExtras,
+  DecodedRegistration,
+  TopicRows,
+} from '../serving/decode/decoded-registration.js';
+
+/** Topics handled between two questions to `pause` (see resolveInSteps). */
+const PAUSE_CHECK_EVERY = 256;
+const NEVER = (): boolean => false;
 
 interface Kept {
   id: string;
@@ -30,6 +38,23 @@ export class RegistrationBases {
   }
 
   resolve(key: string, decoded: DecodedRegistration): PreDecodedBody | 'resend' {
+    const steps = this.resolveInSteps(key, decoded, NEVER);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * `resolve` as a generator that yields (when `pause()` says so, asked every PAUSE_CHECK_EVERY
+   * topics) while it builds or edits a large table, so the registry owner can let reads run in
+   * between (issue 11). The caller runs it to the end before anything else touches these bases.
+   */
+  *resolveInSteps(
+    key: string,
+    decoded: DecodedRegistration,
+    pause: () => boolean,
+  ): Generator<void, PreDecodedBody | 'resend', void> {
     switch (decoded.kind) {
       case 'crc-mismatch':
       case 'undecodable':
@@ -40,9 +65,12 @@ export class RegistrationBases {
         return this.body(kept.id, kept);
       }
       case 'full': {
-        const configs = fromRows(decoded.rows);
+        const rows = decoded.rows;
         const table = new Map<string, TopicConfig>();
-        for (const tc of configs) table.set(tc.topicName, tc);
+        for (let i = 0; i < rows.names.length; i++) {
+          if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
+          table.set(rows.names[i]!, rowAt(rows, i));
+        }
         const extras = extrasOf(decoded);
         if (decoded.base === null) {
           // Not kept (old or empty bodies): a tag that never repeats, so never a fast path.
@@ -56,21 +84,28 @@ export class RegistrationBases {
       case 'delta': {
         const kept = this.byKey.get(key);
         if (kept === undefined || kept.id !== decoded.from) return 'resend';
-        const upserts = fromRows(decoded.upserts);
         const extras = extrasOf(decoded);
-        try {
-          applyRegisterBodyDeltaInPlace(kept.table, {
-            kind: 'delta',
-            ...extras,
-            filterServerList: extras.filterServerList ?? [],
-            upserts,
-            removed: decoded.removed,
-            inserted: decoded.inserted,
-          });
-        } catch {
-          // Does not fit the table (it cannot, unless the two sides lost step): start afresh.
-          this.byKey.delete(key);
-          return 'resend';
+        if (decoded.inserted.length === 0) {
+          // Updates and removals only (the usual change): checked, then applied, in steps.
+          if (!(yield* updateInSteps(kept.table, decoded.upserts, decoded.removed, pause))) {
+            this.byKey.delete(key);
+            return 'resend';
+          }
+        } else {
+          try {
+            applyRegisterBodyDeltaInPlace(kept.table, {
+              kind: 'delta',
+              ...extras,
+              filterServerList: extras.filterServerList ?? [],
+              upserts: fromRows(decoded.upserts),
+              removed: decoded.removed,
+              inserted: decoded.inserted,
+            });
+          } catch {
+            // Does not fit the table (it cannot, unless the two sides lost step): start afresh.
+            this.byKey.delete(key);
+            return 'resend';
+          }
         }
         const from = kept.id;
         kept.id = decoded.base;
@@ -127,4 +162,37 @@ function extrasOf(d: BodyExtras): BodyExtras {
       ? {}
       : { topicQueueMappingDetailMap: d.topicQueueMappingDetailMap }),
   };
+}
+
+/**
+ * A delta without insertions applied to `table` (as the codec's applyRegisterBodyDeltaInPlace
+ * does, all or nothing: every topic is checked before the first edit), yielding between steps.
+ * False when the delta does not fit the table (nothing was edited).
+ */
+function* updateInSteps(
+  table: Map<string, TopicConfig>,
+  upserts: TopicRows,
+  removed: readonly string[],
+  pause: () => boolean,
+): Generator<void, boolean, void> {
+  const gone = new Set(removed);
+  let n = 0;
+  for (const topic of gone) {
+    if (++n % PAUSE_CHECK_EVERY === 0 && pause()) yield;
+    if (!table.has(topic)) return false;
+  }
+  const names = upserts.names;
+  for (let i = 0; i < names.length; i++) {
+    if (++n % PAUSE_CHECK_EVERY === 0 && pause()) yield;
+    if (!table.has(names[i]!) || gone.has(names[i]!)) return false;
+  }
+  for (const topic of gone) {
+    if (++n % PAUSE_CHECK_EVERY === 0 && pause()) yield;
+    table.delete(topic);
+  }
+  for (let i = 0; i < names.length; i++) {
+    if (++n % PAUSE_CHECK_EVERY === 0 && pause()) yield;
+    table.set(names[i]!, rowAt(upserts, i));
+  }
+  return true;
 }

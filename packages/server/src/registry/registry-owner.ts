@@ -19,7 +19,7 @@ import { ConfigHolder } from '../config-holder.js';
 import { CountingKVConfigManager, CountingRouteInfoManager } from '../counting-managers.js';
 import { createDispatcher } from '../handlers/handler-sets.js';
 import type { LocalDispatcher } from '../handlers/handler-sets.js';
-import type { RequestContext } from '../handlers/request-context.js';
+import type { PreDecodedBody, RequestContext, WritePace } from '../handlers/request-context.js';
 import type { KVConfigManager, KVConfigPersist, KVTableExport } from '../kvconfig/index.js';
 import type { Logger } from '../logging.js';
 import type { NamesrvMetrics } from '../metrics.js';
@@ -39,9 +39,27 @@ import { WriteQueue } from './write-queue.js';
  */
 export const REMOVAL_SLICE = 512;
 
+/**
+ * Longest stretch of a registration's work on the event loop before reads get a turn (see
+ * `register`). Serving workers replay op batches in slices of the same length.
+ */
+export const WRITE_SLICE_MILLIS = 2;
+
 /** Lets pending I/O (reads on every connection) run before the next slice. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A WritePace of `sliceMillis` slices (closures: `due` is handed around as a bare function). */
+function slicedPace(sliceMillis: number): WritePace {
+  let deadline = performance.now() + sliceMillis;
+  return {
+    due: () => performance.now() >= deadline,
+    breathe: async () => {
+      await nextTurn();
+      deadline = performance.now() + sliceMillis;
+    },
+  };
 }
 
 /** Makes KV ops durable; the write's response waits for it (see kvconfig/kv-write-behind.ts). */
@@ -182,11 +200,26 @@ export class RegistryOwner {
     ctx: RequestContext,
     decoded: DecodedRegistration,
   ): Promise<RemotingCommand | null | 'resend'> {
-    return this.queue.run<RemotingCommand | null | 'resend'>(() => {
+    return this.queue.run<RemotingCommand | null | 'resend'>(async () => {
+      // A body of tens of thousands of topics is worked through in slices of the event loop
+      // (rebuilding the broker's table here, then editing the route tables), so the reads this
+      // process serves (servingWorkers = 1) and its IPC never wait for a whole body.
+      const pace = slicedPace(WRITE_SLICE_MILLIS);
       const key = brokerKeyOf(request);
-      const pre = key === null ? null : this.bases.resolve(key, decoded);
+      let pre: PreDecodedBody | 'resend' | null = null;
+      if (key !== null) {
+        const steps = this.bases.resolveInSteps(key, decoded, pace.due);
+        for (let step = steps.next(); ; step = steps.next()) {
+          if (step.done === true) {
+            pre = step.value;
+            break;
+          }
+          await pace.breathe();
+        }
+      }
       if (pre === 'resend') return 'resend';
-      const withBody: RequestContext = pre === null ? ctx : { ...ctx, preDecoded: pre };
+      const withBody: RequestContext =
+        pre === null ? { ...ctx, pace } : { ...ctx, preDecoded: pre, pace };
       return this.apply(() => this.dispatcher.dispatch(request, withBody), request);
     });
   }

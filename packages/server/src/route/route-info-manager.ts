@@ -3,7 +3,9 @@
  *
  * No sockets, timers or files: time comes from an injected Clock, connections are opaque ids, the
  * KV store is a lookup function. It runs in the registry owner only, single-threaded, so Java's
- * read/write lock has no counterpart and every operation is atomic.
+ * read/write lock has no counterpart and every operation is atomic — except a registration run in
+ * steps (`registerBrokerInSteps`): its caller lets reads in between the steps and holds back every
+ * other write until the last one (see that method).
  *
  * The tables every read needs live in `tables` (RouteTables), edited only through its small edit
  * methods, which serving workers replay on their replicas. What only the owner needs stays here:
@@ -66,7 +68,11 @@ export const DEFAULT_BROKER_CHANNEL_EXPIRED_TIME = 120_000;
  */
 const LOGGED_REMOVALS = 8;
 
+/** How many topic edits a registration run in steps makes between two questions to `pause`. */
+const PAUSE_CHECK_EVERY = 64;
+
 const NOOP = (): void => undefined;
+const NEVER = (): boolean => false;
 const NOOP_LOGGER: ManagerLogger = { debug: NOOP, info: NOOP, warn: NOOP, error: NOOP };
 const READ_WRITE = Perm.READ | Perm.WRITE;
 
@@ -316,14 +322,39 @@ export class RouteInfoManager implements RouteReadModel {
    * guard (if enabled) refused it (the handler answers SYSTEM_ERROR `register broker failed`).
    */
   registerBroker(req: RegisterBrokerRequest): RegisterBrokerResult | null {
+    const steps = this.registerBrokerInSteps(req, NEVER);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * `registerBroker` as a generator that can stop between topic edits, so the event loop of the
+   * process holding the tables is never held for a whole body of 50,000 topics (issue 11): every
+   * PAUSE_CHECK_EVERY topic edits it asks `pause()`; on true it hands the changes so far to the
+   * listeners (route cache, route watch, digest) and yields. Its value is registerBroker's result.
+   *
+   * The caller must run it to the end, and nothing else may edit this manager meanwhile (the
+   * registry owner holds its write queue). Reads in between see the registration partly applied,
+   * as a serving worker's replica does while it replays the write's ops: each topic's route is
+   * the one it had before the registration or after it; the broker's liveness, its filter servers
+   * and the unchanged-body bookkeeping come with the last step.
+   */
+  *registerBrokerInSteps(
+    req: RegisterBrokerRequest,
+    pause: () => boolean,
+  ): Generator<void, RegisterBrokerResult | null, void> {
     this.newTopicCount = 0;
     this.updatedTopicCount = 0;
     this.debugTopics = this.log.isLevelEnabled?.('debug') ?? true;
     try {
       const lazy = req.lazyBody;
-      if (lazy === undefined) return this.doRegisterBroker(req, null, null, null);
+      if (lazy === undefined) return yield* this.doRegisterBroker(req, null, null, null, pause);
       const live = this.unchangedBodyLive(req, lazy.tag);
-      if (live !== null) return this.doRegisterBroker(req, lazy.tag, live.dataVersion, null);
+      if (live !== null) {
+        return yield* this.doRegisterBroker(req, lazy.tag, live.dataVersion, null, pause);
+      }
       // Decoding may throw (BodyDecodeError): nothing has been edited yet.
       const body = lazy.decode();
       // A body that differs from the one this broker registered last in a few topics, with the
@@ -334,7 +365,7 @@ export class RouteInfoManager implements RouteReadModel {
         since !== undefined && this.unchangedBodyLive(req, since.tag)?.bodyExact === true
           ? since
           : null;
-      return this.doRegisterBroker(
+      return yield* this.doRegisterBroker(
         {
           ...req,
           topicConfigWrapper: body.topicConfigWrapper,
@@ -343,6 +374,7 @@ export class RouteInfoManager implements RouteReadModel {
         lazy.tag,
         null,
         onlyTopics,
+        pause,
       );
     } finally {
       if (this.newTopicCount > 0 || this.updatedTopicCount > 0) {
@@ -393,12 +425,13 @@ export class RouteInfoManager implements RouteReadModel {
    * says and nothing else is hosted (see registerBroker); the topic rules then look at these
    * alone, in this order, and at `removed` for what the body no longer has.
    */
-  private doRegisterBroker(
+  private *doRegisterBroker(
     req: RegisterBrokerRequest,
     bodyTag: string | null,
     unchangedVersion: DataVersion | null,
     onlyTopics: { readonly topics: readonly string[]; readonly removed: readonly string[] } | null,
-  ): RegisterBrokerResult | null {
+    pause: () => boolean,
+  ): Generator<void, RegisterBrokerResult | null, void> {
     const { clusterName, brokerAddr, brokerName, brokerId, connectionId } = req;
     const tables = this.tables;
     const now = this.clock.now();
@@ -496,7 +529,15 @@ export class RouteInfoManager implements RouteReadModel {
         // 5.x g: topics this broker name hosts here but no longer reports.
         const hosted = only !== null ? only.removed : tables.topicsOf(brokerName);
         if (hosted !== undefined) {
+          let edits = 0;
           for (const topic of [...hosted]) {
+            if (++edits === PAUSE_CHECK_EVERY) {
+              edits = 0;
+              if (pause()) {
+                this.flushChanges();
+                yield;
+              }
+            }
             if (!topicTable.has(topic)) this.removeQueueData(topic, brokerName);
           }
         }
@@ -504,7 +545,15 @@ export class RouteInfoManager implements RouteReadModel {
       // Java 5.x wipes PERM_WRITE of a prime slave's topics when it asked for acting master: it
       // cannot take writes (without acting master they keep the broker's perm, as in Java).
       const permMask = isPrimeSlave && group.enableActingMaster ? ~Perm.WRITE : -1;
+      let edits = 0;
       for (const tc of only === null ? topicTable.values() : pick(topicTable, only.topics)) {
+        if (++edits === PAUSE_CHECK_EVERY) {
+          edits = 0;
+          if (pause()) {
+            this.flushChanges();
+            yield;
+          }
+        }
         const topic = tc.topicName;
         // 5.x f: without apply-all only a topic missing here (e.g. deleted by an admin) is
         // re-added — self-healing.

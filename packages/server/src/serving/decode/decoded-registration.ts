@@ -70,16 +70,19 @@ export function toRows(configs: Iterable<TopicConfig>, count: number): TopicRows
  */
 export function fromRows(rows: TopicRows): TopicConfig[] {
   const out = new Array<TopicConfig>(rows.names.length);
-  for (let i = 0; i < rows.names.length; i++) {
-    out[i] = {
-      topicName: rows.names[i]!,
-      readQueueNums: rows.nums[4 * i]!,
-      writeQueueNums: rows.nums[4 * i + 1]!,
-      perm: rows.nums[4 * i + 2]!,
-      topicSysFlag: rows.nums[4 * i + 3]!,
-      topicFilterType: 'SINGLE_TAG',
-      order: false,
-    };
-  }
+  for (let i = 0; i < rows.names.length; i++) out[i] = rowAt(rows, i);
   return out;
+}
+
+/** The TopicConfig of row `i` (see fromRows). */
+export function rowAt(rows: TopicRows, i: number): TopicConfig {
+  return {
+    topicName: rows.names[i]!,
+    readQueueNums: rows.nums[4 * i]!,
+    writeQueueNums: rows.nums[4 * i + 1]!,
+    perm: rows.nums[4 * i + 2]!,
+    topicSysFlag: rows.nums[4 * i + 3]!,
+    topicFilterType: 'SINGLE_TAG',
+    order: false,
+  };
 }

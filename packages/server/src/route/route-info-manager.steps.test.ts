@@ -1,0 +1,157 @@
+/**
+ * registerBrokerInSteps (issue 11): a registration of a large body, run in steps, ends in exactly
+ * the state, answer, change notifications and replica ops of the same registration in one go;
+ * between steps every topic's route is the one it had before or after, and the changes made so
+ * far have reached the listeners (the route cache never serves a route older than the tables).
+ */
+import { describe, expect, it } from 'vitest';
+import type { DataVersion, TopicConfig } from '@ns/protocol';
+import { RouteInfoManager } from './route-info-manager.js';
+import type { RegisterBrokerRequest, RouteInfoManagerOptions } from './types.js';
+
+const T0 = 1_700_000_000_000;
+
+function topics(n: number, queues: number, prefix = 'T'): TopicConfig[] {
+  return Array.from({ length: n }, (_, i) => ({
+    topicName: `${prefix}${i}`,
+    readQueueNums: queues,
+    writeQueueNums: queues,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+  }));
+}
+
+function req(dv: DataVersion, configs: TopicConfig[], over: Partial<RegisterBrokerRequest> = {}) {
+  return {
+    clusterName: 'C',
+    brokerName: 'broker-a',
+    brokerAddr: '10.0.0.1:10911',
+    brokerId: 0,
+    haServerAddr: '10.0.0.1:10912',
+    topicConfigWrapper: {
+      dataVersion: { ...dv },
+      topicConfigTable: new Map(configs.map((t) => [t.topicName, t])),
+    },
+    filterServerList: [],
+    connectionId: 1,
+    ...over,
+  } satisfies RegisterBrokerRequest;
+}
+
+function manager(options: RouteInfoManagerOptions = {}) {
+  const rim = new RouteInfoManager({ clock: { now: () => T0 } }, options);
+  const ops: unknown[] = [];
+  rim.tables.recordOpsInto(ops);
+  const notified: string[] = [];
+  rim.onRouteChanged((changed) => {
+    if (changed !== 'all') notified.push(...changed);
+  });
+  return { rim, ops, notified };
+}
+
+/** Runs the steps to the end, calling `between` at every stop; returns the result and stops. */
+function runSteps(
+  rim: RouteInfoManager,
+  request: RegisterBrokerRequest,
+  between: () => void = () => undefined,
+) {
+  const steps = rim.registerBrokerInSteps(request, () => true);
+  let stops = 0;
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return { result: step.value, stops };
+    stops++;
+    between();
+  }
+}
+
+function state(rim: RouteInfoManager, names: readonly string[]) {
+  return {
+    routes: names.map((t) => rim.pickupTopicRouteData(t)),
+    topicList: rim.getAllTopicList(),
+    clusters: rim.getAllClusterInfo(),
+    brokers: rim.getBrokerLiveViews(T0),
+    counts: rim.getCounts(),
+    sizes: rim.getIndexSizes(),
+  };
+}
+
+describe('RouteInfoManager.registerBrokerInSteps', () => {
+  const V1 = { counter: 1, timestamp: 1 };
+  const V2 = { counter: 2, timestamp: 2 };
+  // The sequence: a new broker, the same body, every topic changed, then a body that drops half
+  // of them (deleteTopicWithBrokerRegistration) — each run in one go on one manager and in steps
+  // on the other.
+  const first = topics(3000, 4);
+  const changed = topics(3000, 8);
+  const half = topics(1500, 8);
+  const sequence = [req(V1, first), req(V1, first), req(V2, changed), req(V1, half)];
+  const names = first.map((t) => t.topicName);
+
+  it('ends in the state, answers, notifications and ops of registerBroker in one go', () => {
+    const whole = manager({ deleteTopicWithBrokerRegistration: true });
+    const stepped = manager({ deleteTopicWithBrokerRegistration: true });
+    for (const r of sequence) {
+      const expected = whole.rim.registerBroker(r);
+      const { result, stops } = runSteps(stepped.rim, r);
+      expect(result).toEqual(expected);
+      // 3,000 topic edits with a stop every 64: many stops; none for the unchanged body.
+      if (r !== sequence[1]) expect(stops).toBeGreaterThan(20);
+      expect(state(stepped.rim, names)).toEqual(state(whole.rim, names));
+    }
+    expect(stepped.ops).toEqual(whole.ops);
+    expect(new Set(stepped.notified)).toEqual(new Set(whole.notified));
+  });
+
+  it('between steps each route is the one before or after, and its change was notified', () => {
+    const some = topics(1000, 4);
+    const someChanged = topics(1000, 8);
+    const someNames = some.map((t) => t.topicName);
+    const { rim, notified } = manager();
+    rim.registerBroker(req(V1, some));
+    const json = (r: RouteInfoManager, t: string) => JSON.stringify(r.pickupTopicRouteData(t));
+    const before = new Map(someNames.map((t) => [t, json(rim, t)]));
+    const afterRim = manager().rim;
+    afterRim.registerBroker(req(V1, some));
+    afterRim.registerBroker(req(V2, someChanged));
+    const after = new Map(someNames.map((t) => [t, json(afterRim, t)]));
+    expect(after.get('T0')).not.toBe(before.get('T0'));
+    notified.length = 0;
+    let partial = 0;
+    runSteps(rim, req(V2, someChanged), () => {
+      const seen = new Set(notified);
+      let moved = 0;
+      for (const t of someNames) {
+        const now = json(rim, t);
+        if (now === after.get(t)) {
+          moved++;
+          if (!seen.has(t)) expect.fail(`${t} changed but was not notified before the stop`);
+        } else if (now !== before.get(t)) {
+          expect.fail(`${t} has a route that is neither the one before nor the one after`);
+        }
+      }
+      if (moved > 0 && moved < someNames.length) partial++;
+    });
+    expect(partial).toBeGreaterThan(0);
+    for (const t of someNames) expect(json(rim, t)).toBe(after.get(t));
+  });
+
+  it('a body that does not decode throws before any edit, in steps as in one go', () => {
+    const { rim, ops } = manager();
+    const bad: RegisterBrokerRequest = {
+      ...req(V1, []),
+      topicConfigWrapper: null,
+      lazyBody: {
+        tag: 'x',
+        decode: () => {
+          throw new Error('bad body');
+        },
+      },
+    };
+    expect(() => runSteps(rim, bad)).toThrow('bad body');
+    expect(ops).toEqual([]);
+    expect(rim.getCounts().brokers).toBe(0);
+  });
+});
