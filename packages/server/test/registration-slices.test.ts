@@ -99,6 +99,40 @@ describe('a registration of a large body on the registry owner', () => {
     }
   });
 
+  it("removes a broker's 40,000 topics in slices too: connection close, unregister", async () => {
+    const owner = ownerAlone();
+    await owner.register(request, ctx, first);
+    let stop = countTurns();
+    const removed = await owner.connectionClosed(ctx.connectionId);
+    let turns = stop();
+    expect(removed.map((b) => b.brokerName)).toEqual(['broker-a']);
+    expect(owner.routes.getCounts().topics).toBe(0);
+    // 40,000 removals in slices of 2,048; in one go it was 1 or 2 turns.
+    expect(turns).toBeGreaterThanOrEqual(10);
+
+    await owner.register(request, ctx, { ...first, base: 'd-3' });
+    expect(owner.routes.getCounts().topics).toBe(TOPICS);
+    const unregister = createRequest({
+      code: RequestCode.UNREGISTER_BROKER,
+      opaque: 2,
+      version: Version.V4_9_7,
+      extFields: {
+        clusterName: 'C',
+        brokerName: 'broker-a',
+        brokerAddr: '10.0.0.1:10911',
+        brokerId: '0',
+      },
+    });
+    stop = countTurns();
+    const answer = await owner.execute(unregister, ctx);
+    turns = stop();
+    expect(answer?.code).toBe(ResponseCode.SUCCESS);
+    // The answer came after the last slice.
+    expect(owner.routes.getCounts().topics).toBe(0);
+    expect(owner.routes.hasPendingRemovals()).toBe(false);
+    expect(turns).toBeGreaterThanOrEqual(10);
+  });
+
   it('ends with every replica holding the same routes before the answer', async () => {
     const { owner, replica } = await ownerWithReplica();
     for (const decoded of [first, changed]) {

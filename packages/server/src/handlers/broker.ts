@@ -173,9 +173,12 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
         clusterName: h.clusterName,
         brokerId: h.brokerId,
       },
-      ctx.receivedAt === undefined
-        ? { connectionId: ctx.connectionId }
-        : { connectionId: ctx.connectionId, receivedAt: ctx.receivedAt },
+      {
+        connectionId: ctx.connectionId,
+        ...(ctx.receivedAt === undefined ? {} : { receivedAt: ctx.receivedAt }),
+        // On the registry owner the topics of an emptied broker name go in slices.
+        ...(ctx.pace === undefined ? {} : { maxTopicEdits: ctx.pace.removalsPerSlice }),
+      },
     );
     // Java 4.9: synchronous and always SUCCESS (a stale or unknown broker is not an error).
     return ok(request);

@@ -31,6 +31,11 @@ export interface WritePace {
   /** A property, not a method: it is handed around on its own. */
   readonly due: () => boolean;
   breathe(): Promise<void>;
+  /**
+   * QueueData a removal makes before the owner's next slice (UNREGISTER_BROKER of a broker name
+   * with many topics); the owner removes the rest, slice by slice, before it answers.
+   */
+  readonly removalsPerSlice: number;
 }
 
 /**

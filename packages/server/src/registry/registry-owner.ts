@@ -35,7 +35,7 @@ import { WriteQueue } from './write-queue.js';
 /**
  * Brokers removed per slice of a connection close or an expiry scan: a few milliseconds of work
  * (a removal is a few microseconds), so a close of 40,000 broker names never holds the event loop
- * for long (issue 16).
+ * for long (issue 16). The topics of a removed broker name count apart: TOPIC_REMOVAL_SLICE.
  */
 export const REMOVAL_SLICE = 512;
 
@@ -44,6 +44,12 @@ export const REMOVAL_SLICE = 512;
  * `register`). Serving workers replay op batches in slices of the same length.
  */
 export const WRITE_SLICE_MILLIS = 2;
+
+/**
+ * QueueData a removal (connection close, expiry, unregister of a broker hosting tens of thousands
+ * of topics) removes per slice: about a millisecond or two of work (issue 11).
+ */
+export const TOPIC_REMOVAL_SLICE = 2048;
 
 /** Lets pending I/O (reads on every connection) run before the next slice. */
 function nextTurn(): Promise<void> {
@@ -54,6 +60,7 @@ function nextTurn(): Promise<void> {
 function slicedPace(sliceMillis: number): WritePace {
   let deadline = performance.now() + sliceMillis;
   return {
+    removalsPerSlice: TOPIC_REMOVAL_SLICE,
     due: () => performance.now() >= deadline,
     breathe: async () => {
       await nextTurn();
@@ -187,7 +194,25 @@ export class RegistryOwner {
 
   /** Runs a write request (forwarded by a serving side) and resolves to its response. */
   execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
-    return this.queue.run(() => this.apply(() => this.dispatcher.dispatch(request, ctx), request));
+    return this.queue.run(async () => {
+      const paced: RequestContext = { ...ctx, pace: slicedPace(WRITE_SLICE_MILLIS) };
+      const response = await this.apply(() => this.dispatcher.dispatch(request, paced), request);
+      // An UNREGISTER_BROKER of a broker with many topics removes them in slices: its answer
+      // waits for the last one (read-your-writes), and no other write comes in between.
+      await this.finishRemovals();
+      return response;
+    });
+  }
+
+  /** Removes, slice by slice, the QueueData that bounded removals left (see RouteInfoManager). */
+  private async finishRemovals(): Promise<void> {
+    while (this.routes.hasPendingRemovals()) {
+      await nextTurn();
+      await this.apply(() => {
+        this.routes.removePendingTopics(TOPIC_REMOVAL_SLICE);
+        return null;
+      }, null);
+    }
   }
 
   /**
@@ -235,12 +260,17 @@ export class RegistryOwner {
       const removed: RemovedBroker[] = [];
       for (;;) {
         await this.apply(() => {
-          for (const b of this.routes.onConnectionClosed(connectionId, REMOVAL_SLICE)) {
-            removed.push(b);
-          }
+          const slice = this.routes.onConnectionClosed(
+            connectionId,
+            REMOVAL_SLICE,
+            TOPIC_REMOVAL_SLICE,
+          );
+          for (const b of slice) removed.push(b);
           return null;
         }, null);
-        if (!this.routes.isConnectionInUse(connectionId)) break;
+        if (!this.routes.isConnectionInUse(connectionId) && !this.routes.hasPendingRemovals()) {
+          break;
+        }
         await nextTurn();
       }
       for (let i = 0; i < removed.length; i++) this.metrics.brokerExpired('channel_closed');
@@ -256,11 +286,11 @@ export class RegistryOwner {
       for (;;) {
         let slice: RemovedBroker[] = [];
         await this.apply(() => {
-          slice = this.routes.scanNotActiveBroker(now, REMOVAL_SLICE);
+          slice = this.routes.scanNotActiveBroker(now, REMOVAL_SLICE, TOPIC_REMOVAL_SLICE);
           return null;
         }, null);
         for (const b of slice) expired.push(b);
-        if (slice.length < REMOVAL_SLICE) break;
+        if (slice.length < REMOVAL_SLICE && !this.routes.hasPendingRemovals()) break;
         await nextTurn();
       }
       for (let i = 0; i < expired.length; i++) this.metrics.brokerExpired('timeout');

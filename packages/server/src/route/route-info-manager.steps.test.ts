@@ -155,3 +155,73 @@ describe('RouteInfoManager.registerBrokerInSteps', () => {
     expect(rim.getCounts().brokers).toBe(0);
   });
 });
+
+describe('RouteInfoManager bounded removals (maxTopicEdits)', () => {
+  const V1 = { counter: 1, timestamp: 1 };
+  const many = topics(3000, 4);
+  const names = many.map((t) => t.topicName);
+  /** broker-a (3,000 topics, connection 1) and broker-b (the same topics, connection 2). */
+  function twoBrokers() {
+    const m = manager();
+    m.rim.registerBroker(req(V1, many, { heartbeatTimeoutMillis: 1000 }));
+    m.rim.registerBroker(
+      req(V1, many, { brokerName: 'broker-b', brokerAddr: '10.0.0.2:10911', connectionId: 2 }),
+    );
+    return m;
+  }
+  const removals: [string, (rim: RouteInfoManager, budget: number) => void][] = [
+    ['connection close', (rim, budget) => rim.onConnectionClosed(1, Infinity, budget)],
+    [
+      'expiry',
+      // broker-a's timeout is 1 s, broker-b's the default 2 minutes.
+      (rim, budget) => rim.scanNotActiveBroker(T0 + 2000, Infinity, budget),
+    ],
+    [
+      'unregister',
+      (rim, budget) =>
+        rim.unregisterBroker(
+          { clusterName: 'C', brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', brokerId: 0 },
+          { maxTopicEdits: budget },
+        ),
+    ],
+  ];
+
+  for (const [what, remove] of removals) {
+    it(`${what}: removes a broker's topics in bounded steps, ending as in one go`, () => {
+      const whole = twoBrokers();
+      const bounded = twoBrokers();
+      remove(whole.rim, Infinity);
+      expect(whole.rim.hasPendingRemovals()).toBe(false);
+      remove(bounded.rim, 500);
+      let steps = 1;
+      while (bounded.rim.hasPendingRemovals()) {
+        // In between: broker-a is gone from BrokerData; a topic lists it or not, nothing else.
+        const route = bounded.rim.pickupTopicRouteData(names[2999]!)!;
+        expect(route.brokerDatas.map((b) => b.brokerName)).toEqual(['broker-b']);
+        bounded.rim.removePendingTopics(500);
+        steps++;
+      }
+      expect(steps).toBe(6);
+      expect(state(bounded.rim, names)).toEqual(state(whole.rim, names));
+      expect(bounded.ops).toEqual(whole.ops);
+    });
+  }
+
+  it('any other write first finishes what a bounded removal left', () => {
+    const m = twoBrokers();
+    m.rim.onConnectionClosed(1, Infinity, 100);
+    expect(m.rim.hasPendingRemovals()).toBe(true);
+    // broker-a comes back at once: its new QueueData must not be taken by the old removal.
+    m.rim.registerBroker(req({ counter: 2, timestamp: 2 }, many.slice(0, 10), { connectionId: 3 }));
+    expect(m.rim.hasPendingRemovals()).toBe(false);
+    expect(
+      m.rim
+        .pickupTopicRouteData('T0')!
+        .queueDatas.map((q) => q.brokerName)
+        .sort(),
+    ).toEqual(['broker-a', 'broker-b']);
+    expect(m.rim.pickupTopicRouteData('T10')!.queueDatas.map((q) => q.brokerName)).toEqual([
+      'broker-b',
+    ]);
+  });
+});

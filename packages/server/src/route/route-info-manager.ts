@@ -99,6 +99,17 @@ export class RouteInfoManager implements RouteReadModel {
    */
   private readonly brokerTopicStamps = new Map<string, number>();
   private topicStampCounter = 0;
+  /**
+   * QueueData of removed broker names still to remove, in order. A connection close or expiry
+   * scan given `maxTopicEdits` stops there (a broker hosting 50,000 topics would otherwise hold
+   * the event loop for tens of ms); the registry owner calls again, between turns of the event
+   * loop, until none is left, holding back every other write meanwhile. Reads in between see the
+   * broker gone from BrokerData and some topics still listing its QueueData, as a serving
+   * worker's replica does while it replays the same removal.
+   */
+  private readonly leftovers: { brokerName: string; topics: string[]; at: number }[] = [];
+  /** QueueData removals the current call may still make (Infinity unless bounded). */
+  private topicEditBudget = Infinity;
   /** Per-registration counters for the summary log line. */
   private newTopicCount = 0;
   private updatedTopicCount = 0;
@@ -221,10 +232,59 @@ export class RouteInfoManager implements RouteReadModel {
     this.brokerTopicStamps.set(brokerName, ++this.topicStampCounter);
   }
 
+  /**
+   * Removes the QueueData of a broker name whose group is gone: now, or — past the current
+   * call's `topicEditBudget` — later, from `leftovers` (see removePendingTopics).
+   */
   private removeAllQueueDataOf(brokerName: string): void {
     const topics = this.tables.topicsOf(brokerName);
     if (topics === undefined) return;
-    for (const topic of [...topics]) this.removeQueueData(topic, brokerName);
+    this.leftovers.push({ brokerName, topics: [...topics], at: 0 });
+    this.removeLeftovers();
+  }
+
+  /** Works through `leftovers` within `topicEditBudget`; true once none is left. */
+  private removeLeftovers(): boolean {
+    while (this.leftovers.length > 0) {
+      const left = this.leftovers[0]!;
+      while (left.at < left.topics.length) {
+        if (this.topicEditBudget <= 0) return false;
+        this.topicEditBudget--;
+        this.removeQueueData(left.topics[left.at++]!, left.brokerName);
+      }
+      this.leftovers.shift();
+      // Removing QueueData renewed the name's stamp; a name without group keeps none.
+      if (this.tables.group(left.brokerName) === undefined) {
+        this.brokerTopicStamps.delete(left.brokerName);
+      }
+    }
+    return true;
+  }
+
+  /** Every mutating call but the bounded removals first finishes what they left. */
+  private finishLeftovers(): void {
+    if (this.leftovers.length === 0) return;
+    this.topicEditBudget = Infinity;
+    this.removeLeftovers();
+  }
+
+  /**
+   * Whether a bounded connection close or expiry scan (`maxTopicEdits`) left QueueData of removed
+   * broker names to remove: the caller calls again (or `removePendingTopics`) until false.
+   */
+  hasPendingRemovals(): boolean {
+    return this.leftovers.length > 0;
+  }
+
+  /** Removes up to `maxTopicEdits` of the QueueData left by bounded removals; see above. */
+  removePendingTopics(maxTopicEdits = Infinity): void {
+    this.topicEditBudget = maxTopicEdits;
+    try {
+      this.removeLeftovers();
+    } finally {
+      this.topicEditBudget = Infinity;
+      this.flushChanges();
+    }
   }
 
   /** Rewrites the perm of every QueueData of `brokerName`; returns how many there are. */
@@ -345,6 +405,7 @@ export class RouteInfoManager implements RouteReadModel {
     req: RegisterBrokerRequest,
     pause: () => boolean,
   ): Generator<void, RegisterBrokerResult | null, void> {
+    this.finishLeftovers();
     this.newTopicCount = 0;
     this.updatedTopicCount = 0;
     this.debugTopics = this.log.isLevelEnabled?.('debug') ?? true;
@@ -674,6 +735,8 @@ export class RouteInfoManager implements RouteReadModel {
    * `ctx.receivedAt`, or under another brokerName/brokerId: the broker registered again since.
    */
   unregisterBroker(identity: BrokerIdentity, ctx: UnregisterContext = {}): UnregisterOutcome {
+    this.finishLeftovers();
+    this.topicEditBudget = ctx.maxTopicEdits ?? Infinity;
     try {
       const { clusterName, brokerAddr, brokerName, brokerId } = identity;
       const live = this.brokerLiveTable.get(liveKey(clusterName, brokerAddr));
@@ -698,6 +761,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.log.info({ clusterName, brokerName, brokerId, brokerAddr }, 'broker unregistered');
       return 'unregistered';
     } finally {
+      this.topicEditBudget = Infinity;
       this.flushChanges();
     }
   }
@@ -708,18 +772,25 @@ export class RouteInfoManager implements RouteReadModel {
    *
    * `maxBrokers` bounds the work of one call: one connection may carry tens of thousands of broker
    * names, so the registry owner removes them in slices and answers reads in between;
-   * `isConnectionInUse` tells whether any are left.
+   * `isConnectionInUse` tells whether any are left. `maxTopicEdits` bounds the QueueData removed
+   * (see `leftovers`); `hasPendingRemovals` tells whether some are left.
    */
-  onConnectionClosed(connectionId: ConnectionId, maxBrokers = Infinity): RemovedBroker[] {
-    const keys = this.connectionBrokers.get(connectionId);
-    if (keys === undefined) return [];
+  onConnectionClosed(
+    connectionId: ConnectionId,
+    maxBrokers = Infinity,
+    maxTopicEdits = Infinity,
+  ): RemovedBroker[] {
+    this.topicEditBudget = maxTopicEdits;
     const removed: RemovedBroker[] = [];
     try {
+      if (!this.removeLeftovers()) return removed;
+      const keys = this.connectionBrokers.get(connectionId);
+      if (keys === undefined) return removed;
       let visited = 0;
       // Removing a broker deletes its key from `keys` (and the set once empty): a Set iterator
       // goes on past deleted entries.
       for (const key of keys) {
-        if (visited++ >= maxBrokers) return removed;
+        if (visited++ >= maxBrokers || this.leftovers.length > 0) return removed;
         const live = this.brokerLiveTable.get(key);
         if (live === undefined || live.connectionId !== connectionId) {
           keys.delete(key);
@@ -736,6 +807,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.connectionBrokers.delete(connectionId);
       return removed;
     } finally {
+      this.topicEditBudget = Infinity;
       if (removed.length > LOGGED_REMOVALS) {
         this.log.info(
           { connectionId, brokers: removed.length - LOGGED_REMOVALS },
@@ -762,9 +834,20 @@ export class RouteInfoManager implements RouteReadModel {
   /**
    * §4.6: removes brokers with `lastUpdateTimestamp + heartbeatTimeoutMillis < now` and returns
    * them so the transport can close their connections. At most `maxBrokers` per call (the
-   * registry owner expires thousands in slices): fewer returned means none is left.
+   * registry owner expires thousands in slices): fewer returned, with no `hasPendingRemovals`,
+   * means none is left. `maxTopicEdits` as for onConnectionClosed.
    */
-  scanNotActiveBroker(now: number = this.clock.now(), maxBrokers = Infinity): RemovedBroker[] {
+  scanNotActiveBroker(
+    now: number = this.clock.now(),
+    maxBrokers = Infinity,
+    maxTopicEdits = Infinity,
+  ): RemovedBroker[] {
+    this.topicEditBudget = maxTopicEdits;
+    if (!this.removeLeftovers()) {
+      this.topicEditBudget = Infinity;
+      this.flushChanges();
+      return [];
+    }
     let expired: BrokerLiveInfo[] | null = null;
     for (const live of this.brokerLiveTable.values()) {
       if (live.lastUpdateTimestamp + live.heartbeatTimeoutMillis < now) {
@@ -772,9 +855,15 @@ export class RouteInfoManager implements RouteReadModel {
         if (expired.length >= maxBrokers) break;
       }
     }
-    if (expired === null) return [];
+    if (expired === null) {
+      this.topicEditBudget = Infinity;
+      return [];
+    }
+    const dropped: RemovedBroker[] = [];
     try {
-      return expired.map((live, i) => {
+      for (const [i, live] of expired.entries()) {
+        // The budget ran out inside the previous broker: the rest wait for the next call.
+        if (this.leftovers.length > 0) break;
         if (i < LOGGED_REMOVALS) {
           this.log.warn(
             {
@@ -785,12 +874,14 @@ export class RouteInfoManager implements RouteReadModel {
             'broker expired',
           );
         }
-        return this.dropLiveBroker(live);
-      });
+        dropped.push(this.dropLiveBroker(live));
+      }
+      return dropped;
     } finally {
-      if (expired.length > LOGGED_REMOVALS) {
+      this.topicEditBudget = Infinity;
+      if (dropped.length > LOGGED_REMOVALS) {
         this.log.warn(
-          { brokers: expired.length - LOGGED_REMOVALS },
+          { brokers: dropped.length - LOGGED_REMOVALS },
           'more brokers expired (not listed one by one)',
         );
       }
@@ -850,6 +941,7 @@ export class RouteInfoManager implements RouteReadModel {
 
   /** WIPE_WRITE_PERM_OF_BROKER: clears PERM_WRITE; returns the number of topics of the broker. */
   wipeWritePermOfBroker(brokerName: string): number {
+    this.finishLeftovers();
     try {
       return this.rewritePerm(brokerName, (p) => p & ~Perm.WRITE);
     } finally {
@@ -859,6 +951,7 @@ export class RouteInfoManager implements RouteReadModel {
 
   /** ADD_WRITE_PERM_OF_BROKER: Java sets perm to exactly READ|WRITE (6), dropping other bits. */
   addWritePermOfBroker(brokerName: string): number {
+    this.finishLeftovers();
     try {
       return this.rewritePerm(brokerName, () => READ_WRITE);
     } finally {
@@ -872,6 +965,7 @@ export class RouteInfoManager implements RouteReadModel {
    * is left alone (Java does too).
    */
   deleteTopic(topic: string, clusterName?: string | null): void {
+    this.finishLeftovers();
     try {
       const byBroker = this.tables.topicBrokers(topic);
       if (byBroker === undefined) return;
@@ -893,6 +987,7 @@ export class RouteInfoManager implements RouteReadModel {
    * whole request is ignored, which we do). Returns whether it was applied.
    */
   registerTopic(topic: string, queueDatas: readonly QueueData[]): boolean {
+    this.finishLeftovers();
     if (queueDatas.length === 0) return false;
     for (const qd of queueDatas) {
       if (!this.tables.hasGroup(qd.brokerName)) {

@@ -140,6 +140,11 @@ export interface UnregisterContext {
   connectionId?: ConnectionId;
   /** When the transport received the request (ms); omit when processed at once. */
   receivedAt?: number;
+  /**
+   * At most this many QueueData removed now (a broker name left empty with tens of thousands of
+   * topics); the rest wait for `removePendingTopics` (see `hasPendingRemovals`). Default: all.
+   */
+  maxTopicEdits?: number;
 }
 
 export type UnregisterOutcome =
