@@ -575,7 +575,11 @@ export class NameServer {
         topicRoute: (topic) => routes.pickupTopicRouteData(topic),
         onRouteChanged: (listener) => routes.onRouteChanged(listener),
         orderTopicConf: (topic) => kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic),
-        routeDigest: () => digest.digest(),
+        // After the background catch-up (in slices), not a whole change refolded here.
+        routeDigest: async () => {
+          await digest.settled();
+          return digest.digest();
+        },
         digestTopics: (brokerName) => digest.topicsOf(brokerName),
         kvConfig: () => kv.snapshot(),
         config: () => configEntries(this.config, this.configSources, this.configDefaults),

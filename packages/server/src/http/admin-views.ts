@@ -52,7 +52,7 @@ export interface AdminViews {
   /** The ORDER_TOPIC_CONFIG KV value of a topic, null when none. */
   orderTopicConf(topic: string): string | null;
   /** The route digest (what every node should agree on). */
-  routeDigest(): RouteDigest;
+  routeDigest(): RouteDigest | Promise<RouteDigest>;
   /** One broker name's topics behind its digest hash; null when the name is unknown. */
   digestTopics(brokerName: string): DigestTopics | null;
   /** The KV config table, namespace → key → value. */

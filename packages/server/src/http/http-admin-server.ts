@@ -361,7 +361,15 @@ export class HttpAdminServer {
         this.sendJson(req, res, 200, { config: views.config() });
         return;
       case '/digest':
-        this.sendJson(req, res, 200, views.routeDigest());
+        Promise.resolve(views.routeDigest()).then(
+          (digest) => {
+            this.sendJson(req, res, 200, digest);
+          },
+          (err: unknown) => {
+            this.options.logger.error({ err, path }, 'HTTP admin view failed');
+            this.sendJson(req, res, 500, { error: 'internal error' });
+          },
+        );
         return;
       case '/digest/topics': {
         const brokerName = query.get('brokerName');
