@@ -91,8 +91,8 @@ describe('a registration of a large body on the registry owner', () => {
       const turns = stop();
       expect((answer as { code: number }).code).toBe(ResponseCode.SUCCESS);
       // 40,000 topics (the table rebuilt, then the QueueData edited) take tens of ms of CPU: in
-      // 2 ms slices that is many turns; in one go it was 1 or 2.
-      expect(turns).toBeGreaterThanOrEqual(5);
+      // 2 ms slices that is many turns (about 50 on a 2-core CI machine); in one go it was 0.
+      expect(turns).toBeGreaterThanOrEqual(3);
       expect(owner.routes.getCounts().topics).toBe(TOPICS);
       const route = owner.routes.pickupTopicRouteData(`slice-topic-${TOPICS - 1}`);
       expect(route?.queueDatas[0]?.writeQueueNums).toBe(queues);
@@ -107,7 +107,7 @@ describe('a registration of a large body on the registry owner', () => {
     let turns = stop();
     expect(removed.map((b) => b.brokerName)).toEqual(['broker-a']);
     expect(owner.routes.getCounts().topics).toBe(0);
-    // 40,000 removals in slices of 2,048; in one go it was 1 or 2 turns.
+    // 40,000 removals in slices of 2,048 (a count, not a time: about 20 turns); in one go, 0.
     expect(turns).toBeGreaterThanOrEqual(10);
 
     await owner.register(request, ctx, { ...first, base: 'd-3' });
