@@ -2,21 +2,21 @@
  * Keeps the node's route digest (see @ns/protocol's route-digest.ts) up to date cheaply.
  *
  * The expensive part is the per-broker-name topic summary (50,000 topics × several broker
- * names: about 0.2 s to build from scratch). It is maintained incrementally: the route table's change listener hands over the set of
- * topics whose route may have changed (nothing is done then but keeping a reference to that set);
- * when a digest is asked for, only those topics are looked at again. Each topic's last seen
- * QueueData objects (frozen, shared with the route table, so remembering them costs one array of
- * references per topic) let the old contribution be XORed out of its broker names' hashes before
- * the new one is XORed in. The broker-level part (clusters, addresses, live brokers and their
- * DataVersions) is rebuilt on every call: brokers are few, and a DataVersion change is not a
+ * names: about 0.2 s to build from scratch). It is maintained incrementally: the route table's
+ * change listener hands over the set of topics whose route may have changed (nothing is done then
+ * but keeping a reference to that set); only those topics are looked at again. Each topic's last
+ * seen QueueData objects (frozen, shared with the route table, so remembering them costs one array
+ * of references per topic) let the old contribution be XORed out of its broker names' hashes
+ * before the new one is XORed in. The broker-level part (clusters, addresses, live brokers and
+ * their DataVersions) is rebuilt on every call: brokers are few, and a DataVersion change is not a
  * route change, so no event would announce it.
  *
  * Cost of digest(): O(broker processes + topics changed and not yet looked at).
  *
- * The looking-again does not wait for digest() either: after each change it runs in the
- * background, in slices of SLICE_MILLIS, so that neither a /metrics scrape after a registration
- * of 50,000 topics nor a full rebuild holds the event loop (issue 11). `settled()` resolves once
- * the background has looked at every change made before the call.
+ * The looking-again does not wait for digest(): once a digest has been asked for, it runs after
+ * each change in the background, in slices of SLICE_MILLIS (1 ms), so that neither a /metrics
+ * scrape after a registration of 50,000 topics nor a full rebuild holds the event loop (issue
+ * 11). `settled()` resolves once the background has looked at every change made before the call.
  */
 import type { DigestTopics, QueueData, RouteDigest } from '@ns/protocol';
 import { ROUTE_DIGEST_FORMAT } from '@ns/protocol';
@@ -44,8 +44,11 @@ interface GroupTopics {
  */
 const MIN_PENDING_LIMIT = 100_000;
 
-/** Longest stretch of background catch-up before the event loop gets a turn. */
-const SLICE_MILLIS = 2;
+/**
+ * Longest stretch of background catch-up before the event loop gets a turn. Short: during a large
+ * registration it shares each turn with the registration's own slice (2 ms, registry-owner.ts).
+ */
+const SLICE_MILLIS = 1;
 /** Topics looked at between two looks at the clock. */
 const CLOCK_EVERY = 64;
 
