@@ -313,13 +313,16 @@ export class NameServer {
         metrics: this.metrics,
         pick: () => serving.pick(),
       });
+      const digestLog = this.component('digest');
       // Visible to close() from here on, so a failure below still releases the port.
       this.running = {
         owner,
         serving,
         workers,
         acceptor,
-        routeDigest: new RouteDigestTracker(owner.routes),
+        routeDigest: new RouteDigestTracker(owner.routes, (err) => {
+          digestLog.error({ err }, 'route digest upkeep failed, rebuilding it');
+        }),
         brokerNotifier,
         http: null,
         address: { host: config.bindAddress, port: config.listenPort, httpPort: null },
@@ -580,7 +583,10 @@ export class NameServer {
           await digest.settled();
           return digest.digest();
         },
-        digestTopics: (brokerName) => digest.topicsOf(brokerName),
+        digestTopics: async (brokerName) => {
+          await digest.settled();
+          return digest.topicsOf(brokerName);
+        },
         kvConfig: () => kv.snapshot(),
         config: () => configEntries(this.config, this.configSources, this.configDefaults),
         consistencyNodes: () => this.config.consistencyNodes,

@@ -315,3 +315,68 @@ describe('RouteDigestTracker background catch-up', () => {
     await tracker.settled(60_000);
   });
 });
+
+describe('RouteDigestTracker settled()', () => {
+  it('waits for the changes made before the call, not for later ones', async () => {
+    const rim = new RouteInfoManager({ clock: new FakeClock() });
+    // A slow source (50 µs per topic looked at): the background never catches up with the
+    // stream of changes below, so only a settled() that waits for its own changes returns.
+    const tracker = new RouteDigestTracker({
+      onRouteChanged: (l) => rim.onRouteChanged(l),
+      getAllTopicList: () => rim.getAllTopicList(),
+      getAllClusterInfo: () => rim.getAllClusterInfo(),
+      getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
+      getQueueDatas: (topic) => {
+        const until = performance.now() + 0.05;
+        while (performance.now() < until);
+        return rim.getQueueDatas(topic);
+      },
+    });
+    tracker.digest();
+    rim.registerBroker(registration('broker-a', 0, topics('T', 500)));
+    const first = tracker.settled(60_000);
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    // Later changes, one per turn, each of 100 topics (5 ms of looking at, 1 ms per turn).
+    const queues = [topics('U', 100), topics('U', 100).map((t) => ({ ...t, readQueueNums: 8 }))];
+    let n = 0;
+    while (!firstDone && n < 2_000) {
+      rim.registerBroker(
+        registration('broker-b', 0, queues[n % 2]!, { counter: n + 2, timestamp: n }),
+      );
+      n++;
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(firstDone).toBe(true);
+    tracker.close();
+  });
+
+  it('a failure of the background catch-up is reported, and the digest rebuilt from scratch', async () => {
+    const rim = new RouteInfoManager({ clock: new FakeClock() });
+    const errors: unknown[] = [];
+    let fail = false;
+    const tracker = new RouteDigestTracker(
+      {
+        onRouteChanged: (l) => rim.onRouteChanged(l),
+        getAllTopicList: () => rim.getAllTopicList(),
+        getAllClusterInfo: () => rim.getAllClusterInfo(),
+        getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
+        getQueueDatas: (topic) => {
+          if (fail) throw new Error('planted');
+          return rim.getQueueDatas(topic);
+        },
+      },
+      (err) => errors.push(err),
+    );
+    tracker.digest();
+    fail = true;
+    rim.registerBroker(registration('broker-a', 0, topics('T', 100)));
+    await tracker.settled(10_000);
+    expect(errors).toHaveLength(1);
+    fail = false;
+    const fresh = new RouteDigestTracker(rim);
+    expect(tracker.digest()).toEqual(fresh.digest());
+    tracker.close();
+    fresh.close();
+  });
+});

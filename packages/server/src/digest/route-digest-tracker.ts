@@ -65,14 +65,24 @@ export class RouteDigestTracker {
    * The catch-up in progress: topics taken from `pending` (or the whole table, for a rebuild),
    * looked at up to `at`; changes arriving meanwhile wait in `pending` for the next round.
    */
-  private round: { topics: string[]; at: number } | null = null;
+  private round: { topics: string[]; at: number; upTo: number } | null = null;
+  /** Change notifications received; the last one whose topics have all been looked at. */
+  private changes = 0;
+  private doneUpTo = 0;
   private scheduled: NodeJS.Immediate | null = null;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Set<{ readonly upTo: number; readonly wake: () => void }>();
   private closed = false;
+  private readonly onError: (err: unknown) => void;
 
-  constructor(source: DigestRouteSource) {
+  /**
+   * `onError`: the background catch-up threw (a bug); the tracker then starts over with a full
+   * rebuild rather than take the process down.
+   */
+  constructor(source: DigestRouteSource, onError: (err: unknown) => void = () => undefined) {
     this.source = source;
+    this.onError = onError;
     this.unsubscribe = source.onRouteChanged((topics) => {
+      this.changes++;
       if (this.rebuildAll) return;
       if (topics === 'all') {
         this.dropPending();
@@ -91,22 +101,32 @@ export class RouteDigestTracker {
     this.unsubscribe();
     if (this.scheduled !== null) clearImmediate(this.scheduled);
     this.scheduled = null;
-    this.wakeWaiters();
+    this.wakeWaiters(Infinity);
   }
 
   /**
    * Resolves once the background catch-up has looked at every change made before this call (at
-   * once when there is none), or after `maxWaitMillis`: then digest() does the rest itself.
+   * once when there is none; later changes are not waited for), or after `maxWaitMillis`: then
+   * digest() does the rest itself.
    */
   settled(maxWaitMillis = 1000): Promise<void> {
     if (this.closed || !this.behind()) return Promise.resolve();
+    const upTo = this.changes;
+    if (!this.rebuildAll && this.doneUpTo >= upTo) return Promise.resolve();
     this.schedule();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, maxWaitMillis);
-      this.waiters.push(() => {
-        clearTimeout(timer);
+      const waiter = {
+        upTo,
+        wake: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
         resolve();
-      });
+      }, maxWaitMillis);
+      this.waiters.add(waiter);
     });
   }
 
@@ -204,13 +224,26 @@ export class RouteDigestTracker {
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
       const deadline = performance.now() + SLICE_MILLIS;
-      if (this.catchUp(() => performance.now() >= deadline)) this.wakeWaiters();
-      else this.schedule();
+      let done: boolean;
+      try {
+        done = this.catchUp(() => performance.now() >= deadline);
+      } catch (err) {
+        this.onError(err);
+        this.dropPending();
+        this.wakeWaiters(Infinity);
+        return;
+      }
+      if (!done) this.schedule();
     });
   }
 
-  private wakeWaiters(): void {
-    for (const wake of this.waiters.splice(0)) wake();
+  /** Wakes the settled() callers whose changes have all been looked at (`upTo` or before). */
+  private wakeWaiters(upTo: number): void {
+    for (const waiter of this.waiters) {
+      if (waiter.upTo > upTo) continue;
+      this.waiters.delete(waiter);
+      waiter.wake();
+    }
   }
 
   /**
@@ -226,7 +259,7 @@ export class RouteDigestTracker {
           this.pendingSize = 0;
           this.folded.clear();
           this.groups.clear();
-          this.round = { topics: this.source.getAllTopicList(), at: 0 };
+          this.round = { topics: this.source.getAllTopicList(), at: 0, upTo: this.changes };
         } else if (this.pending.length > 0) {
           const batches = this.pending;
           this.pending = [];
@@ -234,7 +267,7 @@ export class RouteDigestTracker {
           // A topic in several batches is looked at once: refold reads its current state.
           const topics =
             batches.length === 1 ? [...batches[0]!] : [...new Set(batches.flatMap((b) => [...b]))];
-          this.round = { topics, at: 0 };
+          this.round = { topics, at: 0, upTo: this.changes };
         } else {
           return true;
         }
@@ -245,6 +278,8 @@ export class RouteDigestTracker {
         if (round.at % CLOCK_EVERY === 0 && stop()) return false;
       }
       this.round = null;
+      this.doneUpTo = round.upTo;
+      if (this.waiters.size > 0) this.wakeWaiters(round.upTo);
     }
   }
 

@@ -54,7 +54,7 @@ export interface AdminViews {
   /** The route digest (what every node should agree on). */
   routeDigest(): RouteDigest | Promise<RouteDigest>;
   /** One broker name's topics behind its digest hash; null when the name is unknown. */
-  digestTopics(brokerName: string): DigestTopics | null;
+  digestTopics(brokerName: string): DigestTopics | null | Promise<DigestTopics | null>;
   /** The KV config table, namespace → key → value. */
   kvConfig(): ReadonlyMap<string, ReadonlyMap<string, string | null>>;
   /** The effective configuration, in schema order, with each value's source. */

@@ -376,12 +376,19 @@ export class HttpAdminServer {
         if (brokerName === null || brokerName === '') {
           throw new BadRequest('brokerName query parameter required');
         }
-        const topics = views.digestTopics(brokerName);
-        if (topics === null) {
-          this.sendJson(req, res, 404, { error: `no broker name ${brokerName} on this node` });
-        } else {
-          this.sendJson(req, res, 200, topics);
-        }
+        Promise.resolve(views.digestTopics(brokerName)).then(
+          (topics) => {
+            if (topics === null) {
+              this.sendJson(req, res, 404, { error: `no broker name ${brokerName} on this node` });
+            } else {
+              this.sendJson(req, res, 200, topics);
+            }
+          },
+          (err: unknown) => {
+            this.options.logger.error({ err, path }, 'HTTP admin view failed');
+            this.sendJson(req, res, 500, { error: 'internal error' });
+          },
+        );
         return;
       }
       case '/consistency':

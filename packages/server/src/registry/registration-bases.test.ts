@@ -104,12 +104,16 @@ describe('RegistrationBases.resolveInSteps', () => {
     expect(stops[1]).toBe(0);
   });
 
-  it('a delta that does not fit is answered resend and its base forgotten', () => {
+  it('a delta that does not fit is answered resend, edits nothing and forgets the base', () => {
     const bases = new RegistrationBases();
-    stepped(bases, 'b', full('d-1', configs(600, 4)));
+    const first = stepped(bases, 'b', full('d-1', configs(600, 4))).value;
+    if (first === 'resend' || first.kind !== 'body') throw new Error('expected a body');
+    const table = first.wrapper.topicConfigTable;
+    const before = [...table.values()];
     // T0..T598 exist, T9999 does not: the check fails after many stops, before any edit.
-    const bad = delta('d-1', 'd-2', [...configs(599, 8), ...configs(1, 8, 9999)], []);
+    const bad = delta('d-1', 'd-2', [...configs(599, 8), ...configs(1, 8, 9999)], ['T599']);
     expect(stepped(bases, 'b', bad).value).toBe('resend');
+    expect([...table.values()]).toEqual(before);
     expect(bases.size).toBe(0);
     const again = stepped(bases, 'b', full('d-3', configs(600, 4)));
     expect(seen(again.value)).toMatchObject({ tag: 'd-3' });

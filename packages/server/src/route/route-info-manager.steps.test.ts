@@ -169,11 +169,21 @@ describe('RouteInfoManager bounded removals (maxTopicEdits)', () => {
     );
     return m;
   }
-  const removals: [string, (rim: RouteInfoManager, budget: number) => void][] = [
-    ['connection close', (rim, budget) => rim.onConnectionClosed(1, Infinity, budget)],
+  /** [what, the first call, what the registry owner calls until nothing is pending] */
+  const removals: [
+    string,
+    (rim: RouteInfoManager, budget: number) => void,
+    (rim: RouteInfoManager, budget: number) => void,
+  ][] = [
+    [
+      'connection close',
+      (rim, budget) => rim.onConnectionClosed(1, Infinity, budget),
+      (rim, budget) => rim.onConnectionClosed(1, Infinity, budget),
+    ],
     [
       'expiry',
       // broker-a's timeout is 1 s, broker-b's the default 2 minutes.
+      (rim, budget) => rim.scanNotActiveBroker(T0 + 2000, Infinity, budget),
       (rim, budget) => rim.scanNotActiveBroker(T0 + 2000, Infinity, budget),
     ],
     [
@@ -183,10 +193,11 @@ describe('RouteInfoManager bounded removals (maxTopicEdits)', () => {
           { clusterName: 'C', brokerName: 'broker-a', brokerAddr: '10.0.0.1:10911', brokerId: 0 },
           { maxTopicEdits: budget },
         ),
+      (rim, budget) => rim.removePendingTopics(budget),
     ],
   ];
 
-  for (const [what, remove] of removals) {
+  for (const [what, remove, again] of removals) {
     it(`${what}: removes a broker's topics in bounded steps, ending as in one go`, () => {
       const whole = twoBrokers();
       const bounded = twoBrokers();
@@ -198,14 +209,29 @@ describe('RouteInfoManager bounded removals (maxTopicEdits)', () => {
         // In between: broker-a is gone from BrokerData; a topic lists it or not, nothing else.
         const route = bounded.rim.pickupTopicRouteData(names[2999]!)!;
         expect(route.brokerDatas.map((b) => b.brokerName)).toEqual(['broker-b']);
-        bounded.rim.removePendingTopics(500);
+        again(bounded.rim, 500);
         steps++;
       }
       expect(steps).toBe(6);
       expect(state(bounded.rim, names)).toEqual(state(whole.rim, names));
       expect(bounded.ops).toEqual(whole.ops);
+      // Every removal was handed to the listeners (the route cache) by the call that made it.
+      const told = bounded.notified.length;
+      bounded.rim.tables.flushChanges();
+      expect(bounded.notified.length).toBe(told);
+      expect(new Set(bounded.notified)).toEqual(new Set(whole.notified));
     });
   }
+
+  it('a write that returns early still hands over what it finished of a bounded removal', () => {
+    const m = twoBrokers();
+    m.rim.onConnectionClosed(1, Infinity, 100);
+    m.notified.length = 0;
+    // Refused before any edit of its own (no QueueData given).
+    expect(m.rim.registerTopic('X', [])).toBe(false);
+    expect(m.rim.hasPendingRemovals()).toBe(false);
+    expect(new Set(m.notified).size).toBe(2900);
+  });
 
   it('any other write first finishes what a bounded removal left', () => {
     const m = twoBrokers();

@@ -261,11 +261,15 @@ export class RouteInfoManager implements RouteReadModel {
     return true;
   }
 
-  /** Every mutating call but the bounded removals first finishes what they left. */
+  /**
+   * Every mutating call but the bounded removals first finishes what they left (and notifies it:
+   * the call may return before its own edits, and so before its own flush).
+   */
   private finishLeftovers(): void {
     if (this.leftovers.length === 0) return;
     this.topicEditBudget = Infinity;
     this.removeLeftovers();
+    this.flushChanges();
   }
 
   /**
@@ -397,9 +401,10 @@ export class RouteInfoManager implements RouteReadModel {
    *
    * The caller must run it to the end, and nothing else may edit this manager meanwhile (the
    * registry owner holds its write queue). Reads in between see the registration partly applied,
-   * as a serving worker's replica does while it replays the write's ops: each topic's route is
-   * the one it had before the registration or after it; the broker's liveness, its filter servers
-   * and the unchanged-body bookkeeping come with the last step.
+   * as a serving worker's replica does while it replays the write's ops: broker-level edits (the
+   * group, its addresses) come with the first step, then each topic's QueueData goes from the one
+   * before the registration to the one after it; the broker's liveness, its filter servers and
+   * the unchanged-body bookkeeping come with the last step.
    */
   *registerBrokerInSteps(
     req: RegisterBrokerRequest,
@@ -843,24 +848,16 @@ export class RouteInfoManager implements RouteReadModel {
     maxTopicEdits = Infinity,
   ): RemovedBroker[] {
     this.topicEditBudget = maxTopicEdits;
-    if (!this.removeLeftovers()) {
-      this.topicEditBudget = Infinity;
-      this.flushChanges();
-      return [];
-    }
-    let expired: BrokerLiveInfo[] | null = null;
-    for (const live of this.brokerLiveTable.values()) {
-      if (live.lastUpdateTimestamp + live.heartbeatTimeoutMillis < now) {
-        (expired ??= []).push(live);
-        if (expired.length >= maxBrokers) break;
-      }
-    }
-    if (expired === null) {
-      this.topicEditBudget = Infinity;
-      return [];
-    }
     const dropped: RemovedBroker[] = [];
     try {
+      if (!this.removeLeftovers()) return dropped;
+      const expired: BrokerLiveInfo[] = [];
+      for (const live of this.brokerLiveTable.values()) {
+        if (live.lastUpdateTimestamp + live.heartbeatTimeoutMillis < now) {
+          expired.push(live);
+          if (expired.length >= maxBrokers) break;
+        }
+      }
       for (const [i, live] of expired.entries()) {
         // The budget ran out inside the previous broker: the rest wait for the next call.
         if (this.leftovers.length > 0) break;
