@@ -41,7 +41,8 @@ export class AgentStateError extends BrokerAgentError {
 
 /**
  * The round's deadline (the request timeout, as Java waits on its latch) passed before a node
- * answered; `cause` is the last attempt's error when there was one.
+ * could even be asked. When an attempt was made, the round fails with that attempt's error
+ * instead (it says why: refused, timed out, an error code).
  */
 export class RoundDeadlineError extends BrokerAgentError {
   override name = 'RoundDeadlineError';

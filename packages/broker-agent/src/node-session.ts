@@ -324,13 +324,24 @@ export class NodeSession {
     const { client, options } = this.#d;
     const budget = options.requestTimeoutMs;
     const deadline = performance.now() + budget;
+    let lastError: Error | undefined;
     const attempt = async (): Promise<RemotingCommand> => {
       if (this.isClosed) throw new AgentStoppedError();
       const remaining = Math.floor(deadline - performance.now());
-      if (remaining <= 0) throw new RoundDeadlineError(this.addr, budget);
+      if (remaining <= 0) {
+        // A retry's backoff ran past the deadline (its timer fired late on a busy machine): the
+        // round failed for the reason the last attempt gave ("cannot connect to …"), not for
+        // want of time.
+        throw lastError ?? new RoundDeadlineError(this.addr, budget);
+      }
       onAttempt();
-      const response = await client.invoke(this.addr, request, { timeoutMs: remaining });
-      return expectSuccess(response, request.code, this.addr);
+      try {
+        const response = await client.invoke(this.addr, request, { timeoutMs: remaining });
+        return expectSuccess(response, request.code, this.addr);
+      } catch (err) {
+        lastError = err instanceof Error ? err : new Error(String(err));
+        throw lastError;
+      }
     };
     if (!retry) return attempt();
     return pRetry(attempt, {

@@ -263,3 +263,23 @@ describe('BrokerAgent with three NameServers', () => {
     expect(agent.nameServers).toEqual(cluster.addrs);
   });
 });
+
+describe('BrokerAgent round deadline', () => {
+  it("a retry whose backoff ends past the deadline fails with the last attempt's error", async () => {
+    const dead = await refusedAddr();
+    const agent = makeAgent([dead], { requestTimeoutMs: 800 });
+    // The event loop is held from 10 ms to past the round's deadline, while the backoff (≥ 50 ms)
+    // after the first refused attempt is pending: the retry's timer fires after the deadline, as
+    // on a starved CI machine. The round then failed because the node refused, not for want of
+    // time, and says so.
+    setTimeout(() => {
+      const until = performance.now() + 1_000;
+      while (performance.now() < until);
+    }, 10);
+    const round = await agent.start();
+    const [result] = round.results;
+    expect(result?.ok).toBe(false);
+    expect(result?.error).toBeInstanceOf(RemotingConnectError);
+    expect(result?.error?.message).toBe(`cannot connect to ${dead}`);
+  });
+});
