@@ -253,6 +253,15 @@ export class NameServer {
     return this.require().serving.node;
   }
 
+  /**
+   * Resolves once every write submitted so far has been applied — a connection's close removes
+   * its brokers through the registry owner's write queue, after the connection is gone; for tests
+   * and tools.
+   */
+  writesSettled(): Promise<void> {
+    return this.require().owner.idle();
+  }
+
   /** The acceptor (connection limits); for tests and tools. */
   get acceptor(): Acceptor {
     return this.require().acceptor;

@@ -241,9 +241,12 @@ describe('NameServer under fuzzed input', () => {
         ),
       ]);
 
-      // The node's side is gone too (and with it whatever brokers this connection registered)
-      // before the next round takes its snapshot.
+      // The node's side is gone too, and with it whatever brokers this connection registered,
+      // before the next round takes its snapshot: the removal is a write the close queues at the
+      // registry owner, applied after the connection count drops (a loaded run once saw the
+      // next round's snapshot taken in between).
       await waitFor(`round ${round}: connection released`, () => server!.connectionCount === 1);
+      await server.writesSettled();
 
       const get = newExtFields();
       get.namespace = ns;
