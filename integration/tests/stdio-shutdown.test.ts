@@ -200,33 +200,45 @@ async function startServer(
   servingWorkerCount: number,
   extraArgs: string[] = [],
 ) {
-  const dir = await scope.tempDir('ns');
-  const port = await freePort();
-  const httpPort = await freePort();
-  const child = spawnEntry(
-    scope,
-    'server',
-    [
-      '--bindAddress=127.0.0.1',
-      `--listenPort=${port}`,
-      `--httpPort=${httpPort}`,
-      '--httpBindAddress=127.0.0.1',
-      `--servingWorkers=${servingWorkerCount}`,
-      `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
-      `--configStorePath=${join(dir, 'namesrv.properties')}`,
-      ...extraArgs,
-    ],
-    stdio,
-    { HOME: dir },
-  );
-  await waitFor(
-    async () => {
-      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited early`);
-      return (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200;
-    },
-    { timeout: READY_TIMEOUT_MS, what: 'ns-server answering /readyz with 200' },
-  );
-  return { child, port, workers: await workersOf(child, servingWorkerCount) };
+  // The ports are picked before the child binds them (its stdout may be a pipe nobody reads, so it
+  // cannot report ports it chose), and another test's process may take one meanwhile: a child that
+  // exits during start is retried with new ports (free-port.ts), twice; a third exit fails.
+  for (let attempt = 1; ; attempt++) {
+    const dir = await scope.tempDir('ns');
+    const port = await freePort();
+    let httpPort = await freePort();
+    while (httpPort === port) httpPort = await freePort();
+    const child = spawnEntry(
+      scope,
+      'server',
+      [
+        '--bindAddress=127.0.0.1',
+        `--listenPort=${port}`,
+        `--httpPort=${httpPort}`,
+        '--httpBindAddress=127.0.0.1',
+        `--servingWorkers=${servingWorkerCount}`,
+        `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
+        `--configStorePath=${join(dir, 'namesrv.properties')}`,
+        ...extraArgs,
+      ],
+      stdio,
+      { HOME: dir },
+    );
+    const outcome = await waitFor(
+      async () => {
+        if (child.proc.exitCode !== null) return 'exited';
+        return (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200 ? 'ready' : null;
+      },
+      { timeout: READY_TIMEOUT_MS, what: 'ns-server answering /readyz with 200' },
+    );
+    if (outcome === 'ready') {
+      return { child, port, workers: await workersOf(child, servingWorkerCount) };
+    }
+    if (attempt === 3) throw new Error(`${child.name} exited during start 3 times`);
+    console.info(
+      `[stdio-shutdown] ${child.name} exited during start (code ${child.proc.exitCode}; ports ${port}, ${httpPort} taken meanwhile?): retrying with new ports`,
+    );
+  }
 }
 
 async function startAddressService(scope: TestScope, stdio: Stdio): Promise<Child> {
