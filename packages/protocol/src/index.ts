@@ -105,6 +105,7 @@ export type {
 export {
   applyRegisterBodyDelta,
   applyRegisterBodyDeltaInPlace,
+  decodeRegisterBodyOfBase,
   decodeRegisterBodyWithBase,
   registerBodyOfDelta,
 } from './bodies/register-broker-body-delta.js';

@@ -201,47 +201,51 @@ describe('registration bodies decoded off the event loop', () => {
   }
 });
 
-it("a broker that registered through another serving process meanwhile: the owner asks for the whole body ('resend') and the answers match the inline decode", async () => {
-  const { node, port } = await startNode(2, false);
-  const workers = node.servingWorkers!;
-  const placed = (n: number) => workers.connectionCounts.reduce((x, y) => x + y, 0) === n;
-  // One connection on each serving process (each has its own decode thread and bases).
-  const a = await nodes.connect(port);
-  await waitFor('the first connection placed', () => placed(1));
-  const a2 = await nodes.connect(port);
-  await waitFor('the second connection placed', () => placed(2));
-  expect(workers.connectionCounts).toEqual([1, 1]);
-  const reader = await nodes.connect(port);
-  const reg = (topics: TestTopic[], counter: number): RemotingCommand =>
-    registerRequest({
-      cluster: 'C',
-      brokerName: 'broker-a',
-      brokerAddr: '10.0.0.1:10911',
-      topics,
-      counter,
-    });
-  const steps: { on: 'a' | 'a2'; cmd: () => RemotingCommand }[] = [
-    { on: 'a', cmd: () => reg(base, 1) },
-    // Through the other process: the owner now holds that process's base.
-    { on: 'a2', cmd: () => reg(withTopic(base, 1, { queues: 2 }), 2) },
-    // Back on the first: its thread still holds its own base and sends a delta against it.
-    { on: 'a', cmd: () => reg(withTopic(base, 5, { queues: 8 }), 3) },
-  ];
-  const h = createHarness();
-  const conns = { a, a2 };
-  const ids = { a: 1, a2: 2 };
-  for (const [i, step] of steps.entries()) {
-    expect(seen(await conns[step.on].request(step.cmd())), `step ${i}`).toBe(
-      seen(h.dispatch(step.cmd(), { connectionId: ids[step.on] })),
-    );
-    for (const read of READS) {
-      expect(seen(await reader.request(read())), `step ${i}`).toBe(
-        seen(h.dispatch(read(), { connectionId: 9 })),
+// 3,000 topics: a body large enough to be moved to the decode thread (not copied), so the
+// 'resend' is decoded from the thread's copy.
+for (const topics of [base, Array.from({ length: 3_000 }, (_, i) => ({ name: `T${i}` }))]) {
+  it(`a broker that registered through another serving process meanwhile: the owner asks for the whole body ('resend') and the answers match the inline decode (${topics.length} topics)`, async () => {
+    const { node, port } = await startNode(2, false);
+    const workers = node.servingWorkers!;
+    const placed = (n: number) => workers.connectionCounts.reduce((x, y) => x + y, 0) === n;
+    // One connection on each serving process (each has its own decode thread and bases).
+    const a = await nodes.connect(port);
+    await waitFor('the first connection placed', () => placed(1));
+    const a2 = await nodes.connect(port);
+    await waitFor('the second connection placed', () => placed(2));
+    expect(workers.connectionCounts).toEqual([1, 1]);
+    const reader = await nodes.connect(port);
+    const reg = (topics: TestTopic[], counter: number): RemotingCommand =>
+      registerRequest({
+        cluster: 'C',
+        brokerName: 'broker-a',
+        brokerAddr: '10.0.0.1:10911',
+        topics,
+        counter,
+      });
+    const steps: { on: 'a' | 'a2'; cmd: () => RemotingCommand }[] = [
+      { on: 'a', cmd: () => reg(topics, 1) },
+      // Through the other process: the owner now holds that process's base.
+      { on: 'a2', cmd: () => reg(withTopic(topics, 1, { queues: 2 }), 2) },
+      // Back on the first: its thread still holds its own base and sends a delta against it.
+      { on: 'a', cmd: () => reg(withTopic(topics, 5, { queues: 8 }), 3) },
+    ];
+    const h = createHarness();
+    const conns = { a, a2 };
+    const ids = { a: 1, a2: 2 };
+    for (const [i, step] of steps.entries()) {
+      expect(seen(await conns[step.on].request(step.cmd())), `step ${i}`).toBe(
+        seen(h.dispatch(step.cmd(), { connectionId: ids[step.on] })),
       );
+      for (const read of READS) {
+        expect(seen(await reader.request(read())), `step ${i}`).toBe(
+          seen(h.dispatch(read(), { connectionId: 9 })),
+        );
+      }
     }
-  }
-  expect(await decodes(node)).toMatchObject({ resend: 1 });
-});
+    expect(await decodes(node)).toMatchObject({ resend: 1 });
+  });
+}
 
 it('a registration whose header lacks a field is answered by the owner, as Java does', async () => {
   const { port } = await startNode(1, false);

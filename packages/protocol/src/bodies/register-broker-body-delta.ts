@@ -132,6 +132,19 @@ export function decodeRegisterBodyWithBase(
 }
 
 /**
+ * The body a base was made from, decoded in full — what decodeRegisterBodyWithBase's `full` would
+ * have given for it — for a holder of the base that no longer has the body it came in (the serving
+ * side hands bodies to its decode thread without keeping a copy). Throws a TypeError for a base
+ * this module did not make.
+ */
+export function decodeRegisterBodyOfBase(base: RegisterBodyBase): RegisterBrokerBody {
+  if (!(base instanceof Base)) throw new TypeError('not a base made by decodeRegisterBodyWithBase');
+  return base.compressed
+    ? decodeInflatedRegisterBrokerBody(base.raw, base.version)
+    : decodeRegisterBrokerBody(base.raw, { compressed: false, version: base.version });
+}
+
+/**
  * Owner side: the topicConfigTable of the new body, from the previous body's table (the full decode
  * of the base's body, or the result of the previous apply) and a delta; in exactly the order the
  * full decode gives. Throws a plain Error when the delta does not fit `previous`.

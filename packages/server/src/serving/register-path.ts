@@ -61,6 +61,7 @@ export class RegisterPath {
       return this.write(request, ctx);
     }
     const key = liveKey(header.clusterName, header.brokerAddr);
+    const bodyLength = request.body?.length ?? 0;
     const decode = (): Promise<DecodedRegistration> =>
       this.decoder
         .decode({
@@ -81,9 +82,11 @@ export class RegisterPath {
     const id = ctx.connectionId;
     let reply: Promise<RemotingCommand | null | 'resend'> | null = null;
     let failure: unknown = null;
+    let first: DecodedRegistration | null = null;
     // Handed over once the decode is done and every earlier write of the connection was.
     const handed = Promise.all([this.handedOver.get(id), decode()]).then(
       ([, decoded]) => {
+        first = decoded;
         reply = this.target.register(headerOnly, ctx, decoded);
       },
       (err: unknown) => {
@@ -96,17 +99,40 @@ export class RegisterPath {
     });
     return handed.then(async () => {
       if (reply === null) throw failure instanceof Error ? failure : new Error(String(failure));
-      const first = await reply;
-      if (first !== 'resend') return first;
+      const answer = await reply;
+      if (answer !== 'resend') return answer;
       // The owner holds another base for this broker (it registered through another serving
-      // process, or left and came back, meanwhile): start over from the whole body. Rare, so
-      // later writes of the connection are not held back for it.
+      // process, or left and came back, meanwhile): start over from the whole body, which the
+      // decode thread decodes in full from its copy (a large body was moved there, see
+      // RegisterBodyDecoder.decode). Rare, so later writes of the connection are not held back.
       this.observe('resend');
-      this.decoder.forget(key);
-      const again = await this.target.register(headerOnly, ctx, await decode());
+      const full = await this.decodeInFull(key, first!, request, bodyLength, decode);
+      const again = await this.target.register(headerOnly, ctx, full);
       if (again === 'resend') throw new Error('registry owner refused a full registration');
       return again;
     });
+  }
+
+  /** The whole body of a registration first decoded as `first` (a delta or "unchanged"). */
+  private async decodeInFull(
+    key: string,
+    first: DecodedRegistration,
+    request: RemotingCommand,
+    bodyLength: number,
+    decode: () => Promise<DecodedRegistration>,
+  ): Promise<DecodedRegistration> {
+    if (first.kind === 'unchanged' || first.kind === 'delta') {
+      const full = await this.decoder.decodeBaseInFull(key, first.base);
+      this.observe(KIND_OF[full.kind]);
+      return full;
+    }
+    // Only deltas and unchanged bodies refer to a base the owner may lack, so the owner never
+    // sends anything else back; should it, decode the body again — unless it was moved away.
+    if (bodyLength !== (request.body?.length ?? 0)) {
+      throw new Error('registration body moved to the decode thread; cannot decode it again');
+    }
+    this.decoder.forget(key);
+    return decode();
   }
 
   /** Any other write: straight to the owner, unless a registration of the connection is ahead. */

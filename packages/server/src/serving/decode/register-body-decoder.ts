@@ -51,12 +51,18 @@ export class RegisterBodyDecoder {
     this.entry = builtModuleUrl('./register-decode-thread.js', import.meta.url);
   }
 
+  /**
+   * Hands the body to the thread. A large body that owns its memory (see `movable`) is moved
+   * there, not copied: after this call `req.body` is empty, and a registration the owner sends
+   * back ('resend') is decoded again from the thread's copy (`decodeBaseInFull`).
+   */
   decode(req: DecodeRequest): Promise<DecodedRegistration> {
     if (this.closed) return Promise.reject(new Error('body decoder closed'));
     const worker = this.thread();
     const id = this.nextId++;
-    // One copy of the body, moved (not copied again) to the thread.
-    const body = req.body === null ? null : new Uint8Array(req.body);
+    const moved = req.body === null ? null : movable(req.body);
+    // Otherwise one copy of the body, moved (not copied again) to the thread.
+    const body = req.body === null ? null : (moved ?? new Uint8Array(req.body));
     const job: DecodeJob = {
       t: 'decode',
       id,
@@ -76,7 +82,28 @@ export class RegisterBodyDecoder {
         },
         reject,
       });
-      worker.postMessage(job, body === null ? [] : [body.buffer]);
+      worker.postMessage(job, body === null ? [] : [body.buffer as ArrayBuffer]);
+    });
+  }
+
+  /**
+   * The body that base `base` of broker `key` came from, decoded in full by the thread that holds
+   * it (the answer to the owner's 'resend'); `undecodable` when the thread decoded another body
+   * of that broker since.
+   */
+  decodeBaseInFull(key: string, base: string): Promise<DecodedRegistration> {
+    if (this.closed) return Promise.reject(new Error('body decoder closed'));
+    const worker = this.thread();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: (answer) => {
+          if ('result' in answer) resolve(answer.result);
+          else reject(new Error('register body decode thread answered a decode with a count'));
+        },
+        reject,
+      });
+      worker.postMessage({ t: 'full-of-base', id, key, base } satisfies ThreadMessage);
     });
   }
 
@@ -148,4 +175,29 @@ export class RegisterBodyDecoder {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
+}
+
+/** Bodies at least this large are moved to the thread when they can be (see `movable`). */
+export const MOVE_MIN_BYTES = 256 * 1024;
+/** Room for a frame's length field and header before its body (a header is a few hundred bytes). */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * A view of `body` that can be moved to the thread (its memory transferred, nothing copied), or
+ * null when the body shares its memory with anything else. A body of this size was assembled by
+ * the frame decoder in a buffer of its own (a socket read is at most 64 KiB), which starts with
+ * this frame; when the body also ends that buffer, nothing but this frame's own length field and
+ * header shares it.
+ */
+export function movable(body: Buffer): Uint8Array | null {
+  const buffer = body.buffer;
+  if (
+    body.length < MOVE_MIN_BYTES ||
+    !(buffer instanceof ArrayBuffer) ||
+    body.byteOffset > MAX_HEADER_BYTES ||
+    body.byteOffset + body.length !== buffer.byteLength
+  ) {
+    return null;
+  }
+  return new Uint8Array(buffer, body.byteOffset, body.length);
 }

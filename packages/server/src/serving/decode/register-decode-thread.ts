@@ -12,12 +12,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   bodyCrc32,
   BodyDecodeError,
+  decodeRegisterBodyOfBase,
   decodeRegisterBodyWithBase,
   InflatedBodyTooLargeError,
   REGISTER_BODY_MIN_VERSION,
 } from '@ns/protocol';
 import { namedLimit } from '../../handlers/inflate-limit.js';
-import type { RegisterBodyBase, TopicConfigSerializeWrapper } from '@ns/protocol';
+import type {
+  RegisterBodyBase,
+  RegisterBrokerBody,
+  TopicConfigSerializeWrapper,
+} from '@ns/protocol';
 import { toRows } from './decoded-registration.js';
 import type { BodyExtras, DecodedRegistration } from './decoded-registration.js';
 
@@ -35,8 +40,21 @@ export interface DecodeJob {
   readonly maxInflatedBytes: number;
 }
 
+/**
+ * Decode in full the body that base `base` of broker `key` was made from (the registry owner did
+ * not hold the base a delta or an unchanged answer referred to, and the serving side no longer has
+ * the body: it moved it here).
+ */
+export interface FullOfBaseJob {
+  readonly t: 'full-of-base';
+  readonly id: number;
+  readonly key: string;
+  readonly base: string;
+}
+
 export type ThreadMessage =
   | DecodeJob
+  | FullOfBaseJob
   | { readonly t: 'connection-closed'; readonly connectionId: number }
   | { readonly t: 'forget'; readonly key: string }
   | { readonly t: 'count-bases'; readonly id: number };
@@ -50,6 +68,8 @@ interface KeptBase {
   readonly id: string;
   readonly base: RegisterBodyBase;
   readonly connectionId: number;
+  /** The request version the body came with. */
+  readonly version: number;
 }
 
 const decoderId = (workerData as { decoderId: string }).decoderId;
@@ -82,26 +102,19 @@ function decode(job: DecodeJob): DecodedRegistration {
   const { delta, base } = decoded;
   if (delta.kind === 'unchanged') {
     // The same bytes: same base, same number (the base object may have learnt the wire form).
-    bases.set(job.key, { id: usable!.id, base: base!, connectionId: job.connectionId });
+    bases.set(job.key, {
+      id: usable!.id,
+      base: base!,
+      connectionId: job.connectionId,
+      version: job.version,
+    });
     return { kind: 'unchanged', base: usable!.id };
   }
   const id = base === null ? null : `${decoderId}:${nextBase++}`;
   if (id === null) bases.delete(job.key);
-  else bases.set(job.key, { id, base: base!, connectionId: job.connectionId });
-  if (delta.kind === 'full') {
-    const wrapper = delta.body.topicConfigSerializeWrapper;
-    const table = wrapper.topicConfigTable;
-    return {
-      kind: 'full',
-      base: id,
-      rows: toRows(table.values(), table.size),
-      // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
-      ...extras(
-        wrapper,
-        job.version < REGISTER_BODY_MIN_VERSION ? null : delta.body.filterServerList,
-      ),
-    };
-  }
+  else
+    bases.set(job.key, { id, base: base!, connectionId: job.connectionId, version: job.version });
+  if (delta.kind === 'full') return fullResult(id, delta.body, job.version);
   return {
     kind: 'delta',
     from: usable!.id,
@@ -111,6 +124,35 @@ function decode(job: DecodeJob): DecodedRegistration {
     inserted: delta.inserted,
     ...extras(delta, delta.filterServerList),
   };
+}
+
+function fullResult(
+  base: string | null,
+  body: RegisterBrokerBody,
+  version: number,
+): DecodedRegistration {
+  const wrapper = body.topicConfigSerializeWrapper;
+  const table = wrapper.topicConfigTable;
+  return {
+    kind: 'full',
+    base,
+    rows: toRows(table.values(), table.size),
+    // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
+    ...extras(wrapper, version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList),
+  };
+}
+
+function fullOfBase(job: FullOfBaseJob): DecodedRegistration {
+  const kept = bases.get(job.key);
+  if (kept === undefined || kept.id !== job.base) {
+    // Another body of this broker was decoded since (or it left): this registration cannot be
+    // applied; the broker's next one is.
+    return {
+      kind: 'undecodable',
+      message: 'registration body no longer held: the broker registered again meanwhile',
+    };
+  }
+  return fullResult(kept.id, decodeRegisterBodyOfBase(kept.base), kept.version);
 }
 
 /** The body's parts besides the table, as DecodedRegistration carries them. */
@@ -143,6 +185,16 @@ port.on('message', (msg: ThreadMessage) => {
       let result: DecodedRegistration;
       try {
         result = decode(msg);
+      } catch (err) {
+        result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
+      }
+      port.postMessage({ id: msg.id, result } satisfies ThreadAnswer);
+      return;
+    }
+    case 'full-of-base': {
+      let result: DecodedRegistration;
+      try {
+        result = fullOfBase(msg);
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
