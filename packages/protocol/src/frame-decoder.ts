@@ -6,9 +6,22 @@
  * cannot make us allocate 16 MiB (Java's LengthFieldBasedFrameDecoder fails the same way: as
  * soon as the prefix is read). Frames that arrive whole inside one chunk are returned as
  * zero-copy views of that chunk.
+ *
+ * A large frame is assembled in place: once an eighth of it has arrived, one buffer of exactly
+ * its size is allocated and every later chunk is copied into it as it comes. Copying 8 MiB at the
+ * end in one go (the simple way) blocks the event loop for milliseconds at the moment the frame
+ * completes; in place, the copying is spread over the reads, and the finished frame owns its
+ * buffer (so a consumer can move it to another thread without copying it). Allocating only after
+ * an eighth keeps what a half-sent frame can make us hold at 8 × what its sender sent; `heldBytes`
+ * says what is held, so limits charge the allocation, not just the bytes received.
  */
 import { DEFAULT_MAX_FRAME_LENGTH } from './constants.js';
 import { FrameError } from './errors.js';
+
+/** Frames shorter than this (length field included) are never assembled in place. */
+export const ASSEMBLE_MIN_FRAME_BYTES = 256 * 1024;
+/** A frame is assembled in place once 1 / this of it has arrived. */
+export const ASSEMBLE_AFTER_FRACTION = 8;
 
 export interface FrameDecoderOptions {
   /** Maximum frame size counting the 4-byte length field, like Java's frameMaxLength. */
@@ -22,6 +35,11 @@ export class FrameDecoder {
   private chunksLength = 0;
   /** Bytes needed before the pending chunks can yield something: 4 for a prefix, or a frame. */
   private needed = 0;
+  /**
+   * The frame being assembled in place (length field included, `needed` bytes), of which the
+   * first `chunksLength` are filled; `chunks` is empty meanwhile. Null: chunks are kept as read.
+   */
+  private assembly: Buffer | null = null;
   private failed: FrameError | null = null;
 
   constructor(options: FrameDecoderOptions = {}) {
@@ -32,14 +50,23 @@ export class FrameDecoder {
     this.maxFrameLength = max;
   }
 
-  /** Bytes held for an incomplete frame. */
+  /** Bytes received of an incomplete frame. */
   get bufferedBytes(): number {
     return this.chunksLength;
   }
 
+  /**
+   * Memory held for an incomplete frame: the bytes received, or the whole frame's buffer once it
+   * is assembled in place (at most ASSEMBLE_AFTER_FRACTION × the bytes received).
+   */
+  get heldBytes(): number {
+    return this.assembly?.length ?? this.chunksLength;
+  }
+
   /** Separate buffers those bytes sit in (each costs its own bookkeeping besides its bytes). */
   get bufferedChunks(): number {
-    return this.chunksLength === 0 ? 0 : this.chunks.length;
+    if (this.chunksLength === 0) return 0;
+    return this.assembly === null ? this.chunks.length : 1;
   }
 
   /**
@@ -56,17 +83,53 @@ export class FrameDecoder {
    */
   push(chunk: Buffer): Buffer[] {
     if (this.failed !== null) throw this.failed;
+    if (this.assembly !== null) return this.fill(chunk);
     let data = chunk;
     if (this.chunksLength > 0) {
       this.chunks.push(chunk);
       this.chunksLength += chunk.length;
-      // Accumulate without copying until the frame is complete: a large frame arriving in
-      // many small chunks costs one copy, not one per chunk.
-      if (this.chunksLength < this.needed) return [];
+      // Accumulate without copying until the frame is complete (or large enough to be
+      // assembled in place): a frame arriving in many small chunks costs one copy, not one per
+      // chunk.
+      if (this.chunksLength < this.needed) {
+        if (this.assembles(this.needed, this.chunksLength)) {
+          const assembly = Buffer.allocUnsafeSlow(this.needed);
+          let at = 0;
+          for (const c of this.chunks) at += c.copy(assembly, at);
+          this.assembly = assembly;
+          this.chunks = [];
+        }
+        return [];
+      }
       data = Buffer.concat(this.chunks, this.chunksLength);
       this.chunks = [];
       this.chunksLength = 0;
     }
+    return this.cut(data);
+  }
+
+  /** Copies `chunk` into the frame assembled in place; the frame and any after it once done. */
+  private fill(chunk: Buffer): Buffer[] {
+    const assembly = this.assembly!;
+    const taken = chunk.copy(assembly, this.chunksLength, 0, this.needed - this.chunksLength);
+    this.chunksLength += taken;
+    if (this.chunksLength < this.needed) return [];
+    this.assembly = null;
+    this.chunksLength = 0;
+    const frame = assembly.subarray(4);
+    if (taken === chunk.length) return [frame];
+    const more = this.cut(chunk.subarray(taken));
+    more.unshift(frame);
+    return more;
+  }
+
+  /** Whether a frame of `total` bytes (length field included), `received` here, goes in place. */
+  private assembles(total: number, received: number): boolean {
+    return total >= ASSEMBLE_MIN_FRAME_BYTES && received * ASSEMBLE_AFTER_FRACTION >= total;
+  }
+
+  /** Cuts the frames out of `data` (nothing held before it) and holds what is left. */
+  private cut(data: Buffer): Buffer[] {
     const frames: Buffer[] = [];
     let o = 0;
     while (data.length - o >= 4) {
@@ -88,11 +151,17 @@ export class FrameDecoder {
       o += 4 + total;
     }
     if (o < data.length) {
-      // Copy the tail (at most one chunk) so it never pins a whole earlier buffer.
-      const tail = Buffer.from(data.subarray(o));
-      this.chunks = [tail];
-      this.chunksLength = tail.length;
-      this.needed = tail.length >= 4 ? 4 + tail.readInt32BE(0) : 4;
+      const rest = data.subarray(o);
+      // The length field, if whole, was checked against the limit above.
+      this.needed = rest.length >= 4 ? 4 + rest.readInt32BE(0) : 4;
+      this.chunksLength = rest.length;
+      if (this.assembles(this.needed, rest.length)) {
+        this.assembly = Buffer.allocUnsafeSlow(this.needed);
+        rest.copy(this.assembly);
+      } else {
+        // Copy the tail (at most one chunk) so it never pins a whole earlier buffer.
+        this.chunks = [Buffer.from(rest)];
+      }
     }
     return frames;
   }

@@ -53,7 +53,11 @@ export {
 } from './remoting-command.js';
 export type { ExtFields, RemotingCommand, RequestInit, ResponseInit } from './remoting-command.js';
 export { decodeFrame, encodeCommand } from './frame.js';
-export { FrameDecoder } from './frame-decoder.js';
+export {
+  ASSEMBLE_AFTER_FRACTION,
+  ASSEMBLE_MIN_FRAME_BYTES,
+  FrameDecoder,
+} from './frame-decoder.js';
 export { prepareFrame, preparedFrameBytes } from './prepared-frame.js';
 export type { PreparedFrame } from './prepared-frame.js';
 export type { FrameDecoderOptions } from './frame-decoder.js';

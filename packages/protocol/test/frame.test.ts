@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  ASSEMBLE_AFTER_FRACTION,
+  ASSEMBLE_MIN_FRAME_BYTES,
   decodeFrame,
   encodeCommand,
   FrameDecoder,
@@ -144,6 +146,104 @@ describe('FrameDecoder chunking', () => {
       0,
       null,
     ]);
+  });
+});
+
+describe('FrameDecoder: large frames assembled in place', () => {
+  /** A raw frame (length field included) of `total` bytes after its length field. */
+  const rawFrame = (total: number, fill: number): Buffer => {
+    const b = Buffer.alloc(4 + total, fill);
+    b.writeInt32BE(total);
+    return b;
+  };
+  const big = rawFrame(ASSEMBLE_MIN_FRAME_BYTES * 4 - 4, 0x41);
+  const small = rawFrame(100, 0x42);
+
+  it('fills one buffer of exactly the frame once an eighth arrived, and charges all of it', () => {
+    const decoder = new FrameDecoder();
+    const chunk = 64 * 1024;
+    let at = 0;
+    // Before an eighth: the chunks as read, held bytes = received bytes.
+    while (at + chunk < big.length / ASSEMBLE_AFTER_FRACTION) {
+      expect(decoder.push(big.subarray(at, at + chunk))).toEqual([]);
+      at += chunk;
+      expect([decoder.bufferedBytes, decoder.heldBytes]).toEqual([at, at]);
+    }
+    expect(decoder.push(big.subarray(at, at + chunk))).toEqual([]);
+    at += chunk;
+    expect([decoder.bufferedBytes, decoder.heldBytes, decoder.bufferedChunks]).toEqual([
+      at,
+      big.length,
+      1,
+    ]);
+    expect(decoder.pendingFrameLength).toBe(big.length);
+    let frames: Buffer[] = [];
+    while (at < big.length) {
+      // The last read also brings the next (small) frame and half of the one after it.
+      const last = at + chunk >= big.length;
+      const piece = last
+        ? Buffer.concat([big.subarray(at), small, small.subarray(0, 50)])
+        : big.subarray(at, at + chunk);
+      frames = decoder.push(piece);
+      at += chunk;
+      if (!last) expect(frames).toEqual([]);
+    }
+    expect(frames).toHaveLength(2);
+    const [first, second] = frames as [Buffer, Buffer];
+    expect(first.equals(big.subarray(4))).toBe(true);
+    // Its own buffer, nothing else in it: a consumer may move that memory elsewhere.
+    expect([first.byteOffset, first.buffer.byteLength]).toEqual([4, big.length]);
+    expect(second.equals(small.subarray(4))).toBe(true);
+    expect([decoder.bufferedBytes, decoder.heldBytes, decoder.pendingFrameLength]).toEqual([
+      50,
+      50,
+      small.length,
+    ]);
+    expect(decoder.push(small.subarray(50))).toHaveLength(1);
+    expect([decoder.bufferedBytes, decoder.heldBytes, decoder.bufferedChunks]).toEqual([0, 0, 0]);
+  });
+
+  it('assembles in place straight from a read whose tail is already an eighth of a frame', () => {
+    const decoder = new FrameDecoder();
+    const head = big.length / 2;
+    expect(decoder.push(Buffer.concat([small, big.subarray(0, head)]))).toHaveLength(1);
+    expect([decoder.bufferedBytes, decoder.heldBytes]).toEqual([head, big.length]);
+    const [frame] = decoder.push(big.subarray(head));
+    expect(frame!.equals(big.subarray(4))).toBe(true);
+  });
+
+  it('allocates nothing for a frame only announced (a hostile length field)', () => {
+    const decoder = new FrameDecoder();
+    decoder.push(rawFrame(decoder.maxFrameLength - 4, 0).subarray(0, 64 * 1024));
+    expect([decoder.bufferedBytes, decoder.heldBytes]).toEqual([64 * 1024, 64 * 1024]);
+  });
+
+  it('yields the same frames for random splits of large and small frames', () => {
+    const frames = [small, big, small, small, big, rawFrame(300_000, 0x43), small];
+    const stream = Buffer.concat(frames);
+    const reference = frames.map((f) => f.subarray(4));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 200 }),
+        (cuts) => {
+          const points = [...new Set(cuts)].sort((a, b) => a - b);
+          const parts: Buffer[] = [];
+          let last = 0;
+          for (const p of points) {
+            parts.push(stream.subarray(last, p));
+            last = p;
+          }
+          parts.push(stream.subarray(last));
+          const decoder = new FrameDecoder();
+          const out = parts.flatMap((c) => decoder.push(c));
+          // (Buffer.equals: a deep toEqual walks a megabyte byte by byte.)
+          expect(out.length).toBe(reference.length);
+          for (const [i, f] of out.entries()) expect(f.equals(reference[i]!)).toBe(true);
+          expect(decoder.heldBytes).toBe(0);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
 

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ASSEMBLE_AFTER_FRACTION,
   createRequest,
   encodeCommand,
   newExtFields,
@@ -166,6 +167,24 @@ describe('partial frames', () => {
     await waitFor('every frame completed', () => budget.holderCount === 0, 10_000);
     // (Each completed frame is filler, not a command: the node then closes it as malformed.)
     expect(waiting()).toBe(0);
+  });
+
+  it('a large frame assembled in place is charged its whole size, not the bytes received so far', async () => {
+    const n = await node({ maxFrameLength: 4 * 1024 * 1024 });
+    const budget = n.server.servingNode!.pool.frameBudget;
+    const total = 2 * 1024 * 1024;
+    const h = await rawSocket(n.port);
+    // Less than an eighth: held as read, charged as read.
+    h.socket.write(Buffer.concat([header(total - 4), Buffer.alloc(100 * 1024, 0x41)]));
+    await waitFor('the first part charged', () => budget.totalBytes >= 100 * 1024);
+    expect(budget.totalBytes).toBeLessThan(total / ASSEMBLE_AFTER_FRACTION);
+    // Past an eighth: the frame's buffer is allocated, and charged, whole.
+    h.socket.write(Buffer.alloc(200 * 1024, 0x41));
+    await waitFor('the whole frame charged', () => budget.totalBytes >= total);
+    expect(await n.metric('namesrv_partial_frame_bytes')).toBe(budget.totalBytes);
+    // Completed (filler, so then closed as malformed): the charge is given back.
+    h.socket.write(Buffer.alloc(total - 300 * 1024 - 4, 0x41));
+    await waitFor('the charge given back', () => budget.totalBytes === 0);
   });
 
   it('a frame dripping in slower than partialFrameTimeoutMillis is closed at its deadline; frames that complete in time are not', async () => {

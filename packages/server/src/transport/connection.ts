@@ -270,7 +270,8 @@ export class Connection implements BudgetHolder {
       this.resumeForBudget();
       return;
     }
-    const charge = bytes + this.decoder.bufferedChunks * HELD_CHUNK_OVERHEAD_BYTES;
+    // What is held, not what arrived: a frame assembled in place holds its whole size.
+    const charge = this.decoder.heldBytes + this.decoder.bufferedChunks * HELD_CHUNK_OVERHEAD_BYTES;
     const verdict = budget === null ? 'go-on' : budget.set(this, charge);
     if (verdict === 'closed') return;
     if (verdict === 'wait' && !this.waitingForBudget) {

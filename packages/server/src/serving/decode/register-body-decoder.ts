@@ -185,9 +185,10 @@ const MAX_HEADER_BYTES = 64 * 1024;
 /**
  * A view of `body` that can be moved to the thread (its memory transferred, nothing copied), or
  * null when the body shares its memory with anything else. A body of this size was assembled by
- * the frame decoder in a buffer of its own (a socket read is at most 64 KiB), which starts with
- * this frame; when the body also ends that buffer, nothing but this frame's own length field and
- * header shares it.
+ * the frame decoder in a buffer of its own (a socket read is at most 64 KiB): a buffer of exactly
+ * the frame's size (FrameDecoder assembles large frames in place), or one its chunks were joined
+ * into, which starts with this frame. When the body also ends that buffer, nothing but this
+ * frame's own length field and header shares it.
  */
 export function movable(body: Buffer): Uint8Array | null {
   const buffer = body.buffer;
