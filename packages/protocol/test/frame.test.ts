@@ -37,6 +37,18 @@ function decodeStream(bytes: Buffer, split: (b: Buffer) => Buffer[]): RemotingCo
 }
 
 const whole = (b: Buffer): Buffer[] => [b];
+
+/** `b` cut at every offset in `cuts` (any order, repeats allowed). */
+function cutAt(b: Buffer, cuts: readonly number[]): Buffer[] {
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (const p of [...new Set(cuts)].sort((x, y) => x - y)) {
+    parts.push(b.subarray(last, p));
+    last = p;
+  }
+  parts.push(b.subarray(last));
+  return parts;
+}
 const byteByByte = (b: Buffer): Buffer[] => Array.from(b, (x) => Buffer.from([x]));
 
 const wellFormed = listFixtures().filter((n) => !MALFORMED.has(n));
@@ -96,18 +108,7 @@ describe('FrameDecoder chunking', () => {
       fc.property(
         fc.array(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 60 }),
         (cuts) => {
-          const points = [...new Set(cuts)].sort((a, b) => a - b);
-          const split = (b: Buffer): Buffer[] => {
-            const parts: Buffer[] = [];
-            let last = 0;
-            for (const p of points) {
-              parts.push(b.subarray(last, p));
-              last = p;
-            }
-            parts.push(b.subarray(last));
-            return parts;
-          };
-          expect(decodeStream(stream, split)).toEqual(reference);
+          expect(decodeStream(stream, (b) => cutAt(b, cuts))).toEqual(reference);
         },
       ),
       { numRuns: 30 },
@@ -226,16 +227,8 @@ describe('FrameDecoder: large frames assembled in place', () => {
       fc.property(
         fc.array(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 200 }),
         (cuts) => {
-          const points = [...new Set(cuts)].sort((a, b) => a - b);
-          const parts: Buffer[] = [];
-          let last = 0;
-          for (const p of points) {
-            parts.push(stream.subarray(last, p));
-            last = p;
-          }
-          parts.push(stream.subarray(last));
           const decoder = new FrameDecoder();
-          const out = parts.flatMap((c) => decoder.push(c));
+          const out = cutAt(stream, cuts).flatMap((c) => decoder.push(c));
           // (Buffer.equals: a deep toEqual walks a megabyte byte by byte.)
           expect(out.length).toBe(reference.length);
           for (const [i, f] of out.entries()) expect(f.equals(reference[i]!)).toBe(true);

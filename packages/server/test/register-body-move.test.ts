@@ -13,6 +13,7 @@ import {
   MOVE_MIN_BYTES,
   RegisterBodyDecoder,
 } from '../src/serving/decode/register-body-decoder.js';
+import { unseal } from '../src/serving/decode/decoded-registration.js';
 import type { DecodedRegistration } from '../src/serving/decode/decoded-registration.js';
 import { registerBody, registerRequest } from './handlers-harness.js';
 import type { RegisterInit, TestTopic } from './handlers-harness.js';
@@ -49,7 +50,8 @@ function job(body: Buffer, init: RegisterInit = {}) {
 }
 
 /** The topics of a full decode, sorted (the body has them in Java's hash order). */
-function names(d: DecodedRegistration): string[] {
+function names(sealed: DecodedRegistration): string[] {
+  const d = unseal(sealed);
   if (d.kind === 'full') return [...d.rows.names].sort();
   throw new Error(`expected a full decode, got ${d.kind}`);
 }
@@ -95,18 +97,18 @@ describe('moving register bodies to the decode thread', () => {
       const base1 = (first as { base: string }).base;
 
       const again = await d.decodeBaseInFull('C\u0000x:1', base1);
-      expect(again).toEqual(first);
+      expect(unseal(again)).toEqual(unseal(first));
 
       const changed = TOPICS.map((t, i) => (i === 7 ? { ...t, queues: 8 } : t));
       const body2 = inFrame(registerBody({ topics: changed, counter: 2, compressed }));
       const second = await d.decode(job(body2, { compressed }));
-      expect(second.kind).toBe('delta');
+      expect(unseal(second).kind).toBe('delta');
       const base2 = (second as { base: string }).base;
       // The base a 'resend' names is the latest one; an older one is gone.
       expect((await d.decodeBaseInFull('C\u0000x:1', base1)).kind).toBe('undecodable');
       const full2 = await d.decodeBaseInFull('C\u0000x:1', base2);
       expect(names(full2)).toEqual(sorted(changed));
-      const rows = (full2 as { rows: { names: string[]; nums: Int32Array } }).rows;
+      const rows = (unseal(full2) as { rows: { names: string[]; nums: Int32Array } }).rows;
       expect(rows.nums[4 * rows.names.indexOf('move-topic-7')]).toBe(8);
     });
   }

@@ -202,7 +202,7 @@ describe('registration bodies decoded off the event loop', () => {
 });
 
 // 3,000 topics: a body large enough to be moved to the decode thread (not copied), so the
-// 'resend' is decoded from the thread's copy.
+// 'resend' is decoded from the thread's copy, and decodes large enough to be sealed (SEAL_MIN_ROWS).
 for (const topics of [base, Array.from({ length: 3_000 }, (_, i) => ({ name: `T${i}` }))]) {
   it(`a broker that registered through another serving process meanwhile: the owner asks for the whole body ('resend') and the answers match the inline decode (${topics.length} topics)`, async () => {
     const { node, port } = await startNode(2, false);

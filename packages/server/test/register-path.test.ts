@@ -16,6 +16,8 @@ import { registerRequest, request } from './handlers-harness.js';
 function slowDecoder(): {
   decoder: RegisterBodyDecoder;
   finish(i: number): void;
+  /** Decode `i` finishes with `d`. */
+  finishWith(i: number, d: DecodedRegistration): void;
   fail(i: number): void;
   forgotten: string[];
   /** The (key, base) of every full decode of a kept base asked for. */
@@ -40,6 +42,9 @@ function slowDecoder(): {
     decoder,
     finish: (i) => {
       pending[i]!.resolve({ kind: 'unchanged', base: `b${i}` });
+    },
+    finishWith: (i, d) => {
+      pending[i]!.resolve(d);
     },
     fail: (i) => {
       pending[i]!.reject(new Error('decode thread exited'));
@@ -129,6 +134,34 @@ describe('RegisterPath', () => {
     // The body may have been moved to the thread: the thread decodes its copy (base b0) in full.
     expect(d.fullOf).toEqual([['C\u0000x:1', 'b0']]);
     expect(d.forgotten).toEqual([]);
+  });
+
+  it("on 'resend' of a sealed delta, registers again from the full decode of the base it names", async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen, true), d.decoder, () => 1 << 20);
+    const r = path.register(registerRequest({ cluster: 'C', brokerAddr: 'x:1' }), ctx(1));
+    d.finishWith(0, { kind: 'sealed', of: 'delta', base: 's7', bytes: new Uint8Array(1) });
+    await settle();
+    await settle();
+    d.finish(1);
+    expect((await r)?.flag).toBe(1);
+    expect(seen).toEqual(['register sealed', 'register b1']);
+    expect(d.fullOf).toEqual([['C\u0000x:1', 's7']]);
+  });
+
+  it("on 'resend' of a sealed full (which names no base the owner could lack), decodes the body again", async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen, true), d.decoder, () => 1 << 20);
+    const r = path.register(registerRequest({ cluster: 'C', brokerAddr: 'x:1' }), ctx(1));
+    d.finishWith(0, { kind: 'sealed', of: 'full', base: 's8', bytes: new Uint8Array(1) });
+    await settle();
+    await settle();
+    d.finish(1);
+    expect((await r)?.flag).toBe(1);
+    expect(d.fullOf).toEqual([]);
+    expect(d.forgotten).toEqual(['C\u0000x:1']);
   });
 
   it("an UNREGISTER_BROKER makes the decode thread forget the broker's base as it arrives", async () => {

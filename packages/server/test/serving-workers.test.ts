@@ -16,6 +16,7 @@ import { registerRequest, request } from './handlers-harness.js';
 import type { RegisterInit } from './handlers-harness.js';
 import { RawClient, waitFor } from './transport-helpers.js';
 import { useNodes } from './node-fixture.js';
+import { SERVING_SEMI_SPACE_MIB, servingExecArgv } from '../src/cluster/serving-worker.js';
 
 const MAIN = new URL('../dist/main.js', import.meta.url);
 
@@ -403,6 +404,16 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it('starts every serving worker with the semi-space cap (short scavenge pauses while it replays a large registration)', async () => {
+    const { node } = await startNode(2);
+    const pids = node.servingWorkers!.pids;
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(argv).toContain(`--max-semi-space-size=${SERVING_SEMI_SPACE_MIB}`);
+    }
+  });
+
   it('replaces a killed worker; only its connections drop; the routes stay', async () => {
     const { node, port } = await startNode(3);
     const workers = node.servingWorkers!;
@@ -525,3 +536,16 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+describe('servingExecArgv', () => {
+  it("adds the cap to the owner's flags unless the operator set one (flag or NODE_OPTIONS)", () => {
+    expect(servingExecArgv(['--enable-source-maps'], undefined)).toEqual([
+      '--enable-source-maps',
+      `--max-semi-space-size=${SERVING_SEMI_SPACE_MIB}`,
+    ]);
+    expect(servingExecArgv(['--max-semi-space-size=32'], undefined)).toEqual([
+      '--max-semi-space-size=32',
+    ]);
+    expect(servingExecArgv([], '--max-old-space-size=4096 --max-semi-space-size=8')).toEqual([]);
+  });
+});

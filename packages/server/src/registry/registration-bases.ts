@@ -11,7 +11,7 @@
 import { applyRegisterBodyDeltaInPlace } from '@ns/protocol';
 import type { TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
 import type { PreDecodedBody } from '../handlers/request-context.js';
-import { fromRows, rowAt } from '../serving/decode/decoded-registration.js';
+import { fromRows, rowAt, unseal } from '../serving/decode/decoded-registration.js';
 import type {
   BodyExtras,
   DecodedRegistration,
@@ -56,6 +56,8 @@ export class RegistrationBases {
     pause: () => boolean,
   ): Generator<void, PreDecodedBody | 'resend', void> {
     switch (decoded.kind) {
+      case 'sealed':
+        return yield* this.resolveInSteps(key, unseal(decoded), pause);
       case 'crc-mismatch':
       case 'undecodable':
         return decoded;

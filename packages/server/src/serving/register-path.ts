@@ -17,17 +17,21 @@ import type { RemotingCommand } from '@ns/protocol';
 import type { RequestContext } from '../handlers/request-context.js';
 import { liveKey } from '../route/broker-live-info.js';
 import type { ConnectionId } from '../transport/types.js';
-import type { DecodedRegistration } from './decode/decoded-registration.js';
+import type { DecodedRegistration, OpenRegistration } from './decode/decoded-registration.js';
 import type { RegisterBodyDecoder } from './decode/register-body-decoder.js';
 import type { RegisterDecodeKind } from '../metrics.js';
 
-const KIND_OF: Record<DecodedRegistration['kind'], RegisterDecodeKind> = {
+const KIND_OF: Record<OpenRegistration['kind'], RegisterDecodeKind> = {
   full: 'full',
   delta: 'delta',
   unchanged: 'unchanged',
   'crc-mismatch': 'invalid',
   undecodable: 'invalid',
 };
+
+/** The metric's kind of a decode, sealed or not. */
+const kindOf = (d: DecodedRegistration): RegisterDecodeKind =>
+  KIND_OF[d.kind === 'sealed' ? d.of : d.kind];
 
 /** The registry owner's side of it (see RegistryPort). */
 export interface RegisterTarget {
@@ -74,7 +78,7 @@ export class RegisterPath {
           maxInflatedBytes: this.maxInflatedBytes(),
         })
         .then((decoded) => {
-          this.observe(KIND_OF[decoded.kind]);
+          this.observe(kindOf(decoded));
           return decoded;
         });
     // The body stays here: the owner gets the header and what the decode thread made of it.
@@ -121,13 +125,20 @@ export class RegisterPath {
     bodyLength: number,
     decode: () => Promise<DecodedRegistration>,
   ): Promise<DecodedRegistration> {
-    if (first.kind === 'unchanged' || first.kind === 'delta') {
-      const full = await this.decoder.decodeBaseInFull(key, first.base);
-      this.observe(KIND_OF[full.kind]);
+    const base =
+      first.kind === 'unchanged' || first.kind === 'delta'
+        ? first.base
+        : first.kind === 'sealed' && first.of === 'delta'
+          ? first.base
+          : null;
+    if (base !== null) {
+      const full = await this.decoder.decodeBaseInFull(key, base);
+      this.observe(kindOf(full));
       return full;
     }
-    // Only deltas and unchanged bodies refer to a base the owner may lack, so the owner never
-    // sends anything else back; should it, decode the body again — unless it was moved away.
+    // Only deltas and unchanged bodies (sealed or not) refer to a base the owner may lack, so
+    // the owner never sends anything else back; should it, decode the body again — unless it
+    // was moved away.
     if (bodyLength !== (request.body?.length ?? 0)) {
       throw new Error('registration body moved to the decode thread; cannot decode it again');
     }

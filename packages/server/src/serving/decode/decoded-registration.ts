@@ -7,6 +7,7 @@
  * Bases are numbered by the decoder (`<decoder id>:<n>`); a delta names the base it applies to,
  * and the owner only applies it to a table built from that very base (registry/registration-bases).
  */
+import { deserialize, serialize } from 'node:v8';
 import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '@ns/protocol';
 
 /** Topic rows: `names[i]` with read/write queue numbers, perm and sys flag at `nums[4i..4i+3]`. */
@@ -47,7 +48,53 @@ export type DecodedRegistration =
       readonly removed: string[];
       /** Where each new or moved topic sits: after which topic of the new order (null = first). */
       readonly inserted: [after: string | null, topic: string][];
-    } & BodyExtras);
+    } & BodyExtras)
+  /**
+   * A large 'full' or 'delta', still in the bytes the decode thread serialized it to (`seal`):
+   * opened (`unseal`) by the registry owner. A serving worker thus forwards one buffer to the
+   * owner instead of reading tens of thousands of rows from its thread and writing them again to
+   * the owner's channel, each a walk of its event loop. `of` and `base` are the sealed value's
+   * (the serving side needs them to answer a 'resend').
+   */
+  | {
+      readonly kind: 'sealed';
+      readonly of: 'full' | 'delta';
+      readonly base: string | null;
+      readonly bytes: Uint8Array;
+    };
+
+/** A DecodedRegistration in the open (what the registry owner works with). */
+export type OpenRegistration = Exclude<DecodedRegistration, { readonly kind: 'sealed' }>;
+
+/** Rows from which a 'full' or 'delta' is sealed (below that, opening it costs next to nothing). */
+export const SEAL_MIN_ROWS = 2048;
+
+/** `decoded`, sealed when it is a large 'full' or 'delta'. */
+export function seal(decoded: OpenRegistration): DecodedRegistration {
+  if (decoded.kind !== 'full' && decoded.kind !== 'delta') return decoded;
+  const rows =
+    decoded.kind === 'full'
+      ? decoded.rows.names.length
+      : decoded.upserts.names.length + decoded.removed.length + decoded.inserted.length;
+  if (rows < SEAL_MIN_ROWS) return decoded;
+  const bytes = serialize(decoded);
+  return {
+    kind: 'sealed',
+    of: decoded.kind,
+    base: decoded.base,
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+  };
+}
+
+/** The registration a sealed one holds (any other as it is). */
+export function unseal(decoded: DecodedRegistration): OpenRegistration {
+  if (decoded.kind !== 'sealed') return decoded;
+  const open = deserialize(decoded.bytes) as OpenRegistration;
+  if (open.kind !== decoded.of) {
+    throw new Error(`sealed registration holds a '${open.kind}', not the '${decoded.of}' it says`);
+  }
+  return open;
+}
 
 export function toRows(configs: Iterable<TopicConfig>, count: number): TopicRows {
   const names = new Array<string>(count);

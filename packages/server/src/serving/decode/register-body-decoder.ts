@@ -74,16 +74,7 @@ export class RegisterBodyDecoder {
       crc: req.crc,
       maxInflatedBytes: req.maxInflatedBytes,
     };
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, {
-        resolve: (answer) => {
-          if ('result' in answer) resolve(answer.result);
-          else reject(new Error('register body decode thread answered a decode with a count'));
-        },
-        reject,
-      });
-      worker.postMessage(job, body === null ? [] : [body.buffer as ArrayBuffer]);
-    });
+    return this.askForDecode(worker, id, job, body === null ? [] : [body.buffer as ArrayBuffer]);
   }
 
   /**
@@ -93,8 +84,17 @@ export class RegisterBodyDecoder {
    */
   decodeBaseInFull(key: string, base: string): Promise<DecodedRegistration> {
     if (this.closed) return Promise.reject(new Error('body decoder closed'));
-    const worker = this.thread();
     const id = this.nextId++;
+    return this.askForDecode(this.thread(), id, { t: 'full-of-base', id, key, base });
+  }
+
+  /** Sends `msg` (numbered `id`) to the thread; settles with the decode it answers. */
+  private askForDecode(
+    worker: Worker,
+    id: number,
+    msg: ThreadMessage,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<DecodedRegistration> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, {
         resolve: (answer) => {
@@ -103,7 +103,7 @@ export class RegisterBodyDecoder {
         },
         reject,
       });
-      worker.postMessage({ t: 'full-of-base', id, key, base } satisfies ThreadMessage);
+      worker.postMessage(msg, transfer);
     });
   }
 

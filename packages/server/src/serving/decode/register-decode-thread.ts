@@ -23,8 +23,8 @@ import type {
   RegisterBrokerBody,
   TopicConfigSerializeWrapper,
 } from '@ns/protocol';
-import { toRows } from './decoded-registration.js';
-import type { BodyExtras, DecodedRegistration } from './decoded-registration.js';
+import { seal, toRows } from './decoded-registration.js';
+import type { BodyExtras, DecodedRegistration, OpenRegistration } from './decoded-registration.js';
 
 export interface DecodeJob {
   readonly t: 'decode';
@@ -76,7 +76,7 @@ const decoderId = (workerData as { decoderId: string }).decoderId;
 const bases = new Map<string, KeptBase>();
 let nextBase = 1;
 
-function decode(job: DecodeJob): DecodedRegistration {
+function decode(job: DecodeJob): OpenRegistration {
   const body =
     job.body === null ? null : Buffer.from(job.body.buffer, job.body.byteOffset, job.body.length);
   // Java checks the CRC first (0 = "not checked"), before anything else is done with the body.
@@ -130,7 +130,7 @@ function fullResult(
   base: string | null,
   body: RegisterBrokerBody,
   version: number,
-): DecodedRegistration {
+): OpenRegistration {
   const wrapper = body.topicConfigSerializeWrapper;
   const table = wrapper.topicConfigTable;
   return {
@@ -142,7 +142,7 @@ function fullResult(
   };
 }
 
-function fullOfBase(job: FullOfBaseJob): DecodedRegistration {
+function fullOfBase(job: FullOfBaseJob): OpenRegistration {
   const kept = bases.get(job.key);
   if (kept === undefined || kept.id !== job.base) {
     // Another body of this broker was decoded since (or it left): this registration cannot be
@@ -178,27 +178,37 @@ function extras(
   };
 }
 
+/** Answers a decode: a large result sealed here, its bytes moved (not copied) to the event loop. */
+function answer(id: number, result: OpenRegistration): void {
+  const sealed = seal(result);
+  const moved =
+    sealed.kind === 'sealed' && sealed.bytes.byteLength === sealed.bytes.buffer.byteLength
+      ? [sealed.bytes.buffer as ArrayBuffer]
+      : [];
+  port.postMessage({ id, result: sealed } satisfies ThreadAnswer, moved);
+}
+
 const port = parentPort!;
 port.on('message', (msg: ThreadMessage) => {
   switch (msg.t) {
     case 'decode': {
-      let result: DecodedRegistration;
+      let result: OpenRegistration;
       try {
         result = decode(msg);
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
-      port.postMessage({ id: msg.id, result } satisfies ThreadAnswer);
+      answer(msg.id, result);
       return;
     }
     case 'full-of-base': {
-      let result: DecodedRegistration;
+      let result: OpenRegistration;
       try {
         result = fullOfBase(msg);
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
-      port.postMessage({ id: msg.id, result } satisfies ThreadAnswer);
+      answer(msg.id, result);
       return;
     }
     case 'connection-closed':
