@@ -9,7 +9,9 @@
  * dead, failover, codec, watch, hostile, flood, kv), --workers=<W,…> (exactly these serving-process counts, none skipped),
  * --generators=<n> (generator processes per level instead of the machine-sized default),
  * --cpu-prof (every node writes a CPU profile to <out>/profiles; the log names each node's pid;
- * summarize one with bench/profile-top.ts).
+ * summarize one with bench/profile-top.ts, or find what ran in its long event-loop stretches with
+ * bench/profile-stalls.ts), --cpu-prof-interval=<µs> (sampling interval of those profiles; V8's
+ * default of 1,000 µs is too coarse to tell apart the parts of a 5 ms stall).
  *
  * route, churn and memory run once per W of the worker plan (lib/profile.ts planWorkers: 1, 2,
  * 4, 8 and the node's automatic choice, larger W skipped when the cores do not fit them);
@@ -107,7 +109,11 @@ export async function main(argv: string[]): Promise<number> {
   const outDir = outArg ?? (smoke ? mkdtempSync(join(tmpdir(), 'ns-bench-smoke-')) : RESULTS_DIR);
   mkdirSync(outDir, { recursive: true });
   const cpuProfDir = argv.includes('--cpu-prof') ? join(outDir, 'profiles') : undefined;
-  setCpuProfDir(cpuProfDir);
+  const intervalArg = argv.find((a) => a.startsWith('--cpu-prof-interval='));
+  setCpuProfDir(
+    cpuProfDir,
+    intervalArg === undefined ? undefined : Number(intervalArg.split('=')[1]),
+  );
   const log = makeLog();
   const started = performance.now();
   const cpuAtStart = machineCpu();

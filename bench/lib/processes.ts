@@ -134,10 +134,29 @@ function collectLines(child: ChildProcess, tail: string[], onLine?: (line: strin
 }
 
 let defaultCpuProfDir: string | undefined;
+let cpuProfIntervalUs: number | undefined;
 
-/** With `--cpu-prof`: every node started from now on writes a V8 CPU profile into `dir` on exit. */
-export function setCpuProfDir(dir: string | undefined): void {
+/**
+ * With `--cpu-prof`: every node started from now on writes a V8 CPU profile into `dir` on exit,
+ * sampled every `intervalUs` microseconds (V8's default, 1,000, when absent).
+ */
+export function setCpuProfDir(dir: string | undefined, intervalUs?: number): void {
+  if (intervalUs !== undefined && !(Number.isInteger(intervalUs) && intervalUs > 0)) {
+    throw new Error(
+      `--cpu-prof-interval: expected a whole number of microseconds > 0, got ${intervalUs}`,
+    );
+  }
   defaultCpuProfDir = dir;
+  cpuProfIntervalUs = intervalUs;
+}
+
+/** node flags that make a process write its CPU profile into `dir`. */
+function cpuProfFlags(dir: string): string[] {
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${dir}`,
+    ...(cpuProfIntervalUs === undefined ? [] : [`--cpu-prof-interval=${cpuProfIntervalUs}`]),
+  ];
 }
 
 export interface NameServerOptions {
@@ -171,7 +190,7 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
   if (entry.endsWith('.ts')) nodeArgs.push('--import', tsxUrl());
   if (options.exposeGc === true) nodeArgs.push('--expose-gc');
   const profDir = options.cpuProfDir ?? defaultCpuProfDir;
-  if (profDir !== undefined) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
+  if (profDir !== undefined) nodeArgs.push(...cpuProfFlags(profDir));
   const child = track(
     spawn(
       process.execPath,
@@ -247,9 +266,7 @@ export async function startBaseline(responseFrame: Buffer, workers = 1): Promise
         tsxUrl(),
         '--import',
         PROBE_URL,
-        ...(defaultCpuProfDir === undefined
-          ? []
-          : ['--cpu-prof', `--cpu-prof-dir=${defaultCpuProfDir}`]),
+        ...(defaultCpuProfDir === undefined ? [] : cpuProfFlags(defaultCpuProfDir)),
       ],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
