@@ -13,8 +13,8 @@ import {
   MOVE_MIN_BYTES,
   RegisterBodyDecoder,
 } from '../src/serving/decode/register-body-decoder.js';
-import { unseal } from '../src/serving/decode/decoded-registration.js';
-import type { DecodedRegistration } from '../src/serving/decode/decoded-registration.js';
+import { namesOf, unseal } from '../src/serving/decode/decoded-registration.js';
+import type { DecodedRegistration, TopicRows } from '../src/serving/decode/decoded-registration.js';
 import { registerBody, registerRequest } from './handlers-harness.js';
 import type { RegisterInit, TestTopic } from './handlers-harness.js';
 
@@ -52,7 +52,7 @@ function job(body: Buffer, init: RegisterInit = {}) {
 /** The topics of a full decode, sorted (the body has them in Java's hash order). */
 function names(sealed: DecodedRegistration): string[] {
   const d = unseal(sealed);
-  if (d.kind === 'full') return [...d.rows.names].sort();
+  if (d.kind === 'full') return namesOf(d.rows).sort();
   throw new Error(`expected a full decode, got ${d.kind}`);
 }
 
@@ -108,8 +108,8 @@ describe('moving register bodies to the decode thread', () => {
       expect((await d.decodeBaseInFull('C\u0000x:1', base1)).kind).toBe('undecodable');
       const full2 = await d.decodeBaseInFull('C\u0000x:1', base2);
       expect(names(full2)).toEqual(sorted(changed));
-      const rows = (unseal(full2) as { rows: { names: string[]; nums: Int32Array } }).rows;
-      expect(rows.nums[4 * rows.names.indexOf('move-topic-7')]).toBe(8);
+      const rows = (unseal(full2) as { rows: TopicRows }).rows;
+      expect(rows.nums[4 * namesOf(rows).indexOf('move-topic-7')]).toBe(8);
     });
   }
 });

@@ -11,7 +11,13 @@ import type { TopicConfig } from '@ns/protocol';
 import { createSilentLogger } from '../src/logging.js';
 import { RegistrationBases } from '../src/registry/registration-bases.js';
 import { RegisterBodyDecoder } from '../src/serving/decode/register-body-decoder.js';
-import { seal, SEAL_MIN_ROWS, toRows, unseal } from '../src/serving/decode/decoded-registration.js';
+import {
+  namesOf,
+  seal,
+  SEAL_MIN_ROWS,
+  toRows,
+  unseal,
+} from '../src/serving/decode/decoded-registration.js';
 import type {
   DecodedRegistration,
   OpenRegistration,
@@ -122,7 +128,8 @@ describe('the decode thread seals large decodes', () => {
     expect(second).toMatchObject({ kind: 'sealed', of: 'delta' });
     const delta = unseal(second);
     if (delta.kind !== 'delta') throw new Error('expected a delta');
-    expect(delta.upserts.names).toHaveLength(2_500);
+    expect(delta.upserts.count).toBe(2_500);
+    expect(namesOf(delta.upserts)).toHaveLength(2_500);
     expect(second).toMatchObject({ base: delta.base });
 
     // The owner: the same table as from an inline full decode of the second body.

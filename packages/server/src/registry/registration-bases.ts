@@ -11,7 +11,7 @@
 import { applyRegisterBodyDeltaInPlace } from '@ns/protocol';
 import type { TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
 import type { PreDecodedBody } from '../handlers/request-context.js';
-import { fromRows, rowAt, unseal } from '../serving/decode/decoded-registration.js';
+import { fromRows, rowAt, topicNames, unseal } from '../serving/decode/decoded-registration.js';
 import type {
   BodyExtras,
   DecodedRegistration,
@@ -68,10 +68,12 @@ export class RegistrationBases {
       }
       case 'full': {
         const rows = decoded.rows;
+        const { nameAt } = topicNames(rows);
         const table = new Map<string, TopicConfig>();
-        for (let i = 0; i < rows.names.length; i++) {
+        for (let i = 0; i < rows.count; i++) {
           if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
-          table.set(rows.names[i]!, rowAt(rows, i));
+          const name = nameAt(i);
+          table.set(name, rowAt(rows, i, name));
         }
         const extras = extrasOf(decoded);
         if (decoded.base === null) {
@@ -87,19 +89,24 @@ export class RegistrationBases {
         const kept = this.byKey.get(key);
         if (kept === undefined || kept.id !== decoded.from) return 'resend';
         const extras = extrasOf(decoded);
+        let changed: string[];
         if (decoded.inserted.length === 0) {
           // Updates and removals only (the usual change): checked, then applied, in steps.
-          if (!(yield* updateInSteps(kept.table, decoded.upserts, decoded.removed, pause))) {
+          const names = yield* namesInSteps(decoded.upserts, pause);
+          if (!(yield* updateInSteps(kept.table, names, decoded.upserts, decoded.removed, pause))) {
             this.byKey.delete(key);
             return 'resend';
           }
+          changed = names;
         } else {
           try {
+            const upserts = fromRows(decoded.upserts);
+            changed = upserts.map((tc) => tc.topicName);
             applyRegisterBodyDeltaInPlace(kept.table, {
               kind: 'delta',
               ...extras,
               filterServerList: extras.filterServerList ?? [],
-              upserts: fromRows(decoded.upserts),
+              upserts,
               removed: decoded.removed,
               inserted: decoded.inserted,
             });
@@ -114,7 +121,7 @@ export class RegistrationBases {
         kept.extras = extras;
         return this.body(kept.id, kept, {
           tag: from,
-          topics: decoded.upserts.names,
+          topics: changed,
           removed: decoded.removed,
         });
       }
@@ -173,6 +180,7 @@ function extrasOf(d: BodyExtras): BodyExtras {
  */
 function* updateInSteps(
   table: Map<string, TopicConfig>,
+  names: readonly string[],
   upserts: TopicRows,
   removed: readonly string[],
   pause: () => boolean,
@@ -183,7 +191,6 @@ function* updateInSteps(
     if (++n % PAUSE_CHECK_EVERY === 0 && pause()) yield;
     if (!table.has(topic)) return false;
   }
-  const names = upserts.names;
   for (let i = 0; i < names.length; i++) {
     if (++n % PAUSE_CHECK_EVERY === 0 && pause()) yield;
     if (!table.has(names[i]!) || gone.has(names[i]!)) return false;
@@ -194,7 +201,18 @@ function* updateInSteps(
   }
   for (let i = 0; i < names.length; i++) {
     if (++n % PAUSE_CHECK_EVERY === 0 && pause()) yield;
-    table.set(names[i]!, rowAt(upserts, i));
+    table.set(names[i]!, rowAt(upserts, i, names[i]!));
   }
   return true;
+}
+
+/** The names of `rows` as strings, made in steps (see topicNames). */
+function* namesInSteps(rows: TopicRows, pause: () => boolean): Generator<void, string[], void> {
+  const { nameAt } = topicNames(rows);
+  const names = new Array<string>(rows.count);
+  for (let i = 0; i < rows.count; i++) {
+    if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
+    names[i] = nameAt(i);
+  }
+  return names;
 }

@@ -1,8 +1,10 @@
 /**
  * A REGISTER_BROKER body as the serving side's decode thread hands it to the registry owner: what
  * changed since the previous body of the same broker ("base"), in a compact form that is cheap to
- * copy between threads and processes (topic names in one array, their four numbers in one
- * Int32Array), instead of tens of thousands of objects.
+ * copy between threads and processes: typed arrays only (every topic name's UTF-8 bytes back to
+ * back, where each ends, and their four numbers), instead of tens of thousands of objects or
+ * strings. Copying those is one memcpy; the registry owner makes each name a string when it comes
+ * to that row, in the slices it works in, so no event loop makes 50,000 strings in one go.
  *
  * Bases are numbered by the decoder (`<decoder id>:<n>`); a delta names the base it applies to,
  * and the owner only applies it to a table built from that very base (registry/registration-bases).
@@ -10,9 +12,14 @@
 import { deserialize, serialize } from 'node:v8';
 import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '@ns/protocol';
 
-/** Topic rows: `names[i]` with read/write queue numbers, perm and sys flag at `nums[4i..4i+3]`. */
+/**
+ * Topic rows: row i's topic name is `nameBytes[nameEnds[i - 1] .. nameEnds[i])` (from 0 for row 0),
+ * UTF-8; its read/write queue numbers, perm and sys flag are `nums[4i .. 4i + 3]`.
+ */
 export interface TopicRows {
-  readonly names: string[];
+  readonly count: number;
+  readonly nameBytes: Uint8Array;
+  readonly nameEnds: Int32Array;
   readonly nums: Int32Array;
 }
 
@@ -74,8 +81,8 @@ export function seal(decoded: OpenRegistration): DecodedRegistration {
   if (decoded.kind !== 'full' && decoded.kind !== 'delta') return decoded;
   const rows =
     decoded.kind === 'full'
-      ? decoded.rows.names.length
-      : decoded.upserts.names.length + decoded.removed.length + decoded.inserted.length;
+      ? decoded.rows.count
+      : decoded.upserts.count + decoded.removed.length + decoded.inserted.length;
   if (rows < SEAL_MIN_ROWS) return decoded;
   const bytes = serialize(decoded);
   return {
@@ -98,17 +105,50 @@ export function unseal(decoded: DecodedRegistration): OpenRegistration {
 
 export function toRows(configs: Iterable<TopicConfig>, count: number): TopicRows {
   const names = new Array<string>(count);
+  const nameEnds = new Int32Array(count);
   const nums = new Int32Array(count * 4);
+  let bytes = 0;
   let i = 0;
   for (const tc of configs) {
     names[i] = tc.topicName;
+    bytes += Buffer.byteLength(tc.topicName, 'utf8');
+    nameEnds[i] = bytes;
     nums[4 * i] = tc.readQueueNums;
     nums[4 * i + 1] = tc.writeQueueNums;
     nums[4 * i + 2] = tc.perm;
     nums[4 * i + 3] = tc.topicSysFlag;
     i++;
   }
-  return { names, nums };
+  if (i !== count) throw new Error(`toRows: ${i} topic configs, ${count} expected`);
+  // Memory of its own (not the Buffer pool's), so the decode thread can move it.
+  const nameBytes = Buffer.allocUnsafeSlow(bytes);
+  let at = 0;
+  for (const name of names) at += nameBytes.write(name, at, 'utf8');
+  return { count, nameBytes: new Uint8Array(nameBytes.buffer, 0, bytes), nameEnds, nums };
+}
+
+/**
+ * Reads the names of `rows`: `nameAt(i)` makes row i's name a string (a native UTF-8 slice), so a
+ * caller working through the rows in slices pays for each name in the slice that uses it.
+ */
+export function topicNames(rows: TopicRows): { readonly nameAt: (i: number) => string } {
+  // A Buffer over the same memory (a decode crossing a thread or process arrives as a plain
+  // Uint8Array): Buffer#toString slices UTF-8 natively.
+  const bytes = Buffer.from(
+    rows.nameBytes.buffer,
+    rows.nameBytes.byteOffset,
+    rows.nameBytes.length,
+  );
+  const ends = rows.nameEnds;
+  return {
+    nameAt: (i) => bytes.toString('utf8', i === 0 ? 0 : ends[i - 1]!, ends[i]),
+  };
+}
+
+/** Every name of `rows`, in row order (small row sets and tests; see topicNames). */
+export function namesOf(rows: TopicRows): string[] {
+  const { nameAt } = topicNames(rows);
+  return Array.from({ length: rows.count }, (_, i) => nameAt(i));
 }
 
 /**
@@ -116,15 +156,16 @@ export function toRows(configs: Iterable<TopicConfig>, count: number): TopicRows
  * defaults (they never reach a response).
  */
 export function fromRows(rows: TopicRows): TopicConfig[] {
-  const out = new Array<TopicConfig>(rows.names.length);
-  for (let i = 0; i < rows.names.length; i++) out[i] = rowAt(rows, i);
+  const { nameAt } = topicNames(rows);
+  const out = new Array<TopicConfig>(rows.count);
+  for (let i = 0; i < rows.count; i++) out[i] = rowAt(rows, i, nameAt(i));
   return out;
 }
 
-/** The TopicConfig of row `i` (see fromRows). */
-export function rowAt(rows: TopicRows, i: number): TopicConfig {
+/** The TopicConfig of row `i`, named `name` (its name: see topicNames; fromRows for the rest). */
+export function rowAt(rows: TopicRows, i: number, name: string): TopicConfig {
   return {
-    topicName: rows.names[i]!,
+    topicName: name,
     readQueueNums: rows.nums[4 * i]!,
     writeQueueNums: rows.nums[4 * i + 1]!,
     perm: rows.nums[4 * i + 2]!,
