@@ -80,6 +80,14 @@ const QUIET_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
  */
 export const HELD_CHUNK_OVERHEAD_BYTES = 512;
 
+/**
+ * While a frame at least this large is arriving, the connection reads one chunk per turn of the
+ * event loop. Left alone, libuv reads a busy socket up to 32 times (64 KiB each) per turn, and a
+ * broker sending an 8 MiB registration at loopback speed kept the loop copying 2 MiB between two
+ * looks at anything else: 8–14 ms stalls for every lookup on the process (issue 11).
+ */
+export const YIELDING_READ_MIN_FRAME_BYTES = 256 * 1024;
+
 export class Connection implements BudgetHolder {
   readonly id: ConnectionId;
   readonly remoteAddress: string;
@@ -112,6 +120,8 @@ export class Connection implements BudgetHolder {
   private waitingForBudget = false;
   /** Budget waits were logged for this connection (once is enough). */
   private budgetWaitLogged = false;
+  /** Paused until the next turn while a large frame arrives (see YIELDING_READ_MIN_FRAME_BYTES). */
+  private yieldingRead = false;
 
   constructor(
     id: ConnectionId,
@@ -189,7 +199,7 @@ export class Connection implements BudgetHolder {
   resumeForBudget(): void {
     if (!this.waitingForBudget) return;
     this.waitingForBudget = false;
-    if (!this.isPaused && !this.isClosing) this.socket.resume();
+    if (!this.isPaused && !this.isClosing && !this.yieldingRead) this.socket.resume();
   }
 
   /** FrameBudget: this connection holds the most while the process is over its budget. */
@@ -248,6 +258,7 @@ export class Connection implements BudgetHolder {
       return;
     }
     this.trackPartialFrame(frames.length > 0);
+    this.yieldIfLargeFrame();
     if (this.isClosing || frames.length === 0) return;
     if (this.isPaused) {
       // 'data' already queued before pause() took effect: keep the order, handle after drain.
@@ -300,6 +311,23 @@ export class Connection implements BudgetHolder {
     }
   }
 
+  /**
+   * A large frame is arriving: read no more this turn, and again on the next one (timers, other
+   * sockets and the registry's slices run in between). Pausing takes effect within the read
+   * callback: the stream keeps at most the next chunk and stops the handle reading.
+   */
+  private yieldIfLargeFrame(): void {
+    const pending = this.decoder.pendingFrameLength;
+    if (this.yieldingRead || pending === null || pending < YIELDING_READ_MIN_FRAME_BYTES) return;
+    if (this.isClosing) return;
+    this.yieldingRead = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yieldingRead = false;
+      if (!this.isPaused && !this.isClosing && !this.waitingForBudget) this.socket.resume();
+    });
+  }
+
   private onFrameTimeout(): void {
     this.frameTimer = null;
     if (this.isClosing || this.decoder.bufferedBytes === 0) return;
@@ -339,7 +367,9 @@ export class Connection implements BudgetHolder {
     const frames = this.pending;
     this.pending = [];
     this.handleFrames(frames, 0);
-    if (!this.isPaused && !this.isClosing && !this.waitingForBudget) this.socket.resume();
+    if (!this.isPaused && !this.isClosing && !this.waitingForBudget && !this.yieldingRead) {
+      this.socket.resume();
+    }
   }
 
   /**
