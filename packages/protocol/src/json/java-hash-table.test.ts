@@ -126,23 +126,61 @@ function referenceOrder<K>(
 }
 
 describe('JavaHashTable against a plain model of the JDK tables', () => {
+  type Op<K> = readonly ['add' | 'delete' | 'has' | 'keys', K];
+  /**
+   * Runs `ops` on the table and on the model. 'has' and 'keys' are looked at as they come (the
+   * model replayed up to there), so reads in the middle of a growth being spread out are checked
+   * too, and a 'keys' (which finishes such a growth) can come anywhere.
+   */
   function check<K>(
     kind: 'HashMap' | 'ConcurrentHashMap',
     hashCode: (key: K) => number,
-    ops: readonly (readonly ['add' | 'delete', K])[],
+    ops: readonly Op<K>[],
   ): void {
     const t = new JavaHashTable<K>(kind, hashCode);
+    const edits: (readonly ['add' | 'delete', K])[] = [];
     for (const [o, k] of ops) {
-      if (o === 'add') t.add(k);
-      else t.delete(k);
+      if (o === 'add' || o === 'delete') {
+        if (o === 'add') t.add(k);
+        else t.delete(k);
+        edits.push([o, k]);
+        continue;
+      }
+      const model = referenceOrder(kind, hashCode, edits);
+      if (o === 'has') expect(t.has(k)).toBe(model.keys.includes(k));
+      else expect(t.keys()).toEqual(model.keys);
     }
-    const expected = referenceOrder(kind, hashCode, ops);
+    const expected = referenceOrder(kind, hashCode, edits);
     expect(t.keys()).toEqual(expected.keys);
     expect(t.capacity).toBe(expected.capacity);
     expect(t.size).toBe(expected.keys.length);
   }
   const opOf = <K>(key: fc.Arbitrary<K>) =>
-    fc.tuple(fc.constantFrom('add' as const, 'add' as const, 'delete' as const), key);
+    fc.tuple(
+      fc.constantFrom(
+        'add' as const,
+        'add' as const,
+        'add' as const,
+        'delete' as const,
+        'has' as const,
+        'has' as const,
+        'keys' as const,
+      ),
+      key,
+    );
+
+  it('a large growth is spread over the edits after it: reads and the order are right throughout', () => {
+    for (const kind of ['HashMap', 'ConcurrentHashMap'] as const) {
+      const ops: Op<string>[] = [];
+      for (let i = 0; i < 3_000; i++) {
+        ops.push(['add', `topic-${i}`]);
+        if (i % 7 === 0) ops.push(['delete', `topic-${i >> 1}`]);
+        if (i % 5 === 0) ops.push(['has', `topic-${(i * 13) % 3_000}`]);
+        if (i % 997 === 0) ops.push(['keys', '']);
+      }
+      check(kind, javaStringHashCode, ops);
+    }
+  });
 
   it.each(['HashMap', 'ConcurrentHashMap'] as const)(
     '%s: adds and deletes of int keys crowding a few chains',

@@ -17,6 +17,14 @@
  *   present at each one. This is why a 5.x NameServer (ConcurrentHashMap tables, TopicList backed
  *   by `ConcurrentHashMap.newKeySet()`) lists topics in another order than 4.9 (HashMap, HashSet).
  *
+ * Growth here is spread over the edits that follow it (as Redis spreads its rehash): doubling a
+ * table of 100,000 topics in one go held the registry's event loop for 10–20 ms. The table is
+ * the grown one from the moment Java's would be; the chains of the old table are moved one bin
+ * at a time (each split exactly as Java splits it, and a bin's split does not depend on any other
+ * bin), a bin before any edit that touches it, and a few more with every edit, so the move is
+ * over long before the next growth is due. Reads look in whichever table holds the bin; `keys()`
+ * finishes the move first.
+ *
  * Neither table ever shrinks. Not modelled: treeified bins (a chain of 8 keys with equal low hash
  * bits; `ConcurrentHashMap` grows instead while its table is under 64 buckets) — they need
  * adversarial names.
@@ -58,6 +66,10 @@ export function javaConcurrentHashMapPutAllTableSize(
 }
 
 const NONE = -1;
+/** An old bin whose chain was moved to the grown table. */
+const MOVED = -2;
+/** Old bins moved with each edit during a growth, besides the edit's own. */
+const MOVES_PER_EDIT = 2;
 
 /**
  * The table is kept as parallel arrays (slot → key, spread hash, next slot; bucket → first slot)
@@ -66,6 +78,12 @@ const NONE = -1;
  */
 export class JavaHashTable<K> {
   private bins: Int32Array;
+  /** While a growth is being spread out: the table before it (moved bins hold MOVED). */
+  private oldBins: Int32Array | null = null;
+  /** Old bins before this one are all moved. */
+  private moveCursor = 0;
+  /** Scratch list of one chain's slots (grow). */
+  private readonly chain: number[] = [];
   private keySlots: (K | undefined)[] = [];
   private hashes = new Int32Array(16);
   private nexts = new Int32Array(16);
@@ -99,7 +117,11 @@ export class JavaHashTable<K> {
 
   has(key: K): boolean {
     const hash = javaHashSpread(this.hashCode(key));
-    for (let s = this.bins[hash & (this.bins.length - 1)]!; s !== NONE; s = this.nexts[s]!) {
+    // The bin's chain is in the old table until it is moved.
+    const old = this.oldBins;
+    let head = old === null ? MOVED : old[hash & (old.length - 1)]!;
+    if (head === MOVED) head = this.bins[hash & (this.bins.length - 1)]!;
+    for (let s = head; s !== NONE; s = this.nexts[s]!) {
       if (this.keySlots[s] === key) return true;
     }
     return false;
@@ -108,6 +130,7 @@ export class JavaHashTable<K> {
   /** `put`/`add`: appends a new key at the tail of its chain, then grows as Java would. */
   add(key: K): void {
     const hash = javaHashSpread(this.hashCode(key));
+    if (this.oldBins !== null) this.moveBinsFor(hash);
     const bin = hash & (this.bins.length - 1);
     let last = NONE;
     for (let s = this.bins[bin]!; s !== NONE; s = this.nexts[s]!) {
@@ -129,7 +152,9 @@ export class JavaHashTable<K> {
 
   /** `remove`: unlinks the key; the table keeps its size. */
   delete(key: K): boolean {
-    const bin = javaHashSpread(this.hashCode(key)) & (this.bins.length - 1);
+    const hash = javaHashSpread(this.hashCode(key));
+    if (this.oldBins !== null) this.moveBinsFor(hash);
+    const bin = hash & (this.bins.length - 1);
     let prev = NONE;
     for (let s = this.bins[bin]!; s !== NONE; prev = s, s = this.nexts[s]!) {
       if (this.keySlots[s] !== key) continue;
@@ -146,6 +171,7 @@ export class JavaHashTable<K> {
 
   /** Keys in Java iteration order. */
   keys(): K[] {
+    this.finishGrowth();
     const out = new Array<K>(this.count);
     let i = 0;
     for (let b = 0; b < this.bins.length; b++) {
@@ -176,25 +202,61 @@ export class JavaHashTable<K> {
     return slot;
   }
 
-  /** Doubles the table; false at the maximum size. */
+  /**
+   * Doubles the table (false at the maximum size): from now on keys go to the grown table, and
+   * the old one's chains move over bin by bin (see the file's comment). A growth still being
+   * spread out is finished first.
+   */
   private grow(): boolean {
     const n = this.bins.length;
     if (n >= MAXIMUM_CAPACITY) return false;
-    const next = new Int32Array(n * 2).fill(NONE);
-    const chain: number[] = [];
-    for (let i = 0; i < n; i++) {
-      chain.length = 0;
-      for (let s = this.bins[i]!; s !== NONE; s = this.nexts[s]!) chain.push(s);
-      if (chain.length === 0) continue;
-      const [low, high] =
-        this.kind === 'HashMap'
-          ? splitKeepingOrder(chain, this.hashes, n)
-          : transfer(chain, this.hashes, n);
-      next[i] = this.link(low);
-      next[i + n] = this.link(high);
-    }
-    this.bins = next;
+    this.finishGrowth();
+    this.oldBins = this.bins;
+    this.moveCursor = 0;
+    this.bins = new Int32Array(n * 2).fill(NONE);
     return true;
+  }
+
+  /** Before an edit of the chain of `hash`: moves its old bin, and a few others. */
+  private moveBinsFor(hash: number): void {
+    const old = this.oldBins!;
+    this.moveBin(old, hash & (old.length - 1));
+    for (let k = 0; k < MOVES_PER_EDIT && this.oldBins !== null; k++) this.moveNextBin();
+  }
+
+  private finishGrowth(): void {
+    while (this.oldBins !== null) this.moveNextBin();
+  }
+
+  /** Moves the first old bin not moved yet; the growth is over once none is left. */
+  private moveNextBin(): void {
+    const old = this.oldBins!;
+    while (this.moveCursor < old.length && old[this.moveCursor] === MOVED) this.moveCursor++;
+    if (this.moveCursor < old.length) this.moveBin(old, this.moveCursor++);
+    while (this.moveCursor < old.length && old[this.moveCursor] === MOVED) this.moveCursor++;
+    if (this.moveCursor === old.length) this.oldBins = null;
+  }
+
+  /**
+   * Splits old bin `i` into bins `i` and `i + n` of the grown table, as Java's resize or transfer
+   * does. Nothing else can have reached those two bins yet: every key they get comes from old
+   * bin `i`, and an edit of either moves old bin `i` first.
+   */
+  private moveBin(old: Int32Array, i: number): void {
+    const head = old[i]!;
+    if (head === MOVED) return;
+    old[i] = MOVED;
+    if (head === NONE) return;
+    const n = old.length;
+    const chain = this.chain;
+    chain.length = 0;
+    for (let s = head; s !== NONE; s = this.nexts[s]!) chain.push(s);
+    const [low, high] =
+      this.kind === 'HashMap'
+        ? splitKeepingOrder(chain, this.hashes, n)
+        : transfer(chain, this.hashes, n);
+    this.bins[i] = this.link(low);
+    this.bins[i + n] = this.link(high);
   }
 
   /** Chains `slots` in order; returns the head. */
