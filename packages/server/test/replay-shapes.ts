@@ -171,7 +171,7 @@ async function ownerWithServingWorker(options: ReplayNodeOptions): Promise<Repla
           bytes,
         });
         if (msg.t === 'ops')
-          made.replica!.enqueue(msg.final ? msg.seq : 0, decodeOpPart(msg.bytes));
+          made.replica!.enqueue(msg.final ? msg.seq : 0, () => decodeOpPart(msg.bytes));
       });
     },
   };

@@ -106,10 +106,11 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Ops per message part. A worker deserialises each part in one go, so parts bound how long one
- * message can hold its event loop (about a millisecond for this many).
+ * Ops per message part. A worker deserializes each part in one go (in the replay slice that
+ * reaches it), so parts bound how long one decode holds its event loop: about a quarter of a
+ * millisecond for this many.
  */
-export const OPS_PER_PART = 16_384;
+export const OPS_PER_PART = 4_096;
 
 /** A batch cut into serialized parts, never inside an op (done once, sent to every worker). */
 export function encodeOpParts(ops: readonly unknown[]): Uint8Array[] {

@@ -19,7 +19,8 @@ import type { ServingReadState } from './serving-node.js';
 
 interface PendingBatch {
   readonly seq: number;
-  readonly ops: readonly unknown[];
+  /** The ops, or how to get them: a part that crossed from the owner is decoded when reached. */
+  ops: readonly unknown[] | (() => readonly unknown[]);
   next: number;
 }
 
@@ -66,8 +67,13 @@ export class Replica implements ServingReadState {
     return this.appliedSeq;
   }
 
-  /** Queues one batch (batches arrive in order; a batch may come in several parts). */
-  enqueue(seq: number, ops: readonly unknown[]): void {
+  /**
+   * Queues one batch (batches arrive in order; a batch may come in several parts). `ops` may be a
+   * function that decodes them: it is called in the slice that reaches the batch, so parts that
+   * arrive together are not all deserialized in one message callback (a 50,000-topic write is
+   * dozens of parts, and the channel hands over whatever arrived in one read).
+   */
+  enqueue(seq: number, ops: readonly unknown[] | (() => readonly unknown[])): void {
     this.queue.push({ seq, ops, next: 0 });
     this.schedule();
   }
@@ -86,6 +92,7 @@ export class Replica implements ServingReadState {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue[0]!;
+        if (typeof batch.ops === 'function') batch.ops = batch.ops();
         const ops = batch.ops;
         let i = batch.next;
         let budgetCheck = 0;
