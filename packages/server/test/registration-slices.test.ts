@@ -107,7 +107,7 @@ describe('a registration of a large body on the registry owner', () => {
     let turns = stop();
     expect(removed.map((b) => b.brokerName)).toEqual(['broker-a']);
     expect(owner.routes.getCounts().topics).toBe(0);
-    // 40,000 removals in slices of 2,048 (a count, not a time: about 20 turns); in one go, 0.
+    // 40,000 removals in slices of TOPIC_REMOVAL_SLICE (a count, not a time: about 40 turns); in one go, 0.
     expect(turns).toBeGreaterThanOrEqual(10);
 
     await owner.register(request, ctx, { ...first, base: 'd-3' });

@@ -206,12 +206,19 @@ describe('RouteInfoManager bounded removals (maxTopicEdits)', () => {
       remove(bounded.rim, 500);
       let steps = 1;
       while (bounded.rim.hasPendingRemovals()) {
-        // In between: broker-a is gone from BrokerData; a topic lists it or not, nothing else.
-        const route = bounded.rim.pickupTopicRouteData(names[2999]!)!;
-        expect(route.brokerDatas.map((b) => b.brokerName)).toEqual(['broker-b']);
+        // In between, each topic's route is whole: broker-a in its QueueData and its BrokerData
+        // (the group goes after its topics), or in neither. The topics go in order.
+        for (const topic of [names[0]!, names[2999]!]) {
+          const route = bounded.rim.pickupTopicRouteData(topic)!;
+          const inGroups = route.brokerDatas.some((b) => b.brokerName === 'broker-a');
+          const inQueues = route.queueDatas.some((q) => q.brokerName === 'broker-a');
+          expect(inGroups, topic).toBe(inQueues);
+          expect(inQueues, topic).toBe(topic === names[2999]);
+        }
         again(bounded.rim, 500);
         steps++;
       }
+      expect(bounded.rim.getAllClusterInfo().brokerAddrTable.has('broker-a')).toBe(false);
       expect(steps).toBe(6);
       expect(state(bounded.rim, names)).toEqual(state(whole.rim, names));
       expect(bounded.ops).toEqual(whole.ops);

@@ -100,14 +100,24 @@ export class RouteInfoManager implements RouteReadModel {
   private readonly brokerTopicStamps = new Map<string, number>();
   private topicStampCounter = 0;
   /**
-   * QueueData of removed broker names still to remove, in order. A connection close or expiry
+   * QueueData of departing broker names still to remove, in order. A connection close or expiry
    * scan given `maxTopicEdits` stops there (a broker hosting 50,000 topics would otherwise hold
    * the event loop for tens of ms); the registry owner calls again, between turns of the event
-   * loop, until none is left, holding back every other write meanwhile. Reads in between see the
-   * broker gone from BrokerData and some topics still listing its QueueData, as a serving
-   * worker's replica does while it replays the same removal.
+   * loop, until none is left, holding back every other write meanwhile.
+   *
+   * A group that its last member leaves goes after its topics (`dropIds`: the ids still to
+   * delete then), so reads in between see each topic's route either as it was (the group and the
+   * topic's QueueData both there) or without the broker name, as a serving worker's replica does
+   * while it replays the same removal. Deleting the address first changed the BrokerData of every
+   * topic of the name at once: 50,000 topics marked changed, and every route-change listener
+   * walking them, in one turn.
    */
-  private readonly leftovers: { brokerName: string; topics: string[]; at: number }[] = [];
+  private readonly leftovers: {
+    brokerName: string;
+    topics: string[];
+    at: number;
+    dropIds?: readonly number[];
+  }[] = [];
   /** QueueData removals the current call may still make (Infinity unless bounded). */
   private topicEditBudget = Infinity;
   /** Per-registration counters for the summary log line. */
@@ -232,17 +242,6 @@ export class RouteInfoManager implements RouteReadModel {
     this.brokerTopicStamps.set(brokerName, ++this.topicStampCounter);
   }
 
-  /**
-   * Removes the QueueData of a broker name whose group is gone: now, or — past the current
-   * call's `topicEditBudget` — later, from `leftovers` (see removePendingTopics).
-   */
-  private removeAllQueueDataOf(brokerName: string): void {
-    const topics = this.tables.topicsOf(brokerName);
-    if (topics === undefined) return;
-    this.leftovers.push({ brokerName, topics: [...topics], at: 0 });
-    this.removeLeftovers();
-  }
-
   /** Works through `leftovers` within `topicEditBudget`; true once none is left. */
   private removeLeftovers(): boolean {
     while (this.leftovers.length > 0) {
@@ -253,6 +252,7 @@ export class RouteInfoManager implements RouteReadModel {
         this.removeQueueData(left.topics[left.at++]!, left.brokerName);
       }
       this.leftovers.shift();
+      if (left.dropIds !== undefined) this.dropGroupMembers(left.brokerName, left.dropIds);
       // Removing QueueData renewed the name's stamp; a name without group keeps none.
       if (this.tables.group(left.brokerName) === undefined) {
         this.brokerTopicStamps.delete(left.brokerName);
@@ -313,6 +313,23 @@ export class RouteInfoManager implements RouteReadModel {
     return topics.size;
   }
 
+  /**
+   * Deletes ids `ids` of a group (the last members it has, once its topics are gone: see
+   * removeBrokerMember) and the group with them: out of every cluster, its stamp forgotten.
+   */
+  private dropGroupMembers(brokerName: string, ids: readonly number[]): void {
+    for (const id of ids) this.tables.deleteBrokerAddr(brokerName, id);
+    const group = this.tables.group(brokerName);
+    if (group === undefined || group.brokerAddrs.size > 0) return;
+    this.tables.deleteGroup(brokerName);
+    // Java removes the name from the request's cluster (4.9 unregister) or the first cluster
+    // holding it (channel destroy); a broker name registered under two cluster names would then
+    // leak in the other one, so we clear it everywhere (through an index: O(its clusters)).
+    this.tables.removeFromAllClusters(brokerName);
+    this.brokerTopicStamps.delete(brokerName);
+    this.log.debug({ brokerName }, 'broker name removed');
+  }
+
   private removeLiveEntry(live: BrokerLiveInfo): void {
     this.brokerLiveTable.delete(live.key);
     const keys = this.connectionBrokers.get(live.connectionId);
@@ -337,30 +354,27 @@ export class RouteInfoManager implements RouteReadModel {
     const group = this.tables.group(brokerName);
     if (group === undefined) return false;
     const minBefore = minKey(group.brokerAddrs);
-    let removed = false;
+    const ids: number[] = [];
     if (brokerId !== null) {
-      if (group.brokerAddrs.get(brokerId) === brokerAddr) {
-        removed = this.tables.deleteBrokerAddr(brokerName, brokerId);
-      }
+      if (group.brokerAddrs.get(brokerId) === brokerAddr) ids.push(brokerId);
     } else {
-      for (const [id, addr] of [...group.brokerAddrs]) {
-        if (addr === brokerAddr) removed = this.tables.deleteBrokerAddr(brokerName, id) || removed;
-      }
+      for (const [id, addr] of group.brokerAddrs) if (addr === brokerAddr) ids.push(id);
     }
-    if (!removed) return false;
+    if (ids.length === 0) return false;
     // Every caller logs the removal itself (one line per broker, or a summary for thousands).
     this.log.debug({ brokerName, brokerAddr }, 'broker address removed');
-    if (group.brokerAddrs.size === 0) {
-      this.tables.deleteGroup(brokerName);
-      // Java removes the name from the request's cluster (4.9 unregister) or the first cluster
-      // holding it (channel destroy); a broker name registered under two cluster names would then
-      // leak in the other one, so we clear it everywhere (through an index: O(its clusters)).
-      this.tables.removeFromAllClusters(brokerName);
-      this.removeAllQueueDataOf(brokerName);
-      this.brokerTopicStamps.delete(brokerName);
-      this.log.debug({ brokerName }, 'broker name removed');
+    if (ids.length === group.brokerAddrs.size) {
+      // The group empties: its topics go first, the group after them (see `leftovers`).
+      const topics = this.tables.topicsOf(brokerName);
+      if (topics === undefined) {
+        this.dropGroupMembers(brokerName, ids);
+      } else {
+        this.leftovers.push({ brokerName, topics: [...topics], at: 0, dropIds: ids });
+        this.removeLeftovers();
+      }
       return true;
     }
+    for (const id of ids) this.tables.deleteBrokerAddr(brokerName, id);
     if (this.primeSlaveRules && group.enableActingMaster && !group.brokerAddrs.has(MASTER_ID)) {
       // Java 5.x unregister: a reduced group left without master loses write permission.
       this.rewritePerm(brokerName, (p) => p & ~Perm.WRITE);
