@@ -13,19 +13,12 @@ import type { RequestContext } from '../src/handlers/request-context.js';
 import { toRows } from '../src/serving/decode/decoded-registration.js';
 import type { DecodedRegistration } from '../src/serving/decode/decoded-registration.js';
 import { ownerAlone, ownerWithReplica } from './hostile-helpers.js';
+import { topicConfigs } from './topic-configs.js';
 
 const TOPICS = 40_000;
 
 function configs(queues: number): TopicConfig[] {
-  return Array.from({ length: TOPICS }, (_, i) => ({
-    topicName: `slice-topic-${i}`,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-  }));
+  return topicConfigs(TOPICS, queues, 'slice-topic-');
 }
 
 const request = createRequest({

@@ -24,19 +24,12 @@ import type {
 } from '../src/serving/decode/decoded-registration.js';
 import { registerBody } from './handlers-harness.js';
 import type { TestTopic } from './handlers-harness.js';
+import { topicConfigs } from './topic-configs.js';
 
 const DV = { counter: 3, timestamp: 7 };
 
 function configs(n: number, queues: number): TopicConfig[] {
-  return Array.from({ length: n }, (_, i) => ({
-    topicName: `S${i}`,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-  }));
+  return topicConfigs(n, queues, 'S');
 }
 
 function full(n: number): OpenRegistration {

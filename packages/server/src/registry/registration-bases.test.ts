@@ -9,19 +9,12 @@ import type { PreDecodedBody } from '../handlers/request-context.js';
 import { toRows } from '../serving/decode/decoded-registration.js';
 import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
 import { RegistrationBases } from './registration-bases.js';
+import { topicConfigs } from '../../test/topic-configs.js';
 
 const DV = { counter: 1, timestamp: 1 };
 
 function configs(n: number, queues: number, from = 0): TopicConfig[] {
-  return Array.from({ length: n }, (_, i) => ({
-    topicName: `T${from + i}`,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-  }));
+  return topicConfigs(n, queues, 'T', from);
 }
 
 function full(base: string, cs: TopicConfig[]): DecodedRegistration {

@@ -8,19 +8,12 @@ import { describe, expect, it } from 'vitest';
 import type { DataVersion, TopicConfig } from '@ns/protocol';
 import { RouteInfoManager } from './route-info-manager.js';
 import type { RegisterBrokerRequest, RouteInfoManagerOptions } from './types.js';
+import { topicConfigs } from '../../test/topic-configs.js';
 
 const T0 = 1_700_000_000_000;
 
 function topics(n: number, queues: number, prefix = 'T'): TopicConfig[] {
-  return Array.from({ length: n }, (_, i) => ({
-    topicName: `${prefix}${i}`,
-    readQueueNums: queues,
-    writeQueueNums: queues,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-  }));
+  return topicConfigs(n, queues, prefix);
 }
 
 function req(dv: DataVersion, configs: TopicConfig[], over: Partial<RegisterBrokerRequest> = {}) {
