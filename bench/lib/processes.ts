@@ -150,9 +150,14 @@ export function setCpuProfDir(dir: string | undefined, intervalUs?: number): voi
   cpuProfIntervalUs = intervalUs;
 }
 
-/** node flags that make a process write its CPU profile into `dir`. */
+/** Notes the event-loop gaps of a profiled process next to its profile (see loop-gaps.mjs). */
+const LOOP_GAPS_URL = new URL('./loop-gaps.mjs', import.meta.url).href;
+
+/** node flags that make a process write its CPU profile (and its loop gaps) into `dir`. */
 function cpuProfFlags(dir: string): string[] {
   return [
+    '--import',
+    LOOP_GAPS_URL,
     '--cpu-prof',
     `--cpu-prof-dir=${dir}`,
     ...(cpuProfIntervalUs === undefined ? [] : [`--cpu-prof-interval=${cpuProfIntervalUs}`]),
