@@ -48,7 +48,7 @@ export interface RouteCacheEntry {
 export const LAZY_INVALIDATION_TOPICS = 16_384;
 
 /** Entries a background sweep drops per turn of the event loop (well under a millisecond). */
-const SWEEP_PER_TURN = 4096;
+const SWEEP_PER_TURN = 2048;
 
 interface Unswept {
   readonly topics: ReadonlySet<string>;
