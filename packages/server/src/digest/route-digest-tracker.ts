@@ -265,11 +265,13 @@ export class RouteDigestTracker {
           const batches = this.pending;
           this.pending = [];
           this.pendingSize = 0;
-          // The sets as they came (the route table hands over each set and never touches it
-          // again), walked in the slices, not copied first: a broker name of 50,000 topics
-          // leaving made one set that large, and merging the batches into a new set was a stall
-          // of its own. A topic in several batches is looked at once per batch: refold reads
-          // the topic's current state, so doing it again changes nothing.
+          // The sets as they came, walked in the slices, not copied first: a broker name of
+          // 50,000 topics changing made one set that large, and merging the batches into a new
+          // set was a stall of its own. A topic in several batches (or parts of one, see
+          // TopicSetUnion) is looked at once for each: refold reads the topic's current state,
+          // so doing it again changes nothing. A part may be a broker name's live topic set:
+          // a topic added to it since is looked at too (harmless); one removed since was named
+          // by its removal.
           this.round = { topics: eachTopicOf(batches), looked: 0, upTo: this.changes };
         } else {
           return true;

@@ -35,6 +35,26 @@ export interface RouteCacheEntry {
   readonly body: Buffer;
   json: PreparedFrame | null;
   rocketmq: PreparedFrame | null;
+  /** The cache's generation when it was built (see `unswept`). */
+  readonly generation: number;
+}
+
+/**
+ * Invalidations of at least this many topics are swept in the background (see `unswept`): a
+ * broker name of 50,000 topics changing its addresses names all of them at once, and deleting
+ * 100,000 entries held the event loop for several ms. Smaller ones (a registration's slice names
+ * a few thousand) are applied at once.
+ */
+export const LAZY_INVALIDATION_TOPICS = 16_384;
+
+/** Entries a background sweep drops per turn of the event loop (well under a millisecond). */
+const SWEEP_PER_TURN = 2048;
+
+interface Unswept {
+  readonly topics: ReadonlySet<string>;
+  /** Entries built before this generation are stale for these topics. */
+  readonly generation: number;
+  readonly rest: Iterator<string>;
 }
 
 /** Topics whose route body may have changed, or 'all'. */
@@ -45,6 +65,15 @@ export class RouteBodyCache {
   private readonly legacy = new Map<string, RouteCacheEntry>();
   private orderMessageEnable: boolean;
   private readonly listeners: RouteInvalidationListener[] = [];
+  /** Bumped by every large invalidation; an entry remembers the value it was built under. */
+  private generation = 0;
+  /**
+   * Large invalidations not swept yet. Until its sweep has gone past a topic, a lookup of that
+   * topic checks whether its entry predates the invalidation, and rebuilds it if so: never a
+   * stale route, and no event-loop turn spends more than SWEEP_PER_TURN deletions on it.
+   */
+  private unswept: Unswept[] = [];
+  private sweepScheduled: NodeJS.Immediate | null = null;
 
   constructor(
     private readonly build: RouteBodyBuilder,
@@ -68,12 +97,28 @@ export class RouteBodyCache {
     }
     const map = standardJson ? this.standard : this.legacy;
     const hit = map.get(topic);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined && (this.unswept.length === 0 || !this.isStale(topic, hit))) return hit;
     const body = this.build(topic, standardJson, orderMessageEnable);
-    if (body === null) return null;
-    const entry: RouteCacheEntry = { body, json: null, rocketmq: null };
+    if (body === null) {
+      if (hit !== undefined) map.delete(topic);
+      return null;
+    }
+    const entry: RouteCacheEntry = {
+      body,
+      json: null,
+      rocketmq: null,
+      generation: this.generation,
+    };
     map.set(topic, entry);
     return entry;
+  }
+
+  /** Whether a large invalidation not swept yet names `topic` and came after `entry` was built. */
+  private isStale(topic: string, entry: RouteCacheEntry): boolean {
+    for (const u of this.unswept) {
+      if (u.generation > entry.generation && u.topics.has(topic)) return true;
+    }
+    return false;
   }
 
   /** Subscribes to invalidations (called synchronously, after the entries were dropped). */
@@ -94,14 +139,56 @@ export class RouteBodyCache {
       this.clear();
       return;
     }
-    for (const topic of topics) {
-      this.standard.delete(topic);
-      this.legacy.delete(topic);
+    if (topics.size >= LAZY_INVALIDATION_TOPICS) {
+      this.unswept.push({ topics, generation: ++this.generation, rest: topics.values() });
+      this.scheduleSweep();
+    } else {
+      for (const topic of topics) {
+        this.standard.delete(topic);
+        this.legacy.delete(topic);
+      }
     }
     this.announce(topics);
   };
 
+  private scheduleSweep(): void {
+    if (this.sweepScheduled !== null) return;
+    this.sweepScheduled = setImmediate(() => {
+      this.sweepScheduled = null;
+      this.sweep(SWEEP_PER_TURN);
+      if (this.unswept.length > 0) this.scheduleSweep();
+    });
+    // A pending sweep must not keep a process alive (lookups check `unswept` meanwhile).
+    this.sweepScheduled.unref();
+  }
+
+  /** Drops up to `budget` entries named by the oldest large invalidations (built before them). */
+  private sweep(budget: number): void {
+    while (this.unswept.length > 0 && budget > 0) {
+      const u = this.unswept[0]!;
+      for (let next = u.rest.next(); ; next = u.rest.next()) {
+        if (next.done === true) {
+          this.unswept.shift();
+          break;
+        }
+        const topic = next.value;
+        const a = this.standard.get(topic);
+        if (a !== undefined && a.generation < u.generation) this.standard.delete(topic);
+        const b = this.legacy.get(topic);
+        if (b !== undefined && b.generation < u.generation) this.legacy.delete(topic);
+        if (--budget === 0) return;
+      }
+    }
+  }
+
+  /** Whether large invalidations are still being swept (tests). */
+  get isSweeping(): boolean {
+    return this.unswept.length > 0;
+  }
+
   invalidateTopic(topic: string): void {
+    // Deleted now: an entry built later carries the current generation, so no large invalidation
+    // still being swept can take it for stale.
     this.standard.delete(topic);
     this.legacy.delete(topic);
     this.announce(new Set([topic]));
@@ -110,6 +197,9 @@ export class RouteBodyCache {
   clear(): void {
     this.standard.clear();
     this.legacy.clear();
+    this.unswept = [];
+    if (this.sweepScheduled !== null) clearImmediate(this.sweepScheduled);
+    this.sweepScheduled = null;
     this.announce('all');
   }
 

@@ -40,6 +40,7 @@ import { liveKey } from './broker-live-info.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
 import { newQueueData, queueDataEquals } from './queue-data.js';
 import { OpCode, ROUTE_OP_WIDTH } from './route-ops.js';
+import { TopicSetUnion } from './topic-set-union.js';
 import type { RouteChangeListener } from './types.js';
 
 /** Internal BrokerData: the public shape is built on the way out (copies, optional fields). */
@@ -115,6 +116,8 @@ export class RouteTables implements RouteReadModel {
   private readonly javaLine: JavaLine;
 
   private changedTopics = new Set<string>();
+  /** Topic sets of broker names whose group changed since the last flush (see markBrokerName). */
+  private changedNames = new Set<ReadonlySet<string>>();
   private readonly listeners = new Set<RouteChangeListener>();
   private readonly supportActingMaster: boolean;
   private readonly onListenerError: (err: unknown) => void;
@@ -139,15 +142,20 @@ export class RouteTables implements RouteReadModel {
 
   /** Hands the topics changed since the last flush to the listeners (synchronously). */
   flushChanges(): void {
-    if (this.changedTopics.size === 0) return;
+    if (this.changedTopics.size === 0 && this.changedNames.size === 0) return;
     if (this.listeners.size === 0) {
       this.changedTopics.clear();
+      this.changedNames.clear();
       return;
     }
     // Handed over, not copied: a broker name of 50,000 topics leaving marks them all at once, and
     // copying (then clearing) that set was a 10 ms stall of its own.
-    const topics: ReadonlySet<string> = this.changedTopics;
+    const topics: ReadonlySet<string> =
+      this.changedNames.size === 0
+        ? this.changedTopics
+        : new TopicSetUnion([this.changedTopics, ...this.changedNames]);
     this.changedTopics = new Set();
+    this.changedNames = new Set();
     for (const listener of this.listeners) {
       try {
         listener(topics);
@@ -170,7 +178,8 @@ export class RouteTables implements RouteReadModel {
   /** The BrokerData of `brokerName` changed: every topic it hosts has a different route. */
   private markBrokerName(brokerName: string): void {
     const topics = this.brokerNameTopics.get(brokerName);
-    if (topics !== undefined) for (const t of topics) this.changedTopics.add(t);
+    // The name's own set, not its topics one by one (see TopicSetUnion).
+    if (topics !== undefined && topics.size > 0) this.changedNames.add(topics);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -736,6 +745,7 @@ export class RouteTables implements RouteReadModel {
       }
     }
     this.changedTopics.clear();
+    this.changedNames.clear();
   }
 }
 

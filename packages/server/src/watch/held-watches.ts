@@ -94,7 +94,12 @@ export class HeldWatches {
     return true;
   }
 
-  /** Topics with at least one held watch; for tests and the admin views. */
+  /** The topics with at least one held watch. */
+  watchedTopics(): IterableIterator<string> {
+    return this.byTopic.keys();
+  }
+
+  /** Topics with at least one held watch. */
   get topicCount(): number {
     return this.byTopic.size;
   }

@@ -35,6 +35,14 @@ import { randomBytes } from 'node:crypto';
  */
 export const ROUTE_VERSIONS_MAX_ENTRIES = 250_000;
 
+/**
+ * A change of at least this many topics raises the floor (`bumpAll`) instead of giving each its
+ * own entry: a broker name of 50,000 topics changing its addresses names them all at once, and
+ * 50,000 map entries held the event loop for 10-16 ms. Same cost as any floor raise: one
+ * re-send of every watch's topics. A registration's slice names a few thousand topics at most.
+ */
+export const BUMP_ALL_FROM_TOPICS = 16_384;
+
 export class RouteVersions {
   readonly epoch: string;
   /** The last value handed out. */

@@ -13,7 +13,11 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand, WatchTopicRouteResponseBody } from '@ns/protocol';
 import { HELD as DEFERRED } from './types.js';
-import { ROUTE_VERSIONS_MAX_ENTRIES, RouteVersions } from './route-versions.js';
+import {
+  BUMP_ALL_FROM_TOPICS,
+  ROUTE_VERSIONS_MAX_ENTRIES,
+  RouteVersions,
+} from './route-versions.js';
 import { RouteWatchService, WAKE_CHUNK } from './route-watch-service.js';
 import type { RouteWatchLimits, WatchRejectReason, WatchResponseReason } from './types.js';
 
@@ -322,6 +326,35 @@ describe('RouteWatchService', () => {
     versions = { ...versions, ...versionsOf(again) };
     // ... and with those, it is up to date again.
     expect(handle(f, watchRequest(versions, { epoch: 'epoch-1' }))).toBe(DEFERRED);
+  });
+
+  it('a change of BUMP_ALL_FROM_TOPICS topics raises the floor; the watches of changed topics still wake', async () => {
+    const f = fixture();
+    f.routes.set('A', 'broker-a');
+    f.routes.set('B', 'broker-b');
+    const vA = versionsOf(immediate(f, watchRequest({ A: 0 }), 1));
+    const vB = versionsOf(immediate(f, watchRequest({ B: 0 }), 2));
+    expect(handle(f, watchRequest(vA, { epoch: 'epoch-1' }), 1)).toBe(DEFERRED);
+    expect(handle(f, watchRequest(vB, { epoch: 'epoch-1' }), 2)).toBe(DEFERRED);
+    expect(f.service.stats().versionedTopics).toBe(0);
+
+    // A broker name of that many topics changed its addresses (B's route did not change).
+    const bulk: Record<string, string> = { A: 'broker-a2' };
+    for (let i = 1; i < BUMP_ALL_FROM_TOPICS; i++) bulk[`bulk-${i}`] = 'broker-x';
+    f.change(bulk);
+    // One floor for all, not an entry per topic.
+    expect(f.service.stats().versionedTopics).toBe(0);
+    await nextTurn();
+    // The watch of A is woken with A; the watch of B is not woken.
+    expect(f.replies.map((r) => r.connectionId)).toEqual([1]);
+    expect(summary(f.replies[0]!.response)).toEqual({ A: 'broker-a2' });
+    expect(versionsOf(f.replies[0]!.response)['A']).toBeGreaterThan(vA['A']!);
+    expect(f.service.stats().held).toBe(1);
+    // B's watcher, asking again (after its hold), gets B once: same route, a newer version.
+    f.service.connectionClosed(2);
+    const again = immediate(f, watchRequest(vB, { epoch: 'epoch-1' }), 2);
+    expect(summary(again)).toEqual({ B: 'broker-b' });
+    expect(versionsOf(again)['B']).toBeGreaterThan(vB['B']!);
   });
 
   it('reports a watched topic that disappears as gone, and its return as a route', async () => {

@@ -35,7 +35,7 @@ import type { RequestContext } from '../handlers/request-context.js';
 import { responders } from '../handlers/responses.js';
 import { HeldWatches } from './held-watches.js';
 import type { HeldWatch } from './held-watches.js';
-import { RouteVersions } from './route-versions.js';
+import { BUMP_ALL_FROM_TOPICS, RouteVersions } from './route-versions.js';
 import { HELD } from './types.js';
 import type { Held, RouteWatchDeps, RouteWatchLimits, WatchRejectReason } from './types.js';
 import { WatchResponseBuilder } from './watch-response-builder.js';
@@ -190,9 +190,17 @@ export class RouteWatchService {
         this.pendingAll = true;
       } else {
         if (topics.size === 0) return;
-        this.versions.bump(topics);
-        for (const topic of topics) {
-          if (this.held.hasTopic(topic)) this.pendingTopics.add(topic);
+        if (topics.size >= BUMP_ALL_FROM_TOPICS) this.versions.bumpAll();
+        else this.versions.bump(topics);
+        // The held watches to wake: from whichever side is smaller.
+        if (topics.size <= this.held.topicCount) {
+          for (const topic of topics) {
+            if (this.held.hasTopic(topic)) this.pendingTopics.add(topic);
+          }
+        } else {
+          for (const topic of this.held.watchedTopics()) {
+            if (topics.has(topic)) this.pendingTopics.add(topic);
+          }
         }
         if (this.pendingTopics.size === 0 && !this.pendingAll) return;
       }
