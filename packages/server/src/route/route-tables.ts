@@ -40,6 +40,7 @@ import { liveKey } from './broker-live-info.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
 import { newQueueData, queueDataEquals } from './queue-data.js';
 import { OpCode, ROUTE_OP_WIDTH } from './route-ops.js';
+import { QueueDataMap } from './queue-data-map.js';
 import { TopicSetUnion } from './topic-set-union.js';
 import type { RouteChangeListener } from './types.js';
 
@@ -93,7 +94,7 @@ export interface RouteTableCounts {
 }
 
 export class RouteTables implements RouteReadModel {
-  private readonly topicQueueTable = new Map<string, Map<string, Readonly<QueueData>>>();
+  private readonly topicQueueTable = new Map<string, QueueDataMap<Readonly<QueueData>>>();
   private readonly brokerAddrTable = new Map<string, BrokerGroup>();
   private readonly clusterAddrTable = new Map<string, Set<string>>();
   /** liveKey(cluster, addr) → the live broker's filter servers, with its broker name. */
@@ -199,7 +200,7 @@ export class RouteTables implements RouteReadModel {
   ): 'added' | 'updated' | 'same' {
     let byBroker = this.topicQueueTable.get(topic);
     if (byBroker === undefined) {
-      byBroker = new Map();
+      byBroker = new QueueDataMap();
       this.topicQueueTable.set(topic, byBroker);
       this.topicOrder.add(topic);
     }
