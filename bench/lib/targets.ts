@@ -18,6 +18,7 @@ import {
 } from './java.js';
 import type { RouteRun } from '../scenarios/route.js';
 import type { RegPhase, RegRow } from '../scenarios/registration.js';
+import { MASTER_REG_PHASES } from './registration-phases.js';
 
 /** Node / baseline of the W = n-process baseline needs ≥ this at every unsaturated load. */
 export const SCALING_RATIO = 0.8;
@@ -265,8 +266,9 @@ function earlierTargets(r: BenchResults): TargetCheck[] {
     met: n16 === undefined ? null : n16.latency.p99Us <= 1000,
   });
   const reg10k =
-    r.registration?.runs.find((x) => x.workers === 1)?.rows.filter((x) => x.topics === 10_000) ??
-    [];
+    r.registration?.runs
+      .find((x) => x.workers === 1)
+      ?.rows.filter((x) => x.topics === 10_000 && MASTER_REG_PHASES.includes(x.phase)) ?? [];
   const worst =
     reg10k.length === 0 ? undefined : reg10k.reduce((a, b) => (b.loopP50Ms > a.loopP50Ms ? b : a));
   out.push({

@@ -5,7 +5,10 @@
  * - first: a new broker with new topics;
  * - unchanged: the same body again (same DataVersion: the periodic heartbeat);
  * - changed 1 %: DataVersion bumped, 1 % of the topics with other queue numbers;
- * - changed 100 %: DataVersion bumped, every topic with other queue numbers.
+ * - changed 100 %: DataVersion bumped, every topic with other queue numbers;
+ * - a slave joins: the same broker name, id 1, on a connection of its own: every topic's route
+ *   changes (its BrokerData lists one more address), none of its QueueData;
+ * - the slave's connection closes: the round trip is until a lookup no longer lists the slave.
  *
  * Per registration: the round trip as the broker sees it; the owner's event-loop active time and
  * CPU (probes bracketing it); and the longest event-loop stall of the serving processes (and of
@@ -16,14 +19,20 @@
  * leave, reported next to it.
  */
 import { exactQuantile } from '../lib/histogram.js';
-import { ResponseCode } from '../lib/ns.js';
+import { decodeTopicRouteData, ResponseCode } from '../lib/ns.js';
 import { startNameServer } from '../lib/processes.js';
 import type { ProbedProcess, ProbeSample } from '../lib/processes.js';
 import type { Profile } from '../lib/profile.js';
 import { RpcConnection } from '../lib/rpc.js';
 import { scrapeStalls } from '../lib/stalls.js';
 import type { Stalls } from '../lib/stalls.js';
-import { OPAQUE_BASE, registerBody, registerFrame, topicNames } from '../lib/workload.js';
+import {
+  OPAQUE_BASE,
+  registerBody,
+  registerFrame,
+  routeRequestFrame,
+  topicNames,
+} from '../lib/workload.js';
 import type { Log } from '../lib/log.js';
 import { REG_PHASE_LABEL, REG_PHASES } from '../lib/registration-phases.js';
 import type { RegPhase } from '../lib/registration-phases.js';
@@ -104,6 +113,40 @@ async function measureOne(
   return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls };
 }
 
+/**
+ * Closes `leaving` (a slave's connection) and measures until a lookup of `topic` through `other`
+ * no longer lists `addr`: the node's whole removal, as a client sees it.
+ */
+async function measureDeparture(
+  server: ProbedProcess,
+  leaving: RpcConnection,
+  other: RpcConnection,
+  topic: string,
+  addr: string,
+): Promise<RegSample> {
+  await stallsOf(server); // resets the gauges
+  const a = await server.probe();
+  const t0 = performance.now();
+  leaving.destroy();
+  const deadline = t0 + 30_000;
+  let opaque = OPAQUE_BASE + 1;
+  for (;;) {
+    const resp = await other.send(routeRequestFrame(topic, opaque++), 10_000);
+    if (resp.code !== ResponseCode.SUCCESS) {
+      throw new Error(`route lookup after the slave left: code ${resp.code} ${resp.remark ?? ''}`);
+    }
+    const route = decodeTopicRouteData(resp.body!);
+    const listed = route.brokerDatas.some((b) => [...b.brokerAddrs.values()].includes(addr));
+    if (!listed) break;
+    if (performance.now() > deadline) throw new Error(`slave ${addr} still listed after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const rttMs = performance.now() - t0;
+  const b = await server.probe();
+  const stalls = await stallsOf(server);
+  return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls };
+}
+
 function median(values: (number | undefined)[]): number | undefined {
   const v = values.filter((x): x is number => x !== undefined);
   return v.length === 0 ? undefined : exactQuantile(v, 0.5);
@@ -138,12 +181,16 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         unchanged: [],
         changed1: [],
         changed100: [],
+        slaveJoin: [],
+        slaveLeave: [],
       };
       const changed: Record<RegPhase, number> = {
         first: n,
         unchanged: 0,
         changed1: 0,
         changed100: n,
+        slaveJoin: n,
+        slaveLeave: n,
       };
       let bodyBytes = 0;
       for (let r = 0; r < reps; r++) {
@@ -159,22 +206,38 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         // 1 % of the topics (every 100th) go from 4 to 8 queues; then all of them to 6.
         const onePct = (i: number): number => (i % 100 === 0 ? 8 : 4);
         changed.changed1 = topics.filter((_, i) => onePct(i) !== 4).length;
-        const bodies: Record<RegPhase, Buffer> = {
+        const bodies: Record<Exclude<RegPhase, 'slaveLeave'>, Buffer> = {
           first: registerBody(topics, 1, TIMESTAMP),
           unchanged: Buffer.alloc(0),
           changed1: registerBody(topics, 2, TIMESTAMP, onePct),
           changed100: registerBody(topics, 3, TIMESTAMP, () => 6),
+          slaveJoin: Buffer.alloc(0),
         };
         bodies.unchanged = bodies.first;
+        bodies.slaveJoin = bodies.changed100;
+        const slave = { ...broker, brokerAddr: `10.9.${r}.${n % 250}:10921`, brokerId: 1 };
+        let slaveConn: RpcConnection | null = null;
         bodyBytes = bodies.first.length;
         const conn = await RpcConnection.connect('127.0.0.1', server.port);
         conns.push(conn);
         for (const phase of REG_PHASES) {
-          const frame = registerFrame(broker, bodies[phase], {
+          if (phase === 'slaveLeave') {
+            samples[phase].push(
+              await measureDeparture(server, slaveConn!, conn, topics[0]!, slave.brokerAddr),
+            );
+            continue;
+          }
+          let via = conn;
+          if (phase === 'slaveJoin') {
+            slaveConn = await RpcConnection.connect('127.0.0.1', server.port);
+            conns.push(slaveConn);
+            via = slaveConn;
+          }
+          const frame = registerFrame(phase === 'slaveJoin' ? slave : broker, bodies[phase], {
             opaque: OPAQUE_BASE,
             heartbeatTimeoutMillis: 600_000,
           });
-          samples[phase].push(await measureOne(server, conn, frame));
+          samples[phase].push(await measureOne(server, via, frame));
         }
       }
       for (const phase of REG_PHASES) {
