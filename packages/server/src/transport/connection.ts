@@ -81,12 +81,19 @@ const QUIET_SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 export const HELD_CHUNK_OVERHEAD_BYTES = 512;
 
 /**
- * While a frame at least this large is arriving, the connection reads one chunk per turn of the
- * event loop. Left alone, libuv reads a busy socket up to 32 times (64 KiB each) per turn, and a
- * broker sending an 8 MiB registration at loopback speed kept the loop copying 2 MiB between two
- * looks at anything else: 8–14 ms stalls for every lookup on the process (issue 11).
+ * While a frame at least this large is arriving, the connection reads at most
+ * YIELDING_READ_BYTES_PER_TURN of it per turn of the event loop. Left alone, libuv reads a busy
+ * socket up to 32 times (64 KiB each) per turn, and a broker sending an 8 MiB registration at
+ * loopback speed kept the loop copying 2 MiB between two looks at anything else: 8–14 ms stalls
+ * for every lookup on the process (issue 11).
  */
 export const YIELDING_READ_MIN_FRAME_BYTES = 256 * 1024;
+/**
+ * Bytes of a large frame read per turn before the connection pauses until the next one: a copy
+ * of well under a millisecond, and few enough turns that an 8 MiB body over TLS (16 KiB records)
+ * is not spread over hundreds of them.
+ */
+export const YIELDING_READ_BYTES_PER_TURN = 256 * 1024;
 
 export class Connection implements BudgetHolder {
   readonly id: ConnectionId;
@@ -122,6 +129,8 @@ export class Connection implements BudgetHolder {
   private budgetWaitLogged = false;
   /** Paused until the next turn while a large frame arrives (see YIELDING_READ_MIN_FRAME_BYTES). */
   private yieldingRead = false;
+  /** Bytes read since the connection last paused for a large frame. */
+  private readSinceYield = 0;
 
   constructor(
     id: ConnectionId,
@@ -258,7 +267,7 @@ export class Connection implements BudgetHolder {
       return;
     }
     this.trackPartialFrame(frames.length > 0);
-    this.yieldIfLargeFrame();
+    this.yieldIfLargeFrame(chunk.length);
     if (this.isClosing || frames.length === 0) return;
     if (this.isPaused) {
       // 'data' already queued before pause() took effect: keep the order, handle after drain.
@@ -312,14 +321,19 @@ export class Connection implements BudgetHolder {
   }
 
   /**
-   * A large frame is arriving: read no more this turn, and again on the next one (timers, other
-   * sockets and the registry's slices run in between). Pausing takes effect within the read
-   * callback: the stream keeps at most the next chunk and stops the handle reading.
+   * A large frame is arriving and YIELDING_READ_BYTES_PER_TURN were read since the last pause:
+   * read no more this turn, and again on the next one (timers, other sockets and the registry's
+   * slices run in between). Pausing takes effect within the read callback: the stream keeps at
+   * most the next chunk and stops the handle reading. (Bytes read across several turns without a
+   * pause count too: a slow sender then gets one pause too many, which costs it one turn.)
    */
-  private yieldIfLargeFrame(): void {
+  private yieldIfLargeFrame(chunkBytes: number): void {
     const pending = this.decoder.pendingFrameLength;
     if (this.yieldingRead || pending === null || pending < YIELDING_READ_MIN_FRAME_BYTES) return;
     if (this.isClosing) return;
+    this.readSinceYield += chunkBytes;
+    if (this.readSinceYield < YIELDING_READ_BYTES_PER_TURN) return;
+    this.readSinceYield = 0;
     this.yieldingRead = true;
     this.socket.pause();
     setImmediate(() => {
