@@ -13,24 +13,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { parentsOf } from './lib/cpu-profile.js';
+import type { CallFrame, CpuProfile } from './lib/cpu-profile.js';
 
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
 interface Gaps {
   gaps: [startUs: number, endUs: number][];
 }
@@ -53,8 +38,7 @@ export function stallReport(
   opts: { minMs: number; fromMs: number; top: number },
 ): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const parent = parentsOf(profile);
   const times: number[] = [];
   let t = profile.startTime;
   for (const d of profile.timeDeltas) times.push((t += d));

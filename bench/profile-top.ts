@@ -6,24 +6,8 @@
  *   node --import tsx bench/profile-top.ts <file.cpuprofile> [N]
  */
 import { readFileSync } from 'node:fs';
-
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
+import { parentsOf } from './lib/cpu-profile.js';
+import type { CallFrame, CpuProfile } from './lib/cpu-profile.js';
 
 function key(cf: CallFrame): string {
   const file = cf.url.replace(/^file:\/\/\/work\/main\//, '').replace(/^file:\/\//, '');
@@ -32,8 +16,7 @@ function key(cf: CallFrame): string {
 
 export function summarize(profile: CpuProfile, top = 25): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const parent = parentsOf(profile);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) =>
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
