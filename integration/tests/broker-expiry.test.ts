@@ -8,6 +8,7 @@
  * holding the broker's connection close it: so on every worker of every node, a connection seen
  * closed means the broker is no longer listed.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { startNameServers } from '../harness/name-server.js';
 import { getRoute, routeBrokerNames } from '../harness/probe.js';
@@ -65,6 +66,12 @@ describe.each([1, 2])('broker expiry by heartbeat timeout, socket kept open (W=%
       await liveLoop;
     });
 
+    // How long this process could not run while the nodes expire the broker: a freeze of the
+    // whole machine (seen once in a loaded series: every node and this process stopped ~1.7 s at
+    // once, so the live broker missed its re-registrations too) delays the nodes' scans and this
+    // process's look alike, and is added to the upper bound below.
+    const starved = monitorEventLoopDelay({ resolution: 20 });
+    starved.enable();
     // Each node stamps the registration somewhere between these two instants: "not before the
     // timeout" is measured from the first, "within timeout + scan" from the second.
     const registrationSentAt = Date.now();
@@ -101,17 +108,20 @@ describe.each([1, 2])('broker expiry by heartbeat timeout, socket kept open (W=%
         return Date.now();
       }),
     );
+    starved.disable();
+    const starvedMs = Math.round(starved.max / 1e6);
     const goneAfter = goneAt.map((t) => t - lastRegistrationAt);
     console.info(
-      `[broker-expiry W=${workers}] silent broker left the nodes after ${goneAfter.join(', ')} ms`,
+      `[broker-expiry W=${workers}] silent broker left the nodes after ${goneAfter.join(', ')} ms` +
+        ` (this process's longest stall meanwhile: ${starvedMs} ms)`,
     );
 
     // Not before its timeout (the nodes must not expire it early)…
     for (const t of goneAt)
       expect(t - registrationSentAt).toBeGreaterThanOrEqual(HEARTBEAT_TIMEOUT_MS - 50);
-    // …and within timeout + one scan + scheduling slack.
+    // …and within timeout + one scan + scheduling slack (+ what the machine stole from everyone).
     for (const ms of goneAfter)
-      expect(ms).toBeLessThan(HEARTBEAT_TIMEOUT_MS + SCAN_INTERVAL_MS + 1_500);
+      expect(ms).toBeLessThan(HEARTBEAT_TIMEOUT_MS + SCAN_INTERVAL_MS + 1_500 + starvedMs);
     expect(closedWhileListed).toEqual([]);
     // Java scanNotActiveBroker closes the expired broker's channel; so must every node.
     for (const addr of addrs) {
