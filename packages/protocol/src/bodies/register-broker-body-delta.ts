@@ -37,6 +37,7 @@ import {
   REGISTER_BODY_MIN_VERSION,
 } from './register-broker-body.js';
 import { decodeTopicConfigLine, readTopicConfig } from './topic-config.js';
+import { plainKeyEnd, readPlainTopicConfig } from './topic-config-plain-json.js';
 
 /** What the decoder keeps of a previous body. Opaque; `bytes` estimates its memory. */
 export interface RegisterBodyBase {
@@ -549,6 +550,8 @@ function decodeJsonEntry(buf: Buffer, e: ScannedEntry): TopicConfig {
 }
 
 function freshJson(body: Buffer, version: number): RegisterBodyDecodeResult {
+  const plain = plainJson(body, version);
+  if (plain !== null) return plain;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -567,6 +570,71 @@ function freshJson(body: Buffer, version: number): RegisterBodyDecodeResult {
     base = null;
   }
   return { delta: { kind: 'full', body: full }, base };
+}
+
+/**
+ * A body whose table is all plain entries (topic-config-plain-json.ts: the shape brokers write),
+ * decoded and indexed in one pass over the table's bytes, without JSON.parse of the whole body;
+ * the parts around the table are parsed on their own (restOfJson). Null when the body is not of
+ * that shape: the general path gives the answer (or the error) then, so the result is always what
+ * decodeRegisterBrokerBody gives.
+ */
+function plainJson(body: Buffer, version: number): RegisterBodyDecodeResult | null {
+  const tableStart = locateJsonTable(body);
+  if (tableStart < 0) return null;
+  const table = new Map<string, TopicConfig>();
+  const keys: string[] = [];
+  let starts = new Int32Array(1024);
+  let ends = new Int32Array(1024);
+  let p = tableStart + 1;
+  if (body[p] !== CH_RBRACE) {
+    for (;;) {
+      const q = plainKeyEnd(body, p);
+      if (q < 0 || body[q + 1] !== CH_COLON) return null;
+      const key = body.toString('utf8', p + 1, q);
+      // Repeated keys and array-index keys change the order or values JSON.parse gives.
+      if (isArrayIndex(key) || table.has(key)) return null;
+      const read = readPlainTopicConfig(body, q + 2, key, p + 1, q);
+      if (read === null) return null;
+      const i = keys.length;
+      if (i === starts.length) {
+        starts = grown(starts);
+        ends = grown(ends);
+      }
+      starts[i] = p;
+      ends[i] = read.end;
+      keys.push(key);
+      table.set(key, read.config);
+      const c = body[read.end];
+      if (c === CH_COMMA) p = read.end + 1;
+      else if (c === CH_RBRACE) {
+        p = read.end;
+        break;
+      } else return null;
+    }
+  }
+  // The rest parses with the table left out, and the table is the one the full decode reads.
+  const rest = restOfJson(body, tableStart, p);
+  if (rest === null) return null;
+  rest.topicConfigSerializeWrapper.topicConfigTable = table;
+  const n = keys.length;
+  const base = new Base(
+    false,
+    version,
+    null,
+    body,
+    starts.slice(0, n),
+    ends.slice(0, n),
+    keys,
+    null,
+  );
+  return { delta: { kind: 'full', body: rest }, base };
+}
+
+function grown(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** The index of a body known to be strict JSON, whose full decode is `full`; null if unusable. */
