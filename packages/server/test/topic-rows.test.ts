@@ -50,6 +50,20 @@ describe('topic rows', () => {
     expect(rows.nameBytes.buffer.byteLength).toBe(rows.nameBytes.byteLength);
   });
 
+  it('round-trip all-ASCII names (written in one go) with their ends', () => {
+    const ascii = [tc('a', 1), tc('%RETRY%g', 2), tc('', 3), tc('TopicTest-000042', 4)];
+    const rows = toRows(ascii, ascii.length);
+    expect([...rows.nameEnds]).toEqual([1, 9, 9, 25]);
+    expect(fromRows(rows)).toEqual(ascii);
+  });
+
+  it('keep names apart whose lone surrogates would pair up if the names were joined', () => {
+    const rows = toRows([tc('a\uD83D', 1), tc('\uDE80b', 1)], 2);
+    // Each lone surrogate is written on its own (3 bytes: U+FFFD), as name-by-name writes do.
+    expect([...rows.nameEnds]).toEqual([4, 8]);
+    expect(namesOf(rows)).toEqual(['a\uFFFD', '\uFFFDb']);
+  });
+
   it('empty', () => {
     const rows = toRows([], 0);
     expect(rows.count).toBe(0);
