@@ -82,8 +82,6 @@ export class JavaHashTable<K> {
   private oldBins: Int32Array | null = null;
   /** Old bins before this one are all moved. */
   private moveCursor = 0;
-  /** Scratch list of one chain's slots (grow). */
-  private readonly chain: number[] = [];
   private keySlots: (K | undefined)[] = [];
   private hashes = new Int32Array(16);
   private nexts = new Int32Array(16);
@@ -248,58 +246,59 @@ export class JavaHashTable<K> {
     old[i] = MOVED;
     if (head === NONE) return;
     const n = old.length;
-    const chain = this.chain;
-    chain.length = 0;
-    for (let s = head; s !== NONE; s = this.nexts[s]!) chain.push(s);
-    const [low, high] =
-      this.kind === 'HashMap'
-        ? splitKeepingOrder(chain, this.hashes, n)
-        : transfer(chain, this.hashes, n);
-    this.bins[i] = this.link(low);
-    this.bins[i + n] = this.link(high);
-  }
-
-  /** Chains `slots` in order; returns the head. */
-  private link(slots: readonly number[]): number {
-    for (let j = 0; j < slots.length; j++) this.nexts[slots[j]!] = slots[j + 1] ?? NONE;
-    return slots[0] ?? NONE;
-  }
-}
-
-/** `HashMap.resize()`: low and high chains in their original relative order. */
-function splitKeepingOrder(
-  chain: readonly number[],
-  hashes: Int32Array,
-  n: number,
-): [number[], number[]] {
-  const low: number[] = [];
-  const high: number[] = [];
-  for (const s of chain) ((hashes[s]! & n) === 0 ? low : high).push(s);
-  return [low, high];
-}
-
-/**
- * `ConcurrentHashMap.transfer()` for one linked bin: the tail run whose nodes share their new
- * half stays as it is; each node before it is pushed onto the front of its half's chain.
- */
-function transfer(chain: readonly number[], hashes: Int32Array, n: number): [number[], number[]] {
-  let runBit = hashes[chain[0]!]! & n;
-  let lastRun = 0;
-  for (let j = 1; j < chain.length; j++) {
-    const b = hashes[chain[j]!]! & n;
-    if (b !== runBit) {
-      runBit = b;
-      lastRun = j;
+    const hashes = this.hashes;
+    const nexts = this.nexts;
+    // Relinked in place through `nexts` (no arrays: a growth moves every key once).
+    if (this.kind === 'HashMap') {
+      // HashMap.resize(): low and high chains, each in the original relative order.
+      let lowHead = NONE;
+      let lowTail = NONE;
+      let highHead = NONE;
+      let highTail = NONE;
+      for (let s = head; s !== NONE; s = nexts[s]!) {
+        if ((hashes[s]! & n) === 0) {
+          if (lowTail === NONE) lowHead = s;
+          else nexts[lowTail] = s;
+          lowTail = s;
+        } else {
+          if (highTail === NONE) highHead = s;
+          else nexts[highTail] = s;
+          highTail = s;
+        }
+      }
+      if (lowTail !== NONE) nexts[lowTail] = NONE;
+      if (highTail !== NONE) nexts[highTail] = NONE;
+      this.bins[i] = lowHead;
+      this.bins[i + n] = highHead;
+      return;
     }
+    // ConcurrentHashMap.transfer(): the tail run whose nodes share their new half stays as it
+    // is (still linked to the end); each node before it is pushed onto the front of its half.
+    let runBit = hashes[head]! & n;
+    let lastRun = head;
+    for (let s = nexts[head]!; s !== NONE; s = nexts[s]!) {
+      const b = hashes[s]! & n;
+      if (b !== runBit) {
+        runBit = b;
+        lastRun = s;
+      }
+    }
+    let low = runBit === 0 ? lastRun : NONE;
+    let high = runBit === 0 ? NONE : lastRun;
+    for (let s = head; s !== lastRun;) {
+      const next = nexts[s]!;
+      if ((hashes[s]! & n) === 0) {
+        nexts[s] = low;
+        low = s;
+      } else {
+        nexts[s] = high;
+        high = s;
+      }
+      s = next;
+    }
+    this.bins[i] = low;
+    this.bins[i + n] = high;
   }
-  const tail = chain.slice(lastRun);
-  const low: number[] = runBit === 0 ? tail : [];
-  const high: number[] = runBit === 0 ? [] : tail;
-  for (let j = 0; j < lastRun; j++) {
-    const s = chain[j]!;
-    ((hashes[s]! & n) === 0 ? low : high).unshift(s);
-  }
-  return [low, high];
 }
 
 /**
