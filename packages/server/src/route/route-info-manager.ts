@@ -213,7 +213,6 @@ export class RouteInfoManager implements RouteReadModel {
     perm: number,
     topicSysFlag: number,
   ): void {
-    const isNewTopic = this.tables.topicBrokers(topic) === undefined;
     const outcome = this.tables.putQueueData(
       topic,
       brokerName,
@@ -228,7 +227,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.updatedTopicCount++;
       return;
     }
-    if (isNewTopic) {
+    if (outcome === 'new-topic') {
       this.newTopicCount++;
       if (this.debugTopics) this.log.debug({ topic, brokerName }, 'new topic registered');
     }

@@ -188,7 +188,7 @@ export class RouteTables implements RouteReadModel {
 
   /**
    * Puts a topic's QueueData for a broker name; nothing happens when an equal one is there.
-   * Returns 'added', 'updated' or 'same'.
+   * Returns 'new-topic' (the topic's first QueueData), 'added', 'updated' or 'same'.
    */
   putQueueData(
     topic: string,
@@ -197,8 +197,9 @@ export class RouteTables implements RouteReadModel {
     writeQueueNums: number,
     perm: number,
     topicSysFlag: number,
-  ): 'added' | 'updated' | 'same' {
+  ): 'added' | 'new-topic' | 'updated' | 'same' {
     let byBroker = this.topicQueueTable.get(topic);
+    const isNewTopic = byBroker === undefined;
     if (byBroker === undefined) {
       byBroker = new QueueDataMap();
       this.topicQueueTable.set(topic, byBroker);
@@ -231,7 +232,7 @@ export class RouteTables implements RouteReadModel {
       perm,
       topicSysFlag,
     );
-    return prev === undefined ? 'added' : 'updated';
+    return prev !== undefined ? 'updated' : isNewTopic ? 'new-topic' : 'added';
   }
 
   /** Removes a topic's QueueData of a broker name (and the topic once it has none). */
