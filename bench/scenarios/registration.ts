@@ -10,7 +10,9 @@
  *   changes (its BrokerData lists one more address), none of its QueueData;
  * - the slave's connection closes: the round trip is until a lookup no longer lists the slave.
  *
- * Per registration: the round trip as the broker sees it; the owner's event-loop active time and
+ * Each registration is measured 300 ms after the one before it answered, once the background
+ * slices that one left (route digest, route cache sweep) are done. Per registration: the round
+ * trip as the broker sees it; the owner's event-loop active time and
  * CPU (probes bracketing it); and the longest event-loop stall of the serving processes (and of
  * the owner, when workers serve) over the registration, from the node's stall gauges (two /metrics
  * scrapes bracketing it: the first resets them). With W = 1 the serving loop is the owner's, so the
@@ -147,6 +149,13 @@ async function measureDeparture(
   return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls };
 }
 
+/** Time for the background slices a large registration leaves (1 ms each, between reads). */
+const SETTLE_MS = 300;
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
 function median(values: (number | undefined)[]): number | undefined {
   const v = values.filter((x): x is number => x !== undefined);
   return v.length === 0 ? undefined : exactQuantile(v, 0.5);
@@ -222,6 +231,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         conns.push(conn);
         for (const phase of REG_PHASES) {
           if (phase === 'slaveLeave') {
+            await settle();
             samples[phase].push(
               await measureDeparture(server, slaveConn!, conn, topics[0]!, slave.brokerAddr),
             );
@@ -237,6 +247,10 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
             opaque: OPAQUE_BASE,
             heartbeatTimeoutMillis: 600_000,
           });
+          // The work a registration leaves for later (the digest's and the route cache's
+          // background slices) is done before the next one is measured: each alone on an idle
+          // node, as the row says.
+          await settle();
           samples[phase].push(await measureOne(server, via, frame));
         }
       }
