@@ -272,6 +272,7 @@ export {
   javaHashTableOrder,
 } from './json/java-hash-table.js';
 export type { JavaHashTableKind } from './json/java-hash-table.js';
+export { shareString } from './json/shared-string.js';
 export { MAX_JSON_DEPTH, parseJsonLenient } from './json/lenient-parse.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -111,4 +111,29 @@ describe('RegistrationBases.resolveInSteps', () => {
     const again = stepped(bases, 'b', full('d-3', configs(600, 4)));
     expect(seen(again.value)).toMatchObject({ tag: 'd-3' });
   });
+
+  it('names every topic by the string the route tables keep for it (full, update, insertion)', () => {
+    const asked: string[] = [];
+    // A stand-in for RouteTables.topicName that shows which names went through it.
+    const bases = new RegistrationBases((name) => {
+      asked.push(name);
+      return name;
+    });
+    stepped(bases, 'b', full('n-1', configs(3, 4)));
+    expect(asked).toEqual(['T0', 'T1', 'T2']);
+    asked.length = 0;
+    stepped(bases, 'b', delta('n-1', 'n-2', configs(1, 8, 1), []));
+    expect(asked).toEqual(['T1']);
+    asked.length = 0;
+    const last = stepped(bases, 'b', delta('n-2', 'n-3', configs(1, 4, 7), [], [['T2', 'T7']]));
+    expect(asked).toEqual(['T7']);
+    expect(seen(last.value)).toMatchObject({
+      table: [
+        expect.objectContaining({ topicName: 'T0' }),
+        expect.anything(),
+        expect.anything(),
+        expect.objectContaining({ topicName: 'T7' }),
+      ],
+    });
+  });
 });

@@ -32,6 +32,13 @@ export class RegistrationBases {
   private readonly byKey = new Map<string, Kept>();
   private unbased = 0;
 
+  /**
+   * @param topicName the string the route tables keep for a topic name (see
+   *   RouteTables.topicName): the tables kept here use it, so that the brokers of a cluster, which
+   *   register the same topics, do not each keep a copy of every name.
+   */
+  constructor(private readonly topicName: (name: string) => string = (name) => name) {}
+
   /** Number of brokers with a kept table (tests, metrics). */
   get size(): number {
     return this.byKey.size;
@@ -72,7 +79,7 @@ export class RegistrationBases {
         const table = new Map<string, TopicConfig>();
         for (let i = 0; i < rows.count; i++) {
           if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
-          const name = nameAt(i);
+          const name = this.topicName(nameAt(i));
           table.set(name, rowAt(rows, i, name));
         }
         const extras = extrasOf(decoded);
@@ -92,7 +99,7 @@ export class RegistrationBases {
         let changed: string[];
         if (decoded.inserted.length === 0) {
           // Updates and removals only (the usual change): checked, then applied, in steps.
-          const names = yield* namesInSteps(decoded.upserts, pause);
+          const names = yield* namesInSteps(decoded.upserts, this.topicName, pause);
           if (!(yield* updateInSteps(kept.table, names, decoded.upserts, decoded.removed, pause))) {
             this.byKey.delete(key);
             return 'resend';
@@ -100,7 +107,10 @@ export class RegistrationBases {
           changed = names;
         } else {
           try {
-            const upserts = fromRows(decoded.upserts);
+            const upserts = fromRows(decoded.upserts).map((tc) => ({
+              ...tc,
+              topicName: this.topicName(tc.topicName),
+            }));
             changed = upserts.map((tc) => tc.topicName);
             applyRegisterBodyDeltaInPlace(kept.table, {
               kind: 'delta',
@@ -206,13 +216,17 @@ function* updateInSteps(
   return true;
 }
 
-/** The names of `rows` as strings, made in steps (see topicNames). */
-function* namesInSteps(rows: TopicRows, pause: () => boolean): Generator<void, string[], void> {
+/** The names of `rows` as strings (as `topicName` gives them), made in steps (see topicNames). */
+function* namesInSteps(
+  rows: TopicRows,
+  topicName: (name: string) => string,
+  pause: () => boolean,
+): Generator<void, string[], void> {
   const { nameAt } = topicNames(rows);
   const names = new Array<string>(rows.count);
   for (let i = 0; i < rows.count; i++) {
     if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
-    names[i] = nameAt(i);
+    names[i] = topicName(nameAt(i));
   }
   return names;
 }

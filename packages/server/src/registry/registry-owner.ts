@@ -124,7 +124,7 @@ export class RegistryOwner {
   /** The edits of the write in progress (route, KV and config ops, in order). */
   private readonly batch: unknown[] = [];
   /** Each broker's last registered topic table (incremental registrations). */
-  private readonly bases = new RegistrationBases();
+  private readonly bases = new RegistrationBases((name) => this.routes.tables.topicName(name));
 
   constructor(init: RegistryOwnerInit) {
     this.clock = init.clock;

@@ -11,7 +11,7 @@ describe('QueueDataMap', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
-        const small = new QueueDataMap<number>();
+        const small = new QueueDataMap<number>('t');
         const map = new Map<string, number>();
         for (const [o, k, v] of ops) {
           if (o === 'set') {

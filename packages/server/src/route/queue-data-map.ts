@@ -10,6 +10,12 @@
  * iterate alike).
  */
 export class QueueDataMap<V> implements ReadonlyMap<string, V> {
+  /**
+   * @param topic the topic's name, the one string the route tables keep for it: every broker
+   *   name's registration brings its own copy of the name, and the tables hold this one instead.
+   */
+  constructor(readonly topic: string) {}
+
   private key: string | undefined = undefined;
   private value: V | undefined = undefined;
   private map: Map<string, V> | null = null;

@@ -201,7 +201,7 @@ export class RouteTables implements RouteReadModel {
     let byBroker = this.topicQueueTable.get(topic);
     const isNewTopic = byBroker === undefined;
     if (byBroker === undefined) {
-      byBroker = new QueueDataMap();
+      byBroker = new QueueDataMap(topic);
       this.topicQueueTable.set(topic, byBroker);
       this.topicOrder.add(topic);
     }
@@ -215,7 +215,8 @@ export class RouteTables implements RouteReadModel {
         topics = new Set();
         this.brokerNameTopics.set(brokerName, topics);
       }
-      topics.add(topic);
+      // The tables' own copy of the name, not the one this registration brought.
+      topics.add(byBroker.topic);
       this.queueEntryCount++;
     }
     byBroker.set(
@@ -405,6 +406,15 @@ export class RouteTables implements RouteReadModel {
   }
 
   /** Broker names hosting `topic`, in table order (live view). */
+  /**
+   * The string these tables keep for topic `name` (the first registration's copy), or `name`
+   * when they have no such topic: a registration base that keys its table by this string holds
+   * no copy of its own of a name other brokers registered first.
+   */
+  topicName(name: string): string {
+    return this.topicQueueTable.get(name)?.topic ?? name;
+  }
+
   topicBrokers(topic: string): ReadonlyMap<string, Readonly<QueueData>> | undefined {
     return this.topicQueueTable.get(topic);
   }
