@@ -10,6 +10,7 @@
  * exercises the inflater.
  */
 import { inflateSync } from 'node:zlib';
+import { isDeepStrictEqual } from 'node:util';
 import {
   decodeClusterInfo,
   decodeDataVersion,
@@ -17,6 +18,7 @@ import {
   decodeGetBrokerMemberGroupResponseBody,
   decodeKVTable,
   decodePropertiesBody,
+  decodeRegisterBodyWithBase,
   decodeRegisterBrokerBody,
   decodeRegisterBrokerResult,
   decodeTopicConfigLine,
@@ -261,6 +263,46 @@ function buildDecoders(): BodyDecoder[] {
         ...bodies.map((b) =>
           encodeRegisterBrokerBody(b, { version: Version.V5_0_0 }, STANDARD_JSON),
         ),
+        ...capturedJson,
+      ],
+    },
+    {
+      // A new broker's body as the decode thread reads it: the plain reader where it applies,
+      // else the general path. Whatever it answers must be the general decoder's answer (a
+      // difference throws an untyped error, which fails the run).
+      name: 'RegisterBrokerBody (JSON, decoded for a base)',
+      decode: (b) => {
+        const options = { compressed: false, version: Version.V4_9_7 };
+        let want: RegisterBrokerBody | Error;
+        try {
+          want = decodeRegisterBrokerBody(b, options);
+        } catch (err) {
+          want = err as Error;
+        }
+        let got: RegisterBrokerBody;
+        try {
+          const fresh = decodeRegisterBodyWithBase(b, options, null);
+          if (fresh.delta.kind !== 'full') throw new Error('a decode without a base was not full');
+          got = fresh.delta.body;
+        } catch (err) {
+          if (want instanceof Error && (err as Error).message === want.message) throw err;
+          throw new Error(`decoded for a base: threw ${String(err)}, the general decoder did not`);
+        }
+        if (want instanceof Error) {
+          throw new Error(`decoded for a base, the general decoder threw ${want.message}`);
+        }
+        const keys = (v: RegisterBrokerBody): string[] => [
+          ...v.topicConfigSerializeWrapper.topicConfigTable.keys(),
+        ];
+        if (!isDeepStrictEqual(got, want) || !isDeepStrictEqual(keys(got), keys(want))) {
+          throw new Error('decoded for a base: not what the general decoder gives');
+        }
+        return got;
+      },
+      reencode: (v) =>
+        encodeRegisterBrokerBody(v as RegisterBrokerBody, { version: Version.V4_9_7 }),
+      seeds: [
+        ...bodies.map((b) => encodeRegisterBrokerBody(b, { version: Version.V4_9_7 })),
         ...capturedJson,
       ],
     },
