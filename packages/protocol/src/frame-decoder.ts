@@ -5,7 +5,8 @@
  * The announced length is validated before anything is buffered for it, so a hostile prefix
  * cannot make us allocate 16 MiB (Java's LengthFieldBasedFrameDecoder fails the same way: as
  * soon as the prefix is read). Frames that arrive whole inside one chunk are returned as
- * zero-copy views of that chunk.
+ * zero-copy views of that chunk (`push`), or copied out of it when the caller reuses its read
+ * buffer (`pushTransient`).
  *
  * A large frame is assembled in place: once an eighth of it has arrived, one buffer of exactly
  * its size is allocated and every later chunk is copied into it as it comes. Copying 8 MiB at the
@@ -13,7 +14,9 @@
  * completes; in place, the copying is spread over the reads, and the finished frame owns its
  * buffer (so a consumer can move it to another thread without copying it). Allocating only after
  * an eighth keeps what a half-sent frame can make us hold at 8 × what its sender sent; `heldBytes`
- * says what is held, so limits charge the allocation, not just the bytes received.
+ * says what is held, so limits charge the allocation, not just the bytes received. A caller that
+ * chooses where its socket reads land can read the rest of such a frame straight into it
+ * (`readTarget` / `landedInPlace`): no copy at all.
  */
 import { DEFAULT_MAX_FRAME_LENGTH } from './constants.js';
 import { FrameError } from './errors.js';
@@ -82,12 +85,54 @@ export class FrameDecoder {
    * connection must be closed); further pushes throw the same error.
    */
   push(chunk: Buffer): Buffer[] {
+    return this.take(chunk, false);
+  }
+
+  /**
+   * `push` for a chunk that is only valid during this call (a read buffer the caller reuses):
+   * whatever is kept, and every frame returned, is copied out of it. The frames of one chunk
+   * share one copy.
+   */
+  pushTransient(chunk: Buffer): Buffer[] {
+    return this.take(chunk, true);
+  }
+
+  /**
+   * Where the next read can land directly, with no copy: the unfilled part of the frame being
+   * assembled in place (at most `maxBytes` of it), or null when no frame is. Report what landed
+   * there with `landedInPlace`.
+   */
+  readTarget(maxBytes: number): Buffer | null {
+    const assembly = this.assembly;
+    if (assembly === null || this.failed !== null) return null;
+    return assembly.subarray(
+      this.chunksLength,
+      Math.min(this.needed, this.chunksLength + maxBytes),
+    );
+  }
+
+  /** `bytes` were read into the last `readTarget`; returns the frame once it is complete. */
+  landedInPlace(bytes: number): Buffer[] {
     if (this.failed !== null) throw this.failed;
-    if (this.assembly !== null) return this.fill(chunk);
+    const assembly = this.assembly;
+    if (assembly === null || bytes > this.needed - this.chunksLength) {
+      throw new RangeError(`landedInPlace(${bytes}): no read target of that size is open`);
+    }
+    this.chunksLength += bytes;
+    if (this.chunksLength < this.needed) return [];
+    this.assembly = null;
+    this.chunksLength = 0;
+    return [assembly.subarray(4)];
+  }
+
+  private take(chunk: Buffer, transient: boolean): Buffer[] {
+    if (this.failed !== null) throw this.failed;
+    if (this.assembly !== null) return this.fill(chunk, transient);
     let data = chunk;
     if (this.chunksLength > 0) {
-      this.chunks.push(chunk);
       this.chunksLength += chunk.length;
+      // A transient chunk is copied only when it is kept; joined at once, it is copied anyway.
+      this.chunks.push(transient && this.chunksLength < this.needed ? Buffer.from(chunk) : chunk);
       // Accumulate without copying until the frame is complete (or large enough to be
       // assembled in place): a frame arriving in many small chunks costs one copy, not one per
       // chunk.
@@ -104,12 +149,14 @@ export class FrameDecoder {
       data = Buffer.concat(this.chunks, this.chunksLength);
       this.chunks = [];
       this.chunksLength = 0;
+      // The joined copy is ours: its frames need no further copy.
+      return this.cut(data, false);
     }
-    return this.cut(data);
+    return this.cut(data, transient);
   }
 
   /** Copies `chunk` into the frame assembled in place; the frame and any after it once done. */
-  private fill(chunk: Buffer): Buffer[] {
+  private fill(chunk: Buffer, transient: boolean): Buffer[] {
     const assembly = this.assembly!;
     const taken = chunk.copy(assembly, this.chunksLength, 0, this.needed - this.chunksLength);
     this.chunksLength += taken;
@@ -118,7 +165,7 @@ export class FrameDecoder {
     this.chunksLength = 0;
     const frame = assembly.subarray(4);
     if (taken === chunk.length) return [frame];
-    const more = this.cut(chunk.subarray(taken));
+    const more = this.cut(chunk.subarray(taken), transient);
     more.unshift(frame);
     return more;
   }
@@ -128,8 +175,11 @@ export class FrameDecoder {
     return total >= ASSEMBLE_MIN_FRAME_BYTES && received * ASSEMBLE_AFTER_FRACTION >= total;
   }
 
-  /** Cuts the frames out of `data` (nothing held before it) and holds what is left. */
-  private cut(data: Buffer): Buffer[] {
+  /**
+   * Cuts the frames out of `data` (nothing held before it) and holds what is left; `transient`:
+   * the frames are copied out of `data` (one copy for all of them).
+   */
+  private cut(data: Buffer, transient: boolean): Buffer[] {
     const frames: Buffer[] = [];
     let o = 0;
     while (data.length - o >= 4) {
@@ -150,6 +200,7 @@ export class FrameDecoder {
       frames.push(data.subarray(o + 4, o + 4 + total));
       o += 4 + total;
     }
+    if (transient && frames.length > 0) copyOut(frames, data.subarray(0, o));
     if (o < data.length) {
       const rest = data.subarray(o);
       // The length field, if whole, was checked against the limit above.
@@ -164,5 +215,18 @@ export class FrameDecoder {
       }
     }
     return frames;
+  }
+}
+
+/**
+ * Replaces `frames` (views of `whole`, in order, covering it except for their length fields) with
+ * views of one copy of `whole`.
+ */
+function copyOut(frames: Buffer[], whole: Buffer): void {
+  const copy = Buffer.from(whole);
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    const at = f.byteOffset - whole.byteOffset;
+    frames[i] = copy.subarray(at, at + f.length);
   }
 }

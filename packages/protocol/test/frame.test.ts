@@ -240,6 +240,82 @@ describe('FrameDecoder: large frames assembled in place', () => {
   });
 });
 
+describe('FrameDecoder: reads into a reused buffer (pushTransient, readTarget)', () => {
+  const rawFrame = (total: number, fill: number): Buffer => {
+    const b = Buffer.alloc(4 + total, fill);
+    b.writeInt32BE(total);
+    return b;
+  };
+  const big = rawFrame(ASSEMBLE_MIN_FRAME_BYTES * 4 - 4, 0x41);
+  const small = rawFrame(100, 0x42);
+  const route = loadFixture('get-route').request;
+
+  /**
+   * Feeds `stream` as a socket with one reused read buffer would: each read copies at most
+   * `readSize` bytes into `scratch` (or straight into the decoder's read target), then the
+   * scratch is scribbled over before the next read. Returns the frames' bytes.
+   */
+  function feed(stream: Buffer, readSize: number, decoder = new FrameDecoder()): Buffer[] {
+    const scratch = Buffer.alloc(64 * 1024);
+    const frames: Buffer[] = [];
+    let at = 0;
+    while (at < stream.length) {
+      const target = decoder.readTarget(readSize);
+      if (target !== null) {
+        const n = stream.copy(target, 0, at, Math.min(stream.length, at + target.length));
+        at += n;
+        frames.push(...decoder.landedInPlace(n));
+      } else {
+        const n = stream.copy(scratch, 0, at, Math.min(stream.length, at + readSize));
+        at += n;
+        frames.push(...decoder.pushTransient(scratch.subarray(0, n)));
+      }
+      scratch.fill(0xee);
+    }
+    expect(decoder.bufferedBytes).toBe(0);
+    return frames;
+  }
+
+  it('keeps no view of a transient chunk: every frame survives the buffer being reused', () => {
+    const stream = Buffer.concat([route, small, route, big, small, route, small]);
+    const expected = new FrameDecoder().push(stream).map((f) => Buffer.from(f));
+    for (const readSize of [1, 3, 7, 100, 4096, 65536]) {
+      const frames = feed(stream, readSize);
+      expect(frames.map((f) => f.toString('hex'))).toEqual(expected.map((f) => f.toString('hex')));
+    }
+  });
+
+  it('reads the rest of a large frame straight into its own buffer, at most maxBytes at a time', () => {
+    const decoder = new FrameDecoder();
+    let at = 0;
+    // Until an eighth arrived there is nowhere to read in place.
+    while (decoder.readTarget(1 << 20) === null) {
+      decoder.pushTransient(Buffer.from(big.subarray(at, at + 65536)));
+      at += 65536;
+    }
+    expect(at).toBeGreaterThanOrEqual(big.length / ASSEMBLE_AFTER_FRACTION);
+    const target = decoder.readTarget(100_000)!;
+    expect(target.length).toBe(100_000);
+    const frame0 = decoder.readTarget(1 << 30)!;
+    // The target is the unfilled part of one buffer of exactly the frame.
+    expect([frame0.length, frame0.buffer.byteLength]).toEqual([big.length - at, big.length]);
+    const frames = feed(big.subarray(at), 300_000, decoder);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.equals(big.subarray(4))).toBe(true);
+    expect([frames[0]!.byteOffset, frames[0]!.buffer.byteLength]).toEqual([4, big.length]);
+  });
+
+  it('refuses a landing larger than the open target, and any after a frame error', () => {
+    const decoder = new FrameDecoder();
+    expect(() => decoder.landedInPlace(1)).toThrow(RangeError);
+    const bad = Buffer.alloc(8);
+    bad.writeInt32BE(2);
+    expect(() => decoder.pushTransient(bad)).toThrow(FrameError);
+    expect(decoder.readTarget(10)).toBeNull();
+    expect(() => decoder.landedInPlace(1)).toThrow(FrameError);
+  });
+});
+
 describe('malformed input', () => {
   for (const [name, code] of MALFORMED) {
     it(`${name} → ${code}`, () => {

@@ -28,6 +28,7 @@ export type PoolOptions = Pick<
   | 'maxInFlightPerConnection'
   | 'partialFrameBudgetBytes'
   | 'partialFrameTimeoutMillis'
+  | 'directReads'
 >;
 
 export interface ConnectionPoolInit {
@@ -69,6 +70,7 @@ export class ConnectionPool {
       frameBudget: this.frameBudget,
       partialFrameTimeoutMillis: init.options.partialFrameTimeoutMillis,
       limitLog: new LimitLog(),
+      directReads: init.options.directReads ?? true,
       now: init.now ?? Date.now,
       connectionClosed: (conn) => {
         this.connectionClosed(conn);
@@ -89,8 +91,6 @@ export class ConnectionPool {
     this.connections.set(id, conn);
     this.host.metrics?.connectionOpened();
     conn.start();
-    // An accepted socket may have been paused (pauseOnConnect) until a process took it.
-    socket.resume();
     this.logger.debug(
       { connId: id, remote: conn.remoteAddress, tls: conn.peer.tls },
       'connection accepted',

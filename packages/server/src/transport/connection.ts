@@ -36,6 +36,7 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { Logger } from '../logging.js';
+import { takeOverReads } from './direct-reads.js';
 import type { BudgetHolder, FrameBudget } from './frame-budget.js';
 import type { LimitLog } from './limit-log.js';
 import { PLAIN_PEER } from './types.js';
@@ -64,6 +65,11 @@ export interface ConnectionHost {
   readonly partialFrameTimeoutMillis: number;
   /** Rate limit of the lines about enforced limits (null: every line). */
   readonly limitLog: LimitLog | null;
+  /**
+   * Plain TCP reads land in memory the connection chooses (see direct-reads.ts); false: Node's
+   * 'data' events (a new buffer per read), as TLS always does. Default true.
+   */
+  readonly directReads?: boolean;
   now(): number;
   /** Called exactly once, when the socket has closed for whatever reason. */
   connectionClosed(conn: Connection): void;
@@ -95,12 +101,20 @@ export const YIELDING_READ_MIN_FRAME_BYTES = 256 * 1024;
  */
 export const YIELDING_READ_BYTES_PER_TURN = 256 * 1024;
 
+/**
+ * Where the direct reads of every connection of this process land unless a frame is assembled in
+ * place: each read is consumed (copied where kept) in its callback, before the next read of any
+ * socket, so one buffer serves them all. A socket read is at most 64 KiB in Node.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
 export class Connection implements BudgetHolder {
   readonly id: ConnectionId;
   readonly remoteAddress: string;
   readonly openedAt: number;
   readonly peer: ConnectionPeer;
-  private readonly socket: Socket;
+  /** Replaced once in start() when the reads are taken over (direct-reads.ts). */
+  private socket: Socket;
   private readonly host: ConnectionHost;
   private readonly decoder: FrameDecoder;
   private log: Logger | null = null;
@@ -131,6 +145,8 @@ export class Connection implements BudgetHolder {
   private yieldingRead = false;
   /** Bytes read since the connection last paused for a large frame. */
   private readSinceYield = 0;
+  /** The last read target that was part of a frame assembled in place (direct reads). */
+  private inPlaceTarget: Uint8Array | null = null;
 
   constructor(
     id: ConnectionId,
@@ -147,8 +163,19 @@ export class Connection implements BudgetHolder {
     this.decoder = new FrameDecoder({ maxFrameLength: host.maxFrameLength });
   }
 
-  /** Installs the socket listeners; call once, right after accept. */
+  /** Installs the socket listeners and starts reading; call once, right after accept. */
   start(): void {
+    const taken =
+      this.host.directReads === false
+        ? null
+        : takeOverReads(this.socket, {
+            target: () => this.readTarget(),
+            landed: (bytes, into) => {
+              this.onDirectRead(bytes, into);
+              return true;
+            },
+          });
+    if (taken !== null) this.socket = taken.socket;
     const socket = this.socket;
     socket.setNoDelay(true);
     if (this.host.idleTimeoutMillis > 0) {
@@ -160,9 +187,11 @@ export class Connection implements BudgetHolder {
         this.destroy();
       });
     }
-    socket.on('data', (chunk: Buffer) => {
-      this.onData(chunk);
-    });
+    if (taken === null) {
+      socket.on('data', (chunk: Buffer) => {
+        this.onData(chunk);
+      });
+    }
     socket.on('drain', () => {
       this.onDrain();
     });
@@ -177,6 +206,12 @@ export class Connection implements BudgetHolder {
       this.host.frameBudget?.set(this, 0);
       this.host.connectionClosed(this);
     });
+    // Bytes the socket read before we took it over come first.
+    for (const chunk of taken?.unread ?? []) this.onData(chunk);
+    // An accepted socket may have been paused (pauseOnConnect) until a process took it.
+    if (!this.isPaused && !this.isClosing && !this.waitingForBudget && !this.yieldingRead) {
+      socket.resume();
+    }
   }
 
   info(): ConnectionInfo {
@@ -255,19 +290,41 @@ export class Connection implements BudgetHolder {
     this.socket.resume();
   }
 
+  /** Direct reads: the rest of a frame assembled in place, else the shared read buffer. */
+  private readTarget(): Uint8Array {
+    const target = this.isClosing ? null : this.decoder.readTarget(YIELDING_READ_BYTES_PER_TURN);
+    this.inPlaceTarget = target;
+    return target ?? SHARED_READ_BUFFER;
+  }
+
+  private onDirectRead(bytes: number, into: Uint8Array): void {
+    const inPlace = into === this.inPlaceTarget && into !== null;
+    this.inPlaceTarget = null;
+    this.onBytes(bytes, inPlace ? null : SHARED_READ_BUFFER.subarray(0, bytes), true);
+  }
+
   private onData(chunk: Buffer): void {
+    this.onBytes(chunk.length, chunk, false);
+  }
+
+  /**
+   * `bytes` were read: `chunk` (valid only during this call when `transient`), or null when they
+   * landed in place in the frame being assembled.
+   */
+  private onBytes(bytes: number, chunk: Buffer | null, transient: boolean): void {
     if (this.isClosing) return;
     const isFirstChunk = !this.hasReadData;
     this.hasReadData = true;
     let frames: Buffer[];
     try {
-      frames = this.decoder.push(chunk);
+      if (chunk === null) frames = this.decoder.landedInPlace(bytes);
+      else frames = transient ? this.decoder.pushTransient(chunk) : this.decoder.push(chunk);
     } catch (err) {
-      this.onFrameError(err, isFirstChunk ? chunk[0] : undefined);
+      this.onFrameError(err, isFirstChunk && chunk !== null ? chunk[0] : undefined);
       return;
     }
     this.trackPartialFrame(frames.length > 0);
-    this.yieldIfLargeFrame(chunk.length);
+    this.yieldIfLargeFrame(bytes);
     if (this.isClosing || frames.length === 0) return;
     if (this.isPaused) {
       // 'data' already queued before pause() took effect: keep the order, handle after drain.

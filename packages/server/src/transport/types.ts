@@ -112,6 +112,11 @@ export interface TransportOptions {
   maxConnections: number;
   /** Connections one remote IP may hold at once; more are closed at accept. */
   maxConnectionsPerAddress: number;
+  /**
+   * Plain TCP reads land in buffers the connection reuses, not a new one per read (see
+   * direct-reads.ts). Default true; false keeps Node's 'data' events (tests compare both).
+   */
+  directReads?: boolean;
 }
 
 export const DEFAULT_TRANSPORT_OPTIONS = {
