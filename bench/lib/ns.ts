@@ -29,6 +29,7 @@ export type {
   TopicRouteData,
 } from '../../packages/protocol/dist/index.js';
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of the repository root (bench/lib/ → ../..). */
@@ -37,3 +38,18 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVER_MAIN = fileURLToPath(
   new URL('../../packages/server/dist/main.js', import.meta.url),
 );
+
+/**
+ * The node flags the `ns-server` bin runs with (its shebang, `#!/usr/bin/env -S node <flags>`):
+ * the harness starts SERVER_MAIN with them, so it measures the process users get.
+ */
+export function serverNodeFlags(): string[] {
+  const bin = fileURLToPath(new URL('../../packages/server/bin/ns-server.js', import.meta.url));
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env\s+(?:-S\s+)?node((?:\s+--\S+)*)\s*$/.exec(shebang);
+  if (m === null) throw new Error(`${bin}: unexpected shebang ${JSON.stringify(shebang)}`);
+  return m[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '');
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { SERVER_MAIN } from './ns.js';
+import { SERVER_MAIN, serverNodeFlags } from './ns.js';
 
 export const PROBE_URL = new URL('./probe.mjs', import.meta.url).href;
 /**
@@ -191,7 +191,7 @@ export async function startNameServer(options: NameServerOptions = {}): Promise<
   // BENCH_SERVER_ENTRY: run another entry (e.g. packages/server/src/main.ts through tsx) while
   // developing the harness; results from such runs are not comparable and are labelled so.
   const entry = process.env['BENCH_SERVER_ENTRY'] ?? SERVER_MAIN;
-  const nodeArgs = ['--import', PROBE_URL];
+  const nodeArgs = [...serverNodeFlags(), '--import', PROBE_URL];
   if (entry.endsWith('.ts')) nodeArgs.push('--import', tsxUrl());
   if (options.exposeGc === true) nodeArgs.push('--expose-gc');
   const profDir = options.cpuProfDir ?? defaultCpuProfDir;

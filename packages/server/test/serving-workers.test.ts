@@ -17,6 +17,7 @@ import type { RegisterInit } from './handlers-harness.js';
 import { RawClient, waitFor } from './transport-helpers.js';
 import { useNodes } from './node-fixture.js';
 import { SERVING_SEMI_SPACE_MIB, servingExecArgv } from '../src/cluster/serving-worker.js';
+import { OLD_SPACE_FLOOR_FLAG } from '../src/node-flags.js';
 
 const MAIN = new URL('../dist/main.js', import.meta.url);
 
@@ -542,10 +543,17 @@ describe('servingExecArgv', () => {
     expect(servingExecArgv(['--enable-source-maps'], undefined)).toEqual([
       '--enable-source-maps',
       `--max-semi-space-size=${SERVING_SEMI_SPACE_MIB}`,
+      OLD_SPACE_FLOOR_FLAG,
     ]);
     expect(servingExecArgv(['--max-semi-space-size=32'], undefined)).toEqual([
       '--max-semi-space-size=32',
+      OLD_SPACE_FLOOR_FLAG,
     ]);
-    expect(servingExecArgv([], '--max-old-space-size=4096 --max-semi-space-size=8')).toEqual([]);
+    expect(
+      servingExecArgv(
+        [],
+        '--max-old-space-size=4096 --max-semi-space-size=8 --initial-old-space-size=1',
+      ),
+    ).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { encodeCommand } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
 import type { Logger } from '../logging.js';
+import { OLD_SPACE_FLOOR_FLAG, nodeFlagSet } from '../node-flags.js';
 import type { MetricsExport } from '../metrics.js';
 import type { RegistryOwner } from '../registry/registry-owner.js';
 import type { ReplicaPeer } from '../registry/replica-set.js';
@@ -253,12 +254,20 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
  */
 export const SERVING_SEMI_SPACE_MIB = 2;
 
-/** A worker's node flags: the owner's, plus the semi-space cap unless the operator set one. */
+/**
+ * A worker's node flags: the owner's, plus the semi-space cap and the old-space floor
+ * (node-flags.ts), each unless the operator set it.
+ */
 export function servingExecArgv(
   execArgv: readonly string[],
   nodeOptions: string | undefined,
 ): string[] {
-  const set = (s: string | undefined) => s !== undefined && /--max-semi-space-size\b/.test(s);
-  if (execArgv.some((a) => set(a)) || set(nodeOptions)) return [...execArgv];
-  return [...execArgv, `--max-semi-space-size=${SERVING_SEMI_SPACE_MIB}`];
+  const argv = [...execArgv];
+  if (!nodeFlagSet('--max-semi-space-size', execArgv, nodeOptions)) {
+    argv.push(`--max-semi-space-size=${SERVING_SEMI_SPACE_MIB}`);
+  }
+  if (!nodeFlagSet('--initial-old-space-size', execArgv, nodeOptions)) {
+    argv.push(OLD_SPACE_FLOOR_FLAG);
+  }
+  return argv;
 }

@@ -1,0 +1,48 @@
+/**
+ * Every launcher of a node passes the old-space floor (src/node-flags.ts): the bin, `pnpm start`,
+ * the Docker image, and the owner for the serving workers it forks.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { servingExecArgv } from '../src/cluster/serving-worker.js';
+import { OLD_SPACE_FLOOR_FLAG, nodeFlagSet } from '../src/node-flags.js';
+
+const repo = (path: string): string =>
+  readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
+
+describe('the old-space floor on every launcher', () => {
+  it('ns-server bin: its shebang runs node with the flag', () => {
+    const shebang = repo('packages/server/bin/ns-server.js').split('\n', 1)[0]!;
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${OLD_SPACE_FLOOR_FLAG}`);
+  });
+
+  it('pnpm start', () => {
+    const pkg = JSON.parse(repo('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['start']).toBe(`node ${OLD_SPACE_FLOOR_FLAG} scripts/start.mjs`);
+  });
+
+  it('the Docker image (NODE_OPTIONS)', () => {
+    const env = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(repo('docker/Dockerfile'));
+    expect(env?.[1]?.split(' ')).toContain(OLD_SPACE_FLOOR_FLAG);
+  });
+
+  it("serving workers: added to the owner's flags unless the operator set a floor", () => {
+    expect(servingExecArgv([], undefined)).toContain(OLD_SPACE_FLOOR_FLAG);
+    expect(servingExecArgv(['--initial-old-space-size=64'], undefined)).toEqual([
+      '--initial-old-space-size=64',
+      expect.stringMatching(/^--max-semi-space-size=/),
+    ]);
+    expect(servingExecArgv([], '--initial_old_space_size=512')).not.toContain(OLD_SPACE_FLOOR_FLAG);
+  });
+});
+
+describe('nodeFlagSet', () => {
+  it('finds a flag by name in the flags or NODE_OPTIONS, with - or _, and nothing else', () => {
+    const name = '--max-semi-space-size';
+    expect(nodeFlagSet(name, ['--max-semi-space-size=8'], undefined)).toBe(true);
+    expect(nodeFlagSet(name, [], '--foo --max_semi_space_size=8')).toBe(true);
+    expect(nodeFlagSet(name, [], '--max-semi-space-size 8')).toBe(true);
+    expect(nodeFlagSet(name, ['--max-semi-space-sizes=8'], '--min-semi-space-size=1')).toBe(false);
+    expect(nodeFlagSet(name, [], undefined)).toBe(false);
+  });
+});
