@@ -150,16 +150,17 @@ describe('FrameDecoder chunking', () => {
   });
 });
 
-describe('FrameDecoder: large frames assembled in place', () => {
-  /** A raw frame (length field included) of `total` bytes after its length field. */
-  const rawFrame = (total: number, fill: number): Buffer => {
-    const b = Buffer.alloc(4 + total, fill);
-    b.writeInt32BE(total);
-    return b;
-  };
-  const big = rawFrame(ASSEMBLE_MIN_FRAME_BYTES * 4 - 4, 0x41);
-  const small = rawFrame(100, 0x42);
+/** A raw frame (length field included) of `total` bytes after its length field. */
+const rawFrame = (total: number, fill: number): Buffer => {
+  const b = Buffer.alloc(4 + total, fill);
+  b.writeInt32BE(total);
+  return b;
+};
+/** A frame assembled in place, and one that is not. */
+const big = rawFrame(ASSEMBLE_MIN_FRAME_BYTES * 4 - 4, 0x41);
+const small = rawFrame(100, 0x42);
 
+describe('FrameDecoder: large frames assembled in place', () => {
   it('fills one buffer of exactly the frame once an eighth arrived, and charges all of it', () => {
     const decoder = new FrameDecoder();
     const chunk = 64 * 1024;
@@ -241,13 +242,6 @@ describe('FrameDecoder: large frames assembled in place', () => {
 });
 
 describe('FrameDecoder: reads into a reused buffer (pushTransient, readTarget)', () => {
-  const rawFrame = (total: number, fill: number): Buffer => {
-    const b = Buffer.alloc(4 + total, fill);
-    b.writeInt32BE(total);
-    return b;
-  };
-  const big = rawFrame(ASSEMBLE_MIN_FRAME_BYTES * 4 - 4, 0x41);
-  const small = rawFrame(100, 0x42);
   const route = loadFixture('get-route').request;
 
   /**
