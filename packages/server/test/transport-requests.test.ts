@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ResponseCode, createRequest, encodeCommand } from '@ns/protocol';
+import { ResponseCode, createRequest, encodeCommand, newExtFields } from '@ns/protocol';
 import { RemotingServer } from '../src/transport/remoting-server.js';
 import { TransportError } from '../src/transport/transport-error.js';
 import { createSilentLogger } from '../src/logging.js';
 import {
   RawClient,
   ScriptedDispatcher,
+  ECHO_CODE,
   THROW_CODE,
   echoRequest,
   startTestServer,
@@ -51,6 +52,31 @@ describe('RemotingServer request path', () => {
       expect(res?.body?.toString('utf8')).toBe(`topic-${i}`);
     }
   });
+
+  for (const directReads of [true, false]) {
+    it(`reads ${directReads ? 'into reused buffers (the default)' : "through 'data' events"}: small and large frames, all answered`, async () => {
+      ts = await startTestServer(directReads ? {} : { directReads: false });
+      const c = await client(ts.port);
+      // A 1 MiB request (assembled in place: read straight into its buffer when direct) between
+      // many small ones, all in one write.
+      const big = createRequest({
+        code: ECHO_CODE,
+        opaque: 7,
+        extFields: Object.assign(newExtFields(), { topic: 'big' }),
+        body: Buffer.alloc(1024 * 1024, 0x5a),
+      });
+      const frames = [
+        ...Array.from({ length: 300 }, (_, i) => encodeCommand(echoRequest(1000 + i, `t${i}`))),
+        encodeCommand(big),
+        ...Array.from({ length: 300 }, (_, i) => encodeCommand(echoRequest(2000 + i, `u${i}`))),
+      ];
+      c.send(Buffer.concat(frames));
+      await waitFor('all responses', () => c.received.length === 601);
+      const bodies = new Map(c.received.map((r) => [r.opaque, r.body?.toString('utf8')]));
+      expect([bodies.get(1000), bodies.get(7), bodies.get(2299)]).toEqual(['t0', 'big', 'u299']);
+      expect(ts.server.connectionInfos()[0]?.directReads).toBe(directReads);
+    });
+  }
 
   it('answers requests split at every byte boundary', async () => {
     ts = await startTestServer();

@@ -145,6 +145,8 @@ export class Connection implements BudgetHolder {
   private yieldingRead = false;
   /** Bytes read since the connection last paused for a large frame. */
   private readSinceYield = 0;
+  /** The socket's reads were taken over (direct-reads.ts). */
+  private readsDirectly = false;
   /** The last read target that was part of a frame assembled in place (direct reads). */
   private inPlaceTarget: Uint8Array | null = null;
 
@@ -175,7 +177,10 @@ export class Connection implements BudgetHolder {
               return true;
             },
           });
-    if (taken !== null) this.socket = taken.socket;
+    if (taken !== null) {
+      this.socket = taken.socket;
+      this.readsDirectly = true;
+    }
     const socket = this.socket;
     socket.setNoDelay(true);
     if (this.host.idleTimeoutMillis > 0) {
@@ -228,6 +233,7 @@ export class Connection implements BudgetHolder {
       partialFrameBytes: this.decoder.bufferedBytes,
       waitingForBudget: this.waitingForBudget,
       tls: this.peer.tls,
+      directReads: this.readsDirectly,
     };
   }
 

@@ -157,4 +157,6 @@ export interface ConnectionInfo {
   waitingForBudget: boolean;
   /** Whether the connection speaks TLS. */
   tls: boolean;
+  /** Reads land in memory the connection chooses (direct-reads.ts), not Node's buffer per read. */
+  directReads: boolean;
 }
