@@ -1,4 +1,9 @@
-/** The REGISTER_BROKER cases the registration scenario measures (no I/O: the report uses them). */
+/**
+ * The cases the registration scenario measures (no I/O: the report uses them): REGISTER_BROKER
+ * of the master, then a slave, then an operator's write-permission change of the broker name
+ * (WIPE / ADD_WRITE_PERM_OF_BROKER: every topic's QueueData rewritten, as a registration of all
+ * of them changed would).
+ */
 export const REG_PHASES = [
   'first',
   'unchanged',
@@ -6,6 +11,8 @@ export const REG_PHASES = [
   'changed100',
   'slaveJoin',
   'slaveLeave',
+  'wipePerm',
+  'addPerm',
 ] as const;
 export type RegPhase = (typeof REG_PHASES)[number];
 
@@ -26,4 +33,6 @@ export const REG_PHASE_LABEL: Record<RegPhase, string> = {
   slaveJoin: 'a slave joins the group',
   // rtt: until a lookup no longer lists the slave.
   slaveLeave: "the slave's connection closes",
+  wipePerm: 'WIPE_WRITE_PERM of the broker name',
+  addPerm: 'ADD_WRITE_PERM of the broker name',
 };

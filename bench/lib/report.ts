@@ -572,7 +572,7 @@ function renderRegistration(out: string[], r: BenchResults): void {
   out.push('## REGISTER_BROKER cost');
   out.push('');
   out.push(
-    'Each registration alone on an idle node (JSON body, version 407), per serving-process count W. ' +
+    "Each registration alone on an idle node (JSON body, version 407), per serving-process count W; the last two rows of each size are the admin writes WIPE_WRITE_PERM / ADD_WRITE_PERM_OF_BROKER of that broker name (every topic's perm rewritten). " +
       'rtt = the round trip as the broker sees it. Longest serving stall = the longest event-loop stall of the serving processes between two /metrics scrapes bracketing the registration (with W = 1 the serving loop is the owner\'s own); "idle floor" = the same bracket with no registration. ' +
       "Owner loop = the owner's event-loop active time for it (performance.eventLoopUtilization, probe overhead subtracted); owner CPU = the owner process, all threads. Java = the issue's reference figures (16 cores).",
   );

@@ -8,7 +8,9 @@
  * - changed 100 %: DataVersion bumped, every topic with other queue numbers;
  * - a slave joins: the same broker name, id 1, on a connection of its own: every topic's route
  *   changes (its BrokerData lists one more address), none of its QueueData;
- * - the slave's connection closes: the round trip is until a lookup no longer lists the slave.
+ * - the slave's connection closes: the round trip is until a lookup no longer lists the slave;
+ * - WIPE_WRITE_PERM_OF_BROKER, then ADD_WRITE_PERM_OF_BROKER, of the broker name (an operator
+ *   draining a broker before maintenance, then opening it again): every topic's perm rewritten.
  *
  * Each registration is measured 300 ms after the one before it answered, once the background
  * slices that one left (route digest, route cache sweep) are done. Per registration: the round
@@ -21,7 +23,14 @@
  * leave, reported next to it.
  */
 import { exactQuantile } from '../lib/histogram.js';
-import { decodeTopicRouteData, ResponseCode } from '../lib/ns.js';
+import {
+  createRequest,
+  decodeTopicRouteData,
+  encodeCommand,
+  RequestCode,
+  ResponseCode,
+  Version,
+} from '../lib/ns.js';
 import { startNameServer } from '../lib/processes.js';
 import type { ProbedProcess, ProbeSample } from '../lib/processes.js';
 import type { Profile } from '../lib/profile.js';
@@ -149,6 +158,21 @@ async function measureDeparture(
   return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls };
 }
 
+/** WIPE_WRITE_PERM_OF_BROKER or ADD_WRITE_PERM_OF_BROKER of `brokerName` (admin writes). */
+function permFrame(phase: 'wipePerm' | 'addPerm', brokerName: string, opaque: number): Buffer {
+  return encodeCommand(
+    createRequest({
+      code:
+        phase === 'wipePerm'
+          ? RequestCode.WIPE_WRITE_PERM_OF_BROKER
+          : RequestCode.ADD_WRITE_PERM_OF_BROKER,
+      opaque,
+      extFields: { brokerName },
+      version: Version.V4_9_7,
+    }),
+  );
+}
+
 /** Time for the background slices a large registration leaves (1 ms each, between reads). */
 const SETTLE_MS = 300;
 
@@ -192,6 +216,8 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         changed100: [],
         slaveJoin: [],
         slaveLeave: [],
+        wipePerm: [],
+        addPerm: [],
       };
       const changed: Record<RegPhase, number> = {
         first: n,
@@ -200,6 +226,8 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         changed100: n,
         slaveJoin: n,
         slaveLeave: n,
+        wipePerm: n,
+        addPerm: n,
       };
       let bodyBytes = 0;
       for (let r = 0; r < reps; r++) {
@@ -215,7 +243,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         // 1 % of the topics (every 100th) go from 4 to 8 queues; then all of them to 6.
         const onePct = (i: number): number => (i % 100 === 0 ? 8 : 4);
         changed.changed1 = topics.filter((_, i) => onePct(i) !== 4).length;
-        const bodies: Record<Exclude<RegPhase, 'slaveLeave'>, Buffer> = {
+        const bodies: Record<Exclude<RegPhase, 'slaveLeave' | 'wipePerm' | 'addPerm'>, Buffer> = {
           first: registerBody(topics, 1, TIMESTAMP),
           unchanged: Buffer.alloc(0),
           changed1: registerBody(topics, 2, TIMESTAMP, onePct),
@@ -234,6 +262,13 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
             await settle();
             samples[phase].push(
               await measureDeparture(server, slaveConn!, conn, topics[0]!, slave.brokerAddr),
+            );
+            continue;
+          }
+          if (phase === 'wipePerm' || phase === 'addPerm') {
+            await settle();
+            samples[phase].push(
+              await measureOne(server, conn, permFrame(phase, broker.brokerName, OPAQUE_BASE)),
             );
             continue;
           }

@@ -32,7 +32,7 @@ import {
 import type { RegisterBrokerResult, RemotingCommand } from '@ns/protocol';
 import type { KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
-import type { RequestContext } from './request-context.js';
+import type { RequestContext, WritePace } from './request-context.js';
 import type { LazyRegisterBody, RegisterBrokerRequest } from '../route/index.js';
 import type { JavaLineProfile } from './java-line.js';
 import { namedLimit } from './inflate-limit.js';
@@ -46,6 +46,36 @@ export interface BrokerHandlerDeps {
    * `maxInflatedRegisterBodyBytes` (default: the codec's MAX_INFLATED_REGISTER_BODY).
    */
   config(): { returnOrderTopicConfigToBroker: boolean; maxInflatedRegisterBodyBytes?: number };
+}
+
+/** Runs a write's steps straight through (no pace: nobody shares the event loop). */
+const NEVER = (): boolean => false;
+
+/**
+ * `answer` of the value of a write's steps (a generator from one of the managers' `…InSteps`
+ * methods, made with `pace.due`): at once when it needs no stop or runs without a pace, otherwise
+ * once its steps have run, `pace` handing the event loop back between them (the registry owner
+ * shares it with the reads it serves).
+ */
+function afterSteps<T>(
+  steps: Generator<void, T, void>,
+  pace: WritePace | undefined,
+  answer: (value: T) => RemotingCommand,
+): RemotingCommand | Promise<RemotingCommand> {
+  let step = steps.next();
+  if (pace === undefined) {
+    while (step.done !== true) step = steps.next();
+    return answer(step.value);
+  }
+  if (step.done === true) return answer(step.value);
+  const paced = pace;
+  return (async () => {
+    while (step.done !== true) {
+      await paced.breathe();
+      step = steps.next();
+    }
+    return answer(step.value);
+  })();
 }
 
 export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
@@ -125,19 +155,10 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       enableActingMaster: h.enableActingMaster ?? null,
       zoneName: h.zoneName ?? null,
     };
-    const pace = ctx.pace;
-    if (pace === undefined) return registered(request, routes.registerBroker(req));
     // The registry owner shares its event loop with reads: a large body is applied in slices.
-    const steps = routes.registerBrokerInSteps(req, pace.due);
-    let step = steps.next();
-    if (step.done === true) return registered(request, step.value);
-    return (async () => {
-      while (step.done !== true) {
-        await pace.breathe();
-        step = steps.next();
-      }
-      return registered(request, step.value);
-    })();
+    return afterSteps(routes.registerBrokerInSteps(req, ctx.pace?.due ?? NEVER), ctx.pace, (r) =>
+      registered(request, r),
+    );
   }
 
   function registered(
@@ -214,23 +235,37 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     return ok(request);
   }
 
-  function wipeWritePermOfBroker(request: RemotingCommand): RemotingCommand {
+  function wipeWritePermOfBroker(
+    request: RemotingCommand,
+    ctx: RequestContext,
+  ): RemotingCommand | Promise<RemotingCommand> {
     const h = decodeWipeWritePermOfBrokerRequestHeader(request.extFields);
-    const wipeTopicCount = routes.wipeWritePermOfBroker(h.brokerName);
-    return withHeader(
-      request,
-      ResponseCode.SUCCESS,
-      encodeWipeWritePermOfBrokerResponseHeader({ wipeTopicCount }),
+    return afterSteps(
+      routes.wipeWritePermOfBrokerInSteps(h.brokerName, ctx.pace?.due ?? NEVER),
+      ctx.pace,
+      (wipeTopicCount) =>
+        withHeader(
+          request,
+          ResponseCode.SUCCESS,
+          encodeWipeWritePermOfBrokerResponseHeader({ wipeTopicCount }),
+        ),
     );
   }
 
-  function addWritePermOfBroker(request: RemotingCommand): RemotingCommand {
+  function addWritePermOfBroker(
+    request: RemotingCommand,
+    ctx: RequestContext,
+  ): RemotingCommand | Promise<RemotingCommand> {
     const h = decodeAddWritePermOfBrokerRequestHeader(request.extFields);
-    const addTopicCount = routes.addWritePermOfBroker(h.brokerName);
-    return withHeader(
-      request,
-      ResponseCode.SUCCESS,
-      encodeAddWritePermOfBrokerResponseHeader({ addTopicCount }),
+    return afterSteps(
+      routes.addWritePermOfBrokerInSteps(h.brokerName, ctx.pace?.due ?? NEVER),
+      ctx.pace,
+      (addTopicCount) =>
+        withHeader(
+          request,
+          ResponseCode.SUCCESS,
+          encodeAddWritePermOfBrokerResponseHeader({ addTopicCount }),
+        ),
     );
   }
 

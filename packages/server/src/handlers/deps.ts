@@ -26,13 +26,12 @@ export type RouteReadStore = RouteReadModel;
 /** The route manager's write operations (registry owner only). */
 export type RouteWriteStore = Pick<
   RouteInfoManager,
-  | 'registerBroker'
   | 'registerBrokerInSteps'
   | 'unregisterBroker'
   | 'queryDataVersion'
   | 'brokerHeartbeat'
-  | 'wipeWritePermOfBroker'
-  | 'addWritePermOfBroker'
+  | 'wipeWritePermOfBrokerInSteps'
+  | 'addWritePermOfBrokerInSteps'
   | 'deleteTopic'
   | 'registerTopic'
 >;

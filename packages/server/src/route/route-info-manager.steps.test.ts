@@ -251,3 +251,98 @@ describe('RouteInfoManager bounded removals (maxTopicEdits)', () => {
     ]);
   });
 });
+
+describe('RouteInfoManager wipe/add write perm in steps', () => {
+  const V1 = { counter: 1, timestamp: 1 };
+  const many = topics(3000, 4);
+  const names = many.map((t) => t.topicName);
+  /** broker-a and broker-b hosting the same 3,000 topics. */
+  function twoBrokers() {
+    const m = manager();
+    m.rim.registerBroker(req(V1, many));
+    m.rim.registerBroker(
+      req(V1, many, { brokerName: 'broker-b', brokerAddr: '10.0.0.2:10911', connectionId: 2 }),
+    );
+    m.ops.length = 0;
+    m.notified.length = 0;
+    return m;
+  }
+  const permOf = (rim: RouteInfoManager, topic: string, brokerName: string) =>
+    rim.pickupTopicRouteData(topic)!.queueDatas.find((q) => q.brokerName === brokerName)!.perm;
+
+  /** [what, the write in one go, the same write in steps] */
+  const writes: [
+    string,
+    (rim: RouteInfoManager) => number,
+    (rim: RouteInfoManager, pause: () => boolean) => Generator<void, number, void>,
+  ][] = [
+    [
+      'WIPE_WRITE_PERM_OF_BROKER',
+      (rim) => rim.wipeWritePermOfBroker('broker-a'),
+      (rim, pause) => rim.wipeWritePermOfBrokerInSteps('broker-a', pause),
+    ],
+    [
+      'ADD_WRITE_PERM_OF_BROKER',
+      (rim) => rim.addWritePermOfBroker('broker-a'),
+      (rim, pause) => rim.addWritePermOfBrokerInSteps('broker-a', pause),
+    ],
+  ];
+
+  for (const [what, whole, inSteps] of writes) {
+    it(`${what}: ends in the state, count, notifications and ops of the write in one go`, () => {
+      const a = twoBrokers();
+      const b = twoBrokers();
+      if (what.startsWith('ADD')) {
+        // Something to add back: broker-a's perm wiped first, on both.
+        a.rim.wipeWritePermOfBroker('broker-a');
+        b.rim.wipeWritePermOfBroker('broker-a');
+        a.ops.length = 0;
+        b.ops.length = 0;
+        a.notified.length = 0;
+        b.notified.length = 0;
+      }
+      const before = permOf(b.rim, names[0]!, 'broker-a');
+      const expected = whole(a.rim);
+      const steps = inSteps(b.rim, () => true);
+      let stops = 0;
+      let partial = 0;
+      let step = steps.next();
+      while (step.done !== true) {
+        stops++;
+        // Between steps: each topic's perm is the one before or the one after, broker-b's is
+        // untouched, and every topic already rewritten was handed to the listeners.
+        const told = new Set(b.notified);
+        let done = 0;
+        // Every 10th topic (a look at all 3,000 at each of ~47 stops takes seconds).
+        const sample = names.filter((_, i) => i % 10 === 0);
+        for (const t of sample) {
+          const perm = permOf(b.rim, t, 'broker-a');
+          if (perm !== before) {
+            done++;
+            if (!told.has(t)) expect.fail(`${t} rewritten but not notified before the stop`);
+          }
+          expect(permOf(b.rim, t, 'broker-b')).toBe(6);
+        }
+        if (done > 0 && done < sample.length) partial++;
+        step = steps.next();
+      }
+      expect(step.value).toBe(expected);
+      expect(expected).toBe(3000);
+      // 3,000 topics with a stop every 64.
+      expect(stops).toBeGreaterThan(40);
+      expect(partial).toBeGreaterThan(30);
+      expect(state(b.rim, names)).toEqual(state(a.rim, names));
+      expect(b.ops).toEqual(a.ops);
+      expect(new Set(b.notified)).toEqual(new Set(a.notified));
+      expect(new Set(b.notified).size).toBe(3000);
+    });
+  }
+
+  it('an unknown broker name counts 0 and stops nowhere', () => {
+    const m = twoBrokers();
+    const steps = m.rim.wipeWritePermOfBrokerInSteps('nobody', () => true);
+    const step = steps.next();
+    expect(step).toEqual({ done: true, value: 0 });
+    expect(m.ops).toEqual([]);
+  });
+});
