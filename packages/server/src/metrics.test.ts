@@ -186,4 +186,58 @@ describe('createMetrics', () => {
     expect(sample(body, `${STALL_METRIC}{role="serving"}`)).toBe(0.009);
     expect(sample(body, `${STALL_METRIC}{role="owner"}`)).toBe(0.02);
   });
+
+  it("exposes the KV persistence thread's counts as counters, a restarted thread's anew", async () => {
+    const kv = {
+      source: {},
+      fileWrites: 3,
+      failedWrites: 0,
+      crashes: 0,
+      lastWriteMillis: 4.5 as number | null,
+      threadRunning: true,
+    };
+    let running: typeof kv | null = null;
+    const m = createMetrics(
+      { ...views().views, kvPersistence: () => running },
+      {
+        defaultMetrics: false,
+      },
+    );
+    try {
+      // No thread yet (the node is starting): counters at 0, the thread down.
+      let body = (await m.scrape()).body;
+      expect(sample(body, 'namesrv_kv_persist_file_writes_total')).toBe(0);
+      expect(sample(body, 'namesrv_kv_persist_thread_up')).toBe(0);
+      running = kv;
+      body = (await m.scrape()).body;
+      expect(sample(body, 'namesrv_kv_persist_file_writes_total')).toBe(3);
+      expect(sample(body, 'namesrv_kv_persist_failures_total')).toBe(0);
+      expect(sample(body, 'namesrv_kv_persist_last_write_seconds')).toBe(0.0045);
+      expect(sample(body, 'namesrv_kv_persist_thread_up')).toBe(1);
+      // A failed write and a crash; the thread is down until its restart.
+      kv.failedWrites = 1;
+      kv.crashes = 1;
+      kv.threadRunning = false;
+      body = (await m.scrape()).body;
+      expect(sample(body, 'namesrv_kv_persist_failures_total')).toBe(1);
+      expect(sample(body, 'namesrv_kv_persist_thread_crashes_total')).toBe(1);
+      expect(sample(body, 'namesrv_kv_persist_thread_up')).toBe(0);
+      // The node restarted: its new thread counts from 0 (here already past the old count);
+      // the counters keep growing.
+      running = {
+        ...kv,
+        source: {},
+        fileWrites: 4,
+        failedWrites: 0,
+        crashes: 0,
+        threadRunning: true,
+      };
+      body = (await m.scrape()).body;
+      expect(sample(body, 'namesrv_kv_persist_file_writes_total')).toBe(7);
+      expect(sample(body, 'namesrv_kv_persist_failures_total')).toBe(1);
+      expect(sample(body, 'namesrv_kv_persist_thread_up')).toBe(1);
+    } finally {
+      m.close();
+    }
+  });
 });

@@ -37,6 +37,19 @@ export interface MetricsViews {
   routeDigest?: () => number | Promise<number>;
   /** Route watches held now (0 when the watch is off). */
   routeWatchers?: () => number;
+  /** The KV file's persistence thread (kvconfig/kv-write-behind.ts); null while none runs. */
+  kvPersistence?: () => KVPersistenceView | null;
+}
+
+/** What the KV persistence metrics read (KVWriteBehind.stats()); counts since that thread's owner started. */
+export interface KVPersistenceView {
+  /** What counts (one per start of the node): when it changes, the counts start again from 0. */
+  readonly source: object;
+  readonly fileWrites: number;
+  readonly failedWrites: number;
+  readonly crashes: number;
+  readonly lastWriteMillis: number | null;
+  readonly threadRunning: boolean;
 }
 
 export interface CreateMetricsOptions {
@@ -408,6 +421,9 @@ export function createMetrics(
     registers,
   });
 
+  const kvPersistence = views.kvPersistence;
+  if (kvPersistence !== undefined) addKVPersistenceMetrics(registers, kvPersistence);
+
   const routeWatchers = views.routeWatchers;
   if (routeWatchers !== undefined) {
     new Gauge({
@@ -547,4 +563,67 @@ export function createMetrics(
       stalls.disable();
     },
   };
+}
+
+/**
+ * The KV persistence thread's counters as Prometheus counters: each collect adds what the view's
+ * count grew by since the last one (a new `source`, after a restart of the node, counts from 0).
+ */
+function addKVPersistenceMetrics(
+  registers: Registry[],
+  view: () => KVPersistenceView | null,
+): void {
+  const counter = (name: string, help: string, read: (v: KVPersistenceView) => number): Counter => {
+    let source: object | null = null;
+    let reported = 0;
+    return new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const v = view();
+        if (v === null) return;
+        if (v.source !== source) {
+          source = v.source;
+          reported = 0;
+        }
+        const now = read(v);
+        if (now > reported) this.inc(now - reported);
+        reported = now;
+      },
+    });
+  };
+  counter(
+    'namesrv_kv_persist_file_writes_total',
+    'KV config files written by the persistence thread (each covering one or more KV writes)',
+    (v) => v.fileWrites,
+  );
+  counter(
+    'namesrv_kv_persist_failures_total',
+    'KV config file writes that failed (the KV writes they carried were undone and answered SYSTEM_ERROR)',
+    (v) => v.failedWrites,
+  );
+  counter(
+    'namesrv_kv_persist_thread_crashes_total',
+    'KV persistence threads that died and were restarted',
+    (v) => v.crashes,
+  );
+  new Gauge({
+    name: 'namesrv_kv_persist_last_write_seconds',
+    help: 'Duration of the last successful KV config file write (serialize, write, fsyncs, rename)',
+    registers,
+    collect() {
+      const ms = view()?.lastWriteMillis ?? null;
+      if (ms !== null) this.set(ms / 1000);
+    },
+  });
+  new Gauge({
+    name: 'namesrv_kv_persist_thread_up',
+    help: '1 while the KV persistence thread runs, 0 between a crash and its restart',
+    registers,
+    collect() {
+      const v = view();
+      this.set(v === null || !v.threadRunning ? 0 : 1);
+    },
+  });
 }

@@ -189,6 +189,10 @@ export class NameServer {
           return tracker.digestValue();
         },
         routeWatchers: () => this.running?.serving.routeWatchers() ?? 0,
+        kvPersistence: () => {
+          const kv = this.kvPersistence;
+          return kv === null ? null : { source: kv, ...kv.stats() };
+        },
       },
       {
         defaultMetrics: options.defaultMetrics ?? true,

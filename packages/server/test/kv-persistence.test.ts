@@ -169,6 +169,11 @@ describe('KV persistence of a running node', () => {
         );
       }
       expect(node.kvPersistenceStats().failedWrites).toBeGreaterThanOrEqual(3);
+      // What an operator's alert reads (deploy/prometheus: NameServerKVPersistFailing).
+      const metrics = (await node.scrapeMetrics()).body;
+      const counted = /^namesrv_kv_persist_failures_total (\d+)$/m.exec(metrics);
+      expect(Number(counted?.[1])).toBe(node.kvPersistenceStats().failedWrites);
+      expect(metrics).toMatch(/^namesrv_kv_persist_thread_up 1$/m);
     },
   );
 
