@@ -58,7 +58,7 @@ export {
   ASSEMBLE_MIN_FRAME_BYTES,
   FrameDecoder,
 } from './frame-decoder.js';
-export { prepareFrame, preparedFrameBytes } from './prepared-frame.js';
+export { prepareFrame, preparedFrameBody, preparedFrameBytes } from './prepared-frame.js';
 export type { PreparedFrame } from './prepared-frame.js';
 export type { FrameDecoderOptions } from './frame-decoder.js';
 export { fastjsonString } from './json/fastjson-string.js';

@@ -9,6 +9,12 @@
  *   length words and the decimal digits between the two copies.
  *
  * The header is produced by the regular encoder, so the result is byte-identical by construction.
+ *
+ * A prepared frame is kept for as long as its route is cached, so its bytes get memory of their
+ * own, exactly their size: Node hands small buffers out of shared 8 KiB slabs, and one long-lived
+ * buffer keeps its whole slab alive — with the short-lived responses allocated between them, the
+ * route cache held about 6 KB per topic for 3.9 KB of bytes. `preparedFrameBody` gives the body's
+ * bytes inside the frame, so a cache need not keep its own copy beside it.
  */
 import { SerializeType } from './constants.js';
 import { encodeCommand } from './frame.js';
@@ -34,7 +40,7 @@ const EMPTY = Buffer.alloc(0);
 export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
   const template: RemotingCommand = { ...cmd, opaque: 0 };
   if (cmd.serializeType === SerializeType.ROCKETMQ) {
-    const head = encodeCommand(template);
+    const head = ownCopy(encodeCommand(template));
     return { serializeType: SerializeType.ROCKETMQ, head, tail: EMPTY, headerFixedLength: 0 };
   }
   const header = encodeJsonHeader(template);
@@ -48,12 +54,34 @@ export function prepareFrame(cmd: RemotingCommand): PreparedFrame {
   const split = at + marker.length - 1;
   const prefix = Buffer.from(header.slice(0, split), 'utf8');
   const suffix = Buffer.from(header.slice(split + 1), 'utf8');
-  const head = Buffer.alloc(8 + prefix.length);
+  const head = Buffer.allocUnsafeSlow(8 + prefix.length);
+  head.fill(0, 0, 8);
   prefix.copy(head, 8);
   const body = cmd.body;
-  const tail = body === null ? suffix : Buffer.concat([suffix, body]);
+  const tail = Buffer.allocUnsafeSlow(suffix.length + (body?.length ?? 0));
+  suffix.copy(tail, 0);
+  body?.copy(tail, suffix.length);
   const headerFixedLength = prefix.length + suffix.length;
   return { serializeType: SerializeType.JSON, head, tail, headerFixedLength };
+}
+
+/** `bytes` in memory of their own, exactly their size (see the file's comment). */
+function ownCopy(bytes: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own, 0);
+  return own;
+}
+
+/**
+ * The last `bodyLength` bytes of the prepared frame — its body, when `bodyLength` is the length of
+ * the body it was prepared with — as a view (no copy).
+ */
+export function preparedFrameBody(p: PreparedFrame, bodyLength: number): Buffer {
+  const bytes = p.serializeType === SerializeType.ROCKETMQ ? p.head : p.tail;
+  if (bodyLength < 0 || bodyLength > bytes.length) {
+    throw new RangeError(`preparedFrameBody: no body of ${bodyLength} bytes in this frame`);
+  }
+  return bytes.subarray(bytes.length - bodyLength);
 }
 
 /** The frame for the prepared response with `opaque`: exactly `encodeCommand({ ...cmd, opaque })`. */

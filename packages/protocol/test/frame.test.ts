@@ -12,6 +12,7 @@ import {
   FrameDecoder,
   FrameError,
   prepareFrame,
+  preparedFrameBody,
   preparedFrameBytes,
   SerializeType,
   type RemotingCommand,
@@ -485,6 +486,27 @@ describe('round trips (fast-check)', () => {
           }
         }),
         { numRuns: 300 },
+      );
+    });
+
+    it(`${type === 0 ? 'JSON' : 'ROCKETMQ'} prepared frame: its body as a view, its bytes in memory of their own`, () => {
+      fc.assert(
+        fc.property(command(type), (cmd) => {
+          const prepared = prepareFrame(cmd);
+          const body = cmd.body ?? Buffer.alloc(0);
+          const inFrame = preparedFrameBody(prepared, body.length);
+          expect(inFrame.equals(body)).toBe(true);
+          // A view of the frame's own bytes, not a copy.
+          const bytes = type === 0 ? prepared.tail : prepared.head;
+          expect(inFrame.buffer).toBe(bytes.buffer);
+          // Exactly-sized memory, not a slice of Node's shared 8 KiB pool (a long-lived slice
+          // keeps the whole slab alive).
+          for (const b of [prepared.head, prepared.tail]) {
+            if (b.length > 0) expect(b.buffer.byteLength).toBe(b.length);
+          }
+          expect(() => preparedFrameBody(prepared, bytes.length + 1)).toThrow(RangeError);
+        }),
+        { numRuns: 200 },
       );
     });
 

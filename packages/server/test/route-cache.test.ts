@@ -4,7 +4,16 @@
  * current route.
  */
 import { describe, expect, it } from 'vitest';
-import { LAZY_INVALIDATION_TOPICS, RouteBodyCache } from '../src/handlers/route-cache.js';
+import {
+  createRequest,
+  createResponse,
+  prepareFrame,
+  preparedFrameBytes,
+  RequestCode,
+  ResponseCode,
+  SerializeType,
+} from '@ns/protocol';
+import { frameOf, LAZY_INVALIDATION_TOPICS, RouteBodyCache } from '../src/handlers/route-cache.js';
 
 /** A route table stand-in: each topic's route is its name and a version the test bumps. */
 function routes(n: number) {
@@ -99,5 +108,32 @@ describe('RouteBodyCache invalidation', () => {
     r.cache.invalidate(new Set(r.version.keys()).add('t7'));
     expect(r.cache.get('t7', true, false)).toBeNull();
     expect(r.cache.size).toBe(0);
+  });
+});
+
+describe('RouteBodyCache entries and their frames', () => {
+  it('keeps one copy of a body: the first frame prepared takes it over', () => {
+    const r = routes(1);
+    const entry = r.cache.entry('t0', true, false)!;
+    const encoded = entry.body;
+    const prepare = (serializeType: SerializeType) => () =>
+      prepareFrame(
+        createResponse(
+          createRequest({ code: RequestCode.GET_ROUTEINFO_BY_TOPIC, opaque: 7, serializeType }),
+          { code: ResponseCode.SUCCESS, body: entry.body },
+        ),
+      );
+    const json = frameOf(entry, 'json', prepare(SerializeType.JSON));
+    // Same bytes, now inside the frame (the buffer they were encoded into is let go).
+    expect(entry.body.toString()).toBe('t0@1');
+    expect(entry.body).not.toBe(encoded);
+    expect(entry.body.buffer).toBe(json.tail.buffer);
+    expect(r.read('t0')).toBe('t0@1');
+    // Prepared once per serialize type; a second type copies the body, which stays where it is.
+    expect(frameOf(entry, 'json', prepare(SerializeType.JSON))).toBe(json);
+    const binary = frameOf(entry, 'rocketmq', prepare(SerializeType.ROCKETMQ));
+    expect(entry.body.buffer).toBe(json.tail.buffer);
+    expect(preparedFrameBytes(binary, 9).subarray(-4).toString()).toBe('t0@1');
+    expect(r.builds).toBe(1);
   });
 });

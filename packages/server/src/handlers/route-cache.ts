@@ -21,6 +21,7 @@
  * update path) or, failing that, at the next lookup.
  */
 
+import { preparedFrameBody } from '@ns/protocol';
 import type { PreparedFrame } from '@ns/protocol';
 
 /** Builds the encoded body, or null when the topic has no route (TOPIC_NOT_EXIST). */
@@ -32,11 +33,35 @@ export type RouteBodyBuilder = (
 
 /** One cached route: its body and, built on first use per serialize type, the success frame. */
 export interface RouteCacheEntry {
-  readonly body: Buffer;
+  /**
+   * The encoded body. Once a frame is prepared (`frameOf`) these are the same bytes inside that
+   * frame: the entry then keeps one copy, not two.
+   */
+  body: Buffer;
   json: PreparedFrame | null;
   rocketmq: PreparedFrame | null;
   /** The cache's generation when it was built (see `unswept`). */
   readonly generation: number;
+}
+
+/**
+ * The entry's success frame for serialize type `kind`, prepared by `prepare` on first use. The
+ * first frame an entry gets takes its body over: `entry.body` becomes the body's bytes inside it,
+ * and the buffer the body was encoded into is let go (the memory bench's 40,000 cached routes
+ * held 239 MiB outside the heap before, counting the slabs small buffers pin: see prepareFrame).
+ */
+export function frameOf(
+  entry: RouteCacheEntry,
+  kind: 'json' | 'rocketmq',
+  prepare: () => PreparedFrame,
+): PreparedFrame {
+  const had = entry[kind];
+  if (had !== null) return had;
+  const first = entry.json === null && entry.rocketmq === null;
+  const frame = prepare();
+  entry[kind] = frame;
+  if (first) entry.body = preparedFrameBody(frame, entry.body.length);
+  return frame;
 }
 
 /**

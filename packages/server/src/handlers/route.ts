@@ -27,7 +27,7 @@ import type { HandlerTable } from './handler.js';
 import { isTrue, requiredString } from './header-fields.js';
 import { orderRouteLikeJava } from './java-order.js';
 import type { JavaLineProfile } from './java-line.js';
-import { RouteBodyCache } from './route-cache.js';
+import { frameOf, RouteBodyCache } from './route-cache.js';
 
 /** The NamesrvConfig switches the route handlers read (live values, read per request). */
 export interface RouteConfigView {
@@ -105,12 +105,14 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
     // The whole success frame depends only on (body, serialize type): prepared once per entry,
     // then each answer is one copy with this request's opaque.
     if (request.serializeType === SerializeType.ROCKETMQ) {
-      entry.rocketmq ??= prepareFrame(response);
-      response.encodedFrame = preparedFrameBytes(entry.rocketmq, request.opaque);
+      const frame = frameOf(entry, 'rocketmq', () => prepareFrame(response));
+      response.encodedFrame = preparedFrameBytes(frame, request.opaque);
     } else if (request.serializeType === SerializeType.JSON) {
-      entry.json ??= prepareFrame(response);
-      response.encodedFrame = preparedFrameBytes(entry.json, request.opaque);
+      const frame = frameOf(entry, 'json', () => prepareFrame(response));
+      response.encodedFrame = preparedFrameBytes(frame, request.opaque);
     }
+    // The entry's body may have moved into the frame just prepared: the same bytes, one copy.
+    response.body = entry.body;
     return response;
   }
 
