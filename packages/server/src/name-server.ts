@@ -333,8 +333,12 @@ export class NameServer {
         serving,
         workers,
         acceptor,
-        routeDigest: new RouteDigestTracker(owner.routes, (err) => {
-          digestLog.error({ err }, 'route digest upkeep failed, rebuilding it');
+        routeDigest: new RouteDigestTracker(owner.routes, {
+          onError: (err) => {
+            digestLog.error({ err }, 'route digest upkeep failed, rebuilding it');
+          },
+          // Its upkeep waits for the registry's writes (a while): their round trips come first.
+          deferWhile: () => owner.queuedWrites > 0,
         }),
         brokerNotifier,
         http: null,

@@ -4,7 +4,7 @@ import { compareRouteDigests, explainTopicDifference, parseRouteDigest } from '@
 import type { TopicsDiffer } from '@ns/protocol';
 import { RouteInfoManager } from '../route/index.js';
 import type { RegisterBrokerRequest } from '../route/index.js';
-import { RouteDigestTracker } from './route-digest-tracker.js';
+import { MAX_DEFER_MILLIS, RouteDigestTracker } from './route-digest-tracker.js';
 
 class FakeClock {
   constructor(public t = 1_700_000_000_000) {}
@@ -316,6 +316,59 @@ describe('RouteDigestTracker background catch-up', () => {
   });
 });
 
+describe('RouteDigestTracker deferring to the registry', () => {
+  it('waits while the registry writes (at most MAX_DEFER_MILLIS), then catches up; digest() never waits', async () => {
+    const rim = new RouteInfoManager({ clock: new FakeClock() });
+    let writing = true;
+    let looks = 0;
+    const tracker = new RouteDigestTracker(
+      {
+        onRouteChanged: (l) => rim.onRouteChanged(l),
+        getAllTopicList: () => rim.getAllTopicList(),
+        getAllClusterInfo: () => rim.getAllClusterInfo(),
+        getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
+        getQueueDatas: (topic) => {
+          looks++;
+          return rim.getQueueDatas(topic);
+        },
+      },
+      { deferWhile: () => writing },
+    );
+    try {
+      tracker.digest();
+      // While the registry writes, nothing is looked at for a few turns of the loop...
+      rim.registerBroker(registration('broker-a', 0, topics('T', 100)));
+      looks = 0;
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(looks).toBe(0);
+      // ...and once it is done, the catch-up runs.
+      writing = false;
+      await tracker.settled(10_000);
+      expect(looks).toBe(100);
+
+      // A registry that never stops writing delays the catch-up, never starves it.
+      writing = true;
+      rim.registerBroker(registration('broker-b', 0, topics('U', 100)));
+      looks = 0;
+      const t0 = performance.now();
+      await tracker.settled(10_000);
+      expect(looks).toBe(100);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(MAX_DEFER_MILLIS - 1);
+
+      // digest() does what is left itself, deferred or not.
+      rim.registerBroker(registration('broker-c', 0, topics('V', 100)));
+      looks = 0;
+      const digest = tracker.digest();
+      expect(looks).toBe(100);
+      const fresh = new RouteDigestTracker(rim);
+      expect(digest).toEqual(fresh.digest());
+      fresh.close();
+    } finally {
+      tracker.close();
+    }
+  });
+});
+
 describe('RouteDigestTracker settled()', () => {
   it('waits for the changes made before the call, not for later ones', async () => {
     const rim = new RouteInfoManager({ clock: new FakeClock() });
@@ -366,7 +419,7 @@ describe('RouteDigestTracker settled()', () => {
           return rim.getQueueDatas(topic);
         },
       },
-      (err) => errors.push(err),
+      { onError: (err) => errors.push(err) },
     );
     tracker.digest();
     fail = true;
