@@ -5,6 +5,7 @@ import type { TopicsDiffer } from '@ns/protocol';
 import { RouteInfoManager } from '../route/index.js';
 import type { RegisterBrokerRequest } from '../route/index.js';
 import { MAX_DEFER_MILLIS, RouteDigestTracker } from './route-digest-tracker.js';
+import type { DigestRouteSource } from './route-digest-tracker.js';
 
 class FakeClock {
   constructor(public t = 1_700_000_000_000) {}
@@ -55,6 +56,23 @@ function node() {
   const rim = new RouteInfoManager({ clock });
   const tracker = new RouteDigestTracker(rim);
   return { clock, rim, tracker };
+}
+
+/**
+ * `rim` as the tracker's route source, every look at a topic going through `look` (counting it,
+ * slowing it down, failing it) before the manager answers.
+ */
+function sourceOf(rim: RouteInfoManager, look: (topic: string) => void): DigestRouteSource {
+  return {
+    onRouteChanged: (l) => rim.onRouteChanged(l),
+    getAllTopicList: () => rim.getAllTopicList(),
+    getAllClusterInfo: () => rim.getAllClusterInfo(),
+    getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
+    getQueueDatas: (topic) => {
+      look(topic);
+      return rim.getQueueDatas(topic);
+    },
+  };
 }
 
 const topics = (prefix: string, n: number): TopicConfig[] =>
@@ -269,17 +287,12 @@ describe('RouteDigestTracker background catch-up', () => {
     let turn = 0;
     const turnsSeen = new Set<number>();
     let looks = 0;
-    const tracker = new RouteDigestTracker({
-      onRouteChanged: (l) => rim.onRouteChanged(l),
-      getAllTopicList: () => rim.getAllTopicList(),
-      getAllClusterInfo: () => rim.getAllClusterInfo(),
-      getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
-      getQueueDatas: (topic) => {
+    const tracker = new RouteDigestTracker(
+      sourceOf(rim, () => {
         looks++;
         turnsSeen.add(turn);
-        return rim.getQueueDatas(topic);
-      },
-    });
+      }),
+    );
     let ticking = true;
     const tick = (): void => {
       turn++;
@@ -322,16 +335,9 @@ describe('RouteDigestTracker deferring to the registry', () => {
     let writing = true;
     let looks = 0;
     const tracker = new RouteDigestTracker(
-      {
-        onRouteChanged: (l) => rim.onRouteChanged(l),
-        getAllTopicList: () => rim.getAllTopicList(),
-        getAllClusterInfo: () => rim.getAllClusterInfo(),
-        getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
-        getQueueDatas: (topic) => {
-          looks++;
-          return rim.getQueueDatas(topic);
-        },
-      },
+      sourceOf(rim, () => {
+        looks++;
+      }),
       { deferWhile: () => writing },
     );
     try {
@@ -374,17 +380,12 @@ describe('RouteDigestTracker settled()', () => {
     const rim = new RouteInfoManager({ clock: new FakeClock() });
     // A slow source (50 µs per topic looked at): the background never catches up with the
     // stream of changes below, so only a settled() that waits for its own changes returns.
-    const tracker = new RouteDigestTracker({
-      onRouteChanged: (l) => rim.onRouteChanged(l),
-      getAllTopicList: () => rim.getAllTopicList(),
-      getAllClusterInfo: () => rim.getAllClusterInfo(),
-      getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
-      getQueueDatas: (topic) => {
+    const tracker = new RouteDigestTracker(
+      sourceOf(rim, () => {
         const until = performance.now() + 0.05;
         while (performance.now() < until);
-        return rim.getQueueDatas(topic);
-      },
-    });
+      }),
+    );
     tracker.digest();
     rim.registerBroker(registration('broker-a', 0, topics('T', 500)));
     const first = tracker.settled(60_000);
@@ -409,16 +410,9 @@ describe('RouteDigestTracker settled()', () => {
     const errors: unknown[] = [];
     let fail = false;
     const tracker = new RouteDigestTracker(
-      {
-        onRouteChanged: (l) => rim.onRouteChanged(l),
-        getAllTopicList: () => rim.getAllTopicList(),
-        getAllClusterInfo: () => rim.getAllClusterInfo(),
-        getBrokerLiveViews: (now) => rim.getBrokerLiveViews(now),
-        getQueueDatas: (topic) => {
-          if (fail) throw new Error('planted');
-          return rim.getQueueDatas(topic);
-        },
-      },
+      sourceOf(rim, () => {
+        if (fail) throw new Error('planted');
+      }),
       { onError: (err) => errors.push(err) },
     );
     tracker.digest();
