@@ -65,8 +65,8 @@ export async function ownerWithReplica(
   const made: { replica?: Replica } = {};
   const peer: ReplicaPeer = {
     name: 'test-replica',
-    sendOps(seq, encoded) {
-      made.replica!.enqueue(seq, encoded as unknown[]);
+    sendOps(seq, encoded, final) {
+      made.replica!.enqueue(final ? seq : 0, encoded as unknown[]);
     },
   };
   await owner.addReplica(peer, (snapshot) => {

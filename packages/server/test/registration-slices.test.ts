@@ -159,6 +159,40 @@ describe('a registration of a large body on the registry owner', () => {
     }
   });
 
+  it('streams its edits to the replicas while it works: they replay alongside, not after, the owner', async () => {
+    const { owner, replica } = await ownerWithReplica();
+    const firstTopic = 'slice-topic-0';
+    const lastTopic = `slice-topic-${TOPICS - 1}`;
+    for (const [decoded, queues] of [
+      [first, 4],
+      [changed, 8],
+    ] as const) {
+      // Watches every turn of the loop for a moment when the replica already holds the write's
+      // first topic as written while the owner has not reached the last one yet. Without
+      // streaming the replica got nothing before the owner had finished.
+      let ahead = false;
+      let running = true;
+      const watch = (): void => {
+        const replicaFirst = replica.pickupTopicRouteData(firstTopic)?.queueDatas[0];
+        const ownerLast = owner.routes.pickupTopicRouteData(lastTopic)?.queueDatas[0];
+        if (replicaFirst?.writeQueueNums === queues && ownerLast?.writeQueueNums !== queues) {
+          ahead = true;
+        }
+        if (running) setImmediate(watch);
+      };
+      setImmediate(watch);
+      const answer = await owner.register(request, ctx, decoded);
+      running = false;
+      expect((answer as { code: number }).code).toBe(ResponseCode.SUCCESS);
+      expect(ahead).toBe(true);
+      // And the answer still waited for all of it.
+      expect(replica.pickupTopicRouteData(lastTopic)).toEqual(
+        owner.routes.pickupTopicRouteData(lastTopic),
+      );
+      expect(replica.counts()).toEqual(owner.routes.tables.counts());
+    }
+  });
+
   it('ends with every replica holding the same routes before the answer', async () => {
     const { owner, replica } = await ownerWithReplica();
     for (const decoded of [first, changed]) {

@@ -161,13 +161,13 @@ async function ownerWithServingWorker(options: ReplayNodeOptions): Promise<Repla
   const made: { replica?: Replica } = {};
   const peer: ReplicaPeer = {
     name: 'replay-worker',
-    sendOps(seq, encoded) {
+    sendOps(seq, encoded, final) {
       const parts = encoded as Uint8Array[];
       parts.forEach((bytes, i) => {
         const msg = overChannel<OwnerToWorker>({
           t: 'ops',
           seq,
-          final: i === parts.length - 1,
+          final: final && i === parts.length - 1,
           bytes,
         });
         if (msg.t === 'ops')

@@ -112,8 +112,12 @@ export function asBuffer(bytes: Uint8Array): Buffer {
  */
 export const OPS_PER_PART = 4_096;
 
-/** A batch cut into serialized parts, never inside an op (done once, sent to every worker). */
+/**
+ * A batch cut into serialized parts, never inside an op (done once, sent to every worker). At least
+ * one part, empty for an empty batch: the final part is what a worker acknowledges.
+ */
 export function encodeOpParts(ops: readonly unknown[]): Uint8Array[] {
+  if (ops.length === 0) return [serialize([])];
   const parts: Uint8Array[] = [];
   let from = 0;
   while (from < ops.length) {

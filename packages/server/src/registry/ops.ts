@@ -32,6 +32,14 @@ export function opWidth(ops: readonly unknown[], i: number): number {
   return 2;
 }
 
+/** Whether every op of `ops` is a route edit (no KV edit, no config replacement). */
+export function onlyRouteOps(ops: readonly unknown[]): boolean {
+  for (let i = 0; i < ops.length; i += opWidth(ops, i)) {
+    if (opKind(ops[i] as number) !== 'route') return false;
+  }
+  return true;
+}
+
 /** The KV ops of a batch, in order, as their own flat array (empty when there are none). */
 export function kvOpsOf(ops: readonly unknown[]): unknown[] {
   const out: unknown[] = [];

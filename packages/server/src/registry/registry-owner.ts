@@ -24,7 +24,7 @@ import type { KVConfigManager, KVConfigPersist, KVTableExport } from '../kvconfi
 import type { Logger } from '../logging.js';
 import type { NamesrvMetrics } from '../metrics.js';
 import type { Clock, RemovedBroker } from '../route/index.js';
-import { configOp, kvOpsOf } from './ops.js';
+import { configOp, kvOpsOf, onlyRouteOps } from './ops.js';
 import { RegistrationBases } from './registration-bases.js';
 import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
 import { liveKey } from '../route/broker-live-info.js';
@@ -123,6 +123,8 @@ export class RegistryOwner {
   private readonly durability: KVDurability | null;
   /** The edits of the write in progress (route, KV and config ops, in order). */
   private readonly batch: unknown[] = [];
+  /** Part of the write in progress went to the replicas already (see `pace`). */
+  private streamed = false;
   /** Each broker's last registered topic table (incremental registrations). */
   private readonly bases = new RegistrationBases((name) => this.routes.tables.topicName(name));
 
@@ -196,7 +198,7 @@ export class RegistryOwner {
   /** Runs a write request (forwarded by a serving side) and resolves to its response. */
   execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
     return this.queue.run(async () => {
-      const paced: RequestContext = { ...ctx, pace: slicedPace(WRITE_SLICE_MILLIS) };
+      const paced: RequestContext = { ...ctx, pace: this.pace() };
       const response = await this.apply(() => this.dispatcher.dispatch(request, paced), request);
       // An UNREGISTER_BROKER of a broker with many topics removes them in slices: its answer
       // waits for the last one (read-your-writes), and no other write comes in between.
@@ -230,7 +232,7 @@ export class RegistryOwner {
       // A body of tens of thousands of topics is worked through in slices of the event loop
       // (rebuilding the broker's table here, then editing the route tables), so the reads this
       // process serves (servingWorkers = 1) and its IPC never wait for a whole body.
-      const pace = slicedPace(WRITE_SLICE_MILLIS);
+      const pace = this.pace();
       const key = brokerKeyOf(request);
       let pre: PreDecodedBody | 'resend' | null = null;
       if (key !== null) {
@@ -248,6 +250,28 @@ export class RegistryOwner {
         pre === null ? { ...ctx, pace } : { ...ctx, preDecoded: pre, pace };
       return this.apply(() => this.dispatcher.dispatch(request, withBody), request);
     });
+  }
+
+  /**
+   * The pace of a write worked through in slices: between two slices, the edits made so far go to
+   * the replicas ahead of the write's batch (ReplicaSet.stream), so with serving workers the
+   * replay of a registration of 50,000 topics runs alongside the owner's work, not after it.
+   * Route edits only: a KV edit waits for its durability, and a config replacement is rare and
+   * small, so a batch holding either goes out whole at the end (`apply`).
+   */
+  private pace(): WritePace {
+    const sliced = slicedPace(WRITE_SLICE_MILLIS);
+    return {
+      removalsPerSlice: sliced.removalsPerSlice,
+      due: sliced.due,
+      breathe: () => {
+        if (this.replicas.size > 0 && this.batch.length > 0 && onlyRouteOps(this.batch)) {
+          this.replicas.stream(this.batch.splice(0));
+          this.streamed = true;
+        }
+        return sliced.breathe();
+      },
+    };
   }
 
   /**
@@ -367,7 +391,10 @@ export class RegistryOwner {
         }
       }
     }
-    if (ops.length > 0) {
+    // A streamed write ends with its final part even when nothing is left to send: that part
+    // carries the number the replicas acknowledge.
+    if (ops.length > 0 || this.streamed) {
+      this.streamed = false;
       const seq = this.replicas.publish(ops);
       await this.replicas.whenAcked(seq);
     }
