@@ -74,6 +74,9 @@ const SCENARIOS = [
 type Scenario = (typeof SCENARIOS)[number];
 
 function gitCommit(): string {
+  // Set by bench/device/run.sh: the copy of the tree run there has no .git.
+  const given = process.env['BENCH_COMMIT'];
+  if (given !== undefined && given !== '') return given;
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
       cwd: REPO_ROOT,
