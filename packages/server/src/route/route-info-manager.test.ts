@@ -673,6 +673,47 @@ describe('RouteInfoManager acting master (5.x)', () => {
     expect(route.brokerDatas[0]!.brokerAddrs.has(0)).toBe(false);
   });
 
+  it("a reduced group's write wipe is bounded like a removal: in steps, each topic before or after, the end as in one go", () => {
+    const topics = Array.from({ length: 1000 }, (_, i) => topic(`Wide-${i}`));
+    const many = { topicConfigWrapper: wrapper(V1, topics), enableActingMaster: true };
+    const build = () => {
+      const s = setup({ supportActingMaster: true });
+      s.rim.registerBroker(req(many));
+      s.rim.registerBroker(req({ ...SLAVE, ...many }));
+      return s;
+    };
+    const perms = (rim: RouteInfoManager) =>
+      topics.map((t) => rim.pickupTopicRouteData(t.topicName)!.queueDatas[0]!.perm);
+
+    const oneGo = build();
+    oneGo.rim.onConnectionClosed(1);
+    expect(new Set(perms(oneGo.rim))).toEqual(new Set([4]));
+
+    const stepped = build();
+    stepped.events.length = 0;
+    // The master's connection closes; 100 topic edits per call, as the registry owner's slices.
+    stepped.rim.onConnectionClosed(1, Infinity, 100);
+    let calls = 1;
+    while (stepped.rim.hasPendingRemovals()) {
+      const now = perms(stepped.rim);
+      // In between, each topic is as before (6) or as after (4), wiped in body order.
+      expect(now.every((p) => p === 4 || p === 6)).toBe(true);
+      expect(now.indexOf(6)).toBeGreaterThan(0);
+      expect(now.slice(now.indexOf(6)).every((p) => p === 6)).toBe(true);
+      stepped.rim.removePendingTopics(100);
+      calls++;
+    }
+    expect(calls).toBeGreaterThanOrEqual(10);
+    expect(perms(stepped.rim)).toEqual(perms(oneGo.rim));
+    expect(stepped.rim.pickupTopicRouteData('Wide-0')).toEqual(
+      oneGo.rim.pickupTopicRouteData('Wide-0'),
+    );
+    // Every wiped topic was handed to the listeners.
+    expect(new Set(stepped.events.flatMap((e) => (e === 'all' ? [] : e)))).toEqual(
+      new Set(topics.map((t) => t.topicName)),
+    );
+  });
+
   it('5.x without supportActingMaster: the prime slave still updates routes, write cleared, but no acting view', () => {
     // Java 5.3.3 applies prime-slave topics and wipes the write bit of a master-less group
     // whatever supportActingMaster says; only pickupTopicRouteData's rewrite depends on it.
