@@ -12,6 +12,8 @@ import type { TopicConfig } from '@ns/protocol';
 import type { RequestContext } from '../src/handlers/request-context.js';
 import { toRows } from '../src/serving/decode/decoded-registration.js';
 import type { DecodedRegistration } from '../src/serving/decode/decoded-registration.js';
+import type { ReplicaPeer } from '../src/registry/replica-set.js';
+import { Replica } from '../src/serving/replica.js';
 import { ownerAlone, ownerWithReplica } from './hostile-helpers.js';
 import { topicConfigs } from './topic-configs.js';
 
@@ -191,6 +193,53 @@ describe('a registration of a large body on the registry owner', () => {
       );
       expect(replica.counts()).toEqual(owner.routes.tables.counts());
     }
+  });
+
+  it('a worker lost in the middle of a streamed write: the answer still comes, a new one starts from all of it', async () => {
+    const owner = ownerAlone();
+    /** Adds a replica as the node does; `dies`: it is lost after the first part it receives. */
+    const addReplica = async (dies: boolean): Promise<Replica> => {
+      let replica: Replica | undefined;
+      let dead = false;
+      const peer: ReplicaPeer = {
+        name: dies ? 'dying' : 'steady',
+        sendOps(seq, encoded, final) {
+          if (dead) return;
+          replica!.enqueue(final ? seq : 0, encoded as unknown[]);
+          if (dies) {
+            dead = true;
+            owner.removeReplica(peer);
+          }
+        },
+      };
+      await owner.addReplica(peer, (snapshot) => {
+        replica = new Replica(snapshot, {
+          sliceMillis: 5,
+          onApplied: (seq) => {
+            owner.replicas.ack(peer, seq);
+          },
+          onCorrupt: (err) => {
+            throw err;
+          },
+        });
+      });
+      return replica!;
+    };
+    const steady = await addReplica(false);
+    await addReplica(true);
+    const answer = await owner.register(request, ctx, first);
+    expect((answer as { code: number }).code).toBe(ResponseCode.SUCCESS);
+    expect(owner.replicas.size).toBe(1);
+    const last = `slice-topic-${TOPICS - 1}`;
+    expect(steady.routes.pickupTopicRouteData(last)).toEqual(
+      owner.routes.pickupTopicRouteData(last),
+    );
+    // Its replacement's snapshot is taken after the write: it holds every topic of it.
+    const replacement = await addReplica(false);
+    expect(replacement.routes.counts()).toEqual(owner.routes.tables.counts());
+    expect(replacement.routes.pickupTopicRouteData(last)).toEqual(
+      owner.routes.pickupTopicRouteData(last),
+    );
   });
 
   it('ends with every replica holding the same routes before the answer', async () => {
