@@ -60,30 +60,38 @@ export class QueueDataMap<V> implements ReadonlyMap<string, V> {
     return true;
   }
 
-  *entries(): MapIterator<[string, V]> {
-    if (this.map !== null) {
-      yield* this.map.entries();
-    } else if (this.key !== undefined) {
-      yield [this.key, this.value as V];
-    }
+  // Iterators: the Map's own, or an array's over the inline entry. Not generators: a generator
+  // object per call cost 0.3-0.8 µs against ~0.02 µs for an array iterator, and these are walked
+  // for every topic a route is built for or the route digest refolds (50,000 topics after a
+  // large registration).
+
+  entries(): MapIterator<[string, V]> {
+    if (this.map !== null) return this.map.entries();
+    return (this.key === undefined ? [] : [[this.key, this.value as V] as [string, V]]).values();
   }
 
   [Symbol.iterator](): MapIterator<[string, V]> {
     return this.entries();
   }
 
-  *keys(): MapIterator<string> {
-    for (const [key] of this.entries()) yield key;
+  keys(): MapIterator<string> {
+    if (this.map !== null) return this.map.keys();
+    return (this.key === undefined ? [] : [this.key]).values();
   }
 
-  *values(): MapIterator<V> {
-    for (const [, value] of this.entries()) yield value;
+  values(): MapIterator<V> {
+    if (this.map !== null) return this.map.values();
+    return (this.key === undefined ? [] : [this.value as V]).values();
   }
 
   forEach(
     callback: (value: V, key: string, map: ReadonlyMap<string, V>) => void,
     thisArg?: unknown,
   ): void {
-    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+    if (this.map !== null) {
+      this.map.forEach((value, key) => callback.call(thisArg, value, key, this));
+    } else if (this.key !== undefined) {
+      callback.call(thisArg, this.value as V, this.key, this);
+    }
   }
 }
