@@ -340,9 +340,9 @@ export class RouteDigestTracker {
 
   /** Replaces the topic's contribution to its broker names' hashes by its current one. */
   private refold(topic: string): void {
+    const seed = topicSeed(topic);
     const old = this.folded.get(topic);
     if (old !== undefined) {
-      const seed = topicSeed(topic);
       if (isOne(old)) this.fold(seed, old, -1);
       else for (const qd of old) this.fold(seed, qd, -1);
     }
@@ -351,7 +351,6 @@ export class RouteDigestTracker {
       this.folded.delete(topic);
       return;
     }
-    const seed = topicSeed(topic);
     if (byBroker.size === 1) {
       const qd = byBroker.values().next().value!;
       this.fold(seed, qd, 1);
