@@ -120,6 +120,7 @@ export type {
   RegisterBodyDelta,
   RegisterBodyDeltaOptions,
 } from './bodies/register-broker-body-delta.js';
+export type { TopicConfigRows } from './bodies/topic-config-rows.js';
 export {
   decodeRegisterBrokerResult,
   encodeRegisterBrokerResult,

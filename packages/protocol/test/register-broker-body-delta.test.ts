@@ -160,6 +160,35 @@ function step(body: Buffer, options: RegisterBodyDeltaOptions, prev: Step, kinds
       expect(r.delta.body).toStrictEqual(expected);
       expect(keysOf(r.delta.body)).toStrictEqual(keysOf(expected));
       break;
+    case 'rows': {
+      expect(options.rows).toBe(true);
+      const table = expected.topicConfigSerializeWrapper.topicConfigTable;
+      const rows = r.delta.rows;
+      expect(rows.count).toBe(table.size);
+      const names = Buffer.from(rows.nameBytes);
+      let i = 0;
+      for (const [k, tc] of table) {
+        const from = i === 0 ? 0 : rows.nameEnds[i - 1]!;
+        expect(names.toString('utf8', from, rows.nameEnds[i])).toBe(k);
+        expect(tc.topicName).toBe(k);
+        expect([...rows.nums.subarray(4 * i, 4 * i + 4)]).toStrictEqual([
+          tc.readQueueNums,
+          tc.writeQueueNums,
+          tc.perm,
+          tc.topicSysFlag,
+        ]);
+        i++;
+      }
+      // Each array is memory of its own, exactly its size (a thread may move it to another).
+      for (const a of [rows.nameBytes, rows.nameEnds, rows.nums]) {
+        expect(a.byteLength).toBe(a.buffer.byteLength);
+      }
+      const rest = r.delta.body;
+      expect(rest.topicConfigSerializeWrapper.topicConfigTable.size).toBe(0);
+      rest.topicConfigSerializeWrapper.topicConfigTable = table;
+      expect(rest).toStrictEqual(expected);
+      break;
+    }
     case 'unchanged':
       expect(prev.base).not.toBeNull();
       expect(r.base).not.toBeNull();
@@ -428,8 +457,13 @@ const versionFor = (compressed: boolean, fiveX: boolean): number =>
 // ---------------------------------------------------------------------------------------------
 
 describe('decodeRegisterBodyWithBase: random tables and edits', () => {
-  for (const compressed of [false, true]) {
-    const kind = compressed ? 'compressed' : 'plain JSON';
+  // `rows`: a fresh plain body is answered as rows, and its base makes names only when asked.
+  for (const [compressed, rows] of [
+    [false, false],
+    [false, true],
+    [true, false],
+  ] as const) {
+    const kind = compressed ? 'compressed' : rows ? 'plain JSON as rows' : 'plain JSON';
 
     it(`${kind}: chains of deltas equal the full decode, and clean bodies give deltas`, () => {
       const seen: string[] = [];
@@ -442,7 +476,7 @@ describe('decodeRegisterBodyWithBase: random tables and edits', () => {
           }),
           fc.boolean(),
           (initial, rounds, fiveX) => {
-            const options = { compressed, version: versionFor(compressed, fiveX) };
+            const options = { compressed, version: versionFor(compressed, fiveX), rows };
             const m = cloneModel(initial);
             let state = step(encode(m, compressed), options, EMPTY, seen);
             let wasLenient = false;
@@ -467,6 +501,7 @@ describe('decodeRegisterBodyWithBase: random tables and edits', () => {
       );
       expect(seen).toContain('delta');
       expect(seen).toContain('unchanged');
+      if (rows) expect(seen).toContain('rows');
     });
 
     it(`${kind}: anything goes (array-index names, spaces, topicName ≠ key)`, () => {
@@ -479,7 +514,7 @@ describe('decodeRegisterBodyWithBase: random tables and edits', () => {
           }),
           fc.boolean(),
           (initial, rounds, fiveX) => {
-            const options = { compressed, version: versionFor(compressed, fiveX) };
+            const options = { compressed, version: versionFor(compressed, fiveX), rows };
             const m = cloneModel(initial);
             let state = step(encode(m, compressed), options, EMPTY);
             for (const edits of rounds) {
@@ -501,7 +536,7 @@ describe('decodeRegisterBodyWithBase: random tables and edits', () => {
           fc.constantFrom('truncate', 'overwrite', 'insert', 'delete'),
           fc.integer({ min: 0, max: 255 }),
           (initial, edits, at, how, byte) => {
-            const options = { compressed, version: 407 };
+            const options = { compressed, version: 407, rows };
             const m = cloneModel(initial);
             const state = step(encode(m, compressed), options, EMPTY);
             for (const e of edits) applyEdit(m, e);
@@ -842,6 +877,42 @@ describe('decodeRegisterBodyWithBase: what it leaves to the full decoder', () =>
       options,
       state,
     );
+  });
+
+  it('a fresh plain body with a repeated key: the full decoder’s answer and no base, rows or not', () => {
+    for (const rows of [false, true]) {
+      const opts = { ...options, rows };
+      for (const entries of [
+        [...baseEntries, entry('A', 2)],
+        [entry('C'), ...baseEntries],
+      ]) {
+        const kinds: string[] = [];
+        const state = step(body(entries), opts, EMPTY, kinds);
+        expect(kinds).toStrictEqual(['full']);
+        expect(state.base).toBeNull();
+      }
+    }
+  });
+
+  it('names that are not ASCII: UTF-8 ones decode as rows; bytes that are not UTF-8 go the general way', () => {
+    const opts = { ...options, rows: true };
+    const kinds: string[] = [];
+    const utf8 = step(body([entry('主题-α'), ...baseEntries, entry('tópico')]), opts, EMPTY, kinds);
+    expect(kinds).toStrictEqual(['rows']);
+    // Then a delta against that base names the new topics right.
+    step(body([entry('主题-α', 2), ...baseEntries, entry('tópico'), entry('ß')], 2), opts, utf8);
+    // 0xff and 0xfe both decode to U+FFFD: one key for JSON.parse, two different byte strings.
+    const text = body([entry('\u0001'), entry('\u0002'), ...baseEntries]).toString('latin1');
+    const invalid = Buffer.from(
+      text.replaceAll('\\u0001', '\xff').replaceAll('\\u0002', '\xfe'),
+      'latin1',
+    );
+    kinds.length = 0;
+    step(invalid, opts, EMPTY, kinds);
+    expect(kinds).toStrictEqual(['full']);
+    expect(
+      decodeRegisterBrokerBody(invalid, options).topicConfigSerializeWrapper.topicConfigTable.size,
+    ).toBe(5);
   });
 
   it('array-index topic names: never a base, always right', () => {

@@ -12,6 +12,10 @@
  * next base is derived from the previous one by shifting offsets (O(entries) arithmetic), its key
  * index carried over rather than rebuilt.
  *
+ * A body decoded in full (no base: a new broker) can come as rows (`rows` option: TopicConfigRows,
+ * names as bytes), and its base then holds no string of any name until a later delta asks for one
+ * (KeyList): no string and no object per topic is made for a new broker's table.
+ *
  * Whatever this module does not understand (escapes in a key are fine; whitespace between tokens,
  * lenient fastjson syntax, duplicate keys, a value that is not an object, array-index topic names in
  * JSON, a body the full decoder rejects…) goes to the full decoder, which gives the answer or the
@@ -27,6 +31,7 @@ import type {
   TopicConfig,
   TopicQueueMappingInfo,
 } from './types.js';
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import {
   decodeInflatedRegisterBrokerBody,
@@ -37,7 +42,10 @@ import {
   REGISTER_BODY_MIN_VERSION,
 } from './register-broker-body.js';
 import { decodeTopicConfigLine, readTopicConfig } from './topic-config.js';
-import { plainKeyEnd, readPlainTopicConfig } from './topic-config-plain-json.js';
+import { plainFields, scanPlainTopicConfig, topicConfigOf } from './topic-config-plain-json.js';
+import { TopicConfigRowsBuilder } from './topic-config-rows.js';
+import type { TopicConfigRows } from './topic-config-rows.js';
+import { ByteKeySet, fnvStep, FNV_OFFSET } from './byte-key-set.js';
 import { shareString } from '../json/shared-string.js';
 
 /** What the decoder keeps of a previous body. Opaque; `bytes` estimates its memory. */
@@ -53,6 +61,14 @@ export interface RegisterBodyDeltaOptions {
   version: number;
   /** Inflated compressed bodies larger than this are refused. Default MAX_INFLATED_REGISTER_BODY. */
   maxInflatedBytes?: number;
+  /**
+   * Answer a plain JSON body decoded in full (a new broker's, typically) as `rows` instead of
+   * `full`: its table as TopicConfigRows, no TopicConfig object and no string made for any name —
+   * neither for the answer nor for the base, which makes a name a string only when a later delta
+   * needs it. Rows hold what a NameServer keeps of a topic config (not topicFilterType, order or
+   * attributes). Other bodies (compressed, lenient, …) are still answered `full`.
+   */
+  rows?: boolean;
 }
 
 /** A body described relative to the base's body. */
@@ -79,6 +95,11 @@ export interface RegisterBodyChanges {
 export type RegisterBodyDelta =
   /** No usable base: everything decoded (exactly decodeRegisterBrokerBody's result). */
   | { kind: 'full'; body: RegisterBrokerBody }
+  /**
+   * No usable base, `rows` asked for: the table as rows (body order; the names and the four
+   * numbers of decodeRegisterBrokerBody's table), the rest of the body with an empty table.
+   */
+  | { kind: 'rows'; rows: TopicConfigRows; body: RegisterBrokerBody }
   /** The body (inflated, for compressed bodies) is byte-identical to the base's. */
   | { kind: 'unchanged' }
   | RegisterBodyChanges;
@@ -130,7 +151,7 @@ export function decodeRegisterBodyWithBase(
       // Anything unexpected: the full decoder gives the answer or the error.
     }
   }
-  return freshJson(body, version);
+  return freshJson(body, version, options.rows === true);
 }
 
 /**
@@ -280,6 +301,72 @@ interface KeyIndex {
   readonly extra: Map<string, number>;
 }
 
+/**
+ * The topic names of a base's entries, in entry order, each made a string the first time it is
+ * asked for (read from the base's bytes) and kept: a base indexed without strings (the `rows`
+ * answer) costs a new broker's registration none, and a later delta makes only the few it looks
+ * at — all of them only when it needs the key index (a topic that is not where the base had it).
+ */
+class KeyList {
+  private constructor(
+    readonly length: number,
+    /**
+     * The names made so far, by entry index. Lists of the same names in the same order share it
+     * (a base and its successor over the next body), so what one made the other has.
+     */
+    private readonly made: (string | undefined)[],
+    /** Where unmade names are read: the body and its entry starts (as Base has them). */
+    private readonly raw: Buffer | null,
+    private readonly starts: Int32Array | null,
+    private readonly compressed: boolean,
+  ) {}
+
+  /** Names that are all made already. */
+  static of(keys: string[], compressed: boolean): KeyList {
+    return new KeyList(keys.length, keys, null, null, compressed);
+  }
+
+  /** `length` names, read from the entries of `raw` at `starts` when asked for. */
+  static unmade(length: number, raw: Buffer, starts: Int32Array, compressed: boolean): KeyList {
+    const made = new Array<string | undefined>(length).fill(undefined);
+    return new KeyList(length, made, raw, starts, compressed);
+  }
+
+  at(i: number): string {
+    let key = this.made[i];
+    if (key === undefined) {
+      const p = this.starts![i]!;
+      const read = this.compressed ? compressedKey(this.raw!, p) : jsonKey(this.raw!, p).key;
+      // Shared with the other holders of the name, as JSON.parse would have (see plainJson).
+      key = shareString(read);
+      this.made[i] = key;
+    }
+    return key;
+  }
+
+  /** The same names in the same order, for a base over another body (`raw`, `starts`). */
+  over(raw: Buffer, starts: Int32Array): KeyList {
+    return new KeyList(this.length, this.made, raw, starts, this.compressed);
+  }
+
+  /**
+   * The names of a new order over `raw` at `starts`: runs `[from, to)` of this list's entries and
+   * names made already, in order (what a Walker records).
+   */
+  reordered(
+    parts: readonly (string | readonly [number, number])[],
+    raw: Buffer,
+    starts: Int32Array,
+  ): KeyList {
+    const made: (string | undefined)[] = [];
+    for (const part of parts) {
+      if (typeof part === 'string') made.push(part);
+      else for (let k = part[0]; k < part[1]; k++) made.push(this.made[k]);
+    }
+    return new KeyList(made.length, made, raw, starts, this.compressed);
+  }
+}
+
 class Base implements RegisterBodyBase {
   /** Built on first need, or derived from the previous base's. */
   private keyIndex: KeyIndex | null;
@@ -297,7 +384,7 @@ class Base implements RegisterBodyBase {
      */
     readonly starts: Int32Array,
     readonly ends: Int32Array,
-    readonly keys: readonly string[],
+    readonly keys: KeyList,
     keyIndex: KeyIndex | null,
   ) {
     this.keyIndex = keyIndex;
@@ -321,7 +408,7 @@ class Base implements RegisterBodyBase {
     if (ix === null) {
       const root = new Map<string, number>();
       const keys = this.keys;
-      for (let i = 0; i < keys.length; i++) root.set(keys[i]!, i);
+      for (let i = 0; i < keys.length; i++) root.set(keys.at(i), i);
       ix = { root, remap: null, extra: new Map() };
       this.keyIndex = ix;
     }
@@ -397,6 +484,8 @@ const CH_RBRACKET = 0x5d;
 const CH_LBRACE = 0x7b;
 const CH_RBRACE = 0x7d;
 const CH_SPACE = 0x20;
+const CH_ZERO = 0x30;
+const CH_NINE = 0x39;
 
 /**
  * Object.keys lists array-index keys first, in numeric order: a JSON table with such a topic name
@@ -407,6 +496,20 @@ function isArrayIndex(key: string): boolean {
   if (!(c >= 0x30 && c <= 0x39) || key.length > 10) return false;
   if (!/^(?:0|[1-9]\d*)$/.test(key)) return false;
   return Number(key) <= 4294967294;
+}
+
+/** isArrayIndex of the key whose UTF-8 bytes are `buf[start .. end)`. */
+function isArrayIndexBytes(buf: Buffer, start: number, end: number): boolean {
+  const len = end - start;
+  if (len === 0 || len > 10) return false;
+  if (buf[start] === CH_ZERO) return len === 1;
+  let v = 0;
+  for (let k = start; k < end; k++) {
+    const c = buf[k]!;
+    if (c < CH_ZERO || c > CH_NINE) return false;
+    v = v * 10 + (c - CH_ZERO);
+  }
+  return v <= 4294967294;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,24 +612,23 @@ interface ScannedEntry {
   end: number;
 }
 
-function scanJsonEntry(buf: Buffer, p: number): ScannedEntry {
+/** The key of the JSON entry at `p` (its opening quote), and `q`, the index of its closing quote. */
+function jsonKey(buf: Buffer, p: number): { key: string; q: number } {
   const k = jsonKeyEnd(buf, p);
-  let key: string;
-  let q: number;
-  if (k >= 0) {
-    q = k;
-    key = buf.toString('utf8', p + 1, q);
-  } else {
-    q = -k - 1;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(buf.toString('utf8', p, q + 1));
-    } catch {
-      return fallback();
-    }
-    if (typeof parsed !== 'string') fallback();
-    key = parsed;
+  if (k >= 0) return { key: buf.toString('utf8', p + 1, k), q: k };
+  const q = -k - 1;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(buf.toString('utf8', p, q + 1));
+  } catch {
+    return fallback();
   }
+  if (typeof parsed !== 'string') fallback();
+  return { key: parsed, q };
+}
+
+function scanJsonEntry(buf: Buffer, p: number): ScannedEntry {
+  const { key, q } = jsonKey(buf, p);
   if (buf[q + 1] !== CH_COLON || buf[q + 2] !== CH_LBRACE) fallback();
   const valueStart = q + 2;
   return { key, valueStart, end: jsonValueEnd(buf, valueStart) };
@@ -550,8 +652,8 @@ function decodeJsonEntry(buf: Buffer, e: ScannedEntry): TopicConfig {
   return tc;
 }
 
-function freshJson(body: Buffer, version: number): RegisterBodyDecodeResult {
-  const plain = plainJson(body, version);
+function freshJson(body: Buffer, version: number, asRows: boolean): RegisterBodyDecodeResult {
+  const plain = plainJson(body, version, asRows);
   if (plain !== null) return plain;
   let parsed: unknown;
   try {
@@ -578,43 +680,84 @@ function freshJson(body: Buffer, version: number): RegisterBodyDecodeResult {
  * decoded and indexed in one pass over the table's bytes, without JSON.parse of the whole body;
  * the parts around the table are parsed on their own (restOfJson). Null when the body is not of
  * that shape: the general path gives the answer (or the error) then, so the result is always what
- * decodeRegisterBrokerBody gives.
+ * decodeRegisterBrokerBody gives. With `asRows`, the table comes as rows and no name is made a
+ * string (KeyList makes them when a later delta needs them).
  */
-function plainJson(body: Buffer, version: number): RegisterBodyDecodeResult | null {
+function plainJson(
+  body: Buffer,
+  version: number,
+  asRows: boolean,
+): RegisterBodyDecodeResult | null {
   const tableStart = locateJsonTable(body);
   if (tableStart < 0) return null;
-  const table = new Map<string, TopicConfig>();
+  // About 150 bytes per entry as brokers write them: a first guess, everything grows.
+  const guess = Math.min(1 << 16, (body.length >> 7) + 16);
+  const seen = new ByteKeySet(body, guess);
+  const fields = plainFields();
+  const rows = asRows ? new TopicConfigRowsBuilder(guess, guess * 32) : null;
+  const table = asRows ? null : new Map<string, TopicConfig>();
   const keys: string[] = [];
-  let starts = new Int32Array(1024);
-  let ends = new Int32Array(1024);
+  let starts = new Int32Array(guess);
+  let ends = new Int32Array(guess);
+  let count = 0;
+  const n = body.length;
   let p = tableStart + 1;
   if (body[p] !== CH_RBRACE) {
     for (;;) {
-      const q = plainKeyEnd(body, p);
-      if (q < 0 || body[q + 1] !== CH_COLON) return null;
-      const key = body.toString('utf8', p + 1, q);
-      // Repeated keys and array-index keys change the order or values JSON.parse gives.
-      if (isArrayIndex(key) || table.has(key)) return null;
-      const read = readPlainTopicConfig(body, q + 2, key, p + 1, q);
-      if (read === null) return null;
-      const i = keys.length;
-      if (i === starts.length) {
+      // The key: no escape, no control character; hashed on the way for the repeat check.
+      if (body[p] !== CH_QUOTE) return null;
+      const ks = p + 1;
+      let q = ks;
+      let hash = FNV_OFFSET;
+      let high = 0;
+      for (;;) {
+        if (q >= n) return null;
+        const c = body[q]!;
+        if (c === CH_QUOTE) break;
+        if (c === CH_BACKSLASH || c < 0x20) return null;
+        high |= c;
+        hash = fnvStep(hash, c);
+        q++;
+      }
+      if (body[q + 1] !== CH_COLON) return null;
+      // Repeated keys and array-index keys change the order or values JSON.parse gives. Bytes
+      // that are not UTF-8 decode to U+FFFD: two different ones could be the same key.
+      if (isArrayIndexBytes(body, ks, q)) return null;
+      if (high >= 0x80 && !isUtf8(body.subarray(ks, q))) return null;
+      if (!seen.add(ks, q, hash)) return null;
+      const end = scanPlainTopicConfig(body, q + 2, ks, q, fields);
+      if (end < 0) return null;
+      if (count === starts.length) {
         starts = grown(starts);
         ends = grown(ends);
       }
-      starts[i] = p;
-      ends[i] = read.end;
-      keys.push(key);
-      table.set(key, read.config);
-      // JSON.parse shared each key's text with the other bases holding the same name (brokers
-      // of a cluster register the same topics); without that the decode thread held a copy per
-      // broker, and its old generation, then at its limit, forced a full collection every few
-      // registrations (+30 % CPU per re-registration, 8 brokers of the same 10,000 topics).
-      shareString(key);
-      const c = body[read.end];
-      if (c === CH_COMMA) p = read.end + 1;
+      starts[count] = p;
+      ends[count] = end;
+      count++;
+      if (rows !== null) {
+        rows.push(
+          body,
+          ks,
+          q,
+          fields.readQueueNums,
+          fields.writeQueueNums,
+          fields.perm,
+          fields.topicSysFlag,
+        );
+      } else {
+        const key = body.toString('utf8', ks, q);
+        keys.push(key);
+        table!.set(key, topicConfigOf(key, fields));
+        // JSON.parse shared each key's text with the other bases holding the same name (brokers
+        // of a cluster register the same topics); without that the decode thread held a copy per
+        // broker, and its old generation, then at its limit, forced a full collection every few
+        // registrations (+30 % CPU per re-registration, 8 brokers of the same 10,000 topics).
+        shareString(key);
+      }
+      const c = body[end];
+      if (c === CH_COMMA) p = end + 1;
       else if (c === CH_RBRACE) {
-        p = read.end;
+        p = end;
         break;
       } else return null;
     }
@@ -622,18 +765,19 @@ function plainJson(body: Buffer, version: number): RegisterBodyDecodeResult | nu
   // The rest parses with the table left out, and the table is the one the full decode reads.
   const rest = restOfJson(body, tableStart, p);
   if (rest === null) return null;
-  rest.topicConfigSerializeWrapper.topicConfigTable = table;
-  const n = keys.length;
+  const entryStarts = starts.slice(0, count);
   const base = new Base(
     false,
     version,
     null,
     body,
-    starts.slice(0, n),
-    ends.slice(0, n),
-    keys,
+    entryStarts,
+    ends.slice(0, count),
+    rows !== null ? KeyList.unmade(count, body, entryStarts, false) : KeyList.of(keys, false),
     null,
   );
+  if (rows !== null) return { delta: { kind: 'rows', rows: rows.finish(), body: rest }, base };
+  rest.topicConfigSerializeWrapper.topicConfigTable = table!;
   return { delta: { kind: 'full', body: rest }, base };
 }
 
@@ -676,7 +820,7 @@ function indexJson(body: Buffer, full: RegisterBrokerBody, version: number): Bas
   if (count !== n) return null;
   // Confirms the located table is the one the full decoder read.
   if (restOfJson(body, tableStart, p) === null) return null;
-  return new Base(false, version, null, body, starts, ends, keys, null);
+  return new Base(false, version, null, body, starts, ends, KeyList.of(keys, false), null);
 }
 
 function incrementalJson(body: Buffer, base: Base): RegisterBodyDecodeResult {
@@ -722,6 +866,11 @@ function scanCompressedEntry(buf: Buffer, p: number): ScannedEntry {
   return { key: buf.toString('utf8', valueStart, sp), valueStart, end };
 }
 
+/** The topic name of the compressed entry at `p` (its length prefix). */
+function compressedKey(buf: Buffer, p: number): string {
+  return scanCompressedEntry(buf, p).key;
+}
+
 function decodeCompressedEntry(buf: Buffer, e: ScannedEntry): TopicConfig {
   return decodeTopicConfigLine(buf.toString('utf8', e.valueStart, e.end));
 }
@@ -742,7 +891,7 @@ function freshCompressed(raw: Buffer, wire: Buffer, version: number): RegisterBo
       p += 4 + raw.readInt32BE(p);
       ends[i] = p;
     }
-    base = new Base(true, version, wire, raw, starts, ends, keys, null);
+    base = new Base(true, version, wire, raw, starts, ends, KeyList.of(keys, true), null);
   }
   return { delta: { kind: 'full', body: full }, base };
 }
@@ -790,7 +939,9 @@ class Walker {
   private readonly movedAhead: number[] = [];
   private i = 0;
   private run: number;
+  /** The topic the last entry consumed names: made already, or the base entry that names it. */
   private prevKey: string | null = null;
+  private prevAt = -1;
   private scanned = 0;
   /** Entries of the new body so far. */
   produced = 0;
@@ -872,7 +1023,9 @@ class Walker {
           }
           this.produced += r;
           this.keyParts.push([i, i + r]);
-          this.prevKey = base.keys[i + r - 1]!;
+          // Made a string only if an insertion follows it.
+          this.prevKey = null;
+          this.prevAt = i + r - 1;
           this.i = i + r;
           this.run = r * 2;
           return p + len;
@@ -889,11 +1042,11 @@ class Walker {
     const key = e.key;
     const i = this.i;
     let j: number | undefined;
-    if (i < this.n && base.keys[i] === key) j = i;
+    if (i < this.n && base.keys.at(i) === key) j = i;
     else {
       j = base.indexOf(key);
       // Cheap insurance: an index that disagreed with the keys could only cost a full decode.
-      if (j !== undefined && base.keys[j] !== key) fallback();
+      if (j !== undefined && base.keys.at(j) !== key) fallback();
     }
     if (j === undefined) {
       // A new topic.
@@ -901,7 +1054,7 @@ class Walker {
       this.newKeys.add(key);
       this.added.push([key, this.produced]);
       this.upserts.push(this.decode(buf, e));
-      this.inserted.push([this.prevKey, key]);
+      this.inserted.push([this.previous(), key]);
     } else {
       const s = state[j]!;
       if (s === KEPT || s === MOVED) fallback(); // duplicate key
@@ -914,7 +1067,7 @@ class Walker {
         // Out of base order: found far ahead, or skipped earlier.
         if (s === NOT_SEEN) insertSorted(this.movedAhead, j);
         state[j] = MOVED;
-        this.inserted.push([this.prevKey, key]);
+        this.inserted.push([this.previous(), key]);
       }
       this.oldToNew[j] = this.produced;
       if (!this.sameBytes(e, p, j)) this.upserts.push(this.decode(buf, e));
@@ -925,6 +1078,7 @@ class Walker {
     this.produced++;
     this.keyParts.push(key);
     this.prevKey = key;
+    this.prevAt = -1;
     this.run = RUN_AFTER_SCAN;
     // Most of the body changed: a full decode is cheaper than going on entry by entry.
     const scanned = ++this.scanned;
@@ -937,14 +1091,9 @@ class Walker {
     return e.end;
   }
 
-  private newOrderKeys(): string[] {
-    const keys: string[] = [];
-    const baseKeys = this.base.keys;
-    for (const part of this.keyParts) {
-      if (typeof part === 'string') keys.push(part);
-      else for (let k = part[0]; k < part[1]; k++) keys.push(baseKeys[k]!);
-    }
-    return keys;
+  /** The topic the last entry consumed names (null: none yet, the next one is first). */
+  private previous(): string | null {
+    return this.prevKey ?? (this.prevAt < 0 ? null : this.base.keys.at(this.prevAt));
   }
 
   private sameBytes(e: ScannedEntry, p: number, j: number): boolean {
@@ -959,21 +1108,25 @@ class Walker {
     const removed: string[] = [];
     for (let k = 0; k < n; k++) {
       const s = state[k];
-      if (s === NOT_SEEN || s === SKIPPED) removed.push(base.keys[k]!);
+      if (s === NOT_SEEN || s === SKIPPED) removed.push(base.keys.at(k));
     }
     const count = this.produced;
     const sameOrder = removed.length === 0 && this.inserted.length === 0;
+    // A view when little capacity is left over, else a right-sized copy.
+    const starts =
+      count > this.starts.length - 64
+        ? this.starts.subarray(0, count)
+        : this.starts.slice(0, count);
     const next = new Base(
       base.compressed,
       base.version,
       wire,
       this.buf,
-      // A view when little capacity is left over, else a right-sized copy.
-      count > this.starts.length - 64
-        ? this.starts.subarray(0, count)
-        : this.starts.slice(0, count),
+      starts,
       count > this.ends.length - 64 ? this.ends.subarray(0, count) : this.ends.slice(0, count),
-      sameOrder ? base.keys : this.newOrderKeys(),
+      sameOrder
+        ? base.keys.over(this.buf, starts)
+        : base.keys.reordered(this.keyParts, this.buf, starts),
       sameOrder ? base.sameKeyIndex() : base.successorKeyIndex(this.oldToNew, this.added),
     );
     const w = rest.topicConfigSerializeWrapper;

@@ -119,63 +119,92 @@ export interface PlainTopicConfig {
 }
 
 /**
- * Reads the object at `p` (its `{`) as the TopicConfig of table key `key`, whose bytes (without
- * quotes) lie at `[keyStart, keyEnd)` of `buf`; null when the object is not of the plain shape
- * (see the module comment) — never an error: the general decoder gives those.
+ * A plain topic config's values, as scanPlainTopicConfig leaves them: one object reused for every
+ * entry of a body, so reading a table makes no object per topic.
  */
-export function readPlainTopicConfig(
+export interface PlainFields {
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  topicFilterType: TopicFilterType;
+  topicSysFlag: number;
+  order: boolean;
+  /** The object had an (empty) `attributes` map. */
+  attributes: boolean;
+}
+
+/** A PlainFields to pass to scanPlainTopicConfig. */
+export function plainFields(): PlainFields {
+  return {
+    readQueueNums: 0,
+    writeQueueNums: 0,
+    perm: 0,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+    attributes: false,
+  };
+}
+
+/**
+ * Reads the object at `p` (its `{`) as the topic config of the table key whose bytes (without
+ * quotes) lie at `[keyStart, keyEnd)` of `buf`, into `out`; returns where the object ends
+ * (exclusive), or -1 when it is not of the plain shape (see the module comment) — never an error:
+ * the general decoder gives those. `out` is only meaningful when the answer is not -1.
+ */
+export function scanPlainTopicConfig(
   buf: Uint8Array,
   p: number,
-  key: string,
   keyStart: number,
   keyEnd: number,
-): PlainTopicConfig | null {
-  if (buf[p] !== CH_LBRACE) return null;
+  out: PlainFields,
+): number {
+  if (buf[p] !== CH_LBRACE) return -1;
   let q = p + 1;
   let seen = 0;
-  let readQueueNums: number = TOPIC_CONFIG_DEFAULTS.readQueueNums;
-  let writeQueueNums: number = TOPIC_CONFIG_DEFAULTS.writeQueueNums;
-  let perm: number = TOPIC_CONFIG_DEFAULTS.perm;
-  let topicFilterType: TopicFilterType = TOPIC_CONFIG_DEFAULTS.topicFilterType;
-  let topicSysFlag: number = TOPIC_CONFIG_DEFAULTS.topicSysFlag;
-  let order: boolean = TOPIC_CONFIG_DEFAULTS.order;
+  out.readQueueNums = TOPIC_CONFIG_DEFAULTS.readQueueNums;
+  out.writeQueueNums = TOPIC_CONFIG_DEFAULTS.writeQueueNums;
+  out.perm = TOPIC_CONFIG_DEFAULTS.perm;
+  out.topicFilterType = TOPIC_CONFIG_DEFAULTS.topicFilterType;
+  out.topicSysFlag = TOPIC_CONFIG_DEFAULTS.topicSysFlag;
+  out.order = TOPIC_CONFIG_DEFAULTS.order;
   if (buf[q] === CH_RBRACE) q++;
   else {
     for (;;) {
       const bit = fieldAt(buf, q);
-      if (bit === 0 || (seen & bit) !== 0) return null;
+      if (bit === 0 || (seen & bit) !== 0) return -1;
       seen |= bit;
       q += fieldLength(bit);
       switch (bit) {
         case F_ATTRIBUTES:
-          if (!at(buf, q, EMPTY_OBJECT)) return null;
+          if (!at(buf, q, EMPTY_OBJECT)) return -1;
           q += EMPTY_OBJECT.length;
           break;
         case F_ORDER:
           if (at(buf, q, TRUE)) {
-            order = true;
+            out.order = true;
             q += TRUE.length;
           } else if (at(buf, q, FALSE)) {
-            order = false;
+            out.order = false;
             q += FALSE.length;
-          } else return null;
+          } else return -1;
           break;
         case F_FILTER:
           if (at(buf, q, SINGLE_TAG)) {
-            topicFilterType = 'SINGLE_TAG';
+            out.topicFilterType = 'SINGLE_TAG';
             q += SINGLE_TAG.length;
           } else if (at(buf, q, MULTI_TAG)) {
-            topicFilterType = 'MULTI_TAG';
+            out.topicFilterType = 'MULTI_TAG';
             q += MULTI_TAG.length;
-          } else return null;
+          } else return -1;
           break;
         case F_NAME: {
           // Exactly the key's bytes, in quotes: the name is the key.
           const n = keyEnd - keyStart;
           if (buf[q] !== CH_QUOTE || buf[q + n + 1] !== CH_QUOTE || q + n + 2 > buf.length) {
-            return null;
+            return -1;
           }
-          for (let i = 0; i < n; i++) if (buf[q + 1 + i] !== buf[keyStart + i]) return null;
+          for (let i = 0; i < n; i++) if (buf[q + 1 + i] !== buf[keyStart + i]) return -1;
           q += n + 2;
           break;
         }
@@ -195,13 +224,13 @@ export function readPlainTopicConfig(
             q++;
           }
           const digits = q - first;
-          if (digits === 0 || digits > 9 || (digits > 1 && buf[first] === CH_ZERO)) return null;
+          if (digits === 0 || digits > 9 || (digits > 1 && buf[first] === CH_ZERO)) return -1;
           // JSON.parse gives -0 for "-0", which (v | 0) === v lets through: keep it so.
           const value = neg ? -v : v;
-          if (bit === F_PERM) perm = value;
-          else if (bit === F_READ) readQueueNums = value;
-          else if (bit === F_WRITE) writeQueueNums = value;
-          else topicSysFlag = value;
+          if (bit === F_PERM) out.perm = value;
+          else if (bit === F_READ) out.readQueueNums = value;
+          else if (bit === F_WRITE) out.writeQueueNums = value;
+          else out.topicSysFlag = value;
         }
       }
       const c = buf[q];
@@ -213,20 +242,43 @@ export function readPlainTopicConfig(
         q++;
         break;
       }
-      return null;
+      return -1;
     }
   }
+  out.attributes = (seen & F_ATTRIBUTES) !== 0;
+  return q;
+}
+
+/** The TopicConfig named `key` that `fields` describe. */
+export function topicConfigOf(key: string, fields: PlainFields): TopicConfig {
   const config: TopicConfig = {
     topicName: key,
-    readQueueNums,
-    writeQueueNums,
-    perm,
-    topicFilterType,
-    topicSysFlag,
-    order,
+    readQueueNums: fields.readQueueNums,
+    writeQueueNums: fields.writeQueueNums,
+    perm: fields.perm,
+    topicFilterType: fields.topicFilterType,
+    topicSysFlag: fields.topicSysFlag,
+    order: fields.order,
   };
-  if ((seen & F_ATTRIBUTES) !== 0) config.attributes = new Map();
-  return { config, end: q };
+  if (fields.attributes) config.attributes = new Map();
+  return config;
+}
+
+/**
+ * Reads the object at `p` (its `{`) as the TopicConfig of table key `key`, whose bytes (without
+ * quotes) lie at `[keyStart, keyEnd)` of `buf`; null when the object is not of the plain shape
+ * (see the module comment) — never an error: the general decoder gives those.
+ */
+export function readPlainTopicConfig(
+  buf: Uint8Array,
+  p: number,
+  key: string,
+  keyStart: number,
+  keyEnd: number,
+): PlainTopicConfig | null {
+  const fields = plainFields();
+  const end = scanPlainTopicConfig(buf, p, keyStart, keyEnd, fields);
+  return end < 0 ? null : { config: topicConfigOf(key, fields), end };
 }
 
 /**

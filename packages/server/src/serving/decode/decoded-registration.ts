@@ -10,18 +10,19 @@
  * and the owner only applies it to a table built from that very base (registry/registration-bases).
  */
 import { deserialize, serialize } from 'node:v8';
-import type { DataVersion, TopicConfig, TopicQueueMappingInfo } from '@ns/protocol';
+import type {
+  DataVersion,
+  TopicConfig,
+  TopicConfigRows,
+  TopicQueueMappingInfo,
+} from '@ns/protocol';
 
 /**
- * Topic rows: row i's topic name is `nameBytes[nameEnds[i - 1] .. nameEnds[i])` (from 0 for row 0),
- * UTF-8; its read/write queue numbers, perm and sys flag are `nums[4i .. 4i + 3]`.
+ * Topic rows (the codec's TopicConfigRows): row i's topic name is
+ * `nameBytes[nameEnds[i - 1] .. nameEnds[i])` (from 0 for row 0), UTF-8; its read/write queue
+ * numbers, perm and sys flag are `nums[4i .. 4i + 3]`.
  */
-export interface TopicRows {
-  readonly count: number;
-  readonly nameBytes: Uint8Array;
-  readonly nameEnds: Int32Array;
-  readonly nums: Int32Array;
-}
+export type TopicRows = TopicConfigRows;
 
 /** The parts of a body besides its topic table (5.x mapping fields only when the body has them). */
 export interface BodyExtras {

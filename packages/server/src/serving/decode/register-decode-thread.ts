@@ -87,7 +87,13 @@ function decode(job: DecodeJob): OpenRegistration {
   try {
     decoded = decodeRegisterBodyWithBase(
       body,
-      { compressed: job.compressed, version: job.version, maxInflatedBytes: job.maxInflatedBytes },
+      {
+        compressed: job.compressed,
+        version: job.version,
+        maxInflatedBytes: job.maxInflatedBytes,
+        // A new broker's table straight to rows: no string or object per topic made here.
+        rows: true,
+      },
       usable?.base ?? null,
     );
   } catch (err) {
@@ -115,6 +121,16 @@ function decode(job: DecodeJob): OpenRegistration {
   else
     bases.set(job.key, { id, base: base!, connectionId: job.connectionId, version: job.version });
   if (delta.kind === 'full') return fullResult(id, delta.body, job.version);
+  if (delta.kind === 'rows') {
+    // Only bodies of a version that carries the filter-server list are answered as rows.
+    const wrapper = delta.body.topicConfigSerializeWrapper;
+    return {
+      kind: 'full',
+      base: id,
+      rows: delta.rows,
+      ...extras(wrapper, delta.body.filterServerList),
+    };
+  }
   return {
     kind: 'delta',
     from: usable!.id,
