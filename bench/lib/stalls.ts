@@ -1,7 +1,9 @@
 /**
  * The longest event-loop stall of a node's processes since the previous scrape, read from its
  * /metrics (`namesrv_event_loop_stall_max_seconds{role}`, combined by max across the processes
- * of each role). Every scrape resets the gauges, so two scrapes bracket an interval.
+ * of each role). Every scrape resets the gauges, so two scrapes bracket an interval. Also the
+ * decode threads' time so far (`namesrv_register_body_decode_seconds_sum`, all kinds and serving
+ * processes): a counter, so an interval's share is the difference of two scrapes.
  */
 import { request } from 'node:http';
 
@@ -12,7 +14,11 @@ export interface Stalls {
   servingMs: number | undefined;
   /** Longest stall of the registry owner when serving workers answer the clients, ms. */
   ownerMs: number | undefined;
+  /** Decode-thread time of every REGISTER_BROKER body so far (cumulative), ms. */
+  decodeTotalMs: number;
 }
+
+const DECODE_SUM = 'namesrv_register_body_decode_seconds_sum';
 
 function get(port: number, path: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -34,8 +40,12 @@ function get(port: number, path: string, timeoutMs: number): Promise<string> {
 
 /** Parses the stall gauges out of a Prometheus text exposition. */
 export function parseStalls(text: string): Stalls {
-  const out: Stalls = { servingMs: undefined, ownerMs: undefined };
+  const out: Stalls = { servingMs: undefined, ownerMs: undefined, decodeTotalMs: 0 };
   for (const line of text.split('\n')) {
+    if (line.startsWith(`${DECODE_SUM}{`)) {
+      out.decodeTotalMs += Number(/\}\s+(\S+)/.exec(line)?.[1] ?? 0) * 1000;
+      continue;
+    }
     if (!line.startsWith(`${METRIC}{`)) continue;
     const m = /role="(\w+)"[^}]*\}\s+(\S+)/.exec(line);
     if (m === null) continue;

@@ -56,6 +56,8 @@ export interface RegSample {
   loopMs: number;
   cpuMs: number;
   stalls: Stalls | undefined;
+  /** The decode threads' time for it (namesrv_register_body_decode_seconds), ms. */
+  decodeMs: number | undefined;
 }
 
 export interface RegRow {
@@ -73,6 +75,8 @@ export interface RegRow {
   loopMaxMs: number;
   /** Owner process CPU (all threads, incl. GC helpers) per registration, median. */
   cpuP50Ms: number;
+  /** Decode-thread time of the serving side per registration, median (absent in older results). */
+  decodeP50Ms?: number | undefined;
   /** Longest serving-loop stall during the registration (median over reps, and max), ms. */
   servingStallP50Ms: number | undefined;
   servingStallMaxMs: number | undefined;
@@ -111,7 +115,7 @@ async function measureOne(
   conn: RpcConnection,
   frame: Buffer | null,
 ): Promise<RegSample> {
-  await stallsOf(server); // resets the gauges
+  const before = await stallsOf(server); // resets the gauges
   const a = await server.probe();
   const t0 = performance.now();
   const resp = frame === null ? null : await conn.send(frame, 120_000);
@@ -121,7 +125,20 @@ async function measureOne(
   if (resp !== null && resp.code !== ResponseCode.SUCCESS) {
     throw new Error(`REGISTER_BROKER failed: code ${resp.code} ${resp.remark ?? ''}`);
   }
-  return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls };
+  return {
+    rttMs,
+    loopMs: loopMs(a, b),
+    cpuMs: cpuMs(a, b),
+    stalls,
+    decodeMs: decodeMsOf(before, stalls),
+  };
+}
+
+/** The decode threads' time between two scrapes, ms. */
+function decodeMsOf(before: Stalls | undefined, after: Stalls | undefined): number | undefined {
+  return before === undefined || after === undefined
+    ? undefined
+    : after.decodeTotalMs - before.decodeTotalMs;
 }
 
 /**
@@ -155,7 +172,7 @@ async function measureDeparture(
   const rttMs = performance.now() - t0;
   const b = await server.probe();
   const stalls = await stallsOf(server);
-  return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls };
+  return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls, decodeMs: undefined };
 }
 
 /** WIPE_WRITE_PERM_OF_BROKER or ADD_WRITE_PERM_OF_BROKER of `brokerName` (admin writes). */
@@ -310,6 +327,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
             s.map((x) => x.cpuMs),
             0.5,
           ),
+          decodeP50Ms: median(s.map((x) => x.decodeMs)),
           servingStallP50Ms: median(s.map((x) => x.stalls?.servingMs)),
           servingStallMaxMs: max(s.map((x) => x.stalls?.servingMs)),
           ownerStallP50Ms: median(s.map((x) => x.stalls?.ownerMs)),
@@ -318,6 +336,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         log(
           `register W=${workers} ${String(n).padStart(6)} topics ${phase.padEnd(10)} rtt p50 ${row.rttP50Ms.toFixed(1)} ms  ` +
             `owner loop p50 ${row.loopP50Ms.toFixed(1)} ms  cpu p50 ${row.cpuP50Ms.toFixed(1)} ms  ` +
+            `decode p50 ${row.decodeP50Ms?.toFixed(1) ?? '–'} ms  ` +
             `serving stall p50 ${row.servingStallP50Ms?.toFixed(1) ?? '–'} ms (max ${row.servingStallMaxMs?.toFixed(1) ?? '–'})` +
             (row.ownerStallP50Ms === undefined
               ? ''

@@ -228,15 +228,19 @@ describe('bench plan', () => {
     expect(generatorsFor(2, 1, 16, 8, 3)).toBe(3);
   });
 
-  it('reads the stall gauges of each role from /metrics', () => {
+  it("reads the stall gauges of each role, and the decode threads' time, from /metrics", () => {
     const text = [
       '# TYPE namesrv_event_loop_stall_max_seconds gauge',
       'namesrv_event_loop_stall_max_seconds{role="serving"} 0.0125',
       'namesrv_event_loop_stall_max_seconds{role="owner"} 0.5',
       'namesrv_connections_open 3',
+      'namesrv_register_body_decode_seconds_bucket{le="0.01",kind="full"} 1',
+      'namesrv_register_body_decode_seconds_sum{kind="full"} 0.25',
+      'namesrv_register_body_decode_seconds_count{kind="full"} 2',
+      'namesrv_register_body_decode_seconds_sum{kind="delta"} 0.0005',
     ].join('\n');
-    expect(parseStalls(text)).toEqual({ servingMs: 12.5, ownerMs: 500 });
-    expect(parseStalls('')).toEqual({ servingMs: undefined, ownerMs: undefined });
+    expect(parseStalls(text)).toEqual({ servingMs: 12.5, ownerMs: 500, decodeTotalMs: 250.5 });
+    expect(parseStalls('')).toEqual({ servingMs: undefined, ownerMs: undefined, decodeTotalMs: 0 });
   });
 });
 

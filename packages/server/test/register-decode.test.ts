@@ -176,6 +176,20 @@ async function decodes(node: NameServer): Promise<Record<string, number>> {
   return out;
 }
 
+/** namesrv_register_body_decode_seconds: count and sum per kind. */
+async function decodeTimes(node: NameServer): Promise<Record<string, { n: number; s: number }>> {
+  const text = (await node.scrapeMetrics()).body;
+  const out: Record<string, { n: number; s: number }> = {};
+  for (const m of text.matchAll(
+    /^namesrv_register_body_decode_seconds_(count|sum)\{kind="(\w+)"\} (\S+)/gm,
+  )) {
+    const e = (out[m[2]!] ??= { n: 0, s: 0 });
+    if (m[1] === 'count') e.n = Number(m[3]);
+    else e.s = Number(m[3]);
+  }
+  return out;
+}
+
 describe('registration bodies decoded off the event loop', () => {
   for (const deleteTopics of [false, true]) {
     it(`leaves the registry as the inline decode does (deleteTopicWithBrokerRegistration=${deleteTopics})`, async () => {
@@ -197,6 +211,15 @@ describe('registration bodies decoded off the event loop', () => {
       expect(counts['resend'] ?? 0).toBe(0);
       // The two bodies with a wrong CRC, plain and compressed.
       expect(counts['invalid']).toBe(2);
+      // Every decode's thread time is in the histogram, by the same kinds (the workers' added
+      // up with 2 serving processes).
+      for (const node of [one.node, two.node]) {
+        const [times, kinds] = [await decodeTimes(node), await decodes(node)];
+        for (const kind of ['full', 'delta', 'unchanged', 'invalid']) {
+          expect(times[kind]?.n, kind).toBe(kinds[kind]);
+          expect(times[kind]!.s, kind).toBeGreaterThan(0);
+        }
+      }
     });
   }
 });

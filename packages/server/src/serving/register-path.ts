@@ -30,7 +30,7 @@ const KIND_OF: Record<OpenRegistration['kind'], RegisterDecodeKind> = {
 };
 
 /** The metric's kind of a decode, sealed or not. */
-const kindOf = (d: DecodedRegistration): RegisterDecodeKind =>
+export const decodeKindOf = (d: DecodedRegistration): RegisterDecodeKind =>
   KIND_OF[d.kind === 'sealed' ? d.of : d.kind];
 
 /** The registry owner's side of it (see RegistryPort). */
@@ -78,7 +78,7 @@ export class RegisterPath {
           maxInflatedBytes: this.maxInflatedBytes(),
         })
         .then((decoded) => {
-          this.observe(kindOf(decoded));
+          this.observe(decodeKindOf(decoded));
           return decoded;
         });
     // The body stays here: the owner gets the header and what the decode thread made of it.
@@ -133,7 +133,7 @@ export class RegisterPath {
           : null;
     if (base !== null) {
       const full = await this.decoder.decodeBaseInFull(key, base);
-      this.observe(kindOf(full));
+      this.observe(decodeKindOf(full));
       return full;
     }
     // Only deltas and unchanged bodies (sealed or not) refer to a base the owner may lack, so

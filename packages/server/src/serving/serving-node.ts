@@ -41,7 +41,7 @@ import { RequestCode } from '@ns/protocol';
 import { createRouteWatch } from '../watch/index.js';
 import type { RouteWatchBinding } from '../watch/index.js';
 import { RegisterBodyDecoder } from './decode/register-body-decoder.js';
-import { RegisterPath } from './register-path.js';
+import { decodeKindOf, RegisterPath } from './register-path.js';
 import type { RegisterTarget } from './register-path.js';
 import { sniffConnection } from '../security/tls/first-byte-sniffer.js';
 import { GuardedDispatcher } from './guarded-dispatcher.js';
@@ -113,7 +113,13 @@ export class ServingNode implements ConnectionSink {
       logger: init.loggerFor('watch'),
     });
     const watch = this.routeWatch;
-    this.decoder = new RegisterBodyDecoder(init.name, init.loggerFor('handlers'));
+    this.decoder = new RegisterBodyDecoder(
+      init.name,
+      init.loggerFor('handlers'),
+      (decoded, seconds) => {
+        metrics.registerBodyDecodeTime(decodeKindOf(decoded), seconds);
+      },
+    );
     const writes = new RegisterPath(
       registry,
       this.decoder,

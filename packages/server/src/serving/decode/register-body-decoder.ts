@@ -43,9 +43,15 @@ export class RegisterBodyDecoder {
    */
   private readonly decoderId: string;
 
+  /**
+   * @param onDecoded told of every decode the thread answers, with the thread's time for it
+   *   (metrics).
+   */
   constructor(
     name: string,
     private readonly logger: Logger,
+    private readonly onDecoded: (result: DecodedRegistration, seconds: number) => void = () =>
+      undefined,
   ) {
     this.decoderId = `${name}-${randomBytes(4).toString('hex')}`;
     this.entry = builtModuleUrl('./register-decode-thread.js', import.meta.url);
@@ -98,8 +104,12 @@ export class RegisterBodyDecoder {
     return new Promise((resolve, reject) => {
       this.pending.set(id, {
         resolve: (answer) => {
-          if ('result' in answer) resolve(answer.result);
-          else reject(new Error('register body decode thread answered a decode with a count'));
+          if (!('result' in answer)) {
+            reject(new Error('register body decode thread answered a decode with a count'));
+            return;
+          }
+          this.onDecoded(answer.result, answer.seconds);
+          resolve(answer.result);
         },
         reject,
       });

@@ -60,7 +60,8 @@ export type ThreadMessage =
   | { readonly t: 'count-bases'; readonly id: number };
 
 export type ThreadAnswer =
-  | { readonly id: number; readonly result: DecodedRegistration }
+  /** `seconds`: the thread's time for it (CRC, inflate, decode, sealing). */
+  | { readonly id: number; readonly result: DecodedRegistration; readonly seconds: number }
   /** To 'count-bases' (tests): how many bases the thread keeps. */
   | { readonly id: number; readonly bases: number };
 
@@ -194,37 +195,43 @@ function extras(
   };
 }
 
-/** Answers a decode: a large result sealed here, its bytes moved (not copied) to the event loop. */
-function answer(id: number, result: OpenRegistration): void {
+/**
+ * Answers a decode begun at `started` (performance.now()): a large result sealed here, its bytes
+ * moved (not copied) to the event loop.
+ */
+function answer(id: number, result: OpenRegistration, started: number): void {
   const sealed = seal(result);
   const moved =
     sealed.kind === 'sealed' && sealed.bytes.byteLength === sealed.bytes.buffer.byteLength
       ? [sealed.bytes.buffer as ArrayBuffer]
       : [];
-  port.postMessage({ id, result: sealed } satisfies ThreadAnswer, moved);
+  const seconds = (performance.now() - started) / 1000;
+  port.postMessage({ id, result: sealed, seconds } satisfies ThreadAnswer, moved);
 }
 
 const port = parentPort!;
 port.on('message', (msg: ThreadMessage) => {
   switch (msg.t) {
     case 'decode': {
+      const started = performance.now();
       let result: OpenRegistration;
       try {
         result = decode(msg);
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
-      answer(msg.id, result);
+      answer(msg.id, result, started);
       return;
     }
     case 'full-of-base': {
+      const started = performance.now();
       let result: OpenRegistration;
       try {
         result = fullOfBase(msg);
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
-      answer(msg.id, result);
+      answer(msg.id, result, started);
       return;
     }
     case 'connection-closed':
