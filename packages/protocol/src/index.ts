@@ -111,6 +111,7 @@ export {
   applyRegisterBodyDeltaInPlace,
   decodeRegisterBodyOfBase,
   decodeRegisterBodyWithBase,
+  isSameRegisterBody,
   registerBodyOfDelta,
 } from './bodies/register-broker-body-delta.js';
 export type {

@@ -23,6 +23,7 @@ import {
   applyRegisterBodyDelta,
   applyRegisterBodyDeltaInPlace,
   decodeRegisterBodyWithBase,
+  isSameRegisterBody,
   registerBodyOfDelta,
   type RegisterBodyBase,
   type RegisterBodyChanges,
@@ -783,6 +784,25 @@ describe('decodeRegisterBodyWithBase: what the delta says', () => {
     expect(index.applyRegisterBodyDelta).toBe(applyRegisterBodyDelta);
     expect(index.registerBodyOfDelta).toBe(registerBodyOfDelta);
     expect(index.applyRegisterBodyDeltaInPlace).toBe(applyRegisterBodyDeltaInPlace);
+    expect(index.isSameRegisterBody).toBe(isSameRegisterBody);
+  });
+
+  it('isSameRegisterBody: the bytes as received, under the same options', () => {
+    const m = bigModel(40);
+    for (const compressed of [false, true]) {
+      const options = { compressed, version: 407 };
+      const body = encode(m, compressed);
+      const { base } = decodeRegisterBodyWithBase(body, options, null);
+      expect(isSameRegisterBody(base!, Buffer.from(body), options)).toBe(true);
+      expect(isSameRegisterBody(base!, body, { compressed, version: 479 })).toBe(false);
+      expect(isSameRegisterBody(base!, body.subarray(1), options)).toBe(false);
+      if (compressed) {
+        // Same content, other deflated bytes: not the bytes received.
+        const other = zlib.deflateSync(zlib.inflateSync(body), { level: 1 });
+        expect(other.equals(body)).toBe(false);
+        expect(isSameRegisterBody(base!, other, options)).toBe(false);
+      }
+    }
   });
 });
 

@@ -155,6 +155,22 @@ export function decodeRegisterBodyWithBase(
 }
 
 /**
+ * Whether `body` is, byte for byte as received, the body `base` was made from (for compressed
+ * bodies: the same deflated bytes, not just the same content), under the same options: then it
+ * has the same CRC32 too, and decodeRegisterBodyWithBase would answer `unchanged`.
+ */
+export function isSameRegisterBody(
+  base: RegisterBodyBase,
+  body: Buffer,
+  options: RegisterBodyDeltaOptions,
+): boolean {
+  if (!(base instanceof Base)) return false;
+  if (base.compressed !== options.compressed || base.version !== options.version) return false;
+  const received = base.compressed ? base.wire : base.raw;
+  return received !== null && body.equals(received);
+}
+
+/**
  * The body a base was made from, decoded in full — what decodeRegisterBodyWithBase's `full` would
  * have given for it — for a holder of the base that no longer has the body it came in (the serving
  * side hands bodies to its decode thread without keeping a copy). Throws a TypeError for a base
