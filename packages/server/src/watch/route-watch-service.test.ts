@@ -600,6 +600,12 @@ describe('RouteWatchService', () => {
     const f = fixture();
     f.change({ A: 'a', B: 'b' });
     expect(f.service.stats().versionedTopics).toBe(0);
+    // Nor at shutdown, when the node's topics all go.
+    const g = fixture();
+    g.service.close();
+    g.change({ A: 'a', B: 'b' });
+    expect(g.service.stats().versionedTopics).toBe(0);
+    expect(g.responded.get('shutdown') ?? 0).toBe(0);
     immediate(f, watchRequest({ A: 0 }));
     f.change({ A: 'c' });
     expect(f.service.stats().versionedTopics).toBe(1);

@@ -230,6 +230,9 @@ export class RouteWatchService {
     this.isClosed = true;
     if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);
     this.flushScheduled = null;
+    // Nothing held: nothing to answer, and no builder either (making one counts as an answer,
+    // after which every change is versioned: the shutdown's removal of every topic, for nothing).
+    if (this.held.size === 0) return;
     const builder = this.builder();
     let count = 0;
     for (const watch of [...this.held.all()]) if (this.answer(watch, [], builder)) count++;
