@@ -16,6 +16,7 @@ import type { NamesrvConfig } from '../src/config/index.js';
 import { createSilentLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { RegistryOwner } from '../src/registry/registry-owner.js';
+import type { RegistryOwnerInit } from '../src/registry/registry-owner.js';
 import type { ReplicaPeer } from '../src/registry/replica-set.js';
 import type { RegisterBrokerRequest, RouteTables } from '../src/route/index.js';
 import { Replica } from '../src/serving/replica.js';
@@ -40,6 +41,7 @@ export interface OwnerWithReplica {
 export function ownerAlone(
   overrides: Partial<Record<keyof NamesrvConfig, unknown>> = {},
   clock = new SettableClock(),
+  init: Pick<RegistryOwnerInit, 'youngCollector'> = {},
 ): RegistryOwner {
   const config = Object.freeze({
     ...defaultConfig({ homeDir: '/nonexistent-home', env: {} }),
@@ -53,6 +55,7 @@ export function ownerAlone(
     initialKV: new Map(),
     kvPersistence: { mode: 'none' },
     persistConfig: () => undefined,
+    ...init,
   });
 }
 

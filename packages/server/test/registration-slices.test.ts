@@ -94,6 +94,28 @@ describe('a registration of a large body on the registry owner', () => {
     }
   });
 
+  it('collects the young generation between slices when it has grown past the threshold', async () => {
+    // A collector that is always due: every hand-back between two slices collects once.
+    let collections = 0;
+    const owner = ownerAlone({}, undefined, {
+      youngCollector: {
+        due: () => true,
+        collect: () => {
+          collections++;
+        },
+      },
+    });
+    const stop = countTurns();
+    const answer = await owner.register(request, ctx, first);
+    const turns = stop();
+    expect((answer as { code: number }).code).toBe(ResponseCode.SUCCESS);
+    expect(collections).toBeGreaterThanOrEqual(3);
+    // Each collection had a turn of its own, beside the slices' turns.
+    expect(turns).toBeGreaterThanOrEqual(2 * collections);
+    expect(owner.routes.getCounts().topics).toBe(TOPICS);
+    expect(owner.routes.pickupTopicRouteData(`slice-topic-${TOPICS - 1}`)).not.toBeNull();
+  });
+
   it("removes a broker's 40,000 topics in slices too: connection close, unregister", async () => {
     const owner = ownerAlone();
     await owner.register(request, ctx, first);

@@ -31,6 +31,8 @@ import { liveKey } from '../route/broker-live-info.js';
 import { ReplicaSet } from './replica-set.js';
 import type { ReplicaPeer } from './replica-set.js';
 import { WriteQueue } from './write-queue.js';
+import { youngCollector } from './young-collector.js';
+import type { YoungCollector } from './young-collector.js';
 
 /**
  * Brokers removed per slice of a connection close or an expiry scan: a few milliseconds of work
@@ -57,14 +59,23 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A WritePace of `sliceMillis` slices (closures: `due` is handed around as a bare function). */
-function slicedPace(sliceMillis: number): WritePace {
+/**
+ * A WritePace of `sliceMillis` slices (closures: `due` is handed around as a bare function).
+ * Between two slices, once pending I/O has run, `young` collects the young generation if the
+ * write has filled it past its threshold (young-collector.ts), in a turn of its own: reads wait
+ * for a slice or for that collection, never for both.
+ */
+export function slicedPace(sliceMillis: number, young: YoungCollector | null): WritePace {
   let deadline = performance.now() + sliceMillis;
   return {
     removalsPerSlice: TOPIC_REMOVAL_SLICE,
     due: () => performance.now() >= deadline,
     breathe: async () => {
       await nextTurn();
+      if (young !== null && young.due()) {
+        young.collect();
+        await nextTurn();
+      }
       deadline = performance.now() + sliceMillis;
     },
   };
@@ -100,6 +111,11 @@ export interface RegistryOwnerInit {
   persistConfig: (text: string) => void;
   /** How op batches are encoded for replicas in other processes (default: as they are). */
   encodeOps?: (ops: readonly unknown[]) => unknown;
+  /**
+   * Collects the young generation between slices of a large write (default: this process's,
+   * young-collector.ts; null: never).
+   */
+  youngCollector?: YoungCollector | null;
 }
 
 /** Everything a replica needs to start: the tables as ops, the KV table, the config, its seq. */
@@ -121,6 +137,7 @@ export class RegistryOwner {
   private readonly log: Logger;
   private readonly metrics: NamesrvMetrics;
   private readonly durability: KVDurability | null;
+  private readonly young: YoungCollector | null;
   /** The edits of the write in progress (route, KV and config ops, in order). */
   private readonly batch: unknown[] = [];
   /** Part of the write in progress went to the replicas already (see `pace`). */
@@ -134,6 +151,7 @@ export class RegistryOwner {
     this.metrics = init.metrics;
     this.config = new ConfigHolder(init.config);
     this.replicas = new ReplicaSet(init.encodeOps);
+    this.young = init.youngCollector === undefined ? youngCollector() : init.youngCollector;
     const persistence = init.kvPersistence;
     this.durability = persistence.mode === 'write-behind' ? persistence.durability : null;
     this.kv = new CountingKVConfigManager(
@@ -260,7 +278,7 @@ export class RegistryOwner {
    * small, so a batch holding either goes out whole at the end (`apply`).
    */
   private pace(): WritePace {
-    const sliced = slicedPace(WRITE_SLICE_MILLIS);
+    const sliced = slicedPace(WRITE_SLICE_MILLIS, this.young);
     return {
       removalsPerSlice: sliced.removalsPerSlice,
       due: sliced.due,
