@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readTopicConfig } from '../src/bodies/topic-config.js';
-import { plainKeyEnd, readPlainTopicConfig } from '../src/bodies/topic-config-plain-json.js';
+import {
+  plainFields,
+  scanPlainTopicConfig,
+  topicConfigOf,
+} from '../src/bodies/topic-config-plain-json.js';
+import type { TopicConfig } from '../src/bodies/types.js';
 import {
   decodeRegisterBrokerBody,
   REGISTER_BODY_MIN_VERSION,
@@ -16,6 +21,33 @@ import { decodeFrame } from '../src/frame.js';
 import { RequestCode } from '../src/request-code.js';
 import { listFixtures, loadFixture } from './fixtures.js';
 import type { FixtureSet } from './fixtures.js';
+
+/**
+ * The object at `p` (its `{`) read as the TopicConfig of table key `key`, whose bytes lie at
+ * `[keyStart, keyEnd)`, with where the object ends; null when it is not of the plain shape.
+ */
+function readPlainTopicConfig(
+  buf: Uint8Array,
+  p: number,
+  key: string,
+  keyStart: number,
+  keyEnd: number,
+): { config: TopicConfig; end: number } | null {
+  const fields = plainFields();
+  const end = scanPlainTopicConfig(buf, p, keyStart, keyEnd, fields);
+  return end < 0 ? null : { config: topicConfigOf(key, fields), end };
+}
+
+/** Index of the closing quote of a key string at `p` with no escape or control byte; else -1. */
+function plainKeyEnd(buf: Uint8Array, p: number): number {
+  if (buf[p] !== 0x22) return -1;
+  for (let q = p + 1; q < buf.length; q++) {
+    const c = buf[q]!;
+    if (c === 0x22) return q;
+    if (c === 0x5c || c < 0x20) return -1;
+  }
+  return -1;
+}
 
 /** `"key":value` as bytes, with where the value starts and the key's bytes lie. */
 function entry(key: string, value: string): { buf: Buffer; at: number; ks: number; ke: number } {

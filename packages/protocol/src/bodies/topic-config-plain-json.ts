@@ -21,7 +21,6 @@ const CH_COMMA = 0x2c;
 const CH_MINUS = 0x2d;
 const CH_ZERO = 0x30;
 const CH_NINE = 0x39;
-const CH_BACKSLASH = 0x5c;
 const CH_LBRACE = 0x7b;
 const CH_RBRACE = 0x7d;
 
@@ -110,12 +109,6 @@ function at(buf: Uint8Array, p: number, token: Uint8Array): boolean {
   if (p + n > buf.length) return false;
   for (let i = 0; i < n; i++) if (buf[p + i] !== token[i]) return false;
   return true;
-}
-
-/** What readPlainTopicConfig read: the config, and where its object ends (exclusive). */
-export interface PlainTopicConfig {
-  config: TopicConfig;
-  end: number;
 }
 
 /**
@@ -262,36 +255,4 @@ export function topicConfigOf(key: string, fields: PlainFields): TopicConfig {
   };
   if (fields.attributes) config.attributes = new Map();
   return config;
-}
-
-/**
- * Reads the object at `p` (its `{`) as the TopicConfig of table key `key`, whose bytes (without
- * quotes) lie at `[keyStart, keyEnd)` of `buf`; null when the object is not of the plain shape
- * (see the module comment) — never an error: the general decoder gives those.
- */
-export function readPlainTopicConfig(
-  buf: Uint8Array,
-  p: number,
-  key: string,
-  keyStart: number,
-  keyEnd: number,
-): PlainTopicConfig | null {
-  const fields = plainFields();
-  const end = scanPlainTopicConfig(buf, p, keyStart, keyEnd, fields);
-  return end < 0 ? null : { config: topicConfigOf(key, fields), end };
-}
-
-/**
- * End (index of the closing quote) of a plain key string starting at `p` (its opening quote):
- * no backslash, no control character; -1 otherwise (or when it runs off the end).
- */
-export function plainKeyEnd(buf: Uint8Array, p: number): number {
-  if (buf[p] !== CH_QUOTE) return -1;
-  const n = buf.length;
-  for (let q = p + 1; q < n; q++) {
-    const c = buf[q]!;
-    if (c === CH_QUOTE) return q;
-    if (c === CH_BACKSLASH || c < 0x20) return -1;
-  }
-  return -1;
 }
