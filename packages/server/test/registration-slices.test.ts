@@ -13,6 +13,7 @@ import type { RequestContext } from '../src/handlers/request-context.js';
 import { toRows } from '../src/serving/decode/decoded-registration.js';
 import type { DecodedRegistration } from '../src/serving/decode/decoded-registration.js';
 import type { ReplicaPeer } from '../src/registry/replica-set.js';
+import type { RegistrySnapshot } from '../src/registry/registry-owner.js';
 import { Replica } from '../src/serving/replica.js';
 import { ownerAlone, ownerWithReplica } from './hostile-helpers.js';
 import { topicConfigs } from './topic-configs.js';
@@ -262,6 +263,29 @@ describe('a registration of a large body on the registry owner', () => {
     expect(replacement.routes.pickupTopicRouteData(last)).toEqual(
       owner.routes.pickupTopicRouteData(last),
     );
+  });
+
+  it('records route edits only while a replica is there to replay them (servingWorkers = 1 has none)', async () => {
+    const owner = ownerAlone();
+    expect(owner.routes.tables.recordingOps).toBe(false);
+    await owner.register(request, ctx, first);
+    const peer: ReplicaPeer = { name: 'late', sendOps: () => undefined };
+    let snapshot: RegistrySnapshot | undefined;
+    await owner.addReplica(peer, (s) => {
+      snapshot = s;
+    });
+    expect(owner.routes.tables.recordingOps).toBe(true);
+    // Nothing was lost by not recording: the replica starts from the state, as a snapshot.
+    const replica = new Replica(snapshot!, {
+      sliceMillis: 5,
+      onApplied: () => undefined,
+      onCorrupt: (err) => {
+        throw err;
+      },
+    });
+    expect(replica.routes.counts()).toEqual(owner.routes.tables.counts());
+    owner.removeReplica(peer);
+    expect(owner.routes.tables.recordingOps).toBe(false);
   });
 
   it('ends with every replica holding the same routes before the answer', async () => {

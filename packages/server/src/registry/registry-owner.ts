@@ -185,7 +185,8 @@ export class RegistryOwner {
         this.metrics.brokerRegistered();
       },
     );
-    this.routes.tables.recordOpsInto(this.batch);
+    // Route edits are recorded only while a replica needs them (see `listenForRouteOps`); KV
+    // edits always, for their durability.
     this.kv.recordOpsInto(this.batch);
     this.config.onChange((next, _previous, changed) => {
       this.batch.push(...configOp(next));
@@ -359,11 +360,26 @@ export class RegistryOwner {
         config: this.config.get(),
       });
       this.replicas.add(peer);
+      this.listenForRouteOps();
     });
   }
 
   removeReplica(peer: ReplicaPeer): void {
     this.replicas.remove(peer);
+    this.listenForRouteOps();
+  }
+
+  /**
+   * Route edits go into the op batch only while a replica is there to replay them. With
+   * servingWorkers = 1 there is none, and recording was pure waste: a registration of 50,000
+   * topics built an op array of 350,000 entries, kept alive to the end of the write (young
+   * generation survivors to copy), then copied and scanned once more in one piece after the
+   * last slice (`apply`), a serving-loop stall of 4-7 ms on the 2-core machine. Switching off
+   * mid-write (the last replica left) loses nothing: no one is left to send the rest to, and a
+   * replica added later starts from a snapshot, between two writes.
+   */
+  private listenForRouteOps(): void {
+    this.routes.tables.recordOpsInto(this.replicas.size > 0 ? this.batch : null);
   }
 
   /** Resolves once every write submitted so far has finished. */

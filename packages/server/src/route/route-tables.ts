@@ -172,6 +172,11 @@ export class RouteTables implements RouteReadModel {
     this.ops = sink;
   }
 
+  /** Whether edits are being recorded (see recordOpsInto). */
+  get recordingOps(): boolean {
+    return this.ops !== null;
+  }
+
   private markTopic(topic: string): void {
     this.changedTopics.add(topic);
   }
