@@ -8,6 +8,7 @@
  * unregisters (or the owner lost step with it), and the bases of a connection when it closes (a
  * broker that comes back on another connection starts again from a full decode).
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   bodyCrc32,
@@ -76,7 +77,16 @@ interface KeptBase {
   readonly crc: number;
 }
 
-const decoderId = (workerData as { decoderId: string }).decoderId;
+const { decoderId, nice } = workerData as { decoderId: string; nice: number };
+
+// Nicer than the event loop that started it (see DECODE_THREAD_NICE); Linux keeps a nice value
+// per thread, and `setPriority` with no pid sets the calling thread's only.
+try {
+  setPriority(Math.min(19, getPriority() + nice));
+} catch {
+  // Not permitted (a sandbox) or not supported: decodes then compete as equals, as before.
+}
+
 const bases = new Map<string, KeptBase>();
 let nextBase = 1;
 
