@@ -99,6 +99,18 @@ export function treeCpuSeconds(pid: number): number | undefined {
   return ticks / clockTicksPerSecond();
 }
 
+/**
+ * How long the main thread of `pid` (its thread id is the pid) has waited so far, runnable, for a
+ * CPU: run_delay of /proc/<pid>/task/<pid>/schedstat, ms; undefined where the kernel keeps no
+ * such figure. The difference of two readings tells how much of an event-loop stall between
+ * them was the thread not running at all (another thread or process had its core), not work.
+ */
+export function mainThreadRunDelayMs(pid: number): number | undefined {
+  const fields = read(`/proc/${pid}/task/${pid}/schedstat`)?.trim().split(/\s+/);
+  const ns = fields === undefined ? NaN : Number(fields[1]);
+  return Number.isFinite(ns) ? ns / 1e6 : undefined;
+}
+
 export interface MachineCpu {
   /** Ticks the machine's CPUs were busy (not idle, not waiting for I/O), all CPUs together. */
   busy: number;

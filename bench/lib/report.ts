@@ -574,7 +574,8 @@ function renderRegistration(out: string[], r: BenchResults): void {
   out.push(
     "Each registration alone on an idle node (JSON body, version 407), per serving-process count W; the last two rows of each size are the admin writes WIPE_WRITE_PERM / ADD_WRITE_PERM_OF_BROKER of that broker name (every topic's perm rewritten). " +
       'rtt = the round trip as the broker sees it. Longest serving stall = the longest event-loop stall of the serving processes between two /metrics scrapes bracketing the registration (with W = 1 the serving loop is the owner\'s own); "idle floor" = the same bracket with no registration. ' +
-      "Owner loop = the owner's event-loop active time for it (performance.eventLoopUtilization, probe overhead subtracted); owner CPU = the owner process, all threads. Decode thread = the serving side's decode-thread time for the body (namesrv_register_body_decode_seconds: CRC, inflate, decode against the broker's previous body), part of the rtt, on no event loop. Java = the issue's reference figures (16 cores).",
+      "Owner loop = the owner's event-loop active time for it (performance.eventLoopUtilization, probe overhead subtracted); owner CPU = the owner process, all threads. Decode thread = the serving side's decode-thread time for the body (namesrv_register_body_decode_seconds: CRC, inflate, decode against the broker's previous body), part of the rtt, on no event loop. " +
+      "Waited for a CPU = how long a serving loop's thread was runnable but not running over the same bracket (run_delay in /proc/<pid>/task/<pid>/schedstat; the most of the serving processes): where it approaches the stall, the machine's other threads and processes, not the node's work, made the stall. Java = the issue's reference figures (16 cores).",
   );
   out.push('');
   for (const run of r.registration!.runs) {
@@ -599,6 +600,7 @@ function renderRegistration(out: string[], r: BenchResults): void {
           'owner loop p50',
           'owner CPU p50',
           'decode thread p50',
+          'waited for a CPU p50 / max',
         ],
         run.rows.map((x) => {
           const j = JAVA_REGISTER[x.topics];
@@ -627,6 +629,9 @@ function renderRegistration(out: string[], r: BenchResults): void {
             `${f1(x.loopP50Ms)} ms`,
             `${f1(x.cpuP50Ms)} ms`,
             x.decodeP50Ms === undefined ? dash : `${f1(x.decodeP50Ms)} ms`,
+            x.servingWaitP50Ms === undefined
+              ? dash
+              : `${f1(x.servingWaitP50Ms)} / ${opt(x.servingWaitMaxMs)} ms`,
           ];
         }),
       ),

@@ -31,6 +31,7 @@ import {
   ResponseCode,
   Version,
 } from '../lib/ns.js';
+import { childPids, mainThreadRunDelayMs } from '../lib/proc.js';
 import { startNameServer } from '../lib/processes.js';
 import type { ProbedProcess, ProbeSample } from '../lib/processes.js';
 import type { Profile } from '../lib/profile.js';
@@ -58,6 +59,11 @@ export interface RegSample {
   stalls: Stalls | undefined;
   /** The decode threads' time for it (namesrv_register_body_decode_seconds), ms. */
   decodeMs: number | undefined;
+  /**
+   * How long a serving process's event-loop thread waited, runnable, for a CPU meanwhile (the
+   * most of the serving processes; see mainThreadRunDelayMs), ms.
+   */
+  servingWaitMs: number | undefined;
 }
 
 export interface RegRow {
@@ -82,6 +88,12 @@ export interface RegRow {
   servingStallMaxMs: number | undefined;
   /** Longest owner-loop stall during it (W > 1 only), median over reps. */
   ownerStallP50Ms: number | undefined;
+  /**
+   * Time a serving loop's thread waited for a CPU during the registration (median and max over
+   * reps; absent in older results): how much of the stalls the machine, not the node, made.
+   */
+  servingWaitP50Ms?: number | undefined;
+  servingWaitMaxMs?: number | undefined;
 }
 
 export interface RegistrationRun {
@@ -110,17 +122,45 @@ async function stallsOf(server: ProbedProcess): Promise<Stalls | undefined> {
   return server.httpPort === null ? undefined : scrapeStalls(server.httpPort);
 }
 
+/** The serving processes of a node of `workers` serving processes (W = 1: the node itself). */
+function servingPids(server: ProbedProcess, workers: number): number[] {
+  return workers === 1 ? [server.pid] : childPids(server.pid);
+}
+
+/** Each serving thread's CPU wait so far (see RegSample.servingWaitMs). */
+function waitsOf(pids: readonly number[]): Map<number, number | undefined> {
+  return new Map(pids.map((pid) => [pid, mainThreadRunDelayMs(pid)]));
+}
+
+/** The most any serving thread waited between two `waitsOf` readings, ms. */
+function waitedMs(
+  a: Map<number, number | undefined>,
+  b: Map<number, number | undefined>,
+): number | undefined {
+  let most: number | undefined;
+  for (const [pid, before] of a) {
+    const after = b.get(pid);
+    if (before === undefined || after === undefined) continue;
+    most = Math.max(most ?? 0, after - before);
+  }
+  return most;
+}
+
 async function measureOne(
   server: ProbedProcess,
+  workers: number,
   conn: RpcConnection,
   frame: Buffer | null,
 ): Promise<RegSample> {
+  const pids = servingPids(server, workers);
   const before = await stallsOf(server); // resets the gauges
+  const waitsBefore = waitsOf(pids);
   const a = await server.probe();
   const t0 = performance.now();
   const resp = frame === null ? null : await conn.send(frame, 120_000);
   const rttMs = performance.now() - t0;
   const b = await server.probe();
+  const waitsAfter = waitsOf(pids);
   const stalls = await stallsOf(server);
   if (resp !== null && resp.code !== ResponseCode.SUCCESS) {
     throw new Error(`REGISTER_BROKER failed: code ${resp.code} ${resp.remark ?? ''}`);
@@ -131,6 +171,7 @@ async function measureOne(
     cpuMs: cpuMs(a, b),
     stalls,
     decodeMs: decodeMsOf(before, stalls),
+    servingWaitMs: waitedMs(waitsBefore, waitsAfter),
   };
 }
 
@@ -147,12 +188,15 @@ function decodeMsOf(before: Stalls | undefined, after: Stalls | undefined): numb
  */
 async function measureDeparture(
   server: ProbedProcess,
+  workers: number,
   leaving: RpcConnection,
   other: RpcConnection,
   topic: string,
   addr: string,
 ): Promise<RegSample> {
+  const pids = servingPids(server, workers);
   await stallsOf(server); // resets the gauges
+  const waitsBefore = waitsOf(pids);
   const a = await server.probe();
   const t0 = performance.now();
   leaving.destroy();
@@ -171,8 +215,16 @@ async function measureDeparture(
   }
   const rttMs = performance.now() - t0;
   const b = await server.probe();
+  const waitsAfter = waitsOf(pids);
   const stalls = await stallsOf(server);
-  return { rttMs, loopMs: loopMs(a, b), cpuMs: cpuMs(a, b), stalls, decodeMs: undefined };
+  return {
+    rttMs,
+    loopMs: loopMs(a, b),
+    cpuMs: cpuMs(a, b),
+    stalls,
+    decodeMs: undefined,
+    servingWaitMs: waitedMs(waitsBefore, waitsAfter),
+  };
 }
 
 /** WIPE_WRITE_PERM_OF_BROKER or ADD_WRITE_PERM_OF_BROKER of `brokerName` (admin writes). */
@@ -219,7 +271,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
     const idleConn = await RpcConnection.connect('127.0.0.1', server.port);
     conns.push(idleConn);
     for (let i = 0; i < 7; i++) {
-      const s = await measureOne(server, idleConn, null);
+      const s = await measureOne(server, workers, idleConn, null);
       overheads.push(s.loopMs);
       idleStalls.push(s.stalls?.servingMs);
     }
@@ -278,14 +330,26 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
           if (phase === 'slaveLeave') {
             await settle();
             samples[phase].push(
-              await measureDeparture(server, slaveConn!, conn, topics[0]!, slave.brokerAddr),
+              await measureDeparture(
+                server,
+                workers,
+                slaveConn!,
+                conn,
+                topics[0]!,
+                slave.brokerAddr,
+              ),
             );
             continue;
           }
           if (phase === 'wipePerm' || phase === 'addPerm') {
             await settle();
             samples[phase].push(
-              await measureOne(server, conn, permFrame(phase, broker.brokerName, OPAQUE_BASE)),
+              await measureOne(
+                server,
+                workers,
+                conn,
+                permFrame(phase, broker.brokerName, OPAQUE_BASE),
+              ),
             );
             continue;
           }
@@ -303,7 +367,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
           // background slices) is done before the next one is measured: each alone on an idle
           // node, as the row says.
           await settle();
-          samples[phase].push(await measureOne(server, via, frame));
+          samples[phase].push(await measureOne(server, workers, via, frame));
         }
       }
       for (const phase of REG_PHASES) {
@@ -331,13 +395,16 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
           servingStallP50Ms: median(s.map((x) => x.stalls?.servingMs)),
           servingStallMaxMs: max(s.map((x) => x.stalls?.servingMs)),
           ownerStallP50Ms: median(s.map((x) => x.stalls?.ownerMs)),
+          servingWaitP50Ms: median(s.map((x) => x.servingWaitMs)),
+          servingWaitMaxMs: max(s.map((x) => x.servingWaitMs)),
         };
         rows.push(row);
         log(
           `register W=${workers} ${String(n).padStart(6)} topics ${phase.padEnd(10)} rtt p50 ${row.rttP50Ms.toFixed(1)} ms  ` +
             `owner loop p50 ${row.loopP50Ms.toFixed(1)} ms  cpu p50 ${row.cpuP50Ms.toFixed(1)} ms  ` +
             `decode p50 ${row.decodeP50Ms?.toFixed(1) ?? '–'} ms  ` +
-            `serving stall p50 ${row.servingStallP50Ms?.toFixed(1) ?? '–'} ms (max ${row.servingStallMaxMs?.toFixed(1) ?? '–'})` +
+            `serving stall p50 ${row.servingStallP50Ms?.toFixed(1) ?? '–'} ms (max ${row.servingStallMaxMs?.toFixed(1) ?? '–'})  ` +
+            `waited for a CPU p50 ${row.servingWaitP50Ms?.toFixed(1) ?? '–'} ms (max ${row.servingWaitMaxMs?.toFixed(1) ?? '–'})` +
             (row.ownerStallP50Ms === undefined
               ? ''
               : `  owner stall p50 ${row.ownerStallP50Ms.toFixed(1)} ms`),
