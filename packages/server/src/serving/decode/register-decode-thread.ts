@@ -79,12 +79,15 @@ interface KeptBase {
 
 const { decoderId, nice } = workerData as { decoderId: string; nice: number };
 
-// Nicer than the event loop that started it (see DECODE_THREAD_NICE); Linux keeps a nice value
-// per thread, and `setPriority` with no pid sets the calling thread's only.
-try {
-  setPriority(Math.min(19, getPriority() + nice));
-} catch {
-  // Not permitted (a sandbox) or not supported: decodes then compete as equals, as before.
+// Nicer than the event loop that started it (see DECODE_THREAD_NICE). Linux only: Linux keeps a
+// nice value per thread, and `setPriority` with no pid sets the calling thread's; elsewhere
+// (macOS, Windows) it would lower the whole process, event loop included.
+if (process.platform === 'linux') {
+  try {
+    setPriority(Math.min(19, getPriority() + nice));
+  } catch {
+    // Not permitted (a sandbox): decodes then compete as equals, as before.
+  }
 }
 
 const bases = new Map<string, KeptBase>();
