@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
-import { STALL_METRIC, STALL_MONITOR_RESOLUTION_MS, createMetrics, scrapeAll } from './metrics.js';
+import {
+  CPU_WAIT_METRIC,
+  STALL_METRIC,
+  STALL_MONITOR_RESOLUTION_MS,
+  createMetrics,
+  scrapeAll,
+  threadCpuWaitSeconds,
+} from './metrics.js';
 import type { MetricsExport } from './metrics.js';
 
 function views(brokers = 0, topics = 0) {
@@ -15,6 +22,13 @@ function views(brokers = 0, topics = 0) {
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const onLinux = process.platform === 'linux';
+if (!onLinux) {
+  console.warn(
+    `SKIPPED part of metrics.test: the event-loop CPU wait is read from /proc/thread-self/schedstat, which ${process.platform} lacks`,
+  );
 }
 
 describe('createMetrics', () => {
@@ -186,6 +200,49 @@ describe('createMetrics', () => {
     expect(sample(body, `${STALL_METRIC}{role="serving"}`)).toBe(0.009);
     expect(sample(body, `${STALL_METRIC}{role="owner"}`)).toBe(0.02);
   });
+
+  it("reads the thread's CPU wait from schedstat text, and nothing from what is not", () => {
+    expect(threadCpuWaitSeconds(() => '270136746 27467162 669\n')).toBe(0.027467162);
+    expect(threadCpuWaitSeconds(() => '0 0 1')).toBe(0);
+    expect(threadCpuWaitSeconds(() => 'garbage')).toBeNull();
+    expect(threadCpuWaitSeconds(() => '')).toBeNull();
+    expect(
+      threadCpuWaitSeconds(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toBeNull();
+  });
+
+  it.skipIf(!onLinux)(
+    'counts the time the event-loop thread waited for a CPU, by role, summed over processes',
+    async () => {
+      const serving = [
+        createMetrics({}, { defaultMetrics: false }),
+        createMetrics({}, { defaultMetrics: false }),
+      ];
+      const owner = createMetrics({}, { defaultMetrics: false, role: 'owner' });
+      const all = [...serving, owner];
+      try {
+        const before = threadCpuWaitSeconds()!;
+        const body = (await serving[0]!.scrape()).body;
+        expect(body).toContain(`# TYPE ${CPU_WAIT_METRIC} counter`);
+        const one = sample(body, `${CPU_WAIT_METRIC}{role="serving"}`)!;
+        // This thread's whole run_delay at the scrape (the three registries read the same thread).
+        expect(one).toBeGreaterThanOrEqual(before);
+        expect(one).toBeLessThanOrEqual(threadCpuWaitSeconds()!);
+        const exports = await Promise.all(all.map((m) => m.export()));
+        const combined = (await scrapeAll(exports)).body;
+        const servingSum = sample(combined, `${CPU_WAIT_METRIC}{role="serving"}`)!;
+        const ownerOnly = sample(combined, `${CPU_WAIT_METRIC}{role="owner"}`)!;
+        // Counters add up across processes: two serving registries of this one thread give at
+        // least twice what the first reported (the thread may have waited more since).
+        expect(servingSum).toBeGreaterThanOrEqual(2 * one);
+        expect(ownerOnly).toBeGreaterThanOrEqual(one);
+      } finally {
+        for (const m of all) m.close();
+      }
+    },
+  );
 
   it("exposes the KV persistence thread's counts as counters, a restarted thread's anew", async () => {
     const kv = {

@@ -6,6 +6,7 @@
  * Label values are bounded: request codes we do not know are counted as `UNKNOWN` rather than by
  * number, so a client sending random codes cannot create unbounded series.
  */
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   AggregatorRegistry,
@@ -78,6 +79,32 @@ export const STALL_MONITOR_RESOLUTION_MS = 2;
 
 /** The gauge of the longest event-loop stall since the previous scrape (max over processes). */
 export const STALL_METRIC = 'namesrv_event_loop_stall_max_seconds';
+
+/**
+ * The counter of the time the event-loop thread has spent runnable but not running: waiting for
+ * a CPU that other threads or processes held (summed over the processes of each role).
+ */
+export const CPU_WAIT_METRIC = 'namesrv_event_loop_cpu_wait_seconds_total';
+
+/**
+ * How long the calling thread has waited, runnable, for a CPU since it started (run_delay, the
+ * second field of Linux's /proc/thread-self/schedstat), in seconds; null where the kernel keeps
+ * no such figure (other systems, kernels without schedstats). Beside the stall gauge it tells a
+ * stall the node's own work made from one the machine made: on a host with fewer free cores than
+ * busy threads the loop stalls without doing anything.
+ */
+export function threadCpuWaitSeconds(
+  read: () => string = () => readFileSync('/proc/thread-self/schedstat', 'utf8'),
+): number | null {
+  let text: string;
+  try {
+    text = read();
+  } catch {
+    return null;
+  }
+  const ns = Number(text.trim().split(/\s+/)[1]);
+  return Number.isFinite(ns) && ns >= 0 ? ns / 1e9 : null;
+}
 
 export type KvWriteOp = 'put' | 'delete';
 
@@ -357,6 +384,26 @@ export function createMetrics(
       stalls.reset();
     },
   });
+  // Read where the scrape runs: on this process's event-loop thread.
+  if (threadCpuWaitSeconds() !== null) {
+    let reported = 0;
+    const cpuWait = new Counter({
+      name: CPU_WAIT_METRIC,
+      help:
+        'Time the event-loop thread spent runnable but waiting for a CPU (Linux run_delay), in ' +
+        'seconds since the process started, summed over the processes of each role: stalls with ' +
+        'no work of the node behind them',
+      labelNames: ['role'] as const,
+      registers,
+      collect() {
+        const total = threadCpuWaitSeconds();
+        if (total === null || total <= reported) return;
+        this.inc({ role }, total - reported);
+        reported = total;
+      },
+    });
+    cpuWait.inc({ role }, 0); // the series exists from the first scrape, even at 0
+  }
   const connections = new Gauge({
     name: 'namesrv_connections_open',
     help: 'Open remoting connections',

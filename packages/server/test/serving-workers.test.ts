@@ -469,7 +469,7 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
-  it('/metrics gives the longest event-loop stall of the serving workers and of the owner', async () => {
+  it('/metrics gives the longest event-loop stall (and CPU wait) of the serving workers and of the owner', async () => {
     const { node } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
     const url = `http://127.0.0.1:${node.address!.httpPort}/metrics`;
     const body = await (await fetch(url)).text();
@@ -483,6 +483,15 @@ describe('servingWorkers > 1', () => {
       'namesrv_event_loop_stall_max_seconds{role="serving"}',
     ]);
     for (const l of stalls) expect(Number(l.split(' ')[1])).toBeGreaterThanOrEqual(0);
+    if (process.platform !== 'linux') return; // the CPU wait is read from Linux's schedstat
+    const waits = body
+      .split('\n')
+      .filter((l) => l.startsWith('namesrv_event_loop_cpu_wait_seconds_total{'));
+    expect(waits.map((l) => l.split(' ')[0]).sort()).toEqual([
+      'namesrv_event_loop_cpu_wait_seconds_total{role="owner"}',
+      'namesrv_event_loop_cpu_wait_seconds_total{role="serving"}',
+    ]);
+    for (const l of waits) expect(Number(l.split(' ')[1])).toBeGreaterThanOrEqual(0);
   }, 30_000);
 
   it('an owner crash takes the whole node down: no worker survives it', async () => {
