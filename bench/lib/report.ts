@@ -573,7 +573,7 @@ function renderRegistration(out: string[], r: BenchResults): void {
   out.push('');
   out.push(
     "Each registration alone on an idle node (JSON body, version 407), per serving-process count W; the last two rows of each size are the admin writes WIPE_WRITE_PERM / ADD_WRITE_PERM_OF_BROKER of that broker name (every topic's perm rewritten). " +
-      'rtt = the round trip as the broker sees it. Longest serving stall = the longest event-loop stall of the serving processes between two /metrics scrapes bracketing the registration (with W = 1 the serving loop is the owner\'s own); "idle floor" = the same bracket with no registration. ' +
+      'rtt = the round trip as the broker sees it, median and max of the measured reps; warm-up rtt = that of one more broker run through every phase of its size first, left out of the other figures (V8 compiles the registration paths during their first runs: it shows what a fresh node\'s first registrations cost). Longest serving stall = the longest event-loop stall of the serving processes between two /metrics scrapes bracketing the registration (with W = 1 the serving loop is the owner\'s own); "idle floor" = the same bracket with no registration. ' +
       "Owner loop = the owner's event-loop active time for it (performance.eventLoopUtilization, probe overhead subtracted); owner CPU = the owner process, all threads. Decode thread = the serving side's decode-thread time for the body (namesrv_register_body_decode_seconds: CRC, inflate, decode against the broker's previous body), part of the rtt, on no event loop. " +
       "Waited for a CPU = how long a serving loop's thread was runnable but not running over the same bracket (run_delay in /proc/<pid>/task/<pid>/schedstat; the most of the serving processes): where it approaches the stall, the machine's other threads and processes, not the node's work, made the stall. Java = the issue's reference figures (16 cores).",
   );
@@ -593,6 +593,7 @@ function renderRegistration(out: string[], r: BenchResults): void {
           'body',
           'rtt p50',
           'rtt max',
+          'warm-up rtt',
           'Java',
           'longest serving stall p50',
           'max',
@@ -622,6 +623,7 @@ function renderRegistration(out: string[], r: BenchResults): void {
             `${f0(x.bodyBytes / 1024)} KiB`,
             `${f1(x.rttP50Ms)} ms`,
             `${f1(x.rttMaxMs)} ms`,
+            x.warmUpRttMs === undefined ? dash : `${f1(x.warmUpRttMs)} ms`,
             java,
             `${opt(x.servingStallP50Ms)} ms`,
             `${opt(x.servingStallMaxMs)} ms`,

@@ -12,6 +12,12 @@
  * - WIPE_WRITE_PERM_OF_BROKER, then ADD_WRITE_PERM_OF_BROKER, of the broker name (an operator
  *   draining a broker before maintenance, then opening it again): every topic's perm rewritten.
  *
+ * Each size starts with a warm-up: one more broker goes through every phase first, its figures kept
+ * apart (the row's warm-up rtt) and out of the medians. V8 compiles the registration paths while
+ * they run their first times (the first changed-1 % registration of 10,000 topics took 11-13 ms, the
+ * tenth 4-5 ms); a node in service has run them for every broker's every period, so the medians
+ * are of a warm node, and the warm-up rtt says what a node's first registrations cost.
+ *
  * Each registration is measured 300 ms after the one before it answered, once the background
  * slices that one left (route digest, route cache sweep) are done. Per registration: the round
  * trip as the broker sees it; the owner's event-loop active time and
@@ -76,6 +82,8 @@ export interface RegRow {
   bodyBytes: number;
   rttP50Ms: number;
   rttMaxMs: number;
+  /** The warm-up broker's round trip for this phase (not in the medians; absent in older results). */
+  warmUpRttMs?: number | undefined;
   /** Owner event-loop active time per registration (probe overhead subtracted), median and max. */
   loopP50Ms: number;
   loopMaxMs: number;
@@ -298,8 +306,10 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         wipePerm: n,
         addPerm: n,
       };
+      const warmUp: Partial<Record<RegPhase, RegSample>> = {};
       let bodyBytes = 0;
-      for (let r = 0; r < reps; r++) {
+      // Broker 0 is the warm-up (see the top of this file); brokers 1..reps are measured.
+      for (let r = 0; r <= reps; r++) {
         // A new broker with its own topics each time, so every "first" is truly first.
         const broker = {
           clusterName: 'RegCluster',
@@ -307,6 +317,10 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
           brokerAddr: `10.9.${r}.${n % 250}:10911`,
           haServerAddr: `10.9.${r}.${n % 250}:10912`,
           brokerId: 0,
+        };
+        const record = (phase: RegPhase, sample: RegSample): void => {
+          if (r === 0) warmUp[phase] = sample;
+          else samples[phase].push(sample);
         };
         const topics = topicNames(`reg${n}-r${r}`, n);
         // 1 % of the topics (every 100th) go from 4 to 8 queues; then all of them to 6.
@@ -329,7 +343,8 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         for (const phase of REG_PHASES) {
           if (phase === 'slaveLeave') {
             await settle();
-            samples[phase].push(
+            record(
+              phase,
               await measureDeparture(
                 server,
                 workers,
@@ -343,7 +358,8 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
           }
           if (phase === 'wipePerm' || phase === 'addPerm') {
             await settle();
-            samples[phase].push(
+            record(
+              phase,
               await measureOne(
                 server,
                 workers,
@@ -367,7 +383,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
           // background slices) is done before the next one is measured: each alone on an idle
           // node, as the row says.
           await settle();
-          samples[phase].push(await measureOne(server, workers, via, frame));
+          record(phase, await measureOne(server, workers, via, frame));
         }
       }
       for (const phase of REG_PHASES) {
@@ -385,6 +401,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
             0.5,
           ),
           rttMaxMs: Math.max(...s.map((x) => x.rttMs)),
+          warmUpRttMs: warmUp[phase]?.rttMs,
           loopP50Ms: exactQuantile(loops, 0.5),
           loopMaxMs: Math.max(...loops),
           cpuP50Ms: exactQuantile(
@@ -400,7 +417,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         };
         rows.push(row);
         log(
-          `register W=${workers} ${String(n).padStart(6)} topics ${phase.padEnd(10)} rtt p50 ${row.rttP50Ms.toFixed(1)} ms  ` +
+          `register W=${workers} ${String(n).padStart(6)} topics ${phase.padEnd(10)} rtt p50 ${row.rttP50Ms.toFixed(1)} ms (warm-up ${row.warmUpRttMs?.toFixed(1) ?? '–'})  ` +
             `owner loop p50 ${row.loopP50Ms.toFixed(1)} ms  cpu p50 ${row.cpuP50Ms.toFixed(1)} ms  ` +
             `decode p50 ${row.decodeP50Ms?.toFixed(1) ?? '–'} ms  ` +
             `serving stall p50 ${row.servingStallP50Ms?.toFixed(1) ?? '–'} ms (max ${row.servingStallMaxMs?.toFixed(1) ?? '–'})  ` +
