@@ -4,9 +4,10 @@
  * JSON lines only: `registered` once at least one NameServer accepted the registration (after the
  * first round, or later if the first round failed everywhere), `registration_failed` when the
  * first round reached no NameServer (the agent keeps retrying), and `unregistered` at exit.
- * stderr carries the JSON log. Exit codes: 0 after a signal, 2 for a usage error, 1 for anything
- * else, including no NameServer address source at all. A dead or stuck stdout/stderr pipe never
- * keeps it from exiting (exitAfterDrain).
+ * stderr carries the JSON log. Exit codes: 0 after a signal, 2 for a usage error (a flag, or a
+ * value the agent refuses, named by its flag), 1 for anything else, including no NameServer
+ * address source at all. A dead or stuck stdout/stderr pipe never keeps it from exiting
+ * (exitAfterDrain).
  */
 import { BrokerAgent } from './broker-agent.js';
 import { missingAddressSource, parseCliArgs, USAGE } from './cli-args.js';
@@ -15,6 +16,8 @@ import {
   credentialsFromCli,
   exitAfterDrain,
   ignoreStdioErrors,
+  InvalidAddressListError,
+  InvalidOptionError,
   SecurityOptionError,
   tlsFromCli,
 } from '@ns/client';
@@ -67,14 +70,22 @@ async function main(): Promise<number> {
   }
   const log = createJsonLineLogger((line) => process.stderr.write(line), args.logLevel);
   const file = args.topicsFile === undefined ? undefined : await readTopicsFile(args.topicsFile);
-  const agent = new BrokerAgent({
-    ...args.options,
-    ...(file === undefined ? {} : { topics: file.topics }),
-    ...(file?.dataVersion === undefined ? {} : { dataVersion: file.dataVersion }),
-    ...(credentials === undefined ? {} : { credentials }),
-    ...(tls === undefined ? {} : { tls }),
-    logger: log,
-  });
+  let agent: BrokerAgent;
+  try {
+    agent = new BrokerAgent({
+      ...args.options,
+      ...(file === undefined ? {} : { topics: file.topics }),
+      ...(file?.dataVersion === undefined ? {} : { dataVersion: file.dataVersion }),
+      ...(credentials === undefined ? {} : { credentials }),
+      ...(tls === undefined ? {} : { tls }),
+      logger: log,
+    });
+  } catch (err) {
+    const usage = usageError(err, args.options.namesrvAddr !== undefined);
+    if (usage === undefined) throw err;
+    process.stderr.write(`ns-broker-agent: ${usage}\n`);
+    return 2;
+  }
   agent.on('round', (round) => {
     log.info(
       {
@@ -158,6 +169,43 @@ async function main(): Promise<number> {
   }
   await stopped;
   return 0;
+}
+
+/** The flag that sets each BrokerAgent option the command line passes (see cli-args.ts). */
+const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
+  clusterName: '--cluster',
+  brokerName: '--broker-name',
+  brokerId: '--broker-id',
+  brokerAddr: '--broker-addr',
+  haServerAddr: '--ha-addr',
+  namesrvAddr: '--namesrv-addr',
+  addressService: '--addr-service-url',
+  url: '--addr-service-url',
+  registerNameServerPeriodMs: '--period',
+  unsafeRegisterPeriodMs: '--unsafe-period',
+  requestTimeoutMs: '--timeout',
+  heartbeatIntervalMs: '--heartbeat-interval',
+  heartbeatTimeoutMillis: '--heartbeat-timeout',
+  unregisterTimeoutMs: '--unregister-timeout',
+  splitRegistrationSize: '--split-size',
+  version: '--version',
+  extFields: '--ext',
+};
+
+/**
+ * A value the command line accepted but the agent refused, as a usage error naming the flag (the
+ * library's message names its option), or undefined for any other error.
+ */
+function usageError(err: unknown, namesrvFromFlag: boolean): string | undefined {
+  if (err instanceof InvalidOptionError) {
+    const flag = FLAG_OF_OPTION[err.option.split('.')[0]!];
+    return flag === undefined ? err.message : `${flag}: ${err.message}`;
+  }
+  if (err instanceof InvalidAddressListError) {
+    // From NAMESRV_ADDR the message names the variable already.
+    return namesrvFromFlag ? `--namesrv-addr: ${err.message}` : err.message;
+  }
+  return undefined;
 }
 
 function nodeSummary(n: NodeStatus) {

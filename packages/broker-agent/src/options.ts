@@ -182,7 +182,8 @@ function address(name: string, value: string): string {
   } catch (err) {
     throw new InvalidOptionError(
       name,
-      `${name}: expected host:port, got ${JSON.stringify(value)} (${(err as Error).message})`,
+      // The parser speaks of name server addresses; this one is the broker's own.
+      `${name}: expected host:port, got ${JSON.stringify(value)} (${(err as Error).message.replace(/^invalid name server address '[^']*': /, '')})`,
     );
   }
   return value;

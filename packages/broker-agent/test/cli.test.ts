@@ -145,6 +145,18 @@ describe('ns-broker-agent CLI', () => {
     expect(bad.stderr()).toContain('--heartbeat');
   }, 30_000);
 
+  it.each([
+    [['--timeout', '0'], '--timeout: requestTimeoutMs: expected an integer in 1..'],
+    [['--split-size', '1'], '--split-size: splitRegistrationSize: expected an integer in 2..'],
+    [['--ha-addr', 'x'], '--ha-addr: haServerAddr: expected host:port, got "x" (missing port'],
+    [['-n', 'a:1,b:2'], "--namesrv-addr: name server address list 'a:1,b:2' uses ','"],
+  ])('names the flag of a value the agent refuses, and exits 2: %j', async (flags, message) => {
+    const r = run(['--broker-addr', '127.0.0.1:1', ...flags], { NAMESRV_ADDR: '127.0.0.1:1' });
+    expect(await r.exited).toBe(2);
+    expect(r.stdoutLines()).toEqual([]);
+    expect(r.stderr()).toContain(`ns-broker-agent: ${message}`);
+  });
+
   it('refuses to start without -n, NAMESRV_ADDR or --addr-service-url (exit 1, one line)', async () => {
     const r = run(['--broker-addr', '127.0.0.1:41915'], { NAMESRV_ADDR: '' });
     expect(await r.exited).toBe(1);

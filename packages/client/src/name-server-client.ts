@@ -31,6 +31,7 @@ import {
   ProtocolViolationError,
   RemotingClosedError,
   RemotingConnectError,
+  RemotingTimeoutError,
 } from './errors.js';
 import type { Logger } from './logger.js';
 import { NOOP_LOGGER } from './logger.js';
@@ -209,7 +210,9 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
           const chosen = this.#selector.chosen;
           return chosen !== undefined && this.remoting.isConnected(chosen) ? chosen : undefined;
         },
-        invoke: (request, timeoutMs) => this.invokeAny(request, { timeoutMs }),
+        // A node that does not know the watch (Java 4.9 answers nothing to an unknown code) is
+        // no reason to leave it: the watcher copes with a refused watch itself.
+        invoke: (request, timeoutMs) => this.#invokeAny(request, { timeoutMs }, false),
         route: (topic, route) => {
           this.#routes.apply(topic, route);
         },
@@ -259,11 +262,14 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       this.#applyAddresses(addresses, previous);
     });
     await this.#provider.start();
+    // close() while the list was loading (an address service being slow) has stopped what it
+    // found running; nothing may start after it.
+    if (this.#closed) return;
     // The initial list is not a change: load it without an event.
     this.#selector.update(this.#provider.current());
     this.#routes.start(this.pollNameServerInterval);
     const watcher = this.#watcher;
-    if (watcher !== undefined && !this.#closed) {
+    if (watcher !== undefined) {
       const onConnect = (addr: string): void => {
         watcher.nodeConnected(addr);
       };
@@ -285,9 +291,21 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
    * Sends `request` to the chosen node (or `options.addr`) with failover on connect errors, and
    * returns the raw response with the node that answered. Does not interpret the response code.
    */
-  async invokeAny(
+  invokeAny(
     request: RemotingRequest,
     options: NameServerCallOptions = {},
+  ): Promise<AddressedResponse> {
+    return this.#invokeAny(request, options, true);
+  }
+
+  /**
+   * invokeAny; `leaveOnTimeout` false keeps the chosen node when the call times out (only a
+   * connect error or a closed connection moves the next call on).
+   */
+  async #invokeAny(
+    request: RemotingRequest,
+    options: NameServerCallOptions,
+    leaveOnTimeout: boolean,
   ): Promise<AddressedResponse> {
     if (this.#closed) throw new RemotingClosedError('*', 'name server client is closed');
     await this.start();
@@ -306,7 +324,9 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
         const response = await this.remoting.invoke(addr, request, invokeOptions);
         return { addr, response };
       } catch (err) {
-        this.#selector.reportFailure(addr);
+        if (leaveOnTimeout || !(err instanceof RemotingTimeoutError)) {
+          this.#selector.reportFailure(addr);
+        }
         if (err instanceof RemotingConnectError) {
           this.#log.debug({ addr, err }, 'name server unreachable, trying the next one');
           lastError = err;

@@ -190,6 +190,42 @@ function routeBody(queues: [string, number][], legacy = false): Buffer {
   );
 }
 
+describe('NameServerClient close', () => {
+  it('starts nothing when closed while its address list was still loading', async () => {
+    const s = await node((req, ctx) => {
+      ctx.reply(req, {});
+    });
+    let release: () => void = () => undefined;
+    const loaded = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    class SlowProvider extends MutableProvider {
+      override start(): Promise<void> {
+        return loaded;
+      }
+    }
+    const c = client({
+      addressProvider: new SlowProvider([s.addr]),
+      pollNameServerInterval: 20,
+    });
+    const failures: unknown[] = [];
+    c.on('routeRefreshFailed', (_topic, err) => failures.push(err));
+    c.watch('T'); // a topic in use: the route refresh would poll it
+    const starting = c.start();
+    const closing = c.close();
+    release();
+    await Promise.all([starting, closing]);
+    // The watch's own first fetch may fail as the client closes; a route refresh started after
+    // close() would then fail every 20 ms.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const settled = failures.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(failures).toHaveLength(settled);
+    expect(settled).toBeLessThanOrEqual(1);
+    expect(s.requests).toHaveLength(0);
+  });
+});
+
 describe('NameServerClient routes', () => {
   async function routeNode(state: { body: Buffer | null }): Promise<ScriptedServer> {
     return node((req, ctx) => {

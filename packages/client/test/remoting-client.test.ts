@@ -205,6 +205,26 @@ describe('RemotingClient', () => {
     expect(sockets[0]!.destroyed).toBe(true);
   });
 
+  it("ends a call whose connect outlasts the call's timeout, leaving the connect to go on", async () => {
+    const c = client({
+      connectTimeoutMs: 20_000,
+      // Never asked to connect: it stays in limbo like a SYN to a black-holed host.
+      socketFactory: () => new Socket(),
+    });
+    const started = Date.now();
+    const err = await c
+      .invoke('10.255.255.1:9876', { code: 106 }, { timeoutMs: 100 })
+      .catch((e: unknown) => e);
+    // Without the call's budget the wait would be the 20 s connect timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err).toBeInstanceOf(RemotingConnectError);
+    expect((err as RemotingConnectError).message).toMatch(/did not complete within 100 ms/);
+    // Still being opened, for any other call that wants it.
+    expect(c.hasConnection('10.255.255.1:9876')).toBe(true);
+    await c.close();
+    expect(c.hasConnection('10.255.255.1:9876')).toBe(false);
+  });
+
   it('fails with RemotingConnectError when the connection is refused or the factory throws', async () => {
     const s = await server(() => undefined);
     const port = s.port;

@@ -258,6 +258,24 @@ describe('route watch against nodes without it: polling', () => {
     },
   );
 
+  it('stays on a node that leaves the watch unanswered (Java 4.9) instead of hopping nodes', async () => {
+    const first = await javaLikeNode({ brokers: ['broker-a'] }, 'silent');
+    const second = await javaLikeNode({ brokers: ['broker-a'] }, 'silent');
+    const w = watchingClient({
+      namesrvAddr: `${first.addr};${second.addr}`,
+      timeoutMs: 300,
+      pollNameServerInterval: 100,
+    });
+    w.client.watch('T');
+    await waitFor(() => w.client.routeWatchState.mode === 'polling', 5_000, 'polling');
+    const polls = (): number =>
+      first.requests.filter((r) => r.code === RequestCode.GET_ROUTEINFO_BY_TOPIC).length;
+    const pollsAtFallback = polls();
+    await waitFor(() => polls() >= pollsAtFallback + 3, 5_000, 'three polls after the fallback');
+    expect(w.client.chosenAddress).toBe(first.addr);
+    expect(second.requests).toHaveLength(0);
+  });
+
   it('asks a refusing node again after reconnecting to it', async () => {
     const s = await javaLikeNode({ brokers: ['broker-a'] }, 'not-supported');
     const w = watchingClient({ namesrvAddr: s.addr, pollNameServerInterval: 100 });

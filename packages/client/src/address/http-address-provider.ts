@@ -185,9 +185,12 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     this.#closed.abort();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    // Our agent goes first: a fetch still connecting ignores the abort signal (undici), and
+    // destroying the agent is what ends it, rather than the connect timeout.
+    const destroyed = this.#ownAgent?.destroy();
     // Let a start() in progress settle so nothing runs after close() resolves.
     await this.#started?.catch(() => undefined);
-    await this.#ownAgent?.destroy();
+    await destroyed;
   }
 
   /**

@@ -117,17 +117,41 @@ export class NameServerSelector {
    * the list size — for at most `maxAttempts` (default list size) addresses in total. Each yielded
    * address becomes the chosen one, so after a successful attempt the caller simply stops
    * iterating and the next call sticks to it. Throws NoNameServerError when the list is empty.
+   *
+   * Calls fail over side by side (a node goes down under several calls in flight): before moving
+   * the index on, a further attempt takes the chosen address if another call has meanwhile moved
+   * to one that is healthy and this call has not tried (Java re-checks the choice under its lock
+   * for the same reason), and it never yields an address this call already tried — otherwise two
+   * calls advancing the shared index in turn send each other back to the dead node and one of them
+   * runs out of attempts with a healthy node in the list. One call alone takes exactly the index
+   * sequence above.
    */
   *attempts(isHealthy: HealthPredicate, maxAttempts?: number): Generator<string, void, undefined> {
     if (this.#list.length === 0) throw new NoNameServerError();
     const limit = maxAttempts ?? this.#list.length;
     if (limit <= 0) return;
-    yield this.select(isHealthy);
-    for (let i = 1; i < limit; i++) {
-      // The list may shrink between yields; stop rather than wrap around onto tried addresses.
-      if (i >= Math.max(this.#list.length, 1) && maxAttempts === undefined) return;
-      yield this.advance();
+    const tried = new Set<string>();
+    let addr = this.select(isHealthy);
+    for (let i = 1; ; i++) {
+      tried.add(addr);
+      yield addr;
+      if (i >= limit) return;
+      const next = this.#nextUntried(tried, isHealthy);
+      // Every address of the (possibly shrunk) list was tried: stop rather than go round again.
+      if (next === undefined) return;
+      addr = next;
     }
+  }
+
+  /** A further attempt's address (see attempts): the healthy choice of another call, or the next index. */
+  #nextUntried(tried: ReadonlySet<string>, isHealthy: HealthPredicate): string | undefined {
+    const chosen = this.#chosen;
+    if (chosen !== undefined && !tried.has(chosen) && isHealthy(chosen)) return chosen;
+    for (let k = 0; k < this.#list.length; k++) {
+      const addr = this.advance();
+      if (!tried.has(addr)) return addr;
+    }
+    return undefined;
   }
 
   /**

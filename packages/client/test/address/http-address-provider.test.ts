@@ -1,4 +1,6 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -138,6 +140,34 @@ describe('HttpAddressProvider', () => {
     await waitFor(() => s.requests.length >= 2, 'the retry to reach the server');
     expect(s.requests).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('closes at once while a fetch is still connecting', async () => {
+    // Accepts TCP and never answers the TLS handshake: the fetch stays in its connect phase,
+    // where undici does not act on an abort signal.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    let connections = 0;
+    silent.on('connection', (socket) => {
+      connections++;
+      cleanups.push(async () => socket.destroy());
+    });
+    const { port } = silent.address() as AddressInfo;
+    const p = new HttpAddressProvider({
+      url: `https://127.0.0.1:${port}/rocketmq/nsaddr`,
+      tls: { rejectUnauthorized: false },
+      requestTimeoutMs: 20_000,
+      retries: 0,
+    });
+    const started = p.start();
+    await waitFor(() => connections > 0, 'the fetch to connect', 10_000);
+    const t0 = Date.now();
+    await p.close();
+    // Without it, close() waited out the 20 s connect timeout.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await started;
+    expect(p.current()).toEqual([]);
   });
 
   it('starts with an empty list when the service is unreachable, without rejecting', async () => {

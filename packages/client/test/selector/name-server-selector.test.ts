@@ -173,6 +173,51 @@ describe('NameServerSelector', () => {
     expect(s.select(healthy)).not.toBe(chosen);
   });
 
+  it('lets calls failing over side by side all reach the healthy node', () => {
+    // [dead, up]; initial index 1, so the next index (2 mod 2 = 0) is the dead node.
+    for (const calls of [2, 3, 10]) {
+      const s = new NameServerSelector({
+        addresses: ['dead:1', 'up:2'],
+        shuffleOnChange: false,
+        initialIndex: 1,
+      });
+      // The dead node's connection counts as healthy while it is still being opened.
+      let deadConnecting = true;
+      const isHealthy = (addr: string): boolean => addr === 'up:2' || deadConnecting;
+      const plans = Array.from({ length: calls }, () => s.attempts(isHealthy));
+      const first = plans.map((p) => p.next().value);
+      expect(first).toEqual(Array.from({ length: calls }, () => 'dead:1'));
+      deadConnecting = false; // the connect fails under every call
+      const second = plans.map((p) => {
+        s.reportFailure('dead:1');
+        return p.next().value;
+      });
+      expect(second).toEqual(Array.from({ length: calls }, () => 'up:2'));
+    }
+  });
+
+  it('never tries an address twice within one call', () => {
+    for (const list of [
+      ['a:1', 'b:2'],
+      ['a:1', 'b:2', 'c:3'],
+    ]) {
+      const s = new NameServerSelector({
+        addresses: list,
+        shuffleOnChange: false,
+        initialIndex: 0,
+      });
+      const one = s.attempts(broken);
+      const other = s.attempts(broken);
+      const tried: (string | void)[] = [];
+      // The other call moves the shared index on between this call's attempts.
+      for (let r = one.next(); r.done !== true; r = one.next()) {
+        tried.push(r.value);
+        other.next();
+      }
+      expect([...tried].sort()).toEqual(list);
+    }
+  });
+
   it('throws NoNameServerError with an empty list', () => {
     const s = new NameServerSelector({ random: seededRandom(1) });
     expect(() => s.select(healthy)).toThrow(NoNameServerError);
