@@ -151,7 +151,10 @@ describe('HttpAddressProvider', () => {
     let connections = 0;
     silent.on('connection', (socket) => {
       connections++;
-      cleanups.push(async () => socket.destroy());
+      cleanups.push(() => {
+        socket.destroy();
+        return Promise.resolve();
+      });
     });
     const { port } = silent.address() as AddressInfo;
     const p = new HttpAddressProvider({

@@ -208,7 +208,7 @@ describe('NameServerSelector', () => {
       });
       const one = s.attempts(broken);
       const other = s.attempts(broken);
-      const tried: (string | void)[] = [];
+      const tried: string[] = [];
       // The other call moves the shared index on between this call's attempts.
       for (let r = one.next(); r.done !== true; r = one.next()) {
         tried.push(r.value);
