@@ -112,7 +112,9 @@ export function decodeRocketmqHeader(header: Buffer, body: Buffer | null): Remot
       const vn = header.readInt32BE(o);
       o += 4;
       if (vn < 0 || o + vn > extEnd) throw truncated('extFields value');
-      extFields[key] = header.toString('utf8', o, o + vn);
+      // Java reads a zero-length string as null: an empty value is no value (the field reads as
+      // missing), and a null key is never looked up.
+      if (kn > 0 && vn > 0) extFields[key] = header.toString('utf8', o, o + vn);
       o += vn;
     }
   }

@@ -162,6 +162,8 @@ export class NameServer {
   /** Component loggers, kept so a live `logLevel` change reaches all of them. */
   private readonly componentLoggers: Logger[] = [];
   private readonly clock: Clock;
+  /** When start() began (this.clock): needWaitForService and the HTTP readiness count from it. */
+  private startedAt = 0;
   private state: State = 'new';
   private running: Running | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -276,6 +278,7 @@ export class NameServer {
       throw new NameServerError('NS_STATE', `start() called on a ${this.state} name server`);
     }
     this.state = 'starting';
+    this.startedAt = this.clock.now();
     const config = this.initialConfig;
     // Never a secret's value in a log line (the marker says one is set).
     this.logger.info({ config: redactSecrets(config) }, 'starting name server');
@@ -309,6 +312,8 @@ export class NameServer {
               owner,
               config,
               selfSigned,
+              // The workers' clock is the system's.
+              nodeStartedAt: Date.now(),
               logger: this.component('cluster'),
               onWorkerReady: () => {
                 this.running?.acceptor.retryWaiting();
@@ -510,6 +515,7 @@ export class NameServer {
       loggerFor: (name) => this.component(name),
       metrics: this.metrics,
       clock: this.clock,
+      startedAt: this.startedAt,
       transport: transportOptionsOf(owner.config.get(), 1),
       name: 'main',
       security,
@@ -582,7 +588,7 @@ export class NameServer {
     const waited = startupReadiness({
       needWaitForService: config.needWaitForService,
       waitSecondsForService: config.waitSecondsForService,
-      startedAt: clock.now(),
+      startedAt: this.startedAt,
       now: () => clock.now(),
     });
     return new HttpAdminServer({

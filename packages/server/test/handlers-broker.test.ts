@@ -204,10 +204,38 @@ describe('QUERY_DATA_VERSION (322)', () => {
     register(h, { counter: 5, timestamp: 1_700_000_000_123 });
     const same = h.send(322, { ext, body: '{"counter":5,"timestamp":1700000000123}' });
     expect(same.extFields).toEqual({ changed: 'false' });
-    expect(bodyText(same)).toBe('{"counter":5,"timestamp":1700000000123}');
+    // 5.x's DataVersion always has a stateVersion: 0 for a 4.9 broker's body.
+    expect(bodyText(same)).toBe('{"counter":5,"stateVersion":0,"timestamp":1700000000123}');
     const other = h.send(322, { ext, body: '{"counter":6,"timestamp":1700000000123}' });
     expect(other.extFields).toEqual({ changed: 'true' });
-    expect(bodyText(other)).toBe('{"counter":5,"timestamp":1700000000123}');
+    expect(bodyText(other)).toBe('{"counter":5,"stateVersion":0,"timestamp":1700000000123}');
+  });
+
+  it("writes the stored DataVersion as the line's Java does (stateVersion: always on 5.x, never on 4.9)", () => {
+    const registerBody = (dataVersion: string): string =>
+      `{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":${dataVersion},"topicConfigTable":{}}}`;
+    const cases = [
+      // A 4.9 broker's body on the 5.x line: Java 5.x reads stateVersion 0 and writes it.
+      ['5.x', '{"counter":3,"timestamp":5}', '{"counter":3,"stateVersion":0,"timestamp":5}'],
+      [
+        '5.x',
+        '{"counter":3,"stateVersion":7,"timestamp":5}',
+        '{"counter":3,"stateVersion":7,"timestamp":5}',
+      ],
+      // A 5.x broker's body on the 4.9 line: 4.9's DataVersion has no stateVersion to write.
+      ['4.9', '{"counter":3,"stateVersion":7,"timestamp":5}', '{"counter":3,"timestamp":5}'],
+    ] as const;
+    for (const [line, sent, written] of cases) {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      const reg = h.send(103, {
+        ext: { ...ext, haServerAddr: '10.0.0.1:10912' },
+        body: registerBody(sent),
+        version: 479,
+      });
+      expect(reg.code, `${line} ${sent}`).toBe(ResponseCode.SUCCESS);
+      const res = h.send(322, { ext, body: '{"counter":0,"timestamp":0}' });
+      expect(bodyText(res), `${line} ${sent}`).toBe(written);
+    }
   });
 
   it('refreshes liveness (5.x semantics)', () => {

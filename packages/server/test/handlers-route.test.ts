@@ -393,6 +393,9 @@ describe('DELETE_TOPIC_IN_NAMESRV (216)', () => {
     });
     expect(h.send(216, { ext: { topic: 'T', clusterName: 'Nope' } }).code).toBe(0);
     expect(bodyText(route(h, 'T'))).toContain('broker-x');
+    // Blank is not empty: the name of a cluster that does not exist (Java: isEmpty, not trim).
+    expect(h.send(216, { ext: { topic: 'T', clusterName: '  ' } }).code).toBe(0);
+    expect(bodyText(route(h, 'T'))).toContain('broker-x');
     h.send(216, { ext: { topic: 'T', clusterName: 'Other' } });
     const body = bodyText(route(h, 'T'))!;
     expect(body).not.toContain('broker-x');

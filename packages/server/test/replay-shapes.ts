@@ -249,6 +249,7 @@ async function ownerWithServingWorker(options: ReplayNodeOptions): Promise<Repla
     loggerFor: () => silent,
     metrics,
     clock,
+    startedAt: clock.now(),
     transport: transportOptionsOf(config, 2),
     name: 'w1',
     security,

@@ -469,6 +469,44 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it("counts needWaitForService from the node's start in a replacement worker too", async () => {
+    const windowMs = 4_000;
+    const { node, port } = await startNode(
+      2,
+      '--needWaitForService=true',
+      `--waitSecondsForService=${windowMs / 1000}`,
+    );
+    const workers = node.servingWorkers!;
+    let opaque = 1;
+    const lookup = (c: RawClient) =>
+      c.request(
+        request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { opaque: opaque++, ext: { topic: 'T' } }),
+      );
+    const first = await connectMany(port, 2);
+    // Until the window passes every worker says "not ready"; then a lookup is answered (the
+    // topic is unknown: TOPIC_NOT_EXIST).
+    const deadline = Date.now() + windowMs + 15_000;
+    for (;;) {
+      const answers = await Promise.all(first.map(lookup));
+      if (answers.every((r) => r.code === ResponseCode.TOPIC_NOT_EXIST)) break;
+      if (Date.now() > deadline) throw new Error('the window did not pass on both workers');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const pidsBefore = workers.pids;
+    process.kill(pidsBefore[1]!, 'SIGKILL');
+    await waitFor(
+      'worker replaced',
+      () => workers.readyCount === 2 && workers.restarts === 1,
+      15_000,
+    );
+    // Fresh connections reach the replacement at once, well inside a window of its own.
+    for (const c of await connectMany(port, 4)) {
+      const res = await lookup(c);
+      expect(res.remark).not.toBe('name server not ready');
+      expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    }
+  }, 60_000);
+
   it('/metrics gives the longest event-loop stall (and CPU wait) of the serving workers and of the owner', async () => {
     const { node } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
     const url = `http://127.0.0.1:${node.address!.httpPort}/metrics`;

@@ -34,6 +34,8 @@ export type OwnerToWorker =
       selfSigned: IssuedCertificate | null;
       /** Serving processes of the node (each takes its share of maxPartialFrameBytes). */
       servingProcesses: number;
+      /** When the node started (epoch ms): needWaitForService counts from it, not the worker's. */
+      nodeStartedAt: number;
     }
   | { t: 'snapshot'; snapshot: RegistrySnapshot }
   /** One part of op batch `seq`; `final` on the last part. */

@@ -25,6 +25,8 @@ export interface ServingWorkerInit {
   config: NamesrvConfig;
   selfSigned: IssuedCertificate | null;
   servingProcesses: number;
+  /** When the node started (see the init message). */
+  nodeStartedAt: number;
   logger: Logger;
   entry: URL;
   /** A connection this worker served (or was being handed) ended. */
@@ -99,6 +101,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       config: init.config,
       selfSigned: init.selfSigned,
       servingProcesses: init.servingProcesses,
+      nodeStartedAt: init.nodeStartedAt,
     });
   }
 

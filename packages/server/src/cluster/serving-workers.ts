@@ -23,6 +23,8 @@ export interface ServingWorkersInit {
   config: NamesrvConfig;
   /** The node's self-signed certificate (being made), when TLS needs one; workers get it. */
   selfSigned: Promise<IssuedCertificate> | null;
+  /** When the node started: every worker, replacements too, counts needWaitForService from it. */
+  nodeStartedAt: number;
   logger: Logger;
   /** A worker (first start or replacement) is ready to take connections. */
   onWorkerReady(): void;
@@ -138,6 +140,7 @@ export class ServingWorkers {
       config: this.init.owner.config.get(),
       selfSigned: this.selfSigned,
       servingProcesses: this.init.count,
+      nodeStartedAt: this.init.nodeStartedAt,
       logger: this.init.logger,
       entry: this.entry,
       onConnectionClosed: (connectionId) => {

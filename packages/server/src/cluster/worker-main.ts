@@ -49,6 +49,7 @@ class ServingWorker {
   private config: NamesrvConfig | null = null;
   private selfSigned: IssuedCertificate | null = null;
   private servingProcesses = 1;
+  private nodeStartedAt = Date.now();
   private logger: Logger | null = null;
   private readonly loggers: Logger[] = [];
   private metrics: NamesrvMetrics | null = null;
@@ -94,6 +95,7 @@ class ServingWorker {
       case 'init':
         this.selfSigned = msg.selfSigned;
         this.servingProcesses = msg.servingProcesses;
+        this.nodeStartedAt = msg.nodeStartedAt;
         this.init(msg.workerId, msg.config);
         return;
       case 'snapshot':
@@ -191,6 +193,7 @@ class ServingWorker {
       loggerFor,
       metrics: this.metrics!,
       clock: { now: () => Date.now() },
+      startedAt: this.nodeStartedAt,
       transport: transportOptionsOf(config, this.servingProcesses),
       name: `w${this.workerId}`,
       security,

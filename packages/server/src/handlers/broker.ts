@@ -29,7 +29,7 @@ import {
   RequestCode,
   ResponseCode,
 } from '@ns/protocol';
-import type { RegisterBrokerResult, RemotingCommand } from '@ns/protocol';
+import type { DataVersion, JavaLine, RegisterBrokerResult, RemotingCommand } from '@ns/protocol';
 import type { KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import type { RequestContext, WritePace } from './request-context.js';
@@ -224,7 +224,9 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       ResponseCode.SUCCESS,
       encodeQueryDataVersionResponseHeader({ changed: result.changed }),
       null,
-      result.dataVersion === null ? null : encodeDataVersion(result.dataVersion),
+      result.dataVersion === null
+        ? null
+        : encodeDataVersion(asWrittenBy(deps.line.line, result.dataVersion)),
     );
   }
 
@@ -320,4 +322,15 @@ export function registerBodyTag(
     '|' +
     body.toString('latin1', Math.max(0, n - 64), n)
   );
+}
+
+/**
+ * A stored DataVersion as the Java line writes it: 5.x's DataVersion always has a stateVersion
+ * (0 when the broker sent none: a 4.9 broker, or a registration without a body); 4.9's has none,
+ * so a 5.x broker's stateVersion is not echoed there.
+ */
+function asWrittenBy(line: JavaLine, v: DataVersion): DataVersion {
+  return line === '5.x'
+    ? { counter: v.counter, stateVersion: v.stateVersion ?? 0, timestamp: v.timestamp }
+    : { counter: v.counter, timestamp: v.timestamp };
 }

@@ -65,6 +65,8 @@ export interface ReadHandlerDeps {
   kvConfigManager: KVReadStore;
   config: () => NamesrvConfig;
   clock: Clock;
+  /** When the node started (see RouteHandlerDeps.startedAt). */
+  startedAt: number;
   routeCache: RouteBodyCache;
   /** The Java line answered as (`compatibilityLine`, fixed at start). */
   line: JavaLineProfile;
@@ -198,6 +200,7 @@ export function createDispatcher(deps: DispatcherDeps): LocalDispatcher {
         kvConfigManager: deps.kvConfigManager,
         config,
         clock: deps.clock,
+        startedAt: deps.clock.now(),
         routeCache,
         line,
       }),

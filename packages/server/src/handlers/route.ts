@@ -42,6 +42,11 @@ export interface RouteHandlerDeps {
   kvConfigManager: KVReadStore;
   config(): RouteConfigView;
   clock: Clock;
+  /**
+   * When the node started (Java: when its request processor was made), which needWaitForService
+   * counts from: the node's, not this process's (a replaced serving worker does not start over).
+   */
+  startedAt: number;
   routeCache: RouteBodyCache;
 }
 
@@ -78,8 +83,8 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
   const cache = deps.routeCache;
   const line = deps.line;
   const { ok, fail } = line.respond;
-  // Java 5.1+: "ready" counts from the creation of the processor.
-  const createdAt = deps.clock.now();
+  // Java 5.1+: "ready" counts from the creation of the processor, i.e. the node's start.
+  const createdAt = deps.startedAt;
 
   function getRouteInfoByTopic(request: RemotingCommand): RemotingCommand {
     const ext = request.extFields;
@@ -160,11 +165,9 @@ export function routeWriteHandlers(deps: {
 
   function deleteTopicInNamesrv(request: RemotingCommand): RemotingCommand {
     const { topic, clusterName } = decodeDeleteTopicFromNamesrvRequestHeader(request.extFields);
-    // Java: a blank cluster name means "the whole topic".
-    routes.deleteTopic(
-      topic,
-      clusterName === undefined || clusterName.trim() === '' ? null : clusterName,
-    );
+    // Java: an empty (or no) cluster name means "the whole topic". Only empty: "  " is the name
+    // of a cluster (one that does not exist), so nothing is deleted.
+    routes.deleteTopic(topic, clusterName === undefined || clusterName === '' ? null : clusterName);
     return ok(request);
   }
 

@@ -71,6 +71,8 @@ export interface ServingNodeInit {
   loggerFor(component: string): Logger;
   metrics: NamesrvMetrics;
   clock: Clock;
+  /** When the node started: needWaitForService counts from it in every serving process. */
+  startedAt: number;
   transport: PoolOptions;
   /** Names this serving side's body decoder (logs, base numbers): 'main', 'w3'. */
   name: string;
@@ -136,6 +138,7 @@ export class ServingNode implements ConnectionSink {
           kvConfigManager: state.kv,
           config: () => state.config(),
           clock: init.clock,
+          startedAt: init.startedAt,
           routeCache: this.routeCache,
           line,
         }),
