@@ -77,9 +77,11 @@ const RESPONSE_CODECS: Record<number, Codec> = {
 
 /** Hand-made probe frames: their ext fields were written in the probe's order, not by a Java HashMap. */
 const HAND_MADE = new Set(['query-data-version-unknown-broker', 'register-broker-crc32-mismatch']);
-/** Requests whose required fields are deliberately missing (Java answers with an error or "null"). */
+/**
+ * Requests whose required fields are deliberately missing, and Java answers with an error
+ * (get-route-no-topic-field, whose topic Java reads as "null", decodes: the field may be missing).
+ */
 const MISSING_FIELDS = new Set([
-  'get-route-no-topic-field',
   'register-broker-empty-ext-fields',
   'register-broker-empty-ext-fields-rocketmq',
 ]);

@@ -30,6 +30,32 @@ describe('REGISTER_BROKER (103)', () => {
     expect(Object.keys(res.extFields!)).toEqual(['haServerAddr', 'masterAddr']);
   });
 
+  it('keeps a master registered without haServerAddr, and gives its slaves no HA address (Java: null)', () => {
+    const h = createHarness();
+    const master = registerRequest({ topics: [{ name: 'TopicA' }] });
+    delete master.extFields!['haServerAddr'];
+    expect(h.dispatch(master, { connectionId: 1 })!.code).toBe(ResponseCode.SUCCESS);
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.SUCCESS);
+    const slave = { brokerId: 1, brokerAddr: '10.0.0.2:10911', haServerAddr: '10.0.0.2:10912' };
+    const res = register(h, { ...slave, connectionId: 2 })!;
+    expect(res.extFields).toEqual({ masterAddr: '10.0.0.1:10911' });
+  });
+
+  it('needs no brokerName (nor brokerId) in QUERY_DATA_VERSION and BROKER_HEARTBEAT: Java never reads them', () => {
+    const h = createHarness();
+    register(h, { counter: 5, timestamp: 7 });
+    const ext = { clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' };
+    const qdv = h.send(322, { ext, body: '{"counter":5,"timestamp":7}' });
+    expect([qdv.code, qdv.extFields]).toEqual([ResponseCode.SUCCESS, { changed: 'false' }]);
+    h.clock.t += 60_000;
+    expect(h.send(904, { ext }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.routes.getBrokerLiveViews()[0]!.lastUpdateTimestamp).toBe(h.clock.t);
+    // The broker's address is another matter: without it there is no broker to ask about.
+    expect(h.send(322, { ext: { clusterName: 'DefaultCluster' }, body: '{}' }).remark).toMatch(
+      /missing required field "brokerAddr"/,
+    );
+  });
+
   it('refuses a body whose CRC does not match with SYSTEM_ERROR "crc32 not match" and changes nothing', () => {
     const h = createHarness();
     const res = register(h, { topics: [{ name: 'TopicA' }], bodyCrc32: '12345' })!;
@@ -317,10 +343,15 @@ describe('WIPE_WRITE_PERM_OF_BROKER (205) / ADD_WRITE_PERM_OF_BROKER (327)', () 
     expect(h.send(327, { ext: { brokerName: 'nope' } }).extFields).toEqual({ addTopicCount: '0' });
   });
 
-  it('requires brokerName', () => {
-    expect(createHarness().send(205, { ext: {} }).remark).toMatch(
-      /missing required field "brokerName"/,
-    );
+  it('without brokerName changes nothing and counts 0 (Java reads it as null)', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }] });
+    const before = bodyText(route(h, 'T'));
+    const wipe = h.send(205, { ext: {} });
+    expect([wipe.code, wipe.extFields]).toEqual([ResponseCode.SUCCESS, { wipeTopicCount: '0' }]);
+    const add = h.send(327, { ext: {} });
+    expect([add.code, add.extFields]).toEqual([ResponseCode.SUCCESS, { addTopicCount: '0' }]);
+    expect(bodyText(route(h, 'T'))).toBe(before);
   });
 });
 

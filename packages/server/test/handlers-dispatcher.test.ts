@@ -61,7 +61,7 @@ describe('Dispatcher', () => {
         expect(res.serializeType).toBe(serializeType);
       }
       // Errors mirror the request type too (Java 4.9 would send exception errors as JSON).
-      const err = h.dispatch(request(105, { ext: {}, serializeType: SerializeType.ROCKETMQ }))!;
+      const err = h.dispatch(request(103, { ext: {}, serializeType: SerializeType.ROCKETMQ }))!;
       expect(err.code).toBe(ResponseCode.SYSTEM_ERROR);
       expect(err.serializeType).toBe(SerializeType.ROCKETMQ);
     },

@@ -79,13 +79,22 @@ describe('KV config handlers (100, 101, 102, 219)', () => {
     expect(miss.extFields).toBeNull();
   });
 
-  it('GET and DELETE require namespace and key', () => {
+  it('GET, DELETE and GET_KVLIST without namespace or key: Java reads them as null, found nowhere', () => {
     const h = createHarness();
-    expect(h.send(101, { ext: { namespace: 'NS' } }).remark).toMatch(
-      /missing required field "key"/,
-    );
-    expect(h.send(102, { ext: { key: 'k' } }).remark).toMatch(/missing required field "namespace"/);
-    expect(h.send(219, {}).remark).toMatch(/missing required field "namespace"/);
+    h.send(100, { ext: { namespace: 'NS', key: 'k', value: 'v' } });
+    const get = h.send(101, { ext: { namespace: 'NS' } });
+    expect([get.code, get.remark]).toEqual([
+      ResponseCode.QUERY_NOT_FOUND,
+      'No config item, Namespace: NS Key: null',
+    ]);
+    expect(h.send(102, { ext: { key: 'k' } }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.send(102, { ext: {} }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.send(101, { ext: { namespace: 'NS', key: 'k' } }).extFields).toEqual({ value: 'v' });
+    const list = h.send(219, {});
+    expect([list.code, list.remark]).toEqual([
+      ResponseCode.QUERY_NOT_FOUND,
+      'No config item, Namespace: null',
+    ]);
   });
 
   it('answers in the request serialize type (ROCKETMQ in, ROCKETMQ out)', () => {

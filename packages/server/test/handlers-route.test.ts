@@ -183,11 +183,14 @@ describe('GET_ROUTEINFO_BY_TOPIC (105)', () => {
     expect(all).toContain('{"0":');
   });
 
-  it('refuses a request without topic, naming the field (Java would look up "null")', () => {
-    const h = createHarness();
-    const res = h.send(105, { ext: {} });
-    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
-    expect(res.remark).toMatch(/missing required field "topic"/);
+  it('answers a request without topic as Java does: no route for the topic "null"', () => {
+    for (const ext of [{}, null]) {
+      const h = createHarness();
+      register(h, { topics: [{ name: 'null' }] }); // a topic named "null" is not a missing one
+      const res = h.send(105, ext === null ? {} : { ext });
+      expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+      expect(res.remark).toMatch(/^No topic route info in name server for the topic: null\n/);
+    }
   });
 });
 
@@ -406,8 +409,12 @@ describe('DELETE_TOPIC_IN_NAMESRV (216)', () => {
     expect(route(h, 'T').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
   });
 
-  it('requires topic', () => {
-    expect(createHarness().send(216, { ext: {} }).remark).toMatch(/missing required field "topic"/);
+  it('without topic deletes nothing and succeeds (Java reads it as null)', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }] });
+    expect(h.send(216, { ext: {} }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.send(216, { ext: { clusterName: 'DefaultCluster' } }).code).toBe(ResponseCode.SUCCESS);
+    expect(route(h, 'T').code).toBe(ResponseCode.SUCCESS);
   });
 });
 

@@ -11,7 +11,8 @@ export interface RegisterBrokerRequestHeader {
   brokerName: string;
   brokerAddr: string;
   clusterName: string;
-  haServerAddr: string;
+  /** Marked required in Java, but a missing one is stored as null (a broker without HA). */
+  haServerAddr?: string;
   brokerId: number;
   /** 5.x: per-broker expiry; absent ⇒ 120 000 ms. */
   heartbeatTimeoutMillis?: number;
@@ -37,7 +38,13 @@ export interface UnRegisterBrokerRequestHeader {
   brokerId: number;
 }
 
-export type QueryDataVersionRequestHeader = UnRegisterBrokerRequestHeader;
+/** brokerName and brokerId are marked required in Java but never read: they may be missing. */
+export interface QueryDataVersionRequestHeader {
+  brokerName?: string;
+  brokerAddr: string;
+  clusterName: string;
+  brokerId?: number;
+}
 
 export interface QueryDataVersionResponseHeader {
   changed: boolean;
@@ -46,7 +53,8 @@ export interface QueryDataVersionResponseHeader {
 export interface BrokerHeartbeatRequestHeader {
   clusterName: string;
   brokerAddr: string;
-  brokerName: string;
+  /** Marked required in Java but never read: it may be missing. */
+  brokerName?: string;
   brokerId?: number;
   epoch?: number;
   maxOffset?: number;
@@ -74,7 +82,7 @@ const REGISTER: HeaderSpec = {
     { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
     { prop: 'brokerAddr', ext: 'brokerAddr', kind: 'string', required: true },
     { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
-    { prop: 'haServerAddr', ext: 'haServerAddr', kind: 'string', required: true },
+    { prop: 'haServerAddr', ext: 'haServerAddr', kind: 'string', required: false },
     { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: true },
     {
       prop: 'heartbeatTimeoutMillis',
@@ -107,7 +115,12 @@ const UNREGISTER: HeaderSpec = {
 };
 const QUERY_DATA_VERSION: HeaderSpec = {
   name: 'QueryDataVersionRequestHeader',
-  fields: UNREGISTER.fields,
+  fields: [
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: false },
+    { prop: 'brokerAddr', ext: 'brokerAddr', kind: 'string', required: true },
+    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
+    { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: false },
+  ],
 };
 const QUERY_DATA_VERSION_RESPONSE: HeaderSpec = {
   name: 'QueryDataVersionResponseHeader',
@@ -118,7 +131,7 @@ const HEARTBEAT: HeaderSpec = {
   fields: [
     { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
     { prop: 'brokerAddr', ext: 'brokerAddr', kind: 'string', required: true },
-    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: false },
     { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: false },
     { prop: 'epoch', ext: 'epoch', kind: 'int', required: false },
     { prop: 'maxOffset', ext: 'maxOffset', kind: 'long', required: false },

@@ -115,8 +115,16 @@ describe('header codec: strict required fields', () => {
   });
 
   it('null ext fields means every required field is missing', () => {
-    const e = catchErr(() => decodeGetRouteInfoRequestHeader(null));
-    expect(e.field).toBe('topic');
+    const e = catchErr(() => decodeRegisterBrokerRequestHeader(null));
+    expect(e.field).toBe('brokerName');
+  });
+
+  it('fields Java marks required but answers without (it reads them as null) may be missing', () => {
+    expect(decodeGetRouteInfoRequestHeader(null)).toEqual({});
+    expect(decodeGetRouteInfoRequestHeader(ext({}))).toEqual({});
+    const { haServerAddr, ...rest } = REGISTER;
+    expect(haServerAddr).toBeDefined();
+    expect(decodeRegisterBrokerRequestHeader(ext(rest)).haServerAddr).toBeUndefined();
   });
 
   it('unparsable required field', () => {
@@ -152,9 +160,9 @@ describe('header codec: strict required fields', () => {
   });
 
   it('does not read inherited properties', () => {
-    const proto = { topic: 'inherited' };
+    const proto = { namespace: 'n', key: 'k', value: 'inherited' };
     const o = Object.create(proto) as Record<string, unknown>;
-    expect(() => decodeGetRouteInfoRequestHeader(o)).toThrow(HeaderFieldError);
+    expect(() => decodePutKVConfigRequestHeader(o)).toThrow(HeaderFieldError);
   });
 });
 

@@ -8,9 +8,13 @@ export interface PutKVConfigRequestHeader {
   value: string;
 }
 
+/**
+ * Marked required in Java, but a missing field is read as null, which no entry matches: a GET
+ * answers "not found" (naming `null`), a DELETE does nothing. Both succeed as such.
+ */
 export interface GetKVConfigRequestHeader {
-  namespace: string;
-  key: string;
+  namespace?: string;
+  key?: string;
 }
 
 export interface GetKVConfigResponseHeader {
@@ -19,8 +23,9 @@ export interface GetKVConfigResponseHeader {
 
 export type DeleteKVConfigRequestHeader = GetKVConfigRequestHeader;
 
+/** Missing namespace: "not found", naming `null` (see GetKVConfigRequestHeader). */
 export interface GetKVListByNamespaceRequestHeader {
-  namespace: string;
+  namespace?: string;
 }
 
 const PUT: HeaderSpec = {
@@ -34,8 +39,8 @@ const PUT: HeaderSpec = {
 const GET: HeaderSpec = {
   name: 'GetKVConfigRequestHeader',
   fields: [
-    { prop: 'namespace', ext: 'namespace', kind: 'string', required: true },
-    { prop: 'key', ext: 'key', kind: 'string', required: true },
+    { prop: 'namespace', ext: 'namespace', kind: 'string', required: false },
+    { prop: 'key', ext: 'key', kind: 'string', required: false },
   ],
 };
 const GET_RESPONSE: HeaderSpec = {
@@ -45,7 +50,7 @@ const GET_RESPONSE: HeaderSpec = {
 const DELETE: HeaderSpec = { name: 'DeleteKVConfigRequestHeader', fields: GET.fields };
 const LIST: HeaderSpec = {
   name: 'GetKVListByNamespaceRequestHeader',
-  fields: [{ prop: 'namespace', ext: 'namespace', kind: 'string', required: true }],
+  fields: [{ prop: 'namespace', ext: 'namespace', kind: 'string', required: false }],
 };
 
 type Ext = Readonly<Record<string, unknown>> | null;
@@ -62,7 +67,7 @@ export function encodePutKVConfigRequestHeader(
 }
 
 export function decodeGetKVConfigRequestHeader(ext: Ext): GetKVConfigRequestHeader {
-  return decodeHeader(GET, ext) as unknown as GetKVConfigRequestHeader;
+  return decodeHeader(GET, ext);
 }
 export function encodeGetKVConfigRequestHeader(
   h: GetKVConfigRequestHeader,
@@ -80,7 +85,7 @@ export function encodeGetKVConfigResponseHeader(h: GetKVConfigResponseHeader): E
 }
 
 export function decodeDeleteKVConfigRequestHeader(ext: Ext): DeleteKVConfigRequestHeader {
-  return decodeHeader(DELETE, ext) as unknown as DeleteKVConfigRequestHeader;
+  return decodeHeader(DELETE, ext);
 }
 export function encodeDeleteKVConfigRequestHeader(
   h: DeleteKVConfigRequestHeader,
@@ -92,7 +97,7 @@ export function encodeDeleteKVConfigRequestHeader(
 export function decodeGetKVListByNamespaceRequestHeader(
   ext: Ext,
 ): GetKVListByNamespaceRequestHeader {
-  return decodeHeader(LIST, ext) as unknown as GetKVListByNamespaceRequestHeader;
+  return decodeHeader(LIST, ext);
 }
 export function encodeGetKVListByNamespaceRequestHeader(
   h: GetKVListByNamespaceRequestHeader,

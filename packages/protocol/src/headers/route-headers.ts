@@ -7,8 +7,13 @@ import type { ExtFields } from '../remoting-command.js';
 import { ZONE_MODE_EXT_FIELD, ZONE_NAME_EXT_FIELD } from '../constants.js';
 import { decodeHeader, encodeHeader, type HeaderSpec } from './header-codec.js';
 
+// Fields marked `?` below although Java's annotation says required: Java reads a missing field as
+// null and, for these, answers as it would for an unknown name (nothing matches), so the request
+// succeeds; the handlers do the same rather than refuse it.
+
 export interface GetRouteInfoRequestHeader {
-  topic: string;
+  /** Missing: TOPIC_NOT_EXIST for topic "null". */
+  topic?: string;
   /** 4.9.4+: ask for standard JSON whatever the version. */
   acceptStandardJsonOnly?: boolean;
   /** 5.x `__ZONE_MODE` ext field. */
@@ -18,7 +23,8 @@ export interface GetRouteInfoRequestHeader {
 }
 
 export interface WipeWritePermOfBrokerRequestHeader {
-  brokerName: string;
+  /** Missing: no topic matches (count 0). */
+  brokerName?: string;
 }
 export interface WipeWritePermOfBrokerResponseHeader {
   wipeTopicCount: number;
@@ -29,7 +35,8 @@ export interface AddWritePermOfBrokerResponseHeader {
 }
 
 export interface DeleteTopicFromNamesrvRequestHeader {
-  topic: string;
+  /** Missing: nothing is deleted. */
+  topic?: string;
   clusterName?: string;
 }
 
@@ -38,7 +45,8 @@ export interface RegisterTopicRequestHeader {
 }
 
 export interface GetTopicsByClusterRequestHeader {
-  cluster: string;
+  /** Missing: an empty list. */
+  cluster?: string;
 }
 
 export interface GetBrokerMemberGroupRequestHeader {
@@ -49,7 +57,7 @@ export interface GetBrokerMemberGroupRequestHeader {
 const ROUTE: HeaderSpec = {
   name: 'GetRouteInfoRequestHeader',
   fields: [
-    { prop: 'topic', ext: 'topic', kind: 'string', required: true },
+    { prop: 'topic', ext: 'topic', kind: 'string', required: false },
     {
       prop: 'acceptStandardJsonOnly',
       ext: 'acceptStandardJsonOnly',
@@ -61,7 +69,7 @@ const ROUTE: HeaderSpec = {
   ],
 };
 const BROKER_NAME_FIELDS = [
-  { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+  { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: false },
 ] as const;
 const WIPE: HeaderSpec = { name: 'WipeWritePermOfBrokerRequestHeader', fields: BROKER_NAME_FIELDS };
 const WIPE_RESPONSE: HeaderSpec = {
@@ -76,7 +84,7 @@ const ADD_RESPONSE: HeaderSpec = {
 const DELETE_TOPIC: HeaderSpec = {
   name: 'DeleteTopicFromNamesrvRequestHeader',
   fields: [
-    { prop: 'topic', ext: 'topic', kind: 'string', required: true },
+    { prop: 'topic', ext: 'topic', kind: 'string', required: false },
     { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: false },
   ],
 };
@@ -86,7 +94,7 @@ const REGISTER_TOPIC: HeaderSpec = {
 };
 const TOPICS_BY_CLUSTER: HeaderSpec = {
   name: 'GetTopicsByClusterRequestHeader',
-  fields: [{ prop: 'cluster', ext: 'cluster', kind: 'string', required: true }],
+  fields: [{ prop: 'cluster', ext: 'cluster', kind: 'string', required: false }],
 };
 const MEMBER_GROUP: HeaderSpec = {
   name: 'GetBrokerMemberGroupRequestHeader',
@@ -100,7 +108,7 @@ type Ext = Readonly<Record<string, unknown>> | null;
 type Extra = Readonly<Record<string, string>>;
 
 export function decodeGetRouteInfoRequestHeader(ext: Ext): GetRouteInfoRequestHeader {
-  return decodeHeader(ROUTE, ext) as unknown as GetRouteInfoRequestHeader;
+  return decodeHeader(ROUTE, ext);
 }
 export function encodeGetRouteInfoRequestHeader(
   h: GetRouteInfoRequestHeader,
@@ -112,7 +120,7 @@ export function encodeGetRouteInfoRequestHeader(
 export function decodeWipeWritePermOfBrokerRequestHeader(
   ext: Ext,
 ): WipeWritePermOfBrokerRequestHeader {
-  return decodeHeader(WIPE, ext) as unknown as WipeWritePermOfBrokerRequestHeader;
+  return decodeHeader(WIPE, ext);
 }
 export function encodeWipeWritePermOfBrokerRequestHeader(
   h: WipeWritePermOfBrokerRequestHeader,
@@ -134,7 +142,7 @@ export function encodeWipeWritePermOfBrokerResponseHeader(
 export function decodeAddWritePermOfBrokerRequestHeader(
   ext: Ext,
 ): AddWritePermOfBrokerRequestHeader {
-  return decodeHeader(ADD, ext) as unknown as AddWritePermOfBrokerRequestHeader;
+  return decodeHeader(ADD, ext);
 }
 export function encodeAddWritePermOfBrokerRequestHeader(
   h: AddWritePermOfBrokerRequestHeader,
@@ -156,7 +164,7 @@ export function encodeAddWritePermOfBrokerResponseHeader(
 export function decodeDeleteTopicFromNamesrvRequestHeader(
   ext: Ext,
 ): DeleteTopicFromNamesrvRequestHeader {
-  return decodeHeader(DELETE_TOPIC, ext) as unknown as DeleteTopicFromNamesrvRequestHeader;
+  return decodeHeader(DELETE_TOPIC, ext);
 }
 export function encodeDeleteTopicFromNamesrvRequestHeader(
   h: DeleteTopicFromNamesrvRequestHeader,
@@ -176,7 +184,7 @@ export function encodeRegisterTopicRequestHeader(
 }
 
 export function decodeGetTopicsByClusterRequestHeader(ext: Ext): GetTopicsByClusterRequestHeader {
-  return decodeHeader(TOPICS_BY_CLUSTER, ext) as unknown as GetTopicsByClusterRequestHeader;
+  return decodeHeader(TOPICS_BY_CLUSTER, ext);
 }
 export function encodeGetTopicsByClusterRequestHeader(
   h: GetTopicsByClusterRequestHeader,

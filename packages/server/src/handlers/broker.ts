@@ -145,7 +145,8 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       brokerAddr: h.brokerAddr,
       brokerName: h.brokerName,
       brokerId: h.brokerId,
-      haServerAddr: h.haServerAddr,
+      // Java keeps a missing one as null: the broker has no HA address to hand to its slaves.
+      haServerAddr: h.haServerAddr ?? null,
       brokerVersion: version,
       topicConfigWrapper: null,
       filterServerList: null,
@@ -242,6 +243,14 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     ctx: RequestContext,
   ): RemotingCommand | Promise<RemotingCommand> {
     const h = decodeWipeWritePermOfBrokerRequestHeader(request.extFields);
+    // Java reads a missing broker name as null, which no QueueData has: 0 topics.
+    if (h.brokerName === undefined) {
+      return withHeader(
+        request,
+        ResponseCode.SUCCESS,
+        encodeWipeWritePermOfBrokerResponseHeader({ wipeTopicCount: 0 }),
+      );
+    }
     return afterSteps(
       routes.wipeWritePermOfBrokerInSteps(h.brokerName, ctx.pace?.due ?? NEVER),
       ctx.pace,
@@ -259,6 +268,14 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     ctx: RequestContext,
   ): RemotingCommand | Promise<RemotingCommand> {
     const h = decodeAddWritePermOfBrokerRequestHeader(request.extFields);
+    // As for the wipe: 0 topics.
+    if (h.brokerName === undefined) {
+      return withHeader(
+        request,
+        ResponseCode.SUCCESS,
+        encodeAddWritePermOfBrokerResponseHeader({ addTopicCount: 0 }),
+      );
+    }
     return afterSteps(
       routes.addWritePermOfBrokerInSteps(h.brokerName, ctx.pace?.due ?? NEVER),
       ctx.pace,

@@ -41,8 +41,9 @@ export function kvConfigWriteHandlers(deps: {
   function deleteKVConfig(request: RemotingCommand): RemotingCommand {
     const { namespace, key } = decodeDeleteKVConfigRequestHeader(request.extFields);
     // Java: always SUCCESS; never removes an emptied namespace. Java also rewrites the file when
-    // nothing changed; here a delete of a missing key records no op, so no file is written.
-    kv.deleteKVConfig(namespace, key);
+    // nothing changed; here a delete of a missing key records no op, so no file is written. A
+    // missing field reads as null there, which no entry has.
+    if (namespace !== undefined && key !== undefined) kv.deleteKVConfig(namespace, key);
     return ok(request);
   }
 
@@ -62,7 +63,9 @@ export function kvConfigReadHandlers(deps: {
 
   function getKVConfig(request: RemotingCommand): RemotingCommand {
     const { namespace, key } = decodeGetKVConfigRequestHeader(request.extFields);
-    const value = kv.getKVConfig(namespace, key);
+    // A missing field reads as null in Java, which no entry has ("not found", naming null).
+    const value =
+      namespace === undefined || key === undefined ? null : kv.getKVConfig(namespace, key);
     if (value !== null) {
       return withHeader(request, ResponseCode.SUCCESS, encodeGetKVConfigResponseHeader({ value }));
     }
@@ -71,15 +74,19 @@ export function kvConfigReadHandlers(deps: {
       request,
       ResponseCode.QUERY_NOT_FOUND,
       encodeGetKVConfigResponseHeader({}),
-      `No config item, Namespace: ${namespace} Key: ${key}`,
+      `No config item, Namespace: ${namespace ?? 'null'} Key: ${key ?? 'null'}`,
     );
   }
 
   function getKVListByNamespace(request: RemotingCommand): RemotingCommand {
     const { namespace } = decodeGetKVListByNamespaceRequestHeader(request.extFields);
-    const table = kv.getKVListByNamespace(namespace);
+    const table = namespace === undefined ? null : kv.getKVListByNamespace(namespace);
     if (table === null) {
-      return fail(request, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);
+      return fail(
+        request,
+        ResponseCode.QUERY_NOT_FOUND,
+        `No config item, Namespace: ${namespace ?? 'null'}`,
+      );
     }
     return ok(request, encodeKVTable(table));
   }

@@ -24,7 +24,7 @@ import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
 import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
 import type { Clock, KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
-import { isTrue, requiredString } from './header-fields.js';
+import { isTrue } from './header-fields.js';
 import { orderRouteLikeJava } from './java-order.js';
 import type { JavaLineProfile } from './java-line.js';
 import { frameOf, RouteBodyCache } from './route-cache.js';
@@ -89,7 +89,7 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
   function getRouteInfoByTopic(request: RemotingCommand): RemotingCommand {
     const ext = request.extFields;
     // Read straight from extFields: this is the hot path, no header object is built.
-    const topic = requiredString(ext, 'topic', 'GetRouteInfoRequestHeader');
+    const topic = ext?.['topic'];
     const config = deps.config();
     if (
       config.needWaitForService &&
@@ -97,6 +97,8 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
     ) {
       return fail(request, ResponseCode.SYSTEM_ERROR, 'name server not ready');
     }
+    // Java reads a missing topic as null, which no route has.
+    if (topic === undefined) return topicNotExist(request, 'null');
     if (ext !== null && ext[ZONE_MODE_EXT_FIELD] !== undefined) {
       const zone = resolveZoneFilter(ext[ZONE_MODE_EXT_FIELD], ext[ZONE_NAME_EXT_FIELD]);
       if (zone !== null) return zoneRoute(request, topic, zone, config.orderMessageEnable);
@@ -165,6 +167,8 @@ export function routeWriteHandlers(deps: {
 
   function deleteTopicInNamesrv(request: RemotingCommand): RemotingCommand {
     const { topic, clusterName } = decodeDeleteTopicFromNamesrvRequestHeader(request.extFields);
+    // Java reads a missing topic as null, which no topic is: nothing to delete.
+    if (topic === undefined) return ok(request);
     // Java: an empty (or no) cluster name means "the whole topic". Only empty: "  " is the name
     // of a cluster (one that does not exist), so nothing is deleted.
     routes.deleteTopic(topic, clusterName === undefined || clusterName === '' ? null : clusterName);

@@ -52,7 +52,8 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   function getTopicsByCluster(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableTopicList) return disabled(request);
     const { cluster } = decodeGetTopicsByClusterRequestHeader(request.extFields);
-    return list(request, routes.getTopicsByCluster(cluster));
+    // Java reads a missing cluster as null, which no cluster is: an empty list.
+    return list(request, cluster === undefined ? [] : routes.getTopicsByCluster(cluster));
   }
 
   function getSystemTopicList(request: RemotingCommand): RemotingCommand {

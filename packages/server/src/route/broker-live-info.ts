@@ -20,7 +20,7 @@ export interface BrokerLiveInfo {
   dataVersion: DataVersion;
   /** The connection of the latest registration: the only one whose close removes the broker. */
   connectionId: ConnectionId;
-  haServerAddr: string;
+  haServerAddr: string | null;
   /** `version` of the latest REGISTER_BROKER frame (Java MQVersion ordinal); null if not given. */
   brokerVersion: number | null;
   /**

@@ -33,7 +33,7 @@ function addressesInJavaOrder(brokerAddrs: ReadonlyMap<number, string>, except?:
 export function minBrokerIdChangeOnJoin(
   brokerName: string,
   brokerAddrs: ReadonlyMap<number, string>,
-  haServerAddr: string,
+  haServerAddr: string | null,
 ): MinBrokerIdChange {
   const minBrokerId = minKey(brokerAddrs);
   return {

@@ -90,7 +90,8 @@ export interface BrokerIdentity {
 
 /** Everything REGISTER_BROKER hands to `RouteInfoManager.registerBroker`. */
 export interface RegisterBrokerRequest extends BrokerIdentity {
-  haServerAddr: string;
+  /** null: the request had none (Java keeps null; a slave then gets no HA address). */
+  haServerAddr: string | null;
   /** Decoded body; null when the request had none (Java: empty table, DataVersion 0/0). */
   topicConfigWrapper: TopicConfigSerializeWrapper | null;
   /** null = the body had no list (filter servers untouched). */
@@ -178,7 +179,7 @@ export interface BrokerLiveView {
   brokerName: string;
   brokerId: number;
   brokerAddr: string;
-  haServerAddr: string;
+  haServerAddr: string | null;
   brokerVersion: number | null;
   connectionId: ConnectionId;
   lastUpdateTimestamp: number;
