@@ -1,7 +1,8 @@
 /**
  * Node flags of a node's processes, beyond Node's defaults. The `ns-server` bin (its shebang),
- * `pnpm start`, the Docker image (NODE_OPTIONS) and the serving workers the owner forks all pass
- * the old-space floor; test/node-flags.test.ts keeps them in step.
+ * `pnpm start`, the Docker image (its entrypoint) and the serving workers the owner forks all pass
+ * the old-space floor, always on node's command line: Node refuses it in NODE_OPTIONS (exit 9).
+ * test/node-flags.test.ts keeps them in step.
  *
  * `--initial-old-space-size=256`: V8 then runs no full collection while the old generation plus
  * the external memory allocated since the last one stays under 256 MiB. Without it, the limit of
