@@ -235,12 +235,16 @@ export class NodeSession {
       error,
     });
     if (this.isClosed) return done(false, false, null, new AgentStoppedError());
+    // A node already known to be down gets one attempt: its re-probe loop finds it when it is back,
+    // and a round (start, addTopic, updateTopics…) is not held for the whole retry deadline by a
+    // node that has been refusing for a while (Java tries each node once per round).
+    const retry = mode.retry && this.#healthy;
     this.#busy = true;
     try {
       if (mode.queryFirst) {
         const response = await this.#call(
           queryDataVersionRequest(this.#d.options, payload.dataVersion),
-          mode.retry,
+          retry,
           () => attempts++,
         );
         const { changed } = decodeQueryDataVersionResponseHeader(response.extFields);
@@ -256,7 +260,7 @@ export class NodeSession {
       }
       let result: RegisterBrokerResult | null = null;
       for (const chunk of payload.chunks) {
-        const response = await this.#call(chunk.request, mode.retry, () => attempts++);
+        const response = await this.#call(chunk.request, retry, () => attempts++);
         result = decodeRegisterBrokerResult(response.extFields, response.body);
         chunks++;
       }

@@ -124,6 +124,26 @@ describe('BrokerAgent with three NameServers', () => {
     }
   });
 
+  it('a node already known down gets one attempt per round, so the round does not wait for it', async () => {
+    const refused = await refusedAddr();
+    const agent = makeAgent([...cluster.addrs, refused], { requestTimeoutMs: 3_000 });
+    const first = await agent.start();
+    // First seen failing: retried within the round, as a node that just blipped may answer.
+    expect(first.results.find((r) => r.addr === refused)!.attempts).toBeGreaterThan(1);
+    const t0 = performance.now();
+    const round = await agent.registerNow();
+    const took = performance.now() - t0;
+    const dead = round.results.find((r) => r.addr === refused)!;
+    expect(dead.ok).toBe(false);
+    expect(dead.attempts).toBe(1);
+    for (const addr of cluster.addrs) {
+      expect(round.results.find((r) => r.addr === addr)?.ok).toBe(true);
+    }
+    // Retried, it would have taken most of the 3 s deadline.
+    expect(took).toBeLessThan(2_000);
+    await stopAgents();
+  });
+
   it('a node restarted empty is populated again within 2 s', async () => {
     const agent = makeAgent(cluster.addrs); // period 30 s: only the re-probe can do it
     await agent.start();
