@@ -258,15 +258,16 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   }
 
   async #start(): Promise<void> {
-    this.#unsubscribe = this.#provider.onChange((addresses, previous) => {
-      this.#applyAddresses(addresses, previous);
-    });
     await this.#provider.start();
     // close() while the list was loading (an address service being slow) has stopped what it
     // found running; nothing may start after it.
     if (this.#closed) return;
-    // The initial list is not a change: load it without an event.
+    // The initial list is not a change: load it without an event, and follow changes from here
+    // (the next poll of a provider comes from a timer, so none can fall in between).
     this.#selector.update(this.#provider.current());
+    this.#unsubscribe = this.#provider.onChange((addresses, previous) => {
+      this.#applyAddresses(addresses, previous);
+    });
     this.#routes.start(this.pollNameServerInterval);
     const watcher = this.#watcher;
     if (watcher !== undefined) {

@@ -145,6 +145,26 @@ describe('NameServerClient node choice', () => {
     expect(nodes[0]!.requests).toHaveLength(1);
   });
 
+  it('loads the first list a provider fetches without an addressesChanged event', async () => {
+    const nodes = await threeNodes();
+    // Empty until started, like an address service or a function: its first fetch is a change
+    // from [] for the provider, not for the client.
+    class FetchingProvider extends MutableProvider {
+      override start(): Promise<void> {
+        this.holder.set([nodes[0]!.addr]);
+        return Promise.resolve();
+      }
+    }
+    const provider = new FetchingProvider([]);
+    const c = client({ addressProvider: provider });
+    const changes: (readonly string[])[] = [];
+    c.on('addressesChanged', (list) => changes.push(list));
+    expect(await ask(c)).toBe('node0');
+    expect(changes).toEqual([]);
+    provider.holder.set([nodes[1]!.addr]);
+    expect(changes).toEqual([[nodes[1]!.addr]]);
+  });
+
   it('sends to an explicit address when asked', async () => {
     const nodes = await threeNodes();
     const c = client({ namesrvAddr: [nodes[0]!.addr, nodes[1]!.addr] });

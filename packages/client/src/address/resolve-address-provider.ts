@@ -81,8 +81,22 @@ export function resolveNameServerAddressProvider(
   }
   const properties = options.properties ?? {};
   const property = properties[NAMESRV_ADDR_PROPERTY];
-  if (nonBlank(property)) return new StaticAddressProvider(property, logger);
-  if (nonBlank(env[NAMESRV_ADDR_ENV])) return new EnvAddressProvider(env, NAMESRV_ADDR_ENV, logger);
+  // Java's precedence: a list set anywhere beats the address service. An address service given
+  // explicitly then goes unused, which its user should hear about (an inherited NAMESRV_ADDR).
+  const unusedService = (winner: string): void => {
+    const url = typeof options.addressService === 'object' ? options.addressService.url : undefined;
+    if (url !== undefined) {
+      logger?.warn({ url, winner }, `${winner} is set: the address service ${url} is not used`);
+    }
+  };
+  if (nonBlank(property)) {
+    unusedService(`the ${NAMESRV_ADDR_PROPERTY} property`);
+    return new StaticAddressProvider(property, logger);
+  }
+  if (nonBlank(env[NAMESRV_ADDR_ENV])) {
+    unusedService(`the ${NAMESRV_ADDR_ENV} environment variable`);
+    return new EnvAddressProvider(env, NAMESRV_ADDR_ENV, logger);
+  }
 
   if (options.addressService === false) {
     throw new InvalidOptionError(

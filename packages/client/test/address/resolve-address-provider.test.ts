@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { reply, startScriptedHttpServer, waitFor } from '../address/http-test-server.js';
 import { InvalidAddressListError, InvalidOptionError } from '../../src/errors.js';
+import { createMemoryLogger } from '../../src/logger.js';
 import { FunctionAddressProvider } from '../../src/address/function-address-provider.js';
 import { HttpAddressProvider } from '../../src/address/http-address-provider.js';
 import type { NameServerAddressProvider } from '../../src/address/name-server-address-provider.js';
@@ -47,6 +48,20 @@ describe('resolveNameServerAddressProvider precedence (Java §7.1)', () => {
     expect(p).toBeInstanceOf(EnvAddressProvider);
     expect(p.kind).toBe('env');
     expect(p.current()).toEqual(['env:1', 'env:2']);
+  });
+
+  it('says so when NAMESRV_ADDR leaves an explicitly given address service unused', () => {
+    const logger = createMemoryLogger();
+    const url = 'http://10.0.0.9:8080/rocketmq/nsaddr';
+    const p = resolveNameServerAddressProvider({ addressService: { url }, logger }, ENV);
+    expect(p.current()).toEqual(['env:1', 'env:2']);
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.msg)).toEqual([
+      `the NAMESRV_ADDR environment variable is set: the address service ${url} is not used`,
+    ]);
+    // Nothing to say without an explicit service.
+    const quiet = createMemoryLogger();
+    resolveNameServerAddressProvider({ logger: quiet }, ENV);
+    expect(quiet.records.filter((r) => r.level === 'warn')).toEqual([]);
   });
 
   it('treats a blank property or env as absent', () => {
