@@ -94,8 +94,8 @@ export function parseAddressList(input: string): string[] {
     );
   }
   const entries = text.split(';');
-  // Java String#split drops trailing empty strings, so one trailing ';' is accepted there.
-  if (entries.length > 1 && entries[entries.length - 1] === '') entries.pop();
+  // Java String#split drops trailing empty strings, so trailing ';'s are accepted there.
+  while (entries.length > 1 && entries[entries.length - 1] === '') entries.pop();
   const out: string[] = [];
   for (const [i, entry] of entries.entries()) {
     if (entry.length === 0) {

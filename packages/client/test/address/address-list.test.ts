@@ -30,8 +30,9 @@ describe('parseAddressList', () => {
     expect(parseAddressList('localhost:9876')).toEqual(['localhost:9876']);
   });
 
-  it('tolerates surrounding whitespace and one trailing ; like Java String#split', () => {
+  it('tolerates surrounding whitespace and trailing ;s like Java String#split', () => {
     expect(parseAddressList('  a:1;b:2;\n')).toEqual(['a:1', 'b:2']);
+    expect(parseAddressList('a:1;b:2;;;')).toEqual(['a:1', 'b:2']);
   });
 
   it('drops duplicates, keeping the first occurrence', () => {
