@@ -23,6 +23,8 @@ export interface SpawnManagedOptions {
   /** Absolute path of the script run by `node`. */
   readonly entry: string;
   readonly args: readonly string[];
+  /** Flags for node itself, before the script (e.g. the Docker entrypoint's). */
+  readonly nodeArgs?: readonly string[];
   /** Added to the parent's environment. */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -55,12 +57,16 @@ export class ManagedProcess {
     this.entry = options.entry;
     this.args = options.args;
     this.#processGroup = options.processGroup === true;
-    this.child = spawn(process.execPath, [options.entry, ...options.args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: this.#processGroup,
-    });
+    this.child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), options.entry, ...options.args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: this.#processGroup,
+      },
+    );
     this.child.stdout?.setEncoding('utf8');
     this.child.stderr?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {

@@ -33,6 +33,11 @@ const IMAGE_CONFIG = '/etc/nameserver/namesrv.properties';
 
 const instructions = parseDockerfile(readFileSync(DOCKERFILE, 'utf8'));
 const entrypoint = execForm(instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '');
+/** The entrypoint's parts: node's own flags, the script (an /app/… path) and its arguments. */
+const scriptAt = entrypoint?.findIndex((w) => w.startsWith('/app/')) ?? -1;
+const nodeFlags = entrypoint?.slice(1, scriptAt) ?? [];
+const script = entrypoint?.[scriptAt];
+const scriptArgs = entrypoint?.slice(scriptAt + 1) ?? [];
 const properties = Object.fromEntries(
   readFileSync(join(DOCKER_DIR, 'config', 'namesrv.properties'), 'utf8')
     .split('\n')
@@ -102,8 +107,10 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
 
   it('Dockerfile: entrypoint and HEALTHCHECK name files and ports that exist', () => {
     expect(entrypoint).not.toBeNull();
-    const [program, script, flag, config] = entrypoint!;
-    expect([program, flag, config]).toEqual(['node', '-c', IMAGE_CONFIG]);
+    expect(entrypoint![0]).toBe('node');
+    // The old-space floor (packages/server/src/node-flags.ts) goes to node on its command line.
+    expect(nodeFlags).toEqual(['--initial-old-space-size=256']);
+    expect(scriptArgs.slice(0, 2)).toEqual(['-c', IMAGE_CONFIG]);
     expect(existsSync(repoPathOf(script!))).toBe(true);
     // The file baked in at the config path is docker/config/namesrv.properties.
     const configCopy = copyInstructions(instructions).find((c) => c.dest === IMAGE_CONFIG);
@@ -251,11 +258,17 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
         DOCKER_DIR,
         mounted?.split(':')[0] ?? join('config', 'namesrv.properties'),
       );
-      const args = [...entrypoint!.slice(2), ...(svc.command ?? []), '-p'].map((a) =>
+      const args = [...scriptArgs, ...(svc.command ?? []), '-p'].map((a) =>
         a === IMAGE_CONFIG ? configFile : a,
       );
       const printed = await runToCompletion(
-        { name: `${name} -p`, entry: repoPathOf(entrypoint![1]!), args, timeoutMs: 15_000 },
+        {
+          name: `${name} -p`,
+          nodeArgs: nodeFlags,
+          entry: repoPathOf(script!),
+          args,
+          timeoutMs: 15_000,
+        },
         (p) => scope.adopt(p),
       );
       expect(printed.code, printed.stderr).toBe(0);
@@ -333,14 +346,16 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
   it('the image entrypoint runs outside Docker and its HEALTHCHECK passes against it', async () => {
     const scope = useScope();
     const dir = await scope.tempDir('entrypoint');
-    const [, script, , config] = entrypoint!;
+    const config = scriptArgs[1]!;
     expect(repoPathOf(script!)).toBe(requireBuilt('server'));
     const proc = scope.spawn({
       name: 'image-entrypoint',
+      // As the image runs it: node with the entrypoint's flags.
+      nodeArgs: nodeFlags,
       entry: repoPathOf(script!),
       args: [
         '-c',
-        join(DOCKER_DIR, 'config', config!.split('/').pop()!),
+        join(DOCKER_DIR, 'config', config.split('/').pop()!),
         // What differs from the container: loopback only, OS-chosen ports, a temp data dir.
         '--listenPort=0',
         '--bindAddress=127.0.0.1',

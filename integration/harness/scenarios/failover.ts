@@ -132,8 +132,11 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
     callsBeforeKill: records.length - after.length,
     callsAfterKill: after.length,
     failedCalls: failed.length,
-    failedBeyondInFlight: failed.filter((r) => r.startedAt >= (failed[0]?.endedAt ?? Infinity))
-      .length,
+    // Failures of calls started after the first failure ended; not that first one itself, which
+    // counts as "started after" when it began and failed within one millisecond.
+    failedBeyondInFlight: failed
+      .slice(1)
+      .filter((r) => r.startedAt >= (failed[0]?.endedAt ?? Infinity)).length,
     failures: failed.map((r) => `${r.failedNode ?? '?'} ${r.error!}`),
     failuresElsewhere: failed
       .filter((r) => r.failedNode !== killedNode)

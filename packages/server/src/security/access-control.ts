@@ -22,6 +22,10 @@ import { formatClassPolicy, parseClassPolicy } from './policy-spec.js';
 import type { RequestClass } from './request-classes.js';
 import type { SecurityLogger } from './security-logger.js';
 import type { SecurityMetrics } from './security-metrics.js';
+import { LimitLog } from '../transport/limit-log.js';
+
+/** Refusal audit records written per second at most (see AccessControl.audit). */
+export const REFUSALS_PER_SECOND = 20;
 
 /** The access-control part of the node configuration (NamesrvConfig has these keys). */
 export interface AclConfigKeys {
@@ -103,6 +107,7 @@ export class AccessControl {
   readonly settings: AccessControlSettings;
   readonly #file: AclConfigFile | null;
   readonly #audit: SecurityLogger;
+  readonly #refusalLog = new LimitLog<'refused'>(REFUSALS_PER_SECOND);
   readonly #metrics: SecurityMetrics | undefined;
 
   /** Throws SecurityConfigError or AclConfigError (startup must stop). */
@@ -157,10 +162,21 @@ export class AccessControl {
     return createResponse(request, { code: ResponseCode.NO_PERMISSION, remark: decision.remark });
   }
 
-  /** Logs the audit record when the request is audited (admin-write or refused). */
+  /**
+   * Logs the audit record when the request is audited: every admin-write, and refusals up to
+   * REFUSALS_PER_SECOND (an unauthenticated peer can send refusals as fast as it likes; the next
+   * record written says how many were left out, and the metric counts them all).
+   */
   audit(request: AuditInput, decision: AccessDecision, responseCode: number | null): void {
-    if (shouldAudit(decision))
-      writeAudit(this.#audit, auditRecord(request, decision, responseCode));
+    if (!shouldAudit(decision)) return;
+    const record = auditRecord(request, decision, responseCode);
+    if (decision.allowed) {
+      writeAudit(this.#audit, record);
+      return;
+    }
+    const left = this.#refusalLog.admit('refused');
+    if (left === null) return;
+    writeAudit(this.#audit, left === 0 ? record : { ...record, refusalsLeftOut: left });
   }
 
   close(): void {

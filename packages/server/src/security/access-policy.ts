@@ -110,7 +110,10 @@ export type AccessDecision =
       readonly reason: DenyReason;
       /** For NO_PERMISSION's remark: what the class requires and what was wrong. */
       readonly remark: string;
-      /** The AccessKey the request claimed, if any (unverified), and its address, for the audit. */
+      /**
+       * The AccessKey the request claimed, if any (unverified; cut at MAX_SHOWN_ACCESS_KEY
+       * characters), and its address, for the audit.
+       */
       readonly claimedAccessKey: string | null;
       readonly address: string;
     };
@@ -141,12 +144,14 @@ export function evaluateAccess(request: AccessRequest, state: AccessControlState
   }
   const accepts = policy.accepts;
   const claimed = readAclFields(request.extFields).accessKey;
+  // What a refusal may repeat of it (remark, audit): an unauthenticated peer chooses its length.
+  const shown = claimed === null ? null : shownAccessKey(claimed);
   const deny = (reason: DenyReason, problem: string): AccessDecision => ({
     allowed: false,
     requestClass,
     reason,
     remark: `${requestClass} requires ${describeRequirement(accepts)}; ${problem}`,
-    claimedAccessKey: claimed,
+    claimedAccessKey: shown,
     address,
   });
 
@@ -184,7 +189,7 @@ export function evaluateAccess(request: AccessRequest, state: AccessControlState
   }
   const account = state.acl?.accounts.get(claimed);
   if (account === undefined) {
-    return deny('unknown-access-key', `no account for AccessKey "${claimed}" in aclFile`);
+    return deny('unknown-access-key', `no account for AccessKey "${shown}" in aclFile`);
   }
   let via: 'signature' | 'account-address';
   if (account.whiteRemoteAddresses.matchesIp(address)) {
@@ -221,4 +226,12 @@ export function describeIdentity(identity: Identity): string {
     case 'cert':
       return `cert ${identity.subject}`;
   }
+}
+
+/** Longest claimed AccessKey a refusal repeats (keys in aclFile are far shorter). */
+export const MAX_SHOWN_ACCESS_KEY = 64;
+
+/** A claimed AccessKey as a refusal may repeat it: cut at MAX_SHOWN_ACCESS_KEY characters. */
+function shownAccessKey(key: string): string {
+  return key.length > MAX_SHOWN_ACCESS_KEY ? `${key.slice(0, MAX_SHOWN_ACCESS_KEY)}…` : key;
 }

@@ -99,10 +99,16 @@ export function parseAclConfig(text: string, file: string): AclConfig {
   const accounts = new Map<string, AclAccount>();
   let global = new AddressList([]);
   if (root === null || root === undefined) {
-    return { file, globalWhiteRemoteAddresses: global, accounts };
+    // Java refuses a file with no data too. Here it matters most on reload: a file rewritten in
+    // place (cat >, cp) is empty for a moment, and taking that for "no accounts" would refuse
+    // every signed request until the next change is noticed.
+    throw new AclConfigError(file, ['the file is empty (no YAML document)']);
   }
   if (typeof root !== 'object' || Array.isArray(root)) {
     throw new AclConfigError(file, [`expected a mapping at the top, got ${describe(root)}`]);
+  }
+  if (Object.keys(root).length === 0) {
+    throw new AclConfigError(file, ['the file holds an empty mapping (no data)']);
   }
   for (const key of Object.keys(root)) {
     if (!TOP_LEVEL_KEYS.has(key)) {
@@ -262,6 +268,8 @@ export interface AclConfigFileOptions {
   readonly onReload?: (config: AclConfig) => void;
   /** Told when a changed file was refused; the previous configuration stays in force. */
   readonly onReloadFailed?: (error: AclConfigError) => void;
+  /** Time between the two reads that must agree before a change is applied; RELOAD_SETTLE_MS. */
+  readonly reloadSettleMs?: number;
 }
 
 /**
@@ -272,6 +280,7 @@ export class AclConfigFile {
   #current: AclConfig;
   readonly #options: AclConfigFileOptions;
   readonly #watch: FileWatch;
+  #closed = false;
 
   constructor(options: AclConfigFileOptions) {
     this.#options = options;
@@ -281,20 +290,50 @@ export class AclConfigFile {
       files: [options.file],
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
       onChange: () => {
-        this.reload();
+        void this.#reloadWhenSettled();
       },
     });
+  }
+
+  /**
+   * A change seen: reload once the file reads the same twice, RELOAD_SETTLE_MS apart. A file
+   * rewritten in place can be read half-written, and a prefix of a valid file can be valid itself
+   * (`10.0.0.0/16` cut to `10.0.0.0/1` widens an allow list). After RELOAD_SETTLE_TRIES unequal
+   * reads it reloads anyway: what does not parse is refused as before.
+   */
+  async #reloadWhenSettled(): Promise<void> {
+    const file = this.#options.file;
+    let before = readOrNull(file);
+    for (let i = 0; i < RELOAD_SETTLE_TRIES && !this.#closed; i++) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, this.#options.reloadSettleMs ?? RELOAD_SETTLE_MS),
+      );
+      if (this.#closed) return;
+      const now = readOrNull(file);
+      if (now !== null && before !== null && now.equals(before)) {
+        this.reload(now.toString('utf8'));
+        return;
+      }
+      before = now;
+    }
+    if (!this.#closed) this.reload();
   }
 
   get current(): AclConfig {
     return this.#current;
   }
 
-  /** Re-reads the file now; keeps the previous configuration when the new one is bad. */
-  reload(): boolean {
+  /**
+   * Re-reads the file now (or takes `text`, its content as just read); keeps the previous
+   * configuration when the new one is bad.
+   */
+  reload(text?: string): boolean {
     let next: AclConfig;
     try {
-      next = loadAclConfig(this.#options.file);
+      next =
+        text === undefined
+          ? loadAclConfig(this.#options.file)
+          : parseAclConfig(text, this.#options.file);
     } catch (err) {
       const error =
         err instanceof AclConfigError ? err : new AclConfigError(this.#options.file, [String(err)]);
@@ -326,6 +365,19 @@ export class AclConfigFile {
   }
 
   close(): void {
+    this.#closed = true;
     this.#watch.close();
+  }
+}
+
+/** Time between the two reads that must agree before a changed file is applied. */
+export const RELOAD_SETTLE_MS = 100;
+const RELOAD_SETTLE_TRIES = 20;
+
+function readOrNull(file: string): Buffer | null {
+  try {
+    return readFileSync(file);
+  } catch {
+    return null;
   }
 }

@@ -44,6 +44,11 @@ export interface AuditRecord {
   readonly outcome: string;
   /** Why it was refused (the NO_PERMISSION remark). */
   readonly remark?: string;
+  /**
+   * Refusals not written since the previous refusal record (at most REFUSALS_PER_SECOND are;
+   * namesrv_access_denied_total counts them all).
+   */
+  readonly refusalsLeftOut?: number;
 }
 
 /** Every admin-write and every refusal is audited. */
@@ -66,7 +71,8 @@ function describeWhat(
     for (const [key, value] of Object.entries(extFields)) {
       if (HIDDEN_FIELDS.has(key)) continue;
       if (n++ >= MAX_FIELDS) break;
-      what[key] = cut(value);
+      // Names too: a peer chooses them (a 1 MiB field name would be a 1 MiB log line).
+      what[cut(key)] = cut(value);
     }
   }
   if (code === RequestCode.UPDATE_NAMESRV_CONFIG && body !== null) {

@@ -11,10 +11,10 @@ interface Window {
   suppressed: number;
 }
 
-export class LimitLog {
+export class LimitLog<K extends string = LimitName> {
   private readonly perSecond: number;
   private readonly now: () => number;
-  private readonly windows = new Map<LimitName, Window>();
+  private readonly windows = new Map<K, Window>();
 
   constructor(perSecond = 10, now: () => number = Date.now) {
     this.perSecond = perSecond;
@@ -25,7 +25,7 @@ export class LimitLog {
    * Whether a line about `limit` may be written now: null when not; otherwise the number of
    * lines left out since the last one written (for the line to say).
    */
-  admit(limit: LimitName): number | null {
+  admit(limit: K): number | null {
     const now = this.now();
     let w = this.windows.get(limit);
     if (w === undefined) {

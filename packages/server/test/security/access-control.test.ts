@@ -78,6 +78,44 @@ describe('AccessControl', () => {
     );
   });
 
+  it('bounds what refusals log: a huge claimed AccessKey or field name is cut, and past 20 a second they are counted, not written', async () => {
+    const audit = recordingLogger();
+    const access = new AccessControl({
+      keys: { ...OPEN_ACL_KEYS, aclEnable: true, aclFile: aclFile('accounts: []\n') },
+      logger: recordingLogger().logger,
+      auditLogger: audit.logger,
+    });
+    controls.push(access);
+    const huge = 'k'.repeat(1 << 20);
+    const ext = newExtFields();
+    ext['AccessKey'] = huge;
+    ext['Signature'] = 'x';
+    ext['n'.repeat(10_000)] = 'v';
+    const request = createRequest({ code: RequestCode.PUT_KV_CONFIG, opaque: 1, extFields: ext });
+    const decision = access.check({ ...request, remoteAddress: '10.1.2.3:5555' });
+    expect(decision.allowed).toBe(false);
+    if (decision.allowed) return;
+    expect(access.refusal(request, decision).remark!.length).toBeLessThan(500);
+    access.audit(request, decision, null);
+    expect(JSON.stringify(audit.lines[0])).not.toContain(huge.slice(0, 100));
+    expect(JSON.stringify(audit.lines[0]).length).toBeLessThan(2_000);
+
+    const small = createRequest({ code: RequestCode.PUT_KV_CONFIG, opaque: 2 });
+    const refused = access.check({ ...small, remoteAddress: '10.1.2.3:5555' });
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) access.audit(small, refused, null);
+    // At most 20 records a second (the first second's 20, the huge one included; one more
+    // window if the loop ran across a second boundary).
+    const windows = Math.floor((Date.now() - started) / 1000) + 2;
+    expect(audit.lines.length).toBeLessThanOrEqual(20 * windows);
+    expect(audit.lines.length).toBeGreaterThanOrEqual(20);
+    // The next record written says how many were left out.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    access.audit(small, refused, null);
+    const last = audit.lines.at(-1)!.obj as { audit: { refusalsLeftOut?: number } };
+    expect(last.audit.refusalsLeftOut).toBeGreaterThan(0);
+  });
+
   it('does not audit allowed route reads, and a bad credentials file stops startup', () => {
     const audit = recordingLogger();
     const access = new AccessControl({

@@ -73,9 +73,11 @@ describe('plain_acl.yml parsing', () => {
     expect(a.admin).toBe(true);
   });
 
-  it('an empty file is valid and has no accounts', () => {
-    expect(parseAclConfig('', 'f').accounts.size).toBe(0);
-    expect(parseAclConfig('# nothing\n', 'f').accounts.size).toBe(0);
+  it('refuses a file without data, as Java does ("file is not data"), and takes an empty account list', () => {
+    expect(issuesOf('')).toEqual(['the file is empty (no YAML document)']);
+    expect(issuesOf('# nothing\n')).toEqual(['the file is empty (no YAML document)']);
+    expect(issuesOf('{}\n')).toEqual(['the file holds an empty mapping (no data)']);
+    expect(parseAclConfig('accounts: []\n', 'f').accounts.size).toBe(0);
   });
 
   it('names the file, account index and field, and never echoes a secret', () => {
@@ -197,6 +199,28 @@ describe('AclConfigFile reload', () => {
     expect(logged).not.toContain('secret-third-key');
     expect(logged).not.toContain('leaked-secret-1');
     expect(reloads.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('applies a file rewritten in place only once it reads the same twice: a valid prefix is never applied', async () => {
+    const { path } = setup(`globalWhiteRemoteAddresses:\n  - 10.0.0.0/16\n${ACCOUNT('key-one')}`);
+    const seen: string[][] = [];
+    const acl = new AclConfigFile({
+      file: path,
+      logger: recordingLogger().logger,
+      pollIntervalMs: 50,
+      reloadSettleMs: 1_500,
+      onReload: (c) => seen.push(c.globalWhiteRemoteAddresses.matchers.map((m) => m.source)),
+    });
+    files.push(acl);
+    // Half-written for a while: a prefix that is a valid file itself, its /16 cut to a /1.
+    writeFileSync(path, 'globalWhiteRemoteAddresses:\n  - 10.1.0.0/1');
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(path, `globalWhiteRemoteAddresses:\n  - 10.1.0.0/16\n${ACCOUNT('key-one')}`);
+    await waitUntil(() => seen.length > 0, 'the rewritten file to load');
+    expect(seen).toEqual([['10.1.0.0/16']]);
+    expect(acl.current.globalWhiteRemoteAddresses.matchers.map((m) => m.source)).toEqual([
+      '10.1.0.0/16',
+    ]);
   });
 
   it('does not reload when the content is unchanged (touch)', async () => {

@@ -163,6 +163,22 @@ describe('first-byte sniffer on one listening socket', () => {
     expect(server.outcomes).toEqual(['no-first-byte']);
   });
 
+  it('closes a connection whose TLS handshake times out (a partial ClientHello)', async () => {
+    const server = await echo('permissive', await tlsContext({ tlsHandshakeTimeoutMillis: 300 }));
+    const socket = plainClient(server.port);
+    cleanups.push(() => {
+      socket.destroy();
+    });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+    // A TLS record header announcing 80 bytes, and one byte of it: the handshake never completes.
+    socket.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x50, 0x01]));
+    // Node's handshakeTimeout only reports the timeout: the server must close the socket itself
+    // (otherwise it stays open, uncounted, until the client leaves).
+    await closed;
+    expect(server.outcomes).toEqual(['handshake-failed']);
+  });
+
   it('a plain first frame split into single bytes still arrives whole', async () => {
     const server = await echo('permissive', await tlsContext({}));
     const socket = plainClient(server.port);

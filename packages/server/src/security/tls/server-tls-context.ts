@@ -201,6 +201,10 @@ export class ServerTlsContext {
       const key = connectionKey(socket);
       const waiter = key === null ? undefined : this.#waiters.get(key);
       if (waiter !== undefined) waiter({ error: err });
+      // Most handshake errors destroy the socket, but the handshake timeout only reports: a
+      // client that sent part of a ClientHello would keep its socket (and, its slot released,
+      // outside every connection limit) for as long as it liked.
+      socket.destroy();
     });
     return engine;
   }
@@ -301,6 +305,7 @@ export class ServerTlsContext {
       }
       this.#waiters.set(key, (event) => {
         if ('error' in event) {
+          socket.destroy(); // as promised above, whatever the TLS layer did with it
           finish({ ok: false, reason: 'handshake-failed', detail: event.error.message });
           return;
         }
