@@ -198,6 +198,47 @@ describe('KV persistence of a running node', () => {
     expect(node.kvPersistenceStats().failedWrites).toBe(0);
   });
 
+  it('a hung disk fails the KV write after the deadline and holds no other write longer', async ({
+    skip,
+  }) => {
+    if (process.platform !== 'linux') {
+      console.warn('[kv-persistence] SKIPPED the hanging-disk case: needs Linux mkfifo');
+      skip();
+    }
+    const kvPath = join(nodes.dir(), 'kvConfig.json');
+    // Its close, at the end, does not wait long for the write still stuck.
+    const { node, port } = await startNode(1, kvPath, '--shutdownTimeoutMillis=100');
+    // A FIFO where the temporary file goes: the thread's open() blocks until a reader comes.
+    const made = spawnSync('mkfifo', [`${kvPath}.tmp`]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    nodes.onCleanup(() => {
+      const fd = openSync(`${kvPath}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
+      setTimeout(() => {
+        closeSync(fd);
+      }, 200);
+    });
+    const c = await connect(port);
+    const started = Date.now();
+    const kvAnswer = c.request(put('ns', 'k', 'v'), 30_000);
+    await waitFor('the put to reach the thread', () => node.kvPersistenceStats().batches === 1);
+    // A route write queued behind it (a broker unregistering: no broker, still a write).
+    const routeAnswer = c.request(
+      request(RequestCode.UNREGISTER_BROKER, {
+        opaque: opaque++,
+        ext: { clusterName: 'C', brokerAddr: '10.0.0.1:10911', brokerName: 'b', brokerId: '0' },
+      }),
+      30_000,
+    );
+    const kv = await kvAnswer;
+    expect(kv.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(kv.remark).toMatch(/not on disk within 5000 ms/);
+    expect((await routeAnswer).code).toBe(ResponseCode.SUCCESS);
+    // The deadline, not the disk, ended it (the FIFO is still blocked).
+    expect(Date.now() - started).toBeLessThan(20_000);
+    // Undone: the value is not served.
+    expect((await c.request(get('ns', 'k'))).code).toBe(ResponseCode.QUERY_NOT_FOUND);
+  });
+
   it('close() is bounded when the disk hangs: the stuck write fails, the node stops', async ({
     skip,
   }) => {

@@ -288,6 +288,26 @@ describe('a registration of a large body on the registry owner', () => {
     expect(owner.routes.tables.recordingOps).toBe(false);
   });
 
+  it('never adds a replica that died while waiting for its turn (no write may wait on it)', async () => {
+    const owner = ownerAlone();
+    // The worker's process is gone by the time its addReplica runs on the write queue: its
+    // removeReplica came first and found nothing to remove.
+    const dead: ReplicaPeer = { name: 'dead', alive: false, sendOps: () => undefined };
+    owner.removeReplica(dead);
+    let snapshots = 0;
+    await owner.addReplica(dead, () => {
+      snapshots++;
+    });
+    expect(snapshots).toBe(0);
+    expect(owner.routes.tables.recordingOps).toBe(false);
+    // A write completes: nothing waits for an ack from the dead peer.
+    const answer = await Promise.race([
+      owner.register(request, ctx, first),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000)),
+    ]);
+    expect((answer as { code: number }).code).toBe(ResponseCode.SUCCESS);
+  });
+
   it('ends with every replica holding the same routes before the answer', async () => {
     const { owner, replica } = await ownerWithReplica();
     for (const decoded of [first, changed]) {

@@ -80,7 +80,8 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       this.onMessage(msg);
     });
     this.exitPromise = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      const gone = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.exited) return;
         this.exited = true;
         this.isReady = false;
         for (const socket of this.handingOver.values()) socket.destroy();
@@ -90,7 +91,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         }
         init.onExit(this, code, signal);
         resolve();
-      });
+      };
+      this.child.once('exit', gone);
+      // A process that could not be started (EAGAIN, EMFILE…) emits 'error' and 'close', never
+      // 'exit': without this it would count as a worker for ever, and never be replaced.
+      this.child.once('close', gone);
     });
     this.child.on('error', (err) => {
       init.logger.error({ err, worker: this.workerId }, 'serving worker process error');
@@ -107,6 +112,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** False once its process is gone (see ReplicaPeer.alive). */
+  get alive(): boolean {
+    return !this.exited;
   }
 
   get ready(): boolean {

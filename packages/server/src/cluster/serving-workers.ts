@@ -134,7 +134,23 @@ export class ServingWorkers {
   }
 
   private spawn(id: number): Promise<void> {
-    const worker = new ServingWorker({
+    let worker: ServingWorker;
+    try {
+      worker = this.newWorker(id);
+    } catch (err) {
+      // fork itself threw (no process at all): as a rejection, so a restart timer's caller can
+      // try again later rather than an uncaught exception taking the node down.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    this.workers.set(id, worker);
+    this.startedAt.set(id, Date.now());
+    return worker.start().then(() => {
+      this.init.onWorkerReady();
+    });
+  }
+
+  private newWorker(id: number): ServingWorker {
+    return new ServingWorker({
       workerId: id,
       owner: this.init.owner,
       config: this.init.owner.config.get(),
@@ -150,11 +166,6 @@ export class ServingWorkers {
         this.exited(w, code, signal);
       },
     });
-    this.workers.set(id, worker);
-    this.startedAt.set(id, Date.now());
-    return worker.start().then(() => {
-      this.init.onWorkerReady();
-    });
   }
 
   private exited(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void {
@@ -167,7 +178,11 @@ export class ServingWorkers {
     }
     worker.connections.clear();
     if (this.closing || this.workers.get(worker.workerId) !== worker) return;
-    const id = worker.workerId;
+    this.scheduleRestart(worker.workerId, { code, signal });
+  }
+
+  /** Starts a replacement for worker `id` after its back-off delay. */
+  private scheduleRestart(id: number, why: Record<string, unknown>): void {
     const lived = Date.now() - (this.startedAt.get(id) ?? 0);
     const delay =
       lived > STABLE_MILLIS
@@ -175,15 +190,19 @@ export class ServingWorkers {
         : Math.min(RESTART_MAX_MILLIS, (this.backoff.get(id) ?? RESTART_MIN_MILLIS / 2) * 2);
     this.backoff.set(id, delay);
     this.init.logger.error(
-      { worker: id, code, signal, restartInMillis: delay },
+      { worker: id, ...why, restartInMillis: delay },
       'serving worker exited; replacing it',
     );
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       if (this.closing) return;
       this.restarts++;
+      const previous = this.workers.get(id);
       this.spawn(id).catch((err: unknown) => {
         this.init.logger.error({ err, worker: id }, 'replacement serving worker failed to start');
+        // No process was made (fork threw): nothing will exit to ask again, so ask here. A
+        // worker that started and died is replaced through its own exit.
+        if (this.workers.get(id) === previous) this.scheduleRestart(id, { err: String(err) });
       });
     }, delay);
     this.restartTimers.add(timer);

@@ -54,6 +54,15 @@ export const WRITE_SLICE_MILLIS = 2;
  */
 export const TOPIC_REMOVAL_SLICE = 1024;
 
+/**
+ * How long a write waits for its KV edits to be durable before they count as failed (undone,
+ * SYSTEM_ERROR). Every write waits its turn on one queue, so a disk that hangs (a stuck NFS
+ * mount, a multi-second fsync) would otherwise hold every broker registration, heartbeat and
+ * expiry behind one PUT_KV_CONFIG; Java's KV lock never blocked route writes. A healthy disk
+ * takes milliseconds.
+ */
+export const KV_PERSIST_DEADLINE_MILLIS = 5000;
+
 /** Lets pending I/O (reads on every connection) run before the next slice. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -353,6 +362,9 @@ export class RegistryOwner {
    */
   addReplica(peer: ReplicaPeer, sendSnapshot: (snapshot: RegistrySnapshot) => void): Promise<void> {
     return this.queue.run(() => {
+      // It may have died while this waited for its turn (its removeReplica found nothing to
+      // remove then): added now, it would hold every later write waiting for its ack.
+      if (peer.alive === false) return;
       sendSnapshot({
         seq: this.replicas.lastSeq,
         routeOps: this.routes.tables.exportOps(),
@@ -401,8 +413,11 @@ export class RegistryOwner {
     const ops = this.batch.splice(0);
     const kvOps = this.durability === null ? [] : kvOpsOf(ops);
     if (kvOps.length > 0) {
+      let timedOut = false;
       try {
-        await this.durability!.write(kvOps);
+        await withinDeadline(this.durability!.write(kvOps), KV_PERSIST_DEADLINE_MILLIS, () => {
+          timedOut = true;
+        });
       } catch (err) {
         this.log.error({ err }, 'persisting the KV config failed, change undone');
         this.kv.undo(kvOps, 0, kvOps.length);
@@ -410,12 +425,16 @@ export class RegistryOwner {
         ops.push(...undone);
         // The persistence side already applied the failed ops to its copy of the table: the
         // reverting ops (DROP_NAMESPACE included) bring it back in step, and rewrite the file in
-        // case the failed write got as far as the rename. Its own failure changes nothing more.
+        // case the failed write got as far as the rename (a timed-out one may still get there:
+        // the undo, queued behind it, then follows it to the file). Its own failure changes
+        // nothing more.
         const undoKvOps = kvOpsOf(undone);
         if (undoKvOps.length > 0) {
-          await this.durability!.write(undoKvOps).catch((undoErr: unknown) => {
+          const undo = this.durability!.write(undoKvOps).catch((undoErr: unknown) => {
             this.log.error({ err: undoErr }, 'persisting the undo of a failed KV write failed');
           });
+          // Behind a hung write the undo hangs too: the queue does not wait for it then.
+          if (!timedOut) await undo;
         }
         if (request !== null) {
           response = createResponse(request, {
@@ -450,4 +469,24 @@ function brokerKeyOf(request: RemotingCommand): string | null {
   const cluster = request.extFields?.['clusterName'];
   const addr = request.extFields?.['brokerAddr'];
   return cluster === undefined || addr === undefined ? null : liveKey(cluster, addr);
+}
+
+/** `promise`, or a rejection once `millis` have passed (`onTimeout` is told first). */
+function withinDeadline(
+  promise: Promise<void>,
+  millis: number,
+  onTimeout: () => void,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(
+        new Error(`the KV config was not on disk within ${millis} ms (the disk is slow or hung)`),
+      );
+    }, millis);
+  });
+  return Promise.race([promise, late]).finally(() => {
+    clearTimeout(timer);
+  });
 }

@@ -13,6 +13,11 @@ export interface ReplicaPeer {
   /** For logs. */
   readonly name: string;
   /**
+   * False once the peer is gone (its process exited): it is then never added, since nothing
+   * would ever acknowledge for it and every write would wait on it. Absent: always alive.
+   */
+  readonly alive?: boolean;
+  /**
    * Sends (part of) batch `seq`, encoded once for all peers by the set's `encode` (e.g. cut into
    * parts and serialized). `final`: the batch ends with these ops, and the peer acknowledges `seq`
    * once it has applied them (via `ReplicaSet.ack`); otherwise more of the batch follows.
