@@ -214,10 +214,10 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
         // no reason to leave it: the watcher copes with a refused watch itself.
         invoke: (request, timeoutMs) => this.#invokeAny(request, { timeoutMs }, false),
         route: (topic, route) => {
-          this.#routes.apply(topic, route);
+          this.#routes.applyWatched(topic, route);
         },
         gone: (topic) => {
-          this.#routes.markGone(topic);
+          this.#routes.markGoneWatched(topic);
         },
         stateChanged: (state) => {
           // Polling is the safety net while the watch works, and the mechanism otherwise.

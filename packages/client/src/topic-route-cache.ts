@@ -43,6 +43,11 @@ export class TopicRouteCache {
   readonly #inflight = new Map<string, Promise<TopicRouteData>>();
   /** Topics in use the node has no route for (their last route, if any, stays cached). */
   readonly #gone = new Set<string>();
+  /**
+   * Per topic, how many answers the route watch has delivered (see applyWatched): a fetch that
+   * started before one of them may carry an older route, and must not replace it.
+   */
+  readonly #watched = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #intervalMs = 0;
   #refreshing: Promise<void> | undefined;
@@ -91,6 +96,7 @@ export class TopicRouteCache {
     const wasInUse = this.#inUse.delete(topic);
     this.#routes.delete(topic);
     this.#gone.delete(topic);
+    this.#watched.delete(topic);
     if (wasInUse) this.#hooks.onTopicsChanged?.();
   }
 
@@ -106,6 +112,25 @@ export class TopicRouteCache {
       this.#routes.set(topic, route);
       this.#hooks.onChanged(topic, route, previous);
     }
+  }
+
+  /**
+   * A route the route watch delivered (it comes with a version newer than any before): applied,
+   * and a fetch of the topic already under way, whose answer may be older, is not applied.
+   */
+  applyWatched(topic: string, route: TopicRouteData): void {
+    this.#bumpWatched(topic);
+    this.apply(topic, route);
+  }
+
+  /** A "gone" the route watch delivered (see applyWatched). */
+  markGoneWatched(topic: string): void {
+    this.#bumpWatched(topic);
+    this.markGone(topic);
+  }
+
+  #bumpWatched(topic: string): void {
+    if (this.#inUse.has(topic)) this.#watched.set(topic, (this.#watched.get(topic) ?? 0) + 1);
   }
 
   /** The node has no route for `topic` (TOPIC_NOT_EXIST or a "gone" from the watch). */
@@ -163,16 +188,20 @@ export class TopicRouteCache {
   #load(topic: string): Promise<TopicRouteData> {
     const running = this.#inflight.get(topic);
     if (running !== undefined) return running;
+    const watchedBefore = this.#watched.get(topic) ?? 0;
+    // The route watch delivered this topic during the fetch: its answer is at least as new.
+    const overtaken = (): boolean => (this.#watched.get(topic) ?? 0) !== watchedBefore;
     const promise = this.#fetch(topic)
       .then(
         (route) => {
           // forget() during the fetch wins: do not resurrect the topic.
           if (!this.#inUse.has(topic)) return route;
+          if (overtaken()) return this.#routes.get(topic) ?? route;
           this.apply(topic, route);
           return this.#routes.get(topic) ?? route;
         },
         (err: unknown) => {
-          if (isTopicNotExist(err)) this.markGone(topic);
+          if (isTopicNotExist(err) && !overtaken()) this.markGone(topic);
           throw err;
         },
       )

@@ -170,6 +170,45 @@ describe('RouteWatcher', () => {
     ]);
   });
 
+  it('asks for a topic watched again from version 0, its old version forgotten with it', async () => {
+    const node = { addr: 'n1:9876' as string | undefined };
+    const topics = ['A', 'T'];
+    const t = setup(topics, node);
+    t.watcher.start();
+    t.calls[0]!.resolve(
+      'n1:9876',
+      answer('e1', {
+        routes: [
+          { topic: 'A', version: 5, route: route('a') },
+          { topic: 'T', version: 3, route: route('t') },
+        ],
+        gone: [],
+      }),
+    );
+    await waitFor(() => t.calls.length === 2, 2000, 'held watch');
+    topics.splice(1, 1); // unwatch T
+    t.watcher.topicsChanged();
+    await waitFor(() => t.calls.length === 3, 2000, 'watch without T');
+    expect([...t.calls[2]!.topics]).toEqual([['A', 5]]);
+    // The answer to the watch that still had T carries a change of it: not applied any more.
+    t.calls[1]!.resolve(
+      'n1:9876',
+      answer('e1', { routes: [{ topic: 'T', version: 4, route: route('t2') }], gone: [] }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    topics.push('T'); // watched again
+    t.watcher.topicsChanged();
+    await waitFor(() => t.calls.length === 4, 2000, 'watch with T again');
+    expect([...t.calls[3]!.topics]).toEqual([
+      ['A', 5],
+      ['T', 0],
+    ]);
+    expect(t.routes).toEqual([
+      ['A', 'a'],
+      ['T', 't'],
+    ]);
+  });
+
   it('starts versions over on another epoch (a restarted node)', async () => {
     const node = { addr: 'n1:9876' as string | undefined };
     const t = setup(['A'], node);

@@ -516,6 +516,7 @@ export class NameServer {
       metrics: this.metrics,
       clock: this.clock,
       startedAt: this.startedAt,
+      servingProcesses: 1,
       transport: transportOptionsOf(owner.config.get(), 1),
       name: 'main',
       security,

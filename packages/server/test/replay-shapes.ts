@@ -250,6 +250,7 @@ async function ownerWithServingWorker(options: ReplayNodeOptions): Promise<Repla
     metrics,
     clock,
     startedAt: clock.now(),
+    servingProcesses: 2,
     transport: transportOptionsOf(config, 2),
     name: 'w1',
     security,

@@ -190,6 +190,13 @@ export class RouteWatcher {
     const session = this.#session?.addr === node ? this.#session : undefined;
     const versions = new Map<string, number>();
     for (const topic of topics) versions.set(topic, session?.versions.get(topic) ?? 0);
+    // A topic no longer in use leaves no version behind: watched again later, it must be asked
+    // for from 0 (its route was forgotten), not from the version it had.
+    if (session !== undefined) {
+      for (const topic of session.versions.keys()) {
+        if (!versions.has(topic)) session.versions.delete(topic);
+      }
+    }
     const gen = ++this.#gen;
     this.#inFlight = { gen, isProbe };
     if (isProbe) this.#setState('probing', node, undefined);
@@ -319,12 +326,17 @@ export class RouteWatcher {
       this.#session = session;
     }
     const versions = session.versions;
+    // An answer to a watch made before a topic left use may still carry it: not recorded (see
+    // #send), nor applied.
+    const inUse = new Set(this.#host.topics());
     for (const { topic, version, route } of body.routes) {
+      if (!inUse.has(topic)) continue;
       if (version <= (versions.get(topic) ?? 0)) continue;
       versions.set(topic, version);
       this.#host.route(topic, route);
     }
     for (const { topic, version } of body.gone) {
+      if (!inUse.has(topic)) continue;
       if (version <= (versions.get(topic) ?? 0)) continue;
       versions.set(topic, version);
       this.#host.gone(topic);

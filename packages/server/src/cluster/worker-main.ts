@@ -194,6 +194,7 @@ class ServingWorker {
       metrics: this.metrics!,
       clock: { now: () => Date.now() },
       startedAt: this.nodeStartedAt,
+      servingProcesses: this.servingProcesses,
       transport: transportOptionsOf(config, this.servingProcesses),
       name: `w${this.workerId}`,
       security,

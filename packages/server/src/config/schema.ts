@@ -690,7 +690,7 @@ export const CONFIG_SCHEMA = {
     default: 50_000,
     min: 1,
     description:
-      'Most route watches held at once on this node; more are answered SYSTEM_BUSY (those clients poll).',
+      'Most route watches held at once on this node (each of its serving processes holds at most its share); more are answered SYSTEM_BUSY (those clients poll).',
   }),
   routeWatchMaxTopics: int({
     origin: OURS,

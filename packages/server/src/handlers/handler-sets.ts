@@ -181,6 +181,8 @@ export function createDispatcher(deps: DispatcherDeps): LocalDispatcher {
           routeCache,
           config,
           clock: deps.clock,
+          startedAt: deps.clock.now(),
+          servingProcesses: 1,
           metrics: deps.routeWatchMetrics,
           logger: deps.logger,
         })

@@ -73,6 +73,8 @@ export interface ServingNodeInit {
   clock: Clock;
   /** When the node started: needWaitForService counts from it in every serving process. */
   startedAt: number;
+  /** The node's serving processes (this one's share of node-wide limits). */
+  servingProcesses: number;
   transport: PoolOptions;
   /** Names this serving side's body decoder (logs, base numbers): 'main', 'w3'. */
   name: string;
@@ -111,6 +113,8 @@ export class ServingNode implements ConnectionSink {
       routeCache: this.routeCache,
       config: () => state.config(),
       clock: init.clock,
+      startedAt: init.startedAt,
+      servingProcesses: init.servingProcesses,
       metrics,
       logger: init.loggerFor('watch'),
     });

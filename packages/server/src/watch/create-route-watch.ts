@@ -13,21 +13,29 @@ export interface RouteWatchWiring {
   routeCache: RouteBodyCache;
   config: () => NamesrvConfig;
   clock: Clock;
+  /** When the node started: needWaitForService counts from it (not from this process's start). */
+  startedAt: number;
+  /**
+   * The node's serving processes: each holds its share of routeWatchMaxWatchers, a limit of
+   * the node's (a watch lives in the process that received it).
+   */
+  servingProcesses: number;
   metrics?: RouteWatchMetrics | undefined;
   logger: RouteWatchLogger;
 }
 
 export function createRouteWatch(w: RouteWatchWiring): RouteWatchBinding | null {
   if (!w.config().routeWatchEnable) return null;
-  // Java 5.1+: "ready" counts from the creation of the processor (as routeHandlers does).
-  const createdAt = w.clock.now();
+  // Java 5.1+: "ready" counts from the creation of the processor, the node's start (as
+  // routeHandlers does).
+  const createdAt = w.startedAt;
   const binding = new RouteWatchBinding({
     routeBody: (topic, standardJson) =>
       w.routeCache.get(topic, standardJson, w.config().orderMessageEnable),
     limits: () => {
       const c = w.config();
       return {
-        maxWatchers: c.routeWatchMaxWatchers,
+        maxWatchers: watchersPerProcess(c.routeWatchMaxWatchers, w.servingProcesses),
         maxTopics: c.routeWatchMaxTopics,
         maxHoldMillis: c.routeWatchMaxHoldMillis,
         idleTimeoutMillis: c.serverChannelMaxIdleTimeSeconds * 1000,
@@ -42,4 +50,12 @@ export function createRouteWatch(w: RouteWatchWiring): RouteWatchBinding | null 
   });
   w.routeCache.onInvalidated(binding.service.onRouteChanged);
   return binding;
+}
+
+/**
+ * One serving process's share of the node's routeWatchMaxWatchers: watches are held where they
+ * arrive, so the node holds at most `processes` × this (rounded up: at least 1 each).
+ */
+export function watchersPerProcess(maxWatchers: number, processes: number): number {
+  return Math.ceil(maxWatchers / Math.max(1, processes));
 }

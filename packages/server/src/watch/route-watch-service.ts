@@ -163,7 +163,7 @@ export class RouteWatchService {
         request,
         'max_watchers',
         ResponseCode.SYSTEM_BUSY,
-        `WATCH_TOPIC_ROUTE: routeWatchMaxWatchers=${limits.maxWatchers} watches already held on this node; poll instead`,
+        `WATCH_TOPIC_ROUTE: ${limits.maxWatchers} watches already held by this serving process (its share of routeWatchMaxWatchers); poll instead`,
       );
     }
     const watch: HeldWatch = { ref, topics, heldAt: this.now(), timer: undefined, isHeld: false };

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { TopicRouteData } from '@ns/protocol';
+import { NOOP_LOGGER } from '../src/logger.js';
+import { TopicRouteCache } from '../src/topic-route-cache.js';
+import { TopicNotExistError } from '../src/topic-not-exist-error.js';
+
+function route(broker: string): TopicRouteData {
+  return {
+    queueDatas: [
+      { brokerName: broker, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
+    ],
+    brokerDatas: [{ cluster: 'c', brokerName: broker, brokerAddrs: new Map([[0, 'x:1']]) }],
+    filterServerTable: new Map(),
+  };
+}
+
+/** A cache whose fetches wait until the test settles them. */
+function setup() {
+  const fetches: { resolve(r: TopicRouteData): void; reject(e: unknown): void }[] = [];
+  const changes: [string, string][] = [];
+  const gone: string[] = [];
+  const cache = new TopicRouteCache(
+    () =>
+      new Promise<TopicRouteData>((resolve, reject) => {
+        fetches.push({ resolve, reject });
+      }),
+    {
+      onChanged: (topic, r) => changes.push([topic, r.brokerDatas[0]!.brokerName]),
+      onRefreshFailed: () => undefined,
+      onGone: (topic) => gone.push(topic),
+    },
+    NOOP_LOGGER,
+  );
+  return { cache, fetches, changes, gone };
+}
+
+describe('TopicRouteCache and the route watch', () => {
+  it('does not let a poll answered before a change overwrite the route the watch delivered since', async () => {
+    const { cache, fetches, changes } = setup();
+    cache.add('A');
+    cache.applyWatched('A', route('old'));
+    const refresh = cache.refreshAll();
+    // The node changes the route: the watch delivers it while the poll is still on its way, and
+    // the poll's answer, older, arrives after.
+    cache.applyWatched('A', route('new'));
+    fetches[0]!.resolve(route('old'));
+    await refresh;
+    expect(cache.cached('A')?.brokerDatas[0]?.brokerName).toBe('new');
+    expect(changes).toEqual([
+      ['A', 'old'],
+      ['A', 'new'],
+    ]);
+    // Without a watch answer in between, a poll applies as always.
+    const next = cache.refreshAll();
+    fetches[1]!.resolve(route('polled'));
+    await next;
+    expect(cache.cached('A')?.brokerDatas[0]?.brokerName).toBe('polled');
+  });
+
+  it('does not take a TOPIC_NOT_EXIST answered before the watch delivered a route for gone', async () => {
+    const { cache, fetches, gone } = setup();
+    cache.add('A');
+    const refresh = cache.refreshAll();
+    cache.applyWatched('A', route('created'));
+    fetches[0]!.reject(new TopicNotExistError('A', 'No topic route info', 'n1:9876'));
+    await refresh;
+    expect(gone).toEqual([]);
+    expect(cache.cached('A')?.brokerDatas[0]?.brokerName).toBe('created');
+  });
+});
