@@ -52,7 +52,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   private isReady = false;
   private exited = false;
   private readonly readyWaiters: { resolve(): void; reject(err: Error): void }[] = [];
-  private readonly metricsWaiters = new Map<number, (m: MetricsExport) => void>();
+  private readonly metricsWaiters = new Map<number, (m: MetricsExport | null) => void>();
   private nextRid = 1;
   private readonly exitPromise: Promise<void>;
 
@@ -89,6 +89,8 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         for (const w of this.readyWaiters.splice(0)) {
           w.reject(new Error(`${this.name} exited during start (code ${code}, signal ${signal})`));
         }
+        for (const answer of this.metricsWaiters.values()) answer(null);
+        this.metricsWaiters.clear();
         init.onExit(this, code, signal);
         resolve();
       };
@@ -168,10 +170,19 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     this.post({ t: 'send', id, frame });
   }
 
-  metrics(): Promise<MetricsExport> {
+  /** The worker's metrics, or null when it does not answer within `timeoutMillis` (or exits). */
+  metrics(timeoutMillis: number): Promise<MetricsExport | null> {
     const rid = this.nextRid++;
     return new Promise((resolve) => {
-      this.metricsWaiters.set(rid, resolve);
+      const timer = setTimeout(() => {
+        this.metricsWaiters.delete(rid);
+        resolve(null);
+      }, timeoutMillis);
+      timer.unref();
+      this.metricsWaiters.set(rid, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
       this.post({ t: 'metrics', rid });
     });
   }

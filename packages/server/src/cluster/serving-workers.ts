@@ -117,12 +117,7 @@ export class ServingWorkers {
   async metrics(timeoutMillis = 2000): Promise<MetricsExport[]> {
     const answers = [...this.workers.values()]
       .filter((w) => w.ready)
-      .map((w) =>
-        Promise.race([
-          w.metrics(),
-          new Promise<null>((resolve) => setTimeout(() => resolve(null), timeoutMillis).unref()),
-        ]),
-      );
+      .map((w) => w.metrics(timeoutMillis));
     return (await Promise.all(answers)).filter((m): m is MetricsExport => m !== null);
   }
 

@@ -146,8 +146,12 @@ class ServingWorker {
   }
 
   private start(snapshot: ConstructorParameters<typeof Replica>[0]): void {
-    const config = this.config!;
+    // The config as of the snapshot, not of the fork: an update in between (logLevel, limits)
+    // reached the owner after this worker's init was sent, and no change event will repeat it.
+    const config = snapshot.config;
+    this.config = config;
     const logger = this.logger!;
+    logger.level = config.logLevel;
     this.replica = new Replica(snapshot, {
       sliceMillis: REPLAY_SLICE_MILLIS,
       onApplied: (seq) => {

@@ -35,10 +35,11 @@ describe('ensureDirSync', () => {
   it('creates missing parents and accepts an existing directory', () => {
     const base = tempDir();
     const deep = join(base, 'a', 'b', 'c');
-    ensureDirSync(deep);
+    // What it made, parents first (whose parents a durable write then fsyncs).
+    expect(ensureDirSync(deep)).toEqual([join(base, 'a'), join(base, 'a', 'b'), deep]);
     expect(statSync(deep).isDirectory()).toBe(true);
-    ensureDirSync(deep);
-    ensureDirSync(base);
+    expect(ensureDirSync(deep)).toEqual([]);
+    expect(ensureDirSync(base)).toEqual([]);
   });
 
   it('throws the OS error when a file is in the way', () => {

@@ -15,21 +15,26 @@ function codeOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
 }
 
-/** Creates `dir` and any missing parents; throws the OS error of the first that cannot be made. */
-export function ensureDirSync(dir: string): void {
+/**
+ * Creates `dir` and any missing parents; throws the OS error of the first that cannot be made.
+ * Returns the directories it created, parents first (their entries are not durable until their
+ * own parents are fsynced: see writeFileAtomicSync).
+ */
+export function ensureDirSync(dir: string): string[] {
   try {
     mkdirSync(dir);
-    return;
+    return [dir];
   } catch (err) {
     if (codeOf(err) === 'EEXIST') {
-      if (statSync(dir).isDirectory()) return;
+      if (statSync(dir).isDirectory()) return [];
       throw err;
     }
     if (codeOf(err) !== 'ENOENT') throw err;
   }
   const parent = dirname(dir);
   if (parent === dir) throw new Error(`cannot create ${dir}: the root does not exist`);
-  ensureDirSync(parent);
+  const created = ensureDirSync(parent);
   // The parent exists now: a second ENOENT is final (procfs, sysfs and the like).
   mkdirSync(dir);
+  return [...created, dir];
 }

@@ -81,7 +81,7 @@ export function writeFileAtomicSync(path: string, data: string): void {
   const dir = dirname(path);
   const tmp = path + '.tmp';
   try {
-    ensureDirSync(dir);
+    const created = ensureDirSync(dir);
     const fd = openSync(tmp, 'w', 0o644);
     try {
       const buf = Buffer.from(data, 'utf8');
@@ -93,6 +93,9 @@ export function writeFileAtomicSync(path: string, data: string): void {
     }
     renameSync(tmp, path);
     fsyncDir(dir);
+    // A directory made for this write is itself an entry of its parent: without these, the
+    // first write into a new directory could vanish with it on power loss.
+    for (const made of created.reverse()) fsyncDir(dirname(made));
   } catch (err) {
     throw new KVConfigError(
       'NS_KV_CONFIG_PERSIST_FAILED',
