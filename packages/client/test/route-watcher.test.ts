@@ -10,13 +10,14 @@ import {
   ResponseCode,
   createRequest,
 } from '@ns/protocol';
-import type { RemotingCommand, TopicRouteData, WatchTopicRouteResponseBody } from '@ns/protocol';
+import type { RemotingCommand, WatchTopicRouteResponseBody } from '@ns/protocol';
 import { RemotingClosedError } from '../src/errors.js';
 import { NOOP_LOGGER } from '../src/logger.js';
 import type { RemotingRequest } from '../src/remoting/remoting-client.js';
 import { RouteWatcher } from '../src/watch/route-watcher.js';
 import type { RouteWatchState } from '../src/watch/route-watcher.js';
 import { waitFor } from './helpers/scripted-server.js';
+import { routeOf as route } from './helpers/route-data.js';
 
 interface Call {
   readonly topics: Map<string, number>;
@@ -31,16 +32,6 @@ const watchers: RouteWatcher[] = [];
 afterEach(() => {
   for (const w of watchers.splice(0)) w.close();
 });
-
-function route(broker: string): TopicRouteData {
-  return {
-    queueDatas: [
-      { brokerName: broker, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
-    ],
-    brokerDatas: [{ cluster: 'c', brokerName: broker, brokerAddrs: new Map([[0, 'x:1']]) }],
-    filterServerTable: new Map(),
-  };
-}
 
 function answer(epoch: string, body: WatchTopicRouteResponseBody): RemotingCommand {
   const req = createRequest({ code: RequestCode.WATCH_TOPIC_ROUTE, opaque: 1 });

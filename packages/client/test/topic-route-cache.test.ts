@@ -3,16 +3,7 @@ import type { TopicRouteData } from '@ns/protocol';
 import { NOOP_LOGGER } from '../src/logger.js';
 import { TopicRouteCache } from '../src/topic-route-cache.js';
 import { TopicNotExistError } from '../src/topic-not-exist-error.js';
-
-function route(broker: string): TopicRouteData {
-  return {
-    queueDatas: [
-      { brokerName: broker, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
-    ],
-    brokerDatas: [{ cluster: 'c', brokerName: broker, brokerAddrs: new Map([[0, 'x:1']]) }],
-    filterServerTable: new Map(),
-  };
-}
+import { routeOf as route } from './helpers/route-data.js';
 
 /** A cache whose fetches wait until the test settles them. */
 function setup() {

@@ -65,6 +65,29 @@ function expectedFile(node: NameServer): string {
   return serializeKVConfigFile(node.kvConfigManager.snapshot());
 }
 
+/**
+ * A node (closing without waiting long for a stuck write) whose KV writes hang: a FIFO where the
+ * temporary file goes, so the persistence thread's open() blocks until a reader comes (the
+ * cleanup opens one, so this process can exit). Linux only: skips elsewhere, saying so.
+ */
+async function nodeWithHungDisk(skip: () => void) {
+  if (process.platform !== 'linux') {
+    console.warn('[kv-persistence] SKIPPED the hanging-disk case: needs Linux mkfifo');
+    skip();
+  }
+  const kvPath = join(nodes.dir(), 'kvConfig.json');
+  const started = await startNode(1, kvPath, '--shutdownTimeoutMillis=100');
+  const made = spawnSync('mkfifo', [`${kvPath}.tmp`]);
+  expect(made.status, String(made.stderr)).toBe(0);
+  nodes.onCleanup(() => {
+    const fd = openSync(`${kvPath}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
+    setTimeout(() => {
+      closeSync(fd);
+    }, 200);
+  });
+  return { ...started, kvPath };
+}
+
 /** Entries in the table before the first test's puts, and how many puts follow. */
 const PREFILLED = 20_000;
 const PUTS = 100;
@@ -201,22 +224,7 @@ describe('KV persistence of a running node', () => {
   it('a hung disk fails the KV write after the deadline and holds no other write longer', async ({
     skip,
   }) => {
-    if (process.platform !== 'linux') {
-      console.warn('[kv-persistence] SKIPPED the hanging-disk case: needs Linux mkfifo');
-      skip();
-    }
-    const kvPath = join(nodes.dir(), 'kvConfig.json');
-    // Its close, at the end, does not wait long for the write still stuck.
-    const { node, port } = await startNode(1, kvPath, '--shutdownTimeoutMillis=100');
-    // A FIFO where the temporary file goes: the thread's open() blocks until a reader comes.
-    const made = spawnSync('mkfifo', [`${kvPath}.tmp`]);
-    expect(made.status, String(made.stderr)).toBe(0);
-    nodes.onCleanup(() => {
-      const fd = openSync(`${kvPath}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
-      setTimeout(() => {
-        closeSync(fd);
-      }, 200);
-    });
+    const { node, port } = await nodeWithHungDisk(skip);
     const c = await connect(port);
     const started = Date.now();
     const kvAnswer = c.request(put('ns', 'k', 'v'), 30_000);
@@ -242,22 +250,7 @@ describe('KV persistence of a running node', () => {
   it('close() is bounded when the disk hangs: the stuck write fails, the node stops', async ({
     skip,
   }) => {
-    if (process.platform !== 'linux') {
-      console.warn('[kv-persistence] SKIPPED the hanging-disk case: needs Linux mkfifo');
-      skip();
-    }
-    const kvPath = join(nodes.dir(), 'kvConfig.json');
-    const { node, port } = await startNode(1, kvPath, '--shutdownTimeoutMillis=100');
-    // A FIFO where the temporary file goes: the thread's open() blocks until a reader comes.
-    const made = spawnSync('mkfifo', [`${kvPath}.tmp`]);
-    expect(made.status, String(made.stderr)).toBe(0);
-    nodes.onCleanup(() => {
-      // Release the thread so this process can exit.
-      const fd = openSync(`${kvPath}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
-      setTimeout(() => {
-        closeSync(fd);
-      }, 200);
-    });
+    const { node, port, kvPath } = await nodeWithHungDisk(skip);
     const c = await connect(port);
     const answer = Promise.race([
       c.request(put('ns', 'k', 'v'), 30_000).then((res) => res.code),
