@@ -10,6 +10,7 @@ import {
   ScriptedDispatcher,
   ECHO_CODE,
   THROW_CODE,
+  capturingLogger,
   echoRequest,
   startTestServer,
   waitFor,
@@ -103,15 +104,21 @@ describe('RemotingServer request path', () => {
     expect(c.received.map((r) => r.opaque)).toEqual([8]);
   });
 
-  it('drops a command with the response bit set and keeps the connection', async () => {
-    ts = await startTestServer();
+  it('drops a command with the response bit set and keeps the connection; warns once per connection', async () => {
+    const log = capturingLogger();
+    ts = await startTestServer({}, log.logger);
     const c = await client(ts.port);
-    const stray = { ...echoRequest(9, 'x'), flag: 1 };
-    c.send(stray);
+    for (let i = 0; i < 5; i++) c.send({ ...echoRequest(9 + i * 100, 'x'), flag: 1 });
     const res = await c.request(echoRequest(10, 'after'));
     expect(res.opaque).toBe(10);
     expect(ts.dispatcher.seen.map((s) => s.opaque)).toEqual([10]);
     expect(c.received).toHaveLength(1);
+    const dropped = log.lines.filter((l) =>
+      String(l['msg']).startsWith('dropping a response command'),
+    );
+    expect(dropped).toHaveLength(5);
+    // pino levels: 40 = warn, 20 = debug.
+    expect(dropped.map((l) => l['level'])).toEqual([40, 20, 20, 20, 20]);
   });
 
   it('answers SYSTEM_ERROR when the dispatcher throws, and keeps serving', async () => {

@@ -127,6 +127,8 @@ export class Connection implements BudgetHolder {
   /** Set once we decided to close: no more dispatching, whatever is still buffered. */
   private isClosing = false;
   private requests = 0;
+  /** Response-flagged frames this peer sent (dropped; only the first is logged at warn). */
+  private strayResponses = 0;
   /** Requests whose response is still to come (promises). */
   private inFlight = 0;
   private hasReadData = false;
@@ -524,10 +526,14 @@ export class Connection implements BudgetHolder {
       return;
     }
     if (isResponse(request)) {
-      // The NameServer never sends requests, so no response can be pending here.
-      this.logger().warn(
-        { code: request.code, opaque: request.opaque },
-        'dropping a response command received from a peer',
+      // The NameServer never sends requests, so no response can be pending here. Said once per
+      // connection at warn (a peer can send these as fast as it likes), the rest at debug.
+      const first = this.strayResponses++ === 0;
+      this.logger()[first ? 'warn' : 'debug'](
+        { code: request.code, opaque: request.opaque, strayResponses: this.strayResponses },
+        first
+          ? 'dropping a response command received from a peer (further ones of this connection at debug)'
+          : 'dropping a response command received from a peer',
       );
       return;
     }
