@@ -167,3 +167,27 @@ export function treeMemory(pid: number): TreeMemory | undefined {
     pssSumBytes: pss.reduce((a, b) => a + b, 0),
   };
 }
+
+/** The serving processes of a node of `workers` serving processes (W = 1: the node itself). */
+export function servingPids(nodePid: number, workers: number): number[] {
+  return workers === 1 ? [nodePid] : childPids(nodePid);
+}
+
+/** Each serving thread's CPU wait so far (mainThreadRunDelayMs per pid). */
+export function waitsOf(pids: readonly number[]): Map<number, number | undefined> {
+  return new Map(pids.map((pid) => [pid, mainThreadRunDelayMs(pid)]));
+}
+
+/** The most any serving thread waited for a CPU between two `waitsOf` readings, ms. */
+export function waitedMs(
+  a: Map<number, number | undefined>,
+  b: Map<number, number | undefined>,
+): number | undefined {
+  let most: number | undefined;
+  for (const [pid, before] of a) {
+    const after = b.get(pid);
+    if (before === undefined || after === undefined) continue;
+    most = Math.max(most ?? 0, after - before);
+  }
+  return most;
+}

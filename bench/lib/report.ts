@@ -519,7 +519,9 @@ function renderChurn(out: string[], r: BenchResults): void {
   );
   out.push('');
   out.push(
-    "Longest stall: the serving processes' longest event-loop stall over the mode (node /metrics, `namesrv_event_loop_stall_max_seconds`); owner: the registry owner's, when workers serve.",
+    "Longest stall: the serving processes' longest event-loop stall over the mode (node /metrics, `namesrv_event_loop_stall_max_seconds`); owner: the registry owner's, when workers serve. " +
+      "Host stall: the machine's own, over the same mode: the longest gap between two turns of an idle canary process's 1 ms timer, and the hypervisor's steal time (/proc/stat, all CPUs). A serving stall about as long as the canary's gap, with steal beside it, was the virtual machine being descheduled, not the node's work. " +
+      "Waited for a CPU: the share of the mode the busiest serving loop's thread was runnable but not running (run_delay in /proc/<pid>/task/<pid>/schedstat): the lookups' wait that the machine's other threads and processes (the generators, the brokers' sender, the decode threads) made by holding its cores.",
   );
   out.push('');
   out.push(
@@ -538,6 +540,8 @@ function renderChurn(out: string[], r: BenchResults): void {
         'rtt max',
         'longest serving stall',
         'owner stall',
+        'serving loop waited for a CPU',
+        'host stall (canary gap / steal)',
         'errors',
       ],
       c.runs.flatMap(({ workers, modes }) => {
@@ -560,6 +564,8 @@ function renderChurn(out: string[], r: BenchResults): void {
           m.mode === 'quiet' ? dash : `${f1(m.registrationRttMaxMs)} ms`,
           `${opt(m.servingStallMs)} ms`,
           m.ownerStallMs === undefined ? dash : `${f1(m.ownerStallMs)} ms`,
+          m.servingWaitPct === undefined ? dash : `${f1(m.servingWaitPct)} %`,
+          `${opt(m.hostGapMs)} / ${m.stealMs === undefined ? dash : f0(m.stealMs)} ms`,
           `${m.lookups.errorCount + m.registrationErrors}`,
         ]);
       }),

@@ -37,7 +37,7 @@ import {
   ResponseCode,
   Version,
 } from '../lib/ns.js';
-import { childPids, mainThreadRunDelayMs } from '../lib/proc.js';
+import { servingPids, waitedMs, waitsOf } from '../lib/proc.js';
 import { startNameServer } from '../lib/processes.js';
 import type { ProbedProcess, ProbeSample } from '../lib/processes.js';
 import type { Profile } from '../lib/profile.js';
@@ -130,37 +130,13 @@ async function stallsOf(server: ProbedProcess): Promise<Stalls | undefined> {
   return server.httpPort === null ? undefined : scrapeStalls(server.httpPort);
 }
 
-/** The serving processes of a node of `workers` serving processes (W = 1: the node itself). */
-function servingPids(server: ProbedProcess, workers: number): number[] {
-  return workers === 1 ? [server.pid] : childPids(server.pid);
-}
-
-/** Each serving thread's CPU wait so far (see RegSample.servingWaitMs). */
-function waitsOf(pids: readonly number[]): Map<number, number | undefined> {
-  return new Map(pids.map((pid) => [pid, mainThreadRunDelayMs(pid)]));
-}
-
-/** The most any serving thread waited between two `waitsOf` readings, ms. */
-function waitedMs(
-  a: Map<number, number | undefined>,
-  b: Map<number, number | undefined>,
-): number | undefined {
-  let most: number | undefined;
-  for (const [pid, before] of a) {
-    const after = b.get(pid);
-    if (before === undefined || after === undefined) continue;
-    most = Math.max(most ?? 0, after - before);
-  }
-  return most;
-}
-
 async function measureOne(
   server: ProbedProcess,
   workers: number,
   conn: RpcConnection,
   frame: Buffer | null,
 ): Promise<RegSample> {
-  const pids = servingPids(server, workers);
+  const pids = servingPids(server.pid, workers);
   const before = await stallsOf(server); // resets the gauges
   const waitsBefore = waitsOf(pids);
   const a = await server.probe();
@@ -202,7 +178,7 @@ async function measureDeparture(
   topic: string,
   addr: string,
 ): Promise<RegSample> {
-  const pids = servingPids(server, workers);
+  const pids = servingPids(server.pid, workers);
   await stallsOf(server); // resets the gauges
   const waitsBefore = waitsOf(pids);
   const a = await server.probe();

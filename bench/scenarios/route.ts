@@ -31,6 +31,8 @@ import {
 } from '../lib/workload.js';
 import type { BrokerSpec } from '../lib/workload.js';
 import type { Log } from '../lib/log.js';
+import { HostProbe } from '../lib/host-stall.js';
+import { servingPids, waitedMs, waitsOf } from '../lib/proc.js';
 import { scrapeStalls } from '../lib/stalls.js';
 
 /** Long enough that no broker expires during a run; nothing re-registers except the churn test. */
@@ -230,6 +232,19 @@ export interface ChurnRun {
   /** Longest event-loop stall of the serving processes / the owner over the mode, ms (/metrics). */
   servingStallMs: number | undefined;
   ownerStallMs: number | undefined;
+  /**
+   * The machine's own stalls over the mode (bench/lib/host-stall.ts): an idle canary process's
+   * longest gap, and the hypervisor's steal time, ms. A serving stall of about the canary's gap
+   * with steal beside it was the VM being descheduled, not the node's work.
+   */
+  hostGapMs: number | undefined;
+  stealMs: number | undefined;
+  /**
+   * Share of the mode the busiest serving loop's thread was runnable but not running (run_delay,
+   * /proc/<pid>/task/<pid>/schedstat), %: how much of a lookup's wait was the machine's other
+   * threads and processes holding its cores, not the node's own work.
+   */
+  servingWaitPct: number | undefined;
   registrations: number;
   registrationsPerSec: number;
   registrationRttP50Ms: number;
@@ -285,66 +300,81 @@ export async function runChurn(
     registerFrame(b, body2, { opaque: OPAQUE_BASE, heartbeatTimeoutMillis: KEEP_ALIVE_MS }),
   ]);
   const out: ChurnRun[] = [];
-  for (const mode of ['quiet', 'unchanged', 'changed'] as const) {
-    let stop = mode === 'quiet';
-    const rtts: number[] = [];
-    let regErrors = 0;
-    // Resets the stall gauges: the scrape after the mode reads its own longest stall.
-    if (httpPort !== null) await scrapeStalls(httpPort);
-    const t0 = performance.now();
-    const stopTimer = setTimeout(() => (stop = true), timing.warmupMs + timing.durationMs);
-    const loop = (async () => {
-      // Bounded in count as well as time.
-      for (let i = 0; !stop && i < 100_000; i++) {
-        const m = i % masters.length;
-        // 'changed' alternates DataVersion 2, 1, 2, … per broker: always differs from the stored one.
-        const frame =
-          frames[m]![mode === 'changed' ? (Math.floor(i / masters.length) + 1) % 2 : 0]!;
-        const s = performance.now();
-        const resp = await masters[m]!.conn.send(frame);
-        rtts.push(performance.now() - s);
-        if (resp.code !== ResponseCode.SUCCESS) regErrors++;
+  const host = await HostProbe.start();
+  try {
+    for (const mode of ['quiet', 'unchanged', 'changed'] as const) {
+      let stop = mode === 'quiet';
+      const rtts: number[] = [];
+      let regErrors = 0;
+      // Resets the stall gauges: the scrape after the mode reads its own longest stall.
+      if (httpPort !== null) await scrapeStalls(httpPort);
+      await host.read();
+      const pids = servingPids(node.server.pid, node.workers);
+      const waitsBefore = waitsOf(pids);
+      const t0 = performance.now();
+      const stopTimer = setTimeout(() => (stop = true), timing.warmupMs + timing.durationMs);
+      const loop = (async () => {
+        // Bounded in count as well as time.
+        for (let i = 0; !stop && i < 100_000; i++) {
+          const m = i % masters.length;
+          // 'changed' alternates DataVersion 2, 1, 2, … per broker: always differs from the stored one.
+          const frame =
+            frames[m]![mode === 'changed' ? (Math.floor(i / masters.length) + 1) % 2 : 0]!;
+          const s = performance.now();
+          const resp = await masters[m]!.conn.send(frame);
+          rtts.push(performance.now() - s);
+          if (resp.code !== ResponseCode.SUCCESS) regErrors++;
+        }
+        // Leave every broker at DataVersion 1, as registered, whatever the loop ended on.
+        if (mode === 'changed') {
+          for (const [m, { conn }] of masters.entries()) await conn.send(frames[m]![0]!);
+        }
+      })();
+      let lookups: LevelResult;
+      try {
+        lookups = await runLevel(
+          'node',
+          node.server,
+          level,
+          timing,
+          node.requests,
+          node.expectedBodies,
+        );
+      } finally {
+        stop = true;
+        clearTimeout(stopTimer);
+        await loop;
       }
-      // Leave every broker at DataVersion 1, as registered, whatever the loop ended on.
-      if (mode === 'changed') {
-        for (const [m, { conn }] of masters.entries()) await conn.send(frames[m]![0]!);
-      }
-    })();
-    let lookups: LevelResult;
-    try {
-      lookups = await runLevel(
-        'node',
-        node.server,
-        level,
-        timing,
-        node.requests,
-        node.expectedBodies,
+      const secs = (performance.now() - t0) / 1000;
+      const waited = waitedMs(waitsBefore, waitsOf(pids));
+      const stalls = httpPort === null ? undefined : await scrapeStalls(httpPort);
+      const hostStall = await host.read();
+      const run: ChurnRun = {
+        mode,
+        lookups,
+        servingStallMs: stalls?.servingMs,
+        ownerStallMs: stalls?.ownerMs,
+        hostGapMs: hostStall.canaryGapMs,
+        stealMs: hostStall.stealMs,
+        servingWaitPct: waited === undefined ? undefined : waited / 10 / secs,
+        registrations: rtts.length,
+        registrationsPerSec: rtts.length / secs,
+        registrationRttP50Ms: rtts.length > 0 ? exactQuantile(rtts, 0.5) : 0,
+        registrationRttMaxMs: rtts.length > 0 ? Math.max(...rtts) : 0,
+        registrationErrors: regErrors,
+      };
+      out.push(run);
+      log(
+        `churn W=${node.workers} ${mode.padEnd(9)} lookups ${lookups.qps.toFixed(0)} req/s p99 ${(lookups.latency.p99Us / 1000).toFixed(2)} ms ` +
+          `max ${(lookups.latency.maxUs / 1000).toFixed(1)} ms; ${run.registrations} registrations ` +
+          `(${run.registrationsPerSec.toFixed(1)}/s, rtt p50 ${run.registrationRttP50Ms.toFixed(1)} ms); ` +
+          `longest serving stall ${run.servingStallMs?.toFixed(1) ?? '–'} ms; ` +
+          `serving loop waited for a CPU ${run.servingWaitPct?.toFixed(1) ?? '–'} % of the time; ` +
+          `host: canary gap ${run.hostGapMs?.toFixed(1) ?? '–'} ms, steal ${run.stealMs?.toFixed(0) ?? '–'} ms`,
       );
-    } finally {
-      stop = true;
-      clearTimeout(stopTimer);
-      await loop;
     }
-    const secs = (performance.now() - t0) / 1000;
-    const stalls = httpPort === null ? undefined : await scrapeStalls(httpPort);
-    const run: ChurnRun = {
-      mode,
-      lookups,
-      servingStallMs: stalls?.servingMs,
-      ownerStallMs: stalls?.ownerMs,
-      registrations: rtts.length,
-      registrationsPerSec: rtts.length / secs,
-      registrationRttP50Ms: rtts.length > 0 ? exactQuantile(rtts, 0.5) : 0,
-      registrationRttMaxMs: rtts.length > 0 ? Math.max(...rtts) : 0,
-      registrationErrors: regErrors,
-    };
-    out.push(run);
-    log(
-      `churn W=${node.workers} ${mode.padEnd(9)} lookups ${lookups.qps.toFixed(0)} req/s p99 ${(lookups.latency.p99Us / 1000).toFixed(2)} ms ` +
-        `max ${(lookups.latency.maxUs / 1000).toFixed(1)} ms; ${run.registrations} registrations ` +
-        `(${run.registrationsPerSec.toFixed(1)}/s, rtt p50 ${run.registrationRttP50Ms.toFixed(1)} ms); ` +
-        `longest serving stall ${run.servingStallMs?.toFixed(1) ?? '–'} ms`,
-    );
+  } finally {
+    host.stop();
   }
   return out;
 }
