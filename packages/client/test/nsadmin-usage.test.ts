@@ -106,6 +106,14 @@ describe('nsadmin usage and failures', () => {
     expect(comma.code).toBe(2);
     oneLine(comma.stderr);
     expect(comma.stderr).toContain("use ';'");
+    // The message names where the bad list came from.
+    expect(comma.stderr).toContain('-n (--namesrvAddr): ');
+
+    const fromEnv = await runCli(['clusterList'], { NAMESRV_ADDR: 'a b:9876' });
+    expect(fromEnv.code).toBe(2);
+    oneLine(fromEnv.stderr);
+    expect(fromEnv.stderr).toContain('NAMESRV_ADDR: ');
+    expect(fromEnv.stderr).toContain('whitespace');
   });
 
   it('fails with exit 1 and one line when the node is unreachable', async () => {

@@ -222,7 +222,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         EXIT_USAGE,
         err instanceof InvalidOptionError && err.option === 'namesrvAddr'
           ? 'no name server address: give -n "host:port;host:port" or set NAMESRV_ADDR'
-          : err.message,
+          : err instanceof InvalidAddressListError
+            ? // Which of the two sources holds the bad list: the message quotes it, not its origin.
+              `${typeof values.namesrvAddr === 'string' ? '-n (--namesrvAddr)' : 'NAMESRV_ADDR'}: ${err.message}`
+            : err.message,
       );
     }
     throw err;
