@@ -130,7 +130,11 @@ function churnTargets(r: BenchResults): TargetCheck[] {
       measured:
         `${x(changed)} vs idle ${ms(idle)} ms` +
         (unchanged === undefined ? '' : `; same DataVersion ${x(unchanged)}`) +
-        `; longest serving stall ${changed.servingStallMs === undefined ? '–' : `${f1(changed.servingStallMs)} ms`}`,
+        `; longest serving stall ${changed.servingStallMs === undefined ? '–' : `${f1(changed.servingStallMs)} ms`}` +
+        // How much of it the machine made: the serving loop runnable but without a CPU.
+        (changed.servingWaitPct === undefined || quiet.servingWaitPct === undefined
+          ? ''
+          : `; serving loop waited for a CPU ${f1(changed.servingWaitPct)} % of the time (idle ${f1(quiet.servingWaitPct)} %)`),
       met: changed.lookups.latency.p99Us <= CHURN_P99_FACTOR * idle,
     };
   });
