@@ -136,6 +136,51 @@ describe('RegisterPath', () => {
     expect(d.forgotten).toEqual([]);
   });
 
+  it("a write or the close behind a registration sent back ('resend') waits for its retry", async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen, true), d.decoder, () => 1 << 20);
+    const r = path.register(registerRequest({ cluster: 'C', brokerAddr: 'x:1' }), ctx(1));
+    d.finish(0); // handed over, answered 'resend': the full decode of b0 (decode 1) is pending
+    await settle();
+    await settle();
+    expect(d.fullOf).toEqual([['C\u0000x:1', 'b0']]);
+    const un = path.write(
+      request(RequestCode.UNREGISTER_BROKER, {
+        ext: { clusterName: 'C', brokerAddr: 'x:1', brokerName: 'b', brokerId: '0' },
+      }),
+      ctx(1),
+    );
+    path.connectionClosed(1, () => seen.push('closed'));
+    await settle();
+    // Neither may reach the owner before the retry: the retry would bring the broker back.
+    expect(seen).toEqual(['register b0']);
+    d.finish(1);
+    await Promise.all([r, un]);
+    await settle();
+    expect(seen).toEqual([
+      'register b0',
+      'register b1',
+      `exec ${RequestCode.UNREGISTER_BROKER}`,
+      'closed',
+    ]);
+  });
+
+  it('a failed retry after a resend still lets the connection go on', async () => {
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen, true), d.decoder, () => 1 << 20);
+    const r = path.register(registerRequest({ cluster: 'C', brokerAddr: 'x:1' }), ctx(1));
+    d.finish(0);
+    await settle();
+    await settle();
+    const un = path.write(request(RequestCode.UNREGISTER_BROKER), ctx(1));
+    d.fail(1); // the full decode fails (the thread exited)
+    await expect(r).rejects.toThrow('decode thread exited');
+    await un;
+    expect(seen).toEqual(['register b0', `exec ${RequestCode.UNREGISTER_BROKER}`]);
+  });
+
   it("on 'resend' of a sealed delta, registers again from the full decode of the base it names", async () => {
     const seen: string[] = [];
     const d = slowDecoder();

@@ -152,6 +152,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       filterServerList: null,
       lazyBody,
       connectionId: ctx.connectionId,
+      ...(ctx.receivedAt === undefined ? {} : { receivedAt: ctx.receivedAt }),
       heartbeatTimeoutMillis: h.heartbeatTimeoutMillis ?? null,
       enableActingMaster: h.enableActingMaster ?? null,
       zoneName: h.zoneName ?? null,

@@ -488,6 +488,30 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.unregisterBroker(identity, { connectionId: 2 })).toBe('not-found');
   });
 
+  it('a registration is dated by its arrival: an unregister that arrived after it wins, however late it was applied', () => {
+    const { rim, clock } = setup();
+    const identity = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    // Received at t, applied at t + 50 (queued at the owner, or decoded again after a 'resend');
+    // the unregister of the same connection arrived at t + 5, before it was applied.
+    const registrationReceived = clock.now();
+    clock.advance(50);
+    rim.registerBroker(req({ connectionId: 1, receivedAt: registrationReceived }));
+    expect(
+      rim.unregisterBroker(identity, { connectionId: 1, receivedAt: registrationReceived + 5 }),
+    ).toBe('unregistered');
+    expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
+    // A receivedAt ahead of the owner's clock (another process's clock) counts as "now".
+    rim.registerBroker(req({ connectionId: 1, receivedAt: clock.now() + 1000 }));
+    expect(rim.unregisterBroker(identity, { connectionId: 1, receivedAt: clock.now() })).toBe(
+      'unregistered',
+    );
+  });
+
   it('a late unregister with the id the address had before a role switch is ignored', () => {
     const { rim, clock } = setup();
     rim.registerBroker(req());

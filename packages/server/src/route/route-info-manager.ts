@@ -704,6 +704,8 @@ export class RouteInfoManager implements RouteReadModel {
 
     // 6. liveness (updated in place: no allocation on a periodic registration).
     const timeout = req.heartbeatTimeoutMillis ?? this.defaultHeartbeatTimeoutMillis;
+    // Dated by its arrival, not by when it got here: an unregister that arrived after it is newer.
+    const registeredAt = Math.min(now, req.receivedAt ?? now);
     if (live === undefined) {
       this.brokerLiveTable.set(key, {
         key,
@@ -712,7 +714,7 @@ export class RouteInfoManager implements RouteReadModel {
         brokerName,
         brokerId,
         lastUpdateTimestamp: now,
-        registeredAt: now,
+        registeredAt,
         heartbeatTimeoutMillis: timeout,
         dataVersion,
         connectionId,
@@ -738,7 +740,7 @@ export class RouteInfoManager implements RouteReadModel {
       live.brokerName = brokerName;
       live.brokerId = brokerId;
       live.lastUpdateTimestamp = now;
-      live.registeredAt = now;
+      live.registeredAt = registeredAt;
       live.heartbeatTimeoutMillis = timeout;
       live.dataVersion = dataVersion;
       live.haServerAddr = req.haServerAddr;

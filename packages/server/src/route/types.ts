@@ -98,6 +98,13 @@ export interface RegisterBrokerRequest extends BrokerIdentity {
   filterServerList: readonly string[] | null;
   /** Connection the registration arrived on. */
   connectionId: ConnectionId;
+  /**
+   * When the transport received the registration (ms, the clock's time base); absent = "now".
+   * It dates the registration against an UNREGISTER_BROKER of the same broker (see
+   * `unregisterBroker`): a registration applied late — queued at the owner, or decoded a second
+   * time after a 'resend' — is still older than an unregister that arrived after it.
+   */
+  receivedAt?: number;
   /** [5.x] header `heartbeatTimeoutMillis`; absent/null → the default. */
   heartbeatTimeoutMillis?: number | null;
   /** [5.x] header `enableActingMaster`; absent/null → "old version broker". */

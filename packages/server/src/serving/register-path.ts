@@ -6,7 +6,8 @@
  *
  * Writes of one connection reach the owner in the order they arrived, as if there were no detour:
  * a write (or the connection's close) that follows a registration still being decoded waits for
- * that registration to be handed over first.
+ * that registration to be handed over first — and, should the owner send it back ('resend'), for
+ * it to be handed over again.
  */
 import {
   decodeRegisterBrokerRequestHeader,
@@ -45,7 +46,10 @@ export interface RegisterTarget {
 }
 
 export class RegisterPath {
-  /** Per connection: settles once its latest registration has been handed to the owner. */
+  /**
+   * Per connection: settles once its latest registration has been handed to the owner for good
+   * (see `register`). Never rejects.
+   */
   private readonly handedOver = new Map<ConnectionId, Promise<void>>();
 
   constructor(
@@ -87,6 +91,13 @@ export class RegisterPath {
     let reply: Promise<RemotingCommand | null | 'resend'> | null = null;
     let failure: unknown = null;
     let first: DecodedRegistration | null = null;
+    // What the connection's later writes (and its close) wait for: this registration handed over
+    // for good — answered by the owner with anything but 'resend', or handed over again after
+    // one. Not just the first hand-over: a registration the owner sends back is decoded in full
+    // and registered again, and an unregister or the close that arrived meanwhile must still
+    // reach the owner after it (else the retry re-registers a broker that already left).
+    let release!: () => void;
+    const settled = new Promise<void>((resolve) => (release = resolve));
     // Handed over once the decode is done and every earlier write of the connection was.
     const handed = Promise.all([this.handedOver.get(id), decode()]).then(
       ([, decoded]) => {
@@ -97,24 +108,32 @@ export class RegisterPath {
         failure = err;
       },
     );
-    this.handedOver.set(id, handed);
-    void handed.then(() => {
-      if (this.handedOver.get(id) === handed) this.handedOver.delete(id);
+    this.handedOver.set(id, settled);
+    void settled.then(() => {
+      if (this.handedOver.get(id) === settled) this.handedOver.delete(id);
     });
-    return handed.then(async () => {
-      if (reply === null) throw failure instanceof Error ? failure : new Error(String(failure));
-      const answer = await reply;
-      if (answer !== 'resend') return answer;
-      // The owner holds another base for this broker (it registered through another serving
-      // process, or left and came back, meanwhile): start over from the whole body, which the
-      // decode thread decodes in full from its copy (a large body was moved there, see
-      // RegisterBodyDecoder.decode). Rare, so later writes of the connection are not held back.
-      this.observe('resend');
-      const full = await this.decodeInFull(key, first!, request, bodyLength, decode);
-      const again = await this.target.register(headerOnly, ctx, full);
-      if (again === 'resend') throw new Error('registry owner refused a full registration');
-      return again;
-    });
+    return handed
+      .then(async () => {
+        if (reply === null) throw failure instanceof Error ? failure : new Error(String(failure));
+        const answer = await reply;
+        if (answer !== 'resend') return answer;
+        // The owner holds another base for this broker (it registered through another serving
+        // process, or left and came back, meanwhile): start over from the whole body, which the
+        // decode thread decodes in full from its copy (a large body was moved there, see
+        // RegisterBodyDecoder.decode).
+        this.observe('resend');
+        let again: Promise<RemotingCommand | null | 'resend'>;
+        try {
+          const full = await this.decodeInFull(key, first!, request, bodyLength, decode);
+          again = this.target.register(headerOnly, ctx, full);
+        } finally {
+          release();
+        }
+        const answerAgain = await again;
+        if (answerAgain === 'resend') throw new Error('registry owner refused a full registration');
+        return answerAgain;
+      })
+      .finally(release);
   }
 
   /** The whole body of a registration first decoded as `first` (a delta or "unchanged"). */
