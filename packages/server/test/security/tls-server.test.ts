@@ -179,6 +179,33 @@ describe('first-byte sniffer on one listening socket', () => {
     expect(server.outcomes).toEqual(['handshake-failed']);
   });
 
+  it('a client that resets or closes mid-handshake is done with at once, not at the deadline', async () => {
+    // 60 s: only a close noticed at once can end these handshakes within the test.
+    const ctx = await tlsContext({ tlsHandshakeTimeoutMillis: 60_000 });
+    let handshakes = 0;
+    const handshake = ctx.handshake.bind(ctx);
+    ctx.handshake = (socket) => {
+      handshakes++;
+      return handshake(socket);
+    };
+    const server = await echo('permissive', ctx);
+    for (const leave of ['reset', 'close'] as const) {
+      const socket = plainClient(server.port);
+      cleanups.push(() => {
+        socket.destroy();
+      });
+      socket.on('error', () => undefined);
+      const before = server.outcomes.length;
+      // A TLS record header announcing 80 bytes, and one byte of it.
+      socket.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x50, 0x01]));
+      await waitUntil(() => handshakes > before, 'the sniffer to start the handshake');
+      if (leave === 'reset') socket.resetAndDestroy();
+      else socket.destroy();
+      await waitUntil(() => server.outcomes.length > before, `the ${leave} to end the handshake`);
+      expect(server.outcomes[before]).toBe('handshake-failed');
+    }
+  });
+
   it('a plain first frame split into single bytes still arrives whole', async () => {
     const server = await echo('permissive', await tlsContext({}));
     const socket = plainClient(server.port);

@@ -288,9 +288,17 @@ export class ServerTlsContext {
         if (done) return;
         done = true;
         clearTimeout(deadline);
+        socket.off('close', onClose);
         if (key !== null) this.#waiters.delete(key);
         resolve(result);
       };
+      // A peer that resets or closes mid-handshake: Node's tlsClientError then names a socket
+      // whose address is already gone, so it matches no waiter; without this the connection
+      // would hold its place in the connection limits until the deadline below.
+      const onClose = (): void => {
+        finish({ ok: false, reason: 'handshake-failed', detail: 'closed during the handshake' });
+      };
+      socket.once('close', onClose);
       // Node's handshakeTimeout reports through tlsClientError; this only catches a socket whose
       // address vanished before the error could be matched to it.
       const deadline = setTimeout(() => {
