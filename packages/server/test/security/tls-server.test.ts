@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
@@ -204,6 +204,33 @@ describe('first-byte sniffer on one listening socket', () => {
       await waitUntil(() => server.outcomes.length > before, `the ${leave} to end the handshake`);
       expect(server.outcomes[before]).toBe('handshake-failed');
     }
+  });
+
+  it('a socket that closed before its handshake began (the certificate still being made) is done with at once', async () => {
+    const ctx = await tlsContext({ tlsHandshakeTimeoutMillis: 60_000 });
+    const accepted = new Promise<Socket>((resolve) => {
+      const server = createServer(resolve);
+      cleanups.push(() => new Promise<void>((done) => server.close(() => done())));
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        const client = netConnect({ host: '127.0.0.1', port });
+        client.on('error', () => undefined);
+        cleanups.push(() => {
+          client.destroy();
+        });
+      });
+    });
+    const raw = await accepted;
+    raw.on('error', () => undefined);
+    // The sniffer reads the peer's address first (Node keeps it), then the peer leaves.
+    expect(raw.remoteAddress).toBe('127.0.0.1');
+    const closed = new Promise((resolve) => raw.once('close', resolve));
+    raw.destroy();
+    await closed;
+    const started = Date.now();
+    const result = await ctx.handshake(raw);
+    expect(result).toMatchObject({ ok: false, reason: 'handshake-failed' });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('a plain first frame split into single bytes still arrives whole', async () => {

@@ -306,7 +306,9 @@ export class ServerTlsContext {
         finish({ ok: false, reason: 'handshake-failed', detail: 'no handshake result in time' });
       }, settings.handshakeTimeoutMs + 1000);
       deadline.unref();
-      if (key === null) {
+      // Gone already (e.g. while the self-signed certificate was still being made): its 'close'
+      // has been emitted, so nothing below would ever end the handshake but the deadline.
+      if (key === null || socket.destroyed) {
         socket.destroy();
         finish({ ok: false, reason: 'handshake-failed', detail: 'socket already closed' });
         return;
