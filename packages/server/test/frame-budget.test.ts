@@ -36,6 +36,44 @@ describe('FrameBudget', () => {
     expect(h.evicted).toEqual([]);
   });
 
+  it('always reads one holder: honest frames filling half the budget finish one after another', () => {
+    const h = holders();
+    const budget = new FrameBudget(100);
+    const [a, b, c] = [h.make('a'), h.make('b'), h.make('c')];
+    expect(budget.set(a, 30)).toBe('go-on');
+    expect(budget.set(b, 30)).toBe('go-on'); // the others hold 30 < 50
+    expect(budget.set(c, 30)).toBe('wait'); // 60 ≥ 50
+    expect(budget.set(a, 35)).toBe('wait'); // 65 ≥ 50, and b still reads
+    // b would be the last one reading: it goes on, although the others hold 65.
+    expect(budget.set(b, 35)).toBe('go-on');
+    expect(budget.waitingCount).toBe(2);
+    // b's frame completes; a and c both wait, and hold 65 ≥ 25 between them: the one holding the
+    // most (a) is read again all the same.
+    expect(budget.set(b, 0)).toBe('go-on');
+    expect(h.resumed).toEqual(['a']);
+    expect(budget.waitingCount).toBe(1);
+    // a completes: c's others hold nothing.
+    expect(budget.set(a, 0)).toBe('go-on');
+    expect(h.resumed).toEqual(['a', 'c']);
+    expect(budget.waitingCount).toBe(0);
+    expect(h.evicted).toEqual([]);
+  });
+
+  it('a holder closed over the budget that leaves only waiters gets the largest of them read again', () => {
+    const h = holders();
+    const budget = new FrameBudget(100);
+    const [a, b, c, d] = [h.make('a'), h.make('b'), h.make('c'), h.make('d')];
+    expect(budget.set(a, 50)).toBe('go-on');
+    expect(budget.set(b, 20)).toBe('wait');
+    expect(budget.set(c, 20)).toBe('wait');
+    expect(budget.set(d, 10)).toBe('wait');
+    // a runs the total over: it is closed, and the waiters each see the others hold ≥ 25.
+    expect(budget.set(a, 55)).toBe('closed');
+    expect(h.evicted).toEqual(['a 55 105/100']);
+    expect(h.resumed).toEqual(['b']);
+    expect(budget.waitingCount).toBe(2);
+  });
+
   it('over the budget closes the largest holders, whoever grew, down to 90 %', () => {
     const h = holders();
     const budget = new FrameBudget(100);

@@ -14,6 +14,10 @@
  *    let whoever filled the budget first keep it (until the frame deadline), and the largest
  *    holders are where the memory is.
  *
+ * One holder is always read, though: when every holder would be waiting, the one holding the most
+ * goes on (see `keepOneReading`), so honest frames that together fill half the budget still
+ * complete, one after another, instead of all waiting for their deadline.
+ *
  * A real cluster never comes near half the budget (by default 8 maximum-size frames arriving at
  * the same moment); a frame that arrives whole within one read is never held, so ordinary
  * requests (a few hundred bytes) pass untouched even while the budget is full; and a connection
@@ -96,6 +100,7 @@ export class FrameBudget {
       this.held.delete(holder);
       this.total -= before;
       this.resumeWaiters();
+      this.keepOneReading();
       return 'go-on';
     }
     this.held.set(holder, bytes);
@@ -107,7 +112,10 @@ export class FrameBudget {
       if (bytes > this.maxWaiting) this.maxWaiting = bytes;
       return 'wait';
     }
-    if (this.total - bytes >= this.waitAt) {
+    // Never the last one reading: with every holder waiting, none would ever finish a frame and
+    // let the others go on (all would sit until the frame deadline closed them, the total
+    // perhaps far under the budget).
+    if (this.total - bytes >= this.waitAt && this.waiting.size + 1 < this.held.size) {
       this.waiting.add(holder);
       if (bytes > this.maxWaiting) this.maxWaiting = bytes;
       return 'wait';
@@ -130,7 +138,30 @@ export class FrameBudget {
       victim.evictForBudget(victimBytes, totalBefore, this.budgetBytes);
     }
     this.resumeWaiters();
+    this.keepOneReading();
     return survived;
+  }
+
+  /**
+   * When every holder left is waiting (the ones reading finished or were closed), the one holding
+   * the most goes on: it is the nearest to a whole frame, and if it is a flood's, the first to be
+   * closed when the budget runs over. One connection read at a time still keeps a flood's cost
+   * bounded; none at all would stall honest frames until their deadline.
+   */
+  private keepOneReading(): void {
+    if (this.held.size === 0 || this.waiting.size < this.held.size) return;
+    let largest: BudgetHolder | null = null;
+    let most = -1;
+    for (const h of this.waiting) {
+      const own = this.held.get(h) ?? 0;
+      if (own > most) {
+        most = own;
+        largest = h;
+      }
+    }
+    if (largest === null) return;
+    this.waiting.delete(largest);
+    largest.resumeForBudget();
   }
 
   /** Lets waiting holders go on once the others hold less than RESUME_AT of the budget. */
