@@ -83,6 +83,19 @@ describe('RemotingServer flow control and lifecycle', () => {
     );
   });
 
+  it("a writeHighWaterMark below the socket's own mark still answers pipelined requests", async () => {
+    // Paused at 1,000 bytes, a connection would wait for a 'drain' that the stream (16 KiB mark)
+    // never emits: the pause point is never below the stream's own mark.
+    ts = await startTestServer({ writeHighWaterMark: 1000, writeHardLimit: 1 << 20 });
+    const c = await client(ts.port);
+    const n = 40;
+    const batch: Buffer[] = [];
+    for (let i = 0; i < n; i++) batch.push(encodeCommand(echoRequest(i, 'x'.repeat(100))));
+    c.socket.write(Buffer.concat(batch));
+    await waitFor('every answer', () => c.received.length === n);
+    expect(ts.metrics.dropped).toEqual([]);
+  });
+
   it('destroys a connection whose write buffer passes the hard limit', async () => {
     ts = await startTestServer({ writeHighWaterMark: 16 * 1024, writeHardLimit: 32 * 1024 });
     const c = await client(ts.port);

@@ -468,12 +468,11 @@ export class Connection implements BudgetHolder {
 
   private canHandleMore(): boolean {
     // Our own threshold rather than the stream's high-water mark: sockets come from the acceptor,
-    // from another process or from TLS, each with its own marks. Past it a write has returned
-    // false, so 'drain' follows once the buffer is empty.
-    return (
-      this.socket.writableLength < this.host.writeHighWaterMark &&
-      this.inFlight < this.host.maxInFlight
-    );
+    // from another process or from TLS, each with its own marks. Never below the stream's own,
+    // though: past that a write has returned false, so 'drain' follows once the buffer is empty —
+    // below it no 'drain' would ever come, and a connection paused there would stay paused.
+    const pauseAt = Math.max(this.host.writeHighWaterMark, this.socket.writableHighWaterMark);
+    return this.socket.writableLength < pauseAt && this.inFlight < this.host.maxInFlight;
   }
 
   private handleFrames(frames: Buffer[], from: number): void {
