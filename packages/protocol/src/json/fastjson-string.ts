@@ -2,7 +2,9 @@
  * JSON string literals the way fastjson 1.2.69 writes them.
  *
  * Legacy (default) mode: `"` and `\` escaped, \b \t \n \f \r short escapes, other code points
- * 0x00–0x1F and 0x7F–0x9F as \u00XX (upper-case hex), everything else raw (including `/`).
+ * 0x00–0x1F and 0x7F–0x9F as \u00XX (upper-case hex), U+2028 and U+2029 (the line and paragraph
+ * separators) as \u2028 / \u2029 (SerializeWriter.writeStringWithDoubleQuote, 1.2.69),
+ * everything else raw (including `/`).
  * Browser-compatible mode (the "standard JSON" route body): additionally `/` → `\/` and every
  * code point ≥ 0x7F → \uXXXX.
  */
@@ -14,7 +16,7 @@ function u4(c: number): string {
 }
 
 // Fast check: does the string need any escaping in legacy mode?
-const LEGACY_NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f]/;
+const LEGACY_NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const BROWSER_NEEDS_ESCAPE = /["\\/\u0000-\u001f\u007f-\uffff]/;
 
 export function fastjsonString(s: string, browserCompatible = false): string {
@@ -48,8 +50,15 @@ export function fastjsonString(s: string, browserCompatible = false): string {
         out += browserCompatible ? '\\/' : '/';
         break;
       default:
-        if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (browserCompatible && c >= 0x7f)) out += u4(c);
-        else out += s[i]!;
+        if (
+          c < 0x20 ||
+          (c >= 0x7f && c <= 0x9f) ||
+          c === 0x2028 ||
+          c === 0x2029 ||
+          (browserCompatible && c >= 0x7f)
+        ) {
+          out += u4(c);
+        } else out += s[i]!;
     }
   }
   return out + '"';
