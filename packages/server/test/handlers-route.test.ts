@@ -51,7 +51,7 @@ const SERIALIZE_TYPES = [SerializeType.JSON, SerializeType.ROCKETMQ];
 function fresh(h: Harness, topic: string, standardJson = true): string | null {
   const r = h.routes.pickupTopicRouteData(topic);
   if (r === null) return null;
-  orderRouteLikeJava(r);
+  orderRouteLikeJava(r, h.config().compatibilityLine);
   if (h.config().orderMessageEnable) {
     const conf = h.kv.getKVConfig('ORDER_TOPIC_CONFIG', topic);
     if (conf !== null) r.orderTopicConf = conf;
@@ -117,6 +117,35 @@ describe('GET_ROUTEINFO_BY_TOPIC (105)', () => {
     expect(res.extFields).toBeNull();
     const old = route(createHarness({ config: { compatibilityLine: '4.9' } }), 'NoSuchTopic');
     expect(old.remark).toBe(NOT_EXIST_4_9('NoSuchTopic'));
+  });
+
+  it("orders 12 broker names of a topic as each line's HashSet does (4.9 grown by addAll, 5.x sized by copy)", () => {
+    // From JDK 17: a HashMap of broker-0..broker-11, its key set into `new HashSet<>()` + addAll
+    // (4.9.7 pickupTopicRouteData) and into `new HashSet<>(keySet)` (5.3.3).
+    const java = {
+      '4.9':
+        'broker-8,broker-11,broker-9,broker-6,broker-7,broker-10,broker-4,broker-5,broker-2,broker-3,broker-0,broker-1',
+      '5.x':
+        'broker-2,broker-3,broker-0,broker-1,broker-8,broker-11,broker-9,broker-6,broker-7,broker-10,broker-4,broker-5',
+    };
+    for (const line of ['4.9', '5.x'] as const) {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      for (let i = 0; i < 12; i++) {
+        register(h, {
+          brokerName: `broker-${i}`,
+          brokerAddr: `10.0.0.${i + 1}:10911`,
+          connectionId: i + 1,
+          topics: [{ name: 'T' }],
+        });
+      }
+      const body = JSON.parse(bodyText(route(h, 'T'))!) as {
+        brokerDatas: { brokerName: string }[];
+        queueDatas: { brokerName: string }[];
+      };
+      expect(body.brokerDatas.map((b) => b.brokerName).join(','), line).toBe(java[line]);
+      // queueDatas: the values of the topic's HashMap, on both lines.
+      expect(body.queueDatas.map((q) => q.brokerName).join(','), line).toBe(java['4.9']);
+    }
   });
 
   it('uses standard JSON for version >= 401 or acceptStandardJsonOnly=true, legacy otherwise', () => {

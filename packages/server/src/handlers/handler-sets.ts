@@ -128,7 +128,10 @@ export function createRouteCache(
   kv: ObservableKVReadStore,
   config: () => NamesrvConfig,
 ): RouteBodyCache {
-  const cache = new RouteBodyCache(routeBodyBuilder(routes, kv), config().orderMessageEnable);
+  const cache = new RouteBodyCache(
+    routeBodyBuilder(routes, kv, () => config().compatibilityLine),
+    config().orderMessageEnable,
+  );
   routes.onRouteChanged(cache.invalidate);
   kv.onChanged((namespace, key) => {
     if (namespace === ORDER_TOPIC_CONFIG_NAMESPACE) cache.invalidateTopic(key);

@@ -5,7 +5,8 @@
  * topic lists in the order Java fills its TopicList); the Java processor's collections are:
  * - TopicRouteData.queueDatas: `new ArrayList<>(queueDataMap.values())` of the topic's
  *   `HashMap<brokerName, QueueData>` (default capacity, grown with its size) — both lines;
- * - TopicRouteData.brokerDatas: one per name of `new HashSet<>(queueDataMap.keySet())` — both;
+ * - TopicRouteData.brokerDatas: one per name of a HashSet of the topic's broker names — 4.9 an
+ *   empty one filled by `addAll` (grown as it fills), 5.x `new HashSet<>(keySet)` (sized at once);
  * - TopicList.topicList: 4.9 a `HashSet<String>`; 5.x `ConcurrentHashMap.newKeySet()`, whose
  *   growth reverses parts of its chains, so names sharing a bucket come out in another order;
  * - GET_SYSTEM_TOPIC_LIST_FROM_NS: the cluster table (4.9 `HashMap(32)`, 5.x
@@ -17,6 +18,7 @@
 import {
   CLUSTER_INFO_SHAPES,
   javaHashCopyCapacity,
+  javaHashMapCapacity,
   javaHashOrderBy,
   javaHashTableOrder,
   javaLongHashOrder,
@@ -27,15 +29,21 @@ import {
 } from '@ns/protocol';
 import type { ClusterInfo, JavaLine, TopicList, TopicRouteData } from '@ns/protocol';
 
-export function orderRouteLikeJava(route: TopicRouteData): TopicRouteData {
+export function orderRouteLikeJava(route: TopicRouteData, line: JavaLine): TopicRouteData {
   if (route.queueDatas.length > 1) {
     route.queueDatas = javaHashOrderBy(route.queueDatas, (qd) => javaStringHashCode(qd.brokerName));
   }
-  if (route.brokerDatas.length > 1) {
+  const n = route.brokerDatas.length;
+  if (n > 1) {
+    // 4.9.7 fills an empty `new HashSet<>()` (addAll: grown from 16 buckets as names are added);
+    // 5.3.3 copies the key set (`new HashSet<>(keySet)`: sized for it at once). The tables differ
+    // at 12, 24, 48… names, and so does the order.
     route.brokerDatas = javaHashOrderBy(
       route.brokerDatas,
       (bd) => javaStringHashCode(bd.brokerName),
-      { capacity: javaHashCopyCapacity(route.brokerDatas.length) },
+      {
+        capacity: line === '4.9' ? javaHashMapCapacity(n) : javaHashCopyCapacity(n),
+      },
     );
   }
   return route;

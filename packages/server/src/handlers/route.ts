@@ -20,7 +20,7 @@ import {
   ZONE_MODE_EXT_FIELD,
   ZONE_NAME_EXT_FIELD,
 } from '@ns/protocol';
-import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
+import type { JavaLine, RemotingCommand, TopicRouteData } from '@ns/protocol';
 import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
 import type { Clock, KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
@@ -54,9 +54,10 @@ export interface RouteHandlerDeps {
 export function routeBodyBuilder(
   routes: RouteReadStore,
   kv: KVReadStore,
+  line: () => JavaLine,
 ): (topic: string, standardJson: boolean, orderMessageEnable: boolean) => Buffer | null {
   return (topic, standardJson, orderMessageEnable) => {
-    const route = pickupWithOrderConf(routes, kv, topic, orderMessageEnable);
+    const route = pickupWithOrderConf(routes, kv, topic, orderMessageEnable, line());
     return route === null ? null : encodeTopicRouteData(route, { standardJson });
   };
 }
@@ -66,10 +67,11 @@ function pickupWithOrderConf(
   kv: KVReadStore,
   topic: string,
   orderMessageEnable: boolean,
+  line: JavaLine,
 ): TopicRouteData | null {
   const route = routes.pickupTopicRouteData(topic);
   if (route === null) return null;
-  orderRouteLikeJava(route);
+  orderRouteLikeJava(route, line);
   if (orderMessageEnable) {
     const conf = kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic);
     if (conf !== null) route.orderTopicConf = conf;
@@ -130,7 +132,7 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
     zone: string,
     orderMessageEnable: boolean,
   ): RemotingCommand {
-    const route = pickupWithOrderConf(routes, kv, topic, orderMessageEnable);
+    const route = pickupWithOrderConf(routes, kv, topic, orderMessageEnable, line.line);
     if (route === null) return topicNotExist(request, topic);
     return ok(
       request,
