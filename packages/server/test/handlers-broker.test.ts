@@ -272,10 +272,27 @@ describe('QUERY_DATA_VERSION (322)', () => {
     expect(h.routes.getBrokerLiveViews()[0]!.lastUpdateTimestamp).toBe(h.clock.t);
   });
 
-  it('answers a request without body with SYSTEM_ERROR', () => {
-    const res = createHarness().send(322, { ext });
+  it('without a body: 4.9 answers SYSTEM_ERROR; 5.x reads "no DataVersion" as changed and refreshes the broker', () => {
+    const old = createHarness({ config: { compatibilityLine: '4.9' } });
+    register(old);
+    const res = old.send(322, { ext });
     expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(res.remark).toContain('DataVersion');
+    // 5.3.3: RemotingSerializable.decode(null) is null, and null never equals the stored one.
+    const h = createHarness();
+    register(h);
+    h.clock.t += 60_000;
+    const answer = h.send(322, { ext });
+    expect([answer.code, answer.extFields]).toEqual([ResponseCode.SUCCESS, { changed: 'true' }]);
+    expect(answer.body).not.toBeNull(); // the stored DataVersion
+    expect(h.routes.getBrokerLiveViews()[0]!.lastUpdateTimestamp).toBe(h.clock.t);
+    // An unknown broker: changed, no body.
+    const unknown = createHarness().send(322, { ext });
+    expect([unknown.code, unknown.extFields, unknown.body]).toEqual([
+      ResponseCode.SUCCESS,
+      { changed: 'true' },
+      null,
+    ]);
   });
 });
 

@@ -209,8 +209,9 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
 
   function queryDataVersion(request: RemotingCommand): RemotingCommand {
     const h = decodeQueryDataVersionRequestHeader(request.extFields);
-    if (request.body === null) {
-      // Java: DataVersion.decode(null) throws → SYSTEM_ERROR; say what is wrong instead.
+    if (request.body === null && deps.line.line === '4.9') {
+      // 4.9.7: DataVersion.decode(null) throws → SYSTEM_ERROR; say what is wrong instead. 5.3.3
+      // decodes no body as null: "changed", the live entry refreshed all the same.
       return fail(
         request,
         ResponseCode.SYSTEM_ERROR,
@@ -219,7 +220,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     }
     const result = routes.queryDataVersion(
       { clusterName: h.clusterName, brokerAddr: h.brokerAddr },
-      decodeDataVersion(request.body),
+      request.body === null ? null : decodeDataVersion(request.body),
     );
     return withHeader(
       request,

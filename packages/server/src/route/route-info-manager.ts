@@ -979,13 +979,14 @@ export class RouteInfoManager implements RouteReadModel {
    */
   queryDataVersion(
     identity: Pick<BrokerIdentity, 'clusterName' | 'brokerAddr'>,
-    dataVersion: DataVersion,
+    /** null: the request had no body (5.x reads it as null: "changed"). */
+    dataVersion: DataVersion | null,
   ): QueryDataVersionResult {
     const live = this.brokerLiveTable.get(liveKey(identity.clusterName, identity.brokerAddr));
     if (live === undefined) return { changed: true, dataVersion: null };
     live.lastUpdateTimestamp = this.clock.now();
     return {
-      changed: !dataVersionEquals(live.dataVersion, dataVersion),
+      changed: dataVersion === null || !dataVersionEquals(live.dataVersion, dataVersion),
       dataVersion: { ...live.dataVersion },
     };
   }
