@@ -21,7 +21,7 @@ import type {
   ResolveNameServerAddressOptions,
 } from '@ns/client';
 import type { DataVersion, TopicConfig } from '@ns/protocol';
-import { AgentStateError } from './errors.js';
+import { AgentStateError, AgentStoppedError } from './errors.js';
 import type { BrokerAgentOptions, ResolvedAgentOptions } from './options.js';
 import { resolveAgentOptions } from './options.js';
 import { NodeSession } from './node-session.js';
@@ -160,6 +160,11 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
       this.#state = 'stopped';
       await this.#client.close();
       throw err;
+    }
+    // stop() ran while the address list was being resolved: it found no session to close, so none
+    // may be made now (each would retry, on a closed client, for as long as the process lives).
+    if (this.#state !== 'starting') {
+      throw new AgentStoppedError('broker agent was stopped while it was starting');
     }
     for (const addr of this.#provider.current()) this.#addSession(addr);
     this.#unsubscribeAddresses = this.#provider.onChange((addresses) => {

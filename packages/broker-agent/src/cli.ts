@@ -10,6 +10,7 @@
  * (exitAfterDrain).
  */
 import { BrokerAgent } from './broker-agent.js';
+import { AgentStoppedError } from './errors.js';
 import { missingAddressSource, parseCliArgs, USAGE } from './cli-args.js';
 import {
   createJsonLineLogger,
@@ -138,7 +139,15 @@ async function main(): Promise<number> {
       results: nodes.map(nodeSummary),
     });
   };
-  const first = await agent.start();
+  let first: RegistrationRound;
+  try {
+    first = await agent.start();
+  } catch (err) {
+    // A signal came while the address list was being resolved: stopping is the answer to it.
+    if (!(err instanceof AgentStoppedError)) throw err;
+    await stopped;
+    return 0;
+  }
   const ok = first.results.filter((r) => r.ok).length;
   if (ok > 0) {
     printLine({

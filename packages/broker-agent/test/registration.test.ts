@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AddressListHolder, createMemoryLogger, RemotingConnectError } from '@ns/client';
 import type { AddressListListener, NameServerAddressProvider } from '@ns/client';
+import { AgentStoppedError } from '@ns/broker-agent';
 import type { NodeRegistration } from '@ns/broker-agent';
 import { NameServerCluster, refusedAddr, startBlackHole, waitFor } from './name-server-cluster.js';
 import {
@@ -263,6 +264,21 @@ describe('BrokerAgent with three NameServers', () => {
     expect(slave.haServerAddr).toBe('127.0.0.1:31999');
     expect(changes).toEqual([`${master.options.brokerAddr}|127.0.0.1:31999`]);
     expect(master.masterAddr).toBeNull();
+  });
+
+  it('stop() while the address list is still being resolved: start() rejects, no node is left retrying', async () => {
+    let release!: () => void;
+    const provider = new EditableProvider(cluster.addrs);
+    provider.start = () => new Promise<void>((resolve) => (release = resolve));
+    const agent = makeAgent(null, { addressProvider: provider });
+    const starting = agent.start();
+    const stopping = agent.stop();
+    release();
+    await expect(starting).rejects.toBeInstanceOf(AgentStoppedError);
+    expect(await stopping).toEqual([]);
+    expect(agent.state).toBe('stopped');
+    // Before, a session was made per address on the closed client and re-probed forever.
+    expect(agent.nodes()).toEqual([]);
   });
 
   it('a NameServer added to the address list is registered with at once', async () => {

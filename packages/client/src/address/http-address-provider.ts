@@ -177,6 +177,8 @@ export class HttpAddressProvider implements NameServerAddressProvider {
 
   async #start(): Promise<void> {
     const ok = await this.#poll();
+    // Closed meanwhile (the first fetch was aborted): a closed provider loads and publishes nothing.
+    if (this.#closed.signal.aborted) return;
     if (!ok && this.#holder.current().length === 0) await this.#restoreSnapshot();
     this.#schedule();
   }
@@ -210,6 +212,8 @@ export class HttpAddressProvider implements NameServerAddressProvider {
         );
       },
     });
+    // A fetch that got its answer just as the provider was closed: nobody listens any more.
+    if (this.#closed.signal.aborted) throw new AbortError('address provider closed');
     this.#lastError = undefined;
     this.#holder.set(addresses);
     if (this.#snapshotDir !== undefined) {
@@ -257,7 +261,7 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     if (this.#snapshotDir === undefined) return;
     try {
       const addresses = await readAddressSnapshot(this.#snapshotDir, this.url);
-      if (addresses !== undefined) {
+      if (addresses !== undefined && !this.#closed.signal.aborted) {
         this.#holder.set(addresses);
         this.#log.info({ url: this.url, addresses }, 'using name server addresses from snapshot');
       }

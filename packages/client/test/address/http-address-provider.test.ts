@@ -210,6 +210,28 @@ describe('HttpAddressProvider', () => {
     expect(other.current()).toEqual([]);
   });
 
+  it('closed while its first fetch waits, it restores no snapshot and publishes nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ns-snapshot-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const s = await server('n1:9876');
+    const url = `${s.base}/rocketmq/nsaddr`;
+    const first = provider({ url, snapshotDir: dir });
+    await first.start();
+    await first.close();
+    s.handler = () => {
+      // never answers: the next provider's first fetch is still waiting when it is closed
+    };
+    const p = provider({ url, snapshotDir: dir, requestTimeoutMs: 20_000, retries: 0 });
+    const changes: (readonly string[])[] = [];
+    p.onChange((list) => changes.push(list));
+    const started = p.start();
+    await waitFor(() => s.requests.length >= 2, 'the second fetch to reach the service');
+    await p.close();
+    await started;
+    expect(p.current()).toEqual([]);
+    expect(changes).toEqual([]);
+  });
+
   it('rejects bad options with InvalidOptionError', () => {
     expect(() => new HttpAddressProvider({ url: 'ftp://x' })).toThrow(InvalidOptionError);
     expect(() => new HttpAddressProvider({ pollIntervalMs: 0 })).toThrow(/pollIntervalMs/);
