@@ -636,7 +636,8 @@ export class NameServer {
   private persistConfig(text: string): void {
     const path = this.config.configStorePath;
     try {
-      writeFileAtomicSync(path, text);
+      // The text holds secrets (tlsServerKeyPassword): a new file is readable by its owner only.
+      writeFileAtomicSync(path, text, 0o600);
     } catch (err) {
       // The OS error (e.g. `ENOENT: no such file or directory, mkdir '/proc/x'`) says what failed.
       const os = err instanceof Error && err.cause instanceof Error ? err.cause : err;

@@ -1,10 +1,19 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
 import { KVConfigManager } from './kv-config-manager.js';
-import { KVConfigFileStore } from './kv-config-store.js';
+import { KVConfigFileStore, writeFileAtomicSync } from './kv-config-store.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -40,6 +49,25 @@ describe('KVConfigFileStore', () => {
     expect(second.manager.getKVListByNamespace('empty')).toEqual({ table: new Map() });
     // No temp file is left behind.
     expect(readdirSync(join(path, '..'))).toEqual(['kvConfig.json']);
+  });
+
+  it('a rewrite keeps the permission bits of the file it replaces; a new file gets the given mode', () => {
+    const dir = tempDir();
+    const path = join(dir, 'namesrv.properties');
+    const modeOf = (p: string): number => statSync(p).mode & 0o777;
+    writeFileAtomicSync(path, 'a=1\n', 0o600);
+    expect(modeOf(path) & 0o077).toBe(0); // 0600 less the umask: nobody else reads it
+    // An operator's 0640 (group bits the umask would have cleared on open) survives an update.
+    chmodSync(path, 0o640);
+    writeFileAtomicSync(path, 'a=2\n', 0o600);
+    expect(readFileSync(path, 'utf8')).toBe('a=2\n');
+    expect(modeOf(path)).toBe(0o640);
+    // A KV file that an operator locked down stays so too.
+    const kv = join(dir, 'kvConfig.json');
+    writeFileAtomicSync(kv, '{}');
+    chmodSync(kv, 0o600);
+    writeFileAtomicSync(kv, '{"configTable":{}}');
+    expect(modeOf(kv)).toBe(0o600);
   });
 
   it('loads a Java-written file', () => {

@@ -16,7 +16,16 @@
  * load the store refuses every write (and no persistence thread is started for it), so a corrupt
  * file is never overwritten (nor renamed): an operator has to look at it.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureDirSync } from './ensure-dir.js';
 import { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
@@ -76,14 +85,22 @@ export class KVConfigFileStore {
  * temp file + fsync + rename + directory fsync; creates parent directories. Fails fast on a path
  * that cannot be written (read-only, under /proc, a file where a directory should be): the
  * error's cause is the OS error.
+ *
+ * The new file keeps the permission bits of the one it replaces (an operator's 0600 on a
+ * config file that holds tlsServerKeyPassword must survive a runtime update); a file written
+ * for the first time gets `newFileMode` less the process's umask.
  */
-export function writeFileAtomicSync(path: string, data: string): void {
+export function writeFileAtomicSync(path: string, data: string, newFileMode = 0o644): void {
   const dir = dirname(path);
   const tmp = path + '.tmp';
   try {
     const created = ensureDirSync(dir);
-    const fd = openSync(tmp, 'w', 0o644);
+    const existing = existingMode(path);
+    const fd = openSync(tmp, 'w', existing ?? newFileMode);
     try {
+      // Exactly the replaced file's bits: open() applies the umask (a new file gets it, as any
+      // file the process creates), and a leftover temp file would keep its own.
+      if (existing !== undefined) fchmodSync(fd, existing);
       const buf = Buffer.from(data, 'utf8');
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
@@ -102,6 +119,15 @@ export function writeFileAtomicSync(path: string, data: string): void {
       `writing ${path} failed: ${(err as Error).message}`,
       { cause: err },
     );
+  }
+}
+
+/** Permission bits of the file at `path`, or undefined when there is none. */
+function existingMode(path: string): number | undefined {
+  try {
+    return statSync(path).mode & 0o7777;
+  } catch {
+    return undefined;
   }
 }
 
