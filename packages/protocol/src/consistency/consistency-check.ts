@@ -32,7 +32,17 @@ export interface ConsistencyCheckResult {
 export interface ConsistencyCheckOptions {
   /** Topics listed per differing broker name (default 100). */
   readonly topicLimit?: number;
+  /**
+   * Broker names whose differing topics are looked up and named (default
+   * DEFAULT_EXPLAIN_LIMIT); the others are reported by their hashes only. The nodes are whoever
+   * answers: without a bound, nodes claiming thousands of differing broker names would make one
+   * check send a topic-list request per name to every node.
+   */
+  readonly explainLimit?: number;
 }
+
+/** Differing broker names explained per check unless told otherwise. */
+export const DEFAULT_EXPLAIN_LIMIT = 16;
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -65,26 +75,31 @@ export async function checkConsistency(
   if (report.agree) return { digests, report, failures: sorted() };
 
   const urlOf = new Map(nodes.map((n) => [n.node, n.adminUrl]));
-  const differences = await Promise.all(
-    report.differences.map(async (d): Promise<RouteDifference> => {
-      if (d.kind !== 'topics-differ') return d;
-      const details = new Map<string, DigestTopics>();
-      await Promise.all(
-        d.values.map(async ({ node }) => {
-          const adminUrl = urlOf.get(node)!;
-          try {
-            const url = `${adminUrl}/digest/topics?brokerName=${encodeURIComponent(d.brokerName)}`;
-            details.set(node, parseDigestTopics(await fetchJson(url), node));
-          } catch (err) {
-            failures.push({ node, adminUrl, error: message(err) });
-          }
-        }),
-      );
-      // Without every side's list the topics cannot be named; the hashes still say they differ.
-      return details.size === d.values.length
-        ? explainTopicDifference(d, details, options.topicLimit)
-        : d;
-    }),
-  );
+  let explainLeft = options.explainLimit ?? DEFAULT_EXPLAIN_LIMIT;
+  // One broker name at a time (its nodes read in parallel): at most one topic-list request per
+  // node in flight, and at most `explainLimit` rounds of them.
+  const differences: RouteDifference[] = [];
+  for (const d of report.differences) differences.push(await explain(d));
   return { digests, report: { ...report, differences }, failures: sorted() };
+
+  async function explain(d: RouteDifference): Promise<RouteDifference> {
+    if (d.kind !== 'topics-differ' || explainLeft <= 0) return d;
+    explainLeft--;
+    const details = new Map<string, DigestTopics>();
+    await Promise.all(
+      d.values.map(async ({ node }) => {
+        const adminUrl = urlOf.get(node)!;
+        try {
+          const url = `${adminUrl}/digest/topics?brokerName=${encodeURIComponent(d.brokerName)}`;
+          details.set(node, parseDigestTopics(await fetchJson(url), node));
+        } catch (err) {
+          failures.push({ node, adminUrl, error: message(err) });
+        }
+      }),
+    );
+    // Without every side's list the topics cannot be named; the hashes still say they differ.
+    return details.size === d.values.length
+      ? explainTopicDifference(d, details, options.topicLimit)
+      : d;
+  }
 }

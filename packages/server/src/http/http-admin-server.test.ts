@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { ClusterInfo, RouteDigest, TopicRouteData } from '@ns/protocol';
@@ -528,6 +528,30 @@ describe('HttpAdminServer', () => {
     const none = await get('/consistency');
     expect(none.status).toBe(400);
     expect(JSON.parse(none.text).error).toContain('consistencyNodes');
+  });
+
+  it('/consistency runs one check at a time: another one meanwhile is answered 503', async () => {
+    // A peer that has accepted the first check's /digest read and not answered yet.
+    const sockets: Socket[] = [];
+    const slow = createServer((socket) => {
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const port = (slow.address() as AddressInfo).port;
+    const { get } = await start({ consistencyFetch: { timeoutMs: 10_000, maxBytes: 1 << 20 } });
+    const first = get(`/consistency?nodes=http://127.0.0.1:${port}`);
+    for (const deadline = Date.now() + 10_000; sockets.length === 0;) {
+      if (Date.now() > deadline) throw new Error('the first check never reached the peer');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const second = await get(`/consistency?nodes=http://127.0.0.1:${port}`);
+    expect(second.status).toBe(503);
+    expect(JSON.parse(second.text).error).toContain('already running');
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => slow.close(() => resolve()));
+    expect((await first).status).toBe(200);
+    // Free again once the first check answered.
+    expect((await get(`/consistency?nodes=http://127.0.0.1:${port}`)).status).toBe(200);
   });
 
   it('/consistency names a peer that is not a nameserver-ts admin port', async () => {

@@ -180,6 +180,8 @@ export class HttpAdminServer {
   private server: Server | null = null;
   private closePromise: Promise<void> | null = null;
   private readonly topicSearch: TopicSearch;
+  /** A /consistency check is reading the other nodes (see sendConsistency). */
+  private consistencyRunning = false;
 
   constructor(options: HttpAdminServerOptions) {
     this.options = options;
@@ -505,16 +507,28 @@ export class HttpAdminServer {
       if (err instanceof NodeListError) throw new BadRequest(`nodes: ${err.message}`);
       throw err;
     }
+    // One check at a time per node: each one reads up to 16 nodes, and this port asks for no
+    // credentials, so a client repeating the request must not multiply that.
+    if (this.consistencyRunning) {
+      res.setHeader('Retry-After', '1');
+      this.sendJson(req, res, 503, { error: 'a consistency check is already running; try again' });
+      return;
+    }
+    this.consistencyRunning = true;
     const limits = this.options.consistencyFetch ?? DEFAULT_CONSISTENCY_FETCH;
-    checkConsistency(nodes, (url) => fetchJson(url, limits)).then(
-      (result) => {
-        this.sendJson(req, res, 200, { nodes, ...result });
-      },
-      (err: unknown) => {
-        this.options.logger.error({ err }, 'consistency check failed');
-        this.sendJson(req, res, 500, { error: 'internal error' });
-      },
-    );
+    checkConsistency(nodes, (url) => fetchJson(url, limits))
+      .then(
+        (result) => {
+          this.sendJson(req, res, 200, { nodes, ...result });
+        },
+        (err: unknown) => {
+          this.options.logger.error({ err }, 'consistency check failed');
+          this.sendJson(req, res, 500, { error: 'internal error' });
+        },
+      )
+      .finally(() => {
+        this.consistencyRunning = false;
+      });
   }
 
   private sendConsoleAsset(req: IncomingMessage, res: ServerResponse, path: string): void {
