@@ -16,6 +16,7 @@ import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
 import { builtModuleUrl } from './built-module.js';
 import { ServingWorker } from './serving-worker.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 export interface ServingWorkersInit {
   count: number;
@@ -44,6 +45,8 @@ export class ServingWorkers {
   private readonly startedAt = new Map<number, number>();
   private readonly backoff = new Map<number, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
+  /** Last answers and the counters of exited workers: /metrics counters never go down. */
+  private readonly workerMetrics = new WorkerMetrics<ServingWorker>();
   private closing = false;
   private selfSigned: IssuedCertificate | null = null;
   /** Replacements started, for tests and metrics. */
@@ -113,12 +116,16 @@ export class ServingWorkers {
     }
   }
 
-  /** Every ready worker's metrics (a worker that does not answer in time is left out). */
+  /**
+   * Every ready worker's metrics (one that does not answer in time counts with its last answer),
+   * and the counters of the workers that exited (see WorkerMetrics).
+   */
   async metrics(timeoutMillis = 2000): Promise<MetricsExport[]> {
     const answers = [...this.workers.values()]
       .filter((w) => w.ready)
-      .map((w) => w.metrics(timeoutMillis));
-    return (await Promise.all(answers)).filter((m): m is MetricsExport => m !== null);
+      .map(async (w) => this.workerMetrics.answered(w, await w.metrics(timeoutMillis)));
+    const live = (await Promise.all(answers)).filter((m): m is MetricsExport => m !== null);
+    return [...live, ...this.workerMetrics.retiredExports()];
   }
 
   async close(graceMillis: number): Promise<void> {
@@ -166,6 +173,7 @@ export class ServingWorkers {
   private exited(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void {
     const owner = this.init.owner;
     owner.removeReplica(worker);
+    this.workerMetrics.exited(worker);
     // Its sockets died with it: to the registry, each of those clients just went away.
     for (const id of worker.connections) {
       this.init.onConnectionClosed(id);

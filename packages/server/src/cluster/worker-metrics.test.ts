@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics, scrapeAll } from '../metrics.js';
+import type { MetricsExport, NamesrvMetrics } from '../metrics.js';
+import { WorkerMetrics } from './worker-metrics.js';
+
+const made: NamesrvMetrics[] = [];
+afterEach(() => {
+  for (const m of made.splice(0)) m.close();
+});
+
+function worker(): NamesrvMetrics {
+  const m = createMetrics({}, { defaultMetrics: false });
+  made.push(m);
+  return m;
+}
+
+function serve(m: NamesrvMetrics, requests: number, connections = 0): void {
+  for (let i = 0; i < requests; i++) m.observeRequest(105, 0, 0.001);
+  for (let i = 0; i < connections; i++) m.connectionOpened();
+}
+
+/** A series' value in an exposition (0 when absent). */
+function value(body: string, series: string): number {
+  const line = body.split('\n').find((l) => l.startsWith(series));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+const REQUESTS = 'namesrv_requests_total{code="GET_ROUTEINFO_BY_TOPIC",result="SUCCESS"}';
+const DURATION_COUNT = 'namesrv_request_duration_seconds_count{code="GET_ROUTEINFO_BY_TOPIC"}';
+
+describe('WorkerMetrics', () => {
+  it("keeps the node's counters from going down when a worker is late or replaced", async () => {
+    const cache = new WorkerMetrics<string>();
+    const [w1, w2] = [worker(), worker()];
+    const scrape = async (answers: [string, MetricsExport | null][]): Promise<string> => {
+      const live = answers
+        .map(([w, e]) => cache.answered(w, e))
+        .filter((e): e is MetricsExport => e !== null);
+      return (await scrapeAll([...live, ...cache.retiredExports()])).body;
+    };
+    serve(w1, 1000, 3);
+    serve(w2, 1000, 4);
+    const first = await scrape([
+      ['w1', await w1.export()],
+      ['w2', await w2.export()],
+    ]);
+    expect(value(first, REQUESTS)).toBe(2000);
+
+    // w2 misses the deadline: its last answer stands in for it.
+    serve(w1, 10);
+    const late = await scrape([
+      ['w1', await w1.export()],
+      ['w2', null],
+    ]);
+    expect(value(late, REQUESTS)).toBe(2010);
+
+    // w2 dies; its replacement starts from zero. Its counters stay, its gauges go.
+    cache.exited('w2');
+    const w3 = worker();
+    serve(w3, 5, 1);
+    const replaced = await scrape([
+      ['w1', await w1.export()],
+      ['w3', await w3.export()],
+    ]);
+    expect(value(replaced, REQUESTS)).toBe(2015);
+    expect(value(replaced, DURATION_COUNT)).toBe(2015);
+    expect(value(replaced, 'namesrv_connections_open')).toBe(3 + 1);
+  });
+
+  it('folds the counters of many exited workers into one, totals unchanged', async () => {
+    const cache = new WorkerMetrics<number>();
+    for (let i = 0; i < 20; i++) {
+      const w = worker();
+      serve(w, 10);
+      cache.answered(i, await w.export());
+      cache.exited(i);
+    }
+    expect(cache.retiredExports().length).toBeLessThanOrEqual(8);
+    const body = (await scrapeAll([...cache.retiredExports()])).body;
+    expect(value(body, REQUESTS)).toBe(200);
+    expect(value(body, DURATION_COUNT)).toBe(200);
+  });
+});

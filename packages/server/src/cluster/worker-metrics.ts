@@ -1,0 +1,101 @@
+/**
+ * What the owner adds up for /metrics from its serving workers, kept so the node's counters only
+ * ever go up. Prometheus reads a counter that goes down as a reset and counts everything again:
+ * a worker left out of one scrape (it did not answer in time, busy with a large registration) or
+ * replaced after a crash (its successor starts from zero) used to make every `*_total` of the
+ * node drop, and `increase()` over it report about a worker's whole history as new.
+ *
+ * - A worker that does not answer in time counts with its last answer.
+ * - A worker that exits leaves its last counters and histograms behind ("retired"), added to
+ *   every later scrape; its gauges (connections, memory, stalls) go with it. What it counted
+ *   after its last answer is lost: the total then grows a little slower, never backwards.
+ */
+import type { MetricsExport } from '../metrics.js';
+
+/** Retired exports kept one by one before they are folded together (see `exited`). */
+const MAX_RETIRED = 8;
+/** What a worker leaves behind: what only ever grows. */
+const KEPT_TYPES = new Set(['counter', 'histogram']);
+
+export class WorkerMetrics<W> {
+  private readonly last = new Map<W, MetricsExport>();
+  private retired: MetricsExport[] = [];
+
+  /** Worker `w`'s answer to this scrape (null: none in time): what to add up for it. */
+  answered(w: W, answer: MetricsExport | null): MetricsExport | null {
+    if (answer === null) return this.last.get(w) ?? null;
+    this.last.set(w, answer);
+    return answer;
+  }
+
+  /** Worker `w` is gone: its last counters stay in the node's totals. */
+  exited(w: W): void {
+    const last = this.last.get(w);
+    this.last.delete(w);
+    if (last === undefined) return;
+    this.retired.push({
+      prom: last.prom.filter((m) => KEPT_TYPES.has(String(m.type))),
+      durations: last.durations,
+    });
+    // A worker crashing again and again must not grow this without end: fold the oldest into one.
+    if (this.retired.length > MAX_RETIRED) this.retired = [foldRetired(this.retired)];
+  }
+
+  /** The counters of the workers that exited, to add up with the live workers' exports. */
+  retiredExports(): readonly MetricsExport[] {
+    return this.retired;
+  }
+}
+
+/**
+ * Several retired exports as one: counter and histogram values with the same name and labels
+ * summed (what the aggregation of a scrape would do with them anyway), request durations summed
+ * per code and bucket.
+ */
+function foldRetired(exports: readonly MetricsExport[]): MetricsExport {
+  const metrics = new Map<string, MetricsExport['prom'][number]>();
+  const values = new Map<string, Map<string, MetricsExport['prom'][number]['values'][number]>>();
+  for (const e of exports) {
+    for (const m of e.prom) {
+      if (!metrics.has(m.name)) {
+        metrics.set(m.name, m);
+        values.set(m.name, new Map());
+      }
+      const byLabels = values.get(m.name)!;
+      for (const v of m.values) {
+        const name = (v as { metricName?: string }).metricName ?? '';
+        const key = `${name}|${JSON.stringify(sortedLabels(v.labels))}`;
+        const seen = byLabels.get(key);
+        byLabels.set(key, seen === undefined ? { ...v } : { ...seen, value: seen.value + v.value });
+      }
+    }
+  }
+  const prom = [...metrics.values()].map((m) => ({
+    ...m,
+    values: [...values.get(m.name)!.values()],
+  }));
+  const durations = new Map<string, MetricsExport['durations'][number]>();
+  for (const e of exports) {
+    for (const d of e.durations) {
+      const seen = durations.get(d.code);
+      durations.set(
+        d.code,
+        seen === undefined
+          ? d
+          : {
+              code: d.code,
+              counts: seen.counts.map((c, i) => c + (d.counts[i] ?? 0)),
+              sum: seen.sum + d.sum,
+              count: seen.count + d.count,
+            },
+      );
+    }
+  }
+  return { prom, durations: [...durations.values()] };
+}
+
+function sortedLabels(
+  labels: Readonly<Partial<Record<string, string | number>>>,
+): [string, unknown][] {
+  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
