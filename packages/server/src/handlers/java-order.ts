@@ -4,7 +4,8 @@
  * get-topics-by-cluster, get-system-topic-list). The route manager hands out insertion order (and
  * topic lists in the order Java fills its TopicList); the Java processor's collections are:
  * - TopicRouteData.queueDatas: `new ArrayList<>(queueDataMap.values())` of the topic's
- *   `HashMap<brokerName, QueueData>` (default capacity, grown with its size) — both lines;
+ *   `HashMap<brokerName, QueueData>` (default capacity, grown with its size and never shrunk: the
+ *   route tables say how large it is, RouteReadModel.queueDataTableCapacity) — both lines;
  * - TopicRouteData.brokerDatas: one per name of a HashSet of the topic's broker names — 4.9 an
  *   empty one filled by `addAll` (grown as it fills), 5.x `new HashSet<>(keySet)` (sized at once);
  * - TopicList.topicList: 4.9 a `HashSet<String>`; 5.x `ConcurrentHashMap.newKeySet()`, whose
@@ -29,22 +30,37 @@ import {
 } from '@ns/protocol';
 import type { ClusterInfo, JavaLine, TopicList, TopicRouteData } from '@ns/protocol';
 
-export function orderRouteLikeJava(route: TopicRouteData, line: JavaLine): TopicRouteData {
-  if (route.queueDatas.length > 1) {
-    route.queueDatas = javaHashOrderBy(route.queueDatas, (qd) => javaStringHashCode(qd.brokerName));
-  }
-  const n = route.brokerDatas.length;
-  if (n > 1) {
-    // 4.9.7 fills an empty `new HashSet<>()` (addAll: grown from 16 buckets as names are added);
-    // 5.3.3 copies the key set (`new HashSet<>(keySet)`: sized for it at once). The tables differ
-    // at 12, 24, 48… names, and so does the order.
-    route.brokerDatas = javaHashOrderBy(
-      route.brokerDatas,
-      (bd) => javaStringHashCode(bd.brokerName),
+export function orderRouteLikeJava(
+  route: TopicRouteData,
+  line: JavaLine,
+  queueDataCapacity = javaHashMapCapacity(route.queueDatas.length),
+): TopicRouteData {
+  const names = route.queueDatas.length;
+  if (names > 1) {
+    route.queueDatas = javaHashOrderBy(
+      route.queueDatas,
+      (qd) => javaStringHashCode(qd.brokerName),
       {
-        capacity: line === '4.9' ? javaHashMapCapacity(n) : javaHashCopyCapacity(n),
+        capacity: queueDataCapacity,
       },
     );
+  }
+  if (route.brokerDatas.length > 1) {
+    // The broker-name set is filled from the QueueData map's key set (4.9.7 `addAll` into an
+    // empty `new HashSet<>()`, grown from 16 buckets as names are added; 5.3.3
+    // `new HashSet<>(keySet)`, sized for them at once), so names sharing one of its buckets come
+    // in that map's iteration order — which is not the insertion order when the map is larger
+    // than the set (it once held more names). One set entry per QueueData name; BrokerData only
+    // for the names that have a group.
+    const rank = new Map<string, number>();
+    route.queueDatas.forEach((qd, i) => rank.set(qd.brokerName, i));
+    const inMapOrder = route.brokerDatas
+      .map((bd, i) => ({ bd, at: rank.get(bd.brokerName) ?? names + i }))
+      .sort((a, b) => a.at - b.at)
+      .map((e) => e.bd);
+    route.brokerDatas = javaHashOrderBy(inMapOrder, (bd) => javaStringHashCode(bd.brokerName), {
+      capacity: line === '4.9' ? javaHashMapCapacity(names) : javaHashCopyCapacity(names),
+    });
   }
   return route;
 }

@@ -71,7 +71,7 @@ function pickupWithOrderConf(
 ): TopicRouteData | null {
   const route = routes.pickupTopicRouteData(topic);
   if (route === null) return null;
-  orderRouteLikeJava(route, line);
+  orderRouteLikeJava(route, line, routes.queueDataTableCapacity(topic));
   if (orderMessageEnable) {
     const conf = kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic);
     if (conf !== null) route.orderTopicConf = conf;

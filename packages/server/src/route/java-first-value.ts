@@ -2,14 +2,16 @@
  * The first value Java's `HashMap<String, V>` would iterate, for the unit-topic lists (§2.2
  * codes 311–313 look at a topic's *first* QueueData). 4.9.7 keeps a topic's QueueData in a
  * default `new HashMap<>()` (capacity 16, doubled whenever size exceeds 0.75 × capacity);
- * iteration walks buckets in index order, each bucket in insertion order.
+ * iteration walks buckets in index order, each bucket in insertion order. `capacity`: the table's
+ * buckets when it once held more entries than now (QueueDataMap.javaTableCapacity).
  */
-import { javaStringHashCode } from '@ns/protocol';
+import { javaHashMapCapacity, javaStringHashCode } from '@ns/protocol';
 
-export function javaHashMapFirstValue<V>(map: ReadonlyMap<string, V>): V | undefined {
+export function javaHashMapFirstValue<V>(
+  map: ReadonlyMap<string, V>,
+  capacity = javaHashMapCapacity(map.size),
+): V | undefined {
   if (map.size <= 1) return map.values().next().value;
-  let capacity = 16;
-  while (map.size > capacity * 0.75) capacity *= 2;
   const mask = capacity - 1;
   let best: V | undefined;
   let bestBucket = capacity;

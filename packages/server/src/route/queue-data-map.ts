@@ -1,3 +1,5 @@
+import { javaHashMapCapacity } from '@ns/protocol';
+
 /**
  * One topic's QueueData by broker name, as a Map would hold them (same reads, same insertion
  * order), without a Map while it holds one entry. Most topics live on one broker name, and a Map
@@ -19,10 +21,31 @@ export class QueueDataMap<V> implements ReadonlyMap<string, V> {
   private key: string | undefined = undefined;
   private value: V | undefined = undefined;
   private map: Map<string, V> | null = null;
+  /** The most entries held at once (tracked from two on: below that no table grows). */
+  private peak = 0;
 
   get size(): number {
     if (this.map !== null) return this.map.size;
     return this.key === undefined ? 0 : 1;
+  }
+
+  /**
+   * Buckets of the `new HashMap<>()` Java keeps for this topic after the same edits: it doubles
+   * whenever its size passes ¾ of them and never shrinks, so a topic that once had 13 or more
+   * broker names iterates them in a larger table's order than its size alone gives.
+   */
+  get javaTableCapacity(): number {
+    return javaHashMapCapacity(this.highWater);
+  }
+
+  /** The most entries this map has held at once. */
+  get highWater(): number {
+    return Math.max(this.peak, this.size);
+  }
+
+  /** Replays a high-water mark carried by a snapshot (RouteTables.exportOps). */
+  raiseHighWater(size: number): void {
+    if (size > this.peak) this.peak = size;
   }
 
   get(key: string): V | undefined {
@@ -38,6 +61,7 @@ export class QueueDataMap<V> implements ReadonlyMap<string, V> {
   set(key: string, value: V): this {
     if (this.map !== null) {
       this.map.set(key, value);
+      if (this.map.size > this.peak) this.peak = this.map.size;
     } else if (this.key === undefined || this.key === key) {
       this.key = key;
       this.value = value;

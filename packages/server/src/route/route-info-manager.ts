@@ -1106,6 +1106,10 @@ export class RouteInfoManager implements RouteReadModel {
     return this.tables.pickupTopicRouteData(topic);
   }
 
+  queueDataTableCapacity(topic: string): number {
+    return this.tables.queueDataTableCapacity(topic);
+  }
+
   getAllTopicList(): string[] {
     return this.tables.getAllTopicList();
   }

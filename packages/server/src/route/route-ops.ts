@@ -26,6 +26,8 @@ export const OpCode = {
   ORDER_BROKER_MAPPINGS: 15,
   /** [ORDER_TOPIC_TABLE, the Java topic table's size, its keys in iteration order] */
   ORDER_TOPIC_TABLE: 16,
+  /** [QUEUE_HIGH_WATER, topic, the most broker names it had at once] (see QueueDataMap) */
+  QUEUE_HIGH_WATER: 17,
 } as const;
 
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
@@ -48,4 +50,5 @@ export const ROUTE_OP_WIDTH: Readonly<Record<OpCode, number>> = {
   [OpCode.ORDER_BROKER_CLUSTERS]: 3,
   [OpCode.ORDER_BROKER_MAPPINGS]: 3,
   [OpCode.ORDER_TOPIC_TABLE]: 3,
+  [OpCode.QUEUE_HIGH_WATER]: 3,
 };

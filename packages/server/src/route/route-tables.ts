@@ -19,6 +19,7 @@
 import {
   JavaHashTable,
   javaConcurrentHashMapTableSize,
+  javaHashMapCapacity,
   javaStringHashCode,
   javaStringHashOrder,
   MASTER_ID,
@@ -62,6 +63,12 @@ interface FilterServers {
 /** What the read handlers, the HTTP views and the route watch need; a replica provides it too. */
 export interface RouteReadModel {
   pickupTopicRouteData(topic: string): TopicRouteData | null;
+  /**
+   * Buckets of the Java HashMap holding the topic's QueueData (it never shrinks, so after broker
+   * names left it can be larger than the route's size needs); 16 for an unknown topic. The
+   * handlers order a route's queueDatas by it (java-order.ts).
+   */
+  queueDataTableCapacity(topic: string): number;
   getAllTopicList(): string[];
   getTopicsByCluster(clusterName: string): string[];
   getSystemTopicList(): TopicList;
@@ -459,6 +466,10 @@ export class RouteTables implements RouteReadModel {
    * broker names is in the broker table. O(broker names of the topic). QueueData objects are shared
    * (frozen); BrokerData and maps are copies the caller may edit.
    */
+  queueDataTableCapacity(topic: string): number {
+    return this.topicQueueTable.get(topic)?.javaTableCapacity ?? javaHashMapCapacity(0);
+  }
+
   pickupTopicRouteData(topic: string): TopicRouteData | null {
     const byBroker = this.topicQueueTable.get(topic);
     if (byBroker === undefined) return null;
@@ -551,7 +562,8 @@ export class RouteTables implements RouteReadModel {
   private topicsWhereFirstQueueData(test: (topicSysFlag: number) => boolean): string[] {
     const out: string[] = [];
     for (const topic of this.topicOrder.keys()) {
-      const first = javaHashMapFirstValue(this.topicQueueTable.get(topic)!);
+      const byBroker = this.topicQueueTable.get(topic)!;
+      const first = javaHashMapFirstValue(byBroker, byBroker.javaTableCapacity);
       if (first !== undefined && test(first.topicSysFlag)) out.push(topic);
     }
     return out;
@@ -674,6 +686,7 @@ export class RouteTables implements RouteReadModel {
         case OpCode.ORDER_BROKER_CLUSTERS:
         case OpCode.ORDER_BROKER_MAPPINGS:
         case OpCode.ORDER_TOPIC_TABLE:
+        case OpCode.QUEUE_HIGH_WATER:
           throw new Error(`snapshot-only route op ${code} in a live batch at ${i}`);
         default:
           throw new Error(`unknown route op ${String(code)} at ${i}`);
@@ -710,6 +723,10 @@ export class RouteTables implements RouteReadModel {
           qd.perm,
           qd.topicSysFlag,
         );
+      }
+      // Only for a table grown past what its size needs (it had more broker names before).
+      if (byBroker.javaTableCapacity > javaHashMapCapacity(byBroker.size)) {
+        out.push(OpCode.QUEUE_HIGH_WATER, topic, byBroker.highWater);
       }
     }
     for (const [key, entry] of this.filterServerTable) {
@@ -752,6 +769,9 @@ export class RouteTables implements RouteReadModel {
       } else if (code === OpCode.ORDER_BROKER_MAPPINGS) {
         const name = ops[i + 1] as string;
         this.brokerNameMappings.set(name, new Set(ops[i + 2] as string[]));
+        i += 3;
+      } else if (code === OpCode.QUEUE_HIGH_WATER) {
+        this.topicQueueTable.get(ops[i + 1] as string)?.raiseHighWater(ops[i + 2] as number);
         i += 3;
       } else if (code === OpCode.ORDER_TOPIC_TABLE) {
         this.topicOrder = newTopicOrder(this.javaLine, ops[i + 1] as number);
