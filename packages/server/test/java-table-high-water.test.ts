@@ -4,14 +4,19 @@
  * after names leave, a route's queueDatas, its broker-name set (hence brokerDatas) and the
  * "first QueueData" of the unit-topic lists come in that larger table's order.
  *
+ * The same holds for each cluster's `HashSet` of broker names (GET_BROKER_CLUSTER_INFO,
+ * GET_TOPICS_BY_CLUSTER, GET_SYSTEM_TOPIC_LIST_FROM_NS).
+ *
  * The expected orders are what java.util.HashMap / HashSet gave for the same puts and removes
  * (OpenJDK 17.0.15): `map.keySet()`; `new HashSet<>()` + `addAll(keySet)` (4.9.7);
- * `new HashSet<>(keySet)` (5.3.3); `map.values().iterator().next()`.
+ * `new HashSet<>(keySet)` (5.3.3); `map.values().iterator().next()`; for the system topic list,
+ * the cluster name and then its set added to a `new HashSet<>()` (4.9.7) or
+ * `ConcurrentHashMap.newKeySet()` (5.3.3).
  */
 import { describe, expect, it } from 'vitest';
-import { TopicSysFlag } from '@ns/protocol';
+import { decodeClusterInfo, encodeClusterInfo, LEGACY_JSON, TopicSysFlag } from '@ns/protocol';
 import type { JavaLine } from '@ns/protocol';
-import { orderRouteLikeJava } from '../src/handlers/java-order.js';
+import { orderRouteLikeJava, systemTopicListLikeJava } from '../src/handlers/java-order.js';
 import { RouteTables } from '../src/route/route-tables.js';
 
 const range = (sign: '+' | '-', prefix: string, from: number, to: number): string[] =>
@@ -110,5 +115,60 @@ describe('a topic whose QueueData table once held more broker names', () => {
     expect(tables.pickupTopicRouteData('T')).toBeNull();
     tables.putQueueData('T', 'b1', 4, 4, 6, 0);
     expect(tables.queueDataTableCapacity('T')).toBe(16);
+  });
+});
+
+describe('a cluster whose broker-name set once held more names', () => {
+  // 14 names (32 buckets), 10 leave: Java lists the 4 left in the 32-bucket order.
+  const JAVA_SET = 'broker-a-13,broker-a-12,broker-a-1,broker-a-0';
+  const JAVA_SYSTEM_TOPICS = 'C,broker-a-1,broker-a-0,broker-a-13,broker-a-12';
+
+  function cluster(line: JavaLine): RouteTables {
+    const tables = new RouteTables({ javaLine: line });
+    for (let i = 0; i < 14; i++) {
+      const name = `broker-a-${i}`;
+      tables.createGroup(name, 'C');
+      tables.setBrokerAddr(name, 0, `10.0.0.${i}:10911`);
+      tables.addClusterMember('C', name);
+      tables.putQueueData(`T-${i}`, name, 4, 4, 6, 0);
+    }
+    for (let i = 2; i < 12; i++) {
+      const name = `broker-a-${i}`;
+      tables.removeQueueData(`T-${i}`, name);
+      tables.deleteBrokerAddr(name, 0);
+      tables.deleteGroup(name);
+      tables.removeFromAllClusters(name);
+    }
+    return tables;
+  }
+
+  for (const line of ['4.9', '5.x'] as const) {
+    it(`${line}: cluster info, topics by cluster and the system topic list in Java's order`, () => {
+      const tables = cluster(line);
+      expect(tables.clusterNameSetCapacity('C')).toBe(32);
+      const capacity = (c: string) => tables.clusterNameSetCapacity(c);
+      const info = decodeClusterInfo(
+        encodeClusterInfo(tables.getAllClusterInfo(), LEGACY_JSON, line, capacity),
+      );
+      expect(info.clusterAddrTable.get('C')!.join(',')).toBe(JAVA_SET);
+      expect(tables.getTopicsByCluster('C')).toEqual(
+        JAVA_SET.split(',').map((name) => `T-${name.slice('broker-a-'.length)}`),
+      );
+      const system = systemTopicListLikeJava(line, tables.getAllClusterInfo(), capacity);
+      expect(system.topicList.join(',')).toBe(JAVA_SYSTEM_TOPICS);
+    });
+  }
+
+  it('a replica started from a snapshot keeps the grown set; an emptied cluster starts afresh', () => {
+    const owner = cluster('5.x');
+    const replica = new RouteTables({ javaLine: '5.x' });
+    replica.importOps(owner.exportOps());
+    expect(replica.clusterNameSetCapacity('C')).toBe(32);
+    expect(replica.getTopicsByCluster('C')).toEqual(owner.getTopicsByCluster('C'));
+    for (const name of ['broker-a-0', 'broker-a-1', 'broker-a-12', 'broker-a-13']) {
+      owner.removeFromAllClusters(name);
+    }
+    owner.addClusterMember('C', 'broker-a-0');
+    expect(owner.clusterNameSetCapacity('C')).toBe(16);
   });
 });

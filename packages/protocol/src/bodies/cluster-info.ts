@@ -43,15 +43,27 @@ export const CLUSTER_INFO_SHAPES: Readonly<
 
 /**
  * Legacy JSON with Java's iteration orders: the tables in hash order of the Java tables of `line`,
- * and each cluster's broker-name `HashSet` (default capacity) in hash order. Pass the maps and name
- * lists in the order entries were inserted on the Java side (JS insertion order).
+ * and each cluster's broker-name `HashSet` in hash order. Pass the maps and name lists in the
+ * order entries were inserted on the Java side (JS insertion order). `nameSetCapacity`: the
+ * buckets of a cluster's set when it once held more names than now (Java's never shrinks);
+ * without it, the default set grown to the names it holds.
  */
 export function writeClusterInfo(
   info: ClusterInfo,
   flavour: JsonFlavour = LEGACY,
   line: JavaLine = '4.9',
+  nameSetCapacity?: (cluster: string) => number,
 ): string {
   const shapes = CLUSTER_INFO_SHAPES[line];
+  const writeNames = (names: readonly string[], cluster: string): string =>
+    writeStringArray(
+      stringKeyOrder(
+        names,
+        flavour,
+        nameSetCapacity === undefined ? {} : { initialCapacity: nameSetCapacity(cluster) },
+      ),
+      flavour,
+    );
   return (
     '{"brokerAddrTable":' +
     writeStringKeyedMap(
@@ -61,12 +73,7 @@ export function writeClusterInfo(
       shapes.brokerAddrTable,
     ) +
     ',"clusterAddrTable":' +
-    writeStringKeyedMap(
-      info.clusterAddrTable,
-      (names) => writeStringArray(stringKeyOrder(names, flavour), flavour),
-      flavour,
-      shapes.clusterAddrTable,
-    ) +
+    writeStringKeyedMap(info.clusterAddrTable, writeNames, flavour, shapes.clusterAddrTable) +
     '}'
   );
 }
@@ -75,8 +82,9 @@ export function encodeClusterInfo(
   info: ClusterInfo,
   flavour: JsonFlavour = LEGACY,
   line: JavaLine = '4.9',
+  nameSetCapacity?: (cluster: string) => number,
 ): Buffer {
-  return Buffer.from(writeClusterInfo(info, flavour, line), 'utf8');
+  return Buffer.from(writeClusterInfo(info, flavour, line, nameSetCapacity), 'utf8');
 }
 
 export function readClusterInfo(v: unknown, where: string): ClusterInfo {

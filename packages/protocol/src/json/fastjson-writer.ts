@@ -111,7 +111,7 @@ function writeMapEntries<K, V>(
   map: ReadonlyMap<K, V>,
   keys: readonly K[],
   writeKey: (k: K) => string,
-  writeValue: (v: V) => string,
+  writeValue: (v: V, k: K) => string,
 ): string {
   let out = '{';
   let first = true;
@@ -120,7 +120,7 @@ function writeMapEntries<K, V>(
     if (v === null || v === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += writeKey(k) + ':' + writeValue(v);
+    out += writeKey(k) + ':' + writeValue(v, k);
   }
   return out + '}';
 }
@@ -128,7 +128,7 @@ function writeMapEntries<K, V>(
 /** `{"k":v,…}` for a `Map<String, V>`, keys in Java HashMap order (legacy) or sorted (standard). */
 export function writeStringKeyedMap<V>(
   map: ReadonlyMap<string, V>,
-  writeValue: (v: V) => string,
+  writeValue: (v: V, key: string) => string,
   flavour: JsonFlavour,
   shape: JavaMapShape = {},
 ): string {

@@ -78,7 +78,11 @@ export function topicListOrderLikeJava(line: JavaLine, topics: readonly string[]
  * cluster table, and the first address Java finds in the broker table (none when no broker group
  * has an address).
  */
-export function systemTopicListLikeJava(line: JavaLine, info: ClusterInfo): TopicList {
+export function systemTopicListLikeJava(
+  line: JavaLine,
+  info: ClusterInfo,
+  nameSetCapacity: (cluster: string) => number = () => javaHashMapCapacity(0),
+): TopicList {
   const shapes = CLUSTER_INFO_SHAPES[line];
   const added = new Set<string>();
   const clusters = stringKeyOrder(
@@ -88,7 +92,10 @@ export function systemTopicListLikeJava(line: JavaLine, info: ClusterInfo): Topi
   );
   for (const cluster of clusters) {
     added.add(cluster);
-    for (const name of javaStringHashOrder(info.clusterAddrTable.get(cluster)!)) added.add(name);
+    const names = info.clusterAddrTable.get(cluster)!;
+    // The cluster's HashSet: grown with its names, never shrunk.
+    const capacity = Math.max(nameSetCapacity(cluster), javaHashMapCapacity(names.length));
+    for (const name of javaStringHashOrder(names, { capacity })) added.add(name);
   }
   const list: TopicList = { topicList: topicListOrderLikeJava(line, [...added]) };
   const names = stringKeyOrder(

@@ -142,7 +142,13 @@ export function routeHandlers(deps: RouteHandlerDeps): HandlerTable {
 
   function getBrokerClusterInfo(request: RemotingCommand): RemotingCommand {
     // Always legacy JSON, whatever the client version (fixture get-broker-cluster-info).
-    return ok(request, encodeClusterInfo(routes.getAllClusterInfo(), LEGACY_JSON, line.line));
+    const info = routes.getAllClusterInfo();
+    return ok(
+      request,
+      encodeClusterInfo(info, LEGACY_JSON, line.line, (cluster) =>
+        routes.clusterNameSetCapacity(cluster),
+      ),
+    );
   }
 
   function topicNotExist(request: RemotingCommand, topic: string): RemotingCommand {

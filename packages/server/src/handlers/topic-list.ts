@@ -60,7 +60,11 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
     // Not gated in 5.x either. Built from the cluster and broker tables in Java's table order.
     return ok(
       request,
-      encodeTopicList(systemTopicListLikeJava(deps.line.line, routes.getAllClusterInfo())),
+      encodeTopicList(
+        systemTopicListLikeJava(deps.line.line, routes.getAllClusterInfo(), (cluster) =>
+          routes.clusterNameSetCapacity(cluster),
+        ),
+      ),
     );
   }
 

@@ -1110,6 +1110,10 @@ export class RouteInfoManager implements RouteReadModel {
     return this.tables.queueDataTableCapacity(topic);
   }
 
+  clusterNameSetCapacity(cluster: string): number {
+    return this.tables.clusterNameSetCapacity(cluster);
+  }
+
   getAllTopicList(): string[] {
     return this.tables.getAllTopicList();
   }

@@ -28,6 +28,8 @@ export const OpCode = {
   ORDER_TOPIC_TABLE: 16,
   /** [QUEUE_HIGH_WATER, topic, the most broker names it had at once] (see QueueDataMap) */
   QUEUE_HIGH_WATER: 17,
+  /** [CLUSTER_HIGH_WATER, cluster, the most broker names its set had at once] */
+  CLUSTER_HIGH_WATER: 18,
 } as const;
 
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
@@ -51,4 +53,5 @@ export const ROUTE_OP_WIDTH: Readonly<Record<OpCode, number>> = {
   [OpCode.ORDER_BROKER_MAPPINGS]: 3,
   [OpCode.ORDER_TOPIC_TABLE]: 3,
   [OpCode.QUEUE_HIGH_WATER]: 3,
+  [OpCode.CLUSTER_HIGH_WATER]: 3,
 };

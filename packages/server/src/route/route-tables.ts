@@ -69,6 +69,11 @@ export interface RouteReadModel {
    * handlers order a route's queueDatas by it (java-order.ts).
    */
   queueDataTableCapacity(topic: string): number;
+  /**
+   * Buckets of the Java `HashSet` of a cluster's broker names (grown with it, never shrunk); the
+   * cluster views (GET_BROKER_CLUSTER_INFO, GET_SYSTEM_TOPIC_LIST_FROM_NS) order names by it.
+   */
+  clusterNameSetCapacity(cluster: string): number;
   getAllTopicList(): string[];
   getTopicsByCluster(clusterName: string): string[];
   getSystemTopicList(): TopicList;
@@ -104,6 +109,11 @@ export class RouteTables implements RouteReadModel {
   private readonly topicQueueTable = new Map<string, QueueDataMap<Readonly<QueueData>>>();
   private readonly brokerAddrTable = new Map<string, BrokerGroup>();
   private readonly clusterAddrTable = new Map<string, Set<string>>();
+  /**
+   * The most broker names each cluster's set has held: Java's per-cluster `HashSet` never
+   * shrinks, and the cluster views list the names in its order (clusterNameSetCapacity).
+   */
+  private readonly clusterSetHighWater = new Map<string, number>();
   /** liveKey(cluster, addr) → the live broker's filter servers, with its broker name. */
   private readonly filterServerTable = new Map<string, FilterServers>();
   private readonly topicQueueMappingInfoTable = new Map<
@@ -336,6 +346,9 @@ export class RouteTables implements RouteReadModel {
       return;
     }
     names.add(brokerName);
+    if (names.size > (this.clusterSetHighWater.get(cluster) ?? 0)) {
+      this.clusterSetHighWater.set(cluster, names.size);
+    }
     let clusters = this.brokerNameClusters.get(brokerName);
     if (clusters === undefined) {
       clusters = new Set();
@@ -354,6 +367,7 @@ export class RouteTables implements RouteReadModel {
       const names = this.clusterAddrTable.get(cluster);
       if (names !== undefined && names.delete(brokerName) && names.size === 0) {
         this.clusterAddrTable.delete(cluster);
+        this.clusterSetHighWater.delete(cluster);
       }
     }
     this.ops?.push(OpCode.REMOVE_FROM_CLUSTERS, brokerName);
@@ -415,6 +429,10 @@ export class RouteTables implements RouteReadModel {
   /** Broker names of a cluster (live view). */
   clusterMembers(cluster: string): ReadonlySet<string> | undefined {
     return this.clusterAddrTable.get(cluster);
+  }
+
+  clusterNameSetCapacity(cluster: string): number {
+    return javaHashMapCapacity(this.clusterSetHighWater.get(cluster) ?? 0);
   }
 
   /** Broker names hosting `topic`, in table order (live view). */
@@ -515,7 +533,8 @@ export class RouteTables implements RouteReadModel {
     if (names === undefined) return [];
     const tableOrder = this.topicOrder.keys();
     const topics = new Set<string>();
-    for (const brokerName of javaStringHashOrder([...names])) {
+    const capacity = this.clusterNameSetCapacity(clusterName);
+    for (const brokerName of javaStringHashOrder([...names], { capacity })) {
       const hosted = this.brokerNameTopics.get(brokerName);
       if (hosted === undefined) continue;
       for (const t of tableOrder) if (hosted.has(t)) topics.add(t);
@@ -687,6 +706,7 @@ export class RouteTables implements RouteReadModel {
         case OpCode.ORDER_BROKER_MAPPINGS:
         case OpCode.ORDER_TOPIC_TABLE:
         case OpCode.QUEUE_HIGH_WATER:
+        case OpCode.CLUSTER_HIGH_WATER:
           throw new Error(`snapshot-only route op ${code} in a live batch at ${i}`);
         default:
           throw new Error(`unknown route op ${String(code)} at ${i}`);
@@ -711,6 +731,11 @@ export class RouteTables implements RouteReadModel {
     }
     for (const [cluster, names] of this.clusterAddrTable) {
       for (const name of names) out.push(OpCode.ADD_CLUSTER_MEMBER, cluster, name);
+      // Only for a set grown past what its size needs (it had more broker names before).
+      const highWater = this.clusterSetHighWater.get(cluster) ?? 0;
+      if (javaHashMapCapacity(highWater) > javaHashMapCapacity(names.size)) {
+        out.push(OpCode.CLUSTER_HIGH_WATER, cluster, highWater);
+      }
     }
     for (const [topic, byBroker] of this.topicQueueTable) {
       for (const [name, qd] of byBroker) {
@@ -769,6 +794,13 @@ export class RouteTables implements RouteReadModel {
       } else if (code === OpCode.ORDER_BROKER_MAPPINGS) {
         const name = ops[i + 1] as string;
         this.brokerNameMappings.set(name, new Set(ops[i + 2] as string[]));
+        i += 3;
+      } else if (code === OpCode.CLUSTER_HIGH_WATER) {
+        const cluster = ops[i + 1] as string;
+        const highWater = ops[i + 2] as number;
+        if (highWater > (this.clusterSetHighWater.get(cluster) ?? 0)) {
+          this.clusterSetHighWater.set(cluster, highWater);
+        }
         i += 3;
       } else if (code === OpCode.QUEUE_HIGH_WATER) {
         this.topicQueueTable.get(ops[i + 1] as string)?.raiseHighWater(ops[i + 2] as number);
