@@ -469,6 +469,22 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it('closes promptly after a worker that had been handed connections died', async () => {
+    // Node's net.Server counts a child a socket was sent to as one of its "workers" and, once
+    // that child is gone, its close() callback never comes: shutdown hung there (review finding).
+    const { node, port } = await startNode(2);
+    const workers = node.servingWorkers!;
+    const client = await connect(port);
+    await waitFor('the connection placed', () => workers.connectionCount === 1);
+    const victim = workers.pids[workers.connectionCounts.findIndex((n) => n > 0)]!;
+    process.kill(victim, 'SIGKILL');
+    await waitFor('the worker gone', () => client.isClosed && !workers.pids.includes(victim));
+    let closed = false;
+    const closing = node.close().then(() => (closed = true));
+    await waitFor('the node closed', () => closed, 5000);
+    await closing;
+  }, 30_000);
+
   it("counts needWaitForService from the node's start in a replacement worker too", async () => {
     const windowMs = 4_000;
     const { node, port } = await startNode(

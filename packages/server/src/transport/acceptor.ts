@@ -143,7 +143,17 @@ export class Acceptor {
     }
   }
 
-  /** Stops accepting; resolves once the listening socket is closed. Idempotent. */
+  /**
+   * Stops accepting: the listening socket is closed when this returns (the port is free). The
+   * connections already accepted are not waited for: their owners (the serving side, in this
+   * process or in the workers) close them. Idempotent.
+   *
+   * Not `server.close(callback)`'s callback: it waits for the server's connections, and Node
+   * counts every child process a socket was sent to as a place holding some; a child that exited
+   * is dropped from that list without ever being counted as closed, so after a serving worker
+   * that had been handed connections died, the callback never came and shutdown hung
+   * (servingWorkers > 1).
+   */
   close(): Promise<void> {
     const wasListening = this.state === 'listening';
     this.state = 'closed';
@@ -151,12 +161,8 @@ export class Acceptor {
       socket.destroy();
       this.release(id);
     }
-    if (!wasListening || !this.server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.server.close(() => {
-        resolve();
-      });
-    });
+    if (wasListening && this.server.listening) this.server.close();
+    return Promise.resolve();
   }
 
   private accept(socket: Socket): void {
