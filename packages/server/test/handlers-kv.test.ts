@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseCode, SerializeType } from '@ns/protocol';
-import { bodyText, createHarness } from './handlers-harness.js';
+import { KVConfigManager } from '../src/kvconfig/index.js';
+import { bodyText, createHarness, register } from './handlers-harness.js';
 
 describe('KV config handlers (100, 101, 102, 219)', () => {
   it('PUT then GET returns the value in extFields.value', () => {
@@ -77,6 +78,31 @@ describe('KV config handlers (100, 101, 102, 219)', () => {
     expect(miss.code).toBe(ResponseCode.QUERY_NOT_FOUND);
     expect(miss.remark).toBe('No config item, Namespace: NO_SUCH_NAMESPACE');
     expect(miss.extFields).toBeNull();
+  });
+
+  it("lists a namespace that once held more keys in its grown HashMap's order (Java never shrinks it)", () => {
+    // 13 keys (32 buckets), 10 deleted. java.util.HashMap (OpenJDK 17) then iterates
+    // Ship, Refund, Pay; a fresh map of those three (16 buckets) would give Refund, Ship, Pay.
+    const ALL = ['Pay', 'Ship', 'Refund', 'Audit', 'Stock', 'Cart', 'User', 'Mail', 'Bill']
+      .concat(['Tax', 'Fx', 'Risk', 'Log'])
+      .map((t) => `OrderTopic${t}`);
+    const JAVA =
+      '{"table":{"OrderTopicShip":"b:8","OrderTopicRefund":"b:8","OrderTopicPay":"b:8"}}';
+    const h = createHarness();
+    for (const key of ALL)
+      h.send(100, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key, value: 'b:8' } });
+    for (const key of ALL.slice(3)) h.send(102, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key } });
+    expect(bodyText(h.send(219, { ext: { namespace: 'ORDER_TOPIC_CONFIG' } }))).toBe(JAVA);
+    // A registration gets the same ORDER_TOPIC_CONFIG body.
+    expect(bodyText(register(h))).toBe(JAVA);
+    // A replica started from a snapshot keeps the grown table.
+    const replica = new KVConfigManager();
+    const owner = new KVConfigManager();
+    for (const key of ALL) owner.putKVConfig('ORDER_TOPIC_CONFIG', key, 'b:8');
+    for (const key of ALL.slice(3)) owner.deleteKVConfig('ORDER_TOPIC_CONFIG', key);
+    replica.importTable(owner.exportTable());
+    expect(replica.namespaceTableCapacity('ORDER_TOPIC_CONFIG')).toBe(32);
+    expect(owner.namespaceTableCapacity('ORDER_TOPIC_CONFIG')).toBe(32);
   });
 
   it('GET, DELETE and GET_KVLIST without namespace or key: Java reads them as null, found nowhere', () => {

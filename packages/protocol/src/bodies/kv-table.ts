@@ -9,12 +9,29 @@ import {
 import { asRecord, parseJsonBody, readStringKeyedMap, stringValue } from '../json/read-fields.js';
 
 /** The table is a KV namespace `HashMap<String,String>` (default capacity) in Java. */
-export function writeKVTable(kv: KVTable, flavour: JsonFlavour = LEGACY): string {
-  return '{"table":' + writeStringKeyedMap(kv.table, (v) => writeString(v, flavour), flavour) + '}';
+/**
+ * `capacity`: the buckets of the Java HashMap the table came from, when it once held more entries
+ * than now (Java's never shrinks); without it, a default map grown to the entries given.
+ */
+export function writeKVTable(
+  kv: KVTable,
+  flavour: JsonFlavour = LEGACY,
+  capacity?: number,
+): string {
+  const shape = capacity === undefined ? {} : { initialCapacity: capacity };
+  return (
+    '{"table":' +
+    writeStringKeyedMap(kv.table, (v) => writeString(v, flavour), flavour, shape) +
+    '}'
+  );
 }
 
-export function encodeKVTable(kv: KVTable, flavour: JsonFlavour = LEGACY): Buffer {
-  return Buffer.from(writeKVTable(kv, flavour), 'utf8');
+export function encodeKVTable(
+  kv: KVTable,
+  flavour: JsonFlavour = LEGACY,
+  capacity?: number,
+): Buffer {
+  return Buffer.from(writeKVTable(kv, flavour, capacity), 'utf8');
 }
 
 export function readKVTable(v: unknown, where: string): KVTable {

@@ -20,6 +20,7 @@ import {
   encodeDataVersion,
   encodeGetBrokerMemberGroupResponseBody,
   encodeKVTable,
+  LEGACY_JSON,
   encodeQueryDataVersionResponseHeader,
   encodeRegisterBrokerResponseHeader,
   encodeWipeWritePermOfBrokerResponseHeader,
@@ -183,7 +184,13 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       ResponseCode.SUCCESS,
       encodeRegisterBrokerResponseHeader(responseHeader),
       null,
-      orderConf === null ? null : encodeKVTable(orderConf),
+      orderConf === null
+        ? null
+        : encodeKVTable(
+            orderConf,
+            LEGACY_JSON,
+            kv.namespaceTableCapacity(ORDER_TOPIC_CONFIG_NAMESPACE),
+          ),
     );
   }
 

@@ -12,6 +12,8 @@ export interface KVReadStore {
   getKVConfig(namespace: string, key: string): string | null;
   /** The namespace as a KVTable, or null when it does not exist (an emptied one still exists). */
   getKVListByNamespace(namespace: string): KVTable | null;
+  /** Buckets of Java's HashMap of the namespace (grown, never shrunk): the KVTable key order. */
+  namespaceTableCapacity(namespace: string): number;
 }
 
 /** The KV config manager's request-facing operations, writes included (registry owner). */

@@ -8,6 +8,7 @@ import {
   decodeGetKVListByNamespaceRequestHeader,
   encodeGetKVConfigResponseHeader,
   encodeKVTable,
+  LEGACY_JSON,
   RequestCode,
   ResponseCode,
 } from '@ns/protocol';
@@ -81,14 +82,14 @@ export function kvConfigReadHandlers(deps: {
   function getKVListByNamespace(request: RemotingCommand): RemotingCommand {
     const { namespace } = decodeGetKVListByNamespaceRequestHeader(request.extFields);
     const table = namespace === undefined ? null : kv.getKVListByNamespace(namespace);
-    if (table === null) {
+    if (table === null || namespace === undefined) {
       return fail(
         request,
         ResponseCode.QUERY_NOT_FOUND,
         `No config item, Namespace: ${namespace ?? 'null'}`,
       );
     }
-    return ok(request, encodeKVTable(table));
+    return ok(request, encodeKVTable(table, LEGACY_JSON, kv.namespaceTableCapacity(namespace)));
   }
 
   return [

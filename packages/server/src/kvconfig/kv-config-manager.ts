@@ -17,6 +17,7 @@
  * identical; `onChanged` listeners (the route cache: ORDER_TOPIC_CONFIG entries are part of routes)
  * hear about every change, wherever it came from.
  */
+import { javaHashMapCapacity } from '@ns/protocol';
 import type { KVTable } from '@ns/protocol';
 import { KVConfigError } from './kv-config-errors.js';
 import type { KVConfigTable } from './kv-config-file-format.js';
@@ -41,8 +42,15 @@ export const KV_OP_WIDTH: Readonly<Record<number, number>> = {
   [KvOpCode.DROP_NAMESPACE]: 2,
 };
 
-/** Every namespace with its entries, in table order (a replica's starting point). */
-export type KVTableExport = [namespace: string, entries: [key: string, value: string | null][]][];
+/**
+ * Every namespace with its entries, in table order (a replica's starting point), and the most
+ * entries it has held when that is more than its table needs now (see namespaceTableCapacity).
+ */
+export type KVTableExport = [
+  namespace: string,
+  entries: [key: string, value: string | null][],
+  highWater?: number,
+][];
 
 export type KVChangeListener = (namespace: string, key: string) => void;
 
@@ -54,6 +62,8 @@ export interface KVConfigManagerOptions {
 
 export class KVConfigManager {
   private readonly configTable = new Map<string, Map<string, string | null>>();
+  /** Namespace → the most entries it has held (Java's per-namespace HashMap never shrinks). */
+  private readonly highWater = new Map<string, number>();
   private readonly persistFn: KVConfigPersist | null;
   private readonly listeners = new Set<KVChangeListener>();
   private ops: unknown[] | null = null;
@@ -96,6 +106,9 @@ export class KVConfigManager {
       else if (had) entries.set(key, previous ?? null);
       else entries.delete(key);
     });
+    if (entries.size > (this.highWater.get(namespace) ?? 0)) {
+      this.highWater.set(namespace, entries.size);
+    }
     this.ops?.push(
       KvOpCode.PUT,
       namespace,
@@ -173,17 +186,37 @@ export class KVConfigManager {
     const entries = this.configTable.get(namespace);
     if (entries === undefined || entries.size !== 0) return;
     this.configTable.delete(namespace);
+    this.highWater.delete(namespace);
     this.ops?.push(KvOpCode.DROP_NAMESPACE, namespace);
   }
 
   exportTable(): KVTableExport {
-    return [...this.configTable].map(([ns, entries]) => [ns, [...entries]]);
+    return [...this.configTable].map(([ns, entries]) => {
+      const highWater = this.highWater.get(ns) ?? 0;
+      return javaHashMapCapacity(highWater) > javaHashMapCapacity(entries.size)
+        ? [ns, [...entries], highWater]
+        : [ns, [...entries]];
+    });
   }
 
   /** Replaces the whole table (a replica starting late); no listener hears it. */
   importTable(table: KVTableExport): void {
     this.configTable.clear();
-    for (const [ns, entries] of table) this.configTable.set(ns, new Map(entries));
+    this.highWater.clear();
+    for (const [ns, entries, highWater] of table) {
+      this.configTable.set(ns, new Map(entries));
+      this.highWater.set(ns, Math.max(highWater ?? 0, entries.length));
+    }
+  }
+
+  /**
+   * Buckets of the Java `HashMap` of a namespace: grown with its entries (null values count)
+   * and never shrunk, so after deletes it can be larger than its size needs. The KVTable bodies
+   * (GET_KVLIST_BY_NAMESPACE, a registration's ORDER_TOPIC_CONFIG) list keys in its order.
+   */
+  namespaceTableCapacity(namespace: string): number {
+    const size = this.configTable.get(namespace)?.size ?? 0;
+    return javaHashMapCapacity(Math.max(this.highWater.get(namespace) ?? 0, size));
   }
 
   private changed(namespace: string, key: string): void {
