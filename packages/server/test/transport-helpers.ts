@@ -57,6 +57,11 @@ export class ScriptedDispatcher implements RequestDispatcher {
     answer: (response: RemotingCommand | null) => void;
   }[] = [];
   onewayCount = 0;
+  /**
+   * Deferred requests' bodies are moved away (their memory transferred, the frame left empty),
+   * as REGISTER_BROKER's are handed to the decode thread.
+   */
+  moveDeferredBodies = false;
 
   dispatch(
     request: RemotingCommand,
@@ -69,6 +74,10 @@ export class ScriptedDispatcher implements RequestDispatcher {
     }
     if (request.code === THROW_CODE) throw new Error('boom');
     if (request.code === DEFER_CODE) {
+      const body = request.body;
+      if (this.moveDeferredBodies && body !== null) {
+        structuredClone(body.buffer, { transfer: [body.buffer] });
+      }
       return new Promise((answer) => {
         this.deferred.push({ request, ctx, answer });
       });

@@ -103,4 +103,75 @@ describe('responses that come later', () => {
     second.answer(createResponse(second.request, { code: 0 }));
     expect((await echoed).body?.toString('utf8')).toBe('after');
   });
+
+  it('requests waiting for answers count against the frame budget: past half of it no connection with one takes more, and partial frames wait', async () => {
+    // A budget of 256 KiB: answers pending of 128 KiB or more are "over budget".
+    ts = await startTestServer({ maxFrameLength: 65_536, partialFrameBudgetBytes: 262_144 });
+    const budget = ts.server.pool.frameBudget;
+    const deferred = (opaque: number) =>
+      createRequest({ code: DEFER_CODE, opaque, body: Buffer.alloc(50_000, 0x42) });
+    const a = await client(ts.port);
+    for (let i = 1; i <= 4; i++) a.send(deferred(i));
+    // Three frames of ~50 KB are past half the budget: the fourth is not taken.
+    await waitFor('three dispatched', () => ts!.dispatcher.deferred.length === 3);
+    await waitFor('a paused', () => ts!.server.connectionInfos()[0]?.isPaused === true);
+    expect(budget.answeringBytes).toBeGreaterThanOrEqual(150_000);
+    expect(budget.answersOverBudget).toBe(true);
+    // Another connection is still served: lookups, and one write of its own.
+    const b = await client(ts.port);
+    expect((await b.request(echoRequest(10, 'lookup'))).body?.toString('utf8')).toBe('lookup');
+    b.send(deferred(11));
+    b.send(deferred(12));
+    await waitFor('b dispatched one', () => ts!.dispatcher.deferred.length === 4);
+    // A frame arriving in parts waits while answers pending fill the budget's wait share.
+    const c = await client(ts.port);
+    const big = encodeCommand(createRequest({ code: 105, opaque: 20, body: Buffer.alloc(60_000) }));
+    c.socket.write(big.subarray(0, 30_000));
+    await waitFor('the partial frame waits', () =>
+      ts!.server.connectionInfos().some((info) => info.waitingForBudget),
+    );
+    expect(ts.dispatcher.deferred).toHaveLength(4);
+    // Answers free the budget: every connection goes on, nothing is lost.
+    const answerAll = () => {
+      for (const d of ts!.dispatcher.deferred.splice(0)) {
+        d.answer(createResponse(d.request, { code: 0 }));
+      }
+    };
+    answerAll();
+    c.socket.write(big.subarray(30_000));
+    await waitFor('the rest dispatched', () => ts!.dispatcher.deferred.length === 2);
+    answerAll();
+    await waitFor(
+      'a answered 4, b 2, c 1',
+      () => a.received.length === 4 && b.received.length === 3 && c.received.length === 1,
+    );
+    await waitFor('nothing pending', () => budget.answeringBytes === 0);
+  });
+
+  it('a frame whose memory the handler moved away (a registration to its decode thread) still counts until answered', async () => {
+    // Frames of 256 KiB or more are assembled in a buffer of their own, which the handler moves.
+    ts = await startTestServer({ maxFrameLength: 1 << 20, partialFrameBudgetBytes: 4 << 20 });
+    ts.dispatcher.moveDeferredBodies = true;
+    const budget = ts.server.pool.frameBudget;
+    const a = await client(ts.port);
+    for (let i = 1; i <= 5; i++) {
+      a.send(createRequest({ code: DEFER_CODE, opaque: i, body: Buffer.alloc(600_000, 0x43) }));
+    }
+    // Four frames of 600 KB are past half the budget (2 MiB): the fifth is not taken (not even
+    // read whole: as a partial frame it waits for the budget).
+    await waitFor('four dispatched', () => ts!.dispatcher.deferred.length === 4);
+    await waitFor('a stopped', () => {
+      const info = ts!.server.connectionInfos()[0];
+      return info?.isPaused === true || info?.waitingForBudget === true;
+    });
+    expect(ts.dispatcher.deferred[0]!.request.body!.length).toBe(0);
+    expect(budget.answeringBytes).toBeGreaterThanOrEqual(2_400_000);
+    for (const d of ts.dispatcher.deferred.splice(0))
+      d.answer(createResponse(d.request, { code: 0 }));
+    await waitFor('the fifth dispatched', () => ts!.dispatcher.deferred.length === 1);
+    const last = ts.dispatcher.deferred.pop()!;
+    last.answer(createResponse(last.request, { code: 0 }));
+    await waitFor('all answered', () => a.received.length === 5);
+    await waitFor('nothing pending', () => budget.answeringBytes === 0);
+  });
 });

@@ -39,7 +39,7 @@ import type { Logger } from '../logging.js';
 import { takeOverReads } from './direct-reads.js';
 import type { BudgetHolder, FrameBudget } from './frame-budget.js';
 import type { LimitLog } from './limit-log.js';
-import { PLAIN_PEER } from './types.js';
+import { isHoldingNoFrame, PLAIN_PEER } from './types.js';
 import type {
   ConnectionId,
   ConnectionInfo,
@@ -131,6 +131,10 @@ export class Connection implements BudgetHolder {
   private strayResponses = 0;
   /** Requests whose response is still to come (promises). */
   private inFlight = 0;
+  /** Bytes of their frames counted in the process's answers pending (FrameBudget). */
+  private answeringBytes = 0;
+  /** The in-flight byte budget paused this connection once already (logged once). */
+  private answersCapLogged = false;
   private hasReadData = false;
   private peakWritableLength = 0;
   /** Armed while a frame is incomplete (partialFrameTimeoutMillis). */
@@ -472,7 +476,19 @@ export class Connection implements BudgetHolder {
     // though: past that a write has returned false, so 'drain' follows once the buffer is empty —
     // below it no 'drain' would ever come, and a connection paused there would stay paused.
     const pauseAt = Math.max(this.host.writeHighWaterMark, this.socket.writableHighWaterMark);
-    return this.socket.writableLength < pauseAt && this.inFlight < this.host.maxInFlight;
+    return (
+      this.socket.writableLength < pauseAt &&
+      this.inFlight < this.host.maxInFlight &&
+      !this.overAnswerBudget()
+    );
+  }
+
+  /**
+   * The process's answers pending hold half its frame budget and this connection has one of them:
+   * it takes no further request until its own is answered (which wakes it, see resumeSoon).
+   */
+  private overAnswerBudget(): boolean {
+    return this.answeringBytes > 0 && this.host.frameBudget?.answersOverBudget === true;
   }
 
   private handleFrames(frames: Buffer[], from: number): void {
@@ -496,6 +512,21 @@ export class Connection implements BudgetHolder {
     this.isPaused = true;
     this.socket.pause();
     for (let i = from; i < frames.length; i++) this.pending.push(frames[i]!);
+    if (this.overAnswerBudget()) {
+      this.host.metrics?.limitEnforced?.('in_flight_bytes');
+      if (!this.answersCapLogged) {
+        this.answersCapLogged = true;
+        const budget = this.host.frameBudget!;
+        this.limitLine('in_flight_bytes', 'info', {
+          obj: {
+            answeringBytes: this.answeringBytes,
+            totalAnsweringBytes: budget.answeringBytes,
+            budgetBytes: budget.budgetBytes,
+          },
+          msg: 'requests waiting for answers hold half the frame budget (maxPartialFrameBytes): reading paused until this connection gets its answer (logged once per connection)',
+        });
+      }
+    }
     if (this.inFlight >= this.host.maxInFlight) {
       this.host.metrics?.limitEnforced?.('in_flight_per_connection');
       if (!this.inFlightCapLogged) {
@@ -543,6 +574,8 @@ export class Connection implements BudgetHolder {
       receivedAt: this.host.now(),
       clientCert: this.peer.clientCert,
     };
+    // Read now: a registration's frame is moved to the decode thread (emptied here) on dispatch.
+    const frameBytes = frame.length;
     let response: RemotingCommand | null | Promise<RemotingCommand | null>;
     try {
       response = this.host.dispatcher.dispatch(request, ctx);
@@ -552,10 +585,21 @@ export class Connection implements BudgetHolder {
     }
     if (response instanceof Promise) {
       this.inFlight++;
+      // The frame stays in memory until answered (e.g. queued for the decode thread).
+      const budget = this.host.frameBudget;
+      const charged = budget === null || isHoldingNoFrame(response) ? 0 : frameBytes;
+      if (charged > 0) {
+        this.answeringBytes += charged;
+        budget!.answerPending(charged);
+      }
       response
         .catch((err: unknown) => this.dispatcherFailed(request, err))
         .then((later) => {
           this.inFlight--;
+          if (charged > 0) {
+            this.answeringBytes -= charged;
+            budget!.answerSettled(charged);
+          }
           if (this.isClosing) return;
           // Outside any batch: this answer leaves on its own.
           this.shouldCork = false;

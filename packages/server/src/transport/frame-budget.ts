@@ -28,6 +28,15 @@
  * only when the budget is exceeded, and freeing a margin means that happens once per tenth of the
  * budget, not on every read. Waiting connections are scanned only when the total falls low
  * enough for one of them to go on.
+ *
+ * Whole frames still waiting for their answer (requests in flight: a registration queued for the
+ * decode thread, a write for the registry owner) are memory too, and a completed frame leaves the
+ * partial count: pipelined 15 MiB registrations held ~1.2 GiB per connection, in no budget
+ * (review finding). So those bytes (`answerPending` / `answerSettled`) count with the others for
+ * the wait: while they hold half the budget, every partial frame waits, none is kept reading, and
+ * a connection with an answer pending takes no further request (`answersOverBudget`). They are
+ * answered whatever is read meanwhile, so the waits end by themselves. They are never a reason to
+ * close anyone: closing would not free them.
  */
 
 /** A connection, as the budget sees it. */
@@ -56,6 +65,8 @@ export class FrameBudget {
   private readonly waitAt: number;
   private readonly resumeAt: number;
   private total = 0;
+  /** Bytes of whole frames handed on whose answer has not come yet. */
+  private answering = 0;
   private readonly held = new Map<BudgetHolder, number>();
   private readonly waiting = new Set<BudgetHolder>();
   /** At least what any waiting holder holds (bounds the resume scan). */
@@ -86,6 +97,31 @@ export class FrameBudget {
     return this.held.get(holder) ?? 0;
   }
 
+  /** Bytes of whole frames handed on and not answered yet. */
+  get answeringBytes(): number {
+    return this.answering;
+  }
+
+  /**
+   * Answers pending hold half the budget: a connection already waiting for one takes no further
+   * request (it is woken by its own answer), and partial frames wait.
+   */
+  get answersOverBudget(): boolean {
+    return this.answering >= this.waitAt;
+  }
+
+  /** A whole frame of `bytes` was handed on; its answer is still to come. */
+  answerPending(bytes: number): void {
+    this.answering += bytes;
+  }
+
+  /** A frame counted by `answerPending` was answered, or its handler let go of its bytes. */
+  answerSettled(bytes: number): void {
+    this.answering = Math.max(0, this.answering - bytes);
+    this.resumeWaiters();
+    this.keepOneReading();
+  }
+
   /**
    * Records what `holder` holds now (0: nothing). Closes the largest holders while the total is
    * over the budget; tells a holder of a partial frame to wait while the others hold at least
@@ -114,8 +150,12 @@ export class FrameBudget {
     }
     // Never the last one reading: with every holder waiting, none would ever finish a frame and
     // let the others go on (all would sit until the frame deadline closed them, the total
-    // perhaps far under the budget).
-    if (this.total - bytes >= this.waitAt && this.waiting.size + 1 < this.held.size) {
+    // perhaps far under the budget). Unless answers pending fill the wait share: those end
+    // without any read.
+    if (
+      this.total - bytes + this.answering >= this.waitAt &&
+      (this.answersOverBudget || this.waiting.size + 1 < this.held.size)
+    ) {
       this.waiting.add(holder);
       if (bytes > this.maxWaiting) this.maxWaiting = bytes;
       return 'wait';
@@ -149,7 +189,9 @@ export class FrameBudget {
    * bounded; none at all would stall honest frames until their deadline.
    */
   private keepOneReading(): void {
-    if (this.held.size === 0 || this.waiting.size < this.held.size) return;
+    if (this.held.size === 0 || this.waiting.size < this.held.size || this.answersOverBudget) {
+      return;
+    }
     let largest: BudgetHolder | null = null;
     let most = -1;
     for (const h of this.waiting) {
@@ -164,13 +206,17 @@ export class FrameBudget {
     largest.resumeForBudget();
   }
 
-  /** Lets waiting holders go on once the others hold less than RESUME_AT of the budget. */
+  /**
+   * Lets waiting holders go on once the others (answers pending included) hold less than
+   * RESUME_AT of the budget.
+   */
   private resumeWaiters(): void {
-    if (this.waiting.size === 0 || this.total - this.maxWaiting >= this.resumeAt) return;
+    const others = this.total + this.answering;
+    if (this.waiting.size === 0 || others - this.maxWaiting >= this.resumeAt) return;
     let maxLeft = 0;
     for (const h of [...this.waiting]) {
       const own = this.held.get(h) ?? 0;
-      if (this.total - own < this.resumeAt) {
+      if (others - own < this.resumeAt) {
         this.waiting.delete(h);
         h.resumeForBudget();
       } else if (own > maxLeft) {

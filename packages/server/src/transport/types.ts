@@ -58,6 +58,7 @@ export type LimitName =
   | 'partial_frame_wait'
   | 'partial_frame_timeout'
   | 'in_flight_per_connection'
+  | 'in_flight_bytes'
   | 'register_body'
   | 'inflated_register_body';
 
@@ -159,4 +160,19 @@ export interface ConnectionInfo {
   tls: boolean;
   /** Reads land in memory the connection chooses (direct-reads.ts), not Node's buffer per read. */
   directReads: boolean;
+}
+
+const HOLDS_NO_FRAME = Symbol('holds no frame');
+
+/**
+ * Marks a deferred answer whose handler keeps nothing of the request's frame (a held route watch
+ * keeps its parsed topics, bounded on their own, and may be held for half a minute): the
+ * connection then does not count the frame among the bytes waiting for answers (FrameBudget).
+ */
+export function holdsNoFrame<T>(answer: Promise<T>): Promise<T> {
+  return Object.assign(answer, { [HOLDS_NO_FRAME]: true });
+}
+
+export function isHoldingNoFrame(answer: Promise<unknown>): boolean {
+  return (answer as { [HOLDS_NO_FRAME]?: boolean })[HOLDS_NO_FRAME] === true;
 }

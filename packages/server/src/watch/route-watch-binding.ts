@@ -6,6 +6,7 @@
  */
 import type { RemotingCommand } from '@ns/protocol';
 import type { Handler } from '../handlers/handler.js';
+import { holdsNoFrame } from '../transport/types.js';
 import { RouteWatchService } from './route-watch-service.js';
 import { HELD } from './types.js';
 import type { RouteWatchDeps } from './types.js';
@@ -25,9 +26,11 @@ export class RouteWatchBinding {
   readonly handle: Handler = (request, ctx) => {
     const answer = this.service.handle(request, ctx);
     if (answer !== HELD) return answer;
-    return new Promise((resolve) => {
-      this.pending.set(ctx.connectionId, resolve);
-    });
+    return holdsNoFrame(
+      new Promise((resolve) => {
+        this.pending.set(ctx.connectionId, resolve);
+      }),
+    );
   };
 
   /** The connection closed: its held watch is dropped and its promise settles with nothing. */
