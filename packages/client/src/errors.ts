@@ -99,17 +99,29 @@ export class AddressServiceError extends NsClientError {
   }
 }
 
-/** A TCP connection to `addr` could not be established (refused, unreachable, connect timeout). */
+/**
+ * A TCP connection to `addr` could not be established (refused, unreachable, connect timeout).
+ * The default message carries the cause's ("…: ECONNREFUSED", "…: self-signed certificate"):
+ * one-line reports (nsadmin, logs without the cause chain) would otherwise lose why.
+ */
 export class RemotingConnectError extends NsClientError {
   override name = 'RemotingConnectError';
   readonly addr: string;
   constructor(addr: string, message?: string, options: ErrorOptions = {}) {
-    super('NS_REMOTING_CONNECT', message ?? `cannot connect to ${addr}`, {
+    super('NS_REMOTING_CONNECT', message ?? `cannot connect to ${addr}${causeSuffix(options)}`, {
       ...options,
       retriable: true,
     });
     this.addr = addr;
   }
+}
+
+/** `: <the cause's message>` (an Error's, or a string), or nothing. */
+function causeSuffix(options: ErrorOptions): string {
+  const cause = options.cause;
+  if (cause === undefined) return '';
+  if (cause instanceof Error) return `: ${cause.message}`;
+  return typeof cause === 'string' ? `: ${cause}` : '';
 }
 
 /** No response to a request arrived from `addr` within `timeoutMs`. */
@@ -131,12 +143,25 @@ export class RemotingTimeoutError extends NsClientError {
 export class RemotingClosedError extends NsClientError {
   override name = 'RemotingClosedError';
   readonly addr: string;
-  constructor(addr: string, message?: string, options: ErrorOptions = {}) {
+  /**
+   * True when not a byte had arrived on the connection before it closed: a node at its
+   * connection limit closes new connections right after accepting them. The request may still
+   * have been processed (a node that died before answering), so only idempotent reads can be
+   * sent again elsewhere on the strength of it.
+   */
+  readonly nothingReceived: boolean;
+  constructor(
+    addr: string,
+    message?: string,
+    options: ErrorOptions & { readonly nothingReceived?: boolean } = {},
+  ) {
+    const { nothingReceived = false, ...errorOptions } = options;
     super('NS_REMOTING_CLOSED', message ?? `connection to ${addr} closed`, {
-      ...options,
+      ...errorOptions,
       retriable: true,
     });
     this.addr = addr;
+    this.nothingReceived = nothingReceived;
   }
 }
 

@@ -21,6 +21,7 @@ export type {
   ResponseErrorDetails,
 } from './errors.js';
 export { isTopicNotExist, TopicNotExistError } from './topic-not-exist-error.js';
+export { MAX_TIMER_MS } from './timer-limit.js';
 
 // Logging
 export { createMemoryLogger, NOOP_LOGGER } from './logger.js';
@@ -54,6 +55,7 @@ export type {
 } from './address/function-address-provider.js';
 export {
   clearNewLine,
+  DEFAULT_ADDRESS_INITIAL_DELAY_MS,
   DEFAULT_ADDRESS_POLL_INTERVAL_MS,
   DEFAULT_ADDRESS_REQUEST_TIMEOUT_MS,
   HttpAddressProvider,

@@ -5,9 +5,11 @@
  * Node choice follows Java 4.9: stick to the chosen node while its connection is up; when it is
  * not, move to the next index, and when a connect fails try the following one within the same
  * call, up to the list length. Timeouts and mid-call closes are not retried here (the request may
- * have been processed); they surface as retriable errors and the next call moves on. When the
- * list changes and the node in use left it, the choice is dropped and its connection closed at
- * once (apache/rocketmq#2042).
+ * have been processed); they surface as retriable errors and the next call moves on. One
+ * exception: a read (READ_REQUEST_CODES) whose connection closed before anything at all arrived
+ * on it also tries the following node, since a node at its connection limit accepts and closes
+ * at once, which is a failed connect in all but name. When the list changes and the node in use
+ * left it, the choice is dropped and its connection closed at once (apache/rocketmq#2042).
  *
  * Routes of topics in use are polled every `pollNameServerInterval` like Java, and, where the node
  * supports it (nameserver-ts), followed with the route watch (watch/route-watcher.ts): changes
@@ -45,6 +47,7 @@ import { RemotingClient } from './remoting/remoting-client.js';
 import type { AclCredentials } from './remoting/acl-signer.js';
 import type { ClientTlsOptions } from './remoting/tls-options.js';
 import { NameServerSelector } from './selector/name-server-selector.js';
+import { checkTimerLimit, MAX_TIMER_MS } from './timer-limit.js';
 import { isTopicNotExist, TopicNotExistError } from './topic-not-exist-error.js';
 import { TopicRouteCache } from './topic-route-cache.js';
 import {
@@ -53,6 +56,26 @@ import {
   RouteWatcher,
 } from './watch/route-watcher.js';
 import type { RouteWatchOptions, RouteWatchState } from './watch/route-watcher.js';
+
+/**
+ * Requests that only read the node's tables: sending one again to another node cannot do harm.
+ * QUERY_DATA_VERSION (it refreshes a broker's liveness) and the route watch (the watcher moves
+ * itself) are not among them.
+ */
+const READ_REQUEST_CODES: ReadonlySet<number> = new Set([
+  RequestCode.GET_KV_CONFIG,
+  RequestCode.GET_ROUTEINFO_BY_TOPIC,
+  RequestCode.GET_BROKER_CLUSTER_INFO,
+  RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+  RequestCode.GET_KVLIST_BY_NAMESPACE,
+  RequestCode.GET_TOPICS_BY_CLUSTER,
+  RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS,
+  RequestCode.GET_UNIT_TOPIC_LIST,
+  RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST,
+  RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST,
+  RequestCode.GET_NAMESRV_CONFIG,
+  RequestCode.GET_BROKER_MEMBER_GROUP,
+]);
 
 /** Java: pollNameServerInterval = 30 000 ms. */
 export const DEFAULT_POLL_NAME_SERVER_INTERVAL_MS = 30_000;
@@ -82,6 +105,10 @@ export interface NameServerClientOptions extends Omit<ResolveNameServerAddressOp
   readonly logger?: Logger;
 }
 
+/**
+ * A listener that throws is logged (`error`) and affects neither the other listeners nor the
+ * client: lookups, the refresh and the route watch go on.
+ */
 export interface NameServerClientEvents {
   /**
    * The route of `topic` changed (or was loaded for the first time: `previous` undefined; or came
@@ -159,7 +186,8 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
         : checkMs(
             'routeWatch.safetyPollIntervalMs',
             watchOptions.safetyPollIntervalMs,
-            4 * this.pollNameServerInterval,
+            // A long poll interval must not make the default past Node's timer limit.
+            Math.min(4 * this.pollNameServerInterval, MAX_TIMER_MS),
           );
     this.#provider = resolveNameServerAddressProvider(
       { ...rest, logger: this.#log.child({ component: 'address' }) },
@@ -179,13 +207,16 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       (topic) => this.#fetchRoute(topic),
       {
         onChanged: (topic, route, previous) => {
-          this.emit('routeChanged', topic, route, previous);
+          this.#notify('routeChanged', topic, route, previous);
         },
         onRefreshFailed: (topic, err) => {
-          this.emit('routeRefreshFailed', topic, err);
+          this.#notify('routeRefreshFailed', topic, err);
         },
         onGone: (topic, previous) => {
-          this.emit('routeGone', topic, previous);
+          this.#notify('routeGone', topic, previous);
+        },
+        onForgotten: (topic) => {
+          this.#watcher?.topicForgotten(topic);
         },
         onTopicsChanged: () => {
           this.#watcher?.topicsChanged();
@@ -224,7 +255,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
           this.#routes.setInterval(
             state.mode === 'watching' ? this.safetyPollIntervalMs : this.pollNameServerInterval,
           );
-          this.emit('routeWatchStateChanged', state);
+          this.#notify('routeWatchStateChanged', state);
         },
         callTimeoutMs: this.timeoutMs,
         logger: this.#log.child({ component: 'route-watch' }),
@@ -285,12 +316,13 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     const gone = previous.filter((addr) => !addresses.includes(addr));
     // Java 5.x closes the channel of a removed namesrv; in-flight calls on it fail retriably.
     for (const addr of gone) this.remoting.closeConnection(addr);
-    this.emit('addressesChanged', addresses, previous);
+    this.#notify('addressesChanged', addresses, previous);
   }
 
   /**
-   * Sends `request` to the chosen node (or `options.addr`) with failover on connect errors, and
-   * returns the raw response with the node that answered. Does not interpret the response code.
+   * Sends `request` to the chosen node (or `options.addr`) with failover on connect errors (and,
+   * for reads, on a connection closed before anything arrived on it), and returns the raw
+   * response with the node that answered. Does not interpret the response code.
    */
   invokeAny(
     request: RemotingRequest,
@@ -316,7 +348,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       return { addr: options.addr, response };
     }
     if (this.#selector.addresses.length === 0) throw new NoNameServerError();
-    let lastError: RemotingConnectError | undefined;
+    let lastError: RemotingConnectError | RemotingClosedError | undefined;
     // Healthy = a connection that is open or still being opened (so concurrent first calls
     // share one node instead of each advancing the index).
     const isHealthy = (addr: string): boolean => this.remoting.hasConnection(addr);
@@ -328,7 +360,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
         if (leaveOnTimeout || !(err instanceof RemotingTimeoutError)) {
           this.#selector.reportFailure(addr);
         }
-        if (err instanceof RemotingConnectError) {
+        if (err instanceof RemotingConnectError || isUnansweredRead(request, err)) {
           this.#log.debug({ addr, err }, 'name server unreachable, trying the next one');
           lastError = err;
           continue;
@@ -406,7 +438,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     for (const topic of added) {
       this.#routes.get(topic).catch((err: unknown) => {
         // TOPIC_NOT_EXIST was reported as routeGone by the cache.
-        if (!isTopicNotExist(err)) this.emit('routeRefreshFailed', topic, err);
+        if (!isTopicNotExist(err)) this.#notify('routeRefreshFailed', topic, err);
       });
     }
   }
@@ -438,6 +470,26 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     if (this.#ownsRemoting) await this.remoting.close();
   }
 
+  /**
+   * Emits `event` to each listener on its own. Events come from the route cache, the periodic
+   * refresh and the route watch: a listener that throws must neither stop the other listeners
+   * nor break what emitted it (a lookup would reject, the watch would take the error for an
+   * undecodable answer and stop for minutes). Logged like the address list's listener errors.
+   */
+  #notify<K extends keyof NameServerClientEvents>(
+    event: K,
+    ...args: NameServerClientEvents[K]
+  ): void {
+    for (const listener of this.rawListeners(event)) {
+      try {
+        // rawListeners keeps `once` wrappers, which remove themselves as emit() would.
+        Reflect.apply(listener, this, args);
+      } catch (err) {
+        this.#log.error({ err, event }, 'name server client listener threw');
+      }
+    }
+  }
+
   #fetchRoute(topic: string): Promise<TopicRouteData> {
     return this.#queryRoute(topic, {});
   }
@@ -466,10 +518,20 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   }
 }
 
+/** A read whose connection closed with nothing received on it: safe to send to the next node. */
+function isUnansweredRead(request: RemotingRequest, err: unknown): err is RemotingClosedError {
+  return (
+    err instanceof RemotingClosedError &&
+    err.nothingReceived &&
+    READ_REQUEST_CODES.has(request.code)
+  );
+}
+
+/** An option that feeds a timer: a positive integer up to Node's timer limit. */
 function checkMs(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
     throw new InvalidOptionError(name, `${name}: expected a positive integer (ms), got ${value}`);
   }
-  return value;
+  return checkTimerLimit(name, value);
 }

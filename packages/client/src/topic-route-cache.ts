@@ -29,6 +29,11 @@ export interface TopicRouteCacheHooks {
   readonly onRefreshFailed: (topic: string, err: unknown) => void;
   /** `topic` has no route on the node (first time since it had one, or since it came in use). */
   readonly onGone?: (topic: string, previous: TopicRouteData | undefined) => void;
+  /**
+   * `topic` left use (before onTopicsChanged). Called at once, so what other parts remember of it
+   * (the route watch's version) is gone before the topic can be used again in the same turn.
+   */
+  readonly onForgotten?: (topic: string) => void;
   /** A topic came in use or was forgotten (the route watch follows the set). */
   readonly onTopicsChanged?: () => void;
 }
@@ -97,7 +102,9 @@ export class TopicRouteCache {
     this.#routes.delete(topic);
     this.#gone.delete(topic);
     this.#watched.delete(topic);
-    if (wasInUse) this.#hooks.onTopicsChanged?.();
+    if (!wasInUse) return;
+    this.#hooks.onForgotten?.(topic);
+    this.#hooks.onTopicsChanged?.();
   }
 
   /**

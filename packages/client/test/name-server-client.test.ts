@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TopicRouteData } from '@ns/protocol';
 import { RequestCode, ResponseCode } from '@ns/protocol';
@@ -5,6 +7,7 @@ import { AddressListHolder } from '../src/address/name-server-address-provider.j
 import type { NameServerAddressProvider } from '../src/address/name-server-address-provider.js';
 import {
   NoNameServerError,
+  RemotingClosedError,
   RemotingConnectError,
   RemotingTimeoutError,
   ResponseError,
@@ -126,6 +129,55 @@ describe('NameServerClient node choice', () => {
     await expect(ask(c)).rejects.toBeInstanceOf(RemotingTimeoutError);
     expect(live.requests).toHaveLength(0);
     expect(await ask(c)).toBe('live');
+  });
+
+  it('tries the next node within a read when a node closes the connection before answering', async () => {
+    // A node at maxConnections accepts and closes at once: nothing ever arrives on the connection.
+    const full = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => full.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => full.close(() => resolve())));
+    const fullAddr = `127.0.0.1:${(full.address() as AddressInfo).port}`;
+    const good = await node((req, ctx) => {
+      ctx.reply(req, { remark: 'good' });
+    });
+    const c = client({ namesrvAddr: [fullAddr, good.addr] });
+    expect(await ask(c)).toBe('good');
+    expect(c.chosenAddress).toBe(good.addr);
+  });
+
+  it('does not send a write to the next node after a close, nor a read once the node had answered', async () => {
+    // Drops the connection on every PUT_KV_CONFIG and on the second request of a connection.
+    const closer = await node((req, ctx) => {
+      if (req.code === RequestCode.PUT_KV_CONFIG || closer.requests.length > 1) {
+        ctx.socket.destroy();
+      } else {
+        ctx.reply(req, { remark: 'closer' });
+      }
+    });
+    const good = await node((req, ctx) => {
+      ctx.reply(req, { remark: 'good' });
+    });
+    const write = client({ namesrvAddr: [closer.addr, good.addr] });
+    const err = await write
+      .invokeAny({
+        code: RequestCode.PUT_KV_CONFIG,
+        extFields: { namespace: 'n', key: 'k', value: 'v' },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemotingClosedError);
+    expect((err as RemotingClosedError).nothingReceived).toBe(true);
+    expect(good.requests).toHaveLength(0);
+
+    // The node may have processed a read that got no answer on a connection that carried
+    // answers: the old rule (surface it, move on at the next call) holds.
+    closer.requests.length = 0;
+    const read = client({ namesrvAddr: [closer.addr, good.addr] });
+    expect(await ask(read)).toBe('closer');
+    const closed = await ask(read).catch((e: unknown) => e);
+    expect(closed).toBeInstanceOf(RemotingClosedError);
+    expect((closed as RemotingClosedError).nothingReceived).toBe(false);
+    expect(good.requests).toHaveLength(0);
+    expect(await ask(read)).toBe('good');
   });
 
   it('moves off the node in use at once when the list changes without it', async () => {

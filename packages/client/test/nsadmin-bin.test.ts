@@ -2,7 +2,8 @@
  * The built bin (dist/cli/nsadmin.js) as a real process: shebang, exit codes, stdout/stderr.
  * Builds the client first (incremental `tsc -b`, a no-op when dist is current).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +69,39 @@ describe('nsadmin bin', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toContain(`T_${id}`);
+  });
+
+  it('exits quietly when its stdout is closed before it prints (`nsadmin … | true`)', async () => {
+    const child = spawn(process.execPath, [bin, 'topicList'], {
+      env: { PATH: process.env.PATH ?? '', NAMESRV_ADDR: node.addr },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader goes away at once; the answer comes after the process started and asked the
+    // node, so printing it meets a closed pipe (EPIPE).
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('ends watchTopicRoute quietly once its stdout is closed (`nsadmin watchTopicRoute … | head -1`)', async () => {
+    const child = spawn(process.execPath, [bin, 'watchTopicRoute', '-t', `T_${id}`], {
+      env: { PATH: process.env.PATH ?? '', NAMESRV_ADDR: node.addr },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // Without the stop it would watch (and print into the closed pipe) until killed; SIGKILL,
+    // because SIGTERM is a clean stop (exit 0) too.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+    clearTimeout(timer);
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('EPIPE');
   });
 
   it('exits non-zero with one line on stderr for bad usage and for an error response', async () => {

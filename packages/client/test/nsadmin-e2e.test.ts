@@ -113,6 +113,19 @@ describe('nsadmin end to end', () => {
     );
   });
 
+  it('getKvList --json keeps a key named __proto__', async () => {
+    const ns = `PROTO_${id}`;
+    await ok(['updateKvConfig', '-s', ns, '-k', '__proto__', '-v', 'x', '-n', list]);
+    await ok(['updateKvConfig', '-s', ns, '-k', 'k', '-v', 'v', '-n', list]);
+    const text = await ok(['getKvList', '--json', '-s', ns, '-n', list]);
+    const json = JSON.parse(text) as { value: Record<string, unknown> }[];
+    expect(json).toHaveLength(nodes.length);
+    for (const entry of json) {
+      expect(Object.keys(entry.value).sort()).toEqual(['__proto__', 'k']);
+      expect(Object.getOwnPropertyDescriptor(entry.value, '__proto__')?.value).toBe('x');
+    }
+  });
+
   it('getKvConfig and getKvList exit 1 naming the nodes that lack the item', async () => {
     const ns = `KV_${id}_partial`;
     // Only on the first node: KV is not replicated between name servers.

@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RemotingCommand, TopicRouteData } from '@ns/protocol';
 import { RequestCode, ResponseCode } from '@ns/protocol';
+import type { LogRecord } from '../src/logger.js';
+import { createMemoryLogger } from '../src/logger.js';
 import { NameServerClient } from '../src/name-server-client.js';
 import type { NameServerClientOptions } from '../src/name-server-client.js';
 import { RemotingClient } from '../src/remoting/remoting-client.js';
@@ -137,6 +139,60 @@ describe('route watch against a node that supports it', () => {
 
     w.client.unwatch(['T1', 'T2', 'T3']);
     await waitFor(() => w.client.routeWatchState.mode === 'off', 5_000, 'watch off');
+  });
+
+  it('delivers the route of a topic unwatched and watched again in the same turn', async () => {
+    const node = await realNode();
+    await broker([node.addr], spec('broker-a', ['RA', 'RB', 'RC'], 30911));
+    const w = watchingClient({ namesrvAddr: node.addr });
+    w.client.watch(['RA', 'RB']);
+    await waitFor(() => w.changes.length === 2, 5_000, 'first routes');
+    await waitFor(() => node.server.routeWatchStats()?.held === 1, 5_000, 'watch held');
+
+    // unwatch drops RB's cached route; the watch must ask the node for it again (the safety
+    // poll, 120 s here, is far beyond the deadline).
+    w.client.unwatch(['RA', 'RB']);
+    w.client.watch(['RB', 'RC']);
+    await waitFor(
+      () => w.client.cachedTopicRouteData('RB') !== undefined && w.changes.length === 4,
+      5_000,
+      'routes of RB and RC',
+    );
+    expect(
+      w.changes
+        .slice(2)
+        .map((c) => c.topic)
+        .sort(),
+    ).toEqual(['RB', 'RC']);
+    expect(w.client.routeWatchState.mode).toBe('watching');
+  });
+
+  it('keeps watching when a routeChanged listener throws, and reports the error', async () => {
+    const node = await realNode();
+    await broker([node.addr], spec('broker-a', ['T'], 30911));
+    const records: LogRecord[] = [];
+    const w = watchingClient({ namesrvAddr: node.addr, logger: createMemoryLogger(records) });
+    w.client.prependListener('routeChanged', () => {
+      throw new Error('listener bug');
+    });
+    // The lookup that loads the route is not failed by the listener either.
+    const route = await w.client.getTopicRouteData('T');
+    expect(brokerNames(route)).toEqual(['broker-a']);
+    await waitFor(() => node.server.routeWatchStats()?.held === 1, 5_000, 'watch held');
+
+    await broker([node.addr], spec('broker-b', ['T'], 31911));
+    await waitFor(() => w.changes.length === 2, 5_000, 'change pushed');
+    expect(brokerNames(w.changes[1]!.route)).toEqual(['broker-a', 'broker-b']);
+    expect(w.client.routeWatchState).toEqual({
+      mode: 'watching',
+      addr: node.addr,
+      reason: undefined,
+    });
+    expect(w.states.map((x) => x.mode)).not.toContain('polling');
+    const thrown = records.filter((r) => r.msg === 'name server client listener threw');
+    expect(thrown).toHaveLength(2);
+    expect(thrown[0]!.level).toBe('error');
+    expect(thrown[0]!.fields).toMatchObject({ event: 'routeChanged' });
   });
 
   it('reports a topic that does not exist as gone, then its creation as a change', async () => {

@@ -1,5 +1,5 @@
 /** RouteWatcher's loop with a fake host: generations, versions per node and epoch, backoff. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createResponse,
   decodeWatchTopicRouteRequestBody,
@@ -14,6 +14,7 @@ import type { RemotingCommand, WatchTopicRouteResponseBody } from '@ns/protocol'
 import { RemotingClosedError } from '../src/errors.js';
 import { NOOP_LOGGER } from '../src/logger.js';
 import type { RemotingRequest } from '../src/remoting/remoting-client.js';
+import { MAX_TIMER_MS } from '../src/timer-limit.js';
 import { RouteWatcher } from '../src/watch/route-watcher.js';
 import type { RouteWatchState } from '../src/watch/route-watcher.js';
 import { waitFor } from './helpers/scripted-server.js';
@@ -42,7 +43,11 @@ function answer(epoch: string, body: WatchTopicRouteResponseBody): RemotingComma
   });
 }
 
-function setup(topics: string[], node: { addr: string | undefined }) {
+function setup(
+  topics: string[],
+  node: { addr: string | undefined },
+  options = { holdMs: 20_000, refusedRetryMs: 60_000 },
+) {
   const calls: Call[] = [];
   const routes: [string, string][] = [];
   const gone: string[] = [];
@@ -71,7 +76,7 @@ function setup(topics: string[], node: { addr: string | undefined }) {
       callTimeoutMs: 500,
       logger: NOOP_LOGGER,
     },
-    { holdMs: 20_000, refusedRetryMs: 60_000 },
+    options,
   );
   watchers.push(watcher);
   return { watcher, calls, routes, gone, states };
@@ -198,6 +203,98 @@ describe('RouteWatcher', () => {
       ['A', 'a'],
       ['T', 't'],
     ]);
+  });
+
+  it('asks for a topic forgotten and watched again in the same turn from version 0', async () => {
+    const node = { addr: 'n1:9876' as string | undefined };
+    const topics = ['A', 'T'];
+    const t = setup(topics, node);
+    t.watcher.start();
+    t.calls[0]!.resolve(
+      'n1:9876',
+      answer('e1', {
+        routes: [
+          { topic: 'A', version: 5, route: route('a') },
+          { topic: 'T', version: 3, route: route('t') },
+        ],
+        gone: [],
+      }),
+    );
+    await waitFor(() => t.calls.length === 2, 2000, 'held watch');
+    // unwatch(['T']) then watch(['T']) before the next request is built: the set looks the same,
+    // but the client's cached route of T is gone, so the node must answer T again.
+    topics.splice(1, 1);
+    t.watcher.topicForgotten('T');
+    t.watcher.topicsChanged();
+    topics.push('T');
+    t.watcher.topicsChanged();
+    await waitFor(() => t.calls.length === 3, 2000, 'replacing watch');
+    expect([...t.calls[2]!.topics]).toEqual([
+      ['A', 5],
+      ['T', 0],
+    ]);
+  });
+
+  it('sends a changed topic set at once while waiting after quick empty answers', async () => {
+    // Fake timeouts only: the wait after quick empty answers never ends by itself here, so the
+    // request that follows the topic change can only come from the change.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const node = { addr: 'n1:9876' as string | undefined };
+    const topics = ['A', 'T'];
+    const t = setup(topics, node);
+    try {
+      t.watcher.start();
+      t.calls[0]!.resolve(
+        'n1:9876',
+        answer('e1', {
+          routes: [
+            { topic: 'A', version: 5, route: route('a') },
+            { topic: 'T', version: 3, route: route('t') },
+          ],
+          gone: [],
+        }),
+      );
+      await turn();
+      // Two quick empty answers: the first is followed at once, the second waits.
+      t.calls[1]!.resolve('n1:9876', answer('e1', { routes: [], gone: [] }));
+      await turn();
+      expect(t.calls).toHaveLength(3);
+      t.calls[2]!.resolve('n1:9876', answer('e1', { routes: [], gone: [] }));
+      await turn();
+      expect(t.calls).toHaveLength(3);
+      expect(vi.getTimerCount()).toBe(1);
+      // T is unwatched and watched again, B is new: asked for now, T from 0.
+      topics.splice(1, 1);
+      t.watcher.topicForgotten('T');
+      t.watcher.topicsChanged();
+      topics.push('T', 'B');
+      await turn();
+      expect(t.calls).toHaveLength(4);
+      expect([...t.calls[3]!.topics].sort()).toEqual([
+        ['A', 5],
+        ['B', 0],
+        ['T', 0],
+      ]);
+      expect(t.watcher.state.mode).toBe('watching');
+    } finally {
+      t.watcher.close();
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps the timeout of a held watch within the Node.js timer limit for the longest hold', async () => {
+    const node = { addr: 'n1:9876' as string | undefined };
+    const t = setup(['A'], node, { holdMs: MAX_TIMER_MS, refusedRetryMs: 60_000 });
+    t.watcher.start();
+    t.calls[0]!.resolve(
+      'n1:9876',
+      answer('e1', { routes: [{ topic: 'A', version: 1, route: route('a') }], gone: [] }),
+    );
+    await waitFor(() => t.calls.length === 2, 2000, 'held watch');
+    expect(t.calls[1]!.holdMillis).toBe(MAX_TIMER_MS);
+    // hold + call timeout would be past the limit, and the remoting client refuses that.
+    expect(t.calls[1]!.timeoutMs).toBe(MAX_TIMER_MS);
   });
 
   it('starts versions over on another epoch (a restarted node)', async () => {

@@ -76,7 +76,7 @@ export class ScriptedDispatcher implements RequestDispatcher {
     if (request.code === DEFER_CODE) {
       const body = request.body;
       if (this.moveDeferredBodies && body !== null) {
-        structuredClone(body.buffer, { transfer: [body.buffer] });
+        structuredClone(body.buffer, { transfer: [body.buffer as ArrayBuffer] });
       }
       return new Promise((answer) => {
         this.deferred.push({ request, ctx, answer });

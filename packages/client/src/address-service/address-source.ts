@@ -11,6 +11,7 @@ import { basename, dirname } from 'node:path';
 import { InvalidAddressListError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NOOP_LOGGER } from '../logger.js';
+import { checkTimerLimit } from '../timer-limit.js';
 import { parseNameServerAddressOption } from '../address/address-list.js';
 import { parseAddressFile } from './address-file.js';
 
@@ -93,12 +94,14 @@ export class FileAddressSource implements AddressSource {
         `pollIntervalMs must be a positive integer (ms), got ${this.#pollIntervalMs}`,
       );
     }
+    checkTimerLimit('pollIntervalMs', this.#pollIntervalMs);
     if (!Number.isInteger(this.#debounceMs) || this.#debounceMs < 0) {
       throw new InvalidOptionError(
         'debounceMs',
         `debounceMs must be an integer >= 0 (ms), got ${this.#debounceMs}`,
       );
     }
+    checkTimerLimit('debounceMs', this.#debounceMs);
     this.#useFsWatch = options.useFsWatch ?? true;
   }
 

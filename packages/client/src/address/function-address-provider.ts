@@ -6,6 +6,7 @@
 import { InvalidAddressListError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NOOP_LOGGER } from '../logger.js';
+import { checkTimerLimit } from '../timer-limit.js';
 import { parseNameServerAddressOption } from './address-list.js';
 import type {
   AddressListListener,
@@ -42,6 +43,7 @@ export class FunctionAddressProvider implements NameServerAddressProvider {
         `refreshIntervalMs must be a positive integer (ms), got ${interval}`,
       );
     }
+    checkTimerLimit('refreshIntervalMs', interval);
     this.#fn = fn;
     this.#intervalMs = interval;
     this.#log = (options.logger ?? NOOP_LOGGER).child({ component: 'address-function' });

@@ -13,6 +13,7 @@ import type { Dispatcher } from 'undici';
 import { AddressServiceError, InvalidAddressListError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NOOP_LOGGER } from '../logger.js';
+import { checkTimerLimit } from '../timer-limit.js';
 import { parseAddressList } from './address-list.js';
 import type { AddressServiceUrlOptions } from './address-service-url.js';
 import { buildAddressServiceUrl } from './address-service-url.js';
@@ -25,6 +26,11 @@ import { readAddressSnapshot, writeAddressSnapshot } from './snapshot-file.js';
 
 /** Java: MQClientInstance schedules fetchNameServerAddr every 2 minutes. */
 export const DEFAULT_ADDRESS_POLL_INTERVAL_MS = 120_000;
+/**
+ * Java: the fetchNameServerAddr task starts 10 s after the client (reference §7.1), so a service
+ * that was down or not ready at start is asked again within seconds, not after a whole period.
+ */
+export const DEFAULT_ADDRESS_INITIAL_DELAY_MS = 10_000;
 /** Java: TopAddressing calls httpGet with a 3 000 ms timeout. */
 export const DEFAULT_ADDRESS_REQUEST_TIMEOUT_MS = 3_000;
 /** An address list is a few hundred bytes; anything far larger is not one. */
@@ -35,6 +41,11 @@ export interface HttpAddressProviderOptions extends AddressServiceUrlOptions {
   readonly url?: string;
   /** Time between polls after start. Default 120 000 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * Time from the fetch at start to the first poll. Default 10 000 ms (Java), or pollIntervalMs
+   * when that is shorter.
+   */
+  readonly initialDelayMs?: number;
   /** Deadline for one HTTP request (headers and body). Default 3 000 ms. */
   readonly requestTimeoutMs?: number;
   /** Extra attempts within one poll for transient failures. Default 2. */
@@ -63,12 +74,13 @@ export interface HttpsTlsOptions {
   readonly rejectUnauthorized?: boolean;
 }
 
+/** An option that feeds a timer: a positive integer up to Node's timer limit. */
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value <= 0) {
     throw new InvalidOptionError(name, `${name} must be a positive integer (ms), got ${value}`);
   }
-  return value;
+  return checkTimerLimit(name, value);
 }
 
 /**
@@ -90,6 +102,7 @@ export class HttpAddressProvider implements NameServerAddressProvider {
   readonly #holder: AddressListHolder;
   readonly #log: Logger;
   readonly #pollIntervalMs: number;
+  readonly #initialDelayMs: number;
   readonly #requestTimeoutMs: number;
   readonly #retries: number;
   readonly #retryMinDelayMs: number;
@@ -115,6 +128,11 @@ export class HttpAddressProvider implements NameServerAddressProvider {
       'pollIntervalMs',
       options.pollIntervalMs,
       DEFAULT_ADDRESS_POLL_INTERVAL_MS,
+    );
+    this.#initialDelayMs = positiveInteger(
+      'initialDelayMs',
+      options.initialDelayMs,
+      Math.min(DEFAULT_ADDRESS_INITIAL_DELAY_MS, this.#pollIntervalMs),
     );
     this.#requestTimeoutMs = positiveInteger(
       'requestTimeoutMs',
@@ -168,7 +186,8 @@ export class HttpAddressProvider implements NameServerAddressProvider {
 
   /**
    * First fetch (synchronously at start, like Java); if it fails, the snapshot file (if any) seeds
-   * the list. Then polls every `pollIntervalMs`. Never rejects for an unreachable service.
+   * the list. Then polls `initialDelayMs` later and every `pollIntervalMs` after that. Never
+   * rejects for an unreachable service.
    */
   start(): Promise<void> {
     this.#started ??= this.#start();
@@ -180,7 +199,7 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     // Closed meanwhile (the first fetch was aborted): a closed provider loads and publishes nothing.
     if (this.#closed.signal.aborted) return;
     if (!ok && this.#holder.current().length === 0) await this.#restoreSnapshot();
-    this.#schedule();
+    this.#schedule(this.#initialDelayMs);
   }
 
   async close(): Promise<void> {
@@ -246,13 +265,13 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     }
   }
 
-  #schedule(): void {
+  #schedule(delayMs: number): void {
     if (this.#closed.signal.aborted) return;
     this.#timer = setTimeout(() => {
       void this.#poll().then(() => {
-        this.#schedule();
+        this.#schedule(this.#pollIntervalMs);
       });
-    }, this.#pollIntervalMs);
+    }, delayMs);
     // A library timer must not keep the process alive on its own.
     this.#timer.unref();
   }

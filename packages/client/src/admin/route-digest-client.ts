@@ -10,6 +10,8 @@
  */
 import { checkConsistency, parseDigestTopics, parseNodeList, parseRouteDigest } from '@ns/protocol';
 import type { ConsistencyCheckResult, DigestNode, DigestTopics, RouteDigest } from '@ns/protocol';
+import { InvalidOptionError } from '../errors.js';
+import { checkTimerLimit } from '../timer-limit.js';
 
 export const DEFAULT_DIGEST_TIMEOUT_MS = 5_000;
 /** A 50,000-topic broker name's topic list is a few MiB; anything far larger is not a node. */
@@ -18,6 +20,18 @@ const MAX_BODY_BYTES = 64 << 20;
 export interface RouteDigestClientOptions {
   /** Per-request timeout (ms). */
   readonly timeoutMs?: number;
+}
+
+/** The per-request timeout of `options`: it feeds AbortSignal.timeout, a Node timer. */
+function timeoutOf(options: RouteDigestClientOptions): number {
+  const ms = options.timeoutMs ?? DEFAULT_DIGEST_TIMEOUT_MS;
+  if (!Number.isInteger(ms) || ms < 1) {
+    throw new InvalidOptionError(
+      'timeoutMs',
+      `timeoutMs: expected a positive integer (ms), got ${ms}`,
+    );
+  }
+  return checkTimerLimit('timeoutMs', ms);
 }
 
 /**
@@ -92,10 +106,7 @@ export async function fetchRouteDigest(
   options: RouteDigestClientOptions = {},
 ): Promise<RouteDigest> {
   const url = `${adminUrl}/digest`;
-  return parseRouteDigest(
-    await fetchAdminJson(url, options.timeoutMs ?? DEFAULT_DIGEST_TIMEOUT_MS),
-    adminUrl,
-  );
+  return parseRouteDigest(await fetchAdminJson(url, timeoutOf(options)), adminUrl);
 }
 
 /** One broker name's topics with their queue settings (HTTP 404 when the node lacks the name). */
@@ -105,10 +116,7 @@ export async function fetchDigestTopics(
   options: RouteDigestClientOptions = {},
 ): Promise<DigestTopics> {
   const url = `${adminUrl}/digest/topics?brokerName=${encodeURIComponent(brokerName)}`;
-  return parseDigestTopics(
-    await fetchAdminJson(url, options.timeoutMs ?? DEFAULT_DIGEST_TIMEOUT_MS),
-    adminUrl,
-  );
+  return parseDigestTopics(await fetchAdminJson(url, timeoutOf(options)), adminUrl);
 }
 
 export interface CheckNodesOptions extends RouteDigestClientOptions {
@@ -134,7 +142,7 @@ export async function checkNodes(
     list,
     options.httpPort === undefined ? {} : { httpPort: options.httpPort },
   );
-  const timeoutMs = options.timeoutMs ?? DEFAULT_DIGEST_TIMEOUT_MS;
+  const timeoutMs = timeoutOf(options);
   const result = await checkConsistency(nodes, (url) => fetchAdminJson(url, timeoutMs), {
     ...(options.topicLimit === undefined ? {} : { topicLimit: options.topicLimit }),
   });

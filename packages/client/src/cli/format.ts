@@ -23,17 +23,26 @@ export function renderTable(
 export function toJsonValue(value: unknown): unknown {
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of value as Map<unknown, unknown>) out[String(k)] = toJsonValue(v);
+    for (const [k, v] of value as Map<unknown, unknown>) setKey(out, String(k), toJsonValue(v));
     return out;
   }
   if (Array.isArray(value)) return value.map(toJsonValue);
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toJsonValue(v);
+    for (const [k, v] of Object.entries(value)) setKey(out, k, toJsonValue(v));
     return out;
   }
   return value;
+}
+
+/**
+ * `out[key] = value` as an own, enumerable property whatever the key: keys come from the node
+ * (KV config keys, topic and broker names), and assigning `__proto__` would set the object's
+ * prototype instead, so the key would be missing from the JSON.
+ */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 export function formatJson(value: unknown): string {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { NameServerAdmin } from '../admin/name-server-admin.js';
 import { InvalidAddressListError, InvalidOptionError, NsClientError } from '../errors.js';
+import { MAX_TIMER_MS, overTimerLimit } from '../timer-limit.js';
 import {
   credentialsFromCli,
   SECURITY_CLI_OPTIONS,
@@ -155,6 +156,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         `--timeout: expected a positive integer (ms), got '${values.timeout}'`,
       );
     }
+    if (timeoutMs > MAX_TIMER_MS) {
+      return fail(EXIT_USAGE, overTimerLimit('--timeout', `'${values.timeout}'`));
+    }
   }
 
   if ('standalone' in verb) {
@@ -200,6 +204,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         EXIT_USAGE,
         `--interval: expected a positive integer (ms), got '${String(values.interval)}'`,
       );
+    }
+    if (pollMs > MAX_TIMER_MS) {
+      return fail(EXIT_USAGE, overTimerLimit('--interval', `'${String(values.interval)}'`));
     }
   }
 

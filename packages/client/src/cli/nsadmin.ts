@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The nsadmin bin: process glue only; everything else is in main.ts (tested in-process).
+import { ignoreStdioErrors } from '../stdio-exit.js';
 import { main } from './main.js';
+
+// `nsadmin … | head -1`: once the reader is gone, what is left to print is lost either way, and
+// an EPIPE must not turn into an uncaught exception with a stack trace.
+ignoreStdioErrors();
 
 // SIGINT/SIGTERM end long-running verbs (watchTopicRoute) cleanly: exit 0. A second signal
 // is left to Node's default handling (immediate exit) once ours is removed.
@@ -12,6 +17,9 @@ const onSignal = (): void => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// Nobody reads stdout any more: a long-running verb stops as if interrupted instead of printing
+// into the void forever.
+process.stdout.once('error', onSignal);
 
 main(process.argv.slice(2), {
   stdout: process.stdout,

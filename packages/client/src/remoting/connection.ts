@@ -57,6 +57,8 @@ export class Connection {
   #lastSocketError: Error | undefined;
   #consecutiveTimeouts = 0;
   #opened = false;
+  /** Whether any byte arrived from the peer (see RemotingClosedError.nothingReceived). */
+  #received = false;
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
@@ -140,7 +142,7 @@ export class Connection {
    */
   request(request: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
     if (this.#state !== 'open') {
-      return Promise.reject(new RemotingClosedError(this.addr));
+      return Promise.reject(this.#closedError(undefined, undefined));
     }
     return new Promise<RemotingCommand>((resolve, reject) => {
       const call = {
@@ -159,7 +161,7 @@ export class Connection {
         if (err === undefined) return;
         // The write failed: the socket is going down; fail this call now rather than waiting.
         const taken = this.#pending.take(request.opaque);
-        taken?.reject(new RemotingClosedError(this.addr, undefined, { cause: err }));
+        taken?.reject(this.#closedError(undefined, err));
         this.#close(err);
       });
     });
@@ -213,6 +215,7 @@ export class Connection {
   }
 
   #onData(chunk: Buffer): void {
+    this.#received = true;
     let frames: Buffer[];
     try {
       frames = this.#decoder.push(chunk);
@@ -279,6 +282,16 @@ export class Connection {
     this.#close(err);
   }
 
+  /** The error of a call that the closing (or closed) connection fails. */
+  #closedError(message: string | undefined, cause: Error | undefined): RemotingClosedError {
+    const nothingReceived = !this.#received;
+    return new RemotingClosedError(
+      this.addr,
+      message,
+      cause === undefined ? { nothingReceived } : { cause, nothingReceived },
+    );
+  }
+
   #close(cause: Error | undefined): void {
     if (this.#state === 'closed') return;
     const wasConnecting = this.#state === 'connecting';
@@ -299,11 +312,7 @@ export class Connection {
         cause === undefined
           ? `connection to ${this.addr} closed with ${calls.length} request(s) pending`
           : `connection to ${this.addr} closed with ${calls.length} request(s) pending: ${cause.message}`;
-      for (const call of calls) {
-        call.reject(
-          new RemotingClosedError(this.addr, message, cause === undefined ? {} : { cause }),
-        );
-      }
+      for (const call of calls) call.reject(this.#closedError(message, cause));
     }
     this.#options.onClose(this, cause);
   }

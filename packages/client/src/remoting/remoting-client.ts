@@ -24,6 +24,7 @@ import {
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { NOOP_LOGGER } from '../logger.js';
+import { checkTimerLimit } from '../timer-limit.js';
 import { Connection } from './connection.js';
 import { checkCredentials, signExtFields } from './acl-signer.js';
 import type { AclCredentials } from './acl-signer.js';
@@ -104,6 +105,11 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   return value;
 }
 
+/** positiveInt for an option that feeds a timer: also at most Node's timer limit. */
+function timerMs(name: string, value: number | undefined, fallback: number, min = 1): number {
+  return checkTimerLimit(name, positiveInt(name, value, fallback, min));
+}
+
 function toExtFields(init: ExtFields | ExtFieldsInit | null | undefined): ExtFields | null {
   if (init === null || init === undefined) return null;
   const out = newExtFields();
@@ -135,12 +141,12 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
 
   constructor(options: RemotingClientOptions = {}) {
     super();
-    this.requestTimeoutMs = positiveInt(
+    this.requestTimeoutMs = timerMs(
       'requestTimeoutMs',
       options.requestTimeoutMs,
       DEFAULT_REQUEST_TIMEOUT_MS,
     );
-    this.connectTimeoutMs = positiveInt(
+    this.connectTimeoutMs = timerMs(
       'connectTimeoutMs',
       options.connectTimeoutMs,
       DEFAULT_CONNECT_TIMEOUT_MS,
@@ -151,7 +157,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
       DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
       0,
     );
-    this.idleTimeoutMs = positiveInt(
+    this.idleTimeoutMs = timerMs(
       'idleTimeoutMs',
       options.idleTimeoutMs,
       DEFAULT_IDLE_TIMEOUT_MS,
@@ -217,7 +223,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     request: RemotingRequest,
     options: InvokeOptions = {},
   ): Promise<RemotingCommand> {
-    const timeoutMs = positiveInt('timeoutMs', options.timeoutMs, this.requestTimeoutMs);
+    const timeoutMs = timerMs('timeoutMs', options.timeoutMs, this.requestTimeoutMs);
     const startedAt = Date.now();
     const conn = await this.#openConnection(addr, timeoutMs);
     const remaining = timeoutMs - (Date.now() - startedAt);

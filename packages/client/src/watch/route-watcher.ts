@@ -29,6 +29,7 @@ import type { RemotingCommand, TopicRouteData, WatchTopicRouteResponseBody } fro
 import { ProtocolViolationError, RemotingTimeoutError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RemotingRequest } from '../remoting/remoting-client.js';
+import { MAX_TIMER_MS } from '../timer-limit.js';
 import { WatchSupport } from './watch-support.js';
 
 /** Defaults of `RouteWatchOptions`. */
@@ -46,7 +47,10 @@ const QUICK_EMPTY_MS = 1_000;
 export interface RouteWatchOptions {
   /** How long the node may hold a watch without a change (ms; the node caps it). Default 30 000. */
   readonly holdMs?: number;
-  /** Route refresh period while watching (ms). Default 4 × pollNameServerInterval. */
+  /**
+   * Route refresh period while watching (ms). Default 4 × pollNameServerInterval (at most
+   * 2^31-1, Node's timer limit, like every interval here).
+   */
   readonly safetyPollIntervalMs?: number;
   /** How long a node that refused the watch is left alone (ms). Default 300 000. */
   readonly refusedRetryMs?: number;
@@ -68,6 +72,26 @@ export interface RouteWatchState {
   readonly reason: string | undefined;
 }
 
+/** A watch answer's header and body. */
+interface DecodedAnswer {
+  readonly epoch: string;
+  readonly body: WatchTopicRouteResponseBody;
+}
+
+/** Decodes a SUCCESS answer; throws ProtocolViolationError when it is not a watch answer. */
+function decodeAnswer(addr: string, response: RemotingCommand): DecodedAnswer {
+  try {
+    const { epoch } = decodeWatchTopicRouteResponseHeader(response.extFields);
+    if (response.body === null) throw new Error('no body');
+    return { epoch, body: decodeWatchTopicRouteResponseBody(response.body) };
+  } catch (err) {
+    throw new ProtocolViolationError(`undecodable route watch answer from ${addr}`, {
+      cause: err,
+      addr,
+    });
+  }
+}
+
 /** What the watcher needs from its NameServerClient. */
 export interface RouteWatcherHost {
   /** Topics in use. */
@@ -79,6 +103,7 @@ export interface RouteWatcherHost {
     request: RemotingRequest,
     timeoutMs: number,
   ): Promise<{ readonly addr: string; readonly response: RemotingCommand }>;
+  /** route, gone and stateChanged must not throw (the client isolates its listeners). */
   route(topic: string, route: TopicRouteData): void;
   gone(topic: string): void;
   stateChanged(state: RouteWatchState): void;
@@ -144,7 +169,10 @@ export class RouteWatcher {
   /**
    * The topics in use changed: the held watch is replaced by one with the new set (coalesced to
    * one request per turn of the event loop). A probe in flight is left to finish; waits for a
-   * refusing node or after failures are kept (polling covers the new topics meanwhile).
+   * refusing node or after failures are kept (polling covers the new topics meanwhile). A wait
+   * after quick empty answers is cut short: the state stays `watching`, so nothing polls the new
+   * topics at the normal pace, and a new topic set is a reason to ask, not a repeat of the loop
+   * the wait guards against.
    */
   topicsChanged(): void {
     if (!this.#isStarted || this.#isClosed || this.#kick !== undefined) return;
@@ -153,10 +181,20 @@ export class RouteWatcher {
       if (this.#isClosed) return;
       if (this.#inFlight !== undefined) {
         if (!this.#inFlight.isProbe) this.#send();
-      } else if (this.#waiting === 'none') {
+      } else if (this.#waiting === 'none' || this.#waiting === 'quick') {
         this.#send();
       }
     });
+  }
+
+  /**
+   * `topic` left use (its cached route is gone): its version is dropped now, not at the next
+   * request. Watched again within the same turn (unwatch then watch), the topic is still in the
+   * set when the next request is built, and the old version would tell the node we have a route
+   * we no longer have: the node would say nothing about it until the route changes.
+   */
+  topicForgotten(topic: string): void {
+    this.#session?.versions.delete(topic);
   }
 
   /** The client (re)connected to `addr`: what a refusal taught about it is forgotten. */
@@ -191,7 +229,8 @@ export class RouteWatcher {
     const versions = new Map<string, number>();
     for (const topic of topics) versions.set(topic, session?.versions.get(topic) ?? 0);
     // A topic no longer in use leaves no version behind: watched again later, it must be asked
-    // for from 0 (its route was forgotten), not from the version it had.
+    // for from 0 (its route was forgotten), not from the version it had. (topicForgotten drops
+    // it at once; this covers a host that only reports the changed set.)
     if (session !== undefined) {
       for (const topic of session.versions.keys()) {
         if (!versions.has(topic)) session.versions.delete(topic);
@@ -209,7 +248,8 @@ export class RouteWatcher {
       }),
       body: encodeWatchTopicRouteRequestBody({ topics: versions }),
     };
-    const timeoutMs = holdMs + this.#host.callTimeoutMs;
+    // Each is within Node's timer limit, their sum need not be (a node caps the hold far below).
+    const timeoutMs = Math.min(holdMs + this.#host.callTimeoutMs, MAX_TIMER_MS);
     this.#host.invoke(request, timeoutMs).then(
       ({ addr, response }) => {
         this.#onAnswer(gen, addr, response, holdMs, sentAt);
@@ -233,9 +273,9 @@ export class RouteWatcher {
       // A replaced request's answer still carries valid routes, but only for the node and epoch
       // the versions belong to.
       if (!isCurrent && this.#session?.addr !== addr) return;
-      let changed: number;
+      let answer: DecodedAnswer;
       try {
-        changed = this.#apply(addr, response);
+        answer = decodeAnswer(addr, response);
       } catch (err) {
         // A node whose code 30000 answers something else does not speak the watch.
         if (isCurrent) {
@@ -250,6 +290,8 @@ export class RouteWatcher {
         }
         return;
       }
+      // Applied outside the try above: only the answer itself can make the node look refusing.
+      const changed = this.#apply(addr, answer);
       if (!isCurrent) return;
       this.#inFlight = undefined;
       this.#support.markSupported(addr);
@@ -305,20 +347,8 @@ export class RouteWatcher {
     this.#failed(node, err instanceof Error ? err.message : String(err));
   }
 
-  /** Applies an answer to the cache; returns the number of topics it carried. */
-  #apply(addr: string, response: RemotingCommand): number {
-    let epoch: string;
-    let body: WatchTopicRouteResponseBody;
-    try {
-      epoch = decodeWatchTopicRouteResponseHeader(response.extFields).epoch;
-      if (response.body === null) throw new Error('no body');
-      body = decodeWatchTopicRouteResponseBody(response.body);
-    } catch (err) {
-      throw new ProtocolViolationError(`undecodable route watch answer from ${addr}`, {
-        cause: err,
-        addr,
-      });
-    }
+  /** Applies a decoded answer to the cache; returns the number of topics it carried. */
+  #apply(addr: string, { epoch, body }: DecodedAnswer): number {
     let session = this.#session;
     if (session === undefined || session.addr !== addr || session.epoch !== epoch) {
       // Another node or a restarted one: versions start over (it answered every topic).

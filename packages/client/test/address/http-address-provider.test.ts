@@ -232,10 +232,25 @@ describe('HttpAddressProvider', () => {
     expect(changes).toEqual([]);
   });
 
+  it('asks again initialDelayMs after start, not a whole poll interval later', async () => {
+    // Java polls 10 s after start, then every 2 minutes: a service not ready at start (HTTP 503)
+    // must not leave the client without a list for the whole interval.
+    const s = await server();
+    s.handler = reply(503, 'not ready');
+    const p = provider({ url: `${s.base}/x`, retries: 0, initialDelayMs: 50 });
+    await p.start();
+    expect(p.current()).toEqual([]);
+    s.handler = reply(200, 'a:1;b:2');
+    await waitFor(() => p.current().length === 2, 'the list from the first poll');
+    expect(p.current()).toEqual(['a:1', 'b:2']);
+    expect(p.lastError).toBeUndefined();
+  });
+
   it('rejects bad options with InvalidOptionError', () => {
     expect(() => new HttpAddressProvider({ url: 'ftp://x' })).toThrow(InvalidOptionError);
     expect(() => new HttpAddressProvider({ pollIntervalMs: 0 })).toThrow(/pollIntervalMs/);
     expect(() => new HttpAddressProvider({ requestTimeoutMs: -1 })).toThrow(/requestTimeoutMs/);
     expect(() => new HttpAddressProvider({ retries: 1.5 })).toThrow(/retries/);
+    expect(() => new HttpAddressProvider({ initialDelayMs: 0 })).toThrow(/initialDelayMs/);
   });
 });

@@ -281,6 +281,10 @@ describe('our client over TLS', () => {
       .invoke(n.addr, REQUEST_OF['route-read'])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemotingConnectError);
+    // The certificate failure is in the message itself (nsadmin prints only the message).
+    const cause = (err as RemotingConnectError).cause as Error;
+    expect(cause.message).not.toBe('');
+    expect((err as Error).message).toBe(`cannot connect to ${n.addr}: ${cause.message}`);
   });
 
   it('verifies a CA-signed node certificate including its IP, and gets refused by enforcing in plain', async () => {
@@ -385,6 +389,15 @@ describe('nsadmin with credentials and TLS', () => {
     });
     expect(viaEnv.code).toBe(0);
     expect(n.server.kvConfigManager.getKVConfig('ORDER_TOPIC_CONFIG', 'T')).toBe('broker-a:8');
+  });
+
+  it('says why a TLS connect failed (the certificate), not only where', async () => {
+    const n = await node(); // a certificate our CA did not sign
+    const r = await run(['clusterList', '-n', n.addr, '--tlsCa', join(dir, 'ca.pem')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      new RegExp(`^nsadmin: clusterList: cannot connect to ${n.addr}: .*certificate.*\n$`),
+    );
   });
 
   it('rejects half-given credentials and TLS options without printing the secret', async () => {
