@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -719,5 +719,58 @@ describe('startupReadiness', () => {
     expect(isReady()).toBe(true);
     now = 0;
     expect(isReady()).toBe(true);
+  });
+});
+
+describe('HttpAdminServer connection bounds', () => {
+  /** A raw connection to the port; `closed` settles when the server ends it. */
+  async function rawConnection(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return { socket, closed };
+  }
+
+  function within<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
+    return Promise.race([
+      p,
+      new Promise<T>((_, reject) =>
+        setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref(),
+      ),
+    ]);
+  }
+
+  it('closes a connection that sends nothing, or part of a request, once idle', async () => {
+    const { address } = await start({ connectionLimits: { idleTimeoutMillis: 300 } });
+    const silent = await rawConnection(address.port);
+    const partial = await rawConnection(address.port);
+    partial.socket.write('GET /metr');
+    await within('the silent connection closed', silent.closed, 5000);
+    await within('the half-sent request closed', partial.closed, 5000);
+  });
+
+  it('holds at most maxConnectionsPerAddress connections from one address', async () => {
+    const { address, get } = await start({ connectionLimits: { maxConnectionsPerAddress: 2 } });
+    const held = [await rawConnection(address.port), await rawConnection(address.port)];
+    const third = await rawConnection(address.port);
+    await within('the third from one address closed', third.closed, 5000);
+    // Its place is back once the server has seen one of the two go.
+    held[0]!.socket.destroy();
+    await held[0]!.closed;
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const status = await get('/healthz').then(
+        (r) => r.status,
+        (err: unknown) => err,
+      );
+      if (status === 200) break;
+      if (Date.now() > deadline) throw new Error(`no place back: ${String(status)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    held[1]!.socket.destroy();
   });
 });

@@ -65,7 +65,32 @@ export interface HttpAdminServerOptions {
    * `open` answers 403. Default: every class open (aclEnable=false).
    */
   readonly accessPolicy?: AccessPolicy;
+  /** Connection bounds of this port (defaults: HTTP_CONNECTION_LIMITS). */
+  readonly connectionLimits?: Partial<HttpConnectionLimits>;
 }
+
+export interface HttpConnectionLimits {
+  /** Connections held at once; more are closed at accept. */
+  readonly maxConnections: number;
+  /** Connections one remote IP address may hold at once; more are closed at accept. */
+  readonly maxConnectionsPerAddress: number;
+  /** A connection with no byte in or out for this long is closed (also one half-sent). */
+  readonly idleTimeoutMillis: number;
+}
+
+/**
+ * Scrapers, probes and a few consoles need a handful of short connections. Without these bounds
+ * the port held every idle or half-sent connection forever (Node's headersTimeout and
+ * requestTimeout do not close a connection that sent nothing or part of a request line) and took
+ * connections without limit: 1,100 idle ones exhausted a node's file descriptors, and the
+ * remoting port could no longer accept (review finding). The remoting port's own limits
+ * (maxConnections…) do not apply here.
+ */
+export const HTTP_CONNECTION_LIMITS: HttpConnectionLimits = Object.freeze({
+  maxConnections: 512,
+  maxConnectionsPerAddress: 64,
+  idleTimeoutMillis: 15_000,
+});
 
 /** The request class of a data view, and the remoting request that serves the same data signed. */
 interface ViewAccess {
@@ -207,6 +232,25 @@ export class HttpAdminServer {
     server.headersTimeout = 10_000;
     server.requestTimeout = 15_000;
     server.keepAliveTimeout = 5_000;
+    const limits = { ...HTTP_CONNECTION_LIMITS, ...this.options.connectionLimits };
+    // No byte either way for this long: closed (no 'timeout' listener, so Node destroys it).
+    server.timeout = limits.idleTimeoutMillis;
+    server.maxConnections = limits.maxConnections;
+    const perAddress = new Map<string, number>();
+    server.on('connection', (socket) => {
+      const ip = socket.remoteAddress ?? '';
+      const held = perAddress.get(ip) ?? 0;
+      if (held >= limits.maxConnectionsPerAddress) {
+        socket.destroy();
+        return;
+      }
+      perAddress.set(ip, held + 1);
+      socket.once('close', () => {
+        const left = (perAddress.get(ip) ?? 1) - 1;
+        if (left <= 0) perAddress.delete(ip);
+        else perAddress.set(ip, left);
+      });
+    });
     this.server = server;
     const { host, port, logger } = this.options;
     return new Promise((resolve, reject) => {
