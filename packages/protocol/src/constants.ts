@@ -13,6 +13,8 @@ export const TopicSysFlag = {
 } as const;
 
 export const MASTER_ID = 0;
+/** Java TopicValidator.TOPIC_MAX_LENGTH: brokers and admin tools refuse longer topic names. */
+export const TOPIC_MAX_LENGTH = 127;
 export const ORDER_TOPIC_CONFIG_NAMESPACE = 'ORDER_TOPIC_CONFIG';
 export const AUTO_CREATE_TOPIC_KEY_TOPIC = 'TBW102';
 export const RETRY_GROUP_TOPIC_PREFIX = '%RETRY%';

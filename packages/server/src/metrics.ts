@@ -513,7 +513,7 @@ export function createMetrics(
   });
   const watchRejected = new Counter({
     name: 'namesrv_route_watch_rejected_total',
-    help: 'Route watches refused, by reason (max_watchers, max_topics, bad_request, not_ready)',
+    help: 'Route watches refused, by reason (max_watchers, max_topics, max_held_topics, bad_request, not_ready)',
     labelNames: ['reason'] as const,
     registers,
   });

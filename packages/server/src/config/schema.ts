@@ -700,6 +700,14 @@ export const CONFIG_SCHEMA = {
     description:
       'Most topics in one route watch; more are answered INVALID_PARAMETER (that client polls).',
   }),
+  routeWatchMaxHeldTopics: int({
+    origin: OURS,
+    live: true,
+    default: 1_000_000,
+    min: 1,
+    description:
+      'Most topics followed by all route watches held at once on this node, a topic counted once per watch (each serving process holds at most its share); a watch that would pass it is answered SYSTEM_BUSY (that client polls). Held names are at most 127 characters: about 250 MB at the default in the worst case.',
+  }),
   routeWatchMaxHoldMillis: int({
     origin: OURS,
     live: true,

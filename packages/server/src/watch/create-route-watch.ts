@@ -37,6 +37,7 @@ export function createRouteWatch(w: RouteWatchWiring): RouteWatchBinding | null 
       return {
         maxWatchers: watchersPerProcess(c.routeWatchMaxWatchers, w.servingProcesses),
         maxTopics: c.routeWatchMaxTopics,
+        maxHeldTopics: watchersPerProcess(c.routeWatchMaxHeldTopics, w.servingProcesses),
         maxHoldMillis: c.routeWatchMaxHoldMillis,
         idleTimeoutMillis: c.serverChannelMaxIdleTimeSeconds * 1000,
       };

@@ -32,9 +32,15 @@ const COMPACT_SLACK = 16;
 export class HeldWatches {
   private readonly byConnection = new Map<number, HeldWatch>();
   private readonly byTopic = new Map<string, TopicWatches>();
+  private watchedEntries = 0;
 
   get size(): number {
     return this.byConnection.size;
+  }
+
+  /** Topics over all held watches, a topic counted once per watch following it. */
+  get topicsHeld(): number {
+    return this.watchedEntries;
   }
 
   ofConnection(connectionId: number): HeldWatch | undefined {
@@ -65,6 +71,7 @@ export class HeldWatches {
     if (this.byConnection.has(id)) throw new Error(`connection ${id} already holds a watch`);
     this.byConnection.set(id, watch);
     watch.isHeld = true;
+    this.watchedEntries += watch.topics.size;
     for (const topic of watch.topics.keys()) {
       const entry = this.byTopic.get(topic);
       if (entry === undefined) {
@@ -82,6 +89,7 @@ export class HeldWatches {
     if (this.byConnection.get(id) !== watch) return false;
     this.byConnection.delete(id);
     watch.isHeld = false;
+    this.watchedEntries -= watch.topics.size;
     for (const topic of watch.topics.keys()) {
       const entry = this.byTopic.get(topic);
       if (entry === undefined) continue;

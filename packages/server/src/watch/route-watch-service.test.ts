@@ -72,6 +72,7 @@ function fixture(epoch = 'epoch-1', maxVersionEntries?: number): Fixture {
   const limits = {
     maxWatchers: 10_000,
     maxTopics: 100,
+    maxHeldTopics: 1_000_000,
     maxHoldMillis: 30_000,
     idleTimeoutMillis: 0,
   };
@@ -564,6 +565,32 @@ describe('RouteWatchService', () => {
       'max_watchers',
       'not_ready',
     ]);
+  });
+
+  it('refuses topic names longer than RocketMQ allows, and watches past the held-topics share', () => {
+    const f = fixture();
+    const long = 'T'.repeat(128);
+    const tooLong = immediate(f, watchRequest({ [long]: 0 }));
+    expect(tooLong.code).toBe(ResponseCode.INVALID_PARAMETER);
+    expect(tooLong.remark).toBe(
+      "WATCH_TOPIC_ROUTE: a topic name of 128 characters, more than 127 (RocketMQ's topic name limit)",
+    );
+    expect(immediate(f, watchRequest({ ['T'.repeat(127)]: 0 })).code).toBe(ResponseCode.SUCCESS);
+
+    f.limits.maxHeldTopics = 3;
+    const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0, C: 0, D: 0 })));
+    const at = (...topics: string[]) =>
+      watchRequest(Object.fromEntries(topics.map((t) => [t, v[t]!])), { epoch: 'epoch-1' });
+    expect(handle(f, at('A', 'B'), 1)).toBe(DEFERRED);
+    const busy = immediate(f, at('C', 'D'), 2);
+    expect(busy.code).toBe(ResponseCode.SYSTEM_BUSY);
+    expect(busy.remark).toBe(
+      'WATCH_TOPIC_ROUTE: the held watches of this serving process follow 2 topics, 2 more would pass its share of routeWatchMaxHeldTopics (3); poll instead',
+    );
+    expect(handle(f, at('C'), 2)).toBe(DEFERRED);
+    // A connection replacing its own watch frees what the old one held first.
+    expect(handle(f, at('A', 'D'), 1)).toBe(DEFERRED);
+    expect(f.rejected).toEqual(['bad_request', 'max_held_topics']);
   });
 
   it('never holds a one-way watch', () => {

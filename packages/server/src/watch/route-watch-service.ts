@@ -29,6 +29,7 @@ import {
   isOneway,
   ResponseCode,
   routeBodyWantsStandardJson,
+  TOPIC_MAX_LENGTH,
 } from '@ns/protocol';
 import type { RemotingCommand, WatchTopicRouteRequestBody } from '@ns/protocol';
 import type { RequestContext } from '../handlers/request-context.js';
@@ -127,6 +128,16 @@ export class RouteWatchService {
         `WATCH_TOPIC_ROUTE: ${count} topics, more than routeWatchMaxTopics=${limits.maxTopics}`,
       );
     }
+    // A held watch keeps its names: they must be topic names, not megabytes (review finding:
+    // 1,000 names of 15,000 characters a watch held 30 MB per connection).
+    for (const topic of body.topics.keys()) {
+      if (topic.length > TOPIC_MAX_LENGTH) {
+        return this.badRequest(
+          request,
+          `WATCH_TOPIC_ROUTE: a topic name of ${topic.length} characters, more than ${TOPIC_MAX_LENGTH} (RocketMQ's topic name limit)`,
+        );
+      }
+    }
 
     const isSameEpoch = header.epoch === this.versions.epoch;
     const topics = new Map<string, number>();
@@ -164,6 +175,14 @@ export class RouteWatchService {
         'max_watchers',
         ResponseCode.SYSTEM_BUSY,
         `WATCH_TOPIC_ROUTE: ${limits.maxWatchers} watches already held by this serving process (its share of routeWatchMaxWatchers); poll instead`,
+      );
+    }
+    if (this.held.topicsHeld + topics.size > limits.maxHeldTopics) {
+      return this.reject(
+        request,
+        'max_held_topics',
+        ResponseCode.SYSTEM_BUSY,
+        `WATCH_TOPIC_ROUTE: the held watches of this serving process follow ${this.held.topicsHeld} topics, ${topics.size} more would pass its share of routeWatchMaxHeldTopics (${limits.maxHeldTopics}); poll instead`,
       );
     }
     const watch: HeldWatch = { ref, topics, heldAt: this.now(), timer: undefined, isHeld: false };

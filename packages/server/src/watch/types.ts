@@ -21,6 +21,11 @@ export interface RouteWatchLimits {
   readonly maxWatchers: number;
   /** Most topics in one watch (routeWatchMaxTopics); more are answered INVALID_PARAMETER. */
   readonly maxTopics: number;
+  /**
+   * Most topics over all held watches, a topic counted once per watch (this process's share of
+   * routeWatchMaxHeldTopics); a watch that would pass it is answered SYSTEM_BUSY.
+   */
+  readonly maxHeldTopics: number;
   /** Longest hold (routeWatchMaxHoldMillis); a request asking for more gets this. */
   readonly maxHoldMillis: number;
   /**
@@ -43,7 +48,8 @@ export type WatchResponseReason =
   /** The node is shutting down. */
   | 'shutdown';
 
-export type WatchRejectReason = 'max_watchers' | 'max_topics' | 'bad_request' | 'not_ready';
+export type WatchRejectReason =
+  'max_watchers' | 'max_topics' | 'max_held_topics' | 'bad_request' | 'not_ready';
 
 export interface RouteWatchMetrics {
   /** `count` watches answered for `reason`. */
