@@ -202,7 +202,11 @@ describe('ns-broker-agent CLI', () => {
       const results = (failed as { results: { addr: string; ok: boolean; error: string }[] })
         .results;
       expect(results.map((x) => [x.addr, x.ok, x.error])).toEqual(
-        [dead, revived, alsoDead].map((addr) => [addr, false, `cannot connect to ${addr}`]),
+        [dead, revived, alsoDead].map((addr) => [
+          addr,
+          false,
+          `cannot connect to ${addr}: connect ECONNREFUSED ${addr}`,
+        ]),
       );
       // One warn per node, no stack traces at the default level.
       const lines = r

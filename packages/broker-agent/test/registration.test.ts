@@ -316,6 +316,6 @@ describe('BrokerAgent round deadline', () => {
     const [result] = round.results;
     expect(result?.ok).toBe(false);
     expect(result?.error).toBeInstanceOf(RemotingConnectError);
-    expect(result?.error?.message).toBe(`cannot connect to ${dead}`);
+    expect(result?.error?.message).toBe(`cannot connect to ${dead}: connect ECONNREFUSED ${dead}`);
   });
 });
