@@ -269,6 +269,11 @@ describe('RouteDigestTracker', () => {
     expect(n.tracker.topicsOf('broker-a')!.topics.map((t) => t.topic)).toEqual(['a', 'b']);
     expect(n.tracker.topicsOf('broker-z')!.topics).toEqual([]);
     expect(n.tracker.topicsOf('nope')).toBeNull();
+    // Answers are kept until a topic changes, and follow groups that come and go without any.
+    expect(n.tracker.topicsOf('broker-a')).toBe(n.tracker.topicsOf('broker-a'));
+    n.rim.onConnectionClosed(1);
+    expect(n.tracker.topicsOf('broker-z')).toBeNull();
+    expect(n.tracker.topicsOf('broker-a')).toBeNull();
   });
 
   it('digestValue is the digest as an unsigned 32-bit number', () => {
