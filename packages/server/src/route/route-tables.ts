@@ -527,19 +527,29 @@ export class RouteTables implements RouteReadModel {
    * Topics having QueueData on any broker name of the cluster, in the order Java adds them: for
    * each broker name of the cluster (its `HashSet` order), the topics hosting it in table order;
    * a topic already added is not repeated. Unknown cluster → [].
+   *
+   * Java walks the topic table once per broker name; here one walk puts each topic in the group
+   * of its first broker name (in that order) — the same list, in time proportional to the
+   * topics, not to topics × broker names (2,000 names made one request take 1.8 s).
    */
   getTopicsByCluster(clusterName: string): string[] {
     const names = this.clusterAddrTable.get(clusterName);
     if (names === undefined) return [];
-    const tableOrder = this.topicOrder.keys();
-    const topics = new Set<string>();
     const capacity = this.clusterNameSetCapacity(clusterName);
+    const rank = new Map<string, number>();
     for (const brokerName of javaStringHashOrder([...names], { capacity })) {
-      const hosted = this.brokerNameTopics.get(brokerName);
-      if (hosted === undefined) continue;
-      for (const t of tableOrder) if (hosted.has(t)) topics.add(t);
+      rank.set(brokerName, rank.size);
     }
-    return [...topics];
+    const groups: string[][] = Array.from({ length: rank.size }, () => []);
+    for (const topic of this.topicOrder.keys()) {
+      let first = -1;
+      for (const brokerName of this.topicQueueTable.get(topic)!.keys()) {
+        const r = rank.get(brokerName);
+        if (r !== undefined && (first === -1 || r < first)) first = r;
+      }
+      if (first !== -1) groups[first]!.push(topic);
+    }
+    return groups.flat();
   }
 
   /** Cluster names + broker names, and one address of the first broker group found. */

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { javaStringHashOrder } from '@ns/protocol';
 import type { TopicConfig } from '@ns/protocol';
 import { RouteInfoManager } from './route-info-manager.js';
 
@@ -74,4 +75,43 @@ describe('the Java topic table order model', () => {
       );
     },
   );
+
+  it('GET_TOPICS_BY_CLUSTER lists what the Java walk per broker name lists', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
+        const rim = new RouteInfoManager({ clock }, { javaLine: '5.x' });
+        for (const o of ops) {
+          if (o.kind !== 'register') continue;
+          rim.registerBroker({
+            // Two clusters, broker names shared by neither.
+            clusterName: o.broker % 2 === 0 ? 'C0' : 'C1',
+            brokerName: `broker-${o.broker}`,
+            brokerAddr: `10.0.0.${o.broker}:10911`,
+            brokerId: 0,
+            haServerAddr: `10.0.0.${o.broker}:10912`,
+            topicConfigWrapper: {
+              dataVersion: { counter: o.counter, timestamp: 1 },
+              topicConfigTable: new Map(o.topics.map((t) => [`T${t}`, topic(`T${t}`)])),
+            },
+            filterServerList: [],
+            connectionId: o.broker + 1,
+          });
+        }
+        const tables = rim.tables;
+        for (const cluster of ['C0', 'C1']) {
+          // Java: for each broker name of the cluster's set, every topic of the table hosting it.
+          const expected = new Set<string>();
+          const members = [...(tables.clusterMembers(cluster) ?? [])];
+          const capacity = tables.clusterNameSetCapacity(cluster);
+          for (const name of javaStringHashOrder(members, { capacity })) {
+            for (const t of tables.getAllTopicList()) {
+              if (tables.topicsOf(name)?.has(t) === true) expected.add(t);
+            }
+          }
+          expect(rim.getTopicsByCluster(cluster)).toEqual([...expected]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
