@@ -1,8 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, ResponseCode } from '@ns/protocol';
-import type { RemotingCommand } from '@ns/protocol';
+import {
+  createRequest,
+  decodeFrame,
+  encodeCommand,
+  encodeTopicList,
+  RequestCode,
+  ResponseCode,
+  SerializeType,
+} from '@ns/protocol';
+import type { JavaLine, RemotingCommand } from '@ns/protocol';
+import type { RouteReadStore } from '../src/handlers/deps.js';
+import { topicListOrderLikeJava } from '../src/handlers/java-order.js';
+import { javaLineProfile } from '../src/handlers/java-line.js';
+import { topicListHandlers } from '../src/handlers/topic-list.js';
+import { toRows } from '../src/serving/decode/decoded-registration.js';
 import { bodyText, createHarness, register } from './handlers-harness.js';
+import type { Harness } from './handlers-harness.js';
+import { ownerWithReplica } from './hostile-helpers.js';
+import { topicConfigs } from './topic-configs.js';
 
 const FIXTURES_5_3_3 = new URL('../../../fixtures/rocketmq-5.3.3/', import.meta.url);
 
@@ -153,5 +169,163 @@ describe('topic list handlers (206, 224, 304, 311, 312, 313)', () => {
         'Topic6,Topic5,Topic4,Topic3,Topic2,Topic1,Topic0,Topic9,Topic10,Topic8,Topic11,Topic7',
       );
     });
+  });
+});
+
+/** The GET_ALL_TOPIC_LIST body encoded afresh from the tables as they are now. */
+function freshAllTopicsBody(routes: RouteReadStore, line: JavaLine): Buffer {
+  return encodeTopicList({ topicList: topicListOrderLikeJava(line, routes.getAllTopicList()) });
+}
+
+describe('GET_ALL_TOPIC_LIST_FROM_NAMESERVER shares one encoded body while the tables stand', () => {
+  function listed(h: Harness, opaque: number, serializeType: SerializeType = SerializeType.JSON) {
+    const res = h.send(206, { opaque, serializeType });
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    return res;
+  }
+
+  it.each(['5.x', '4.9'] as const)(
+    '%s: concurrent requests get the same Buffer; a topic added or removed is in the next answer',
+    (line) => {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      register(h, { topics: [{ name: 'A' }, { name: 'B' }] });
+      const first = listed(h, 1);
+      const second = listed(h, 2, SerializeType.ROCKETMQ);
+      // One body for every answer (120,000 topics are 3.7 MB: not one copy per request).
+      expect(second.body).toBe(first.body);
+      expect(first.body).toEqual(freshAllTopicsBody(h.routes, line));
+      // The frames are what an answer encoded afresh would be, for either serialize type.
+      for (const res of [first, second]) {
+        expect(encodeCommand(res)).toEqual(
+          encodeCommand({ ...res, body: freshAllTopicsBody(h.routes, line) }),
+        );
+      }
+
+      // A new broker name brings topics: the next answer has them.
+      register(h, {
+        brokerName: 'broker-b',
+        brokerAddr: '10.0.0.2:10911',
+        connectionId: 2,
+        topics: [{ name: 'C' }, { name: 'A' }],
+      });
+      const grown = listed(h, 3);
+      expect(grown.body).not.toBe(first.body);
+      expect(topics(grown)).toEqual(['A', 'B', 'C']);
+      expect(grown.body).toEqual(freshAllTopicsBody(h.routes, line));
+      expect(listed(h, 4).body).toBe(grown.body);
+
+      // A topic deleted, then a broker gone with its connection: each is in the next answer.
+      expect(h.send(216, { ext: { topic: 'B' } }).code).toBe(ResponseCode.SUCCESS);
+      expect(topics(listed(h, 5))).toEqual(['A', 'C']);
+      h.routes.onConnectionClosed(2);
+      const shrunk = listed(h, 6);
+      expect(topics(shrunk)).toEqual(['A']);
+      expect(shrunk.body).toEqual(freshAllTopicsBody(h.routes, line));
+    },
+  );
+
+  it('on a serving worker replica: every answer is the tables of the moment, also between the slices of a large registration', async () => {
+    const { owner, replica } = await ownerWithReplica();
+    const line = '5.x';
+    const [[, handle]] = topicListHandlers({
+      routeInfoManager: replica,
+      line: javaLineProfile(line),
+      config: () => ({ enableAllTopicList: true, enableTopicList: true }),
+    }).filter(([code]) => code === RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER) as [
+      [number, (r: RemotingCommand, ctx: unknown) => RemotingCommand],
+    ];
+    const ask = (): RemotingCommand =>
+      handle(
+        createRequest({ code: RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, opaque: 1 }),
+        {},
+      );
+    expect(ask().body).toEqual(freshAllTopicsBody(replica, line));
+    let lastCount = 0;
+    let lastLength = ask().body!.length;
+
+    const request = createRequest({
+      code: RequestCode.REGISTER_BROKER,
+      opaque: 1,
+      extFields: {
+        clusterName: 'C',
+        brokerName: 'broker-a',
+        brokerAddr: '10.0.0.1:10911',
+        haServerAddr: '',
+        brokerId: '0',
+        bodyCrc32: '0',
+        compressed: 'false',
+      },
+    });
+    const count = 6_000;
+    const registration = owner.register(
+      request,
+      { connectionId: 7, remoteAddress: '10.0.0.1:40000' },
+      {
+        kind: 'full',
+        base: 'd-1',
+        rows: toRows(topicConfigs(count, 4, 'replica-topic-'), count),
+        dataVersion: { counter: 1, timestamp: 1 },
+        filterServerList: [],
+      },
+    );
+    // Ask at every turn of the event loop while the replica applies the registration in slices.
+    let done = false;
+    void registration.finally(() => {
+      done = true;
+    });
+    let answers = 0;
+    let partial = 0;
+    while (!done) {
+      const res = ask();
+      const n = replica.getAllTopicList().length;
+      // Compared in full where the tables changed since the last turn (re-encoding 6,000 topics
+      // at every turn would make the registration itself take seconds).
+      if (n !== lastCount) expect(res.body).toEqual(freshAllTopicsBody(replica, line));
+      else expect(res.body!.length).toBe(lastLength);
+      lastCount = n;
+      lastLength = res.body!.length;
+      if (n > 0 && n < count) partial++;
+      answers++;
+      await new Promise((r) => setImmediate(r));
+    }
+    const answer = await registration;
+    expect(answer === 'resend' ? answer : answer?.code).toBe(ResponseCode.SUCCESS);
+    expect(answers).toBeGreaterThan(1);
+    expect(partial).toBeGreaterThan(0); // some answers came between slices
+    const full = ask();
+    expect(full.body).toEqual(freshAllTopicsBody(replica, line));
+    expect(topics(full)).toHaveLength(count);
+    expect(ask().body).toBe(full.body);
+  });
+});
+
+describe('the other topic lists share their encoded bodies while the tables stand too', () => {
+  it('GET_TOPICS_BY_CLUSTER and the unit lists: one Buffer per list, renewed by any change', () => {
+    const h = createHarness();
+    register(h, { cluster: 'C1', topics: [{ name: 'A', topicSysFlag: 1 }, { name: 'B' }] });
+    const ask = (code: number, ext?: Record<string, string>) => {
+      const res = h.send(code, ext === undefined ? {} : { ext });
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      return res;
+    };
+    const c1 = ask(224, { cluster: 'C1' });
+    expect(topics(c1)).toEqual(['A', 'B']);
+    expect(ask(224, { cluster: 'C1' }).body).toBe(c1.body);
+    expect(topics(ask(224, { cluster: 'C2' }))).toEqual([]);
+    const unit = ask(311);
+    expect(topics(unit)).toEqual(['A']);
+    expect(ask(311).body).toBe(unit.body);
+
+    // The same broker name registering with another cluster name joins that cluster too (Java
+    // keeps it in both): its topics are listed there at once, though no route changed.
+    register(h, { cluster: 'C2', topics: [{ name: 'A', topicSysFlag: 1 }, { name: 'B' }] });
+    expect(topics(ask(224, { cluster: 'C2' }))).toEqual(['A', 'B']);
+    // A flag change is in the next unit list.
+    register(h, {
+      cluster: 'C2',
+      counter: 2,
+      topics: [{ name: 'A' }, { name: 'B', topicSysFlag: 1 }],
+    });
+    expect(topics(ask(311))).toEqual(['B']);
   });
 });

@@ -44,6 +44,8 @@ export const BIG_CODE = 106;
 export const THROW_CODE = 107;
 /** Answered later: recorded in `deferred`; the test settles its promise with `answer`. */
 export const DEFER_CODE = 108;
+/** Answered after busy-waiting ext `millis` (a request that costs CPU). */
+export const SLOW_CODE = 109;
 
 /**
  * Answers ECHO_CODE with the `topic` ext field echoed back in the body, BIG_CODE with a body of
@@ -81,6 +83,11 @@ export class ScriptedDispatcher implements RequestDispatcher {
       return new Promise((answer) => {
         this.deferred.push({ request, ctx, answer });
       });
+    }
+    if (request.code === SLOW_CODE) {
+      const until = performance.now() + Number(request.extFields?.millis ?? '0');
+      while (performance.now() < until);
+      return createResponse(request, { code: ResponseCode.SUCCESS });
     }
     if (request.code === BIG_CODE) {
       const size = Number(request.extFields?.size ?? '0');

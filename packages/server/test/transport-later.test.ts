@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRequest, createResponse, encodeCommand, ResponseCode } from '@ns/protocol';
 import {
   DEFER_CODE,
+  SLOW_CODE,
   RawClient,
   echoRequest,
   startTestServer,
@@ -173,5 +174,21 @@ describe('responses that come later', () => {
     last.answer(createResponse(last.request, { code: 0 }));
     await waitFor('all answered', () => a.received.length === 5);
     await waitFor('nothing pending', () => budget.answeringBytes === 0);
+  });
+
+  it('a pipeline of costly requests does not hold the loop: another connection is answered in between', async () => {
+    ts = await startTestServer();
+    const a = await client(ts.port);
+    const b = await client(ts.port);
+    const slow = (opaque: number) =>
+      encodeCommand(createRequest({ code: SLOW_CODE, opaque, extFields: { millis: '3' } }));
+    // 100 requests of 3 ms in one write: one read, 300 ms of work.
+    a.socket.write(Buffer.concat(Array.from({ length: 100 }, (_, i) => slow(i + 1))));
+    await waitFor('a first answer', () => a.received.length > 0);
+    const echoed = await b.request(echoRequest(100, 'between'));
+    expect(echoed.body?.toString('utf8')).toBe('between');
+    expect(a.received.length).toBeLessThan(100);
+    await waitFor('every answer', () => a.received.length === 100);
+    expect(a.received.map((r) => r.opaque)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 });

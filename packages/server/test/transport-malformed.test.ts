@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ResponseCode, encodeCommand } from '@ns/protocol';
 import { loadFixture } from '../../protocol/test/fixtures.js';
 import {
@@ -14,6 +14,7 @@ let ts: TestServer | null = null;
 const clients: RawClient[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const c of clients.splice(0)) c.destroy();
   await ts?.server.close(500);
   ts = null;
@@ -77,6 +78,31 @@ describe('RemotingServer and malformed input', () => {
     expect(line.hint).toMatch(/TLS/);
     expect(line.remote).toBe(`127.0.0.1:${localPort}`);
     expect(line.connId).toBeTypeOf('number');
+  });
+
+  it('rate-limits the malformed-frame warnings per process and says how many were left out', async () => {
+    // Only Date is faked (sockets and timers are real): the log's one-second window stays put.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3_600_000);
+    const { logger, lines } = capturingLogger();
+    ts = await startTestServer({}, logger);
+    const warnings = () => lines.filter((l) => l.msg === 'malformed frame, closing connection');
+    const badConnection = async (): Promise<void> => {
+      const bad = await client(ts!.port);
+      bad.send(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+      await bad.closed;
+    };
+    // One peer, 25 connections, one malformed frame each, all within one second.
+    for (let i = 0; i < 25; i++) await badConnection();
+    expect(ts.metrics.frameErrors).toHaveLength(25); // every one counted
+    expect(warnings()).toHaveLength(10); // the first ten logged, in full
+    expect(warnings()[0]).toMatchObject({ code: 'NS_FRAME_TOO_LONG' });
+    expect(warnings()[0]).not.toHaveProperty('linesLeftOut');
+    // A second later the next one is logged, saying how many were left out.
+    vi.setSystemTime(Date.now() + 1000);
+    await badConnection();
+    expect(warnings()).toHaveLength(11);
+    expect(warnings()[10]).toMatchObject({ code: 'NS_FRAME_TOO_LONG', linesLeftOut: 15 });
   });
 
   it('fuzz: random and mutated frames on one connection never disturb another', async () => {

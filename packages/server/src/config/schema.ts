@@ -661,7 +661,7 @@ export const CONFIG_SCHEMA = {
     values: CLIENT_AUTH_MODES,
     default: 'none',
     description:
-      '[tls.server.need.client.auth] none, optional (a verified certificate proves cert) or require (no certificate, no connection).',
+      '[tls.server.need.client.auth] client certificates of TLS connections: none, optional (a verified certificate proves cert) or require (no certificate, no TLS connection; plain connections are still served unless tlsServerMode=enforcing).',
   }),
   tlsServerAuthClient: bool({
     origin: OURS,

@@ -27,9 +27,44 @@ export interface TopicListHandlerDeps {
   config(): TopicListConfigView;
 }
 
+/** Encoded list bodies kept at once (the cluster lists are one per cluster name asked for). */
+const MAX_CACHED_LISTS = 256;
+
 export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   const routes = deps.routeInfoManager;
   const { ok, fail } = deps.line.respond;
+
+  /**
+   * Encoded list bodies, one Buffer shared by every answer until the route tables change: each
+   * list walks every topic (GET_ALL_TOPIC_LIST of 120,000 topics is 3.7 MB; a unit list costs
+   * 7–10 ms at 80,000 topics, a topics-by-cluster list more), and these requests are open to
+   * anyone who may read routes — 300 of them in one write held the event loop 2.5 s (review
+   * findings). Dropped on every route change (the notification the route body cache uses, see
+   * route-cache.ts): a topic added or removed, a first QueueData's flags and a broker name joining
+   * or leaving a cluster are all among the changes it names, on the registry owner and on a
+   * serving worker's replica alike, and it comes before any request can see the changed tables.
+   * The bodies depend on nothing else: the Java line (the lists' order) is fixed for this handler.
+   * Keys: 'all', 'unit', 'unit-sub', 'unit-sub-ununit', and 'cluster:' + the cluster name.
+   */
+  const bodies = new Map<string, Buffer>();
+  routes.onRouteChanged(() => {
+    bodies.clear();
+  });
+
+  function cachedList(
+    request: RemotingCommand,
+    key: string,
+    topics: () => string[],
+  ): RemotingCommand {
+    let body = bodies.get(key);
+    if (body === undefined) {
+      body = listBody(topics());
+      // Cluster names come from requests: a bounded set of them is kept.
+      if (bodies.size >= MAX_CACHED_LISTS) bodies.clear();
+      bodies.set(key, body);
+    }
+    return ok(request, body);
+  }
 
   /** Java 5.x: a disabled list answers SYSTEM_ERROR with the remark `disable`. */
   function disabled(request: RemotingCommand): RemotingCommand {
@@ -37,23 +72,25 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   }
 
   /** `topics`: in the order Java adds them to the list (see the route manager's list queries). */
+  function listBody(topics: string[]): Buffer {
+    return encodeTopicList({ topicList: topicListOrderLikeJava(deps.line.line, topics) });
+  }
+
   function list(request: RemotingCommand, topics: string[]): RemotingCommand {
-    return ok(
-      request,
-      encodeTopicList({ topicList: topicListOrderLikeJava(deps.line.line, topics) }),
-    );
+    return ok(request, listBody(topics));
   }
 
   function getAllTopicList(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableAllTopicList) return disabled(request);
-    return list(request, routes.getAllTopicList());
+    return cachedList(request, 'all', () => routes.getAllTopicList());
   }
 
   function getTopicsByCluster(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableTopicList) return disabled(request);
     const { cluster } = decodeGetTopicsByClusterRequestHeader(request.extFields);
     // Java reads a missing cluster as null, which no cluster is: an empty list.
-    return list(request, cluster === undefined ? [] : routes.getTopicsByCluster(cluster));
+    if (cluster === undefined) return list(request, []);
+    return cachedList(request, `cluster:${cluster}`, () => routes.getTopicsByCluster(cluster));
   }
 
   function getSystemTopicList(request: RemotingCommand): RemotingCommand {
@@ -70,17 +107,17 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
 
   function getUnitTopicList(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableTopicList) return disabled(request);
-    return list(request, routes.getUnitTopics());
+    return cachedList(request, 'unit', () => routes.getUnitTopics());
   }
 
   function getHasUnitSubTopicList(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableTopicList) return disabled(request);
-    return list(request, routes.getHasUnitSubTopicList());
+    return cachedList(request, 'unit-sub', () => routes.getHasUnitSubTopicList());
   }
 
   function getHasUnitSubUnUnitTopicList(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableTopicList) return disabled(request);
-    return list(request, routes.getHasUnitSubUnUnitTopicList());
+    return cachedList(request, 'unit-sub-ununit', () => routes.getHasUnitSubUnUnitTopicList());
   }
 
   return [

@@ -346,6 +346,8 @@ export class RouteTables implements RouteReadModel {
       return;
     }
     names.add(brokerName);
+    // Not part of any route, but of the topics-by-cluster list: its topics are named as changed.
+    this.markBrokerName(brokerName);
     if (names.size > (this.clusterSetHighWater.get(cluster) ?? 0)) {
       this.clusterSetHighWater.set(cluster, names.size);
     }
@@ -362,6 +364,7 @@ export class RouteTables implements RouteReadModel {
   removeFromAllClusters(brokerName: string): void {
     const clusters = this.brokerNameClusters.get(brokerName);
     if (clusters === undefined) return;
+    this.markBrokerName(brokerName);
     this.brokerNameClusters.delete(brokerName);
     for (const cluster of clusters) {
       const names = this.clusterAddrTable.get(cluster);

@@ -2,8 +2,17 @@
  * Keeps the log lines of enforced limits readable under attack: per limit, at most `perSecond`
  * lines a second (each naming its peer); the rest are counted, and the next line written says
  * how many were left out. The counters (metrics) still count every event.
+ *
+ * Other lines any peer can cause once per connection go through it too (`PeerLineName`): one
+ * client opening connections that each send a malformed frame wrote 3,000 warnings in 0.9 s.
  */
 import type { LimitName } from './types.js';
+
+/** Per-connection lines a peer can cause at will that are not about an enforced limit. */
+export type PeerLineName = 'malformed_frame';
+
+/** What a connection's LimitLog rate-limits: the enforced limits and `PeerLineName`. */
+export type LimitLogName = LimitName | PeerLineName;
 
 interface Window {
   start: number;
@@ -11,12 +20,13 @@ interface Window {
   suppressed: number;
 }
 
-export class LimitLog<K extends string = LimitName> {
+export class LimitLog<K extends string = LimitLogName> {
   private readonly perSecond: number;
   private readonly now: () => number;
   private readonly windows = new Map<K, Window>();
 
-  constructor(perSecond = 10, now: () => number = Date.now) {
+  /** `now` defaults to reading Date.now on every call (so a test's fake clock applies). */
+  constructor(perSecond = 10, now: () => number = () => Date.now()) {
     this.perSecond = perSecond;
     this.now = now;
   }

@@ -251,6 +251,34 @@ describe('TLS on the serving path', () => {
     },
   );
 
+  it('tlsServerNeedClientAuth=require under permissive: plain clients still served (as in Java), one warning at start saying what to set', async () => {
+    const clientAuthWarnings = (n: SecureNode) =>
+      n.lines.filter(
+        (l) =>
+          l['level'] === 40 &&
+          String(l['msg']).includes('tlsServerNeedClientAuth=require') &&
+          String(l['msg']).includes('tlsServerMode=enforcing'),
+      );
+    const certs = {
+      tlsServerCertPath: files['server.pem']!,
+      tlsServerKeyPath: files['server.key']!,
+      tlsServerTrustCertPath: files['ca.pem']!,
+      tlsServerNeedClientAuth: 'require',
+    };
+    const n = await node(certs);
+    expect(clientAuthWarnings(n)).toHaveLength(1);
+    expect(clientAuthWarnings(n)[0]).toMatchObject({
+      tlsServerMode: 'permissive',
+      tlsServerNeedClientAuth: 'require',
+    });
+    const p = await plain(n);
+    expect((await p.request(routeQuery(1, 'x'))).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    expect(clientAuthWarnings(n)).toHaveLength(1); // at start, not per connection
+
+    const enforcing = await node({ ...certs, tlsServerMode: 'enforcing' });
+    expect(clientAuthWarnings(enforcing)).toEqual([]);
+  });
+
   it('disabled: no sniffing; a TLS hello is a malformed frame, logged with a hint', async () => {
     const n = await node({ tlsServerMode: 'disabled' });
     const socket = tlsConnect({ host: '127.0.0.1', port: n.port, rejectUnauthorized: false });

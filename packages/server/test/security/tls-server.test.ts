@@ -1,10 +1,10 @@
 import { createPrivateKey } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createRequest,
   decodeFrame,
@@ -41,6 +41,7 @@ beforeAll(async () => {
   pki = await makeTestPki();
 }, 60_000);
 afterEach(async () => {
+  vi.useRealTimers();
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
@@ -233,6 +234,40 @@ describe('first-byte sniffer on one listening socket', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('rate-limits the lines about failed handshakes per process and says how many were left out', async () => {
+    const server = await echo('permissive', await tlsContext({}));
+    // Only Date is faked (sockets and timers are real): the log's one-second window stays put.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3_600_000);
+    const closedLines = () => server.logLines.filter((l) => l.msg === 'TLS connection closed');
+    const junkHandshake = async (): Promise<void> => {
+      const before = server.outcomes.length;
+      const socket = plainClient(server.port);
+      cleanups.push(() => {
+        socket.destroy();
+      });
+      socket.on('error', () => undefined);
+      socket.resume();
+      // A TLS handshake record whose message is garbage: the handshake fails at once.
+      socket.write(Buffer.from('1603010005eeeeeeeeee', 'hex'));
+      const deadline = performance.now() + 10_000;
+      while (server.outcomes.length === before) {
+        if (performance.now() > deadline) throw new Error('timed out waiting for the handshake');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    // One peer, 25 connections that each fail their handshake, all within one second.
+    for (let i = 0; i < 25; i++) await junkHandshake();
+    expect(server.outcomes.filter((o) => o === 'handshake-failed')).toHaveLength(25);
+    expect(closedLines()).toHaveLength(10); // the first ten logged, in full
+    expect(closedLines()[0]!.obj).toMatchObject({ reason: 'handshake-failed' });
+    // A second later the next one is logged, saying how many were left out.
+    vi.setSystemTime(Date.now() + 1000);
+    await junkHandshake();
+    expect(closedLines()).toHaveLength(11);
+    expect(closedLines()[10]!.obj).toMatchObject({ reason: 'handshake-failed', linesLeftOut: 15 });
+  });
+
   it('a plain first frame split into single bytes still arrives whole', async () => {
     const server = await echo('permissive', await tlsContext({}));
     const socket = plainClient(server.port);
@@ -359,6 +394,74 @@ describe('certificate rotation without restart', () => {
     });
     first.write(encodeCommand(createRequest({ code: 105, opaque: 8, extFields: null })));
     await expect(again).resolves.toMatchObject({ opaque: 8 });
+  });
+});
+
+describe('tlsServerNeedClientAuth=require under tlsServerMode=permissive', () => {
+  function openContext(keys: Partial<TlsConfigKeys>, configText = '') {
+    const files = writePemFiles({
+      'server.pem': pki.server.certPem,
+      'server.key': pki.server.keyPem,
+      'tls.properties': configText,
+    });
+    cleanups.push(() => rmSync(files.dir, { recursive: true, force: true }));
+    const full: TlsConfigKeys = {
+      ...KEYS,
+      tlsServerCertPath: files['server.pem']!,
+      tlsServerKeyPath: files['server.key']!,
+      tlsConfigFile: files['tls.properties']!,
+      ...keys,
+    };
+    const log = recordingLogger();
+    const ctx = ServerTlsContext.open(
+      {
+        resolveSettings: () => resolveServerTlsSettings(full, (p) => readFileSync(p, 'utf8')),
+        logger: log.logger,
+        pollIntervalMs: 60_000,
+      },
+      null,
+    );
+    cleanups.push(() => ctx.close());
+    return {
+      ctx,
+      configFile: files['tls.properties']!,
+      warnings: () => log.lines.filter((l) => l.level === 'warn'),
+    };
+  }
+
+  it('warns once that plain clients are still served, naming both keys and tlsServerMode=enforcing', () => {
+    const risky = openContext({ tlsServerNeedClientAuth: 'require' });
+    expect(risky.warnings()).toHaveLength(1);
+    const [line] = risky.warnings();
+    expect(line!.msg).toMatch(/tlsServerNeedClientAuth=require .*TLS connections only/);
+    expect(line!.msg).toContain('tlsServerMode=permissive plain TCP clients are still served');
+    expect(line!.msg).toContain('set tlsServerMode=enforcing');
+    expect(line!.obj).toEqual({ tlsServerMode: 'permissive', tlsServerNeedClientAuth: 'require' });
+    // Not again on a reload that changes nothing about it.
+    expect(risky.ctx.reload()).toBe(true);
+    expect(risky.warnings()).toHaveLength(1);
+
+    // Nothing to warn about: TLS only, or no certificate required.
+    expect(
+      openContext({ tlsServerMode: 'enforcing', tlsServerNeedClientAuth: 'require' }).warnings(),
+    ).toEqual([]);
+    expect(openContext({ tlsServerNeedClientAuth: 'optional' }).warnings()).toEqual([]);
+    expect(openContext({}).warnings()).toEqual([]);
+  });
+
+  it('warns when tls.config.file brings it about, at start or on a reload', () => {
+    const fromFile = openContext({}, 'tls.server.need.client.auth=require\n');
+    expect(fromFile.warnings()).toHaveLength(1);
+    expect(fromFile.warnings()[0]!.obj).toMatchObject({
+      tlsServerNeedClientAuth: 'require',
+      needClientAuthFrom: `tls.server.need.client.auth in ${fromFile.configFile}`,
+    });
+
+    const later = openContext({});
+    expect(later.warnings()).toEqual([]);
+    writeFileSync(later.configFile, 'tls.server.need.client.auth=require\n');
+    expect(later.ctx.reload()).toBe(true);
+    expect(later.warnings()).toHaveLength(1);
   });
 });
 

@@ -12,9 +12,15 @@
  * The socket must not have been read yet. The first chunk is put back (`unshift`) so the
  * connection's reader, or the TLS layer, sees every byte. A connection that sends nothing within
  * `firstByteTimeoutMs` is closed (Java leaves it to the 120 s idle timer).
+ *
+ * The line logged for each closed connection is rate-limited per outcome and process (`LimitLog`:
+ * the first ones in full, the next line written says how many were left out): any peer can open
+ * connections that each fail a handshake, and a flood of them must not flood the log too. The
+ * caller's metrics still count every outcome.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { LimitLog } from '../../transport/limit-log.js';
 import type { VerifiedClientCert } from '../access-policy.js';
 import type { SecurityLogger } from '../security-logger.js';
 import type { HandshakeResult } from './server-tls-context.js';
@@ -59,6 +65,23 @@ export interface SniffOptions {
   /** Deadline for the first byte (ms). */
   readonly firstByteTimeoutMs: number;
   readonly logger: SecurityLogger;
+}
+
+/** Lines a second per outcome (and process) about connections the sniffer closed. */
+export const SNIFF_LINES_PER_SECOND = 10;
+
+const closedLines = new LimitLog<SniffOutcome>(SNIFF_LINES_PER_SECOND);
+
+/** The line about a connection closed with `outcome`, unless too many were written this second. */
+function closedLine(
+  log: SecurityLogger,
+  outcome: SniffOutcome,
+  obj: Record<string, unknown>,
+  msg: string,
+): void {
+  const left = closedLines.admit(outcome);
+  if (left === null) return;
+  log.info(left > 0 ? { ...obj, linesLeftOut: left } : obj, msg);
 }
 
 function remoteOf(socket: Socket): string {
@@ -114,7 +137,9 @@ export async function sniffConnection(socket: Socket, options: SniffOptions): Pr
     }
     if (first === 'timeout') {
       socket.destroy();
-      log.info(
+      closedLine(
+        log,
+        'no-first-byte',
         { remote, timeoutMs: options.firstByteTimeoutMs },
         'connection closed: nothing received in time',
       );
@@ -127,19 +152,29 @@ export async function sniffConnection(socket: Socket, options: SniffOptions): Pr
     if (!isTls) {
       if (options.mode === 'enforcing') {
         socket.destroy();
-        log.info({ remote }, 'plain connection refused: tlsServerMode=enforcing accepts TLS only');
+        closedLine(
+          log,
+          'plain-refused',
+          { remote },
+          'plain connection refused: tlsServerMode=enforcing accepts TLS only',
+        );
         return { outcome: 'plain-refused', detail: 'tlsServerMode=enforcing' };
       }
       return { outcome: 'plain', socket };
     }
     if (options.mode === 'disabled' || options.tls === null) {
       socket.destroy();
-      log.info({ remote }, 'TLS connection refused: tlsServerMode=disabled');
+      closedLine(log, 'tls-refused', { remote }, 'TLS connection refused: tlsServerMode=disabled');
       return { outcome: 'tls-refused', detail: 'tlsServerMode=disabled' };
     }
     const result = await options.tls.handshake(socket);
     if (!result.ok) {
-      log.info({ remote, reason: result.reason, detail: result.detail }, 'TLS connection closed');
+      closedLine(
+        log,
+        result.reason,
+        { remote, reason: result.reason, detail: result.detail },
+        'TLS connection closed',
+      );
       return { outcome: result.reason, detail: result.detail };
     }
     return { outcome: 'tls', socket: result.socket, clientCert: result.clientCert };

@@ -13,6 +13,10 @@
  * certificate does not verify. Checking after the handshake rather than inside it makes every
  * outcome observable (TLS 1.3 clients learn about a refused certificate only after their own
  * handshake completed anyway).
+ *
+ * `require` concerns TLS connections only: in tlsServerMode=permissive plain TCP clients are still
+ * served, with no certificate at all (as in Java). That combination is logged as a warning once
+ * (when the context is made, or when a reload brings it about), naming what to set instead.
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -116,6 +120,17 @@ function buildMaterial(
   return { options, fingerprint256, files };
 }
 
+/** The warning about `plainBypassesClientAuth` settings. */
+export const PLAIN_BYPASSES_CLIENT_AUTH_WARNING =
+  'tlsServerNeedClientAuth=require applies to TLS connections only: with tlsServerMode=permissive ' +
+  'plain TCP clients are still served, without any certificate; set tlsServerMode=enforcing to ' +
+  'refuse them';
+
+/** Client certificates are required of TLS clients, while plain clients are served anyway. */
+export function plainBypassesClientAuth(settings: ServerTlsSettings): boolean {
+  return settings.mode === 'permissive' && settings.needClientAuth === 'require';
+}
+
 function connectionKey(s: {
   remoteAddress?: string | undefined;
   remotePort?: number | undefined;
@@ -177,6 +192,7 @@ export class ServerTlsContext {
     }
     const ctx = new ServerTlsContext(options, settings, selfSigned);
     ctx.#logInUse('TLS certificate in use');
+    ctx.#warnIfPlainBypassesClientAuth(null);
     return ctx;
   }
 
@@ -250,11 +266,13 @@ export class ServerTlsContext {
     const filesChanged =
       material.files.join('\n') !== this.#material.files.join('\n') ||
       settings.configFile !== this.#settings.configFile;
+    const previous = this.#settings;
     this.#settings = settings;
     this.#material = material;
     this.#engine = this.#createEngine(material);
     if (filesChanged) this.#rewatch();
     this.#logInUse('TLS certificate reloaded');
+    this.#warnIfPlainBypassesClientAuth(previous);
     this.#options.onReload?.('ok');
     return true;
   }
@@ -272,6 +290,27 @@ export class ServerTlsContext {
         fromConfigFile: s.fromConfigFile,
       },
       msg,
+    );
+  }
+
+  /**
+   * Warns when the settings require client certificates of TLS clients while plain clients are
+   * served anyway (see the file comment); `previous`: the settings before a reload, which already
+   * had that warning when they were in the same state.
+   */
+  #warnIfPlainBypassesClientAuth(previous: ServerTlsSettings | null): void {
+    const s = this.#settings;
+    if (!plainBypassesClientAuth(s)) return;
+    if (previous !== null && plainBypassesClientAuth(previous)) return;
+    this.#options.logger.warn(
+      {
+        tlsServerMode: s.mode,
+        tlsServerNeedClientAuth: s.needClientAuth,
+        ...(s.fromConfigFile.includes('tlsServerNeedClientAuth') && s.configFile !== null
+          ? { needClientAuthFrom: `tls.server.need.client.auth in ${s.configFile}` }
+          : {}),
+      },
+      PLAIN_BYPASSES_CLIENT_AUTH_WARNING,
     );
   }
 
