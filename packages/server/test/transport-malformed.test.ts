@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ResponseCode, encodeCommand } from '@ns/protocol';
+import { ResponseCode, createResponse, encodeCommand } from '@ns/protocol';
 import { loadFixture } from '../../protocol/test/fixtures.js';
 import {
   RawClient,
@@ -103,6 +103,29 @@ describe('RemotingServer and malformed input', () => {
     await badConnection();
     expect(warnings()).toHaveLength(11);
     expect(warnings()[10]).toMatchObject({ code: 'NS_FRAME_TOO_LONG', linesLeftOut: 15 });
+  });
+
+  it('rate-limits the stray-response warnings per process too', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 3_600_000);
+    const { logger, lines } = capturingLogger();
+    ts = await startTestServer({}, logger);
+    const warnings = () =>
+      lines.filter((l) => String(l.msg).startsWith('dropping a response command'));
+    // 25 connections, each sending a response-flagged frame, then a request that is answered.
+    for (let i = 0; i < 25; i++) {
+      const c = await client(ts.port);
+      const stray = createResponse(echoRequest(i, 'x'), { code: ResponseCode.SUCCESS });
+      c.send(encodeCommand(stray));
+      expect((await c.request(echoRequest(1000 + i, 'after'))).code).toBe(ResponseCode.SUCCESS);
+    }
+    expect(warnings()).toHaveLength(10);
+    vi.setSystemTime(Date.now() + 1000);
+    const last = await client(ts.port);
+    last.send(encodeCommand(createResponse(echoRequest(99, 'x'), { code: ResponseCode.SUCCESS })));
+    expect((await last.request(echoRequest(2000, 'after'))).code).toBe(ResponseCode.SUCCESS);
+    expect(warnings()).toHaveLength(11);
+    expect(warnings()[10]).toMatchObject({ linesLeftOut: 15 });
   });
 
   it('fuzz: random and mutated frames on one connection never disturb another', async () => {

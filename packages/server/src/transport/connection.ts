@@ -586,14 +586,22 @@ export class Connection implements BudgetHolder {
     }
     if (isResponse(request)) {
       // The NameServer never sends requests, so no response can be pending here. Said once per
-      // connection at warn (a peer can send these as fast as it likes), the rest at debug.
+      // connection at warn (a peer can send these as fast as it likes), the rest at debug; the
+      // warnings rate-limited per process (one peer can open many connections).
       const first = this.strayResponses++ === 0;
-      this.logger()[first ? 'warn' : 'debug'](
-        { code: request.code, opaque: request.opaque, strayResponses: this.strayResponses },
-        first
-          ? 'dropping a response command received from a peer (further ones of this connection at debug)'
-          : 'dropping a response command received from a peer',
-      );
+      const obj = {
+        code: request.code,
+        opaque: request.opaque,
+        strayResponses: this.strayResponses,
+      };
+      if (first) {
+        this.limitLine('stray_response', 'warn', {
+          obj,
+          msg: 'dropping a response command received from a peer (further ones of this connection at debug)',
+        });
+      } else {
+        this.logger().debug(obj, 'dropping a response command received from a peer');
+      }
       return;
     }
     this.requests++;
@@ -697,10 +705,10 @@ export class Connection implements BudgetHolder {
     const queued = socket.writableLength;
     if (queued > this.peakWritableLength) this.peakWritableLength = queued;
     if (queued > this.host.writeHardLimit) {
-      this.logger().warn(
-        { writableLength: queued, limit: this.host.writeHardLimit },
-        'write buffer over the hard limit, closing connection',
-      );
+      this.limitLine('write_overflow', 'warn', {
+        obj: { writableLength: queued, limit: this.host.writeHardLimit },
+        msg: 'write buffer over the hard limit, closing connection',
+      });
       this.host.metrics?.connectionDropped('write-overflow');
       this.destroy();
     }

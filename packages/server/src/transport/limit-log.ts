@@ -9,7 +9,7 @@
 import type { LimitName } from './types.js';
 
 /** Per-connection lines a peer can cause at will that are not about an enforced limit. */
-export type PeerLineName = 'malformed_frame';
+export type PeerLineName = 'malformed_frame' | 'stray_response' | 'write_overflow';
 
 /** What a connection's LimitLog rate-limits: the enforced limits and `PeerLineName`. */
 export type LimitLogName = LimitName | PeerLineName;
