@@ -329,3 +329,40 @@ describe('the other topic lists share their encoded bodies while the tables stan
     expect(topics(ask(311))).toEqual(['B']);
   });
 });
+
+describe('the topics-by-cluster list follows cluster membership, which no route change names', () => {
+  // A 13th broker name grows the cluster's HashSet from 16 to 32 buckets, which reorders the
+  // names (and so the list) even when it brings no topic: e.g. a slave registering first.
+  /** In the order sent (not sorted: the order is the point). */
+  function list(h: Harness): string[] {
+    const res = h.send(224, { ext: { cluster: 'C' } });
+    return (JSON.parse(res.body!.toString('utf8')) as { topicList: string[] }).topicList;
+  }
+
+  function cluster(line: JavaLine, names: string[], askFirst: boolean): Harness {
+    const h = createHarness({ config: { compatibilityLine: line } });
+    names.forEach((brokerName, i) => {
+      // Each topic on two broker names: it is listed with the first of them in set order.
+      const hosted = Array.from({ length: 60 }, (_, k) => ({ name: `t${(i * 30 + k) % 360}` }));
+      register(h, { cluster: 'C', brokerName, brokerAddr: `10.0.${i}.1:10911`, topics: hosted });
+    });
+    if (askFirst) list(h);
+    register(h, {
+      cluster: 'C',
+      brokerName: 'zz-slave-first',
+      brokerId: 1,
+      brokerAddr: '10.9.9.9:10911',
+      topics: [{ name: 'x' }],
+    });
+    return h;
+  }
+
+  it.each(['5.x', '4.9'] as const)('%s: a cached list equals a fresh one', (line) => {
+    let seed = 1;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const names = Array.from({ length: 12 }, () => `b-${Math.floor(next() * 1e9).toString(36)}`);
+      expect(list(cluster(line, names, true))).toEqual(list(cluster(line, names, false)));
+    }
+  });
+});

@@ -129,6 +129,38 @@ describe('route watch on a running node', () => {
     await watcher.closed;
   });
 
+  it('a held watch counts nothing among the requests waiting for answers (frame budget)', async () => {
+    // Budget 400 KB: two held watches of 1,000 topics (~126 KB frames each) would be past half.
+    const { server, port } = await start([
+      '--maxFrameLength=400000',
+      '--maxPartialFrameBytes=400000',
+    ]);
+    const topics = Array.from({ length: 1000 }, (_, i) => `T${String(i).padStart(120, '0')}`);
+    await registerOn(port, 'broker-a', topics);
+    const budget = server.servingNode!.pool.frameBudget;
+    const watchers: RawClient[] = [];
+    for (let k = 0; k < 2; k++) {
+      const watcher = await connect(port);
+      watchers.push(watcher);
+      const first = await watcher.request(
+        watchRequest(Object.fromEntries(topics.map((t) => [t, 0]))),
+      );
+      const versions = Object.fromEntries(decode(first).routes.map((r) => [r.topic, r.version]));
+      void watcher.request(watchRequest(versions, first.extFields!['epoch']), 40_000).catch(() => {
+        // Answered at shutdown or dropped with the connection.
+      });
+      await waitFor('held', () => (server.routeWatchStats()?.held ?? 0) === k + 1);
+    }
+    expect(budget.answeringBytes).toBe(0);
+    // The watching connection still answers its other requests.
+    const lookup = createRequest({
+      code: RequestCode.GET_ROUTEINFO_BY_TOPIC,
+      opaque: opaque++,
+      extFields: { topic: topics[0]! },
+    });
+    expect((await watchers[0]!.request(lookup, 3000)).code).toBe(ResponseCode.SUCCESS);
+  });
+
   it('answers REQUEST_CODE_NOT_SUPPORTED with routeWatchEnable=false', async () => {
     const { port } = await start(['--routeWatchEnable=false']);
     const c = await connect(port);

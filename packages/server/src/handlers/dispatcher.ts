@@ -31,6 +31,7 @@ import {
 } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { LimitLog } from '../transport/limit-log.js';
+import { sameFrameHold } from '../transport/types.js';
 import type { HandlerLogger, RequestMetrics } from './deps.js';
 import type { Handler, HandlerTable } from './handler.js';
 import type { RequestContext } from './request-context.js';
@@ -98,9 +99,12 @@ export class Dispatcher {
       }
     }
     if (response instanceof Promise) {
-      return response.then(
-        (r) => this.finish(request, r, started),
-        (err: unknown) => this.finish(request, this.failure(request, ctx, err), started),
+      return sameFrameHold(
+        response,
+        response.then(
+          (r) => this.finish(request, r, started),
+          (err: unknown) => this.finish(request, this.failure(request, ctx, err), started),
+        ),
       );
     }
     return this.finish(request, response, started);

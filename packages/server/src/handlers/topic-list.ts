@@ -40,30 +40,33 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
    * 7–10 ms at 80,000 topics, a topics-by-cluster list more), and these requests are open to
    * anyone who may read routes — 300 of them in one write held the event loop 2.5 s (review
    * findings). Dropped on every route change (the notification the route body cache uses, see
-   * route-cache.ts): a topic added or removed, a first QueueData's flags and a broker name joining
-   * or leaving a cluster are all among the changes it names, on the registry owner and on a
-   * serving worker's replica alike, and it comes before any request can see the changed tables.
+   * route-cache.ts): a topic added or removed and a first QueueData's flags are among the changes
+   * it names, on the registry owner and on a serving worker's replica alike, and it comes before
+   * any request can see the changed tables. Cluster membership is in no route: the topics-by-
+   * cluster lists are also checked against the tables' membership stamp.
    * The bodies depend on nothing else: the Java line (the lists' order) is fixed for this handler.
    * Keys: 'all', 'unit', 'unit-sub', 'unit-sub-ununit', and 'cluster:' + the cluster name.
    */
-  const bodies = new Map<string, Buffer>();
+  const bodies = new Map<string, { readonly body: Buffer; readonly stamp: number }>();
   routes.onRouteChanged(() => {
     bodies.clear();
   });
 
+  /** `stamp`: what else the list depends on (the cluster membership stamp for 224). */
   function cachedList(
     request: RemotingCommand,
     key: string,
     topics: () => string[],
+    stamp = 0,
   ): RemotingCommand {
-    let body = bodies.get(key);
-    if (body === undefined) {
-      body = listBody(topics());
+    let kept = bodies.get(key);
+    if (kept === undefined || kept.stamp !== stamp) {
+      kept = { body: listBody(topics()), stamp };
       // Cluster names come from requests: a bounded set of them is kept.
       if (bodies.size >= MAX_CACHED_LISTS) bodies.clear();
-      bodies.set(key, body);
+      bodies.set(key, kept);
     }
-    return ok(request, body);
+    return ok(request, kept.body);
   }
 
   /** Java 5.x: a disabled list answers SYSTEM_ERROR with the remark `disable`. */
@@ -90,7 +93,12 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
     const { cluster } = decodeGetTopicsByClusterRequestHeader(request.extFields);
     // Java reads a missing cluster as null, which no cluster is: an empty list.
     if (cluster === undefined) return list(request, []);
-    return cachedList(request, `cluster:${cluster}`, () => routes.getTopicsByCluster(cluster));
+    return cachedList(
+      request,
+      `cluster:${cluster}`,
+      () => routes.getTopicsByCluster(cluster),
+      routes.clusterMembershipStamp(),
+    );
   }
 
   function getSystemTopicList(request: RemotingCommand): RemotingCommand {

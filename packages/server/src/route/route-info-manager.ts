@@ -1114,6 +1114,10 @@ export class RouteInfoManager implements RouteReadModel {
     return this.tables.clusterNameSetCapacity(cluster);
   }
 
+  clusterMembershipStamp(): number {
+    return this.tables.clusterMembershipStamp();
+  }
+
   getAllTopicList(): string[] {
     return this.tables.getAllTopicList();
   }

@@ -74,6 +74,12 @@ export interface RouteReadModel {
    * cluster views (GET_BROKER_CLUSTER_INFO, GET_SYSTEM_TOPIC_LIST_FROM_NS) order names by it.
    */
   clusterNameSetCapacity(cluster: string): number;
+  /**
+   * Changes whenever a broker name joins or leaves a cluster. Membership is in no route, so no
+   * route-change notification says so, but the topics-by-cluster list depends on it (which
+   * names, and the order of its set): that list's cached body is checked against this.
+   */
+  clusterMembershipStamp(): number;
   getAllTopicList(): string[];
   getTopicsByCluster(clusterName: string): string[];
   getSystemTopicList(): TopicList;
@@ -114,6 +120,8 @@ export class RouteTables implements RouteReadModel {
    * shrinks, and the cluster views list the names in its order (clusterNameSetCapacity).
    */
   private readonly clusterSetHighWater = new Map<string, number>();
+  /** Counts cluster membership edits (see clusterMembershipStamp). */
+  private membershipStamp = 0;
   /** liveKey(cluster, addr) → the live broker's filter servers, with its broker name. */
   private readonly filterServerTable = new Map<string, FilterServers>();
   private readonly topicQueueMappingInfoTable = new Map<
@@ -346,8 +354,7 @@ export class RouteTables implements RouteReadModel {
       return;
     }
     names.add(brokerName);
-    // Not part of any route, but of the topics-by-cluster list: its topics are named as changed.
-    this.markBrokerName(brokerName);
+    this.membershipStamp++;
     if (names.size > (this.clusterSetHighWater.get(cluster) ?? 0)) {
       this.clusterSetHighWater.set(cluster, names.size);
     }
@@ -364,7 +371,7 @@ export class RouteTables implements RouteReadModel {
   removeFromAllClusters(brokerName: string): void {
     const clusters = this.brokerNameClusters.get(brokerName);
     if (clusters === undefined) return;
-    this.markBrokerName(brokerName);
+    this.membershipStamp++;
     this.brokerNameClusters.delete(brokerName);
     for (const cluster of clusters) {
       const names = this.clusterAddrTable.get(cluster);
@@ -432,6 +439,10 @@ export class RouteTables implements RouteReadModel {
   /** Broker names of a cluster (live view). */
   clusterMembers(cluster: string): ReadonlySet<string> | undefined {
     return this.clusterAddrTable.get(cluster);
+  }
+
+  clusterMembershipStamp(): number {
+    return this.membershipStamp;
   }
 
   clusterNameSetCapacity(cluster: string): number {

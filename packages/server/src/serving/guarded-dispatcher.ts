@@ -26,6 +26,7 @@ import type { AccessDecision } from '../security/access-policy.js';
 import { REQUEST_CLASSES, requestClassOf } from '../security/request-classes.js';
 import type { RequestClass } from '../security/request-classes.js';
 import { LimitLog } from '../transport/limit-log.js';
+import { sameFrameHold } from '../transport/types.js';
 import type { RequestDispatcher } from '../transport/types.js';
 
 export interface GuardedDispatcherInit {
@@ -71,10 +72,13 @@ export class GuardedDispatcher implements RequestDispatcher {
     const result = this.dispatchWithinLimits(request, ctx);
     if (requestClass !== 'admin-write') return result;
     if (result instanceof Promise) {
-      return result.then((response) => {
-        this.audit(request, decision, response);
-        return response;
-      });
+      return sameFrameHold(
+        result,
+        result.then((response) => {
+          this.audit(request, decision, response);
+          return response;
+        }),
+      );
     }
     this.audit(request, decision, result);
     return result;

@@ -176,3 +176,11 @@ export function holdsNoFrame<T>(answer: Promise<T>): Promise<T> {
 export function isHoldingNoFrame(answer: Promise<unknown>): boolean {
   return (answer as { [HOLDS_NO_FRAME]?: boolean })[HOLDS_NO_FRAME] === true;
 }
+
+/**
+ * `next` (made from `answer` by `.then`, e.g. a dispatcher's metrics or audit), marked as `answer`
+ * was: a wrapper that drops the mark would have held route watches counted as frames again.
+ */
+export function sameFrameHold<T>(answer: Promise<unknown>, next: Promise<T>): Promise<T> {
+  return isHoldingNoFrame(answer) ? holdsNoFrame(next) : next;
+}
