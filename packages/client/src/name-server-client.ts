@@ -483,7 +483,13 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     for (const listener of this.rawListeners(event)) {
       try {
         // rawListeners keeps `once` wrappers, which remove themselves as emit() would.
-        Reflect.apply(listener, this, args);
+        const result: unknown = Reflect.apply(listener, this, args);
+        // An async listener's rejection is its throw: reported the same way, never unhandled.
+        if (isThenable(result)) {
+          result.then(undefined, (err: unknown) => {
+            this.#log.error({ err, event }, 'name server client listener threw');
+          });
+        }
       } catch (err) {
         this.#log.error({ err, event }, 'name server client listener threw');
       }
@@ -516,6 +522,14 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       });
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** A read whose connection closed with nothing received on it: safe to send to the next node. */

@@ -102,6 +102,9 @@ export class TopicRouteCache {
     this.#routes.delete(topic);
     this.#gone.delete(topic);
     this.#watched.delete(topic);
+    // A fetch still under way belongs to the use that ended: its answer is not applied (see
+    // #load), and the topic watched again gets a fetch of its own instead of joining it.
+    this.#inflight.delete(topic);
     if (!wasInUse) return;
     this.#hooks.onForgotten?.(topic);
     this.#hooks.onTopicsChanged?.();
@@ -198,22 +201,24 @@ export class TopicRouteCache {
     const watchedBefore = this.#watched.get(topic) ?? 0;
     // The route watch delivered this topic during the fetch: its answer is at least as new.
     const overtaken = (): boolean => (this.#watched.get(topic) ?? 0) !== watchedBefore;
-    const promise = this.#fetch(topic)
+    // forget() during the fetch wins, even if the topic was watched again since (its counts
+    // started over): do not resurrect the topic, nor apply an answer older than the new use's.
+    const current = (): boolean => this.#inflight.get(topic) === promise;
+    const promise: Promise<TopicRouteData> = this.#fetch(topic)
       .then(
         (route) => {
-          // forget() during the fetch wins: do not resurrect the topic.
-          if (!this.#inUse.has(topic)) return route;
+          if (!this.#inUse.has(topic) || !current()) return route;
           if (overtaken()) return this.#routes.get(topic) ?? route;
           this.apply(topic, route);
           return this.#routes.get(topic) ?? route;
         },
         (err: unknown) => {
-          if (isTopicNotExist(err) && !overtaken()) this.markGone(topic);
+          if (current() && isTopicNotExist(err) && !overtaken()) this.markGone(topic);
           throw err;
         },
       )
       .finally(() => {
-        this.#inflight.delete(topic);
+        if (current()) this.#inflight.delete(topic);
       });
     this.#inflight.set(topic, promise);
     return promise;

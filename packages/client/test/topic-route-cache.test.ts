@@ -58,4 +58,43 @@ describe('TopicRouteCache and the route watch', () => {
     expect(gone).toEqual([]);
     expect(cache.cached('A')?.brokerDatas[0]?.brokerName).toBe('created');
   });
+
+  it('a topic forgotten while fetched and used again gets a fetch of its own; the old answer is not applied', async () => {
+    const { cache, fetches, changes } = setup();
+    cache.add('A');
+    cache.applyWatched('A', route('b1'));
+    const refresh = cache.refreshAll();
+    cache.forget('A');
+    // Used (watched) again while the first fetch is still out: a new fetch, not that one.
+    const again = cache.get('A');
+    expect(fetches).toHaveLength(2);
+    // The old answer comes last but belongs to the use that ended.
+    fetches[1]!.resolve(route('b2'));
+    expect((await again).brokerDatas[0]?.brokerName).toBe('b2');
+    fetches[0]!.resolve(route('b1'));
+    await refresh;
+    expect(cache.cached('A')?.brokerDatas[0]?.brokerName).toBe('b2');
+    expect(changes).toEqual([
+      ['A', 'b1'],
+      ['A', 'b2'],
+    ]);
+  });
+
+  it('a topic watched again after forget is not overwritten by a fetch that began before', async () => {
+    const { cache, fetches, changes } = setup();
+    cache.add('A');
+    cache.applyWatched('A', route('b1'));
+    const refresh = cache.refreshAll();
+    cache.forget('A');
+    cache.add('A');
+    // The new watch delivers the current route; the old fetch then answers with an older one.
+    cache.applyWatched('A', route('b2'));
+    fetches[0]!.resolve(route('b1'));
+    await refresh;
+    expect(cache.cached('A')?.brokerDatas[0]?.brokerName).toBe('b2');
+    expect(changes).toEqual([
+      ['A', 'b1'],
+      ['A', 'b2'],
+    ]);
+  });
 });
