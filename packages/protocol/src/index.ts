@@ -110,6 +110,7 @@ export type {
 export {
   applyRegisterBodyDelta,
   applyRegisterBodyDeltaInPlace,
+  applyRegisterBodyDeltaInSteps,
   decodeRegisterBodyOfBase,
   decodeRegisterBodyWithBase,
   isSameRegisterBody,

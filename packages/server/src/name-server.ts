@@ -599,6 +599,7 @@ export class NameServer {
         clusterInfo: () => routes.getAllClusterInfo(),
         brokers: () => routes.getBrokerLiveViews(),
         topics: () => routes.getAllTopicList(),
+        hasTopic: (topic) => routes.hasTopic(topic),
         topicRoute: (topic) => routes.pickupTopicRouteData(topic),
         onRouteChanged: (listener) => routes.onRouteChanged(listener),
         orderTopicConf: (topic) => kv.getKVConfig(ORDER_TOPIC_CONFIG_NAMESPACE, topic),

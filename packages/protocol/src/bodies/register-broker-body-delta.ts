@@ -192,6 +192,30 @@ export function applyRegisterBodyDelta(
   previous: ReadonlyMap<string, TopicConfig>,
   delta: RegisterBodyChanges,
 ): Map<string, TopicConfig> {
+  const steps = applyRegisterBodyDeltaInSteps(previous, delta, NEVER_PAUSE);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+const NEVER_PAUSE = (): boolean => false;
+/** Entries handled between two questions to `pause` (applyRegisterBodyDeltaInSteps). */
+const PAUSE_CHECK_EVERY = 256;
+
+/**
+ * applyRegisterBodyDelta as a generator that yields whenever `pause()` (asked every few hundred
+ * entries) says so: with insertions the whole table is rebuilt (10–50 ms at 50,000 topics), which
+ * a caller sharing its event loop with other work must be able to spread out. `previous` must not
+ * change until the generator is done; it is not modified.
+ */
+export function* applyRegisterBodyDeltaInSteps(
+  previous: ReadonlyMap<string, TopicConfig>,
+  delta: RegisterBodyChanges,
+  pause: () => boolean,
+): Generator<void, Map<string, TopicConfig>, void> {
+  let work = 0;
+  const due = (): boolean => ++work % PAUSE_CHECK_EVERY === 0 && pause();
   if (delta.inserted.length === 0) {
     // The base order less the removed topics: a native copy, then in-place updates keep the order.
     const out = new Map(previous);
@@ -199,7 +223,10 @@ export function applyRegisterBodyDelta(
     return out;
   }
   const upserts = new Map<string, TopicConfig>();
-  for (const tc of delta.upserts) upserts.set(tc.topicName, tc);
+  for (const tc of delta.upserts) {
+    upserts.set(tc.topicName, tc);
+    if (due()) yield;
+  }
   const removed = new Set(delta.removed);
   const next = new Map<string | null, string>();
   const placed = new Set<string>();
@@ -209,6 +236,7 @@ export function applyRegisterBodyDelta(
     }
     next.set(after, topic);
     placed.add(topic);
+    if (due()) yield;
   }
   const out = new Map<string, TopicConfig>();
   let emitted = 0;
@@ -221,11 +249,13 @@ export function applyRegisterBodyDelta(
       }
       out.set(topic, tc);
       emitted++;
+      work++;
       topic = next.get(topic);
     }
   };
   chain(null);
   for (const [topic, tc] of previous) {
+    if (due()) yield;
     if (removed.has(topic) || placed.has(topic)) continue;
     out.set(topic, upserts.get(topic) ?? tc);
     if (next.size > 0) chain(topic);

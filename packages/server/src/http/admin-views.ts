@@ -42,11 +42,13 @@ export interface AdminViews {
   clusterInfo(): ClusterInfo;
   brokers(): Iterable<AdminBrokerView>;
   topics(): Iterable<string>;
+  /** Whether the topic has a route (O(1): the search checks the topics a change named). */
+  hasTopic(topic: string): boolean;
   /** Same content as GET_ROUTEINFO_BY_TOPIC; null when the topic has no route. */
   topicRoute(topic: string): TopicRouteData | null;
   /**
    * Subscribes to route changes (RouteInfoManager#onRouteChanged fits): the server keeps a sorted
-   * topic list for search and pagination and rebuilds it only after a change.
+   * topic list for search and pagination and brings it up to date only after a change.
    */
   onRouteChanged(listener: (topics: ReadonlySet<string> | 'all') => void): () => void;
   /** The ORDER_TOPIC_CONFIG KV value of a topic, null when none. */

@@ -102,7 +102,7 @@ const digest: RouteDigest = {
 };
 
 function views(over: Partial<AdminViews> = {}): AdminViews {
-  return {
+  const all: AdminViews = {
     clusterInfo: () => clusterInfo,
     brokers: () => brokers,
     topics: () => new Set(['TopicTest', '%RETRY%group', 'BenchmarkTest']),
@@ -136,8 +136,10 @@ function views(over: Partial<AdminViews> = {}): AdminViews {
       },
     ],
     consistencyNodes: () => '',
+    hasTopic: (topic) => [...all.topics()].includes(topic),
     ...over,
   };
+  return all;
 }
 
 const servers: HttpAdminServer[] = [];
@@ -350,6 +352,15 @@ describe('HttpAdminServer', () => {
     const bad = await get('/topics?limit=-1');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text).error).toBe('limit: expected a non-negative integer, got "-1"');
+  });
+
+  it('/topics of many topics is the whole sorted list, encoded in steps as JSON.stringify would', async () => {
+    const topics = new Set(Array.from({ length: 5000 }, (_, i) => `T\u00e9"${(i * 7919) % 5003}`));
+    const { get } = await start({ views: views({ topics: () => topics }) });
+    const res = await get('/topics');
+    expect(res.text).toBe(JSON.stringify({ topicList: [...topics].sort() }));
+    const page = JSON.parse((await get('/topics?q=T%C3%89%2212&limit=500')).text);
+    expect(page.matched).toBe([...topics].filter((t) => t.includes('"12')).length);
   });
 
   it('the sorted topic list is rebuilt after a route change, not before', async () => {

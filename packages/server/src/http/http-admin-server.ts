@@ -43,6 +43,8 @@ import type { ConsoleAssets } from './console-assets.js';
 import { fetchJson } from './fetch-json.js';
 import type { FetchJsonOptions } from './fetch-json.js';
 import { toJson } from './json.js';
+import { SliceQueue } from './slice-queue.js';
+import type { SlicedJob } from './slice-queue.js';
 import { DEFAULT_PAGE_LIMIT, TopicSearch } from './topic-search.js';
 
 export interface HttpAdminServerOptions {
@@ -205,6 +207,10 @@ export class HttpAdminServer {
   private server: Server | null = null;
   private closePromise: Promise<void> | null = null;
   private readonly topicSearch: TopicSearch;
+  /** The views that walk every topic run here, in slices (slice-queue.ts). */
+  private readonly slices = new SliceQueue();
+  /** The encoded `GET /topics` body of one version of the sorted list. */
+  private topicListBody: { readonly version: number; readonly body: Buffer } | null = null;
   /** A /consistency check is reading the other nodes (see sendConsistency). */
   private consistencyRunning = false;
 
@@ -212,10 +218,11 @@ export class HttpAdminServer {
     this.options = options;
     this.now = options.now ?? Date.now;
     const views = options.views;
-    this.topicSearch = new TopicSearch(
-      () => views.topics(),
-      (listener) => views.onRouteChanged(listener),
-    );
+    this.topicSearch = new TopicSearch({
+      topics: () => views.topics(),
+      hasTopic: (topic) => views.hasTopic(topic),
+      onRouteChanged: (listener) => views.onRouteChanged(listener),
+    });
   }
 
   /** Binds and resolves to the bound address. Rejects with HttpAdminError on bind failure. */
@@ -281,6 +288,7 @@ export class HttpAdminServer {
   close(): Promise<void> {
     this.closePromise ??= new Promise<void>((resolve) => {
       this.topicSearch.close();
+      this.slices.close();
       const server = this.server;
       if (server === null) {
         resolve();
@@ -386,7 +394,7 @@ export class HttpAdminServer {
       }
       case '/topics':
         if (!query.has('q') && !query.has('offset') && !query.has('limit')) {
-          this.sendJson(req, res, 200, { topicList: this.topicSearch.all() });
+          this.sendTopicList(req, res);
           return;
         }
         this.sendTopicPage(req, res, query);
@@ -514,23 +522,68 @@ export class HttpAdminServer {
     return `${POLICY_KEYS[requestClass]}=${formatClassPolicy(policy)}`;
   }
 
+  private sendTopicList(req: IncomingMessage, res: ServerResponse): void {
+    this.runView(req, res, '/topics', this.topicListJob(), (body) => {
+      this.sendBytes(req, res, 200, JSON_TYPE, body);
+    });
+  }
+
+  private *topicListJob(): SlicedJob<Buffer> {
+    const { topics, version } = yield* this.topicSearch.all();
+    if (this.topicListBody?.version !== version) {
+      this.topicListBody = { version, body: yield* topicListJson(topics) };
+    }
+    return this.topicListBody.body;
+  }
+
   private sendTopicPage(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
     const offset = intParam(query, 'offset', 0);
     const limit = intParam(query, 'limit', DEFAULT_PAGE_LIMIT);
-    const page = this.topicSearch.page(query.get('q') ?? '', offset, limit);
+    const job = this.topicPageJob(query.get('q') ?? '', offset, limit);
+    this.runView(req, res, '/topics', job, (page) => {
+      this.sendJson(req, res, 200, page);
+    });
+  }
+
+  private *topicPageJob(q: string, offset: number, limit: number): SlicedJob<object> {
+    const page = yield* this.topicSearch.page(q, offset, limit);
     // Only the visible page is looked up: O(page), whatever the table size.
-    const topics = page.topics.map((topic) => {
+    const topics: object[] = [];
+    for (const topic of page.topics) {
       const route = this.options.views.topicRoute(topic);
       const queues = route?.queueDatas ?? [];
-      return {
+      topics.push({
         topic,
         brokerNames: queues.map((qd) => qd.brokerName).sort(cmp),
         readQueueNums: queues.reduce((n, qd) => n + qd.readQueueNums, 0),
         writeQueueNums: queues.reduce((n, qd) => n + qd.writeQueueNums, 0),
         perms: [...new Set(queues.map((qd) => qd.perm))].sort((a, b) => a - b),
-      };
-    });
-    this.sendJson(req, res, 200, { ...page, topics });
+      });
+      if (topics.length % 64 === 0) yield;
+    }
+    return { ...page, topics };
+  }
+
+  /**
+   * Runs a view's job on the slice queue, then `answer`s with its value. A failure is answered
+   * 500 and logged, unless the port is closing (its connections are being dropped anyway).
+   */
+  private runView<T>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    job: SlicedJob<T>,
+    answer: (value: T) => void,
+  ): void {
+    this.slices
+      .run(job)
+      .then(answer)
+      .catch((err: unknown) => {
+        if (this.closePromise !== null) return;
+        this.options.logger.error({ err, path }, 'HTTP admin view failed');
+        if (res.headersSent) res.destroy();
+        else this.sendJson(req, res, 500, { error: 'internal error' });
+      });
   }
 
   private sendConsistency(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
@@ -641,10 +694,31 @@ export class HttpAdminServer {
     contentType: string,
     body: string,
   ): void {
-    const bytes = Buffer.from(body, 'utf8');
+    this.sendBytes(req, res, status, contentType, Buffer.from(body, 'utf8'));
+  }
+
+  private sendBytes(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    contentType: string,
+    bytes: Buffer,
+  ): void {
     res.writeHead(status, { 'content-type': contentType, 'content-length': bytes.length });
     res.end(req.method === 'HEAD' ? undefined : bytes);
   }
+}
+
+/** `{"topicList":[…]}` exactly as toJson writes it, encoded in steps (2 MB at 80,000 topics). */
+function* topicListJson(topics: readonly string[]): SlicedJob<Buffer> {
+  const parts = ['{"topicList":['];
+  for (let i = 0; i < topics.length; i += 2048) {
+    const chunk = JSON.stringify(topics.slice(i, i + 2048));
+    parts.push(i === 0 ? chunk.slice(1, -1) : `,${chunk.slice(1, -1)}`);
+    yield;
+  }
+  parts.push(']}');
+  return Buffer.from(parts.join(''), 'utf8');
 }
 
 function cmp(a: string, b: string): number {

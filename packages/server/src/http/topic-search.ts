@@ -1,9 +1,18 @@
 /**
- * Topic search and pagination for the console: `GET /topics?q=&offset=&limit=`. A node can hold
- * 50,000 topics; the page must never receive them all. The sorted list is kept and rebuilt only
- * after a route change added or removed topics (a periodic re-registration changes nothing, so
- * the steady state is a plain scan of a ready array).
+ * Topic search and pagination for the console (`GET /topics?q=&offset=&limit=`) and the sorted
+ * list of `GET /topics`. A node can hold 100,000 topics; neither the page nor the event loop may
+ * receive them all at once.
+ *
+ * The sorted list (and its lower-cased twin for the case-insensitive search) is kept between
+ * requests and brought up to date only when a request needs it: a route change names the topics
+ * it touched, and the next request checks just those against the route table — one merge pass
+ * over the list when topics came or went, nothing when a re-registration changed only queues or
+ * permissions. A change too large to name ('all', or thousands of topics such as a new broker's
+ * table) rebuilds the list. All of it is sliced work (slice-queue.ts): sorting 80,000 names takes
+ * 30–60 ms, lower-casing them 6–14 ms and one search 2–4 ms, none of which may hold the loop that
+ * answers route lookups.
  */
+import type { SlicedJob } from './slice-queue.js';
 
 export interface TopicPage {
   /** Topics on the node. */
@@ -18,23 +27,48 @@ export interface TopicPage {
 export const MAX_PAGE_LIMIT = 500;
 export const DEFAULT_PAGE_LIMIT = 100;
 
-export class TopicSearch {
-  private readonly list: () => Iterable<string>;
-  private readonly unsubscribe: () => void;
-  private sorted: string[] | null = null;
-  /** `sorted`, lower-cased, built on the first search (most pages never search). */
-  private lowered: string[] | null = null;
+/** What the search reads of the route table. */
+export interface TopicSource {
+  /** Every topic, any order. */
+  topics(): Iterable<string>;
+  hasTopic(topic: string): boolean;
+  /** RouteInfoManager#onRouteChanged fits. */
+  onRouteChanged(listener: (topics: ReadonlySet<string> | 'all') => void): () => void;
+}
 
-  constructor(
-    list: () => Iterable<string>,
-    onRouteChanged: (listener: (topics: ReadonlySet<string> | 'all') => void) => () => void,
-  ) {
-    this.list = list;
-    // Any change may add or remove topics; rebuilding lazily on the next search is cheap enough
-    // (sorting 50,000 names takes milliseconds) and changes are rare in the steady state.
-    this.unsubscribe = onRouteChanged(() => {
-      this.sorted = null;
-      this.lowered = null;
+/** Past this many named topics since the last request, the list is rebuilt instead of patched. */
+export const REBUILD_THRESHOLD = 4096;
+/** Names handled between two yields (sorting runs, merging, lower-casing, searching). */
+const STEP = 2048;
+
+/**
+ * The list as of the running job. Jobs run one at a time, each to its end (slice-queue.ts), so
+ * patching it in place between two jobs is safe.
+ */
+interface Snapshot {
+  /** Code-unit order (as /topics always was). */
+  readonly sorted: string[];
+  /** `sorted[i].toLowerCase()`. */
+  readonly lowered: string[];
+  /** Changes whenever the list does (cache key of encoded bodies). */
+  version: number;
+}
+
+/** Up to this many topics added or removed, the list is spliced; past it, merged in one pass. */
+const SPLICE_LIMIT = 64;
+
+export class TopicSearch {
+  private readonly source: TopicSource;
+  private readonly unsubscribe: () => void;
+  private snapshot: Snapshot | null = null;
+  /** Topics named by route changes since `snapshot` was made; 'all': rebuild. */
+  private dirty: Set<string> | 'all' = 'all';
+  private versions = 0;
+
+  constructor(source: TopicSource) {
+    this.source = source;
+    this.unsubscribe = source.onRouteChanged((topics) => {
+      this.noteChange(topics);
     });
   }
 
@@ -42,39 +76,192 @@ export class TopicSearch {
     this.unsubscribe();
   }
 
-  /** Every topic, sorted (code-unit order, as /topics always was). */
-  all(): readonly string[] {
-    this.sorted ??= [...this.list()].sort(cmp);
-    return this.sorted;
+  /**
+   * A job that brings the list up to date and answers it: every topic, sorted, with a version
+   * that changes whenever the list does.
+   */
+  *all(): SlicedJob<{ readonly topics: readonly string[]; readonly version: number }> {
+    // The list may be patched in place by a later job: the caller uses it within this job.
+    const snap = yield* this.refresh();
+    return { topics: snap.sorted, version: snap.version };
   }
 
   /**
-   * Case-insensitive substring search; an empty `q` matches everything. `offset` and `limit` are
-   * clamped to the result.
+   * A job answering one page of a case-insensitive substring search; an empty `q` matches
+   * everything. `offset` and `limit` are clamped to the result.
    */
-  page(q: string, offset: number, limit: number): TopicPage {
-    const all = this.all();
-    const needle = q.toLowerCase();
-    let matches: readonly string[] = all;
-    if (needle !== '') {
-      const lowered = (this.lowered ??= all.map((t) => t.toLowerCase()));
-      const found: string[] = [];
-      for (let i = 0; i < lowered.length; i++)
-        if (lowered[i]!.includes(needle)) found.push(all[i]!);
-      matches = found;
-    }
-    const start = Math.min(Math.max(0, offset), matches.length);
+  *page(q: string, offset: number, limit: number): SlicedJob<TopicPage> {
+    const snap = yield* this.refresh();
+    const all = snap.sorted;
     const size = Math.min(Math.max(1, limit), MAX_PAGE_LIMIT);
-    return {
-      total: all.length,
-      matched: matches.length,
-      offset: start,
-      limit: size,
-      topics: matches.slice(start, start + size),
-    };
+    const needle = q.toLowerCase();
+    if (needle === '') {
+      const start = Math.min(Math.max(0, offset), all.length);
+      return page(all.length, all.length, start, size, all.slice(start, start + size));
+    }
+    const from = Math.max(0, offset);
+    const lowered = snap.lowered;
+    const topics: string[] = [];
+    let matched = 0;
+    for (let i = 0; i < lowered.length; i++) {
+      if (lowered[i]!.includes(needle)) {
+        if (matched >= from && topics.length < size) topics.push(all[i]!);
+        matched++;
+      }
+      if (i % STEP === STEP - 1) yield;
+    }
+    return page(all.length, matched, Math.min(from, matched), size, topics);
+  }
+
+  private noteChange(topics: ReadonlySet<string> | 'all'): void {
+    // Nobody asked yet, or a rebuild is due anyway: nothing to remember.
+    if (this.dirty === 'all') return;
+    if (topics === 'all' || this.dirty.size + topics.size > REBUILD_THRESHOLD) {
+      this.dirty = 'all';
+      return;
+    }
+    for (const topic of topics) this.dirty.add(topic);
+  }
+
+  private *refresh(): SlicedJob<Snapshot> {
+    const dirty = this.dirty;
+    const current = this.snapshot;
+    if (current !== null && dirty !== 'all' && dirty.size === 0) return current;
+    // Changes made while this job runs are noted for the next one.
+    this.dirty = new Set();
+    const next =
+      current === null || dirty === 'all'
+        ? yield* this.rebuild()
+        : yield* this.patch(current, dirty);
+    this.snapshot = next;
+    return next;
+  }
+
+  private *rebuild(): SlicedJob<Snapshot> {
+    const sorted = yield* sortInSteps([...this.source.topics()]);
+    const lowered = yield* lowerInSteps(sorted, 0, sorted.length);
+    return { sorted, lowered, version: ++this.versions };
+  }
+
+  /**
+   * The named topics checked against the route table; the few that came or went spliced in or
+   * out (a native move of the array's tail each), more of them merged in one pass.
+   */
+  private *patch(current: Snapshot, named: ReadonlySet<string>): SlicedJob<Snapshot> {
+    const { sorted, lowered } = current;
+    const added: string[] = [];
+    const removed = new Set<string>();
+    let n = 0;
+    for (const topic of named) {
+      const at = lowerBound(sorted, topic);
+      const listed = at < sorted.length && sorted[at] === topic;
+      const present = this.source.hasTopic(topic);
+      if (present && !listed) added.push(topic);
+      else if (!present && listed) removed.add(topic);
+      if (++n % STEP === 0) yield;
+    }
+    if (added.length === 0 && removed.size === 0) return current;
+    if (added.length + removed.size <= SPLICE_LIMIT) {
+      for (const topic of removed) {
+        const at = lowerBound(sorted, topic);
+        sorted.splice(at, 1);
+        lowered.splice(at, 1);
+      }
+      for (const topic of added) {
+        const at = lowerBound(sorted, topic);
+        sorted.splice(at, 0, topic);
+        lowered.splice(at, 0, topic.toLowerCase());
+      }
+      current.version = ++this.versions;
+      return current;
+    }
+    added.sort();
+    const addedLowered = yield* lowerInSteps(added, 0, added.length);
+    const outSorted: string[] = [];
+    const outLowered: string[] = [];
+    let a = 0;
+    for (let i = 0; i < sorted.length; i++) {
+      const topic = sorted[i]!;
+      while (a < added.length && added[a]! < topic) {
+        outSorted.push(added[a]!);
+        outLowered.push(addedLowered[a]!);
+        a++;
+      }
+      if (!removed.has(topic)) {
+        outSorted.push(topic);
+        outLowered.push(lowered[i]!);
+      }
+      if (i % STEP === STEP - 1) yield;
+    }
+    for (; a < added.length; a++) {
+      outSorted.push(added[a]!);
+      outLowered.push(addedLowered[a]!);
+    }
+    return { sorted: outSorted, lowered: outLowered, version: ++this.versions };
   }
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function page(
+  total: number,
+  matched: number,
+  offset: number,
+  limit: number,
+  topics: readonly string[],
+): TopicPage {
+  return { total, matched, offset, limit, topics };
+}
+
+/** First index whose name is not below `topic` (code-unit order). */
+function lowerBound(sorted: readonly string[], topic: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < topic) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function* lowerInSteps(names: readonly string[], from: number, to: number): SlicedJob<string[]> {
+  const out = new Array<string>(to - from);
+  for (let i = from; i < to; i++) {
+    out[i - from] = names[i]!.toLowerCase();
+    if (i % STEP === STEP - 1) yield;
+  }
+  return out;
+}
+
+/**
+ * Code-unit order (Array#sort's default for strings), in steps: runs of STEP names sorted natively,
+ * then merged pairwise, a yield every STEP names moved.
+ */
+export function* sortInSteps(names: string[]): SlicedJob<string[]> {
+  const n = names.length;
+  let src = names;
+  for (let start = 0; start < n; start += STEP) {
+    const run = src.slice(start, start + STEP).sort();
+    for (let i = 0; i < run.length; i++) src[start + i] = run[i]!;
+    yield;
+  }
+  let dst = new Array<string>(n);
+  let moved = 0;
+  for (let width = STEP; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        dst[k++] = src[j]! < src[i]! ? src[j++]! : src[i++]!;
+        if (++moved % STEP === 0) yield;
+      }
+      while (i < mid) dst[k++] = src[i++]!;
+      while (j < hi) dst[k++] = src[j++]!;
+    }
+    [src, dst] = [dst, src];
+    yield;
+  }
+  return src;
 }

@@ -71,7 +71,7 @@ describe('RegistrationBases.resolveInSteps', () => {
       configs(1990, 8),
       configs(10, 4, 1990).map((c) => c.topicName),
     ),
-    // a delta with an insertion (the codec's rebuild, in one go)
+    // a delta with an insertion: the table rebuilt in the body's order, in steps too
     delta('d-2', 'd-3', configs(1, 2, 5000), [], [['T5', 'T5000']]),
     // made against a base this side does not hold
     delta('d-9', 'd-10', configs(1, 2), []),
@@ -95,6 +95,8 @@ describe('RegistrationBases.resolveInSteps', () => {
     expect(stops[0]).toBeGreaterThanOrEqual(7);
     expect(stops[2]).toBeGreaterThanOrEqual(15);
     expect(stops[1]).toBe(0);
+    // 1,990 topics copied into a new table, one inserted after T5.
+    expect(stops[3]).toBeGreaterThanOrEqual(7);
   });
 
   it('a delta that does not fit is answered resend, edits nothing and forgets the base', () => {

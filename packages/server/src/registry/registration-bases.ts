@@ -8,10 +8,10 @@
  * serving process, or the table was dropped when the broker left), the answer is 'resend': the
  * serving side decodes the body again, in full, and sends that.
  */
-import { applyRegisterBodyDeltaInPlace } from '@ns/protocol';
+import { applyRegisterBodyDeltaInSteps } from '@ns/protocol';
 import type { TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
 import type { PreDecodedBody } from '../handlers/request-context.js';
-import { fromRows, rowAt, topicNames, unseal } from '../serving/decode/decoded-registration.js';
+import { rowAt, topicNames, unseal } from '../serving/decode/decoded-registration.js';
 import type {
   BodyExtras,
   DecodedRegistration,
@@ -24,7 +24,8 @@ const NEVER = (): boolean => false;
 
 interface Kept {
   id: string;
-  readonly table: Map<string, TopicConfig>;
+  /** Edited in place, or replaced by a new one (a delta with insertions). */
+  table: Map<string, TopicConfig>;
   extras: BodyExtras;
 }
 
@@ -106,25 +107,35 @@ export class RegistrationBases {
           }
           changed = names;
         } else {
+          // Topics added or moved: the table is rebuilt in the body's order, in steps (a 50,000
+          // topic broker adding one topic would otherwise hold the loop for tens of ms).
+          const names = yield* namesInSteps(decoded.upserts, this.topicName, pause);
+          const upserts = new Array<TopicConfig>(names.length);
+          for (let i = 0; i < names.length; i++) {
+            if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
+            upserts[i] = rowAt(decoded.upserts, i, names[i]!);
+          }
+          let table: Map<string, TopicConfig>;
           try {
-            const upserts = fromRows(decoded.upserts).map((tc) => ({
-              ...tc,
-              topicName: this.topicName(tc.topicName),
-            }));
-            changed = upserts.map((tc) => tc.topicName);
-            applyRegisterBodyDeltaInPlace(kept.table, {
-              kind: 'delta',
-              ...extras,
-              filterServerList: extras.filterServerList ?? [],
-              upserts,
-              removed: decoded.removed,
-              inserted: decoded.inserted,
-            });
+            table = yield* applyRegisterBodyDeltaInSteps(
+              kept.table,
+              {
+                kind: 'delta',
+                ...extras,
+                filterServerList: extras.filterServerList ?? [],
+                upserts,
+                removed: decoded.removed,
+                inserted: decoded.inserted,
+              },
+              pause,
+            );
           } catch {
             // Does not fit the table (it cannot, unless the two sides lost step): start afresh.
             this.byKey.delete(key);
             return 'resend';
           }
+          kept.table = table;
+          changed = names;
         }
         const from = kept.id;
         kept.id = decoded.base;

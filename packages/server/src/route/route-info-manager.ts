@@ -1122,6 +1122,11 @@ export class RouteInfoManager implements RouteReadModel {
     return this.tables.getAllTopicList();
   }
 
+  /** Whether the topic has QueueData on any broker name (it is in getAllTopicList). */
+  hasTopic(topic: string): boolean {
+    return this.tables.hasTopic(topic);
+  }
+
   getTopicsByCluster(clusterName: string): string[] {
     return this.tables.getTopicsByCluster(clusterName);
   }

@@ -537,6 +537,10 @@ export class RouteTables implements RouteReadModel {
     return this.topicOrder.keys();
   }
 
+  hasTopic(topic: string): boolean {
+    return this.topicQueueTable.has(topic);
+  }
+
   /**
    * Topics having QueueData on any broker name of the cluster, in the order Java adds them: for
    * each broker name of the cluster (its `HashSet` order), the topics hosting it in table order;

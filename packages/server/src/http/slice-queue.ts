@@ -1,0 +1,106 @@
+/**
+ * Runs the admin port's heavy views in slices, one view at a time.
+ *
+ * The HTTP views share the event loop that answers route lookups (the single process with
+ * servingWorkers = 1, the registry owner otherwise). A view that walks the whole registry (sorting
+ * 80,000 topic names takes 30–60 ms, searching them 2–4 ms) must not hold that loop, and many such
+ * requests at once must not add up within one turn: a job is a generator that yields between small
+ * units of work, and the queue runs the jobs in arrival order for at most `sliceMillis` at a time,
+ * then rests at least as long (a timer) before the next slice. Lookups are answered between two
+ * slices whatever number of views are waiting, and a client asking for views back to back gets at
+ * most about half of the loop: without the rest, a queue never empty took a slice every turn, and
+ * each lookup waited for one (p50 0.05 → 2.1 ms at 80,000 topics).
+ */
+
+/** Work done between two yields should take well under `sliceMillis`. */
+export type SlicedJob<T> = Generator<void, T, void>;
+
+/** The longest a queue keeps the event loop at a time, by default. */
+export const SLICE_MILLIS = 1;
+
+interface Pending {
+  readonly job: SlicedJob<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class SliceQueue {
+  private readonly sliceMillis: number;
+  private readonly now: () => number;
+  private readonly pending: Pending[] = [];
+  private scheduled: { readonly cancel: () => void } | null = null;
+  /** No slice before this time (`now()`): the rest after the last one, as long as it ran. */
+  private restUntil = -Infinity;
+  private closed = false;
+
+  constructor(options: { sliceMillis?: number; now?: () => number } = {}) {
+    this.sliceMillis = options.sliceMillis ?? SLICE_MILLIS;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Jobs waiting or running. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Resolves to the job's return value, after every job queued before it. */
+  run<T>(job: SlicedJob<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the admin port is closing'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ job, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Drops every queued job (their promises reject); later run() calls reject at once. */
+  close(): void {
+    this.closed = true;
+    this.scheduled?.cancel();
+    this.scheduled = null;
+    const dropped = this.pending.splice(0);
+    for (const p of dropped) {
+      p.job.return(undefined);
+      p.reject(new Error('the admin port is closing'));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled !== null || this.pending.length === 0) return;
+    const run = (): void => {
+      this.scheduled = null;
+      this.turn();
+    };
+    const wait = this.restUntil - this.now();
+    if (wait > 0) {
+      const timer = setTimeout(run, Math.ceil(wait));
+      this.scheduled = { cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(run);
+      this.scheduled = { cancel: () => clearImmediate(immediate) };
+    }
+  }
+
+  private turn(): void {
+    const start = this.now();
+    const deadline = start + this.sliceMillis;
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      let step: IteratorResult<void, unknown>;
+      try {
+        step = head.job.next();
+      } catch (err) {
+        this.pending.shift();
+        head.reject(err);
+        continue;
+      }
+      if (step.done === true) {
+        this.pending.shift();
+        head.resolve(step.value);
+      }
+      if (this.now() >= deadline) break;
+    }
+    const end = this.now();
+    this.restUntil = end + (end - start);
+    this.schedule();
+  }
+}
