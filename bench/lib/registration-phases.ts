@@ -9,6 +9,7 @@ export const REG_PHASES = [
   'unchanged',
   'changed1',
   'changed100',
+  'renamed1',
   'slaveJoin',
   'slaveLeave',
   'wipePerm',
@@ -22,12 +23,15 @@ export const MASTER_REG_PHASES: readonly RegPhase[] = [
   'unchanged',
   'changed1',
   'changed100',
+  'renamed1',
 ];
 
 export const REG_PHASE_LABEL: Record<RegPhase, string> = {
   first: 'new broker',
   unchanged: 'same DataVersion',
   changed1: 'changed, 1 % of topics',
+  // Topics come and go (a new topic, a deleted one): the kept table is rebuilt in body order.
+  renamed1: '1 % of topics replaced by new ones',
   changed100: 'changed, 100 % of topics',
   // Every topic's BrokerData changes, none of its QueueData: the group's address list does.
   slaveJoin: 'a slave joins the group',

@@ -6,6 +6,8 @@
  * - unchanged: the same body again (same DataVersion: the periodic heartbeat);
  * - changed 1 %: DataVersion bumped, 1 % of the topics with other queue numbers;
  * - changed 100 %: DataVersion bumped, every topic with other queue numbers;
+ * - 1 % replaced: DataVersion bumped, every 100th topic deleted and a new one in its place (topics
+ *   created and deleted on the broker): the kept table is rebuilt in the body's order;
  * - a slave joins: the same broker name, id 1, on a connection of its own: every topic's route
  *   changes (its BrokerData lists one more address), none of its QueueData;
  * - the slave's connection closes: the round trip is until a lookup no longer lists the slave;
@@ -266,6 +268,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         first: [],
         unchanged: [],
         changed1: [],
+        renamed1: [],
         changed100: [],
         slaveJoin: [],
         slaveLeave: [],
@@ -276,6 +279,7 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         first: n,
         unchanged: 0,
         changed1: 0,
+        renamed1: 0,
         changed100: n,
         slaveJoin: n,
         slaveLeave: n,
@@ -302,15 +306,20 @@ async function runOne(profile: Profile, log: Log, workers: number): Promise<Regi
         // 1 % of the topics (every 100th) go from 4 to 8 queues; then all of them to 6.
         const onePct = (i: number): number => (i % 100 === 0 ? 8 : 4);
         changed.changed1 = topics.filter((_, i) => onePct(i) !== 4).length;
+        // 1 % of the topics (every 100th, offset by 50) replaced by a topic of a new name in the
+        // same place: as many removed as added.
+        const renamed = topics.map((t, i) => (i % 100 === 50 ? `${t}-renamed` : t));
+        changed.renamed1 = 2 * topics.filter((_, i) => i % 100 === 50).length;
         const bodies: Record<Exclude<RegPhase, 'slaveLeave' | 'wipePerm' | 'addPerm'>, Buffer> = {
           first: registerBody(topics, 1, TIMESTAMP),
           unchanged: Buffer.alloc(0),
           changed1: registerBody(topics, 2, TIMESTAMP, onePct),
           changed100: registerBody(topics, 3, TIMESTAMP, () => 6),
+          renamed1: registerBody(renamed, 4, TIMESTAMP, () => 6),
           slaveJoin: Buffer.alloc(0),
         };
         bodies.unchanged = bodies.first;
-        bodies.slaveJoin = bodies.changed100;
+        bodies.slaveJoin = bodies.renamed1;
         const slave = { ...broker, brokerAddr: `10.9.${r}.${n % 250}:10921`, brokerId: 1 };
         let slaveConn: RpcConnection | null = null;
         bodyBytes = bodies.first.length;
