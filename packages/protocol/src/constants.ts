@@ -25,6 +25,13 @@ export const ZONE_MODE_EXT_FIELD = '__ZONE_MODE';
 
 /** Java's `com.rocketmq.remoting.frameMaxLength` default, counting the 4-byte length field. */
 export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+/**
+ * Largest request header a NameServer parses by default. Real headers are a few hundred bytes (a
+ * REGISTER_BROKER's extFields: well under 1 KiB); the 24-bit length field allows 16 MiB, and
+ * parsing a crafted 5 MiB header held the event loop 220–600 ms (review finding). Java sets no such
+ * limit: its parser runs on a thread of its own.
+ */
+export const DEFAULT_MAX_HEADER_LENGTH = 64 * 1024;
 export const DEFAULT_NAMESRV_PORT = 9876;
 
 export const SerializeType = {

@@ -39,11 +39,19 @@ export function encodeCommand(cmd: RemotingCommand): Buffer {
   return buf;
 }
 
+export interface DecodeFrameOptions {
+  /**
+   * A header longer than this is refused (FrameError NS_HEADER_TOO_LONG) before any of it is
+   * parsed. Default: no limit beyond the frame's (a client decoding its server's answers).
+   */
+  maxHeaderLength?: number;
+}
+
 /**
  * Decodes one frame: the bytes after the length prefix (as cut by FrameDecoder).
  * Throws FrameError for any inconsistency; never anything else.
  */
-export function decodeFrame(frame: Buffer): RemotingCommand {
+export function decodeFrame(frame: Buffer, options: DecodeFrameOptions = {}): RemotingCommand {
   if (frame.length < 4) {
     throw new FrameError(
       'NS_FRAME_TOO_SHORT',
@@ -57,6 +65,12 @@ export function decodeFrame(frame: Buffer): RemotingCommand {
     throw new FrameError(
       'NS_HEADER_LENGTH_EXCEEDS_FRAME',
       `header length ${headerLength} exceeds the ${frame.length - 4} bytes left in the frame`,
+    );
+  }
+  if (options.maxHeaderLength !== undefined && headerLength > options.maxHeaderLength) {
+    throw new FrameError(
+      'NS_HEADER_TOO_LONG',
+      `header length ${headerLength} exceeds the limit of ${options.maxHeaderLength} bytes`,
     );
   }
   const bodyStart = 4 + headerLength;

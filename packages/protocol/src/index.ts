@@ -18,6 +18,7 @@ export type { JavaLine } from './java-line.js';
 export {
   AUTO_CREATE_TOPIC_KEY_TOPIC,
   DEFAULT_MAX_FRAME_LENGTH,
+  DEFAULT_MAX_HEADER_LENGTH,
   DEFAULT_NAMESRV_PORT,
   DLQ_GROUP_TOPIC_PREFIX,
   MASTER_ID,
@@ -54,6 +55,7 @@ export {
 } from './remoting-command.js';
 export type { ExtFields, RemotingCommand, RequestInit, ResponseInit } from './remoting-command.js';
 export { decodeFrame, encodeCommand } from './frame.js';
+export type { DecodeFrameOptions } from './frame.js';
 export {
   ASSEMBLE_AFTER_FRACTION,
   ASSEMBLE_MIN_FRAME_BYTES,

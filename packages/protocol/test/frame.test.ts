@@ -344,6 +344,29 @@ describe('malformed input', () => {
     expect(decoder.push(frame)).toHaveLength(1);
   });
 
+  it('refuses a header over maxHeaderLength before parsing any of it, JSON or binary', () => {
+    for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
+      const cmd: RemotingCommand = {
+        ...decodeFrame(loadFixture(wellFormed[0]!).request.subarray(4)),
+        serializeType,
+      };
+      const frame = encodeCommand(cmd).subarray(4);
+      const headerLength = frame.readUInt32BE(0) & 0xffffff;
+      expect(decodeFrame(frame, { maxHeaderLength: headerLength }).code).toBe(cmd.code);
+      let err: unknown;
+      try {
+        decodeFrame(frame, { maxHeaderLength: headerLength - 1 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(FrameError);
+      expect((err as FrameError).code).toBe('NS_HEADER_TOO_LONG');
+      expect((err as FrameError).message).toBe(
+        `header length ${headerLength} exceeds the limit of ${headerLength - 1} bytes`,
+      );
+    }
+  });
+
   it('reports a truncated binary header', () => {
     const frame = Buffer.from('0000000a01000006006900019700', 'hex');
     expect(() => decodeFrame(frame.subarray(4))).toThrow(

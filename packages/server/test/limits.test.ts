@@ -119,6 +119,29 @@ describe('connection limits (acceptor)', () => {
   );
 });
 
+describe('request headers', () => {
+  it.each([1, 2])(
+    'a header over maxHeaderLength closes that connection before it is parsed; the default lets real ones through (servingWorkers=%i)',
+    async (workers) => {
+      const n = await node({ servingWorkers: workers });
+      const good = await client(n);
+      const bad = await client(n);
+      // A route query whose topic fills 60 KiB of header: under the 64 KiB default, answered.
+      const big = routeQuery(1, 'T'.repeat(60 * 1024));
+      expect((await good.request(big)).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+      const huge = routeQuery(2);
+      for (let i = 0; i < 5000; i++) huge.extFields![`k${i}`] = 'v'.repeat(20);
+      bad.send(encodeCommand(huge));
+      await bad.closed;
+      expect(bad.receivedBytes).toBe(0);
+      expect(await served(good, 3)).toBe(true);
+      expect(await n.metric('namesrv_limit_enforced_total', { limit: 'max_header_length' })).toBe(
+        1,
+      );
+    },
+  );
+});
+
 describe('partial frames', () => {
   it('past half the budget a partial frame waits; past the budget the largest holder is closed; whole requests pass meanwhile', async () => {
     // A 64 KiB frame limit and a budget of four such frames (waiting from two on).

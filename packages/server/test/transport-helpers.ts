@@ -18,6 +18,7 @@ import { createLogger, createSilentLogger } from '../src/logging.js';
 import type { Logger } from '../src/logging.js';
 import { RemotingServer } from '../src/transport/remoting-server.js';
 import type {
+  LimitName,
   RequestDispatcher,
   TransportMetrics,
   TransportOptions,
@@ -115,6 +116,7 @@ export class RecordingMetrics implements TransportMetrics {
   closed = 0;
   readonly frameErrors: ProtocolErrorCode[] = [];
   readonly dropped: string[] = [];
+  readonly limits: LimitName[] = [];
   connectionOpened(): void {
     this.opened++;
   }
@@ -126,6 +128,9 @@ export class RecordingMetrics implements TransportMetrics {
   }
   connectionDropped(reason: 'idle' | 'write-overflow'): void {
     this.dropped.push(reason);
+  }
+  limitEnforced(limit: LimitName): void {
+    this.limits.push(limit);
   }
 }
 

@@ -62,6 +62,23 @@ describe('RemotingServer and malformed input', () => {
     expect(ts.metrics.frameErrors).toEqual(['NS_FRAME_TOO_LONG']);
   });
 
+  it('closes a connection sending a header over maxHeaderLength, counted as a limit; others go on', async () => {
+    ts = await startTestServer({ maxHeaderLength: 4096 });
+    const bad = await client(ts.port);
+    const good = await client(ts.port);
+    // A header just under the limit is parsed and answered.
+    expect((await good.request(echoRequest(1, 'x'.repeat(3500)))).code).toBe(ResponseCode.SUCCESS);
+    // 5 MiB of extFields, as a crafted request could carry: refused before parsing.
+    const huge = echoRequest(2, 'big');
+    for (let i = 0; i < 200_000; i++) huge.extFields![`k${i}`] = 'v'.repeat(20);
+    bad.send(encodeCommand(huge));
+    await bad.closed;
+    expect(bad.receivedBytes).toBe(0);
+    expect(ts.metrics.frameErrors).toEqual(['NS_HEADER_TOO_LONG']);
+    expect(ts.metrics.limits).toEqual(['max_header_length']);
+    expect((await good.request(echoRequest(3, 'after'))).body?.toString()).toBe('after');
+  });
+
   it('says so in the log when a client tries TLS', async () => {
     const { logger, lines } = capturingLogger();
     ts = await startTestServer({}, logger);

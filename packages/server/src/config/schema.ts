@@ -8,7 +8,12 @@
  * (`compatOnly`). Keys of our own come last (`origin: 'nameserver-ts'`).
  */
 import { join } from 'node:path';
-import { DEFAULT_MAX_FRAME_LENGTH, DEFAULT_NAMESRV_PORT, JAVA_LINES } from '@ns/protocol';
+import {
+  DEFAULT_MAX_FRAME_LENGTH,
+  DEFAULT_MAX_HEADER_LENGTH,
+  DEFAULT_NAMESRV_PORT,
+  JAVA_LINES,
+} from '@ns/protocol';
 import { parseClassPolicy, POLICY_SPEC_EXPECTED } from '../security/policy-spec.js';
 import { AddressList } from '../security/address-match.js';
 import { CLIENT_AUTH_MODES, TLS_SERVER_MODES } from '../security/tls/tls-settings.js';
@@ -492,6 +497,14 @@ export const CONFIG_SCHEMA = {
     min: 1024,
     description:
       'Largest accepted frame in bytes, length field included (Java com.rocketmq.remoting.frameMaxLength); larger frames close the connection.',
+  }),
+  maxHeaderLength: int({
+    origin: OURS,
+    default: DEFAULT_MAX_HEADER_LENGTH,
+    min: 1024,
+    max: 0xffffff,
+    description:
+      'Largest accepted request header in bytes (the JSON or binary header, not the body); a longer one closes the connection like a malformed frame. Real headers are well under 1 KiB; parsing a crafted multi-megabyte one would hold the event loop (Java sets no limit).',
   }),
   replyToUnknownRequestCode: bool({
     origin: OURS,

@@ -22,6 +22,7 @@ import type {
 export type PoolOptions = Pick<
   TransportOptions,
   | 'maxFrameLength'
+  | 'maxHeaderLength'
   | 'idleTimeoutMillis'
   | 'writeHardLimit'
   | 'writeHighWaterMark'
@@ -63,6 +64,7 @@ export class ConnectionPool {
       metrics: init.metrics ?? null,
       logger: init.logger,
       maxFrameLength: init.options.maxFrameLength,
+      decodeOptions: { maxHeaderLength: init.options.maxHeaderLength },
       idleTimeoutMillis: init.options.idleTimeoutMillis,
       writeHardLimit: init.options.writeHardLimit,
       writeHighWaterMark: init.options.writeHighWaterMark,

@@ -34,7 +34,7 @@ import {
   isProtocolError,
   isResponse,
 } from '@ns/protocol';
-import type { RemotingCommand } from '@ns/protocol';
+import type { DecodeFrameOptions, RemotingCommand } from '@ns/protocol';
 import type { Logger } from '../logging.js';
 import { takeOverReads } from './direct-reads.js';
 import type { BudgetHolder, FrameBudget } from './frame-budget.js';
@@ -54,6 +54,8 @@ export interface ConnectionHost {
   readonly metrics: TransportMetrics | null;
   readonly logger: Logger;
   readonly maxFrameLength: number;
+  /** How requests are decoded (the header limit). */
+  readonly decodeOptions: DecodeFrameOptions;
   readonly idleTimeoutMillis: number;
   readonly writeHardLimit: number;
   /** Stop reading while this many response bytes wait in the socket's write buffer. */
@@ -579,7 +581,7 @@ export class Connection implements BudgetHolder {
   private handleFrame(frame: Buffer): void {
     let request: RemotingCommand;
     try {
-      request = decodeFrame(frame);
+      request = decodeFrame(frame, this.host.decodeOptions);
     } catch (err) {
       this.onFrameError(err);
       return;
@@ -732,6 +734,7 @@ export class Connection implements BudgetHolder {
         msg: 'malformed frame, closing connection',
       });
       this.host.metrics?.frameError(err.code);
+      if (err.code === 'NS_HEADER_TOO_LONG') this.host.metrics?.limitEnforced?.('max_header_length');
     } else {
       // The codec promises ProtocolError only; anything else is a bug, but still just this peer's.
       this.logger().error({ err }, 'frame decoding failed unexpectedly, closing connection');

@@ -112,6 +112,7 @@ export function validateTransportOptions(o: TransportOptions): void {
   check('port', isInt(o.port, 0, 65535), 'an integer 0..65535');
   check('host', typeof o.host === 'string' && o.host.length > 0, 'a non-empty address');
   check('maxFrameLength', isInt(o.maxFrameLength, 8, 0x7fffffff), 'an integer 8..2147483647');
+  check('maxHeaderLength', isInt(o.maxHeaderLength, 1, 0xffffff), 'an integer 1..16777215');
   check('idleTimeoutMillis', isInt(o.idleTimeoutMillis, 0), 'an integer >= 0');
   check('writeHighWaterMark', isInt(o.writeHighWaterMark, 1), 'an integer >= 1');
   check(

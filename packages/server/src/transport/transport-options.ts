@@ -19,6 +19,7 @@ export function transportOptionsOf(config: NamesrvConfig, servingProcesses = 1):
     host: config.bindAddress,
     port: config.listenPort,
     maxFrameLength: config.maxFrameLength,
+    maxHeaderLength: config.maxHeaderLength,
     idleTimeoutMillis: config.serverChannelMaxIdleTimeSeconds * 1000,
     backlog: config.serverSocketBacklog,
     // One response can be as large as a frame; never kill a peer for a single answer.

@@ -59,6 +59,7 @@ export type LimitName =
   | 'partial_frame_timeout'
   | 'in_flight_per_connection'
   | 'in_flight_bytes'
+  | 'max_header_length'
   | 'register_body'
   | 'inflated_register_body';
 
@@ -81,6 +82,8 @@ export interface TransportOptions {
   port: number;
   /** Largest accepted frame including its 4-byte length field (Java frameMaxLength). */
   maxFrameLength: number;
+  /** Largest request header parsed; a longer one closes the connection like a malformed frame. */
+  maxHeaderLength: number;
   /** Close a connection with no read and no write for this long; 0 disables. */
   idleTimeoutMillis: number;
   /**
@@ -124,6 +127,7 @@ export const DEFAULT_TRANSPORT_OPTIONS = {
   host: '0.0.0.0',
   port: 9876,
   maxFrameLength: 16 * 1024 * 1024,
+  maxHeaderLength: 64 * 1024,
   idleTimeoutMillis: 120_000,
   writeHighWaterMark: 1024 * 1024,
   writeHardLimit: 64 * 1024 * 1024,
