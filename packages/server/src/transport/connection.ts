@@ -734,7 +734,8 @@ export class Connection implements BudgetHolder {
         msg: 'malformed frame, closing connection',
       });
       this.host.metrics?.frameError(err.code);
-      if (err.code === 'NS_HEADER_TOO_LONG') this.host.metrics?.limitEnforced?.('max_header_length');
+      if (err.code === 'NS_HEADER_TOO_LONG')
+        this.host.metrics?.limitEnforced?.('max_header_length');
     } else {
       // The codec promises ProtocolError only; anything else is a bug, but still just this peer's.
       this.logger().error({ err }, 'frame decoding failed unexpectedly, closing connection');
