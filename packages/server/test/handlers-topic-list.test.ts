@@ -330,6 +330,46 @@ describe('the other topic lists share their encoded bodies while the tables stan
   });
 });
 
+describe('a change of queue numbers or permissions keeps the whole and the by-cluster lists', () => {
+  it('206 and 224 are kept (no walk of the tables) until a topic gains or loses a broker name; unit lists are renewed', () => {
+    const h = createHarness();
+    const topicsOf = (queues: number) => [
+      { name: 'A', queues, topicSysFlag: 1 },
+      { name: 'B', queues },
+    ];
+    register(h, { cluster: 'C1', topics: topicsOf(4) });
+    const ask = (code: number, ext?: Record<string, string>) => {
+      const res = h.send(code, ext === undefined ? {} : { ext });
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      return res;
+    };
+    const all = ask(206);
+    const c1 = ask(224, { cluster: 'C1' });
+    const unit = ask(311);
+    // A re-registration with other queue numbers: routes changed, the lists did not.
+    register(h, { cluster: 'C1', counter: 2, topics: topicsOf(8) });
+    expect(h.routes.pickupTopicRouteData('A')?.queueDatas[0]?.readQueueNums).toBe(8);
+    expect(ask(206).body).toBe(all.body);
+    expect(ask(224, { cluster: 'C1' }).body).toBe(c1.body);
+    expect(ask(311).body).not.toBe(unit.body);
+    // A topic added: both lists are renewed, with it.
+    register(h, { cluster: 'C1', counter: 3, topics: [...topicsOf(8), { name: 'C' }] });
+    expect(topics(ask(206))).toEqual(['A', 'B', 'C']);
+    expect(topics(ask(224, { cluster: 'C1' }))).toEqual(['A', 'B', 'C']);
+    // The same topic on a second broker name of another cluster: that cluster's list has it.
+    register(h, {
+      cluster: 'C2',
+      brokerName: 'broker-b',
+      brokerAddr: '10.0.0.2:10911',
+      connectionId: 2,
+      topics: [{ name: 'B' }],
+    });
+    expect(topics(ask(224, { cluster: 'C2' }))).toEqual(['B']);
+    h.routes.onConnectionClosed(2);
+    expect(topics(ask(224, { cluster: 'C2' }))).toEqual([]);
+  });
+});
+
 describe('the topics-by-cluster list follows cluster membership, which no route change names', () => {
   // A 13th broker name grows the cluster's HashSet from 16 to 32 buckets, which reorders the
   // names (and so the list) even when it brings no topic: e.g. a slave registering first.

@@ -35,29 +35,35 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   const { ok, fail } = deps.line.respond;
 
   /**
-   * Encoded list bodies, one Buffer shared by every answer until the route tables change: each
-   * list walks every topic (GET_ALL_TOPIC_LIST of 120,000 topics is 3.7 MB; a unit list costs
-   * 7–10 ms at 80,000 topics, a topics-by-cluster list more), and these requests are open to
-   * anyone who may read routes — 300 of them in one write held the event loop 2.5 s (review
-   * findings). Dropped on every route change (the notification the route body cache uses, see
-   * route-cache.ts): a topic added or removed and a first QueueData's flags are among the changes
-   * it names, on the registry owner and on a serving worker's replica alike, and it comes before
-   * any request can see the changed tables. Cluster membership is in no route: the topics-by-
-   * cluster lists are also checked against the tables' membership stamp.
+   * Encoded list bodies, one Buffer shared by every answer while what the list depends on stands
+   * still: each list walks every topic (GET_ALL_TOPIC_LIST of 120,000 topics is 3.7 MB; a unit
+   * list costs 7–10 ms at 80,000 topics, a topics-by-cluster list of 8 × 50,000 about 25 ms), and
+   * these requests are open to anyone who may read routes — 300 of them in one write held the
+   * event loop 2.5 s (review findings).
+   * - The whole list and the topics-by-cluster lists depend only on which broker names each topic
+   *   has QueueData of (and, for 224, on cluster membership, which is in no route): they are
+   *   checked against the tables' stamps of those (topicMembershipStamp, clusterMembershipStamp),
+   *   so a re-registration that changed queue numbers or permissions keeps them. Dropping them on
+   *   every route change let anyone who alternated such a change with a 224 hold the loop ~40 ms
+   *   each time at 50,000 topics × 8 broker names (review finding).
+   * - The unit lists depend on a first QueueData's flags: dropped on every route change (the
+   *   notification the route body cache uses, see route-cache.ts, which comes before any request
+   *   can see the changed tables, on the registry owner and on a serving worker's replica alike).
    * The bodies depend on nothing else: the Java line (the lists' order) is fixed for this handler.
    * Keys: 'all', 'unit', 'unit-sub', 'unit-sub-ununit', and 'cluster:' + the cluster name.
    */
-  const bodies = new Map<string, { readonly body: Buffer; readonly stamp: number }>();
+  const bodies = new Map<string, { readonly body: Buffer; readonly stamp: string }>();
+  const UNIT_KEYS = ['unit', 'unit-sub', 'unit-sub-ununit'];
   routes.onRouteChanged(() => {
-    bodies.clear();
+    for (const key of UNIT_KEYS) bodies.delete(key);
   });
 
-  /** `stamp`: what else the list depends on (the cluster membership stamp for 224). */
+  /** `stamp`: the state the list depends on beyond the route notifications (see `bodies`). */
   function cachedList(
     request: RemotingCommand,
     key: string,
     topics: () => string[],
-    stamp = 0,
+    stamp = '',
   ): RemotingCommand {
     let kept = bodies.get(key);
     if (kept === undefined || kept.stamp !== stamp) {
@@ -85,7 +91,12 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
 
   function getAllTopicList(request: RemotingCommand): RemotingCommand {
     if (!deps.config().enableAllTopicList) return disabled(request);
-    return cachedList(request, 'all', () => routes.getAllTopicList());
+    return cachedList(
+      request,
+      'all',
+      () => routes.getAllTopicList(),
+      String(routes.topicMembershipStamp()),
+    );
   }
 
   function getTopicsByCluster(request: RemotingCommand): RemotingCommand {
@@ -97,7 +108,7 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
       request,
       `cluster:${cluster}`,
       () => routes.getTopicsByCluster(cluster),
-      routes.clusterMembershipStamp(),
+      `${routes.topicMembershipStamp()}/${routes.clusterMembershipStamp()}`,
     );
   }
 

@@ -1118,6 +1118,10 @@ export class RouteInfoManager implements RouteReadModel {
     return this.tables.clusterMembershipStamp();
   }
 
+  topicMembershipStamp(): number {
+    return this.tables.topicMembershipStamp();
+  }
+
   getAllTopicList(): string[] {
     return this.tables.getAllTopicList();
   }

@@ -80,6 +80,14 @@ export interface RouteReadModel {
    * names, and the order of its set): that list's cached body is checked against this.
    */
   clusterMembershipStamp(): number;
+  /**
+   * Changes whenever a topic gains or loses a broker name's QueueData (a topic added or removed
+   * among them), never for a QueueData whose numbers or flags changed. The topic lists whose
+   * content and order depend on nothing else (GET_ALL_TOPIC_LIST_FROM_NAMESERVER, and with the
+   * membership stamp GET_TOPICS_BY_CLUSTER) are kept while it stands still: a re-registration
+   * changing some queue numbers no longer throws away a list that costs tens of ms to rebuild.
+   */
+  topicMembershipStamp(): number;
   getAllTopicList(): string[];
   getTopicsByCluster(clusterName: string): string[];
   getSystemTopicList(): TopicList;
@@ -122,6 +130,8 @@ export class RouteTables implements RouteReadModel {
   private readonly clusterSetHighWater = new Map<string, number>();
   /** Counts cluster membership edits (see clusterMembershipStamp). */
   private membershipStamp = 0;
+  /** Counts QueueData added or removed (see topicMembershipStamp). */
+  private topicStamp = 0;
   /** liveKey(cluster, addr) → the live broker's filter servers, with its broker name. */
   private readonly filterServerTable = new Map<string, FilterServers>();
   private readonly topicQueueMappingInfoTable = new Map<
@@ -248,6 +258,7 @@ export class RouteTables implements RouteReadModel {
       // The tables' own copy of the name, not the one this registration brought.
       topics.add(byBroker.topic);
       this.queueEntryCount++;
+      this.topicStamp++;
     }
     byBroker.set(
       brokerName,
@@ -271,6 +282,7 @@ export class RouteTables implements RouteReadModel {
     const byBroker = this.topicQueueTable.get(topic);
     if (byBroker === undefined || !byBroker.delete(brokerName)) return false;
     this.queueEntryCount--;
+    this.topicStamp++;
     const topics = this.brokerNameTopics.get(brokerName);
     if (topics !== undefined) {
       topics.delete(topic);
@@ -443,6 +455,10 @@ export class RouteTables implements RouteReadModel {
 
   clusterMembershipStamp(): number {
     return this.membershipStamp;
+  }
+
+  topicMembershipStamp(): number {
+    return this.topicStamp;
   }
 
   clusterNameSetCapacity(cluster: string): number {
@@ -836,6 +852,7 @@ export class RouteTables implements RouteReadModel {
       } else if (code === OpCode.ORDER_TOPIC_TABLE) {
         this.topicOrder = newTopicOrder(this.javaLine, ops[i + 1] as number);
         for (const topic of ops[i + 2] as string[]) this.topicOrder.add(topic);
+        this.topicStamp++;
         i += 3;
       } else {
         i = this.applyOps(ops, i, nextOpEnd(ops, i));
