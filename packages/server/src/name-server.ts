@@ -610,7 +610,7 @@ export class NameServer {
         },
         digestTopics: async (brokerName) => {
           await digest.settled();
-          return digest.topicsOf(brokerName);
+          return digest.topicsOfInSteps(brokerName);
         },
         kvConfig: () => kv.snapshot(),
         config: () => configEntries(this.config, this.configSources, this.configDefaults),

@@ -276,6 +276,34 @@ describe('RouteDigestTracker', () => {
     expect(n.tracker.topicsOf('broker-a')).toBeNull();
   });
 
+  it('topicsOfInSteps walks and sorts in steps, and starts again when topics changed meanwhile', () => {
+    const n = node();
+    n.rim.registerBroker(registration('broker-a', 0, topics('t', 10_000)));
+    const expected = [...topics('t', 10_000)].map((t) => t.topicName).sort();
+    const steps = n.tracker.topicsOfInSteps('broker-a');
+    // A few steps in, a topic of the broker name changes (as the background catch-up would see).
+    for (let i = 0; i < 3; i++) expect(steps.next().done).toBe(false);
+    n.rim.registerBroker(
+      registration('broker-a', 0, [...topics('t', 10_000), topicConfig('t-new')], {
+        counter: 2,
+        timestamp: 2000,
+      }),
+    );
+    // The background catch-up looks at the change between two steps of the walk.
+    n.tracker.digest();
+    let yields = 3;
+    let step = steps.next();
+    while (step.done !== true) {
+      yields++;
+      step = steps.next();
+    }
+    const answer = step.value!;
+    expect(answer.topics.map((t) => t.topic)).toEqual([...expected, 't-new'].sort());
+    expect(yields).toBeGreaterThan(10);
+    // The same answer, kept, as the one-go topicsOf gives.
+    expect(n.tracker.topicsOf('broker-a')).toBe(answer);
+  });
+
   it('digestValue is the digest as an unsigned 32-bit number', () => {
     const n = node();
     n.rim.registerBroker(registration('broker-a', 0, topics('T', 2)));

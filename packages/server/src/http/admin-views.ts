@@ -9,6 +9,7 @@ import type {
   RouteDigest,
   TopicRouteData,
 } from '@ns/protocol';
+import type { SlicedJob } from '../slices/slice-queue.js';
 
 /** One live broker process. `RouteInfoManager#getBrokerLiveViews()` items fit as they are. */
 export interface AdminBrokerView {
@@ -55,8 +56,11 @@ export interface AdminViews {
   orderTopicConf(topic: string): string | null;
   /** The route digest (what every node should agree on). */
   routeDigest(): RouteDigest | Promise<RouteDigest>;
-  /** One broker name's topics behind its digest hash; null when the name is unknown. */
-  digestTopics(brokerName: string): DigestTopics | null | Promise<DigestTopics | null>;
+  /**
+   * One broker name's topics behind its digest hash (null when the name is unknown), as sliced
+   * work the server runs on its slice queue (tens of ms at 50,000 topics).
+   */
+  digestTopics(brokerName: string): Promise<SlicedJob<DigestTopics | null>>;
   /** The KV config table, namespace → key → value. */
   kvConfig(): ReadonlyMap<string, ReadonlyMap<string, string | null>>;
   /** The effective configuration, in schema order, with each value's source. */

@@ -111,15 +111,26 @@ function views(over: Partial<AdminViews> = {}): AdminViews {
     orderTopicConf: (topic) => (topic === 'TopicTest' ? 'broker-a:4' : null),
     routeDigest: () => digest,
     digestTopics: (brokerName) =>
-      brokerName === 'broker-a'
-        ? {
-            format: 1,
-            brokerName,
-            topics: [
-              { topic: 'TopicTest', readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 },
-            ],
-          }
-        : null,
+      Promise.resolve(
+        // eslint-disable-next-line require-yield
+        (function* () {
+          return brokerName === 'broker-a'
+            ? {
+                format: 1,
+                brokerName,
+                topics: [
+                  {
+                    topic: 'TopicTest',
+                    readQueueNums: 4,
+                    writeQueueNums: 4,
+                    perm: 6,
+                    topicSysFlag: 0,
+                  },
+                ],
+              }
+            : null;
+        })(),
+      ),
     kvConfig: () =>
       new Map([
         ['ORDER_TOPIC_CONFIG', new Map([['TopicTest', 'broker-a:4']])],

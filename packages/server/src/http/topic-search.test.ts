@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { REBUILD_THRESHOLD, sortInSteps, TopicSearch } from './topic-search.js';
+import { REBUILD_THRESHOLD, TopicSearch } from './topic-search.js';
 import type { TopicSource } from './topic-search.js';
-import type { SlicedJob } from './slice-queue.js';
+import type { SlicedJob } from '../slices/slice-queue.js';
 
 /** Runs a job to its end; `steps` counts its yields. */
 function drain<T>(job: SlicedJob<T>): { value: T; steps: number } {
@@ -59,28 +59,6 @@ function expectedPage(table: Set<string>, q: string, offset: number, limit: numb
     topics: matches.slice(start, start + size),
   };
 }
-
-describe('sortInSteps', () => {
-  it('sorts like Array#sort, whatever the size, yielding as it goes', () => {
-    const names = (n: number): string[] =>
-      Array.from({ length: n }, (_, i) => `T${(i * 7919) % 10007}_${'ÄaB'[i % 3]}${i % 13}`);
-    for (const n of [0, 1, 2047, 2048, 2049, 3 * 2048 + 7, 20_000]) {
-      const input = names(n);
-      const { value, steps } = drain(sortInSteps([...input]));
-      expect(value).toEqual([...input].sort());
-      if (n > 10_000) expect(steps).toBeGreaterThan(n / 2048);
-    }
-  });
-
-  it('orders by UTF-16 code units (surrogates, case) like the old list', () => {
-    fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 5000 }), (input) => {
-        expect(drain(sortInSteps([...input])).value).toEqual([...input].sort(byCodeUnits));
-      }),
-      { numRuns: 40 },
-    );
-  });
-});
 
 describe('TopicSearch', () => {
   it('matches a fresh search after any sequence of changes, patched or rebuilt', () => {

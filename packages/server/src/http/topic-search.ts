@@ -12,7 +12,8 @@
  * 30–60 ms, lower-casing them 6–14 ms and one search 2–4 ms, none of which may hold the loop that
  * answers route lookups.
  */
-import type { SlicedJob } from './slice-queue.js';
+import type { SlicedJob } from '../slices/slice-queue.js';
+import { sortInSteps } from '../slices/sort-in-steps.js';
 
 export interface TopicPage {
   /** Topics on the node. */
@@ -230,38 +231,4 @@ function* lowerInSteps(names: readonly string[], from: number, to: number): Slic
     if (i % STEP === STEP - 1) yield;
   }
   return out;
-}
-
-/**
- * Code-unit order (Array#sort's default for strings), in steps: runs of STEP names sorted natively,
- * then merged pairwise, a yield every STEP names moved.
- */
-export function* sortInSteps(names: string[]): SlicedJob<string[]> {
-  const n = names.length;
-  let src = names;
-  for (let start = 0; start < n; start += STEP) {
-    const run = src.slice(start, start + STEP).sort();
-    for (let i = 0; i < run.length; i++) src[start + i] = run[i]!;
-    yield;
-  }
-  let dst = new Array<string>(n);
-  let moved = 0;
-  for (let width = STEP; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) {
-        dst[k++] = src[j]! < src[i]! ? src[j++]! : src[i++]!;
-        if (++moved % STEP === 0) yield;
-      }
-      while (i < mid) dst[k++] = src[i++]!;
-      while (j < hi) dst[k++] = src[j++]!;
-    }
-    [src, dst] = [dst, src];
-    yield;
-  }
-  return src;
 }
