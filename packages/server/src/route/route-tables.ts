@@ -37,6 +37,7 @@ import type {
   TopicQueueMappingInfo,
   TopicRouteData,
 } from '@ns/protocol';
+import { ShardedMap } from '../collections/sharded-map.js';
 import { liveKey } from './broker-live-info.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
 import { newQueueData, queueDataEquals } from './queue-data.js';
@@ -120,7 +121,8 @@ export interface RouteTableCounts {
 }
 
 export class RouteTables implements RouteReadModel {
-  private readonly topicQueueTable = new Map<string, QueueDataMap<Readonly<QueueData>>>();
+  /** Sharded: one Map of every topic grew in stalls of 13–25 ms past 262,144 / 524,288 topics. */
+  private readonly topicQueueTable = new ShardedMap<QueueDataMap<Readonly<QueueData>>>();
   private readonly brokerAddrTable = new Map<string, BrokerGroup>();
   private readonly clusterAddrTable = new Map<string, Set<string>>();
   /**
