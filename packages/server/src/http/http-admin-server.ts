@@ -43,6 +43,7 @@ import type { ConsoleAssets } from './console-assets.js';
 import { fetchJson } from './fetch-json.js';
 import type { FetchJsonOptions } from './fetch-json.js';
 import { toJson } from './json.js';
+import { kvNamespaceBody, kvTableBody } from './kv-views.js';
 import { SliceQueue } from './slice-queue.js';
 import type { SlicedJob } from './slice-queue.js';
 import { DEFAULT_PAGE_LIMIT, TopicSearch } from './topic-search.js';
@@ -194,6 +195,8 @@ const ENDPOINTS = [
 const ROUTE_PATH = /^\/topics\/([^/]+)\/route$/;
 const TOPIC_PATH = /^\/topics\/([^/]+)$/;
 const KV_PATH = /^\/kv\/([^/]+)$/;
+/** /kv and /kv/:namespace bodies kept at once. */
+const KV_BODIES_KEPT = 16;
 const CONSOLE_PATH = /^\/console\/(.*)$/;
 /** The console runs only its own scripts and talks only to this port. */
 const CONSOLE_CSP =
@@ -209,6 +212,8 @@ export class HttpAdminServer {
   private readonly topicSearch: TopicSearch;
   /** The views that walk every topic run here, in slices (slice-queue.ts). */
   private readonly slices = new SliceQueue();
+  /** The /kv (key null) and /kv/:namespace bodies of KV version `version`, built or being built. */
+  private readonly kvBodies = { version: -1, built: new Map<string | null, Promise<Buffer>>() };
   /** The encoded `GET /topics` body of one version of the sorted list. */
   private topicListBody: { readonly version: number; readonly body: Buffer } | null = null;
   /** A /consistency check is reading the other nodes (see sendConsistency). */
@@ -399,18 +404,9 @@ export class HttpAdminServer {
         }
         this.sendTopicPage(req, res, query);
         return;
-      case '/kv': {
-        const configTable: Record<string, Record<string, string>> = {};
-        for (const ns of [...views.kvConfig().keys()].sort(cmp)) {
-          // defineProperty, not assignment: a namespace named __proto__ is data.
-          Object.defineProperty(configTable, ns, {
-            value: sortedObject(views.kvConfig().get(ns)!),
-            enumerable: true,
-          });
-        }
-        this.sendJson(req, res, 200, { configTable });
+      case '/kv':
+        this.sendKvBody(req, res, path, null, () => kvTableBody(views.kvConfig()));
         return;
-      }
       case '/config':
         this.sendJson(req, res, 200, { config: views.config() });
         return;
@@ -466,7 +462,7 @@ export class HttpAdminServer {
         // Java's remark for GET_KVLIST_BY_NAMESPACE on a missing namespace (QUERY_NOT_FOUND).
         this.sendJson(req, res, 404, { error: `No config item, Namespace: ${namespace}` });
       } else {
-        this.sendJson(req, res, 200, { namespace, table: sortedObject(table) });
+        this.sendKvBody(req, res, path, namespace, () => kvNamespaceBody(namespace, table));
       }
       return;
     }
@@ -562,6 +558,53 @@ export class HttpAdminServer {
       if (topics.length % 64 === 0) yield;
     }
     return { ...page, topics };
+  }
+
+  /**
+   * Answers /kv (`namespace` null) or /kv/:namespace with the body kept for the current KV
+   * version, or built by `job` on the slice queue (and kept; a request arriving meanwhile shares
+   * the build). Built per request, a namespace of 100,000 keys held the event loop 66-71 ms every
+   * time, so a client repeating the request back to back held it most of the time.
+   */
+  private sendKvBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    namespace: string | null,
+    job: () => SlicedJob<Buffer>,
+  ): void {
+    const version = this.options.views.kvVersion();
+    if (this.kvBodies.version !== version) {
+      this.kvBodies.version = version;
+      this.kvBodies.built.clear();
+    }
+    let body = this.kvBodies.built.get(namespace);
+    if (body === undefined) {
+      body = this.slices.run(job());
+      const built = this.kvBodies.built;
+      built.set(namespace, body);
+      // Bounded: the oldest namespace body goes first.
+      if (built.size > KV_BODIES_KEPT) built.delete(built.keys().next().value!);
+      // A body built while the table changed is for no single version: dropped when done.
+      body.then(
+        () => {
+          if (this.options.views.kvVersion() !== version) built.delete(namespace);
+        },
+        () => {
+          built.delete(namespace);
+        },
+      );
+    }
+    body
+      .then((bytes) => {
+        this.sendBytes(req, res, 200, JSON_TYPE, bytes);
+      })
+      .catch((err: unknown) => {
+        if (this.closePromise !== null) return;
+        this.options.logger.error({ err, path }, 'HTTP admin view failed');
+        if (res.headersSent) res.destroy();
+        else this.sendJson(req, res, 500, { error: 'internal error' });
+      });
   }
 
   /**
@@ -738,20 +781,6 @@ function intParam(query: URLSearchParams, name: string, fallback: number): numbe
 function acceptsGzip(headers: IncomingHttpHeaders): boolean {
   const accept = headers['accept-encoding'];
   return typeof accept === 'string' && /\bgzip\b/.test(accept);
-}
-
-/**
- * A Map as a plain object with sorted keys, defined as own data (no prototype setters). Null
- * values are left out, as Java's kvConfig.json and GET_KVLIST_BY_NAMESPACE leave them out.
- */
-function sortedObject<V>(map: ReadonlyMap<string, V | null>): Record<string, V> {
-  const out: Record<string, V> = {};
-  for (const key of [...map.keys()].sort(cmp)) {
-    const value = map.get(key);
-    if (value === null || value === undefined) continue;
-    Object.defineProperty(out, key, { value, enumerable: true });
-  }
-  return out;
 }
 
 function decodeSegment(segment: string, what: 'topic' | 'namespace'): string {
