@@ -164,7 +164,7 @@ describe('KV config handlers (100, 101, 102, 219)', () => {
     expect(list).toHaveBeenCalledTimes(1);
     h.send(100, { ext: { namespace: 'NS', key: 'k19', value: 'w' } });
     const changed = bodyText(h.send(219, { ext: { namespace: 'NS' } }));
-    expect(changed).toBe(fresh.replace('"k19":"v"', '"k19":"w"'));
+    expect(changed).toBe(fresh!.replace('"k19":"v"', '"k19":"w"'));
     expect(list).toHaveBeenCalledTimes(2);
   });
 });
