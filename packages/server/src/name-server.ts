@@ -613,6 +613,7 @@ export class NameServer {
           return digest.topicsOfInSteps(brokerName);
         },
         kvConfig: () => kv.snapshot(),
+        kvVersion: () => kv.version,
         config: () => configEntries(this.config, this.configSources, this.configDefaults),
         consistencyNodes: () => this.config.consistencyNodes,
       },

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ResponseCode, SerializeType } from '@ns/protocol';
 import { KVConfigManager } from '../src/kvconfig/index.js';
 import { bodyText, createHarness, register } from './handlers-harness.js';
@@ -145,5 +145,26 @@ describe('KV config handlers (100, 101, 102, 219)', () => {
     expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
     expect(res.remark).toContain('disk full');
     expect(h.send(101, { ext: { namespace: 'NS', key: 'k' } }).extFields).toEqual({ value: 'old' });
+  });
+
+  it('219 keeps the encoded namespace until that namespace changes, byte for byte', () => {
+    const h = createHarness();
+    for (let i = 0; i < 20; i++)
+      h.send(100, { ext: { namespace: 'NS', key: `k${i}`, value: 'v' } });
+    h.send(100, { ext: { namespace: 'OTHER', key: 'k', value: 'v' } });
+    // Deletes leave the Java table as large as it was: the key order must follow that.
+    for (let i = 0; i < 15; i++) h.send(102, { ext: { namespace: 'NS', key: `k${i}` } });
+    const list = vi.spyOn(h.kv, 'getKVListByNamespace');
+    const first = h.send(219, { ext: { namespace: 'NS' } });
+    const fresh = bodyText(first);
+    expect(bodyText(h.send(219, { ext: { namespace: 'NS' } }))).toBe(fresh);
+    h.send(100, { ext: { namespace: 'OTHER', key: 'k2', value: 'v' } });
+    expect(bodyText(h.send(219, { ext: { namespace: 'NS' } }))).toBe(fresh);
+    // Encoded once for three answers, another namespace's change notwithstanding.
+    expect(list).toHaveBeenCalledTimes(1);
+    h.send(100, { ext: { namespace: 'NS', key: 'k19', value: 'w' } });
+    const changed = bodyText(h.send(219, { ext: { namespace: 'NS' } }));
+    expect(changed).toBe(fresh!.replace('"k19":"v"', '"k19":"w"'));
+    expect(list).toHaveBeenCalledTimes(2);
   });
 });

@@ -14,6 +14,11 @@ export interface KVReadStore {
   getKVListByNamespace(namespace: string): KVTable | null;
   /** Buckets of Java's HashMap of the namespace (grown, never shrunk): the KVTable key order. */
   namespaceTableCapacity(namespace: string): number;
+  /**
+   * Changes whenever the namespace may have (its KVTable body is then encoded again); null when
+   * the namespace does not exist.
+   */
+  namespaceStamp(namespace: string): number | null;
 }
 
 /** The KV config manager's request-facing operations, writes included (registry owner). */

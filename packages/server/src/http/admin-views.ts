@@ -63,6 +63,8 @@ export interface AdminViews {
   digestTopics(brokerName: string): Promise<SlicedJob<DigestTopics | null>>;
   /** The KV config table, namespace → key → value. */
   kvConfig(): ReadonlyMap<string, ReadonlyMap<string, string | null>>;
+  /** Changes whenever the KV table does (KVConfigManager#version): /kv bodies are kept per version. */
+  kvVersion(): number;
   /** The effective configuration, in schema order, with each value's source. */
   config(): readonly AdminConfigEntry[];
   /** Default node list of the consistency view (`consistencyNodes`); '' when unset. */

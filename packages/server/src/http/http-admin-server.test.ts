@@ -136,6 +136,7 @@ function views(over: Partial<AdminViews> = {}): AdminViews {
         ['ORDER_TOPIC_CONFIG', new Map([['TopicTest', 'broker-a:4']])],
         ['EMPTY', new Map()],
       ]),
+    kvVersion: () => 0,
     config: () => [
       {
         key: 'listenPort',
@@ -323,6 +324,58 @@ describe('HttpAdminServer', () => {
       error: 'malformed percent-encoding in namespace "%E0%A4%A"',
     });
     expect((await get('/kv/a/b')).status).toBe(404);
+  });
+
+  it('/kv and /kv/:namespace: the former object JSON byte for byte, built once per KV version', async () => {
+    // Keys JavaScript orders as array indices come first, by value, as the object did.
+    const keys = ['b', '10', '2', '4294967294', '4294967295', '01', 'é', '\u{1F600}', 'a"q', '0'];
+    const big = new Map<string, string | null>(keys.map((k, i) => [k, `v${i}`]));
+    big.set('gone', null);
+    for (let i = 0; i < 5000; i++) big.set(`key-${i}`, `value-${i}`);
+    const table = new Map([
+      ['big', big],
+      ['7', new Map([['x', 'y']])],
+      ['EMPTY', new Map()],
+    ]);
+    let keyWalks = 0;
+    const counted = new Map(
+      [...table].map(([ns, m]) => {
+        const c = new Map(m);
+        const keysOf = c.keys.bind(c);
+        c.keys = () => {
+          keyWalks++;
+          return keysOf();
+        };
+        return [ns, c];
+      }),
+    );
+    let version = 1;
+    const { get } = await start({
+      views: views({ kvConfig: () => counted, kvVersion: () => version }),
+    });
+    const asObject = (m: ReadonlyMap<string, string | null>): Record<string, string> => {
+      const out: Record<string, string> = {};
+      for (const k of [...m.keys()].sort()) {
+        const v = m.get(k);
+        if (v !== null && v !== undefined)
+          Object.defineProperty(out, k, { value: v, enumerable: true });
+      }
+      return out;
+    };
+    const configTable: Record<string, unknown> = {};
+    for (const ns of [...table.keys()].sort()) configTable[ns] = asObject(table.get(ns)!);
+    const all = JSON.stringify({ configTable });
+    const one = JSON.stringify({ namespace: 'big', table: asObject(big) });
+    expect((await get('/kv')).text).toBe(all);
+    expect((await get('/kv/big')).text).toBe(one);
+    const walks = keyWalks;
+    expect((await get('/kv')).text).toBe(all);
+    expect((await get('/kv/big')).text).toBe(one);
+    expect(keyWalks).toBe(walks);
+    counted.get('big')!.set('b', 'changed');
+    version++;
+    expect(JSON.parse((await get('/kv/big')).text).table.b).toBe('changed');
+    expect(keyWalks).toBeGreaterThan(walks);
   });
 
   it('a KV namespace or key named __proto__ is data, not a prototype', async () => {

@@ -67,6 +67,11 @@ export class KVConfigManager {
   private readonly persistFn: KVConfigPersist | null;
   private readonly listeners = new Set<KVChangeListener>();
   private ops: unknown[] | null = null;
+  /** Bumped by every change of the table (see `version`, `namespaceStamp`). */
+  private changes = 0;
+  /** Namespace → `changes` at its last change; absent: unchanged since the last import. */
+  private readonly stamps = new Map<string, number>();
+  private importStamp = 0;
 
   constructor(options: KVConfigManagerOptions = {}) {
     this.persistFn = options.persist ?? null;
@@ -187,6 +192,7 @@ export class KVConfigManager {
     if (entries === undefined || entries.size !== 0) return;
     this.configTable.delete(namespace);
     this.highWater.delete(namespace);
+    this.stamps.set(namespace, ++this.changes);
     this.ops?.push(KvOpCode.DROP_NAMESPACE, namespace);
   }
 
@@ -203,6 +209,8 @@ export class KVConfigManager {
   importTable(table: KVTableExport): void {
     this.configTable.clear();
     this.highWater.clear();
+    this.stamps.clear();
+    this.importStamp = ++this.changes;
     for (const [ns, entries, highWater] of table) {
       this.configTable.set(ns, new Map(entries));
       this.highWater.set(ns, Math.max(highWater ?? 0, entries.length));
@@ -219,7 +227,27 @@ export class KVConfigManager {
     return javaHashMapCapacity(Math.max(this.highWater.get(namespace) ?? 0, size));
   }
 
+  /**
+   * Changes whenever the table does (a put, a delete that removed something, an undo, an
+   * import): what was built from the table at one version (an encoded view) is still right while
+   * the version is the same.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
+  /**
+   * Changes whenever the namespace's entries or its Java table capacity may have: the encoded
+   * GET_KVLIST_BY_NAMESPACE body of the namespace stays right while the stamp is the same. Null
+   * when the namespace does not exist.
+   */
+  namespaceStamp(namespace: string): number | null {
+    if (!this.configTable.has(namespace)) return null;
+    return this.stamps.get(namespace) ?? this.importStamp;
+  }
+
   private changed(namespace: string, key: string): void {
+    this.stamps.set(namespace, ++this.changes);
     for (const listener of this.listeners) listener(namespace, key);
   }
 

@@ -4,9 +4,10 @@
  *
  * Every state change comes here: writes forwarded by serving workers (`execute`), connection
  * closes (`connectionClosed`), broker expiry (`scanNotActiveBroker`). Each runs on the write
- * queue; its edits are recorded into one op batch, the KV part is made durable (write-behind, the
- * response waits for it), the batch goes to every serving worker's replica, and the response is
- * released only once every replica has applied it (read-your-writes from any connection).
+ * queue; its edits are recorded into one op batch, the batch goes to every serving worker's
+ * replica, and the response is released only once every replica has applied it (read-your-writes
+ * from any connection). A write with KV edits also hands them to the KV persistence thread and
+ * its response waits for them to be on disk, but the write queue does not (see `startKvWrite`).
  *
  * The owner answers no reads itself: a serving side in the same process (servingWorkers = 1) reads
  * the owner's own tables (`routes.tables`, `kv`, `config`), workers in other processes read their
@@ -55,11 +56,10 @@ export const WRITE_SLICE_MILLIS = 2;
 export const TOPIC_REMOVAL_SLICE = 1024;
 
 /**
- * How long a write waits for its KV edits to be durable before they count as failed (undone,
- * SYSTEM_ERROR). Every write waits its turn on one queue, so a disk that hangs (a stuck NFS
- * mount, a multi-second fsync) would otherwise hold every broker registration, heartbeat and
- * expiry behind one PUT_KV_CONFIG; Java's KV lock never blocked route writes. A healthy disk
- * takes milliseconds.
+ * How long a KV write's response waits for its edits to be durable before they count as failed
+ * (undone, SYSTEM_ERROR): a disk that hangs (a stuck NFS mount, a multi-second fsync) must not
+ * leave PUT_KV_CONFIG unanswered for ever. Route writes never wait for it (`startKvWrite`). A
+ * healthy disk takes milliseconds (about 100 ms for a file of 100,000 keys).
  */
 export const KV_PERSIST_DEADLINE_MILLIS = 5000;
 
@@ -90,7 +90,11 @@ export function slicedPace(sliceMillis: number, young: YoungCollector | null): W
   };
 }
 
-/** Makes KV ops durable; the write's response waits for it (see kvconfig/kv-write-behind.ts). */
+/**
+ * Makes KV ops durable; the write's response waits for it (see kvconfig/kv-write-behind.ts).
+ * Batches handed over while an earlier one is being written must be covered by one later file
+ * write together (group commit): the owner hands them over without waiting.
+ */
 export interface KVDurability {
   /**
    * Resolves once `ops` are on disk; rejects when they could not be written. Every batch of KV
@@ -127,6 +131,22 @@ export interface RegistryOwnerInit {
   youngCollector?: YoungCollector | null;
 }
 
+/** A write's response, and when it has KV edits, their outcome (null: on disk). */
+interface Applied {
+  response: RemotingCommand | null;
+  durable: Promise<Error | null> | null;
+}
+
+/** A KV write not answered yet (see `startKvWrite`). */
+interface KvWrite {
+  readonly ops: readonly unknown[];
+  /** Its ops are in a file on disk. */
+  durable: boolean;
+  finished: boolean;
+  timer: NodeJS.Timeout | undefined;
+  readonly done: (err: Error | null) => void;
+}
+
 /** Everything a replica needs to start: the tables as ops, the KV table, the config, its seq. */
 export interface RegistrySnapshot {
   seq: number;
@@ -153,6 +173,10 @@ export class RegistryOwner {
   private streamed = false;
   /** Each broker's last registered topic table (incremental registrations). */
   private readonly bases = new RegistrationBases((name) => this.routes.tables.topicName(name));
+  /** KV writes applied in memory and not answered yet, in order (see `startKvWrite`). */
+  private readonly kvWrites: KvWrite[] = [];
+  /** Set from a KV write's failure until `undoKvWrites` has run. */
+  private kvFailure: Error | null = null;
 
   constructor(init: RegistryOwnerInit) {
     this.clock = init.clock;
@@ -224,15 +248,16 @@ export class RegistryOwner {
   }
 
   /** Runs a write request (forwarded by a serving side) and resolves to its response. */
-  execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
-    return this.queue.run(async () => {
+  async execute(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
+    const applied = await this.queue.run(async () => {
       const paced: RequestContext = { ...ctx, pace: this.pace() };
-      const response = await this.apply(() => this.dispatcher.dispatch(request, paced), request);
+      const done = await this.apply(() => this.dispatcher.dispatch(request, paced));
       // An UNREGISTER_BROKER of a broker with many topics removes them in slices: its answer
       // waits for the last one (read-your-writes), and no other write comes in between.
       await this.finishRemovals();
-      return response;
+      return done;
     });
+    return whenDurable(request, applied);
   }
 
   /** Removes, slice by slice, the QueueData that bounded removals left (see RouteInfoManager). */
@@ -242,7 +267,7 @@ export class RegistryOwner {
       await this.apply(() => {
         this.routes.removePendingTopics(TOPIC_REMOVAL_SLICE);
         return null;
-      }, null);
+      });
     }
   }
 
@@ -251,12 +276,12 @@ export class RegistryOwner {
    * 'resend' when it is a delta against a base this owner does not hold: the serving side then
    * decodes the body in full and registers again.
    */
-  register(
+  async register(
     request: RemotingCommand,
     ctx: RequestContext,
     decoded: DecodedRegistration,
   ): Promise<RemotingCommand | null | 'resend'> {
-    return this.queue.run<RemotingCommand | null | 'resend'>(async () => {
+    const applied = await this.queue.run<Applied | 'resend'>(async () => {
       // A body of tens of thousands of topics is worked through in slices of the event loop
       // (rebuilding the broker's table here, then editing the route tables), so the reads this
       // process serves (servingWorkers = 1) and its IPC never wait for a whole body.
@@ -276,8 +301,9 @@ export class RegistryOwner {
       if (pre === 'resend') return 'resend';
       const withBody: RequestContext =
         pre === null ? { ...ctx, pace } : { ...ctx, preDecoded: pre, pace };
-      return this.apply(() => this.dispatcher.dispatch(request, withBody), request);
+      return this.apply(() => this.dispatcher.dispatch(request, withBody));
     });
+    return applied === 'resend' ? 'resend' : whenDurable(request, applied);
   }
 
   /**
@@ -320,7 +346,7 @@ export class RegistryOwner {
           );
           for (const b of slice) removed.push(b);
           return null;
-        }, null);
+        });
         if (!this.routes.isConnectionInUse(connectionId) && !this.routes.hasPendingRemovals()) {
           break;
         }
@@ -341,7 +367,7 @@ export class RegistryOwner {
         await this.apply(() => {
           slice = this.routes.scanNotActiveBroker(now, REMOVAL_SLICE, TOPIC_REMOVAL_SLICE);
           return null;
-        }, null);
+        });
         for (const b of slice) expired.push(b);
         if (slice.length < REMOVAL_SLICE && !this.routes.hasPendingRemovals()) break;
         await nextTurn();
@@ -400,50 +426,19 @@ export class RegistryOwner {
   }
 
   /**
-   * One write: run it, make its KV edits durable (undoing them if that fails), publish its edits,
-   * wait for every replica, then hand back the response. Runs on the write queue.
+   * One write: run it, hand its KV edits to the persistence side, publish its edits, wait for
+   * every replica, then hand back the response and, for KV edits, when they are on disk. Runs on
+   * the write queue.
    */
   private async apply(
     run: () => RemotingCommand | null | Promise<RemotingCommand | null>,
-    request: RemotingCommand | null,
-  ): Promise<RemotingCommand | null> {
+  ): Promise<Applied> {
     // The dispatcher never throws nor rejects; a failed write is a SYSTEM_ERROR response, and
     // whatever edits it made before failing are real: they go to the disk and the replicas.
-    let response = await run();
+    const response = await run();
     const ops = this.batch.splice(0);
     const kvOps = this.durability === null ? [] : kvOpsOf(ops);
-    if (kvOps.length > 0) {
-      let timedOut = false;
-      try {
-        await withinDeadline(this.durability!.write(kvOps), KV_PERSIST_DEADLINE_MILLIS, () => {
-          timedOut = true;
-        });
-      } catch (err) {
-        this.log.error({ err }, 'persisting the KV config failed, change undone');
-        this.kv.undo(kvOps, 0, kvOps.length);
-        const undone = this.batch.splice(0);
-        ops.push(...undone);
-        // The persistence side already applied the failed ops to its copy of the table: the
-        // reverting ops (DROP_NAMESPACE included) bring it back in step, and rewrite the file in
-        // case the failed write got as far as the rename (a timed-out one may still get there:
-        // the undo, queued behind it, then follows it to the file). Its own failure changes
-        // nothing more.
-        const undoKvOps = kvOpsOf(undone);
-        if (undoKvOps.length > 0) {
-          const undo = this.durability!.write(undoKvOps).catch((undoErr: unknown) => {
-            this.log.error({ err: undoErr }, 'persisting the undo of a failed KV write failed');
-          });
-          // Behind a hung write the undo hangs too: the queue does not wait for it then.
-          if (!timedOut) await undo;
-        }
-        if (request !== null) {
-          response = createResponse(request, {
-            code: ResponseCode.SYSTEM_ERROR,
-            remark: `persisting the KV config failed: ${err instanceof Error ? err.message : String(err)}`,
-          });
-        }
-      }
-    }
+    const durable = kvOps.length > 0 ? this.startKvWrite(kvOps) : null;
     // A streamed write ends with its final part even when nothing is left to send: that part
     // carries the number the replicas acknowledge.
     if (ops.length > 0 || this.streamed) {
@@ -451,7 +446,94 @@ export class RegistryOwner {
       const seq = this.replicas.publish(ops);
       await this.replicas.whenAcked(seq);
     }
-    return response;
+    return { response, durable };
+  }
+
+  /**
+   * Hands a write's KV ops to the persistence thread and resolves once they are on disk (null)
+   * or have failed (the error; the write is undone by then). The write queue does not wait for
+   * it: a KV write used to hold the queue until its file was written (about 90 ms at 100,000
+   * keys), so every registration, heartbeat and expiry waited behind each PUT_KV_CONFIG (a flood
+   * of PUTs: a broker's registration round trip 2.8 → 1,300 ms), and only one KV batch was ever
+   * in flight, so the thread never covered two with one file (quadratic fills). Now the next
+   * writes run at once, and KV batches handed over while the thread writes are covered together
+   * by its next file.
+   *
+   * The value is in memory (and read) before it is on disk, as in Java, whose KVConfigManager
+   * persists after releasing its lock. Answers go out in order. A failure (or the deadline)
+   * undoes every KV write not answered yet, newest first, and fails them all: the later ones
+   * were applied on top of the failed one, so undoing it alone could restore a value over a
+   * newer one. Memory is then what the last acknowledged KV write left.
+   */
+  private startKvWrite(ops: readonly unknown[]): Promise<Error | null> {
+    return new Promise((resolve) => {
+      const w: KvWrite = { ops, durable: false, finished: false, timer: undefined, done: resolve };
+      this.kvWrites.push(w);
+      w.timer = setTimeout(() => {
+        this.kvWriteFailed(
+          w,
+          new Error(
+            `the KV config was not on disk within ${KV_PERSIST_DEADLINE_MILLIS} ms (the disk is slow or hung)`,
+          ),
+        );
+      }, KV_PERSIST_DEADLINE_MILLIS);
+      this.durability!.write(ops).then(
+        () => {
+          w.durable = true;
+          this.answerDurableKvWrites();
+        },
+        (err: unknown) => {
+          this.kvWriteFailed(w, err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
+  /** Answers the KV writes at the head that are on disk, unless a failure is being undone. */
+  private answerDurableKvWrites(): void {
+    if (this.kvFailure !== null) return;
+    while (this.kvWrites.length > 0 && this.kvWrites[0]!.durable) {
+      finishKvWrite(this.kvWrites.shift()!, null);
+    }
+  }
+
+  private kvWriteFailed(w: KvWrite, err: Error): void {
+    if (w.finished || this.kvFailure !== null) return; // answered, or in the undo to come
+    this.kvFailure = err;
+    // On the queue: the undo edits the tables and goes to the replicas like any write.
+    void this.queue.run(() => this.undoKvWrites(err));
+  }
+
+  /** Undoes and fails every KV write not answered yet (see `startKvWrite`). Runs on the queue. */
+  private async undoKvWrites(err: Error): Promise<void> {
+    const failed = this.kvWrites.splice(0);
+    this.log.error(
+      { err, writes: failed.length },
+      'persisting the KV config failed, the unanswered KV writes are undone',
+    );
+    for (let j = failed.length - 1; j >= 0; j--) {
+      const ops = failed[j]!.ops;
+      this.kv.undo(ops, 0, ops.length);
+    }
+    const undone = this.batch.splice(0);
+    // The persistence side already applied the failed ops to its copy of the table: the
+    // reverting ops (DROP_NAMESPACE included) bring it back in step, and rewrite the file in
+    // case the failed write got as far as the rename (a timed-out one may still get there: the
+    // undo, queued behind it, then follows it to the file). Nothing waits for it (a hung disk
+    // would hold the queue); its own failure changes nothing more.
+    const undoKvOps = kvOpsOf(undone);
+    if (undoKvOps.length > 0) {
+      this.durability!.write(undoKvOps).catch((undoErr: unknown) => {
+        this.log.error({ err: undoErr }, 'persisting the undo of a failed KV write failed');
+      });
+    }
+    if (undone.length > 0) {
+      const seq = this.replicas.publish(undone);
+      await this.replicas.whenAcked(seq);
+    }
+    this.kvFailure = null;
+    // Answered once no replica serves the undone values any more.
+    for (const w of failed) finishKvWrite(w, err);
   }
 
   private onConfigChanged(next: NamesrvConfig, changed: readonly ConfigKey[]): void {
@@ -471,22 +553,22 @@ function brokerKeyOf(request: RemotingCommand): string | null {
   return cluster === undefined || addr === undefined ? null : liveKey(cluster, addr);
 }
 
-/** `promise`, or a rejection once `millis` have passed (`onTimeout` is told first). */
-function withinDeadline(
-  promise: Promise<void>,
-  millis: number,
-  onTimeout: () => void,
-): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(
-        new Error(`the KV config was not on disk within ${millis} ms (the disk is slow or hung)`),
-      );
-    }, millis);
-  });
-  return Promise.race([promise, late]).finally(() => {
-    clearTimeout(timer);
+function finishKvWrite(w: KvWrite, err: Error | null): void {
+  w.finished = true;
+  clearTimeout(w.timer);
+  w.done(err);
+}
+
+/** A write's response once its KV edits are on disk; SYSTEM_ERROR when they failed (undone). */
+async function whenDurable(
+  request: RemotingCommand,
+  applied: Applied,
+): Promise<RemotingCommand | null> {
+  if (applied.durable === null) return applied.response;
+  const err = await applied.durable;
+  if (err === null) return applied.response;
+  return createResponse(request, {
+    code: ResponseCode.SYSTEM_ERROR,
+    remark: `persisting the KV config failed: ${err.message}`,
   });
 }

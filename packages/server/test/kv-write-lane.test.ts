@@ -1,0 +1,107 @@
+/**
+ * KV writes at the registry owner: route writes never wait for a KV write's file, KV batches are
+ * handed to the persistence side without waiting for the previous one (so one file can cover
+ * many: group commit), answers keep their order, and a failure undoes every KV write not
+ * answered yet. A fake durability whose writes the test settles by hand: no disk, no timing.
+ */
+import { describe, expect, it } from 'vitest';
+import { RequestCode, ResponseCode } from '@ns/protocol';
+import type { RemotingCommand } from '@ns/protocol';
+import { defaultConfig } from '../src/config/index.js';
+import { createSilentLogger } from '../src/logging.js';
+import { createMetrics } from '../src/metrics.js';
+import { RegistryOwner } from '../src/registry/registry-owner.js';
+import type { KVDurability } from '../src/registry/registry-owner.js';
+import { request } from './handlers-harness.js';
+import { SettableClock } from './hostile-helpers.js';
+
+class HandDurability implements KVDurability {
+  readonly writes: {
+    ops: readonly unknown[];
+    resolve: () => void;
+    reject: (err: Error) => void;
+  }[] = [];
+  write(ops: readonly unknown[]): Promise<void> {
+    return new Promise((resolve, reject) => this.writes.push({ ops, resolve, reject }));
+  }
+}
+
+function owner(durability: KVDurability): RegistryOwner {
+  return new RegistryOwner({
+    config: defaultConfig({ homeDir: '/nonexistent-home', env: {} }),
+    clock: new SettableClock(),
+    loggerFor: () => createSilentLogger(),
+    metrics: createMetrics({}, { defaultMetrics: false }),
+    initialKV: new Map([['ns', new Map([['k', 'old']])]]),
+    kvPersistence: { mode: 'write-behind', durability },
+    persistConfig: () => undefined,
+  });
+}
+
+const ctx = { connectionId: 1, remoteAddress: '127.0.0.1:1' };
+const put = (key: string, value: string): RemotingCommand =>
+  request(RequestCode.PUT_KV_CONFIG, { ext: { namespace: 'ns', key, value } });
+const unregister = (): RemotingCommand =>
+  request(RequestCode.UNREGISTER_BROKER, {
+    ext: { clusterName: 'C', brokerAddr: '10.0.0.1:10911', brokerName: 'b', brokerId: '0' },
+  });
+
+/** Resolves after `promise` settled, or says it is still pending. */
+async function settledYet(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return settled;
+}
+
+describe('KV writes at the registry owner', () => {
+  it('a route write is answered while a KV write waits for its file; KV batches go out together', async () => {
+    const disk = new HandDurability();
+    const o = owner(disk);
+    const first = o.execute(put('a', '1'), ctx);
+    const route = await o.execute(unregister(), ctx);
+    expect(route?.code).toBe(ResponseCode.SUCCESS);
+    const second = o.execute(put('b', '2'), ctx);
+    await o.idle();
+    // Both batches reached the persistence side before either file was written.
+    expect(disk.writes.map((w) => w.ops[2])).toEqual(['a', 'b']);
+    expect(await settledYet(first)).toBe(false);
+    // The value is served before it is durable, as in Java.
+    expect(o.kv.getKVConfig('ns', 'b')).toBe('2');
+    // Answered in order: the second's file does not answer the first.
+    disk.writes[1]!.resolve();
+    expect(await settledYet(second)).toBe(false);
+    disk.writes[0]!.resolve();
+    expect((await first)?.code).toBe(ResponseCode.SUCCESS);
+    expect((await second)?.code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('a failed file undoes every KV write not answered yet, newest first, and fails them', async () => {
+    const disk = new HandDurability();
+    const o = owner(disk);
+    const first = o.execute(put('k', 'first'), ctx);
+    const second = o.execute(put('k', 'second'), ctx);
+    await o.idle();
+    expect(o.kv.getKVConfig('ns', 'k')).toBe('second');
+    disk.writes[0]!.reject(new Error('disk full'));
+    // A later file holding both would have been written: the undo must still win.
+    disk.writes[1]!.resolve();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a?.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(a?.remark).toBe('persisting the KV config failed: disk full');
+    expect(b?.code).toBe(ResponseCode.SYSTEM_ERROR);
+    await o.idle();
+    expect(o.kv.getKVConfig('ns', 'k')).toBe('old');
+    // The reverting ops reached the persistence side too (its copy of the table follows).
+    expect(disk.writes).toHaveLength(3);
+    disk.writes[2]!.resolve();
+    const third = o.execute(put('k', 'third'), ctx);
+    await o.idle();
+    disk.writes[3]!.resolve();
+    expect((await third)?.code).toBe(ResponseCode.SUCCESS);
+    expect(o.kv.getKVConfig('ns', 'k')).toBe('third');
+  });
+});
