@@ -22,6 +22,7 @@ import type { DigestTopics, QueueData, RouteDigest } from '@ns/protocol';
 import { ROUTE_DIGEST_FORMAT } from '@ns/protocol';
 import type { RouteInfoManager } from '../route/index.js';
 import { ShardedMap } from '../collections/sharded-map.js';
+import { runToEnd } from '../slices/slice-queue.js';
 import { sortInSteps } from '../slices/sort-in-steps.js';
 import { hex8, textHash, topicQueueHash, topicSeed } from './digest-hash.js';
 
@@ -223,7 +224,7 @@ export class RouteDigestTracker {
    * asked in a loop cost a node a core and its lookups a p99 of 250 ms (review finding).
    */
   topicsOf(brokerName: string): DigestTopics | null {
-    return drainSteps(this.topicsOfInSteps(brokerName));
+    return runToEnd(this.topicsOfInSteps(brokerName));
   }
 
   /**
@@ -252,7 +253,7 @@ export class RouteDigestTracker {
       const built =
         tries < BUILD_TRIES
           ? yield* this.buildTopicsOf(brokerName)
-          : drainSteps(this.buildTopicsOf(brokerName));
+          : runToEnd(this.buildTopicsOf(brokerName));
       if (this.generation !== generation) continue;
       if (this.topicsCache.size >= TOPICS_CACHE_MAX) this.topicsCache.clear();
       this.topicsCache.set(brokerName, built);
@@ -426,13 +427,6 @@ const TOPICS_CACHE_MAX = 256;
 const BUILD_STEP = 2048;
 /** Walks topicsOfInSteps makes in steps before one in a go (see there). */
 const BUILD_TRIES = 3;
-
-function drainSteps<T>(steps: Generator<void, T, void>): T {
-  for (;;) {
-    const step = steps.next();
-    if (step.done === true) return step.value;
-  }
-}
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

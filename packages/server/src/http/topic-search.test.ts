@@ -6,17 +6,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { REBUILD_THRESHOLD, TopicSearch } from './topic-search.js';
 import type { TopicSource } from './topic-search.js';
-import type { SlicedJob } from '../slices/slice-queue.js';
-
-/** Runs a job to its end; `steps` counts its yields. */
-function drain<T>(job: SlicedJob<T>): { value: T; steps: number } {
-  let steps = 0;
-  for (;;) {
-    const r = job.next();
-    if (r.done === true) return { value: r.value, steps };
-    steps++;
-  }
-}
+import { runCountingSteps } from '../slices/slice-queue.js';
 
 function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -95,9 +85,11 @@ describe('TopicSearch', () => {
           } else if (o.kind === 'notifyAll') {
             source.notify('all');
           } else {
-            const page = drain(search.page(o.q, o.offset, o.limit)).value;
+            const page = runCountingSteps(search.page(o.q, o.offset, o.limit)).value;
             expect(page).toEqual(expectedPage(source.table, o.q, o.offset, o.limit));
-            expect(drain(search.all()).value.topics).toEqual([...source.table].sort(byCodeUnits));
+            expect(runCountingSteps(search.all()).value.topics).toEqual(
+              [...source.table].sort(byCodeUnits),
+            );
           }
         }
       }),
@@ -109,17 +101,17 @@ describe('TopicSearch', () => {
     const source = new FakeTable();
     for (let i = 0; i < 5000; i++) source.table.add(`Topic_${i}`);
     const search = new TopicSearch(source);
-    const first = drain(search.all()).value;
+    const first = runCountingSteps(search.all()).value;
     expect(source.topicsCalls).toBe(1);
     source.notify(new Set(['Topic_1', 'Topic_2']));
-    const again = drain(search.all());
+    const again = runCountingSteps(search.all());
     expect(again.value.version).toBe(first.version);
     expect(again.value.topics).toBe(first.topics);
     expect(source.topicsCalls).toBe(1);
 
     source.table.add('Topic_new');
     source.notify(new Set(['Topic_new']));
-    const patched = drain(search.all()).value;
+    const patched = runCountingSteps(search.all()).value;
     expect(patched.version).not.toBe(first.version);
     expect(patched.topics).toContain('Topic_new');
     expect(source.topicsCalls).toBe(1);
@@ -129,12 +121,12 @@ describe('TopicSearch', () => {
     const source = new FakeTable();
     source.table.add('a');
     const search = new TopicSearch(source);
-    drain(search.all());
+    runCountingSteps(search.all());
     const many = new Set<string>();
     for (let i = 0; i <= REBUILD_THRESHOLD; i++) many.add(`New_${i}`);
     for (const t of many) source.table.add(t);
     source.notify(many);
-    expect(drain(search.all()).value.topics).toHaveLength(REBUILD_THRESHOLD + 2);
+    expect(runCountingSteps(search.all()).value.topics).toHaveLength(REBUILD_THRESHOLD + 2);
     expect(source.topicsCalls).toBe(2);
   });
 
@@ -142,20 +134,20 @@ describe('TopicSearch', () => {
     const source = new FakeTable();
     source.table.add('b');
     const search = new TopicSearch(source);
-    expect(drain(search.all()).value.topics).toEqual(['b']);
+    expect(runCountingSteps(search.all()).value.topics).toEqual(['b']);
     source.table.add('a');
-    expect(drain(search.all()).value.topics).toEqual(['b']);
+    expect(runCountingSteps(search.all()).value.topics).toEqual(['b']);
     source.notify(new Set(['a']));
-    expect(drain(search.all()).value.topics).toEqual(['a', 'b']);
+    expect(runCountingSteps(search.all()).value.topics).toEqual(['a', 'b']);
   });
 
   it('a search of 50,000 topics yields every few thousand names', () => {
     const source = new FakeTable();
     for (let i = 0; i < 50_000; i++) source.table.add(`Topic_${i}`);
     const search = new TopicSearch(source);
-    const built = drain(search.all());
+    const built = runCountingSteps(search.all());
     expect(built.steps).toBeGreaterThan(50);
-    const scan = drain(search.page('_4999', 0, 10));
+    const scan = runCountingSteps(search.page('_4999', 0, 10));
     expect(scan.value.matched).toBe(11);
     expect(scan.steps).toBeGreaterThanOrEqual(24);
   });

@@ -15,6 +15,24 @@
 /** Work done between two yields should take well under `sliceMillis`. */
 export type SlicedJob<T> = Generator<void, T, void>;
 
+/** A job run to its end in one go (where no other work could run in between anyway). */
+export function runToEnd<T>(job: SlicedJob<T>): T {
+  for (;;) {
+    const step = job.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/** A job run to its end in one go, and how many times it yielded (tests, measurements). */
+export function runCountingSteps<T>(job: SlicedJob<T>): { value: T; steps: number } {
+  let steps = 0;
+  for (;;) {
+    const step = job.next();
+    if (step.done === true) return { value: step.value, steps };
+    steps++;
+  }
+}
+
 /** The longest a queue keeps the event loop at a time, by default. */
 export const SLICE_MILLIS = 1;
 

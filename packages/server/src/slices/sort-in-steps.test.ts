@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sortInSteps } from './sort-in-steps.js';
-import type { SlicedJob } from './slice-queue.js';
-
-/** Runs a job to its end; `steps` counts its yields. */
-function drain<T>(job: SlicedJob<T>): { value: T; steps: number } {
-  let steps = 0;
-  for (;;) {
-    const r = job.next();
-    if (r.done === true) return { value: r.value, steps };
-    steps++;
-  }
-}
+import { runCountingSteps } from './slice-queue.js';
 
 function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -23,7 +13,7 @@ describe('sortInSteps', () => {
       Array.from({ length: n }, (_, i) => `T${(i * 7919) % 10007}_${'ÄaB'[i % 3]}${i % 13}`);
     for (const n of [0, 1, 2047, 2048, 2049, 3 * 2048 + 7, 20_000]) {
       const input = names(n);
-      const { value, steps } = drain(sortInSteps([...input]));
+      const { value, steps } = runCountingSteps(sortInSteps([...input]));
       expect(value).toEqual([...input].sort());
       if (n > 10_000) expect(steps).toBeGreaterThan(n / 2048);
     }
@@ -32,7 +22,9 @@ describe('sortInSteps', () => {
   it('orders by UTF-16 code units (surrogates, case) like the old list', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'binary' }), { maxLength: 5000 }), (input) => {
-        expect(drain(sortInSteps([...input])).value).toEqual([...input].sort(byCodeUnits));
+        expect(runCountingSteps(sortInSteps([...input])).value).toEqual(
+          [...input].sort(byCodeUnits),
+        );
       }),
       { numRuns: 40 },
     );
@@ -44,7 +36,7 @@ describe('sortInSteps with a comparator', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(50), fc.nat()), { maxLength: 9000 }), (input) => {
         const cmp = (a: [number, number], b: [number, number]): number => a[0] - b[0];
-        expect(drain(sortInSteps([...input], cmp)).value).toEqual([...input].sort(cmp));
+        expect(runCountingSteps(sortInSteps([...input], cmp)).value).toEqual([...input].sort(cmp));
       }),
       { numRuns: 30 },
     );
