@@ -9,11 +9,16 @@
  * property, never a prototype switch (`JSON.parse` already behaves that way).
  */
 import { BodyDecodeError } from '../errors.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH } from './json-skim.js';
 
-/** Deeper nesting than this is rejected; real bodies nest at most 6 levels. */
-export const MAX_JSON_DEPTH = 512;
+export { MAX_JSON_DEPTH };
 
 export function parseJsonLenient(text: string): unknown {
+  // Nesting deeper than any real body (fastjson overflows its stack on it): refused by the
+  // tolerant parser at MAX_JSON_DEPTH, where JSON.parse would take it, at a cost that grows faster
+  // than the text (150 ms per MiB of `[[[[…`). Brackets in single-quoted strings may count here
+  // too: such text is not JSON anyway, and the tolerant parser counts right.
+  if (jsonNestingExceeds(text)) return new LenientParser(text).parseDocument();
   try {
     return JSON.parse(text) as unknown;
   } catch {
