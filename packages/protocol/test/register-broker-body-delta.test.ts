@@ -921,6 +921,14 @@ describe('decodeRegisterBodyWithBase: what it leaves to the full decoder', () =>
         body(baseEntries, 2).toString().replace(/^\{/, '{"\\u0066ilterServerList":["a"],'),
       ),
     ];
+    // The full decoder too: whitespace and bare keys send these bodies its way.
+    const plain = decodeRegisterBrokerBody(body(baseEntries, 2), options);
+    for (const c of cases.slice(0, 2)) {
+      const pretty = Buffer.from(JSON.stringify(JSON.parse(c.toString()), null, 1));
+      expect(decodeRegisterBrokerBody(pretty, options)).toStrictEqual(plain);
+      const bare = Buffer.from(c.toString().replace(/"(k\d+)":/g, '$1:'));
+      expect(decodeRegisterBrokerBody(bare, options)).toStrictEqual(plain);
+    }
     for (const rows of [false, true]) {
       for (const c of cases) {
         step(c, { ...options, rows }, EMPTY);

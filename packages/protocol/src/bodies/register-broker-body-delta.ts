@@ -39,6 +39,7 @@ import {
   inflateRegisterBody,
   MAX_INFLATED_REGISTER_BODY,
   readRegisterBrokerBody,
+  REGISTER_BODY_MEMBERS,
   REGISTER_BODY_MIN_VERSION,
 } from './register-broker-body.js';
 import { decodeTopicConfigLine, readTopicConfig } from './topic-config.js';
@@ -48,7 +49,6 @@ import type { TopicConfigRows } from './topic-config-rows.js';
 import { ByteKeySet, fnvStep, FNV_OFFSET } from './byte-key-set.js';
 import { shareString } from '../json/shared-string.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH, pruneJsonObject } from '../json/json-skim.js';
-import type { KeptMembers } from '../json/json-skim.js';
 
 /** What the decoder keeps of a previous body. Opaque; `bytes` estimates its memory. */
 export interface RegisterBodyBase {
@@ -579,28 +579,6 @@ function locateJsonTable(buf: Buffer): number {
 }
 
 /**
- * The members of a body and of its wrapper that readRegisterBrokerBody reads. Others (a newer
- * broker's fields, or crafted ones: a million tiny keys, arrays nested a million deep) are checked
- * as JSON (skipJsonValue, a scan per byte) and left out of the parse: `JSON.parse` spent 54–150 ms
- * per MiB building them, against 4 ms per MiB for the table.
- */
-const REST_MEMBERS: KeptMembers = {
-  keys: new Set(['topicConfigSerializeWrapper', 'filterServerList']),
-  nested: {
-    key: 'topicConfigSerializeWrapper',
-    keep: {
-      keys: new Set([
-        'dataVersion',
-        'topicConfigTable',
-        'mappingDataVersion',
-        'topicQueueMappingInfoMap',
-        'topicQueueMappingDetailMap',
-      ]),
-    },
-  },
-};
-
-/**
  * Everything but the table: the body with the table `[tableStart, tableEnd]` replaced by a sentinel
  * object, parsed. The sentinel must come out as wrapper.topicConfigTable: that proves the table
  * really is the value the full decoder reads (not a look-alike elsewhere, not overridden by a later
@@ -608,10 +586,10 @@ const REST_MEMBERS: KeptMembers = {
  * full parse equals this one with the table in the sentinel's place. Returns null when not so.
  */
 function restOfJson(buf: Buffer, tableStart: number, tableEnd: number): RegisterBrokerBody | null {
-  // Members nobody reads (unknown fields) are checked, not built: see REST_MEMBERS.
+  // Members nobody reads (unknown fields) are checked, not built: see REGISTER_BODY_MEMBERS.
   const rest = pruneJsonObject(
     buf.toString('utf8', 0, tableStart) + SENTINEL + buf.toString('utf8', tableEnd + 1),
-    REST_MEMBERS,
+    REGISTER_BODY_MEMBERS,
   );
   if (rest === null) return null;
   let parsed: unknown;

@@ -108,6 +108,25 @@ describe('parseJsonLenient', () => {
     expect(() => parseJsonLenient(deepBare)).toThrow(BodyDecodeError);
   });
 
+  it('with the members to keep: the others checked but not built, strict or with bare keys', () => {
+    const keep = {
+      keys: new Set(['a', 'w']),
+      nested: { key: 'w', keep: { keys: new Set(['b']) } },
+    };
+    expect(parseJsonLenient('{"a":1,"x":{"y":[2]},"w":{"b":3,"c":4}}', keep)).toStrictEqual({
+      a: 1,
+      w: { b: 3 },
+    });
+    expect(parseJsonLenient('{a:1,x:{y:[2]},w:{b:3,c:4}}', keep)).toStrictEqual({
+      a: 1,
+      w: { b: 3 },
+    });
+    // Invalid in a member nobody reads: still an error, as without `keep`.
+    expect(() => parseJsonLenient('{"a":1,"x":{"y":[2,,]]}}', keep)).toThrow(BodyDecodeError);
+    // Single quotes: the tolerant parser, which builds everything.
+    expect(parseJsonLenient("{'a':1,'x':2}", keep)).toEqual({ a: 1, x: 2 });
+  });
+
   it('error codes are stable', () => {
     try {
       parseJsonLenient('{');
