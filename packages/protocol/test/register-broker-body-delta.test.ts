@@ -15,6 +15,7 @@ import type {
   TopicQueueMappingInfo,
 } from '../src/bodies/types.js';
 import { BodyDecodeError } from '../src/errors.js';
+import { MAX_JSON_DEPTH } from '../src/json/json-skim.js';
 import {
   decodeRegisterBrokerBody,
   MAX_INFLATED_REGISTER_BODY,
@@ -865,6 +866,75 @@ describe('decodeRegisterBodyWithBase: what it leaves to the full decoder', () =>
       ),
     ];
     for (const c of cases) step(c, options, state);
+  });
+
+  it('nesting deeper than any real body: refused by both decoders, fresh, as rows or against a base', () => {
+    const nest = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+    const withUnknown = (v: string, dv = 2): Buffer =>
+      Buffer.from(
+        body(baseEntries, dv)
+          .toString()
+          .replace(/\}\}\}$/, `},"x":${v}}}`),
+      );
+    const withinBound = withUnknown(nest(MAX_JSON_DEPTH - 2));
+    const tooDeep = [
+      withUnknown(nest(MAX_JSON_DEPTH - 1)),
+      withUnknown(nest(100_000)),
+      withUnknown('{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)),
+      body([...baseEntries, `"E":{"perm":6,"x":${nest(100_000)}}`], 2),
+      Buffer.from(
+        body(baseEntries, 2)
+          .toString()
+          .replace('"filterServerList":[]', `"x":${nest(100_000)}`),
+      ),
+    ];
+    for (const rows of [false, true]) {
+      const opts = { ...options, rows };
+      step(withinBound, opts, first());
+      expect(() => decodeRegisterBrokerBody(withinBound, opts)).not.toThrow();
+      for (const b of tooDeep) {
+        expect(() => decodeRegisterBrokerBody(b, opts)).toThrow(BodyDecodeError);
+        expect(() => decodeRegisterBodyWithBase(b, opts, null)).toThrow(/nesting deeper/);
+        expect(() => decodeRegisterBodyWithBase(b, opts, first().base)).toThrow(/nesting deeper/);
+      }
+    }
+  });
+
+  it('unknown members, at the top and in the wrapper: left out, the same answers', () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `"k${i}":[${i},{"q":"\\u00e9"}]`);
+    const unknown = `{${keys.join(',')}}`;
+    const cases = [
+      Buffer.from(
+        body(baseEntries, 2)
+          .toString()
+          .replace(/\}\}\}$/, `},"x":${unknown}}}`),
+      ),
+      Buffer.from(body(baseEntries, 2).toString().replace(/^\{/, `{"x":${unknown},`)),
+      Buffer.from(
+        body(baseEntries, 2)
+          .toString()
+          .replace(/\}\}\}$/, '},"dataVersion":{"counter":9,"timestamp":9},"x":1}}'),
+      ),
+      Buffer.from(body(baseEntries, 2).toString().replace(/^\{/, '{"x":[1,],')),
+      Buffer.from(body(baseEntries, 2).toString().replace(/^\{/, '{"x":{y:1},')),
+      Buffer.from(
+        body(baseEntries, 2).toString().replace(/^\{/, '{"\\u0066ilterServerList":["a"],'),
+      ),
+    ];
+    // The full decoder too: whitespace and bare keys send these bodies its way.
+    const plain = decodeRegisterBrokerBody(body(baseEntries, 2), options);
+    for (const c of cases.slice(0, 2)) {
+      const pretty = Buffer.from(JSON.stringify(JSON.parse(c.toString()), null, 1));
+      expect(decodeRegisterBrokerBody(pretty, options)).toStrictEqual(plain);
+      const bare = Buffer.from(c.toString().replace(/"(k\d+)":/g, '$1:'));
+      expect(decodeRegisterBrokerBody(bare, options)).toStrictEqual(plain);
+    }
+    for (const rows of [false, true]) {
+      for (const c of cases) {
+        step(c, { ...options, rows }, EMPTY);
+        step(c, { ...options, rows }, first());
+      }
+    }
   });
 
   it('duplicate keys: a new topic twice, a moved topic again at its old place', () => {

@@ -96,7 +96,7 @@ describe('moving register bodies to the decode thread', () => {
       expect(names(first)).toEqual(sorted(TOPICS));
       const base1 = (first as { base: string }).base;
 
-      const again = await d.decodeBaseInFull('C\u0000x:1', base1);
+      const again = await d.decodeBaseInFull('C\u0000x:1', base1, 1);
       expect(unseal(again)).toEqual(unseal(first));
 
       const changed = TOPICS.map((t, i) => (i === 7 ? { ...t, queues: 8 } : t));
@@ -105,8 +105,8 @@ describe('moving register bodies to the decode thread', () => {
       expect(unseal(second).kind).toBe('delta');
       const base2 = (second as { base: string }).base;
       // The base a 'resend' names is the latest one; an older one is gone.
-      expect((await d.decodeBaseInFull('C\u0000x:1', base1)).kind).toBe('undecodable');
-      const full2 = await d.decodeBaseInFull('C\u0000x:1', base2);
+      expect((await d.decodeBaseInFull('C\u0000x:1', base1, 1)).kind).toBe('undecodable');
+      const full2 = await d.decodeBaseInFull('C\u0000x:1', base2, 1);
       expect(names(full2)).toEqual(sorted(changed));
       const rows = (unseal(full2) as { rows: TopicRows }).rows;
       expect(rows.nums[4 * namesOf(rows).indexOf('move-topic-7')]).toBe(8);

@@ -39,6 +39,7 @@ import {
   inflateRegisterBody,
   MAX_INFLATED_REGISTER_BODY,
   readRegisterBrokerBody,
+  REGISTER_BODY_MEMBERS,
   REGISTER_BODY_MIN_VERSION,
 } from './register-broker-body.js';
 import { decodeTopicConfigLine, readTopicConfig } from './topic-config.js';
@@ -47,6 +48,7 @@ import { TopicConfigRowsBuilder } from './topic-config-rows.js';
 import type { TopicConfigRows } from './topic-config-rows.js';
 import { ByteKeySet, fnvStep, FNV_OFFSET } from './byte-key-set.js';
 import { shareString } from '../json/shared-string.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH, pruneJsonObject } from '../json/json-skim.js';
 
 /** What the decoder keeps of a previous body. Opaque; `bytes` estimates its memory. */
 export interface RegisterBodyBase {
@@ -584,11 +586,15 @@ function locateJsonTable(buf: Buffer): number {
  * full parse equals this one with the table in the sentinel's place. Returns null when not so.
  */
 function restOfJson(buf: Buffer, tableStart: number, tableEnd: number): RegisterBrokerBody | null {
+  // Members nobody reads (unknown fields) are checked, not built: see REGISTER_BODY_MEMBERS.
+  const rest = pruneJsonObject(
+    buf.toString('utf8', 0, tableStart) + SENTINEL + buf.toString('utf8', tableEnd + 1),
+    REGISTER_BODY_MEMBERS,
+  );
+  if (rest === null) return null;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(
-      buf.toString('utf8', 0, tableStart) + SENTINEL + buf.toString('utf8', tableEnd + 1),
-    );
+    parsed = JSON.parse(rest);
   } catch {
     return null;
   }
@@ -619,7 +625,8 @@ function jsonValueEnd(buf: Buffer, p: number): number {
         if (d === CH_BACKSLASH) q++;
       }
     } else if (c === CH_LBRACE || c === CH_LBRACKET) {
-      depth++;
+      // Deeper than any real body: the full decoder refuses it (see parseJsonLenient).
+      if (++depth > MAX_JSON_DEPTH) fallback();
     } else if (c === CH_RBRACE || c === CH_RBRACKET) {
       if (--depth === 0) return q;
     }
@@ -703,7 +710,10 @@ function freshJson(body: Buffer, version: number, asRows: boolean): RegisterBody
   if (plain !== null) return plain;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    const text = body.toString('utf8');
+    // Too deep: the full decoder refuses it without JSON.parse's cost (see parseJsonLenient).
+    if (jsonNestingExceeds(text)) throw FALLBACK;
+    parsed = JSON.parse(text);
   } catch {
     // Not strict JSON (fastjson leniency, or garbage): the full decoder decides; no base.
     return {

@@ -101,8 +101,30 @@ describe('parseJsonLenient', () => {
     expect(() => parseJsonLenient(deep)).toThrow(/nesting deeper than 512/);
     const deepArr = '['.repeat(MAX_JSON_DEPTH + 1) + ']'.repeat(MAX_JSON_DEPTH + 1);
     expect(() => parseJsonTolerant(deepArr)).toThrow(BodyDecodeError);
+    // Strict JSON too, which JSON.parse would take (at a cost that grows faster than its size).
+    expect(() => parseJsonLenient(deepArr)).toThrow(/nesting deeper than 512/);
+    expect(parseJsonLenient(ok)).toBeInstanceOf(Array);
     const deepBare = '{0:['.repeat(MAX_JSON_DEPTH) + ']}'.repeat(MAX_JSON_DEPTH);
     expect(() => parseJsonLenient(deepBare)).toThrow(BodyDecodeError);
+  });
+
+  it('with the members to keep: the others checked but not built, strict or with bare keys', () => {
+    const keep = {
+      keys: new Set(['a', 'w']),
+      nested: { key: 'w', keep: { keys: new Set(['b']) } },
+    };
+    expect(parseJsonLenient('{"a":1,"x":{"y":[2]},"w":{"b":3,"c":4}}', keep)).toStrictEqual({
+      a: 1,
+      w: { b: 3 },
+    });
+    expect(parseJsonLenient('{a:1,x:{y:[2]},w:{b:3,c:4}}', keep)).toStrictEqual({
+      a: 1,
+      w: { b: 3 },
+    });
+    // Invalid in a member nobody reads: still an error, as without `keep`.
+    expect(() => parseJsonLenient('{"a":1,"x":{"y":[2,,]]}}', keep)).toThrow(BodyDecodeError);
+    // Single quotes: the tolerant parser, which builds everything.
+    expect(parseJsonLenient("{'a':1,'x':2}", keep)).toEqual({ a: 1, x: 2 });
   });
 
   it('error codes are stable', () => {

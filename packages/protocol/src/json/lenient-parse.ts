@@ -9,20 +9,33 @@
  * property, never a prototype switch (`JSON.parse` already behaves that way).
  */
 import { BodyDecodeError } from '../errors.js';
+import { jsonNestingExceeds, MAX_JSON_DEPTH, pruneJsonObject } from './json-skim.js';
+import type { KeptMembers } from './json-skim.js';
 
-/** Deeper nesting than this is rejected; real bodies nest at most 6 levels. */
-export const MAX_JSON_DEPTH = 512;
+export { MAX_JSON_DEPTH };
 
-export function parseJsonLenient(text: string): unknown {
+/**
+ * With `keep`, the text is an object whose other members nobody reads: they are checked
+ * (pruneJsonObject) but not built, where the text (or its bare keys quoted) is strict JSON.
+ * The tolerant parser, for the rest, builds them.
+ */
+export function parseJsonLenient(text: string, keep?: KeptMembers): unknown {
+  // Nesting deeper than any real body (fastjson overflows its stack on it): refused by the
+  // tolerant parser at MAX_JSON_DEPTH, where JSON.parse would take it, at a cost that grows faster
+  // than the text (150 ms per MiB of `[[[[…`). Brackets in single-quoted strings may count here
+  // too: such text is not JSON anyway, and the tolerant parser counts right.
+  if (jsonNestingExceeds(text)) return new LenientParser(text).parseDocument();
+  const pruned = keep === undefined ? null : pruneJsonObject(text, keep);
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(pruned ?? text) as unknown;
   } catch {
     // Legacy fastjson output differs from JSON only by bare map keys: quoting them and using the
     // native parser is ~4x faster than the tolerant parser on large bodies.
     const quoted = quoteBareKeys(text);
     if (quoted !== null) {
       try {
-        return JSON.parse(quoted) as unknown;
+        const prunedQuoted = keep === undefined ? null : pruneJsonObject(quoted, keep);
+        return JSON.parse(prunedQuoted ?? quoted) as unknown;
       } catch {
         // fall through: single quotes, stray commas, or plain garbage
       }

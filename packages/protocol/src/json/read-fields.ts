@@ -8,6 +8,7 @@
  */
 import { BodyDecodeError } from '../errors.js';
 import { parseJsonLenient } from './lenient-parse.js';
+import type { KeptMembers } from './json-skim.js';
 
 export type JsonRecord = Record<string, unknown>;
 
@@ -32,7 +33,12 @@ export function badField(where: string, expected: string, got: unknown): BodyDec
 }
 
 /** UTF-8 body → parsed JSON (JSON.parse fast path, fastjson-tolerant fallback). */
-export function parseJsonBody(body: Buffer | Uint8Array, what: string): unknown {
+/** `keep`: see parseJsonLenient (the members of the object that are read). */
+export function parseJsonBody(
+  body: Buffer | Uint8Array,
+  what: string,
+  keep?: KeptMembers,
+): unknown {
   let text: string;
   try {
     text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
@@ -40,7 +46,7 @@ export function parseJsonBody(body: Buffer | Uint8Array, what: string): unknown 
     throw new BodyDecodeError(`${what}: body is not text`, { cause: err });
   }
   try {
-    return parseJsonLenient(text);
+    return parseJsonLenient(text, keep);
   } catch (err) {
     if (err instanceof BodyDecodeError) {
       throw new BodyDecodeError(`${what}: ${err.message}`, { cause: err });

@@ -124,7 +124,7 @@ export class RegisterPath {
         this.observe('resend');
         let again: Promise<RemotingCommand | null | 'resend'>;
         try {
-          const full = await this.decodeInFull(key, first!, request, bodyLength, decode);
+          const full = await this.decodeInFull(key, first!, request, bodyLength, id, decode);
           again = this.target.register(headerOnly, ctx, full);
         } finally {
           release();
@@ -142,6 +142,7 @@ export class RegisterPath {
     first: DecodedRegistration,
     request: RemotingCommand,
     bodyLength: number,
+    connectionId: ConnectionId,
     decode: () => Promise<DecodedRegistration>,
   ): Promise<DecodedRegistration> {
     const base =
@@ -151,7 +152,7 @@ export class RegisterPath {
           ? first.base
           : null;
     if (base !== null) {
-      const full = await this.decoder.decodeBaseInFull(key, base);
+      const full = await this.decoder.decodeBaseInFull(key, base, connectionId);
       this.observe(decodeKindOf(full));
       return full;
     }
@@ -161,13 +162,13 @@ export class RegisterPath {
     if (bodyLength !== (request.body?.length ?? 0)) {
       throw new Error('registration body moved to the decode thread; cannot decode it again');
     }
-    this.decoder.forget(key);
+    this.decoder.forget(key, connectionId);
     return decode();
   }
 
   /** Any other write: straight to the owner, unless a registration of the connection is ahead. */
   write(request: RemotingCommand, ctx: RequestContext): Promise<RemotingCommand | null> {
-    if (request.code === RequestCode.UNREGISTER_BROKER) this.forgetBaseOf(request);
+    if (request.code === RequestCode.UNREGISTER_BROKER) this.forgetBaseOf(request, ctx);
     const ahead = this.handedOver.get(ctx.connectionId);
     if (ahead === undefined) return this.target.execute(request, ctx);
     return ahead.then(() => this.target.execute(request, ctx));
@@ -181,14 +182,14 @@ export class RegisterPath {
    * unregister decodes in full, which the owner needs anyway once the broker is gone. If the
    * owner ignores the unregister (stale), that full decode is all it costs.
    */
-  private forgetBaseOf(request: RemotingCommand): void {
+  private forgetBaseOf(request: RemotingCommand, ctx: RequestContext): void {
     let header;
     try {
       header = decodeUnRegisterBrokerRequestHeader(request.extFields);
     } catch {
       return; // The owner's handler answers the missing or malformed field.
     }
-    this.decoder.forget(liveKey(header.clusterName, header.brokerAddr));
+    this.decoder.forget(liveKey(header.clusterName, header.brokerAddr), ctx.connectionId);
   }
 
   /** The connection closed: run `then` once its registrations have been handed over. */

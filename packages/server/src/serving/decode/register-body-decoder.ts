@@ -3,6 +3,15 @@
  * (register-decode-thread.ts) and resolves with what changed since the broker's previous body.
  * The event loop only copies the body to the thread and receives a compact answer.
  *
+ * One body at a time is on the thread; the others wait here, one queue per connection, and the
+ * next one is the head of the connection that has used the thread least (start-time fair
+ * queueing on the thread's seconds: a connection's tag grows by the time its decodes took, and a
+ * connection that starts waiting starts at the tag of the decode in progress). The thread is one
+ * per process: as a single FIFO, one connection sending costly bodies back to back (13 MiB each,
+ * or several in flight on several connections) held an honest broker's registration for 8.8-38 s;
+ * now a broker whose bodies cost little waits for about the body in progress, however many
+ * costly ones other connections keep waiting.
+ *
  * If the thread dies, pending decodes fail (the registration answers SYSTEM_ERROR and the broker
  * retries in its next round) and a new thread is started, without bases: its first decodes are
  * full ones, which the registry owner takes as such.
@@ -12,7 +21,12 @@ import { Worker } from 'node:worker_threads';
 import { builtModuleUrl } from '../../cluster/built-module.js';
 import type { Logger } from '../../logging.js';
 import type { DecodedRegistration } from './decoded-registration.js';
-import type { DecodeJob, ThreadAnswer, ThreadMessage } from './register-decode-thread.js';
+import type {
+  DecodeJob,
+  FullOfBaseJob,
+  ThreadAnswer,
+  ThreadMessage,
+} from './register-decode-thread.js';
 
 /**
  * How much nicer than its process the decode thread runs (on Linux, which keeps a nice value per
@@ -38,11 +52,46 @@ export interface DecodeRequest {
 interface Pending {
   readonly resolve: (answer: ThreadAnswer) => void;
   readonly reject: (err: Error) => void;
+  /** A decode (counts against MAX_DECODES_IN_FLIGHT), not a count of bases. */
+  readonly decode: boolean;
+  /** Whose decode it is (charged its thread time). */
+  readonly connectionId?: number;
 }
+
+/** What a decode is charged at least (seconds), so that cheap ones still take turns. */
+const MIN_CHARGE_SECONDS = 1e-4;
+
+/** How many decodes are on the thread at once; the rest wait in their connection's queue. */
+export const MAX_DECODES_IN_FLIGHT = 1;
+
+/** What waits in a connection's queue: a decode to send, or a message to pass on in its turn. */
+type Queued =
+  | {
+      readonly msg: DecodeJob | FullOfBaseJob;
+      readonly transfer: ArrayBuffer[];
+      readonly settle: Pending;
+    }
+  | { readonly msg: ThreadMessage; readonly transfer?: undefined; readonly settle?: undefined };
 
 export class RegisterBodyDecoder {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
+  /** Decodes on the thread now. */
+  private inFlight = 0;
+  /**
+   * Per connection with anything waiting, in turn order: what it asked for, in its order (a
+   * connection's messages reach the thread in the order they were made).
+   */
+  private readonly queues = new Map<number, Queued[]>();
+  /**
+   * Per connection waiting or decoding (or ahead of `virtualNow`): the thread seconds it has been
+   * charged, on the scale of `virtualNow`. The least goes next.
+   */
+  private readonly tags = new Map<number, number>();
+  /** The tag of the decode last sent. */
+  private virtualNow = 0;
+  /** Base counts asked for, sent once nothing waits or is in flight. */
+  private readonly countWaiters: (() => void)[] = [];
   private nextId = 1;
   private generation = 0;
   private closed = false;
@@ -75,7 +124,6 @@ export class RegisterBodyDecoder {
    */
   decode(req: DecodeRequest): Promise<DecodedRegistration> {
     if (this.closed) return Promise.reject(new Error('body decoder closed'));
-    const worker = this.thread();
     const id = this.nextId++;
     const moved = req.body === null ? null : movable(req.body);
     // Otherwise one copy of the body, moved (not copied again) to the thread.
@@ -91,29 +139,32 @@ export class RegisterBodyDecoder {
       crc: req.crc,
       maxInflatedBytes: req.maxInflatedBytes,
     };
-    return this.askForDecode(worker, id, job, body === null ? [] : [body.buffer as ArrayBuffer]);
+    return this.askForDecode(
+      req.connectionId,
+      job,
+      body === null ? [] : [body.buffer as ArrayBuffer],
+    );
   }
 
   /**
    * The body that base `base` of broker `key` came from, decoded in full by the thread that holds
    * it (the answer to the owner's 'resend'); `undecodable` when the thread decoded another body
-   * of that broker since.
+   * of that broker since. Queued behind the other waiting decodes of connection `connectionId`.
    */
-  decodeBaseInFull(key: string, base: string): Promise<DecodedRegistration> {
+  decodeBaseInFull(key: string, base: string, connectionId: number): Promise<DecodedRegistration> {
     if (this.closed) return Promise.reject(new Error('body decoder closed'));
     const id = this.nextId++;
-    return this.askForDecode(this.thread(), id, { t: 'full-of-base', id, key, base });
+    return this.askForDecode(connectionId, { t: 'full-of-base', id, key, base });
   }
 
-  /** Sends `msg` (numbered `id`) to the thread; settles with the decode it answers. */
+  /** Queues decode `msg` for connection `connectionId`; settles with the decode it answers. */
   private askForDecode(
-    worker: Worker,
-    id: number,
-    msg: ThreadMessage,
+    connectionId: number,
+    msg: DecodeJob | FullOfBaseJob,
     transfer: ArrayBuffer[] = [],
   ): Promise<DecodedRegistration> {
     return new Promise((resolve, reject) => {
-      this.pending.set(id, {
+      const settle: Pending = {
         resolve: (answer) => {
           if (!('result' in answer)) {
             reject(new Error('register body decode thread answered a decode with a count'));
@@ -123,46 +174,133 @@ export class RegisterBodyDecoder {
           resolve(answer.result);
         },
         reject,
+        decode: true,
+        connectionId,
+      };
+      this.enqueue(connectionId, { msg, transfer, settle });
+    });
+  }
+
+  private enqueue(connectionId: number, item: Queued): void {
+    const queue = this.queues.get(connectionId);
+    if (queue !== undefined) {
+      queue.push(item);
+    } else if (item.settle === undefined) {
+      // Nothing of the connection waits: its decodes so far are on the thread (or done).
+      this.worker?.postMessage(item.msg);
+      if (item.msg.t === 'connection-closed') this.dropTag(connectionId);
+      return;
+    } else {
+      this.queues.set(connectionId, [item]);
+      // Starts waiting: not behind the decode in progress, nor ahead of it on time it left unused.
+      const tag = this.tags.get(connectionId);
+      if (tag === undefined || tag < this.virtualNow) this.tags.set(connectionId, this.virtualNow);
+    }
+    this.pump();
+  }
+
+  /**
+   * Sends what may go now: decodes up to MAX_DECODES_IN_FLIGHT, each the head of the waiting
+   * connection with the least tag (the first to wait, of equals), and after each the messages
+   * queued behind it up to the connection's next decode. A queue's head is always a decode.
+   */
+  private pump(): void {
+    while (this.inFlight < MAX_DECODES_IN_FLIGHT && this.queues.size > 0 && !this.closed) {
+      let next = -1;
+      let least = Infinity;
+      for (const id of this.queues.keys()) {
+        const tag = this.tags.get(id) ?? this.virtualNow;
+        if (tag < least) {
+          least = tag;
+          next = id;
+        }
+      }
+      const queue = this.queues.get(next)!;
+      this.virtualNow = least;
+      const worker = this.thread();
+      const item = queue.shift() as Extract<Queued, { settle: Pending }>;
+      this.inFlight++;
+      this.pending.set(item.msg.id, item.settle);
+      worker.postMessage(item.msg, item.transfer);
+      while (queue.length > 0 && queue[0]!.settle === undefined) {
+        const msg = queue.shift()!.msg;
+        worker.postMessage(msg);
+        if (msg.t === 'connection-closed') this.dropTag(next);
+      }
+      if (queue.length === 0) this.queues.delete(next);
+    }
+    if (this.inFlight === 0 && this.queues.size === 0) {
+      for (const send of this.countWaiters.splice(0)) send();
+    }
+  }
+
+  /** A decode of connection `id` took `seconds` of the thread. */
+  private charge(id: number, seconds: number): void {
+    const tag = this.tags.get(id);
+    if (tag === undefined) return;
+    const charged = tag + Math.max(seconds, MIN_CHARGE_SECONDS);
+    // Idle and not ahead: it would start again from virtualNow anyway.
+    if (!this.queues.has(id) && charged <= this.virtualNow) this.tags.delete(id);
+    else this.tags.set(id, charged);
+  }
+
+  private dropTag(id: number): void {
+    this.tags.delete(id);
+  }
+
+  /**
+   * How many broker bases the thread keeps, once it has handled every message asked for before
+   * this call (and any after, until nothing waits: for tests, what a connection leaves behind).
+   * 0 when no thread runs.
+   */
+  baseCount(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.countWaiters.push(() => {
+        const worker = this.worker;
+        if (worker === null) {
+          resolve(0);
+          return;
+        }
+        const id = this.nextId++;
+        this.pending.set(id, {
+          resolve: (answer) => {
+            if ('bases' in answer) resolve(answer.bases);
+            else reject(new Error('register body decode thread answered a count with a decode'));
+          },
+          reject,
+          decode: false,
+        });
+        worker.postMessage({ t: 'count-bases', id } satisfies ThreadMessage);
       });
-      worker.postMessage(msg, transfer);
+      this.pump();
     });
   }
 
   /**
-   * How many broker bases the thread keeps, once it has handled every message sent before this
-   * call (for tests: what a connection leaves behind). 0 when no thread runs.
+   * The next body of broker `key` is decoded in full (the owner lost step with this base): after
+   * the decodes connection `connectionId` asked for before, before those it asks for after.
    */
-  baseCount(): Promise<number> {
-    const worker = this.worker;
-    if (worker === null) return Promise.resolve(0);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, {
-        resolve: (answer) => {
-          if ('bases' in answer) resolve(answer.bases);
-          else reject(new Error('register body decode thread answered a count with a decode'));
-        },
-        reject,
-      });
-      worker.postMessage({ t: 'count-bases', id } satisfies ThreadMessage);
-    });
+  forget(key: string, connectionId: number): void {
+    if (this.worker === null && !this.queues.has(connectionId)) return;
+    this.enqueue(connectionId, { msg: { t: 'forget', key } });
   }
 
-  /** The next body of broker `key` is decoded in full (the owner lost step with this base). */
-  forget(key: string): void {
-    this.worker?.postMessage({ t: 'forget', key } satisfies ThreadMessage);
-  }
-
-  /** A connection closed: its brokers' bases are of no more use. */
+  /** A connection closed: its brokers' bases are of no more use (once its decodes are done). */
   connectionClosed(connectionId: number): void {
-    this.worker?.postMessage({ t: 'connection-closed', connectionId } satisfies ThreadMessage);
+    if (this.worker === null && !this.queues.has(connectionId)) return;
+    this.enqueue(connectionId, { msg: { t: 'connection-closed', connectionId } });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
-    this.failPending(new Error('body decoder closed'));
+    const err = new Error('body decoder closed');
+    this.failPending(err);
+    for (const queue of this.queues.values()) for (const item of queue) item.settle?.reject(err);
+    this.queues.clear();
+    this.tags.clear();
+    for (const send of this.countWaiters.splice(0)) send();
     await worker?.terminate();
   }
 
@@ -176,7 +314,14 @@ export class RegisterBodyDecoder {
       const p = this.pending.get(answer.id);
       if (p === undefined) return;
       this.pending.delete(answer.id);
+      if (p.decode) {
+        this.inFlight--;
+        if (p.connectionId !== undefined && 'seconds' in answer) {
+          this.charge(p.connectionId, answer.seconds);
+        }
+      }
       p.resolve(answer);
+      this.pump();
     });
     worker.on('error', (err) => {
       this.logger.error({ err }, 'register body decode thread failed; starting a new one');
@@ -185,6 +330,8 @@ export class RegisterBodyDecoder {
       if (this.worker !== worker) return;
       this.worker = null;
       this.failPending(new Error(`register body decode thread exited (code ${code})`));
+      // What waits goes to a new thread.
+      this.pump();
     });
     // A decode in flight keeps the process alive; an idle thread does not.
     worker.unref();
@@ -195,6 +342,7 @@ export class RegisterBodyDecoder {
   private failPending(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.inFlight = 0;
   }
 }
 
