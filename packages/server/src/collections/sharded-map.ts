@@ -18,9 +18,7 @@ export const SHARD_COUNT = 1 << SHARD_BITS;
 
 /**
  * Not for maps every lookup reads: a read costs ~60–100 ns more than a Map's (the hash and the
- * indirection), about 1 % of a route lookup's CPU — the encoded-route cache stays a Map. In the
- * route tables it costs a new broker of 10,000 topics ~0.5 ms of its ~6 ms apply (in-process,
- * `registerBroker`, medians of 64): the price of no growth stall whatever the table's size.
+ * indirection), about 1 % of a route lookup's CPU — the encoded-route cache stays a Map.
  */
 export class ShardedMap<V> implements Iterable<[string, V]> {
   private readonly shards: Map<string, V>[] = [];
