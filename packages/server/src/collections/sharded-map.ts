@@ -3,10 +3,10 @@
  *
  * A V8 Map grows by rehashing every entry at once when it is full: one `set` that takes a table of
  * topics past 131,072 entries holds the event loop 4–6 ms, past 262,144 13 ms, past 524,288 25 ms
- * (2-core VM, `node` 20). The route tables and the digest keep one entry per topic, and a node
- * with a few hundred thousand topics crossed those sizes inside a slice of a registration or of
- * the digest's catch-up. Split 64 ways, each Map grows 64 times smaller: no rehash of one costs
- * more than a fraction of a millisecond below a few million topics.
+ * (2-core VM, `node` 20). The route tables, the encoded-route cache and the digest keep one entry
+ * per topic, and a node with a few hundred thousand topics crossed those sizes inside a slice of
+ * a registration (or a lookup of a topic not cached yet). Split 64 ways, each Map grows 64 times
+ * smaller: no rehash of one costs more than a fraction of a millisecond below a few million topics.
  *
  * Iteration goes shard by shard, each in insertion order: not the insertion order of the whole
  * (nothing that uses it depends on that). Live like a Map's: an entry added to a shard not yet
@@ -16,10 +16,6 @@
 const SHARD_BITS = 6;
 export const SHARD_COUNT = 1 << SHARD_BITS;
 
-/**
- * Not for maps every lookup reads: a read costs ~60–100 ns more than a Map's (the hash and the
- * indirection), about 1 % of a route lookup's CPU — the encoded-route cache stays a Map.
- */
 export class ShardedMap<V> implements Iterable<[string, V]> {
   private readonly shards: Map<string, V>[] = [];
   private count = 0;
