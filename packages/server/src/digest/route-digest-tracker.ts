@@ -21,7 +21,6 @@
 import type { DigestTopics, QueueData, RouteDigest } from '@ns/protocol';
 import { ROUTE_DIGEST_FORMAT } from '@ns/protocol';
 import type { RouteInfoManager } from '../route/index.js';
-import { ShardedMap } from '../collections/sharded-map.js';
 import { runToEnd } from '../slices/slice-queue.js';
 import { sortInSteps } from '../slices/sort-in-steps.js';
 import { hex8, textHash, topicQueueHash, topicSeed } from './digest-hash.js';
@@ -86,7 +85,7 @@ export class RouteDigestTracker {
    * broker name (most topics; an array each was 30-odd bytes more for every GC to copy while a
    * broker of 50,000 new topics registers), an array for more.
    */
-  private readonly folded = new ShardedMap<Folded>();
+  private readonly folded = new Map<string, Folded>();
   /** Counts refolds: `topicsOf` answers stay valid while it stands still. */
   private generation = 0;
   /** topicsOf answers of `topicsGeneration`, by broker name (a few: the cluster's names). */

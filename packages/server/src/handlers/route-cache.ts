@@ -23,7 +23,6 @@
 
 import { preparedFrameBody } from '@ns/protocol';
 import type { PreparedFrame } from '@ns/protocol';
-import { ShardedMap } from '../collections/sharded-map.js';
 
 /** Builds the encoded body, or null when the topic has no route (TOPIC_NOT_EXIST). */
 export type RouteBodyBuilder = (
@@ -87,9 +86,8 @@ interface Unswept {
 export type RouteInvalidationListener = (topics: ReadonlySet<string> | 'all') => void;
 
 export class RouteBodyCache {
-  // Sharded: a lookup filling one Map past 262,144 topics held the loop 13 ms (sharded-map.ts).
-  private readonly standard = new ShardedMap<RouteCacheEntry>();
-  private readonly legacy = new ShardedMap<RouteCacheEntry>();
+  private readonly standard = new Map<string, RouteCacheEntry>();
+  private readonly legacy = new Map<string, RouteCacheEntry>();
   private orderMessageEnable: boolean;
   private readonly listeners: RouteInvalidationListener[] = [];
   /** Bumped by every large invalidation; an entry remembers the value it was built under. */

@@ -37,7 +37,6 @@ import type {
   TopicQueueMappingInfo,
   TopicRouteData,
 } from '@ns/protocol';
-import { ShardedMap } from '../collections/sharded-map.js';
 import { liveKey } from './broker-live-info.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
 import { newQueueData, queueDataEquals } from './queue-data.js';
@@ -121,8 +120,14 @@ export interface RouteTableCounts {
 }
 
 export class RouteTables implements RouteReadModel {
-  /** Sharded: one Map of every topic grew in stalls of 13–25 ms past 262,144 / 524,288 topics. */
-  private readonly topicQueueTable = new ShardedMap<QueueDataMap<Readonly<QueueData>>>();
+  /**
+   * One Map: a V8 Map grows by rehashing every entry in one go, so the registration that takes it
+   * past 131,072 / 262,144 / 524,288 topics holds the loop 4–6 / 13 / 25 ms once (2-core VM). A
+   * table split over 64 Maps avoided that but made every registration slower (a new broker of
+   * 10,000 topics 22.8 → 34.1 ms rtt, WIPE_WRITE_PERM of 50,000 22.5 → 30.8 ms; `pnpm bench
+   * --only=registration --workers=1`, same machine), so it was not kept.
+   */
+  private readonly topicQueueTable = new Map<string, QueueDataMap<Readonly<QueueData>>>();
   private readonly brokerAddrTable = new Map<string, BrokerGroup>();
   private readonly clusterAddrTable = new Map<string, Set<string>>();
   /**
