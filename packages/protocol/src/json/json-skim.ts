@@ -7,27 +7,28 @@
  * materialized, so a crafted member costs a scan per byte, not what `JSON.parse` spends on a
  * million tiny keys or a million nested arrays.
  */
+import {
+  CH_BACKSLASH,
+  CH_COLON,
+  CH_COMMA,
+  CH_CR,
+  CH_DOT,
+  CH_DQUOTE,
+  CH_LBRACE,
+  CH_LBRACKET,
+  CH_LF,
+  CH_MINUS,
+  CH_NINE,
+  CH_PLUS,
+  CH_RBRACE,
+  CH_RBRACKET,
+  CH_SPACE,
+  CH_TAB,
+  CH_ZERO,
+} from './char-codes.js';
 
 /** Deeper nesting than this is rejected; real bodies nest at most 6 levels. */
 export const MAX_JSON_DEPTH = 512;
-
-const CH_TAB = 0x09;
-const CH_LF = 0x0a;
-const CH_CR = 0x0d;
-const CH_SPACE = 0x20;
-const CH_DQUOTE = 0x22;
-const CH_PLUS = 0x2b;
-const CH_COMMA = 0x2c;
-const CH_MINUS = 0x2d;
-const CH_DOT = 0x2e;
-const CH_ZERO = 0x30;
-const CH_NINE = 0x39;
-const CH_COLON = 0x3a;
-const CH_LBRACKET = 0x5b;
-const CH_BACKSLASH = 0x5c;
-const CH_RBRACKET = 0x5d;
-const CH_LBRACE = 0x7b;
-const CH_RBRACE = 0x7d;
 
 /**
  * Whether `text` nests objects and arrays deeper than `max` (brackets inside double-quoted

@@ -11,6 +11,22 @@
 import { BodyDecodeError } from '../errors.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH, pruneJsonObject } from './json-skim.js';
 import type { KeptMembers } from './json-skim.js';
+import {
+  CH_BACKSLASH,
+  CH_COLON,
+  CH_COMMA,
+  CH_CR,
+  CH_DQUOTE,
+  CH_LBRACE,
+  CH_LBRACKET,
+  CH_LF,
+  CH_MINUS,
+  CH_RBRACE,
+  CH_RBRACKET,
+  CH_SPACE,
+  CH_SQUOTE,
+  CH_TAB,
+} from './char-codes.js';
 
 export { MAX_JSON_DEPTH };
 
@@ -109,21 +125,6 @@ export function parseJsonTolerant(text: string): unknown {
 }
 
 type JsonObject = Record<string, unknown>;
-
-const CH_TAB = 0x09;
-const CH_LF = 0x0a;
-const CH_CR = 0x0d;
-const CH_SPACE = 0x20;
-const CH_DQUOTE = 0x22;
-const CH_SQUOTE = 0x27;
-const CH_COMMA = 0x2c;
-const CH_MINUS = 0x2d;
-const CH_COLON = 0x3a;
-const CH_LBRACKET = 0x5b;
-const CH_BACKSLASH = 0x5c;
-const CH_RBRACKET = 0x5d;
-const CH_LBRACE = 0x7b;
-const CH_RBRACE = 0x7d;
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
