@@ -201,6 +201,24 @@ describe('JavaHashTable against a plain model of the JDK tables', () => {
   );
 
   it.each(['HashMap', 'ConcurrentHashMap'] as const)(
+    '%s: adds and deletes of distinct strings with one hash code (the key compared, not only the hash)',
+    (kind) => {
+      // "Aa" and "BB" have the same String.hashCode, so every 4-block word of them does too: 16
+      // keys in one chain, told apart by the key alone.
+      const sameHash = fc
+        .array(fc.constantFrom('Aa', 'BB'), { minLength: 4, maxLength: 4 })
+        .map((blocks) => blocks.join(''));
+      expect(new Set(['AaAaAaAa', 'BBBBBBBB', 'AaBBAaBB'].map(javaStringHashCode)).size).toBe(1);
+      fc.assert(
+        fc.property(fc.array(opOf(sameHash), { minLength: 20, maxLength: 120 }), (ops) =>
+          check(kind, javaStringHashCode, ops),
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
+
+  it.each(['HashMap', 'ConcurrentHashMap'] as const)(
     '%s: adds and deletes of short strings',
     (kind) => {
       fc.assert(

@@ -120,7 +120,7 @@ export class JavaHashTable<K> {
     let head = old === null ? MOVED : old[hash & (old.length - 1)]!;
     if (head === MOVED) head = this.bins[hash & (this.bins.length - 1)]!;
     for (let s = head; s !== NONE; s = this.nexts[s]!) {
-      if (this.keySlots[s] === key) return true;
+      if (this.hashes[s] === hash && this.keySlots[s] === key) return true;
     }
     return false;
   }
@@ -131,8 +131,10 @@ export class JavaHashTable<K> {
     if (this.oldBins !== null) this.moveBinsFor(hash);
     const bin = hash & (this.bins.length - 1);
     let last = NONE;
+    // The hash first, as Java does: it sits in a typed array, while comparing the key reads a
+    // string from anywhere in the heap (a cache miss per chain entry on a table of 100,000 topics).
     for (let s = this.bins[bin]!; s !== NONE; s = this.nexts[s]!) {
-      if (this.keySlots[s] === key) return;
+      if (this.hashes[s] === hash && this.keySlots[s] === key) return;
       last = s;
     }
     const slot = this.allocate(key, hash);
@@ -155,7 +157,7 @@ export class JavaHashTable<K> {
     const bin = hash & (this.bins.length - 1);
     let prev = NONE;
     for (let s = this.bins[bin]!; s !== NONE; prev = s, s = this.nexts[s]!) {
-      if (this.keySlots[s] !== key) continue;
+      if (this.hashes[s] !== hash || this.keySlots[s] !== key) continue;
       if (prev === NONE) this.bins[bin] = this.nexts[s]!;
       else this.nexts[prev] = this.nexts[s]!;
       this.keySlots[s] = undefined;

@@ -39,7 +39,7 @@ import type {
 } from '@ns/protocol';
 import { liveKey } from './broker-live-info.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
-import { newQueueData, queueDataEquals } from './queue-data.js';
+import { QueueDataPool, queueDataEquals } from './queue-data.js';
 import { OpCode, ROUTE_OP_WIDTH } from './route-ops.js';
 import { QueueDataMap } from './queue-data-map.js';
 import { TopicSetUnion } from './topic-set-union.js';
@@ -150,6 +150,8 @@ export class RouteTables implements RouteReadModel {
   /** broker name → topics with a static mapping on it (so a removed name drops its mappings). */
   private readonly brokerNameMappings = new Map<string, Set<string>>();
   private queueEntryCount = 0;
+  /** One frozen QueueData per (broker name, numbers), shared by its topics (see QueueDataPool). */
+  private readonly queueDataPool = new QueueDataPool();
   /**
    * The topic table's keys as the Java table of `javaLine` holds them (4.9: `new HashMap<>(1024)`;
    * 5.x: `new ConcurrentHashMap<>(1024)`, whose growth reorders chains), updated on every topic
@@ -269,7 +271,7 @@ export class RouteTables implements RouteReadModel {
     }
     byBroker.set(
       brokerName,
-      newQueueData(brokerName, readQueueNums, writeQueueNums, perm, topicSysFlag),
+      this.queueDataPool.get(brokerName, readQueueNums, writeQueueNums, perm, topicSysFlag),
     );
     this.markTopic(topic);
     this.ops?.push(
@@ -293,7 +295,10 @@ export class RouteTables implements RouteReadModel {
     const topics = this.brokerNameTopics.get(brokerName);
     if (topics !== undefined) {
       topics.delete(topic);
-      if (topics.size === 0) this.brokerNameTopics.delete(brokerName);
+      if (topics.size === 0) {
+        this.brokerNameTopics.delete(brokerName);
+        this.queueDataPool.forget(brokerName);
+      }
     }
     if (byBroker.size === 0) {
       this.topicQueueTable.delete(topic);
