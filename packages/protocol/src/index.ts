@@ -121,6 +121,7 @@ export {
 export type {
   RegisterBodyBase,
   RegisterBodyChanges,
+  RegisterBodyPositions,
   RegisterBodyDecodeResult,
   RegisterBodyDelta,
   RegisterBodyDeltaOptions,

@@ -274,7 +274,13 @@ describe('attack 2: broker-name churn', () => {
       for (let i = 0; i < N; i++) {
         const reg = churnRegistration(i, 1, 60_000);
         const body = encodeRegisterBrokerBody(
-          { topicConfigSerializeWrapper: reg.topicConfigWrapper!, filterServerList: [] },
+          {
+            topicConfigSerializeWrapper: {
+              ...reg.topicConfigWrapper!,
+              topicConfigTable: new Map(reg.topicConfigWrapper!.topicConfigTable),
+            },
+            filterServerList: [],
+          },
           { compressed: true, version: Version.V5_0_0 },
         );
         const res = await owner.execute(

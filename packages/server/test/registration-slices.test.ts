@@ -71,6 +71,8 @@ describe('a registration of a large body on the registry owner', () => {
     upserts: toRows(configs(8), TOPICS),
     removed: [],
     inserted: [],
+    upsertAt: Int32Array.from({ length: TOPICS }, (_, i) => i),
+    continues: null,
     dataVersion: { counter: 2, timestamp: 2 },
     filterServerList: [],
   };

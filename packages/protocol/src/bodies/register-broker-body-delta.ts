@@ -94,6 +94,17 @@ export interface RegisterBodyChanges {
   inserted: [after: string | null, topic: string][];
 }
 
+/**
+ * A delta's changes by position, for a holder that keeps the base's topics as rows in entry order
+ * (the registry owner): `upsertAt[u]` is the index of `upserts[u]` among the new body's entries;
+ * `continues[i]` is the base entry that new entry i continues (-1: a new topic), or null when the
+ * entries are the base's, in the same order (then `upsertAt` indexes both).
+ */
+export interface RegisterBodyPositions {
+  upsertAt: Int32Array;
+  continues: Int32Array | null;
+}
+
 export type RegisterBodyDelta =
   /** No usable base: everything decoded (exactly decodeRegisterBrokerBody's result). */
   | { kind: 'full'; body: RegisterBrokerBody }
@@ -104,7 +115,7 @@ export type RegisterBodyDelta =
   | { kind: 'rows'; rows: TopicConfigRows; body: RegisterBrokerBody }
   /** The body (inflated, for compressed bodies) is byte-identical to the base's. */
   | { kind: 'unchanged' }
-  | RegisterBodyChanges;
+  | (RegisterBodyChanges & RegisterBodyPositions);
 
 export interface RegisterBodyDecodeResult {
   delta: RegisterBodyDelta;
@@ -1009,6 +1020,8 @@ class Walker {
    */
   private readonly keyParts: (string | [from: number, to: number])[] = [];
   private readonly upserts: TopicConfig[] = [];
+  /** The new-body index of each upsert (see RegisterBodyChanges.upsertAt). */
+  private readonly upsertAt: number[] = [];
   private readonly inserted: [string | null, string][] = [];
   private readonly newKeys = new Set<string>();
   /** Base index → index in the new body; -1: not (yet) found. */
@@ -1110,6 +1123,7 @@ class Walker {
       this.newKeys.add(key);
       this.added.push([key, this.produced]);
       this.upserts.push(this.decode(buf, e));
+      this.upsertAt.push(this.produced);
       this.inserted.push([this.previous(), key]);
     } else {
       const s = state[j]!;
@@ -1126,7 +1140,10 @@ class Walker {
         this.inserted.push([this.previous(), key]);
       }
       this.oldToNew[j] = this.produced;
-      if (!this.sameBytes(e, p, j)) this.upserts.push(this.decode(buf, e));
+      if (!this.sameBytes(e, p, j)) {
+        this.upserts.push(this.decode(buf, e));
+        this.upsertAt.push(this.produced);
+      }
     }
     this.reserve(1);
     this.starts[this.produced] = p;
@@ -1185,14 +1202,22 @@ class Walker {
         : base.keys.reordered(this.keyParts, this.buf, starts),
       sameOrder ? base.sameKeyIndex() : base.successorKeyIndex(this.oldToNew, this.added),
     );
+    let continues: Int32Array | null = null;
+    if (!sameOrder) {
+      continues = new Int32Array(count).fill(-1);
+      const o2n = this.oldToNew;
+      for (let k = 0; k < n; k++) if (o2n[k]! >= 0) continues[o2n[k]!] = k;
+    }
     const w = rest.topicConfigSerializeWrapper;
-    const delta: RegisterBodyChanges = {
+    const delta: RegisterBodyChanges & RegisterBodyPositions = {
       kind: 'delta',
       dataVersion: w.dataVersion,
       filterServerList: rest.filterServerList,
       upserts: this.upserts,
       removed,
       inserted: this.inserted,
+      upsertAt: Int32Array.from(this.upsertAt),
+      continues,
     };
     if (w.mappingDataVersion !== undefined) delta.mappingDataVersion = w.mappingDataVersion;
     if (w.topicQueueMappingInfoMap !== undefined) {

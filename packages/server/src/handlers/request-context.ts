@@ -1,4 +1,5 @@
-import type { TopicConfigSerializeWrapper } from '@ns/protocol';
+import type { TopicConfig } from '@ns/protocol';
+import type { RegisteredTopicTable } from '../route/types.js';
 
 /**
  * A REGISTER_BROKER body the serving side already checked and decoded (in its decode thread) and
@@ -12,11 +13,13 @@ export type PreDecodedBody =
       readonly kind: 'body';
       /** Equal tags ⇔ byte-identical bodies of this broker (the route manager's fast path). */
       readonly tag: string;
-      readonly wrapper: TopicConfigSerializeWrapper;
+      readonly wrapper: RegisteredTopicTable;
       readonly filterServerList: readonly string[] | null;
       readonly changedSince?: {
         readonly tag: string;
         readonly topics: readonly string[];
+        /** The table's configs of `topics`, in the same order. */
+        readonly configs: readonly TopicConfig[];
         readonly removed: readonly string[];
       };
     };

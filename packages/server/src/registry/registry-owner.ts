@@ -172,7 +172,7 @@ export class RegistryOwner {
   /** Part of the write in progress went to the replicas already (see `pace`). */
   private streamed = false;
   /** Each broker's last registered topic table (incremental registrations). */
-  private readonly bases = new RegistrationBases((name) => this.routes.tables.topicName(name));
+  private readonly bases = new RegistrationBases();
   /** KV writes applied in memory and not answered yet, in order (see `startKvWrite`). */
   private readonly kvWrites: KvWrite[] = [];
   /** Set from a KV write's failure until `undoKvWrites` has run. */

@@ -30,6 +30,7 @@ import type {
   DataVersion,
   QueueData,
   RegisterBrokerResult,
+  TopicConfig,
   TopicList,
   TopicRouteData,
 } from '@ns/protocol';
@@ -558,7 +559,11 @@ export class RouteInfoManager implements RouteReadModel {
     req: RegisterBrokerRequest,
     bodyTag: string | null,
     unchangedVersion: DataVersion | null,
-    onlyTopics: { readonly topics: readonly string[]; readonly removed: readonly string[] } | null,
+    onlyTopics: {
+      readonly topics: readonly string[];
+      readonly configs?: readonly TopicConfig[];
+      readonly removed: readonly string[];
+    } | null,
     pause: () => boolean,
   ): Generator<void, RegisterBrokerResult | null, void> {
     const { clusterName, brokerAddr, brokerName, brokerId, connectionId } = req;
@@ -658,6 +663,10 @@ export class RouteInfoManager implements RouteReadModel {
         // 5.x g: topics this broker name hosts here but no longer reports.
         const hosted = only !== null ? only.removed : tables.topicsOf(brokerName);
         if (hosted !== undefined) {
+          // A table read through a view (the registry owner's rows) builds its name index in
+          // steps first, rather than in one go at the first `has`. The shortcut needs none: the
+          // topics a body no longer has are, by definition, not in its table.
+          if (only === null && hasPrepare(topicTable)) yield* topicTable.prepareInSteps(pause);
           let edits = 0;
           for (const topic of [...hosted]) {
             if (++edits === PAUSE_CHECK_EVERY) {
@@ -667,7 +676,7 @@ export class RouteInfoManager implements RouteReadModel {
                 yield;
               }
             }
-            if (!topicTable.has(topic)) this.removeQueueData(topic, brokerName);
+            if (only !== null || !topicTable.has(topic)) this.removeQueueData(topic, brokerName);
           }
         }
       }
@@ -675,7 +684,9 @@ export class RouteInfoManager implements RouteReadModel {
       // cannot take writes (without acting master they keep the broker's perm, as in Java).
       const permMask = isPrimeSlave && group.enableActingMaster ? ~Perm.WRITE : -1;
       let edits = 0;
-      for (const tc of only === null ? topicTable.values() : pick(topicTable, only.topics)) {
+      const configs =
+        only === null ? topicTable.values() : (only.configs ?? pick(topicTable, only.topics));
+      for (const tc of configs) {
         if (++edits === PAUSE_CHECK_EVERY) {
           edits = 0;
           if (pause()) {
@@ -1203,6 +1214,15 @@ export class RouteInfoManager implements RouteReadModel {
       brokerTopicStamps: this.brokerTopicStamps.size,
     };
   }
+}
+
+/** A table that can build its name index in steps (registry/topic-rows-table.ts). */
+interface PreparedLookups {
+  prepareInSteps(pause: () => boolean): Generator<void, void, void>;
+}
+
+function hasPrepare(table: object): table is PreparedLookups {
+  return typeof (table as Partial<PreparedLookups>).prepareInSteps === 'function';
 }
 
 /** The entries of `table` for `keys` that it has, in the order of `keys`. */

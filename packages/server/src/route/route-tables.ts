@@ -478,15 +478,6 @@ export class RouteTables implements RouteReadModel {
   }
 
   /** Broker names hosting `topic`, in table order (live view). */
-  /**
-   * The string these tables keep for topic `name` (the first registration's copy), or `name`
-   * when they have no such topic: a registration base that keys its table by this string holds
-   * no copy of its own of a name other brokers registered first.
-   */
-  topicName(name: string): string {
-    return this.topicQueueTable.get(name)?.topic ?? name;
-  }
-
   topicBrokers(topic: string): ReadonlyMap<string, Readonly<QueueData>> | undefined {
     return this.topicQueueTable.get(topic);
   }

@@ -3,7 +3,21 @@
  * options, the inputs of the broker-facing operations and the read-only views it hands out.
  * Body types (`QueueData`, `BrokerData`, `TopicRouteData`, …) come from `@ns/protocol`.
  */
-import type { DataVersion, JavaLine, KVTable, TopicConfigSerializeWrapper } from '@ns/protocol';
+import type {
+  DataVersion,
+  JavaLine,
+  KVTable,
+  TopicConfig,
+  TopicConfigSerializeWrapper,
+} from '@ns/protocol';
+
+/**
+ * A registration's TopicConfigSerializeWrapper as the route manager reads it: the table only read
+ * (the registry owner hands a view over its rows, registry/topic-rows-table.ts).
+ */
+export type RegisteredTopicTable = Omit<TopicConfigSerializeWrapper, 'topicConfigTable'> & {
+  readonly topicConfigTable: ReadonlyMap<string, TopicConfig>;
+};
 
 /** Opaque id the transport gives each TCP connection. The manager never touches sockets. */
 export type ConnectionId = number;
@@ -93,7 +107,7 @@ export interface RegisterBrokerRequest extends BrokerIdentity {
   /** null: the request had none (Java keeps null; a slave then gets no HA address). */
   haServerAddr: string | null;
   /** Decoded body; null when the request had none (Java: empty table, DataVersion 0/0). */
-  topicConfigWrapper: TopicConfigSerializeWrapper | null;
+  topicConfigWrapper: RegisteredTopicTable | null;
   /** null = the body had no list (filter servers untouched). */
   filterServerList: readonly string[] | null;
   /** Connection the registration arrived on. */
@@ -126,7 +140,7 @@ export interface RegisterBrokerRequest extends BrokerIdentity {
 export interface LazyRegisterBody {
   readonly tag: string;
   decode(): {
-    topicConfigWrapper: TopicConfigSerializeWrapper | null;
+    topicConfigWrapper: RegisteredTopicTable | null;
     filterServerList: readonly string[] | null;
   };
   /**
@@ -137,7 +151,9 @@ export interface LazyRegisterBody {
   readonly changedSince?: {
     readonly tag: string;
     readonly topics: readonly string[];
-    /** Topics of that body that this one no longer has. */
+    /** The decoded table's configs of `topics`, in the same order (absent: looked up). */
+    readonly configs?: readonly TopicConfig[];
+    /** Topics of that body that this one no longer has (never in the decoded table). */
     readonly removed: readonly string[];
   };
 }

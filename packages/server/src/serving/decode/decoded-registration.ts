@@ -56,6 +56,9 @@ export type DecodedRegistration =
       readonly removed: string[];
       /** Where each new or moved topic sits: after which topic of the new order (null = first). */
       readonly inserted: [after: string | null, topic: string][];
+      /** The same by position (the codec's RegisterBodyPositions): how the owner applies it. */
+      readonly upsertAt: Int32Array;
+      readonly continues: Int32Array | null;
     } & BodyExtras)
   /**
    * A large 'full' or 'delta', still in the bytes the decode thread serialized it to (`seal`):

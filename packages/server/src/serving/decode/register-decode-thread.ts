@@ -170,6 +170,8 @@ function decode(job: DecodeJob): OpenRegistration {
     upserts: toRows(delta.upserts, delta.upserts.length),
     removed: delta.removed,
     inserted: delta.inserted,
+    upsertAt: delta.upsertAt,
+    continues: delta.continues,
     ...extras(delta, delta.filterServerList),
   };
 }
