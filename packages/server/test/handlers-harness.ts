@@ -226,9 +226,12 @@ export interface RegisterInit {
   bodyCrc32?: string;
   extraExt?: Record<string, string>;
   serializeType?: SerializeType;
+  /** The body as it is (instead of one made from `topics`, `counter` and `timestamp`). */
+  body?: Buffer;
 }
 
 export function registerBody(init: RegisterInit): Buffer {
+  if (init.body !== undefined) return init.body;
   const table = new Map<string, TopicConfig>();
   for (const t of init.topics ?? []) {
     table.set(t.name, {

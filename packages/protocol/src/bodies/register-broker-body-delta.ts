@@ -858,8 +858,12 @@ function grown(a: Int32Array): Int32Array<ArrayBuffer> {
 function indexJson(body: Buffer, full: RegisterBrokerBody, version: number): Base | null {
   const tableStart = locateJsonTable(body);
   if (tableStart < 0) return null;
-  const keys = [...full.topicConfigSerializeWrapper.topicConfigTable.keys()];
+  const table = full.topicConfigSerializeWrapper.topicConfigTable;
+  const keys = [...table.keys()];
   for (const k of keys) if (isArrayIndex(k)) return null;
+  // A value naming another topic than its key: the delta names topics by key, a holder of the
+  // table's rows by topicName, Java's rule g by key; such a body is decoded in full every time.
+  for (const [k, tc] of table) if (tc.topicName !== k) return null;
   const n = keys.length;
   const starts = new Int32Array(n);
   const ends = new Int32Array(n);

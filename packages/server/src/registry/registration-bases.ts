@@ -24,6 +24,8 @@ interface Kept {
   id: string;
   rows: TopicRows;
   extras: BodyExtras;
+  /** The table's keys when one differs from its row's topicName (never kept: no base). */
+  keys?: readonly string[];
 }
 
 export class RegistrationBases {
@@ -70,7 +72,20 @@ export class RegistrationBases {
         if (decoded.base === null) {
           // Not kept (old or empty bodies): a tag that never repeats, so never a fast path.
           this.byKey.delete(key);
-          return this.body(`unbased:${++this.unbased}`, { rows: decoded.rows, extras });
+          return this.body(`unbased:${++this.unbased}`, {
+            rows: decoded.rows,
+            extras,
+            ...(decoded.keys === undefined ? {} : { keys: decoded.keys }),
+          });
+        }
+        if (decoded.keys !== undefined) {
+          // Renamed values never come with a base (see the codec's indexJson): a bug if they do.
+          this.byKey.delete(key);
+          return this.body(`unbased:${++this.unbased}`, {
+            rows: decoded.rows,
+            extras,
+            keys: decoded.keys,
+          });
         }
         const kept: Kept = { id: decoded.base, rows: decoded.rows, extras };
         this.byKey.set(key, kept);
@@ -115,7 +130,7 @@ export class RegistrationBases {
 
   private body(
     tag: string,
-    kept: Pick<Kept, 'rows' | 'extras'>,
+    kept: Pick<Kept, 'rows' | 'extras' | 'keys'>,
     changedSince?: {
       tag: string;
       topics: readonly string[];
@@ -126,7 +141,7 @@ export class RegistrationBases {
     const e = kept.extras;
     const wrapper: RegisteredTopicTable = {
       dataVersion: e.dataVersion,
-      topicConfigTable: new TopicRowsTable(kept.rows),
+      topicConfigTable: new TopicRowsTable(kept.rows, kept.keys),
     };
     if (e.mappingDataVersion !== undefined) wrapper.mappingDataVersion = e.mappingDataVersion;
     if (e.topicQueueMappingInfoMap !== undefined) {

@@ -190,6 +190,19 @@ describe('TopicRowsTable', () => {
     expect(seen).toEqual(['a', 'b', 'c']);
   });
 
+  it('with keys of its own (a value naming another topic): keys for lookups, names for values', () => {
+    const renamed = new TopicRowsTable(toRows(configs, configs.length), ['x', 'b', 'y']);
+    expect([...renamed.keys()]).toEqual(['x', 'b', 'y']);
+    expect([...renamed.values()].map((c) => c.topicName)).toEqual(['a', 'b', 'c']);
+    expect([...renamed].map(([k, v]) => [k, v.topicName])).toEqual([
+      ['x', 'a'],
+      ['b', 'b'],
+      ['y', 'c'],
+    ]);
+    expect(renamed.has('a')).toBe(false);
+    expect(renamed.get('x')).toEqual(map.get('a'));
+  });
+
   it('builds its name index in steps when asked to', () => {
     const many = Array.from({ length: 10_000 }, (_, i) => ({ ...configs[0]!, topicName: `t${i}` }));
     const big = new TopicRowsTable(toRows(many, many.length));

@@ -118,7 +118,24 @@ export function* nextRowsInSteps(
 export class TopicRowsTable implements ReadonlyMap<string, TopicConfig> {
   private index: Map<string, number> | null = null;
 
-  constructor(readonly rows: TopicRows) {}
+  /**
+   * @param keys the table's keys, row by row, when one differs from its row's topicName (a body
+   *   as a 4.x broker may send it); by default each row's key is its name.
+   */
+  constructor(
+    readonly rows: TopicRows,
+    private readonly keys_: readonly string[] | undefined = undefined,
+  ) {}
+
+  /** Row i's key and its name (the TopicConfig's topicName). */
+  private namer(): {
+    readonly keyAt: (i: number) => string;
+    readonly nameAt: (i: number) => string;
+  } {
+    const { nameAt } = topicNames(this.rows);
+    const keys = this.keys_;
+    return { keyAt: keys === undefined ? nameAt : (i) => keys[i]!, nameAt };
+  }
 
   get size(): number {
     return this.rows.count;
@@ -128,11 +145,10 @@ export class TopicRowsTable implements ReadonlyMap<string, TopicConfig> {
   *prepareInSteps(pause: () => boolean): Generator<void, void, void> {
     if (this.index !== null) return;
     const index = new Map<string, number>();
-    const { nameAt } = topicNames(this.rows);
+    const { keyAt } = this.namer();
     for (let i = 0; i < this.rows.count; i++) {
       if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
-      // The last row of a name wins, as a Map filled in row order would have it.
-      index.set(nameAt(i), i);
+      index.set(keyAt(i), i);
     }
     this.index = index;
   }
@@ -147,7 +163,7 @@ export class TopicRowsTable implements ReadonlyMap<string, TopicConfig> {
 
   get(key: string): TopicConfig | undefined {
     const i = this.indexOf(key);
-    return i === undefined ? undefined : rowAt(this.rows, i, key);
+    return i === undefined ? undefined : rowAt(this.rows, i, this.namer().nameAt(i));
   }
 
   has(key: string): boolean {
@@ -155,16 +171,16 @@ export class TopicRowsTable implements ReadonlyMap<string, TopicConfig> {
   }
 
   *entries(): MapIterator<[string, TopicConfig]> {
-    const { nameAt } = topicNames(this.rows);
+    const { keyAt, nameAt } = this.namer();
     for (let i = 0; i < this.rows.count; i++) {
       const name = nameAt(i);
-      yield [name, rowAt(this.rows, i, name)];
+      yield [this.keys_ === undefined ? name : keyAt(i), rowAt(this.rows, i, name)];
     }
   }
 
   *keys(): MapIterator<string> {
-    const { nameAt } = topicNames(this.rows);
-    for (let i = 0; i < this.rows.count; i++) yield nameAt(i);
+    const { keyAt } = this.namer();
+    for (let i = 0; i < this.rows.count; i++) yield keyAt(i);
   }
 
   *values(): MapIterator<TopicConfig> {

@@ -652,14 +652,16 @@ export class RouteInfoManager implements RouteReadModel {
       const versionChanged =
         live === undefined || !dataVersionEquals(live.dataVersion, dataVersion);
       const applyAll = registerFirst || versionChanged;
-      appliedExactly = applyAll && isMaster;
+      const mappings = wrapper?.topicQueueMappingInfoMap;
+      const ruleG =
+        this.deleteTopicWithBrokerRegistration && (mappings === undefined || mappings.size === 0);
+      // Exact: a later delta's shortcut (only its topics, and the ones it removed) does what the
+      // whole body would. Not when rule g was due but skipped for the static mappings: the topics
+      // the broker dropped meanwhile stay hosted, and the whole body would remove them later.
+      appliedExactly = applyAll && isMaster && (ruleG || !this.deleteTopicWithBrokerRegistration);
       // The delta shortcut holds for a master only (a prime slave's perms depend on the group).
       const only = isMaster ? onlyTopics : null;
-      const mappings = wrapper?.topicQueueMappingInfoMap;
-      if (
-        this.deleteTopicWithBrokerRegistration &&
-        (mappings === undefined || mappings.size === 0)
-      ) {
+      if (ruleG) {
         // 5.x g: topics this broker name hosts here but no longer reports.
         const hosted = only !== null ? only.removed : tables.topicsOf(brokerName);
         if (hosted !== undefined) {

@@ -44,8 +44,17 @@ export type DecodedRegistration =
   | { readonly kind: 'undecodable'; readonly message: string; readonly inflateLimit?: number }
   /** Byte for byte the body of base `base`. */
   | { readonly kind: 'unchanged'; readonly base: string }
-  /** Every topic (no usable base); `base` numbers it for the next delta (null: not kept). */
-  | ({ readonly kind: 'full'; readonly base: string | null; readonly rows: TopicRows } & BodyExtras)
+  /**
+   * Every topic (no usable base); `base` numbers it for the next delta (null: not kept). `keys`:
+   * the table's keys, row by row, only when one differs from its row's topicName (never with a
+   * base): Java's rule g compares the keys, the puts use the topicNames.
+   */
+  | ({
+      readonly kind: 'full';
+      readonly base: string | null;
+      readonly rows: TopicRows;
+      readonly keys?: string[];
+    } & BodyExtras)
   /** What changed since base `from`; the result is base `base`. */
   | ({
       readonly kind: 'delta';

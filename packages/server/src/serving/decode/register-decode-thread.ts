@@ -183,10 +183,13 @@ function fullResult(
 ): OpenRegistration {
   const wrapper = body.topicConfigSerializeWrapper;
   const table = wrapper.topicConfigTable;
+  let renamed = false;
+  for (const [key, tc] of table) if (key !== tc.topicName) renamed = true;
   return {
     kind: 'full',
     base,
     rows: toRows(table.values(), table.size),
+    ...(renamed ? { keys: [...table.keys()] } : {}),
     // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
     ...extras(wrapper, version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList),
   };
