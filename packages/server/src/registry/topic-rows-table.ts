@@ -124,7 +124,7 @@ export class TopicRowsTable implements ReadonlyMap<string, TopicConfig> {
    */
   constructor(
     readonly rows: TopicRows,
-    private readonly keys_: readonly string[] | undefined = undefined,
+    private readonly keys_?: readonly string[],
   ) {}
 
   /** Row i's key and its name (the TopicConfig's topicName). */
