@@ -41,6 +41,8 @@ function owner(durability: KVDurability): RegistryOwner {
 const ctx = { connectionId: 1, remoteAddress: '127.0.0.1:1' };
 const put = (key: string, value: string): RemotingCommand =>
   request(RequestCode.PUT_KV_CONFIG, { ext: { namespace: 'ns', key, value } });
+const del = (key: string): RemotingCommand =>
+  request(RequestCode.DELETE_KV_CONFIG, { ext: { namespace: 'ns', key } });
 const unregister = (): RemotingCommand =>
   request(RequestCode.UNREGISTER_BROKER, {
     ext: { clusterName: 'C', brokerAddr: '10.0.0.1:10911', brokerName: 'b', brokerId: '0' },
@@ -103,5 +105,45 @@ describe('KV writes at the registry owner', () => {
     disk.writes[3]!.resolve();
     expect((await third)?.code).toBe(ResponseCode.SUCCESS);
     expect(o.kv.getKVConfig('ns', 'k')).toBe('third');
+  });
+
+  it('a DELETE of a key an unanswered write already removed waits for that write, and fails with it', async () => {
+    // Review finding: such a DELETE changed nothing, recorded no op, and was answered SUCCESS at
+    // once — before the first DELETE was on disk; when that one failed, its undo brought the
+    // value back although the second DELETE had been acknowledged.
+    const disk = new HandDurability();
+    const o = owner(disk);
+    const first = o.execute(del('k'), ctx);
+    const second = o.execute(del('k'), ctx);
+    await o.idle();
+    expect(o.kv.getKVConfig('ns', 'k')).toBeNull();
+    expect(await settledYet(second)).toBe(false);
+    // No file for a change of nothing: it waits for the first one's.
+    expect(disk.writes).toHaveLength(1);
+    disk.writes[0]!.reject(new Error('disk full'));
+    const [a, b] = await Promise.all([first, second]);
+    expect(a?.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(b?.code).toBe(ResponseCode.SYSTEM_ERROR);
+    await o.idle();
+    expect(o.kv.getKVConfig('ns', 'k')).toBe('old');
+  });
+
+  it('a DELETE that changes nothing waits for the KV writes before it, writes no file, tells no listener', async () => {
+    const disk = new HandDurability();
+    const o = owner(disk);
+    const heard: string[] = [];
+    o.kv.onChanged((ns, key) => heard.push(`${ns}/${key}`));
+    // Nothing before it: answered at once.
+    expect((await o.execute(del('absent'), ctx))?.code).toBe(ResponseCode.SUCCESS);
+    // Behind an unanswered PUT: answered after it.
+    const written = o.execute(put('other', 'v'), ctx);
+    const nothing = o.execute(del('absent'), ctx);
+    await o.idle();
+    expect(await settledYet(nothing)).toBe(false);
+    expect(disk.writes).toHaveLength(1);
+    disk.writes[0]!.resolve();
+    expect((await written)?.code).toBe(ResponseCode.SUCCESS);
+    expect((await nothing)?.code).toBe(ResponseCode.SUCCESS);
+    expect(heard).toEqual(['ns/other']);
   });
 });

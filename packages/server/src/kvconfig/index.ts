@@ -1,5 +1,5 @@
 // KV config: the public surface of packages/server/src/kvconfig.
-export { KV_OP_WIDTH, KVConfigManager, KvOpCode } from './kv-config-manager.js';
+export { KV_OP_WIDTH, KVConfigManager, KvOpCode, kvOpsChangeNothing } from './kv-config-manager.js';
 export type {
   KVChangeListener,
   KVConfigManagerOptions,

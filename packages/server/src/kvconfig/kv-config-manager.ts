@@ -11,7 +11,8 @@
  *   the KV persistence thread (kv-write-behind.ts, kv-persist-thread.ts) and holds the response
  *   until they are on disk, and undoes them (`undo`) if that fails; the reverting ops go to the
  *   thread too, whose copy of the table replays every op with `applyOp`. A delete that changed
- *   nothing records no op, so nothing is written (unlike Java and `persist`).
+ *   nothing records an op too, so that it is answered in its turn, but no file is written for it
+ *   (kvOpsChangeNothing; Java and `persist` rewrite the unchanged file).
  *
  * The recorded ops are also what serving workers replay (`applyOp`) to keep their read copy
  * identical; `onChanged` listeners (the route cache: ORDER_TOPIC_CONFIG entries are part of routes)
@@ -41,6 +42,18 @@ export const KV_OP_WIDTH: Readonly<Record<number, number>> = {
   [KvOpCode.DELETE]: 4,
   [KvOpCode.DROP_NAMESPACE]: 2,
 };
+
+/**
+ * Whether KV ops `ops` (a write's, as recorded) change nothing: deletes of absent keys only. The
+ * owner writes no file for them (a flood of such deletes would otherwise rewrite the whole file
+ * each time) but still answers them after the KV writes before them.
+ */
+export function kvOpsChangeNothing(ops: readonly unknown[]): boolean {
+  for (let i = 0; i < ops.length; i += KV_OP_WIDTH[ops[i] as number]!) {
+    if (ops[i] !== KvOpCode.DELETE || ops[i + 3] !== undefined) return false;
+  }
+  return true;
+}
 
 /**
  * Every namespace with its entries, in table order (a replica's starting point), and the most
@@ -140,9 +153,12 @@ export class KVConfigManager {
     this.persistOrRollback(() => {
       if (had) entries.set(key, previous);
     });
-    if (!had) return;
-    this.ops?.push(KvOpCode.DELETE, namespace, key, previous);
-    this.changed(namespace, key);
+    // Recorded even when the key was absent (see kvOpsChangeNothing): the owner answers such a
+    // delete in its turn, after the KV writes before it, and fails it with them. Unrecorded, it
+    // was answered at once: the key could be absent only because an earlier write not yet on
+    // disk removed it, and that write's undo brought the value back after the answer.
+    this.ops?.push(KvOpCode.DELETE, namespace, key, had ? previous : undefined);
+    if (had) this.changed(namespace, key);
   }
 
   /**

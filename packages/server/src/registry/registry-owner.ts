@@ -21,6 +21,7 @@ import { CountingKVConfigManager, CountingRouteInfoManager } from '../counting-m
 import { createDispatcher } from '../handlers/handler-sets.js';
 import type { LocalDispatcher } from '../handlers/handler-sets.js';
 import type { PreDecodedBody, RequestContext, WritePace } from '../handlers/request-context.js';
+import { kvOpsChangeNothing } from '../kvconfig/index.js';
 import type { KVConfigManager, KVConfigPersist, KVTableExport } from '../kvconfig/index.js';
 import type { Logger } from '../logging.js';
 import type { NamesrvMetrics } from '../metrics.js';
@@ -469,6 +470,13 @@ export class RegistryOwner {
     return new Promise((resolve) => {
       const w: KvWrite = { ops, durable: false, finished: false, timer: undefined, done: resolve };
       this.kvWrites.push(w);
+      if (kvOpsChangeNothing(ops)) {
+        // Nothing to write (a DELETE of an absent key), but answered in its turn: the key may be
+        // absent only because a KV write before it, not on disk yet, removed it.
+        w.durable = true;
+        this.answerDurableKvWrites();
+        return;
+      }
       w.timer = setTimeout(() => {
         this.kvWriteFailed(
           w,
