@@ -107,6 +107,33 @@ describe('KV writes at the registry owner', () => {
     expect(o.kv.getKVConfig('ns', 'k')).toBe('third');
   });
 
+  it('a KV write does not hold the write queue until the workers have it; its answer waits for them', async () => {
+    const disk = new HandDurability();
+    const o = owner(disk);
+    // A worker that acknowledges only when told to.
+    const pending: number[] = [];
+    const peer = {
+      name: 'slow worker',
+      sendOps: (seq: number, _encoded: unknown, final: boolean) => {
+        if (final) pending.push(seq);
+      },
+    };
+    await o.addReplica(peer, () => undefined);
+    const kv = o.execute(put('k', 'v'), ctx);
+    await o.idle();
+    disk.writes[0]!.resolve();
+    // The route write behind it runs and is published before the KV write's batch is acked.
+    const route = o.execute(unregister(), ctx);
+    await o.idle();
+    expect(await settledYet(kv)).toBe(false);
+    expect(pending).toHaveLength(1);
+    o.replicas.ack(peer, pending[0]!);
+    expect((await kv)?.code).toBe(ResponseCode.SUCCESS);
+    // The route write's own batch (if it made one) is acked separately.
+    for (const seq of pending.slice(1)) o.replicas.ack(peer, seq);
+    expect((await route)?.code).toBe(ResponseCode.SUCCESS);
+  });
+
   it('a DELETE of a key an unanswered write already removed waits for that write, and fails with it', async () => {
     // Review finding: such a DELETE changed nothing, recorded no op, and was answered SUCCESS at
     // once — before the first DELETE was on disk; when that one failed, its undo brought the

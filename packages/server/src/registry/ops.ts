@@ -40,6 +40,15 @@ export function onlyRouteOps(ops: readonly unknown[]): boolean {
   return true;
 }
 
+/** Whether `ops` holds edits and every one is a KV edit (no route edit, no config replacement). */
+export function onlyKvOps(ops: readonly unknown[]): boolean {
+  if (ops.length === 0) return false;
+  for (let i = 0; i < ops.length; i += opWidth(ops, i)) {
+    if (opKind(ops[i] as number) !== 'kv') return false;
+  }
+  return true;
+}
+
 /** The KV ops of a batch, in order, as their own flat array (empty when there are none). */
 export function kvOpsOf(ops: readonly unknown[]): unknown[] {
   const out: unknown[] = [];
