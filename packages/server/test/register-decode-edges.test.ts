@@ -11,7 +11,8 @@
  * - Table keys whose value names another topic (a 4.x broker sends its table as it is, so a
  *   hand-edited topics.json can do it): Java's rule g compares the keys, the puts use the
  *   topicNames; such a body is decoded in full each time (the node dropped or kept the wrong
- *   topics).
+ *   topics), and applied again even when its bytes repeat (rule g and rule f then undo and redo
+ *   each other, as in Java; the inline path skipped it as unchanged).
  *
  * Serving sides run the compiled decode thread (dist/), so `tsc -b` must have run (pnpm test does).
  */
@@ -76,6 +77,23 @@ const SCRIPTS: Record<string, { bodies: Buffer[]; reads: string[] }> = {
       body(7, [e('A'), e('C', 6)]),
     ],
     reads: ['T0', 'T1', 'A', 'B', 'C'],
+  },
+  'a renamed body sent again byte for byte': {
+    bodies: [
+      body(1, [
+        ['S0', 'S2', 1],
+        ['S1', 'S2', 2],
+      ]),
+      body(2, [
+        ['S0', 'S2', 1],
+        ['S1', 'S2', 2],
+      ]),
+      body(2, [
+        ['S0', 'S2', 1],
+        ['S1', 'S2', 2],
+      ]),
+    ],
+    reads: ['S0', 'S1', 'S2'],
   },
 };
 

@@ -575,6 +575,8 @@ export class RouteInfoManager implements RouteReadModel {
     const topicTable = wrapper?.topicConfigTable ?? null;
     let topicsApplied = false;
     let appliedExactly = false;
+    /** A key of the table names another topic than its value (see `bodyTag` below). */
+    let renamedKeys = false;
     const key = liveKey(clusterName, brokerAddr);
     let group = tables.group(brokerName);
 
@@ -686,9 +688,13 @@ export class RouteInfoManager implements RouteReadModel {
       // cannot take writes (without acting master they keep the broker's perm, as in Java).
       const permMask = isPrimeSlave && group.enableActingMaster ? ~Perm.WRITE : -1;
       let edits = 0;
-      const configs =
-        only === null ? topicTable.values() : (only.configs ?? pick(topicTable, only.topics));
-      for (const tc of configs) {
+      // The whole table with its keys (rule g's view of it), or the changed topics alone.
+      const items: Iterable<readonly [string | null, TopicConfig]> =
+        only === null
+          ? topicTable.entries()
+          : keyless(only.configs ?? pick(topicTable, only.topics));
+      for (const [key, tc] of items) {
+        if (key !== null && key !== tc.topicName) renamedKeys = true;
         if (++edits === PAUSE_CHECK_EVERY) {
           edits = 0;
           if (pause()) {
@@ -761,7 +767,11 @@ export class RouteInfoManager implements RouteReadModel {
     }
     if (!unchanged) {
       const entry = this.brokerLiveTable.get(key)!;
-      entry.bodyTag = topicsApplied ? bodyTag : null;
+      // Never "unchanged" next time when a key names another topic than its value and rule g is
+      // on: rule g then removes the value's topic (not a key) and rule f puts it back, so applying
+      // the same bytes again is not a no-op (Java applies every registration).
+      entry.bodyTag =
+        topicsApplied && !(renamedKeys && this.deleteTopicWithBrokerRegistration) ? bodyTag : null;
       entry.bodyTopicStamp = this.brokerTopicStamps.get(brokerName) ?? 0;
       entry.bodyDeleteFlag = this.deleteTopicWithBrokerRegistration;
       entry.bodyExact = appliedExactly;
@@ -1225,6 +1235,11 @@ interface PreparedLookups {
 
 function hasPrepare(table: object): table is PreparedLookups {
   return typeof (table as Partial<PreparedLookups>).prepareInSteps === 'function';
+}
+
+/** `configs` as table items without their keys (the delta shortcut's changed topics). */
+function* keyless(configs: Iterable<TopicConfig>): Iterable<readonly [null, TopicConfig]> {
+  for (const tc of configs) yield [null, tc];
 }
 
 /** The entries of `table` for `keys` that it has, in the order of `keys`. */
