@@ -90,7 +90,7 @@ function follow(bodies: readonly Buffer[], compressed: boolean): { deltas: numbe
       expect(rows).not.toBeNull();
     } else if (d.kind === 'delta') {
       deltas++;
-      const next = run(
+      const next: TopicRows | null = run(
         nextRowsInSteps(
           rows!,
           {
