@@ -12,7 +12,8 @@
  *
  * Batches go to the thread in order, numbered; the thread coalesces those that arrive while it
  * writes into its next write, and reports the highest number each write covered. A write that
- * changed nothing records no ops and so writes no file (Java rewrites the unchanged file).
+ * changed nothing (a DELETE of an absent key) never comes here: the owner writes no file for it
+ * (Java rewrites the unchanged file) but answers it in its turn.
  *
  * Thread crash: the pending writes fail (their requests answer SYSTEM_ERROR and are undone), the
  * crash is logged, and a new thread starts from the owner's current table (`currentTable`); a
