@@ -4,7 +4,7 @@
  * many: group commit), answers keep their order, and a failure undoes every KV write not
  * answered yet. A fake durability whose writes the test settles by hand: no disk, no timing.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { defaultConfig } from '../src/config/index.js';
@@ -16,6 +16,11 @@ import { request } from './handlers-harness.js';
 import { SettableClock } from './hostile-helpers.js';
 
 class HandDurability implements KVDurability {
+  /** What `stalledMillis` answers (set by the test). */
+  stalled = 0;
+  stalledMillis(): number {
+    return this.stalled;
+  }
   readonly writes: {
     ops: readonly unknown[];
     resolve: () => void;
@@ -132,6 +137,31 @@ describe('KV writes at the registry owner', () => {
     // The route write's own batch (if it made one) is acked separately.
     for (const seq of pending.slice(1)) o.replicas.ack(peer, seq);
     expect((await route)?.code).toBe(ResponseCode.SUCCESS);
+  });
+
+  it('the durability deadline counts from the last file written, not from the hand-over', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const disk = new HandDurability();
+      const o = owner(disk);
+      const answer = o.execute(put('k', 'v'), ctx);
+      await o.idle();
+      // 5 s after the hand-over, but the persistence side finished a file 1 s ago (a large table
+      // being written file after file): the write waits on.
+      disk.stalled = 1000;
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(await settledYet(answer)).toBe(false);
+      // Then nothing finishes for 5 s: the disk is taken as hung, the write fails and is undone.
+      disk.stalled = 5000;
+      await vi.advanceTimersByTimeAsync(4000);
+      const failed = await answer;
+      expect(failed?.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(failed?.remark).toMatch(/not on disk within 5000 ms of the last file written/);
+      await o.idle();
+      expect(o.kv.getKVConfig('ns', 'k')).toBe('old');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a DELETE of a key an unanswered write already removed waits for that write, and fails with it', async () => {

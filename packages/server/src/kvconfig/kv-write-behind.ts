@@ -87,6 +87,8 @@ export class KVWriteBehind {
   private restartTimer: NodeJS.Timeout | null = null;
   /** Written batches not yet reported, in seq order. */
   private readonly pending: Pending[] = [];
+  /** When the thread last finished a file, or got work while idle (see stalledMillis). */
+  private progressAt = 0;
   private readonly drainWaiters: (() => void)[] = [];
   private seq = 0;
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -129,7 +131,10 @@ export class KVWriteBehind {
     worker.postMessage(batch);
     this.counters.batches++;
     // Only while writes are pending does the thread keep the process alive.
-    if (this.pending.length === 0) worker.ref();
+    if (this.pending.length === 0) {
+      worker.ref();
+      this.progressAt = performance.now();
+    }
     return new Promise((resolve, reject) => {
       this.pending.push({ seq: batch.seq, resolve, reject });
     });
@@ -201,7 +206,13 @@ export class KVWriteBehind {
     return worker;
   }
 
+  /** How long the thread has had writes pending without finishing a file (0 when it has none). */
+  stalledMillis(): number {
+    return this.pending.length === 0 ? 0 : performance.now() - this.progressAt;
+  }
+
   private onReport(report: KVPersistReport): void {
+    this.progressAt = performance.now();
     if (report.kind === 'written') {
       this.counters.fileWrites++;
       this.counters.lastWriteMillis = report.millis;
