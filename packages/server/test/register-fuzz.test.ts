@@ -760,7 +760,7 @@ class Incremental implements System {
   }
 }
 
-/** What the decoders answered and the owner sent back, over a case (see REACHED). */
+/** What the decoders answered and the owner sent back, over a case (checked against its `reaches`). */
 const reached = new Set<string>();
 
 /** What the decode thread posts, as the event loop receives it (large results sealed). */
