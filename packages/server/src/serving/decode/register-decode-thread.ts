@@ -4,42 +4,20 @@
  * against the previous body of the same broker, so a re-registration costs what changed, not what
  * it carries — and none of it runs on the event loop that answers lookups.
  *
- * It keeps one base per broker (cluster + address); it forgets a broker's base when the broker
- * unregisters (or the owner lost step with it), and the bases of a connection when it closes (a
- * broker that comes back on another connection starts again from a full decode).
+ * The decoding itself, and the per-broker bases it keeps, are RegisterDecoderCore's
+ * (register-decoder-core.ts); this file wires one to the thread's port, seals large results and
+ * moves their bytes to the event loop.
  */
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import {
-  bodyCrc32,
-  BodyDecodeError,
-  decodeRegisterBodyOfBase,
-  decodeRegisterBodyWithBase,
-  InflatedBodyTooLargeError,
-  isSameRegisterBody,
-  REGISTER_BODY_MIN_VERSION,
-} from '@ns/protocol';
-import { namedLimit } from '../../handlers/inflate-limit.js';
-import type {
-  RegisterBodyBase,
-  RegisterBrokerBody,
-  TopicConfigSerializeWrapper,
-} from '@ns/protocol';
-import { seal, toRows } from './decoded-registration.js';
-import type { BodyExtras, DecodedRegistration, OpenRegistration } from './decoded-registration.js';
+import { seal } from './decoded-registration.js';
+import type { DecodedRegistration, OpenRegistration } from './decoded-registration.js';
+import { RegisterDecoderCore } from './register-decoder-core.js';
+import type { DecodeInput } from './register-decoder-core.js';
 
-export interface DecodeJob {
+export interface DecodeJob extends DecodeInput {
   readonly t: 'decode';
   readonly id: number;
-  /** liveKey(cluster, brokerAddr): whose base to use. */
-  readonly key: string;
-  readonly connectionId: number;
-  readonly body: Uint8Array | null;
-  readonly compressed: boolean;
-  readonly version: number;
-  /** The header's bodyCrc32; 0 = not checked (Java). */
-  readonly crc: number;
-  readonly maxInflatedBytes: number;
 }
 
 /**
@@ -67,16 +45,6 @@ export type ThreadAnswer =
   /** To 'count-bases' (tests): how many bases the thread keeps. */
   | { readonly id: number; readonly bases: number };
 
-interface KeptBase {
-  readonly id: string;
-  readonly base: RegisterBodyBase;
-  readonly connectionId: number;
-  /** The request version the body came with. */
-  readonly version: number;
-  /** The header's bodyCrc32 the body was checked against (0: not checked). */
-  readonly crc: number;
-}
-
 const { decoderId, nice } = workerData as { decoderId: string; nice: number };
 
 // Nicer than the event loop that started it (see DECODE_THREAD_NICE). Linux only: Linux keeps a
@@ -90,146 +58,7 @@ if (process.platform === 'linux') {
   }
 }
 
-const bases = new Map<string, KeptBase>();
-let nextBase = 1;
-
-function decode(job: DecodeJob): OpenRegistration {
-  const body =
-    job.body === null ? null : Buffer.from(job.body.buffer, job.body.byteOffset, job.body.length);
-  const kept = bases.get(job.key);
-  const usable = kept !== undefined && kept.connectionId === job.connectionId ? kept : undefined;
-  const options = {
-    compressed: job.compressed,
-    version: job.version,
-    maxInflatedBytes: job.maxInflatedBytes,
-    // A new broker's table straight to rows: no string or object per topic made here.
-    rows: true,
-  };
-  // The bytes this broker sent last, with the CRC they were checked against: the same bytes have
-  // the same CRC, so it passes without being computed again (for an unchanged body, the periodic
-  // re-registration, the CRC was most of the thread's work: 3 ms for 8 MB), and nothing changed.
-  if (
-    usable !== undefined &&
-    body !== null &&
-    usable.crc === job.crc &&
-    isSameRegisterBody(usable.base, body, options)
-  ) {
-    return { kind: 'unchanged', base: usable.id };
-  }
-  // Java checks the CRC first (0 = "not checked"), before anything else is done with the body.
-  if (job.crc !== 0 && bodyCrc32(body) !== job.crc) return { kind: 'crc-mismatch' };
-  let decoded;
-  try {
-    decoded = decodeRegisterBodyWithBase(body, options, usable?.base ?? null);
-  } catch (err) {
-    bases.delete(job.key);
-    if (err instanceof InflatedBodyTooLargeError) {
-      const named = namedLimit(err);
-      return { kind: 'undecodable', message: named.message, inflateLimit: named.limit };
-    }
-    if (err instanceof BodyDecodeError) return { kind: 'undecodable', message: err.message };
-    throw err;
-  }
-  const { delta, base } = decoded;
-  if (delta.kind === 'unchanged') {
-    // The same bytes: same base, same number (the base object may have learnt the wire form).
-    bases.set(job.key, {
-      id: usable!.id,
-      base: base!,
-      connectionId: job.connectionId,
-      version: job.version,
-      crc: job.crc,
-    });
-    return { kind: 'unchanged', base: usable!.id };
-  }
-  const id = base === null ? null : `${decoderId}:${nextBase++}`;
-  if (id === null) bases.delete(job.key);
-  else
-    bases.set(job.key, {
-      id,
-      base: base!,
-      connectionId: job.connectionId,
-      version: job.version,
-      crc: job.crc,
-    });
-  if (delta.kind === 'full') return fullResult(id, delta.body, job.version);
-  if (delta.kind === 'rows') {
-    // Only bodies of a version that carries the filter-server list are answered as rows.
-    const wrapper = delta.body.topicConfigSerializeWrapper;
-    return {
-      kind: 'full',
-      base: id,
-      rows: delta.rows,
-      ...extras(wrapper, delta.body.filterServerList),
-    };
-  }
-  return {
-    kind: 'delta',
-    from: usable!.id,
-    base: id!,
-    upserts: toRows(delta.upserts, delta.upserts.length),
-    removed: delta.removed,
-    inserted: delta.inserted,
-    upsertAt: delta.upsertAt,
-    continues: delta.continues,
-    ...extras(delta, delta.filterServerList),
-  };
-}
-
-function fullResult(
-  base: string | null,
-  body: RegisterBrokerBody,
-  version: number,
-): OpenRegistration {
-  const wrapper = body.topicConfigSerializeWrapper;
-  const table = wrapper.topicConfigTable;
-  let renamed = false;
-  for (const [key, tc] of table) if (key !== tc.topicName) renamed = true;
-  return {
-    kind: 'full',
-    base,
-    rows: toRows(table.values(), table.size),
-    ...(renamed ? { keys: [...table.keys()] } : {}),
-    // Java's pre-3.0.11 path passes no filter-server list at all (null = leave untouched).
-    ...extras(wrapper, version < REGISTER_BODY_MIN_VERSION ? null : body.filterServerList),
-  };
-}
-
-function fullOfBase(job: FullOfBaseJob): OpenRegistration {
-  const kept = bases.get(job.key);
-  if (kept === undefined || kept.id !== job.base) {
-    // Another body of this broker was decoded since (or it left): this registration cannot be
-    // applied; the broker's next one is.
-    return {
-      kind: 'undecodable',
-      message: 'registration body no longer held: the broker registered again meanwhile',
-    };
-  }
-  return fullResult(kept.id, decodeRegisterBodyOfBase(kept.base), kept.version);
-}
-
-/** The body's parts besides the table, as DecodedRegistration carries them. */
-function extras(
-  wrapper: Pick<
-    TopicConfigSerializeWrapper,
-    'dataVersion' | 'mappingDataVersion' | 'topicQueueMappingInfoMap' | 'topicQueueMappingDetailMap'
-  >,
-  filterServerList: string[] | null,
-): BodyExtras {
-  return {
-    dataVersion: wrapper.dataVersion,
-    filterServerList,
-    ...(wrapper.mappingDataVersion === undefined
-      ? {}
-      : { mappingDataVersion: wrapper.mappingDataVersion }),
-    ...(wrapper.topicQueueMappingInfoMap === undefined
-      ? {}
-      : { topicQueueMappingInfoMap: wrapper.topicQueueMappingInfoMap }),
-    ...(wrapper.topicQueueMappingDetailMap === undefined
-      ? {}
-      : { topicQueueMappingDetailMap: wrapper.topicQueueMappingDetailMap }),
-  };
-}
+const core = new RegisterDecoderCore(decoderId);
 
 /**
  * Answers a decode begun at `started` (performance.now()): a large result sealed here, its bytes
@@ -252,7 +81,7 @@ port.on('message', (msg: ThreadMessage) => {
       const started = performance.now();
       let result: OpenRegistration;
       try {
-        result = decode(msg);
+        result = core.decode(msg);
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
@@ -263,7 +92,7 @@ port.on('message', (msg: ThreadMessage) => {
       const started = performance.now();
       let result: OpenRegistration;
       try {
-        result = fullOfBase(msg);
+        result = core.fullOfBase(msg.key, msg.base);
       } catch (err) {
         result = { kind: 'undecodable', message: err instanceof Error ? err.message : String(err) };
       }
@@ -271,15 +100,13 @@ port.on('message', (msg: ThreadMessage) => {
       return;
     }
     case 'connection-closed':
-      for (const [key, kept] of bases) {
-        if (kept.connectionId === msg.connectionId) bases.delete(key);
-      }
+      core.connectionClosed(msg.connectionId);
       return;
     case 'forget':
-      bases.delete(msg.key);
+      core.forget(msg.key);
       return;
     case 'count-bases':
-      port.postMessage({ id: msg.id, bases: bases.size } satisfies ThreadAnswer);
+      port.postMessage({ id: msg.id, bases: core.size } satisfies ThreadAnswer);
       return;
   }
 });
