@@ -33,7 +33,7 @@ import { createSilentLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { RegistryOwner } from '../src/registry/registry-owner.js';
 import { liveKey } from '../src/route/broker-live-info.js';
-import { seal } from '../src/serving/decode/decoded-registration.js';
+import { resendBaseOf, seal } from '../src/serving/decode/decoded-registration.js';
 import type {
   DecodedRegistration,
   OpenRegistration,
@@ -732,12 +732,7 @@ class Incremental implements System {
     const answer = await this.owner.register(headerOnly, ctx, first);
     if (answer !== 'resend') return answer;
     reached.add('resend');
-    const base =
-      first.kind === 'unchanged' || first.kind === 'delta'
-        ? first.base
-        : first.kind === 'sealed' && first.of === 'delta'
-          ? first.base
-          : null;
+    const base = resendBaseOf(first);
     if (base === null) throw new Error(`'resend' of a ${first.kind} registration`);
     const again = await this.owner.register(
       headerOnly,

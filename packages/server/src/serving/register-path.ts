@@ -18,6 +18,7 @@ import type { RemotingCommand } from '@ns/protocol';
 import type { RequestContext } from '../handlers/request-context.js';
 import { liveKey } from '../route/broker-live-info.js';
 import type { ConnectionId } from '../transport/types.js';
+import { resendBaseOf } from './decode/decoded-registration.js';
 import type { DecodedRegistration, OpenRegistration } from './decode/decoded-registration.js';
 import type { RegisterBodyDecoder } from './decode/register-body-decoder.js';
 import type { RegisterDecodeKind } from '../metrics.js';
@@ -145,12 +146,7 @@ export class RegisterPath {
     connectionId: ConnectionId,
     decode: () => Promise<DecodedRegistration>,
   ): Promise<DecodedRegistration> {
-    const base =
-      first.kind === 'unchanged' || first.kind === 'delta'
-        ? first.base
-        : first.kind === 'sealed' && first.of === 'delta'
-          ? first.base
-          : null;
+    const base = resendBaseOf(first);
     if (base !== null) {
       const full = await this.decoder.decodeBaseInFull(key, base, connectionId);
       this.observe(decodeKindOf(full));

@@ -89,6 +89,15 @@ export type OpenRegistration = Exclude<DecodedRegistration, { readonly kind: 'se
 /** Rows from which a 'full' or 'delta' is sealed (below that, opening it costs next to nothing). */
 export const SEAL_MIN_ROWS = 2048;
 
+/**
+ * The base whose body a 'resend' must decode in full: the one an 'unchanged' or a 'delta' (sealed
+ * or not) answer was made against; null for any other answer (the owner never asks for those).
+ */
+export function resendBaseOf(decoded: DecodedRegistration): string | null {
+  if (decoded.kind === 'unchanged' || decoded.kind === 'delta') return decoded.base;
+  return decoded.kind === 'sealed' && decoded.of === 'delta' ? decoded.base : null;
+}
+
 /** `decoded`, sealed when it is a large 'full' or 'delta'. */
 export function seal(decoded: OpenRegistration): DecodedRegistration {
   if (decoded.kind !== 'full' && decoded.kind !== 'delta') return decoded;
