@@ -281,6 +281,8 @@ const NAME_PIECES = [
   '\n',
   '\u0001',
   '\u2028',
+  // Plain key indexes refuse it (invalid UTF-8 decodes to it): a base holding it uses strings.
+  '\ufffd',
   ':',
   '{',
   '}',
@@ -372,7 +374,9 @@ type Edit =
   | { op: 'dataVersion'; value: DataVersion }
   | { op: 'filterServerList'; value: string[] }
   | { op: 'mappings'; value: string[] | null }
-  | { op: 'rename'; at: number; name: string };
+  | { op: 'rename'; at: number; name: string }
+  /** JSON keys written another way: the same names, other bytes (escapes come and go). */
+  | { op: 'keyStyle'; value: 0 | 1 | 2 };
 
 function editArb(name: fc.Arbitrary<string>, wild: boolean): fc.Arbitrary<Edit> {
   const edits: fc.Arbitrary<Edit>[] = [
@@ -388,6 +392,10 @@ function editArb(name: fc.Arbitrary<string>, wild: boolean): fc.Arbitrary<Edit> 
     fc.record({
       op: fc.constant('mappings' as const),
       value: fc.option(fc.array(fc.constantFrom('M1', 'M2'), { maxLength: 2 }), { nil: null }),
+    }),
+    fc.record({
+      op: fc.constant('keyStyle' as const),
+      value: fc.constantFrom(0 as const, 1 as const, 2 as const),
     }),
   ];
   // A value whose topicName is not its key.
@@ -426,6 +434,9 @@ function applyEdit(m: Model, e: Edit): void {
       break;
     case 'mappings':
       m.mappings = e.value === null ? null : [...new Set(e.value)].map(mappingInfo);
+      break;
+    case 'keyStyle':
+      m.keyStyle = e.value;
       break;
     case 'rename':
       if (n > 0) {
@@ -648,6 +659,78 @@ describe('decodeRegisterBodyWithBase: what the delta says', () => {
       const same = decodeRegisterBodyWithBase(encode(m, compressed), options, next.base);
       expect(same.delta.kind).toBe('unchanged');
       expect(same.base).toBe(next.base);
+    });
+
+    it(`${kind}: topics come and go in a 1500-topic table, round after round (the key index is carried, or rebuilt)`, () => {
+      // Each round removes and adds up to 4 % of the topics at random places (a broker's topics
+      // created and deleted between two registrations), sometimes in one name style, sometimes
+      // another: the key index that finds a moved or new topic is carried from base to base until
+      // too much changed, then built again, and it must never lose or invent a topic.
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              remove: fc.array(fc.nat(), { maxLength: 120 }),
+              add: fc.array(fc.tuple(fc.nat(), fc.constantFrom('n', 'é', 'x|')), {
+                maxLength: 120,
+              }),
+              dataVersion: fc.nat({ max: 1000 }),
+            }),
+            { minLength: 3, maxLength: 8 },
+          ),
+          fc.boolean(),
+          (rounds, asRows) => {
+            const m = bigModel(1500);
+            const opts = { ...options, rows: asRows && !compressed };
+            const kinds: string[] = [];
+            let state = step(encode(m, compressed), opts, EMPTY, kinds);
+            let fresh = 0;
+            for (const r of rounds) {
+              for (const at of r.remove) {
+                if (m.entries.length > 0) m.entries.splice(at % m.entries.length, 1);
+              }
+              for (const [at, style] of r.add) {
+                const name = `${style}-${fresh++}`;
+                m.entries.splice(at % (m.entries.length + 1), 0, [name, topic(name)]);
+              }
+              m.dataVersion = { counter: r.dataVersion, timestamp: 1_700_000_000_000 };
+              state = step(encode(m, compressed), opts, state, kinds);
+              expect(state.base).not.toBeNull();
+            }
+            // Proportional: no round was decoded in full.
+            expect(kinds.slice(1).filter((k) => k !== 'delta' && k !== 'unchanged')).toStrictEqual(
+              [],
+            );
+          },
+        ),
+        { numRuns: 8 },
+      );
+    });
+
+    it(`${kind}: a name written with escapes after a plain base, then moved, is still found`, () => {
+      // The key index compares names with the body's bytes: once a name is written another way
+      // (JSON escapes), the index carried on must not compare with the old bytes.
+      for (const insertToo of [false, true]) {
+        const m = bigModel(200);
+        // Alphanumeric names (never escaped) but five.
+        m.entries = m.entries.map((_, i) => {
+          const k = i % 40 === 0 ? `esc-${i}` : `topic${i}`;
+          return [k, topic(k)];
+        });
+        let state = step(encode(m, compressed), { ...options, rows: true }, EMPTY);
+        // The same names, the non-alphanumeric characters \u-escaped (JSON); a new DataVersion.
+        m.keyStyle = 2;
+        m.dataVersion = { counter: 2, timestamp: 1_700_000_000_002 };
+        if (insertToo) m.entries.splice(100, 0, ['fresh-topic', topic('fresh-topic')]);
+        const kinds: string[] = [];
+        state = step(encode(m, compressed), options, state, kinds);
+        // Moved far: found through the key index.
+        const [moved] = m.entries.splice(0, 1);
+        m.entries.splice(150, 0, moved!);
+        m.dataVersion = { counter: 3, timestamp: 1_700_000_000_003 };
+        state = step(encode(m, compressed), options, state, kinds);
+        expect(kinds).toStrictEqual(['delta', 'delta']);
+      }
     });
 
     it(`${kind}: most entries changed → full decode (and a base for next time)`, () => {

@@ -59,6 +59,14 @@ export class ByteKeySet {
     return true;
   }
 
+  /**
+   * The table as it is (id = the order of `add`), for PlainKeyIndex.ofKeySet; the set must not be
+   * added to afterwards.
+   */
+  table(): { slots: Int32Array; hashes: Int32Array; size: number } {
+    return { slots: this.slots, hashes: this.hashes, size: this.size };
+  }
+
   private grow(): void {
     const cap = this.slots.length * 2;
     const mask = cap - 1;

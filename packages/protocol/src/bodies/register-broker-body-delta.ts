@@ -47,6 +47,13 @@ import { plainFields, scanPlainTopicConfig, topicConfigOf } from './topic-config
 import { TopicConfigRowsBuilder } from './topic-config-rows.js';
 import type { TopicConfigRows } from './topic-config-rows.js';
 import { ByteKeySet, fnvStep, FNV_OFFSET } from './byte-key-set.js';
+import {
+  isPlainKeyString,
+  JSON_KEY_LAYOUT,
+  LINE_KEY_LAYOUT,
+  PlainKeyIndex,
+} from './plain-key-index.js';
+import type { EntryKeyLayout } from './plain-key-index.js';
 import { shareString } from '../json/shared-string.js';
 import { jsonNestingExceeds, MAX_JSON_DEPTH, pruneJsonObject } from '../json/json-skim.js';
 
@@ -364,7 +371,8 @@ interface KeyIndex {
  * The topic names of a base's entries, in entry order, each made a string the first time it is
  * asked for (read from the base's bytes) and kept: a base indexed without strings (the `rows`
  * answer) costs a new broker's registration none, and a later delta makes only the few it looks
- * at — all of them only when it needs the key index (a topic that is not where the base had it).
+ * at — all of them only for a key index of strings (a topic that is not where the base had it,
+ * in a base with a name that is not plain: see plain-key-index.ts).
  */
 class KeyList {
   private constructor(
@@ -427,8 +435,11 @@ class KeyList {
 }
 
 class Base implements RegisterBodyBase {
-  /** Built on first need, or derived from the previous base's. */
-  private keyIndex: KeyIndex | null;
+  /**
+   * Built on first need (by hashes when every name is plain, see plain-key-index.ts; else a Map of
+   * strings), or derived from the previous base's.
+   */
+  private keyIndex: PlainKeyIndex | KeyIndex | null;
 
   constructor(
     readonly compressed: boolean,
@@ -444,20 +455,27 @@ class Base implements RegisterBodyBase {
     readonly starts: Int32Array,
     readonly ends: Int32Array,
     readonly keys: KeyList,
-    keyIndex: KeyIndex | null,
+    keyIndex: PlainKeyIndex | KeyIndex | null,
   ) {
     this.keyIndex = keyIndex;
   }
 
+  private get layout(): EntryKeyLayout {
+    return this.compressed ? LINE_KEY_LAYOUT : JSON_KEY_LAYOUT;
+  }
+
   get bytes(): number {
     const n = this.keys.length;
+    const ix = this.keyIndex;
     return (
       this.raw.length +
       (this.wire?.length ?? 0) +
       n * INDEX_BYTES_PER_ENTRY +
-      (this.keyIndex === null
+      (ix === null
         ? 0
-        : (this.keyIndex.root.size + this.keyIndex.extra.size) * KEY_INDEX_BYTES_PER_ENTRY)
+        : ix instanceof PlainKeyIndex
+          ? ix.bytes
+          : (ix.root.size + ix.extra.size) * KEY_INDEX_BYTES_PER_ENTRY)
     );
   }
 
@@ -465,12 +483,12 @@ class Base implements RegisterBodyBase {
   indexOf(key: string): number | undefined {
     let ix = this.keyIndex;
     if (ix === null) {
-      const root = new Map<string, number>();
-      const keys = this.keys;
-      for (let i = 0; i < keys.length; i++) root.set(keys.at(i), i);
-      ix = { root, remap: null, extra: new Map() };
+      ix =
+        PlainKeyIndex.build(this.raw, this.starts, this.keys.length, this.layout) ??
+        this.stringKeyIndex();
       this.keyIndex = ix;
     }
+    if (ix instanceof PlainKeyIndex) return ix.indexOf(key, this.raw, this.starts, this.layout);
     const e = ix.extra.get(key);
     if (e !== undefined) return e;
     const r = ix.root.get(key);
@@ -479,14 +497,30 @@ class Base implements RegisterBodyBase {
     return v < 0 ? undefined : v;
   }
 
+  /** Every name made a string, in a Map (names that are not all plain). */
+  private stringKeyIndex(): KeyIndex {
+    const root = new Map<string, number>();
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) root.set(keys.at(i), i);
+    return { root, remap: null, extra: new Map() };
+  }
+
   /**
    * The key index of a successor base, from `oldToNew` (this base's index → the successor's, -1:
    * gone) and the successor's new keys; null when there is none to carry, or when carrying it on
-   * costs more than building a new one.
+   * costs more than building a new one. `namesPlain`: every name the walk read from the new body
+   * was plain (so an entry that continues one of this base's has the same bytes for its name).
    */
-  successorKeyIndex(oldToNew: Int32Array, added: readonly [string, number][]): KeyIndex | null {
+  successorKeyIndex(
+    oldToNew: Int32Array,
+    added: readonly [string, number][],
+    namesPlain: boolean,
+  ): PlainKeyIndex | KeyIndex | null {
     const ix = this.keyIndex;
     if (ix === null) return null;
+    if (ix instanceof PlainKeyIndex) {
+      return namesPlain ? ix.successor(oldToNew, added, this.layout) : null;
+    }
     const size = ix.root.size;
     const remap = new Int32Array(size);
     const old = ix.remap;
@@ -508,9 +542,13 @@ class Base implements RegisterBodyBase {
     return { root: ix.root, remap, extra };
   }
 
-  /** The key index as it is (for a successor with the same entries in the same order). */
-  sameKeyIndex(): KeyIndex | null {
-    return this.keyIndex;
+  /**
+   * The key index as it is, for a successor with the same entries in the same order (`namesPlain`
+   * as for successorKeyIndex).
+   */
+  sameKeyIndex(namesPlain: boolean): PlainKeyIndex | KeyIndex | null {
+    const ix = this.keyIndex;
+    return ix instanceof PlainKeyIndex && !namesPlain ? null : ix;
   }
 
   withWire(wire: Buffer): Base {
@@ -671,15 +709,20 @@ function jsonKeyEnd(buf: Buffer, p: number): number {
 
 interface ScannedEntry {
   key: string;
+  /** The name's bytes are plain (plain-key-index.ts): exactly the UTF-8 of `key`. */
+  plain: boolean;
   /** Where the value (JSON) or the line (compressed) starts. */
   valueStart: number;
   end: number;
 }
 
-/** The key of the JSON entry at `p` (its opening quote), and `q`, the index of its closing quote. */
-function jsonKey(buf: Buffer, p: number): { key: string; q: number } {
+/**
+ * The key of the JSON entry at `p` (its opening quote), `q`, the index of its closing quote, and
+ * whether it holds an escape.
+ */
+function jsonKey(buf: Buffer, p: number): { key: string; q: number; escaped: boolean } {
   const k = jsonKeyEnd(buf, p);
-  if (k >= 0) return { key: buf.toString('utf8', p + 1, k), q: k };
+  if (k >= 0) return { key: buf.toString('utf8', p + 1, k), q: k, escaped: false };
   const q = -k - 1;
   let parsed: unknown;
   try {
@@ -688,14 +731,19 @@ function jsonKey(buf: Buffer, p: number): { key: string; q: number } {
     return fallback();
   }
   if (typeof parsed !== 'string') fallback();
-  return { key: parsed, q };
+  return { key: parsed, q, escaped: true };
 }
 
 function scanJsonEntry(buf: Buffer, p: number): ScannedEntry {
-  const { key, q } = jsonKey(buf, p);
+  const { key, q, escaped } = jsonKey(buf, p);
   if (buf[q + 1] !== CH_COLON || buf[q + 2] !== CH_LBRACE) fallback();
   const valueStart = q + 2;
-  return { key, valueStart, end: jsonValueEnd(buf, valueStart) };
+  return {
+    key,
+    plain: !escaped && isPlainKeyString(key, JSON_KEY_LAYOUT),
+    valueStart,
+    end: jsonValueEnd(buf, valueStart),
+  };
 }
 
 function decodeJsonEntry(buf: Buffer, e: ScannedEntry): TopicConfig {
@@ -767,6 +815,8 @@ function plainJson(
   let starts = new Int32Array(guess);
   let ends = new Int32Array(guess);
   let count = 0;
+  /** Some name has a byte ≥ 0x80 (then the key index is not `seen`: see below). */
+  let anyHigh = 0;
   const n = body.length;
   let p = tableStart + 1;
   if (body[p] !== CH_RBRACE) {
@@ -791,6 +841,7 @@ function plainJson(
       // that are not UTF-8 decode to U+FFFD: two different ones could be the same key.
       if (isArrayIndexBytes(body, ks, q)) return null;
       if (high >= 0x80 && !isUtf8(body.subarray(ks, q))) return null;
+      anyHigh |= high;
       if (!seen.add(ks, q, hash)) return null;
       const end = scanPlainTopicConfig(body, q + 2, ks, q, fields);
       if (end < 0) return null;
@@ -841,7 +892,10 @@ function plainJson(
     entryStarts,
     ends.slice(0, count),
     rows !== null ? KeyList.unmade(count, body, entryStarts, false) : KeyList.of(keys, false),
-    null,
+    // The names' hashes are in `seen` already, entry by entry: the key index a later delta may ask
+    // for comes for free. A name with other bytes than ASCII may hold U+FFFD, which a plain index
+    // must not (see plain-key-index.ts): such a base builds its own when needed.
+    anyHigh < 0x80 ? PlainKeyIndex.ofKeySet(seen) : null,
   );
   if (rows !== null) return { delta: { kind: 'rows', rows: rows.finish(), body: rest }, base };
   rest.topicConfigSerializeWrapper.topicConfigTable = table!;
@@ -934,7 +988,8 @@ function scanCompressedEntry(buf: Buffer, p: number): ScannedEntry {
   while (sp < end && buf[sp] !== CH_SPACE) sp++;
   // No space: not a topic line (the full decoder says why).
   if (sp === end) fallback();
-  return { key: buf.toString('utf8', valueStart, sp), valueStart, end };
+  const key = buf.toString('utf8', valueStart, sp);
+  return { key, plain: isPlainKeyString(key, LINE_KEY_LAYOUT), valueStart, end };
 }
 
 /** The topic name of the compressed entry at `p` (its length prefix). */
@@ -1032,6 +1087,8 @@ class Walker {
   private readonly oldToNew: Int32Array;
   /** New topics with their index in the new body. */
   private readonly added: [string, number][] = [];
+  /** Every name scanned so far was plain (see Base.successorKeyIndex). */
+  private namesPlain = true;
 
   constructor(
     private readonly base: Base,
@@ -1113,6 +1170,7 @@ class Walker {
     const { base, state, buf } = this;
     const e = this.scan(buf, p);
     const key = e.key;
+    if (!e.plain) this.namesPlain = false;
     const i = this.i;
     let j: number | undefined;
     if (i < this.n && base.keys.at(i) === key) j = i;
@@ -1204,7 +1262,9 @@ class Walker {
       sameOrder
         ? base.keys.over(this.buf, starts)
         : base.keys.reordered(this.keyParts, this.buf, starts),
-      sameOrder ? base.sameKeyIndex() : base.successorKeyIndex(this.oldToNew, this.added),
+      sameOrder
+        ? base.sameKeyIndex(this.namesPlain)
+        : base.successorKeyIndex(this.oldToNew, this.added, this.namesPlain),
     );
     let continues: Int32Array | null = null;
     if (!sameOrder) {
