@@ -807,6 +807,12 @@ describe('RouteInfoManager change notifications', () => {
     rim.onConnectionClosed(99);
     rim.deleteTopic('Unknown');
     expect(events).toEqual([]);
+    // A new name's topics were named by the name's own set: later topics of the name are not
+    // named with the old ones again.
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper(V2, [topic('TopicA'), topic('TopicB'), topic('TopicC')]) }),
+    );
+    expect(events).toEqual([['TopicC']]);
   });
 
   it('a changed DataVersion fires only the topics whose QueueData changed', () => {

@@ -255,6 +255,8 @@ export class RouteTables implements RouteReadModel {
       this.topicOrder.add(topic);
     }
     const prev = byBroker.get(brokerName);
+    /** The name's topic set is named as changed already, this topic in it (see below). */
+    let named = false;
     if (prev !== undefined) {
       // Java 5.x createAndUpdateQueueData: replaced only when it differs.
       if (queueDataEquals(prev, readQueueNums, writeQueueNums, perm, topicSysFlag)) return 'same';
@@ -263,17 +265,22 @@ export class RouteTables implements RouteReadModel {
       if (topics === undefined) {
         topics = new Set();
         this.brokerNameTopics.set(brokerName, topics);
+        // A new broker name: every topic it gets is a changed route. Its own set names them as
+        // one part of the change feed (as markBrokerName does), rather than one insert into the
+        // change set per topic (a new broker of 10,000 topics: 10,000 inserts fewer).
+        this.changedNames.add(topics);
       }
       // The tables' own copy of the name, not the one this registration brought.
       topics.add(byBroker.topic);
       this.queueEntryCount++;
       this.topicStamp++;
+      named = this.changedNames.has(topics);
     }
     byBroker.set(
       brokerName,
       this.queueDataPool.get(brokerName, readQueueNums, writeQueueNums, perm, topicSysFlag),
     );
-    this.markTopic(topic);
+    if (!named) this.markTopic(topic);
     this.ops?.push(
       OpCode.PUT_QUEUE,
       topic,
