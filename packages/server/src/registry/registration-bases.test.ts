@@ -117,6 +117,8 @@ describe('RegistrationBases.resolveInSteps', () => {
     // Rows are kept as they came: a new broker's table is not rebuilt at all.
     expect(stops[0]).toBe(0);
     expect(stops[1]).toBe(0);
+    // 9,990 changed topics named (a string and a TopicConfig each) with a stop every 1,024.
+    expect(stops[2]).toBeGreaterThanOrEqual(9);
     // 10,000 rows copied into a new order, with a stop every 4,096.
     expect(stops[3]).toBeGreaterThanOrEqual(2);
   });

@@ -64,6 +64,7 @@ export function* nextRowsInSteps(
   // Which upsert each new entry takes (-1: none).
   const fromUpsert = new Int32Array(count).fill(-1);
   for (let u = 0; u < upsertAt.length; u++) {
+    if (u % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
     const i = upsertAt[u]!;
     if (i < 0 || i >= count || fromUpsert[i] !== -1) return null;
     fromUpsert[i] = u;
@@ -84,6 +85,7 @@ export function* nextRowsInSteps(
   // New order: each row's bytes and numbers from its old row or its upsert.
   let bytes = 0;
   for (let i = 0; i < count; i++) {
+    if (i % PAUSE_CHECK_EVERY === PAUSE_CHECK_EVERY - 1 && pause()) yield;
     const u = fromUpsert[i]!;
     const j = continues[i]!;
     if (u >= 0) bytes += upserts.nameEnds[u]! - nameStart(upserts, u);
