@@ -63,6 +63,27 @@ describe('PlainKeyIndex', () => {
     });
   }
 
+  it('two names of one hash, one the start of the other, are two names (either order)', () => {
+    // FNV-1a("topic") === FNV-1a("topicbd9374i"): a prefix is not a repeat.
+    const hash = (s: string): number => {
+      let h = FNV_OFFSET;
+      for (const b of Buffer.from(s)) h = fnvStep(h, b);
+      return h;
+    };
+    expect(hash('topic')).toBe(hash('topicbd9374i'));
+    for (const layout of [JSON_KEY_LAYOUT, LINE_KEY_LAYOUT]) {
+      for (const names of [
+        ['topicbd9374i', 'topic'],
+        ['topic', 'topicbd9374i'],
+      ]) {
+        const { raw, starts } = layOut(names, layout);
+        const ix = PlainKeyIndex.build(raw, starts, 2, layout);
+        expect(ix).not.toBeNull();
+        names.forEach((name, i) => expect(ix!.indexOf(name, raw, starts, layout)).toBe(i));
+      }
+    }
+  });
+
   it('a key that runs past a name into the bytes after it is not that name', () => {
     // `ab":{}` would read the bytes after the name `ab` if the terminator were not checked where
     // the key ends.
@@ -152,9 +173,10 @@ describe('PlainKeyIndex', () => {
   it('isPlainKeyString: what a plain index may hold', () => {
     expect(isPlainKeyString('TopicTest_1%RETRY%|-', JSON_KEY_LAYOUT)).toBe(true);
     expect(isPlainKeyString('中文😀', JSON_KEY_LAYOUT)).toBe(true);
-    for (const bad of ['a"', 'a\\', 'a\n', '\ufffd', 'x\ud800', '\udc00y']) {
+    for (const bad of ['a"', 'a\\', 'a\n', '\ufffd', 'x\ud800', '\udc00y', '😀"', '😀\\', '😀\n']) {
       expect(isPlainKeyString(bad, JSON_KEY_LAYOUT)).toBe(false);
     }
+    expect(isPlainKeyString('😀 b', LINE_KEY_LAYOUT)).toBe(false);
     expect(isPlainKeyString('a b', JSON_KEY_LAYOUT)).toBe(true);
     expect(isPlainKeyString('a b', LINE_KEY_LAYOUT)).toBe(false);
   });

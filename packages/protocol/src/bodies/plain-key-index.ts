@@ -44,12 +44,13 @@ export const LINE_KEY_LAYOUT: EntryKeyLayout = Object.freeze({ offset: 4, termin
  * bytes.
  */
 export function isPlainKeyString(key: string, layout: EntryKeyLayout): boolean {
+  let unusual = false;
   for (let k = 0; k < key.length; k++) {
     const c = key.charCodeAt(k);
     if (c < 0x20 || c === CH_QUOTE || c === CH_BACKSLASH || c === layout.terminator) return false;
-    if (c >= 0xd800 && (c <= 0xdfff || c === 0xfffd)) return slowPlain(key);
+    if (c >= 0xd800 && (c <= 0xdfff || c === 0xfffd)) unusual = true;
   }
-  return true;
+  return !unusual || slowPlain(key);
 }
 
 /** A name with a surrogate or U+FFFD: plain when well formed (no lone surrogate) and no U+FFFD. */
@@ -114,7 +115,13 @@ export class PlainKeyIndex {
       hashes[i] = hash;
       let s = hash & mask;
       for (let e = slots[s]!; e !== 0; e = slots[s]!) {
-        if (hashes[e - 1] === hash && sameBytes(raw, starts[e - 1]! + offset, ks, p - ks)) {
+        const os = starts[e - 1]! + offset;
+        // The same name: the same bytes, and the earlier one ends where this one does.
+        if (
+          hashes[e - 1] === hash &&
+          raw[os + (p - ks)] === terminator &&
+          sameBytes(raw, os, ks, p - ks)
+        ) {
           return null;
         }
         s = (s + 1) & mask;
