@@ -33,7 +33,7 @@ import { createSilentLogger } from '../src/logging.js';
 import { createMetrics } from '../src/metrics.js';
 import { RegistryOwner } from '../src/registry/registry-owner.js';
 import { liveKey } from '../src/route/broker-live-info.js';
-import { resendBaseOf, seal } from '../src/serving/decode/decoded-registration.js';
+import { groupKey, resendBaseOf, seal } from '../src/serving/decode/decoded-registration.js';
 import type {
   DecodedRegistration,
   OpenRegistration,
@@ -556,6 +556,11 @@ type Step =
   | { t: 'hop'; broker: number; a: number; b: number; ops1: Op[]; ops2: Op[] }
   /** Registered, then all but the first `keep` rows dropped: thousands of removals in one delta. */
   | { t: 'trim'; broker: number; conn: number; keep: number }
+  /**
+   * The slave of broker-a takes its master's table (RocketMQ's SlaveSynchronize), maybe edits it,
+   * and registers: its body is decoded against the master's base ('unchanged' or a delta).
+   */
+  | { t: 'sync'; conn: number; ops: Op[]; crc0: boolean }
   | { t: 'unregister'; broker: number; conn: number }
   | { t: 'close'; broker: number; conn: number }
   | { t: 'perm'; wipe: boolean; broker: number }
@@ -597,6 +602,15 @@ function stepArb(k: Knobs): fc.Arbitrary<Step> {
         broker,
         conn,
         keep: fc.constantFrom(0, 10, 500),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        t: fc.constant('sync' as const),
+        conn,
+        ops: fc.oneof(fc.constant<Op[]>([]), ops),
+        crc0: fc.boolean(),
       }),
     },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('unregister' as const), broker, conn }) },
@@ -671,6 +685,8 @@ class Incremental implements System {
   private readonly owner: RegistryOwner;
   private readonly reader: LocalDispatcher;
   private readonly decoders = [new RegisterDecoderCore('s0'), new RegisterDecoderCore('s1')];
+  /** The base each broker's last decode answered with (to tell a group base apart). */
+  private readonly lastBase = new Map<string, string>();
 
   constructor(deleteTopics: boolean) {
     const config = {
@@ -726,9 +742,21 @@ class Incremental implements System {
         version: cmd.version,
         crc: header.bodyCrc32,
         maxInflatedBytes: 64 * 1024 * 1024,
+        group: groupKey(header.clusterName, header.brokerName),
       }),
     );
     reached.add(first.kind === 'sealed' ? `sealed ${first.of}` : first.kind);
+    // Made against a base this broker did not have: its group's (a slave's against its master's).
+    const own = this.lastBase.get(key);
+    const against =
+      first.kind === 'unchanged' ? first.base : first.kind === 'delta' ? first.from : undefined;
+    if (against !== undefined && against !== own) reached.add(`group ${first.kind}`);
+    // What the decoder keeps for this broker now (a CRC mismatch leaves it as it was).
+    if (first.kind !== 'crc-mismatch') {
+      const next = first.kind === 'undecodable' ? null : first.base;
+      if (next === null) this.lastBase.delete(key);
+      else this.lastBase.set(key, next);
+    }
     const answer = await this.owner.register(headerOnly, ctx, first);
     if (answer !== 'resend') return answer;
     reached.add('resend');
@@ -879,6 +907,11 @@ async function runScenario(s: Scenario, deleteTopics: boolean): Promise<void> {
         edit(st.broker, st.ops2);
         await register(st.broker, st.a);
         break;
+      case 'sync':
+        models[1] = cloneModel(models[0]!);
+        edit(1, st.ops);
+        await register(1, st.conn, st.crc0);
+        break;
       case 'trim':
         await register(st.broker, st.conn);
         edit(st.broker, [
@@ -973,7 +1006,7 @@ const CASES = [
     knobs: PLAIN,
     runs: 200,
     steps: 10,
-    reaches: ['delta', 'full', 'resend', 'unchanged'],
+    reaches: ['delta', 'full', 'resend', 'unchanged', 'group unchanged', 'group delta'],
   },
   {
     name: 'small tables in every shape',

@@ -8,6 +8,11 @@
  * serving process, or the rows were dropped when the broker left), or the delta does not line up
  * with the rows, the answer is 'resend': the serving side decodes the body again, in full, and
  * sends that.
+ *
+ * The decode thread may decode a broker's body against another broker's base (a slave's first
+ * body against its master's: see register-decoder-core.ts); the rows of that base are then found
+ * under the other broker, and this broker gets rows of its own (rows are never edited in place,
+ * so sharing their arrays is safe).
  */
 import type { TopicConfig } from '@ns/protocol';
 import type { PreDecodedBody } from '../handlers/request-context.js';
@@ -65,8 +70,9 @@ export class RegistrationBases {
       case 'undecodable':
         return decoded;
       case 'unchanged': {
-        const kept = this.byKey.get(key);
-        if (kept === undefined || kept.id !== decoded.base) return 'resend';
+        const found = this.keptWithId(key, decoded.base);
+        if (found === undefined) return 'resend';
+        const kept = this.own(key, found);
         return this.body(kept.id, kept);
       }
       case 'full': {
@@ -95,14 +101,15 @@ export class RegistrationBases {
         return this.body(kept.id, kept);
       }
       case 'delta': {
-        const kept = this.byKey.get(key);
-        if (kept === undefined || kept.id !== decoded.from) return 'resend';
-        const rows = yield* nextRowsInSteps(kept.rows, decoded, pause);
+        const found = this.keptWithId(key, decoded.from);
+        if (found === undefined) return 'resend';
+        const rows = yield* nextRowsInSteps(found.rows, decoded, pause);
         if (rows === null) {
           // Does not line up with the rows (it cannot, unless the two sides lost step).
           this.byKey.delete(key);
           return 'resend';
         }
+        const kept = this.own(key, found);
         // The changed topics' names and configs, for the registration's shortcut (only these
         // are looked at when nothing else touched the broker name's queues since).
         const upserts = decoded.upserts;
@@ -132,6 +139,23 @@ export class RegistrationBases {
 
   forget(key: string): void {
     this.byKey.delete(key);
+  }
+
+  /** The rows of base `id`: this broker's, or (see the module comment) another broker's. */
+  private keptWithId(key: string, id: string): Kept | undefined {
+    const own = this.byKey.get(key);
+    if (own !== undefined && own.id === id) return own;
+    // Brokers are few (hundreds at most), and this runs once per first body of a broker.
+    for (const kept of this.byKey.values()) if (kept.id === id) return kept;
+    return undefined;
+  }
+
+  /** `found` if it is this broker's, else a Kept of this broker's own with the same rows. */
+  private own(key: string, found: Kept): Kept {
+    if (this.byKey.get(key) === found) return found;
+    const kept: Kept = { id: found.id, rows: found.rows, extras: found.extras };
+    this.byKey.set(key, kept);
+    return kept;
   }
 
   private body(

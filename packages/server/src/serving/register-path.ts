@@ -18,7 +18,7 @@ import type { RemotingCommand } from '@ns/protocol';
 import type { RequestContext } from '../handlers/request-context.js';
 import { liveKey } from '../route/broker-live-info.js';
 import type { ConnectionId } from '../transport/types.js';
-import { resendBaseOf } from './decode/decoded-registration.js';
+import { groupKey, resendBaseOf } from './decode/decoded-registration.js';
 import type { DecodedRegistration, OpenRegistration } from './decode/decoded-registration.js';
 import type { RegisterBodyDecoder } from './decode/register-body-decoder.js';
 import type { RegisterDecodeKind } from '../metrics.js';
@@ -81,6 +81,7 @@ export class RegisterPath {
           version: request.version,
           crc: header.bodyCrc32,
           maxInflatedBytes: this.maxInflatedBytes(),
+          group: groupKey(header.clusterName, header.brokerName),
         })
         .then((decoded) => {
           this.observe(decodeKindOf(decoded));

@@ -87,6 +87,14 @@ export type DecodedRegistration =
 export type OpenRegistration = Exclude<DecodedRegistration, { readonly kind: 'sealed' }>;
 
 /** Rows from which a 'full' or 'delta' is sealed (below that, opening it costs next to nothing). */
+/**
+ * A broker's group (cluster and broker name: a master and its slaves), whose members' bases the
+ * decode thread may use for one another (see register-decoder-core.ts).
+ */
+export function groupKey(clusterName: string, brokerName: string): string {
+  return `${clusterName}\u0000${brokerName}`;
+}
+
 export const SEAL_MIN_ROWS = 2048;
 
 /**

@@ -47,6 +47,8 @@ export interface DecodeRequest {
   version: number;
   crc: number;
   maxInflatedBytes: number;
+  /** groupKey(cluster, brokerName): see DecodeInput.group. */
+  group?: string;
 }
 
 interface Pending {
@@ -138,6 +140,7 @@ export class RegisterBodyDecoder {
       version: req.version,
       crc: req.crc,
       maxInflatedBytes: req.maxInflatedBytes,
+      ...(req.group === undefined ? {} : { group: req.group }),
     };
     return this.askForDecode(
       req.connectionId,

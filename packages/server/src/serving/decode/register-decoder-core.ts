@@ -7,8 +7,11 @@
  * inline decode).
  *
  * It keeps one base per broker (cluster + address); it forgets a broker's base when the broker
- * unregisters (or the owner lost step with it), and the bases of a connection when it closes (a
- * broker that comes back on another connection starts again from a full decode).
+ * unregisters (or the owner lost step with it), and the bases of a connection when it closes. A
+ * broker without a base of its own (a slave joining, a broker back on a new connection) is decoded
+ * against the last base of its group (same cluster and broker name) when there is one: a master
+ * and its slaves send the same topic table (the slave copies the master's), so a slave's first
+ * body of 50,000 topics is a delta of a few entries instead of a full decode of 8 MB.
  */
 import {
   bodyCrc32,
@@ -39,6 +42,11 @@ export interface DecodeInput {
   /** The header's bodyCrc32; 0 = not checked (Java). */
   readonly crc: number;
   readonly maxInflatedBytes: number;
+  /**
+   * groupKey(cluster, brokerName): whose base serves when the broker has none of its own (see the
+   * module comment); absent: none does.
+   */
+  readonly group?: string;
 }
 
 interface KeptBase {
@@ -49,10 +57,13 @@ interface KeptBase {
   readonly version: number;
   /** The header's bodyCrc32 the body was checked against (0: not checked). */
   readonly crc: number;
+  readonly group: string | undefined;
 }
 
 export class RegisterDecoderCore {
   private readonly bases = new Map<string, KeptBase>();
+  /** group → the broker (key) of that group whose base was kept last. */
+  private readonly groupLatest = new Map<string, string>();
   private nextBase = 1;
 
   /**
@@ -70,7 +81,8 @@ export class RegisterDecoderCore {
     const body =
       job.body === null ? null : Buffer.from(job.body.buffer, job.body.byteOffset, job.body.length);
     const kept = this.bases.get(job.key);
-    const usable = kept !== undefined && kept.connectionId === job.connectionId ? kept : undefined;
+    const usable =
+      kept !== undefined && kept.connectionId === job.connectionId ? kept : this.groupBase(job);
     const options = {
       compressed: job.compressed,
       version: job.version,
@@ -87,6 +99,8 @@ export class RegisterDecoderCore {
       usable.crc === job.crc &&
       isSameRegisterBody(usable.base, body, options)
     ) {
+      // A group member's base becomes this broker's too (the owner finds its rows by number).
+      if (usable !== kept) this.keep(job, usable.id, usable.base);
       return { kind: 'unchanged', base: usable.id };
     }
     // Java checks the CRC first (0 = "not checked"), before anything else is done with the body.
@@ -95,7 +109,7 @@ export class RegisterDecoderCore {
     try {
       decoded = decodeRegisterBodyWithBase(body, options, usable?.base ?? null);
     } catch (err) {
-      this.bases.delete(job.key);
+      this.drop(job.key);
       if (err instanceof InflatedBodyTooLargeError) {
         const named = namedLimit(err);
         return { kind: 'undecodable', message: named.message, inflateLimit: named.limit };
@@ -106,25 +120,12 @@ export class RegisterDecoderCore {
     const { delta, base } = decoded;
     if (delta.kind === 'unchanged') {
       // The same bytes: same base, same number (the base object may have learnt the wire form).
-      this.bases.set(job.key, {
-        id: usable!.id,
-        base: base!,
-        connectionId: job.connectionId,
-        version: job.version,
-        crc: job.crc,
-      });
+      this.keep(job, usable!.id, base!);
       return { kind: 'unchanged', base: usable!.id };
     }
     const id = base === null ? null : `${this.decoderId}:${this.nextBase++}`;
-    if (id === null) this.bases.delete(job.key);
-    else
-      this.bases.set(job.key, {
-        id,
-        base: base!,
-        connectionId: job.connectionId,
-        version: job.version,
-        crc: job.crc,
-      });
+    if (id === null) this.drop(job.key);
+    else this.keep(job, id, base!);
     if (delta.kind === 'full') return fullResult(id, delta.body, job.version);
     if (delta.kind === 'rows') {
       // Only bodies of a version that carries the filter-server list are answered as rows.
@@ -170,13 +171,41 @@ export class RegisterDecoderCore {
   /** Drops the bases kept for bodies that came on `connectionId` (it closed). */
   connectionClosed(connectionId: number): void {
     for (const [key, kept] of this.bases) {
-      if (kept.connectionId === connectionId) this.bases.delete(key);
+      if (kept.connectionId === connectionId) this.drop(key);
     }
   }
 
   /** Drops broker `key`'s base (it unregistered). */
   forget(key: string): void {
+    this.drop(key);
+  }
+
+  /** The base of the broker of `job`'s group that registered last, if another one. */
+  private groupBase(job: DecodeInput): KeptBase | undefined {
+    if (job.group === undefined) return undefined;
+    const key = this.groupLatest.get(job.group);
+    return key === undefined || key === job.key ? undefined : this.bases.get(key);
+  }
+
+  private keep(job: DecodeInput, id: string, base: RegisterBodyBase): void {
+    this.bases.set(job.key, {
+      id,
+      base,
+      connectionId: job.connectionId,
+      version: job.version,
+      crc: job.crc,
+      group: job.group,
+    });
+    if (job.group !== undefined) this.groupLatest.set(job.group, job.key);
+  }
+
+  private drop(key: string): void {
+    const kept = this.bases.get(key);
+    if (kept === undefined) return;
     this.bases.delete(key);
+    if (kept.group !== undefined && this.groupLatest.get(kept.group) === key) {
+      this.groupLatest.delete(kept.group);
+    }
   }
 }
 
