@@ -35,6 +35,7 @@ import type { ReplicaPeer } from './replica-set.js';
 import { WriteQueue } from './write-queue.js';
 import { youngCollector } from './young-collector.js';
 import type { YoungCollector } from './young-collector.js';
+import { upkeepRunner } from '../slices/upkeep-runner.js';
 
 /**
  * Brokers removed per slice of a connection close or an expiry scan: a few milliseconds of work
@@ -214,6 +215,8 @@ export class RegistryOwner {
         onLiveBrokerRemoved: (key) => {
           this.bases.forget(key);
         },
+        // After the writes queued: a new broker's round trip does not wait for it.
+        scheduleTopicOrder: upkeepRunner(() => this.queue.length > 0),
       },
       {
         supportActingMaster: config.supportActingMaster,

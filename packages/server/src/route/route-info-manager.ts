@@ -35,6 +35,7 @@ import type {
   TopicRouteData,
 } from '@ns/protocol';
 import { liveKey } from './broker-live-info.js';
+import type { TopicOrderScheduler } from './deferred-topic-order.js';
 import type { BrokerLiveInfo } from './broker-live-info.js';
 import { dataVersionEquals, emptyDataVersion } from './data-version.js';
 import { minBrokerIdChangeOnJoin, minBrokerIdChangeOnLeave } from './min-broker-id-change.js';
@@ -92,6 +93,11 @@ export interface RouteInfoManagerDeps {
   kvLookup?: KVNamespaceLookup;
   /** A live broker (liveKey) left the table: whatever is kept per broker can go. */
   onLiveBrokerRemoved?: (key: string) => void;
+  /**
+   * Runs the upkeep of the topic table's Java order between turns of the event loop (see
+   * DeferredTopicOrder); absent: inside each write.
+   */
+  scheduleTopicOrder?: TopicOrderScheduler;
 }
 
 export class RouteInfoManager implements RouteReadModel {
@@ -181,6 +187,9 @@ export class RouteInfoManager implements RouteReadModel {
       onListenerError: (err) => {
         this.log.error({ err }, 'route change listener threw');
       },
+      ...(deps.scheduleTopicOrder === undefined
+        ? {}
+        : { scheduleTopicOrder: deps.scheduleTopicOrder }),
     });
   }
 

@@ -38,6 +38,8 @@ import type {
   TopicRouteData,
 } from '@ns/protocol';
 import { liveKey } from './broker-live-info.js';
+import { DeferredTopicOrder } from './deferred-topic-order.js';
+import type { TopicOrderScheduler } from './deferred-topic-order.js';
 import { javaHashMapFirstValue } from './java-first-value.js';
 import { QueueDataPool, queueDataEquals } from './queue-data.js';
 import { OpCode, ROUTE_OP_WIDTH } from './route-ops.js';
@@ -110,6 +112,11 @@ export interface RouteTablesOptions {
   javaLine?: JavaLine;
   /** A route-change listener threw (the others still ran); for the log. */
   onListenerError?: (err: unknown) => void;
+  /**
+   * Keeps the model of the Java topic table's order up to date between turns of the holder's
+   * event loop instead of inside each write (see DeferredTopicOrder); absent: inside each write.
+   */
+  scheduleTopicOrder?: TopicOrderScheduler;
 }
 
 export interface RouteTableCounts {
@@ -155,9 +162,10 @@ export class RouteTables implements RouteReadModel {
   /**
    * The topic table's keys as the Java table of `javaLine` holds them (4.9: `new HashMap<>(1024)`;
    * 5.x: `new ConcurrentHashMap<>(1024)`, whose growth reorders chains), updated on every topic
-   * added or removed, so the topic lists come out in Java's iteration order at any size.
+   * added or removed, so the topic lists come out in Java's iteration order at any size. Edits
+   * reach it after the write that made them, unless someone reads it first (DeferredTopicOrder).
    */
-  private topicOrder: JavaHashTable<string>;
+  private readonly topicOrder: DeferredTopicOrder;
   private readonly javaLine: JavaLine;
 
   private changedTopics = new Set<string>();
@@ -173,7 +181,10 @@ export class RouteTables implements RouteReadModel {
     this.supportActingMaster = options.supportActingMaster ?? false;
     this.onListenerError = options.onListenerError ?? (() => undefined);
     this.javaLine = options.javaLine ?? '5.x';
-    this.topicOrder = newTopicOrder(this.javaLine);
+    this.topicOrder = new DeferredTopicOrder(
+      newTopicOrder(this.javaLine),
+      options.scheduleTopicOrder ?? null,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -860,8 +871,9 @@ export class RouteTables implements RouteReadModel {
         this.topicQueueTable.get(ops[i + 1] as string)?.raiseHighWater(ops[i + 2] as number);
         i += 3;
       } else if (code === OpCode.ORDER_TOPIC_TABLE) {
-        this.topicOrder = newTopicOrder(this.javaLine, ops[i + 1] as number);
-        for (const topic of ops[i + 2] as string[]) this.topicOrder.add(topic);
+        const table = newTopicOrder(this.javaLine, ops[i + 1] as number);
+        for (const topic of ops[i + 2] as string[]) table.add(topic);
+        this.topicOrder.reset(table);
         this.topicStamp++;
         i += 3;
       } else {

@@ -15,6 +15,7 @@ import { KVConfigManager } from '../kvconfig/index.js';
 import { opKind, opWidth } from '../registry/ops.js';
 import type { RegistrySnapshot } from '../registry/registry-owner.js';
 import { RouteTables } from '../route/index.js';
+import { upkeepRunner } from '../slices/upkeep-runner.js';
 import type { ServingReadState } from './serving-node.js';
 
 interface PendingBatch {
@@ -48,6 +49,8 @@ export class Replica implements ServingReadState {
     this.routes = new RouteTables({
       supportActingMaster: snapshot.config.supportActingMaster,
       javaLine: snapshot.config.compatibilityLine,
+      // After the batches queued, as on the owner: this loop answers lookups meanwhile.
+      scheduleTopicOrder: upkeepRunner(() => this.queue.length > 0),
     });
     this.routes.importOps(snapshot.routeOps);
     this.kv.importTable(snapshot.kv);

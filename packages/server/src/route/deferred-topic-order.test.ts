@@ -1,0 +1,214 @@
+/**
+ * The topic table's Java order kept up to date after the writes (DeferredTopicOrder): whenever
+ * and however far its upkeep got, a reader sees exactly the table the edits would have made
+ * applied at once — same keys, same order, same size — for both Java table kinds.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { JavaHashTable, javaStringHashCode } from '@ns/protocol';
+import type { JavaHashTableKind, TopicConfig } from '@ns/protocol';
+import { DeferredTopicOrder, SETTLE_PER_TURN } from './deferred-topic-order.js';
+import { RouteInfoManager } from './route-info-manager.js';
+
+/** A scheduler run by hand: `runs` holds the steps started and not finished. */
+function manualScheduler(): {
+  schedule: (step: () => boolean) => void;
+  runs: (() => boolean)[];
+  started: () => number;
+  /** One step of the oldest run; false when none is pending. */
+  stepOnce: () => boolean;
+} {
+  const runs: (() => boolean)[] = [];
+  let started = 0;
+  return {
+    runs,
+    schedule: (step) => {
+      started++;
+      runs.push(step);
+    },
+    started: () => started,
+    stepOnce: () => {
+      const step = runs[0];
+      if (step === undefined) return false;
+      if (!step()) runs.shift();
+      return true;
+    },
+  };
+}
+
+type Edit = { kind: 'add' | 'delete'; key: number } | { kind: 'read' } | { kind: 'step' };
+
+const edit: fc.Arbitrary<Edit> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('add' as const), key: fc.nat(300) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: fc.nat(300) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'read' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'step' as const }) },
+);
+
+const table = (kind: JavaHashTableKind, capacity = 16): JavaHashTable<string> =>
+  new JavaHashTable<string>(kind, javaStringHashCode, capacity);
+
+describe('DeferredTopicOrder', () => {
+  it.each(['HashMap', 'ConcurrentHashMap'] as const)(
+    'reads the table the edits make at once, whatever the upkeep did (%s)',
+    (kind) => {
+      fc.assert(
+        fc.property(fc.array(edit, { maxLength: 400 }), (edits) => {
+          const eager = table(kind);
+          const sched = manualScheduler();
+          const deferred = new DeferredTopicOrder(table(kind), sched.schedule);
+          for (const e of edits) {
+            if (e.kind === 'add') {
+              eager.add(`topic-${e.key}`);
+              deferred.add(`topic-${e.key}`);
+            } else if (e.kind === 'delete') {
+              eager.delete(`topic-${e.key}`);
+              deferred.delete(`topic-${e.key}`);
+            } else if (e.kind === 'step') {
+              sched.stepOnce();
+            } else {
+              expect(deferred.keys()).toEqual(eager.keys());
+              expect(deferred.pending).toBe(0);
+            }
+          }
+          expect(deferred.capacity).toBe(eager.capacity);
+          expect(deferred.keys()).toEqual(eager.keys());
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
+
+  it('replays in steps of SETTLE_PER_TURN, one run at a time, and starts a run only when needed', () => {
+    const sched = manualScheduler();
+    const eager = table('ConcurrentHashMap', 2048);
+    const deferred = new DeferredTopicOrder(table('ConcurrentHashMap', 2048), sched.schedule);
+    const n = SETTLE_PER_TURN * 2 + 10;
+    for (let i = 0; i < n; i++) {
+      eager.add(`t${i}`);
+      deferred.add(`t${i}`);
+    }
+    expect(sched.started()).toBe(1);
+    expect(deferred.pending).toBe(n);
+    const step = sched.runs[0]!;
+    expect(step()).toBe(true);
+    expect(deferred.pending).toBe(n - SETTLE_PER_TURN);
+    // Edits during a run join it: no second run.
+    eager.delete('t0');
+    deferred.delete('t0');
+    expect(sched.started()).toBe(1);
+    expect(step()).toBe(true);
+    expect(step()).toBe(false);
+    expect(deferred.pending).toBe(0);
+    // Nothing left: the next edit starts a new run.
+    eager.add('late');
+    deferred.add('late');
+    expect(sched.started()).toBe(2);
+    expect(deferred.keys()).toEqual(eager.keys());
+    // The reader settled everything: the pending run ends at its next step.
+    expect(sched.runs[1]!()).toBe(false);
+  });
+
+  it('applies edits at once without a scheduler', () => {
+    const deferred = new DeferredTopicOrder(table('HashMap'));
+    deferred.add('a');
+    deferred.add('b');
+    deferred.delete('a');
+    expect(deferred.pending).toBe(0);
+    expect(deferred.keys()).toEqual(['b']);
+  });
+
+  it('reset() drops the log with the old table', () => {
+    const sched = manualScheduler();
+    const deferred = new DeferredTopicOrder(table('HashMap'), sched.schedule);
+    deferred.add('gone');
+    const loaded = table('HashMap', 64);
+    loaded.add('kept');
+    deferred.reset(loaded);
+    expect(deferred.pending).toBe(0);
+    expect(deferred.keys()).toEqual(['kept']);
+    expect(deferred.capacity).toBe(64);
+    expect(sched.runs[0]!()).toBe(false);
+  });
+});
+
+describe('RouteInfoManager with the topic order kept up later', () => {
+  const clock = { now: () => 1_700_000_000_000 };
+  const topic = (name: string): TopicConfig => ({
+    topicName: name,
+    readQueueNums: 4,
+    writeQueueNums: 4,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: 0,
+    order: false,
+  });
+  type Op =
+    | { kind: 'register'; broker: number; topics: number[]; counter: number }
+    | { kind: 'deleteTopic'; topic: number }
+    | { kind: 'close'; broker: number }
+    | { kind: 'step' };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      kind: fc.constant('register' as const),
+      broker: fc.nat(3),
+      topics: fc.array(fc.nat(120), { maxLength: 60 }),
+      counter: fc.nat(3),
+    }),
+    fc.record({ kind: fc.constant('deleteTopic' as const), topic: fc.nat(120) }),
+    fc.record({ kind: fc.constant('close' as const), broker: fc.nat(3) }),
+    fc.constant({ kind: 'step' as const }),
+  );
+
+  it.each(['5.x', '4.9'] as const)(
+    'lists topics (all, by cluster, unit) and exports the order as the eager one does (%s)',
+    (javaLine) => {
+      fc.assert(
+        fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), fc.nat(5), (ops, readEvery) => {
+          const sched = manualScheduler();
+          const eager = new RouteInfoManager({ clock }, { javaLine });
+          const deferred = new RouteInfoManager(
+            { clock, scheduleTopicOrder: sched.schedule },
+            { javaLine },
+          );
+          const compare = (): void => {
+            expect(deferred.getAllTopicList()).toEqual(eager.getAllTopicList());
+            for (const cluster of ['C0', 'C1']) {
+              expect(deferred.getTopicsByCluster(cluster)).toEqual(
+                eager.getTopicsByCluster(cluster),
+              );
+            }
+            expect(deferred.tables.exportOps()).toEqual(eager.tables.exportOps());
+          };
+          ops.forEach((o, i) => {
+            for (const rim of [eager, deferred]) {
+              if (o.kind === 'register') {
+                rim.registerBroker({
+                  clusterName: o.broker % 2 === 0 ? 'C0' : 'C1',
+                  brokerName: `broker-${o.broker}`,
+                  brokerAddr: `10.0.0.${o.broker}:10911`,
+                  brokerId: 0,
+                  haServerAddr: `10.0.0.${o.broker}:10912`,
+                  topicConfigWrapper: {
+                    dataVersion: { counter: o.counter, timestamp: 1 },
+                    topicConfigTable: new Map(o.topics.map((t) => [`T${t}`, topic(`T${t}`)])),
+                  },
+                  filterServerList: [],
+                  connectionId: o.broker + 1,
+                });
+              } else if (o.kind === 'deleteTopic') {
+                rim.deleteTopic(`T${o.topic}`);
+              } else if (o.kind === 'close') {
+                rim.onConnectionClosed(o.broker + 1);
+              }
+            }
+            if (o.kind === 'step') sched.stepOnce();
+            if (readEvery > 0 && i % readEvery === 0) compare();
+          });
+          compare();
+        }),
+        { numRuns: 150 },
+      );
+    },
+  );
+});

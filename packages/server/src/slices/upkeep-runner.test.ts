@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_DEFER_MILLIS, upkeepRunner } from './upkeep-runner.js';
+
+/** Resolves once `cond()` holds; fails the test after `ms`. */
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+describe('upkeepRunner', () => {
+  it('runs the steps one per turn until one says nothing is left', async () => {
+    const run = upkeepRunner(() => false);
+    let steps = 0;
+    // An immediate queued before the run: a step per turn lets it run before the second step.
+    let otherTurnAt = -1;
+    run(() => ++steps < 5);
+    setImmediate(() => (otherTurnAt = steps));
+    await until(() => steps === 5);
+    expect(otherTurnAt).toBeLessThan(5);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(steps).toBe(5);
+  });
+
+  it('waits while writes are in progress, then runs', async () => {
+    let writing = true;
+    const t = 0;
+    const run = upkeepRunner(
+      () => writing,
+      () => t,
+    );
+    let steps = 0;
+    run(() => {
+      steps++;
+      return false;
+    });
+    // The clock stands still below MAX_DEFER_MILLIS: the run keeps waiting however long it polls.
+    await new Promise((r) => setTimeout(r, 30));
+    expect(steps).toBe(0);
+    writing = false;
+    await until(() => steps === 1);
+  });
+
+  it('runs beside writes that never stop once it has waited MAX_DEFER_MILLIS', async () => {
+    let t = 0;
+    const run = upkeepRunner(
+      () => true,
+      () => t,
+    );
+    let steps = 0;
+    run(() => ++steps < 3);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(steps).toBe(0);
+    t = MAX_DEFER_MILLIS;
+    // Past the wait, every step of the run goes on (no new wait between them).
+    await until(() => steps === 3);
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * Background upkeep that a write left behind (the topic table's Java order, see
+ * route/deferred-topic-order.ts), run in short steps between turns of the event loop, after the
+ * writes in progress.
+ *
+ * A step is whatever the work does in one call (well under a millisecond); a run goes on, one step
+ * per turn, until a step says nothing is left. While `deferWhile()` holds (the registry owner has
+ * writes queued, a replica has batches to apply) a run waits, polling on a timer, so a large
+ * registration keeps every turn for itself and its round trip does not include the upkeep it
+ * causes; after MAX_DEFER_MILLIS it runs anyway, one step per turn beside the writes, so upkeep
+ * cannot be put off forever by writes that never stop.
+ *
+ * Timers and immediates are unref'd: pending upkeep never keeps a process alive (whoever needs
+ * the result does the rest itself, see DeferredTopicOrder's readers).
+ */
+
+/** Longest a run waits for the writes in progress before it takes turns beside them. */
+export const MAX_DEFER_MILLIS = 50;
+/** How often a waiting run looks again (a timer: an immediate would spin the loop). */
+const DEFER_POLL_MILLIS = 1;
+
+/** Starts a run of `step` (called again while it returns true: more is left). */
+export type UpkeepRunner = (step: () => boolean) => void;
+
+export function upkeepRunner(
+  deferWhile: () => boolean,
+  now: () => number = () => performance.now(),
+): UpkeepRunner {
+  return (step) => {
+    let waitingSince: number | null = null;
+    const turn = (): void => {
+      if (deferWhile()) {
+        const t = now();
+        waitingSince ??= t;
+        if (t - waitingSince < MAX_DEFER_MILLIS) {
+          setTimeout(turn, DEFER_POLL_MILLIS).unref();
+          return;
+        }
+      } else {
+        waitingSince = null;
+      }
+      if (step()) setImmediate(turn).unref();
+    };
+    setImmediate(turn).unref();
+  };
+}
