@@ -12,14 +12,16 @@ import { RouteInfoManager } from './route-info-manager.js';
 import { RouteTables } from './route-tables.js';
 
 /** A scheduler run by hand: `runs` holds the steps started and not finished. */
+type Step = (timeUp?: () => boolean) => boolean;
+
 function manualScheduler(): {
-  schedule: (step: () => boolean) => void;
-  runs: (() => boolean)[];
+  schedule: (step: Step) => void;
+  runs: Step[];
   started: () => number;
   /** One step of the oldest run; false when none is pending. */
   stepOnce: () => boolean;
 } {
-  const runs: (() => boolean)[] = [];
+  const runs: Step[] = [];
   let started = 0;
   return {
     runs,
@@ -108,6 +110,18 @@ describe('DeferredTopicOrder', () => {
     expect(deferred.keys()).toEqual(eager.keys());
     // The reader settled everything: the pending run ends at its next step.
     expect(sched.runs[1]!()).toBe(false);
+  });
+
+  it('a step ends early once its time is up, a few dozen entries later', () => {
+    const sched = manualScheduler();
+    const deferred = new DeferredTopicOrder(table('HashMap', 1024), sched.schedule);
+    for (let i = 0; i < 1000; i++) deferred.add(`t${i}`);
+    let asked = 0;
+    expect(sched.runs[0]!(() => ++asked >= 2)).toBe(true);
+    // The clock is read every 64 entries: up at the second look.
+    expect(deferred.pending).toBe(1000 - 128);
+    expect(sched.runs[0]!()).toBe(false);
+    expect(deferred.pending).toBe(0);
   });
 
   it('applies edits at once without a scheduler', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DEFER_MILLIS, upkeepRunner } from './upkeep-runner.js';
+import { MAX_DEFER_MILLIS, STEP_MILLIS, upkeepRunner } from './upkeep-runner.js';
 
 /** Resolves once `cond()` holds; fails the test after `ms`. */
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
@@ -56,5 +56,25 @@ describe('upkeepRunner', () => {
     t = MAX_DEFER_MILLIS;
     // Past the wait, every step of the run goes on (no new wait between them).
     await until(() => steps === 3);
+  });
+
+  it('hands each step a timeUp() that turns true STEP_MILLIS after the step began', async () => {
+    let t = 100;
+    const run = upkeepRunner(
+      () => false,
+      () => t,
+    );
+    const seen: boolean[] = [];
+    let steps = 0;
+    run((timeUp) => {
+      steps++;
+      seen.push(timeUp());
+      t += STEP_MILLIS;
+      seen.push(timeUp());
+      return steps < 2;
+    });
+    await until(() => steps === 2);
+    // The second step's clock starts over.
+    expect(seen).toEqual([false, true, false, true]);
   });
 });

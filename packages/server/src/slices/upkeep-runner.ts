@@ -3,8 +3,8 @@
  * route/deferred-topic-order.ts), run in short steps between turns of the event loop, after the
  * writes in progress.
  *
- * A step is whatever the work does in one call (well under a millisecond); a run goes on, one step
- * per turn, until a step says nothing is left. While `deferWhile()` holds (the registry owner has
+ * A step is whatever the work does in one call, until the `timeUp()` it is given says its
+ * STEP_MILLIS are over; a run goes on, one step per turn, until a step says nothing is left. While `deferWhile()` holds (the registry owner has
  * writes queued, a replica has batches to apply) a run waits, polling on a timer, so a large
  * registration keeps every turn for itself and its round trip does not include the upkeep it
  * causes; after MAX_DEFER_MILLIS it runs anyway, one step per turn beside the writes, so upkeep
@@ -19,8 +19,14 @@ export const MAX_DEFER_MILLIS = 50;
 /** How often a waiting run looks again (a timer: an immediate would spin the loop). */
 const DEFER_POLL_MILLIS = 1;
 
-/** Starts a run of `step` (called again while it returns true: more is left). */
-export type UpkeepRunner = (step: () => boolean) => void;
+/** Longest a step should keep the loop: it is handed a `timeUp()` that says when this is over. */
+export const STEP_MILLIS = 1;
+
+/**
+ * Starts a run of `step` (called again while it returns true: more is left); `timeUp()` turns
+ * true STEP_MILLIS after the step began.
+ */
+export type UpkeepRunner = (step: (timeUp: () => boolean) => boolean) => void;
 
 export function upkeepRunner(
   deferWhile: () => boolean,
@@ -39,7 +45,8 @@ export function upkeepRunner(
       } else {
         waitingSince = null;
       }
-      if (step()) setImmediate(turn).unref();
+      const deadline = now() + STEP_MILLIS;
+      if (step(() => now() >= deadline)) setImmediate(turn).unref();
     };
     setImmediate(turn).unref();
   };
