@@ -14,12 +14,12 @@ import {
   Gauge,
   Histogram,
   Registry,
-  collectDefaultMetrics,
 } from 'prom-client';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import type { ProtocolErrorCode } from '@ns/protocol';
 import type { WatchRejectReason, WatchResponseReason } from './watch/index.js';
+import { collectProcessMetrics } from './process-metrics.js';
 import { createSecurityMetrics } from './security/security-metrics.js';
 import type { SecurityMetrics } from './security/security-metrics.js';
 import type { LimitName } from './transport/types.js';
@@ -341,7 +341,7 @@ export function createMetrics(
 ): NamesrvMetrics {
   const registry = new Registry();
   if (options.defaultLabels !== undefined) registry.setDefaultLabels({ ...options.defaultLabels });
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) collectProcessMetrics(registry);
   const registers = [registry];
 
   // Request counts live in plain cells (hot path: one increment) and are handed to prom-client
