@@ -11,6 +11,44 @@ import { DeferredTopicOrder, SETTLE_PER_TURN } from './deferred-topic-order.js';
 import { RouteInfoManager } from './route-info-manager.js';
 import { RouteTables } from './route-tables.js';
 
+const clock = { now: (): number => 1_700_000_000_000 };
+
+/** A TopicConfig of 4 queues, perm 6, with `sys` as its topicSysFlag (unit flags). */
+function topic(name: string, sys = 0): TopicConfig {
+  return {
+    topicName: name,
+    readQueueNums: 4,
+    writeQueueNums: 4,
+    perm: 6,
+    topicFilterType: 'SINGLE_TAG',
+    topicSysFlag: sys,
+    order: false,
+  };
+}
+
+/** Master `broker-<broker>` (even: cluster C0, odd: C1) registers `names` on connection broker+1. */
+function register(
+  rim: RouteInfoManager,
+  broker: number,
+  names: readonly string[],
+  counter: number,
+  sys = 0,
+): void {
+  rim.registerBroker({
+    clusterName: broker % 2 === 0 ? 'C0' : 'C1',
+    brokerName: `broker-${broker}`,
+    brokerAddr: `10.0.0.${broker}:10911`,
+    brokerId: 0,
+    haServerAddr: `10.0.0.${broker}:10912`,
+    topicConfigWrapper: {
+      dataVersion: { counter, timestamp: 1 },
+      topicConfigTable: new Map(names.map((t) => [t, topic(t, sys)])),
+    },
+    filterServerList: [],
+    connectionId: broker + 1,
+  });
+}
+
 /** A scheduler run by hand: `runs` holds the steps started and not finished. */
 type Step = (timeUp?: () => boolean) => boolean;
 
@@ -200,98 +238,7 @@ describe('DeferredTopicOrder', () => {
   });
 });
 
-describe('RouteInfoManager with the topic order kept up later', () => {
-  const clock = { now: () => 1_700_000_000_000 };
-  const topic = (name: string): TopicConfig => ({
-    topicName: name,
-    readQueueNums: 4,
-    writeQueueNums: 4,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: 0,
-    order: false,
-  });
-  type Op =
-    | { kind: 'register'; broker: number; topics: number[]; counter: number }
-    | { kind: 'deleteTopic'; topic: number }
-    | { kind: 'close'; broker: number }
-    | { kind: 'step' };
-  const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({
-      kind: fc.constant('register' as const),
-      broker: fc.nat(3),
-      topics: fc.array(fc.nat(120), { maxLength: 60 }),
-      counter: fc.nat(3),
-    }),
-    fc.record({ kind: fc.constant('deleteTopic' as const), topic: fc.nat(120) }),
-    fc.record({ kind: fc.constant('close' as const), broker: fc.nat(3) }),
-    fc.constant({ kind: 'step' as const }),
-  );
-
-  it.each(['5.x', '4.9'] as const)(
-    'lists topics (all, by cluster, unit) and exports the order as the eager one does (%s)',
-    (javaLine) => {
-      fc.assert(
-        fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), fc.nat(5), (ops, readEvery) => {
-          const sched = manualScheduler();
-          const eager = new RouteInfoManager({ clock }, { javaLine });
-          const deferred = new RouteInfoManager(
-            { clock, scheduleTopicOrder: sched.schedule },
-            { javaLine },
-          );
-          const compare = (): void => {
-            expect(deferred.getAllTopicList()).toEqual(eager.getAllTopicList());
-            for (const cluster of ['C0', 'C1']) {
-              expect(deferred.getTopicsByCluster(cluster)).toEqual(
-                eager.getTopicsByCluster(cluster),
-              );
-            }
-            expect(deferred.tables.exportOps()).toEqual(eager.tables.exportOps());
-          };
-          ops.forEach((o, i) => {
-            for (const rim of [eager, deferred]) {
-              if (o.kind === 'register') {
-                rim.registerBroker({
-                  clusterName: o.broker % 2 === 0 ? 'C0' : 'C1',
-                  brokerName: `broker-${o.broker}`,
-                  brokerAddr: `10.0.0.${o.broker}:10911`,
-                  brokerId: 0,
-                  haServerAddr: `10.0.0.${o.broker}:10912`,
-                  topicConfigWrapper: {
-                    dataVersion: { counter: o.counter, timestamp: 1 },
-                    topicConfigTable: new Map(o.topics.map((t) => [`T${t}`, topic(`T${t}`)])),
-                  },
-                  filterServerList: [],
-                  connectionId: o.broker + 1,
-                });
-              } else if (o.kind === 'deleteTopic') {
-                rim.deleteTopic(`T${o.topic}`);
-              } else if (o.kind === 'close') {
-                rim.onConnectionClosed(o.broker + 1);
-              }
-            }
-            if (o.kind === 'step') sched.stepOnce();
-            if (readEvery > 0 && i % readEvery === 0) compare();
-          });
-          compare();
-        }),
-        { numRuns: 150 },
-      );
-    },
-  );
-});
-
 describe('owner and replicas with the topic order kept up later, across table growths', () => {
-  const clock = { now: () => 1_700_000_000_000 };
-  const topic = (name: string, sys: number): TopicConfig => ({
-    topicName: name,
-    readQueueNums: 4,
-    writeQueueNums: 4,
-    perm: 6,
-    topicFilterType: 'SINGLE_TAG',
-    topicSysFlag: sys,
-    order: false,
-  });
   type Op =
     | {
         kind: 'register';
@@ -377,21 +324,7 @@ describe('owner and replicas with the topic order kept up later, across table gr
           ops.forEach((o, i) => {
             if (o.kind === 'register') {
               const names = Array.from({ length: o.count }, (_, k) => `T${o.from + k}`);
-              for (const rim of [eager, owner]) {
-                rim.registerBroker({
-                  clusterName: o.broker % 2 === 0 ? 'C0' : 'C1',
-                  brokerName: `broker-${o.broker}`,
-                  brokerAddr: `10.0.0.${o.broker}:10911`,
-                  brokerId: 0,
-                  haServerAddr: `10.0.0.${o.broker}:10912`,
-                  topicConfigWrapper: {
-                    dataVersion: { counter: o.counter, timestamp: 1 },
-                    topicConfigTable: new Map(names.map((t) => [t, topic(t, o.sys)])),
-                  },
-                  filterServerList: [],
-                  connectionId: o.broker + 1,
-                });
-              }
+              for (const rim of [eager, owner]) register(rim, o.broker, names, o.counter, o.sys);
             } else if (o.kind === 'deleteTopic') {
               eager.deleteTopic(`T${o.topic}`);
               owner.deleteTopic(`T${o.topic}`);
