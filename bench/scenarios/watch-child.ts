@@ -45,12 +45,14 @@ export type ToWatchChild =
   | { type: 'start'; config: WatchChildConfig }
   | { type: 'arm'; expectMover: boolean }
   | { type: 'resubscribe' }
+  | { type: 'status' }
   | { type: 'stop' };
 
 export type FromWatchChild =
   | { type: 'ready'; affected: number }
   | { type: 'armed' }
   | { type: 'woken'; times: number[]; errors: string[]; cpuMs: number }
+  | { type: 'status'; text: string }
   | { type: 'fatal'; message: string };
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -82,6 +84,8 @@ let onAllAnswered: (() => void) | undefined;
 let times: number[] = [];
 let errors: string[] = [];
 let affected = 0;
+/** Answers with topics that came while no wave was armed, over the whole run (see 'status'). */
+const outsideWave: string[] = [];
 /** This process's CPU when the wave was armed: receiving and checking answers costs too. */
 let armedCpu = process.cpuUsage();
 
@@ -159,7 +163,9 @@ function onFrame(c: Conn, cmd: RemotingCommand): void {
     return;
   }
   if (phase !== 'armed' || c.isWoken) {
-    error(`answer with ${answered} topics outside a wave`);
+    const what = `answer with ${answered} topics (${body.routes.map((r) => r.topic).join(',')}; ${body.gone.length} gone) in phase ${phase}${c.isWoken ? ', already woken' : ''}`;
+    error(what);
+    if (outsideWave.length < 10) outsideWave.push(what);
     return;
   }
   const at = now();
@@ -266,6 +272,18 @@ process.on('message', (m: ToWatchChild) => {
         await hold(conns.filter((c) => c.isWoken));
         send({ type: 'ready', affected });
         return;
+      case 'status': {
+        // What the harness reports when a wave never completes.
+        const notWoken = conns.filter((c) => c.moverTopics.length > 0 && !c.isWoken);
+        send({
+          type: 'status',
+          text:
+            `phase ${phase}, ${times.length} of ${affected} woken; ${notWoken.length} affected not woken ` +
+            `(first: topics ${notWoken[0]?.moverTopics.join(',') ?? '-'}, watch opaque ${notWoken[0]?.watchOpaque ?? '-'}); ` +
+            `errors this wave: ${errors.join(' | ') || 'none'}; answers outside a wave this run: ${outsideWave.join(' | ') || 'none'}`,
+        });
+        return;
+      }
       case 'stop':
         for (const c of conns) c.socket.destroy();
         process.disconnect();

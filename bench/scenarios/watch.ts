@@ -227,7 +227,15 @@ export async function runWatch(profile: Profile, log: Log): Promise<WatchResults
         if (resp.code !== ResponseCode.SUCCESS) throw new Error(`mover: code ${resp.code}`);
       }
       isMoverRegistered = !isMoverRegistered;
-      const woken = await l.next('woken', 60_000);
+      const woken = await l.next('woken', 60_000).catch(async (err: unknown) => {
+        // Say what the child saw: which watchers were never answered, and any stray answers.
+        l.send({ type: 'status' });
+        const status = await l.next('status', 5_000).then(
+          (m) => m.text,
+          () => 'no status from the watch child',
+        );
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; ${status}`);
+      });
       const p1 = await server.probe();
       errors.push(...woken.errors);
       const lat = woken.times.map((t) => t - t0);
