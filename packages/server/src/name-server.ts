@@ -503,6 +503,7 @@ export class NameServer {
         onConfigChanged: (listener) => {
           owner.config.onChange(listener);
         },
+        writeInProgress: () => owner.queuedWrites > 0,
       },
       registry: {
         execute: (request, ctx) => owner.execute(request, ctx),

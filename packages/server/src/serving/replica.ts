@@ -65,6 +65,11 @@ export class Replica implements ServingReadState {
     this.configHolder.onChange(listener);
   }
 
+  /** Batches received and not fully applied yet (the route watch waits for them). */
+  writeInProgress(): boolean {
+    return this.queue.length > 0;
+  }
+
   /** Number of the last batch fully applied. */
   get lastApplied(): number {
     return this.appliedSeq;

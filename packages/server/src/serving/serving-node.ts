@@ -54,6 +54,11 @@ export interface ServingReadState {
   config(): NamesrvConfig;
   /** Hears every config replacement (UPDATE_NAMESRV_CONFIG), wherever it was applied. */
   onConfigChanged(listener: (next: NamesrvConfig) => void): void;
+  /**
+   * True while a write is being applied to these tables in slices (the registry owner's queue,
+   * a replica's batches): the route watch wakes its watches once it is over.
+   */
+  writeInProgress?(): boolean;
 }
 
 /** The registry owner, as a serving side reaches it (in-process, or over IPC). */
@@ -117,6 +122,7 @@ export class ServingNode implements ConnectionSink {
       servingProcesses: init.servingProcesses,
       metrics,
       logger: init.loggerFor('watch'),
+      writeInProgress: state.writeInProgress?.bind(state),
     });
     const watch = this.routeWatch;
     this.decoder = new RegisterBodyDecoder(

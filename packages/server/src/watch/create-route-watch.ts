@@ -22,6 +22,8 @@ export interface RouteWatchWiring {
   servingProcesses: number;
   metrics?: RouteWatchMetrics | undefined;
   logger: RouteWatchLogger;
+  /** True while a write is being applied here in slices (see RouteWatchDeps.deferWakeWhile). */
+  writeInProgress?: (() => boolean) | undefined;
 }
 
 export function createRouteWatch(w: RouteWatchWiring): RouteWatchBinding | null {
@@ -47,6 +49,7 @@ export function createRouteWatch(w: RouteWatchWiring): RouteWatchBinding | null 
       return !c.needWaitForService || w.clock.now() - createdAt >= c.waitSecondsForService * 1000;
     },
     ...(w.metrics === undefined ? {} : { metrics: w.metrics }),
+    ...(w.writeInProgress === undefined ? {} : { deferWakeWhile: w.writeInProgress }),
     logger: w.logger,
   });
   w.routeCache.onInvalidated(binding.service.onRouteChanged);

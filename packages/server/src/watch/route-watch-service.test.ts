@@ -18,7 +18,7 @@ import {
   ROUTE_VERSIONS_MAX_ENTRIES,
   RouteVersions,
 } from './route-versions.js';
-import { RouteWatchService, WAKE_CHUNK } from './route-watch-service.js';
+import { MAX_WAKE_DEFER_MILLIS, RouteWatchService, WAKE_CHUNK } from './route-watch-service.js';
 import type { RouteWatchLimits, WatchRejectReason, WatchResponseReason } from './types.js';
 
 const NOOP = (): void => undefined;
@@ -60,7 +60,11 @@ interface Fixture {
   change(topics: Record<string, string | null>): void;
 }
 
-function fixture(epoch = 'epoch-1', maxVersionEntries?: number): Fixture {
+function fixture(
+  epoch = 'epoch-1',
+  maxVersionEntries?: number,
+  extra: { deferWakeWhile?: () => boolean; now?: () => number } = {},
+): Fixture {
   const routes = new Map<string, string>();
   const replies: Fixture['replies'] = [];
   const bodyFetches: Fixture['bodyFetches'] = [];
@@ -98,6 +102,7 @@ function fixture(epoch = 'epoch-1', maxVersionEntries?: number): Fixture {
     logger: { debug: NOOP, warn: NOOP, error: NOOP },
     epoch,
     ...(maxVersionEntries === undefined ? {} : { maxVersionEntries }),
+    ...extra,
   });
   return {
     service,
@@ -638,5 +643,54 @@ describe('RouteWatchService', () => {
     immediate(f, watchRequest({ A: 0 }));
     f.change({ A: 'c' });
     expect(f.service.stats().versionedTopics).toBe(1);
+  });
+});
+
+describe('wakeups while a write is applied in slices', () => {
+  /** A watch held on A and B at their current versions, on connection 1. */
+  function holdAB(f: Fixture): void {
+    f.routes.set('A', 'b1');
+    f.routes.set('B', 'b1');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0 })));
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1', holdMillis: 30_000 }))).toBe(DEFERRED);
+  }
+
+  it('wait for the write to end, then answer each watch once with all it changed', async () => {
+    let writing = true;
+    const f = fixture('epoch-1', undefined, { deferWakeWhile: () => writing });
+    holdAB(f);
+    // Two slices of one write, each flushing its changes, with turns of the loop in between.
+    f.change({ A: 'b2' });
+    await new Promise((r) => setTimeout(r, 10));
+    f.change({ B: 'b2' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(f.replies).toHaveLength(0);
+    writing = false;
+    await waitFor('the wakeup', () => f.replies.length === 1);
+    expect(summary(f.replies[0]!.response)).toEqual({ A: 'b2', B: 'b2' });
+  });
+
+  it(`wakes anyway once a write has kept it waiting ${MAX_WAKE_DEFER_MILLIS} ms`, async () => {
+    let t = 1000;
+    const f = fixture('epoch-1', undefined, { deferWakeWhile: () => true, now: () => t });
+    holdAB(f);
+    f.change({ A: 'b2' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(f.replies).toHaveLength(0);
+    t += MAX_WAKE_DEFER_MILLIS;
+    await waitFor('the wakeup', () => f.replies.length === 1);
+    expect(summary(f.replies[0]!.response)).toEqual({ A: 'b2' });
+  });
+
+  it('close() while a wakeup waits answers the watch, and the wakeup never comes', async () => {
+    const f = fixture('epoch-1', undefined, { deferWakeWhile: () => true });
+    holdAB(f);
+    f.change({ A: 'b2' });
+    await new Promise((r) => setTimeout(r, 5));
+    f.service.close();
+    expect(f.replies).toHaveLength(1);
+    expect(bodyOf(f.replies[0]!.response).routes).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(f.replies).toHaveLength(1);
   });
 });

@@ -48,6 +48,15 @@ const { ok, fail } = responders(CURRENT_VERSION);
 /** Watches answered per turn of the event loop in a wakeup (see answerInChunks). */
 export const WAKE_CHUNK = 256;
 
+/**
+ * Longest a wakeup waits for the write in progress (`deferWakeWhile`): a write worked through in
+ * slices flushes its changes at every slice, and a wakeup between two slices answered a watch
+ * with part of what the write changed (the rest then came as a second answer to its next watch).
+ */
+export const MAX_WAKE_DEFER_MILLIS = 50;
+/** How often a deferred wakeup looks again. */
+const WAKE_DEFER_POLL_MILLIS = 1;
+
 export interface RouteWatchStats {
   /** Watches held now. */
   readonly held: number;
@@ -68,6 +77,8 @@ export class RouteWatchService {
   /** When the first change of the pending batch arrived. */
   private pendingSince = 0;
   private flushScheduled: NodeJS.Immediate | null = null;
+  /** A wakeup waiting for the write in progress (see MAX_WAKE_DEFER_MILLIS). */
+  private flushDeferred: NodeJS.Timeout | null = null;
   /**
    * False until the first answer: before it no client can hold a version of this epoch, so
    * changes need not be versioned (a node nobody watches pays nothing).
@@ -223,7 +234,7 @@ export class RouteWatchService {
         }
         if (this.pendingTopics.size === 0 && !this.pendingAll) return;
       }
-      if (this.flushScheduled === null && !this.isClosed) {
+      if (this.flushScheduled === null && this.flushDeferred === null && !this.isClosed) {
         this.pendingSince = this.now();
         this.flushScheduled = setImmediate(this.flush);
       }
@@ -248,7 +259,9 @@ export class RouteWatchService {
     if (this.isClosed) return;
     this.isClosed = true;
     if (this.flushScheduled !== null) clearImmediate(this.flushScheduled);
+    if (this.flushDeferred !== null) clearTimeout(this.flushDeferred);
     this.flushScheduled = null;
+    this.flushDeferred = null;
     // Nothing held: nothing to answer, and no builder either (making one counts as an answer,
     // after which every change is versioned: the shutdown's removal of every topic, for nothing).
     if (this.held.size === 0) return;
@@ -260,6 +273,22 @@ export class RouteWatchService {
 
   private readonly flush = (): void => {
     this.flushScheduled = null;
+    this.flushDeferred = null;
+    if (this.isClosed) return;
+    const defer = this.deps.deferWakeWhile;
+    if (defer !== undefined && this.now() - this.pendingSince < MAX_WAKE_DEFER_MILLIS) {
+      let writing = false;
+      try {
+        writing = defer();
+      } catch (err) {
+        this.deps.logger.error({ err }, 'route watch: deferWakeWhile threw');
+      }
+      if (writing) {
+        // Changes arriving meanwhile join the pending set; this one wakeup takes them all.
+        this.flushDeferred = setTimeout(this.flush, WAKE_DEFER_POLL_MILLIS);
+        return;
+      }
+    }
     const since = this.pendingSince;
     const isAll = this.pendingAll;
     const topics = this.pendingTopics;

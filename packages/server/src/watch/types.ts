@@ -87,4 +87,10 @@ export interface RouteWatchDeps {
   epoch?: string;
   /** Most per-topic version entries; default ROUTE_VERSIONS_MAX_ENTRIES (tests: a small one). */
   maxVersionEntries?: number;
+  /**
+   * True while a write is being applied in slices here (a registration, a broker's removal, a
+   * replica's batch): the wakeup waits for its end, at most MAX_WAKE_DEFER_MILLIS, so one write
+   * wakes each watch once, with all it changed. Absent: wakeups on the next turn.
+   */
+  deferWakeWhile?: () => boolean;
 }
