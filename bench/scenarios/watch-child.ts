@@ -166,6 +166,9 @@ function onFrame(c: Conn, cmd: RemotingCommand): void {
     const what = `answer with ${answered} topics (${body.routes.map((r) => r.topic).join(',')}; ${body.gone.length} gone) in phase ${phase}${c.isWoken ? ', already woken' : ''}`;
     error(what);
     if (outsideWave.length < 10) outsideWave.push(what);
+    // Between waves nothing holds this watcher any more: hold again (its versions are updated
+    // above), or the next wave could never wake it and would wait for its deadline.
+    if (phase !== 'armed') c.socket.write(watchFrame(c, cfg.holdMillis));
     return;
   }
   const at = now();
