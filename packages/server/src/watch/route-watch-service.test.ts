@@ -657,7 +657,8 @@ describe('wakeups while a write is applied in slices', () => {
 
   it('wait for the write to end, then answer each watch once with all it changed', async () => {
     let writing = true;
-    const f = fixture('epoch-1', undefined, { deferWakeWhile: () => writing });
+    // A clock that stands still: however slow this machine, the 50 ms bound is never reached.
+    const f = fixture('epoch-1', undefined, { deferWakeWhile: () => writing, now: () => 1000 });
     holdAB(f);
     // Two slices of one write, each flushing its changes, with turns of the loop in between.
     f.change({ A: 'b2' });
@@ -683,7 +684,7 @@ describe('wakeups while a write is applied in slices', () => {
   });
 
   it('close() while a wakeup waits answers the watch, and the wakeup never comes', async () => {
-    const f = fixture('epoch-1', undefined, { deferWakeWhile: () => true });
+    const f = fixture('epoch-1', undefined, { deferWakeWhile: () => true, now: () => 1000 });
     holdAB(f);
     f.change({ A: 'b2' });
     await new Promise((r) => setTimeout(r, 5));
