@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -22,8 +23,16 @@ const unit = (name: string) => ({
   },
 });
 
+// Vitest's default is one worker fewer than the cores, which on the 2-core CI machine runs the
+// unit files one at a time, each in a fresh process: most of that machine's test time was one
+// idle core. Two workers there; the integration project still runs alone afterwards (vitest runs
+// its single-fork files once the others are done).
+const workers = Math.max(2, availableParallelism() - 1);
+
 export default defineConfig({
   test: {
+    maxWorkers: workers,
+    minWorkers: 1,
     projects: [
       unit('protocol'),
       unit('server'),
