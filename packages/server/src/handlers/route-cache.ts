@@ -23,6 +23,8 @@
 
 import { preparedFrameBody } from '@ns/protocol';
 import type { PreparedFrame } from '@ns/protocol';
+import { backgroundTurns } from '../slices/background-turns.js';
+import type { BackgroundSlot } from '../slices/background-turns.js';
 
 /** Builds the encoded body, or null when the topic has no route (TOPIC_NOT_EXIST). */
 export type RouteBodyBuilder = (
@@ -99,7 +101,7 @@ export class RouteBodyCache {
    * stale route, and no event-loop turn spends more than SWEEP_PER_TURN deletions on it.
    */
   private unswept: Unswept[] = [];
-  private sweepScheduled: NodeJS.Immediate | null = null;
+  private sweepScheduled: BackgroundSlot | null = null;
 
   constructor(
     private readonly build: RouteBodyBuilder,
@@ -179,13 +181,16 @@ export class RouteBodyCache {
 
   private scheduleSweep(): void {
     if (this.sweepScheduled !== null) return;
-    this.sweepScheduled = setImmediate(() => {
-      this.sweepScheduled = null;
-      this.sweep(SWEEP_PER_TURN);
-      if (this.unswept.length > 0) this.scheduleSweep();
-    });
-    // A pending sweep must not keep a process alive (lookups check `unswept` meanwhile).
-    this.sweepScheduled.unref();
+    // Its turn among the thread's other background slices (one per turn of the event loop). A
+    // pending sweep must not keep a process alive (lookups check `unswept` meanwhile).
+    this.sweepScheduled = backgroundTurns.request(
+      () => {
+        this.sweepScheduled = null;
+        this.sweep(SWEEP_PER_TURN);
+        if (this.unswept.length > 0) this.scheduleSweep();
+      },
+      { keepAlive: false },
+    );
   }
 
   /** Drops up to `budget` entries named by the oldest large invalidations (built before them). */
@@ -224,7 +229,7 @@ export class RouteBodyCache {
     this.standard.clear();
     this.legacy.clear();
     this.unswept = [];
-    if (this.sweepScheduled !== null) clearImmediate(this.sweepScheduled);
+    this.sweepScheduled?.cancel();
     this.sweepScheduled = null;
     this.announce('all');
   }

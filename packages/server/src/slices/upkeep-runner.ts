@@ -10,9 +10,13 @@
  * causes; after MAX_DEFER_MILLIS it runs anyway, one step per turn beside the writes, so upkeep
  * cannot be put off forever by writes that never stop.
  *
- * Timers and immediates are unref'd: pending upkeep never keeps a process alive (whoever needs
- * the result does the rest itself, see DeferredTopicOrder's readers).
+ * A step takes its turn among the thread's other background slices (background-turns.ts): one
+ * background slice per turn of the event loop.
+ *
+ * Timers and turns are unref'd: pending upkeep never keeps a process alive (whoever needs the
+ * result does the rest itself, see DeferredTopicOrder's readers).
  */
+import { backgroundTurns } from './background-turns.js';
 
 /** Longest a run waits for the writes in progress before it takes turns beside them. */
 export const MAX_DEFER_MILLIS = 50;
@@ -27,6 +31,8 @@ export const STEP_MILLIS = 1;
  * true STEP_MILLIS after the step began.
  */
 export type UpkeepRunner = (step: (timeUp: () => boolean) => boolean) => void;
+
+const QUIET = { keepAlive: false };
 
 export function upkeepRunner(
   deferWhile: () => boolean,
@@ -46,8 +52,8 @@ export function upkeepRunner(
         waitingSince = null;
       }
       const deadline = now() + STEP_MILLIS;
-      if (step(() => now() >= deadline)) setImmediate(turn).unref();
+      if (step(() => now() >= deadline)) backgroundTurns.request(turn, QUIET);
     };
-    setImmediate(turn).unref();
+    backgroundTurns.request(turn, QUIET);
   };
 }
