@@ -36,15 +36,22 @@ describe('ShardedMap', () => {
     expect(new Map([...sharded])).toEqual(map);
   });
 
-  it('spreads topic names that differ only in their last digits over every shard', () => {
-    const sharded = new ShardedMap<true>();
-    for (let i = 0; i < 16_000; i++)
-      sharded.set(`bench-c0-g0-topic-${String(i).padStart(6, '0')}`, true);
-    const shards = (sharded as unknown as { shards: Map<string, true>[] }).shards;
-    // About 1,000 each; none holding more than twice its share.
-    for (const shard of shards) {
-      expect(shard.size).toBeGreaterThan(500);
-      expect(shard.size).toBeLessThan(2000);
+  it('spreads topic names over every shard, wherever in the name they differ', () => {
+    const patterns = [
+      (i: number) => `bench-c0-g0-topic-${String(i).padStart(6, '0')}`,
+      (i: number) => `svc${i}_TOPIC`,
+      (i: number) => `tenant-${i}.orders`,
+      (i: number) => `${i}`,
+    ];
+    for (const name of patterns) {
+      const sharded = new ShardedMap<true>();
+      for (let i = 0; i < 16_000; i++) sharded.set(name(i), true);
+      const shards = (sharded as unknown as { shards: Map<string, true>[] }).shards;
+      // About 1,000 each; none holding more than twice its share.
+      for (const shard of shards) {
+        expect(shard.size, name(0)).toBeGreaterThan(500);
+        expect(shard.size, name(0)).toBeLessThan(2000);
+      }
     }
   });
 });

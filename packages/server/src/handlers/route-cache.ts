@@ -181,16 +181,13 @@ export class RouteBodyCache {
 
   private scheduleSweep(): void {
     if (this.sweepScheduled !== null) return;
-    // Its turn among the thread's other background slices (one per turn of the event loop). A
-    // pending sweep must not keep a process alive (lookups check `unswept` meanwhile).
-    this.sweepScheduled = backgroundTurns.request(
-      () => {
-        this.sweepScheduled = null;
-        this.sweep(SWEEP_PER_TURN);
-        if (this.unswept.length > 0) this.scheduleSweep();
-      },
-      { keepAlive: false },
-    );
+    // Its turn among the thread's other background slices (one per turn of the event loop).
+    // Lookups check `unswept` meanwhile, so nothing waits for the sweep.
+    this.sweepScheduled = backgroundTurns.request(() => {
+      this.sweepScheduled = null;
+      this.sweep(SWEEP_PER_TURN);
+      if (this.unswept.length > 0) this.scheduleSweep();
+    });
   }
 
   /** Drops up to `budget` entries named by the oldest large invalidations (built before them). */

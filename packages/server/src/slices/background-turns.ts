@@ -12,8 +12,11 @@
  * asks again, behind the others. A turn therefore holds at most one background slice, whatever
  * number of jobs are behind; each job goes slower only while others are behind too.
  *
- * A slice asked for with `keepAlive: false` does not keep the process alive (work whose result
- * is only ever read on demand); the turn is kept alive while any slice waiting wants it.
+ * A queued slice keeps the event loop turning until it has run (a ref'd immediate): the jobs are
+ * finite and their slices short. An unref'd one would not: Node's poll phase blocks while only
+ * unref'd immediates wait, so on an otherwise idle node each slice would wait for the next I/O
+ * or timer (review finding: a sweep queued behind a digest slice ran 300 ms later, at the next
+ * timer). Whoever needs a job's result does not wait for it anyway (see each job's readers).
  */
 
 export interface BackgroundSlot {
@@ -23,8 +26,7 @@ export interface BackgroundSlot {
 
 interface Entry {
   readonly slice: () => void;
-  readonly keepAlive: boolean;
-  /** Ran or cancelled: skipped, and no longer counted in `alive`. */
+  /** Ran or cancelled: skipped. */
   over: boolean;
 }
 
@@ -32,23 +34,19 @@ export class BackgroundTurns {
   private queue: Entry[] = [];
   /** Index of the oldest entry still in `queue` (a moving head instead of shift()). */
   private head = 0;
-  /** Waiting entries with keepAlive. */
-  private alive = 0;
   private immediate: NodeJS.Immediate | null = null;
 
   /** `later`: how a turn is queued (tests wrap setImmediate to see a slice's exception). */
   constructor(private readonly later: (run: () => void) => NodeJS.Immediate = setImmediate) {}
 
   /** Runs `slice` in a later turn, the only background slice of that turn. */
-  request(slice: () => void, options: { keepAlive?: boolean } = {}): BackgroundSlot {
-    const entry: Entry = { slice, keepAlive: options.keepAlive ?? true, over: false };
+  request(slice: () => void): BackgroundSlot {
+    const entry: Entry = { slice, over: false };
     this.queue.push(entry);
-    if (entry.keepAlive) this.alive++;
     this.schedule();
     return {
       cancel: () => {
-        if (entry.over) return;
-        this.finish(entry);
+        entry.over = true;
       },
     };
   }
@@ -60,24 +58,10 @@ export class BackgroundTurns {
     return n;
   }
 
-  private finish(entry: Entry): void {
-    entry.over = true;
-    if (entry.keepAlive) this.alive--;
-    this.keepAliveAsNeeded();
-  }
-
   private schedule(): void {
-    if (this.immediate === null) {
-      if (this.next() === undefined) return;
+    if (this.immediate === null && this.next() !== undefined) {
       this.immediate = this.later(this.turn);
     }
-    this.keepAliveAsNeeded();
-  }
-
-  private keepAliveAsNeeded(): void {
-    if (this.immediate === null) return;
-    if (this.alive > 0) this.immediate.ref();
-    else this.immediate.unref();
   }
 
   /** The oldest entry not over, dropping those before it; undefined when none is left. */
@@ -100,7 +84,7 @@ export class BackgroundTurns {
     this.immediate = null;
     const entry = this.next();
     if (entry === undefined) return;
-    this.finish(entry);
+    entry.over = true;
     try {
       entry.slice();
     } finally {

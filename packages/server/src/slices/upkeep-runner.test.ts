@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BackgroundTurns } from './background-turns.js';
 import { MAX_DEFER_MILLIS, STEP_MILLIS, upkeepRunner } from './upkeep-runner.js';
 
 /** Resolves once `cond()` holds; fails the test after `ms`. */
@@ -22,6 +23,34 @@ describe('upkeepRunner', () => {
     expect(otherTurnAt).toBeLessThan(5);
     await new Promise((r) => setTimeout(r, 10));
     expect(steps).toBe(5);
+  });
+
+  it('a step after a wait runs in a background turn, not in the timer of the wait', async () => {
+    // Turns that note when they run: a step outside one would share its event-loop turn with
+    // whatever background slice that turn runs.
+    let inTurn = false;
+    const turns = new BackgroundTurns((run) =>
+      setImmediate(() => {
+        inTurn = true;
+        try {
+          run();
+        } finally {
+          inTurn = false;
+        }
+      }),
+    );
+    let writing = true;
+    const run = upkeepRunner(() => writing, undefined, turns);
+    const stepsInTurn: boolean[] = [];
+    run(() => {
+      stepsInTurn.push(inTurn);
+      return stepsInTurn.length < 3;
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(stepsInTurn).toEqual([]);
+    writing = false;
+    await until(() => stepsInTurn.length === 3);
+    expect(stepsInTurn).toEqual([true, true, true]);
   });
 
   it('waits while writes are in progress, then runs', async () => {

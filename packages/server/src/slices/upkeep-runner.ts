@@ -11,12 +11,16 @@
  * cannot be put off forever by writes that never stop.
  *
  * A step takes its turn among the thread's other background slices (background-turns.ts): one
- * background slice per turn of the event loop.
+ * background slice per turn of the event loop. A wait that ends asks for a turn too, rather than
+ * stepping in its timer's callback, which would put the step in the same turn as another
+ * background slice (review finding).
  *
- * Timers and turns are unref'd: pending upkeep never keeps a process alive (whoever needs the
- * result does the rest itself, see DeferredTopicOrder's readers).
+ * The waiting timers are unref'd: upkeep put off never keeps a process alive (whoever needs the
+ * result does the rest itself, see DeferredTopicOrder's readers); a step asked for runs in the
+ * next turns.
  */
 import { backgroundTurns } from './background-turns.js';
+import type { BackgroundTurns } from './background-turns.js';
 
 /** Longest a run waits for the writes in progress before it takes turns beside them. */
 export const MAX_DEFER_MILLIS = 50;
@@ -32,11 +36,10 @@ export const STEP_MILLIS = 1;
  */
 export type UpkeepRunner = (step: (timeUp: () => boolean) => boolean) => void;
 
-const QUIET = { keepAlive: false };
-
 export function upkeepRunner(
   deferWhile: () => boolean,
   now: () => number = () => performance.now(),
+  turns: BackgroundTurns = backgroundTurns,
 ): UpkeepRunner {
   return (step) => {
     let waitingSince: number | null = null;
@@ -45,15 +48,15 @@ export function upkeepRunner(
         const t = now();
         waitingSince ??= t;
         if (t - waitingSince < MAX_DEFER_MILLIS) {
-          setTimeout(turn, DEFER_POLL_MILLIS).unref();
+          setTimeout(() => turns.request(turn), DEFER_POLL_MILLIS).unref();
           return;
         }
       } else {
         waitingSince = null;
       }
       const deadline = now() + STEP_MILLIS;
-      if (step(() => now() >= deadline)) backgroundTurns.request(turn, QUIET);
+      if (step(() => now() >= deadline)) turns.request(turn);
     };
-    backgroundTurns.request(turn, QUIET);
+    turns.request(turn);
   };
 }
