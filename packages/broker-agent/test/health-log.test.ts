@@ -27,6 +27,10 @@ describe('NameServer health logging', () => {
     const logger = createMemoryLogger();
     const agent = makeAgent(cluster.addrs, { logger, requestTimeoutMs: 1_000 });
     await agent.start();
+    // On a loaded machine a first request can outlast the 1 s timeout: the node is then failing
+    // (its warn logged) until it answers again. Count from a start where both are healthy, or
+    // the outage below would find the node already failing and log no warn of its own.
+    await waitFor('both nodes healthy', () => agent.nodes().every((n) => n.healthy), 10_000);
     const down = cluster.node(1).addr;
     const before = logger.records.length;
 
