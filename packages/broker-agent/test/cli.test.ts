@@ -201,13 +201,13 @@ describe('ns-broker-agent CLI', () => {
       expect(failed).not.toHaveProperty('ok');
       const results = (failed as { results: { addr: string; ok: boolean; error: string }[] })
         .results;
-      expect(results.map((x) => [x.addr, x.ok, x.error])).toEqual(
-        [dead, revived, alsoDead].map((addr) => [
-          addr,
-          false,
-          `cannot connect to ${addr}: connect ECONNREFUSED ${addr}`,
-        ]),
+      // Refused, normally; a retry begun with little of the 1 s budget left may instead end by
+      // that budget on a loaded machine ("did not complete within N ms"): a connect error either way.
+      expect(results.map((x) => [x.addr, x.ok])).toEqual(
+        [dead, revived, alsoDead].map((addr) => [addr, false]),
       );
+      for (const x of results)
+        expect(x.error).toMatch(new RegExp(`^cannot connect to ${x.addr}: `));
       // One warn per node, no stack traces at the default level.
       const lines = r
         .stderr()

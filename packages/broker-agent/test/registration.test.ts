@@ -1,4 +1,5 @@
 /** The agent against three real in-process NameServers. */
+import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AddressListHolder, createMemoryLogger, RemotingConnectError } from '@ns/client';
 import type { AddressListListener, NameServerAddressProvider } from '@ns/client';
@@ -104,8 +105,8 @@ describe('BrokerAgent with three NameServers', () => {
       for (const addr of cluster.addrs) {
         expect(byAddr.get(addr)?.ok).toBe(true);
         // Healthy nodes answer in milliseconds, long before the 3 s deadline of the hung one.
-        expect(byAddr.get(addr)!.latencyMs).toBeLessThan(1_000);
-        expect(arrivals.get(addr)!).toBeLessThan(1_000);
+        expect(byAddr.get(addr)!.latencyMs).toBeLessThan(2_000);
+        expect(arrivals.get(addr)!).toBeLessThan(2_000);
       }
       const hung = byAddr.get(hole.addr)!;
       expect(hung.ok).toBe(false);
@@ -141,11 +142,11 @@ describe('BrokerAgent with three NameServers', () => {
       expect(round.results.find((r) => r.addr === addr)?.ok).toBe(true);
     }
     // Retried, it would have taken most of the 3 s deadline.
-    expect(took).toBeLessThan(2_000);
+    expect(took).toBeLessThan(2_500);
     await stopAgents();
   });
 
-  it('a node restarted empty is populated again within 2 s', async () => {
+  it('a node restarted empty is populated again by the re-probe, within 3 s', async () => {
     const agent = makeAgent(cluster.addrs); // period 30 s: only the re-probe can do it
     await agent.start();
     const { brokerName, brokerAddr } = agent.options;
@@ -161,10 +162,14 @@ describe('BrokerAgent with three NameServers', () => {
     const ms = await waitFor(
       'the restarted node to know the broker',
       () => routeAddr(cluster.node(1).server, topic, brokerName) === brokerAddr,
-      2_000,
+      3_000,
     );
     console.info(`[measure] restarted node populated ${ms.toFixed(0)} ms after its restart`);
-    expect(performance.now() - restartedAt).toBeLessThan(2_000);
+    // The re-probes back off to 1 s (reprobeMaxDelayMs), so the one after the restart comes
+    // within 1 s, plus the registration itself: well under 1.5 s idle, 1.1 s was seen with two
+    // busy loops on 2 cores. 3 s leaves room for a loaded machine and is still far from the
+    // 30 s period a lost re-probe would fall back to.
+    expect(performance.now() - restartedAt).toBeLessThan(3_000);
     // The node applies the registration before the agent has read the reply, so the agent's
     // 'recovered' event can come after the table changed: wait for the event itself.
     await waitFor('the agent to report node 1 recovered', () =>
@@ -303,16 +308,30 @@ describe('BrokerAgent with three NameServers', () => {
 describe('BrokerAgent round deadline', () => {
   it("a retry whose backoff ends past the deadline fails with the last attempt's error", async () => {
     const dead = await refusedAddr();
-    const agent = makeAgent([dead], { requestTimeoutMs: 800 });
-    // The event loop is held from 10 ms to past the round's deadline, while the backoff (≥ 50 ms)
-    // after the first refused attempt is pending: the retry's timer fires after the deadline, as
-    // on a starved CI machine. The round then failed because the node refused, not for want of
-    // time, and says so.
-    setTimeout(() => {
-      const until = performance.now() + 1_000;
-      while (performance.now() < until);
-    }, 10);
+    // The event loop is held from 10 ms after the first refused attempt to past the round's
+    // deadline, while the backoff (≥ 50 ms) after that attempt is pending: the retry's timer
+    // fires after the deadline, as on a starved CI machine. The round then failed because the
+    // node refused, not for want of time, and says so. (Held from the refusal itself, not from a
+    // fixed 10 ms after the start: on a loaded machine the refusal could come later, and the
+    // hold would then end the attempt by its connect budget instead.)
+    let held = false;
+    const agent = makeAgent([dead], {
+      requestTimeoutMs: 800,
+      socketFactory: ({ host, port }) => {
+        const socket = connect({ host, port });
+        socket.once('error', () => {
+          if (held) return;
+          held = true;
+          setTimeout(() => {
+            const until = performance.now() + 1_000;
+            while (performance.now() < until);
+          }, 10);
+        });
+        return socket;
+      },
+    });
     const round = await agent.start();
+    expect(held).toBe(true);
     const [result] = round.results;
     expect(result?.ok).toBe(false);
     expect(result?.error).toBeInstanceOf(RemotingConnectError);

@@ -18,7 +18,7 @@ async function node(handler: ScriptHandler): Promise<ScriptedServer> {
 }
 
 function admin(addrs: readonly string[]): NameServerAdmin {
-  const a = new NameServerAdmin({ namesrvAddr: addrs, env: {}, timeoutMs: 1_000 });
+  const a = new NameServerAdmin({ namesrvAddr: addrs, env: {}, timeoutMs: 5_000 });
   cleanups.push(() => a.close());
   return a;
 }

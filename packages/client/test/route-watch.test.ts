@@ -102,7 +102,7 @@ describe('route watch against a node that supports it', () => {
     expect(w.gone[0]!.topic).toBe('U');
     // On an idle box this is ~1 ms; the bound only absorbs a loaded CI machine. A 30 s poll
     // cannot have delivered it.
-    expect(change.at - killedAt).toBeLessThan(1_000);
+    expect(change.at - killedAt).toBeLessThan(3_000);
     // The route of a gone topic stays cached (Java keeps it too).
     expect(brokerNames(w.client.cachedTopicRouteData('U')!)).toEqual(['broker-a']);
     expect(w.client.safetyPollIntervalMs).toBe(120_000);
@@ -299,7 +299,9 @@ describe('route watch against nodes without it: polling', () => {
     async (_label, kind, reason) => {
       const state = { brokers: ['broker-a'] };
       const s = await javaLikeNode(state, kind);
-      const timeoutMs = 400;
+      // A silent node is detected by the call timeout; the others answer, and their answer must
+      // not be outlasted by it on a loaded machine (the reason would then read "no answer").
+      const timeoutMs = kind === 'silent' ? 400 : 3_000;
       const w = watchingClient({ namesrvAddr: s.addr, timeoutMs, pollNameServerInterval: 150 });
       const startedAt = performance.now();
       w.client.watch('T');
@@ -308,7 +310,7 @@ describe('route watch against nodes without it: polling', () => {
       expect(w.client.routeWatchState.reason).toMatch(reason);
       expect(w.client.routeWatchState.addr).toBe(s.addr);
       // Detected within one call timeout (plus scheduling slack on a loaded machine).
-      expect(fellBackAfter).toBeLessThan(timeoutMs + 1_000);
+      expect(fellBackAfter).toBeLessThan(timeoutMs + 1_500);
       expect(w.states.map((x) => x.mode)).toEqual(['probing', 'polling']);
       // One probe, not a loop.
       expect(s.requests.filter((r) => r.code === RequestCode.WATCH_TOPIC_ROUTE)).toHaveLength(1);

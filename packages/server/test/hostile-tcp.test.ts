@@ -97,8 +97,13 @@ function routeQuery(topic: string): RemotingCommand {
 
 const BROKER_NAMES = 40_000;
 const KEEPER_TOPIC = 'hostile-keeper-topic';
-/** What a client may wait for one lookup while the node removes 40,000 broker names. */
-const LOOKUP_BOUND_MS = 1000;
+/**
+ * What a client may wait for one lookup while the node removes 40,000 broker names: the Java
+ * client's default call timeout (3 s). Idle it is milliseconds; removing them in one go held the
+ * loop 17.7 s. (1 s was once the bound: one stall of the test process on a loaded 2-core CI
+ * machine, or a major GC of its 40,000-broker heap, could pass it.)
+ */
+const LOOKUP_BOUND_MS = 3000;
 
 /** Registers the keeper (a real broker with a topic) and 40,000 bodyless names on `attacker`. */
 async function setUpFlood(
@@ -292,82 +297,96 @@ describe('attack 3 over TCP: a zlib bomb inflating to 255 MiB, sent 3 times', ()
       const crc = String(bodyCrc32(bomb));
       const attacker = await connect(port);
 
-      // The node runs in this process (servingWorkers = 1, its decode thread included), so this
-      // process's RSS and event loop are the node's.
-      const rss0 = process.memoryUsage().rss;
-      let rssPeak = rss0;
-      const sampler = setInterval(() => {
-        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-      }, 5);
-      let last = performance.now();
-      let longestGap = 0;
-      let ticking = true;
-      const tick = (): void => {
-        if (!ticking) return;
-        const t = performance.now();
-        longestGap = Math.max(longestGap, t - last);
-        last = t;
+      /** Sends the bombs one after another while looking up; what the node did meanwhile. */
+      const bombRound = async (): Promise<{ longestGap: number; rssGrowth: number }> => {
+        // The node runs in this process (servingWorkers = 1, its decode thread included), so
+        // this process's RSS and event loop are the node's.
+        const rss0 = process.memoryUsage().rss;
+        let rssPeak = rss0;
+        const sampler = setInterval(() => {
+          rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        }, 5);
+        let last = performance.now();
+        let longestGap = 0;
+        let ticking = true;
+        const tick = (): void => {
+          if (!ticking) return;
+          const t = performance.now();
+          longestGap = Math.max(longestGap, t - last);
+          last = t;
+          setImmediate(tick);
+        };
         setImmediate(tick);
-      };
-      setImmediate(tick);
 
-      let bombsDone = false;
-      let lookups = 0;
-      const reads = (async () => {
-        while (!bombsDone) {
-          const r = await reader.request(routeQuery(KEEPER_TOPIC), 10_000);
-          expect(r.code).toBe(ResponseCode.SUCCESS);
-          expect(r.body?.toString('utf8')).toContain('"brokerName":"keeper"');
-          lookups++;
+        let bombsDone = false;
+        let lookups = 0;
+        const reads = (async () => {
+          while (!bombsDone) {
+            const r = await reader.request(routeQuery(KEEPER_TOPIC), 10_000);
+            expect(r.code).toBe(ResponseCode.SUCCESS);
+            expect(r.body?.toString('utf8')).toContain('"brokerName":"keeper"');
+            lookups++;
+          }
+        })();
+        const answers: RemotingCommand[] = [];
+        try {
+          for (let i = 0; i < BOMBS; i++) {
+            answers.push(
+              await attacker.request(
+                createRequest({
+                  code: RequestCode.REGISTER_BROKER,
+                  opaque: opaque++,
+                  version: Version.V5_0_0,
+                  extFields: {
+                    ...brokerIdentity('bomb', i),
+                    haServerAddr: '',
+                    brokerId: '0',
+                    compressed: 'true',
+                    bodyCrc32: crc,
+                  },
+                  body: bomb,
+                }),
+                30_000,
+              ),
+            );
+          }
+        } finally {
+          bombsDone = true;
+          await reads;
+          ticking = false;
+          clearInterval(sampler);
         }
-      })();
-      const answers: RemotingCommand[] = [];
-      try {
-        for (let i = 0; i < BOMBS; i++) {
-          answers.push(
-            await attacker.request(
-              createRequest({
-                code: RequestCode.REGISTER_BROKER,
-                opaque: opaque++,
-                version: Version.V5_0_0,
-                extFields: {
-                  ...brokerIdentity('bomb', i),
-                  haServerAddr: '',
-                  brokerId: '0',
-                  compressed: 'true',
-                  bodyCrc32: crc,
-                },
-                body: bomb,
-              }),
-              30_000,
-            ),
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+
+        for (const answer of answers) {
+          expect(answer.code).toBe(ResponseCode.SYSTEM_ERROR);
+          expect(answer.remark).toBe(
+            'InflatedBodyTooLargeError: compressed register body inflates to more than 67108864 bytes (maxInflatedRegisterBodyBytes)',
           );
         }
-      } finally {
-        bombsDone = true;
-        await reads;
-        ticking = false;
-        clearInterval(sampler);
-      }
-      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        expect(attacker.isClosed).toBe(false);
+        expect(server!.routeInfoManager.getCounts().brokers).toBe(1);
+        // Lookups went on while the bombs were refused.
+        expect(lookups).toBeGreaterThanOrEqual(BOMBS);
+        return { longestGap, rssGrowth: rssPeak - rss0 };
+      };
 
-      for (const answer of answers) {
-        expect(answer.code).toBe(ResponseCode.SYSTEM_ERROR);
-        expect(answer.remark).toBe(
-          'InflatedBodyTooLargeError: compressed register body inflates to more than 67108864 bytes (maxInflatedRegisterBodyBytes)',
-        );
-      }
-      expect(attacker.isClosed).toBe(false);
-      expect(server!.routeInfoManager.getCounts().brokers).toBe(1);
-      // Lookups went on while the bombs were refused, and the loop never stalled.
-      expect(lookups).toBeGreaterThanOrEqual(BOMBS);
-      expect(longestGap).toBeLessThan(BOMB_LOOP_GAP_BOUND_MS);
-      expect(rssPeak - rss0).toBeLessThan(BOMB_RSS_BOUND);
+      // The loop never stalled: the gap is wall time, so one descheduling of this process on a
+      // shared machine can pass the bound: a second round, and the better one counts (lifting
+      // the limit stalls every round).
+      const rounds = [await bombRound()];
+      if (rounds[0]!.longestGap >= BOMB_LOOP_GAP_BOUND_MS) rounds.push(await bombRound());
+      const gaps = rounds.map((r) => r.longestGap.toFixed(0));
+      expect(
+        Math.min(...rounds.map((r) => r.longestGap)),
+        `gaps ${gaps.join(', ')} ms`,
+      ).toBeLessThan(BOMB_LOOP_GAP_BOUND_MS);
+      for (const round of rounds) expect(round.rssGrowth).toBeLessThan(BOMB_RSS_BOUND);
       expect(
         sumSeries((await server!.scrapeMetrics()).body, 'namesrv_limit_enforced_total', {
           limit: 'inflated_register_body',
         }),
-      ).toBe(BOMBS);
+      ).toBe(BOMBS * rounds.length);
     },
   );
 });

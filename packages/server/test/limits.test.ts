@@ -222,9 +222,11 @@ describe('partial frames', () => {
       drip.socket.write(Buffer.alloc(1));
     }, 50);
     cleanups.push(() => clearInterval(timer));
-    // Meanwhile: whole requests, one every 100 ms, for longer than the deadline.
+    // Meanwhile: whole requests, one every 100 ms, for longer than the deadline (and at least 5
+    // of them, however slowly a loaded machine runs this loop).
     let answered = 0;
-    while (Date.now() - started < 1200) {
+    while (Date.now() - started < 1200 || answered < 5) {
+      if (Date.now() - started > 20_000) throw new Error(`only ${answered} requests answered`);
       if (await served(steady, 100 + answered)) answered++;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -263,5 +263,5 @@ describe('NameServer under fuzzed input', () => {
     expect(closedByNode).toBeGreaterThan(20);
     expect(steady.isClosed).toBe(false);
     await waitFor('fuzz connections closed', () => server!.connectionCount === 1);
-  });
+  }, 60_000);
 });

@@ -103,7 +103,7 @@ describe('route watch on a running node', () => {
     ).toEqual([['T1', ['broker-bb']]]);
     expect(woken.gone.map((g) => g.topic)).toEqual(['T2']);
     // A loose bound (shared 2-core CI box); the integration test and the benchmark measure it.
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(3_000);
 
     const text = (await server.metrics.scrape()).body;
     expect(text).toMatch(/^namesrv_route_watch_responses_total\{reason="changed"\} 1$/m);

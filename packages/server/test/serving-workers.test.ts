@@ -392,7 +392,8 @@ describe('servingWorkers > 1', () => {
       broker.destroy();
       // The close travels worker → owner → every worker by events, not by any periodic scan:
       // it shows within milliseconds (the bench reports the figure); the bound here only has to
-      // separate "pushed at once" from "picked up by a later scan or registration".
+      // separate "pushed at once" from "picked up by a later scan (every 5 s) or registration":
+      // 3 s, as the test and 4 workers share 2 cores with another test file in CI.
       for (const r of readers) {
         await waitForAsync(`${topic} gone on every worker`, async () => {
           const res = await r.request(
@@ -401,7 +402,7 @@ describe('servingWorkers > 1', () => {
           return res.code === ResponseCode.TOPIC_NOT_EXIST;
         });
       }
-      expect(Date.now() - closedAt).toBeLessThan(1000);
+      expect(Date.now() - closedAt).toBeLessThan(3_000);
     }
   }, 60_000);
 

@@ -28,8 +28,9 @@ async function client(port: number, allowHalfOpen = false): Promise<RawClient> {
 describe('RemotingServer flow control and lifecycle', () => {
   it('closes a connection with no traffic after the idle time and reports it', async () => {
     // `busy` sends every 20 ms; the idle time is long enough that a stall of this process on a
-    // loaded machine (100+ ms seen) cannot make `busy` look idle too.
-    const idleMs = 600;
+    // loaded machine (100+ ms seen; two test files share 2 cores in CI) cannot make `busy` look
+    // idle too.
+    const idleMs = 1_500;
     ts = await startTestServer({ idleTimeoutMillis: idleMs });
     // Taken before `idle` connects: the server's idle timer cannot start earlier, so the close
     // comes at least idleMs after this however long the two connects take.

@@ -123,6 +123,18 @@ describe('OnewaySender', () => {
     expect(broker.connections).toBe(2);
   });
 
+  it('an idle timer that fires while the connection is still opening loses no frame', async () => {
+    const broker = await fakeBroker();
+    const { s } = sender({ idleTimeoutMillis: 1 });
+    s.send(broker.address, notify(1));
+    // Hold the loop past the idle timeout: its timer fires in the next turn's timers phase,
+    // before the poll phase sees the connect complete (a stalled loop on a loaded machine).
+    const until = performance.now() + 20;
+    while (performance.now() < until);
+    await waitFor('the frame at the broker', () => broker.received.length === 1);
+    await waitFor('the idle connection closed after it', () => broker.closedConnections === 1);
+  });
+
   it('drops frames while a broker that never reads holds the cap of unsent bytes', async () => {
     const stuck = await fakeBroker({ reading: false });
     const live = await fakeBroker();

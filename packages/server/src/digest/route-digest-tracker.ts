@@ -78,6 +78,8 @@ export interface RouteDigestTrackerOptions {
    * waits — at most MAX_DEFER_MILLIS; once started it runs to the end. digest() never waits.
    */
   deferWhile?: () => boolean;
+  /** The clock of that wait, in ms (default performance.now; tests stand it still). */
+  now?: () => number;
 }
 
 export class RouteDigestTracker {
@@ -114,6 +116,7 @@ export class RouteDigestTracker {
   /** When the pending catch-up was first put off for the writes (null: not put off). */
   private deferredSince: number | null = null;
   private readonly deferWhile: () => boolean;
+  private readonly now: () => number;
   private readonly waiters = new Set<{ readonly upTo: number; readonly wake: () => void }>();
   private closed = false;
   private readonly onError: (err: unknown) => void;
@@ -122,6 +125,7 @@ export class RouteDigestTracker {
     this.source = source;
     this.onError = options.onError ?? (() => undefined);
     this.deferWhile = options.deferWhile ?? (() => false);
+    this.now = options.now ?? (() => performance.now());
     this.unsubscribe = source.onRouteChanged((topics) => {
       this.changes++;
       if (this.rebuildAll) return;
@@ -307,7 +311,7 @@ export class RouteDigestTracker {
     if (this.scheduled !== null || this.deferTimer !== null || this.closed) return;
     if (this.round === null && this.deferWhile()) {
       // Not started yet and the registry is writing: let the write have the loop, a while.
-      const now = performance.now();
+      const now = this.now();
       this.deferredSince ??= now;
       if (now - this.deferredSince < MAX_DEFER_MILLIS) {
         this.deferTimer = setTimeout(() => {

@@ -176,6 +176,9 @@ export class OnewaySender {
     if (this.idleTimeoutMillis <= 0) return;
     this.clearIdle(peer);
     peer.idleTimer = setTimeout(() => {
+      // Still connecting (a stalled loop, a slow peer): ending it now would lose the queued
+      // frames. The connect timeout bounds that phase; idleness counts from a live connection.
+      if (peer.queue !== null) return this.touch(address, peer);
       this.log.debug({ address }, 'closing idle one-way connection');
       peer.socket.end();
       // Everything was written long ago; do not wait for a peer that never closes its side.
