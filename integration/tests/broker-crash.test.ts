@@ -15,8 +15,12 @@ import { uniqueName, useScope } from '../harness/scope.js';
 import { readersOf } from '../harness/serving-workers.js';
 import { waitFor } from '../harness/wait-for.js';
 
-/** Connection close is immediate; this bound only absorbs scheduling on a loaded 2-core box. */
-const LEAVE_WITHIN_MS = 1_500;
+/**
+ * Connection close is immediate (10–40 ms measured); the bound only absorbs scheduling on a
+ * loaded 2-core box, and is still far from the 120 s heartbeat timeout that would be the other
+ * way out.
+ */
+const LEAVE_WITHIN_MS = 5_000;
 
 describe.each([1, 2])('broker agent crash (W=%i)', (workers) => {
   it('a SIGKILLed agent leaves every node at once (connection close)', async () => {

@@ -94,7 +94,12 @@ async function allWatching(
 function closeSeenAt(node: NameServerNode, brokerAddr: string): number | undefined {
   for (const line of node.process.stderr.text().split('\n')) {
     if (!line.includes("broker's connection closed") || !line.includes(brokerAddr)) continue;
-    const time = (JSON.parse(line) as { time?: string }).time;
+    let time: string | undefined;
+    try {
+      time = (JSON.parse(line) as { time?: string }).time;
+    } catch {
+      continue; // A line still being written (the text ends mid-line): only a diagnostic here.
+    }
     if (time !== undefined) return Date.parse(time);
   }
   return undefined;
