@@ -12,7 +12,8 @@ import type { ManagedProcess, ProcessEvent } from './managed-process.js';
 import { requireBuilt } from './paths.js';
 import type { TestScope } from './scope.js';
 
-export const AGENT_START_TIMEOUT_MS = 15_000;
+/** A hang guard: several agents start beside whole clusters on 2 shared cores. */
+export const AGENT_START_TIMEOUT_MS = 30_000;
 
 export interface AgentSpec {
   readonly name: string;
