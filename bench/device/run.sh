@@ -33,14 +33,14 @@ with lzma.open(sys.argv[1]) as src, open(sys.argv[2], "wb") as dst: shutil.copyf
 fi
 export PATH="$bin:$PATH"
 
-if [[ ! -e node_modules ]]; then
-  ln -s "$kit/node_modules" node_modules
-  mkdir -p "$kit/node_modules/@ns"
-  for p in packages/*/; do
-    name=$(basename "$p")
-    ln -sfn "../../../packages/$name" "$kit/node_modules/@ns/$name"
-  done
-fi
+[[ -e node_modules ]] || ln -s "$kit/node_modules" node_modules
+# Every time, not only with the first link: a run stopped between the two must not leave the
+# workspace packages unlinked.
+mkdir -p "$kit/node_modules/@ns"
+for p in packages/*/; do
+  name=$(basename "$p")
+  ln -sfn "../../../packages/$name" "$kit/node_modules/@ns/$name"
+done
 for p in protocol server console client; do
   [[ -d packages/$p/dist ]] || {
     echo "run.sh: packages/$p/dist is missing: carry it (see bench/device/README.md)" >&2
