@@ -173,9 +173,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       return withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'register broker failed');
     }
     // Java: the whole ORDER_TOPIC_CONFIG namespace, no body when the namespace does not exist.
-    const orderConf = deps.config().returnOrderTopicConfigToBroker
-      ? kv.getKVListByNamespace(ORDER_TOPIC_CONFIG_NAMESPACE)
-      : null;
+    const orderConf = deps.config().returnOrderTopicConfigToBroker ? orderTopicConfigBody() : null;
     const responseHeader: { haServerAddr?: string; masterAddr?: string } = {};
     if (result.haServerAddr !== null) responseHeader.haServerAddr = result.haServerAddr;
     if (result.masterAddr !== null) responseHeader.masterAddr = result.masterAddr;
@@ -184,14 +182,28 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       ResponseCode.SUCCESS,
       encodeRegisterBrokerResponseHeader(responseHeader),
       null,
-      orderConf === null
-        ? null
-        : encodeKVTable(
-            orderConf,
-            LEGACY_JSON,
-            kv.namespaceTableCapacity(ORDER_TOPIC_CONFIG_NAMESPACE),
-          ),
+      orderConf,
     );
+  }
+
+  /**
+   * The ORDER_TOPIC_CONFIG namespace as a KVTable body, encoded again only after the namespace
+   * changed: every master's registration carries it, and brokers re-register every 30 s.
+   */
+  let orderConfKept: { readonly stamp: number; readonly body: Buffer } | null = null;
+  function orderTopicConfigBody(): Buffer | null {
+    const stamp = kv.namespaceStamp(ORDER_TOPIC_CONFIG_NAMESPACE);
+    if (stamp === null) return null;
+    if (orderConfKept?.stamp === stamp) return orderConfKept.body;
+    const table = kv.getKVListByNamespace(ORDER_TOPIC_CONFIG_NAMESPACE);
+    if (table === null) return null;
+    const body = encodeKVTable(
+      table,
+      LEGACY_JSON,
+      kv.namespaceTableCapacity(ORDER_TOPIC_CONFIG_NAMESPACE),
+    );
+    orderConfKept = { stamp, body };
+    return body;
   }
 
   function unregisterBroker(request: RemotingCommand, ctx: RequestContext): RemotingCommand {

@@ -19,6 +19,8 @@ export interface KVReadStore {
    * the namespace does not exist.
    */
   namespaceStamp(namespace: string): number | null;
+  /** The namespace's live entries (null values included), or null when it does not exist. */
+  namespaceEntries(namespace: string): ReadonlyMap<string, string | null> | null;
 }
 
 /** The KV config manager's request-facing operations, writes included (registry owner). */

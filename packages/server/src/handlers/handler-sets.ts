@@ -32,6 +32,7 @@ import type { RouteInfoManager } from '../route/index.js';
 import type { JavaLineProfile } from './java-line.js';
 import type { HandlerTable } from './handler.js';
 import { kvConfigReadHandlers, kvConfigWriteHandlers } from './kv-config.js';
+import { SliceQueue } from '../slices/slice-queue.js';
 import { namesrvConfigHandlers, namesrvConfigReadHandlers } from './namesrv-config.js';
 import type { NamesrvConfigHolder } from './namesrv-config.js';
 import { RouteBodyCache } from './route-cache.js';
@@ -73,14 +74,19 @@ export interface ReadHandlerDeps {
 }
 
 export function readHandlerTables(deps: ReadHandlerDeps): HandlerTable[] {
+  // The large list bodies (topic lists, KV namespaces) are built here a slice at a time, one
+  // list at a time, so that lookups on this event loop are answered in between. Its jobs are
+  // finite and short, so it needs no closing: a node stopping lets them end.
+  const slices = new SliceQueue();
   return [
     routeHandlers(deps),
     topicListHandlers({
       routeInfoManager: deps.routeInfoManager,
       config: deps.config,
       line: deps.line,
+      slices,
     }),
-    kvConfigReadHandlers(deps),
+    kvConfigReadHandlers({ ...deps, slices }),
     namesrvConfigReadHandlers(deps),
     brokerReadHandlers(deps),
   ];

@@ -7,8 +7,6 @@ import {
   decodeGetKVConfigRequestHeader,
   decodeGetKVListByNamespaceRequestHeader,
   encodeGetKVConfigResponseHeader,
-  encodeKVTable,
-  LEGACY_JSON,
   RequestCode,
   ResponseCode,
 } from '@ns/protocol';
@@ -17,6 +15,14 @@ import type { HandlerTable } from './handler.js';
 import type { KVConfigStore, KVReadStore } from './deps.js';
 import { optionalString } from './header-fields.js';
 import type { JavaLineProfile } from './java-line.js';
+import {
+  kvTableBodyInSteps,
+  namespaceSnapshotInSteps,
+  SLICED_FROM,
+} from './list-bodies-in-steps.js';
+import type { NamespaceSource } from './list-bodies-in-steps.js';
+import { runToEnd } from '../slices/slice-queue.js';
+import type { SlicedJob, SliceQueue } from '../slices/slice-queue.js';
 
 /** The KV writes (run by the registry owner). Route caches hear of changes from the manager. */
 export function kvConfigWriteHandlers(deps: {
@@ -54,10 +60,21 @@ export function kvConfigWriteHandlers(deps: {
   ];
 }
 
+/** An encoded GET_KVLIST_BY_NAMESPACE body and the namespace stamp of the state it shows. */
+interface KeptBody {
+  readonly stamp: number;
+  readonly body: Buffer;
+}
+
 /** The KV reads, answered where they arrive. */
 export function kvConfigReadHandlers(deps: {
   kvConfigManager: KVReadStore;
   line: JavaLineProfile;
+  /**
+   * Where a namespace of SLICED_FROM entries or more is copied, ordered and encoded, a slice at a
+   * time, so the lookups served by the same event loop are answered in between. Absent: in one go.
+   */
+  slices?: SliceQueue;
 }): HandlerTable {
   const kv = deps.kvConfigManager;
   const { ok, fail, withHeader } = deps.line.respond;
@@ -65,12 +82,31 @@ export function kvConfigReadHandlers(deps: {
    * Namespace → its encoded GET_KVLIST_BY_NAMESPACE body and the stamp it was encoded at.
    * Encoding a namespace of 100,000 keys (in Java HashMap order) held the event loop 65 ms on
    * every request, repeats included; now only the first request after the namespace changed
-   * pays. It holds at most one body per namespace asked for (together at most the size of the
-   * table encoded once), and a stale one is dropped when its namespace is next asked for.
+   * builds it, in slices when it is large. It holds at most one body per namespace asked for
+   * (together at most the size of the table encoded once), and a stale one is dropped when its
+   * namespace is next asked for.
    */
-  const bodies = new Map<string, { stamp: number; body: Buffer }>();
+  const bodies = new Map<string, KeptBody>();
+  /** Namespaces being built in slices: a request at the same stamp waits for the same body. */
+  const building = new Map<string, { stamp: number; body: Promise<Buffer | null> }>();
 
-  function encodedNamespace(namespace: string): Buffer | null {
+  function sourceOf(namespace: string): NamespaceSource {
+    return {
+      entries: () => kv.namespaceEntries(namespace),
+      stamp: () => kv.namespaceStamp(namespace),
+      capacity: () => kv.namespaceTableCapacity(namespace),
+    };
+  }
+
+  /** The namespace's body, with the stamp of the state it shows; null: no such namespace. */
+  function* namespaceBody(namespace: string): SlicedJob<KeptBody | null> {
+    const snapshot = yield* namespaceSnapshotInSteps(sourceOf(namespace));
+    if (snapshot === null) return null;
+    return { stamp: snapshot.stamp, body: yield* kvTableBodyInSteps(snapshot) };
+  }
+
+  /** The body at the namespace's current stamp (null: no such namespace). */
+  function encodedNamespace(namespace: string): Buffer | null | Promise<Buffer | null> {
     const stamp = kv.namespaceStamp(namespace);
     if (stamp === null) {
       bodies.delete(namespace);
@@ -78,10 +114,25 @@ export function kvConfigReadHandlers(deps: {
     }
     const kept = bodies.get(namespace);
     if (kept !== undefined && kept.stamp === stamp) return kept.body;
-    const table = kv.getKVListByNamespace(namespace);
-    if (table === null) return null;
-    const body = encodeKVTable(table, LEGACY_JSON, kv.namespaceTableCapacity(namespace));
-    bodies.set(namespace, { stamp, body });
+    const pending = building.get(namespace);
+    if (pending !== undefined && pending.stamp === stamp) return pending.body;
+    if (deps.slices === undefined || (kv.namespaceEntries(namespace)?.size ?? 0) < SLICED_FROM) {
+      const built = runToEnd(namespaceBody(namespace));
+      if (built !== null) bodies.set(namespace, built);
+      return built?.body ?? null;
+    }
+    // The copy is taken when the job starts (and again if a write tears it), so the body may
+    // show a later state than `stamp`'s: it is kept for the stamp of the state it shows.
+    const body = deps.slices.run(namespaceBody(namespace)).then((built) => {
+      if (built === null) return null;
+      if (kv.namespaceStamp(namespace) === built.stamp) bodies.set(namespace, built);
+      return built.body;
+    });
+    building.set(namespace, { stamp, body });
+    const settled = (): void => {
+      if (building.get(namespace)?.body === body) building.delete(namespace);
+    };
+    body.then(settled, settled);
     return body;
   }
 
@@ -102,17 +153,21 @@ export function kvConfigReadHandlers(deps: {
     );
   }
 
-  function getKVListByNamespace(request: RemotingCommand): RemotingCommand {
+  function getKVListByNamespace(
+    request: RemotingCommand,
+  ): RemotingCommand | Promise<RemotingCommand> {
     const { namespace } = decodeGetKVListByNamespaceRequestHeader(request.extFields);
-    const body = namespace === undefined ? null : encodedNamespace(namespace);
-    if (body === null) {
-      return fail(
-        request,
-        ResponseCode.QUERY_NOT_FOUND,
-        `No config item, Namespace: ${namespace ?? 'null'}`,
-      );
-    }
-    return ok(request, body);
+    const answer = (body: Buffer | null): RemotingCommand =>
+      body === null
+        ? fail(
+            request,
+            ResponseCode.QUERY_NOT_FOUND,
+            `No config item, Namespace: ${namespace ?? 'null'}`,
+          )
+        : ok(request, body);
+    if (namespace === undefined) return answer(null);
+    const body = encodedNamespace(namespace);
+    return body instanceof Promise ? body.then(answer) : answer(body);
   }
 
   return [

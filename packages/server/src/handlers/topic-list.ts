@@ -14,6 +14,9 @@ import type { RouteReadStore } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import { systemTopicListLikeJava, topicListOrderLikeJava } from './java-order.js';
 import type { JavaLineProfile } from './java-line.js';
+import { SLICED_FROM, topicListBodyInSteps } from './list-bodies-in-steps.js';
+import { runToEnd } from '../slices/slice-queue.js';
+import type { SliceQueue } from '../slices/slice-queue.js';
 
 /** The 5.x NamesrvConfig switches gating the list requests (both default true). */
 export interface TopicListConfigView {
@@ -25,6 +28,11 @@ export interface TopicListHandlerDeps {
   routeInfoManager: RouteReadStore;
   line: JavaLineProfile;
   config(): TopicListConfigView;
+  /**
+   * Where a list of SLICED_FROM topics or more is ordered and encoded, a slice at a time, so the
+   * lookups served by the same event loop are answered in between. Absent: in one go.
+   */
+  slices?: SliceQueue;
 }
 
 /** Encoded list bodies kept at once (the cluster lists are one per cluster name asked for). */
@@ -53,34 +61,62 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
    * Keys: 'all', 'unit', 'unit-sub', 'unit-sub-ununit', and 'cluster:' + the cluster name.
    */
   const bodies = new Map<string, { readonly body: Buffer; readonly stamp: string }>();
+  /** Lists being built in slices: a request for the same list at the same stamp waits for it. */
+  const building = new Map<string, { readonly stamp: string; readonly body: Promise<Buffer> }>();
   const UNIT_KEYS = ['unit', 'unit-sub', 'unit-sub-ununit'];
+  /** Counts route changes: the unit lists' stamp (a list built meanwhile is not kept). */
+  let routeChanges = 0;
   routes.onRouteChanged(() => {
+    routeChanges++;
     for (const key of UNIT_KEYS) bodies.delete(key);
   });
 
-  /** `stamp`: the state the list depends on beyond the route notifications (see `bodies`). */
+  /**
+   * `stamp()`: the state the list depends on (see `bodies`), read when the request arrives, when
+   * the topics are taken too: the answer is the list at that moment, however long its encoding
+   * takes, and is kept for that stamp.
+   */
   function cachedList(
     request: RemotingCommand,
     key: string,
     topics: () => string[],
-    stamp = '',
-  ): RemotingCommand {
-    let kept = bodies.get(key);
-    if (kept === undefined || kept.stamp !== stamp) {
-      kept = { body: listBody(topics()), stamp };
-      // Cluster names come from requests: a bounded set of them is kept.
-      if (bodies.size >= MAX_CACHED_LISTS) bodies.clear();
-      bodies.set(key, kept);
+    stamp: () => string,
+  ): RemotingCommand | Promise<RemotingCommand> {
+    const now = stamp();
+    const kept = bodies.get(key);
+    if (kept !== undefined && kept.stamp === now) return ok(request, kept.body);
+    const pending = building.get(key);
+    if (pending !== undefined && pending.stamp === now) {
+      return pending.body.then((body) => ok(request, body));
     }
-    return ok(request, kept.body);
+    const list = topics();
+    if (deps.slices === undefined || list.length < SLICED_FROM) {
+      const body = runToEnd(topicListBodyInSteps(deps.line.line, list));
+      keep(key, now, body);
+      return ok(request, body);
+    }
+    const body = deps.slices.run(topicListBodyInSteps(deps.line.line, list)).then((built) => {
+      // The list at `now`, whatever changed since: a later request sees another stamp.
+      keep(key, now, built);
+      return built;
+    });
+    building.set(key, { stamp: now, body });
+    const settled = (): void => {
+      if (building.get(key)?.body === body) building.delete(key);
+    };
+    body.then(settled, settled);
+    return body.then((built) => ok(request, built));
   }
 
-  /** Java 5.x: a disabled list answers SYSTEM_ERROR with the remark `disable`. */
-  function disabled(request: RemotingCommand): RemotingCommand {
-    return fail(request, ResponseCode.SYSTEM_ERROR, 'disable');
+  const membership = (): string => String(routes.topicMembershipStamp());
+  const unitStamp = (): string => String(routeChanges);
+
+  function keep(key: string, stamp: string, body: Buffer): void {
+    // Cluster names come from requests: a bounded set of them is kept.
+    if (bodies.size >= MAX_CACHED_LISTS && !bodies.has(key)) bodies.clear();
+    bodies.set(key, { body, stamp });
   }
 
-  /** `topics`: in the order Java adds them to the list (see the route manager's list queries). */
   function listBody(topics: string[]): Buffer {
     return encodeTopicList({ topicList: topicListOrderLikeJava(deps.line.line, topics) });
   }
@@ -89,17 +125,21 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
     return ok(request, listBody(topics));
   }
 
-  function getAllTopicList(request: RemotingCommand): RemotingCommand {
+  function getAllTopicList(request: RemotingCommand): RemotingCommand | Promise<RemotingCommand> {
     if (!deps.config().enableAllTopicList) return disabled(request);
-    return cachedList(
-      request,
-      'all',
-      () => routes.getAllTopicList(),
-      String(routes.topicMembershipStamp()),
-    );
+    return cachedList(request, 'all', () => routes.getAllTopicList(), membership);
   }
 
-  function getTopicsByCluster(request: RemotingCommand): RemotingCommand {
+  /** Java 5.x: a disabled list answers SYSTEM_ERROR with the remark `disable`. */
+  function disabled(request: RemotingCommand): RemotingCommand {
+    return fail(request, ResponseCode.SYSTEM_ERROR, 'disable');
+  }
+
+  /** `topics`: in the order Java adds them to the list (see the route manager's list queries). */
+
+  function getTopicsByCluster(
+    request: RemotingCommand,
+  ): RemotingCommand | Promise<RemotingCommand> {
     if (!deps.config().enableTopicList) return disabled(request);
     const { cluster } = decodeGetTopicsByClusterRequestHeader(request.extFields);
     // Java reads a missing cluster as null, which no cluster is: an empty list.
@@ -108,7 +148,7 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
       request,
       `cluster:${cluster}`,
       () => routes.getTopicsByCluster(cluster),
-      `${routes.topicMembershipStamp()}/${routes.clusterMembershipStamp()}`,
+      () => `${routes.topicMembershipStamp()}/${routes.clusterMembershipStamp()}`,
     );
   }
 
@@ -124,19 +164,28 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
     );
   }
 
-  function getUnitTopicList(request: RemotingCommand): RemotingCommand {
+  function getUnitTopicList(request: RemotingCommand): RemotingCommand | Promise<RemotingCommand> {
     if (!deps.config().enableTopicList) return disabled(request);
-    return cachedList(request, 'unit', () => routes.getUnitTopics());
+    return cachedList(request, 'unit', () => routes.getUnitTopics(), unitStamp);
   }
 
-  function getHasUnitSubTopicList(request: RemotingCommand): RemotingCommand {
+  function getHasUnitSubTopicList(
+    request: RemotingCommand,
+  ): RemotingCommand | Promise<RemotingCommand> {
     if (!deps.config().enableTopicList) return disabled(request);
-    return cachedList(request, 'unit-sub', () => routes.getHasUnitSubTopicList());
+    return cachedList(request, 'unit-sub', () => routes.getHasUnitSubTopicList(), unitStamp);
   }
 
-  function getHasUnitSubUnUnitTopicList(request: RemotingCommand): RemotingCommand {
+  function getHasUnitSubUnUnitTopicList(
+    request: RemotingCommand,
+  ): RemotingCommand | Promise<RemotingCommand> {
     if (!deps.config().enableTopicList) return disabled(request);
-    return cachedList(request, 'unit-sub-ununit', () => routes.getHasUnitSubUnUnitTopicList());
+    return cachedList(
+      request,
+      'unit-sub-ununit',
+      () => routes.getHasUnitSubUnUnitTopicList(),
+      unitStamp,
+    );
   }
 
   return [

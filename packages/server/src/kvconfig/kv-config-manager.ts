@@ -279,6 +279,15 @@ export class KVConfigManager {
     return { table };
   }
 
+  /**
+   * The namespace's live entries, null values included (GET_KVLIST_BY_NAMESPACE built in slices
+   * copies them a step at a time, checking `namespaceStamp` in between); null when it does not
+   * exist. Read-only: writes go through put and delete.
+   */
+  namespaceEntries(namespace: string): ReadonlyMap<string, string | null> | null {
+    return this.configTable.get(namespace) ?? null;
+  }
+
   /** Read-only view of everything (for the periodic log line and the admin page). */
   snapshot(): KVConfigTable {
     return this.configTable;
