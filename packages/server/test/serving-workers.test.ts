@@ -470,6 +470,92 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it('ends a worker that stops applying writes (servingWorkerAckTimeoutMillis): the writes go on, it is replaced', async () => {
+    const { node, port } = await startNode(2, '--servingWorkerAckTimeoutMillis=1000');
+    const workers = node.servingWorkers!;
+    const broker = await connect(port);
+    await waitFor('the connection placed', () => workers.connectionCount === 1);
+    const pids = workers.pids;
+    const stopped = pids[workers.connectionCounts.findIndex((n) => n === 0)]!;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      // Applied by the owner, then it waits for both workers; the stopped one never answers.
+      const started = Date.now();
+      const res = await broker.request(reg({ opaque: 1, topics: [{ name: 'AfterStop' }] }), 30_000);
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      await waitFor('the stopped worker ended', () => !alive(stopped), 10_000);
+      await waitFor(
+        'the stopped worker replaced',
+        () => workers.readyCount === 2 && workers.restarts === 1,
+        30_000,
+      );
+      // The replacement has the write: new connections reach both workers.
+      const readers = await connectMany(port, 4);
+      for (const [i, r] of readers.entries()) {
+        const route = await r.request(
+          request(RequestCode.GET_ROUTEINFO_BY_TOPIC, {
+            opaque: 10 + i,
+            ext: { topic: 'AfterStop' },
+          }),
+        );
+        expect(route.code).toBe(ResponseCode.SUCCESS);
+      }
+    } finally {
+      if (alive(stopped)) process.kill(stopped, 'SIGKILL');
+    }
+  }, 60_000);
+
+  it('survives a replacement worker that dies before it got its snapshot', async () => {
+    // The replacement waits for its snapshot behind the write in progress, held here by a stopped
+    // worker; it used to reject a promise nobody listened to yet, and the node exited (review).
+    const { node, port } = await startNode(2, '--servingWorkerAckTimeoutMillis=3000');
+    const workers = node.servingWorkers!;
+    const broker = await connect(port);
+    await waitFor('the connection placed', () => workers.connectionCount === 1);
+    const pids = workers.pids;
+    const brokerSide = workers.connectionCounts.findIndex((n) => n === 1);
+    const stopped = pids[1 - brokerSide]!;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      void broker.request(reg({ opaque: 1, topics: [{ name: 'Held' }] }), 30_000).catch(() => {});
+      // Applied by the owner, which now holds its write queue until the stopped worker has it.
+      await waitFor('the owner applied the write', () =>
+        node.routeInfoManager.getAllTopicList().includes('Held'),
+      );
+      process.kill(pids[brokerSide]!, 'SIGKILL');
+      await waitFor(
+        'a replacement forked',
+        () => workers.pids[brokerSide] !== pids[brokerSide],
+        5000,
+      );
+      const replacement = workers.pids[brokerSide]!;
+      process.kill(replacement, 'SIGKILL');
+      // The stopped worker is ended when the write has waited 3 s; then both are replaced.
+      await waitFor(
+        'both workers replaced and ready',
+        () =>
+          workers.readyCount === 2 &&
+          workers.pids.every((p) => p !== stopped && p !== pids[brokerSide] && p !== replacement),
+        30_000,
+      );
+      // The held write's broker left with its connection (on the killed worker); the node
+      // takes and answers new writes on both workers.
+      const again = await connect(port);
+      expect((await again.request(reg({ opaque: 2, topics: [{ name: 'Fresh' }] }))).code).toBe(
+        ResponseCode.SUCCESS,
+      );
+      for (const [i, r] of (await connectMany(port, 2)).entries()) {
+        const route = await r.request(
+          request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { opaque: 3 + i, ext: { topic: 'Fresh' } }),
+        );
+        expect(route.code).toBe(ResponseCode.SUCCESS);
+      }
+    } finally {
+      if (alive(stopped)) process.kill(stopped, 'SIGKILL');
+    }
+  }, 60_000);
+
   it('closes promptly after a worker that had been handed connections died', async () => {
     // Node's net.Server counts a child a socket was sent to as one of its "workers" and, once
     // that child is gone, its close() callback never comes: shutdown hung there (review finding).

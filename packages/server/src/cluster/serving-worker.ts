@@ -19,6 +19,13 @@ import type { ConnectionSink } from '../transport/acceptor.js';
 import { fromWire } from './messages.js';
 import type { OwnerToWorker, WorkerToOwner } from './messages.js';
 
+/**
+ * How long a worker may take from its fork to serving (boot, snapshot, catching up); one that
+ * takes longer is ended and replaced. Generous: a snapshot of hundreds of thousands of queue
+ * entries loads in seconds on a busy machine.
+ */
+export const START_TIMEOUT_MILLIS = 60_000;
+
 export interface ServingWorkerInit {
   workerId: number;
   owner: RegistryOwner;
@@ -125,15 +132,45 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     return this.isReady && !this.exited;
   }
 
-  /** Sends the snapshot, joins the replica set, and resolves once the worker serves. */
+  /**
+   * Sends the snapshot and joins the replica set; once the worker has loaded it, writes wait for
+   * it too, and once it has caught up with every write answered meanwhile, it is ready for
+   * connections (`ready`) and this resolves. Rejects if the process ends first; a worker not
+   * ready within START_TIMEOUT_MILLIS is ended (a replacement follows through its exit).
+   */
   async start(): Promise<void> {
-    const ready = new Promise<void>((resolve, reject) => {
+    const loaded = new Promise<void>((resolve, reject) => {
       this.readyWaiters.push({ resolve, reject });
     });
-    await this.init.owner.addReplica(this, (snapshot) => {
-      this.post({ t: 'snapshot', snapshot });
-    });
-    await ready;
+    // Awaited only after joinReplica, which waits for its turn behind the writes in progress: a
+    // worker that died meanwhile rejected it with nobody listening yet, and Node treats that as
+    // an uncaught error: the whole node went down with one replacement worker (review finding).
+    loaded.catch(() => undefined);
+    const timer = setTimeout(() => {
+      this.terminate(`not ready ${START_TIMEOUT_MILLIS} ms after it was started`);
+    }, START_TIMEOUT_MILLIS);
+    timer.unref();
+    try {
+      await this.init.owner.joinReplica(this, (snapshot) => {
+        this.post({ t: 'snapshot', snapshot });
+      });
+      await loaded;
+      const caughtUp = await this.init.owner.admitReplica(this);
+      if (!caughtUp || this.exited) throw new Error(`${this.name} exited during start`);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.isReady = true;
+  }
+
+  /** Ends the process at once (see ReplicaPeer.terminate); its exit is handled as a crash. */
+  terminate(reason: string): void {
+    if (this.exited) return;
+    this.init.logger.error(
+      { worker: this.workerId, pid: this.pid, reason },
+      'ending serving worker',
+    );
+    this.child.kill('SIGKILL');
   }
 
   adopt(socket: Socket, id: number): void {
@@ -209,7 +246,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     const owner = this.init.owner;
     switch (msg.t) {
       case 'ready':
-        this.isReady = true;
+        // Its snapshot is loaded; start() makes it ready for connections once it caught up.
         for (const w of this.readyWaiters.splice(0)) w.resolve();
         return;
       case 'ack':

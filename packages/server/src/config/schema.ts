@@ -484,6 +484,13 @@ export const CONFIG_SCHEMA = {
     description:
       'Processes that serve client connections; reads are answered there, writes go to the one registry owner. 1 = a single process; 0 = automatic: one per usable CPU core beyond the first (a container CPU quota counts), at most 8 (so 1 on a 1–2 core machine).',
   }),
+  servingWorkerAckTimeoutMillis: int({
+    origin: OURS,
+    default: 10_000,
+    min: 100,
+    description:
+      'With servingWorkers > 1: how long a write may wait for a serving worker to apply it. A worker that has not by then (stopped, wedged, out of memory) is ended and replaced, and the writes go on; only its connections drop. Without it one stuck process would hold every write of the node.',
+  }),
   heartbeatTimeoutMillis: int({
     origin: OURS,
     default: 120_000,

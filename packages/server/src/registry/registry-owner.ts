@@ -192,7 +192,18 @@ export class RegistryOwner {
     this.log = init.loggerFor('registry');
     this.metrics = init.metrics;
     this.config = new ConfigHolder(init.config);
-    this.replicas = new ReplicaSet(init.encodeOps);
+    this.replicas = new ReplicaSet({
+      ...(init.encodeOps === undefined ? {} : { encode: init.encodeOps }),
+      lateAfterMillis: init.config.servingWorkerAckTimeoutMillis,
+      onLate: (peer, seq) => {
+        // Every write of the node waits for it: end it, and its exit lets them go on.
+        this.log.error(
+          { worker: peer.name, seq, waitedMillis: init.config.servingWorkerAckTimeoutMillis },
+          'serving worker did not apply a write in time; ending it',
+        );
+        peer.terminate?.(`did not apply write ${seq} in time`);
+      },
+    });
     this.young = init.youngCollector === undefined ? youngCollector() : init.youngCollector;
     const persistence = init.kvPersistence;
     this.durability = persistence.mode === 'write-behind' ? persistence.durability : null;
@@ -394,10 +405,40 @@ export class RegistryOwner {
   }
 
   /**
-   * Adds a replica at the current state: `sendSnapshot` runs between two writes, right before the
-   * peer starts receiving batches, so it gets exactly the state the next batch applies to.
+   * Adds a replica at the current state, counted at once (a replica in this process, which has
+   * loaded the snapshot when `sendSnapshot` returns): `sendSnapshot` runs between two writes,
+   * right before the peer starts receiving batches, so it gets exactly the state the next batch
+   * applies to.
    */
   addReplica(peer: ReplicaPeer, sendSnapshot: (snapshot: RegistrySnapshot) => void): Promise<void> {
+    return this.attachReplica(peer, sendSnapshot, true);
+  }
+
+  /**
+   * As addReplica for a replica in another process, still booting: it gets the snapshot and
+   * every later batch, but writes wait for it only once it is admitted (`admitReplica`), when it
+   * has loaded the snapshot.
+   */
+  joinReplica(
+    peer: ReplicaPeer,
+    sendSnapshot: (snapshot: RegistrySnapshot) => void,
+  ): Promise<void> {
+    return this.attachReplica(peer, sendSnapshot, false);
+  }
+
+  /**
+   * Counts a joined replica: writes wait for it from now on. Resolves true once it has applied
+   * every write answered so far (it may then serve), false if it left first.
+   */
+  admitReplica(peer: ReplicaPeer): Promise<boolean> {
+    return this.replicas.admit(peer);
+  }
+
+  private attachReplica(
+    peer: ReplicaPeer,
+    sendSnapshot: (snapshot: RegistrySnapshot) => void,
+    counted: boolean,
+  ): Promise<void> {
     return this.queue.run(() => {
       // It may have died while this waited for its turn (its removeReplica found nothing to
       // remove then): added now, it would hold every later write waiting for its ack.
@@ -408,7 +449,8 @@ export class RegistryOwner {
         kv: this.kv.exportTable(),
         config: this.config.get(),
       });
-      this.replicas.add(peer);
+      if (counted) this.replicas.add(peer);
+      else this.replicas.join(peer);
       this.listenForRouteOps();
     });
   }

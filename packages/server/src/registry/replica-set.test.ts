@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeOpPart, encodeOpParts } from '../cluster/messages.js';
 import { ReplicaSet } from './replica-set.js';
 import type { ReplicaPeer } from './replica-set.js';
@@ -61,5 +61,112 @@ describe('ReplicaSet', () => {
     expect(peer.sent).toEqual([]);
     expect(set.publish([2, 't1', 'b'])).toBe(1);
     expect(peer.sent).toEqual([{ seq: 1, ops: [2, 't1', 'b'], final: true }]);
+  });
+
+  it('a joining peer gets every batch but no write waits for it until it is admitted and caught up', async () => {
+    const set = new ReplicaSet(encodeOpParts);
+    const up = recordingPeer('up');
+    const joining = recordingPeer('joining');
+    set.add(up);
+    set.publish([1]);
+    set.ack(up, 1);
+    set.join(joining);
+    const seq = set.publish([2]);
+    expect(joining.sent).toEqual([{ seq: 2, ops: [2], final: true }]);
+    // Answered once the counted peer has it: the joining one (still booting) is not waited for.
+    const answered = set.whenAcked(seq);
+    set.ack(up, 2);
+    await answered;
+    // Admitted: it may serve only once it reflects write 2, answered before.
+    let caughtUp: boolean | null = null;
+    void set.admit(joining).then((v) => (caughtUp = v));
+    await Promise.resolve();
+    expect(caughtUp).toBeNull();
+    // From now on writes wait for it too.
+    const next = set.publish([3]);
+    let third = false;
+    void set.whenAcked(next).then(() => (third = true));
+    set.ack(up, 3);
+    set.ack(joining, 2);
+    await Promise.resolve();
+    expect(caughtUp).toBe(true);
+    expect(third).toBe(false);
+    set.ack(joining, 3);
+    await vi.waitFor(() => expect(third).toBe(true));
+  });
+
+  it('admitting a peer that left, or leaves before catching up, answers false', async () => {
+    const set = new ReplicaSet(encodeOpParts);
+    const gone = recordingPeer('gone');
+    expect(await set.admit(gone)).toBe(false);
+    const leaving = recordingPeer('leaving');
+    set.join(leaving);
+    set.publish([1]);
+    const admitted = set.admit(leaving);
+    set.remove(leaving);
+    expect(await admitted).toBe(false);
+  });
+
+  describe('a counted peer that does not acknowledge in time', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('is reported once, when the oldest waiting write has waited lateAfterMillis; its removal lets the writes go', async () => {
+      vi.useFakeTimers();
+      const late: string[] = [];
+      const set = new ReplicaSet({
+        encode: encodeOpParts,
+        lateAfterMillis: 1000,
+        onLate: (peer, seq) => late.push(`${peer.name}@${seq}`),
+        now: () => Date.now(),
+      });
+      const quick = recordingPeer('quick');
+      const stuck = recordingPeer('stuck');
+      const booting = recordingPeer('booting');
+      set.add(quick);
+      set.add(stuck);
+      set.join(booting);
+      let answered = false;
+      void set.whenAcked(set.publish([1])).then(() => (answered = true));
+      set.ack(quick, 1);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(late).toEqual([]);
+      // A second write behind the first: still one report per peer.
+      void set.whenAcked(set.publish([2]));
+      set.ack(quick, 2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(late).toEqual(['stuck@1']);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(late).toEqual(['stuck@1']);
+      expect(answered).toBe(false);
+      // Its process ended: removed, and the writes are answered.
+      set.remove(stuck);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(answered).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('nothing is reported when the peers acknowledge within the time', async () => {
+      vi.useFakeTimers();
+      const late: string[] = [];
+      const set = new ReplicaSet({
+        encode: encodeOpParts,
+        lateAfterMillis: 1000,
+        onLate: (peer) => late.push(peer.name),
+        now: () => Date.now(),
+      });
+      const a = recordingPeer('a');
+      set.add(a);
+      for (let seq = 1; seq <= 5; seq++) {
+        const acked = set.whenAcked(set.publish([seq]));
+        await vi.advanceTimersByTimeAsync(900);
+        set.ack(a, seq);
+        await acked;
+      }
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(late).toEqual([]);
+      expect(vi.getTimerCount()).toBe(0);
+    });
   });
 });
