@@ -60,6 +60,7 @@ export {
   ASSEMBLE_AFTER_FRACTION,
   ASSEMBLE_MIN_FRAME_BYTES,
   FrameDecoder,
+  MAX_KEPT_CHUNKS,
 } from './frame-decoder.js';
 export { prepareFrame, preparedFrameBody, preparedFrameBytes } from './prepared-frame.js';
 export type { PreparedFrame } from './prepared-frame.js';

@@ -11,6 +11,7 @@ import {
   encodeCommand,
   FrameDecoder,
   FrameError,
+  MAX_KEPT_CHUNKS,
   prepareFrame,
   preparedFrameBody,
   preparedFrameBytes,
@@ -239,6 +240,63 @@ describe('FrameDecoder: large frames assembled in place', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('FrameDecoder: a frame trickled in tiny chunks', () => {
+  for (const [name, frame] of [
+    ['a frame under the in-place size', rawFrame(200_000, 0x44)],
+    ['a large frame, until it is assembled in place', big],
+  ] as const) {
+    it(`${name}: past ${MAX_KEPT_CHUNKS} chunks its bytes go to one buffer that grows by doubling`, () => {
+      for (const transient of [false, true]) {
+        const decoder = new FrameDecoder();
+        const scratch = Buffer.alloc(1);
+        let frames: Buffer[] = [];
+        let at = 0;
+        for (; at < frame.length; at++) {
+          let piece = frame.subarray(at, at + 1);
+          if (transient) {
+            frame.copy(scratch, 0, at, at + 1);
+            piece = scratch;
+          }
+          frames = transient ? decoder.pushTransient(piece) : decoder.push(piece);
+          if (transient) scratch[0] = 0xee;
+          if (frames.length > 0) break;
+          // The frame's own buffer once an eighth of a large frame is in: the rest in one go.
+          if (decoder.heldBytes === frame.length) break;
+          // Bookkeeping stays bounded: at most MAX_KEPT_CHUNKS buffers, at most twice what came
+          // or 16 KiB. (Checked now and then: an expect per byte is most of the test's time.)
+          if (at % 997 === 0) {
+            expect(decoder.bufferedChunks).toBeLessThanOrEqual(MAX_KEPT_CHUNKS);
+            expect(decoder.heldBytes).toBeLessThanOrEqual(Math.max(16 * 1024, 2 * (at + 1)));
+          }
+        }
+        if (frames.length === 0) frames = decoder.push(frame.subarray(at + 1));
+        expect(frames).toHaveLength(1);
+        expect(frames[0]!.equals(frame.subarray(4))).toBe(true);
+        expect([decoder.bufferedBytes, decoder.heldBytes, decoder.bufferedChunks]).toEqual([
+          0, 0, 0,
+        ]);
+      }
+    });
+  }
+
+  it('a staged frame completed by a read that also carries the next frames yields them all', () => {
+    const decoder = new FrameDecoder();
+    const frame = rawFrame(5_000, 0x45);
+    for (let at = 0; at < 100; at++) expect(decoder.push(frame.subarray(at, at + 1))).toEqual([]);
+    expect(decoder.bufferedChunks).toBe(1);
+    const out = decoder.push(
+      Buffer.concat([frame.subarray(100), small, small, small.subarray(0, 7)]),
+    );
+    expect(out.map((f) => f.length)).toEqual([
+      frame.length - 4,
+      small.length - 4,
+      small.length - 4,
+    ]);
+    expect(out[0]!.equals(frame.subarray(4))).toBe(true);
+    expect([decoder.bufferedBytes, decoder.bufferedChunks]).toEqual([7, 1]);
   });
 });
 

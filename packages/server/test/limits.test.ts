@@ -210,6 +210,22 @@ describe('partial frames', () => {
     await waitFor('the charge given back', () => budget.totalBytes === 0);
   });
 
+  it('a frame of exactly maxFrameLength fits a budget set to maxFrameLength (its bookkeeping included)', async () => {
+    const max = 1024 * 1024;
+    const n = await node({ maxFrameLength: max, maxPartialFrameBytes: max });
+    const c = await client(n);
+    // A route query padded with a body to exactly the limit, sent in two halves.
+    const query = routeQuery(7, 'T');
+    const bare = encodeCommand(query);
+    const frame = encodeCommand({ ...query, body: Buffer.alloc(max - bare.length, 0x41) });
+    expect(frame.length).toBe(max);
+    const answered = c.response(7);
+    c.send(frame.subarray(0, max / 2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    c.send(frame.subarray(max / 2));
+    expect((await answered).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
   it('a frame dripping in slower than partialFrameTimeoutMillis is closed at its deadline; frames that complete in time are not', async () => {
     const n = await node({ partialFrameTimeoutMillis: 600 });
     const drip = await rawSocket(n.port);

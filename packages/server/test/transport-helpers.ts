@@ -207,6 +207,20 @@ export class RawClient {
     this.socket.write(Buffer.isBuffer(cmd) ? cmd : encodeCommand(cmd));
   }
 
+  /** Resolves with the next response carrying `opaque` (its request sent some other way). */
+  response(opaque: number, timeoutMs = 5000): Promise<RemotingCommand> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(opaque);
+        reject(new Error(`no response for opaque ${opaque} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(opaque, (res) => {
+        clearTimeout(timer);
+        resolve(res);
+      });
+    });
+  }
+
   /** Sends `cmd` and resolves with the response carrying its opaque. */
   request(cmd: RemotingCommand, timeoutMs = 5000): Promise<RemotingCommand> {
     return new Promise((resolve, reject) => {

@@ -758,7 +758,7 @@ export const CONFIG_SCHEMA = {
     default: 256 * 1024 * 1024,
     min: 1024,
     description:
-      'Bytes the node holds in frames not yet complete, over all connections (each of P serving processes gets max(this / P, maxFrameLength)); when it would be exceeded the connection holding the most is closed.',
+      'Bytes the node holds in frames not yet complete, over all connections (each of P serving processes gets this / P, at least one whole frame of maxFrameLength with its bookkeeping); when it would be exceeded the connection holding the most is closed.',
   }),
   partialFrameTimeoutMillis: int({
     origin: OURS,

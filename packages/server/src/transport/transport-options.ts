@@ -1,16 +1,20 @@
 /** The transport settings a NamesrvConfig asks for (the same in every serving process). */
+import { MAX_KEPT_CHUNKS } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
+import { HELD_CHUNK_OVERHEAD_BYTES } from './connection.js';
 import { validateTransportOptions } from './remoting-server.js';
 import { DEFAULT_TRANSPORT_OPTIONS } from './types.js';
 import type { TransportOptions } from './types.js';
 
 /**
  * `servingProcesses`: how many processes cut frames for this node; each gets an equal share of
- * `maxPartialFrameBytes`, never less than one whole frame (see README "Limits").
+ * `maxPartialFrameBytes`, never less than what one whole frame is charged (see README "Limits"):
+ * its bytes plus the bookkeeping of the buffers it may sit in. With the bytes alone, a frame of
+ * exactly maxFrameLength was over the budget by that bookkeeping and always refused (review).
  */
 export function partialFrameShare(config: NamesrvConfig, servingProcesses: number): number {
   const share = Math.floor(config.maxPartialFrameBytes / Math.max(1, servingProcesses));
-  return Math.max(share, config.maxFrameLength);
+  return Math.max(share, config.maxFrameLength + MAX_KEPT_CHUNKS * HELD_CHUNK_OVERHEAD_BYTES);
 }
 
 export function transportOptionsOf(config: NamesrvConfig, servingProcesses = 1): TransportOptions {
