@@ -192,6 +192,35 @@ describe('partial frames', () => {
     expect(waiting()).toBe(0);
   });
 
+  it('connections that sent part of a large frame and stopped do not hold up an honest large request', async () => {
+    // Two connections each send an eighth of a 4 MiB frame (charged 4 MiB: its buffer is
+    // allocated) and nothing more: together half of a 16 MiB budget. An honest 3 MiB request
+    // arriving then used to wait until their deadline closed them (review finding).
+    const deadline = 12_000;
+    const n = await node({
+      maxFrameLength: 4 * 1024 * 1024,
+      maxPartialFrameBytes: 16 * 1024 * 1024,
+      partialFrameTimeoutMillis: deadline,
+    });
+    const budget = n.server.servingNode!.pool.frameBudget;
+    const frame = 4 * 1024 * 1024;
+    for (let i = 0; i < 2; i++) {
+      const h = await rawSocket(n.port);
+      h.socket.write(Buffer.concat([header(frame - 4), Buffer.alloc(frame / 8, 0x41)]));
+      await waitFor(`stalled sender ${i + 1} charged`, () => budget.totalBytes >= (i + 1) * frame);
+    }
+    const honest = await client(n);
+    const started = Date.now();
+    const answer = honest.request(
+      { ...routeQuery(5), body: Buffer.alloc(3 * 1024 * 1024, 0x42) },
+      deadline * 2,
+    );
+    expect((await answer).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    // Read once the stalled ones fell off pace (a quarter of the deadline for a whole frame,
+    // after a second of grace: here 1.4 s), long before their deadline.
+    expect(Date.now() - started).toBeLessThan(deadline / 2);
+  });
+
   it('a large frame assembled in place is charged its whole size, not the bytes received so far', async () => {
     const n = await node({ maxFrameLength: 4 * 1024 * 1024 });
     const budget = n.server.servingNode!.pool.frameBudget;

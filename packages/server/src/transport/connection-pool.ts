@@ -58,7 +58,9 @@ export class ConnectionPool {
   constructor(init: ConnectionPoolInit) {
     this.logger = init.logger;
     this.onConnectionClosed = init.onConnectionClosed;
-    this.frameBudget = new FrameBudget(init.options.partialFrameBudgetBytes);
+    this.frameBudget = new FrameBudget(init.options.partialFrameBudgetBytes, {
+      frameDeadlineMillis: init.options.partialFrameTimeoutMillis,
+    });
     this.host = {
       dispatcher: init.dispatcher,
       metrics: init.metrics ?? null,

@@ -374,7 +374,14 @@ export class Connection implements BudgetHolder {
     }
     // What is held, not what arrived: a frame assembled in place holds its whole size.
     const charge = this.decoder.heldBytes + this.decoder.bufferedChunks * HELD_CHUNK_OVERHEAD_BYTES;
-    const verdict = budget === null ? 'go-on' : budget.set(this, charge);
+    const verdict =
+      budget === null
+        ? 'go-on'
+        : budget.set(this, charge, {
+            received: bytes,
+            frameLength: this.decoder.pendingFrameLength,
+            newFrame: completedFrames,
+          });
     if (verdict === 'closed') return;
     if (verdict === 'wait' && !this.waitingForBudget) {
       this.waitingForBudget = true;

@@ -18,6 +18,16 @@
  * goes on (see `keepOneReading`), so honest frames that together fill half the budget still
  * complete, one after another, instead of all waiting for their deadline.
  *
+ * Only a holder **on pace** counts as reading, for both rules: one whose frame has arrived at
+ * least as fast as a frame that takes PACE_SHARE of the frame deadline to arrive (after a second
+ * of grace; the time it was told to wait does not count against it). Without that, connections
+ * that sent an eighth of a maximum-size frame and then nothing (each charged the whole frame, as
+ * its buffer is allocated) made every new partial frame wait while they held half the budget, and
+ * every large honest request sat until its deadline: 10 such connections, reconnecting as their
+ * deadlines closed them (0.7 MiB/s), stopped every registration of more than 64 KiB (review). A
+ * holder off pace blocks nobody, and is the first to be closed over the budget; holding the
+ * budget now takes sending at the pace of honest frames.
+ *
  * A real cluster never comes near half the budget (by default 8 maximum-size frames arriving at
  * the same moment); a frame that arrives whole within one read is never held, so ordinary
  * requests (a few hundred bytes) pass untouched even while the budget is full; and a connection
@@ -57,25 +67,67 @@ export const WAIT_AT = 0.5;
 /** … and goes on once they hold less than this share. */
 export const RESUME_AT = 0.25;
 
+/** A frame on pace arrives within this share of the frame deadline (see `onPace`). */
+export const PACE_SHARE = 0.25;
+/** A holder counts as on pace for its first this many ms of reading, whatever it received. */
+export const PACE_GRACE_MILLIS = 1000;
+/** With no frame deadline (0), frames are paced as if it were this. */
+const DEFAULT_PACE_DEADLINE_MILLIS = 30_000;
+
 /** What `set` tells the holder to do. */
 export type BudgetVerdict = 'go-on' | 'wait' | 'closed';
+
+/** How far a holder's frame has arrived (for its pace). */
+export interface FrameProgress {
+  /** Bytes of the frame received so far. */
+  readonly received: number;
+  /** Its whole length, length field included; null while the length field is incomplete. */
+  readonly frameLength: number | null;
+  /** Frames completed since the last report: this is another frame, its pace starts now. */
+  readonly newFrame?: boolean;
+}
+
+export interface FrameBudgetOptions {
+  /** The frame deadline (partialFrameTimeoutMillis; 0: none). */
+  frameDeadlineMillis?: number;
+  now?: () => number;
+}
+
+interface Holding {
+  bytes: number;
+  /** When its frame began (`now()`). */
+  since: number;
+  /** Time it spent told to wait, ended waits only. */
+  waited: number;
+  /** When its current wait began; null while it is read. */
+  waitingSince: number | null;
+  received: number;
+  frameLength: number | null;
+}
 
 export class FrameBudget {
   readonly budgetBytes: number;
   private readonly waitAt: number;
   private readonly resumeAt: number;
+  private readonly paceMillis: number;
+  private readonly now: () => number;
   private total = 0;
   /** Bytes of whole frames handed on whose answer has not come yet. */
   private answering = 0;
-  private readonly held = new Map<BudgetHolder, number>();
+  private readonly held = new Map<BudgetHolder, Holding>();
   private readonly waiting = new Set<BudgetHolder>();
   /** At least what any waiting holder holds (bounds the resume scan). */
   private maxWaiting = 0;
+  /** Armed while holders wait: readers fall off pace with time, not with any event. */
+  private paceTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(budgetBytes: number) {
+  constructor(budgetBytes: number, options: FrameBudgetOptions = {}) {
     this.budgetBytes = budgetBytes;
     this.waitAt = Math.floor(budgetBytes * WAIT_AT);
     this.resumeAt = Math.floor(budgetBytes * RESUME_AT);
+    const deadline = options.frameDeadlineMillis ?? 0;
+    this.paceMillis = (deadline > 0 ? deadline : DEFAULT_PACE_DEADLINE_MILLIS) * PACE_SHARE;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Bytes held now by all holders. */
@@ -94,7 +146,7 @@ export class FrameBudget {
   }
 
   heldBy(holder: BudgetHolder): number {
-    return this.held.get(holder) ?? 0;
+    return this.held.get(holder)?.bytes ?? 0;
   }
 
   /** Bytes of whole frames handed on and not answered yet. */
@@ -123,26 +175,44 @@ export class FrameBudget {
   }
 
   /**
-   * Records what `holder` holds now (0: nothing). Closes the largest holders while the total is
-   * over the budget; tells a holder of a partial frame to wait while the others hold at least
-   * half the budget. 0 also ends a wait (its frame completed).
+   * Records what `holder` holds now (0: nothing), and how far its frame has arrived (its pace;
+   * absent: as far as it holds). Closes the largest holders while the total is over the budget;
+   * tells a holder of a partial frame to wait while the others hold at least half the budget
+   * and one of them is read on pace. 0 also ends a wait (its frame completed).
    */
-  set(holder: BudgetHolder, bytes: number): BudgetVerdict {
-    const before = this.held.get(holder) ?? 0;
+  set(holder: BudgetHolder, bytes: number, progress?: FrameProgress): BudgetVerdict {
+    const before = this.held.get(holder);
     if (bytes === 0) {
       // The common case, every read of whole frames: nothing held before, nothing now.
-      if (before === 0) return 'go-on';
+      if (before === undefined) return 'go-on';
       this.waiting.delete(holder);
       this.held.delete(holder);
-      this.total -= before;
+      this.total -= before.bytes;
       this.resumeWaiters();
       this.keepOneReading();
       return 'go-on';
     }
-    this.held.set(holder, bytes);
-    this.total += bytes - before;
+    const holding: Holding = before ?? {
+      bytes: 0,
+      since: this.now(),
+      waited: 0,
+      waitingSince: null,
+      received: 0,
+      frameLength: null,
+    };
+    if (before === undefined) this.held.set(holder, holding);
+    else if (progress?.newFrame === true) {
+      holding.since = this.now();
+      holding.waited = 0;
+      if (holding.waitingSince !== null) holding.waitingSince = holding.since;
+    }
+    const previous = holding.bytes;
+    holding.bytes = bytes;
+    holding.received = progress?.received ?? bytes;
+    holding.frameLength = progress?.frameLength ?? null;
+    this.total += bytes - previous;
     if (this.total > this.budgetBytes && !this.shed(holder)) return 'closed';
-    if (bytes < before) this.resumeWaiters();
+    if (bytes < previous) this.resumeWaiters();
     if (this.waiting.has(holder)) {
       // Bytes already on their way when it was told to wait.
       if (bytes > this.maxWaiting) this.maxWaiting = bytes;
@@ -151,25 +221,69 @@ export class FrameBudget {
     // Never the last one reading: with every holder waiting, none would ever finish a frame and
     // let the others go on (all would sit until the frame deadline closed them, the total
     // perhaps far under the budget). Unless answers pending fill the wait share: those end
-    // without any read.
+    // without any read. Readers off pace do not count: they are not finishing anything.
     if (
       this.total - bytes + this.answering >= this.waitAt &&
-      (this.answersOverBudget || this.waiting.size + 1 < this.held.size)
+      (this.answersOverBudget || this.anotherReaderOnPace(holder))
     ) {
-      this.waiting.add(holder);
+      this.startWaiting(holder, holding);
       if (bytes > this.maxWaiting) this.maxWaiting = bytes;
       return 'wait';
     }
     return 'go-on';
   }
 
-  /** Over the budget: closes holders, largest first, down to LOW_WATER. False: `grower` went. */
+  /**
+   * Whether `holding`'s frame has arrived at least as fast as one arriving evenly over
+   * PACE_SHARE of the deadline, counting only the time it was read (after PACE_GRACE_MILLIS).
+   */
+  private onPace(holding: Holding, now: number): boolean {
+    if (holding.frameLength === null) return true;
+    const waited =
+      holding.waited + (holding.waitingSince === null ? 0 : now - holding.waitingSince);
+    const reading = now - holding.since - waited - PACE_GRACE_MILLIS;
+    if (reading <= 0) return true;
+    return holding.received * this.paceMillis >= holding.frameLength * reading;
+  }
+
+  private anotherReaderOnPace(holder: BudgetHolder | null): boolean {
+    const now = this.now();
+    for (const [h, holding] of this.held) {
+      if (h !== holder && !this.waiting.has(h) && this.onPace(holding, now)) return true;
+    }
+    return false;
+  }
+
+  private startWaiting(holder: BudgetHolder, holding: Holding): void {
+    this.waiting.add(holder);
+    holding.waitingSince = this.now();
+    this.armPaceCheck();
+  }
+
+  /** Lets `holder` be read again (its wait's time no longer runs against its pace). */
+  private resume(holder: BudgetHolder): void {
+    this.waiting.delete(holder);
+    const holding = this.held.get(holder);
+    if (holding !== undefined && holding.waitingSince !== null) {
+      holding.waited += this.now() - holding.waitingSince;
+      holding.waitingSince = null;
+    }
+    holder.resumeForBudget();
+  }
+
+  /** Over the budget: closes holders, off pace first, largest first, down to LOW_WATER. */
   private shed(grower: BudgetHolder): boolean {
     const target = Math.floor(this.budgetBytes * LOW_WATER);
-    const byBytes = [...this.held].sort((a, b) => b[1] - a[1]);
+    const now = this.now();
+    const order = [...this.held].map(([h, holding]) => ({
+      h,
+      bytes: holding.bytes,
+      behind: !this.onPace(holding, now),
+    }));
+    order.sort((a, b) => Number(b.behind) - Number(a.behind) || b.bytes - a.bytes);
     const totalBefore = this.total;
     let survived = true;
-    for (const [victim, victimBytes] of byBytes) {
+    for (const { h: victim, bytes: victimBytes } of order) {
       if (this.total <= target) break;
       this.held.delete(victim);
       this.waiting.delete(victim);
@@ -183,27 +297,37 @@ export class FrameBudget {
   }
 
   /**
-   * When every holder left is waiting (the ones reading finished or were closed), the one holding
-   * the most goes on: it is the nearest to a whole frame, and if it is a flood's, the first to be
-   * closed when the budget runs over. One connection read at a time still keeps a flood's cost
-   * bounded; none at all would stall honest frames until their deadline.
+   * When no holder left is read on pace (the ones reading finished, were closed or stopped
+   * sending), the waiting one holding the most goes on: it is the nearest to a whole frame, and if
+   * it is a flood's, the first to be closed when the budget runs over. One connection read at a
+   * time still keeps a flood's cost bounded; none at all would stall honest frames until their
+   * deadline.
    */
   private keepOneReading(): void {
-    if (this.held.size === 0 || this.waiting.size < this.held.size || this.answersOverBudget) {
-      return;
-    }
+    if (this.waiting.size === 0 || this.answersOverBudget) return;
+    if (this.waiting.size < this.held.size && this.anotherReaderOnPace(null)) return;
     let largest: BudgetHolder | null = null;
     let most = -1;
     for (const h of this.waiting) {
-      const own = this.held.get(h) ?? 0;
+      const own = this.held.get(h)?.bytes ?? 0;
       if (own > most) {
         most = own;
         largest = h;
       }
     }
     if (largest === null) return;
-    this.waiting.delete(largest);
-    largest.resumeForBudget();
+    this.resume(largest);
+  }
+
+  /** While holders wait, checks now and then that someone is still read on pace. */
+  private armPaceCheck(): void {
+    if (this.paceTimer !== null) return;
+    this.paceTimer = setTimeout(() => {
+      this.paceTimer = null;
+      this.keepOneReading();
+      if (this.waiting.size > 0) this.armPaceCheck();
+    }, PACE_GRACE_MILLIS / 2);
+    this.paceTimer.unref?.();
   }
 
   /**
@@ -215,10 +339,9 @@ export class FrameBudget {
     if (this.waiting.size === 0 || others - this.maxWaiting >= this.resumeAt) return;
     let maxLeft = 0;
     for (const h of [...this.waiting]) {
-      const own = this.held.get(h) ?? 0;
+      const own = this.held.get(h)?.bytes ?? 0;
       if (others - own < this.resumeAt) {
-        this.waiting.delete(h);
-        h.resumeForBudget();
+        this.resume(h);
       } else if (own > maxLeft) {
         maxLeft = own;
       }
