@@ -2,8 +2,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Unit projects import sibling packages from source, so `pnpm test` needs no build.
-// The integration project runs the built `dist/` entry points as real processes.
+// Unit projects import sibling packages from source; what they start in another process or
+// thread (serving workers, the decode and KV persistence threads) loads the built `dist/`: build
+// before `pnpm test` (`pnpm test:all` does). The integration project runs the built entry points.
 const src = (pkg: string): string =>
   fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 const alias = {

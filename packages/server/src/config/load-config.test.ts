@@ -274,6 +274,16 @@ describe('loadConfig errors name the key, the source and what was expected', () 
     ]);
   });
 
+  it('file: Java 5.x NettyClientConfig keys (mqnamesrv reads them from the same file) are accepted and ignored', () => {
+    const files = {
+      '/etc/ns.properties':
+        'listenPort=9878\nclientWorkerThreads=4\nuseTLS=false\nconnectTimeoutMillis=3000\n',
+    };
+    const config = loadConfig(input({ argv: ['-c', '/etc/ns.properties'], files }));
+    expect(config.config.listenPort).toBe(9878);
+    expect(Object.hasOwn(config.config, 'clientWorkerThreads')).toBe(false);
+  });
+
   it('file: unreadable or malformed', () => {
     const [unreadable] = issuesOf(() => loadConfig(input({ argv: ['-c', '/missing'] })));
     expect(unreadable).toMatch(/^cannot read config file \/missing \(from -c\): ENOENT/);

@@ -820,10 +820,40 @@ export function specOf(key: ConfigKey): ConfigKeySpec {
 }
 
 /**
- * Keys Java accepts but the namesrv has no field for: `mqnamesrv -n` copies its value into
- * `namesrvAddr`, which Java then ignores. Accepted here and ignored the same way.
+ * Keys of a `-c` file that Java accepts but the namesrv has no field for, accepted here and
+ * ignored the same way:
+ * - `namesrvAddr`: `mqnamesrv -n` copies its value there, and Java then ignores it;
+ * - Java 5.x's NettyClientConfig (the client side of the 5.x NameServer's remoting, used by its
+ *   embedded controller), which `mqnamesrv` fills from the same file: a 5.x file may carry them
+ *   (a reviewer's file with `clientWorkerThreads=4` was refused). The two it shares with
+ *   NettyServerConfig (the write buffer water marks) are ours already.
  */
-export const IGNORED_KEYS: ReadonlySet<string> = new Set(['namesrvAddr']);
+export const IGNORED_KEYS: ReadonlySet<string> = new Set([
+  'namesrvAddr',
+  'clientWorkerThreads',
+  'clientCallbackExecutorThreads',
+  'clientOnewaySemaphoreValue',
+  'clientAsyncSemaphoreValue',
+  'connectTimeoutMillis',
+  'channelNotActiveInterval',
+  'scanAvailableNameSrv',
+  'circuitBreakerEnable',
+  'circuitBreakerRecoverSecond',
+  'circuitBreakerDegradeRuleCount',
+  'circuitBreakerDegradeRuleSecond',
+  'clientChannelMaxIdleTimeSeconds',
+  'clientSocketSndBufSize',
+  'clientSocketRcvBufSize',
+  'clientPooledByteBufAllocatorEnable',
+  'clientCloseSocketIfTimeout',
+  'useTLS',
+  'socksProxyConfig',
+  'disableCallbackExecutor',
+  'disableNettyWorkerGroup',
+  'maxReconnectIntervalTimeSeconds',
+  'enableReconnectForGoAway',
+  'enableTransparentRetry',
+]);
 
 export const ENV_PREFIX = 'NAMESRV_';
 
