@@ -298,6 +298,41 @@ describe('partial frames', () => {
 });
 
 describe('pipelined floods (default settings)', () => {
+  it('64 pipelined requests for a large topic list, answered together, do not get their reader closed', async () => {
+    // The list (1.5 MB, built in slices) is one Buffer whatever number of answers carry it: the
+    // write buffer's hard limit (64 MiB) used to count it once per answer and close the client.
+    const n = await node();
+    const broker = await client(n);
+    const topics = Array.from({ length: 30_000 }, (_, i) => ({
+      name: `a-topic-name-long-enough-to-make-a-big-list-${i}`,
+    }));
+    const reg = registerRequest({ topics, bodyCrc32: '0' });
+    expect((await broker.request({ ...reg, opaque: 1 }, 30_000)).code).toBe(ResponseCode.SUCCESS);
+    const reader = await client(n);
+    reader.socket.pause();
+    const answers = Array.from({ length: 64 }, (_, i) => reader.response(100 + i, 60_000));
+    for (let i = 0; i < 64; i++) {
+      reader.send(request(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, { opaque: 100 + i }));
+    }
+    const pool = n.server.servingNode!.pool;
+    await waitFor(
+      'every answer in the write buffer',
+      () => pool.connectionInfos().some((c) => c.peakWritableLength > 64 * 1024 * 1024),
+      30_000,
+    );
+    reader.socket.resume();
+    const bodies = await Promise.race([
+      Promise.all(answers),
+      reader.closed.then(() => {
+        throw new Error('the node closed the reader');
+      }),
+    ]);
+    expect(bodies.every((b) => b.code === ResponseCode.SUCCESS && b.body!.length > 1_500_000)).toBe(
+      true,
+    );
+    expect(reader.isClosed).toBe(false);
+  }, 60_000);
+
   /** Each KV write is persisted (fsync) before it is answered: a queue builds up at the owner. */
   const FLOOD = 600;
 

@@ -150,6 +150,13 @@ export class Connection implements BudgetHolder {
   private answersCapLogged = false;
   private hasReadData = false;
   private peakWritableLength = 0;
+  /** Response bodies written on their own (see `respond`) and not flushed yet, with their count. */
+  private readonly queuedBodies = new Map<Buffer, number>();
+  /**
+   * Bytes in the write buffer that repeat a body queued already (a shared body, e.g. the topic
+   * list's: one Buffer however many answers carry it). The hard limit leaves them out.
+   */
+  private sharedQueued = 0;
   /** Armed while a frame is incomplete (partialFrameTimeoutMillis). */
   private frameTimer: NodeJS.Timeout | null = null;
   /** The in-flight cap was logged for this connection (once is enough). */
@@ -701,19 +708,30 @@ export class Connection implements BudgetHolder {
     }
     if (body === null) {
       socket.write(bytes);
-    } else if (this.isCorked) {
-      socket.write(bytes);
-      socket.write(body);
     } else {
       // Header and body in one writev (neither copied), as a corked batch would send them.
-      socket.cork();
+      const cork = !this.isCorked;
+      if (cork) socket.cork();
       socket.write(bytes);
-      socket.write(body);
-      socket.uncork();
+      const queuedBefore = this.queuedBodies.get(body) ?? 0;
+      this.queuedBodies.set(body, queuedBefore + 1);
+      if (queuedBefore > 0) this.sharedQueued += body.length;
+      socket.write(body, () => {
+        const left = this.queuedBodies.get(body)! - 1;
+        if (left > 0) {
+          this.queuedBodies.set(body, left);
+          this.sharedQueued -= body.length;
+        } else {
+          this.queuedBodies.delete(body);
+        }
+      });
+      if (cork) socket.uncork();
     }
     const queued = socket.writableLength;
     if (queued > this.peakWritableLength) this.peakWritableLength = queued;
-    if (queued > this.host.writeHardLimit) {
+    // Repeats of a shared body left out: 64 answers pipelined for a 1 MB topic list (answered
+    // together once it is built in slices) hold one 1 MB Buffer, not 64 MB; the client was closed.
+    if (queued - this.sharedQueued > this.host.writeHardLimit) {
       this.limitLine('write_overflow', 'warn', {
         obj: { writableLength: queued, limit: this.host.writeHardLimit },
         msg: 'write buffer over the hard limit, closing connection',
