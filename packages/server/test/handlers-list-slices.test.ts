@@ -75,19 +75,47 @@ describe('large list bodies are built in slices', () => {
     expect(next.body!.toString()).toContain('"late"');
   });
 
-  it('a unit list built across a route change is answered but not kept', async () => {
+  it('a unit list is walked when its build runs: a route change before that is in it, and it is kept', async () => {
     const h = createHarness();
     register(h, { topics: topicsNamed('u', LARGE, 1) });
     const pending = dispatch(h, RequestCode.GET_UNIT_TOPIC_LIST);
+    expect(pending).toBeInstanceOf(Promise);
     // Same topics, one of them no longer a unit topic: a route change, no membership change.
     register(h, {
       topics: [...topicsNamed('u', LARGE - 1, 1), { name: `u-${LARGE - 1}`, topicSysFlag: 0 }],
       counter: 2,
     });
-    const stale = await answered(pending);
-    expect(stale.body!.toString()).toContain(`"u-${LARGE - 1}"`);
-    const fresh = await answered(dispatch(h, RequestCode.GET_UNIT_TOPIC_LIST));
-    expect(fresh.body!.toString()).not.toContain(`"u-${LARGE - 1}"`);
+    const answer = await answered(pending);
+    const expected = encodeTopicList({
+      topicList: topicListOrderLikeJava(h.config().compatibilityLine, h.routes.getUnitTopics()),
+    });
+    expect(answer.body!.equals(expected)).toBe(true);
+    expect(answer.body!.toString()).not.toContain(`"u-${LARGE - 1}"`);
+    const again = dispatch(h, RequestCode.GET_UNIT_TOPIC_LIST);
+    expect((again as RemotingCommand).body).toBe(answer.body);
+  });
+
+  it('GET_TOPICS_BY_CLUSTER of a large table: the one-go bytes, kept', async () => {
+    const h = createHarness();
+    register(h, { topics: topicsNamed('c', LARGE) });
+    register(h, {
+      brokerName: 'broker-b',
+      brokerAddr: '127.0.0.1:10921',
+      topics: topicsNamed('d', 10),
+    });
+    const cluster = h.routes.getAllClusterInfo().clusterAddrTable.keys().next().value!;
+    const expected = encodeTopicList({
+      topicList: topicListOrderLikeJava(
+        h.config().compatibilityLine,
+        h.routes.getTopicsByCluster(cluster),
+      ),
+    });
+    const pending = dispatch(h, RequestCode.GET_TOPICS_BY_CLUSTER, { cluster });
+    expect(pending).toBeInstanceOf(Promise);
+    const answer = await answered(pending);
+    expect(answer.body!.equals(expected)).toBe(true);
+    const again = dispatch(h, RequestCode.GET_TOPICS_BY_CLUSTER, { cluster });
+    expect((again as RemotingCommand).body).toBe(answer.body);
   });
 
   it('GET_KVLIST_BY_NAMESPACE of a large namespace answers later, with the one-go bytes, then at once', async () => {

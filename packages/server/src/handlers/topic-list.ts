@@ -16,7 +16,8 @@ import { systemTopicListLikeJava, topicListOrderLikeJava } from './java-order.js
 import type { JavaLineProfile } from './java-line.js';
 import { SLICED_FROM, topicListBodyInSteps } from './list-bodies-in-steps.js';
 import { runToEnd } from '../slices/slice-queue.js';
-import type { SliceQueue } from '../slices/slice-queue.js';
+import type { SlicedJob, SliceQueue } from '../slices/slice-queue.js';
+import type { SteppedTopicList } from '../route/index.js';
 
 /** The 5.x NamesrvConfig switches gating the list requests (both default true). */
 export interface TopicListConfigView {
@@ -72,15 +73,17 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
   });
 
   /**
-   * `stamp()`: the state the list depends on (see `bodies`), read when the request arrives, when
-   * the topics are taken too: the answer is the list at that moment, however long its encoding
-   * takes, and is kept for that stamp.
+   * `stamp()`: the state the list depends on (see `bodies`), read when the request arrives. A
+   * large list is built in slices (`deps.slices`): its topics are taken at once (`topics`), or
+   * walked in steps too (`walk`), and the body is kept for the stamp of the moment its topics
+   * were taken, which is what it shows, however long its encoding took.
    */
   function cachedList(
     request: RemotingCommand,
     key: string,
     topics: () => string[],
     stamp: () => string,
+    walk?: SteppedTopicList,
   ): RemotingCommand | Promise<RemotingCommand> {
     const now = stamp();
     const kept = bodies.get(key);
@@ -89,17 +92,29 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
     if (pending !== undefined && pending.stamp === now) {
       return pending.body.then((body) => ok(request, body));
     }
-    const list = topics();
-    if (deps.slices === undefined || list.length < SLICED_FROM) {
-      const body = runToEnd(topicListBodyInSteps(deps.line.line, list));
+    const slices = deps.slices;
+    if (slices === undefined || routes.topicCount() < SLICED_FROM) {
+      const body = runToEnd(topicListBodyInSteps(deps.line.line, topics()));
       keep(key, now, body);
       return ok(request, body);
     }
-    const body = deps.slices.run(topicListBodyInSteps(deps.line.line, list)).then((built) => {
-      // The list at `now`, whatever changed since: a later request sees another stamp.
-      keep(key, now, built);
-      return built;
-    });
+    const line = deps.line.line;
+    // Taken now when in one go; walked when the job runs (it may then show later writes).
+    const taken = walk === undefined ? topics() : null;
+    function* build(): SlicedJob<Buffer> {
+      let list: string[];
+      let shown = now;
+      if (taken !== null) {
+        list = taken;
+      } else {
+        list = yield* routes.topicListInSteps(walk!);
+        shown = stamp();
+      }
+      const body = yield* topicListBodyInSteps(line, list);
+      keep(key, shown, body);
+      return body;
+    }
+    const body = slices.run(build());
     building.set(key, { stamp: now, body });
     const settled = (): void => {
       if (building.get(key)?.body === body) building.delete(key);
@@ -149,6 +164,7 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
       `cluster:${cluster}`,
       () => routes.getTopicsByCluster(cluster),
       () => `${routes.topicMembershipStamp()}/${routes.clusterMembershipStamp()}`,
+      { kind: 'cluster', clusterName: cluster },
     );
   }
 
@@ -166,14 +182,16 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
 
   function getUnitTopicList(request: RemotingCommand): RemotingCommand | Promise<RemotingCommand> {
     if (!deps.config().enableTopicList) return disabled(request);
-    return cachedList(request, 'unit', () => routes.getUnitTopics(), unitStamp);
+    return cachedList(request, 'unit', () => routes.getUnitTopics(), unitStamp, { kind: 'unit' });
   }
 
   function getHasUnitSubTopicList(
     request: RemotingCommand,
   ): RemotingCommand | Promise<RemotingCommand> {
     if (!deps.config().enableTopicList) return disabled(request);
-    return cachedList(request, 'unit-sub', () => routes.getHasUnitSubTopicList(), unitStamp);
+    return cachedList(request, 'unit-sub', () => routes.getHasUnitSubTopicList(), unitStamp, {
+      kind: 'unit-sub',
+    });
   }
 
   function getHasUnitSubUnUnitTopicList(
@@ -185,6 +203,7 @@ export function topicListHandlers(deps: TopicListHandlerDeps): HandlerTable {
       'unit-sub-ununit',
       () => routes.getHasUnitSubUnUnitTopicList(),
       unitStamp,
+      { kind: 'unit-sub-ununit' },
     );
   }
 

@@ -40,7 +40,7 @@ import type { BrokerLiveInfo } from './broker-live-info.js';
 import { dataVersionEquals, emptyDataVersion } from './data-version.js';
 import { minBrokerIdChangeOnJoin, minBrokerIdChangeOnLeave } from './min-broker-id-change.js';
 import { minKey, RouteTables } from './route-tables.js';
-import type { RouteReadModel } from './route-tables.js';
+import type { RouteReadModel, SteppedTopicList } from './route-tables.js';
 import type {
   BrokerIdentity,
   BrokerLiveView,
@@ -1165,6 +1165,14 @@ export class RouteInfoManager implements RouteReadModel {
 
   getTopicsByCluster(clusterName: string): string[] {
     return this.tables.getTopicsByCluster(clusterName);
+  }
+
+  topicListInSteps(list: SteppedTopicList): Generator<void, string[], void> {
+    return this.tables.topicListInSteps(list);
+  }
+
+  topicCount(): number {
+    return this.tables.topicCount();
   }
 
   getSystemTopicList(): TopicList {
