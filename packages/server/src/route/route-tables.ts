@@ -692,7 +692,13 @@ export class RouteTables implements RouteReadModel {
         }
         if (first !== -1) groups[first]!.push(topic);
       },
-      result: () => groups.flat(),
+      // Not groups.flat(): V8's flat took 20 ms for one group of 80,000 topics.
+      result: () => {
+        if (groups.length === 1) return groups[0]!;
+        const out: string[] = [];
+        for (const group of groups) for (const topic of group) out.push(topic);
+        return out;
+      },
     };
   }
 
