@@ -41,6 +41,15 @@ function allTopicsBody(h: Harness): Buffer {
   });
 }
 
+/** The one-go GET_KVLIST_BY_NAMESPACE body of `namespace` as it stands. */
+function namespaceBody(h: Harness, namespace: string): Buffer {
+  return encodeKVTable(
+    h.kv.getKVListByNamespace(namespace)!,
+    LEGACY_JSON,
+    h.kv.namespaceTableCapacity(namespace),
+  );
+}
+
 describe('large list bodies are built in slices', () => {
   it('GET_ALL_TOPIC_LIST of a large table answers later, with the one-go bytes, then at once', async () => {
     const h = createHarness();
@@ -122,12 +131,7 @@ describe('large list bodies are built in slices', () => {
     const h = createHarness();
     for (let i = 0; i < LARGE; i++) h.kv.putKVConfig('NS', `k${i}`, i % 5 === 0 ? null : 'v');
     for (let i = 0; i < 100; i++) h.kv.deleteKVConfig('NS', `k${i}`);
-    const encoded = (): Buffer =>
-      encodeKVTable(
-        h.kv.getKVListByNamespace('NS')!,
-        LEGACY_JSON,
-        h.kv.namespaceTableCapacity('NS'),
-      );
+    const encoded = (): Buffer => namespaceBody(h, 'NS');
     const pending = dispatch(h, RequestCode.GET_KVLIST_BY_NAMESPACE, { namespace: 'NS' });
     expect(pending).toBeInstanceOf(Promise);
     const first = await answered(pending);
@@ -139,12 +143,7 @@ describe('large list bodies are built in slices', () => {
   it('a KV write after the request and before its build is in the answer, kept for the stamp it shows', async () => {
     const h = createHarness();
     for (let i = 0; i < LARGE; i++) h.kv.putKVConfig('NS', `k${i}`, 'v');
-    const encoded = (): Buffer =>
-      encodeKVTable(
-        h.kv.getKVListByNamespace('NS')!,
-        LEGACY_JSON,
-        h.kv.namespaceTableCapacity('NS'),
-      );
+    const encoded = (): Buffer => namespaceBody(h, 'NS');
     const pending = dispatch(h, RequestCode.GET_KVLIST_BY_NAMESPACE, { namespace: 'NS' });
     h.kv.putKVConfig('NS', 'k0', 'changed');
     const answer = await answered(pending);
