@@ -38,8 +38,11 @@ export type OwnerToWorker =
       nodeStartedAt: number;
     }
   | { t: 'snapshot'; snapshot: RegistrySnapshot }
-  /** One part of op batch `seq`; `final` on the last part. */
-  | { t: 'ops'; seq: number; final: boolean; bytes: Uint8Array }
+  /**
+   * One part of op batch `seq`; `final` on the last part. `end` on the last part of what the owner
+   * sent between two of its slices (Replica.enqueue: a worker's slice may end only there).
+   */
+  | { t: 'ops'; seq: number; final: boolean; end: boolean; bytes: Uint8Array }
   /** A connection handed over (the socket travels as the message's handle). */
   | { t: 'conn'; id: number }
   /** The answer to 'exec' or 'register'; `resend`: see RegistryOwner.register. */

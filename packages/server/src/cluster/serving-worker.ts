@@ -195,7 +195,8 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   sendOps(seq: number, encoded: unknown, final: boolean): void {
     const parts = encoded as Uint8Array[];
     for (let i = 0; i < parts.length; i++) {
-      this.post({ t: 'ops', seq, final: final && i === parts.length - 1, bytes: parts[i]! });
+      const last = i === parts.length - 1;
+      this.post({ t: 'ops', seq, final: final && last, end: last, bytes: parts[i]! });
     }
   }
 

@@ -102,7 +102,7 @@ class ServingWorker {
         this.start(msg.snapshot);
         return;
       case 'ops':
-        this.replica?.enqueue(msg.final ? msg.seq : 0, () => decodeOpPart(msg.bytes));
+        this.replica?.enqueue(msg.final ? msg.seq : 0, () => decodeOpPart(msg.bytes), msg.end);
         return;
       case 'conn':
         this.adopt(handle as Socket, msg.id);
