@@ -42,6 +42,13 @@ export interface ServingWorkerInit {
   onExit(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void;
 }
 
+/** Errors of a send to a worker whose channel closed (the process is exiting or gone). */
+const CHANNEL_GONE: ReadonlySet<string> = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ERR_IPC_CHANNEL_CLOSED',
+]);
+
 export class ServingWorker implements ConnectionSink, ReplicaPeer {
   readonly name: string;
   readonly workerId: number;
@@ -106,8 +113,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       // 'exit': without this it would count as a worker for ever, and never be replaced.
       this.child.once('close', gone);
     });
-    this.child.on('error', (err) => {
-      init.logger.error({ err, worker: this.workerId }, 'serving worker process error');
+    this.child.on('error', (err: NodeJS.ErrnoException) => {
+      // A message sent to a worker that just died (its exit not seen yet) fails with EPIPE: the
+      // exit that follows is what reports and replaces it, so that one is no error of its own.
+      const level = err.code !== undefined && CHANNEL_GONE.has(err.code) ? 'debug' : 'error';
+      init.logger[level]({ err, worker: this.workerId }, 'serving worker process error');
     });
     this.post({
       t: 'init',
