@@ -123,8 +123,13 @@ export class AddressService {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://address-service');
-    const path = url.pathname;
+    const path = requestPath(req.url);
+    if (path === null) {
+      // Node's parser lets through targets that are no URL (`http://a:99999/`, `//[`): an
+      // uncaught throw here ended the whole service on one request (review finding).
+      this.#send(res, 400, 'text/plain; charset=utf-8', 'bad request target');
+      return;
+    }
     const isList = path === this.path || path.startsWith(`${this.path}-`);
     if (path !== '/healthz' && !isList) {
       this.#send(res, 404, 'text/plain; charset=utf-8', 'not found');
@@ -171,5 +176,14 @@ export class AddressService {
     res.setHeader('content-length', Buffer.byteLength(body));
     res.setHeader('cache-control', 'no-store');
     res.end(headOnly ? undefined : body);
+  }
+}
+
+/** The path of a request target, or null when it is not a URL. */
+function requestPath(target: string | undefined): string | null {
+  try {
+    return new URL(target ?? '/', 'http://address-service').pathname;
+  } catch {
+    return null;
   }
 }

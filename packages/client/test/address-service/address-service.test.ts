@@ -131,6 +131,21 @@ describe('AddressService', () => {
     expect(post.headers.allow).toBe('GET, HEAD');
   });
 
+  it('answers 400 to a request target that is no URL, and keeps serving', async () => {
+    const { service, base } = await startService(new FixedAddressSource('a:1'));
+    const { port } = service.address!;
+    for (const target of ['http://a:99999/rocketmq/nsaddr', '//[']) {
+      const socket = connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      await closed;
+      expect(Buffer.concat(chunks).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect((await get(`${base}/rocketmq/nsaddr`)).body).toBe('a:1');
+  });
+
   it('is usable by HttpAddressProvider with the Java URL rules (domain with port, unit name)', async () => {
     const { service, base } = await startService(new FixedAddressSource('x:1;y:2'));
     const port = service.address!.port;
