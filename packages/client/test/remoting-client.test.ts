@@ -348,6 +348,20 @@ describe('RemotingClient', () => {
     expect((await c.invoke(s.addr, { code: 106 })).remark).toBe('conn1');
   });
 
+  it('closes an idle connection after a call outlived the idle timeout and timed out', async () => {
+    // The server never answers: the idle timer fires while the call waits, then the call times out
+    // and nothing more is sent.
+    const s = await server(() => undefined);
+    const c = client({ idleTimeoutMs: 50 });
+    const disconnects: (Error | undefined)[] = [];
+    c.on('disconnect', (_addr, cause) => disconnects.push(cause));
+    await expect(c.invoke(s.addr, { code: 106 }, { timeoutMs: 200 })).rejects.toBeInstanceOf(
+      RemotingTimeoutError,
+    );
+    await waitFor(() => disconnects.length === 1, 2_000, 'idle close after the timed-out call');
+    expect(disconnects[0]).toBeUndefined();
+  });
+
   it('rejects calls after close()', async () => {
     const c = new RemotingClient();
     await c.close();

@@ -98,10 +98,14 @@ export class Connection {
       this.#close(this.#lastSocketError);
     });
     socket.on('timeout', () => {
-      // Idle: only close when nothing is waiting (pending calls have their own timers).
+      // Idle: only close when nothing is waiting (pending calls have their own timers). Node
+      // re-arms the idle timer only on socket activity: re-arm it here, or a call that then timed
+      // out with nothing more sent left the connection open for good (review finding).
       if (this.#pending.size === 0) {
         this.#log.debug({ addr: this.addr }, 'closing idle remoting connection');
         this.#close(undefined);
+      } else {
+        socket.setTimeout(this.#options.idleTimeoutMs);
       }
     });
     // A socket handed over already connected (tests, custom factories) emits no 'connect'.
