@@ -155,6 +155,8 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   #unsubscribe: (() => void) | undefined;
   #offConnect: (() => void) | undefined;
   #started: Promise<void> | undefined;
+  /** `start()` has settled (the address list is loaded, or its source gave up). */
+  #startDone = false;
   #closed = false;
 
   constructor(options: NameServerClientOptions = {}) {
@@ -284,8 +286,31 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
    * idempotent.
    */
   start(): Promise<void> {
-    this.#started ??= this.#start();
+    this.#started ??= this.#start().finally(() => {
+      this.#startDone = true;
+    });
     return this.#started;
+  }
+
+  /**
+   * Waits for `start()` at most `timeoutMs` (a call's own timeout): an address source that never
+   * answers (a user function that hangs, an address service that accepts and says nothing) held
+   * every call for ever, whatever its timeout (review finding). The start goes on meanwhile.
+   */
+  async #startWithin(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<true>((resolve) => {
+      timer = setTimeout(() => resolve(true), timeoutMs);
+    });
+    try {
+      if (await Promise.race([this.start().then(() => false), expired])) {
+        throw new NoNameServerError(
+          `no name server address is known yet: the ${this.#provider.kind} address source has not answered within ${timeoutMs} ms`,
+        );
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #start(): Promise<void> {
@@ -341,8 +366,9 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     leaveOnTimeout: boolean,
   ): Promise<AddressedResponse> {
     if (this.#closed) throw new RemotingClosedError('*', 'name server client is closed');
-    await this.start();
-    const invokeOptions: InvokeOptions = { timeoutMs: options.timeoutMs ?? this.timeoutMs };
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (!this.#startDone) await this.#startWithin(timeoutMs);
+    const invokeOptions: InvokeOptions = { timeoutMs };
     if (options.addr !== undefined) {
       const response = await this.remoting.invoke(options.addr, request, invokeOptions);
       return { addr: options.addr, response };

@@ -300,6 +300,30 @@ describe('NameServerClient close', () => {
   });
 });
 
+describe('NameServerClient start', () => {
+  it('fails a call after its own timeout while the address source has not answered', async () => {
+    const s = await node((req, ctx) => {
+      ctx.reply(req, {});
+    });
+    let release: () => void = () => undefined;
+    const loaded = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    class HungProvider extends MutableProvider {
+      override start(): Promise<void> {
+        return loaded;
+      }
+    }
+    const c = client({ addressProvider: new HungProvider([s.addr]) });
+    await expect(c.invokeAny({ code: 106 }, { timeoutMs: 100 })).rejects.toThrow(
+      /has not answered within 100 ms/,
+    );
+    release();
+    const answered = await c.invokeAny({ code: 106 }, { timeoutMs: 1_000 });
+    expect(answered.addr).toBe(s.addr);
+  });
+});
+
 describe('NameServerClient routes', () => {
   async function routeNode(state: { body: Buffer | null }): Promise<ScriptedServer> {
     return node((req, ctx) => {

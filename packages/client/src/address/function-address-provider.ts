@@ -1,7 +1,8 @@
 /**
  * The list comes from a user function (service discovery, config center…), the counterpart of
  * Java 5.x's pluggable address provider. The function is called at start and then every
- * `refreshIntervalMs`; a failure or an invalid answer keeps the last good list.
+ * `refreshIntervalMs`; a failure, an invalid answer or no answer within `callTimeoutMs` keeps the
+ * last good list.
  */
 import { InvalidAddressListError, InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -21,6 +22,11 @@ export type AddressListFunction = () =>
 export interface FunctionAddressProviderOptions {
   /** Time between calls after start; default 120 000 ms (the address-service period). */
   readonly refreshIntervalMs?: number;
+  /**
+   * How long one call may take before it counts as failed; default 10 000 ms. Its answer, if it
+   * comes later, is dropped: a function that never settled used to stop every later refresh.
+   */
+  readonly callTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -30,6 +36,10 @@ export class FunctionAddressProvider implements NameServerAddressProvider {
   readonly #holder: AddressListHolder;
   readonly #log: Logger;
   readonly #intervalMs: number;
+  readonly #callTimeoutMs: number;
+  /** Calls made, and the number of the one whose answer set the list: an older one's is dropped. */
+  #calls = 0;
+  #applied = 0;
   #started: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -44,8 +54,17 @@ export class FunctionAddressProvider implements NameServerAddressProvider {
       );
     }
     checkTimerLimit('refreshIntervalMs', interval);
+    const callTimeout = options.callTimeoutMs ?? 10_000;
+    if (!Number.isInteger(callTimeout) || callTimeout <= 0) {
+      throw new InvalidOptionError(
+        'callTimeoutMs',
+        `callTimeoutMs must be a positive integer (ms), got ${callTimeout}`,
+      );
+    }
+    checkTimerLimit('callTimeoutMs', callTimeout);
     this.#fn = fn;
     this.#intervalMs = interval;
+    this.#callTimeoutMs = callTimeout;
     this.#log = (options.logger ?? NOOP_LOGGER).child({ component: 'address-function' });
     this.#holder = new AddressListHolder(this.#log);
   }
@@ -86,8 +105,12 @@ export class FunctionAddressProvider implements NameServerAddressProvider {
 
   /** Calls the function once and applies a valid answer; rejects (keeping the list) otherwise. */
   async refresh(): Promise<readonly string[]> {
+    const call = ++this.#calls;
     try {
-      const answer = await this.#fn();
+      const answer = await this.#answerWithin(this.#callTimeoutMs);
+      if (call < this.#applied) {
+        throw new Error('dropped an answer of the address function older than the list it set');
+      }
       if (typeof answer !== 'string' && !Array.isArray(answer)) {
         throw new InvalidAddressListError(
           String(answer),
@@ -96,12 +119,29 @@ export class FunctionAddressProvider implements NameServerAddressProvider {
       }
       const addresses = parseNameServerAddressOption(answer);
       this.#lastError = undefined;
+      this.#applied = call;
       if (!this.#closed) this.#holder.set(addresses);
       return addresses;
     } catch (err) {
       this.#lastError = err instanceof Error ? err : new Error(String(err));
       this.#log.warn({ err }, 'address function failed; keeping the last good list');
       throw err;
+    }
+  }
+
+  /** The function's answer, or a rejection once `timeoutMs` passed without one. */
+  async #answerWithin(timeoutMs: number): Promise<string | readonly string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`the address function did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    try {
+      // Called inside the race: a function that throws synchronously rejects like an async one.
+      return await Promise.race([Promise.resolve().then(() => this.#fn()), expired]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

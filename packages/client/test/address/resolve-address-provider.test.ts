@@ -214,6 +214,24 @@ describe('FunctionAddressProvider', () => {
     expect(p.current()).toEqual([]);
   });
 
+  it('gives up on a call after callTimeoutMs and goes on refreshing', async () => {
+    // The first call never settles; the next ones answer at once.
+    let calls = 0;
+    const p = started(
+      new FunctionAddressProvider(
+        () => (calls++ === 0 ? new Promise<string>(() => undefined) : 'a:1'),
+        { refreshIntervalMs: 10, callTimeoutMs: 50 },
+      ),
+    );
+    await p.start();
+    expect(p.lastError?.message).toMatch(/did not answer within 50 ms/);
+    await waitFor(() => p.current().length === 1, 'the list from the next call');
+    expect(p.current()).toEqual(['a:1']);
+    expect(() => new FunctionAddressProvider(() => 'a:1', { callTimeoutMs: -1 })).toThrow(
+      InvalidOptionError,
+    );
+  });
+
   it('rejects refresh() with the error and validates the interval', async () => {
     const p = new FunctionAddressProvider(() => 'a:1,b:2');
     await expect(p.refresh()).rejects.toBeInstanceOf(InvalidAddressListError);
