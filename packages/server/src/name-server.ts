@@ -34,7 +34,7 @@
  */
 import { hostname } from 'node:os';
 import { ORDER_TOPIC_CONFIG_NAMESPACE } from '@ns/protocol';
-import { redactSecrets } from './config/index.js';
+import { redactSecrets, renderConfigFile, specOf } from './config/index.js';
 import type { ConfigKey, ConfigSource, DefaultsContext, NamesrvConfig } from './config/index.js';
 import { RouteDigestTracker } from './digest/index.js';
 import {
@@ -574,8 +574,8 @@ export class NameServer {
       metrics: this.metrics,
       initialKV,
       kvPersistence: { mode: 'write-behind', durability },
-      persistConfig: (text) => {
-        this.persistConfig(text);
+      persistConfig: (next, changed) => {
+        this.persistConfig(next, changed);
       },
       encodeOps: encodeOpParts,
     });
@@ -635,12 +635,25 @@ export class NameServer {
     return child;
   }
 
-  /** UPDATE_NAMESRV_CONFIG: the whole properties text, atomically, to configStorePath. */
-  private persistConfig(text: string): void {
+  /**
+   * UPDATE_NAMESRV_CONFIG: the config as properties text, atomically, to configStorePath. Every
+   * key set anywhere, like Java, but not the defaults (a default that follows another key, such
+   * as httpPort = listenPort + 1, written down stopped the next start with another listenPort),
+   * and a secret only when it came from a file or an update: one given by environment or flag,
+   * to keep it out of files, was written into a file others could read (review finding).
+   */
+  private persistConfig(next: NamesrvConfig, changed: readonly ConfigKey[]): void {
     const path = this.config.configStorePath;
+    const keep = (key: ConfigKey): boolean => {
+      if (changed.includes(key)) return true;
+      // Unknown when the embedder gave no configOrigin: every key but the secrets, as before.
+      const kind = this.configSources.get(key)?.kind;
+      if (kind === 'default') return false;
+      return !specOf(key).secret || kind === 'file' || kind === 'remote';
+    };
     try {
-      // The text holds secrets (tlsServerKeyPassword): a new file is readable by its owner only.
-      writeFileAtomicSync(path, text, 0o600);
+      // The text may hold a secret (tlsServerKeyPassword): a new file is readable by its owner only.
+      writeFileAtomicSync(path, renderConfigFile(next, keep), 0o600);
     } catch (err) {
       // The OS error (e.g. `ENOENT: no such file or directory, mkdir '/proc/x'`) says what failed.
       const os = err instanceof Error && err.cause instanceof Error ? err.cause : err;

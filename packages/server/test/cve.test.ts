@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequest, decodeFrame, encodeCommand, ResponseCode } from '@ns/protocol';
 import type { NamesrvConfig } from '../src/config/index.js';
+import { renderConfigFile } from '../src/config/index.js';
 import { createDispatcher } from '../src/handlers/handler-sets.js';
 import { KVConfigManager } from '../src/kvconfig/index.js';
 import { createSilentLogger } from '../src/logging.js';
@@ -52,8 +53,8 @@ function server() {
       },
     },
     // What the composition root does: rewrite configStorePath with the whole config.
-    persistConfig: (text) => {
-      writeFileSync(config.configStorePath, text);
+    persistConfig: (next) => {
+      writeFileSync(config.configStorePath, renderConfigFile(next));
     },
     logger: createSilentLogger(),
     clock,

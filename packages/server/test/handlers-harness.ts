@@ -11,7 +11,7 @@ import {
   SerializeType,
 } from '@ns/protocol';
 import type { RemotingCommand, TopicConfig } from '@ns/protocol';
-import { defaultConfig } from '../src/config/index.js';
+import { defaultConfig, renderConfigFile } from '../src/config/index.js';
 import type { NamesrvConfig } from '../src/config/index.js';
 import type { DispatchResult } from '../src/handlers/dispatcher.js';
 import { createDispatcher } from '../src/handlers/handler-sets.js';
@@ -147,9 +147,9 @@ export function createHarness(options: HarnessOptions = {}): Harness {
         config = next;
       },
     },
-    persistConfig: (text) => {
+    persistConfig: (next) => {
       if (options.failPersist === true) throw new Error('disk full');
-      persisted.push(text);
+      persisted.push(renderConfigFile(next));
     },
     ...(options.withoutMetrics === true
       ? {}

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { loadFixture } from '../../protocol/test/fixtures.js';
 import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
 import { NameServerError } from '../src/name-server-error.js';
+import { createCertificate } from '../src/security/tls/certificate-factory.js';
 import { RawClient, capturingLogger, waitFor } from './transport-helpers.js';
 
 let dir = '';
@@ -259,6 +261,58 @@ describe('NameServer lifecycle', () => {
     expect(res.code).toBe(ResponseCode.SUCCESS);
     expect(server.config.orderMessageEnable).toBe(true);
     expect(readFileSync(storePath, 'utf8')).toMatch(/^orderMessageEnable=true$/m);
+  });
+
+  it('UPDATE_NAMESRV_CONFIG writes no default and no secret given by flag or environment', async () => {
+    const storePath = join(dir, 'conf', 'namesrv.properties');
+    const password = 'pw-of-the-key-5e1d';
+    const cert = await createCertificate({ commonName: 'ns-1' });
+    const key = createPrivateKey(cert.keyPem).export({
+      format: 'pem',
+      type: 'pkcs8',
+      cipher: 'aes-256-cbc',
+      passphrase: password,
+    }) as string;
+    writeFileSync(join(dir, 'server.pem'), cert.certPem);
+    writeFileSync(join(dir, 'server.key'), key);
+    // As main.ts does: the config with where each value came from.
+    const loaded = loadConfig({
+      argv: [
+        '--bindAddress=127.0.0.1',
+        '--listenPort=0',
+        `--configStorePath=${storePath}`,
+        '--scanNotActiveBrokerInterval=4000',
+        `--tlsServerCertPath=${join(dir, 'server.pem')}`,
+        `--tlsServerKeyPath=${join(dir, 'server.key')}`,
+      ],
+      env: { NAMESRV_TLS_SERVER_KEY_PASSWORD: password },
+      readFile: (p) => readFileSync(p, 'utf8'),
+      homeDir: dir,
+    });
+    const server = new NameServer({
+      config: loaded.config,
+      configOrigin: { sources: loaded.sources, defaults: { homeDir: dir, env: {} } },
+      defaultMetrics: false,
+    });
+    servers.push(server);
+    const { port } = await server.start();
+    const c = await client(port);
+    const res = await c.request(
+      createRequest({
+        code: RequestCode.UPDATE_NAMESRV_CONFIG,
+        opaque: 1,
+        body: Buffer.from('orderMessageEnable=true\n'),
+      }),
+    );
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    const text = readFileSync(storePath, 'utf8');
+    expect(text).toMatch(/^orderMessageEnable=true$/m);
+    // A flag's value is kept, like Java; a secret's is not, nor a default (httpPort follows
+    // listenPort: written down, it would stop a start with another listenPort).
+    expect(text).toMatch(/^scanNotActiveBrokerInterval=4000$/m);
+    expect(text).toMatch(/^tlsServerKeyPath=/m);
+    expect(text).not.toContain(password);
+    expect(text).not.toMatch(/^httpPort=/m);
   });
 
   /** Sends UPDATE_NAMESRV_CONFIG to a node whose configStorePath is `store`. */

@@ -168,10 +168,11 @@ async function ownerWithServingWorker(options: ReplayNodeOptions): Promise<Repla
           t: 'ops',
           seq,
           final: final && i === parts.length - 1,
+          end: i === parts.length - 1,
           bytes,
         });
         if (msg.t === 'ops')
-          made.replica!.enqueue(msg.final ? msg.seq : 0, () => decodeOpPart(msg.bytes));
+          made.replica!.enqueue(msg.final ? msg.seq : 0, () => decodeOpPart(msg.bytes), msg.end);
       });
     },
   };

@@ -217,12 +217,11 @@ describe('FunctionAddressProvider', () => {
   it('gives up on a call after callTimeoutMs and goes on refreshing', async () => {
     // The first call never settles; the next ones answer at once.
     let calls = 0;
-    const p = started(
-      new FunctionAddressProvider(
-        () => (calls++ === 0 ? new Promise<string>(() => undefined) : 'a:1'),
-        { refreshIntervalMs: 10, callTimeoutMs: 50 },
-      ),
+    const p = new FunctionAddressProvider(
+      () => (calls++ === 0 ? new Promise<string>(() => undefined) : 'a:1'),
+      { refreshIntervalMs: 10, callTimeoutMs: 50 },
     );
+    started(p);
     await p.start();
     expect(p.lastError?.message).toMatch(/did not answer within 50 ms/);
     await waitFor(() => p.current().length === 1, 'the list from the next call');

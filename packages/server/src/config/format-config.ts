@@ -124,11 +124,15 @@ export function formatJavaConfigProperties(config: NamesrvConfig): string {
 
 /**
  * Content of the file written to configStorePath after a successful UPDATE_NAMESRV_CONFIG
- * (Java rewrites it with every setting too). It loads back through `-c` to the same config.
+ * (Java rewrites it with every setting too): the keys `keep` says (default: all, secrets
+ * included). It loads back through `-c` to the same config.
  */
-export function renderConfigFile(config: NamesrvConfig): string {
+export function renderConfigFile(
+  config: NamesrvConfig,
+  keep: (key: ConfigKey) => boolean = () => true,
+): string {
   return (
     '# nameserver-ts configuration, rewritten by UPDATE_NAMESRV_CONFIG.\n' +
-    formatConfigProperties(config, { includeSecrets: true })
+    formatProperties(entriesOf(config, SORTED_KEYS.filter(keep)))
   );
 }

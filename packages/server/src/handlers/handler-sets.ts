@@ -12,7 +12,7 @@
  * that the handler tests and the fixture replays use.
  */
 import { ORDER_TOPIC_CONFIG_NAMESPACE, RequestCode } from '@ns/protocol';
-import type { NamesrvConfig } from '../config/index.js';
+import type { ConfigKey, NamesrvConfig } from '../config/index.js';
 import { brokerHandlers, brokerReadHandlers } from './broker.js';
 import type {
   Clock,
@@ -97,8 +97,8 @@ export interface WriteHandlerDeps {
   kvConfigManager: KVConfigStore;
   /** The live NamesrvConfig and how to change it (UPDATE_NAMESRV_CONFIG). */
   config: NamesrvConfigHolder;
-  /** Writes UPDATE_NAMESRV_CONFIG's properties text to `configStorePath`; a throw → SYSTEM_ERROR. */
-  persistConfig: (text: string) => void;
+  /** Writes UPDATE_NAMESRV_CONFIG's result to `configStorePath`; a throw → SYSTEM_ERROR. */
+  persistConfig: (config: NamesrvConfig, changed: readonly ConfigKey[]) => void;
   logger: HandlerLogger;
   line: JavaLineProfile;
 }
@@ -116,8 +116,8 @@ export function writeHandlerTables(deps: WriteHandlerDeps): HandlerTable[] {
     kvConfigWriteHandlers(deps),
     namesrvConfigHandlers({
       config: deps.config,
-      persistConfig: (text) => {
-        deps.persistConfig(text);
+      persistConfig: (next, changed) => {
+        deps.persistConfig(next, changed);
       },
       logger: deps.logger,
       line: deps.line,
@@ -149,7 +149,7 @@ export interface DispatcherDeps {
   routeInfoManager: RouteStore & Partial<Pick<RouteInfoManager, 'onMinBrokerIdChanged'>>;
   kvConfigManager: KVConfigStore & ObservableKVReadStore;
   config: NamesrvConfigHolder;
-  persistConfig: (text: string) => void;
+  persistConfig: (config: NamesrvConfig, changed: readonly ConfigKey[]) => void;
   metrics?: RequestMetrics;
   logger: HandlerLogger;
   clock: Clock;

@@ -8,12 +8,8 @@
  */
 import { decodePropertiesBody, RequestCode, ResponseCode } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
-import {
-  applyConfigUpdate,
-  formatJavaConfigProperties,
-  renderConfigFile,
-} from '../config/index.js';
-import type { NamesrvConfig } from '../config/index.js';
+import { applyConfigUpdate, formatJavaConfigProperties } from '../config/index.js';
+import type { ConfigKey, NamesrvConfig } from '../config/index.js';
 import type { HandlerLogger } from './deps.js';
 import type { HandlerTable } from './handler.js';
 import type { JavaLineProfile } from './java-line.js';
@@ -27,7 +23,8 @@ export interface NamesrvConfigHolder {
 export interface NamesrvConfigHandlerDeps {
   config: NamesrvConfigHolder;
   line: JavaLineProfile;
-  persistConfig(text: string): void;
+  /** Writes the config to configStorePath (`changed`: the keys this update set); throws on failure. */
+  persistConfig(config: NamesrvConfig, changed: readonly ConfigKey[]): void;
   logger: HandlerLogger;
 }
 
@@ -56,7 +53,7 @@ export function namesrvConfigHandlers(deps: NamesrvConfigHandlerDeps): HandlerTa
         return fail(request, ResponseCode.SYSTEM_ERROR, result.remark);
       case 'ok':
         if (result.changedKeys.length > 0) {
-          deps.persistConfig(renderConfigFile(result.config));
+          deps.persistConfig(result.config, result.changedKeys);
           deps.config.set(result.config);
           deps.logger.info({ changedKeys: result.changedKeys }, 'config updated');
         }

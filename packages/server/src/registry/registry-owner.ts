@@ -127,8 +127,8 @@ export interface RegistryOwnerInit {
     | { mode: 'write-behind'; durability: KVDurability }
     | { mode: 'sync'; persist: KVConfigPersist }
     | { mode: 'none' };
-  /** Writes UPDATE_NAMESRV_CONFIG's properties text to configStorePath; throws on failure. */
-  persistConfig: (text: string) => void;
+  /** Writes UPDATE_NAMESRV_CONFIG's result to configStorePath; throws on failure. */
+  persistConfig: (config: NamesrvConfig, changed: readonly ConfigKey[]) => void;
   /** How op batches are encoded for replicas in other processes (default: as they are). */
   encodeOps?: (ops: readonly unknown[]) => unknown;
   /**
