@@ -26,6 +26,7 @@ import {
   KVConfigFileStore,
   KVConfigManager,
   serializeKVConfigFile,
+  tempPathOf,
 } from '../src/kvconfig/index.js';
 import { NameServer } from '../src/name-server.js';
 import { request } from './handlers-harness.js';
@@ -77,10 +78,10 @@ async function nodeWithHungDisk(skip: () => void) {
   }
   const kvPath = join(nodes.dir(), 'kvConfig.json');
   const started = await startNode(1, kvPath, '--shutdownTimeoutMillis=100');
-  const made = spawnSync('mkfifo', [`${kvPath}.tmp`]);
+  const made = spawnSync('mkfifo', [tempPathOf(kvPath)]);
   expect(made.status, String(made.stderr)).toBe(0);
   nodes.onCleanup(() => {
-    const fd = openSync(`${kvPath}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fd = openSync(tempPathOf(kvPath), constants.O_RDONLY | constants.O_NONBLOCK);
     setTimeout(() => {
       closeSync(fd);
     }, 200);
@@ -147,7 +148,7 @@ describe('KV persistence of a running node', () => {
       expect((await w.request(put('ns', 'k', 'old'))).code).toBe(ResponseCode.SUCCESS);
 
       // A directory where the temporary file goes: nobody, root included, can write the file.
-      mkdirSync(`${kvPath}.tmp`);
+      mkdirSync(tempPathOf(kvPath));
       const failures = [
         await w.request(put('ns', 'k', 'new')),
         await w.request(put('created', 'x', '1')), // creates a namespace: the undo drops it
@@ -171,7 +172,7 @@ describe('KV persistence of a running node', () => {
 
       // The disk is fine again: writes work, and the file is the table (the thread's copy
       // followed every undo, so nothing of the failed writes comes back).
-      rmdirSync(`${kvPath}.tmp`);
+      rmdirSync(tempPathOf(kvPath));
       expect((await w.request(put('ns', 'k2', 'v2'))).code).toBe(ResponseCode.SUCCESS);
       const text = readFileSync(kvPath, 'utf8');
       expect(text).toBe(expectedFile(node));

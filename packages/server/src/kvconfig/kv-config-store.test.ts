@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
 import { KVConfigManager } from './kv-config-manager.js';
@@ -94,20 +94,27 @@ describe('KVConfigFileStore', () => {
     expect(() => new KVConfigFileStore(dir).load()).toThrow(/cannot read it/);
   });
 
-  it('wraps write failures in a typed error, rolls back and keeps the previous file', () => {
+  it('wraps write failures in a typed error, rolls back, keeps the previous file and no temp file', () => {
     const dir = tempDir();
-    const path = join(dir, 'kvConfig.json');
+    // A name the file system takes, but not with the temp file's suffix: ENAMETOOLONG, even as
+    // root, every time.
+    const path = join(dir, 'k'.repeat(245));
+    writeFileSync(path, '{"configTable":{"ns":{"k":"v"}}}');
     const { manager } = open(path);
-    manager.putKVConfig('ns', 'k', 'v');
-    // The temp file name is taken by a directory: opening it for writing fails (even as root).
-    mkdirSync(path + '.tmp');
     expect(() => manager.putKVConfig('ns', 'k2', 'v2')).toThrow(
       expect.objectContaining({ code: 'NS_KV_CONFIG_PERSIST_FAILED' }),
     );
     expect(manager.getKVConfig('ns', 'k2')).toBeNull();
     expect(readFileSync(path, 'utf8')).toBe('{"configTable":{"ns":{"k":"v"}}}');
-    rmSync(path + '.tmp', { recursive: true });
-    manager.putKVConfig('ns', 'k2', 'v2');
-    expect(readFileSync(path, 'utf8')).toBe('{"configTable":{"ns":{"k":"v","k2":"v2"}}}');
+    expect(readdirSync(dir)).toEqual([basename(path)]);
+  });
+
+  it('removes its temp file when the rename fails', () => {
+    const dir = tempDir();
+    // A non-empty directory where the file should be: the temp file is written, the rename fails.
+    const path = join(dir, 'kvConfig.json');
+    mkdirSync(join(path, 'inside'), { recursive: true });
+    expect(() => writeFileAtomicSync(path, '{}')).toThrow(KVConfigError);
+    expect(readdirSync(dir)).toEqual(['kvConfig.json']);
   });
 });

@@ -23,10 +23,12 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { hostname } from 'node:os';
 import { ensureDirSync } from './ensure-dir.js';
 import { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
 import { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-format.js';
@@ -89,10 +91,16 @@ export class KVConfigFileStore {
  * The new file keeps the permission bits of the one it replaces (an operator's 0600 on a
  * config file that holds tlsServerKeyPassword must survive a runtime update); a file written
  * for the first time gets `newFileMode` less the process's umask.
+ *
+ * The temp file's name is the process's own (tempPathOf), and it is removed when the write
+ * fails: with one fixed name, two nodes given the same file truncated and wrote each other's
+ * temp file and published a mix of both, and a failed write's leftover (read-only like the file
+ * it was to replace) failed every later write (review findings).
  */
 export function writeFileAtomicSync(path: string, data: string, newFileMode = 0o644): void {
   const dir = dirname(path);
-  const tmp = path + '.tmp';
+  const tmp = tempPathOf(path);
+  let renamed = false;
   try {
     const created = ensureDirSync(dir);
     const existing = existingMode(path);
@@ -109,16 +117,42 @@ export function writeFileAtomicSync(path: string, data: string, newFileMode = 0o
       closeSync(fd);
     }
     renameSync(tmp, path);
+    renamed = true;
     fsyncDir(dir);
     // A directory made for this write is itself an entry of its parent: without these, the
     // first write into a new directory could vanish with it on power loss.
     for (const made of created.reverse()) fsyncDir(dirname(made));
   } catch (err) {
+    if (!renamed) removeQuietly(tmp);
+    const code = (err as NodeJS.ErrnoException).code;
+    // rename() onto a file bind-mounted on its own (docker -v host.json:/…/kvConfig.json).
+    const hint =
+      code === 'EBUSY' || code === 'EXDEV'
+        ? ' (the file is a mount point of its own and cannot be replaced: mount its directory instead)'
+        : '';
     throw new KVConfigError(
       'NS_KV_CONFIG_PERSIST_FAILED',
-      `writing ${path} failed: ${(err as Error).message}`,
+      `writing ${path} failed: ${(err as Error).message}${hint}`,
       { cause: err },
     );
+  }
+}
+
+/**
+ * The temp file a write of `path` goes through: named after the host and the process, so that
+ * two nodes sharing the file (same machine, or one volume mounted in two containers) never write
+ * the same temp file, while a restarted container (same host name, same pid) reuses its own.
+ */
+export function tempPathOf(path: string): string {
+  return `${path}.${hostname()}-${process.pid}.tmp`;
+}
+
+/** Best effort: the write's error is what gets reported. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // left for the operator (it does not stop later writes: their temp names differ)
   }
 }
 

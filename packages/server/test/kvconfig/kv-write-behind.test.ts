@@ -28,6 +28,7 @@ import {
   KVConfigManager,
   KVWriteBehind,
   serializeKVConfigFile,
+  tempPathOf,
 } from '../../src/kvconfig/index.js';
 import type { KVWriteBehindOptions } from '../../src/kvconfig/index.js';
 import { createSilentLogger } from '../../src/logging.js';
@@ -151,7 +152,7 @@ describe('KVWriteBehind', () => {
       kv.putKVConfig('ns', 'k', 'old');
     });
     // A directory where the temporary file goes: even root cannot open it for writing.
-    mkdirSync(`${path}.tmp`);
+    mkdirSync(tempPathOf(path));
     const failed = o.change((kv) => {
       kv.putKVConfig('ns', 'k', 'new');
       kv.putKVConfig('created', 'x', '1'); // creates a namespace: its undo drops it
@@ -166,7 +167,7 @@ describe('KVWriteBehind', () => {
     const stats = o.wb.stats();
     expect(stats.failedWrites).toBeGreaterThanOrEqual(1);
 
-    rmdirSync(`${path}.tmp`);
+    rmdirSync(tempPathOf(path));
     await o.change((kv) => {
       kv.putKVConfig('ns', 'other', 'v');
     });
@@ -242,11 +243,11 @@ describe('KVWriteBehind', () => {
     const path = join(dir, 'kvConfig.json');
     const o = new MiniOwner(path);
     // A FIFO where the temporary file goes: opening it for writing blocks until a reader comes.
-    const made = spawnSync('mkfifo', [`${path}.tmp`]);
+    const made = spawnSync('mkfifo', [tempPathOf(path)]);
     expect(made.status, String(made.stderr)).toBe(0);
     // Once the test is over, a reader releases the thread so this process can exit.
     cleanups.push(() => {
-      const fd = openSync(`${path}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
+      const fd = openSync(tempPathOf(path), constants.O_RDONLY | constants.O_NONBLOCK);
       setTimeout(() => {
         closeSync(fd);
       }, 200);
