@@ -181,6 +181,24 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
     expect(config.logLevel).toBe('info');
   });
 
+  it('ignores the service-link variables of a Service named namesrv (Kubernetes, docker --link), not other unknown ones', () => {
+    const links = {
+      NAMESRV_SERVICE_HOST: '10.96.0.12',
+      NAMESRV_SERVICE_PORT: '9876',
+      NAMESRV_SERVICE_PORT_REMOTING: '9876',
+      NAMESRV_PORT: 'tcp://10.96.0.12:9876',
+      NAMESRV_PORT_9876_TCP: 'tcp://10.96.0.12:9876',
+      NAMESRV_PORT_9876_TCP_PROTO: 'tcp',
+      NAMESRV_PORT_9876_TCP_PORT: '9876',
+      NAMESRV_PORT_9876_TCP_ADDR: '10.96.0.12',
+    };
+    const loaded = loadConfig(input({ env: links }));
+    expect(loaded.config.listenPort).toBe(9876);
+    expect(() => loadConfig(input({ env: { ...links, NAMESRV_PORTS: '1' } }))).toThrow(
+      /NAMESRV_PORTS: unknown configuration variable/,
+    );
+  });
+
   it('compatibilityLine: 5.x by default, 4.9 from any source', () => {
     expect(loadConfig(input()).config.compatibilityLine).toBe('5.x');
     expect(

@@ -26,7 +26,7 @@ import { describeExpected, parseConfigValue, quoteValue } from './parse-value.js
 import {
   CONFIG_KEYS,
   ENV_PREFIX,
-  IGNORED_ENV,
+  isIgnoredEnv,
   IGNORED_KEYS,
   defaultConfig,
   defaultOf,
@@ -145,7 +145,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
 
   // 2. Environment. Empty values count as unset, as compose files often leave them blank.
   for (const name of Object.keys(input.env).sort()) {
-    if (!name.startsWith(ENV_PREFIX) || IGNORED_ENV.has(name)) continue;
+    if (!name.startsWith(ENV_PREFIX) || isIgnoredEnv(name)) continue;
     const raw = input.env[name];
     if (raw === undefined || raw === '') continue;
     const key = keyOfEnvName(name);

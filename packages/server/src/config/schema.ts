@@ -865,6 +865,20 @@ export function envNameOf(key: string): string {
 /** `NAMESRV_*` variables that are not ours but commonly set (RocketMQ clients read NAMESRV_ADDR). */
 export const IGNORED_ENV: ReadonlySet<string> = new Set(['NAMESRV_ADDR']);
 
+/**
+ * The variables Kubernetes puts in every pod of a namespace holding a Service named `namesrv`
+ * (service links, on by default), and docker's `--link namesrv`: NAMESRV_SERVICE_HOST,
+ * NAMESRV_SERVICE_PORT[_name], NAMESRV_PORT, NAMESRV_PORT_9876_TCP[_PROTO|_PORT|_ADDR]. A
+ * common Service name; refusing them as unknown keys stopped every node of such a namespace.
+ */
+const SERVICE_LINK_ENV =
+  /^NAMESRV_(SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
+
+/** Whether a `NAMESRV_*` variable is someone else's (see IGNORED_ENV, SERVICE_LINK_ENV). */
+export function isIgnoredEnv(name: string): boolean {
+  return IGNORED_ENV.has(name) || (!ENV_TO_KEY.has(name) && SERVICE_LINK_ENV.test(name));
+}
+
 const ENV_TO_KEY: ReadonlyMap<string, ConfigKey> = new Map(
   CONFIG_KEYS.map((k) => [envNameOf(k), k] as const),
 );
