@@ -141,6 +141,13 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
     expect(c2.configStorePath).toBe('/cli');
   });
 
+  it('skips a leading byte order mark in the -c file', () => {
+    const { config } = loadConfig(
+      input({ argv: ['-c', '/f'], files: { '/f': '\uFEFFlistenPort=9000\n' } }),
+    );
+    expect(config.listenPort).toBe(9000);
+  });
+
   it('loads the properties a real 4.9.7 namesrv reports (every Java key is known)', () => {
     const text = responseBody('get-namesrv-config');
     const { config } = loadConfig(input({ argv: ['-c', '/f'], files: { '/f': text } }));

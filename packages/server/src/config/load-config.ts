@@ -117,7 +117,9 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     }
     if (text !== null) {
       try {
-        for (const entry of parsePropertiesEntries(text)) {
+        // A byte order mark (a Windows editor) would be part of the first key, unseen in errors.
+        const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+        for (const entry of parsePropertiesEntries(body)) {
           const source = `${path} line ${entry.line}`;
           if (IGNORED_KEYS.has(entry.key)) continue;
           if (isConfigKey(entry.key)) set(entry.key, entry.value, source, 'file');

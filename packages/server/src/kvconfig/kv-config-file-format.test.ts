@@ -14,6 +14,12 @@ describe('KV config file format', () => {
     );
   });
 
+  it('skips a leading byte order mark, as fastjson does', () => {
+    expect(parseKVConfigFile('\uFEFF{"configTable":{"ns":{"k":"v"}}}')).toEqual(
+      new Map([['ns', new Map([['k', 'v']])]]),
+    );
+  });
+
   it('writes compact fastjson output and round-trips odd strings', () => {
     const table = new Map([
       [

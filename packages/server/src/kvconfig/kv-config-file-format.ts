@@ -43,9 +43,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * does when filling a `HashMap<String,String>`; nulls are dropped.
  */
 export function parseKVConfigFile(
-  text: string,
+  source: string,
   path: string | null = null,
 ): Map<string, Map<string, string>> {
+  // A byte order mark (a file saved by a Windows editor): fastjson skips it, so a file Java
+  // loads would stop this node from starting.
+  const text = source.startsWith('\uFEFF') ? source.slice(1) : source;
   // Java: fastjson parses an empty document to null and the table stays empty. Such a file holds
   // nothing to lose (5.x overwrites in place, so a crash can leave one behind).
   if (text.trim() === '') return new Map();
