@@ -180,7 +180,7 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
   }
 
   /** Registers with every node now (forced). */
-  registerNow(): Promise<RegistrationRound> {
+  async registerNow(): Promise<RegistrationRound> {
     this.#requireActive('registerNow');
     return this.#round('manual', false);
   }
@@ -190,7 +190,7 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
    * is registered with at once; the promise resolves when the round is done, so the new routes are
    * visible on every node that answered.
    */
-  updateTopics(topics: TopicTableInput): Promise<RegistrationRound> {
+  async updateTopics(topics: TopicTableInput): Promise<RegistrationRound> {
     this.#requireActive('updateTopics');
     const next = toTopicTable(topics);
     if (!sameTable(this.#table, next)) {
@@ -201,7 +201,7 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
   }
 
   /** Adds or replaces one topic, then registers at once. */
-  addTopic(topic: TopicConfigInput): Promise<RegistrationRound> {
+  async addTopic(topic: TopicConfigInput): Promise<RegistrationRound> {
     this.#requireActive('addTopic');
     const tc = toTopicConfig(topic);
     const old = this.#table.get(tc.topicName);
@@ -217,7 +217,7 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
    * registration no longer lists (Java 4.9, and 5.x unless `deleteTopicWithBrokerRegistration`);
    * delete the route with DELETE_TOPIC_IN_NAMESRV (admin) as Java's updateTopic/deleteTopic does.
    */
-  removeTopic(topicName: string): Promise<RegistrationRound> {
+  async removeTopic(topicName: string): Promise<RegistrationRound> {
     this.#requireActive('removeTopic');
     if (this.#table.has(topicName)) {
       const next = new Map(this.#table);
@@ -352,12 +352,29 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
   }
 
   #updateMaster(masterAddr: string | null, haServerAddr: string | null): void {
-    // Java takes the first non-null result; a master's results carry neither field.
+    // A master's results carry neither field. A result without a master (this node may not have
+    // the master's registration yet) changes nothing here: see #masterGone.
     if (this.options.brokerId === 0 || masterAddr === null) return;
     const prev = this.#master;
     if (prev.masterAddr === masterAddr && prev.haServerAddr === haServerAddr) return;
     this.#master = { masterAddr, haServerAddr };
     this.#log.info({ masterAddr, haServerAddr }, 'master address changed');
+    this.emit('masterChanged', this.#master, prev);
+  }
+
+  /**
+   * Java sets the slave's master address from a round's result, null included, so a slave stops
+   * syncing from a master that is gone. Here a round clears it only when every node that answered
+   * says there is none: one node still without the master's registration must not flap it.
+   */
+  #masterGone(results: readonly NodeRegistration[]): void {
+    if (this.options.brokerId === 0 || this.#master.masterAddr === null) return;
+    const answered = results.filter((r) => r.ok && r.result !== null);
+    if (answered.length === 0 || answered.some((r) => r.result!.masterAddr !== null)) return;
+    const prev = this.#master;
+    // Java keeps the HA address when the result has none.
+    this.#master = { masterAddr: null, haServerAddr: prev.haServerAddr };
+    this.#log.info({ previous: prev.masterAddr }, 'master address gone');
     this.emit('masterChanged', this.#master, prev);
   }
 
@@ -386,17 +403,33 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
       },
       'registration round done',
     );
-    this.emit('round', round);
+    this.#masterGone(results);
+    try {
+      this.emit('round', round);
+    } catch (err) {
+      // Like the other listeners: a throwing one must not end a periodic round in an
+      // unhandled rejection (the process would exit).
+      this.#log.error({ err }, 'round listener threw');
+    }
     return round;
   }
 
+  /**
+   * At a fixed rate, like Java's scheduleAtFixedRate: the next round is due one period after
+   * this one began, whatever this one still waits for. Scheduled after the round ended, a node
+   * that answered slowly (each chunk of a split registration with its own deadline) or not at
+   * all stretched every node's period: a healthy NameServer expired the broker while a slow one
+   * held the rounds (review finding). A node still busy with an earlier registration gets the
+   * new one queued behind it (one at most, see NodeSession.register); the others go at once.
+   */
   #schedulePeriodic(): void {
     this.#periodTimer = setTimeout(() => {
       this.#periodTimer = null;
       if (this.#state !== 'running') return;
+      this.#schedulePeriodic();
       // Java: forceRegister=false asks QUERY_DATA_VERSION first on periodic rounds only.
-      void this.#round('periodic', !this.options.forceRegister).finally(() => {
-        if (this.#state === 'running') this.#schedulePeriodic();
+      this.#round('periodic', !this.options.forceRegister).catch((err: unknown) => {
+        this.#log.error({ err }, 'periodic registration round failed');
       });
     }, this.options.registerPeriodMs);
   }

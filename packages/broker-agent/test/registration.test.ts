@@ -126,6 +126,64 @@ describe('BrokerAgent with three NameServers', () => {
     }
   });
 
+  it("periods run at a fixed rate: a hung node does not stretch the healthy nodes' period", async () => {
+    const hole = await startBlackHole();
+    try {
+      const agent = makeAgent([cluster.addrs[0]!, hole.addr], {
+        unsafeRegisterPeriodMs: 100,
+        requestTimeoutMs: 1_000,
+        unregisterTimeoutMs: 200,
+      });
+      const healthy: number[] = [];
+      agent.on('registered', (r) => {
+        if (r.addr === cluster.addrs[0] && r.reason === 'periodic') healthy.push(performance.now());
+      });
+      await agent.start();
+      // Scheduled after each round ended, a round waited about 2 s for the hung node (its
+      // re-probe, then its own attempt): 1 or 2 periodic registrations in 2.5 s.
+      const t0 = performance.now();
+      await waitFor(
+        'eight periodic registrations of the healthy node',
+        () => healthy.length >= 8,
+        10_000,
+      );
+      expect(performance.now() - t0).toBeLessThan(5_000);
+    } finally {
+      await stopAgents();
+      await hole.close();
+    }
+  });
+
+  it('a slave forgets its master when every node says there is none; a round listener that throws is logged', async () => {
+    const master = makeAgent(cluster.addrs, { haServerAddr: '127.0.0.1:31998' });
+    await master.start();
+    const slave = makeAgent(cluster.addrs, {
+      clusterName: master.options.clusterName,
+      brokerName: master.options.brokerName,
+      brokerId: 1,
+      topics: [...master.topics.values()],
+    });
+    await slave.start();
+    expect(slave.masterAddr).toBe(master.options.brokerAddr);
+    slave.on('round', () => {
+      throw new Error('listener bug');
+    });
+    await master.stop();
+    const round = await slave.registerNow();
+    expect(round.results.every((r) => r.ok)).toBe(true);
+    expect(slave.masterAddr).toBeNull();
+    // Java keeps the HA address when a result has none.
+    expect(slave.haServerAddr).toBe('127.0.0.1:31998');
+  });
+
+  it('calls that return a promise reject rather than throw', async () => {
+    const agent = makeAgent(cluster.addrs);
+    const bad = agent.addTopic({ topicName: '', readQueueNums: 1, writeQueueNums: 1 });
+    await expect(bad).rejects.toThrow();
+    await agent.stop();
+    await expect(agent.registerNow()).rejects.toThrow();
+  });
+
   it('a node already known down gets one attempt per round, so the round does not wait for it', async () => {
     const refused = await refusedAddr();
     const agent = makeAgent([...cluster.addrs, refused], { requestTimeoutMs: 3_000 });
