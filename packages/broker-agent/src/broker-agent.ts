@@ -23,7 +23,7 @@ import type {
 import type { DataVersion, TopicConfig } from '@ns/protocol';
 import { AgentStateError, AgentStoppedError } from './errors.js';
 import type { BrokerAgentOptions, ResolvedAgentOptions } from './options.js';
-import { resolveAgentOptions } from './options.js';
+import { checkDataVersion, resolveAgentOptions } from './options.js';
 import { NodeSession } from './node-session.js';
 import type { NodeStatus } from './node-session.js';
 import type { RegistrationPayload } from './registration-payload.js';
@@ -83,9 +83,10 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
       brokerId: this.options.brokerId,
     });
     this.#table = toTopicTable(options.topics ?? []);
-    this.#dataVersion = options.dataVersion
-      ? { ...options.dataVersion }
-      : { counter: 0, timestamp: Date.now() };
+    this.#dataVersion =
+      options.dataVersion === undefined
+        ? { counter: 0, timestamp: Date.now() }
+        : checkDataVersion('dataVersion', options.dataVersion);
     const resolve: ResolveNameServerAddressOptions = {
       ...(options.namesrvAddr === undefined ? {} : { namesrvAddr: options.namesrvAddr }),
       ...(options.addressProvider === undefined

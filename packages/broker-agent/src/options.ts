@@ -159,6 +159,72 @@ function requireText(name: string, value: unknown): string {
   return value;
 }
 
+/** Options from JavaScript or a parsed file: `"false"` is truthy, so a string is refused. */
+function bool(name: string, value: unknown, dflt: boolean): boolean;
+function bool(name: string, value: unknown, dflt: undefined): boolean | undefined;
+function bool(name: string, value: unknown, dflt: boolean | undefined): boolean | undefined {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionError(
+      name,
+      `${name}: expected true or false, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function optionalText(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    throw new InvalidOptionError(name, `${name}: expected a string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Filter servers: a list of host:port (a string would be sent as its characters). */
+function addressList(name: string, value: unknown): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) {
+    throw new InvalidOptionError(
+      name,
+      `${name}: expected an array of host:port, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Object.freeze(
+    value.map((v: unknown, i) => address(`${name}[${i}]`, requireText(`${name}[${i}]`, v))),
+  );
+}
+
+/**
+ * A DataVersion given by the caller or a topics file: what the NameServer stores and compares,
+ * so a counter of 1.5 or a missing timestamp made a body no NameServer accepts, at every round.
+ */
+export function checkDataVersion(name: string, value: unknown): DataVersion {
+  const isCount = (v: unknown, min: number): v is number =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError(name, `${name}: expected {counter, timestamp[, stateVersion]}`);
+  }
+  const v = value as Record<string, unknown>;
+  if (!isCount(v['counter'], 0) || !isCount(v['timestamp'], 0)) {
+    throw new InvalidOptionError(
+      name,
+      `${name}: counter and timestamp must be integers >= 0, got counter ${String(v['counter'])}, timestamp ${String(v['timestamp'])}`,
+    );
+  }
+  const dv: DataVersion = { counter: v['counter'], timestamp: v['timestamp'] };
+  if (v['stateVersion'] !== undefined) {
+    if (!isCount(v['stateVersion'], Number.MIN_SAFE_INTEGER)) {
+      throw new InvalidOptionError(
+        name,
+        `${name}: stateVersion must be an integer, got ${JSON.stringify(v['stateVersion'])}`,
+      );
+    }
+    dv.stateVersion = v['stateVersion'];
+  }
+  return dv;
+}
+
 function int(
   name: string,
   value: number | undefined,
@@ -259,8 +325,8 @@ export function resolveAgentOptions(options: BrokerAgentOptions): ResolvedAgentO
       int('connectTimeoutMs', options.connectTimeoutMs, 3_000, 1),
       requestTimeoutMs,
     ),
-    forceRegister: options.forceRegister ?? true,
-    compressedRegister: options.compressedRegister ?? false,
+    forceRegister: bool('forceRegister', options.forceRegister, true),
+    compressedRegister: bool('compressedRegister', options.compressedRegister, false),
     heartbeat,
     heartbeatIntervalMs: int(
       'heartbeatIntervalMs',
@@ -268,7 +334,7 @@ export function resolveAgentOptions(options: BrokerAgentOptions): ResolvedAgentO
       DEFAULT_HEARTBEAT_INTERVAL_MS,
       10,
     ),
-    heartbeatAwaitReply: options.heartbeatAwaitReply ?? false,
+    heartbeatAwaitReply: bool('heartbeatAwaitReply', options.heartbeatAwaitReply, false),
     heartbeatTimeoutMillis:
       options.heartbeatTimeoutMillis === undefined
         ? undefined
@@ -279,8 +345,8 @@ export function resolveAgentOptions(options: BrokerAgentOptions): ResolvedAgentO
             1,
             Number.MAX_SAFE_INTEGER,
           ),
-    enableActingMaster: options.enableActingMaster,
-    zoneName: options.zoneName,
+    enableActingMaster: bool('enableActingMaster', options.enableActingMaster, undefined),
+    zoneName: optionalText('zoneName', options.zoneName),
     extFields: Object.freeze(extFields),
     version: int('version', options.version, Version.V4_9_7, 0, 0x7fff),
     splitRegistration: split,
@@ -308,6 +374,6 @@ export function resolveAgentOptions(options: BrokerAgentOptions): ResolvedAgentO
       DEFAULT_REPROBE_MAX_DELAY_MS,
       10,
     ),
-    filterServerList: Object.freeze([...(options.filterServerList ?? [])]),
+    filterServerList: addressList('filterServerList', options.filterServerList),
   };
 }

@@ -39,14 +39,25 @@ function intField(topic: string, name: string, value: number | undefined, dflt: 
   return value;
 }
 
+/**
+ * Java TopicValidator: 1..127 of `%|a-zA-Z0-9_-`. A Java broker cannot create any other name, and
+ * some never reach a NameServer intact (a space splits a line of the compressed body).
+ */
+const TOPIC_NAME = /^[%|a-zA-Z0-9_-]{1,127}$/;
+
 /** Validates one input and fills the defaults. */
 export function toTopicConfig(input: TopicConfigInput): TopicConfig {
   const name = input.topicName;
-  // Java TopicValidator: 1..127 characters; anything reaching the wire must at least be non-empty.
-  if (typeof name !== 'string' || name.length === 0 || name.length > 127) {
+  if (typeof name !== 'string' || !TOPIC_NAME.test(name)) {
     throw new InvalidOptionError(
       'topics',
-      `topicName must be a string of 1..127 characters, got ${JSON.stringify(name)}`,
+      `topicName must be 1..127 of the characters %|a-zA-Z0-9_- (Java TopicValidator), got ${JSON.stringify(name)}`,
+    );
+  }
+  if (input.order !== undefined && typeof input.order !== 'boolean') {
+    throw new InvalidOptionError(
+      'topics',
+      `topic ${JSON.stringify(name)}: order must be true or false, got ${JSON.stringify(input.order)}`,
     );
   }
   const filter = input.topicFilterType ?? 'SINGLE_TAG';

@@ -18,6 +18,7 @@ import type { DataVersion, TopicConfig } from '@ns/protocol';
 import { TopicsFileError } from './errors.js';
 import type { TopicConfigInput } from './topic-config-input.js';
 import { toTopicTable } from './topic-config-input.js';
+import { checkDataVersion } from './options.js';
 
 export interface TopicsFile {
   readonly topics: Map<string, TopicConfig>;
@@ -40,12 +41,7 @@ function wrap<T>(path: string, fn: () => T): T {
 
 function readDataVersion(path: string, v: unknown): DataVersion | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!isRecord(v) || typeof v['counter'] !== 'number' || typeof v['timestamp'] !== 'number') {
-    throw new TopicsFileError(path, 'dataVersion must be {"counter": n, "timestamp": ms}');
-  }
-  const dv: DataVersion = { counter: v['counter'], timestamp: v['timestamp'] };
-  if (typeof v['stateVersion'] === 'number') dv.stateVersion = v['stateVersion'];
-  return dv;
+  return checkDataVersion('dataVersion', v);
 }
 
 /** Parses JSON topics text (see the module comment). */

@@ -1,5 +1,6 @@
 /** Pure parts: options, split planning, topic input, topics files, CLI arguments. */
 import { describe, expect, it } from 'vitest';
+import { BrokerAgent } from '../src/broker-agent.js';
 import { InvalidOptionError } from '@ns/client';
 import {
   buildRegistrationPayload,
@@ -30,6 +31,28 @@ describe('options', () => {
       10_000,
     );
     expect(resolveAgentOptions({ ...base, unsafeRegisterPeriodMs: 50 }).registerPeriodMs).toBe(50);
+  });
+
+  it('refuses values of the wrong type, naming the option', () => {
+    const bad = (extra: Record<string, unknown>) => () =>
+      resolveAgentOptions({ ...base, ...extra });
+    // "false" is truthy: it used to register as forceRegister=true.
+    expect(bad({ forceRegister: 'false' })).toThrow(/forceRegister: expected true or false/);
+    expect(bad({ compressedRegister: 1 })).toThrow(/compressedRegister/);
+    expect(bad({ enableActingMaster: 'yes' })).toThrow(/enableActingMaster/);
+    // A string used to be sent as its characters, one filter server each.
+    expect(bad({ filterServerList: '10.0.0.1:9999' })).toThrow(
+      /filterServerList: expected an array/,
+    );
+    expect(bad({ filterServerList: ['nope'] })).toThrow(/filterServerList\[0\]/);
+    expect(
+      resolveAgentOptions({ ...base, filterServerList: ['10.0.0.1:9999'] }).filterServerList,
+    ).toEqual(['10.0.0.1:9999']);
+    expect(bad({ zoneName: 3 })).toThrow(/zoneName/);
+    const agentWith = (dataVersion: unknown) => () =>
+      new BrokerAgent({ ...base, namesrvAddr: '127.0.0.1:1', env: {}, dataVersion } as never);
+    expect(agentWith({ counter: Number.NaN, timestamp: 1 })).toThrow(/dataVersion: counter/);
+    expect(agentWith({ counter: 1 })).toThrow(/dataVersion: counter/);
   });
 
   it('has Java 4.9 defaults and derives the HA address', () => {
@@ -125,6 +148,13 @@ describe('topic input and files', () => {
       order: false,
     });
     expect(() => toTopicTable([{ topicName: '' }])).toThrow(InvalidOptionError);
+    // Java TopicValidator's characters only: a space broke the compressed body at every node.
+    expect(() => toTopicTable([{ topicName: 'bad topic' }])).toThrow(/TopicValidator/);
+    expect(() => toTopicTable([{ topicName: 'x'.repeat(128) }])).toThrow(/TopicValidator/);
+    expect(toTopicTable([{ topicName: '%RETRY%g|x_y-1' }]).size).toBe(1);
+    expect(() => toTopicTable([{ topicName: 'x', order: 'yes' as unknown as boolean }])).toThrow(
+      /order must be true or false/,
+    );
     expect(() => toTopicTable([{ topicName: 'x', readQueueNums: -1 }])).toThrow(/readQueueNums/);
   });
 
@@ -138,6 +168,15 @@ describe('topic input and files', () => {
     expect(parseTopicsJson('m.json', '{"B":{"perm":4}}').topics.get('B')?.perm).toBe(4);
     expect(parseTopicsJson('a.json', '[{"topicName":"C"}]').topics.has('C')).toBe(true);
     expect(() => parseTopicsJson('bad.json', '{')).toThrow(TopicsFileError);
+    for (const dv of [
+      '{"counter":1.5,"timestamp":1}',
+      '{"counter":1}',
+      '{"counter":-1,"timestamp":1}',
+    ]) {
+      expect(() =>
+        parseTopicsJson('dv.json', `{"dataVersion":${dv},"topicConfigTable":{}}`),
+      ).toThrow(/counter and timestamp must be integers/);
+    }
   });
 
   it('reads .properties lines <topic>=<queues> or <read>,<write>[,<perm>]', () => {
