@@ -144,10 +144,11 @@ export class NodeSession {
         await this.#d.client.invokeOneway(this.addr, request);
         return;
       }
+      // The request deadline, not the interval: a loaded node answering in a few seconds is no
+      // failure, and marking it one re-sent it the whole registration about every beat (review
+      // finding). Beats due meanwhile are skipped (#heartbeatInFlight).
       const response = expectSuccess(
-        await this.#d.client.invoke(this.addr, request, {
-          timeoutMs: Math.min(o.requestTimeoutMs, Math.max(o.heartbeatIntervalMs, 100)),
-        }),
+        await this.#d.client.invoke(this.addr, request, { timeoutMs: o.requestTimeoutMs }),
         request.code,
         this.addr,
       );

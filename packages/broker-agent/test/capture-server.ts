@@ -27,7 +27,10 @@ export interface CaptureServer {
   close(): Promise<void>;
 }
 
-export async function startCaptureServer(): Promise<CaptureServer> {
+/** `replyDelayMs`: how long the answer to a request of that code waits (default none). */
+export async function startCaptureServer(
+  replyDelayMs: (code: number) => number = () => 0,
+): Promise<CaptureServer> {
   const frames: CapturedFrame[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -48,9 +51,12 @@ export async function startCaptureServer(): Promise<CaptureServer> {
             : command.code === RequestCode.REGISTER_BROKER
               ? {}
               : null;
-        socket.write(
-          encodeCommand(createResponse(command, { code: ResponseCode.SUCCESS, extFields })),
+        const answer = encodeCommand(
+          createResponse(command, { code: ResponseCode.SUCCESS, extFields }),
         );
+        const delay = replyDelayMs(command.code);
+        if (delay === 0) socket.write(answer);
+        else setTimeout(() => socket.write(answer), delay);
       }
     });
   });

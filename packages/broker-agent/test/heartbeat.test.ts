@@ -4,10 +4,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RemotingClient } from '@ns/client';
+import { RequestCode } from '@ns/protocol';
 import { buildRegistrationPayload, resolveAgentOptions } from '@ns/broker-agent';
 import type { NodeRegistration } from '@ns/broker-agent';
 import { NameServerCluster, uniq, waitFor } from './name-server-cluster.js';
 import { isLive, makeAgent, stopAgents } from './agent-helpers.js';
+import { startCaptureServer } from './capture-server.js';
 
 /**
  * The nodes run in this process, heartbeats every 200 ms: a stall of the process longer than the
@@ -81,6 +83,32 @@ describe('heartbeats', () => {
       }
     },
   );
+
+  it('a two-way heartbeat answered slower than its interval is no failure (no re-registration)', async () => {
+    // A loaded node: heartbeats answered in 300 ms, every 100 ms. Waiting only an interval for
+    // the answer marked the node failing and re-registered with it about every beat.
+    const slow = await startCaptureServer((code) =>
+      code === RequestCode.BROKER_HEARTBEAT ? 300 : 0,
+    );
+    try {
+      const agent = makeAgent([slow.addr], {
+        heartbeat: 'brokerHeartbeat',
+        heartbeatAwaitReply: true,
+        heartbeatIntervalMs: 100,
+        unsafeRegisterPeriodMs: 600_000,
+      });
+      await agent.start();
+      const beats = () =>
+        slow.frames.filter((f) => f.command.code === RequestCode.BROKER_HEARTBEAT).length;
+      await waitFor('five heartbeats', () => beats() >= 5, 10_000);
+      const registers = slow.frames.filter((f) => f.command.code === RequestCode.REGISTER_BROKER);
+      expect(registers).toHaveLength(1);
+      expect(agent.nodes().every((s) => s.healthy)).toBe(true);
+    } finally {
+      await stopAgents();
+      await slow.close();
+    }
+  });
 
   it('a two-way QUERY_DATA_VERSION heartbeat answering changed=true registers at once', async () => {
     const agent = makeAgent(cluster.addrs, {
