@@ -848,4 +848,38 @@ describe('HttpAdminServer connection bounds', () => {
     }
     held[1]!.socket.destroy();
   });
+
+  it('answers pipelined requests one at a time, shares a scrape, and closes a connection pipelining too many', async () => {
+    let running = 0;
+    let most = 0;
+    let scrapes = 0;
+    const scrape = async () => {
+      scrapes++;
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return { contentType: 'text/plain', body: 'x 1\n' };
+    };
+    const { address, get } = await start({ metrics: { scrape } });
+    const one = await rawConnection(address.port);
+    let answered = '';
+    one.socket.on('data', (c: Buffer) => (answered += c.toString('latin1')));
+    one.socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(10));
+    const deadline = Date.now() + 5000;
+    while ((answered.match(/HTTP\/1\.1 200/g) ?? []).length < 10) {
+      if (Date.now() > deadline) throw new Error(`answered: ${answered.length} bytes`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Node dispatched all ten at once: ten scrapes ran together.
+    expect(most).toBe(1);
+    one.socket.destroy();
+    // Two connections asking together share one scrape.
+    scrapes = 0;
+    await Promise.all([get('/metrics'), get('/metrics')]);
+    expect(scrapes).toBe(1);
+    const flood = await rawConnection(address.port);
+    flood.socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(100));
+    await within('the flooding connection closed', flood.closed, 5000);
+  });
 });

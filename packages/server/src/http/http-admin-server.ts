@@ -29,7 +29,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { checkConsistency, NodeListError, parseNodeList } from '@ns/protocol';
 import type { DigestTopics } from '@ns/protocol';
@@ -199,6 +199,8 @@ const KV_PATH = /^\/kv\/([^/]+)$/;
 /** /kv and /kv/:namespace bodies kept at once. */
 const KV_BODIES_KEPT = 16;
 const CONSOLE_PATH = /^\/console\/(.*)$/;
+/** Requests one connection may have waiting behind the one being answered (see handle). */
+const MAX_PIPELINED = 16;
 /** The console runs only its own scripts and talks only to this port. */
 const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -213,6 +215,13 @@ export class HttpAdminServer {
   private readonly topicSearch: TopicSearch;
   /** The views that walk every topic run here, in slices (slice-queue.ts). */
   private readonly slices = new SliceQueue();
+  /** Per connection: a request is being answered, and the pipelined ones waiting (see handle). */
+  private readonly turns = new WeakMap<
+    Socket,
+    { busy: boolean; waiting: [IncomingMessage, ServerResponse][] }
+  >();
+  /** The scrape in progress: concurrent `/metrics` requests share it. */
+  private scraping: ReturnType<HttpAdminServerOptions['metrics']['scrape']> | null = null;
   /** Encoded /digest/topics answers, by the tracker's answer (kept while it keeps that). */
   private readonly digestTopicsBodies = new WeakMap<DigestTopics, Buffer>();
   /** The /kv (key null) and /kv/:namespace bodies of KV version `version`, built or being built. */
@@ -321,7 +330,48 @@ export class HttpAdminServer {
     return this.closePromise;
   }
 
+  /**
+   * One request at a time per connection. Node's server dispatches every request a client
+   * pipelines at once (it only orders the responses): 3,000 pipelined `/metrics` from one socket
+   * ran 3,000 scrapes together and held route lookups for seconds (review finding). The next one
+   * starts when the previous response is done; a connection with more than MAX_PIPELINED waiting
+   * is closed (browsers and scrapers never pipeline).
+   */
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    let turn = this.turns.get(socket);
+    if (turn === undefined) {
+      turn = { busy: false, waiting: [] };
+      this.turns.set(socket, turn);
+    }
+    if (turn.busy) {
+      if (turn.waiting.length >= MAX_PIPELINED) {
+        this.options.logger.warn(
+          { remote: socket.remoteAddress, waiting: turn.waiting.length },
+          'HTTP client pipelined too many requests, closing its connection',
+        );
+        socket.destroy();
+        return;
+      }
+      turn.waiting.push([req, res]);
+      return;
+    }
+    turn.busy = true;
+    const state = turn;
+    res.once('close', () => {
+      state.busy = false;
+      const next = state.waiting.shift();
+      if (next === undefined) return;
+      if (socket.destroyed) {
+        state.waiting.length = 0;
+        return;
+      }
+      this.handle(next[0], next[1]);
+    });
+    this.handleNow(req, res);
+  }
+
+  private handleNow(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('cache-control', 'no-store');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
@@ -729,7 +779,11 @@ export class HttpAdminServer {
   }
 
   private sendMetrics(req: IncomingMessage, res: ServerResponse): void {
-    this.options.metrics.scrape().then(
+    // Scrapers that ask together get the same answer: a scrape asks every serving worker.
+    this.scraping ??= this.options.metrics.scrape().finally(() => {
+      this.scraping = null;
+    });
+    this.scraping.then(
       ({ contentType, body }) => {
         this.send(req, res, 200, contentType, body);
       },
