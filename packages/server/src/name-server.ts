@@ -623,7 +623,13 @@ export class NameServer {
       accessPolicy: accessControlSettings(config).policy,
       metrics: { scrape: () => this.scrapeMetrics() },
       // Not ready before start() finished or once close() began, so balancers drain us first.
-      isReady: () => this.state === 'running' && waited(),
+      // With serving workers, also a worker ready for connections: while every one is being
+      // replaced (a crash loop), connections wait unserved, and balancers must look elsewhere.
+      isReady: () => {
+        if (this.state !== 'running' || !waited()) return false;
+        const workers = this.running?.workers ?? null;
+        return workers === null || workers.readyCount > 0;
+      },
       logger: this.component('http'),
       now: () => clock.now(),
     });

@@ -610,6 +610,26 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it('/readyz is 503 while no serving worker is ready, 200 again once one is', async () => {
+    const { node } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
+    const workers = node.servingWorkers!;
+    const url = `http://127.0.0.1:${node.address!.httpPort}/readyz`;
+    expect((await fetch(url)).status).toBe(200);
+    for (const pid of workers.pids) process.kill(pid, 'SIGKILL');
+    /** Polls /readyz until it answers `status`. */
+    const until = async (status: number, timeoutMs: number): Promise<void> => {
+      const deadline = Date.now() + timeoutMs;
+      while ((await fetch(url)).status !== status) {
+        if (Date.now() > deadline) throw new Error(`/readyz not ${status} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    // From the owner seeing both exits until a replacement has booted (hundreds of ms).
+    await until(503, 10_000);
+    await until(200, 30_000);
+    expect(workers.readyCount).toBeGreaterThan(0);
+  }, 60_000);
+
   it('/metrics gives the longest event-loop stall (and CPU wait) of the serving workers and of the owner', async () => {
     const { node } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
     const url = `http://127.0.0.1:${node.address!.httpPort}/metrics`;
