@@ -630,6 +630,40 @@ describe('servingWorkers > 1', () => {
     expect(workers.readyCount).toBeGreaterThan(0);
   }, 60_000);
 
+  it('/metrics counts a worker that answered a scrape and then exited once, never twice', async () => {
+    const { node, port } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
+    const workers = node.servingWorkers!;
+    const url = `http://127.0.0.1:${node.address!.httpPort}/metrics`;
+    const total = async (scrape: Promise<Response>): Promise<number> =>
+      (await (await scrape).text())
+        .split('\n')
+        .filter((l) => l.startsWith('namesrv_requests_total'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    // Requests on both workers (connections alternate between them).
+    let opaque = 1;
+    for (const c of await connectMany(port, 4)) {
+      for (let i = 0; i < 10; i++) {
+        await c.request(
+          request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { opaque: opaque++, ext: { topic: 'T' } }),
+        );
+      }
+    }
+    const before = await total(fetch(url));
+    expect(before).toBeGreaterThanOrEqual(40);
+    const [slow, dying] = workers.pids;
+    // The scrape waits for the stopped worker (up to 2 s) while the other answers at once.
+    process.kill(slow!, 'SIGSTOP');
+    try {
+      const pending = fetch(url);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(dying!, 'SIGKILL');
+      const during = await total(pending);
+      expect(during).toBeLessThanOrEqual(before);
+    } finally {
+      process.kill(slow!, 'SIGCONT');
+    }
+  }, 30_000);
+
   it('/metrics gives the longest event-loop stall (and CPU wait) of the serving workers and of the owner', async () => {
     const { node } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
     const url = `http://127.0.0.1:${node.address!.httpPort}/metrics`;

@@ -121,10 +121,18 @@ export class ServingWorkers {
    * and the counters of the workers that exited (see WorkerMetrics).
    */
   async metrics(timeoutMillis = 2000): Promise<MetricsExport[]> {
-    const answers = [...this.workers.values()]
-      .filter((w) => w.ready)
-      .map(async (w) => this.workerMetrics.answered(w, await w.metrics(timeoutMillis)));
-    const live = (await Promise.all(answers)).filter((m): m is MetricsExport => m !== null);
+    const asked = [...this.workers.values()].filter((w) => w.ready);
+    const answers = await Promise.all(asked.map((w) => w.metrics(timeoutMillis)));
+    // Taken once every worker answered: a worker that answered, then exited while a slower one
+    // was awaited, is in the retired counters already (WorkerMetrics.exited), and its answer here
+    // too counted it twice in one scrape, then a drop, a counter reset to Prometheus (review
+    // finding). Nor may a late answer of an exited worker be kept as its last.
+    const live: MetricsExport[] = [];
+    asked.forEach((w, i) => {
+      if (!w.alive || this.workers.get(w.workerId) !== w) return;
+      const m = this.workerMetrics.answered(w, answers[i]!);
+      if (m !== null) live.push(m);
+    });
     return [...live, ...this.workerMetrics.retiredExports()];
   }
 
