@@ -109,6 +109,20 @@ describe('WATCH_TOPIC_ROUTE through the dispatcher', () => {
     }
   });
 
+  it('counts a held watch in the request durations with its handling time, not its wait', async () => {
+    const h = harness();
+    setUpTwoBrokers(h);
+    holdWatch(h, ['T1']);
+    await new Promise((r) => setTimeout(r, 400));
+    h.routes.onConnectionClosed(10);
+    await nextTurn();
+    expect(h.replies).toHaveLength(1);
+    const watches = h.metrics.filter((m) => m.requestCode === RequestCode.WATCH_TOPIC_ROUTE);
+    expect(watches).toHaveLength(2);
+    // Held 400 ms: a duration well under that was taken when the watch was held.
+    expect(watches[1]!.seconds).toBeLessThan(0.3);
+  });
+
   it('a closed broker connection wakes the watch: route without that broker, topic gone', async () => {
     const h = harness();
     setUpTwoBrokers(h);
