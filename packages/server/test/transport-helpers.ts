@@ -17,6 +17,7 @@ import type { ProtocolErrorCode, RemotingCommand } from '@ns/protocol';
 import { createLogger, createSilentLogger } from '../src/logging.js';
 import type { Logger } from '../src/logging.js';
 import { RemotingServer } from '../src/transport/remoting-server.js';
+import { holdsNoFrame } from '../src/transport/types.js';
 import type {
   LimitName,
   RequestDispatcher,
@@ -47,6 +48,8 @@ export const THROW_CODE = 107;
 export const DEFER_CODE = 108;
 /** Answered after busy-waiting ext `millis` (a request that costs CPU). */
 export const SLOW_CODE = 109;
+/** Like DEFER_CODE, but marked as held (holdsNoFrame), as a route watch is. */
+export const HELD_CODE = 110;
 
 /**
  * Answers ECHO_CODE with the `topic` ext field echoed back in the body, BIG_CODE with a body of
@@ -84,6 +87,13 @@ export class ScriptedDispatcher implements RequestDispatcher {
       return new Promise((answer) => {
         this.deferred.push({ request, ctx, answer });
       });
+    }
+    if (request.code === HELD_CODE) {
+      return holdsNoFrame(
+        new Promise((answer) => {
+          this.deferred.push({ request, ctx, answer });
+        }),
+      );
     }
     if (request.code === SLOW_CODE) {
       const until = performance.now() + Number(request.extFields?.millis ?? '0');

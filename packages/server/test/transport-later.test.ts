@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRequest, createResponse, encodeCommand, ResponseCode } from '@ns/protocol';
 import {
   DEFER_CODE,
+  HELD_CODE,
   SLOW_CODE,
   RawClient,
   echoRequest,
@@ -76,15 +77,34 @@ describe('responses that come later', () => {
     expect((await other.request(echoRequest(2, 'alive'))).body?.toString('utf8')).toBe('alive');
   });
 
-  it('are dropped once a graceful close has begun; the close does not wait for them', async () => {
+  it('are still written when a graceful close began while they were awaited, before the FIN', async () => {
     ts = await startTestServer();
     const c = await client(ts.port);
     c.send(createRequest({ code: DEFER_CODE, opaque: 1 }));
-    await waitFor('request dispatched', () => ts!.dispatcher.deferred.length === 1);
-    const { request, answer } = ts.dispatcher.deferred[0]!;
+    c.send(createRequest({ code: DEFER_CODE, opaque: 2 }));
+    await waitFor('requests dispatched', () => ts!.dispatcher.deferred.length === 2);
     const closing = ts.server.close(2_000);
-    answer(createResponse(request, { code: 0 }));
+    await new Promise((r) => setTimeout(r, 50));
+    // No FIN yet: both answers are awaited (a KV write waiting for its fsync).
+    expect(c.isClosed).toBe(false);
+    for (const { request, answer } of ts.dispatcher.deferred) {
+      answer(createResponse(request, { code: 0 }));
+    }
     await closing;
+    await waitFor('closed by the server', () => c.isClosed);
+    expect(c.received.map((r) => r.opaque).sort()).toEqual([1, 2]);
+  });
+
+  it('a held answer (a route watch) does not hold a graceful close, and is dropped', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    c.send(createRequest({ code: HELD_CODE, opaque: 1 }));
+    await waitFor('request dispatched', () => ts!.dispatcher.deferred.length === 1);
+    const started = performance.now();
+    await ts.server.close(2_000);
+    expect(performance.now() - started).toBeLessThan(1_500);
+    const { request, answer } = ts.dispatcher.deferred[0]!;
+    answer(createResponse(request, { code: 0 }));
     expect(c.received).toEqual([]);
   });
 

@@ -144,6 +144,10 @@ export class Connection implements BudgetHolder {
   private strayResponses = 0;
   /** Requests whose response is still to come (promises). */
   private inFlight = 0;
+  /** Of those, the ones a graceful close waits for: all but held route watches (see end). */
+  private awaited = 0;
+  /** A graceful close began while `awaited` > 0: the FIN goes after their answers. */
+  private endWhenAnswered = false;
   /** Bytes of their frames counted in the process's answers pending (FrameBudget). */
   private answeringBytes = 0;
   /** The in-flight byte budget paused this connection once already (logged once). */
@@ -313,12 +317,18 @@ export class Connection implements BudgetHolder {
    * The socket keeps reading (what arrives is dropped by onData): a paused socket never sees the
    * peer's FIN behind a request sent after ours left (a long-poll client asking again), and would
    * then hold the shutdown for the whole grace period.
+   *
+   * Requests already being answered (a KV write waiting for its fsync) get their answer before
+   * the FIN: dropped, a write the node had made durable looked failed to its client (review
+   * finding). Not a held route watch, which may wait half a minute for a change: it is dropped,
+   * and its client asks another node.
    */
   end(): void {
     if (this.isClosing) return;
     this.isClosing = true;
     this.pending = [];
-    this.socket.end();
+    if (this.awaited > 0) this.endWhenAnswered = true;
+    else this.socket.end();
     this.socket.resume();
   }
 
@@ -638,9 +648,11 @@ export class Connection implements BudgetHolder {
     }
     if (response instanceof Promise) {
       this.inFlight++;
+      const held = isHoldingNoFrame(response);
+      if (!held) this.awaited++;
       // The frame stays in memory until answered (e.g. queued for the decode thread).
       const budget = this.host.frameBudget;
-      const charged = budget === null || isHoldingNoFrame(response) ? 0 : frameBytes;
+      const charged = budget === null || held ? 0 : frameBytes;
       if (charged > 0) {
         this.answeringBytes += charged;
         budget!.answerPending(charged);
@@ -649,11 +661,21 @@ export class Connection implements BudgetHolder {
         .catch((err: unknown) => this.dispatcherFailed(request, err))
         .then((later) => {
           this.inFlight--;
+          if (!held) this.awaited--;
           if (charged > 0) {
             this.answeringBytes -= charged;
             budget!.answerSettled(charged);
           }
-          if (this.isClosing) return;
+          if (this.isClosing) {
+            if (!this.endWhenAnswered || held || this.socket.destroyed) return;
+            this.shouldCork = false;
+            this.respond(request, later);
+            if (this.awaited === 0) {
+              this.endWhenAnswered = false;
+              this.socket.end();
+            }
+            return;
+          }
           // Outside any batch: this answer leaves on its own.
           this.shouldCork = false;
           this.respond(request, later);
