@@ -72,6 +72,8 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
   #periodTimer: NodeJS.Timeout | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #unsubscribeAddresses: (() => void) | null = null;
+  /** The provider option as given (see #doStop). */
+  readonly #givenProvider: BrokerAgentOptions['addressProvider'];
   #stopPromise: Promise<readonly NodeUnregistration[]> | null = null;
 
   constructor(options: BrokerAgentOptions) {
@@ -96,6 +98,7 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
       logger: this.#log,
     };
     this.#provider = resolveNameServerAddressProvider(resolve, options.env ?? process.env);
+    this.#givenProvider = options.addressProvider;
     this.#client = new RemotingClient({
       requestTimeoutMs: this.options.requestTimeoutMs,
       connectTimeoutMs: this.options.connectTimeoutMs,
@@ -262,7 +265,8 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
     }
     for (const s of this.#sessions.values()) s.close();
     await this.#client.close();
-    await this.#provider.close();
+    // A provider the caller gave may be shared (with a client, another agent): its owner closes it.
+    if (typeof this.#givenProvider !== 'object') await this.#provider.close();
     this.#state = 'stopped';
     this.emit('unregistered', results);
     return results;

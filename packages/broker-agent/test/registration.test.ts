@@ -176,6 +176,21 @@ describe('BrokerAgent with three NameServers', () => {
     expect(slave.haServerAddr).toBe('127.0.0.1:31998');
   });
 
+  it('stop() leaves an address provider the caller gave open (it may be shared)', async () => {
+    let closed = 0;
+    class Shared extends EditableProvider {
+      override close(): Promise<void> {
+        closed++;
+        return Promise.resolve();
+      }
+    }
+    const shared = new Shared(cluster.addrs);
+    const agent = makeAgent(null, { addressProvider: shared });
+    await agent.start();
+    await agent.stop();
+    expect(closed).toBe(0);
+  });
+
   it('calls that return a promise reject rather than throw', async () => {
     const agent = makeAgent(cluster.addrs);
     const bad = agent.addTopic({ topicName: '', readQueueNums: 1, writeQueueNums: 1 });

@@ -149,6 +149,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   readonly #provider: NameServerAddressProvider;
   readonly #selector: NameServerSelector;
   readonly #ownsRemoting: boolean;
+  readonly #ownsProvider: boolean;
   readonly #log: Logger;
   readonly #routes: TopicRouteCache;
   readonly #watcher: RouteWatcher | undefined;
@@ -197,6 +198,8 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     );
     this.#selector = selector ?? new NameServerSelector();
     this.#ownsRemoting = remoting === undefined;
+    // A provider object the caller gave may be shared (a broker agent's): closed by its owner.
+    this.#ownsProvider = typeof rest.addressProvider !== 'object';
     this.remoting =
       remoting ??
       new RemotingClient({
@@ -484,7 +487,10 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     return this.#routes.refreshAll();
   }
 
-  /** Stops the refresh and the address provider; closes the remoting client if it is ours. */
+  /**
+   * Stops the refresh; closes the address provider and the remoting client if they are ours (not
+   * ones the caller gave).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -492,7 +498,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     this.#offConnect?.();
     this.#routes.stop();
     this.#unsubscribe?.();
-    await this.#provider.close();
+    if (this.#ownsProvider) await this.#provider.close();
     if (this.#ownsRemoting) await this.remoting.close();
   }
 

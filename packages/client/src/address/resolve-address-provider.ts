@@ -33,7 +33,11 @@ export const NAMESRV_ADDR_PROPERTY = 'rocketmq.namesrv.addr';
 export interface ResolveNameServerAddressOptions {
   /** `host:port;host:port`, the `http://…/a:1;b:2` endpoint form, or an array of `host:port`. */
   readonly namesrvAddr?: string | readonly string[];
-  /** A ready provider, or a function returning the list (refreshed periodically). */
+  /**
+   * A ready provider, or a function returning the list (refreshed periodically). A provider given
+   * here stays the caller's: whoever uses it (a client, a broker agent) never closes it, so it
+   * can be shared; the caller closes it when every user is done.
+   */
   readonly addressProvider?: NameServerAddressProvider | AddressListFunction;
   /**
    * Java system properties: `rocketmq.namesrv.addr`, `rocketmq.namesrv.domain`,
