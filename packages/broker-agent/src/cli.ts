@@ -102,8 +102,12 @@ async function main(): Promise<number> {
     );
   });
 
+  let stopping = false;
   const stopped = new Promise<void>((resolve) => {
+    // One handler for both signals, once: SIGTERM then SIGINT printed `unregistered` twice.
     const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, 'stopping');
       void agent.stop().then((results) => {
         printLine({
@@ -117,8 +121,8 @@ async function main(): Promise<number> {
         resolve();
       });
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 
   const identity = {
@@ -149,7 +153,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const ok = first.results.filter((r) => r.ok).length;
-  if (ok > 0) {
+  if (stopping) {
+    // A signal came during the first round: `unregistered` is (or will be) the last word; a
+    // `registered` after it told a supervisor the broker was registered.
+  } else if (ok > 0) {
     printLine({
       event: 'registered',
       ...identity,
@@ -173,7 +180,7 @@ async function main(): Promise<number> {
       results: summary(first),
     });
     agent.once('registered', (r) => {
-      registeredByNodes(r.dataVersion);
+      if (!stopping) registeredByNodes(r.dataVersion);
     });
   }
   await stopped;

@@ -10,7 +10,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NameServerCluster, refusedAddr, uniq, waitFor } from './name-server-cluster.js';
+import {
+  NameServerCluster,
+  refusedAddr,
+  startBlackHole,
+  uniq,
+  waitFor,
+} from './name-server-cluster.js';
 import { inCluster, routeAddr } from './agent-helpers.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -122,6 +128,35 @@ describe('ns-broker-agent CLI', () => {
     for (const { server } of cluster.nodes) {
       expect(routeAddr(server, topic, brokerName)).toBeNull();
       expect(inCluster(server, clusterName, brokerName)).toBe(false);
+    }
+  }, 30_000);
+
+  it('a signal during the first round: one `unregistered`, no `registered` after it, even with a second signal', async () => {
+    const hole = await startBlackHole();
+    try {
+      const r = run([
+        '-n',
+        `${cluster.addrs[0]!};${hole.addr}`,
+        '--cluster',
+        uniq('cli-cluster'),
+        '--broker-name',
+        uniq('cli-broker'),
+        '--broker-addr',
+        '127.0.0.1:41915',
+        '--timeout',
+        '3000',
+        '--unregister-timeout',
+        '500',
+      ]);
+      // The first round waits up to 3 s for the hung node; the signals come during it.
+      await waitFor('the agent started', () => r.stderr().includes('"msg"'), 15_000);
+      r.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      r.child.kill('SIGINT');
+      expect(await r.exited).toBe(0);
+      expect(r.stdoutLines().map((l) => l['event'])).toEqual(['unregistered']);
+    } finally {
+      await hole.close();
     }
   }, 30_000);
 
