@@ -153,8 +153,13 @@ describe('ns-broker-agent CLI', () => {
       r.child.kill('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 100));
       r.child.kill('SIGINT');
-      expect(await r.exited).toBe(0);
-      expect(r.stdoutLines().map((l) => l['event'])).toEqual(['unregistered']);
+      const code = await r.exited;
+      const seen = `stdout ${JSON.stringify(r.stdoutLines())}; stderr ${r.stderr().slice(0, 3000)}`;
+      expect(code, seen).toBe(0);
+      expect(
+        r.stdoutLines().map((l) => l['event']),
+        seen,
+      ).toEqual(['unregistered']);
     } finally {
       await hole.close();
     }
