@@ -39,12 +39,33 @@ function writeStdout(text: string): Promise<void> {
   });
 }
 
+/**
+ * A -c file as UTF-8, refusing bytes that are not: decoded leniently, a Latin-1 `é` in a path
+ * became U+FFFD and the node started quietly on another kvConfigPath (review finding). Java
+ * reads the file as ISO-8859-1; non-ASCII values are rare, and an error beats a silent guess.
+ */
+function readConfigText(path: string): string {
+  try {
+    return UTF8_STRICT.decode(readFileSync(path));
+  } catch (err) {
+    if (err instanceof TypeError) {
+      throw new Error(
+        'not valid UTF-8 (save it as UTF-8, or write non-ASCII characters as \\uXXXX escapes)',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
+
 function loadOrExit(homeDir: string): LoadConfigResult | number {
   try {
     return loadConfig({
       argv: process.argv.slice(2),
       env: process.env,
-      readFile: (path) => readFileSync(path, 'utf8'),
+      readFile: readConfigText,
       homeDir,
     });
   } catch (err) {

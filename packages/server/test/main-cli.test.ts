@@ -156,6 +156,19 @@ describe('ns-server', () => {
     expect(child.stdout()).toContain(`configStorePath=${file}`);
   });
 
+  it('-c refuses a file that is not UTF-8, naming it (a Latin-1 é became U+FFFD in a path)', async () => {
+    const file = join(home, 'latin1.properties');
+    writeFileSync(file, Buffer.from('kvConfigPath=/data/caf\xe9/kvConfig.json\n', 'latin1'));
+    const child = run(['-c', file, '-p']);
+    expect(await child.exited).toBe(1);
+    expect(child.stderr()).toContain(`cannot read config file ${file} (from -c): not valid UTF-8`);
+    const utf8 = join(home, 'utf8.properties');
+    writeFileSync(utf8, '\uFEFFkvConfigPath=/data/caf\u00e9/kvConfig.json\n');
+    const ok = run(['-c', utf8, '-p']);
+    expect(await ok.exited).toBe(0);
+    expect(ok.stdout()).toContain('kvConfigPath=/data/caf\\u00E9/kvConfig.json');
+  });
+
   it('-h prints usage and exits 0', async () => {
     const child = run(['-h']);
     expect(await child.exited).toBe(0);
