@@ -94,6 +94,11 @@ describe('nsadmin usage and failures', () => {
     oneLine(missing.stderr);
     expect(missing.stderr).toContain('missing required option -v');
     expect(missing.stdout).toBe('');
+
+    const emptyTopic = await runCli(['watchTopicRoute', '-n', '127.0.0.1:1', '-t', '']);
+    expect(emptyTopic.code).toBe(2);
+    oneLine(emptyTopic.stderr);
+    expect(emptyTopic.stderr).toContain('-t: expected a non-empty value');
   });
 
   it('needs -n or NAMESRV_ADDR, and validates the list', async () => {
@@ -112,7 +117,9 @@ describe('nsadmin usage and failures', () => {
     const fromEnv = await runCli(['clusterList'], { NAMESRV_ADDR: 'a b:9876' });
     expect(fromEnv.code).toBe(2);
     oneLine(fromEnv.stderr);
-    expect(fromEnv.stderr).toContain('NAMESRV_ADDR: ');
+    expect(fromEnv.stderr).toContain('environment variable NAMESRV_ADDR: ');
+    // Named once.
+    expect(fromEnv.stderr.split('NAMESRV_ADDR')).toHaveLength(2);
     expect(fromEnv.stderr).toContain('whitespace');
   });
 

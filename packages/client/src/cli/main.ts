@@ -147,6 +147,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     });
     return fail(EXIT_USAGE, `missing required option ${names.join(', ')}`);
   }
+  // A topic given empty (`-t ''`) is a usage error too, not a failure of the verb. (Not every
+  // option: an empty KV value is one a node stores.)
+  const empty = verb.required.find((name) => {
+    if (name !== 'topic') return false;
+    const v = values[name];
+    return v === '' || (Array.isArray(v) && v.includes(''));
+  });
+  if (empty !== undefined) {
+    const short = verb.options[empty]?.short;
+    return fail(
+      EXIT_USAGE,
+      `${short === undefined ? `--${empty}` : `-${short}`}: expected a non-empty value`,
+    );
+  }
   let timeoutMs: number | undefined;
   if (typeof values.timeout === 'string') {
     timeoutMs = Number(values.timeout);
@@ -229,9 +243,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         EXIT_USAGE,
         err instanceof InvalidOptionError && err.option === 'namesrvAddr'
           ? 'no name server address: give -n "host:port;host:port" or set NAMESRV_ADDR'
-          : err instanceof InvalidAddressListError
-            ? // Which of the two sources holds the bad list: the message quotes it, not its origin.
-              `${typeof values.namesrvAddr === 'string' ? '-n (--namesrvAddr)' : 'NAMESRV_ADDR'}: ${err.message}`
+          : err instanceof InvalidAddressListError && typeof values.namesrvAddr === 'string'
+            ? // The message quotes the bad list, not where it came from (NAMESRV_ADDR's names it).
+              `-n (--namesrvAddr): ${err.message}`
             : err.message,
       );
     }
