@@ -70,6 +70,18 @@ async function main(): Promise<number> {
     return 1;
   }
   const log = createJsonLineLogger((line) => process.stderr.write(line), args.logLevel);
+  // Taken before anything is logged: a signal that came before the handlers were installed ended
+  // the process by its default action, with no line at all. One handler for both signals, once:
+  // SIGTERM then SIGINT printed `unregistered` twice.
+  let stopping: NodeJS.Signals | null = null;
+  let stopNow: ((signal: NodeJS.Signals) => void) | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping !== null) return;
+    stopping = signal;
+    stopNow?.(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const file = args.topicsFile === undefined ? undefined : await readTopicsFile(args.topicsFile);
   let agent: BrokerAgent;
   try {
@@ -102,12 +114,8 @@ async function main(): Promise<number> {
     );
   });
 
-  let stopping = false;
   const stopped = new Promise<void>((resolve) => {
-    // One handler for both signals, once: SIGTERM then SIGINT printed `unregistered` twice.
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
+    stopNow = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'stopping');
       void agent.stop().then((results) => {
         printLine({
@@ -121,8 +129,8 @@ async function main(): Promise<number> {
         resolve();
       });
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    // A signal while the agent was being made: it has registered nothing, but stop() says so.
+    if (stopping !== null) stopNow(stopping);
   });
 
   const identity = {
@@ -153,7 +161,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const ok = first.results.filter((r) => r.ok).length;
-  if (stopping) {
+  if (stopping !== null) {
     // A signal came during the first round: `unregistered` is (or will be) the last word; a
     // `registered` after it told a supervisor the broker was registered.
   } else if (ok > 0) {
@@ -180,7 +188,7 @@ async function main(): Promise<number> {
       results: summary(first),
     });
     agent.once('registered', (r) => {
-      if (!stopping) registeredByNodes(r.dataVersion);
+      if (stopping === null) registeredByNodes(r.dataVersion);
     });
   }
   await stopped;
