@@ -111,8 +111,7 @@ export class Dispatcher {
         response,
         response.then(
           (r) => this.finish(request, r, started, handled),
-          (err: unknown) =>
-            this.finish(request, this.failure(request, ctx, err), started, handled),
+          (err: unknown) => this.finish(request, this.failure(request, ctx, err), started, handled),
         ),
       );
     }
