@@ -42,6 +42,19 @@ class EditableProvider implements NameServerAddressProvider {
   }
 }
 
+/** A started master (HA address `haServerAddr`) and a slave of its broker name, not started. */
+async function masterAndSlave(haServerAddr: string) {
+  const master = makeAgent(cluster.addrs, { haServerAddr });
+  await master.start();
+  const slave = makeAgent(cluster.addrs, {
+    clusterName: master.options.clusterName,
+    brokerName: master.options.brokerName,
+    brokerId: 1,
+    topics: [...master.topics.values()],
+  });
+  return { master, slave };
+}
+
 beforeAll(async () => {
   cluster = await NameServerCluster.start(3);
 });
@@ -155,14 +168,7 @@ describe('BrokerAgent with three NameServers', () => {
   });
 
   it('a slave forgets its master when every node says there is none; a round listener that throws is logged', async () => {
-    const master = makeAgent(cluster.addrs, { haServerAddr: '127.0.0.1:31998' });
-    await master.start();
-    const slave = makeAgent(cluster.addrs, {
-      clusterName: master.options.clusterName,
-      brokerName: master.options.brokerName,
-      brokerId: 1,
-      topics: [...master.topics.values()],
-    });
+    const { master, slave } = await masterAndSlave('127.0.0.1:31998');
     await slave.start();
     expect(slave.masterAddr).toBe(master.options.brokerAddr);
     slave.on('round', () => {
@@ -327,14 +333,7 @@ describe('BrokerAgent with three NameServers', () => {
   });
 
   it('a slave learns its master and HA addresses', async () => {
-    const master = makeAgent(cluster.addrs, { haServerAddr: '127.0.0.1:31999' });
-    await master.start();
-    const slave = makeAgent(cluster.addrs, {
-      clusterName: master.options.clusterName,
-      brokerName: master.options.brokerName,
-      brokerId: 1,
-      topics: [...master.topics.values()],
-    });
+    const { master, slave } = await masterAndSlave('127.0.0.1:31999');
     const changes: string[] = [];
     slave.on('masterChanged', (info) => changes.push(`${info.masterAddr}|${info.haServerAddr}`));
     await slave.start();

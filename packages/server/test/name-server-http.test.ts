@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
 import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
-import { createCertificate } from '../src/security/tls/certificate-factory.js';
+import { writeEncryptedKeyPair } from './tls-key-files.js';
 import { startSecureNode } from './security/secure-node.js';
 import { RawClient, waitFor } from './transport-helpers.js';
 
@@ -90,18 +89,10 @@ describe('NameServer HTTP admin port', () => {
 
   it('never shows tlsServerKeyPassword: /config and the startup log line say only that it is set', async () => {
     const password = 'pw-of-the-key-7f3a9c';
-    const cert = await createCertificate({ commonName: 'ns-1' });
-    const encrypted = createPrivateKey(cert.keyPem).export({
-      format: 'pem',
-      type: 'pkcs8',
-      cipher: 'aes-256-cbc',
-      passphrase: password,
-    }) as string;
-    writeFileSync(join(dir, 'server.pem'), cert.certPem);
-    writeFileSync(join(dir, 'server.key'), encrypted);
+    const { certPath, keyPath } = await writeEncryptedKeyPair(dir, password);
     const n = await startSecureNode({
-      tlsServerCertPath: join(dir, 'server.pem'),
-      tlsServerKeyPath: join(dir, 'server.key'),
+      tlsServerCertPath: certPath,
+      tlsServerKeyPath: keyPath,
       tlsServerKeyPassword: password,
     });
     try {

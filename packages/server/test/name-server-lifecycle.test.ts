@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +10,7 @@ import { loadFixture } from '../../protocol/test/fixtures.js';
 import { loadConfig } from '../src/config/index.js';
 import { NameServer } from '../src/name-server.js';
 import { NameServerError } from '../src/name-server-error.js';
-import { createCertificate } from '../src/security/tls/certificate-factory.js';
+import { writeEncryptedKeyPair } from './tls-key-files.js';
 import { RawClient, capturingLogger, waitFor } from './transport-helpers.js';
 
 let dir = '';
@@ -250,14 +249,7 @@ describe('NameServer lifecycle', () => {
   it('UPDATE_NAMESRV_CONFIG writes configStorePath and changes the live config', async () => {
     const storePath = join(dir, 'conf', 'namesrv.properties');
     const { server, port } = await started([`--configStorePath=${storePath}`]);
-    const c = await client(port);
-    const res = await c.request(
-      createRequest({
-        code: RequestCode.UPDATE_NAMESRV_CONFIG,
-        opaque: 1,
-        body: Buffer.from('orderMessageEnable=true\n'),
-      }),
-    );
+    const res = await enableOrderMessages(port);
     expect(res.code).toBe(ResponseCode.SUCCESS);
     expect(server.config.orderMessageEnable).toBe(true);
     expect(readFileSync(storePath, 'utf8')).toMatch(/^orderMessageEnable=true$/m);
@@ -266,15 +258,7 @@ describe('NameServer lifecycle', () => {
   it('UPDATE_NAMESRV_CONFIG writes no default and no secret given by flag or environment', async () => {
     const storePath = join(dir, 'conf', 'namesrv.properties');
     const password = 'pw-of-the-key-5e1d';
-    const cert = await createCertificate({ commonName: 'ns-1' });
-    const key = createPrivateKey(cert.keyPem).export({
-      format: 'pem',
-      type: 'pkcs8',
-      cipher: 'aes-256-cbc',
-      passphrase: password,
-    }) as string;
-    writeFileSync(join(dir, 'server.pem'), cert.certPem);
-    writeFileSync(join(dir, 'server.key'), key);
+    const { certPath, keyPath } = await writeEncryptedKeyPair(dir, password);
     // As main.ts does: the config with where each value came from.
     const loaded = loadConfig({
       argv: [
@@ -282,8 +266,8 @@ describe('NameServer lifecycle', () => {
         '--listenPort=0',
         `--configStorePath=${storePath}`,
         '--scanNotActiveBrokerInterval=4000',
-        `--tlsServerCertPath=${join(dir, 'server.pem')}`,
-        `--tlsServerKeyPath=${join(dir, 'server.key')}`,
+        `--tlsServerCertPath=${certPath}`,
+        `--tlsServerKeyPath=${keyPath}`,
       ],
       env: { NAMESRV_TLS_SERVER_KEY_PASSWORD: password },
       readFile: (p) => readFileSync(p, 'utf8'),
@@ -296,14 +280,7 @@ describe('NameServer lifecycle', () => {
     });
     servers.push(server);
     const { port } = await server.start();
-    const c = await client(port);
-    const res = await c.request(
-      createRequest({
-        code: RequestCode.UPDATE_NAMESRV_CONFIG,
-        opaque: 1,
-        body: Buffer.from('orderMessageEnable=true\n'),
-      }),
-    );
+    const res = await enableOrderMessages(port);
     expect(res.code).toBe(ResponseCode.SUCCESS);
     const text = readFileSync(storePath, 'utf8');
     expect(text).toMatch(/^orderMessageEnable=true$/m);
@@ -315,17 +292,22 @@ describe('NameServer lifecycle', () => {
     expect(text).not.toMatch(/^httpPort=/m);
   });
 
-  /** Sends UPDATE_NAMESRV_CONFIG to a node whose configStorePath is `store`. */
-  async function updateConfigWithStore(store: string) {
-    const { server, port } = await started([`--configStorePath=${store}`]);
+  /** UPDATE_NAMESRV_CONFIG of orderMessageEnable=true, on a connection of its own. */
+  async function enableOrderMessages(port: number): Promise<RemotingCommand> {
     const c = await client(port);
-    const res = await c.request(
+    return c.request(
       createRequest({
         code: RequestCode.UPDATE_NAMESRV_CONFIG,
         opaque: 1,
         body: Buffer.from('orderMessageEnable=true\n'),
       }),
     );
+  }
+
+  /** Sends UPDATE_NAMESRV_CONFIG to a node whose configStorePath is `store`. */
+  async function updateConfigWithStore(store: string) {
+    const { server, port } = await started([`--configStorePath=${store}`]);
+    const res = await enableOrderMessages(port);
     return { server, res };
   }
 
