@@ -12,7 +12,17 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RequestCode, ResponseCode, createRequest, newExtFields } from '@ns/protocol';
+import { connect as tlsConnect } from 'node:tls';
+import {
+  FrameDecoder,
+  RequestCode,
+  ResponseCode,
+  createRequest,
+  decodeFrame,
+  encodeCommand,
+  newExtFields,
+} from '@ns/protocol';
+import { createCertificate } from '../src/security/tls/certificate-factory.js';
 import { RawClient } from './transport-helpers.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -43,9 +53,9 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-function run(args: string[]): Child {
+function run(args: string[], env: Record<string, string> = {}): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, HOME: home, TSX_TSCONFIG_PATH: TSCONFIG },
+    env: { ...process.env, HOME: home, TSX_TSCONFIG_PATH: TSCONFIG, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -168,6 +178,61 @@ describe('ns-server', () => {
     expect(await ok.exited).toBe(0);
     expect(ok.stdout()).toContain('kvConfigPath=/data/caf\\u00E9/kvConfig.json');
   });
+
+  it("a client certificate verified against the system CAs only is no 'cert' proof (tlsServerAuthClient without a trust file)", async () => {
+    // A root the node's process trusts by default (NODE_EXTRA_CA_CERTS), standing in for any
+    // public CA: anyone can get a certificate chaining to one.
+    const root = await createCertificate({ commonName: 'Some Public Root', isCA: true });
+    const stranger = await createCertificate({ commonName: 'www.example.org', issuer: root });
+    writeFileSync(join(home, 'root.pem'), root.certPem);
+    writeFileSync(
+      join(home, 'acl.yml'),
+      'accounts:\n  - accessKey: ops-admin\n    secretKey: admin-secret-123\n    admin: true\n',
+    );
+    const child = run(
+      [
+        ...LOCAL,
+        '--aclEnable=true',
+        `--aclFile=${join(home, 'acl.yml')}`,
+        '--aclBrokerControl=cert',
+        '--tlsServerNeedClientAuth=optional',
+        '--tlsServerAuthClient=true',
+      ],
+      { NODE_EXTRA_CA_CERTS: join(home, 'root.pem') },
+    );
+    const { port } = (await listening(child)) as { port: number };
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      rejectUnauthorized: false,
+      cert: stranger.certPem,
+      key: stranger.keyPem,
+    });
+    const ext = newExtFields();
+    Object.assign(ext, {
+      clusterName: 'c',
+      brokerName: 'evil',
+      brokerAddr: '6.6.6.6:10911',
+      brokerId: '0',
+    });
+    const answer = await new Promise<number>((resolve, reject) => {
+      const decoder = new FrameDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        const [frame] = decoder.push(chunk);
+        if (frame !== undefined) resolve(decodeFrame(frame).code);
+      });
+      socket.on('error', reject);
+      socket.once('secureConnect', () => {
+        socket.write(
+          encodeCommand(
+            createRequest({ code: RequestCode.UNREGISTER_BROKER, opaque: 1, extFields: ext }),
+          ),
+        );
+      });
+    });
+    socket.destroy();
+    expect(answer).toBe(ResponseCode.NO_PERMISSION);
+  }, 30_000);
 
   it('-h prints usage and exits 0', async () => {
     const child = run(['-h']);

@@ -687,7 +687,7 @@ export const CONFIG_SCHEMA = {
     origin: OURS,
     default: false,
     description:
-      '[tls.server.authClient] Verify client certificates; against the system CAs when tlsServerTrustCertPath is unset.',
+      '[tls.server.authClient] Verify client certificates; against the system CAs when tlsServerTrustCertPath is unset (such a certificate is let in, but is no "cert" proof for the access policy: only one verified against tlsServerTrustCertPath is).',
   }),
   tlsHandshakeTimeoutMillis: int({
     origin: OURS,

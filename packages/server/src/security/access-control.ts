@@ -138,7 +138,7 @@ export class AccessControl {
     if (s.enabled && usesCert && options.tlsVerifiesClients === false) {
       options.logger.warn(
         {},
-        "a policy accepts 'cert' but no client certificate can be verified (set tlsServerNeedClientAuth and tlsServerTrustCertPath)",
+        "a policy accepts 'cert' but no client certificate can prove it: 'cert' needs a certificate verified against tlsServerTrustCertPath (set tlsServerNeedClientAuth and tlsServerTrustCertPath)",
       );
     }
   }

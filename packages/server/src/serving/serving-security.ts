@@ -113,7 +113,8 @@ export class ServingSecurity {
         logger,
         auditLogger: init.auditLogger,
         metrics,
-        tlsVerifiesClients: settings.mode !== 'disabled' && settings.verifyClients,
+        tlsVerifiesClients:
+          settings.mode !== 'disabled' && settings.verifyClients && settings.trustCertPath !== null,
         ...poll,
       });
     } catch (err) {

@@ -384,8 +384,16 @@ export class ServerTlsContext {
         };
       }
     }
+    // The `cert` proof of the access policy: a certificate verified against the operator's own
+    // CA file only. Verified against the system CAs (tlsServerAuthClient without a trust file),
+    // any certificate bought from a public CA registered brokers (review finding); such a client
+    // is let in, but proves nothing.
     const verified =
-      peer !== undefined && peer !== null && settings.verifyClients && tlsSocket.authorized;
+      peer !== undefined &&
+      peer !== null &&
+      settings.verifyClients &&
+      settings.trustCertPath !== null &&
+      tlsSocket.authorized;
     return {
       ok: true,
       socket: tlsSocket,
