@@ -541,7 +541,7 @@ export class HttpAdminServer {
           ...(kvOpen
             ? {}
             : {
-                orderTopicConfHidden: `ORDER_TOPIC_CONFIG is admin-read data, which ${this.policyText('admin-read')} protects: nsadmin getKvConfig -s ORDER_TOPIC_CONFIG -k <topic>, with credentials`,
+                orderTopicConfHidden: `ORDER_TOPIC_CONFIG is admin-read data, which ${this.policyText('admin-read')} protects: nsadmin getKvConfig -s ORDER_TOPIC_CONFIG -k <topic>, with credentials (with orderMessageEnable=true, route answers carry it too, as Java's do)`,
               }),
         });
       }
