@@ -354,8 +354,10 @@ describe('deploy/grafana and deploy/prometheus', () => {
       for (const r of g.rules) exprs.push({ where: `alert ${r.alert}`, expr: r.expr });
     }
 
-    // Labels Prometheus adds at scrape time, metrics it makes itself.
-    const scrapeLabels = new Set(['instance', 'job', 'le']);
+    // Labels Prometheus adds at scrape time (namespace: the kubernetes-pods job's relabelling),
+    // metrics it makes itself.
+    const scrapeLabels = new Set(['instance', 'job', 'le', 'namespace']);
+    const prometheusMetrics = new Set(['up']);
     const used = new Set<string>();
     const problems: string[] = [];
     for (const { where, expr } of exprs) {
@@ -363,6 +365,7 @@ describe('deploy/grafana and deploy/prometheus', () => {
       if (use.metrics.length === 0) problems.push(`${where}: selects no metric: ${expr}`);
       for (const metric of use.metrics) {
         used.add(metric);
+        if (prometheusMetrics.has(metric)) continue;
         const labels = catalog.get(metric);
         if (labels === undefined) {
           problems.push(`${where}: ${metric} is not in the node's /metrics`);

@@ -332,10 +332,12 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
           problems.push(`${name}: ${script} has no ${flag} flag`);
         }
       }
-      // Files named on the command line under /etc/nameserver must be mounted.
+      // Files named on the command line under /etc/nameserver must be mounted (or a directory
+      // holding them).
       for (const word of svc.command ?? []) {
         const file = /(\/etc\/nameserver\/\S+)$/.exec(word)?.[1];
-        if (file !== undefined && !(svc.volumes ?? []).some((v) => v.split(':')[1] === file)) {
+        const mounts = (svc.volumes ?? []).map((v) => v.split(':')[1]!);
+        if (file !== undefined && !mounts.some((m) => file === m || file.startsWith(`${m}/`))) {
           problems.push(`${name}: ${file} is not mounted`);
         }
       }

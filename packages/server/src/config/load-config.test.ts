@@ -199,10 +199,21 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
       NAMESRV_PORT_9876_TCP_PORT: '9876',
       NAMESRV_PORT_9876_TCP_ADDR: '10.96.0.12',
     };
-    const loaded = loadConfig(input({ env: links }));
+    // And those of a Service named namesrv-console.
+    const consoleLinks = {
+      NAMESRV_CONSOLE_SERVICE_HOST: '10.96.0.13',
+      NAMESRV_CONSOLE_SERVICE_PORT: '8080',
+      NAMESRV_CONSOLE_PORT: 'tcp://10.96.0.13:8080',
+      NAMESRV_CONSOLE_PORT_8080_TCP_ADDR: '10.96.0.13',
+    };
+    const loaded = loadConfig(input({ env: { ...links, ...consoleLinks } }));
     expect(loaded.config.listenPort).toBe(9876);
     expect(() => loadConfig(input({ env: { ...links, NAMESRV_PORTS: '1' } }))).toThrow(
       /NAMESRV_PORTS: unknown configuration variable/,
+    );
+    // A misspelt key shaped like a link is still refused: its value is no link's.
+    expect(() => loadConfig(input({ env: { NAMESRV_HTTPS_PORT: '8080' } }))).toThrow(
+      /NAMESRV_HTTPS_PORT: unknown configuration variable/,
     );
   });
 

@@ -147,8 +147,8 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
 
   // 2. Environment. Empty values count as unset, as compose files often leave them blank.
   for (const name of Object.keys(input.env).sort()) {
-    if (!name.startsWith(ENV_PREFIX) || isIgnoredEnv(name)) continue;
     const raw = input.env[name];
+    if (!name.startsWith(ENV_PREFIX) || isIgnoredEnv(name, raw ?? '')) continue;
     if (raw === undefined || raw === '') continue;
     const key = keyOfEnvName(name);
     if (key === undefined) {

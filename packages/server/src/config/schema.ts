@@ -866,17 +866,27 @@ export function envNameOf(key: string): string {
 export const IGNORED_ENV: ReadonlySet<string> = new Set(['NAMESRV_ADDR']);
 
 /**
- * The variables Kubernetes puts in every pod of a namespace holding a Service named `namesrv`
- * (service links, on by default), and docker's `--link namesrv`: NAMESRV_SERVICE_HOST,
- * NAMESRV_SERVICE_PORT[_name], NAMESRV_PORT, NAMESRV_PORT_9876_TCP[_PROTO|_PORT|_ADDR]. A
- * common Service name; refusing them as unknown keys stopped every node of such a namespace.
+ * The variables Kubernetes puts in every pod for each Service of its namespace (service links,
+ * on by default) and docker's `--link` sets: for a Service `namesrv` or `namesrv-<x>`,
+ * NAMESRV[_X]_SERVICE_HOST, NAMESRV[_X]_SERVICE_PORT[_name], NAMESRV[_X]_PORT and
+ * NAMESRV[_X]_PORT_9876_TCP[_PROTO|_PORT|_ADDR]. Refused as unknown keys, they stopped every
+ * node of such a namespace at its next start (review finding). Each is recognised by its value
+ * too, so a misspelt key (NAMESRV_HTTPS_PORT=8080) is still refused.
  */
-const SERVICE_LINK_ENV =
-  /^NAMESRV_(SERVICE_(HOST|PORT)(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)$/;
+const SERVICE_LINK_ENV: readonly [RegExp, RegExp][] = [
+  [/^NAMESRV_([A-Z0-9_]+_)?SERVICE_HOST$/, /^[0-9A-Fa-f.:]+$/],
+  [/^NAMESRV_([A-Z0-9_]+_)?SERVICE_PORT(_[A-Z0-9_]+)?$/, /^\d+$/],
+  [/^NAMESRV_([A-Z0-9_]+_)?PORT(_\d+_(TCP|UDP|SCTP))?$/, /^(tcp|udp|sctp):\/\/\S+:\d+$/],
+  [/^NAMESRV_([A-Z0-9_]+_)?PORT_\d+_(TCP|UDP|SCTP)_PROTO$/, /^(tcp|udp|sctp)$/],
+  [/^NAMESRV_([A-Z0-9_]+_)?PORT_\d+_(TCP|UDP|SCTP)_PORT$/, /^\d+$/],
+  [/^NAMESRV_([A-Z0-9_]+_)?PORT_\d+_(TCP|UDP|SCTP)_ADDR$/, /^[0-9A-Fa-f.:]+$/],
+];
 
 /** Whether a `NAMESRV_*` variable is someone else's (see IGNORED_ENV, SERVICE_LINK_ENV). */
-export function isIgnoredEnv(name: string): boolean {
-  return IGNORED_ENV.has(name) || (!ENV_TO_KEY.has(name) && SERVICE_LINK_ENV.test(name));
+export function isIgnoredEnv(name: string, value: string): boolean {
+  if (IGNORED_ENV.has(name)) return true;
+  if (ENV_TO_KEY.has(name)) return false;
+  return SERVICE_LINK_ENV.some(([n, v]) => n.test(name) && v.test(value));
 }
 
 const ENV_TO_KEY: ReadonlyMap<string, ConfigKey> = new Map(
