@@ -264,22 +264,28 @@ function routeBody(queues: [string, number][], legacy = false): Buffer {
   );
 }
 
+/** A provider whose start() (the address list loading) ends only when `release` is called. */
+function providerLoadingUntilReleased(list: readonly string[]) {
+  let release: () => void = () => undefined;
+  const loaded = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  class LoadingProvider extends MutableProvider {
+    override start(): Promise<void> {
+      return loaded;
+    }
+  }
+  return { provider: new LoadingProvider(list), release: () => release() };
+}
+
 describe('NameServerClient close', () => {
   it('starts nothing when closed while its address list was still loading', async () => {
     const s = await node((req, ctx) => {
       ctx.reply(req, {});
     });
-    let release: () => void = () => undefined;
-    const loaded = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    class SlowProvider extends MutableProvider {
-      override start(): Promise<void> {
-        return loaded;
-      }
-    }
+    const { provider, release } = providerLoadingUntilReleased([s.addr]);
     const c = client({
-      addressProvider: new SlowProvider([s.addr]),
+      addressProvider: provider,
       pollNameServerInterval: 20,
     });
     const failures: unknown[] = [];
@@ -305,16 +311,8 @@ describe('NameServerClient start', () => {
     const s = await node((req, ctx) => {
       ctx.reply(req, {});
     });
-    let release: () => void = () => undefined;
-    const loaded = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    class HungProvider extends MutableProvider {
-      override start(): Promise<void> {
-        return loaded;
-      }
-    }
-    const c = client({ addressProvider: new HungProvider([s.addr]) });
+    const { provider, release } = providerLoadingUntilReleased([s.addr]);
+    const c = client({ addressProvider: provider });
     await expect(c.invokeAny({ code: 106 }, { timeoutMs: 100 })).rejects.toThrow(
       /has not answered within 100 ms/,
     );
