@@ -63,12 +63,14 @@ import { RegistryOwner } from './registry/registry-owner.js';
 import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
 import { accessControlSettings } from './security/access-control.js';
 import { AUDIT_LOGGER_NAME } from './security/audit-record.js';
+import { snapshotFiles } from './security/file-stand-ins.js';
 import { selfSignedServerCertificateOnce } from './security/tls/certificate-factory.js';
 import type { IssuedCertificate } from './security/tls/certificate-factory.js';
 import { ServingNode } from './serving/serving-node.js';
 import {
   describeSecurityError,
   needsSelfSignedCertificate,
+  securityFilePaths,
   serverTlsSettingsOf,
   ServingSecurity,
 } from './serving/serving-security.js';
@@ -305,6 +307,17 @@ export class NameServer {
       // Bad acl*/tls* values or files stop startup here, naming the key, whatever the shape.
       const security = this.createSecurity(config, selfSigned, workerCount > 1);
       if (workerCount > 1) security.close(); // checked only: each worker builds its own
+      // The files as they passed that check; each new worker gets the latest that passed.
+      let lastGoodFiles = snapshotFiles(securityFilePaths(config));
+      const securityFiles = (): Record<string, Uint8Array> => {
+        try {
+          this.createSecurity(config, selfSigned, true).close();
+          lastGoodFiles = snapshotFiles(securityFilePaths(config));
+        } catch {
+          // Refused now: the last files that passed stay the ones to start from.
+        }
+        return lastGoodFiles;
+      };
       const workers =
         workerCount > 1
           ? new ServingWorkers({
@@ -312,6 +325,7 @@ export class NameServer {
               owner,
               config,
               selfSigned,
+              securityFiles,
               // The workers' clock is the system's.
               nodeStartedAt: Date.now(),
               logger: this.component('cluster'),

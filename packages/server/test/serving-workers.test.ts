@@ -7,7 +7,7 @@
  * Serving workers run the compiled code (dist/), so `tsc -b` must have run (pnpm test does).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, RequestCode, ResponseCode } from '@ns/protocol';
@@ -628,6 +628,30 @@ describe('servingWorkers > 1', () => {
     await until(503, 10_000);
     await until(200, 30_000);
     expect(workers.readyCount).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a worker replaced while the ACL file is broken starts on the last good one', async () => {
+    const aclFile = join(nodes.dir(), 'acl.yml');
+    writeFileSync(
+      aclFile,
+      'accounts:\n  - accessKey: ops-admin\n    secretKey: admin-secret-123\n',
+    );
+    const { node, port } = await startNode(2, '--aclEnable=true', `--aclFile=${aclFile}`);
+    const workers = node.servingWorkers!;
+    // A secret too short: refused by every check.
+    writeFileSync(aclFile, 'accounts:\n  - accessKey: ops-admin\n    secretKey: x\n');
+    const pids = workers.pids;
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await waitFor(
+      'both workers replaced and ready',
+      () => workers.readyCount === 2 && workers.pids.every((p) => !pids.includes(p)),
+      20_000,
+    );
+    const c = await connect(port);
+    const res = await c.request(
+      request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { opaque: 1, ext: { topic: 'T' } }),
+    );
+    expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
   }, 60_000);
 
   it('/metrics counts a worker that answered a scrape and then exited once, never twice', async () => {

@@ -36,6 +36,12 @@ export type OwnerToWorker =
       servingProcesses: number;
       /** When the node started (epoch ms): needWaitForService counts from it, not the worker's. */
       nodeStartedAt: number;
+      /**
+       * The credentials and certificate files as they last passed the owner's check (path →
+       * bytes): what the worker starts from when the files on disk do not pass its own (see
+       * security/file-stand-ins.ts).
+       */
+      securityFiles: Record<string, Uint8Array> | null;
     }
   | { t: 'snapshot'; snapshot: RegistrySnapshot }
   /**

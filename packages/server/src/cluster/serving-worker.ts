@@ -34,6 +34,8 @@ export interface ServingWorkerInit {
   servingProcesses: number;
   /** When the node started (see the init message). */
   nodeStartedAt: number;
+  /** The last good credentials and certificate files (see the init message). */
+  securityFiles: Record<string, Uint8Array> | null;
   logger: Logger;
   entry: URL;
   /** A connection this worker served (or was being handed) ended. */
@@ -126,6 +128,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       selfSigned: init.selfSigned,
       servingProcesses: init.servingProcesses,
       nodeStartedAt: init.nodeStartedAt,
+      securityFiles: init.securityFiles,
     });
   }
 

@@ -26,6 +26,8 @@ export interface ServingWorkersInit {
   selfSigned: Promise<IssuedCertificate> | null;
   /** When the node started: every worker, replacements too, counts needWaitForService from it. */
   nodeStartedAt: number;
+  /** The credentials and certificate files as they last passed a check (asked at each start). */
+  securityFiles?: () => Record<string, Uint8Array> | null;
   logger: Logger;
   /** A worker (first start or replacement) is ready to take connections. */
   onWorkerReady(): void;
@@ -167,6 +169,7 @@ export class ServingWorkers {
       selfSigned: this.selfSigned,
       servingProcesses: this.init.count,
       nodeStartedAt: this.init.nodeStartedAt,
+      securityFiles: this.init.securityFiles?.() ?? null,
       logger: this.init.logger,
       entry: this.entry,
       onConnectionClosed: (connectionId) => {

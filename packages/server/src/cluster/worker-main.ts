@@ -23,6 +23,7 @@ import { AUDIT_LOGGER_NAME } from '../security/audit-record.js';
 import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import { ServingNode } from '../serving/serving-node.js';
 import { describeSecurityError, ServingSecurity } from '../serving/serving-security.js';
+import { withStandIns } from '../security/file-stand-ins.js';
 import type { RegistryPort } from '../serving/serving-node.js';
 import type { RequestContext } from '../handlers/request-context.js';
 import type { DecodedRegistration } from '../serving/decode/decoded-registration.js';
@@ -48,6 +49,8 @@ class ServingWorker {
   private workerId = 0;
   private config: NamesrvConfig | null = null;
   private selfSigned: IssuedCertificate | null = null;
+  /** The credentials and certificate files as they last passed the owner's check. */
+  private securityFiles: Record<string, Uint8Array> | null = null;
   private servingProcesses = 1;
   private nodeStartedAt = Date.now();
   private logger: Logger | null = null;
@@ -96,6 +99,7 @@ class ServingWorker {
         this.selfSigned = msg.selfSigned;
         this.servingProcesses = msg.servingProcesses;
         this.nodeStartedAt = msg.nodeStartedAt;
+        this.securityFiles = msg.securityFiles;
         this.init(msg.workerId, msg.config);
         return;
       case 'snapshot':
@@ -174,15 +178,29 @@ class ServingWorker {
     };
     const audit = logger.child({ component: AUDIT_LOGGER_NAME });
     audit.level = logger.level === 'silent' ? 'silent' : 'info';
-    let security: ServingSecurity;
-    try {
-      security = new ServingSecurity({
+    const build = (): ServingSecurity =>
+      new ServingSecurity({
         config,
         logger: loggerFor('security'),
         auditLogger: audit,
         metrics: this.metrics!.security,
         selfSigned: this.selfSigned,
       });
+    let security: ServingSecurity;
+    try {
+      try {
+        security = build();
+      } catch (err) {
+        const lastGood = this.securityFiles;
+        if (lastGood === null || Object.keys(lastGood).length === 0) throw err;
+        // The files turned bad since they last passed: start from those bytes, as the workers
+        // already running keep theirs (security/file-stand-ins.ts).
+        security = withStandIns(lastGood, build);
+        logger.warn(
+          { reason: describeSecurityError(err), files: Object.keys(lastGood) },
+          'credentials or certificate files refused; this worker starts on the last good ones (the previous credentials stay in force)',
+        );
+      }
     } catch (err) {
       logger.fatal(
         { err, reason: describeSecurityError(err) },

@@ -27,6 +27,7 @@
  * new file is logged and ignored until it is fixed.
  */
 import { readFileSync } from 'node:fs';
+import { readSecurityFile } from './file-stand-ins.js';
 import { parseDocument } from 'yaml';
 import { AddressList, AddressPatternError } from './address-match.js';
 import { FileWatch } from './file-watch.js';
@@ -251,7 +252,7 @@ function parseAccount(raw: Plain, at: string, issues: string[]): AclAccount | nu
 export function loadAclConfig(file: string): AclConfig {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readSecurityFile(file).toString('utf8');
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new AclConfigError(file, [`cannot read the file (${reason})`]);

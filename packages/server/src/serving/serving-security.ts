@@ -14,7 +14,7 @@
  * per node and handed in; while it is still being made, TLS handshakes wait for it and plain
  * connections are served at once.
  */
-import { readFileSync } from 'node:fs';
+import { readSecurityFile } from '../security/file-stand-ins.js';
 import type { NamesrvConfig } from '../config/index.js';
 import { AccessControl, SecurityConfigError } from '../security/access-control.js';
 import { AclConfigError } from '../security/acl-config.js';
@@ -30,7 +30,7 @@ import type { ServerTlsSettings } from '../security/tls/tls-settings.js';
 /** tls.config.file is read when it exists and skipped otherwise, as in Java. */
 export function readOptionalFile(path: string): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readSecurityFile(path).toString('utf8');
   } catch {
     return null;
   }
@@ -39,6 +39,22 @@ export function readOptionalFile(path: string): string | null {
 /** The TLS settings the configuration asks for; throws TlsConfigError naming the keys. */
 export function serverTlsSettingsOf(config: NamesrvConfig): ServerTlsSettings {
   return resolveServerTlsSettings(config, readOptionalFile);
+}
+
+/**
+ * The credentials and certificate files this configuration reads: the ACL file (when access
+ * control is on), tls.config.file, the server certificate, key and trust file.
+ */
+export function securityFilePaths(config: NamesrvConfig): string[] {
+  const paths: string[] = [];
+  if (config.aclEnable && config.aclFile !== '') paths.push(config.aclFile);
+  if (config.tlsServerMode !== 'disabled') {
+    const tls = serverTlsSettingsOf(config);
+    for (const p of [tls.configFile, tls.certPath, tls.keyPath, tls.trustCertPath]) {
+      if (p !== null) paths.push(p);
+    }
+  }
+  return paths;
 }
 
 /** Whether a node with this configuration needs a self-signed certificate made at start. */

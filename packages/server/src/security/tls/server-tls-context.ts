@@ -19,7 +19,7 @@
  * (when the context is made, or when a reload brings it about), naming what to set instead.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readSecurityFile } from '../file-stand-ins.js';
 import { hostname as osHostname } from 'node:os';
 import type { Socket } from 'node:net';
 import { createSecureContext, createServer } from 'node:tls';
@@ -63,7 +63,7 @@ interface Material {
 
 function readPem(path: string, what: string): Buffer {
   try {
-    return readFileSync(path);
+    return readSecurityFile(path);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new TlsConfigError([`${what} ${path}: cannot read (${reason})`]);
