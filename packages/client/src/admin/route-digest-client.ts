@@ -54,7 +54,7 @@ export async function fetchAdminJson(
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => undefined);
     throw new Error(
-      `${what}: HTTP ${res.status}${res.status === 404 ? ' (not a nameserver-ts admin port, or an older version without /digest?)' : ''}`,
+      `${what}: HTTP ${res.status}${res.status === 404 && new URL(url).pathname === '/digest' ? ' (not a nameserver-ts admin port, or an older version without /digest?)' : ''}`,
     );
   }
   const length = Number(res.headers.get('content-length') ?? 0);

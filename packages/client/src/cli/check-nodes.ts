@@ -49,7 +49,10 @@ export const checkNodesVerb: StandaloneVerb = {
       throw err;
     }
     ctx.out(ctx.json ? formatJson(result) : formatCheckNodes(result));
-    const unreadable = [...new Set(result.failures.map((f) => f.node))];
+    // Unreadable: no digest. A node whose digest was read but whose topic list (asked to name
+    // the differing topics) was not still counts as read: exit 1 for a divergence, not 2.
+    const read = new Set(result.digests.map((d) => d.node));
+    const unreadable = [...new Set(result.failures.map((f) => f.node))].filter((n) => !read.has(n));
     if (unreadable.length > 0 || result.report === null) {
       ctx.fail(
         `cannot read ${unreadable.length} of ${result.nodes.length} node(s): ${unreadable.join(', ')}`,
