@@ -54,6 +54,21 @@ describe('KVConfigManager', () => {
     expect(manager.getKVConfig('ns', 'b')).toBeNull();
   });
 
+  it('a namespace loaded from the file keeps its grown Java table after deletes, as a replica does', () => {
+    const keys = Array.from({ length: 13 }, (_, i) => `key${i}`);
+    const initial = new Map([['ns', new Map(keys.map((k): [string, string] => [k, 'v']))]]);
+    const owner = new KVConfigManager({ initial });
+    const replica = new KVConfigManager();
+    replica.importTable(new KVConfigManager({ initial }).exportTable());
+    for (const manager of [owner, replica]) {
+      manager.deleteKVConfig('ns', 'key0');
+      manager.deleteKVConfig('ns', 'key1');
+    }
+    // 13 entries grew Java's HashMap to 32 buckets; 11 would fit in 16, but it never shrinks.
+    expect(owner.namespaceTableCapacity('ns')).toBe(32);
+    expect(replica.namespaceTableCapacity('ns')).toBe(32);
+  });
+
   it('starts from initial content (copied) and keeps __proto__ as an ordinary key', () => {
     const initial = new Map([['ns', new Map([['__proto__', 'x']])]]);
     const manager = new KVConfigManager({ initial });

@@ -89,7 +89,11 @@ export class KVConfigManager {
   constructor(options: KVConfigManagerOptions = {}) {
     this.persistFn = options.persist ?? null;
     if (options.initial !== undefined) {
-      for (const [ns, entries] of options.initial) this.configTable.set(ns, new Map(entries));
+      // Java fills its HashMap from the file, so each namespace's table starts grown to its size.
+      for (const [ns, entries] of options.initial) {
+        this.configTable.set(ns, new Map(entries));
+        this.highWater.set(ns, entries.size);
+      }
     }
   }
 
