@@ -71,6 +71,7 @@ describe('decoders name the bad field', () => {
   });
 
   it('legacy spellings and defaults', () => {
+    // `topicSynFlag` was QueueData's old spelling only: in a TopicConfig it is an unknown key.
     const b = decodeRegisterBrokerBody(
       J("{topicConfigSerializeWrapper:{topicConfigTable:{'T':{topicSynFlag:1,}},},}"),
       opts,
@@ -81,7 +82,7 @@ describe('decoders name the bad field', () => {
       writeQueueNums: 16,
       perm: 6,
       topicFilterType: 'SINGLE_TAG',
-      topicSysFlag: 1,
+      topicSysFlag: 0,
       order: false,
     });
     expect(b.topicConfigSerializeWrapper.dataVersion).toEqual({ counter: 0, timestamp: 0 });

@@ -49,11 +49,8 @@ export function readTopicConfig(v: unknown, where: string, key?: string): TopicC
     writeQueueNums: readInt(rec, 'writeQueueNums', where, TOPIC_CONFIG_DEFAULTS.writeQueueNums),
     perm: readInt(rec, 'perm', where, TOPIC_CONFIG_DEFAULTS.perm),
     topicFilterType: readFilterType(rec['topicFilterType'], where),
-    // Java: `topicSynFlag` is the pre-4.9.0 spelling of the same field.
-    topicSysFlag:
-      rec['topicSysFlag'] !== undefined
-        ? readInt(rec, 'topicSysFlag', where, 0)
-        : readInt(rec, 'topicSynFlag', where, 0),
+    // Only QueueData was ever spelled `topicSynFlag`; TopicConfig has always had `topicSysFlag`.
+    topicSysFlag: readInt(rec, 'topicSysFlag', where, 0),
     order: readBoolean(rec, 'order', where, false),
   };
   const attrs = rec['attributes'];
