@@ -23,6 +23,7 @@ describe('checkNodes text', () => {
         agree: true,
         nodes: [summary('a:9876', '0000abcd'), summary('b:9876', '0000abcd')],
         differences: [],
+        moreDifferences: 0,
       },
     };
     expect(formatCheckNodes(result)).toBe(
@@ -50,9 +51,14 @@ describe('checkNodes text', () => {
           error: 'GET http://b:9877/digest: connect ECONNREFUSED',
         },
       ],
-      report: { agree: true, nodes: [summary('a:9876', '0000abcd')], differences: [] },
+      report: {
+        agree: true,
+        nodes: [summary('a:9876', '0000abcd')],
+        differences: [],
+        moreDifferences: 0,
+      },
     });
-    expect(text).toContain('b:9876  UNREACHABLE');
+    expect(text).toContain('b:9876  UNREADABLE');
     expect(text).toContain('FAILED b:9876: GET http://b:9877/digest: connect ECONNREFUSED');
     expect(text).toContain('OK: the 1 readable nodes agree');
   });
@@ -121,5 +127,68 @@ describe('checkNodes text', () => {
       '  topic T: x: r8/w8 RW-; y: missing',
       '  … and 3 more topics',
     ]);
+  });
+
+  it('shows raw perm and sysFlag where the letters read the same, and why topics are not listed', () => {
+    const queue = { readQueueNums: 8, writeQueueNums: 8, perm: 6, topicSysFlag: 0 };
+    const values = [
+      { node: 'x', topicCount: 1, topicsHash: '00000001' },
+      { node: 'y', topicCount: 1, topicsHash: '00000002' },
+    ];
+    expect(
+      differenceLines({
+        kind: 'topics-differ',
+        brokerName: 'b',
+        values,
+        topics: [
+          {
+            topic: 'T',
+            values: [
+              { node: 'x', queue },
+              { node: 'y', queue: { ...queue, perm: 14, topicSysFlag: 1 } },
+            ],
+          },
+        ],
+        moreTopics: 0,
+      })[1],
+    ).toBe('  topic T: x: r8/w8 RW- perm=6 sysFlag=0; y: r8/w8 RW- perm=14 sysFlag=1');
+    const unexplained = (why: 'unreadable' | 'limit' | 'deadline') =>
+      differenceLines({
+        kind: 'topics-differ',
+        brokerName: 'b',
+        values,
+        topics: null,
+        moreTopics: 0,
+        unexplained: why,
+      })[1];
+    expect(unexplained('unreadable')).toContain('could not be read from every node');
+    expect(unexplained('limit')).toContain('more broker names differ than one check looks into');
+    expect(unexplained('deadline')).toContain('ran out of time');
+  });
+
+  it('counts the differences a report left out', () => {
+    const text = formatCheckNodes({
+      nodes: [{ node: 'a:9876', adminUrl: 'http://a:9877' }],
+      digests: [],
+      failures: [],
+      report: {
+        agree: false,
+        nodes: [summary('a:9876', '0000abcd')],
+        differences: [
+          {
+            kind: 'broker-missing',
+            brokerName: 'b',
+            clusterName: 'C',
+            brokerId: 1,
+            brokerAddr: 'h:2',
+            presentOn: ['x'],
+            missingOn: ['y'],
+          },
+        ],
+        moreDifferences: 41,
+      },
+    });
+    expect(text).toContain('DIVERGENCE: 42 differences');
+    expect(text).toContain('… and 41 more differences (not listed)');
   });
 });

@@ -124,6 +124,12 @@ export interface CheckNodesOptions extends RouteDigestClientOptions {
   readonly httpPort?: number;
   /** Topics named per differing broker name (default 100). */
   readonly topicLimit?: number;
+  /**
+   * Topic lists are asked for only during this long after the check began (default 3 × the
+   * request timeout): a node answering each one just in time must not hold the check for
+   * minutes. Differences not explained by then say so.
+   */
+  readonly deadlineMs?: number;
 }
 
 export interface CheckNodesResult extends ConsistencyCheckResult {
@@ -145,6 +151,7 @@ export async function checkNodes(
   const timeoutMs = timeoutOf(options);
   const result = await checkConsistency(nodes, (url) => fetchAdminJson(url, timeoutMs), {
     ...(options.topicLimit === undefined ? {} : { topicLimit: options.topicLimit }),
+    deadlineMs: options.deadlineMs ?? 3 * timeoutMs,
   });
   return { nodes, ...result };
 }

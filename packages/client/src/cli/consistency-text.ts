@@ -21,6 +21,33 @@ function perm(p: number): string {
   return `${p & 4 ? 'R' : '-'}${p & 2 ? 'W' : '-'}${p & 1 ? 'X' : '-'}`;
 }
 
+type TopicValues = Extract<RouteDifference, { kind: 'topics-differ' }>['topics'];
+
+/**
+ * One topic's settings on each node: queues and permission letters, and the raw perm and
+ * topicSysFlag too where the letters alone would read the same (the priority bit, a unit flag).
+ */
+function topicLine(t: NonNullable<TopicValues>[number]): string {
+  const short = t.values.map((v) =>
+    v.queue === null
+      ? 'missing'
+      : `r${v.queue.readQueueNums}/w${v.queue.writeQueueNums} ${perm(v.queue.perm)}`,
+  );
+  const full = t.values.map((v, i) =>
+    v.queue === null
+      ? short[i]!
+      : `${short[i]!} perm=${v.queue.perm} sysFlag=${v.queue.topicSysFlag}`,
+  );
+  const shown = new Set(short).size > 1 ? short : full;
+  return `  topic ${t.topic}: ${t.values.map((v, i) => `${v.node}: ${shown[i]!}`).join('; ')}`;
+}
+
+const UNEXPLAINED: Readonly<Record<'unreadable' | 'limit' | 'deadline', string>> = {
+  unreadable: '  (topic lists could not be read from every node)',
+  limit: '  (topics not listed: more broker names differ than one check looks into)',
+  deadline: '  (topics not listed: the check ran out of time; run it again)',
+};
+
 export function differenceLines(d: RouteDifference): string[] {
   switch (d.kind) {
     case 'brokerName-missing':
@@ -47,18 +74,9 @@ export function differenceLines(d: RouteDifference): string[] {
       const lines = [
         `broker ${d.brokerName} has different topics: ${d.values.map((v) => `${v.node}: ${v.topicCount} topics #${v.topicsHash}`).join('; ')}`,
       ];
-      for (const t of d.topics ?? []) {
-        lines.push(
-          `  topic ${t.topic}: ${t.values
-            .map(
-              (v) =>
-                `${v.node}: ${v.queue === null ? 'missing' : `r${v.queue.readQueueNums}/w${v.queue.writeQueueNums} ${perm(v.queue.perm)}`}`,
-            )
-            .join('; ')}`,
-        );
-      }
+      for (const t of d.topics ?? []) lines.push(topicLine(t));
       if (d.moreTopics > 0) lines.push(`  … and ${d.moreTopics} more topics`);
-      if (d.topics === null) lines.push('  (topic lists could not be read from every node)');
+      if (d.topics === null && d.unexplained !== undefined) lines.push(UNEXPLAINED[d.unexplained]);
       return lines;
     }
   }
@@ -69,7 +87,8 @@ export function formatCheckNodes(result: CheckNodesResult): string {
   const failed = new Map(result.failures.map((f) => [f.node, f]));
   const rows = result.nodes.map((n) => {
     const s = byNode.get(n.node);
-    if (s === undefined) return [n.node, 'UNREACHABLE', '-', '-', '-'];
+    // Unreachable, or answered with something other than a digest: the FAILED line says which.
+    if (s === undefined) return [n.node, 'UNREADABLE', '-', '-', '-'];
     return [n.node, s.digest, String(s.topicCount), String(s.brokerNames), String(s.brokers)];
   });
   let out = renderTable(['Node', 'Digest', 'Topics', 'Broker Groups', 'Brokers'], rows);
@@ -81,8 +100,11 @@ export function formatCheckNodes(result: CheckNodesResult): string {
     out += `OK: ${read === result.nodes.length ? `all ${read}` : `the ${read} readable`} nodes agree (digest ${report.nodes[0]?.digest ?? '-'})\n`;
     return out;
   }
-  const n = report.differences.length;
+  const n = report.differences.length + report.moreDifferences;
   out += `DIVERGENCE: ${n} difference${n === 1 ? '' : 's'}\n`;
   for (const d of report.differences) for (const line of differenceLines(d)) out += `${line}\n`;
+  if (report.moreDifferences > 0) {
+    out += `… and ${report.moreDifferences} more differences (not listed)\n`;
+  }
   return out;
 }

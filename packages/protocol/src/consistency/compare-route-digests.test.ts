@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkConsistency } from './consistency-check.js';
-import { compareRouteDigests } from './compare-route-digests.js';
+import { compareRouteDigests, MAX_REPORTED_DIFFERENCES } from './compare-route-digests.js';
 import type { RouteDigest } from './route-digest.js';
 
 function digest(over: Partial<RouteDigest> & { id: string }): RouteDigest {
@@ -161,5 +161,27 @@ describe('checkConsistency', () => {
     );
     expect(result.report).toBeNull();
     expect(result.failures.map((f) => f.node)).toEqual(['a', 'b']);
+  });
+
+  it('lists at most MAX_REPORTED_DIFFERENCES differences and counts the rest', () => {
+    const many = MAX_REPORTED_DIFFERENCES + 500;
+    const crowded = digest({
+      id: 'bbbbbbbb',
+      brokers: Array.from({ length: many }, (_, i) => ({
+        clusterName: 'C',
+        brokerName: `x${String(i).padStart(5, '0')}`,
+        brokerId: 0,
+        brokerAddr: `h:${i}`,
+        dataVersion: { counter: 1, timestamp: 5 },
+      })),
+    });
+    const report = compareRouteDigests([
+      { node: 'a', digest: digest({ id: 'aaaaaaaa' }) },
+      { node: 'b', digest: crowded },
+    ]);
+    // Every live broker of b that a lacks is a difference; b's own group 'b' lost its two members.
+    expect(report.differences).toHaveLength(MAX_REPORTED_DIFFERENCES);
+    expect(report.moreDifferences).toBe(many + 2 - MAX_REPORTED_DIFFERENCES);
+    expect(report.differences[0]).toMatchObject({ kind: 'broker-missing', brokerName: 'b' });
   });
 });

@@ -91,6 +91,12 @@ export interface TopicsDiffer {
   readonly topics: readonly TopicDifference[] | null;
   /** Differing topics left out of `topics` by its limit. */
   readonly moreTopics: number;
+  /**
+   * Why `topics` is null after a check: `unreadable` (a node's topic list could not be read),
+   * `limit` (more differing broker names than a check explains) or `deadline` (the check ran out
+   * of time). Absent while `topics` is filled, or before a check tried.
+   */
+  readonly unexplained?: 'unreadable' | 'limit' | 'deadline';
 }
 
 export type RouteDifference =
@@ -111,9 +117,18 @@ export interface ConsistencyReport {
     readonly brokerNames: number;
     readonly brokers: number;
   }[];
-  /** Sorted by broker name, then kind; empty when `agree`. */
+  /** Sorted by broker name, then kind; empty when `agree`; at most MAX_REPORTED_DIFFERENCES. */
   readonly differences: readonly RouteDifference[];
+  /** Differences left out of `differences` by MAX_REPORTED_DIFFERENCES. */
+  readonly moreDifferences: number;
 }
+
+/**
+ * Differences a report lists. The digests come from whoever answers: a node claiming 100,000
+ * broker names nobody else has would otherwise make a report (with every node named in every
+ * difference) larger than a string can be, and the node answering /consistency fail on it.
+ */
+export const MAX_REPORTED_DIFFERENCES = 1_000;
 
 const KIND_ORDER: Readonly<Record<RouteDifference['kind'], number>> = {
   'brokerName-missing': 0,
@@ -152,7 +167,7 @@ export function compareRouteDigests(nodes: readonly NodeDigest[]): ConsistencyRe
     brokers: digest.brokers.length,
   }));
   if (allSame(nodes, (n) => n.digest.digest)) {
-    return { agree: true, nodes: summary, differences: [] };
+    return { agree: true, nodes: summary, differences: [], moreDifferences: 0 };
   }
   const differences: RouteDifference[] = [];
   const all = nodes.map((n) => n.node);
@@ -173,9 +188,20 @@ export function compareRouteDigests(nodes: readonly NodeDigest[]): ConsistencyRe
     for (const list of m.values()) list.sort(cmp);
     return m;
   });
+  // Each node's live brokers by broker name, read once: looking them up by scanning every node's
+  // list per broker name made a check of N broker names O(N²) (100,000 names: minutes).
+  const liveByNode = nodes.map((n) => {
+    const m = new Map<string, Live[]>();
+    for (const b of n.digest.brokers) {
+      const list = m.get(b.brokerName);
+      if (list === undefined) m.set(b.brokerName, [b]);
+      else list.push(b);
+    }
+    return m;
+  });
   const brokerNames = new Set<string>();
   for (const groups of groupsByNode) for (const name of groups.keys()) brokerNames.add(name);
-  for (const n of nodes) for (const b of n.digest.brokers) brokerNames.add(b.brokerName);
+  for (const live of liveByNode) for (const name of live.keys()) brokerNames.add(name);
 
   for (const brokerName of brokerNames) {
     const present: number[] = [];
@@ -232,25 +258,28 @@ export function compareRouteDigests(nodes: readonly NodeDigest[]): ConsistencyRe
         });
       }
     }
-    compareLiveBrokers(nodes, among, brokerName, differences);
+    compareLiveBrokers(nodes, liveByNode, among, brokerName, differences);
   }
   differences.sort(
     (a, b) => cmp(a.brokerName, b.brokerName) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind],
   );
-  return { agree: false, nodes: summary, differences };
+  const more = Math.max(0, differences.length - MAX_REPORTED_DIFFERENCES);
+  if (more > 0) differences.length = MAX_REPORTED_DIFFERENCES;
+  return { agree: false, nodes: summary, differences, moreDifferences: more };
 }
+
+type Live = NodeDigest['digest']['brokers'][number];
 
 function compareLiveBrokers(
   nodes: readonly NodeDigest[],
+  liveByNode: readonly ReadonlyMap<string, readonly Live[]>[],
   among: readonly number[],
   brokerName: string,
   out: RouteDifference[],
 ): void {
-  type Live = NodeDigest['digest']['brokers'][number];
   const byKey = new Map<string, { broker: Live; on: Map<number, Live> }>();
   for (const i of among) {
-    for (const b of nodes[i]!.digest.brokers) {
-      if (b.brokerName !== brokerName) continue;
+    for (const b of liveByNode[i]!.get(brokerName) ?? []) {
       const key = `${b.clusterName}\u0000${b.brokerAddr}\u0000${b.brokerId}`;
       let entry = byKey.get(key);
       if (entry === undefined) {

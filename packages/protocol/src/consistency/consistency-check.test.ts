@@ -49,4 +49,36 @@ describe('checkConsistency', () => {
     expect(limited.report?.differences).toHaveLength(500);
     expect(topicReads).toBe(DEFAULT_EXPLAIN_LIMIT * nodes.length + nodes.length);
   });
+
+  it('says why a topic difference was not explained: the limit, the deadline, an unreadable list', async () => {
+    const nodes = [
+      { node: 'a:9876', adminUrl: 'http://a:9877' },
+      { node: 'b:9876', adminUrl: 'http://b:9877' },
+    ];
+    let clock = 0;
+    const fetchJson = (url: string): Promise<unknown> => {
+      const salt = url.startsWith('http://a:') ? 'a' : 'b';
+      if (url.endsWith('/digest')) return Promise.resolve(digestOf(4, salt));
+      const brokerName = new URL(url).searchParams.get('brokerName');
+      if (brokerName === 'b0' && salt === 'b') return Promise.reject(new Error('GET …: timeout'));
+      // Each topic list read takes 0.5 s of the check's clock.
+      clock += 500;
+      return Promise.resolve({ format: 1, brokerName, topics: [] });
+    };
+    const result = await checkConsistency(nodes, fetchJson, {
+      deadlineMs: 2_000,
+      now: () => clock,
+      explainLimit: 4,
+    });
+    const why = result.report?.differences.map((d) =>
+      d.kind === 'topics-differ' ? (d.unexplained ?? 'explained') : d.kind,
+    );
+    // b0: b's list failed; b1, b2: read (the clock passes the 2 s deadline with b2's); b3: past it.
+    expect(why).toEqual(['unreadable', 'explained', 'explained', 'deadline']);
+    expect(result.failures.map((f) => f.node)).toEqual(['b:9876']);
+    const limited = await checkConsistency(nodes, fetchJson, { explainLimit: 1 });
+    expect(
+      limited.report?.differences.map((d) => (d.kind === 'topics-differ' ? d.unexplained : null)),
+    ).toEqual(['unreadable', 'limit', 'limit', 'limit']);
+  });
 });

@@ -39,6 +39,14 @@ export interface ConsistencyCheckOptions {
    * check send a topic-list request per name to every node.
    */
   readonly explainLimit?: number;
+  /**
+   * No topic list is asked for once this many ms have passed since the check began (default:
+   * none): one slow node answering each topic list just in time would otherwise hold the check
+   * for `explainLimit` + 1 fetch timeouts. The differences not explained by then say `deadline`.
+   */
+  readonly deadlineMs?: number;
+  /** The clock the deadline is read from (default Date.now). */
+  readonly now?: () => number;
 }
 
 /** Differing broker names explained per check unless told otherwise. */
@@ -53,6 +61,8 @@ export async function checkConsistency(
   fetchJson: FetchJson,
   options: ConsistencyCheckOptions = {},
 ): Promise<ConsistencyCheckResult> {
+  const now = options.now ?? Date.now;
+  const deadline = options.deadlineMs === undefined ? Infinity : now() + options.deadlineMs;
   const failures: NodeFailure[] = [];
   const read = await Promise.all(
     nodes.map(async (n): Promise<NodeDigest | null> => {
@@ -83,7 +93,9 @@ export async function checkConsistency(
   return { digests, report: { ...report, differences }, failures: sorted() };
 
   async function explain(d: RouteDifference): Promise<RouteDifference> {
-    if (d.kind !== 'topics-differ' || explainLeft <= 0) return d;
+    if (d.kind !== 'topics-differ') return d;
+    if (explainLeft <= 0) return { ...d, unexplained: 'limit' };
+    if (now() >= deadline) return { ...d, unexplained: 'deadline' };
     explainLeft--;
     const details = new Map<string, DigestTopics>();
     await Promise.all(
@@ -100,6 +112,6 @@ export async function checkConsistency(
     // Without every side's list the topics cannot be named; the hashes still say they differ.
     return details.size === d.values.length
       ? explainTopicDifference(d, details, options.topicLimit)
-      : d;
+      : { ...d, unexplained: 'unreadable' };
   }
 }

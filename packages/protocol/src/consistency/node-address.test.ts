@@ -26,6 +26,7 @@ describe('parseNodeList', () => {
     ['https://a:1', 'only http:// admin addresses'],
     ['http://a:1/x', 'expected http://host:port (no path)'],
     ['a:1;a:1', "'a:1' is listed twice"],
+    [`http://127.${'0'.repeat(300)}.0.1:1`, '317 characters, at most 270'],
   ])('%j is refused: %s', (list, message) => {
     expect(() => parseNodeList(list)).toThrow(NodeListError);
     expect(() => parseNodeList(list)).toThrow(message);

@@ -25,6 +25,9 @@ export interface ParseNodeListOptions {
   readonly maxNodes?: number;
 }
 
+/** `http://` + a 253-character host name + `:65535`, with room for an IPv6 literal's brackets. */
+const MAX_ENTRY_LENGTH = 270;
+
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 function port(text: string, entry: string): number {
@@ -52,6 +55,12 @@ export function parseNodeList(list: string, options: ParseNodeListOptions = {}):
   const seen = new Set<string>();
   return entries.map((entry) => {
     let adminUrl: string;
+    // A host name has at most 253 characters; reports name every node in every difference.
+    if (entry.length > MAX_ENTRY_LENGTH) {
+      throw new NodeListError(
+        `'${entry.slice(0, 40)}…': ${entry.length} characters, at most ${MAX_ENTRY_LENGTH}`,
+      );
+    }
     if (entry.includes(',')) {
       throw new NodeListError(`'${entry}': separate nodes with ';', not ','`);
     }

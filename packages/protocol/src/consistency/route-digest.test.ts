@@ -43,6 +43,14 @@ describe('parseRouteDigest', () => {
     expect(() => parseRouteDigest('<html>', 'n1')).toThrow('n1: digest: expected an object');
   });
 
+  it('names a deeply nested answer without overflowing the stack', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() =>
+      parseRouteDigest({ format: 1, digest: 'x', clusters: deep }, 'http://n:1'),
+    ).toThrow('got an array nested too deep to show');
+  });
+
   it('refuses another format with advice', () => {
     expect(() => parseRouteDigest({ ...digest, format: 2 }, 'n1')).toThrow(
       'n1: digest format 2, this tool reads format 1 (upgrade the older side)',

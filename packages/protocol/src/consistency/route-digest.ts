@@ -84,8 +84,17 @@ export class DigestFormatError extends Error {
 type Json = Readonly<Record<string, unknown>>;
 
 function fail(from: string, path: string, expected: string, got: unknown): never {
-  const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 60);
-  throw new DigestFormatError(`${from}: ${path}: expected ${expected}, got ${shown}`);
+  throw new DigestFormatError(`${from}: ${path}: expected ${expected}, got ${preview(got)}`);
+}
+
+/** A short view of what a peer sent; never throws (a deeply nested value overflows stringify). */
+function preview(got: unknown): string {
+  if (got === undefined) return 'nothing';
+  try {
+    return JSON.stringify(got)?.slice(0, 60) ?? typeof got;
+  } catch {
+    return Array.isArray(got) ? 'an array nested too deep to show' : 'a value too deep to show';
+  }
 }
 
 function obj(v: unknown, from: string, path: string): Json {

@@ -605,7 +605,7 @@ describe('HttpAdminServer', () => {
     expect(JSON.parse(none.text).error).toContain('consistencyNodes');
   });
 
-  it('/consistency runs one check at a time: another one meanwhile is answered 503', async () => {
+  it('/consistency runs one check at a time: the same list meanwhile shares it, another is answered 503', async () => {
     // A peer that has accepted the first check's /digest read and not answered yet.
     const sockets: Socket[] = [];
     const slow = createServer((socket) => {
@@ -613,18 +613,29 @@ describe('HttpAdminServer', () => {
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     const port = (slow.address() as AddressInfo).port;
-    const { get } = await start({ consistencyFetch: { timeoutMs: 10_000, maxBytes: 1 << 20 } });
+    const { get, logger } = await start({
+      consistencyFetch: { timeoutMs: 10_000, maxBytes: 1 << 20 },
+    });
     const first = get(`/consistency?nodes=http://127.0.0.1:${port}`);
     for (const deadline = Date.now() + 10_000; sockets.length === 0;) {
       if (Date.now() > deadline) throw new Error('the first check never reached the peer');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const second = await get(`/consistency?nodes=http://127.0.0.1:${port}`);
+    const shared = get(`/consistency?nodes=http://127.0.0.1:${port}`);
+    const joined = () => logger.lines.some((l) => l.msg === 'consistency check shared');
+    for (const deadline = Date.now() + 10_000; !joined();) {
+      if (Date.now() > deadline) throw new Error('the second request never joined the check');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const second = await get(`/consistency?nodes=http://127.0.0.1:${port};127.0.0.1:1`);
     expect(second.status).toBe(503);
     expect(JSON.parse(second.text).error).toContain('already running');
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => slow.close(() => resolve()));
     expect((await first).status).toBe(200);
+    expect(await shared).toEqual(await first);
+    // One check, one read of the peer.
+    expect(sockets).toHaveLength(1);
     // Free again once the first check answered.
     expect((await get(`/consistency?nodes=http://127.0.0.1:${port}`)).status).toBe(200);
   });

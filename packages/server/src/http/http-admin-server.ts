@@ -162,6 +162,16 @@ function viewAccessOf(path: string): ViewAccess | null {
   return null;
 }
 
+/** An encoded JSON answer, shared by every request waiting for it. */
+interface JsonAnswer {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+function encodeJson(value: unknown): Buffer {
+  return Buffer.from(toJson(value), 'utf8');
+}
+
 const DEFAULT_CONSISTENCY_FETCH: FetchJsonOptions = { timeoutMs: 3_000, maxBytes: 32 << 20 };
 
 export type HttpAdminErrorCode = 'NS_HTTP_LISTEN_FAILED' | 'NS_HTTP_STATE';
@@ -228,8 +238,9 @@ export class HttpAdminServer {
   private readonly kvBodies = { version: -1, built: new Map<string | null, Promise<Buffer>>() };
   /** The encoded `GET /topics` body of one version of the sorted list. */
   private topicListBody: { readonly version: number; readonly body: Buffer } | null = null;
-  /** A /consistency check is reading the other nodes (see sendConsistency). */
-  private consistencyRunning = false;
+  /** The /consistency check reading the other nodes now, and the node list it reads. */
+  private consistencyCheck: { readonly key: string; readonly answer: Promise<JsonAnswer> } | null =
+    null;
 
   constructor(options: HttpAdminServerOptions) {
     this.options = options;
@@ -717,27 +728,40 @@ export class HttpAdminServer {
       throw err;
     }
     // One check at a time per node: each one reads up to 16 nodes, and this port asks for no
-    // credentials, so a client repeating the request must not multiply that.
-    if (this.consistencyRunning) {
+    // credentials, so a client repeating the request must not multiply that. Requests for the
+    // same node list while it runs (two consoles open on one node) share its answer.
+    const key = JSON.stringify(nodes);
+    let check = this.consistencyCheck;
+    if (check !== null && check.key !== key) {
       res.setHeader('Retry-After', '1');
       this.sendJson(req, res, 503, { error: 'a consistency check is already running; try again' });
       return;
     }
-    this.consistencyRunning = true;
-    const limits = this.options.consistencyFetch ?? DEFAULT_CONSISTENCY_FETCH;
-    checkConsistency(nodes, (url) => fetchJson(url, limits))
-      .then(
-        (result) => {
-          this.sendJson(req, res, 200, { nodes, ...result });
-        },
-        (err: unknown) => {
+    if (check === null) {
+      const limits = this.options.consistencyFetch ?? DEFAULT_CONSISTENCY_FETCH;
+      // Topic lists are asked for during 2 fetch timeouts at most: with the digests' read before
+      // and the last lists' after, a check takes at most 4, inside the port's 15 s idle close.
+      const answer = checkConsistency(nodes, (url) => fetchJson(url, limits), {
+        deadlineMs: 2 * limits.timeoutMs,
+        now: this.now,
+      })
+        .then((result): JsonAnswer => ({ status: 200, body: encodeJson({ nodes, ...result }) }))
+        .catch((err: unknown): JsonAnswer => {
+          // Encoding included: a report too large to encode must not go unanswered.
           this.options.logger.error({ err }, 'consistency check failed');
-          this.sendJson(req, res, 500, { error: 'internal error' });
-        },
-      )
-      .finally(() => {
-        this.consistencyRunning = false;
-      });
+          return { status: 500, body: encodeJson({ error: 'internal error' }) };
+        })
+        .finally(() => {
+          this.consistencyCheck = null;
+        });
+      check = { key, answer };
+      this.consistencyCheck = check;
+    } else {
+      this.options.logger.debug({ nodes: nodes.length }, 'consistency check shared');
+    }
+    void check.answer.then(({ status, body }) => {
+      if (this.closePromise === null) this.sendBytes(req, res, status, JSON_TYPE, body);
+    });
   }
 
   private sendConsoleAsset(req: IncomingMessage, res: ServerResponse, path: string): void {
