@@ -31,7 +31,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import { checkConsistency, NodeListError, parseNodeList } from '@ns/protocol';
+import { NodeListError, parseNodeList } from '@ns/protocol';
 import type { DigestTopics } from '@ns/protocol';
 import { MAX_CONSISTENCY_NODES } from '../config/load-config.js';
 import { POLICY_KEYS } from '../security/access-control.js';
@@ -41,7 +41,7 @@ import { formatClassPolicy } from '../security/policy-spec.js';
 import type { RequestClass } from '../security/request-classes.js';
 import type { AdminViews, HttpLogger, MetricsSource } from './admin-views.js';
 import type { ConsoleAssets } from './console-assets.js';
-import { fetchJson } from './fetch-json.js';
+import { runConsistencyCheck } from './consistency-runner.js';
 import type { FetchJsonOptions } from './fetch-json.js';
 import { toJson } from './json.js';
 import { kvNamespaceBody, kvTableBody } from './kv-views.js';
@@ -741,14 +741,11 @@ export class HttpAdminServer {
       const limits = this.options.consistencyFetch ?? DEFAULT_CONSISTENCY_FETCH;
       // Topic lists are asked for during 2 fetch timeouts at most: with the digests' read before
       // and the last lists' after, a check takes at most 4, inside the port's 15 s idle close.
-      const answer = checkConsistency(nodes, (url) => fetchJson(url, limits), {
-        deadlineMs: 2 * limits.timeoutMs,
-        now: this.now,
-      })
-        .then((result): JsonAnswer => ({ status: 200, body: encodeJson({ nodes, ...result }) }))
-        .catch((err: unknown): JsonAnswer => {
-          // Encoding included: a report too large to encode must not go unanswered.
-          this.options.logger.error({ err }, 'consistency check failed');
+      // In a thread of its own: see consistency-thread.ts.
+      const answer = runConsistencyCheck(nodes, limits, 2 * limits.timeoutMs)
+        .then((run): JsonAnswer => {
+          if (run.ok) return { status: 200, body: run.body };
+          this.options.logger.error({ error: run.error }, 'consistency check failed');
           return { status: 500, body: encodeJson({ error: 'internal error' }) };
         })
         .finally(() => {
