@@ -1,7 +1,8 @@
 /**
  * Scenario 6: a node that restarts empty (crash, fresh data directory, same address) is
- * repopulated by the running broker agents within 2 s of listening again, with their default
- * 30 s registration period: the agents notice the closed connection and re-register.
+ * repopulated by the running broker agents about a second after listening again (logged), with
+ * their default 30 s registration period: the agents notice the closed connection and
+ * re-register.
  *
  * Run with single-process nodes and with nodes of two serving workers. With workers, the crash is
  * a SIGKILL of the owner: its workers must exit with it (closing the agents' connections, which is
@@ -22,10 +23,18 @@ import { uniqueName, useScope } from '../harness/scope.js';
 import { hasExited, readersOf, servingWorkers } from '../harness/serving-workers.js';
 import { waitFor } from '../harness/wait-for.js';
 
-const REPOPULATED_WITHIN_MS = 2_000;
+/**
+ * The agents' registration period (their default). Re-registering because the connection closed
+ * takes about a second here (the retry backoff is capped at 1 s; see the log line), but that
+ * figure is the agents' and the node's scheduling on a loaded machine (2.4 s seen with two busy
+ * cores), so the test asserts the mechanism: repopulated well inside one period, which only the
+ * close-triggered retry can do.
+ */
+const REGISTRATION_PERIOD_MS = 30_000;
+const REPOPULATED_WITHIN_MS = REGISTRATION_PERIOD_MS / 3;
 
 describe.each([1, 2])('node restarted empty (W=%i)', (workers) => {
-  it('is repopulated by the agents within 2 s and then agrees with the other nodes', async () => {
+  it('is repopulated by the agents at once (not at their next period) and then agrees with the other nodes', async () => {
     const scope = useScope();
     const nodes = await startNameServers(scope, 3, uniqueName('ns'), { servingWorkers: workers });
     const cluster = uniqueName('cluster');
@@ -61,7 +70,7 @@ describe.each([1, 2])('node restarted empty (W=%i)', (workers) => {
             const got = routeBrokerNames(await getRoute(r.client, r.addr, topic));
             return got.length === names.length;
           },
-          { timeout: 10_000, interval: 20, what: `both brokers back on ${r.label}` },
+          { timeout: REPOPULATED_WITHIN_MS, interval: 20, what: `both brokers back on ${r.label}` },
         ),
       ),
     );

@@ -10,8 +10,8 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed);
 const MAX_DECODE_MS = 2_000;
 
 describe('fuzz', () => {
-  it(`${ITERATIONS} mutated frames: only typed errors, no hang`, { timeout: 600_000 }, () => {
-    const result = runFuzz({ iterations: ITERATIONS, seed: SEED, bodyParsers: BODY_PARSERS });
+  it(`${ITERATIONS} mutated frames: only typed errors, no hang`, { timeout: 600_000 }, async () => {
+    const result = await runFuzz({ iterations: ITERATIONS, seed: SEED, bodyParsers: BODY_PARSERS });
     // The mutations must actually reach every layer, or the test proves nothing.
     expect(result.frames).toBeGreaterThan(ITERATIONS / 4);
     expect(result.frameErrors).toBeGreaterThan(ITERATIONS / 20);
@@ -22,8 +22,12 @@ describe('fuzz', () => {
   it(
     `${ITERATIONS} mutated bodies through every body decoder: only typed errors, re-encodable results, no hang`,
     { timeout: 600_000 },
-    () => {
-      const result = runBodyFuzz({ iterations: ITERATIONS, seed: SEED, decoders: BODY_DECODERS });
+    async () => {
+      const result = await runBodyFuzz({
+        iterations: ITERATIONS,
+        seed: SEED,
+        decoders: BODY_DECODERS,
+      });
       expect(result.decodes).toBeGreaterThanOrEqual(ITERATIONS);
       const names = BODY_DECODERS.map((d) => d.name);
       expect([...result.byDecoder.keys()]).toEqual(names);

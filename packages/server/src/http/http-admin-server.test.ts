@@ -864,15 +864,17 @@ describe('HttpAdminServer connection bounds', () => {
     let running = 0;
     let most = 0;
     let scrapes = 0;
+    // While set, a scrape waits for it: the test decides when a scrape ends.
+    let gate: Promise<void> | null = null;
     const scrape = async () => {
       scrapes++;
       running++;
       most = Math.max(most, running);
-      await new Promise((r) => setTimeout(r, 5));
+      await (gate ?? new Promise((r) => setTimeout(r, 5)));
       running--;
       return { contentType: 'text/plain', body: 'x 1\n' };
     };
-    const { address, get } = await start({ metrics: { scrape } });
+    const { address, get, logger } = await start({ metrics: { scrape } });
     const one = await rawConnection(address.port);
     let answered = '';
     one.socket.on('data', (c: Buffer) => (answered += c.toString('latin1')));
@@ -885,9 +887,20 @@ describe('HttpAdminServer connection bounds', () => {
     // Node dispatched all ten at once: ten scrapes ran together.
     expect(most).toBe(1);
     one.socket.destroy();
-    // Two connections asking together share one scrape.
+    // Two connections asking together share one scrape: the first one's is held open until
+    // the second has joined it.
     scrapes = 0;
-    await Promise.all([get('/metrics'), get('/metrics')]);
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const shared = () => logger.lines.some((l) => l.msg === 'metrics scrape shared');
+    const both = Promise.all([get('/metrics'), get('/metrics')]);
+    for (const until = Date.now() + 10_000; !shared();) {
+      if (Date.now() > until) throw new Error(`no request joined the scrape (scrapes: ${scrapes})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    gate = null;
+    open();
+    await both;
     expect(scrapes).toBe(1);
     const flood = await rawConnection(address.port);
     flood.socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(100));

@@ -801,6 +801,7 @@ export class HttpAdminServer {
 
   private sendMetrics(req: IncomingMessage, res: ServerResponse): void {
     // Scrapers that ask together get the same answer: a scrape asks every serving worker.
+    if (this.scraping !== null) this.options.logger.debug({}, 'metrics scrape shared');
     this.scraping ??= this.options.metrics.scrape().finally(() => {
       this.scraping = null;
     });
