@@ -60,7 +60,7 @@ export const checkNodesVerb: StandaloneVerb = {
       return EXIT_UNREADABLE;
     }
     if (result.report.agree) return EXIT_AGREE;
-    const n = result.report.differences.length;
+    const n = result.report.differences.length + result.report.moreDifferences;
     ctx.fail(`the nodes differ (${n} difference${n === 1 ? '' : 's'})`);
     return EXIT_DIVERGED;
   },
