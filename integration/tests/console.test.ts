@@ -2,11 +2,17 @@
  * The web console in real headless Chromium against real node processes: every page renders a
  * node with registered brokers (desktop and phone screenshots under artifacts/console/), search
  * finds one topic among 50,000, a SIGKILLed broker leaves the page without a reload within 2 s,
- * and the consistency view flags a broker registered with only 2 of 3 nodes.
+ * and the consistency view flags a broker registered with only 2 of 3 nodes. Then the edges: a
+ * page past the end, topics named `.`/`..`, a huge KV namespace, a hung node shown as stale, a
+ * page left before its reads answer, and a consistency check that has to wait its turn.
  */
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page, Request, Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startAgentProcess } from '../harness/broker-agent.js';
 import {
@@ -46,6 +52,75 @@ async function newPage(scope: TestScope, viewport: keyof typeof VIEWPORTS = 'des
     if (msg.type() === 'error') errors.push(msg.text());
   });
   return { browser, page, errors };
+}
+
+/** What `path` (e.g. `/consistency`) the page asked its node for, in order. */
+function requestsTo(page: Page, path: string): Request[] {
+  const seen: Request[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === path) seen.push(r);
+  });
+  return seen;
+}
+
+/**
+ * Holds the page's requests matching `url` unanswered (a hung node: the connection open, no
+ * answer) until released; released ones go on to the node.
+ */
+async function holdRequests(page: Page, url: string): Promise<{ release(): Promise<void> }> {
+  const held: Route[] = [];
+  let holding = true;
+  await page.route(url, async (route) => {
+    if (holding) held.push(route);
+    else await route.continue().catch(() => undefined);
+  });
+  return {
+    async release() {
+      holding = false;
+      // A request the page gave up on (aborted) can no longer be continued.
+      await Promise.all(held.map((r) => r.continue().catch(() => undefined)));
+      await page.unroute(url);
+    },
+  };
+}
+
+/** Waits in the page for `ms` of its own timers: every timer it set before has fired by then. */
+async function pageTimers(page: Page, ms: number): Promise<void> {
+  await page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
+}
+
+/**
+ * Evaluates `expression` in the page (a string: this file has no DOM types, and the console's
+ * CSP refuses waitForFunction's eval) until it is truthy; returns that value.
+ */
+async function untilInPage(page: Page, expression: string, timeoutMs: number): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value: unknown = await page.evaluate(expression);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms: ${expression}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A listed "node" that accepts connections and never answers (each read of it times out). */
+async function hungNode(scope: TestScope): Promise<string> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  scope.defer('close the hung node', async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
 }
 
 /** Screenshots of the current page at both widths. */
@@ -362,6 +437,293 @@ describe.skipIf('reason' in chromium)('web console (headless Chromium)', () => {
     await page.locator('#consistency-verdict.ok').waitFor();
     expect(await page.locator('#consistency-verdict').innerText()).toContain('All 2 nodes agree');
     await screenshot(page, 'consistency-agree-desktop');
+    expect(errors).toEqual([]);
+  });
+
+  it('topics: a page past the end, topics named . and .., a search typed before leaving', async () => {
+    const scope = useScope();
+    const node = await startNameServer(scope, { name: uniqueName('ns') });
+    const broker = new RawBroker(scope, {
+      clusterName: 'DotCluster',
+      brokerName: 'broker-dots',
+      brokerId: 0,
+      brokerAddr: '127.0.0.1:47011',
+      haServerAddr: '127.0.0.1:47012',
+      topics: ['TopicA', 'TopicB', 'TopicC', '.', '..'],
+    });
+    await broker.registerTo(node.addr);
+    const { page, errors } = await newPage(scope);
+    const summary = page.locator('#topic-summary');
+    const loaded = () => page.locator('#topic-summary', { hasNotText: 'Loading…' }).waitFor();
+
+    // A stale link past the end opens the last real page, and the address says so.
+    await page.goto(consoleUrl(node, 'topics?offset=500'));
+    await loaded();
+    expect(await summary.innerText()).toContain('1–5 of 5 topics');
+    expect(await page.locator('table.topics tbody tr').count()).toBe(5);
+    expect(new URL(page.url()).hash).toBe('#/topics');
+    await page.goto(consoleUrl(node, 'topics?q=topic&offset=300'));
+    await loaded();
+    expect(await summary.innerText()).toContain('1–3 of 3 matching "topic"');
+    expect(new URL(page.url()).hash).toBe('#/topics?q=topic');
+
+    // `/topics/..` is `/` to any browser: the page says why it cannot show the topic.
+    for (const topic of ['..', '.']) {
+      await page.goto(consoleUrl(node, 'topics'));
+      await page.click(`a[data-topic="${topic}"]`);
+      const error = page.locator('#topic-detail .status.error');
+      await error.waitFor();
+      expect(await error.innerText()).toContain(`nsadmin topicRoute -t ${topic}`);
+    }
+    // An answer that is not a topic detail is an error on the page, not a TypeError.
+    await page.route('**/topics/TopicA', (route) => route.fulfill({ json: { endpoints: [] } }));
+    await page.goto(consoleUrl(node, 'topic/TopicA'));
+    const notRoute = page.locator('#topic-detail .status.error');
+    await notRoute.waitFor();
+    expect(await notRoute.innerText()).toContain('not a topic route');
+    await page.unroute('**/topics/TopicA');
+
+    // A search typed just before leaving must not load, nor rewrite the address, afterwards.
+    await page.goto(consoleUrl(node, 'topics'));
+    await page.locator('table.topics').waitFor();
+    const searches = requestsTo(page, '/topics');
+    // (Strings run in the page: this file has no DOM types.)
+    await page.evaluate(`{
+      const input = document.getElementById('topic-search');
+      input.value = 'TopicB';
+      input.dispatchEvent(new Event('input'));
+      location.hash = '#/config';
+    }`);
+    await page.locator('#config-table').waitFor();
+    await pageTimers(page, 500); // past the search box's 150 ms debounce
+    expect(new URL(page.url()).hash).toBe('#/config');
+    expect(await page.locator('h1').innerText()).toBe('Configuration');
+    expect(searches.map((r) => r.url())).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('KV: a namespace of 3,000 keys draws 500 rows, and the filter finds the rest', async () => {
+    const scope = useScope();
+    const dataDir = await scope.tempDir('kv-big');
+    const big: Record<string, string> = {};
+    for (let i = 0; i < 3_000; i++) big[`key-${String(i).padStart(5, '0')}`] = `value-${i}`;
+    await writeFile(
+      join(dataDir, 'kvConfig.json'),
+      JSON.stringify({ configTable: { BIG_NS: big, SMALL_NS: { a: '1', b: '2' } } }),
+    );
+    const node = await startNameServer(scope, { name: uniqueName('ns'), dataDir });
+    const { page, errors } = await newPage(scope);
+    await page.goto(consoleUrl(node, 'kv'));
+    const bigNs = page.locator('[data-namespace="BIG_NS"]');
+    await bigNs.waitFor();
+    expect(await bigNs.locator('tbody tr').count()).toBe(500);
+    expect(await bigNs.locator('h2').innerText()).toContain('3,000 keys');
+    expect(await bigNs.locator('[data-more]').innerText()).toContain('2,500 more keys not shown');
+    expect(await page.locator('[data-namespace="SMALL_NS"] tbody tr').count()).toBe(2);
+
+    // A key past the first 500, found by the filter.
+    await page.fill('#kv-filter', 'key-02999');
+    await bigNs.locator('tbody tr', { hasText: 'value-2999' }).waitFor();
+    expect(await bigNs.locator('tbody tr').count()).toBe(1);
+    expect(await bigNs.locator('[data-more]').count()).toBe(0);
+    expect(await page.locator('[data-namespace="SMALL_NS"]').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('a node that stops answering shows as stale, not live, and live again after', async () => {
+    const scope = useScope();
+    const node = await startNameServer(scope, { name: uniqueName('ns') });
+    const { page, errors } = await newPage(scope);
+    await page.goto(consoleUrl(node, 'brokers'));
+    const status = page.locator('#live-status');
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor();
+    await page.locator('[data-stat="digest"]').waitFor();
+
+    // The node hangs: its /digest reads never answer. Within the read timeout (5 s) and a poll
+    // the status line says so; the last answer stays shown.
+    const hang = await holdRequests(page, '**/digest');
+    await page.locator('#live-status[data-stale]').waitFor({ timeout: 20_000 });
+    expect(await status.innerText()).toMatch(
+      /^No answer for \d+(\.\d)? s \(\/digest: no answer within 5 s\)/,
+    );
+    expect(await status.getAttribute('class')).toBe('status error');
+    expect(await page.locator('[data-stat="digest"]').count()).toBe(1);
+
+    await hang.release();
+    await page.locator('#live-status:not([data-stale])', { hasText: 'Live' }).waitFor({
+      timeout: 20_000,
+    });
+    expect(errors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+  });
+
+  it('leaving the consistency page before /config answers starts no check', async () => {
+    const scope = useScope();
+    const node = await startNameServer(scope, { name: uniqueName('ns') });
+    const { page, errors } = await newPage(scope);
+    await page.goto(consoleUrl(node, 'brokers'));
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor();
+    // Compared before: the list comes from this browser once /config has answered.
+    await page.evaluate(
+      `localStorage.setItem('ns-console.consistencyNodes', 'http://127.0.0.1:${node.httpPort}')`,
+    );
+    const checks = requestsTo(page, '/consistency');
+    const slowConfig = await holdRequests(page, '**/config');
+    const configAsked = page.waitForRequest((r) => new URL(r.url()).pathname === '/config');
+    await page.evaluate(`location.hash = '#/consistency'`);
+    await configAsked;
+    await page.evaluate(`location.hash = '#/brokers'`);
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor();
+    await slowConfig.release();
+    // Two Brokers refreshes after /config was let through: a check started by its answer
+    // would have asked the node by then.
+    for (let i = 0; i < 2; i++) {
+      await page.waitForResponse((r) => new URL(r.url()).pathname === '/digest');
+    }
+    expect(checks.map((r) => r.url())).toEqual([]);
+    expect(new URL(page.url()).hash).toBe('#/brokers');
+    expect(errors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+  });
+
+  it('consistency: a check of another list (503) keeps the last result shown', async () => {
+    const scope = useScope();
+    const nodes = await startNameServers(scope, 2, uniqueName('ns'));
+    const hung = await hungNode(scope);
+    const [a, b] = nodes.map((n) => `http://127.0.0.1:${n.httpPort}`);
+    const { page, errors } = await newPage(scope);
+    const busy: number[] = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/consistency' && r.status() === 503) busy.push(Date.now());
+    });
+    await page.goto(consoleUrl(nodes[0]!, `consistency?nodes=${encodeURIComponent(`${a};${b}`)}`));
+    await page.locator('#consistency-verdict.ok').waitFor();
+
+    // Another console checks a list with a hung node on the same node: each check takes the
+    // node's 3 s read timeout, and this page's re-checks (every 2 s) meet one running.
+    let other = true;
+    const otherConsole = (async () => {
+      while (other) {
+        await fetch(`${a}/consistency?nodes=${encodeURIComponent(`${a};${hung}`)}`).then(
+          (r) => r.arrayBuffer(),
+          () => undefined,
+        );
+      }
+    })();
+    try {
+      // The page's state at the moment it says so, read in one go inside the page.
+      const kept = await untilInPage(
+        page,
+        `(() => {
+          const status = document.getElementById('consistency-status')?.textContent ?? '';
+          return status.includes('busy checking another node list')
+            ? {
+                status,
+                verdict: document.getElementById('consistency-verdict')?.className,
+                matrix: document.getElementById('consistency-matrix') !== null,
+              }
+            : null;
+        })()`,
+        30_000,
+      );
+      expect(kept).toEqual({
+        status: expect.stringContaining('the last check stays shown; trying again in 1 s'),
+        verdict: 'banner ok',
+        matrix: true,
+      });
+    } finally {
+      other = false;
+      await otherConsole;
+    }
+    expect(busy.length).toBeGreaterThan(0);
+    // Its turn comes: the page checks again (after Retry-After) and is current.
+    await page.locator('#consistency-status', { hasText: 'Checked at' }).waitFor({
+      timeout: 20_000,
+    });
+    expect(await page.locator('#consistency-verdict').getAttribute('class')).toBe('banner ok');
+    expect(errors.filter((e) => !e.includes('503'))).toEqual([]);
+  });
+
+  it('consistency: unreadable nodes, differences not listed, topics not looked into', async () => {
+    const scope = useScope();
+    const node = await startNameServer(scope, { name: uniqueName('ns') });
+    const self = `http://127.0.0.1:${node.httpPort}`;
+    // A listed address where something else answers: read, but not a digest.
+    const other = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"hello":"world"}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    scope.defer('close the other service', () => closeServer(other));
+    const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const { page, errors } = await newPage(scope);
+    await page.goto(
+      consoleUrl(node, `consistency?nodes=${encodeURIComponent(`${self};${otherUrl}`)}`),
+    );
+    await page.locator('#consistency-verdict.warn').waitFor();
+    const failed = page.locator(`[data-failed-node="${otherUrl}"]`);
+    expect(await failed.innerText()).toContain(`${otherUrl} unreadable: `);
+    expect(await page.locator('#consistency').innerText()).not.toMatch(/unreachable/i);
+
+    // A report as the node writes it past its limits (made up here: 1,000 real differences).
+    const digest = (n: string) => ({
+      node: n,
+      digest: {
+        format: 1,
+        digest: n === 'a' ? 'aaaa' : 'bbbb',
+        topicCount: 1,
+        clusters: [{ clusterName: 'c', brokerNames: ['x'] }],
+        brokerGroups: [
+          { brokerName: 'x', cluster: 'c', brokerAddrs: {}, topicCount: 1, topicsHash: n },
+        ],
+        brokers: [],
+      },
+    });
+    const differs = (brokerName: string, unexplained: string) => ({
+      kind: 'topics-differ',
+      brokerName,
+      values: [
+        { node: 'a', topicCount: 1, topicsHash: 'a' },
+        { node: 'b', topicCount: 1, topicsHash: 'b' },
+      ],
+      topics: null,
+      moreTopics: 0,
+      unexplained,
+    });
+    await page.route('**/consistency?*', (route) =>
+      route.fulfill({
+        json: {
+          nodes: [],
+          digests: [digest('a'), digest('b')],
+          failures: [
+            { node: 'c', adminUrl: 'http://c', error: 'GET http://c/digest: not a digest' },
+          ],
+          report: {
+            agree: false,
+            nodes: [],
+            differences: [
+              differs('x', 'unreadable'),
+              differs('y', 'limit'),
+              differs('z', 'deadline'),
+            ],
+            moreDifferences: 1234,
+          },
+        },
+      }),
+    );
+    await page.click('#consistency-form button[type="submit"]');
+    await page.locator('#more-differences').waitFor();
+    expect(await page.locator('#more-differences').innerText()).toBe(
+      '… and 1,234 more differences (not listed)',
+    );
+    expect(await page.locator('#consistency-verdict').innerText()).toBe(
+      'Nodes differ: 1,237 difference(s).',
+    );
+    const reason = (kind: string) => page.locator(`[data-unexplained="${kind}"]`).innerText();
+    expect(await reason('unreadable')).toContain('could not be read from every node');
+    expect(await reason('limit')).toContain('more broker names differ than one check looks into');
+    expect(await reason('deadline')).toContain('ran out of time');
+    expect(await page.locator('[data-failed-node="c"]').innerText()).toBe(
+      'c unreadable: GET http://c/digest: not a digest',
+    );
     expect(errors).toEqual([]);
   });
 });

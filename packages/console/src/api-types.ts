@@ -157,6 +157,8 @@ export type Difference =
           }[]
         | null;
       readonly moreTopics: number;
+      /** Why `topics` is null after a check (absent while it is filled). */
+      readonly unexplained?: 'unreadable' | 'limit' | 'deadline';
     };
 
 export interface ConsistencyResult {
@@ -165,6 +167,8 @@ export interface ConsistencyResult {
   readonly report: {
     readonly agree: boolean;
     readonly differences: readonly Difference[];
+    /** Differences beyond the listed ones (a report lists at most 1,000). */
+    readonly moreDifferences: number;
   } | null;
   readonly failures: readonly {
     readonly node: string;

@@ -42,7 +42,8 @@ export const configView: View = (root) => {
       ),
     );
   };
-  filter.addEventListener('input', debounce(render, 100));
+  const rerender = debounce(render, 100);
+  filter.addEventListener('input', rerender);
   changedOnly.addEventListener('change', render);
   replace(
     root,
@@ -65,5 +66,8 @@ export const configView: View = (root) => {
         replace(body, h('p', { class: 'status error' }, errorText(err)));
     },
   );
-  return () => controller.abort();
+  return () => {
+    rerender.cancel();
+    controller.abort();
+  };
 };

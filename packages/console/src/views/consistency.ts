@@ -4,15 +4,22 @@
  * column per node, one row per broker group and per live broker, differing rows flagged, and
  * below the differences in words, down to the topics.
  */
-import { errorText, getJson } from '../api.js';
+import { ApiError, errorText, getJson } from '../api.js';
 import type { ConsistencyResult, DataVersion, Difference, RouteDigest } from '../api-types.js';
 import { h, replace } from '../dom.js';
 import type { Child } from '../dom.js';
 import { formatNumber, formatTime, permText } from '../format.js';
+import { liveStatus } from '../live-status.js';
+import type { LiveStatus } from '../live-status.js';
 import { poll } from '../poll.js';
 import type { View } from './view.js';
 
 export const RECHECK_MS = 2000;
+/**
+ * How long one check may take: the node bounds its own (each node read within 3 s, topic lists
+ * asked for during 6 s, so about 12 s at most); past this the node itself is not answering.
+ */
+export const CHECK_TIMEOUT_MS = 20_000;
 const STORAGE_KEY = 'ns-console.consistencyNodes';
 
 function cell(content: Child, cls = ''): HTMLElement {
@@ -105,6 +112,13 @@ function matrix(result: ConsistencyResult): HTMLElement {
   );
 }
 
+/** Why a topics difference names no topics. */
+const UNEXPLAINED: Readonly<Record<'unreadable' | 'limit' | 'deadline', string>> = {
+  unreadable: 'Topics not listed: the topic lists could not be read from every node.',
+  limit: 'Topics not listed: more broker names differ than one check looks into.',
+  deadline: 'Topics not listed: the check ran out of time; the next check looks again.',
+};
+
 const dv = (v: DataVersion): string => `${v.counter} @ ${formatTime(v.timestamp)}`;
 
 function describe(d: Difference): Child[] {
@@ -156,7 +170,18 @@ function describe(d: Difference): Child[] {
           .map((v) => `${v.node}: ${formatNumber(v.topicCount)} topics #${v.topicsHash}`)
           .join('; '),
       ];
-      if (d.topics === null) return head;
+      if (d.topics === null) {
+        return d.unexplained === undefined
+          ? head
+          : [
+              ...head,
+              h(
+                'div',
+                { class: 'muted', 'data-unexplained': d.unexplained },
+                UNEXPLAINED[d.unexplained],
+              ),
+            ];
+      }
       const items = d.topics.map((t) =>
         h(
           'li',
@@ -177,50 +202,119 @@ function describe(d: Difference): Child[] {
   }
 }
 
-function render(el: HTMLElement, result: ConsistencyResult): void {
+function verdict(result: ConsistencyResult): HTMLElement {
   const report = result.report;
-  const banner =
-    report === null
-      ? h('div', { class: 'banner error', id: 'consistency-verdict' }, 'No node could be read.')
-      : report.agree && result.failures.length === 0
+  const banner = (cls: string, text: string): HTMLElement =>
+    h('div', { class: `banner ${cls}`, id: 'consistency-verdict' }, text);
+  if (report === null) return banner('error', 'No node could be read.');
+  const unreadable = unreadableNodes(result).length;
+  if (!report.agree) {
+    const n = report.differences.length + report.moreDifferences;
+    return banner('error', `Nodes differ: ${formatNumber(n)} difference(s).`);
+  }
+  if (unreadable === 0) {
+    return banner(
+      'ok',
+      `All ${result.digests.length} nodes agree (digest ${result.digests[0]?.digest.digest ?? '-'}).`,
+    );
+  }
+  return banner(
+    'warn',
+    `The ${result.digests.length} readable nodes agree; ${unreadable} could not be read.`,
+  );
+}
+
+/** Nodes whose digest could not be had: unreachable, or answering with something else. */
+function unreadableNodes(result: ConsistencyResult): string[] {
+  const read = new Set(result.digests.map((d) => d.node));
+  return [...new Set(result.failures.map((f) => f.node))].filter((n) => !read.has(n));
+}
+
+function failureLine(result: ConsistencyResult, f: ConsistencyResult['failures'][number]): Node {
+  // "Unreadable", not "unreachable": a node that answered with something other than a digest
+  // (another service on the port, an old version) fails too; the error says which it was. A
+  // node whose digest was read can still fail a topic-list read.
+  const partly = result.digests.some((d) => d.node === f.node);
+  return h(
+    'p',
+    { class: 'status error', 'data-failed-node': f.node },
+    h('b', null, f.node),
+    partly ? ' read in part: ' : ' unreadable: ',
+    f.error,
+  );
+}
+
+function differencesCard(report: NonNullable<ConsistencyResult['report']>): HTMLElement | null {
+  if (report.differences.length === 0 && report.moreDifferences === 0) return null;
+  return h(
+    'section',
+    { class: 'card' },
+    h('h2', null, 'Differences'),
+    h(
+      'ul',
+      { id: 'differences' },
+      ...report.differences.map((d) =>
+        h('li', { 'data-kind': d.kind, 'data-broker-name': d.brokerName }, ...describe(d)),
+      ),
+      report.moreDifferences > 0
         ? h(
-            'div',
-            { class: 'banner ok', id: 'consistency-verdict' },
-            `All ${result.digests.length} nodes agree (digest ${result.digests[0]?.digest.digest ?? '-'}).`,
+            'li',
+            { id: 'more-differences' },
+            `… and ${formatNumber(report.moreDifferences)} more differences (not listed)`,
           )
-        : report.agree
-          ? h(
-              'div',
-              { class: 'banner warn', id: 'consistency-verdict' },
-              `The ${result.digests.length} readable nodes agree; ${result.failures.length} could not be read.`,
-            )
-          : h(
-              'div',
-              { class: 'banner error', id: 'consistency-verdict' },
-              `Nodes differ: ${report.differences.length} difference(s).`,
-            );
+        : null,
+    ),
+  );
+}
+
+function render(el: HTMLElement, result: ConsistencyResult): void {
   replace(
     el,
-    banner,
-    ...result.failures.map((f) =>
-      h('p', { class: 'status error', 'data-failed-node': f.node }, `${f.node}: ${f.error}`),
-    ),
+    verdict(result),
+    ...result.failures.map((f) => failureLine(result, f)),
     result.digests.length > 0 ? matrix(result) : null,
-    report !== null && report.differences.length > 0
-      ? h(
-          'section',
-          { class: 'card' },
-          h('h2', null, 'Differences'),
-          h(
-            'ul',
-            { id: 'differences' },
-            ...report.differences.map((d) =>
-              h('li', { 'data-kind': d.kind, 'data-broker-name': d.brokerName }, ...describe(d)),
-            ),
-          ),
-        )
-      : null,
+    result.report === null ? null : differencesCard(result.report),
   );
+}
+
+/**
+ * One check of `list`; the delay before the next (a 503's Retry-After), or null to stop. A
+ * failure after a shown result keeps it on the page, marked stale, instead of replacing it.
+ */
+async function checkOnce(
+  list: string,
+  body: HTMLElement,
+  status: LiveStatus,
+  again: boolean,
+  signal: AbortSignal,
+): Promise<number | null> {
+  const next = again ? RECHECK_MS : null;
+  try {
+    const result = await getJson<ConsistencyResult>(
+      `/consistency?nodes=${encodeURIComponent(list)}`,
+      signal,
+      CHECK_TIMEOUT_MS,
+    );
+    render(body, result);
+    status.ok(
+      `Checked at ${new Date().toLocaleTimeString()}${again ? ` · re-checks every ${RECHECK_MS / 1000} s` : ''}`,
+    );
+    return next;
+  } catch (err) {
+    if (signal.aborted) return null;
+    if (err instanceof ApiError && err.status === 503) {
+      // The node runs one check at a time: another console (or tab) is checking another list.
+      const wait = err.retryAfterMs ?? RECHECK_MS;
+      status.note(
+        `This node is busy checking another node list (another console?)${status.answered ? '; the last check stays shown' : ''}; trying again in ${wait / 1000} s.`,
+      );
+      return wait;
+    }
+    if (status.answered) status.failed(err, 'Cannot check');
+    else
+      replace(body, h('div', { class: 'banner error', id: 'consistency-verdict' }, errorText(err)));
+    return next;
+  }
 }
 
 export const consistencyView: View = (root, { query }) => {
@@ -233,6 +327,7 @@ export const consistencyView: View = (root, { query }) => {
   });
   const auto = h('input', { type: 'checkbox', id: 'consistency-auto', checked: true });
   const button = h('button', { type: 'submit' }, 'Compare');
+  const status = h('p', { class: 'status', id: 'consistency-status' });
   const body = h('div', { id: 'consistency' });
   const form = h(
     'form',
@@ -250,59 +345,48 @@ export const consistencyView: View = (root, { query }) => {
       "NameServer nodes never talk to each other: a broker that cannot reach one of them, or an admin write sent to one only, gives clients different routes. This node reads every listed node's route digest and compares them (heartbeat ages are left out: they always differ).",
     ),
     form,
+    status,
     body,
   );
   let stop: (() => void) | null = null;
+  // Set by the clean-up: a start() still to come (the /config read below) must not begin a poll
+  // that nothing would stop, on a page no longer shown.
+  let closed = false;
   const start = (): void => {
     stop?.();
     stop = null;
+    if (closed) return;
     const list = input.value.trim();
     if (list === '') {
       replace(
         body,
         h('p', { class: 'empty' }, 'Give the node list (the namesrvAddr your brokers use).'),
       );
+      replace(status);
       return;
     }
     localStorage.setItem(STORAGE_KEY, list);
     history.replaceState(null, '', `#/consistency?nodes=${encodeURIComponent(list)}`);
-    const check = async (signal: AbortSignal): Promise<void> => {
-      try {
-        render(
-          body,
-          await getJson<ConsistencyResult>(
-            `/consistency?nodes=${encodeURIComponent(list)}`,
-            signal,
-          ),
-        );
-      } catch (err) {
-        if (!signal.aborted)
-          replace(
-            body,
-            h('div', { class: 'banner error', id: 'consistency-verdict' }, errorText(err)),
-          );
-      }
-    };
-    if (auto.checked) {
-      stop = poll(check, RECHECK_MS);
-    } else {
-      const controller = new AbortController();
-      stop = () => controller.abort();
-      void check(controller.signal);
-    }
+    // A new list: what is shown (and its age) belongs to the old one.
+    replace(body, h('p', { class: 'muted' }, 'Checking…'));
+    const live = liveStatus(status);
+    live.note('');
+    const again = auto.checked;
+    stop = poll((signal) => checkOnce(list, body, live, again, signal), RECHECK_MS);
   };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     start();
   });
   auto.addEventListener('change', start);
+  const config = new AbortController();
   const given = query.get('nodes');
   if (given !== null) {
     input.value = given;
     start();
   } else {
     // The node's own consistencyNodes, else what this browser compared last.
-    getJson<{ config: { key: string; value: unknown }[] }>('/config').then(
+    getJson<{ config: { key: string; value: unknown }[] }>('/config', config.signal).then(
       (r) => {
         const configured = r.config.find((e) => e.key === 'consistencyNodes')?.value;
         input.value =
@@ -312,10 +396,15 @@ export const consistencyView: View = (root, { query }) => {
         start();
       },
       () => {
+        if (closed) return;
         input.value = localStorage.getItem(STORAGE_KEY) ?? '';
         start();
       },
     );
   }
-  return () => stop?.();
+  return () => {
+    closed = true;
+    config.abort();
+    stop?.();
+  };
 };

@@ -3,11 +3,12 @@
  * are counter deltas between two scrapes, latencies the p50/p99 of the observations in between
  * (histogram bucket deltas). Nothing is stored on the node; the history lives in this page.
  */
-import { errorText, getText } from '../api.js';
+import { getText } from '../api.js';
 import { lineChart } from '../chart.js';
 import type { Series } from '../chart.js';
 import { h, replace } from '../dom.js';
 import { formatBytes, formatNumber } from '../format.js';
+import { liveStatus } from '../live-status.js';
 import { poll } from '../poll.js';
 import { buckets, parsePrometheusText, quantileBetween, sum, sumBy } from '../prom-text.js';
 import type { Sample } from '../prom-text.js';
@@ -33,10 +34,11 @@ const fmtMs = (v: number): string =>
 const fmtMiB = (v: number): string => v.toFixed(0);
 
 export const metricsView: View = (root) => {
-  const status = h('p', { class: 'status' }, 'Collecting…');
+  const statusLine = h('p', { class: 'status', id: 'live-status' }, 'Collecting…');
+  const status = liveStatus(statusLine);
   const cards = h('div', { class: 'stats', id: 'metric-stats' });
   const charts = h('div', { class: 'charts', id: 'charts' });
-  replace(root, h('h1', null, 'Requests'), status, cards, charts);
+  replace(root, h('h1', null, 'Requests'), statusLine, cards, charts);
   let last: Scrape | null = null;
   const total: number[] = [];
   const byCode = new Map<string, number[]>();
@@ -50,10 +52,7 @@ export const metricsView: View = (root) => {
     try {
       samples = parsePrometheusText(await getText('/metrics', signal));
     } catch (err) {
-      if (!signal.aborted) {
-        replace(status, `Cannot read /metrics: ${errorText(err)}`);
-        status.className = 'status error';
-      }
+      if (!signal.aborted) status.failed(err, 'Cannot read /metrics');
       return;
     }
     const now: Scrape = { at: performance.now(), samples };
@@ -134,11 +133,11 @@ export const metricsView: View = (root) => {
           fmtMiB,
         ),
       );
-      replace(
-        status,
+      status.ok(
         `Live · one scrape every ${SCRAPE_MS / 1000} s · last ${(POINTS * SCRAPE_MS) / 60_000} min`,
       );
-      status.className = 'status';
+    } else {
+      status.ok('Collecting… (rates need two scrapes)');
     }
     last = now;
   }, SCRAPE_MS);

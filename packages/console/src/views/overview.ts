@@ -2,10 +2,11 @@
  * Clusters, broker groups and live brokers, refreshed every second (a broker whose connection
  * dies leaves the node's table at once, and leaves this page within a poll).
  */
-import { errorText, getJson } from '../api.js';
+import { getJson } from '../api.js';
 import type { LiveBroker, RouteDigest } from '../api-types.js';
 import { h, replace, table } from '../dom.js';
 import { formatAge, formatNumber, formatTime, plural, versionName } from '../format.js';
+import { liveStatus } from '../live-status.js';
 import { poll } from '../poll.js';
 import type { View } from './view.js';
 
@@ -117,8 +118,9 @@ function render(el: HTMLElement, digest: RouteDigest, brokers: readonly LiveBrok
 
 export const overviewView: View = (root) => {
   const body = h('div', { id: 'overview' }, h('p', { class: 'muted' }, 'Loading…'));
-  const status = h('p', { class: 'status' });
-  replace(root, h('h1', null, 'Brokers'), status, body);
+  const statusLine = h('p', { class: 'status', id: 'live-status' });
+  const status = liveStatus(statusLine);
+  replace(root, h('h1', null, 'Brokers'), statusLine, body);
   return poll(async (signal) => {
     try {
       const [digest, live] = await Promise.all([
@@ -126,15 +128,11 @@ export const overviewView: View = (root) => {
         getJson<{ brokers: LiveBroker[] }>('/brokers', signal),
       ]);
       render(body, digest, live.brokers);
-      replace(
-        status,
+      status.ok(
         `Live · refreshed every ${REFRESH_MS / 1000} s · ${new Date().toLocaleTimeString()}`,
       );
-      status.className = 'status';
     } catch (err) {
-      if (signal.aborted) return;
-      replace(status, `Cannot read the node: ${errorText(err)}`);
-      status.className = 'status error';
+      if (!signal.aborted) status.failed(err);
     }
   }, REFRESH_MS);
 };

@@ -5,6 +5,27 @@ import { h, replace, table } from '../dom.js';
 import { permText } from '../format.js';
 import type { View } from './view.js';
 
+/**
+ * Where the node serves this topic, or null: a topic named `.` or `..` cannot be asked for, as
+ * every browser resolves those path segments (`/topics/..` is `/`; `%2e` counts as a dot too)
+ * before the request leaves, and the node has no other form of the request.
+ */
+function detailPath(topic: string): string | null {
+  return topic === '.' || topic === '..' ? null : `/topics/${encodeURIComponent(topic)}`;
+}
+
+/** Whether a body is a topic detail: anything else must not fail half way through drawing. */
+function isTopicDetail(d: unknown): d is TopicDetail {
+  const route = (d as { route?: unknown } | null)?.route as
+    { queueDatas?: unknown; brokerDatas?: unknown } | null | undefined;
+  return (
+    typeof route === 'object' &&
+    route !== null &&
+    Array.isArray(route.queueDatas) &&
+    Array.isArray(route.brokerDatas)
+  );
+}
+
 export const topicDetailView: View = (root, { args }) => {
   const topic = args[0] ?? '';
   const controller = new AbortController();
@@ -15,8 +36,20 @@ export const topicDetailView: View = (root, { args }) => {
     h('h1', { class: 'mono' }, topic),
     body,
   );
-  getJson<TopicDetail>(`/topics/${encodeURIComponent(topic)}`, controller.signal).then(
+  const fail = (text: string): void => replace(body, h('p', { class: 'status error' }, text));
+  const path = detailPath(topic);
+  if (path === null) {
+    fail(
+      `A topic named "${topic}" cannot be read through the browser (it turns /topics/${topic} into another path); nsadmin topicRoute -t ${topic} shows its route.`,
+    );
+    return () => undefined;
+  }
+  getJson<unknown>(path, controller.signal).then(
     (d) => {
+      if (!isTopicDetail(d)) {
+        fail(`${path}: the node's answer is not a topic route.`);
+        return;
+      }
       const queues = [...d.route.queueDatas].sort((a, b) => (a.brokerName < b.brokerName ? -1 : 1));
       const brokers = [...d.route.brokerDatas].sort((a, b) =>
         a.brokerName < b.brokerName ? -1 : 1,
@@ -70,8 +103,7 @@ export const topicDetailView: View = (root, { args }) => {
       );
     },
     (err: unknown) => {
-      if (!controller.signal.aborted)
-        replace(body, h('p', { class: 'status error' }, errorText(err)));
+      if (!controller.signal.aborted) fail(errorText(err));
     },
   );
   return () => controller.abort();

@@ -15,6 +15,11 @@ function topicHref(topic: string): string {
   return `#/topic/${encodeURIComponent(topic)}`;
 }
 
+/** The offset of the last page holding any of `matched` topics. */
+export function lastPageOffset(matched: number): number {
+  return Math.max(0, Math.floor((matched - 1) / PAGE_SIZE) * PAGE_SIZE);
+}
+
 export const topicsView: View = (root, { query }) => {
   let q = query.get('q') ?? '';
   let offset = Number(query.get('offset') ?? 0) || 0;
@@ -32,7 +37,9 @@ export const topicsView: View = (root, { query }) => {
   const prev = h('button', { type: 'button', id: 'topic-prev' }, '‹ Previous');
   const next = h('button', { type: 'button', id: 'topic-next' }, 'Next ›');
 
-  const load = async (): Promise<void> => {
+  // `clamp`: a page past the end (a stale link, topics deleted since) loads the last real page
+  // instead, once: the node answers an empty page for it, which would read "No topics".
+  const load = async (clamp = true): Promise<void> => {
     controller?.abort();
     const mine = new AbortController();
     controller = mine;
@@ -48,32 +55,47 @@ export const topicsView: View = (root, { query }) => {
         mine.signal,
       );
       const ms = performance.now() - started;
+      const pastEnd = page.topics.length === 0 && page.offset > 0;
+      if (pastEnd && clamp) {
+        offset = lastPageOffset(page.matched);
+        return await load(false);
+      }
       offset = page.offset;
       const first = page.matched === 0 ? 0 : page.offset + 1;
       const last = page.offset + page.topics.length;
+      const of =
+        q === ''
+          ? `${formatNumber(page.total)} topics`
+          : `${formatNumber(page.matched)} matching "${q}" (${formatNumber(page.total)} topics)`;
       replace(
         summary,
-        q === ''
-          ? `${formatNumber(first)}–${formatNumber(last)} of ${formatNumber(page.total)} topics`
-          : `${formatNumber(first)}–${formatNumber(last)} of ${formatNumber(page.matched)} matching "${q}" (${formatNumber(page.total)} topics)`,
+        // Still past the end after going to the last page: the table shrank meanwhile.
+        pastEnd ? `Past the end of ${of}` : `${formatNumber(first)}–${formatNumber(last)} of ${of}`,
         h('small', null, ` · ${ms.toFixed(0)} ms`),
       );
+      summary.className = 'status';
       prev.disabled = page.offset === 0;
       next.disabled = last >= page.matched;
       replace(
         results,
-        page.topics.length === 0
-          ? h('p', { class: 'empty' }, q === '' ? 'No topics on this node.' : 'No topic matches.')
-          : table(
-              ['topic', 'broker groups', 'read / write queues', 'perm'],
-              page.topics.map((t) => [
-                h('a', { href: topicHref(t.topic), class: 'mono', 'data-topic': t.topic }, t.topic),
-                t.brokerNames.join(', '),
-                `${t.readQueueNums} / ${t.writeQueueNums}`,
-                h('span', { class: 'nowrap' }, t.perms.map(permText).join(', ')),
-              ]),
-              { class: 'topics' },
-            ),
+        pastEnd
+          ? h('p', { class: 'empty' }, 'Past the end: go back with Previous.')
+          : page.topics.length === 0
+            ? h('p', { class: 'empty' }, q === '' ? 'No topics on this node.' : 'No topic matches.')
+            : table(
+                ['topic', 'broker groups', 'read / write queues', 'perm'],
+                page.topics.map((t) => [
+                  h(
+                    'a',
+                    { href: topicHref(t.topic), class: 'mono', 'data-topic': t.topic },
+                    t.topic,
+                  ),
+                  t.brokerNames.join(', '),
+                  `${t.readQueueNums} / ${t.writeQueueNums}`,
+                  h('span', { class: 'nowrap' }, t.perms.map(permText).join(', ')),
+                ]),
+                { class: 'topics' },
+              ),
       );
     } catch (err) {
       if (mine.signal.aborted) return;
@@ -82,14 +104,12 @@ export const topicsView: View = (root, { query }) => {
     }
   };
 
-  input.addEventListener(
-    'input',
-    debounce(() => {
-      q = input.value.trim();
-      offset = 0;
-      void load();
-    }, 150),
-  );
+  const search = debounce(() => {
+    q = input.value.trim();
+    offset = 0;
+    void load();
+  }, 150);
+  input.addEventListener('input', search);
   prev.addEventListener('click', () => {
     offset = Math.max(0, offset - PAGE_SIZE);
     void load();
@@ -107,5 +127,9 @@ export const topicsView: View = (root, { query }) => {
     h('div', { class: 'pager' }, prev, next),
   );
   void load();
-  return () => controller?.abort();
+  return () => {
+    // A search typed just before leaving must not load (and rewrite the address) afterwards.
+    search.cancel();
+    controller?.abort();
+  };
 };
