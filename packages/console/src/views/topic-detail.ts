@@ -10,8 +10,9 @@ import type { View } from './view.js';
  * every browser resolves those path segments (`/topics/..` is `/`; `%2e` counts as a dot too)
  * before the request leaves, and the node has no other form of the request.
  */
-function detailPath(topic: string): string | null {
-  return topic === '.' || topic === '..' ? null : `/topics/${encodeURIComponent(topic)}`;
+function detailPath(topic: string): string {
+  // A query, not /topics/{topic}: the browser turns /topics/.. (and %2e%2e) into another path.
+  return `/topics?name=${encodeURIComponent(topic)}`;
 }
 
 /** Whether a body is a topic detail: anything else must not fail half way through drawing. */
@@ -38,12 +39,6 @@ export const topicDetailView: View = (root, { args }) => {
   );
   const fail = (text: string): void => replace(body, h('p', { class: 'status error' }, text));
   const path = detailPath(topic);
-  if (path === null) {
-    fail(
-      `A topic named "${topic}" cannot be read through the browser (it turns /topics/${topic} into another path); nsadmin topicRoute -t ${topic} shows its route.`,
-    );
-    return () => undefined;
-  }
   getJson<unknown>(path, controller.signal).then(
     (d) => {
       if (!isTopicDetail(d)) {

@@ -453,6 +453,9 @@ describe('HttpAdminServer', () => {
     expect(body.orderTopicConf).toBe('broker-a:4');
     expect(body.route.queueDatas).toHaveLength(1);
     expect((await get('/topics/Nope')).status).toBe(404);
+    // The query form answers the same, for names a browser would rewrite as a path (`..`).
+    expect((await get('/topics?name=TopicTest')).text).toBe((await get('/topics/TopicTest')).text);
+    expect((await get('/topics?name=..')).status).toBe(404);
   });
 
   it('/kv lists every namespace sorted, /kv/:namespace one of them', async () => {

@@ -9,6 +9,7 @@
  *   /topics                  {"topicList":[…]} sorted; with ?q=&offset=&limit= one page of a
  *                            case-insensitive search, each topic with its broker names
  *   /topics/:topic           the route and the topic's ORDER_TOPIC_CONFIG value
+ *   /topics?name=:topic      the same, for any name (a browser rewrites /topics/.. as a path)
  *   /topics/:topic/route     GET_ROUTEINFO_BY_TOPIC content as standard JSON, 404 if none
  *   /kv, /kv/:namespace      the KV config table (Java kvConfig.json shape) or one namespace
  *   /config                  the effective configuration, each key with its source
@@ -194,6 +195,7 @@ const ENDPOINTS = [
   '/brokers',
   '/topics',
   '/topics/{topic}',
+  '/topics?name={topic}',
   '/topics/{topic}/route',
   '/kv',
   '/kv/{namespace}',
@@ -462,6 +464,11 @@ export class HttpAdminServer {
         return;
       }
       case '/topics':
+        if (query.has('name')) {
+          // The same answer as /topics/{topic}, for names a browser rewrites as a path (`.`, `..`).
+          this.sendTopicDetail(req, res, query.get('name')!);
+          return;
+        }
         if (!query.has('q') && !query.has('offset') && !query.has('limit')) {
           this.sendTopicList(req, res);
           return;
@@ -536,26 +543,7 @@ export class HttpAdminServer {
     }
     const t = TOPIC_PATH.exec(path);
     if (t !== null) {
-      const topic = decodeSegment(t[1]!, 'topic');
-      const route = views.topicRoute(topic);
-      if (route === null) {
-        this.sendJson(req, res, 404, {
-          error: `No topic route info in name server for the topic: ${topic}`,
-        });
-      } else {
-        // The ORDER_TOPIC_CONFIG value is a KV read (GET_KV_CONFIG): only while those are open.
-        const kvOpen = this.isOpen('admin-read');
-        this.sendJson(req, res, 200, {
-          topic,
-          route,
-          orderTopicConf: kvOpen ? views.orderTopicConf(topic) : null,
-          ...(kvOpen
-            ? {}
-            : {
-                orderTopicConfHidden: `ORDER_TOPIC_CONFIG is admin-read data, which ${this.policyText('admin-read')} protects: nsadmin getKvConfig -s ORDER_TOPIC_CONFIG -k <topic>, with credentials (with orderMessageEnable=true, route answers carry it too, as Java's do)`,
-              }),
-        });
-      }
+      this.sendTopicDetail(req, res, decodeSegment(t[1]!, 'topic'));
       return;
     }
     const m = ROUTE_PATH.exec(path);
@@ -573,6 +561,30 @@ export class HttpAdminServer {
       return;
     }
     this.sendJson(req, res, 404, { error: 'not found', endpoints: ENDPOINTS });
+  }
+
+  /** `/topics/{topic}` and `/topics?name=`: the route and the topic's ORDER_TOPIC_CONFIG value. */
+  private sendTopicDetail(req: IncomingMessage, res: ServerResponse, topic: string): void {
+    const views = this.options.views;
+    const route = views.topicRoute(topic);
+    if (route === null) {
+      this.sendJson(req, res, 404, {
+        error: `No topic route info in name server for the topic: ${topic}`,
+      });
+      return;
+    }
+    // The ORDER_TOPIC_CONFIG value is a KV read (GET_KV_CONFIG): only while those are open.
+    const kvOpen = this.isOpen('admin-read');
+    this.sendJson(req, res, 200, {
+      topic,
+      route,
+      orderTopicConf: kvOpen ? views.orderTopicConf(topic) : null,
+      ...(kvOpen
+        ? {}
+        : {
+            orderTopicConfHidden: `ORDER_TOPIC_CONFIG is admin-read data, which ${this.policyText('admin-read')} protects: nsadmin getKvConfig -s ORDER_TOPIC_CONFIG -k <topic>, with credentials (with orderMessageEnable=true, route answers carry it too, as Java's do)`,
+          }),
+    });
   }
 
   /** Whether the remoting policy lets anyone read this class (this port checks nothing). */
