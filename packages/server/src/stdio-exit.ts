@@ -1,8 +1,11 @@
 /**
  * Leaving the process when stdout or stderr may be a dead or stuck pipe (`ns-server | tee log`
  * after tee died, a supervisor that stopped reading): every wait for them is bounded, and a write
- * error on them never becomes a crash.
+ * error on them never becomes a crash. Nor may a thread stuck in a system call hold the exit
+ * (blocksExit).
  */
+
+import { writeSync } from 'node:fs';
 
 /** The longest `exitAfterDrain` waits for stdout and stderr before exiting anyway. */
 export const STDIO_DRAIN_TIMEOUT_MS = 500;
@@ -37,9 +40,44 @@ function drained(stream: StdStream): Promise<void> {
  * nobody reads, the rest is dropped rather than kept waiting for.
  */
 export function exitAfterDrain(code: number, timeoutMs = STDIO_DRAIN_TIMEOUT_MS): void {
-  const timer = setTimeout(() => process.exit(code), timeoutMs);
+  const timer = setTimeout(() => leave(code), timeoutMs);
   void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => {
     clearTimeout(timer);
-    process.exit(code);
+    leave(code);
   });
+}
+
+/** Checks of threads that may never end (see blocksExit). */
+const exitBlockers = new Set<() => boolean>();
+
+/**
+ * Registers `mayNotEnd`: true while a thread of this process may be stuck in a system call that
+ * never returns (a KV write on a hung mount or a FIFO). Node joins its threads at exit, so
+ * process.exit would then never return: the node stayed, unkillable but by SIGKILL, after its
+ * shutdown or a second signal. Returns the unregistration.
+ */
+export function blocksExit(mayNotEnd: () => boolean): () => void {
+  exitBlockers.add(mayNotEnd);
+  return () => exitBlockers.delete(mayNotEnd);
+}
+
+function leave(code: number): void {
+  if ([...exitBlockers].some((mayNotEnd) => mayNotEnd())) {
+    // The 'exit' listeners still run (serving workers are killed with the node), then the one
+    // way out that does not wait for the thread. The supervisor sees a SIGKILL (137).
+    process.emit('exit', code);
+    writeSync2(
+      `ns-server: a thread is stuck in a system call (see the log); ending with SIGKILL instead of exit code ${code}\n`,
+    );
+    process.kill(process.pid, 'SIGKILL');
+  }
+  process.exit(code);
+}
+
+function writeSync2(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // stderr is gone: nothing to tell.
+  }
 }

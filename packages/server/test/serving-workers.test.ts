@@ -6,8 +6,9 @@
  *
  * Serving workers run the compiled code (dist/), so `tsc -b` must have run (pnpm test does).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, RequestCode, ResponseCode } from '@ns/protocol';
@@ -483,7 +484,10 @@ describe('servingWorkers > 1', () => {
       const started = Date.now();
       const res = await broker.request(reg({ opaque: 1, topics: [{ name: 'AfterStop' }] }), 30_000);
       expect(res.code).toBe(ResponseCode.SUCCESS);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      // It waited for the stopped worker: until the ack timeout, or until the silence watch
+      // ended the worker, which counts from its last answer (up to a ping interval, 250 ms,
+      // before the stop).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
       await waitFor('the stopped worker ended', () => !alive(stopped), 10_000);
       await waitFor(
         'the stopped worker replaced',
@@ -500,6 +504,28 @@ describe('servingWorkers > 1', () => {
           }),
         );
         expect(route.code).toBe(ResponseCode.SUCCESS);
+      }
+    } finally {
+      if (alive(stopped)) process.kill(stopped, 'SIGKILL');
+    }
+  }, 60_000);
+
+  it('ends a worker that stops answering even when no write comes: not ready, replaced', async () => {
+    const { node, port } = await startNode(2, '--servingWorkerAckTimeoutMillis=1000');
+    const workers = node.servingWorkers!;
+    const stopped = workers.pids[0]!;
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      await waitFor('the stopped worker ended', () => !alive(stopped), 15_000);
+      await waitFor(
+        'the stopped worker replaced',
+        () => workers.readyCount === 2 && workers.restarts === 1,
+        30_000,
+      );
+      // Every new connection is served again (none is handed to a stopped process).
+      for (const r of await connectMany(port, 4)) {
+        const res = await r.request(request(RequestCode.GET_BROKER_CLUSTER_INFO, { opaque: 7 }));
+        expect(res.code).toBe(ResponseCode.SUCCESS);
       }
     } finally {
       if (alive(stopped)) process.kill(stopped, 'SIGKILL');
@@ -708,6 +734,104 @@ describe('servingWorkers > 1', () => {
     if (process.platform === 'linux') expectOnePerRole('namesrv_event_loop_cpu_wait_seconds_total');
   }, 30_000);
 
+  it('a stopped owner: its workers stop serving (no stale answers), and it serves again once resumed', async () => {
+    const { child, listening } = spawnNode(
+      '--servingWorkers=2',
+      '--servingWorkerAckTimeoutMillis=1000',
+    );
+    try {
+      const port = await listening();
+      const workerPids = childPids(child.pid!);
+      expect(workerPids).toHaveLength(2);
+      // A client of each worker, served until the owner stops.
+      const held = await connectMany(port, 2);
+      for (const c of held) {
+        const res = await c.request(request(RequestCode.GET_BROKER_CLUSTER_INFO));
+        expect(res.code).toBe(ResponseCode.SUCCESS);
+      }
+      process.kill(child.pid!, 'SIGSTOP');
+      // Exited (zombies until the stopped owner reaps them), their clients' connections closed.
+      await waitFor('the workers gone', () => workerPids.every((p) => !running(p)), 15_000);
+      await Promise.all(held.map((c) => c.closed));
+      process.kill(child.pid!, 'SIGCONT');
+      // The owner sees its workers exit and replaces them.
+      await waitForAsync(
+        'lookups answered again',
+        async () => {
+          const client = await RawClient.connect(port).catch(() => null);
+          if (client === null) return false;
+          try {
+            const res = await client.request(request(RequestCode.GET_BROKER_CLUSTER_INFO), 2000);
+            return res.code === ResponseCode.SUCCESS;
+          } catch {
+            return false;
+          } finally {
+            client.destroy();
+          }
+        },
+        30_000,
+      );
+    } finally {
+      process.kill(child.pid!, 'SIGCONT');
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('a forced exit (second signal) takes a stopped worker down with the owner', async () => {
+    const { child, listening, stderr } = spawnNode(
+      '--servingWorkers=2',
+      '--shutdownTimeoutMillis=5000',
+    );
+    try {
+      await listening();
+      const [stopped] = childPids(child.pid!);
+      process.kill(stopped!, 'SIGSTOP');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      // The stopped worker holds the graceful close up: the operator asks again.
+      await waitFor('shutting down logged', () => stderr().includes('shutting down'));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(3);
+      await waitFor('the stopped worker gone', () => !alive(stopped!), 5000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('a KV write stuck in a system call (a FIFO, a hung mount) does not keep the node from exiting', async () => {
+    const { child, listening, stderr } = spawnNode(
+      '--servingWorkers=2',
+      '--shutdownTimeoutMillis=1000',
+    );
+    const fifo = `${join(nodes.dir(), 'kv.json')}.${hostname()}-${child.pid}.tmp`;
+    try {
+      const port = await listening();
+      execFileSync('mkfifo', [fifo]);
+      const client = await connect(port);
+      client.send(
+        request(RequestCode.PUT_KV_CONFIG, {
+          opaque: 1,
+          ext: { namespace: 'ns', key: 'k', value: 'v' },
+        }),
+      );
+      // The KV thread blocks opening the FIFO for writing (no reader comes).
+      await waitFor(
+        'the KV write blocked',
+        () => threadWaits(child.pid!, 'wait_for_partner'),
+        15_000,
+      );
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      );
+      child.kill('SIGTERM');
+      expect(await exited).toBe('SIGKILL');
+      expect(stderr()).toContain('a thread is stuck in a system call');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(fifo, { force: true });
+    }
+  }, 60_000);
+
   it('an owner crash takes the whole node down: no worker survives it', async () => {
     const child = spawn(
       process.execPath,
@@ -734,6 +858,36 @@ describe('servingWorkers > 1', () => {
   }, 30_000);
 });
 
+/** A node process (the real CLI) on port 0, its files in this test's directory. */
+function spawnNode(...argv: string[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN.pathname,
+      '--bindAddress=127.0.0.1',
+      '--listenPort=0',
+      '--httpPort=-1',
+      `--kvConfigPath=${join(nodes.dir(), 'kv.json')}`,
+      `--configStorePath=${join(nodes.dir(), 'ns.properties')}`,
+      ...argv,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  return {
+    child,
+    stderr: () => err,
+    /** Its port, once it printed its listening line. */
+    listening: async (): Promise<number> => {
+      await waitFor('listening line', () => out.includes('"listening"'), 20_000);
+      return (JSON.parse(out.split('\n')[0]!) as { port: number }).port;
+    },
+  };
+}
+
 async function waitForAsync(
   what: string,
   predicate: () => Promise<boolean>,
@@ -750,6 +904,31 @@ async function waitForAsync(
 function childPids(pid: number): number[] {
   const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
   return text === '' ? [] : text.split(/\s+/).map(Number);
+}
+
+/** Whether a thread of `pid` sleeps in kernel function `wchan`. */
+function threadWaits(pid: number, wchan: string): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/wchan`, 'utf8') === wchan;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Alive and not a zombie (an exited child its stopped parent has not reaped yet). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 function alive(pid: number): boolean {

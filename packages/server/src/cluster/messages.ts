@@ -56,7 +56,9 @@ export type OwnerToWorker =
   | { t: 'close-conn'; id: number }
   | { t: 'send'; id: number; frame: Uint8Array }
   | { t: 'metrics'; rid: number }
-  | { t: 'shutdown'; graceMillis: number };
+  | { t: 'shutdown'; graceMillis: number }
+  /** Are you there? (silence-watch.ts) Answered 'pong'; also tells the worker its owner is. */
+  | { t: 'ping' };
 
 export type WorkerToOwner =
   | { t: 'ready' }
@@ -76,7 +78,8 @@ export type WorkerToOwner =
   | { t: 'conn-closed'; id: number }
   | { t: 'metrics'; rid: number; metrics: unknown }
   /** The worker's copy of the registry broke (it exits right after). */
-  | { t: 'corrupt'; reason: string };
+  | { t: 'corrupt'; reason: string }
+  | { t: 'pong' };
 
 export function toWire(cmd: RemotingCommand): WireCommand {
   return {

@@ -18,6 +18,7 @@ import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
 import { fromWire } from './messages.js';
 import type { OwnerToWorker, WorkerToOwner } from './messages.js';
+import { pingIntervalFor, SilenceWatch } from './silence-watch.js';
 
 /**
  * How long a worker may take from its fork to serving (boot, snapshot, catching up); one that
@@ -42,6 +43,11 @@ export interface ServingWorkerInit {
   onConnectionClosed(id: number): void;
   /** The process ended (crash, kill or shutdown); `connections` are the ids it was serving. */
   onExit(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void;
+  /**
+   * A connection could not be handed to this worker (its channel closed: it is dying): the
+   * socket never reached it, so another worker may still serve it.
+   */
+  onHandOverFailed(worker: ServingWorker, socket: Socket, id: number): void;
 }
 
 /** Errors of a send to a worker whose channel closed (the process is exiting or gone). */
@@ -71,6 +77,9 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   private readonly metricsWaiters = new Map<number, (m: MetricsExport | null) => void>();
   private nextRid = 1;
   private readonly exitPromise: Promise<void>;
+  /** Pings the worker once it serves, and ends it when it stops answering (silence-watch.ts). */
+  private pinger: NodeJS.Timeout | null = null;
+  private silence: SilenceWatch | null = null;
 
   constructor(init: ServingWorkerInit) {
     this.init = init;
@@ -100,6 +109,8 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         if (this.exited) return;
         this.exited = true;
         this.isReady = false;
+        if (this.pinger !== null) clearInterval(this.pinger);
+        this.pinger = null;
         for (const socket of this.handingOver.values()) socket.destroy();
         this.handingOver.clear();
         for (const w of this.readyWaiters.splice(0)) {
@@ -130,6 +141,8 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       nodeStartedAt: init.nodeStartedAt,
       securityFiles: init.securityFiles,
     });
+    this.post({ t: 'ping' });
+    this.startPinging();
   }
 
   get pid(): number | undefined {
@@ -174,6 +187,33 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       clearTimeout(timer);
     }
     this.isReady = true;
+    // Judged from now on: before, START_TIMEOUT_MILLIS bounds it (a large snapshot may keep it
+    // from answering for a while).
+    this.silence = new SilenceWatch({
+      limitMillis: this.init.config.servingWorkerAckTimeoutMillis,
+      intervalMillis: pingIntervalFor(this.init.config.servingWorkerAckTimeoutMillis),
+    });
+  }
+
+  /**
+   * A worker that is stopped or wedged keeps its channel open and is never noticed otherwise
+   * until a write waits for it (and a node without writes has none): /readyz said ready and new
+   * connections went on being handed to it. Silent for servingWorkerAckTimeoutMillis once it
+   * serves: ended and replaced, as for a write it did not apply. Pinged from its start on, so it
+   * watches its owner from its start on too (worker-main.ts).
+   */
+  private startPinging(): void {
+    const intervalMillis = pingIntervalFor(this.init.config.servingWorkerAckTimeoutMillis);
+    this.pinger = setInterval(() => {
+      const silent = this.silence?.check() ?? null;
+      if (silent !== null) {
+        this.isReady = false;
+        this.terminate(`no answer over its channel for ${silent} ms (stopped or wedged)`);
+        return;
+      }
+      this.post({ t: 'ping' });
+    }, intervalMillis);
+    this.pinger.unref();
   }
 
   /** Ends the process at once (see ReplicaPeer.terminate); its exit is handled as a crash. */
@@ -197,9 +237,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         if (err !== null) {
           this.connections.delete(id);
           this.handingOver.delete(id);
+          // Its channel is gone: it is dying, and must not be picked again meanwhile.
+          this.isReady = false;
           this.init.logger.warn({ err, worker: this.workerId }, 'handing a connection over failed');
-          socket.destroy();
-          this.init.onConnectionClosed(id);
+          if (socket.destroyed) this.init.onConnectionClosed(id);
+          else this.init.onHandOverFailed(this, socket, id);
         }
       },
     );
@@ -257,8 +299,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   }
 
   private onMessage(msg: WorkerToOwner): void {
+    this.silence?.heard();
     const owner = this.init.owner;
     switch (msg.t) {
+      case 'pong':
+        return;
       case 'ready':
         // Its snapshot is loaded; start() makes it ready for connections once it caught up.
         for (const w of this.readyWaiters.splice(0)) w.resolve();

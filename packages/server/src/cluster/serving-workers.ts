@@ -57,7 +57,18 @@ export class ServingWorkers {
   constructor(init: ServingWorkersInit) {
     this.init = init;
     this.entry = builtModuleUrl('./worker-main.js', import.meta.url);
+    process.on('exit', this.killOnExit);
   }
+
+  /**
+   * The owner leaving by process.exit (a second signal, a crash) does not wait for the workers:
+   * each would notice the closed channel and leave by itself, but one that is stopped or wedged
+   * would not, and stayed, an orphan holding its clients' connections open. Killed here, before
+   * the owner is gone (a graceful close has ended them already).
+   */
+  private readonly killOnExit = (): void => {
+    for (const w of this.workers.values()) if (w.alive) w.kill('SIGKILL');
+  };
 
   /** Starts every worker; resolves once all serve. */
   async start(): Promise<void> {
@@ -143,6 +154,7 @@ export class ServingWorkers {
     for (const t of this.restartTimers) clearTimeout(t);
     this.restartTimers.clear();
     await Promise.all([...this.workers.values()].map((w) => w.shutdown(graceMillis)));
+    process.off('exit', this.killOnExit);
   }
 
   private spawn(id: number): Promise<void> {
@@ -177,6 +189,16 @@ export class ServingWorkers {
       },
       onExit: (w, code, signal) => {
         this.exited(w, code, signal);
+      },
+      onHandOverFailed: (_w, socket, connectionId) => {
+        // The failed worker is no longer ready, so this tries each other worker at most once.
+        const next = this.closing ? null : this.pick();
+        if (next !== null) {
+          next.adopt(socket, connectionId);
+          return;
+        }
+        socket.destroy();
+        this.init.onConnectionClosed(connectionId);
       },
     });
   }

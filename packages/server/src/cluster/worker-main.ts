@@ -7,7 +7,8 @@
  * owner's op batches and acknowledges them.
  *
  * If the owner goes away (the IPC channel closes) there is nothing left to serve consistently:
- * the worker drops its connections and exits at once, so a node is never half alive.
+ * the worker drops its connections and exits at once, so a node is never half alive. So it does
+ * when the owner stops answering with the channel still open (silence-watch.ts).
  */
 import type { Socket } from 'node:net';
 import { createResponse } from '@ns/protocol';
@@ -30,12 +31,15 @@ import type { DecodedRegistration } from '../serving/decode/decoded-registration
 import { transportOptionsOf } from '../transport/transport-options.js';
 import { asBuffer, decodeOpPart, toWire } from './messages.js';
 import type { OwnerToWorker, WorkerToOwner } from './messages.js';
+import { pingIntervalFor, SilenceWatch } from './silence-watch.js';
 
 /** Exit codes of a worker (the owner logs them). */
 const EXIT_OWNER_GONE = 10;
 const EXIT_CORRUPT = 11;
 /** The access control or TLS setup failed here (files changed since the owner checked them). */
 const EXIT_SECURITY = 12;
+/** The owner stopped answering (stopped or wedged) with its channel still open. */
+const EXIT_OWNER_SILENT = 13;
 
 /** Longest op replay stretch on this event loop (the serving-stall budget is 5 ms). */
 const REPLAY_SLICE_MILLIS = 2;
@@ -62,6 +66,8 @@ class ServingWorker {
   private nextRid = 1;
   /** Connections handed over before the snapshot made us ready (cannot happen, but be safe). */
   private readonly early: [Socket, number][] = [];
+  /** Watches the owner from its first ping on (see watchOwner). */
+  private ownerSilence: SilenceWatch | null = null;
 
   private readonly registry: RegistryPort = {
     execute: (request, ctx) =>
@@ -94,7 +100,13 @@ class ServingWorker {
   }
 
   onMessage(msg: OwnerToWorker, handle: unknown): void {
+    this.ownerSilence?.heard();
     switch (msg.t) {
+      case 'ping':
+        // The first comes right after 'init': the owner is watched from the start.
+        if (this.ownerSilence === null) this.watchOwner();
+        send({ t: 'pong' });
+        return;
       case 'init':
         this.selfSigned = msg.selfSigned;
         this.servingProcesses = msg.servingProcesses;
@@ -127,6 +139,29 @@ class ServingWorker {
         void this.shutdown(msg.graceMillis);
         return;
     }
+  }
+
+  /**
+   * An owner that is stopped or wedged keeps the channel open: this worker went on answering
+   * from a replica nobody updated any more (brokers that should have expired stayed in routes)
+   * for as long as the owner stayed stopped. Silent for servingWorkerAckTimeoutMillis, it is
+   * treated as gone; the clients fail over to other nodes.
+   */
+  private watchOwner(): void {
+    const limitMillis = this.config?.servingWorkerAckTimeoutMillis ?? 10_000;
+    const intervalMillis = pingIntervalFor(limitMillis);
+    const silence = new SilenceWatch({ limitMillis, intervalMillis });
+    this.ownerSilence = silence;
+    setInterval(() => {
+      const silent = silence.check();
+      if (silent === null) return;
+      this.logger?.error(
+        { workerId: this.workerId, silentMillis: silent },
+        'registry owner silent (stopped or wedged), serving worker exits',
+      );
+      this.logger?.flush();
+      process.exit(EXIT_OWNER_SILENT);
+    }, intervalMillis).unref();
   }
 
   /** The owner is gone: no consistent answer is possible any more. */

@@ -489,7 +489,7 @@ export const CONFIG_SCHEMA = {
     default: 10_000,
     min: 100,
     description:
-      'With servingWorkers > 1: how long a write may wait for a serving worker to apply it. A worker that has not by then (stopped, wedged, out of memory) is ended and replaced, and the writes go on; only its connections drop. Without it one stuck process would hold every write of the node.',
+      'With servingWorkers > 1: how long a write may wait for a serving worker to apply it, and how long the owner and a worker may go without hearing from each other (they ping every second). A worker that has not applied a write or answered by then (stopped, wedged, out of memory) is ended and replaced, and the writes go on; only its connections drop. A worker that has not heard from its owner by then exits, closing its connections: it must not answer from a registry nobody updates any more.',
   }),
   heartbeatTimeoutMillis: int({
     origin: OURS,

@@ -22,15 +22,17 @@
  * harmless: every op sets a key (or drops an emptied namespace) to a given state.
  *
  * `close(grace)` refuses new writes, waits at most `grace` for the pending ones, fails the rest
- * and terminates the thread without waiting more than `grace` for it either. (A system call that
- * never returns, e.g. on a hung network mount, still keeps the process from exiting: Node joins
- * its threads at exit. Before the thread existed the same call blocked the event loop itself.)
+ * and terminates the thread without waiting more than `grace` for it either. A system call that
+ * never returns (a hung network mount, a FIFO) would still keep the process from exiting, since
+ * Node joins its threads at exit: while a write is in flight, or after a thread that did not end,
+ * the process leaves by SIGKILL instead (stdio-exit.ts, blocksExit).
  *
  * The thread runs the compiled file next to this one (cluster/built-module.ts): from TypeScript
  * sources (vitest) that is dist/, so `tsc -b` must have run.
  */
 import { Worker } from 'node:worker_threads';
 import { builtModuleUrl } from '../cluster/built-module.js';
+import { blocksExit } from '../stdio-exit.js';
 import type { Logger } from '../logging.js';
 import { KVConfigError } from './kv-config-errors.js';
 import type { KVTableExport } from './kv-config-manager.js';
@@ -93,6 +95,15 @@ export class KVWriteBehind {
   private seq = 0;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closing: Promise<void> | null = null;
+  /** close() is ending the thread, or found it did not end: it may be stuck in a system call. */
+  private threadStuck = false;
+  /**
+   * While a write is in flight (or the thread did not end), leaving the process waits for the
+   * thread, which may never come back: it then leaves by SIGKILL (stdio-exit.ts).
+   */
+  private readonly releaseExit = blocksExit(
+    () => this.threadStuck || (this.worker !== null && this.pending.length > 0),
+  );
   private readonly counters = {
     batches: 0,
     fileWrites: 0,
@@ -170,8 +181,13 @@ export class KVWriteBehind {
     }
     const worker = this.worker;
     this.worker = null;
-    if (worker === null) return;
+    if (worker === null) {
+      this.releaseExit();
+      return;
+    }
     worker.unref();
+    // Until it has ended, the thread may be the one stuck (see releaseExit).
+    this.threadStuck = true;
     const ended = await withDeadline(
       worker.terminate().then(
         () => true,
@@ -184,6 +200,9 @@ export class KVWriteBehind {
         { kvConfigPath: this.path, graceMillis },
         'the KV persistence thread did not end (stuck in a system call on kvConfigPath?)',
       );
+    } else {
+      this.threadStuck = false;
+      this.releaseExit();
     }
   }
 
