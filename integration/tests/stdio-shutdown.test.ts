@@ -251,22 +251,30 @@ async function startServer(
 }
 
 async function startAddressService(scope: TestScope, stdio: Stdio): Promise<Child> {
-  const port = await freePort();
-  const child = spawnEntry(
-    scope,
-    'addressService',
-    ['--env', 'NS_IT_LIST', '--host', '127.0.0.1', '--port', String(port)],
-    stdio,
-    { NS_IT_LIST: '127.0.0.1:9876' },
-  );
-  await waitFor(
-    async () => {
-      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited early`);
-      return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200;
-    },
-    { timeout: READY_TIMEOUT_MS, what: 'ns-addr-service answering /healthz' },
-  );
-  return child;
+  // A port picked free can be taken before the service binds it (its stdout may be closed in
+  // these tests, so it cannot tell us a port of its own choosing): then it exits, and is retried.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawnEntry(
+      scope,
+      'addressService',
+      ['--env', 'NS_IT_LIST', '--host', '127.0.0.1', '--port', String(port)],
+      stdio,
+      { NS_IT_LIST: '127.0.0.1:9876' },
+    );
+    const outcome = await waitFor(
+      async () => {
+        if (child.proc.exitCode !== null) return 'exited';
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200 ? 'ready' : null;
+      },
+      { timeout: READY_TIMEOUT_MS, what: 'ns-addr-service answering /healthz' },
+    );
+    if (outcome === 'ready') return child;
+    if (attempt === 3) throw new Error(`${child.name} exited during start 3 times`);
+    console.info(
+      `[stdio-shutdown] ${child.name} exited during start (code ${child.proc.exitCode}; port ${port} taken meanwhile?): retrying with a new port`,
+    );
+  }
 }
 
 async function startAgent(scope: TestScope, stdio: Stdio, node: NameServerNode): Promise<Child> {
