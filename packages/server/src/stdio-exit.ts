@@ -61,8 +61,13 @@ export function blocksExit(mayNotEnd: () => boolean): () => void {
   return () => exitBlockers.delete(mayNotEnd);
 }
 
+/** Whether leaving now would wait for a thread that may never end. */
+export function exitBlocked(): boolean {
+  return [...exitBlockers].some((mayNotEnd) => mayNotEnd());
+}
+
 function leave(code: number): void {
-  if ([...exitBlockers].some((mayNotEnd) => mayNotEnd())) {
+  if (exitBlocked()) {
     // The 'exit' listeners still run (serving workers are killed with the node), then the one
     // way out that does not wait for the thread. The supervisor sees a SIGKILL (137).
     process.emit('exit', code);

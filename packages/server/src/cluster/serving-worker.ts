@@ -199,8 +199,8 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
    * A worker that is stopped or wedged keeps its channel open and is never noticed otherwise
    * until a write waits for it (and a node without writes has none): /readyz said ready and new
    * connections went on being handed to it. Silent for servingWorkerAckTimeoutMillis once it
-   * serves: ended and replaced, as for a write it did not apply. Pinged from its start on, so it
-   * watches its owner from its start on too (worker-main.ts).
+   * serves: ended and replaced, as for a write it did not apply. Pinged from its start on; it
+   * watches its owner from its snapshot on (worker-main.ts).
    */
   private startPinging(): void {
     const intervalMillis = pingIntervalFor(this.init.config.servingWorkerAckTimeoutMillis);
@@ -237,9 +237,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         if (err !== null) {
           this.connections.delete(id);
           this.handingOver.delete(id);
-          // Its channel is gone: it is dying, and must not be picked again meanwhile.
+          // Its channel is gone: it is dying, and must not be picked again meanwhile. (Ended
+          // outright should it not be: a worker never handed connections again must not stay.)
           this.isReady = false;
           this.init.logger.warn({ err, worker: this.workerId }, 'handing a connection over failed');
+          this.terminate('a connection could not be handed over to it');
           if (socket.destroyed) this.init.onConnectionClosed(id);
           else this.init.onHandOverFailed(this, socket, id);
         }

@@ -66,7 +66,7 @@ class ServingWorker {
   private nextRid = 1;
   /** Connections handed over before the snapshot made us ready (cannot happen, but be safe). */
   private readonly early: [Socket, number][] = [];
-  /** Watches the owner from its first ping on (see watchOwner). */
+  /** Watches the owner once the snapshot is loaded (see watchOwner). */
   private ownerSilence: SilenceWatch | null = null;
 
   private readonly registry: RegistryPort = {
@@ -103,8 +103,6 @@ class ServingWorker {
     this.ownerSilence?.heard();
     switch (msg.t) {
       case 'ping':
-        // The first comes right after 'init': the owner is watched from the start.
-        if (this.ownerSilence === null) this.watchOwner();
         send({ t: 'pong' });
         return;
       case 'init':
@@ -258,6 +256,9 @@ class ServingWorker {
     });
     for (const [socket, id] of this.early.splice(0)) this.serving.adopt(socket, id);
     send({ t: 'ready' });
+    // From now on: the snapshot may take longer than the limit to come through the channel, and
+    // the owner's pings wait behind it.
+    this.watchOwner();
   }
 
   private adopt(socket: Socket, id: number): void {

@@ -16,10 +16,12 @@ const THREAD_HEAP_MB = 1024;
 export type ConsistencyRun =
   { readonly ok: true; readonly body: Buffer } | { readonly ok: false; readonly error: string };
 
+/** `signal` ends the thread (the node closing): the run then answers as a failed check. */
 export function runConsistencyCheck(
   nodes: readonly DigestNode[],
   limits: FetchJsonOptions,
   deadlineMs: number,
+  signal?: AbortSignal,
 ): Promise<ConsistencyRun> {
   const entry = builtModuleUrl('./consistency-thread.js', import.meta.url);
   const workerData: ConsistencyThreadData = { nodes, limits, deadlineMs };
@@ -51,7 +53,13 @@ export function runConsistencyCheck(
     });
     worker.on('error', (err) => settle({ ok: false, error: err.stack ?? err.message }));
     worker.on('exit', (code) => {
+      signal?.removeEventListener('abort', end);
       settle({ ok: false, error: `the consistency check thread exited (code ${code})` });
     });
+    const end = (): void => {
+      void worker.terminate();
+    };
+    if (signal?.aborted === true) end();
+    else signal?.addEventListener('abort', end, { once: true });
   });
 }

@@ -33,6 +33,7 @@ async function run(): Promise<ConsistencyThreadReport> {
 }
 
 void run().then((report) => {
-  const transfer = report.ok ? [report.body.buffer as ArrayBuffer] : [];
-  parentPort!.postMessage(report, transfer);
+  // Copied, not transferred: a small body is a slice of Node's shared Buffer pool, whose
+  // ArrayBuffer Node 21+ refuses to transfer (DataCloneError: every small answer failed).
+  parentPort!.postMessage(report);
 });

@@ -243,6 +243,8 @@ export class HttpAdminServer {
   /** The /consistency check reading the other nodes now, and the node list it reads. */
   private consistencyCheck: { readonly key: string; readonly answer: Promise<JsonAnswer> } | null =
     null;
+  /** Ends the check thread of a closing server. */
+  private readonly consistencyAbort = new AbortController();
 
   constructor(options: HttpAdminServerOptions) {
     this.options = options;
@@ -319,6 +321,8 @@ export class HttpAdminServer {
     this.closePromise ??= new Promise<void>((resolve) => {
       this.topicSearch.close();
       this.slices.close();
+      // A check still reading other nodes is of no use to anyone now.
+      this.consistencyAbort.abort();
       const server = this.server;
       if (server === null) {
         resolve();
@@ -754,7 +758,12 @@ export class HttpAdminServer {
       // Topic lists are asked for during 2 fetch timeouts at most: with the digests' read before
       // and the last lists' after, a check takes at most 4, inside the port's 15 s idle close.
       // In a thread of its own: see consistency-thread.ts.
-      const answer = runConsistencyCheck(nodes, limits, 2 * limits.timeoutMs)
+      const answer = runConsistencyCheck(
+        nodes,
+        limits,
+        2 * limits.timeoutMs,
+        this.consistencyAbort.signal,
+      )
         .then((run): JsonAnswer => {
           if (run.ok) return { status: 200, body: run.body };
           this.options.logger.error({ error: run.error }, 'consistency check failed');

@@ -78,6 +78,9 @@ function persistError(message: string): KVConfigError {
   return new KVConfigError('NS_KV_CONFIG_PERSIST_FAILED', message);
 }
 
+/** The least close() waits for the thread to end once its writes are done or failed. */
+const THREAD_END_MIN_MILLIS = 1000;
+
 export class KVWriteBehind {
   private readonly path: string;
   private readonly entry: URL;
@@ -186,23 +189,23 @@ export class KVWriteBehind {
       return;
     }
     worker.unref();
-    // Until it has ended, the thread may be the one stuck (see releaseExit).
+    // Until it has ended, the thread may be the one stuck (see releaseExit); it is not once it
+    // has, however late that is (close(0) when shutdown gives up waits for nothing).
     this.threadStuck = true;
-    const ended = await withDeadline(
-      worker.terminate().then(
-        () => true,
-        () => true,
-      ),
-      graceMillis,
-    );
-    if (ended !== true) {
-      this.log.error(
-        { kvConfigPath: this.path, graceMillis },
-        'the KV persistence thread did not end (stuck in a system call on kvConfigPath?)',
-      );
-    } else {
+    const gone = (): true => {
       this.threadStuck = false;
       this.releaseExit();
+      return true;
+    };
+    // At least a moment even when the writes got no grace (shutdown giving up: close(0)): an
+    // idle thread ends in milliseconds, and only one that does not is called stuck.
+    const endMillis = Math.max(graceMillis, THREAD_END_MIN_MILLIS);
+    const ended = await withDeadline(worker.terminate().then(gone, gone), endMillis);
+    if (ended !== true) {
+      this.log.error(
+        { kvConfigPath: this.path, graceMillis: endMillis },
+        'the KV persistence thread did not end (stuck in a system call on kvConfigPath?)',
+      );
     }
   }
 

@@ -32,6 +32,7 @@ import {
 } from '../../src/kvconfig/index.js';
 import type { KVWriteBehindOptions } from '../../src/kvconfig/index.js';
 import { createSilentLogger } from '../../src/logging.js';
+import { exitBlocked } from '../../src/stdio-exit.js';
 import { capturingLogger } from '../transport-helpers.js';
 
 let dir = '';
@@ -267,6 +268,24 @@ describe('KVWriteBehind', () => {
     });
     // Two graces (pending writes, then the thread) and nothing more; the bound is generous.
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a thread that ends after close() gave up waiting no longer holds the exit', async () => {
+    const o = new MiniOwner(join(dir, 'kvConfig.json'));
+    await o.change((kv) => kv.putKVConfig('ns', 'k', 'v'));
+    expect(exitBlocked()).toBe(false);
+    // A write in flight: leaving now could wait for the thread for ever.
+    const writing = o.changeNoWait((kv) => kv.putKVConfig('ns', 'k2', 'v2'));
+    expect(exitBlocked()).toBe(true);
+    await writing;
+    expect(exitBlocked()).toBe(false);
+    // Shutdown giving up waits for nothing (close(0)); the idle thread ends a moment later.
+    await o.wb.close(0);
+    const deadline = Date.now() + 10_000;
+    while (exitBlocked()) {
+      if (Date.now() > deadline) throw new Error('the ended thread still holds the exit');
+      await new Promise((r) => setTimeout(r, 10));
+    }
   });
 
   it('starts no thread for a file that failed to load', () => {
