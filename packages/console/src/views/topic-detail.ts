@@ -6,12 +6,11 @@ import { permText } from '../format.js';
 import type { View } from './view.js';
 
 /**
- * Where the node serves this topic, or null: a topic named `.` or `..` cannot be asked for, as
- * every browser resolves those path segments (`/topics/..` is `/`; `%2e` counts as a dot too)
- * before the request leaves, and the node has no other form of the request.
+ * Where the node serves this topic: as a query, not /topics/{topic}, since every browser resolves
+ * the path segments `.` and `..` (`%2e` counts as a dot too) before the request leaves, so topics
+ * with those names could not be asked for.
  */
 function detailPath(topic: string): string {
-  // A query, not /topics/{topic}: the browser turns /topics/.. (and %2e%2e) into another path.
   return `/topics?name=${encodeURIComponent(topic)}`;
 }
 
