@@ -28,7 +28,7 @@ beforeAll(async () => {
       clusterName: CLUSTER,
       brokerName: BROKER,
       brokerAddr: '127.0.0.1:31911',
-      topics: [TOPIC],
+      topics: [TOPIC, `%RETRY%group_${id}`, `%DLQ%group_${id}`],
     });
   }
 });
@@ -53,18 +53,25 @@ describe('nsadmin end to end', () => {
     const json = JSON.parse(await ok(['clusterList', '--json'], { NAMESRV_ADDR: list }));
     expect(json.clusterAddrTable[CLUSTER]).toEqual([BROKER]);
     expect(json.brokerAddrTable[BROKER].brokerAddrs).toEqual({ '0': '127.0.0.1:31911' });
+    // mqadmin 5.x's -c; verb names in any case, as mqadmin finds them.
+    expect(await ok(['clusterlist', '-c', CLUSTER, '-n', list])).toContain(BROKER);
+    expect(await ok(['clusterList', '-c', `Other_${id}`, '-n', list])).not.toContain(BROKER);
   });
 
   it('topicList prints topics, and clusters with -c', async () => {
     expect((await ok(['topicList', '-n', list])).split('\n')).toContain(TOPIC);
     const withCluster = await ok(['topicList', '-c', '-n', list]);
     expect(withCluster).toMatch(new RegExp(`${CLUSTER}\\s+${TOPIC}`));
+    // As mqadmin: no retry or dead-letter topics with -c.
+    expect(withCluster).not.toContain('%RETRY%');
+    expect(withCluster).not.toContain('%DLQ%');
     const json = JSON.parse(await ok(['topicList', '-c', '--json', '-n', list]));
     expect(json).toContainEqual({ cluster: CLUSTER, topic: TOPIC });
   });
 
   it('topicRoute and topicClusterList show the route', async () => {
-    const table = await ok(['topicRoute', '-t', TOPIC, '-n', list]);
+    // -l (mqadmin's list format) is accepted; option values are trimmed as mqadmin trims them.
+    const table = await ok(['topicRoute', '-l', '-t', ` ${TOPIC} `, '-n', list]);
     expect(table).toMatch(new RegExp(`${BROKER}\\s+${CLUSTER}\\s+0\\s+127\\.0\\.0\\.1:31911`));
     expect(table).toMatch(new RegExp(`${BROKER}\\s+4\\s+4\\s+RW- \\(6\\)`));
     const json = JSON.parse(await ok(['topicRoute', '--json', '-t', TOPIC, '-n', list]));
@@ -207,15 +214,16 @@ describe('nsadmin end to end', () => {
   });
 
   it('wipeWritePerm and addWritePerm report per-node counts', async () => {
-    const wipe = await ok(['wipeWritePerm', '-b', BROKER, '-n', list]);
+    // A stray blank (a script, a copy-paste) must not turn the fence into a silent no-op.
+    const wipe = await ok(['wipeWritePerm', '-b', `${BROKER} `, '-n', list]);
     for (const n of nodes) {
       expect(wipe).toContain(
-        `wipe write perm of broker[${BROKER}] in name server[${n.addr}] OK, 1`,
+        `wipe write perm of broker[${BROKER}] in name server[${n.addr}] OK, 3`,
       );
     }
     const add = await ok(['addWritePerm', '-b', BROKER, '-n', list]);
     for (const n of nodes) {
-      expect(add).toContain(`add write perm of broker[${BROKER}] in name server[${n.addr}] OK, 1`);
+      expect(add).toContain(`add write perm of broker[${BROKER}] in name server[${n.addr}] OK, 3`);
     }
   });
 

@@ -46,6 +46,14 @@ describe('nsadmin usage and failures', () => {
     expect(none.stderr).toContain('usage: nsadmin');
   });
 
+  it("help <command> prints that command's options, as mqadmin", async () => {
+    const help = await runCli(['help', 'topicRoute']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('topicRoute');
+    expect(help.stdout).toContain('-t');
+    expect(help.stdout).not.toContain('wipeWritePerm');
+  });
+
   it('takes -h before or after the command, and refuses other options before it', async () => {
     const before = await runCli(['-h', 'getKvConfig']);
     expect(before.code).toBe(0);

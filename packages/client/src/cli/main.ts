@@ -97,6 +97,27 @@ function splitCommand(
   return { verbName: argv[i], rest: [...leading, ...argv.slice(i + 1)] };
 }
 
+/** mqadmin finds a command ignoring case (`clusterlist` is clusterList). */
+function findVerb(name: string | undefined): Verb | StandaloneVerb | undefined {
+  if (name === undefined) return undefined;
+  const lower = name.toLowerCase();
+  return VERBS.find((v) => v.name.toLowerCase() === lower);
+}
+
+/**
+ * Option values without surrounding blanks, as mqadmin trims each one: `-b "broker-a "` from a
+ * script wiped nothing and still reported success.
+ */
+function trimmed(
+  values: Record<string, string | string[] | boolean | undefined>,
+): Record<string, string | string[] | boolean | undefined> {
+  const out: Record<string, string | string[] | boolean | undefined> = {};
+  for (const [k, v] of Object.entries(values)) {
+    out[k] = typeof v === 'string' ? v.trim() : Array.isArray(v) ? v.map((x) => x.trim()) : v;
+  }
+  return out;
+}
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const split = splitCommand(argv);
   if ('error' in split) {
@@ -106,11 +127,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const { verbName, rest } = split;
   const wantsHelp = rest.includes('-h') || rest.includes('--help');
   if (verbName === undefined || verbName === 'help') {
+    // `help <verb>`, as mqadmin: that verb's options.
+    const about = verbName === 'help' ? findVerb(rest[0]) : undefined;
+    if (about !== undefined) {
+      io.stdout.write(verbUsage(about));
+      return EXIT_OK;
+    }
     const asked = verbName === 'help' || wantsHelp;
     (asked ? io.stdout : io.stderr).write(usage());
     return asked ? EXIT_OK : EXIT_USAGE;
   }
-  const verb = VERBS.find((v) => v.name === verbName);
+  const verb = findVerb(verbName);
   if (verb === undefined) {
     io.stderr.write(`nsadmin: unknown command '${verbName}' (run nsadmin --help for the list)\n`);
     return EXIT_USAGE;
@@ -128,7 +155,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   };
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
-    values = parseArgs(config).values as Record<string, string | string[] | boolean | undefined>;
+    values = trimmed(
+      parseArgs(config).values as Record<string, string | string[] | boolean | undefined>,
+    );
   } catch (err) {
     return fail(EXIT_USAGE, err instanceof Error ? err.message : String(err));
   }

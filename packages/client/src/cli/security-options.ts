@@ -68,9 +68,9 @@ export function readToolsYml(path: string, readFile: ReadFile = defaultRead): Ac
     // failsafe: `secretKey: 12345678` stays the string "12345678", as SnakeYAML reads it for Java.
     doc = parseYaml(text, { schema: 'failsafe' });
   } catch (err) {
-    throw new SecurityOptionError(
-      `--toolsYml ${path}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
-    );
+    // Only where, never the parser's words: they can quote the text, secret included (a secret
+    // starting with `*` reads as an alias, and the message named it).
+    throw new SecurityOptionError(`--toolsYml ${path}: not valid YAML (${yamlErrorPlace(err)})`);
   }
   const map =
     doc !== null && typeof doc === 'object' && !Array.isArray(doc)
@@ -154,4 +154,19 @@ export function tlsFromCli(
     ...(key === undefined ? {} : { key: read('--tlsKey', key) }),
     ...(servername === undefined ? {} : { servername }),
   };
+}
+
+/** What kind of YAML error and where (line, column); nothing of the text itself. */
+function yamlErrorPlace(err: unknown): string {
+  const e = err as { code?: unknown; linePos?: { line: number; col: number }[] } | null;
+  const pos = e?.linePos?.[0];
+  if (pos !== undefined) {
+    const code = typeof e?.code === 'string' ? `${e.code} ` : '';
+    return `${code}at line ${pos.line}, column ${pos.col}`;
+  }
+  // The parser places no unresolved alias: the one way to get here with a key file.
+  if (err instanceof ReferenceError) {
+    return 'an unquoted value starting with * reads as an alias: quote it';
+  }
+  return err instanceof Error ? err.name : 'unknown error';
 }

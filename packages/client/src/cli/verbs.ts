@@ -172,10 +172,22 @@ const REMOTING_VERBS: readonly Verb[] = [
     name: 'clusterList',
     summary:
       'List clusters, broker groups and broker addresses (name server view; no broker stats)',
-    options: {},
+    options: {
+      clusterName: { type: 'string', short: 'c', description: 'only this cluster (mqadmin 5.x)' },
+    },
     required: [],
     async run(ctx) {
       const info = await ctx.admin.getBrokerClusterInfo();
+      const only = ctx.values.clusterName;
+      if (typeof only === 'string') {
+        for (const cluster of [...info.clusterAddrTable.keys()]) {
+          if (cluster !== only) info.clusterAddrTable.delete(cluster);
+        }
+        const kept = new Set(info.clusterAddrTable.get(only) ?? []);
+        for (const brokerName of [...info.brokerAddrTable.keys()]) {
+          if (!kept.has(brokerName)) info.brokerAddrTable.delete(brokerName);
+        }
+      }
       if (ctx.json) ctx.out(formatJson(info));
       else ctx.out(renderTable(['Cluster Name', 'Broker Name', 'BID', 'Addr'], clusterRows(info)));
     },
@@ -196,9 +208,18 @@ const REMOTING_VERBS: readonly Verb[] = [
       }
       const info = await ctx.admin.getBrokerClusterInfo();
       const rows: string[][] = [];
+      // As mqadmin: no retry or dead-letter topics, and each topic once (mqadmin takes the
+      // cluster of the first broker of its route; here the first cluster, by name, that has it).
+      const listed = new Set<string>();
       for (const cluster of [...info.clusterAddrTable.keys()].sort()) {
         const topics = await ctx.admin.getTopicsByCluster(cluster);
-        for (const topic of [...topics.topicList].sort()) rows.push([cluster, topic]);
+        for (const topic of [...topics.topicList].sort()) {
+          if (topic.startsWith('%RETRY%') || topic.startsWith('%DLQ%') || listed.has(topic)) {
+            continue;
+          }
+          listed.add(topic);
+          rows.push([cluster, topic]);
+        }
       }
       if (ctx.json) ctx.out(formatJson(rows.map(([cluster, topic]) => ({ cluster, topic }))));
       else ctx.out(renderTable(['Cluster Name', 'Topic'], rows));
@@ -207,7 +228,11 @@ const REMOTING_VERBS: readonly Verb[] = [
   {
     name: 'topicRoute',
     summary: 'Show the route of a topic (brokers and queues)',
-    options: { topic: topicOption },
+    options: {
+      topic: topicOption,
+      // Accepted for mqadmin's scripts; the tables are a list already (--json for JSON).
+      list: { type: 'boolean', short: 'l', description: 'list format (the default here)' },
+    },
     required: ['topic'],
     async run(ctx) {
       const route = await ctx.admin.getTopicRouteData(str(ctx.values, 'topic'));
