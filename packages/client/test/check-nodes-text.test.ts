@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { RouteDifference } from '@ns/protocol';
 import type { CheckNodesResult } from '../src/admin/route-digest-client.js';
 import { differenceLines, formatCheckNodes } from '../src/cli/consistency-text.js';
 
@@ -9,6 +10,16 @@ const summary = (node: string, digest: string) => ({
   brokerNames: 1,
   brokers: 2,
 });
+
+const BROKER_MISSING: RouteDifference = {
+  kind: 'broker-missing',
+  brokerName: 'b',
+  clusterName: 'C',
+  brokerId: 1,
+  brokerAddr: 'h:2',
+  presentOn: ['x'],
+  missingOn: ['y'],
+};
 
 describe('checkNodes text', () => {
   it('one line per node, then OK', () => {
@@ -64,17 +75,9 @@ describe('checkNodes text', () => {
   });
 
   it('every kind of difference reads as a sentence naming the nodes', () => {
-    expect(
-      differenceLines({
-        kind: 'broker-missing',
-        brokerName: 'b',
-        clusterName: 'C',
-        brokerId: 1,
-        brokerAddr: 'h:2',
-        presentOn: ['x'],
-        missingOn: ['y'],
-      }),
-    ).toEqual(['broker b member h:2 (id 1, cluster C) is missing on y (present on x)']);
+    expect(differenceLines(BROKER_MISSING)).toEqual([
+      'broker b member h:2 (id 1, cluster C) is missing on y (present on x)',
+    ]);
     expect(
       differenceLines({
         kind: 'dataVersion-differs',
@@ -174,17 +177,7 @@ describe('checkNodes text', () => {
       report: {
         agree: false,
         nodes: [summary('a:9876', '0000abcd')],
-        differences: [
-          {
-            kind: 'broker-missing',
-            brokerName: 'b',
-            clusterName: 'C',
-            brokerId: 1,
-            brokerAddr: 'h:2',
-            presentOn: ['x'],
-            missingOn: ['y'],
-          },
-        ],
+        differences: [BROKER_MISSING],
         moreDifferences: 41,
       },
     });
