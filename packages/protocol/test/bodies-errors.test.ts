@@ -85,7 +85,12 @@ describe('decoders name the bad field', () => {
       topicSysFlag: 0,
       order: false,
     });
-    expect(b.topicConfigSerializeWrapper.dataVersion).toEqual({ counter: 0, timestamp: 0 });
+    // No DataVersion: Java's fresh one, stamped by the NameServer's clock.
+    expect(b.topicConfigSerializeWrapper.dataVersion).toEqual({
+      counter: 0,
+      timestamp: 0,
+      unstamped: true,
+    });
     expect(
       decodeRegisterBrokerBody(null, opts).topicConfigSerializeWrapper.topicConfigTable.size,
     ).toBe(0);

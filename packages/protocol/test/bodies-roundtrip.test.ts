@@ -15,6 +15,7 @@ import type {
   TopicRouteData,
 } from '../src/bodies/types.js';
 import { LEGACY, STANDARD } from '../src/json/fastjson-writer.js';
+import { Version } from '../src/version.js';
 import {
   decodeDataVersion,
   encodeDataVersion,
@@ -63,9 +64,15 @@ const int32 = fc.integer({ min: -2147483648, max: 2147483647 });
 const long = fc.maxSafeInteger();
 const brokerId = fc.integer({ min: -5, max: 2 ** 40 });
 
-const dataVersion: fc.Arbitrary<DataVersion> = fc.record(
-  { counter: long, timestamp: long, stateVersion: long },
-  { requiredKeys: ['counter', 'timestamp'] },
+const dataVersion: fc.Arbitrary<DataVersion> = fc.oneof(
+  fc.record(
+    { counter: long, timestamp: long, stateVersion: long },
+    { requiredKeys: ['counter', 'timestamp'] },
+  ),
+  // Read from JSON without a timestamp: written back without one.
+  fc
+    .record({ counter: long, stateVersion: long }, { requiredKeys: ['counter'] })
+    .map((v): DataVersion => ({ ...v, timestamp: 0, unstamped: true })),
 );
 
 function mapOf<K, V>(
@@ -308,6 +315,43 @@ describe('compressed registration round trips', () => {
         );
       }),
     );
+  });
+});
+
+describe('a DataVersion without a timestamp (Java stamps it with the receiver clock)', () => {
+  const UNSTAMPED = { counter: 0, timestamp: 0, unstamped: true };
+  const v497 = { compressed: false, version: Version.V4_9_7 };
+  const json = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+  it('is marked, never read as timestamp 0', () => {
+    expect(decodeDataVersion(json('{"counter":3}'))).toEqual({ ...UNSTAMPED, counter: 3 });
+    expect(decodeDataVersion(json('{"counter":3,"timestamp":null}'))).toEqual({
+      ...UNSTAMPED,
+      counter: 3,
+    });
+    expect(decodeDataVersion(json('{"counter":3,"timestamp":0}'))).toEqual({
+      counter: 3,
+      timestamp: 0,
+    });
+  });
+
+  it('a body without a DataVersion or without a wrapper has a fresh one; no body has {0, 0}', () => {
+    const wrapperOnly = decodeRegisterBrokerBody(
+      json('{"topicConfigSerializeWrapper":{"topicConfigTable":{}},"filterServerList":[]}'),
+      v497,
+    );
+    expect(wrapperOnly.topicConfigSerializeWrapper.dataVersion).toEqual(UNSTAMPED);
+    const none = decodeRegisterBrokerBody(json('{"filterServerList":[]}'), v497);
+    expect(none.topicConfigSerializeWrapper.dataVersion).toEqual(UNSTAMPED);
+    const bare = decodeRegisterBrokerBody(json('{"topicConfigTable":{}}'), {
+      compressed: false,
+      version: 20,
+    });
+    expect(bare.topicConfigSerializeWrapper.dataVersion).toEqual(UNSTAMPED);
+    expect(decodeRegisterBrokerBody(null, v497).topicConfigSerializeWrapper.dataVersion).toEqual({
+      counter: 0,
+      timestamp: 0,
+    });
   });
 });
 

@@ -237,6 +237,21 @@ describe('QUERY_DATA_VERSION (322)', () => {
     expect(bodyText(other)).toBe('{"counter":5,"stateVersion":0,"timestamp":1700000000123}');
   });
 
+  it('a DataVersion without a timestamp is stamped with the clock, as Java does: always a changed one', () => {
+    const h = createHarness();
+    register(h, { counter: 5, timestamp: null, topics: [{ name: 'TopicA' }] });
+    const t0 = h.clock.t;
+    const stored = `{"counter":5,"stateVersion":0,"timestamp":${t0}}`;
+    expect(bodyText(h.send(322, { ext, body: '{"counter":5}' }))).toBe(stored);
+    h.clock.t += 1;
+    expect(h.send(322, { ext, body: '{"counter":5}' }).extFields).toEqual({ changed: 'true' });
+    const same = h.send(322, { ext, body: `{"counter":5,"timestamp":${t0}}` });
+    expect(same.extFields).toEqual({ changed: 'false' });
+    // The same counter with a changed topic is applied: it is another version.
+    register(h, { counter: 5, timestamp: null, topics: [{ name: 'TopicA', queues: 2 }] });
+    expect(bodyText(route(h, 'TopicA'))).toContain('"writeQueueNums":2');
+  });
+
   it("writes the stored DataVersion as the line's Java does (stateVersion: always on 5.x, never on 4.9)", () => {
     const registerBody = (dataVersion: string): string =>
       `{"filterServerList":[],"topicConfigSerializeWrapper":{"dataVersion":${dataVersion},"topicConfigTable":{}}}`;

@@ -217,7 +217,8 @@ export interface RegisterInit {
   brokerId?: number;
   topics?: TestTopic[];
   counter?: number;
-  timestamp?: number;
+  /** null: a DataVersion without a timestamp (Java stamps it with the NameServer's clock). */
+  timestamp?: number | null;
   compressed?: boolean;
   version?: number;
   connectionId?: number;
@@ -247,7 +248,10 @@ export function registerBody(init: RegisterInit): Buffer {
   return encodeRegisterBrokerBody(
     {
       topicConfigSerializeWrapper: {
-        dataVersion: { counter: init.counter ?? 1, timestamp: init.timestamp ?? 1_700_000_000_000 },
+        dataVersion:
+          init.timestamp === null
+            ? { counter: init.counter ?? 1, timestamp: 0, unstamped: true }
+            : { counter: init.counter ?? 1, timestamp: init.timestamp ?? 1_700_000_000_000 },
         topicConfigTable: table,
       },
       filterServerList: [],

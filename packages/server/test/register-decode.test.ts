@@ -117,6 +117,13 @@ function script(): Step[] {
         }),
     },
     a(withTopic(moved, 35, { queues: 3 }), 12),
+    // Bodies without a timestamp: a changed version each time (the NameServer's clock stamps
+    // it), so a changed topic is applied with the same counter, and the same bytes are no
+    // "unchanged" body. The mark must survive the decode thread and the owner's channel.
+    // (moved[34] is T35, which READS reads.)
+    a(withTopic(withTopic(moved, 35, { queues: 3 }), 34, { queues: 5 }), 12, { timestamp: null }),
+    a(withTopic(withTopic(moved, 35, { queues: 3 }), 34, { queues: 6 }), 12, { timestamp: null }),
+    a(withTopic(withTopic(moved, 35, { queues: 3 }), 34, { queues: 6 }), 12, { timestamp: null }),
     { on: 'a', cmd: () => registerRequest({ bodyCrc32: '1', cluster: 'C', topics: base }) },
     // A compressed body's CRC is checked too (over the bytes sent, before inflating them).
     {
@@ -151,6 +158,9 @@ async function runOnNode({ port }: { port: number }): Promise<string[]> {
   const reader = await nodes.connect(port);
   const out: string[] = [];
   for (const step of script()) {
+    // A version stamped "now" must be another one at the next step, as on the harness (its
+    // clock moves 1 ms a step): 15 loopback round trips can take less than a millisecond.
+    await new Promise((resolve) => setTimeout(resolve, 2));
     out.push(seen(await conns[step.on].request(step.cmd())));
     for (const read of READS) out.push(seen(await reader.request(read())));
   }
@@ -161,6 +171,8 @@ function runOnHarness(h: Harness): string[] {
   const ids: Record<Step['on'], number> = { a: 1, a2: 2, b: 3, admin: 4 };
   const out: string[] = [];
   for (const step of script()) {
+    // Time passes between steps, as on a node: a version stamped "now" is another one each step.
+    h.clock.t += 1;
     out.push(seen(h.dispatch(step.cmd(), { connectionId: ids[step.on] })));
     for (const read of READS) out.push(seen(h.dispatch(read(), { connectionId: 9 })));
   }

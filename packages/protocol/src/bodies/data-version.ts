@@ -5,17 +5,24 @@
 import type { DataVersion } from './types.js';
 import { asRecord, parseJsonBody, readLong, type JsonRecord } from '../json/read-fields.js';
 
-/** The JSON text of a DataVersion; `stateVersion` only when present (4.9 writes none). */
+/**
+ * The JSON text of a DataVersion; `stateVersion` only when present (4.9 writes none), no
+ * `timestamp` when it was read without one (so it reads back the same).
+ */
 export function writeDataVersion(v: DataVersion): string {
-  if (v.stateVersion === undefined) return `{"counter":${v.counter},"timestamp":${v.timestamp}}`;
-  return `{"counter":${v.counter},"stateVersion":${v.stateVersion},"timestamp":${v.timestamp}}`;
+  const stamp = v.unstamped === true ? '' : `,"timestamp":${v.timestamp}`;
+  if (v.stateVersion === undefined) return `{"counter":${v.counter}${stamp}}`;
+  return `{"counter":${v.counter},"stateVersion":${v.stateVersion}${stamp}}`;
 }
 
 export function encodeDataVersion(v: DataVersion): Buffer {
   return Buffer.from(writeDataVersion(v), 'latin1');
 }
 
-/** Reads a parsed DataVersion object; absent fields are 0, as Java's defaults. */
+/**
+ * Reads a parsed DataVersion object; an absent counter or stateVersion is 0, as Java's defaults.
+ * An absent timestamp is Java's creation time: marked `unstamped` (see DataVersion).
+ */
 export function readDataVersion(v: unknown, where: string): DataVersion {
   const rec: JsonRecord = asRecord(v, where);
   const out: DataVersion = {
@@ -25,7 +32,16 @@ export function readDataVersion(v: unknown, where: string): DataVersion {
   if (rec['stateVersion'] !== undefined && rec['stateVersion'] !== null) {
     out.stateVersion = readLong(rec, 'stateVersion', where, 0);
   }
+  if (rec['timestamp'] === undefined || rec['timestamp'] === null) out.unstamped = true;
   return out;
+}
+
+/**
+ * The DataVersion of a body that has none: Java's `new DataVersion()`, counter 0 and the
+ * receiver's clock (marked, see DataVersion). Not the no-body case: that one is {0, 0}.
+ */
+export function unstampedDataVersion(): DataVersion {
+  return { counter: 0, timestamp: 0, unstamped: true };
 }
 
 export function decodeDataVersion(body: Buffer): DataVersion {

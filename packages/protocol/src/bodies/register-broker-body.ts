@@ -24,7 +24,7 @@ import {
   javaConcurrentHashMapPutAllTableSize,
   javaHashTableOrder,
 } from '../json/java-hash-table.js';
-import { readDataVersion, writeDataVersion } from './data-version.js';
+import { readDataVersion, unstampedDataVersion, writeDataVersion } from './data-version.js';
 import { decodeTopicConfigLine, encodeTopicConfigLine } from './topic-config.js';
 import {
   readTopicConfigSerializeWrapper,
@@ -117,7 +117,7 @@ export function readRegisterBrokerBody(parsed: unknown): RegisterBrokerBody {
   return {
     topicConfigSerializeWrapper:
       w === undefined || w === null
-        ? { dataVersion: { counter: 0, timestamp: 0 }, topicConfigTable: new Map() }
+        ? { dataVersion: unstampedDataVersion(), topicConfigTable: new Map() }
         : readTopicConfigSerializeWrapper(w, 'topicConfigSerializeWrapper'),
     filterServerList: readStringList(rec, 'filterServerList', '', []) ?? [],
   };

@@ -12,7 +12,7 @@ import {
 } from '../json/fastjson-writer.js';
 import { asRecord, parseJsonBody, readStringKeyedMap } from '../json/read-fields.js';
 import { Version } from '../version.js';
-import { readDataVersion, writeDataVersion } from './data-version.js';
+import { readDataVersion, unstampedDataVersion, writeDataVersion } from './data-version.js';
 import { readTopicConfig, writeTopicConfig } from './topic-config.js';
 import {
   readTopicQueueMappingInfo,
@@ -55,10 +55,10 @@ export function readTopicConfigSerializeWrapper(
   const table = rec['topicConfigTable'];
   const tableWhere = `${where}.topicConfigTable`;
   const out: TopicConfigSerializeWrapper = {
-    // Java: a missing DataVersion is a fresh one; the NameServer then compares against it.
+    // Java: a missing DataVersion is a fresh one, stamped with the receiver's clock.
     dataVersion:
       dv === undefined || dv === null
-        ? { counter: 0, timestamp: 0 }
+        ? unstampedDataVersion()
         : readDataVersion(dv, `${where}.dataVersion`),
     topicConfigTable:
       table === undefined || table === null

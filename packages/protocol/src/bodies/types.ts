@@ -12,6 +12,13 @@ export interface DataVersion {
   timestamp: number;
   /** 5.x only; absent in 4.9 bodies (read as 0 by 5.x). */
   stateVersion?: number;
+  /**
+   * Set when the JSON had no `timestamp` (or a body had no DataVersion at all); `timestamp` is
+   * then 0. Java creates such a version with the receiver's clock (`new DataVersion()` stamps
+   * "now"), so it differs from every stored one. The codec stays pure and only marks it: the
+   * NameServer stamps it with its own clock (route/data-version.ts).
+   */
+  unstamped?: true;
 }
 
 export type TopicFilterType = 'SINGLE_TAG' | 'MULTI_TAG';

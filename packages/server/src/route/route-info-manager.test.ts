@@ -214,6 +214,31 @@ describe('RouteInfoManager.registerBroker', () => {
     ).toEqual({ changed: false, dataVersion: { counter: 0, timestamp: 0 } });
   });
 
+  it('a body without a timestamp is stamped with the clock: a changed version every time, as Java', () => {
+    // Java: `new DataVersion()` takes the receiver's clock, so a broker that sends no timestamp
+    // (or no DataVersion at all) never registers "the same version" twice.
+    const { rim, clock } = setup();
+    const UNSTAMPED: DataVersion = { counter: 0, timestamp: 0, unstamped: true };
+    const id = { clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' };
+    rim.registerBroker(req({ topicConfigWrapper: wrapper(UNSTAMPED, [topic('TopicA')]) }));
+    const first = clock.t;
+    expect(rim.queryDataVersion(id, V1).dataVersion).toEqual({ counter: 0, timestamp: first });
+    clock.advance(30_000);
+    rim.registerBroker(
+      req({
+        topicConfigWrapper: wrapper(UNSTAMPED, [topic('TopicA', { perm: 4 }), topic('TopicC')]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.perm).toBe(4);
+    expect(rim.pickupTopicRouteData('TopicC')).not.toBeNull();
+    const stored = rim.queryDataVersion(id, V1).dataVersion;
+    expect(stored).toEqual({ counter: 0, timestamp: clock.t });
+    // A query without a timestamp is stamped too: never equal to one stored earlier.
+    clock.advance(1);
+    expect(rim.queryDataVersion(id, UNSTAMPED).changed).toBe(true);
+    expect(rim.queryDataVersion(id, stored!).changed).toBe(false);
+  });
+
   it('keeps brokers of two clusters that reuse one address apart (5.x liveness key)', () => {
     const { rim } = setup();
     rim.registerBroker(req());
@@ -1067,6 +1092,18 @@ describe('registerBroker with a lazy body (unchanged-body fast path)', () => {
     // A different tag decodes.
     rim.registerBroker(lazyReq('t2', wrapper(V2, [topic('TopicA'), topic('TopicB')]), calls));
     expect(calls.n).toBe(2);
+  });
+
+  it('never skips a resent body without a timestamp: Java stamps it anew each time', () => {
+    const { clock, rim } = setup();
+    const calls = { n: 0 };
+    const w = wrapper({ counter: 0, timestamp: 0, unstamped: true }, [topic('TopicA')]);
+    rim.registerBroker(lazyReq('t1', w, calls));
+    clock.advance(30_000);
+    rim.registerBroker(lazyReq('t1', w, calls));
+    expect(calls.n).toBe(2);
+    const id = { clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' };
+    expect(rim.queryDataVersion(id, V1).dataVersion).toEqual({ counter: 0, timestamp: clock.t });
   });
 
   it('decodes again after a topic of the broker was deleted, so it re-appears (5.x f)', () => {

@@ -37,7 +37,7 @@ import type {
 import { liveKey } from './broker-live-info.js';
 import type { TopicOrderScheduler } from './deferred-topic-order.js';
 import type { BrokerLiveInfo } from './broker-live-info.js';
-import { dataVersionEquals, emptyDataVersion } from './data-version.js';
+import { dataVersionEquals, emptyDataVersion, stampedDataVersion } from './data-version.js';
 import { minBrokerIdChangeOnJoin, minBrokerIdChangeOnLeave } from './min-broker-id-change.js';
 import { minKey, RouteTables } from './route-tables.js';
 import type { RouteReadModel, SteppedTopicList } from './route-tables.js';
@@ -580,7 +580,8 @@ export class RouteInfoManager implements RouteReadModel {
     const now = this.clock.now();
     const unchanged = unchangedVersion !== null;
     const wrapper = unchanged ? null : req.topicConfigWrapper;
-    const dataVersion = unchangedVersion ?? wrapper?.dataVersion ?? emptyDataVersion();
+    const sentVersion = unchangedVersion ?? wrapper?.dataVersion ?? emptyDataVersion();
+    const dataVersion = stampedDataVersion(sentVersion, now);
     const topicTable = wrapper?.topicConfigTable ?? null;
     let topicsApplied = false;
     let appliedExactly = false;
@@ -778,9 +779,14 @@ export class RouteInfoManager implements RouteReadModel {
       const entry = this.brokerLiveTable.get(key)!;
       // Never "unchanged" next time when a key names another topic than its value and rule g is
       // on: rule g then removes the value's topic (not a key) and rule f puts it back, so applying
-      // the same bytes again is not a no-op (Java applies every registration).
+      // the same bytes again is not a no-op (Java applies every registration). Nor when the body
+      // has no timestamp: Java stamps it anew, so the same bytes are a changed version each time.
       entry.bodyTag =
-        topicsApplied && !(renamedKeys && this.deleteTopicWithBrokerRegistration) ? bodyTag : null;
+        topicsApplied &&
+        sentVersion.unstamped !== true &&
+        !(renamedKeys && this.deleteTopicWithBrokerRegistration)
+          ? bodyTag
+          : null;
       entry.bodyTopicStamp = this.brokerTopicStamps.get(brokerName) ?? 0;
       entry.bodyDeleteFlag = this.deleteTopicWithBrokerRegistration;
       entry.bodyExact = appliedExactly;
@@ -1016,9 +1022,12 @@ export class RouteInfoManager implements RouteReadModel {
   ): QueryDataVersionResult {
     const live = this.brokerLiveTable.get(liveKey(identity.clusterName, identity.brokerAddr));
     if (live === undefined) return { changed: true, dataVersion: null };
-    live.lastUpdateTimestamp = this.clock.now();
+    const now = this.clock.now();
+    live.lastUpdateTimestamp = now;
     return {
-      changed: dataVersion === null || !dataVersionEquals(live.dataVersion, dataVersion),
+      changed:
+        dataVersion === null ||
+        !dataVersionEquals(live.dataVersion, stampedDataVersion(dataVersion, now)),
       dataVersion: { ...live.dataVersion },
     };
   }
