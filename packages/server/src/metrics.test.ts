@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '@ns/protocol';
 import {
   CPU_WAIT_METRIC,
+  MonotonicCounters,
   STALL_METRIC,
   STALL_MONITOR_RESOLUTION_MS,
+  STALL_WINDOW_METRIC,
   createMetrics,
   scrapeAll,
   threadCpuWaitSeconds,
@@ -174,6 +176,57 @@ describe('createMetrics', () => {
       m.close();
       owner.close();
     }
+  });
+
+  it('keeps a stall in the window gauge after a scrape reset the per-scrape one', async () => {
+    const m = createMetrics({}, { defaultMetrics: false });
+    try {
+      await new Promise((r) => setTimeout(r, 4 * STALL_MONITOR_RESOLUTION_MS));
+      const until = performance.now() + 40;
+      while (performance.now() < until) {
+        // busy
+      }
+      await new Promise((r) => setTimeout(r, 4 * STALL_MONITOR_RESOLUTION_MS));
+      // Another scraper (the console, a second Prometheus) took the per-scrape maximum first.
+      expect(sample((await m.scrape()).body, `${STALL_METRIC}{role="serving"}`)).toBeGreaterThan(
+        0.035,
+      );
+      const body = (await m.scrape()).body;
+      expect(sample(body, `${STALL_METRIC}{role="serving"}`)).toBeLessThan(0.035);
+      expect(body).toContain(`# TYPE ${STALL_WINDOW_METRIC} gauge`);
+      expect(sample(body, `${STALL_WINDOW_METRIC}{role="serving"}`)).toBeGreaterThanOrEqual(0.035);
+    } finally {
+      m.close();
+    }
+  });
+
+  it('keeps counters and histogram series of a combined exposition from going down, gauges not', () => {
+    const guard = new MonotonicCounters();
+    const text = (c: number, sum: number, bucket: number, g: number): string =>
+      [
+        '# HELP a_total A.',
+        '# TYPE a_total counter',
+        `a_total{code="X"} ${c}`,
+        '# HELP d_seconds D.',
+        '# TYPE d_seconds histogram',
+        `d_seconds_bucket{le="0.1"} ${bucket}`,
+        `d_seconds_sum ${sum}`,
+        `d_seconds_count ${bucket}`,
+        '# HELP g G.',
+        '# TYPE g gauge',
+        `g ${g}`,
+        '',
+      ].join('\n');
+    guard.apply(text(5, 0.7753867790591895, 3, 9));
+    // One ulp lower: the same float sums added in another order after a worker exited.
+    const next = guard.apply(text(5, 0.7753867790591894, 3, 2));
+    expect(sample(next, 'a_total{code="X"}')).toBe(5);
+    expect(sample(next, 'd_seconds_sum')).toBe(0.7753867790591895);
+    expect(sample(next, 'g')).toBe(2);
+    const later = guard.apply(text(7, 0.9, 4, 1));
+    expect(sample(later, 'a_total{code="X"}')).toBe(7);
+    expect(sample(later, 'd_seconds_sum')).toBe(0.9);
+    expect(sample(later, 'd_seconds_bucket{le="0.1"}')).toBe(4);
   });
 
   it('combines the stall gauge of several processes by max per role, not by sum', async () => {

@@ -74,6 +74,11 @@ export const STALL_MONITOR_RESOLUTION_MS = 2;
 /** The gauge of the longest event-loop stall since the previous scrape (max over processes). */
 export const STALL_METRIC = 'namesrv_event_loop_stall_max_seconds';
 
+/** The gauge of the longest event-loop stall in a trailing window, which no scrape resets. */
+export const STALL_WINDOW_METRIC = 'namesrv_event_loop_stall_window_max_seconds';
+export const STALL_WINDOW_SECONDS = 60;
+const STALL_WINDOW_SLOT_SECONDS = 5;
+
 /**
  * The counter of the time the event-loop thread has spent runnable but not running: waiting for
  * a CPU that other threads or processes held (summed over the processes of each role).
@@ -326,6 +331,45 @@ export async function scrapeAll(
 }
 
 /**
+ * Keeps the counters (and histogram buckets, sums and counts) of a multi-process exposition from
+ * ever going down. The owner adds up float values (seconds) of several processes in an order that
+ * changes when a worker exits (its last counts move to the retired part): the same numbers added
+ * in another order can come out one ulp lower, which Prometheus reads as a counter reset.
+ */
+export class MonotonicCounters {
+  private readonly last = new Map<string, number>();
+
+  apply(body: string): string {
+    const types = new Map<string, string>();
+    const lines = body.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.startsWith('#')) {
+        const m = /^# TYPE (\S+) (\S+)/.exec(line);
+        if (m !== null) types.set(m[1]!, m[2]!);
+        continue;
+      }
+      const space = line.lastIndexOf(' ');
+      if (space <= 0) continue;
+      const series = line.slice(0, space);
+      const brace = series.indexOf('{');
+      const name = brace === -1 ? series : series.slice(0, brace);
+      const family = /_(bucket|sum|count)$/.test(name)
+        ? name.replace(/_(bucket|sum|count)$/, '')
+        : name;
+      const type = types.get(name) ?? types.get(family);
+      if (type !== 'counter' && type !== 'histogram') continue;
+      const value = Number(line.slice(space + 1));
+      if (Number.isNaN(value)) continue;
+      const before = this.last.get(series);
+      if (before !== undefined && value < before) lines[i] = `${series} ${before}`;
+      else this.last.set(series, value);
+    }
+    return lines.join('\n');
+  }
+}
+
+/**
  * `views` feed the registry-state gauges (brokers, topics); null in a serving worker, whose
  * process does not own that state.
  */
@@ -376,6 +420,34 @@ export function createMetrics(
       const stallSeconds = stalls.max / 1e9 - STALL_MONITOR_RESOLUTION_MS / 1000;
       this.set({ role }, Math.max(0, stallSeconds));
       stalls.reset();
+    },
+  });
+  // The same stall, as the max over a fixed trailing window that no scrape resets: any number of
+  // scrapers (Prometheus HA pairs, the console's Metrics page every 2 s) see every stall, and a
+  // serving worker's answer that came too late for one scrape (its stall) is not lost.
+  const windowStalls = monitorEventLoopDelay({ resolution: STALL_MONITOR_RESOLUTION_MS });
+  windowStalls.enable();
+  const windowSlots = new Float64Array(STALL_WINDOW_SECONDS / STALL_WINDOW_SLOT_SECONDS);
+  let windowSlot = 0;
+  const rollWindow = setInterval(() => {
+    windowSlots[windowSlot] = Math.max(windowSlots[windowSlot]!, windowStalls.max);
+    windowStalls.reset();
+    windowSlot = (windowSlot + 1) % windowSlots.length;
+    windowSlots[windowSlot] = 0;
+  }, STALL_WINDOW_SLOT_SECONDS * 1000);
+  rollWindow.unref();
+  new Gauge({
+    name: STALL_WINDOW_METRIC,
+    help:
+      `Longest event-loop stall in the last ${STALL_WINDOW_SECONDS} s (not reset by scrapes), in ` +
+      'seconds, max over the processes of each role',
+    labelNames: ['role'] as const,
+    aggregator: 'max',
+    registers,
+    collect() {
+      let maxNs = windowStalls.max;
+      for (const v of windowSlots) if (v > maxNs) maxNs = v;
+      this.set({ role }, Math.max(0, maxNs / 1e9 - STALL_MONITOR_RESOLUTION_MS / 1000));
     },
   });
   // Read where the scrape runs: on this process's event-loop thread.
@@ -622,6 +694,8 @@ export function createMetrics(
     },
     close() {
       stalls.disable();
+      windowStalls.disable();
+      clearInterval(rollWindow);
     },
   };
 }

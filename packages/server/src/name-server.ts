@@ -56,7 +56,7 @@ import type { Logger } from './logging.js';
 import { encodeOpParts } from './cluster/messages.js';
 import { ServingWorkers } from './cluster/serving-workers.js';
 import { usableCores } from './cluster/usable-cores.js';
-import { createMetrics, scrapeAll } from './metrics.js';
+import { MonotonicCounters, createMetrics, scrapeAll } from './metrics.js';
 import type { MetricsExport, NamesrvMetrics } from './metrics.js';
 import { NameServerError } from './name-server-error.js';
 import { RegistryOwner } from './registry/registry-owner.js';
@@ -159,6 +159,8 @@ export function resolveServingWorkers(configured: number, cores = usableCores())
 
 export class NameServer {
   readonly metrics: NamesrvMetrics;
+  /** Multi-process /metrics: float sums re-added in another order never go down (review). */
+  private readonly monotonic = new MonotonicCounters();
   private readonly initialConfig: NamesrvConfig;
   private readonly logger: Logger;
   /** Component loggers, kept so a live `logLevel` change reaches all of them. */
@@ -220,7 +222,8 @@ export class NameServer {
   async scrapeMetrics(): Promise<{ contentType: string; body: string }> {
     const others = await this.require().serving.otherMetrics();
     if (others.length === 0) return this.metrics.scrape();
-    return scrapeAll([await this.metrics.export(), ...others]);
+    const scraped = await scrapeAll([await this.metrics.export(), ...others]);
+    return { ...scraped, body: this.monotonic.apply(scraped.body) };
   }
 
   /** The route table (for the admin views and tests); throws before `start()`. */

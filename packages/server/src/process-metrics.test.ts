@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
-import { Registry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import { DROPPED_DEFAULT_METRICS, collectProcessMetrics } from './process-metrics.js';
 
 if (process.platform !== 'linux') {
@@ -22,6 +22,27 @@ describe('collectProcessMetrics', () => {
       if (name === 'process_open_fds') continue;
       expect(text).not.toMatch(new RegExp(`^${name}[ {]`, 'm'));
     }
+  });
+
+  it('adds up across serving processes as one node: its start time kept, a per-process fd limit not summed', async () => {
+    const processes = [new Registry(), new Registry()];
+    for (const r of processes) collectProcessMetrics(r);
+    const own = await processes[0]!.metrics();
+    const all = await AggregatorRegistry.aggregate(
+      await Promise.all(processes.map((r) => r.getMetricsAsJSON())),
+    ).metrics();
+    const value = (text: string, name: string): string | undefined =>
+      new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+    expect(value(all, 'process_start_time_seconds')).toBeDefined();
+    expect(value(all, 'process_start_time_seconds')).toBe(value(own, 'process_start_time_seconds'));
+    // /proc/self/limits: Linux only.
+    if (process.platform === 'linux') {
+      expect(value(all, 'process_max_fds')).toBe(value(own, 'process_max_fds'));
+    }
+    // Counters still add up.
+    expect(Number(value(all, 'process_cpu_seconds_total'))).toBeGreaterThanOrEqual(
+      Number(value(own, 'process_cpu_seconds_total')),
+    );
   });
 
   it.runIf(process.platform === 'linux')(

@@ -15,7 +15,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { Gauge, collectDefaultMetrics } from 'prom-client';
-import type { Registry } from 'prom-client';
+import type { Aggregator, Registry } from 'prom-client';
 
 /** The default metrics dropped, because collecting them walks every handle (see above). */
 export const DROPPED_DEFAULT_METRICS = [
@@ -26,9 +26,25 @@ export const DROPPED_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ] as const;
 
+/**
+ * How the owner combines these across serving processes where prom-client's own choice is wrong
+ * for one node: its start time is its first process's (prom-client omits it, so a node with
+ * serving workers had none and uptime alerts saw nothing), and a descriptor limit is per process
+ * (prom-client adds them up: 4 processes showed 4 × the limit).
+ */
+const NODE_AGGREGATORS: Readonly<Record<string, Aggregator>> = {
+  process_start_time_seconds: 'min',
+  process_max_fds: 'max',
+};
+
 export function collectProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
   for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  for (const [name, aggregator] of Object.entries(NODE_AGGREGATORS)) {
+    // prom-client reads `aggregator` from the metric object when it exports it.
+    const metric = registry.getSingleMetric(name) as { aggregator: Aggregator } | undefined;
+    if (metric !== undefined) metric.aggregator = aggregator;
+  }
   if (process.platform !== 'linux') return;
   new Gauge({
     name: 'process_open_fds',

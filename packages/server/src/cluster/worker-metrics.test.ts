@@ -80,4 +80,19 @@ describe('WorkerMetrics', () => {
     expect(value(body, REQUESTS)).toBe(200);
     expect(value(body, DURATION_COUNT)).toBe(200);
   });
+
+  it('folds a counter combined by max (credential reloads every process makes) by max, not sum', async () => {
+    const RELOADS = 'namesrv_security_reloads_total{what="acl",result="ok"}';
+    const cache = new WorkerMetrics<number>();
+    const seen: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      // Every process reloads the same file: 3 reloads, whichever process counted them.
+      const w = worker();
+      for (let r = 0; r < 3; r++) w.security.reload('acl', 'ok');
+      cache.answered(i, await w.export());
+      cache.exited(i);
+      seen.push(value((await scrapeAll([...cache.retiredExports()])).body, RELOADS));
+    }
+    expect(seen).toEqual(Array<number>(12).fill(3));
+  });
 });

@@ -66,7 +66,17 @@ function foldRetired(exports: readonly MetricsExport[]): MetricsExport {
         const name = (v as { metricName?: string }).metricName ?? '';
         const key = `${name}|${JSON.stringify(sortedLabels(v.labels))}`;
         const seen = byLabels.get(key);
-        byLabels.set(key, seen === undefined ? { ...v } : { ...seen, value: seen.value + v.value });
+        // As the scrape's aggregation would combine them (security reloads: max, not sum).
+        const agg = (m as { aggregator?: string }).aggregator;
+        const combined =
+          seen === undefined
+            ? v.value
+            : agg === 'max'
+              ? Math.max(seen.value, v.value)
+              : agg === 'min'
+                ? Math.min(seen.value, v.value)
+                : seen.value + v.value;
+        byLabels.set(key, { ...(seen ?? v), value: combined });
       }
     }
   }
