@@ -23,6 +23,7 @@ import {
   encodeGetRouteInfoRequestHeader,
   RequestCode,
   ResponseCode,
+  WATCH_TOPIC_MAX_LENGTH,
 } from '@ns/protocol';
 import type { NameServerAddressProvider } from './address/name-server-address-provider.js';
 import type { ResolveNameServerAddressOptions } from './address/resolve-address-provider.js';
@@ -241,7 +242,9 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     );
     return new RouteWatcher(
       {
-        topics: () => this.#routes.topics(),
+        // A node refuses a whole watch naming a longer topic than any RocketMQ makes: such a
+        // topic is left to polling (the safety poll while watching), the others are watched.
+        topics: () => this.#routes.topics().filter((t) => t.length <= WATCH_TOPIC_MAX_LENGTH),
         currentNode: () => {
           const chosen = this.#selector.chosen;
           return chosen !== undefined && this.remoting.isConnected(chosen) ? chosen : undefined;

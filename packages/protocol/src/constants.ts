@@ -19,6 +19,14 @@ export const ORDER_TOPIC_CONFIG_NAMESPACE = 'ORDER_TOPIC_CONFIG';
 export const AUTO_CREATE_TOPIC_KEY_TOPIC = 'TBW102';
 export const RETRY_GROUP_TOPIC_PREFIX = '%RETRY%';
 export const DLQ_GROUP_TOPIC_PREFIX = '%DLQ%';
+/** Java: a consumer group name has at most 255 characters. */
+export const GROUP_MAX_LENGTH = 255;
+/**
+ * The longest topic name a WATCH_TOPIC_ROUTE may name: a retry or dead-letter topic of the longest
+ * group (`%RETRY%` + 255 characters). Those are looked up like any topic, and one of them must not
+ * get a client's whole watch refused; longer names are left to polling.
+ */
+export const WATCH_TOPIC_MAX_LENGTH = RETRY_GROUP_TOPIC_PREFIX.length + GROUP_MAX_LENGTH;
 export const SYNC_BROKER_MEMBER_TOPIC_PREFIX = 'rmq_sys_SYNC_BROKER_MEMBER_';
 export const ZONE_NAME_EXT_FIELD = '__ZONE_NAME';
 export const ZONE_MODE_EXT_FIELD = '__ZONE_MODE';

@@ -41,8 +41,12 @@ export const ROUTE_WATCH_BUSY_RETRY_MS = 60_000;
 const FAILURE_BACKOFF_MS = [0, 100, 250, 500, 1000, 2000, 5000] as const;
 /** While polling, how often to look again for a node that may serve the watch. */
 const RECHECK_MS = 5_000;
-/** A held watch answered empty sooner than this (not a real hold) counts as a quick empty answer. */
-const QUICK_EMPTY_MS = 1_000;
+/**
+ * A held watch answered empty sooner than this counts as a quick empty answer (a node that does
+ * not really hold). Below the shortest hold a node may use (routeWatchMaxHoldMillis >= 100): at
+ * 1 s, a node holding 500 ms made this client wait up to 5 s between watches.
+ */
+const QUICK_EMPTY_MS = 90;
 
 export interface RouteWatchOptions {
   /** How long the node may hold a watch without a change (ms; the node caps it). Default 30 000. */
@@ -209,7 +213,10 @@ export class RouteWatcher {
     if (this.#isClosed) return;
     const topics = this.#host.topics();
     if (topics.length === 0) {
-      // Nothing to watch; topicsChanged() starts again.
+      // Nothing to watch; topicsChanged() starts again. The answer of a watch still in flight
+      // must not drive the loop any more (it turned the state back to `watching`).
+      this.#gen++;
+      this.#inFlight = undefined;
       this.#setState('off', undefined, undefined);
       return;
     }
@@ -295,7 +302,9 @@ export class RouteWatcher {
       if (!isCurrent) return;
       this.#inFlight = undefined;
       this.#support.markSupported(addr);
-      this.#failures = 0;
+      // Only an answer to a held watch proves the watch works: a probe's success must not reset
+      // the backoff (a node that closed every held watch got ~230 reconnects a second).
+      if (holdMs > 0) this.#failures = 0;
       this.#setState('watching', addr, undefined);
       const isQuickEmpty = changed === 0 && holdMs > 0 && Date.now() - sentAt < QUICK_EMPTY_MS;
       this.#quickEmpties = isQuickEmpty ? this.#quickEmpties + 1 : 0;
@@ -347,7 +356,11 @@ export class RouteWatcher {
     this.#failed(node, err instanceof Error ? err.message : String(err));
   }
 
-  /** Applies a decoded answer to the cache; returns the number of topics it carried. */
+  /**
+   * Applies a decoded answer to the cache; returns the number of topics it advanced. Not the
+   * number it carried: a node repeating versions already held, or naming topics never asked for,
+   * would look like progress and get asked again at once, thousands of times a second.
+   */
   #apply(addr: string, { epoch, body }: DecodedAnswer): number {
     let session = this.#session;
     if (session === undefined || session.addr !== addr || session.epoch !== epoch) {
@@ -356,6 +369,7 @@ export class RouteWatcher {
       this.#session = session;
     }
     const versions = session.versions;
+    let applied = 0;
     // An answer to a watch made before a topic left use may still carry it: not recorded (see
     // #send), nor applied.
     const inUse = new Set(this.#host.topics());
@@ -363,15 +377,17 @@ export class RouteWatcher {
       if (!inUse.has(topic)) continue;
       if (version <= (versions.get(topic) ?? 0)) continue;
       versions.set(topic, version);
+      applied++;
       this.#host.route(topic, route);
     }
     for (const { topic, version } of body.gone) {
       if (!inUse.has(topic)) continue;
       if (version <= (versions.get(topic) ?? 0)) continue;
       versions.set(topic, version);
+      applied++;
       this.#host.gone(topic);
     }
-    return body.routes.length + body.gone.length;
+    return applied;
   }
 
   #refused(addr: string, until: number, reason: string): void {

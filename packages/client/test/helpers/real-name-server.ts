@@ -22,10 +22,11 @@ export interface RealNameServer {
   close(): Promise<void>;
 }
 
-export async function startRealNameServer(): Promise<RealNameServer> {
+/** `argv`: more command-line settings for the node (e.g. `--routeWatchMaxHoldMillis=300`). */
+export async function startRealNameServer(argv: readonly string[] = []): Promise<RealNameServer> {
   const dir = mkdtempSync(join(tmpdir(), 'ns-client-e2e-'));
   const { config } = loadConfig({
-    argv: ['--bindAddress=127.0.0.1', '--listenPort=0', '--httpPort=-1'],
+    argv: ['--bindAddress=127.0.0.1', '--listenPort=0', '--httpPort=-1', ...argv],
     env: {},
     readFile: () => '',
     homeDir: dir,

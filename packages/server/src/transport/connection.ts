@@ -515,7 +515,9 @@ export class Connection implements BudgetHolder {
     const pauseAt = Math.max(this.host.writeHighWaterMark, this.socket.writableHighWaterMark);
     return (
       this.socket.writableLength < pauseAt &&
-      this.inFlight < this.host.maxInFlight &&
+      // A held route watch (at most one per connection) is no request waiting for an answer:
+      // with maxInFlightPerConnection=1 it stopped the connection's lookups for its whole hold.
+      this.awaited < this.host.maxInFlight &&
       !this.overAnswerBudget()
     );
   }
@@ -582,12 +584,12 @@ export class Connection implements BudgetHolder {
         });
       }
     }
-    if (this.inFlight >= this.host.maxInFlight) {
+    if (this.awaited >= this.host.maxInFlight) {
       this.host.metrics?.limitEnforced?.('in_flight_per_connection');
       if (!this.inFlightCapLogged) {
         this.inFlightCapLogged = true;
         this.limitLine('in_flight_per_connection', 'info', {
-          obj: { inFlight: this.inFlight, limit: this.host.maxInFlight },
+          obj: { inFlight: this.awaited, limit: this.host.maxInFlight },
           msg: 'requests in flight reached maxInFlightPerConnection, reading paused until answers go out (logged once per connection)',
         });
       }

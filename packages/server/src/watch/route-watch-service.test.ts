@@ -19,6 +19,7 @@ import {
   RouteVersions,
 } from './route-versions.js';
 import { MAX_WAKE_DEFER_MILLIS, RouteWatchService, WAKE_CHUNK } from './route-watch-service.js';
+import { MAX_WATCH_ANSWER_BODY_BYTES } from './watch-response-builder.js';
 import type { RouteWatchLimits, WatchRejectReason, WatchResponseReason } from './types.js';
 
 const NOOP = (): void => undefined;
@@ -572,15 +573,17 @@ describe('RouteWatchService', () => {
     ]);
   });
 
-  it('refuses topic names longer than RocketMQ allows, and watches past the held-topics share', () => {
+  it('refuses topic names longer than a retry topic can be, and watches past the held-topics share', () => {
     const f = fixture();
-    const long = 'T'.repeat(128);
+    const long = 'T'.repeat(263);
     const tooLong = immediate(f, watchRequest({ [long]: 0 }));
     expect(tooLong.code).toBe(ResponseCode.INVALID_PARAMETER);
     expect(tooLong.remark).toBe(
-      "WATCH_TOPIC_ROUTE: a topic name of 128 characters, more than 127 (RocketMQ's topic name limit)",
+      'WATCH_TOPIC_ROUTE: a topic name of 263 characters, more than 262 (the longest retry topic name)',
     );
-    expect(immediate(f, watchRequest({ ['T'.repeat(127)]: 0 })).code).toBe(ResponseCode.SUCCESS);
+    // '%RETRY%' and a group of 255 characters: longer than a topic may be, looked up all the same.
+    const retry = '%RETRY%' + 'G'.repeat(255);
+    expect(immediate(f, watchRequest({ [retry]: 0 })).code).toBe(ResponseCode.SUCCESS);
 
     f.limits.maxHeldTopics = 3;
     const v = versionsOf(immediate(f, watchRequest({ A: 0, B: 0, C: 0, D: 0 })));
@@ -596,6 +599,60 @@ describe('RouteWatchService', () => {
     // A connection replacing its own watch frees what the old one held first.
     expect(handle(f, at('A', 'D'), 1)).toBe(DEFERRED);
     expect(f.rejected).toEqual(['bad_request', 'max_held_topics']);
+  });
+
+  it('refuses a body larger than its limits allow before parsing it, and counts keys before building them', () => {
+    const f = fixture();
+    f.limits.maxTopics = 10;
+    // 10 names of at most 262 characters, each escaped in full: 16,104 bytes at most.
+    const names = Array.from({ length: 40_000 }, (_, i) => `"t${i}":0`).join(',');
+    const huge = immediate(f, {
+      ...watchRequest({ A: 0 }),
+      body: Buffer.from(`{"topics":{${names}}}`),
+    });
+    expect(huge.code).toBe(ResponseCode.INVALID_PARAMETER);
+    expect(huge.remark).toMatch(
+      /^WATCH_TOPIC_ROUTE: a body of \d+ bytes, more than 16104 \(routeWatchMaxTopics=10 names of at most 262 characters\)$/,
+    );
+    // Within the size, too many keys: refused by the count. Colons inside names are no keys.
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => `"a:${i}":0`).join(',');
+    expect(
+      immediate(f, { ...watchRequest({ A: 0 }), body: Buffer.from(`{"topics":{${keys(11)}}}`) })
+        .remark,
+    ).toBe('WATCH_TOPIC_ROUTE: 11 topics, more than routeWatchMaxTopics=10');
+    const ten = immediate(f, {
+      ...watchRequest({ A: 0 }),
+      body: Buffer.from(`{"topics":{${keys(10)}}}`),
+    });
+    expect(ten.code).toBe(ResponseCode.SUCCESS);
+    expect(f.rejected).toEqual(['max_topics', 'max_topics']);
+  });
+
+  it('answers at most MAX_WATCH_ANSWER_BODY_BYTES of routes at once; the next watch gets the rest', () => {
+    const f = fixture();
+    f.limits.maxTopics = 1_000;
+    // Routes of about 30 KB each (a large cluster): 1,000 of them would be 30 MB, past a client's
+    // 16 MiB frame limit.
+    const broker = 'b'.repeat(10_000);
+    const topics: Record<string, number> = {};
+    for (let i = 0; i < 1_000; i++) topics[`T${i}`] = 0;
+    f.change(Object.fromEntries(Object.keys(topics).map((t) => [t, broker])));
+    const first = immediate(f, watchRequest(topics));
+    expect(first.body!.length).toBeLessThanOrEqual(MAX_WATCH_ANSWER_BODY_BYTES);
+    const got = versionsOf(first);
+    const n = Object.keys(got).length;
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(1_000);
+    // The client's next watch, with what it holds now: answered at once with the rest.
+    let held = { ...topics, ...got };
+    let rounds = 1;
+    while (Object.values(held).some((v) => v === 0)) {
+      const next = immediate(f, watchRequest(held, { epoch: 'epoch-1' }));
+      expect(next.body!.length).toBeLessThanOrEqual(MAX_WATCH_ANSWER_BODY_BYTES);
+      held = { ...held, ...versionsOf(next) };
+      expect(++rounds).toBeLessThan(20);
+    }
+    expect(rounds).toBeGreaterThan(1);
   });
 
   it('never holds a one-way watch', () => {

@@ -33,6 +33,13 @@ export interface WatchRequestRef {
   readonly standardJson: boolean;
 }
 
+/**
+ * Largest watch answer body, well under a client's 16 MiB frame limit (one entry always goes,
+ * whatever its size). Review finding: 1,000 topics of 110 broker groups made a 22 MB answer that
+ * the client refused as a protocol violation, closing the connection, for ever.
+ */
+export const MAX_WATCH_ANSWER_BODY_BYTES = 4 * 1024 * 1024;
+
 interface Entry {
   readonly bytes: Buffer;
   readonly isRoute: boolean;
@@ -89,8 +96,13 @@ export class WatchResponseBuilder {
   private body(standardJson: boolean, topics: readonly string[]): Buffer {
     const routes: Buffer[] = [];
     const gone: Buffer[] = [];
+    let bytes = 0;
     for (const topic of topics) {
       const entry = this.entry(topic, standardJson);
+      // The topics left out stay newer than what the client holds: its next watch, sent as soon
+      // as this answer is applied, is answered with them at once.
+      if (bytes > 0 && bytes + entry.bytes.length > MAX_WATCH_ANSWER_BODY_BYTES) break;
+      bytes += entry.bytes.length;
       (entry.isRoute ? routes : gone).push(entry.bytes);
     }
     return joinWatchTopicRouteResponse(routes, gone);
