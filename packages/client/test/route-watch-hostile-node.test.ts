@@ -95,6 +95,27 @@ describe('the route watcher against a misbehaving node', () => {
     });
   }
 
+  it('paces itself with a node that raises the version in every answer', async () => {
+    let watches = 0;
+    const node = await scriptedNode((req, ctx) => {
+      watches++;
+      ctx.reply(req, {
+        code: 0,
+        extFields: encodeWatchTopicRouteResponseHeader({ epoch: 'e1' }),
+        body: encodeWatchTopicRouteResponseBody(
+          { routes: [{ topic: 'T', version: watches, route: routeOf('a') }], gone: [] },
+          { standardJson: true },
+        ),
+      });
+    });
+    const c = client(node.addr);
+    c.watch('T');
+    await waitFor(() => watches >= 3, 10_000, 'the first watches');
+    await sleep(2_000);
+    // Every answer a change, asked again at once: thousands in 2 s; paced, about 70.
+    expect(watches).toBeLessThan(200);
+  });
+
   it('backs off from a node that answers the probe but closes every held watch', async () => {
     let held = 0;
     const node = await scriptedNode((req, ctx) => {

@@ -47,6 +47,14 @@ const RECHECK_MS = 5_000;
  * 1 s, a node holding 500 ms made this client wait up to 5 s between watches.
  */
 const QUICK_EMPTY_MS = 90;
+/**
+ * Held watches answered that quickly in a row, with changes, before the watcher paces itself to
+ * one watch per PACE_MS. A node under heavy route churn answers each watch at once, legitimately;
+ * one that raises a version (or its epoch) in every answer would otherwise get a request loop.
+ * Pacing only delays changes by up to PACE_MS: they gather into the next answer.
+ */
+const QUICK_ANSWERS_BEFORE_PACING = 50;
+const PACE_MS = 100;
 
 export interface RouteWatchOptions {
   /** How long the node may hold a watch without a change (ms; the node caps it). Default 30 000. */
@@ -138,6 +146,7 @@ export class RouteWatcher {
   #kick: NodeJS.Immediate | undefined;
   #failures = 0;
   #quickEmpties = 0;
+  #quickAnswers = 0;
   #isStarted = false;
   #isClosed = false;
   #state: RouteWatchState = { mode: 'off', addr: undefined, reason: undefined };
@@ -306,12 +315,15 @@ export class RouteWatcher {
       // the backoff (a node that closed every held watch got ~230 reconnects a second).
       if (holdMs > 0) this.#failures = 0;
       this.#setState('watching', addr, undefined);
-      const isQuickEmpty = changed === 0 && holdMs > 0 && Date.now() - sentAt < QUICK_EMPTY_MS;
-      this.#quickEmpties = isQuickEmpty ? this.#quickEmpties + 1 : 0;
+      const isQuick = holdMs > 0 && Date.now() - sentAt < QUICK_EMPTY_MS;
+      this.#quickEmpties = isQuick && changed === 0 ? this.#quickEmpties + 1 : 0;
+      this.#quickAnswers = isQuick ? this.#quickAnswers + 1 : 0;
       // A node that keeps answering held watches at once (shutting down, misbehaving) must not
       // get a request loop: the first quick empty answer is retried at once, later ones back off.
       if (this.#quickEmpties > 1) {
         this.#wait('quick', FAILURE_BACKOFF_MS[Math.min(this.#quickEmpties, 6)]!);
+      } else if (this.#quickAnswers > QUICK_ANSWERS_BEFORE_PACING) {
+        this.#wait('quick', PACE_MS);
       } else {
         this.#send();
       }
