@@ -39,6 +39,17 @@ describe('collectProcessMetrics', () => {
     if (process.platform === 'linux') {
       expect(value(all, 'process_max_fds')).toBe(value(own, 'process_max_fds'));
     }
+    // Lag is the worst process's, not the average.
+    const lag = all
+      .split('\n')
+      .filter((l) => l.startsWith('# TYPE nodejs_eventloop_lag'))
+      .map((l) => l.split(' ')[2]!);
+    expect(lag).toContain('nodejs_eventloop_lag_p99_seconds');
+    const json = await Promise.all(processes.map((r) => r.getMetricsAsJSON()));
+    for (const name of lag) {
+      const aggregator = json[0]!.find((m) => m.name === name)!.aggregator;
+      expect(aggregator, name).toBe(name.endsWith('_min_seconds') ? 'min' : 'max');
+    }
     // Counters still add up.
     expect(Number(value(all, 'process_cpu_seconds_total'))).toBeGreaterThanOrEqual(
       Number(value(own, 'process_cpu_seconds_total')),

@@ -29,12 +29,21 @@ export const DROPPED_DEFAULT_METRICS = [
 /**
  * How the owner combines these across serving processes where prom-client's own choice is wrong
  * for one node: its start time is its first process's (prom-client omits it, so a node with
- * serving workers had none and uptime alerts saw nothing), and a descriptor limit is per process
- * (prom-client adds them up: 4 processes showed 4 × the limit).
+ * serving workers had none and uptime alerts saw nothing), a descriptor limit is per process
+ * (prom-client adds them up: 4 processes showed 4 × the limit), and event-loop lag is the worst
+ * process's (prom-client averages it: one stalled worker of four showed as a quarter of its lag).
  */
 const NODE_AGGREGATORS: Readonly<Record<string, Aggregator>> = {
   process_start_time_seconds: 'min',
   process_max_fds: 'max',
+  nodejs_eventloop_lag_seconds: 'max',
+  nodejs_eventloop_lag_min_seconds: 'min',
+  nodejs_eventloop_lag_max_seconds: 'max',
+  nodejs_eventloop_lag_mean_seconds: 'max',
+  nodejs_eventloop_lag_stddev_seconds: 'max',
+  nodejs_eventloop_lag_p50_seconds: 'max',
+  nodejs_eventloop_lag_p90_seconds: 'max',
+  nodejs_eventloop_lag_p99_seconds: 'max',
 };
 
 export function collectProcessMetrics(registry: Registry): void {
