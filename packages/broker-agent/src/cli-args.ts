@@ -11,7 +11,7 @@ import type { LogLevelOrSilent as JsonLineLevel } from '@ns/client';
 export const USAGE = `Usage: ns-broker-agent --broker-addr <ip:port> [options]
 
 Registers one broker with every NameServer, keeps the registration alive, and unregisters on
-SIGTERM/SIGINT. Prints one JSON line on stdout when the first round completes
+SIGTERM/SIGINT/SIGHUP. Prints one JSON line on stdout when the first round completes
 ({"event":"registered",...} once a NameServer accepted it, {"event":"registration_failed",...}
 when none did; it keeps retrying) and another after unregistering; logs JSON lines on stderr.
 
@@ -63,6 +63,18 @@ export interface CliArgs {
    */
   readonly security: Readonly<Record<string, string | boolean | undefined>>;
 }
+
+/** This command's spelling of each security flag, for the messages of credentialsFromCli/tlsFromCli. */
+export const SECURITY_FLAGS = {
+  accessKey: '--access-key',
+  secretKey: '--secret-key',
+  toolsYml: '--tools-yml',
+  tls: '--tls',
+  tlsCa: '--tls-ca',
+  tlsCert: '--tls-cert',
+  tlsKey: '--tls-key',
+  tlsServerName: '--tls-server-name',
+} as const;
 
 function num(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

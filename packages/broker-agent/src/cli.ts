@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `ns-broker-agent`: runs one BrokerAgent until SIGTERM/SIGINT. stdout carries machine-readable
+ * `ns-broker-agent`: runs one BrokerAgent until SIGTERM/SIGINT/SIGHUP. stdout carries machine-readable
  * JSON lines only: `registered` once at least one NameServer accepted the registration (after the
  * first round, or later if the first round failed everywhere), `registration_failed` when the
  * first round reached no NameServer (the agent keeps retrying), and `unregistered` at exit.
@@ -11,7 +11,8 @@
  */
 import { BrokerAgent } from './broker-agent.js';
 import { AgentStoppedError } from './errors.js';
-import { missingAddressSource, parseCliArgs, USAGE } from './cli-args.js';
+import { ExpiryTooShortError } from './expiry-check.js';
+import { missingAddressSource, parseCliArgs, SECURITY_FLAGS, USAGE } from './cli-args.js';
 import {
   createJsonLineLogger,
   credentialsFromCli,
@@ -26,6 +27,9 @@ import type { DataVersion } from '@ns/protocol';
 import type { NodeStatus } from './node-session.js';
 import type { RegistrationRound } from './registration-result.js';
 import { readTopicsFile } from './topics-file.js';
+
+/** Each ends the agent the same way: unregister everywhere, print `unregistered`, exit 0. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 function printLine(obj: object): void {
   process.stdout.write(JSON.stringify(obj) + '\n');
@@ -57,11 +61,11 @@ async function main(): Promise<number> {
   let credentials;
   let tls;
   try {
-    credentials = credentialsFromCli(args.security, process.env);
-    tls = tlsFromCli(args.security);
+    credentials = credentialsFromCli(args.security, process.env, { flags: SECURITY_FLAGS });
+    tls = tlsFromCli(args.security, { flags: SECURITY_FLAGS });
   } catch (err) {
     if (!(err instanceof SecurityOptionError)) throw err;
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`ns-broker-agent: ${err.message}\n`);
     return 2;
   }
   const noAddress = missingAddressSource(args, process.env);
@@ -75,14 +79,30 @@ async function main(): Promise<number> {
   // SIGTERM then SIGINT printed `unregistered` twice.
   let stopping: NodeJS.Signals | null = null;
   let stopNow: ((signal: NodeJS.Signals) => void) | null = null;
+  let signalled!: () => void;
+  const aSignal = new Promise<null>((resolve) => {
+    signalled = () => resolve(null);
+  });
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping !== null) return;
     stopping = signal;
+    signalled();
     stopNow?.(signal);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const file = args.topicsFile === undefined ? undefined : await readTopicsFile(args.topicsFile);
+  // SIGHUP too: its default action ended the process without unregistering (a closed terminal,
+  // a supervisor that stops with it), and the NameServers kept routing to the broker for 2 min.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // The read raced against a signal: it can block for good (a FIFO, a hung network mount), and a
+  // signal during it was only noted, then start() on the stopped agent failed (exit 1). Nothing
+  // is registered yet, so stopping means saying so.
+  const file =
+    args.topicsFile === undefined
+      ? undefined
+      : await Promise.race([readTopicsFile(args.topicsFile), aSignal]);
+  if (stopping !== null || file === null) {
+    printLine({ event: 'unregistered', results: [] });
+    return 0;
+  }
   let agent: BrokerAgent;
   try {
     agent = new BrokerAgent({
@@ -208,6 +228,7 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
   registerNameServerPeriodMs: '--period',
   unsafeRegisterPeriodMs: '--unsafe-period',
   requestTimeoutMs: '--timeout',
+  heartbeat: '--heartbeat',
   heartbeatIntervalMs: '--heartbeat-interval',
   heartbeatTimeoutMillis: '--heartbeat-timeout',
   unregisterTimeoutMs: '--unregister-timeout',
@@ -221,6 +242,10 @@ const FLAG_OF_OPTION: Readonly<Record<string, string>> = {
  * library's message names its option), or undefined for any other error.
  */
 function usageError(err: unknown, namesrvFromFlag: boolean): string | undefined {
+  if (err instanceof ExpiryTooShortError) {
+    // Both values by the flags that set them (or that their default would).
+    return err.describe((option) => FLAG_OF_OPTION[option] ?? option);
+  }
   if (err instanceof InvalidOptionError) {
     const flag = FLAG_OF_OPTION[err.option.split('.')[0]!];
     return flag === undefined ? err.message : `${flag}: ${err.message}`;

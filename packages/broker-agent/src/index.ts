@@ -54,3 +54,5 @@ export {
   TopicsFileError,
 } from './errors.js';
 export type { BrokerAgentErrorCode } from './errors.js';
+export { ExpiryTooShortError } from './expiry-check.js';
+export type { ResolvedValue } from './expiry-check.js';

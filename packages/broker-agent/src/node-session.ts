@@ -5,16 +5,15 @@
  *
  * Why a re-probe loop: Java notices a NameServer that restarted empty only at its next periodic
  * registration, up to 30 s later (apache/rocketmq#9411); meanwhile clients see no route. Here a
- * failed call, a closed connection or a failed heartbeat marks the node unhealthy and starts a
- * loop for that node alone (backoff 50 ms doubling, capped at `reprobeMaxDelayMs`) that registers
- * as soon as the node answers.
+ * failed call or a closed connection marks the node unhealthy and starts a loop for that node
+ * alone that registers as soon as the node answers (its waits: reprobe-backoff.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry from 'p-retry';
-import { expectSuccess, isRetriable } from '@ns/client';
+import { expectSuccess, isRetriable, RemotingTimeoutError, ResponseError } from '@ns/client';
 import type { Logger, RemotingClient, RemotingRequest } from '@ns/client';
 import type { DataVersion, RegisterBrokerResult, RemotingCommand } from '@ns/protocol';
-import { RequestCode } from '@ns/protocol';
+import { RequestCode, ResponseCode } from '@ns/protocol';
 import { AgentStoppedError, RoundDeadlineError } from './errors.js';
 import type { ResolvedAgentOptions } from './options.js';
 import {
@@ -24,6 +23,7 @@ import {
 } from './protocol-codecs.js';
 import type { RegistrationPayload } from './registration-payload.js';
 import { queryDataVersionRequest } from './registration-payload.js';
+import { REPROBE_MIN_DELAY_MS, ReprobeBackoff } from './reprobe-backoff.js';
 import type {
   NodeRegistration,
   NodeUnregistration,
@@ -62,7 +62,6 @@ export interface NodeStatus {
   readonly lastError: Error | null;
 }
 
-const REPROBE_MIN_DELAY_MS = 50;
 const RETRY_MIN_DELAY_MS = 50;
 const RETRY_MAX_DELAY_MS = 500;
 
@@ -90,10 +89,23 @@ export class NodeSession {
   #lastRegisteredAt: number | null = null;
   #lastError: Error | null = null;
   #failingSince: number | null = null;
+  readonly #backoff: ReprobeBackoff;
+  /** First wait of the running (or next) re-probe loop, set when the node starts failing. */
+  #reprobeStartMs = REPROBE_MIN_DELAY_MS;
+  /**
+   * This node did not answer BROKER_HEARTBEAT (a 4.9 node ignores the unknown code): it gets
+   * QUERY_DATA_VERSION heartbeats instead, for the life of the session.
+   */
+  #heartbeatViaDataVersion = false;
+  #heartbeatRefusalLogged = false;
 
   constructor(deps: NodeSessionDeps) {
     this.addr = deps.addr;
     this.#d = deps;
+    this.#backoff = new ReprobeBackoff(
+      deps.options.reprobeMaxDelayMs,
+      deps.options.registerPeriodMs,
+    );
   }
 
   status(): NodeStatus {
@@ -123,7 +135,7 @@ export class NodeSession {
     return run;
   }
 
-  /** The node lost us or may have (connection closed, heartbeat failed): re-probe it. */
+  /** The node lost us or may have (connection closed, a heartbeat could not be sent): re-probe it. */
   suspect(cause: Error | undefined): void {
     if (this.isClosed) return;
     this.#markFailing(cause);
@@ -139,6 +151,9 @@ export class NodeSession {
     if (this.#heartbeatInFlight) return;
     this.#heartbeatInFlight = true;
     const o = this.#d.options;
+    if (this.#heartbeatViaDataVersion && request.code === RequestCode.BROKER_HEARTBEAT) {
+      request = queryDataVersionRequest(o, this.#d.dataVersion());
+    }
     try {
       if (!o.heartbeatAwaitReply) {
         await this.#d.client.invokeOneway(this.addr, request);
@@ -161,11 +176,51 @@ export class NodeSession {
       }
     } catch (err) {
       if (this.isClosed) return;
-      this.#d.log.debug({ addr: this.addr, err }, 'heartbeat failed');
-      this.suspect(err as Error);
+      this.#heartbeatFailed(request, err as Error);
     } finally {
       this.#heartbeatInFlight = false;
     }
+  }
+
+  /**
+   * Only a heartbeat that could not be sent or whose connection closed says the node may have lost
+   * us. Java brokers send heartbeats one-way and never see an answer, so what its operators expect
+   * is that an unanswered or refused heartbeat changes nothing: the periodic registration keeps
+   * the broker alive, and its own failure starts the re-probe. Treating either as a failure
+   * re-sent the whole registration at every beat.
+   */
+  #heartbeatFailed(request: RemotingRequest, err: Error): void {
+    const brokerHeartbeat = request.code === RequestCode.BROKER_HEARTBEAT;
+    const unsupported =
+      err instanceof ResponseError && err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED;
+    if (brokerHeartbeat && (unsupported || err instanceof RemotingTimeoutError)) {
+      // A 4.9 node does not know BROKER_HEARTBEAT: 4.9.7 answers nothing at all to an unknown code
+      // (fixtures/rocketmq-4.9.7 unknown-code), so it times out, and 3 timeouts in a row closed
+      // the connection, which makes the node drop the broker. Java 5.x brokers heartbeat such
+      // nodes with QUERY_DATA_VERSION (compatibleWithOldNameSrv), which every version answers.
+      this.#heartbeatViaDataVersion = true;
+      this.#d.log.warn(
+        { addr: this.addr, err },
+        'name server does not answer BROKER_HEARTBEAT; heartbeating it with QUERY_DATA_VERSION',
+      );
+      return;
+    }
+    if (err instanceof ResponseError) {
+      // It answered, so it is up and holds our connection (an ACL refusal, an error code).
+      if (!this.#heartbeatRefusalLogged) {
+        this.#heartbeatRefusalLogged = true;
+        this.#d.log.warn({ addr: this.addr, err }, 'heartbeat refused by the name server');
+      }
+      return;
+    }
+    if (err instanceof RemotingTimeoutError) {
+      // Up but slow. A half-open connection is still found: the client closes a connection after
+      // a few timeouts in a row with nothing received, and that close marks the node failing.
+      this.#d.log.debug({ addr: this.addr, err }, 'heartbeat not answered in time');
+      return;
+    }
+    this.#d.log.debug({ addr: this.addr, err }, 'heartbeat failed');
+    this.suspect(err);
   }
 
   /** UNREGISTER_BROKER on this node's connection, bounded by `timeoutMs`. Never rejects. */
@@ -299,6 +354,7 @@ export class NodeSession {
   #markFailing(cause: Error | undefined): void {
     if (this.#healthy) {
       this.#failingSince = Date.now();
+      this.#reprobeStartMs = this.#backoff.failing(this.#failingSince);
       this.#d.log.warn(
         { addr: this.addr, err: cause },
         'name server failing; re-registering as soon as it answers',
@@ -308,6 +364,7 @@ export class NodeSession {
   }
 
   #markHealthy(): void {
+    this.#backoff.healthy(Date.now());
     if (!this.#healthy) {
       const downMs = this.#failingSince === null ? undefined : Date.now() - this.#failingSince;
       this.#d.log.warn({ addr: this.addr, downMs }, 'name server healthy again');
@@ -371,8 +428,7 @@ export class NodeSession {
   }
 
   async #reprobeLoop(): Promise<void> {
-    const max = this.#d.options.reprobeMaxDelayMs;
-    let delay = REPROBE_MIN_DELAY_MS;
+    let delay = this.#reprobeStartMs;
     while (!this.isClosed && !this.#healthy) {
       try {
         await sleep(delay, undefined, { signal: this.#closed.signal });
@@ -383,7 +439,7 @@ export class NodeSession {
       const r = await this.register({ reason: 'recovered', queryFirst: false, retry: false });
       if (r.ok) return;
       this.#d.log.debug({ addr: this.addr, err: r.error, delay }, 're-probe failed');
-      delay = Math.min(delay * 2, max);
+      delay = this.#backoff.next(delay, r.error);
     }
   }
 }

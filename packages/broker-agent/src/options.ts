@@ -15,6 +15,7 @@ import type {
 import { Version } from '@ns/protocol';
 import type { DataVersion } from '@ns/protocol';
 import type { TopicTableInput } from './topic-config-input.js';
+import { checkExpiry } from './expiry-check.js';
 
 /** How the agent keeps its registration alive between full registrations. */
 export type HeartbeatMode = 'none' | 'queryDataVersion' | 'brokerHeartbeat';
@@ -306,6 +307,42 @@ export function resolveAgentOptions(options: BrokerAgentOptions): ResolvedAgentO
             0,
           ),
         );
+  const heartbeatIntervalMs = int(
+    'heartbeatIntervalMs',
+    options.heartbeatIntervalMs,
+    DEFAULT_HEARTBEAT_INTERVAL_MS,
+    10,
+  );
+  const heartbeatTimeoutMillis =
+    options.heartbeatTimeoutMillis === undefined
+      ? undefined
+      : int(
+          'heartbeatTimeoutMillis',
+          options.heartbeatTimeoutMillis,
+          0,
+          1,
+          Number.MAX_SAFE_INTEGER,
+        );
+  checkExpiry(
+    heartbeatTimeoutMillis,
+    heartbeat,
+    options.unsafeRegisterPeriodMs !== undefined
+      ? {
+          option: 'unsafeRegisterPeriodMs',
+          value: registerPeriodMs,
+          given: options.unsafeRegisterPeriodMs,
+        }
+      : {
+          option: 'registerNameServerPeriodMs',
+          value: registerPeriodMs,
+          given: options.registerNameServerPeriodMs,
+        },
+    {
+      option: 'heartbeatIntervalMs',
+      value: heartbeatIntervalMs,
+      given: options.heartbeatIntervalMs,
+    },
+  );
   const extFields: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.extFields ?? {})) {
     if (typeof v !== 'string') {
@@ -328,23 +365,9 @@ export function resolveAgentOptions(options: BrokerAgentOptions): ResolvedAgentO
     forceRegister: bool('forceRegister', options.forceRegister, true),
     compressedRegister: bool('compressedRegister', options.compressedRegister, false),
     heartbeat,
-    heartbeatIntervalMs: int(
-      'heartbeatIntervalMs',
-      options.heartbeatIntervalMs,
-      DEFAULT_HEARTBEAT_INTERVAL_MS,
-      10,
-    ),
+    heartbeatIntervalMs,
     heartbeatAwaitReply: bool('heartbeatAwaitReply', options.heartbeatAwaitReply, false),
-    heartbeatTimeoutMillis:
-      options.heartbeatTimeoutMillis === undefined
-        ? undefined
-        : int(
-            'heartbeatTimeoutMillis',
-            options.heartbeatTimeoutMillis,
-            0,
-            1,
-            Number.MAX_SAFE_INTEGER,
-          ),
+    heartbeatTimeoutMillis,
     enableActingMaster: bool('enableActingMaster', options.enableActingMaster, undefined),
     zoneName: optionalText('zoneName', options.zoneName),
     extFields: Object.freeze(extFields),

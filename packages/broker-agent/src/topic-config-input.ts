@@ -28,16 +28,35 @@ export type TopicTableInput =
   | ReadonlyMap<string, TopicConfigInput>
   | Readonly<Record<string, Omit<TopicConfigInput, 'topicName'> & { topicName?: string }>>;
 
-function intField(topic: string, name: string, value: number | undefined, dflt: number): number {
+/** A topic field refused: what was expected, and what was found as JSON (`"8"` is a string). */
+function fieldError(topic: string, field: string, expected: string, found: unknown) {
+  return new InvalidOptionError(
+    'topics',
+    `topic ${JSON.stringify(topic)}: ${field}: expected ${expected}, got ${JSON.stringify(found) ?? String(found)}`,
+  );
+}
+
+function intField(
+  topic: string,
+  name: string,
+  value: unknown,
+  dflt: number,
+  max = 0x7fffffff,
+): number {
   if (value === undefined) return dflt;
-  if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
-    throw new InvalidOptionError(
-      'topics',
-      `topic ${JSON.stringify(topic)}: ${name} must be an integer in 0..2^31-1, got ${value}`,
-    );
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw fieldError(topic, name, `an integer in 0..${max}`, value);
   }
   return value;
 }
+
+/**
+ * Highest topic perm accepted: READ | WRITE | INHERIT. The NameServer stores any int, as Java's
+ * does, but a topic's permission is made of those three bits (mqadmin updateTopic offers 2, 4 and
+ * 6); PRIORITY (8) and higher bits mean nothing on a topic to the NameServer or to clients, so a
+ * value with them is a typo (99 for 6) rather than a setting.
+ */
+const MAX_TOPIC_PERM = Perm.READ | Perm.WRITE | Perm.INHERIT;
 
 /**
  * Java TopicValidator: 1..127 of `%|a-zA-Z0-9_-`. A Java broker cannot create any other name, and
@@ -55,17 +74,11 @@ export function toTopicConfig(input: TopicConfigInput): TopicConfig {
     );
   }
   if (input.order !== undefined && typeof input.order !== 'boolean') {
-    throw new InvalidOptionError(
-      'topics',
-      `topic ${JSON.stringify(name)}: order must be true or false, got ${JSON.stringify(input.order)}`,
-    );
+    throw fieldError(name, 'order', 'true or false', input.order);
   }
   const filter = input.topicFilterType ?? 'SINGLE_TAG';
   if (filter !== 'SINGLE_TAG' && filter !== 'MULTI_TAG') {
-    throw new InvalidOptionError(
-      'topics',
-      `topic ${JSON.stringify(name)}: topicFilterType must be SINGLE_TAG or MULTI_TAG`,
-    );
+    throw fieldError(name, 'topicFilterType', 'SINGLE_TAG or MULTI_TAG', filter);
   }
   const tc: TopicConfig = {
     topicName: name,
@@ -76,22 +89,46 @@ export function toTopicConfig(input: TopicConfigInput): TopicConfig {
       input.writeQueueNums,
       DEFAULT_TOPIC_QUEUE_NUMS,
     ),
-    perm: intField(name, 'perm', input.perm, Perm.READ | Perm.WRITE),
+    perm: intField(name, 'perm', input.perm, Perm.READ | Perm.WRITE, MAX_TOPIC_PERM),
     topicFilterType: filter,
     topicSysFlag: intField(name, 'topicSysFlag', input.topicSysFlag, 0),
     order: input.order ?? false,
   };
   if (input.attributes !== undefined) {
-    const attrs = input.attributes;
-    tc.attributes = isReadonlyMap(attrs)
-      ? new Map<string, string>(attrs)
-      : new Map<string, string>(Object.entries(attrs));
+    const attrs: unknown = input.attributes;
+    const entries = isReadonlyMap<unknown, unknown>(attrs)
+      ? [...attrs]
+      : isPlainObject(attrs)
+        ? Object.entries(attrs)
+        : null;
+    if (
+      entries === null ||
+      entries.some(([k, v]) => typeof k !== 'string' || typeof v !== 'string')
+    ) {
+      throw fieldError(name, 'attributes', 'an object of string values', attrs);
+    }
+    tc.attributes = new Map(entries as [string, string][]);
   }
   return tc;
 }
 
 function isReadonlyMap<K, V>(value: unknown): value is ReadonlyMap<K, V> {
   return value instanceof Map;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** One entry of a table must be an object: `{"T": null}` failed on reading a property of null. */
+function settings(where: string, value: unknown): Record<string, unknown> {
+  if (!isPlainObject(value) || value instanceof Map) {
+    throw new InvalidOptionError(
+      'topics',
+      `${where}: expected an object of topic settings (readQueueNums, writeQueueNums, perm, …), got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+  return value;
 }
 
 function isIterable(value: unknown): value is Iterable<TopicConfigInput> {
@@ -103,7 +140,10 @@ export function toTopicTable(input: TopicTableInput): Map<string, TopicConfig> {
   const table = new Map<string, TopicConfig>();
   if (isReadonlyMap<string, TopicConfigInput>(input)) {
     for (const [key, value] of input) {
-      const tc = toTopicConfig({ ...value, topicName: value.topicName });
+      const tc = toTopicConfig({
+        ...(settings(`topic ${JSON.stringify(key)}`, value) as Partial<TopicConfigInput>),
+        topicName: value.topicName,
+      });
       if (tc.topicName !== key) {
         throw new InvalidOptionError(
           'topics',
@@ -115,14 +155,19 @@ export function toTopicTable(input: TopicTableInput): Map<string, TopicConfig> {
     return table;
   }
   if (isIterable(input)) {
+    let i = 0;
     for (const value of input) {
-      const tc = toTopicConfig(value);
+      const tc = toTopicConfig(settings(`topics[${i++}]`, value) as unknown as TopicConfigInput);
       table.set(tc.topicName, tc);
     }
     return table;
   }
   for (const [key, value] of Object.entries(input)) {
-    const tc = toTopicConfig({ ...value, topicName: value.topicName ?? key });
+    const given = settings(`topic ${JSON.stringify(key)}`, value);
+    const tc = toTopicConfig({
+      ...(given as Partial<TopicConfigInput>),
+      topicName: (given['topicName'] as string | undefined) ?? key,
+    });
     if (tc.topicName !== key) {
       throw new InvalidOptionError(
         'topics',

@@ -67,11 +67,12 @@ export function parseTopicsJson(path: string, text: string): TopicsFile {
   });
 }
 
-function queueNumber(path: string, topic: string, text: string): number {
+/** One number of a line; its range is checked with the JSON forms' (toTopicConfig). */
+function lineNumber(path: string, topic: string, field: string, text: string): number {
   if (!/^\d{1,10}$/.test(text.trim())) {
     throw new TopicsFileError(
       path,
-      `topic ${topic}: expected a number, got ${JSON.stringify(text)}`,
+      `topic ${JSON.stringify(topic)}: ${field}: expected a non-negative integer, got ${JSON.stringify(text)}`,
     );
   }
   return Number(text.trim());
@@ -88,7 +89,8 @@ export function parseTopicsProperties(path: string, text: string): TopicsFile {
         `topic ${topicName}: expected <queues> or <read>,<write>[,<perm>], got ${JSON.stringify(value)}`,
       );
     }
-    const [read, write, perm] = parts.map((p) => queueNumber(path, topicName, p));
+    const fields = parts.length === 1 ? ['queues'] : ['readQueueNums', 'writeQueueNums', 'perm'];
+    const [read, write, perm] = parts.map((p, i) => lineNumber(path, topicName, fields[i]!, p));
     inputs.push({
       topicName,
       ...(read === undefined ? {} : { readQueueNums: read, writeQueueNums: write ?? read }),

@@ -4,7 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -196,6 +196,77 @@ describe('ns-broker-agent CLI', () => {
     expect(r.stdoutLines()).toEqual([]);
     expect(r.stderr()).toContain(`ns-broker-agent: ${message}`);
   });
+
+  it.each([
+    [
+      ['--heartbeat-timeout', '3000'],
+      '--heartbeat-timeout 3000 (given) must be more than --period 30000 (the default) with --heartbeat none: the NameServer would expire the broker between two registrations',
+    ],
+    [
+      ['--heartbeat-timeout', '9000', '--period', '5000'],
+      '--heartbeat-timeout 9000 (given) must be more than --period 10000 (clamped from 5000) with --heartbeat none',
+    ],
+    [
+      ['--heartbeat-timeout', '800', '--heartbeat', 'queryDataVersion'],
+      '--heartbeat-timeout 800 (given) must be more than --heartbeat-interval 1000 (the default) with --heartbeat queryDataVersion: the NameServer would expire the broker between two heartbeats',
+    ],
+  ])(
+    'refuses a --heartbeat-timeout the NameServer would expire the broker within (exit 2): %j',
+    async (flags, message) => {
+      const r = run(['--broker-addr', '127.0.0.1:1', ...flags], { NAMESRV_ADDR: '127.0.0.1:1' });
+      expect(await r.exited).toBe(2);
+      expect(r.stdoutLines()).toEqual([]);
+      expect(r.stderr()).toContain(`ns-broker-agent: ${message}`);
+    },
+  );
+
+  it('SIGHUP unregisters and exits 0, like SIGTERM', async () => {
+    const brokerName = uniq('cli-hup');
+    const r = run(['-n', cluster.addrs.join(';'), '-b', brokerName, '-a', '127.0.0.1:41919']);
+    await waitFor(
+      'the registered line',
+      () => r.stdoutLines().length > 0 || r.child.exitCode !== null,
+      15_000,
+    );
+    expect(r.stdoutLines()[0], r.stderr()).toMatchObject({ event: 'registered', ok: 3 });
+    r.child.kill('SIGHUP');
+    // SIGHUP's default action killed it: exit code null, no line, and the broker still routed.
+    expect(await r.exited, r.stderr()).toBe(0);
+    expect(r.stdoutLines()[1]).toMatchObject({ event: 'unregistered' });
+    const results = (r.stdoutLines()[1] as { results: { ok: boolean }[] }).results;
+    expect(results.map((x) => x.ok)).toEqual([true, true, true]);
+  }, 30_000);
+
+  it('a signal while the topics file is being read stops at once: `unregistered`, exit 0', async () => {
+    // A FIFO stands for a file whose read does not end (a hung network mount).
+    const fifo = join(dir, `topics-${uniq('fifo')}.json`);
+    await promisify(execFile)('mkfifo', [fifo]);
+    const r = run(['-n', cluster.addrs[0]!, '-a', '127.0.0.1:41921', '--topics', fifo]);
+    // Opening the write end without blocking succeeds only once the agent has it open for
+    // reading, which is after its signal handlers are installed. Kept open and silent: the read
+    // never ends by itself.
+    let writer: number | undefined;
+    await waitFor(
+      'the agent reading the FIFO',
+      () => {
+        try {
+          writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+          return true;
+        } catch {
+          return r.child.exitCode !== null;
+        }
+      },
+      15_000,
+    );
+    try {
+      r.child.kill('SIGTERM');
+      // It waited for the read, then failed with "start() called on a stopping agent" (exit 1).
+      expect(await r.exited, r.stderr()).toBe(0);
+      expect(r.stdoutLines()).toEqual([{ event: 'unregistered', results: [] }]);
+    } finally {
+      if (writer !== undefined) closeSync(writer);
+    }
+  }, 30_000);
 
   it('refuses to start without -n, NAMESRV_ADDR or --addr-service-url (exit 1, one line)', async () => {
     const r = run(['--broker-addr', '127.0.0.1:41915'], { NAMESRV_ADDR: '' });

@@ -3,13 +3,15 @@
  * `heartbeatTimeoutMillis`) although no registration is sent meanwhile.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RemotingClient } from '@ns/client';
-import { RequestCode } from '@ns/protocol';
+import { createMemoryLogger, RemotingClient } from '@ns/client';
+import { RequestCode, ResponseCode } from '@ns/protocol';
 import { buildRegistrationPayload, resolveAgentOptions } from '@ns/broker-agent';
 import type { NodeRegistration } from '@ns/broker-agent';
 import { NameServerCluster, uniq, waitFor } from './name-server-cluster.js';
 import { isLive, makeAgent, stopAgents } from './agent-helpers.js';
 import { startCaptureServer } from './capture-server.js';
+import type { ScriptedNode, ScriptedReply } from './scripted-node.js';
+import { startScriptedNode, SUCCESS } from './scripted-node.js';
 
 /**
  * The nodes run in this process, heartbeats every 200 ms: a stall of the process longer than the
@@ -36,6 +38,8 @@ async function registerOnce(addr: string): Promise<{ brokerAddr: string; client:
     brokerName: uniq('b'),
     brokerAddr: '127.0.0.1:39000',
     heartbeatTimeoutMillis: EXPIRY_MS,
+    // Only to pass the expiry check: this broker registers once and never beats.
+    heartbeat: 'brokerHeartbeat',
   });
   const payload = buildRegistrationPayload(o, new Map(), { counter: 0, timestamp: Date.now() });
   const client = new RemotingClient({ idleTimeoutMs: 0 });
@@ -140,5 +144,90 @@ describe('heartbeats', () => {
       cluster.node(0).addr,
       'heartbeatChanged',
     ]);
+  });
+});
+
+/**
+ * Two-way heartbeats a node does not answer with SUCCESS: none of them says the node lost us, so
+ * none may re-send the registration (each re-sent the whole table at every beat).
+ */
+describe('heartbeats a node refuses or leaves unanswered', () => {
+  let node: ScriptedNode | undefined;
+  afterEach(async () => {
+    await stopAgents();
+    await node?.close();
+    node = undefined;
+  });
+
+  async function heartbeatAgainst(
+    heartbeat: 'brokerHeartbeat' | 'queryDataVersion',
+    reply: (code: number) => ScriptedReply,
+    requestTimeoutMs = 3_000,
+  ) {
+    node = await startScriptedNode(reply);
+    const logger = createMemoryLogger();
+    const agent = makeAgent([node.addr], {
+      heartbeat,
+      heartbeatAwaitReply: true,
+      heartbeatIntervalMs: 100,
+      requestTimeoutMs,
+      unsafeRegisterPeriodMs: 600_000,
+      logger,
+    });
+    await agent.start();
+    return { n: node, agent, logger };
+  }
+
+  it.each([
+    ['answers REQUEST_CODE_NOT_SUPPORTED', { code: ResponseCode.REQUEST_CODE_NOT_SUPPORTED }],
+    ['never answers (Java 4.9.7 and an unknown code)', 'silent'],
+  ] as const)(
+    'a node that %s to BROKER_HEARTBEAT is heartbeaten with QUERY_DATA_VERSION',
+    async (_, onHeartbeat) => {
+      const { n, agent } = await heartbeatAgainst(
+        'brokerHeartbeat',
+        (code) => (code === RequestCode.BROKER_HEARTBEAT ? onHeartbeat : SUCCESS),
+        500,
+      );
+      await waitFor(
+        'three QUERY_DATA_VERSION heartbeats',
+        () => n.arrivals(RequestCode.QUERY_DATA_VERSION).length >= 3,
+        15_000,
+      );
+      expect(n.arrivals(RequestCode.REGISTER_BROKER)).toHaveLength(1);
+      // Three timeouts in a row closed the connection, which makes a NameServer drop the broker.
+      expect(n.connections).toBe(1);
+      expect(agent.nodes().every((s) => s.healthy)).toBe(true);
+    },
+  );
+
+  it('a refused QUERY_DATA_VERSION heartbeat is warned about once, nothing more', async () => {
+    const { n, agent, logger } = await heartbeatAgainst('queryDataVersion', (code) =>
+      code === RequestCode.QUERY_DATA_VERSION ? { code: ResponseCode.NO_PERMISSION } : SUCCESS,
+    );
+    await waitFor(
+      'five heartbeats',
+      () => n.arrivals(RequestCode.QUERY_DATA_VERSION).length >= 5,
+      15_000,
+    );
+    expect(n.arrivals(RequestCode.REGISTER_BROKER)).toHaveLength(1);
+    expect(agent.nodes().every((s) => s.healthy)).toBe(true);
+    const warned = logger.records.filter((r) => r.msg === 'heartbeat refused by the name server');
+    expect(warned).toHaveLength(1);
+  });
+
+  it('a QUERY_DATA_VERSION heartbeat answered after its deadline is no failure', async () => {
+    const { n, agent } = await heartbeatAgainst(
+      'queryDataVersion',
+      (code) => (code === RequestCode.QUERY_DATA_VERSION ? { ...SUCCESS, delayMs: 500 } : SUCCESS),
+      300,
+    );
+    await waitFor(
+      'three heartbeats',
+      () => n.arrivals(RequestCode.QUERY_DATA_VERSION).length >= 3,
+      15_000,
+    );
+    expect(n.arrivals(RequestCode.REGISTER_BROKER)).toHaveLength(1);
+    expect(agent.nodes().every((s) => s.healthy)).toBe(true);
   });
 });

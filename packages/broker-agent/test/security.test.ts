@@ -213,7 +213,41 @@ describe('ns-broker-agent security flags', () => {
     bad.stderr.on('data', (d: Buffer) => (badErr += d.toString('utf8')));
     const code = await new Promise<number | null>((r) => bad.once('exit', (c) => r(c)));
     expect(code).toBe(2);
-    expect(badErr).toContain('--secretKey needs --accessKey');
+    // This command's flag spellings: nsadmin's (--secretKey) are not accepted here.
+    expect(badErr).toContain('--secret-key needs --access-key');
     expect(badErr).not.toContain('top-secret-value');
+  }, 60_000);
+
+  it('an empty security flag value exits 2 naming the flag (it turned TLS or signing off)', async () => {
+    const cases: [string[], string][] = [
+      [['--tls-ca', ''], '--tls-ca'],
+      [['--tls-cert', '', '--tls-key', ''], '--tls-cert'],
+      [['--tls-cert', join(dir, 'client.pem'), '--tls-key', ' '], '--tls-key'],
+      [['--access-key', ''], '--access-key'],
+      [['--tools-yml', ''], '--tools-yml'],
+    ];
+    const outcomes = await Promise.all(
+      cases.map(async ([flags]) => {
+        const child = spawn(
+          process.execPath,
+          [CLI, '-n', '127.0.0.1:1', '--broker-addr', '127.0.0.1:40915', ...flags],
+          {
+            env: { PATH: process.env['PATH'] ?? '' },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+        children.push(child);
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+        const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+        return { code, err };
+      }),
+    );
+    expect(outcomes).toEqual(
+      cases.map(([, flag]) => ({
+        code: 2,
+        err: `ns-broker-agent: ${flag}: expected a value, got an empty one\n`,
+      })),
+    );
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import {
   buildRegistrationPayload,
   chunkDataVersion,
   clampRegisterPeriod,
+  ExpiryTooShortError,
   planChunks,
   resolveAgentOptions,
   toTopicTable,
@@ -53,6 +54,39 @@ describe('options', () => {
       new BrokerAgent({ ...base, namesrvAddr: '127.0.0.1:1', env: {}, dataVersion } as never);
     expect(agentWith({ counter: Number.NaN, timestamp: 1 })).toThrow(/dataVersion: counter/);
     expect(agentWith({ counter: 1 })).toThrow(/dataVersion: counter/);
+  });
+
+  it('refuses a heartbeatTimeoutMillis the node would expire the broker within, naming both values', () => {
+    const refused = (o: Partial<Parameters<typeof resolveAgentOptions>[0]>) => {
+      try {
+        resolveAgentOptions({ ...base, ...o });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ExpiryTooShortError);
+        expect((err as InvalidOptionError).option).toBe('heartbeatTimeoutMillis');
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refused({ heartbeatTimeoutMillis: 30_000 })).toBe(
+      'heartbeatTimeoutMillis 30000 (given) must be more than registerNameServerPeriodMs 30000 (the default) with heartbeat none: the NameServer would expire the broker between two registrations',
+    );
+    expect(refused({ heartbeatTimeoutMillis: 30_001 })).toBe('accepted');
+    expect(refused({ heartbeatTimeoutMillis: 700, unsafeRegisterPeriodMs: 700 })).toMatch(
+      /^heartbeatTimeoutMillis 700 \(given\) must be more than unsafeRegisterPeriodMs 700 \(given\)/,
+    );
+    expect(
+      refused({
+        heartbeatTimeoutMillis: 500,
+        heartbeat: 'brokerHeartbeat',
+        heartbeatIntervalMs: 500,
+      }),
+    ).toMatch(
+      /^heartbeatTimeoutMillis 500 \(given\) must be more than heartbeatIntervalMs 500 \(given\) with heartbeat brokerHeartbeat: .* between two heartbeats$/,
+    );
+    // With heartbeats, the period no longer matters: the beats refresh the broker.
+    expect(refused({ heartbeatTimeoutMillis: 2_000, heartbeat: 'queryDataVersion' })).toBe(
+      'accepted',
+    );
   });
 
   it('has Java 4.9 defaults and derives the HA address', () => {
@@ -153,7 +187,7 @@ describe('topic input and files', () => {
     expect(() => toTopicTable([{ topicName: 'x'.repeat(128) }])).toThrow(/TopicValidator/);
     expect(toTopicTable([{ topicName: '%RETRY%g|x_y-1' }]).size).toBe(1);
     expect(() => toTopicTable([{ topicName: 'x', order: 'yes' as unknown as boolean }])).toThrow(
-      /order must be true or false/,
+      /order: expected true or false, got "yes"/,
     );
     expect(() => toTopicTable([{ topicName: 'x', readQueueNums: -1 }])).toThrow(/readQueueNums/);
   });
@@ -177,6 +211,44 @@ describe('topic input and files', () => {
         parseTopicsJson('dv.json', `{"dataVersion":${dv},"topicConfigTable":{}}`),
       ).toThrow(/counter and timestamp must be integers/);
     }
+  });
+
+  it('a bad topics file entry names the file, topic, field, what was expected and the value as JSON', () => {
+    const jsonError = (text: string) => {
+      try {
+        parseTopicsJson('f.json', text);
+      } catch (err) {
+        expect(err).toBeInstanceOf(TopicsFileError);
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    const settings = 'an object of topic settings (readQueueNums, writeQueueNums, perm, …)';
+    expect(jsonError('{"T":null}')).toBe(`f.json: topic "T": expected ${settings}, got null`);
+    expect(jsonError('{"topicConfigTable":{"T":5}}')).toBe(
+      `f.json: topic "T": expected ${settings}, got 5`,
+    );
+    expect(jsonError('[{"topicName":"A"},"B"]')).toBe(
+      `f.json: topics[1]: expected ${settings}, got "B"`,
+    );
+    // A string is not a number, however it looks: the message must show it is one.
+    expect(jsonError('{"T":{"readQueueNums":"8"}}')).toBe(
+      'f.json: topic "T": readQueueNums: expected an integer in 0..2147483647, got "8"',
+    );
+    expect(jsonError('{"T":{"perm":99}}')).toBe(
+      'f.json: topic "T": perm: expected an integer in 0..7, got 99',
+    );
+    expect(jsonError('{"T":{"perm":8}}')).toMatch(/perm: expected an integer in 0\.\.7, got 8$/);
+    expect(jsonError('{"T":{"perm":7}}')).toBe('accepted');
+    expect(jsonError('{"T":{"attributes":"x"}}')).toBe(
+      'f.json: topic "T": attributes: expected an object of string values, got "x"',
+    );
+    expect(() => parseTopicsProperties('t.properties', 'A=1,2,99')).toThrow(
+      't.properties: topic "A": perm: expected an integer in 0..7, got 99',
+    );
+    expect(() => parseTopicsProperties('t.properties', 'A=1,y')).toThrow(
+      't.properties: topic "A": writeQueueNums: expected a non-negative integer, got "y"',
+    );
   });
 
   it('reads .properties lines <topic>=<queues> or <read>,<write>[,<perm>]', () => {

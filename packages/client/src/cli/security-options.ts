@@ -5,7 +5,8 @@
  * Credentials, first found wins: --accessKey/--secretKey (visible in `ps`: prefer the others),
  * then the NS_ACCESS_KEY/NS_SECRET_KEY/NS_SECURITY_TOKEN environment, then --toolsYml PATH (or
  * NS_TOOLS_YML), a file of mqadmin's conf/tools.yml shape (`accessKey: …`, `secretKey: …`).
- * The secret is never printed, not even in an error.
+ * The secret is never printed, not even in an error. Messages name each flag as the CLI at hand
+ * spells it (`flags`: nsadmin's by default), as a flag the user cannot type helps nobody.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -48,19 +49,57 @@ type ReadFile = (path: string) => string;
 
 const defaultRead: ReadFile = (path) => readFileSync(path, 'utf8');
 
-function str(values: Values, name: string): string | undefined {
+export type SecurityOptionName = keyof typeof SECURITY_CLI_OPTIONS;
+/** How a command line spells each security flag, for its messages. */
+export type SecurityFlagNames = Readonly<Record<SecurityOptionName, string>>;
+
+/** nsadmin's spelling: the option names themselves. */
+export const NSADMIN_SECURITY_FLAGS: SecurityFlagNames = {
+  accessKey: '--accessKey',
+  secretKey: '--secretKey',
+  toolsYml: '--toolsYml',
+  tls: '--tls',
+  tlsCa: '--tlsCa',
+  tlsCert: '--tlsCert',
+  tlsKey: '--tlsKey',
+  tlsServerName: '--tlsServerName',
+};
+
+export interface SecurityCliContext {
+  /** Reads the files named by flags (default: the file system, UTF-8). */
+  readonly readFile?: ReadFile;
+  readonly flags?: SecurityFlagNames;
+}
+
+/**
+ * A string flag's value, undefined when the flag is absent. An empty one is refused: it read as
+ * absent, so `--tls-ca "$CA"` with CA unset turned TLS off (or signing, for a key) without a word.
+ */
+function str(
+  values: Values,
+  name: SecurityOptionName,
+  flags: SecurityFlagNames,
+): string | undefined {
   const v = values[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (v.trim() === '') {
+    throw new SecurityOptionError(`${flags[name]}: expected a value, got an empty one`);
+  }
+  return v;
 }
 
 /** The accessKey/secretKey of an mqadmin tools.yml (Java AclUtils.getAclRPCHook). */
-export function readToolsYml(path: string, readFile: ReadFile = defaultRead): AclCredentials {
+export function readToolsYml(
+  path: string,
+  readFile: ReadFile = defaultRead,
+  flag = NSADMIN_SECURITY_FLAGS.toolsYml,
+): AclCredentials {
   let text: string;
   try {
     text = readFile(path);
   } catch (err) {
     throw new SecurityOptionError(
-      `--toolsYml ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`,
+      `${flag} ${path}: cannot read (${err instanceof Error ? err.message : String(err)})`,
     );
   }
   let doc: unknown;
@@ -70,7 +109,7 @@ export function readToolsYml(path: string, readFile: ReadFile = defaultRead): Ac
   } catch (err) {
     // Only where, never the parser's words: they can quote the text, secret included (a secret
     // starting with `*` reads as an alias, and the message named it).
-    throw new SecurityOptionError(`--toolsYml ${path}: not valid YAML (${yamlErrorPlace(err)})`);
+    throw new SecurityOptionError(`${flag} ${path}: not valid YAML (${yamlErrorPlace(err)})`);
   }
   const map =
     doc !== null && typeof doc === 'object' && !Array.isArray(doc)
@@ -79,7 +118,7 @@ export function readToolsYml(path: string, readFile: ReadFile = defaultRead): Ac
   const accessKey = typeof map['accessKey'] === 'string' ? map['accessKey'].trim() : '';
   const secretKey = typeof map['secretKey'] === 'string' ? map['secretKey'].trim() : '';
   if (accessKey === '' || secretKey === '') {
-    throw new SecurityOptionError(`--toolsYml ${path}: expected non-blank accessKey and secretKey`);
+    throw new SecurityOptionError(`${flag} ${path}: expected non-blank accessKey and secretKey`);
   }
   return { accessKey, secretKey };
 }
@@ -88,17 +127,18 @@ export function readToolsYml(path: string, readFile: ReadFile = defaultRead): Ac
 export function credentialsFromCli(
   values: Values,
   env: Env,
-  readFile: ReadFile = defaultRead,
+  { readFile = defaultRead, flags = NSADMIN_SECURITY_FLAGS }: SecurityCliContext = {},
 ): AclCredentials | undefined {
-  const flagKey = str(values, 'accessKey');
-  const flagSecret = str(values, 'secretKey');
+  const flagKey = str(values, 'accessKey', flags);
+  const flagSecret = str(values, 'secretKey', flags);
+  const flagYml = str(values, 'toolsYml', flags);
   if (flagKey !== undefined || flagSecret !== undefined) {
     const secretKey = flagSecret ?? env['NS_SECRET_KEY'];
     if (flagKey === undefined || secretKey === undefined || secretKey === '') {
       throw new SecurityOptionError(
         flagKey === undefined
-          ? '--secretKey needs --accessKey'
-          : '--accessKey needs --secretKey (or NS_SECRET_KEY)',
+          ? `${flags.secretKey} needs ${flags.accessKey}`
+          : `${flags.accessKey} needs ${flags.secretKey} (or NS_SECRET_KEY)`,
       );
     }
     const token = env['NS_SECURITY_TOKEN'];
@@ -113,20 +153,21 @@ export function credentialsFromCli(
     const token = env['NS_SECURITY_TOKEN'];
     return { accessKey: envKey, secretKey: envSecret, ...(token ? { securityToken: token } : {}) };
   }
-  const toolsYml = str(values, 'toolsYml') ?? env['NS_TOOLS_YML'];
-  if (toolsYml) return readToolsYml(toolsYml, readFile);
+  if (flagYml !== undefined) return readToolsYml(flagYml, readFile, flags.toolsYml);
+  const envYml = env['NS_TOOLS_YML'];
+  if (envYml) return readToolsYml(envYml, readFile, 'NS_TOOLS_YML');
   return undefined;
 }
 
 /** TLS options from --tls/--tlsCa/--tlsCert/--tlsKey/--tlsServerName; undefined for plain TCP. */
 export function tlsFromCli(
   values: Values,
-  readFile: ReadFile = defaultRead,
+  { readFile = defaultRead, flags = NSADMIN_SECURITY_FLAGS }: SecurityCliContext = {},
 ): ClientTlsOptions | undefined {
-  const ca = str(values, 'tlsCa');
-  const cert = str(values, 'tlsCert');
-  const key = str(values, 'tlsKey');
-  const servername = str(values, 'tlsServerName');
+  const ca = str(values, 'tlsCa', flags);
+  const cert = str(values, 'tlsCert', flags);
+  const key = str(values, 'tlsKey', flags);
+  const servername = str(values, 'tlsServerName', flags);
   if (
     values['tls'] !== true &&
     ca === undefined &&
@@ -137,7 +178,7 @@ export function tlsFromCli(
     return undefined;
   }
   if ((cert === undefined) !== (key === undefined)) {
-    throw new SecurityOptionError('--tlsCert and --tlsKey go together');
+    throw new SecurityOptionError(`${flags.tlsCert} and ${flags.tlsKey} go together`);
   }
   const read = (flag: string, path: string): string => {
     try {
@@ -149,9 +190,9 @@ export function tlsFromCli(
     }
   };
   return {
-    ...(ca === undefined ? {} : { ca: read('--tlsCa', ca) }),
-    ...(cert === undefined ? {} : { cert: read('--tlsCert', cert) }),
-    ...(key === undefined ? {} : { key: read('--tlsKey', key) }),
+    ...(ca === undefined ? {} : { ca: read(flags.tlsCa, ca) }),
+    ...(cert === undefined ? {} : { cert: read(flags.tlsCert, cert) }),
+    ...(key === undefined ? {} : { key: read(flags.tlsKey, key) }),
     ...(servername === undefined ? {} : { servername }),
   };
 }
