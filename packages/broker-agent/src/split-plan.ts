@@ -5,7 +5,10 @@
  * - 'never': one request, whatever its size (Java 4.9).
  * - 'always': chunks of `splitRegistrationSize` topics (Java 5.x `enableSplitRegistration`).
  * - 'auto' (default): one request while the table has at most `splitRegistrationSize` topics and
- *   its body stays under `maxUnsplitBodyBytes`; chunks otherwise. Small brokers then send exactly
+ *   its body stays under `maxUnsplitBodyBytes`; chunks otherwise, each of at most
+ *   `splitRegistrationSize` topics and about `maxUnsplitBodyBytes` (topics with large attributes
+ *   make smaller chunks: 801 topics of 25 KB each made one 19 MB frame, past the 16 MiB limit,
+ *   refused by every node, for ever). Small brokers then send exactly
  *   what a 4.9 broker sends; big ones never build a frame near the 16 MiB limit, and a NameServer
  *   (ours runs on one event loop) decodes 800 topics at a time instead of blocking on 60 000.
  *
@@ -41,6 +44,7 @@ export function planChunks(input: SplitPlanInput): TopicConfig[][] {
   const all = [...input.table.values()];
   const size = input.splitRegistrationSize;
   let per = all.length;
+  const bySize = input.mode === 'auto' && all.length > size;
   if (input.mode !== 'never' && all.length > size) {
     per = size;
   } else if (input.mode === 'auto' && all.length > 2) {
@@ -51,10 +55,39 @@ export function planChunks(input: SplitPlanInput): TopicConfig[][] {
     }
   }
   const chunks: TopicConfig[][] = [];
-  for (let i = 0; i < all.length; i += per) chunks.push(all.slice(i, i + per));
+  if (bySize) {
+    // By count and by (estimated) size, whichever fills a chunk first.
+    let chunk: TopicConfig[] = [];
+    let bytes = 0;
+    for (const t of all) {
+      const b = estimatedBodyBytes(t);
+      if (chunk.length > 0 && (chunk.length === per || bytes + b > input.maxUnsplitBodyBytes)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(t);
+      bytes += b;
+    }
+    chunks.push(chunk);
+  } else {
+    for (let i = 0; i < all.length; i += per) chunks.push(all.slice(i, i + per));
+  }
   if (chunks.length === 0) chunks.push([]);
   if (chunks[0]?.length === 1) chunks.unshift([]);
   return chunks;
+}
+
+/**
+ * A topic's share of a registration body, over-estimated without encoding it: its name twice (the
+ * table key and `topicName`), its attributes, and the fixed fields (about 150 bytes as written).
+ */
+function estimatedBodyBytes(t: TopicConfig): number {
+  let n = 200 + 2 * Buffer.byteLength(t.topicName);
+  if (t.attributes !== undefined) {
+    for (const [k, v] of t.attributes) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+  }
+  return n;
 }
 
 /**

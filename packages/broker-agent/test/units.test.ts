@@ -133,6 +133,35 @@ describe('split plan', () => {
     expect(plan(10, 'auto', 40, 10)).toEqual([2, 2, 2, 2, 2]);
   });
 
+  it('auto: above splitRegistrationSize, chunks also stay under maxUnsplitBodyBytes', () => {
+    // 801 topics with 25 KB of attributes each: chunks of 800 would be 20 MB frames, past the
+    // 16 MiB limit every node refuses.
+    const attributes = new Map([['+note', 'x'.repeat(25_000)]]);
+    const big = new Map(
+      [...table(801).entries()].map(([k, t]) => [k, { ...t, attributes }] as const),
+    );
+    const groups = planChunks({
+      table: big,
+      mode: 'auto',
+      splitRegistrationSize: 800,
+      unsplitBodyBytes: () => 0,
+      maxUnsplitBodyBytes: 8 * 1024 * 1024,
+    });
+    expect(groups.flat()).toHaveLength(801);
+    // Each group as one request, to measure it.
+    const o = resolveAgentOptions({ ...base, splitRegistration: 'never' });
+    for (const g of groups) {
+      expect(g.length).toBeLessThanOrEqual(800);
+      const body = buildRegistrationPayload(o, new Map(g.map((t) => [t.topicName, t])), {
+        counter: 1,
+        timestamp: 1,
+      }).chunks[0]!.request.body!;
+      expect(body.length).toBeLessThanOrEqual(8 * 1024 * 1024);
+    }
+    // Without attributes: by count alone, as before.
+    expect(plan(1_601, 'auto')).toEqual([800, 800, 1]);
+  });
+
   it('never sends exactly one topic first (5.x single-topic guard)', () => {
     expect(plan(1, 'auto')).toEqual([0, 1]);
     expect(plan(1, 'never')).toEqual([0, 1]);
