@@ -56,8 +56,8 @@ export class InvalidAddressListError extends NsClientError {
 export class InvalidOptionError extends NsClientError {
   override name = 'InvalidOptionError';
   readonly option: string;
-  constructor(option: string, message: string) {
-    super('NS_INVALID_OPTION', message);
+  constructor(option: string, message: string, options: ErrorOptions = {}) {
+    super('NS_INVALID_OPTION', message, options);
     this.option = option;
   }
 }

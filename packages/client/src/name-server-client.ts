@@ -28,6 +28,7 @@ import {
 import type { NameServerAddressProvider } from './address/name-server-address-provider.js';
 import type { ResolveNameServerAddressOptions } from './address/resolve-address-provider.js';
 import { resolveNameServerAddressProvider } from './address/resolve-address-provider.js';
+import { emitToEach } from './emit-to-each.js';
 import {
   InvalidOptionError,
   NoNameServerError,
@@ -92,7 +93,10 @@ export interface NameServerClientOptions extends Omit<ResolveNameServerAddressOp
   readonly tls?: ClientTlsOptions | boolean;
   /** A selector to use (e.g. seeded, for tests); default: a random-seeded one. */
   readonly selector?: NameServerSelector;
-  /** Per-call timeout (ms). Java mqClientApiTimeout: 3 000. */
+  /**
+   * Per-call timeout (ms), for the whole call: waiting for the address list and every node tried
+   * share it. Java mqClientApiTimeout: 3 000.
+   */
   readonly timeoutMs?: number;
   /** Route refresh period for topics in use (ms). Java: 30 000. */
   readonly pollNameServerInterval?: number;
@@ -138,6 +142,10 @@ export interface AddressedResponse {
 export interface NameServerCallOptions {
   /** Send to this node instead of the selected one. */
   readonly addr?: string;
+  /**
+   * Bound on the whole call (default: the client's `timeoutMs`): the wait for the address list
+   * and each node tried get what is left of it, so dead nodes cannot make it longer.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -289,13 +297,30 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
 
   /**
    * Loads the address list and starts the route refresh. Called implicitly by the first request;
-   * idempotent.
+   * idempotent once it succeeded. A start that failed (the address provider's start() rejected)
+   * is tried again by the next call.
    */
   start(): Promise<void> {
-    this.#started ??= this.#start().finally(() => {
-      this.#startDone = true;
-    });
+    this.#started ??= this.#start().then(
+      () => {
+        this.#startDone = true;
+      },
+      (err: unknown) => {
+        // Forget a failed start so that the next call tries again: kept, it left the client with
+        // no list and not following its provider for good (a config center down for a moment).
+        this.#started = undefined;
+        throw err;
+      },
+    );
     return this.#started;
+  }
+
+  /**
+   * start(), waiting for it at most `timeoutMs`: NoNameServerError when the address source has
+   * not answered by then (the start goes on). What every call does before sending.
+   */
+  async startWithin(timeoutMs: number): Promise<void> {
+    if (!this.#startDone) await this.#startWithin(checkMs('timeoutMs', timeoutMs, this.timeoutMs));
   }
 
   /**
@@ -353,7 +378,8 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   /**
    * Sends `request` to the chosen node (or `options.addr`) with failover on connect errors (and,
    * for reads, on a connection closed before anything arrived on it), and returns the raw
-   * response with the node that answered. Does not interpret the response code.
+   * response with the node that answered. Does not interpret the response code. `timeoutMs`
+   * bounds the whole call: out of it, the last node's error (or RemotingTimeoutError) is thrown.
    */
   invokeAny(
     request: RemotingRequest,
@@ -372,11 +398,15 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     leaveOnTimeout: boolean,
   ): Promise<AddressedResponse> {
     if (this.#closed) throw new RemotingClosedError('*', 'name server client is closed');
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeoutMs = checkMs('timeoutMs', options.timeoutMs, this.timeoutMs);
+    // The timeout bounds the whole call: waiting for the address list and every node tried share
+    // it, so a list of dead nodes cannot stretch a call to a timeout per node.
+    const deadline = Date.now() + timeoutMs;
     if (!this.#startDone) await this.#startWithin(timeoutMs);
-    const invokeOptions: InvokeOptions = { timeoutMs };
     if (options.addr !== undefined) {
-      const response = await this.remoting.invoke(options.addr, request, invokeOptions);
+      const left = deadline - Date.now();
+      if (left <= 0) throw outOfTime(options.addr, timeoutMs);
+      const response = await this.remoting.invoke(options.addr, request, { timeoutMs: left });
       return { addr: options.addr, response };
     }
     if (this.#selector.addresses.length === 0) throw new NoNameServerError();
@@ -385,14 +415,25 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     // share one node instead of each advancing the index).
     const isHealthy = (addr: string): boolean => this.remoting.hasConnection(addr);
     for (const addr of this.#selector.attempts(isHealthy)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        // Out of time: loading the list took it all, or the last node failed at the very end.
+        if (lastError !== undefined) throw lastError;
+        throw outOfTime(addr, timeoutMs);
+      }
+      const invokeOptions: InvokeOptions = { timeoutMs: left };
       try {
         const response = await this.remoting.invoke(addr, request, invokeOptions);
         return { addr, response };
       } catch (err) {
+        // A request that cannot be sent at all is the caller's fault, not the node's.
+        if (err instanceof InvalidOptionError) throw err;
         if (leaveOnTimeout || !(err instanceof RemotingTimeoutError)) {
           this.#selector.reportFailure(addr);
         }
         if (err instanceof RemotingConnectError || isUnansweredRead(request, err)) {
+          // No time left for another node: this one's failure is the answer.
+          if (deadline <= Date.now()) throw err;
           this.#log.debug({ addr, err }, 'name server unreachable, trying the next one');
           lastError = err;
           continue;
@@ -515,20 +556,9 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     event: K,
     ...args: NameServerClientEvents[K]
   ): void {
-    for (const listener of this.rawListeners(event)) {
-      try {
-        // rawListeners keeps `once` wrappers, which remove themselves as emit() would.
-        const result: unknown = Reflect.apply(listener, this, args);
-        // An async listener's rejection is its throw: reported the same way, never unhandled.
-        if (isThenable(result)) {
-          result.then(undefined, (err: unknown) => {
-            this.#log.error({ err, event }, 'name server client listener threw');
-          });
-        }
-      } catch (err) {
-        this.#log.error({ err, event }, 'name server client listener threw');
-      }
-    }
+    emitToEach(this, event, args, (err) => {
+      this.#log.error({ err, event }, 'name server client listener threw');
+    });
   }
 
   #fetchRoute(topic: string): Promise<TopicRouteData> {
@@ -559,11 +589,12 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
+/** A call whose whole timeout ran out before it could send (to `addr`, the node it was at). */
+function outOfTime(addr: string, timeoutMs: number): RemotingTimeoutError {
+  return new RemotingTimeoutError(
+    addr,
+    timeoutMs,
+    `no answer within ${timeoutMs} ms: the time went on loading the address list or on other nodes`,
   );
 }
 

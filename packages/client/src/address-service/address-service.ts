@@ -83,7 +83,22 @@ export class AddressService {
   /** Loads the source, then listens. Resolves to the real host and port. */
   async start(): Promise<ListeningAddress> {
     await this.#source.start();
-    await new Promise<void>((resolve, reject) => {
+    try {
+      await this.#listen();
+    } catch (err) {
+      // The source is running by now (a file watch, a poll timer): left so, a service that never
+      // listened (port in use) kept the process alive and the file watched.
+      await this.#source.close();
+      throw err;
+    }
+    const info = this.#server.address() as AddressInfo;
+    this.#address = { host: info.address, port: info.port };
+    this.#log.info({ ...this.#address, path: this.path }, 'address service listening');
+    return this.#address;
+  }
+
+  #listen(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         reject(err);
       };
@@ -93,10 +108,6 @@ export class AddressService {
         resolve();
       });
     });
-    const info = this.#server.address() as AddressInfo;
-    this.#address = { host: info.address, port: info.port };
-    this.#log.info({ ...this.#address, path: this.path }, 'address service listening');
-    return this.#address;
   }
 
   /** Stops accepting, closes idle keep-alive sockets, stops the source. Idempotent. */

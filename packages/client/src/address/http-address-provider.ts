@@ -2,7 +2,8 @@
  * Polls an HTTP address service for the name server list (Java: TopAddressing +
  * MQClientInstance's fetchNameServerAddr task; reference §7.2).
  *
- * Parity: GET, only HTTP 200 counts, body trimmed and cut at the first `\r` or `\n`, `;`-separated.
+ * Parity: GET, redirects followed like HttpURLConnection (same protocol), only HTTP 200 counts, body
+ * trimmed and cut at the first `\r` or `\n`, `;`-separated.
  * A failed fetch keeps the old list. Beyond Java: each poll retries transient failures (p-retry), a
  * body that is not a valid list is rejected instead of becoming a bogus "address", and the last good
  * list can be kept in a snapshot file that is used when the service is down at start.
@@ -17,6 +18,7 @@ import { checkTimerLimit } from '../timer-limit.js';
 import { parseAddressList } from './address-list.js';
 import type { AddressServiceUrlOptions } from './address-service-url.js';
 import { buildAddressServiceUrl } from './address-service-url.js';
+import { MAX_ADDRESS_REDIRECTS, redirectTarget } from './http-redirect.js';
 import type {
   AddressListListener,
   NameServerAddressProvider,
@@ -115,6 +117,11 @@ export class HttpAddressProvider implements NameServerAddressProvider {
   #started: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #lastError: AddressServiceError | undefined;
+  /** Fetches numbered in the order they started, and the number of the newest one applied. */
+  #fetchesStarted = 0;
+  #newestApplied = 0;
+  /** Snapshot writes, one after another in the order their lists were applied. */
+  #snapshotWrites: Promise<void> = Promise.resolve();
 
   constructor(options: HttpAddressProviderOptions = {}) {
     this.url = options.url ?? buildAddressServiceUrl(options);
@@ -217,8 +224,11 @@ export class HttpAddressProvider implements NameServerAddressProvider {
   /**
    * Fetches once (with retries) and applies the result. Resolves to the fetched list; rejects with
    * AddressServiceError when the service cannot give a valid list (the current list is kept).
+   * An answer older than the list in use (a fetch that started before the one that set it, e.g. a
+   * slow poll overtaken by a refresh()) is dropped: it resolves to the list in use instead.
    */
   async refresh(): Promise<readonly string[]> {
+    const fetchNumber = ++this.#fetchesStarted;
     const addresses = await pRetry(() => this.#fetchOnce(), {
       retries: this.#retries,
       minTimeout: this.#retryMinDelayMs,
@@ -233,16 +243,27 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     });
     // A fetch that got its answer just as the provider was closed: nobody listens any more.
     if (this.#closed.signal.aborted) throw new AbortError('address provider closed');
+    if (fetchNumber < this.#newestApplied) {
+      this.#log.debug({ url: this.url, addresses }, 'older address answer dropped');
+      return this.#holder.current();
+    }
+    this.#newestApplied = fetchNumber;
     this.#lastError = undefined;
     this.#holder.set(addresses);
-    if (this.#snapshotDir !== undefined) {
-      try {
-        await writeAddressSnapshot(this.#snapshotDir, this.url, addresses);
-      } catch (err) {
-        this.#log.warn({ err, dir: this.#snapshotDir }, 'cannot write address snapshot');
-      }
-    }
+    if (this.#snapshotDir !== undefined) await this.#writeSnapshot(this.#snapshotDir, addresses);
     return addresses;
+  }
+
+  /** Queued behind earlier writes, so the file ends with the list applied last. */
+  #writeSnapshot(dir: string, addresses: readonly string[]): Promise<void> {
+    this.#snapshotWrites = this.#snapshotWrites.then(async () => {
+      try {
+        await writeAddressSnapshot(dir, this.url, addresses);
+      } catch (err) {
+        this.#log.warn({ err, dir }, 'cannot write address snapshot');
+      }
+    });
+    return this.#snapshotWrites;
   }
 
   async #poll(): Promise<boolean> {
@@ -289,6 +310,28 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     }
   }
 
+  /**
+   * GET of the service URL, following redirects as Java's HttpURLConnection does (see
+   * http-redirect.ts). Resolves to the first answer that is not a redirect to follow.
+   */
+  async #getFollowingRedirects(signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let url = this.url;
+    for (let redirects = 0; ; redirects++) {
+      const res = await request(url, {
+        method: 'GET',
+        signal,
+        headersTimeout: this.#requestTimeoutMs,
+        bodyTimeout: this.#requestTimeoutMs,
+        dispatcher: this.#dispatcher,
+      });
+      const next = redirectTarget(url, res.statusCode, res.headers);
+      if (next === undefined || redirects === MAX_ADDRESS_REDIRECTS) return res;
+      await res.body.dump();
+      this.#log.debug({ url, location: next, statusCode: res.statusCode }, 'address redirect');
+      url = next;
+    }
+  }
+
   async #fetchOnce(): Promise<string[]> {
     const deadline = new AbortController();
     const timer = setTimeout(() => {
@@ -296,19 +339,16 @@ export class HttpAddressProvider implements NameServerAddressProvider {
     }, this.#requestTimeoutMs);
     const signal = AbortSignal.any([deadline.signal, this.#closed.signal]);
     try {
-      const res = await request(this.url, {
-        method: 'GET',
-        signal,
-        headersTimeout: this.#requestTimeoutMs,
-        bodyTimeout: this.#requestTimeoutMs,
-        dispatcher: this.#dispatcher,
-      });
+      const res = await this.#getFollowingRedirects(signal);
       if (res.statusCode !== 200) {
         await res.body.dump();
+        const location = res.headers.location;
+        const notFollowed =
+          typeof location === 'string' ? ` (redirect to ${location} not followed)` : '';
         throw new AddressServiceError(
           this.url,
           'http-status',
-          `address service ${this.url} answered HTTP ${res.statusCode}; only 200 is accepted`,
+          `address service ${this.url} answered HTTP ${res.statusCode}${notFollowed}; only 200 is accepted`,
           { statusCode: res.statusCode },
         );
       }

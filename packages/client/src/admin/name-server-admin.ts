@@ -65,6 +65,7 @@ export interface NameServerAdminOptions extends NameServerClientOptions {
 export interface FanOutOptions {
   /** Nodes to send to; default every node of the current list. */
   readonly addrs?: readonly string[];
+  /** Bound on the whole call, the wait for the address list included; default the client's. */
   readonly timeoutMs?: number;
 }
 
@@ -408,11 +409,16 @@ export class NameServerAdmin {
     options: FanOutOptions,
     read: (response: RemotingCommand, addr: string) => T,
   ): Promise<NodeResult<T>[]> {
-    const addrs = options.addrs ?? (await this.addresses());
-    if (addrs.length === 0) throw new NoNameServerError();
     const timeoutMs = options.timeoutMs ?? this.client.timeoutMs;
+    // The timeout bounds the whole call, as for one-node calls: an address source that does not
+    // answer must not hold a write past it, and the nodes get what the wait left.
+    const deadline = Date.now() + timeoutMs;
+    if (options.addrs === undefined) await this.client.startWithin(timeoutMs);
+    const addrs = options.addrs ?? this.client.configuredAddresses;
+    if (addrs.length === 0) throw new NoNameServerError();
+    const left = Math.max(1, deadline - Date.now());
     return fanOut(addrs, async (addr) => {
-      const response = await this.client.remoting.invoke(addr, request, { timeoutMs });
+      const response = await this.client.remoting.invoke(addr, request, { timeoutMs: left });
       expectSuccess(response, request.code, addr);
       return read(response, addr);
     });

@@ -17,6 +17,7 @@ import { TLSSocket } from 'node:tls';
 import type { RemotingCommand } from '@ns/protocol';
 import { decodeFrame, encodeCommand, FrameDecoder, isResponse } from '@ns/protocol';
 import {
+  InvalidOptionError,
   ProtocolViolationError,
   RemotingClosedError,
   RemotingConnectError,
@@ -148,6 +149,10 @@ export class Connection {
     if (this.#state !== 'open') {
       return Promise.reject(this.#closedError(undefined, undefined));
     }
+    // Encoded before it joins the pending table: a request that cannot be encoded fails alone,
+    // and the connection (with every other call on it) stays up.
+    const frame = this.#encode(request);
+    if (frame instanceof InvalidOptionError) return Promise.reject(frame);
     return new Promise<RemotingCommand>((resolve, reject) => {
       const call = {
         opaque: request.opaque,
@@ -161,7 +166,7 @@ export class Connection {
         this.#onTimeout(request.opaque, timeoutMs);
       }, timeoutMs);
       this.#pending.add(call);
-      this.#write(request, (err) => {
+      this.#write(frame, (err) => {
         if (err === undefined) return;
         // The write failed: the socket is going down; fail this call now rather than waiting.
         const taken = this.#pending.take(request.opaque);
@@ -176,8 +181,10 @@ export class Connection {
     if (this.#state !== 'open') {
       return Promise.reject(new RemotingClosedError(this.addr));
     }
+    const frame = this.#encode(command);
+    if (frame instanceof InvalidOptionError) return Promise.reject(frame);
     return new Promise<void>((resolve, reject) => {
-      this.#write(command, (err) => {
+      this.#write(frame, (err) => {
         if (err === undefined) {
           resolve();
           return;
@@ -193,14 +200,25 @@ export class Connection {
     this.#close(reason);
   }
 
-  #write(command: RemotingCommand, done: (err: Error | undefined) => void): void {
-    let frame: Buffer;
+  /**
+   * The frame of `command`, or why it cannot be encoded (a header field out of range for its
+   * serialize type): the caller's mistake, so InvalidOptionError, not retriable, since sending it
+   * again or elsewhere fails the same way.
+   */
+  #encode(command: RemotingCommand): Buffer | InvalidOptionError {
     try {
-      frame = encodeCommand(command);
+      return encodeCommand(command);
     } catch (err) {
-      done(err instanceof Error ? err : new Error(String(err)));
-      return;
+      const why = err instanceof Error ? err.message : String(err);
+      return new InvalidOptionError(
+        'request',
+        `request (code ${command.code}) to ${this.addr} cannot be encoded: ${why}`,
+        { cause: err },
+      );
     }
+  }
+
+  #write(frame: Buffer, done: (err: Error | undefined) => void): void {
     this.#socket.write(frame, (err) => {
       done(err ?? undefined);
     });

@@ -16,6 +16,7 @@ import {
   Version,
 } from '@ns/protocol';
 import { parseHostPort } from '../address/address-list.js';
+import { emitToEach } from '../emit-to-each.js';
 import {
   InvalidOptionError,
   RemotingClosedError,
@@ -36,6 +37,8 @@ import type { ClientTlsOptions } from './tls-options.js';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 3_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 export const DEFAULT_MAX_CONSECUTIVE_TIMEOUTS = 3;
+/** The largest `version`: it is a Java short on the wire. */
+export const MAX_VERSION = 32_767;
 /** Java: clientChannelMaxIdleTimeSeconds = 120. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
@@ -51,7 +54,7 @@ export interface RemotingClientOptions {
   readonly maxConsecutiveTimeouts?: number;
   /** Close connections idle for this long (ms); 0 = never. Java: 120 s. */
   readonly idleTimeoutMs?: number;
-  /** `version` stamped on requests (MQVersion ordinal). Default 407 = V4_9_7. */
+  /** `version` stamped on requests (MQVersion ordinal, 0..32767). Default 407 = V4_9_7. */
   readonly version?: number;
   /** `language` stamped on requests. Default JAVA: every 4.9 server knows it (reference §1.7). */
   readonly language?: LanguageName;
@@ -164,6 +167,13 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
       0,
     );
     this.version = positiveInt('version', options.version, Version.V4_9_7, 0);
+    // Java keeps the version in a short on the ROCKETMQ header: a larger one cannot be sent.
+    if (this.version > MAX_VERSION) {
+      throw new InvalidOptionError(
+        'version',
+        `version: expected an integer from 0 to ${MAX_VERSION}, got ${this.version}`,
+      );
+    }
     this.language = options.language ?? 'JAVA';
     const serializeType = options.serializeType ?? SerializeType.JSON;
     if (serializeType !== SerializeType.JSON && serializeType !== SerializeType.ROCKETMQ) {
@@ -216,7 +226,8 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
    * call to an unreachable node took 3 s there; here it takes 500 ms.)
    *
    * Rejects with RemotingConnectError, RemotingTimeoutError or RemotingClosedError (all
-   * retriable), or InvalidAddressListError for a malformed address.
+   * retriable), InvalidAddressListError for a malformed address, or InvalidOptionError for a
+   * request that cannot be encoded (that call alone fails; the connection stays up).
    */
   async invoke(
     addr: string,
@@ -253,6 +264,20 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
     this.#closed = true;
     for (const conn of [...this.#connections.values()]) conn.close();
     return Promise.resolve();
+  }
+
+  /**
+   * Emits `event` so that a listener cannot break the client: these events fire in socket
+   * callbacks (a throw there is uncaught and ends the process) and inside close() (a throw there
+   * left the other connections open).
+   */
+  #emitToEach<K extends keyof RemotingClientEvents>(
+    event: K,
+    ...args: RemotingClientEvents[K]
+  ): void {
+    emitToEach(this, event, args, (err) => {
+      this.#log.error({ err, event }, 'remoting client listener threw');
+    });
   }
 
   #command(request: RemotingRequest, oneway: boolean): RemotingCommand {
@@ -324,7 +349,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
       maxFrameLength: this.#maxFrameLength,
       logger: log,
       onOpen: () => {
-        this.emit('connect', addr);
+        this.#emitToEach('connect', addr);
       },
       onClose: (closed, cause) => {
         // A newer connection may already have replaced this one.
@@ -335,7 +360,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
           log.debug({ addr, err: cause }, 'remoting connect failed');
         } else if (cause === undefined) log.debug({ addr }, 'remoting connection closed');
         else log.info({ addr, err: cause }, 'remoting connection closed');
-        this.emit('disconnect', addr, cause);
+        this.#emitToEach('disconnect', addr, cause);
       },
       onRequest: (from, request) => {
         if (this.listenerCount('request') === 0) {
@@ -349,7 +374,7 @@ export class RemotingClient extends EventEmitter<RemotingClientEvents> {
             });
           }
         };
-        this.emit('request', addr, request, reply);
+        this.#emitToEach('request', addr, request, reply);
       },
     });
     this.#connections.set(addr, conn);
