@@ -6,9 +6,12 @@
  * included, since the hook adds them before signing — sorted by key (`TreeMap`, i.e. UTF-16 code
  * unit order), their VALUES concatenated (keys are not part of the content), encoded as UTF-8,
  * followed by the raw body bytes. The signature is HmacSHA1 over that content with the secret key
- * (UTF-8), base64-encoded. Nothing in it is bound to time or to the connection, so a captured
- * signature stays valid for exactly the same fields and body (replay of the same request); any
- * other field value, body or key makes it invalid.
+ * (UTF-8), base64-encoded. Nothing in it is bound to time, to the connection or to the request
+ * code, and keys and value boundaries are not signed: a captured signature stays valid for the
+ * same request again, for any other request code with the same field values (a signed route
+ * read of a topic is a valid DELETE_TOPIC_IN_NAMESRV of it), and for the same characters cut
+ * into fields differently (see README "What signatures do not give"). Only changed characters
+ * make it invalid.
  *
  * Pure: no I/O (HMAC is computation).
  */

@@ -63,7 +63,8 @@ import { RegistryOwner } from './registry/registry-owner.js';
 import type { Clock, RemovedBroker, RouteInfoManager } from './route/index.js';
 import { accessControlSettings } from './security/access-control.js';
 import { AUDIT_LOGGER_NAME } from './security/audit-record.js';
-import { snapshotFiles } from './security/file-stand-ins.js';
+import { withStandIns } from './security/file-stand-ins.js';
+import { LastGoodFiles } from './security/last-good-files.js';
 import { selfSignedServerCertificateOnce } from './security/tls/certificate-factory.js';
 import type { IssuedCertificate } from './security/tls/certificate-factory.js';
 import { ServingNode } from './serving/serving-node.js';
@@ -161,6 +162,8 @@ export class NameServer {
   readonly metrics: NamesrvMetrics;
   /** Multi-process /metrics: float sums re-added in another order never go down (review). */
   private readonly monotonic = new MonotonicCounters();
+  /** With serving workers: the security files new workers start from (null otherwise; tests). */
+  lastGoodFiles: LastGoodFiles | null = null;
   private readonly initialConfig: NamesrvConfig;
   private readonly logger: Logger;
   /** Component loggers, kept so a live `logLevel` change reaches all of them. */
@@ -310,17 +313,16 @@ export class NameServer {
       // Bad acl*/tls* values or files stop startup here, naming the key, whatever the shape.
       const security = this.createSecurity(config, selfSigned, workerCount > 1);
       if (workerCount > 1) security.close(); // checked only: each worker builds its own
-      // The files as they passed that check; each new worker gets the latest that passed.
-      let lastGoodFiles = snapshotFiles(securityFilePaths(config));
-      const securityFiles = (): Record<string, Uint8Array> => {
-        try {
-          this.createSecurity(config, selfSigned, true).close();
-          lastGoodFiles = snapshotFiles(securityFilePaths(config));
-        } catch {
-          // Refused now: the last files that passed stay the ones to start from.
-        }
-        return lastGoodFiles;
-      };
+      // The files as they last passed that check, following their changes; each new worker
+      // starts from them.
+      const lastGood =
+        workerCount > 1
+          ? new LastGoodFiles(securityFilePaths(config), (snapshot) => {
+              withStandIns(snapshot, () => this.createSecurity(config, selfSigned, true)).close();
+            })
+          : null;
+      this.lastGoodFiles = lastGood;
+      const securityFiles = (): Record<string, Uint8Array> => lastGood!.current();
       const workers =
         workerCount > 1
           ? new ServingWorkers({
@@ -424,6 +426,7 @@ export class NameServer {
     const stopped = running?.acceptor.close();
     for (const t of this.timers.splice(0)) clearInterval(t);
     await running?.serving.close(this.config.shutdownTimeoutMillis);
+    this.lastGoodFiles?.close();
     await stopped;
     // Writes still queued wait for the KV thread, boundedly: past the grace its pending writes
     // fail (their requests get SYSTEM_ERROR and are undone) and the thread is dropped.
@@ -638,6 +641,8 @@ export class NameServer {
       console: loadConsoleAssets(),
       // The remoting policy (validated by createSecurity before this): the views follow it.
       accessPolicy: accessControlSettings(config).policy,
+      // A node that asks for credentials does not connect wherever an anonymous caller says.
+      adHocConsistencyNodes: !config.aclEnable,
       metrics: { scrape: () => this.scrapeMetrics() },
       // Not ready before start() finished or once close() began, so balancers drain us first.
       // With serving workers, also a worker ready for connections: while every one is being

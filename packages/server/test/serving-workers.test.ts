@@ -7,11 +7,19 @@
  * Serving workers run the compiled code (dist/), so `tsc -b` must have run (pnpm test does).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, RequestCode, ResponseCode } from '@ns/protocol';
+import {
+  ACL_SIGNATURE,
+  aclSign,
+  aclSignatureContent,
+  decodeFrame,
+  newExtFields,
+  RequestCode,
+  ResponseCode,
+} from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import { registerRequest, request } from './handlers-harness.js';
 import type { RegisterInit } from './handlers-harness.js';
@@ -678,6 +686,52 @@ describe('servingWorkers > 1', () => {
       request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { opaque: 1, ext: { topic: 'T' } }),
     );
     expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  }, 60_000);
+
+  it('a worker replaced while the ACL file is broken starts on the latest good file: a revoked account stays revoked', async () => {
+    const aclFile = join(nodes.dir(), 'acl-revoke.yml');
+    const account = (key: string) =>
+      `  - accessKey: ${key}\n    secretKey: ${key}-secret-123\n    admin: true\n`;
+    // Replaced by rename, as editors and ConfigMaps do.
+    const replace = (text: string): void => {
+      writeFileSync(`${aclFile}.tmp`, text);
+      renameSync(`${aclFile}.tmp`, aclFile);
+    };
+    replace(`accounts:\n${account('ops-admin')}${account('revoked')}`);
+    const { node, port } = await startNode(2, '--aclEnable=true', `--aclFile=${aclFile}`);
+    const workers = node.servingWorkers!;
+    // The account is revoked; the owner takes the new file for the workers it will start.
+    replace(`accounts:\n${account('ops-admin')}`);
+    await waitFor(
+      'the owner took the new file',
+      () => node.lastGoodFiles!.changesTaken >= 1,
+      20_000,
+    );
+    // Then the file is broken (a secret too short: refused by every check).
+    replace('accounts:\n  - accessKey: ops-admin\n    secretKey: x\n');
+    const pids = workers.pids;
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await waitFor(
+      'both workers replaced and ready',
+      () => workers.readyCount === 2 && workers.pids.every((p) => !pids.includes(p)),
+      20_000,
+    );
+    let opaque = 1;
+    const put = (c: RawClient, key: string): Promise<RemotingCommand> => {
+      const ext = Object.assign(newExtFields(), {
+        namespace: 'NS',
+        key: `k${opaque}`,
+        value: 'v',
+        AccessKey: key,
+      });
+      ext[ACL_SIGNATURE] = aclSign(aclSignatureContent(ext, null), `${key}-secret-123`);
+      return c.request(request(RequestCode.PUT_KV_CONFIG, { opaque: opaque++, ext }));
+    };
+    // Connections alternate between the workers: both are asked.
+    for (const c of await connectMany(port, 4)) {
+      expect((await put(c, 'revoked')).code).toBe(ResponseCode.NO_PERMISSION);
+      expect((await put(c, 'ops-admin')).code).toBe(ResponseCode.SUCCESS);
+    }
   }, 60_000);
 
   it('/metrics counts a worker that answered a scrape and then exited once, never twice', async () => {

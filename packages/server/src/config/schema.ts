@@ -726,7 +726,7 @@ export const CONFIG_SCHEMA = {
     default: 1_000_000,
     min: 1,
     description:
-      'Most topics followed by all route watches held at once on this node, a topic counted once per watch (each serving process holds at most its share); a watch that would pass it is answered SYSTEM_BUSY (that client polls). Held names are at most 262 characters (a retry topic of the longest group name): about 450 MB at the default in the worst case (about 310 bytes were measured per held 127-character name; the name\'s characters come on top of about 185).',
+      "Most topics followed by all route watches held at once on this node, a topic counted once per watch (each serving process holds at most its share); a watch that would pass it is answered SYSTEM_BUSY (that client polls). Held names are at most 262 characters (a retry topic of the longest group name): about 450 MB at the default in the worst case (about 310 bytes were measured per held 127-character name; the name's characters come on top of about 185).",
   }),
   routeWatchMaxHoldMillis: int({
     origin: OURS,

@@ -608,6 +608,33 @@ describe('HttpAdminServer', () => {
     expect(JSON.parse(none.text).error).toContain('consistencyNodes');
   });
 
+  it('/consistency under aclEnable compares only consistencyNodes, never an ad-hoc list', async () => {
+    const peer = await start();
+    const configured = `http://127.0.0.1:${peer.address.port}`;
+    const requests: string[] = [];
+    const probe = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    try {
+      const probed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+      const { get } = await start({
+        adHocConsistencyNodes: false,
+        views: views({ consistencyNodes: () => configured }),
+      });
+      const adHoc = await get(`/consistency?nodes=${encodeURIComponent(probed)}`);
+      expect(adHoc.status).toBe(403);
+      expect(JSON.parse(adHoc.text).error).toContain('only its consistencyNodes');
+      expect(requests).toEqual([]);
+      // The configured list, given or not (the console passes it), is compared.
+      expect((await get(`/consistency?nodes=${encodeURIComponent(configured)}`)).status).toBe(200);
+      expect((await get('/consistency')).status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    }
+  });
+
   it('/consistency runs one check at a time: the same list meanwhile shares it, another is answered 503', async () => {
     // A peer that has accepted the first check's /digest read and not answered yet.
     const sockets: Socket[] = [];

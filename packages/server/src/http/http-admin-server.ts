@@ -70,6 +70,12 @@ export interface HttpAdminServerOptions {
    * `open` answers 403. Default: every class open (aclEnable=false).
    */
   readonly accessPolicy?: AccessPolicy;
+  /**
+   * Whether /consistency compares any `?nodes=` list (default), or only consistencyNodes: this
+   * port asks for no credentials, and an ad-hoc list makes the node connect wherever the caller
+   * says (a review used it to tell open, closed and non-HTTP ports of internal hosts apart).
+   */
+  readonly adHocConsistencyNodes?: boolean;
   /** Connection bounds of this port (defaults: HTTP_CONNECTION_LIMITS). */
   readonly connectionLimits?: Partial<HttpConnectionLimits>;
 }
@@ -725,8 +731,31 @@ export class HttpAdminServer {
       });
   }
 
+  /** Whether `nodes` are the nodes of `configured` (consistencyNodes), in any order. */
+  private isConfiguredNodeList(
+    nodes: readonly unknown[],
+    configured: string,
+    httpPort: number | undefined,
+  ): boolean {
+    if (configured.trim() === '') return false;
+    let allowed;
+    try {
+      allowed = parseNodeList(configured, {
+        maxNodes: MAX_CONSISTENCY_NODES,
+        ...(httpPort === undefined ? {} : { httpPort }),
+      });
+    } catch {
+      return false;
+    }
+    const key = (list: readonly unknown[]): string =>
+      JSON.stringify(list.map((n) => JSON.stringify(n)).sort());
+    return key(nodes) === key(allowed);
+  }
+
   private sendConsistency(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
-    const list = query.get('nodes') ?? this.options.views.consistencyNodes();
+    const given = query.get('nodes');
+    const configured = this.options.views.consistencyNodes();
+    const list = given ?? configured;
     if (list.trim() === '') {
       throw new BadRequest(
         'no node list: give ?nodes=host:port;host:port or set consistencyNodes on the node',
@@ -742,6 +771,15 @@ export class HttpAdminServer {
     } catch (err) {
       if (err instanceof NodeListError) throw new BadRequest(`nodes: ${err.message}`);
       throw err;
+    }
+    if (given !== null && this.options.adHocConsistencyNodes === false) {
+      if (!this.isConfiguredNodeList(nodes, configured, httpPort)) {
+        this.sendJson(req, res, 403, {
+          error:
+            'with aclEnable=true this node compares only its consistencyNodes (set them, or ask without ?nodes=): this port checks no credentials, and another list would make the node connect wherever the caller says',
+        });
+        return;
+      }
     }
     // One check at a time per node: each one reads up to 16 nodes, and this port asks for no
     // credentials, so a client repeating the request must not multiply that. Requests for the
