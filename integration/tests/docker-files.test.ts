@@ -2,9 +2,13 @@
  * The Docker artefacts, checked without a Docker engine: the Dockerfile's COPY sources exist and
  * survive .dockerignore, compose.yaml only references services, files, ports and build contexts
  * that exist, and the image's entrypoint and HEALTHCHECK work when run the same way outside a
- * container (paths under /app mapped to the repository, ports overridden to 0 on 127.0.0.1).
+ * container (paths under /app mapped to the repository or to a temporary /app, loopback only), its
+ * init included where this machine can run a process as PID 1 of its own PID namespace.
  */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +22,8 @@ import {
 } from '../harness/dockerfile.js';
 import { runToCompletion } from '../harness/managed-process.js';
 import { startAddressService } from '../harness/address-service.js';
+import { freePortPair } from '../harness/free-port.js';
+import { runNsadmin } from '../harness/nsadmin.js';
 import { startNameServers } from '../harness/name-server.js';
 import { REPO_ROOT, requireBuilt } from '../harness/paths.js';
 import { RawBroker } from '../harness/raw-broker.js';
@@ -30,12 +36,19 @@ const COMPOSE = join(DOCKER_DIR, 'compose.yaml');
 const IMAGE_APP_DIR = '/app/';
 /** Where the image reads its configuration; the Dockerfile copies docker/config there. */
 const IMAGE_CONFIG = '/etc/nameserver/namesrv.properties';
+/** The HEALTHCHECK's script in the image; the Dockerfile copies docker/healthcheck.mjs there. */
+const HEALTHCHECK_SCRIPT = '/app/docker/healthcheck.mjs';
 
 const instructions = parseDockerfile(readFileSync(DOCKERFILE, 'utf8'));
 const entrypoint = execForm(instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '');
-/** The entrypoint's parts: node's own flags, the script (an /app/… path) and its arguments. */
+/**
+ * The entrypoint's parts: the init and its `--` (tini), node, node's own flags, the script (an
+ * /app/… path) and its arguments.
+ */
+const nodeAt = entrypoint?.indexOf('node') ?? -1;
+const launcher = entrypoint?.slice(0, nodeAt) ?? [];
 const scriptAt = entrypoint?.findIndex((w) => w.startsWith('/app/')) ?? -1;
-const nodeFlags = entrypoint?.slice(1, scriptAt) ?? [];
+const nodeFlags = entrypoint?.slice(nodeAt + 1, scriptAt) ?? [];
 const script = entrypoint?.[scriptAt];
 const scriptArgs = entrypoint?.slice(scriptAt + 1) ?? [];
 const properties = Object.fromEntries(
@@ -47,6 +60,28 @@ const properties = Object.fromEntries(
       return [l.slice(0, at).trim(), l.slice(at + 1).trim()];
     }),
 ) as Record<string, string>;
+
+/**
+ * Whether this machine can run the entrypoint's init as PID 1 of a new PID namespace, as a
+ * container does (needs the init installed and root, or user namespaces, for unshare).
+ */
+const pidNamespaces = ((): { ok: boolean; reason: string } => {
+  if (process.platform !== 'linux') return { ok: false, reason: 'not Linux' };
+  // (No init in the entrypoint is no reason to skip: the test then shows the hang.)
+  if (launcher[0] !== undefined && !existsSync(launcher[0])) {
+    return { ok: false, reason: `${launcher[0]} is not installed` };
+  }
+  const run = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], {
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) {
+    return { ok: false, reason: `unshare --pid: ${run.error?.message ?? run.stderr.trim()}` };
+  }
+  return { ok: true, reason: '' };
+})();
+if (!pidNamespaces.ok) {
+  console.warn(`[docker-files] SKIPPED the PID 1 test: ${pidNamespaces.reason}`);
+}
 
 /** An /app/… path of the image, as a path in this checkout. */
 function repoPathOf(imagePath: string): string {
@@ -107,7 +142,15 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
 
   it('Dockerfile: entrypoint and HEALTHCHECK name files and ports that exist', () => {
     expect(entrypoint).not.toBeNull();
-    expect(entrypoint![0]).toBe('node');
+    // node is not PID 1: the kernel ignores the SIGKILL a PID 1 sends itself (stdio-exit.ts). An
+    // init the runtime stage installs runs it.
+    expect(launcher).toEqual(['/usr/bin/tini', '--']);
+    const runtimeRuns = instructions
+      .slice(instructions.map((i) => i.keyword).lastIndexOf('FROM'))
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args);
+    expect(runtimeRuns.some((r) => /apt-get install\b[^&;]*\stini(\s|$)/.test(r))).toBe(true);
+    expect(entrypoint![nodeAt]).toBe('node');
     // The old-space floor (packages/server/src/node-flags.ts) goes to node on its command line.
     expect(nodeFlags).toEqual(['--initial-old-space-size=256']);
     expect(scriptArgs.slice(0, 2)).toEqual(['-c', IMAGE_CONFIG]);
@@ -115,9 +158,12 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
     // The file baked in at the config path is docker/config/namesrv.properties.
     const configCopy = copyInstructions(instructions).find((c) => c.dest === IMAGE_CONFIG);
     expect(configCopy?.sources).toEqual(['docker/config/namesrv.properties']);
-    // The probe's default port is the configured HTTP port, and the port is EXPOSEd.
+    // The probe is docker/healthcheck.mjs, copied into the image; the configured ports are EXPOSEd.
     const hc = healthcheck(instructions);
-    expect(hc?.command.join(' ')).toContain(`'${properties['httpPort']}'`);
+    expect(hc?.command).toEqual(['node', HEALTHCHECK_SCRIPT]);
+    const probeCopy = copyInstructions(instructions).find((c) => c.dest === HEALTHCHECK_SCRIPT);
+    expect(probeCopy?.sources).toEqual(['docker/healthcheck.mjs']);
+    expect(existsSync(repoPathOf(HEALTHCHECK_SCRIPT))).toBe(true);
     const exposed = instructions
       .filter((i) => i.keyword === 'EXPOSE')
       .flatMap((i) => i.args.split(/\s+/).map(Number));
@@ -345,52 +391,171 @@ describe('docker/ artefacts (no Docker engine needed)', () => {
     expect(problems).toEqual([]);
   });
 
-  it('the image entrypoint runs outside Docker and its HEALTHCHECK passes against it', async () => {
+  it('the image entrypoint runs outside Docker, and its HEALTHCHECK probes the port the node really uses', async () => {
     const scope = useScope();
     const dir = await scope.tempDir('entrypoint');
-    const config = scriptArgs[1]!;
     expect(repoPathOf(script!)).toBe(requireBuilt('server'));
-    const proc = scope.spawn({
-      name: 'image-entrypoint',
-      // As the image runs it: node with the entrypoint's flags.
-      nodeArgs: nodeFlags,
-      entry: repoPathOf(script!),
-      args: [
-        '-c',
-        join(DOCKER_DIR, 'config', config.split('/').pop()!),
-        // What differs from the container: loopback only, OS-chosen ports, a temp data dir.
-        '--listenPort=0',
-        '--bindAddress=127.0.0.1',
-        '--httpPort=0',
-        '--httpBindAddress=127.0.0.1',
-        `--kvConfigPath=${join(dir, 'kvConfig.json')}`,
-        `--configStorePath=${join(dir, 'namesrv.properties')}`,
-      ],
-    });
-    const listening = await proc.waitForEvent('listening', 15_000);
-    const httpPort = String(listening['httpPort']);
     const hc = healthcheck(instructions)!;
-    expect(hc.command[0]).toBe('node');
-    // Run the HEALTHCHECK command itself; NAMESRV_HTTP_PORT is how it learns a non-default port.
-    const probe = (name: string) =>
-      runToCompletion(
+    // The image's layout under a temporary /app: the probe script, and the server's main.js (a
+    // link to the build), a path no other node of the suite runs, so the probe finds only ours.
+    const app = join(dir, 'app');
+    const inApp = (imagePath: string) => join(app, imagePath.slice(IMAGE_APP_DIR.length));
+    const probeScript = inApp(hc.command[1]!);
+    const main = inApp(script!);
+    await mkdir(dirname(probeScript), { recursive: true });
+    await mkdir(dirname(main), { recursive: true });
+    await copyFile(repoPathOf(hc.command[1]!), probeScript);
+    await symlink(requireBuilt('server'), main);
+    const cacheDir = join(dir, 'tmp');
+    await mkdir(cacheDir);
+    const probe = async (name: string) => {
+      const run = await runToCompletion(
         {
           name,
-          entry: hc.command[1]!,
+          entry: probeScript,
           args: hc.command.slice(2),
-          env: { NAMESRV_HTTP_PORT: httpPort },
-          timeoutMs: 10_000,
+          // Where it keeps what it learnt of a node (once per process).
+          env: { TMPDIR: cacheDir },
+          timeoutMs: 20_000,
         },
         (p) => scope.adopt(p),
       );
-    expect(hc.command[1]).toBe('-e');
+      return { code: run.code, output: run.stdout + run.stderr };
+    };
+
+    // No name server in the container (another command run with --entrypoint): nothing to check.
+    const none = await probe('healthcheck-no-node');
+    expect(none).toEqual({ code: 0, output: expect.stringContaining('no name server process') });
+
+    // A user's mounted namesrv.properties: the image's, with another listenPort and no httpPort
+    // (so listenPort + 1), loopback only, the KV file in the temp dir.
+    const port = await freePortPair('127.0.0.1');
+    const userConfig = join(dir, 'namesrv.properties');
+    await writeFile(
+      userConfig,
+      readFileSync(join(DOCKER_DIR, 'config', 'namesrv.properties'), 'utf8')
+        .replace(/^listenPort=.*$/m, `listenPort=${port}`)
+        .replace(/^httpPort=.*\n/m, '')
+        .replace(/^(bindAddress|httpBindAddress)=.*$/gm, '$1=127.0.0.1')
+        .replace(/^kvConfigPath=.*$/m, `kvConfigPath=${join(dir, 'kvConfig.json')}`),
+    );
+    // The entrypoint's arguments, with the mounted file and the volume mapped to the temp dir.
+    const args = scriptArgs.map((a) =>
+      a === IMAGE_CONFIG
+        ? userConfig
+        : a.replace(/^--configStorePath=.*/, `--configStorePath=${join(dir, 'store.properties')}`),
+    );
+    expect(args).toEqual(['-c', userConfig, `--configStorePath=${join(dir, 'store.properties')}`]);
+    const start = async (name: string, env: Record<string, string> = {}) => {
+      const proc = scope.spawn({ name, nodeArgs: nodeFlags, entry: main, args, env });
+      return { proc, listening: await proc.waitForEvent('listening', 15_000) };
+    };
+
+    const node = await start('image-entrypoint');
+    expect([node.listening['port'], node.listening['httpPort']]).toEqual([port, port + 1]);
     const healthy = await probe('healthcheck-up');
-    expect(healthy.code).toBe(0);
-    await proc.stop();
-    expect(proc.exit).toEqual({ code: 0, signal: null });
-    const down = await probe('healthcheck-down');
-    expect(down.code).toBe(1);
+    expect(healthy).toEqual({
+      code: 0,
+      output: expect.stringContaining(`http://127.0.0.1:${port + 1}/healthz ok`),
+    });
+    // Its HTTP settings are kept for the next checks of this process: one `main.js -p` per node.
+    expect((await readdir(cacheDir)).filter((f) => f.startsWith('ns-healthcheck-'))).toEqual([
+      expect.stringMatching(new RegExp(`^ns-healthcheck-${node.proc.child.pid}-\\d+\\.json$`)),
+    ]);
+    expect((await probe('healthcheck-again')).code).toBe(0);
+    // A node that does not answer (stopped) is unhealthy.
+    node.proc.child.kill('SIGSTOP');
+    try {
+      const frozen = await probe('healthcheck-frozen');
+      expect(frozen).toEqual({
+        code: 1,
+        output: expect.stringContaining(`http://127.0.0.1:${port + 1}/healthz: `),
+      });
+    } finally {
+      node.proc.child.kill('SIGCONT');
+    }
+    await node.proc.stop();
+    expect(node.proc.exit).toEqual({ code: 0, signal: null });
+
+    // httpPort=-1 in the node's environment (the probe's own lacks it): no HTTP port to probe.
+    const noHttp = await start('image-entrypoint-no-http', { NAMESRV_HTTP_PORT: '-1' });
+    expect(noHttp.listening['httpPort']).toBeNull();
+    const disabled = await probe('healthcheck-no-http');
+    expect(disabled).toEqual({ code: 0, output: expect.stringContaining('httpPort=-1') });
+    await noHttp.proc.stop();
+    expect(noHttp.proc.exit).toEqual({ code: 0, signal: null });
   });
+
+  it.skipIf(!pidNamespaces.ok)(
+    'as PID 1 of a PID namespace (a container), the entrypoint still ends a node stuck in a KV write (status 137)',
+    async () => {
+      const scope = useScope();
+      const dir = await scope.tempDir('pid1');
+      const kvConfigPath = join(dir, 'kvConfig.json');
+      // The KV thread writes <kvConfigPath>.<host>-<pid>.tmp first: a FIFO there (nobody reads
+      // it) blocks it in open() for ever. node is PID 2 under the init, PID 1 without one.
+      for (const pid of [1, 2])
+        execFileSync('mkfifo', [`${kvConfigPath}.${hostname()}-${pid}.tmp`]);
+      const command = [
+        ...launcher,
+        process.execPath,
+        ...nodeFlags,
+        requireBuilt('server'),
+        `--kvConfigPath=${kvConfigPath}`,
+        `--configStorePath=${join(dir, 'store.properties')}`,
+        '--listenPort=0',
+        '--bindAddress=127.0.0.1',
+        '--httpPort=-1',
+        '--servingWorkers=1',
+        '--shutdownTimeoutMillis=100',
+      ];
+      const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', ...command], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((done) =>
+        child.once('close', (code, signal) => done({ code, signal })),
+      );
+      /** The namespace's PID 1 (unshare's child), as this machine numbers it. */
+      const init = (): number =>
+        Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim());
+      scope.defer('kill the PID namespace', () => {
+        // Killing its PID 1 from outside ends every process of the namespace.
+        if (child.exitCode === null && child.signalCode === null) process.kill(init(), 'SIGKILL');
+        return exited;
+      });
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes('"listening"')) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no listening line: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const port = (JSON.parse(stdout.split('\n')[0]!) as { port: number }).port;
+      const addr = `127.0.0.1:${port}`;
+      // The write is answered only once on disk, so never: do not wait for it.
+      void runNsadmin(
+        scope,
+        ['updateKvConfig', '-n', addr, '-s', 'NS', '-k', 'k', '-v', 'v'],
+        60_000,
+      );
+      // Applied in memory (and handed to the KV thread) once a read returns it.
+      for (;;) {
+        const read = await runNsadmin(scope, ['getKvConfig', '-n', addr, '-s', 'NS', '-k', 'k']);
+        if (/\sv\s*$/m.test(read.stdout)) break;
+        if (Date.now() > deadline) throw new Error(`the KV write never applied: ${read.stdout}`);
+      }
+      // SIGTERM to the container's PID 1, as `docker stop` and Kubernetes send it.
+      process.kill(init(), 'SIGTERM');
+      const timeout = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000).unref());
+      const exit = await Promise.race([exited, timeout]);
+      expect(exit, `stderr:\n${stderr}`).toEqual({ code: 137, signal: null });
+      expect(stderr).toContain('ending with SIGKILL');
+    },
+    60_000,
+  );
 
   it('the demo client prints the node and route it got, from a list and via the address service', async () => {
     const scope = useScope();

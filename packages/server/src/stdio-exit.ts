@@ -71,8 +71,14 @@ function leave(code: number): void {
     // The 'exit' listeners still run (serving workers are killed with the node), then the one
     // way out that does not wait for the thread. The supervisor sees a SIGKILL (137).
     process.emit('exit', code);
+    // The kernel ignores a SIGKILL that PID 1 of a PID namespace sends itself: say so, since the
+    // process then stays (a container whose entrypoint runs node directly, with no init).
+    const asPid1 =
+      process.pid === 1
+        ? ' (as PID 1 the kernel ignores it and the process may hang: run it under an init, e.g. tini or docker run --init)'
+        : '';
     writeSync2(
-      `ns-server: a thread is stuck in a system call (see the log); ending with SIGKILL instead of exit code ${code}\n`,
+      `ns-server: a thread is stuck in a system call (see the log); ending with SIGKILL instead of exit code ${code}${asPid1}\n`,
     );
     process.kill(process.pid, 'SIGKILL');
   }
