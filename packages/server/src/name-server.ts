@@ -168,6 +168,7 @@ export class NameServer {
   private readonly logger: Logger;
   /** Component loggers, kept so a live `logLevel` change reaches all of them. */
   private readonly componentLoggers: Logger[] = [];
+  private readonly auditLoggers: Logger[] = [];
   private readonly clock: Clock;
   /** When start() began (this.clock): needWaitForService and the HTTP readiness count from it. */
   private startedAt = 0;
@@ -510,6 +511,7 @@ export class NameServer {
   private auditLogger(): Logger {
     const audit = this.logger.child({ component: AUDIT_LOGGER_NAME });
     audit.level = this.logger.level === 'silent' ? 'silent' : 'info';
+    this.auditLoggers.push(audit);
     return audit;
   }
 
@@ -697,6 +699,7 @@ export class NameServer {
     if (changed.includes('logLevel')) {
       this.logger.level = next.logLevel;
       for (const l of this.componentLoggers) l.level = next.logLevel;
+      for (const a of this.auditLoggers) a.level = next.logLevel === 'silent' ? 'silent' : 'info';
     }
   }
 

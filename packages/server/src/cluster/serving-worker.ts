@@ -286,7 +286,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   async shutdown(graceMillis: number): Promise<void> {
     if (this.exited) return;
     this.post({ t: 'shutdown', graceMillis });
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMillis + 2000);
+    const timer = setTimeout(
+      () => this.child.kill('SIGKILL'),
+      // Past 2^31-1 ms Node fires a timer after 1 ms: the worker was killed at once.
+      Math.min(graceMillis + 2000, 2_147_483_647),
+    );
     await this.exitPromise;
     clearTimeout(timer);
   }

@@ -203,6 +203,7 @@ class ServingWorker {
     this.replica.configHolder.onChange((next) => {
       for (const l of this.loggers) l.level = next.logLevel;
       logger.level = next.logLevel;
+      audit.level = next.logLevel === 'silent' ? 'silent' : 'info';
     });
     const loggerFor = (component: string): Logger => {
       const child = logger.child({ component });

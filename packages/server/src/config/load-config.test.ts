@@ -217,6 +217,32 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
     );
   });
 
+  it('ignores the links of a Service whose name makes a key of ours (namesrv-http → NAMESRV_HTTP_PORT), and docker --link copies', () => {
+    // Kubernetes: a Service named namesrv-http sets NAMESRV_HTTP_PORT=tcp://…, our httpPort's
+    // variable; every pod crash-looped on it. A value no port key accepts is the link's.
+    const httpService = {
+      NAMESRV_HTTP_SERVICE_HOST: '10.96.0.12',
+      NAMESRV_HTTP_SERVICE_PORT: '9877',
+      NAMESRV_HTTP_PORT: 'tcp://10.96.0.12:9877',
+      NAMESRV_HTTP_PORT_9877_TCP: 'tcp://10.96.0.12:9877',
+    };
+    expect(loadConfig(input({ env: httpService })).config.httpPort).toBe(9877);
+    expect(() => loadConfig(input({ env: { NAMESRV_HTTP_PORT: 'abc' } }))).toThrow(
+      /httpPort: .*from env NAMESRV_HTTP_PORT/,
+    );
+    // docker --link ns1:namesrv: NAMESRV_NAME=/<container>/namesrv and NAMESRV_ENV_<var> copies.
+    expect(() =>
+      loadConfig(input({ env: { NAMESRV_NAME: '/web/namesrv', NAMESRV_ENV_JAVA_OPT: '-Xmx1g' } })),
+    ).not.toThrow();
+    // Without the link's NAME, or misspelt keys, they are still refused.
+    expect(() => loadConfig(input({ env: { NAMESRV_ENV_JAVA_OPT: '-Xmx1g' } }))).toThrow(
+      /NAMESRV_ENV_JAVA_OPT: unknown configuration variable/,
+    );
+    expect(() => loadConfig(input({ env: { NAMESRV_PRODUCT_ENV_NAMEX: '1' } }))).toThrow(
+      /NAMESRV_PRODUCT_ENV_NAMEX: unknown configuration variable/,
+    );
+  });
+
   it('compatibilityLine: 5.x by default, 4.9 from any source', () => {
     expect(loadConfig(input()).config.compatibilityLine).toBe('5.x');
     expect(

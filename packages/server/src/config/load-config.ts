@@ -26,6 +26,7 @@ import { describeExpected, parseConfigValue, quoteValue } from './parse-value.js
 import {
   CONFIG_KEYS,
   ENV_PREFIX,
+  isDockerLinkEnvCopy,
   isIgnoredEnv,
   IGNORED_KEYS,
   defaultConfig,
@@ -149,6 +150,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   for (const name of Object.keys(input.env).sort()) {
     const raw = input.env[name];
     if (!name.startsWith(ENV_PREFIX) || isIgnoredEnv(name, raw ?? '')) continue;
+    if (keyOfEnvName(name) === undefined && isDockerLinkEnvCopy(name, input.env)) continue;
     if (raw === undefined || raw === '') continue;
     const key = keyOfEnvName(name);
     if (key === undefined) {

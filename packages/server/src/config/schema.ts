@@ -885,8 +885,33 @@ const SERVICE_LINK_ENV: readonly [RegExp, RegExp][] = [
 /** Whether a `NAMESRV_*` variable is someone else's (see IGNORED_ENV, SERVICE_LINK_ENV). */
 export function isIgnoredEnv(name: string, value: string): boolean {
   if (IGNORED_ENV.has(name)) return true;
-  if (ENV_TO_KEY.has(name)) return false;
-  return SERVICE_LINK_ENV.some(([n, v]) => n.test(name) && v.test(value));
+  const linkShaped = SERVICE_LINK_ENV.some(([n, v]) => n.test(name) && v.test(value));
+  // A Service named namesrv-http (or namesrv-listen) makes NAMESRV_HTTP_PORT=tcp://host:port, the
+  // name of a key of ours: a value no port key accepts is the link's, not a setting.
+  if (ENV_TO_KEY.has(name)) return linkShaped && LINK_URL.test(value);
+  return linkShaped || DOCKER_LINK_ENV.some(([n, v]) => n.test(name) && v.test(value));
+}
+
+const LINK_URL = /^(tcp|udp|sctp):\/\/\S+:\d+$/;
+
+/** docker --link also sets <ALIAS>_NAME=/<container>/<alias> and <ALIAS>_ENV_<var> per variable. */
+const DOCKER_LINK_ENV: readonly [RegExp, RegExp][] = [[/^NAMESRV_([A-Z0-9_]+_)?NAME$/, /^\/\S*$/]];
+
+/**
+ * docker --link's `<ALIAS>_ENV_<var>`: only where the same link's `<ALIAS>_NAME=/…` is set too
+ * (a misspelt key such as NAMESRV_PRODUCT_ENV_NAMEX is still refused).
+ */
+export function isDockerLinkEnvCopy(
+  name: string,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  for (let at = name.indexOf('_ENV_'); at !== -1; at = name.indexOf('_ENV_', at + 1)) {
+    const alias = name.slice(0, at);
+    const linkName = env[`${alias}_NAME`];
+    if (alias.startsWith('NAMESRV') && linkName !== undefined && /^\/\S*$/.test(linkName))
+      return true;
+  }
+  return false;
 }
 
 const ENV_TO_KEY: ReadonlyMap<string, ConfigKey> = new Map(

@@ -207,6 +207,24 @@ describe('access control on the serving path', () => {
     ]);
   });
 
+  it('a live logLevel update reaches the audit logger: a node started silent audits once set to info', async () => {
+    const quiet = await node({ logLevel: 'silent' });
+    const o = await plain(quiet);
+    const update = await o.request(
+      request(RequestCode.UPDATE_NAMESRV_CONFIG, { body: 'logLevel=info\n' }),
+    );
+    expect(update.code).toBe(ResponseCode.SUCCESS);
+    const put = await o.request(
+      request(RequestCode.PUT_KV_CONFIG, { ext: { namespace: 'NS', key: 'k', value: 'v' } }),
+    );
+    expect(put.code).toBe(ResponseCode.SUCCESS);
+    await waitFor('the write audited', () =>
+      quiet.audit.some(
+        (l) => (l['audit'] as Record<string, unknown>)['request'] === 'PUT_KV_CONFIG',
+      ),
+    );
+  });
+
   it.each([1, 2])(
     'a bad security setting stops startup naming the key (servingWorkers=%i)',
     async (workers) => {
