@@ -428,7 +428,12 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
       } catch (err) {
         // A request that cannot be sent at all is the caller's fault, not the node's.
         if (err instanceof InvalidOptionError) throw err;
-        if (leaveOnTimeout || !(err instanceof RemotingTimeoutError)) {
+        // A node given only what an earlier one left of the call's time, that ran out of it, has
+        // not failed: it stays chosen for the next call. (Review finding: a node failing late in
+        // every call made the healthy one behind it time out, be dropped, and never be used.)
+        const starved =
+          left < timeoutMs && (err instanceof RemotingTimeoutError || Date.now() >= deadline);
+        if (!starved && (leaveOnTimeout || !(err instanceof RemotingTimeoutError))) {
           this.#selector.reportFailure(addr);
         }
         if (err instanceof RemotingConnectError || isUnansweredRead(request, err)) {

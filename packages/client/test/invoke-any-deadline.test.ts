@@ -10,6 +10,7 @@ import { RemotingConnectError } from '../src/errors.js';
 import { NameServerClient } from '../src/name-server-client.js';
 import type { NameServerClientOptions } from '../src/name-server-client.js';
 import { NameServerSelector } from '../src/selector/name-server-selector.js';
+import { startScriptedServer } from './helpers/scripted-server.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -72,5 +73,41 @@ describe('invokeAny timeout covers the whole call', () => {
     expect(err).toBeInstanceOf(RemotingConnectError);
     // 700 ms for the list, then what is left for the nodes; before, 700 + 2 × 1 500 ms.
     expect(elapsedMs).toBeLessThan(2_800);
+  });
+
+  it('keeps a node that only ran out of the time an earlier node left: the next calls use it', async () => {
+    // A accepts and closes the connection 900 ms later without answering (a proxy whose backend
+    // is down); B answers in 150 ms. The first call leaves B 100 ms. B was then dropped as
+    // failed and the index went back to A: every call failed, B never used.
+    const a = await startScriptedServer((_req, ctx) => {
+      setTimeout(() => ctx.socket.destroy(), 900);
+    });
+    const b = await startScriptedServer((req, ctx) => {
+      setTimeout(() => ctx.reply(req, { code: 0 }), 150);
+    });
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    const client = new NameServerClient({
+      namesrvAddr: `${a.addr};${b.addr}`,
+      env: {},
+      routeWatch: false,
+      selector: new NameServerSelector({ shuffleOnChange: false, initialIndex: -1 }),
+    });
+    cleanups.push(() => client.close());
+    const answeredBy: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      answeredBy.push(
+        await client
+          .invokeAny({ code: RequestCode.GET_BROKER_CLUSTER_INFO }, { timeoutMs: 1_000 })
+          .then(
+            (r) => (r.addr === b.addr ? 'B' : 'A'),
+            (e: unknown) => (e as Error).name,
+          ),
+      );
+    }
+    expect(answeredBy.filter((x) => x === 'B').length).toBeGreaterThanOrEqual(5);
+    expect(client.chosenAddress).toBe(b.addr);
   });
 });
