@@ -94,9 +94,11 @@ export class NodeSession {
   #reprobeStartMs = REPROBE_MIN_DELAY_MS;
   /**
    * This node did not answer BROKER_HEARTBEAT (a 4.9 node ignores the unknown code): it gets
-   * QUERY_DATA_VERSION heartbeats instead, for the life of the session.
+   * QUERY_DATA_VERSION heartbeats instead, until it next fails.
    */
   #heartbeatViaDataVersion = false;
+  /** This node answered a BROKER_HEARTBEAT since it last became healthy: it knows the code. */
+  #brokerHeartbeatAnswered = false;
   #heartbeatRefusalLogged = false;
 
   constructor(deps: NodeSessionDeps) {
@@ -167,6 +169,7 @@ export class NodeSession {
         request.code,
         this.addr,
       );
+      if (request.code === RequestCode.BROKER_HEARTBEAT) this.#brokerHeartbeatAnswered = true;
       if (request.code === RequestCode.QUERY_DATA_VERSION) {
         const { changed } = decodeQueryDataVersionResponseHeader(response.extFields);
         if (changed && !this.isClosed) {
@@ -193,7 +196,10 @@ export class NodeSession {
     const brokerHeartbeat = request.code === RequestCode.BROKER_HEARTBEAT;
     const unsupported =
       err instanceof ResponseError && err.responseCode === ResponseCode.REQUEST_CODE_NOT_SUPPORTED;
-    if (brokerHeartbeat && (unsupported || err instanceof RemotingTimeoutError)) {
+    // A timeout says so only from a node that never answered one: a 5.x node pausing once (GC, a
+    // large registration ahead of the beat) keeps the heartbeat its operator chose.
+    const neverAnswers = err instanceof RemotingTimeoutError && !this.#brokerHeartbeatAnswered;
+    if (brokerHeartbeat && (unsupported || neverAnswers)) {
       // A 4.9 node does not know BROKER_HEARTBEAT: 4.9.7 answers nothing at all to an unknown code
       // (fixtures/rocketmq-4.9.7 unknown-code), so it times out, and 3 timeouts in a row closed
       // the connection, which makes the node drop the broker. Java 5.x brokers heartbeat such
@@ -352,6 +358,9 @@ export class NodeSession {
    */
 
   #markFailing(cause: Error | undefined): void {
+    // What it comes back as (an upgraded node, another one behind the address) is asked again.
+    this.#heartbeatViaDataVersion = false;
+    this.#brokerHeartbeatAnswered = false;
     if (this.#healthy) {
       this.#failingSince = Date.now();
       this.#reprobeStartMs = this.#backoff.failing(this.#failingSince);

@@ -12,6 +12,7 @@
  * - one that is up but slower than the request timeout: hammering it keeps it overloaded.
  */
 import { RemotingTimeoutError, ResponseError } from '@ns/client';
+import { ResponseCode } from '@ns/protocol';
 
 export const REPROBE_MIN_DELAY_MS = 50;
 /** A node timing out is re-tried after at least this long, then the delay doubles. */
@@ -52,9 +53,11 @@ export class ReprobeBackoff {
   /** The wait after an attempt that waited `delayMs` and failed with `error`. */
   next(delayMs: number, error: Error | null): number {
     // Answered with a refusal: nothing changes on its side within seconds; once a period, as
-    // Java's periodic registration would.
-    if (error instanceof ResponseError) return this.#periodMs;
-    if (error instanceof RemotingTimeoutError) {
+    // Java's periodic registration would. Not SYSTEM_BUSY: an overloaded node (a restart storm)
+    // is about to take registrations again, and is backed off from like a slow one.
+    const busy = error instanceof ResponseError && error.responseCode === ResponseCode.SYSTEM_BUSY;
+    if (error instanceof ResponseError && !busy) return this.#periodMs;
+    if (error instanceof RemotingTimeoutError || busy) {
       return Math.min(Math.max(delayMs * 2, REPROBE_TIMEOUT_MIN_DELAY_MS), this.#periodMs);
     }
     // Never shorter than the wait so far: a flapping node's long first wait is kept.

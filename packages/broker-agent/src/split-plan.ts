@@ -43,25 +43,33 @@ export interface SplitPlanInput {
 export function planChunks(input: SplitPlanInput): TopicConfig[][] {
   const all = [...input.table.values()];
   const size = input.splitRegistrationSize;
+  const max = input.maxUnsplitBodyBytes;
   let per = all.length;
-  const bySize = input.mode === 'auto' && all.length > size;
+  /** Also cut by size ('auto'), with each topic's estimate times `scale`. */
+  let bySize = false;
+  let scale = 1;
   if (input.mode !== 'never' && all.length > size) {
     per = size;
+    bySize = input.mode === 'auto';
   } else if (input.mode === 'auto' && all.length > 2) {
-    // Few topics but a huge body (big attributes): pieces proportional to the excess.
+    // Few topics but a huge body (big attributes): cut by size, the estimates scaled to the
+    // body's real size. Not by count in proportion: the large topics, all at the start, made
+    // one chunk of 18 MB (review finding).
     const bytes = input.unsplitBodyBytes();
-    if (bytes > input.maxUnsplitBodyBytes) {
-      per = Math.max(2, Math.floor((all.length * input.maxUnsplitBodyBytes) / bytes));
+    if (bytes > max) {
+      bySize = true;
+      const estimated = all.reduce((sum, t) => sum + estimatedBodyBytes(t), 0);
+      scale = bytes / estimated;
     }
   }
   const chunks: TopicConfig[][] = [];
   if (bySize) {
-    // By count and by (estimated) size, whichever fills a chunk first.
+    // By count and by size, whichever fills a chunk first (a topic larger than the limit alone).
     let chunk: TopicConfig[] = [];
     let bytes = 0;
     for (const t of all) {
-      const b = estimatedBodyBytes(t);
-      if (chunk.length > 0 && (chunk.length === per || bytes + b > input.maxUnsplitBodyBytes)) {
+      const b = estimatedBodyBytes(t) * scale;
+      if (chunk.length > 0 && (chunk.length === per || bytes + b > max)) {
         chunks.push(chunk);
         chunk = [];
         bytes = 0;
@@ -79,15 +87,20 @@ export function planChunks(input: SplitPlanInput): TopicConfig[][] {
 }
 
 /**
- * A topic's share of a registration body, over-estimated without encoding it: its name twice (the
- * table key and `topicName`), its attributes, and the fixed fields (about 150 bytes as written).
+ * A topic's share of a registration body, over-estimated without encoding the body: its name
+ * twice (the table key and `topicName`) and its attributes as JSON strings (escapes counted), and
+ * the fixed fields (about 150 bytes as written).
  */
 function estimatedBodyBytes(t: TopicConfig): number {
-  let n = 200 + 2 * Buffer.byteLength(t.topicName);
+  let n = 200 + 2 * jsonBytes(t.topicName);
   if (t.attributes !== undefined) {
-    for (const [k, v] of t.attributes) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+    for (const [k, v] of t.attributes) n += jsonBytes(k) + jsonBytes(v) + 2;
   }
   return n;
+}
+
+function jsonBytes(s: string): number {
+  return Buffer.byteLength(JSON.stringify(s));
 }
 
 /**

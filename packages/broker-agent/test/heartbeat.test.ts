@@ -201,6 +201,26 @@ describe('heartbeats a node refuses or leaves unanswered', () => {
     },
   );
 
+  it('a node that answered BROKER_HEARTBEAT keeps getting it after one slow answer', async () => {
+    let beats = 0;
+    const { n } = await heartbeatAgainst(
+      'brokerHeartbeat',
+      (code) => {
+        if (code !== RequestCode.BROKER_HEARTBEAT) return SUCCESS;
+        beats++;
+        // One answer past the deadline (a GC pause, a large registration ahead of it).
+        return beats === 2 ? { ...SUCCESS, delayMs: 1_500 } : SUCCESS;
+      },
+      500,
+    );
+    await waitFor(
+      'BROKER_HEARTBEAT answered again after the slow one',
+      () => n.arrivals(RequestCode.BROKER_HEARTBEAT).length >= 5,
+      15_000,
+    );
+    expect(n.arrivals(RequestCode.QUERY_DATA_VERSION)).toHaveLength(0);
+  });
+
   it('a refused QUERY_DATA_VERSION heartbeat is warned about once, nothing more', async () => {
     const { n, agent, logger } = await heartbeatAgainst('queryDataVersion', (code) =>
       code === RequestCode.QUERY_DATA_VERSION ? { code: ResponseCode.NO_PERMISSION } : SUCCESS,

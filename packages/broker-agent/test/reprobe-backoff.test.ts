@@ -62,6 +62,13 @@ describe('ReprobeBackoff', () => {
     // A flapping node's long first wait is not shortened by a connection error.
     expect(b.next(3_200, cannotConnect)).toBe(3_200);
   });
+
+  it('backs off from a busy node (SYSTEM_BUSY) like a slow one, not for a whole period', () => {
+    const b = new ReprobeBackoff(1_000, 30_000);
+    const busy = new ResponseError(ResponseCode.SYSTEM_BUSY, '[OVERLOAD]system busy');
+    expect(b.next(50, busy)).toBe(1_000);
+    expect(b.next(1_000, busy)).toBe(2_000);
+  });
 });
 
 describe('re-probe pace against a live node', () => {

@@ -162,6 +162,33 @@ describe('split plan', () => {
     expect(plan(1_601, 'auto')).toEqual([800, 800, 1]);
   });
 
+  it('auto: a small table whose large topics come first is cut by size, not by count', () => {
+    // 20 topics of 900 KB attributes, then 80 small ones: cut in proportion by count, the first
+    // chunk held all 20 large topics (18 MB, past the 16 MiB frame limit).
+    const large = new Map([['+note', 'x'.repeat(900_000)]]);
+    const skewed = new Map(
+      [...table(100).entries()].map(
+        ([k, t], i) => [k, i < 20 ? { ...t, attributes: large } : t] as const,
+      ),
+    );
+    const max = 8 * 1024 * 1024;
+    const o = resolveAgentOptions({ ...base, splitRegistration: 'never' });
+    const bodyOf = (topics: TopicConfig[]) =>
+      buildRegistrationPayload(o, new Map(topics.map((t) => [t.topicName, t])), {
+        counter: 1,
+        timestamp: 1,
+      }).chunks[0]!.request.body!.length;
+    const groups = planChunks({
+      table: skewed,
+      mode: 'auto',
+      splitRegistrationSize: 800,
+      unsplitBodyBytes: () => bodyOf([...skewed.values()]),
+      maxUnsplitBodyBytes: max,
+    });
+    expect(groups.flat()).toHaveLength(100);
+    for (const g of groups) expect(bodyOf(g)).toBeLessThanOrEqual(max);
+  });
+
   it('never sends exactly one topic first (5.x single-topic guard)', () => {
     expect(plan(1, 'auto')).toEqual([0, 1]);
     expect(plan(1, 'never')).toEqual([0, 1]);
