@@ -273,8 +273,12 @@ export class NameServer {
    * its brokers through the registry owner's write queue, after the connection is gone; for tests
    * and tools.
    */
-  writesSettled(): Promise<void> {
-    return this.require().owner.idle();
+  async writesSettled(): Promise<void> {
+    const running = this.require();
+    // With servingWorkers = 1, writes received here may still wait for a registration's decode
+    // before they reach the owner (serving workers' own waits are not covered).
+    await running.serving.node?.writesHandedOver();
+    await running.owner.idle();
   }
 
   /** The acceptor (connection limits); for tests and tools. */

@@ -25,8 +25,13 @@ describe('the old-space floor on every launcher', () => {
   it('the Docker image: its entrypoint runs node with the flag, and node accepts how it is given', () => {
     const dockerfile = repo('docker/Dockerfile');
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
-    expect(entrypoint[0]).toBe('node');
-    const nodeFlags = entrypoint.slice(1, entrypoint.indexOf('/app/packages/server/dist/main.js'));
+    // Under an init (tini) as PID 1, which runs node: see the Dockerfile.
+    const node = entrypoint.indexOf('node');
+    expect(entrypoint.slice(0, node)).toEqual(['/usr/bin/tini', '--']);
+    const nodeFlags = entrypoint.slice(
+      node + 1,
+      entrypoint.indexOf('/app/packages/server/dist/main.js'),
+    );
     expect(nodeFlags).toContain(OLD_SPACE_FLOOR_FLAG);
     // Every process of the image (entrypoint, HEALTHCHECK, the other commands) starts with the
     // image's NODE_OPTIONS: Node refuses some V8 flags there (--initial-old-space-size: exit 9).

@@ -53,6 +53,14 @@ export class RegisterPath {
    */
   private readonly handedOver = new Map<ConnectionId, Promise<void>>();
 
+  /**
+   * Resolves once every write received so far has been handed to the registry owner: a write
+   * after a registration waits for that registration's decode, even when its connection closed.
+   */
+  async handedOverAll(): Promise<void> {
+    while (this.handedOver.size > 0) await Promise.all([...this.handedOver.values()]);
+  }
+
   constructor(
     private readonly target: RegisterTarget,
     private readonly decoder: RegisterBodyDecoder,

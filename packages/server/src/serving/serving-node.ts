@@ -187,6 +187,11 @@ export class ServingNode implements ConnectionSink {
   }
 
   /** Connections of this process: served, and still being sniffed. */
+  /** See RegisterPath.handedOverAll; for tests and tools. */
+  writesHandedOver(): Promise<void> {
+    return this.writes.handedOverAll();
+  }
+
   get connectionCount(): number {
     return this.pool.connectionCount + this.sniffing.size;
   }
