@@ -112,8 +112,8 @@ describe('the route watcher against a misbehaving node', () => {
     c.watch('T');
     await waitFor(() => watches >= 3, 10_000, 'the first watches');
     await sleep(2_000);
-    // Every answer a change, asked again at once: thousands in 2 s; paced, about 70.
-    expect(watches).toBeLessThan(200);
+    // Every answer a change, asked again at once: 30,000 in 2 s; paced, about 100 a second.
+    expect(watches).toBeLessThan(500);
   });
 
   it('backs off from a node that answers the probe but closes every held watch', async () => {

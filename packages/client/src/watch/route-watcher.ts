@@ -48,12 +48,14 @@ const RECHECK_MS = 5_000;
  */
 const QUICK_EMPTY_MS = 90;
 /**
- * Held watches answered that quickly in a row, with changes, before the watcher paces itself to
- * one watch per PACE_MS. A node under heavy route churn answers each watch at once, legitimately;
- * one that raises a version (or its epoch) in every answer would otherwise get a request loop.
- * Pacing only delays changes by up to PACE_MS: they gather into the next answer.
+ * More quick answers (within QUICK_EMPTY_MS) than this in PACE_WINDOW_MS, and the watcher waits
+ * PACE_MS before its next watch. A node under route churn answers each watch at once, legitimately,
+ * tens of times a second at most; one that raises a version (or its epoch) in every answer made
+ * 15,000 watches a second. Pacing only delays changes by up to PACE_MS: they gather into the next
+ * answer. (Counting quick answers in a row instead paced a healthy node through any long churn.)
  */
-const QUICK_ANSWERS_BEFORE_PACING = 50;
+const QUICK_ANSWERS_PER_WINDOW = 100;
+const PACE_WINDOW_MS = 1_000;
 const PACE_MS = 100;
 
 export interface RouteWatchOptions {
@@ -146,7 +148,9 @@ export class RouteWatcher {
   #kick: NodeJS.Immediate | undefined;
   #failures = 0;
   #quickEmpties = 0;
-  #quickAnswers = 0;
+  /** When the latest quick answers came (a ring of QUICK_ANSWERS_PER_WINDOW). */
+  readonly #quickAt = new Float64Array(QUICK_ANSWERS_PER_WINDOW).fill(-Infinity);
+  #quickNext = 0;
   #isStarted = false;
   #isClosed = false;
   #state: RouteWatchState = { mode: 'off', addr: undefined, reason: undefined };
@@ -315,14 +319,21 @@ export class RouteWatcher {
       // the backoff (a node that closed every held watch got ~230 reconnects a second).
       if (holdMs > 0) this.#failures = 0;
       this.#setState('watching', addr, undefined);
-      const isQuick = holdMs > 0 && Date.now() - sentAt < QUICK_EMPTY_MS;
+      const answeredAt = Date.now();
+      const isQuick = holdMs > 0 && answeredAt - sentAt < QUICK_EMPTY_MS;
       this.#quickEmpties = isQuick && changed === 0 ? this.#quickEmpties + 1 : 0;
-      this.#quickAnswers = isQuick ? this.#quickAnswers + 1 : 0;
+      let tooFast = false;
+      if (isQuick) {
+        // The oldest of the ring: the QUICK_ANSWERS_PER_WINDOW-th quick answer before this one.
+        tooFast = answeredAt - this.#quickAt[this.#quickNext]! < PACE_WINDOW_MS;
+        this.#quickAt[this.#quickNext] = answeredAt;
+        this.#quickNext = (this.#quickNext + 1) % QUICK_ANSWERS_PER_WINDOW;
+      }
       // A node that keeps answering held watches at once (shutting down, misbehaving) must not
       // get a request loop: the first quick empty answer is retried at once, later ones back off.
       if (this.#quickEmpties > 1) {
         this.#wait('quick', FAILURE_BACKOFF_MS[Math.min(this.#quickEmpties, 6)]!);
-      } else if (this.#quickAnswers > QUICK_ANSWERS_BEFORE_PACING) {
+      } else if (tooFast) {
         this.#wait('quick', PACE_MS);
       } else {
         this.#send();
