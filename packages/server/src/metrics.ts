@@ -401,11 +401,34 @@ export function createMetrics(
   });
   const duration = new RequestDurationHistogram(REQUEST_DURATION_BUCKETS);
   const durationLabels = labelPrefix(options.defaultLabels);
-  // The longest stall since the last scrape: read and reset at collect, so each scrape reports
-  // its own interval (the harness brackets a registration with two scrapes).
+  // One event-loop delay monitor (a timer every STALL_MONITOR_RESOLUTION_MS) feeds two gauges:
+  // the longest stall since the last scrape (each scrape reports its own interval: the harness
+  // brackets a registration with two scrapes), and the longest in a trailing window that no
+  // scrape resets (any number of scrapers — Prometheus HA pairs, the console's Metrics page every
+  // 2 s — see every stall, and a serving worker's answer too late for one scrape is not lost).
+  // The histogram is reset at each scrape and each window slot's end, its max folded into both.
   const role = options.role ?? 'serving';
   const stalls = monitorEventLoopDelay({ resolution: STALL_MONITOR_RESOLUTION_MS });
   stalls.enable();
+  const windowSlots = new Float64Array(STALL_WINDOW_SECONDS / STALL_WINDOW_SLOT_SECONDS);
+  let windowSlot = 0;
+  /** Longest stall folded out of the histogram (at a slot's end) since the last scrape, in ns. */
+  let sinceScrapeNs = 0;
+  const fold = (): number => {
+    const ns = stalls.max;
+    stalls.reset();
+    windowSlots[windowSlot] = Math.max(windowSlots[windowSlot]!, ns);
+    return ns;
+  };
+  const rollWindow = setInterval(() => {
+    sinceScrapeNs = Math.max(sinceScrapeNs, fold());
+    windowSlot = (windowSlot + 1) % windowSlots.length;
+    windowSlots[windowSlot] = 0;
+  }, STALL_WINDOW_SLOT_SECONDS * 1000);
+  rollWindow.unref();
+  // Empty histogram: max is 0. Intervals include the tick itself.
+  const stallSeconds = (ns: number): number =>
+    Math.max(0, ns / 1e9 - STALL_MONITOR_RESOLUTION_MS / 1000);
   new Gauge({
     name: STALL_METRIC,
     help:
@@ -416,26 +439,11 @@ export function createMetrics(
     aggregator: 'max',
     registers,
     collect() {
-      // Empty histogram: max is 0. Intervals include the tick itself.
-      const stallSeconds = stalls.max / 1e9 - STALL_MONITOR_RESOLUTION_MS / 1000;
-      this.set({ role }, Math.max(0, stallSeconds));
-      stalls.reset();
+      const ns = Math.max(sinceScrapeNs, fold());
+      sinceScrapeNs = 0;
+      this.set({ role }, stallSeconds(ns));
     },
   });
-  // The same stall, as the max over a fixed trailing window that no scrape resets: any number of
-  // scrapers (Prometheus HA pairs, the console's Metrics page every 2 s) see every stall, and a
-  // serving worker's answer that came too late for one scrape (its stall) is not lost.
-  const windowStalls = monitorEventLoopDelay({ resolution: STALL_MONITOR_RESOLUTION_MS });
-  windowStalls.enable();
-  const windowSlots = new Float64Array(STALL_WINDOW_SECONDS / STALL_WINDOW_SLOT_SECONDS);
-  let windowSlot = 0;
-  const rollWindow = setInterval(() => {
-    windowSlots[windowSlot] = Math.max(windowSlots[windowSlot]!, windowStalls.max);
-    windowStalls.reset();
-    windowSlot = (windowSlot + 1) % windowSlots.length;
-    windowSlots[windowSlot] = 0;
-  }, STALL_WINDOW_SLOT_SECONDS * 1000);
-  rollWindow.unref();
   new Gauge({
     name: STALL_WINDOW_METRIC,
     help:
@@ -445,9 +453,9 @@ export function createMetrics(
     aggregator: 'max',
     registers,
     collect() {
-      let maxNs = windowStalls.max;
+      let maxNs = stalls.max;
       for (const v of windowSlots) if (v > maxNs) maxNs = v;
-      this.set({ role }, Math.max(0, maxNs / 1e9 - STALL_MONITOR_RESOLUTION_MS / 1000));
+      this.set({ role }, stallSeconds(maxNs));
     },
   });
   // Read where the scrape runs: on this process's event-loop thread.
@@ -694,7 +702,6 @@ export function createMetrics(
     },
     close() {
       stalls.disable();
-      windowStalls.disable();
       clearInterval(rollWindow);
     },
   };
