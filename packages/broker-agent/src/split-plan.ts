@@ -51,15 +51,17 @@ export function planChunks(input: SplitPlanInput): TopicConfig[][] {
   if (input.mode !== 'never' && all.length > size) {
     per = size;
     bySize = input.mode === 'auto';
-  } else if (input.mode === 'auto' && all.length > 2) {
+  } else if (input.mode === 'auto' && all.length > 1) {
     // Few topics but a huge body (big attributes): cut by size, the estimates scaled to the
     // body's real size. Not by count in proportion: the large topics, all at the start, made
     // one chunk of 18 MB (review finding).
     const bytes = input.unsplitBodyBytes();
     if (bytes > max) {
       bySize = true;
+      // Scaled up only: estimates are over the uncompressed size, and a compressed body's ratio
+      // is an average (scaled down, incompressible topics were packed past the limit).
       const estimated = all.reduce((sum, t) => sum + estimatedBodyBytes(t), 0);
-      scale = bytes / estimated;
+      scale = Math.max(1, bytes / estimated);
     }
   }
   const chunks: TopicConfig[][] = [];

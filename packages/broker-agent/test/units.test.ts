@@ -129,8 +129,13 @@ describe('split plan', () => {
     expect(plan(2_000, 'never')).toEqual([2_000]);
   });
 
-  it('auto: a small table with a huge body is split too', () => {
-    expect(plan(10, 'auto', 40, 10)).toEqual([2, 2, 2, 2, 2]);
+  it('auto: a small table with a huge body is split too, never into larger pieces than its size says', () => {
+    // 10 topics of about 500 bytes each (their estimates scaled to the body), 1,000 at most.
+    expect(plan(10, 'auto', 5_000, 1_000)).toEqual([2, 2, 2, 2, 2]);
+    // Smaller than the estimates (a compressed body): the estimates stand.
+    expect(plan(10, 'auto', 1_100, 1_000)).toEqual([4, 4, 2]);
+    // Two topics are cut too.
+    expect(plan(2, 'auto', 1_100, 1_000)).toEqual([0, 1, 1]);
   });
 
   it('auto: above splitRegistrationSize, chunks also stay under maxUnsplitBodyBytes', () => {

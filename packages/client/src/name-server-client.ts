@@ -414,6 +414,8 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     // Healthy = a connection that is open or still being opened (so concurrent first calls
     // share one node instead of each advancing the index).
     const isHealthy = (addr: string): boolean => this.remoting.hasConnection(addr);
+    /** Whether a node before this one was tried in this call (only then is time "left over"). */
+    let earlierTried = false;
     for (const addr of this.#selector.attempts(isHealthy)) {
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -432,10 +434,13 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
         // not failed: it stays chosen for the next call. (Review finding: a node failing late in
         // every call made the healthy one behind it time out, be dropped, and never be used.)
         const starved =
-          left < timeoutMs && (err instanceof RemotingTimeoutError || Date.now() >= deadline);
+          earlierTried &&
+          left < timeoutMs &&
+          (err instanceof RemotingTimeoutError || Date.now() >= deadline);
         if (!starved && (leaveOnTimeout || !(err instanceof RemotingTimeoutError))) {
           this.#selector.reportFailure(addr);
         }
+        earlierTried = true;
         if (err instanceof RemotingConnectError || isUnansweredRead(request, err)) {
           // No time left for another node: this one's failure is the answer.
           if (deadline <= Date.now()) throw err;

@@ -168,7 +168,8 @@ export class NameServer {
   private readonly logger: Logger;
   /** Component loggers, kept so a live `logLevel` change reaches all of them. */
   private readonly componentLoggers: Logger[] = [];
-  private readonly auditLoggers: Logger[] = [];
+  /** One for every security instance (the checks of LastGoodFiles make one each). */
+  private audit: Logger | null = null;
   private readonly clock: Clock;
   /** When start() began (this.clock): needWaitForService and the HTTP readiness count from it. */
   private startedAt = 0;
@@ -513,10 +514,11 @@ export class NameServer {
    * unless logging is off altogether.
    */
   private auditLogger(): Logger {
-    const audit = this.logger.child({ component: AUDIT_LOGGER_NAME });
-    audit.level = this.logger.level === 'silent' ? 'silent' : 'info';
-    this.auditLoggers.push(audit);
-    return audit;
+    if (this.audit === null) {
+      this.audit = this.logger.child({ component: AUDIT_LOGGER_NAME });
+      this.audit.level = this.logger.level === 'silent' ? 'silent' : 'info';
+    }
+    return this.audit;
   }
 
   /** servingWorkers = 1: one ServingNode in this process, reading the owner's own tables. */
@@ -703,7 +705,7 @@ export class NameServer {
     if (changed.includes('logLevel')) {
       this.logger.level = next.logLevel;
       for (const l of this.componentLoggers) l.level = next.logLevel;
-      for (const a of this.auditLoggers) a.level = next.logLevel === 'silent' ? 'silent' : 'info';
+      if (this.audit !== null) this.audit.level = next.logLevel === 'silent' ? 'silent' : 'info';
     }
   }
 

@@ -58,7 +58,10 @@ export class RegisterPath {
    * after a registration waits for that registration's decode, even when its connection closed.
    */
   async handedOverAll(): Promise<void> {
-    while (this.handedOver.size > 0) await Promise.all([...this.handedOver.values()]);
+    // The entries as they are now: each is chained behind its connection's earlier writes, and a
+    // write received meanwhile hangs off one of them. Waiting until the map is empty never ended
+    // while registrations kept coming (review finding).
+    await Promise.all([...this.handedOver.values()]);
   }
 
   constructor(
