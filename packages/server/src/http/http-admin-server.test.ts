@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
@@ -612,7 +613,8 @@ describe('HttpAdminServer', () => {
     const peer = await start();
     const configured = `http://127.0.0.1:${peer.address.port}`;
     const requests: string[] = [];
-    const probe = createServer((req, res) => {
+    // Any HTTP service the node could be made to probe.
+    const probe = createHttpServer((req, res) => {
       requests.push(req.url ?? '');
       res.end('{}');
     });
