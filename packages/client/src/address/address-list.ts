@@ -5,7 +5,8 @@
  * a `,` separator or a stray space only shows up later as an unreachable "address" — users lose
  * hours to it (apache/rocketmq#818). We reject such lists up front and say what was expected.
  *
- * Accepted: `host:port`, `a.b.c.d:port`, `[ipv6]:port`; port 1–65535. Leading/trailing whitespace
+ * Accepted: `host:port`, `a.b.c.d:port`, `[ipv6]:port`, and `ipv6:port` without brackets as Java
+ * reads it (the port after the last `:`, RemotingHelper#string2SocketAddress); port 1–65535. Leading/trailing whitespace
  * of the whole text and one trailing `;` are tolerated (Java's String#split drops trailing empty
  * entries, so `a:1;b:2;` works there too). Duplicates are dropped, keeping the first occurrence.
  */
@@ -57,11 +58,13 @@ export function parseHostPort(entry: string, input: string = entry): HostPort {
     if (colon < 0) fail("missing port, expected 'host:port'");
     host = entry.slice(0, colon);
     portText = entry.slice(colon + 1);
-    if (host.includes(':')) {
-      fail("IPv6 addresses must be written in brackets, expected '[ipv6]:port'");
+    if (host.includes(':') && isIP(host) !== 6) {
+      fail(`'${host}' is not an IPv6 address; expected '[ipv6]:port'`);
     }
     if (host.length === 0) fail("missing host, expected 'host:port'");
-    if (DOTTED_NUMERIC.test(host) ? isIP(host) !== 4 : !HOSTNAME.test(host)) {
+    if (host.includes(':')) {
+      // An IPv6 address (checked above).
+    } else if (DOTTED_NUMERIC.test(host) ? isIP(host) !== 4 : !HOSTNAME.test(host)) {
       fail(`'${host}' is not a valid host name or IPv4 address`);
     }
   }

@@ -73,8 +73,14 @@ describe('parseAddressList', () => {
     expect(errorOf(() => parseAddressList('tcp://a:1')).message).toContain('scheme');
   });
 
-  it('requires brackets around IPv6 and a real IPv6 inside them', () => {
-    expect(errorOf(() => parseAddressList('::1:9876')).message).toContain('brackets');
+  it('reads IPv6 without brackets as Java does (port after the last colon), and needs a real IPv6', () => {
+    // Java: RemotingHelper#string2SocketAddress splits at the last ':'. Written back bracketed.
+    expect(parseAddressList('10.0.0.1:9876;fe80::1:9876')).toEqual([
+      '10.0.0.1:9876',
+      '[fe80::1]:9876',
+    ]);
+    expect(parseAddressList('[fe80::1]:9876;fe80::1:9876')).toEqual(['[fe80::1]:9876']);
+    expect(errorOf(() => parseAddressList('a:b:9876')).message).toContain('not an IPv6');
     expect(errorOf(() => parseAddressList('[::1]')).message).toContain('missing port');
     expect(errorOf(() => parseAddressList('[::1:9876')).message).toContain('unterminated');
     expect(errorOf(() => parseAddressList('[nope]:1')).message).toContain('not an IPv6');
