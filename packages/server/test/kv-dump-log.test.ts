@@ -11,7 +11,7 @@ import { RawClient, waitFor } from './transport-helpers.js';
 
 describe('the periodic KV config log line', () => {
   it.each(['info', 'debug'] as const)('at %s', async (logLevel) => {
-    const n = await startSecureNode({ kvConfigDumpIntervalMillis: 50, logLevel });
+    const n = await startSecureNode({ kvConfigDumpIntervalMillis: 1000, logLevel });
     const c = await RawClient.connect(n.port);
     try {
       for (const [i, key] of ['a', 'b', 'c'].entries()) {

@@ -243,6 +243,17 @@ describe('loadConfig precedence: defaults < file < env < command line', () => {
     );
   });
 
+  it('a period that is 0 (off) or long enough: kvConfigDumpIntervalMillis=1 would log the KV table every millisecond', () => {
+    const dump = (v: string) =>
+      loadConfig(input({ argv: [`--kvConfigDumpIntervalMillis=${v}`] })).config
+        .kvConfigDumpIntervalMillis;
+    expect(dump('0')).toBe(0);
+    expect(dump('1000')).toBe(1000);
+    expect(() => dump('1')).toThrow(
+      "kvConfigDumpIntervalMillis: expected 0 (off) or an integer 1000..2147483647, got '1'",
+    );
+  });
+
   it('compatibilityLine: 5.x by default, 4.9 from any source', () => {
     expect(loadConfig(input()).config.compatibilityLine).toBe('5.x');
     expect(

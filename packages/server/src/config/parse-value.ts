@@ -17,7 +17,9 @@ const INTEGER = /^[+-]?\d+$/;
 export function describeExpected(spec: ConfigKeySpec): string {
   switch (spec.kind) {
     case 'int':
-      return `an integer ${spec.min}..${spec.max}`;
+      return spec.zeroIsOff
+        ? `0 (off) or an integer ${spec.min}..${spec.max}`
+        : `an integer ${spec.min}..${spec.max}`;
     case 'boolean':
       return 'true or false';
     case 'string':
@@ -37,6 +39,7 @@ export function parseConfigValue(spec: ConfigKeySpec, raw: string): ParsedValue 
         const n = Number(text);
         if (Number.isSafeInteger(n) && n >= spec.min && n <= spec.max)
           return { ok: true, value: n };
+        if (n === 0 && spec.zeroIsOff) return { ok: true, value: 0 };
       }
       break;
     }

@@ -53,6 +53,8 @@ export interface IntSpec extends SpecBase {
   readonly default: number;
   readonly min: number;
   readonly max: number;
+  /** Set: 0 (off) is accepted too, below `min` (a period of 1 ms would flood the log). */
+  readonly zeroIsOff: boolean;
   /** When not set anywhere, the value follows another key's effective value (see FollowsRule). */
   readonly follows: FollowsRule | null;
 }
@@ -116,7 +118,13 @@ function base(o: Opts): SpecBase {
 const INT_MAX = 2_147_483_647;
 
 function int(
-  o: Opts & { default: number; min?: number; max?: number; follows?: FollowsRule },
+  o: Opts & {
+    default: number;
+    min?: number;
+    max?: number;
+    zeroIsOff?: boolean;
+    follows?: FollowsRule;
+  },
 ): IntSpec {
   return {
     ...base(o),
@@ -124,6 +132,7 @@ function int(
     default: o.default,
     min: o.min ?? 0,
     max: o.max ?? INT_MAX,
+    zeroIsOff: o.zeroIsOff ?? false,
     follows: o.follows ?? null,
   };
 }
@@ -561,6 +570,8 @@ export const CONFIG_SCHEMA = {
   kvConfigDumpIntervalMillis: int({
     origin: OURS,
     default: 600_000,
+    min: 1000,
+    zeroIsOff: true,
     description:
       'Milliseconds between logging the size of the KV config table per namespace at info, its entries at debug (Java: every entry, every 10 min); 0 disables.',
   }),
