@@ -50,6 +50,25 @@ describe('a request that cannot be encoded', () => {
     expect(s.sockets).toHaveLength(1);
   });
 
+  it('refuses a request frame longer than maxFrameLength alone, before a node closes the connection on it', async () => {
+    const s = await slowNode();
+    const client = new RemotingClient({ maxFrameLength: 64 * 1024 });
+    cleanups.push(() => client.close());
+    const waiting = client.invoke(s.addr, { code: RequestCode.GET_BROKER_CLUSTER_INFO });
+    await waitFor(() => s.requests.length === 1, 5_000, 'the first request at the node');
+
+    const err = await client
+      .invoke(s.addr, { code: RequestCode.PUT_KV_CONFIG, body: Buffer.alloc(70 * 1024) })
+      .catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(InvalidOptionError);
+    expect((err as Error).message).toMatch(
+      /is a frame of \d+ bytes, more than maxFrameLength \(65536\)/,
+    );
+    expect((await waiting).remark).toBe('answered');
+    expect(s.requests).toHaveLength(1);
+  });
+
   it('fails a one-way send the same way', async () => {
     const s = await slowNode();
     const client = new RemotingClient({ serializeType: SerializeType.ROCKETMQ });

@@ -207,7 +207,17 @@ export class Connection {
    */
   #encode(command: RemotingCommand): Buffer | InvalidOptionError {
     try {
-      return encodeCommand(command);
+      const frame = encodeCommand(command);
+      // The length field counts what follows it. A node (Java's as ours, 16 MiB by default)
+      // closes the connection on a longer frame, failing every other call on it too.
+      const length = frame.length - 4;
+      if (length > this.#options.maxFrameLength) {
+        return new InvalidOptionError(
+          'request',
+          `request (code ${command.code}) to ${this.addr} is a frame of ${length} bytes, more than maxFrameLength (${this.#options.maxFrameLength}); a name server closes the connection on it`,
+        );
+      }
+      return frame;
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return new InvalidOptionError(
