@@ -5,13 +5,8 @@
  * response was wrong. Speed is never asserted; the full run reports targets, met or missed. The
  * smoke run does not evaluate them: its tiny sizes measure nothing.
  *
- * Flags: --smoke, --out=<dir>, --only=<scenario,…> (route, churn, registration, memory, ops,
- * dead, failover, codec, watch, hostile, flood, kv), --workers=<W,…> (exactly these serving-process counts, none skipped),
- * --generators=<n> (generator processes per level instead of the machine-sized default),
- * --cpu-prof (every node writes a CPU profile to <out>/profiles; the log names each node's pid;
- * summarize one with bench/profile-top.ts, or find what ran in its long event-loop stretches with
- * bench/profile-stalls.ts), --cpu-prof-interval=<µs> (sampling interval of those profiles; V8's
- * default of 1,000 µs is too coarse to tell apart the parts of a 5 ms stall).
+ * Flags: see lib/args.ts (`--help`). --cpu-prof: summarize a profile with bench/profile-top.ts,
+ * or find what ran in its long event-loop stretches with bench/profile-stalls.ts.
  *
  * route, churn and memory run once per W of the worker plan (lib/profile.ts planWorkers: 1, 2,
  * 4, 8 and the node's automatic choice, larger W skipped when the cores do not fit them);
@@ -22,6 +17,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_USAGE, BenchArgsError, parseBenchArgs } from './lib/args.js';
+import type { BenchArgs, Scenario } from './lib/args.js';
 import { makeLog } from './lib/log.js';
 import { FULL, planWorkers, SMOKE } from './lib/profile.js';
 import { contentionNote, renderChart, renderMarkdown, targetLogLines } from './lib/report.js';
@@ -57,21 +54,6 @@ import { runFlood } from './scenarios/flood.js';
 import { runKv } from './scenarios/kv.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const SCENARIOS = [
-  'route',
-  'churn',
-  'registration',
-  'memory',
-  'ops',
-  'dead',
-  'failover',
-  'codec',
-  'watch',
-  'hostile',
-  'flood',
-  'kv',
-] as const;
-type Scenario = (typeof SCENARIOS)[number];
 
 function gitCommit(): string {
   // Set by bench/device/run.sh: the copy of the tree run there has no .git.
@@ -87,42 +69,32 @@ function gitCommit(): string {
   }
 }
 
-function listArg(argv: string[], name: string): number[] | undefined {
-  const v = argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  if (v === undefined) return undefined;
-  const out = v
-    .split(',')
-    .map(Number)
-    .filter((n) => Number.isInteger(n) && n >= 1);
-  return out.length === 0 ? undefined : out;
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const smoke = argv.includes('--smoke');
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (err) {
+    if (!(err instanceof BenchArgsError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n${BENCH_USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  const smoke = args.smoke;
   const profile = smoke ? SMOKE : FULL;
-  const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
-  const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  const only = new Set<Scenario>(
-    onlyArg === undefined
-      ? SCENARIOS
-      : (onlyArg
-          .split(',')
-          .filter((s) => (SCENARIOS as readonly string[]).includes(s)) as Scenario[]),
-  );
-  const outDir = outArg ?? (smoke ? mkdtempSync(join(tmpdir(), 'ns-bench-smoke-')) : RESULTS_DIR);
+  const only = args.only;
+  const outDir = args.out ?? (smoke ? mkdtempSync(join(tmpdir(), 'ns-bench-smoke-')) : RESULTS_DIR);
   mkdirSync(outDir, { recursive: true });
-  const cpuProfDir = argv.includes('--cpu-prof') ? join(outDir, 'profiles') : undefined;
-  const intervalArg = argv.find((a) => a.startsWith('--cpu-prof-interval='));
-  setCpuProfDir(
-    cpuProfDir,
-    intervalArg === undefined ? undefined : Number(intervalArg.split('=')[1]),
-  );
+  const cpuProfDir = args.cpuProf ? join(outDir, 'profiles') : undefined;
+  setCpuProfDir(cpuProfDir, args.cpuProfIntervalMicros);
   const log = makeLog();
   const started = performance.now();
   const cpuAtStart = machineCpu();
   const cores = cpus().length;
-  const forcedWorkers = listArg(argv, 'workers');
-  const forcedGenerators = listArg(argv, 'generators')?.[0];
+  const forcedWorkers = args.workers;
+  const forcedGenerators = args.generators;
   const plan = planWorkers(profile.route.workers, {
     cores,
     ...(forcedWorkers === undefined ? {} : { forced: forcedWorkers }),

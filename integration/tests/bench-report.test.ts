@@ -16,6 +16,7 @@ import type { BenchResults, LevelResult } from '../../bench/lib/results.js';
 import { evaluateTargets } from '../../bench/lib/targets.js';
 import { generatorsFor, planWorkers } from '../../bench/lib/profile.js';
 import { parseStalls } from '../../bench/lib/stalls.js';
+import { BenchArgsError, parseBenchArgs } from '../../bench/lib/args.js';
 import type { KvPhase } from '../../bench/scenarios/kv.js';
 import type { RouteRun } from '../../bench/scenarios/route.js';
 
@@ -282,5 +283,47 @@ describe('issue 16 KV target', () => {
     expect(md).toContain(
       '| 20000 | PUT_KV_CONFIG (new key) | 500 | 1.200 ms | 0.700 ms | 12.00 ms | 14.00 ms |',
     );
+  });
+});
+
+describe('bench flags', () => {
+  it('reads every flag, and the `--` pnpm passes through', () => {
+    const args = parseBenchArgs([
+      '--',
+      '--smoke',
+      '--out=/tmp/x',
+      '--only=route,kv',
+      '--workers=1,4',
+      '--generators=3',
+      '--cpu-prof',
+      '--cpu-prof-interval=100',
+    ]);
+    expect(args).toEqual({
+      help: false,
+      smoke: true,
+      out: '/tmp/x',
+      only: new Set(['route', 'kv']),
+      workers: [1, 4],
+      generators: 3,
+      cpuProf: true,
+      cpuProfIntervalMicros: 100,
+    });
+    expect(parseBenchArgs([]).only.size).toBeGreaterThan(10);
+    expect(parseBenchArgs(['-h']).help).toBe(true);
+  });
+
+  // `--help` used to start a full 6–8 minute run: unknown flags were ignored.
+  it.each([
+    [['--help2'], /Unknown option '--help2'/],
+    [['--only=rout'], /--only: unknown scenario "rout"/],
+    [['--workers=two'], /--workers: expected a positive integer, got "two"/],
+    [['--workers=0'], /--workers: expected a positive integer, got "0"/],
+    [['--generators=1,2'], /--generators: expected a positive integer, got "1,2"/],
+    [['--cpu-prof-interval=50'], /--cpu-prof-interval needs --cpu-prof/],
+    [['--out='], /--out: expected a directory/],
+    [['route'], /Unexpected argument 'route'/],
+  ])('refuses %j, naming the flag', (argv, message) => {
+    expect(() => parseBenchArgs(argv)).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(argv)).toThrow(message);
   });
 });
