@@ -14,7 +14,12 @@
  * Silent by default: pass a Logger to see what it does.
  */
 import { EventEmitter } from 'node:events';
-import { NOOP_LOGGER, RemotingClient, resolveNameServerAddressProvider } from '@ns/client';
+import {
+  NOOP_LOGGER,
+  RemotingClient,
+  RemotingClosedError,
+  resolveNameServerAddressProvider,
+} from '@ns/client';
 import type {
   Logger,
   NameServerAddressProvider,
@@ -112,7 +117,8 @@ export class BrokerAgent extends EventEmitter<BrokerAgentEvents> {
     });
     this.#client.on('disconnect', (addr, cause) => {
       if (this.#state !== 'running' && this.#state !== 'starting') return;
-      this.#sessions.get(addr)?.suspect(cause);
+      // A close the node made has no cause; the "failing" line should still say what happened.
+      this.#sessions.get(addr)?.suspect(cause ?? new RemotingClosedError(addr));
     });
   }
 

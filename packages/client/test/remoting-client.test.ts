@@ -1,4 +1,5 @@
-import { Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRequest,
@@ -166,6 +167,41 @@ describe('RemotingClient', () => {
       expect(reason).toBeInstanceOf(RemotingClosedError);
       expect(reason.retriable).toBe(true);
     }
+  });
+
+  // A TLS-only node closes a plain connection without a word; an operator saw only "closed with
+  // 1 request(s) pending" and had to guess.
+  it('says a silent close may be a TLS-only node, but not once the node has answered', async () => {
+    let seen = 0;
+    const s = await server((req, ctx) => {
+      seen += 1;
+      if (seen === 1 || seen === 3) ctx.socket.destroy();
+      else ctx.reply(req, { code: 0 });
+    });
+    const c = client({ requestTimeoutMs: 10_000 });
+    const causes: (Error | undefined)[] = [];
+    c.on('disconnect', (_addr, cause) => causes.push(cause));
+    const first = await c.invoke(s.addr, { code: 105 }).catch((err: unknown) => err);
+    expect(first).toBeInstanceOf(RemotingClosedError);
+    expect((first as Error).message).toContain('tlsServerMode=enforcing');
+    expect(causes[0]?.message).toContain('tlsServerMode=enforcing');
+    expect((await c.invoke(s.addr, { code: 105 })).code).toBe(0);
+    const third = await c.invoke(s.addr, { code: 105 }).catch((err: unknown) => err);
+    expect(third).toBeInstanceOf(RemotingClosedError);
+    expect((third as Error).message).not.toContain('TLS');
+  });
+
+  it('says a TLS handshake cut off by the peer may be a node without TLS', async () => {
+    const plain = createServer((socket) => {
+      socket.once('data', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => plain.close(() => resolve())));
+    const addr = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    const c = client({ requestTimeoutMs: 10_000, tls: true });
+    const err = await c.invoke(addr, { code: 105 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemotingConnectError);
+    expect((err as Error).message).toContain('does not speak TLS');
   });
 
   it('reconnects transparently after the server closed an idle connection', async () => {

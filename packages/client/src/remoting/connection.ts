@@ -28,6 +28,22 @@ import { PendingTable } from './pending-table.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
+/** Why a node may close a plain connection before answering: part of the error's message. */
+export const PLAIN_REFUSED_HINT =
+  'the node answered nothing: one that accepts TLS only (tlsServerMode=enforcing) or is at its connection limit closes a new connection so; if it needs TLS, connect with TLS';
+/** Why a TLS handshake may be cut off by the peer: part of the error's message. */
+export const TLS_REFUSED_HINT =
+  'a node that does not speak TLS (tlsServerMode=disabled, or a Java NameServer without TLS) closes a TLS connection so; try without TLS';
+
+/** Whether the peer closed the socket in the middle of the TLS handshake. */
+function isHandshakeCutOff(cause: Error | undefined): cause is Error {
+  return (
+    cause !== undefined &&
+    (cause as NodeJS.ErrnoException).code === 'ECONNRESET' &&
+    cause.message.includes('before secure TLS connection was established')
+  );
+}
+
 export interface ConnectionOptions {
   readonly addr: string;
   /** A socket that is connecting (or already connected) to `addr`, from the SocketFactory. */
@@ -331,20 +347,35 @@ export class Connection {
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#socket.destroy();
+    const tls = this.#socket instanceof TLSSocket;
     if (wasConnecting) {
       this.#rejectReady(
         cause instanceof RemotingConnectError
           ? cause
-          : new RemotingConnectError(this.addr, undefined, cause === undefined ? {} : { cause }),
+          : new RemotingConnectError(
+              this.addr,
+              tls && isHandshakeCutOff(cause)
+                ? `cannot connect to ${this.addr}: ${cause.message} (${TLS_REFUSED_HINT})`
+                : undefined,
+              cause === undefined ? {} : { cause },
+            ),
       );
     }
     const calls = this.#pending.drain();
     if (calls.length > 0) {
+      // A plain connection that a node closes before answering anything is what a TLS-only
+      // node does with it: say so, or an operator sees only "closed with 1 request pending".
+      const hint = !tls && !this.#received ? ` (${PLAIN_REFUSED_HINT})` : '';
       const message =
         cause === undefined
-          ? `connection to ${this.addr} closed with ${calls.length} request(s) pending`
-          : `connection to ${this.addr} closed with ${calls.length} request(s) pending: ${cause.message}`;
+          ? `connection to ${this.addr} closed with ${calls.length} request(s) pending${hint}`
+          : `connection to ${this.addr} closed with ${calls.length} request(s) pending: ${cause.message}${hint}`;
       for (const call of calls) call.reject(this.#closedError(message, cause));
+      // The owner's "disconnected" report (the broker agent's "node failing" line) says it too.
+      if (cause === undefined && hint !== '') {
+        this.#options.onClose(this, this.#closedError(message, undefined));
+        return;
+      }
     }
     this.#options.onClose(this, cause);
   }
