@@ -82,6 +82,7 @@ import { transportOptionsOf } from './transport/transport-options.js';
 import { javaLineProfile } from './handlers/java-line.js';
 import { notifyMinBrokerIdChanges } from './handlers/min-broker-id-notifier.js';
 import type { RouteWatchStats } from './watch/index.js';
+import { createBrowserHostPolicy } from './security/browser-hosts.js';
 
 export interface NameServerOptions {
   config: NamesrvConfig;
@@ -651,6 +652,11 @@ export class NameServer {
       accessPolicy: accessControlSettings(config).policy,
       // A node that asks for credentials does not connect wherever an anonymous caller says.
       adHocConsistencyNodes: !config.aclEnable,
+      browserHosts: createBrowserHostPolicy({
+        allowed: config.httpAllowedHosts,
+        hostname: hostname(),
+        consistencyNodes: () => this.config.consistencyNodes,
+      }),
       metrics: { scrape: () => this.scrapeMetrics() },
       // Not ready before start() finished or once close() began, so balancers drain us first.
       // With serving workers, also a worker ready for connections: while every one is being

@@ -16,6 +16,7 @@ import {
 } from '@ns/protocol';
 import { parseClassPolicy, POLICY_SPEC_EXPECTED } from '../security/policy-spec.js';
 import { AddressList } from '../security/address-match.js';
+import { ALLOWED_HOSTS_EXPECTED, parseAllowedHosts } from '../security/browser-hosts.js';
 import { CLIENT_AUTH_MODES, TLS_SERVER_MODES } from '../security/tls/tls-settings.js';
 
 /** Which Java class a key comes from, or ours. */
@@ -175,6 +176,18 @@ const ADDRESSES_CHECK: StringSpec['check'] = {
   test: (v) => {
     try {
       new AddressList(splitAddressPatterns(v));
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+const ALLOWED_HOSTS_CHECK: StringSpec['check'] = {
+  expected: ALLOWED_HOSTS_EXPECTED,
+  test: (v) => {
+    try {
+      parseAllowedHosts(v);
       return true;
     } catch {
       return false;
@@ -552,6 +565,14 @@ export const CONFIG_SCHEMA = {
     origin: OURS,
     default: '0.0.0.0',
     description: 'Address the HTTP admin server binds to.',
+  }),
+  httpAllowedHosts: str({
+    origin: OURS,
+    default: '',
+    emptyIsUnset: true,
+    check: ALLOWED_HOSTS_CHECK,
+    description:
+      "Host names a browser may use for the HTTP data views besides IP addresses, localhost, names without a dot, private suffixes (.local, .internal, .svc…), this machine's name and consistencyNodes' hosts, ';'-separated: ns.example.com, .example.com (a domain), * (any: no check). Guards against DNS rebinding; other clients may use any name.",
   }),
   consistencyNodes: str({
     origin: OURS,

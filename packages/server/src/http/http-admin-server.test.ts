@@ -8,6 +8,7 @@ import type { ClusterInfo, RouteDigest, TopicRouteData } from '@ns/protocol';
 import { createMetrics } from '../metrics.js';
 import { SECURE_PROFILE } from '../security/access-policy.js';
 import { parseClassPolicy } from '../security/policy-spec.js';
+import { createBrowserHostPolicy } from '../security/browser-hosts.js';
 import type { AdminBrokerView, AdminViews, HttpLogger } from './admin-views.js';
 import { HttpAdminError, HttpAdminServer } from './http-admin-server.js';
 import type { HttpAdminServerOptions } from './http-admin-server.js';
@@ -570,6 +571,42 @@ describe('HttpAdminServer', () => {
     expect(topics.topics.map((t: { topic: string }) => t.topic)).toEqual(['TopicTest']);
     expect((await get('/digest/topics?brokerName=nope')).status).toBe(404);
     expect((await get('/digest/topics')).status).toBe(400);
+  });
+
+  // A review read /kv and /config, and drove /consistency, from a page whose own name it had
+  // pointed at the node (Chromium, default settings).
+  it('refuses a browser that names a foreign host for a data view; not health, metrics or other clients', async () => {
+    const { address } = await start({
+      browserHosts: createBrowserHostPolicy({
+        allowed: 'ns.example.com',
+        hostname: 'h',
+        consistencyNodes: () => '',
+      }),
+    });
+    const ask = async (path: string, headers: Record<string, string>) => {
+      const res = await request(`http://127.0.0.1:${address.port}${path}`, { headers });
+      return { status: res.statusCode, text: await res.body.text(), headers: res.headers };
+    };
+    const browser = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' };
+    for (const path of [
+      '/kv',
+      '/config',
+      '/topics',
+      '/clusters',
+      '/consistency?nodes=127.0.0.1:1',
+    ]) {
+      const refused = await ask(path, { host: 'attacker.test', ...browser });
+      expect(refused.status, path).toBe(403);
+      expect(refused.text).toContain("by the name 'attacker.test'");
+      expect(refused.text).toContain('httpAllowedHosts');
+    }
+    expect((await ask('/kv', { host: 'ns.example.com:9877', ...browser })).status).toBe(200);
+    expect((await ask('/kv', { host: 'attacker.test' })).status).toBe(200);
+    expect((await ask('/healthz', { host: 'attacker.test', ...browser })).status).toBe(200);
+    expect((await ask('/metrics', { host: 'attacker.test', ...browser })).status).toBe(200);
+    const json = await ask('/kv', { host: '127.0.0.1', ...browser });
+    expect(json.status).toBe(200);
+    expect(json.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('/consistency compares the listed nodes, reading their /digest', async () => {

@@ -41,6 +41,8 @@ import type { AccessPolicy } from '../security/access-policy.js';
 import { formatClassPolicy } from '../security/policy-spec.js';
 import type { RequestClass } from '../security/request-classes.js';
 import type { AdminViews, HttpLogger, MetricsSource } from './admin-views.js';
+import { hostOf } from '../security/browser-hosts.js';
+import type { BrowserHostPolicy } from '../security/browser-hosts.js';
 import type { ConsoleAssets } from './console-assets.js';
 import { runConsistencyCheck } from './consistency-runner.js';
 import type { FetchJsonOptions } from './fetch-json.js';
@@ -78,6 +80,8 @@ export interface HttpAdminServerOptions {
   readonly adHocConsistencyNodes?: boolean;
   /** Connection bounds of this port (defaults: HTTP_CONNECTION_LIMITS). */
   readonly connectionLimits?: Partial<HttpConnectionLimits>;
+  /** Which Host a browser may name for a data view (security/browser-hosts.ts); default: any. */
+  readonly browserHosts?: BrowserHostPolicy;
 }
 
 export interface HttpConnectionLimits {
@@ -425,6 +429,12 @@ export class HttpAdminServer {
   ): void {
     const { views } = this.options;
     const access = viewAccessOf(path);
+    if (access !== null && this.options.browserHosts?.allows(req.headers) === false) {
+      this.sendJson(req, res, 403, {
+        error: `a browser asked for ${access.view} by the name '${hostOf(req.headers.host) ?? ''}', which is not a name of this node: a web page may have pointed its own name at this node's address (DNS rebinding). If you reach the node by this name, add it to httpAllowedHosts`,
+      });
+      return;
+    }
     if (access !== null && !this.isOpen(access.requestClass)) {
       this.sendJson(req, res, 403, {
         error: `${access.view} serves ${access.requestClass} data, which ${this.policyText(access.requestClass)} protects on this node; this HTTP port checks no credentials: send a signed remoting request instead (${access.remoting}, with credentials)`,
@@ -901,7 +911,12 @@ export class HttpAdminServer {
     contentType: string,
     bytes: Buffer,
   ): void {
-    res.writeHead(status, { 'content-type': contentType, 'content-length': bytes.length });
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': bytes.length,
+      // A JSON answer holds broker- and client-given strings: never let a browser read it as HTML.
+      'x-content-type-options': 'nosniff',
+    });
     res.end(req.method === 'HEAD' ? undefined : bytes);
   }
 }
