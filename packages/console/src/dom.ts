@@ -62,3 +62,21 @@ export function table(
     ),
   );
 }
+
+/**
+ * What `draw` returns, or `fallback` with the error's text if it throws: one row drawn from odd
+ * data a node passes on (a broker's own values) is shown as unreadable on its own, instead of
+ * taking every other row, and the page, with it.
+ */
+export function guard<T>(draw: () => T, fallback: (message: string) => T): T {
+  try {
+    return draw();
+  } catch (err) {
+    return fallback(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The text a guarded row shows in place of what it could not draw. */
+export function drawError(what: string, message: string): HTMLElement {
+  return h('span', { class: 'status error', 'data-draw-error': '' }, `${what}: ${message}`);
+}

@@ -12,9 +12,17 @@ export function formatAge(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/**
+ * `2024-05-01 12:00:00Z`; '-' for 0 (never). Brokers supply these: a Java long past what a Date
+ * holds (±8.64e15 ms, e.g. a DataVersion timestamp of 9e15), or anything not a number, is shown
+ * as it came (toISOString would throw and take the whole page down).
+ */
 export function formatTime(epochMillis: number): string {
+  if (typeof epochMillis !== 'number') return String(epochMillis);
   if (epochMillis <= 0) return '-';
-  return new Date(epochMillis)
+  const date = new Date(epochMillis);
+  if (Number.isNaN(date.getTime())) return String(epochMillis);
+  return date
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');

@@ -6,7 +6,7 @@
  */
 import { ApiError, errorText, getJson } from '../api.js';
 import type { ConsistencyResult, DataVersion, Difference, RouteDigest } from '../api-types.js';
-import { h, replace } from '../dom.js';
+import { drawError, guard, h, replace } from '../dom.js';
 import type { Child } from '../dom.js';
 import { formatNumber, formatTime, permText } from '../format.js';
 import { liveStatus } from '../live-status.js';
@@ -47,58 +47,25 @@ function matrix(result: ConsistencyResult): HTMLElement {
   );
   const rows: HTMLElement[] = [];
   for (const name of [...names].sort()) {
-    const flagged = differing.has(name);
+    // Each broker group's rows on their own: odd values one broker registered must not leave
+    // the page without any check shown.
     rows.push(
-      h(
-        'tr',
-        { class: flagged ? 'group-row differs' : 'group-row', 'data-broker-name': name },
-        h('th', { scope: 'row' }, flagged ? '⚠ ' : '', name),
-        ...nodes.map((n) => {
-          const g = n.digest.brokerGroups.find((x) => x.brokerName === name);
-          if (g === undefined) return cell('missing', 'missing');
-          return cell(
+      ...guard(
+        () => groupRows(nodes, name, differing.has(name)),
+        (message) => [
+          h(
+            'tr',
+            { class: 'group-row differs', 'data-broker-name': name },
+            h('th', { scope: 'row' }, name),
             h(
-              'span',
-              null,
-              `${g.cluster} · ${formatNumber(g.topicCount)} topics`,
-              h('br', null),
-              h('small', { class: 'mono' }, `#${g.topicsHash}`),
+              'td',
+              { colspan: Math.max(1, nodes.length) },
+              drawError('cannot show this broker group', message),
             ),
-          );
-        }),
+          ),
+        ],
       ),
     );
-    const keys = new Map<string, RouteDigest['brokers'][number]>();
-    for (const n of nodes)
-      for (const b of n.digest.brokers)
-        if (b.brokerName === name) keys.set(`${b.clusterName}|${b.brokerAddr}|${b.brokerId}`, b);
-    for (const [key, b] of [...keys].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
-      rows.push(
-        h(
-          'tr',
-          { class: flagged ? 'broker-row differs' : 'broker-row', 'data-broker': key },
-          h(
-            'th',
-            { scope: 'row', class: 'sub' },
-            h('span', { class: 'mono' }, b.brokerAddr),
-            h('small', null, ` id ${b.brokerId}`),
-          ),
-          ...nodes.map((n) => {
-            const mine = n.digest.brokers.find(
-              (x) => `${x.clusterName}|${x.brokerAddr}|${x.brokerId}` === key,
-            );
-            if (mine === undefined) return cell('missing', 'missing');
-            return cell(
-              h(
-                'small',
-                { title: formatTime(mine.dataVersion.timestamp) },
-                `DataVersion ${mine.dataVersion.counter}`,
-              ),
-            );
-          }),
-        ),
-      );
-    }
   }
   return h(
     'div',
@@ -110,6 +77,67 @@ function matrix(result: ConsistencyResult): HTMLElement {
       h('tbody', null, ...rows),
     ),
   );
+}
+
+/** A broker group's row in the matrix, then one row per broker of that name. */
+function groupRows(
+  nodes: ConsistencyResult['digests'],
+  name: string,
+  flagged: boolean,
+): HTMLElement[] {
+  const rows: HTMLElement[] = [];
+  rows.push(
+    h(
+      'tr',
+      { class: flagged ? 'group-row differs' : 'group-row', 'data-broker-name': name },
+      h('th', { scope: 'row' }, flagged ? '⚠ ' : '', name),
+      ...nodes.map((n) => {
+        const g = n.digest.brokerGroups.find((x) => x.brokerName === name);
+        if (g === undefined) return cell('missing', 'missing');
+        return cell(
+          h(
+            'span',
+            null,
+            `${g.cluster} · ${formatNumber(g.topicCount)} topics`,
+            h('br', null),
+            h('small', { class: 'mono' }, `#${g.topicsHash}`),
+          ),
+        );
+      }),
+    ),
+  );
+  const keys = new Map<string, RouteDigest['brokers'][number]>();
+  for (const n of nodes)
+    for (const b of n.digest.brokers)
+      if (b.brokerName === name) keys.set(`${b.clusterName}|${b.brokerAddr}|${b.brokerId}`, b);
+  for (const [key, b] of [...keys].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+    rows.push(
+      h(
+        'tr',
+        { class: flagged ? 'broker-row differs' : 'broker-row', 'data-broker': key },
+        h(
+          'th',
+          { scope: 'row', class: 'sub' },
+          h('span', { class: 'mono' }, b.brokerAddr),
+          h('small', null, ` id ${b.brokerId}`),
+        ),
+        ...nodes.map((n) => {
+          const mine = n.digest.brokers.find(
+            (x) => `${x.clusterName}|${x.brokerAddr}|${x.brokerId}` === key,
+          );
+          if (mine === undefined) return cell('missing', 'missing');
+          return cell(
+            h(
+              'small',
+              { title: formatTime(mine.dataVersion.timestamp) },
+              `DataVersion ${mine.dataVersion.counter}`,
+            ),
+          );
+        }),
+      ),
+    );
+  }
+  return rows;
 }
 
 /** Why a topics difference names no topics. */
@@ -254,7 +282,14 @@ function differencesCard(report: NonNullable<ConsistencyResult['report']>): HTML
       'ul',
       { id: 'differences' },
       ...report.differences.map((d) =>
-        h('li', { 'data-kind': d.kind, 'data-broker-name': d.brokerName }, ...describe(d)),
+        h(
+          'li',
+          { 'data-kind': d.kind, 'data-broker-name': d.brokerName },
+          ...guard(
+            () => describe(d),
+            (message) => [d.brokerName, ': ', drawError('cannot show this difference', message)],
+          ),
+        ),
       ),
       report.moreDifferences > 0
         ? h(
@@ -277,25 +312,33 @@ function render(el: HTMLElement, result: ConsistencyResult): void {
   );
 }
 
+/** How one check asks the node, and what it does with the answers besides showing them. */
+interface Check {
+  /** `/consistency?nodes=…`, or `/consistency` for the node's own consistencyNodes. */
+  readonly path: string;
+  readonly again: boolean;
+  /** Each shown result (the node's own list fills the box from it). */
+  readonly onResult?: (result: ConsistencyResult) => void;
+  /** A 400 before any answer: the node has no consistencyNodes to compare. */
+  readonly onNoList?: (err: ApiError) => void;
+}
+
 /**
- * One check of `list`; the delay before the next (a 503's Retry-After), or null to stop. A
- * failure after a shown result keeps it on the page, marked stale, instead of replacing it.
+ * One check; the delay before the next (a 503's Retry-After), or null to stop. A failure after
+ * a shown result keeps it on the page, marked stale, instead of replacing it.
  */
 async function checkOnce(
-  list: string,
+  check: Check,
   body: HTMLElement,
   status: LiveStatus,
-  again: boolean,
   signal: AbortSignal,
 ): Promise<number | null> {
+  const { again } = check;
   const next = again ? RECHECK_MS : null;
   try {
-    const result = await getJson<ConsistencyResult>(
-      `/consistency?nodes=${encodeURIComponent(list)}`,
-      signal,
-      CHECK_TIMEOUT_MS,
-    );
+    const result = await getJson<ConsistencyResult>(check.path, signal, CHECK_TIMEOUT_MS);
     render(body, result);
+    check.onResult?.(result);
     status.ok(
       `Checked at ${new Date().toLocaleTimeString()}${again ? ` · re-checks every ${RECHECK_MS / 1000} s` : ''}`,
     );
@@ -309,6 +352,15 @@ async function checkOnce(
         `This node is busy checking another node list (another console?)${status.answered ? '; the last check stays shown' : ''}; trying again in ${wait / 1000} s.`,
       );
       return wait;
+    }
+    if (
+      err instanceof ApiError &&
+      err.status === 400 &&
+      !status.answered &&
+      check.onNoList !== undefined
+    ) {
+      check.onNoList(err);
+      return null;
     }
     if (status.answered) status.failed(err, 'Cannot check');
     else
@@ -352,40 +404,74 @@ export const consistencyView: View = (root, { query }) => {
   // Set by the clean-up: a start() still to come (the /config read below) must not begin a poll
   // that nothing would stop, on a page no longer shown.
   let closed = false;
-  const start = (): void => {
+  /**
+   * The node's own list (consistencyNodes) as its answer to a check without ?nodes= named it.
+   * While the box holds it the page keeps asking that way: with aclEnable=true the node compares
+   * no other list, and a list read back from an answer need not be spelled as configured.
+   */
+  let ownList: string | null = null;
+  const showEmpty = (): void => {
+    replace(
+      body,
+      h('p', { class: 'empty' }, 'Give the node list (the namesrvAddr your brokers use).'),
+    );
+    replace(status);
+  };
+  /**
+   * An empty box asks the node for its own consistencyNodes (ask without ?nodes=); `initial`:
+   * the page's first check, which falls back to the list this browser compared last.
+   */
+  const start = (initial = false): void => {
     stop?.();
     stop = null;
     if (closed) return;
     const list = input.value.trim();
-    if (list === '') {
-      replace(
-        body,
-        h('p', { class: 'empty' }, 'Give the node list (the namesrvAddr your brokers use).'),
-      );
-      replace(status);
-      return;
+    const own = list === '' || list === ownList;
+    let check: Check;
+    if (own) {
+      history.replaceState(null, '', '#/consistency');
+      check = {
+        path: '/consistency',
+        again: auto.checked,
+        onResult: (result) => {
+          ownList = result.nodes.map((n) => n.node).join(';');
+          // Unless something else was typed meanwhile.
+          if (input.value.trim() === '') input.value = ownList;
+        },
+        onNoList: () => {
+          // The node has no consistencyNodes: what this browser compared last, if anything.
+          const stored = localStorage.getItem(STORAGE_KEY) ?? '';
+          if (initial && stored !== '' && input.value.trim() === '') {
+            input.value = stored;
+            start();
+          } else showEmpty();
+        },
+      };
+    } else {
+      localStorage.setItem(STORAGE_KEY, list);
+      history.replaceState(null, '', `#/consistency?nodes=${encodeURIComponent(list)}`);
+      check = { path: `/consistency?nodes=${encodeURIComponent(list)}`, again: auto.checked };
     }
-    localStorage.setItem(STORAGE_KEY, list);
-    history.replaceState(null, '', `#/consistency?nodes=${encodeURIComponent(list)}`);
     // A new list: what is shown (and its age) belongs to the old one.
     replace(body, h('p', { class: 'muted' }, 'Checking…'));
     const live = liveStatus(status);
     live.note('');
-    const again = auto.checked;
-    stop = poll((signal) => checkOnce(list, body, live, again, signal), RECHECK_MS);
+    stop = poll((signal) => checkOnce(check, body, live, signal), RECHECK_MS);
   };
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     start();
   });
-  auto.addEventListener('change', start);
+  auto.addEventListener('change', () => start());
   const config = new AbortController();
   const given = query.get('nodes');
   if (given !== null) {
     input.value = given;
     start();
   } else {
-    // The node's own consistencyNodes, else what this browser compared last.
+    // The node's own consistencyNodes, else what this browser compared last. Where /config
+    // cannot be read (aclEnable=true protects it), the node is asked for a check of its own
+    // list (no ?nodes=), which names the nodes.
     getJson<{ config: { key: string; value: unknown }[] }>('/config', config.signal).then(
       (r) => {
         const configured = r.config.find((e) => e.key === 'consistencyNodes')?.value;
@@ -393,12 +479,14 @@ export const consistencyView: View = (root, { query }) => {
           typeof configured === 'string' && configured !== ''
             ? configured
             : (localStorage.getItem(STORAGE_KEY) ?? '');
-        start();
+        if (input.value.trim() === '') {
+          if (!closed) showEmpty();
+        } else start();
       },
       () => {
         if (closed) return;
-        input.value = localStorage.getItem(STORAGE_KEY) ?? '';
-        start();
+        input.value = '';
+        start(true);
       },
     );
   }

@@ -12,6 +12,13 @@ type ConfigTable = Record<string, Record<string, string | null>>;
  * browser ~20 s to draw, on every filter keystroke); past this many the filter narrows it down.
  */
 export const KV_ROWS_SHOWN = 500;
+/**
+ * Rows and namespaces drawn in all: the table may as well hold thousands of small namespaces
+ * (5,000 of one key each took 3 s to draw, and 3-4 s per filter keystroke); past these the
+ * page says how many more there are, and the filter narrows them down.
+ */
+export const KV_ROWS_TOTAL = 1_000;
+export const KV_SECTIONS_SHOWN = 100;
 
 /** The whole table comes in one body, megabytes with tens of thousands of keys: more time. */
 const KV_TIMEOUT_MS = 30_000;
@@ -35,16 +42,30 @@ function index(data: ConfigTable): Namespace[] {
   });
 }
 
-/** One namespace's section with the first KV_ROWS_SHOWN matching keys; null if none match. */
-function section(ns: Namespace, needle: string): HTMLElement | null {
+/** The first `keep` entries of `ns` that match `needle`, and how many match in all. */
+function matching(
+  ns: Namespace,
+  needle: string,
+  keep: number,
+): { rows: (readonly [string, string | null])[]; matched: number } {
   const rows: (readonly [string, string | null])[] = [];
+  if (needle === '') return { rows: ns.entries.slice(0, keep), matched: ns.entries.length };
   let matched = 0;
   ns.entries.forEach((entry, i) => {
-    if (needle !== '' && !ns.haystacks[i]!.includes(needle)) return;
+    if (!ns.haystacks[i]!.includes(needle)) return;
     matched++;
-    if (rows.length < KV_ROWS_SHOWN) rows.push(entry);
+    if (rows.length < keep) rows.push(entry);
   });
-  if (matched === 0 && needle !== '') return null;
+  return { rows, matched };
+}
+
+/** One namespace's section with `rows` of its `matched` keys. */
+function section(
+  ns: Namespace,
+  needle: string,
+  rows: readonly (readonly [string, string | null])[],
+  matched: number,
+): HTMLElement {
   const more = matched - rows.length;
   return h(
     'section',
@@ -67,6 +88,45 @@ function section(ns: Namespace, needle: string): HTMLElement | null {
   );
 }
 
+/**
+ * The sections for `needle`: the namespaces with a match (all without a needle), at most
+ * KV_ROWS_SHOWN rows each and KV_ROWS_TOTAL rows and KV_SECTIONS_SHOWN sections in all, then a
+ * line saying how many namespaces and keys are left out.
+ */
+function sectionsFor(namespaces: readonly Namespace[], needle: string): HTMLElement[] {
+  const sections: HTMLElement[] = [];
+  let budget = KV_ROWS_TOTAL;
+  let moreNamespaces = 0;
+  let moreKeys = 0;
+  for (const ns of namespaces) {
+    const full = sections.length >= KV_SECTIONS_SHOWN || budget <= 0;
+    const { rows, matched } = matching(ns, needle, full ? 0 : Math.min(KV_ROWS_SHOWN, budget));
+    if (matched === 0 && needle !== '') continue;
+    if (full) {
+      moreNamespaces++;
+      moreKeys += matched;
+      continue;
+    }
+    budget -= rows.length;
+    sections.push(section(ns, needle, rows, matched));
+  }
+  if (moreNamespaces > 0) {
+    sections.push(
+      h(
+        'p',
+        {
+          class: 'muted',
+          id: 'kv-more',
+          'data-more-namespaces': moreNamespaces,
+          'data-more-keys': moreKeys,
+        },
+        `… ${plural(moreNamespaces, `more ${needle === '' ? '' : 'matching '}namespace`)} (${plural(moreKeys, needle === '' ? 'key' : 'matching key')}) not shown: filter to narrow.`,
+      ),
+    );
+  }
+  return sections;
+}
+
 export const kvView: View = (root) => {
   const controller = new AbortController();
   const filter = h('input', {
@@ -79,7 +139,7 @@ export const kvView: View = (root) => {
   let namespaces: Namespace[] = [];
   const render = (): void => {
     const needle = filter.value.trim().toLowerCase();
-    const sections = namespaces.map((ns) => section(ns, needle)).filter((s) => s !== null);
+    const sections = sectionsFor(namespaces, needle);
     replace(
       body,
       ...(sections.length > 0

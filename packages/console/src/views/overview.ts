@@ -3,8 +3,9 @@
  * dies leaves the node's table at once, and leaves this page within a poll).
  */
 import { getJson } from '../api.js';
-import type { LiveBroker, RouteDigest } from '../api-types.js';
-import { h, replace, table } from '../dom.js';
+import type { DigestBrokerGroup, LiveBroker, RouteDigest } from '../api-types.js';
+import { drawError, guard, h, replace, table } from '../dom.js';
+import type { Child } from '../dom.js';
 import { formatAge, formatNumber, formatTime, plural, versionName } from '../format.js';
 import { liveStatus } from '../live-status.js';
 import { poll } from '../poll.js';
@@ -35,12 +36,79 @@ function ageCell(b: LiveBroker): HTMLElement {
   );
 }
 
+/** Brokers are grouped by cluster and broker name: a group may be registered under two clusters. */
+const groupKey = (clusterName: string, brokerName: string): string =>
+  JSON.stringify([clusterName, brokerName]);
+
+function brokerRow(b: LiveBroker): Child[] {
+  return [
+    h(
+      'span',
+      { class: b.brokerId === 0 ? 'badge master' : 'badge' },
+      b.brokerId === 0 ? '0 master' : `${b.brokerId} slave`,
+    ),
+    h('span', { class: 'mono', 'data-broker-addr': b.brokerAddr }, b.brokerAddr),
+    ageCell(b),
+    versionName(b.brokerVersion),
+    b.dataVersion === null
+      ? '-'
+      : h(
+          'span',
+          {
+            class: 'nowrap',
+            title: `counter ${b.dataVersion.counter}, changed ${formatTime(b.dataVersion.timestamp)}`,
+          },
+          `${b.dataVersion.counter} · ${formatTime(b.dataVersion.timestamp)}`,
+        ),
+    h('span', { class: 'mono' }, b.haServerAddr ?? '-'),
+  ];
+}
+
+function groupCard(
+  clusterName: string,
+  name: string,
+  group: DigestBrokerGroup | undefined,
+  members: LiveBroker[],
+): HTMLElement {
+  members.sort((a, b) => a.brokerId - b.brokerId);
+  return h(
+    'div',
+    { class: 'group', 'data-broker-name': name },
+    h(
+      'h3',
+      null,
+      name,
+      h(
+        'small',
+        null,
+        group === undefined
+          ? ''
+          : `${plural(group.topicCount, 'topic')} · topics hash ${group.topicsHash}${
+              group.cluster === clusterName ? '' : ` · group registered in cluster ${group.cluster}`
+            }`,
+      ),
+    ),
+    table(
+      ['id', 'address', 'last heard', 'version', 'DataVersion', 'HA address'],
+      // Each row on its own: one broker's odd values must not blank the page for every broker.
+      members.map((b) =>
+        guard(
+          () => brokerRow(b),
+          (message) => [drawError(`broker ${b.brokerAddr}`, message)],
+        ),
+      ),
+      { class: 'brokers' },
+    ),
+  );
+}
+
 function render(el: HTMLElement, digest: RouteDigest, brokers: readonly LiveBroker[]): void {
-  const byName = new Map<string, LiveBroker[]>();
+  const byGroup = new Map<string, LiveBroker[]>();
   for (const b of brokers) {
-    const list = byName.get(b.brokerName) ?? [];
+    const key = groupKey(b.clusterName, b.brokerName);
+    const list = byGroup.get(key) ?? [];
     list.push(b);
-    byName.set(b.brokerName, list);
+    byGroup.set(key, list);
   }
   const groups = new Map(digest.brokerGroups.map((g) => [g.brokerName, g]));
   const stats = h(
@@ -66,51 +134,24 @@ function render(el: HTMLElement, digest: RouteDigest, brokers: readonly LiveBrok
         `Cluster ${c.clusterName}`,
         h('small', null, plural(c.brokerNames.length, 'broker group')),
       ),
-      ...c.brokerNames.map((name) => {
-        const group = groups.get(name);
-        const members = (byName.get(name) ?? []).sort((a, b) => a.brokerId - b.brokerId);
-        return h(
-          'div',
-          { class: 'group', 'data-broker-name': name },
-          h(
-            'h3',
-            null,
-            name,
-            h(
-              'small',
-              null,
-              group === undefined
-                ? ''
-                : `${plural(group.topicCount, 'topic')} · topics hash ${group.topicsHash}`,
+      ...c.brokerNames.map((name) =>
+        guard(
+          () =>
+            groupCard(
+              c.clusterName,
+              name,
+              groups.get(name),
+              byGroup.get(groupKey(c.clusterName, name)) ?? [],
             ),
-          ),
-          table(
-            ['id', 'address', 'last heard', 'version', 'DataVersion', 'HA address'],
-            members.map((b) => [
-              h(
-                'span',
-                { class: b.brokerId === 0 ? 'badge master' : 'badge' },
-                b.brokerId === 0 ? '0 master' : `${b.brokerId} slave`,
-              ),
-              h('span', { class: 'mono', 'data-broker-addr': b.brokerAddr }, b.brokerAddr),
-              ageCell(b),
-              versionName(b.brokerVersion),
-              b.dataVersion === null
-                ? '-'
-                : h(
-                    'span',
-                    {
-                      class: 'nowrap',
-                      title: `counter ${b.dataVersion.counter}, changed ${formatTime(b.dataVersion.timestamp)}`,
-                    },
-                    `${b.dataVersion.counter} · ${formatTime(b.dataVersion.timestamp)}`,
-                  ),
-              h('span', { class: 'mono' }, b.haServerAddr ?? '-'),
-            ]),
-            { class: 'brokers' },
-          ),
-        );
-      }),
+          (message) =>
+            h(
+              'div',
+              { class: 'group', 'data-broker-name': name },
+              h('h3', null, name),
+              drawError('cannot show this broker group', message),
+            ),
+        ),
+      ),
     ),
   );
   replace(el, stats, ...sections);
