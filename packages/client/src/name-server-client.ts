@@ -168,6 +168,12 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
   /** `start()` has settled (the address list is loaded, or its source gave up). */
   #startDone = false;
   #closed = false;
+  /**
+   * Failures already reported through routeRefreshFailed, per topic: watch()'s first fetch and a
+   * periodic refresh that starts while it is under way share one fetch, and both saw its
+   * rejection (each failure was reported twice).
+   */
+  readonly #reportedFailures = new WeakMap<object, Set<string>>();
 
   constructor(options: NameServerClientOptions = {}) {
     super();
@@ -224,7 +230,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
           this.#notify('routeChanged', topic, route, previous);
         },
         onRefreshFailed: (topic, err) => {
-          this.#notify('routeRefreshFailed', topic, err);
+          this.#reportRefreshFailed(topic, err);
         },
         onGone: (topic, previous) => {
           this.#notify('routeGone', topic, previous);
@@ -521,7 +527,7 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     for (const topic of added) {
       this.#routes.get(topic).catch((err: unknown) => {
         // TOPIC_NOT_EXIST was reported as routeGone by the cache.
-        if (!isTopicNotExist(err)) this.#notify('routeRefreshFailed', topic, err);
+        if (!isTopicNotExist(err)) this.#reportRefreshFailed(topic, err);
       });
     }
   }
@@ -562,6 +568,17 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
    * nor break what emitted it (a lookup would reject, the watch would take the error for an
    * undecodable answer and stop for minutes). Logged like the address list's listener errors.
    */
+  /** routeRefreshFailed, once per failed fetch of `topic` (see #reportedFailures). */
+  #reportRefreshFailed(topic: string, err: unknown): void {
+    if (typeof err === 'object' && err !== null) {
+      const topics = this.#reportedFailures.get(err) ?? new Set<string>();
+      if (topics.has(topic)) return;
+      topics.add(topic);
+      this.#reportedFailures.set(err, topics);
+    }
+    this.#notify('routeRefreshFailed', topic, err);
+  }
+
   #notify<K extends keyof NameServerClientEvents>(
     event: K,
     ...args: NameServerClientEvents[K]

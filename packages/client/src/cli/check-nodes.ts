@@ -7,6 +7,7 @@ import { NodeListError } from '@ns/protocol';
 import { checkNodes } from '../admin/route-digest-client.js';
 import { formatCheckNodes } from './consistency-text.js';
 import { formatJson } from './format.js';
+import { printable } from './verb.js';
 import type { StandaloneVerb } from './verbs.js';
 
 export const EXIT_AGREE = 0;
@@ -45,10 +46,18 @@ export const checkNodesVerb: StandaloneVerb = {
         ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
       });
     } catch (err) {
-      if (err instanceof NodeListError) throw new CheckNodesUsageError(`-n: ${err.message}`);
+      if (err instanceof NodeListError) {
+        throw new CheckNodesUsageError(`${ctx.namesrvAddrSource}: ${err.message}`);
+      }
       throw err;
     }
-    ctx.out(ctx.json ? formatJson(result) : formatCheckNodes(result));
+    // Names in the report come from the nodes: no control character reaches the terminal.
+    const text = (): string =>
+      formatCheckNodes(result)
+        .split('\n')
+        .map((line) => printable(line))
+        .join('\n');
+    ctx.out(ctx.json ? formatJson(result) : text());
     // Unreadable: no digest. A node whose digest was read but whose topic list (asked to name
     // the differing topics) was not still counts as read: exit 1 for a divergence, not 2.
     const read = new Set(result.digests.map((d) => d.node));

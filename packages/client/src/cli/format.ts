@@ -3,11 +3,17 @@
  * objects) for `--json`.
  */
 
-/** Left-aligned columns separated by two spaces; headers start with `#` like mqadmin's. */
+import { printable } from './verb.js';
+
+/**
+ * Left-aligned columns separated by two spaces; headers start with `#` like mqadmin's. Control
+ * characters in cells are escaped (see printable): a value with a newline cannot break its row.
+ */
 export function renderTable(
   headers: readonly string[],
-  rows: readonly (readonly string[])[],
+  rawRows: readonly (readonly string[])[],
 ): string {
+  const rows = rawRows.map((row) => row.map(printable));
   const widths = headers.map((h, i) =>
     Math.max(h.length + 1, ...rows.map((row) => (row[i] ?? '').length)),
   );
@@ -16,7 +22,7 @@ export function renderTable(
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [line(headers.map((h) => `#${h}`)), ...rows.map(line)].join('\n') + '\n';
+  return [line(headers.map((h) => `#${printable(h)}`)), ...rows.map(line)].join('\n') + '\n';
 }
 
 /** Converts Maps (also nested, also with numeric keys) to plain objects for JSON output. */

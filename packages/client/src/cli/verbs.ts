@@ -7,17 +7,20 @@ import type { ClusterInfo, TopicRouteData } from '@ns/protocol';
 import type { NodeResult } from '../admin/node-result.js';
 import { fanOut } from '../admin/node-result.js';
 import { checkNodesVerb } from './check-nodes.js';
-import { formatJson, renderTable } from './format.js';
+import { MAX_TIMER_MS } from '../timer-limit.js';
+import { formatJson, renderTable, toJsonValue } from './format.js';
 import type { OptionSpec, OptionValues, Verb, VerbContext } from './verb.js';
-import { describeError, VerbFailure } from './verb.js';
+import { describeError, printable, sleepUnlessAborted, VerbFailure } from './verb.js';
 import { watchTopicRouteVerb } from './watch-topic-route.js';
 
 export type { OptionSpec, OptionValues, Verb, VerbContext } from './verb.js';
-export { describeError, oneLine, VerbFailure } from './verb.js';
+export { describeError, Interrupted, oneLine, printable, VerbFailure } from './verb.js';
 
 export interface StandaloneContext {
   /** `-n` or NAMESRV_ADDR, unparsed: the verb reads it its own way. */
   readonly namesrvAddr: string;
+  /** Where namesrvAddr came from, for messages: `-n (--namesrvAddr)` or the variable. */
+  readonly namesrvAddrSource: string;
   readonly values: OptionValues;
   readonly json: boolean;
   readonly timeoutMs: number | undefined;
@@ -46,6 +49,26 @@ function str(values: OptionValues, name: string): string {
   return v;
 }
 
+/**
+ * The one-line reason of a fan-out that failed on some nodes: each failed node with why (stdout
+ * has the per-node lines, as mqadmin prints `… Failed` there; the reason goes to stderr).
+ */
+function failedOnNodes(
+  verb: string,
+  failed: readonly { addr: string; error: Error }[],
+  total: number,
+): VerbFailure {
+  return new VerbFailure(
+    `${verb} failed on ${failed.length} of ${total} name server(s): ${failed
+      .map((r) => `${r.addr} (${describeError(r.error)})`)
+      .join('; ')}`,
+  );
+}
+
+function failedOf<T>(results: readonly NodeResult<T>[]): { addr: string; error: Error }[] {
+  return results.flatMap((r) => (r.ok ? [] : [{ addr: r.addr, error: r.error }]));
+}
+
 /** Prints per-node results and fails when any node failed. */
 function reportNodes<T>(
   ctx: VerbContext,
@@ -65,17 +88,14 @@ function reportNodes<T>(
     );
   } else {
     for (const r of results) {
-      ctx.out(r.ok ? `${okLine(r)}\n` : `${what} FAILED on ${r.addr}: ${describeError(r.error)}\n`);
+      ctx.out(
+        printable(r.ok ? okLine(r) : `${what} FAILED on ${r.addr}: ${describeError(r.error)}`) +
+          '\n',
+      );
     }
   }
-  const failed = results.filter((r) => !r.ok);
-  if (failed.length > 0) {
-    throw new VerbFailure(
-      `${what} failed on ${failed.length} of ${results.length} name server(s): ${failed
-        .map((r) => r.addr)
-        .join(', ')}`,
-    );
-  }
+  const failed = failedOf(results);
+  if (failed.length > 0) throw failedOnNodes(what, failed, results.length);
 }
 
 /** Reads from every node in parallel: KV items are per node, so one node's answer proves little. */
@@ -107,14 +127,8 @@ function requireFoundEverywhere<T>(
       ),
     );
   }
-  const failed = results.filter((r) => !r.ok);
-  if (failed.length > 0) {
-    throw new VerbFailure(
-      `${verb} failed on ${failed.length} of ${results.length} name server(s): ${failed
-        .map((r) => r.addr)
-        .join(', ')}`,
-    );
-  }
+  const failed = failedOf(results);
+  if (failed.length > 0) throw failedOnNodes(verb, failed, results.length);
   const missing = results.filter((r) => r.ok && r.value === undefined);
   if (missing.length > 0) {
     throw new VerbFailure(
@@ -158,13 +172,46 @@ function routeTables(route: TopicRouteData): string {
     ]);
   let out = renderTable(['Broker Name', 'Cluster', 'BID', 'Addr'], brokers);
   out += '\n' + renderTable(['Broker Name', 'Read', 'Write', 'Perm', 'SysFlag'], queues);
-  if (route.orderTopicConf !== undefined) out += `\norderTopicConf: ${route.orderTopicConf}\n`;
+  if (route.orderTopicConf !== undefined) {
+    out += `\norderTopicConf: ${printable(route.orderTopicConf)}\n`;
+  }
   return out;
 }
 
 /** mqadmin's PermName#perm2String: R, W, X (inherit) or '-'. */
 function permText(perm: number): string {
   return `${perm & 4 ? 'R' : '-'}${perm & 2 ? 'W' : '-'}${perm & 1 ? 'X' : '-'} (${perm})`;
+}
+
+/** clusterList -i: seconds (as mqadmin) to ms, or the usage error. */
+function clusterListIntervalMs(value: OptionValues[string]): { ms?: number; error?: string } {
+  if (typeof value !== 'string') return {};
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds * 1000 > MAX_TIMER_MS) {
+    return {
+      error: `-i (--interval): expected a whole number of seconds 1..${Math.floor(MAX_TIMER_MS / 1000)}, got '${value}'`,
+    };
+  }
+  return { ms: seconds * 1000 };
+}
+
+/** `promise`'s value, or undefined once `signal` is aborted first (the verb then stops). */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return undefined;
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+    promise.catch(() => undefined);
+  }
 }
 
 const REMOTING_VERBS: readonly Verb[] = [
@@ -174,22 +221,48 @@ const REMOTING_VERBS: readonly Verb[] = [
       'List clusters, broker groups and broker addresses (name server view; no broker stats)',
     options: {
       clusterName: { type: 'string', short: 'c', description: 'only this cluster (mqadmin 5.x)' },
+      interval: {
+        type: 'string',
+        short: 'i',
+        description: 'list again every N seconds until interrupted (--json: one line each)',
+      },
+      moreStats: {
+        type: 'boolean',
+        short: 'm',
+        description: "mqadmin's traffic statistics: not here (they come from the brokers)",
+      },
     },
     required: [],
+    untilInterrupted: (values) => values.interval !== undefined,
+    validate(values) {
+      if (values.moreStats === true) {
+        return "-m (--moreStats): the statistics come from the brokers, and nsadmin only asks name servers (use mqadmin's clusterList -m)";
+      }
+      return clusterListIntervalMs(values.interval).error;
+    },
     async run(ctx) {
-      const info = await ctx.admin.getBrokerClusterInfo();
-      const only = ctx.values.clusterName;
-      if (typeof only === 'string') {
-        for (const cluster of [...info.clusterAddrTable.keys()]) {
-          if (cluster !== only) info.clusterAddrTable.delete(cluster);
+      const { ms } = clusterListIntervalMs(ctx.values.interval);
+      // As mqadmin: the list at once, then again every -i seconds (until interrupted).
+      for (let i = 0; ; i++) {
+        if (i > 0 && (ms === undefined || !(await sleepUnlessAborted(ms, ctx.signal)))) return;
+        const info = await untilAborted(ctx.admin.getBrokerClusterInfo(), ctx.signal);
+        if (info === undefined) return;
+        const only = ctx.values.clusterName;
+        if (typeof only === 'string') {
+          for (const cluster of [...info.clusterAddrTable.keys()]) {
+            if (cluster !== only) info.clusterAddrTable.delete(cluster);
+          }
+          const kept = new Set(info.clusterAddrTable.get(only) ?? []);
+          for (const brokerName of [...info.brokerAddrTable.keys()]) {
+            if (!kept.has(brokerName)) info.brokerAddrTable.delete(brokerName);
+          }
         }
-        const kept = new Set(info.clusterAddrTable.get(only) ?? []);
-        for (const brokerName of [...info.brokerAddrTable.keys()]) {
-          if (!kept.has(brokerName)) info.brokerAddrTable.delete(brokerName);
+        if (ctx.json) {
+          ctx.out(ms === undefined ? formatJson(info) : JSON.stringify(toJsonValue(info)) + '\n');
+        } else {
+          ctx.out(renderTable(['Cluster Name', 'Broker Name', 'BID', 'Addr'], clusterRows(info)));
         }
       }
-      if (ctx.json) ctx.out(formatJson(info));
-      else ctx.out(renderTable(['Cluster Name', 'Broker Name', 'BID', 'Addr'], clusterRows(info)));
     },
   },
   {
@@ -203,7 +276,7 @@ const REMOTING_VERBS: readonly Verb[] = [
       if (ctx.values.clusterModel !== true) {
         const list = await ctx.admin.getAllTopicList();
         if (ctx.json) ctx.out(formatJson(list.topicList));
-        else ctx.out(list.topicList.map((t) => `${t}\n`).join(''));
+        else ctx.out(list.topicList.map((t) => `${printable(t)}\n`).join(''));
         return;
       }
       const info = await ctx.admin.getBrokerClusterInfo();
@@ -247,7 +320,7 @@ const REMOTING_VERBS: readonly Verb[] = [
     async run(ctx) {
       const route = await ctx.admin.getTopicRouteData(str(ctx.values, 'topic'));
       const clusters = [...new Set(route.brokerDatas.map((bd) => bd.cluster))].sort();
-      ctx.out(ctx.json ? formatJson(clusters) : clusters.map((c) => `${c}\n`).join(''));
+      ctx.out(ctx.json ? formatJson(clusters) : clusters.map((c) => `${printable(c)}\n`).join(''));
     },
   },
   {
@@ -358,20 +431,16 @@ const REMOTING_VERBS: readonly Verb[] = [
       for (const r of results) {
         ctx.out(`============${r.addr}============\n`);
         if (!r.ok) {
-          ctx.out(`FAILED: ${describeError(r.error)}\n`);
+          ctx.out(`FAILED: ${printable(describeError(r.error))}\n`);
           continue;
         }
-        const width = Math.max(0, ...[...r.value.keys()].map((k) => k.length));
+        const width = Math.max(0, ...[...r.value.keys()].map((k) => printable(k).length));
         for (const key of [...r.value.keys()].sort()) {
-          ctx.out(`${key.padEnd(width)}  =  ${r.value.get(key) ?? ''}\n`);
+          ctx.out(`${printable(key).padEnd(width)}  =  ${printable(r.value.get(key) ?? '')}\n`);
         }
       }
-      const failed = results.filter((r) => !r.ok);
-      if (failed.length > 0) {
-        throw new VerbFailure(
-          `getNamesrvConfig failed on ${failed.length} of ${results.length} name server(s)`,
-        );
-      }
+      const failed = failedOf(results);
+      if (failed.length > 0) throw failedOnNodes('getNamesrvConfig', failed, results.length);
     },
   },
   {

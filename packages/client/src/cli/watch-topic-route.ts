@@ -16,7 +16,7 @@ import type { TopicRouteData } from '@ns/protocol';
 import { isTopicNotExist } from '../topic-not-exist-error.js';
 import { toJsonValue } from './format.js';
 import type { Verb, VerbContext } from './verb.js';
-import { describeError, oneLine, VerbFailure } from './verb.js';
+import { describeError, oneLine, printable, VerbFailure } from './verb.js';
 
 type RouteEvent = 'current' | 'changed' | 'gone';
 
@@ -55,6 +55,7 @@ export const watchTopicRouteVerb: Verb = {
     },
   },
   required: ['topic'],
+  untilInterrupted: () => true,
   async run(ctx: VerbContext): Promise<void> {
     const raw = ctx.values.topic;
     const topics = [...new Set(Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [])];
@@ -69,7 +70,7 @@ export const watchTopicRouteVerb: Verb = {
         ctx.out(JSON.stringify(line) + '\n');
       } else {
         const what = event === 'gone' || route === undefined ? '' : ` ${routeSummary(route)}`;
-        ctx.out(`${time} ${topic} ${event} ${node}${what}\n`);
+        ctx.out(`${printable(`${time} ${topic} ${event} ${node}${what}`)}\n`);
       }
     };
 
@@ -112,11 +113,11 @@ export const watchTopicRouteVerb: Verb = {
         failedInitially.set(topic, why);
         settleInitial();
       }
-      ctx.err(`nsadmin: watchTopicRoute: ${topic}: ${oneLine(why)}\n`);
+      ctx.err(`nsadmin: watchTopicRoute: ${printable(`${topic}: ${oneLine(why)}`)}\n`);
     });
     client.on('routeWatchStateChanged', (state) => {
       const where = state.addr === undefined ? '' : ` ${state.addr}`;
-      const why = state.reason === undefined ? '' : ` (${oneLine(state.reason)})`;
+      const why = state.reason === undefined ? '' : ` (${printable(oneLine(state.reason))})`;
       ctx.err(`nsadmin: watchTopicRoute: ${state.mode}${where}${why}\n`);
     });
 
