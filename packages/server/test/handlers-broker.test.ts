@@ -204,9 +204,49 @@ describe('UNREGISTER_BROKER (104)', () => {
     expect(createHarness().send(104, { ext }).code).toBe(ResponseCode.SUCCESS);
   });
 
-  it('requires brokerId', () => {
-    const res = createHarness().send(104, { ext: { ...ext, brokerId: undefined as never } });
-    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+  it('4.9 fails without a parsable brokerId (Java unboxes it into a long); 5.x answers SUCCESS', () => {
+    for (const brokerId of [undefined, 'abc']) {
+      const old = createHarness({ config: { compatibilityLine: '4.9' } });
+      register(old, { topics: [{ name: 'TopicA' }] });
+      const res = old.send(104, { ext: { ...ext, brokerId: brokerId as never } });
+      expect([res.code, res.remark], String(brokerId)).toEqual([
+        ResponseCode.SYSTEM_ERROR,
+        expect.stringMatching(/field "brokerId"/),
+      ]);
+      expect(route(old, 'TopicA').code).toBe(ResponseCode.SUCCESS);
+      // 5.3.3 only queues the request: SUCCESS, whatever it holds.
+      const h = createHarness();
+      register(h, { topics: [{ name: 'TopicA' }] });
+      const queued = h.send(104, { ext: { ...ext, brokerId: brokerId as never } });
+      expect([queued.code, queued.remark, queued.extFields], String(brokerId)).toEqual([
+        ResponseCode.SUCCESS,
+        null,
+        null,
+      ]);
+      expect(route(h, 'TopicA').code).toBe(ResponseCode.SUCCESS);
+    }
+  });
+
+  it('without brokerName, brokerAddr or clusterName: SUCCESS on both lines, nothing removed', () => {
+    for (const line of ['4.9', '5.x'] as const) {
+      for (const missing of ['brokerName', 'brokerAddr', 'clusterName'] as const) {
+        const h = createHarness({ config: { compatibilityLine: line } });
+        register(h, { topics: [{ name: 'TopicA' }] });
+        const res = h.send(104, { ext: { ...ext, [missing]: undefined as never } });
+        expect([res.code, res.remark, res.extFields], `${line} ${missing}`).toEqual([
+          ResponseCode.SUCCESS,
+          null,
+          null,
+        ]);
+        expect(route(h, 'TopicA').code, `${line} ${missing}`).toBe(ResponseCode.SUCCESS);
+        expect(h.routes.getBrokerLiveViews()).toHaveLength(1);
+      }
+      // No ext fields at all: 4.9 has no brokerId to unbox.
+      const bare = createHarness({ config: { compatibilityLine: line } }).send(104, {});
+      expect(bare.code, line).toBe(
+        line === '4.9' ? ResponseCode.SYSTEM_ERROR : ResponseCode.SUCCESS,
+      );
+    }
   });
 });
 
@@ -309,6 +349,59 @@ describe('QUERY_DATA_VERSION (322)', () => {
       null,
     ]);
   });
+
+  it('a body `null` is a null DataVersion on both lines: changed, the stored one sent back', () => {
+    for (const line of ['4.9', '5.x'] as const) {
+      for (const body of ['null', ' null\n']) {
+        const h = createHarness({ config: { compatibilityLine: line } });
+        register(h, { counter: 5, timestamp: 7 });
+        h.clock.t += 60_000;
+        const res = h.send(322, { ext, body });
+        expect([res.code, res.extFields], `${line} ${JSON.stringify(body)}`).toEqual([
+          ResponseCode.SUCCESS,
+          { changed: 'true' },
+        ]);
+        expect(bodyText(res)).toBe(
+          line === '4.9'
+            ? '{"counter":5,"timestamp":7}'
+            : '{"counter":5,"stateVersion":0,"timestamp":7}',
+        );
+      }
+    }
+    // Any other text that is not a DataVersion still fails, as in Java.
+    expect(createHarness().send(322, { ext, body: 'nul' }).code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
+
+  it('4.9 looks a missing clusterName or brokerAddr up like any other: changed, no body; 5.x fails', () => {
+    for (const missing of ['clusterName', 'brokerAddr'] as const) {
+      const old = createHarness({ config: { compatibilityLine: '4.9' } });
+      register(old, { counter: 5, timestamp: 7 });
+      const sent = {
+        ext: { ...ext, [missing]: undefined as never },
+        body: '{"counter":5,"timestamp":7}',
+      };
+      const res = old.send(322, sent);
+      expect([res.code, res.remark, res.extFields, res.body], missing).toEqual([
+        ResponseCode.SUCCESS,
+        null,
+        { changed: 'true' },
+        null,
+      ]);
+      // 5.3.3 hashes both into its live-table key: a NullPointerException.
+      const h = createHarness();
+      register(h, { counter: 5, timestamp: 7 });
+      const failed = h.send(322, sent);
+      expect([failed.code, failed.remark], missing).toEqual([
+        ResponseCode.SYSTEM_ERROR,
+        expect.stringMatching(new RegExp(`missing required field "${missing}"`)),
+      ]);
+    }
+    // 4.9 still needs the body.
+    const noBody = createHarness({ config: { compatibilityLine: '4.9' } }).send(322, {
+      ext: { brokerAddr: '10.0.0.1:10911' },
+    });
+    expect(noBody.code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
 });
 
 describe('BROKER_HEARTBEAT (904) and GET_BROKER_MEMBER_GROUP (901)', () => {
@@ -341,13 +434,47 @@ describe('BROKER_HEARTBEAT (904) and GET_BROKER_MEMBER_GROUP (901)', () => {
     expect(bodyText(res)).toBe(
       '{"brokerMemberGroup":{"brokerAddrs":{0:"10.0.0.1:10911",1:"10.0.0.2:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"}}',
     );
-    expect(h.send(901, { ext: { clusterName: 'X' } }).remark).toMatch(
-      /missing required field "brokerName"/,
-    );
     const unknown = h.send(901, { ext: { clusterName: 'X', brokerName: 'nope' } });
     expect(bodyText(unknown)).toBe(
       '{"brokerMemberGroup":{"brokerAddrs":{},"brokerName":"nope","cluster":"X"}}',
     );
+  });
+
+  it('member group without clusterName or brokerName: SUCCESS, the missing member left out (Java: null)', () => {
+    for (const line of ['4.9', '5.x'] as const) {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      register(h);
+      const cases: [Record<string, string> | undefined, string][] = [
+        [
+          { brokerName: 'broker-a' },
+          '{"brokerMemberGroup":{"brokerAddrs":{0:"10.0.0.1:10911"},"brokerName":"broker-a"}}',
+        ],
+        // The lookup of a null broker name throws in Java's ConcurrentHashMap, swallowed.
+        [
+          { clusterName: 'DefaultCluster' },
+          '{"brokerMemberGroup":{"brokerAddrs":{},"cluster":"DefaultCluster"}}',
+        ],
+        [{}, '{"brokerMemberGroup":{"brokerAddrs":{}}}'],
+        [undefined, '{"brokerMemberGroup":{"brokerAddrs":{}}}'],
+        // Names that look like the members' texts are still written, escaped.
+        [
+          { clusterName: '","cluster":"', brokerName: 'nope' },
+          '{"brokerMemberGroup":{"brokerAddrs":{},"brokerName":"nope","cluster":"\\",\\"cluster\\":\\""}}',
+        ],
+        [
+          { clusterName: ',"brokerName":""' },
+          '{"brokerMemberGroup":{"brokerAddrs":{},"cluster":",\\"brokerName\\":\\"\\""}}',
+        ],
+      ];
+      for (const [ext, body] of cases) {
+        const res = h.send(901, ext === undefined ? {} : { ext });
+        expect([res.code, res.remark, bodyText(res)], `${line} ${JSON.stringify(ext)}`).toEqual([
+          ResponseCode.SUCCESS,
+          'not set any response code',
+          body,
+        ]);
+      }
+    }
   });
 });
 

@@ -465,6 +465,41 @@ describe('REGISTER_TOPIC_IN_NAMESRV (217, 5.x)', () => {
     const h = createHarness();
     const res = h.send(217, { ext: { topic: 'X' }, body: 'not json' });
     expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    // Java decodes the body before it looks at the topic.
+    expect(h.send(217, { ext: {}, body: 'not json' }).code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
+
+  it('what Java reads as null (topic, body, broker name) is SUCCESS and registers nothing', () => {
+    for (const line of ['4.9', '5.x'] as const) {
+      const h = createHarness({ config: { compatibilityLine: line } });
+      register(h);
+      const cases: [Record<string, string>, string | undefined][] = [
+        [{}, undefined],
+        [{}, body('broker-a')],
+        [{ topic: 'X' }, 'null'],
+        [{ topic: 'X' }, ' null\r\n'],
+        [{ topic: 'X' }, '{"queueDatas":[{"perm":6,"readQueueNums":1,"writeQueueNums":1}]}'],
+        [{ topic: 'X' }, '{"queueDatas":[{"brokerName":null,"perm":6}]}'],
+        [{ topic: 'X' }, '{"queueDatas":[null]}'],
+        [{ topic: 'X' }, `{"queueDatas":[${body('broker-a').slice(15, -2)},{"perm":6}]}`],
+      ];
+      for (const [ext, sent] of cases) {
+        const res = h.send(217, sent === undefined ? { ext } : { ext, body: sent });
+        expect([res.code, res.remark], `${line} ${JSON.stringify(ext)} ${sent}`).toEqual([
+          ResponseCode.SUCCESS,
+          null,
+        ]);
+      }
+      expect(route(h, 'X').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+      expect(route(h, 'null').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+      // A nameless QueueData does not excuse the rest of the body: fastjson fails on it first.
+      const bad = h.send(217, {
+        ext: { topic: 'X' },
+        body: '{"queueDatas":[{"perm":"six"}]}',
+      });
+      expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(bad.remark).toMatch(/perm/);
+    }
   });
 });
 

@@ -4,6 +4,7 @@
  * NameServer sends to brokers, NOTIFY_MIN_BROKER_ID_CHANGE (905, 5.x).
  */
 import type { ExtFields } from '../remoting-command.js';
+import type { JavaLine } from '../java-line.js';
 import { ZONE_NAME_EXT_FIELD } from '../constants.js';
 import { decodeHeader, encodeHeader, type HeaderSpec } from './header-codec.js';
 
@@ -38,6 +39,13 @@ export interface UnRegisterBrokerRequestHeader {
   brokerId: number;
 }
 
+/**
+ * UNREGISTER_BROKER as Java reads it: a missing field (or an unparsable `brokerId`) is null. Java
+ * 4.9.7 unboxes `brokerId` into a `long` before anything else, so it fails without one; 5.3.3 only
+ * queues the request, whatever it holds, and answers SUCCESS.
+ */
+export type UnRegisterBrokerRequestFields = Partial<UnRegisterBrokerRequestHeader>;
+
 /** brokerName and brokerId are marked required in Java but never read: they may be missing. */
 export interface QueryDataVersionRequestHeader {
   brokerName?: string;
@@ -45,6 +53,13 @@ export interface QueryDataVersionRequestHeader {
   clusterName: string;
   brokerId?: number;
 }
+
+/**
+ * QUERY_DATA_VERSION as Java 4.9.7 reads it: its tables are HashMaps keyed by the broker address
+ * alone, so a missing `brokerAddr` (null) or `clusterName` is looked up, not refused. 5.3.3 hashes
+ * both into its live-table key and fails without either (the decoder's default).
+ */
+export type QueryDataVersionRequestFields = Partial<QueryDataVersionRequestHeader>;
 
 export interface QueryDataVersionResponseHeader {
   changed: boolean;
@@ -113,6 +128,15 @@ const UNREGISTER: HeaderSpec = {
     { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: true },
   ],
 };
+/** Java's reading of UNREGISTER: every field may be null; 4.9.7 still needs `brokerId`. */
+const UNREGISTER_AS_JAVA: HeaderSpec = {
+  name: UNREGISTER.name,
+  fields: UNREGISTER.fields.map((f) => ({ ...f, required: false })),
+};
+const UNREGISTER_AS_JAVA_4_9: HeaderSpec = {
+  name: UNREGISTER.name,
+  fields: UNREGISTER.fields.map((f) => ({ ...f, required: f.prop === 'brokerId' })),
+};
 const QUERY_DATA_VERSION: HeaderSpec = {
   name: 'QueryDataVersionRequestHeader',
   fields: [
@@ -121,6 +145,10 @@ const QUERY_DATA_VERSION: HeaderSpec = {
     { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
     { prop: 'brokerId', ext: 'brokerId', kind: 'long', required: false },
   ],
+};
+const QUERY_DATA_VERSION_AS_JAVA_4_9: HeaderSpec = {
+  name: QUERY_DATA_VERSION.name,
+  fields: QUERY_DATA_VERSION.fields.map((f) => ({ ...f, required: false })),
 };
 const QUERY_DATA_VERSION_RESPONSE: HeaderSpec = {
   name: 'QueryDataVersionResponseHeader',
@@ -162,8 +190,27 @@ export function encodeRegisterBrokerResponseHeader(h: RegisterBrokerResponseHead
   return encodeHeader(REGISTER_RESPONSE, h);
 }
 
-export function decodeUnRegisterBrokerRequestHeader(ext: Ext): UnRegisterBrokerRequestHeader {
-  return decodeHeader(UNREGISTER, ext) as unknown as UnRegisterBrokerRequestHeader;
+/**
+ * Every field required (missing or unparsable → `HeaderFieldError`); with `asJava`, the fields as
+ * that Java line reads them (see UnRegisterBrokerRequestFields): missing ones absent, only the 4.9
+ * line still refusing a missing or unparsable `brokerId`.
+ */
+export function decodeUnRegisterBrokerRequestHeader(ext: Ext): UnRegisterBrokerRequestHeader;
+export function decodeUnRegisterBrokerRequestHeader(
+  ext: Ext,
+  asJava: JavaLine,
+): UnRegisterBrokerRequestFields;
+export function decodeUnRegisterBrokerRequestHeader(
+  ext: Ext,
+  asJava?: JavaLine,
+): UnRegisterBrokerRequestHeader | UnRegisterBrokerRequestFields {
+  const spec =
+    asJava === undefined
+      ? UNREGISTER
+      : asJava === '4.9'
+        ? UNREGISTER_AS_JAVA_4_9
+        : UNREGISTER_AS_JAVA;
+  return decodeHeader(spec, ext);
 }
 export function encodeUnRegisterBrokerRequestHeader(
   h: UnRegisterBrokerRequestHeader,
@@ -172,8 +219,20 @@ export function encodeUnRegisterBrokerRequestHeader(
   return encodeHeader(UNREGISTER, h, extra);
 }
 
-export function decodeQueryDataVersionRequestHeader(ext: Ext): QueryDataVersionRequestHeader {
-  return decodeHeader(QUERY_DATA_VERSION, ext) as unknown as QueryDataVersionRequestHeader;
+/**
+ * `brokerAddr` and `clusterName` required (5.3.3 fails without either); with `asJava` '4.9', the
+ * fields as Java 4.9.7 reads them, none required (see QueryDataVersionRequestFields).
+ */
+export function decodeQueryDataVersionRequestHeader(ext: Ext): QueryDataVersionRequestHeader;
+export function decodeQueryDataVersionRequestHeader(
+  ext: Ext,
+  asJava: '4.9',
+): QueryDataVersionRequestFields;
+export function decodeQueryDataVersionRequestHeader(
+  ext: Ext,
+  asJava?: '4.9',
+): QueryDataVersionRequestHeader | QueryDataVersionRequestFields {
+  return decodeHeader(asJava === '4.9' ? QUERY_DATA_VERSION_AS_JAVA_4_9 : QUERY_DATA_VERSION, ext);
 }
 export function encodeQueryDataVersionRequestHeader(
   h: QueryDataVersionRequestHeader,

@@ -41,7 +41,8 @@ export interface DeleteTopicFromNamesrvRequestHeader {
 }
 
 export interface RegisterTopicRequestHeader {
-  topic: string;
+  /** Missing: nothing is registered (Java's tables refuse the null key; the NPE is swallowed). */
+  topic?: string;
 }
 
 export interface GetTopicsByClusterRequestHeader {
@@ -50,8 +51,10 @@ export interface GetTopicsByClusterRequestHeader {
 }
 
 export interface GetBrokerMemberGroupRequestHeader {
-  clusterName: string;
-  brokerName: string;
+  /** Only echoed: missing, the group has no `cluster`. */
+  clusterName?: string;
+  /** Missing: a group without `brokerName` and no addresses (Java's lookup NPE is swallowed). */
+  brokerName?: string;
 }
 
 const ROUTE: HeaderSpec = {
@@ -90,7 +93,7 @@ const DELETE_TOPIC: HeaderSpec = {
 };
 const REGISTER_TOPIC: HeaderSpec = {
   name: 'RegisterTopicRequestHeader',
-  fields: [{ prop: 'topic', ext: 'topic', kind: 'string', required: true }],
+  fields: [{ prop: 'topic', ext: 'topic', kind: 'string', required: false }],
 };
 const TOPICS_BY_CLUSTER: HeaderSpec = {
   name: 'GetTopicsByClusterRequestHeader',
@@ -99,8 +102,8 @@ const TOPICS_BY_CLUSTER: HeaderSpec = {
 const MEMBER_GROUP: HeaderSpec = {
   name: 'GetBrokerMemberGroupRequestHeader',
   fields: [
-    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: true },
-    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: true },
+    { prop: 'clusterName', ext: 'clusterName', kind: 'string', required: false },
+    { prop: 'brokerName', ext: 'brokerName', kind: 'string', required: false },
   ],
 };
 
@@ -174,7 +177,7 @@ export function encodeDeleteTopicFromNamesrvRequestHeader(
 }
 
 export function decodeRegisterTopicRequestHeader(ext: Ext): RegisterTopicRequestHeader {
-  return decodeHeader(REGISTER_TOPIC, ext) as unknown as RegisterTopicRequestHeader;
+  return decodeHeader(REGISTER_TOPIC, ext);
 }
 export function encodeRegisterTopicRequestHeader(
   h: RegisterTopicRequestHeader,
@@ -196,7 +199,7 @@ export function encodeGetTopicsByClusterRequestHeader(
 export function decodeGetBrokerMemberGroupRequestHeader(
   ext: Ext,
 ): GetBrokerMemberGroupRequestHeader {
-  return decodeHeader(MEMBER_GROUP, ext) as unknown as GetBrokerMemberGroupRequestHeader;
+  return decodeHeader(MEMBER_GROUP, ext);
 }
 export function encodeGetBrokerMemberGroupRequestHeader(
   h: GetBrokerMemberGroupRequestHeader,

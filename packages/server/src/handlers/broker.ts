@@ -207,14 +207,25 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
   }
 
   function unregisterBroker(request: RemotingCommand, ctx: RequestContext): RemotingCommand {
-    const h = decodeUnRegisterBrokerRequestHeader(request.extFields);
+    // Java reads a missing field as null. 4.9.7 unboxes brokerId into a long first: without one
+    // (or with an unparsable one) it fails, and so do we (HeaderFieldError → SYSTEM_ERROR naming
+    // it). 5.3.3 only queues the request and answers SUCCESS whatever it holds.
+    const h = decodeUnRegisterBrokerRequestHeader(request.extFields, deps.line.line);
+    const { brokerName, brokerAddr, clusterName, brokerId } = h;
+    if (
+      brokerName === undefined ||
+      brokerAddr === undefined ||
+      clusterName === undefined ||
+      brokerId === undefined
+    ) {
+      // Java then mostly trips over the null (swallowed, logged) once it has dropped the live
+      // entry, before the broker tables; 4.9 without clusterName removes the id by address (its
+      // tables ignore the cluster). Our entries are keyed by cluster and address, and a member is
+      // removed only for the address it maps to: nothing here names one. Nothing changes.
+      return ok(request);
+    }
     routes.unregisterBroker(
-      {
-        brokerName: h.brokerName,
-        brokerAddr: h.brokerAddr,
-        clusterName: h.clusterName,
-        brokerId: h.brokerId,
-      },
+      { brokerName, brokerAddr, clusterName, brokerId },
       {
         connectionId: ctx.connectionId,
         ...(ctx.receivedAt === undefined ? {} : { receivedAt: ctx.receivedAt }),
@@ -227,8 +238,13 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
   }
 
   function queryDataVersion(request: RemotingCommand): RemotingCommand {
-    const h = decodeQueryDataVersionRequestHeader(request.extFields);
-    if (request.body === null && deps.line.line === '4.9') {
+    const java49 = deps.line.line === '4.9';
+    // 5.3.3 hashes clusterName and brokerAddr into its live-table key: without either it fails
+    // (HeaderFieldError → SYSTEM_ERROR naming it). 4.9.7 looks a null up like any address.
+    const h = java49
+      ? decodeQueryDataVersionRequestHeader(request.extFields, '4.9')
+      : decodeQueryDataVersionRequestHeader(request.extFields);
+    if (request.body === null && java49) {
       // 4.9.7: DataVersion.decode(null) throws → SYSTEM_ERROR; say what is wrong instead. 5.3.3
       // decodes no body as null: "changed", the live entry refreshed all the same.
       return fail(
@@ -237,10 +253,17 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
         'QUERY_DATA_VERSION without a DataVersion body',
       );
     }
-    const result = routes.queryDataVersion(
-      { clusterName: h.clusterName, brokerAddr: h.brokerAddr },
-      request.body === null ? null : decodeDataVersion(request.body),
-    );
+    // Both lines: a body `null` parses to a null DataVersion, which no stored one equals.
+    const sent =
+      request.body === null || isJsonNullLiteral(request.body)
+        ? null
+        : decodeDataVersion(request.body);
+    // 4.9 line: no broker lives at a null address, nor (our key is the cluster and the address,
+    // see README) in a null cluster: "changed", nothing stored to send back.
+    const result =
+      h.clusterName === undefined || h.brokerAddr === undefined
+        ? { changed: true, dataVersion: null }
+        : routes.queryDataVersion({ clusterName: h.clusterName, brokerAddr: h.brokerAddr }, sent);
     return withHeader(
       request,
       ResponseCode.SUCCESS,
@@ -326,18 +349,52 @@ export function brokerReadHandlers(deps: {
 }): HandlerTable {
   const { ok } = deps.line.respond;
   function getBrokerMemberGroup(request: RemotingCommand): RemotingCommand {
-    const h = decodeGetBrokerMemberGroupRequestHeader(request.extFields);
-    const group = deps.routeInfoManager.getBrokerMemberGroup(h.clusterName, h.brokerName);
+    const { clusterName, brokerName } = decodeGetBrokerMemberGroupRequestHeader(request.extFields);
+    // Java reads a missing field as null: the cluster is only echoed; the lookup of a null broker
+    // name throws in its ConcurrentHashMap, which it swallows: no addresses. fastjson leaves the
+    // null members out of the body.
+    const body =
+      clusterName !== undefined && brokerName !== undefined
+        ? encodeGetBrokerMemberGroupResponseBody({
+            brokerMemberGroup: deps.routeInfoManager.getBrokerMemberGroup(clusterName, brokerName),
+          })
+        : memberGroupBodyWithout(clusterName, brokerName);
     // Java builds it with createResponseCommand(null) (code SYSTEM_ERROR, remark "not set any
     // response code") and then sets only the code: the remark goes out with the SUCCESS (fixture
     // get-broker-member-group of 5.3.3). 4.9 has no such request.
-    return ok(
-      request,
-      encodeGetBrokerMemberGroupResponseBody({ brokerMemberGroup: group }),
-      'not set any response code',
-    );
+    return ok(request, body, 'not set any response code');
+  }
+
+  /** The body when a name is missing: its member left out, as fastjson leaves a null one out. */
+  function memberGroupBodyWithout(clusterName?: string, brokerName?: string): Buffer {
+    const brokerAddrs =
+      brokerName === undefined
+        ? new Map<number, string>()
+        : deps.routeInfoManager.getBrokerMemberGroup('', brokerName).brokerAddrs;
+    let text = encodeGetBrokerMemberGroupResponseBody({
+      brokerMemberGroup: { cluster: clusterName ?? '', brokerName: brokerName ?? '', brokerAddrs },
+    }).toString('utf8');
+    // The body ends `,"brokerName":…,"cluster":…}}` (sorted members). A written string escapes
+    // its quotes, so these exact texts can only be the members themselves.
+    const noCluster = ',"cluster":""}}';
+    if (clusterName === undefined) text = text.slice(0, -noCluster.length) + '}}';
+    const noName = ',"brokerName":""';
+    if (brokerName === undefined) {
+      const at = text.lastIndexOf(noName);
+      text = text.slice(0, at) + text.slice(at + noName.length);
+    }
+    return Buffer.from(text, 'utf8');
   }
   return [[RequestCode.GET_BROKER_MEMBER_GROUP, getBrokerMemberGroup]];
+}
+
+/**
+ * Whether a body is the JSON text `null` (fastjson reads it as a null object, no error). Exported
+ * for the other handler files that decode a body Java may receive as `null`.
+ */
+const JSON_NULL_TEXT = /^[ \t\n\r\f\b]*null[ \t\n\r\f\b]*$/;
+export function isJsonNullLiteral(body: Buffer): boolean {
+  return body.length >= 4 && body.length <= 64 && JSON_NULL_TEXT.test(body.toString('latin1'));
 }
 
 /**

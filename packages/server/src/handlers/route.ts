@@ -4,6 +4,7 @@
  * (216) and REGISTER_TOPIC_IN_NAMESRV (217, 5.x), run by the registry owner.
  */
 import {
+  BodyDecodeError,
   decodeDeleteTopicFromNamesrvRequestHeader,
   decodeRegisterTopicRequestHeader,
   decodeTopicRouteData,
@@ -11,6 +12,7 @@ import {
   encodeTopicRouteData,
   LEGACY_JSON,
   ORDER_TOPIC_CONFIG_NAMESPACE,
+  parseJsonLenient,
   prepareFrame,
   preparedFrameBytes,
   RequestCode,
@@ -20,9 +22,10 @@ import {
   ZONE_MODE_EXT_FIELD,
   ZONE_NAME_EXT_FIELD,
 } from '@ns/protocol';
-import type { JavaLine, RemotingCommand, TopicRouteData } from '@ns/protocol';
+import type { JavaLine, QueueData, RemotingCommand, TopicRouteData } from '@ns/protocol';
 import { filterRouteByZone, resolveZoneFilter } from '../route/index.js';
 import type { Clock, KVReadStore, RouteReadStore, RouteWriteStore } from './deps.js';
+import { isJsonNullLiteral } from './broker.js';
 import type { HandlerTable } from './handler.js';
 import { isTrue } from './header-fields.js';
 import { orderRouteLikeJava } from './java-order.js';
@@ -185,11 +188,14 @@ export function routeWriteHandlers(deps: {
 
   function registerTopicInNamesrv(request: RemotingCommand): RemotingCommand {
     const { topic } = decodeRegisterTopicRequestHeader(request.extFields);
-    if (request.body !== null) {
-      const route = decodeTopicRouteData(request.body);
-      // Java 5.x: ignored (logged by the manager) unless every QueueData's broker is known;
-      // always SUCCESS.
-      if (route.queueDatas.length > 0) routes.registerTopic(topic, route.queueDatas);
+    // Java decodes the body first: one that does not parse fails (SYSTEM_ERROR), whatever the
+    // header holds.
+    const queueDatas = request.body === null ? null : registeredQueueDatas(request.body);
+    // Java 5.x: ignored (logged by the manager) unless every QueueData's broker is known; a
+    // missing topic (null) throws in the manager's ConcurrentHashMap, swallowed: ignored too.
+    // Always SUCCESS.
+    if (topic !== undefined && queueDatas !== null && queueDatas.length > 0) {
+      routes.registerTopic(topic, queueDatas);
     }
     return ok(request);
   }
@@ -198,4 +204,43 @@ export function routeWriteHandlers(deps: {
     [RequestCode.DELETE_TOPIC_IN_NAMESRV, deleteTopicInNamesrv],
     [RequestCode.REGISTER_TOPIC_IN_NAMESRV, registerTopicInNamesrv],
   ];
+}
+
+/**
+ * The QueueData of a REGISTER_TOPIC_IN_NAMESRV body, or null where Java registers none although
+ * the body parses: the body `null` (fastjson reads a null TopicRouteData), or a QueueData that is
+ * null or has no broker name (the manager's lookup of a null name throws; the exception is
+ * swallowed and nothing is registered, like a QueueData naming an unknown broker). Throws
+ * BodyDecodeError for a body Java cannot parse either.
+ */
+function registeredQueueDatas(body: Buffer): readonly QueueData[] | null {
+  try {
+    return decodeTopicRouteData(body).queueDatas;
+  } catch (err) {
+    if (!(err instanceof BodyDecodeError)) throw err;
+    if (isJsonNullLiteral(body)) return null;
+    let json: unknown;
+    try {
+      json = parseJsonLenient(body.toString('utf8'));
+    } catch {
+      throw err;
+    }
+    if (!isRecord(json)) throw err;
+    const list = json['queueDatas'];
+    if (!Array.isArray(list)) throw err;
+    let nameless = false;
+    const named = list.map((qd: unknown) => {
+      if (qd !== null && !(isRecord(qd) && (qd['brokerName'] ?? null) === null)) return qd;
+      nameless = true;
+      return { ...(isRecord(qd) ? qd : {}), brokerName: '' };
+    });
+    if (!nameless) throw err;
+    // Java's fails only there if the rest of the body decodes: check it with names given.
+    decodeTopicRouteData(Buffer.from(JSON.stringify({ ...json, queueDatas: named }), 'utf8'));
+    return null;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
