@@ -3,7 +3,7 @@
  * restarts while the service is down still finds its name servers. One file per URL, named like
  * rocketmq-client-go's `nameserver_addr-<md5 of URL>`; written atomically (temp file + rename).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAddressList, formatAddressList } from './address-list.js';
@@ -20,7 +20,9 @@ export async function writeAddressSnapshot(
 ): Promise<void> {
   const file = snapshotFilePath(dir, url);
   await mkdir(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  // Unique per write: two writers in one process (an agent and a client sharing the directory)
+  // in the same millisecond renamed each other's temp file away (ENOENT).
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   try {
     await writeFile(tmp, formatAddressList(addresses), 'utf8');
     await rename(tmp, file);

@@ -40,7 +40,13 @@ describe('upkeepRunner', () => {
       }),
     );
     let writing = true;
-    const run = upkeepRunner(() => writing, undefined, turns);
+    // A clock standing still: on the real one a 50 ms stall between turns (a loaded machine)
+    // ends the wait while `writing` still holds (MAX_DEFER_MILLIS), and a step ran early.
+    const run = upkeepRunner(
+      () => writing,
+      () => 0,
+      turns,
+    );
     const stepsInTurn: boolean[] = [];
     run(() => {
       stepsInTurn.push(inTurn);
