@@ -5,12 +5,13 @@
  * first round, or later if the first round failed everywhere), `registration_failed` when the
  * first round reached no NameServer (the agent keeps retrying), and `unregistered` at exit.
  * stderr carries the JSON log. Exit codes: 0 after a signal, 2 for a usage error (a flag, or a
- * value the agent refuses, named by its flag), 1 for anything else, including no NameServer
+ * value the agent refuses, named by its flag, including a --topics file that cannot be read or
+ * parsed: one `ns-broker-agent: <message>` line on stderr), 1 for anything else, including no NameServer
  * address source at all. A dead or stuck stdout/stderr pipe never keeps it from exiting
  * (exitAfterDrain).
  */
 import { BrokerAgent } from './broker-agent.js';
-import { AgentStoppedError } from './errors.js';
+import { AgentStoppedError, TopicsFileError } from './errors.js';
 import { ExpiryTooShortError } from './expiry-check.js';
 import { missingAddressSource, parseCliArgs, SECURITY_FLAGS, USAGE } from './cli-args.js';
 import {
@@ -51,7 +52,10 @@ async function main(): Promise<number> {
   try {
     args = parseCliArgs(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    // One line, like the other tools: ~40 lines of usage buried the message.
+    process.stderr.write(
+      `ns-broker-agent: ${(err as Error).message} (run ns-broker-agent --help)\n`,
+    );
     return 2;
   }
   if (args.help) {
@@ -95,10 +99,19 @@ async function main(): Promise<number> {
   // The read raced against a signal: it can block for good (a FIFO, a hung network mount), and a
   // signal during it was only noted, then start() on the stopped agent failed (exit 1). Nothing
   // is registered yet, so stopping means saying so.
-  const file =
-    args.topicsFile === undefined
-      ? undefined
-      : await Promise.race([readTopicsFile(args.topicsFile), aSignal]);
+  let file;
+  try {
+    file =
+      args.topicsFile === undefined
+        ? undefined
+        : await Promise.race([readTopicsFile(args.topicsFile), aSignal]);
+  } catch (err) {
+    // A file that cannot be read or parsed is a bad --topics value, like an unreadable --tls-ca:
+    // a usage error naming the flag, not a "fatal" JSON line with exit 1.
+    if (!(err instanceof TopicsFileError)) throw err;
+    process.stderr.write(`ns-broker-agent: --topics ${err.message}\n`);
+    return 2;
+  }
   if (stopping !== null || file === null) {
     printLine({ event: 'unregistered', results: [] });
     return 0;

@@ -44,9 +44,20 @@ function readDataVersion(path: string, v: unknown): DataVersion | undefined {
   return checkDataVersion('dataVersion', v);
 }
 
+function oneLine(message: string): string {
+  return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}
+
 /** Parses JSON topics text (see the module comment). */
 export function parseTopicsJson(path: string, text: string): TopicsFile {
-  const doc: unknown = wrap(path, () => JSON.parse(text) as unknown);
+  const doc: unknown = wrap(path, () => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      // V8 quotes a short text whole, line breaks included: kept on one line.
+      throw new TopicsFileError(path, oneLine((err as Error).message), { cause: err });
+    }
+  });
   return wrap(path, () => {
     if (Array.isArray(doc)) {
       return { topics: toTopicTable(doc as TopicConfigInput[]), dataVersion: undefined };
@@ -100,15 +111,38 @@ export function parseTopicsProperties(path: string, text: string): TopicsFile {
   return { topics: wrap(path, () => toTopicTable(inputs)), dataVersion: undefined };
 }
 
-/** Reads a topics file; the format follows the extension (`.properties`, else JSON). */
+/** The formats readTopicsFile takes, for the message about a file read as JSON by default. */
+const ACCEPTED_FORMATS =
+  'accepted: a broker topics.json, a JSON object {"<topic>":{…}} or array [{"topicName":…}], ' +
+  'or a .properties file of <topic>=<queues> lines';
+
+/**
+ * Reads a topics file; the format follows the extension (`.properties`, else JSON). A file named
+ * neither `.json` nor `.properties` (topics.txt) that is not valid JSON gets an error saying it was
+ * read as JSON and which formats are accepted: "Unexpected token" alone did not say why.
+ */
 export async function readTopicsFile(path: string): Promise<TopicsFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new TopicsFileError(path, `cannot read: ${(err as Error).message}`, { cause: err });
+    throw new TopicsFileError(path, `cannot read (${(err as Error).message})`, { cause: err });
   }
-  return extname(path).toLowerCase() === '.properties'
-    ? parseTopicsProperties(path, text)
-    : parseTopicsJson(path, text);
+  const ext = extname(path).toLowerCase();
+  if (ext === '.properties') return parseTopicsProperties(path, text);
+  if (ext === '.json') return parseTopicsJson(path, text);
+  try {
+    return parseTopicsJson(path, text);
+  } catch (err) {
+    if (!(err instanceof TopicsFileError)) throw err;
+    // Its message starts with the path already.
+    const detail = err.message.startsWith(`${path}: `)
+      ? err.message.slice(path.length + 2)
+      : err.message;
+    throw new TopicsFileError(
+      path,
+      `read as JSON (only a name ending in .properties is read as properties lines): ${detail}; ${ACCEPTED_FORMATS}`,
+      { cause: err },
+    );
+  }
 }

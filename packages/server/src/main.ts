@@ -8,8 +8,8 @@
  * `-h` usage, `-p` properties, or, once both ports are bound, exactly one line
  * `{"event":"listening","host":…,"port":…,"httpPort":…}` that tests and harnesses wait for.
  *
- * Exit codes: 0 normal (including after SIGTERM/SIGINT), 1 configuration error, 2 startup failure
- * (corrupt KV file, port in use), 3 forced exit on a second signal, 70 unexpected crash.
+ * Exit codes: 0 normal (including after SIGTERM/SIGINT/SIGHUP), 1 configuration error, 2 startup
+ * failure (corrupt KV file, port in use), 3 forced exit on a second signal, 70 unexpected crash.
  * (Java uses -1/-2/-3; ours are positive so shells and supervisors read them plainly.)
  *
  * Stopping never hangs on stdout/stderr: a dead pipe (EPIPE) is ignored, and a pipe nobody reads
@@ -81,7 +81,9 @@ function loadOrExit(homeDir: string): LoadConfigResult | number {
 const FORCED_EXIT_DRAIN_MS = 50;
 
 /**
- * Stops the server on SIGTERM/SIGINT (exit 0 once closed; a second signal forces exit 3).
+ * Stops the server on SIGTERM/SIGINT/SIGHUP (exit 0 once closed; a second signal forces exit 3).
+ * SIGHUP as Java's mqnamesrv takes it (the JVM runs its shutdown hook): its default action ended
+ * the process at once (exit 129), without closing connections or flushing the KV store.
  * Returns whether a stop was asked for: a signal during start() makes start() fail with "closed
  * during start()", which is then the stop the operator asked for, not a startup failure.
  */
@@ -108,6 +110,7 @@ function installSignalHandlers(server: NameServer, logger: Logger): () => boolea
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
   return () => stopping;
 }
 

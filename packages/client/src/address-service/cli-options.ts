@@ -75,7 +75,10 @@ export function parseAddressServiceArgs(argv: readonly string[]): AddressService
   }
   const logLevel = values['log-level'];
   if (!isLogLevel(logLevel)) {
-    throw new InvalidOptionError('log-level', `--log-level must be one of ${LOG_LEVELS.join('|')}`);
+    throw new InvalidOptionError(
+      'log-level',
+      `--log-level must be one of ${LOG_LEVELS.join('|')}, got '${logLevel}'`,
+    );
   }
   return {
     help: false,

@@ -42,7 +42,7 @@ describe('parseAddressServiceArgs', () => {
       [['--file', 'f', '--port', '65536'], /--port must be an integer 0-65535/],
       [['--file', 'f', '--port', '-1'], /--port/],
       [['--file', 'f', '--subgroup', 'a/b'], /--subgroup/],
-      [['--file', 'f', '--log-level', 'loud'], /--log-level/],
+      [['--file', 'f', '--log-level', 'loud'], /--log-level must be one of .*, got 'loud'$/],
       [['--file', 'f', '--nope'], /nope/],
       [['--file', 'f', 'extra'], /extra/],
     ];

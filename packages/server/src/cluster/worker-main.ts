@@ -310,7 +310,8 @@ process.on('message', (msg: OwnerToWorker, handle: unknown) => {
 process.on('disconnect', () => {
   worker.ownerGone();
 });
-// The owner decides when this process stops; a terminal's Ctrl-C reaches the whole process
-// group, and the owner then sends 'shutdown'.
+// The owner decides when this process stops; a terminal's Ctrl-C (or its closing: SIGHUP)
+// reaches the whole process group, and the owner then sends 'shutdown'.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
+process.on('SIGHUP', () => undefined);
