@@ -47,6 +47,7 @@ import {
   KVConfigCorruptError,
   KVConfigFileStore,
   KVWriteBehind,
+  kvTableSummary,
   writeFileAtomicSync,
 } from './kvconfig/index.js';
 import type { KVConfigManager, KVWriteBehindStats } from './kvconfig/index.js';
@@ -734,17 +735,12 @@ export class NameServer {
 
     const dumpEvery = config.kvConfigDumpIntervalMillis;
     if (dumpEvery > 0) {
-      // Java prints every entry at info. Here info gets the size per namespace: copying and
-      // serialising a table of many thousand entries would hold the serving loop (W = 1) for
+      // Java prints every entry at info. Here info gets the size per namespace (only the
+      // largest ones, and the totals, for a table of many namespaces: kvTableSummary): copying
+      // and serialising a table of many thousand entries would hold the serving loop (W = 1) for
       // hundreds of milliseconds every interval. The entries themselves come at debug.
       const dump = (): void => {
-        const namespaces: Record<string, number> = {};
-        let entries = 0;
-        for (const [ns, table] of owner.kv.snapshot()) {
-          namespaces[ns] = table.size;
-          entries += table.size;
-        }
-        log.info({ entries, namespaces }, 'KV config table');
+        log.info(kvTableSummary(owner.kv.snapshot()), 'KV config table');
         if (log.isLevelEnabled('debug')) {
           const configTable: Record<string, Record<string, string | null>> = {};
           for (const [ns, table] of owner.kv.snapshot())

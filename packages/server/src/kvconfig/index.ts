@@ -10,6 +10,8 @@ export { KVConfigFileStore, tempPathOf, writeFileAtomicSync } from './kv-config-
 export { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-format.js';
 export type { KVConfigTable } from './kv-config-file-format.js';
 export { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';
+export { kvTableSummary } from './kv-dump-summary.js';
+export type { KVTableSummary } from './kv-dump-summary.js';
 export type { KVConfigErrorCode } from './kv-config-errors.js';
 export { KVWriteBehind } from './kv-write-behind.js';
 export type { KVWriteBehindOptions, KVWriteBehindStats } from './kv-write-behind.js';

@@ -212,7 +212,11 @@ export class KVConfigManager {
     if (entries === undefined || entries.size !== 0) return;
     this.configTable.delete(namespace);
     this.highWater.delete(namespace);
-    this.stamps.set(namespace, ++this.changes);
+    // The table changed (version), but a namespace that does not exist has no stamp
+    // (namespaceStamp answers null): kept, every undone namespace-creating put (a full disk)
+    // left an entry behind for good. Re-created, it gets a fresh one from `changed`.
+    this.changes++;
+    this.stamps.delete(namespace);
     this.ops?.push(KvOpCode.DROP_NAMESPACE, namespace);
   }
 

@@ -121,6 +121,15 @@ export class KVWriteBehind {
     this.path = options.store.path;
     this.currentTable = options.currentTable;
     this.log = options.logger;
+    // Before the first write: temp files of this host's dead processes (kill -9 mid-write) would
+    // otherwise pile up next to the file, each as large as the table.
+    const removed = options.store.removeStaleTempFiles();
+    if (removed.length > 0) {
+      this.log.warn(
+        { kvConfigPath: this.path, removed },
+        'removed temp files left by earlier processes that died while writing the KV config file',
+      );
+    }
     this.restartDelayMillis = options.restartDelayMillis ?? DEFAULT_RESTART_DELAY_MILLIS;
     this.entry = builtModuleUrl('./kv-persist-thread.js', import.meta.url);
     this.worker = this.startThread(options.initial);
