@@ -594,7 +594,7 @@ export const CONFIG_SCHEMA = {
     min: 1000,
     zeroIsOff: true,
     description:
-      'Milliseconds between logging the size of the KV config table per namespace at info, its entries at debug (Java: every entry, every 10 min); 0 disables.',
+      'Milliseconds between logging the size of the KV config table at info (per namespace; the 20 largest above 100 namespaces), its entries at debug (Java: every entry, every 10 min); 0 disables.',
   }),
   shutdownTimeoutMillis: int({
     origin: OURS,
