@@ -17,8 +17,8 @@ import { optionalString } from './header-fields.js';
 import type { JavaLineProfile } from './java-line.js';
 import {
   kvTableBodyInSteps,
+  namespaceFitsOneGo,
   namespaceSnapshotInSteps,
-  SLICED_FROM,
 } from './list-bodies-in-steps.js';
 import type { NamespaceSource } from './list-bodies-in-steps.js';
 import { runToEnd } from '../slices/slice-queue.js';
@@ -71,8 +71,9 @@ export function kvConfigReadHandlers(deps: {
   kvConfigManager: KVReadStore;
   line: JavaLineProfile;
   /**
-   * Where a namespace of SLICED_FROM entries or more is copied, ordered and encoded, a slice at a
-   * time, so the lookups served by the same event loop are answered in between. Absent: in one go.
+   * Where a namespace of SLICED_FROM entries or more, or of long keys and values (see
+   * namespaceFitsOneGo), is copied, ordered and encoded, a slice at a time, so the lookups served
+   * by the same event loop are answered in between. Absent: in one go.
    */
   slices?: SliceQueue;
 }): HandlerTable {
@@ -116,7 +117,9 @@ export function kvConfigReadHandlers(deps: {
     if (kept !== undefined && kept.stamp === stamp) return kept.body;
     const pending = building.get(namespace);
     if (pending !== undefined && pending.stamp === stamp) return pending.body;
-    if (deps.slices === undefined || (kv.namespaceEntries(namespace)?.size ?? 0) < SLICED_FROM) {
+    // Few entries is not enough: 2,000 values of 30 KB took 1.2 s in one go.
+    const entries = kv.namespaceEntries(namespace);
+    if (deps.slices === undefined || entries === null || namespaceFitsOneGo(entries)) {
       const built = runToEnd(namespaceBody(namespace));
       if (built !== null) bodies.set(namespace, built);
       return built?.body ?? null;

@@ -6,7 +6,9 @@
  * Built in one go, they held the event loop that answers route lookups after every change of what
  * they list: ordering 80,000 topic names as Java's table iterates them and writing them as JSON
  * took 20–70 ms on the 2-core VM, a KV namespace of 20,000 keys 8–15 ms. Here every part yields
- * every STEP items, and the body is assembled from Buffers encoded chunk by chunk.
+ * every STEP items, or sooner after STEP_CHARS characters of long keys or values (2,000 values of
+ * 30 KB held the loop 1.2 s in one step of 2048 entries), and the body is assembled from Buffers
+ * encoded chunk by chunk, then joined a COPY_STEP_BYTES at a time.
  *
  * The bytes are exactly those of the one-go encoders (`encodeTopicList` of
  * `topicListOrderLikeJava`, `encodeKVTable` with the namespace's capacity); the tests compare them
@@ -32,6 +34,63 @@ const STEP = 2048;
 export const SLICED_FROM = 4096;
 
 /**
+ * Characters (UTF-16 code units: bytes, for ASCII) of text encoded or hashed between two yields,
+ * however few items they are: a KV value can be 30 KB or more, and 2048 of them made one step of
+ * 60 MB that held the event loop 1.2 s. 64 Ki characters are a fraction of a millisecond of
+ * escaping and UTF-8 encoding on the 2-core VM (steps of 64 Ki measured p50 0.15 ms, of 256 Ki
+ * 0.6 ms). One item is never split: a step is at most this plus the largest item.
+ */
+export const STEP_CHARS = 64 * 1024;
+
+/**
+ * Bytes copied between two yields when the parts of a body are joined: a fresh 60 MB Buffer took
+ * 140–160 ms to fill in one go (mostly page faults), 256 KiB take about 0.2 ms.
+ */
+export const COPY_STEP_BYTES = 256 * 1024;
+
+/**
+ * Whether a namespace is small enough to be encoded in one go (its answer synchronous): fewer
+ * than SLICED_FROM entries and, together, keys and values of fewer than STEP_CHARS characters.
+ */
+export function namespaceFitsOneGo(entries: ReadonlyMap<string, string | null>): boolean {
+  if (entries.size >= SLICED_FROM) return false;
+  let chars = 0;
+  for (const [k, v] of entries) {
+    chars += k.length + (v === null ? 0 : v.length);
+    if (chars >= STEP_CHARS) return false;
+  }
+  return true;
+}
+
+/**
+ * `parts` joined into one Buffer (the bytes of `Buffer.concat(parts)`), COPY_STEP_BYTES at a time.
+ * A body in a single part is that part.
+ */
+export function* concatInSteps(parts: readonly Buffer[]): SlicedJob<Buffer> {
+  if (parts.length === 1) return parts[0]!;
+  let total = 0;
+  for (const part of parts) total += part.length;
+  if (total < COPY_STEP_BYTES) return Buffer.concat(parts, total);
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  let sinceYield = 0;
+  for (const part of parts) {
+    for (let from = 0; from < part.length;) {
+      const n = Math.min(part.length - from, COPY_STEP_BYTES - sinceYield);
+      part.copy(out, at, from, from + n);
+      at += n;
+      from += n;
+      sinceYield += n;
+      if (sinceYield >= COPY_STEP_BYTES) {
+        sinceYield = 0;
+        yield;
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Positions in `keys` (distinct, in insertion order) in the order a Java `HashMap` / `HashSet` of
  * `capacity` buckets iterates them: the order of protocol's `javaHashOrderBy` (bucket by bucket,
  * insertion order within one), by a counting sort whose passes yield.
@@ -47,11 +106,18 @@ export function* javaStringHashOrderInSteps(
   const mask = capacity - 1;
   const buckets = new Int32Array(n);
   const counts = new Int32Array(capacity + 1);
+  // Hashing walks every character of a key: long keys (a KV file can hold any) yield sooner.
+  let chars = 0;
   for (let i = 0; i < n; i++) {
-    const b = javaHashSpread(javaStringHashCode(keys[i]!)) & mask;
+    const key = keys[i]!;
+    const b = javaHashSpread(javaStringHashCode(key)) & mask;
     buckets[i] = b;
     counts[b + 1]!++;
-    if (i % STEP === STEP - 1) yield;
+    chars += key.length;
+    if (i % STEP === STEP - 1 || chars >= STEP_CHARS) {
+      chars = 0;
+      yield;
+    }
   }
   // A table that once held far more keys than now has far more buckets than keys: the prefix
   // sum walks them all, so it yields too (by buckets, a cheaper unit than keys).
@@ -114,7 +180,7 @@ export function* topicListBodyInSteps(
   const parts: Buffer[] = [];
   yield* writeStringsInSteps(ordered, parts, '{"topicList":[');
   parts.push(Buffer.from(']}', 'utf8'));
-  return Buffer.concat(parts);
+  return yield* concatInSteps(parts);
 }
 
 /** A namespace's entries as taken at one instant: keys in insertion order, values beside them. */
@@ -198,14 +264,15 @@ export function* kvTableBodyInSteps(snapshot: NamespaceSnapshot): SlicedJob<Buff
       fastjsonString(keys[at]!, false) +
       ':' +
       fastjsonString(values[at]!, false);
-    if (i % STEP === STEP - 1) {
+    // Large values: a step ends after STEP_CHARS of JSON, however few entries that is.
+    if (i % STEP === STEP - 1 || chunk.length >= STEP_CHARS) {
       parts.push(Buffer.from(chunk, 'utf8'));
       chunk = '';
       yield;
     }
   }
   parts.push(Buffer.from(chunk + '}}', 'utf8'));
-  return Buffer.concat(parts);
+  return yield* concatInSteps(parts);
 }
 
 /** `items` at `order`'s positions. */

@@ -14,10 +14,14 @@
  * key written meanwhile, its value before or after the write; the server keeps such a body only
  * for the version it started from, so the next request builds it again.
  */
+import { concatInSteps, STEP_CHARS } from '../handlers/list-bodies-in-steps.js';
 import type { SlicedJob } from '../slices/slice-queue.js';
 import { sortInSteps } from '../slices/sort-in-steps.js';
 
-/** Entries handled between two yields. */
+/**
+ * Entries handled between two yields, or fewer: a step also ends after STEP_CHARS characters of
+ * JSON (2,000 values of 30 KB were one step of 1.2 s), and the body's parts are joined in steps.
+ */
 const STEP = 2048;
 
 type Namespace = ReadonlyMap<string, string | null>;
@@ -73,7 +77,7 @@ function* namespaceJson(entries: Namespace, parts: Buffer[]): SlicedJob<void> {
       chunk += `${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}`;
       first = false;
     }
-    if (i % STEP === STEP - 1) {
+    if (i % STEP === STEP - 1 || chunk.length >= STEP_CHARS) {
       parts.push(Buffer.from(chunk, 'utf8'));
       chunk = '';
       yield;
@@ -87,7 +91,7 @@ export function* kvNamespaceBody(namespace: string, entries: Namespace): SlicedJ
   const parts = [Buffer.from(`{"namespace":${JSON.stringify(namespace)},"table":`, 'utf8')];
   yield* namespaceJson(entries, parts);
   parts.push(Buffer.from('}', 'utf8'));
-  return Buffer.concat(parts);
+  return yield* concatInSteps(parts);
 }
 
 /** `{"configTable":{"<namespace>":{…},…}}`: GET /kv. */
@@ -106,5 +110,5 @@ export function* kvTableBody(table: ReadonlyMap<string, Namespace>): SlicedJob<B
     yield* namespaceJson(entries, parts);
   }
   parts.push(Buffer.from('}}', 'utf8'));
-  return Buffer.concat(parts);
+  return yield* concatInSteps(parts);
 }

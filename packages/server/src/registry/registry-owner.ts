@@ -222,6 +222,8 @@ export class RegistryOwner {
       {
         clock: this.clock,
         logger: init.loggerFor('route'),
+        // Only for a reader of a result's kvTable: the REGISTER_BROKER handler sends the body it
+        // keeps per namespace stamp (handlers/broker.ts), so a registration copies nothing.
         kvLookup: (namespace) => kv.getKVListByNamespace(namespace),
         onLiveBrokerRemoved: (key) => {
           this.bases.forget(key);

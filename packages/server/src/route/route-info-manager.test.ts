@@ -159,6 +159,38 @@ describe('RouteInfoManager.registerBroker', () => {
     });
   });
 
+  it('looks ORDER_TOPIC_CONFIG up only when the result is read, not on every registration', () => {
+    // The lookup copies the whole namespace (anyone may grow it with PUT_KV_CONFIG) and the node's
+    // REGISTER_BROKER handler sends a body of its own: a registration must not pay for the copy.
+    let lookups = 0;
+    const table = new Map([['TopicA', 'broker-a:4']]);
+    const rim = new RouteInfoManager(
+      {
+        clock: new FakeClock(),
+        kvLookup: (ns) => {
+          lookups++;
+          return ns === 'ORDER_TOPIC_CONFIG' ? { table: new Map(table) } : null;
+        },
+      },
+      {},
+    );
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(rim.registerBroker(req())!);
+    results.push(rim.registerBroker(req({ ...SLAVE }))!);
+    expect(lookups).toBe(0);
+    expect(results[5]!.masterAddr).toBe('10.0.0.1:10911');
+    // Read, it is the namespace, looked up once per result however often it is read.
+    expect(results[0]!.kvTable).toEqual({ table: new Map([['TopicA', 'broker-a:4']]) });
+    expect(results[0]!.kvTable).toEqual({ table: new Map([['TopicA', 'broker-a:4']]) });
+    expect(lookups).toBe(1);
+    expect(results[5]).toEqual({
+      masterAddr: '10.0.0.1:10911',
+      haServerAddr: '10.0.0.1:10912',
+      kvTable: { table: new Map([['TopicA', 'broker-a:4']]) },
+    });
+    expect(lookups).toBe(2);
+  });
+
   it('role switch: the same address with a new id replaces the old id', () => {
     const { rim } = setup();
     rim.registerBroker(req());
