@@ -22,7 +22,7 @@ import { createDispatcher } from '../handlers/handler-sets.js';
 import type { LocalDispatcher } from '../handlers/handler-sets.js';
 import type { PreDecodedBody, RequestContext, WritePace } from '../handlers/request-context.js';
 import { kvOpsChangeNothing } from '../kvconfig/index.js';
-import type { KVConfigManager, KVConfigPersist, KVTableExport } from '../kvconfig/index.js';
+import type { KVConfigPersist, KVTableExport } from '../kvconfig/index.js';
 import type { Logger } from '../logging.js';
 import type { NamesrvMetrics } from '../metrics.js';
 import type { Clock, RemovedBroker } from '../route/index.js';
@@ -166,7 +166,7 @@ export interface RegistrySnapshot {
 
 export class RegistryOwner {
   readonly routes: CountingRouteInfoManager;
-  readonly kv: KVConfigManager;
+  readonly kv: CountingKVConfigManager;
   readonly config: ConfigHolder;
   readonly replicas: ReplicaSet;
   private readonly dispatcher: LocalDispatcher;
@@ -215,6 +215,8 @@ export class RegistryOwner {
       (op) => {
         this.metrics.kvConfigWritten(op);
       },
+      // Write-behind: counted once on disk and answered (answerDurableKvWrites), not when applied.
+      persistence.mode === 'write-behind' ? 'persisted' : 'applied',
     );
     const kv = this.kv;
     const config = init.config;
@@ -577,7 +579,9 @@ export class RegistryOwner {
   private answerDurableKvWrites(): void {
     if (this.kvFailure !== null) return;
     while (this.kvWrites.length > 0 && this.kvWrites[0]!.durable) {
-      finishKvWrite(this.kvWrites.shift()!, null);
+      const w = this.kvWrites.shift()!;
+      this.kv.persisted(w.ops);
+      finishKvWrite(w, null);
     }
   }
 
