@@ -156,6 +156,14 @@ function views(over: Partial<AdminViews> = {}): AdminViews {
   return all;
 }
 
+async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 const servers: HttpAdminServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -607,6 +615,39 @@ describe('HttpAdminServer', () => {
     const json = await ask('/kv', { host: '127.0.0.1', ...browser });
     expect(json.status).toBe(200);
     expect(json.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  // A review asked for a search and closed the connection at once, 20,000 times: every search
+  // ran to its end for nobody and real requests waited for minutes.
+  it('drops the view of a client that left (the queue keeps nothing for nobody)', async () => {
+    const big = new Set(Array.from({ length: 200_000 }, (_, i) => `Topic_${i}`));
+    let routesLooked = 0;
+    const { server, address } = await start({
+      views: views({
+        topics: () => big,
+        topicRoute: () => {
+          routesLooked++;
+          return null;
+        },
+      }),
+    });
+    const slices = (server as unknown as { slices: { size: number } }).slices;
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const socket = connect(address.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(`GET /topics?q=Topic_${i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      sockets.push(socket);
+    }
+    await waitUntil(() => slices.size === 20);
+    for (const socket of sockets) socket.destroy();
+    await waitUntil(() => slices.size === 0);
+    // Each search would have looked up its page's routes: none finished.
+    expect(routesLooked).toBe(0);
+    // Still answering afterwards.
+    const res = await request(`http://127.0.0.1:${address.port}/topics?q=Topic_199999`);
+    expect(res.statusCode).toBe(200);
+    expect(((await res.body.json()) as { matched: number }).matched).toBe(1);
   });
 
   it('/consistency compares the listed nodes, reading their /digest', async () => {

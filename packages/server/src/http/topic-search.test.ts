@@ -151,4 +151,18 @@ describe('TopicSearch', () => {
     expect(scan.value.matched).toBe(11);
     expect(scan.steps).toBeGreaterThanOrEqual(24);
   });
+
+  it('a search ended early (its client left) leaves the next one to see the change it took', () => {
+    const source = new FakeTable();
+    for (let i = 0; i < 20_000; i++) source.table.add(`Topic_${i}`);
+    const search = new TopicSearch(source);
+    runCountingSteps(search.all());
+    source.table.add('Topic_late');
+    // A rebuild (a patch of a few names is done without a yield, so it cannot be left halfway).
+    source.notify('all');
+    const abandoned = search.all();
+    expect(abandoned.next().done).toBe(false);
+    abandoned.return(undefined as never);
+    expect(runCountingSteps(search.all()).value.topics).toContain('Topic_late');
+  });
 });

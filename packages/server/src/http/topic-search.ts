@@ -130,10 +130,17 @@ export class TopicSearch {
     if (current !== null && dirty !== 'all' && dirty.size === 0) return current;
     // Changes made while this job runs are noted for the next one.
     this.dirty = new Set();
-    const next =
-      current === null || dirty === 'all'
-        ? yield* this.rebuild()
-        : yield* this.patch(current, dirty);
+    let next: Snapshot | undefined;
+    try {
+      next =
+        current === null || dirty === 'all'
+          ? yield* this.rebuild()
+          : yield* this.patch(current, dirty);
+    } finally {
+      // Ended early (its client left, slice-queue.ts): the changes it took are not in any
+      // snapshot, so the next search starts over.
+      if (next === undefined) this.dirty = 'all';
+    }
     this.snapshot = next;
     return next;
   }

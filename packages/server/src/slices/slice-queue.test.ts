@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SliceQueue } from './slice-queue.js';
+import { SliceQueue, SliceQueueFullError } from './slice-queue.js';
 import type { SlicedJob } from './slice-queue.js';
 
 /** A clock the jobs advance: each step of a job "takes" `cost` ms. */
@@ -89,5 +89,54 @@ describe('SliceQueue', () => {
     await expect(queue.run(steps('y', 1, log, () => undefined))).rejects.toThrow('closing');
     await new Promise((resolve) => setImmediate(resolve));
     expect(log).toEqual([]);
+  });
+
+  // A review queued 20,000 searches by asking and closing at once: each ran to its end for
+  // nobody, and real requests waited for minutes.
+  it('a job whose signal aborts leaves the queue where it stands, its finally blocks run', async () => {
+    const queue = new SliceQueue({ sliceMillis: 0 });
+    queues.push(queue);
+    const log: string[] = [];
+    let cleaned = false;
+    function* watched(): SlicedJob<string> {
+      try {
+        yield* steps('a', 1000, log, () => undefined);
+        return 'a';
+      } finally {
+        cleaned = true;
+      }
+    }
+    const left = new AbortController();
+    const abandoned = queue.run(watched(), left.signal);
+    const other = queue.run(steps('b', 3, log, () => undefined));
+    while (log.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    left.abort();
+    await expect(abandoned).rejects.toThrow('abandoned');
+    expect(cleaned).toBe(true);
+    expect(queue.size).toBe(1);
+    await expect(other).resolves.toBe('b');
+    expect(log.filter((l) => l.startsWith('a')).length).toBeLessThan(10);
+    // Already aborted: never queued.
+    await expect(
+      queue.run(
+        steps('c', 2, log, () => undefined),
+        left.signal,
+      ),
+    ).rejects.toThrow('abandoned');
+    expect(log.some((l) => l.startsWith('c'))).toBe(false);
+  });
+
+  it('refuses a job beyond maxJobs at once, and takes one again when there is room', async () => {
+    const queue = new SliceQueue({ sliceMillis: 0, maxJobs: 2 });
+    queues.push(queue);
+    const log: string[] = [];
+    const a = queue.run(steps('a', 3, log, () => undefined));
+    const b = queue.run(steps('b', 3, log, () => undefined));
+    await expect(queue.run(steps('c', 3, log, () => undefined))).rejects.toBeInstanceOf(
+      SliceQueueFullError,
+    );
+    await expect(Promise.all([a, b])).resolves.toEqual(['a', 'b']);
+    await expect(queue.run(steps('d', 1, log, () => undefined))).resolves.toBe('d');
+    expect(log.some((l) => l.startsWith('c'))).toBe(false);
   });
 });

@@ -36,10 +36,32 @@ export function runCountingSteps<T>(job: SlicedJob<T>): { value: T; steps: numbe
 /** The longest a queue keeps the event loop at a time, by default. */
 export const SLICE_MILLIS = 1;
 
+/**
+ * Jobs a queue holds at most, by default. Beyond it a view is refused at once (503) rather than
+ * answered after the port's 15 s idle close has dropped its connection: each client holds at
+ * most one running view (one request at a time per connection), so only many clients together
+ * reach it.
+ */
+export const MAX_QUEUED_JOBS = 256;
+
+/** A job refused because the queue is full. */
+export class SliceQueueFullError extends Error {
+  constructor(max: number) {
+    super(`${max} views are being built; ask again shortly`);
+    this.name = 'SliceQueueFullError';
+  }
+}
+
 interface Pending {
   readonly job: SlicedJob<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
+}
+
+function abortError(): Error {
+  const err = new Error('the view was abandoned');
+  err.name = 'AbortError';
+  return err;
 }
 
 export class SliceQueue {
@@ -51,9 +73,12 @@ export class SliceQueue {
   private restUntil = -Infinity;
   private closed = false;
 
-  constructor(options: { sliceMillis?: number; now?: () => number } = {}) {
+  private readonly maxJobs: number;
+
+  constructor(options: { sliceMillis?: number; now?: () => number; maxJobs?: number } = {}) {
     this.sliceMillis = options.sliceMillis ?? SLICE_MILLIS;
     this.now = options.now ?? (() => performance.now());
+    this.maxJobs = options.maxJobs ?? MAX_QUEUED_JOBS;
   }
 
   /** Jobs waiting or running. */
@@ -61,11 +86,50 @@ export class SliceQueue {
     return this.pending.length;
   }
 
-  /** Resolves to the job's return value, after every job queued before it. */
-  run<T>(job: SlicedJob<T>): Promise<T> {
+  /**
+   * Resolves to the job's return value, after every job queued before it. Rejects with
+   * SliceQueueFullError when `maxJobs` are queued already; `signal` (the client leaving) takes
+   * the job off the queue, ending it where it stands (its `finally` blocks run), and rejects.
+   */
+  run<T>(job: SlicedJob<T>, signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the admin port is closing'));
+    if (signal?.aborted === true) {
+      job.return(undefined as T);
+      return Promise.reject(abortError());
+    }
+    if (this.pending.length >= this.maxJobs) {
+      job.return(undefined as T);
+      return Promise.reject(new SliceQueueFullError(this.maxJobs));
+    }
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ job, resolve: resolve as (value: unknown) => void, reject });
+      let onAbort: (() => void) | undefined;
+      const entry: Pending = {
+        job,
+        resolve: (value) => {
+          if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+          resolve(value as T);
+        },
+        reject: (err) => {
+          if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+          // A job's own throw, passed on as it is (what the queue always did).
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(err);
+        },
+      };
+      if (signal !== undefined) {
+        onAbort = (): void => {
+          const at = this.pending.indexOf(entry);
+          if (at < 0) return;
+          this.pending.splice(at, 1);
+          try {
+            job.return(undefined as T);
+          } finally {
+            entry.reject(abortError());
+          }
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      this.pending.push(entry);
       this.schedule();
     });
   }
