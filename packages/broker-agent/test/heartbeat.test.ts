@@ -2,9 +2,14 @@
  * Heartbeat modes keep a broker alive past a short per-broker expiry (5.x
  * `heartbeatTimeoutMillis`) although no registration is sent meanwhile.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryLogger, RemotingClient } from '@ns/client';
 import { RequestCode, ResponseCode } from '@ns/protocol';
+import { loadConfig, NameServer } from '@ns/server';
+import type { Clock } from '@ns/server';
 import { buildRegistrationPayload, resolveAgentOptions } from '@ns/broker-agent';
 import type { NodeRegistration } from '@ns/broker-agent';
 import { NameServerCluster, uniq, waitFor } from './name-server-cluster.js';
@@ -13,13 +18,80 @@ import { startCaptureServer } from './capture-server.js';
 import type { ScriptedNode, ScriptedReply } from './scripted-node.js';
 import { startScriptedNode, SUCCESS } from './scripted-node.js';
 
-/**
- * The nodes run in this process, heartbeats every 200 ms: a stall of the process longer than the
- * expiry less one interval lets a scan run before the pending heartbeat is read. 2 s leaves room
- * for a loaded 2-core machine (1 s left 0.8 s).
- */
+/** The short per-broker expiry the heartbeats must beat (heartbeats every 200 ms). */
 const EXPIRY_MS = 2_000;
 let cluster: NameServerCluster;
+
+/**
+ * Longest step of StallFreeClock: one late turn of the event loop counts as this much at most.
+ * Turns of a loaded 2-core machine come well within it; a stall (seen: > 1.8 s) does not.
+ */
+const MAX_CLOCK_STEP_MS = 100;
+
+/**
+ * The nodes' clock in the keep-alive test: real time, less this process's stalls. The nodes run
+ * in this process with the agent, so a stall stops the heartbeats and the nodes' reading of them
+ * alike, but on the system clock it still counts towards the expiry: a stall longer than the
+ * expiry less one interval let a scan run before the pending heartbeat was read, and expired a
+ * broker whose agent had done nothing wrong. Here time advances in steps of at most
+ * MAX_CLOCK_STEP_MS per turn of the loop, so the nodes see the heartbeats at their real pace
+ * (200 ms apart), but a stall only as one such step. An agent that stops beating still expires
+ * after EXPIRY_MS of this clock, which is real time while the process runs (the control broker
+ * below shows it).
+ */
+class StallFreeClock implements Clock {
+  #now = Date.now();
+  #last = performance.now();
+  readonly #timer = setInterval(() => {
+    const t = performance.now();
+    this.#now += Math.min(t - this.#last, MAX_CLOCK_STEP_MS);
+    this.#last = t;
+  }, 10);
+
+  now(): number {
+    return Math.floor(this.#now + Math.min(performance.now() - this.#last, MAX_CLOCK_STEP_MS));
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** `count` in-process NameServers on `clock` (NameServerCluster's are on the system clock). */
+async function startNodesOn(
+  clock: Clock,
+  count: number,
+  extraArgs: readonly string[],
+): Promise<{ nodes: { addr: string; server: NameServer }[]; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ns-agent-clock-'));
+  const nodes: { addr: string; server: NameServer }[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.server.close()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const config = loadConfig({
+        argv: [
+          '--listenPort=0',
+          '--bindAddress=127.0.0.1',
+          '--httpPort=-1',
+          `--kvConfigPath=${join(dir, `kv-${i}.json`)}`,
+          ...extraArgs,
+        ],
+        env: {},
+        readFile: (p) => readFileSync(p, 'utf8'),
+        homeDir: dir,
+      }).config;
+      const server = new NameServer({ config, clock, defaultMetrics: false });
+      nodes.push({ addr: `127.0.0.1:${(await server.start()).port}`, server });
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { nodes, close };
+}
 
 beforeAll(async () => {
   cluster = await NameServerCluster.start(2, ['--scanNotActiveBrokerInterval=100']);
@@ -52,38 +124,50 @@ describe('heartbeats', () => {
   it.each(['queryDataVersion', 'brokerHeartbeat'] as const)(
     '%s heartbeats keep the broker alive well past heartbeatTimeoutMillis',
     async (mode) => {
-      const agent = makeAgent(cluster.addrs, {
-        heartbeat: mode,
-        heartbeatIntervalMs: 200,
-        heartbeatTimeoutMillis: EXPIRY_MS,
-        enableActingMaster: true,
-        unsafeRegisterPeriodMs: 600_000, // no periodic registration during the test
-      });
-      const extra: NodeRegistration[] = [];
-      agent.on('registered', (r) => {
-        if (r.reason !== 'startup') extra.push(r);
-      });
-      await agent.start();
-      const control = await registerOnce(cluster.node(0).addr);
+      const clock = new StallFreeClock();
+      const onClock = await startNodesOn(clock, 2, ['--scanNotActiveBrokerInterval=100']);
       try {
-        const { brokerAddr } = agent.options;
-        const start = performance.now();
-        let alwaysLive = true;
-        // Poll for 2.5 expiry periods: the control broker expires, ours must stay live throughout.
-        await waitFor(
-          'two and a half expiry periods',
-          () => {
-            for (const { server } of cluster.nodes) alwaysLive &&= isLive(server, brokerAddr);
-            return performance.now() - start > 2.5 * EXPIRY_MS;
+        const agent = makeAgent(
+          onClock.nodes.map((n) => n.addr),
+          {
+            heartbeat: mode,
+            heartbeatIntervalMs: 200,
+            heartbeatTimeoutMillis: EXPIRY_MS,
+            enableActingMaster: true,
+            unsafeRegisterPeriodMs: 600_000, // no periodic registration during the test
           },
-          15_000,
         );
-        expect(isLive(cluster.node(0).server, control.brokerAddr)).toBe(false);
-        expect(alwaysLive).toBe(true);
-        // Kept alive by heartbeats, not by re-registering after an expiry.
-        expect(extra).toEqual([]);
+        const extra: NodeRegistration[] = [];
+        agent.on('registered', (r) => {
+          if (r.reason !== 'startup') extra.push(r);
+        });
+        await agent.start();
+        const control = await registerOnce(onClock.nodes[0]!.addr);
+        try {
+          const { brokerAddr } = agent.options;
+          const start = clock.now();
+          let alwaysLive = true;
+          // Poll for 2.5 expiry periods of the nodes' time: the control broker expires, ours must
+          // stay live throughout.
+          await waitFor(
+            'two and a half expiry periods',
+            () => {
+              for (const { server } of onClock.nodes) alwaysLive &&= isLive(server, brokerAddr);
+              return clock.now() - start > 2.5 * EXPIRY_MS;
+            },
+            15_000,
+          );
+          expect(isLive(onClock.nodes[0]!.server, control.brokerAddr)).toBe(false);
+          expect(alwaysLive).toBe(true);
+          // Kept alive by heartbeats, not by re-registering after an expiry.
+          expect(extra).toEqual([]);
+        } finally {
+          await control.client.close();
+        }
       } finally {
-        await control.client.close();
+        await stopAgents();
+        await onClock.close();
+        clock.stop();
       }
     },
   );
