@@ -19,8 +19,6 @@ import {
   encodeAddWritePermOfBrokerResponseHeader,
   encodeDataVersion,
   encodeGetBrokerMemberGroupResponseBody,
-  encodeKVTable,
-  LEGACY_JSON,
   encodeQueryDataVersionResponseHeader,
   encodeRegisterBrokerResponseHeader,
   encodeWipeWritePermOfBrokerResponseHeader,
@@ -37,6 +35,8 @@ import type { RequestContext, WritePace } from './request-context.js';
 import type { LazyRegisterBody, RegisterBrokerRequest } from '../route/index.js';
 import type { JavaLineProfile } from './java-line.js';
 import { namedLimit } from './inflate-limit.js';
+import { kvTableBodyInSteps, namespaceSnapshotInSteps } from './list-bodies-in-steps.js';
+import type { NamespaceSource } from './list-bodies-in-steps.js';
 
 export interface BrokerHandlerDeps {
   routeInfoManager: RouteWriteStore;
@@ -51,6 +51,18 @@ export interface BrokerHandlerDeps {
 
 /** Runs a write's steps straight through (no pace: nobody shares the event loop). */
 const NEVER = (): boolean => false;
+
+/** `steps`, stopping (yielding) only once `due` says the slice is used up. */
+function* stopWhenDue<T>(
+  steps: Generator<void, T, void>,
+  due: () => boolean,
+): Generator<void, T, void> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    if (due()) yield;
+  }
+}
 
 /**
  * `answer` of the value of a write's steps (a generator from one of the managers' `…InSteps`
@@ -158,22 +170,35 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
       enableActingMaster: h.enableActingMaster ?? null,
       zoneName: h.zoneName ?? null,
     };
-    // The registry owner shares its event loop with reads: a large body is applied in slices.
-    return afterSteps(routes.registerBrokerInSteps(req, ctx.pace?.due ?? NEVER), ctx.pace, (r) =>
-      registered(request, r),
-    );
+    // The registry owner shares its event loop with reads: a large body is applied in slices,
+    // and so is the encoding of a large ORDER_TOPIC_CONFIG namespace for its answer.
+    const due = ctx.pace?.due ?? NEVER;
+    return afterSteps(registerInSteps(request, req, due), ctx.pace, (response) => response);
+  }
+
+  function* registerInSteps(
+    request: RemotingCommand,
+    req: RegisterBrokerRequest,
+    due: () => boolean,
+  ): Generator<void, RemotingCommand, void> {
+    const result = yield* routes.registerBrokerInSteps(req, due);
+    // Java: the whole ORDER_TOPIC_CONFIG namespace, no body when the namespace does not exist.
+    const orderConf =
+      result !== null && deps.config().returnOrderTopicConfigToBroker
+        ? yield* stopWhenDue(orderTopicConfigBody(), due)
+        : null;
+    return registered(request, result, orderConf);
   }
 
   function registered(
     request: RemotingCommand,
     result: RegisterBrokerResult | null,
+    orderConf: Buffer | null,
   ): RemotingCommand {
     if (result === null) {
       // Java 5.x: the single-topic guard refused a first registration.
       return withHeader(request, ResponseCode.SYSTEM_ERROR, undefined, 'register broker failed');
     }
-    // Java: the whole ORDER_TOPIC_CONFIG namespace, no body when the namespace does not exist.
-    const orderConf = deps.config().returnOrderTopicConfigToBroker ? orderTopicConfigBody() : null;
     const responseHeader: { haServerAddr?: string; masterAddr?: string } = {};
     if (result.haServerAddr !== null) responseHeader.haServerAddr = result.haServerAddr;
     if (result.masterAddr !== null) responseHeader.masterAddr = result.masterAddr;
@@ -188,21 +213,26 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
 
   /**
    * The ORDER_TOPIC_CONFIG namespace as a KVTable body, encoded again only after the namespace
-   * changed: every master's registration carries it, and brokers re-register every 30 s.
+   * changed: every master's registration carries it, and brokers re-register every 30 s. Encoded
+   * in steps (the registry owner's pace stops between them): in one go, a namespace of 100,000
+   * entries held the owner's loop for tens of milliseconds at the first registration after each
+   * change, so a PUT_KV_CONFIG and a registration in turn stalled it at will (review finding).
    */
   let orderConfKept: { readonly stamp: number; readonly body: Buffer } | null = null;
-  function orderTopicConfigBody(): Buffer | null {
+  const orderConfSource: NamespaceSource = {
+    entries: () => kv.namespaceEntries(ORDER_TOPIC_CONFIG_NAMESPACE),
+    stamp: () => kv.namespaceStamp(ORDER_TOPIC_CONFIG_NAMESPACE),
+    capacity: () => kv.namespaceTableCapacity(ORDER_TOPIC_CONFIG_NAMESPACE),
+  };
+  function* orderTopicConfigBody(): Generator<void, Buffer | null, void> {
     const stamp = kv.namespaceStamp(ORDER_TOPIC_CONFIG_NAMESPACE);
     if (stamp === null) return null;
     if (orderConfKept?.stamp === stamp) return orderConfKept.body;
-    const table = kv.getKVListByNamespace(ORDER_TOPIC_CONFIG_NAMESPACE);
-    if (table === null) return null;
-    const body = encodeKVTable(
-      table,
-      LEGACY_JSON,
-      kv.namespaceTableCapacity(ORDER_TOPIC_CONFIG_NAMESPACE),
-    );
-    orderConfKept = { stamp, body };
+    // The write queue holds every other write while this one runs: the namespace stands still.
+    const snapshot = yield* namespaceSnapshotInSteps(orderConfSource);
+    if (snapshot === null) return null;
+    const body = yield* kvTableBodyInSteps(snapshot);
+    orderConfKept = { stamp: snapshot.stamp, body };
     return body;
   }
 
