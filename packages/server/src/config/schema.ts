@@ -574,7 +574,7 @@ export const CONFIG_SCHEMA = {
     emptyIsUnset: true,
     check: ALLOWED_HOSTS_CHECK,
     description:
-      "Host names a browser may use for the HTTP data views besides IP addresses, localhost, names without a dot, private suffixes (.local, .internal, .svc…), this machine's name and consistencyNodes' hosts, ';'-separated: ns.example.com, .example.com (a domain), * (any: no check). Guards against DNS rebinding; other clients may use any name.",
+      "Host names the HTTP data views answer to besides IP addresses, localhost, names without a dot, private suffixes (.local, .internal, .svc…), this machine's name and consistencyNodes' hosts, ';'-separated: ns.example.com, .example.com (a domain), * (any: no check). Guards against DNS rebinding; health, metrics and the console's files answer to any name.",
   }),
   consistencyNodes: str({
     origin: OURS,

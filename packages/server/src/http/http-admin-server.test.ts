@@ -583,7 +583,7 @@ describe('HttpAdminServer', () => {
 
   // A review read /kv and /config, and drove /consistency, from a page whose own name it had
   // pointed at the node (Chromium, default settings).
-  it('refuses a browser that names a foreign host for a data view; not health, metrics or other clients', async () => {
+  it('refuses a request that names a foreign host for a data view, browser or not; not health or metrics', async () => {
     const { address } = await start({
       browserHosts: createBrowserHostPolicy({
         allowed: 'ns.example.com',
@@ -609,7 +609,9 @@ describe('HttpAdminServer', () => {
       expect(refused.text).toContain('httpAllowedHosts');
     }
     expect((await ask('/kv', { host: 'ns.example.com:9877', ...browser })).status).toBe(200);
-    expect((await ask('/kv', { host: 'attacker.test' })).status).toBe(200);
+    // Over plain HTTP a rebinding page's GET carries no Sec-Fetch-* nor Origin: like curl's.
+    expect((await ask('/kv', { host: 'attacker.test' })).status).toBe(403);
+    expect((await ask('/kv', { host: 'ns.example.com' })).status).toBe(200);
     expect((await ask('/healthz', { host: 'attacker.test', ...browser })).status).toBe(200);
     expect((await ask('/metrics', { host: 'attacker.test', ...browser })).status).toBe(200);
     const json = await ask('/kv', { host: '127.0.0.1', ...browser });

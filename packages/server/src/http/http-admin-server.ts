@@ -48,7 +48,7 @@ import { runConsistencyCheck } from './consistency-runner.js';
 import type { FetchJsonOptions } from './fetch-json.js';
 import { toJson } from './json.js';
 import { kvNamespaceBody, kvTableBody } from './kv-views.js';
-import { SliceQueue, SliceQueueFullError } from '../slices/slice-queue.js';
+import { MAX_QUEUED_JOBS, SliceQueue, SliceQueueFullError } from '../slices/slice-queue.js';
 import { concatInSteps } from '../handlers/list-bodies-in-steps.js';
 import type { SlicedJob } from '../slices/slice-queue.js';
 import { DEFAULT_PAGE_LIMIT, TopicSearch } from './topic-search.js';
@@ -81,7 +81,7 @@ export interface HttpAdminServerOptions {
   readonly adHocConsistencyNodes?: boolean;
   /** Connection bounds of this port (defaults: HTTP_CONNECTION_LIMITS). */
   readonly connectionLimits?: Partial<HttpConnectionLimits>;
-  /** Which Host a browser may name for a data view (security/browser-hosts.ts); default: any. */
+  /** Which Host a request may name for a data view (security/browser-hosts.ts); default: any. */
   readonly browserHosts?: BrowserHostPolicy;
 }
 
@@ -237,7 +237,7 @@ export class HttpAdminServer {
   private closePromise: Promise<void> | null = null;
   private readonly topicSearch: TopicSearch;
   /** The views that walk every topic run here, in slices (slice-queue.ts). */
-  private readonly slices = new SliceQueue();
+  private readonly slices = new SliceQueue({ maxJobs: MAX_QUEUED_JOBS });
   /** Per connection: a request is being answered, and the pipelined ones waiting (see handle). */
   private readonly turns = new WeakMap<
     Socket,
@@ -432,7 +432,7 @@ export class HttpAdminServer {
     const access = viewAccessOf(path);
     if (access !== null && this.options.browserHosts?.allows(req.headers) === false) {
       this.sendJson(req, res, 403, {
-        error: `a browser asked for ${access.view} by the name '${hostOf(req.headers.host) ?? ''}', which is not a name of this node: a web page may have pointed its own name at this node's address (DNS rebinding). If you reach the node by this name, add it to httpAllowedHosts`,
+        error: `${access.view} was asked for by the name '${hostOf(req.headers.host) ?? ''}', which is not one of this node's names: a web page may have pointed its own name at this node's address (DNS rebinding). If you reach the node by this name, add it to httpAllowedHosts`,
       });
       return;
     }

@@ -1,20 +1,23 @@
 /**
- * Which `Host` a browser may name when it reads this node's data views: the defence against DNS
+ * Which `Host` a request may name when it reads this node's data views: the defence against DNS
  * rebinding. A page on any web site can point its own name at the node's address once the
  * browser has loaded it; its script is then "same origin" with the node, and read `/kv`,
  * `/config`, or made the node probe internal addresses through `/consistency` (a review did all
  * three from Chromium with the defaults). What such a request cannot hide is the name it used:
  * the browser sends the attacker's name in `Host`.
  *
- * Only browsers are held to this (a request carrying `Sec-Fetch-*` or `Origin`, headers a page's
- * script cannot leave out or set): scrapers, probes, curl and other nodes reading `/digest` may
- * use any name, as before, and gain nothing a direct connection would not give them.
+ * Every request is held to it, not only those that look like a browser's: over plain HTTP a
+ * browser sends no `Sec-Fetch-*` (only to HTTPS or localhost origins) and no `Origin` on a
+ * same-origin GET, so nothing tells its request from curl's (a first version checked only
+ * requests with those headers, and a second review's rebinding page went through untouched).
  *
  * Names accepted without configuration: IP literals, `localhost`, names without a dot (Docker
  * and Kubernetes service names), names under suffixes no public DNS answers for (`.local`,
  * `.internal`, `.svc`, `.lan`, `.home.arpa`, `.localhost`, `.localdomain`), this machine's host
- * name, and the hosts of `consistencyNodes`. `httpAllowedHosts` adds names (`ns.example.com`),
- * whole domains (`.example.com`) or `*` (any name: the check is off).
+ * name, and the hosts of `consistencyNodes` (so the nodes of one cluster read each other).
+ * `httpAllowedHosts` adds names (`ns.example.com`), whole domains (`.example.com`) or `*` (any
+ * name: the check is off). A request without `Host` (HTTP/1.0; browsers always send one) is let
+ * through.
  */
 import { isIP } from 'node:net';
 
@@ -82,7 +85,7 @@ export function createBrowserHostPolicy(options: BrowserHostOptions): BrowserHos
   };
   return {
     allows(headers) {
-      if (anyName || !fromBrowser(headers)) return true;
+      if (anyName) return true;
       const host = hostOf(headers.host);
       // HTTP/1.1 requires Host; a browser always sends one. Nothing to judge without it.
       if (host === null) return true;
@@ -93,15 +96,6 @@ export function createBrowserHostPolicy(options: BrowserHostOptions): BrowserHos
       return consistencyHosts().has(host);
     },
   };
-}
-
-/** A request a browser sent: it carries fetch metadata or an Origin, which pages cannot drop. */
-function fromBrowser(headers: { readonly [name: string]: string | string[] | undefined }): boolean {
-  return (
-    headers['sec-fetch-site'] !== undefined ||
-    headers['sec-fetch-mode'] !== undefined ||
-    headers['origin'] !== undefined
-  );
 }
 
 /** The name in a Host header, without port or brackets, lower-cased; null when absent. */

@@ -139,4 +139,16 @@ describe('SliceQueue', () => {
     await expect(queue.run(steps('d', 1, log, () => undefined))).resolves.toBe('d');
     expect(log.some((l) => l.startsWith('c'))).toBe(false);
   });
+
+  // The remoting reads' queue: a full one made GET_ALL_TOPIC_LIST answer SYSTEM_ERROR to anyone
+  // while another client kept it full with topic lists of made-up clusters.
+  it('holds any number of jobs unless given maxJobs', async () => {
+    const queue = new SliceQueue({ sliceMillis: 0 });
+    queues.push(queue);
+    const log: string[] = [];
+    const all = Array.from({ length: 300 }, (_, i) =>
+      queue.run(steps(`j${i}-`, 2, log, () => undefined)),
+    );
+    await expect(Promise.all(all)).resolves.toHaveLength(300);
+  });
 });

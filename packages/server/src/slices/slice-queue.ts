@@ -37,10 +37,11 @@ export function runCountingSteps<T>(job: SlicedJob<T>): { value: T; steps: numbe
 export const SLICE_MILLIS = 1;
 
 /**
- * Jobs a queue holds at most, by default. Beyond it a view is refused at once (503) rather than
- * answered after the port's 15 s idle close has dropped its connection: each client holds at
- * most one running view (one request at a time per connection), so only many clients together
- * reach it.
+ * Jobs the HTTP admin port's queue holds at most. Beyond it a view is refused at once (503)
+ * rather than answered after the port's 15 s idle close has dropped its connection: each client
+ * holds at most one running view (one request at a time per connection), so only many clients
+ * together reach it. The remoting reads' queue has no such bound: Java never refuses a topic
+ * list or a KV namespace, and a full queue would let anyone make it refuse them (review finding).
  */
 export const MAX_QUEUED_JOBS = 256;
 
@@ -78,7 +79,7 @@ export class SliceQueue {
   constructor(options: { sliceMillis?: number; now?: () => number; maxJobs?: number } = {}) {
     this.sliceMillis = options.sliceMillis ?? SLICE_MILLIS;
     this.now = options.now ?? (() => performance.now());
-    this.maxJobs = options.maxJobs ?? MAX_QUEUED_JOBS;
+    this.maxJobs = options.maxJobs ?? Infinity;
   }
 
   /** Jobs waiting or running. */
