@@ -125,10 +125,12 @@ describe('heartbeats', () => {
     '%s heartbeats keep the broker alive well past heartbeatTimeoutMillis',
     async (mode) => {
       const clock = new StallFreeClock();
-      const onClock = await startNodesOn(clock, 2, ['--scanNotActiveBrokerInterval=100']);
+      let onClock: Awaited<ReturnType<typeof startNodesOn>> | undefined;
       try {
+        onClock = await startNodesOn(clock, 2, ['--scanNotActiveBrokerInterval=100']);
+        const started = onClock;
         const agent = makeAgent(
-          onClock.nodes.map((n) => n.addr),
+          started.nodes.map((n) => n.addr),
           {
             heartbeat: mode,
             heartbeatIntervalMs: 200,
@@ -142,7 +144,7 @@ describe('heartbeats', () => {
           if (r.reason !== 'startup') extra.push(r);
         });
         await agent.start();
-        const control = await registerOnce(onClock.nodes[0]!.addr);
+        const control = await registerOnce(started.nodes[0]!.addr);
         try {
           const { brokerAddr } = agent.options;
           const start = clock.now();
@@ -152,12 +154,12 @@ describe('heartbeats', () => {
           await waitFor(
             'two and a half expiry periods',
             () => {
-              for (const { server } of onClock.nodes) alwaysLive &&= isLive(server, brokerAddr);
+              for (const { server } of started.nodes) alwaysLive &&= isLive(server, brokerAddr);
               return clock.now() - start > 2.5 * EXPIRY_MS;
             },
             15_000,
           );
-          expect(isLive(onClock.nodes[0]!.server, control.brokerAddr)).toBe(false);
+          expect(isLive(started.nodes[0]!.server, control.brokerAddr)).toBe(false);
           expect(alwaysLive).toBe(true);
           // Kept alive by heartbeats, not by re-registering after an expiry.
           expect(extra).toEqual([]);
@@ -166,7 +168,8 @@ describe('heartbeats', () => {
         }
       } finally {
         await stopAgents();
-        await onClock.close();
+        await onClock?.close();
+        // Also when the nodes failed to start: its timer would hold the test process open.
         clock.stop();
       }
     },

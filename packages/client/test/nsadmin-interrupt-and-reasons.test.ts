@@ -205,6 +205,13 @@ describe('nsadmin checkNodes options (L3, L4)', () => {
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain('HTTP admin port');
     }
+    // Other unknown options are just that (not taken for security options).
+    for (const option of ['--constructor', '--tls-ca=x', '--toString']) {
+      const r = await runCli(['checkNodes', '-n', '127.0.0.1:1', option]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Unknown option');
+      expect(r.stderr).not.toContain('HTTP admin port');
+    }
     const help = await runCli(['checkNodes', '-h']);
     expect(help.stdout).not.toContain('--tls');
     expect(help.stdout).not.toContain('--accessKey');
@@ -256,6 +263,10 @@ describe('nsadmin command line (L5, L11)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain("option '-n' took 'clusterList' as its value");
+    // With the verb's own options after it too (they used to be blamed instead).
+    const withOptions = await runCli(['-n', 'topicRoute', '-t', 'T']);
+    expect(withOptions.code).toBe(2);
+    expect(withOptions.stderr).toContain("option '-n' took 'topicRoute' as its value");
     const noCommand = await runCli(['-n', '127.0.0.1:1']);
     expect(noCommand.code).toBe(2);
     expect(noCommand.stderr).toContain('nsadmin: no command given\n');

@@ -191,6 +191,18 @@ describe('RemotingClient', () => {
     expect((third as Error).message).not.toContain('TLS');
   });
 
+  it('gives no such hint when the client closed the connection itself', async () => {
+    const s = await server(() => undefined); // never answers
+    const c = client({ requestTimeoutMs: 10_000, maxConsecutiveTimeouts: 1 });
+    const quick = c.invoke(s.addr, { code: 105 }, { timeoutMs: 100 }).catch((e: unknown) => e);
+    const slow = c.invoke(s.addr, { code: 105 }).catch((e: unknown) => e);
+    expect(await quick).toBeInstanceOf(RemotingTimeoutError);
+    const closed = await slow;
+    expect(closed).toBeInstanceOf(RemotingClosedError);
+    expect((closed as Error).message).toContain('consecutive timeouts');
+    expect((closed as Error).message).not.toContain('TLS');
+  });
+
   it('says a TLS handshake cut off by the peer may be a node without TLS', async () => {
     const plain = createServer((socket) => {
       socket.once('data', () => socket.destroy());

@@ -149,6 +149,8 @@ function splitCommand(
       ([name, o]) => flag === `--${name}` || ('short' in o && token === `-${o.short}`),
     )?.[1];
     if (spec === undefined) {
+      // `nsadmin -n topicRoute -t T`: the real mistake is the command taken as -n's value.
+      if (tookVerb !== undefined) return { error: tookVerbMessage(tookVerb) };
       return {
         error: `'${token}' before the command: only -n, --json, --timeout and -h may come first (run nsadmin --help)`,
       };
@@ -165,6 +167,11 @@ function splitCommand(
     after: argv.slice(i + 1),
     ...(tookVerb === undefined ? {} : { tookVerb }),
   };
+}
+
+/** `-n clusterList …`: the option swallowed the command. */
+function tookVerbMessage([flag, value]: readonly string[]): string {
+  return `option '${flag}' took '${value}' as its value, and no command is left: give ${flag} a value (nsadmin ${flag} host:9876 ${value})`;
 }
 
 /** mqadmin finds a command ignoring case (`clusterlist` is clusterList). */
@@ -214,10 +221,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     const asked = verbName === 'help' || wantsHelp;
     if (!asked && split.tookVerb !== undefined) {
-      const [flag, value] = split.tookVerb;
-      io.stderr.write(
-        `nsadmin: option '${flag}' took '${value}' as its value, and no command is left: give ${flag} a value (nsadmin ${flag} host:9876 ${value})\n`,
-      );
+      io.stderr.write(`nsadmin: ${tookVerbMessage(split.tookVerb)}\n`);
       return EXIT_USAGE;
     }
     if (!asked && leading.length > 0) io.stderr.write('nsadmin: no command given\n');
@@ -245,8 +249,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const security = /^Unknown option '--([A-Za-z]+)/.exec(message)?.[1];
-    if ('standalone' in verb && security !== undefined && security in SECURITY_CLI_OPTIONS) {
+    const security = /^Unknown option '--([^'=]+)/.exec(message)?.[1];
+    if (
+      'standalone' in verb &&
+      security !== undefined &&
+      Object.hasOwn(SECURITY_CLI_OPTIONS, security)
+    ) {
       return fail(
         EXIT_USAGE,
         `--${security}: ${verb.name} reads each node's HTTP admin port, which has no TLS and no ACL (the security options are for the remoting verbs)`,

@@ -33,7 +33,7 @@ export const PLAIN_REFUSED_HINT =
   'the node answered nothing: one that accepts TLS only (tlsServerMode=enforcing) or is at its connection limit closes a new connection so; if it needs TLS, connect with TLS';
 /** Why a TLS handshake may be cut off by the peer: part of the error's message. */
 export const TLS_REFUSED_HINT =
-  'a node that does not speak TLS (tlsServerMode=disabled, or a Java NameServer without TLS) closes a TLS connection so; try without TLS';
+  'a node that does not speak TLS (tlsServerMode=disabled, or a Java NameServer without TLS) or is at its connection limit closes a TLS connection so; if it does not speak TLS, connect without';
 
 /** Whether the peer closed the socket in the middle of the TLS handshake. */
 function isHandshakeCutOff(cause: Error | undefined): cause is Error {
@@ -76,6 +76,8 @@ export class Connection {
   #opened = false;
   /** Whether any byte arrived from the peer (see RemotingClosedError.nothingReceived). */
   #received = false;
+  /** Whether the socket closed under us (the peer, or the network), not by our own close. */
+  #closedByPeer = false;
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
@@ -112,6 +114,7 @@ export class Connection {
       this.#log.debug({ addr: this.addr, err }, 'remoting socket error');
     });
     socket.on('close', () => {
+      this.#closedByPeer = true;
       this.#close(this.#lastSocketError);
     });
     socket.on('timeout', () => {
@@ -365,7 +368,9 @@ export class Connection {
     if (calls.length > 0) {
       // A plain connection that a node closes before answering anything is what a TLS-only
       // node does with it: say so, or an operator sees only "closed with 1 request pending".
-      const hint = !tls && !this.#received ? ` (${PLAIN_REFUSED_HINT})` : '';
+      // Only a close that came from the other side: our own (close(), consecutive timeouts)
+      // says nothing about what the node accepts.
+      const hint = !tls && !this.#received && this.#closedByPeer ? ` (${PLAIN_REFUSED_HINT})` : '';
       const message =
         cause === undefined
           ? `connection to ${this.addr} closed with ${calls.length} request(s) pending${hint}`
