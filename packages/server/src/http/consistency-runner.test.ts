@@ -6,7 +6,12 @@ import { RouteInfoManager } from '../route/index.js';
 import { RouteDigestTracker } from '../digest/route-digest-tracker.js';
 import { consistencyThreadsStarted, runConsistencyCheck } from './consistency-runner.js';
 import type { ConsistencyRun } from './consistency-runner.js';
-import { TopicListCache, topicListBytes, topicListHash } from './consistency-topic-lists.js';
+import {
+  MAX_KEPT_LISTS,
+  TopicListCache,
+  topicListBytes,
+  topicListHash,
+} from './consistency-topic-lists.js';
 
 const LIMITS = { timeoutMs: 5_000, maxBytes: 1 << 20 };
 
@@ -181,6 +186,21 @@ describe('TopicListCache', () => {
     cache.put('http://d', 'b0', topicListHash(huge), huge);
     expect(cache.get('http://d', 'b0', topicListHash(huge))).toBeUndefined();
     expect(cache.size.lists).toBe(2);
+  });
+
+  // Counted at 64 bytes each, tiny lists of many made-up broker names could fill the thread's
+  // heap far past the estimate (review finding).
+  it('counts a fixed cost per list, and keeps at most MAX_KEPT_LISTS of them', () => {
+    const tiny = list(1);
+    expect(topicListBytes(tiny)).toBeGreaterThanOrEqual(512);
+    const cache = new TopicListCache({ maxBytes: 2 ** 40 });
+    for (let i = 0; i < MAX_KEPT_LISTS + 100; i++) {
+      cache.put('http://a', `b${i}`, topicListHash(tiny), tiny);
+    }
+    expect(cache.size.lists).toBe(MAX_KEPT_LISTS);
+    // The oldest went first.
+    expect(cache.get('http://a', 'b0', topicListHash(tiny))).toBeUndefined();
+    expect(cache.get('http://a', `b${MAX_KEPT_LISTS + 99}`, topicListHash(tiny))).toBe(tiny);
   });
 
   it('hashes a list as the nodes hash their topics (route-digest-tracker.ts)', () => {

@@ -15,9 +15,20 @@ type TopicListStore = NonNullable<ConsistencyCheckOptions['topicLists']>;
 /** Heap of one parsed topic entry besides its name: the object, its slot in the array. */
 const ENTRY_BYTES = 96;
 
+/**
+ * Heap of a kept list besides its entries: its Map entry and key, the Kept record, the parsed
+ * list object and its array. Counted as 64 bytes, a hostile node list answering many one-topic
+ * broker names could keep millions of lists (several times the estimate in real heap) in the
+ * thread (review finding).
+ */
+const LIST_BYTES = 512;
+
+/** Lists kept at most, whatever their size: 16 nodes of 256 broker names each. */
+export const MAX_KEPT_LISTS = 4096;
+
 /** A parsed list's heap, roughly (measured: 40,000 topics of 12 characters, 4.4 MB). */
 export function topicListBytes(list: DigestTopics): number {
-  let bytes = 64 + 2 * list.brokerName.length;
+  let bytes = LIST_BYTES + 4 * list.brokerName.length;
   for (const t of list.topics) bytes += ENTRY_BYTES + 2 * t.topic.length;
   return bytes;
 }
@@ -86,7 +97,7 @@ export class TopicListCache implements TopicListStore {
     this.lists.set(key, { hash: topicListHash(topics), topics, bytes });
     this.bytes += bytes;
     for (const oldest of this.lists.keys()) {
-      if (this.bytes <= this.maxBytes) break;
+      if (this.bytes <= this.maxBytes && this.lists.size <= MAX_KEPT_LISTS) break;
       this.drop(oldest);
     }
   }
