@@ -121,7 +121,7 @@ describe('nsadmin checkNodes', () => {
     const comma = await runNsadmin(scope, ['checkNodes', '-n', '127.0.0.1:9876,127.0.0.1:9877']);
     expect(comma.code).toBe(2);
     expect(comma.stderr).toBe(
-      "nsadmin: checkNodes: -n: '127.0.0.1:9876,127.0.0.1:9877': separate nodes with ';', not ','",
+      "nsadmin: checkNodes: -n (--namesrvAddr): '127.0.0.1:9876,127.0.0.1:9877': separate nodes with ';', not ','",
     );
     const port = await runNsadmin(scope, ['checkNodes', '-n', 'a:1', '--httpPort', 'x']);
     expect(port.code).toBe(2);
