@@ -81,13 +81,37 @@ describe('fetchAdminJson', () => {
     );
   });
 
-  it('an HTTP error is reported without reading its body', async () => {
+  it('an HTTP error without a JSON reason is reported as its status', async () => {
     const s = await server((_req, res) => {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('no');
     });
     await expect(fetchAdminJson(`${s.base}/digest`, 5_000, CAP)).rejects.toThrow(
       `GET ${s.base}/digest: HTTP 404 (not a nameserver-ts admin port`,
+    );
+  });
+
+  // checkNodes printed a bare "HTTP 403" where the node said why (httpAllowedHosts, ACL).
+  it("an HTTP error names the node's JSON reason, and reads no more than 4 KiB of it", async () => {
+    const s = await server((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end('{"error":"add ns1.example.com to httpAllowedHosts"}');
+    });
+    await expect(fetchAdminJson(`${s.base}/digest`, 5_000, CAP)).rejects.toThrow(
+      `GET ${s.base}/digest: HTTP 403: add ns1.example.com to httpAllowedHosts`,
+    );
+    const endless = await server((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      // A body that never ends: only its first bytes are read, then the request is dropped.
+      const again = (): void => {
+        if (res.write(' '.repeat(65_536))) setImmediate(again);
+        else res.once('drain', again);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      again();
+    });
+    await expect(fetchAdminJson(`${endless.base}/digest`, 5_000, CAP)).rejects.toThrow(
+      `GET ${endless.base}/digest: HTTP 403`,
     );
   });
 });

@@ -359,4 +359,5 @@ export type {
   NodeFailure,
 } from './consistency/consistency-check.js';
 export { NodeListError, parseNodeList } from './consistency/node-address.js';
+export { REFUSAL_BODY_BYTES, refusalReason } from './consistency/refusal-reason.js';
 export type { DigestNode, ParseNodeListOptions } from './consistency/node-address.js';

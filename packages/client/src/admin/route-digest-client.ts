@@ -8,7 +8,14 @@
  * The admin port of `host:port` is taken to be port + 1 (the stock 9876/9877) unless `httpPort`
  * or an `http://host:port` entry says otherwise.
  */
-import { checkConsistency, parseDigestTopics, parseNodeList, parseRouteDigest } from '@ns/protocol';
+import {
+  checkConsistency,
+  parseDigestTopics,
+  parseNodeList,
+  parseRouteDigest,
+  REFUSAL_BODY_BYTES,
+  refusalReason,
+} from '@ns/protocol';
 import type { ConsistencyCheckResult, DigestNode, DigestTopics, RouteDigest } from '@ns/protocol';
 import { InvalidOptionError } from '../errors.js';
 import { checkTimerLimit } from '../timer-limit.js';
@@ -52,9 +59,10 @@ export async function fetchAdminJson(
     throw new Error(`${what}: ${describeFetchError(err, timeoutMs)}`, { cause: err });
   }
   if (res.status !== 200) {
-    await res.body?.cancel().catch(() => undefined);
+    // Our nodes say why in a JSON `error` (a 403 names httpAllowedHosts or the ACL key to use).
+    const why = await errorOfAnswer(res);
     throw new Error(
-      `${what}: HTTP ${res.status}${res.status === 404 && new URL(url).pathname === '/digest' ? ' (not a nameserver-ts admin port, or an older version without /digest?)' : ''}`,
+      `${what}: HTTP ${res.status}${why === null ? '' : `: ${why}`}${res.status === 404 && new URL(url).pathname === '/digest' ? ' (not a nameserver-ts admin port, or an older version without /digest?)' : ''}`,
     );
   }
   const length = Number(res.headers.get('content-length') ?? 0);
@@ -154,4 +162,24 @@ export async function checkNodes(
     deadlineMs: options.deadlineMs ?? 3 * timeoutMs,
   });
   return { nodes, ...result };
+}
+
+/** The reason in a refusal's body (its first REFUSAL_BODY_BYTES), or null; the rest is not read. */
+async function errorOfAnswer(res: Response): Promise<string | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    if (res.body !== null) {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        chunks.push(chunk);
+        size += chunk.byteLength;
+        if (size >= REFUSAL_BODY_BYTES) break;
+      }
+    }
+    return refusalReason(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return null;
+  } finally {
+    await res.body?.cancel().catch(() => undefined);
+  }
 }

@@ -4,6 +4,8 @@
  * hang the admin port nor make it buffer an unbounded body.
  */
 
+import { REFUSAL_BODY_BYTES, refusalReason } from '@ns/protocol';
+
 export interface FetchJsonOptions {
   readonly timeoutMs: number;
   readonly maxBytes: number;
@@ -22,8 +24,13 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
     throw new Error(`${what}: ${describeFetchError(err, options.timeoutMs)}`, { cause: err });
   }
   if (res.status !== 200) {
-    await res.body?.cancel();
-    throw new Error(`${what}: HTTP ${res.status} (is it a nameserver-ts admin port?)`);
+    // Our nodes say why in a JSON `error` (a 403 names httpAllowedHosts or the ACL key to use).
+    const why = await errorOfAnswer(res);
+    throw new Error(
+      why === null
+        ? `${what}: HTTP ${res.status} (is it a nameserver-ts admin port?)`
+        : `${what}: HTTP ${res.status}: ${why}`,
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -58,4 +65,24 @@ function describeFetchError(err: unknown, timeoutMs: number): string {
     return err.message;
   }
   return String(err);
+}
+
+/** The reason in a refusal's body (its first REFUSAL_BODY_BYTES), or null; the rest is not read. */
+async function errorOfAnswer(res: Response): Promise<string | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    if (res.body !== null) {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        chunks.push(chunk);
+        size += chunk.byteLength;
+        if (size >= REFUSAL_BODY_BYTES) break;
+      }
+    }
+    return refusalReason(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return null;
+  } finally {
+    await res.body?.cancel().catch(() => undefined);
+  }
 }
