@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     return fail(log, `--env: ${messageOf(err)}`, err, 2);
   }
   let service: AddressService;
+  let stopped: Promise<NodeJS.Signals>;
   try {
     service = new AddressService({
       source,
@@ -58,6 +59,10 @@ async function main(): Promise<number> {
       logger: log,
     });
     const { host, port } = await service.start();
+    // Listening for the stop signals before the line that says we are up: whoever waits for it
+    // may signal at once, and a write to a pipe lands before the next statement runs (CI: a
+    // SIGHUP sent on reading the line found no handler on a loaded machine, and killed us).
+    stopped = stopSignal();
     process.stdout.write(`${JSON.stringify({ event: 'listening', host, port })}\n`);
   } catch (err) {
     if (err instanceof SourceStartError) return fail(log, err.message, err.cause, 2);
@@ -69,17 +74,22 @@ async function main(): Promise<number> {
     return fail(log, message, err, 1);
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const signal = await stopped;
+  log.info({ signal }, 'shutting down');
+  await service.close();
+  log.info('stopped');
+  return 0;
+}
+
+/** The first of SIGTERM, SIGINT or SIGHUP from now on. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
     // Java's mqnamesrv runs its shutdown hook on SIGHUP too; its default action ended the process
     // at once (exit 129), without closing the listener or the file watch.
     process.once('SIGHUP', resolve);
   });
-  log.info({ signal }, 'shutting down');
-  await service.close();
-  log.info('stopped');
-  return 0;
 }
 
 function messageOf(err: unknown): string {
