@@ -426,6 +426,11 @@ describe('HttpAdminServer', () => {
     const bad = await get('/topics?limit=-1');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text).error).toBe('limit: expected a non-negative integer, got "-1"');
+    for (const raw of ['0x10', '1e3', '%207', '1.0', '0b1']) {
+      const other = await get(`/topics?offset=${raw}`);
+      expect(other.status, raw).toBe(400);
+      expect(JSON.parse(other.text).error).toMatch(/^offset: expected a non-negative integer/);
+    }
   });
 
   it('/topics of many topics is the whole sorted list, encoded in steps as JSON.stringify would', async () => {

@@ -978,8 +978,10 @@ function cmp(a: string, b: string): number {
 function intParam(query: URLSearchParams, name: string, fallback: number): number {
   const raw = query.get(name);
   if (raw === null || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) {
+  // Decimal digits only: Number() would also take "0x10", "1e3", " 7" and "0b1", which no
+  // documented form of these parameters is and which a typo could hit silently.
+  const n = /^[0-9]{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) {
     throw new BadRequest(`${name}: expected a non-negative integer, got ${JSON.stringify(raw)}`);
   }
   return n;
