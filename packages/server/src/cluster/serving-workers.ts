@@ -213,7 +213,19 @@ export class ServingWorkers {
       void owner.connectionClosed(id);
     }
     worker.connections.clear();
-    if (this.closing || this.workers.get(worker.workerId) !== worker) return;
+    if (this.closing) {
+      // Asked to stop, a worker exits 0 once its connections are drained. Anything else (a
+      // signal that reached it — it ignores SIGINT/SIGTERM/SIGHUP —, a crash, or the SIGKILL past
+      // the grace period) cut its connections short: say so, the stop was not the clean one.
+      if (code !== 0) {
+        this.init.logger.warn(
+          { worker: worker.workerId, code, signal },
+          'serving worker ended abnormally during shutdown',
+        );
+      }
+      return;
+    }
+    if (this.workers.get(worker.workerId) !== worker) return;
     this.scheduleRestart(worker.workerId, { code, signal });
   }
 
