@@ -5,7 +5,6 @@ export { RouteTables } from './route-tables.js';
 export type { RouteReadModel, RouteTablesOptions, SteppedTopicList } from './route-tables.js';
 export { OpCode, ROUTE_OP_WIDTH } from './route-ops.js';
 export { filterRouteByZone, resolveZoneFilter } from './zone-route-filter.js';
-export { dataVersionEquals } from './data-version.js';
 export type {
   BrokerIdentity,
   BrokerLiveView,

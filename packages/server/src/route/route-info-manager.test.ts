@@ -271,6 +271,29 @@ describe('RouteInfoManager.registerBroker', () => {
     expect(rim.queryDataVersion(id, stored).changed).toBe(false);
   });
 
+  it.each([
+    ['4.9', false],
+    ['5.x', true],
+  ] as const)(
+    'on the %s line a DataVersion differing only in stateVersion is changed: %s',
+    (javaLine, changed) => {
+      // Java 4.9's DataVersion has no stateVersion (equals: timestamp and counter); 5.x compares it.
+      const { rim } = setup({ javaLine });
+      const id = { clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' };
+      rim.registerBroker(
+        req({ topicConfigWrapper: wrapper({ ...V1, stateVersion: 1 }, [topic('TopicA')]) }),
+      );
+      expect(rim.queryDataVersion(id, { ...V1, stateVersion: 2 }).changed).toBe(changed);
+      // A registration's topics are applied only for a changed version.
+      rim.registerBroker(
+        req({
+          topicConfigWrapper: wrapper({ ...V1, stateVersion: 2 }, [topic('TopicA', { perm: 4 })]),
+        }),
+      );
+      expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.perm).toBe(changed ? 4 : 6);
+    },
+  );
+
   it('keeps brokers of two clusters that reuse one address apart (5.x liveness key)', () => {
     const { rim } = setup();
     rim.registerBroker(req());

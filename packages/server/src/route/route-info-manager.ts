@@ -23,11 +23,12 @@
  *
  * Every public mutating call flushes the route changes it made to the listeners before returning.
  */
-import { MASTER_ID, ORDER_TOPIC_CONFIG_NAMESPACE, Perm } from '@ns/protocol';
+import { dataVersionEquals, MASTER_ID, ORDER_TOPIC_CONFIG_NAMESPACE, Perm } from '@ns/protocol';
 import type {
   BrokerMemberGroup,
   ClusterInfo,
   DataVersion,
+  JavaLine,
   QueueData,
   RegisterBrokerResult,
   TopicConfig,
@@ -37,7 +38,7 @@ import type {
 import { liveKey } from './broker-live-info.js';
 import type { TopicOrderScheduler } from './deferred-topic-order.js';
 import type { BrokerLiveInfo } from './broker-live-info.js';
-import { dataVersionEquals, emptyDataVersion, stampedDataVersion } from './data-version.js';
+import { emptyDataVersion, stampedDataVersion } from './data-version.js';
 import { minBrokerIdChangeOnJoin, minBrokerIdChangeOnLeave } from './min-broker-id-change.js';
 import { minKey, RouteTables } from './route-tables.js';
 import type { RouteReadModel, SteppedTopicList } from './route-tables.js';
@@ -153,6 +154,8 @@ export class RouteInfoManager implements RouteReadModel {
   private readonly kvLookup: KVNamespaceLookup | null;
   private readonly onLiveBrokerRemoved: (key: string) => void;
   private readonly supportActingMaster: boolean;
+  /** DataVersion equality follows it: 4.9 compares timestamp and counter, 5.x stateVersion too. */
+  private readonly javaLine: JavaLine;
   /**
    * Java 5.x: a prime slave's registration applies its topics, and a group left without master
    * loses write permission, whether or not supportActingMaster is set (only the route's acting
@@ -174,6 +177,7 @@ export class RouteInfoManager implements RouteReadModel {
     this.supportActingMaster = options.supportActingMaster ?? false;
     this.notifyMinBrokerIdChanged = options.notifyMinBrokerIdChanged ?? false;
     const javaLine = options.javaLine ?? '5.x';
+    this.javaLine = javaLine;
     this.primeSlaveRules = javaLine === '5.x' || this.supportActingMaster;
     this.deleteTopicWithBrokerRegistration = options.deleteTopicWithBrokerRegistration ?? false;
     this.rejectFirstSingleTopicRegistration = options.rejectFirstSingleTopicRegistration ?? false;
@@ -665,7 +669,7 @@ export class RouteInfoManager implements RouteReadModel {
     if (topicTable !== null && (isMaster || isPrimeSlave)) {
       topicsApplied = true;
       const versionChanged =
-        live === undefined || !dataVersionEquals(live.dataVersion, dataVersion);
+        live === undefined || !dataVersionEquals(live.dataVersion, dataVersion, this.javaLine);
       const applyAll = registerFirst || versionChanged;
       const mappings = wrapper?.topicQueueMappingInfoMap;
       const ruleG =
@@ -1049,7 +1053,7 @@ export class RouteInfoManager implements RouteReadModel {
     return {
       changed:
         dataVersion === null ||
-        !dataVersionEquals(live.dataVersion, stampedDataVersion(dataVersion, now)),
+        !dataVersionEquals(live.dataVersion, stampedDataVersion(dataVersion, now), this.javaLine),
       dataVersion: { ...live.dataVersion },
     };
   }
