@@ -23,11 +23,6 @@ export function entryPath(name: EntryName): string {
   return join(REPO_ROOT, ENTRY[name]);
 }
 
-/** True when the entry point has been built; scenarios needing an unbuilt command fail loudly. */
-export function isBuilt(name: EntryName): boolean {
-  return existsSync(entryPath(name));
-}
-
 /** Throws a message that says what to run, instead of a bare ENOENT from the child. */
 export function requireBuilt(name: EntryName): string {
   const path = entryPath(name);

@@ -117,16 +117,6 @@ export function routeBrokerNames(route: WireTopicRouteData | null): string[] {
   return (route?.brokerDatas ?? []).map((b) => b.brokerName).sort();
 }
 
-/** Whether `brokerName` is in the route of `topic` on the node at `addr`. */
-export async function routeHasBroker(
-  client: RemotingClient,
-  addr: string,
-  topic: string,
-  brokerName: string,
-): Promise<boolean> {
-  return routeBrokerNames(await getRoute(client, addr, topic)).includes(brokerName);
-}
-
 /**
  * A route with its lists sorted by broker name. Nodes that saw brokers in different orders may
  * list them in different orders (Java HashMap buckets keep insertion order), so comparisons

@@ -1,4 +1,5 @@
-// @ns/server public API: every export is listed by name.
+// @ns/server public API: every export is listed by name, except the security building blocks
+// (security/index.ts lists those).
 
 // Composition root and lifecycle
 export { NameServer } from './name-server.js';

@@ -1,6 +1,7 @@
 /**
  * Composition root (Java NamesrvController): wires config, logging, the registry owner, the
- * serving side(s), the acceptor, metrics and the HTTP admin server, and owns every timer.
+ * serving side(s), the acceptor, metrics and the HTTP admin server, and owns the periodic scans
+ * (broker expiry, the KV table dump); each component owns its own timers and stops them in close().
  *
  * Shape of a node (see README "Using every core"):
  *

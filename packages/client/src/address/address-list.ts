@@ -162,16 +162,3 @@ export function sameMembers(a: readonly string[], b: readonly string[]): boolean
   const set = new Set(a);
   return b.every((addr) => set.has(addr));
 }
-
-/** What a list change added and removed (e.g. to close connections to removed name servers). */
-export function diffAddressLists(
-  previous: readonly string[],
-  next: readonly string[],
-): { readonly added: string[]; readonly removed: string[] } {
-  const before = new Set(previous);
-  const after = new Set(next);
-  return {
-    added: next.filter((addr) => !before.has(addr)),
-    removed: previous.filter((addr) => !after.has(addr)),
-  };
-}

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { InvalidAddressListError } from '../../src/errors.js';
 import {
-  diffAddressLists,
   formatAddressList,
   parseAddressList,
   parseHostPort,
@@ -137,15 +136,5 @@ describe('sameMembers', () => {
     expect(sameMembers(['a:1', 'b:2'], ['b:2', 'a:1'])).toBe(true);
     expect(sameMembers(['a:1', 'b:2'], ['a:1', 'c:3'])).toBe(false);
     expect(sameMembers(['a:1'], ['a:1', 'b:2'])).toBe(false);
-  });
-});
-
-describe('diffAddressLists', () => {
-  it('names what was added and removed', () => {
-    expect(diffAddressLists(['a:1', 'b:2'], ['b:2', 'c:3'])).toEqual({
-      added: ['c:3'],
-      removed: ['a:1'],
-    });
-    expect(diffAddressLists([], ['a:1'])).toEqual({ added: ['a:1'], removed: [] });
   });
 });

@@ -51,17 +51,6 @@ export function writeString(s: string, flavour: JsonFlavour): string {
   return fastjsonString(s, flavour.standard);
 }
 
-/**
- * A Java long. fastjson's BrowserCompatible writes longs beyond ±(2^53-1) as strings; JS numbers that
- * large are not exact anyway, but keep the rule.
- */
-export function writeLong(n: number, flavour: JsonFlavour): string {
-  if (flavour.standard && (n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER)) {
-    return `"${String(n)}"`;
-  }
-  return String(n);
-}
-
 /** Keys of a String-keyed map in output order. */
 export function stringKeyOrder(
   keys: readonly string[],

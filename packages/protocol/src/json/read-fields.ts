@@ -102,13 +102,6 @@ export function readLong(obj: JsonRecord, key: string, parent: string, dflt: num
   );
 }
 
-/** An optional Java Long: undefined when absent or null. */
-export function readOptionalLong(obj: JsonRecord, key: string, parent: string): number | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  return readLong(obj, key, parent, 0);
-}
-
 export function readBoolean(obj: JsonRecord, key: string, parent: string, dflt: boolean): boolean {
   const v = obj[key];
   if (v === undefined || v === null) return dflt;

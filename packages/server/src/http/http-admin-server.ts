@@ -24,7 +24,9 @@
  * when that class's policy is not `open` the view answers 403, naming the signed remoting request
  * that serves the same data: this port checks no credentials, addresses or certificates. The
  * ORDER_TOPIC_CONFIG value in /topics/:topic is a KV read: left out while admin reads are
- * protected. /healthz, /readyz, /metrics and the console's own files are always served.
+ * protected. The data views also refuse (403) a `Host` that is not one of this node's names, so a
+ * web page cannot read them through DNS rebinding (security/browser-hosts.ts, httpAllowedHosts).
+ * /healthz, /readyz, /metrics and the console's own files are always served.
  * /consistency makes the node read other nodes' admin ports: only GETs of the fixed digest paths,
  * at most 16 nodes, bounded in time and size, and only digest-shaped answers are passed on.
  */
