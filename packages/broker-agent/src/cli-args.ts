@@ -102,7 +102,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       args: [...argv],
       strict: true,
       allowPositionals: false,
-      allowNegative: true,
+      // No `allowNegative`: Node added it in 22.4 (and 20.16), and on 22.2–22.3 it is ignored, so
+      // strict mode refused the documented --no-force-register. That one negation is its own flag.
       options: {
         'namesrv-addr': { type: 'string', short: 'n' },
         'addr-service-url': { type: 'string' },
@@ -116,6 +117,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'unsafe-period': { type: 'string' },
         timeout: { type: 'string' },
         'force-register': { type: 'boolean' },
+        'no-force-register': { type: 'boolean' },
         compressed: { type: 'boolean' },
         heartbeat: { type: 'string' },
         'heartbeat-interval': { type: 'string' },
@@ -149,6 +151,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (eq <= 0) throw new InvalidOptionError('ext', `--ext: expected key=value, got ${kv}`);
     extFields[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  if (v['force-register'] === true && v['no-force-register'] === true) {
+    throw new InvalidOptionError(
+      'force-register',
+      '--force-register and --no-force-register: give one of them',
+    );
+  }
   const brokerAddr = v['broker-addr'];
   if (v.help !== true && brokerAddr === undefined) {
     throw new InvalidOptionError('broker-addr', '--broker-addr <ip:port> is required');
@@ -168,7 +176,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     ...set('registerNameServerPeriodMs', num('period', v.period)),
     ...set('unsafeRegisterPeriodMs', num('unsafe-period', v['unsafe-period'])),
     ...set('requestTimeoutMs', num('timeout', v.timeout)),
-    ...set('forceRegister', v['force-register']),
+    ...set('forceRegister', v['no-force-register'] === true ? false : v['force-register']),
     ...set('compressedRegister', v.compressed),
     ...set<'heartbeat', HeartbeatMode>(
       'heartbeat',

@@ -322,6 +322,18 @@ describe('topic input and files', () => {
 });
 
 describe('CLI arguments', () => {
+  it('--no-force-register is a flag of its own (no other --no-… form; works on Node 22.2)', () => {
+    const base = ['--broker-addr=1.2.3.4:10911'];
+    expect(parseCliArgs([...base, '--no-force-register']).options.forceRegister).toBe(false);
+    expect(parseCliArgs([...base, '--force-register']).options.forceRegister).toBe(true);
+    expect(parseCliArgs(base).options).not.toHaveProperty('forceRegister');
+    expect(() => parseCliArgs([...base, '--force-register', '--no-force-register'])).toThrow(
+      '--force-register and --no-force-register: give one of them',
+    );
+    // Node's allowNegative (22.4+) would take these; the usage documents none of them.
+    expect(() => parseCliArgs([...base, '--no-compressed'])).toThrow(InvalidOptionError);
+  });
+
   it('maps flags to agent options', () => {
     const a = parseCliArgs([
       '-n',
