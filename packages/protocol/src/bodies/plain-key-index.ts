@@ -1,5 +1,5 @@
 /**
- * topic name → entry index of a REGISTER_BROKER body's base (register-broker-body-delta.ts) with no
+ * topic name → entry index of a REGISTER_BROKER body's base (delta-base.ts) with no
  * string made per name: the names' FNV-1a hashes in an open-addressed table over Int32Arrays, a
  * name compared with the base body's bytes where it lies.
  *

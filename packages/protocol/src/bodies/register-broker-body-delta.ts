@@ -24,6 +24,10 @@
  * Pure: no I/O. The base keeps a reference to the `body` Buffer of plain JSON bodies: callers must
  * not modify a body after passing it. A base is a class instance: it serves only in the thread that
  * made it (a structured-cloned copy is not recognised, which costs a full decode, nothing more).
+ *
+ * The parts: the JSON byte scanner (delta-json-scan.ts), the compressed format's entry readers
+ * (delta-compressed-scan.ts), the base (delta-base.ts) and the walk (delta-walk.ts); here the
+ * public API and the decode paths of both formats, which tie them together.
  */
 import type {
   DataVersion,
@@ -32,30 +36,40 @@ import type {
   TopicQueueMappingInfo,
 } from './types.js';
 import { isUtf8 } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import {
   decodeInflatedRegisterBrokerBody,
   decodeRegisterBrokerBody,
   inflateRegisterBody,
   MAX_INFLATED_REGISTER_BODY,
   readRegisterBrokerBody,
-  REGISTER_BODY_MEMBERS,
   REGISTER_BODY_MIN_VERSION,
 } from './register-broker-body.js';
-import { decodeTopicConfigLine, readTopicConfig } from './topic-config.js';
 import { plainFields, scanPlainTopicConfig, topicConfigOf } from './topic-config-plain-json.js';
 import { TopicConfigRowsBuilder } from './topic-config-rows.js';
 import type { TopicConfigRows } from './topic-config-rows.js';
 import { ByteKeySet, fnvStep, FNV_OFFSET } from './byte-key-set.js';
-import {
-  isPlainKeyString,
-  JSON_KEY_LAYOUT,
-  LINE_KEY_LAYOUT,
-  PlainKeyIndex,
-} from './plain-key-index.js';
-import type { EntryKeyLayout } from './plain-key-index.js';
+import { PlainKeyIndex } from './plain-key-index.js';
 import { shareString } from '../json/shared-string.js';
-import { jsonNestingExceeds, MAX_JSON_DEPTH, pruneJsonObject } from '../json/json-skim.js';
+import { jsonNestingExceeds } from '../json/json-skim.js';
+import {
+  decodeJsonEntry,
+  FALLBACK,
+  fallback,
+  isArrayIndex,
+  isArrayIndexBytes,
+  jsonKeyEnd,
+  jsonValueEnd,
+  locateJsonTable,
+  restOfJson,
+  scanJsonEntry,
+} from './delta-json-scan.js';
+import {
+  compressedCountOffset,
+  decodeCompressedEntry,
+  scanCompressedEntry,
+} from './delta-compressed-scan.js';
+import { Base, KeyList } from './delta-base.js';
+import { Walker } from './delta-walk.js';
 
 /** What the decoder keeps of a previous body. Opaque; `bytes` estimates its memory. */
 export interface RegisterBodyBase {
@@ -345,424 +359,18 @@ export function registerBodyOfDelta(
   return body;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The base
-
 const UNCHANGED: RegisterBodyDelta = Object.freeze({ kind: 'unchanged' as const });
-
-/** Rough per-entry cost of the index: two Int32 offsets, a key slot, the key string. */
-const INDEX_BYTES_PER_ENTRY = 64;
-/** Rough per-entry cost of a key → index map. */
-const KEY_INDEX_BYTES_PER_ENTRY = 48;
-
-/**
- * key → entry index of one base, carried from base to base without rebuilding: a map built once
- * from an ancestor's keys (`root`), translated to this base's indexes through `remap`, plus the
- * keys added since. A key in `extra` wins over `root` (a topic removed and added again).
- */
-interface KeyIndex {
-  readonly root: Map<string, number>;
-  /** Root index → this base's index, -1 when gone; null: the identity. */
-  readonly remap: Int32Array | null;
-  readonly extra: Map<string, number>;
-}
-
-/**
- * The topic names of a base's entries, in entry order, each made a string the first time it is
- * asked for (read from the base's bytes) and kept: a base indexed without strings (the `rows`
- * answer) costs a new broker's registration none, and a later delta makes only the few it looks
- * at — all of them only for a key index of strings (a topic that is not where the base had it,
- * in a base with a name that is not plain: see plain-key-index.ts).
- */
-class KeyList {
-  private constructor(
-    readonly length: number,
-    /**
-     * The names made so far, by entry index. Lists of the same names in the same order share it
-     * (a base and its successor over the next body), so what one made the other has.
-     */
-    private readonly made: (string | undefined)[],
-    /** Where unmade names are read: the body and its entry starts (as Base has them). */
-    private readonly raw: Buffer | null,
-    private readonly starts: Int32Array | null,
-    private readonly compressed: boolean,
-  ) {}
-
-  /** Names that are all made already. */
-  static of(keys: string[], compressed: boolean): KeyList {
-    return new KeyList(keys.length, keys, null, null, compressed);
-  }
-
-  /** `length` names, read from the entries of `raw` at `starts` when asked for. */
-  static unmade(length: number, raw: Buffer, starts: Int32Array, compressed: boolean): KeyList {
-    const made = new Array<string | undefined>(length).fill(undefined);
-    return new KeyList(length, made, raw, starts, compressed);
-  }
-
-  at(i: number): string {
-    let key = this.made[i];
-    if (key === undefined) {
-      const p = this.starts![i]!;
-      const read = this.compressed ? compressedKey(this.raw!, p) : jsonKey(this.raw!, p).key;
-      // Shared with the other holders of the name, as JSON.parse would have (see plainJson).
-      key = shareString(read);
-      this.made[i] = key;
-    }
-    return key;
-  }
-
-  /** The same names in the same order, for a base over another body (`raw`, `starts`). */
-  over(raw: Buffer, starts: Int32Array): KeyList {
-    return new KeyList(this.length, this.made, raw, starts, this.compressed);
-  }
-
-  /**
-   * The names of a new order over `raw` at `starts`: runs `[from, to)` of this list's entries and
-   * names made already, in order (what a Walker records).
-   */
-  reordered(
-    parts: readonly (string | readonly [number, number])[],
-    raw: Buffer,
-    starts: Int32Array,
-  ): KeyList {
-    const made: (string | undefined)[] = [];
-    for (const part of parts) {
-      if (typeof part === 'string') made.push(part);
-      else for (let k = part[0]; k < part[1]; k++) made.push(this.made[k]);
-    }
-    return new KeyList(made.length, made, raw, starts, this.compressed);
-  }
-}
-
-class Base implements RegisterBodyBase {
-  /**
-   * Built on first need (by hashes when every name is plain, see plain-key-index.ts; else a Map of
-   * strings), or derived from the previous base's.
-   */
-  private keyIndex: PlainKeyIndex | KeyIndex | null;
-
-  constructor(
-    readonly compressed: boolean,
-    readonly version: number,
-    /** Compressed bodies: the body as received (to recognise an identical one without inflating). */
-    readonly wire: Buffer | null,
-    /** The JSON body, or the inflated bytes of a compressed one. */
-    readonly raw: Buffer,
-    /**
-     * Entry i lies at [starts[i], ends[i]) of raw: `"key":{…}` (JSON; entries are separated by one
-     * comma) or length prefix + line (compressed; entries are adjacent).
-     */
-    readonly starts: Int32Array,
-    readonly ends: Int32Array,
-    readonly keys: KeyList,
-    keyIndex: PlainKeyIndex | KeyIndex | null,
-  ) {
-    this.keyIndex = keyIndex;
-  }
-
-  private get layout(): EntryKeyLayout {
-    return this.compressed ? LINE_KEY_LAYOUT : JSON_KEY_LAYOUT;
-  }
-
-  get bytes(): number {
-    const n = this.keys.length;
-    const ix = this.keyIndex;
-    return (
-      this.raw.length +
-      (this.wire?.length ?? 0) +
-      n * INDEX_BYTES_PER_ENTRY +
-      (ix === null
-        ? 0
-        : ix instanceof PlainKeyIndex
-          ? ix.bytes
-          : (ix.root.size + ix.extra.size) * KEY_INDEX_BYTES_PER_ENTRY)
-    );
-  }
-
-  /** The index of `key` among the entries, or undefined. */
-  indexOf(key: string): number | undefined {
-    let ix = this.keyIndex;
-    if (ix === null) {
-      ix =
-        PlainKeyIndex.build(this.raw, this.starts, this.keys.length, this.layout) ??
-        this.stringKeyIndex();
-      this.keyIndex = ix;
-    }
-    if (ix instanceof PlainKeyIndex) return ix.indexOf(key, this.raw, this.starts, this.layout);
-    const e = ix.extra.get(key);
-    if (e !== undefined) return e;
-    const r = ix.root.get(key);
-    if (r === undefined || ix.remap === null) return r;
-    const v = ix.remap[r]!;
-    return v < 0 ? undefined : v;
-  }
-
-  /** Every name made a string, in a Map (names that are not all plain). */
-  private stringKeyIndex(): KeyIndex {
-    const root = new Map<string, number>();
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) root.set(keys.at(i), i);
-    return { root, remap: null, extra: new Map() };
-  }
-
-  /**
-   * The key index of a successor base, from `oldToNew` (this base's index → the successor's, -1:
-   * gone) and the successor's new keys; null when there is none to carry, or when carrying it on
-   * costs more than building a new one. `namesPlain`: every name the walk read from the new body
-   * was plain (so an entry that continues one of this base's has the same bytes for its name).
-   */
-  successorKeyIndex(
-    oldToNew: Int32Array,
-    added: readonly [string, number][],
-    namesPlain: boolean,
-  ): PlainKeyIndex | KeyIndex | null {
-    const ix = this.keyIndex;
-    if (ix === null) return null;
-    if (ix instanceof PlainKeyIndex) {
-      return namesPlain ? ix.successor(oldToNew, added, this.layout) : null;
-    }
-    const size = ix.root.size;
-    const remap = new Int32Array(size);
-    const old = ix.remap;
-    let gone = 0;
-    for (let r = 0; r < size; r++) {
-      const v = old === null ? r : old[r]!;
-      const nv = v < 0 ? -1 : oldToNew[v]!;
-      remap[r] = nv;
-      if (nv < 0) gone++;
-    }
-    const extra = new Map<string, number>();
-    for (const [k, v] of ix.extra) {
-      const nv = oldToNew[v]!;
-      if (nv >= 0) extra.set(k, nv);
-    }
-    for (const [k, v] of added) extra.set(k, v);
-    // Too much drift from the root: let the successor build a fresh one when it needs one.
-    if (gone + extra.size > (size >> 2) + 64) return null;
-    return { root: ix.root, remap, extra };
-  }
-
-  /**
-   * The key index as it is, for a successor with the same entries in the same order (`namesPlain`
-   * as for successorKeyIndex).
-   */
-  sameKeyIndex(namesPlain: boolean): PlainKeyIndex | KeyIndex | null {
-    const ix = this.keyIndex;
-    return ix instanceof PlainKeyIndex && !namesPlain ? null : ix;
-  }
-
-  withWire(wire: Buffer): Base {
-    return new Base(
-      this.compressed,
-      this.version,
-      wire,
-      this.raw,
-      this.starts,
-      this.ends,
-      this.keys,
-      this.keyIndex,
-    );
-  }
-}
-
-/** Thrown inside the incremental path: "use the full decoder". */
-const FALLBACK = new Error('register body delta: fall back to the full decoder');
-
-function fallback(): never {
-  throw FALLBACK;
-}
-
-const CH_QUOTE = 0x22;
-const CH_COMMA = 0x2c;
-const CH_COLON = 0x3a;
-const CH_LBRACKET = 0x5b;
-const CH_BACKSLASH = 0x5c;
-const CH_RBRACKET = 0x5d;
-const CH_LBRACE = 0x7b;
-const CH_RBRACE = 0x7d;
-const CH_SPACE = 0x20;
-const CH_ZERO = 0x30;
-const CH_NINE = 0x39;
-
-/**
- * Object.keys lists array-index keys first, in numeric order: a JSON table with such a topic name
- * is not in body order, so such bodies are left to the full decoder.
- */
-function isArrayIndex(key: string): boolean {
-  const c = key.charCodeAt(0);
-  if (!(c >= 0x30 && c <= 0x39) || key.length > 10) return false;
-  if (!/^(?:0|[1-9]\d*)$/.test(key)) return false;
-  return Number(key) <= 4294967294;
-}
-
-/** isArrayIndex of the key whose UTF-8 bytes are `buf[start .. end)`. */
-function isArrayIndexBytes(buf: Buffer, start: number, end: number): boolean {
-  const len = end - start;
-  if (len === 0 || len > 10) return false;
-  if (buf[start] === CH_ZERO) return len === 1;
-  let v = 0;
-  for (let k = start; k < end; k++) {
-    const c = buf[k]!;
-    if (c < CH_ZERO || c > CH_NINE) return false;
-    v = v * 10 + (c - CH_ZERO);
-  }
-  return v <= 4294967294;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Plain JSON bodies
 
-const TABLE_MARKER = Buffer.from('"topicConfigTable":{', 'latin1');
-
-/** A per-process key no broker can guess: it marks where we think the table is (see restOfJson). */
-const SENTINEL_KEY = 'ns-ts-sentinel-' + randomBytes(12).toString('hex');
-const SENTINEL = `{"${SENTINEL_KEY}":0}`;
-
-/** Offset of the `{` that opens the topicConfigTable, or -1. Confirmed later by restOfJson. */
-function locateJsonTable(buf: Buffer): number {
-  const m = buf.indexOf(TABLE_MARKER);
-  if (m <= 0) return -1;
-  const before = buf[m - 1];
-  if (before !== CH_COMMA && before !== CH_LBRACE) return -1;
-  return m + TABLE_MARKER.length - 1;
-}
-
-/**
- * Everything but the table: the body with the table `[tableStart, tableEnd]` replaced by a sentinel
- * object, parsed. The sentinel must come out as wrapper.topicConfigTable: that proves the table
- * really is the value the full decoder reads (not a look-alike elsewhere, not overridden by a later
- * duplicate key). JSON is context-free, so once the table text is known to be a valid object, the
- * full parse equals this one with the table in the sentinel's place. Returns null when not so.
- */
-function restOfJson(buf: Buffer, tableStart: number, tableEnd: number): RegisterBrokerBody | null {
-  // Members nobody reads (unknown fields) are checked, not built: see REGISTER_BODY_MEMBERS.
-  const rest = pruneJsonObject(
-    buf.toString('utf8', 0, tableStart) + SENTINEL + buf.toString('utf8', tableEnd + 1),
-    REGISTER_BODY_MEMBERS,
-  );
-  if (rest === null) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(rest);
-  } catch {
-    return null;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
-  const w = (parsed as Record<string, unknown>)['topicConfigSerializeWrapper'];
-  if (w === null || typeof w !== 'object' || Array.isArray(w)) return null;
-  const wrapper = w as Record<string, unknown>;
-  const t = wrapper['topicConfigTable'];
-  if (t === null || typeof t !== 'object') return null;
-  const keys = Object.keys(t);
-  if (keys.length !== 1 || keys[0] !== SENTINEL_KEY) return null;
-  wrapper['topicConfigTable'] = {};
-  return readRegisterBrokerBody(parsed);
-}
-
-/** End (exclusive) of the JSON object or array starting at `p`; FALLBACK when it runs off the end. */
-function jsonValueEnd(buf: Buffer, p: number): number {
-  const n = buf.length;
-  let depth = 0;
-  let q = p;
-  while (q < n) {
-    const c = buf[q++]!;
-    if (c === CH_QUOTE) {
-      for (;;) {
-        if (q >= n) fallback();
-        const d = buf[q++]!;
-        if (d === CH_QUOTE) break;
-        if (d === CH_BACKSLASH) q++;
-      }
-    } else if (c === CH_LBRACE || c === CH_LBRACKET) {
-      // Deeper than any real body: the full decoder refuses it (see parseJsonLenient).
-      if (++depth > MAX_JSON_DEPTH) fallback();
-    } else if (c === CH_RBRACE || c === CH_RBRACKET) {
-      if (--depth === 0) return q;
-    }
-  }
-  return fallback();
-}
-
-/**
- * End (index of the closing quote) of the key string starting at `p` (an opening quote); negated
- * minus one when it contains a backslash. FALLBACK on control characters or a missing quote.
- */
-function jsonKeyEnd(buf: Buffer, p: number): number {
-  if (buf[p] !== CH_QUOTE) fallback();
-  const n = buf.length;
-  let escaped = false;
-  let q = p + 1;
-  for (;;) {
-    if (q >= n) fallback();
-    const c = buf[q]!;
-    if (c === CH_QUOTE) break;
-    if (c === CH_BACKSLASH) {
-      escaped = true;
-      q += 2;
-    } else {
-      if (c < 0x20) fallback();
-      q++;
-    }
-  }
-  return escaped ? -q - 1 : q;
-}
-
-interface ScannedEntry {
-  key: string;
-  /** The name's bytes are plain (plain-key-index.ts): exactly the UTF-8 of `key`. */
-  plain: boolean;
-  /** Where the value (JSON) or the line (compressed) starts. */
-  valueStart: number;
-  end: number;
-}
-
-/**
- * The key of the JSON entry at `p` (its opening quote), `q`, the index of its closing quote, and
- * whether it holds an escape.
- */
-function jsonKey(buf: Buffer, p: number): { key: string; q: number; escaped: boolean } {
-  const k = jsonKeyEnd(buf, p);
-  if (k >= 0) return { key: buf.toString('utf8', p + 1, k), q: k, escaped: false };
-  const q = -k - 1;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(buf.toString('utf8', p, q + 1));
-  } catch {
-    return fallback();
-  }
-  if (typeof parsed !== 'string') fallback();
-  return { key: parsed, q, escaped: true };
-}
-
-function scanJsonEntry(buf: Buffer, p: number): ScannedEntry {
-  const { key, q, escaped } = jsonKey(buf, p);
-  if (buf[q + 1] !== CH_COLON || buf[q + 2] !== CH_LBRACE) fallback();
-  const valueStart = q + 2;
-  return {
-    key,
-    plain: !escaped && isPlainKeyString(key, JSON_KEY_LAYOUT),
-    valueStart,
-    end: jsonValueEnd(buf, valueStart),
-  };
-}
-
-function decodeJsonEntry(buf: Buffer, e: ScannedEntry): TopicConfig {
-  if (isArrayIndex(e.key)) fallback();
-  let v: unknown;
-  try {
-    v = JSON.parse(buf.toString('utf8', e.valueStart, e.end));
-  } catch {
-    return fallback();
-  }
-  const tc = readTopicConfig(
-    v,
-    `topicConfigSerializeWrapper.topicConfigTable[${JSON.stringify(e.key)}]`,
-    e.key,
-  );
-  // The delta names topics by topicName: a value naming another topic than its key is left alone.
-  if (tc.topicName !== e.key) fallback();
-  return tc;
-}
+// Local constants, as every per-byte loop of the decoder has (see json/char-codes.ts).
+const CH_QUOTE = 0x22;
+const CH_COMMA = 0x2c;
+const CH_COLON = 0x3a;
+const CH_BACKSLASH = 0x5c;
+const CH_LBRACE = 0x7b;
+const CH_RBRACE = 0x7d;
 
 function freshJson(body: Buffer, version: number, asRows: boolean): RegisterBodyDecodeResult {
   const plain = plainJson(body, version, asRows);
@@ -970,37 +578,6 @@ function incrementalJson(body: Buffer, base: Base): RegisterBodyDecodeResult {
 // ---------------------------------------------------------------------------------------------
 // Compressed bodies (inflated layout: int32-length-prefixed sections, one per topic line)
 
-/** Offset of the topic count in an inflated body (after the dataVersion section), or FALLBACK. */
-function compressedCountOffset(raw: Buffer): number {
-  if (raw.length < 8) fallback();
-  const dvLen = raw.readInt32BE(0);
-  if (dvLen < 0 || dvLen > raw.length - 8) fallback();
-  return 4 + dvLen;
-}
-
-function scanCompressedEntry(buf: Buffer, p: number): ScannedEntry {
-  if (p + 4 > buf.length) fallback();
-  const len = buf.readInt32BE(p);
-  if (len < 0 || len > buf.length - p - 4) fallback();
-  const valueStart = p + 4;
-  const end = valueStart + len;
-  let sp = valueStart;
-  while (sp < end && buf[sp] !== CH_SPACE) sp++;
-  // No space: not a topic line (the full decoder says why).
-  if (sp === end) fallback();
-  const key = buf.toString('utf8', valueStart, sp);
-  return { key, plain: isPlainKeyString(key, LINE_KEY_LAYOUT), valueStart, end };
-}
-
-/** The topic name of the compressed entry at `p` (its length prefix). */
-function compressedKey(buf: Buffer, p: number): string {
-  return scanCompressedEntry(buf, p).key;
-}
-
-function decodeCompressedEntry(buf: Buffer, e: ScannedEntry): TopicConfig {
-  return decodeTopicConfigLine(buf.toString('utf8', e.valueStart, e.end));
-}
-
 function freshCompressed(raw: Buffer, wire: Buffer, version: number): RegisterBodyDecodeResult {
   const full = decodeInflatedRegisterBrokerBody(raw, version);
   const keys = [...full.topicConfigSerializeWrapper.topicConfigTable.keys()];
@@ -1037,270 +614,4 @@ function incrementalCompressed(raw: Buffer, wire: Buffer, base: Base): RegisterB
     base.version,
   );
   return w.finish(rest, wire);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The walk: the new body's entries against the base's
-
-/** A base entry's state during a walk. */
-const NOT_SEEN = 0;
-/** Found in base order. */
-const KEPT = 1;
-/** Skipped over (the body went on with a later base entry): removed, or found later (moved). */
-const SKIPPED = 2;
-/** Found out of base order. */
-const MOVED = 3;
-
-/** Base entries skipped at most this far ahead are taken as removed; farther, the entry moved. */
-const SKIP_WINDOW = 32;
-/** Run length to try after a scanned entry. */
-const RUN_AFTER_SCAN = 16;
-/** Bail out to the full decoder once this many entries had to be scanned … */
-const SCAN_BAILOUT_MIN = 32;
-
-class Walker {
-  private readonly n: number;
-  private readonly state: Uint8Array;
-  /** Base indexes found out of order, ahead of the walk: runs must stop before them. Sorted. */
-  private readonly movedAhead: number[] = [];
-  private i = 0;
-  private run: number;
-  /** The topic the last entry consumed names: made already, or the base entry that names it. */
-  private prevKey: string | null = null;
-  private prevAt = -1;
-  private scanned = 0;
-  /** Entries of the new body so far. */
-  produced = 0;
-  private starts: Int32Array;
-  private ends: Int32Array;
-  /**
-   * The new order's keys, as runs of base entries ([from, to) indexes) and single scanned keys;
-   * only turned into a key array when the order changed.
-   */
-  private readonly keyParts: (string | [from: number, to: number])[] = [];
-  private readonly upserts: TopicConfig[] = [];
-  /** The new-body index of each upsert (see RegisterBodyChanges.upsertAt). */
-  private readonly upsertAt: number[] = [];
-  private readonly inserted: [string | null, string][] = [];
-  private readonly newKeys = new Set<string>();
-  /** Base index → index in the new body; -1: not (yet) found. */
-  private readonly oldToNew: Int32Array;
-  /** New topics with their index in the new body. */
-  private readonly added: [string, number][] = [];
-  /** Every name scanned so far was plain (see Base.successorKeyIndex). */
-  private namesPlain = true;
-
-  constructor(
-    private readonly base: Base,
-    private readonly buf: Buffer,
-    private readonly decode: (buf: Buffer, e: ScannedEntry) => TopicConfig,
-    private readonly scan: (buf: Buffer, p: number) => ScannedEntry,
-  ) {
-    this.n = base.keys.length;
-    this.state = new Uint8Array(this.n);
-    this.oldToNew = new Int32Array(this.n).fill(-1);
-    this.run = Math.max(1, this.n);
-    const cap = this.n + 16;
-    this.starts = new Int32Array(cap);
-    this.ends = new Int32Array(cap);
-  }
-
-  /** Room for `more` entries. */
-  private reserve(more: number): void {
-    const need = this.produced + more;
-    if (need <= this.starts.length) return;
-    const cap = Math.max(need, this.starts.length * 2);
-    const s = new Int32Array(cap);
-    s.set(this.starts);
-    this.starts = s;
-    const e = new Int32Array(cap);
-    e.set(this.ends);
-    this.ends = e;
-  }
-
-  /**
-   * Consumes one or more entries of the new body at `p` (an entry start) and returns the position
-   * after them. At most `max` entries (compressed bodies: the lines left).
-   */
-  step(p: number, max: number): number {
-    const { base, state, n, buf } = this;
-    let i = this.i;
-    while (i < n && state[i] !== NOT_SEEN) i++;
-    this.i = i;
-    if (i < n) {
-      let limit = Math.min(n - i, max);
-      const moved = this.movedAhead;
-      while (moved.length > 0 && moved[0]! < i) moved.shift();
-      if (moved.length > 0) limit = Math.min(limit, moved[0]! - i);
-      let r = Math.min(this.run, limit);
-      const { starts, ends, raw } = base;
-      while (r >= 1) {
-        const bs = starts[i]!;
-        const be = ends[i + r - 1]!;
-        const len = be - bs;
-        if (p + len <= buf.length && buf.compare(raw, bs, be, p, p + len) === 0) {
-          const shift = p - bs;
-          state.fill(KEPT, i, i + r);
-          this.reserve(r);
-          const o = this.produced - i;
-          const ns = this.starts;
-          const ne = this.ends;
-          const o2n = this.oldToNew;
-          for (let k = i; k < i + r; k++) {
-            ns[o + k] = starts[k]! + shift;
-            ne[o + k] = ends[k]! + shift;
-            o2n[k] = o + k;
-          }
-          this.produced += r;
-          this.keyParts.push([i, i + r]);
-          // Made a string only if an insertion follows it.
-          this.prevKey = null;
-          this.prevAt = i + r - 1;
-          this.i = i + r;
-          this.run = r * 2;
-          return p + len;
-        }
-        r >>= 1;
-      }
-    }
-    return this.scanOne(p);
-  }
-
-  private scanOne(p: number): number {
-    const { base, state, buf } = this;
-    const e = this.scan(buf, p);
-    const key = e.key;
-    if (!e.plain) this.namesPlain = false;
-    const i = this.i;
-    let j: number | undefined;
-    if (i < this.n && base.keys.at(i) === key) j = i;
-    else {
-      j = base.indexOf(key);
-      // Cheap insurance: an index that disagreed with the keys could only cost a full decode.
-      if (j !== undefined && base.keys.at(j) !== key) fallback();
-    }
-    if (j === undefined) {
-      // A new topic.
-      if (this.newKeys.has(key)) fallback();
-      this.newKeys.add(key);
-      this.added.push([key, this.produced]);
-      this.upserts.push(this.decode(buf, e));
-      this.upsertAt.push(this.produced);
-      this.inserted.push([this.previous(), key]);
-    } else {
-      const s = state[j]!;
-      if (s === KEPT || s === MOVED) fallback(); // duplicate key
-      if (s === NOT_SEEN && j - i <= SKIP_WINDOW) {
-        // In order, after skipping i..j-1 (removed, or found later as moved).
-        for (let k = i; k < j; k++) if (state[k] === NOT_SEEN) state[k] = SKIPPED;
-        state[j] = KEPT;
-        this.i = j + 1;
-      } else {
-        // Out of base order: found far ahead, or skipped earlier.
-        if (s === NOT_SEEN) insertSorted(this.movedAhead, j);
-        state[j] = MOVED;
-        this.inserted.push([this.previous(), key]);
-      }
-      this.oldToNew[j] = this.produced;
-      if (!this.sameBytes(e, p, j)) {
-        this.upserts.push(this.decode(buf, e));
-        this.upsertAt.push(this.produced);
-      }
-    }
-    this.reserve(1);
-    this.starts[this.produced] = p;
-    this.ends[this.produced] = e.end;
-    this.produced++;
-    this.keyParts.push(key);
-    this.prevKey = key;
-    this.prevAt = -1;
-    this.run = RUN_AFTER_SCAN;
-    // Most of the body changed: a full decode is cheaper than going on entry by entry.
-    const scanned = ++this.scanned;
-    if (
-      scanned > SCAN_BAILOUT_MIN &&
-      (scanned * 2 > this.produced || scanned > (this.n >> 2) + SCAN_BAILOUT_MIN)
-    ) {
-      fallback();
-    }
-    return e.end;
-  }
-
-  /** The topic the last entry consumed names (null: none yet, the next one is first). */
-  private previous(): string | null {
-    return this.prevKey ?? (this.prevAt < 0 ? null : this.base.keys.at(this.prevAt));
-  }
-
-  private sameBytes(e: ScannedEntry, p: number, j: number): boolean {
-    const base = this.base;
-    const bs = base.starts[j]!;
-    const be = base.ends[j]!;
-    return be - bs === e.end - p && this.buf.compare(base.raw, bs, be, p, e.end) === 0;
-  }
-
-  finish(rest: RegisterBrokerBody, wire: Buffer | null): RegisterBodyDecodeResult {
-    const { base, state, n } = this;
-    const removed: string[] = [];
-    for (let k = 0; k < n; k++) {
-      const s = state[k];
-      if (s === NOT_SEEN || s === SKIPPED) removed.push(base.keys.at(k));
-    }
-    const count = this.produced;
-    const sameOrder = removed.length === 0 && this.inserted.length === 0;
-    // A view when little capacity is left over, else a right-sized copy.
-    const starts =
-      count > this.starts.length - 64
-        ? this.starts.subarray(0, count)
-        : this.starts.slice(0, count);
-    const next = new Base(
-      base.compressed,
-      base.version,
-      wire,
-      this.buf,
-      starts,
-      count > this.ends.length - 64 ? this.ends.subarray(0, count) : this.ends.slice(0, count),
-      sameOrder
-        ? base.keys.over(this.buf, starts)
-        : base.keys.reordered(this.keyParts, this.buf, starts),
-      sameOrder
-        ? base.sameKeyIndex(this.namesPlain)
-        : base.successorKeyIndex(this.oldToNew, this.added, this.namesPlain),
-    );
-    let continues: Int32Array | null = null;
-    if (!sameOrder) {
-      continues = new Int32Array(count).fill(-1);
-      const o2n = this.oldToNew;
-      for (let k = 0; k < n; k++) if (o2n[k]! >= 0) continues[o2n[k]!] = k;
-    }
-    const w = rest.topicConfigSerializeWrapper;
-    const delta: RegisterBodyChanges & RegisterBodyPositions = {
-      kind: 'delta',
-      dataVersion: w.dataVersion,
-      filterServerList: rest.filterServerList,
-      upserts: this.upserts,
-      removed,
-      inserted: this.inserted,
-      upsertAt: Int32Array.from(this.upsertAt),
-      continues,
-    };
-    if (w.mappingDataVersion !== undefined) delta.mappingDataVersion = w.mappingDataVersion;
-    if (w.topicQueueMappingInfoMap !== undefined) {
-      delta.topicQueueMappingInfoMap = w.topicQueueMappingInfoMap;
-    }
-    if (w.topicQueueMappingDetailMap !== undefined) {
-      delta.topicQueueMappingDetailMap = w.topicQueueMappingDetailMap;
-    }
-    return { delta, base: next };
-  }
-}
-
-function insertSorted(a: number[], v: number): void {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  a.splice(lo, 0, v);
 }

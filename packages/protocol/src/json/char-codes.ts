@@ -1,8 +1,9 @@
 /**
  * UTF-16 code units of the JSON punctuation the hand-written scanners of the slow paths look at
  * (json-skim.ts, lenient-parse.ts). The per-topic scanners of every registration keep local
- * constants (register-broker-body-delta.ts, topic-config-plain-json.ts): those loops run over
- * every byte of every body and stay as they were measured (not re-measured with imports).
+ * constants (delta-json-scan.ts, delta-compressed-scan.ts, topic-config-plain-json.ts): those
+ * loops run over every byte of every body and stay as they were measured (not re-measured with
+ * imports).
  */
 export const CH_TAB = 0x09;
 export const CH_LF = 0x0a;
