@@ -85,11 +85,6 @@ describe('RegisterPath', () => {
     const r2 = path.register(registerRequest(), ctx(1));
     const un = path.write(request(RequestCode.UNREGISTER_BROKER), ctx(1));
     const other = path.write(request(RequestCode.PUT_KV_CONFIG), ctx(2));
-    let closed = false;
-    path.connectionClosed(1, () => {
-      closed = true;
-      seen.push('closed');
-    });
     await other;
     expect(seen).toEqual([`exec ${RequestCode.PUT_KV_CONFIG}`]);
     d.finish(1); // the second decode finishes first: still handed over second
@@ -103,9 +98,44 @@ describe('RegisterPath', () => {
       'register b0',
       'register b1',
       `exec ${RequestCode.UNREGISTER_BROKER}`,
-      'closed',
     ]);
+  });
+
+  it('a registration its connection closed behind is dropped; the unregister and the close still go, in order', async () => {
+    // The registration is not applied: its answer has no reader, and it would bind the broker to
+    // a dead connection whose close then removes the broker, although it may have registered
+    // again meanwhile on a new connection.
+    const seen: string[] = [];
+    const d = slowDecoder();
+    const path = new RegisterPath(recordingTarget(seen), d.decoder, () => 1 << 20);
+    const r1 = path.register(registerRequest(), ctx(1));
+    const un = path.write(request(RequestCode.UNREGISTER_BROKER), ctx(1));
+    const r2 = path.register(registerRequest(), ctx(1));
+    let closed = false;
+    path.connectionClosed(1, () => {
+      closed = true;
+      seen.push('closed');
+    });
+    // A registration on another connection is not affected.
+    const fresh = path.register(registerRequest(), ctx(2));
+    d.finish(2);
+    await fresh;
+    expect(seen).toEqual(['register b2']);
+    d.finish(1);
+    d.finish(0);
+    await expect(Promise.all([r1, un, r2])).resolves.toEqual([
+      null,
+      expect.objectContaining({ code: RequestCode.UNREGISTER_BROKER }),
+      null,
+    ]);
+    await settle();
+    expect(seen).toEqual(['register b2', `exec ${RequestCode.UNREGISTER_BROKER}`, 'closed']);
     expect(closed).toBe(true);
+    // A later connection (ids are never reused) registers as usual.
+    const later = path.register(registerRequest(), ctx(3));
+    d.finish(3);
+    await later;
+    expect(seen.at(-1)).toBe('register b3');
   });
 
   it('a failed decode answers with an error and does not block the connection', async () => {
@@ -158,12 +188,10 @@ describe('RegisterPath', () => {
     d.finish(1);
     await Promise.all([r, un]);
     await settle();
-    expect(seen).toEqual([
-      'register b0',
-      'register b1',
-      `exec ${RequestCode.UNREGISTER_BROKER}`,
-      'closed',
-    ]);
+    // The connection closed before the retry was handed over: the retry is dropped (see the test
+    // of a registration its connection closed behind), the unregister and the close go after it.
+    expect(seen).toEqual(['register b0', `exec ${RequestCode.UNREGISTER_BROKER}`, 'closed']);
+    await expect(r).resolves.toBeNull();
   });
 
   it('a failed retry after a resend still lets the connection go on', async () => {

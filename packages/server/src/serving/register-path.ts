@@ -54,6 +54,17 @@ export class RegisterPath {
   private readonly handedOver = new Map<ConnectionId, Promise<void>>();
 
   /**
+   * Connections that closed while a registration of theirs was still being decoded (until their
+   * close reaches the owner). Such a registration is not handed over: nobody is left to read its
+   * answer, and applying it would bind the broker's liveness to a dead connection, whose close
+   * then removes the broker — even when the broker meanwhile registered again on a new connection
+   * (reviewer: owner paused 40 s, agents' timed-out registrations on their old connections were
+   * applied after the acknowledged ones on the new, and 2 of 3 brokers vanished until the next
+   * period). Other writes still go (an unregister the broker sent before leaving must count).
+   */
+  private readonly closedWhileDecoding = new Set<ConnectionId>();
+
+  /**
    * Resolves once every write received so far has been handed to the registry owner: a write
    * after a registration waits for that registration's decode, even when its connection closed.
    */
@@ -115,7 +126,9 @@ export class RegisterPath {
     const handed = Promise.all([this.handedOver.get(id), decode()]).then(
       ([, decoded]) => {
         first = decoded;
-        reply = this.target.register(headerOnly, ctx, decoded);
+        reply = this.closedWhileDecoding.has(id)
+          ? Promise.resolve(null)
+          : this.target.register(headerOnly, ctx, decoded);
       },
       (err: unknown) => {
         failure = err;
@@ -138,7 +151,9 @@ export class RegisterPath {
         let again: Promise<RemotingCommand | null | 'resend'>;
         try {
           const full = await this.decodeInFull(key, first!, request, bodyLength, id, decode);
-          again = this.target.register(headerOnly, ctx, full);
+          again = this.closedWhileDecoding.has(id)
+            ? Promise.resolve(null)
+            : this.target.register(headerOnly, ctx, full);
         } finally {
           release();
         }
@@ -204,7 +219,14 @@ export class RegisterPath {
   connectionClosed(id: ConnectionId, then: () => void): void {
     this.decoder.connectionClosed(id);
     const ahead = this.handedOver.get(id);
-    if (ahead === undefined) then();
-    else void ahead.then(then);
+    if (ahead === undefined) {
+      then();
+      return;
+    }
+    this.closedWhileDecoding.add(id);
+    void ahead.then(() => {
+      this.closedWhileDecoding.delete(id);
+      then();
+    });
   }
 }
