@@ -132,8 +132,15 @@ async function main(): Promise<number> {
     process.stderr.write(`ns-broker-agent: ${usage}\n`);
     return 2;
   }
+  // The agent's own lines carry these (see BrokerAgent); so do the CLI's, so that a log pipeline
+  // routing on `component` keeps the per-round line.
+  const agentLog = log.child({
+    component: 'broker-agent',
+    brokerName: agent.options.brokerName,
+    brokerId: agent.options.brokerId,
+  });
   agent.on('round', (round) => {
-    log.info(
+    agentLog.info(
       {
         event: 'round',
         reason: round.reason,
@@ -149,7 +156,7 @@ async function main(): Promise<number> {
 
   const stopped = new Promise<void>((resolve) => {
     stopNow = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'stopping');
+      agentLog.info({ signal }, 'stopping');
       void agent.stop().then((results) => {
         printLine({
           event: 'unregistered',

@@ -119,7 +119,8 @@ describe('ns-broker-agent CLI', () => {
       .split('\n')
       .filter((l) => l.includes('"event":"round"'))
       .map((l) => JSON.parse(l) as { reason: string; results: unknown[] });
-    expect(rounds[0]).toMatchObject({ reason: 'startup' });
+    // With the agent's component and identity, like its other lines (README "ns-broker-agent").
+    expect(rounds[0]).toMatchObject({ reason: 'startup', component: 'broker-agent', brokerName });
     expect(rounds[0]!.results).toHaveLength(3);
 
     r.child.kill('SIGTERM');
