@@ -4,6 +4,9 @@
  * blocking and keeps what the reader has not taken in memory, so a process that just returns from
  * main() stays alive as long as those writes are pending, i.e. forever; and EPIPE on them is an
  * uncaught exception. Every wait here is bounded and write errors are swallowed.
+ *
+ * packages/server/src/stdio-exit.ts is the server's copy (plus `blocksExit`): neither package
+ * depends on the other at run time. A fix to one belongs in both.
  */
 
 /** The longest `exitAfterDrain` waits for stdout and stderr before exiting anyway. */

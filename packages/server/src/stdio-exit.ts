@@ -3,6 +3,9 @@
  * after tee died, a supervisor that stopped reading): every wait for them is bounded, and a write
  * error on them never becomes a crash. Nor may a thread stuck in a system call hold the exit
  * (blocksExit).
+ *
+ * packages/client/src/stdio-exit.ts is the CLIs' copy of the rest (neither package depends on
+ * the other): a fix to one belongs in both.
  */
 
 import { writeSync } from 'node:fs';
