@@ -57,6 +57,7 @@ import { createSilentLogger, flushLogger } from './logging.js';
 import type { Logger } from './logging.js';
 import { encodeOpParts } from './cluster/messages.js';
 import { ServingWorkers } from './cluster/serving-workers.js';
+import { fdLimitWarning, readProcessLimits } from './cluster/fd-limit.js';
 import { usableCores } from './cluster/usable-cores.js';
 import { MonotonicCounters, createMetrics, scrapeAll } from './metrics.js';
 import type { MetricsExport, NamesrvMetrics } from './metrics.js';
@@ -301,6 +302,8 @@ export class NameServer {
     this.logger.info({ config: redactSecrets(config) }, 'starting name server');
     try {
       const workerCount = resolveServingWorkers(config.servingWorkers);
+      const fdWarning = fdLimitWarning(readProcessLimits(), config.maxConnections, workerCount);
+      if (fdWarning !== null) this.logger.warn(fdWarning.fields, fdWarning.message);
       const transportOptions = transportOptionsOf(config, workerCount);
       const owner = this.createOwner(config);
       const brokerNotifier = new OnewaySender({ logger: this.component('notify') });
@@ -343,6 +346,7 @@ export class NameServer {
               // The workers' clock is the system's.
               nodeStartedAt: Date.now(),
               logger: this.component('cluster'),
+              metrics: this.metrics,
               onWorkerReady: () => {
                 this.running?.acceptor.retryWaiting();
               },

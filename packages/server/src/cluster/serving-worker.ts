@@ -16,6 +16,7 @@ import type { RegistryOwner } from '../registry/registry-owner.js';
 import type { ReplicaPeer } from '../registry/replica-set.js';
 import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
+import type { LimitName } from '../transport/types.js';
 import { fromWire } from './messages.js';
 import type { OwnerToWorker, WorkerToOwner } from './messages.js';
 import { pingIntervalFor, SilenceWatch } from './silence-watch.js';
@@ -26,6 +27,22 @@ import { pingIntervalFor, SilenceWatch } from './silence-watch.js';
  * entries loads in seconds on a busy machine.
  */
 export const START_TIMEOUT_MILLIS = 60_000;
+
+/**
+ * How long the owner waits for a worker to confirm ('adopted') a connection handed to it. A worker
+ * at its file-descriptor limit (`ulimit -n`) cannot take the socket in: Node's channel drops the
+ * message without a word on either side (the send still reports success), and the owner's copy
+ * stayed open for ever — the client's connection never ended, and once enough had piled up the
+ * owner's own descriptors ran out and it refused every connection. A healthy worker confirms
+ * within one trip through its event loop (milliseconds, its slices are kept under 5 ms); 5 s is
+ * far past that, yet bounds what the owner holds to 5 s of accepts and lets the client see its
+ * connection end soon enough to reconnect. A worker silent for longer is ended anyway
+ * (servingWorkerAckTimeoutMillis, 10 s by default).
+ */
+export const HANDOVER_TIMEOUT_MILLIS = 5_000;
+
+/** At most one warning line per worker this often about hand-overs given up (the rest counted). */
+const HANDOVER_LOG_INTERVAL_MILLIS = 10_000;
 
 export interface ServingWorkerInit {
   workerId: number;
@@ -48,6 +65,10 @@ export interface ServingWorkerInit {
    * socket never reached it, so another worker may still serve it.
    */
   onHandOverFailed(worker: ServingWorker, socket: Socket, id: number): void;
+  /** Counts hand-overs given up (`handover_timeout`); absent in tests. */
+  metrics?: { limitEnforced(limit: LimitName): void } | undefined;
+  /** HANDOVER_TIMEOUT_MILLIS unless set (tests). */
+  handOverTimeoutMillis?: number | undefined;
 }
 
 /** Errors of a send to a worker whose channel closed (the process is exiting or gone). */
@@ -66,9 +87,13 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
    * This process's copy of each socket handed over and not yet confirmed by the worker
    * ('adopted'). Sent with keepOpen, so closing our copy is up to us: on confirmation, or when the
    * worker dies first — otherwise a client whose socket was still on its way would never see its
-   * connection end (Node's channel holds handles until the child acknowledges them).
+   * connection end (Node's channel holds handles until the child acknowledges them) —, or when
+   * the worker has not confirmed within HANDOVER_TIMEOUT_MILLIS (`timer`).
    */
-  private readonly handingOver = new Map<number, Socket>();
+  private readonly handingOver = new Map<number, { socket: Socket; timer: NodeJS.Timeout }>();
+  /** Hand-overs given up since the last warning line, and when that line was written. */
+  private abandonedUnlogged = 0;
+  private abandonLoggedAt = -Infinity;
   private readonly init: ServingWorkerInit;
   private readonly child: ChildProcess;
   private isReady = false;
@@ -111,7 +136,10 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         this.isReady = false;
         if (this.pinger !== null) clearInterval(this.pinger);
         this.pinger = null;
-        for (const socket of this.handingOver.values()) socket.destroy();
+        for (const { socket, timer } of this.handingOver.values()) {
+          clearTimeout(timer);
+          socket.destroy();
+        }
         this.handingOver.clear();
         for (const w of this.readyWaiters.splice(0)) {
           w.reject(new Error(`${this.name} exited during start (code ${code}, signal ${signal})`));
@@ -228,7 +256,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
 
   adopt(socket: Socket, id: number): void {
     this.connections.add(id);
-    this.handingOver.set(id, socket);
+    const timer = setTimeout(() => {
+      this.abandonHandOver(id);
+    }, this.init.handOverTimeoutMillis ?? HANDOVER_TIMEOUT_MILLIS);
+    timer.unref();
+    this.handingOver.set(id, { socket, timer });
     this.child.send(
       { t: 'conn', id } satisfies OwnerToWorker,
       socket,
@@ -236,17 +268,63 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       (err) => {
         if (err !== null) {
           this.connections.delete(id);
-          this.handingOver.delete(id);
+          const pending = this.forgetHandOver(id, false);
           // Its channel is gone: it is dying, and must not be picked again meanwhile. (Ended
           // outright should it not be: a worker never handed connections again must not stay.)
           this.isReady = false;
           this.init.logger.warn({ err, worker: this.workerId }, 'handing a connection over failed');
           this.terminate('a connection could not be handed over to it');
+          // Already given up (its deadline, or the worker's exit): its close was reported then.
+          if (!pending) return;
           if (socket.destroyed) this.init.onConnectionClosed(id);
           else this.init.onHandOverFailed(this, socket, id);
         }
       },
     );
+  }
+
+  /**
+   * Ends the hand-over of `id` (confirmed, closed, given up): stops its deadline and, when
+   * `destroy`, closes this process's copy of the socket. False when none was in progress.
+   */
+  private forgetHandOver(id: number, destroy: boolean): boolean {
+    const pending = this.handingOver.get(id);
+    if (pending === undefined) return false;
+    this.handingOver.delete(id);
+    clearTimeout(pending.timer);
+    if (destroy) pending.socket.destroy();
+    return true;
+  }
+
+  /**
+   * The worker did not confirm `id` within the deadline: the socket most likely never reached it
+   * (see HANDOVER_TIMEOUT_MILLIS). Closed here, so the client sees its connection end, and to the
+   * node it closed (as a worker's 'conn-closed'). Should the worker confirm it later after all, it
+   * is told to close its copy (onMessage 'adopted').
+   */
+  private abandonHandOver(id: number): void {
+    if (this.exited || !this.forgetHandOver(id, true)) return;
+    this.connections.delete(id);
+    this.init.metrics?.limitEnforced('handover_timeout');
+    this.init.onConnectionClosed(id);
+    void this.init.owner.connectionClosed(id);
+    this.abandonedUnlogged++;
+    const now = Date.now();
+    if (now - this.abandonLoggedAt < HANDOVER_LOG_INTERVAL_MILLIS) return;
+    this.abandonLoggedAt = now;
+    const timeoutMillis = this.init.handOverTimeoutMillis ?? HANDOVER_TIMEOUT_MILLIS;
+    this.init.logger.warn(
+      {
+        worker: this.workerId,
+        workerPid: this.pid,
+        abandoned: this.abandonedUnlogged,
+        timeoutMillis,
+        connections: this.connections.size,
+      },
+      `connections handed to serving worker ${this.workerId} not taken in within ${timeoutMillis} ms, closed; ` +
+        'most likely the worker is at its open-files limit (ulimit -n): raise it or lower maxConnections',
+    );
+    this.abandonedUnlogged = 0;
   }
 
   sendOps(seq: number, encoded: unknown, final: boolean): void {
@@ -318,8 +396,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         owner.replicas.ack(this, msg.seq);
         return;
       case 'adopted':
-        this.handingOver.get(msg.id)?.destroy();
-        this.handingOver.delete(msg.id);
+        // Confirmed after its deadline: given up here already (the client saw it end, the node
+        // counted it closed), so the worker must not serve it on.
+        if (!this.forgetHandOver(msg.id, true) && !this.connections.has(msg.id)) {
+          this.post({ t: 'close-conn', id: msg.id });
+        }
         return;
       case 'exec': {
         const request = fromWire(msg.cmd);
@@ -348,9 +429,9 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         return;
       }
       case 'conn-closed':
-        this.connections.delete(msg.id);
-        this.handingOver.get(msg.id)?.destroy();
-        this.handingOver.delete(msg.id);
+        this.forgetHandOver(msg.id, true);
+        // Unknown: a hand-over given up (abandonHandOver), whose close was reported then.
+        if (!this.connections.delete(msg.id)) return;
         this.init.onConnectionClosed(msg.id);
         void owner.connectionClosed(msg.id);
         return;

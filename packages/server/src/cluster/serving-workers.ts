@@ -14,6 +14,7 @@ import type { MetricsExport } from '../metrics.js';
 import type { RegistryOwner } from '../registry/registry-owner.js';
 import type { IssuedCertificate } from '../security/tls/certificate-factory.js';
 import type { ConnectionSink } from '../transport/acceptor.js';
+import type { LimitName } from '../transport/types.js';
 import { builtModuleUrl } from './built-module.js';
 import { ServingWorker } from './serving-worker.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -33,6 +34,10 @@ export interface ServingWorkersInit {
   onWorkerReady(): void;
   /** A connection a worker served (or was being handed) ended, or died with its worker. */
   onConnectionClosed(id: number): void;
+  /** Counts connections a worker did not take in within the hand-over deadline. */
+  metrics?: { limitEnforced(limit: LimitName): void } | undefined;
+  /** The hand-over deadline (HANDOVER_TIMEOUT_MILLIS unless set; tests). */
+  handOverTimeoutMillis?: number | undefined;
 }
 
 const RESTART_MIN_MILLIS = 100;
@@ -184,6 +189,8 @@ export class ServingWorkers {
       securityFiles: this.init.securityFiles?.() ?? null,
       logger: this.init.logger,
       entry: this.entry,
+      metrics: this.init.metrics,
+      handOverTimeoutMillis: this.init.handOverTimeoutMillis,
       onConnectionClosed: (connectionId) => {
         this.init.onConnectionClosed(connectionId);
       },

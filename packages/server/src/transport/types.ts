@@ -61,7 +61,9 @@ export type LimitName =
   | 'in_flight_bytes'
   | 'max_header_length'
   | 'register_body'
-  | 'inflated_register_body';
+  | 'inflated_register_body'
+  /** A serving worker did not take in a connection handed to it in time (its `ulimit -n`). */
+  | 'handover_timeout';
 
 /** Counters the transport reports; the composition root maps them onto prom-client. */
 export interface TransportMetrics {
