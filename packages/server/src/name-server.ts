@@ -58,6 +58,8 @@ import type { Logger } from './logging.js';
 import { encodeOpParts } from './cluster/messages.js';
 import { ServingWorkers } from './cluster/serving-workers.js';
 import { fdLimitWarning, readProcessLimits } from './cluster/fd-limit.js';
+import { steadyClock } from './steady-clock.js';
+import type { SteadyClock } from './steady-clock.js';
 import { usableCores } from './cluster/usable-cores.js';
 import { MonotonicCounters, createMetrics, scrapeAll } from './metrics.js';
 import type { MetricsExport, NamesrvMetrics } from './metrics.js';
@@ -145,8 +147,6 @@ interface Running {
 
 type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
-const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
-
 /**
  * At close, KV writes still queued get max(this, shutdownTimeoutMillis) to reach the disk; then
  * they fail (and are undone), so a hung disk cannot hold the shutdown.
@@ -189,7 +189,7 @@ export class NameServer {
   constructor(options: NameServerOptions) {
     this.initialConfig = options.config;
     this.logger = options.logger ?? createSilentLogger();
-    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.clock = options.clock ?? steadyClock();
     this.configSources = new Map(options.configOrigin?.sources);
     this.configDefaults = options.configOrigin?.defaults ?? { homeDir: '~', env: {} };
     this.metrics = createMetrics(
@@ -302,6 +302,7 @@ export class NameServer {
     this.logger.info({ config: redactSecrets(config) }, 'starting name server');
     try {
       const workerCount = resolveServingWorkers(config.servingWorkers);
+      const workerClock = isSteady(this.clock) ? this.clock : steadyClock();
       const fdWarning = fdLimitWarning(readProcessLimits(), config.maxConnections, workerCount);
       if (fdWarning !== null) this.logger.warn(fdWarning.fields, fdWarning.message);
       const transportOptions = transportOptionsOf(config, workerCount);
@@ -343,8 +344,10 @@ export class NameServer {
               config,
               selfSigned,
               securityFiles,
-              // The workers' clock is the system's.
-              nodeStartedAt: Date.now(),
+              // The workers read the node's steady clock (steady-clock.ts); a test's own clock
+              // stays in this process.
+              clockAnchor: workerClock.anchor,
+              nodeStartedAt: workerClock.now(),
               logger: this.component('cluster'),
               metrics: this.metrics,
               onWorkerReady: () => {
@@ -797,4 +800,8 @@ function servingElsewhere(workers: ServingWorkers): ServingSide {
     routeWatchers: () => 0,
     routeWatchStats: () => null,
   };
+}
+
+function isSteady(clock: Clock): clock is SteadyClock {
+  return typeof (clock as Partial<SteadyClock>).anchor === 'number';
 }

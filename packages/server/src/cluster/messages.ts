@@ -37,6 +37,11 @@ export type OwnerToWorker =
       /** When the node started (epoch ms): needWaitForService counts from it, not the worker's. */
       nodeStartedAt: number;
       /**
+       * The owner's clock anchor (steady-clock.ts): every process of the node reads one time, so
+       * a worker's `receivedAt` compares with the owner's stamps even after a wall-clock step.
+       */
+      clockAnchor: number;
+      /**
        * The credentials and certificate files as they last passed the owner's check (path →
        * bytes): what the worker starts from when the files on disk do not pass its own (see
        * security/file-stand-ins.ts).

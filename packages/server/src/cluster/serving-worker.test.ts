@@ -16,6 +16,7 @@ import type { NamesrvConfig } from '../config/index.js';
 import type { Logger } from '../logging.js';
 import type { RegistryOwner } from '../registry/registry-owner.js';
 import { HANDOVER_TIMEOUT_MILLIS, ServingWorker } from './serving-worker.js';
+import { steadyClock } from '../steady-clock.js';
 
 const DEADLINE_MILLIS = 100;
 
@@ -90,6 +91,7 @@ async function rig(entryUrl: URL): Promise<Rig> {
     selfSigned: null,
     servingProcesses: 2,
     nodeStartedAt: Date.now(),
+    clockAnchor: steadyClock().anchor,
     securityFiles: null,
     logger,
     entry: entryUrl,

@@ -52,6 +52,8 @@ export interface ServingWorkerInit {
   servingProcesses: number;
   /** When the node started (see the init message). */
   nodeStartedAt: number;
+  /** The node's clock anchor (steady-clock.ts): the worker reads the owner's time. */
+  clockAnchor: number;
   /** The last good credentials and certificate files (see the init message). */
   securityFiles: Record<string, Uint8Array> | null;
   logger: Logger;
@@ -167,6 +169,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       selfSigned: init.selfSigned,
       servingProcesses: init.servingProcesses,
       nodeStartedAt: init.nodeStartedAt,
+      clockAnchor: init.clockAnchor,
       securityFiles: init.securityFiles,
     });
     this.post({ t: 'ping' });
@@ -309,7 +312,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     this.init.onConnectionClosed(id);
     void this.init.owner.connectionClosed(id);
     this.abandonedUnlogged++;
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.abandonLoggedAt < HANDOVER_LOG_INTERVAL_MILLIS) return;
     this.abandonLoggedAt = now;
     const timeoutMillis = this.init.handOverTimeoutMillis ?? HANDOVER_TIMEOUT_MILLIS;

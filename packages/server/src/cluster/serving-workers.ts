@@ -27,6 +27,8 @@ export interface ServingWorkersInit {
   selfSigned: Promise<IssuedCertificate> | null;
   /** When the node started: every worker, replacements too, counts needWaitForService from it. */
   nodeStartedAt: number;
+  /** The node's clock anchor (steady-clock.ts), for every worker. */
+  clockAnchor: number;
   /** The credentials and certificate files as they last passed a check (asked at each start). */
   securityFiles?: () => Record<string, Uint8Array> | null;
   logger: Logger;
@@ -186,6 +188,7 @@ export class ServingWorkers {
       selfSigned: this.selfSigned,
       servingProcesses: this.init.count,
       nodeStartedAt: this.init.nodeStartedAt,
+      clockAnchor: this.init.clockAnchor,
       securityFiles: this.init.securityFiles?.() ?? null,
       logger: this.init.logger,
       entry: this.entry,

@@ -32,6 +32,8 @@ import { transportOptionsOf } from '../transport/transport-options.js';
 import { asBuffer, decodeOpPart, toWire } from './messages.js';
 import type { OwnerToWorker, WorkerToOwner } from './messages.js';
 import { pingIntervalFor, SilenceWatch } from './silence-watch.js';
+import { steadyClock } from '../steady-clock.js';
+import type { SteadyClock } from '../steady-clock.js';
 
 /** Exit codes of a worker (the owner logs them). */
 const EXIT_OWNER_GONE = 10;
@@ -56,7 +58,9 @@ class ServingWorker {
   /** The credentials and certificate files as they last passed the owner's check. */
   private securityFiles: Record<string, Uint8Array> | null = null;
   private servingProcesses = 1;
-  private nodeStartedAt = Date.now();
+  /** The owner's clock once 'init' came (steady-clock.ts). */
+  private clock: SteadyClock = steadyClock();
+  private nodeStartedAt = this.clock.now();
   private logger: Logger | null = null;
   private readonly loggers: Logger[] = [];
   private metrics: NamesrvMetrics | null = null;
@@ -92,7 +96,7 @@ class ServingWorker {
         rid,
         connectionId: ctx.connectionId,
         remoteAddress: ctx.remoteAddress,
-        receivedAt: ctx.receivedAt ?? Date.now(),
+        receivedAt: ctx.receivedAt ?? this.clock.now(),
         cmd: toWire(request),
         ...(decoded === undefined ? {} : { decoded }),
       });
@@ -108,6 +112,7 @@ class ServingWorker {
       case 'init':
         this.selfSigned = msg.selfSigned;
         this.servingProcesses = msg.servingProcesses;
+        this.clock = steadyClock(msg.clockAnchor);
         this.nodeStartedAt = msg.nodeStartedAt;
         this.securityFiles = msg.securityFiles;
         this.init(msg.workerId, msg.config);
@@ -248,7 +253,7 @@ class ServingWorker {
       registry: this.registry,
       loggerFor,
       metrics: this.metrics!,
-      clock: { now: () => Date.now() },
+      clock: this.clock,
       startedAt: this.nodeStartedAt,
       servingProcesses: this.servingProcesses,
       transport: transportOptionsOf(config, this.servingProcesses),
