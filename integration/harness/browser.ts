@@ -1,13 +1,15 @@
 /**
  * Headless Chromium for the console tests: Debian's `chromium` package driven by playwright-core
  * (no browser download; `.ci/run` installs the package). When no Chromium can be started the
- * console tests skip, and say why in one loud line.
+ * console tests skip, and say why in one loud line. Each test file launches one Chromium and gives
+ * each test its own context.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { REPO_ROOT } from './paths.js';
 import type { TestScope } from './scope.js';
 
@@ -38,10 +40,59 @@ async function launch(executablePath: string): Promise<Browser> {
 }
 
 /**
- * Finds and starts Chromium once, to decide whether the suite can run: the executable path, or
- * why not (so the skip message says what to install).
+ * One Chromium for a whole test file, each test in its own context (cookies, storage, cache and
+ * routes its own, as a fresh browser had them): a launch per test cost seconds each.
  */
-export async function probeChromium(): Promise<{ path: string } | { reason: string }> {
+export class SharedChromium {
+  /** Set when Chromium went away (crashed, or was killed) with this file's tests still to run. */
+  #gone: string | undefined;
+  #closing = false;
+
+  constructor(
+    readonly browser: Browser,
+    readonly path: string,
+  ) {
+    browser.on('disconnected', () => {
+      if (this.#closing) return;
+      const test = expect.getState().currentTestName;
+      this.#gone = `${new Date().toISOString()}${test === undefined ? '' : ` during "${test}"`}`;
+    });
+  }
+
+  /**
+   * A page in a fresh context, the context closed at test cleanup. Once the shared Chromium is
+   * gone, every later test of the file fails here, saying so.
+   */
+  async newPage(scope: TestScope, viewport: keyof typeof VIEWPORTS = 'desktop'): Promise<Page> {
+    if (!this.browser.isConnected()) {
+      throw new Error(
+        `the Chromium shared by this file's tests (${this.path}) is gone: it disconnected at ` +
+          `${this.#gone ?? 'an unknown moment'}, so this test cannot open a page; look at ` +
+          'the first test that failed (a Chromium crash fails every test after it)',
+      );
+    }
+    const context = await this.browser.newContext({ viewport: VIEWPORTS[viewport] });
+    scope.defer('close browser context', async () => {
+      // A crashed browser took its contexts with it.
+      if (this.browser.isConnected()) await context.close();
+    });
+    return context.newPage();
+  }
+
+  /** For afterAll. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.browser.close();
+  }
+}
+
+/**
+ * Finds and starts Chromium, once per test file: the browser its tests share, or why there is
+ * none (so the skip message says what to install).
+ */
+export async function launchSharedChromium(): Promise<
+  { chromium: SharedChromium } | { reason: string }
+> {
   const path = CANDIDATES.find((p) => existsSync(p));
   if (path === undefined) {
     return {
@@ -49,21 +100,12 @@ export async function probeChromium(): Promise<{ path: string } | { reason: stri
     };
   }
   try {
-    const browser = await launch(path);
-    await browser.close();
-    return { path };
+    return { chromium: new SharedChromium(await launch(path), path) };
   } catch (err) {
     return {
       reason: `${path} does not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
     };
   }
-}
-
-/** A browser closed at test cleanup. */
-export async function startBrowser(scope: TestScope, executablePath: string): Promise<Browser> {
-  const browser = await launch(executablePath);
-  scope.defer('close browser', () => browser.close());
-  return browser;
 }
 
 /** A full-page PNG under artifacts/console/; returns its path. */

@@ -8,8 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { RequestCode, ResponseCode } from '@ns/protocol';
-import { describe, expect, it } from 'vitest';
-import { probeChromium, startBrowser, VIEWPORTS } from '../harness/browser.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { launchSharedChromium } from '../harness/browser.js';
 import { startNameServer } from '../harness/name-server.js';
 import type { NameServerNode } from '../harness/name-server.js';
 import { RawBroker, registerBrokerBody } from '../harness/raw-broker.js';
@@ -17,11 +17,15 @@ import type { BrokerSpec } from '../harness/raw-broker.js';
 import { uniqueName, useScope } from '../harness/scope.js';
 import type { TestScope } from '../harness/scope.js';
 
-const chromium = await probeChromium();
-if ('reason' in chromium) {
-  console.warn(`[console-robustness] SKIPPING the console browser tests: ${chromium.reason}`);
+// One Chromium for the whole file (a launch per test cost seconds each); each test gets its own
+// context (storage, routes) and page.
+const launched = await launchSharedChromium();
+if ('reason' in launched) {
+  console.warn(`[console-robustness] SKIPPING the console browser tests: ${launched.reason}`);
 }
-const executablePath = 'path' in chromium ? chromium.path : '';
+afterAll(async () => {
+  if ('chromium' in launched) await launched.chromium.close();
+});
 
 /** A DataVersion timestamp a Java long holds and a Date does not (year ~287,000). */
 const FAR_TIMESTAMP = 9_000_000_000_000_000;
@@ -30,9 +34,10 @@ function consoleUrl(node: NameServerNode, hash: string): string {
   return `http://127.0.0.1:${node.httpPort}/console/#/${hash}`;
 }
 
+/** A page in its own browser context (closed at test cleanup), its errors collected. */
 async function newPage(scope: TestScope) {
-  const browser = await startBrowser(scope, executablePath);
-  const page = await browser.newPage({ viewport: VIEWPORTS.desktop });
+  if (!('chromium' in launched)) throw new Error(`no Chromium: ${launched.reason}`);
+  const page = await launched.chromium.newPage(scope, 'desktop');
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
@@ -88,7 +93,7 @@ async function registerWithTimestamp(
   expect(reply.code).toBe(ResponseCode.SUCCESS);
 }
 
-describe.skipIf('reason' in chromium)('web console robustness (headless Chromium)', () => {
+describe.skipIf('reason' in launched)('web console robustness (headless Chromium)', () => {
   it('a DataVersion timestamp past the Date range is shown as it came, on every page', async () => {
     const scope = useScope();
     const node = await startNameServer(scope, { name: uniqueName('ns') });

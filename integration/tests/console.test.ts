@@ -13,13 +13,12 @@ import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Page, Request, Route } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startAgentProcess } from '../harness/broker-agent.js';
 import {
   CONSOLE_ARTIFACTS_DIR,
-  probeChromium,
+  launchSharedChromium,
   screenshot,
-  startBrowser,
   VIEWPORTS,
 } from '../harness/browser.js';
 import { addressList, startNameServer, startNameServers } from '../harness/name-server.js';
@@ -30,11 +29,15 @@ import { RawBroker } from '../harness/raw-broker.js';
 import { uniqueName, useScope } from '../harness/scope.js';
 import type { TestScope } from '../harness/scope.js';
 
-const chromium = await probeChromium();
-if ('reason' in chromium) {
-  console.warn(`[console] SKIPPING the console browser tests: ${chromium.reason}`);
+// One Chromium for the whole file (a launch per test cost seconds each); each test gets its own
+// context (storage, routes) and page.
+const launched = await launchSharedChromium();
+if ('reason' in launched) {
+  console.warn(`[console] SKIPPING the console browser tests: ${launched.reason}`);
 }
-const executablePath = 'path' in chromium ? chromium.path : '';
+afterAll(async () => {
+  if ('chromium' in launched) await launched.chromium.close();
+});
 
 /** The broker page polls every second; 2 s is the promise to operators. */
 const GONE_WITHIN_MS = 2_000;
@@ -43,15 +46,16 @@ function consoleUrl(node: NameServerNode, hash: string): string {
   return `http://127.0.0.1:${node.httpPort}/console/#/${hash}`;
 }
 
+/** A page in its own browser context (closed at test cleanup), its errors collected. */
 async function newPage(scope: TestScope, viewport: keyof typeof VIEWPORTS = 'desktop') {
-  const browser = await startBrowser(scope, executablePath);
-  const page = await browser.newPage({ viewport: VIEWPORTS[viewport] });
+  if (!('chromium' in launched)) throw new Error(`no Chromium: ${launched.reason}`);
+  const page = await launched.chromium.newPage(scope, viewport);
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(msg.text());
   });
-  return { browser, page, errors };
+  return { page, errors };
 }
 
 /** What `path` (e.g. `/consistency`) the page asked its node for, in order. */
@@ -137,7 +141,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.setViewportSize(VIEWPORTS.desktop);
 }
 
-describe.skipIf('reason' in chromium)('web console (headless Chromium)', () => {
+describe.skipIf('reason' in launched)('web console (headless Chromium)', () => {
   it('renders brokers, topics, a topic, KV, config and metrics of a live node', async () => {
     const scope = useScope();
     const node = await startNameServer(scope, { name: uniqueName('ns') });

@@ -45,12 +45,17 @@ async function scripted(handler: ScriptHandler) {
   return s;
 }
 
-/** A TCP server that accepts and never answers (remoting or HTTP alike). */
-async function blackhole(): Promise<string> {
+/**
+ * A TCP server that accepts and never answers (remoting or HTTP alike). `requests()` counts the
+ * connections it has read a first byte from: the request is out, its answer awaited.
+ */
+async function blackhole(): Promise<{ addr: string; requests: () => number }> {
   const sockets: Socket[] = [];
+  let requests = 0;
   const server = createTcpServer((socket) => {
     sockets.push(socket);
     socket.on('error', () => undefined);
+    socket.once('data', () => requests++);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(
@@ -60,7 +65,7 @@ async function blackhole(): Promise<string> {
         server.close(() => resolve());
       }),
   );
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { addr: `127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
 }
 
 async function realNode() {
@@ -84,7 +89,7 @@ function startCli(argv: string[], env: Record<string, string> = {}) {
 
 describe('nsadmin interrupts (M1)', () => {
   it('ends a one-shot verb waiting on a silent node at once: 130 for SIGINT, 143 for SIGTERM', async () => {
-    const addr = await blackhole();
+    const { addr } = await blackhole();
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
@@ -105,7 +110,7 @@ describe('nsadmin interrupts (M1)', () => {
   });
 
   it('ends checkNodes waiting on a silent admin port at once', async () => {
-    const addr = await blackhole();
+    const { addr } = await blackhole();
     const port = addr.split(':')[1]!;
     const cli = startCli(['checkNodes', '-n', addr, '--httpPort', port, '--timeout', '20000']);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -126,7 +131,7 @@ describe('nsadmin interrupts (M1)', () => {
   });
 
   it('the bin exits 130 on SIGINT and 143 on SIGTERM well before the timeout', async () => {
-    const addr = await blackhole();
+    const { addr, requests } = await blackhole();
     for (const [signal, code] of [
       ['SIGINT', 130],
       ['SIGTERM', 143],
@@ -136,14 +141,22 @@ describe('nsadmin interrupts (M1)', () => {
         // An HTTP request in flight must not hold the process either.
         ['checkNodes', '-n', addr, '--httpPort', addr.split(':')[1]!, '--timeout', '20000'],
       ]) {
+        const before = requests();
         const child = spawn(process.execPath, [bin, ...args], {
           env: { PATH: process.env.PATH ?? '' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stderr = '';
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-        // Signalled once the request is out: the node (or admin port) has the connection.
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        // Signalled once the request is out: the node (or admin port) has read its first bytes.
+        // (The bin installs its signal handlers before it sends anything.)
+        const ended = (): boolean => child.exitCode !== null || child.signalCode !== null;
+        await waitFor(
+          () => requests() > before || ended(),
+          20_000,
+          `${args[0]!}'s request to reach the silent node`,
+        );
+        expect(ended(), `${args[0]!} ended before its request was out: ${stderr}`).toBe(false);
         const t0 = Date.now();
         child.kill(signal);
         const [exit] = (await once(child, 'close')) as [number | null];

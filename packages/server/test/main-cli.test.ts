@@ -1,12 +1,14 @@
 /**
- * `ns-server` as a real child process (src/main.ts through tsx, no build needed): the listening
- * line, -p, -h, config errors (exit 1), startup failures (exit 2, naming the key of a port in
- * use) and SIGTERM (exit 0).
+ * `ns-server` as a real child process: the listening line, -p, -h, config errors (exit 1),
+ * startup failures (exit 2, naming the key of a port in use) and SIGTERM (exit 0).
+ *
+ * The child is the built dist/main.js run by plain node (what ships, and no tsx compiling the
+ * sources in every child), so `tsc -b` must have run (pnpm test:all does).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -26,8 +28,14 @@ import { createCertificate } from '../src/security/tls/certificate-factory.js';
 import { RawClient } from './transport-helpers.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const MAIN = join(here, '..', 'src', 'main.ts');
-const TSCONFIG = process.env.NS_MAIN_CHILD_TSCONFIG ?? join(here, 'tsconfig.main-child.json');
+const MAIN = join(here, '..', 'dist', 'main.js');
+
+beforeAll(() => {
+  // A bare ENOENT (or MODULE_NOT_FOUND) from every child would not say what to do.
+  if (!existsSync(MAIN)) {
+    throw new Error(`${MAIN} is missing: run \`npx tsc -b\` first (pnpm test:all builds first)`);
+  }
+});
 
 interface Child {
   proc: ChildProcess;
@@ -54,8 +62,8 @@ afterEach(async () => {
 });
 
 function run(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, HOME: home, TSX_TSCONFIG_PATH: TSCONFIG, ...env },
+  const proc = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

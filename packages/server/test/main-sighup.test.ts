@@ -1,20 +1,26 @@
 /**
- * `ns-server` (src/main.ts through tsx, as in main-cli.test.ts) stops cleanly on SIGHUP, as Java's
- * mqnamesrv runs its shutdown hook on it: exit 0 after "shutting down" and "name server stopped".
- * Only SIGTERM and SIGINT were handled, so SIGHUP's default action killed it (exit 129 from a
- * shell) with no shutdown at all. A second signal still forces exit 3.
+ * `ns-server` (the built dist/main.js, as in main-cli.test.ts: `tsc -b` first) stops cleanly on
+ * SIGHUP, as Java's mqnamesrv runs its shutdown hook on it: exit 0 after "shutting down" and
+ * "name server stopped". Only SIGTERM and SIGINT were handled, so SIGHUP's default action killed
+ * it (exit 129 from a shell) with no shutdown at all. A second signal still forces exit 3.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const MAIN = join(here, '..', 'src', 'main.ts');
-const TSCONFIG = process.env.NS_MAIN_CHILD_TSCONFIG ?? join(here, 'tsconfig.main-child.json');
+const MAIN = join(here, '..', 'dist', 'main.js');
+
+beforeAll(() => {
+  // A bare ENOENT (or MODULE_NOT_FOUND) from every child would not say what to do.
+  if (!existsSync(MAIN)) {
+    throw new Error(`${MAIN} is missing: run \`npx tsc -b\` first (pnpm test:all builds first)`);
+  }
+});
 
 interface Child {
   proc: ChildProcess;
@@ -39,8 +45,8 @@ afterEach(async () => {
 
 function run(args: string[]): Child {
   home = mkdtempSync(join(tmpdir(), 'ns-main-hup-'));
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, HOME: home, TSX_TSCONFIG_PATH: TSCONFIG },
+  const proc = spawn(process.execPath, [MAIN, ...args], {
+    env: { ...process.env, HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
