@@ -86,6 +86,14 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   /** Ids of the connections this worker serves. */
   readonly connections = new Set<number>();
   /**
+   * Ids given up (HANDOVER_TIMEOUT_MILLIS) that the worker confirmed afterwards: it was stalled,
+   * not out of descriptors. It is told to close them, but whatever it applied from them meanwhile
+   * (a registration read before the close) must still be undone by their close: the registry
+   * hears that close again (connectionClosed is idempotent), the acceptor does not (it released
+   * them when they were given up).
+   */
+  readonly lateAdopted = new Set<number>();
+  /**
    * This process's copy of each socket handed over and not yet confirmed by the worker
    * ('adopted'). Sent with keepOpen, so closing our copy is up to us: on confirmation, or when the
    * worker dies first — otherwise a client whose socket was still on its way would never see its
@@ -402,6 +410,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         // Confirmed after its deadline: given up here already (the client saw it end, the node
         // counted it closed), so the worker must not serve it on.
         if (!this.forgetHandOver(msg.id, true) && !this.connections.has(msg.id)) {
+          this.lateAdopted.add(msg.id);
           this.post({ t: 'close-conn', id: msg.id });
         }
         return;
@@ -433,8 +442,12 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       }
       case 'conn-closed':
         this.forgetHandOver(msg.id, true);
-        // Unknown: a hand-over given up (abandonHandOver), whose close was reported then.
-        if (!this.connections.delete(msg.id)) return;
+        if (!this.connections.delete(msg.id)) {
+          // A hand-over given up (abandonHandOver), whose close was reported then; if the worker
+          // took it in late, the registry hears the real close too (see lateAdopted).
+          if (this.lateAdopted.delete(msg.id)) void owner.connectionClosed(msg.id);
+          return;
+        }
         this.init.onConnectionClosed(msg.id);
         void owner.connectionClosed(msg.id);
         return;

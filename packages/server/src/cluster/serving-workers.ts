@@ -51,6 +51,7 @@ export class ServingWorkers {
   private readonly init: ServingWorkersInit;
   private readonly entry: URL;
   private readonly workers = new Map<number, ServingWorker>();
+  /** performance.now() at each worker's start (its back-off; monotonic, see steady-clock.ts). */
   private readonly startedAt = new Map<number, number>();
   private readonly backoff = new Map<number, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
@@ -174,7 +175,7 @@ export class ServingWorkers {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     this.workers.set(id, worker);
-    this.startedAt.set(id, Date.now());
+    this.startedAt.set(id, performance.now());
     return worker.start().then(() => {
       this.init.onWorkerReady();
     });
@@ -223,6 +224,8 @@ export class ServingWorkers {
       void owner.connectionClosed(id);
     }
     worker.connections.clear();
+    for (const id of worker.lateAdopted) void owner.connectionClosed(id);
+    worker.lateAdopted.clear();
     if (this.closing) {
       // Asked to stop, a worker exits 0 once its connections are drained. Anything else (a
       // signal that reached it — it ignores SIGINT/SIGTERM/SIGHUP —, a crash, or the SIGKILL past
@@ -241,7 +244,7 @@ export class ServingWorkers {
 
   /** Starts a replacement for worker `id` after its back-off delay. */
   private scheduleRestart(id: number, why: Record<string, unknown>): void {
-    const lived = Date.now() - (this.startedAt.get(id) ?? 0);
+    const lived = performance.now() - (this.startedAt.get(id) ?? 0);
     const delay =
       lived > STABLE_MILLIS
         ? RESTART_MIN_MILLIS

@@ -130,7 +130,7 @@ class ServingWorker {
         this.result(msg.rid, msg.code, msg.frame, msg.resend === true);
         return;
       case 'close-conn':
-        this.serving?.pool.closeConnection(msg.id);
+        this.serving?.closeConnection(msg.id);
         return;
       case 'send':
         this.serving?.pool.send(msg.id, asBuffer(msg.frame));

@@ -88,6 +88,7 @@ export class KVWriteBehind {
   private readonly log: Logger;
   private readonly restartDelayMillis: number;
   private worker: Worker | null = null;
+  /** performance.now() when the thread was started (a wall-clock step must not stretch a restart). */
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   /** Written batches not yet reported, in seq order. */
@@ -223,7 +224,7 @@ export class KVWriteBehind {
     // No execArgv of ours (loaders, probes, profilers): the thread is plain compiled JavaScript.
     const worker = new Worker(this.entry, { workerData, execArgv: [] });
     worker.unref();
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
     let crash: Error | null = null;
     worker.on('message', (report: KVPersistReport) => {
       if (worker === this.worker) this.onReport(report);
@@ -289,7 +290,7 @@ export class KVWriteBehind {
     );
     this.failAll(persistError(`the KV persistence thread died (${reason})`));
     if (this.state !== 'open') return;
-    const wait = Math.max(0, this.startedAt + this.restartDelayMillis - Date.now());
+    const wait = Math.max(0, this.startedAt + this.restartDelayMillis - performance.now());
     const restart = (): void => {
       this.restartTimer = null;
       if (this.state !== 'open') return;

@@ -99,8 +99,8 @@ export class ServingNode implements ConnectionSink {
   private readonly metrics: NamesrvMetrics;
   private readonly decoder: RegisterBodyDecoder;
   private readonly writes: RegisterPath;
-  /** Sockets whose first byte (or TLS handshake) is still awaited. */
-  private readonly sniffing = new Set<Socket>();
+  /** Sockets whose first byte (or TLS handshake) is still awaited, by connection id. */
+  private readonly sniffing = new Map<ConnectionId, Socket>();
   private closing = false;
 
   constructor(init: ServingNodeInit) {
@@ -208,13 +208,13 @@ export class ServingNode implements ConnectionSink {
       this.pool.adopt(socket, id, PLAIN_PEER);
       return;
     }
-    this.sniffing.add(socket);
+    this.sniffing.set(id, socket);
     const sniffed = sniffConnection(socket, sniff);
     // The acceptor's sockets arrive paused (pauseOnConnect); the sniffer listens for data now.
     socket.resume();
     void sniffed.then(
       (result) => {
-        this.sniffing.delete(socket);
+        this.sniffing.delete(id);
         this.security.metrics.connectionSniffed(result.outcome);
         if (this.closing && (result.outcome === 'plain' || result.outcome === 'tls')) {
           result.socket.destroy();
@@ -229,17 +229,30 @@ export class ServingNode implements ConnectionSink {
       },
       () => {
         // sniffConnection does not reject; if it ever did, the connection is not served.
-        this.sniffing.delete(socket);
+        this.sniffing.delete(id);
         socket.destroy();
         this.closed(id);
       },
     );
   }
 
+  /**
+   * Closes connection `id`, served or still being sniffed (its first byte not in yet: a socket
+   * the owner gave up handing over and then took back must not be served once that byte comes).
+   * Its close is reported as any other. False when this side holds no such connection.
+   */
+  closeConnection(id: ConnectionId): boolean {
+    if (this.pool.closeConnection(id)) return true;
+    const socket = this.sniffing.get(id);
+    if (socket === undefined) return false;
+    socket.destroy();
+    return true;
+  }
+
   /** Answers held watches (nothing changed), then drains and closes every connection. */
   async close(graceMillis: number): Promise<void> {
     this.closing = true;
-    for (const socket of this.sniffing) socket.destroy();
+    for (const socket of this.sniffing.values()) socket.destroy();
     if (this.routeWatch !== null) {
       this.routeWatch.close();
       // The answers are written when their promises settle: let that happen before the
