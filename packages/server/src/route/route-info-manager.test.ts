@@ -568,6 +568,45 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.unregisterBroker(identity, { connectionId: 2 })).toBe('not-found');
   });
 
+  it('a registration from the old connection, received before the fresh one on a new connection, is ignored', () => {
+    // Serving workers: the broker's timed-out registration on its old connection (worker 1)
+    // reaches the owner after its fresh one on a new connection (worker 2). Applied, it bound the
+    // broker to the old connection, whose close then removed the broker.
+    const { rim, clock } = setup();
+    const oldReceivedAt = clock.now();
+    clock.advance(5);
+    rim.registerBroker(req({ connectionId: 2, receivedAt: clock.now() }));
+    clock.advance(5);
+    expect(
+      rim.registerBroker(
+        req({
+          connectionId: 1,
+          receivedAt: oldReceivedAt,
+          topicConfigWrapper: wrapper(V2, [topic('TopicA', { perm: 4 }), topic('Stale')]),
+        }),
+      ),
+    ).toMatchObject({ masterAddr: null, haServerAddr: null });
+    expect(rim.pickupTopicRouteData('Stale')).toBeNull();
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.perm).toBe(6);
+    rim.onConnectionClosed(1);
+    expect(rim.getCounts().brokers).toBe(1);
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+    // The same connection's later registrations, and newer ones from another, still apply.
+    rim.registerBroker(req({ connectionId: 2, receivedAt: oldReceivedAt }));
+    rim.registerBroker(
+      req({
+        connectionId: 3,
+        receivedAt: clock.now(),
+        topicConfigWrapper: wrapper(V2, [topic('TopicA', { perm: 4 })]),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicA')!.queueDatas[0]!.perm).toBe(4);
+    rim.onConnectionClosed(2);
+    expect(rim.getCounts().brokers).toBe(1);
+    rim.onConnectionClosed(3);
+    expect(rim.getCounts().brokers).toBe(0);
+  });
+
   it('a registration is dated by its arrival: an unregister that arrived after it wins, however late it was applied', () => {
     const { rim, clock } = setup();
     const identity = {

@@ -612,6 +612,25 @@ export class RouteInfoManager implements RouteReadModel {
       return null;
     }
 
+    // Older than the registration the broker's entry holds, and from another connection: a
+    // request of a connection the broker has since left (it re-registered on a new one). Applied,
+    // it would bind the broker to that dead connection, whose close then removes it; with serving
+    // workers the owner can get it after the fresh one (two channels). Java applies it (its window
+    // is narrower); it is ignored before any edit, like the stateVersion conflict below.
+    const current = this.brokerLiveTable.get(key);
+    if (
+      current !== undefined &&
+      current.connectionId !== connectionId &&
+      req.receivedAt !== undefined &&
+      req.receivedAt < current.registeredAt
+    ) {
+      this.log.info(
+        { clusterName, brokerName, brokerId, brokerAddr, connectionId },
+        'registration older than the broker’s latest, from another connection: ignored',
+      );
+      return this.registered(null, null);
+    }
+
     // 1. cluster membership (not part of any route).
     tables.addClusterMember(clusterName, brokerName);
 
