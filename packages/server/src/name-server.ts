@@ -567,7 +567,7 @@ export class NameServer {
         return node.connectionCount;
       },
       closeConnection: (id) => {
-        node.pool.closeConnection(id);
+        node.closeConnection(id);
       },
       close: (grace) => node.close(grace),
       otherMetrics: () => Promise.resolve([]),

@@ -186,12 +186,12 @@ export class ServingNode implements ConnectionSink {
     return this.decoder.baseCount();
   }
 
-  /** Connections of this process: served, and still being sniffed. */
   /** See RegisterPath.handedOverAll; for tests and tools. */
   writesHandedOver(): Promise<void> {
     return this.writes.handedOverAll();
   }
 
+  /** Connections of this process: served, and still being sniffed. */
   get connectionCount(): number {
     return this.pool.connectionCount + this.sniffing.size;
   }

@@ -7,6 +7,7 @@
  * signed) lives in the client and broker-agent packages, against the same test node.
  */
 import { rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -295,6 +296,36 @@ describe('TLS on the serving path', () => {
 
     const enforcing = await node({ ...certs, tlsServerMode: 'enforcing' });
     expect(clientAuthWarnings(enforcing)).toEqual([]);
+  });
+
+  it('closes a connection still waiting for its first byte when told to, and reports its close', async () => {
+    // The owner gives a hand-over up after its deadline and, when the worker confirms it late,
+    // has it closed (close-conn): under permissive the socket may still be sniffed then, and
+    // must not be served once its first byte comes. The socket is handed to the serving side
+    // directly here, as the owner's acceptor would, under an id of the test's choosing.
+    const n = await node();
+    const serving = n.server.servingNode!;
+    const handOff = createServer({ pauseOnConnect: true }, (s) => {
+      serving.adopt(s, 424_242);
+    });
+    await new Promise<void>((resolve) => handOff.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => handOff.close(() => resolve())));
+    const client = createConnection({
+      host: '127.0.0.1',
+      port: (handOff.address() as { port: number }).port,
+    });
+    cleanups.push(() => client.destroy());
+    client.on('error', () => undefined);
+    const ended = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.resume();
+    await waitFor('the hand-over', () => serving.connectionCount === 1);
+    expect(await n.metric('namesrv_connections_open')).toBe(1);
+
+    expect(serving.closeConnection(424_242)).toBe(true);
+    await ended;
+    await waitFor('its close', () => serving.connectionCount === 0);
+    expect(await n.metric('namesrv_connections_open')).toBe(0);
+    expect(serving.closeConnection(424_242)).toBe(false);
   });
 
   it('disabled: no sniffing; a TLS hello is a malformed frame, logged with a hint', async () => {
