@@ -1,7 +1,10 @@
-#!/usr/bin/env -S node --initial-old-space-size=256
+#!/bin/sh
+':' //; exec node --initial-old-space-size=256 "$0" "$@"
 // The `ns-server` bin. Its node flag is the old-space floor of src/node-flags.ts (why it matters:
-// there); pnpm's and npm's bin shims pass a shebang's flags on, and `env -S` does when the file is
-// run itself.
+// there). The two lines above are read by two languages: sh (which runs this file when it is
+// executed, through npm's bin link or pnpm's shim) runs `:` and then execs node with the flag on
+// this same file; node sees a string and a comment. A `#!/usr/bin/env -S node <flag>` line would
+// be simpler, but BusyBox's env (Alpine images) has no -S and the bin would not start there.
 //
 // It is this committed launcher, not the compiled file itself, because pnpm links
 // bins at install time, before `pnpm build` has created dist/: a bin that points into dist/ is

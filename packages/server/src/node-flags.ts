@@ -1,5 +1,5 @@
 /**
- * Node flags of a node's processes, beyond Node's defaults. The `ns-server` bin (its shebang),
+ * Node flags of a node's processes, beyond Node's defaults. The `ns-server` bin (its first two lines),
  * `pnpm start`, the Docker image (its entrypoint) and the serving workers the owner forks all pass
  * the old-space floor, always on node's command line: Node refuses it in NODE_OPTIONS (exit 9).
  * test/node-flags.test.ts keeps them in step.

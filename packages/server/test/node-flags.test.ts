@@ -3,7 +3,9 @@
  * the Docker image, and the owner for the serving workers it forks.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { servingExecArgv } from '../src/cluster/serving-worker.js';
 import { OLD_SPACE_FLOOR_FLAG, nodeFlagSet } from '../src/node-flags.js';
@@ -12,9 +14,29 @@ const repo = (path: string): string =>
   readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
 
 describe('the old-space floor on every launcher', () => {
-  it('ns-server bin: its shebang runs node with the flag', () => {
-    const shebang = repo('packages/server/bin/ns-server.js').split('\n', 1)[0]!;
-    expect(shebang).toBe(`#!/usr/bin/env -S node ${OLD_SPACE_FLOOR_FLAG}`);
+  it('ns-server bin: run as a command, its header execs node with the flag (no `env -S`: BusyBox lacks it)', () => {
+    const header = repo('packages/server/bin/ns-server.js').split('\n').slice(0, 2);
+    expect(header).toEqual(['#!/bin/sh', `':' //; exec node ${OLD_SPACE_FLOOR_FLAG} "$0" "$@"`]);
+    // The same header on a module that reports how node was started, run as npm's bin link runs
+    // it (the kernel reads the #! line); node must take the rest of the file as JavaScript.
+    const dir = mkdtempSync(join(tmpdir(), 'ns-bin-header-'));
+    try {
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+      const bin = join(dir, 'probe.js');
+      writeFileSync(
+        bin,
+        `${header.join('\n')}\nconsole.log(JSON.stringify([process.execArgv, process.argv.slice(2)]));\n`,
+      );
+      chmodSync(bin, 0o755);
+      const run = spawnSync(bin, ['--a', 'b c'], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` },
+      });
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual([[OLD_SPACE_FLOOR_FLAG], ['--a', 'b c']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('pnpm start', () => {
