@@ -479,6 +479,34 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it("a killed worker's brokers stay routed: the node lost their connections, they did not leave", async () => {
+    const { node, port } = await startNode(2);
+    const workers = node.servingWorkers!;
+    const broker = await connect(port);
+    let opaque = 1;
+    await broker.request(reg({ opaque: opaque++, topics: [{ name: 'Survivor' }] }));
+    await waitFor('broker connection placed', () => workers.connectionCount === 1);
+    const pidsBefore = workers.pids;
+    // The broker connected first, so it went to the first worker: kill that one.
+    const brokerSide = workers.connectionCounts.findIndex((c) => c === 1);
+    process.kill(pidsBefore[brokerSide]!, 'SIGKILL');
+    await waitFor('broker connection dropped', () => broker.isClosed, 10_000);
+    await waitFor(
+      'worker replaced',
+      () => workers.readyCount === 2 && workers.restarts === 1,
+      15_000,
+    );
+    for (const r of await connectMany(port, 4)) {
+      const res = await r.request(
+        request(RequestCode.GET_ROUTEINFO_BY_TOPIC, {
+          opaque: opaque++,
+          ext: { topic: 'Survivor' },
+        }),
+      );
+      expect(res.code).toBe(ResponseCode.SUCCESS);
+    }
+  }, 60_000);
+
   it('ends a worker that stops applying writes (servingWorkerAckTimeoutMillis): the writes go on, it is replaced', async () => {
     const { node, port } = await startNode(2, '--servingWorkerAckTimeoutMillis=1000');
     const workers = node.servingWorkers!;

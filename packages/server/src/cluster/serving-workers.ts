@@ -219,9 +219,11 @@ export class ServingWorkers {
     owner.removeReplica(worker);
     this.workerMetrics.exited(worker);
     // Its sockets died with it: to the registry, each of those clients just went away.
+    // Their brokers did not leave: the node lost their connections. They stay routed until they
+    // register again on a new connection (a Java broker: its next period) or time out.
     for (const id of worker.connections) {
       this.init.onConnectionClosed(id);
-      void owner.connectionClosed(id);
+      void owner.connectionLost(id);
     }
     worker.connections.clear();
     for (const id of worker.lateAdopted) void owner.connectionClosed(id);

@@ -383,6 +383,16 @@ export class RegistryOwner {
     });
   }
 
+  /** A connection the node lost itself (its serving worker died): detach its brokers, keep them. */
+  connectionLost(connectionId: number): Promise<void> {
+    return this.queue.run(async () => {
+      await this.apply(() => {
+        this.routes.onConnectionLost(connectionId);
+        return null;
+      });
+    });
+  }
+
   /** §4.6: expires silent brokers, in slices like `connectionClosed`; returns them (the caller closes their connections). */
   scanNotActiveBroker(): Promise<RemovedBroker[]> {
     return this.queue.run(async () => {

@@ -542,6 +542,42 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
   });
 
+  it('a connection the node lost itself (its serving worker died) detaches its brokers without removing them', () => {
+    const { rim, clock } = setup();
+    const identity = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    rim.registerBroker(req({ connectionId: 1, heartbeatTimeoutMillis: 10_000 }));
+    rim.registerBroker(req({ ...SLAVE, heartbeatTimeoutMillis: 10_000 }));
+    expect(rim.onConnectionLost(7)).toBe(0); // a client connection: nothing
+    expect(rim.onConnectionLost(1)).toBe(1);
+    expect(rim.isConnectionInUse(1)).toBe(false);
+    expect(rim.onConnectionClosed(1)).toEqual([]); // nothing is bound to it any more
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs.size).toBe(2);
+
+    // It registers again over a new connection: bound to that one, closed with it.
+    rim.registerBroker(req({ connectionId: 3, heartbeatTimeoutMillis: 10_000 }));
+    expect(rim.isConnectionInUse(3)).toBe(true);
+    expect(rim.getBrokerLiveViews().find((b) => b.brokerId === 0)!.connectionId).toBe(3);
+    expect(rim.onConnectionClosed(3).map((b) => b.brokerId)).toEqual([0]);
+
+    // The slave's connection is lost too: it stays until its heartbeat timeout, then expires,
+    // unless it unregisters first (from a new connection: not taken for a stale one).
+    expect(rim.onConnectionLost(2)).toBe(1);
+    clock.advance(10_001);
+    expect(rim.scanNotActiveBroker().map((b) => b.brokerId)).toEqual([1]);
+    rim.registerBroker(req({ connectionId: 4 }));
+    expect(rim.onConnectionLost(4)).toBe(1);
+    clock.advance(5);
+    expect(rim.unregisterBroker(identity, { connectionId: 5, receivedAt: clock.now() })).toBe(
+      'unregistered',
+    );
+    expect(rim.getAllTopicList()).toEqual([]);
+  });
+
   it('a late UNREGISTER_BROKER from the old process does not wipe the fresh registration', () => {
     const { rim, clock } = setup();
     const identity = {

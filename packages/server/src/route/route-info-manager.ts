@@ -61,6 +61,9 @@ import type {
   UnregisterOutcome,
 } from './types.js';
 
+/** connectionId of a broker whose connection the node lost (a dead serving worker). */
+const LOST_CONNECTION: ConnectionId = -1;
+
 /** Java: RouteInfoManager.DEFAULT_BROKER_CHANNEL_EXPIRED_TIME. */
 export const DEFAULT_BROKER_CHANNEL_EXPIRED_TIME = 120_000;
 
@@ -894,8 +897,11 @@ export class RouteInfoManager implements RouteReadModel {
       const { clusterName, brokerAddr, brokerName, brokerId } = identity;
       const live = this.brokerLiveTable.get(liveKey(clusterName, brokerAddr));
       if (live !== undefined) {
+        // A broker whose connection the node lost (dead serving worker) unregisters from a new one.
         const otherConnection =
-          ctx.connectionId !== undefined && live.connectionId !== ctx.connectionId;
+          ctx.connectionId !== undefined &&
+          live.connectionId !== ctx.connectionId &&
+          live.connectionId !== LOST_CONNECTION;
         const newer = ctx.receivedAt !== undefined && live.registeredAt > ctx.receivedAt;
         // The address re-registered under another id/name since (role switch): removing its live
         // entry would leave the new member in the broker table with nothing to expire it.
@@ -969,6 +975,33 @@ export class RouteInfoManager implements RouteReadModel {
       }
       this.flushChanges();
     }
+  }
+
+  /**
+   * The node itself lost a connection (the serving worker that held it died): the brokers whose
+   * latest registration came over it did not go away, so they are not removed. They are detached
+   * from it (no later close matches them) and expire by `heartbeatTimeoutMillis` unless they
+   * register again over a new connection, as a broker whose link died silently would.
+   * Returns how many brokers were detached.
+   */
+  onConnectionLost(connectionId: ConnectionId): number {
+    const keys = this.connectionBrokers.get(connectionId);
+    if (keys === undefined) return 0;
+    let detached = 0;
+    for (const key of keys) {
+      const live = this.brokerLiveTable.get(key);
+      if (live === undefined || live.connectionId !== connectionId) continue;
+      live.connectionId = LOST_CONNECTION;
+      detached++;
+    }
+    this.connectionBrokers.delete(connectionId);
+    if (detached > 0) {
+      this.log.warn(
+        { connectionId, brokers: detached },
+        'connection lost with a serving worker; its brokers stay until they register again or time out',
+      );
+    }
+    return detached;
   }
 
   private dropLiveBroker(live: BrokerLiveInfo): RemovedBroker {
