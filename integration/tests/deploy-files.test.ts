@@ -199,6 +199,10 @@ describe('deploy/kubernetes', () => {
     expect(ports.remoting).toBe(Number(/^listenPort=(\d+)$/m.exec(props)?.[1]));
     expect(ports.http).toBe(Number(/^httpPort=(\d+)$/m.exec(props)?.[1]));
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    // A restarted node is empty until its brokers re-register (every 30 s). The disruption
+    // budget counts a pod healthy once it is Ready (minReadySeconds aside): only a later first
+    // Ready keeps a drain from evicting the next node while this one is still empty.
+    expect(container.readinessProbe.initialDelaySeconds).toBeGreaterThan(30);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.resources.requests.memory).toBe('384Mi');
     expect(container.resources.limits.memory).toBe('1Gi');
