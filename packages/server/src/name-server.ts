@@ -46,10 +46,11 @@ import {
 } from './http/index.js';
 import {
   KVConfigCorruptError,
+  KVConfigError,
   KVConfigFileStore,
   KVWriteBehind,
   kvTableSummary,
-  writeFileAtomicSync,
+  writeFileAtomicOrRestoreSync,
 } from './kvconfig/index.js';
 import type { KVConfigManager, KVWriteBehindStats } from './kvconfig/index.js';
 import { listenFailure } from './listen-error.js';
@@ -703,14 +704,20 @@ export class NameServer {
       return !specOf(key).secret || kind === 'file' || kind === 'remote';
     };
     try {
-      // The text may hold a secret (tlsServerKeyPassword): a new file is readable by its owner only.
-      writeFileAtomicSync(path, renderConfigFile(next, keep), 0o600);
+      // The text may hold a secret (tlsServerKeyPassword): a new file is readable by its owner
+      // only. A write failing after its rename puts the old text back: the update is refused, so
+      // the next start must not apply it.
+      writeFileAtomicOrRestoreSync(path, renderConfigFile(next, keep), 0o600);
     } catch (err) {
       // The OS error (e.g. `ENOENT: no such file or directory, mkdir '/proc/x'`) says what failed.
       const os = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      const restore =
+        err instanceof KVConfigError && err.restoreError !== null
+          ? `; putting the previous file back failed too: ${err.restoreError.message}`
+          : '';
       throw new NameServerError(
         'NS_CONFIG_PERSIST_FAILED',
-        `cannot write configStorePath ${path}: ${os instanceof Error ? os.message : String(os)}`,
+        `cannot write configStorePath ${path}: ${os instanceof Error ? os.message : String(os)}${restore}`,
         { cause: err },
       );
     }

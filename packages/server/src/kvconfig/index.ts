@@ -6,7 +6,12 @@ export type {
   KVConfigPersist,
   KVTableExport,
 } from './kv-config-manager.js';
-export { KVConfigFileStore, tempPathOf, writeFileAtomicSync } from './kv-config-store.js';
+export {
+  KVConfigFileStore,
+  tempPathOf,
+  writeFileAtomicOrRestoreSync,
+  writeFileAtomicSync,
+} from './kv-config-store.js';
 export { parseKVConfigFile, serializeKVConfigFile } from './kv-config-file-format.js';
 export type { KVConfigTable } from './kv-config-file-format.js';
 export { KVConfigCorruptError, KVConfigError } from './kv-config-errors.js';

@@ -10,6 +10,10 @@ export type KVConfigErrorCode =
 export class KVConfigError extends Error {
   override name = 'KVConfigError';
   readonly code: KVConfigErrorCode;
+  /** A write that failed after its rename: the new file may be in place (writeFileAtomicSync). */
+  afterRename = false;
+  /** writeFileAtomicOrRestoreSync: putting the previous file back failed too (null: it did not). */
+  restoreError: Error | null = null;
   constructor(code: KVConfigErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;

@@ -41,6 +41,16 @@ describe('KV config file format', () => {
     );
   });
 
+  it('refuses an object with other keys but no configTable (a wrong path, a typo): loaded as empty, the next write destroyed it', () => {
+    // A broker's topics.json given as kvConfigPath, or a hand edit's typo.
+    expect(() => parseKVConfigFile('{"topicConfigTable":{},"dataVersion":{}}', 'kv.json')).toThrow(
+      KVConfigCorruptError,
+    );
+    expect(() => parseKVConfigFile('{"ConfigTable":{"ns":{"k":"v"}}}', 'kv.json')).toThrow(
+      /no "configTable" key but "ConfigTable"/,
+    );
+  });
+
   it('loads a document without configTable as empty, drops nulls, stringifies scalars', () => {
     expect(parseKVConfigFile('{}').size).toBe(0);
     expect(parseKVConfigFile('').size).toBe(0);

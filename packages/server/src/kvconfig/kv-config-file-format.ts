@@ -64,7 +64,20 @@ export function parseKVConfigFile(
     throw new KVConfigCorruptError(path, 'the document is not a JSON object');
   const table = new Map<string, Map<string, string>>();
   const configTable = root['configTable'];
-  if (configTable === undefined || configTable === null) return table;
+  if (configTable === undefined) {
+    // {} is an empty table (as Java); an object holding other keys is not a KV file (a wrong
+    // path, a hand edit's typo): loaded as empty, the next write destroyed it.
+    const others = Object.keys(root);
+    if (others.length === 0) return table;
+    throw new KVConfigCorruptError(
+      path,
+      `it has no "configTable" key but ${others
+        .slice(0, 5)
+        .map((k) => JSON.stringify(k))
+        .join(', ')}: not a KV config file?`,
+    );
+  }
+  if (configTable === null) return table;
   if (!isPlainObject(configTable)) {
     throw new KVConfigCorruptError(path, '"configTable" is not an object');
   }

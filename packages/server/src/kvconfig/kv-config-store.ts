@@ -154,7 +154,11 @@ export class KVConfigFileStore {
  * temp file and published a mix of both, and a failed write's leftover (read-only like the file
  * it was to replace) failed every later write (review findings).
  */
-export function writeFileAtomicSync(path: string, data: string, newFileMode = 0o644): void {
+export function writeFileAtomicSync(
+  path: string,
+  data: string | Buffer,
+  newFileMode = 0o644,
+): void {
   let renamed = false;
   let tmp: string | null = null;
   try {
@@ -163,13 +167,16 @@ export function writeFileAtomicSync(path: string, data: string, newFileMode = 0o
     const dir = dirname(target);
     tmp = tempPathOf(target);
     const created = ensureDirSync(dir);
+    // A directory made here is itself an entry of its parent: fsynced now, whatever becomes of
+    // this write (made by a write that then failed, it was never fsynced by a later one).
+    for (const made of [...created].reverse()) fsyncDir(dirname(made));
     const existing = existingMode(target);
     const fd = openSync(tmp, 'w', existing ?? newFileMode);
     try {
       // Exactly the replaced file's bits: open() applies the umask (a new file gets it, as any
       // file the process creates), and a leftover temp file would keep its own.
       if (existing !== undefined) fchmodSync(fd, existing);
-      const buf = Buffer.from(data, 'utf8');
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
       fsyncSync(fd);
@@ -179,9 +186,6 @@ export function writeFileAtomicSync(path: string, data: string, newFileMode = 0o
     renameSync(tmp, target);
     renamed = true;
     fsyncDir(dir);
-    // A directory made for this write is itself an entry of its parent: without these, the
-    // first write into a new directory could vanish with it on power loss.
-    for (const made of created.reverse()) fsyncDir(dirname(made));
   } catch (err) {
     if (!renamed && tmp !== null) removeQuietly(tmp);
     const code = (err as NodeJS.ErrnoException).code;
@@ -190,11 +194,46 @@ export function writeFileAtomicSync(path: string, data: string, newFileMode = 0o
       code === 'EBUSY' || code === 'EXDEV'
         ? ' (the file is a mount point of its own and cannot be replaced: mount its directory instead)'
         : '';
-    throw new KVConfigError(
+    const after = renamed ? ' (after the new file replaced the old one: it may be in place)' : '';
+    const failure = new KVConfigError(
       'NS_KV_CONFIG_PERSIST_FAILED',
-      `writing ${path} failed: ${(err as Error).message}${hint}`,
+      `writing ${path} failed: ${(err as Error).message}${hint}${after}`,
       { cause: err },
     );
+    failure.afterRename = renamed;
+    throw failure;
+  }
+}
+
+/**
+ * writeFileAtomicSync for a write that is refused when it fails: one that failed after its rename
+ * (the directory fsync) has its new file in place, which the next start would read, so the
+ * previous bytes are put back (or the new file removed when there was none). The error thrown
+ * is the write's; a failed restore is added to it (restoreError, and its message).
+ */
+export function writeFileAtomicOrRestoreSync(
+  path: string,
+  data: string,
+  newFileMode = 0o644,
+): void {
+  let previous: Buffer | null = null;
+  try {
+    previous = readFileSync(path);
+  } catch {
+    // None yet (or unreadable: the write reports what matters).
+  }
+  try {
+    writeFileAtomicSync(path, data, newFileMode);
+  } catch (err) {
+    if (!(err instanceof KVConfigError) || !err.afterRename) throw err;
+    try {
+      if (previous === null) rmSync(path, { force: true });
+      else writeFileAtomicSync(path, previous, newFileMode);
+    } catch (restoreErr) {
+      err.restoreError = restoreErr as Error;
+      err.message += `; putting the previous file back failed too: ${err.restoreError.message}`;
+    }
+    throw err;
   }
 }
 
@@ -327,8 +366,13 @@ function fsyncDir(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, 'r');
-  } catch {
-    return; // platforms that cannot open directories (Windows): rename is all we get
+  } catch (err) {
+    // Windows cannot open a directory, and a directory without read permission can still be
+    // written: rename is all we get there. Anything else (EMFILE, ENFILE, ENOMEM, EIO) means
+    // the rename is not known durable: the write fails rather than be acknowledged.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (process.platform === 'win32' || code === 'EACCES' || code === 'EISDIR') return;
+    throw err;
   }
   try {
     fsyncSync(fd);
