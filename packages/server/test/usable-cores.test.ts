@@ -35,6 +35,32 @@ describe('the CPU quota of the cgroup', () => {
     ).toBe(3);
   });
 
+  it("outside a cgroup namespace: the process's own cgroup (from /proc/self/cgroup) and its parents", () => {
+    // cgroup v1, a child cgroup with 1 CPU under an unlimited root (systemd CPUQuota=100%, a moved process).
+    const v1 = files({
+      '/proc/self/cgroup': '4:memory:/x\n1:cpu:/svc/app\n0::/\n',
+      '/cg/cpu/cpu.cfs_quota_us': '-1',
+      '/cg/cpu/cpu.cfs_period_us': '100000',
+      '/cg/cpu/svc/app/cpu.cfs_quota_us': '100000',
+      '/cg/cpu/svc/app/cpu.cfs_period_us': '100000',
+    });
+    expect(cgroupCpuLimit('/cg', v1)).toBe(1);
+    // cgroup v2: the root has no cpu.max; the parent's quota is smaller than the leaf's.
+    const v2 = files({
+      '/proc/self/cgroup': '0::/system.slice/ns.service\n',
+      '/cg/system.slice/cpu.max': '200000 100000',
+      '/cg/system.slice/ns.service/cpu.max': 'max 100000',
+    });
+    expect(cgroupCpuLimit('/cg', v2)).toBe(2);
+    // Inside a namespace: "0::/", the mount's root as before.
+    expect(
+      cgroupCpuLimit(
+        '/cg',
+        files({ '/proc/self/cgroup': '0::/\n', '/cg/cpu.max': '300000 100000' }),
+      ),
+    ).toBe(3);
+  });
+
   it('garbage in the files means no quota, not a crash', () => {
     expect(cgroupCpuLimit('/cg', files({ '/cg/cpu.max': 'lots 0' }))).toBeUndefined();
     expect(cgroupCpuLimit('/cg', files({ '/cg/cpu.max': '' }))).toBeUndefined();
