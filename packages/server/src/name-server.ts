@@ -50,6 +50,7 @@ import {
   KVConfigFileStore,
   KVWriteBehind,
   kvTableSummary,
+  unwritableReason,
   writeFileAtomicOrRestoreSync,
 } from './kvconfig/index.js';
 import type { KVConfigManager, KVWriteBehindStats } from './kvconfig/index.js';
@@ -577,6 +578,16 @@ export class NameServer {
     };
   }
 
+  /** At start: a file the node will write that it cannot (see kvconfig/writable-dir.ts). */
+  private warnIfUnwritable(key: ConfigKey, path: string, consequence: string): void {
+    const reason = unwritableReason(path);
+    if (reason === null) return;
+    this.logger.warn(
+      { [key]: path, reason, uid: process.getuid?.() },
+      `${key} cannot be written: ${reason}; ${consequence} until it can`,
+    );
+  }
+
   private createOwner(config: NamesrvConfig): RegistryOwner {
     const store = new KVConfigFileStore(config.kvConfigPath);
     let initialKV: Map<string, Map<string, string>>;
@@ -595,6 +606,12 @@ export class NameServer {
     this.logger.info(
       { kvConfigPath: config.kvConfigPath, namespaces: initialKV.size },
       'KV config loaded',
+    );
+    this.warnIfUnwritable('kvConfigPath', config.kvConfigPath, 'every KV write will fail');
+    this.warnIfUnwritable(
+      'configStorePath',
+      config.configStorePath,
+      'every UPDATE_NAMESRV_CONFIG will fail',
     );
     // The file is written by the KV persistence thread, never on this event loop; a crashed
     // thread restarts from the owner's table as it is then.

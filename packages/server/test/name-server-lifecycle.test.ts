@@ -323,6 +323,28 @@ describe('NameServer lifecycle', () => {
     expect(server.config.orderMessageEnable).toBe(false);
   });
 
+  it('warns at start, naming the key and why, when a file it will write cannot be written there', async () => {
+    writeFileSync(join(dir, 'plain-file'), '');
+    const store = join(dir, 'plain-file', 'namesrv.properties');
+    const { logger, lines } = capturingLogger();
+    logger.level = 'warn';
+    const server = new NameServer({
+      config: configWith(`--configStorePath=${store}`),
+      logger,
+      defaultMetrics: false,
+    });
+    servers.push(server);
+    await server.start();
+    const warnings = lines.filter((l) => String(l.msg).includes('cannot be written'));
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        configStorePath: store,
+        reason: `${join(dir, 'plain-file')} is not a directory`,
+      }),
+    ]);
+    expect(String(warnings[0]!.msg)).toContain('every UPDATE_NAMESRV_CONFIG will fail');
+  });
+
   it('UPDATE_NAMESRV_CONFIG under a read-only directory answers SYSTEM_ERROR with EACCES', async ({
     skip,
   }) => {

@@ -20,3 +20,4 @@ export type { KVTableSummary } from './kv-dump-summary.js';
 export type { KVConfigErrorCode } from './kv-config-errors.js';
 export { KVWriteBehind } from './kv-write-behind.js';
 export type { KVWriteBehindOptions, KVWriteBehindStats } from './kv-write-behind.js';
+export { unwritableReason } from './writable-dir.js';
