@@ -19,6 +19,7 @@
  * caught: the thread dies, the main side fails the pending writes and starts a new thread from
  * the owner's current table.
  */
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { serializeKVConfigFile } from './kv-config-file-format.js';
@@ -38,10 +39,15 @@ export interface KVPersistBatch {
   ops: unknown[];
 }
 
-/** Thread → main, after each file write. */
-export type KVPersistReport =
+/**
+ * Thread → main, after each file write. `outside`: the file was changed or removed by something
+ * else since this thread last wrote it (or started): a hand edit of a running node's file, or a
+ * second node given the same file. The write replaces it anyway, as Java's does.
+ */
+export type KVPersistReport = (
   | { kind: 'written'; upTo: number; millis: number; bytes: number }
-  | { kind: 'failed'; upTo: number; message: string };
+  | { kind: 'failed'; upTo: number; message: string }
+) & { outside?: 'changed' | 'removed' };
 
 const port = ((): MessagePort => {
   if (parentPort === null) throw new Error('kv-persist-thread.js runs only as a worker thread');
@@ -50,6 +56,8 @@ const port = ((): MessagePort => {
 const { path, table } = workerData as KVPersistThreadData;
 const kv = new KVConfigManager();
 kv.importTable(table);
+/** The file as this thread last left it (or found it at start): see KVPersistReport.outside. */
+let known = identityOf(path);
 let applied = 0;
 let scheduled = false;
 
@@ -68,6 +76,7 @@ function writeNow(): void {
   const upTo = applied;
   const started = performance.now();
   let report: KVPersistReport;
+  const found = identityOf(path);
   try {
     const text = serializeKVConfigFile(kv.snapshot());
     writeFileAtomicSync(path, text);
@@ -75,5 +84,17 @@ function writeNow(): void {
   } catch (err) {
     report = { kind: 'failed', upTo, message: err instanceof Error ? err.message : String(err) };
   }
+  if (found !== known) report.outside = found === null ? 'removed' : 'changed';
+  known = identityOf(path);
   port.postMessage(report);
+}
+
+/** Device, inode, size and modification time of the file (a link's target), null when absent. */
+function identityOf(file: string): string | null {
+  try {
+    const st = statSync(file, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return null;
+  }
 }

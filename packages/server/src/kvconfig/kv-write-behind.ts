@@ -81,6 +81,9 @@ function persistError(message: string): KVConfigError {
 /** The least close() waits for the thread to end once its writes are done or failed. */
 const THREAD_END_MIN_MILLIS = 1000;
 
+/** At most one "changed outside the node" warning per this interval. */
+const OUTSIDE_WARN_INTERVAL_MS = 60_000;
+
 export class KVWriteBehind {
   private readonly path: string;
   private readonly entry: URL;
@@ -95,6 +98,8 @@ export class KVWriteBehind {
   private readonly pending: Pending[] = [];
   /** When the thread last finished a file, or got work while idle (see stalledMillis). */
   private progressAt = 0;
+  private outsideWarnedAt: number | null = null;
+  private outsideUnlogged = 0;
   private readonly drainWaiters: (() => void)[] = [];
   private seq = 0;
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -245,6 +250,7 @@ export class KVWriteBehind {
 
   private onReport(report: KVPersistReport): void {
     this.progressAt = performance.now();
+    if (report.outside !== undefined) this.warnOutside(report.outside);
     if (report.kind === 'written') {
       this.counters.fileWrites++;
       this.counters.lastWriteMillis = report.millis;
@@ -257,6 +263,29 @@ export class KVWriteBehind {
       'writing the KV config file failed',
     );
     this.settle(report.upTo, persistError(report.message));
+  }
+
+  /**
+   * The file was changed or removed by something else since the node last wrote it: that edit is
+   * gone now (the node's table replaced it). Once a minute at most, with how many were not logged.
+   */
+  private warnOutside(what: 'changed' | 'removed'): void {
+    const now = performance.now();
+    if (this.outsideWarnedAt !== null && now - this.outsideWarnedAt < OUTSIDE_WARN_INTERVAL_MS) {
+      this.outsideUnlogged++;
+      return;
+    }
+    this.log.warn(
+      {
+        kvConfigPath: this.path,
+        ...(this.outsideUnlogged > 0 ? { linesLeftOut: this.outsideUnlogged } : {}),
+      },
+      `the KV config file was ${what} by something other than this node since its last write, ` +
+        "and has been replaced with the node's table: edit a running node's KV config with " +
+        'nsadmin updateKvConfig / deleteKvConfig, or stop the node first; no two nodes may share the file',
+    );
+    this.outsideWarnedAt = now;
+    this.outsideUnlogged = 0;
   }
 
   /** Settles every pending write with seq ≤ upTo: resolved, or rejected with `err`. */

@@ -120,6 +120,33 @@ describe('KVWriteBehind', () => {
     expect(o.wb.stats()).toMatchObject({ batches: 16, fileWrites: 16, failedWrites: 0 });
   });
 
+  it('warns when the file was changed or removed outside the node since its last write, once a minute at most', async () => {
+    const path = join(dir, 'kvConfig.json');
+    const { logger, lines } = capturingLogger();
+    const o = new MiniOwner(path, { logger });
+    const outside = () =>
+      lines.filter((l) => String(l.msg).includes('by something other than this node'));
+    await o.change((kv) => kv.putKVConfig('ns', 'k1', 'v1'));
+    await o.change((kv) => kv.putKVConfig('ns', 'k2', 'v2'));
+    expect(outside()).toEqual([]); // its own writes only
+
+    // A hand edit of the running node's file: replaced by the next write, and said so.
+    writeFileSync(path, '{"configTable":{"ns":{"k1":"edited by hand"}}}');
+    await o.change((kv) => kv.putKVConfig('ns', 'k3', 'v3'));
+    expect(outside()).toHaveLength(1);
+    expect(String(outside()[0]!.msg)).toContain('was changed by something other');
+    expect(outside()[0]!.kvConfigPath).toBe(path);
+    expect(fileText(path)).toBe(o.expectedFile());
+
+    // Removed: written again, but within the minute not logged again.
+    rmSync(path);
+    await o.change((kv) => kv.putKVConfig('ns', 'k4', 'v4'));
+    expect(outside()).toHaveLength(1);
+    expect(fileText(path)).toBe(o.expectedFile());
+    await o.change((kv) => kv.putKVConfig('ns', 'k5', 'v5'));
+    expect(outside()).toHaveLength(1);
+  });
+
   it('coalesces batches that arrive together into one write, applied in order', async () => {
     const path = join(dir, 'kvConfig.json');
     writeFileSync(path, '{"configTable":{"old":{"a":"1","b":"2"}}}');
