@@ -729,8 +729,8 @@ export class NameServer {
       // The OS error (e.g. `ENOENT: no such file or directory, mkdir '/proc/x'`) says what failed.
       const os = err instanceof Error && err.cause instanceof Error ? err.cause : err;
       const restore =
-        err instanceof KVConfigError && err.restoreError !== null
-          ? `; putting the previous file back failed too: ${err.restoreError.message}`
+        err instanceof KVConfigError && err.restoreFailure !== null
+          ? `; ${err.restoreFailure}`
           : '';
       throw new NameServerError(
         'NS_CONFIG_PERSIST_FAILED',

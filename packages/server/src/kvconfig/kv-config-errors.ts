@@ -12,8 +12,11 @@ export class KVConfigError extends Error {
   readonly code: KVConfigErrorCode;
   /** A write that failed after its rename: the new file may be in place (writeFileAtomicSync). */
   afterRename = false;
-  /** writeFileAtomicOrRestoreSync: putting the previous file back failed too (null: it did not). */
-  restoreError: Error | null = null;
+  /**
+   * writeFileAtomicOrRestoreSync: what went wrong putting the previous file back, as a sentence
+   * for the message (null: nothing did).
+   */
+  restoreFailure: string | null = null;
   constructor(code: KVConfigErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;

@@ -114,7 +114,7 @@ describe('writeFileAtomicOrRestoreSync', () => {
     faults.fsync = (p) => (p === dir && dirFsyncs++ === 0 ? 'EIO' : null);
     const err = thrown(() => writeFileAtomicOrRestoreSync(path, 'orderMessageEnable=true\n'));
     expect(err.afterRename).toBe(true);
-    expect(err.restoreError).toBeNull();
+    expect(err.restoreFailure).toBeNull();
     expect(readFileSync(path, 'utf8')).toBe('orderMessageEnable=false\n');
   });
 
@@ -133,8 +133,18 @@ describe('writeFileAtomicOrRestoreSync', () => {
     writeFileAtomicSync(path, 'a=1\n');
     faults.fsync = (p) => (p === dir ? 'EIO' : null);
     const err = thrown(() => writeFileAtomicOrRestoreSync(path, 'a=2\n'));
-    expect(err.restoreError).toBeInstanceOf(Error);
-    expect(err.message).toContain('putting the previous file back failed too');
+    // The restore's own rename happened: the old bytes are there, not durable.
+    expect(err.restoreFailure).toBe(
+      'the previous file is back in place, but its directory could not be synced',
+    );
+    expect(readFileSync(path, 'utf8')).toBe('a=1\n');
+    // A restore that cannot even write its temporary file.
+    let writes = 0;
+    faults.fsync = (p) => (p === dir ? 'EIO' : null);
+    faults.write = () => (writes++ === 1 ? 'ENOSPC' : null);
+    const worse = thrown(() => writeFileAtomicOrRestoreSync(path, 'a=3\n'));
+    expect(worse.message).toContain('putting the previous file back failed too');
+    expect(worse.message).toContain('ENOSPC');
   });
 
   it('leaves a write that failed before its rename as it is (the old file was never replaced)', () => {

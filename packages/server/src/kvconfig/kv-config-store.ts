@@ -209,7 +209,7 @@ export function writeFileAtomicSync(
  * writeFileAtomicSync for a write that is refused when it fails: one that failed after its rename
  * (the directory fsync) has its new file in place, which the next start would read, so the
  * previous bytes are put back (or the new file removed when there was none). The error thrown
- * is the write's; a failed restore is added to it (restoreError, and its message).
+ * is the write's; a failed restore is added to it (restoreFailure, and its message).
  */
 export function writeFileAtomicOrRestoreSync(
   path: string,
@@ -230,8 +230,12 @@ export function writeFileAtomicOrRestoreSync(
       if (previous === null) rmSync(path, { force: true });
       else writeFileAtomicSync(path, previous, newFileMode);
     } catch (restoreErr) {
-      err.restoreError = restoreErr as Error;
-      err.message += `; putting the previous file back failed too: ${err.restoreError.message}`;
+      // The restore is a write too: failing the same directory fsync, its bytes are back anyway.
+      err.restoreFailure =
+        restoreErr instanceof KVConfigError && restoreErr.afterRename
+          ? 'the previous file is back in place, but its directory could not be synced'
+          : `putting the previous file back failed too: ${(restoreErr as Error).message}`;
+      err.message += `; ${err.restoreFailure}`;
     }
     throw err;
   }
@@ -367,11 +371,19 @@ function fsyncDir(dir: string): void {
   try {
     fd = openSync(dir, 'r');
   } catch (err) {
-    // Windows cannot open a directory, and a directory without read permission can still be
-    // written: rename is all we get there. Anything else (EMFILE, ENFILE, ENOMEM, EIO) means
+    // Windows cannot open a directory, and a directory without read permission (or one a
+    // security module keeps from being opened: EPERM) can still be written: rename is all we get
+    // there. Anything else (EMFILE, ENFILE, ENOMEM, EIO) means
     // the rename is not known durable: the write fails rather than be acknowledged.
     const code = (err as NodeJS.ErrnoException).code;
-    if (process.platform === 'win32' || code === 'EACCES' || code === 'EISDIR') return;
+    if (
+      process.platform === 'win32' ||
+      code === 'EACCES' ||
+      code === 'EPERM' ||
+      code === 'EISDIR'
+    ) {
+      return;
+    }
     throw err;
   }
   try {

@@ -47,6 +47,10 @@ describe('unwritableReason', () => {
     expect(unwritableReason(join(dir, 'kvConfig.json'), erofs)).toBe(
       `${dir} is not writable (EROFS)`,
     );
+    mkdirSync(join(dir, 'namesrv.properties'));
+    expect(unwritableReason(join(dir, 'namesrv.properties'))).toBe(
+      `${join(dir, 'namesrv.properties')} is a directory`,
+    );
     writeFileSync(join(dir, 'file'), '');
     expect(unwritableReason(join(dir, 'file', 'kvConfig.json'))).toBe(
       `${join(dir, 'file')} is not a directory`,

@@ -27,6 +27,13 @@ export function unwritableReason(
   } catch {
     // Not there yet (or a dangling link): where it would be made.
   }
+  try {
+    // A directory where the file should be (Docker makes one for a bind mount of a missing host
+    // file): the rename onto it fails.
+    if (statSync(target).isDirectory()) return `${target} is a directory`;
+  } catch {
+    // Not there yet.
+  }
   let dir = dirname(target);
   for (;;) {
     try {
