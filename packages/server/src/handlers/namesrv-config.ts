@@ -37,14 +37,19 @@ export function namesrvConfigHandlers(deps: NamesrvConfigHandlerDeps): HandlerTa
     try {
       props = decodePropertiesBody(request.body);
     } catch (err) {
-      deps.logger.warn({ err }, 'UPDATE_NAMESRV_CONFIG body is not properties text');
+      // The peer's mistake, and audited: no stack, not at warn (one line per request otherwise).
+      deps.logger.debug(
+        { reason: err instanceof Error ? err.message : String(err) },
+        'UPDATE_NAMESRV_CONFIG body is not properties text',
+      );
       return fail(request, ResponseCode.SYSTEM_ERROR, 'string2Properties error');
     }
     const current = deps.config.get();
     const result = applyConfigUpdate(current, props);
     switch (result.kind) {
       case 'denied':
-        deps.logger.warn(
+        // The audit record says who and what; this line adds nothing an operator must act on.
+        deps.logger.info(
           { keys: [...props.keys()].slice(0, 10), remark: result.remark },
           'UPDATE_NAMESRV_CONFIG refused',
         );

@@ -957,7 +957,13 @@ export class RouteInfoManager implements RouteReadModel {
         }
         if (removed.length < LOGGED_REMOVALS) {
           this.log.info(
-            { clusterName: live.clusterName, brokerAddr: live.brokerAddr, connectionId },
+            {
+              clusterName: live.clusterName,
+              brokerName: live.brokerName,
+              brokerId: live.brokerId,
+              brokerAddr: live.brokerAddr,
+              connectionId,
+            },
             "broker's connection closed, removing it",
           );
         }
@@ -1046,10 +1052,13 @@ export class RouteInfoManager implements RouteReadModel {
           this.log.warn(
             {
               clusterName: live.clusterName,
+              brokerName: live.brokerName,
+              brokerId: live.brokerId,
               brokerAddr: live.brokerAddr,
+              connectionId: live.connectionId,
               heartbeatTimeoutMillis: live.heartbeatTimeoutMillis,
             },
-            'broker expired',
+            'broker expired: nothing from it within heartbeatTimeoutMillis, its routes removed (check the broker process and its network path to this node)',
           );
         }
         dropped.push(this.dropLiveBroker(live));

@@ -20,6 +20,7 @@
  * Pure: the caller passes the current credentials (reloaded elsewhere) and gets a decision whose
  * remark says what is missing; refusals answer NO_PERMISSION (16) with that remark.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { ExtFields } from '@ns/protocol';
 import type { AclConfig } from './acl-config.js';
 import { readAclFields, verifySignature } from './acl-signature.js';
@@ -145,7 +146,7 @@ export function evaluateAccess(request: AccessRequest, state: AccessControlState
   const accepts = policy.accepts;
   const claimed = readAclFields(request.extFields).accessKey;
   // What a refusal may repeat of it (remark, audit): an unauthenticated peer chooses its length.
-  const shown = claimed === null ? null : shownAccessKey(claimed);
+  let shown = claimed === null ? null : shownAccessKey(claimed);
   const deny = (reason: DenyReason, problem: string): AccessDecision => ({
     allowed: false,
     requestClass,
@@ -189,6 +190,12 @@ export function evaluateAccess(request: AccessRequest, state: AccessControlState
   }
   const account = state.acl?.accounts.get(claimed);
   if (account === undefined) {
+    // A client with its keys swapped sends its SecretKey as the AccessKey: never repeat it (the
+    // audit log would keep it).
+    if (isSomeSecretKey(claimed, state)) {
+      shown = "(an account's SecretKey: AccessKey and SecretKey swapped?)";
+      return deny('unknown-access-key', `the AccessKey given is ${shown}`);
+    }
     return deny('unknown-access-key', `no account for AccessKey "${shown}" in aclFile`);
   }
   let via: 'signature' | 'account-address';
@@ -234,4 +241,15 @@ export const MAX_SHOWN_ACCESS_KEY = 64;
 /** A claimed AccessKey as a refusal may repeat it: cut at MAX_SHOWN_ACCESS_KEY characters. */
 function shownAccessKey(key: string): string {
   return key.length > MAX_SHOWN_ACCESS_KEY ? `${key.slice(0, MAX_SHOWN_ACCESS_KEY)}…` : key;
+}
+
+/** Whether `key` is the SecretKey of an account of the ACL file (compared in constant time). */
+function isSomeSecretKey(key: string, state: AccessControlState): boolean {
+  const given = Buffer.from(key, 'utf8');
+  let found = false;
+  for (const account of state.acl?.accounts.values() ?? []) {
+    const secret = Buffer.from(account.secretKey, 'utf8');
+    if (secret.length === given.length && timingSafeEqual(secret, given)) found = true;
+  }
+  return found;
 }

@@ -49,6 +49,12 @@ export interface AuditRecord {
    * namesrv_access_denied_total counts them all).
    */
   readonly refusalsLeftOut?: number;
+  /**
+   * Anonymous admin writes not written since the previous such record: anyone who reaches the
+   * port is anonymous, so their records are bounded like the refusals (an identified admin's are
+   * all written).
+   */
+  readonly recordsLeftOut?: number;
 }
 
 /** Every admin-write and every refusal is audited. */

@@ -211,6 +211,23 @@ describe('access policy decisions', () => {
     expect(remark('unknown-key', 'admin-read')).toBe(
       'admin-read requires a signed request (AccessKey/Signature); no account for AccessKey "nobody-here" in aclFile',
     );
+    // Keys swapped: the SecretKey sent as the AccessKey is never repeated (remark, audit).
+    const swapped = evaluateAccess(
+      {
+        code: CODE_OF['admin-read'],
+        body: null,
+        remoteAddress: '203.0.113.7:40000',
+        clientCert: null,
+        extFields: signed({ topic: 'T' }, '12345678', 'rocketmq2'),
+      },
+      secure,
+    );
+    expect(swapped).toMatchObject({
+      allowed: false,
+      reason: 'unknown-access-key',
+      claimedAccessKey: "(an account's SecretKey: AccessKey and SecretKey swapped?)",
+    });
+    expect(JSON.stringify(swapped)).not.toContain('12345678');
     expect(remark('anonymous', 'broker-control')).toBe(
       'broker-control requires a signed request (AccessKey/Signature), an allowed address (globalWhiteRemoteAddresses or aclAllowedAddresses) or a verified TLS client certificate; the request carries no AccessKey; see aclFile',
     );
