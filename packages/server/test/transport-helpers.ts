@@ -196,11 +196,11 @@ export class RawClient {
 
   static connect(
     port: number,
-    options: { allowHalfOpen?: boolean; localAddress?: string } = {},
+    options: { allowHalfOpen?: boolean; localAddress?: string; host?: string } = {},
   ): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({
-        host: '127.0.0.1',
+        host: options.host ?? '127.0.0.1',
         port,
         allowHalfOpen: options.allowHalfOpen ?? false,
         ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),

@@ -103,7 +103,10 @@ export class AddressService {
         reject(err);
       };
       this.#server.once('error', onError);
-      this.#server.listen(this.#port, this.#host, () => {
+      // As the NameServer's bindAddress: 0.0.0.0 is the dual-stack wildcard (Node binds :: where
+      // the host has IPv6), and an IPv6 literal may come in brackets.
+      const host = this.#host.replace(/^\[(.+)\]$/, '$1');
+      this.#server.listen(this.#port, host === '0.0.0.0' ? undefined : host, () => {
         this.#server.off('error', onError);
         resolve();
       });

@@ -1,6 +1,6 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -129,6 +129,26 @@ describe('AddressService', () => {
     const post = await get(`${base}/rocketmq/nsaddr-prod`, 'POST');
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('binds like the NameServer: 0.0.0.0 also serves IPv6 clients, a bracketed IPv6 literal is taken', async ({
+    skip,
+  }) => {
+    const probe = createServer();
+    const ipv6 = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+    });
+    if (!ipv6) {
+      console.warn('[address-service] SKIPPED: this host cannot listen on ::1 (IPv6 off)');
+      skip();
+    }
+    for (const host of ['0.0.0.0', '[::1]']) {
+      const service = new AddressService({ source: new FixedAddressSource('a:1'), host, port: 0 });
+      cleanups.push(() => service.close());
+      const { port } = await service.start();
+      expect((await get(`http://[::1]:${port}/healthz`)).status).toBe(200);
+    }
   });
 
   it('answers 400 to a request target that is no URL, and keeps serving', async () => {

@@ -38,3 +38,16 @@ describe('parseNodeList', () => {
     );
   });
 });
+
+describe('parseNodeList, IPv6 without brackets (as NAMESRV_ADDR takes it)', () => {
+  it('reads the port after the last colon', () => {
+    expect(parseNodeList('::1:9876;0:0:0:0:0:0:0:2:9000').map((n) => n.adminUrl)).toEqual([
+      'http://[::1]:9877',
+      'http://[0:0:0:0:0:0:0:2]:9001',
+    ]);
+  });
+  it('still refuses what is not an address', () => {
+    expect(() => parseNodeList('::1')).toThrow(NodeListError);
+    expect(() => parseNodeList('a:b:9876')).toThrow(NodeListError);
+  });
+});

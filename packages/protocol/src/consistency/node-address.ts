@@ -30,6 +30,32 @@ const MAX_ENTRY_LENGTH = 270;
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
+/**
+ * `host:port` split like every other address list of the project (client address lists, Java's
+ * RemotingHelper#string2SocketAddress): an IPv6 address may come without brackets, the port after
+ * the last `:` (`::1:9876`, `0:0:0:0:0:0:0:1:9876`). Returns the host ready for a URL (bracketed).
+ */
+function hostPort(text: string): [string, string] | null {
+  const m = HOST_PORT.exec(text);
+  if (m !== null) return [m[1]!, m[2]!];
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon);
+  const portText = text.slice(colon + 1);
+  if (colon < 0 || !/^\d{1,5}$/.test(portText) || !/^[0-9a-fA-F:.]+$/.test(host)) return null;
+  return isIPv6Literal(host) ? [`[${host}]`, portText] : null;
+}
+
+/** Whether `host` is an IPv6 address (WHATWG URL's parser decides: the codec does no I/O). */
+function isIPv6Literal(host: string): boolean {
+  if (!host.includes(':')) return false;
+  try {
+    new URL(`http://[${host}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function port(text: string, entry: string): number {
   const p = Number(text);
   if (!Number.isInteger(p) || p < 1 || p > 65535) {
@@ -75,14 +101,14 @@ export function parseNodeList(list: string, options: ParseNodeListOptions = {}):
       if (/^[a-z]+:\/\//i.test(entry)) {
         throw new NodeListError(`'${entry}': only http:// admin addresses are served`);
       }
-      const m = HOST_PORT.exec(entry);
+      const m = hostPort(entry);
       if (m === null) throw new NodeListError(`'${entry}': expected host:port`);
-      const remoting = port(m[2]!, entry);
+      const remoting = port(m[1], entry);
       const admin = options.httpPort ?? remoting + 1;
       if (admin > 65535) {
         throw new NodeListError(`'${entry}': port + 1 is not a port; give the admin port`);
       }
-      adminUrl = `http://${m[1]!}:${admin}`;
+      adminUrl = `http://${m[0]}:${admin}`;
     }
     if (seen.has(adminUrl)) throw new NodeListError(`'${entry}' is listed twice`);
     seen.add(adminUrl);

@@ -387,7 +387,8 @@ export const CONFIG_SCHEMA = {
     origin: NETTY,
     javaSince: '5.x',
     default: '0.0.0.0',
-    description: 'Address the remoting port binds to.',
+    description:
+      'Address the remoting port binds to. 0.0.0.0 serves IPv4 and IPv6 clients where the host has IPv6 (one dual-stack socket, as the JVM binds it); an IPv6 literal may be bracketed ([::1]).',
   }),
   serverWorkerThreads: int({
     origin: NETTY,
@@ -566,7 +567,8 @@ export const CONFIG_SCHEMA = {
   httpBindAddress: str({
     origin: OURS,
     default: '0.0.0.0',
-    description: 'Address the HTTP admin server binds to.',
+    description:
+      'Address the HTTP admin server binds to. 0.0.0.0 serves IPv4 and IPv6 clients where the host has IPv6; an IPv6 literal may be bracketed ([::1]).',
   }),
   httpAllowedHosts: str({
     origin: OURS,
@@ -785,7 +787,7 @@ export const CONFIG_SCHEMA = {
     default: 2000,
     min: 1,
     description:
-      'Connections one remote IP address may hold at once; further connections from it are closed at accept.',
+      'Connections one remote IP address (an IPv6 peer: its /64) may hold at once; further connections from it are closed at accept.',
   }),
   maxPartialFrameBytes: int({
     origin: OURS,

@@ -44,6 +44,8 @@ import { formatClassPolicy } from '../security/policy-spec.js';
 import type { RequestClass } from '../security/request-classes.js';
 import type { AdminViews, HttpLogger, MetricsSource } from './admin-views.js';
 import { hostOf } from '../security/browser-hosts.js';
+import { addressGroupOf } from '../transport/address-group.js';
+import { listenHostOf } from '../transport/listen-host.js';
 import type { BrowserHostPolicy } from '../security/browser-hosts.js';
 import type { ConsoleAssets } from './console-assets.js';
 import { runConsistencyCheck } from './consistency-runner.js';
@@ -175,7 +177,7 @@ export class HttpAdminServer {
   /** Per connection: a request is being answered, and the pipelined ones waiting (see handle). */
   private readonly turns = new WeakMap<
     Socket,
-    { busy: boolean; waiting: [IncomingMessage, ServerResponse][] }
+    { busy: boolean; closed?: true; waiting: [IncomingMessage, ServerResponse][] }
   >();
   /** The scrape in progress: concurrent `/metrics` requests share it. */
   private scraping: ReturnType<HttpAdminServerOptions['metrics']['scrape']> | null = null;
@@ -222,7 +224,7 @@ export class HttpAdminServer {
     server.maxConnections = limits.maxConnections;
     const perAddress = new Map<string, number>();
     server.on('connection', (socket) => {
-      const ip = socket.remoteAddress ?? '';
+      const ip = addressGroupOf(socket.remoteAddress);
       const held = perAddress.get(ip) ?? 0;
       if (held >= limits.maxConnectionsPerAddress) {
         socket.destroy();
@@ -249,7 +251,7 @@ export class HttpAdminServer {
         );
       };
       server.once('error', onError);
-      server.listen(port, host, () => {
+      server.listen(port, listenHostOf(host), () => {
         server.off('error', onError);
         server.on('error', (err) => {
           logger.error({ err }, 'HTTP admin server error');
@@ -306,8 +308,12 @@ export class HttpAdminServer {
       turn = { busy: false, waiting: [] };
       this.turns.set(socket, turn);
     }
+    // The parser goes on dispatching what the same read held after the socket was destroyed:
+    // one line per connection, not one per request (a 190 KB write made 1,900 warnings).
+    if (turn.closed === true) return;
     if (turn.busy) {
       if (turn.waiting.length >= MAX_PIPELINED) {
+        turn.closed = true;
         this.options.logger.warn(
           { remote: socket.remoteAddress, waiting: turn.waiting.length },
           'HTTP client pipelined too many requests, closing its connection',

@@ -12,6 +12,8 @@
  */
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
+import { addressGroupOf } from './address-group.js';
+import { listenHostOf } from './listen-host.js';
 import type { Logger } from '../logging.js';
 import { TransportError } from './transport-error.js';
 import type { ConnectionId, LimitName, TransportOptions } from './types.js';
@@ -50,7 +52,7 @@ const REFUSAL_LOG_INTERVAL_MILLIS = 1000;
 
 type State = 'new' | 'listening' | 'closed';
 
-/** The remote IP a per-address limit counts (IPv4-mapped IPv6 as plain IPv4). */
+/** The remote IP as logged (IPv4-mapped IPv6 as plain IPv4). */
 function remoteIp(socket: Socket): string {
   const ip = socket.remoteAddress ?? 'unknown';
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
@@ -105,11 +107,17 @@ export class Acceptor {
         );
       };
       this.server.once('error', onError);
-      this.server.listen({ host, port, backlog }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address() as AddressInfo;
-        resolve({ host: addr.address, port: addr.port, family: addr.family });
-      });
+      const listenHost = listenHostOf(host);
+      this.server.listen(
+        { ...(listenHost === undefined ? {} : { host: listenHost }), port, backlog },
+        () => {
+          this.server.off('error', onError);
+          const addr = this.server.address() as AddressInfo;
+          // The wildcard as configured (Java prints bindAddress), whichever family it bound.
+          const shown = listenHost === undefined ? host : addr.address;
+          resolve({ host: shown, port: addr.port, family: addr.family });
+        },
+      );
     });
   }
 
@@ -170,7 +178,8 @@ export class Acceptor {
       socket.destroy();
       return;
     }
-    const ip = remoteIp(socket);
+    // Counted per address group: an IPv4 address, an IPv6 /64 (address-group.ts).
+    const ip = addressGroupOf(socket.remoteAddress);
     const { maxConnections, maxConnectionsPerAddress } = this.init.options;
     if (this.open.size >= maxConnections) {
       this.refuse(socket, ip, 'max_connections', 'maxConnections', maxConnections);
@@ -223,7 +232,8 @@ export class Acceptor {
     this.refusalLog.set(limit, { at: now, suppressed: 0 });
     this.init.logger.warn(
       {
-        remote: `${ip}:${socket.remotePort ?? 0}`,
+        remote: `${remoteIp(socket)}:${socket.remotePort ?? 0}`,
+        addressGroup: ip,
         limit: key,
         value,
         open: this.open.size,
