@@ -40,14 +40,15 @@ export const SERVER_MAIN = fileURLToPath(
 );
 
 /**
- * The node flags the `ns-server` bin runs with (its shebang, `#!/usr/bin/env -S node <flags>`):
- * the harness starts SERVER_MAIN with them, so it measures the process users get.
+ * The node flags the `ns-server` bin runs with (its second line, `':' //; exec node <flags> "$0"
+ * "$@"`, which sh runs: see the bin): the harness starts SERVER_MAIN with them, so it measures the
+ * process users get.
  */
 export function serverNodeFlags(): string[] {
   const bin = fileURLToPath(new URL('../../packages/server/bin/ns-server.js', import.meta.url));
-  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
-  const m = /^#!\/usr\/bin\/env\s+(?:-S\s+)?node((?:\s+--\S+)*)\s*$/.exec(shebang);
-  if (m === null) throw new Error(`${bin}: unexpected shebang ${JSON.stringify(shebang)}`);
+  const exec = readFileSync(bin, 'utf8').split('\n', 2)[1] ?? '';
+  const m = /^':' \/\/; exec node((?:\s+--\S+)*)\s+"\$0" "\$@"$/.exec(exec);
+  if (m === null) throw new Error(`${bin}: unexpected second line ${JSON.stringify(exec)}`);
   return m[1]!
     .trim()
     .split(/\s+/)
