@@ -415,6 +415,10 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         }
         return;
       case 'exec': {
+        // Delivered after its worker's exit (a message still in the channel): its connection is
+        // gone and already reported lost, so a registration applied now would bind its broker to
+        // a connection nothing will ever close; nobody can read the answer either.
+        if (this.exited) return;
         const request = fromWire(msg.cmd);
         const ctx = {
           connectionId: msg.connectionId,

@@ -267,7 +267,7 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     return ok(request);
   }
 
-  function queryDataVersion(request: RemotingCommand): RemotingCommand {
+  function queryDataVersion(request: RemotingCommand, ctx: RequestContext): RemotingCommand {
     const java49 = deps.line.line === '4.9';
     // 5.3.3 hashes clusterName and brokerAddr into its live-table key: without either it fails
     // (HeaderFieldError → SYSTEM_ERROR naming it). 4.9.7 looks a null up like any address.
@@ -293,7 +293,11 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     const result =
       h.clusterName === undefined || h.brokerAddr === undefined
         ? { changed: true, dataVersion: null }
-        : routes.queryDataVersion({ clusterName: h.clusterName, brokerAddr: h.brokerAddr }, sent);
+        : routes.queryDataVersion(
+            { clusterName: h.clusterName, brokerAddr: h.brokerAddr },
+            sent,
+            ctx.connectionId,
+          );
     return withHeader(
       request,
       ResponseCode.SUCCESS,
@@ -305,10 +309,10 @@ export function brokerHandlers(deps: BrokerHandlerDeps): HandlerTable {
     );
   }
 
-  function brokerHeartbeat(request: RemotingCommand): RemotingCommand {
+  function brokerHeartbeat(request: RemotingCommand, ctx: RequestContext): RemotingCommand {
     const h = decodeBrokerHeartbeatRequestHeader(request.extFields);
     // Java 5.x: refresh the live entry if it exists; nothing else, always SUCCESS.
-    routes.brokerHeartbeat(h.clusterName, h.brokerAddr);
+    routes.brokerHeartbeat(h.clusterName, h.brokerAddr, ctx.connectionId);
     return ok(request);
   }
 

@@ -578,6 +578,37 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.getAllTopicList()).toEqual([]);
   });
 
+  it('an UNREGISTER_BROKER from a new connection that beat the news of the lost one is applied with the loss', () => {
+    const { rim, clock } = setup();
+    const identity = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    rim.registerBroker(req({ connectionId: 1, heartbeatTimeoutMillis: 120_000 }));
+    clock.advance(5);
+    // Its worker died; the broker reconnected (3) and unregistered before the owner heard of it.
+    expect(rim.unregisterBroker(identity, { connectionId: 3, receivedAt: clock.now() })).toBe(
+      'ignored-stale',
+    );
+    rim.onConnectionLost(1);
+    expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
+    expect(rim.getBrokerLiveViews()).toEqual([]);
+  });
+
+  it('a detached broker that only heartbeats (QUERY_DATA_VERSION, BROKER_HEARTBEAT) is bound to that connection', () => {
+    const { rim } = setup();
+    rim.registerBroker(req({ connectionId: 1, heartbeatTimeoutMillis: 120_000 }));
+    rim.registerBroker(req({ ...SLAVE, heartbeatTimeoutMillis: 120_000 }));
+    rim.onConnectionLost(1);
+    rim.onConnectionLost(2);
+    rim.queryDataVersion({ clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' }, null, 5);
+    rim.brokerHeartbeat('DefaultCluster', SLAVE.brokerAddr, 6);
+    expect(rim.onConnectionClosed(5).map((b) => b.brokerId)).toEqual([0]);
+    expect(rim.onConnectionClosed(6).map((b) => b.brokerId)).toEqual([1]);
+  });
+
   it('a late UNREGISTER_BROKER from the old process does not wipe the fresh registration', () => {
     const { rim, clock } = setup();
     const identity = {

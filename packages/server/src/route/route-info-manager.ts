@@ -113,6 +113,16 @@ export class RouteInfoManager implements RouteReadModel {
   private readonly brokerLiveTable = new Map<string, BrokerLiveInfo>();
   private readonly connectionBrokers = new Map<ConnectionId, Set<string>>();
   /**
+   * UNREGISTER_BROKERs ignored because their broker was still bound to another connection, by
+   * that connection: if the node then finds that connection lost (its serving worker died before
+   * the owner heard of it), the unregister was the broker's own, from its new connection, and is
+   * applied then. Dropped with the connection's close or loss.
+   */
+  private readonly unregistersHeldFor = new Map<
+    ConnectionId,
+    Map<string, { identity: BrokerIdentity; receivedAt: number | undefined }>
+  >();
+  /**
    * brokerName → a stamp renewed (from `topicStampCounter`) whenever a QueueData of that broker
    * name is added, changed or removed, by anyone; dropped with the broker name's group. The
    * counter never goes back, so a stamp is never reused. A live entry remembers the stamp its
@@ -906,6 +916,14 @@ export class RouteInfoManager implements RouteReadModel {
         // The address re-registered under another id/name since (role switch): removing its live
         // entry would leave the new member in the broker table with nothing to expire it.
         const otherIdentity = live.brokerId !== brokerId || live.brokerName !== brokerName;
+        if (otherConnection && !newer && !otherIdentity) {
+          let held = this.unregistersHeldFor.get(live.connectionId);
+          if (held === undefined) {
+            held = new Map();
+            this.unregistersHeldFor.set(live.connectionId, held);
+          }
+          held.set(live.key, { identity, receivedAt: ctx.receivedAt });
+        }
         if (otherConnection || newer || otherIdentity) {
           this.log.warn(
             { clusterName, brokerName, brokerId, brokerAddr, connectionId: ctx.connectionId },
@@ -943,6 +961,7 @@ export class RouteInfoManager implements RouteReadModel {
     const removed: RemovedBroker[] = [];
     try {
       if (!this.removeLeftovers()) return removed;
+      this.unregistersHeldFor.delete(connectionId);
       const keys = this.connectionBrokers.get(connectionId);
       if (keys === undefined) return removed;
       let visited = 0;
@@ -991,13 +1010,23 @@ export class RouteInfoManager implements RouteReadModel {
    * Returns how many brokers were detached.
    */
   onConnectionLost(connectionId: ConnectionId): number {
+    const held = this.unregistersHeldFor.get(connectionId);
+    this.unregistersHeldFor.delete(connectionId);
     const keys = this.connectionBrokers.get(connectionId);
     if (keys === undefined) return 0;
     let detached = 0;
-    for (const key of keys) {
+    for (const key of [...keys]) {
       const live = this.brokerLiveTable.get(key);
       if (live === undefined || live.connectionId !== connectionId) continue;
       live.connectionId = LOST_CONNECTION;
+      const unregister = held?.get(key);
+      if (unregister !== undefined) {
+        // Its UNREGISTER came over a new connection before the node knew this one was lost.
+        const outcome = this.unregisterBroker(unregister.identity, {
+          ...(unregister.receivedAt === undefined ? {} : { receivedAt: unregister.receivedAt }),
+        });
+        if (outcome === 'unregistered') continue;
+      }
       detached++;
     }
     this.connectionBrokers.delete(connectionId);
@@ -1091,11 +1120,23 @@ export class RouteInfoManager implements RouteReadModel {
   }
 
   /** BROKER_HEARTBEAT (5.x): refreshes the live entry if it exists. */
-  brokerHeartbeat(clusterName: string, brokerAddr: string): boolean {
+  brokerHeartbeat(clusterName: string, brokerAddr: string, connectionId?: ConnectionId): boolean {
     const live = this.brokerLiveTable.get(liveKey(clusterName, brokerAddr));
     if (live === undefined) return false;
     live.lastUpdateTimestamp = this.clock.now();
+    this.rebindLost(live, connectionId);
     return true;
+  }
+
+  /**
+   * A broker detached by a lost connection (dead serving worker) that keeps itself alive with
+   * heartbeats or QUERY_DATA_VERSION (it has nothing new to register) is bound to the connection
+   * they come over: its close then removes it, as it would have before the loss.
+   */
+  private rebindLost(live: BrokerLiveInfo, connectionId: ConnectionId | undefined): void {
+    if (connectionId === undefined || live.connectionId !== LOST_CONNECTION) return;
+    live.connectionId = connectionId;
+    this.addConnectionKey(connectionId, live.key);
   }
 
   /**
@@ -1106,11 +1147,13 @@ export class RouteInfoManager implements RouteReadModel {
     identity: Pick<BrokerIdentity, 'clusterName' | 'brokerAddr'>,
     /** null: the request had no body (5.x reads it as null: "changed"). */
     dataVersion: DataVersion | null,
+    connectionId?: ConnectionId,
   ): QueryDataVersionResult {
     const live = this.brokerLiveTable.get(liveKey(identity.clusterName, identity.brokerAddr));
     if (live === undefined) return { changed: true, dataVersion: null };
     const now = this.clock.now();
     live.lastUpdateTimestamp = now;
+    this.rebindLost(live, connectionId);
     return {
       changed:
         dataVersion === null ||
