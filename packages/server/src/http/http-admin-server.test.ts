@@ -1026,9 +1026,7 @@ describe('HttpAdminServer connection bounds', () => {
     // socket was destroyed, and each request logged the warning again (ipv6 review: 1,900
     // lines from one 190 KB write).
     await new Promise((r) => setTimeout(r, 50));
-    const warnings = logger.lines.filter((l) =>
-      String(l.msg).includes('pipelined too many requests'),
-    );
+    const warnings = logger.lines.filter((l) => l.msg.includes('pipelined too many requests'));
     expect(warnings).toHaveLength(1);
   });
 });
