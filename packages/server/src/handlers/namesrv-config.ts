@@ -49,7 +49,7 @@ export function namesrvConfigHandlers(deps: NamesrvConfigHandlerDeps): HandlerTa
     switch (result.kind) {
       case 'denied':
         // The audit record says who and what; this line adds nothing an operator must act on.
-        deps.logger.info(
+        deps.logger.debug(
           { keys: [...props.keys()].slice(0, 10), remark: result.remark },
           'UPDATE_NAMESRV_CONFIG refused',
         );

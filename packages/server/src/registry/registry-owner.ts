@@ -386,10 +386,24 @@ export class RegistryOwner {
   /** A connection the node lost itself (its serving worker died): detach its brokers, keep them. */
   connectionLost(connectionId: number): Promise<void> {
     return this.queue.run(async () => {
+      let unregisters: ReturnType<RegistryOwner['routes']['takeLostConnection']>['unregisters'] =
+        [];
       await this.apply(() => {
-        this.routes.onConnectionLost(connectionId);
+        unregisters = this.routes.takeLostConnection(connectionId).unregisters;
         return null;
       });
+      // Held UNREGISTER_BROKERs: applied one by one, their topics in slices, as from a client.
+      for (const u of unregisters) {
+        await nextTurn();
+        await this.apply(() => {
+          this.routes.unregisterBroker(u.identity, {
+            ...u.ctx,
+            maxTopicEdits: TOPIC_REMOVAL_SLICE,
+          });
+          return null;
+        });
+        await this.finishRemovals();
+      }
     });
   }
 

@@ -597,6 +597,40 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.getBrokerLiveViews()).toEqual([]);
   });
 
+  it('a held UNREGISTER_BROKER is forgotten once the broker shows itself alive on its connection, or leaves', () => {
+    const { rim, clock } = setup();
+    const identity = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    // The old process (1) unregisters after the new one (5) registered: stale, held under 5.
+    rim.registerBroker(req({ connectionId: 1, receivedAt: clock.now() }));
+    clock.advance(1000);
+    rim.registerBroker(req({ connectionId: 5, receivedAt: clock.now() }));
+    clock.advance(10);
+    expect(rim.unregisterBroker(identity, { connectionId: 1, receivedAt: clock.now() })).toBe(
+      'ignored-stale',
+    );
+    rim.onConnectionClosed(1);
+    // The new process heartbeats on 5: the held unregister was not its own.
+    rim.queryDataVersion({ clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' }, null, 5);
+    expect(rim.onConnectionLost(5)).toBe(1); // detached, not removed
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+
+    // Held entries go with their broker: many brokers held for and then gone leave nothing.
+    for (let i = 0; i < 50; i++) {
+      const who = { ...identity, brokerName: `b${i}`, brokerAddr: `10.1.0.${i}:10911` };
+      rim.registerBroker(req({ ...who, connectionId: 7 }));
+      rim.unregisterBroker(who, { connectionId: 8 });
+      rim.unregisterBroker(who, { connectionId: 7 });
+    }
+    const held = (rim as unknown as { unregistersHeldFor: Map<number, Map<string, unknown>> })
+      .unregistersHeldFor;
+    expect(held.size).toBe(0);
+  });
+
   it('a detached broker that only heartbeats (QUERY_DATA_VERSION, BROKER_HEARTBEAT) is bound to that connection', () => {
     const { rim } = setup();
     rim.registerBroker(req({ connectionId: 1, heartbeatTimeoutMillis: 120_000 }));

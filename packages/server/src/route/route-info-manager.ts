@@ -408,6 +408,7 @@ export class RouteInfoManager implements RouteReadModel {
   }
 
   private removeLiveEntry(live: BrokerLiveInfo): void {
+    this.forgetHeld(live.connectionId, live.key);
     this.brokerLiveTable.delete(live.key);
     const keys = this.connectionBrokers.get(live.connectionId);
     if (keys !== undefined) {
@@ -797,6 +798,7 @@ export class RouteInfoManager implements RouteReadModel {
       this.log.info({ clusterName, brokerName, brokerId, brokerAddr }, 'new broker registered');
     } else {
       if (live.connectionId !== connectionId) {
+        this.forgetHeld(live.connectionId, key);
         const keys = this.connectionBrokers.get(live.connectionId);
         if (keys !== undefined) {
           keys.delete(key);
@@ -1010,10 +1012,28 @@ export class RouteInfoManager implements RouteReadModel {
    * Returns how many brokers were detached.
    */
   onConnectionLost(connectionId: ConnectionId): number {
+    const { detached, unregisters } = this.takeLostConnection(connectionId);
+    let left = detached;
+    for (const u of unregisters) {
+      if (this.unregisterBroker(u.identity, u.ctx) !== 'unregistered') left++;
+    }
+    return left;
+  }
+
+  /**
+   * onConnectionLost without applying the UNREGISTER_BROKERs held for the connection: they are
+   * returned, for the registry owner to apply one by one with its pace (a broker name of 20,000
+   * topics, removed in one call, holds the owner and every replica for tens of ms).
+   */
+  takeLostConnection(connectionId: ConnectionId): {
+    detached: number;
+    unregisters: { identity: BrokerIdentity; ctx: UnregisterContext }[];
+  } {
+    const unregisters: { identity: BrokerIdentity; ctx: UnregisterContext }[] = [];
     const held = this.unregistersHeldFor.get(connectionId);
     this.unregistersHeldFor.delete(connectionId);
     const keys = this.connectionBrokers.get(connectionId);
-    if (keys === undefined) return 0;
+    if (keys === undefined) return { detached: 0, unregisters };
     let detached = 0;
     for (const key of [...keys]) {
       const live = this.brokerLiveTable.get(key);
@@ -1022,10 +1042,11 @@ export class RouteInfoManager implements RouteReadModel {
       const unregister = held?.get(key);
       if (unregister !== undefined) {
         // Its UNREGISTER came over a new connection before the node knew this one was lost.
-        const outcome = this.unregisterBroker(unregister.identity, {
-          ...(unregister.receivedAt === undefined ? {} : { receivedAt: unregister.receivedAt }),
+        unregisters.push({
+          identity: unregister.identity,
+          ctx: unregister.receivedAt === undefined ? {} : { receivedAt: unregister.receivedAt },
         });
-        if (outcome === 'unregistered') continue;
+        continue;
       }
       detached++;
     }
@@ -1036,7 +1057,15 @@ export class RouteInfoManager implements RouteReadModel {
         'connection lost with a serving worker; its brokers stay until they register again or time out',
       );
     }
-    return detached;
+    return { detached, unregisters };
+  }
+
+  /** Drops an UNREGISTER_BROKER held for `key` under `connectionId` (see unregistersHeldFor). */
+  private forgetHeld(connectionId: ConnectionId, key: string): void {
+    const held = this.unregistersHeldFor.get(connectionId);
+    if (held === undefined) return;
+    held.delete(key);
+    if (held.size === 0) this.unregistersHeldFor.delete(connectionId);
   }
 
   private dropLiveBroker(live: BrokerLiveInfo): RemovedBroker {
@@ -1134,6 +1163,11 @@ export class RouteInfoManager implements RouteReadModel {
    * they come over: its close then removes it, as it would have before the loss.
    */
   private rebindLost(live: BrokerLiveInfo, connectionId: ConnectionId | undefined): void {
+    // The broker bound to this connection is alive on it: an UNREGISTER held for it came from
+    // someone else (an old process of the same address), not from this broker.
+    if (connectionId !== undefined && live.connectionId === connectionId) {
+      this.forgetHeld(connectionId, live.key);
+    }
     if (connectionId === undefined || live.connectionId !== LOST_CONNECTION) return;
     live.connectionId = connectionId;
     this.addConnectionKey(connectionId, live.key);

@@ -107,7 +107,9 @@ export class AccessControl {
   readonly settings: AccessControlSettings;
   readonly #file: AclConfigFile | null;
   readonly #audit: SecurityLogger;
-  readonly #refusalLog = new LimitLog<'refused' | 'anonymous'>(REFUSALS_PER_SECOND);
+  readonly #refusalLog = new LimitLog<'refused' | 'anonymous' | 'anonymous-unsuccessful'>(
+    REFUSALS_PER_SECOND,
+  );
   readonly #metrics: SecurityMetrics | undefined;
 
   /** Throws SecurityConfigError or AclConfigError (startup must stop). */
@@ -159,7 +161,10 @@ export class AccessControl {
     request: RemotingCommand,
     decision: AccessDecision & { allowed: false },
   ): RemotingCommand {
-    return createResponse(request, { code: ResponseCode.NO_PERMISSION, remark: decision.remark });
+    return createResponse(request, {
+      code: ResponseCode.NO_PERMISSION,
+      remark: decision.peerRemark ?? decision.remark,
+    });
   }
 
   /**
@@ -177,7 +182,15 @@ export class AccessControl {
       writeAudit(this.#audit, record);
       return;
     }
-    const left = this.#refusalLog.admit(decision.allowed ? 'anonymous' : 'refused');
+    // Writes that did something apart from those that did not (unknown codes, errors): a flood
+    // of the latter must not hide the former.
+    const left = this.#refusalLog.admit(
+      !decision.allowed
+        ? 'refused'
+        : responseCode === ResponseCode.SUCCESS
+          ? 'anonymous'
+          : 'anonymous-unsuccessful',
+    );
     if (left === null) return;
     const leftOut = decision.allowed ? 'recordsLeftOut' : 'refusalsLeftOut';
     writeAudit(this.#audit, left === 0 ? record : { ...record, [leftOut]: left });

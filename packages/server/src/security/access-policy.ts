@@ -117,6 +117,12 @@ export type AccessDecision =
        */
       readonly claimedAccessKey: string | null;
       readonly address: string;
+      /**
+       * The remark sent back when it differs from `remark` (which the audit keeps): a SecretKey
+       * sent as the AccessKey is repeated to its sender only, in the words any unknown key gets,
+       * so that the answer does not tell a peer that its guess is some account's SecretKey.
+       */
+      readonly peerRemark?: string;
     };
 
 const PROOF_WORDS: Readonly<Record<Proof, string>> = {
@@ -147,7 +153,7 @@ export function evaluateAccess(request: AccessRequest, state: AccessControlState
   const claimed = readAclFields(request.extFields).accessKey;
   // What a refusal may repeat of it (remark, audit): an unauthenticated peer chooses its length.
   let shown = claimed === null ? null : shownAccessKey(claimed);
-  const deny = (reason: DenyReason, problem: string): AccessDecision => ({
+  const deny = (reason: DenyReason, problem: string): AccessDecision & { allowed: false } => ({
     allowed: false,
     requestClass,
     reason,
@@ -191,12 +197,17 @@ export function evaluateAccess(request: AccessRequest, state: AccessControlState
   const account = state.acl?.accounts.get(claimed);
   if (account === undefined) {
     // A client with its keys swapped sends its SecretKey as the AccessKey: never repeat it (the
-    // audit log would keep it).
+    // audit log would keep it). The answer is the same whether or not the key is some account's
+    // SecretKey (else it tells a peer that its guess is one); the audit keeps which.
+    const peerRemark = `${requestClass} requires ${describeRequirement(accepts)}; no account in aclFile for the AccessKey given`;
     if (isSomeSecretKey(claimed, state)) {
       shown = "(an account's SecretKey: AccessKey and SecretKey swapped?)";
-      return deny('unknown-access-key', `the AccessKey given is ${shown}`);
+      return { ...deny('unknown-access-key', `the AccessKey given is ${shown}`), peerRemark };
     }
-    return deny('unknown-access-key', `no account for AccessKey "${shown}" in aclFile`);
+    return {
+      ...deny('unknown-access-key', `no account for AccessKey "${shown}" in aclFile`),
+      peerRemark,
+    };
   }
   let via: 'signature' | 'account-address';
   if (account.whiteRemoteAddresses.matchesIp(address)) {

@@ -139,6 +139,23 @@ describe('AccessControl', () => {
     const last = audit.lines.at(-1)!.obj as { audit: { recordsLeftOut?: number } };
     expect(last.audit.recordsLeftOut).toBeGreaterThan(0);
 
+    // A flood of writes that did nothing (unknown codes) does not hide one that did.
+    const other = recordingLogger();
+    const open = new AccessControl({
+      keys: OPEN_ACL_KEYS,
+      logger: recordingLogger().logger,
+      auditLogger: other.logger,
+    });
+    controls.push(open);
+    for (let i = 0; i < 500; i++) {
+      open.audit(unknown, allowed, ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    }
+    const del = createRequest({ code: RequestCode.DELETE_TOPIC_IN_NAMESRV, opaque: 3 });
+    open.audit(del, open.check({ ...del, remoteAddress: '10.1.2.3:5555' }), ResponseCode.SUCCESS);
+    expect(
+      other.lines.filter((l) => (l.obj as { audit: { code: number } }).audit.code === del.code),
+    ).toHaveLength(1);
+
     // An admin allowed by its address is identified: every record written.
     const byAddress = new AccessControl({
       keys: {

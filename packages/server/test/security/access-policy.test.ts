@@ -228,6 +228,11 @@ describe('access policy decisions', () => {
       claimedAccessKey: "(an account's SecretKey: AccessKey and SecretKey swapped?)",
     });
     expect(JSON.stringify(swapped)).not.toContain('12345678');
+    // The answer does not tell the peer that its guess is some account's SecretKey.
+    const unknownKey = evaluateAccess(requestAs('unknown-key', CODE_OF['admin-read']), secure);
+    expect(swapped).toMatchObject({
+      peerRemark: (unknownKey as { peerRemark: string }).peerRemark,
+    });
     expect(remark('anonymous', 'broker-control')).toBe(
       'broker-control requires a signed request (AccessKey/Signature), an allowed address (globalWhiteRemoteAddresses or aclAllowedAddresses) or a verified TLS client certificate; the request carries no AccessKey; see aclFile',
     );
