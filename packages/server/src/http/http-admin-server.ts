@@ -315,7 +315,10 @@ export class HttpAdminServer {
       if (turn.waiting.length >= MAX_PIPELINED) {
         turn.closed = true;
         this.options.logger.warn(
-          { remote: socket.remoteAddress, waiting: turn.waiting.length },
+          {
+            remote: socket.remoteAddress?.replace(/^::ffff:(?=\d+\.)/, ''),
+            waiting: turn.waiting.length,
+          },
           'HTTP client pipelined too many requests, closing its connection',
         );
         socket.destroy();

@@ -207,7 +207,7 @@ export class Acceptor {
     if (sink === null) {
       if (this.waiting.length >= MAX_WAITING) {
         this.init.logger.warn(
-          { remote: socket.remoteAddress, waiting: this.waiting.length },
+          { remote: remoteIp(socket), waiting: this.waiting.length },
           'no serving worker ready and too many connections waiting, refused',
         );
         socket.destroy();
