@@ -94,7 +94,7 @@ describe('RemotingServer and malformed input', () => {
     expect(line.code).toBe('NS_FRAME_TOO_LONG');
     expect(line.hint).toMatch(/TLS/);
     expect(line.remote).toBe(`127.0.0.1:${localPort}`);
-    expect(line.connId).toBeTypeOf('number');
+    expect(line.connectionId).toBeTypeOf('number');
   });
 
   it('rate-limits the malformed-frame warnings per process and says how many were left out', async () => {

@@ -159,7 +159,7 @@ class ServingWorker {
       const silent = silence.check();
       if (silent === null) return;
       this.logger?.error(
-        { workerId: this.workerId, silentMillis: silent },
+        { silentMillis: silent },
         'registry owner silent (stopped or wedged), serving worker exits',
       );
       this.logger?.flush();
@@ -169,7 +169,7 @@ class ServingWorker {
 
   /** The owner is gone: no consistent answer is possible any more. */
   ownerGone(): void {
-    this.logger?.error({ workerId: this.workerId }, 'registry owner gone, serving worker exits');
+    this.logger?.error({}, 'registry owner gone, serving worker exits');
     process.exit(EXIT_OWNER_GONE);
   }
 

@@ -138,7 +138,7 @@ export class Dispatcher {
 
   private unknownCode(request: RemotingCommand, ctx: RequestContext): RemotingCommand | null {
     this.log.debug(
-      { code: request.code, opaque: request.opaque, connId: ctx.connectionId },
+      { code: request.code, opaque: request.opaque, connectionId: ctx.connectionId },
       'request code not supported',
     );
     if (!this.replyToUnknown()) return null;
@@ -168,7 +168,7 @@ export class Dispatcher {
             code: request.code,
             field: err.field,
             remote: ctx.remoteAddress,
-            connId: ctx.connectionId,
+            connectionId: ctx.connectionId,
           },
           'bad request header',
         );
@@ -184,7 +184,7 @@ export class Dispatcher {
               reason: err.message,
               limit: err.limit,
               remote: ctx.remoteAddress,
-              connId: ctx.connectionId,
+              connectionId: ctx.connectionId,
               ...(left > 0 ? { linesLeftOut: left } : {}),
             },
             'request body inflates past its limit, refused',
@@ -196,7 +196,7 @@ export class Dispatcher {
             code: request.code,
             reason: err.message,
             remote: ctx.remoteAddress,
-            connId: ctx.connectionId,
+            connectionId: ctx.connectionId,
           },
           'undecodable request body',
         );
@@ -208,7 +208,7 @@ export class Dispatcher {
             request: requestCodeName(request.code),
             opaque: request.opaque,
             remote: ctx.remoteAddress,
-            connId: ctx.connectionId,
+            connectionId: ctx.connectionId,
           },
           'request handler failed',
         );

@@ -198,7 +198,7 @@ export class RegistryOwner {
       onLate: (peer, seq) => {
         // Every write of the node waits for it: end it, and its exit lets them go on.
         this.log.error(
-          { worker: peer.name, seq, waitedMillis: init.config.servingWorkerAckTimeoutMillis },
+          { replica: peer.name, seq, waitedMillis: init.config.servingWorkerAckTimeoutMillis },
           'serving worker did not apply a write in time; ending it',
         );
         peer.terminate?.(`did not apply write ${seq} in time`);

@@ -104,7 +104,7 @@ export class GuardedDispatcher implements RequestDispatcher {
           this.init.logger.warn(
             {
               remote: ctx.remoteAddress,
-              connId: ctx.connectionId,
+              connectionId: ctx.connectionId,
               bodyBytes: request.body.length,
               limit,
               ...(left > 0 ? { linesLeftOut: left } : {}),

@@ -96,7 +96,7 @@ export class ConnectionPool {
     this.host.metrics?.connectionOpened();
     conn.start();
     this.logger.debug(
-      { connId: id, remote: conn.remoteAddress, tls: conn.peer.tls },
+      { connectionId: id, remote: conn.remoteAddress, tls: conn.peer.tls },
       'connection accepted',
     );
   }
@@ -166,12 +166,12 @@ export class ConnectionPool {
   private connectionClosed(conn: Connection): void {
     if (!this.connections.delete(conn.id)) return;
     this.host.metrics?.connectionClosed();
-    this.logger.debug({ connId: conn.id, remote: conn.remoteAddress }, 'connection closed');
+    this.logger.debug({ connectionId: conn.id, remote: conn.remoteAddress }, 'connection closed');
     try {
       this.onConnectionClosed?.(conn.id, conn.remoteAddress);
     } catch (err) {
       // A failing listener must not leave the pool half-updated or crash the process.
-      this.logger.error({ err, connId: conn.id }, 'connection-closed listener threw');
+      this.logger.error({ err, connectionId: conn.id }, 'connection-closed listener threw');
     }
     if (this.connections.size === 0 && this.onEmpty !== null) {
       const done = this.onEmpty;

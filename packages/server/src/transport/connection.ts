@@ -794,7 +794,7 @@ export class Connection implements BudgetHolder {
 
   /** The per-connection child logger, created on first use (most connections never log). */
   private logger(): Logger {
-    this.log ??= this.host.logger.child({ connId: this.id, remote: this.remoteAddress });
+    this.log ??= this.host.logger.child({ connectionId: this.id, remote: this.remoteAddress });
     return this.log;
   }
 }
