@@ -92,7 +92,9 @@ export class AddressService {
       throw err;
     }
     const info = this.#server.address() as AddressInfo;
-    this.#address = { host: info.address, port: info.port };
+    // The wildcard as configured (0.0.0.0), not the `::` its dual-stack socket bound.
+    const wildcard = this.#host.trim() === '0.0.0.0';
+    this.#address = { host: wildcard ? this.#host.trim() : info.address, port: info.port };
     this.#log.info({ ...this.#address, path: this.path }, 'address service listening');
     return this.#address;
   }
@@ -105,7 +107,7 @@ export class AddressService {
       this.#server.once('error', onError);
       // As the NameServer's bindAddress: 0.0.0.0 is the dual-stack wildcard (Node binds :: where
       // the host has IPv6), and an IPv6 literal may come in brackets.
-      const host = this.#host.replace(/^\[(.+)\]$/, '$1');
+      const host = this.#host.trim().replace(/^\[(.+)\]$/, '$1');
       this.#server.listen(this.#port, host === '0.0.0.0' ? undefined : host, () => {
         this.#server.off('error', onError);
         resolve();

@@ -146,8 +146,10 @@ describe('AddressService', () => {
     for (const host of ['0.0.0.0', '[::1]']) {
       const service = new AddressService({ source: new FixedAddressSource('a:1'), host, port: 0 });
       cleanups.push(() => service.close());
-      const { port } = await service.start();
-      expect((await get(`http://[::1]:${port}/healthz`)).status).toBe(200);
+      const started = await service.start();
+      // The wildcard as configured, not the :: its dual-stack socket bound.
+      expect(started.host).toBe(host === '0.0.0.0' ? '0.0.0.0' : '::1');
+      expect((await get(`http://[::1]:${started.port}/healthz`)).status).toBe(200);
     }
   });
 

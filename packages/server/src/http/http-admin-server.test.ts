@@ -203,6 +203,14 @@ describe('HttpAdminServer', () => {
     expect(address.port).toBeGreaterThan(0);
   });
 
+  it('names the configured wildcard 0.0.0.0, not the :: its dual-stack socket bound', async () => {
+    const { address, logger, get } = await start({ host: '0.0.0.0' });
+    expect(address.host).toBe('0.0.0.0');
+    const line = logger.lines.find((l) => l.msg === 'HTTP admin server listening');
+    expect(line?.obj).toEqual({ host: '0.0.0.0', port: address.port });
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
   it('/healthz answers 200', async () => {
     const { get } = await start();
     const res = await get('/healthz');

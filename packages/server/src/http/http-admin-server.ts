@@ -251,14 +251,17 @@ export class HttpAdminServer {
         );
       };
       server.once('error', onError);
-      server.listen(port, listenHostOf(host), () => {
+      const listenHost = listenHostOf(host);
+      server.listen(port, listenHost, () => {
         server.off('error', onError);
         server.on('error', (err) => {
           logger.error({ err }, 'HTTP admin server error');
         });
         const addr = server.address() as AddressInfo;
-        logger.info({ host: addr.address, port: addr.port }, 'HTTP admin server listening');
-        resolve({ host: addr.address, port: addr.port });
+        // The wildcard as configured, like the remoting port's lines (not the `::` it bound).
+        const shown = listenHost === undefined ? host : addr.address;
+        logger.info({ host: shown, port: addr.port }, 'HTTP admin server listening');
+        resolve({ host: shown, port: addr.port });
       });
     });
   }
