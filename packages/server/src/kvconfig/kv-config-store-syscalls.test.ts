@@ -3,7 +3,15 @@
  * them fail (node:fs mocked around the real calls): what is made durable before the answer, and
  * what a failure after the rename leaves behind.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -125,6 +133,22 @@ describe('writeFileAtomicOrRestoreSync', () => {
     faults.fsync = (p) => (p === dir && dirFsyncs++ === 0 ? 'EIO' : null);
     thrown(() => writeFileAtomicOrRestoreSync(path, 'orderMessageEnable=true\n'));
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('removes the new file, not the link, when the path is a link to a file not made yet', () => {
+    // An entrypoint that links configStorePath into a volume at each start: the refused file
+    // must go, and the link stay (removing it let the next start re-link the refused file).
+    const dir = scratch();
+    mkdirSync(join(dir, 'vol'));
+    const target = join(dir, 'vol', 'namesrv.properties');
+    const path = join(dir, 'namesrv.properties');
+    symlinkSync(target, path);
+    let dirFsyncs = 0;
+    faults.fsync = (p) => (p === join(dir, 'vol') && dirFsyncs++ === 0 ? 'EIO' : null);
+    const err = thrown(() => writeFileAtomicOrRestoreSync(path, 'orderMessageEnable=true\n'));
+    expect(err.restoreFailure).toBeNull();
+    expect(lstatSync(path).isSymbolicLink()).toBe(true);
+    expect(existsSync(target)).toBe(false);
   });
 
   it('says so when putting the previous file back fails too', () => {

@@ -217,18 +217,24 @@ export function writeFileAtomicOrRestoreSync(
   newFileMode = 0o644,
 ): void {
   let previous: Buffer | null = null;
+  let none = false;
   try {
     previous = readFileSync(path);
-  } catch {
-    // None yet (or unreadable: the write reports what matters).
+  } catch (err) {
+    // None yet (ENOENT: a new file, or a dangling link's missing target). Unreadable: the write
+    // reports what matters, and a restore must not remove a file it could not read.
+    none = (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
   try {
     writeFileAtomicSync(path, data, newFileMode);
   } catch (err) {
     if (!(err instanceof KVConfigError) || !err.afterRename) throw err;
     try {
-      if (previous === null) rmSync(path, { force: true });
-      else writeFileAtomicSync(path, previous, newFileMode);
+      // The file the write created is the link's target when `path` is a link: remove that,
+      // not the operator's link.
+      if (previous !== null) writeFileAtomicSync(path, previous, newFileMode);
+      else if (none) rmSync(writeTargetOf(path), { force: true });
+      else throw new Error('the previous file could not be read, so it was not put back');
     } catch (restoreErr) {
       // The restore is a write too: failing the same directory fsync, its bytes are back anyway.
       err.restoreFailure =

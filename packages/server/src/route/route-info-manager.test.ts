@@ -637,7 +637,12 @@ describe('RouteInfoManager connection close and unregister', () => {
     rim.registerBroker(req({ ...SLAVE, heartbeatTimeoutMillis: 120_000 }));
     rim.onConnectionLost(1);
     rim.onConnectionLost(2);
-    rim.queryDataVersion({ clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' }, null, 5);
+    const master = { clusterName: 'DefaultCluster', brokerAddr: '10.0.0.1:10911' };
+    // Someone else's query (a version the broker does not have: an operator's tool) binds nothing.
+    const { dataVersion } = rim.queryDataVersion(master, null, 4);
+    expect(rim.onConnectionClosed(4)).toEqual([]);
+    // The broker itself, with nothing new (its own version): bound.
+    expect(rim.queryDataVersion(master, dataVersion, 5).changed).toBe(false);
     rim.brokerHeartbeat('DefaultCluster', SLAVE.brokerAddr, 6);
     expect(rim.onConnectionClosed(5).map((b) => b.brokerId)).toEqual([0]);
     expect(rim.onConnectionClosed(6).map((b) => b.brokerId)).toEqual([1]);

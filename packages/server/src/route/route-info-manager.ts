@@ -1162,13 +1162,17 @@ export class RouteInfoManager implements RouteReadModel {
    * heartbeats or QUERY_DATA_VERSION (it has nothing new to register) is bound to the connection
    * they come over: its close then removes it, as it would have before the loss.
    */
-  private rebindLost(live: BrokerLiveInfo, connectionId: ConnectionId | undefined): void {
+  private rebindLost(
+    live: BrokerLiveInfo,
+    connectionId: ConnectionId | undefined,
+    mayBind = true,
+  ): void {
     // The broker bound to this connection is alive on it: an UNREGISTER held for it came from
     // someone else (an old process of the same address), not from this broker.
     if (connectionId !== undefined && live.connectionId === connectionId) {
       this.forgetHeld(connectionId, live.key);
     }
-    if (connectionId === undefined || live.connectionId !== LOST_CONNECTION) return;
+    if (!mayBind || connectionId === undefined || live.connectionId !== LOST_CONNECTION) return;
     live.connectionId = connectionId;
     this.addConnectionKey(connectionId, live.key);
   }
@@ -1187,13 +1191,15 @@ export class RouteInfoManager implements RouteReadModel {
     if (live === undefined) return { changed: true, dataVersion: null };
     const now = this.clock.now();
     live.lastUpdateTimestamp = now;
-    this.rebindLost(live, connectionId);
-    return {
-      changed:
-        dataVersion === null ||
-        !dataVersionEquals(live.dataVersion, stampedDataVersion(dataVersion, now), this.javaLine),
-      dataVersion: { ...live.dataVersion },
-    };
+    const changed =
+      dataVersion === null ||
+      !dataVersionEquals(live.dataVersion, stampedDataVersion(dataVersion, now), this.javaLine);
+    // Only the broker itself, with nothing new to register, knows its DataVersion: a query that
+    // differs (an operator's tool, NameServerAdmin.queryDataVersion) must not bind a detached
+    // broker to its short-lived connection, whose close would then remove the broker. A broker
+    // whose version changed registers next, and that binds it.
+    this.rebindLost(live, connectionId, !changed);
+    return { changed, dataVersion: { ...live.dataVersion } };
   }
 
   // ---------------------------------------------------------------------------------------------
