@@ -22,10 +22,19 @@ import { formatClassPolicy, parseClassPolicy } from './policy-spec.js';
 import type { RequestClass } from './request-classes.js';
 import type { SecurityLogger } from './security-logger.js';
 import type { SecurityMetrics } from './security-metrics.js';
+import { addressGroupOf } from '../transport/address-group.js';
 import { LimitLog } from '../transport/limit-log.js';
 
 /** Refusal audit records written per second at most (see AccessControl.audit). */
 export const REFUSALS_PER_SECOND = 20;
+/**
+ * Peers (address groups) whose anonymous writes get a bound of their own at once; beyond them,
+ * new peers share one. Caps what many addresses can write (17 bounds × 2 kinds × 20 a second)
+ * while one flooding peer cannot hide another's write.
+ */
+export const AUDITED_PEER_GROUPS = 16;
+
+type AnonymousKind = 'anonymous' | 'anonymous-unsuccessful';
 
 /** The access-control part of the node configuration (NamesrvConfig has these keys). */
 export interface AclConfigKeys {
@@ -107,9 +116,10 @@ export class AccessControl {
   readonly settings: AccessControlSettings;
   readonly #file: AclConfigFile | null;
   readonly #audit: SecurityLogger;
-  readonly #refusalLog = new LimitLog<'refused' | 'anonymous' | 'anonymous-unsuccessful'>(
-    REFUSALS_PER_SECOND,
-  );
+  readonly #refusalLog = new LimitLog<'refused'>(REFUSALS_PER_SECOND);
+  /** Anonymous writes' bounds by peer address group (see AUDITED_PEER_GROUPS). */
+  readonly #anonymousLogs = new Map<string, LimitLog<AnonymousKind>>();
+  readonly #anonymousOverflow = new LimitLog<AnonymousKind>(REFUSALS_PER_SECOND);
   readonly #metrics: SecurityMetrics | undefined;
 
   /** Throws SecurityConfigError or AclConfigError (startup must stop). */
@@ -170,27 +180,27 @@ export class AccessControl {
   /**
    * Logs the audit record when the request is audited: every admin-write, and refusals up to
    * REFUSALS_PER_SECOND (an unauthenticated peer can send refusals as fast as it likes; the next
-   * record written says how many were left out, and the metric counts them all).
+   * record written says how many were left out, and the metric counts them all); anonymous admin
+   * writes up to REFUSALS_PER_SECOND per peer and kind.
    */
   audit(request: AuditInput, decision: AccessDecision, responseCode: number | null): void {
     if (!shouldAudit(decision)) return;
     const record = auditRecord(request, decision, responseCode);
     // An identified admin's writes are all written. An anonymous one (aclEnable=false, or an
     // open admin-write policy) is anyone who reaches the port: one connection sending unknown
-    // request codes wrote 20,000 records (7 MB) in 0.6 s. Those share the refusals' bound.
+    // request codes wrote 20,000 records (7 MB) in 0.6 s. Those are bounded as refusals are.
     if (decision.allowed && decision.identity.kind !== 'anonymous') {
       writeAudit(this.#audit, record);
       return;
     }
-    // Writes that did something apart from those that did not (unknown codes, errors): a flood
-    // of the latter must not hide the former.
-    const left = this.#refusalLog.admit(
-      !decision.allowed
-        ? 'refused'
-        : responseCode === ResponseCode.SUCCESS
-          ? 'anonymous'
-          : 'anonymous-unsuccessful',
-    );
+    // Bounded per peer, and writes answered SUCCESS apart from the others (unknown codes,
+    // errors): a flood of either kind from one peer must not hide another peer's write (SUCCESS
+    // does not mean it did something: DELETE_TOPIC_IN_NAMESRV of a topic nobody has).
+    const left = decision.allowed
+      ? this.#anonymousLog(addressGroupOf(decision.address)).admit(
+          responseCode === ResponseCode.SUCCESS ? 'anonymous' : 'anonymous-unsuccessful',
+        )
+      : this.#refusalLog.admit('refused');
     if (left === null) return;
     const leftOut = decision.allowed ? 'recordsLeftOut' : 'refusalsLeftOut';
     writeAudit(this.#audit, left === 0 ? record : { ...record, [leftOut]: left });
@@ -198,5 +208,22 @@ export class AccessControl {
 
   close(): void {
     this.#file?.close();
+  }
+
+  /** The bound of a peer's anonymous writes; peers past AUDITED_PEER_GROUPS share one. */
+  #anonymousLog(group: string): LimitLog<AnonymousKind> {
+    let log = this.#anonymousLogs.get(group);
+    if (log !== undefined) return log;
+    if (this.#anonymousLogs.size >= AUDITED_PEER_GROUPS) {
+      for (const [g, l] of this.#anonymousLogs) {
+        if (!l.idle()) continue;
+        this.#anonymousLogs.delete(g);
+        break;
+      }
+      if (this.#anonymousLogs.size >= AUDITED_PEER_GROUPS) return this.#anonymousOverflow;
+    }
+    log = new LimitLog<AnonymousKind>(REFUSALS_PER_SECOND);
+    this.#anonymousLogs.set(group, log);
+    return log;
   }
 }

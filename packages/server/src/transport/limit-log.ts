@@ -54,4 +54,13 @@ export class LimitLog<K extends string = LimitLogName> {
     w.suppressed = 0;
     return left;
   }
+
+  /** Whether forgetting this log loses nothing: no window is open and none owes a left-out count. */
+  idle(): boolean {
+    const now = this.now();
+    for (const w of this.windows.values()) {
+      if (now - w.start < 1000 || w.suppressed > 0) return false;
+    }
+    return true;
+  }
 }

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRequest, newExtFields, RequestCode, ResponseCode } from '@ns/protocol';
-import { AccessControl } from '../../src/security/access-control.js';
+import {
+  AccessControl,
+  AUDITED_PEER_GROUPS,
+  REFUSALS_PER_SECOND,
+} from '../../src/security/access-control.js';
 import type { AclConfigKeys } from '../../src/security/access-control.js';
 import { AclConfigError } from '../../src/security/acl-config.js';
 import { createSecurityMetrics } from '../../src/security/security-metrics.js';
@@ -155,6 +159,38 @@ describe('AccessControl', () => {
     expect(
       other.lines.filter((l) => (l.obj as { audit: { code: number } }).audit.code === del.code),
     ).toHaveLength(1);
+
+    // Nor does one peer's flood of SUCCESS writes that did nothing (DELETE_TOPIC_IN_NAMESRV of
+    // a topic nobody has) hide another peer's real one.
+    const perPeer = recordingLogger();
+    const shared = new AccessControl({
+      keys: OPEN_ACL_KEYS,
+      logger: recordingLogger().logger,
+      auditLogger: perPeer.logger,
+    });
+    controls.push(shared);
+    const noop = createRequest({ code: RequestCode.DELETE_TOPIC_IN_NAMESRV, opaque: 4 });
+    const flooder = shared.check({ ...noop, remoteAddress: '10.9.9.9:4444' });
+    for (let i = 0; i < 500; i++) shared.audit(noop, flooder, ResponseCode.SUCCESS);
+    shared.audit(
+      del,
+      shared.check({ ...del, remoteAddress: '10.1.2.3:5555' }),
+      ResponseCode.SUCCESS,
+    );
+    const addresses = perPeer.lines.map((l) => (l.obj as { audit: { who: string } }).audit.who);
+    expect(addresses.filter((a) => a.includes('10.1.2.3'))).toHaveLength(1);
+    // Many peers at once: past AUDITED_PEER_GROUPS they share one bound, so what many addresses
+    // can write stays bounded.
+    perPeer.lines.length = 0;
+    const floodStarted = Date.now();
+    for (let peer = 0; peer < 200; peer++) {
+      const from = shared.check({ ...noop, remoteAddress: `10.8.${peer}.1:4444` });
+      for (let i = 0; i < 30; i++) shared.audit(noop, from, ResponseCode.SUCCESS);
+    }
+    const floodWindows = Math.floor((Date.now() - floodStarted) / 1000) + 2;
+    expect(perPeer.lines.length).toBeLessThanOrEqual(
+      (AUDITED_PEER_GROUPS + 1) * REFUSALS_PER_SECOND * floodWindows,
+    );
 
     // An admin allowed by its address is identified: every record written.
     const byAddress = new AccessControl({
