@@ -10,7 +10,7 @@
  * the worker drops its connections and exits at once, so a node is never half alive. So it does
  * when the owner stops answering with the channel still open (silence-watch.ts).
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { createResponse } from '@ns/protocol';
 import type { RemotingCommand } from '@ns/protocol';
 import type { NamesrvConfig } from '../config/index.js';
@@ -124,7 +124,12 @@ class ServingWorker {
         this.replica?.enqueue(msg.final ? msg.seq : 0, () => decodeOpPart(msg.bytes), msg.end);
         return;
       case 'conn':
-        this.adopt(handle as Socket, msg.id);
+        // No handle: the owner gave this hand-over up (HANDOVER_TIMEOUT_MILLIS) and closed its
+        // copy while Node's channel still queued it behind an earlier handle this (stalled)
+        // process had not acknowledged; Node then sends the message without the socket. The
+        // owner has released the connection already: nothing to serve, nothing to report.
+        if (!(handle instanceof Socket)) return;
+        this.adopt(handle, msg.id);
         return;
       case 'result':
         this.result(msg.rid, msg.code, msg.frame, msg.resend === true);
@@ -224,6 +229,7 @@ class ServingWorker {
         auditLogger: audit,
         metrics: this.metrics!.security,
         selfSigned: this.selfSigned,
+        servingProcesses: this.servingProcesses,
       });
     let security: ServingSecurity;
     try {

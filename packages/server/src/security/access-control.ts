@@ -110,16 +110,28 @@ export interface AccessControlOptions {
   readonly tlsVerifiesClients?: boolean;
   /** Poll period of the credentials file check (ms). */
   readonly pollIntervalMs?: number;
+  /**
+   * How many processes serve the node's connections (servingWorkers); each writes its share of
+   * the audit bounds (at least 1 a second), so the node writes about the bound in all.
+   */
+  readonly servingProcesses?: number;
+}
+
+/** One serving process's share of REFUSALS_PER_SECOND (the bound is the node's). */
+export function auditRecordsPerSecond(servingProcesses: number): number {
+  return Math.max(1, Math.floor(REFUSALS_PER_SECOND / Math.max(1, servingProcesses)));
 }
 
 export class AccessControl {
   readonly settings: AccessControlSettings;
   readonly #file: AclConfigFile | null;
   readonly #audit: SecurityLogger;
-  readonly #refusalLog = new LimitLog<'refused'>(REFUSALS_PER_SECOND);
+  /** This process's share of the node's audit bounds, records a second. */
+  readonly #perSecond: number;
+  readonly #refusalLog: LimitLog<'refused'>;
   /** Anonymous writes' bounds by peer address group (see AUDITED_PEER_GROUPS). */
   readonly #anonymousLogs = new Map<string, LimitLog<AnonymousKind>>();
-  readonly #anonymousOverflow = new LimitLog<AnonymousKind>(REFUSALS_PER_SECOND);
+  readonly #anonymousOverflow: LimitLog<AnonymousKind>;
   readonly #metrics: SecurityMetrics | undefined;
 
   /** Throws SecurityConfigError or AclConfigError (startup must stop). */
@@ -127,6 +139,9 @@ export class AccessControl {
     this.settings = accessControlSettings(options.keys);
     this.#audit = options.auditLogger;
     this.#metrics = options.metrics;
+    this.#perSecond = auditRecordsPerSecond(options.servingProcesses ?? 1);
+    this.#refusalLog = new LimitLog(this.#perSecond);
+    this.#anonymousOverflow = new LimitLog(this.#perSecond);
     const s = this.settings;
     this.#file =
       s.aclFile === null
@@ -181,7 +196,8 @@ export class AccessControl {
    * Logs the audit record when the request is audited: every admin-write, and refusals up to
    * REFUSALS_PER_SECOND (an unauthenticated peer can send refusals as fast as it likes; the next
    * record written says how many were left out, and the metric counts them all); anonymous admin
-   * writes up to REFUSALS_PER_SECOND per peer and kind.
+   * writes up to REFUSALS_PER_SECOND per peer and kind. With servingWorkers = W each process
+   * writes 1/W of those bounds.
    */
   audit(request: AuditInput, decision: AccessDecision, responseCode: number | null): void {
     if (!shouldAudit(decision)) return;
@@ -222,7 +238,7 @@ export class AccessControl {
       }
       if (this.#anonymousLogs.size >= AUDITED_PEER_GROUPS) return this.#anonymousOverflow;
     }
-    log = new LimitLog<AnonymousKind>(REFUSALS_PER_SECOND);
+    log = new LimitLog<AnonymousKind>(this.#perSecond);
     this.#anonymousLogs.set(group, log);
     return log;
   }

@@ -84,6 +84,8 @@ export interface ServingSecurityInit {
   readonly selfSigned: IssuedCertificate | Promise<IssuedCertificate> | null;
   /** Poll period of the file checks (ms); default 2000 (changes are also watched). */
   readonly pollIntervalMs?: number;
+  /** The node's serving processes (each audits its share of the node's bound); default 1. */
+  readonly servingProcesses?: number;
 }
 
 export class ServingSecurity {
@@ -131,6 +133,7 @@ export class ServingSecurity {
         metrics,
         tlsVerifiesClients:
           settings.mode !== 'disabled' && settings.verifyClients && settings.trustCertPath !== null,
+        servingProcesses: init.servingProcesses ?? 1,
         ...poll,
       });
     } catch (err) {

@@ -192,6 +192,21 @@ describe('AccessControl', () => {
       (AUDITED_PEER_GROUPS + 1) * REFUSALS_PER_SECOND * floodWindows,
     );
 
+    // With servingWorkers = 4 each process writes a quarter of the node's bound.
+    const quarter = recordingLogger();
+    const ofFour = new AccessControl({
+      keys: OPEN_ACL_KEYS,
+      logger: recordingLogger().logger,
+      auditLogger: quarter.logger,
+      servingProcesses: 4,
+    });
+    controls.push(ofFour);
+    const quarterStarted = Date.now();
+    for (let i = 0; i < 200; i++) ofFour.audit(noop, flooder, ResponseCode.SUCCESS);
+    const quarterWindows = Math.floor((Date.now() - quarterStarted) / 1000) + 1;
+    expect(quarter.lines.length).toBeGreaterThanOrEqual(REFUSALS_PER_SECOND / 4);
+    expect(quarter.lines.length).toBeLessThanOrEqual((REFUSALS_PER_SECOND / 4) * quarterWindows);
+
     // An admin allowed by its address is identified: every record written.
     const byAddress = new AccessControl({
       keys: {
