@@ -15,7 +15,7 @@ import { useNodes } from './node-fixture.js';
 
 const nodes = useNodes('ns-handover-resume');
 
-describe('hand-overs given up while a worker was stalled', () => {
+describe('hand-overs to a stalled worker', () => {
   it('a worker resumed after the hand-over deadline serves on (no crash, no replacement)', async () => {
     const { node, port } = await nodes.start(2, '--servingWorkerAckTimeoutMillis=30000');
     const workers = node.servingWorkers!;
@@ -41,6 +41,39 @@ describe('hand-overs given up while a worker was stalled', () => {
         request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { opaque: opaque++, ext: { topic: 'T' } }),
       );
       expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    }
+  }, 60_000);
+
+  it('new connections go past a worker that has left one untaken for a second', async () => {
+    const { node, port } = await nodes.start(2, '--servingWorkerAckTimeoutMillis=30000');
+    const workers = node.servingWorkers!;
+    let opaque = 1;
+    const answered = async (c: Awaited<ReturnType<typeof nodes.connect>>): Promise<void> => {
+      const res = await c.request(
+        request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { opaque: opaque++, ext: { topic: 'T' } }),
+      );
+      expect(res.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+    };
+    for (const c of [await nodes.connect(port), await nodes.connect(port)]) await answered(c);
+    expect(workers.connectionCounts).toEqual([1, 1]);
+    const [stalled] = workers.pids;
+    process.kill(stalled!, 'SIGSTOP');
+    try {
+      // Least connections, the tie to the first: this one is handed to the stopped worker.
+      await nodes.connect(port);
+      await waitFor('a hand-over to the stopped worker', () => workers.connectionCounts[0] === 2);
+      // Past SLOW_HANDOVER_MILLIS (1 s) the stopped worker is passed over, though the other
+      // now serves more.
+      await new Promise((r) => setTimeout(r, 1_200));
+      const more = [];
+      for (let i = 0; i < 4; i++) {
+        const c = await nodes.connect(port);
+        await answered(c);
+        more.push(c);
+      }
+      expect(workers.connectionCounts).toEqual([2, 5]);
+    } finally {
+      process.kill(stalled!, 'SIGCONT');
     }
   }, 60_000);
 });

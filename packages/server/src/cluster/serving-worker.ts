@@ -100,7 +100,10 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
    * connection end (Node's channel holds handles until the child acknowledges them) —, or when
    * the worker has not confirmed within HANDOVER_TIMEOUT_MILLIS (`timer`).
    */
-  private readonly handingOver = new Map<number, { socket: Socket; timer: NodeJS.Timeout }>();
+  private readonly handingOver = new Map<
+    number,
+    { socket: Socket; timer: NodeJS.Timeout; since: number }
+  >();
   /** Hand-overs given up since the last warning line, and when that line was written. */
   private abandonedUnlogged = 0;
   private abandonLoggedAt = -Infinity;
@@ -193,6 +196,18 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     return !this.exited;
   }
 
+  /**
+   * Whether a connection handed to it has waited `millis` or more to be taken in: it is stalled
+   * (stopped, wedged, at its open-files limit), so new connections had better go elsewhere until
+   * it confirms or its ping deadline ends it. (Map order is hand-over order: the first is oldest.)
+   */
+  handOverWaitingFor(millis: number): boolean {
+    for (const pending of this.handingOver.values()) {
+      return performance.now() - pending.since >= millis;
+    }
+    return false;
+  }
+
   get ready(): boolean {
     return this.isReady && !this.exited;
   }
@@ -271,7 +286,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       this.abandonHandOver(id);
     }, this.init.handOverTimeoutMillis ?? HANDOVER_TIMEOUT_MILLIS);
     timer.unref();
-    this.handingOver.set(id, { socket, timer });
+    this.handingOver.set(id, { socket, timer, since: performance.now() });
     this.child.send(
       { t: 'conn', id } satisfies OwnerToWorker,
       socket,

@@ -2,10 +2,11 @@
  * The serving worker processes of a node (servingWorkers > 1), supervised by the owner process.
  *
  * - Connections go to the ready worker serving the fewest (`pick`), so load spreads even when
- *   clients connect in bursts.
+ *   clients connect in bursts; one that leaves a connection untaken is passed over meanwhile.
  * - A worker that dies is replaced (after a short back-off that grows while it keeps dying); only
- *   its own connections dropped, and the registry hears that each of them closed, exactly as if
- *   the clients had gone (brokers on them leave the routes, §4.5). The others serve on.
+ *   its own connections dropped. The brokers registered over them did not leave: the registry
+ *   detaches them (RegistryOwner.connectionLost) and keeps them routed until they register again
+ *   or expire. The others serve on.
  * - `close` stops them gracefully: each finishes its answered requests within the grace period.
  */
 import type { NamesrvConfig } from '../config/index.js';
@@ -42,6 +43,8 @@ export interface ServingWorkersInit {
   handOverTimeoutMillis?: number | undefined;
 }
 
+/** A hand-over untaken this long marks its worker stalled for `pick` (healthy ones take ~1 ms). */
+const SLOW_HANDOVER_MILLIS = 1000;
 const RESTART_MIN_MILLIS = 100;
 const RESTART_MAX_MILLIS = 5000;
 /** A worker that lived this long before dying resets the back-off. */
@@ -87,12 +90,26 @@ export class ServingWorkers {
     await Promise.all(starting);
   }
 
-  /** The ready worker with the fewest connections, or null when none is ready. */
+  /**
+   * The ready worker with the fewest connections, or null when none is ready. A worker that has
+   * left a connection untaken for SLOW_HANDOVER_MILLIS is passed over while another can take it:
+   * counted by connections alone, a stopped worker whose hand-overs were given up looked the
+   * least loaded and got its share of new connections, each closed at the hand-over deadline.
+   */
   pick(): ConnectionSink | null {
     let best: ServingWorker | null = null;
+    let bestSlow = true;
     for (const w of this.workers.values()) {
       if (!w.ready) continue;
-      if (best === null || w.connections.size < best.connections.size) best = w;
+      const slow = w.handOverWaitingFor(SLOW_HANDOVER_MILLIS);
+      if (
+        best === null ||
+        (bestSlow && !slow) ||
+        (bestSlow === slow && w.connections.size < best.connections.size)
+      ) {
+        best = w;
+        bestSlow = slow;
+      }
     }
     return best;
   }
