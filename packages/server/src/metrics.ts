@@ -142,6 +142,8 @@ export interface NamesrvMetrics {
   registerBodyDecodeTime(kind: RegisterDecodeKind, seconds: number): void;
   /** A resource limit closed or refused something (README "Limits"). */
   limitEnforced(limit: LimitName): void;
+  /** A serving worker process ended (owner only): by a signal (killed, ended), its own exit code, or a shutdown. */
+  servingWorkerExited(how: 'signal' | 'code' | 'shutdown'): void;
   /** Adds a source of `namesrv_partial_frame_bytes` (a serving process's frame budget). */
   trackPartialFrameBytes(read: () => number): void;
   /** Access-control and TLS counters. */
@@ -597,6 +599,12 @@ export function createMetrics(
     labelNames: ['limit'] as const,
     registers,
   });
+  const workerExits = new Counter({
+    name: 'namesrv_serving_worker_exits_total',
+    help: 'Serving worker processes that ended (each is replaced unless the node is stopping), by how: signal (crashed, killed, ended for silence), code (exited by itself), shutdown',
+    labelNames: ['how'] as const,
+    registers,
+  });
   const partialFrameSources: (() => number)[] = [];
   new Gauge({
     name: 'namesrv_partial_frame_bytes',
@@ -687,6 +695,9 @@ export function createMetrics(
     },
     limitEnforced(limit) {
       limits.inc({ limit });
+    },
+    servingWorkerExited(how) {
+      workerExits.inc({ how });
     },
     trackPartialFrameBytes(read) {
       partialFrameSources.push(read);

@@ -691,7 +691,7 @@ export class NameServer {
       isReady: () => {
         if (this.state !== 'running' || !waited()) return false;
         const workers = this.running?.workers ?? null;
-        return workers === null || workers.readyCount > 0;
+        return workers === null || workers.responsiveCount > 0;
       },
       logger: this.component('http'),
       now: () => clock.now(),

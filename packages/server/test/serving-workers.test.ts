@@ -692,6 +692,58 @@ describe('servingWorkers > 1', () => {
     expect(workers.readyCount).toBeGreaterThan(0);
   }, 60_000);
 
+  it('/readyz is 503 while every serving worker is stopped (silent), before any is ended; new connections go past a silent one', async () => {
+    const { node, port } = await startNode(
+      2,
+      '--httpPort=0',
+      '--httpBindAddress=127.0.0.1',
+      '--servingWorkerAckTimeoutMillis=60000',
+    );
+    const workers = node.servingWorkers!;
+    const url = `http://127.0.0.1:${node.address!.httpPort}/readyz`;
+    const until = async (status: number, timeoutMs: number): Promise<void> => {
+      const deadline = Date.now() + timeoutMs;
+      while ((await fetch(url)).status !== status) {
+        if (Date.now() > deadline) throw new Error(`/readyz not ${status} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    expect((await fetch(url)).status).toBe(200);
+    const [first, second] = workers.pids as [number, number];
+    process.kill(first, 'SIGSTOP');
+    try {
+      // Silent for 3 ping intervals (1 s each): passed over, though it serves fewer.
+      await waitFor('the stopped worker seen silent', () => workers.responsiveCount === 1, 20_000);
+      expect((await fetch(url)).status).toBe(200);
+      for (const r of await connectMany(port, 3)) {
+        const res = await r.request(request(RequestCode.GET_BROKER_CLUSTER_INFO, { opaque: 7 }));
+        expect(res.code).toBe(ResponseCode.SUCCESS);
+      }
+      expect(workers.connectionCounts).toEqual([0, 3]);
+      process.kill(second, 'SIGSTOP');
+      await until(503, 20_000);
+    } finally {
+      process.kill(first, 'SIGCONT');
+      process.kill(second, 'SIGCONT');
+    }
+    await until(200, 20_000);
+    expect(workers.restarts).toBe(0);
+  }, 60_000);
+
+  it('counts serving worker exits by how they ended (namesrv_serving_worker_exits_total)', async () => {
+    const { node } = await startNode(2, '--httpPort=0', '--httpBindAddress=127.0.0.1');
+    const workers = node.servingWorkers!;
+    const url = `http://127.0.0.1:${node.address!.httpPort}/metrics`;
+    const exits = async (): Promise<string[]> =>
+      (await (await fetch(url)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('namesrv_serving_worker_exits_total{'));
+    expect(await exits()).toEqual([]);
+    process.kill(workers.pids[0]!, 'SIGKILL');
+    await waitFor('the killed worker replaced', () => workers.restarts === 1, 30_000);
+    expect(await exits()).toEqual(['namesrv_serving_worker_exits_total{how="signal"} 1']);
+  }, 60_000);
+
   it('a worker replaced while the ACL file is broken starts on the last good one', async () => {
     const aclFile = join(nodes.dir(), 'acl.yml');
     writeFileSync(

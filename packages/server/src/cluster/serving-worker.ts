@@ -213,6 +213,18 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   }
 
   /**
+   * Ready and heard from within a few ping intervals: one silent longer (stopped, wedged) is not
+   * ended before servingWorkerAckTimeoutMillis, but meanwhile it is handed no new connection and
+   * does not count for /readyz (review: half the new connections hung on a stopped worker, and
+   * /readyz said 200 with every worker stopped).
+   */
+  get responsive(): boolean {
+    if (!this.ready) return false;
+    const interval = pingIntervalFor(this.init.config.servingWorkerAckTimeoutMillis);
+    return (this.silence?.silentMillis() ?? 0) < 3 * interval;
+  }
+
+  /**
    * Sends the snapshot and joins the replica set; once the worker has loaded it, writes wait for
    * it too, and once it has caught up with every write answered meanwhile, it is ready for
    * connections (`ready`) and this resolves. Rejects if the process ends first; a worker not

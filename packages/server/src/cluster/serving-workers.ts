@@ -38,7 +38,12 @@ export interface ServingWorkersInit {
   /** A connection a worker served (or was being handed) ended, or died with its worker. */
   onConnectionClosed(id: number): void;
   /** Counts connections a worker did not take in within the hand-over deadline. */
-  metrics?: { limitEnforced(limit: LimitName): void } | undefined;
+  metrics?:
+    | {
+        limitEnforced(limit: LimitName): void;
+        servingWorkerExited?(how: 'signal' | 'code' | 'shutdown'): void;
+      }
+    | undefined;
   /** The hand-over deadline (HANDOVER_TIMEOUT_MILLIS unless set; tests). */
   handOverTimeoutMillis?: number | undefined;
 }
@@ -91,17 +96,20 @@ export class ServingWorkers {
   }
 
   /**
-   * The ready worker with the fewest connections, or null when none is ready. A worker that has
-   * left a connection untaken for SLOW_HANDOVER_MILLIS is passed over while another can take it:
-   * counted by connections alone, a stopped worker whose hand-overs were given up looked the
-   * least loaded and got its share of new connections, each closed at the hand-over deadline.
+   * The ready worker with the fewest connections, or null when none is ready. A stalled worker
+   * (silent for 3 ping intervals, or one that has left a connection untaken for
+   * SLOW_HANDOVER_MILLIS) is passed over while another can take it: counted by connections alone,
+   * a stopped worker looked the least loaded (its given-up hand-overs no longer counted) and got
+   * its share of new connections, each hanging until the hand-over deadline closed it. It is
+   * ended only at servingWorkerAckTimeoutMillis.
    */
   pick(): ConnectionSink | null {
     let best: ServingWorker | null = null;
     let bestSlow = true;
     for (const w of this.workers.values()) {
       if (!w.ready) continue;
-      const slow = w.handOverWaitingFor(SLOW_HANDOVER_MILLIS);
+      // Stalled: silent for a few ping intervals, or leaving a connection untaken.
+      const slow = !w.responsive || w.handOverWaitingFor(SLOW_HANDOVER_MILLIS);
       if (
         best === null ||
         (bestSlow && !slow) ||
@@ -112,6 +120,13 @@ export class ServingWorkers {
       }
     }
     return best;
+  }
+
+  /** Ready workers heard from lately (see ServingWorker.responsive): what /readyz counts. */
+  get responsiveCount(): number {
+    let n = 0;
+    for (const w of this.workers.values()) if (w.responsive) n++;
+    return n;
   }
 
   get connectionCount(): number {
@@ -235,6 +250,9 @@ export class ServingWorkers {
     const owner = this.init.owner;
     owner.removeReplica(worker);
     this.workerMetrics.exited(worker);
+    this.init.metrics?.servingWorkerExited?.(
+      this.closing ? 'shutdown' : signal !== null ? 'signal' : 'code',
+    );
     // Its sockets died with it: to the registry, each of those clients just went away.
     // Their brokers did not leave: the node lost their connections. They stay routed until they
     // register again on a new connection (a Java broker: its next period) or time out.

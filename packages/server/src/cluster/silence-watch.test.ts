@@ -6,6 +6,10 @@ function watch(limitMillis = 1000, intervalMillis = 250) {
   const w = new SilenceWatch({ limitMillis, intervalMillis, now: () => now });
   return {
     w,
+    /** Advances the clock without a check (this process stalled). */
+    advance: (ms: number): void => {
+      now += ms;
+    },
     /** Advances the clock by `ms` in checks of `step`, returning what the checks reported. */
     run: (ms: number, step = intervalMillis, hear = false): (number | null)[] => {
       const seen: (number | null)[] = [];
@@ -47,5 +51,22 @@ describe('SilenceWatch', () => {
     expect(pingIntervalFor(10_000)).toBe(1000);
     expect(pingIntervalFor(1000)).toBe(250);
     expect(pingIntervalFor(100)).toBe(50);
+  });
+  it('says how long the peer has been silent, and 0 while its own checks run late', () => {
+    const { w, run, advance } = watch();
+    run(500);
+    expect(w.silentMillis()).toBe(500);
+    run(250, 250, true);
+    expect(w.silentMillis()).toBe(0);
+    run(500);
+    expect(w.silentMillis()).toBe(500);
+    // This process stalled for 2 s: what the peer sent may still wait unread.
+    advance(2000);
+    expect(w.silentMillis()).toBe(0);
+    // The first check after it starts over; silence counts again from there.
+    run(250);
+    expect(w.silentMillis()).toBe(0);
+    run(250);
+    expect(w.silentMillis()).toBe(250);
   });
 });

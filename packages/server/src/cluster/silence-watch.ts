@@ -38,6 +38,16 @@ export class SilenceWatch {
   }
 
   /**
+   * Milliseconds since the peer was last heard; 0 while our own checks run late (this process was
+   * stalled: what the peer sent may still wait unread, as in check()).
+   */
+  silentMillis(): number {
+    const now = this.now();
+    if (now - this.lastCheck > 2 * this.interval) return 0;
+    return Math.max(0, now - this.lastHeard);
+  }
+
+  /**
    * Called every `intervalMillis`: the ms of silence once it passed the limit (reported once),
    * else null.
    */
