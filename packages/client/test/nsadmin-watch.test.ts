@@ -221,4 +221,22 @@ describe('nsadmin watchTopicRoute (bin)', () => {
     },
     30_000,
   );
+
+  it('keeps watching when the node it watches stops (it exited 0 there: nothing held the process)', async () => {
+    const n = await startRealNameServer();
+    let closed = false;
+    cleanups.push(async () => {
+      if (!closed) await n.close();
+    });
+    await broker(n.addr, spec('broker-a', ['T'], 32911));
+    const p = spawnBin(['watchTopicRoute', '-n', n.addr, '-t', 'T']);
+    await waitFor(() => /watching/.test(p.stderr()), 15_000, 'watching');
+    await n.close();
+    closed = true;
+    await waitFor(() => /polling/.test(p.stderr()), 10_000, 'polling after the close');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(p.child.exitCode).toBeNull();
+    p.child.kill('SIGINT');
+    expect(await p.exit).toEqual({ code: 0, signal: null });
+  }, 30_000);
 });

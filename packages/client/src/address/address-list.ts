@@ -10,7 +10,7 @@
  * of the whole text and one trailing `;` are tolerated (Java's String#split drops trailing empty
  * entries, so `a:1;b:2;` works there too). Duplicates are dropped, keeping the first occurrence.
  */
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 import { InvalidAddressListError } from '../errors.js';
 
 /** A parsed `host:port`. `host` has no brackets (ready for net.connect). */
@@ -59,6 +59,9 @@ export function parseHostPort(entry: string, input: string = entry): HostPort {
     host = entry.slice(0, colon);
     portText = entry.slice(colon + 1);
     if (host.includes(':') && isIP(host) !== 6) {
+      // `fd00::2`, `::1`: the whole entry is an IPv6 address and its port is missing (the last
+      // group was taken for one). Say so instead of naming the truncated host.
+      if (isIP(entry) === 6) fail(`IPv6 address without a port; expected '[${entry}]:port'`);
       fail(`'${host}' is not an IPv6 address; expected '[ipv6]:port'`);
     }
     if (host.length === 0) fail("missing host, expected 'host:port'");
@@ -78,7 +81,23 @@ export function parseHostPort(entry: string, input: string = entry): HostPort {
 
 /** Formats a host and port back into the canonical address form (`[v6]:port` for IPv6). */
 export function formatHostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return isIP(host) === 6 ? `[${canonicalIpv6(host)}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * One spelling per IPv6 address (RFC 5952: lower case, longest zero run compressed), so that
+ * `[::1]:9876`, `[0:0:0:0:0:0:0:1]:9876` (how Java prints it) and `[0::1]:9876` are one node,
+ * not three. A zone (`%eth0`) is kept as written.
+ */
+function canonicalIpv6(host: string): string {
+  const pct = host.indexOf('%');
+  const ip = pct < 0 ? host : host.slice(0, pct);
+  const zone = pct < 0 ? '' : host.slice(pct);
+  try {
+    return new SocketAddress({ address: ip, family: 'ipv6' }).address + zone;
+  } catch {
+    return host;
+  }
 }
 
 /**

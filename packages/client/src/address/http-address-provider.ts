@@ -131,6 +131,16 @@ export class HttpAddressProvider implements NameServerAddressProvider {
         `address service url must start with http:// or https://, got '${this.url}'`,
       );
     }
+    // A URL fetch cannot parse fails every poll, forever, while the client runs with no list:
+    // refuse it here, saying why where the cause is an IPv6 literal.
+    if (!URL.canParse(this.url)) {
+      const why = /\[[^\]]*%/.test(this.url)
+        ? ': an IPv6 zone (%eth0) cannot be used in the URL; give a global or unique-local address or a host name'
+        : /^https?:\/\/[0-9a-fA-F]*:[0-9a-fA-F]*:/.test(this.url)
+          ? ": an IPv6 address must be in brackets, e.g. 'http://[fd00::5]:8080/rocketmq/nsaddr' (domain '[fd00::5]:8080')"
+          : '';
+      throw new InvalidOptionError('url', `invalid address service url '${this.url}'${why}`);
+    }
     this.#pollIntervalMs = positiveInteger(
       'pollIntervalMs',
       options.pollIntervalMs,

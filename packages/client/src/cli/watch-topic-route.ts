@@ -125,9 +125,17 @@ export const watchTopicRouteVerb: Verb = {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    client.watch(topics);
-    // Fails only when nothing at all could be looked up; later failures are reported and retried.
-    await Promise.race([initial, stopped]);
-    await stopped;
+    // The client's timers are unref'd (a library must not hold its user's process open): once the
+    // watched node's connection closes and no other is open, nothing kept this process alive and
+    // it exited 0 mid-watch. Hold it open until interrupted.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      client.watch(topics);
+      // Fails only when nothing at all could be looked up; later failures are reported and retried.
+      await Promise.race([initial, stopped]);
+      await stopped;
+    } finally {
+      clearInterval(keepAlive);
+    }
   },
 };

@@ -254,3 +254,15 @@ describe('HttpAddressProvider', () => {
     expect(() => new HttpAddressProvider({ initialDelayMs: 0 })).toThrow(/initialDelayMs/);
   });
 });
+
+describe('HttpAddressProvider, URLs fetch cannot use', () => {
+  it('refuses an unbracketed IPv6 domain and a zone at construction, not at every poll', () => {
+    const P = HttpAddressProvider;
+    expect(() => new P({ domain: '::1' })).toThrow('must be in brackets');
+    expect(() => new P({ domain: 'fd00::5:8080' })).toThrow('must be in brackets');
+    expect(() => new P({ url: 'http://[fe80::1%25eth0]:8080/rocketmq/nsaddr' })).toThrow(
+      'IPv6 zone',
+    );
+    expect(new P({ domain: '[fd00::5]:8080' }).url).toBe('http://[fd00::5]:8080/rocketmq/nsaddr');
+  });
+});

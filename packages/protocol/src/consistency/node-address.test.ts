@@ -51,3 +51,15 @@ describe('parseNodeList, IPv6 without brackets (as NAMESRV_ADDR takes it)', () =
     expect(() => parseNodeList('a:b:9876')).toThrow(NodeListError);
   });
 });
+
+describe('parseNodeList, IPv6 spellings and zones', () => {
+  it('counts one node once however its IPv6 address is spelled', () => {
+    expect(() => parseNodeList('[::1]:9876;[0:0:0:0:0:0:0:1]:9876')).toThrow('listed twice');
+    expect(() => parseNodeList('[FD00::2]:9876;fd00::2:9876')).toThrow('listed twice');
+  });
+  it('says why a zone (%eth0) cannot be used instead of "expected host:port"', () => {
+    expect(() => parseNodeList('[fe80::1%eth0]:9876')).toThrow('IPv6 zone');
+    expect(() => parseNodeList('fe80::1%eth0:9876')).toThrow('IPv6 zone');
+    expect(() => parseNodeList('http://[fe80::1%eth0]:9877')).toThrow('IPv6 zone');
+  });
+});

@@ -93,6 +93,11 @@ export function parseNodeList(list: string, options: ParseNodeListOptions = {}):
     if (entry.startsWith('http://')) {
       const rest = entry.slice('http://'.length).replace(/\/$/, '');
       const m = HOST_PORT.exec(rest);
+      if (m === null && rest.includes('%')) {
+        throw new NodeListError(
+          `'${entry}': an IPv6 zone (%eth0) cannot be used in a URL; give the node's global or unique-local address, or a host name`,
+        );
+      }
       if (m === null) {
         throw new NodeListError(`'${entry}': expected http://host:port (no path)`);
       }
@@ -102,6 +107,11 @@ export function parseNodeList(list: string, options: ParseNodeListOptions = {}):
         throw new NodeListError(`'${entry}': only http:// admin addresses are served`);
       }
       const m = hostPort(entry);
+      if (m === null && entry.includes('%')) {
+        throw new NodeListError(
+          `'${entry}': an IPv6 zone (%eth0) cannot be used here (admin ports are read over HTTP, whose URLs have no zones); give the node's global or unique-local address, or a host name`,
+        );
+      }
       if (m === null) throw new NodeListError(`'${entry}': expected host:port`);
       const remoting = port(m[1], entry);
       const admin = options.httpPort ?? remoting + 1;
@@ -110,8 +120,10 @@ export function parseNodeList(list: string, options: ParseNodeListOptions = {}):
       }
       adminUrl = `http://${m[0]}:${admin}`;
     }
-    if (seen.has(adminUrl)) throw new NodeListError(`'${entry}' is listed twice`);
-    seen.add(adminUrl);
+    // One key per node however its IPv6 address is spelled ([::1], [0:0:0:0:0:0:0:1], [0::1]).
+    const key = new URL(adminUrl).origin;
+    if (seen.has(key)) throw new NodeListError(`'${entry}' is listed twice`);
+    seen.add(key);
     return { node: entry, adminUrl };
   });
 }
