@@ -601,7 +601,7 @@ export function createMetrics(
   });
   const workerExits = new Counter({
     name: 'namesrv_serving_worker_exits_total',
-    help: 'Serving worker processes that ended (each is replaced unless the node is stopping), by how: signal (crashed, killed, ended for silence), code (exited by itself), shutdown',
+    help: 'Serving worker processes that ended (each is replaced unless the node is stopping), by how: signal (killed or aborted: ended for silence, kernel OOM kill), code (exited with a code: an uncaught error, its owner went silent), shutdown',
     labelNames: ['how'] as const,
     registers,
   });

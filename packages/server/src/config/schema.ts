@@ -507,7 +507,7 @@ export const CONFIG_SCHEMA = {
     default: 0,
     max: 64,
     description:
-      'Processes that serve client connections; reads are answered there, writes go to the one registry owner. 1 = a single process; 0 = automatic: one per usable CPU core beyond the first (a container CPU quota counts), at most 8 (so 1 on a 1–2 core machine).',
+      'Processes that serve client connections; reads are answered there, writes go to the one registry owner. 1 = a single process; 0 = automatic: one per usable CPU core beyond the first (a CPU quota counts: a container limit, or CPUQuota= of a systemd unit), at most 8 (so 1 on a 1–2 core machine).',
   }),
   servingWorkerAckTimeoutMillis: int({
     origin: OURS,
