@@ -77,6 +77,9 @@ export const STALL_METRIC = 'namesrv_event_loop_stall_max_seconds';
 /** The gauge of the longest event-loop stall in a trailing window, which no scrape resets. */
 export const STALL_WINDOW_METRIC = 'namesrv_event_loop_stall_window_max_seconds';
 export const STALL_WINDOW_SECONDS = 60;
+const STALL_WINDOW_HELP =
+  `Longest event-loop stall in the last ${STALL_WINDOW_SECONDS} s (not reset by scrapes), in ` +
+  'seconds, max over the processes of each role';
 const STALL_WINDOW_SLOT_SECONDS = 5;
 
 /**
@@ -448,9 +451,7 @@ export function createMetrics(
   });
   new Gauge({
     name: STALL_WINDOW_METRIC,
-    help:
-      `Longest event-loop stall in the last ${STALL_WINDOW_SECONDS} s (not reset by scrapes), in ` +
-      'seconds, max over the processes of each role',
+    help: STALL_WINDOW_HELP,
     labelNames: ['role'] as const,
     aggregator: 'max',
     registers,

@@ -93,6 +93,8 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
    * them when they were given up).
    */
   readonly lateAdopted = new Set<number>();
+  /** How long it had been silent when it was ended for that (0: it was not): a stall to report. */
+  endedSilentMillis = 0;
   /**
    * This process's copy of each socket handed over and not yet confirmed by the worker
    * ('adopted'). Sent with keepOpen, so closing our copy is up to us: on confirmation, or when the
@@ -274,6 +276,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       const silent = this.silence?.check() ?? null;
       if (silent !== null) {
         this.isReady = false;
+        this.endedSilentMillis = silent;
         this.terminate(`no answer over its channel for ${silent} ms (stopped or wedged)`);
         return;
       }

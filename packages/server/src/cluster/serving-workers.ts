@@ -249,7 +249,7 @@ export class ServingWorkers {
   private exited(worker: ServingWorker, code: number | null, signal: NodeJS.Signals | null): void {
     const owner = this.init.owner;
     owner.removeReplica(worker);
-    this.workerMetrics.exited(worker);
+    this.workerMetrics.exited(worker, worker.endedSilentMillis);
     this.init.metrics?.servingWorkerExited?.(
       this.closing ? 'shutdown' : signal !== null ? 'signal' : 'code',
     );

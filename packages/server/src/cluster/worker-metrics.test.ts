@@ -95,4 +95,23 @@ describe('WorkerMetrics', () => {
     }
     expect(seen).toEqual(Array<number>(12).fill(3));
   });
+  it("keeps an exited worker's stall (or the silence it was ended for) in the stall window for its 60 s", async () => {
+    let now = 0;
+    const cache = new WorkerMetrics<string>(() => now);
+    const [live, wedged] = [worker(), worker()];
+    const STALL = 'namesrv_event_loop_stall_window_max_seconds{role="serving"}';
+    const scrape = async (): Promise<number> => {
+      const answers = [cache.answered('live', await live.export())].filter(
+        (e): e is MetricsExport => e !== null,
+      );
+      return value((await scrapeAll([...answers, ...cache.retiredExports()])).body, STALL);
+    };
+    cache.answered('wedged', await wedged.export());
+    // Ended after 12 s without answering its owner: that was a 12 s stall.
+    cache.exited('wedged', 12_000);
+    now = 59_000;
+    expect(await scrape()).toBe(12);
+    now = 61_000;
+    expect(await scrape()).toBeLessThan(1);
+  });
 });

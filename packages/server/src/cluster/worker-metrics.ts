@@ -7,9 +7,13 @@
  *
  * - A worker that does not answer in time counts with its last answer.
  * - A worker that exits leaves its last counters and histograms behind ("retired"), added to
- *   every later scrape; its gauges (connections, memory, stalls) go with it. What it counted
- *   after its last answer is lost: the total then grows a little slower, never backwards.
+ *   every later scrape; its gauges (connections, memory) go with it. What it counted after its
+ *   last answer is lost: the total then grows a little slower, never backwards.
+ * - Its longest recent stall stays in the 60 s stall window for the rest of that window, and a
+ *   worker ended for silence counts its silence as a stall: a wedged worker that was replaced
+ *   took its stall away with it, so the window gauge never showed it.
  */
+import { STALL_WINDOW_METRIC, STALL_WINDOW_SECONDS } from '../metrics.js';
 import type { MetricsExport } from '../metrics.js';
 
 /** Retired exports kept one by one before they are folded together (see `exited`). */
@@ -20,18 +24,39 @@ const KEPT_TYPES = new Set(['counter', 'histogram']);
 export class WorkerMetrics<W> {
   private readonly last = new Map<W, MetricsExport>();
   private retired: MetricsExport[] = [];
+  /** Stalls of exited workers still inside the stall window (seconds, until when). */
+  private retiredStalls: { seconds: number; until: number }[] = [];
+  /**
+   * The stall window gauge as workers export it, to report retired stalls in: taken from any
+   * answer, so a scrape has it from its live workers before it asks for the retired exports.
+   */
+  private stallMetric: MetricsExport['prom'][number] | null = null;
+  private readonly now: () => number;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.now = now;
+  }
 
   /** Worker `w`'s answer to this scrape (null: none in time): what to add up for it. */
   answered(w: W, answer: MetricsExport | null): MetricsExport | null {
     if (answer === null) return this.last.get(w) ?? null;
     this.last.set(w, answer);
+    this.stallMetric ??= answer.prom.find((m) => m.name === STALL_WINDOW_METRIC) ?? null;
     return answer;
   }
 
-  /** Worker `w` is gone: its last counters stay in the node's totals. */
-  exited(w: W): void {
+  /**
+   * Worker `w` is gone: its last counters stay in the node's totals, and its last stall (or
+   * `silentMillis`, when it was ended for that silence) in the stall window.
+   */
+  exited(w: W, silentMillis = 0): void {
     const last = this.last.get(w);
     this.last.delete(w);
+    const stall = last?.prom.find((m) => m.name === STALL_WINDOW_METRIC);
+    const seconds = Math.max(silentMillis / 1000, ...(stall?.values.map((v) => v.value) ?? []));
+    if (seconds > 0) {
+      this.retiredStalls.push({ seconds, until: this.now() + STALL_WINDOW_SECONDS * 1000 });
+    }
     if (last === undefined) return;
     this.retired.push({
       prom: last.prom.filter((m) => KEPT_TYPES.has(String(m.type))),
@@ -41,9 +66,20 @@ export class WorkerMetrics<W> {
     if (this.retired.length > MAX_RETIRED) this.retired = [foldRetired(this.retired)];
   }
 
-  /** The counters of the workers that exited, to add up with the live workers' exports. */
+  /**
+   * The counters of the workers that exited, and their stalls still in the window, to add up with
+   * the live workers' exports.
+   */
   retiredExports(): readonly MetricsExport[] {
-    return this.retired;
+    const now = this.now();
+    this.retiredStalls = this.retiredStalls.filter((s) => s.until > now);
+    if (this.retiredStalls.length === 0 || this.stallMetric === null) return this.retired;
+    const seconds = Math.max(...this.retiredStalls.map((s) => s.seconds));
+    const stalls: MetricsExport = {
+      prom: [{ ...this.stallMetric, values: [{ labels: { role: 'serving' }, value: seconds }] }],
+      durations: [],
+    };
+    return [...this.retired, stalls];
   }
 }
 
