@@ -606,6 +606,9 @@ export function createMetrics(
     labelNames: ['how'] as const,
     registers,
   });
+  // Every series from the start: increase() cannot count the first exit of a series that only
+  // appears with it.
+  for (const how of ['signal', 'code', 'shutdown'] as const) workerExits.inc({ how }, 0);
   const partialFrameSources: (() => number)[] = [];
   new Gauge({
     name: 'namesrv_partial_frame_bytes',

@@ -738,10 +738,19 @@ describe('servingWorkers > 1', () => {
       (await (await fetch(url)).text())
         .split('\n')
         .filter((l) => l.startsWith('namesrv_serving_worker_exits_total{'));
-    expect(await exits()).toEqual([]);
+    // Every series is there from the start (increase() cannot count a series' first sample).
+    expect(await exits()).toEqual([
+      'namesrv_serving_worker_exits_total{how="signal"} 0',
+      'namesrv_serving_worker_exits_total{how="code"} 0',
+      'namesrv_serving_worker_exits_total{how="shutdown"} 0',
+    ]);
     process.kill(workers.pids[0]!, 'SIGKILL');
     await waitFor('the killed worker replaced', () => workers.restarts === 1, 30_000);
-    expect(await exits()).toEqual(['namesrv_serving_worker_exits_total{how="signal"} 1']);
+    expect(await exits()).toEqual([
+      'namesrv_serving_worker_exits_total{how="signal"} 1',
+      'namesrv_serving_worker_exits_total{how="code"} 0',
+      'namesrv_serving_worker_exits_total{how="shutdown"} 0',
+    ]);
   }, 60_000);
 
   it('a worker replaced while the ACL file is broken starts on the last good one', async () => {

@@ -63,3 +63,16 @@ describe('parseNodeList, IPv6 spellings and zones', () => {
     expect(() => parseNodeList('http://[fe80::1%eth0]:9877')).toThrow('IPv6 zone');
   });
 });
+
+describe('parseNodeList, hosts no URL can hold', () => {
+  it('refuses them as a list error, not a TypeError', () => {
+    for (const entry of [
+      '[1.2.3.4]:9876',
+      '[:::]:9876',
+      'http://[1.2.3.4]:9877',
+      '999.1.1.1:9876',
+    ]) {
+      expect(() => parseNodeList(entry)).toThrow(NodeListError);
+    }
+  });
+});

@@ -121,7 +121,16 @@ export function parseNodeList(list: string, options: ParseNodeListOptions = {}):
       adminUrl = `http://${m[0]}:${admin}`;
     }
     // One key per node however its IPv6 address is spelled ([::1], [0:0:0:0:0:0:0:1], [0::1]).
-    const key = new URL(adminUrl).origin;
+    let key: string;
+    try {
+      key = new URL(adminUrl).origin;
+    } catch {
+      // Matched the loose pattern but is no address ([1.2.3.4], [:::], 999.1.1.1): a list error,
+      // not a TypeError (ns-server exited 70 on it; GET /consistency answered 500).
+      throw new NodeListError(
+        `'${entry}': not a valid host (IPv6 in brackets, IPv4, or a host name)`,
+      );
+    }
     if (seen.has(key)) throw new NodeListError(`'${entry}' is listed twice`);
     seen.add(key);
     return { node: entry, adminUrl };

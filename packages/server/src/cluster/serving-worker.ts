@@ -120,6 +120,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
   /** Pings the worker once it serves, and ends it when it stops answering (silence-watch.ts). */
   private pinger: NodeJS.Timeout | null = null;
   private silence: SilenceWatch | null = null;
+  /**
+   * Silent for 3 ping intervals, judged after a poll phase of this process (so a pong that waits
+   * unread behind this process's own stalls does not count); cleared by anything heard.
+   */
+  private seenSilent = false;
 
   constructor(init: ServingWorkerInit) {
     this.init = init;
@@ -221,9 +226,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
    * /readyz said 200 with every worker stopped).
    */
   get responsive(): boolean {
-    if (!this.ready) return false;
-    const interval = pingIntervalFor(this.init.config.servingWorkerAckTimeoutMillis);
-    return (this.silence?.silentMillis() ?? 0) < 3 * interval;
+    return this.ready && !this.seenSilent;
   }
 
   /**
@@ -281,6 +284,13 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
         return;
       }
       this.post({ t: 'ping' });
+      const silentFor = (): number => this.silence?.silentMillis() ?? 0;
+      if (!this.seenSilent && silentFor() >= 3 * intervalMillis) {
+        // Timers run before the poll phase that reads the channel: decide after it.
+        setImmediate(() => {
+          if (silentFor() >= 3 * intervalMillis) this.seenSilent = true;
+        });
+      }
     }, intervalMillis);
     this.pinger.unref();
   }
@@ -425,6 +435,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
 
   private onMessage(msg: WorkerToOwner): void {
     this.silence?.heard();
+    this.seenSilent = false;
     const owner = this.init.owner;
     switch (msg.t) {
       case 'pong':

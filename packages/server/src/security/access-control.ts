@@ -233,6 +233,7 @@ export class AccessControl {
     if (this.#anonymousLogs.size >= AUDITED_PEER_GROUPS) {
       for (const [g, l] of this.#anonymousLogs) {
         if (!l.idle()) continue;
+        this.#anonymousOverflow.absorb(l);
         this.#anonymousLogs.delete(g);
         break;
       }

@@ -55,12 +55,27 @@ export class LimitLog<K extends string = LimitLogName> {
     return left;
   }
 
-  /** Whether forgetting this log loses nothing: no window is open and none owes a left-out count. */
+  /**
+   * Whether this log may be forgotten: every window is over. A left-out count it still owes is
+   * not kept for ever (a peer that flooded once and went away pinned its slot, review owndiff4):
+   * hand it on with `absorb` first.
+   */
   idle(): boolean {
     const now = this.now();
     for (const w of this.windows.values()) {
-      if (now - w.start < 1000 || w.suppressed > 0) return false;
+      if (now - w.start < 1000) return false;
     }
     return true;
+  }
+
+  /** Takes over the left-out counts `other` owes: the next line written here reports them. */
+  absorb(other: LimitLog<K>): void {
+    for (const [k, w] of other.windows) {
+      if (w.suppressed === 0) continue;
+      const mine = this.windows.get(k);
+      if (mine === undefined)
+        this.windows.set(k, { start: -Infinity, lines: 0, suppressed: w.suppressed });
+      else mine.suppressed += w.suppressed;
+    }
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRequest, newExtFields, RequestCode, ResponseCode } from '@ns/protocol';
 import {
   AccessControl,
@@ -255,5 +255,40 @@ describe('AccessControl', () => {
           auditLogger: recordingLogger().logger,
         }),
     ).toThrow(AclConfigError);
+  });
+});
+
+describe('AccessControl anonymous audit bounds over time', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("peers that flooded once and left free their bounds: a later flooder cannot hide a new peer's write", () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const audit = recordingLogger();
+    const access = new AccessControl({
+      keys: OPEN_ACL_KEYS,
+      logger: recordingLogger().logger,
+      auditLogger: audit.logger,
+    });
+    controls.push(access);
+    const noop = createRequest({ code: RequestCode.DELETE_TOPIC_IN_NAMESRV, opaque: 1 });
+    for (let p = 0; p < AUDITED_PEER_GROUPS; p++) {
+      const from = access.check({ ...noop, remoteAddress: `10.0.${p}.1:1000` });
+      // One more than the bound: each owes a left-out count when it goes away.
+      for (let i = 0; i <= REFUSALS_PER_SECOND; i++) access.audit(noop, from, ResponseCode.SUCCESS);
+    }
+    vi.setSystemTime(1_000_000 + 3_600_000);
+    const flooder = access.check({ ...noop, remoteAddress: '10.7.7.7:1000' });
+    for (let i = 0; i < 500; i++) access.audit(noop, flooder, ResponseCode.SUCCESS);
+    audit.lines.length = 0;
+    const real = createRequest({ code: RequestCode.DELETE_TOPIC_IN_NAMESRV, opaque: 2 });
+    access.audit(
+      real,
+      access.check({ ...real, remoteAddress: '10.1.2.3:5555' }),
+      ResponseCode.SUCCESS,
+    );
+    const who = audit.lines.map((l) => (l.obj as { audit: { who: string } }).audit.who);
+    expect(who.filter((a) => a.includes('10.1.2.3'))).toHaveLength(1);
   });
 });
