@@ -221,8 +221,18 @@ describe('the route watcher at the edges of a real node', () => {
     c.on('routeChanged', (_topic, route) => (seen = route.brokerDatas.length));
     c.watch('T');
     await waitFor(() => seen === 1, 10_000, 'the first route');
-    // Long enough for the old backoff for "quick" empty answers to reach its 5 s.
-    await sleep(6_000);
+    // Enough empty holds for the old backoff for "quick" empty answers (300 ms holds counted as
+    // quick) to reach its 5 s: 250, 500, 1000, 2000, then 5000 ms after the 6th in a row.
+    const timedOut = async (): Promise<number> => {
+      const text = (await node.server.metrics.scrape()).body;
+      const m = /^namesrv_route_watch_responses_total\{reason="timeout"\} (\d+)$/m.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const holdsBy = Date.now() + 20_000;
+    while ((await timedOut()) < 7) {
+      if (Date.now() > holdsBy) throw new Error('7 held watches did not time out within 20 s');
+      await sleep(50);
+    }
     const delays: number[] = [];
     for (const [i, name] of ['b', 'c', 'd'].entries()) {
       const sent = performance.now();
