@@ -323,8 +323,26 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
           // Its channel is gone: it is dying, and must not be picked again meanwhile. (Ended
           // outright should it not be: a worker never handed connections again must not stay.)
           this.isReady = false;
-          this.init.logger.warn({ err, worker: this.workerId }, 'handing a connection over failed');
-          this.terminate('a connection could not be handed over to it');
+          const dying =
+            (err as NodeJS.ErrnoException).code === 'ERR_IPC_CHANNEL_CLOSED' ||
+            !this.child.connected ||
+            this.child.exitCode !== null ||
+            this.child.signalCode !== null;
+          if (dying) {
+            // Its process is exiting (killed, crashed): its exit line says why; no stack, and no
+            // "ending" line for a process already gone. Killed all the same should it linger.
+            this.init.logger.info(
+              { worker: this.workerId, connectionId: id },
+              'connection not handed over: the serving worker is exiting',
+            );
+            this.child.kill('SIGKILL');
+          } else {
+            this.init.logger.warn(
+              { err, worker: this.workerId },
+              'handing a connection over failed',
+            );
+            this.terminate('a connection could not be handed over to it');
+          }
           // Already given up (its deadline, or the worker's exit): its close was reported then.
           if (!pending) return;
           if (socket.destroyed) this.init.onConnectionClosed(id);

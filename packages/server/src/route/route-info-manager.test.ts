@@ -1352,6 +1352,44 @@ describe('registerBroker with a lazy body (unchanged-body fast path)', () => {
     expect(rim.getAllClusterInfo().brokerAddrTable.size).toBe(0);
   });
 
+  it('logs an unregister held for a possibly lost connection at info, a truly stale one at warn', () => {
+    const clock = new FakeClock();
+    const lines: { level: string; msg: string | undefined }[] = [];
+    const mk = (level: string) => (_obj: object, msg?: string) => lines.push({ level, msg });
+    const rim = new RouteInfoManager({
+      clock,
+      logger: {
+        isLevelEnabled: () => true,
+        debug: mk('debug'),
+        info: mk('info'),
+        warn: mk('warn'),
+        error: mk('error'),
+      },
+    });
+    const identity = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    rim.registerBroker(req({ connectionId: 1, receivedAt: clock.now() }));
+    clock.advance(10);
+    lines.length = 0;
+    expect(rim.unregisterBroker(identity, { connectionId: 2, receivedAt: clock.now() })).toBe(
+      'ignored-stale',
+    );
+    expect(lines.map((l) => l.level)).toEqual(['info']);
+    expect(lines[0]!.msg).toMatch(/^unregister from another connection held/);
+    // Sent before the broker registered (again): stale, ignored for good.
+    lines.length = 0;
+    expect(rim.unregisterBroker(identity, { connectionId: 1, receivedAt: clock.now() - 20 })).toBe(
+      'ignored-stale',
+    );
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'stale unregister ignored: the broker registered again since'],
+    ]);
+  });
+
   it('logs one summary line per registration; per-topic lines only at debug', () => {
     const clock = new FakeClock();
     const lines: { level: string; msg: string | undefined; obj: object }[] = [];

@@ -925,6 +925,19 @@ export class RouteInfoManager implements RouteReadModel {
             this.unregistersHeldFor.set(live.connectionId, held);
           }
           held.set(live.key, { identity, receivedAt: ctx.receivedAt });
+          // Not ignored yet: applied if that connection turns out lost (its worker died).
+          this.log.info(
+            {
+              clusterName,
+              brokerName,
+              brokerId,
+              brokerAddr,
+              connectionId: ctx.connectionId,
+              boundConnectionId: live.connectionId,
+            },
+            'unregister from another connection held: applied if the connection the broker registered on is lost, dropped when the broker shows itself alive there',
+          );
+          return 'ignored-stale';
         }
         if (otherConnection || newer || otherIdentity) {
           this.log.warn(
