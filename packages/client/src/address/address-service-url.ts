@@ -13,7 +13,11 @@ export const NAMESRV_DOMAIN_PROPERTY = 'rocketmq.namesrv.domain';
 export const NAMESRV_DOMAIN_SUBGROUP_PROPERTY = 'rocketmq.namesrv.domain.subgroup';
 
 export interface AddressServiceUrlOptions {
-  /** Host, or host:port. Default `jmenv.tbsite.net`; `:8080` is added unless a port is given. */
+  /**
+   * Host, or host:port. Default `jmenv.tbsite.net`. `:8080` is added unless the domain has a `:`
+   * after its first character (Java's rule), so a bracketed IPv6 host needs its port:
+   * `[fd00::5]:8080` (`[fd00::5]` alone means port 80).
+   */
   readonly domain?: string;
   /** Default `nsaddr`. */
   readonly subgroup?: string;
