@@ -9,6 +9,7 @@
  * line on stderr, whatever --log-level says. A dead or stuck stdout/stderr pipe never keeps it from
  * exiting (stdio-exit.ts).
  */
+import { isIP } from 'node:net';
 import { AddressService } from './address-service.js';
 import type { AddressSource } from './address-source.js';
 import { FileAddressSource, addressSourceFromEnv } from './address-source.js';
@@ -69,7 +70,7 @@ async function main(): Promise<number> {
     const code = (err as NodeJS.ErrnoException | null)?.code;
     const message =
       typeof code === 'string' && (err as NodeJS.ErrnoException).syscall === 'listen'
-        ? `cannot listen on ${options.host}:${options.port} (--host/--port): ${messageOf(err)}`
+        ? `cannot listen on ${hostPortText(options.host, options.port)} (--host/--port): ${messageOf(err)}`
         : messageOf(err);
     return fail(log, message, err, 1);
   }
@@ -152,3 +153,8 @@ main().then(
     exitAfterDrain(1);
   },
 );
+
+/** `host:port` as a user writes it back: an IPv6 literal in brackets. */
+function hostPortText(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}

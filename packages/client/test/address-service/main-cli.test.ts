@@ -140,6 +140,29 @@ describe('ns-addr-service startup failures', () => {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
   });
+
+  it('names an IPv6 host in use in brackets', async ({ skip }) => {
+    const blocker: Server = createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      blocker.once('error', () => resolve(false));
+      blocker.listen(0, '::1', () => resolve(true));
+    });
+    if (!listening) {
+      console.warn('[ns-addr-service] SKIPPED: this host cannot listen on ::1 (IPv6 off)');
+      skip();
+    }
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      const list = await file('ok6.txt', '10.0.0.1:9876\n');
+      const run6 = run(['--file', list, '--host', '::1', '--port', String(port)]);
+      expect(await run6.exited).toBe(1);
+      expect(run6.stderr()).toContain(
+        `ns-addr-service: cannot listen on [::1]:${port} (--host/--port)`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
 });
 
 describe('ns-addr-service signals', () => {
