@@ -31,6 +31,21 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** An AccessControl with aclEnable=false (every admin write anonymous), closed after the test. */
+function openAccess(
+  audit: ReturnType<typeof recordingLogger>,
+  servingProcesses = 1,
+): AccessControl {
+  const access = new AccessControl({
+    keys: OPEN_ACL_KEYS,
+    logger: recordingLogger().logger,
+    auditLogger: audit.logger,
+    servingProcesses,
+  });
+  controls.push(access);
+  return access;
+}
+
 function aclFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ns-ac-'));
   dirs.push(dir);
@@ -124,12 +139,7 @@ describe('AccessControl', () => {
     // aclEnable=false: every admin write is allowed and anonymous. One connection sending
     // unknown request codes (admin writes) wrote 20,000 records in 0.6 s (logs review).
     const audit = recordingLogger();
-    const access = new AccessControl({
-      keys: OPEN_ACL_KEYS,
-      logger: recordingLogger().logger,
-      auditLogger: audit.logger,
-    });
-    controls.push(access);
+    const access = openAccess(audit);
     const unknown = createRequest({ code: 9999, opaque: 1 });
     const allowed = access.check({ ...unknown, remoteAddress: '10.1.2.3:5555' });
     expect(allowed).toMatchObject({ allowed: true, identity: { kind: 'anonymous' } });
@@ -145,12 +155,7 @@ describe('AccessControl', () => {
 
     // A flood of writes that did nothing (unknown codes) does not hide one that did.
     const other = recordingLogger();
-    const open = new AccessControl({
-      keys: OPEN_ACL_KEYS,
-      logger: recordingLogger().logger,
-      auditLogger: other.logger,
-    });
-    controls.push(open);
+    const open = openAccess(other);
     for (let i = 0; i < 500; i++) {
       open.audit(unknown, allowed, ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
     }
@@ -163,12 +168,7 @@ describe('AccessControl', () => {
     // Nor does one peer's flood of SUCCESS writes that did nothing (DELETE_TOPIC_IN_NAMESRV of
     // a topic nobody has) hide another peer's real one.
     const perPeer = recordingLogger();
-    const shared = new AccessControl({
-      keys: OPEN_ACL_KEYS,
-      logger: recordingLogger().logger,
-      auditLogger: perPeer.logger,
-    });
-    controls.push(shared);
+    const shared = openAccess(perPeer);
     const noop = createRequest({ code: RequestCode.DELETE_TOPIC_IN_NAMESRV, opaque: 4 });
     const flooder = shared.check({ ...noop, remoteAddress: '10.9.9.9:4444' });
     for (let i = 0; i < 500; i++) shared.audit(noop, flooder, ResponseCode.SUCCESS);
@@ -194,13 +194,7 @@ describe('AccessControl', () => {
 
     // With servingWorkers = 4 each process writes a quarter of the node's bound.
     const quarter = recordingLogger();
-    const ofFour = new AccessControl({
-      keys: OPEN_ACL_KEYS,
-      logger: recordingLogger().logger,
-      auditLogger: quarter.logger,
-      servingProcesses: 4,
-    });
-    controls.push(ofFour);
+    const ofFour = openAccess(quarter, 4);
     const quarterStarted = Date.now();
     for (let i = 0; i < 200; i++) ofFour.audit(noop, flooder, ResponseCode.SUCCESS);
     const quarterWindows = Math.floor((Date.now() - quarterStarted) / 1000) + 1;
@@ -230,12 +224,7 @@ describe('AccessControl', () => {
 
   it('does not audit allowed route reads, and a bad credentials file stops startup', () => {
     const audit = recordingLogger();
-    const access = new AccessControl({
-      keys: OPEN_ACL_KEYS,
-      logger: recordingLogger().logger,
-      auditLogger: audit.logger,
-    });
-    controls.push(access);
+    const access = openAccess(audit);
     const request = createRequest({ code: RequestCode.GET_ROUTEINFO_BY_TOPIC, opaque: 1 });
     access.audit(
       request,
@@ -266,12 +255,7 @@ describe('AccessControl anonymous audit bounds over time', () => {
   it("peers that flooded once and left free their bounds: a later flooder cannot hide a new peer's write", () => {
     vi.useFakeTimers({ now: 1_000_000 });
     const audit = recordingLogger();
-    const access = new AccessControl({
-      keys: OPEN_ACL_KEYS,
-      logger: recordingLogger().logger,
-      auditLogger: audit.logger,
-    });
-    controls.push(access);
+    const access = openAccess(audit);
     const noop = createRequest({ code: RequestCode.DELETE_TOPIC_IN_NAMESRV, opaque: 1 });
     for (let p = 0; p < AUDITED_PEER_GROUPS; p++) {
       const from = access.check({ ...noop, remoteAddress: `10.0.${p}.1:1000` });
