@@ -508,7 +508,8 @@ export class NameServer {
     try {
       return new ServingSecurity({
         config,
-        // A check-only instance stays quiet: each serving worker logs what it uses.
+        // A check-only instance stays quiet: the node's first serving worker logs what is in
+        // force (its reloads and refusals each worker logs itself).
         logger: checkOnly ? createSilentLogger() : this.component('security'),
         auditLogger: this.auditLogger(),
         metrics: this.metrics.security,

@@ -920,6 +920,37 @@ describe('servingWorkers > 1', () => {
     }
   }, 60_000);
 
+  it('the security startup lines are logged once per node, not once per serving process, replacements included', async () => {
+    const { child, listening, stderr } = spawnNode(
+      '--servingWorkers=3',
+      '--tlsServerMode=permissive',
+    );
+    // Log lines (JSON) are on stderr, the owner's and its workers'.
+    const count = (msg: string): number =>
+      stderr()
+        .split('\n')
+        .filter((l) => l.includes(`"msg":"${msg}"`)).length;
+    try {
+      await listening();
+      await waitFor('boot success', () => stderr().includes('boot success'), 20_000);
+      // Each worker builds its access control and TLS before it reports ready (boot success
+      // waits for all three), so every line a worker would log at start is out by now.
+      expect(count('TLS certificate in use')).toBe(1);
+      expect(count('access policy')).toBe(1);
+      const [victim] = childPids(child.pid!);
+      process.kill(victim!, 'SIGKILL');
+      await waitFor(
+        'the replacement ready',
+        () => count('replacement serving worker ready') === 1,
+        20_000,
+      );
+      expect(count('TLS certificate in use')).toBe(1);
+      expect(count('access policy')).toBe(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('a forced exit (second signal) takes a stopped worker down with the owner', async () => {
     const { child, listening, stderr } = spawnNode(
       '--servingWorkers=2',
@@ -1023,6 +1054,7 @@ function spawnNode(...argv: string[]) {
   return {
     child,
     stderr: () => err,
+
     /** Its port, once it printed its listening line. */
     listening: async (): Promise<number> => {
       await waitFor('listening line', () => out.includes('"listening"'), 20_000);

@@ -47,6 +47,12 @@ export type OwnerToWorker =
        * security/file-stand-ins.ts).
        */
       securityFiles: Record<string, Uint8Array> | null;
+      /**
+       * Whether this worker logs the security startup lines (policy, credentials, certificate in
+       * use): only the node's first worker does, so they appear once per node, not once per
+       * process. Each worker still logs its own reloads and refusals.
+       */
+      announce: boolean;
     }
   | { t: 'snapshot'; snapshot: RegistrySnapshot }
   /**

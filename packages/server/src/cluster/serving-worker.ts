@@ -56,6 +56,8 @@ export interface ServingWorkerInit {
   clockAnchor: number;
   /** The last good credentials and certificate files (see the init message). */
   securityFiles: Record<string, Uint8Array> | null;
+  /** Whether it logs the security startup lines (see the init message); default false. */
+  announce?: boolean;
   logger: Logger;
   entry: URL;
   /** A connection this worker served (or was being handed) ended. */
@@ -189,6 +191,7 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
       nodeStartedAt: init.nodeStartedAt,
       clockAnchor: init.clockAnchor,
       securityFiles: init.securityFiles,
+      announce: init.announce ?? false,
     });
     this.post({ t: 'ping' });
     this.startPinging();

@@ -66,6 +66,8 @@ export class ServingWorkers {
   /** Last answers and the counters of exited workers: /metrics counters never go down. */
   private readonly workerMetrics = new WorkerMetrics<ServingWorker>();
   private closing = false;
+  /** Whether a worker was already told to log the security startup lines (see takeAnnouncement). */
+  private announced = false;
   private selfSigned: IssuedCertificate | null = null;
   /** Replacements started, for tests and metrics. */
   restarts = 0;
@@ -213,6 +215,16 @@ export class ServingWorkers {
     });
   }
 
+  /**
+   * True for the node's first worker only: it logs the security startup lines for the node (the
+   * owner checked the same settings quietly), replacements and the others do not.
+   */
+  private takeAnnouncement(): boolean {
+    const first = !this.announced;
+    this.announced = true;
+    return first;
+  }
+
   private newWorker(id: number): ServingWorker {
     return new ServingWorker({
       workerId: id,
@@ -223,6 +235,7 @@ export class ServingWorkers {
       nodeStartedAt: this.init.nodeStartedAt,
       clockAnchor: this.init.clockAnchor,
       securityFiles: this.init.securityFiles?.() ?? null,
+      announce: this.takeAnnouncement(),
       logger: this.init.logger,
       entry: this.entry,
       metrics: this.init.metrics,
@@ -296,12 +309,17 @@ export class ServingWorkers {
       if (this.closing) return;
       this.restarts++;
       const previous = this.workers.get(id);
-      this.spawn(id).catch((err: unknown) => {
-        this.init.logger.error({ err, worker: id }, 'replacement serving worker failed to start');
-        // No process was made (fork threw): nothing will exit to ask again, so ask here. A
-        // worker that started and died is replaced through its own exit.
-        if (this.workers.get(id) === previous) this.scheduleRestart(id, { err: String(err) });
-      });
+      this.spawn(id).then(
+        () => {
+          this.init.logger.info({ worker: id }, 'replacement serving worker ready');
+        },
+        (err: unknown) => {
+          this.init.logger.error({ err, worker: id }, 'replacement serving worker failed to start');
+          // No process was made (fork threw): nothing will exit to ask again, so ask here. A
+          // worker that started and died is replaced through its own exit.
+          if (this.workers.get(id) === previous) this.scheduleRestart(id, { err: String(err) });
+        },
+      );
     }, delay);
     this.restartTimers.add(timer);
   }

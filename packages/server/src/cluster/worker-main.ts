@@ -58,6 +58,8 @@ class ServingWorker {
   /** The credentials and certificate files as they last passed the owner's check. */
   private securityFiles: Record<string, Uint8Array> | null = null;
   private servingProcesses = 1;
+  /** Whether this worker logs the security startup lines (the init message says). */
+  private announce = false;
   /** The owner's clock once 'init' came (steady-clock.ts). */
   private clock: SteadyClock = steadyClock();
   private nodeStartedAt = this.clock.now();
@@ -115,6 +117,7 @@ class ServingWorker {
         this.clock = steadyClock(msg.clockAnchor);
         this.nodeStartedAt = msg.nodeStartedAt;
         this.securityFiles = msg.securityFiles;
+        this.announce = msg.announce;
         this.init(msg.workerId, msg.config);
         return;
       case 'snapshot':
@@ -230,6 +233,7 @@ class ServingWorker {
         metrics: this.metrics!.security,
         selfSigned: this.selfSigned,
         servingProcesses: this.servingProcesses,
+        announce: this.announce,
       });
     let security: ServingSecurity;
     try {

@@ -115,6 +115,11 @@ export interface AccessControlOptions {
    * the audit bounds (at least 1 a second), so the node writes about the bound in all.
    */
   readonly servingProcesses?: number;
+  /**
+   * Whether the startup lines (what is in force, and warnings about it) are logged; default
+   * true. A node with several serving processes has one of them say it, once per node.
+   */
+  readonly announce?: boolean;
 }
 
 /** One serving process's share of REFUSALS_PER_SECOND (the bound is the node's). */
@@ -152,9 +157,16 @@ export class AccessControl {
             ...(options.pollIntervalMs === undefined
               ? {}
               : { pollIntervalMs: options.pollIntervalMs }),
+            ...(options.announce === undefined ? {} : { announce: options.announce }),
             onReload: () => this.#metrics?.reload('acl', 'ok'),
             onReloadFailed: () => this.#metrics?.reload('acl', 'failed'),
           });
+    if (options.announce ?? true) this.#announce(options);
+  }
+
+  /** The startup lines: the policy in force, and a warning when 'cert' can never be proved. */
+  #announce(options: AccessControlOptions): void {
+    const s = this.settings;
     const policies = Object.fromEntries(
       Object.entries(s.policy).map(([c, p]) => [c, formatClassPolicy(p)]),
     );

@@ -271,6 +271,11 @@ export interface AclConfigFileOptions {
   readonly onReloadFailed?: (error: AclConfigError) => void;
   /** Time between the two reads that must agree before a change is applied; RELOAD_SETTLE_MS. */
   readonly reloadSettleMs?: number;
+  /**
+   * Whether the startup lines (what is in force, and warnings about it) are logged; default
+   * true. A node with several serving processes has one of them say it, once per node.
+   */
+  readonly announce?: boolean;
 }
 
 /**
@@ -286,7 +291,7 @@ export class AclConfigFile {
   constructor(options: AclConfigFileOptions) {
     this.#options = options;
     this.#current = loadAclConfig(options.file);
-    this.#logLoaded('credentials file loaded');
+    if (options.announce ?? true) this.#logLoaded('credentials file loaded');
     this.#watch = new FileWatch({
       files: [options.file],
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),

@@ -86,6 +86,11 @@ export interface ServingSecurityInit {
   readonly pollIntervalMs?: number;
   /** The node's serving processes (each audits its share of the node's bound); default 1. */
   readonly servingProcesses?: number;
+  /**
+   * Whether the startup lines (what is in force, and warnings about it) are logged; default
+   * true. A node with several serving processes has one of them say it, once per node.
+   */
+  readonly announce?: boolean;
 }
 
 export class ServingSecurity {
@@ -102,6 +107,7 @@ export class ServingSecurity {
     const { config, logger, metrics } = init;
     this.metrics = metrics;
     const poll = init.pollIntervalMs === undefined ? {} : { pollIntervalMs: init.pollIntervalMs };
+    const announce = init.announce === undefined ? {} : { announce: init.announce };
     this.tlsSettings = serverTlsSettingsOf(config);
     const settings = this.tlsSettings;
     let handshaker: TlsHandshaker | null = null;
@@ -109,6 +115,7 @@ export class ServingSecurity {
       const tlsOptions = {
         resolveSettings: () => serverTlsSettingsOf(config),
         logger,
+        ...announce,
         onReload: (result: 'ok' | 'failed') => {
           metrics.reload('tls', result);
         },
@@ -134,6 +141,7 @@ export class ServingSecurity {
         tlsVerifiesClients:
           settings.mode !== 'disabled' && settings.verifyClients && settings.trustCertPath !== null,
         servingProcesses: init.servingProcesses ?? 1,
+        ...announce,
         ...poll,
       });
     } catch (err) {

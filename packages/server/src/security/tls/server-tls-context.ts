@@ -41,6 +41,11 @@ export interface ServerTlsContextOptions {
   /** Poll period of the file change check (ms); default 2000. */
   readonly pollIntervalMs?: number;
   readonly onReload?: (result: 'ok' | 'failed') => void;
+  /**
+   * Whether the startup lines (what is in force, and warnings about it) are logged; default
+   * true. A node with several serving processes has one of them say it, once per node.
+   */
+  readonly announce?: boolean;
 }
 
 export type HandshakeResult =
@@ -191,8 +196,10 @@ export class ServerTlsContext {
       throw new TlsConfigError(['tlsServerMode=disabled: no TLS context is needed']);
     }
     const ctx = new ServerTlsContext(options, settings, selfSigned);
-    ctx.#logInUse('TLS certificate in use');
-    ctx.#warnIfPlainBypassesClientAuth(null);
+    if (options.announce ?? true) {
+      ctx.#logInUse('TLS certificate in use');
+      ctx.#warnIfPlainBypassesClientAuth(null);
+    }
     return ctx;
   }
 
