@@ -19,7 +19,8 @@
  * caught: the thread dies, the main side fails the pending writes and starts a new thread from
  * the owner's current table.
  */
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { serializeKVConfigFile } from './kv-config-file-format.js';
@@ -58,6 +59,12 @@ const kv = new KVConfigManager();
 kv.importTable(table);
 /** The file as this thread last left it (or found it at start): see KVPersistReport.outside. */
 let known = identityOf(path);
+/**
+ * A digest of the bytes behind `known` (null: none, or unreadable). When the file's identity
+ * moved but its bytes did not (a `touch`, a backup tool restoring the same bytes), nothing else
+ * wrote it in any way that matters: no warning.
+ */
+let knownDigest = known === null ? null : digestOfFile(path);
 let applied = 0;
 let scheduled = false;
 
@@ -76,17 +83,45 @@ function writeNow(): void {
   const upTo = applied;
   const started = performance.now();
   let report: KVPersistReport;
-  const found = identityOf(path);
+  const outside = outsideChange();
   try {
     const text = serializeKVConfigFile(kv.snapshot());
     writeFileAtomicSync(path, text);
+    knownDigest = digestOf(text);
     report = { kind: 'written', upTo, millis: performance.now() - started, bytes: text.length };
   } catch (err) {
+    // The failed write may or may not have replaced the file (kv-config-store.ts restores what
+    // it can): take whatever is there now as this thread's last known state.
+    knownDigest = digestOfFile(path);
     report = { kind: 'failed', upTo, message: err instanceof Error ? err.message : String(err) };
   }
-  if (found !== known) report.outside = found === null ? 'removed' : 'changed';
+  if (outside !== null) report.outside = outside;
   known = identityOf(path);
   port.postMessage(report);
+}
+
+/**
+ * Whether something else changed or removed the file since this thread last left it. Its
+ * identity is checked first (a stat); only when that moved are its bytes read and compared.
+ */
+function outsideChange(): 'changed' | 'removed' | null {
+  const found = identityOf(path);
+  if (found === known) return null;
+  if (found === null) return 'removed';
+  return knownDigest !== null && digestOfFile(path) === knownDigest ? null : 'changed';
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
+
+/** The digest of the file's bytes; null when it cannot be read. */
+function digestOfFile(file: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('base64');
+  } catch {
+    return null;
+  }
 }
 
 /** Device, inode, size and modification time of the file (a link's target), null when absent. */

@@ -17,6 +17,7 @@ import {
   readFileSync,
   rmSync,
   rmdirSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,6 +146,35 @@ describe('KVWriteBehind', () => {
     expect(fileText(path)).toBe(o.expectedFile());
     await o.change((kv) => kv.putKVConfig('ns', 'k5', 'v5'));
     expect(outside()).toHaveLength(1);
+  });
+
+  it("does not warn when only the file's identity moved and its bytes are its own (touch, same bytes copied back)", async () => {
+    const path = join(dir, 'kvConfig.json');
+    writeFileSync(path, '{"configTable":{"ns":{"k0":"v0"}}}');
+    const { logger, lines } = capturingLogger();
+    const o = new MiniOwner(path, { logger });
+    const outside = () =>
+      lines.filter((l) => String(l.msg).includes('by something other than this node'));
+    // The file found at start, touched before the first write (the thread may read it before or
+    // after the touch): still the bytes it started from.
+    utimesSync(path, new Date(0), new Date(Date.now() + 5_000));
+    await o.change((kv) => kv.putKVConfig('ns', 'k1', 'v1'));
+    // Its own last write, touched.
+    utimesSync(path, new Date(0), new Date(Date.now() + 10_000));
+    await o.change((kv) => kv.putKVConfig('ns', 'k2', 'v2'));
+    // Its own bytes, written back under a new inode (a backup restored, an editor's save).
+    const own = readFileSync(path);
+    rmSync(path);
+    writeFileSync(path, own);
+    await o.change((kv) => kv.putKVConfig('ns', 'k3', 'v3'));
+    expect(outside()).toEqual([]);
+    expect(fileText(path)).toBe(o.expectedFile());
+
+    // One byte different is a change.
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"v3"', '"v4"'));
+    await o.change((kv) => kv.putKVConfig('ns', 'k5', 'v5'));
+    expect(outside()).toHaveLength(1);
+    expect(fileText(path)).toBe(o.expectedFile());
   });
 
   it('coalesces batches that arrive together into one write, applied in order', async () => {
