@@ -232,6 +232,11 @@ export class ServingWorker implements ConnectionSink, ReplicaPeer {
     return this.ready && !this.seenSilent;
   }
 
+  /** How long nothing was heard from it over its channel (0 before it is ready). */
+  get silentMillis(): number {
+    return this.silence?.silentMillis() ?? 0;
+  }
+
   /**
    * Sends the snapshot and joins the replica set; once the worker has loaded it, writes wait for
    * it too, and once it has caught up with every write answered meanwhile, it is ready for

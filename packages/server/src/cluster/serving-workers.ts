@@ -172,7 +172,8 @@ export class ServingWorkers {
   }
 
   /**
-   * Every ready worker's metrics (one that does not answer in time counts with its last answer),
+   * Every ready worker's metrics (one that does not answer in time counts with its last answer,
+   * its silence as its stall),
    * and the counters of the workers that exited (see WorkerMetrics).
    */
   async metrics(timeoutMillis = 2000): Promise<MetricsExport[]> {
@@ -185,7 +186,7 @@ export class ServingWorkers {
     const live: MetricsExport[] = [];
     asked.forEach((w, i) => {
       if (!w.alive || this.workers.get(w.workerId) !== w) return;
-      const m = this.workerMetrics.answered(w, answers[i]!);
+      const m = this.workerMetrics.answered(w, answers[i]!, w.silentMillis);
       if (m !== null) live.push(m);
     });
     return [...live, ...this.workerMetrics.retiredExports()];

@@ -114,4 +114,32 @@ describe('WorkerMetrics', () => {
     now = 61_000;
     expect(await scrape()).toBeLessThan(1);
   });
+
+  it('reports a worker that does not answer with its silence as its stall, not its last stall again', async () => {
+    const cache = new WorkerMetrics<string>();
+    const w = worker();
+    const SINCE_SCRAPE = 'namesrv_event_loop_stall_max_seconds{role="serving"}';
+    const WINDOW = 'namesrv_event_loop_stall_window_max_seconds{role="serving"}';
+    const scrape = async (answer: MetricsExport | null, silentMillis = 0) => {
+      const e = cache.answered('w', answer, silentMillis);
+      const body = (await scrapeAll(e === null ? [] : [e])).body;
+      return [value(body, SINCE_SCRAPE), value(body, WINDOW)];
+    };
+    // Its last answer: a 3 s stall since the previous scrape, and in the window.
+    const stalled = await w.export();
+    const withStall = {
+      ...stalled,
+      prom: stalled.prom.map((m) =>
+        m.name.startsWith('namesrv_event_loop_stall_')
+          ? { ...m, values: m.values.map((v) => ({ ...v, value: 3 })) }
+          : m,
+      ),
+    };
+    expect(await scrape(withStall)).toEqual([3, 3]);
+    // Late, but heard from over its channel just now: no new stall; the window keeps the 3 s.
+    expect(await scrape(null, 0)).toEqual([0, 3]);
+    // Silent 7 s (stopped, wedged): that is its stall now, growing until it answers or is ended.
+    expect(await scrape(null, 7_000)).toEqual([7, 7]);
+    expect(await scrape(null, 9_500)).toEqual([9.5, 9.5]);
+  });
 });

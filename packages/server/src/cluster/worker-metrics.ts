@@ -5,7 +5,10 @@
  * replaced after a crash (its successor starts from zero) used to make every `*_total` of the
  * node drop, and `increase()` over it report about a worker's whole history as new.
  *
- * - A worker that does not answer in time counts with its last answer.
+ * - A worker that does not answer in time counts with its last answer, except its stall: the
+ *   longest stall since the previous scrape is its silence so far (a stopped or wedged worker
+ *   showed the stall of its last answer again on every scrape, however long it stayed stopped),
+ *   and the stall window is at least that silence.
  * - A worker that exits leaves its last counters and histograms behind ("retired"), added to
  *   every later scrape; its gauges (connections, memory) go with it. What it counted after its
  *   last answer is lost: the total then grows a little slower, never backwards.
@@ -13,7 +16,7 @@
  *   worker ended for silence counts its silence as a stall: a wedged worker that was replaced
  *   took its stall away with it, so the window gauge never showed it.
  */
-import { STALL_WINDOW_METRIC, STALL_WINDOW_SECONDS } from '../metrics.js';
+import { STALL_METRIC, STALL_WINDOW_METRIC, STALL_WINDOW_SECONDS } from '../metrics.js';
 import type { MetricsExport } from '../metrics.js';
 
 /** Retired exports kept one by one before they are folded together (see `exited`). */
@@ -37,9 +40,15 @@ export class WorkerMetrics<W> {
     this.now = now;
   }
 
-  /** Worker `w`'s answer to this scrape (null: none in time): what to add up for it. */
-  answered(w: W, answer: MetricsExport | null): MetricsExport | null {
-    if (answer === null) return this.last.get(w) ?? null;
+  /**
+   * Worker `w`'s answer to this scrape (null: none in time; `silentMillis`: how long it has not
+   * been heard from): what to add up for it.
+   */
+  answered(w: W, answer: MetricsExport | null, silentMillis = 0): MetricsExport | null {
+    if (answer === null) {
+      const last = this.last.get(w);
+      return last === undefined ? null : withSilenceAsStall(last, silentMillis / 1000);
+    }
     this.last.set(w, answer);
     this.stallMetric ??= answer.prom.find((m) => m.name === STALL_WINDOW_METRIC) ?? null;
     return answer;
@@ -81,6 +90,23 @@ export class WorkerMetrics<W> {
     };
     return [...this.retired, stalls];
   }
+}
+
+/**
+ * `last` with its stall gauges saying that the worker has been silent `seconds` now: the stall
+ * since the previous scrape is that silence, the window's is at least it.
+ */
+function withSilenceAsStall(last: MetricsExport, seconds: number): MetricsExport {
+  return {
+    ...last,
+    prom: last.prom.map((m) =>
+      m.name === STALL_METRIC
+        ? { ...m, values: m.values.map((v) => ({ ...v, value: seconds })) }
+        : m.name === STALL_WINDOW_METRIC
+          ? { ...m, values: m.values.map((v) => ({ ...v, value: Math.max(v.value, seconds) })) }
+          : m,
+    ),
+  };
 }
 
 /**
