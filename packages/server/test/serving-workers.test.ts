@@ -925,25 +925,52 @@ describe('servingWorkers > 1', () => {
       '--servingWorkers=3',
       '--tlsServerMode=permissive',
     );
-    // Log lines (JSON) are on stderr, the owner's and its workers'.
-    const count = (msg: string): number =>
+    // Log lines (JSON) are on stderr: the owner's, and its workers' copied from their own pipes,
+    // so a worker's line can reach it after the owner's later ones.
+    const logLines = (): { pid?: number; msg?: string }[] =>
       stderr()
         .split('\n')
-        .filter((l) => l.includes(`"msg":"${msg}"`)).length;
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { pid?: number; msg?: string });
+    const count = (msg: string): number => logLines().filter((l) => l.msg === msg).length;
+    /**
+     * Waits until every worker in `pids` has logged a line after its start (a malformed frame
+     * on a connection it holds): its startup lines, logged before it served, are in by then.
+     */
+    const heardFromAll = async (port: number, pids: number[]): Promise<void> => {
+      const held = await connectMany(port, pids.length);
+      for (const c of held) c.socket.write(Buffer.from([0, 0, 0, 8, 0, 0, 0, 255, 1, 2, 3, 4]));
+      await waitFor(
+        'a malformed-frame line from every worker',
+        () => {
+          const from = new Set(
+            logLines()
+              .filter((l) => l.msg?.startsWith('malformed frame') === true)
+              .map((l) => l.pid),
+          );
+          return pids.every((p) => from.has(p));
+        },
+        20_000,
+      );
+      await Promise.all(held.map((c) => c.closed));
+    };
     try {
-      await listening();
-      await waitFor('boot success', () => stderr().includes('boot success'), 20_000);
-      // Each worker builds its access control and TLS before it reports ready (boot success
-      // waits for all three), so every line a worker would log at start is out by now.
+      const port = await listening();
+      const pids = childPids(child.pid!);
+      expect(pids).toHaveLength(3);
+      await heardFromAll(port, pids);
       expect(count('TLS certificate in use')).toBe(1);
       expect(count('access policy')).toBe(1);
-      const [victim] = childPids(child.pid!);
-      process.kill(victim!, 'SIGKILL');
+
+      process.kill(pids[0]!, 'SIGKILL');
       await waitFor(
         'the replacement ready',
         () => count('replacement serving worker ready') === 1,
         20_000,
       );
+      const now = childPids(child.pid!);
+      expect(now).toHaveLength(3);
+      await heardFromAll(port, now);
       expect(count('TLS certificate in use')).toBe(1);
       expect(count('access policy')).toBe(1);
     } finally {
