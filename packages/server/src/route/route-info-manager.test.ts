@@ -592,9 +592,49 @@ describe('RouteInfoManager connection close and unregister', () => {
     expect(rim.unregisterBroker(identity, { connectionId: 3, receivedAt: clock.now() })).toBe(
       'ignored-stale',
     );
-    rim.onConnectionLost(1);
+    // Nothing left detached: its one broker left with the unregister.
+    expect(rim.onConnectionLost(1)).toBe(0);
     expect(rim.pickupTopicRouteData('TopicA')).toBeNull();
     expect(rim.getBrokerLiveViews()).toEqual([]);
+  });
+
+  it('an UNREGISTER_BROKER held for a connection is not applied with its loss when the broker registered on it again after that unregister', () => {
+    const { rim, clock } = setup();
+    const identity = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    rim.registerBroker(req({ connectionId: 1, receivedAt: clock.now() }));
+    clock.advance(5);
+    expect(rim.unregisterBroker(identity, { connectionId: 3, receivedAt: clock.now() })).toBe(
+      'ignored-stale',
+    );
+    clock.advance(5);
+    // The process on connection 1 registers again after that unregister: it is alive there.
+    rim.registerBroker(req({ connectionId: 1, receivedAt: clock.now() }));
+    // Its worker dies: the held unregister is older than that registration, so it is dropped and
+    // the broker stays (detached) until it registers again or times out.
+    expect(rim.onConnectionLost(1)).toBe(1);
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
+    expect(rim.getBrokerLiveViews().map((b) => b.brokerAddr)).toEqual(['10.0.0.1:10911']);
+  });
+
+  it('an UNREGISTER_BROKER naming another broker name at a live address is stale (the address re-registered under a new name)', () => {
+    const { rim } = setup();
+    rim.registerBroker(req({ connectionId: 1, brokerName: 'broker-b' }));
+    const oldName = {
+      clusterName: 'DefaultCluster',
+      brokerName: 'broker-a',
+      brokerAddr: '10.0.0.1:10911',
+      brokerId: 0,
+    };
+    expect(rim.unregisterBroker(oldName, { connectionId: 1 })).toBe('ignored-stale');
+    expect(rim.getBrokerLiveViews().map((b) => b.brokerName)).toEqual(['broker-b']);
+    expect(rim.pickupTopicRouteData('TopicA')?.brokerDatas.map((b) => b.brokerName)).toEqual([
+      'broker-b',
+    ]);
   });
 
   it('a held UNREGISTER_BROKER is forgotten once the broker shows itself alive on its connection, or leaves', () => {
