@@ -325,6 +325,56 @@ describe('RouteInfoManager.registerBroker', () => {
     expect(rim.onConnectionClosed(7)).toEqual([]);
   });
 
+  it('5.x stateVersion conflict: the refused address loses the live entry it had (reference §4.2 c)', () => {
+    const { rim } = setup();
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper({ ...V1, stateVersion: 5 }, [topic('TopicA')]) }),
+    );
+    // The other address was live as a slave first.
+    const other = { brokerAddr: '10.0.0.7:10911', connectionId: 7 };
+    rim.registerBroker(
+      req({
+        ...other,
+        brokerId: 1,
+        topicConfigWrapper: wrapper({ ...V1, stateVersion: 3 }, [topic('TopicA')]),
+      }),
+    );
+    expect(rim.getCounts().brokers).toBe(2);
+    // It claims the master id with an older stateVersion: refused, and its live entry removed.
+    rim.registerBroker(
+      req({
+        ...other,
+        topicConfigWrapper: wrapper({ ...V2, stateVersion: 3 }, [topic('TopicA')]),
+      }),
+    );
+    expect(rim.getBrokerLiveViews().map((b) => b.brokerAddr)).toEqual(['10.0.0.1:10911']);
+    expect(rim.isConnectionInUse(7)).toBe(false);
+    expect(rim.getBrokerMemberGroup('c', 'broker-a').brokerAddrs).toEqual(
+      new Map([[0, '10.0.0.1:10911']]),
+    );
+  });
+
+  it("a re-registration replaces the heartbeat timeout, and a slave learns its master's new HA address", () => {
+    const { rim, clock } = setup();
+    rim.registerBroker(req({ heartbeatTimeoutMillis: 10_000 }));
+    rim.registerBroker(req({ ...SLAVE, heartbeatTimeoutMillis: 60_000 }));
+    // The master now asks for 60 s and moved its HA port.
+    rim.registerBroker(req({ heartbeatTimeoutMillis: 60_000, haServerAddr: '10.0.0.1:20912' }));
+    expect(rim.registerBroker(req({ ...SLAVE, heartbeatTimeoutMillis: 60_000 }))).toMatchObject({
+      masterAddr: '10.0.0.1:10911',
+      haServerAddr: '10.0.0.1:20912',
+    });
+    clock.advance(30_000);
+    expect(rim.scanNotActiveBroker()).toEqual([]);
+    clock.advance(30_001);
+    expect(
+      rim
+        .scanNotActiveBroker()
+        .map((b) => b.brokerId)
+        .sort(),
+    ).toEqual([0, 1]);
+  });
+
   it('single-topic guard is off by default and refuses a first one-topic registration when on', () => {
     const one = wrapper(V1, [topic('Only')]);
     const off = setup();
@@ -373,6 +423,32 @@ describe('RouteInfoManager.registerBroker', () => {
     expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable.size).toBe(1);
     rim.registerBroker(req({ filterServerList: [] }));
     expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable.size).toBe(0);
+  });
+
+  it('deleteTopicWithBrokerRegistration leaves the topics alone while the body carries static topic mappings (5.x g)', () => {
+    const { rim } = setup({ deleteTopicWithBrokerRegistration: true });
+    const info = {
+      topic: 'TopicA',
+      scope: '__global__',
+      totalQueues: 4,
+      bname: 'broker-a',
+      epoch: 1,
+      dirty: false,
+    };
+    rim.registerBroker(req({ topicConfigWrapper: wrapper(V1, [topic('TopicA'), topic('Old')]) }));
+    rim.registerBroker(
+      req({
+        topicConfigWrapper: wrapper(V2, [topic('TopicA')], {
+          topicQueueMappingInfoMap: new Map([['TopicA', info]]),
+        }),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('Old')).not.toBeNull();
+    // Without mappings, rule g applies again.
+    rim.registerBroker(
+      req({ topicConfigWrapper: wrapper({ counter: 3, timestamp: 3000 }, [topic('TopicA')]) }),
+    );
+    expect(rim.pickupTopicRouteData('Old')).toBeNull();
   });
 
   it('keeps static topic mappings from the registration', () => {
@@ -1372,6 +1448,22 @@ describe('registerBroker with a lazy body (unchanged-body fast path)', () => {
     expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
     rim.registerBroker({ ...lazyReq('t1', w, calls), brokerId: 1 });
     expect(calls.n).toBe(3);
+  });
+
+  it('decodes again once deleteTopicWithBrokerRegistration was turned on, so rule g removes what the body no longer has', () => {
+    const { rim } = setup();
+    const calls = { n: 0 };
+    rim.registerBroker(lazyReq('t1', wrapper(V1, [topic('TopicA'), topic('Gone')]), calls));
+    // The broker dropped Gone: with the flag off it stays hosted (5.x keeps it).
+    const w = wrapper(V2, [topic('TopicA')]);
+    rim.registerBroker(lazyReq('t2', w, calls));
+    expect(rim.pickupTopicRouteData('Gone')).not.toBeNull();
+    rim.setDeleteTopicWithBrokerRegistration(true);
+    // The same bytes again: not the unchanged body any more, the flag changed what they do.
+    rim.registerBroker(lazyReq('t2', w, calls));
+    expect(calls.n).toBe(3);
+    expect(rim.pickupTopicRouteData('Gone')).toBeNull();
+    expect(rim.pickupTopicRouteData('TopicA')).not.toBeNull();
   });
 
   it('a decode error leaves the tables untouched', () => {
