@@ -108,6 +108,8 @@ describe('KV config handlers (100, 101, 102, 219)', () => {
   it('GET, DELETE and GET_KVLIST without namespace or key: Java reads them as null, found nowhere', () => {
     const h = createHarness();
     h.send(100, { ext: { namespace: 'NS', key: 'k', value: 'v' } });
+    // An empty key is a key like any other: a missing one is not it.
+    h.send(100, { ext: { namespace: 'NS', key: '', value: 'empty' } });
     const get = h.send(101, { ext: { namespace: 'NS' } });
     expect([get.code, get.remark]).toEqual([
       ResponseCode.QUERY_NOT_FOUND,
@@ -115,7 +117,11 @@ describe('KV config handlers (100, 101, 102, 219)', () => {
     ]);
     expect(h.send(102, { ext: { key: 'k' } }).code).toBe(ResponseCode.SUCCESS);
     expect(h.send(102, { ext: {} }).code).toBe(ResponseCode.SUCCESS);
+    expect(h.send(102, { ext: { namespace: 'NS' } }).code).toBe(ResponseCode.SUCCESS);
     expect(h.send(101, { ext: { namespace: 'NS', key: 'k' } }).extFields).toEqual({ value: 'v' });
+    expect(h.send(101, { ext: { namespace: 'NS', key: '' } }).extFields).toEqual({
+      value: 'empty',
+    });
     const list = h.send(219, {});
     expect([list.code, list.remark]).toEqual([
       ResponseCode.QUERY_NOT_FOUND,

@@ -7,7 +7,7 @@
  * Checked by structure: how many characters of keys and values one step reads, and how many steps
  * a join takes; the bytes stay those of the one-go encoders.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   encodeKVTable,
   javaHashMapCapacity,
@@ -203,5 +203,34 @@ describe('KV bodies are built in steps of bounded size', () => {
     expect(big instanceof Promise).toBe(true);
     const answer = (await big) as RemotingCommand;
     expect(answer.body!.equals(expected('BIG'))).toBe(true);
+  });
+
+  it('GET_KVLIST_BY_NAMESPACE asked again after a write, while the body before it is still being built, answers with the write', async () => {
+    const h = createHarness();
+    for (const [k, v] of bigEntries()) h.kv.putKVConfig('BIG', k, v);
+    const ctx = { connectionId: 1, remoteAddress: '127.0.0.1:50000' };
+    const ask = () =>
+      h.dispatcher.dispatch(
+        request(RequestCode.GET_KVLIST_BY_NAMESPACE, { ext: { namespace: 'BIG' } }),
+        ctx,
+      );
+    const copies = vi.spyOn(h.kv, 'namespaceEntries');
+    const before = ask();
+    expect(before instanceof Promise).toBe(true);
+    // Its job has copied the namespace (the handler's own size check is the first call): the
+    // body it builds is the state before the write.
+    while (copies.mock.calls.length < 2) await new Promise((r) => setImmediate(r));
+    // Acknowledged before the second read: that read must see it (read-your-writes).
+    h.kv.putKVConfig('BIG', 'written-meanwhile', 'yes');
+    const after = ask();
+    const body = ((await after) as RemotingCommand).body!;
+    expect(body.includes('"written-meanwhile":"yes"')).toBe(true);
+    const expected = encodeKVTable(
+      h.kv.getKVListByNamespace('BIG')!,
+      LEGACY_JSON,
+      h.kv.namespaceTableCapacity('BIG'),
+    );
+    expect(body.equals(expected)).toBe(true);
+    expect(((await before) as RemotingCommand).body!.includes('written-meanwhile')).toBe(false);
   });
 });
