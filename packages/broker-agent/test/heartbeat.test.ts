@@ -308,6 +308,21 @@ describe('heartbeats a node refuses or leaves unanswered', () => {
     expect(n.arrivals(RequestCode.QUERY_DATA_VERSION)).toHaveLength(0);
   });
 
+  it('forceRegister=false still registers with a node whose QUERY_DATA_VERSION answer does not carry its copy', async () => {
+    // "unchanged" alone is not enough (Java needRegister): the node's own DataVersion must be
+    // there and equal ours. This node answers changed=false with no body.
+    node = await startScriptedNode(() => SUCCESS);
+    const n = node;
+    await makeAgent([n.addr], { forceRegister: false, unsafeRegisterPeriodMs: 100 }).start();
+    await waitFor(
+      'periodic registrations after the asked ones',
+      () =>
+        n.arrivals(RequestCode.QUERY_DATA_VERSION).length >= 2 &&
+        n.arrivals(RequestCode.REGISTER_BROKER).length >= 3,
+      15_000,
+    );
+  });
+
   it('a refused QUERY_DATA_VERSION heartbeat is warned about once, nothing more', async () => {
     const { n, agent, logger } = await heartbeatAgainst('queryDataVersion', (code) =>
       code === RequestCode.QUERY_DATA_VERSION ? { code: ResponseCode.NO_PERMISSION } : SUCCESS,
