@@ -124,8 +124,35 @@ export class NodeSession {
     return this.#closed.signal.aborted;
   }
 
-  /** Registers (after whatever registration is running for this node). Never rejects. */
+  /**
+   * Registers (after whatever registration is running for this node). Never rejects. On a node
+   * already failing whose attempt is still running (a hung node holds it for the whole request
+   * timeout), the registration is queued behind it as usual, but the caller (a round) is answered
+   * at once with the node's last error: the round is not held for that attempt and then for its
+   * own (2 × requestTimeoutMs). The queued registration still goes, and reports its outcome
+   * through the events.
+   */
   register(mode: RegisterMode): Promise<NodeRegistration> {
+    const waitsBehindFailingAttempt = !this.#healthy && this.#busy && mode.reason !== 'recovered';
+    const run = this.#enqueue(mode);
+    if (!waitsBehindFailingAttempt) return run;
+    const payload = this.#d.dataVersion();
+    return Promise.resolve({
+      addr: this.addr,
+      reason: mode.reason,
+      ok: false,
+      skipped: false,
+      latencyMs: 0,
+      attempts: 0,
+      chunks: 0,
+      dataVersion: payload,
+      result: null,
+      error:
+        this.#lastError ?? new RemotingTimeoutError(this.addr, this.#d.options.requestTimeoutMs),
+    });
+  }
+
+  #enqueue(mode: RegisterMode): Promise<NodeRegistration> {
     if (this.#queued !== null) return this.#queued;
     const run = this.#tail.then(() => {
       this.#queued = null;

@@ -265,7 +265,9 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
         },
         // A node that does not know the watch (Java 4.9 answers nothing to an unknown code) is
         // no reason to leave it: the watcher copes with a refused watch itself.
-        invoke: (request, timeoutMs) => this.#invokeAny(request, { timeoutMs }, false),
+        // A held watch that times out on a node that serves the watch: the node is hung, and
+        // calls leave it like any timed-out call (a probe's timeout only says "no watch here").
+        invoke: (request, timeoutMs, held) => this.#invokeAny(request, { timeoutMs }, held),
         route: (topic, route) => {
           this.#routes.applyWatched(topic, route);
         },
@@ -391,7 +393,16 @@ export class NameServerClient extends EventEmitter<NameServerClientEvents> {
     request: RemotingRequest,
     options: NameServerCallOptions = {},
   ): Promise<AddressedResponse> {
-    return this.#invokeAny(request, options, true);
+    const before = this.#selector.chosen;
+    const call = this.#invokeAny(request, options, true);
+    if (before === undefined || this.#watcher === undefined) return call;
+    // Calls left the node they were using: the route watch follows them at once (a watch held
+    // on a hung node otherwise waits out its whole hold there).
+    const follow = (): void => {
+      if (this.#selector.chosen !== before) this.#watcher?.nodeLeft(before);
+    };
+    call.then(follow, follow);
+    return call;
   }
 
   /**

@@ -25,6 +25,7 @@ interface Call {
   readonly holdMillis: number | undefined;
   readonly epoch: string | undefined;
   readonly timeoutMs: number;
+  readonly held: boolean;
   resolve(addr: string, response: RemotingCommand): void;
   reject(err: unknown): void;
 }
@@ -56,7 +57,7 @@ function setup(
     {
       topics: () => topics,
       currentNode: () => node.addr,
-      invoke: (request: RemotingRequest, timeoutMs: number) =>
+      invoke: (request: RemotingRequest, timeoutMs: number, held: boolean) =>
         new Promise((resolve, reject) => {
           const header = decodeWatchTopicRouteRequestHeader(
             request.extFields as Record<string, string>,
@@ -66,6 +67,7 @@ function setup(
             holdMillis: header.holdMillis,
             epoch: header.epoch,
             timeoutMs,
+            held,
             resolve: (addr, response) => resolve({ addr, response }),
             reject,
           });
@@ -83,6 +85,38 @@ function setup(
 }
 
 describe('RouteWatcher', () => {
+  it("moves a held watch at once when the client's calls leave its node (hung node)", async () => {
+    const node = { addr: 'n1:9876' as string | undefined };
+    const t = setup(['A'], node);
+    t.watcher.start();
+    expect(t.calls[0]!.held).toBe(false); // a probe: its timeout only says "no watch here"
+    t.calls[0]!.resolve(
+      'n1:9876',
+      answer('e1', { routes: [{ topic: 'A', version: 3, route: route('a') }], gone: [] }),
+    );
+    await waitFor(() => t.calls.length === 2, 2000, 'held watch');
+    expect(t.calls[1]!.held).toBe(true); // its timeout makes calls leave the node
+    t.watcher.nodeLeft('n2:9876'); // not the watched node: nothing
+    expect(t.calls).toHaveLength(2);
+    // n1 timed out a lookup: calls moved to n2; the watch held on n1 follows now, not in 20 s.
+    node.addr = 'n2:9876';
+    t.watcher.nodeLeft('n1:9876');
+    expect(t.calls).toHaveLength(3);
+    expect(t.calls[2]!.holdMillis).toBe(0); // n2's support is unknown: probed
+    // The old watch's late failure does not drive the loop.
+    t.calls[1]!.reject(new RemotingClosedError('n1:9876'));
+    t.calls[2]!.resolve(
+      'n2:9876',
+      answer('e2', { routes: [{ topic: 'A', version: 1, route: route('b') }], gone: [] }),
+    );
+    await waitFor(() => t.calls.length === 4, 2000, 'held watch on n2');
+    expect(t.watcher.state).toEqual({ mode: 'watching', addr: 'n2:9876', reason: undefined });
+    expect(t.routes).toEqual([
+      ['A', 'a'],
+      ['A', 'b'],
+    ]);
+  });
+
   it('probes with hold 0, then holds with the versions and epoch it received', async () => {
     const node = { addr: undefined as string | undefined };
     const t = setup(['A', 'B'], node);

@@ -112,10 +112,14 @@ export interface RouteWatcherHost {
   topics(): readonly string[];
   /** The node "any node" calls go to now, when it has a healthy connection. */
   currentNode(): string | undefined;
-  /** invokeAny: the chosen node, with failover on connect errors. */
+  /**
+   * invokeAny: the chosen node, with failover on connect errors. `held`: a watch with a hold on a
+   * node known to serve the watch; its timeout means the node is hung, and calls leave it.
+   */
   invoke(
     request: RemotingRequest,
     timeoutMs: number,
+    held: boolean,
   ): Promise<{ readonly addr: string; readonly response: RemotingCommand }>;
   /** route, gone and stateChanged must not throw (the client isolates its listeners). */
   route(topic: string, route: TopicRouteData): void;
@@ -221,6 +225,16 @@ export class RouteWatcher {
     if (this.#waiting === 'refused' && this.#inFlight === undefined) this.#send();
   }
 
+  /**
+   * The client's calls left `addr` (it failed one of them: timeout, closed connection). A watch
+   * held there would wait out its hold (30 s) on a node that may be hung: move it now.
+   */
+  nodeLeft(addr: string): void {
+    if (!this.#isStarted || this.#isClosed || this.#inFlight === undefined) return;
+    if (this.#inFlight.isProbe || this.#state.addr !== addr) return;
+    this.#send();
+  }
+
   #send(): void {
     this.#clearTimer();
     if (this.#isClosed) return;
@@ -270,7 +284,7 @@ export class RouteWatcher {
     };
     // Each is within Node's timer limit, their sum need not be (a node caps the hold far below).
     const timeoutMs = Math.min(holdMs + this.#host.callTimeoutMs, MAX_TIMER_MS);
-    this.#host.invoke(request, timeoutMs).then(
+    this.#host.invoke(request, timeoutMs, !isProbe).then(
       ({ addr, response }) => {
         this.#onAnswer(gen, addr, response, holdMs, sentAt);
       },
