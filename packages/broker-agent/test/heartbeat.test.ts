@@ -338,6 +338,156 @@ describe('heartbeats a node refuses or leaves unanswered', () => {
     expect(warned).toHaveLength(1);
   });
 
+  it("heartbeat 'none' sends no heartbeat of either kind", async () => {
+    node = await startScriptedNode(() => SUCCESS);
+    const agent = makeAgent([node.addr], {
+      heartbeat: 'none',
+      heartbeatIntervalMs: 50,
+      unsafeRegisterPeriodMs: 600_000,
+    });
+    await agent.start();
+    // Ten heartbeat intervals: a scheduled heartbeat would have gone out in each.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(node.arrivals(RequestCode.REGISTER_BROKER)).toHaveLength(1);
+    expect(node.arrivals(RequestCode.QUERY_DATA_VERSION)).toEqual([]);
+    expect(node.arrivals(RequestCode.BROKER_HEARTBEAT)).toEqual([]);
+  });
+
+  it('register calls made while one is still queued share it: three registerNow() at once send one registration', async () => {
+    node = await startScriptedNode(() => SUCCESS);
+    const agent = makeAgent([node.addr], { heartbeat: 'none', unsafeRegisterPeriodMs: 600_000 });
+    await agent.start();
+    const rounds = await Promise.all([
+      agent.registerNow(),
+      agent.registerNow(),
+      agent.registerNow(),
+    ]);
+    expect(rounds.every((r) => r.results.every((n) => n.ok))).toBe(true);
+    expect(node.arrivals(RequestCode.REGISTER_BROKER)).toHaveLength(2);
+  });
+
+  it('no heartbeat goes to a node while a registration with it is under way', async () => {
+    const held: { registerDelayMs?: number } = {};
+    const n = await startScriptedNode((code) =>
+      code === RequestCode.REGISTER_BROKER && held.registerDelayMs !== undefined
+        ? { ...SUCCESS, delayMs: held.registerDelayMs }
+        : SUCCESS,
+    );
+    node = n;
+    const agent = makeAgent([n.addr], {
+      heartbeat: 'queryDataVersion',
+      heartbeatAwaitReply: true,
+      heartbeatIntervalMs: 50,
+      unsafeRegisterPeriodMs: 600_000,
+    });
+    await agent.start();
+    await waitFor('a heartbeat', () => n.arrivals(RequestCode.QUERY_DATA_VERSION).length >= 1);
+    held.registerDelayMs = 600;
+    const round = agent.registerNow();
+    await waitFor('the registration', () => n.arrivals(RequestCode.REGISTER_BROKER).length === 2);
+    const registerAt = n.arrivals(RequestCode.REGISTER_BROKER)[1]!;
+    expect((await round).results[0]!.ok).toBe(true);
+    // Frames of one connection arrive in order: a heartbeat sent before the registration began
+    // arrived before it. Nothing arrives while the answer is held (600 ms, 12 intervals).
+    const during = n
+      .arrivals(RequestCode.QUERY_DATA_VERSION)
+      .filter((t) => t > registerAt && t < registerAt + 500);
+    expect(during).toEqual([]);
+  });
+
+  it('no heartbeat goes to a node that is failing (the re-probe registers with it instead)', async () => {
+    const n = await startScriptedNode((code) =>
+      code === RequestCode.REGISTER_BROKER
+        ? { code: ResponseCode.SYSTEM_ERROR, remark: 'refused' }
+        : SUCCESS,
+    );
+    node = n;
+    const agent = makeAgent([n.addr], {
+      heartbeat: 'queryDataVersion',
+      heartbeatIntervalMs: 50,
+      unsafeRegisterPeriodMs: 600_000,
+    });
+    const round = await agent.start();
+    expect(round.results[0]!.ok).toBe(false);
+    // A refusal is an answer: not retried within the round (the node was healthy until then).
+    expect(round.results[0]!.attempts).toBe(1);
+    expect(agent.nodes()[0]!.healthy).toBe(false);
+    // Ten heartbeat intervals: a heartbeat to the failing node would have gone out in each.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(n.arrivals(RequestCode.QUERY_DATA_VERSION)).toEqual([]);
+  });
+
+  it('a node that registers again is healthy with no lastError left from its failure', async () => {
+    let refuse = true;
+    const n = await startScriptedNode((code) =>
+      code === RequestCode.REGISTER_BROKER && refuse
+        ? { code: ResponseCode.SYSTEM_ERROR, remark: 'refused' }
+        : SUCCESS,
+    );
+    node = n;
+    const agent = makeAgent([n.addr], { heartbeat: 'none', unsafeRegisterPeriodMs: 600_000 });
+    await agent.start();
+    expect(agent.nodes()[0]!.lastError).toBeInstanceOf(Error);
+    refuse = false;
+    const round = await agent.registerNow();
+    expect(round.results[0]!.ok).toBe(true);
+    expect(agent.nodes()[0]!).toMatchObject({ healthy: true, lastError: null });
+    expect(agent.nodes()[0]!.lastRegisteredAt).not.toBeNull();
+  });
+
+  it('stop() ends the registration retries before it unregisters: nothing registers the broker again after', async () => {
+    const n = await startScriptedNode((code) =>
+      code === RequestCode.REGISTER_BROKER
+        ? { code: ResponseCode.SYSTEM_BUSY, remark: 'busy' }
+        : code === RequestCode.UNREGISTER_BROKER
+          ? { ...SUCCESS, delayMs: 400 }
+          : SUCCESS,
+    );
+    node = n;
+    const agent = makeAgent([n.addr], { heartbeat: 'none', requestTimeoutMs: 5_000 });
+    const starting = agent.start(); // retries the busy node until its deadline
+    await waitFor(
+      'a retried registration',
+      () => n.arrivals(RequestCode.REGISTER_BROKER).length >= 2,
+    );
+    const results = await agent.stop();
+    expect(results.map((r) => r.ok)).toEqual([true]);
+    await starting.catch(() => undefined);
+    const unregisteredAt = n.arrivals(RequestCode.UNREGISTER_BROKER)[0]!;
+    expect(n.arrivals(RequestCode.REGISTER_BROKER).filter((t) => t > unregisteredAt)).toEqual([]);
+  });
+
+  it('a failed re-probe is not reported as a failed registration (the rounds report the node)', async () => {
+    const n = await startScriptedNode((code) =>
+      code === RequestCode.REGISTER_BROKER
+        ? { code: ResponseCode.SYSTEM_ERROR, remark: 'refused' }
+        : SUCCESS,
+    );
+    node = n;
+    // A refused re-probe waits a register period: a short one, so that several run.
+    const agent = makeAgent([n.addr], {
+      heartbeat: 'none',
+      requestTimeoutMs: 500,
+      unsafeRegisterPeriodMs: 150,
+      reprobeMaxDelayMs: 50,
+    });
+    const failed: NodeRegistration[] = [];
+    agent.on('registrationFailed', (r) => failed.push(r));
+    await agent.start();
+    const afterStart = n.arrivals(RequestCode.REGISTER_BROKER).length;
+    await waitFor(
+      'four more registrations (rounds and re-probes)',
+      () => n.arrivals(RequestCode.REGISTER_BROKER).length >= afterStart + 4,
+    );
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.filter((r) => r.reason === 'recovered')).toEqual([]);
+    // One re-probe loop per node: about one round and one re-probe per 150 ms period, not a loop
+    // more after each failed re-probe (those would register back to back).
+    const before = n.arrivals(RequestCode.REGISTER_BROKER).length;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(n.arrivals(RequestCode.REGISTER_BROKER).length - before).toBeLessThan(20);
+  });
+
   it('a QUERY_DATA_VERSION heartbeat answered after its deadline is no failure', async () => {
     const { n, agent } = await heartbeatAgainst(
       'queryDataVersion',

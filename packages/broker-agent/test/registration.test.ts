@@ -418,6 +418,101 @@ describe('BrokerAgent with three NameServers', () => {
     expect(routeAddr(cluster.node(2).server, topic, brokerName)).toBe(brokerAddr);
     expect(agent.nameServers).toEqual(cluster.addrs);
   });
+  it('a NameServer removed from the address list is left: no session, no registration in later rounds', async () => {
+    const provider = new EditableProvider(cluster.addrs);
+    const agent = makeAgent(null, { addressProvider: provider });
+    await agent.start();
+    provider.set(cluster.addrs.slice(0, 2));
+    expect(agent.nameServers).toEqual(cluster.addrs.slice(0, 2));
+    expect(agent.nodes().map((n) => n.addr)).toEqual(cluster.addrs.slice(0, 2));
+    const round = await agent.registerNow();
+    expect(round.results.map((r) => r.addr)).toEqual(cluster.addrs.slice(0, 2));
+    expect(round.results.every((r) => r.ok)).toBe(true);
+  });
+
+  it('a slave keeps its master while some node still names it (a node without the master is no proof it is gone)', async () => {
+    const master = makeAgent(cluster.addrs.slice(0, 2));
+    await master.start();
+    const slave = makeAgent(cluster.addrs, {
+      clusterName: master.options.clusterName,
+      brokerName: master.options.brokerName,
+      brokerId: 1,
+      topics: [...master.topics.values()],
+    });
+    const changes: (string | null)[] = [];
+    slave.on('masterChanged', (info) => changes.push(info.masterAddr));
+    const round = await slave.start();
+    expect(round.results.every((r) => r.ok)).toBe(true);
+    const named = round.results.map((r) => r.result?.masterAddr ?? null);
+    expect(named).toEqual([master.options.brokerAddr, master.options.brokerAddr, null]);
+    expect(slave.masterAddr).toBe(master.options.brokerAddr);
+    await slave.registerNow();
+    expect(slave.masterAddr).toBe(master.options.brokerAddr);
+    expect(changes).toEqual([master.options.brokerAddr]);
+  });
+
+  it('a slave learns a new HA address of the same master', async () => {
+    const { master, slave } = await masterAndSlave('127.0.0.1:31997');
+    await slave.start();
+    expect(slave.haServerAddr).toBe('127.0.0.1:31997');
+    const changes: string[] = [];
+    slave.on('masterChanged', (info) => changes.push(`${info.masterAddr}|${info.haServerAddr}`));
+    const { clusterName, brokerName, brokerAddr } = master.options;
+    await master.stop();
+    const restarted = makeAgent(cluster.addrs, {
+      clusterName,
+      brokerName,
+      brokerAddr,
+      haServerAddr: '127.0.0.1:31996',
+      topics: [...master.topics.values()],
+    });
+    await restarted.start();
+    await slave.registerNow();
+    expect(slave.masterAddr).toBe(brokerAddr);
+    expect(slave.haServerAddr).toBe('127.0.0.1:31996');
+    expect(changes).toEqual([`${brokerAddr}|127.0.0.1:31996`]);
+  });
+
+  it('addTopic() of a known topic with other queue numbers is sent to every node', async () => {
+    const agent = makeAgent(cluster.addrs);
+    await agent.start();
+    const { brokerName } = agent.options;
+    const topic = [...agent.topics.keys()][0]!;
+    const before = agent.dataVersion.counter;
+    const round = await agent.addTopic({ topicName: topic, readQueueNums: 8, writeQueueNums: 8 });
+    expect(round.results.every((r) => r.ok)).toBe(true);
+    expect(agent.dataVersion.counter).toBe(before + 1);
+    for (let i = 0; i < 3; i++)
+      expect(queueNums(cluster.node(i).server, topic, brokerName)).toBe(8);
+  });
+
+  it('updateTopics() with the topics it has plus new ones sends the new ones', async () => {
+    const agent = makeAgent(cluster.addrs);
+    await agent.start();
+    const { brokerName, brokerAddr } = agent.options;
+    const before = agent.dataVersion.counter;
+    const added = topics(`${brokerName}-more`, 1);
+    await agent.updateTopics([...agent.topics.values(), ...added]);
+    expect(agent.dataVersion.counter).toBe(before + 1);
+    for (const { server } of cluster.nodes) {
+      expect(routeAddr(server, added[0]!.topicName, brokerName)).toBe(brokerAddr);
+    }
+    // The same table again is no change.
+    await agent.updateTopics([...agent.topics.values()]);
+    expect(agent.dataVersion.counter).toBe(before + 1);
+  });
+
+  it('a topic change moves the counter on and keeps the stateVersion given', async () => {
+    const agent = makeAgent(cluster.addrs, {
+      dataVersion: { counter: 5, timestamp: 1_700_000_000_000, stateVersion: 7 },
+    });
+    await agent.start();
+    const round = await agent.addTopic({ topicName: `${agent.options.brokerName}-extra` });
+    expect(round.dataVersion.counter).toBe(6);
+    expect(round.dataVersion.stateVersion).toBe(7);
+    expect(agent.dataVersion.stateVersion).toBe(7);
+    expect(round.results.every((r) => r.ok)).toBe(true);
+  });
 });
 
 describe('BrokerAgent round deadline', () => {

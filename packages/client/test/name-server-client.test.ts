@@ -6,6 +6,7 @@ import { RequestCode, ResponseCode } from '@ns/protocol';
 import { AddressListHolder } from '../src/address/name-server-address-provider.js';
 import type { NameServerAddressProvider } from '../src/address/name-server-address-provider.js';
 import {
+  InvalidOptionError,
   NoNameServerError,
   RemotingClosedError,
   RemotingConnectError,
@@ -14,6 +15,7 @@ import {
 } from '../src/errors.js';
 import { NameServerClient } from '../src/name-server-client.js';
 import type { NameServerClientOptions } from '../src/name-server-client.js';
+import { RemotingClient } from '../src/remoting/remoting-client.js';
 import { NameServerSelector } from '../src/selector/name-server-selector.js';
 import { isTopicNotExist, TopicNotExistError } from '../src/topic-not-exist-error.js';
 import type { ScriptedServer, ScriptHandler } from './helpers/scripted-server.js';
@@ -92,6 +94,17 @@ describe('NameServerClient node choice', () => {
     expect(await ask(c)).toBe('node1');
     expect(await ask(c)).toBe('node1');
     expect(nodes[1]!.sockets).toHaveLength(1);
+  });
+
+  it('moves to the next index when the node in use closed its connection, though it still listens (Java: channel not OK)', async () => {
+    const nodes = await threeNodes();
+    const c = client({ namesrvAddr: nodes.map((n) => n.addr) });
+    expect(await ask(c)).toBe('node0');
+    for (const socket of nodes[0]!.sockets) socket.destroy();
+    await waitFor(() => !c.remoting.hasConnection(nodes[0]!.addr), 2_000, 'close noticed');
+    expect(await ask(c)).toBe('node1');
+    expect(c.chosenAddress).toBe(nodes[1]!.addr);
+    expect(nodes[0]!.sockets).toHaveLength(1);
   });
 
   it('sends concurrent first calls to one node over one connection', async () => {
@@ -306,6 +319,69 @@ describe('NameServerClient close', () => {
   });
 });
 
+describe('NameServerClient close (what it owns)', () => {
+  it('leaves a RemotingClient and an address provider the caller gave open (they may be shared)', async () => {
+    const s = await node((req, ctx) => {
+      ctx.reply(req, { remark: 'up' });
+    });
+    const remoting = new RemotingClient();
+    cleanups.push(() => remoting.close());
+    let providerClosed = false;
+    class SharedProvider extends MutableProvider {
+      override close(): Promise<void> {
+        providerClosed = true;
+        return Promise.resolve();
+      }
+    }
+    const provider = new SharedProvider([s.addr]);
+    const c = client({ addressProvider: provider, remoting });
+    expect(await ask(c)).toBe('up');
+    await c.close();
+    expect(providerClosed).toBe(false);
+    const answer = await remoting.invoke(
+      s.addr,
+      { code: RequestCode.GET_BROKER_CLUSTER_INFO },
+      { timeoutMs: 2_000 },
+    );
+    expect(answer.remark).toBe('up');
+  });
+
+  it('stops refreshing the topics in use once closed', async () => {
+    const s = await node((req, ctx) => {
+      ctx.reply(req, { body: routeBody([['broker-a', 4]]) });
+    });
+    const c = client({ namesrvAddr: s.addr, pollNameServerInterval: 20 });
+    const failures: unknown[] = [];
+    c.on('routeRefreshFailed', (_topic, err) => failures.push(err));
+    await c.getTopicRouteData('T');
+    const before = s.requests.length;
+    await waitFor(() => s.requests.length >= before + 2, 3_000, 'two periodic refreshes');
+    await c.close();
+    // Ten refresh periods: a refresh left running would fail (client closed) in each of them;
+    // one refresh already under way as close() ran may fail once.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(failures.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('NameServerClient options', () => {
+  it('refuses a zero timeout or poll interval, naming the option', () => {
+    for (const [option, value] of [
+      ['timeoutMs', { timeoutMs: 0 }],
+      ['pollNameServerInterval', { pollNameServerInterval: 0 }],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        client({ namesrvAddr: '127.0.0.1:9876', ...value });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(InvalidOptionError);
+      expect((thrown as InvalidOptionError).option).toBe(option);
+    }
+  });
+});
+
 describe('NameServerClient start', () => {
   it('fails a call after its own timeout while the address source has not answered', async () => {
     const s = await node((req, ctx) => {
@@ -413,6 +489,27 @@ describe('NameServerClient routes', () => {
     expect((err as TopicNotExistError).responseCode).toBe(ResponseCode.TOPIC_NOT_EXIST);
     expect((err as TopicNotExistError).retriable).toBe(false);
     expect(c.cachedTopicRouteData('Missing')).toBeUndefined();
+  });
+
+  it('reports a failed fetch that watch() and a refresh shared once, not once each', async () => {
+    const held: { req: Parameters<ScriptHandler>[0]; ctx: Parameters<ScriptHandler>[1] }[] = [];
+    const s = await node((req, ctx) => {
+      held.push({ req, ctx });
+    });
+    const c = client({ namesrvAddr: s.addr });
+    const failures: unknown[] = [];
+    c.on('routeRefreshFailed', (_topic, err) => failures.push(err));
+    c.watch('T');
+    await waitFor(() => held.length === 1, 3_000, 'the watch fetch');
+    const refresh = c.refreshTopicRoutes(); // shares the fetch under way
+    const { req, ctx } = held[0]!;
+    ctx.reply(req, { code: ResponseCode.SYSTEM_ERROR, remark: 'busy' });
+    await refresh;
+    // Both handlers of the shared rejection are promise callbacks: all have run by the next turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(ResponseError);
+    expect(s.requests).toHaveLength(1);
   });
 
   it('shares one in-flight fetch between concurrent lookups of a cold topic', async () => {

@@ -355,6 +355,21 @@ describe('route watch against nodes without it: polling', () => {
     await waitFor(() => watches() === 2, 5_000, 'second probe after reconnect');
   });
 
+  it('polls every pollNameServerInterval once a node refused the watch, not at the safety interval', async () => {
+    const s = await javaLikeNode({ brokers: ['broker-a'] }, 'not-supported');
+    const w = watchingClient({
+      namesrvAddr: s.addr,
+      pollNameServerInterval: 50,
+      routeWatch: { safetyPollIntervalMs: 600_000 },
+    });
+    w.client.watch('T');
+    await waitFor(() => w.client.routeWatchState.mode === 'polling', 5_000, 'polling');
+    const polls = (): number =>
+      s.requests.filter((r) => r.code === RequestCode.GET_ROUTEINFO_BY_TOPIC).length;
+    const pollsAtFallback = polls();
+    await waitFor(() => polls() >= pollsAtFallback + 3, 5_000, 'three polls after the fallback');
+  });
+
   it('polls only when the watch is turned off', async () => {
     const s = await javaLikeNode({ brokers: ['broker-a'] }, 'not-supported');
     const w = watchingClient({

@@ -66,6 +66,10 @@ describe('parseAddressList', () => {
     expect(errorOf(() => parseAddressList('a:x1')).message).toContain("port 'x1' is not a number");
     expect(errorOf(() => parseAddressList('a:0')).message).toContain('out of range');
     expect(errorOf(() => parseAddressList('a:65536')).message).toContain('out of range');
+    expect(parseAddressList('a:1;b:65535')).toEqual(['a:1', 'b:65535']);
+    // Only trailing empty entries are dropped: a list of nothing but ';' is still empty entries.
+    expect(errorOf(() => parseAddressList(';')).message).toContain('empty entry at position 1');
+    expect(errorOf(() => parseAddressList(';;')).message).toContain('empty entry at position 1');
     expect(errorOf(() => parseAddressList(':9876')).message).toContain('missing host');
     expect(errorOf(() => parseAddressList('300.1.1.1:9876')).message).toContain('not a valid host');
     expect(errorOf(() => parseAddressList('bad_host!:1')).message).toContain('not a valid host');
@@ -152,5 +156,6 @@ describe('sameMembers', () => {
     expect(sameMembers(['a:1', 'b:2'], ['b:2', 'a:1'])).toBe(true);
     expect(sameMembers(['a:1', 'b:2'], ['a:1', 'c:3'])).toBe(false);
     expect(sameMembers(['a:1'], ['a:1', 'b:2'])).toBe(false);
+    expect(sameMembers(['a:1', 'b:2'], ['a:1'])).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NoNameServerError } from '../../src/errors.js';
+import { InvalidAddressListError, NoNameServerError } from '../../src/errors.js';
 import {
   NameServerSelector,
   INITIAL_INDEX_BOUND,
@@ -216,6 +216,48 @@ describe('NameServerSelector', () => {
       }
       expect([...tried].sort()).toEqual(list);
     }
+  });
+
+  it('shuffles the list on a change by default, as Java does, and keeps it as given when told not to', () => {
+    const list = ['a:1', 'b:2', 'c:3', 'd:4', 'e:5'];
+    const orders = (shuffleOnChange?: boolean): string[] =>
+      Array.from({ length: 20 }, (_, seed) =>
+        new NameServerSelector({
+          addresses: list,
+          random: seededRandom(seed),
+          ...(shuffleOnChange === undefined ? {} : { shuffleOnChange }),
+        }).addresses.join(';'),
+      );
+    const shuffled = orders();
+    // 20 seeded shuffles of 5 addresses: the given order cannot be all of them.
+    expect(shuffled.filter((o) => o !== list.join(';')).length).toBeGreaterThan(10);
+    for (const o of shuffled) expect(o.split(';').sort()).toEqual(list);
+    expect(new Set(orders(false))).toEqual(new Set([list.join(';')]));
+  });
+
+  it('applies a list that lost members (same members means same size too)', () => {
+    const s = new NameServerSelector({ addresses: NODES, shuffleOnChange: false, initialIndex: 0 });
+    expect(s.update([NODES[0]])).toBe(true);
+    expect(s.addresses).toEqual([NODES[0]]);
+    expect(s.update([NODES[0], NODES[1]])).toBe(true);
+    expect(s.addresses).toEqual([NODES[0], NODES[1]]);
+  });
+
+  it('refuses a list with duplicates, keeping the list it had', () => {
+    const s = new NameServerSelector({ addresses: NODES, shuffleOnChange: false });
+    expect(() => s.update(['a:1', 'b:2', 'a:1'])).toThrow(InvalidAddressListError);
+    expect(s.addresses).toEqual(NODES);
+  });
+
+  it('stops a plan at the list size even when more attempts are allowed, and yields nothing for 0', () => {
+    const s = new NameServerSelector({ addresses: NODES, shuffleOnChange: false, initialIndex: 0 });
+    const tried = [...s.attempts(broken, 5)];
+    expect([...tried].sort()).toEqual([...NODES].sort());
+    const index = s.index;
+    const chosen = s.chosen;
+    expect([...s.attempts(broken, 0)]).toEqual([]);
+    expect(s.index).toBe(index);
+    expect(s.chosen).toBe(chosen);
   });
 
   it('throws NoNameServerError with an empty list', () => {

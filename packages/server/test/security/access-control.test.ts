@@ -97,6 +97,36 @@ describe('AccessControl', () => {
     );
   });
 
+  it('answers a SecretKey sent as the AccessKey like any unknown key: the peer is not told it guessed a SecretKey', () => {
+    const access = new AccessControl({
+      keys: {
+        ...OPEN_ACL_KEYS,
+        aclEnable: true,
+        aclFile: aclFile(
+          "accounts:\n  - accessKey: rocketmq2\n    secretKey: '12345678'\n    admin: true\n",
+        ),
+      },
+      logger: recordingLogger().logger,
+      auditLogger: recordingLogger().logger,
+    });
+    controls.push(access);
+    const remarkFor = (accessKey: string): string => {
+      const ext = newExtFields();
+      ext['AccessKey'] = accessKey;
+      ext['Signature'] = 'x';
+      const request = createRequest({ code: RequestCode.PUT_KV_CONFIG, opaque: 7, extFields: ext });
+      const decision = access.check({ ...request, remoteAddress: '10.1.2.3:5555' });
+      expect(decision).toMatchObject({ allowed: false, reason: 'unknown-access-key' });
+      if (decision.allowed) throw new Error('allowed');
+      const response = access.refusal(request, decision);
+      expect(response.code).toBe(ResponseCode.NO_PERMISSION);
+      return response.remark!;
+    };
+    const guessedSecret = remarkFor('12345678');
+    expect(guessedSecret).toBe(remarkFor('nobody-here'));
+    expect(guessedSecret).not.toMatch(/SecretKey|12345678/);
+  });
+
   it('bounds what refusals log: a huge claimed AccessKey or field name is cut, and past 20 a second they are counted, not written', async () => {
     const audit = recordingLogger();
     const access = new AccessControl({

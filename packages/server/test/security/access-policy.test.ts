@@ -12,6 +12,7 @@ import { parseAclConfig } from '../../src/security/acl-config.js';
 import {
   describeRequirement,
   evaluateAccess,
+  MAX_SHOWN_ACCESS_KEY,
   OPEN_POLICY,
   SECURE_PROFILE,
 } from '../../src/security/access-policy.js';
@@ -191,6 +192,26 @@ describe('access policy decisions', () => {
   it('unknown codes are admin-write', () => {
     const d = evaluateAccess({ ...requestAs('signed-user', 4242) }, secure);
     expect(d).toMatchObject({ allowed: false, requestClass: 'admin-write', reason: 'not-admin' });
+  });
+
+  it('shows an unknown AccessKey of up to MAX_SHOWN_ACCESS_KEY characters whole, a longer one cut', () => {
+    const shown = (accessKey: string): unknown => {
+      const request = {
+        code: CODE_OF['admin-read'],
+        body: null,
+        remoteAddress: '203.0.113.7:40000',
+        clientCert: null,
+        extFields: signed({ topic: 'T' }, accessKey, 'x'),
+      };
+      const decision = evaluateAccess(request, secure);
+      expect(decision.allowed).toBe(false);
+      return (decision as { claimedAccessKey: string | null }).claimedAccessKey;
+    };
+    const whole = 'k'.repeat(MAX_SHOWN_ACCESS_KEY);
+    expect(shown(whole)).toBe(whole);
+    expect(shown(`${whole}z`)).toBe(`${whole}…`);
+    // As long as a SecretKey ('12345678') but not one: shown, not taken for swapped keys.
+    expect(shown('abcdefgh')).toBe('abcdefgh');
   });
 
   it('remarks say what is missing', () => {

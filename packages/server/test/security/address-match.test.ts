@@ -23,6 +23,17 @@ describe('address patterns', () => {
     }
   });
 
+  it('only ::ffff:a.b.c.d is an IPv4 address: other IPv6 addresses ending in ffff:a.b.c.d are not', () => {
+    expect(parseIp('::ffff:10.0.0.1')).toEqual({ family: 4, parts: [10, 0, 0, 1] });
+    expect(parseIp('::1:ffff:10.0.0.1')?.family).toBe(6);
+    expect(new AddressList(['10.0.0.1']).matchesIp('::1:ffff:10.0.0.1')).toBe(false);
+  });
+
+  it('refuses an IPv6 range with eight positions and a ::', () => {
+    expect(() => parseAddressPattern('1:2:3:4:5:6:7::*')).toThrow(AddressPatternError);
+    expect(() => parseAddressPattern('1:2:3:4:5:6::*')).not.toThrow();
+  });
+
   it('one address, IPv4 and IPv6 in any spelling', () => {
     expect(matches('192.168.0.1', '192.168.0.1')).toBe(true);
     expect(matches('192.168.0.1', '192.168.0.2')).toBe(false);
