@@ -110,6 +110,42 @@ describe('RouteDigestTracker', () => {
     ).toBe(true);
   });
 
+  it('lists brokers by cluster, broker name, id, then address (documented order)', () => {
+    const { rim, tracker } = node();
+    // The slave's address sorts before the master's: the id decides, not the address.
+    rim.registerBroker({ ...registration('broker-a', 0, topics('T', 1)), brokerAddr: 'z:1' });
+    rim.registerBroker({ ...registration('broker-a', 1, topics('T', 1)), brokerAddr: 'a:1' });
+    expect(tracker.digest().brokers.map((b) => [b.brokerId, b.brokerAddr])).toEqual([
+      [0, 'z:1'],
+      [1, 'a:1'],
+    ]);
+  });
+
+  it("after an 'all' notification it is rebuilt from scratch, topics removed meanwhile included", () => {
+    const { rim } = node();
+    let listener: ((topics: ReadonlySet<string> | 'all') => void) | null = null;
+    const source: DigestRouteSource = {
+      ...sourceOf(rim, () => undefined),
+      onRouteChanged: (l) => {
+        listener = l;
+        return rim.onRouteChanged(l);
+      },
+    };
+    const tracker = new RouteDigestTracker(source);
+    rim.registerBroker(registration('broker-a', 0, topics('T', 20)));
+    rim.registerBroker(registration('broker-b', 0, topics('U', 5)));
+    tracker.digest();
+    rim.deleteTopic('T-0');
+    rim.registerBroker(registration('broker-b', 0, topics('U', 6), { counter: 2, timestamp: 2 }));
+    listener!('all');
+    const fresh = new RouteDigestTracker(rim);
+    expect(tracker.digest()).toEqual(fresh.digest());
+    expect(tracker.digest().topicCount).toBe(25);
+    expect(tracker.topicsOf('broker-a')!.topics).toHaveLength(19);
+    tracker.close();
+    fresh.close();
+  });
+
   it('an empty node has a stable digest', () => {
     const a = node();
     const b = node();

@@ -95,6 +95,25 @@ describe('ReplicaSet', () => {
     await vi.waitFor(() => expect(third).toBe(true));
   });
 
+  it('admitting a peer that has already applied every batch answers true at once, with no write to come', async () => {
+    const set = new ReplicaSet(encodeOpParts);
+    const joining = recordingPeer('joining');
+    set.join(joining);
+    const seq = set.publish([1, 't1', 'b', 4, 4, 6, 0]);
+    set.ack(joining, seq);
+    // The node is idle from now on: nothing else would ever wake an admission left waiting.
+    const within = (p: Promise<boolean>) =>
+      Promise.race([
+        p,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 2000).unref()),
+      ]);
+    expect(await within(set.admit(joining))).toBe(true);
+    // A peer joined with no batch since its snapshot is caught up too.
+    const fresh = recordingPeer('fresh');
+    set.join(fresh);
+    expect(await within(set.admit(fresh))).toBe(true);
+  });
+
   it('admitting a peer that left, or leaves before catching up, answers false', async () => {
     const set = new ReplicaSet(encodeOpParts);
     const gone = recordingPeer('gone');

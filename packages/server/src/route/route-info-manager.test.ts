@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { javaStringHashCode } from '@ns/protocol';
 import type { DataVersion, TopicConfig, TopicConfigSerializeWrapper } from '@ns/protocol';
 import { RouteInfoManager } from './route-info-manager.js';
+import { RouteTables } from './route-tables.js';
 import type { RegisterBrokerRequest, RouteInfoManagerOptions } from './types.js';
 
 class FakeClock {
@@ -148,6 +149,19 @@ describe('RouteInfoManager.registerBroker', () => {
     clock.advance(30_000);
     rim.scanNotActiveBroker(); // master expired (130 s), slave alive (30 s)
     expect(rim.registerBroker(req({ ...SLAVE }))!.masterAddr).toBeNull();
+  });
+
+  it('a slave learns its master only from a live entry of its own cluster name (5.x keys liveness by cluster and address)', () => {
+    const { rim } = setup();
+    rim.registerBroker(req());
+    // Same broker name, another cluster name: the group has a master address, but no live
+    // entry (OtherCluster, master address) exists, so nothing is reported.
+    const other = rim.registerBroker(req({ ...SLAVE, clusterName: 'OtherCluster' }))!;
+    expect(other.masterAddr).toBeNull();
+    expect(other.haServerAddr).toBeNull();
+    const same = rim.registerBroker(req({ ...SLAVE, brokerId: 2, brokerAddr: 's2:1' }))!;
+    expect(same.masterAddr).toBe('10.0.0.1:10911');
+    expect(same.haServerAddr).toBe('10.0.0.1:10912');
   });
 
   it('returns the ORDER_TOPIC_CONFIG namespace as the KV table', () => {
@@ -421,6 +435,11 @@ describe('RouteInfoManager.registerBroker', () => {
     );
     rim.registerBroker(req({ filterServerList: null }));
     expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable.size).toBe(1);
+    // Another list replaces the stored one (not only an empty list changes it).
+    rim.registerBroker(req({ filterServerList: ['10.0.0.1:40001', '10.0.0.1:40002'] }));
+    expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable).toEqual(
+      new Map([['10.0.0.1:10911', ['10.0.0.1:40001', '10.0.0.1:40002']]]),
+    );
     rim.registerBroker(req({ filterServerList: [] }));
     expect(rim.pickupTopicRouteData('TopicA')!.filterServerTable.size).toBe(0);
   });
@@ -471,6 +490,38 @@ describe('RouteInfoManager.registerBroker', () => {
     expect(rim.pickupTopicRouteData('TopicA')!.topicQueueMappingByBroker).toEqual(
       new Map([['broker-a', info]]),
     );
+  });
+
+  it('a broker name that leaves takes its static mappings with it, and an emptied mapping table is gone from the route', () => {
+    const { rim } = setup();
+    const info = {
+      topic: 'TopicA',
+      scope: '__global__',
+      totalQueues: 4,
+      bname: 'broker-b',
+      epoch: 1,
+      dirty: false,
+    };
+    rim.registerBroker(req());
+    rim.registerBroker(
+      req({
+        brokerName: 'broker-b',
+        brokerAddr: '10.0.0.3:10911',
+        connectionId: 3,
+        topicConfigWrapper: wrapper(V1, [topic('TopicA')], {
+          topicQueueMappingInfoMap: new Map([['TopicA', info]]),
+        }),
+      }),
+    );
+    expect(rim.pickupTopicRouteData('TopicA')!.topicQueueMappingByBroker).toEqual(
+      new Map([['broker-b', info]]),
+    );
+    rim.onConnectionClosed(3); // broker-b gone; TopicA stays on broker-a
+    const route = rim.pickupTopicRouteData('TopicA')!;
+    expect(route.queueDatas.map((qd) => qd.brokerName)).toEqual(['broker-a']);
+    // No mapping left: the route has no (empty) topicQueueMappingByBroker, as before any mapping.
+    expect(route).not.toHaveProperty('topicQueueMappingByBroker');
+    expect(rim.getIndexSizes()).toMatchObject({ mappings: 0, brokerNameMappings: 0 });
   });
 });
 
@@ -534,6 +585,49 @@ describe('RouteInfoManager liveness', () => {
     });
     clock.advance(120_001);
     expect(rim.scanNotActiveBroker()).toHaveLength(1);
+  });
+
+  it('an expiry scan removes at most maxBrokers brokers per call; fewer returned means none is left', () => {
+    const { rim, clock } = setup();
+    for (let i = 0; i < 5; i++) {
+      rim.registerBroker(
+        req({ brokerName: `b${i}`, brokerAddr: `10.0.1.${i}:10911`, connectionId: 10 + i }),
+      );
+    }
+    clock.advance(120_001);
+    const now = clock.now();
+    expect(rim.scanNotActiveBroker(now, 2)).toHaveLength(2);
+    expect(rim.scanNotActiveBroker(now, 2)).toHaveLength(2);
+    expect(rim.scanNotActiveBroker(now, 2)).toHaveLength(1);
+    expect(rim.getCounts().brokers).toBe(0);
+  });
+
+  it('an expiry scan whose topic budget runs out inside one broker leaves the other expired brokers for the next call', () => {
+    const { rim, clock } = setup();
+    const topics = Array.from({ length: 10 }, (_, i) => topic(`T${i}`));
+    rim.registerBroker(req({ topicConfigWrapper: wrapper(V1, topics) }));
+    rim.registerBroker(
+      req({
+        brokerName: 'broker-b',
+        brokerAddr: '10.0.0.3:10911',
+        connectionId: 3,
+        topicConfigWrapper: wrapper(
+          V1,
+          topics.map((t) => topic(`B${t.topicName}`)),
+        ),
+      }),
+    );
+    clock.advance(120_001);
+    const now = clock.now();
+    // 4 topic edits per call: broker-a's 10 topics take three calls, broker-b waits for them
+    // (the third call finishes them and goes on with broker-b).
+    const perCall: string[][] = [];
+    do {
+      perCall.push(rim.scanNotActiveBroker(now, Infinity, 4).map((b) => b.brokerName));
+    } while (rim.hasPendingRemovals() || perCall.at(-1)!.length > 0);
+    expect(perCall.slice(0, 3)).toEqual([['broker-a'], [], ['broker-b']]);
+    expect(perCall.flat()).toEqual(['broker-a', 'broker-b']);
+    expect(rim.getCounts()).toMatchObject({ brokers: 0, topics: 0, brokerNames: 0 });
   });
 
   it('reports live brokers with their age for the admin page', () => {
@@ -1125,6 +1219,60 @@ describe('RouteInfoManager acting master (5.x)', () => {
     expect(rim.pickupTopicRouteData('TopicC')).toBeNull();
   });
 
+  it('a slave leaving a group that keeps its master leaves the write permission alone', () => {
+    const { rim } = actingSetup(true);
+    rim.onConnectionClosed(2); // slave 1 goes, the master stays
+    const route = rim.pickupTopicRouteData('TopicA')!;
+    expect(route.queueDatas[0]!.perm).toBe(6);
+    expect(route.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([
+        [0, '10.0.0.1:10911'],
+        [2, 's2:1'],
+      ]),
+    );
+  });
+
+  it('the acting view shows the smallest id as master, whatever order the slaves registered in', () => {
+    const { rim } = setup({ supportActingMaster: true });
+    rim.registerBroker(req({ enableActingMaster: true }));
+    // The slave with id 2 registers before the one with id 1.
+    rim.registerBroker(
+      req({ ...SLAVE, brokerId: 2, brokerAddr: 's2:1', connectionId: 6, enableActingMaster: true }),
+    );
+    rim.registerBroker(req({ ...SLAVE, enableActingMaster: true }));
+    rim.onConnectionClosed(1); // master dies
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([
+        [0, '10.0.0.2:10911'],
+        [2, 's2:1'],
+      ]),
+    );
+  });
+
+  it('no acting view while the master-less group is writable again, or when it did not ask for acting master', () => {
+    const { rim } = actingSetup(true);
+    rim.onConnectionClosed(1); // master dies: write wiped, acting view
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs.has(0)).toBe(true);
+    // Java rewrites only a group whose QueueData is not writable.
+    expect(rim.addWritePermOfBroker('broker-a')).toBe(2);
+    expect(rim.pickupTopicRouteData('TopicA')!.brokerDatas[0]!.brokerAddrs).toEqual(
+      new Map([
+        [1, '10.0.0.2:10911'],
+        [2, 's2:1'],
+      ]),
+    );
+
+    // A group without enableActingMaster, master-less and not writable: shown as it is.
+    const plain = setup({ supportActingMaster: true }).rim;
+    plain.registerBroker(req({ enableActingMaster: false }));
+    plain.registerBroker(req({ ...SLAVE, enableActingMaster: false }));
+    plain.onConnectionClosed(1);
+    plain.wipeWritePermOfBroker('broker-a');
+    const route = plain.pickupTopicRouteData('TopicA')!;
+    expect(route.queueDatas[0]!.perm).toBe(4);
+    expect(route.brokerDatas[0]!.brokerAddrs).toEqual(new Map([[1, '10.0.0.2:10911']]));
+  });
+
   it('old-version brokers (no enableActingMaster header) are never prime slaves', () => {
     const { rim } = setup({ supportActingMaster: true });
     rim.registerBroker(req({ ...SLAVE, topicConfigWrapper: wrapper(V1, [topic('TopicC')]) }));
@@ -1551,5 +1699,62 @@ describe('registerBroker with a lazy body (unchanged-body fast path)', () => {
     expect(lines.filter((l) => l.msg === 'new topic registered').map((l) => l.level)).toEqual([
       'debug',
     ]);
+  });
+});
+
+describe('RouteTables copies (what a serving worker answers from)', () => {
+  /** Routes and cluster info of `tables`, for comparing a copy with the owner's tables. */
+  function answers(rim: RouteInfoManager, tables: RouteTables) {
+    const topics = rim.getAllTopicList();
+    return {
+      topics: tables.getAllTopicList(),
+      routes: topics.map((t) => tables.pickupTopicRouteData(t)),
+      clusters: tables.getAllClusterInfo(),
+    };
+  }
+
+  it('a snapshot (exportOps) and the recorded live edits both give the owner’s answers: zones, filter servers, mappings, acting master', () => {
+    const { rim } = setup({ supportActingMaster: true });
+    const ops: unknown[] = [];
+    rim.tables.recordOpsInto(ops);
+    const info = {
+      topic: 'TopicA',
+      scope: '__global__',
+      totalQueues: 4,
+      bname: 'broker-a',
+      epoch: 1,
+      dirty: false,
+    };
+    // A zone without acting master, filter servers, a static mapping.
+    rim.registerBroker(
+      req({
+        zoneName: 'zone-1',
+        enableActingMaster: false,
+        filterServerList: ['10.0.0.1:40000'],
+        topicConfigWrapper: wrapper(V1, [topic('TopicA'), topic('TopicB')], {
+          topicQueueMappingInfoMap: new Map([['TopicA', info]]),
+        }),
+      }),
+    );
+    // An acting-master group in another cluster whose master died.
+    const b = { clusterName: 'c2', brokerName: 'broker-b', enableActingMaster: true };
+    rim.registerBroker(req({ ...b, brokerAddr: 'b0:1', connectionId: 10 }));
+    rim.registerBroker(req({ ...b, brokerId: 1, brokerAddr: 'b1:1', connectionId: 11 }));
+    rim.onConnectionClosed(10);
+
+    const snapshot = new RouteTables({ supportActingMaster: true });
+    snapshot.importOps(rim.tables.exportOps());
+    const live = new RouteTables({ supportActingMaster: true });
+    live.applyOps(ops);
+
+    const owner = answers(rim, rim.tables);
+    const topicA = rim.pickupTopicRouteData('TopicA')!;
+    expect(topicA.brokerDatas[0]!.zoneName).toBe('zone-1');
+    expect(topicA.filterServerTable.size).toBe(1);
+    expect(topicA.topicQueueMappingByBroker?.size).toBe(1);
+    expect(owner.routes).toContainEqual(topicA);
+    expect(answers(rim, snapshot)).toEqual(owner);
+    expect(answers(rim, live)).toEqual(owner);
+    expect(snapshot.exportOps()).toEqual(rim.tables.exportOps());
   });
 });

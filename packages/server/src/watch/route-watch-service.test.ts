@@ -1,5 +1,5 @@
 /** RouteWatchService on its own, with a fake route cache and transport. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createRequest,
   decodeFrame,
@@ -463,6 +463,52 @@ describe('RouteWatchService', () => {
     await waitFor('idle-capped hold expiry', () => f.replies.length === 2, 2000);
     const zero = immediate(f, watchRequest(v, { epoch: 'epoch-1', holdMillis: 0 }));
     expect(bodyOf(zero)).toEqual({ routes: [], gone: [] });
+  });
+
+  it('holds a watch for just under half the idle timeout, so the idle close never comes first', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const f = fixture();
+      f.routes.set('A', 'a');
+      const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+      f.limits.idleTimeoutMillis = 10_001;
+      expect(handle(f, watchRequest(v, { epoch: 'epoch-1' }))).toBe(DEFERRED);
+      vi.advanceTimersByTime(4_999);
+      expect(f.replies).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      expect(f.replies).toHaveLength(1);
+      expect(bodyOf(f.replies[0]!.response)).toEqual({ routes: [], gone: [] });
+      expect(f.responded.get('timeout')).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a change already held by a watch does not wake it (only versions newer than held do)', async () => {
+    const f = fixture();
+    f.routes.set('A', 'a');
+    const v = versionsOf(immediate(f, watchRequest({ A: 0 })));
+    expect(handle(f, watchRequest(v, { epoch: 'epoch-1' }), 2)).toBe(DEFERRED);
+    f.change({ A: 'b' });
+    // Before the wakeup runs, another client reads the new version and watches from it.
+    const now = versionsOf(immediate(f, watchRequest({ A: 0 }), 3));
+    expect(now['A']).toBeGreaterThan(v['A']!);
+    expect(handle(f, watchRequest(now, { epoch: 'epoch-1' }), 3)).toBe(DEFERRED);
+    await waitFor('the older watch woken', () => f.replies.length >= 1);
+    for (let i = 0; i < 3; i++) await nextTurn();
+    expect(f.replies.map((r) => r.connectionId)).toEqual([2]);
+    expect(summary(f.replies[0]!.response)).toEqual({ A: 'b' });
+    expect(f.service.stats().held).toBe(1);
+  });
+
+  it('counts topics, not colons inside escaped names, against routeWatchMaxTopics', () => {
+    const f = fixture();
+    f.limits.maxTopics = 1;
+    // One topic whose name has an escaped quote followed by colons: still one topic.
+    const name = 'a":b":c';
+    const res = immediate(f, watchRequest({ [name]: 0 }));
+    expect(received(res).code).toBe(ResponseCode.SUCCESS);
+    expect(f.rejected).toEqual([]);
   });
 
   it('replaces the held watch of a connection, answering the old one first', () => {
