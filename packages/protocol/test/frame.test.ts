@@ -338,6 +338,21 @@ describe('FrameDecoder: reads into a reused buffer (pushTransient, readTarget)',
     }
   });
 
+  it('keeps no view of a transient chunk that completes a frame assembled in place and carries the next ones', () => {
+    // Pushed whole, never read in place: the read completing the large frame also holds whole
+    // frames after it, which must not stay views of the reused buffer.
+    const decoder = new FrameDecoder();
+    const first = Math.ceil(big.length / ASSEMBLE_AFTER_FRACTION) + 16;
+    expect(decoder.pushTransient(Buffer.from(big.subarray(0, first)))).toEqual([]);
+    expect(decoder.readTarget(1)).not.toBeNull(); // assembled in place from here on
+    const scratch = Buffer.concat([big.subarray(first), small, route]);
+    const frames = decoder.pushTransient(scratch);
+    scratch.fill(0xee);
+    expect(frames.map((f) => f.toString('hex'))).toEqual(
+      [big, small, route].map((f) => f.subarray(4).toString('hex')),
+    );
+  });
+
   it('reads the rest of a large frame straight into its own buffer, at most maxBytes at a time', () => {
     const decoder = new FrameDecoder();
     let at = 0;
@@ -425,11 +440,125 @@ describe('malformed input', () => {
     }
   });
 
+  it('refuses a header length even one byte past the frame (its own word not counted)', () => {
+    // A JSON header whose length word claims 1..4 bytes more than the frame holds: the frame
+    // length counts the 4-byte word too, so only `frame.length - 4` bytes can be header.
+    const header = Buffer.from('{"code":105,"opaque":1}');
+    for (const over of [1, 2, 3, 4]) {
+      const frame = Buffer.alloc(4 + header.length);
+      frame.writeUInt32BE(header.length + over, 0);
+      header.copy(frame, 4);
+      expect(() => decodeFrame(frame)).toThrow(
+        expect.objectContaining({ code: 'NS_HEADER_LENGTH_EXCEEDS_FRAME' }),
+      );
+    }
+    const exact = Buffer.alloc(4 + header.length);
+    exact.writeUInt32BE(header.length, 0);
+    header.copy(exact, 4);
+    expect(decodeFrame(exact)).toMatchObject({ code: 105, opaque: 1, body: null });
+  });
+
+  it('reads all 24 bits of the header length: a header over 64 KiB round-trips, JSON or binary', () => {
+    for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
+      const cmd: RemotingCommand = {
+        code: 100,
+        language: 'JAVA',
+        version: 407,
+        opaque: 3,
+        flag: 0,
+        remark: null,
+        extFields: Object.assign(Object.create(null) as Record<string, string>, {
+          namespace: 'N',
+          key: 'k',
+          value: 'v'.repeat(70_000),
+        }),
+        body: Buffer.from('after the header'),
+        serializeType,
+      };
+      const frame = encodeCommand(cmd).subarray(4);
+      expect(frame.readUInt32BE(0) & 0xffffff).toBeGreaterThan(0xffff);
+      const back = decodeFrame(frame);
+      expect(back.extFields?.['value']).toHaveLength(70_000);
+      expect(back.body?.toString()).toBe('after the header');
+    }
+  });
+
   it('reports a truncated binary header', () => {
     const frame = Buffer.from('0000000a01000006006900019700', 'hex');
     expect(() => decodeFrame(frame.subarray(4))).toThrow(
       expect.objectContaining({ code: 'NS_BAD_BINARY_HEADER' }),
     );
+  });
+
+  it('reports a remark that leaves no room for the ext-fields length word as a FrameError', () => {
+    const cmd: RemotingCommand = {
+      code: 105,
+      language: 'JAVA',
+      version: 407,
+      opaque: 1,
+      flag: 0,
+      remark: 'abcdef',
+      extFields: null,
+      body: null,
+      serializeType: SerializeType.ROCKETMQ,
+    };
+    const frame = encodeCommand(cmd);
+    // The remark length grown by 1..4 bytes: it ends inside the 4-byte ext-fields length word.
+    for (const over of [1, 2, 3, 4]) {
+      const bad = Buffer.from(frame);
+      bad.writeInt32BE(6 + over, 8 + 13);
+      expect(() => decodeFrame(bad.subarray(4))).toThrow(
+        expect.objectContaining({ code: 'NS_BAD_BINARY_HEADER' }),
+      );
+    }
+  });
+
+  it('reports an ext key that leaves no room for its value length word as a FrameError', () => {
+    const cmd: RemotingCommand = {
+      code: 105,
+      language: 'JAVA',
+      version: 407,
+      opaque: 1,
+      flag: 0,
+      remark: null,
+      extFields: Object.assign(Object.create(null) as Record<string, string>, { topic: 'T' }),
+      body: null,
+      serializeType: SerializeType.ROCKETMQ,
+    };
+    const frame = encodeCommand(cmd);
+    // Entries start at 8 + 21: key length (2) 'topic' (5), value length (4) 'T' (1). The key
+    // length grown by 1..4 bytes ends inside the value length word (or past the map).
+    for (const over of [1, 2, 3, 4]) {
+      const bad = Buffer.from(frame);
+      bad.writeInt16BE(5 + over, 8 + 21);
+      expect(() => decodeFrame(bad.subarray(4))).toThrow(
+        expect.objectContaining({ code: 'NS_BAD_BINARY_HEADER' }),
+      );
+    }
+  });
+
+  it('leaves out an ext field holding null (a Java map may hold one), JSON or binary', () => {
+    for (const serializeType of [SerializeType.JSON, SerializeType.ROCKETMQ]) {
+      const ext = Object.create(null) as Record<string, string | null>;
+      ext['topic'] = 'T';
+      ext['nothing'] = null;
+      const cmd = {
+        code: 105,
+        language: 'JAVA',
+        version: 407,
+        opaque: 1,
+        flag: 0,
+        remark: null,
+        extFields: ext as Record<string, string>,
+        body: Buffer.from('body'),
+        serializeType,
+      } satisfies RemotingCommand;
+      const bytes = encodeCommand(cmd);
+      expect(bytes.readInt32BE(0)).toBe(bytes.length - 4);
+      const back = decodeFrame(bytes.subarray(4));
+      expect({ ...back.extFields }).toEqual({ topic: 'T' });
+      expect(back.body?.toString()).toBe('body');
+    }
   });
 
   it('reports an ext-field length past the header', () => {
@@ -529,6 +658,43 @@ describe('lenient JSON headers (what real clients send)', () => {
     });
     expect(decodeHeader('{"code":105,"language":9}')).toMatchObject({ language: 'GO' });
     expect(decodeHeader('{"code":105,"language":"go"}')).toMatchObject({ language: 'GO' });
+  });
+
+  it('a number or boolean remark is read as its text (as fastjson does); an object is refused', () => {
+    expect(decodeHeader('{"code":105,"remark":true}')).toMatchObject({ remark: 'true' });
+    expect(decodeHeader('{"code":105,"remark":12}')).toMatchObject({ remark: '12' });
+    expect(() => decodeHeader('{"code":105,"remark":{"a":1}}')).toThrow(
+      expect.objectContaining({ code: 'NS_BAD_JSON_HEADER' }),
+    );
+  });
+
+  it("missing keys keep Java's field defaults: language JAVA, version/opaque/flag 0, no remark or ext", () => {
+    expect(decodeHeader('{"code":105}')).toMatchObject({
+      code: 105,
+      language: 'JAVA',
+      version: 0,
+      opaque: 0,
+      flag: 0,
+      remark: null,
+      extFields: null,
+    });
+  });
+
+  it('int fields hold 32 bits: 2147483647 and -2147483648 are read, one past either is refused', () => {
+    expect(decodeHeader('{"code":105,"opaque":2147483647,"flag":0}')).toMatchObject({
+      opaque: 2147483647,
+    });
+    expect(decodeHeader('{"code":105,"opaque":-2147483648,"flag":0}')).toMatchObject({
+      opaque: -2147483648,
+    });
+    expect(decodeHeader('{"code":105,"opaque":"2147483647"}')).toMatchObject({
+      opaque: 2147483647,
+    });
+    for (const opaque of ['2147483648', '-2147483649', '"2147483648"']) {
+      expect(() => decodeHeader(`{"code":105,"opaque":${opaque}}`)).toThrow(
+        expect.objectContaining({ code: 'NS_BAD_JSON_HEADER' }),
+      );
+    }
   });
 });
 

@@ -65,6 +65,14 @@ describe('REGISTER_BROKER (103)', () => {
     expect(route(h, 'TopicA').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
   });
 
+  it('checks a negative bodyCrc32 too (Java skips only 0): it never matches, so it is refused', () => {
+    const h = createHarness();
+    const res = register(h, { topics: [{ name: 'TopicA' }], bodyCrc32: '-5' })!;
+    expect(res.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(res.remark).toBe('crc32 not match');
+    expect(route(h, 'TopicA').code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
   it('skips the CRC check when bodyCrc32 is 0 or absent', () => {
     const h = createHarness();
     expect(register(h, { topics: [{ name: 'T0' }], bodyCrc32: '0' })!.code).toBe(0);

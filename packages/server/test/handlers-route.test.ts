@@ -212,6 +212,19 @@ describe('GET_ROUTEINFO_BY_TOPIC (105)', () => {
     expect(all).toContain('{"0":');
   });
 
+  it('a zone-filtered answer carries orderTopicConf too when orderMessageEnable is on', () => {
+    const h = createHarness();
+    register(h, { topics: [{ name: 'T' }], extraExt: { __ZONE_NAME: 'zone-a' } });
+    h.send(100, { ext: { namespace: 'ORDER_TOPIC_CONFIG', key: 'T', value: 'broker-a:4' } });
+    const zoned = (): string =>
+      bodyText(
+        route(h, 'T', { version: 479, ext: { __ZONE_MODE: 'true', __ZONE_NAME: 'zone-a' } }),
+      )!;
+    expect(zoned()).not.toContain('orderTopicConf');
+    h.send(318, { body: 'orderMessageEnable=true\n' });
+    expect(zoned()).toContain('"orderTopicConf":"broker-a:4"');
+  });
+
   it('answers a request without topic as Java does: no route for the topic "null"', () => {
     for (const ext of [{}, null]) {
       const h = createHarness();

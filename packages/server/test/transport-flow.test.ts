@@ -50,6 +50,50 @@ describe('RemotingServer flow control and lifecycle', () => {
     await waitFor('close reported', () => ts!.closedIds.length === 1);
   });
 
+  for (const carried of [false, true]) {
+    it(`gives each partial frame its own partialFrameTimeoutMillis: one begun ${carried ? 'in the read that completed another' : 'after another completed'} is not cut at the earlier deadline`, async () => {
+      const deadline = 1_000;
+      ts = await startTestServer({ partialFrameTimeoutMillis: deadline });
+      const c = await client(ts.port);
+      const closedAt = c.closed.then(() => Date.now());
+      const first = encodeCommand(echoRequest(1, 'first'));
+      const second = encodeCommand(echoRequest(2, 'second')).subarray(0, 10);
+      // The first frame in two reads, completed halfway to its deadline; the next frame is begun
+      // in that second read, or in a read of its own once the first is answered, and never
+      // finished: its own deadline closes the connection.
+      c.socket.write(first.subarray(0, 10));
+      await waitFor(
+        'the first part held',
+        () => ts!.server.connectionInfos()[0]?.partialFrameBytes === 10,
+      );
+      await new Promise((r) => setTimeout(r, deadline / 2));
+      const secondStarted = Date.now();
+      if (carried) {
+        c.socket.write(Buffer.concat([first.subarray(10), second]));
+        await waitFor('the first frame answered', () => c.received.length === 1);
+      } else {
+        c.socket.write(first.subarray(10));
+        await waitFor('the first frame answered', () => c.received.length === 1);
+        c.socket.write(second);
+      }
+      expect((await closedAt) - secondStarted).toBeGreaterThanOrEqual(deadline - 50);
+    });
+  }
+
+  it('gives back the partial-frame budget a connection held when it closes', async () => {
+    ts = await startTestServer({ maxFrameLength: 1 << 20, partialFrameBudgetBytes: 8 << 20 });
+    const budget = ts.server.pool.frameBudget;
+    const c = await client(ts.port);
+    const frame = encodeCommand(echoRequest(1, 'x'.repeat(100_000)));
+    c.socket.write(frame.subarray(0, 50_000));
+    await waitFor('the partial frame charged', () => budget.totalBytes >= 50_000);
+    expect(budget.holderCount).toBe(1);
+    c.destroy();
+    await waitFor('close reported', () => ts!.closedIds.length === 1);
+    await waitFor('the charge given back', () => budget.totalBytes === 0);
+    expect(budget.holderCount).toBe(0);
+  });
+
   it('stops reading from a client that never reads; buffered bytes stay bounded; nothing is lost', async () => {
     const hwm = 64 * 1024;
     const responseSize = 8 * 1024;

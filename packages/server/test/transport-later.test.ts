@@ -95,6 +95,45 @@ describe('responses that come later', () => {
     expect(c.received.map((r) => r.opaque).sort()).toEqual([1, 2]);
   });
 
+  it('a graceful close ends the connection as soon as its last awaited answer is written, not at the grace period', async () => {
+    ts = await startTestServer();
+    const c = await client(ts.port);
+    c.send(createRequest({ code: DEFER_CODE, opaque: 1 }));
+    c.send(createRequest({ code: DEFER_CODE, opaque: 2 }));
+    await waitFor('requests dispatched', () => ts!.dispatcher.deferred.length === 2);
+    // A grace period longer than the wait below: only the FIN after the last answer closes it.
+    const closing = ts.server.close(15_000);
+    const [first, second] = ts.dispatcher.deferred;
+    first!.answer(createResponse(first!.request, { code: 0 }));
+    await waitFor('the first answer', () => c.received.length === 1);
+    expect(c.isClosed).toBe(false);
+    second!.answer(createResponse(second!.request, { code: 0 }));
+    await waitFor('closed by the server after the last answer', () => c.isClosed, 5_000);
+    expect(c.received.map((r) => r.opaque).sort()).toEqual([1, 2]);
+    await closing;
+  });
+
+  it('an answered held request (a route watch) gives back no in-flight slot it never took', async () => {
+    ts = await startTestServer({ maxInFlightPerConnection: 2 });
+    const c = await client(ts.port);
+    c.send(createRequest({ code: HELD_CODE, opaque: 1 }));
+    await waitFor('held request dispatched', () => ts!.dispatcher.deferred.length === 1);
+    const held = ts.dispatcher.deferred.pop()!;
+    held.answer(createResponse(held.request, { code: 0 }));
+    await waitFor('held request answered', () => c.received.length === 1);
+    // Still two slots, not three: the third waits behind the cap.
+    for (let i = 2; i <= 4; i++) c.send(createRequest({ code: DEFER_CODE, opaque: i }));
+    await waitFor('two dispatched', () => ts!.dispatcher.deferred.length === 2);
+    await waitFor('reading paused', () => ts!.server.connectionInfos()[0]?.isPaused === true);
+    expect(ts.dispatcher.deferred).toHaveLength(2);
+    for (const d of ts.dispatcher.deferred.splice(0))
+      d.answer(createResponse(d.request, { code: 0 }));
+    await waitFor('the last dispatched', () => ts!.dispatcher.deferred.length === 1);
+    const last = ts.dispatcher.deferred.pop()!;
+    last.answer(createResponse(last.request, { code: 0 }));
+    await waitFor('every answer', () => c.received.length === 4);
+  });
+
   it('a held answer (a route watch) does not hold a graceful close, and is dropped', async () => {
     ts = await startTestServer();
     const c = await client(ts.port);

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ResponseCode, createRequest, encodeCommand, newExtFields } from '@ns/protocol';
+import {
+  ResponseCode,
+  createRequest,
+  createResponse,
+  encodeCommand,
+  newExtFields,
+} from '@ns/protocol';
 import { RemotingServer } from '../src/transport/remoting-server.js';
 import { TransportError } from '../src/transport/transport-error.js';
 import { createSilentLogger } from '../src/logging.js';
@@ -93,6 +99,22 @@ describe('RemotingServer request path', () => {
     expect(c.received.map((r) => r.opaque).sort()).toEqual([1, 2]);
   });
 
+  it('names an IPv4 peer of a dual-stack listener by its IPv4 address (no ::ffff: prefix)', async (t) => {
+    try {
+      ts = await startTestServer({ host: '::' });
+    } catch {
+      console.warn(
+        '[transport-requests] SKIPPED the dual-stack peer name: this host cannot listen on :: (IPv6 off)',
+      );
+      t.skip();
+      return;
+    }
+    const c = await client(ts.port);
+    await c.request(echoRequest(1, 'from IPv4'));
+    expect(ts.dispatcher.seen[0]!.ctx.remoteAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(ts.server.connectionInfos()[0]!.remoteAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+
   it('processes a one-way request and never answers it', async () => {
     ts = await startTestServer();
     const c = await client(ts.port);
@@ -102,6 +124,26 @@ describe('RemotingServer request path', () => {
     expect(res.opaque).toBe(8);
     expect(ts.dispatcher.onewayCount).toBe(1);
     expect(c.received.map((r) => r.opaque)).toEqual([8]);
+  });
+
+  it('never answers a one-way request, even when the dispatcher returns an answer or throws', async () => {
+    ts = await startTestServer();
+    const scripted = ts.dispatcher;
+    const dispatch = scripted.dispatch.bind(scripted);
+    // A dispatcher that forgets the one-way bit (answers it), and one that throws for it: the
+    // transport itself must keep both off the wire.
+    scripted.dispatch = (request, ctx) => {
+      if (request.opaque === 7) return createResponse(request, { code: ResponseCode.SUCCESS });
+      if (request.opaque === 8) throw new Error('dispatcher failed on a one-way request');
+      return dispatch(request, ctx);
+    };
+    const c = await client(ts.port);
+    c.send(echoRequest(7, 'answered', true));
+    c.send(echoRequest(8, 'thrown', true));
+    // Same connection, sent after: when its answer arrives, an answer to 7 or 8 would have come first.
+    const res = await c.request(echoRequest(9, 'normal'));
+    expect(res.opaque).toBe(9);
+    expect(c.received.map((r) => r.opaque)).toEqual([9]);
   });
 
   it('drops a command with the response bit set and keeps the connection; warns once per connection', async () => {

@@ -105,6 +105,21 @@ describe('KVConfigManager', () => {
     expect(manager.getKVConfig('ns', 'k')).toBe('v1');
   });
 
+  it("a namespace's stamp moves on with every import, so a body kept for the old stamp is not served", () => {
+    const m = new KVConfigManager();
+    expect(m.namespaceStamp('ns')).toBeNull();
+    m.putKVConfig('ns', 'k', 'v1');
+    const written = m.namespaceStamp('ns');
+    m.importTable([['ns', [['k', 'v2']]]]);
+    const imported = m.namespaceStamp('ns');
+    expect(imported).not.toBeNull();
+    expect(imported).not.toBe(written);
+    m.importTable([['ns', [['k', 'v3']]]]);
+    expect(m.namespaceStamp('ns')).not.toBe(imported);
+    expect(m.namespaceStamp('ns')).not.toBe(written);
+    expect(m.getKVConfig('ns', 'k')).toBe('v3');
+  });
+
   it('rejects a null namespace or key with a typed error', () => {
     const manager = new KVConfigManager();
     const bad = null as unknown as string;

@@ -23,6 +23,8 @@ const faults = vi.hoisted(() => ({
   open: null as ((path: string, flags: unknown) => string | null) | null,
   fsync: null as ((path: string) => string | null) | null,
   write: null as (() => string | null) | null,
+  /** The most bytes one write takes (a short write, as a full disk or a signal can make); null: all. */
+  maxWrite: null as number | null,
   /** Every path fsynced, in order. */
   fsynced: [] as string[],
 }));
@@ -52,6 +54,19 @@ vi.mock('node:fs', async (importOriginal) => {
     writeSync: (...args: Parameters<typeof fs.writeSync>) => {
       const code = faults.write?.() ?? null;
       if (code !== null) fail(code, 'write');
+      const [fd, data, offset, length] = args as unknown as [
+        number,
+        NodeJS.ArrayBufferView | string,
+        unknown,
+        unknown,
+      ];
+      if (faults.maxWrite !== null && typeof data !== 'string' && typeof offset === 'number') {
+        const len = Math.min(
+          typeof length === 'number' ? length : data.byteLength - offset,
+          faults.maxWrite,
+        );
+        return fs.writeSync(fd, data, offset, len);
+      }
       return fs.writeSync(...args);
     },
   };
@@ -68,6 +83,7 @@ afterEach(() => {
   faults.open = null;
   faults.fsync = null;
   faults.write = null;
+  faults.maxWrite = null;
   faults.fsynced.length = 0;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -91,6 +107,14 @@ describe('writeFileAtomicSync and failing system calls', () => {
     expect(err.afterRename).toBe(true);
     expect(err.message).toContain('EMFILE');
     expect(err.message).toContain('after the new file replaced the old one');
+  });
+
+  it('writes all of the data through short writes', () => {
+    const path = join(scratch(), 'kv.json');
+    const data = `{"configTable":{"ns":{"k":"${'v'.repeat(1000)}"}}}`;
+    faults.maxWrite = 7;
+    writeFileAtomicSync(path, data);
+    expect(readFileSync(path, 'utf8')).toBe(data);
   });
 
   it('goes on where a directory cannot be opened at all (EACCES): the rename is all there is', () => {

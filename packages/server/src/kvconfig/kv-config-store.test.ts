@@ -62,12 +62,27 @@ describe('KVConfigFileStore', () => {
     writeFileAtomicSync(path, 'a=2\n', 0o600);
     expect(readFileSync(path, 'utf8')).toBe('a=2\n');
     expect(modeOf(path)).toBe(0o640);
+    // And 0666: write bits any usual umask (022, 002, 027) clears when the new file is opened.
+    chmodSync(path, 0o666);
+    writeFileAtomicSync(path, 'a=3\n', 0o600);
+    expect(modeOf(path)).toBe(0o666);
     // A KV file that an operator locked down stays so too.
     const kv = join(dir, 'kvConfig.json');
     writeFileAtomicSync(kv, '{}');
     chmodSync(kv, 0o600);
     writeFileAtomicSync(kv, '{"configTable":{}}');
     expect(modeOf(kv)).toBe(0o600);
+  });
+
+  it('refuses to overwrite a file it could not read (not just one it could not parse)', () => {
+    // A directory where the file should be: the read fails with EISDIR, not ENOENT.
+    const path = join(tempDir(), 'kvConfig.json');
+    mkdirSync(path);
+    const store = new KVConfigFileStore(path);
+    expect(() => store.load()).toThrow(KVConfigCorruptError);
+    expect(() => store.persist(new Map([['ns', new Map([['k', 'v']])]]))).toThrow(
+      /refusing to overwrite/,
+    );
   });
 
   it('loads a Java-written file', () => {

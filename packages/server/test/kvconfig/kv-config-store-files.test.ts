@@ -109,12 +109,16 @@ describe('temp files of dead processes', () => {
     const otherHost = join(dir, `kvConfig.json.${host}x-${deadPid()}.tmp`);
     const otherFile = join(dir, `namesrv.properties.${host}-${deadPid()}.tmp`);
     const notPid = join(dir, `kvConfig.json.${host}-12ab.tmp`);
-    for (const f of [dead, dead2, live, own, otherHost, otherFile, notPid]) writeFileSync(f, 'x');
+    // Named like a temp file of a dead process but for its ending: an operator's copy, kept.
+    const notTmp = join(dir, `kvConfig.json.${host}-${deadPid()}.bak`);
+    for (const f of [dead, dead2, live, own, otherHost, otherFile, notPid, notTmp]) {
+      writeFileSync(f, 'x');
+    }
     const store = new KVConfigFileStore(path);
     store.load();
     expect(store.removeStaleTempFiles().sort()).toEqual([dead, dead2].sort());
     expect(readdirSync(dir).sort()).toEqual(
-      ['kvConfig.json', live, own, otherHost, otherFile, notPid]
+      ['kvConfig.json', live, own, otherHost, otherFile, notPid, notTmp]
         .map((f) => f.replace(`${dir}/`, ''))
         .sort(),
     );
